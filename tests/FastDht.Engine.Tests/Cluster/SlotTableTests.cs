@@ -1,0 +1,64 @@
+using FastDht.Engine.Cluster;
+
+namespace FastDht.Engine.Tests.Cluster;
+
+public sealed class SlotTableTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(7)]
+    public void Default_table_covers_every_slot_in_contiguous_ranges(int n)
+    {
+        var members = MemberList.Parse(Enumerable.Range(0, n).Select(i => $"127.0.0.1:{7000 + i}").ToArray());
+        var table = SlotTable.CreateDefault(members);
+
+        Assert.Equal(1UL, table.Version);
+        Assert.Equal(n, table.Ranges.Count);
+        Assert.Equal(SlotTable.SlotCount, table.Ranges.Sum(r => r.Count));
+        for (var i = 0; i < n; i++)
+        {
+            var r = table.Ranges[i];
+            Assert.Equal((ushort)i, r.NodeId);
+            Assert.Equal(i * SlotTable.SlotCount / n, r.FirstSlot);
+            Assert.Equal(r.NodeId, table.OwnerOf(r.FirstSlot));
+            Assert.Equal(r.NodeId, table.OwnerOf(r.LastSlot));
+        }
+    }
+
+    [Fact]
+    public void Three_nodes_split_like_redis_cluster_create()
+    {
+        var table = SlotTable.CreateDefault(MemberList.Parse("a:1,b:1,c:1"));
+        Assert.Equal(new SlotOwnerRange(0, 5460, 0), table.Ranges[0]);
+        Assert.Equal(new SlotOwnerRange(5461, 10921, 1), table.Ranges[1]);
+        Assert.Equal(new SlotOwnerRange(10922, 16383, 2), table.Ranges[2]);
+    }
+
+    [Fact]
+    public void Explicit_ranges_round_trip_and_gaps_or_overlaps_are_refused()
+    {
+        var ranges = new[] { new SlotOwnerRange(0, 99, 4), new SlotOwnerRange(100, 16383, 9) };
+        var table = SlotTable.FromRanges(7, ranges);
+        Assert.Equal(7UL, table.Version);
+        Assert.Equal(ranges, table.Ranges);
+        Assert.Equal((ushort)9, table.OwnerOf(100));
+
+        var gap = Assert.Throws<ClusterConfigurationException>(() => SlotTable.FromRanges(1, [new SlotOwnerRange(1, 16383, 0)]));
+        Assert.Contains("slot 0 has no owner", gap.Message, StringComparison.Ordinal);
+        var overlap = Assert.Throws<ClusterConfigurationException>(() =>
+            SlotTable.FromRanges(1, [new SlotOwnerRange(0, 10, 0), new SlotOwnerRange(10, 16383, 1)]));
+        Assert.Contains("slot 10 is assigned twice", overlap.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Same_assignment_ignores_the_version()
+    {
+        var members = MemberList.Parse("a:1,b:1");
+        var a = SlotTable.CreateDefault(members);
+        var b = SlotTable.FromRanges(5, a.Ranges.ToArray());
+        Assert.True(a.SameAssignment(b));
+        Assert.False(a.SameAssignment(SlotTable.CreateDefault(MemberList.Parse("a:1,b:1,c:1"))));
+    }
+}
