@@ -1,0 +1,177 @@
+using System.Collections.Concurrent;
+using FastDht.LoadGen.Workloads;
+using HdrHistogram;
+
+namespace FastDht.LoadGen.Reporting;
+
+/// <summary>
+/// Thread-safe counters and latency recorders for a run, shared by every worker: recording is wait-free
+/// (HdrHistogram's Recorder) and counting is one interlocked add, so measuring does not become the bottleneck.
+/// </summary>
+/// <remarks>
+/// Latencies are recorded in nanoseconds from 1 ns to 60 s at 3 significant digits (0.1% resolution), enough to
+/// tell a 20 µs p50 from a 21 µs one and to keep a multi-second stall visible as the max.
+/// </remarks>
+public sealed class RunStatistics
+{
+    private const long HighestTrackableNanoseconds = 60_000_000_000;
+
+    private static readonly int KindCount = Enum.GetValues<OperationKind>().Length;
+
+    private readonly Recorder[] _recorders;
+    private readonly HistogramBase[] _totals;
+    private readonly long[] _successes;
+    private readonly long[] _misses;
+    private readonly long[] _errors;
+    private readonly ConcurrentDictionary<string, long> _errorsByKind = new(StringComparer.Ordinal);
+    private long _aborts;
+
+    public RunStatistics()
+    {
+        _recorders = new Recorder[KindCount];
+        _totals = new HistogramBase[KindCount];
+        for (var i = 0; i < KindCount; i++)
+        {
+            _recorders[i] = HistogramFactory.With64BitBucketSize()
+                .WithValuesFrom(1)
+                .WithValuesUpTo(HighestTrackableNanoseconds)
+                .WithPrecisionOf(3)
+                .WithThreadSafeWrites()
+                .WithThreadSafeReads()
+                .Create();
+            _totals[i] = new LongHistogram(1, HighestTrackableNanoseconds, 3);
+        }
+        _successes = new long[KindCount];
+        _misses = new long[KindCount];
+        _errors = new long[KindCount];
+    }
+
+    public void RecordSuccess(OperationKind kind, long nanoseconds) => Record(kind, nanoseconds, _successes);
+
+    public void RecordMiss(OperationKind kind, long nanoseconds) => Record(kind, nanoseconds, _misses);
+
+    /// <summary>Counts a failed operation; its latency is not recorded (a timeout would only say "the timeout").</summary>
+    public void RecordError(OperationKind kind, string errorKind)
+    {
+        Interlocked.Increment(ref _errors[(int)kind]);
+        _errorsByKind.AddOrUpdate(errorKind, 1, static (_, n) => n + 1);
+    }
+
+    /// <summary>Counts attempts the lock strategy aborted (and the coordinator retried).</summary>
+    public void RecordAborts(long aborts)
+    {
+        if (aborts > 0)
+            Interlocked.Add(ref _aborts, aborts);
+    }
+
+    public long Completed
+    {
+        get
+        {
+            long n = 0;
+            for (var i = 0; i < KindCount; i++)
+                n += Volatile.Read(ref _successes[i]) + Volatile.Read(ref _misses[i]) + Volatile.Read(ref _errors[i]);
+            return n;
+        }
+    }
+
+    public long ErrorCount
+    {
+        get
+        {
+            long n = 0;
+            for (var i = 0; i < KindCount; i++)
+                n += Volatile.Read(ref _errors[i]);
+            return n;
+        }
+    }
+
+    /// <summary>
+    /// Moves what the recorders gathered since the last call into the totals; called by the progress loop, so the
+    /// totals lag by at most one tick and the recorders never grow.
+    /// </summary>
+    public void Accumulate()
+    {
+        for (var i = 0; i < KindCount; i++)
+        {
+            lock (_totals[i])
+                _totals[i].Add(_recorders[i].GetIntervalHistogram());
+        }
+    }
+
+    /// <summary>Forgets everything recorded so far: the end of the warm-up.</summary>
+    public void Reset()
+    {
+        for (var i = 0; i < KindCount; i++)
+        {
+            _recorders[i].Reset();
+            lock (_totals[i])
+                _totals[i].Reset();
+            Interlocked.Exchange(ref _successes[i], 0);
+            Interlocked.Exchange(ref _misses[i], 0);
+            Interlocked.Exchange(ref _errors[i], 0);
+        }
+        Interlocked.Exchange(ref _aborts, 0);
+        _errorsByKind.Clear();
+    }
+
+    /// <summary>Builds the report for a measured window of the given length.</summary>
+    public LoadReport BuildReport(LoadReport header, double seconds)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        Accumulate();
+        var byOperation = new List<OperationReport>();
+        long successes = 0, misses = 0, errors = 0;
+        long committed = 0;
+        var anyTransactions = false;
+        for (var i = 0; i < KindCount; i++)
+        {
+            var s = Volatile.Read(ref _successes[i]);
+            var m = Volatile.Read(ref _misses[i]);
+            var e = Volatile.Read(ref _errors[i]);
+            var n = s + m + e;
+            if (n == 0)
+                continue;
+            var kind = (OperationKind)i;
+            LatencyReport latency;
+            lock (_totals[i])
+                latency = LatencyReport.FromNanoseconds(_totals[i]);
+            byOperation.Add(new OperationReport(kind.ToString(), n, seconds > 0 ? n / seconds : 0, s, m, e, latency));
+            successes += s;
+            misses += m;
+            errors += e;
+            if (kind is OperationKind.MultiPut)
+            {
+                committed += s;
+                anyTransactions = true;
+            }
+        }
+        var total = successes + misses + errors;
+        var aborts = Volatile.Read(ref _aborts);
+        var errorsByKind = new SortedDictionary<string, long>(_errorsByKind, StringComparer.Ordinal);
+        return header with
+        {
+            DurationSeconds = seconds,
+            Operations = total,
+            Successes = successes,
+            Misses = misses,
+            Errors = errors,
+            Throughput = seconds > 0 ? total / seconds : 0,
+            ByOperation = byOperation,
+            Transactions = anyTransactions
+                ? new TransactionReport(
+                    committed,
+                    aborts,
+                    committed > 0 ? aborts / (double)committed : 0,
+                    committed + aborts > 0 ? aborts / (double)(committed + aborts) : 0)
+                : null,
+            ErrorsByKind = errorsByKind,
+        };
+    }
+
+    private void Record(OperationKind kind, long nanoseconds, long[] counter)
+    {
+        Interlocked.Increment(ref counter[(int)kind]);
+        _recorders[(int)kind].RecordValue(Math.Clamp(nanoseconds, 1, HighestTrackableNanoseconds));
+    }
+}
