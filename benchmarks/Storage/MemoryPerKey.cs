@@ -90,11 +90,14 @@ public static class MemoryPerKey
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+
+        // Aggressive: blocking and compacting like Forced, and it also decommits free space, so RSS
+        // shows what the heap holds rather than what the GC kept around for future allocations.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
-    private static string IsConcurrentGc() =>
-        AppContext.GetData("System.GC.Concurrent") is bool concurrent ? concurrent.ToString() : "default (true)";
+    /// <summary>Background (concurrent) GC shows as latency mode Batch when it is off, whichever way it was turned off.</summary>
+    private static bool IsConcurrentGc() => GCSettings.LatencyMode != GCLatencyMode.Batch;
 
     /// <summary>VmRSS from /proc/self/status where it exists (Linux), otherwise the working set.</summary>
     private static long ResidentSetBytes()
