@@ -9,7 +9,7 @@ namespace FastDht.Benchmarks.Storage;
 /// <see cref="ShardedStore"/> and prints managed-heap and process-RSS growth per key.
 /// </summary>
 /// <remarks>
-/// Usage: <c>dotnet run -c Release --project benchmarks -- memory-per-key [--keys N] [--shards N] [--presize]</c>.
+/// Usage: <c>dotnet run -c Release --project benchmarks -- memory-per-key [--keys N] [--shards N] [--presize] [--no-decommit]</c>.
 /// Both figures are deltas against a baseline taken, after a full compacting GC, just before the
 /// store is created, so the runtime's own footprint cancels out. Keys are formatted into stack
 /// buffers: the only objects the load leaves behind are the store's.
@@ -21,6 +21,7 @@ public static class MemoryPerKey
         int keys = 1_000_000;
         int shards = 0;
         bool presize = false;
+        bool decommit = true;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -34,8 +35,11 @@ public static class MemoryPerKey
                 case "--presize":
                     presize = true;
                     break;
+                case "--no-decommit":
+                    decommit = false;
+                    break;
                 default:
-                    Console.Error.WriteLine($"memory-per-key: unknown argument '{args[i]}'. Usage: memory-per-key [--keys N] [--shards N] [--presize]");
+                    Console.Error.WriteLine($"memory-per-key: unknown argument '{args[i]}'. Usage: memory-per-key [--keys N] [--shards N] [--presize] [--no-decommit]");
                     return 2;
             }
         }
@@ -44,7 +48,7 @@ public static class MemoryPerKey
         Console.WriteLine($"runtime      : .NET {Environment.Version}, {Environment.ProcessorCount} logical CPUs");
         Console.WriteLine($"GC           : {(GCSettings.IsServerGC ? "server" : "workstation")}, concurrent={IsConcurrentGc()}, latency mode {GCSettings.LatencyMode}");
 
-        FullCompactingCollect();
+        FullCompactingCollect(decommit);
         long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         long committedBefore = GC.GetGCMemoryInfo().TotalCommittedBytes;
         long rssBefore = ResidentSetBytes();
@@ -68,7 +72,7 @@ public static class MemoryPerKey
             store.Put(key, value);
         }
 
-        FullCompactingCollect();
+        FullCompactingCollect(decommit);
         long heapAfter = GC.GetTotalMemory(forceFullCollection: true);
         long committedAfter = GC.GetGCMemoryInfo().TotalCommittedBytes;
         long rssAfter = ResidentSetBytes();
@@ -84,7 +88,7 @@ public static class MemoryPerKey
         return 0;
     }
 
-    private static void FullCompactingCollect()
+    private static void FullCompactingCollect(bool decommit)
     {
         // The index tables are large-object-heap arrays; without this the LOH keeps old tables' holes.
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
@@ -93,7 +97,8 @@ public static class MemoryPerKey
 
         // Aggressive: blocking and compacting like Forced, and it also decommits free space, so RSS
         // shows what the heap holds rather than what the GC kept around for future allocations.
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        // --no-decommit shows the other figure: what a process that never asks for it holds.
+        GC.Collect(GC.MaxGeneration, decommit ? GCCollectionMode.Aggressive : GCCollectionMode.Forced, blocking: true, compacting: true);
     }
 
     /// <summary>Background (concurrent) GC shows as latency mode Batch when it is off, whichever way it was turned off.</summary>
