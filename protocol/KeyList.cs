@@ -20,7 +20,7 @@ public readonly ref struct KeyList
     public Enumerator GetEnumerator() => new(_entries);
 
     /// <summary>Reads u16 count (at least <paramref name="minimum"/>) then that many keys.</summary>
-    internal static bool TryRead(ref BodyReader reader, int minimum, int maxKeySize, out KeyList list)
+    internal static bool TryRead(scoped ref BodyReader reader, int minimum, int maxKeySize, out KeyList list)
     {
         list = default;
         if (!reader.TryReadCount(minimum, out int count))

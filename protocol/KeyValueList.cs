@@ -19,7 +19,7 @@ public readonly ref struct KeyValueList
 
     public Enumerator GetEnumerator() => new(_entries);
 
-    internal static bool TryRead(ref BodyReader reader, int maxKeySize, out KeyValueList list)
+    internal static bool TryRead(scoped ref BodyReader reader, int maxKeySize, out KeyValueList list)
     {
         list = default;
         if (!reader.TryReadCount(1, out int count))

@@ -18,7 +18,7 @@ public readonly ref struct LookupList
 
     public Enumerator GetEnumerator() => new(_entries);
 
-    internal static bool TryRead(ref BodyReader reader, out LookupList list)
+    internal static bool TryRead(scoped ref BodyReader reader, out LookupList list)
     {
         list = default;
         if (!reader.TryReadCount(0, out int count))

@@ -18,7 +18,7 @@ public readonly ref struct MemberList
 
     public Enumerator GetEnumerator() => new(_entries);
 
-    internal static bool TryRead(ref BodyReader reader, out MemberList list)
+    internal static bool TryRead(scoped ref BodyReader reader, out MemberList list)
     {
         list = default;
         if (!reader.TryReadCount(0, out int count))

@@ -16,7 +16,7 @@ public readonly ref struct SlotRangeList
     public SlotRange this[int index] => SlotRange.ReadFrom(_ranges.Slice(index * SlotRange.WireSize, SlotRange.WireSize));
 
     /// <summary>Reads u16 count then that many ranges, each with first &lt;= last &lt; 16384.</summary>
-    internal static bool TryRead(ref BodyReader reader, out SlotRangeList list)
+    internal static bool TryRead(scoped ref BodyReader reader, out SlotRangeList list)
     {
         list = default;
         int start = reader.Position;

@@ -18,7 +18,7 @@ public readonly ref struct TokenList
     /// <summary>The token for the key at <paramref name="index"/> in the request.</summary>
     public ulong this[int index] => BinaryPrimitives.ReadUInt64LittleEndian(_tokens.Slice(index * sizeof(ulong), sizeof(ulong)));
 
-    internal static bool TryRead(ref BodyReader reader, out TokenList list)
+    internal static bool TryRead(scoped ref BodyReader reader, out TokenList list)
     {
         list = default;
         if (!reader.TryReadCount(0, out int count) || !reader.TryReadBytes(count * sizeof(ulong), out ReadOnlySpan<byte> tokens))

@@ -18,7 +18,7 @@ public readonly ref struct TxnWriteList
 
     public Enumerator GetEnumerator() => new(_entries);
 
-    internal static bool TryRead(ref BodyReader reader, int maxKeySize, out TxnWriteList list)
+    internal static bool TryRead(scoped ref BodyReader reader, int maxKeySize, out TxnWriteList list)
     {
         list = default;
         if (!reader.TryReadCount(0, out int count))
