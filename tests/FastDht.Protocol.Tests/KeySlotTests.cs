@@ -23,6 +23,7 @@ public class KeySlotTests
     [InlineData("123456789", 12739)]
     [InlineData("somekey", 11058)] // Redis docs, CLUSTER KEYSLOT
     [InlineData("foo{hash_tag}", 2515)] // Redis docs, CLUSTER KEYSLOT
+    [InlineData("{user1000}.following", 3443)]
     public void Slot_matches_redis_cluster(string key, int slot) => Assert.Equal(slot, Slot(key));
 
     [Fact]
