@@ -63,10 +63,15 @@ public sealed partial class SocketConnection : IAsyncDisposable
 
         // The loops live as long as the connection; they must not keep whatever AsyncLocal state the accepting or
         // connecting caller happened to carry.
-        using (ExecutionContext.SuppressFlow())
+        AsyncFlowControl? suppressed = ExecutionContext.IsFlowSuppressed() ? null : ExecutionContext.SuppressFlow();
+        try
         {
             _receiveTask = ReceiveLoopAsync();
             _sendTask = SendLoopAsync();
+        }
+        finally
+        {
+            suppressed?.Undo();
         }
     }
 

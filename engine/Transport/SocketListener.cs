@@ -74,9 +74,15 @@ public sealed class SocketListener : IAsyncDisposable
 
         var listener = new SocketListener(socket, handler, options);
         TransportLog.Listening(listener._logger, listener.LocalEndPoint);
-        using (ExecutionContext.SuppressFlow())
+        // The accept loop outlives the caller: it must not carry the caller's AsyncLocal state into every connection.
+        AsyncFlowControl? suppressed = ExecutionContext.IsFlowSuppressed() ? null : ExecutionContext.SuppressFlow();
+        try
         {
             listener._acceptTask = listener.AcceptLoopAsync();
+        }
+        finally
+        {
+            suppressed?.Undo();
         }
 
         return listener;

@@ -39,13 +39,14 @@ public static class Bounded
     private static async Task Wrap(Task task, string what, TimeSpan limit)
     {
         ArgumentNullException.ThrowIfNull(task);
-        try
+        using var expiry = new CancellationTokenSource();
+        Task finished = await Task.WhenAny(task, Task.Delay(limit, expiry.Token)).ConfigureAwait(false);
+        if (finished != task)
         {
-            await task.WaitAsync(limit).ConfigureAwait(false);
+            throw new TimeoutException($"Timed out after {limit.TotalSeconds:0} s waiting for {what}.");
         }
-        catch (TimeoutException ex)
-        {
-            throw new TimeoutException($"Timed out after {limit.TotalSeconds:0} s waiting for {what}.", ex);
-        }
+
+        await expiry.CancelAsync().ConfigureAwait(false);
+        await task.ConfigureAwait(false); // rethrows the task's own exception, unwrapped
     }
 }

@@ -24,6 +24,41 @@ public sealed class ListenerAndConnectorTests
     }
 
     [Fact]
+    public async Task A_connect_that_gets_no_answer_times_out_with_an_error_naming_the_endpoint()
+    {
+        // A listener that never accepts, with its accept queue filled: the kernel then ignores further SYNs, so
+        // the next connect neither succeeds nor is refused.
+        using var silent = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        silent.Bind(Loopback.AnyPort);
+        silent.Listen(0);
+        var endPoint = (IPEndPoint)silent.LocalEndPoint!;
+        var fillers = new List<Socket>();
+        try
+        {
+            // Fill the queue. Each connect sends its SYN before ConnectAsync returns, so by the end of this loop the
+            // queue is full and the connect under test is ignored (Linux drops SYNs to a full accept queue; Windows
+            // would refuse instead, so this test is written for the Linux CI).
+            for (int i = 0; i < 16; i++)
+            {
+                var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                fillers.Add(filler);
+                _ = filler.ConnectAsync(endPoint).ContinueWith(static t => t.Exception, TaskScheduler.Default);
+            }
+
+            TimeoutException error = await Assert.ThrowsAsync<TimeoutException>(
+                () => SocketConnector.ConnectAsync(endPoint, TimeSpan.FromMilliseconds(300)).AsTask().WithinAsync("the timeout"));
+            Assert.True(error.Message.Contains(endPoint.ToString(), StringComparison.Ordinal), error.ToString());
+        }
+        finally
+        {
+            foreach (Socket filler in fillers)
+            {
+                filler.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Stopping_the_listener_refuses_new_connections_and_leaves_open_ones_working()
     {
         var pool = new CountingMemoryPool();
