@@ -47,6 +47,47 @@ public sealed partial class SocketConnection
     /// </remarks>
     public void Abort(Exception? reason = null) => Shutdown(reason);
 
+    /// <summary>Sends everything already written, then closes and disposes; aborts instead if that takes longer than <paramref name="drainTimeout"/>.</summary>
+    /// <remarks>
+    /// The graceful close, for "answer with an error, then hang up": it waits for the current writer-lock holder,
+    /// closes the output to new writes (later enters fail as after disposal), lets the send loop send what is
+    /// buffered, then shuts the socket down. The same contract as <see cref="DisposeAsync"/> applies to the parse loop.
+    /// </remarks>
+    public async ValueTask CloseAsync(TimeSpan drainTimeout)
+    {
+        if (await _writeLock.WaitAsync(drainTimeout).ConfigureAwait(false))
+        {
+            try
+            {
+                if (!_writerClosed)
+                {
+                    // The send loop sends what is buffered, sees IsCompleted, and shuts the connection down.
+                    _writerClosed = true;
+                    await _output.Writer.CompleteAsync().ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+
+            try
+            {
+                await _sendTask.WaitAsync(drainTimeout).ConfigureAwait(false);
+            }
+            catch (TimeoutException ex)
+            {
+                Abort(ex);
+            }
+        }
+        else
+        {
+            Abort(new TimeoutException($"The writer lock was not released within {drainTimeout.TotalMilliseconds:0} ms."));
+        }
+
+        await DisposeAsync().ConfigureAwait(false);
+    }
+
     /// <summary>Aborts if still open, waits for both loops, completes both pipes, and returns every pooled buffer and operation.</summary>
     /// <remarks>
     /// Call it after the parse loop over <see cref="Input"/> has stopped: disposal completes the input reader and

@@ -26,7 +26,7 @@ public sealed partial class SocketConnection
 {
     private readonly SemaphoreSlim _writeLock = new(1, 1);
 
-    // Written under the writer lock by DisposeAsync: after it the output writer is completed and must not be used.
+    // Set under the writer lock by CloseAsync or DisposeAsync: from then on the output writer is completed and unusable.
     private bool _writerClosed;
 
     /// <summary>Takes the writer lock if it is free, without waiting or allocating.</summary>
@@ -130,8 +130,11 @@ public sealed partial class SocketConnection
         await _writeLock.WaitAsync().ConfigureAwait(false);
         try
         {
-            _writerClosed = true;
-            await _output.Writer.CompleteAsync().ConfigureAwait(false);
+            if (!_writerClosed)
+            {
+                _writerClosed = true;
+                await _output.Writer.CompleteAsync().ConfigureAwait(false);
+            }
         }
         finally
         {

@@ -97,6 +97,37 @@ public sealed class ShutdownTests
     }
 
     [Fact]
+    public async Task CloseAsync_sends_everything_already_written_before_closing()
+    {
+        var pool = new CountingMemoryPool();
+        var counters = new TransportCounters();
+        var senders = new SocketSenderPool(TransportSchedulers.SocketCompletions);
+        (SocketListener listener, SocketConnection server, SocketConnection client) =
+            await Loopback.PairAsync(Loopback.CountedOptions(pool, counters, senders));
+
+        // 600 KB written with one flush: under the 1 MiB pause threshold, so the writer never waits; with a small
+        // kernel send buffer most of it is still in the output pipe when the close starts, so an abort would lose it.
+        server.Socket.SendBufferSize = 4096;
+        byte[] data = new byte[600_000];
+        new Random(3).NextBytes(data);
+        Assert.True(server.TryEnterWrite(out PipeWriter writer));
+        writer.Write(data.AsSpan());
+        Assert.True(await server.ExitWriteAsync());
+
+        Task closing = server.CloseAsync(TimeSpan.FromSeconds(10)).AsTask();
+        byte[] received = await Loopback.ReadExactlyAsync(client.Input, data.Length);
+        Assert.Equal(data, received);
+        ReadResult end = await client.Input.ReadAsync().AsTask().WithinAsync("the end of the client's input");
+        Assert.True(end.IsCompleted);
+        Assert.True(end.Buffer.IsEmpty);
+        client.Input.AdvanceTo(end.Buffer.End);
+
+        await closing.WithinAsync("the graceful close");
+        Assert.Null(server.CloseReason);
+        await Loopback.DisposeAndCheckAsync(pool, counters, senders, listener, server, client);
+    }
+
+    [Fact]
     public async Task A_clean_peer_close_delivers_every_byte_then_completes_input_without_a_reason()
     {
         var pool = new CountingMemoryPool();
