@@ -50,11 +50,13 @@ public static class FrameWriter
         string clusterName,
         string lockStrategy,
         uint maxFrameSize,
+        ulong incarnation = 0,
+        ulong membersDigest = 0,
         ushort protocolVersion = ProtocolConstants.Version)
     {
         int clusterBytes = WireSize.StringBytes(clusterName, nameof(clusterName));
         int strategyBytes = WireSize.StringBytes(lockStrategy, nameof(lockStrategy));
-        int body = sizeof(ushort) + 1 + sizeof(ushort) + sizeof(ushort) + clusterBytes + sizeof(ushort) + strategyBytes + sizeof(uint);
+        int body = sizeof(ushort) + 1 + sizeof(ushort) + sizeof(ushort) + clusterBytes + sizeof(ushort) + strategyBytes + sizeof(uint) + sizeof(ulong) + sizeof(ulong);
         var b = FrameBuilder.Start(writer, body, requestId, Opcode.Hello, FrameFlags.None, StatusCode.Ok);
         b.WriteU16(protocolVersion);
         b.WriteU8((byte)role);
@@ -62,6 +64,8 @@ public static class FrameWriter
         b.WriteString(clusterName, clusterBytes);
         b.WriteString(lockStrategy, strategyBytes);
         b.WriteU32(maxFrameSize);
+        b.WriteU64(incarnation);
+        b.WriteU64(membersDigest);
         b.Commit();
     }
 
@@ -295,11 +299,13 @@ public static class FrameWriter
         string lockStrategy,
         uint maxFrameSize,
         ulong slotTableVersion,
+        ulong incarnation = 0,
+        ulong membersDigest = 0,
         ushort protocolVersion = ProtocolConstants.Version)
     {
         int clusterBytes = WireSize.StringBytes(clusterName, nameof(clusterName));
         int strategyBytes = WireSize.StringBytes(lockStrategy, nameof(lockStrategy));
-        int body = sizeof(ushort) + sizeof(ushort) + sizeof(ushort) + clusterBytes + sizeof(ushort) + strategyBytes + sizeof(uint) + sizeof(ulong);
+        int body = sizeof(ushort) + sizeof(ushort) + sizeof(ushort) + clusterBytes + sizeof(ushort) + strategyBytes + sizeof(uint) + (3 * sizeof(ulong));
         var b = FrameBuilder.Start(writer, body, requestId, Opcode.Hello, FrameFlags.Response, StatusCode.Ok);
         b.WriteU16(protocolVersion);
         b.WriteU16(nodeId);
@@ -307,6 +313,8 @@ public static class FrameWriter
         b.WriteString(lockStrategy, strategyBytes);
         b.WriteU32(maxFrameSize);
         b.WriteU64(slotTableVersion);
+        b.WriteU64(incarnation);
+        b.WriteU64(membersDigest);
         b.Commit();
     }
 

@@ -5,7 +5,7 @@ namespace FastDht.Protocol;
 /// <summary>A received Hello response (status Ok); the strings are UTF-8 slices of the body.</summary>
 public readonly ref struct HelloResponse
 {
-    public HelloResponse(ushort protocolVersion, ushort nodeId, ReadOnlySpan<byte> clusterName, ReadOnlySpan<byte> lockStrategy, uint maxFrameSize, ulong slotTableVersion)
+    public HelloResponse(ushort protocolVersion, ushort nodeId, ReadOnlySpan<byte> clusterName, ReadOnlySpan<byte> lockStrategy, uint maxFrameSize, ulong slotTableVersion, ulong incarnation, ulong membersDigest)
     {
         ProtocolVersion = protocolVersion;
         NodeId = nodeId;
@@ -13,6 +13,8 @@ public readonly ref struct HelloResponse
         LockStrategy = lockStrategy;
         MaxFrameSize = maxFrameSize;
         SlotTableVersion = slotTableVersion;
+        Incarnation = incarnation;
+        MembersDigest = membersDigest;
     }
 
     public ushort ProtocolVersion { get; }
@@ -29,6 +31,12 @@ public readonly ref struct HelloResponse
 
     /// <summary>The responder's slot table version; fetch ClusterInfo when it differs from a cached table.</summary>
     public ulong SlotTableVersion { get; }
+
+    /// <summary>When the responding node process started (µs since the Unix epoch).</summary>
+    public ulong Incarnation { get; }
+
+    /// <summary>A digest of the responder's member list; a node dialing a peer refuses a link whose digest differs from its own.</summary>
+    public ulong MembersDigest { get; }
 
     public string GetClusterName() => Encoding.UTF8.GetString(ClusterName);
 

@@ -46,7 +46,7 @@ public static class RequestDecoder
         Opcode.Lock or Opcode.Unlock or Opcode.RenewLease or
         Opcode.TxnLock or Opcode.TxnPrepare or Opcode.TxnCommit or Opcode.TxnAbort or Opcode.TxnWound;
 
-    /// <summary>Hello: u16 version, u8 role, u16 node id, string cluster, string lock strategy, u32 max frame size.</summary>
+    /// <summary>Hello: u16 version, u8 role, u16 node id, string cluster, string lock strategy, u32 max frame size, u64 incarnation, u64 members digest.</summary>
     public static bool TryReadHello(ReadOnlySpan<byte> body, out HelloRequest hello, out ProtocolError error)
     {
         var reader = new BodyReader(body);
@@ -56,9 +56,11 @@ public static class RequestDecoder
             && reader.TryReadString(out ReadOnlySpan<byte> cluster)
             && reader.TryReadString(out ReadOnlySpan<byte> strategy)
             && reader.TryReadU32(out uint maxFrameSize)
+            && reader.TryReadU64(out ulong incarnation)
+            && reader.TryReadU64(out ulong membersDigest)
             && reader.TryReadEnd())
         {
-            hello = new HelloRequest(version, (NodeRole)role, nodeId, cluster, strategy, maxFrameSize);
+            hello = new HelloRequest(version, (NodeRole)role, nodeId, cluster, strategy, maxFrameSize, incarnation, membersDigest);
             error = default;
             return true;
         }

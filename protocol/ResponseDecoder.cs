@@ -43,7 +43,7 @@ public static class ResponseDecoder
         return false;
     }
 
-    /// <summary>Hello (status Ok): u16 version, u16 node id, string cluster, string lock strategy, u32 max frame size, u64 slot table version.</summary>
+    /// <summary>Hello (status Ok): u16 version, u16 node id, string cluster, string lock strategy, u32 max frame size, u64 slot table version, u64 incarnation, u64 members digest.</summary>
     public static bool TryReadHello(ReadOnlySpan<byte> body, out HelloResponse hello, out ProtocolError error)
     {
         var reader = new BodyReader(body);
@@ -53,9 +53,11 @@ public static class ResponseDecoder
             && reader.TryReadString(out ReadOnlySpan<byte> strategy)
             && reader.TryReadU32(out uint maxFrameSize)
             && reader.TryReadU64(out ulong slotTableVersion)
+            && reader.TryReadU64(out ulong incarnation)
+            && reader.TryReadU64(out ulong membersDigest)
             && reader.TryReadEnd())
         {
-            hello = new HelloResponse(version, nodeId, cluster, strategy, maxFrameSize, slotTableVersion);
+            hello = new HelloResponse(version, nodeId, cluster, strategy, maxFrameSize, slotTableVersion, incarnation, membersDigest);
             error = default;
             return true;
         }

@@ -241,7 +241,7 @@ public class RoundTripTests
     public void Hello_request_and_response() => Gen.Select(Gen.UInt, Gen.Enum<NodeRole>(), Gen.UShort, GenName, GenName, Gen.UInt, Gen.ULong).Sample(t =>
     {
         var (id, role, nodeId, cluster, strategy, maxFrame, slotVersion) = t;
-        var (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteHello(w, id, role, nodeId, cluster, strategy, maxFrame)));
+        var (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteHello(w, id, role, nodeId, cluster, strategy, maxFrame, slotVersion ^ 0x55, slotVersion + 3)));
         AssertRequest(h, id, Opcode.Hello);
         Assert.True(RequestDecoder.TryReadHello(body, out var hello, out _));
         Assert.Equal(ProtocolConstants.Version, hello.ProtocolVersion);
@@ -250,8 +250,10 @@ public class RoundTripTests
         Assert.Equal(cluster, hello.GetClusterName());
         Assert.Equal(strategy, hello.GetLockStrategy());
         Assert.Equal(maxFrame, hello.MaxFrameSize);
+        Assert.Equal(slotVersion ^ 0x55, hello.Incarnation);
+        Assert.Equal(slotVersion + 3, hello.MembersDigest);
 
-        (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteHelloResponse(w, id, nodeId, cluster, strategy, maxFrame, slotVersion)));
+        (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteHelloResponse(w, id, nodeId, cluster, strategy, maxFrame, slotVersion, slotVersion + 1, slotVersion + 2)));
         AssertResponse(h, id, Opcode.Hello);
         Assert.True(ResponseDecoder.TryReadHello(body, out var resp, out _));
         Assert.Equal(ProtocolConstants.Version, resp.ProtocolVersion);
@@ -260,6 +262,8 @@ public class RoundTripTests
         Assert.Equal(strategy, resp.GetLockStrategy());
         Assert.Equal(maxFrame, resp.MaxFrameSize);
         Assert.Equal(slotVersion, resp.SlotTableVersion);
+        Assert.Equal(slotVersion + 1, resp.Incarnation);
+        Assert.Equal(slotVersion + 2, resp.MembersDigest);
     });
 
     [Fact]
