@@ -189,6 +189,13 @@ public sealed class RespCommand : IDisposable
 
     internal void ClearPending() => _pending = false;
 
+    /// <summary>Withdraws the previous command, whose memory the caller may already have released.</summary>
+    internal void ClearReady()
+    {
+        _ready = false;
+        Kind = RespCommandKind.Unknown;
+    }
+
     internal void CompleteMultibulk(in ReadOnlySequence<byte> source)
     {
         _pending = false;

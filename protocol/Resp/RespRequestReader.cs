@@ -23,6 +23,7 @@ public static class RespRequestReader
     {
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(limits);
+        command.ClearReady();
         while (true)
         {
             if (buffer.IsEmpty)
@@ -40,6 +41,7 @@ public static class RespRequestReader
             }
             else
             {
+                command.ClearPending(); // a partial multibulk never continues as an inline line
                 status = InlineParser.Parse(buffer, command, limits, out consumed, out error);
             }
 

@@ -89,6 +89,20 @@ public sealed class RespRequestReaderTests
     }
 
     [Fact]
+    public void PreviousCommandIsWithdrawnWhenTheNextIsIncomplete()
+    {
+        var command = new RespCommand();
+        var buffer = new ReadOnlySequence<byte>(Ascii("PING\r\nGET ke"));
+        Assert.True(RespRequestReader.TryRead(ref buffer, command, RespLimits.Default, out _));
+        Assert.Equal(1, command.Count);
+        Assert.False(RespRequestReader.TryRead(ref buffer, command, RespLimits.Default, out RespError error));
+        Assert.False(error.IsError);
+        Assert.Equal(0, command.Count);
+        Assert.Equal(RespCommandKind.Unknown, command.Kind);
+        Assert.Throws<ArgumentOutOfRangeException>(() => command.GetArgument(0));
+    }
+
+    [Fact]
     public void PipelineOfManyCommandsInOneBuffer()
     {
         var stream = new List<byte>();
