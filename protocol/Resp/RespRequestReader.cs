@@ -37,7 +37,7 @@ public static class RespRequestReader
             ParseStatus status;
             if (SequenceBytes.First(buffer) == (byte)'*')
             {
-                status = MultibulkParser.Parse(buffer, command, limits, out consumed, out error);
+                status = ParseMultibulk(buffer, command, limits, out consumed, out error);
             }
             else
             {
@@ -65,5 +65,31 @@ public static class RespRequestReader
             command.SetKind(RespCommandTable.Identify(command.GetArgument(0)));
             return true;
         }
+    }
+
+    private static ParseStatus ParseMultibulk(
+        in ReadOnlySequence<byte> buffer, RespCommand command, RespLimits limits, out long consumed, out RespError error)
+    {
+        ReadOnlySpan<byte> first = buffer.FirstSpan;
+        bool whole = buffer.IsSingleSegment;
+        if (first.Length > 0)
+        {
+            ParseStatus status = MultibulkSpanParser.Parse(first, whole, command, limits, out int spanConsumed, out error);
+            if (status == ParseStatus.Complete)
+            {
+                consumed = spanConsumed;
+                command.CompleteMultibulk(new ReadOnlySequence<byte>(buffer.First[..spanConsumed]));
+                return status;
+            }
+
+            if (whole || status == ParseStatus.Error)
+            {
+                consumed = 0;
+                return status;
+            }
+        }
+
+        // The command runs past the first segment: the sequence parser continues where the span parser stopped.
+        return MultibulkParser.Parse(buffer, command, limits, out consumed, out error);
     }
 }

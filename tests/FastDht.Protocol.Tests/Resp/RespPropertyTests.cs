@@ -92,6 +92,30 @@ public sealed class RespPropertyTests
     }
 
     [Fact]
+    public void SegmentationNeverChangesTheOutcome()
+    {
+        // The single-segment fast path and the multi-segment path must agree on every input: commands, error, rest.
+        byte[] alphabet = Ascii("*$\r\n0123456789-\"' ab");
+        Gen<byte> framing = Gen.Int[0, alphabet.Length - 1].Select(i => alphabet[i]);
+        var small = new RespLimits { MaxBulkLength = 6, MaxArguments = 3, MaxInlineLength = 10 };
+        // Tokens build near-valid streams, so the generator reaches deep states (a long line after a good header).
+        string[] tokens = ["*1\r\n", "*2\r\n", "*-1\r\n", "$3\r\n", "$0\r\n", "$7\r\n", "abc", "\r\n", "\r", "\n",
+            "000000000000", "12345678901", "PING", " ", "\"", "'", "$", "*"];
+        Gen<byte[]> structured = Gen.Int[0, tokens.Length - 1].Array[0, 12]
+            .Select(picks => Ascii(string.Concat(picks.Select(i => tokens[i]))));
+        Gen<byte[]> input = Gen.OneOf(framing.Array[0, 48], structured);
+        Gen.Select(input, Gen.Int[0, 64].Array[0, 4]).Sample((data, cutSeeds) =>
+        {
+            int[] cuts = cutSeeds.Select(c => Math.Min(c, data.Length)).Order().ToArray();
+            var whole = ReadAll(new ReadOnlySequence<byte>(data), small);
+            var split = ReadAll(RespSegmentedSequence.Create(data, cuts), small);
+            Assert.Equal(Render(whole.Commands), Render(split.Commands));
+            Assert.Equal(whole.Error, split.Error);
+            Assert.Equal(whole.Left, split.Left);
+        }, iter: 20000);
+    }
+
+    [Fact]
     public void IntegerParsingMatchesInt64Formatting()
     {
         Gen.Long.Sample(value =>
