@@ -103,6 +103,23 @@ public sealed class RespRequestReaderTests
     }
 
     [Fact]
+    public void ResetForgetsAPartlyParsedCommand()
+    {
+        var command = new RespCommand();
+        var partial = new ReadOnlySequence<byte>(Multibulk("SET", "key", "value")[..20]);
+        Assert.False(RespRequestReader.TryRead(ref partial, command, RespLimits.Default, out _));
+
+        // Another stream now: without Reset the command would resume at the old offset.
+        command.Reset();
+        var other = new ReadOnlySequence<byte>(Multibulk("GET", "k"));
+        Assert.True(RespRequestReader.TryRead(ref other, command, RespLimits.Default, out _));
+        Assert.Equal(["GET", "k"], Strings(command));
+
+        command.Dispose();
+        Assert.Equal(0, command.Count);
+    }
+
+    [Fact]
     public void PipelineOfManyCommandsInOneBuffer()
     {
         var stream = new List<byte>();
