@@ -323,13 +323,13 @@ public static class FrameWriter
         IBufferWriter<byte> writer,
         uint requestId,
         ulong slotTableVersion,
-        ReadOnlySpan<ClusterMember> members,
+        ReadOnlySpan<MemberInfo> members,
         ReadOnlySpan<SlotRange> ranges)
     {
         WireSize.Count(members.Length, 0, nameof(members));
         WireSize.Count(ranges.Length, 0, nameof(ranges));
         long body = sizeof(ulong) + sizeof(ushort) + sizeof(ushort) + ((long)ranges.Length * SlotRange.WireSize);
-        foreach (ref readonly ClusterMember m in members)
+        foreach (ref readonly MemberInfo m in members)
         {
             body += sizeof(ushort) + sizeof(ushort) + WireSize.StringBytes(m.Address, nameof(members)) + 1;
         }
@@ -337,7 +337,7 @@ public static class FrameWriter
         var b = FrameBuilder.Start(writer, body, requestId, Opcode.ClusterInfo, FrameFlags.Response, StatusCode.Ok);
         b.WriteU64(slotTableVersion);
         b.WriteU16((ushort)members.Length);
-        foreach (ref readonly ClusterMember m in members)
+        foreach (ref readonly MemberInfo m in members)
         {
             b.WriteU16(m.NodeId);
             b.WriteString(m.Address, WireSize.StringBytes(m.Address, nameof(members)));

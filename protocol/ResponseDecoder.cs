@@ -71,13 +71,13 @@ public static class ResponseDecoder
     public static bool TryReadClusterInfo(
         ReadOnlySpan<byte> body,
         out ulong slotTableVersion,
-        out MemberList members,
+        out MemberEntryList members,
         out SlotRangeList ranges,
         out ProtocolError error)
     {
         var reader = new BodyReader(body);
         if (reader.TryReadU64(out slotTableVersion)
-            && MemberList.TryRead(ref reader, out members)
+            && MemberEntryList.TryRead(ref reader, out members)
             && SlotRangeList.TryRead(ref reader, out ranges)
             && reader.TryReadEnd())
         {

@@ -274,12 +274,12 @@ public class RoundTripTests
         AssertRequest(h, id, Opcode.ClusterInfo);
         Assert.True(RequestDecoder.TryReadEmpty(body, out _));
 
-        var members = new ClusterMember[n];
+        var members = new MemberInfo[n];
         var ids = new ushort[n];
         for (int i = 0; i < n; i++)
         {
             ids[i] = (ushort)(i + 1);
-            members[i] = new ClusterMember(ids[i], $"10.0.0.{i}:700{i}", i % 2 == 0 ? MemberState.Up : MemberState.Down);
+            members[i] = new MemberInfo(ids[i], $"10.0.0.{i}:700{i}", i % 2 == 0 ? MemberState.Up : MemberState.Down);
         }
 
         var ranges = new SlotRange[n];

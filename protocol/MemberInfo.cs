@@ -1,9 +1,9 @@
 namespace FastDht.Protocol;
 
 /// <summary>A cluster member as written into a ClusterInfo response.</summary>
-public readonly struct ClusterMember
+public readonly struct MemberInfo
 {
-    public ClusterMember(ushort nodeId, string address, MemberState state)
+    public MemberInfo(ushort nodeId, string address, MemberState state)
     {
         NodeId = nodeId;
         Address = address;

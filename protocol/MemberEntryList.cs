@@ -3,11 +3,11 @@ using System.Buffers.Binary;
 namespace FastDht.Protocol;
 
 /// <summary>The validated members of a received ClusterInfo response, enumerated without allocating.</summary>
-public readonly ref struct MemberList
+public readonly ref struct MemberEntryList
 {
     private readonly ReadOnlySpan<byte> _entries;
 
-    internal MemberList(ReadOnlySpan<byte> entries, int count)
+    internal MemberEntryList(ReadOnlySpan<byte> entries, int count)
     {
         _entries = entries;
         Count = count;
@@ -18,7 +18,7 @@ public readonly ref struct MemberList
 
     public Enumerator GetEnumerator() => new(_entries);
 
-    internal static bool TryRead(scoped ref BodyReader reader, out MemberList list)
+    internal static bool TryRead(scoped ref BodyReader reader, out MemberEntryList list)
     {
         list = default;
         if (!reader.TryReadCount(0, out int count))
@@ -35,7 +35,7 @@ public readonly ref struct MemberList
             }
         }
 
-        list = new MemberList(reader.ConsumedSince(start), count);
+        list = new MemberEntryList(reader.ConsumedSince(start), count);
         return true;
     }
 
