@@ -16,8 +16,8 @@ namespace FastDht.Engine.Transport.Internal;
 /// - Cancellation and hand-over are decided under <c>_sync</c> by whether the waiter is still queued: exactly one
 ///   of them completes it. The registration is disposed (waiting out a running callback) before the waiter is
 ///   pooled, so a late callback can never cancel the waiter's next use.
-/// Fairness: FIFO among waiters; a TryEnter arriving while the lock is momentarily free may barge ahead of none,
-/// because Exit hands over without freeing whenever someone waits.
+/// Fairness: FIFO among waiters, and no barging: Exit hands over without freeing whenever someone waits, so a
+/// TryEnter succeeds only when the queue is empty.
 /// </remarks>
 internal sealed class AsyncWriterLock
 {
