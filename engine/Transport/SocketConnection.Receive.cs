@@ -67,6 +67,11 @@ public sealed partial class SocketConnection
                 }
             }
         }
+        catch (ObjectDisposedException) when (IsClosed)
+        {
+            // Abort closed the socket between two receives: a routine close, not a failure to log.
+            failed = true;
+        }
         catch (Exception ex)
         {
             // Nothing below is expected to throw; if it does, it must end this connection, not the process.

@@ -61,14 +61,20 @@ public sealed partial class SocketConnection
                 }
             }
         }
+        catch (ObjectDisposedException) when (IsClosed)
+        {
+            // Abort closed the socket between two sends: a routine close, not a failure to log.
+        }
         catch (Exception ex)
         {
             TransportLog.LoopFailed(_logger, RemoteEndPoint, ex);
             error = ex;
-            if (sender is not null)
-            {
-                _senderPool.Discard(sender);
-            }
+        }
+
+        if (sender is not null)
+        {
+            // The send threw: the operation's state is unknown, so it is never pooled again.
+            _senderPool.Discard(sender);
         }
 
         // The send side is gone, so the connection is: shut down (a no-op when Abort got here first). Completing the

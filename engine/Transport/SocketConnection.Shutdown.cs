@@ -55,7 +55,19 @@ public sealed partial class SocketConnection
     /// </remarks>
     public async ValueTask CloseAsync(TimeSpan drainTimeout)
     {
-        if (await _writeLock.WaitAsync(drainTimeout).ConfigureAwait(false))
+        using var expiry = new CancellationTokenSource(drainTimeout);
+        bool entered = false;
+        try
+        {
+            await _writeLock.EnterAsync(expiry.Token).ConfigureAwait(false);
+            entered = true;
+        }
+        catch (OperationCanceledException)
+        {
+            Abort(new TimeoutException($"The writer lock was not released within {drainTimeout.TotalMilliseconds:0} ms."));
+        }
+
+        if (entered)
         {
             try
             {
@@ -68,21 +80,17 @@ public sealed partial class SocketConnection
             }
             finally
             {
-                _writeLock.Release();
+                _writeLock.Exit();
             }
 
             try
             {
-                await _sendTask.WaitAsync(drainTimeout).ConfigureAwait(false);
+                await _sendTask.WaitAsync(expiry.Token).ConfigureAwait(false);
             }
-            catch (TimeoutException ex)
+            catch (OperationCanceledException)
             {
-                Abort(ex);
+                Abort(new TimeoutException($"The output was not sent within {drainTimeout.TotalMilliseconds:0} ms."));
             }
-        }
-        else
-        {
-            Abort(new TimeoutException($"The writer lock was not released within {drainTimeout.TotalMilliseconds:0} ms."));
         }
 
         await DisposeAsync().ConfigureAwait(false);

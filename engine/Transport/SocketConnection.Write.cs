@@ -9,12 +9,12 @@ namespace FastDht.Engine.Transport;
 /// Requirements: any thread may produce output (the parse loop's responses, completions arriving from other
 /// connections); a frame must never interleave with another; a PipeWriter tolerates one thread at a time and no
 /// GetSpan while its flush is pending.
-/// Design: one SemaphoreSlim(1, 1) per connection. Entering tries Wait(0) first, which takes a free lock without
-/// allocating or blocking; only contention goes to the async slow path (StackExchange.Redis
-/// WriteMessageTakingWriteLockAsync). The holder writes whole frames, then <see cref="ExitWriteAsync"/> flushes
+/// Design: one <see cref="AsyncWriterLock"/> per connection. Entering tries a single CompareExchange first, which
+/// takes a free lock without allocating or blocking; only contention goes to the async slow path (StackExchange.Redis
+/// WriteMessageTakingWriteLockAsync), whose waiters are pooled, so even contention allocates nothing in steady state. The holder writes whole frames, then <see cref="ExitWriteAsync"/> flushes
 /// (still holding the lock) and releases. A flush that waits on back-pressure keeps the lock, so every other
 /// producer waits too and the unsent bytes stay near the output pause threshold.
-/// Fairness: none promised; SemaphoreSlim wakes async waiters in FIFO order, but a Wait(0) can barge ahead.
+/// Fairness: waiters are served FIFO, and a release hands the lock straight to the first waiter.
 /// Usage:
 /// <code>
 /// if (!connection.TryEnterWrite(out PipeWriter writer)) writer = await connection.EnterWriteAsync();
@@ -24,7 +24,7 @@ namespace FastDht.Engine.Transport;
 /// </remarks>
 public sealed partial class SocketConnection
 {
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly AsyncWriterLock _writeLock = new();
 
     // Set under the writer lock by CloseAsync or DisposeAsync: from then on the output writer is completed and unusable.
     private bool _writerClosed;
@@ -33,7 +33,7 @@ public sealed partial class SocketConnection
     /// <returns>False when another producer holds the lock or the connection is disposed; then call <see cref="EnterWriteAsync"/>.</returns>
     public bool TryEnterWrite(out PipeWriter writer)
     {
-        if (_writeLock.Wait(0))
+        if (_writeLock.TryEnter())
         {
             if (!_writerClosed)
             {
@@ -41,7 +41,7 @@ public sealed partial class SocketConnection
                 return true;
             }
 
-            _writeLock.Release();
+            _writeLock.Exit();
         }
 
         writer = null!;
@@ -53,14 +53,14 @@ public sealed partial class SocketConnection
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired while waiting.</exception>
     public ValueTask<PipeWriter> EnterWriteAsync(CancellationToken cancellationToken = default)
     {
-        if (_writeLock.Wait(0))
+        if (_writeLock.TryEnter())
         {
             if (!_writerClosed)
             {
                 return new ValueTask<PipeWriter>(_output.Writer);
             }
 
-            _writeLock.Release();
+            _writeLock.Exit();
             Throw.ObjectDisposed(nameof(SocketConnection));
         }
 
@@ -80,7 +80,7 @@ public sealed partial class SocketConnection
     {
         if (!flush)
         {
-            _writeLock.Release();
+            _writeLock.Exit();
             return new ValueTask<bool>(!IsClosed);
         }
 
@@ -88,7 +88,7 @@ public sealed partial class SocketConnection
         if (flushing.IsCompletedSuccessfully)
         {
             FlushResult result = flushing.Result;
-            _writeLock.Release();
+            _writeLock.Exit();
             return new ValueTask<bool>(!result.IsCompleted && !result.IsCanceled);
         }
 
@@ -98,10 +98,10 @@ public sealed partial class SocketConnection
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<PipeWriter> EnterWriteSlowAsync(CancellationToken cancellationToken)
     {
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _writeLock.EnterAsync(cancellationToken).ConfigureAwait(false);
         if (_writerClosed)
         {
-            _writeLock.Release();
+            _writeLock.Exit();
             Throw.ObjectDisposed(nameof(SocketConnection));
         }
 
@@ -118,7 +118,7 @@ public sealed partial class SocketConnection
         }
         finally
         {
-            _writeLock.Release();
+            _writeLock.Exit();
         }
     }
 
@@ -127,7 +127,7 @@ public sealed partial class SocketConnection
     {
         // Every holder's flush ends once the send loop has completed the output reader, so this wait is bounded
         // by the holders' own write code.
-        await _writeLock.WaitAsync().ConfigureAwait(false);
+        await _writeLock.EnterAsync().ConfigureAwait(false);
         try
         {
             if (!_writerClosed)
@@ -138,7 +138,7 @@ public sealed partial class SocketConnection
         }
         finally
         {
-            _writeLock.Release();
+            _writeLock.Exit();
         }
     }
 }

@@ -19,4 +19,7 @@ internal static class Throw
 
     [DoesNotReturn]
     public static void ArgumentOutOfRange(string name, string message) => throw new ArgumentOutOfRangeException(name, message);
+
+    [DoesNotReturn]
+    public static void SynchronizationLock(string message) => throw new SynchronizationLockException(message);
 }
