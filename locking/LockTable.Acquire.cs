@@ -80,26 +80,22 @@ public sealed partial class LockTable
             if (entry is null)
             {
                 entry = shard.CreateEntry(key);
-                long token = Grant(entry, record, txn, mode, sessionId, leaseDeadline);
-                _txns.Unpin(record);
+                long token = Grant(entry, record, txn, mode, sessionId, leaseDeadline, pinned: true);
                 return new ValueTask<LockResult>(LockResult.Granted(token));
             }
 
             switch (Decide(entry, txn, mode))
             {
-                case ConflictDecision.AbortRequester:
+                case ConflictOutcome.None:
+                    // No conflict at all (including an upgrade by the only holder).
+                    long token = Grant(entry, record, txn, mode, sessionId, leaseDeadline, pinned: true);
+                    return new ValueTask<LockResult>(LockResult.Granted(token));
+                case ConflictOutcome.Abort:
                     _txns.Unpin(record);
                     return new ValueTask<LockResult>(LockResult.Aborted(_strategy.AbortReason));
-                case ConflictDecision.Wound:
+                case ConflictOutcome.WoundThenWait:
                     victimCount = ApplyWounds(entry, txn, mode, ref victims, ref rentedVictims);
                     break;
-                case ConflictDecision.Wait:
-                    break;
-                default:
-                    // No conflict at all (including an upgrade by the only holder).
-                    long token = Grant(entry, record, txn, mode, sessionId, leaseDeadline);
-                    _txns.Unpin(record);
-                    return new ValueTask<LockResult>(LockResult.Granted(token));
             }
 
             outcome = Wait(shard, entry, record, txn, mode, sessionId, now, lease, leaseDeadline, attempt, cancellationToken, out concurrentWait);
@@ -131,11 +127,10 @@ public sealed partial class LockTable
     }
 
     /// <summary>
-    /// Asks the strategy about every conflicting holder and every conflicting waiter queued ahead.
-    /// Returns (ConflictDecision)255 when nothing conflicts, AbortRequester if any conflict says so,
-    /// Wound if any says so, else Wait.
+    /// Asks the strategy about every conflicting holder and every conflicting waiter queued ahead:
+    /// any AbortRequester aborts; otherwise any Wound wounds; otherwise the request waits.
     /// </summary>
-    private ConflictDecision Decide(LockEntry entry, TxnId txn, LockMode mode)
+    private ConflictOutcome Decide(LockEntry entry, TxnId txn, LockMode mode)
     {
         bool conflict = false;
         bool wound = false;
@@ -153,7 +148,7 @@ public sealed partial class LockTable
             ConflictDecision d = _strategy.Decide(txn, mode, in party);
             if (d == ConflictDecision.AbortRequester)
             {
-                return d;
+                return ConflictOutcome.Abort;
             }
 
             wound |= d == ConflictDecision.Wound;
@@ -171,16 +166,14 @@ public sealed partial class LockTable
             ConflictDecision d = _strategy.Decide(txn, mode, in party);
             if (d == ConflictDecision.AbortRequester)
             {
-                return d;
+                return ConflictOutcome.Abort;
             }
 
             wound |= d == ConflictDecision.Wound;
         }
 
-        return !conflict ? NoConflict : wound ? ConflictDecision.Wound : ConflictDecision.Wait;
+        return !conflict ? ConflictOutcome.None : wound ? ConflictOutcome.WoundThenWait : ConflictOutcome.Wait;
     }
-
-    private const ConflictDecision NoConflict = (ConflictDecision)255;
 
     /// <summary>Wounds every conflicting party the strategy names that is still growing; returns how many.</summary>
     private int ApplyWounds(LockEntry entry, TxnId txn, LockMode mode, ref Span<TxnId> victims, ref TxnId[]? rented)

@@ -126,8 +126,8 @@ public sealed partial class LockTable
         _txns.RemoveHeld(record, entry);
     }
 
-    /// <summary>Adds (or upgrades) a hold with a fresh fencing token. Under the shard lock.</summary>
-    private long Grant(LockEntry entry, TxnRecord record, TxnId txn, LockMode mode, long sessionId, long leaseDeadline)
+    /// <summary>Adds (or upgrades) a hold with a fresh fencing token, and ends the caller's pin when <paramref name="pinned"/>. Under the shard lock.</summary>
+    private long Grant(LockEntry entry, TxnRecord record, TxnId txn, LockMode mode, long sessionId, long leaseDeadline, bool pinned)
     {
         long token = Interlocked.Increment(ref _fence);
         int own = entry.FindHolder(txn);
@@ -138,11 +138,15 @@ public sealed partial class LockTable
             held.Token = token;
             held.SessionId = sessionId;
             held.LeaseDeadline = Math.Max(held.LeaseDeadline, leaseDeadline);
+            if (pinned)
+            {
+                _txns.Unpin(record);
+            }
         }
         else
         {
             entry.AddHolder(new LockHolder(txn, mode, token, leaseDeadline, sessionId, record));
-            _txns.AddHeld(record, entry);
+            _txns.AddHeld(record, entry, unpin: pinned);
         }
 
         entry.Shard.NoteDeadline(leaseDeadline);
@@ -173,7 +177,7 @@ public sealed partial class LockTable
             long leaseDeadline = waiter.LeaseTicks == long.MaxValue || waiter.LeaseTicks >= long.MaxValue - now
                 ? long.MaxValue
                 : now + waiter.LeaseTicks;
-            long token = Grant(entry, waiter.Record, waiter.Txn, waiter.Mode, waiter.SessionId, leaseDeadline);
+            long token = Grant(entry, waiter.Record, waiter.Txn, waiter.Mode, waiter.SessionId, leaseDeadline, pinned: false);
             Complete(waiter, LockResult.Granted(token));
         }
     }

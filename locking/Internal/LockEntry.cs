@@ -95,9 +95,17 @@ internal sealed class LockEntry
         waiter.Queued = false;
     }
 
+    // Keys up to 256 bytes stay with a pooled entry for reuse; a larger one is dropped so that the pool
+    // (32 entries x 64 shards) cannot pin megabytes of 64 KiB keys.
+    private const int MaxRetainedKeyLength = 256;
+
     public void Reset()
     {
-        Key = [];
+        if (Key.Length > MaxRetainedKeyLength)
+        {
+            Key = [];
+        }
+
         Array.Clear(Holders);
         HolderCount = 0;
         Head = null;

@@ -29,7 +29,18 @@ internal sealed class LockShard
     public LockEntry CreateEntry(ReadOnlySpan<byte> key)
     {
         LockEntry entry = _free.Count > 0 ? _free.Pop() : new LockEntry(this);
-        entry.Key = key.ToArray();
+
+        // A recycled entry keeps its key array when the lengths match (fixed-size keys are common), so a
+        // steady acquire/release cycle allocates nothing. Safe: the entry left the dictionary before reuse.
+        if (entry.Key.Length == key.Length)
+        {
+            key.CopyTo(entry.Key);
+        }
+        else
+        {
+            entry.Key = key.ToArray();
+        }
+
         Entries.Add(entry.Key, entry);
         return entry;
     }

@@ -72,12 +72,17 @@ internal sealed class TxnRegistry
         }
     }
 
-    public void AddHeld(TxnRecord record, LockEntry entry)
+    /// <summary>Adds a held entry; with <paramref name="unpin"/>, also ends the caller's pin (one lock instead of two).</summary>
+    public void AddHeld(TxnRecord record, LockEntry entry, bool unpin)
     {
         Stripe stripe = StripeFor(record.Txn);
         lock (stripe.Sync)
         {
             record.Held.Add(entry);
+            if (unpin)
+            {
+                record.Pins--;
+            }
         }
     }
 

@@ -24,6 +24,9 @@ internal static class TestKeys
         return completed.Result;
     }
 
+    /// <summary>True when the acquire completed synchronously with a grant; allocates nothing.</summary>
+    public static bool GrantedNow(ValueTask<LockResult> pending) => pending.IsCompletedSuccessfully && pending.Result.IsGranted;
+
     public static Task<LockResult> Within(ValueTask<LockResult> pending) => pending.AsTask().WaitAsync(TestTimeout);
 
     /// <summary>Asserts nothing is held, queued, recorded or rented: no leak.</summary>
