@@ -301,6 +301,26 @@ public sealed class LockTableTests
     }
 
     [Fact]
+    public async Task Wait_die_two_shared_holders_upgrading_cannot_deadlock()
+    {
+        using LockTable table = NewTable(new WaitDieStrategy(), _clock);
+        byte[] key = K("upgrade");
+        Assert.True(table.AcquireAsync(key, Old, LockMode.Shared, 1, Lease).Now().IsGranted);
+        Assert.True(table.AcquireAsync(key, Young, LockMode.Shared, 1, Lease).Now().IsGranted);
+
+        ValueTask<LockResult> olderUpgrade = table.AcquireAsync(key, Old, LockMode.Exclusive, 1, Lease);
+        Assert.False(olderUpgrade.IsCompleted);
+        Assert.Equal(LockResult.Aborted(LockAbortReason.Died), table.AcquireAsync(key, Young, LockMode.Exclusive, 1, Lease).Now());
+
+        // The younger one aborts its transaction; the older one's upgrade goes through.
+        Assert.Equal(1, table.ReleaseAll(Young));
+        LockResult upgraded = await Within(olderUpgrade);
+        Assert.True(table.ValidateFence(key, Old, upgraded.FencingToken));
+        Assert.Equal(1, table.ReleaseAll(Old));
+        AssertEmpty(table);
+    }
+
+    [Fact]
     public void No_wait_aborts_any_conflict_at_once()
     {
         using LockTable table = NewTable(new NoWaitStrategy(), _clock);
