@@ -10,6 +10,8 @@ public sealed class LockTableOptions
     /// <summary>How often a timer calls <see cref="LockTable.ExpireLeases"/>; zero or infinite disables the timer.</summary>
     /// <remarks>
     /// Defaults to 100 ms: a lease or wait ends at most this late, which is small next to lease lengths of seconds.
+    /// With the timeout strategy, set it no larger than the strategy's minimum limit (2 ms by default), or
+    /// waits overrun their limits by up to one interval. A scan skips shards with nothing due without locking them.
     /// Tests disable it and call <see cref="LockTable.ExpireLeases"/> themselves with a fake clock.
     /// </remarks>
     public TimeSpan ExpiryScanInterval { get; set; } = TimeSpan.FromMilliseconds(100);

@@ -25,6 +25,7 @@ public class LockTableContendedBenchmarks
     private static readonly byte[][] Keys = [[(byte)'k', (byte)'0'], [(byte)'k', (byte)'1']];
 
     private readonly TxnIdGenerator _ids = new(1);
+    private readonly Dictionary<string, (long Aborts, long Committed)> _tally = new();
     private LockTable _waitDie = null!;
     private LockTable _woundWait = null!;
     private LockTable _noWait = null!;
@@ -46,6 +47,12 @@ public class LockTableContendedBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
+        // Aborts are the other half of the comparison: printed into the benchmark log, one line per strategy.
+        foreach (KeyValuePair<string, (long Aborts, long Committed)> pair in _tally)
+        {
+            Console.WriteLine($"// {pair.Key}: {pair.Value.Aborts} aborted attempts over {pair.Value.Committed} committed transactions ({(double)pair.Value.Aborts / Math.Max(1, pair.Value.Committed):F3} per transaction)");
+        }
+
         _waitDie.Dispose();
         _woundWait.Dispose();
         _noWait.Dispose();
@@ -74,7 +81,10 @@ public class LockTableContendedBenchmarks
         bool ordered = table.Strategy.RequiresOrderedAcquisition;
         Task<int> first = Task.Run(() => RunThreadAsync(table, reversed: false, seed: 1));
         Task<int> second = Task.Run(() => RunThreadAsync(table, reversed: !ordered, seed: 2));
-        return first.GetAwaiter().GetResult() + second.GetAwaiter().GetResult();
+        int aborts = first.GetAwaiter().GetResult() + second.GetAwaiter().GetResult();
+        _tally.TryGetValue(table.Strategy.Name, out (long Aborts, long Committed) tally);
+        _tally[table.Strategy.Name] = (tally.Aborts + aborts, tally.Committed + (Threads * TransactionsPerThread));
+        return aborts;
     }
 
     private async Task<int> RunThreadAsync(LockTable table, bool reversed, int seed)
