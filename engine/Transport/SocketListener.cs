@@ -64,6 +64,29 @@ public sealed class SocketListener : IAsyncDisposable
             }
 
             socket.Bind(endPoint);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        return Start(socket, handler, options);
+    }
+
+    /// <summary>Starts accepting on a socket the caller already bound (tests reserve ports this way, race-free); the listener owns it from then on.</summary>
+    /// <param name="boundSocket">A bound, not yet listening, TCP socket.</param>
+    /// <param name="handler">Receives each accepted, started connection and owns it from then on.</param>
+    /// <param name="options">Settings for every accepted connection; null means <see cref="ConnectionOptions.Default"/>.</param>
+    public static SocketListener Start(Socket boundSocket, Func<SocketConnection, ValueTask> handler, ConnectionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(boundSocket);
+        ArgumentNullException.ThrowIfNull(handler);
+        options ??= ConnectionOptions.Default;
+        options.Validate();
+        var socket = boundSocket;
+        try
+        {
             socket.Listen(Backlog);
         }
         catch
