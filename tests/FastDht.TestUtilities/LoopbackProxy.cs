@@ -127,7 +127,11 @@ public sealed class LoopbackProxy : IAsyncDisposable
     }
 
     /// <summary>When on, new connections are accepted and reset at once, never reaching the target.</summary>
-    /// <remarks>Open connections are untouched; combine with <see cref="CutAll"/> to model a node going away.</remarks>
+    /// <remarks>
+    /// The kernel completes the TCP handshake before the proxy accepts, so a client's connect succeeds and the reset
+    /// shows at its first read or write (or, when it races the connect's completion, as a reset from the connect).
+    /// Open connections are untouched; combine with <see cref="CutAll"/> to model a node going away.
+    /// </remarks>
     public void Refuse(bool refuse) => _refuse = refuse;
 
     /// <summary>When on, stops forwarding in <paramref name="direction"/> but keeps the sockets open: a frozen peer.</summary>
@@ -247,11 +251,18 @@ public sealed class LoopbackProxy : IAsyncDisposable
 
         await _stop.CancelAsync().ConfigureAwait(false);
         _listener.Dispose();
-        await _acceptLoop.WaitAsync(Bounded.Timeout).ConfigureAwait(false);
-        CutAll(); // closing a pair also cancels its stalled and delayed pumps
-        await WaitUntilAsync(() => Volatile.Read(ref _handlers) == 0, "every proxied connection to end", Bounded.Timeout)
-            .ConfigureAwait(false);
-        _stop.Dispose();
+        try
+        {
+            // Rethrows an accept failure that was not caused by stopping, after the cleanup below.
+            await _acceptLoop.WaitAsync(Bounded.Timeout).ConfigureAwait(false);
+        }
+        finally
+        {
+            CutAll(); // closing a pair also cancels its stalled and delayed pumps
+            await WaitUntilAsync(() => Volatile.Read(ref _handlers) == 0, "every proxied connection to end", Bounded.Timeout)
+                .ConfigureAwait(false);
+            _stop.Dispose();
+        }
     }
 
     internal void NotifyChanged()

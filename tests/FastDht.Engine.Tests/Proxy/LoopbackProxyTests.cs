@@ -98,7 +98,7 @@ public sealed class LoopbackProxyTests
         Assert.Equal(0, proxy.BytesClientToServer);
         Assert.Equal(0, echo.BytesReceived);
         Assert.Equal(1, proxy.ConnectionCount);
-        Assert.Equal(1, echo.LiveConnections);
+        await Bounded.UntilAsync(() => echo.LiveConnections == 1, "the server to hold its side open"); // accept may lag the proxy's connect
         await ProxyClient.SendAsync(client, payload.AsMemory(1_000)); // still accepted by the kernel's buffers
 
         proxy.Stall(false, ProxyDirection.ClientToServer);
@@ -205,7 +205,8 @@ public sealed class LoopbackProxyTests
         (byte[] echoed, _) = await ProxyClient.ReadToEndAsync(client);
 
         await proxy.WaitUntilAsync(() => proxy.ConnectionCount == 0, "the pair to close", Bounded.Timeout);
-        await Bounded.UntilAsync(() => echo.LiveConnections == 0, "the server side to end");
+        // Accepted first: the proxy's connect completes in the kernel before the echo server's accept loop runs.
+        await Bounded.UntilAsync(() => echo.Accepted == 1 && echo.LiveConnections == 0, "the server side to end");
         Assert.Equal(10, echo.BytesReceived);
         Assert.Equal(10, proxy.BytesClientToServer);
 
