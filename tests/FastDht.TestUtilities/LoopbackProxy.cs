@@ -313,6 +313,11 @@ public sealed class LoopbackProxy : IAsyncDisposable
 
     private void ForEach<T>(ProxyDirection direction, T value, Action<DirectionFaults, T> apply)
     {
+        if (direction is not (ProxyDirection.ClientToServer or ProxyDirection.ServerToClient or ProxyDirection.Both))
+        {
+            throw new ArgumentOutOfRangeException(nameof(direction), direction, "Unknown proxy direction.");
+        }
+
         if (direction is ProxyDirection.ClientToServer or ProxyDirection.Both)
         {
             apply(ClientToServerFaults, value);
@@ -321,11 +326,6 @@ public sealed class LoopbackProxy : IAsyncDisposable
         if (direction is ProxyDirection.ServerToClient or ProxyDirection.Both)
         {
             apply(ServerToClientFaults, value);
-        }
-
-        if (direction is not (ProxyDirection.ClientToServer or ProxyDirection.ServerToClient or ProxyDirection.Both))
-        {
-            throw new ArgumentOutOfRangeException(nameof(direction), direction, "Unknown proxy direction.");
         }
     }
 
