@@ -38,6 +38,9 @@ internal abstract class FrameSession
     /// <summary>The largest frame the other side accepts (from its Hello); nothing larger may be sent to it.</summary>
     public int SendLimit { get; protected set; } = ProtocolLimits.DefaultMaxFrameSize;
 
+    /// <summary>When bytes last arrived (<see cref="Environment.TickCount64"/>): a peer link that is silent for long is dead.</summary>
+    public long LastReceiveTicks { get; private set; } = Environment.TickCount64;
+
     /// <summary>Runs the read loop until the connection closes or the subclass stops it; then fails what is pending.</summary>
     public async Task RunAsync()
     {
@@ -48,6 +51,7 @@ internal abstract class FrameSession
             while (true)
             {
                 var result = await input.ReadAsync().ConfigureAwait(false);
+                LastReceiveTicks = Environment.TickCount64;
                 var buffer = result.Buffer;
                 var stop = false;
                 try
