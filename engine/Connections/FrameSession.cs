@@ -150,6 +150,42 @@ internal abstract class FrameSession
             await Connection.ExitWriteAsync(flush: true).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Sends a request and returns its answer: registered under a fresh id, written under the writer lock, flushed,
+    /// completed by the read loop. A closed connection, an oversized frame or the timeout answer with an error status
+    /// and a message naming the target instead of throwing.
+    /// </summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<ResponseResult> CallAsync<TRequest>(TRequest request, ResponseShape shape, TimeSpan timeout, ushort targetNodeId, bool inlineContinuations = false)
+        where TRequest : struct, IFrameRequest
+    {
+        if (request.FrameLength - 4 > SendLimit)
+            return new ResponseResult(StatusCode.FrameTooLarge, null, $"the request ({request.FrameLength} bytes) is larger than the receiver accepts ({SendLimit} bytes)");
+        var pending = AwaitableRequest.Rent(shape, inlineContinuations);
+        pending.TargetNodeId = targetNodeId;
+        if (!Requests.TryRegister(pending, timeout, out var id, out var status, out var message))
+        {
+            pending.OnFailure(status, message);
+            return await pending.AsValueTask().ConfigureAwait(false);
+        }
+        if (!Connection.TryEnterWrite(out var writer))
+        {
+            var entered = await EnterSlowAsync(Connection).ConfigureAwait(false);
+            if (entered is null)
+            {
+                if (Requests.TryRemove(id, out _))
+                    pending.OnFailure(StatusCode.NodeUnavailable, "the connection closed");
+                return await pending.AsValueTask().ConfigureAwait(false);
+            }
+            writer = entered;
+        }
+        request.Write(writer, id);
+        var flushed = Connection.ExitWriteAsync(flush: true);
+        if (!flushed.IsCompletedSuccessfully)
+            await flushed.ConfigureAwait(false);
+        return await pending.AsValueTask().ConfigureAwait(false);
+    }
+
     /// <summary>Takes the writer lock, waiting if needed; null when the connection is closed.</summary>
     internal static async ValueTask<PipeWriter?> EnterSlowAsync(SocketConnection connection)
     {

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using FastDht.Engine.Connections;
+using FastDht.Engine.Connections.Requests;
 using FastDht.Protocol;
 
 namespace FastDht.Engine.Node.Internal;
@@ -29,29 +30,8 @@ internal sealed partial class NodeSession
     /// <summary>Dialer side: sends Hello as a node and waits for the peer's answer; null on success, else why not.</summary>
     public async Task<string?> DialHandshakeAsync(TimeSpan timeout)
     {
-        var request = AwaitableRequest.Rent(ResponseShape.Body, inlineContinuations: false);
-        request.TargetNodeId = PeerId;
-        if (!Requests.TryRegister(request, timeout, out var id, out var status, out var message))
-        {
-            request.OnFailure(status, message);
-        }
-        else
-        {
-            var writer = await EnterSlowAsync(Connection).ConfigureAwait(false);
-            if (writer is null)
-            {
-                if (Requests.TryRemove(id, out _))
-                    request.OnFailure(StatusCode.NodeUnavailable, "connection closed before the handshake");
-            }
-            else
-            {
-                FrameWriter.WriteHello(
-                    writer, id, NodeRole.Node, _core.SelfId, _core.Options.ClusterName, _core.Options.LockStrategy,
-                    (uint)ReceiveLimits.MaxFrameSize, _core.Incarnation, _core.MembersDigest);
-                await Connection.ExitWriteAsync(flush: true).ConfigureAwait(false);
-            }
-        }
-        var result = await request.AsValueTask().ConfigureAwait(false);
+        var hello = new NodeHelloRequest(_core, (uint)ReceiveLimits.MaxFrameSize);
+        var result = await CallAsync(hello, ResponseShape.Body, timeout, PeerId).ConfigureAwait(false);
         if (result.IsError)
             return result.ErrorMessage ?? result.Status.ToString();
         return CheckHelloResponse(result.Payload);
@@ -106,22 +86,7 @@ internal sealed partial class NodeSession
                 await Task.Delay(interval, _core.Stopping).ConfigureAwait(false);
                 if (!IsOpen)
                     return;
-                var request = AwaitableRequest.Rent(ResponseShape.Status, inlineContinuations: false);
-                request.TargetNodeId = PeerId;
-                if (!Requests.TryRegister(request, timeout, out var id, out var status, out var message))
-                {
-                    request.OnFailure(status, message);
-                }
-                else if (await EnterSlowAsync(Connection).ConfigureAwait(false) is { } writer)
-                {
-                    FrameWriter.WritePing(writer, id, default);
-                    await Connection.ExitWriteAsync(flush: true).ConfigureAwait(false);
-                }
-                else if (Requests.TryRemove(id, out _))
-                {
-                    request.OnFailure(StatusCode.NodeUnavailable, "closed");
-                }
-                var result = await request.AsValueTask().ConfigureAwait(false);
+                var result = await CallAsync(new PingRequest(), ResponseShape.Status, timeout, PeerId).ConfigureAwait(false);
                 if (result.Status == StatusCode.Timeout)
                 {
                     Connection.Abort(new TimeoutException($"no heartbeat answer within {timeout.TotalMilliseconds:0} ms"));
