@@ -1,3 +1,5 @@
+using FastDht.Protocol;
+
 namespace FastDht.Engine.Cluster;
 
 /// <summary>
@@ -12,10 +14,10 @@ namespace FastDht.Engine.Cluster;
 public sealed class SlotTable
 {
     /// <summary>Number of hash slots; the same as Redis Cluster so cluster-aware Redis clients route correctly.</summary>
-    public const int SlotCount = 16384;
+    public const int SlotCount = KeySlot.SlotCount;
 
     private readonly ushort[] _owners;
-    private readonly SlotOwnerRange[] _ranges;
+    private readonly SlotRange[] _ranges;
 
     private SlotTable(ulong version, ushort[] owners)
     {
@@ -27,7 +29,7 @@ public sealed class SlotTable
     public ulong Version { get; }
 
     /// <summary>Contiguous runs of slots with one owner, in slot order.</summary>
-    public IReadOnlyList<SlotOwnerRange> Ranges => _ranges;
+    public IReadOnlyList<SlotRange> Ranges => _ranges;
 
     /// <summary>The owner of a slot (0..16383).</summary>
     public ushort OwnerOf(int slot) => _owners[slot & (SlotCount - 1)];
@@ -43,15 +45,14 @@ public sealed class SlotTable
         var n = members.Count;
         for (var i = 0; i < n; i++)
         {
-            var first = i * SlotCount / n;
-            var last = ((i + 1) * SlotCount / n) - 1;
-            owners.AsSpan(first, last - first + 1).Fill(members[i].NodeId);
+            var r = SlotRange.ForMember(i, n, members[i].NodeId);
+            owners.AsSpan(r.FirstSlot, r.Count).Fill(r.NodeId);
         }
         return new SlotTable(1, owners);
     }
 
     /// <summary>Builds a table from explicit ranges, which must cover every slot exactly once.</summary>
-    public static SlotTable FromRanges(ulong version, IReadOnlyList<SlotOwnerRange> ranges)
+    public static SlotTable FromRanges(ulong version, IReadOnlyList<SlotRange> ranges)
     {
         ArgumentNullException.ThrowIfNull(ranges);
         var owners = new ushort[SlotCount];
@@ -81,15 +82,15 @@ public sealed class SlotTable
         return _owners.AsSpan().SequenceEqual(other._owners);
     }
 
-    private static SlotOwnerRange[] BuildRanges(ushort[] owners)
+    private static SlotRange[] BuildRanges(ushort[] owners)
     {
-        var list = new List<SlotOwnerRange>();
+        var list = new List<SlotRange>();
         var start = 0;
         for (var s = 1; s <= SlotCount; s++)
         {
             if (s == SlotCount || owners[s] != owners[start])
             {
-                list.Add(new SlotOwnerRange((ushort)start, (ushort)(s - 1), owners[start]));
+                list.Add(new SlotRange((ushort)start, (ushort)(s - 1), owners[start]));
                 start = s;
             }
         }

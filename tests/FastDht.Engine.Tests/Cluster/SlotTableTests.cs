@@ -1,4 +1,5 @@
 using FastDht.Engine.Cluster;
+using FastDht.Protocol;
 
 namespace FastDht.Engine.Tests.Cluster;
 
@@ -31,24 +32,24 @@ public sealed class SlotTableTests
     public void Three_nodes_split_like_redis_cluster_create()
     {
         var table = SlotTable.CreateDefault(MemberList.Parse("a:1,b:1,c:1"));
-        Assert.Equal(new SlotOwnerRange(0, 5460, 0), table.Ranges[0]);
-        Assert.Equal(new SlotOwnerRange(5461, 10921, 1), table.Ranges[1]);
-        Assert.Equal(new SlotOwnerRange(10922, 16383, 2), table.Ranges[2]);
+        Assert.Equal(new SlotRange(0, 5460, 0), table.Ranges[0]);
+        Assert.Equal(new SlotRange(5461, 10921, 1), table.Ranges[1]);
+        Assert.Equal(new SlotRange(10922, 16383, 2), table.Ranges[2]);
     }
 
     [Fact]
     public void Explicit_ranges_round_trip_and_gaps_or_overlaps_are_refused()
     {
-        var ranges = new[] { new SlotOwnerRange(0, 99, 4), new SlotOwnerRange(100, 16383, 9) };
+        var ranges = new[] { new SlotRange(0, 99, 4), new SlotRange(100, 16383, 9) };
         var table = SlotTable.FromRanges(7, ranges);
         Assert.Equal(7UL, table.Version);
         Assert.Equal(ranges, table.Ranges);
         Assert.Equal((ushort)9, table.OwnerOf(100));
 
-        var gap = Assert.Throws<ClusterConfigurationException>(() => SlotTable.FromRanges(1, [new SlotOwnerRange(1, 16383, 0)]));
+        var gap = Assert.Throws<ClusterConfigurationException>(() => SlotTable.FromRanges(1, [new SlotRange(1, 16383, 0)]));
         Assert.Contains("slot 0 has no owner", gap.Message, StringComparison.Ordinal);
         var overlap = Assert.Throws<ClusterConfigurationException>(() =>
-            SlotTable.FromRanges(1, [new SlotOwnerRange(0, 10, 0), new SlotOwnerRange(10, 16383, 1)]));
+            SlotTable.FromRanges(1, [new SlotRange(0, 10, 0), new SlotRange(10, 16383, 1)]));
         Assert.Contains("slot 10 is assigned twice", overlap.Message, StringComparison.Ordinal);
     }
 

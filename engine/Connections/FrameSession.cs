@@ -1,0 +1,210 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using FastDht.Engine.Transport;
+using FastDht.Protocol;
+
+namespace FastDht.Engine.Connections;
+
+/// <summary>
+/// A connection that speaks the native protocol: one read loop parses frames in place, hands requests to the
+/// subclass and completes responses through <see cref="Requests"/>; writers go through the connection's writer lock.
+/// </summary>
+/// <remarks>
+/// The read loop follows the pipe contract exactly: parse every whole frame in the buffer, advance past them
+/// (examined = end, so an incomplete frame waits for more bytes instead of being rescanned), flush the responses the
+/// batch produced once, and only then look at IsCompleted, so the last frames before a close are still served.
+/// Responses written while parsing are released without a flush and flushed together at the end of the batch:
+/// one send for a pipelined batch.
+/// </remarks>
+internal abstract class FrameSession
+{
+    private byte[]? _scratch;
+    private bool _dirty;
+
+    protected FrameSession(SocketConnection connection, ProtocolLimits receiveLimits)
+    {
+        Connection = connection;
+        ReceiveLimits = receiveLimits;
+    }
+
+    public SocketConnection Connection { get; }
+
+    /// <summary>Requests this side sent on the connection and is waiting for.</summary>
+    public RequestMultiplexer Requests { get; } = new();
+
+    /// <summary>What this side accepts; frames over it close the connection.</summary>
+    protected ProtocolLimits ReceiveLimits { get; }
+
+    /// <summary>The largest frame the other side accepts (from its Hello); nothing larger may be sent to it.</summary>
+    public int SendLimit { get; protected set; } = ProtocolLimits.DefaultMaxFrameSize;
+
+    /// <summary>When bytes last arrived (<see cref="Environment.TickCount64"/>): a peer link that is silent for long is dead.</summary>
+    public long LastReceiveTicks { get; private set; } = Environment.TickCount64;
+
+    /// <summary>Runs the read loop until the connection closes or the subclass stops it; then fails what is pending.</summary>
+    public async Task RunAsync()
+    {
+        var input = Connection.Input;
+        Exception? failure = null;
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync().ConfigureAwait(false);
+                LastReceiveTicks = Environment.TickCount64;
+                var buffer = result.Buffer;
+                var stop = false;
+                try
+                {
+                    while (!stop)
+                    {
+                        if (!FrameReader.TryReadFrame(ref buffer, ReceiveLimits, out var frame, out var error))
+                        {
+                            if (!error.IsNone)
+                            {
+                                await OnMalformedFrameAsync(frame.Header, error).ConfigureAwait(false);
+                                stop = true;
+                            }
+                            break;
+                        }
+                        if (frame.Header.IsResponse)
+                        {
+                            OnResponse(frame);
+                            continue;
+                        }
+                        var handled = OnRequestAsync(frame);
+                        stop = handled.IsCompletedSuccessfully ? !handled.Result : !await handled.ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                }
+                await FlushAsync().ConfigureAwait(false);
+                if (stop || result.IsCompleted || result.IsCanceled)
+                    break;
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            failure = e;
+        }
+        finally
+        {
+            ReturnScratch();
+            await OnClosedAsync(failure).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Handles one request frame; false stops the session (after its responses are flushed).</summary>
+    protected abstract ValueTask<bool> OnRequestAsync(Frame frame);
+
+    /// <summary>A frame the protocol cannot read past: answer if possible, then the loop stops.</summary>
+    protected abstract ValueTask OnMalformedFrameAsync(FrameHeader header, ProtocolError error);
+
+    /// <summary>The read loop ended: the connection closed, failed, or was stopped.</summary>
+    protected abstract ValueTask OnClosedAsync(Exception? failure);
+
+    /// <summary>Completes the request a response answers. Responses to nothing (timed out already) are dropped.</summary>
+    protected virtual void OnResponse(in Frame frame) => Requests.Complete(frame.Header, frame.Body);
+
+    /// <summary>The body of a frame as one span: in place when it lies in one segment, else copied to a reused buffer.</summary>
+    protected ReadOnlySpan<byte> BodyOf(in Frame frame)
+    {
+        if (frame.Body.IsSingleSegment)
+            return frame.Body.FirstSpan;
+        var length = frame.Header.BodyLength;
+        if (_scratch is null || _scratch.Length < length)
+        {
+            ReturnScratch();
+            _scratch = ArrayPool<byte>.Shared.Rent(length);
+        }
+        return frame.GetBodySpan(_scratch);
+    }
+
+    /// <summary>Takes the writer lock for a response, without waiting if it is free.</summary>
+    /// <returns>Null when the connection is closed (the response is then dropped).</returns>
+    protected ValueTask<PipeWriter?> BeginResponseAsync()
+    {
+        if (Connection.TryEnterWrite(out var writer))
+            return new ValueTask<PipeWriter?>(writer);
+        return EnterSlowAsync(Connection);
+    }
+
+    /// <summary>Releases the writer lock without flushing; the end of the batch flushes.</summary>
+    protected void EndResponse()
+    {
+        // A release without a flush completes synchronously; nothing to await.
+        _ = Connection.ExitWriteAsync(flush: false);
+        _dirty = true;
+    }
+
+    /// <summary>Flushes the responses the current batch wrote, if any.</summary>
+    protected async ValueTask FlushAsync()
+    {
+        if (!_dirty)
+            return;
+        _dirty = false;
+        var writer = await BeginResponseAsync().ConfigureAwait(false);
+        if (writer is not null)
+            await Connection.ExitWriteAsync(flush: true).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends a request and returns its answer: registered under a fresh id, written under the writer lock, flushed,
+    /// completed by the read loop. A closed connection, an oversized frame or the timeout answer with an error status
+    /// and a message naming the target instead of throwing.
+    /// </summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<ResponseResult> CallAsync<TRequest>(TRequest request, ResponseShape shape, TimeSpan timeout, ushort targetNodeId, bool inlineContinuations = false)
+        where TRequest : struct, IFrameRequest
+    {
+        if (request.FrameLength - 4 > SendLimit)
+            return new ResponseResult(StatusCode.FrameTooLarge, null, $"the request ({request.FrameLength} bytes) is larger than the receiver accepts ({SendLimit} bytes)");
+        var pending = AwaitableRequest.Rent(shape, inlineContinuations);
+        pending.TargetNodeId = targetNodeId;
+        if (!Requests.TryRegister(pending, timeout, out var id, out var status, out var message))
+        {
+            pending.OnFailure(status, message);
+            return await pending.AsValueTask().ConfigureAwait(false);
+        }
+        if (!Connection.TryEnterWrite(out var writer))
+        {
+            var entered = await EnterSlowAsync(Connection).ConfigureAwait(false);
+            if (entered is null)
+            {
+                if (Requests.TryRemove(id, out _))
+                    pending.OnFailure(StatusCode.NodeUnavailable, "the connection closed");
+                return await pending.AsValueTask().ConfigureAwait(false);
+            }
+            writer = entered;
+        }
+        request.Write(writer, id);
+        var flushed = Connection.ExitWriteAsync(flush: true);
+        if (!flushed.IsCompletedSuccessfully)
+            await flushed.ConfigureAwait(false);
+        return await pending.AsValueTask().ConfigureAwait(false);
+    }
+
+    /// <summary>Takes the writer lock, waiting if needed; null when the connection is closed.</summary>
+    internal static async ValueTask<PipeWriter?> EnterSlowAsync(SocketConnection connection)
+    {
+        try
+        {
+            return await connection.EnterWriteAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            return null;
+        }
+    }
+
+    private void ReturnScratch()
+    {
+        if (_scratch is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_scratch);
+            _scratch = null;
+        }
+    }
+}

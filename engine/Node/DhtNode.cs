@@ -1,0 +1,201 @@
+using System.Net;
+using System.Net.Sockets;
+using FastDht.Engine.Cluster;
+using FastDht.Engine.Node.Internal;
+using FastDht.Engine.Transport;
+using FastDht.Protocol;
+using FastDht.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FastDht.Engine.Node;
+
+/// <summary>
+/// A FastDht node: listens for clients and peers, joins the mesh of its cluster, owns its share of the slots and
+/// forwards the rest. Start one per host with <see cref="StartAsync"/>; stop it with <see cref="StopAsync"/>.
+/// </summary>
+public sealed class DhtNode : IAsyncDisposable
+{
+    private readonly NodeCore _core;
+    private readonly SocketListener _listener;
+    private int _stopped;
+
+    private DhtNode(NodeCore core, SocketListener listener)
+    {
+        _core = core;
+        _listener = listener;
+    }
+
+    public ushort NodeId => _core.SelfId;
+
+    public string ClusterName => _core.Options.ClusterName;
+
+    /// <summary>Where the native protocol listens (with the real port when port 0 was asked for).</summary>
+    public IPEndPoint EndPoint => _listener.LocalEndPoint;
+
+    /// <summary>The store holding this node's keys.</summary>
+    public IKeyValueStore Store => _core.Store;
+
+    public SlotTable SlotTable => _core.SlotTable;
+
+    public MemberList Members => _core.Members;
+
+    /// <summary>The node's shared state, for tests that look inside (sessions, links).</summary>
+    internal NodeCore Core => _core;
+
+    /// <summary>Starts a node: validates the options, binds the listener, starts dialing the peers.</summary>
+    /// <exception cref="ClusterConfigurationException">Bad configuration: the message is one line for an operator.</exception>
+    public static Task<DhtNode> StartAsync(NodeOptions options, ILoggerFactory? loggerFactory = null, IKeyValueStore? store = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("FastDht.Node");
+        var connectionOptions = CreateConnectionOptions(options.Limits, logger, options.MemoryPool);
+        var core = new NodeCore(options, store ?? new ShardedStore(), logger, connectionOptions);
+        SocketListener listener;
+        var endPoint = options.ListenSocket?.LocalEndPoint as IPEndPoint ?? options.ResolveListenEndPoint();
+        try
+        {
+            listener = options.ListenSocket is { } socket
+                ? SocketListener.Start(socket, core.AcceptAsync, connectionOptions)
+                : SocketListener.Start(endPoint, core.AcceptAsync, connectionOptions);
+        }
+        catch (SocketException e)
+        {
+            var why = e.SocketErrorCode switch
+            {
+                SocketError.AddressAlreadyInUse => "the address is already in use (is another node running there?)",
+                SocketError.AddressNotAvailable => "the address is not on this host (is this the right node id?)",
+                SocketError.AccessDenied => "permission denied",
+                _ => e.Message,
+            };
+            throw new ClusterConfigurationException($"cannot listen on {endPoint}: {why}", e);
+        }
+        core.Start();
+        NodeLog.Listening(logger, options.NodeId, options.ClusterName, listener.LocalEndPoint, options.Members.Count, options.LockStrategy);
+        return Task.FromResult(new DhtNode(core, listener));
+    }
+
+    /// <summary>Every member as this node sees it: itself, and each peer up or down.</summary>
+    public IReadOnlyList<PeerStatus> GetPeers()
+    {
+        var list = new List<PeerStatus>(_core.Members.Count);
+        foreach (var m in _core.Members.Members)
+        {
+            var self = m.NodeId == _core.SelfId;
+            list.Add(new PeerStatus(m.NodeId, m.Address, self, self || _core.Mesh.IsUp(m.NodeId)));
+        }
+        return list;
+    }
+
+    /// <summary>Whether a live link to every other member exists.</summary>
+    public bool IsMeshComplete
+    {
+        get
+        {
+            foreach (var m in _core.Members.Members)
+            {
+                if (m.NodeId != _core.SelfId && !_core.Mesh.IsUp(m.NodeId))
+                    return false;
+            }
+            return true;
+        }
+    }
+
+    /// <summary>Waits until a live link to every other member exists.</summary>
+    /// <exception cref="TimeoutException">The mesh was not complete within <paramref name="timeout"/>; the message lists who is missing.</exception>
+    public async Task WaitForMeshAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (!IsMeshComplete)
+        {
+            if (Environment.TickCount64 >= deadline)
+            {
+                var missing = string.Join(", ", GetPeers().Where(p => !p.IsUp).Select(p => $"{p.NodeId} ({p.Address})"));
+                throw new TimeoutException($"node {NodeId}: no link to {missing} within {timeout.TotalSeconds:0.#} s");
+            }
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Stops gracefully: no new connections, clients stop being read, in-flight forwards get their answers (up to
+    /// <see cref="NodeOptions.DrainTimeout"/>), responses are flushed, then every connection closes.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+            return;
+        NodeLog.Stopping(_core.Logger, NodeId);
+        await _listener.StopAsync().ConfigureAwait(false);
+        await _core.StopBackgroundAsync().ConfigureAwait(false);
+
+        var deadline = Environment.TickCount64 + (long)_core.Options.DrainTimeout.TotalMilliseconds;
+        // Clients first: stop reading new requests; each session waits for its own forwards before it closes.
+        var sessions = _core.Sessions.ToArray();
+        foreach (var s in sessions)
+        {
+            if (s.Role is not (Node.Internal.SessionRole.Peer or Node.Internal.SessionRole.Dialing))
+                s.Connection.Input.CancelPendingRead();
+        }
+        foreach (var s in sessions)
+        {
+            if (s.Role is not (Node.Internal.SessionRole.Peer or Node.Internal.SessionRole.Dialing))
+                await WaitAsync(s.Completion, deadline).ConfigureAwait(false);
+        }
+        // Then the peer links, once nothing this node forwarded is still waiting on them.
+        while (Environment.TickCount64 < deadline && PendingOnLinks(sessions) > 0)
+            await Task.Delay(5).ConfigureAwait(false);
+        foreach (var s in sessions)
+            s.Connection.Abort();
+        foreach (var s in _core.Sessions.ToArray())
+        {
+            s.Connection.Abort();
+            await WaitAsync(s.Completion, Environment.TickCount64 + 5000).ConfigureAwait(false);
+        }
+        NodeLog.Stopped(_core.Logger, NodeId);
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    /// <summary>
+    /// The transport settings a node uses: input buffering must hold at least one maximal frame, or such a frame
+    /// could never be parsed whole; twice that leaves room for the pipelined frames behind it.
+    /// </summary>
+    internal static ConnectionOptions CreateConnectionOptions(ProtocolLimits limits, ILogger logger, System.Buffers.MemoryPool<byte>? pool)
+    {
+        var pause = Math.Max(1L << 20, 2L * (limits.MaxFrameSize + ProtocolConstants.HeaderSize));
+        return new ConnectionOptions
+        {
+            InputPauseThreshold = pause,
+            InputResumeThreshold = pause / 2,
+            OutputPauseThreshold = pause,
+            OutputResumeThreshold = pause / 2,
+            Logger = logger,
+            MemoryPool = pool ?? System.Buffers.MemoryPool<byte>.Shared,
+        };
+    }
+
+    private static int PendingOnLinks(NodeSession[] sessions)
+    {
+        var n = 0;
+        foreach (var s in sessions)
+        {
+            if (s.Role == Node.Internal.SessionRole.Peer)
+                n += s.Requests.Count;
+        }
+        return n;
+    }
+
+    private static async Task WaitAsync(Task task, long deadlineTicks)
+    {
+        var remaining = Math.Max(0, deadlineTicks - Environment.TickCount64);
+        try
+        {
+            await task.WaitAsync(TimeSpan.FromMilliseconds(remaining)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using System.Buffers;
+using FastDht.Engine.Connections;
+using FastDht.Protocol;
+using Microsoft.Extensions.ObjectPool;
+
+namespace FastDht.Engine.Node.Internal;
+
+/// <summary>
+/// A request this node forwarded to the key's owner on behalf of one of its sessions: when the owner answers, the
+/// answer is relayed to that session under the session's request id. Pooled: nothing is allocated per forward.
+/// </summary>
+internal sealed class ForwardRequest : PendingRequest
+{
+    // 4096: the forwards in flight on a busy node; beyond that the pool allocates and drops extras.
+    private static readonly ObjectPool<ForwardRequest> Pool =
+        new DefaultObjectPool<ForwardRequest>(new DefaultPooledObjectPolicy<ForwardRequest>(), 4096);
+
+    private NodeSession? _origin;
+    private uint _originRequestId;
+    private Opcode _opcode;
+
+    public static ForwardRequest Rent(NodeSession origin, uint originRequestId, Opcode opcode, ushort target)
+    {
+        var request = Pool.Get();
+        request._origin = origin;
+        request._originRequestId = originRequestId;
+        request._opcode = opcode;
+        request.TargetNodeId = target;
+        origin.ForwardStarted();
+        return request;
+    }
+
+    public override void OnResponse(in FrameHeader header, in ReadOnlySequence<byte> body)
+    {
+        var (origin, id) = Recycle();
+        origin.Relay(id, header, body);
+        origin.ForwardEnded();
+    }
+
+    public override void OnFailure(StatusCode status, string message)
+    {
+        var opcode = _opcode;
+        var (origin, id) = Recycle();
+        origin.RelayError(id, opcode, status, message);
+        origin.ForwardEnded();
+    }
+
+    private (NodeSession Origin, uint Id) Recycle()
+    {
+        var result = (_origin!, _originRequestId);
+        _origin = null;
+        Pool.Return(this);
+        return result;
+    }
+}

@@ -1,0 +1,170 @@
+using System.Collections.Concurrent;
+using System.IO.Hashing;
+using System.Text;
+using FastDht.Engine.Cluster;
+using FastDht.Engine.Transport;
+using FastDht.Protocol;
+using FastDht.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace FastDht.Engine.Node.Internal;
+
+/// <summary>
+/// What every session of one node shares: identity, options, the store, the slot table, the mesh, and the set of
+/// open sessions; plus the maintenance loop that times out requests.
+/// </summary>
+internal sealed class NodeCore
+{
+    // 50 ms: a request times out at most this late; the sweep walks only the sessions with requests pending.
+    private static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(50);
+
+    private readonly ConcurrentDictionary<NodeSession, byte> _sessions = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private long _nextSessionId;
+    private Task _maintenance = Task.CompletedTask;
+
+    public NodeCore(NodeOptions options, IKeyValueStore store, ILogger logger, ConnectionOptions connectionOptions)
+    {
+        Options = options;
+        Store = store;
+        Logger = logger;
+        ConnectionOptions = connectionOptions;
+        SelfId = options.NodeId;
+        Members = options.Members;
+        SlotTable = SlotTable.CreateDefault(options.Members);
+        Limits = options.Limits;
+        Incarnation = (ulong)((DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000) + Random.Shared.Next(1000));
+        MembersDigest = ComputeMembersDigest(options.Members);
+        Mesh = new PeerMesh(this);
+    }
+
+    public NodeOptions Options { get; }
+
+    public IKeyValueStore Store { get; }
+
+    public ILogger Logger { get; }
+
+    public ConnectionOptions ConnectionOptions { get; }
+
+    public ushort SelfId { get; }
+
+    public MemberList Members { get; }
+
+    public SlotTable SlotTable { get; }
+
+    public ProtocolLimits Limits { get; }
+
+    public ulong Incarnation { get; }
+
+    public ulong MembersDigest { get; }
+
+    public PeerMesh Mesh { get; }
+
+    public CancellationToken Stopping => _stopping.Token;
+
+    public bool IsStopping => _stopping.IsCancellationRequested;
+
+    public IEnumerable<NodeSession> Sessions => _sessions.Keys;
+
+    public void Start()
+    {
+        using (ExecutionContext.SuppressFlow())
+            _maintenance = MaintainAsync();
+        Mesh.Start();
+    }
+
+    /// <summary>Owns a connection a listener accepted: runs its session until it closes.</summary>
+    public async ValueTask AcceptAsync(SocketConnection connection)
+    {
+        if (IsStopping)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+        var session = new NodeSession(this, connection, dialedPeer: null);
+        await session.RunAsync().ConfigureAwait(false);
+    }
+
+    public long NextSessionId() => Interlocked.Increment(ref _nextSessionId);
+
+    public void Register(NodeSession session) => _sessions.TryAdd(session, 0);
+
+    public void Unregister(NodeSession session) => _sessions.TryRemove(session, out _);
+
+    /// <summary>The node that owns a key under the current slot table.</summary>
+    public ushort OwnerOf(ReadOnlySpan<byte> key) => SlotTable.OwnerOf(KeySlot.Of(key));
+
+    /// <summary>Checks a Hello against this node; null when acceptable, else the refusal, for both logs and the peer.</summary>
+    public string? CheckHello(in HelloRequest hello)
+    {
+        if (hello.ProtocolVersion != ProtocolConstants.Version)
+            return $"protocol version {hello.ProtocolVersion} is not supported (this node speaks {ProtocolConstants.Version})";
+        if (!hello.ClusterName.SequenceEqual(Encoding.UTF8.GetBytes(Options.ClusterName)))
+            return $"cluster name '{hello.GetClusterName()}' does not match this node's cluster '{Options.ClusterName}'";
+        if (hello.Role != NodeRole.Node)
+            return null;
+        return CheckPeerIdentity(hello.NodeId, hello.MembersDigest, hello.GetLockStrategy());
+    }
+
+    /// <summary>The checks a node applies to a peer's identity, in either direction of the handshake.</summary>
+    public string? CheckPeerIdentity(ushort nodeId, ulong membersDigest, string lockStrategy)
+    {
+        if (nodeId == SelfId)
+            return $"node id {nodeId} is this node's own id: two nodes were started with the same id";
+        if (!Members.TryGet(nodeId, out _))
+            return $"node id {nodeId} is not in this node's member list ({Members})";
+        if (membersDigest != MembersDigest)
+            return $"the member lists differ (digest {membersDigest:x16} vs this node's {MembersDigest:x16}): every node must be given the same member list";
+        if (!string.Equals(lockStrategy, Options.LockStrategy, StringComparison.Ordinal))
+            return $"lock strategy '{lockStrategy}' differs from this node's '{Options.LockStrategy}': every node of a cluster must use the same one";
+        return null;
+    }
+
+    /// <summary>Stops the maintenance loop and the mesh's dialing; sessions are closed by the node's drain.</summary>
+    public async Task StopBackgroundAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await Mesh.StopAsync().ConfigureAwait(false);
+        try
+        {
+            await _maintenance.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>The member-list digest of protocol.md: XxHash64 over (u16 id, string "host:port" lower-cased) in id order.</summary>
+    public static ulong ComputeMembersDigest(MemberList members)
+    {
+        var hash = new XxHash64();
+        Span<byte> u16 = stackalloc byte[2];
+        foreach (var m in members.Members)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(u16, m.NodeId);
+            hash.Append(u16);
+            var address = Encoding.UTF8.GetBytes(m.Address.ToLowerInvariant());
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(u16, (ushort)address.Length);
+            hash.Append(u16);
+            hash.Append(address);
+        }
+        return hash.GetCurrentHashAsUInt64();
+    }
+
+    private async Task MaintainAsync()
+    {
+        using var timer = new PeriodicTimer(SweepInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                var now = Environment.TickCount64;
+                foreach (var session in _sessions.Keys)
+                    session.SweepExpired(now);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

@@ -1,0 +1,169 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using FastDht.Engine.Connections;
+using FastDht.Protocol;
+
+namespace FastDht.Engine.Node.Internal;
+
+/// <summary>
+/// Forwarding: a request for a key another node owns goes over the link to that node with a fresh request id, and
+/// the owner's answer is relayed back to the origin session under the origin's id. The origin's read loop never
+/// waits for the answer; answers come back out of order.
+/// </summary>
+internal sealed partial class NodeSession
+{
+    private int _forwardsInFlight;
+    private string? _timeoutMessage;
+
+    /// <summary>Origin side: forwards a request, or answers at once when the owner cannot be reached.</summary>
+    private ValueTask<bool> ForwardAsync(Frame frame, ushort owner)
+    {
+        var header = frame.Header;
+        if ((header.Flags & FrameFlags.Forwarded) != 0)
+        {
+            // Already forwarded once: the two nodes disagree about the owner. Never forward twice (no loops).
+            return ReplyErrorAsync(header, StatusCode.WrongNode,
+                $"node {_core.SelfId} does not own this key's slot; node {owner} does under slot table version {_core.SlotTable.Version}");
+        }
+        var link = _core.Mesh.GetLink(owner);
+        if (link is null)
+            return ReplyErrorAsync(header, StatusCode.NodeUnavailable, _core.Mesh.UnavailableMessage(owner));
+        if (header.FrameLength - 4 > link.SendLimit)
+            return ReplyErrorAsync(header, StatusCode.FrameTooLarge, $"the request is larger than node {owner} accepts ({link.SendLimit} bytes)");
+        return link.SendForwardAsync(frame, this);
+    }
+
+    /// <summary>Link side: registers the forward and writes the request to the owner.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> SendForwardAsync(Frame frame, NodeSession origin)
+    {
+        var header = frame.Header;
+        var forward = ForwardRequest.Rent(origin, header.RequestId, header.Opcode, PeerId);
+        if (!Requests.TryRegister(forward, _core.Options.ForwardTimeout, out var id, out var status, out var message))
+        {
+            forward.OnFailure(status, message);
+            return true;
+        }
+        if (!Connection.TryEnterWrite(out var writer))
+        {
+            var entered = await EnterSlowAsync(Connection).ConfigureAwait(false);
+            if (entered is null)
+            {
+                if (Requests.TryRemove(id, out _))
+                    forward.OnFailure(StatusCode.NodeUnavailable, PeerLinkLostMessage());
+                return true;
+            }
+            writer = entered;
+        }
+        FrameWriter.WriteRelayed(writer, frame, id, FrameFlags.Forwarded);
+        var flushed = Connection.ExitWriteAsync(flush: true);
+        if (!flushed.IsCompletedSuccessfully)
+            await flushed.ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Origin side: writes the owner's answer back under the origin request id.</summary>
+    /// <remarks>Runs on the link's read loop, which must not wait: a busy writer lock means copy and finish later.</remarks>
+    public void Relay(uint originRequestId, in FrameHeader header, in ReadOnlySequence<byte> body)
+    {
+        if (Connection.TryEnterWrite(out var writer))
+        {
+            FrameWriter.WriteRelayed(writer, new Frame(header, body), originRequestId, FrameFlags.None);
+            Observe(Connection.ExitWriteAsync(flush: true));
+            return;
+        }
+        var length = (int)body.Length;
+        var copy = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        body.CopyTo(copy);
+        _ = RelayLaterAsync(originRequestId, header, copy, length);
+    }
+
+    /// <summary>Origin side: the forward failed (owner down, timeout): answer with that error.</summary>
+    public void RelayError(uint originRequestId, Opcode opcode, StatusCode status, string message)
+    {
+        if (Connection.TryEnterWrite(out var writer))
+        {
+            FrameWriter.WriteErrorResponse(writer, originRequestId, opcode, status, message);
+            Observe(Connection.ExitWriteAsync(flush: true));
+            return;
+        }
+        _ = RelayErrorLaterAsync(originRequestId, opcode, status, message);
+    }
+
+    public void ForwardStarted() => Interlocked.Increment(ref _forwardsInFlight);
+
+    public void ForwardEnded() => Interlocked.Decrement(ref _forwardsInFlight);
+
+    /// <summary>Requests this session forwarded whose answers have not been relayed yet.</summary>
+    public int ForwardsInFlight => Volatile.Read(ref _forwardsInFlight);
+
+    private async Task WaitForForwardsAsync(TimeSpan limit)
+    {
+        var deadline = Environment.TickCount64 + (long)limit.TotalMilliseconds;
+        while (ForwardsInFlight > 0 && Environment.TickCount64 < deadline)
+            await Task.Delay(5).ConfigureAwait(false);
+    }
+
+    private async Task RelayLaterAsync(uint originRequestId, FrameHeader header, byte[] copy, int length)
+    {
+        try
+        {
+            var writer = await EnterSlowAsync(Connection).ConfigureAwait(false);
+            if (writer is not null)
+            {
+                FrameWriter.WriteFrame(writer, originRequestId, header.Opcode, header.Flags, header.Status, copy.AsSpan(0, length));
+                await Connection.ExitWriteAsync(flush: true).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
+        {
+            // The origin went away meanwhile: nobody is left to answer.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+        }
+    }
+
+    private async Task RelayErrorLaterAsync(uint originRequestId, Opcode opcode, StatusCode status, string message)
+    {
+        try
+        {
+            var writer = await EnterSlowAsync(Connection).ConfigureAwait(false);
+            if (writer is not null)
+            {
+                FrameWriter.WriteErrorResponse(writer, originRequestId, opcode, status, message);
+                await Connection.ExitWriteAsync(flush: true).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
+        {
+        }
+    }
+
+    /// <summary>Consumes a flush that did not complete at once (back-pressure), without blocking the caller.</summary>
+    private static void Observe(ValueTask<bool> flush)
+    {
+        if (!flush.IsCompletedSuccessfully)
+            _ = AwaitFlushAsync(flush);
+    }
+
+    private static async Task AwaitFlushAsync(ValueTask<bool> flush)
+    {
+        try
+        {
+            await flush.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Times out this session's expired requests (forwards and peer calls).</summary>
+    public void SweepExpired(long nowTicks)
+    {
+        if (Requests.Count > 0)
+            Requests.FailExpired(nowTicks, _timeoutMessage ??= $"{_core.Mesh.Describe(PeerId)} did not answer in time");
+    }
+}

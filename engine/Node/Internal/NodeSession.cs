@@ -1,0 +1,236 @@
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using FastDht.Engine.Connections;
+using FastDht.Engine.Transport;
+using FastDht.Protocol;
+
+namespace FastDht.Engine.Node.Internal;
+
+/// <summary>
+/// One native-protocol connection of a node: an application client, or a link to a peer node (inbound or dialed).
+/// Requests for keys this node owns run here, synchronously on the read loop; others are forwarded to the owner.
+/// </summary>
+/// <remarks>
+/// Split by concern: this file dispatches and executes; Handshake, Forwarding and Peer hold the rest. A peer link is
+/// the same class as a client session because both directions of a link carry requests: forwards and transaction
+/// calls one way, their answers the other.
+/// </remarks>
+internal sealed partial class NodeSession : FrameSession
+{
+    private readonly NodeCore _core;
+    private SessionRole _role;
+
+    public NodeSession(NodeCore core, SocketConnection connection, ushort? dialedPeer)
+        : base(connection, core.Limits)
+    {
+        _core = core;
+        SessionId = core.NextSessionId();
+        if (dialedPeer is { } peer)
+        {
+            _role = SessionRole.Dialing;
+            PeerId = peer;
+            DialerId = core.SelfId;
+        }
+        core.Register(this);
+    }
+
+    /// <summary>Identifies the session to the lock table: a session's locks go when it closes.</summary>
+    public long SessionId { get; }
+
+    public SessionRole Role => _role;
+
+    protected override ValueTask<bool> OnRequestAsync(Frame frame)
+    {
+        if (_role == SessionRole.AwaitingHello)
+            return HandshakeAsync(frame);
+        var header = frame.Header;
+        if (!RequestDecoder.TryValidateHeader(header, out var error))
+            return ReplyErrorAsync(header, error.Status, error.Message);
+        switch (header.Opcode)
+        {
+            case Opcode.Get:
+            case Opcode.Put:
+            case Opcode.PutIfAbsent:
+            case Opcode.Delete:
+                return KeyOperationAsync(frame);
+            case Opcode.Ping:
+                return PingAsync(frame);
+            case Opcode.ClusterInfo:
+                return ClusterInfoAsync(frame);
+            case Opcode.Hello:
+                return ReplyErrorAsync(header, StatusCode.BadRequest, "the handshake is already done: Hello is only valid as the first frame");
+            default:
+                return ReplyErrorAsync(header, StatusCode.InternalError, $"{header.Opcode} is not available on this node yet");
+        }
+    }
+
+    private ValueTask<bool> KeyOperationAsync(Frame frame)
+    {
+        ushort owner;
+        {
+            var body = BodyOf(frame);
+            // Every single-key body starts with the key. A body too short to hold one is executed locally, where the
+            // full decode reports exactly what is wrong with it.
+            var reader = new BodyReader(body);
+            owner = reader.TryReadKey(ReceiveLimits.MaxKeySize, out var key) ? _core.OwnerOf(key) : _core.SelfId;
+        }
+        if (owner != _core.SelfId)
+            return ForwardAsync(frame, owner);
+        if (Connection.TryEnterWrite(out var writer))
+        {
+            ExecuteLocal(writer, frame);
+            EndResponse();
+            return new ValueTask<bool>(true);
+        }
+        return ExecuteLocalSlowAsync(frame);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ExecuteLocalSlowAsync(Frame frame)
+    {
+        var writer = await BeginResponseAsync().ConfigureAwait(false);
+        if (writer is null)
+            return false;
+        ExecuteLocal(writer, frame);
+        EndResponse();
+        return true;
+    }
+
+    /// <summary>Runs a single-key operation against the local store and writes its response.</summary>
+    private void ExecuteLocal(PipeWriter writer, in Frame frame)
+    {
+        var header = frame.Header;
+        var body = BodyOf(frame);
+        var limits = ReceiveLimits;
+        var store = _core.Store;
+        var id = header.RequestId;
+        ProtocolError error;
+        switch (header.Opcode)
+        {
+            case Opcode.Get:
+                if (!RequestDecoder.TryReadGet(body, limits, out var key, out error))
+                    break;
+                if (store.TryGet(key, out var value))
+                    FrameWriter.WriteValueResponse(writer, id, Opcode.Get, value.Span);
+                else
+                    FrameWriter.WriteStatusResponse(writer, id, Opcode.Get, StatusCode.NotFound);
+                return;
+            case Opcode.Put:
+            case Opcode.PutIfAbsent:
+                if (!RequestDecoder.TryReadPut(body, header.Flags, limits, out key, out var newValue, out var fence, out error))
+                    break;
+                if (fence.HasValue)
+                {
+                    FrameWriter.WriteErrorResponse(writer, id, header.Opcode, StatusCode.StaleFence, "fenced writes need a lock held through the lock manager");
+                    return;
+                }
+                if (header.Opcode == Opcode.Put)
+                {
+                    store.Put(key, newValue);
+                    FrameWriter.WriteStatusResponse(writer, id, Opcode.Put, StatusCode.Ok);
+                }
+                else
+                {
+                    var stored = store.PutIfAbsent(key, newValue);
+                    FrameWriter.WriteStatusResponse(writer, id, Opcode.PutIfAbsent, stored ? StatusCode.Ok : StatusCode.Exists);
+                }
+                return;
+            case Opcode.Delete:
+                if (!RequestDecoder.TryReadDelete(body, header.Flags, limits, out key, out fence, out error))
+                    break;
+                if (fence.HasValue)
+                {
+                    FrameWriter.WriteErrorResponse(writer, id, header.Opcode, StatusCode.StaleFence, "fenced writes need a lock held through the lock manager");
+                    return;
+                }
+                FrameWriter.WriteStatusResponse(writer, id, Opcode.Delete, store.Delete(key) ? StatusCode.Ok : StatusCode.NotFound);
+                return;
+            default:
+                FrameWriter.WriteErrorResponse(writer, id, header.Opcode, StatusCode.InternalError, "not a single-key operation");
+                return;
+        }
+        FrameWriter.WriteErrorResponse(writer, id, header.Opcode, error.Status, error.Message);
+    }
+
+    private ValueTask<bool> PingAsync(Frame frame)
+    {
+        if (!Connection.TryEnterWrite(out var writer))
+            return PingSlowAsync(frame);
+        FrameWriter.WritePingResponse(writer, frame.Header.RequestId, frame.Body);
+        EndResponse();
+        return new ValueTask<bool>(true);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> PingSlowAsync(Frame frame)
+    {
+        var writer = await BeginResponseAsync().ConfigureAwait(false);
+        if (writer is null)
+            return false;
+        FrameWriter.WritePingResponse(writer, frame.Header.RequestId, frame.Body);
+        EndResponse();
+        return true;
+    }
+
+    private async ValueTask<bool> ClusterInfoAsync(Frame frame)
+    {
+        if (!RequestDecoder.TryReadEmpty(BodyOf(frame), out var error))
+            return await ReplyErrorAsync(frame.Header, error.Status, error.Message).ConfigureAwait(false);
+        var members = _core.Members.Members;
+        var infos = new MemberInfo[members.Count];
+        for (var i = 0; i < infos.Length; i++)
+        {
+            var m = members[i];
+            var up = m.NodeId == _core.SelfId || _core.Mesh.IsUp(m.NodeId);
+            infos[i] = new MemberInfo(m.NodeId, m.Address, up ? MemberState.Up : MemberState.Down);
+        }
+        var table = _core.SlotTable;
+        var ranges = new SlotRange[table.Ranges.Count];
+        for (var i = 0; i < ranges.Length; i++)
+            ranges[i] = table.Ranges[i];
+        var writer = await BeginResponseAsync().ConfigureAwait(false);
+        if (writer is null)
+            return false;
+        FrameWriter.WriteClusterInfoResponse(writer, frame.Header.RequestId, table.Version, infos, ranges);
+        EndResponse();
+        return true;
+    }
+
+    /// <summary>Answers a request with an error and keeps the connection.</summary>
+    private async ValueTask<bool> ReplyErrorAsync(FrameHeader header, StatusCode status, string message)
+    {
+        var writer = await BeginResponseAsync().ConfigureAwait(false);
+        if (writer is null)
+            return false;
+        FrameWriter.WriteErrorResponse(writer, header.RequestId, header.Opcode, status, message);
+        EndResponse();
+        return true;
+    }
+
+    protected override async ValueTask OnMalformedFrameAsync(FrameHeader header, ProtocolError error)
+    {
+        NodeLog.BadInput(_core.Logger, Connection.RemoteEndPoint, error.Message);
+        // The header was read, so the error can be addressed; the stream cannot be trusted past it, so then close.
+        var writer = await BeginResponseAsync().ConfigureAwait(false);
+        if (writer is not null)
+        {
+            FrameWriter.WriteErrorResponse(writer, header.RequestId, header.Opcode, error.Status, error.Message);
+            EndResponse();
+        }
+    }
+
+    protected override async ValueTask OnClosedAsync(Exception? failure)
+    {
+        if (failure is not null)
+            NodeLog.SessionFailed(_core.Logger, Connection.RemoteEndPoint, failure);
+        var reason = PeerLinkLostMessage();
+        Requests.FailAll(StatusCode.NodeUnavailable, reason);
+        if (_role == SessionRole.Peer)
+            _core.Mesh.OnLinkClosed(this, Connection.CloseReason?.Message ?? failure?.Message ?? "connection closed");
+        // Answers to requests this session forwarded are still on their way: give them the forward timeout to land.
+        await WaitForForwardsAsync(_core.Options.ForwardTimeout).ConfigureAwait(false);
+        await Connection.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        _core.Unregister(this);
+        _closed.TrySetResult();
+    }
+}

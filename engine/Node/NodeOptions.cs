@@ -1,0 +1,106 @@
+using System.Net;
+using System.Net.Sockets;
+using FastDht.Engine.Cluster;
+using FastDht.Protocol;
+
+namespace FastDht.Engine.Node;
+
+/// <summary>Everything a node needs to start: which cluster, which member it is, where it listens, and its limits.</summary>
+public sealed class NodeOptions
+{
+    /// <summary>The name every member and client must present in its handshake.</summary>
+    /// <remarks>Defaults to "fastdht". Two clusters on one network keep apart by name.</remarks>
+    public string ClusterName { get; set; } = "fastdht";
+
+    /// <summary>The member list, the same on every node.</summary>
+    public required MemberList Members { get; set; }
+
+    /// <summary>Which member of <see cref="Members"/> this node is.</summary>
+    public required ushort NodeId { get; set; }
+
+    /// <summary>Where the native protocol listens.</summary>
+    /// <remarks>
+    /// Defaults to this member's address from the member list; when that names a host rather than an IP address,
+    /// to all interfaces on that port.
+    /// </remarks>
+    public IPEndPoint? ListenEndPoint { get; set; }
+
+    /// <summary>An already bound socket to listen on instead of binding <see cref="ListenEndPoint"/>; the node takes ownership.</summary>
+    /// <remarks>Lets tests and embedders reserve ports without a race between choosing a port and binding it.</remarks>
+    public Socket? ListenSocket { get; set; }
+
+    /// <summary>Frame and key limits for everything this node receives.</summary>
+    /// <remarks>
+    /// Defaults to <see cref="ProtocolLimits.Default"/>: 1 MiB frames, 65535-byte keys. The maximum frame size is a
+    /// security setting: it bounds what one connection can make the node buffer.
+    /// </remarks>
+    public ProtocolLimits Limits { get; set; } = ProtocolLimits.Default;
+
+    /// <summary>The lock strategy, by name; every node of one cluster must use the same one.</summary>
+    /// <remarks>Defaults to "wait-die".</remarks>
+    public string LockStrategy { get; set; } = "wait-die";
+
+    /// <summary>How often a peer link is pinged to prove it alive.</summary>
+    /// <remarks>Defaults to 1 s.</remarks>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A peer that answers nothing for this long is declared down and its link is closed.</summary>
+    /// <remarks>Defaults to 5 s: several missed heartbeats, so one slow GC pause does not flap the mesh.</remarks>
+    public TimeSpan PeerTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long dialing a peer may take.</summary>
+    /// <remarks>Defaults to 2 s.</remarks>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>First delay before redialing a peer; doubles per failure up to <see cref="ReconnectMaxDelay"/>, with jitter.</summary>
+    /// <remarks>Defaults to 50 ms.</remarks>
+    public TimeSpan ReconnectBaseDelay { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>The cap on the redial delay.</summary>
+    /// <remarks>Defaults to 2 s: a returning peer is found within about two seconds.</remarks>
+    public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a forwarded request may wait for the owner's answer before the client gets Timeout.</summary>
+    /// <remarks>Defaults to 5 s.</remarks>
+    public TimeSpan ForwardTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a stop waits for in-flight requests before closing connections anyway.</summary>
+    /// <remarks>Defaults to 5 s.</remarks>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Where connections rent their buffers.</summary>
+    /// <remarks>Defaults to <see cref="System.Buffers.MemoryPool{T}.Shared"/>. Tests pass a counting pool to prove nothing leaks.</remarks>
+    public System.Buffers.MemoryPool<byte>? MemoryPool { get; set; }
+
+    /// <summary>Checks the options against each other, with a one-line message naming the problem.</summary>
+    /// <exception cref="ClusterConfigurationException">The options cannot work.</exception>
+    public void Validate()
+    {
+        if (Members is null)
+            throw new ClusterConfigurationException("no member list was given");
+        if (!Members.TryGet(NodeId, out _))
+            throw new ClusterConfigurationException($"this node's id {NodeId} is not in the member list ({Members})");
+        if (string.IsNullOrWhiteSpace(ClusterName))
+            throw new ClusterConfigurationException("the cluster name is empty");
+        if (string.IsNullOrWhiteSpace(LockStrategy))
+            throw new ClusterConfigurationException("the lock strategy name is empty");
+        if (HeartbeatInterval <= TimeSpan.Zero || PeerTimeout <= HeartbeatInterval)
+            throw new ClusterConfigurationException($"the peer timeout ({PeerTimeout}) must exceed the heartbeat interval ({HeartbeatInterval})");
+        if (ReconnectBaseDelay <= TimeSpan.Zero || ReconnectMaxDelay < ReconnectBaseDelay)
+            throw new ClusterConfigurationException("the reconnect delays must be positive, the maximum at least the base");
+        if (ConnectTimeout <= TimeSpan.Zero || ForwardTimeout <= TimeSpan.Zero || DrainTimeout < TimeSpan.Zero)
+            throw new ClusterConfigurationException("timeouts must be positive");
+    }
+
+    /// <summary>This node's own entry in the member list.</summary>
+    public ClusterMember Self => Members.Get(NodeId);
+
+    /// <summary>The endpoint to bind: <see cref="ListenEndPoint"/>, else this member's address.</summary>
+    public IPEndPoint ResolveListenEndPoint()
+    {
+        if (ListenEndPoint is not null)
+            return ListenEndPoint;
+        var self = Self;
+        return IPAddress.TryParse(self.Host, out var ip) ? new IPEndPoint(ip, self.Port) : new IPEndPoint(IPAddress.Any, self.Port);
+    }
+}

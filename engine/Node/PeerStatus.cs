@@ -1,0 +1,8 @@
+namespace FastDht.Engine.Node;
+
+/// <summary>How a node sees one member of its cluster.</summary>
+/// <param name="NodeId">The member's id.</param>
+/// <param name="Address">Its "host:port" from the member list.</param>
+/// <param name="IsSelf">True for the node's own entry.</param>
+/// <param name="IsUp">True for itself, and for a peer while a live link to it exists.</param>
+public sealed record PeerStatus(ushort NodeId, string Address, bool IsSelf, bool IsUp);

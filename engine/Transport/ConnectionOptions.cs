@@ -1,0 +1,109 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using FastDht.Engine.Transport.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FastDht.Engine.Transport;
+
+/// <summary>Buffering, memory and accounting settings shared by every connection a listener or connector makes.</summary>
+/// <remarks>
+/// The pause thresholds are a security matter: they cap the bytes one connection may buffer. Without them a client
+/// that sends faster than the node parses (input), or never reads its responses (output), would make the node
+/// buffer without limit and exhaust its memory. Zero ("unbounded") is therefore rejected.
+/// </remarks>
+public sealed class ConnectionOptions
+{
+    private const long MiB = 1024 * 1024;
+    private const long KiB = 1024;
+
+    private PipeOptions? _inputPipeOptions;
+    private PipeOptions? _outputPipeOptions;
+
+    /// <summary>Options with every default.</summary>
+    public static ConnectionOptions Default { get; } = new();
+
+    /// <summary>Received bytes buffered before the receive loop stops reading the socket.</summary>
+    /// <remarks>
+    /// Defaults to 1 MiB: room for many pipelined requests and one maximum-size frame, small enough that ten
+    /// thousand connections cannot pin more than ~10 GiB even when all of them are stalled. Must be greater than
+    /// zero, and should exceed the protocol's maximum frame size, or a maximal frame can never be parsed whole.
+    /// </remarks>
+    public long InputPauseThreshold { get; init; } = 1 * MiB;
+
+    /// <summary>Buffered received bytes below which a paused receive loop reads again.</summary>
+    /// <remarks>Defaults to 512 KiB: half the pause threshold, so the loop does not flap on every parsed frame.</remarks>
+    public long InputResumeThreshold { get; init; } = 512 * KiB;
+
+    /// <summary>Unsent bytes buffered before a writer's flush waits for the socket to drain.</summary>
+    /// <remarks>
+    /// Defaults to 1 MiB. A peer that stops reading blocks its connection's writers once this much is queued,
+    /// instead of growing the node's memory. Must be greater than zero.
+    /// </remarks>
+    public long OutputPauseThreshold { get; init; } = 1 * MiB;
+
+    /// <summary>Unsent bytes below which a waiting writer resumes.</summary>
+    /// <remarks>Defaults to 512 KiB: half the pause threshold.</remarks>
+    public long OutputResumeThreshold { get; init; } = 512 * KiB;
+
+    /// <summary>The size of each pipe segment rented from <see cref="MemoryPool"/>.</summary>
+    /// <remarks>Defaults to 4096 bytes: one page, the pipe's own default, and the shared array pool's sweet spot.</remarks>
+    public int MinimumSegmentSize { get; init; } = 4096;
+
+    /// <summary>Where both pipes rent their memory. Must hand out array-backed memory (sends use array segments).</summary>
+    /// <remarks>Defaults to <see cref="MemoryPool{T}.Shared"/>. Tests inject a counting pool to check for leaks.</remarks>
+    public MemoryPool<byte> MemoryPool { get; init; } = MemoryPool<byte>.Shared;
+
+    /// <summary>Whether an idle connection waits for data with a zero-byte receive before renting a buffer.</summary>
+    /// <remarks>Defaults to true: idle connections then hold no receive buffer, at the cost of one extra receive call per burst.</remarks>
+    public bool WaitForDataBeforeAllocatingBuffer { get; init; } = true;
+
+    /// <summary>Where connections count themselves.</summary>
+    /// <remarks>Defaults to <see cref="TransportCounters.Global"/>; tests pass their own to count in isolation.</remarks>
+    public TransportCounters Counters { get; init; } = TransportCounters.Global;
+
+    /// <summary>Where the transport logs connection failures (debug for routine resets).</summary>
+    /// <remarks>Defaults to <see cref="NullLogger.Instance"/>.</remarks>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
+
+    /// <summary>The pool of send operations; tests inject their own to check every sender comes back.</summary>
+    internal SocketSenderPool SenderPool { get; init; } = SocketSenderPool.Shared;
+
+    internal PipeOptions InputPipeOptions => _inputPipeOptions ??= CreatePipeOptions(InputPauseThreshold, InputResumeThreshold);
+
+    internal PipeOptions OutputPipeOptions => _outputPipeOptions ??= CreatePipeOptions(OutputPauseThreshold, OutputResumeThreshold);
+
+    /// <summary>Rejects unbounded or contradictory settings before any socket is opened.</summary>
+    internal void Validate()
+    {
+        ValidateThresholds(InputPauseThreshold, InputResumeThreshold, nameof(InputPauseThreshold), nameof(InputResumeThreshold));
+        ValidateThresholds(OutputPauseThreshold, OutputResumeThreshold, nameof(OutputPauseThreshold), nameof(OutputResumeThreshold));
+        if (MinimumSegmentSize <= 0)
+        {
+            Throw.ArgumentOutOfRange(nameof(MinimumSegmentSize), "The segment size must be positive.");
+        }
+    }
+
+    private static void ValidateThresholds(long pause, long resume, string pauseName, string resumeName)
+    {
+        if (pause <= 0)
+        {
+            Throw.ArgumentOutOfRange(pauseName, "A pause threshold must be positive: unbounded buffering lets a peer exhaust memory.");
+        }
+
+        if (resume <= 0 || resume > pause)
+        {
+            Throw.ArgumentOutOfRange(resumeName, "A resume threshold must be positive and at most the pause threshold.");
+        }
+    }
+
+    private PipeOptions CreatePipeOptions(long pause, long resume) =>
+        new(
+            pool: MemoryPool,
+            readerScheduler: TransportSchedulers.Pipes,
+            writerScheduler: TransportSchedulers.Pipes,
+            pauseWriterThreshold: pause,
+            resumeWriterThreshold: resume,
+            minimumSegmentSize: MinimumSegmentSize,
+            useSynchronizationContext: false);
+}

@@ -1,0 +1,33 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+
+namespace FastDht.Engine.Transport.Internal;
+
+/// <summary>The transport's log lines, source-generated with fixed event ids (1000-1099 belong to the transport).</summary>
+internal static partial class TransportLog
+{
+    [LoggerMessage(1000, LogLevel.Information, "Listening on {EndPoint}")]
+    public static partial void Listening(ILogger logger, EndPoint endPoint);
+
+    [LoggerMessage(1001, LogLevel.Information, "Stopped listening on {EndPoint}")]
+    public static partial void StoppedListening(ILogger logger, EndPoint endPoint);
+
+    [LoggerMessage(1002, LogLevel.Warning, "Accept on {EndPoint} failed: {Error}")]
+    public static partial void AcceptFailed(ILogger logger, EndPoint endPoint, SocketError error);
+
+    [LoggerMessage(1003, LogLevel.Warning, "Connection handler for {RemoteEndPoint} failed")]
+    public static partial void HandlerFailed(ILogger logger, EndPoint? remoteEndPoint, Exception exception);
+
+    [LoggerMessage(1004, LogLevel.Debug, "Connection {RemoteEndPoint} closed by the peer")]
+    public static partial void PeerClosed(ILogger logger, EndPoint? remoteEndPoint);
+
+    [LoggerMessage(1005, LogLevel.Debug, "Connection {RemoteEndPoint} reset: {Error}")]
+    public static partial void ConnectionReset(ILogger logger, EndPoint? remoteEndPoint, SocketError error);
+
+    [LoggerMessage(1006, LogLevel.Information, "Connection {RemoteEndPoint} failed: {Error}")]
+    public static partial void ConnectionFailed(ILogger logger, EndPoint? remoteEndPoint, SocketError error);
+
+    [LoggerMessage(1007, LogLevel.Warning, "Connection {RemoteEndPoint} loop failed unexpectedly")]
+    public static partial void LoopFailed(ILogger logger, EndPoint? remoteEndPoint, Exception exception);
+}

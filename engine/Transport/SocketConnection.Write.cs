@@ -1,0 +1,144 @@
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using FastDht.Engine.Transport.Internal;
+
+namespace FastDht.Engine.Transport;
+
+/// <summary>The writer lock: the one gate every producer of output passes through.</summary>
+/// <remarks>
+/// Requirements: any thread may produce output (the parse loop's responses, completions arriving from other
+/// connections); a frame must never interleave with another; a PipeWriter tolerates one thread at a time and no
+/// GetSpan while its flush is pending.
+/// Design: one <see cref="AsyncWriterLock"/> per connection. Entering tries a single CompareExchange first, which
+/// takes a free lock without allocating or blocking; only contention goes to the async slow path (StackExchange.Redis
+/// WriteMessageTakingWriteLockAsync), whose waiters are pooled, so even contention allocates nothing in steady state. The holder writes whole frames, then <see cref="ExitWriteAsync"/> flushes
+/// (still holding the lock) and releases. A flush that waits on back-pressure keeps the lock, so every other
+/// producer waits too and the unsent bytes stay near the output pause threshold.
+/// Fairness: waiters are served FIFO, and a release hands the lock straight to the first waiter.
+/// Usage:
+/// <code>
+/// if (!connection.TryEnterWrite(out PipeWriter writer)) writer = await connection.EnterWriteAsync();
+/// Encode(writer, frame);                       // GetSpan / Advance, as many whole frames as you like
+/// bool open = await connection.ExitWriteAsync();  // flushes all of them at once, then releases
+/// </code>
+/// </remarks>
+public sealed partial class SocketConnection
+{
+    private readonly AsyncWriterLock _writeLock = new();
+
+    // Set under the writer lock by CloseAsync or DisposeAsync: from then on the output writer is completed and unusable.
+    private bool _writerClosed;
+
+    /// <summary>Takes the writer lock if it is free, without waiting or allocating.</summary>
+    /// <returns>False when another producer holds the lock or the connection is disposed; then call <see cref="EnterWriteAsync"/>.</returns>
+    public bool TryEnterWrite(out PipeWriter writer)
+    {
+        if (_writeLock.TryEnter())
+        {
+            if (!_writerClosed)
+            {
+                writer = _output.Writer;
+                return true;
+            }
+
+            _writeLock.Exit();
+        }
+
+        writer = null!;
+        return false;
+    }
+
+    /// <summary>Takes the writer lock, waiting asynchronously while another producer holds it.</summary>
+    /// <exception cref="ObjectDisposedException">The connection was disposed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired while waiting.</exception>
+    public ValueTask<PipeWriter> EnterWriteAsync(CancellationToken cancellationToken = default)
+    {
+        if (_writeLock.TryEnter())
+        {
+            if (!_writerClosed)
+            {
+                return new ValueTask<PipeWriter>(_output.Writer);
+            }
+
+            _writeLock.Exit();
+            Throw.ObjectDisposed(nameof(SocketConnection));
+        }
+
+        return EnterWriteSlowAsync(cancellationToken);
+    }
+
+    /// <summary>Flushes what was written under the lock (unless <paramref name="flush"/> is false), then releases the lock.</summary>
+    /// <returns>
+    /// True while the connection still sends; false once it is closed (what was written is then discarded). The
+    /// returned task completes only after the flush, so a peer that stops reading holds it (and the lock) pending.
+    /// </returns>
+    /// <remarks>
+    /// Call exactly once per successful enter, from the holder. With <paramref name="flush"/> false the bytes stay
+    /// buffered for a later holder's flush: a way to coalesce, provided someone flushes.
+    /// </remarks>
+    public ValueTask<bool> ExitWriteAsync(bool flush = true)
+    {
+        if (!flush)
+        {
+            _writeLock.Exit();
+            return new ValueTask<bool>(!IsClosed);
+        }
+
+        ValueTask<FlushResult> flushing = _output.Writer.FlushAsync();
+        if (flushing.IsCompletedSuccessfully)
+        {
+            FlushResult result = flushing.Result;
+            _writeLock.Exit();
+            return new ValueTask<bool>(!result.IsCompleted && !result.IsCanceled);
+        }
+
+        return ExitWriteSlowAsync(flushing);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<PipeWriter> EnterWriteSlowAsync(CancellationToken cancellationToken)
+    {
+        await _writeLock.EnterAsync(cancellationToken).ConfigureAwait(false);
+        if (_writerClosed)
+        {
+            _writeLock.Exit();
+            Throw.ObjectDisposed(nameof(SocketConnection));
+        }
+
+        return _output.Writer;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ExitWriteSlowAsync(ValueTask<FlushResult> flushing)
+    {
+        try
+        {
+            FlushResult result = await flushing.ConfigureAwait(false);
+            return !result.IsCompleted && !result.IsCanceled;
+        }
+        finally
+        {
+            _writeLock.Exit();
+        }
+    }
+
+    /// <summary>Waits for the current holder, then completes the output writer so no one writes again.</summary>
+    private async Task CloseWriterAsync()
+    {
+        // Every holder's flush ends once the send loop has completed the output reader, so this wait is bounded
+        // by the holders' own write code.
+        await _writeLock.EnterAsync().ConfigureAwait(false);
+        try
+        {
+            if (!_writerClosed)
+            {
+                _writerClosed = true;
+                await _output.Writer.CompleteAsync().ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _writeLock.Exit();
+        }
+    }
+}

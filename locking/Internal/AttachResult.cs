@@ -1,0 +1,9 @@
+namespace FastDht.Locking.Internal;
+
+/// <summary>Outcome of <see cref="TxnRegistry.AttachWaiter"/>.</summary>
+internal enum AttachResult
+{
+    Attached,
+    AlreadyWaiting,
+    Wounded,
+}

@@ -1,0 +1,21 @@
+namespace FastDht.Protocol;
+
+/// <summary>The flag bits of a frame header; bits not defined here are reserved and must be zero.</summary>
+[Flags]
+public enum FrameFlags : byte
+{
+    /// <summary>No flag set.</summary>
+    None = 0,
+
+    /// <summary>The frame is a response.</summary>
+    Response = 1 << 0,
+
+    /// <summary>A node forwarded this request to the key's owner: the receiver must not forward it again.</summary>
+    Forwarded = 1 << 1,
+
+    /// <summary>The request body ends with a u64 fencing token (Put and Delete only).</summary>
+    Fenced = 1 << 2,
+
+    /// <summary>Every defined bit; any other bit set makes the header malformed.</summary>
+    All = Response | Forwarded | Fenced,
+}

@@ -1,0 +1,445 @@
+using System.Buffers;
+using FastDht.Protocol.Internal;
+
+namespace FastDht.Protocol;
+
+/// <summary>
+/// Encodes native-protocol frames into an <see cref="IBufferWriter{T}"/>: one method per request and
+/// response kind, each computing the frame's size, taking one span and advancing once.
+/// </summary>
+/// <remarks>
+/// Encoders are called by our own code, so a key, string or count outside the wire format (key of 0
+/// or more than 65535 bytes, string over 65535 UTF-8 bytes, count over 65535, frame over 1 GiB)
+/// throws <see cref="ArgumentOutOfRangeException"/>. The peer's negotiated maximum frame size
+/// (from Hello) is the caller's to respect. Nothing is allocated.
+/// </remarks>
+public static class FrameWriter
+{
+    // ---- raw and relayed frames ----
+
+    /// <summary>Writes a frame with an arbitrary header and body, unchecked (tests, custom opcodes).</summary>
+    public static void WriteFrame(IBufferWriter<byte> writer, uint requestId, Opcode opcode, FrameFlags flags, StatusCode status, ReadOnlySpan<byte> body)
+    {
+        var b = FrameBuilder.Start(writer, body.Length, requestId, opcode, flags, status);
+        b.WriteBytes(body);
+        b.Commit();
+    }
+
+    /// <summary>
+    /// Re-emits a received frame with a new request id and extra flags: a node forwarding a request to
+    /// the key's owner (add <see cref="FrameFlags.Forwarded"/>), or relaying the owner's response back
+    /// under the client's request id (add nothing).
+    /// </summary>
+    public static void WriteRelayed(IBufferWriter<byte> writer, in Frame frame, uint requestId, FrameFlags addFlags)
+    {
+        FrameHeader h = frame.Header;
+        ReadOnlySequence<byte> body = frame.Body;
+        var b = FrameBuilder.Start(writer, body.Length, requestId, h.Opcode, h.Flags | addFlags, h.Status);
+        b.WriteBytes(body);
+        b.Commit();
+    }
+
+    // ---- connection and cluster requests ----
+
+    /// <summary>Hello: the first frame on every connection.</summary>
+    public static void WriteHello(
+        IBufferWriter<byte> writer,
+        uint requestId,
+        NodeRole role,
+        ushort nodeId,
+        string clusterName,
+        string lockStrategy,
+        uint maxFrameSize,
+        ulong incarnation = 0,
+        ulong membersDigest = 0,
+        ushort protocolVersion = ProtocolConstants.Version)
+    {
+        int clusterBytes = WireSize.StringBytes(clusterName, nameof(clusterName));
+        int strategyBytes = WireSize.StringBytes(lockStrategy, nameof(lockStrategy));
+        int body = sizeof(ushort) + 1 + sizeof(ushort) + sizeof(ushort) + clusterBytes + sizeof(ushort) + strategyBytes + sizeof(uint) + sizeof(ulong) + sizeof(ulong);
+        var b = FrameBuilder.Start(writer, body, requestId, Opcode.Hello, FrameFlags.None, StatusCode.Ok);
+        b.WriteU16(protocolVersion);
+        b.WriteU8((byte)role);
+        b.WriteU16(nodeId);
+        b.WriteString(clusterName, clusterBytes);
+        b.WriteString(lockStrategy, strategyBytes);
+        b.WriteU32(maxFrameSize);
+        b.WriteU64(incarnation);
+        b.WriteU64(membersDigest);
+        b.Commit();
+    }
+
+    /// <summary>Ping with an opaque payload (may be empty).</summary>
+    public static void WritePing(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<byte> payload) =>
+        WriteFrame(writer, requestId, Opcode.Ping, FrameFlags.None, StatusCode.Ok, payload);
+
+    /// <summary>ClusterInfo: empty body.</summary>
+    public static void WriteClusterInfo(IBufferWriter<byte> writer, uint requestId) =>
+        WriteFrame(writer, requestId, Opcode.ClusterInfo, FrameFlags.None, StatusCode.Ok, default);
+
+    // ---- key-value requests ----
+
+    /// <summary>Get: key.</summary>
+    public static void WriteGet(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<byte> key)
+    {
+        int body = WireSize.Key(key);
+        var b = FrameBuilder.Start(writer, body, requestId, Opcode.Get, FrameFlags.None, StatusCode.Ok);
+        b.WriteKey(key);
+        b.Commit();
+    }
+
+    /// <summary>Put (upsert): key, value.</summary>
+    public static void WritePut(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) =>
+        WriteKeyValue(writer, requestId, Opcode.Put, key, value);
+
+    /// <summary>Fenced Put: key, value, u64 fencing token, with the FENCED flag.</summary>
+    public static void WritePut(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong fenceToken)
+    {
+        long body = WireSize.Key(key) + WireSize.Value(value) + sizeof(ulong);
+        var b = FrameBuilder.Start(writer, body, requestId, Opcode.Put, FrameFlags.Fenced, StatusCode.Ok);
+        b.WriteKey(key);
+        b.WriteValue(value);
+        b.WriteU64(fenceToken);
+        b.Commit();
+    }
+
+    /// <summary>PutIfAbsent: key, value.</summary>
+    public static void WritePutIfAbsent(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) =>
+        WriteKeyValue(writer, requestId, Opcode.PutIfAbsent, key, value);
+
+    /// <summary>Delete: key.</summary>
+    public static void WriteDelete(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<byte> key)
+    {
+        int body = WireSize.Key(key);
+        var b = FrameBuilder.Start(writer, body, requestId, Opcode.Delete, FrameFlags.None, StatusCode.Ok);
+        b.WriteKey(key);
+        b.Commit();
+    }
+
+    /// <summary>Fenced Delete: key, u64 fencing token, with the FENCED flag.</summary>
+    public static void WriteDelete(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<byte> key, ulong fenceToken)
+    {
+        int body = WireSize.Key(key) + sizeof(ulong);
+        var b = FrameBuilder.Start(writer, body, requestId, Opcode.Delete, FrameFlags.Fenced, StatusCode.Ok);
+        b.WriteKey(key);
+        b.WriteU64(fenceToken);
+        b.Commit();
+    }
+
+    /// <summary>MultiPut: u16 count (at least 1), count x (key, value).</summary>
+    public static void WriteMultiPut(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<KeyValue> entries)
+    {
+        WireSize.Count(entries.Length, 1, nameof(entries));
+        long body = sizeof(ushort);
+        foreach (ref readonly KeyValue e in entries)
+        {
+            body += WireSize.Key(e.Key.Span) + WireSize.Value(e.Value.Span);
+        }
+
+        var b = FrameBuilder.Start(writer, body, requestId, Opcode.MultiPut, FrameFlags.None, StatusCode.Ok);
+        b.WriteU16((ushort)entries.Length);
+        foreach (ref readonly KeyValue e in entries)
+        {
+            b.WriteKey(e.Key.Span);
+            b.WriteValue(e.Value.Span);
+        }
+
+        b.Commit();
+    }
+
+    /// <summary>MultiGet: u16 count (at least 1), count x key.</summary>
+    public static void WriteMultiGet(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<ReadOnlyMemory<byte>> keys)
+    {
+        long body = KeyListSize(keys);
+        var b = FrameBuilder.Start(writer, body, requestId, Opcode.MultiGet, FrameFlags.None, StatusCode.Ok);
+        WriteKeyList(ref b, keys);
+        b.Commit();
+    }
+
+    // ---- lock requests ----
+
+    /// <summary>Lock: TxnId, u8 mode, u32 lease ms, u16 count (at least 1), count x key.</summary>
+    public static void WriteLock(IBufferWriter<byte> writer, uint requestId, TxnId txn, LockMode mode, uint leaseMs, ReadOnlySpan<ReadOnlyMemory<byte>> keys) =>
+        WriteLockBody(writer, requestId, Opcode.Lock, txn, mode, leaseMs, keys);
+
+    /// <summary>Unlock: TxnId, u16 count (at least 1), count x key.</summary>
+    public static void WriteUnlock(IBufferWriter<byte> writer, uint requestId, TxnId txn, ReadOnlySpan<ReadOnlyMemory<byte>> keys)
+    {
+        long body = ProtocolConstants.TxnIdSize + KeyListSize(keys);
+        var b = FrameBuilder.Start(writer, body, requestId, Opcode.Unlock, FrameFlags.None, StatusCode.Ok);
+        b.WriteTxnId(txn);
+        WriteKeyList(ref b, keys);
+        b.Commit();
+    }
+
+    /// <summary>RenewLease: TxnId, u32 lease ms, u16 count (at least 1), count x key.</summary>
+    public static void WriteRenewLease(IBufferWriter<byte> writer, uint requestId, TxnId txn, uint leaseMs, ReadOnlySpan<ReadOnlyMemory<byte>> keys)
+    {
+        long body = ProtocolConstants.TxnIdSize + sizeof(uint) + KeyListSize(keys);
+        var b = FrameBuilder.Start(writer, body, requestId, Opcode.RenewLease, FrameFlags.None, StatusCode.Ok);
+        b.WriteTxnId(txn);
+        b.WriteU32(leaseMs);
+        WriteKeyList(ref b, keys);
+        b.Commit();
+    }
+
+    // ---- node-to-node transaction requests ----
+
+    /// <summary>TxnLock: the body of Lock, coordinator to participant.</summary>
+    public static void WriteTxnLock(IBufferWriter<byte> writer, uint requestId, TxnId txn, LockMode mode, uint leaseMs, ReadOnlySpan<ReadOnlyMemory<byte>> keys) =>
+        WriteLockBody(writer, requestId, Opcode.TxnLock, txn, mode, leaseMs, keys);
+
+    /// <summary>TxnPrepare: TxnId.</summary>
+    public static void WriteTxnPrepare(IBufferWriter<byte> writer, uint requestId, TxnId txn) =>
+        WriteTxnOnly(writer, requestId, Opcode.TxnPrepare, txn);
+
+    /// <summary>TxnAbort: TxnId.</summary>
+    public static void WriteTxnAbort(IBufferWriter<byte> writer, uint requestId, TxnId txn) =>
+        WriteTxnOnly(writer, requestId, Opcode.TxnAbort, txn);
+
+    /// <summary>TxnWound: TxnId.</summary>
+    public static void WriteTxnWound(IBufferWriter<byte> writer, uint requestId, TxnId txn) =>
+        WriteTxnOnly(writer, requestId, Opcode.TxnWound, txn);
+
+    /// <summary>TxnCommit: TxnId, u16 count (may be 0), count x (key, value, u64 fence token).</summary>
+    public static void WriteTxnCommit(IBufferWriter<byte> writer, uint requestId, TxnId txn, ReadOnlySpan<TxnWrite> writes)
+    {
+        WireSize.Count(writes.Length, 0, nameof(writes));
+        long body = ProtocolConstants.TxnIdSize + sizeof(ushort);
+        foreach (ref readonly TxnWrite w in writes)
+        {
+            body += WireSize.Key(w.Key.Span) + WireSize.Value(w.Value.Span) + sizeof(ulong);
+        }
+
+        var b = FrameBuilder.Start(writer, body, requestId, Opcode.TxnCommit, FrameFlags.None, StatusCode.Ok);
+        b.WriteTxnId(txn);
+        b.WriteU16((ushort)writes.Length);
+        foreach (ref readonly TxnWrite w in writes)
+        {
+            b.WriteKey(w.Key.Span);
+            b.WriteValue(w.Value.Span);
+            b.WriteU64(w.FenceToken);
+        }
+
+        b.Commit();
+    }
+
+    // ---- responses ----
+
+    /// <summary>A response with an empty body: Ok for writes, NotFound, Exists. Error statuses need <see cref="WriteErrorResponse(IBufferWriter{byte}, uint, Opcode, StatusCode, string)"/>.</summary>
+    public static void WriteStatusResponse(IBufferWriter<byte> writer, uint requestId, Opcode opcode, StatusCode status)
+    {
+        if ((ushort)status >= 0x100)
+        {
+            Throw.IsAnErrorStatus(status);
+        }
+
+        FrameBuilder.Start(writer, 0, requestId, opcode, FrameFlags.Response, status).Commit();
+    }
+
+    /// <summary>Ok with a value body (Get).</summary>
+    public static void WriteValueResponse(IBufferWriter<byte> writer, uint requestId, Opcode opcode, ReadOnlySpan<byte> value)
+    {
+        var b = FrameBuilder.Start(writer, WireSize.Value(value), requestId, opcode, FrameFlags.Response, StatusCode.Ok);
+        b.WriteValue(value);
+        b.Commit();
+    }
+
+    /// <summary>An error status (0x100 and above) with its error body: string message.</summary>
+    public static void WriteErrorResponse(IBufferWriter<byte> writer, uint requestId, Opcode opcode, StatusCode status, string message)
+    {
+        if ((ushort)status < 0x100)
+        {
+            Throw.NotAnErrorStatus(status);
+        }
+
+        int messageBytes = WireSize.StringBytes(message, nameof(message));
+        var b = FrameBuilder.Start(writer, sizeof(ushort) + messageBytes, requestId, opcode, FrameFlags.Response, status);
+        b.WriteString(message, messageBytes);
+        b.Commit();
+    }
+
+    /// <summary>An error response whose message is already UTF-8 (a static message, no allocation).</summary>
+    public static void WriteErrorResponse(IBufferWriter<byte> writer, uint requestId, Opcode opcode, StatusCode status, ReadOnlySpan<byte> messageUtf8)
+    {
+        if ((ushort)status < 0x100)
+        {
+            Throw.NotAnErrorStatus(status);
+        }
+
+        if (messageUtf8.Length > ushort.MaxValue)
+        {
+            Throw.StringTooLong(nameof(messageUtf8), messageUtf8.Length);
+        }
+
+        var b = FrameBuilder.Start(writer, sizeof(ushort) + messageUtf8.Length, requestId, opcode, FrameFlags.Response, status);
+        b.WriteU16((ushort)messageUtf8.Length);
+        b.WriteBytes(messageUtf8);
+        b.Commit();
+    }
+
+    /// <summary>Ping response: the request's payload.</summary>
+    public static void WritePingResponse(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<byte> payload) =>
+        WriteFrame(writer, requestId, Opcode.Ping, FrameFlags.Response, StatusCode.Ok, payload);
+
+    /// <summary>Ping response echoing a received (possibly multi-segment) payload.</summary>
+    public static void WritePingResponse(IBufferWriter<byte> writer, uint requestId, in ReadOnlySequence<byte> payload)
+    {
+        var b = FrameBuilder.Start(writer, payload.Length, requestId, Opcode.Ping, FrameFlags.Response, StatusCode.Ok);
+        b.WriteBytes(payload);
+        b.Commit();
+    }
+
+    /// <summary>Hello response (Ok).</summary>
+    public static void WriteHelloResponse(
+        IBufferWriter<byte> writer,
+        uint requestId,
+        ushort nodeId,
+        string clusterName,
+        string lockStrategy,
+        uint maxFrameSize,
+        ulong slotTableVersion,
+        ulong incarnation = 0,
+        ulong membersDigest = 0,
+        ushort protocolVersion = ProtocolConstants.Version)
+    {
+        int clusterBytes = WireSize.StringBytes(clusterName, nameof(clusterName));
+        int strategyBytes = WireSize.StringBytes(lockStrategy, nameof(lockStrategy));
+        int body = sizeof(ushort) + sizeof(ushort) + sizeof(ushort) + clusterBytes + sizeof(ushort) + strategyBytes + sizeof(uint) + (3 * sizeof(ulong));
+        var b = FrameBuilder.Start(writer, body, requestId, Opcode.Hello, FrameFlags.Response, StatusCode.Ok);
+        b.WriteU16(protocolVersion);
+        b.WriteU16(nodeId);
+        b.WriteString(clusterName, clusterBytes);
+        b.WriteString(lockStrategy, strategyBytes);
+        b.WriteU32(maxFrameSize);
+        b.WriteU64(slotTableVersion);
+        b.WriteU64(incarnation);
+        b.WriteU64(membersDigest);
+        b.Commit();
+    }
+
+    /// <summary>ClusterInfo response (Ok): u64 slot table version, members, slot ranges.</summary>
+    public static void WriteClusterInfoResponse(
+        IBufferWriter<byte> writer,
+        uint requestId,
+        ulong slotTableVersion,
+        ReadOnlySpan<MemberInfo> members,
+        ReadOnlySpan<SlotRange> ranges)
+    {
+        WireSize.Count(members.Length, 0, nameof(members));
+        WireSize.Count(ranges.Length, 0, nameof(ranges));
+        long body = sizeof(ulong) + sizeof(ushort) + sizeof(ushort) + ((long)ranges.Length * SlotRange.WireSize);
+        foreach (ref readonly MemberInfo m in members)
+        {
+            body += sizeof(ushort) + sizeof(ushort) + WireSize.StringBytes(m.Address, nameof(members)) + 1;
+        }
+
+        var b = FrameBuilder.Start(writer, body, requestId, Opcode.ClusterInfo, FrameFlags.Response, StatusCode.Ok);
+        b.WriteU64(slotTableVersion);
+        b.WriteU16((ushort)members.Length);
+        foreach (ref readonly MemberInfo m in members)
+        {
+            b.WriteU16(m.NodeId);
+            b.WriteString(m.Address, WireSize.StringBytes(m.Address, nameof(members)));
+            b.WriteU8((byte)m.State);
+        }
+
+        b.WriteU16((ushort)ranges.Length);
+        foreach (ref readonly SlotRange r in ranges)
+        {
+            b.WriteU16(r.FirstSlot);
+            b.WriteU16(r.LastSlot);
+            b.WriteU16(r.NodeId);
+        }
+
+        b.Commit();
+    }
+
+    /// <summary>MultiGet response (Ok): u16 count, count x (u8 present, value when present).</summary>
+    public static void WriteMultiGetResponse(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<LookupResult> results)
+    {
+        WireSize.Count(results.Length, 0, nameof(results));
+        long body = sizeof(ushort);
+        foreach (ref readonly LookupResult r in results)
+        {
+            body += 1 + (r.Present ? WireSize.Value(r.Value.Span) : 0);
+        }
+
+        var b = FrameBuilder.Start(writer, body, requestId, Opcode.MultiGet, FrameFlags.Response, StatusCode.Ok);
+        b.WriteU16((ushort)results.Length);
+        foreach (ref readonly LookupResult r in results)
+        {
+            b.WriteU8(r.Present ? (byte)1 : (byte)0);
+            if (r.Present)
+            {
+                b.WriteValue(r.Value.Span);
+            }
+        }
+
+        b.Commit();
+    }
+
+    /// <summary>Lock or TxnLock response (Ok): u16 count, count x u64 fencing token, in request key order.</summary>
+    public static void WriteTokensResponse(IBufferWriter<byte> writer, uint requestId, Opcode opcode, ReadOnlySpan<ulong> tokens)
+    {
+        WireSize.Count(tokens.Length, 0, nameof(tokens));
+        var b = FrameBuilder.Start(writer, sizeof(ushort) + ((long)tokens.Length * sizeof(ulong)), requestId, opcode, FrameFlags.Response, StatusCode.Ok);
+        b.WriteU16((ushort)tokens.Length);
+        foreach (ulong token in tokens)
+        {
+            b.WriteU64(token);
+        }
+
+        b.Commit();
+    }
+
+    // ---- shared shapes ----
+
+    private static void WriteKeyValue(IBufferWriter<byte> writer, uint requestId, Opcode opcode, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        long body = WireSize.Key(key) + WireSize.Value(value);
+        var b = FrameBuilder.Start(writer, body, requestId, opcode, FrameFlags.None, StatusCode.Ok);
+        b.WriteKey(key);
+        b.WriteValue(value);
+        b.Commit();
+    }
+
+    private static void WriteLockBody(IBufferWriter<byte> writer, uint requestId, Opcode opcode, TxnId txn, LockMode mode, uint leaseMs, ReadOnlySpan<ReadOnlyMemory<byte>> keys)
+    {
+        long body = ProtocolConstants.TxnIdSize + 1 + sizeof(uint) + KeyListSize(keys);
+        var b = FrameBuilder.Start(writer, body, requestId, opcode, FrameFlags.None, StatusCode.Ok);
+        b.WriteTxnId(txn);
+        b.WriteU8((byte)mode);
+        b.WriteU32(leaseMs);
+        WriteKeyList(ref b, keys);
+        b.Commit();
+    }
+
+    private static void WriteTxnOnly(IBufferWriter<byte> writer, uint requestId, Opcode opcode, TxnId txn)
+    {
+        var b = FrameBuilder.Start(writer, ProtocolConstants.TxnIdSize, requestId, opcode, FrameFlags.None, StatusCode.Ok);
+        b.WriteTxnId(txn);
+        b.Commit();
+    }
+
+    private static long KeyListSize(ReadOnlySpan<ReadOnlyMemory<byte>> keys)
+    {
+        WireSize.Count(keys.Length, 1, nameof(keys));
+        long size = sizeof(ushort);
+        foreach (ref readonly ReadOnlyMemory<byte> key in keys)
+        {
+            size += WireSize.Key(key.Span);
+        }
+
+        return size;
+    }
+
+    private static void WriteKeyList(ref FrameBuilder b, ReadOnlySpan<ReadOnlyMemory<byte>> keys)
+    {
+        b.WriteU16((ushort)keys.Length);
+        foreach (ref readonly ReadOnlyMemory<byte> key in keys)
+        {
+            b.WriteKey(key.Span);
+        }
+    }
+}

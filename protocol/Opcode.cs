@@ -1,0 +1,60 @@
+namespace FastDht.Protocol;
+
+/// <summary>The operation a native-protocol frame carries; a response echoes its request's opcode.</summary>
+/// <remarks>
+/// Ranges: 0x01-0x0F connection and cluster, 0x10-0x1F key-value, 0x20-0x2F explicit client locks,
+/// 0x40-0x4F node-to-node transaction operations. The gaps are reserved for later versions.
+/// </remarks>
+public enum Opcode : byte
+{
+    /// <summary>Handshake; must be the first frame on every connection.</summary>
+    Hello = 0x01,
+
+    /// <summary>Liveness check; the response echoes the payload.</summary>
+    Ping = 0x02,
+
+    /// <summary>The responder's member list and slot table.</summary>
+    ClusterInfo = 0x03,
+
+    /// <summary>Read one key.</summary>
+    Get = 0x10,
+
+    /// <summary>Upsert one key.</summary>
+    Put = 0x11,
+
+    /// <summary>Store one key only if it is absent.</summary>
+    PutIfAbsent = 0x12,
+
+    /// <summary>Remove one key.</summary>
+    Delete = 0x13,
+
+    /// <summary>All-or-nothing write of several keys on any nodes.</summary>
+    MultiPut = 0x14,
+
+    /// <summary>Read several keys.</summary>
+    MultiGet = 0x15,
+
+    /// <summary>Take lease-based locks on keys for a transaction.</summary>
+    Lock = 0x20,
+
+    /// <summary>Release a transaction's locks.</summary>
+    Unlock = 0x21,
+
+    /// <summary>Extend the lease of a transaction's locks.</summary>
+    RenewLease = 0x22,
+
+    /// <summary>Coordinator to participant: lock keys for a transaction.</summary>
+    TxnLock = 0x40,
+
+    /// <summary>Coordinator to participant: pin a transaction so it can no longer be wounded.</summary>
+    TxnPrepare = 0x41,
+
+    /// <summary>Coordinator to participant: apply the transaction's writes and release its locks.</summary>
+    TxnCommit = 0x42,
+
+    /// <summary>Coordinator to participant: cancel waits and release the transaction's locks.</summary>
+    TxnAbort = 0x43,
+
+    /// <summary>Participant to coordinator: the transaction was wounded by an older one.</summary>
+    TxnWound = 0x44,
+}

@@ -1,0 +1,29 @@
+namespace FastDht.Protocol;
+
+/// <summary>Fixed numbers of the native protocol, version 1 (docs/protocol.md).</summary>
+public static class ProtocolConstants
+{
+    /// <summary>The protocol version this assembly speaks, sent and checked in Hello.</summary>
+    public const ushort Version = 1;
+
+    /// <summary>Header bytes: u32 length + u32 request id + u8 opcode + u8 flags + u16 status.</summary>
+    public const int HeaderSize = 12;
+
+    /// <summary>
+    /// Header bytes counted by the length field: the length field (4 bytes) counts everything after
+    /// itself, so length = 8 + body length.
+    /// </summary>
+    public const int LengthOverhead = HeaderSize - sizeof(uint);
+
+    /// <summary>The node id a client sends in Hello.</summary>
+    public const ushort ClientNodeId = 0xFFFF;
+
+    /// <summary>Bytes of a TxnId on the wire: u64 timestamp + u16 node id + u16 reserved + u32 sequence.</summary>
+    public const int TxnIdSize = 16;
+
+    /// <summary>The longest key the wire can carry: a key's length is a u16.</summary>
+    public const int MaxWireKeySize = ushort.MaxValue;
+
+    /// <summary>The most entries a list can carry: counts are u16.</summary>
+    public const int MaxCount = ushort.MaxValue;
+}

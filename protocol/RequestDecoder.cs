@@ -1,0 +1,305 @@
+namespace FastDht.Protocol;
+
+/// <summary>
+/// Typed decoders for request bodies, one per opcode. Each returns false with a
+/// <see cref="ProtocolError"/> on malformed input (including trailing bytes), never throws, and returns
+/// slices of <c>body</c> rather than copies.
+/// </summary>
+/// <remarks>
+/// Call <see cref="TryValidateHeader"/> first; then the decoder for the header's opcode on the
+/// contiguous body (<see cref="Frame.GetBodySpan"/>).
+/// </remarks>
+public static class RequestDecoder
+{
+    /// <summary>
+    /// Checks the parts of a request header the frame reader cannot judge: RESPONSE clear and status 0,
+    /// a defined opcode, FENCED only on Put and Delete.
+    /// </summary>
+    public static bool TryValidateHeader(in FrameHeader header, out ProtocolError error)
+    {
+        error = default;
+        if (header.IsResponse || header.Status != StatusCode.Ok)
+        {
+            error = ProtocolError.NotARequest();
+            return false;
+        }
+
+        if (!IsDefined(header.Opcode))
+        {
+            error = ProtocolError.UnknownOpcode((byte)header.Opcode);
+            return false;
+        }
+
+        if ((header.Flags & FrameFlags.Fenced) != 0 && header.Opcode is not (Opcode.Put or Opcode.Delete))
+        {
+            error = ProtocolError.FenceNotAllowed((byte)header.Opcode);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>True for the opcodes of protocol version 1.</summary>
+    public static bool IsDefined(Opcode opcode) => opcode is
+        Opcode.Hello or Opcode.Ping or Opcode.ClusterInfo or
+        Opcode.Get or Opcode.Put or Opcode.PutIfAbsent or Opcode.Delete or Opcode.MultiPut or Opcode.MultiGet or
+        Opcode.Lock or Opcode.Unlock or Opcode.RenewLease or
+        Opcode.TxnLock or Opcode.TxnPrepare or Opcode.TxnCommit or Opcode.TxnAbort or Opcode.TxnWound;
+
+    /// <summary>Hello: u16 version, u8 role, u16 node id, string cluster, string lock strategy, u32 max frame size, u64 incarnation, u64 members digest.</summary>
+    public static bool TryReadHello(ReadOnlySpan<byte> body, out HelloRequest hello, out ProtocolError error)
+    {
+        var reader = new BodyReader(body);
+        if (reader.TryReadU16(out ushort version)
+            && reader.TryReadEnum((byte)NodeRole.Node, out byte role)
+            && reader.TryReadU16(out ushort nodeId)
+            && reader.TryReadString(out ReadOnlySpan<byte> cluster)
+            && reader.TryReadString(out ReadOnlySpan<byte> strategy)
+            && reader.TryReadU32(out uint maxFrameSize)
+            && reader.TryReadU64(out ulong incarnation)
+            && reader.TryReadU64(out ulong membersDigest)
+            && reader.TryReadEnd())
+        {
+            hello = new HelloRequest(version, (NodeRole)role, nodeId, cluster, strategy, maxFrameSize, incarnation, membersDigest);
+            error = default;
+            return true;
+        }
+
+        hello = default;
+        error = reader.Error;
+        return false;
+    }
+
+    /// <summary>A body that must be empty (ClusterInfo).</summary>
+    public static bool TryReadEmpty(ReadOnlySpan<byte> body, out ProtocolError error)
+    {
+        var reader = new BodyReader(body);
+        bool ok = reader.TryReadEnd();
+        error = reader.Error;
+        return ok;
+    }
+
+    /// <summary>Get: key.</summary>
+    public static bool TryReadGet(ReadOnlySpan<byte> body, ProtocolLimits limits, out ReadOnlySpan<byte> key, out ProtocolError error)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        var reader = new BodyReader(body);
+        if (reader.TryReadKey(limits.MaxKeySize, out key) && reader.TryReadEnd())
+        {
+            error = default;
+            return true;
+        }
+
+        key = default;
+        error = reader.Error;
+        return false;
+    }
+
+    /// <summary>Put and PutIfAbsent: key, value [+ u64 fence token when <paramref name="flags"/> has FENCED].</summary>
+    public static bool TryReadPut(
+        ReadOnlySpan<byte> body,
+        FrameFlags flags,
+        ProtocolLimits limits,
+        out ReadOnlySpan<byte> key,
+        out ReadOnlySpan<byte> value,
+        out ulong? fenceToken,
+        out ProtocolError error)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        var reader = new BodyReader(body);
+        if (reader.TryReadKey(limits.MaxKeySize, out key)
+            && reader.TryReadValue(out value)
+            && TryReadFence(ref reader, flags, out fenceToken)
+            && reader.TryReadEnd())
+        {
+            error = default;
+            return true;
+        }
+
+        key = default;
+        value = default;
+        fenceToken = null;
+        error = reader.Error;
+        return false;
+    }
+
+    /// <summary>Delete: key [+ u64 fence token when <paramref name="flags"/> has FENCED].</summary>
+    public static bool TryReadDelete(
+        ReadOnlySpan<byte> body,
+        FrameFlags flags,
+        ProtocolLimits limits,
+        out ReadOnlySpan<byte> key,
+        out ulong? fenceToken,
+        out ProtocolError error)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        var reader = new BodyReader(body);
+        if (reader.TryReadKey(limits.MaxKeySize, out key) && TryReadFence(ref reader, flags, out fenceToken) && reader.TryReadEnd())
+        {
+            error = default;
+            return true;
+        }
+
+        key = default;
+        fenceToken = null;
+        error = reader.Error;
+        return false;
+    }
+
+    /// <summary>MultiPut: u16 count (at least 1), count x (key, value). Every entry is validated before this returns.</summary>
+    public static bool TryReadMultiPut(ReadOnlySpan<byte> body, ProtocolLimits limits, out KeyValueList entries, out ProtocolError error)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        var reader = new BodyReader(body);
+        if (KeyValueList.TryRead(ref reader, limits.MaxKeySize, out entries) && reader.TryReadEnd())
+        {
+            error = default;
+            return true;
+        }
+
+        entries = default;
+        error = reader.Error;
+        return false;
+    }
+
+    /// <summary>MultiGet: u16 count (at least 1), count x key.</summary>
+    public static bool TryReadMultiGet(ReadOnlySpan<byte> body, ProtocolLimits limits, out KeyList keys, out ProtocolError error)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        var reader = new BodyReader(body);
+        if (KeyList.TryRead(ref reader, 1, limits.MaxKeySize, out keys) && reader.TryReadEnd())
+        {
+            error = default;
+            return true;
+        }
+
+        keys = default;
+        error = reader.Error;
+        return false;
+    }
+
+    /// <summary>Lock and TxnLock: TxnId, u8 mode, u32 lease ms, u16 count (at least 1), count x key.</summary>
+    public static bool TryReadLock(
+        ReadOnlySpan<byte> body,
+        ProtocolLimits limits,
+        out TxnId txn,
+        out LockMode mode,
+        out uint leaseMs,
+        out KeyList keys,
+        out ProtocolError error)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        var reader = new BodyReader(body);
+        if (reader.TryReadTxnId(out txn)
+            && reader.TryReadEnum((byte)LockMode.Exclusive, out byte rawMode)
+            && reader.TryReadU32(out leaseMs)
+            && KeyList.TryRead(ref reader, 1, limits.MaxKeySize, out keys)
+            && reader.TryReadEnd())
+        {
+            mode = (LockMode)rawMode;
+            error = default;
+            return true;
+        }
+
+        txn = default;
+        mode = default;
+        leaseMs = 0;
+        keys = default;
+        error = reader.Error;
+        return false;
+    }
+
+    /// <summary>Unlock: TxnId, u16 count (at least 1), count x key.</summary>
+    public static bool TryReadUnlock(ReadOnlySpan<byte> body, ProtocolLimits limits, out TxnId txn, out KeyList keys, out ProtocolError error)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        var reader = new BodyReader(body);
+        if (reader.TryReadTxnId(out txn) && KeyList.TryRead(ref reader, 1, limits.MaxKeySize, out keys) && reader.TryReadEnd())
+        {
+            error = default;
+            return true;
+        }
+
+        txn = default;
+        keys = default;
+        error = reader.Error;
+        return false;
+    }
+
+    /// <summary>RenewLease: TxnId, u32 lease ms, u16 count (at least 1), count x key.</summary>
+    public static bool TryReadRenewLease(
+        ReadOnlySpan<byte> body,
+        ProtocolLimits limits,
+        out TxnId txn,
+        out uint leaseMs,
+        out KeyList keys,
+        out ProtocolError error)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        var reader = new BodyReader(body);
+        if (reader.TryReadTxnId(out txn)
+            && reader.TryReadU32(out leaseMs)
+            && KeyList.TryRead(ref reader, 1, limits.MaxKeySize, out keys)
+            && reader.TryReadEnd())
+        {
+            error = default;
+            return true;
+        }
+
+        txn = default;
+        leaseMs = 0;
+        keys = default;
+        error = reader.Error;
+        return false;
+    }
+
+    /// <summary>TxnPrepare, TxnAbort and TxnWound: a TxnId alone.</summary>
+    public static bool TryReadTxnId(ReadOnlySpan<byte> body, out TxnId txn, out ProtocolError error)
+    {
+        var reader = new BodyReader(body);
+        if (reader.TryReadTxnId(out txn) && reader.TryReadEnd())
+        {
+            error = default;
+            return true;
+        }
+
+        txn = default;
+        error = reader.Error;
+        return false;
+    }
+
+    /// <summary>TxnCommit: TxnId, u16 count (may be 0), count x (key, value, u64 fence token).</summary>
+    public static bool TryReadTxnCommit(ReadOnlySpan<byte> body, ProtocolLimits limits, out TxnId txn, out TxnWriteList writes, out ProtocolError error)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        var reader = new BodyReader(body);
+        if (reader.TryReadTxnId(out txn) && TxnWriteList.TryRead(ref reader, limits.MaxKeySize, out writes) && reader.TryReadEnd())
+        {
+            error = default;
+            return true;
+        }
+
+        txn = default;
+        writes = default;
+        error = reader.Error;
+        return false;
+    }
+
+    private static bool TryReadFence(ref BodyReader reader, FrameFlags flags, out ulong? fenceToken)
+    {
+        if ((flags & FrameFlags.Fenced) == 0)
+        {
+            fenceToken = null;
+            return true;
+        }
+
+        if (reader.TryReadU64(out ulong token))
+        {
+            fenceToken = token;
+            return true;
+        }
+
+        fenceToken = null;
+        return false;
+    }
+}

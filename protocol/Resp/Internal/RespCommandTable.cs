@@ -1,0 +1,95 @@
+using System.Text;
+
+namespace FastDht.Protocol.Resp.Internal;
+
+/// <summary>Maps a command name to its <see cref="RespCommandKind"/>.</summary>
+internal static class RespCommandTable
+{
+    // A switch on length first, so a name is compared against at most a handful of candidates, each with
+    // a vectorised ASCII case-insensitive compare: no allocation, no upper-casing copy.
+    public static RespCommandKind Identify(ReadOnlySpan<byte> name)
+    {
+        switch (name.Length)
+        {
+            case 3:
+                if (Ascii.EqualsIgnoreCase(name, "GET"u8)) return RespCommandKind.Get;
+                if (Ascii.EqualsIgnoreCase(name, "SET"u8)) return RespCommandKind.Set;
+                if (Ascii.EqualsIgnoreCase(name, "DEL"u8)) return RespCommandKind.Del;
+                if (Ascii.EqualsIgnoreCase(name, "TTL"u8)) return RespCommandKind.Ttl;
+                break;
+            case 4:
+                if (Ascii.EqualsIgnoreCase(name, "PING"u8)) return RespCommandKind.Ping;
+                if (Ascii.EqualsIgnoreCase(name, "ECHO"u8)) return RespCommandKind.Echo;
+                if (Ascii.EqualsIgnoreCase(name, "MGET"u8)) return RespCommandKind.MGet;
+                if (Ascii.EqualsIgnoreCase(name, "MSET"u8)) return RespCommandKind.MSet;
+                if (Ascii.EqualsIgnoreCase(name, "INCR"u8)) return RespCommandKind.Incr;
+                if (Ascii.EqualsIgnoreCase(name, "DECR"u8)) return RespCommandKind.Decr;
+                if (Ascii.EqualsIgnoreCase(name, "TYPE"u8)) return RespCommandKind.Type;
+                if (Ascii.EqualsIgnoreCase(name, "PTTL"u8)) return RespCommandKind.PTtl;
+                if (Ascii.EqualsIgnoreCase(name, "KEYS"u8)) return RespCommandKind.Keys;
+                if (Ascii.EqualsIgnoreCase(name, "SCAN"u8)) return RespCommandKind.Scan;
+                if (Ascii.EqualsIgnoreCase(name, "INFO"u8)) return RespCommandKind.Info;
+                if (Ascii.EqualsIgnoreCase(name, "AUTH"u8)) return RespCommandKind.Auth;
+                if (Ascii.EqualsIgnoreCase(name, "QUIT"u8)) return RespCommandKind.Quit;
+                if (Ascii.EqualsIgnoreCase(name, "ROLE"u8)) return RespCommandKind.Role;
+                if (Ascii.EqualsIgnoreCase(name, "TIME"u8)) return RespCommandKind.Time;
+                if (Ascii.EqualsIgnoreCase(name, "EXEC"u8)) return RespCommandKind.Exec;
+                break;
+            case 5:
+                if (Ascii.EqualsIgnoreCase(name, "SETNX"u8)) return RespCommandKind.SetNx;
+                if (Ascii.EqualsIgnoreCase(name, "SETEX"u8)) return RespCommandKind.SetEx;
+                if (Ascii.EqualsIgnoreCase(name, "HELLO"u8)) return RespCommandKind.Hello;
+                if (Ascii.EqualsIgnoreCase(name, "RESET"u8)) return RespCommandKind.Reset;
+                if (Ascii.EqualsIgnoreCase(name, "MULTI"u8)) return RespCommandKind.Multi;
+                if (Ascii.EqualsIgnoreCase(name, "WATCH"u8)) return RespCommandKind.Watch;
+                break;
+            case 6:
+                if (Ascii.EqualsIgnoreCase(name, "PSETEX"u8)) return RespCommandKind.PSetEx;
+                if (Ascii.EqualsIgnoreCase(name, "GETSET"u8)) return RespCommandKind.GetSet;
+                if (Ascii.EqualsIgnoreCase(name, "GETDEL"u8)) return RespCommandKind.GetDel;
+                if (Ascii.EqualsIgnoreCase(name, "UNLINK"u8)) return RespCommandKind.Unlink;
+                if (Ascii.EqualsIgnoreCase(name, "EXISTS"u8)) return RespCommandKind.Exists;
+                if (Ascii.EqualsIgnoreCase(name, "MSETNX"u8)) return RespCommandKind.MSetNx;
+                if (Ascii.EqualsIgnoreCase(name, "INCRBY"u8)) return RespCommandKind.IncrBy;
+                if (Ascii.EqualsIgnoreCase(name, "DECRBY"u8)) return RespCommandKind.DecrBy;
+                if (Ascii.EqualsIgnoreCase(name, "APPEND"u8)) return RespCommandKind.Append;
+                if (Ascii.EqualsIgnoreCase(name, "STRLEN"u8)) return RespCommandKind.StrLen;
+                if (Ascii.EqualsIgnoreCase(name, "EXPIRE"u8)) return RespCommandKind.Expire;
+                if (Ascii.EqualsIgnoreCase(name, "DBSIZE"u8)) return RespCommandKind.DbSize;
+                if (Ascii.EqualsIgnoreCase(name, "CLIENT"u8)) return RespCommandKind.Client;
+                if (Ascii.EqualsIgnoreCase(name, "CONFIG"u8)) return RespCommandKind.Config;
+                if (Ascii.EqualsIgnoreCase(name, "SELECT"u8)) return RespCommandKind.Select;
+                if (Ascii.EqualsIgnoreCase(name, "ASKING"u8)) return RespCommandKind.Asking;
+                break;
+            case 7:
+                if (Ascii.EqualsIgnoreCase(name, "PEXPIRE"u8)) return RespCommandKind.PExpire;
+                if (Ascii.EqualsIgnoreCase(name, "PERSIST"u8)) return RespCommandKind.Persist;
+                if (Ascii.EqualsIgnoreCase(name, "FLUSHDB"u8)) return RespCommandKind.FlushDb;
+                if (Ascii.EqualsIgnoreCase(name, "COMMAND"u8)) return RespCommandKind.Command;
+                if (Ascii.EqualsIgnoreCase(name, "CLUSTER"u8)) return RespCommandKind.Cluster;
+                if (Ascii.EqualsIgnoreCase(name, "PUBLISH"u8)) return RespCommandKind.Publish;
+                if (Ascii.EqualsIgnoreCase(name, "DISCARD"u8)) return RespCommandKind.Discard;
+                if (Ascii.EqualsIgnoreCase(name, "UNWATCH"u8)) return RespCommandKind.Unwatch;
+                break;
+            case 8:
+                if (Ascii.EqualsIgnoreCase(name, "FLUSHALL"u8)) return RespCommandKind.FlushAll;
+                if (Ascii.EqualsIgnoreCase(name, "READONLY"u8)) return RespCommandKind.ReadOnly;
+                break;
+            case 9:
+                if (Ascii.EqualsIgnoreCase(name, "READWRITE"u8)) return RespCommandKind.ReadWrite;
+                if (Ascii.EqualsIgnoreCase(name, "SUBSCRIBE"u8)) return RespCommandKind.Subscribe;
+                break;
+            case 10:
+                if (Ascii.EqualsIgnoreCase(name, "PSUBSCRIBE"u8)) return RespCommandKind.PSubscribe;
+                break;
+            case 11:
+                if (Ascii.EqualsIgnoreCase(name, "UNSUBSCRIBE"u8)) return RespCommandKind.Unsubscribe;
+                break;
+            case 12:
+                if (Ascii.EqualsIgnoreCase(name, "PUNSUBSCRIBE"u8)) return RespCommandKind.PUnsubscribe;
+                break;
+        }
+
+        return RespCommandKind.Unknown;
+    }
+}

@@ -1,0 +1,179 @@
+namespace FastDht.Protocol.Resp;
+
+/// <summary>The Redis commands FastDht serves or must answer during a client's handshake, matched case-insensitively from the first argument.</summary>
+public enum RespCommandKind
+{
+    /// <summary>Not one FastDht recognises.</summary>
+    Unknown = 0,
+
+    /// <summary><c>PING</c></summary>
+    Ping,
+
+    /// <summary><c>ECHO</c></summary>
+    Echo,
+
+    /// <summary><c>GET</c></summary>
+    Get,
+
+    /// <summary><c>SET</c></summary>
+    Set,
+
+    /// <summary><c>SETNX</c></summary>
+    SetNx,
+
+    /// <summary><c>SETEX</c></summary>
+    SetEx,
+
+    /// <summary><c>PSETEX</c></summary>
+    PSetEx,
+
+    /// <summary><c>GETSET</c></summary>
+    GetSet,
+
+    /// <summary><c>GETDEL</c></summary>
+    GetDel,
+
+    /// <summary><c>DEL</c></summary>
+    Del,
+
+    /// <summary><c>UNLINK</c></summary>
+    Unlink,
+
+    /// <summary><c>EXISTS</c></summary>
+    Exists,
+
+    /// <summary><c>MGET</c></summary>
+    MGet,
+
+    /// <summary><c>MSET</c></summary>
+    MSet,
+
+    /// <summary><c>MSETNX</c></summary>
+    MSetNx,
+
+    /// <summary><c>INCR</c></summary>
+    Incr,
+
+    /// <summary><c>INCRBY</c></summary>
+    IncrBy,
+
+    /// <summary><c>DECR</c></summary>
+    Decr,
+
+    /// <summary><c>DECRBY</c></summary>
+    DecrBy,
+
+    /// <summary><c>APPEND</c></summary>
+    Append,
+
+    /// <summary><c>STRLEN</c></summary>
+    StrLen,
+
+    /// <summary><c>TYPE</c></summary>
+    Type,
+
+    /// <summary><c>TTL</c></summary>
+    Ttl,
+
+    /// <summary><c>PTTL</c></summary>
+    PTtl,
+
+    /// <summary><c>EXPIRE</c></summary>
+    Expire,
+
+    /// <summary><c>PEXPIRE</c></summary>
+    PExpire,
+
+    /// <summary><c>PERSIST</c></summary>
+    Persist,
+
+    /// <summary><c>KEYS</c></summary>
+    Keys,
+
+    /// <summary><c>SCAN</c></summary>
+    Scan,
+
+    /// <summary><c>DBSIZE</c></summary>
+    DbSize,
+
+    /// <summary><c>FLUSHDB</c></summary>
+    FlushDb,
+
+    /// <summary><c>FLUSHALL</c></summary>
+    FlushAll,
+
+    /// <summary><c>INFO</c></summary>
+    Info,
+
+    /// <summary><c>COMMAND</c></summary>
+    Command,
+
+    /// <summary><c>CLIENT</c></summary>
+    Client,
+
+    /// <summary><c>CONFIG</c></summary>
+    Config,
+
+    /// <summary><c>SELECT</c></summary>
+    Select,
+
+    /// <summary><c>AUTH</c></summary>
+    Auth,
+
+    /// <summary><c>HELLO</c></summary>
+    Hello,
+
+    /// <summary><c>QUIT</c></summary>
+    Quit,
+
+    /// <summary><c>RESET</c></summary>
+    Reset,
+
+    /// <summary><c>ROLE</c></summary>
+    Role,
+
+    /// <summary><c>TIME</c></summary>
+    Time,
+
+    /// <summary><c>CLUSTER</c></summary>
+    Cluster,
+
+    /// <summary><c>READONLY</c></summary>
+    ReadOnly,
+
+    /// <summary><c>READWRITE</c></summary>
+    ReadWrite,
+
+    /// <summary><c>ASKING</c></summary>
+    Asking,
+
+    /// <summary><c>SUBSCRIBE</c></summary>
+    Subscribe,
+
+    /// <summary><c>UNSUBSCRIBE</c></summary>
+    Unsubscribe,
+
+    /// <summary><c>PSUBSCRIBE</c></summary>
+    PSubscribe,
+
+    /// <summary><c>PUNSUBSCRIBE</c></summary>
+    PUnsubscribe,
+
+    /// <summary><c>PUBLISH</c></summary>
+    Publish,
+
+    /// <summary><c>MULTI</c></summary>
+    Multi,
+
+    /// <summary><c>EXEC</c></summary>
+    Exec,
+
+    /// <summary><c>DISCARD</c></summary>
+    Discard,
+
+    /// <summary><c>WATCH</c></summary>
+    Watch,
+
+    /// <summary><c>UNWATCH</c></summary>
+    Unwatch,
+}

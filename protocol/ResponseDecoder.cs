@@ -1,0 +1,124 @@
+namespace FastDht.Protocol;
+
+/// <summary>
+/// Typed decoders for response bodies (used by clients and by a node reading its peers' answers).
+/// Each returns false with a <see cref="ProtocolError"/> on malformed input and never throws.
+/// </summary>
+/// <remarks>
+/// Check the header's status first: an error status (0x100 and above) carries an error body
+/// (<see cref="TryReadError"/>); NotFound and Exists carry an empty body.
+/// </remarks>
+public static class ResponseDecoder
+{
+    /// <summary>Error body: string message (UTF-8).</summary>
+    public static bool TryReadError(ReadOnlySpan<byte> body, out ReadOnlySpan<byte> messageUtf8, out ProtocolError error)
+    {
+        var reader = new BodyReader(body);
+        if (reader.TryReadString(out messageUtf8) && reader.TryReadEnd())
+        {
+            error = default;
+            return true;
+        }
+
+        messageUtf8 = default;
+        error = reader.Error;
+        return false;
+    }
+
+    /// <summary>An empty body (Put, Delete, MultiPut, Unlock, ... and NotFound or Exists).</summary>
+    public static bool TryReadEmpty(ReadOnlySpan<byte> body, out ProtocolError error) => RequestDecoder.TryReadEmpty(body, out error);
+
+    /// <summary>Get (status Ok): value.</summary>
+    public static bool TryReadValue(ReadOnlySpan<byte> body, out ReadOnlySpan<byte> value, out ProtocolError error)
+    {
+        var reader = new BodyReader(body);
+        if (reader.TryReadValue(out value) && reader.TryReadEnd())
+        {
+            error = default;
+            return true;
+        }
+
+        value = default;
+        error = reader.Error;
+        return false;
+    }
+
+    /// <summary>Hello (status Ok): u16 version, u16 node id, string cluster, string lock strategy, u32 max frame size, u64 slot table version, u64 incarnation, u64 members digest.</summary>
+    public static bool TryReadHello(ReadOnlySpan<byte> body, out HelloResponse hello, out ProtocolError error)
+    {
+        var reader = new BodyReader(body);
+        if (reader.TryReadU16(out ushort version)
+            && reader.TryReadU16(out ushort nodeId)
+            && reader.TryReadString(out ReadOnlySpan<byte> cluster)
+            && reader.TryReadString(out ReadOnlySpan<byte> strategy)
+            && reader.TryReadU32(out uint maxFrameSize)
+            && reader.TryReadU64(out ulong slotTableVersion)
+            && reader.TryReadU64(out ulong incarnation)
+            && reader.TryReadU64(out ulong membersDigest)
+            && reader.TryReadEnd())
+        {
+            hello = new HelloResponse(version, nodeId, cluster, strategy, maxFrameSize, slotTableVersion, incarnation, membersDigest);
+            error = default;
+            return true;
+        }
+
+        hello = default;
+        error = reader.Error;
+        return false;
+    }
+
+    /// <summary>ClusterInfo (status Ok): u64 slot table version, members, slot ranges.</summary>
+    public static bool TryReadClusterInfo(
+        ReadOnlySpan<byte> body,
+        out ulong slotTableVersion,
+        out MemberEntryList members,
+        out SlotRangeList ranges,
+        out ProtocolError error)
+    {
+        var reader = new BodyReader(body);
+        if (reader.TryReadU64(out slotTableVersion)
+            && MemberEntryList.TryRead(ref reader, out members)
+            && SlotRangeList.TryRead(ref reader, out ranges)
+            && reader.TryReadEnd())
+        {
+            error = default;
+            return true;
+        }
+
+        slotTableVersion = 0;
+        members = default;
+        ranges = default;
+        error = reader.Error;
+        return false;
+    }
+
+    /// <summary>MultiGet (status Ok): u16 count, count x (u8 present, value when present).</summary>
+    public static bool TryReadMultiGet(ReadOnlySpan<byte> body, out LookupList results, out ProtocolError error)
+    {
+        var reader = new BodyReader(body);
+        if (LookupList.TryRead(ref reader, out results) && reader.TryReadEnd())
+        {
+            error = default;
+            return true;
+        }
+
+        results = default;
+        error = reader.Error;
+        return false;
+    }
+
+    /// <summary>Lock and TxnLock (status Ok): u16 count, count x u64 fencing token.</summary>
+    public static bool TryReadTokens(ReadOnlySpan<byte> body, out TokenList tokens, out ProtocolError error)
+    {
+        var reader = new BodyReader(body);
+        if (TokenList.TryRead(ref reader, out tokens) && reader.TryReadEnd())
+        {
+            error = default;
+            return true;
+        }
+
+        tokens = default;
+        error = reader.Error;
+        return false;
+    }
+}

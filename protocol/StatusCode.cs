@@ -1,0 +1,62 @@
+namespace FastDht.Protocol;
+
+/// <summary>The outcome carried in a response header; values of 0x100 and above are errors with an error body.</summary>
+public enum StatusCode : ushort
+{
+    /// <summary>Success; the body is the opcode's response body.</summary>
+    Ok = 0,
+
+    /// <summary>The key is absent (Get, Delete); empty body.</summary>
+    NotFound = 1,
+
+    /// <summary>PutIfAbsent found the key present and did not store; empty body.</summary>
+    Exists = 2,
+
+    /// <summary>The request body is malformed.</summary>
+    BadRequest = 0x100,
+
+    /// <summary>The opcode is not one this node knows.</summary>
+    UnknownOpcode = 0x101,
+
+    /// <summary>The frame exceeds the receiver's maximum frame size.</summary>
+    FrameTooLarge = 0x102,
+
+    /// <summary>A key is empty or longer than the maximum key size.</summary>
+    InvalidKey = 0x103,
+
+    /// <summary>The first frame on the connection was not Hello.</summary>
+    HandshakeRequired = 0x104,
+
+    /// <summary>Hello was refused (version, cluster name or node id).</summary>
+    HandshakeRefused = 0x105,
+
+    /// <summary>The node owning the key is unreachable.</summary>
+    NodeUnavailable = 0x106,
+
+    /// <summary>The operation did not complete in time.</summary>
+    Timeout = 0x107,
+
+    /// <summary>A forwarded request reached a node that does not own the key.</summary>
+    WrongNode = 0x108,
+
+    /// <summary>The transaction was aborted by the lock strategy (die, no-wait, timeout).</summary>
+    Aborted = 0x109,
+
+    /// <summary>The transaction was wounded by an older one.</summary>
+    Wounded = 0x10A,
+
+    /// <summary>A lock release or renewal came from a transaction that does not hold the lock.</summary>
+    NotOwner = 0x10B,
+
+    /// <summary>A fenced write carried a token older than the key's latest.</summary>
+    StaleFence = 0x10C,
+
+    /// <summary>A single-key write hit a key locked by another transaction.</summary>
+    Locked = 0x10D,
+
+    /// <summary>The node is shutting down.</summary>
+    ShuttingDown = 0x10E,
+
+    /// <summary>An unexpected failure inside the node.</summary>
+    InternalError = 0x1FF,
+}

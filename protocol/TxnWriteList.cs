@@ -1,0 +1,75 @@
+using System.Buffers.Binary;
+
+namespace FastDht.Protocol;
+
+/// <summary>A validated list of (key, value, token) writes inside a received TxnCommit body, enumerated without allocating.</summary>
+public readonly ref struct TxnWriteList
+{
+    private readonly ReadOnlySpan<byte> _entries;
+
+    internal TxnWriteList(ReadOnlySpan<byte> entries, int count)
+    {
+        _entries = entries;
+        Count = count;
+    }
+
+    /// <summary>Number of writes; 0 when the participant only held locks.</summary>
+    public int Count { get; }
+
+    public Enumerator GetEnumerator() => new(_entries);
+
+    internal static bool TryRead(scoped ref BodyReader reader, int maxKeySize, out TxnWriteList list)
+    {
+        list = default;
+        if (!reader.TryReadCount(0, out int count))
+        {
+            return false;
+        }
+
+        int start = reader.Position;
+        for (int i = 0; i < count; i++)
+        {
+            if (!reader.TryReadKey(maxKeySize, out _) || !reader.TryReadValue(out _) || !reader.TryReadU64(out _))
+            {
+                return false;
+            }
+        }
+
+        list = new TxnWriteList(reader.ConsumedSince(start), count);
+        return true;
+    }
+
+    /// <summary>Walks the writes in wire order.</summary>
+    public ref struct Enumerator
+    {
+        private ReadOnlySpan<byte> _rest;
+        private TxnWriteEntry _current;
+
+        internal Enumerator(ReadOnlySpan<byte> entries)
+        {
+            _rest = entries;
+            _current = default;
+        }
+
+        public readonly TxnWriteEntry Current => _current;
+
+        public bool MoveNext()
+        {
+            if (_rest.IsEmpty)
+            {
+                return false;
+            }
+
+            int keyLength = BinaryPrimitives.ReadUInt16LittleEndian(_rest);
+            ReadOnlySpan<byte> key = _rest.Slice(sizeof(ushort), keyLength);
+            _rest = _rest[(sizeof(ushort) + keyLength)..];
+            int valueLength = (int)BinaryPrimitives.ReadUInt32LittleEndian(_rest);
+            ReadOnlySpan<byte> value = _rest.Slice(sizeof(uint), valueLength);
+            _rest = _rest[(sizeof(uint) + valueLength)..];
+            ulong token = BinaryPrimitives.ReadUInt64LittleEndian(_rest);
+            _rest = _rest[sizeof(ulong)..];
+            _current = new TxnWriteEntry(key, value, token);
+            return true;
+        }
+    }
+}

@@ -1,0 +1,15 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace FastDht.Storage.Internal;
+
+/// <summary>Throw sites kept out of line so the hot methods that call them stay small and inlinable.</summary>
+internal static class Throw
+{
+    [DoesNotReturn]
+    public static void ArgumentOutOfRange(string paramName, string message) =>
+        throw new ArgumentOutOfRangeException(paramName, message);
+
+    [DoesNotReturn]
+    public static void EntryTooLarge(long length) =>
+        throw new ArgumentException($"A key and value of {length} bytes in total exceed the largest array .NET can allocate.");
+}

@@ -1,0 +1,371 @@
+using System.Text;
+using CsCheck;
+using FastDht.Protocol.Tests.Infrastructure;
+
+namespace FastDht.Protocol.Tests;
+
+/// <summary>Encode, then decode (whole and one byte per segment), then compare every field.</summary>
+public class RoundTripTests
+{
+    private static readonly Gen<byte[]> GenKey = Gen.Byte.Array[1, 40];
+    private static readonly Gen<byte[]> GenValue = Gen.Byte.Array[0, 300];
+    private static readonly Gen<byte[][]> GenKeys = GenKey.Array[1, 6];
+    private static readonly Gen<TxnId> GenTxn = Gen.Select(Gen.ULong, Gen.UShort, Gen.UInt).Select(t => new TxnId(t.Item1, t.Item2, t.Item3));
+    private static readonly Gen<string> GenName = Gen.String[Gen.Char['a', 'z'], 0, 20];
+
+    private static (FrameHeader Header, byte[] Body) Decode(byte[] bytes)
+    {
+        var whole = Wire.ReadSingle(bytes);
+        var fragmented = Wire.ReadSingle(Segments.BytePerSegment(bytes));
+        Assert.Equal(whole.Body, fragmented.Body);
+        Assert.Equal(whole.Header.RequestId, fragmented.Header.RequestId);
+        Assert.Equal(bytes.Length, whole.Header.FrameLength);
+        return whole;
+    }
+
+    private static void AssertRequest(FrameHeader h, uint id, Opcode op, FrameFlags flags = FrameFlags.None)
+    {
+        Assert.Equal(id, h.RequestId);
+        Assert.Equal(op, h.Opcode);
+        Assert.Equal(flags, h.Flags);
+        Assert.Equal(StatusCode.Ok, h.Status);
+        Assert.False(h.IsResponse);
+        Assert.True(RequestDecoder.TryValidateHeader(h, out _));
+    }
+
+    private static void AssertResponse(FrameHeader h, uint id, Opcode op, StatusCode status = StatusCode.Ok)
+    {
+        Assert.Equal(id, h.RequestId);
+        Assert.Equal(op, h.Opcode);
+        Assert.True(h.IsResponse);
+        Assert.Equal(status, h.Status);
+    }
+
+    private static ReadOnlyMemory<byte>[] Mem(byte[][] keys) => Array.ConvertAll(keys, k => (ReadOnlyMemory<byte>)k);
+
+    [Fact]
+    public void Get() => Gen.Select(Gen.UInt, GenKey).Sample(t =>
+    {
+        var (id, key) = t;
+        var (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteGet(w, id, key)));
+        AssertRequest(h, id, Opcode.Get);
+        Assert.True(RequestDecoder.TryReadGet(body, ProtocolLimits.Default, out var k, out _));
+        Assert.Equal(key, k.ToArray());
+    });
+
+    [Fact]
+    public void Put_PutIfAbsent_and_fenced_Put() => Gen.Select(Gen.UInt, GenKey, GenValue, Gen.ULong).Sample(t =>
+    {
+        var (id, key, value, fence) = t;
+        var (h, body) = Decode(Wire.Encode(w => FrameWriter.WritePut(w, id, key, value)));
+        AssertRequest(h, id, Opcode.Put);
+        Assert.True(RequestDecoder.TryReadPut(body, h.Flags, ProtocolLimits.Default, out var k, out var v, out var f, out _));
+        Assert.Equal(key, k.ToArray());
+        Assert.Equal(value, v.ToArray());
+        Assert.Null(f);
+
+        (h, body) = Decode(Wire.Encode(w => FrameWriter.WritePut(w, id, key, value, fence)));
+        AssertRequest(h, id, Opcode.Put, FrameFlags.Fenced);
+        Assert.True(RequestDecoder.TryReadPut(body, h.Flags, ProtocolLimits.Default, out k, out v, out f, out _));
+        Assert.Equal(key, k.ToArray());
+        Assert.Equal(value, v.ToArray());
+        Assert.Equal(fence, f);
+
+        (h, body) = Decode(Wire.Encode(w => FrameWriter.WritePutIfAbsent(w, id, key, value)));
+        AssertRequest(h, id, Opcode.PutIfAbsent);
+        Assert.True(RequestDecoder.TryReadPut(body, h.Flags, ProtocolLimits.Default, out k, out v, out f, out _));
+        Assert.Equal(key, k.ToArray());
+        Assert.Equal(value, v.ToArray());
+        Assert.Null(f);
+    });
+
+    [Fact]
+    public void Delete_and_fenced_Delete() => Gen.Select(Gen.UInt, GenKey, Gen.ULong).Sample(t =>
+    {
+        var (id, key, fence) = t;
+        var (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteDelete(w, id, key)));
+        AssertRequest(h, id, Opcode.Delete);
+        Assert.True(RequestDecoder.TryReadDelete(body, h.Flags, ProtocolLimits.Default, out var k, out var f, out _));
+        Assert.Equal(key, k.ToArray());
+        Assert.Null(f);
+
+        (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteDelete(w, id, key, fence)));
+        AssertRequest(h, id, Opcode.Delete, FrameFlags.Fenced);
+        Assert.True(RequestDecoder.TryReadDelete(body, h.Flags, ProtocolLimits.Default, out k, out f, out _));
+        Assert.Equal(key, k.ToArray());
+        Assert.Equal(fence, f);
+    });
+
+    [Fact]
+    public void MultiPut() => Gen.Select(Gen.UInt, Gen.Select(GenKey, GenValue).Array[1, 6]).Sample(t =>
+    {
+        var (id, pairs) = t;
+        var entries = Array.ConvertAll(pairs, p => new KeyValue(p.Item1, p.Item2));
+        var (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteMultiPut(w, id, entries)));
+        AssertRequest(h, id, Opcode.MultiPut);
+        Assert.True(RequestDecoder.TryReadMultiPut(body, ProtocolLimits.Default, out var list, out _));
+        Assert.Equal(pairs.Length, list.Count);
+        int i = 0;
+        foreach (var e in list)
+        {
+            Assert.Equal(pairs[i].Item1, e.Key.ToArray());
+            Assert.Equal(pairs[i].Item2, e.Value.ToArray());
+            i++;
+        }
+
+        Assert.Equal(pairs.Length, i);
+    });
+
+    [Fact]
+    public void MultiGet_request_and_response() => Gen.Select(Gen.UInt, GenKeys, Gen.Select(Gen.Bool, GenValue).Array[0, 6]).Sample(t =>
+    {
+        var (id, keys, results) = t;
+        var (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteMultiGet(w, id, Mem(keys))));
+        AssertRequest(h, id, Opcode.MultiGet);
+        Assert.True(RequestDecoder.TryReadMultiGet(body, ProtocolLimits.Default, out var list, out _));
+        AssertKeys(keys, list);
+
+        var lookups = Array.ConvertAll(results, r => r.Item1 ? new LookupResult(r.Item2) : LookupResult.Absent);
+        (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteMultiGetResponse(w, id, lookups)));
+        AssertResponse(h, id, Opcode.MultiGet);
+        Assert.True(ResponseDecoder.TryReadMultiGet(body, out var decoded, out _));
+        Assert.Equal(results.Length, decoded.Count);
+        int i = 0;
+        foreach (var e in decoded)
+        {
+            Assert.Equal(results[i].Item1, e.Present);
+            Assert.Equal(results[i].Item1 ? results[i].Item2 : [], e.Value.ToArray());
+            i++;
+        }
+
+        Assert.Equal(results.Length, i);
+    });
+
+    [Fact]
+    public void Lock_TxnLock_and_tokens() => Gen.Select(Gen.UInt, GenTxn, Gen.Enum<LockMode>(), Gen.UInt, GenKeys, Gen.ULong.Array[0, 6]).Sample(t =>
+    {
+        var (id, txn, mode, lease, keys, tokens) = t;
+        foreach (Opcode op in new[] { Opcode.Lock, Opcode.TxnLock })
+        {
+            byte[] bytes = op == Opcode.Lock
+                ? Wire.Encode(w => FrameWriter.WriteLock(w, id, txn, mode, lease, Mem(keys)))
+                : Wire.Encode(w => FrameWriter.WriteTxnLock(w, id, txn, mode, lease, Mem(keys)));
+            var (h, body) = Decode(bytes);
+            AssertRequest(h, id, op);
+            Assert.True(RequestDecoder.TryReadLock(body, ProtocolLimits.Default, out var tx, out var m, out var l, out var list, out _));
+            Assert.Equal(txn, tx);
+            Assert.Equal(mode, m);
+            Assert.Equal(lease, l);
+            AssertKeys(keys, list);
+
+            (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteTokensResponse(w, id, op, tokens)));
+            AssertResponse(h, id, op);
+            Assert.True(ResponseDecoder.TryReadTokens(body, out var decoded, out _));
+            Assert.Equal(tokens.Length, decoded.Count);
+            for (int i = 0; i < tokens.Length; i++)
+            {
+                Assert.Equal(tokens[i], decoded[i]);
+            }
+        }
+    });
+
+    [Fact]
+    public void Unlock_and_RenewLease() => Gen.Select(Gen.UInt, GenTxn, Gen.UInt, GenKeys).Sample(t =>
+    {
+        var (id, txn, lease, keys) = t;
+        var (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteUnlock(w, id, txn, Mem(keys))));
+        AssertRequest(h, id, Opcode.Unlock);
+        Assert.True(RequestDecoder.TryReadUnlock(body, ProtocolLimits.Default, out var tx, out var list, out _));
+        Assert.Equal(txn, tx);
+        AssertKeys(keys, list);
+
+        (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteRenewLease(w, id, txn, lease, Mem(keys))));
+        AssertRequest(h, id, Opcode.RenewLease);
+        Assert.True(RequestDecoder.TryReadRenewLease(body, ProtocolLimits.Default, out tx, out var l, out list, out _));
+        Assert.Equal(txn, tx);
+        Assert.Equal(lease, l);
+        AssertKeys(keys, list);
+    });
+
+    [Fact]
+    public void TxnPrepare_Abort_Wound() => Gen.Select(Gen.UInt, GenTxn).Sample(t =>
+    {
+        var (id, txn) = t;
+        foreach (Opcode op in new[] { Opcode.TxnPrepare, Opcode.TxnAbort, Opcode.TxnWound })
+        {
+            byte[] bytes = Wire.Encode(w =>
+            {
+                if (op == Opcode.TxnPrepare)
+                {
+                    FrameWriter.WriteTxnPrepare(w, id, txn);
+                }
+                else if (op == Opcode.TxnAbort)
+                {
+                    FrameWriter.WriteTxnAbort(w, id, txn);
+                }
+                else
+                {
+                    FrameWriter.WriteTxnWound(w, id, txn);
+                }
+            });
+            var (h, body) = Decode(bytes);
+            AssertRequest(h, id, op);
+            Assert.True(RequestDecoder.TryReadTxnId(body, out var tx, out _));
+            Assert.Equal(txn, tx);
+        }
+    });
+
+    [Fact]
+    public void TxnCommit() => Gen.Select(Gen.UInt, GenTxn, Gen.Select(GenKey, GenValue, Gen.ULong).Array[0, 5]).Sample(t =>
+    {
+        var (id, txn, writes) = t;
+        var input = Array.ConvertAll(writes, x => new TxnWrite(x.Item1, x.Item2, x.Item3));
+        var (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteTxnCommit(w, id, txn, input)));
+        AssertRequest(h, id, Opcode.TxnCommit);
+        Assert.True(RequestDecoder.TryReadTxnCommit(body, ProtocolLimits.Default, out var tx, out var list, out _));
+        Assert.Equal(txn, tx);
+        Assert.Equal(writes.Length, list.Count);
+        int i = 0;
+        foreach (var e in list)
+        {
+            Assert.Equal(writes[i].Item1, e.Key.ToArray());
+            Assert.Equal(writes[i].Item2, e.Value.ToArray());
+            Assert.Equal(writes[i].Item3, e.FenceToken);
+            i++;
+        }
+
+        Assert.Equal(writes.Length, i);
+    });
+
+    [Fact]
+    public void Hello_request_and_response() => Gen.Select(Gen.UInt, Gen.Enum<NodeRole>(), Gen.UShort, GenName, GenName, Gen.UInt, Gen.ULong).Sample(t =>
+    {
+        var (id, role, nodeId, cluster, strategy, maxFrame, slotVersion) = t;
+        var (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteHello(w, id, role, nodeId, cluster, strategy, maxFrame, slotVersion ^ 0x55, slotVersion + 3)));
+        AssertRequest(h, id, Opcode.Hello);
+        Assert.True(RequestDecoder.TryReadHello(body, out var hello, out _));
+        Assert.Equal(ProtocolConstants.Version, hello.ProtocolVersion);
+        Assert.Equal(role, hello.Role);
+        Assert.Equal(nodeId, hello.NodeId);
+        Assert.Equal(cluster, hello.GetClusterName());
+        Assert.Equal(strategy, hello.GetLockStrategy());
+        Assert.Equal(maxFrame, hello.MaxFrameSize);
+        Assert.Equal(slotVersion ^ 0x55, hello.Incarnation);
+        Assert.Equal(slotVersion + 3, hello.MembersDigest);
+
+        (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteHelloResponse(w, id, nodeId, cluster, strategy, maxFrame, slotVersion, slotVersion + 1, slotVersion + 2)));
+        AssertResponse(h, id, Opcode.Hello);
+        Assert.True(ResponseDecoder.TryReadHello(body, out var resp, out _));
+        Assert.Equal(ProtocolConstants.Version, resp.ProtocolVersion);
+        Assert.Equal(nodeId, resp.NodeId);
+        Assert.Equal(cluster, resp.GetClusterName());
+        Assert.Equal(strategy, resp.GetLockStrategy());
+        Assert.Equal(maxFrame, resp.MaxFrameSize);
+        Assert.Equal(slotVersion, resp.SlotTableVersion);
+        Assert.Equal(slotVersion + 1, resp.Incarnation);
+        Assert.Equal(slotVersion + 2, resp.MembersDigest);
+    });
+
+    [Fact]
+    public void ClusterInfo_request_and_response() => Gen.Select(Gen.UInt, Gen.ULong, Gen.Int[1, 5]).Sample(t =>
+    {
+        var (id, version, n) = t;
+        var (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteClusterInfo(w, id)));
+        AssertRequest(h, id, Opcode.ClusterInfo);
+        Assert.True(RequestDecoder.TryReadEmpty(body, out _));
+
+        var members = new MemberInfo[n];
+        var ids = new ushort[n];
+        for (int i = 0; i < n; i++)
+        {
+            ids[i] = (ushort)(i + 1);
+            members[i] = new MemberInfo(ids[i], $"10.0.0.{i}:700{i}", i % 2 == 0 ? MemberState.Up : MemberState.Down);
+        }
+
+        var ranges = new SlotRange[n];
+        SlotRange.DefaultTable(ids, ranges);
+        (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteClusterInfoResponse(w, id, version, members, ranges)));
+        AssertResponse(h, id, Opcode.ClusterInfo);
+        Assert.True(ResponseDecoder.TryReadClusterInfo(body, out ulong v, out var memberList, out var rangeList, out _));
+        Assert.Equal(version, v);
+        Assert.Equal(n, memberList.Count);
+        int j = 0;
+        foreach (var m in memberList)
+        {
+            Assert.Equal(members[j].NodeId, m.NodeId);
+            Assert.Equal(members[j].Address, m.GetAddress());
+            Assert.Equal(members[j].State, m.State);
+            j++;
+        }
+
+        Assert.Equal(n, j);
+        Assert.Equal(n, rangeList.Count);
+        for (int i = 0; i < n; i++)
+        {
+            Assert.Equal(ranges[i], rangeList[i]);
+        }
+    });
+
+    [Fact]
+    public void Ping_value_status_and_error_responses() => Gen.Select(Gen.UInt, GenValue, GenName).Sample(t =>
+    {
+        var (id, payload, message) = t;
+        var (h, body) = Decode(Wire.Encode(w => FrameWriter.WritePing(w, id, payload)));
+        AssertRequest(h, id, Opcode.Ping);
+        Assert.Equal(payload, body);
+
+        (h, body) = Decode(Wire.Encode(w => FrameWriter.WritePingResponse(w, id, payload)));
+        AssertResponse(h, id, Opcode.Ping);
+        Assert.Equal(payload, body);
+
+        (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteValueResponse(w, id, Opcode.Get, payload)));
+        AssertResponse(h, id, Opcode.Get);
+        Assert.True(ResponseDecoder.TryReadValue(body, out var value, out _));
+        Assert.Equal(payload, value.ToArray());
+
+        foreach (StatusCode s in new[] { StatusCode.Ok, StatusCode.NotFound, StatusCode.Exists })
+        {
+            (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteStatusResponse(w, id, Opcode.PutIfAbsent, s)));
+            AssertResponse(h, id, Opcode.PutIfAbsent, s);
+            Assert.False(h.IsError);
+            Assert.True(ResponseDecoder.TryReadEmpty(body, out _));
+        }
+
+        (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteErrorResponse(w, id, Opcode.Unlock, StatusCode.NotOwner, message)));
+        AssertResponse(h, id, Opcode.Unlock, StatusCode.NotOwner);
+        Assert.True(h.IsError);
+        Assert.True(ResponseDecoder.TryReadError(body, out var msg, out _));
+        Assert.Equal(message, Encoding.UTF8.GetString(msg));
+
+        (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteErrorResponse(w, id, Opcode.Get, StatusCode.Timeout, "timed out"u8)));
+        AssertResponse(h, id, Opcode.Get, StatusCode.Timeout);
+        Assert.True(ResponseDecoder.TryReadError(body, out msg, out _));
+        Assert.Equal("timed out", Encoding.UTF8.GetString(msg));
+    });
+
+    [Fact]
+    public void Relayed_frame_keeps_body_with_new_id_and_flags() => Gen.Select(Gen.UInt, Gen.UInt, GenKey, GenValue).Sample(t =>
+    {
+        var (id, newId, key, value) = t;
+        byte[] original = Wire.Encode(w => FrameWriter.WritePut(w, id, key, value, 42));
+        var seq = Segments.SplitAt(original, original.Length / 2);
+        Assert.True(FrameReader.TryReadFrame(ref seq, ProtocolLimits.Default, out Frame frame, out _));
+        byte[] relayed = Wire.Encode(w => FrameWriter.WriteRelayed(w, frame, newId, FrameFlags.Forwarded));
+        var (h, body) = Decode(relayed);
+        AssertRequest(h, newId, Opcode.Put, FrameFlags.Fenced | FrameFlags.Forwarded);
+        Assert.Equal(original.AsSpan(12).ToArray(), body);
+    });
+
+    private static void AssertKeys(byte[][] expected, KeyList actual)
+    {
+        Assert.Equal(expected.Length, actual.Count);
+        int i = 0;
+        foreach (var k in actual)
+        {
+            Assert.Equal(expected[i], k.ToArray());
+            i++;
+        }
+
+        Assert.Equal(expected.Length, i);
+    }
+}
