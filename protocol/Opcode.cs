@@ -57,4 +57,7 @@ public enum Opcode : byte
 
     /// <summary>Participant to coordinator: the transaction was wounded by an older one.</summary>
     TxnWound = 0x44,
+
+    /// <summary>Coordinator to participant: read keys the transaction holds locked (MultiGet).</summary>
+    TxnRead = 0x45,
 }
