@@ -150,6 +150,7 @@ public sealed class DhtNode : IAsyncDisposable
             s.Connection.Abort();
             await WaitAsync(s.Completion, Environment.TickCount64 + 5000).ConfigureAwait(false);
         }
+        _core.Locks.Dispose();
         NodeLog.Stopped(_core.Logger, NodeId);
     }
 
