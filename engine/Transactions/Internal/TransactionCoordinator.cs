@@ -190,7 +190,12 @@ internal sealed partial class TransactionCoordinator
         }
         var abort = txn.EndLocking();
         if (abort is not null)
+        {
             await abort.ConfigureAwait(false);
+            // The abort released whatever the groups were granted, even if each of them had already answered Ok.
+            if (outcome.IsOk)
+                outcome = new TxnStep(StatusCode.Wounded, $"transaction {txn.Id} was aborted while it took its locks (wounded by an older one)");
+        }
         if (outcome.IsOk && abortOnWound && txn.IsWounded)
             outcome = new TxnStep(StatusCode.Wounded, $"transaction {txn.Id} was wounded by an older one");
         return outcome;
