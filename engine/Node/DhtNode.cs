@@ -48,7 +48,17 @@ public sealed class DhtNode : IAsyncDisposable
         options.Validate();
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("FastDht.Node");
         var connectionOptions = CreateConnectionOptions(options.Limits, logger, options.MemoryPool);
-        var core = new NodeCore(options, store ?? new ShardedStore(), logger, connectionOptions);
+        NodeCore core;
+        try
+        {
+            core = new NodeCore(options, store ?? new ShardedStore(), logger, connectionOptions);
+        }
+        catch (ClusterConfigurationException)
+        {
+            // The node takes ownership of a socket it was given, even when it cannot start.
+            options.ListenSocket?.Dispose();
+            throw;
+        }
         SocketListener listener;
         var endPoint = options.ListenSocket?.LocalEndPoint as IPEndPoint ?? options.ResolveListenEndPoint();
         try

@@ -192,8 +192,9 @@ internal sealed partial class TransactionCoordinator
         if (abort is not null)
         {
             await abort.ConfigureAwait(false);
-            // The abort released whatever the groups were granted, even if each of them had already answered Ok.
-            if (outcome.IsOk)
+            // The abort released whatever the groups were granted, even if each of them had already answered Ok; and
+            // the refusals it caused (Released) say less than the wound that started it.
+            if (outcome.IsOk || (txn.IsWounded && outcome.IsConflict))
                 outcome = new TxnStep(StatusCode.Wounded, $"transaction {txn.Id} was aborted while it took its locks (wounded by an older one)");
         }
         if (outcome.IsOk && abortOnWound && txn.IsWounded)
