@@ -230,5 +230,5 @@ public sealed partial class DhtClient : IAsyncDisposable
             Throw.Disposed();
     }
 
-    private void Sweep() => _connections.SweepExpired(Environment.TickCount64, _settings.TimeoutMessage);
+    private void Sweep() => _connections.SweepExpired(Environment.TickCount64, _settings.TimeoutMessage, _settings.RequestTimeout);
 }
