@@ -8,6 +8,8 @@ internal static class NodeConfigLoader
 {
     public static NodeConfigFile Load(string path)
     {
+        if (Directory.Exists(path))
+            throw new ClusterConfigurationException($"cannot read config file {path}: it is a directory");
         byte[] bytes;
         try
         {
