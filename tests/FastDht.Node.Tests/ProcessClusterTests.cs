@@ -25,6 +25,18 @@ public sealed class ProcessClusterTests
             Assert.Equal(value, got.Value);
         }
 
+        // The shell client, as an operator would use it: a put seeded through node 0, a get seeded through node 2.
+        var shellKey = Encoding.UTF8.GetString(cluster.KeyOwnedBy(1, "shell-key-"));
+        var put = await Shell(cluster, 0, "put", shellKey, "hello from the shell");
+        Assert.Equal((0, "OK"), (put.ExitCode, string.Join('|', put.Stdout)));
+        var get = await Shell(cluster, 2, "get", shellKey);
+        Assert.Equal((0, "hello from the shell"), (get.ExitCode, string.Join('|', get.Stdout)));
+        var missing = await Shell(cluster, 2, "get", "never-written");
+        Assert.Equal((1, "(nil)"), (missing.ExitCode, string.Join('|', missing.Stdout)));
+        var info = await Shell(cluster, 1, "cluster");
+        Assert.Equal(0, info.ExitCode);
+        Assert.Equal(3, info.Stdout.Count(l => l.StartsWith("node ", StringComparison.Ordinal) && l.Contains("  up  ", StringComparison.Ordinal)));
+
         cluster[2].Signal(Signals.Terminate);
         Assert.Equal(0, await cluster[2].WaitForExitAsync());
         Assert.True(cluster[2].HasLine("Received SIGTERM"), cluster[2].Describe());
@@ -36,6 +48,9 @@ public sealed class ProcessClusterTests
         using var again = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0), ProcessCluster.ClusterName);
         Assert.Equal(value, (await again.GetAsync(key)).Value);
     }
+
+    private static Task<(int ExitCode, string[] Stdout, string[] Stderr)> Shell(ProcessCluster cluster, int seed, params string[] command) =>
+        ToolProcess.RunAsync(ToolPaths.ShellDll, ["--node", cluster.Members.Get((ushort)seed).Address, "--cluster", ProcessCluster.ClusterName, .. command]);
 
     [Fact]
     public async Task SIGINT_stops_a_node_with_exit_code_0()

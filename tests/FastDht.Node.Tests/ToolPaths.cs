@@ -7,6 +7,8 @@ internal static class ToolPaths
 {
     public static string NodeDll => Find("NodeToolDirectory", "fastdht-node.dll");
 
+    public static string ShellDll => Find("ShellToolDirectory", "fastdht.dll");
+
     private static string Find(string metadataKey, string fileName)
     {
         foreach (var a in typeof(ToolPaths).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>())
