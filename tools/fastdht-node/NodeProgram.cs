@@ -47,6 +47,13 @@ internal static class NodeProgram
         {
             return Fail(e.Message);
         }
+        catch (Exception e)
+        {
+            // Not a configuration problem the engine recognised: still one line, and a code that says "failed".
+            NodeHostLog.Failed(logger, e);
+            await Console.Error.WriteLineAsync($"fastdht-node: the node failed to start: {e.Message.ReplaceLineEndings(" ")}").ConfigureAwait(false);
+            return ExitCodes.Failed;
+        }
 
         try
         {
