@@ -73,11 +73,12 @@ internal sealed class ProcessCluster : IAsyncDisposable
         {
             try
             {
-                node.Signal(Signals.Continue); // a test may have frozen it
+                if (!node.HasExited)
+                    node.Signal(Signals.Continue); // a test may have frozen it
             }
             catch (InvalidOperationException)
             {
-                // Already exited.
+                // Exited in between.
             }
             await node.DisposeAsync().ConfigureAwait(false);
         }
