@@ -147,3 +147,36 @@ internal static class KeyLists
         return size;
     }
 }
+
+/// <summary>MultiPut: u16 count, count x (key, value).</summary>
+internal readonly struct MultiPutRequest(KeyValue[] entries) : IFrameRequest
+{
+    public int FrameLength
+    {
+        get
+        {
+            var size = ProtocolConstants.HeaderSize + 2;
+            foreach (var e in entries)
+                size += 2 + e.Key.Length + 4 + e.Value.Length;
+            return size;
+        }
+    }
+
+    public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteMultiPut(writer, requestId, entries);
+}
+
+/// <summary>MultiGet: key list.</summary>
+internal readonly struct MultiGetRequest(ReadOnlyMemory<byte>[] keys) : IFrameRequest
+{
+    public int FrameLength => ProtocolConstants.HeaderSize + KeyLists.Size(keys);
+
+    public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteMultiGet(writer, requestId, keys);
+}
+
+/// <summary>A fenced Put: key, value, u64 fencing token (flag FENCED).</summary>
+internal readonly struct FencedPutRequest(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, ulong token) : IFrameRequest
+{
+    public int FrameLength => ProtocolConstants.HeaderSize + 2 + key.Length + 4 + value.Length + 8;
+
+    public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WritePut(writer, requestId, key.Span, value.Span, token);
+}
