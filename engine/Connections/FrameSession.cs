@@ -187,14 +187,19 @@ internal abstract class FrameSession
             return await response.ConfigureAwait(false);
         }
         request.Write(writer, id);
-        var flushing = Connection.ExitWriteAsync(flush: true);
-        if (!flushing.IsCompletedSuccessfully)
-            _ = ObserveFlushAsync(flushing);
+        Observe(Connection.ExitWriteAsync(flush: true));
         if (!cancellationToken.CanBeCanceled)
             return await response.ConfigureAwait(false);
         // Only a cancellable call pays for a registration (one small object); the usual call allocates nothing.
         using var registration = cancellationToken.UnsafeRegister(static state => ((CancelRequest)state!).Run(), new CancelRequest(this, id));
         return await response.ConfigureAwait(false);
+    }
+
+    /// <summary>Consumes a flush without waiting for it: when it did not complete at once (back-pressure), it finishes in the background.</summary>
+    internal static void Observe(ValueTask<bool> flushing)
+    {
+        if (!flushing.IsCompletedSuccessfully)
+            _ = ObserveFlushAsync(flushing);
     }
 
     private static async Task ObserveFlushAsync(ValueTask<bool> flushing)

@@ -130,6 +130,25 @@ internal sealed class ClientConnection : FrameSession
         };
     }
 
+    /// <summary>
+    /// The fast path: when the writer lock is free, registers the call and writes its frame synchronously; false (and
+    /// nothing sent) when the lock is busy or the connection is closed, so the caller takes the async path.
+    /// </summary>
+    public bool TrySend<TRequest>(TRequest request, ClientCall call)
+        where TRequest : struct, IFrameRequest
+    {
+        if (request.FrameLength - 4 > SendLimit || !Connection.TryEnterWrite(out var writer))
+            return false;
+        if (!Requests.TryRegister(call, _settings.RequestTimeout, out var id, out _, out _))
+        {
+            _ = Connection.ExitWriteAsync(flush: false);
+            return false;
+        }
+        request.Write(writer, id);
+        Observe(Connection.ExitWriteAsync(flush: true));
+        return true;
+    }
+
     /// <summary>Closes the connection and waits for its read loop to finish (which fails what is pending).</summary>
     public async Task CloseAsync()
     {
