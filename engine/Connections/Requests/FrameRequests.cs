@@ -51,3 +51,11 @@ internal readonly struct ClusterInfoRequest : IFrameRequest
 
     public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteClusterInfo(writer, requestId);
 }
+
+/// <summary>NodeInfo: the peer's enabled listeners.</summary>
+internal readonly struct NodeInfoRequest : IFrameRequest
+{
+    public int FrameLength => ProtocolConstants.HeaderSize;
+
+    public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteNodeInfo(writer, requestId);
+}

@@ -36,6 +36,43 @@ internal sealed class NodeCore
         Incarnation = (ulong)((DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000) + Random.Shared.Next(1000));
         MembersDigest = ComputeMembersDigest(options.Members);
         Mesh = new PeerMesh(this);
+        Listeners = new ListenerDirectory(this);
+        Context = new Plugins.Internal.NodeContext(this);
+    }
+
+    /// <summary>Counters every protocol adds to.</summary>
+    public Plugins.NodeStatistics Statistics { get; } = new();
+
+    /// <summary>Where each member serves each protocol.</summary>
+    public ListenerDirectory Listeners { get; }
+
+    /// <summary>The API handed to wire-protocol plugins.</summary>
+    public Plugins.Internal.NodeContext Context { get; }
+
+    public string? GetListenerAddress(ushort nodeId, string protocol) => Listeners.AddressOf(nodeId, protocol);
+
+    /// <summary>Connections of plugin protocols (not the native one) still running, for the node's drain.</summary>
+    public ConcurrentDictionary<Transport.SocketConnection, Task> PluginConnections { get; } = new();
+
+    /// <summary>Owns a connection a plugin protocol's listener accepted: runs the protocol on it until it closes.</summary>
+    public async ValueTask AcceptPluginAsync(Plugins.IWireProtocol protocol, Transport.SocketConnection connection)
+    {
+        if (IsStopping)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        PluginConnections[connection] = done.Task;
+        try
+        {
+            await protocol.RunConnectionAsync(connection, Context).ConfigureAwait(false);
+        }
+        finally
+        {
+            PluginConnections.TryRemove(connection, out _);
+            done.TrySetResult();
+        }
     }
 
     public NodeOptions Options { get; }

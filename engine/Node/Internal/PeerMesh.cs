@@ -147,7 +147,10 @@ internal sealed class PeerMesh
         if (announce)
             NodeLog.PeerUp(_core.Logger, session.PeerId, slot.Member.Address);
         using (ExecutionContext.SuppressFlow())
+        {
             _ = session.RunHeartbeatsAsync();
+            _ = _core.Listeners.FetchAsync(session);
+        }
         slot.Wake();
     }
 
