@@ -53,6 +53,9 @@ public sealed class DhtNode : IAsyncDisposable
 
     public MemberList Members => _core.Members;
 
+    /// <summary>The node's shared state, for tests that look inside (sessions, links).</summary>
+    internal NodeCore Core => _core;
+
     /// <summary>Starts a node: validates the options, binds the listener, starts dialing the peers.</summary>
     /// <exception cref="ClusterConfigurationException">Bad configuration: the message is one line for an operator.</exception>
     public static Task<DhtNode> StartAsync(NodeOptions options, ILoggerFactory? loggerFactory = null, IKeyValueStore? store = null)

@@ -36,12 +36,21 @@ internal readonly struct DeleteRequest(ReadOnlyMemory<byte> key) : IFrameRequest
     public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteDelete(writer, requestId, key.Span);
 }
 
-/// <summary>Ping with an empty payload.</summary>
-internal readonly struct PingRequest : IFrameRequest
+/// <summary>Ping with an opaque payload (may be empty).</summary>
+internal readonly struct PingRequest(ReadOnlyMemory<byte> payload) : IFrameRequest
 {
-    public int FrameLength => ProtocolConstants.HeaderSize;
+    public int FrameLength => ProtocolConstants.HeaderSize + payload.Length;
 
-    public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WritePing(writer, requestId, default);
+    public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WritePing(writer, requestId, payload.Span);
+}
+
+/// <summary>The Hello an application client sends: role client, no node id, no lock strategy.</summary>
+internal readonly struct ClientHelloRequest(string clusterName, uint maxFrameSize) : IFrameRequest
+{
+    public int FrameLength => ProtocolConstants.HeaderSize + 2 + 1 + 2 + 2 + System.Text.Encoding.UTF8.GetByteCount(clusterName) + 2 + 4 + 8 + 8;
+
+    public void Write(IBufferWriter<byte> writer, uint requestId) =>
+        FrameWriter.WriteHello(writer, requestId, NodeRole.Client, ProtocolConstants.ClientNodeId, clusterName, "", maxFrameSize);
 }
 
 /// <summary>ClusterInfo.</summary>

@@ -1,0 +1,234 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Text;
+using FastDht.Engine.Client.Internal;
+using FastDht.Engine.Connections;
+using FastDht.Protocol;
+
+namespace FastDht.Engine.Client;
+
+/// <summary>
+/// The smart client: routes each key straight to the node that owns it, over one pipelined connection per node.
+/// Thread-safe; one instance serves a whole application.
+/// </summary>
+/// <remarks>
+/// <see cref="ConnectAsync"/> asks a seed for the cluster's members and slot table. Each call then hashes its key to
+/// a slot, looks up the owner and sends the request on that node's connection, which it shares with every other
+/// call in flight (each has its own request id; answers may come back in any order). Connections open on first use
+/// and reopen on a later use after they fail. A call never waits longer than about
+/// <see cref="DhtClientOptions.RequestTimeout"/> (plus <see cref="DhtClientOptions.ConnectTimeout"/> when it must dial).
+/// When a node says the key is not its own (its slot table differs) or a freshly opened connection reports another
+/// slot table version, the client refreshes its table and retries the call once.
+/// Per call, nothing is allocated beyond the returned value: completions and async state machines are pooled.
+/// </remarks>
+public sealed partial class DhtClient : IAsyncDisposable
+{
+    private readonly ClientSettings _settings;
+    private readonly ConnectionSet _connections = new();
+    private readonly Timer _sweeper;
+    private readonly SemaphoreSlim _refreshGate = new(1, 1);
+    private readonly Lock _publishLock = new();
+    private ClientRoute _route = null!;
+    private int _generation;
+    private int _disposed;
+
+    private DhtClient(ClientSettings settings)
+    {
+        _settings = settings;
+        _sweeper = new Timer(static state => ((DhtClient)state!).Sweep(), this, settings.SweepInterval, settings.SweepInterval);
+    }
+
+    /// <summary>Connects to the first seed that answers and learns the cluster's members and slot table from it.</summary>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    /// <exception cref="DhtNodeUnavailableException">No seed could be reached.</exception>
+    /// <exception cref="DhtException">A seed belongs to another cluster, or the seeds failed in different ways.</exception>
+    public static async Task<DhtClient> ConnectAsync(DhtClientOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var client = new DhtClient(new ClientSettings(options));
+        try
+        {
+            await client.BootstrapAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return client;
+    }
+
+    /// <summary>The cluster as last learned (at connect or at the latest refresh), without asking the network.</summary>
+    public ClusterView Cluster => Volatile.Read(ref _route).View;
+
+    /// <summary>The node id that owns <paramref name="key"/> in the client's current slot table.</summary>
+    public ushort OwnerOf(ReadOnlySpan<byte> key) => Volatile.Read(ref _route).OwnerOf(key).NodeId;
+
+    /// <summary>The value stored under <paramref name="key"/>, or null when the key is absent.</summary>
+    public ValueTask<byte[]?> GetAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default) =>
+        GetCoreAsync(key, cancellationToken);
+
+    /// <summary>Stores <paramref name="value"/> under <paramref name="key"/>, replacing any previous value.</summary>
+    public ValueTask PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken = default) =>
+        PutCoreAsync(key, value, cancellationToken);
+
+    /// <summary>Stores <paramref name="value"/> only if <paramref name="key"/> is absent.</summary>
+    /// <returns>True when this call stored it; false when the key already existed (nothing changed).</returns>
+    public ValueTask<bool> PutIfAbsentAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken = default) =>
+        StatusCallAsync(Opcode.PutIfAbsent, key, value, StatusCode.Exists, cancellationToken);
+
+    /// <summary>Removes <paramref name="key"/>.</summary>
+    /// <returns>True when the key existed and was removed; false when it was absent.</returns>
+    public ValueTask<bool> DeleteAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default) =>
+        StatusCallAsync(Opcode.Delete, key, default, StatusCode.NotFound, cancellationToken);
+
+    /// <summary>The value under a UTF-8 key, decoded as UTF-8; null when absent.</summary>
+    public async ValueTask<string?> GetStringAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var value = await GetAsync(Utf8(key), cancellationToken).ConfigureAwait(false);
+        return value is null ? null : Encoding.UTF8.GetString(value);
+    }
+
+    /// <summary>Stores a UTF-8 value under a UTF-8 key.</summary>
+    public ValueTask PutAsync(string key, string value, CancellationToken cancellationToken = default) =>
+        PutAsync(Utf8(key), Utf8(value), cancellationToken);
+
+    /// <summary>Stores a UTF-8 value under a UTF-8 key only if the key is absent; true when stored.</summary>
+    public ValueTask<bool> PutIfAbsentAsync(string key, string value, CancellationToken cancellationToken = default) =>
+        PutIfAbsentAsync(Utf8(key), Utf8(value), cancellationToken);
+
+    /// <summary>Removes a UTF-8 key; true when it existed.</summary>
+    public ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default) =>
+        DeleteAsync(Utf8(key), cancellationToken);
+
+    /// <summary>Asks the cluster (the first member that answers) for its members and slot ranges, and adopts the answer for routing.</summary>
+    public async ValueTask<ClusterView> GetClusterInfoAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        var route = Volatile.Read(ref _route);
+        DhtException? last = null;
+        // Members with an open connection first: asking them costs no dial.
+        for (var pass = 0; pass < 2; pass++)
+        {
+            foreach (var node in route.Nodes)
+            {
+                var open = node.TryGetOpen(out var connection);
+                if (open != (pass == 0))
+                    continue;
+                try
+                {
+                    if (!open)
+                        connection = await node.OpenAsync(_settings, _connections).WaitAsync(cancellationToken).ConfigureAwait(false);
+                    var view = await FetchClusterInfoAsync(connection, cancellationToken).ConfigureAwait(false);
+                    Publish(view);
+                    return view;
+                }
+                catch (DhtException e) when (e is DhtNodeUnavailableException or DhtTimeoutException)
+                {
+                    last = e;
+                }
+            }
+        }
+        throw last ?? new DhtException("the cluster has no members");
+    }
+
+    /// <summary>Sends Ping to one member and returns the round-trip time.</summary>
+    /// <exception cref="ArgumentException"><paramref name="nodeId"/> is not a member.</exception>
+    public async ValueTask<TimeSpan> PingAsync(ushort nodeId, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        if (!Volatile.Read(ref _route).TryGet(nodeId, out var node))
+            Throw.UnknownNode(nodeId);
+        if (!node.TryGetOpen(out var connection))
+            connection = await node.OpenAsync(_settings, _connections).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var start = Stopwatch.GetTimestamp();
+        var result = await connection.SendAsync(Opcode.Ping, default, default, ResponseShape.Status, cancellationToken).ConfigureAwait(false);
+        var elapsed = Stopwatch.GetElapsedTime(start);
+        ClientErrors.ThrowIfFailed(result, connection, _settings.RequestTimeout, cancellationToken);
+        return elapsed;
+    }
+
+    /// <summary>Closes every connection; calls still in flight fail with <see cref="DhtNodeUnavailableException"/>.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        await _sweeper.DisposeAsync().ConfigureAwait(false);
+        foreach (var connection in _connections.CloseAll())
+            await connection.CloseAsync().ConfigureAwait(false);
+        _refreshGate.Dispose();
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<byte[]?> GetCoreAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken)
+    {
+        var result = await ExecuteAsync(Opcode.Get, key, default, ResponseShape.Value, cancellationToken).ConfigureAwait(false);
+        return result.Status == StatusCode.Ok ? result.Payload : null;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask PutCoreAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken) =>
+        await ExecuteAsync(Opcode.Put, key, value, ResponseShape.Status, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>A call whose answer is Ok (true) or one expected non-error status (false).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> StatusCallAsync(Opcode opcode, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, StatusCode falseStatus, CancellationToken cancellationToken)
+    {
+        var result = await ExecuteAsync(opcode, key, value, ResponseShape.Status, cancellationToken).ConfigureAwait(false);
+        if (result.Status == StatusCode.Ok)
+            return true;
+        if (result.Status == falseStatus)
+            return false;
+        throw new DhtServerException(result.Status, $"unexpected status for {opcode}", Volatile.Read(ref _route).OwnerOf(key.Span).NodeId);
+    }
+
+    /// <summary>Routes one key operation to its owner, retrying once after a slot table refresh when the owner disagrees.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ResponseResult> ExecuteAsync(Opcode opcode, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, ResponseShape shape, CancellationToken cancellationToken)
+    {
+        if ((uint)(key.Length - 1) >= ushort.MaxValue)
+            Throw.KeyLength(key.Length);
+        ThrowIfDisposed();
+        cancellationToken.ThrowIfCancellationRequested();
+        for (var attempt = 0; ; attempt++)
+        {
+            var generation = Volatile.Read(ref _generation);
+            var route = Volatile.Read(ref _route);
+            var node = route.OwnerOf(key.Span);
+            if (!node.TryGetOpen(out var connection))
+            {
+                connection = await node.OpenAsync(_settings, _connections).WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (attempt == 0 && connection.SlotTableVersion != route.Version)
+                {
+                    // The node's table is not ours: one of us is stale. Refresh, then route again.
+                    await RefreshAsync(generation, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+            }
+
+            connection.CheckFits(opcode, key.Length, value.Length);
+            var result = await connection.SendAsync(opcode, key, value, shape, cancellationToken).ConfigureAwait(false);
+            if (result.Status == StatusCode.WrongNode && attempt == 0)
+            {
+                await RefreshAsync(generation, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            ClientErrors.ThrowIfFailed(result, connection, _settings.RequestTimeout, cancellationToken);
+            return result;
+        }
+    }
+
+    private static byte[] Utf8(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return Encoding.UTF8.GetBytes(text);
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+            Throw.Disposed();
+    }
+
+    private void Sweep() => _connections.SweepExpired(Environment.TickCount64, _settings.TimeoutMessage, _settings.RequestTimeout);
+}

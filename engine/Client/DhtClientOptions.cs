@@ -1,0 +1,76 @@
+using FastDht.Protocol;
+
+namespace FastDht.Engine.Client;
+
+/// <summary>How a <see cref="DhtClient"/> finds the cluster and how long it waits for it.</summary>
+public sealed class DhtClientOptions
+{
+    /// <summary>Addresses of nodes to learn the cluster from, each "host:port" ("[::1]:7000" for IPv6).</summary>
+    /// <remarks>
+    /// No default: at least one is required. The client tries them in order until one answers; after that it
+    /// learns every member from the cluster itself, so one reachable seed is enough.
+    /// </remarks>
+    public IList<string> Seeds { get; } = new List<string>();
+
+    /// <summary>The cluster's name, presented in every handshake; a node of another cluster refuses the client.</summary>
+    /// <remarks>Defaults to "fastdht", the node's default.</remarks>
+    public string ClusterName { get; set; } = "fastdht";
+
+    /// <summary>How long one request may wait for its answer before it fails with <see cref="DhtTimeoutException"/>.</summary>
+    /// <remarks>
+    /// Defaults to 5 s. It also bounds how long a call can take when its node dies mid-request: a closed connection
+    /// fails its requests at once, a silent one fails them when this runs out.
+    /// </remarks>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long opening a TCP connection to a node may take.</summary>
+    /// <remarks>Defaults to 2 s: far above a LAN round trip, short enough that a dead host is reported promptly.</remarks>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The largest frame the client accepts from a node (the frame's length field), announced in Hello.</summary>
+    /// <remarks>
+    /// Defaults to 1 MiB (<see cref="ProtocolLimits.DefaultMaxFrameSize"/>), the node's default; settable from 4 KiB
+    /// to 1 GiB. It bounds the largest value a Get can return. It is also a memory bound: the client buffers at most
+    /// about twice this much per connection, so raise it only as far as the largest value you store.
+    /// </remarks>
+    public int MaxFrameSize { get; set; } = ProtocolLimits.DefaultMaxFrameSize;
+
+    /// <summary>Whether the code after an awaited call runs directly on the connection's read loop.</summary>
+    /// <remarks>
+    /// Defaults to false: continuations go to the thread pool, so application code never runs on (and never
+    /// stalls) the loop that reads every other response of that connection. True saves one thread-pool hop per
+    /// request; use it only when the code after each await is short and never blocks, as in a load generator that
+    /// immediately issues the next request.
+    /// </remarks>
+    public bool InlineContinuations { get; set; }
+
+    /// <summary>How often the client looks for requests that have outlived <see cref="RequestTimeout"/>.</summary>
+    /// <remarks>
+    /// Defaults to 100 ms: a timed-out request fails at most this much after its deadline, and a sweep that finds
+    /// nothing costs one short lock per open connection.
+    /// </remarks>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Checks the options, with a message naming the setting at fault.</summary>
+    /// <exception cref="ArgumentException">A setting cannot work.</exception>
+    public void Validate()
+    {
+        if (Seeds.Count == 0)
+            throw new ArgumentException("at least one seed address (host:port) is required", nameof(Seeds));
+        foreach (var seed in Seeds)
+        {
+            if (seed is null || !Cluster.ClusterMember.TrySplitHostPort(seed.Trim(), out _, out _))
+                throw new ArgumentException($"seed '{seed}' is not host:port (for example 127.0.0.1:7000)", nameof(Seeds));
+        }
+        if (string.IsNullOrWhiteSpace(ClusterName))
+            throw new ArgumentException("the cluster name is empty", nameof(ClusterName));
+        if (RequestTimeout <= TimeSpan.Zero || RequestTimeout > TimeSpan.FromDays(1))
+            throw new ArgumentException($"RequestTimeout {RequestTimeout} must be positive and at most a day", nameof(RequestTimeout));
+        if (ConnectTimeout <= TimeSpan.Zero || ConnectTimeout > TimeSpan.FromDays(1))
+            throw new ArgumentException($"ConnectTimeout {ConnectTimeout} must be positive and at most a day", nameof(ConnectTimeout));
+        if (MaxFrameSize < ProtocolLimits.MinFrameSize || MaxFrameSize > ProtocolLimits.MaxFrameSizeCap)
+            throw new ArgumentException($"MaxFrameSize {MaxFrameSize} must be between 4 KiB and 1 GiB", nameof(MaxFrameSize));
+        if (SweepInterval <= TimeSpan.Zero || SweepInterval > RequestTimeout)
+            throw new ArgumentException($"SweepInterval {SweepInterval} must be positive and at most RequestTimeout", nameof(SweepInterval));
+    }
+}

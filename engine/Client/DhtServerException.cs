@@ -1,0 +1,36 @@
+using FastDht.Protocol;
+
+namespace FastDht.Engine.Client;
+
+/// <summary>A node answered with an error status (bad request, invalid key, locked, internal error, ...).</summary>
+public sealed class DhtServerException : DhtException
+{
+    public DhtServerException()
+    {
+    }
+
+    public DhtServerException(string message) : base(message)
+    {
+    }
+
+    public DhtServerException(string message, Exception innerException) : base(message, innerException)
+    {
+    }
+
+    public DhtServerException(StatusCode status, string serverMessage, ushort nodeId)
+        : base($"node {nodeId} answered {status}: {serverMessage}")
+    {
+        Status = status;
+        ServerMessage = serverMessage;
+        NodeId = nodeId;
+    }
+
+    /// <summary>The status code the node answered with.</summary>
+    public StatusCode Status { get; }
+
+    /// <summary>The node's one-line error message.</summary>
+    public string ServerMessage { get; } = "";
+
+    /// <summary>The node that answered.</summary>
+    public ushort NodeId { get; }
+}

@@ -1,0 +1,187 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using FastDht.Engine.Cluster;
+using FastDht.Engine.Connections;
+using FastDht.Engine.Connections.Requests;
+using FastDht.Engine.Transport;
+using FastDht.Protocol;
+
+namespace FastDht.Engine.Client.Internal;
+
+/// <summary>
+/// The client's connection to one node: the shared frame read loop completes responses, and any number of threads
+/// send requests on it at once, each under its own request id (pipelining).
+/// </summary>
+/// <remarks>
+/// A request is a pooled <see cref="AwaitableRequest"/> registered in <see cref="FrameSession.Requests"/> before its
+/// frame is written, so a response can never arrive for an id nobody waits on. The frame is written and flushed under
+/// the connection's writer lock; frames flushed while a send is in progress leave in one send. When the read loop
+/// ends (the node closed, a malformed frame, disposal) every waiting request fails with NodeUnavailable, and the
+/// multiplexer refuses new ones, so nothing waits on a dead connection; the client's sweeper fails requests that
+/// outlive the timeout on a connection that stays open but silent.
+/// </remarks>
+internal sealed class ClientConnection : FrameSession
+{
+    /// <summary>The failure message of a request its caller cancelled; compared by reference.</summary>
+
+    /// <summary>The node id a connection has before its Hello tells it which node it reached (a seed).</summary>
+    internal const ushort UnknownNodeId = ClusterMember.ClientNodeId;
+
+    private readonly ClientSettings _settings;
+    private readonly ConnectionSet _owner;
+    private Task _run = Task.CompletedTask;
+    private volatile bool _closed;
+
+    private ClientConnection(SocketConnection connection, string address, ushort nodeId, ClientSettings settings, ConnectionSet owner)
+        : base(connection, settings.ReceiveLimits)
+    {
+        Address = address;
+        NodeId = nodeId;
+        _settings = settings;
+        _owner = owner;
+    }
+
+    /// <summary>The node's member id (from its Hello).</summary>
+    public ushort NodeId { get; private set; }
+
+    /// <summary>The "host:port" this connection dialled.</summary>
+    public string Address { get; }
+
+    /// <summary>The node's slot table version at the handshake.</summary>
+    public ulong SlotTableVersion { get; private set; }
+
+    /// <summary>False once the read loop has ended; a closed connection is replaced on the next use.</summary>
+    public bool IsOpen => !_closed;
+
+    /// <summary>Dials <paramref name="address"/>, starts the read loop and completes the handshake.</summary>
+    /// <remarks>The expected node id is the member the address belongs to, or <see cref="UnknownNodeId"/> for a seed.</remarks>
+    /// <exception cref="DhtNodeUnavailableException">The node cannot be reached.</exception>
+    /// <exception cref="DhtException">The node refused the handshake (another cluster, another protocol version).</exception>
+    public static async Task<ClientConnection> OpenAsync(string address, ushort expectedNodeId, ClientSettings settings, ConnectionSet owner, CancellationToken cancellationToken)
+    {
+        SocketConnection socket;
+        try
+        {
+            socket = await SocketConnector.ConnectAsync(ParseEndPoint(address), settings.ConnectTimeout, cancellationToken, settings.Connection).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            throw ClientErrors.Unavailable(expectedNodeId, address, e.Message, e);
+        }
+
+        var connection = new ClientConnection(socket, address, expectedNodeId, settings, owner);
+        if (!owner.TryAdd(connection))
+        {
+            await socket.DisposeAsync().ConfigureAwait(false);
+            Throw.Disposed();
+        }
+        connection._run = Task.Run(connection.RunAsync, CancellationToken.None);
+        try
+        {
+            var hello = await connection.SendAsync(Opcode.Hello, default, default, ResponseShape.Body, cancellationToken).ConfigureAwait(false);
+            connection.CompleteHandshake(hello, cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.CloseAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Rejects a request whose frame the node would refuse as too large, before anything is sent.</summary>
+    public void CheckFits(Opcode opcode, int keyLength, int valueLength)
+    {
+        // Frame length field = 8 header bytes after it + body; a key is u16 length + bytes, a value u32 length + bytes.
+        long body = opcode switch
+        {
+            Opcode.Put or Opcode.PutIfAbsent => 2L + keyLength + 4L + valueLength,
+            Opcode.Ping => keyLength,
+            _ => 2L + keyLength,
+        };
+        var frameLength = 8 + body;
+        if (frameLength > SendLimit)
+            Throw.FrameTooLarge((int)Math.Min(frameLength, int.MaxValue), keyLength, valueLength, NodeId, SendLimit);
+    }
+
+    /// <summary>
+    /// Sends one request and waits for its response. <paramref name="key"/> is the key (or the Ping payload),
+    /// <paramref name="value"/> the value of a Put; both must stay unchanged until the call completes.
+    /// </summary>
+    /// <remarks>
+    /// Failures come back as a <see cref="ResponseResult"/> with an error status, not as exceptions, so the caller maps
+    /// them once, knowing the operation. A cancelled call completes with <see cref="CancelRequest.CanceledMessage"/>;
+    /// its response, if it still arrives, is dropped.
+    /// </remarks>
+    public ValueTask<ResponseResult> SendAsync(Opcode opcode, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, ResponseShape shape, CancellationToken cancellationToken)
+    {
+        var timeout = _settings.RequestTimeout;
+        var inline = _settings.InlineContinuations;
+        return opcode switch
+        {
+            Opcode.Get => CallAsync(new GetRequest(key), shape, timeout, NodeId, inline, cancellationToken),
+            Opcode.Put => CallAsync(new PutRequest(key, value, ifAbsent: false), shape, timeout, NodeId, inline, cancellationToken),
+            Opcode.PutIfAbsent => CallAsync(new PutRequest(key, value, ifAbsent: true), shape, timeout, NodeId, inline, cancellationToken),
+            Opcode.Delete => CallAsync(new DeleteRequest(key), shape, timeout, NodeId, inline, cancellationToken),
+            Opcode.Ping => CallAsync(new PingRequest(key), shape, timeout, NodeId, inline, cancellationToken),
+            Opcode.ClusterInfo => CallAsync(new ClusterInfoRequest(), shape, timeout, NodeId, inline, cancellationToken),
+            Opcode.Hello => CallAsync(new ClientHelloRequest(_settings.ClusterName, (uint)_settings.ReceiveLimits.MaxFrameSize), shape, timeout, NodeId, inline, cancellationToken),
+            _ => throw new ArgumentOutOfRangeException(nameof(opcode), opcode, "not a client request"),
+        };
+    }
+
+    /// <summary>Closes the connection and waits for its read loop to finish (which fails what is pending).</summary>
+    public async Task CloseAsync()
+    {
+        Connection.Abort(new ObjectDisposedException(nameof(DhtClient)));
+        await _run.ConfigureAwait(false);
+    }
+
+    public override string ToString() => $"node {NodeId} ({Address})";
+
+    protected override ValueTask<bool> OnRequestAsync(Frame frame)
+    {
+        // A node sends clients responses only (protocol section 3); anything else means the stream is not ours.
+        Connection.Abort(new InvalidDataException($"node sent a request (opcode {frame.Header.Opcode}) to a client"));
+        return new ValueTask<bool>(false);
+    }
+
+    protected override ValueTask OnMalformedFrameAsync(FrameHeader header, ProtocolError error)
+    {
+        Connection.Abort(new InvalidDataException($"malformed frame from the node: {error}"));
+        return default;
+    }
+
+    protected override async ValueTask OnClosedAsync(Exception? failure)
+    {
+        _closed = true;
+        var reason = (failure ?? Connection.CloseReason)?.Message ?? "the node closed the connection";
+        Requests.FailAll(StatusCode.NodeUnavailable, $"connection lost: {reason}");
+        _owner.Remove(this);
+        await Connection.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private void CompleteHandshake(in ResponseResult hello, CancellationToken cancellationToken)
+    {
+        if (hello.Status == StatusCode.HandshakeRefused)
+            throw new DhtException($"the node at {Address} refused cluster '{_settings.ClusterName}': {hello.ErrorMessage}");
+        ClientErrors.ThrowIfFailed(hello, this, _settings.RequestTimeout, cancellationToken);
+        if (!ResponseDecoder.TryReadHello(hello.Payload, out var response, out var error))
+            throw new DhtException($"the node at {Address} sent a malformed Hello response: {error}");
+        var cluster = response.GetClusterName();
+        if (!string.Equals(cluster, _settings.ClusterName, StringComparison.Ordinal))
+            throw new DhtException($"the node at {Address} belongs to cluster '{cluster}', not '{_settings.ClusterName}'");
+        if (NodeId != UnknownNodeId && response.NodeId != NodeId)
+            throw ClientErrors.Unavailable(NodeId, Address, $"the address now answers as node {response.NodeId}", null);
+        NodeId = response.NodeId;
+        SlotTableVersion = response.SlotTableVersion;
+        SendLimit = (int)Math.Min(response.MaxFrameSize, ProtocolLimits.MaxFrameSizeCap);
+    }
+
+    private static EndPoint ParseEndPoint(string address)
+    {
+        if (!ClusterMember.TrySplitHostPort(address, out var host, out var port))
+            throw new DhtException($"'{address}' is not host:port");
+        return IPAddress.TryParse(host, out var ip) ? new IPEndPoint(ip, port) : new DnsEndPoint(host, port);
+    }
+}

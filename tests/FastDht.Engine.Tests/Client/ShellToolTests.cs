@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using FastDht.TestUtilities;
+
+namespace FastDht.Engine.Tests.Client;
+
+/// <summary>Runs the real fastdht executable (dotnet exec of its built dll) against in-process nodes.</summary>
+public sealed class ShellToolTests
+{
+    [Fact]
+    public async Task Put_get_del_putnx_cluster_and_ping_work_against_a_real_cluster()
+    {
+        await using var cluster = await TestCluster.StartAsync(3);
+        string[] seed = ["--cluster", "test", "--node", cluster.Members.Get(1).Address];
+
+        Assert.Equal((0, "OK"), await RunAsync([.. seed, "put", "colour", "blue"]));
+        Assert.Equal((0, "blue"), await RunAsync([.. seed, "get", "colour"]));
+        Assert.Equal((0, "(exists)"), await RunAsync([.. seed, "putnx", "colour", "red"]));
+        Assert.Equal((0, "(stored)"), await RunAsync([.. seed, "putnx", "shape", "round"]));
+        Assert.Equal((0, "(deleted)"), await RunAsync([.. seed, "del", "colour"]));
+        Assert.Equal((1, "(nil)"), await RunAsync([.. seed, "get", "colour"]));
+        Assert.Equal((0, "(nil)"), await RunAsync([.. seed, "del", "colour"]));
+
+        var (code, text) = await RunAsync([.. seed, "cluster"]);
+        Assert.Equal(0, code);
+        Assert.Contains("3 members", text, StringComparison.Ordinal);
+        foreach (var member in cluster.Members.Members)
+            Assert.Contains($"node {member.NodeId}  {member.Address}  up  slots ", text, StringComparison.Ordinal);
+        Assert.Contains("slots 0-5460", text, StringComparison.Ordinal);
+
+        (code, text) = await RunAsync([.. seed, "ping"]);
+        Assert.Equal(0, code);
+        Assert.Equal(3, text.Split('\n').Count(l => l.EndsWith(" ms", StringComparison.Ordinal)));
+
+        // The value written by the tool is what the nodes hold.
+        Assert.True(cluster[cluster.OwnerOf("shape"u8.ToArray())].Store.TryGet("shape"u8, out var stored));
+        Assert.Equal("round"u8.ToArray(), stored.ToArray());
+    }
+
+    [Fact]
+    public async Task Errors_are_one_line_with_a_non_zero_exit_code()
+    {
+        await using var cluster = await TestCluster.StartAsync(1);
+        var (code, text) = await RunAsync(["--cluster", "wrong", "--node", cluster.Members.Get(0).Address, "get", "k"]);
+        Assert.Equal(2, code);
+        Assert.StartsWith("fastdht: ", text, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', text);
+
+        (code, text) = await RunAsync(["get"]);
+        Assert.Equal(2, code);
+        Assert.StartsWith("fastdht: ", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs the tool; returns its exit code and its stdout and stderr, trimmed.</summary>
+    private static async Task<(int Code, string Output)> RunAsync(string[] args)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("exec");
+        start.ArgumentList.Add(ToolPath());
+        foreach (var a in args)
+            start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            await process.WaitForExitAsync().WithinAsync($"fastdht {string.Join(' ', args)}", TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        var output = (await stdout + await stderr).Replace("\r", "", StringComparison.Ordinal).Trim();
+        return (process.ExitCode, output);
+    }
+
+    /// <summary>tools/fastdht/bin/(this configuration)/net10.0/fastdht.dll, found from the test's own output folder.</summary>
+    private static string ToolPath()
+    {
+        var bin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var framework = bin.Name;
+        var configuration = bin.Parent!.Name;
+        var root = bin;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "FastDht.sln")))
+            root = root.Parent;
+        Assert.NotNull(root);
+        var path = Path.Combine(root.FullName, "tools", "fastdht", "bin", configuration, framework, "fastdht.dll");
+        Assert.True(File.Exists(path), $"the fastdht tool is not built at {path}");
+        return path;
+    }
+}

@@ -1,0 +1,194 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Text;
+using FastDht.Protocol;
+using FastDht.TestUtilities;
+
+namespace FastDht.Engine.Tests.Node;
+
+public sealed class BadInputTests
+{
+    private static byte[] Header(uint length, uint id, byte opcode, byte flags = 0, ushort status = 0)
+    {
+        var h = new byte[12];
+        BinaryPrimitives.WriteUInt32LittleEndian(h, length);
+        BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(4), id);
+        h[8] = opcode;
+        h[9] = flags;
+        BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(10), status);
+        return h;
+    }
+
+    [Fact]
+    public async Task Bad_connections_are_closed_alone_and_leak_nothing()
+    {
+        var pool = new CountingMemoryPool();
+        await using var cluster = await TestCluster.StartAsync(3, o => o.MemoryPool = pool);
+        using var good = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
+        Assert.Equal(StatusCode.Ok, (await good.PutAsync("steady"u8.ToArray(), "1"u8.ToArray())).Status);
+        await Task.Delay(100);
+        var sessionsBefore = cluster[0].Core.Sessions.Count();
+        var outstandingBefore = pool.Outstanding;
+
+        for (var round = 0; round < 20; round++)
+        {
+            // 1. Garbage: not a frame the node can read past (length field < 8).
+            using (var c = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0), cluster: null))
+            {
+                await c.SendRawAsync(new byte[] { 1, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef, 9, 9, 9, 9 });
+                var r = await c.ReadResponseAsync();
+                Assert.NotNull(r);
+                Assert.Equal(StatusCode.BadRequest, r.Status);
+                Assert.True(await c.IsClosedByNodeAsync());
+            }
+            // 2. A first frame that is not Hello.
+            using (var c = await NativeTestClient.ConnectAsync(cluster.EndPointOf(1), cluster: null))
+            {
+                var r = await c.GetAsync("k"u8.ToArray());
+                Assert.Equal(StatusCode.HandshakeRequired, r.Status);
+                Assert.True(await c.IsClosedByNodeAsync());
+            }
+            // 3. An oversized length, refused from the header alone (no body is ever sent).
+            using (var c = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0)))
+            {
+                await c.SendRawAsync(Header(uint.MaxValue, 77, (byte)Opcode.Get));
+                var r = await c.ReadResponseAsync();
+                Assert.NotNull(r);
+                Assert.Equal(StatusCode.FrameTooLarge, r.Status);
+                Assert.Equal(77u, r.Header.RequestId);
+                Assert.True(await c.IsClosedByNodeAsync());
+            }
+            // 4. A truncated frame, then the client vanishes mid-frame.
+            using (var c = await NativeTestClient.ConnectAsync(cluster.EndPointOf(2)))
+            {
+                var frame = new ArrayBufferWriter<byte>();
+                FrameWriter.WritePut(frame, 5, "key"u8, new byte[1000]);
+                await c.SendRawAsync(frame.WrittenMemory[..500]);
+            }
+            // 5. Reserved flag bits: the header is malformed, so the connection is closed.
+            using (var c = await NativeTestClient.ConnectAsync(cluster.EndPointOf(1)))
+            {
+                await c.SendRawAsync(Header(8, 9, (byte)Opcode.Ping, flags: 0x80));
+                Assert.True(await c.IsClosedByNodeAsync());
+            }
+        }
+
+        // An unknown opcode and a malformed body keep the connection: framing still holds.
+        using (var c = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0)))
+        {
+            var unknown = await c.RequestAsync((w, id) => FrameWriter.WriteFrame(w, id, (Opcode)0x7E, FrameFlags.None, StatusCode.Ok, "x"u8));
+            Assert.Equal(StatusCode.UnknownOpcode, unknown.Status);
+            var badKey = await c.RequestAsync((w, id) => FrameWriter.WriteFrame(w, id, Opcode.Get, FrameFlags.None, StatusCode.Ok, new byte[] { 0, 0 }));
+            Assert.Equal(StatusCode.InvalidKey, badKey.Status);
+            var lying = await c.RequestAsync((w, id) => FrameWriter.WriteFrame(w, id, Opcode.Get, FrameFlags.None, StatusCode.Ok, new byte[] { 200, 0, 1, 2 }));
+            Assert.Equal(StatusCode.BadRequest, lying.Status);
+            Assert.Equal(StatusCode.Ok, (await c.PutAsync("after"u8.ToArray(), "ok"u8.ToArray())).Status);
+        }
+
+        // The node kept serving everyone else throughout, and nothing stayed behind.
+        Assert.Equal("1"u8.ToArray(), (await good.GetAsync("steady"u8.ToArray())).Value);
+        await Bounded.UntilAsync(() => cluster[0].Core.Sessions.Count() == sessionsBefore
+                                       && cluster[1].Core.Sessions.Count() == sessionsBefore - 1
+                                       && cluster[2].Core.Sessions.Count() == sessionsBefore - 1,
+            "the bad sessions are gone");
+        await Bounded.UntilAsync(() => pool.Outstanding <= outstandingBefore, $"pooled blocks return (outstanding {pool.Outstanding}, before {outstandingBefore})");
+        Assert.Equal(0, pool.DoubleReturns);
+    }
+
+    [Fact]
+    public async Task Many_requests_pipelined_on_one_connection_come_back_whole_and_matched()
+    {
+        await using var cluster = await TestCluster.StartAsync(3);
+        using var c = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
+        const int n = 3000;
+        // Keys on every node: local answers and relays from both peer links share this one connection's writer.
+        var batch = new ArrayBufferWriter<byte>();
+        for (var i = 0; i < n; i++)
+            FrameWriter.WritePut(batch, (uint)(i + 1), Encoding.UTF8.GetBytes($"p{i}"), Encoding.UTF8.GetBytes(new string((char)('a' + (i % 26)), 1 + (i % 300))));
+        for (var i = 0; i < n; i++)
+            FrameWriter.WriteGet(batch, (uint)(n + i + 1), Encoding.UTF8.GetBytes($"p{i}"));
+        await c.SendRawAsync(batch.WrittenMemory);
+
+        var seen = new HashSet<uint>();
+        var putsAnswered = 0;
+        for (var k = 0; k < 2 * n; k++)
+        {
+            var r = await c.ReadResponseAsync() ?? throw new IOException("closed");
+            Assert.True(seen.Add(r.Header.RequestId), $"duplicate answer {r.Header.RequestId}");
+            Assert.Equal(StatusCode.Ok, r.Status);
+            if (r.Header.RequestId <= n)
+            {
+                putsAnswered++;
+                continue;
+            }
+            var i = (int)r.Header.RequestId - n - 1;
+            // Answers come back out of order, but a Get pipelined behind its Put follows the same path (local, or the
+            // one link to the owner, in order), so it sees exactly the value written.
+            Assert.Equal(Encoding.UTF8.GetBytes(new string((char)('a' + (i % 26)), 1 + (i % 300))), r.Value);
+        }
+        Assert.Equal(n, putsAnswered);
+        Assert.Equal(2 * n, seen.Count);
+    }
+
+    [Fact]
+    public async Task A_frozen_peer_is_declared_down_by_heartbeats_and_requests_fail_within_the_timeout()
+    {
+        // Node 2's member address is a proxy in front of its real listener, so links dialed to node 2 (and the lower
+        // id's dial wins the tie-break) run through a proxy that can freeze traffic without closing anything.
+        var sockets = Enumerable.Range(0, 3).Select(_ => Bind()).ToArray();
+        await using var proxy = LoopbackProxy.Start((System.Net.IPEndPoint)sockets[2].LocalEndPoint!);
+        var members = FastDht.Engine.Cluster.MemberList.Parse($"0={sockets[0].LocalEndPoint},1={sockets[1].LocalEndPoint},2={proxy.EndPoint}");
+        var nodes = new List<FastDht.Engine.Node.DhtNode>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                nodes.Add(await FastDht.Engine.Node.DhtNode.StartAsync(new FastDht.Engine.Node.NodeOptions
+                {
+                    ClusterName = "test",
+                    Members = members,
+                    NodeId = (ushort)i,
+                    ListenSocket = sockets[i],
+                    HeartbeatInterval = TimeSpan.FromMilliseconds(100),
+                    PeerTimeout = TimeSpan.FromMilliseconds(600),
+                    ForwardTimeout = TimeSpan.FromMilliseconds(1500),
+                    ReconnectBaseDelay = TimeSpan.FromMilliseconds(20),
+                    ReconnectMaxDelay = TimeSpan.FromMilliseconds(200),
+                }));
+            }
+            await Task.WhenAll(nodes.Select(n => n.WaitForMeshAsync(Bounded.Timeout)));
+            await Bounded.UntilAsync(() => MeshTests.Links(nodes[0]).Any(l => l.PeerId == 2 && Equals(l.Connection.RemoteEndPoint, proxy.EndPoint)),
+                "node 0's link to node 2 runs through the proxy");
+
+            var table = nodes[0].SlotTable;
+            var keyOf2 = Enumerable.Range(0, 500).Select(i => Encoding.UTF8.GetBytes($"f{i}")).First(k => table.OwnerOf(KeySlot.Of(k)) == 2);
+            using var client = await NativeTestClient.ConnectAsync(nodes[0].EndPoint);
+            Assert.Equal(StatusCode.Ok, (await client.PutAsync(keyOf2, "v"u8.ToArray())).Status);
+
+            proxy.Stall(true);
+            // Forwarded while the link is frozen: answered with a clear error once the forward times out or the
+            // heartbeat declares node 2 down, whichever comes first. Never a hang.
+            var frozen = await client.GetAsync(keyOf2);
+            Assert.Contains(frozen.Status, new[] { StatusCode.Timeout, StatusCode.NodeUnavailable });
+            Assert.Contains("node 2", frozen.ErrorMessage, StringComparison.Ordinal);
+            await Bounded.UntilAsync(() => !nodes[0].Core.Mesh.IsUp(2) || MeshTests.Links(nodes[0]).All(l => l.PeerId != 2 || !Equals(l.Connection.RemoteEndPoint, proxy.EndPoint)),
+                "node 0 gives up on the frozen link");
+
+            proxy.Stall(false);
+            await nodes[0].WaitForMeshAsync(Bounded.Timeout);
+            await Bounded.UntilAsync(() => client.GetAsync(keyOf2).GetAwaiter().GetResult().Status == StatusCode.Ok, "node 2's keys are served again");
+        }
+        finally
+        {
+            foreach (var n in nodes)
+                await n.StopAsync();
+        }
+    }
+
+    private static System.Net.Sockets.Socket Bind()
+    {
+        var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        s.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        return s;
+    }
+}

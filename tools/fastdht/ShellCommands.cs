@@ -1,0 +1,166 @@
+using System.CommandLine;
+using System.Globalization;
+using FastDht.Engine.Client;
+
+namespace FastDht.Tools.Shell;
+
+/// <summary>The fastdht command line: one subcommand per client operation, each a thin call into <see cref="DhtClient"/>.</summary>
+/// <remarks>
+/// Exit codes: 0 success; 1 "get" found no value; 2 the cluster could not be used (unreachable, refused, timed out,
+/// server error) or an argument was rejected. Errors are one line on stderr, prefixed "fastdht: ".
+/// </remarks>
+internal static class ShellCommands
+{
+    public const int Success = 0;
+    public const int NotFound = 1;
+    public const int Failure = 2;
+
+    private static readonly Option<string[]> Nodes = new("--node", "-n")
+    {
+        Description = "A node to connect through, host:port; repeat for more seeds.",
+        DefaultValueFactory = static _ => ["127.0.0.1:7000"],
+        Recursive = true,
+        Arity = ArgumentArity.OneOrMore,
+    };
+
+    private static readonly Option<string> ClusterName = new("--cluster")
+    {
+        Description = "The cluster name the nodes were started with.",
+        DefaultValueFactory = static _ => "fastdht",
+        Recursive = true,
+    };
+
+    private static readonly Option<double> TimeoutSeconds = new("--timeout")
+    {
+        Description = "Seconds to wait for each answer.",
+        DefaultValueFactory = static _ => 5,
+        Recursive = true,
+    };
+
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("fastdht: put, get and delete keys in a FastDht cluster, and inspect it.");
+        root.Options.Add(Nodes);
+        root.Options.Add(ClusterName);
+        root.Options.Add(TimeoutSeconds);
+
+        var key = new Argument<string>("KEY") { Description = "The key (UTF-8)." };
+        var value = new Argument<string>("VALUE") { Description = "The value (UTF-8)." };
+
+        root.Subcommands.Add(Command("put", "Store VALUE under KEY (replacing any value); prints OK.", [key, value], PutAsync));
+        root.Subcommands.Add(Command("get", "Print the value under KEY; prints (nil) and exits 1 when absent.", [key], GetAsync));
+        root.Subcommands.Add(Command("del", "Delete KEY; prints (deleted) or (nil) when it was absent.", [key], DeleteAsync));
+        root.Subcommands.Add(Command("putnx", "Store VALUE under KEY only if KEY is absent; prints (stored) or (exists).", [key, value], PutIfAbsentAsync));
+        root.Subcommands.Add(Command("cluster", "Print the members (up or down) and the slot ranges each owns.", [], ClusterAsync));
+        root.Subcommands.Add(Command("ping", "Ping every member and print its round-trip time.", [], PingAsync));
+        return root;
+    }
+
+    private static Command Command(string name, string description, Argument[] arguments, Func<DhtClient, ParseResult, TextWriter, CancellationToken, Task<int>> body)
+    {
+        var command = new Command(name, description);
+        foreach (var argument in arguments)
+            command.Arguments.Add(argument);
+        command.SetAction((parse, cancellationToken) => RunAsync(parse, body, cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse, Func<DhtClient, ParseResult, TextWriter, CancellationToken, Task<int>> body, CancellationToken cancellationToken)
+    {
+        var output = parse.InvocationConfiguration.Output;
+        var error = parse.InvocationConfiguration.Error;
+        try
+        {
+            var options = new DhtClientOptions
+            {
+                ClusterName = parse.GetValue(ClusterName)!,
+                RequestTimeout = TimeSpan.FromSeconds(parse.GetValue(TimeoutSeconds)),
+            };
+            foreach (var node in parse.GetValue(Nodes)!)
+                options.Seeds.Add(node);
+            await using var client = await DhtClient.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
+            return await body(client, parse, output, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is DhtException or ArgumentException)
+        {
+            await error.WriteLineAsync($"fastdht: {e.Message}").ConfigureAwait(false);
+            return Failure;
+        }
+    }
+
+    private static string Key(ParseResult parse) => parse.GetValue<string>("KEY")!;
+
+    private static string Value(ParseResult parse) => parse.GetValue<string>("VALUE")!;
+
+    private static async Task<int> PutAsync(DhtClient client, ParseResult parse, TextWriter output, CancellationToken cancellationToken)
+    {
+        await client.PutAsync(Key(parse), Value(parse), cancellationToken).ConfigureAwait(false);
+        await output.WriteLineAsync("OK").ConfigureAwait(false);
+        return Success;
+    }
+
+    private static async Task<int> GetAsync(DhtClient client, ParseResult parse, TextWriter output, CancellationToken cancellationToken)
+    {
+        var value = await client.GetStringAsync(Key(parse), cancellationToken).ConfigureAwait(false);
+        await output.WriteLineAsync(value ?? "(nil)").ConfigureAwait(false);
+        return value is null ? NotFound : Success;
+    }
+
+    private static async Task<int> DeleteAsync(DhtClient client, ParseResult parse, TextWriter output, CancellationToken cancellationToken)
+    {
+        var deleted = await client.DeleteAsync(Key(parse), cancellationToken).ConfigureAwait(false);
+        await output.WriteLineAsync(deleted ? "(deleted)" : "(nil)").ConfigureAwait(false);
+        return Success;
+    }
+
+    private static async Task<int> PutIfAbsentAsync(DhtClient client, ParseResult parse, TextWriter output, CancellationToken cancellationToken)
+    {
+        var stored = await client.PutIfAbsentAsync(Key(parse), Value(parse), cancellationToken).ConfigureAwait(false);
+        await output.WriteLineAsync(stored ? "(stored)" : "(exists)").ConfigureAwait(false);
+        return Success;
+    }
+
+    private static async Task<int> ClusterAsync(DhtClient client, ParseResult parse, TextWriter output, CancellationToken cancellationToken)
+    {
+        var view = await client.GetClusterInfoAsync(cancellationToken).ConfigureAwait(false);
+        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"slot table version {view.Version}, {view.Members.Count} members, as seen by node {view.ReportedBy}")).ConfigureAwait(false);
+        foreach (var member in view.Members)
+        {
+            var slots = new List<string>();
+            foreach (var range in view.Ranges)
+            {
+                if (range.NodeId == member.NodeId)
+                    slots.Add(range.FirstSlot == range.LastSlot
+                        ? range.FirstSlot.ToString(CultureInfo.InvariantCulture)
+                        : string.Create(CultureInfo.InvariantCulture, $"{range.FirstSlot}-{range.LastSlot}"));
+            }
+            var state = member.IsUp ? "up" : "down";
+            var owned = slots.Count == 0 ? "(no slots)" : "slots " + string.Join(",", slots);
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"node {member.NodeId}  {member.Address}  {state}  {owned}")).ConfigureAwait(false);
+        }
+        return Success;
+    }
+
+    private static async Task<int> PingAsync(DhtClient client, ParseResult parse, TextWriter output, CancellationToken cancellationToken)
+    {
+        var failed = 0;
+        foreach (var member in client.Cluster.Members)
+        {
+            string line;
+            try
+            {
+                var rtt = await client.PingAsync(member.NodeId, cancellationToken).ConfigureAwait(false);
+                line = string.Create(CultureInfo.InvariantCulture, $"node {member.NodeId}  {member.Address}  {rtt.TotalMilliseconds:0.000} ms");
+            }
+            catch (DhtException e)
+            {
+                failed++;
+                line = $"node {member.NodeId}  {member.Address}  failed: {e.Message}";
+            }
+            await output.WriteLineAsync(line).ConfigureAwait(false);
+        }
+        return failed == 0 ? Success : Failure;
+    }
+}
