@@ -231,6 +231,16 @@ public static class FrameWriter
     public static void WriteTxnWound(IBufferWriter<byte> writer, uint requestId, TxnId txn) =>
         WriteTxnOnly(writer, requestId, Opcode.TxnWound, txn);
 
+    /// <summary>TxnRead: TxnId, u16 count (at least 1), count x key; the transaction must hold the keys.</summary>
+    public static void WriteTxnRead(IBufferWriter<byte> writer, uint requestId, TxnId txn, ReadOnlySpan<ReadOnlyMemory<byte>> keys)
+    {
+        long body = ProtocolConstants.TxnIdSize + KeyListSize(keys);
+        var b = FrameBuilder.Start(writer, body, requestId, Opcode.TxnRead, FrameFlags.None, StatusCode.Ok);
+        b.WriteTxnId(txn);
+        WriteKeyList(ref b, keys);
+        b.Commit();
+    }
+
     /// <summary>TxnCommit: TxnId, u16 count (may be 0), count x (key, value, u64 fence token).</summary>
     public static void WriteTxnCommit(IBufferWriter<byte> writer, uint requestId, TxnId txn, ReadOnlySpan<TxnWrite> writes)
     {
@@ -406,8 +416,23 @@ public static class FrameWriter
         b.Commit();
     }
 
+    /// <summary>MultiPut response (Ok): u32 attempts, how many tries the coordinator needed (1 = no retry).</summary>
+    public static void WriteMultiPutResponse(IBufferWriter<byte> writer, uint requestId, uint attempts)
+    {
+        var b = FrameBuilder.Start(writer, sizeof(uint), requestId, Opcode.MultiPut, FrameFlags.Response, StatusCode.Ok);
+        b.WriteU32(attempts);
+        b.Commit();
+    }
+
     /// <summary>MultiGet response (Ok): u16 count, count x (u8 present, value when present).</summary>
-    public static void WriteMultiGetResponse(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<LookupResult> results)
+    public static void WriteMultiGetResponse(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<LookupResult> results) =>
+        WriteLookupResponse(writer, requestId, Opcode.MultiGet, results);
+
+    /// <summary>TxnRead response (Ok): the MultiGet response body.</summary>
+    public static void WriteTxnReadResponse(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<LookupResult> results) =>
+        WriteLookupResponse(writer, requestId, Opcode.TxnRead, results);
+
+    private static void WriteLookupResponse(IBufferWriter<byte> writer, uint requestId, Opcode opcode, ReadOnlySpan<LookupResult> results)
     {
         WireSize.Count(results.Length, 0, nameof(results));
         long body = sizeof(ushort);
@@ -416,7 +441,7 @@ public static class FrameWriter
             body += 1 + (r.Present ? WireSize.Value(r.Value.Span) : 0);
         }
 
-        var b = FrameBuilder.Start(writer, body, requestId, Opcode.MultiGet, FrameFlags.Response, StatusCode.Ok);
+        var b = FrameBuilder.Start(writer, body, requestId, opcode, FrameFlags.Response, StatusCode.Ok);
         b.WriteU16((ushort)results.Length);
         foreach (ref readonly LookupResult r in results)
         {

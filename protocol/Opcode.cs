@@ -62,6 +62,9 @@ public enum Opcode : byte
     /// <summary>Participant to coordinator: the transaction was wounded by an older one.</summary>
     TxnWound = 0x44,
 
+    /// <summary>Coordinator to participant: read keys the transaction holds locked (MultiGet).</summary>
+    TxnRead = 0x45,
+
     /// <summary>Node to node: run one RESP command at the owner of its keys and answer with the RESP reply bytes.</summary>
     RespExecute = 0x50,
 }

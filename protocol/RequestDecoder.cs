@@ -44,7 +44,7 @@ public static class RequestDecoder
         Opcode.Hello or Opcode.Ping or Opcode.ClusterInfo or Opcode.NodeInfo or Opcode.RespExecute or
         Opcode.Get or Opcode.Put or Opcode.PutIfAbsent or Opcode.Delete or Opcode.MultiPut or Opcode.MultiGet or
         Opcode.Lock or Opcode.Unlock or Opcode.RenewLease or
-        Opcode.TxnLock or Opcode.TxnPrepare or Opcode.TxnCommit or Opcode.TxnAbort or Opcode.TxnWound;
+        Opcode.TxnLock or Opcode.TxnPrepare or Opcode.TxnCommit or Opcode.TxnAbort or Opcode.TxnWound or Opcode.TxnRead;
 
     /// <summary>RespExecute: u8 RESP version (2 or 3), then one RESP multibulk command to the end of the body.</summary>
     /// <remarks>Only the envelope is checked here; the command bytes are parsed by the RESP codec at the owner.</remarks>
@@ -281,6 +281,10 @@ public static class RequestDecoder
         error = reader.Error;
         return false;
     }
+
+    /// <summary>TxnRead: TxnId, u16 count (at least 1), count x key.</summary>
+    public static bool TryReadTxnRead(ReadOnlySpan<byte> body, ProtocolLimits limits, out TxnId txn, out KeyList keys, out ProtocolError error) =>
+        TryReadUnlock(body, limits, out txn, out keys, out error);
 
     /// <summary>TxnPrepare, TxnAbort and TxnWound: a TxnId alone.</summary>
     public static bool TryReadTxnId(ReadOnlySpan<byte> body, out TxnId txn, out ProtocolError error)

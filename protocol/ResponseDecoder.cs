@@ -142,6 +142,25 @@ public static class ResponseDecoder
         return false;
     }
 
+    /// <summary>MultiPut (status Ok): u32 attempts, how many tries the coordinator needed (1 = no retry).</summary>
+    public static bool TryReadMultiPut(ReadOnlySpan<byte> body, out uint attempts, out ProtocolError error)
+    {
+        var reader = new BodyReader(body);
+        if (reader.TryReadU32(out attempts) && reader.TryReadEnd())
+        {
+            error = default;
+            return true;
+        }
+
+        attempts = 0;
+        error = reader.Error;
+        return false;
+    }
+
+    /// <summary>TxnRead (status Ok): the MultiGet response body.</summary>
+    public static bool TryReadTxnRead(ReadOnlySpan<byte> body, out LookupList results, out ProtocolError error) =>
+        TryReadMultiGet(body, out results, out error);
+
     /// <summary>Lock and TxnLock (status Ok): u16 count, count x u64 fencing token.</summary>
     public static bool TryReadTokens(ReadOnlySpan<byte> body, out TokenList tokens, out ProtocolError error)
     {

@@ -65,8 +65,21 @@ public sealed class DhtNode : IAsyncDisposable
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("FastDht.Node");
         var connectionOptions = CreateConnectionOptions(options.Limits, logger, options.MemoryPool);
         if (store is null && !options.Plugins.TryCreateStore(options.Store, out store))
+        {
+            options.ListenSocket?.Dispose();
             throw new ClusterConfigurationException($"no store named '{options.Store}' is registered (known: {string.Join(", ", options.Plugins.StoreNames)})");
-        var core = new NodeCore(options, store, logger, connectionOptions);
+        }
+        NodeCore core;
+        try
+        {
+            core = new NodeCore(options, store, logger, connectionOptions);
+        }
+        catch (ClusterConfigurationException)
+        {
+            // The node takes ownership of a socket it was given, even when it cannot start.
+            options.ListenSocket?.Dispose();
+            throw;
+        }
         SocketListener listener;
         var endPoint = options.ListenSocket?.LocalEndPoint as IPEndPoint ?? options.ResolveListenEndPoint();
         try
@@ -200,6 +213,7 @@ public sealed class DhtNode : IAsyncDisposable
             c.Abort();
             await WaitAsync(running, Environment.TickCount64 + 5000).ConfigureAwait(false);
         }
+        _core.Locks.Dispose();
         NodeLog.Stopped(_core.Logger, NodeId);
     }
 

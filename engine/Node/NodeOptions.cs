@@ -41,6 +41,25 @@ public sealed class NodeOptions
     /// <remarks>Defaults to "wait-die".</remarks>
     public string LockStrategy { get; set; } = "wait-die";
 
+    /// <summary>How many times a MultiPut or MultiGet may try to take its locks before it fails with Aborted.</summary>
+    /// <remarks>Defaults to 50: with the default backoff (1 ms doubling to a 100 ms cap) that is about 4.5 s of pauses.</remarks>
+    public int TxnMaxAttempts { get; set; } = 50;
+
+    /// <summary>How long a MultiPut or MultiGet may keep retrying before it fails with Aborted (nothing written).</summary>
+    /// <remarks>Defaults to 10 s.</remarks>
+    public TimeSpan TxnTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The lease of the locks a MultiPut or MultiGet takes: a coordinator that hangs without its link dropping frees them after this.</summary>
+    /// <remarks>Defaults to 30 s. Must exceed <see cref="TxnTimeout"/>, so a transaction never outlives its own locks.</remarks>
+    public TimeSpan TxnLockLease { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the lock table ends expired leases and over-long waits.</summary>
+    /// <remarks>
+    /// Defaults to 100 ms: a lease ends at most this late. With the "timeout" strategy set it no larger than its
+    /// smallest wait limit (2 ms), or waits overrun their limits by up to one interval.
+    /// </remarks>
+    public TimeSpan LockExpiryScanInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>How often a peer link is pinged to prove it alive.</summary>
     /// <remarks>Defaults to 1 s.</remarks>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
@@ -100,6 +119,10 @@ public sealed class NodeOptions
             throw new ClusterConfigurationException("the cluster name is empty");
         if (string.IsNullOrWhiteSpace(LockStrategy))
             throw new ClusterConfigurationException("the lock strategy name is empty");
+        if (TxnMaxAttempts < 1)
+            throw new ClusterConfigurationException($"TxnMaxAttempts must be at least 1 (it is {TxnMaxAttempts})");
+        if (TxnTimeout <= TimeSpan.Zero || TxnLockLease <= TxnTimeout)
+            throw new ClusterConfigurationException($"the transaction lock lease ({TxnLockLease}) must exceed the transaction timeout ({TxnTimeout}), which must be positive");
         if (HeartbeatInterval <= TimeSpan.Zero || PeerTimeout <= HeartbeatInterval)
             throw new ClusterConfigurationException($"the peer timeout ({PeerTimeout}) must exceed the heartbeat interval ({HeartbeatInterval})");
         if (ReconnectBaseDelay <= TimeSpan.Zero || ReconnectMaxDelay < ReconnectBaseDelay)

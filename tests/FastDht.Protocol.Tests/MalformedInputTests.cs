@@ -285,6 +285,13 @@ public class MalformedInputTests
                 }
 
                 break;
+            case Opcode.TxnRead:
+                if (RequestDecoder.TryReadTxnRead(body, limits, out _, out keys, out error))
+                {
+                    EnumerateKeys(keys, limits);
+                }
+
+                break;
             case Opcode.Unlock:
                 if (RequestDecoder.TryReadUnlock(body, limits, out _, out keys, out error))
                 {

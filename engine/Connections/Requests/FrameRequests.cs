@@ -68,3 +68,90 @@ internal readonly struct NodeInfoRequest : IFrameRequest
 
     public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteNodeInfo(writer, requestId);
 }
+
+/// <summary>TxnLock (or a client's Lock): TxnId, u8 mode, u32 lease ms, key list.</summary>
+internal readonly struct TxnLockRequest(Opcode opcode, TxnId txn, LockMode mode, uint leaseMs, ReadOnlyMemory<byte>[] keys) : IFrameRequest
+{
+    public int FrameLength => ProtocolConstants.HeaderSize + ProtocolConstants.TxnIdSize + 1 + 4 + KeyLists.Size(keys);
+
+    public void Write(IBufferWriter<byte> writer, uint requestId)
+    {
+        if (opcode == Opcode.Lock)
+            FrameWriter.WriteLock(writer, requestId, txn, mode, leaseMs, keys);
+        else
+            FrameWriter.WriteTxnLock(writer, requestId, txn, mode, leaseMs, keys);
+    }
+}
+
+/// <summary>TxnPrepare, TxnAbort or TxnWound: a TxnId alone.</summary>
+internal readonly struct TxnIdRequest(Opcode opcode, TxnId txn) : IFrameRequest
+{
+    public int FrameLength => ProtocolConstants.HeaderSize + ProtocolConstants.TxnIdSize;
+
+    public void Write(IBufferWriter<byte> writer, uint requestId)
+    {
+        switch (opcode)
+        {
+            case Opcode.TxnPrepare:
+                FrameWriter.WriteTxnPrepare(writer, requestId, txn);
+                break;
+            case Opcode.TxnWound:
+                FrameWriter.WriteTxnWound(writer, requestId, txn);
+                break;
+            default:
+                FrameWriter.WriteTxnAbort(writer, requestId, txn);
+                break;
+        }
+    }
+}
+
+/// <summary>TxnCommit: TxnId, count, count x (key, value, u64 fence token).</summary>
+internal readonly struct TxnCommitRequest(TxnId txn, TxnWrite[] writes) : IFrameRequest
+{
+    public int FrameLength
+    {
+        get
+        {
+            var size = ProtocolConstants.HeaderSize + ProtocolConstants.TxnIdSize + 2;
+            foreach (var w in writes)
+                size += 2 + w.Key.Length + 4 + w.Value.Length + 8;
+            return size;
+        }
+    }
+
+    public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteTxnCommit(writer, requestId, txn, writes);
+}
+
+/// <summary>TxnRead, Unlock or RenewLease: TxnId, [u32 lease ms,] key list.</summary>
+internal readonly struct TxnKeysRequest(Opcode opcode, TxnId txn, uint leaseMs, ReadOnlyMemory<byte>[] keys) : IFrameRequest
+{
+    public int FrameLength => ProtocolConstants.HeaderSize + ProtocolConstants.TxnIdSize + (opcode == Opcode.RenewLease ? 4 : 0) + KeyLists.Size(keys);
+
+    public void Write(IBufferWriter<byte> writer, uint requestId)
+    {
+        switch (opcode)
+        {
+            case Opcode.RenewLease:
+                FrameWriter.WriteRenewLease(writer, requestId, txn, leaseMs, keys);
+                break;
+            case Opcode.Unlock:
+                FrameWriter.WriteUnlock(writer, requestId, txn, keys);
+                break;
+            default:
+                FrameWriter.WriteTxnRead(writer, requestId, txn, keys);
+                break;
+        }
+    }
+}
+
+/// <summary>Wire sizes of key lists: u16 count, then u16 length + bytes per key.</summary>
+internal static class KeyLists
+{
+    public static int Size(ReadOnlyMemory<byte>[] keys)
+    {
+        var size = 2;
+        foreach (var k in keys)
+            size += 2 + k.Length;
+        return size;
+    }
+}

@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using System.IO.Hashing;
 using System.Text;
 using FastDht.Engine.Cluster;
+using FastDht.Engine.Transactions.Internal;
 using FastDht.Engine.Transport;
+using FastDht.Locking;
 using FastDht.Protocol;
 using FastDht.Storage;
 using Microsoft.Extensions.Logging;
@@ -17,6 +19,9 @@ internal sealed class NodeCore
 {
     // 50 ms: a request times out at most this late; the sweep walks only the sessions with requests pending.
     private static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>The lock-table session of the locks a coordinator takes on its own keys: never a connection, released by the coordinator.</summary>
+    public const long CoordinatorSessionId = 0;
 
     private readonly ConcurrentDictionary<NodeSession, byte> _sessions = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -38,6 +43,10 @@ internal sealed class NodeCore
         Mesh = new PeerMesh(this);
         Listeners = new ListenerDirectory(this);
         Context = new Plugins.Internal.NodeContext(this);
+        var strategy = CreateStrategy(options.Plugins.LockStrategies, options.LockStrategy);
+        Locks = new LockTable(strategy, new LockTableOptions { ExpiryScanInterval = options.LockExpiryScanInterval }, TimeProvider.System, new NodeWoundNotifier(this));
+        Participant = new TxnParticipant(Locks, store);
+        Coordinator = new TransactionCoordinator(this, Participant, strategy.RequiresOrderedAcquisition);
     }
 
     /// <summary>Counters every protocol adds to.</summary>
@@ -74,6 +83,15 @@ internal sealed class NodeCore
             done.TrySetResult();
         }
     }
+
+    /// <summary>The locks of the keys this node owns.</summary>
+    public LockTable Locks { get; }
+
+    /// <summary>This node's part in transactions on its keys.</summary>
+    public TxnParticipant Participant { get; }
+
+    /// <summary>Runs the transactions this node's clients send.</summary>
+    public TransactionCoordinator Coordinator { get; }
 
     public NodeOptions Options { get; }
 
@@ -168,6 +186,19 @@ internal sealed class NodeCore
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>The strategy named in the options; an unknown name is a configuration error listing the known ones.</summary>
+    private static ILockStrategy CreateStrategy(LockStrategyRegistry registry, string name)
+    {
+        try
+        {
+            return registry.Create(name);
+        }
+        catch (ArgumentException)
+        {
+            throw new ClusterConfigurationException($"unknown lock strategy '{name}'; known strategies: {string.Join(", ", registry.Names)}");
         }
     }
 
