@@ -103,7 +103,7 @@ internal sealed class ReplySlot : PendingRequest, IBufferWriter<byte>
     }
 
     /// <summary>Turns a failed remote call into the error reply the client sees.</summary>
-    private void WriteFailure(StatusCode status, string message)
+    public void WriteFailure(StatusCode status, string message)
     {
         _written = 0;
         // A node being unreachable is what Redis Cluster calls CLUSTERDOWN; anything else is a plain error.

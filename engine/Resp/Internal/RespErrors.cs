@@ -13,9 +13,6 @@ internal static class RespErrors
     public static ReadOnlySpan<byte> CrossNode =>
         "-CROSSSLOT Keys in request don't hash to slots owned by one node\r\n"u8;
 
-    public static ReadOnlySpan<byte> MultiKeyUnavailable =>
-        "-ERR MGET, MSET and MSETNX need FastDht's transaction layer, which this build does not have yet\r\n"u8;
-
     /// <summary><c>-ERR unknown command 'name', with args beginning with: 'a' 'b' </c>, as Redis 7 builds it.</summary>
     public static void WriteUnknownCommand(IBufferWriter<byte> w, RespCommand c)
     {

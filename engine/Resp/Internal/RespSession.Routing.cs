@@ -39,6 +39,8 @@ internal sealed partial class RespSession
             RespErrors.WriteWrongArity(Target(), spec.NameBytes);
             return Outcome.Continue;
         }
+        if (c.Kind is RespCommandKind.MGet or RespCommandKind.MSet or RespCommandKind.MSetNx)
+            return StartTransaction();
         var owner = _core.OwnerOf(c.GetArgument(spec.FirstKey));
         var last = spec.LastKeyIndex(c.Count);
         for (var i = spec.FirstKey + spec.Step; i <= last; i += spec.Step)
@@ -48,13 +50,6 @@ internal sealed partial class RespSession
                 RespWriter.WriteRaw(Target(), RespErrors.CrossNode);
                 return Outcome.Continue;
             }
-        }
-        if (c.Kind is RespCommandKind.MGet or RespCommandKind.MSet or RespCommandKind.MSetNx)
-        {
-            // Atomic multi-key commands need the transaction layer (two-phase locking through the lock manager);
-            // until it is wired in they are refused rather than run as a non-atomic sequence of single-key writes.
-            RespWriter.WriteRaw(Target(), RespErrors.MultiKeyUnavailable);
-            return Outcome.Continue;
         }
         if (owner == _core.SelfId)
         {

@@ -48,6 +48,15 @@ public sealed class StackExchangeRedisTests(RespClusterFixture fixture) : IClass
         Assert.True(await db.KeyDeleteAsync("se:append"));
         Assert.False(await db.KeyExistsAsync("se:append"));
         await db.PingAsync(); // throws on an error reply
+
+        // Multi-key commands: StackExchange.Redis itself insists on one slot in cluster mode, hence the hash tag.
+        Assert.True(await db.StringSetAsync([new("{se}a", "1"), new("{se}b", "2")]));
+        var got = await db.StringGetAsync(["{se}a", "{se}b", "{se}c"]);
+        Assert.Equal("1", (string?)got[0]);
+        Assert.Equal("2", (string?)got[1]);
+        Assert.False(got[2].HasValue);
+        Assert.False(await db.StringSetAsync([new("{se}a", "x"), new("{se}c", "3")], When.NotExists));
+        Assert.True(await db.StringSetAsync([new("{se}c", "3"), new("{se}d", "4")], When.NotExists));
     }
 
     [Fact]
