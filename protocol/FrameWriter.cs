@@ -77,6 +77,36 @@ public static class FrameWriter
     public static void WriteClusterInfo(IBufferWriter<byte> writer, uint requestId) =>
         WriteFrame(writer, requestId, Opcode.ClusterInfo, FrameFlags.None, StatusCode.Ok, default);
 
+    /// <summary>NodeInfo: empty body.</summary>
+    public static void WriteNodeInfo(IBufferWriter<byte> writer, uint requestId) =>
+        WriteFrame(writer, requestId, Opcode.NodeInfo, FrameFlags.None, StatusCode.Ok, default);
+
+    /// <summary>The size of a RespExecute frame for <paramref name="command"/> (header included), to check against the peer's limit.</summary>
+    public static long RespExecuteFrameLength(Resp.RespCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        return ProtocolConstants.HeaderSize + 1L + Resp.Internal.RespMultibulk.Size(command);
+    }
+
+    /// <summary>RespExecute: u8 RESP version, then the command re-encoded as a RESP multibulk (whatever form it arrived in).</summary>
+    public static void WriteRespExecute(IBufferWriter<byte> writer, uint requestId, byte respVersion, Resp.RespCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        long body = 1L + Resp.Internal.RespMultibulk.Size(command);
+        var b = FrameBuilder.Start(writer, body, requestId, Opcode.RespExecute, FrameFlags.None, StatusCode.Ok);
+        b.WriteU8(respVersion);
+        Span<byte> line = stackalloc byte[Resp.Internal.RespMultibulk.MaxLineLength];
+        b.WriteBytes(line[..Resp.Internal.RespMultibulk.FormatLine(line, (byte)'*', command.Count)]);
+        for (int i = 0; i < command.Count; i++)
+        {
+            b.WriteBytes(line[..Resp.Internal.RespMultibulk.FormatLine(line, (byte)'$', command.GetArgumentLength(i))]);
+            b.WriteBytes(command.GetArgumentSequence(i));
+            b.WriteBytes("\r\n"u8);
+        }
+
+        b.Commit();
+    }
+
     // ---- key-value requests ----
 
     /// <summary>Get: key.</summary>
@@ -325,6 +355,27 @@ public static class FrameWriter
         b.WriteU64(slotTableVersion);
         b.WriteU64(incarnation);
         b.WriteU64(membersDigest);
+        b.Commit();
+    }
+
+    /// <summary>NodeInfo response (Ok): u16 count, count x (string protocol name, string "host:port").</summary>
+    public static void WriteNodeInfoResponse(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<ListenerInfo> listeners)
+    {
+        WireSize.Count(listeners.Length, 0, nameof(listeners));
+        long body = sizeof(ushort);
+        foreach (ref readonly ListenerInfo l in listeners)
+        {
+            body += sizeof(ushort) + WireSize.StringBytes(l.Protocol, nameof(listeners)) + sizeof(ushort) + WireSize.StringBytes(l.Address, nameof(listeners));
+        }
+
+        var b = FrameBuilder.Start(writer, body, requestId, Opcode.NodeInfo, FrameFlags.Response, StatusCode.Ok);
+        b.WriteU16((ushort)listeners.Length);
+        foreach (ref readonly ListenerInfo l in listeners)
+        {
+            b.WriteString(l.Protocol, WireSize.StringBytes(l.Protocol, nameof(listeners)));
+            b.WriteString(l.Address, WireSize.StringBytes(l.Address, nameof(listeners)));
+        }
+
         b.Commit();
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using FastDht.Engine.Cluster;
+using FastDht.Engine.Plugins;
 using FastDht.Protocol;
 
 namespace FastDht.Engine.Node;
@@ -91,6 +92,21 @@ public sealed class NodeOptions
     /// <remarks>Defaults to <see cref="System.Buffers.MemoryPool{T}.Shared"/>. Tests pass a counting pool to prove nothing leaks.</remarks>
     public System.Buffers.MemoryPool<byte>? MemoryPool { get; set; }
 
+    /// <summary>The wire protocols, stores and lock strategies the node is assembled from, by name.</summary>
+    /// <remarks>Defaults to <see cref="PluginRegistry.CreateDefault"/>: protocols "native" and "resp", store "sharded", the built-in lock strategies.</remarks>
+    public PluginRegistry Plugins { get; set; } = PluginRegistry.CreateDefault();
+
+    /// <summary>Extra protocol listeners: protocol name (from <see cref="Plugins"/>) to the endpoint it listens on, e.g. "resp" to 127.0.0.1:6380.</summary>
+    /// <remarks>
+    /// Defaults to empty: only the native protocol, on <see cref="ListenEndPoint"/>. Port 0 picks a free port; the
+    /// real address is what the node reports to its peers (and what RESP's CLUSTER SLOTS shows).
+    /// </remarks>
+    public IDictionary<string, IPEndPoint> Listeners { get; } = new Dictionary<string, IPEndPoint>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The store, by name in <see cref="Plugins"/>; ignored when a store instance is passed to <see cref="DhtNode.StartAsync"/>.</summary>
+    /// <remarks>Defaults to "sharded".</remarks>
+    public string Store { get; set; } = ProtocolNames.ShardedStore;
+
     /// <summary>Checks the options against each other, with a one-line message naming the problem.</summary>
     /// <exception cref="ClusterConfigurationException">The options cannot work.</exception>
     public void Validate()
@@ -111,6 +127,15 @@ public sealed class NodeOptions
             throw new ClusterConfigurationException($"the peer timeout ({PeerTimeout}) must exceed the heartbeat interval ({HeartbeatInterval})");
         if (ReconnectBaseDelay <= TimeSpan.Zero || ReconnectMaxDelay < ReconnectBaseDelay)
             throw new ClusterConfigurationException("the reconnect delays must be positive, the maximum at least the base");
+        if (Plugins is null)
+            throw new ClusterConfigurationException("no plugin registry was given");
+        foreach (var name in Listeners.Keys)
+        {
+            if (string.Equals(name, ProtocolNames.Native, StringComparison.OrdinalIgnoreCase))
+                throw new ClusterConfigurationException("the native protocol listens on the member-list address (ListenEndPoint), not in Listeners");
+            if (!Plugins.TryGetProtocol(name, out _))
+                throw new ClusterConfigurationException($"no wire protocol named '{name}' is registered (known: {string.Join(", ", Plugins.ProtocolNamesRegistered)})");
+        }
         if (ConnectTimeout <= TimeSpan.Zero || ForwardTimeout <= TimeSpan.Zero || DrainTimeout < TimeSpan.Zero)
             throw new ClusterConfigurationException("timeouts must be positive");
     }

@@ -15,6 +15,8 @@ internal sealed class NodeArguments
 
     public string? Listen { get; init; }
 
+    public string? Resp { get; init; }
+
     public string? MaxFrameSize { get; init; }
 
     public string? MaxKeySize { get; init; }

@@ -11,6 +11,7 @@ internal static class NodeCommandLine
     private static readonly Argument<string[]> PositionalMembers = new("MEMBERS") { Description = "The member list as separate host:port (or id=host:port) arguments, instead of --members.", Arity = ArgumentArity.ZeroOrMore };
     private static readonly Option<string?> Cluster = new("--cluster") { Description = "The cluster name every member and client presents. [default: fastdht]", HelpName = "NAME" };
     private static readonly Option<string?> Listen = new("--listen", "-l") { Description = "Where to listen, host:port or *:port. [default: this member's address]", HelpName = "HOST:PORT" };
+    private static readonly Option<string?> Resp = new("--resp") { Description = "Also serve Redis clients (RESP) on this address, host:port or *:port. [default: off]", HelpName = "HOST:PORT" };
     private static readonly Option<string?> MaxFrameSize = new("--max-frame-size") { Description = "The largest frame accepted, 4KiB..1GiB. [default: 1MiB]", HelpName = "SIZE" };
     private static readonly Option<string?> MaxKeySize = new("--max-key-size") { Description = "The longest key accepted, 1..65535 bytes. [default: 65535]", HelpName = "SIZE" };
     private static readonly Option<string?> LockStrategy = new("--lock-strategy") { Description = "wait-die, wound-wait, no-wait, timeout or ordered; the same on every node. [default: wait-die]", HelpName = "NAME" };
@@ -34,6 +35,7 @@ internal static class NodeCommandLine
         root.Options.Add(Members);
         root.Options.Add(Cluster);
         root.Options.Add(Listen);
+        root.Options.Add(Resp);
         root.Options.Add(MaxFrameSize);
         root.Options.Add(MaxKeySize);
         root.Options.Add(LockStrategy);
@@ -58,6 +60,7 @@ internal static class NodeCommandLine
         PositionalMembers = parse.GetValue(PositionalMembers) ?? [],
         Cluster = parse.GetValue(Cluster),
         Listen = parse.GetValue(Listen),
+        Resp = parse.GetValue(Resp),
         MaxFrameSize = parse.GetValue(MaxFrameSize),
         MaxKeySize = parse.GetValue(MaxKeySize),
         LockStrategy = parse.GetValue(LockStrategy),

@@ -19,6 +19,9 @@ internal sealed class NodeConfigFile
 
     public string? Listen { get; set; }
 
+    /// <summary>Where to serve RESP (Redis clients), "host:port"; absent means off.</summary>
+    public string? Resp { get; set; }
+
     public JsonElement? MaxFrameSize { get; set; }
 
     public JsonElement? MaxKeySize { get; set; }

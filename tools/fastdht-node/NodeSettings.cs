@@ -54,6 +54,8 @@ internal sealed class NodeSettings
             ListenEndPoint = listen,
             Limits = limits,
         };
+        if (merge.Pick(args.Resp, "--resp", file.Resp, "resp") is { Value: { } resp } respText)
+            options.Listeners[FastDht.Engine.Plugins.ProtocolNames.Resp] = SettingParsers.ListenEndPoint(resp, respText.Source);
         if (merge.Pick(args.Cluster, "--cluster", file.Cluster, "cluster") is { Value: { } cluster })
             options.ClusterName = cluster;
         if (merge.Pick(args.LockStrategy, "--lock-strategy", file.LockStrategy, "lockStrategy") is { Value: { } strategy } s)

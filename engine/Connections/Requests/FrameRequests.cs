@@ -61,6 +61,14 @@ internal readonly struct ClusterInfoRequest : IFrameRequest
     public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteClusterInfo(writer, requestId);
 }
 
+/// <summary>NodeInfo: the peer's enabled listeners.</summary>
+internal readonly struct NodeInfoRequest : IFrameRequest
+{
+    public int FrameLength => ProtocolConstants.HeaderSize;
+
+    public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteNodeInfo(writer, requestId);
+}
+
 /// <summary>TxnLock (or a client's Lock): TxnId, u8 mode, u32 lease ms, key list.</summary>
 internal readonly struct TxnLockRequest(Opcode opcode, TxnId txn, LockMode mode, uint leaseMs, ReadOnlyMemory<byte>[] keys) : IFrameRequest
 {

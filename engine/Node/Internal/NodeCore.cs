@@ -41,10 +41,47 @@ internal sealed class NodeCore
         Incarnation = (ulong)((DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000) + Random.Shared.Next(1000));
         MembersDigest = ComputeMembersDigest(options.Members);
         Mesh = new PeerMesh(this);
-        var strategy = CreateStrategy(options.LockStrategy);
+        Listeners = new ListenerDirectory(this);
+        Context = new Plugins.Internal.NodeContext(this);
+        var strategy = CreateStrategy(options.Plugins.LockStrategies, options.LockStrategy);
         Locks = new LockTable(strategy, new LockTableOptions { ExpiryScanInterval = options.LockExpiryScanInterval }, TimeProvider.System, new NodeWoundNotifier(this));
         Participant = new TxnParticipant(Locks, store);
         Coordinator = new TransactionCoordinator(this, Participant, strategy.RequiresOrderedAcquisition);
+    }
+
+    /// <summary>Counters every protocol adds to.</summary>
+    public Plugins.NodeStatistics Statistics { get; } = new();
+
+    /// <summary>Where each member serves each protocol.</summary>
+    public ListenerDirectory Listeners { get; }
+
+    /// <summary>The API handed to wire-protocol plugins.</summary>
+    public Plugins.Internal.NodeContext Context { get; }
+
+    public string? GetListenerAddress(ushort nodeId, string protocol) => Listeners.AddressOf(nodeId, protocol);
+
+    /// <summary>Connections of plugin protocols (not the native one) still running, for the node's drain.</summary>
+    public ConcurrentDictionary<Transport.SocketConnection, Task> PluginConnections { get; } = new();
+
+    /// <summary>Owns a connection a plugin protocol's listener accepted: runs the protocol on it until it closes.</summary>
+    public async ValueTask AcceptPluginAsync(Plugins.IWireProtocol protocol, Transport.SocketConnection connection)
+    {
+        if (IsStopping)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        PluginConnections[connection] = done.Task;
+        try
+        {
+            await protocol.RunConnectionAsync(connection, Context).ConfigureAwait(false);
+        }
+        finally
+        {
+            PluginConnections.TryRemove(connection, out _);
+            done.TrySetResult();
+        }
     }
 
     /// <summary>The locks of the keys this node owns.</summary>
@@ -153,9 +190,8 @@ internal sealed class NodeCore
     }
 
     /// <summary>The strategy named in the options; an unknown name is a configuration error listing the known ones.</summary>
-    private static ILockStrategy CreateStrategy(string name)
+    private static ILockStrategy CreateStrategy(LockStrategyRegistry registry, string name)
     {
-        var registry = LockStrategyRegistry.CreateDefault();
         try
         {
             return registry.Create(name);

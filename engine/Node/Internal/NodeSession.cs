@@ -69,6 +69,10 @@ internal sealed partial class NodeSession : FrameSession
                 return PingAsync(frame);
             case Opcode.ClusterInfo:
                 return ClusterInfoAsync(frame);
+            case Opcode.NodeInfo:
+                return NodeInfoAsync(frame);
+            case Opcode.RespExecute:
+                return RespExecuteAsync(frame);
             case Opcode.Hello:
                 return ReplyErrorAsync(header, StatusCode.BadRequest, "the handshake is already done: Hello is only valid as the first frame");
             default:
@@ -260,6 +264,7 @@ internal sealed partial class NodeSession : FrameSession
         // Answers to requests this session forwarded are still on their way: give them the forward timeout to land.
         await WaitForForwardsAsync(_core.Options.ForwardTimeout).ConfigureAwait(false);
         await Connection.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        _respCommand?.Dispose();
         _core.Unregister(this);
         _closed.TrySetResult();
     }

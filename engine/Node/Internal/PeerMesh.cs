@@ -147,7 +147,10 @@ internal sealed class PeerMesh
             }
         }
         using (ExecutionContext.SuppressFlow())
+        {
             _ = session.RunHeartbeatsAsync();
+            _ = _core.Listeners.FetchAsync(session);
+        }
         slot.Wake();
     }
 
