@@ -77,6 +77,36 @@ public static class FrameWriter
     public static void WriteClusterInfo(IBufferWriter<byte> writer, uint requestId) =>
         WriteFrame(writer, requestId, Opcode.ClusterInfo, FrameFlags.None, StatusCode.Ok, default);
 
+    /// <summary>NodeInfo: empty body.</summary>
+    public static void WriteNodeInfo(IBufferWriter<byte> writer, uint requestId) =>
+        WriteFrame(writer, requestId, Opcode.NodeInfo, FrameFlags.None, StatusCode.Ok, default);
+
+    /// <summary>The size of a RespExecute frame for <paramref name="command"/> (header included), to check against the peer's limit.</summary>
+    public static long RespExecuteFrameLength(Resp.RespCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        return ProtocolConstants.HeaderSize + 1L + Resp.Internal.RespMultibulk.Size(command);
+    }
+
+    /// <summary>RespExecute: u8 RESP version, then the command re-encoded as a RESP multibulk (whatever form it arrived in).</summary>
+    public static void WriteRespExecute(IBufferWriter<byte> writer, uint requestId, byte respVersion, Resp.RespCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        long body = 1L + Resp.Internal.RespMultibulk.Size(command);
+        var b = FrameBuilder.Start(writer, body, requestId, Opcode.RespExecute, FrameFlags.None, StatusCode.Ok);
+        b.WriteU8(respVersion);
+        Span<byte> line = stackalloc byte[Resp.Internal.RespMultibulk.MaxLineLength];
+        b.WriteBytes(line[..Resp.Internal.RespMultibulk.FormatLine(line, (byte)'*', command.Count)]);
+        for (int i = 0; i < command.Count; i++)
+        {
+            b.WriteBytes(line[..Resp.Internal.RespMultibulk.FormatLine(line, (byte)'$', command.GetArgumentLength(i))]);
+            b.WriteBytes(command.GetArgumentSequence(i));
+            b.WriteBytes("\r\n"u8);
+        }
+
+        b.Commit();
+    }
+
     // ---- key-value requests ----
 
     /// <summary>Get: key.</summary>
@@ -201,6 +231,16 @@ public static class FrameWriter
     public static void WriteTxnWound(IBufferWriter<byte> writer, uint requestId, TxnId txn) =>
         WriteTxnOnly(writer, requestId, Opcode.TxnWound, txn);
 
+    /// <summary>TxnRead: TxnId, u16 count (at least 1), count x key; the transaction must hold the keys.</summary>
+    public static void WriteTxnRead(IBufferWriter<byte> writer, uint requestId, TxnId txn, ReadOnlySpan<ReadOnlyMemory<byte>> keys)
+    {
+        long body = ProtocolConstants.TxnIdSize + KeyListSize(keys);
+        var b = FrameBuilder.Start(writer, body, requestId, Opcode.TxnRead, FrameFlags.None, StatusCode.Ok);
+        b.WriteTxnId(txn);
+        WriteKeyList(ref b, keys);
+        b.Commit();
+    }
+
     /// <summary>TxnCommit: TxnId, u16 count (may be 0), count x (key, value, u64 fence token).</summary>
     public static void WriteTxnCommit(IBufferWriter<byte> writer, uint requestId, TxnId txn, ReadOnlySpan<TxnWrite> writes)
     {
@@ -318,6 +358,27 @@ public static class FrameWriter
         b.Commit();
     }
 
+    /// <summary>NodeInfo response (Ok): u16 count, count x (string protocol name, string "host:port").</summary>
+    public static void WriteNodeInfoResponse(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<ListenerInfo> listeners)
+    {
+        WireSize.Count(listeners.Length, 0, nameof(listeners));
+        long body = sizeof(ushort);
+        foreach (ref readonly ListenerInfo l in listeners)
+        {
+            body += sizeof(ushort) + WireSize.StringBytes(l.Protocol, nameof(listeners)) + sizeof(ushort) + WireSize.StringBytes(l.Address, nameof(listeners));
+        }
+
+        var b = FrameBuilder.Start(writer, body, requestId, Opcode.NodeInfo, FrameFlags.Response, StatusCode.Ok);
+        b.WriteU16((ushort)listeners.Length);
+        foreach (ref readonly ListenerInfo l in listeners)
+        {
+            b.WriteString(l.Protocol, WireSize.StringBytes(l.Protocol, nameof(listeners)));
+            b.WriteString(l.Address, WireSize.StringBytes(l.Address, nameof(listeners)));
+        }
+
+        b.Commit();
+    }
+
     /// <summary>ClusterInfo response (Ok): u64 slot table version, members, slot ranges.</summary>
     public static void WriteClusterInfoResponse(
         IBufferWriter<byte> writer,
@@ -355,8 +416,23 @@ public static class FrameWriter
         b.Commit();
     }
 
+    /// <summary>MultiPut response (Ok): u32 attempts, how many tries the coordinator needed (1 = no retry).</summary>
+    public static void WriteMultiPutResponse(IBufferWriter<byte> writer, uint requestId, uint attempts)
+    {
+        var b = FrameBuilder.Start(writer, sizeof(uint), requestId, Opcode.MultiPut, FrameFlags.Response, StatusCode.Ok);
+        b.WriteU32(attempts);
+        b.Commit();
+    }
+
     /// <summary>MultiGet response (Ok): u16 count, count x (u8 present, value when present).</summary>
-    public static void WriteMultiGetResponse(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<LookupResult> results)
+    public static void WriteMultiGetResponse(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<LookupResult> results) =>
+        WriteLookupResponse(writer, requestId, Opcode.MultiGet, results);
+
+    /// <summary>TxnRead response (Ok): the MultiGet response body.</summary>
+    public static void WriteTxnReadResponse(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<LookupResult> results) =>
+        WriteLookupResponse(writer, requestId, Opcode.TxnRead, results);
+
+    private static void WriteLookupResponse(IBufferWriter<byte> writer, uint requestId, Opcode opcode, ReadOnlySpan<LookupResult> results)
     {
         WireSize.Count(results.Length, 0, nameof(results));
         long body = sizeof(ushort);
@@ -365,7 +441,7 @@ public static class FrameWriter
             body += 1 + (r.Present ? WireSize.Value(r.Value.Span) : 0);
         }
 
-        var b = FrameBuilder.Start(writer, body, requestId, Opcode.MultiGet, FrameFlags.Response, StatusCode.Ok);
+        var b = FrameBuilder.Start(writer, body, requestId, opcode, FrameFlags.Response, StatusCode.Ok);
         b.WriteU16((ushort)results.Length);
         foreach (ref readonly LookupResult r in results)
         {

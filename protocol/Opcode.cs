@@ -3,7 +3,8 @@ namespace FastDht.Protocol;
 /// <summary>The operation a native-protocol frame carries; a response echoes its request's opcode.</summary>
 /// <remarks>
 /// Ranges: 0x01-0x0F connection and cluster, 0x10-0x1F key-value, 0x20-0x2F explicit client locks,
-/// 0x40-0x4F node-to-node transaction operations. The gaps are reserved for later versions.
+/// 0x40-0x4F node-to-node transaction operations, 0x50-0x5F node-to-node operations of wire-protocol plugins.
+/// The gaps are reserved for later versions.
 /// </remarks>
 public enum Opcode : byte
 {
@@ -15,6 +16,9 @@ public enum Opcode : byte
 
     /// <summary>The responder's member list and slot table.</summary>
     ClusterInfo = 0x03,
+
+    /// <summary>The responder's enabled protocol listeners (name and address), so peers can advertise each other.</summary>
+    NodeInfo = 0x04,
 
     /// <summary>Read one key.</summary>
     Get = 0x10,
@@ -57,4 +61,10 @@ public enum Opcode : byte
 
     /// <summary>Participant to coordinator: the transaction was wounded by an older one.</summary>
     TxnWound = 0x44,
+
+    /// <summary>Coordinator to participant: read keys the transaction holds locked (MultiGet).</summary>
+    TxnRead = 0x45,
+
+    /// <summary>Node to node: run one RESP command at the owner of its keys and answer with the RESP reply bytes.</summary>
+    RespExecute = 0x50,
 }

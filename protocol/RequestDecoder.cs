@@ -41,10 +41,39 @@ public static class RequestDecoder
 
     /// <summary>True for the opcodes of protocol version 1.</summary>
     public static bool IsDefined(Opcode opcode) => opcode is
-        Opcode.Hello or Opcode.Ping or Opcode.ClusterInfo or
+        Opcode.Hello or Opcode.Ping or Opcode.ClusterInfo or Opcode.NodeInfo or Opcode.RespExecute or
         Opcode.Get or Opcode.Put or Opcode.PutIfAbsent or Opcode.Delete or Opcode.MultiPut or Opcode.MultiGet or
         Opcode.Lock or Opcode.Unlock or Opcode.RenewLease or
-        Opcode.TxnLock or Opcode.TxnPrepare or Opcode.TxnCommit or Opcode.TxnAbort or Opcode.TxnWound;
+        Opcode.TxnLock or Opcode.TxnPrepare or Opcode.TxnCommit or Opcode.TxnAbort or Opcode.TxnWound or Opcode.TxnRead;
+
+    /// <summary>RespExecute: u8 RESP version (2 or 3), then one RESP multibulk command to the end of the body.</summary>
+    /// <remarks>Only the envelope is checked here; the command bytes are parsed by the RESP codec at the owner.</remarks>
+    public static bool TryReadRespExecute(ReadOnlySpan<byte> body, out byte respVersion, out ReadOnlySpan<byte> command, out ProtocolError error)
+    {
+        var reader = new BodyReader(body);
+        command = default;
+        if (!reader.TryReadU8(out respVersion))
+        {
+            error = reader.Error;
+            return false;
+        }
+
+        if (respVersion is not (2 or 3))
+        {
+            error = ProtocolError.OutOfRange(0, respVersion, 3);
+            return false;
+        }
+
+        command = reader.ReadRemaining();
+        if (command.IsEmpty)
+        {
+            error = ProtocolError.Truncated(1, 1, 0);
+            return false;
+        }
+
+        error = default;
+        return true;
+    }
 
     /// <summary>Hello: u16 version, u8 role, u16 node id, string cluster, string lock strategy, u32 max frame size, u64 incarnation, u64 members digest.</summary>
     public static bool TryReadHello(ReadOnlySpan<byte> body, out HelloRequest hello, out ProtocolError error)
@@ -252,6 +281,10 @@ public static class RequestDecoder
         error = reader.Error;
         return false;
     }
+
+    /// <summary>TxnRead: TxnId, u16 count (at least 1), count x key.</summary>
+    public static bool TryReadTxnRead(ReadOnlySpan<byte> body, ProtocolLimits limits, out TxnId txn, out KeyList keys, out ProtocolError error) =>
+        TryReadUnlock(body, limits, out txn, out keys, out error);
 
     /// <summary>TxnPrepare, TxnAbort and TxnWound: a TxnId alone.</summary>
     public static bool TryReadTxnId(ReadOnlySpan<byte> body, out TxnId txn, out ProtocolError error)

@@ -92,6 +92,41 @@ public static class ResponseDecoder
         return false;
     }
 
+    /// <summary>NodeInfo (status Ok): u16 count, count x (string protocol, string address).</summary>
+    /// <remarks>Allocates the list and its strings: it is read once per peer link, never per request.</remarks>
+    public static bool TryReadNodeInfo(ReadOnlySpan<byte> body, out ListenerInfo[] listeners, out ProtocolError error)
+    {
+        var reader = new BodyReader(body);
+        listeners = [];
+        if (!reader.TryReadCount(0, out int count))
+        {
+            error = reader.Error;
+            return false;
+        }
+
+        var list = new ListenerInfo[count];
+        for (int i = 0; i < count; i++)
+        {
+            if (!reader.TryReadString(out var name) || !reader.TryReadString(out var address))
+            {
+                error = reader.Error;
+                return false;
+            }
+
+            list[i] = new ListenerInfo(System.Text.Encoding.UTF8.GetString(name), System.Text.Encoding.UTF8.GetString(address));
+        }
+
+        if (!reader.TryReadEnd())
+        {
+            error = reader.Error;
+            return false;
+        }
+
+        listeners = list;
+        error = default;
+        return true;
+    }
+
     /// <summary>MultiGet (status Ok): u16 count, count x (u8 present, value when present).</summary>
     public static bool TryReadMultiGet(ReadOnlySpan<byte> body, out LookupList results, out ProtocolError error)
     {
@@ -106,6 +141,25 @@ public static class ResponseDecoder
         error = reader.Error;
         return false;
     }
+
+    /// <summary>MultiPut (status Ok): u32 attempts, how many tries the coordinator needed (1 = no retry).</summary>
+    public static bool TryReadMultiPut(ReadOnlySpan<byte> body, out uint attempts, out ProtocolError error)
+    {
+        var reader = new BodyReader(body);
+        if (reader.TryReadU32(out attempts) && reader.TryReadEnd())
+        {
+            error = default;
+            return true;
+        }
+
+        attempts = 0;
+        error = reader.Error;
+        return false;
+    }
+
+    /// <summary>TxnRead (status Ok): the MultiGet response body.</summary>
+    public static bool TryReadTxnRead(ReadOnlySpan<byte> body, out LookupList results, out ProtocolError error) =>
+        TryReadMultiGet(body, out results, out error);
 
     /// <summary>Lock and TxnLock (status Ok): u16 count, count x u64 fencing token.</summary>
     public static bool TryReadTokens(ReadOnlySpan<byte> body, out TokenList tokens, out ProtocolError error)

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using FastDht.Engine.Client.Internal;
 using FastDht.Engine.Connections;
+using FastDht.Engine.Connections.Requests;
 using FastDht.Protocol;
 
 namespace FastDht.Engine.Client;
@@ -65,22 +66,58 @@ public sealed partial class DhtClient : IAsyncDisposable
     public ushort OwnerOf(ReadOnlySpan<byte> key) => Volatile.Read(ref _route).OwnerOf(key).NodeId;
 
     /// <summary>The value stored under <paramref name="key"/>, or null when the key is absent.</summary>
-    public ValueTask<byte[]?> GetAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default) =>
-        GetCoreAsync(key, cancellationToken);
+    public ValueTask<byte[]?> GetAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default)
+    {
+        if (!cancellationToken.CanBeCanceled && TryFastRoute(key, out var connection))
+        {
+            var call = ClientCall.Rent(this, connection, Opcode.Get, ResponseShape.Value, StatusCode.NotFound, _settings.InlineContinuations);
+            if (connection.TrySend(new GetRequest(key), call))
+                return call.AsValueTask();
+            call.Return();
+        }
+        return GetCoreAsync(key, cancellationToken);
+    }
 
     /// <summary>Stores <paramref name="value"/> under <paramref name="key"/>, replacing any previous value.</summary>
-    public ValueTask PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken = default) =>
-        PutCoreAsync(key, value, cancellationToken);
+    public ValueTask PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken = default)
+    {
+        if (!cancellationToken.CanBeCanceled && TryFastRoute(key, out var connection))
+        {
+            var call = ClientCall.Rent(this, connection, Opcode.Put, ResponseShape.Status, StatusCode.Ok, _settings.InlineContinuations);
+            if (connection.TrySend(new PutRequest(key, value, ifAbsent: false), call))
+                return call.AsTask();
+            call.Return();
+        }
+        return PutCoreAsync(key, value, cancellationToken);
+    }
 
     /// <summary>Stores <paramref name="value"/> only if <paramref name="key"/> is absent.</summary>
     /// <returns>True when this call stored it; false when the key already existed (nothing changed).</returns>
-    public ValueTask<bool> PutIfAbsentAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken = default) =>
-        StatusCallAsync(Opcode.PutIfAbsent, key, value, StatusCode.Exists, cancellationToken);
+    public ValueTask<bool> PutIfAbsentAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken = default)
+    {
+        if (!cancellationToken.CanBeCanceled && TryFastRoute(key, out var connection))
+        {
+            var call = ClientCall.Rent(this, connection, Opcode.PutIfAbsent, ResponseShape.Status, StatusCode.Exists, _settings.InlineContinuations);
+            if (connection.TrySend(new PutRequest(key, value, ifAbsent: true), call))
+                return call.AsBooleanTask();
+            call.Return();
+        }
+        return StatusCallAsync(Opcode.PutIfAbsent, key, value, StatusCode.Exists, cancellationToken);
+    }
 
     /// <summary>Removes <paramref name="key"/>.</summary>
     /// <returns>True when the key existed and was removed; false when it was absent.</returns>
-    public ValueTask<bool> DeleteAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default) =>
-        StatusCallAsync(Opcode.Delete, key, default, StatusCode.NotFound, cancellationToken);
+    public ValueTask<bool> DeleteAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default)
+    {
+        if (!cancellationToken.CanBeCanceled && TryFastRoute(key, out var connection))
+        {
+            var call = ClientCall.Rent(this, connection, Opcode.Delete, ResponseShape.Status, StatusCode.NotFound, _settings.InlineContinuations);
+            if (connection.TrySend(new DeleteRequest(key), call))
+                return call.AsBooleanTask();
+            call.Return();
+        }
+        return StatusCallAsync(Opcode.Delete, key, default, StatusCode.NotFound, cancellationToken);
+    }
 
     /// <summary>The value under a UTF-8 key, decoded as UTF-8; null when absent.</summary>
     public async ValueTask<string?> GetStringAsync(string key, CancellationToken cancellationToken = default)
@@ -218,6 +255,39 @@ public sealed partial class DhtClient : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The fast path's routing: the owner's connection when it is open and agrees with our slot table; the async path
+    /// handles everything else (dialing, refreshing, key checks with exceptions, cancellation, a busy writer lock).
+    /// </summary>
+    private bool TryFastRoute(ReadOnlyMemory<byte> key, out ClientConnection connection)
+    {
+        connection = null!;
+        if ((uint)(key.Length - 1) >= ushort.MaxValue || Volatile.Read(ref _disposed) != 0)
+            return false;
+        var route = Volatile.Read(ref _route);
+        return route.OwnerOf(key.Span).TryGetOpen(out connection) && connection.SlotTableVersion == route.Version;
+    }
+
+    /// <summary>The request timeout, for errors raised on the fast path.</summary>
+    internal TimeSpan RequestTimeout => _settings.RequestTimeout;
+
+    /// <summary>A fast-path call met a node with another slot table: refresh in the background.</summary>
+    internal void OnWrongNode()
+    {
+        var generation = Volatile.Read(ref _generation);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await RefreshAsync(generation, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (DhtException)
+            {
+                // The next call that needs the table retries the refresh on its own path.
+            }
+        });
+    }
+
     private static byte[] Utf8(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -230,5 +300,5 @@ public sealed partial class DhtClient : IAsyncDisposable
             Throw.Disposed();
     }
 
-    private void Sweep() => _connections.SweepExpired(Environment.TickCount64, _settings.TimeoutMessage);
+    private void Sweep() => _connections.SweepExpired(Environment.TickCount64, _settings.TimeoutMessage, _settings.RequestTimeout);
 }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text;
 using System.Threading.Tasks.Sources;
 using FastDht.Protocol;
 using Microsoft.Extensions.ObjectPool;
@@ -36,24 +35,8 @@ internal sealed class AwaitableRequest : PendingRequest, IValueTaskSource<Respon
 
     public ValueTask<ResponseResult> AsValueTask() => new(this, _core.Version);
 
-    public override void OnResponse(in FrameHeader header, in ReadOnlySequence<byte> body)
-    {
-        byte[]? payload = null;
-        string? error = null;
-        if (header.IsError)
-        {
-            error = DecodeError(body);
-        }
-        else if (_shape == ResponseShape.Value && header.Status == StatusCode.Ok)
-        {
-            payload = DecodeValue(body, out error);
-        }
-        else if (_shape == ResponseShape.Body)
-        {
-            payload = body.ToArray();
-        }
-        _core.SetResult(new ResponseResult(error is null || header.IsError ? header.Status : StatusCode.BadRequest, payload, error));
-    }
+    public override void OnResponse(in FrameHeader header, in ReadOnlySequence<byte> body) =>
+        _core.SetResult(ResponseResult.From(header, body, _shape));
 
     public override void OnFailure(StatusCode status, string message) =>
         _core.SetResult(new ResponseResult(status, null, message));
@@ -75,27 +58,4 @@ internal sealed class AwaitableRequest : PendingRequest, IValueTaskSource<Respon
 
     public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _core.OnCompleted(continuation, state, token, flags);
-
-    private static byte[]? DecodeValue(in ReadOnlySequence<byte> body, out string? error)
-    {
-        // u32 length + bytes: copy just the value, straight from the pipe.
-        var reader = new SequenceReader<byte>(body);
-        if (!reader.TryReadLittleEndian(out int length) || length < 0 || length != reader.Remaining)
-        {
-            error = "malformed value response";
-            return null;
-        }
-        error = null;
-        var value = GC.AllocateUninitializedArray<byte>(length);
-        reader.UnreadSequence.CopyTo(value);
-        return value;
-    }
-
-    private static string DecodeError(in ReadOnlySequence<byte> body)
-    {
-        var bytes = body.IsSingleSegment ? body.FirstSpan : body.ToArray();
-        return ResponseDecoder.TryReadError(bytes, out var message, out _)
-            ? Encoding.UTF8.GetString(message)
-            : "(malformed error body)";
-    }
 }

@@ -152,38 +152,66 @@ internal abstract class FrameSession
 
     /// <summary>
     /// Sends a request and returns its answer: registered under a fresh id, written under the writer lock, flushed,
-    /// completed by the read loop. A closed connection, an oversized frame or the timeout answer with an error status
-    /// and a message naming the target instead of throwing.
+    /// completed by the read loop. A closed connection, an oversized frame, the timeout or cancellation answer with an
+    /// error status and a message instead of throwing (cancellation: status Timeout, <see cref="CancelRequest.CanceledMessage"/>).
     /// </summary>
+    /// <remarks>
+    /// The flush is not awaited: when the receiver stops reading, the caller's wait is still bounded by the request's
+    /// timeout (the sweeper fails it), and the flush finishes, or fails with the connection, in the background.
+    /// </remarks>
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<ResponseResult> CallAsync<TRequest>(TRequest request, ResponseShape shape, TimeSpan timeout, ushort targetNodeId, bool inlineContinuations = false)
+    public async ValueTask<ResponseResult> CallAsync<TRequest>(
+        TRequest request,
+        ResponseShape shape,
+        TimeSpan timeout,
+        ushort targetNodeId,
+        bool inlineContinuations = false,
+        CancellationToken cancellationToken = default)
         where TRequest : struct, IFrameRequest
     {
         if (request.FrameLength - 4 > SendLimit)
             return new ResponseResult(StatusCode.FrameTooLarge, null, $"the request ({request.FrameLength} bytes) is larger than the receiver accepts ({SendLimit} bytes)");
         var pending = AwaitableRequest.Rent(shape, inlineContinuations);
         pending.TargetNodeId = targetNodeId;
+        var response = pending.AsValueTask();
         if (!Requests.TryRegister(pending, timeout, out var id, out var status, out var message))
         {
             pending.OnFailure(status, message);
-            return await pending.AsValueTask().ConfigureAwait(false);
+            return await response.ConfigureAwait(false);
         }
-        if (!Connection.TryEnterWrite(out var writer))
+        var writer = Connection.TryEnterWrite(out var free) ? free : await EnterSlowAsync(Connection).ConfigureAwait(false);
+        if (writer is null)
         {
-            var entered = await EnterSlowAsync(Connection).ConfigureAwait(false);
-            if (entered is null)
-            {
-                if (Requests.TryRemove(id, out _))
-                    pending.OnFailure(StatusCode.NodeUnavailable, "the connection closed");
-                return await pending.AsValueTask().ConfigureAwait(false);
-            }
-            writer = entered;
+            if (Requests.TryRemove(id, out _))
+                pending.OnFailure(StatusCode.NodeUnavailable, "the connection closed before the request was sent");
+            return await response.ConfigureAwait(false);
         }
         request.Write(writer, id);
-        var flushed = Connection.ExitWriteAsync(flush: true);
-        if (!flushed.IsCompletedSuccessfully)
-            await flushed.ConfigureAwait(false);
-        return await pending.AsValueTask().ConfigureAwait(false);
+        Observe(Connection.ExitWriteAsync(flush: true));
+        if (!cancellationToken.CanBeCanceled)
+            return await response.ConfigureAwait(false);
+        // Only a cancellable call pays for a registration (one small object); the usual call allocates nothing.
+        using var registration = cancellationToken.UnsafeRegister(static state => ((CancelRequest)state!).Run(), new CancelRequest(this, id));
+        return await response.ConfigureAwait(false);
+    }
+
+    /// <summary>Consumes a flush without waiting for it: when it did not complete at once (back-pressure), it finishes in the background.</summary>
+    internal static void Observe(ValueTask<bool> flushing)
+    {
+        if (!flushing.IsCompletedSuccessfully)
+            _ = ObserveFlushAsync(flushing);
+    }
+
+    private static async Task ObserveFlushAsync(ValueTask<bool> flushing)
+    {
+        try
+        {
+            await flushing.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        {
+            // The connection failed while flushing; its read loop fails every waiting request.
+        }
     }
 
     /// <summary>Takes the writer lock, waiting if needed; null when the connection is closed.</summary>

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using FastDht.Protocol;
 
 namespace FastDht.Engine.Connections;
@@ -21,4 +23,38 @@ internal readonly struct ResponseResult
     public string? ErrorMessage { get; }
 
     public bool IsError => (ushort)Status >= 0x100;
+
+    /// <summary>Copies what <paramref name="shape"/> asks for out of a response still in the receive pipe.</summary>
+    public static ResponseResult From(in FrameHeader header, in ReadOnlySequence<byte> body, ResponseShape shape)
+    {
+        if (header.IsError)
+            return new ResponseResult(header.Status, null, DecodeError(body));
+        if (shape == ResponseShape.Value && header.Status == StatusCode.Ok)
+        {
+            var value = DecodeValue(body);
+            return value is null
+                ? new ResponseResult(StatusCode.BadRequest, null, "malformed value response")
+                : new ResponseResult(StatusCode.Ok, value, null);
+        }
+        return new ResponseResult(header.Status, shape == ResponseShape.Body ? body.ToArray() : null, null);
+    }
+
+    private static byte[]? DecodeValue(in ReadOnlySequence<byte> body)
+    {
+        // u32 length + bytes: copy just the value, straight from the pipe.
+        var reader = new SequenceReader<byte>(body);
+        if (!reader.TryReadLittleEndian(out int length) || length < 0 || length != reader.Remaining)
+            return null;
+        var value = GC.AllocateUninitializedArray<byte>(length);
+        reader.UnreadSequence.CopyTo(value);
+        return value;
+    }
+
+    private static string DecodeError(in ReadOnlySequence<byte> body)
+    {
+        var bytes = body.IsSingleSegment ? body.FirstSpan : body.ToArray();
+        return ResponseDecoder.TryReadError(bytes, out var message, out _)
+            ? Encoding.UTF8.GetString(message)
+            : "(malformed error body)";
+    }
 }

@@ -18,13 +18,26 @@ public sealed class DhtNode : IAsyncDisposable
 {
     private readonly NodeCore _core;
     private readonly SocketListener _listener;
+    private readonly Dictionary<string, SocketListener> _pluginListeners;
     private int _stopped;
 
-    private DhtNode(NodeCore core, SocketListener listener)
+    private DhtNode(NodeCore core, SocketListener listener, Dictionary<string, SocketListener> pluginListeners)
     {
         _core = core;
         _listener = listener;
+        _pluginListeners = pluginListeners;
     }
+
+    /// <summary>Where an enabled protocol listens (with the real port), or null when it is not enabled on this node.</summary>
+    public IPEndPoint? GetListenerEndPoint(string protocol)
+    {
+        if (string.Equals(protocol, Plugins.ProtocolNames.Native, StringComparison.OrdinalIgnoreCase))
+            return EndPoint;
+        return _pluginListeners.TryGetValue(protocol, out var l) ? l.LocalEndPoint : null;
+    }
+
+    /// <summary>The API this node gives its wire protocols (routed key operations, cluster view, counters).</summary>
+    public Plugins.INodeContext Context => _core.Context;
 
     public ushort NodeId => _core.SelfId;
 
@@ -51,7 +64,22 @@ public sealed class DhtNode : IAsyncDisposable
         options.Validate();
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("FastDht.Node");
         var connectionOptions = CreateConnectionOptions(options.Limits, logger, options.MemoryPool);
-        var core = new NodeCore(options, store ?? new ShardedStore(), logger, connectionOptions);
+        if (store is null && !options.Plugins.TryCreateStore(options.Store, out store))
+        {
+            options.ListenSocket?.Dispose();
+            throw new ClusterConfigurationException($"no store named '{options.Store}' is registered (known: {string.Join(", ", options.Plugins.StoreNames)})");
+        }
+        NodeCore core;
+        try
+        {
+            core = new NodeCore(options, store, logger, connectionOptions);
+        }
+        catch (ClusterConfigurationException)
+        {
+            // The node takes ownership of a socket it was given, even when it cannot start.
+            options.ListenSocket?.Dispose();
+            throw;
+        }
         SocketListener listener;
         var endPoint = options.ListenSocket?.LocalEndPoint as IPEndPoint ?? options.ResolveListenEndPoint();
         try
@@ -71,9 +99,29 @@ public sealed class DhtNode : IAsyncDisposable
             };
             throw new ClusterConfigurationException($"cannot listen on {endPoint}: {why}", e);
         }
+        var pluginListeners = new Dictionary<string, SocketListener>(StringComparer.OrdinalIgnoreCase);
+        var own = new List<ListenerInfo> { new(Plugins.ProtocolNames.Native, options.Self.Address) };
+        foreach (var (name, pluginEndPoint) in options.Listeners)
+        {
+            options.Plugins.TryGetProtocol(name, out var protocol);
+            try
+            {
+                var pluginListener = SocketListener.Start(pluginEndPoint, connection => core.AcceptPluginAsync(protocol, connection), connectionOptions);
+                pluginListeners.Add(name, pluginListener);
+                own.Add(new ListenerInfo(protocol.Name, AdvertisedAddress(pluginListener.LocalEndPoint, options.Self.Host)));
+            }
+            catch (SocketException e)
+            {
+                foreach (var started in pluginListeners.Values)
+                    started.StopAsync().AsTask().GetAwaiter().GetResult();
+                listener.StopAsync().AsTask().GetAwaiter().GetResult();
+                throw new ClusterConfigurationException($"cannot listen for {name} on {pluginEndPoint}: {e.Message}", e);
+            }
+        }
+        core.Listeners.SetOwn([.. own]);
         core.Start();
         NodeLog.Listening(logger, options.NodeId, options.ClusterName, listener.LocalEndPoint, options.Members.Count, options.LockStrategy);
-        return Task.FromResult(new DhtNode(core, listener));
+        return Task.FromResult(new DhtNode(core, listener, pluginListeners));
     }
 
     /// <summary>Every member as this node sees it: itself, and each peer up or down.</summary>
@@ -128,9 +176,16 @@ public sealed class DhtNode : IAsyncDisposable
             return;
         NodeLog.Stopping(_core.Logger, NodeId);
         await _listener.StopAsync().ConfigureAwait(false);
+        foreach (var pluginListener in _pluginListeners.Values)
+            await pluginListener.StopAsync().ConfigureAwait(false);
         await _core.StopBackgroundAsync().ConfigureAwait(false);
 
         var deadline = Environment.TickCount64 + (long)_core.Options.DrainTimeout.TotalMilliseconds;
+        // Plugin clients (RESP) first, like native clients: stop reading, let each finish what it started.
+        foreach (var c in _core.PluginConnections.Keys)
+            c.Input.CancelPendingRead();
+        foreach (var running in _core.PluginConnections.Values.ToArray())
+            await WaitAsync(running, deadline).ConfigureAwait(false);
         // Clients first: stop reading new requests; each session waits for its own forwards before it closes.
         var sessions = _core.Sessions.ToArray();
         foreach (var s in sessions)
@@ -153,6 +208,12 @@ public sealed class DhtNode : IAsyncDisposable
             s.Connection.Abort();
             await WaitAsync(s.Completion, Environment.TickCount64 + 5000).ConfigureAwait(false);
         }
+        foreach (var (c, running) in _core.PluginConnections.ToArray())
+        {
+            c.Abort();
+            await WaitAsync(running, Environment.TickCount64 + 5000).ConfigureAwait(false);
+        }
+        _core.Locks.Dispose();
         NodeLog.Stopped(_core.Logger, NodeId);
     }
 
@@ -174,6 +235,13 @@ public sealed class DhtNode : IAsyncDisposable
             Logger = logger,
             MemoryPool = pool ?? System.Buffers.MemoryPool<byte>.Shared,
         };
+    }
+
+    /// <summary>The "host:port" peers and clients should use: a wildcard bind is advertised under the member's host.</summary>
+    private static string AdvertisedAddress(IPEndPoint bound, string memberHost)
+    {
+        var host = bound.Address.Equals(IPAddress.Any) || bound.Address.Equals(IPAddress.IPv6Any) ? memberHost : bound.Address.ToString();
+        return Cluster.ClusterMember.FormatAddress(host, bound.Port);
     }
 
     private static int PendingOnLinks(NodeSession[] sessions)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using FastDht.Engine.Cluster;
+using FastDht.Engine.Plugins;
 using FastDht.Protocol;
 
 namespace FastDht.Engine.Node;
@@ -40,6 +41,25 @@ public sealed class NodeOptions
     /// <remarks>Defaults to "wait-die".</remarks>
     public string LockStrategy { get; set; } = "wait-die";
 
+    /// <summary>How many times a MultiPut or MultiGet may try to take its locks before it fails with Aborted.</summary>
+    /// <remarks>Defaults to 50: with the default backoff (1 ms doubling to a 100 ms cap) that is about 4.5 s of pauses.</remarks>
+    public int TxnMaxAttempts { get; set; } = 50;
+
+    /// <summary>How long a MultiPut or MultiGet may keep retrying before it fails with Aborted (nothing written).</summary>
+    /// <remarks>Defaults to 10 s.</remarks>
+    public TimeSpan TxnTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The lease of the locks a MultiPut or MultiGet takes: a coordinator that hangs without its link dropping frees them after this.</summary>
+    /// <remarks>Defaults to 30 s. Must exceed <see cref="TxnTimeout"/>, so a transaction never outlives its own locks.</remarks>
+    public TimeSpan TxnLockLease { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the lock table ends expired leases and over-long waits.</summary>
+    /// <remarks>
+    /// Defaults to 100 ms: a lease ends at most this late. With the "timeout" strategy set it no larger than its
+    /// smallest wait limit (2 ms), or waits overrun their limits by up to one interval.
+    /// </remarks>
+    public TimeSpan LockExpiryScanInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>How often a peer link is pinged to prove it alive.</summary>
     /// <remarks>Defaults to 1 s.</remarks>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
@@ -72,6 +92,21 @@ public sealed class NodeOptions
     /// <remarks>Defaults to <see cref="System.Buffers.MemoryPool{T}.Shared"/>. Tests pass a counting pool to prove nothing leaks.</remarks>
     public System.Buffers.MemoryPool<byte>? MemoryPool { get; set; }
 
+    /// <summary>The wire protocols, stores and lock strategies the node is assembled from, by name.</summary>
+    /// <remarks>Defaults to <see cref="PluginRegistry.CreateDefault"/>: protocols "native" and "resp", store "sharded", the built-in lock strategies.</remarks>
+    public PluginRegistry Plugins { get; set; } = PluginRegistry.CreateDefault();
+
+    /// <summary>Extra protocol listeners: protocol name (from <see cref="Plugins"/>) to the endpoint it listens on, e.g. "resp" to 127.0.0.1:6380.</summary>
+    /// <remarks>
+    /// Defaults to empty: only the native protocol, on <see cref="ListenEndPoint"/>. Port 0 picks a free port; the
+    /// real address is what the node reports to its peers (and what RESP's CLUSTER SLOTS shows).
+    /// </remarks>
+    public IDictionary<string, IPEndPoint> Listeners { get; } = new Dictionary<string, IPEndPoint>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The store, by name in <see cref="Plugins"/>; ignored when a store instance is passed to <see cref="DhtNode.StartAsync"/>.</summary>
+    /// <remarks>Defaults to "sharded".</remarks>
+    public string Store { get; set; } = ProtocolNames.ShardedStore;
+
     /// <summary>Checks the options against each other, with a one-line message naming the problem.</summary>
     /// <exception cref="ClusterConfigurationException">The options cannot work.</exception>
     public void Validate()
@@ -84,10 +119,23 @@ public sealed class NodeOptions
             throw new ClusterConfigurationException("the cluster name is empty");
         if (string.IsNullOrWhiteSpace(LockStrategy))
             throw new ClusterConfigurationException("the lock strategy name is empty");
+        if (TxnMaxAttempts < 1)
+            throw new ClusterConfigurationException($"TxnMaxAttempts must be at least 1 (it is {TxnMaxAttempts})");
+        if (TxnTimeout <= TimeSpan.Zero || TxnLockLease <= TxnTimeout)
+            throw new ClusterConfigurationException($"the transaction lock lease ({TxnLockLease}) must exceed the transaction timeout ({TxnTimeout}), which must be positive");
         if (HeartbeatInterval <= TimeSpan.Zero || PeerTimeout <= HeartbeatInterval)
             throw new ClusterConfigurationException($"the peer timeout ({PeerTimeout}) must exceed the heartbeat interval ({HeartbeatInterval})");
         if (ReconnectBaseDelay <= TimeSpan.Zero || ReconnectMaxDelay < ReconnectBaseDelay)
             throw new ClusterConfigurationException("the reconnect delays must be positive, the maximum at least the base");
+        if (Plugins is null)
+            throw new ClusterConfigurationException("no plugin registry was given");
+        foreach (var name in Listeners.Keys)
+        {
+            if (string.Equals(name, ProtocolNames.Native, StringComparison.OrdinalIgnoreCase))
+                throw new ClusterConfigurationException("the native protocol listens on the member-list address (ListenEndPoint), not in Listeners");
+            if (!Plugins.TryGetProtocol(name, out _))
+                throw new ClusterConfigurationException($"no wire protocol named '{name}' is registered (known: {string.Join(", ", Plugins.ProtocolNamesRegistered)})");
+        }
         if (ConnectTimeout <= TimeSpan.Zero || ForwardTimeout <= TimeSpan.Zero || DrainTimeout < TimeSpan.Zero)
             throw new ClusterConfigurationException("timeouts must be positive");
     }

@@ -94,7 +94,7 @@ internal ref struct FrameBuilder
         _position += Encoding.UTF8.GetBytes(value, _frame[_position..]);
     }
 
-    public void WriteBytes(ReadOnlySpan<byte> bytes)
+    public void WriteBytes(scoped ReadOnlySpan<byte> bytes)
     {
         bytes.CopyTo(_frame[_position..]);
         _position += bytes.Length;

@@ -52,7 +52,7 @@ public class MalformedInputTests
 
     [Theory]
     [InlineData(0x00)]
-    [InlineData(0x04)]
+    [InlineData(0x05)]
     [InlineData(0x16)]
     [InlineData(0x30)]
     [InlineData(0xFF)]
@@ -280,6 +280,13 @@ public class MalformedInputTests
             case Opcode.Lock:
             case Opcode.TxnLock:
                 if (RequestDecoder.TryReadLock(body, limits, out _, out _, out _, out keys, out error))
+                {
+                    EnumerateKeys(keys, limits);
+                }
+
+                break;
+            case Opcode.TxnRead:
+                if (RequestDecoder.TryReadTxnRead(body, limits, out _, out keys, out error))
                 {
                     EnumerateKeys(keys, limits);
                 }

@@ -368,4 +368,42 @@ public class RoundTripTests
 
         Assert.Equal(expected.Length, i);
     }
+
+    [Fact]
+    public void TxnRead_request_and_response() => Gen.Select(Gen.UInt, GenTxn, GenKeys, Gen.Select(Gen.Bool, GenValue).Array[0, 6]).Sample(t =>
+    {
+        var (id, txn, keys, results) = t;
+        var (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteTxnRead(w, id, txn, Mem(keys))));
+        AssertRequest(h, id, Opcode.TxnRead);
+        Assert.True(RequestDecoder.TryReadTxnRead(body, ProtocolLimits.Default, out var tx, out var list, out _));
+        Assert.Equal(txn, tx);
+        AssertKeys(keys, list);
+
+        var lookups = Array.ConvertAll(results, r => r.Item1 ? new LookupResult(r.Item2) : LookupResult.Absent);
+        (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteTxnReadResponse(w, id, lookups)));
+        AssertResponse(h, id, Opcode.TxnRead);
+        Assert.True(ResponseDecoder.TryReadTxnRead(body, out var decoded, out _));
+        Assert.Equal(results.Length, decoded.Count);
+        int i = 0;
+        foreach (var e in decoded)
+        {
+            Assert.Equal(results[i].Item1, e.Present);
+            Assert.Equal(results[i].Item1 ? results[i].Item2 : [], e.Value.ToArray());
+            i++;
+        }
+
+        Assert.Equal(results.Length, i);
+    });
+
+    [Fact]
+    public void MultiPut_response_carries_attempts() => Gen.Select(Gen.UInt, Gen.UInt).Sample(t =>
+    {
+        var (id, attempts) = t;
+        var (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteMultiPutResponse(w, id, attempts)));
+        AssertResponse(h, id, Opcode.MultiPut);
+        Assert.True(ResponseDecoder.TryReadMultiPut(body, out var decoded, out _));
+        Assert.Equal(attempts, decoded);
+        Assert.False(ResponseDecoder.TryReadMultiPut(body.AsSpan(0, 3), out _, out _));
+        Assert.False(ResponseDecoder.TryReadMultiPut([.. body, 0], out _, out _));
+    });
 }

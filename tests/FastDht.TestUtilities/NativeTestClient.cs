@@ -34,6 +34,9 @@ public sealed class NativeTestClient : IDisposable
         return client;
     }
 
+    /// <summary>The socket, for drivers that pipeline raw frames themselves (after the handshake).</summary>
+    public Socket Socket => _socket;
+
     public uint NextId() => ++_nextId;
 
     /// <summary>Sends one request and reads the response with its id.</summary>

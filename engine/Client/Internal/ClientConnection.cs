@@ -1,9 +1,8 @@
-using System.Buffers;
-using System.IO.Pipelines;
 using System.Net;
 using System.Runtime.CompilerServices;
 using FastDht.Engine.Cluster;
 using FastDht.Engine.Connections;
+using FastDht.Engine.Connections.Requests;
 using FastDht.Engine.Transport;
 using FastDht.Protocol;
 
@@ -24,7 +23,6 @@ namespace FastDht.Engine.Client.Internal;
 internal sealed class ClientConnection : FrameSession
 {
     /// <summary>The failure message of a request its caller cancelled; compared by reference.</summary>
-    internal static readonly string CanceledMessage = "cancelled by the caller";
 
     /// <summary>The node id a connection has before its Hello tells it which node it reached (a seed).</summary>
     internal const ushort UnknownNodeId = ClusterMember.ClientNodeId;
@@ -112,54 +110,43 @@ internal sealed class ClientConnection : FrameSession
     /// </summary>
     /// <remarks>
     /// Failures come back as a <see cref="ResponseResult"/> with an error status, not as exceptions, so the caller maps
-    /// them once, knowing the operation. A cancelled call completes with <see cref="CanceledMessage"/>; its response,
-    /// if it still arrives, is dropped.
+    /// them once, knowing the operation. A cancelled call completes with <see cref="CancelRequest.CanceledMessage"/>;
+    /// its response, if it still arrives, is dropped.
     /// </remarks>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<ResponseResult> SendAsync(Opcode opcode, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, ResponseShape shape, CancellationToken cancellationToken)
+    public ValueTask<ResponseResult> SendAsync(Opcode opcode, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, ResponseShape shape, CancellationToken cancellationToken)
     {
-        var request = AwaitableRequest.Rent(shape, _settings.InlineContinuations);
-        request.TargetNodeId = NodeId;
-        var response = request.AsValueTask();
-        if (!Requests.TryRegister(request, _settings.RequestTimeout, out var id, out var status, out var message))
+        var timeout = _settings.RequestTimeout;
+        var inline = _settings.InlineContinuations;
+        return opcode switch
         {
-            request.OnFailure(status, message);
-            return await response.ConfigureAwait(false);
-        }
+            Opcode.Get => CallAsync(new GetRequest(key), shape, timeout, NodeId, inline, cancellationToken),
+            Opcode.Put => CallAsync(new PutRequest(key, value, ifAbsent: false), shape, timeout, NodeId, inline, cancellationToken),
+            Opcode.PutIfAbsent => CallAsync(new PutRequest(key, value, ifAbsent: true), shape, timeout, NodeId, inline, cancellationToken),
+            Opcode.Delete => CallAsync(new DeleteRequest(key), shape, timeout, NodeId, inline, cancellationToken),
+            Opcode.Ping => CallAsync(new PingRequest(key), shape, timeout, NodeId, inline, cancellationToken),
+            Opcode.ClusterInfo => CallAsync(new ClusterInfoRequest(), shape, timeout, NodeId, inline, cancellationToken),
+            Opcode.Hello => CallAsync(new ClientHelloRequest(_settings.ClusterName, (uint)_settings.ReceiveLimits.MaxFrameSize), shape, timeout, NodeId, inline, cancellationToken),
+            _ => throw new ArgumentOutOfRangeException(nameof(opcode), opcode, "not a client request"),
+        };
+    }
 
-        var writer = Connection.TryEnterWrite(out var free) ? free : await EnterSlowAsync(Connection).ConfigureAwait(false);
-        if (writer is null)
+    /// <summary>
+    /// The fast path: when the writer lock is free, registers the call and writes its frame synchronously; false (and
+    /// nothing sent) when the lock is busy or the connection is closed, so the caller takes the async path.
+    /// </summary>
+    public bool TrySend<TRequest>(TRequest request, ClientCall call)
+        where TRequest : struct, IFrameRequest
+    {
+        if (request.FrameLength - 4 > SendLimit || !Connection.TryEnterWrite(out var writer))
+            return false;
+        if (!Requests.TryRegister(call, _settings.RequestTimeout, out var id, out _, out _))
         {
-            FailUnsent(id, "the connection closed before the request was sent");
-            return await response.ConfigureAwait(false);
-        }
-        try
-        {
-            Encode(writer, id, opcode, key.Span, value.Span);
-        }
-        catch
-        {
-            // Encode validates before it advances, so nothing partial was written; release and fail the request.
             _ = Connection.ExitWriteAsync(flush: false);
-            FailUnsent(id, "the request could not be encoded");
-            throw;
+            return false;
         }
-
-        var flushing = Connection.ExitWriteAsync(flush: true);
-        if (!flushing.IsCompletedSuccessfully)
-        {
-            // The node is not reading (back-pressure): do not let the flush hold this caller past its timeout; the
-            // sweeper or the connection's close completes the request, and the flush is observed in the background.
-            _ = ObserveFlushAsync(flushing);
-        }
-
-        if (!cancellationToken.CanBeCanceled)
-            return await response.ConfigureAwait(false);
-
-        // Only a cancellable call pays for a registration (one small object); the usual call allocates nothing.
-        using var registration = cancellationToken.UnsafeRegister(
-            static state => ((CancelRequest)state!).Run(), new CancelRequest(this, id));
-        return await response.ConfigureAwait(false);
+        request.Write(writer, id);
+        Observe(Connection.ExitWriteAsync(flush: true));
+        return true;
     }
 
     /// <summary>Closes the connection and waits for its read loop to finish (which fails what is pending).</summary>
@@ -208,54 +195,6 @@ internal sealed class ClientConnection : FrameSession
         NodeId = response.NodeId;
         SlotTableVersion = response.SlotTableVersion;
         SendLimit = (int)Math.Min(response.MaxFrameSize, ProtocolLimits.MaxFrameSizeCap);
-    }
-
-    private void Encode(PipeWriter writer, uint id, Opcode opcode, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
-    {
-        switch (opcode)
-        {
-            case Opcode.Hello:
-                FrameWriter.WriteHello(writer, id, NodeRole.Client, ClusterMember.ClientNodeId, _settings.ClusterName, "", (uint)_settings.ReceiveLimits.MaxFrameSize);
-                break;
-            case Opcode.Ping:
-                FrameWriter.WritePing(writer, id, key);
-                break;
-            case Opcode.ClusterInfo:
-                FrameWriter.WriteClusterInfo(writer, id);
-                break;
-            case Opcode.Get:
-                FrameWriter.WriteGet(writer, id, key);
-                break;
-            case Opcode.Put:
-                FrameWriter.WritePut(writer, id, key, value);
-                break;
-            case Opcode.PutIfAbsent:
-                FrameWriter.WritePutIfAbsent(writer, id, key, value);
-                break;
-            case Opcode.Delete:
-                FrameWriter.WriteDelete(writer, id, key);
-                break;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(opcode), opcode, "not a client request");
-        }
-    }
-
-    private void FailUnsent(uint id, string message)
-    {
-        if (Requests.TryRemove(id, out var request))
-            request.OnFailure(StatusCode.NodeUnavailable, message);
-    }
-
-    private static async Task ObserveFlushAsync(ValueTask<bool> flushing)
-    {
-        try
-        {
-            await flushing.ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
-        {
-            // The connection failed while flushing; its read loop reports that to every waiting request.
-        }
     }
 
     private static EndPoint ParseEndPoint(string address)

@@ -21,7 +21,7 @@ internal static class ClientErrors
     private static void Fail(in ResponseResult result, ClientConnection connection, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var message = result.ErrorMessage ?? result.Status.ToString();
-        if (ReferenceEquals(message, ClientConnection.CanceledMessage))
+        if (ReferenceEquals(message, CancelRequest.CanceledMessage))
             Throw.Canceled(cancellationToken);
         throw result.Status switch
         {

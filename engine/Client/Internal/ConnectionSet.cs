@@ -31,7 +31,7 @@ internal sealed class ConnectionSet
     }
 
     /// <summary>Fails every request whose deadline has passed, on every connection. Called by the client's timer.</summary>
-    public void SweepExpired(long nowTicks, string message)
+    public void SweepExpired(long nowTicks, string message, TimeSpan requestTimeout)
     {
         // Timer callbacks may overlap when one runs long; one sweep at a time is enough.
         if (Interlocked.Exchange(ref _sweeping, 1) != 0)
@@ -49,8 +49,16 @@ internal sealed class ConnectionSet
             // Outside the lock: failing a request may run its continuation inline (InlineContinuations).
             for (var i = 0; i < count; i++)
             {
-                _sweepBuffer[i].Requests.FailExpired(nowTicks, message);
+                var connection = _sweepBuffer[i];
                 _sweepBuffer[i] = null!;
+                if (connection.Requests.FailExpired(nowTicks, message) > 0
+                    && nowTicks - connection.LastReceiveTicks > (long)requestTimeout.TotalMilliseconds)
+                {
+                    // Requests timed out and nothing at all came back for a whole timeout: the node is frozen, not
+                    // slow. Abort, so callers queued behind a flush it will never drain are released too; the next
+                    // call redials.
+                    connection.Connection.Abort(new TimeoutException($"{message}; nothing received for {requestTimeout.TotalMilliseconds:0} ms"));
+                }
             }
         }
         finally

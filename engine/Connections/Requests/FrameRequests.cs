@@ -36,12 +36,21 @@ internal readonly struct DeleteRequest(ReadOnlyMemory<byte> key) : IFrameRequest
     public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteDelete(writer, requestId, key.Span);
 }
 
-/// <summary>Ping with an empty payload.</summary>
-internal readonly struct PingRequest : IFrameRequest
+/// <summary>Ping with an opaque payload (may be empty).</summary>
+internal readonly struct PingRequest(ReadOnlyMemory<byte> payload) : IFrameRequest
 {
-    public int FrameLength => ProtocolConstants.HeaderSize;
+    public int FrameLength => ProtocolConstants.HeaderSize + payload.Length;
 
-    public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WritePing(writer, requestId, default);
+    public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WritePing(writer, requestId, payload.Span);
+}
+
+/// <summary>The Hello an application client sends: role client, no node id, no lock strategy.</summary>
+internal readonly struct ClientHelloRequest(string clusterName, uint maxFrameSize) : IFrameRequest
+{
+    public int FrameLength => ProtocolConstants.HeaderSize + 2 + 1 + 2 + 2 + System.Text.Encoding.UTF8.GetByteCount(clusterName) + 2 + 4 + 8 + 8;
+
+    public void Write(IBufferWriter<byte> writer, uint requestId) =>
+        FrameWriter.WriteHello(writer, requestId, NodeRole.Client, ProtocolConstants.ClientNodeId, clusterName, "", maxFrameSize);
 }
 
 /// <summary>ClusterInfo.</summary>
@@ -50,4 +59,132 @@ internal readonly struct ClusterInfoRequest : IFrameRequest
     public int FrameLength => ProtocolConstants.HeaderSize;
 
     public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteClusterInfo(writer, requestId);
+}
+
+/// <summary>NodeInfo: the peer's enabled listeners.</summary>
+internal readonly struct NodeInfoRequest : IFrameRequest
+{
+    public int FrameLength => ProtocolConstants.HeaderSize;
+
+    public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteNodeInfo(writer, requestId);
+}
+
+/// <summary>TxnLock (or a client's Lock): TxnId, u8 mode, u32 lease ms, key list.</summary>
+internal readonly struct TxnLockRequest(Opcode opcode, TxnId txn, LockMode mode, uint leaseMs, ReadOnlyMemory<byte>[] keys) : IFrameRequest
+{
+    public int FrameLength => ProtocolConstants.HeaderSize + ProtocolConstants.TxnIdSize + 1 + 4 + KeyLists.Size(keys);
+
+    public void Write(IBufferWriter<byte> writer, uint requestId)
+    {
+        if (opcode == Opcode.Lock)
+            FrameWriter.WriteLock(writer, requestId, txn, mode, leaseMs, keys);
+        else
+            FrameWriter.WriteTxnLock(writer, requestId, txn, mode, leaseMs, keys);
+    }
+}
+
+/// <summary>TxnPrepare, TxnAbort or TxnWound: a TxnId alone.</summary>
+internal readonly struct TxnIdRequest(Opcode opcode, TxnId txn) : IFrameRequest
+{
+    public int FrameLength => ProtocolConstants.HeaderSize + ProtocolConstants.TxnIdSize;
+
+    public void Write(IBufferWriter<byte> writer, uint requestId)
+    {
+        switch (opcode)
+        {
+            case Opcode.TxnPrepare:
+                FrameWriter.WriteTxnPrepare(writer, requestId, txn);
+                break;
+            case Opcode.TxnWound:
+                FrameWriter.WriteTxnWound(writer, requestId, txn);
+                break;
+            default:
+                FrameWriter.WriteTxnAbort(writer, requestId, txn);
+                break;
+        }
+    }
+}
+
+/// <summary>TxnCommit: TxnId, count, count x (key, value, u64 fence token).</summary>
+internal readonly struct TxnCommitRequest(TxnId txn, TxnWrite[] writes) : IFrameRequest
+{
+    public int FrameLength
+    {
+        get
+        {
+            var size = ProtocolConstants.HeaderSize + ProtocolConstants.TxnIdSize + 2;
+            foreach (var w in writes)
+                size += 2 + w.Key.Length + 4 + w.Value.Length + 8;
+            return size;
+        }
+    }
+
+    public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteTxnCommit(writer, requestId, txn, writes);
+}
+
+/// <summary>TxnRead, Unlock or RenewLease: TxnId, [u32 lease ms,] key list.</summary>
+internal readonly struct TxnKeysRequest(Opcode opcode, TxnId txn, uint leaseMs, ReadOnlyMemory<byte>[] keys) : IFrameRequest
+{
+    public int FrameLength => ProtocolConstants.HeaderSize + ProtocolConstants.TxnIdSize + (opcode == Opcode.RenewLease ? 4 : 0) + KeyLists.Size(keys);
+
+    public void Write(IBufferWriter<byte> writer, uint requestId)
+    {
+        switch (opcode)
+        {
+            case Opcode.RenewLease:
+                FrameWriter.WriteRenewLease(writer, requestId, txn, leaseMs, keys);
+                break;
+            case Opcode.Unlock:
+                FrameWriter.WriteUnlock(writer, requestId, txn, keys);
+                break;
+            default:
+                FrameWriter.WriteTxnRead(writer, requestId, txn, keys);
+                break;
+        }
+    }
+}
+
+/// <summary>Wire sizes of key lists: u16 count, then u16 length + bytes per key.</summary>
+internal static class KeyLists
+{
+    public static int Size(ReadOnlyMemory<byte>[] keys)
+    {
+        var size = 2;
+        foreach (var k in keys)
+            size += 2 + k.Length;
+        return size;
+    }
+}
+
+/// <summary>MultiPut: u16 count, count x (key, value).</summary>
+internal readonly struct MultiPutRequest(KeyValue[] entries) : IFrameRequest
+{
+    public int FrameLength
+    {
+        get
+        {
+            var size = ProtocolConstants.HeaderSize + 2;
+            foreach (var e in entries)
+                size += 2 + e.Key.Length + 4 + e.Value.Length;
+            return size;
+        }
+    }
+
+    public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteMultiPut(writer, requestId, entries);
+}
+
+/// <summary>MultiGet: key list.</summary>
+internal readonly struct MultiGetRequest(ReadOnlyMemory<byte>[] keys) : IFrameRequest
+{
+    public int FrameLength => ProtocolConstants.HeaderSize + KeyLists.Size(keys);
+
+    public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteMultiGet(writer, requestId, keys);
+}
+
+/// <summary>A fenced Put: key, value, u64 fencing token (flag FENCED).</summary>
+internal readonly struct FencedPutRequest(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, ulong token) : IFrameRequest
+{
+    public int FrameLength => ProtocolConstants.HeaderSize + 2 + key.Length + 4 + value.Length + 8;
+
+    public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WritePut(writer, requestId, key.Span, value.Span, token);
 }

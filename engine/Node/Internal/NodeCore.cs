@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using System.IO.Hashing;
 using System.Text;
 using FastDht.Engine.Cluster;
+using FastDht.Engine.Transactions.Internal;
 using FastDht.Engine.Transport;
+using FastDht.Locking;
 using FastDht.Protocol;
 using FastDht.Storage;
 using Microsoft.Extensions.Logging;
@@ -17,6 +19,9 @@ internal sealed class NodeCore
 {
     // 50 ms: a request times out at most this late; the sweep walks only the sessions with requests pending.
     private static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>The lock-table session of the locks a coordinator takes on its own keys: never a connection, released by the coordinator.</summary>
+    public const long CoordinatorSessionId = 0;
 
     private readonly ConcurrentDictionary<NodeSession, byte> _sessions = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -36,7 +41,57 @@ internal sealed class NodeCore
         Incarnation = (ulong)((DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000) + Random.Shared.Next(1000));
         MembersDigest = ComputeMembersDigest(options.Members);
         Mesh = new PeerMesh(this);
+        Listeners = new ListenerDirectory(this);
+        Context = new Plugins.Internal.NodeContext(this);
+        var strategy = CreateStrategy(options.Plugins.LockStrategies, options.LockStrategy);
+        Locks = new LockTable(strategy, new LockTableOptions { ExpiryScanInterval = options.LockExpiryScanInterval }, TimeProvider.System, new NodeWoundNotifier(this));
+        Participant = new TxnParticipant(Locks, store);
+        Coordinator = new TransactionCoordinator(this, Participant, strategy.RequiresOrderedAcquisition);
     }
+
+    /// <summary>Counters every protocol adds to.</summary>
+    public Plugins.NodeStatistics Statistics { get; } = new();
+
+    /// <summary>Where each member serves each protocol.</summary>
+    public ListenerDirectory Listeners { get; }
+
+    /// <summary>The API handed to wire-protocol plugins.</summary>
+    public Plugins.Internal.NodeContext Context { get; }
+
+    public string? GetListenerAddress(ushort nodeId, string protocol) => Listeners.AddressOf(nodeId, protocol);
+
+    /// <summary>Connections of plugin protocols (not the native one) still running, for the node's drain.</summary>
+    public ConcurrentDictionary<Transport.SocketConnection, Task> PluginConnections { get; } = new();
+
+    /// <summary>Owns a connection a plugin protocol's listener accepted: runs the protocol on it until it closes.</summary>
+    public async ValueTask AcceptPluginAsync(Plugins.IWireProtocol protocol, Transport.SocketConnection connection)
+    {
+        if (IsStopping)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        PluginConnections[connection] = done.Task;
+        try
+        {
+            await protocol.RunConnectionAsync(connection, Context).ConfigureAwait(false);
+        }
+        finally
+        {
+            PluginConnections.TryRemove(connection, out _);
+            done.TrySetResult();
+        }
+    }
+
+    /// <summary>The locks of the keys this node owns.</summary>
+    public LockTable Locks { get; }
+
+    /// <summary>This node's part in transactions on its keys.</summary>
+    public TxnParticipant Participant { get; }
+
+    /// <summary>Runs the transactions this node's clients send.</summary>
+    public TransactionCoordinator Coordinator { get; }
 
     public NodeOptions Options { get; }
 
@@ -131,6 +186,19 @@ internal sealed class NodeCore
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>The strategy named in the options; an unknown name is a configuration error listing the known ones.</summary>
+    private static ILockStrategy CreateStrategy(LockStrategyRegistry registry, string name)
+    {
+        try
+        {
+            return registry.Create(name);
+        }
+        catch (ArgumentException)
+        {
+            throw new ClusterConfigurationException($"unknown lock strategy '{name}'; known strategies: {string.Join(", ", registry.Names)}");
         }
     }
 

@@ -142,24 +142,6 @@ internal sealed partial class NodeSession
         }
     }
 
-    /// <summary>Consumes a flush that did not complete at once (back-pressure), without blocking the caller.</summary>
-    private static void Observe(ValueTask<bool> flush)
-    {
-        if (!flush.IsCompletedSuccessfully)
-            _ = AwaitFlushAsync(flush);
-    }
-
-    private static async Task AwaitFlushAsync(ValueTask<bool> flush)
-    {
-        try
-        {
-            await flush.ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException or OperationCanceledException)
-        {
-        }
-    }
-
     /// <summary>Times out this session's expired requests (forwards and peer calls).</summary>
     public void SweepExpired(long nowTicks)
     {

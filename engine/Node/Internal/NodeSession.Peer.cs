@@ -86,7 +86,7 @@ internal sealed partial class NodeSession
                 await Task.Delay(interval, _core.Stopping).ConfigureAwait(false);
                 if (!IsOpen)
                     return;
-                var result = await CallAsync(new PingRequest(), ResponseShape.Status, timeout, PeerId).ConfigureAwait(false);
+                var result = await CallAsync(new PingRequest(default), ResponseShape.Status, timeout, PeerId).ConfigureAwait(false);
                 if (result.Status == StatusCode.Timeout)
                 {
                     Connection.Abort(new TimeoutException($"no heartbeat answer within {timeout.TotalMilliseconds:0} ms"));

@@ -53,10 +53,26 @@ internal sealed partial class NodeSession : FrameSession
             case Opcode.PutIfAbsent:
             case Opcode.Delete:
                 return KeyOperationAsync(frame);
+            case Opcode.MultiPut:
+            case Opcode.MultiGet:
+            case Opcode.Lock:
+            case Opcode.Unlock:
+            case Opcode.RenewLease:
+            case Opcode.TxnLock:
+            case Opcode.TxnPrepare:
+            case Opcode.TxnCommit:
+            case Opcode.TxnAbort:
+            case Opcode.TxnWound:
+            case Opcode.TxnRead:
+                return TransactionAsync(frame);
             case Opcode.Ping:
                 return PingAsync(frame);
             case Opcode.ClusterInfo:
                 return ClusterInfoAsync(frame);
+            case Opcode.NodeInfo:
+                return NodeInfoAsync(frame);
+            case Opcode.RespExecute:
+                return RespExecuteAsync(frame);
             case Opcode.Hello:
                 return ReplyErrorAsync(header, StatusCode.BadRequest, "the handshake is already done: Hello is only valid as the first frame");
             default:
@@ -119,11 +135,8 @@ internal sealed partial class NodeSession : FrameSession
             case Opcode.PutIfAbsent:
                 if (!RequestDecoder.TryReadPut(body, header.Flags, limits, out key, out var newValue, out var fence, out error))
                     break;
-                if (fence.HasValue)
-                {
-                    FrameWriter.WriteErrorResponse(writer, id, header.Opcode, StatusCode.StaleFence, "fenced writes need a lock held through the lock manager");
+                if (!MayWrite(writer, id, header.Opcode, key, fence))
                     return;
-                }
                 if (header.Opcode == Opcode.Put)
                 {
                     store.Put(key, newValue);
@@ -138,11 +151,8 @@ internal sealed partial class NodeSession : FrameSession
             case Opcode.Delete:
                 if (!RequestDecoder.TryReadDelete(body, header.Flags, limits, out key, out fence, out error))
                     break;
-                if (fence.HasValue)
-                {
-                    FrameWriter.WriteErrorResponse(writer, id, header.Opcode, StatusCode.StaleFence, "fenced writes need a lock held through the lock manager");
+                if (!MayWrite(writer, id, header.Opcode, key, fence))
                     return;
-                }
                 FrameWriter.WriteStatusResponse(writer, id, Opcode.Delete, store.Delete(key) ? StatusCode.Ok : StatusCode.NotFound);
                 return;
             default:
@@ -150,6 +160,27 @@ internal sealed partial class NodeSession : FrameSession
                 return;
         }
         FrameWriter.WriteErrorResponse(writer, id, header.Opcode, error.Status, error.Message);
+    }
+
+    /// <summary>
+    /// Whether a single-key write may go ahead under the key's locks; if not, writes the refusal. A plain write to a
+    /// key some transaction holds is refused (Locked), never queued; a fenced write goes ahead only for the key's
+    /// exclusive holder with exactly the token it was granted (else StaleFence).
+    /// </summary>
+    private bool MayWrite(PipeWriter writer, uint id, Opcode opcode, ReadOnlySpan<byte> key, ulong? fence)
+    {
+        var locks = _core.Locks;
+        if (fence is not { } token)
+        {
+            if (!locks.IsLocked(key))
+                return true;
+            FrameWriter.WriteErrorResponse(writer, id, opcode, StatusCode.Locked, "the key is locked by a transaction");
+            return false;
+        }
+        if (locks.TryGetHolder(key, out var holder, out var mode) && mode == Locking.LockMode.Exclusive && locks.ValidateFence(key, holder, (long)token))
+            return true;
+        FrameWriter.WriteErrorResponse(writer, id, opcode, StatusCode.StaleFence, "the fencing token is not the current exclusive lock's: a newer lock was granted, or the lock is gone");
+        return false;
     }
 
     private ValueTask<bool> PingAsync(Frame frame)
@@ -224,12 +255,16 @@ internal sealed partial class NodeSession : FrameSession
         if (failure is not null)
             NodeLog.SessionFailed(_core.Logger, Connection.RemoteEndPoint, failure);
         var reason = PeerLinkLostMessage();
+        // Locks taken through this connection (a client's explicit locks, a peer coordinator's TxnLocks) go with it.
+        _core.Locks.ReleaseSession(SessionId);
+        _core.Coordinator.OnSessionClosed(SessionId);
         Requests.FailAll(StatusCode.NodeUnavailable, reason);
         if (_role == SessionRole.Peer)
             _core.Mesh.OnLinkClosed(this, Connection.CloseReason?.Message ?? failure?.Message ?? "connection closed");
         // Answers to requests this session forwarded are still on their way: give them the forward timeout to land.
         await WaitForForwardsAsync(_core.Options.ForwardTimeout).ConfigureAwait(false);
         await Connection.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        _respCommand?.Dispose();
         _core.Unregister(this);
         _closed.TrySetResult();
     }

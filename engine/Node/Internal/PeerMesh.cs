@@ -137,17 +137,20 @@ internal sealed class PeerMesh
     public void OnLinkReady(NodeSession session)
     {
         var slot = _slots[session.PeerId]!;
-        bool announce;
+        // Logged under the lock (peer changes are rare): the lines then come out in the order the state changed.
         lock (_lock)
         {
-            announce = ReferenceEquals(slot.Link, session) && !slot.Up;
-            if (announce)
+            if (ReferenceEquals(slot.Link, session) && !slot.Up)
+            {
                 slot.Up = true;
+                NodeLog.PeerUp(_core.Logger, session.PeerId, slot.Member.Address);
+            }
         }
-        if (announce)
-            NodeLog.PeerUp(_core.Logger, session.PeerId, slot.Member.Address);
         using (ExecutionContext.SuppressFlow())
+        {
             _ = session.RunHeartbeatsAsync();
+            _ = _core.Listeners.FetchAsync(session);
+        }
         slot.Wake();
     }
 
@@ -155,18 +158,17 @@ internal sealed class PeerMesh
     public void OnLinkClosed(NodeSession session, string reason)
     {
         var slot = _slots[session.PeerId]!;
-        bool down;
         lock (_lock)
         {
-            down = ReferenceEquals(slot.Link, session);
-            if (down)
+            if (ReferenceEquals(slot.Link, session))
             {
                 slot.Link = null;
+                var wasUp = slot.Up;
                 slot.Up = false;
+                if (wasUp && !_core.IsStopping)
+                    NodeLog.PeerDown(_core.Logger, session.PeerId, slot.Member.Address, reason);
             }
         }
-        if (down && !_core.IsStopping)
-            NodeLog.PeerDown(_core.Logger, session.PeerId, slot.Member.Address, reason);
         slot.Wake();
     }
 
@@ -228,6 +230,7 @@ internal sealed class PeerMesh
             if (refusal is null)
             {
                 session.BecomePeer();
+                slot.LastRefusal = null;
                 OnLinkReady(session);
                 return null;
             }
@@ -236,8 +239,9 @@ internal sealed class PeerMesh
             NodeLog.LinkChange(_core.Logger, member.NodeId, refusal);
         else if (refusal.Contains("unavailable", StringComparison.Ordinal) || refusal.Contains("closed", StringComparison.Ordinal) || refusal.Contains("in time", StringComparison.Ordinal))
             NodeLog.DialFailed(_core.Logger, member.NodeId, member.Address, refusal);
-        else
-            NodeLog.RefusedByPeer(_core.Logger, member.NodeId, member.Address, refusal);
+        else if (!string.Equals(slot.LastRefusal, refusal, StringComparison.Ordinal))
+            NodeLog.RefusedByPeer(_core.Logger, member.NodeId, member.Address, refusal); // once per reason, not every redial
+        slot.LastRefusal = refusal;
         session.Connection.Abort(new InvalidOperationException(refusal));
         await run.ConfigureAwait(false);
         return GetLink(member.NodeId) is not null ? null : refusal;
@@ -253,6 +257,9 @@ internal sealed class PeerMesh
         public NodeSession? Link { get; set; }
 
         public bool Up { get; set; }
+
+        /// <summary>The last reason the peer refused this node, so a redial loop logs each reason once.</summary>
+        public string? LastRefusal { get; set; }
 
         /// <summary>Wakes the dial loop: the link changed or the node is stopping.</summary>
         public void Wake() => Interlocked.Exchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();

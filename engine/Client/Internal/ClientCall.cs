@@ -1,0 +1,113 @@
+using System.Buffers;
+using System.Threading.Tasks.Sources;
+using FastDht.Engine.Connections;
+using FastDht.Protocol;
+using Microsoft.Extensions.ObjectPool;
+
+namespace FastDht.Engine.Client.Internal;
+
+/// <summary>
+/// A single-key call on the client's fast path: the pending request itself is the source of the caller's
+/// ValueTask, and turns the answer into the caller's result (value, true/false, or an exception) in GetResult.
+/// </summary>
+/// <remarks>
+/// With no async method between the caller and the read loop there is no state machine to box, so a call allocates
+/// nothing however many are in flight (pooled async state machines overflow their per-thread cache once many calls of
+/// one kind are pending). The object returns to its pool inside GetResult: await it exactly once.
+/// </remarks>
+internal sealed class ClientCall : PendingRequest, IValueTaskSource<byte[]?>, IValueTaskSource<bool>, IValueTaskSource
+{
+    // 4096: the calls in flight on a busy client; beyond that the pool allocates and drops extras.
+    private static readonly ObjectPool<ClientCall> Pool =
+        new DefaultObjectPool<ClientCall>(new DefaultPooledObjectPolicy<ClientCall>(), 4096);
+
+    private ManualResetValueTaskSourceCore<ResponseResult> _core;
+    private ResponseShape _shape;
+    private StatusCode _falseStatus;
+    private ClientConnection? _connection;
+    private DhtClient? _client;
+    private Opcode _opcode;
+
+    public static ClientCall Rent(DhtClient client, ClientConnection connection, Opcode opcode, ResponseShape shape, StatusCode falseStatus, bool inlineContinuations)
+    {
+        var call = Pool.Get();
+        call._client = client;
+        call._connection = connection;
+        call._opcode = opcode;
+        call._shape = shape;
+        call._falseStatus = falseStatus;
+        call.TargetNodeId = connection.NodeId;
+        call._core.RunContinuationsAsynchronously = !inlineContinuations;
+        return call;
+    }
+
+    /// <summary>Gives back a call that was never sent.</summary>
+    public void Return()
+    {
+        _connection = null;
+        _client = null;
+        _core.Reset();
+        Pool.Return(this);
+    }
+
+    public ValueTask<byte[]?> AsValueTask() => new(this, _core.Version);
+
+    public ValueTask<bool> AsBooleanTask() => new(this, _core.Version);
+
+    public ValueTask AsTask() => new(this, _core.Version);
+
+    public override void OnResponse(in FrameHeader header, in ReadOnlySequence<byte> body) =>
+        _core.SetResult(ResponseResult.From(header, body, _shape));
+
+    public override void OnFailure(StatusCode status, string message) =>
+        _core.SetResult(new ResponseResult(status, null, message));
+
+    byte[]? IValueTaskSource<byte[]?>.GetResult(short token)
+    {
+        var result = Finish(token);
+        return result.Status == StatusCode.Ok ? result.Payload : null;
+    }
+
+    bool IValueTaskSource<bool>.GetResult(short token)
+    {
+        var opcode = _opcode;
+        var connection = _connection!;
+        var falseStatus = _falseStatus;
+        var result = Finish(token);
+        if (result.Status == StatusCode.Ok)
+            return true;
+        if (result.Status == falseStatus)
+            return false;
+        throw new DhtServerException(result.Status, $"unexpected status for {opcode}", connection.NodeId);
+    }
+
+    void IValueTaskSource.GetResult(short token) => Finish(token);
+
+    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+
+    /// <summary>Takes the result, recycles this object, and throws the client's exception for an error status.</summary>
+    private ResponseResult Finish(short token)
+    {
+        var connection = _connection!;
+        var client = _client!;
+        ResponseResult result;
+        try
+        {
+            result = _core.GetResult(token);
+        }
+        finally
+        {
+            Return();
+        }
+        if (result.IsError)
+        {
+            if (result.Status == StatusCode.WrongNode)
+                client.OnWrongNode(); // the fast path does not retry; the next call routes by a fresh table
+            ClientErrors.ThrowIfFailed(result, connection, client.RequestTimeout, default);
+        }
+        return result;
+    }
+}

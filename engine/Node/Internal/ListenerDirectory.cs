@@ -1,0 +1,57 @@
+using FastDht.Engine.Connections;
+using FastDht.Engine.Connections.Requests;
+using FastDht.Protocol;
+
+namespace FastDht.Engine.Node.Internal;
+
+/// <summary>
+/// Where every member serves each protocol: this node's own listeners, and each peer's as it reported them in
+/// NodeInfo when its link came up.
+/// </summary>
+/// <remarks>
+/// Why ask rather than configure: protocol ports are per-node settings (and port 0 in tests), so only the node
+/// itself knows them. A peer is asked on every link-up, so a restarted peer on new ports is learned again. Entries
+/// are replaced whole (a reference swap), so readers never see half of an update.
+/// </remarks>
+internal sealed class ListenerDirectory
+{
+    private readonly NodeCore _core;
+    private readonly ListenerInfo[]?[] _byNode;
+
+    public ListenerDirectory(NodeCore core)
+    {
+        _core = core;
+        _byNode = new ListenerInfo[]?[core.Members.Members[^1].NodeId + 1];
+    }
+
+    /// <summary>This node's own listeners, answered to NodeInfo.</summary>
+    public ListenerInfo[] Own { get; private set; } = [];
+
+    public void SetOwn(ListenerInfo[] listeners)
+    {
+        Own = listeners;
+        Volatile.Write(ref _byNode[_core.SelfId], listeners);
+    }
+
+    /// <summary>"host:port" where a node serves a protocol, or null when unknown.</summary>
+    public string? AddressOf(ushort nodeId, string protocol)
+    {
+        var list = nodeId < _byNode.Length ? Volatile.Read(ref _byNode[nodeId]) : null;
+        if (list is null)
+            return null;
+        foreach (var l in list)
+        {
+            if (string.Equals(l.Protocol, protocol, StringComparison.OrdinalIgnoreCase))
+                return l.Address;
+        }
+        return null;
+    }
+
+    /// <summary>Asks a peer whose link just came up for its listeners.</summary>
+    public async Task FetchAsync(NodeSession link)
+    {
+        var result = await link.CallAsync(new NodeInfoRequest(), ResponseShape.Body, _core.Options.ForwardTimeout, link.PeerId).ConfigureAwait(false);
+        if (result.Status == StatusCode.Ok && result.Payload is { } body && ResponseDecoder.TryReadNodeInfo(body, out var listeners, out _))
+            Volatile.Write(ref _byNode[link.PeerId], listeners);
+    }
+}

@@ -1,0 +1,257 @@
+using System.IO.Pipelines;
+using System.Runtime.InteropServices;
+using FastDht.Engine.Transactions.Internal;
+using FastDht.Protocol;
+
+namespace FastDht.Engine.Node.Internal;
+
+/// <summary>
+/// Transactions on a session: the client side (MultiPut, MultiGet, Lock, Unlock, RenewLease), coordinated by this
+/// node, and the participant side (Txn* from a peer's coordinator) on this node's own keys.
+/// </summary>
+/// <remarks>
+/// The read loop never waits for a lock: a request that may wait copies what it needs out of the receive pipe and
+/// runs on, answering later under the writer lock; requests behind it go on being served.
+/// </remarks>
+internal sealed partial class NodeSession
+{
+    private ValueTask<bool> TransactionAsync(Frame frame)
+    {
+        var header = frame.Header;
+        var body = BodyOf(frame);
+        var limits = ReceiveLimits;
+        var id = header.RequestId;
+        var op = header.Opcode;
+        var participant = _core.Participant;
+        ProtocolError error;
+        switch (op)
+        {
+            case Opcode.MultiPut:
+            {
+                if (!RequestDecoder.TryReadMultiPut(body, limits, out var entries, out error))
+                    break;
+                var keys = new ReadOnlyMemory<byte>[entries.Count];
+                var values = new ReadOnlyMemory<byte>[entries.Count];
+                var i = 0;
+                foreach (var e in entries)
+                {
+                    keys[i] = e.Key.ToArray();
+                    values[i++] = e.Value.ToArray();
+                }
+                _ = ReplyLaterAsync(id, op, _core.Coordinator.MultiPutAsync(keys, values));
+                return new ValueTask<bool>(true);
+            }
+            case Opcode.MultiGet:
+            {
+                if (!RequestDecoder.TryReadMultiGet(body, limits, out var list, out error))
+                    break;
+                _ = ReplyLaterAsync(id, op, _core.Coordinator.MultiGetAsync(CopyKeys(list)));
+                return new ValueTask<bool>(true);
+            }
+            case Opcode.Lock:
+            case Opcode.TxnLock:
+            {
+                if (!RequestDecoder.TryReadLock(body, limits, out var wireTxn, out var mode, out var leaseMs, out var list, out error))
+                    break;
+                if (leaseMs == 0)
+                    return ReplyErrorAsync(header, StatusCode.BadRequest, "leaseMs must be at least 1");
+                var txn = TxnIds.ToLocking(wireTxn);
+                var lease = TimeSpan.FromMilliseconds(leaseMs);
+                var keys = CopyKeys(list);
+                if (op == Opcode.Lock)
+                {
+                    if (wireTxn.NodeId != _core.SelfId)
+                        return ReplyErrorAsync(header, StatusCode.BadRequest, $"a Lock's transaction id must name the node it is sent to ({_core.SelfId}) as its coordinator, not {wireTxn.NodeId}");
+                    _ = ReplyLaterAsync(id, op, _core.Coordinator.LockAsync(SessionId, txn, TxnIds.ToLocking(mode), lease, keys));
+                }
+                else
+                {
+                    if (!AllLocal(keys, out var foreign))
+                        return ReplyErrorAsync(header, StatusCode.WrongNode, $"node {_core.SelfId} does not own every key of this TxnLock (node {foreign} does)");
+                    _ = ReplyLaterAsync(id, op, LockAsParticipantAsync(txn, TxnIds.ToLocking(mode), lease, keys));
+                }
+                return new ValueTask<bool>(true);
+            }
+            case Opcode.Unlock:
+            case Opcode.RenewLease:
+            {
+                Protocol.TxnId wireTxn;
+                uint leaseMs = 1;
+                ReadOnlyMemory<byte>[] keys;
+                if (op == Opcode.Unlock)
+                {
+                    if (!RequestDecoder.TryReadUnlock(body, limits, out wireTxn, out var unlockKeys, out error))
+                        break;
+                    keys = CopyKeys(unlockKeys);
+                }
+                else
+                {
+                    if (!RequestDecoder.TryReadRenewLease(body, limits, out wireTxn, out leaseMs, out var renewKeys, out error))
+                        break;
+                    keys = CopyKeys(renewKeys);
+                }
+                if (leaseMs == 0)
+                    return ReplyErrorAsync(header, StatusCode.BadRequest, "leaseMs must be at least 1");
+                var txn = TxnIds.ToLocking(wireTxn);
+                var lease = TimeSpan.FromMilliseconds(leaseMs);
+                if (_role == SessionRole.Peer)
+                {
+                    // A coordinator's part for the keys this node owns; never coordinated again (no loops).
+                    if (!AllLocal(keys, out var foreign))
+                        return ReplyErrorAsync(header, StatusCode.WrongNode, $"node {_core.SelfId} does not own every key of this request (node {foreign} does)");
+                    var step = op == Opcode.Unlock ? participant.Unlock(txn, keys) : participant.Renew(txn, lease, keys);
+                    return ReplyNowAsync(id, op, new TxnResult(step));
+                }
+                _ = ReplyLaterAsync(id, op, _core.Coordinator.UnlockOrRenewAsync(SessionId, op, txn, lease, keys));
+                return new ValueTask<bool>(true);
+            }
+            case Opcode.TxnPrepare:
+            case Opcode.TxnAbort:
+            case Opcode.TxnWound:
+            {
+                if (!RequestDecoder.TryReadTxnId(body, out var wireTxn, out error))
+                    break;
+                var txn = TxnIds.ToLocking(wireTxn);
+                var step = TxnStep.Ok;
+                if (op == Opcode.TxnPrepare)
+                {
+                    if (!participant.Prepare(txn))
+                        step = new TxnStep(StatusCode.Wounded, $"transaction {txn} cannot be prepared at node {_core.SelfId}: it was wounded or holds nothing here");
+                }
+                else if (op == Opcode.TxnAbort)
+                {
+                    participant.Abort(txn);
+                }
+                else
+                {
+                    _core.Coordinator.OnWounded(txn);
+                }
+                return ReplyNowAsync(id, op, new TxnResult(step));
+            }
+            case Opcode.TxnCommit:
+            {
+                if (!RequestDecoder.TryReadTxnCommit(body, limits, out var wireTxn, out var writes, out error))
+                    break;
+                return ReplyNowAsync(id, op, new TxnResult(participant.Commit(TxnIds.ToLocking(wireTxn), writes)));
+            }
+            case Opcode.TxnRead:
+            {
+                if (!RequestDecoder.TryReadTxnRead(body, limits, out var wireTxn, out var list, out error))
+                    break;
+                var keys = CopyKeys(list);
+                var results = new LookupResult[keys.Length];
+                var step = participant.Read(TxnIds.ToLocking(wireTxn), keys, results);
+                return ReplyNowAsync(id, op, new TxnResult(step, values: results));
+            }
+            default:
+                return ReplyErrorAsync(header, StatusCode.InternalError, "not a transaction operation");
+        }
+        return ReplyErrorAsync(header, error.Status, error.Message);
+    }
+
+    private async Task<TxnResult> LockAsParticipantAsync(Locking.TxnId txn, Locking.LockMode mode, TimeSpan lease, ReadOnlyMemory<byte>[] keys)
+    {
+        var tokens = new long[keys.Length];
+        // Held under this link's session: if the coordinator's node goes away, the link's close frees them.
+        var step = await _core.Participant.LockAsync(txn, mode, lease, 0, SessionId, keys, tokens).ConfigureAwait(false);
+        return new TxnResult(step, tokens: tokens);
+    }
+
+    private bool AllLocal(ReadOnlyMemory<byte>[] keys, out ushort foreign)
+    {
+        foreach (var key in keys)
+        {
+            foreign = _core.OwnerOf(key.Span);
+            if (foreign != _core.SelfId)
+                return false;
+        }
+        foreign = _core.SelfId;
+        return true;
+    }
+
+    private static ReadOnlyMemory<byte>[] CopyKeys(KeyList list)
+    {
+        var keys = new ReadOnlyMemory<byte>[list.Count];
+        var i = 0;
+        foreach (var key in list)
+            keys[i++] = key.ToArray();
+        return keys;
+    }
+
+    private ValueTask<bool> ReplyNowAsync(uint id, Opcode op, TxnResult result)
+    {
+        if (Connection.TryEnterWrite(out var writer))
+        {
+            WriteTxnResponse(writer, id, op, result);
+            EndResponse();
+            return new ValueTask<bool>(true);
+        }
+        return ReplyNowSlowAsync(id, op, result);
+    }
+
+    private async ValueTask<bool> ReplyNowSlowAsync(uint id, Opcode op, TxnResult result)
+    {
+        var writer = await BeginResponseAsync().ConfigureAwait(false);
+        if (writer is null)
+            return false;
+        WriteTxnResponse(writer, id, op, result);
+        EndResponse();
+        return true;
+    }
+
+    /// <summary>Answers a request whose work runs off the read loop, when it ends; flushed at once (the batch's flush is long gone).</summary>
+    private async Task ReplyLaterAsync(uint id, Opcode op, Task<TxnResult> work)
+    {
+        TxnResult result;
+        try
+        {
+            result = await work.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            NodeLog.SessionFailed(_core.Logger, Connection.RemoteEndPoint, e);
+            result = new TxnResult(new TxnStep(StatusCode.InternalError, $"{op} failed unexpectedly: {e.Message}"));
+        }
+        try
+        {
+            var writer = await BeginResponseAsync().ConfigureAwait(false);
+            if (writer is null)
+                return;
+            WriteTxnResponse(writer, id, op, result);
+            await Connection.ExitWriteAsync(flush: true).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        {
+            // The client went away meanwhile: nobody is left to answer.
+        }
+    }
+
+    private static void WriteTxnResponse(PipeWriter writer, uint id, Opcode op, in TxnResult result)
+    {
+        var step = result.Step;
+        if (!step.IsOk)
+        {
+            FrameWriter.WriteErrorResponse(writer, id, op, step.Status, step.Message ?? step.Status.ToString());
+            return;
+        }
+        switch (op)
+        {
+            case Opcode.MultiPut:
+                FrameWriter.WriteMultiPutResponse(writer, id, result.Attempts);
+                break;
+            case Opcode.MultiGet:
+                FrameWriter.WriteMultiGetResponse(writer, id, result.Values);
+                break;
+            case Opcode.TxnRead:
+                FrameWriter.WriteTxnReadResponse(writer, id, result.Values);
+                break;
+            case Opcode.Lock:
+            case Opcode.TxnLock:
+                FrameWriter.WriteTokensResponse(writer, id, op, MemoryMarshal.Cast<long, ulong>(result.Tokens.AsSpan()));
+                break;
+            default:
+                FrameWriter.WriteStatusResponse(writer, id, op, StatusCode.Ok);
+                break;
+        }
+    }
+}

@@ -1,0 +1,122 @@
+using System.Buffers;
+using System.Text;
+using FastDht.Engine.Connections;
+using FastDht.Protocol;
+using FastDht.Protocol.Resp;
+using Microsoft.Extensions.ObjectPool;
+
+namespace FastDht.Engine.Resp.Internal;
+
+/// <summary>
+/// One reply's place in a RESP connection's ordered reply queue: filled at once for a local command queued behind a
+/// remote one, or later by the owner's answer to a RespExecute. Pooled, with its buffer kept across uses.
+/// </summary>
+/// <remarks>
+/// As a <see cref="PendingRequest"/> it is completed exactly once by the peer link (answer, timeout or link loss);
+/// it then hands itself to its session, which writes completed slots out in order and returns them to the pool.
+/// </remarks>
+internal sealed class ReplySlot : PendingRequest, IBufferWriter<byte>
+{
+    // 4096: the RESP connections' outstanding remote replies on a busy node; beyond that the pool allocates.
+    private static readonly ObjectPool<ReplySlot> Pool =
+        new DefaultObjectPool<ReplySlot>(new DefaultPooledObjectPolicy<ReplySlot>(), 4096);
+
+    // 256 bytes: a GET reply of a small value or an integer fits without growing; 64 KiB: keep a slot that once
+    // carried a large value from pinning that memory in the pool.
+    private const int InitialSize = 256;
+    private const int RetainLimit = 64 * 1024;
+
+    private byte[] _buffer = [];
+    private int _written;
+    private RespSession? _session;
+
+    /// <summary>Whether the reply bytes are final (set under the session's queue lock).</summary>
+    public bool Completed { get; set; }
+
+    public ReadOnlySpan<byte> Written => _buffer.AsSpan(0, _written);
+
+    public static ReplySlot Rent(RespSession session)
+    {
+        var slot = Pool.Get();
+        slot._session = session;
+        slot.Completed = false;
+        slot._written = 0;
+        return slot;
+    }
+
+    public void Return()
+    {
+        _session = null;
+        if (_buffer.Length > RetainLimit)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+        }
+        Pool.Return(this);
+    }
+
+    public override void OnResponse(in FrameHeader header, in ReadOnlySequence<byte> body)
+    {
+        if (header.IsError)
+        {
+            WriteFailure(header.Status, DecodeError(body));
+        }
+        else
+        {
+            var length = (int)body.Length;
+            body.CopyTo(GetSpan(length));
+            Advance(length);
+        }
+        _session!.OnSlotCompleted(this);
+    }
+
+    public override void OnFailure(StatusCode status, string message)
+    {
+        WriteFailure(status, message);
+        _session!.OnSlotCompleted(this);
+    }
+
+    public void Advance(int count) => _written += count;
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return _buffer.AsMemory(_written);
+    }
+
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return _buffer.AsSpan(_written);
+    }
+
+    private void Ensure(int sizeHint)
+    {
+        var needed = _written + Math.Max(sizeHint, 1);
+        if (needed <= _buffer.Length)
+            return;
+        var grown = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Max(InitialSize, _buffer.Length * 2)));
+        _buffer.AsSpan(0, _written).CopyTo(grown);
+        if (_buffer.Length > 0)
+            ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = grown;
+    }
+
+    /// <summary>Turns a failed remote call into the error reply the client sees.</summary>
+    public void WriteFailure(StatusCode status, string message)
+    {
+        _written = 0;
+        // A node being unreachable is what Redis Cluster calls CLUSTERDOWN; anything else is a plain error.
+        var code = status is StatusCode.NodeUnavailable or StatusCode.ShuttingDown ? "CLUSTERDOWN"u8
+            : status == StatusCode.Timeout ? "TIMEOUT"u8
+            : "ERR"u8;
+        var bytes = Encoding.UTF8.GetBytes(message);
+        RespWriter.WriteError(this, code, bytes);
+    }
+
+    private static string DecodeError(in ReadOnlySequence<byte> body)
+    {
+        var bytes = body.IsSingleSegment ? body.FirstSpan : body.ToArray();
+        return ResponseDecoder.TryReadError(bytes, out var message, out _) ? Encoding.UTF8.GetString(message) : "the owner failed the command";
+    }
+}

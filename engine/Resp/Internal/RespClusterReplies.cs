@@ -1,0 +1,209 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using FastDht.Engine.Cluster;
+using FastDht.Engine.Node.Internal;
+using FastDht.Engine.Plugins;
+using FastDht.Protocol;
+using FastDht.Protocol.Resp;
+
+namespace FastDht.Engine.Resp.Internal;
+
+/// <summary>
+/// CLUSTER SLOTS, SHARDS, NODES, INFO, KEYSLOT, MYID: FastDht's own slot table in Redis Cluster's shapes, with each
+/// node's RESP address, so cluster-aware clients route every key straight to its owner.
+/// </summary>
+/// <remarks>
+/// FastDht's slots are Redis Cluster's (CRC16 mod 16384, hash tags), so a client's routing agrees with ours. A node's
+/// RESP address is what it reported in NodeInfo; a node whose address is not known yet (its link never came up) is
+/// left out of SLOTS and SHARDS, and shown as failed in NODES, since no client could reach it anyway.
+/// </remarks>
+internal static class RespClusterReplies
+{
+    public static void Write(IBufferWriter<byte> w, NodeCore core, RespCommand c, int respVersion)
+    {
+        switch (c.GetKeyword(1))
+        {
+            case RespKeyword.Slots when c.Count == 2:
+                Slots(w, core);
+                return;
+            case RespKeyword.Shards when c.Count == 2:
+                Shards(w, core, respVersion);
+                return;
+            case RespKeyword.Nodes when c.Count == 2:
+                RespWriter.WriteBulkString(w, Encoding.UTF8.GetBytes(Nodes(core)));
+                return;
+            case RespKeyword.Info when c.Count == 2:
+                RespWriter.WriteBulkString(w, Encoding.UTF8.GetBytes(Info(core)));
+                return;
+            case RespKeyword.KeySlot when c.Count == 3:
+                RespWriter.WriteInteger(w, KeySlot.Of(c.GetArgument(2)));
+                return;
+            case RespKeyword.MyId when c.Count == 2:
+                RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(RedisNodeId(core.SelfId)));
+                return;
+            case RespKeyword.Slots:
+            case RespKeyword.Shards:
+            case RespKeyword.Nodes:
+            case RespKeyword.Info:
+            case RespKeyword.KeySlot:
+            case RespKeyword.MyId:
+                RespErrors.WriteWrongArity(w, Encoding.ASCII.GetBytes("cluster|" + Encoding.ASCII.GetString(c.GetArgument(1)).ToLowerInvariant()));
+                return;
+            default:
+                RespErrors.WriteUnknownSubcommand(w, c.GetArgument(1), "CLUSTER");
+                return;
+        }
+    }
+
+    /// <summary>A node's id in Redis's 40-hex-digit form: the FastDht node id, zero-padded.</summary>
+    public static string RedisNodeId(ushort nodeId) => nodeId.ToString("x40", CultureInfo.InvariantCulture);
+
+    private static bool TryAddress(NodeCore core, ushort nodeId, out string host, out int port)
+    {
+        host = "";
+        port = 0;
+        var address = core.GetListenerAddress(nodeId, ProtocolNames.Resp);
+        return address is not null && ClusterMember.TrySplitHostPort(address, out host, out port);
+    }
+
+    private static void Slots(IBufferWriter<byte> w, NodeCore core)
+    {
+        var ranges = core.SlotTable.Ranges;
+        var count = 0;
+        foreach (var r in ranges)
+        {
+            if (TryAddress(core, r.NodeId, out _, out _))
+                count++;
+        }
+        RespWriter.WriteArrayHeader(w, count);
+        foreach (var r in ranges)
+        {
+            if (!TryAddress(core, r.NodeId, out var host, out var port))
+                continue;
+            RespWriter.WriteArrayHeader(w, 3);
+            RespWriter.WriteInteger(w, r.FirstSlot);
+            RespWriter.WriteInteger(w, r.LastSlot);
+            RespWriter.WriteArrayHeader(w, 3);
+            RespWriter.WriteBulkString(w, Encoding.UTF8.GetBytes(host));
+            RespWriter.WriteInteger(w, port);
+            RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(RedisNodeId(r.NodeId)));
+        }
+    }
+
+    private static void Shards(IBufferWriter<byte> w, NodeCore core, int respVersion)
+    {
+        var members = core.Members.Members;
+        var shards = new List<ClusterMember>();
+        foreach (var m in members)
+        {
+            if (TryAddress(core, m.NodeId, out _, out _))
+                shards.Add(m);
+        }
+        RespWriter.WriteArrayHeader(w, shards.Count);
+        foreach (var m in shards)
+        {
+            TryAddress(core, m.NodeId, out var host, out var port);
+            MapHeader(w, 2, respVersion);
+            RespWriter.WriteBulkString(w, "slots"u8);
+            var mine = new List<SlotRange>();
+            foreach (var r in core.SlotTable.Ranges)
+            {
+                if (r.NodeId == m.NodeId)
+                    mine.Add(r);
+            }
+            RespWriter.WriteArrayHeader(w, mine.Count * 2);
+            foreach (var r in mine)
+            {
+                RespWriter.WriteInteger(w, r.FirstSlot);
+                RespWriter.WriteInteger(w, r.LastSlot);
+            }
+            RespWriter.WriteBulkString(w, "nodes"u8);
+            RespWriter.WriteArrayHeader(w, 1);
+            MapHeader(w, 7, respVersion);
+            RespWriter.WriteBulkString(w, "id"u8);
+            RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(RedisNodeId(m.NodeId)));
+            RespWriter.WriteBulkString(w, "port"u8);
+            RespWriter.WriteInteger(w, port);
+            RespWriter.WriteBulkString(w, "ip"u8);
+            RespWriter.WriteBulkString(w, Encoding.UTF8.GetBytes(host));
+            RespWriter.WriteBulkString(w, "endpoint"u8);
+            RespWriter.WriteBulkString(w, Encoding.UTF8.GetBytes(host));
+            RespWriter.WriteBulkString(w, "role"u8);
+            RespWriter.WriteBulkString(w, "master"u8);
+            RespWriter.WriteBulkString(w, "replication-offset"u8);
+            RespWriter.WriteInteger(w, 0);
+            RespWriter.WriteBulkString(w, "health"u8);
+            RespWriter.WriteBulkString(w, IsUp(core, m.NodeId) ? "online"u8 : "failed"u8);
+        }
+    }
+
+    private static void MapHeader(IBufferWriter<byte> w, int pairs, int respVersion)
+    {
+        if (respVersion == 3)
+            RespWriter.WriteMapHeader(w, pairs);
+        else
+            RespWriter.WriteArrayHeader(w, pairs * 2);
+    }
+
+    private static bool IsUp(NodeCore core, ushort nodeId) => nodeId == core.SelfId || core.Mesh.IsUp(nodeId);
+
+    /// <summary>One line per node: id, ip:port@cport, flags, master, ping-sent, pong-recv, config-epoch, link-state, slots.</summary>
+    private static string Nodes(NodeCore core)
+    {
+        var text = new StringBuilder();
+        var inv = CultureInfo.InvariantCulture;
+        var epoch = core.SlotTable.Version;
+        foreach (var m in core.Members.Members)
+        {
+            var up = IsUp(core, m.NodeId);
+            var known = TryAddress(core, m.NodeId, out var host, out var port);
+            if (!known)
+            {
+                host = m.Host;
+                port = 0;
+            }
+            var flags = m.NodeId == core.SelfId ? "myself,master" : up && known ? "master" : "master,fail";
+            // The bus port shown after '@' is the node's native (peer) port.
+            text.Append(inv, $"{RedisNodeId(m.NodeId)} {ClusterMember.FormatAddress(host, port)}@{m.Port} {flags} - 0 0 {epoch} {(up ? "connected" : "disconnected")}");
+            foreach (var r in core.SlotTable.Ranges)
+            {
+                if (r.NodeId != m.NodeId)
+                    continue;
+                if (r.FirstSlot == r.LastSlot)
+                    text.Append(inv, $" {r.FirstSlot}");
+                else
+                    text.Append(inv, $" {r.FirstSlot}-{r.LastSlot}");
+            }
+            text.Append('\n');
+        }
+        return text.ToString();
+    }
+
+    private static string Info(NodeCore core)
+    {
+        var members = core.Members.Members;
+        var upSlots = 0;
+        foreach (var r in core.SlotTable.Ranges)
+        {
+            if (IsUp(core, r.NodeId))
+                upSlots += r.LastSlot - r.FirstSlot + 1;
+        }
+        var state = upSlots == SlotTable.SlotCount ? "ok" : "fail";
+        var epoch = core.SlotTable.Version;
+        return new StringBuilder()
+            .Append("cluster_state:").Append(state).Append("\r\n")
+            .Append("cluster_slots_assigned:").Append(SlotTable.SlotCount).Append("\r\n")
+            .Append("cluster_slots_ok:").Append(upSlots).Append("\r\n")
+            .Append("cluster_slots_pfail:0\r\n")
+            .Append("cluster_slots_fail:").Append(SlotTable.SlotCount - upSlots).Append("\r\n")
+            .Append("cluster_known_nodes:").Append(members.Count).Append("\r\n")
+            .Append("cluster_size:").Append(members.Count).Append("\r\n")
+            .Append("cluster_current_epoch:").Append(epoch).Append("\r\n")
+            .Append("cluster_my_epoch:").Append(epoch).Append("\r\n")
+            .Append("cluster_stats_messages_sent:0\r\n")
+            .Append("cluster_stats_messages_received:0\r\n")
+            .Append("total_cluster_links_buffer_limit_exceeded:0\r\n")
+            .ToString();
+    }
+}

@@ -1,0 +1,14 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace FastDht.Engine.Resp.Internal;
+
+/// <summary>The RESP server's log lines (event ids 200-299).</summary>
+internal static partial class RespLog
+{
+    [LoggerMessage(201, LogLevel.Information, "Closed RESP connection from {Remote}: {Reason}")]
+    public static partial void ProtocolError(ILogger logger, EndPoint? remote, string reason);
+
+    [LoggerMessage(202, LogLevel.Error, "RESP connection from {Remote} failed unexpectedly")]
+    public static partial void SessionFailed(ILogger logger, EndPoint? remote, Exception exception);
+}

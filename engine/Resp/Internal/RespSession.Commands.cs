@@ -1,0 +1,382 @@
+using System.Buffers;
+using System.Text;
+using FastDht.Protocol.Resp;
+
+namespace FastDht.Engine.Resp.Internal;
+
+/// <summary>Commands that involve no key: connection state, server and cluster introspection, pub/sub stubs clients need.</summary>
+internal sealed partial class RespSession
+{
+    // "7.2.0": the Redis version whose replies FastDht mirrors; clients gate features on it.
+    internal const string RedisCompatibleVersion = "7.2.0";
+
+    private int _respVersion = 2;
+    private string? _name;
+    private int _subscriptions;
+    private HashSet<string>? _channels;
+
+    private Outcome ExecuteNodeCommand()
+    {
+        var c = _command;
+        var w = Target();
+        switch (c.Kind)
+        {
+            case RespCommandKind.Ping:
+                Ping(w);
+                break;
+            case RespCommandKind.Echo:
+                RespWriter.WriteBulkString(w, c.GetArgument(1));
+                break;
+            case RespCommandKind.DbSize:
+                RespWriter.WriteInteger(w, _core.Store.Count);
+                break;
+            case RespCommandKind.Info:
+                RespInfo.Write(w, _core, c, _respVersion);
+                break;
+            case RespCommandKind.Command:
+                RespCommandReplies.Write(w, c, _respVersion);
+                break;
+            case RespCommandKind.Client:
+                Client(w);
+                break;
+            case RespCommandKind.Config:
+                Config(w);
+                break;
+            case RespCommandKind.Select:
+                if (!c.TryGetInt64(1, out var db))
+                    RespWriter.WriteRaw(w, RespReplies.NotAnInteger);
+                else if (db != 0)
+                    RespWriter.WriteError(w, "DB index is out of range"u8);
+                else
+                    RespWriter.WriteRaw(w, RespReplies.Ok);
+                break;
+            case RespCommandKind.Auth:
+                Auth(w);
+                break;
+            case RespCommandKind.Hello:
+                Hello(w);
+                break;
+            case RespCommandKind.Quit:
+                RespWriter.WriteRaw(w, RespReplies.Ok);
+                return Outcome.Stop;
+            case RespCommandKind.Reset:
+                _respVersion = 2;
+                _name = null;
+                _subscriptions = 0;
+                _channels?.Clear();
+                RespWriter.WriteSimpleString(w, "RESET"u8);
+                break;
+            case RespCommandKind.Role:
+                RespWriter.WriteArrayHeader(w, 3);
+                RespWriter.WriteBulkString(w, "master"u8);
+                RespWriter.WriteRaw(w, RespReplies.Zero);
+                RespWriter.WriteRaw(w, RespReplies.EmptyArray);
+                break;
+            case RespCommandKind.Time:
+            {
+                var micros = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000 + (Environment.TickCount64 % 1000);
+                Span<byte> digits = stackalloc byte[20];
+                RespWriter.WriteArrayHeader(w, 2);
+                System.Buffers.Text.Utf8Formatter.TryFormat(micros / 1_000_000, digits, out var n);
+                RespWriter.WriteBulkString(w, digits[..n]);
+                System.Buffers.Text.Utf8Formatter.TryFormat(micros % 1_000_000, digits, out n);
+                RespWriter.WriteBulkString(w, digits[..n]);
+                break;
+            }
+            case RespCommandKind.Cluster:
+                RespClusterReplies.Write(w, _core, c, _respVersion);
+                break;
+            case RespCommandKind.ReadOnly:
+            case RespCommandKind.ReadWrite:
+            case RespCommandKind.Asking:
+                RespWriter.WriteRaw(w, RespReplies.Ok);
+                break;
+            case RespCommandKind.Subscribe:
+            case RespCommandKind.PSubscribe:
+                Subscribe(w, subscribe: true);
+                break;
+            case RespCommandKind.Unsubscribe:
+            case RespCommandKind.PUnsubscribe:
+                Subscribe(w, subscribe: false);
+                break;
+            case RespCommandKind.Publish:
+                // Nobody receives: FastDht has no pub/sub delivery (subscriptions exist only so clients can connect).
+                RespWriter.WriteRaw(w, RespReplies.Zero);
+                break;
+            default:
+                RespErrors.WriteUnknownCommand(w, c);
+                break;
+        }
+        return Outcome.Continue;
+    }
+
+    private void Ping(IBufferWriter<byte> w)
+    {
+        var c = _command;
+        if (c.Count > 2)
+        {
+            RespErrors.WriteWrongArity(w, "ping"u8);
+            return;
+        }
+        if (_subscriptions > 0 && _respVersion == 2)
+        {
+            // In subscribed mode RESP2 Redis answers PING as a pub/sub message: ["pong", payload].
+            RespWriter.WriteArrayHeader(w, 2);
+            RespWriter.WriteBulkString(w, "pong"u8);
+            RespWriter.WriteBulkString(w, c.Count == 2 ? c.GetArgument(1) : default);
+            return;
+        }
+        if (c.Count == 2)
+            RespWriter.WriteBulkString(w, c.GetArgument(1));
+        else
+            RespWriter.WriteRaw(w, RespReplies.Pong);
+    }
+
+    private void Client(IBufferWriter<byte> w)
+    {
+        var c = _command;
+        switch (c.GetKeyword(1))
+        {
+            case RespKeyword.SetName when c.Count == 3:
+            {
+                var name = c.GetArgument(2);
+                foreach (var b in name)
+                {
+                    if (b < '!' || b > '~')
+                    {
+                        RespWriter.WriteError(w, "Client names cannot contain spaces, newlines or special characters."u8);
+                        return;
+                    }
+                }
+                _name = name.IsEmpty ? null : Encoding.ASCII.GetString(name);
+                RespWriter.WriteRaw(w, RespReplies.Ok);
+                return;
+            }
+            case RespKeyword.GetName when c.Count == 2:
+                if (_name is null)
+                    RespKeyCommands.WriteNull(w, _respVersion);
+                else
+                    RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(_name));
+                return;
+            case RespKeyword.Id when c.Count == 2:
+                RespWriter.WriteInteger(w, ClientId);
+                return;
+            case RespKeyword.SetInfo when c.Count == 4:
+                RespWriter.WriteRaw(w, RespReplies.Ok);
+                return;
+            case RespKeyword.Info when c.Count == 2:
+                RespWriter.WriteBulkString(w, Encoding.UTF8.GetBytes(DescribeClient() + "\n"));
+                return;
+            case RespKeyword.List:
+                RespWriter.WriteBulkString(w, Encoding.UTF8.GetBytes(DescribeClient() + "\n"));
+                return;
+            case RespKeyword.SetName:
+            case RespKeyword.GetName:
+            case RespKeyword.Id:
+            case RespKeyword.SetInfo:
+            case RespKeyword.Info:
+                RespErrors.WriteWrongArity(w, Encoding.ASCII.GetBytes("client|" + Encoding.ASCII.GetString(c.GetArgument(1)).ToLowerInvariant()));
+                return;
+            default:
+                RespErrors.WriteUnknownSubcommand(w, c.GetArgument(1), "CLIENT");
+                return;
+        }
+    }
+
+    private string DescribeClient() =>
+        $"id={ClientId} addr={_connection.RemoteEndPoint} laddr={_connection.LocalEndPoint} name={_name} db=0 sub={_subscriptions} resp={_respVersion} lib-name= lib-ver=";
+
+    private void Config(IBufferWriter<byte> w)
+    {
+        var c = _command;
+        if (c.ArgumentEquals(1, "GET"u8) && c.Count >= 3)
+        {
+            // Only the settings clients probe on connect; everything else matches nothing (an empty reply, as Redis
+            // gives for an unknown parameter).
+            var pairs = new List<(string, string)>();
+            for (var i = 2; i < c.Count; i++)
+            {
+                var p = Encoding.ASCII.GetString(c.GetArgument(i)).ToLowerInvariant();
+                foreach (var (name, value) in ConfigValues)
+                {
+                    if ((p == "*" || p == name) && !pairs.Contains((name, value)))
+                        pairs.Add((name, value));
+                }
+            }
+            if (_respVersion == 3)
+                RespWriter.WriteMapHeader(w, pairs.Count);
+            else
+                RespWriter.WriteArrayHeader(w, pairs.Count * 2);
+            foreach (var (name, value) in pairs)
+            {
+                RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(name));
+                RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(value));
+            }
+            return;
+        }
+        if (c.ArgumentEquals(1, "RESETSTAT"u8) && c.Count == 2)
+        {
+            RespWriter.WriteRaw(w, RespReplies.Ok);
+            return;
+        }
+        if (c.ArgumentEquals(1, "SET"u8))
+        {
+            RespWriter.WriteError(w, "FastDht does not support CONFIG SET: configure the node at start-up"u8);
+            return;
+        }
+        if (c.ArgumentEquals(1, "GET"u8))
+        {
+            RespErrors.WriteWrongArity(w, "config|get"u8);
+            return;
+        }
+        RespErrors.WriteUnknownSubcommand(w, c.GetArgument(1), "CONFIG");
+    }
+
+    private static readonly (string Name, string Value)[] ConfigValues =
+    [
+        ("databases", "1"),
+        ("cluster-enabled", "yes"),
+        ("appendonly", "no"),
+        ("save", ""),
+        ("replica-read-only", "yes"),
+        ("slave-read-only", "yes"),
+        ("timeout", "0"),
+    ];
+
+    private void Auth(IBufferWriter<byte> w)
+    {
+        var c = _command;
+        if (c.Count == 2)
+        {
+            RespWriter.WriteError(w, "AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"u8);
+            return;
+        }
+        if (c.Count == 3 && c.ArgumentEquals(1, "default"u8))
+        {
+            // The default user has no password (like Redis's "nopass"): any password is accepted for it.
+            RespWriter.WriteRaw(w, RespReplies.Ok);
+            return;
+        }
+        if (c.Count == 3)
+        {
+            RespWriter.WriteError(w, "WRONGPASS"u8, "invalid username-password pair or user is disabled."u8);
+            return;
+        }
+        RespWriter.WriteRaw(w, RespReplies.SyntaxError);
+    }
+
+    private void Hello(IBufferWriter<byte> w)
+    {
+        var c = _command;
+        var version = _respVersion;
+        var i = 1;
+        if (c.Count > 1)
+        {
+            if (!c.TryGetInt64(1, out var v))
+            {
+                RespWriter.WriteError(w, "Protocol version is not an integer or out of range"u8);
+                return;
+            }
+            if (v is not (2 or 3))
+            {
+                RespWriter.WriteRaw(w, RespReplies.NoProto);
+                return;
+            }
+            version = (int)v;
+            i = 2;
+        }
+        string? name = _name;
+        for (; i < c.Count; i++)
+        {
+            if (c.GetKeyword(i) == RespKeyword.Auth && i + 2 < c.Count)
+            {
+                if (!c.ArgumentEquals(i + 1, "default"u8))
+                {
+                    RespWriter.WriteError(w, "WRONGPASS"u8, "invalid username-password pair or user is disabled."u8);
+                    return;
+                }
+                i += 2;
+            }
+            else if (c.GetKeyword(i) == RespKeyword.SetName && i + 1 < c.Count)
+            {
+                name = Encoding.ASCII.GetString(c.GetArgument(i + 1));
+                i += 1;
+            }
+            else
+            {
+                RespWriter.WriteError(w, Encoding.ASCII.GetBytes($"Syntax error in HELLO option '{Encoding.ASCII.GetString(c.GetArgument(i))}'"));
+                return;
+            }
+        }
+        _respVersion = version;
+        _name = name;
+        // The reply is already in the new protocol version, as Redis does it.
+        if (version == 3)
+            RespWriter.WriteMapHeader(w, 7);
+        else
+            RespWriter.WriteArrayHeader(w, 14);
+        RespWriter.WriteBulkString(w, "server"u8);
+        RespWriter.WriteBulkString(w, "redis"u8);
+        RespWriter.WriteBulkString(w, "version"u8);
+        RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(RedisCompatibleVersion));
+        RespWriter.WriteBulkString(w, "proto"u8);
+        RespWriter.WriteInteger(w, version);
+        RespWriter.WriteBulkString(w, "id"u8);
+        RespWriter.WriteInteger(w, ClientId);
+        RespWriter.WriteBulkString(w, "mode"u8);
+        RespWriter.WriteBulkString(w, "cluster"u8);
+        RespWriter.WriteBulkString(w, "role"u8);
+        RespWriter.WriteBulkString(w, "master"u8);
+        RespWriter.WriteBulkString(w, "modules"u8);
+        RespWriter.WriteRaw(w, RespReplies.EmptyArray);
+    }
+
+    private void Subscribe(IBufferWriter<byte> w, bool subscribe)
+    {
+        var c = _command;
+        var pattern = c.Kind is RespCommandKind.PSubscribe or RespCommandKind.PUnsubscribe;
+        var kind = subscribe ? (pattern ? "psubscribe"u8 : "subscribe"u8) : (pattern ? "punsubscribe"u8 : "unsubscribe"u8);
+        _channels ??= new HashSet<string>(StringComparer.Ordinal);
+        if (!subscribe && c.Count == 1)
+        {
+            // Unsubscribe from everything: one reply per channel, or one with a null channel when there were none.
+            var all = new List<string>(_channels);
+            if (all.Count == 0)
+            {
+                WriteSubscription(w, kind, null, 0);
+                return;
+            }
+            foreach (var ch in all)
+            {
+                _channels.Remove(ch);
+                _subscriptions = _channels.Count;
+                WriteSubscription(w, kind, Encoding.Latin1.GetBytes(ch[1..]), _subscriptions);
+            }
+            return;
+        }
+        for (var i = 1; i < c.Count; i++)
+        {
+            var channel = (pattern ? "p" : "c") + Encoding.Latin1.GetString(c.GetArgument(i));
+            if (subscribe)
+                _channels.Add(channel);
+            else
+                _channels.Remove(channel);
+            _subscriptions = _channels.Count;
+            WriteSubscription(w, kind, c.GetArgument(i).ToArray(), _subscriptions);
+        }
+    }
+
+    private void WriteSubscription(IBufferWriter<byte> w, ReadOnlySpan<byte> kind, byte[]? channel, int count)
+    {
+        if (_respVersion == 3)
+            RespWriter.WritePushHeader(w, 3);
+        else
+            RespWriter.WriteArrayHeader(w, 3);
+        RespWriter.WriteBulkString(w, kind);
+        if (channel is null)
+            RespKeyCommands.WriteNull(w, _respVersion);
+        else
+            RespWriter.WriteBulkString(w, channel);
+        RespWriter.WriteInteger(w, count);
+    }
+}

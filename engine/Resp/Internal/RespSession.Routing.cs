@@ -1,0 +1,129 @@
+using FastDht.Engine.Node.Internal;
+using FastDht.Protocol;
+using FastDht.Protocol.Resp;
+
+namespace FastDht.Engine.Resp.Internal;
+
+/// <summary>Routing: which node runs a command, and sending it there.</summary>
+internal sealed partial class RespSession
+{
+    private NodeSession? _pendingLink;
+
+    private Outcome Execute()
+    {
+        var c = _command;
+        var spec = RespCommandSpecs.Get(c.Kind);
+        if (spec is null)
+        {
+            RespErrors.WriteUnknownCommand(Target(), c);
+            return Outcome.Continue;
+        }
+        if (!spec.ArityMatches(c.Count))
+        {
+            RespErrors.WriteWrongArity(Target(), spec.NameBytes);
+            return Outcome.Continue;
+        }
+        if (_subscriptions > 0 && _respVersion == 2 && !AllowedWhileSubscribed(c.Kind))
+        {
+            RespErrors.WriteNotAllowedWhileSubscribed(Target(), spec.NameBytes);
+            return Outcome.Continue;
+        }
+        return spec.HasKeys ? ExecuteKeyed(spec) : ExecuteNodeCommand();
+    }
+
+    private Outcome ExecuteKeyed(RespCommandSpec spec)
+    {
+        var c = _command;
+        if (spec.Step == 2 && (c.Count - 1) % 2 != 0)
+        {
+            RespErrors.WriteWrongArity(Target(), spec.NameBytes);
+            return Outcome.Continue;
+        }
+        if (c.Kind is RespCommandKind.MGet or RespCommandKind.MSet or RespCommandKind.MSetNx)
+            return StartTransaction();
+        var owner = _core.OwnerOf(c.GetArgument(spec.FirstKey));
+        var last = spec.LastKeyIndex(c.Count);
+        for (var i = spec.FirstKey + spec.Step; i <= last; i += spec.Step)
+        {
+            if (_core.OwnerOf(c.GetArgument(i)) != owner)
+            {
+                RespWriter.WriteRaw(Target(), RespErrors.CrossNode);
+                return Outcome.Continue;
+            }
+        }
+        if (owner == _core.SelfId)
+        {
+            RespKeyCommands.Execute(c, Target(), _core.Store, _respVersion, ref _counters);
+            return Outcome.Continue;
+        }
+        return SendRemote(owner);
+    }
+
+    private Outcome SendRemote(ushort owner)
+    {
+        var link = _core.Mesh.GetLink(owner);
+        if (link is null)
+        {
+            RespErrors.WriteClusterDown(Target(), _core.Mesh.UnavailableMessage(owner));
+            return Outcome.Continue;
+        }
+        if (FrameWriter.RespExecuteFrameLength(_command) - 4 > link.SendLimit)
+        {
+            RespWriter.WriteError(Target(), "the command is larger than the cluster's maximum frame size"u8);
+            return Outcome.Continue;
+        }
+        if (!link.Connection.TryEnterWrite(out var linkWriter))
+        {
+            _pendingLink = link;
+            return Outcome.NeedLink;
+        }
+        Send(link, linkWriter);
+        return Outcome.Continue;
+    }
+
+    /// <summary>The link's writer lock was busy: wait for it (the command's bytes stay in the unadvanced input meanwhile).</summary>
+    private async ValueTask<Outcome> SendRemoteSlowAsync()
+    {
+        var link = _pendingLink!;
+        _pendingLink = null;
+        var linkWriter = await Connections.FrameSession.EnterSlowAsync(link.Connection).ConfigureAwait(false);
+        if (linkWriter is null)
+            RespErrors.WriteClusterDown(Target(), _core.Mesh.UnavailableMessage(link.PeerId));
+        else
+            Send(link, linkWriter);
+        return Outcome.Continue;
+    }
+
+    /// <summary>Holding the link's writer lock: queues a slot for the answer and writes the RespExecute frame, unflushed.</summary>
+    private void Send(NodeSession link, System.IO.Pipelines.PipeWriter linkWriter)
+    {
+        var slot = ReplySlot.Rent(this);
+        lock (_queueLock)
+        {
+            _queue.Enqueue(slot);
+            _outstanding++;
+        }
+        _localTail = null;
+        if (!link.Requests.TryRegister(slot, _core.Options.ForwardTimeout, out var id, out var status, out var message))
+        {
+            _ = link.Connection.ExitWriteAsync(flush: false);
+            slot.TargetNodeId = link.PeerId;
+            slot.OnFailure(status, message);
+            return;
+        }
+        slot.TargetNodeId = link.PeerId;
+        FrameWriter.WriteRespExecute(linkWriter, id, (byte)_respVersion, _command);
+        // Released unflushed: the end of the batch flushes each touched link once.
+        _ = link.Connection.ExitWriteAsync(flush: false);
+        for (var i = 0; i < _touchedCount; i++)
+        {
+            if (ReferenceEquals(_touchedLinks[i], link))
+                return;
+        }
+        _touchedLinks[_touchedCount++] = link;
+    }
+
+    private static bool AllowedWhileSubscribed(RespCommandKind kind) => kind is
+        RespCommandKind.Subscribe or RespCommandKind.Unsubscribe or RespCommandKind.PSubscribe or
+        RespCommandKind.PUnsubscribe or RespCommandKind.Ping or RespCommandKind.Quit or RespCommandKind.Reset;
+}

@@ -1,0 +1,122 @@
+using System.Text;
+using FastDht.Protocol;
+using FastDht.Protocol.Resp;
+
+namespace FastDht.Engine.Resp.Internal;
+
+/// <summary>
+/// MSET, MSETNX and MGET: atomic over keys on any nodes through the node's transaction coordinator (two-phase locking
+/// through the lock manager), so neither a writer nor an MGET ever sees part of one MSET.
+/// </summary>
+/// <remarks>
+/// The coordinator is asynchronous (it waits for locks at several owners), so the command takes a reply slot in the
+/// ordered queue like a remote key and fills it when the transaction ends. Keys and values are copied out of the
+/// receive buffer first: the transaction outlives the batch. Duplicate keys follow Redis: MSET's last value wins,
+/// MGET answers each occurrence.
+/// </remarks>
+internal sealed partial class RespSession
+{
+    private Outcome StartTransaction()
+    {
+        var c = _command;
+        var kind = c.Kind;
+        var step = kind == RespCommandKind.MGet ? 1 : 2;
+        var count = (c.Count - 1) / step;
+        var index = new Dictionary<string, int>(count, StringComparer.Ordinal);
+        var keys = new List<ReadOnlyMemory<byte>>(count);
+        var values = new List<ReadOnlyMemory<byte>>(step == 2 ? count : 0);
+        var positions = new int[count];
+        for (var i = 0; i < count; i++)
+        {
+            var key = c.GetArgument(1 + (i * step));
+            var name = Encoding.Latin1.GetString(key);
+            if (!index.TryGetValue(name, out var at))
+            {
+                at = keys.Count;
+                index.Add(name, at);
+                keys.Add(key.ToArray());
+                if (step == 2)
+                    values.Add(c.GetArgument(2 + (i * step)).ToArray());
+            }
+            else if (step == 2)
+            {
+                values[at] = c.GetArgument(2 + (i * step)).ToArray();
+            }
+            positions[i] = at;
+        }
+
+        var slot = ReplySlot.Rent(this);
+        lock (_queueLock)
+        {
+            _queue.Enqueue(slot);
+            _outstanding++;
+        }
+        _localTail = null;
+        var respVersion = _respVersion;
+        using (ExecutionContext.SuppressFlow())
+            _ = RunTransactionAsync(slot, kind, keys.ToArray(), values.ToArray(), positions, respVersion);
+        return Outcome.Continue;
+    }
+
+    private async Task RunTransactionAsync(ReplySlot slot, RespCommandKind kind, ReadOnlyMemory<byte>[] keys, ReadOnlyMemory<byte>[] values, int[] positions, int respVersion)
+    {
+        try
+        {
+            var coordinator = _core.Coordinator;
+            switch (kind)
+            {
+                case RespCommandKind.MSet:
+                {
+                    var result = await coordinator.MultiPutAsync(keys, values).ConfigureAwait(false);
+                    if (result.Step.IsOk)
+                        RespWriter.WriteRaw(slot, RespReplies.Ok);
+                    else
+                        slot.WriteFailure(result.Step.Status, result.Step.Message ?? result.Step.Status.ToString());
+                    break;
+                }
+                case RespCommandKind.MSetNx:
+                {
+                    var result = await coordinator.MultiPutIfAllAbsentAsync(keys, values).ConfigureAwait(false);
+                    if (result.Step.IsOk)
+                        RespWriter.WriteRaw(slot, RespReplies.One);
+                    else if (result.Step.Status == StatusCode.Exists)
+                        RespWriter.WriteRaw(slot, RespReplies.Zero);
+                    else
+                        slot.WriteFailure(result.Step.Status, result.Step.Message ?? result.Step.Status.ToString());
+                    break;
+                }
+                default:
+                {
+                    var result = await coordinator.MultiGetAsync(keys).ConfigureAwait(false);
+                    if (!result.Step.IsOk || result.Values is null)
+                    {
+                        slot.WriteFailure(result.Step.Status, result.Step.Message ?? result.Step.Status.ToString());
+                        break;
+                    }
+                    RespWriter.WriteArrayHeader(slot, positions.Length);
+                    long hits = 0;
+                    foreach (var at in positions)
+                    {
+                        var r = result.Values[at];
+                        if (r.Present)
+                        {
+                            hits++;
+                            RespWriter.WriteBulkString(slot, r.Value.Span);
+                        }
+                        else
+                        {
+                            RespKeyCommands.WriteNull(slot, respVersion);
+                        }
+                    }
+                    _core.Statistics.AddKeyspace(hits, positions.Length - hits);
+                    break;
+                }
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            slot.WriteFailure(StatusCode.InternalError, e.Message);
+        }
+        OnSlotCompleted(slot);
+    }
+}

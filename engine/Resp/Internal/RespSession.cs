@@ -1,0 +1,317 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using FastDht.Engine.Connections;
+using FastDht.Engine.Node.Internal;
+using FastDht.Engine.Transport;
+using FastDht.Protocol;
+using FastDht.Protocol.Resp;
+
+namespace FastDht.Engine.Resp.Internal;
+
+/// <summary>
+/// One RESP client connection: parses every command of a read in place, runs local keys on the store at once,
+/// sends the others to their owners, and writes the replies back in command order.
+/// </summary>
+/// <remarks>
+/// Requirements: Redis clients pipeline and expect replies in order, even when some commands wait on another node;
+/// a batch with many remote keys must not wait for one round trip per key.
+/// Design: the read loop holds the connection's writer lock for the whole batch (one lock and one flush per read).
+/// While no remote reply is outstanding, replies go straight into the output pipe. A command for another node gets a
+/// pooled <see cref="ReplySlot"/> in an ordered queue and its RespExecute frame is written (unflushed) to that
+/// node's link; every later reply of the connection is queued behind it (local ones are written into the queue at
+/// once, complete). At the end of the batch the touched links are flushed once each, and the completed prefix of
+/// the queue is copied to the output. When an owner answers later, its slot is completed and, if it is now the
+/// head, the completed prefix is written out by whoever gets the writer lock.
+/// Invariant: slots leave the queue only under the writer lock, so within a batch the read loop may write into the
+/// queue's tail without racing a drain. Lock order: writer lock, then the queue lock.
+/// </remarks>
+internal sealed partial class RespSession
+{
+    private readonly NodeCore _core;
+    private readonly SocketConnection _connection;
+    private readonly RespCommand _command = new();
+    private readonly RespLimits _limits;
+    private readonly Lock _queueLock = new();
+    private readonly Queue<ReplySlot> _queue = new();
+    private readonly NodeSession?[] _touchedLinks;
+    private int _touchedCount;
+    private bool _inBatch;
+    private bool _drainScheduled;
+    private int _outstanding;
+    private PipeWriter? _writer;
+    private ReplySlot? _localTail;
+    private KeyspaceCounters _counters;
+    private long _batchCommands;
+
+    public RespSession(NodeCore core, SocketConnection connection)
+    {
+        _core = core;
+        _connection = connection;
+        ClientId = core.NextSessionId();
+        // A value travels to its owner inside one frame, so the frame size bounds a bulk argument too.
+        _limits = new RespLimits { MaxBulkLength = core.Limits.MaxFrameSize };
+        _touchedLinks = new NodeSession?[core.Members.Count];
+    }
+
+    public long ClientId { get; }
+
+    public async Task RunAsync()
+    {
+        var stats = _core.Statistics;
+        stats.ClientConnected();
+        var input = _connection.Input;
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                var stop = false;
+                try
+                {
+                    while (!stop)
+                    {
+                        if (!RespRequestReader.TryRead(ref buffer, _command, _limits, out var error))
+                        {
+                            if (error.IsError)
+                            {
+                                // Framing is lost: answer as Redis does, then hang up once the reply is out.
+                                if (await EnterBatchAsync().ConfigureAwait(false))
+                                    error.WriteTo(Target());
+                                RespLog.ProtocolError(_core.Logger, _connection.RemoteEndPoint, error.Message);
+                                stop = true;
+                            }
+                            break;
+                        }
+                        _batchCommands++;
+                        if (_writer is null && !await EnterBatchAsync().ConfigureAwait(false))
+                        {
+                            stop = true;
+                            break;
+                        }
+                        var outcome = Execute();
+                        if (outcome == Outcome.NeedLink)
+                            outcome = await SendRemoteSlowAsync().ConfigureAwait(false);
+                        stop = outcome == Outcome.Stop;
+                    }
+                }
+                finally
+                {
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                }
+                await EndBatchAsync().ConfigureAwait(false);
+                if (stop || result.IsCompleted || result.IsCanceled)
+                    break;
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            RespLog.SessionFailed(_core.Logger, _connection.RemoteEndPoint, e);
+            await EndBatchAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await CloseAsync().ConfigureAwait(false);
+            stats.ClientDisconnected();
+        }
+    }
+
+    /// <summary>Takes the writer lock for the rest of the batch; false when the connection is closed.</summary>
+    private ValueTask<bool> EnterBatchAsync()
+    {
+        if (_writer is not null)
+            return new ValueTask<bool>(true);
+        if (_connection.TryEnterWrite(out var writer))
+        {
+            BeginBatch(writer);
+            return new ValueTask<bool>(true);
+        }
+        return EnterBatchSlowAsync();
+    }
+
+    private async ValueTask<bool> EnterBatchSlowAsync()
+    {
+        var writer = await FrameSession.EnterSlowAsync(_connection).ConfigureAwait(false);
+        if (writer is null)
+            return false;
+        BeginBatch(writer);
+        return true;
+    }
+
+    private void BeginBatch(PipeWriter writer)
+    {
+        _writer = writer;
+        lock (_queueLock)
+            _inBatch = true;
+    }
+
+    /// <summary>Where the current command's reply goes: the output itself, or the queue when replies are waiting ahead of it.</summary>
+    private IBufferWriter<byte> Target()
+    {
+        if (_localTail is not null)
+            return _localTail;
+        if (_queue.Count == 0)
+            return _writer!;
+        var slot = ReplySlot.Rent(this);
+        slot.Completed = true;
+        lock (_queueLock)
+            _queue.Enqueue(slot);
+        _localTail = slot;
+        return slot;
+    }
+
+    /// <summary>Flushes the links this batch wrote to, writes out the completed replies, releases the writer lock with one flush.</summary>
+    private async ValueTask EndBatchAsync()
+    {
+        for (var i = 0; i < _touchedCount; i++)
+        {
+            var link = _touchedLinks[i]!;
+            _touchedLinks[i] = null;
+            if (!link.Connection.TryEnterWrite(out _) && await FrameSession.EnterSlowAsync(link.Connection).ConfigureAwait(false) is null)
+                continue;
+            await ObserveAsync(link.Connection.ExitWriteAsync(flush: true)).ConfigureAwait(false);
+        }
+        _touchedCount = 0;
+
+        _core.Statistics.AddCommands(_batchCommands);
+        _batchCommands = 0;
+        if (_counters.Hits != 0 || _counters.Misses != 0)
+        {
+            _core.Statistics.AddKeyspace(_counters.Hits, _counters.Misses);
+            _counters = default;
+        }
+
+        var writer = _writer;
+        if (writer is null)
+            return;
+        lock (_queueLock)
+        {
+            WriteCompletedPrefix(writer);
+            _inBatch = false;
+        }
+        _localTail = null;
+        _writer = null;
+        await ObserveAsync(_connection.ExitWriteAsync(flush: true)).ConfigureAwait(false);
+    }
+
+    /// <summary>A remote reply arrived (or failed): write out the completed prefix unless someone else will.</summary>
+    /// <remarks>Runs on a peer link's read loop, which must never wait: a busy writer lock defers the write.</remarks>
+    public void OnSlotCompleted(ReplySlot slot)
+    {
+        lock (_queueLock)
+        {
+            slot.Completed = true;
+            _outstanding--;
+            // The read loop drains at the end of its batch; a scheduled drain will see this slot too.
+            if (_inBatch || _drainScheduled || !_queue.TryPeek(out var head) || !head.Completed)
+                return;
+            _drainScheduled = true;
+        }
+        if (_connection.TryEnterWrite(out var writer))
+        {
+            lock (_queueLock)
+            {
+                WriteCompletedPrefix(writer);
+                _drainScheduled = false;
+            }
+            var flushed = _connection.ExitWriteAsync(flush: true);
+            if (!flushed.IsCompletedSuccessfully)
+                _ = ObserveAsync(flushed).AsTask();
+            return;
+        }
+        _ = DrainLaterAsync();
+    }
+
+    private async Task DrainLaterAsync()
+    {
+        var writer = await FrameSession.EnterSlowAsync(_connection).ConfigureAwait(false);
+        if (writer is null)
+        {
+            lock (_queueLock)
+            {
+                DiscardCompletedPrefix();
+                _drainScheduled = false;
+            }
+            return;
+        }
+        lock (_queueLock)
+        {
+            WriteCompletedPrefix(writer);
+            _drainScheduled = false;
+        }
+        await ObserveAsync(_connection.ExitWriteAsync(flush: true)).ConfigureAwait(false);
+    }
+
+    /// <summary>Under the queue lock and the writer lock: copies completed head slots to the output and recycles them.</summary>
+    private void WriteCompletedPrefix(PipeWriter writer)
+    {
+        while (_queue.TryPeek(out var slot) && slot.Completed)
+        {
+            _queue.Dequeue();
+            writer.Write(slot.Written);
+            slot.Return();
+        }
+    }
+
+    private void DiscardCompletedPrefix()
+    {
+        while (_queue.TryPeek(out var slot) && slot.Completed)
+        {
+            _queue.Dequeue();
+            slot.Return();
+        }
+    }
+
+    private async Task CloseAsync()
+    {
+        // Replies still owed by other nodes end within the forward timeout (the link's sweeper fails them), and
+        // must be written (QUIT after a pipeline) or at least recycled before the connection goes.
+        var deadline = Environment.TickCount64 + (long)_core.Options.ForwardTimeout.TotalMilliseconds + 1000;
+        while (Environment.TickCount64 < deadline)
+        {
+            lock (_queueLock)
+            {
+                if (_outstanding == 0)
+                    break;
+            }
+            await Task.Delay(5).ConfigureAwait(false);
+        }
+        if (!_connection.IsClosed)
+        {
+            var writer = await FrameSession.EnterSlowAsync(_connection).ConfigureAwait(false);
+            if (writer is not null)
+            {
+                lock (_queueLock)
+                    WriteCompletedPrefix(writer);
+                await ObserveAsync(_connection.ExitWriteAsync(flush: true)).ConfigureAwait(false);
+            }
+        }
+        lock (_queueLock)
+        {
+            // Slots still pending belong to their links until they complete; only finished ones are recycled here.
+            DiscardCompletedPrefix();
+        }
+        _command.Dispose();
+        await _connection.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+    }
+
+    private static async ValueTask ObserveAsync(ValueTask<bool> flush)
+    {
+        try
+        {
+            await flush.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        {
+            // The connection closed meanwhile: nothing left to send to.
+        }
+    }
+
+    /// <summary>What the read loop does after a command.</summary>
+    private enum Outcome
+    {
+        Continue,
+        Stop,
+        NeedLink,
+    }
+}

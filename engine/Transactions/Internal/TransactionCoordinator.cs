@@ -1,0 +1,397 @@
+using System.Collections.Concurrent;
+using FastDht.Engine.Connections;
+using FastDht.Engine.Connections.Requests;
+using FastDht.Engine.Node.Internal;
+using FastDht.Locking;
+using FastDht.Protocol;
+using LockMode = FastDht.Locking.LockMode;
+using TxnId = FastDht.Locking.TxnId;
+
+namespace FastDht.Engine.Transactions.Internal;
+
+/// <summary>
+/// Runs the transactions clients send to this node: MultiPut, MultiGet and explicit Lock over keys on any nodes,
+/// taking locks at each key's owner under the cluster's strategy (docs/transactions.md).
+/// </summary>
+/// <remarks>
+/// Per attempt: lock every group (owner by owner in node-id order with sorted keys under "ordered", all owners in
+/// parallel otherwise), then prepare and commit (MultiPut) or read and release (MultiGet). A conflict anywhere aborts
+/// the attempt at every participant; the transaction retries with the same id after a backoff, until
+/// <see cref="Node.NodeOptions.TxnMaxAttempts"/> or <see cref="Node.NodeOptions.TxnTimeout"/> is reached. A transaction
+/// allocates its own state (arrays sized by its keys); nothing of it is on the single-key path.
+/// </remarks>
+internal sealed partial class TransactionCoordinator
+{
+    private readonly NodeCore _core;
+    private readonly TxnParticipant _participant;
+    private readonly TxnIdGenerator _ids;
+    private readonly BackoffPolicy _backoff = new();
+    private readonly bool _ordered;
+    private readonly ConcurrentDictionary<TxnId, CoordinatedTxn> _active = new();
+    private readonly Func<CoordinatedTxn, Task> _abortAll;
+
+    public TransactionCoordinator(NodeCore core, TxnParticipant participant, bool ordered)
+    {
+        _core = core;
+        _participant = participant;
+        _ordered = ordered;
+        _ids = new TxnIdGenerator(core.SelfId);
+        _abortAll = AbortAllAsync;
+    }
+
+    private ushort Self => _core.SelfId;
+
+    /// <summary>All-or-nothing write of every key, on whichever nodes own them.</summary>
+    public async Task<TxnResult> MultiPutAsync(ReadOnlyMemory<byte>[] keys, ReadOnlyMemory<byte>[] values)
+    {
+        var txn = Plan(_ids.Next(), LockMode.Exclusive, keys, values);
+        _active[txn.Id] = txn;
+        try
+        {
+            return await RunAsync(txn).ConfigureAwait(false);
+        }
+        finally
+        {
+            _active.TryRemove(KeyValuePair.Create(txn.Id, txn));
+        }
+    }
+
+    /// <summary>Reads every key under shared locks, so it never sees part of a MultiPut.</summary>
+    public async Task<TxnResult> MultiGetAsync(ReadOnlyMemory<byte>[] keys)
+    {
+        var txn = Plan(_ids.Next(), LockMode.Shared, keys, null);
+        _active[txn.Id] = txn;
+        try
+        {
+            return await RunAsync(txn).ConfigureAwait(false);
+        }
+        finally
+        {
+            _active.TryRemove(KeyValuePair.Create(txn.Id, txn));
+        }
+    }
+
+    /// <summary>A transaction coordinated here was wounded by an older one (here or at a participant): abort its waits.</summary>
+    public void OnWounded(TxnId victim)
+    {
+        if (_active.TryGetValue(victim, out var txn))
+            txn.TriggerAbort(_abortAll, wound: true);
+    }
+
+    private async Task<TxnResult> RunAsync(CoordinatedTxn txn)
+    {
+        var options = _core.Options;
+        var deadline = Environment.TickCount64 + (long)options.TxnTimeout.TotalMilliseconds;
+        for (var attempt = 0; ; attempt++)
+        {
+            txn.Attempt = attempt;
+            var step = await LockAllAsync(txn, NodeCore.CoordinatorSessionId, options.TxnLockLease, deadline, abortOnWound: txn.Mode == LockMode.Exclusive).ConfigureAwait(false);
+            if (step.IsOk)
+            {
+                if (txn.Mode == LockMode.Exclusive)
+                {
+                    step = await PrepareAllAsync(txn).ConfigureAwait(false);
+                    if (step.IsOk)
+                        return new TxnResult(await CommitAllAsync(txn).ConfigureAwait(false), (uint)(attempt + 1));
+                }
+                else
+                {
+                    var values = new LookupResult[txn.KeyCount];
+                    step = await ReadAllAsync(txn, values).ConfigureAwait(false);
+                    await AbortAllAsync(txn).ConfigureAwait(false);
+                    if (step.IsOk)
+                        return new TxnResult(step, (uint)(attempt + 1), values);
+                }
+            }
+            await AbortAllAsync(txn).ConfigureAwait(false);
+            if (!step.IsConflict && step.Status != StatusCode.Timeout)
+                return new TxnResult(step, (uint)(attempt + 1));
+            if (attempt + 1 >= options.TxnMaxAttempts)
+            {
+                return new TxnResult(new TxnStep(StatusCode.Aborted,
+                    $"transaction {txn.Id} gave up after {attempt + 1} attempts (the node's TxnMaxAttempts); nothing was written. Last: {step.Message}"), (uint)(attempt + 1));
+            }
+            var delay = _backoff.Delay(attempt);
+            if (Environment.TickCount64 + (long)delay.TotalMilliseconds >= deadline)
+            {
+                return new TxnResult(new TxnStep(StatusCode.Aborted,
+                    $"transaction {txn.Id} gave up after {options.TxnTimeout.TotalSeconds:0.###} s (the node's TxnTimeout) and {attempt + 1} attempts; nothing was written. Last: {step.Message}"), (uint)(attempt + 1));
+            }
+            await Task.Delay(delay).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Groups keys by owner; under "ordered", groups in node-id order and keys sorted bytewise within each.</summary>
+    private CoordinatedTxn Plan(TxnId id, LockMode mode, ReadOnlyMemory<byte>[] keys, ReadOnlyMemory<byte>[]? values)
+    {
+        var owners = new ushort[keys.Length];
+        var counts = new Dictionary<ushort, int>();
+        for (var i = 0; i < keys.Length; i++)
+        {
+            owners[i] = _core.OwnerOf(keys[i].Span);
+            counts[owners[i]] = counts.GetValueOrDefault(owners[i]) + 1;
+        }
+        var nodes = new ushort[counts.Count];
+        counts.Keys.CopyTo(nodes, 0);
+        Array.Sort(nodes);
+        var groups = new TxnGroup[nodes.Length];
+        for (var g = 0; g < nodes.Length; g++)
+        {
+            var indexes = new int[counts[nodes[g]]];
+            var n = 0;
+            for (var i = 0; i < keys.Length; i++)
+            {
+                if (owners[i] == nodes[g])
+                    indexes[n++] = i;
+            }
+            if (_ordered)
+                Array.Sort(indexes, (a, b) => keys[a].Span.SequenceCompareTo(keys[b].Span));
+            var groupKeys = new ReadOnlyMemory<byte>[indexes.Length];
+            var groupValues = values is null ? null : new ReadOnlyMemory<byte>[indexes.Length];
+            for (var k = 0; k < indexes.Length; k++)
+            {
+                groupKeys[k] = keys[indexes[k]];
+                if (groupValues is not null)
+                    groupValues[k] = values![indexes[k]];
+            }
+            groups[g] = new TxnGroup(nodes[g], indexes, groupKeys, groupValues);
+        }
+        return new CoordinatedTxn(id, mode, groups, keys.Length);
+    }
+
+    /// <summary>Takes every lock of the attempt; the first refusal aborts the attempt at every participant.</summary>
+    private async Task<TxnStep> LockAllAsync(CoordinatedTxn txn, long localSession, TimeSpan lease, long deadline, bool abortOnWound)
+    {
+        txn.BeginLocking();
+        var outcome = TxnStep.Ok;
+        var groups = txn.Groups;
+        if (_ordered || groups.Length == 1)
+        {
+            foreach (var g in groups)
+            {
+                outcome = await LockGroupAsync(txn, g, localSession, lease, deadline).ConfigureAwait(false);
+                if (!outcome.IsOk)
+                    break;
+            }
+        }
+        else
+        {
+            var tasks = new Task<TxnStep>[groups.Length];
+            for (var i = 0; i < groups.Length; i++)
+                tasks[i] = LockGroupOrAbortAsync(txn, groups[i], localSession, lease, deadline);
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+            foreach (var t in tasks)
+            {
+                var step = t.Result;
+                // A participant's own refusal explains the attempt better than the Released of the others it caused.
+                if (!step.IsOk && (outcome.IsOk || (!outcome.IsConflict && step.IsConflict)))
+                    outcome = step;
+            }
+        }
+        var abort = txn.EndLocking();
+        if (abort is not null)
+        {
+            await abort.ConfigureAwait(false);
+            // The abort released whatever the groups were granted, even if each of them had already answered Ok; and
+            // the refusals it caused (Released) say less than the wound that started it.
+            if (outcome.IsOk || (txn.IsWounded && outcome.IsConflict))
+                outcome = new TxnStep(StatusCode.Wounded, $"transaction {txn.Id} was aborted while it took its locks (wounded by an older one)");
+        }
+        if (outcome.IsOk && abortOnWound && txn.IsWounded)
+            outcome = new TxnStep(StatusCode.Wounded, $"transaction {txn.Id} was wounded by an older one");
+        return outcome;
+    }
+
+    private async Task<TxnStep> LockGroupOrAbortAsync(CoordinatedTxn txn, TxnGroup group, long localSession, TimeSpan lease, long deadline)
+    {
+        var step = await LockGroupAsync(txn, group, localSession, lease, deadline).ConfigureAwait(false);
+        if (!step.IsOk)
+            txn.TriggerAbort(_abortAll, wound: false);
+        return step;
+    }
+
+    private async ValueTask<TxnStep> LockGroupAsync(CoordinatedTxn txn, TxnGroup group, long localSession, TimeSpan lease, long deadline)
+    {
+        if (group.Node == Self)
+            return await _participant.LockAsync(txn.Id, txn.Mode, lease, txn.Attempt, localSession, group.Keys, group.Tokens).ConfigureAwait(false);
+        var link = _core.Mesh.GetLink(group.Node);
+        if (link is null)
+            return new TxnStep(StatusCode.NodeUnavailable, _core.Mesh.UnavailableMessage(group.Node));
+        var remaining = Math.Max(1, deadline - Environment.TickCount64);
+        var request = new TxnLockRequest(Opcode.TxnLock, txn.WireId, TxnIds.ToWire(txn.Mode), LeaseMs(lease), group.Keys);
+        var result = await link.CallAsync(request, ResponseShape.Body, TimeSpan.FromMilliseconds(remaining), group.Node).ConfigureAwait(false);
+        if (result.IsError)
+            return new TxnStep(result.Status, result.ErrorMessage);
+        return ReadTokens(result.Payload, group);
+    }
+
+    private static TxnStep ReadTokens(byte[]? payload, TxnGroup group)
+    {
+        if (payload is null || !ResponseDecoder.TryReadTokens(payload, out var tokens, out _) || tokens.Count != group.Keys.Length)
+            return new TxnStep(StatusCode.InternalError, $"node {group.Node} answered TxnLock with a malformed body");
+        for (var i = 0; i < tokens.Count; i++)
+            group.Tokens[i] = (long)tokens[i];
+        return TxnStep.Ok;
+    }
+
+    private static TxnStep ReadValues(byte[]? payload, TxnGroup group, LookupResult[] values)
+    {
+        if (payload is null || !ResponseDecoder.TryReadTxnRead(payload, out var list, out _) || list.Count != group.Keys.Length)
+            return new TxnStep(StatusCode.InternalError, $"node {group.Node} answered TxnRead with a malformed body");
+        var k = 0;
+        foreach (var entry in list)
+            values[group.Indexes[k++]] = entry.Present ? new LookupResult(entry.Value.ToArray()) : LookupResult.Absent;
+        return TxnStep.Ok;
+    }
+
+    private async Task<TxnStep> PrepareAllAsync(CoordinatedTxn txn)
+    {
+        var outcome = TxnStep.Ok;
+        Task<ResponseResult>?[]? calls = null;
+        for (var i = 0; i < txn.Groups.Length; i++)
+        {
+            var g = txn.Groups[i];
+            if (g.Node == Self)
+            {
+                if (!_participant.Prepare(txn.Id))
+                    outcome = Unprepared(txn, g.Node);
+            }
+            else
+            {
+                calls ??= new Task<ResponseResult>?[txn.Groups.Length];
+                calls[i] = CallAsync(g.Node, new TxnIdRequest(Opcode.TxnPrepare, txn.WireId));
+            }
+        }
+        if (calls is null)
+            return outcome;
+        for (var i = 0; i < calls.Length; i++)
+        {
+            if (calls[i] is not { } call)
+                continue;
+            var result = await call.ConfigureAwait(false);
+            if (result.IsError && outcome.IsOk)
+                outcome = result.Status == StatusCode.Wounded ? Unprepared(txn, txn.Groups[i].Node) : new TxnStep(result.Status, result.ErrorMessage);
+        }
+        return outcome;
+    }
+
+    private static TxnStep Unprepared(CoordinatedTxn txn, ushort node) =>
+        new(StatusCode.Wounded, $"transaction {txn.Id} could not be prepared at node {node}: it was wounded or its locks expired");
+
+    private async Task<TxnStep> CommitAllAsync(CoordinatedTxn txn)
+    {
+        var outcome = TxnStep.Ok;
+        Task<ResponseResult>?[]? calls = null;
+        for (var i = 0; i < txn.Groups.Length; i++)
+        {
+            var g = txn.Groups[i];
+            if (g.Node == Self)
+            {
+                var step = _participant.Commit(txn.Id, g.Keys, g.Values!, g.Tokens);
+                if (!step.IsOk)
+                    outcome = step;
+            }
+            else
+            {
+                var writes = new TxnWrite[g.Keys.Length];
+                for (var k = 0; k < writes.Length; k++)
+                    writes[k] = new TxnWrite(g.Keys[k], g.Values![k], (ulong)g.Tokens[k]);
+                calls ??= new Task<ResponseResult>?[txn.Groups.Length];
+                calls[i] = CallAsync(g.Node, new TxnCommitRequest(txn.WireId, writes));
+            }
+        }
+        if (calls is not null)
+        {
+            foreach (var call in calls)
+            {
+                if (call is null)
+                    continue;
+                var result = await call.ConfigureAwait(false);
+                if (result.IsError && outcome.IsOk)
+                    outcome = new TxnStep(result.Status, result.ErrorMessage);
+            }
+        }
+        if (!outcome.IsOk)
+        {
+            // Every participant was prepared, so only a lease that ran out or a lost link gets here: other
+            // participants may have applied their part. Say so plainly rather than claim nothing happened.
+            return new TxnStep(StatusCode.InternalError, $"transaction {txn.Id} failed during commit, after every participant was prepared; some of its writes may be applied: {outcome.Message}");
+        }
+        return outcome;
+    }
+
+    private async Task<TxnStep> ReadAllAsync(CoordinatedTxn txn, LookupResult[] values)
+    {
+        var outcome = TxnStep.Ok;
+        Task<ResponseResult>?[]? calls = null;
+        for (var i = 0; i < txn.Groups.Length; i++)
+        {
+            var g = txn.Groups[i];
+            if (g.Node == Self)
+            {
+                var local = new LookupResult[g.Keys.Length];
+                var step = _participant.Read(txn.Id, g.Keys, local);
+                if (!step.IsOk)
+                    outcome = step;
+                for (var k = 0; k < local.Length; k++)
+                    values[g.Indexes[k]] = local[k];
+            }
+            else
+            {
+                calls ??= new Task<ResponseResult>?[txn.Groups.Length];
+                calls[i] = CallAsync(g.Node, new TxnKeysRequest(Opcode.TxnRead, txn.WireId, 0, g.Keys));
+            }
+        }
+        if (calls is null)
+            return outcome;
+        for (var i = 0; i < calls.Length; i++)
+        {
+            if (calls[i] is not { } call)
+                continue;
+            var result = await call.ConfigureAwait(false);
+            if (result.IsError)
+            {
+                if (outcome.IsOk)
+                    outcome = new TxnStep(result.Status, result.ErrorMessage);
+                continue;
+            }
+            var read = ReadValues(result.Payload, txn.Groups[i], values);
+            if (!read.IsOk && outcome.IsOk)
+                outcome = read;
+        }
+        return outcome;
+    }
+
+    /// <summary>Releases the transaction everywhere and ends its waits; completes when every participant has answered.</summary>
+    private async Task AbortAllAsync(CoordinatedTxn txn)
+    {
+        Task<ResponseResult>[]? calls = null;
+        var n = 0;
+        foreach (var g in txn.Groups)
+        {
+            if (g.Node == Self)
+            {
+                _participant.Abort(txn.Id);
+            }
+            else
+            {
+                calls ??= new Task<ResponseResult>[txn.Groups.Length];
+                calls[n++] = CallAsync(g.Node, new TxnIdRequest(Opcode.TxnAbort, txn.WireId));
+            }
+        }
+        for (var i = 0; i < n; i++)
+            await calls![i].ConfigureAwait(false);
+    }
+
+    /// <summary>A node-to-node call that does not wait for locks: answered within the forward timeout, or failed.</summary>
+    private async Task<ResponseResult> CallAsync<TRequest>(ushort node, TRequest request)
+        where TRequest : struct, IFrameRequest
+    {
+        var link = _core.Mesh.GetLink(node);
+        if (link is null)
+            return new ResponseResult(StatusCode.NodeUnavailable, null, _core.Mesh.UnavailableMessage(node));
+        return await link.CallAsync(request, ResponseShape.Body, _core.Options.ForwardTimeout, node).ConfigureAwait(false);
+    }
+
+    private static uint LeaseMs(TimeSpan lease) => (uint)Math.Clamp(lease.TotalMilliseconds, 1, uint.MaxValue);
+}

@@ -1,0 +1,23 @@
+using FastDht.Protocol;
+
+namespace FastDht.Engine.Transactions.Internal;
+
+/// <summary>What a coordinated operation answers: its step outcome, plus attempts (MultiPut), values (MultiGet, TxnRead) or tokens (Lock).</summary>
+internal readonly struct TxnResult
+{
+    public TxnResult(TxnStep step, uint attempts = 0, LookupResult[]? values = null, long[]? tokens = null)
+    {
+        Step = step;
+        Attempts = attempts;
+        Values = values;
+        Tokens = tokens;
+    }
+
+    public TxnStep Step { get; }
+
+    public uint Attempts { get; }
+
+    public LookupResult[]? Values { get; }
+
+    public long[]? Tokens { get; }
+}

@@ -1,0 +1,47 @@
+using System.Net;
+using FastDht.Engine.Plugins;
+using FastDht.Engine.Node;
+using FastDht.TestUtilities;
+
+namespace FastDht.Engine.Tests.Resp;
+
+/// <summary>A 3-node in-process cluster with RESP enabled on every node (port 0), ready once every node knows every RESP address.</summary>
+internal static class RespCluster
+{
+    public static async Task<TestCluster> StartAsync(int nodes = 3, Action<NodeOptions>? configure = null)
+    {
+        var cluster = await TestCluster.StartAsync(nodes, o =>
+        {
+            o.Listeners[ProtocolNames.Resp] = new IPEndPoint(IPAddress.Loopback, 0);
+            configure?.Invoke(o);
+        });
+        await Bounded.UntilAsync(() => AllKnown(cluster), "every node knows every node's RESP address");
+        return cluster;
+    }
+
+    public static IPEndPoint RespOf(TestCluster cluster, int index) => cluster[index].GetListenerEndPoint(ProtocolNames.Resp)!;
+
+    /// <summary>A key whose owner is node <paramref name="owner"/>.</summary>
+    public static string KeyOwnedBy(TestCluster cluster, int owner, string prefix = "k")
+    {
+        for (var i = 0; ; i++)
+        {
+            var key = $"{prefix}:{i}";
+            if (cluster.OwnerOf(System.Text.Encoding.UTF8.GetBytes(key)) == owner)
+                return key;
+        }
+    }
+
+    private static bool AllKnown(TestCluster cluster)
+    {
+        foreach (var node in cluster.RunningNodes)
+        {
+            foreach (var m in cluster.Members.Members)
+            {
+                if (node.Context.GetListenerAddress(m.NodeId, ProtocolNames.Resp) is null)
+                    return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,45 @@
+namespace FastDht.Engine.Tests.Resp;
+
+/// <summary>Malformed RESP gets Redis's protocol error and the connection is closed; the node keeps serving everyone else.</summary>
+public sealed class RespMalformedInputTests(RespClusterFixture fixture) : IClassFixture<RespClusterFixture>
+{
+    public static TheoryData<string, string> Corpus => new()
+    {
+        { "*abc\r\n", "-ERR Protocol error: invalid multibulk length\r\n" },
+        { "*2\r\n$-5\r\n", "-ERR Protocol error: invalid bulk length\r\n" },
+        { "*1\r\n+PING\r\n", "-ERR Protocol error: expected '$', got '+'\r\n" },
+        { "*2000000\r\n", "-ERR Protocol error: invalid multibulk length\r\n" },
+        { "SET \"unterminated\r\n", "-ERR Protocol error: unbalanced quotes in request\r\n" },
+        { "*1\r\n$999999999999\r\n", "-ERR Protocol error: invalid bulk length\r\n" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Corpus))]
+    public async Task Malformed_input_gets_the_Redis_error_then_the_connection_closes(string input, string expected)
+    {
+        var endPoint = RespCluster.RespOf(fixture.Cluster, 0);
+        await using var bad = await RespTestClient.ConnectAsync(endPoint);
+        await using var good = await RespTestClient.ConnectAsync(endPoint);
+        Assert.Equal("+PONG\r\n", await good.CallAsync("PING"));
+
+        // A valid command first: its reply still goes out before the error.
+        await bad.SendAsync(RespTestClient.Encode("PING") + input);
+        Assert.Equal("+PONG\r\n", await bad.ReadReplyAsync());
+        Assert.Equal(expected, await bad.ReadReplyAsync());
+        Assert.True(await bad.IsClosedByServerAsync());
+
+        Assert.Equal("+PONG\r\n", await good.CallAsync("PING"));
+        await using var fresh = await RespTestClient.ConnectAsync(endPoint);
+        Assert.Equal("$2\r\nok\r\n", await fresh.CallAsync("ECHO", "ok"));
+    }
+
+    [Fact]
+    public async Task A_value_larger_than_the_frame_limit_is_refused_before_it_is_buffered()
+    {
+        await using var c = await RespTestClient.ConnectAsync(RespCluster.RespOf(fixture.Cluster, 0));
+        // 1 MiB is the default frame size, so the value limit: the header alone is rejected.
+        await c.SendAsync("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2000000\r\n");
+        Assert.Equal("-ERR Protocol error: invalid bulk length\r\n", await c.ReadReplyAsync());
+        Assert.True(await c.IsClosedByServerAsync());
+    }
+}

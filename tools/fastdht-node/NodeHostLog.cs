@@ -1,0 +1,13 @@
+using Microsoft.Extensions.Logging;
+
+namespace FastDht.NodeHost;
+
+/// <summary>The host's own log lines (the node logs the rest): source-generated, fixed event ids from 100 up.</summary>
+internal static partial class NodeHostLog
+{
+    [LoggerMessage(100, LogLevel.Information, "Received {Signal}: stopping (send it again to exit without draining)")]
+    public static partial void SignalReceived(ILogger logger, string signal);
+
+    [LoggerMessage(101, LogLevel.Critical, "The node failed")]
+    public static partial void Failed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,93 @@
+using FastDht.Engine.Cluster;
+using FastDht.Engine.Node;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
+namespace FastDht.NodeHost;
+
+/// <summary>The executable's flow: parse, resolve the settings, start the node, wait for a signal, drain, exit.</summary>
+internal static class NodeProgram
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var parse = NodeCommandLine.Build().Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            // The first problem is enough to fix; one line keeps the output greppable.
+            return Fail($"{parse.Errors[0].Message} (see fastdht-node --help)");
+        }
+        if (parse.Action is not null)
+            return await parse.InvokeAsync().ConfigureAwait(false); // --help, --version
+
+        NodeSettings settings;
+        try
+        {
+            settings = NodeSettings.Resolve(NodeCommandLine.Read(parse));
+        }
+        catch (ClusterConfigurationException e)
+        {
+            return Fail(e.Message);
+        }
+        return await RunNodeAsync(settings).ConfigureAwait(false);
+    }
+
+    private static async Task<int> RunNodeAsync(NodeSettings settings)
+    {
+        // Registered before the node starts, so a signal during start-up still leads to an orderly stop.
+        using var signal = new ShutdownSignal();
+        using var loggerFactory = CreateLoggerFactory(settings.LogLevel);
+        var logger = loggerFactory.CreateLogger("FastDht.NodeHost");
+
+        DhtNode node;
+        try
+        {
+            node = await DhtNode.StartAsync(settings.Options, loggerFactory).ConfigureAwait(false);
+        }
+        catch (ClusterConfigurationException e)
+        {
+            return Fail(e.Message);
+        }
+        catch (Exception e)
+        {
+            // Not a configuration problem the engine recognised: still one line, and a code that says "failed".
+            NodeHostLog.Failed(logger, e);
+            await Console.Error.WriteLineAsync($"fastdht-node: the node failed to start: {e.Message.ReplaceLineEndings(" ")}").ConfigureAwait(false);
+            return ExitCodes.Failed;
+        }
+
+        try
+        {
+            var name = await signal.Requested.ConfigureAwait(false);
+            NodeHostLog.SignalReceived(logger, name);
+            await node.StopAsync().ConfigureAwait(false);
+            return ExitCodes.Stopped;
+        }
+        catch (Exception e)
+        {
+            NodeHostLog.Failed(logger, e);
+            return ExitCodes.Failed;
+        }
+        finally
+        {
+            await node.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One line per event with a UTC timestamp, colour only on a terminal.</summary>
+    private static ILoggerFactory CreateLoggerFactory(LogLevel level) => LoggerFactory.Create(builder => builder
+        .SetMinimumLevel(level)
+        .AddSimpleConsole(static o =>
+        {
+            o.SingleLine = true;
+            o.IncludeScopes = false;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.ColorBehavior = LoggerColorBehavior.Default;
+        }));
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"fastdht-node: {message}");
+        return ExitCodes.BadConfiguration;
+    }
+}

@@ -1,0 +1,3 @@
+using FastDht.NodeHost;
+
+return await NodeProgram.RunAsync(args).ConfigureAwait(false);
