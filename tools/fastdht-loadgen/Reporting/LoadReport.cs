@@ -24,6 +24,9 @@ public sealed record LoadReport
 
     public required double WarmupSeconds { get; init; }
 
+    /// <summary>Records the load phase inserted (YCSB workloads); absent for workloads without a load phase.</summary>
+    public long? LoadedRecords { get; init; }
+
     /// <summary>Length of the measured window (after warm-up), in seconds.</summary>
     public required double DurationSeconds { get; init; }
 

@@ -1,0 +1,81 @@
+using FastDht.LoadGen.Workloads;
+
+namespace FastDht.LoadGen;
+
+/// <summary>Everything one load-generator run needs: the workload, the target, the concurrency and the run length.</summary>
+public sealed record LoadSettings
+{
+    /// <summary>What to run.</summary>
+    public required WorkloadSpec Workload { get; init; }
+
+    /// <summary>Addresses (host:port) of a running cluster's nodes; empty starts a local cluster instead.</summary>
+    /// <remarks>Defaults to empty: a local cluster of <see cref="LocalNodes"/> in-process nodes on 127.0.0.1.</remarks>
+    public IReadOnlyList<string> Nodes { get; init; } = [];
+
+    /// <summary>Nodes of the local cluster (ignored when <see cref="Nodes"/> is given).</summary>
+    /// <remarks>Defaults to 3: the smallest cluster where a transaction's keys routinely span several nodes.</remarks>
+    public int LocalNodes { get; init; } = 3;
+
+    /// <summary>The cluster name presented in the handshake.</summary>
+    /// <remarks>Defaults to "fastdht", the name fastdht-node starts with.</remarks>
+    public string ClusterName { get; init; } = "fastdht";
+
+    /// <summary>The lock strategy of the local cluster (a running cluster keeps its own).</summary>
+    /// <remarks>Defaults to "wait-die", the node's default.</remarks>
+    public string LockStrategy { get; init; } = "wait-die";
+
+    /// <summary>Client connections: one DhtClient each, which holds one socket per node.</summary>
+    /// <remarks>Defaults to 4: enough to keep several node read loops busy without one client being the bottleneck.</remarks>
+    public int Connections { get; init; } = 4;
+
+    /// <summary>Requests in flight per connection: the number of worker loops that share one client.</summary>
+    /// <remarks>Defaults to 16: deep enough for the client's batched writes to pay off (4 x 16 = 64 in flight in all).</remarks>
+    public int InFlightPerConnection { get; init; } = 16;
+
+    /// <summary>Length of the measured window, when <see cref="OperationCount"/> is not set.</summary>
+    /// <remarks>Defaults to 10 s.</remarks>
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Run exactly this many measured operations instead of running for <see cref="Duration"/>.</summary>
+    /// <remarks>Defaults to null (run for a duration).</remarks>
+    public long? OperationCount { get; init; }
+
+    /// <summary>Time the workload runs unmeasured first, so connections, JIT and caches are warm.</summary>
+    /// <remarks>Defaults to 2 s.</remarks>
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Seed of every worker's operation stream: the same seed replays the same operations.</summary>
+    /// <remarks>Defaults to 42.</remarks>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>How long a request may go unanswered before it counts as a Timeout error.</summary>
+    /// <remarks>Defaults to 5 s, the client's default.</remarks>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Total worker loops.</summary>
+    public int Workers => Connections * InFlightPerConnection;
+
+    /// <summary>True when the run starts (and stops) its own cluster.</summary>
+    public bool IsLocal => Nodes.Count == 0;
+
+    /// <summary>Checks the settings, with a message that names the bad one.</summary>
+    /// <exception cref="ArgumentException">A setting is out of range.</exception>
+    public void Validate()
+    {
+        Workload.Validate();
+        if (IsLocal && LocalNodes is < 1 or > 64)
+            throw new ArgumentException($"the local cluster takes 1 to 64 nodes (got {LocalNodes})");
+        if (Connections < 1)
+            throw new ArgumentException($"connections must be at least 1 (got {Connections})");
+        if (InFlightPerConnection < 1)
+            throw new ArgumentException($"requests in flight per connection must be at least 1 (got {InFlightPerConnection})");
+        if (OperationCount is { } count && count < 1)
+            throw new ArgumentException($"the operation count must be at least 1 (got {count})");
+        if (OperationCount is null && Duration <= TimeSpan.Zero)
+            throw new ArgumentException($"the duration must be positive (got {Duration})");
+        if (Warmup < TimeSpan.Zero)
+            throw new ArgumentException($"the warm-up cannot be negative (got {Warmup})");
+        if (RequestTimeout <= TimeSpan.Zero)
+            throw new ArgumentException($"the request timeout must be positive (got {RequestTimeout})");
+    }
+}

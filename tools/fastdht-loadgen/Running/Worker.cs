@@ -1,0 +1,165 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using FastDht.Engine.Client;
+using FastDht.LoadGen.Reporting;
+using FastDht.LoadGen.Workloads;
+
+namespace FastDht.LoadGen.Running;
+
+/// <summary>
+/// One request loop: draws an operation, sends it, awaits the answer, records it, repeats. A client is shared by
+/// several workers (the requests in flight on its connections); a worker owns its generator and its buffers.
+/// </summary>
+/// <remarks>
+/// Per operation a worker allocates nothing itself: the keys are written into a worker-owned array that the
+/// ReadOnlyMemory views, the MultiPut entry list and the MultiGet key list point into, built once. Reusing them is
+/// safe because a worker awaits each answer before it draws the next operation. The whole loop is one async method,
+/// so its state machine is boxed once per worker, not once per operation.
+/// </remarks>
+internal sealed class Worker
+{
+    private static readonly double NanosecondsPerTick = 1_000_000_000.0 / Stopwatch.Frequency;
+
+    private readonly DhtClient _client;
+    private readonly OperationGenerator _generator;
+    private readonly RunStatistics _statistics;
+    private readonly RunControl _control;
+    private readonly LoadProgress _progress;
+    private readonly long[] _keyIndexes;
+    private readonly byte[] _keyBytes;
+    private readonly ReadOnlyMemory<byte>[] _keys;
+    private readonly KeyValuePair<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>>[] _entries;
+    private readonly byte[] _value;
+    private long _sequence;
+
+    public Worker(DhtClient client, WorkloadSpec spec, int seed, int workerIndex, RunStatistics statistics, RunControl control, LoadProgress progress)
+    {
+        _client = client;
+        _generator = new OperationGenerator(spec, seed, workerIndex);
+        _statistics = statistics;
+        _control = control;
+        _progress = progress;
+        var count = spec.KeysPerOperation;
+        _keyIndexes = new long[count];
+        _keyBytes = new byte[count * KeyFormat.Length];
+        _keys = new ReadOnlyMemory<byte>[count];
+        _value = new byte[spec.ValueSize];
+        // Values are random bytes, seeded like the operations, so a run is reproducible byte for byte.
+        new Random(HashCode.Combine(seed, workerIndex, 0x7A1E)).NextBytes(_value);
+        _entries = new KeyValuePair<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>>[count];
+        for (var i = 0; i < count; i++)
+        {
+            _keys[i] = _keyBytes.AsMemory(i * KeyFormat.Length, KeyFormat.Length);
+            _entries[i] = new KeyValuePair<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>>(_keys[i], _value);
+        }
+    }
+
+    /// <summary>Inserts records <paramref name="first"/>, first + stride, ... below the key count (the YCSB load phase).</summary>
+    /// <returns>How many inserts failed.</returns>
+    public async Task<long> LoadAsync(long first, long stride, long keyCount)
+    {
+        long failed = 0;
+        for (var index = first; index < keyCount && !_control.IsStopped; index += stride)
+        {
+            KeyFormat.Write(index, _keyBytes);
+            StampValue();
+            try
+            {
+                await _client.PutAsync(_keys[0], _value).ConfigureAwait(false);
+            }
+            catch (DhtException)
+            {
+                failed++;
+            }
+            _progress.RecordLoaded();
+        }
+        return failed;
+    }
+
+    /// <summary>Runs operations until the run control says stop.</summary>
+    public async Task RunAsync()
+    {
+        var keyIndexes = _keyIndexes;
+        while (_control.TryBegin(out var measured))
+        {
+            var kind = _generator.Next(keyIndexes);
+            for (var i = 0; i < keyIndexes.Length; i++)
+                KeyFormat.Write(keyIndexes[i], _keyBytes.AsSpan(i * KeyFormat.Length, KeyFormat.Length));
+            var start = Stopwatch.GetTimestamp();
+            bool success;
+            long aborts = 0;
+            try
+            {
+                switch (kind)
+                {
+                    case OperationKind.Get:
+                        success = await _client.GetAsync(_keys[0]).ConfigureAwait(false) is not null;
+                        break;
+                    case OperationKind.Put:
+                        StampValue();
+                        await _client.PutAsync(_keys[0], _value).ConfigureAwait(false);
+                        success = true;
+                        break;
+                    case OperationKind.PutIfAbsent:
+                        StampValue();
+                        success = await _client.PutIfAbsentAsync(_keys[0], _value).ConfigureAwait(false);
+                        break;
+                    case OperationKind.ReadModifyWrite:
+                        // YCSB F: the write goes ahead whether or not the read found the record; a miss says the load
+                        // phase did not cover the key.
+                        success = await _client.GetAsync(_keys[0]).ConfigureAwait(false) is not null;
+                        StampValue();
+                        await _client.PutAsync(_keys[0], _value).ConfigureAwait(false);
+                        break;
+                    case OperationKind.MultiPut:
+                        StampValue();
+                        aborts = await _client.MultiPutAsync(_entries).ConfigureAwait(false) - 1;
+                        success = true;
+                        break;
+                    case OperationKind.MultiGet:
+                        success = AllPresent(await _client.MultiGetAsync(_keys).ConfigureAwait(false));
+                        break;
+                    default:
+                        throw new InvalidOperationException($"no worker step for {kind}");
+                }
+            }
+            catch (Exception e) when (e is DhtException or ArgumentException)
+            {
+                if (measured)
+                    _statistics.RecordError(kind, ErrorKinds.Of(e));
+                else
+                    _progress.RecordWarmup();
+                continue;
+            }
+            if (!measured)
+            {
+                _progress.RecordWarmup();
+                continue;
+            }
+            var nanoseconds = (long)((Stopwatch.GetTimestamp() - start) * NanosecondsPerTick);
+            if (success)
+                _statistics.RecordSuccess(kind, nanoseconds);
+            else
+                _statistics.RecordMiss(kind, nanoseconds);
+            _statistics.RecordAborts(aborts);
+        }
+    }
+
+    private static bool AllPresent(byte[]?[] values)
+    {
+        foreach (var value in values)
+        {
+            if (value is null)
+                return false;
+        }
+        return true;
+    }
+
+    // Each write carries a fresh sequence number in its first bytes, so an update really changes the stored value
+    // (and a reader could tell two writes apart) without allocating a new value buffer.
+    private void StampValue()
+    {
+        if (_value.Length >= sizeof(long))
+            BinaryPrimitives.WriteInt64LittleEndian(_value, ++_sequence);
+    }
+}
