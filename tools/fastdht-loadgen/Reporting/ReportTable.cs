@@ -1,0 +1,69 @@
+using System.Globalization;
+using Spectre.Console;
+
+namespace FastDht.LoadGen.Reporting;
+
+/// <summary>Prints a <see cref="LoadReport"/> for a person: a summary, one latency row per operation kind, transactions, errors.</summary>
+internal static class ReportTable
+{
+    public static void Write(IAnsiConsole console, LoadReport report)
+    {
+        ArgumentNullException.ThrowIfNull(console);
+        ArgumentNullException.ThrowIfNull(report);
+        var c = CultureInfo.InvariantCulture;
+
+        var summary = new Grid();
+        summary.AddColumn(new GridColumn().NoWrap());
+        summary.AddColumn();
+        summary.AddRow("[grey]workload[/]", Markup.Escape(string.Create(c,
+            $"{report.Workload}: {report.KeyCount:N0} keys, zipf {report.Zipf:0.###}, {report.ValueSize} B values, seed {report.Seed}")));
+        summary.AddRow("[grey]target[/]", Markup.Escape(report.Target));
+        summary.AddRow("[grey]lock strategy[/]", Markup.Escape(report.LockStrategy));
+        summary.AddRow("[grey]clients[/]", string.Create(c,
+            $"{report.Connections} connection(s) x {report.InFlightPerConnection} in flight = {report.Connections * report.InFlightPerConnection} workers"));
+        if (report.LoadedRecords is { } loaded)
+            summary.AddRow("[grey]load phase[/]", string.Create(c, $"{loaded:N0} records inserted"));
+        summary.AddRow("[grey]measured[/]", Markup.Escape(string.Create(c,
+            $"{report.DurationSeconds:F2}s after {report.WarmupSeconds:0.##}s warm-up{(report.StoppedEarly ? " (stopped early by Ctrl+C)" : "")}")));
+        summary.AddRow("[grey]operations[/]", string.Create(c,
+            $"{report.Operations:N0} = {report.Successes:N0} successes + {report.Misses:N0} misses + {report.Errors:N0} errors"));
+        summary.AddRow("[grey]throughput[/]", string.Create(c, $"[bold]{report.Throughput:N0} ops/s[/]"));
+        console.Write(new Panel(summary).Header("fastdht-loadgen report").Border(BoxBorder.Rounded));
+
+        var table = new Table().Border(TableBorder.Rounded).Title("latency in µs (successes and misses; errors are not timed)");
+        table.AddColumn("operation");
+        foreach (var name in (string[])["ops", "ops/s", "success", "miss", "error", "p50", "p90", "p99", "p99.9", "max"])
+            table.AddColumn(new TableColumn(name).RightAligned());
+        foreach (var op in report.ByOperation)
+        {
+            var l = op.LatencyMicroseconds;
+            table.AddRow(
+                op.Kind,
+                op.Operations.ToString("N0", c),
+                op.Throughput.ToString("N0", c),
+                op.Successes.ToString("N0", c),
+                op.Misses.ToString("N0", c),
+                op.Errors == 0 ? "0" : $"[red]{op.Errors.ToString("N0", c)}[/]",
+                Us(l.P50), Us(l.P90), Us(l.P99), Us(l.P999), Us(l.Max));
+        }
+        console.Write(table);
+
+        if (report.Transactions is { } t)
+        {
+            console.MarkupLine(string.Create(c,
+                $"[grey]transactions[/] {t.Committed:N0} committed ({t.Committed / Math.Max(report.DurationSeconds, 1e-9):N0}/s), {t.Aborts:N0} aborted attempts, {t.RetriesPerCommitted:0.###} retries per commit, abort rate {t.AbortRate:P2}"));
+        }
+        if (report.ErrorsByKind.Count > 0)
+        {
+            var errors = new Table().Border(TableBorder.Rounded).Title("errors by kind");
+            errors.AddColumn("kind");
+            errors.AddColumn(new TableColumn("count").RightAligned());
+            foreach (var (kind, count) in report.ErrorsByKind)
+                errors.AddRow(Markup.Escape(kind), count.ToString("N0", c));
+            console.Write(errors);
+        }
+    }
+
+    private static string Us(double microseconds) =>
+        microseconds.ToString(microseconds < 100 ? "0.0" : "N0", CultureInfo.InvariantCulture);
+}
