@@ -24,7 +24,7 @@ internal static class ProgressDisplay
                 {
                     await Task.WhenAny(run, Task.Delay(interval)).ConfigureAwait(false);
                     if (!run.IsCompleted)
-                        console.WriteLine(sampler.Sample().ToLine());
+                        Console.Out.WriteLine(sampler.Sample().ToLine()); // raw, so a log line is never wrapped at 80 columns
                 }
                 break;
             default:

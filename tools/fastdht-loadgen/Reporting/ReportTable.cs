@@ -31,7 +31,7 @@ internal static class ReportTable
         console.Write(new Panel(summary).Header("fastdht-loadgen report").Border(BoxBorder.Rounded));
 
         var table = new Table().Border(TableBorder.Rounded).Title("latency in µs (successes and misses; errors are not timed)");
-        table.AddColumn("operation");
+        table.AddColumn(new TableColumn("operation").NoWrap());
         foreach (var name in (string[])["ops", "ops/s", "success", "miss", "error", "p50", "p90", "p99", "p99.9", "max"])
             table.AddColumn(new TableColumn(name).RightAligned());
         foreach (var op in report.ByOperation)

@@ -1,0 +1,266 @@
+using System.CommandLine;
+using System.Globalization;
+using FastDht.LoadGen.Progress;
+using FastDht.LoadGen.Reporting;
+using FastDht.LoadGen.Running;
+using FastDht.LoadGen.Sweep;
+using FastDht.LoadGen.Targets;
+using FastDht.LoadGen.Workloads;
+using Spectre.Console;
+
+namespace FastDht.LoadGen;
+
+/// <summary>
+/// The fastdht-loadgen command line: the root command runs one workload (against --node addresses, or a local
+/// cluster when none is given); `sweep` runs every lock strategy across contention levels.
+/// </summary>
+/// <remarks>Exit codes: 0 the run finished (even with failed operations, which the report counts); 2 bad options or the target could not be used.</remarks>
+internal static class LoadGenCommandLine
+{
+    public const int Success = 0;
+    public const int Failure = 2;
+
+    private static readonly Option<string[]> Nodes = new("--node", "-n")
+    {
+        Description = "A node of a running cluster, host:port; repeat for more. None: start a local cluster.",
+        Arity = ArgumentArity.OneOrMore,
+        Recursive = true,
+    };
+
+    private static readonly Option<int> LocalNodes = Opt("--local-nodes", "Nodes of the local cluster started when no --node is given.", 3);
+    private static readonly Option<string> ClusterName = Opt("--cluster", "The cluster name.", "fastdht");
+    private static readonly Option<string> LockStrategy = Opt("--lock-strategy", "Lock strategy of the local cluster: " + string.Join(", ", LocalCluster.KnownLockStrategies) + ".", "wait-die");
+    private static readonly Option<string> Workload = Opt("--workload", "Workload: " + string.Join(", ", WorkloadNames.All) + ".", "dht", "-w");
+    private static readonly Option<long?> Keys = Opt<long?>("--keys", "Key range / YCSB record count. Default: 100000, or 10000 for txn.", null, "-k");
+    private static readonly Option<double?> Zipf = Opt<double?>("--zipf", "Zipf constant of the key choice (0 = uniform). Default: 0 for dht and txn, 0.99 for YCSB.", null);
+    private static readonly Option<int> ValueSize = Opt("--value-size", "Value size in bytes.", 16);
+    private static readonly Option<double?> ReadShare = Opt<double?>("--read-share", "Share of reads, 0..1 (dht: Get vs PutIfAbsent; txn: MultiGet vs MultiPut). Default: the workload's.", null);
+    private static readonly Option<int> TxnKeys = Opt("--txn-keys", "Keys per MultiPut/MultiGet.", 10);
+    private static readonly Option<int> Connections = Opt("--connections", "Client connections (one DhtClient each).", 4, "-c");
+    private static readonly Option<int> InFlight = Opt("--in-flight", "Requests in flight per connection.", 16, "-p");
+    private static readonly Option<double> Duration = Opt("--duration", "Measured seconds (ignored with --operations).", 10.0, "-d");
+    private static readonly Option<long?> Operations = Opt<long?>("--operations", "Measure exactly this many operations instead of a duration.", null, "-o");
+    private static readonly Option<double> Warmup = Opt("--warmup", "Unmeasured seconds before measuring.", 2.0);
+    private static readonly Option<int> Seed = Opt("--seed", "Random seed: the same seed replays the same operations.", 42);
+    private static readonly Option<double> Timeout = Opt("--timeout", "Seconds before an unanswered request counts as a Timeout error.", 5.0);
+    private static readonly Option<string?> Json = Opt<string?>("--json", "Also write the report as JSON to this file.", null);
+    private static readonly Option<ProgressMode> ProgressOption = Opt("--progress", "Progress display: Auto (live on a terminal, lines otherwise), Live, Plain, None.", ProgressMode.Auto);
+    private static readonly Option<double> Interval = Opt("--interval", "Seconds between progress updates.", 1.0);
+
+    private static readonly Option<string?> Strategies = Opt<string?>("--strategies", "Sweep: comma-separated lock strategies. Default: all.", null);
+    private static readonly Option<string> ZipfLevels = Opt("--zipf-levels", "Sweep: comma-separated zipf constants.", "0,0.6,0.7,0.8,0.9,0.99");
+    private static readonly Option<string?> KeyRanges = Opt<string?>("--key-ranges", "Sweep: comma-separated key ranges instead of zipf levels (fewer keys = more contention).", null);
+    private static readonly Option<string> Output = Opt("--out", "Sweep: directory for sweep.csv, sweep.md and sweep.png.", "sweep-results");
+    private static readonly Option<double> SweepDuration = Opt("--duration", "Measured seconds per point.", 5.0, "-d");
+    private static readonly Option<double> SweepWarmup = Opt("--warmup", "Unmeasured seconds per point.", 1.0);
+
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("fastdht-loadgen: drive a FastDht cluster (or a local one) with a workload and report throughput and latency.");
+        Option[] common = [Nodes, LocalNodes, ClusterName, Keys, Zipf, ValueSize, ReadShare, TxnKeys, Connections, InFlight, Operations, Seed, Timeout, ProgressOption, Interval];
+        foreach (var option in common)
+        {
+            option.Recursive = true; // `sweep` takes them too
+            root.Options.Add(option);
+        }
+        foreach (var option in (Option[])[LockStrategy, Workload, Duration, Warmup, Json])
+            root.Options.Add(option);
+        root.SetAction((parse, _) => RunAsync(parse));
+
+        var sweep = new Command("sweep", "Run every lock strategy across contention levels on a local cluster; write CSV, markdown and a PNG chart.");
+        foreach (var option in (Option[])[Strategies, ZipfLevels, KeyRanges, Output, SweepDuration, SweepWarmup])
+            sweep.Options.Add(option);
+        sweep.SetAction((parse, _) => SweepAsync(parse));
+        root.Subcommands.Add(sweep);
+        return root;
+    }
+
+    /// <summary>Reads the run settings from a parse result (the sweep reuses them for its transaction runs).</summary>
+    /// <exception cref="ArgumentException">An option is out of range or unknown.</exception>
+    public static LoadSettings ReadSettings(ParseResult parse, WorkloadKind? forcedKind = null, TimeSpan? duration = null, TimeSpan? warmup = null)
+    {
+        // `sweep` has no --workload, --lock-strategy, --duration or --warmup of the root's: it passes its own.
+        WorkloadKind kind;
+        string workloadName;
+        if (forcedKind is { } forced)
+            kind = forced;
+        else if (!WorkloadNames.TryParse(workloadName = parse.GetValue(Workload)!, out kind))
+            throw new ArgumentException($"unknown workload '{workloadName}' (known: {string.Join(", ", WorkloadNames.All)})");
+        var spec = WorkloadSpec.Default(kind);
+        spec = spec with
+        {
+            KeyCount = parse.GetValue(Keys) ?? spec.KeyCount,
+            Zipf = parse.GetValue(Zipf) ?? spec.Zipf,
+            ValueSize = parse.GetValue(ValueSize),
+            ReadShare = parse.GetValue(ReadShare) ?? spec.ReadShare,
+            KeysPerTransaction = parse.GetValue(TxnKeys),
+        };
+        var settings = new LoadSettings
+        {
+            Workload = spec,
+            Nodes = parse.GetValue(Nodes) ?? [],
+            LocalNodes = parse.GetValue(LocalNodes),
+            ClusterName = parse.GetValue(ClusterName)!,
+            LockStrategy = forcedKind is null ? parse.GetValue(LockStrategy)! : "wait-die",
+            Connections = parse.GetValue(Connections),
+            InFlightPerConnection = parse.GetValue(InFlight),
+            Duration = duration ?? Seconds(parse.GetValue(Duration), "--duration"),
+            OperationCount = parse.GetValue(Operations),
+            Warmup = warmup ?? Seconds(parse.GetValue(Warmup), "--warmup"),
+            Seed = parse.GetValue(Seed),
+            RequestTimeout = Seconds(parse.GetValue(Timeout), "--timeout"),
+        };
+        settings.Validate();
+        return settings;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse)
+    {
+        var console = AnsiConsole.Console;
+        LoadSettings settings;
+        try
+        {
+            settings = ReadSettings(parse);
+        }
+        catch (ArgumentException e)
+        {
+            return Fail(e.Message);
+        }
+        using var signal = new StopSignal();
+        var mode = ProgressDisplay.Resolve(parse.GetValue(ProgressOption), console);
+        try
+        {
+            var report = await RunWithProgressAsync(console, mode, new LoadRunner(settings), IntervalOf(parse), signal.Token).ConfigureAwait(false);
+            ReportTable.Write(console, report);
+            if (parse.GetValue(Json) is { Length: > 0 } path)
+            {
+                await ReportJson.WriteFileAsync(path, report, CancellationToken.None).ConfigureAwait(false);
+                console.MarkupLine($"[grey]report written to[/] {Markup.Escape(path)}");
+            }
+            return Success;
+        }
+        catch (Exception e) when (e is FastDht.Engine.Client.DhtException or ArgumentException or IOException or FastDht.Engine.Cluster.ClusterConfigurationException or TimeoutException or OperationCanceledException or UnauthorizedAccessException)
+        {
+            return Fail(e.Message);
+        }
+    }
+
+    private static async Task<int> SweepAsync(ParseResult parse)
+    {
+        var console = AnsiConsole.Console;
+        SweepSettings settings;
+        try
+        {
+            var run = ReadSettings(parse, WorkloadKind.Txn, Seconds(parse.GetValue(SweepDuration), "--duration"), Seconds(parse.GetValue(SweepWarmup), "--warmup"));
+            if (!run.IsLocal)
+                throw new ArgumentException("sweep starts its own local cluster per point; it takes no --node");
+            settings = new SweepSettings
+            {
+                Run = run,
+                Strategies = SplitList(parse.GetValue(Strategies), static s => s),
+                ZipfLevels = SplitList(parse.GetValue(ZipfLevels), static s => double.Parse(s, CultureInfo.InvariantCulture)),
+                KeyRanges = parse.GetValue(KeyRanges) is { } ranges ? SplitList(ranges, static s => long.Parse(s, CultureInfo.InvariantCulture)) : null,
+                OutputDirectory = parse.GetValue(Output)!,
+            };
+            foreach (var strategy in settings.Strategies)
+            {
+                if (!ContainsIgnoreCase(LocalCluster.KnownLockStrategies, strategy))
+                    throw new ArgumentException($"unknown lock strategy '{strategy}' (known: {string.Join(", ", LocalCluster.KnownLockStrategies)})");
+            }
+            for (var level = 0; level < settings.LevelCount; level++)
+                settings.RunAt("wait-die", level).Validate();
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
+        {
+            return Fail(e.Message);
+        }
+
+        using var signal = new StopSignal();
+        var mode = ProgressDisplay.Resolve(parse.GetValue(ProgressOption), console);
+        var interval = IntervalOf(parse);
+        try
+        {
+            var points = await SweepRunner.RunAsync(
+                settings,
+                async (runner, label) =>
+                {
+                    console.MarkupLine($"[bold]{Markup.Escape(label)}[/]");
+                    var report = await RunWithProgressAsync(console, mode, runner, interval, signal.Token).ConfigureAwait(false);
+                    var t = report.Transactions;
+                    console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  {(t?.Committed ?? 0) / Math.Max(report.DurationSeconds, 1e-9):N0} committed/s, abort rate {t?.AbortRate ?? 0:P1}, {report.Errors:N0} errors"));
+                    return report;
+                },
+                signal.Token).ConfigureAwait(false);
+            var strategies = settings.Strategies.Count > 0 ? settings.Strategies : LocalCluster.KnownLockStrategies;
+            Directory.CreateDirectory(settings.OutputDirectory);
+            var csv = Path.Combine(settings.OutputDirectory, "sweep.csv");
+            var markdown = Path.Combine(settings.OutputDirectory, "sweep.md");
+            var png = Path.Combine(settings.OutputDirectory, "sweep.png");
+            await File.WriteAllTextAsync(csv, SweepOutput.ToCsv(points)).ConfigureAwait(false);
+            var table = SweepOutput.ToMarkdown(points, settings, strategies);
+            await File.WriteAllTextAsync(markdown, table).ConfigureAwait(false);
+            SweepOutput.WritePng(png, points, settings, strategies);
+            console.WriteLine();
+            console.WriteLine(table);
+            console.MarkupLine($"[grey]wrote[/] {Markup.Escape(csv)}, {Markup.Escape(markdown)}, {Markup.Escape(png)}");
+            return Success;
+        }
+        catch (Exception e) when (e is FastDht.Engine.Client.DhtException or ArgumentException or IOException or FastDht.Engine.Cluster.ClusterConfigurationException or TimeoutException or OperationCanceledException or UnauthorizedAccessException)
+        {
+            return Fail(e.Message);
+        }
+    }
+
+    private static async Task<LoadReport> RunWithProgressAsync(IAnsiConsole console, ProgressMode mode, LoadRunner runner, TimeSpan interval, CancellationToken stop)
+    {
+        var run = runner.RunAsync(stop);
+        await ProgressDisplay.ShowAsync(console, mode, runner.Progress, run, interval).ConfigureAwait(false);
+        return await run.ConfigureAwait(false);
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"fastdht-loadgen: {message}");
+        return Failure;
+    }
+
+    private static TimeSpan IntervalOf(ParseResult parse)
+    {
+        var seconds = parse.GetValue(Interval);
+        // 0.05 s floor: a faster redraw would cost the load generator more CPU than it saves anyone.
+        return TimeSpan.FromSeconds(double.IsFinite(seconds) ? Math.Max(seconds, 0.05) : 1);
+    }
+
+    private static TimeSpan Seconds(double seconds, string option) =>
+        double.IsFinite(seconds) && seconds >= 0 && seconds < TimeSpan.MaxValue.TotalSeconds
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new ArgumentException($"{option} must be a number of seconds >= 0 (got {seconds})");
+
+    private static T[] SplitList<T>(string? text, Func<string, T> parse)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+            return [];
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var values = new T[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+            values[i] = parse(parts[i]);
+        return values;
+    }
+
+    private static bool ContainsIgnoreCase(IReadOnlyList<string> names, string name)
+    {
+        foreach (var n in names)
+        {
+            if (string.Equals(n, name, StringComparison.OrdinalIgnoreCase))
+                return true;
+        }
+        return false;
+    }
+
+    private static Option<T> Opt<T>(string name, string description, T defaultValue, params string[] aliases) => new(name, aliases)
+    {
+        Description = description,
+        DefaultValueFactory = _ => defaultValue,
+    };
+}
