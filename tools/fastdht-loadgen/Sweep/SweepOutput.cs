@@ -28,13 +28,13 @@ internal static class SweepOutput
         var c = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
         var run = settings.Run;
-        text.Append(c, $"Transactions of {run.Workload.KeysPerTransaction} keys, {run.Workload.ReadShare:P0} read-only, ")
+        text.Append(c, $"Transactions of {run.Workload.KeysPerTransaction} keys, {run.Workload.ReadShare * 100:0}% read-only, ")
             .Append(c, $"{run.LocalNodes} local nodes, {run.Connections} x {run.InFlightPerConnection} in flight, ")
             .Append(c, $"{(run.OperationCount is { } n ? $"{n} operations" : $"{run.Duration.TotalSeconds:0.#} s")} per point, seed {run.Seed}.")
             .AppendLine().AppendLine();
         Table(text, "committed transactions/s", points, settings, strategies, static p => p.CommittedPerSecond.ToString("N0", CultureInfo.InvariantCulture));
         text.AppendLine();
-        Table(text, "abort rate (aborted attempts / all attempts)", points, settings, strategies, static p => p.AbortRate.ToString("P1", CultureInfo.InvariantCulture));
+        Table(text, "abort rate (aborted attempts / all attempts)", points, settings, strategies, static p => (p.AbortRate * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%");
         return text.ToString();
     }
 
