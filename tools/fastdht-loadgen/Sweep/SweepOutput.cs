@@ -43,11 +43,10 @@ internal static class SweepOutput
     {
         ArgumentNullException.ThrowIfNull(settings);
         var xLabel = settings.ByKeyRange ? "key range (fewer keys = more contention)" : "zipf constant (higher = more contention)";
-        var throughput = Chart("Committed transactions/s", xLabel, "transactions/s", points, settings, strategies, static p => p.CommittedPerSecond);
-        var aborts = Chart("Abort rate", xLabel, "aborted attempts / attempts", points, settings, strategies, static p => p.AbortRate);
         var figure = new Multiplot();
-        figure.AddPlot(throughput);
-        figure.AddPlot(aborts);
+        figure.AddPlots(2); // a new Multiplot already holds one empty plot: this adds or removes plots until there are two
+        Chart(figure.GetPlot(0), "Committed transactions/s", xLabel, "transactions/s", points, settings, strategies, static p => p.CommittedPerSecond);
+        Chart(figure.GetPlot(1), "Abort rate", xLabel, "aborted attempts / attempts", points, settings, strategies, static p => p.AbortRate);
         // 1000 x 1200: two charts of 1000 x 600, wide enough for a legend of five strategies beside the lines.
         figure.SavePng(path, 1000, 1200);
     }
@@ -55,9 +54,8 @@ internal static class SweepOutput
     /// <summary>The x coordinate of a level: the zipf constant itself, or the level's index for key ranges (labelled).</summary>
     private static double X(SweepSettings settings, int level) => settings.ByKeyRange ? level : settings.ZipfLevels[level];
 
-    private static Plot Chart(string title, string xLabel, string yLabel, IReadOnlyList<SweepPoint> points, SweepSettings settings, IReadOnlyList<string> strategies, Func<SweepPoint, double> value)
+    private static void Chart(Plot plot, string title, string xLabel, string yLabel, IReadOnlyList<SweepPoint> points, SweepSettings settings, IReadOnlyList<string> strategies, Func<SweepPoint, double> value)
     {
-        var plot = new Plot();
         plot.Title(title);
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
@@ -91,9 +89,11 @@ internal static class SweepOutput
             }
             plot.Axes.Bottom.SetTicks(positions, labels);
         }
-        plot.Axes.Margins(bottom: 0); // rates and throughputs start at zero; a floating axis would exaggerate differences
+        // Rates and throughputs are drawn from zero: an axis fitted to the data would exaggerate small differences.
+        plot.Axes.AutoScale();
+        var top = plot.Axes.GetLimits().Top;
+        plot.Axes.SetLimitsY(0, top > 0 ? top * 1.1 : 1);
         plot.ShowLegend(Alignment.UpperRight);
-        return plot;
     }
 
     private static void Table(StringBuilder text, string title, IReadOnlyList<SweepPoint> points, SweepSettings settings, IReadOnlyList<string> strategies, Func<SweepPoint, string> cell)
