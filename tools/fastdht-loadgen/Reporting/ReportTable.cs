@@ -30,23 +30,29 @@ internal static class ReportTable
         summary.AddRow("[grey]throughput[/]", string.Create(c, $"[bold]{report.Throughput:N0} ops/s[/]"));
         console.Write(new Panel(summary).Header("fastdht-loadgen report").Border(BoxBorder.Rounded));
 
-        var table = new Table().Border(TableBorder.Rounded).Title("latency in µs (successes and misses; errors are not timed)");
-        table.AddColumn(new TableColumn("operation").NoWrap());
-        foreach (var name in (string[])["ops", "ops/s", "success", "miss", "error", "p50", "p90", "p99", "p99.9", "max"])
-            table.AddColumn(new TableColumn(name).RightAligned());
+        // Counts and latencies are two tables so that each fits an 80-column terminal without folding numbers.
+        var counts = new Table().Border(TableBorder.Rounded).Title("operations");
+        var latencies = new Table().Border(TableBorder.Rounded).Title("latency in µs (successes and misses; errors are not timed)");
+        counts.AddColumn(new TableColumn("operation").NoWrap());
+        latencies.AddColumn(new TableColumn("operation").NoWrap());
+        foreach (var name in (string[])["ops", "ops/s", "success", "miss", "error"])
+            counts.AddColumn(new TableColumn(name).RightAligned().NoWrap());
+        foreach (var name in (string[])["p50", "p90", "p99", "p99.9", "max", "mean"])
+            latencies.AddColumn(new TableColumn(name).RightAligned().NoWrap());
         foreach (var op in report.ByOperation)
         {
-            var l = op.LatencyMicroseconds;
-            table.AddRow(
+            counts.AddRow(
                 op.Kind,
                 op.Operations.ToString("N0", c),
                 op.Throughput.ToString("N0", c),
                 op.Successes.ToString("N0", c),
                 op.Misses.ToString("N0", c),
-                op.Errors == 0 ? "0" : $"[red]{op.Errors.ToString("N0", c)}[/]",
-                Us(l.P50), Us(l.P90), Us(l.P99), Us(l.P999), Us(l.Max));
+                op.Errors == 0 ? "0" : $"[red]{op.Errors.ToString("N0", c)}[/]");
+            var l = op.LatencyMicroseconds;
+            latencies.AddRow(op.Kind, Us(l.P50), Us(l.P90), Us(l.P99), Us(l.P999), Us(l.Max), Us(l.Mean));
         }
-        console.Write(table);
+        console.Write(counts);
+        console.Write(latencies);
 
         if (report.Transactions is { } t)
         {
