@@ -106,3 +106,28 @@ public sealed class ReportTests
         Assert.Equal(1, back.Operations);
     }
 }
+
+public sealed class ReportSeparationTests
+{
+    [Fact]
+    public void Each_operation_kind_has_its_own_latencies()
+    {
+        var stats = new RunStatistics();
+        for (var i = 0; i < 1000; i++)
+        {
+            stats.RecordSuccess(OperationKind.Get, 10_000);          // 10 µs
+            stats.RecordMiss(OperationKind.PutIfAbsent, 900_000);    // 900 µs
+        }
+        var report = stats.BuildReport(new LoadReport
+        {
+            Workload = "dht", Target = "t", LockStrategy = "wait-die", Connections = 1, InFlightPerConnection = 1,
+            KeyCount = 1, Zipf = 0, ValueSize = 1, Seed = 1, WarmupSeconds = 0, DurationSeconds = 0, StoppedEarly = false,
+            Operations = 0, Successes = 0, Misses = 0, Errors = 0, Throughput = 0, ByOperation = [],
+            ErrorsByKind = new Dictionary<string, long>(),
+        }, 1);
+        var get = report.ByOperation.Single(o => o.Kind == "Get").LatencyMicroseconds;
+        var put = report.ByOperation.Single(o => o.Kind == "PutIfAbsent").LatencyMicroseconds;
+        Assert.InRange(get.P50, 9.9, 10.1);
+        Assert.InRange(put.P50, 890, 910);
+    }
+}
