@@ -215,9 +215,19 @@ public static class FrameWriter
 
     // ---- node-to-node transaction requests ----
 
-    /// <summary>TxnLock: the body of Lock, coordinator to participant.</summary>
-    public static void WriteTxnLock(IBufferWriter<byte> writer, uint requestId, TxnId txn, LockMode mode, uint leaseMs, ReadOnlySpan<ReadOnlyMemory<byte>> keys) =>
-        WriteLockBody(writer, requestId, Opcode.TxnLock, txn, mode, leaseMs, keys);
+    /// <summary>TxnLock, coordinator to participant: TxnId, u8 mode, u16 attempt, u32 lease ms, u16 count (at least 1), count x key.</summary>
+    /// <remarks>The attempt number (0 = first try) lets the participant's strategy shrink its wait on retries (the timeout strategy).</remarks>
+    public static void WriteTxnLock(IBufferWriter<byte> writer, uint requestId, TxnId txn, LockMode mode, ushort attempt, uint leaseMs, ReadOnlySpan<ReadOnlyMemory<byte>> keys)
+    {
+        long body = ProtocolConstants.TxnIdSize + 1 + sizeof(ushort) + sizeof(uint) + KeyListSize(keys);
+        var b = FrameBuilder.Start(writer, body, requestId, Opcode.TxnLock, FrameFlags.None, StatusCode.Ok);
+        b.WriteTxnId(txn);
+        b.WriteU8((byte)mode);
+        b.WriteU16(attempt);
+        b.WriteU32(leaseMs);
+        WriteKeyList(ref b, keys);
+        b.Commit();
+    }
 
     /// <summary>TxnPrepare: TxnId.</summary>
     public static void WriteTxnPrepare(IBufferWriter<byte> writer, uint requestId, TxnId txn) =>

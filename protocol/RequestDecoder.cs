@@ -207,7 +207,41 @@ public static class RequestDecoder
         return false;
     }
 
-    /// <summary>Lock and TxnLock: TxnId, u8 mode, u32 lease ms, u16 count (at least 1), count x key.</summary>
+    /// <summary>TxnLock: TxnId, u8 mode, u16 attempt, u32 lease ms, u16 count (at least 1), count x key.</summary>
+    public static bool TryReadTxnLock(
+        ReadOnlySpan<byte> body,
+        ProtocolLimits limits,
+        out TxnId txn,
+        out LockMode mode,
+        out ushort attempt,
+        out uint leaseMs,
+        out KeyList keys,
+        out ProtocolError error)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        var reader = new BodyReader(body);
+        if (reader.TryReadTxnId(out txn)
+            && reader.TryReadEnum((byte)LockMode.Exclusive, out byte rawMode)
+            && reader.TryReadU16(out attempt)
+            && reader.TryReadU32(out leaseMs)
+            && KeyList.TryRead(ref reader, 1, limits.MaxKeySize, out keys)
+            && reader.TryReadEnd())
+        {
+            mode = (LockMode)rawMode;
+            error = default;
+            return true;
+        }
+
+        txn = default;
+        mode = default;
+        attempt = 0;
+        leaseMs = 0;
+        keys = default;
+        error = reader.Error;
+        return false;
+    }
+
+    /// <summary>Lock: TxnId, u8 mode, u32 lease ms, u16 count (at least 1), count x key.</summary>
     public static bool TryReadLock(
         ReadOnlySpan<byte> body,
         ProtocolLimits limits,

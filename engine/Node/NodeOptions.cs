@@ -55,8 +55,8 @@ public sealed class NodeOptions
 
     /// <summary>How often the lock table ends expired leases and over-long waits.</summary>
     /// <remarks>
-    /// Defaults to 100 ms: a lease ends at most this late. With the "timeout" strategy set it no larger than its
-    /// smallest wait limit (2 ms), or waits overrun their limits by up to one interval.
+    /// Defaults to 100 ms: a lease ends at most this late. A strategy that bounds waits more tightly than this (the
+    /// "timeout" strategy, down to 2 ms) gets a finer scan automatically, down to 5 ms, since a wait ends only on a scan.
     /// </remarks>
     public TimeSpan LockExpiryScanInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 

@@ -149,10 +149,22 @@ public class RoundTripTests
         {
             byte[] bytes = op == Opcode.Lock
                 ? Wire.Encode(w => FrameWriter.WriteLock(w, id, txn, mode, lease, Mem(keys)))
-                : Wire.Encode(w => FrameWriter.WriteTxnLock(w, id, txn, mode, lease, Mem(keys)));
+                : Wire.Encode(w => FrameWriter.WriteTxnLock(w, id, txn, mode, (ushort)(id % 70000), lease, Mem(keys)));
             var (h, body) = Decode(bytes);
             AssertRequest(h, id, op);
-            Assert.True(RequestDecoder.TryReadLock(body, ProtocolLimits.Default, out var tx, out var m, out var l, out var list, out _));
+            TxnId tx;
+            LockMode m;
+            uint l;
+            scoped KeyList list;
+            if (op == Opcode.Lock)
+            {
+                Assert.True(RequestDecoder.TryReadLock(body, ProtocolLimits.Default, out tx, out m, out l, out list, out _));
+            }
+            else
+            {
+                Assert.True(RequestDecoder.TryReadTxnLock(body, ProtocolLimits.Default, out tx, out m, out var attempt, out l, out list, out _));
+                Assert.Equal((ushort)(id % 70000), attempt);
+            }
             Assert.Equal(txn, tx);
             Assert.Equal(mode, m);
             Assert.Equal(lease, l);

@@ -69,17 +69,17 @@ internal readonly struct NodeInfoRequest : IFrameRequest
     public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteNodeInfo(writer, requestId);
 }
 
-/// <summary>TxnLock (or a client's Lock): TxnId, u8 mode, u32 lease ms, key list.</summary>
-internal readonly struct TxnLockRequest(Opcode opcode, TxnId txn, LockMode mode, uint leaseMs, ReadOnlyMemory<byte>[] keys) : IFrameRequest
+/// <summary>A client's Lock (TxnId, u8 mode, u32 lease ms, key list) or a TxnLock (the same with u16 attempt after the mode).</summary>
+internal readonly struct TxnLockRequest(Opcode opcode, TxnId txn, LockMode mode, uint leaseMs, ReadOnlyMemory<byte>[] keys, ushort attempt = 0) : IFrameRequest
 {
-    public int FrameLength => ProtocolConstants.HeaderSize + ProtocolConstants.TxnIdSize + 1 + 4 + KeyLists.Size(keys);
+    public int FrameLength => ProtocolConstants.HeaderSize + ProtocolConstants.TxnIdSize + 1 + (opcode == Opcode.TxnLock ? 2 : 0) + 4 + KeyLists.Size(keys);
 
     public void Write(IBufferWriter<byte> writer, uint requestId)
     {
         if (opcode == Opcode.Lock)
             FrameWriter.WriteLock(writer, requestId, txn, mode, leaseMs, keys);
         else
-            FrameWriter.WriteTxnLock(writer, requestId, txn, mode, leaseMs, keys);
+            FrameWriter.WriteTxnLock(writer, requestId, txn, mode, attempt, leaseMs, keys);
     }
 }
 

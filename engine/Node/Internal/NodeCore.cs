@@ -44,7 +44,7 @@ internal sealed class NodeCore
         Listeners = new ListenerDirectory(this);
         Context = new Plugins.Internal.NodeContext(this);
         var strategy = CreateStrategy(options.Plugins.LockStrategies, options.LockStrategy);
-        Locks = new LockTable(strategy, new LockTableOptions { ExpiryScanInterval = options.LockExpiryScanInterval }, TimeProvider.System, new NodeWoundNotifier(this));
+        Locks = new LockTable(strategy, new LockTableOptions { ExpiryScanInterval = ScanIntervalFor(strategy, options.LockExpiryScanInterval) }, TimeProvider.System, new NodeWoundNotifier(this));
         Participant = new TxnParticipant(Locks, store);
         Coordinator = new TransactionCoordinator(this, Participant, strategy.RequiresOrderedAcquisition);
     }
@@ -200,6 +200,21 @@ internal sealed class NodeCore
         {
             throw new ClusterConfigurationException($"unknown lock strategy '{name}'; known strategies: {string.Join(", ", registry.Names)}");
         }
+    }
+
+    /// <summary>
+    /// The lock table's scan interval: the configured one, or finer when the strategy bounds waits more tightly (the
+    /// timeout strategy), because a wait only ends on a scan. Floored at 5 ms: below that the timer costs more than the
+    /// precision is worth.
+    /// </summary>
+    internal static TimeSpan ScanIntervalFor(ILockStrategy strategy, TimeSpan configured)
+    {
+        var finest = strategy.GetWaitLimit(int.MaxValue);
+        if (finest <= TimeSpan.Zero || finest >= configured)
+            return configured;
+        var floor = TimeSpan.FromMilliseconds(5);
+        var finer = finest < floor ? floor : finest;
+        return finer < configured ? finer : configured; // never coarser than what was configured
     }
 
     /// <summary>The member-list digest of protocol.md: XxHash64 over (u16 id, string "host:port" lower-cased) in id order.</summary>

@@ -51,7 +51,14 @@ internal sealed partial class NodeSession
             case Opcode.Lock:
             case Opcode.TxnLock:
             {
-                if (!RequestDecoder.TryReadLock(body, limits, out var wireTxn, out var mode, out var leaseMs, out var list, out error))
+                Protocol.TxnId wireTxn;
+                Protocol.LockMode mode;
+                ushort attempt = 0;
+                uint leaseMs;
+                scoped KeyList list;
+                if (op == Opcode.Lock
+                        ? !RequestDecoder.TryReadLock(body, limits, out wireTxn, out mode, out leaseMs, out list, out error)
+                        : !RequestDecoder.TryReadTxnLock(body, limits, out wireTxn, out mode, out attempt, out leaseMs, out list, out error))
                     break;
                 if (leaseMs == 0)
                     return ReplyErrorAsync(header, StatusCode.BadRequest, "leaseMs must be at least 1");
@@ -68,7 +75,7 @@ internal sealed partial class NodeSession
                 {
                     if (!AllLocal(keys, out var foreign))
                         return ReplyErrorAsync(header, StatusCode.WrongNode, $"node {_core.SelfId} does not own every key of this TxnLock (node {foreign} does)");
-                    _ = ReplyLaterAsync(id, op, LockAsParticipantAsync(txn, TxnIds.ToLocking(mode), lease, keys));
+                    _ = ReplyLaterAsync(id, op, LockAsParticipantAsync(txn, TxnIds.ToLocking(mode), lease, attempt, keys));
                 }
                 return new ValueTask<bool>(true);
             }
@@ -149,11 +156,11 @@ internal sealed partial class NodeSession
         return ReplyErrorAsync(header, error.Status, error.Message);
     }
 
-    private async Task<TxnResult> LockAsParticipantAsync(Locking.TxnId txn, Locking.LockMode mode, TimeSpan lease, ReadOnlyMemory<byte>[] keys)
+    private async Task<TxnResult> LockAsParticipantAsync(Locking.TxnId txn, Locking.LockMode mode, TimeSpan lease, int attempt, ReadOnlyMemory<byte>[] keys)
     {
         var tokens = new long[keys.Length];
         // Held under this link's session: if the coordinator's node goes away, the link's close frees them.
-        var step = await _core.Participant.LockAsync(txn, mode, lease, 0, SessionId, keys, tokens).ConfigureAwait(false);
+        var step = await _core.Participant.LockAsync(txn, mode, lease, attempt, SessionId, keys, tokens).ConfigureAwait(false);
         return new TxnResult(step, tokens: tokens);
     }
 

@@ -218,7 +218,7 @@ internal sealed partial class TransactionCoordinator
         if (link is null)
             return new TxnStep(StatusCode.NodeUnavailable, _core.Mesh.UnavailableMessage(group.Node));
         var remaining = Math.Max(1, deadline - Environment.TickCount64);
-        var request = new TxnLockRequest(Opcode.TxnLock, txn.WireId, TxnIds.ToWire(txn.Mode), LeaseMs(lease), group.Keys);
+        var request = new TxnLockRequest(Opcode.TxnLock, txn.WireId, TxnIds.ToWire(txn.Mode), LeaseMs(lease), group.Keys, (ushort)Math.Min(txn.Attempt, ushort.MaxValue));
         var result = await link.CallAsync(request, ResponseShape.Body, TimeSpan.FromMilliseconds(remaining), group.Node).ConfigureAwait(false);
         if (result.IsError)
             return new TxnStep(result.Status, result.ErrorMessage);
