@@ -190,7 +190,7 @@ public static class FrameWriter
 
     /// <summary>Lock: TxnId, u8 mode, u32 lease ms, u16 count (at least 1), count x key.</summary>
     public static void WriteLock(IBufferWriter<byte> writer, uint requestId, TxnId txn, LockMode mode, uint leaseMs, ReadOnlySpan<ReadOnlyMemory<byte>> keys) =>
-        WriteLockBody(writer, requestId, Opcode.Lock, txn, mode, leaseMs, keys);
+        WriteLockBody(writer, requestId, Opcode.Lock, txn, mode, attempt: null, leaseMs, keys);
 
     /// <summary>Unlock: TxnId, u16 count (at least 1), count x key.</summary>
     public static void WriteUnlock(IBufferWriter<byte> writer, uint requestId, TxnId txn, ReadOnlySpan<ReadOnlyMemory<byte>> keys)
@@ -217,17 +217,8 @@ public static class FrameWriter
 
     /// <summary>TxnLock, coordinator to participant: TxnId, u8 mode, u16 attempt, u32 lease ms, u16 count (at least 1), count x key.</summary>
     /// <remarks>The attempt number (0 = first try) lets the participant's strategy shrink its wait on retries (the timeout strategy).</remarks>
-    public static void WriteTxnLock(IBufferWriter<byte> writer, uint requestId, TxnId txn, LockMode mode, ushort attempt, uint leaseMs, ReadOnlySpan<ReadOnlyMemory<byte>> keys)
-    {
-        long body = ProtocolConstants.TxnIdSize + 1 + sizeof(ushort) + sizeof(uint) + KeyListSize(keys);
-        var b = FrameBuilder.Start(writer, body, requestId, Opcode.TxnLock, FrameFlags.None, StatusCode.Ok);
-        b.WriteTxnId(txn);
-        b.WriteU8((byte)mode);
-        b.WriteU16(attempt);
-        b.WriteU32(leaseMs);
-        WriteKeyList(ref b, keys);
-        b.Commit();
-    }
+    public static void WriteTxnLock(IBufferWriter<byte> writer, uint requestId, TxnId txn, LockMode mode, ushort attempt, uint leaseMs, ReadOnlySpan<ReadOnlyMemory<byte>> keys) =>
+        WriteLockBody(writer, requestId, Opcode.TxnLock, txn, mode, attempt, leaseMs, keys);
 
     /// <summary>TxnPrepare: TxnId.</summary>
     public static void WriteTxnPrepare(IBufferWriter<byte> writer, uint requestId, TxnId txn) =>
@@ -490,12 +481,15 @@ public static class FrameWriter
         b.Commit();
     }
 
-    private static void WriteLockBody(IBufferWriter<byte> writer, uint requestId, Opcode opcode, TxnId txn, LockMode mode, uint leaseMs, ReadOnlySpan<ReadOnlyMemory<byte>> keys)
+    // Lock and TxnLock share one body; TxnLock adds the attempt number after the mode.
+    private static void WriteLockBody(IBufferWriter<byte> writer, uint requestId, Opcode opcode, TxnId txn, LockMode mode, ushort? attempt, uint leaseMs, ReadOnlySpan<ReadOnlyMemory<byte>> keys)
     {
-        long body = ProtocolConstants.TxnIdSize + 1 + sizeof(uint) + KeyListSize(keys);
+        long body = ProtocolConstants.TxnIdSize + 1 + (attempt.HasValue ? sizeof(ushort) : 0) + sizeof(uint) + KeyListSize(keys);
         var b = FrameBuilder.Start(writer, body, requestId, opcode, FrameFlags.None, StatusCode.Ok);
         b.WriteTxnId(txn);
         b.WriteU8((byte)mode);
+        if (attempt is { } a)
+            b.WriteU16(a);
         b.WriteU32(leaseMs);
         WriteKeyList(ref b, keys);
         b.Commit();

@@ -216,13 +216,38 @@ public static class RequestDecoder
         out ushort attempt,
         out uint leaseMs,
         out KeyList keys,
+        out ProtocolError error) =>
+        TryReadLockBody(body, limits, withAttempt: true, out txn, out mode, out attempt, out leaseMs, out keys, out error);
+
+    /// <summary>Lock: TxnId, u8 mode, u32 lease ms, u16 count (at least 1), count x key.</summary>
+    public static bool TryReadLock(
+        ReadOnlySpan<byte> body,
+        ProtocolLimits limits,
+        out TxnId txn,
+        out LockMode mode,
+        out uint leaseMs,
+        out KeyList keys,
+        out ProtocolError error) =>
+        TryReadLockBody(body, limits, withAttempt: false, out txn, out mode, out _, out leaseMs, out keys, out error);
+
+    // Lock and TxnLock share one body; TxnLock adds the attempt number after the mode.
+    private static bool TryReadLockBody(
+        ReadOnlySpan<byte> body,
+        ProtocolLimits limits,
+        bool withAttempt,
+        out TxnId txn,
+        out LockMode mode,
+        out ushort attempt,
+        out uint leaseMs,
+        out KeyList keys,
         out ProtocolError error)
     {
         ArgumentNullException.ThrowIfNull(limits);
         var reader = new BodyReader(body);
+        attempt = 0;
         if (reader.TryReadTxnId(out txn)
             && reader.TryReadEnum((byte)LockMode.Exclusive, out byte rawMode)
-            && reader.TryReadU16(out attempt)
+            && (!withAttempt || reader.TryReadU16(out attempt))
             && reader.TryReadU32(out leaseMs)
             && KeyList.TryRead(ref reader, 1, limits.MaxKeySize, out keys)
             && reader.TryReadEnd())
@@ -235,37 +260,6 @@ public static class RequestDecoder
         txn = default;
         mode = default;
         attempt = 0;
-        leaseMs = 0;
-        keys = default;
-        error = reader.Error;
-        return false;
-    }
-
-    /// <summary>Lock: TxnId, u8 mode, u32 lease ms, u16 count (at least 1), count x key.</summary>
-    public static bool TryReadLock(
-        ReadOnlySpan<byte> body,
-        ProtocolLimits limits,
-        out TxnId txn,
-        out LockMode mode,
-        out uint leaseMs,
-        out KeyList keys,
-        out ProtocolError error)
-    {
-        ArgumentNullException.ThrowIfNull(limits);
-        var reader = new BodyReader(body);
-        if (reader.TryReadTxnId(out txn)
-            && reader.TryReadEnum((byte)LockMode.Exclusive, out byte rawMode)
-            && reader.TryReadU32(out leaseMs)
-            && KeyList.TryRead(ref reader, 1, limits.MaxKeySize, out keys)
-            && reader.TryReadEnd())
-        {
-            mode = (LockMode)rawMode;
-            error = default;
-            return true;
-        }
-
-        txn = default;
-        mode = default;
         leaseMs = 0;
         keys = default;
         error = reader.Error;
