@@ -25,6 +25,8 @@ internal sealed partial class NodeSession
 
     public bool IsRetired => Volatile.Read(ref _retired) != 0;
 
+    private static readonly TimeSpan RetireGrace = TimeSpan.FromSeconds(1);
+
     public bool IsOpen => !Connection.IsClosed && !_closed.Task.IsCompleted;
 
     /// <summary>Dialer side: sends Hello as a node and waits for the peer's answer; null on success, else why not.</summary>
@@ -67,7 +69,16 @@ internal sealed partial class NodeSession
 
     private async Task RetireAsync()
     {
-        // The other side retires the same link by the same rule; until both have, either may still send on it.
+        // The other side retires the same link by the same rule, but may adopt the winner a moment later than this
+        // side did; until then it still uses this link. A grace period of one second (many loopback or LAN round
+        // trips, well under any client timeout) lets it switch before this link closes, then pending work drains.
+        try
+        {
+            await Task.Delay(RetireGrace, _core.Stopping).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
         var deadline = Environment.TickCount64 + (long)_core.Options.ForwardTimeout.TotalMilliseconds;
         while (Requests.Count > 0 && Environment.TickCount64 < deadline)
             await Task.Delay(5).ConfigureAwait(false);

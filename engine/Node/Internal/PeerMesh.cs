@@ -234,6 +234,13 @@ internal sealed class PeerMesh
                 OnLinkReady(session);
                 return null;
             }
+            // The peer accepted this link, so it may already use it as its link to us; we lost the tie-break to
+            // a link we adopted meanwhile. Closing it now could make the peer see its current link drop before it
+            // has switched to the winner: retire it instead (kept open a grace period, closed once idle).
+            session.BecomePeer();
+            session.Retire();
+            NodeLog.LinkChange(_core.Logger, member.NodeId, refusal);
+            return GetLink(member.NodeId) is not null ? null : refusal;
         }
         if (refusal.StartsWith(DuplicateLinkPrefix, StringComparison.Ordinal))
             NodeLog.LinkChange(_core.Logger, member.NodeId, refusal);
