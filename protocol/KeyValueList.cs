@@ -1,4 +1,5 @@
-using System.Buffers.Binary;
+
+using FastDht.Protocol.Internal;
 
 namespace FastDht.Protocol;
 
@@ -61,12 +62,7 @@ public readonly ref struct KeyValueList
                 return false;
             }
 
-            int keyLength = BinaryPrimitives.ReadUInt16LittleEndian(_rest);
-            ReadOnlySpan<byte> key = _rest.Slice(sizeof(ushort), keyLength);
-            _rest = _rest[(sizeof(ushort) + keyLength)..];
-            int valueLength = (int)BinaryPrimitives.ReadUInt32LittleEndian(_rest);
-            ReadOnlySpan<byte> value = _rest.Slice(sizeof(uint), valueLength);
-            _rest = _rest[(sizeof(uint) + valueLength)..];
+            _rest = _rest[WireSpans.ReadKeyValue(_rest, out ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)..];
             _current = new KeyValueEntry(key, value);
             return true;
         }

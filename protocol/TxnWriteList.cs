@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 
+using FastDht.Protocol.Internal;
+
 namespace FastDht.Protocol;
 
 /// <summary>A validated list of (key, value, token) writes inside a received TxnCommit body, enumerated without allocating.</summary>
@@ -60,12 +62,7 @@ public readonly ref struct TxnWriteList
                 return false;
             }
 
-            int keyLength = BinaryPrimitives.ReadUInt16LittleEndian(_rest);
-            ReadOnlySpan<byte> key = _rest.Slice(sizeof(ushort), keyLength);
-            _rest = _rest[(sizeof(ushort) + keyLength)..];
-            int valueLength = (int)BinaryPrimitives.ReadUInt32LittleEndian(_rest);
-            ReadOnlySpan<byte> value = _rest.Slice(sizeof(uint), valueLength);
-            _rest = _rest[(sizeof(uint) + valueLength)..];
+            _rest = _rest[WireSpans.ReadKeyValue(_rest, out ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)..];
             ulong token = BinaryPrimitives.ReadUInt64LittleEndian(_rest);
             _rest = _rest[sizeof(ulong)..];
             _current = new TxnWriteEntry(key, value, token);

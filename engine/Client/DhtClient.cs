@@ -234,7 +234,7 @@ public sealed partial class DhtClient : IAsyncDisposable
             var node = route.OwnerOf(key.Span);
             if (!node.TryGetOpen(out var connection))
             {
-                connection = await node.OpenAsync(_settings, _connections).WaitAsync(cancellationToken).ConfigureAwait(false);
+                connection = await OpenAsync(node, cancellationToken).ConfigureAwait(false);
                 if (attempt == 0 && connection.SlotTableVersion != route.Version)
                 {
                     // The node's table is not ours: one of us is stale. Refresh, then route again.

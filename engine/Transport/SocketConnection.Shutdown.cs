@@ -69,19 +69,8 @@ public sealed partial class SocketConnection
 
         if (entered)
         {
-            try
-            {
-                if (!_writerClosed)
-                {
-                    // The send loop sends what is buffered, sees IsCompleted, and shuts the connection down.
-                    _writerClosed = true;
-                    await _output.Writer.CompleteAsync().ConfigureAwait(false);
-                }
-            }
-            finally
-            {
-                _writeLock.Exit();
-            }
+            // The send loop sends what is buffered, sees IsCompleted, and shuts the connection down.
+            await CompleteWriterAndExitAsync().ConfigureAwait(false);
 
             try
             {

@@ -128,6 +128,12 @@ public sealed partial class SocketConnection
         // Every holder's flush ends once the send loop has completed the output reader, so this wait is bounded
         // by the holders' own write code.
         await _writeLock.EnterAsync().ConfigureAwait(false);
+        await CompleteWriterAndExitAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>With the writer lock held: completes the output writer (once) so no one writes again, then releases the lock.</summary>
+    private async Task CompleteWriterAndExitAsync()
+    {
         try
         {
             if (!_writerClosed)

@@ -42,24 +42,16 @@ internal sealed partial class TransactionCoordinator
     private ushort Self => _core.SelfId;
 
     /// <summary>All-or-nothing write of every key, on whichever nodes own them.</summary>
-    public async Task<TxnResult> MultiPutAsync(ReadOnlyMemory<byte>[] keys, ReadOnlyMemory<byte>[] values)
-    {
-        var txn = Plan(_ids.Next(), LockMode.Exclusive, keys, values);
-        _active[txn.Id] = txn;
-        try
-        {
-            return await RunAsync(txn).ConfigureAwait(false);
-        }
-        finally
-        {
-            _active.TryRemove(KeyValuePair.Create(txn.Id, txn));
-        }
-    }
+    public Task<TxnResult> MultiPutAsync(ReadOnlyMemory<byte>[] keys, ReadOnlyMemory<byte>[] values) =>
+        CoordinateAsync(LockMode.Exclusive, keys, values);
 
     /// <summary>Reads every key under shared locks, so it never sees part of a MultiPut.</summary>
-    public async Task<TxnResult> MultiGetAsync(ReadOnlyMemory<byte>[] keys)
+    public Task<TxnResult> MultiGetAsync(ReadOnlyMemory<byte>[] keys) => CoordinateAsync(LockMode.Shared, keys, null);
+
+    /// <summary>Runs a new transaction to the end, registered as active (so wounds can find it) while it runs.</summary>
+    private async Task<TxnResult> CoordinateAsync(LockMode mode, ReadOnlyMemory<byte>[] keys, ReadOnlyMemory<byte>[]? values)
     {
-        var txn = Plan(_ids.Next(), LockMode.Shared, keys, null);
+        var txn = Plan(_ids.Next(), mode, keys, values);
         _active[txn.Id] = txn;
         try
         {
