@@ -95,6 +95,9 @@ public sealed partial class LockTable : IDisposable
     /// <summary>Waiters rented from the pool and not yet returned; for tests.</summary>
     internal int OutstandingWaiters => Volatile.Read(ref _outstandingWaiters);
 
+    /// <summary>Holds <paramref name="key"/>'s lock state still until the gate is disposed: see <see cref="KeyWriteGate"/>. Allocates nothing.</summary>
+    public KeyWriteGate EnterWriteGate(ReadOnlySpan<byte> key) => new(ShardFor(key), key);
+
     /// <summary>True when some transaction holds <paramref name="key"/>. Allocates nothing.</summary>
     public bool IsLocked(ReadOnlySpan<byte> key)
     {

@@ -1,14 +1,16 @@
 using System.Buffers;
 using System.Text;
 using BenchmarkDotNet.Attributes;
+using FastDht.Engine.Keyspace;
 using FastDht.Engine.Resp.Internal;
+using FastDht.Locking;
 using FastDht.Protocol.Resp;
 using FastDht.Storage;
 
 namespace FastDht.Benchmarks.Resp;
 
 /// <summary>
-/// The RESP server's local path: a parsed GET, SET or INCR executed against the store and its reply written (what a
+/// The RESP server's local path: a parsed GET, SET or INCR executed on the keyspace (the lock-table gate included) and its reply written (what a
 /// node does for a key it owns). GET and INCR should allocate nothing; SET allocates only the stored copy.
 /// </summary>
 public class RespServerBenchmarks
@@ -18,6 +20,8 @@ public class RespServerBenchmarks
     private readonly RespCommand _incr = new();
     private readonly ArrayBufferWriter<byte> _reply = new(4096);
     private readonly ShardedStore _store = new();
+    private readonly LockTable _locks = new(options: new LockTableOptions { ExpiryScanInterval = Timeout.InfiniteTimeSpan });
+    private LocalKeyspace _keyspace = null!;
     private KeyspaceCounters _counters;
 
     [GlobalSetup]
@@ -27,6 +31,7 @@ public class RespServerBenchmarks
         Parse(_set, "SET", "key:000000000042", "xxx");
         Parse(_incr, "INCR", "counter:000000042");
         _store.Put("key:000000000042"u8, "xxx"u8);
+        _keyspace = new LocalKeyspace(_store, _locks);
     }
 
     [GlobalCleanup]
@@ -35,13 +40,14 @@ public class RespServerBenchmarks
         _get.Dispose();
         _set.Dispose();
         _incr.Dispose();
+        _locks.Dispose();
     }
 
     [Benchmark(Baseline = true)]
     public int Get()
     {
         _reply.ResetWrittenCount();
-        RespKeyCommands.Execute(_get, _reply, _store, 2, ref _counters);
+        RespKeyCommands.Execute(_get, _reply, _keyspace, 2, ref _counters);
         return _reply.WrittenCount;
     }
 
@@ -49,7 +55,7 @@ public class RespServerBenchmarks
     public int Set()
     {
         _reply.ResetWrittenCount();
-        RespKeyCommands.Execute(_set, _reply, _store, 2, ref _counters);
+        RespKeyCommands.Execute(_set, _reply, _keyspace, 2, ref _counters);
         return _reply.WrittenCount;
     }
 
@@ -57,7 +63,7 @@ public class RespServerBenchmarks
     public int Incr()
     {
         _reply.ResetWrittenCount();
-        RespKeyCommands.Execute(_incr, _reply, _store, 2, ref _counters);
+        RespKeyCommands.Execute(_incr, _reply, _keyspace, 2, ref _counters);
         return _reply.WrittenCount;
     }
 

@@ -1,5 +1,4 @@
 using FastDht.Engine.Cluster;
-using FastDht.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace FastDht.Engine.Plugins;
@@ -8,7 +7,10 @@ namespace FastDht.Engine.Plugins;
 /// <remarks>
 /// The routed operations (<see cref="GetAsync"/> and the rest) run on the local store when this node owns the key and
 /// go over the peer link to the owner otherwise, so a protocol serves any key from any node. They complete
-/// synchronously on the local path. <see cref="Store"/> is this node's own store, for a protocol that routes itself.
+/// synchronously on the local path. Every one of them goes through the node's keyspace, the same path as the native
+/// protocol and RESP: the same lock rule (a write to a key a transaction holds fails, retryable) and, later, the same
+/// log and replication. There is deliberately no access to the raw store: a write that bypassed the keyspace would
+/// bypass all of that.
 /// </remarks>
 public interface INodeContext
 {
@@ -16,8 +18,8 @@ public interface INodeContext
 
     string ClusterName { get; }
 
-    /// <summary>The keys this node owns.</summary>
-    IKeyValueStore Store { get; }
+    /// <summary>How many keys this node owns (its share of the key space).</summary>
+    long LocalKeyCount { get; }
 
     SlotTable SlotTable { get; }
 

@@ -12,6 +12,9 @@ public enum KeyOperationStatus
     /// <summary>PutIfAbsent found the key present and stored nothing.</summary>
     Exists,
 
+    /// <summary>A write refused because a transaction holds the key (retryable once it ends; native status Locked).</summary>
+    Locked,
+
     /// <summary>The owner could not be reached or refused; <see cref="KeyOperationResult.Error"/> says why.</summary>
     Failed,
 }

@@ -45,7 +45,8 @@ internal sealed class NodeCore
         Context = new Plugins.Internal.NodeContext(this);
         var strategy = CreateStrategy(options.Plugins.LockStrategies, options.LockStrategy);
         Locks = new LockTable(strategy, new LockTableOptions { ExpiryScanInterval = ScanIntervalFor(strategy, options.LockExpiryScanInterval) }, TimeProvider.System, new NodeWoundNotifier(this));
-        Participant = new TxnParticipant(Locks, store);
+        Keyspace = new Keyspace.LocalKeyspace(store, Locks);
+        Participant = new TxnParticipant(Locks, Keyspace);
         Coordinator = new TransactionCoordinator(this, Participant, strategy.RequiresOrderedAcquisition);
     }
 
@@ -95,7 +96,11 @@ internal sealed class NodeCore
 
     public NodeOptions Options { get; }
 
+    /// <summary>The store itself, for inspection (<see cref="DhtNode.Store"/>); every read and write of the node goes through <see cref="Keyspace"/>.</summary>
     public IKeyValueStore Store { get; }
+
+    /// <summary>The keys this node owns: the only code that reads or changes one.</summary>
+    public Keyspace.LocalKeyspace Keyspace { get; }
 
     public ILogger Logger { get; }
 

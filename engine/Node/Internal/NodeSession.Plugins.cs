@@ -64,7 +64,7 @@ internal sealed partial class NodeSession
         var reply = _respReply ??= new ArrayBufferWriter<byte>();
         reply.ResetWrittenCount();
         var counters = default(KeyspaceCounters);
-        RespKeyCommands.Execute(command, reply, _core.Store, respVersion, ref counters);
+        RespKeyCommands.Execute(command, reply, _core.Keyspace, respVersion, ref counters);
         _core.Statistics.AddKeyspace(counters.Hits, counters.Misses);
         if (!Connection.TryEnterWrite(out var writer))
             return RespReplySlowAsync(header.RequestId);

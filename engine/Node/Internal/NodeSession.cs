@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using FastDht.Engine.Connections;
+using FastDht.Engine.Keyspace;
 using FastDht.Engine.Transport;
 using FastDht.Protocol;
 
@@ -112,13 +113,13 @@ internal sealed partial class NodeSession : FrameSession
         return true;
     }
 
-    /// <summary>Runs a single-key operation against the local store and writes its response.</summary>
+    /// <summary>Runs a single-key operation on this node's keyspace and writes its response.</summary>
     private void ExecuteLocal(PipeWriter writer, in Frame frame)
     {
         var header = frame.Header;
         var body = BodyOf(frame);
         var limits = ReceiveLimits;
-        var store = _core.Store;
+        var keyspace = _core.Keyspace;
         var id = header.RequestId;
         ProtocolError error;
         switch (header.Opcode)
@@ -126,7 +127,7 @@ internal sealed partial class NodeSession : FrameSession
             case Opcode.Get:
                 if (!RequestDecoder.TryReadGet(body, limits, out var key, out error))
                     break;
-                if (store.TryGet(key, out var value))
+                if (keyspace.TryGet(key, out var value))
                     FrameWriter.WriteValueResponse(writer, id, Opcode.Get, value.Span);
                 else
                     FrameWriter.WriteStatusResponse(writer, id, Opcode.Get, StatusCode.NotFound);
@@ -135,25 +136,14 @@ internal sealed partial class NodeSession : FrameSession
             case Opcode.PutIfAbsent:
                 if (!RequestDecoder.TryReadPut(body, header.Flags, limits, out key, out var newValue, out var fence, out error))
                     break;
-                if (!MayWrite(writer, id, header.Opcode, key, fence))
-                    return;
-                if (header.Opcode == Opcode.Put)
-                {
-                    store.Put(key, newValue);
-                    FrameWriter.WriteStatusResponse(writer, id, Opcode.Put, StatusCode.Ok);
-                }
-                else
-                {
-                    var stored = store.PutIfAbsent(key, newValue);
-                    FrameWriter.WriteStatusResponse(writer, id, Opcode.PutIfAbsent, stored ? StatusCode.Ok : StatusCode.Exists);
-                }
+                WriteResult(writer, id, header.Opcode, header.Opcode == Opcode.Put
+                    ? keyspace.Put(key, newValue, fence)
+                    : keyspace.PutIfAbsent(key, newValue, fence));
                 return;
             case Opcode.Delete:
                 if (!RequestDecoder.TryReadDelete(body, header.Flags, limits, out key, out fence, out error))
                     break;
-                if (!MayWrite(writer, id, header.Opcode, key, fence))
-                    return;
-                FrameWriter.WriteStatusResponse(writer, id, Opcode.Delete, store.Delete(key) ? StatusCode.Ok : StatusCode.NotFound);
+                WriteResult(writer, id, Opcode.Delete, keyspace.Delete(key, fence));
                 return;
             default:
                 FrameWriter.WriteErrorResponse(writer, id, header.Opcode, StatusCode.InternalError, "not a single-key operation");
@@ -163,24 +153,30 @@ internal sealed partial class NodeSession : FrameSession
     }
 
     /// <summary>
-    /// Whether a single-key write may go ahead under the key's locks; if not, writes the refusal. A plain write to a
-    /// key some transaction holds is refused (Locked), never queued; a fenced write goes ahead only for the key's
-    /// exclusive holder with exactly the token it was granted (else StaleFence).
+    /// Answers a single-key write. A plain write to a key some transaction holds is refused (Locked, retryable),
+    /// never queued; a fenced write goes ahead only for the key's exclusive holder with exactly the token it was
+    /// granted (else StaleFence). The keyspace decides; this only words it.
     /// </summary>
-    private bool MayWrite(PipeWriter writer, uint id, Opcode opcode, ReadOnlySpan<byte> key, ulong? fence)
+    private static void WriteResult(PipeWriter writer, uint id, Opcode opcode, KeyWriteResult result)
     {
-        var locks = _core.Locks;
-        if (fence is not { } token)
+        switch (result)
         {
-            if (!locks.IsLocked(key))
-                return true;
-            FrameWriter.WriteErrorResponse(writer, id, opcode, StatusCode.Locked, "the key is locked by a transaction");
-            return false;
+            case KeyWriteResult.Ok:
+                FrameWriter.WriteStatusResponse(writer, id, opcode, StatusCode.Ok);
+                break;
+            case KeyWriteResult.Exists:
+                FrameWriter.WriteStatusResponse(writer, id, opcode, StatusCode.Exists);
+                break;
+            case KeyWriteResult.NotFound:
+                FrameWriter.WriteStatusResponse(writer, id, opcode, StatusCode.NotFound);
+                break;
+            case KeyWriteResult.Locked:
+                FrameWriter.WriteErrorResponse(writer, id, opcode, StatusCode.Locked, "the key is locked by a transaction");
+                break;
+            default:
+                FrameWriter.WriteErrorResponse(writer, id, opcode, StatusCode.StaleFence, "the fencing token is not the current exclusive lock's: a newer lock was granted, or the lock is gone");
+                break;
         }
-        if (locks.TryGetHolder(key, out var holder, out var mode) && mode == Locking.LockMode.Exclusive && locks.ValidateFence(key, holder, (long)token))
-            return true;
-        FrameWriter.WriteErrorResponse(writer, id, opcode, StatusCode.StaleFence, "the fencing token is not the current exclusive lock's: a newer lock was granted, or the lock is gone");
-        return false;
     }
 
     private ValueTask<bool> PingAsync(Frame frame)

@@ -1,9 +1,9 @@
 using FastDht.Engine.Cluster;
 using FastDht.Engine.Connections;
 using FastDht.Engine.Connections.Requests;
+using FastDht.Engine.Keyspace;
 using FastDht.Engine.Node.Internal;
 using FastDht.Protocol;
-using FastDht.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace FastDht.Engine.Plugins.Internal;
@@ -17,7 +17,7 @@ internal sealed class NodeContext(NodeCore core) : INodeContext
 
     public string ClusterName => Core.Options.ClusterName;
 
-    public IKeyValueStore Store => Core.Store;
+    public long LocalKeyCount => Core.Keyspace.Count;
 
     public SlotTable SlotTable => Core.SlotTable;
 
@@ -40,7 +40,7 @@ internal sealed class NodeContext(NodeCore core) : INodeContext
         var owner = Core.OwnerOf(key.Span);
         if (owner != Core.SelfId)
             return RemoteAsync(owner, new GetRequest(key), ResponseShape.Value);
-        return new(Core.Store.TryGet(key.Span, out var value)
+        return new(Core.Keyspace.TryGet(key.Span, out var value)
             ? new KeyOperationResult(KeyOperationStatus.Ok, value)
             : new KeyOperationResult(KeyOperationStatus.NotFound));
     }
@@ -50,8 +50,7 @@ internal sealed class NodeContext(NodeCore core) : INodeContext
         var owner = Core.OwnerOf(key.Span);
         if (owner != Core.SelfId)
             return RemoteAsync(owner, new PutRequest(key, value, ifAbsent: false), ResponseShape.Status);
-        Core.Store.Put(key.Span, value.Span);
-        return new(new KeyOperationResult(KeyOperationStatus.Ok));
+        return new(Local(Core.Keyspace.Put(key.Span, value.Span)));
     }
 
     public ValueTask<KeyOperationResult> PutIfAbsentAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value)
@@ -59,7 +58,7 @@ internal sealed class NodeContext(NodeCore core) : INodeContext
         var owner = Core.OwnerOf(key.Span);
         if (owner != Core.SelfId)
             return RemoteAsync(owner, new PutRequest(key, value, ifAbsent: true), ResponseShape.Status);
-        return new(new KeyOperationResult(Core.Store.PutIfAbsent(key.Span, value.Span) ? KeyOperationStatus.Ok : KeyOperationStatus.Exists));
+        return new(Local(Core.Keyspace.PutIfAbsent(key.Span, value.Span)));
     }
 
     public ValueTask<KeyOperationResult> DeleteAsync(ReadOnlyMemory<byte> key)
@@ -67,8 +66,18 @@ internal sealed class NodeContext(NodeCore core) : INodeContext
         var owner = Core.OwnerOf(key.Span);
         if (owner != Core.SelfId)
             return RemoteAsync(owner, new DeleteRequest(key), ResponseShape.Status);
-        return new(new KeyOperationResult(Core.Store.Delete(key.Span) ? KeyOperationStatus.Ok : KeyOperationStatus.NotFound));
+        return new(Local(Core.Keyspace.Delete(key.Span)));
     }
+
+    /// <summary>A local write's outcome in the plugin API's terms: the same lock rule and wording as the native protocol.</summary>
+    private static KeyOperationResult Local(KeyWriteResult result) => result switch
+    {
+        KeyWriteResult.Ok => new KeyOperationResult(KeyOperationStatus.Ok),
+        KeyWriteResult.Exists => new KeyOperationResult(KeyOperationStatus.Exists),
+        KeyWriteResult.NotFound => new KeyOperationResult(KeyOperationStatus.NotFound),
+        KeyWriteResult.Locked => new KeyOperationResult(KeyOperationStatus.Locked, error: "the key is locked by a transaction"),
+        _ => new KeyOperationResult(KeyOperationStatus.Failed, error: "the fencing token is not the current exclusive lock's"),
+    };
 
     private async ValueTask<KeyOperationResult> RemoteAsync<TRequest>(ushort owner, TRequest request, ResponseShape shape)
         where TRequest : struct, IFrameRequest
@@ -82,6 +91,7 @@ internal sealed class NodeContext(NodeCore core) : INodeContext
             StatusCode.Ok => new KeyOperationResult(KeyOperationStatus.Ok, result.Payload),
             StatusCode.NotFound => new KeyOperationResult(KeyOperationStatus.NotFound),
             StatusCode.Exists => new KeyOperationResult(KeyOperationStatus.Exists),
+            StatusCode.Locked => new KeyOperationResult(KeyOperationStatus.Locked, error: result.ErrorMessage),
             _ => new KeyOperationResult(KeyOperationStatus.Failed, error: result.ErrorMessage ?? result.Status.ToString()),
         };
     }

@@ -50,7 +50,7 @@ internal static class RespInfo
         {
             text.Append("# Memory\r\n")
                 .Append("used_memory:").Append(GC.GetTotalMemory(false)).Append("\r\n")
-                .Append("fastdht_store_keys:").Append(core.Store.Count).Append("\r\n")
+                .Append("fastdht_store_keys:").Append(core.Keyspace.Count).Append("\r\n")
                 .Append("\r\n");
         }
         if (all || wanted.Contains("stats"))
@@ -78,7 +78,7 @@ internal static class RespInfo
         if (all || wanted.Contains("keyspace"))
         {
             text.Append("# Keyspace\r\n");
-            var keys = core.Store.Count;
+            var keys = core.Keyspace.Count;
             if (keys > 0)
                 text.Append(inv, $"db0:keys={keys},expires=0,avg_ttl=0\r\n");
         }

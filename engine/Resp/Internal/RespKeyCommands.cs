@@ -1,19 +1,21 @@
 using System.Buffers;
 using System.Buffers.Text;
+using FastDht.Engine.Keyspace;
 using FastDht.Protocol.Resp;
-using FastDht.Storage;
 
 namespace FastDht.Engine.Resp.Internal;
 
 /// <summary>
-/// Runs a keyed command against the store of the node that owns its keys: the one implementation used both for
-/// keys this node owns and, at the owner, for commands other nodes send over the mesh (RespExecute).
+/// Runs a keyed command on the keyspace of the node that owns its keys: the one implementation used both for keys
+/// this node owns and, at the owner, for commands other nodes send over the mesh (RespExecute).
 /// </summary>
 /// <remarks>
-/// Every single-key command is atomic at the owner: reads and upserts are single store calls, and read-modify-write
-/// commands (INCR, APPEND, SET XX) loop on <see cref="IKeyValueStore.TryReplace"/> (identity compare-and-swap), so a
-/// concurrent writer makes the loser retry on the new value rather than lose an update. Nothing here allocates except
-/// the stored copies the store makes, and APPEND's combined value.
+/// Every write goes through <see cref="LocalKeyspace"/>, under the same lock rule as the native protocol: a write to a
+/// key some transaction holds (a MultiPut, an MSET, an MGET's shared lock, an explicit Lock) is refused with
+/// <c>-TRYAGAIN</c> and changes nothing. A read-modify-write command (INCR, APPEND, SET NX/XX/GET, GETSET) reads and
+/// writes inside one <see cref="KeyWrite"/>, which serializes every writer of the key, so it is atomic at the owner
+/// without a retry loop. A multi-key DEL/UNLINK applies key by key (each key atomically; Redis Cluster likewise runs
+/// it per node). Nothing here allocates except the stored copies the store makes, and APPEND's combined value.
 /// </remarks>
 internal static class RespKeyCommands
 {
@@ -23,13 +25,17 @@ internal static class RespKeyCommands
     private static ReadOnlySpan<byte> NoExpiry =>
         "-ERR FastDht keys do not expire: EX, PX, EXAT, PXAT, SETEX and PSETEX are not supported\r\n"u8;
 
+    /// <summary>The reply to a write refused because a transaction holds the key: retryable, as Redis Cluster's TRYAGAIN is.</summary>
+    internal static ReadOnlySpan<byte> Locked =>
+        "-TRYAGAIN the key is locked by a transaction (MSET, MGET, MultiPut or an explicit lock); nothing was changed, retry\r\n"u8;
+
     /// <summary>Executes a keyed command whose keys this node owns; the caller has checked its arity.</summary>
-    public static void Execute(RespCommand c, IBufferWriter<byte> w, IKeyValueStore store, int respVersion, ref KeyspaceCounters counters)
+    public static void Execute(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion, ref KeyspaceCounters counters)
     {
         switch (c.Kind)
         {
             case RespCommandKind.Get:
-                if (store.TryGet(c.GetArgument(1), out var value))
+                if (keyspace.TryGet(c.GetArgument(1), out var value))
                 {
                     counters.Hits++;
                     RespWriter.WriteBulkString(w, value.Span);
@@ -41,29 +47,54 @@ internal static class RespKeyCommands
                 }
                 return;
             case RespCommandKind.Set:
-                Set(c, w, store, respVersion);
+                Set(c, w, keyspace, respVersion);
                 return;
             case RespCommandKind.SetNx:
-                RespWriter.WriteRaw(w, store.PutIfAbsent(c.GetArgument(1), c.GetArgument(2)) ? RespReplies.One : RespReplies.Zero);
+                switch (keyspace.PutIfAbsent(c.GetArgument(1), c.GetArgument(2)))
+                {
+                    case KeyWriteResult.Ok:
+                        RespWriter.WriteRaw(w, RespReplies.One);
+                        break;
+                    case KeyWriteResult.Exists:
+                        RespWriter.WriteRaw(w, RespReplies.Zero);
+                        break;
+                    default:
+                        RespWriter.WriteRaw(w, Locked);
+                        break;
+                }
                 return;
             case RespCommandKind.SetEx:
             case RespCommandKind.PSetEx:
                 RespWriter.WriteRaw(w, NoExpiry);
                 return;
             case RespCommandKind.GetSet:
-                if (store.TryGetAndPut(c.GetArgument(1), c.GetArgument(2), out var previous))
+            {
+                using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
+                if (write.Refusal != KeyWriteRefusal.None)
+                    RespWriter.WriteRaw(w, Locked);
+                else if (write.GetAndPut(c.GetArgument(2), out var previous))
                     RespWriter.WriteBulkString(w, previous.Span);
                 else
                     WriteNull(w, respVersion);
                 return;
+            }
             case RespCommandKind.Del:
             case RespCommandKind.Unlink:
             {
                 long deleted = 0;
                 for (int i = 1; i < c.Count; i++)
                 {
-                    if (store.Delete(c.GetArgument(i)))
+                    var result = keyspace.Delete(c.GetArgument(i));
+                    if (result == KeyWriteResult.Ok)
+                    {
                         deleted++;
+                    }
+                    else if (result == KeyWriteResult.Locked)
+                    {
+                        // Keys before this one are already deleted: say so in the error, as the count cannot be sent.
+                        WriteLockedAfter(w, deleted);
+                        return;
+                    }
                 }
                 RespWriter.WriteInteger(w, deleted);
                 return;
@@ -73,17 +104,17 @@ internal static class RespKeyCommands
                 long found = 0;
                 for (int i = 1; i < c.Count; i++)
                 {
-                    if (store.TryGet(c.GetArgument(i), out _))
+                    if (keyspace.TryGet(c.GetArgument(i), out _))
                         found++;
                 }
                 RespWriter.WriteInteger(w, found);
                 return;
             }
             case RespCommandKind.Incr:
-                IncrementBy(c, w, store, 1);
+                IncrementBy(c, w, keyspace, 1);
                 return;
             case RespCommandKind.Decr:
-                IncrementBy(c, w, store, -1);
+                IncrementBy(c, w, keyspace, -1);
                 return;
             case RespCommandKind.IncrBy:
             case RespCommandKind.DecrBy:
@@ -101,21 +132,21 @@ internal static class RespKeyCommands
                     }
                     delta = -delta;
                 }
-                IncrementBy(c, w, store, delta);
+                IncrementBy(c, w, keyspace, delta);
                 return;
             case RespCommandKind.Append:
-                Append(c, w, store);
+                Append(c, w, keyspace);
                 return;
             case RespCommandKind.StrLen:
-                RespWriter.WriteInteger(w, store.TryGet(c.GetArgument(1), out value) ? value.Length : 0);
+                RespWriter.WriteInteger(w, keyspace.TryGet(c.GetArgument(1), out value) ? value.Length : 0);
                 return;
             case RespCommandKind.Type:
-                RespWriter.WriteRaw(w, store.TryGet(c.GetArgument(1), out _) ? "+string\r\n"u8 : "+none\r\n"u8);
+                RespWriter.WriteRaw(w, keyspace.TryGet(c.GetArgument(1), out _) ? "+string\r\n"u8 : "+none\r\n"u8);
                 return;
             case RespCommandKind.Ttl:
             case RespCommandKind.PTtl:
                 // No key expires: a present key has no TTL (-1), an absent one -2, as Redis answers.
-                RespWriter.WriteRaw(w, store.TryGet(c.GetArgument(1), out _) ? RespReplies.MinusOne : RespReplies.MinusTwo);
+                RespWriter.WriteRaw(w, keyspace.TryGet(c.GetArgument(1), out _) ? RespReplies.MinusOne : RespReplies.MinusTwo);
                 return;
             default:
                 RespWriter.WriteError(w, "this command cannot run at a key's owner"u8);
@@ -126,7 +157,21 @@ internal static class RespKeyCommands
     public static void WriteNull(IBufferWriter<byte> w, int respVersion) =>
         RespWriter.WriteRaw(w, respVersion == 3 ? RespReplies.Null3 : RespReplies.NullBulk);
 
-    private static void Set(RespCommand c, IBufferWriter<byte> w, IKeyValueStore store, int respVersion)
+    private static void WriteLockedAfter(IBufferWriter<byte> w, long deleted)
+    {
+        if (deleted == 0)
+        {
+            RespWriter.WriteRaw(w, Locked);
+            return;
+        }
+        Span<byte> digits = stackalloc byte[MaxInt64Digits];
+        Utf8Formatter.TryFormat(deleted, digits, out var length);
+        RespWriter.WriteRaw(w, "-TRYAGAIN a key is locked by a transaction; the "u8);
+        RespWriter.WriteRaw(w, digits[..length]);
+        RespWriter.WriteRaw(w, " keys before it were deleted, the rest were not\r\n"u8);
+    }
+
+    private static void Set(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
     {
         bool nx = false, xx = false, get = false;
         for (int i = 3; i < c.Count; i++)
@@ -162,16 +207,21 @@ internal static class RespKeyCommands
             }
         }
 
-        var key = c.GetArgument(1);
         var value = c.GetArgument(2);
+        using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
+        if (write.Refusal != KeyWriteRefusal.None)
+        {
+            RespWriter.WriteRaw(w, Locked);
+            return;
+        }
         if (!nx && !xx)
         {
             if (!get)
             {
-                store.Put(key, value);
+                write.Put(value);
                 RespWriter.WriteRaw(w, RespReplies.Ok);
             }
-            else if (store.TryGetAndPut(key, value, out var previous))
+            else if (write.GetAndPut(value, out var previous))
             {
                 RespWriter.WriteBulkString(w, previous.Span);
             }
@@ -182,109 +232,78 @@ internal static class RespKeyCommands
             return;
         }
 
-        while (true)
+        var present = write.TryGet(out var current);
+        if (nx == present)
         {
-            var present = store.TryGet(key, out var current);
-            if (nx)
-            {
-                if (present)
-                {
-                    // Not stored: plain NX answers nil; NX GET answers the value that blocked it.
-                    if (get)
-                        RespWriter.WriteBulkString(w, current.Span);
-                    else
-                        WriteNull(w, respVersion);
-                    return;
-                }
-                if (store.PutIfAbsent(key, value))
-                {
-                    if (get)
-                        WriteNull(w, respVersion);
-                    else
-                        RespWriter.WriteRaw(w, RespReplies.Ok);
-                    return;
-                }
-            }
+            // Not stored (NX on a present key, XX on an absent one): nil, or with GET the value as it is.
+            if (get && present)
+                RespWriter.WriteBulkString(w, current.Span);
             else
-            {
-                if (!present)
-                {
-                    WriteNull(w, respVersion);
-                    return;
-                }
-                if (store.TryReplace(key, current, value))
-                {
-                    if (get)
-                        RespWriter.WriteBulkString(w, current.Span);
-                    else
-                        RespWriter.WriteRaw(w, RespReplies.Ok);
-                    return;
-                }
-            }
-            // Another writer got in between the read and the conditional write: decide again on what is there now.
+                WriteNull(w, respVersion);
+            return;
         }
+        write.Put(value);
+        if (!get)
+            RespWriter.WriteRaw(w, RespReplies.Ok);
+        else if (present)
+            RespWriter.WriteBulkString(w, current.Span);
+        else
+            WriteNull(w, respVersion);
     }
 
-    private static void IncrementBy(RespCommand c, IBufferWriter<byte> w, IKeyValueStore store, long delta)
+    private static void IncrementBy(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, long delta)
     {
-        var key = c.GetArgument(1);
         Span<byte> digits = stackalloc byte[MaxInt64Digits];
-        while (true)
+        using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
+        if (write.Refusal != KeyWriteRefusal.None)
         {
-            long current = 0;
-            var present = store.TryGet(key, out var existing);
-            if (present && !RespInteger.TryParseInt64(existing.Span, out current))
-            {
-                RespWriter.WriteRaw(w, RespReplies.NotAnInteger);
-                return;
-            }
-            if ((delta > 0 && current > long.MaxValue - delta) || (delta < 0 && current < long.MinValue - delta))
-            {
-                RespWriter.WriteRaw(w, RespReplies.IncrementOverflow);
-                return;
-            }
-            var next = current + delta;
-            Utf8Formatter.TryFormat(next, digits, out var length);
-            var text = digits[..length];
-            if (present ? store.TryReplace(key, existing, text) : store.PutIfAbsent(key, text))
-            {
-                RespWriter.WriteInteger(w, next);
-                return;
-            }
+            RespWriter.WriteRaw(w, Locked);
+            return;
         }
+        long current = 0;
+        if (write.TryGet(out var existing) && !RespInteger.TryParseInt64(existing.Span, out current))
+        {
+            RespWriter.WriteRaw(w, RespReplies.NotAnInteger);
+            return;
+        }
+        if ((delta > 0 && current > long.MaxValue - delta) || (delta < 0 && current < long.MinValue - delta))
+        {
+            RespWriter.WriteRaw(w, RespReplies.IncrementOverflow);
+            return;
+        }
+        var next = current + delta;
+        Utf8Formatter.TryFormat(next, digits, out var length);
+        write.Put(digits[..length]);
+        RespWriter.WriteInteger(w, next);
     }
 
-    private static void Append(RespCommand c, IBufferWriter<byte> w, IKeyValueStore store)
+    private static void Append(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace)
     {
-        var key = c.GetArgument(1);
         var suffix = c.GetArgument(2);
-        while (true)
+        using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
+        if (write.Refusal != KeyWriteRefusal.None)
         {
-            if (!store.TryGet(key, out var existing))
-            {
-                if (store.PutIfAbsent(key, suffix))
-                {
-                    RespWriter.WriteInteger(w, suffix.Length);
-                    return;
-                }
-                continue;
-            }
-            var total = existing.Length + suffix.Length;
-            var combined = ArrayPool<byte>.Shared.Rent(Math.Max(total, 1));
-            try
-            {
-                existing.Span.CopyTo(combined);
-                suffix.CopyTo(combined.AsSpan(existing.Length));
-                if (store.TryReplace(key, existing, combined.AsSpan(0, total)))
-                {
-                    RespWriter.WriteInteger(w, total);
-                    return;
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(combined);
-            }
+            RespWriter.WriteRaw(w, Locked);
+            return;
+        }
+        if (!write.TryGet(out var existing))
+        {
+            write.Put(suffix);
+            RespWriter.WriteInteger(w, suffix.Length);
+            return;
+        }
+        var total = existing.Length + suffix.Length;
+        var combined = ArrayPool<byte>.Shared.Rent(Math.Max(total, 1));
+        try
+        {
+            existing.Span.CopyTo(combined);
+            suffix.CopyTo(combined.AsSpan(existing.Length));
+            write.Put(combined.AsSpan(0, total));
+            RespWriter.WriteInteger(w, total);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(combined);
         }
     }
 }

@@ -28,7 +28,7 @@ internal sealed partial class RespSession
                 RespWriter.WriteBulkString(w, c.GetArgument(1));
                 break;
             case RespCommandKind.DbSize:
-                RespWriter.WriteInteger(w, _core.Store.Count);
+                RespWriter.WriteInteger(w, _core.Keyspace.Count);
                 break;
             case RespCommandKind.Info:
                 RespInfo.Write(w, _core, c, _respVersion);

@@ -53,7 +53,7 @@ internal sealed partial class RespSession
         }
         if (owner == _core.SelfId)
         {
-            RespKeyCommands.Execute(c, Target(), _core.Store, _respVersion, ref _counters);
+            RespKeyCommands.Execute(c, Target(), _core.Keyspace, _respVersion, ref _counters);
             return Outcome.Continue;
         }
         return SendRemote(owner);

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using FastDht.Locking;
 using FastDht.Protocol;
-using FastDht.Storage;
+using FastDht.Engine.Keyspace;
 using LockMode = FastDht.Locking.LockMode;
 using TxnId = FastDht.Locking.TxnId;
 
@@ -19,13 +19,13 @@ namespace FastDht.Engine.Transactions.Internal;
 internal sealed class TxnParticipant
 {
     private readonly LockTable _table;
-    private readonly IKeyValueStore _store;
+    private readonly LocalKeyspace _keyspace;
     private readonly ConcurrentDictionary<TxnId, LockBatch> _batches = new();
 
-    public TxnParticipant(LockTable table, IKeyValueStore store)
+    public TxnParticipant(LockTable table, LocalKeyspace keyspace)
     {
         _table = table;
-        _store = store;
+        _keyspace = keyspace;
     }
 
     public LockTable Table => _table;
@@ -81,11 +81,15 @@ internal sealed class TxnParticipant
     {
         for (var i = 0; i < keys.Length; i++)
         {
-            if (!_table.ValidateFence(keys[i].Span, txn, tokens[i]))
+            if (!_keyspace.HoldsForCommit(keys[i].Span, txn, tokens[i]))
                 return StaleCommit(txn);
         }
         for (var i = 0; i < keys.Length; i++)
-            _store.Put(keys[i].Span, values[i].Span);
+        {
+            using var write = _keyspace.BeginCommitWrite(keys[i].Span, txn, tokens[i]);
+            if (write.Refusal == KeyWriteRefusal.None)
+                write.Put(values[i].Span);
+        }
         _table.ReleaseAll(txn);
         return TxnStep.Ok;
     }
@@ -95,11 +99,15 @@ internal sealed class TxnParticipant
     {
         foreach (var w in writes)
         {
-            if (!_table.ValidateFence(w.Key, txn, (long)w.FenceToken))
+            if (!_keyspace.HoldsForCommit(w.Key, txn, (long)w.FenceToken))
                 return StaleCommit(txn);
         }
         foreach (var w in writes)
-            _store.Put(w.Key, w.Value);
+        {
+            using var write = _keyspace.BeginCommitWrite(w.Key, txn, (long)w.FenceToken);
+            if (write.Refusal == KeyWriteRefusal.None)
+                write.Put(w.Value);
+        }
         _table.ReleaseAll(txn);
         return TxnStep.Ok;
     }
@@ -113,7 +121,7 @@ internal sealed class TxnParticipant
                 return new TxnStep(StatusCode.NotOwner, $"transaction {txn} does not hold the lock of a key it reads");
         }
         for (var i = 0; i < keys.Length; i++)
-            results[i] = _store.TryGet(keys[i].Span, out var value) ? new LookupResult(value) : LookupResult.Absent;
+            results[i] = _keyspace.TryGet(keys[i].Span, out var value) ? new LookupResult(value) : LookupResult.Absent;
         return TxnStep.Ok;
     }
 

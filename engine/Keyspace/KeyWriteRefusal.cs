@@ -1,0 +1,14 @@
+namespace FastDht.Engine.Keyspace;
+
+/// <summary>Why the keyspace refused a write.</summary>
+internal enum KeyWriteRefusal : byte
+{
+    /// <summary>The write may proceed.</summary>
+    None,
+
+    /// <summary>A plain write to a key some transaction holds (retryable once the transaction ends).</summary>
+    Locked,
+
+    /// <summary>A fenced write whose token is not the key's current exclusive grant, or a commit whose lock is gone.</summary>
+    StaleFence,
+}

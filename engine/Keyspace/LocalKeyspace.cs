@@ -1,0 +1,109 @@
+using FastDht.Locking;
+using FastDht.Storage;
+
+namespace FastDht.Engine.Keyspace;
+
+/// <summary>
+/// The keys this node owns: the only code that reads or changes one. Native requests, RESP commands (local and
+/// forwarded), the embedding API and transaction commits all come here.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The lock rule is applied here once, for every protocol: a plain write to a key that some transaction holds, in any
+/// mode, is refused with <see cref="KeyWriteRefusal.Locked"/> (retryable: native status Locked, RESP -TRYAGAIN); a
+/// fenced write goes ahead only for the key's exclusive holder with exactly its token; a transaction's commit only
+/// for that transaction's exclusive hold under the token it was granted. The check and the write happen under the
+/// key's <see cref="KeyWriteGate"/>, so no lock can be granted between them, and every writer of a key is serialized
+/// by the same gate: a read-modify-write (INCR, APPEND, SET NX/XX/GET) is a read and a write inside one
+/// <see cref="KeyWrite"/>, atomic without a compare-and-swap loop.
+/// </para>
+/// <para>
+/// Reads take no gate: a read sees the last write applied (single-key linearizability at the owner). A multi-key read
+/// that must not see part of a transaction takes shared locks (MultiGet, MGET).
+/// </para>
+/// <para>
+/// This is the seam where the write-ahead log, replication, expiry and metrics hook in: every change passes through
+/// <see cref="KeyWrite"/>'s mutators.
+/// </para>
+/// </remarks>
+internal sealed class LocalKeyspace
+{
+    private readonly IKeyValueStore _store;
+    private readonly LockTable _locks;
+
+    public LocalKeyspace(IKeyValueStore store, LockTable locks)
+    {
+        _store = store;
+        _locks = locks;
+    }
+
+    /// <summary>The number of keys held here.</summary>
+    public long Count => _store.Count;
+
+    /// <summary>Counts keys and bytes of the underlying store.</summary>
+    public StoreStats GetStats() => _store.GetStats();
+
+    /// <summary>Reads a key without allocating; the value is an immutable snapshot.</summary>
+    public bool TryGet(ReadOnlySpan<byte> key, out ReadOnlyMemory<byte> value) => _store.TryGet(key, out value);
+
+    /// <summary>
+    /// Opens a write to one key: a plain write (<paramref name="fence"/> null) or a fenced one. Check
+    /// <see cref="KeyWrite.Refusal"/> before using it; dispose it at once after the write (it holds the key's gate).
+    /// </summary>
+    public KeyWrite BeginWrite(ReadOnlySpan<byte> key, ulong? fence)
+    {
+        var gate = _locks.EnterWriteGate(key);
+        KeyWriteRefusal refusal;
+        if (fence is { } token)
+            refusal = gate.IsFencedBy((long)token) ? KeyWriteRefusal.None : KeyWriteRefusal.StaleFence;
+        else
+            refusal = gate.IsLocked ? KeyWriteRefusal.Locked : KeyWriteRefusal.None;
+        return new KeyWrite(gate, _store, key, refusal);
+    }
+
+    /// <summary>Opens a transaction's write to one key it holds exclusively under <paramref name="fencingToken"/>; refused (StaleFence) otherwise.</summary>
+    public KeyWrite BeginCommitWrite(ReadOnlySpan<byte> key, TxnId txn, long fencingToken)
+    {
+        var gate = _locks.EnterWriteGate(key);
+        var refusal = gate.IsFencedBy(txn, fencingToken) ? KeyWriteRefusal.None : KeyWriteRefusal.StaleFence;
+        return new KeyWrite(gate, _store, key, refusal);
+    }
+
+    /// <summary>Whether <paramref name="txn"/> still holds <paramref name="key"/> exclusively under <paramref name="fencingToken"/>.</summary>
+    public bool HoldsForCommit(ReadOnlySpan<byte> key, TxnId txn, long fencingToken)
+    {
+        using var gate = _locks.EnterWriteGate(key);
+        return gate.IsFencedBy(txn, fencingToken);
+    }
+
+    /// <summary>Upsert under the lock rule.</summary>
+    public KeyWriteResult Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong? fence = null)
+    {
+        using var write = BeginWrite(key, fence);
+        if (write.Refusal != KeyWriteRefusal.None)
+            return Refused(write.Refusal);
+        write.Put(value);
+        return KeyWriteResult.Ok;
+    }
+
+    /// <summary>Stores only if absent (<see cref="KeyWriteResult.Exists"/> otherwise), under the lock rule.</summary>
+    public KeyWriteResult PutIfAbsent(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong? fence = null)
+    {
+        using var write = BeginWrite(key, fence);
+        if (write.Refusal != KeyWriteRefusal.None)
+            return Refused(write.Refusal);
+        return write.PutIfAbsent(value) ? KeyWriteResult.Ok : KeyWriteResult.Exists;
+    }
+
+    /// <summary>Removes a key (<see cref="KeyWriteResult.NotFound"/> when absent), under the lock rule.</summary>
+    public KeyWriteResult Delete(ReadOnlySpan<byte> key, ulong? fence = null)
+    {
+        using var write = BeginWrite(key, fence);
+        if (write.Refusal != KeyWriteRefusal.None)
+            return Refused(write.Refusal);
+        return write.Delete() ? KeyWriteResult.Ok : KeyWriteResult.NotFound;
+    }
+
+    private static KeyWriteResult Refused(KeyWriteRefusal refusal) =>
+        refusal == KeyWriteRefusal.Locked ? KeyWriteResult.Locked : KeyWriteResult.StaleFence;
+}
