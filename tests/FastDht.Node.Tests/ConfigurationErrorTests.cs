@@ -64,6 +64,16 @@ public sealed class ConfigurationErrorTests : IDisposable
             "127.0.0.1:7000", "--lock-strategy", "optimistic");
 
     [Fact]
+    public Task Bad_transaction_timeout() =>
+        AssertRejectedAsync("--txn-timeout: '5' is not a duration (a number with a unit: 500ms, 5s, 1m)",
+            "127.0.0.1:7000", "--txn-timeout", "5");
+
+    [Fact]
+    public Task Lock_lease_not_above_the_transaction_timeout() =>
+        AssertRejectedAsync("must exceed the transaction timeout",
+            "127.0.0.1:7000", "--txn-lock-lease", "1s", "--txn-timeout", "2s");
+
+    [Fact]
     public Task Unknown_option() =>
         AssertRejectedAsync("unknown option '--bogus'", "127.0.0.1:7000", "--bogus");
 

@@ -1,5 +1,7 @@
 using System.Net;
+using System.Reflection;
 using FastDht.Engine.Cluster;
+using FastDht.Engine.Node;
 using FastDht.NodeHost;
 using Microsoft.Extensions.Logging;
 
@@ -31,9 +33,14 @@ public sealed class NodeSettingsTests : IDisposable
               "reconnectMaxDelay": "1m",
               "forwardTimeout": "3s",
               "drainTimeout": "0s",
+              "txnMaxAttempts": 7,
+              "txnTimeout": "2s",
+              "txnLockLease": "3s",
+              "lockExpiryScanInterval": "20ms",
+              "store": "sharded",
             }
             """);
-        var settings = NodeSettings.Resolve(new NodeArguments { ConfigPath = path });
+        var settings = Resolve("--config", path);
         var o = settings.Options;
 
         Assert.Equal("prod", o.ClusterName);
@@ -51,13 +58,120 @@ public sealed class NodeSettingsTests : IDisposable
         Assert.Equal(TimeSpan.FromMinutes(1), o.ReconnectMaxDelay);
         Assert.Equal(TimeSpan.FromSeconds(3), o.ForwardTimeout);
         Assert.Equal(TimeSpan.Zero, o.DrainTimeout);
+        Assert.Equal(7, o.TxnMaxAttempts);
+        Assert.Equal(TimeSpan.FromSeconds(2), o.TxnTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(3), o.TxnLockLease);
+        Assert.Equal(TimeSpan.FromMilliseconds(20), o.LockExpiryScanInterval);
+        Assert.Equal("sharded", o.Store);
+    }
+
+    [Fact]
+    public void Transaction_and_lock_settings_are_reachable_from_the_command_line()
+    {
+        var o = Resolve("127.0.0.1:7000", "--txn-max-attempts", "3", "--txn-timeout", "1500ms", "--txn-lock-lease", "1m", "--lock-expiry-scan-interval", "10ms").Options;
+
+        Assert.Equal(3, o.TxnMaxAttempts);
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), o.TxnTimeout);
+        Assert.Equal(TimeSpan.FromMinutes(1), o.TxnLockLease);
+        Assert.Equal(TimeSpan.FromMilliseconds(10), o.LockExpiryScanInterval);
+    }
+
+    [Fact]
+    public void Environment_variables_sit_between_the_file_and_the_command_line()
+    {
+        var path = Write("""{ "members": ["127.0.0.1:7000"], "peerTimeout": "9s", "txnTimeout": "4s", "forwardTimeout": "7s" }""");
+        var environment = new Dictionary<string, string?>
+        {
+            ["PEERTIMEOUT"] = "8s",   // FASTDHT_NODE_PEERTIMEOUT, any case
+            ["txnTimeout"] = "6s",
+            ["LOCKSTRATEGY"] = "no-wait",
+        };
+        var o = Resolve(environment, "--config", path, "--txn-timeout", "5s").Options;
+
+        Assert.Equal(TimeSpan.FromSeconds(8), o.PeerTimeout);      // environment over file
+        Assert.Equal(TimeSpan.FromSeconds(5), o.TxnTimeout);       // command line over environment
+        Assert.Equal(TimeSpan.FromSeconds(7), o.ForwardTimeout);   // file over default
+        Assert.Equal("no-wait", o.LockStrategy);
+    }
+
+    [Fact]
+    public void Members_can_come_from_the_environment()
+    {
+        var o = Resolve(new Dictionary<string, string?> { ["MEMBERS"] = "127.0.0.1:7000,127.0.0.1:7001", ["NODEID"] = "1" }).Options;
+        Assert.Equal(2, o.Members.Count);
+        Assert.Equal(1, o.NodeId);
+    }
+
+    [Fact]
+    public void An_unknown_environment_variable_with_the_prefix_is_refused()
+    {
+        var e = Assert.Throws<ClusterConfigurationException>(() => Resolve(new Dictionary<string, string?> { ["PEER_TIMEOUT"] = "8s" }, "127.0.0.1:7000"));
+        Assert.StartsWith("FASTDHT_NODE_PEER_TIMEOUT: unknown setting", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_bad_value_names_the_source_it_came_from()
+    {
+        var path = Write("""{ "members": ["127.0.0.1:7000"], "txnLockLease": "soon" }""");
+        var fromFile = Assert.Throws<ClusterConfigurationException>(() => Resolve("--config", path));
+        Assert.StartsWith($"'txnLockLease' in {path}: 'soon' is not a duration", fromFile.Message, StringComparison.Ordinal);
+
+        var fromEnvironment = Assert.Throws<ClusterConfigurationException>(() =>
+            Resolve(new Dictionary<string, string?> { ["txnMaxAttempts"] = "many" }, "127.0.0.1:7000"));
+        Assert.Equal("FASTDHT_NODE_TXNMAXATTEMPTS: 'many' is not a whole number", fromEnvironment.Message);
+
+        var listInsteadOfValue = Write("""{ "members": ["127.0.0.1:7000"], "peerTimeout": ["5s"] }""");
+        var e = Assert.Throws<ClusterConfigurationException>(() => Resolve("--config", listInsteadOfValue));
+        Assert.Contains("'peerTimeout'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("expected a single value", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_engine_cross_check_sees_bound_transaction_settings()
+    {
+        var e = Assert.Throws<ClusterConfigurationException>(() => Resolve("127.0.0.1:7000", "--txn-timeout", "40s"));
+        Assert.Contains("must exceed the transaction timeout", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A NodeOptions property added later is reachable without touching the host, unless it is one the host resolves
+    /// itself (or one only code can set): this fails when a property falls in neither group.
+    /// </summary>
+    [Fact]
+    public void Every_node_option_is_bound_or_resolved_by_the_host()
+    {
+        string[] byHost = ["Members", "NodeId", "ListenEndPoint", "Limits", "Listeners"];
+        string[] codeOnly = ["ListenSocket", "MemoryPool", "Plugins", "Self"];
+        var bound = NodeOptionBinding.Settings.Select(s => s.Property.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var property in typeof(NodeOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            Assert.True(bound.Contains(property.Name) || byHost.Contains(property.Name) || codeOnly.Contains(property.Name),
+                $"NodeOptions.{property.Name} is neither bound nor resolved by fastdht-node");
+        }
+        Assert.Contains("TxnLockLease", bound);
+    }
+
+    /// <summary>docs/running.md lists every setting: its option, its config key and its default as --help shows it.</summary>
+    [Fact]
+    public void Every_setting_is_documented_with_its_default()
+    {
+        var doc = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "running.md"));
+        foreach (var setting in NodeOptionBinding.Settings)
+        {
+            var row = doc.Split('\n').FirstOrDefault(l => l.StartsWith($"| `{setting.Flag} ", StringComparison.Ordinal));
+            Assert.True(row is not null, $"docs/running.md has no table row for {setting.Flag}");
+            Assert.Contains($"`{setting.Key}`", row, StringComparison.Ordinal);
+            Assert.Contains($"`{setting.DefaultText}`", row, StringComparison.Ordinal);
+        }
+        foreach (var key in NodeSettings.KnownKeys)
+            Assert.Contains($"\"{key}\"", doc, StringComparison.Ordinal); // in the example file
     }
 
     [Fact]
     public void Command_line_overrides_the_file_and_the_rest_comes_from_the_file()
     {
         var path = Write("""{ "cluster": "from-file", "nodeId": 0, "members": ["127.0.0.1:7000", "127.0.0.1:7001"], "peerTimeout": "9s" }""");
-        var settings = NodeSettings.Resolve(new NodeArguments { ConfigPath = path, Cluster = "from-cli", NodeId = "1" });
+        var settings = Resolve("--config", path, "--cluster", "from-cli", "--node-id", "1");
 
         Assert.Equal("from-cli", settings.Options.ClusterName);
         Assert.Equal(1, settings.Options.NodeId);
@@ -67,8 +181,8 @@ public sealed class NodeSettingsTests : IDisposable
     [Fact]
     public void Defaults_are_the_node_options_defaults()
     {
-        var settings = NodeSettings.Resolve(new NodeArguments { PositionalMembers = ["127.0.0.1:7000"] });
-        var defaults = new Engine.Node.NodeOptions { Members = settings.Options.Members, NodeId = 0 };
+        var settings = Resolve("127.0.0.1:7000");
+        var defaults = new NodeOptions { Members = settings.Options.Members, NodeId = 0 };
 
         Assert.Equal(0, settings.Options.NodeId); // the only member
         Assert.Null(settings.Options.ListenEndPoint);
@@ -77,20 +191,23 @@ public sealed class NodeSettingsTests : IDisposable
         Assert.Same(defaults.Limits, settings.Options.Limits);
         Assert.Equal(defaults.HeartbeatInterval, settings.Options.HeartbeatInterval);
         Assert.Equal(defaults.DrainTimeout, settings.Options.DrainTimeout);
+        Assert.Equal(defaults.TxnMaxAttempts, settings.Options.TxnMaxAttempts);
+        Assert.Equal(defaults.TxnLockLease, settings.Options.TxnLockLease);
+        Assert.Equal(defaults.LockExpiryScanInterval, settings.Options.LockExpiryScanInterval);
         Assert.Equal(LogLevel.Information, settings.LogLevel);
     }
 
     [Fact]
     public void Node_id_is_inferred_from_a_listen_address_in_the_member_list()
     {
-        var settings = NodeSettings.Resolve(new NodeArguments { Members = "127.0.0.1:7000 127.0.0.1:7001", Listen = "127.0.0.1:7001" });
+        var settings = Resolve("--members", "127.0.0.1:7000 127.0.0.1:7001", "--listen", "127.0.0.1:7001");
         Assert.Equal(1, settings.Options.NodeId);
     }
 
     [Fact]
     public void Node_id_is_required_when_it_cannot_be_inferred()
     {
-        var e = Assert.Throws<ClusterConfigurationException>(() => NodeSettings.Resolve(new NodeArguments { Members = "127.0.0.1:7000,127.0.0.1:7001" }));
+        var e = Assert.Throws<ClusterConfigurationException>(() => Resolve("--members", "127.0.0.1:7000,127.0.0.1:7001"));
         Assert.Contains("--node-id", e.Message, StringComparison.Ordinal);
     }
 
@@ -98,7 +215,7 @@ public sealed class NodeSettingsTests : IDisposable
     public void Members_given_twice_are_refused()
     {
         var e = Assert.Throws<ClusterConfigurationException>(() =>
-            NodeSettings.Resolve(new NodeArguments { Members = "127.0.0.1:7000", PositionalMembers = ["127.0.0.1:7001"] }));
+            Resolve("--members", "127.0.0.1:7000", "127.0.0.1:7001"));
         Assert.Contains("not both", e.Message, StringComparison.Ordinal);
     }
 
@@ -106,7 +223,7 @@ public sealed class NodeSettingsTests : IDisposable
     public void Peer_timeout_not_above_the_heartbeat_is_refused_by_the_engine_check()
     {
         var e = Assert.Throws<ClusterConfigurationException>(() =>
-            NodeSettings.Resolve(new NodeArguments { PositionalMembers = ["127.0.0.1:7000"], HeartbeatInterval = "2s", PeerTimeout = "1s" }));
+            Resolve("127.0.0.1:7000", "--heartbeat-interval", "2s", "--peer-timeout", "1s"));
         Assert.Contains("must exceed the heartbeat interval", e.Message, StringComparison.Ordinal);
     }
 
@@ -173,6 +290,33 @@ public sealed class NodeSettingsTests : IDisposable
     public void Log_levels(string text, LogLevel expected) => Assert.Equal(expected, SettingParsers.LogLevel(text, "--log-level"));
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>Through the real command line, with an empty environment unless one is given.</summary>
+    private static NodeSettings Resolve(params string[] args) => Resolve(new Dictionary<string, string?>(), args);
+
+    private static NodeSettings Resolve(Dictionary<string, string?> environment, params string[] args)
+    {
+        var parse = NodeCommandLine.Build().Parse(args);
+        Assert.Empty(parse.Errors);
+        var arguments = NodeCommandLine.Read(parse);
+        return NodeSettings.Resolve(new NodeArguments
+        {
+            ConfigPath = arguments.ConfigPath,
+            PositionalMembers = arguments.PositionalMembers,
+            Options = arguments.Options,
+            Environment = environment,
+        });
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "FastDht.sln")))
+                return dir.FullName;
+        }
+        throw new DirectoryNotFoundException("FastDht.sln not found above " + AppContext.BaseDirectory);
+    }
 
     private string Write(string text)
     {

@@ -1,41 +1,18 @@
 namespace FastDht.NodeHost;
 
-/// <summary>The command line's values as typed, before they are merged with the config file and parsed.</summary>
+/// <summary>The command line's values as typed, before they are laid over the environment and the config file.</summary>
 internal sealed class NodeArguments
 {
     public string? ConfigPath { get; init; }
 
-    public string? NodeId { get; init; }
-
-    public string? Members { get; init; }
-
+    /// <summary>Members given as separate arguments instead of --members.</summary>
     public IReadOnlyList<string> PositionalMembers { get; init; } = [];
 
-    public string? Cluster { get; init; }
+    /// <summary>Every option given, by config key ("peerTimeout"), with the option's name for messages ("--peer-timeout").</summary>
+    public IReadOnlyDictionary<string, (string Text, string Option)> Options { get; init; } =
+        new Dictionary<string, (string Text, string Option)>();
 
-    public string? Listen { get; init; }
-
-    public string? Resp { get; init; }
-
-    public string? MaxFrameSize { get; init; }
-
-    public string? MaxKeySize { get; init; }
-
-    public string? LockStrategy { get; init; }
-
-    public string? LogLevel { get; init; }
-
-    public string? HeartbeatInterval { get; init; }
-
-    public string? PeerTimeout { get; init; }
-
-    public string? ConnectTimeout { get; init; }
-
-    public string? ReconnectBaseDelay { get; init; }
-
-    public string? ReconnectMaxDelay { get; init; }
-
-    public string? ForwardTimeout { get; init; }
-
-    public string? DrainTimeout { get; init; }
+    /// <summary>Environment variables with <see cref="NodeConfiguration.EnvironmentPrefix"/> removed; null reads the process environment.</summary>
+    /// <remarks>Tests pass their own, since the process environment is shared by tests running in parallel.</remarks>
+    public IEnumerable<KeyValuePair<string, string?>>? Environment { get; init; }
 }

@@ -2,75 +2,89 @@ using System.CommandLine;
 
 namespace FastDht.NodeHost;
 
-/// <summary>The fastdht-node command line: every option is text here, parsed later so errors read the same as the config file's.</summary>
+/// <summary>
+/// The fastdht-node command line: the host's own options, then one option per bound <see cref="Engine.Node.NodeOptions"/>
+/// property (<see cref="NodeOptionBinding"/>). Every value is text here, parsed later so errors read the same
+/// whichever source gave the value.
+/// </summary>
 internal static class NodeCommandLine
 {
-    private static readonly Option<string?> Config = new("--config", "-c") { Description = "A JSON config file (schema in docs/running.md); options given here override it.", HelpName = "FILE" };
-    private static readonly Option<string?> NodeId = new("--node-id", "-i") { Description = "Which member of the list this node is (0..65534). Inferred from --listen when that matches a member.", HelpName = "ID" };
-    private static readonly Option<string?> Members = new("--members", "-m") { Description = "The member list, the same on every node: \"0=host:port,1=host:port,...\" (or \"host:port,...\", numbered from 0).", HelpName = "LIST" };
+    private static readonly Option<string?> Config = new("--config", "-c") { Description = "A JSON config file (schema in docs/running.md); environment variables and options given here override it.", HelpName = "FILE" };
     private static readonly Argument<string[]> PositionalMembers = new("MEMBERS") { Description = "The member list as separate host:port (or id=host:port) arguments, instead of --members.", Arity = ArgumentArity.ZeroOrMore };
-    private static readonly Option<string?> Cluster = new("--cluster") { Description = "The cluster name every member and client presents. [default: fastdht]", HelpName = "NAME" };
-    private static readonly Option<string?> Listen = new("--listen", "-l") { Description = "Where to listen, host:port or *:port. [default: this member's address]", HelpName = "HOST:PORT" };
-    private static readonly Option<string?> Resp = new("--resp") { Description = "Also serve Redis clients (RESP) on this address, host:port or *:port. [default: off]", HelpName = "HOST:PORT" };
-    private static readonly Option<string?> MaxFrameSize = new("--max-frame-size") { Description = "The largest frame accepted, 4KiB..1GiB. [default: 1MiB]", HelpName = "SIZE" };
-    private static readonly Option<string?> MaxKeySize = new("--max-key-size") { Description = "The longest key accepted, 1..65535 bytes. [default: 65535]", HelpName = "SIZE" };
-    private static readonly Option<string?> LockStrategy = new("--lock-strategy") { Description = "wait-die, wound-wait, no-wait, timeout or ordered; the same on every node. [default: wait-die]", HelpName = "NAME" };
-    private static readonly Option<string?> LogLevel = new("--log-level") { Description = "trace, debug, information, warning, error, critical or none. [default: information]", HelpName = "LEVEL" };
-    private static readonly Option<string?> HeartbeatInterval = new("--heartbeat-interval") { Description = "How often a peer link is pinged. [default: 1s]", HelpName = "DURATION" };
-    private static readonly Option<string?> PeerTimeout = new("--peer-timeout") { Description = "A peer silent this long is declared down. [default: 5s]", HelpName = "DURATION" };
-    private static readonly Option<string?> ConnectTimeout = new("--connect-timeout") { Description = "How long dialing a peer may take. [default: 2s]", HelpName = "DURATION" };
-    private static readonly Option<string?> ReconnectBaseDelay = new("--reconnect-base-delay") { Description = "First redial delay, doubling per failure. [default: 50ms]", HelpName = "DURATION" };
-    private static readonly Option<string?> ReconnectMaxDelay = new("--reconnect-max-delay") { Description = "The cap on the redial delay. [default: 2s]", HelpName = "DURATION" };
-    private static readonly Option<string?> ForwardTimeout = new("--forward-timeout") { Description = "How long a forwarded request waits for its owner. [default: 5s]", HelpName = "DURATION" };
-    private static readonly Option<string?> DrainTimeout = new("--drain-timeout") { Description = "How long a stop waits for in-flight requests. [default: 5s]", HelpName = "DURATION" };
+
+    /// <summary>Settings resolved by <see cref="NodeSettings"/> itself (compound values, or not a NodeOptions property), by config key.</summary>
+    private static readonly (string Key, Option<string?> Option)[] HostOptions =
+    [
+        (NodeSettings.NodeIdKey, new("--node-id", "-i") { Description = "Which member of the list this node is (0..65534). Inferred from --listen when that matches a member.", HelpName = "ID" }),
+        (NodeSettings.MembersKey, new("--members", "-m") { Description = "The member list, the same on every node: \"0=host:port,1=host:port,...\" (or \"host:port,...\", numbered from 0).", HelpName = "LIST" }),
+        (NodeSettings.ListenKey, new("--listen", "-l") { Description = "Where to listen, host:port or *:port. [default: this member's address]", HelpName = "HOST:PORT" }),
+        (NodeSettings.RespKey, new("--resp") { Description = "Also serve Redis clients (RESP) on this address, host:port or *:port. [default: off]", HelpName = "HOST:PORT" }),
+        (NodeSettings.MaxFrameSizeKey, new("--max-frame-size") { Description = "The largest frame accepted, 4KiB..1GiB. [default: 1MiB]", HelpName = "SIZE" }),
+        (NodeSettings.MaxKeySizeKey, new("--max-key-size") { Description = "The longest key accepted, 1..65535 bytes. [default: 65535]", HelpName = "SIZE" }),
+        (NodeSettings.LogLevelKey, new("--log-level") { Description = "trace, debug, information, warning, error, critical or none. [default: information]", HelpName = "LEVEL" }),
+    ];
+
+    /// <summary>One option per bound setting, named after its property.</summary>
+    private static readonly (string Key, Option<string?> Option)[] BoundOptions = CreateBoundOptions();
+
+    /// <summary>The config keys the host resolves itself.</summary>
+    public static IEnumerable<string> HostKeys
+    {
+        get
+        {
+            foreach (var (key, _) in HostOptions)
+                yield return key;
+        }
+    }
 
     public static RootCommand Build()
     {
         var root = new RootCommand(
             "fastdht-node: runs one node of a FastDht cluster. Every node is given the same member list and its own id; "
             + "SIGINT or SIGTERM drains in-flight requests and stops (a second signal exits at once). "
+            + "Every option can also be set in the config file or as an environment variable (docs/running.md). "
             + "Exit codes: 0 stopped, 1 failed, 2 bad configuration.");
         root.Options.Add(Config);
-        root.Options.Add(NodeId);
-        root.Options.Add(Members);
-        root.Options.Add(Cluster);
-        root.Options.Add(Listen);
-        root.Options.Add(Resp);
-        root.Options.Add(MaxFrameSize);
-        root.Options.Add(MaxKeySize);
-        root.Options.Add(LockStrategy);
-        root.Options.Add(LogLevel);
-        root.Options.Add(HeartbeatInterval);
-        root.Options.Add(PeerTimeout);
-        root.Options.Add(ConnectTimeout);
-        root.Options.Add(ReconnectBaseDelay);
-        root.Options.Add(ReconnectMaxDelay);
-        root.Options.Add(ForwardTimeout);
-        root.Options.Add(DrainTimeout);
+        foreach (var (_, option) in HostOptions)
+            root.Options.Add(option);
+        foreach (var (_, option) in BoundOptions)
+            root.Options.Add(option);
         root.Arguments.Add(PositionalMembers);
         return root;
     }
 
-    /// <summary>The values as typed; options not given are null.</summary>
-    public static NodeArguments Read(ParseResult parse) => new()
+    /// <summary>The values as typed; options not given are absent.</summary>
+    public static NodeArguments Read(ParseResult parse)
     {
-        ConfigPath = parse.GetValue(Config),
-        NodeId = parse.GetValue(NodeId),
-        Members = parse.GetValue(Members),
-        PositionalMembers = parse.GetValue(PositionalMembers) ?? [],
-        Cluster = parse.GetValue(Cluster),
-        Listen = parse.GetValue(Listen),
-        Resp = parse.GetValue(Resp),
-        MaxFrameSize = parse.GetValue(MaxFrameSize),
-        MaxKeySize = parse.GetValue(MaxKeySize),
-        LockStrategy = parse.GetValue(LockStrategy),
-        LogLevel = parse.GetValue(LogLevel),
-        HeartbeatInterval = parse.GetValue(HeartbeatInterval),
-        PeerTimeout = parse.GetValue(PeerTimeout),
-        ConnectTimeout = parse.GetValue(ConnectTimeout),
-        ReconnectBaseDelay = parse.GetValue(ReconnectBaseDelay),
-        ReconnectMaxDelay = parse.GetValue(ReconnectMaxDelay),
-        ForwardTimeout = parse.GetValue(ForwardTimeout),
-        DrainTimeout = parse.GetValue(DrainTimeout),
-    };
+        var options = new Dictionary<string, (string Text, string Option)>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, option) in HostOptions)
+            Add(options, parse, key, option);
+        foreach (var (key, option) in BoundOptions)
+            Add(options, parse, key, option);
+        return new NodeArguments
+        {
+            ConfigPath = parse.GetValue(Config),
+            PositionalMembers = parse.GetValue(PositionalMembers) ?? [],
+            Options = options,
+        };
+    }
+
+    private static void Add(Dictionary<string, (string Text, string Option)> options, ParseResult parse, string key, Option<string?> option)
+    {
+        if (parse.GetValue(option) is { } text)
+            options[key] = (text, option.Name);
+    }
+
+    private static (string Key, Option<string?> Option)[] CreateBoundOptions()
+    {
+        var settings = NodeOptionBinding.Settings;
+        var options = new (string Key, Option<string?> Option)[settings.Count];
+        for (var i = 0; i < settings.Count; i++)
+        {
+            var s = settings[i];
+            var description = s.Summary is { Length: > 0 } summary ? $"{summary} [default: {s.DefaultText}]" : $"[default: {s.DefaultText}]";
+            options[i] = (s.Key, new Option<string?>(s.Flag) { Description = description, HelpName = s.HelpName });
+        }
+        return options;
+    }
 }

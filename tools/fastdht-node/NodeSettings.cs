@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
 using FastDht.Engine.Cluster;
 using FastDht.Engine.Node;
 using FastDht.Protocol;
@@ -8,11 +6,24 @@ using Microsoft.Extensions.Logging;
 namespace FastDht.NodeHost;
 
 /// <summary>
-/// What the node will run with: the command line laid over the config file laid over the defaults, parsed into
-/// <see cref="NodeOptions"/> and a log level.
+/// What the node will run with: the command line laid over the environment laid over the config file laid over the
+/// defaults, parsed into <see cref="NodeOptions"/> and a log level.
 /// </summary>
+/// <remarks>
+/// Most settings are bound from their <see cref="NodeOptions"/> property by <see cref="NodeOptionBinding"/>; this
+/// type resolves the few that are not one typed value: the member list, the node id (which may be inferred), the
+/// listen addresses, the frame limits and the log level.
+/// </remarks>
 internal sealed class NodeSettings
 {
+    public const string MembersKey = "members";
+    public const string NodeIdKey = "nodeId";
+    public const string ListenKey = "listen";
+    public const string RespKey = "resp";
+    public const string MaxFrameSizeKey = "maxFrameSize";
+    public const string MaxKeySizeKey = "maxKeySize";
+    public const string LogLevelKey = "logLevel";
+
     private NodeSettings(NodeOptions options, LogLevel logLevel)
     {
         Options = options;
@@ -23,82 +34,50 @@ internal sealed class NodeSettings
 
     public LogLevel LogLevel { get; }
 
-    /// <summary>Merges and parses; a bad value fails with a one-line message naming the option or the file field.</summary>
+    /// <summary>Every config key, the host's first, for the unknown-field error and the docs check.</summary>
+    public static IReadOnlyList<string> KnownKeys { get; } = ListKnownKeys();
+
+    /// <summary>Merges and parses; a bad value fails with a one-line message naming the option, variable or file field.</summary>
     /// <exception cref="ClusterConfigurationException">Some setting is unusable.</exception>
     public static NodeSettings Resolve(NodeArguments args)
     {
-        var file = args.ConfigPath is null ? new NodeConfigFile() : NodeConfigLoader.Load(args.ConfigPath);
-        var merge = new Merger(args.ConfigPath);
+        if (args.Options.ContainsKey(MembersKey) && args.PositionalMembers.Count > 0)
+            throw new ClusterConfigurationException("give the members either with --members or as arguments, not both");
+        var config = NodeConfiguration.Build(args);
+        config.RefuseUnknownKeys(KnownKeys, args.ConfigPath);
 
-        var members = ResolveMembers(args, file, args.ConfigPath);
-        var listenText = merge.Pick(args.Listen, "--listen", file.Listen, "listen");
-        var listen = listenText.Value is { } l ? SettingParsers.ListenEndPoint(l, listenText.Source) : null;
-        var nodeId = ResolveNodeId(args, file, merge, members, listenText.Value);
-
-        var limits = ProtocolLimits.Default;
-        var frame = merge.Pick(args.MaxFrameSize, "--max-frame-size", SizeText(file.MaxFrameSize), "maxFrameSize");
-        var key = merge.Pick(args.MaxKeySize, "--max-key-size", SizeText(file.MaxKeySize), "maxKeySize");
-        if (frame.Value is not null || key.Value is not null)
-        {
-            limits = new ProtocolLimits
-            {
-                MaxFrameSize = frame.Value is { } f ? SettingParsers.MaxFrameSize(f, frame.Source) : ProtocolLimits.DefaultMaxFrameSize,
-                MaxKeySize = key.Value is { } k ? SettingParsers.MaxKeySize(k, key.Source) : ProtocolLimits.DefaultMaxKeySize,
-            };
-        }
+        var members = config.FindList(MembersKey) is var (entries, source)
+            ? SettingParsers.Members(entries, source)
+            : throw new ClusterConfigurationException("no member list: give --members \"0=host:port,1=host:port,...\" (or \"members\" in the config file)");
+        var listenText = config.Find(ListenKey);
+        var listen = listenText is var (l, ls) ? SettingParsers.ListenEndPoint(l, ls) : null;
 
         var options = new NodeOptions
         {
             Members = members,
-            NodeId = nodeId,
+            NodeId = ResolveNodeId(config, members, listenText?.Value),
             ListenEndPoint = listen,
-            Limits = limits,
+            Limits = ResolveLimits(config),
         };
-        if (merge.Pick(args.Resp, "--resp", file.Resp, "resp") is { Value: { } resp } respText)
-            options.Listeners[FastDht.Engine.Plugins.ProtocolNames.Resp] = SettingParsers.ListenEndPoint(resp, respText.Source);
-        if (merge.Pick(args.Cluster, "--cluster", file.Cluster, "cluster") is { Value: { } cluster })
-            options.ClusterName = cluster;
-        if (merge.Pick(args.LockStrategy, "--lock-strategy", file.LockStrategy, "lockStrategy") is { Value: { } strategy } s)
-            options.LockStrategy = SettingParsers.LockStrategy(strategy, s.Source);
-        options.HeartbeatInterval = merge.Duration(args.HeartbeatInterval, "--heartbeat-interval", file.HeartbeatInterval, "heartbeatInterval", options.HeartbeatInterval);
-        options.PeerTimeout = merge.Duration(args.PeerTimeout, "--peer-timeout", file.PeerTimeout, "peerTimeout", options.PeerTimeout);
-        options.ConnectTimeout = merge.Duration(args.ConnectTimeout, "--connect-timeout", file.ConnectTimeout, "connectTimeout", options.ConnectTimeout);
-        options.ReconnectBaseDelay = merge.Duration(args.ReconnectBaseDelay, "--reconnect-base-delay", file.ReconnectBaseDelay, "reconnectBaseDelay", options.ReconnectBaseDelay);
-        options.ReconnectMaxDelay = merge.Duration(args.ReconnectMaxDelay, "--reconnect-max-delay", file.ReconnectMaxDelay, "reconnectMaxDelay", options.ReconnectMaxDelay);
-        options.ForwardTimeout = merge.Duration(args.ForwardTimeout, "--forward-timeout", file.ForwardTimeout, "forwardTimeout", options.ForwardTimeout);
-        options.DrainTimeout = merge.Duration(args.DrainTimeout, "--drain-timeout", file.DrainTimeout, "drainTimeout", options.DrainTimeout);
+        if (config.Find(RespKey) is var (resp, respSource))
+            options.Listeners[Engine.Plugins.ProtocolNames.Resp] = SettingParsers.ListenEndPoint(resp, respSource);
+        NodeOptionBinding.Bind(options, config);
 
-        var level = merge.Pick(args.LogLevel, "--log-level", file.LogLevel, "logLevel");
-        var logLevel = level.Value is { } lv ? SettingParsers.LogLevel(lv, level.Source) : LogLevel.Information;
+        var logLevel = config.Find(LogLevelKey) is var (level, levelSource) ? SettingParsers.LogLevel(level, levelSource) : LogLevel.Information;
 
         // The engine's own cross-checks (self in the list, timeouts against each other), before anything is bound.
         options.Validate();
         return new NodeSettings(options, logLevel);
     }
 
-    private static MemberList ResolveMembers(NodeArguments args, NodeConfigFile file, string? configPath)
-    {
-        if (args.Members is not null && args.PositionalMembers.Count > 0)
-            throw new ClusterConfigurationException("give the members either with --members or as arguments, not both");
-        if (args.Members is not null)
-            return SettingParsers.Members(args.Members.Split([',', ' ', '\t', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries), "--members");
-        if (args.PositionalMembers.Count > 0)
-            return SettingParsers.Members(args.PositionalMembers, "members");
-        if (file.Members is not null)
-            return SettingParsers.Members(file.Members, $"'members' in {configPath}");
-        throw new ClusterConfigurationException("no member list: give --members \"0=host:port,1=host:port,...\" (or \"members\" in the config file)");
-    }
-
     /// <summary>
     /// The node id as given; else the member whose address is the listen address; else the only member. Anything
     /// else is ambiguous and an error, because guessing wrong would start a node under another member's identity.
     /// </summary>
-    private static ushort ResolveNodeId(NodeArguments args, NodeConfigFile file, Merger merge, MemberList members, string? listen)
+    private static ushort ResolveNodeId(NodeConfiguration config, MemberList members, string? listen)
     {
-        var fileId = file.NodeId?.ToString(CultureInfo.InvariantCulture);
-        var id = merge.Pick(args.NodeId, "--node-id", fileId, "nodeId");
-        if (id.Value is { } text)
-            return SettingParsers.NodeId(text, id.Source);
+        if (config.Find(NodeIdKey) is var (text, source))
+            return SettingParsers.NodeId(text.Trim(), source);
         if (listen is not null && members.TryFindByAddress(listen.Trim(), out var byAddress))
             return byAddress.NodeId;
         if (members.Count == 1)
@@ -106,29 +85,25 @@ internal sealed class NodeSettings
         throw new ClusterConfigurationException("which member is this node? give --node-id (or \"nodeId\" in the config file)");
     }
 
-    /// <summary>A size field's text: a JSON number as digits, a JSON string as written.</summary>
-    private static string? SizeText(JsonElement? element) => element switch
+    /// <summary>The shared default limits unless a limit is given; then a new instance with the rest at their defaults.</summary>
+    private static ProtocolLimits ResolveLimits(NodeConfiguration config)
     {
-        null => null,
-        { ValueKind: JsonValueKind.Number } e => e.GetRawText(),
-        { ValueKind: JsonValueKind.String } e => e.GetString(),
-        { } e => e.GetRawText(),
-    };
+        var frame = config.Find(MaxFrameSizeKey);
+        var key = config.Find(MaxKeySizeKey);
+        if (frame is null && key is null)
+            return ProtocolLimits.Default;
+        return new ProtocolLimits
+        {
+            MaxFrameSize = frame is var (f, fs) ? SettingParsers.MaxFrameSize(f, fs) : ProtocolLimits.DefaultMaxFrameSize,
+            MaxKeySize = key is var (k, ks) ? SettingParsers.MaxKeySize(k, ks) : ProtocolLimits.DefaultMaxKeySize,
+        };
+    }
 
-    /// <summary>Picks the command-line value over the file's, remembering which it was for error messages.</summary>
-    private sealed class Merger(string? configPath)
+    private static List<string> ListKnownKeys()
     {
-        public (string? Value, string Source) Pick(string? cliValue, string optionName, string? fileValue, string fieldName)
-        {
-            if (cliValue is not null)
-                return (cliValue, optionName);
-            return (fileValue, $"'{fieldName}' in {configPath}");
-        }
-
-        public TimeSpan Duration(string? cliValue, string optionName, string? fileValue, string fieldName, TimeSpan defaultValue)
-        {
-            var (value, source) = Pick(cliValue, optionName, fileValue, fieldName);
-            return value is null ? defaultValue : SettingParsers.Duration(value, source);
-        }
+        var keys = new List<string>(NodeCommandLine.HostKeys);
+        foreach (var setting in NodeOptionBinding.Settings)
+            keys.Add(setting.Key);
+        return keys;
     }
 }
