@@ -1,4 +1,5 @@
 using FastDht.Engine.Node.Internal;
+using FastDht.Engine.Sessions;
 using FastDht.Protocol;
 using FastDht.Protocol.Resp;
 
@@ -39,6 +40,8 @@ internal sealed partial class RespSession
             RespErrors.WriteWrongArity(Target(), spec.NameBytes);
             return Outcome.Continue;
         }
+        if (!_order.IsIdle && TouchesRunningTransaction(spec))
+            return Outcome.MustWait;
         if (c.Kind is RespCommandKind.MGet or RespCommandKind.MSet or RespCommandKind.MSetNx)
             return StartTransaction();
         var owner = _core.OwnerOf(c.GetArgument(spec.FirstKey));
@@ -57,6 +60,19 @@ internal sealed partial class RespSession
             return Outcome.Continue;
         }
         return SendRemote(owner);
+    }
+
+    /// <summary>Whether the command names a key of an MSET/MSETNX/MGET of this connection that has not taken effect yet.</summary>
+    private bool TouchesRunningTransaction(RespCommandSpec spec)
+    {
+        var c = _command;
+        var last = spec.LastKeyIndex(c.Count);
+        for (var i = spec.FirstKey; i <= last; i += spec.Step)
+        {
+            if (_order.MustWait(c.GetArgument(i)))
+                return true;
+        }
+        return false;
     }
 
     private Outcome SendRemote(ushort owner)

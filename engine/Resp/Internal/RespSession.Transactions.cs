@@ -53,12 +53,15 @@ internal sealed partial class RespSession
         }
         _localTail = null;
         var respVersion = _respVersion;
+        var keyArray = keys.ToArray();
+        // Later commands of this connection on these keys wait until the transaction has taken effect.
+        var ticket = _order.Begin(keyArray);
         using (ExecutionContext.SuppressFlow())
-            _ = RunTransactionAsync(slot, kind, keys.ToArray(), values.ToArray(), positions, respVersion);
+            _ = RunTransactionAsync(slot, kind, keyArray, values.ToArray(), positions, respVersion, ticket);
         return Outcome.Continue;
     }
 
-    private async Task RunTransactionAsync(ReplySlot slot, RespCommandKind kind, ReadOnlyMemory<byte>[] keys, ReadOnlyMemory<byte>[] values, int[] positions, int respVersion)
+    private async Task RunTransactionAsync(ReplySlot slot, RespCommandKind kind, ReadOnlyMemory<byte>[] keys, ReadOnlyMemory<byte>[] values, int[] positions, int respVersion, object ticket)
     {
         try
         {
@@ -117,6 +120,7 @@ internal sealed partial class RespSession
         {
             slot.WriteFailure(StatusCode.InternalError, e.Message);
         }
+        _order.End(ticket);
         OnSlotCompleted(slot);
     }
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using FastDht.Engine.Connections;
 using FastDht.Engine.Node.Internal;
+using FastDht.Engine.Sessions;
 using FastDht.Engine.Transport;
 using FastDht.Protocol;
 using FastDht.Protocol.Resp;
@@ -33,6 +34,7 @@ internal sealed partial class RespSession
     private readonly RespLimits _limits;
     private readonly Lock _queueLock = new();
     private readonly Queue<ReplySlot> _queue = new();
+    private readonly RequestOrder _order = new();
     private readonly NodeSession?[] _touchedLinks;
     private int _touchedCount;
     private bool _inBatch;
@@ -90,6 +92,8 @@ internal sealed partial class RespSession
                             break;
                         }
                         var outcome = Execute();
+                        if (outcome == Outcome.MustWait)
+                            outcome = await ExecuteInOrderAsync().ConfigureAwait(false);
                         if (outcome == Outcome.NeedLink)
                             outcome = await SendRemoteSlowAsync().ConfigureAwait(false);
                         stop = outcome == Outcome.Stop;
@@ -114,6 +118,25 @@ internal sealed partial class RespSession
             await CloseAsync().ConfigureAwait(false);
             stats.ClientDisconnected();
         }
+    }
+
+    /// <summary>
+    /// The command touches a key of a transaction of this connection that has not taken effect yet: send out what the
+    /// batch has so far, wait for the transaction, then run the command (its bytes stay in the unadvanced input).
+    /// </summary>
+    private async ValueTask<Outcome> ExecuteInOrderAsync()
+    {
+        var outcome = Outcome.MustWait;
+        // Bounded: each round waits for one of this connection's transactions to end, and none starts meanwhile.
+        while (outcome == Outcome.MustWait)
+        {
+            await EndBatchAsync().ConfigureAwait(false);
+            await _order.WhenSomeEndsAsync().ConfigureAwait(false);
+            if (!await EnterBatchAsync().ConfigureAwait(false))
+                return Outcome.Stop;
+            outcome = Execute();
+        }
+        return outcome;
     }
 
     /// <summary>Takes the writer lock for the rest of the batch; false when the connection is closed.</summary>
@@ -313,5 +336,6 @@ internal sealed partial class RespSession
         Continue,
         Stop,
         NeedLink,
+        MustWait,
     }
 }
