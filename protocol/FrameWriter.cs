@@ -339,7 +339,7 @@ public static class FrameWriter
         string clusterName,
         string lockStrategy,
         uint maxFrameSize,
-        ulong slotTableVersion,
+        ulong epoch,
         ulong incarnation = 0,
         ulong membersDigest = 0,
         ushort protocolVersion = ProtocolConstants.Version)
@@ -353,7 +353,7 @@ public static class FrameWriter
         b.WriteString(clusterName, clusterBytes);
         b.WriteString(lockStrategy, strategyBytes);
         b.WriteU32(maxFrameSize);
-        b.WriteU64(slotTableVersion);
+        b.WriteU64(epoch);
         b.WriteU64(incarnation);
         b.WriteU64(membersDigest);
         b.Commit();
@@ -380,11 +380,11 @@ public static class FrameWriter
         b.Commit();
     }
 
-    /// <summary>ClusterInfo response (Ok): u64 slot table version, members, slot ranges.</summary>
+    /// <summary>ClusterInfo response (Ok): u64 cluster state epoch, members, slot ranges.</summary>
     public static void WriteClusterInfoResponse(
         IBufferWriter<byte> writer,
         uint requestId,
-        ulong slotTableVersion,
+        ulong epoch,
         ReadOnlySpan<MemberInfo> members,
         ReadOnlySpan<SlotRange> ranges)
     {
@@ -397,7 +397,7 @@ public static class FrameWriter
         }
 
         var b = FrameBuilder.Start(writer, body, requestId, Opcode.ClusterInfo, FrameFlags.Response, StatusCode.Ok);
-        b.WriteU64(slotTableVersion);
+        b.WriteU64(epoch);
         b.WriteU16((ushort)members.Length);
         foreach (ref readonly MemberInfo m in members)
         {

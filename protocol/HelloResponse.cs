@@ -5,14 +5,14 @@ namespace FastDht.Protocol;
 /// <summary>A received Hello response (status Ok); the strings are UTF-8 slices of the body.</summary>
 public readonly ref struct HelloResponse
 {
-    public HelloResponse(ushort protocolVersion, ushort nodeId, ReadOnlySpan<byte> clusterName, ReadOnlySpan<byte> lockStrategy, uint maxFrameSize, ulong slotTableVersion, ulong incarnation, ulong membersDigest)
+    public HelloResponse(ushort protocolVersion, ushort nodeId, ReadOnlySpan<byte> clusterName, ReadOnlySpan<byte> lockStrategy, uint maxFrameSize, ulong epoch, ulong incarnation, ulong membersDigest)
     {
         ProtocolVersion = protocolVersion;
         NodeId = nodeId;
         ClusterName = clusterName;
         LockStrategy = lockStrategy;
         MaxFrameSize = maxFrameSize;
-        SlotTableVersion = slotTableVersion;
+        Epoch = epoch;
         Incarnation = incarnation;
         MembersDigest = membersDigest;
     }
@@ -29,8 +29,8 @@ public readonly ref struct HelloResponse
     /// <summary>The largest frame the responder accepts.</summary>
     public uint MaxFrameSize { get; }
 
-    /// <summary>The responder's slot table version; fetch ClusterInfo when it differs from a cached table.</summary>
-    public ulong SlotTableVersion { get; }
+    /// <summary>The responder's cluster state epoch; a client fetches ClusterInfo when it is newer than its cached table's.</summary>
+    public ulong Epoch { get; }
 
     /// <summary>When the responding node process started (µs since the Unix epoch).</summary>
     public ulong Incarnation { get; }

@@ -43,7 +43,7 @@ public static class ResponseDecoder
         return false;
     }
 
-    /// <summary>Hello (status Ok): u16 version, u16 node id, string cluster, string lock strategy, u32 max frame size, u64 slot table version, u64 incarnation, u64 members digest.</summary>
+    /// <summary>Hello (status Ok): u16 version, u16 node id, string cluster, string lock strategy, u32 max frame size, u64 cluster state epoch, u64 incarnation, u64 members digest.</summary>
     public static bool TryReadHello(ReadOnlySpan<byte> body, out HelloResponse hello, out ProtocolError error)
     {
         var reader = new BodyReader(body);
@@ -52,12 +52,12 @@ public static class ResponseDecoder
             && reader.TryReadString(out ReadOnlySpan<byte> cluster)
             && reader.TryReadString(out ReadOnlySpan<byte> strategy)
             && reader.TryReadU32(out uint maxFrameSize)
-            && reader.TryReadU64(out ulong slotTableVersion)
+            && reader.TryReadU64(out ulong epoch)
             && reader.TryReadU64(out ulong incarnation)
             && reader.TryReadU64(out ulong membersDigest)
             && reader.TryReadEnd())
         {
-            hello = new HelloResponse(version, nodeId, cluster, strategy, maxFrameSize, slotTableVersion, incarnation, membersDigest);
+            hello = new HelloResponse(version, nodeId, cluster, strategy, maxFrameSize, epoch, incarnation, membersDigest);
             error = default;
             return true;
         }
@@ -67,16 +67,16 @@ public static class ResponseDecoder
         return false;
     }
 
-    /// <summary>ClusterInfo (status Ok): u64 slot table version, members, slot ranges.</summary>
+    /// <summary>ClusterInfo (status Ok): u64 cluster state epoch, members, slot ranges.</summary>
     public static bool TryReadClusterInfo(
         ReadOnlySpan<byte> body,
-        out ulong slotTableVersion,
+        out ulong epoch,
         out MemberEntryList members,
         out SlotRangeList ranges,
         out ProtocolError error)
     {
         var reader = new BodyReader(body);
-        if (reader.TryReadU64(out slotTableVersion)
+        if (reader.TryReadU64(out epoch)
             && MemberEntryList.TryRead(ref reader, out members)
             && SlotRangeList.TryRead(ref reader, out ranges)
             && reader.TryReadEnd())
@@ -85,7 +85,7 @@ public static class ResponseDecoder
             return true;
         }
 
-        slotTableVersion = 0;
+        epoch = 0;
         members = default;
         ranges = default;
         error = reader.Error;

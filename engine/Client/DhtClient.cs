@@ -18,8 +18,8 @@ namespace FastDht.Engine.Client;
 /// call in flight (each has its own request id; answers may come back in any order). Connections open on first use
 /// and reopen on a later use after they fail. A call never waits longer than about
 /// <see cref="DhtClientOptions.RequestTimeout"/> (plus <see cref="DhtClientOptions.ConnectTimeout"/> when it must dial).
-/// When a node says the key is not its own (its slot table differs) or a freshly opened connection reports another
-/// slot table version, the client refreshes its table and retries the call once.
+/// When a node says the key is not its own (WrongNode) or a freshly opened connection reports a newer cluster state
+/// epoch than the client's table, the client refreshes its table and retries the call once.
 /// Per call, nothing is allocated beyond the returned value: completions and async state machines are pooled.
 /// </remarks>
 public sealed partial class DhtClient : IAsyncDisposable
@@ -235,9 +235,9 @@ public sealed partial class DhtClient : IAsyncDisposable
             if (!node.TryGetOpen(out var connection))
             {
                 connection = await OpenAsync(node, cancellationToken).ConfigureAwait(false);
-                if (attempt == 0 && connection.SlotTableVersion != route.Version)
+                if (attempt == 0 && connection.Epoch > route.Epoch)
                 {
-                    // The node's table is not ours: one of us is stale. Refresh, then route again.
+                    // The node knows a later cluster state than ours: refresh, then route again.
                     await RefreshAsync(generation, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
@@ -256,7 +256,9 @@ public sealed partial class DhtClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// The fast path's routing: the owner's connection when it is open and agrees with our slot table; the async path
+    /// The fast path's routing: the owner's connection when it is open and knew no later state than ours at its
+    /// handshake (the epoch a connection reports is fixed at its Hello, so once our table has caught up the test
+    /// holds for good); the async path
     /// handles everything else (dialing, refreshing, key checks with exceptions, cancellation, a busy writer lock).
     /// </summary>
     private bool TryFastRoute(ReadOnlyMemory<byte> key, out ClientConnection connection)
@@ -265,7 +267,7 @@ public sealed partial class DhtClient : IAsyncDisposable
         if ((uint)(key.Length - 1) >= ushort.MaxValue || Volatile.Read(ref _disposed) != 0)
             return false;
         var route = Volatile.Read(ref _route);
-        return route.OwnerOf(key.Span).TryGetOpen(out connection) && connection.SlotTableVersion == route.Version;
+        return route.OwnerOf(key.Span).TryGetOpen(out connection) && connection.Epoch <= route.Epoch;
     }
 
     /// <summary>The request timeout, for errors raised on the fast path.</summary>

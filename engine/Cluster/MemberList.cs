@@ -1,3 +1,7 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Text;
+
 namespace FastDht.Engine.Cluster;
 
 /// <summary>The validated, immutable member list every node of one cluster is given, sorted by node id.</summary>
@@ -29,7 +33,14 @@ public sealed class MemberList
             _byId[m.NodeId] = m;
         }
         _members = list.ToArray();
+        Digest = ComputeDigest(_members);
     }
+
+    /// <summary>
+    /// The member-list digest of protocol.md (Hello's membersDigest): XxHash64 over (u16 id, string "host:port"
+    /// lower-cased) in id order, so two nodes given the same list in any order agree.
+    /// </summary>
+    public ulong Digest { get; }
 
     /// <summary>Members in ascending node-id order.</summary>
     public IReadOnlyList<ClusterMember> Members => _members;
@@ -95,6 +106,22 @@ public sealed class MemberList
             }
         }
         return new MemberList(members);
+    }
+
+    private static ulong ComputeDigest(ClusterMember[] members)
+    {
+        var hash = new XxHash64();
+        Span<byte> u16 = stackalloc byte[2];
+        foreach (var m in members)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(u16, m.NodeId);
+            hash.Append(u16);
+            var address = Encoding.UTF8.GetBytes(m.Address.ToLowerInvariant());
+            BinaryPrimitives.WriteUInt16LittleEndian(u16, (ushort)address.Length);
+            hash.Append(u16);
+            hash.Append(address);
+        }
+        return hash.GetCurrentHashAsUInt64();
     }
 
     public override string ToString() => string.Join(",", (IEnumerable<ClusterMember>)_members);

@@ -3,97 +3,121 @@ using FastDht.Protocol;
 namespace FastDht.Engine.Cluster;
 
 /// <summary>
-/// The versioned map from each of the 16384 hash slots to the node that owns it; immutable, so a reader never sees
-/// half of a change and a new version is published by swapping a reference.
+/// The map from each of the 16384 hash slots to its <see cref="SlotAssignment"/>; immutable, so a reader never sees
+/// half of a change. It has no version of its own: the <see cref="ClusterState"/> holding it carries the epoch.
 /// </summary>
 /// <remarks>
-/// Lookup is one array read (16384 x 2 bytes = 32 KiB, which stays in L2): routing is on every request's path.
-/// The version orders tables: rebalancing, replication and failover (roadmap) publish higher versions, and a node
-/// that sees a peer with a different version at the same epoch knows the two disagree.
+/// Routing reads the primary on every request, so the primaries are also kept flat: one array read
+/// (16384 x 2 bytes = 32 KiB, which stays in L2). The assignments themselves are shared between the slots of a range
+/// (a few objects, not 16384). A change builds a new table (<see cref="Assign"/>) and is published by swapping the
+/// cluster state that holds it.
 /// </remarks>
 public sealed class SlotTable
 {
     /// <summary>Number of hash slots; the same as Redis Cluster so cluster-aware Redis clients route correctly.</summary>
     public const int SlotCount = KeySlot.SlotCount;
 
-    private readonly ushort[] _owners;
+    private readonly SlotAssignment[] _assignments;
+    private readonly ushort[] _primaries;
     private readonly SlotRange[] _ranges;
+    private readonly SlotAssignment[] _rangeAssignments;
 
-    private SlotTable(ulong version, ushort[] owners)
+    private SlotTable(SlotAssignment[] assignments)
     {
-        Version = version;
-        _owners = owners;
-        _ranges = BuildRanges(owners);
+        _assignments = assignments;
+        _primaries = new ushort[SlotCount];
+        for (var s = 0; s < SlotCount; s++)
+            _primaries[s] = assignments[s].Primary;
+        var ranges = new List<SlotRange>();
+        var rangeAssignments = new List<SlotAssignment>();
+        var start = 0;
+        for (var s = 1; s <= SlotCount; s++)
+        {
+            if (s == SlotCount || !assignments[s].Equals(assignments[start]))
+            {
+                ranges.Add(new SlotRange((ushort)start, (ushort)(s - 1), assignments[start].Primary));
+                rangeAssignments.Add(assignments[start]);
+                start = s;
+            }
+        }
+        _ranges = ranges.ToArray();
+        _rangeAssignments = rangeAssignments.ToArray();
     }
 
-    public ulong Version { get; }
-
-    /// <summary>Contiguous runs of slots with one owner, in slot order.</summary>
+    /// <summary>Contiguous runs of slots with one assignment, in slot order, each named by its primary.</summary>
     public IReadOnlyList<SlotRange> Ranges => _ranges;
 
-    /// <summary>The owner of a slot (0..16383).</summary>
-    public ushort OwnerOf(int slot) => _owners[slot & (SlotCount - 1)];
+    /// <summary>The assignment of each range of <see cref="Ranges"/>, at the same index.</summary>
+    public IReadOnlyList<SlotAssignment> RangeAssignments => _rangeAssignments;
+
+    /// <summary>The owner (primary) of a slot (0..16383).</summary>
+    public ushort OwnerOf(int slot) => _primaries[slot & (SlotCount - 1)];
+
+    /// <summary>The assignment of a slot (0..16383).</summary>
+    public SlotAssignment AssignmentOf(int slot) => _assignments[slot & (SlotCount - 1)];
 
     /// <summary>
     /// The default table for a member list: member i (in node-id order) of N owns slots [i*16384/N, (i+1)*16384/N - 1],
-    /// the same split on every node, so nodes agree without exchanging anything. Version 1.
+    /// the same split on every node, so nodes agree without exchanging anything.
     /// </summary>
     public static SlotTable CreateDefault(MemberList members)
     {
         ArgumentNullException.ThrowIfNull(members);
-        var owners = new ushort[SlotCount];
+        var assignments = new SlotAssignment[SlotCount];
         var n = members.Count;
         for (var i = 0; i < n; i++)
         {
             var r = SlotRange.ForMember(i, n, members[i].NodeId);
-            owners.AsSpan(r.FirstSlot, r.Count).Fill(r.NodeId);
+            assignments.AsSpan(r.FirstSlot, r.Count).Fill(new SlotAssignment(r.NodeId));
         }
-        return new SlotTable(1, owners);
+        return new SlotTable(assignments);
     }
 
-    /// <summary>Builds a table from explicit ranges, which must cover every slot exactly once.</summary>
-    public static SlotTable FromRanges(ulong version, IReadOnlyList<SlotRange> ranges)
+    /// <summary>Builds a table from explicit ranges (a primary each), which must cover every slot exactly once.</summary>
+    public static SlotTable FromRanges(IReadOnlyList<SlotRange> ranges)
     {
         ArgumentNullException.ThrowIfNull(ranges);
-        var owners = new ushort[SlotCount];
-        var covered = new bool[SlotCount];
+        var assignments = new SlotAssignment[SlotCount];
         foreach (var r in ranges)
         {
             if (r.FirstSlot > r.LastSlot || r.LastSlot >= SlotCount)
                 throw new ClusterConfigurationException($"slot range {r.FirstSlot}-{r.LastSlot} is not within 0-{SlotCount - 1}");
+            var assignment = new SlotAssignment(r.NodeId);
             for (int s = r.FirstSlot; s <= r.LastSlot; s++)
             {
-                if (covered[s])
+                if (assignments[s] is not null)
                     throw new ClusterConfigurationException($"slot {s} is assigned twice");
-                covered[s] = true;
-                owners[s] = r.NodeId;
+                assignments[s] = assignment;
             }
         }
-        var missing = Array.IndexOf(covered, false);
+        var missing = Array.IndexOf(assignments, null);
         if (missing >= 0)
             throw new ClusterConfigurationException($"slot {missing} has no owner");
-        return new SlotTable(version, owners);
+        return new SlotTable(assignments);
     }
 
-    /// <summary>True when both tables assign every slot to the same node (versions aside).</summary>
+    /// <summary>A copy of this table with slots [<paramref name="firstSlot"/>, <paramref name="lastSlot"/>] given to <paramref name="assignment"/>.</summary>
+    public SlotTable Assign(int firstSlot, int lastSlot, SlotAssignment assignment)
+    {
+        ArgumentNullException.ThrowIfNull(assignment);
+        if (firstSlot < 0 || firstSlot > lastSlot || lastSlot >= SlotCount)
+            throw new ArgumentOutOfRangeException(nameof(lastSlot), $"slot range {firstSlot}-{lastSlot} is not within 0-{SlotCount - 1}");
+        var assignments = (SlotAssignment[])_assignments.Clone();
+        assignments.AsSpan(firstSlot, lastSlot - firstSlot + 1).Fill(assignment);
+        return new SlotTable(assignments);
+    }
+
+    /// <summary>True when both tables assign every slot alike.</summary>
     public bool SameAssignment(SlotTable other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        return _owners.AsSpan().SequenceEqual(other._owners);
-    }
-
-    private static SlotRange[] BuildRanges(ushort[] owners)
-    {
-        var list = new List<SlotRange>();
-        var start = 0;
-        for (var s = 1; s <= SlotCount; s++)
+        if (_ranges.Length != other._ranges.Length)
+            return false;
+        for (var i = 0; i < _ranges.Length; i++)
         {
-            if (s == SlotCount || owners[s] != owners[start])
-            {
-                list.Add(new SlotRange((ushort)start, (ushort)(s - 1), owners[start]));
-                start = s;
-            }
+            if (_ranges[i] != other._ranges[i] || !_rangeAssignments[i].Equals(other._rangeAssignments[i]))
+                return false;
         }
-        return list.ToArray();
+        return true;
     }
 }

@@ -49,9 +49,8 @@ public sealed class DhtNode : IAsyncDisposable
     /// <summary>The store holding this node's keys.</summary>
     public IKeyValueStore Store => _core.Store;
 
-    public SlotTable SlotTable => _core.SlotTable;
-
-    public MemberList Members => _core.Members;
+    /// <summary>The cluster state this node routes by now (epoch, members, slots); it may change while the node runs.</summary>
+    public ClusterState ClusterState => _core.Cluster.Current;
 
     /// <summary>The node's shared state, for tests that look inside (sessions, links).</summary>
     internal NodeCore Core => _core;
@@ -127,8 +126,9 @@ public sealed class DhtNode : IAsyncDisposable
     /// <summary>Every member as this node sees it: itself, and each peer up or down.</summary>
     public IReadOnlyList<PeerStatus> GetPeers()
     {
-        var list = new List<PeerStatus>(_core.Members.Count);
-        foreach (var m in _core.Members.Members)
+        var members = _core.Cluster.Current.Members;
+        var list = new List<PeerStatus>(members.Count);
+        foreach (var m in members.Members)
         {
             var self = m.NodeId == _core.SelfId;
             list.Add(new PeerStatus(m.NodeId, m.Address, self, self || _core.Mesh.IsUp(m.NodeId)));
@@ -136,12 +136,12 @@ public sealed class DhtNode : IAsyncDisposable
         return list;
     }
 
-    /// <summary>Whether a live link to every other member exists.</summary>
+    /// <summary>Whether a live link to every other member of the current cluster state exists.</summary>
     public bool IsMeshComplete
     {
         get
         {
-            foreach (var m in _core.Members.Members)
+            foreach (var m in _core.Cluster.Current.Members.Members)
             {
                 if (m.NodeId != _core.SelfId && !_core.Mesh.IsUp(m.NodeId))
                     return false;

@@ -21,9 +21,8 @@ public interface INodeContext
     /// <summary>How many keys this node owns (its share of the key space).</summary>
     long LocalKeyCount { get; }
 
-    SlotTable SlotTable { get; }
-
-    MemberList Members { get; }
+    /// <summary>The cluster state in force now (epoch, members, slots); it may change at any time, so read it once per decision.</summary>
+    ClusterState ClusterState { get; }
 
     ILogger Logger { get; }
 

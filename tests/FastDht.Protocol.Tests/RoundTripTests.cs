@@ -273,7 +273,7 @@ public class RoundTripTests
         Assert.Equal(cluster, resp.GetClusterName());
         Assert.Equal(strategy, resp.GetLockStrategy());
         Assert.Equal(maxFrame, resp.MaxFrameSize);
-        Assert.Equal(slotVersion, resp.SlotTableVersion);
+        Assert.Equal(slotVersion, resp.Epoch);
         Assert.Equal(slotVersion + 1, resp.Incarnation);
         Assert.Equal(slotVersion + 2, resp.MembersDigest);
     });

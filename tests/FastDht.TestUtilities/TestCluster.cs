@@ -108,8 +108,21 @@ public sealed class TestCluster : IAsyncDisposable
     public Task WaitForMeshAsync(TimeSpan? timeout = null) =>
         Task.WhenAll(RunningNodes.Select(n => n.WaitForMeshAsync(timeout ?? Bounded.Timeout)));
 
-    /// <summary>The node id that owns a key under the default slot table.</summary>
-    public ushort OwnerOf(byte[] key) => this[RunningIndex()].SlotTable.OwnerOf(FastDht.Protocol.KeySlot.Of(key));
+    /// <summary>The node id that owns a key under a running node's current cluster state.</summary>
+    public ushort OwnerOf(byte[] key) => this[RunningIndex()].ClusterState.OwnerOf(key);
+
+    /// <summary>
+    /// Installs <paramref name="state"/> on every running node, one after the other (as failover and rebalancing
+    /// will, through consensus); throws if a node already has that epoch or a later one.
+    /// </summary>
+    public void InstallClusterState(ClusterState state)
+    {
+        foreach (var node in RunningNodes)
+        {
+            if (!node.Core.Cluster.TryInstall(state))
+                throw new InvalidOperationException($"node {node.NodeId} refused epoch {state.Epoch}: it is at epoch {node.ClusterState.Epoch}");
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -124,7 +124,7 @@ internal static class ShellCommands
     {
         var view = await client.GetClusterInfoAsync(cancellationToken).ConfigureAwait(false);
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-            $"slot table version {view.Version}, {view.Members.Count} members, as seen by node {view.ReportedBy}")).ConfigureAwait(false);
+            $"epoch {view.Epoch}, {view.Members.Count} members, as seen by node {view.ReportedBy}")).ConfigureAwait(false);
         foreach (var member in view.Members)
         {
             var slots = new List<string>();

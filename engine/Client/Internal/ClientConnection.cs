@@ -47,8 +47,8 @@ internal sealed class ClientConnection : FrameSession
     /// <summary>The "host:port" this connection dialled.</summary>
     public string Address { get; }
 
-    /// <summary>The node's slot table version at the handshake.</summary>
-    public ulong SlotTableVersion { get; private set; }
+    /// <summary>The node's cluster state epoch at the handshake (it may have risen since).</summary>
+    public ulong Epoch { get; private set; }
 
     /// <summary>False once the read loop has ended; a closed connection is replaced on the next use.</summary>
     public bool IsOpen => !_closed;
@@ -193,7 +193,7 @@ internal sealed class ClientConnection : FrameSession
         if (NodeId != UnknownNodeId && response.NodeId != NodeId)
             throw ClientErrors.Unavailable(NodeId, Address, $"the address now answers as node {response.NodeId}", null);
         NodeId = response.NodeId;
-        SlotTableVersion = response.SlotTableVersion;
+        Epoch = response.Epoch;
         SendLimit = (int)Math.Min(response.MaxFrameSize, ProtocolLimits.MaxFrameSizeCap);
     }
 

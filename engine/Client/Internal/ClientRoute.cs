@@ -4,7 +4,7 @@ using FastDht.Protocol;
 namespace FastDht.Engine.Client.Internal;
 
 /// <summary>
-/// One immutable snapshot of what the client knows about the cluster: the slot table and a handle per member.
+/// One immutable snapshot of what the client knows about the cluster: the epoch, the slot table and a handle per member.
 /// A refresh builds a new snapshot and swaps it in; requests in flight keep the one they started with.
 /// </summary>
 internal sealed class ClientRoute
@@ -21,7 +21,8 @@ internal sealed class ClientRoute
 
     public SlotTable Table { get; }
 
-    public ulong Version => Table.Version;
+    /// <summary>The epoch of the cluster state this snapshot was learned from.</summary>
+    public ulong Epoch => View.Epoch;
 
     /// <summary>Every member, in the order the cluster listed them.</summary>
     public IReadOnlyList<NodeHandle> Nodes { get; }
@@ -56,7 +57,7 @@ internal sealed class ClientRoute
         SlotTable table;
         try
         {
-            table = SlotTable.FromRanges(view.Version, view.Ranges);
+            table = SlotTable.FromRanges(view.Ranges);
         }
         catch (ClusterConfigurationException e)
         {

@@ -8,7 +8,7 @@ internal static class ClusterInfoReader
     /// <exception cref="DhtException">The body is malformed.</exception>
     public static ClusterView Read(ReadOnlySpan<byte> body, ushort reportedBy)
     {
-        if (!ResponseDecoder.TryReadClusterInfo(body, out var version, out var members, out var ranges, out var error))
+        if (!ResponseDecoder.TryReadClusterInfo(body, out var epoch, out var members, out var ranges, out var error))
             throw new DhtException($"node {reportedBy} sent a malformed ClusterInfo response: {error}");
         var memberViews = new List<ClusterNodeView>(members.Count);
         foreach (var m in members)
@@ -16,6 +16,6 @@ internal static class ClusterInfoReader
         var rangeList = new SlotRange[ranges.Count];
         for (var i = 0; i < rangeList.Length; i++)
             rangeList[i] = ranges[i];
-        return new ClusterView(version, memberViews, rangeList, reportedBy);
+        return new ClusterView(epoch, memberViews, rangeList, reportedBy);
     }
 }

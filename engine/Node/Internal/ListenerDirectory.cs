@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using FastDht.Engine.Connections;
 using FastDht.Engine.Connections.Requests;
 using FastDht.Protocol;
@@ -11,17 +12,18 @@ namespace FastDht.Engine.Node.Internal;
 /// <remarks>
 /// Why ask rather than configure: protocol ports are per-node settings (and port 0 in tests), so only the node
 /// itself knows them. A peer is asked on every link-up, so a restarted peer on new ports is learned again. Entries
-/// are replaced whole (a reference swap), so readers never see half of an update.
+/// are replaced whole (a reference swap), so readers never see half of an update. Keyed by node id rather than sized
+/// from the member list, because members come and go with the cluster state; readers walk the current members, so
+/// the entry of a member that left is never shown.
 /// </remarks>
 internal sealed class ListenerDirectory
 {
     private readonly NodeCore _core;
-    private readonly ListenerInfo[]?[] _byNode;
+    private readonly ConcurrentDictionary<ushort, ListenerInfo[]> _byNode = new();
 
     public ListenerDirectory(NodeCore core)
     {
         _core = core;
-        _byNode = new ListenerInfo[]?[core.Members.Members[^1].NodeId + 1];
     }
 
     /// <summary>This node's own listeners, answered to NodeInfo.</summary>
@@ -30,14 +32,13 @@ internal sealed class ListenerDirectory
     public void SetOwn(ListenerInfo[] listeners)
     {
         Own = listeners;
-        Volatile.Write(ref _byNode[_core.SelfId], listeners);
+        _byNode[_core.SelfId] = listeners;
     }
 
     /// <summary>"host:port" where a node serves a protocol, or null when unknown.</summary>
     public string? AddressOf(ushort nodeId, string protocol)
     {
-        var list = nodeId < _byNode.Length ? Volatile.Read(ref _byNode[nodeId]) : null;
-        if (list is null)
+        if (!_byNode.TryGetValue(nodeId, out var list))
             return null;
         foreach (var l in list)
         {
@@ -52,6 +53,6 @@ internal sealed class ListenerDirectory
     {
         var result = await link.CallAsync(new NodeInfoRequest(), ResponseShape.Body, _core.Options.ForwardTimeout, link.PeerId).ConfigureAwait(false);
         if (result.Status == StatusCode.Ok && result.Payload is { } body && ResponseDecoder.TryReadNodeInfo(body, out var listeners, out _))
-            Volatile.Write(ref _byNode[link.PeerId], listeners);
+            _byNode[link.PeerId] = listeners;
     }
 }

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
-using System.IO.Hashing;
 using System.Text;
 using FastDht.Engine.Cluster;
+using FastDht.Engine.Cluster.Internal;
 using FastDht.Engine.Transactions.Internal;
 using FastDht.Engine.Transport;
 using FastDht.Locking;
@@ -12,7 +12,7 @@ using Microsoft.Extensions.Logging;
 namespace FastDht.Engine.Node.Internal;
 
 /// <summary>
-/// What every session of one node shares: identity, options, the store, the slot table, the mesh, and the set of
+/// What every session of one node shares: identity, options, the store, the cluster state, the mesh, and the set of
 /// open sessions; plus the maintenance loop that times out requests.
 /// </summary>
 internal sealed class NodeCore
@@ -35,11 +35,9 @@ internal sealed class NodeCore
         Logger = logger;
         ConnectionOptions = connectionOptions;
         SelfId = options.NodeId;
-        Members = options.Members;
-        SlotTable = SlotTable.CreateDefault(options.Members);
+        Cluster = new ClusterStateHolder(ClusterState.Initial(options.Members));
         Limits = options.Limits;
         Incarnation = (ulong)((DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000) + Random.Shared.Next(1000));
-        MembersDigest = ComputeMembersDigest(options.Members);
         Mesh = new PeerMesh(this);
         Listeners = new ListenerDirectory(this);
         Context = new Plugins.Internal.NodeContext(this);
@@ -108,15 +106,12 @@ internal sealed class NodeCore
 
     public ushort SelfId { get; }
 
-    public MemberList Members { get; }
-
-    public SlotTable SlotTable { get; }
+    /// <summary>The cluster state in force (epoch, members, slots): read it once per decision, it may change at any time.</summary>
+    public ClusterStateHolder Cluster { get; }
 
     public ProtocolLimits Limits { get; }
 
     public ulong Incarnation { get; }
-
-    public ulong MembersDigest { get; }
 
     public PeerMesh Mesh { get; }
 
@@ -151,8 +146,8 @@ internal sealed class NodeCore
 
     public void Unregister(NodeSession session) => _sessions.TryRemove(session, out _);
 
-    /// <summary>The node that owns a key under the current slot table.</summary>
-    public ushort OwnerOf(ReadOnlySpan<byte> key) => SlotTable.OwnerOf(KeySlot.Of(key));
+    /// <summary>The node that owns a key under the current cluster state.</summary>
+    public ushort OwnerOf(ReadOnlySpan<byte> key) => Cluster.Current.OwnerOf(key);
 
     /// <summary>Checks a Hello against this node; null when acceptable, else the refusal, for both logs and the peer.</summary>
     public string? CheckHello(in HelloRequest hello)
@@ -171,10 +166,11 @@ internal sealed class NodeCore
     {
         if (nodeId == SelfId)
             return $"node id {nodeId} is this node's own id: two nodes were started with the same id";
-        if (!Members.TryGet(nodeId, out _))
-            return $"node id {nodeId} is not in this node's member list ({Members})";
-        if (membersDigest != MembersDigest)
-            return $"the member lists differ (digest {membersDigest:x16} vs this node's {MembersDigest:x16}): every node must be given the same member list";
+        var state = Cluster.Current;
+        if (!state.Members.TryGet(nodeId, out _))
+            return $"node id {nodeId} is not in this node's member list ({state.Members}, epoch {state.Epoch})";
+        if (membersDigest != state.Members.Digest)
+            return $"the member lists differ (digest {membersDigest:x16} vs this node's {state.Members.Digest:x16} at epoch {state.Epoch}): every node must be given the same member list";
         if (!string.Equals(lockStrategy, Options.LockStrategy, StringComparison.Ordinal))
             return $"lock strategy '{lockStrategy}' differs from this node's '{Options.LockStrategy}': every node of a cluster must use the same one";
         return null;
@@ -220,23 +216,6 @@ internal sealed class NodeCore
         var floor = TimeSpan.FromMilliseconds(5);
         var finer = finest < floor ? floor : finest;
         return finer < configured ? finer : configured; // never coarser than what was configured
-    }
-
-    /// <summary>The member-list digest of protocol.md: XxHash64 over (u16 id, string "host:port" lower-cased) in id order.</summary>
-    public static ulong ComputeMembersDigest(MemberList members)
-    {
-        var hash = new XxHash64();
-        Span<byte> u16 = stackalloc byte[2];
-        foreach (var m in members.Members)
-        {
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(u16, m.NodeId);
-            hash.Append(u16);
-            var address = Encoding.UTF8.GetBytes(m.Address.ToLowerInvariant());
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(u16, (ushort)address.Length);
-            hash.Append(u16);
-            hash.Append(address);
-        }
-        return hash.GetCurrentHashAsUInt64();
     }
 
     private async Task MaintainAsync()

@@ -17,5 +17,5 @@ internal readonly struct NodeHelloRequest(NodeCore core, uint maxFrameSize) : IF
     public void Write(IBufferWriter<byte> writer, uint requestId) =>
         FrameWriter.WriteHello(
             writer, requestId, NodeRole.Node, core.SelfId, core.Options.ClusterName, core.Options.LockStrategy,
-            maxFrameSize, core.Incarnation, core.MembersDigest);
+            maxFrameSize, core.Incarnation, core.Cluster.Current.Members.Digest);
 }

@@ -38,4 +38,7 @@ internal static partial class NodeLog
 
     [LoggerMessage(11, LogLevel.Debug, "Link to peer {PeerId}: {What}")]
     public static partial void LinkChange(ILogger logger, ushort peerId, string what);
+
+    [LoggerMessage(12, LogLevel.Information, "Peer {PeerId} ({Address}) left the cluster at epoch {Epoch}: its link is closed")]
+    public static partial void PeerRemoved(ILogger logger, ushort peerId, string address, ulong epoch);
 }

@@ -24,7 +24,7 @@ internal sealed partial class NodeSession
         {
             // Already forwarded once: the two nodes disagree about the owner. Never forward twice (no loops).
             return ReplyErrorAsync(header, StatusCode.WrongNode,
-                $"node {_core.SelfId} does not own this key's slot; node {owner} does under slot table version {_core.SlotTable.Version}");
+                $"node {_core.SelfId} does not own this key's slot; node {owner} does at epoch {_core.Cluster.Current.Epoch}");
         }
         var link = _core.Mesh.GetLink(owner);
         if (link is null)

@@ -49,9 +49,10 @@ internal sealed partial class NodeSession
         var writer = await BeginResponseAsync().ConfigureAwait(false);
         if (writer is null)
             return false;
+        var state = _core.Cluster.Current;
         FrameWriter.WriteHelloResponse(
             writer, header.RequestId, _core.SelfId, _core.Options.ClusterName, _core.Options.LockStrategy,
-            (uint)ReceiveLimits.MaxFrameSize, _core.SlotTable.Version, _core.Incarnation, _core.MembersDigest);
+            (uint)ReceiveLimits.MaxFrameSize, state.Epoch, _core.Incarnation, state.Members.Digest);
         EndResponse();
         if (_role == SessionRole.Peer)
             _core.Mesh.OnLinkReady(this);

@@ -59,7 +59,7 @@ internal sealed partial class NodeSession
         {
             var owner = _core.OwnerOf(command.GetArgument(i));
             if (owner != _core.SelfId)
-                return ReplyErrorAsync(header, StatusCode.WrongNode, $"node {_core.SelfId} does not own this key's slot; node {owner} does under slot table version {_core.SlotTable.Version}");
+                return ReplyErrorAsync(header, StatusCode.WrongNode, $"node {_core.SelfId} does not own this key's slot; node {owner} does at epoch {_core.Cluster.Current.Epoch}");
         }
         var reply = _respReply ??= new ArrayBufferWriter<byte>();
         reply.ResetWrittenCount();

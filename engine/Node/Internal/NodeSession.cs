@@ -203,7 +203,8 @@ internal sealed partial class NodeSession : FrameSession
     {
         if (!RequestDecoder.TryReadEmpty(BodyOf(frame), out var error))
             return await ReplyErrorAsync(frame.Header, error.Status, error.Message).ConfigureAwait(false);
-        var members = _core.Members.Members;
+        var state = _core.Cluster.Current;
+        var members = state.Members.Members;
         var infos = new MemberInfo[members.Count];
         for (var i = 0; i < infos.Length; i++)
         {
@@ -211,14 +212,14 @@ internal sealed partial class NodeSession : FrameSession
             var up = m.NodeId == _core.SelfId || _core.Mesh.IsUp(m.NodeId);
             infos[i] = new MemberInfo(m.NodeId, m.Address, up ? MemberState.Up : MemberState.Down);
         }
-        var table = _core.SlotTable;
+        var table = state.Slots;
         var ranges = new SlotRange[table.Ranges.Count];
         for (var i = 0; i < ranges.Length; i++)
             ranges[i] = table.Ranges[i];
         var writer = await BeginResponseAsync().ConfigureAwait(false);
         if (writer is null)
             return false;
-        FrameWriter.WriteClusterInfoResponse(writer, frame.Header.RequestId, table.Version, infos, ranges);
+        FrameWriter.WriteClusterInfoResponse(writer, frame.Header.RequestId, state.Epoch, infos, ranges);
         EndResponse();
         return true;
     }

@@ -19,6 +19,10 @@ namespace FastDht.Engine.Node.Internal;
 ///   sides, closed once nothing is pending on it.
 /// A dropped link fails its pending requests at once (NodeUnavailable, naming the node) and the dial loop redials
 /// with capped exponential backoff and jitter.
+/// The peers are the members of the current cluster state, not of the start-up list: on every change the mesh
+/// starts a dial loop for each new member (or member at a new address) and, for each member gone, stops its loop and
+/// closes its link (its pending requests fail with NodeUnavailable). A node that is not a member itself has no peers.
+/// The per-peer table is copy-on-write, indexed by node id, so the forwarding path reads it without a lock.
 /// </remarks>
 internal sealed class PeerMesh
 {
@@ -27,47 +31,41 @@ internal sealed class PeerMesh
 
     private readonly NodeCore _core;
     private readonly Lock _lock = new();
-    private readonly PeerSlot?[] _slots;
     private readonly List<Task> _loops = [];
     private readonly BackoffPolicy _backoff;
+    private PeerSlot?[] _slots = [];
+    private IDisposable? _subscription;
 
     public PeerMesh(NodeCore core)
     {
         _core = core;
-        var members = core.Members.Members;
-        _slots = new PeerSlot?[members[^1].NodeId + 1];
-        foreach (var m in members)
-        {
-            if (m.NodeId != core.SelfId)
-                _slots[m.NodeId] = new PeerSlot(m);
-        }
         _backoff = new BackoffPolicy(core.Options.ReconnectBaseDelay, core.Options.ReconnectMaxDelay, BackoffJitter.Equal);
     }
 
+    /// <summary>Starts dialing the members of the current cluster state, and follows its changes from now on.</summary>
     public void Start()
     {
-        using (ExecutionContext.SuppressFlow())
-        {
-            foreach (var slot in _slots)
-            {
-                if (slot is not null)
-                    _loops.Add(DialLoopAsync(slot));
-            }
-        }
+        _subscription = _core.Cluster.Subscribe((_, _) => Reconcile());
+        Reconcile();
     }
 
     public async Task StopAsync()
     {
-        foreach (var slot in _slots)
-            slot?.Wake();
-        await Task.WhenAll(_loops).ConfigureAwait(false);
+        _subscription?.Dispose();
+        Task[] loops;
+        lock (_lock)
+        {
+            foreach (var slot in _slots)
+                slot?.Wake();
+            loops = [.. _loops];
+        }
+        await Task.WhenAll(loops).ConfigureAwait(false);
     }
 
-    /// <summary>The live link to a peer, or null when it is down.</summary>
+    /// <summary>The live link to a peer, or null when it is down (or not a member).</summary>
     public NodeSession? GetLink(ushort nodeId)
     {
-        var slot = nodeId < _slots.Length ? _slots[nodeId] : null;
-        var link = slot?.Link;
+        var link = SlotOf(nodeId)?.Link;
         return link is not null && link.IsOpen ? link : null;
     }
 
@@ -78,7 +76,7 @@ internal sealed class PeerMesh
     {
         get
         {
-            foreach (var slot in _slots)
+            foreach (var slot in Volatile.Read(ref _slots))
             {
                 if (slot?.Link is { IsOpen: true } link)
                     yield return link;
@@ -86,21 +84,29 @@ internal sealed class PeerMesh
         }
     }
 
-    public string AddressOf(ushort nodeId) => _core.Members.TryGet(nodeId, out var m) ? m.Address : "?";
+    public string AddressOf(ushort nodeId) => _core.Cluster.Current.Members.TryGet(nodeId, out var m) ? m.Address : "?";
 
     public string Describe(ushort nodeId) => $"node {nodeId} ({AddressOf(nodeId)})";
 
     public string UnavailableMessage(ushort nodeId) => $"{Describe(nodeId)} is unavailable: no live link to it";
 
-    /// <summary>Decides whether a link that finished its handshake becomes the peer's link; null if adopted, else why not.</summary>
-    public string? TryAdopt(NodeSession session)
+    /// <summary>Decides whether an accepted link that finished its handshake becomes the peer's link; null if adopted, else why not.</summary>
+    public string? TryAdopt(NodeSession session) => TryAdopt(session, dialedFrom: null);
+
+    /// <summary>
+    /// Decides whether a link becomes the peer's link; null if adopted, else why not. A dialed link is adopted only
+    /// while the slot that dialed it is still the peer's (not removed or re-addressed by a state change meanwhile).
+    /// </summary>
+    private string? TryAdopt(NodeSession session, PeerSlot? dialedFrom)
     {
-        var slot = _slots[session.PeerId]!;
         NodeSession? replaced = null;
         lock (_lock)
         {
             if (_core.IsStopping)
                 return "the node is shutting down";
+            var slot = SlotOf(session.PeerId);
+            if (slot is null || (dialedFrom is not null && !ReferenceEquals(slot, dialedFrom)))
+                return $"node {session.PeerId} is not a member at epoch {_core.Cluster.Current.Epoch} (or has a new address)";
             var existing = slot.Link;
             if (existing is not null && existing.IsOpen && !ReferenceEquals(existing, session))
             {
@@ -136,15 +142,22 @@ internal sealed class PeerMesh
     /// <summary>An adopted link has answered its handshake: start its heartbeats and say the peer is up.</summary>
     public void OnLinkReady(NodeSession session)
     {
-        var slot = _slots[session.PeerId]!;
+        PeerSlot? slot;
         // Logged under the lock (peer changes are rare): the lines then come out in the order the state changed.
         lock (_lock)
         {
-            if (ReferenceEquals(slot.Link, session) && !slot.Up)
+            slot = SlotOf(session.PeerId);
+            if (slot is not null && ReferenceEquals(slot.Link, session) && !slot.Up)
             {
                 slot.Up = true;
                 NodeLog.PeerUp(_core.Logger, session.PeerId, slot.Member.Address);
             }
+        }
+        if (slot is null)
+        {
+            // The peer left the cluster between adoption and now: its link has no place in the mesh.
+            session.Connection.Abort(new InvalidOperationException($"node {session.PeerId} is no longer a member"));
+            return;
         }
         using (ExecutionContext.SuppressFlow())
         {
@@ -157,7 +170,9 @@ internal sealed class PeerMesh
     /// <summary>A peer link closed: if it was the peer's link, the peer is down until a new link is adopted.</summary>
     public void OnLinkClosed(NodeSession session, string reason)
     {
-        var slot = _slots[session.PeerId]!;
+        var slot = SlotOf(session.PeerId);
+        if (slot is null)
+            return; // the peer left the cluster: its slot, and the link it held, are gone already
         lock (_lock)
         {
             if (ReferenceEquals(slot.Link, session))
@@ -172,11 +187,79 @@ internal sealed class PeerMesh
         slot.Wake();
     }
 
+    private PeerSlot? SlotOf(ushort nodeId)
+    {
+        var slots = Volatile.Read(ref _slots);
+        return nodeId < slots.Length ? slots[nodeId] : null;
+    }
+
+    /// <summary>
+    /// Makes the peers match the current cluster state: a slot and a dial loop for each other member, kept when the
+    /// member's address is unchanged; the slots of members gone (or re-addressed) are removed and their links closed.
+    /// </summary>
+    /// <remarks>Reads the state itself, under the mesh lock, so that of two calls racing the later one applies the latest state.</remarks>
+    private void Reconcile()
+    {
+        List<NodeSession>? dropped = null;
+        ClusterState state;
+        lock (_lock)
+        {
+            state = _core.Cluster.Current;
+            var old = _slots;
+            var members = state.Members;
+            var isMember = members.TryGet(_core.SelfId, out _);
+            var next = new PeerSlot?[isMember ? members.Members[^1].NodeId + 1 : 0];
+            if (isMember)
+            {
+                foreach (var m in members.Members)
+                {
+                    if (m.NodeId == _core.SelfId)
+                        continue;
+                    var existing = m.NodeId < old.Length ? old[m.NodeId] : null;
+                    next[m.NodeId] = existing is not null && existing.Member.Equals(m) ? existing : new PeerSlot(m);
+                }
+            }
+            Volatile.Write(ref _slots, next);
+            foreach (var slot in old)
+            {
+                if (slot is null || (slot.Member.NodeId < next.Length && ReferenceEquals(next[slot.Member.NodeId], slot)))
+                    continue;
+                slot.Removed = true;
+                if (slot.Link is { } link)
+                    (dropped ??= []).Add(link);
+                if (slot.Up)
+                    NodeLog.PeerRemoved(_core.Logger, slot.Member.NodeId, slot.Member.Address, state.Epoch);
+                slot.Link = null;
+                slot.Up = false;
+                slot.Wake();
+            }
+            _loops.RemoveAll(static t => t.IsCompleted);
+            if (!_core.IsStopping)
+            {
+                using (ExecutionContext.SuppressFlow())
+                {
+                    foreach (var slot in next)
+                    {
+                        if (slot is not null && !slot.Dialing)
+                        {
+                            slot.Dialing = true;
+                            _loops.Add(DialLoopAsync(slot));
+                        }
+                    }
+                }
+            }
+        }
+        if (dropped is null)
+            return;
+        foreach (var link in dropped)
+            link.Connection.Abort(new InvalidOperationException($"node {link.PeerId} left the cluster at epoch {state.Epoch}"));
+    }
+
     private async Task DialLoopAsync(PeerSlot slot)
     {
         var attempt = 0;
         var stopping = _core.Stopping;
-        while (!stopping.IsCancellationRequested)
+        while (!stopping.IsCancellationRequested && !slot.Removed)
         {
             var link = slot.Link;
             if (link is not null && link.IsOpen)
@@ -226,7 +309,7 @@ internal sealed class PeerMesh
         var refusal = await session.DialHandshakeAsync(_core.Options.ConnectTimeout + _core.Options.ConnectTimeout).ConfigureAwait(false);
         if (refusal is null)
         {
-            refusal = TryAdopt(session);
+            refusal = TryAdopt(session, slot);
             if (refusal is null)
             {
                 session.BecomePeer();
@@ -258,12 +341,23 @@ internal sealed class PeerMesh
     private sealed class PeerSlot(ClusterMember member)
     {
         private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private bool _removed;
 
         public ClusterMember Member { get; } = member;
 
         public NodeSession? Link { get; set; }
 
         public bool Up { get; set; }
+
+        /// <summary>A dial loop runs for this slot (set once, under the mesh lock).</summary>
+        public bool Dialing { get; set; }
+
+        /// <summary>The member left the cluster (or moved): the dial loop ends, nothing is adopted here any more.</summary>
+        public bool Removed
+        {
+            get => Volatile.Read(ref _removed);
+            set => Volatile.Write(ref _removed, value);
+        }
 
         /// <summary>The last reason the peer refused this node, so a redial loop logs each reason once.</summary>
         public string? LastRefusal { get; set; }

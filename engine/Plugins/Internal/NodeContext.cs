@@ -19,9 +19,7 @@ internal sealed class NodeContext(NodeCore core) : INodeContext
 
     public long LocalKeyCount => Core.Keyspace.Count;
 
-    public SlotTable SlotTable => Core.SlotTable;
-
-    public MemberList Members => Core.Members;
+    public ClusterState ClusterState => Core.Cluster.Current;
 
     public ILogger Logger => Core.Logger;
 

@@ -69,7 +69,7 @@ internal static class RespClusterReplies
 
     private static void Slots(IBufferWriter<byte> w, NodeCore core)
     {
-        var ranges = core.SlotTable.Ranges;
+        var ranges = core.Cluster.Current.Slots.Ranges;
         var count = 0;
         foreach (var r in ranges)
         {
@@ -93,7 +93,8 @@ internal static class RespClusterReplies
 
     private static void Shards(IBufferWriter<byte> w, NodeCore core, int respVersion)
     {
-        var members = core.Members.Members;
+        var state = core.Cluster.Current;
+        var members = state.Members.Members;
         var shards = new List<ClusterMember>();
         foreach (var m in members)
         {
@@ -107,7 +108,7 @@ internal static class RespClusterReplies
             MapHeader(w, 2, respVersion);
             RespWriter.WriteBulkString(w, "slots"u8);
             var mine = new List<SlotRange>();
-            foreach (var r in core.SlotTable.Ranges)
+            foreach (var r in state.Slots.Ranges)
             {
                 if (r.NodeId == m.NodeId)
                     mine.Add(r);
@@ -153,8 +154,10 @@ internal static class RespClusterReplies
     {
         var text = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
-        var epoch = core.SlotTable.Version;
-        foreach (var m in core.Members.Members)
+        // FastDht has one epoch for the whole state, so a node's config epoch is the cluster's current epoch.
+        var state = core.Cluster.Current;
+        var epoch = state.Epoch;
+        foreach (var m in state.Members.Members)
         {
             var up = IsUp(core, m.NodeId);
             var known = TryAddress(core, m.NodeId, out var host, out var port);
@@ -166,7 +169,7 @@ internal static class RespClusterReplies
             var flags = m.NodeId == core.SelfId ? "myself,master" : up && known ? "master" : "master,fail";
             // The bus port shown after '@' is the node's native (peer) port.
             text.Append(inv, $"{RedisNodeId(m.NodeId)} {ClusterMember.FormatAddress(host, port)}@{m.Port} {flags} - 0 0 {epoch} {(up ? "connected" : "disconnected")}");
-            foreach (var r in core.SlotTable.Ranges)
+            foreach (var r in state.Slots.Ranges)
             {
                 if (r.NodeId != m.NodeId)
                     continue;
@@ -182,17 +185,18 @@ internal static class RespClusterReplies
 
     private static string Info(NodeCore core)
     {
-        var members = core.Members.Members;
+        var state = core.Cluster.Current;
+        var members = state.Members.Members;
         var upSlots = 0;
-        foreach (var r in core.SlotTable.Ranges)
+        foreach (var r in state.Slots.Ranges)
         {
             if (IsUp(core, r.NodeId))
                 upSlots += r.LastSlot - r.FirstSlot + 1;
         }
-        var state = upSlots == SlotTable.SlotCount ? "ok" : "fail";
-        var epoch = core.SlotTable.Version;
+        var health = upSlots == SlotTable.SlotCount ? "ok" : "fail";
+        var epoch = state.Epoch;
         return new StringBuilder()
-            .Append("cluster_state:").Append(state).Append("\r\n")
+            .Append("cluster_state:").Append(health).Append("\r\n")
             .Append("cluster_slots_assigned:").Append(SlotTable.SlotCount).Append("\r\n")
             .Append("cluster_slots_ok:").Append(upSlots).Append("\r\n")
             .Append("cluster_slots_pfail:0\r\n")

@@ -136,6 +136,8 @@ internal sealed partial class RespSession
             if (ReferenceEquals(_touchedLinks[i], link))
                 return;
         }
+        if (_touchedCount == _touchedLinks.Length)
+            Array.Resize(ref _touchedLinks, _touchedLinks.Length * 2);
         _touchedLinks[_touchedCount++] = link;
     }
 

@@ -35,7 +35,7 @@ internal sealed partial class RespSession
     private readonly Lock _queueLock = new();
     private readonly Queue<ReplySlot> _queue = new();
     private readonly RequestOrder _order = new();
-    private readonly NodeSession?[] _touchedLinks;
+    private NodeSession?[] _touchedLinks;
     private int _touchedCount;
     private bool _inBatch;
     private bool _drainScheduled;
@@ -52,7 +52,8 @@ internal sealed partial class RespSession
         ClientId = core.NextSessionId();
         // A value travels to its owner inside one frame, so the frame size bounds a bulk argument too.
         _limits = new RespLimits { MaxBulkLength = core.Limits.MaxFrameSize };
-        _touchedLinks = new NodeSession?[core.Members.Count];
+        // Grown on demand: the members (and so the links one batch can touch) change with the cluster state.
+        _touchedLinks = new NodeSession?[4];
     }
 
     public long ClientId { get; }

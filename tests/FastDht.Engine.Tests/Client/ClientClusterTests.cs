@@ -175,7 +175,7 @@ public sealed class ClientClusterTests
         Assert.All(view.Members, m => Assert.True(m.IsUp));
         Assert.Equal(cluster.Members.Members.Select(m => m.Address), view.Members.Select(m => m.Address));
         Assert.Equal(Enumerable.Range(0, 3).Select(i => SlotRange.ForMember(i, 3, (ushort)i)), view.Ranges);
-        Assert.Equal(cluster[0].SlotTable.Version, view.Version);
+        Assert.Equal(cluster[0].ClusterState.Epoch, view.Epoch);
         for (ushort id = 0; id < 3; id++)
             Assert.True(await client.PingAsync(id) >= TimeSpan.Zero);
     }

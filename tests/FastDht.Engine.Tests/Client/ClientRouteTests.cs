@@ -35,7 +35,7 @@ public sealed class ClientRouteTests
     public void Cluster_info_decodes_into_the_public_view()
     {
         var view = ClusterInfoReader.Read(ClusterInfoBody(7, ThreeMembers, DefaultRanges(3)), reportedBy: 1);
-        Assert.Equal(7UL, view.Version);
+        Assert.Equal(7UL, view.Epoch);
         Assert.Equal(1, view.ReportedBy);
         Assert.Equal(["127.0.0.1:7000", "127.0.0.1:7001", "127.0.0.1:7002"], view.Members.Select(m => m.Address));
         Assert.Equal([true, true, false], view.Members.Select(m => m.IsUp));
@@ -111,6 +111,6 @@ public sealed class ClientRouteTests
         Assert.True(second.TryGet(2, out var b2));
         Assert.NotSame(a2, b2);
         Assert.Equal("127.0.0.1:7999", b2.Address);
-        Assert.Equal(2UL, second.Version);
+        Assert.Equal(2UL, second.Epoch);
     }
 }

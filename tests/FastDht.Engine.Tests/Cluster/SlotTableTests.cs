@@ -15,7 +15,6 @@ public sealed class SlotTableTests
         var members = MemberList.Parse(Enumerable.Range(0, n).Select(i => $"127.0.0.1:{7000 + i}").ToArray());
         var table = SlotTable.CreateDefault(members);
 
-        Assert.Equal(1UL, table.Version);
         Assert.Equal(n, table.Ranges.Count);
         Assert.Equal(SlotTable.SlotCount, table.Ranges.Sum(r => r.Count));
         for (var i = 0; i < n; i++)
@@ -41,25 +40,41 @@ public sealed class SlotTableTests
     public void Explicit_ranges_round_trip_and_gaps_or_overlaps_are_refused()
     {
         var ranges = new[] { new SlotRange(0, 99, 4), new SlotRange(100, 16383, 9) };
-        var table = SlotTable.FromRanges(7, ranges);
-        Assert.Equal(7UL, table.Version);
+        var table = SlotTable.FromRanges(ranges);
         Assert.Equal(ranges, table.Ranges);
         Assert.Equal((ushort)9, table.OwnerOf(100));
 
-        var gap = Assert.Throws<ClusterConfigurationException>(() => SlotTable.FromRanges(1, [new SlotRange(1, 16383, 0)]));
+        var gap = Assert.Throws<ClusterConfigurationException>(() => SlotTable.FromRanges([new SlotRange(1, 16383, 0)]));
         Assert.Contains("slot 0 has no owner", gap.Message, StringComparison.Ordinal);
         var overlap = Assert.Throws<ClusterConfigurationException>(() =>
-            SlotTable.FromRanges(1, [new SlotRange(0, 10, 0), new SlotRange(10, 16383, 1)]));
+            SlotTable.FromRanges([new SlotRange(0, 10, 0), new SlotRange(10, 16383, 1)]));
         Assert.Contains("slot 10 is assigned twice", overlap.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Same_assignment_ignores_the_version()
+    public void Same_assignment_compares_every_slot()
     {
         var members = MemberList.Parse("a:1,b:1");
         var a = SlotTable.CreateDefault(members);
-        var b = SlotTable.FromRanges(5, a.Ranges.ToArray());
+        var b = SlotTable.FromRanges(a.Ranges.ToArray());
         Assert.True(a.SameAssignment(b));
         Assert.False(a.SameAssignment(SlotTable.CreateDefault(MemberList.Parse("a:1,b:1,c:1"))));
+        Assert.False(a.SameAssignment(a.Assign(5, 5, new SlotAssignment(1))));
+    }
+
+    [Fact]
+    public void Assign_moves_only_the_given_slots_and_leaves_the_original_unchanged()
+    {
+        var original = SlotTable.CreateDefault(MemberList.Parse("a:1,b:1,c:1"));
+        var moved = original.Assign(100, 199, new SlotAssignment(2));
+
+        Assert.Equal([new SlotRange(0, 99, 0), new SlotRange(100, 199, 2), new SlotRange(200, 5460, 0), new SlotRange(5461, 10921, 1), new SlotRange(10922, 16383, 2)], moved.Ranges);
+        Assert.Equal((ushort)0, moved.OwnerOf(99));
+        Assert.Equal((ushort)2, moved.OwnerOf(100));
+        Assert.Equal((ushort)2, moved.AssignmentOf(199).Primary);
+        Assert.Equal((ushort)0, moved.OwnerOf(200));
+        Assert.Equal((ushort)0, original.OwnerOf(150));
+        Assert.Equal(3, original.Ranges.Count);
+        Assert.Throws<ArgumentOutOfRangeException>(() => original.Assign(10, 16384, new SlotAssignment(0)));
     }
 }

@@ -159,8 +159,8 @@ public sealed class BadInputTests
             }
             await Task.WhenAll(nodes.Select(n => n.WaitForMeshAsync(Bounded.Timeout)));
 
-            var table = nodes[0].SlotTable;
-            var keyOf2 = Enumerable.Range(0, 500).Select(i => Encoding.UTF8.GetBytes($"f{i}")).First(k => table.OwnerOf(KeySlot.Of(k)) == 2);
+            var state = nodes[0].ClusterState;
+            var keyOf2 = Enumerable.Range(0, 500).Select(i => Encoding.UTF8.GetBytes($"f{i}")).First(k => state.OwnerOf(k) == 2);
             // The client talks to node 0's real listener, not through a proxy: only the peer link is frozen.
             using var client = await NativeTestClient.ConnectAsync((System.Net.IPEndPoint)sockets[0].LocalEndPoint!);
             Assert.Equal(StatusCode.Ok, (await client.PutAsync(keyOf2, "v"u8.ToArray())).Status);

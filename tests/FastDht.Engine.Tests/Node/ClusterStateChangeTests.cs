@@ -1,0 +1,99 @@
+using System.Text;
+using FastDht.Engine.Cluster;
+using FastDht.Engine.Node;
+using FastDht.Protocol;
+using FastDht.TestUtilities;
+
+namespace FastDht.Engine.Tests.Node;
+
+/// <summary>A cluster state installed at run time: routing and the mesh follow it (what failover and rebalancing will do).</summary>
+public sealed class ClusterStateChangeTests
+{
+    [Fact]
+    public async Task Keys_move_to_the_owner_of_a_newly_installed_state()
+    {
+        await using var cluster = await TestCluster.StartAsync(3);
+        var key = KeyOwnedBy(cluster[0].ClusterState, 2, "moved");
+        var slot = KeySlot.Of(key);
+        var before = cluster[0].ClusterState;
+        var after = before.Next(slots: before.Slots.Assign(slot, slot, new SlotAssignment(0)));
+
+        cluster.InstallClusterState(after);
+
+        foreach (var node in cluster.RunningNodes)
+        {
+            Assert.Same(after, node.ClusterState);
+            Assert.Equal((ushort)0, node.Core.OwnerOf(key));
+        }
+        // Sent to node 1, which forwards by the new state: the value lands at node 0, not at the old owner.
+        using var client = await NativeTestClient.ConnectAsync(cluster.EndPointOf(1));
+        Assert.Equal(StatusCode.Ok, (await client.PutAsync(key, "v2"u8.ToArray())).Status);
+        Assert.True(cluster[0].Store.TryGet(key, out _));
+        Assert.False(cluster[2].Store.TryGet(key, out _));
+        Assert.Equal("v2"u8.ToArray(), (await client.GetAsync(key)).Value);
+        // A key of node 2 outside the moved slot stays where it was.
+        var stays = KeyOwnedBy(after, 2, "stays");
+        Assert.Equal(StatusCode.Ok, (await client.PutAsync(stays, "s"u8.ToArray())).Status);
+        Assert.True(cluster[2].Store.TryGet(stays, out _));
+    }
+
+    [Fact]
+    public async Task The_mesh_drops_a_member_that_leaves_and_dials_it_again_when_it_returns()
+    {
+        await using var cluster = await TestCluster.StartAsync(4);
+        var initial = cluster[0].ClusterState;
+        var three = new MemberList(initial.Members.Members.Where(m => m.NodeId != 3));
+        // Node 3 leaves: its slots go to node 0.
+        var withoutThree = initial.Next(members: three, slots: ReassignSlotsOf(initial.Slots, from: 3, to: 0));
+
+        cluster.InstallClusterState(withoutThree);
+
+        await Bounded.UntilAsync(() => cluster.RunningNodes.All(n => n.Core.Mesh.Links.All(l => l.PeerId != 3) && n.Core.Mesh.GetLink(3) is null)
+            && !cluster[3].Core.Mesh.Links.Any(), "every link to node 3 is closed");
+        foreach (var n in cluster.RunningNodes.Where(n => n.NodeId != 3))
+        {
+            Assert.True(n.IsMeshComplete);
+            Assert.Equal(3, n.GetPeers().Count);
+        }
+        var key = KeyOwnedBy(initial, 3, "left");
+        using (var client = await NativeTestClient.ConnectAsync(cluster.EndPointOf(1)))
+        {
+            Assert.Equal(StatusCode.Ok, (await client.PutAsync(key, "v"u8.ToArray())).Status);
+            Assert.True(cluster[0].Store.TryGet(key, out _));
+        }
+
+        // Node 3 comes back with its slots: every node dials it again and routes its keys to it.
+        var withThree = withoutThree.Next(members: initial.Members, slots: initial.Slots);
+        cluster.InstallClusterState(withThree);
+        await cluster.WaitForMeshAsync();
+        foreach (var n in cluster.RunningNodes)
+            Assert.Equal(withThree.Members.Count - 1, n.Core.Mesh.Links.Count());
+        using (var client = await NativeTestClient.ConnectAsync(cluster.EndPointOf(1)))
+        {
+            Assert.Equal(StatusCode.Ok, (await client.PutAsync(key, "back"u8.ToArray())).Status);
+            Assert.True(cluster[3].Store.TryGet(key, out var stored));
+            Assert.Equal("back"u8.ToArray(), stored.ToArray());
+        }
+    }
+
+    internal static byte[] KeyOwnedBy(ClusterState state, ushort owner, string prefix)
+    {
+        for (var i = 0; ; i++)
+        {
+            var key = Encoding.UTF8.GetBytes($"{prefix}{i}");
+            if (state.OwnerOf(key) == owner)
+                return key;
+        }
+    }
+
+    internal static SlotTable ReassignSlotsOf(SlotTable table, ushort from, ushort to)
+    {
+        var result = table;
+        foreach (var r in table.Ranges)
+        {
+            if (r.NodeId == from)
+                result = result.Assign(r.FirstSlot, r.LastSlot, new SlotAssignment(to));
+        }
+        return result;
+    }
+}
