@@ -1,7 +1,7 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using FastDht.Engine.Client;
-using FastDht.TestUtilities;
+using FastDht.Engine.Node;
 
 namespace FastDht.Benchmarks.EndToEnd;
 
@@ -23,7 +23,7 @@ public class ClusterRoundTripBenchmarks
     private readonly byte[][] _keys = Enumerable.Range(0, 64).Select(i => Encoding.ASCII.GetBytes($"key:{i:D12}")).ToArray();
     private ValueTask[] _puts = [];
     private ValueTask<byte[]?>[] _gets = [];
-    private TestCluster? _cluster;
+    private LocalCluster? _cluster;
     private DhtClient? _client;
 
     [Params(1, 16, 64)]
@@ -32,9 +32,9 @@ public class ClusterRoundTripBenchmarks
     [GlobalSetup]
     public async Task SetupAsync()
     {
-        _cluster = await TestCluster.StartAsync(3, o => o.HeartbeatInterval = TimeSpan.FromSeconds(1));
-        var options = new DhtClientOptions { ClusterName = "test", InlineContinuations = true };
-        options.Seeds.Add(_cluster.Members.Get(0).Address);
+        _cluster = await LocalCluster.StartAsync(new LocalClusterOptions { NodeCount = 3 }); // every node option at its default
+        var options = new DhtClientOptions { InlineContinuations = true };
+        options.Seeds.Add(_cluster.Seeds[0]);
         _client = await DhtClient.ConnectAsync(options);
         foreach (var key in _keys)
             await _client.PutAsync(key, Value);

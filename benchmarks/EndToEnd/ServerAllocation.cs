@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.Sockets;
 using System.Text;
+using FastDht.Engine.Node;
 using FastDht.Protocol;
 using FastDht.TestUtilities;
 
@@ -35,11 +36,11 @@ public static class ServerAllocation
 
     private static async Task<int> RunAsync(int requests, int depth)
     {
-        await using var cluster = await TestCluster.StartAsync(3);
+        await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { NodeCount = 3 }); // every node option at its default
         var local = KeysOwnedBy(cluster, 0, depth);
         var remote = KeysOwnedBy(cluster, 1, depth);
         var value = new byte[16];
-        using var client = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
+        using var client = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0), cluster[0].ClusterName);
         var socket = client.Socket;
 
         Console.WriteLine($"# server allocation per request: 3 in-process nodes, raw client pipelining {depth} requests on one connection to node 0");
@@ -74,7 +75,7 @@ public static class ServerAllocation
         return 0;
     }
 
-    private static byte[][] KeysOwnedBy(TestCluster cluster, ushort owner, int count)
+    private static byte[][] KeysOwnedBy(LocalCluster cluster, ushort owner, int count)
     {
         var keys = new List<byte[]>();
         for (var i = 0; keys.Count < count; i++)

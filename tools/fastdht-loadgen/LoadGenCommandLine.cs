@@ -29,7 +29,7 @@ internal static class LoadGenCommandLine
 
     private static readonly Option<int> LocalNodes = Opt("--local-nodes", "Nodes of the local cluster started when no --node is given.", 3);
     private static readonly Option<string> ClusterName = Opt("--cluster", "The cluster name.", "fastdht");
-    private static readonly Option<string> LockStrategy = Opt("--lock-strategy", "Lock strategy of the local cluster: " + string.Join(", ", LocalCluster.KnownLockStrategies) + ".", "wait-die");
+    private static readonly Option<string> LockStrategy = Opt("--lock-strategy", "Lock strategy of the local cluster: " + string.Join(", ", LocalClusterTarget.KnownLockStrategies) + ".", "wait-die");
     private static readonly Option<string> Workload = Opt("--workload", "Workload: " + string.Join(", ", WorkloadNames.All) + ".", "dht", "-w");
     private static readonly Option<long?> Keys = Opt<long?>("--keys", "Key range / YCSB record count. Default: 100000, or 10000 for txn.", null, "-k");
     private static readonly Option<double?> Zipf = Opt<double?>("--zipf", "Zipf constant of the key choice (0 = uniform). Default: 0 for dht and txn, 0.99 for YCSB.", null);
@@ -164,8 +164,8 @@ internal static class LoadGenCommandLine
             };
             foreach (var strategy in settings.Strategies)
             {
-                if (!ContainsIgnoreCase(LocalCluster.KnownLockStrategies, strategy))
-                    throw new ArgumentException($"unknown lock strategy '{strategy}' (known: {string.Join(", ", LocalCluster.KnownLockStrategies)})");
+                if (!ContainsIgnoreCase(LocalClusterTarget.KnownLockStrategies, strategy))
+                    throw new ArgumentException($"unknown lock strategy '{strategy}' (known: {string.Join(", ", LocalClusterTarget.KnownLockStrategies)})");
             }
             for (var level = 0; level < settings.LevelCount; level++)
                 settings.RunAt("wait-die", level).Validate();
@@ -192,7 +192,7 @@ internal static class LoadGenCommandLine
                     return report;
                 },
                 signal.Token).ConfigureAwait(false);
-            var strategies = settings.Strategies.Count > 0 ? settings.Strategies : LocalCluster.KnownLockStrategies;
+            var strategies = settings.Strategies.Count > 0 ? settings.Strategies : LocalClusterTarget.KnownLockStrategies;
             Directory.CreateDirectory(settings.OutputDirectory);
             var csv = Path.Combine(settings.OutputDirectory, "sweep.csv");
             var markdown = Path.Combine(settings.OutputDirectory, "sweep.md");

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FastDht.Engine.Client;
+using FastDht.Engine.Node;
 using FastDht.LoadGen.Reporting;
 using FastDht.LoadGen.Targets;
 using FastDht.LoadGen.Workloads;
@@ -55,7 +56,7 @@ public sealed class LoadRunner
             IReadOnlyList<string> seeds = settings.Nodes;
             if (settings.IsLocal)
             {
-                cluster = await LocalCluster.StartAsync(settings.LocalNodes, settings.ClusterName, settings.LockStrategy, stop).ConfigureAwait(false);
+                cluster = await LocalClusterTarget.StartAsync(settings.LocalNodes, settings.ClusterName, settings.LockStrategy, stop).ConfigureAwait(false);
                 seeds = cluster.Seeds;
             }
             for (var i = 0; i < clients.Length; i++)

@@ -17,7 +17,7 @@ internal static class SweepRunner
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(runOne);
-        var strategies = settings.Strategies.Count > 0 ? settings.Strategies : LocalCluster.KnownLockStrategies;
+        var strategies = settings.Strategies.Count > 0 ? settings.Strategies : LocalClusterTarget.KnownLockStrategies;
         var points = new List<SweepPoint>();
         foreach (var strategy in strategies)
         {
