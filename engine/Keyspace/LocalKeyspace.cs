@@ -31,11 +31,19 @@ internal sealed class LocalKeyspace
     private readonly IKeyValueStore _store;
     private readonly LockTable _locks;
 
-    public LocalKeyspace(IKeyValueStore store, LockTable locks)
+    /// <param name="store">The store holding this node's keys.</param>
+    /// <param name="locks">The node's lock table: its gates decide whether a write may proceed.</param>
+    /// <param name="maxValueLength">The largest value a command may build (SETRANGE, SETBIT, APPEND): one that could
+    /// not travel in a frame could be stored but never read back through another node.</param>
+    public LocalKeyspace(IKeyValueStore store, LockTable locks, int maxValueLength = int.MaxValue)
     {
         _store = store;
         _locks = locks;
+        MaxValueLength = maxValueLength;
     }
+
+    /// <summary>The largest value a command may build here (Redis's proto-max-bulk-len).</summary>
+    public int MaxValueLength { get; }
 
     /// <summary>The number of keys held here.</summary>
     public long Count => _store.Count;

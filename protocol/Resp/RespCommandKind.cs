@@ -176,4 +176,31 @@ public enum RespCommandKind
 
     /// <summary><c>UNWATCH</c></summary>
     Unwatch,
+
+    /// <summary><c>GETRANGE</c></summary>
+    GetRange,
+
+    /// <summary><c>SETRANGE</c></summary>
+    SetRange,
+
+    /// <summary><c>SUBSTR</c></summary>
+    Substr,
+
+    /// <summary><c>INCRBYFLOAT</c></summary>
+    IncrByFloat,
+
+    /// <summary><c>SETBIT</c></summary>
+    SetBit,
+
+    /// <summary><c>GETBIT</c></summary>
+    GetBit,
+
+    /// <summary><c>BITCOUNT</c></summary>
+    BitCount,
+
+    /// <summary><c>BITPOS</c></summary>
+    BitPos,
+
+    /// <summary><c>LCS</c></summary>
+    Lcs,
 }

@@ -43,7 +43,8 @@ internal sealed class NodeCore
         Context = new Plugins.Internal.NodeContext(this);
         var strategy = CreateStrategy(options.Plugins.LockStrategies, options.LockStrategy);
         Locks = new LockTable(strategy, new LockTableOptions { ExpiryScanInterval = ScanIntervalFor(strategy, options.LockExpiryScanInterval) }, TimeProvider.System, new NodeWoundNotifier(this));
-        Keyspace = new Keyspace.LocalKeyspace(store, Locks);
+        // 1 KiB under the frame size: room for the frame header, the key and the reply's framing around the value.
+        Keyspace = new Keyspace.LocalKeyspace(store, Locks, Math.Max(1, options.Limits.MaxFrameSize - 1024));
         Participant = new TxnParticipant(Locks, Keyspace);
         Coordinator = new TransactionCoordinator(this, Participant, strategy.RequiresOrderedAcquisition);
     }

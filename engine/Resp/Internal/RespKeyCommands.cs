@@ -149,7 +149,8 @@ internal static class RespKeyCommands
                 RespWriter.WriteRaw(w, keyspace.TryGet(c.GetArgument(1), out _) ? RespReplies.MinusOne : RespReplies.MinusTwo);
                 return;
             default:
-                RespWriter.WriteError(w, "this command cannot run at a key's owner"u8);
+                if (!RespStringCommands.TryExecute(c, w, keyspace, respVersion))
+                    RespWriter.WriteError(w, "this command cannot run at a key's owner"u8);
                 return;
         }
     }
@@ -293,6 +294,11 @@ internal static class RespKeyCommands
             return;
         }
         var total = existing.Length + suffix.Length;
+        if (total > keyspace.MaxValueLength)
+        {
+            RespWriter.WriteRaw(w, "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n"u8);
+            return;
+        }
         var combined = ArrayPool<byte>.Shared.Rent(Math.Max(total, 1));
         try
         {

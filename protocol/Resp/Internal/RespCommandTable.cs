@@ -16,6 +16,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "SET"u8)) return RespCommandKind.Set;
                 if (Ascii.EqualsIgnoreCase(name, "DEL"u8)) return RespCommandKind.Del;
                 if (Ascii.EqualsIgnoreCase(name, "TTL"u8)) return RespCommandKind.Ttl;
+                if (Ascii.EqualsIgnoreCase(name, "LCS"u8)) return RespCommandKind.Lcs;
                 break;
             case 4:
                 if (Ascii.EqualsIgnoreCase(name, "PING"u8)) return RespCommandKind.Ping;
@@ -44,6 +45,10 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "WATCH"u8)) return RespCommandKind.Watch;
                 break;
             case 6:
+                if (Ascii.EqualsIgnoreCase(name, "SUBSTR"u8)) return RespCommandKind.Substr;
+                if (Ascii.EqualsIgnoreCase(name, "SETBIT"u8)) return RespCommandKind.SetBit;
+                if (Ascii.EqualsIgnoreCase(name, "GETBIT"u8)) return RespCommandKind.GetBit;
+                if (Ascii.EqualsIgnoreCase(name, "BITPOS"u8)) return RespCommandKind.BitPos;
                 if (Ascii.EqualsIgnoreCase(name, "PSETEX"u8)) return RespCommandKind.PSetEx;
                 if (Ascii.EqualsIgnoreCase(name, "GETSET"u8)) return RespCommandKind.GetSet;
                 if (Ascii.EqualsIgnoreCase(name, "GETDEL"u8)) return RespCommandKind.GetDel;
@@ -72,6 +77,9 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "UNWATCH"u8)) return RespCommandKind.Unwatch;
                 break;
             case 8:
+                if (Ascii.EqualsIgnoreCase(name, "GETRANGE"u8)) return RespCommandKind.GetRange;
+                if (Ascii.EqualsIgnoreCase(name, "SETRANGE"u8)) return RespCommandKind.SetRange;
+                if (Ascii.EqualsIgnoreCase(name, "BITCOUNT"u8)) return RespCommandKind.BitCount;
                 if (Ascii.EqualsIgnoreCase(name, "FLUSHALL"u8)) return RespCommandKind.FlushAll;
                 if (Ascii.EqualsIgnoreCase(name, "READONLY"u8)) return RespCommandKind.ReadOnly;
                 break;
@@ -83,6 +91,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "PSUBSCRIBE"u8)) return RespCommandKind.PSubscribe;
                 break;
             case 11:
+                if (Ascii.EqualsIgnoreCase(name, "INCRBYFLOAT"u8)) return RespCommandKind.IncrByFloat;
                 if (Ascii.EqualsIgnoreCase(name, "UNSUBSCRIBE"u8)) return RespCommandKind.Unsubscribe;
                 break;
             case 12:

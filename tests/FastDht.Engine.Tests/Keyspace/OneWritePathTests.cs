@@ -31,6 +31,10 @@ public sealed class OneWritePathTests(RespClusterFixture fixture) : IClassFixtur
         ["DECRBY", "{0}", "5"],
         ["DEL", "{0}"],
         ["UNLINK", "{0}"],
+        ["GETDEL", "{0}"],
+        ["SETRANGE", "{0}", "1", "x"],
+        ["INCRBYFLOAT", "{0}", "1.5"],
+        ["SETBIT", "{0}", "3", "1"],
     ];
 
     [Fact]
