@@ -123,6 +123,26 @@ public sealed class DhtNode : IAsyncDisposable
         return Task.FromResult(new DhtNode(core, listener, pluginListeners));
     }
 
+    /// <summary>
+    /// Serves one connection that does not come through a listener: an in-process client, or a test, over an
+    /// in-memory duplex pipe (one end of Nerdbank.Streams' <c>FullDuplexStream.CreatePipePair()</c>), speaking
+    /// <paramref name="protocol"/>. Completes when the connection has closed.
+    /// </summary>
+    /// <param name="transport">The bytes from and to the client; the node completes both of its ends.</param>
+    /// <param name="protocol">A registered protocol name: "native" (the default) or "resp".</param>
+    /// <exception cref="ArgumentException">No protocol of that name is registered.</exception>
+    public async Task ServeAsync(System.IO.Pipelines.IDuplexPipe transport, string protocol = Plugins.ProtocolNames.Native)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        if (!_core.Options.Plugins.TryGetProtocol(protocol, out var wire))
+            throw new ArgumentException($"no wire protocol named '{protocol}' is registered", nameof(protocol));
+        var connection = SocketConnection.CreateInMemory(transport, _core.ConnectionOptions);
+        if (string.Equals(wire.Name, Plugins.ProtocolNames.Native, StringComparison.OrdinalIgnoreCase))
+            await _core.AcceptAsync(connection).ConfigureAwait(false);
+        else
+            await _core.AcceptPluginAsync(wire, connection).ConfigureAwait(false);
+    }
+
     /// <summary>Every member as this node sees it: itself, and each peer up or down.</summary>
     public IReadOnlyList<PeerStatus> GetPeers()
     {

@@ -27,7 +27,7 @@ public sealed partial class SocketConnection
             {
                 if (_options.WaitForDataBeforeAllocatingBuffer)
                 {
-                    SocketOperationResult waited = await _receiver.WaitForDataAsync(_socket).ConfigureAwait(false);
+                    SocketOperationResult waited = await _receiver.WaitForDataAsync(_socket!).ConfigureAwait(false);
                     if (!waited.IsSuccess)
                     {
                         error = OnSocketError(waited.Error);
@@ -37,7 +37,7 @@ public sealed partial class SocketConnection
                 }
 
                 Memory<byte> buffer = input.GetMemory(minimumReceive);
-                SocketOperationResult received = await _receiver.ReceiveAsync(_socket, buffer).ConfigureAwait(false);
+                SocketOperationResult received = await _receiver.ReceiveAsync(_socket!, buffer).ConfigureAwait(false);
                 if (!received.IsSuccess)
                 {
                     error = OnSocketError(received.Error);

@@ -38,7 +38,7 @@ public sealed partial class SocketConnection
                 {
                     // Everything flushed since the last send goes out in this one call: this is the batching.
                     sender = _senderPool.Rent();
-                    SocketOperationResult sent = await sender.SendAsync(_socket, buffer).ConfigureAwait(false);
+                    SocketOperationResult sent = await sender.SendAsync(_socket!, buffer).ConfigureAwait(false);
                     if (!sent.IsSuccess)
                     {
                         // A faulted operation is never pooled again.

@@ -130,11 +130,29 @@ public sealed partial class SocketConnection
             _closeReason = reason;
         }
 
+        if (_socket is null)
+        {
+            ShutdownTransport();
+        }
+        else
+        {
+            ShutdownSocket(_socket);
+        }
+
+        // Wake the loops where the socket cannot: the receive loop waiting on input back-pressure, and the send loop
+        // waiting for output. Both calls are thread-safe and harmless once a loop has ended.
+        _input.Writer.CancelPendingFlush();
+        _output.Reader.CancelPendingRead();
+        SignalClosed();
+    }
+
+    private static void ShutdownSocket(Socket socket)
+    {
         // Closing the socket ends a pending receive or send (they complete with OperationAborted). Shutdown first
         // so the peer sees an orderly close when nothing was pending.
         try
         {
-            _socket.Shutdown(SocketShutdown.Both);
+            socket.Shutdown(SocketShutdown.Both);
         }
         catch (SocketException)
         {
@@ -142,16 +160,10 @@ public sealed partial class SocketConnection
         }
         catch (ObjectDisposedException)
         {
-            // Never expected (only this method disposes), but closing twice must stay harmless.
+            // Never expected (only Shutdown disposes), but closing twice must stay harmless.
         }
 
-        _socket.Dispose();
-
-        // Wake the loops where the socket cannot: the receive loop waiting on input back-pressure, and the send loop
-        // waiting for output. Both calls are thread-safe and harmless once a loop has ended.
-        _input.Writer.CancelPendingFlush();
-        _output.Reader.CancelPendingRead();
-        SignalClosed();
+        socket.Dispose();
     }
 
     private void SignalClosed()

@@ -21,7 +21,7 @@ namespace FastDht.Engine.Transport;
 /// </remarks>
 public sealed partial class SocketConnection : IAsyncDisposable
 {
-    private readonly Socket _socket;
+    private readonly Socket? _socket;
     private readonly Pipe _input;
     private readonly Pipe _output;
     private readonly ConnectionOptions _options;
@@ -54,7 +54,7 @@ public sealed partial class SocketConnection : IAsyncDisposable
     public EndPoint? RemoteEndPoint { get; }
 
     /// <summary>The socket, for tests that tune its kernel buffers.</summary>
-    internal Socket Socket => _socket;
+    internal Socket Socket => _socket ?? throw new InvalidOperationException("an in-memory connection has no socket");
 
     /// <summary>Starts both loops. Called once by the listener or connector that made the connection.</summary>
     internal void Start()
@@ -66,8 +66,16 @@ public sealed partial class SocketConnection : IAsyncDisposable
         AsyncFlowControl? suppressed = ExecutionContext.IsFlowSuppressed() ? null : ExecutionContext.SuppressFlow();
         try
         {
-            _receiveTask = ReceiveLoopAsync();
-            _sendTask = SendLoopAsync();
+            if (_transport is null)
+            {
+                _receiveTask = ReceiveLoopAsync();
+                _sendTask = SendLoopAsync();
+            }
+            else
+            {
+                _receiveTask = PipeReceiveLoopAsync(_transport.Input);
+                _sendTask = PipeSendLoopAsync(_transport.Output);
+            }
         }
         finally
         {
