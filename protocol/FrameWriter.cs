@@ -300,6 +300,21 @@ public static class FrameWriter
         b.Commit();
     }
 
+    /// <summary>
+    /// WrongNode (0x0108): the error body's message, then the answering node's cluster state <paramref name="epoch"/>
+    /// (u64) and the node that owns the key's slot in that state (<paramref name="owner"/>, u16; 0xFFFF when it cannot
+    /// say). A reader that knows only the message stops after it.
+    /// </summary>
+    public static void WriteWrongNodeResponse(IBufferWriter<byte> writer, uint requestId, Opcode opcode, string message, ulong epoch, ushort owner)
+    {
+        int messageBytes = WireSize.StringBytes(message, nameof(message));
+        var b = FrameBuilder.Start(writer, sizeof(ushort) + messageBytes + sizeof(ulong) + sizeof(ushort), requestId, opcode, FrameFlags.Response, StatusCode.WrongNode);
+        b.WriteString(message, messageBytes);
+        b.WriteU64(epoch);
+        b.WriteU16(owner);
+        b.Commit();
+    }
+
     /// <summary>An error response whose message is already UTF-8 (a static message, no allocation).</summary>
     public static void WriteErrorResponse(IBufferWriter<byte> writer, uint requestId, Opcode opcode, StatusCode status, ReadOnlySpan<byte> messageUtf8)
     {

@@ -10,11 +10,12 @@ namespace FastDht.Protocol;
 /// </remarks>
 public static class ResponseDecoder
 {
-    /// <summary>Error body: string message (UTF-8).</summary>
+    /// <summary>Error body: string message (UTF-8), then the status's own fields (WrongNode's epoch and owner), which this reads past.</summary>
+    /// <remarks>An error body may grow fields after the message (protocol.md §4), so bytes after it are not an error here.</remarks>
     public static bool TryReadError(ReadOnlySpan<byte> body, out ReadOnlySpan<byte> messageUtf8, out ProtocolError error)
     {
         var reader = new BodyReader(body);
-        if (reader.TryReadString(out messageUtf8) && reader.TryReadEnd())
+        if (reader.TryReadString(out messageUtf8))
         {
             error = default;
             return true;
@@ -23,6 +24,34 @@ public static class ResponseDecoder
         messageUtf8 = default;
         error = reader.Error;
         return false;
+    }
+
+    /// <summary>
+    /// WrongNode's error body: message, u64 epoch, u16 owner. A body with the message alone (a sender that predates the
+    /// fields) reads as epoch 0 (unknown) and owner 0xFFFF; bytes after the owner are left for later fields.
+    /// </summary>
+    public static bool TryReadWrongNode(ReadOnlySpan<byte> body, out ReadOnlySpan<byte> messageUtf8, out ulong epoch, out ushort owner, out ProtocolError error)
+    {
+        var reader = new BodyReader(body);
+        epoch = 0;
+        owner = ProtocolConstants.ClientNodeId;
+        if (!reader.TryReadString(out messageUtf8))
+        {
+            error = reader.Error;
+            return false;
+        }
+
+        if (reader.Remaining != 0 && !(reader.TryReadU64(out epoch) && reader.TryReadU16(out owner)))
+        {
+            messageUtf8 = default;
+            epoch = 0;
+            owner = ProtocolConstants.ClientNodeId;
+            error = reader.Error;
+            return false;
+        }
+
+        error = default;
+        return true;
     }
 
     /// <summary>An empty body (Put, Delete, MultiPut, Unlock, ... and NotFound or Exists).</summary>

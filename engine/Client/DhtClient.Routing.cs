@@ -5,7 +5,7 @@ using FastDht.Protocol;
 
 namespace FastDht.Engine.Client;
 
-/// <summary>The cluster-learning half of the client: bootstrap from the seeds, and slot table refreshes.</summary>
+/// <summary>The cluster-learning half of the client: bootstrap from the seeds, and slot table refreshes that never go back to an older epoch.</summary>
 public sealed partial class DhtClient
 {
     private async Task BootstrapAsync(CancellationToken cancellationToken)
@@ -52,16 +52,20 @@ public sealed partial class DhtClient
     }
 
     /// <summary>
-    /// Fetches the slot table again, unless someone else refreshed since the caller read generation
-    /// <paramref name="observedGeneration"/>: a burst of WrongNode answers costs one ClusterInfo, not one each.
+    /// Fetches the slot table again until it is at least at <paramref name="minEpoch"/>, unless someone else has
+    /// already brought it there (or, with <paramref name="minEpoch"/> 0, refreshed since the caller read generation
+    /// <paramref name="observedGeneration"/>): a burst of WrongNode answers costs one ClusterInfo, not one each.
     /// </summary>
-    private async Task RefreshAsync(int observedGeneration, CancellationToken cancellationToken)
+    private async Task RefreshAsync(int observedGeneration, ulong minEpoch, CancellationToken cancellationToken)
     {
         await _refreshGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (Volatile.Read(ref _generation) == observedGeneration)
-                await GetClusterInfoAsync(cancellationToken).ConfigureAwait(false);
+            var caughtUp = minEpoch != 0
+                ? Volatile.Read(ref _route).Epoch >= minEpoch
+                : Volatile.Read(ref _generation) != observedGeneration;
+            if (!caughtUp)
+                await FetchClusterInfoAsync(minEpoch, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -69,11 +73,61 @@ public sealed partial class DhtClient
         }
     }
 
-    /// <summary>Builds a routing snapshot from <paramref name="view"/> and swaps it in, keeping open connections of unchanged members.</summary>
+    /// <summary>
+    /// Asks the members (those with an open connection first) for ClusterInfo until one answers with an epoch of at
+    /// least <paramref name="minEpoch"/> (0: the first answer), adopts the latest answer for routing and returns it.
+    /// </summary>
+    /// <remarks>
+    /// A member may still be on an older state than the one a WrongNode announced (states reach nodes one after the
+    /// other), so an older answer does not end the search; if no member has caught up, the latest answer is used.
+    /// </remarks>
+    private async Task<ClusterView> FetchClusterInfoAsync(ulong minEpoch, CancellationToken cancellationToken)
+    {
+        var route = Volatile.Read(ref _route);
+        DhtException? last = null;
+        ClusterView? latest = null;
+        for (var pass = 0; pass < 2; pass++)
+        {
+            foreach (var node in route.Nodes)
+            {
+                var open = node.TryGetOpen(out var connection);
+                if (open != (pass == 0))
+                    continue;
+                try
+                {
+                    if (!open)
+                        connection = await node.OpenAsync(_settings, _connections).WaitAsync(cancellationToken).ConfigureAwait(false);
+                    var view = await FetchClusterInfoAsync(connection, cancellationToken).ConfigureAwait(false);
+                    if (latest is null || view.Epoch > latest.Epoch)
+                        latest = view;
+                    if (view.Epoch >= minEpoch)
+                    {
+                        Publish(view);
+                        return view;
+                    }
+                }
+                catch (DhtException e) when (e is DhtNodeUnavailableException or DhtTimeoutException)
+                {
+                    last = e;
+                }
+            }
+        }
+        if (latest is null)
+            throw last ?? new DhtException("the cluster has no members");
+        Publish(latest);
+        return latest;
+    }
+
+    /// <summary>
+    /// Builds a routing snapshot from <paramref name="view"/> and swaps it in, keeping open connections of unchanged
+    /// members; a view older than the current table (a member that has not caught up yet) is not adopted.
+    /// </summary>
     private void Publish(ClusterView view)
     {
         lock (_publishLock)
         {
+            if (view.Epoch < _route.Epoch)
+                return;
             Volatile.Write(ref _route, ClientRoute.Build(view, _route));
             Interlocked.Increment(ref _generation);
         }

@@ -68,9 +68,9 @@ public sealed partial class DhtClient : IAsyncDisposable
     /// <summary>The value stored under <paramref name="key"/>, or null when the key is absent.</summary>
     public ValueTask<byte[]?> GetAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default)
     {
-        if (!cancellationToken.CanBeCanceled && TryFastRoute(key, out var connection))
+        if (!cancellationToken.CanBeCanceled && TryFastRoute(key, out var connection, out var epoch))
         {
-            var call = ClientCall.Rent(this, connection, Opcode.Get, ResponseShape.Value, StatusCode.NotFound, _settings.InlineContinuations);
+            var call = ClientCall.Rent(this, connection, Opcode.Get, ResponseShape.Value, StatusCode.NotFound, _settings.InlineContinuations, key, default, epoch);
             if (connection.TrySend(new GetRequest(key), call))
                 return call.AsValueTask();
             call.Return();
@@ -81,9 +81,9 @@ public sealed partial class DhtClient : IAsyncDisposable
     /// <summary>Stores <paramref name="value"/> under <paramref name="key"/>, replacing any previous value.</summary>
     public ValueTask PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken = default)
     {
-        if (!cancellationToken.CanBeCanceled && TryFastRoute(key, out var connection))
+        if (!cancellationToken.CanBeCanceled && TryFastRoute(key, out var connection, out var epoch))
         {
-            var call = ClientCall.Rent(this, connection, Opcode.Put, ResponseShape.Status, StatusCode.Ok, _settings.InlineContinuations);
+            var call = ClientCall.Rent(this, connection, Opcode.Put, ResponseShape.Status, StatusCode.Ok, _settings.InlineContinuations, key, value, epoch);
             if (connection.TrySend(new PutRequest(key, value, ifAbsent: false), call))
                 return call.AsTask();
             call.Return();
@@ -95,9 +95,9 @@ public sealed partial class DhtClient : IAsyncDisposable
     /// <returns>True when this call stored it; false when the key already existed (nothing changed).</returns>
     public ValueTask<bool> PutIfAbsentAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken = default)
     {
-        if (!cancellationToken.CanBeCanceled && TryFastRoute(key, out var connection))
+        if (!cancellationToken.CanBeCanceled && TryFastRoute(key, out var connection, out var epoch))
         {
-            var call = ClientCall.Rent(this, connection, Opcode.PutIfAbsent, ResponseShape.Status, StatusCode.Exists, _settings.InlineContinuations);
+            var call = ClientCall.Rent(this, connection, Opcode.PutIfAbsent, ResponseShape.Status, StatusCode.Exists, _settings.InlineContinuations, key, value, epoch);
             if (connection.TrySend(new PutRequest(key, value, ifAbsent: true), call))
                 return call.AsBooleanTask();
             call.Return();
@@ -109,9 +109,9 @@ public sealed partial class DhtClient : IAsyncDisposable
     /// <returns>True when the key existed and was removed; false when it was absent.</returns>
     public ValueTask<bool> DeleteAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default)
     {
-        if (!cancellationToken.CanBeCanceled && TryFastRoute(key, out var connection))
+        if (!cancellationToken.CanBeCanceled && TryFastRoute(key, out var connection, out var epoch))
         {
-            var call = ClientCall.Rent(this, connection, Opcode.Delete, ResponseShape.Status, StatusCode.NotFound, _settings.InlineContinuations);
+            var call = ClientCall.Rent(this, connection, Opcode.Delete, ResponseShape.Status, StatusCode.NotFound, _settings.InlineContinuations, key, default, epoch);
             if (connection.TrySend(new DeleteRequest(key), call))
                 return call.AsBooleanTask();
             call.Return();
@@ -138,35 +138,14 @@ public sealed partial class DhtClient : IAsyncDisposable
     public ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default) =>
         DeleteAsync(Utf8(key), cancellationToken);
 
-    /// <summary>Asks the cluster (the first member that answers) for its members and slot ranges, and adopts the answer for routing.</summary>
+    /// <summary>
+    /// Asks the cluster (the first member that answers) for its members and slot ranges, and adopts the answer for
+    /// routing unless the client already routes by a later epoch.
+    /// </summary>
     public async ValueTask<ClusterView> GetClusterInfoAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        var route = Volatile.Read(ref _route);
-        DhtException? last = null;
-        // Members with an open connection first: asking them costs no dial.
-        for (var pass = 0; pass < 2; pass++)
-        {
-            foreach (var node in route.Nodes)
-            {
-                var open = node.TryGetOpen(out var connection);
-                if (open != (pass == 0))
-                    continue;
-                try
-                {
-                    if (!open)
-                        connection = await node.OpenAsync(_settings, _connections).WaitAsync(cancellationToken).ConfigureAwait(false);
-                    var view = await FetchClusterInfoAsync(connection, cancellationToken).ConfigureAwait(false);
-                    Publish(view);
-                    return view;
-                }
-                catch (DhtException e) when (e is DhtNodeUnavailableException or DhtTimeoutException)
-                {
-                    last = e;
-                }
-            }
-        }
-        throw last ?? new DhtException("the cluster has no members");
+        return await FetchClusterInfoAsync(minEpoch: 0, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Sends Ping to one member and returns the round-trip time.</summary>
@@ -219,15 +198,19 @@ public sealed partial class DhtClient : IAsyncDisposable
         throw new DhtServerException(result.Status, $"unexpected status for {opcode}", Volatile.Read(ref _route).OwnerOf(key.Span).NodeId);
     }
 
-    /// <summary>Routes one key operation to its owner, retrying once after a slot table refresh when the owner disagrees.</summary>
+    /// <summary>
+    /// Routes one key operation to its owner; when a node answers WrongNode from a later cluster state than the one
+    /// the call was routed by, refreshes the table and retries once at the new owner. With <c>retry</c> set, this call
+    /// is already that one retry (the fast path's attempt got the WrongNode).
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<ResponseResult> ExecuteAsync(Opcode opcode, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, ResponseShape shape, CancellationToken cancellationToken)
+    private async ValueTask<ResponseResult> ExecuteAsync(Opcode opcode, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, ResponseShape shape, CancellationToken cancellationToken, bool retry = false)
     {
         if ((uint)(key.Length - 1) >= ushort.MaxValue)
             Throw.KeyLength(key.Length);
         ThrowIfDisposed();
         cancellationToken.ThrowIfCancellationRequested();
-        for (var attempt = 0; ; attempt++)
+        for (var attempt = retry ? 1 : 0; ; attempt++)
         {
             var generation = Volatile.Read(ref _generation);
             var route = Volatile.Read(ref _route);
@@ -238,16 +221,16 @@ public sealed partial class DhtClient : IAsyncDisposable
                 if (attempt == 0 && connection.Epoch > route.Epoch)
                 {
                     // The node knows a later cluster state than ours: refresh, then route again.
-                    await RefreshAsync(generation, cancellationToken).ConfigureAwait(false);
+                    await RefreshAsync(generation, connection.Epoch, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
             }
 
             connection.CheckFits(opcode, key.Length, value.Length);
             var result = await connection.SendAsync(opcode, key, value, shape, cancellationToken).ConfigureAwait(false);
-            if (result.Status == StatusCode.WrongNode && attempt == 0)
+            if (result.Status == StatusCode.WrongNode && attempt == 0 && IsNewerState(result.Epoch, route.Epoch))
             {
-                await RefreshAsync(generation, cancellationToken).ConfigureAwait(false);
+                await RefreshAsync(generation, result.Epoch, cancellationToken).ConfigureAwait(false);
                 continue;
             }
             ClientErrors.ThrowIfFailed(result, connection, _settings.RequestTimeout, cancellationToken);
@@ -256,39 +239,41 @@ public sealed partial class DhtClient : IAsyncDisposable
     }
 
     /// <summary>
+    /// Whether a WrongNode answer names a later state than the call was routed by (epoch 0: the node did not say, so
+    /// assume it). An answer from an equal or older state means the answering node is behind: a refresh would not
+    /// help, and the error is the caller's.
+    /// </summary>
+    internal static bool IsNewerState(ulong answeredEpoch, ulong routedEpoch) => answeredEpoch == 0 || answeredEpoch > routedEpoch;
+
+    /// <summary>The fast path's one retry: its call met WrongNode from a later state (off the read loop, rare).</summary>
+    internal async Task<ResponseResult> RetryAfterWrongNodeAsync(Opcode opcode, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, ResponseShape shape, ulong answeredEpoch, int generation)
+    {
+        await RefreshAsync(generation, answeredEpoch, CancellationToken.None).ConfigureAwait(false);
+        return await ExecuteAsync(opcode, key, value, shape, CancellationToken.None, retry: true).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// The fast path's routing: the owner's connection when it is open and knew no later state than ours at its
     /// handshake (the epoch a connection reports is fixed at its Hello, so once our table has caught up the test
-    /// holds for good); the async path
-    /// handles everything else (dialing, refreshing, key checks with exceptions, cancellation, a busy writer lock).
+    /// holds for good); the async path handles everything else (dialing, refreshing, key checks with exceptions,
+    /// cancellation, a busy writer lock).
     /// </summary>
-    private bool TryFastRoute(ReadOnlyMemory<byte> key, out ClientConnection connection)
+    private bool TryFastRoute(ReadOnlyMemory<byte> key, out ClientConnection connection, out ulong epoch)
     {
         connection = null!;
+        epoch = 0;
         if ((uint)(key.Length - 1) >= ushort.MaxValue || Volatile.Read(ref _disposed) != 0)
             return false;
         var route = Volatile.Read(ref _route);
-        return route.OwnerOf(key.Span).TryGetOpen(out connection) && connection.Epoch <= route.Epoch;
+        epoch = route.Epoch;
+        return route.OwnerOf(key.Span).TryGetOpen(out connection) && connection.Epoch <= epoch;
     }
 
     /// <summary>The request timeout, for errors raised on the fast path.</summary>
     internal TimeSpan RequestTimeout => _settings.RequestTimeout;
 
-    /// <summary>A fast-path call met a node with another slot table: refresh in the background.</summary>
-    internal void OnWrongNode()
-    {
-        var generation = Volatile.Read(ref _generation);
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                await RefreshAsync(generation, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (DhtException)
-            {
-                // The next call that needs the table retries the refresh on its own path.
-            }
-        });
-    }
+    /// <summary>The refresh generation now, for a fast-path retry that cannot name an epoch.</summary>
+    internal int Generation => Volatile.Read(ref _generation);
 
     private static byte[] Utf8(string text)
     {

@@ -7,11 +7,12 @@ namespace FastDht.Engine.Connections;
 /// <summary>What a request came back with, copied out of the receive pipe: a status and the part of the body the caller asked for.</summary>
 internal readonly struct ResponseResult
 {
-    public ResponseResult(StatusCode status, byte[]? payload, string? errorMessage)
+    public ResponseResult(StatusCode status, byte[]? payload, string? errorMessage, ulong epoch = 0)
     {
         Status = status;
         Payload = payload;
         ErrorMessage = errorMessage;
+        Epoch = epoch;
     }
 
     public StatusCode Status { get; }
@@ -22,11 +23,16 @@ internal readonly struct ResponseResult
     /// <summary>The error body's message, for an error status.</summary>
     public string? ErrorMessage { get; }
 
+    /// <summary>For WrongNode: the answering node's cluster state epoch (0 when it did not say).</summary>
+    public ulong Epoch { get; }
+
     public bool IsError => (ushort)Status >= 0x100;
 
     /// <summary>Copies what <paramref name="shape"/> asks for out of a response still in the receive pipe.</summary>
     public static ResponseResult From(in FrameHeader header, in ReadOnlySequence<byte> body, ResponseShape shape)
     {
+        if (header.Status == StatusCode.WrongNode)
+            return DecodeWrongNode(body);
         if (header.IsError)
             return new ResponseResult(header.Status, null, DecodeError(body));
         if (shape == ResponseShape.Value && header.Status == StatusCode.Ok)
@@ -48,6 +54,14 @@ internal readonly struct ResponseResult
         var value = GC.AllocateUninitializedArray<byte>(length);
         reader.UnreadSequence.CopyTo(value);
         return value;
+    }
+
+    private static ResponseResult DecodeWrongNode(in ReadOnlySequence<byte> body)
+    {
+        var bytes = body.IsSingleSegment ? body.FirstSpan : body.ToArray();
+        return ResponseDecoder.TryReadWrongNode(bytes, out var message, out var epoch, out _, out _)
+            ? new ResponseResult(StatusCode.WrongNode, null, Encoding.UTF8.GetString(message), epoch)
+            : new ResponseResult(StatusCode.WrongNode, null, "(malformed error body)");
     }
 
     private static string DecodeError(in ReadOnlySequence<byte> body)

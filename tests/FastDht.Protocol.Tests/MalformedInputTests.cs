@@ -206,6 +206,7 @@ public class MalformedInputTests
         RequestDecoder.TryValidateHeader(h, out _);
         DecodeRequest(h, body, limits);
         ResponseDecoder.TryReadError(body, out _, out _);
+        ResponseDecoder.TryReadWrongNode(body, out _, out _, out _, out _);
         ResponseDecoder.TryReadValue(body, out _, out _);
         ResponseDecoder.TryReadHello(body, out _, out _);
         if (ResponseDecoder.TryReadClusterInfo(body, out _, out var members, out var ranges, out _))

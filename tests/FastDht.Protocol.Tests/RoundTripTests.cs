@@ -356,6 +356,39 @@ public class RoundTripTests
     });
 
     [Fact]
+    public void Wrong_node_carries_the_epoch_and_owner_after_the_message_and_message_only_readers_still_read_it()
+    {
+        var bytes = Wire.Encode(w => FrameWriter.WriteWrongNodeResponse(w, 9, Opcode.Put, "moved", 0x0102030405060708, 2));
+        // length 25 (8 + a 17-byte body), header, then message (2 + 5), epoch (8), owner (2), all little-endian.
+        Assert.Equal(
+            [0x19, 0, 0, 0, 9, 0, 0, 0, (byte)Opcode.Put, 0x01, 0x08, 0x01,
+             5, 0, (byte)'m', (byte)'o', (byte)'v', (byte)'e', (byte)'d',
+             8, 7, 6, 5, 4, 3, 2, 1,
+             2, 0],
+            bytes);
+        var (h, body) = Decode(bytes);
+        AssertResponse(h, 9, Opcode.Put, StatusCode.WrongNode);
+        Assert.True(ResponseDecoder.TryReadWrongNode(body, out var message, out var epoch, out var owner, out _));
+        Assert.Equal("moved", Encoding.UTF8.GetString(message));
+        Assert.Equal(0x0102030405060708UL, epoch);
+        Assert.Equal((ushort)2, owner);
+        // A reader that knows only the message reads it and ignores the rest.
+        Assert.True(ResponseDecoder.TryReadError(body, out message, out _));
+        Assert.Equal("moved", Encoding.UTF8.GetString(message));
+
+        // A sender that writes the message alone: epoch 0 (unknown), no owner.
+        (_, body) = Decode(Wire.Encode(w => FrameWriter.WriteErrorResponse(w, 9, Opcode.Put, StatusCode.WrongNode, "old")));
+        Assert.True(ResponseDecoder.TryReadWrongNode(body, out message, out epoch, out owner, out _));
+        Assert.Equal("old", Encoding.UTF8.GetString(message));
+        Assert.Equal(0UL, epoch);
+        Assert.Equal(ProtocolConstants.ClientNodeId, owner);
+
+        // Fields cut short are malformed, not silently zero.
+        Assert.False(ResponseDecoder.TryReadWrongNode(body.ToArray().Concat(new byte[] { 1, 2, 3 }).ToArray(), out _, out _, out _, out var error));
+        Assert.Equal(StatusCode.BadRequest, error.Status);
+    }
+
+    [Fact]
     public void Relayed_frame_keeps_body_with_new_id_and_flags() => Gen.Select(Gen.UInt, Gen.UInt, GenKey, GenValue).Sample(t =>
     {
         var (id, newId, key, value) = t;

@@ -27,11 +27,20 @@ internal sealed class ClientCall : PendingRequest, IValueTaskSource<byte[]?>, IV
     private ClientConnection? _connection;
     private DhtClient? _client;
     private Opcode _opcode;
+    private ReadOnlyMemory<byte> _key;
+    private ReadOnlyMemory<byte> _value;
+    private ulong _routedEpoch;
 
-    public static ClientCall Rent(DhtClient client, ClientConnection connection, Opcode opcode, ResponseShape shape, StatusCode falseStatus, bool inlineContinuations)
+    /// <summary>A call for <paramref name="key"/> (and <paramref name="value"/>), routed by the table of <paramref name="routedEpoch"/>; kept for the one retry after WrongNode.</summary>
+    public static ClientCall Rent(
+        DhtClient client, ClientConnection connection, Opcode opcode, ResponseShape shape, StatusCode falseStatus, bool inlineContinuations,
+        ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, ulong routedEpoch)
     {
         var call = Pool.Get();
         call._client = client;
+        call._key = key;
+        call._value = value;
+        call._routedEpoch = routedEpoch;
         call._connection = connection;
         call._opcode = opcode;
         call._shape = shape;
@@ -46,6 +55,8 @@ internal sealed class ClientCall : PendingRequest, IValueTaskSource<byte[]?>, IV
     {
         _connection = null;
         _client = null;
+        _key = default;
+        _value = default;
         _core.Reset();
         Pool.Return(this);
     }
@@ -56,8 +67,33 @@ internal sealed class ClientCall : PendingRequest, IValueTaskSource<byte[]?>, IV
 
     public ValueTask AsTask() => new(this, _core.Version);
 
-    public override void OnResponse(in FrameHeader header, in ReadOnlySequence<byte> body) =>
-        _core.SetResult(ResponseResult.From(header, body, _shape));
+    public override void OnResponse(in FrameHeader header, in ReadOnlySequence<byte> body)
+    {
+        var result = ResponseResult.From(header, body, _shape);
+        if (result.Status == StatusCode.WrongNode && DhtClient.IsNewerState(result.Epoch, _routedEpoch))
+        {
+            // The owner moved in a later cluster state: refresh and retry once, off the read loop (which must not wait).
+            using (ExecutionContext.SuppressFlow())
+                _ = RetryAsync(result.Epoch);
+            return;
+        }
+        _core.SetResult(result);
+    }
+
+    /// <summary>Runs the one retry on the client's async path and completes this call with its outcome.</summary>
+    private async Task RetryAsync(ulong answeredEpoch)
+    {
+        var client = _client!;
+        try
+        {
+            var retried = client.RetryAfterWrongNodeAsync(_opcode, _key, _value, _shape, answeredEpoch, client.Generation);
+            _core.SetResult(await retried.ConfigureAwait(false));
+        }
+        catch (Exception e) when (e is DhtException or ArgumentException or ObjectDisposedException or OperationCanceledException)
+        {
+            _core.SetException(e);
+        }
+    }
 
     public override void OnFailure(StatusCode status, string message) =>
         _core.SetResult(new ResponseResult(status, null, message));
@@ -103,11 +139,7 @@ internal sealed class ClientCall : PendingRequest, IValueTaskSource<byte[]?>, IV
             Return();
         }
         if (result.IsError)
-        {
-            if (result.Status == StatusCode.WrongNode)
-                client.OnWrongNode(); // the fast path does not retry; the next call routes by a fresh table
             ClientErrors.ThrowIfFailed(result, connection, client.RequestTimeout, default);
-        }
         return result;
     }
 }

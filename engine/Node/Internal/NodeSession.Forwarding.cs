@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
+using FastDht.Engine.Cluster;
 using FastDht.Engine.Connections;
 using FastDht.Protocol;
 
@@ -16,22 +17,42 @@ internal sealed partial class NodeSession
     private int _forwardsInFlight;
     private string? _timeoutMessage;
 
-    /// <summary>Origin side: forwards a request, or answers at once when the owner cannot be reached.</summary>
-    private ValueTask<bool> ForwardAsync(Frame frame, ushort owner)
+    /// <summary>Origin side: forwards a request to <paramref name="owner"/> (its owner in <paramref name="state"/>), or answers at once when it cannot.</summary>
+    private ValueTask<bool> ForwardAsync(Frame frame, ushort owner, ClusterState state)
     {
         var header = frame.Header;
         if ((header.Flags & FrameFlags.Forwarded) != 0)
         {
-            // Already forwarded once: the two nodes disagree about the owner. Never forward twice (no loops).
-            return ReplyErrorAsync(header, StatusCode.WrongNode,
-                $"node {_core.SelfId} does not own this key's slot; node {owner} does at epoch {_core.Cluster.Current.Epoch}");
+            // Already forwarded once: the two nodes disagree about the owner (one of them has a later state). Never
+            // forward twice (no loops): say who owns the key at which epoch, and the origin's client can catch up.
+            return ReplyWrongNodeAsync(header, owner, state.Epoch,
+                $"node {_core.SelfId} does not own this key's slot; node {owner} does at epoch {state.Epoch}");
         }
         var link = _core.Mesh.GetLink(owner);
         if (link is null)
+        {
+            if (!state.Members.TryGet(_core.SelfId, out _))
+            {
+                // This node left the cluster: it has no links, and the client should learn where the key lives now.
+                return ReplyWrongNodeAsync(header, owner, state.Epoch,
+                    $"node {_core.SelfId} is not a member of the cluster at epoch {state.Epoch}; node {owner} owns this key's slot");
+            }
             return ReplyErrorAsync(header, StatusCode.NodeUnavailable, _core.Mesh.UnavailableMessage(owner));
+        }
         if (header.FrameLength - 4 > link.SendLimit)
             return ReplyErrorAsync(header, StatusCode.FrameTooLarge, $"the request is larger than node {owner} accepts ({link.SendLimit} bytes)");
         return link.SendForwardAsync(frame, this);
+    }
+
+    /// <summary>Answers WrongNode with its epoch and owner after the message (protocol.md §4), keeping the connection.</summary>
+    private async ValueTask<bool> ReplyWrongNodeAsync(FrameHeader header, ushort owner, ulong epoch, string message)
+    {
+        var writer = await BeginResponseAsync().ConfigureAwait(false);
+        if (writer is null)
+            return false;
+        FrameWriter.WriteWrongNodeResponse(writer, header.RequestId, header.Opcode, message, epoch, owner);
+        EndResponse();
+        return true;
     }
 
     /// <summary>Link side: registers the forward and writes the request to the owner.</summary>

@@ -55,11 +55,12 @@ internal sealed partial class NodeSession
         if (spec is null || !spec.HasKeys || !spec.ArityMatches(command.Count))
             return ReplyErrorAsync(header, StatusCode.BadRequest, "RespExecute carries a keyed command FastDht serves, with valid arity");
         var last = spec.LastKeyIndex(command.Count);
+        var state = _core.Cluster.Current;
         for (var i = spec.FirstKey; i <= last; i += spec.Step)
         {
-            var owner = _core.OwnerOf(command.GetArgument(i));
+            var owner = state.OwnerOf(command.GetArgument(i));
             if (owner != _core.SelfId)
-                return ReplyErrorAsync(header, StatusCode.WrongNode, $"node {_core.SelfId} does not own this key's slot; node {owner} does at epoch {_core.Cluster.Current.Epoch}");
+                return ReplyWrongNodeAsync(header, owner, state.Epoch, $"node {_core.SelfId} does not own this key's slot; node {owner} does at epoch {state.Epoch}");
         }
         var reply = _respReply ??= new ArrayBufferWriter<byte>();
         reply.ResetWrittenCount();

@@ -74,7 +74,7 @@ internal sealed partial class NodeSession
                 else
                 {
                     if (!AllLocal(keys, out var foreign))
-                        return ReplyErrorAsync(header, StatusCode.WrongNode, $"node {_core.SelfId} does not own every key of this TxnLock (node {foreign} does)");
+                        return ReplyWrongNodeAsync(header, foreign, _core.Cluster.Current.Epoch, $"node {_core.SelfId} does not own every key of this TxnLock (node {foreign} does)");
                     _ = ReplyLaterAsync(id, op, LockAsParticipantAsync(txn, TxnIds.ToLocking(mode), lease, attempt, keys));
                 }
                 return new ValueTask<bool>(true);
@@ -105,7 +105,7 @@ internal sealed partial class NodeSession
                 {
                     // A coordinator's part for the keys this node owns; never coordinated again (no loops).
                     if (!AllLocal(keys, out var foreign))
-                        return ReplyErrorAsync(header, StatusCode.WrongNode, $"node {_core.SelfId} does not own every key of this request (node {foreign} does)");
+                        return ReplyWrongNodeAsync(header, foreign, _core.Cluster.Current.Epoch, $"node {_core.SelfId} does not own every key of this request (node {foreign} does)");
                     var step = op == Opcode.Unlock ? participant.Unlock(txn, keys) : participant.Renew(txn, lease, keys);
                     return ReplyNowAsync(id, op, new TxnResult(step));
                 }

@@ -84,15 +84,17 @@ internal sealed partial class NodeSession : FrameSession
     private ValueTask<bool> KeyOperationAsync(Frame frame)
     {
         ushort owner;
+        // Read once: the owner and the epoch a WrongNode answer names must come from the same state.
+        var state = _core.Cluster.Current;
         {
             var body = BodyOf(frame);
             // Every single-key body starts with the key. A body too short to hold one is executed locally, where the
             // full decode reports exactly what is wrong with it.
             var reader = new BodyReader(body);
-            owner = reader.TryReadKey(ReceiveLimits.MaxKeySize, out var key) ? _core.OwnerOf(key) : _core.SelfId;
+            owner = reader.TryReadKey(ReceiveLimits.MaxKeySize, out var key) ? state.OwnerOf(key) : _core.SelfId;
         }
         if (owner != _core.SelfId)
-            return ForwardAsync(frame, owner);
+            return ForwardAsync(frame, owner, state);
         if (Connection.TryEnterWrite(out var writer))
         {
             ExecuteLocal(writer, frame);

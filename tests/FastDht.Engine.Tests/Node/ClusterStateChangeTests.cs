@@ -76,6 +76,36 @@ public sealed class ClusterStateChangeTests
         }
     }
 
+    [Fact]
+    public async Task Resp_cluster_replies_and_routing_follow_a_newly_installed_state()
+    {
+        await using var cluster = await Resp.RespCluster.StartAsync(3);
+        await using var c = await Resp.RespTestClient.ConnectAsync(Resp.RespCluster.RespOf(cluster, 1));
+        Assert.Contains("cluster_current_epoch:1\r\n", await c.CallAsync("CLUSTER", "INFO"));
+        var before = cluster[0].ClusterState;
+        var key = KeyOwnedBy(before, 2, "resp");
+        var slot = KeySlot.Of(key);
+        var after = before.Next(slots: before.Slots.Assign(slot, slot, new SlotAssignment(0)));
+
+        cluster.InstallClusterState(after);
+
+        var info = await c.CallAsync("CLUSTER", "INFO");
+        Assert.Contains("cluster_current_epoch:2\r\n", info);
+        Assert.Contains("cluster_my_epoch:2\r\n", info);
+        var nodes = await c.CallAsync("CLUSTER", "NODES");
+        Assert.Contains($" {slot}\n", nodes, StringComparison.Ordinal); // the moved slot, alone on node 0's line
+        var nodeLines = nodes.Split('\n').Where(l => l.Contains("connected", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(3, nodeLines.Length);
+        Assert.All(nodeLines, line => Assert.Contains(" - 0 0 2 ", line, StringComparison.Ordinal)); // config epoch 2
+        var slots = await c.CallAsync("CLUSTER", "SLOTS");
+        Assert.StartsWith("*5\r\n", slots); // node 2's range is split around the moved slot
+        Assert.Contains($":{slot}\r\n:{slot}\r\n", slots, StringComparison.Ordinal);
+
+        Assert.Equal("+OK\r\n", await c.CallAsync("SET", Encoding.UTF8.GetString(key), "v"));
+        Assert.True(cluster[0].Store.TryGet(key, out _));
+        Assert.False(cluster[2].Store.TryGet(key, out _));
+    }
+
     internal static byte[] KeyOwnedBy(ClusterState state, ushort owner, string prefix)
     {
         for (var i = 0; ; i++)
