@@ -203,4 +203,7 @@ public enum RespCommandKind
 
     /// <summary><c>LCS</c></summary>
     Lcs,
+
+    /// <summary><c>TOUCH</c></summary>
+    Touch,
 }

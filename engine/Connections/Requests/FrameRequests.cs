@@ -188,3 +188,12 @@ internal readonly struct FencedPutRequest(ReadOnlyMemory<byte> key, ReadOnlyMemo
 
     public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WritePut(writer, requestId, key.Span, value.Span, token);
 }
+
+/// <summary>RespExecute with a command built by the node itself (a fan-out's part): its body, version byte and multibulk, already encoded.</summary>
+internal readonly struct RespExecuteRequest(byte[] body) : IFrameRequest
+{
+    public int FrameLength => ProtocolConstants.HeaderSize + body.Length;
+
+    public void Write(IBufferWriter<byte> writer, uint requestId) =>
+        FrameWriter.WriteFrame(writer, requestId, Opcode.RespExecute, FrameFlags.None, StatusCode.Ok, body);
+}

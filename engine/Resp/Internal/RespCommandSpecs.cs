@@ -34,6 +34,7 @@ internal static class RespCommandSpecs
             new(RespCommandKind.Del, "del", -2, ["write"], 1, -1, 1),
             new(RespCommandKind.Unlink, "unlink", -2, ["write", "fast"], 1, -1, 1),
             new(RespCommandKind.Exists, "exists", -2, ReadFast, 1, -1, 1),
+            new(RespCommandKind.Touch, "touch", -2, ReadFast, 1, -1, 1),
             new(RespCommandKind.MGet, "mget", -2, ReadFast, 1, -1, 1),
             new(RespCommandKind.MSet, "mset", -3, Write, 1, -1, 2),
             new(RespCommandKind.MSetNx, "msetnx", -3, Write, 1, -1, 2),

@@ -100,6 +100,7 @@ internal static class RespKeyCommands
                 return;
             }
             case RespCommandKind.Exists:
+            case RespCommandKind.Touch:
             {
                 long found = 0;
                 for (int i = 1; i < c.Count; i++)

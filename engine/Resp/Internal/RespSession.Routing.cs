@@ -50,6 +50,8 @@ internal sealed partial class RespSession
         {
             if (_core.OwnerOf(c.GetArgument(i)) != owner)
             {
+                if (CanFanOut(c.Kind))
+                    return StartFanOut();
                 RespWriter.WriteRaw(Target(), RespErrors.CrossNode);
                 return Outcome.Continue;
             }

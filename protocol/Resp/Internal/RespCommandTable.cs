@@ -43,6 +43,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "RESET"u8)) return RespCommandKind.Reset;
                 if (Ascii.EqualsIgnoreCase(name, "MULTI"u8)) return RespCommandKind.Multi;
                 if (Ascii.EqualsIgnoreCase(name, "WATCH"u8)) return RespCommandKind.Watch;
+                if (Ascii.EqualsIgnoreCase(name, "TOUCH"u8)) return RespCommandKind.Touch;
                 break;
             case 6:
                 if (Ascii.EqualsIgnoreCase(name, "SUBSTR"u8)) return RespCommandKind.Substr;

@@ -59,7 +59,7 @@ public sealed class RespCommandTests(RespClusterFixture fixture) : IClassFixture
     }
 
     [Fact]
-    public async Task Multi_key_DEL_and_EXISTS_run_at_one_owner_and_refuse_keys_spread_over_nodes()
+    public async Task Multi_key_DEL_and_EXISTS_run_at_one_owner_and_fan_out_over_nodes()
     {
         await using var c = await ConnectAsync();
         // A hash tag puts keys in one slot, hence on one node.
@@ -67,9 +67,32 @@ public sealed class RespCommandTests(RespClusterFixture fixture) : IClassFixture
         Assert.Equal("+OK\r\n", await c.CallAsync("SET", "{tag}b", "2"));
         Assert.Equal(":3\r\n", await c.CallAsync("EXISTS", "{tag}a", "{tag}b", "{tag}a"));
         Assert.Equal(":2\r\n", await c.CallAsync("DEL", "{tag}a", "{tag}b", "{tag}c"));
-        var a = RespCluster.KeyOwnedBy(Cluster, 1, "spread");
-        var b = RespCluster.KeyOwnedBy(Cluster, 2, "spread");
-        Assert.StartsWith("-CROSSSLOT", await c.CallAsync("DEL", a, b));
+        var a = RespCluster.KeyOwnedBy(Cluster, 0, "spread");
+        var b = RespCluster.KeyOwnedBy(Cluster, 1, "spread");
+        var d = RespCluster.KeyOwnedBy(Cluster, 2, "spread");
+        Assert.Equal("+OK\r\n", await c.CallAsync("MSET", a, "1", b, "2", d, "3"));
+        Assert.Equal(":4\r\n", await c.CallAsync("EXISTS", a, b, d, a, "spread:absent"));
+        Assert.Equal(":3\r\n", await c.CallAsync("TOUCH", a, b, d));
+        Assert.Equal(":2\r\n", await c.CallAsync("DEL", a, d, "spread:absent"));
+        Assert.Equal(":1\r\n", await c.CallAsync("UNLINK", a, b, d));
+        Assert.Equal(":0\r\n", await c.CallAsync("EXISTS", a, b, d));
+        // Still not a multi-key command in general: other commands with keys on several nodes are refused.
+        Assert.StartsWith("-CROSSSLOT", await c.CallAsync("LCS", a, d));
+    }
+
+    [Fact]
+    public async Task A_fanned_out_del_meeting_a_locked_key_says_so_and_deletes_the_rest()
+    {
+        await using var c = await ConnectAsync();
+        var a = RespCluster.KeyOwnedBy(Cluster, 0, "fanlock");
+        var b = RespCluster.KeyOwnedBy(Cluster, 2, "fanlock");
+        Assert.Equal("+OK\r\n", await c.CallAsync("MSET", a, "1", b, "2"));
+        using var native = await NativeTestClient.ConnectAsync(Cluster.EndPointOf(2));
+        var txn = Transactions.TxnRequests.NewTxn(2);
+        Transactions.TxnRequests.Tokens(await Transactions.TxnRequests.LockAsync(native, txn, [System.Text.Encoding.UTF8.GetBytes(b)], 30_000));
+        Assert.StartsWith("-TRYAGAIN", await c.CallAsync("DEL", a, b));
+        Assert.Equal(":0\r\n", await c.CallAsync("EXISTS", a));
+        Assert.Equal(":1\r\n", await c.CallAsync("EXISTS", b));
     }
 
     [Fact]

@@ -1,0 +1,168 @@
+using System.Text;
+using FastDht.Engine.Connections;
+using FastDht.Engine.Connections.Requests;
+using FastDht.Engine.Keyspace;
+using FastDht.Protocol;
+using FastDht.Protocol.Resp;
+
+namespace FastDht.Engine.Resp.Internal;
+
+/// <summary>
+/// DEL, UNLINK, EXISTS and TOUCH over keys on several nodes: split by owner, run at each owner (here on the
+/// keyspace, elsewhere as one RespExecute per owner, all in parallel), and answer the sum, as Redis Cluster clients
+/// compute it when they split such a command per node themselves.
+/// </summary>
+/// <remarks>
+/// Not atomic across owners (Redis Cluster's own split is not either); each owner applies its part atomically per key.
+/// The command takes a reply slot in the ordered queue and registers its keys with the connection's
+/// <see cref="Sessions.RequestOrder"/>, so later commands on those keys wait for it. A part that fails (an owner
+/// unreachable, a locked key) makes the whole reply that part's error, after the other parts have run: the error
+/// says so, since their effects cannot be taken back.
+/// </remarks>
+internal sealed partial class RespSession
+{
+    private static bool CanFanOut(RespCommandKind kind) =>
+        kind is RespCommandKind.Del or RespCommandKind.Unlink or RespCommandKind.Exists or RespCommandKind.Touch;
+
+    private Outcome StartFanOut()
+    {
+        var c = _command;
+        var groups = new Dictionary<ushort, List<byte[]>>();
+        var all = new ReadOnlyMemory<byte>[c.Count - 1];
+        for (var i = 1; i < c.Count; i++)
+        {
+            var key = c.GetArgument(i).ToArray();
+            all[i - 1] = key;
+            var owner = _core.OwnerOf(key);
+            if (!groups.TryGetValue(owner, out var list))
+                groups.Add(owner, list = []);
+            list.Add(key);
+        }
+        var slot = ReplySlot.Rent(this);
+        lock (_queueLock)
+        {
+            _queue.Enqueue(slot);
+            _outstanding++;
+        }
+        _localTail = null;
+        var ticket = _order.Begin(all);
+        var name = Encoding.ASCII.GetBytes(RespCommandSpecs.Get(c.Kind)!.Name);
+        using (ExecutionContext.SuppressFlow())
+            _ = RunFanOutAsync(slot, c.Kind, name, groups, (byte)_respVersion, ticket);
+        return Outcome.Continue;
+    }
+
+    private async Task RunFanOutAsync(ReplySlot slot, RespCommandKind kind, byte[] name, Dictionary<ushort, List<byte[]>> groups, byte respVersion, object ticket)
+    {
+        try
+        {
+            var parts = new List<(ushort Owner, Task<ResponseResult> Call)>();
+            long sum = 0;
+            string? failure = null;
+            foreach (var (owner, keys) in groups)
+            {
+                if (owner == _core.SelfId)
+                    continue;
+                var link = _core.Mesh.GetLink(owner);
+                if (link is null)
+                {
+                    failure ??= _core.Mesh.UnavailableMessage(owner);
+                    continue;
+                }
+                var request = new RespExecuteRequest(EncodeRespExecute(respVersion, name, keys));
+                parts.Add((owner, link.CallAsync(request, ResponseShape.Body, _core.Options.ForwardTimeout, owner).AsTask()));
+            }
+            if (groups.TryGetValue(_core.SelfId, out var local))
+                sum += RunLocalPart(kind, local, ref failure);
+            foreach (var (owner, call) in parts)
+            {
+                var result = await call.ConfigureAwait(false);
+                if (result.IsError)
+                    failure ??= $"node {owner}: {result.ErrorMessage}";
+                else if (!TryReadInteger(result.Payload, out var count, out var error))
+                    failure ??= $"node {owner}: {error}";
+                else
+                    sum += count;
+            }
+            if (failure is null)
+            {
+                RespWriter.WriteInteger(slot, sum);
+            }
+            else
+            {
+                var writes = kind is RespCommandKind.Del or RespCommandKind.Unlink;
+                RespWriter.WriteError(slot, "TRYAGAIN"u8, Encoding.UTF8.GetBytes(writes
+                    ? $"part of the keys could not be deleted ({failure}); the keys of the other nodes were"
+                    : $"part of the keys could not be looked up ({failure})"));
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            slot.WriteFailure(StatusCode.InternalError, e.Message);
+        }
+        _order.End(ticket);
+        OnSlotCompleted(slot);
+    }
+
+    /// <summary>The part of a fan-out this node owns, on its keyspace: deleted or existing keys counted.</summary>
+    private long RunLocalPart(RespCommandKind kind, List<byte[]> keys, ref string? failure)
+    {
+        var keyspace = _core.Keyspace;
+        long count = 0;
+        foreach (var key in keys)
+        {
+            if (kind is RespCommandKind.Exists or RespCommandKind.Touch)
+            {
+                if (keyspace.TryGet(key, out _))
+                    count++;
+                continue;
+            }
+            var result = keyspace.Delete(key);
+            if (result == KeyWriteResult.Ok)
+                count++;
+            else if (result == KeyWriteResult.Locked)
+                failure ??= $"node {_core.SelfId}: a key is locked by a transaction";
+        }
+        return count;
+    }
+
+    /// <summary>A RespExecute body: the RESP version byte, then the command as a multibulk.</summary>
+    private static byte[] EncodeRespExecute(byte respVersion, byte[] name, List<byte[]> keys)
+    {
+        var text = new MemoryStream();
+        text.WriteByte(respVersion);
+        WriteLine(text, '*', keys.Count + 1);
+        WriteBulk(text, name);
+        foreach (var key in keys)
+            WriteBulk(text, key);
+        return text.ToArray();
+
+        static void WriteBulk(MemoryStream text, byte[] bytes)
+        {
+            WriteLine(text, '$', bytes.Length);
+            text.Write(bytes);
+            text.Write("\r\n"u8);
+        }
+
+        static void WriteLine(MemoryStream text, char prefix, int number)
+        {
+            text.WriteByte((byte)prefix);
+            text.Write(Encoding.ASCII.GetBytes(number.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            text.Write("\r\n"u8);
+        }
+    }
+
+    /// <summary>Reads an owner's reply to a fan-out part: an integer, or the error it answered instead.</summary>
+    private static bool TryReadInteger(byte[]? reply, out long value, out string error)
+    {
+        value = 0;
+        error = "the owner's reply is empty";
+        if (reply is null || reply.Length < 3)
+            return false;
+        var line = reply.AsSpan(1, reply.Length - 3);
+        if (reply[0] == ':' && RespInteger.TryParseInt64(line, out value))
+            return true;
+        error = reply[0] == '-' ? Encoding.UTF8.GetString(line) : "the owner's reply is not an integer";
+        return false;
+    }
+}
