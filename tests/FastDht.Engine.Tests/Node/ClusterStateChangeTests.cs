@@ -77,6 +77,33 @@ public sealed class ClusterStateChangeTests
     }
 
     [Fact]
+    public async Task A_member_at_a_new_address_is_dialed_there()
+    {
+        await using var cluster = await TestCluster.StartAsync(3);
+        var initial = cluster[0].ClusterState;
+        await cluster.StopNodeAsync(2);
+
+        // Node 2 comes back on another port (another host, say): a new state names its new address.
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        var port = ((System.Net.IPEndPoint)socket.LocalEndPoint!).Port;
+        var moved = new MemberList(initial.Members.Members.Select(m => m.NodeId == 2 ? new ClusterMember(2, "127.0.0.1", port) : m));
+        var next = initial.Next(members: moved);
+        var options = cluster.OptionsFor(2);
+        options.Members = moved;
+        options.ListenSocket = socket;
+        await using var replacement = await DhtNode.StartAsync(options);
+        Assert.True(replacement.Core.Cluster.TryInstall(next));
+        cluster.InstallClusterState(next);
+
+        await Task.WhenAll(cluster.RunningNodes.Append(replacement).Select(n => n.WaitForMeshAsync(Bounded.Timeout)));
+        var key = KeyOwnedBy(next, 2, "readdressed");
+        using var client = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
+        Assert.Equal(StatusCode.Ok, (await client.PutAsync(key, "v"u8.ToArray())).Status);
+        Assert.True(replacement.Store.TryGet(key, out _));
+    }
+
+    [Fact]
     public async Task Resp_cluster_replies_and_routing_follow_a_newly_installed_state()
     {
         await using var cluster = await Resp.RespCluster.StartAsync(3);
