@@ -44,11 +44,12 @@ internal sealed partial class RespSession
             return Outcome.MustWait;
         if (c.Kind is RespCommandKind.MGet or RespCommandKind.MSet or RespCommandKind.MSetNx)
             return StartTransaction();
-        var owner = _core.OwnerOf(c.GetArgument(spec.FirstKey));
+        var state = _core.Cluster.Current; // one state for every key of the command
+        var owner = state.OwnerOf(c.GetArgument(spec.FirstKey));
         var last = spec.LastKeyIndex(c.Count);
         for (var i = spec.FirstKey + spec.Step; i <= last; i += spec.Step)
         {
-            if (_core.OwnerOf(c.GetArgument(i)) != owner)
+            if (state.OwnerOf(c.GetArgument(i)) != owner)
             {
                 if (CanFanOut(c.Kind))
                     return StartFanOut();

@@ -118,9 +118,10 @@ internal sealed partial class TransactionCoordinator
     {
         var owners = new ushort[keys.Length];
         var counts = new Dictionary<ushort, int>();
+        var state = _core.Cluster.Current; // one cluster state for the whole plan
         for (var i = 0; i < keys.Length; i++)
         {
-            owners[i] = _core.OwnerOf(keys[i].Span);
+            owners[i] = state.OwnerOf(keys[i].Span);
             counts[owners[i]] = counts.GetValueOrDefault(owners[i]) + 1;
         }
         var nodes = new ushort[counts.Count];
