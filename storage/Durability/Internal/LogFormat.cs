@@ -1,0 +1,99 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+
+namespace FastDht.Storage.Durability.Internal;
+
+/// <summary>
+/// The byte layout of log segments and records, in one place (little-endian throughout).
+/// </summary>
+/// <remarks>
+/// <code>
+/// segment  = header record*
+/// header   = magic "FDHTWAL1" (8) | u64 basePosition   -- the log position of the segment's first record
+/// record   = u32 payloadLength | u32 checksum | payload
+/// checksum = low 32 bits of XxHash3(payload, seed = payloadLength)
+/// payload  = u8 kind (1 put, 2 delete, 3 batch) | body
+/// put      = u32 keyLength | key | u32 valueLength | value
+/// delete   = u32 keyLength | key
+/// batch    = u32 count | (u8 op (1 put, 2 delete) | put-or-delete body)*   -- a transaction's writes, applied whole
+/// </code>
+/// XxHash3 rather than CRC32C: System.IO.Hashing has no CRC32C, and XxHash3 is the fastest of its hashes on short
+/// inputs; seeding it with the length makes a damaged length field fail the check too.
+/// A log position counts record bytes only (headers excluded), so it grows by exactly the bytes a record adds.
+/// </remarks>
+internal static class LogFormat
+{
+    public const int SegmentHeaderSize = 16;
+    public const int RecordHeaderSize = 8;
+    public const byte KindPut = 1;
+    public const byte KindDelete = 2;
+    public const byte KindBatch = 3;
+
+    /// <summary>The largest payload a reader believes: a length above it is damage, not a record (values are bounded by the frame size, at most 1 GiB).</summary>
+    public const int MaxPayload = (1 << 30) + (1 << 20);
+
+    public static ReadOnlySpan<byte> Magic => "FDHTWAL1"u8;
+
+    public static int PutPayloadSize(int keyLength, int valueLength) => 1 + 4 + keyLength + 4 + valueLength;
+
+    public static int DeletePayloadSize(int keyLength) => 1 + 4 + keyLength;
+
+    public static uint Checksum(ReadOnlySpan<byte> payload) => (uint)XxHash3.HashToUInt64(payload, payload.Length);
+
+    /// <summary>Writes a whole put record (header and payload) into <paramref name="destination"/>.</summary>
+    public static void WritePut(Span<byte> destination, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        var payload = destination[RecordHeaderSize..];
+        payload[0] = KindPut;
+        var at = 1 + WriteBytes(payload[1..], key);
+        at += WriteBytes(payload[at..], value);
+        WriteHeader(destination, payload[..at]);
+    }
+
+    /// <summary>Writes a whole delete record (header and payload) into <paramref name="destination"/>.</summary>
+    public static void WriteDelete(Span<byte> destination, ReadOnlySpan<byte> key)
+    {
+        var payload = destination[RecordHeaderSize..];
+        payload[0] = KindDelete;
+        var at = 1 + WriteBytes(payload[1..], key);
+        WriteHeader(destination, payload[..at]);
+    }
+
+    /// <summary>Writes the record header for a payload already in place right after it.</summary>
+    public static void WriteHeader(Span<byte> record, ReadOnlySpan<byte> payload)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(record, (uint)payload.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(record[4..], Checksum(payload));
+    }
+
+    /// <summary>Writes u32 length | bytes; returns the bytes written.</summary>
+    public static int WriteBytes(Span<byte> destination, ReadOnlySpan<byte> bytes)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(destination, (uint)bytes.Length);
+        bytes.CopyTo(destination[4..]);
+        return 4 + bytes.Length;
+    }
+
+    public static void WriteSegmentHeader(Span<byte> destination, long basePosition)
+    {
+        Magic.CopyTo(destination);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[8..], basePosition);
+    }
+
+    /// <summary>The file name of the segment whose first record is at <paramref name="basePosition"/>: zero-padded, so names sort as positions do.</summary>
+    public static string SegmentName(long basePosition) => $"{basePosition:D20}.wal";
+
+    /// <summary>Reads u32 length | bytes from <paramref name="source"/> at <paramref name="at"/>; false when it does not fit.</summary>
+    public static bool TryReadBytes(ReadOnlySpan<byte> source, ref int at, out ReadOnlySpan<byte> bytes)
+    {
+        bytes = default;
+        if (source.Length - at < 4)
+            return false;
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(source[at..]);
+        if (length > (uint)(source.Length - at - 4))
+            return false;
+        bytes = source.Slice(at + 4, (int)length);
+        at += 4 + (int)length;
+        return true;
+    }
+}

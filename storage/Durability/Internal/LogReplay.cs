@@ -1,0 +1,71 @@
+using System.Buffers.Binary;
+
+namespace FastDht.Storage.Durability.Internal;
+
+/// <summary>Applies one record's payload to a store during recovery; a batch is checked whole before any of it is applied.</summary>
+internal static class LogReplay
+{
+    /// <summary>False when the payload does not parse (nothing is applied then).</summary>
+    public static bool TryApply(ReadOnlySpan<byte> payload, IKeyValueStore store)
+    {
+        switch (payload[0])
+        {
+            case LogFormat.KindPut:
+            case LogFormat.KindDelete:
+            {
+                var at = 0;
+                if (!TryApplyOne(payload, ref at, store, dryRun: true) || at != payload.Length)
+                    return false;
+                at = 0;
+                return TryApplyOne(payload, ref at, store, dryRun: false);
+            }
+            case LogFormat.KindBatch:
+            {
+                if (payload.Length < 5)
+                    return false;
+                var count = BinaryPrimitives.ReadInt32LittleEndian(payload[1..]);
+                if (count < 0)
+                    return false;
+                // Parse all of it first: a batch is applied whole or not at all.
+                var at = 5;
+                for (var i = 0; i < count; i++)
+                {
+                    if (!TryApplyOne(payload, ref at, store, dryRun: true))
+                        return false;
+                }
+                if (at != payload.Length)
+                    return false;
+                at = 5;
+                for (var i = 0; i < count; i++)
+                    TryApplyOne(payload, ref at, store, dryRun: false);
+                return true;
+            }
+            default:
+                return false;
+        }
+    }
+
+    private static bool TryApplyOne(ReadOnlySpan<byte> payload, ref int at, IKeyValueStore store, bool dryRun)
+    {
+        if (at >= payload.Length)
+            return false;
+        var kind = payload[at++];
+        if (!LogFormat.TryReadBytes(payload, ref at, out var key) || key.IsEmpty)
+            return false;
+        switch (kind)
+        {
+            case LogFormat.KindPut:
+                if (!LogFormat.TryReadBytes(payload, ref at, out var value))
+                    return false;
+                if (!dryRun)
+                    store.Put(key, value);
+                return true;
+            case LogFormat.KindDelete:
+                if (!dryRun)
+                    store.Delete(key);
+                return true;
+            default:
+                return false;
+        }
+    }
+}

@@ -1,0 +1,212 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Diagnostics;
+using FastDht.Storage.Durability.Internal;
+using Microsoft.Win32.SafeHandles;
+
+namespace FastDht.Storage.Durability;
+
+/// <summary>Opening a log: lock the folder, replay every segment into the store, cut a torn tail, then start appending.</summary>
+/// <remarks>
+/// The rules for damage: the last record of the last segment may be incomplete or fail its checksum when it reaches
+/// the end of the file (a crash in the middle of a write): it is cut off, and recovery goes on. Any other damaged
+/// record (bytes follow it, or it is not in the last segment), a segment that does not continue where the previous
+/// ended, or a record whose checksum holds but whose content does not parse, is corruption: opening fails with a
+/// <see cref="LogCorruptionException"/> naming the file and offset, unless <see cref="WriteAheadLogOptions.TruncateAtCorruption"/>
+/// allows cutting the log there (the records after it are lost, and the report says where).
+/// </remarks>
+public sealed partial class WriteAheadLog
+{
+    /// <summary>The file that keeps a second process from using the same folder.</summary>
+    public const string LockFileName = "LOCK";
+
+    private WriteAheadLog(WriteAheadLogOptions options, SafeFileHandle lockFile)
+    {
+        _options = options;
+        _lockFile = lockFile;
+        _flusher = null!;
+    }
+
+    private WriteAheadLog(WriteAheadLog recovered)
+    {
+        _options = recovered._options;
+        _lockFile = recovered._lockFile;
+        _segment = recovered._segment;
+        _segmentOffset = recovered._segmentOffset;
+        _written = recovered._written;
+        _appended = recovered._written;
+        _durable = recovered._written;
+        _flusher = StartFlusher();
+    }
+
+    /// <summary>Opens (or creates) the log in <see cref="WriteAheadLogOptions.Directory"/>, replaying every record into <paramref name="store"/>.</summary>
+    /// <exception cref="LogCorruptionException">A record in the middle of the log is damaged and truncation was not allowed.</exception>
+    /// <exception cref="IOException">The folder cannot be used (another process holds it, permissions, disk).</exception>
+    public static WriteAheadLog Open(WriteAheadLogOptions options, IKeyValueStore store, out LogRecoveryReport report)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(store);
+        if (options.SegmentSize < 4096 || options.SegmentSize > WriteAheadLogOptions.MaxSegmentSize)
+            throw new ArgumentOutOfRangeException(nameof(options), $"the segment size must be 4 KiB to 1 GiB (it is {options.SegmentSize})");
+        System.IO.Directory.CreateDirectory(options.Directory);
+        SafeFileHandle lockFile;
+        try
+        {
+            // FileShare.None takes an exclusive advisory lock (flock) on Unix: a second node on this folder fails here.
+            lockFile = File.OpenHandle(Path.Combine(options.Directory, LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"the data directory {options.Directory} is in use by another process ({e.Message})", e);
+        }
+        var opening = new WriteAheadLog(options, lockFile);
+        try
+        {
+            report = opening.Recover(store);
+            opening._segment ??= opening.OpenNewSegment(opening._written);
+            if (opening._segmentOffset == 0)
+                opening._segmentOffset = LogFormat.SegmentHeaderSize;
+        }
+        catch
+        {
+            opening.CloseSegment();
+            lockFile.Dispose();
+            throw;
+        }
+        return new WriteAheadLog(opening);
+    }
+
+    private LogRecoveryReport Recover(IKeyValueStore store)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var files = System.IO.Directory.GetFiles(_options.Directory, "*.wal");
+        Array.Sort(files, StringComparer.Ordinal);
+        long records = 0, bytes = 0, torn = 0;
+        string? truncatedAt = null;
+        var position = -1L;
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        Span<byte> header = stackalloc byte[LogFormat.SegmentHeaderSize];
+        Span<byte> recordHeader = stackalloc byte[LogFormat.RecordHeaderSize];
+        try
+        {
+            for (var i = 0; i < files.Length; i++)
+            {
+                var file = files[i];
+                var isLast = i == files.Length - 1;
+                long offset = LogFormat.SegmentHeaderSize;
+                long length;
+                string? damage = null;
+                var tornHere = false;
+                // 1 MiB of read-ahead: recovery reads every segment once, front to back, in large sequential reads.
+                using (var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 20))
+                {
+                    length = stream.Length;
+                    if (length < LogFormat.SegmentHeaderSize)
+                    {
+                        if (!isLast)
+                            throw new LogCorruptionException(file, 0, "the segment header is incomplete");
+                        // A crash while the segment was being created: nothing in it was ever acknowledged.
+                        torn += length;
+                        stream.Dispose();
+                        File.Delete(file);
+                        break;
+                    }
+                    stream.ReadExactly(header);
+                    if (!header[..8].SequenceEqual(LogFormat.Magic))
+                        throw new LogCorruptionException(file, 0, "this is not a FastDht log segment (bad magic)");
+                    var basePosition = BinaryPrimitives.ReadInt64LittleEndian(header[8..]);
+                    if (position >= 0 && basePosition != position)
+                        throw new LogCorruptionException(file, 0, $"the segment begins at log position {basePosition} but the previous one ends at {position}: a segment is missing");
+                    position = basePosition;
+
+                    while (offset < length)
+                    {
+                        if (length - offset < LogFormat.RecordHeaderSize)
+                        {
+                            damage = "the record header is incomplete";
+                            tornHere = isLast;
+                            break;
+                        }
+                        stream.ReadExactly(recordHeader);
+                        var payloadLength = BinaryPrimitives.ReadUInt32LittleEndian(recordHeader);
+                        var checksum = BinaryPrimitives.ReadUInt32LittleEndian(recordHeader[4..]);
+                        var recordEnd = offset + LogFormat.RecordHeaderSize + payloadLength;
+                        if (payloadLength == 0 || payloadLength > LogFormat.MaxPayload || recordEnd > length)
+                        {
+                            damage = recordEnd > length ? "the record runs past the end of the file" : $"impossible record length {payloadLength}";
+                            tornHere = isLast && recordEnd >= length;
+                            break;
+                        }
+                        if (buffer.Length < payloadLength)
+                        {
+                            ArrayPool<byte>.Shared.Return(buffer);
+                            buffer = ArrayPool<byte>.Shared.Rent((int)payloadLength);
+                        }
+                        var payload = buffer.AsSpan(0, (int)payloadLength);
+                        stream.ReadExactly(payload);
+                        if (LogFormat.Checksum(payload) != checksum)
+                        {
+                            damage = "the record's checksum does not match";
+                            tornHere = isLast && recordEnd == length;
+                            break;
+                        }
+                        if (!LogReplay.TryApply(payload, store))
+                        {
+                            damage = "the record's checksum matches but its content does not parse";
+                            break;
+                        }
+                        records++;
+                        bytes += recordEnd - offset;
+                        position += recordEnd - offset;
+                        offset = recordEnd;
+                    }
+                }
+
+                var handle = File.OpenHandle(file, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+                var keep = false;
+                try
+                {
+                    if (damage is not null)
+                    {
+                        if (tornHere)
+                        {
+                            torn += length - offset;
+                        }
+                        else if (_options.TruncateAtCorruption)
+                        {
+                            truncatedAt = $"{file} at offset {offset} ({damage})";
+                            for (var j = i + 1; j < files.Length; j++)
+                                File.Delete(files[j]);
+                        }
+                        else
+                        {
+                            throw new LogCorruptionException(file, offset, $"{damage}; start with the truncate-at-corruption option to cut the log there (the records after it are lost)");
+                        }
+                        RandomAccess.SetLength(handle, offset);
+                        RandomAccess.FlushToDisk(handle);
+                        isLast = true;
+                    }
+                    if (isLast)
+                    {
+                        // Appending continues in this segment, right after its last whole record.
+                        _segment = handle;
+                        _segmentOffset = offset;
+                        keep = true;
+                        break;
+                    }
+                }
+                finally
+                {
+                    if (!keep)
+                        handle.Dispose();
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        _written = Math.Max(position, 0);
+        return new LogRecoveryReport(records, files.Length, bytes, torn, truncatedAt, Stopwatch.GetElapsedTime(started));
+    }
+}

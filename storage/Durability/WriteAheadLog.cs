@@ -1,0 +1,251 @@
+using System.Buffers;
+using FastDht.Storage.Durability.Internal;
+using Microsoft.Win32.SafeHandles;
+
+namespace FastDht.Storage.Durability;
+
+/// <summary>
+/// The write-ahead log of a node's keyspace: every change is appended here before it is acknowledged, and replayed
+/// into the store when the node starts again. Appends are memory copies; one background thread writes and fsyncs.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Requirements: an append must never touch the disk (it runs on a connection's read loop, under a key's write
+/// gate); a reply must be able to wait, without blocking a thread and without allocating, until its record is
+/// durable in the sense of <see cref="FsyncPolicy"/>; with many clients one fsync must cover every record written
+/// meanwhile (group commit), so throughput grows with concurrency instead of being one fsync per write.
+/// </para>
+/// <para>
+/// Design: appends copy the encoded record into the active buffer under <c>_sync</c> and return the log position
+/// after it. The flush thread swaps the active buffer for the spare one, writes it with one positional write, fsyncs
+/// (under <see cref="FsyncPolicy.Always"/>), publishes the new durable position and completes the waiters it covers.
+/// While it writes and fsyncs, new appends fill the other buffer: that is the group commit, and the batch grows by
+/// itself to whatever arrived during one fsync. Under <see cref="FsyncPolicy.EverySec"/> the thread fsyncs once a
+/// second on its own; under <see cref="FsyncPolicy.No"/> never.
+/// </para>
+/// <para>
+/// Hand-written rather than Microsoft.FASTER.Core's FasterLog: this is the product's hot path, and the measurement in
+/// docs/benchmarks.md (benchmarks/Durability) decided it; the log also needs exactly this record format for its
+/// torn-tail and corruption rules, and waits that allocate nothing.
+/// </para>
+/// <para>
+/// Failure (disk full, I/O error): the failed write is kept and retried every <see cref="WriteAheadLogOptions.RetryInterval"/>
+/// at the same offset, so nothing appended is lost; meanwhile <see cref="IsWritable"/> is false (the keyspace refuses
+/// new writes with a clear error, reads go on) and waiters keep waiting; when the disk recovers, the backlog is written,
+/// the waiters complete and writes resume.
+/// </para>
+/// </remarks>
+public sealed partial class WriteAheadLog : IDisposable
+{
+    // 256 KiB: a few thousand small records per buffer before it grows; a flush round rarely holds more.
+    private const int InitialBufferSize = 256 * 1024;
+
+    [ThreadStatic]
+    private static WriteAheadLog? t_markLog;
+
+    [ThreadStatic]
+    private static long t_mark;
+
+    private readonly WriteAheadLogOptions _options;
+
+    // Appends and the flush thread's buffer swap; a Monitor (not System.Threading.Lock) because the flush thread waits on it.
+    private readonly object _sync = new();
+    private byte[] _active = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+    private byte[] _spare = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+    private int _activeLength;
+    private long _appended;
+    private bool _flusherIdle;
+    private bool _closing;
+
+    private long _durable;
+    private volatile Exception? _failure;
+
+    private readonly Lock _waitLock = new();
+    private readonly List<DurabilityWaiter> _waiters = [];
+    private bool _stopped;
+
+    private readonly ManualResetEventSlim _closingSignal = new();
+    private readonly Thread _flusher;
+    private readonly SafeFileHandle _lockFile;
+
+    /// <summary>The log position after the last record appended.</summary>
+    public long AppendedPosition => Volatile.Read(ref _appended);
+
+    /// <summary>The log position up to which records are durable (fsynced under Always; written to the OS otherwise).</summary>
+    public long DurablePosition => Volatile.Read(ref _durable);
+
+    /// <summary>False while the disk refuses writes (or after the log closed): callers must refuse new writes.</summary>
+    public bool IsWritable => _failure is null && !Volatile.Read(ref _closing);
+
+    /// <summary>The error that makes the log unwritable right now, if any.</summary>
+    public Exception? Failure => _failure;
+
+    /// <summary>The folder of the segment files.</summary>
+    public string Directory => _options.Directory;
+
+    /// <summary>The fsync policy in force.</summary>
+    public FsyncPolicy Fsync => _options.Fsync;
+
+    /// <summary>Appends an upsert of <paramref name="key"/>; returns the log position after it.</summary>
+    public long AppendPut(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        var size = LogFormat.RecordHeaderSize + LogFormat.PutPayloadSize(key.Length, value.Length);
+        long end;
+        lock (_sync)
+        {
+            LogFormat.WritePut(Reserve(size), key, value);
+            end = Commit(size);
+        }
+        Mark(end);
+        return end;
+    }
+
+    /// <summary>Appends a removal of <paramref name="key"/>; returns the log position after it.</summary>
+    public long AppendDelete(ReadOnlySpan<byte> key)
+    {
+        var size = LogFormat.RecordHeaderSize + LogFormat.DeletePayloadSize(key.Length);
+        long end;
+        lock (_sync)
+        {
+            LogFormat.WriteDelete(Reserve(size), key);
+            end = Commit(size);
+        }
+        Mark(end);
+        return end;
+    }
+
+    /// <summary>Appends a transaction's writes as one record (replayed whole or not at all); returns the log position after it.</summary>
+    public long Append(LogBatch batch)
+    {
+        var payload = batch.Payload;
+        var size = LogFormat.RecordHeaderSize + payload.Length;
+        long end;
+        lock (_sync)
+        {
+            var record = Reserve(size);
+            payload.CopyTo(record[LogFormat.RecordHeaderSize..]);
+            LogFormat.WriteHeader(record, payload);
+            end = Commit(size);
+        }
+        Mark(end);
+        return end;
+    }
+
+    /// <summary>
+    /// The highest position this thread appended to this log since the last call (0 when none), and forgets it.
+    /// </summary>
+    /// <remarks>
+    /// How a session learns which position its replies must wait for without threading a value through every write
+    /// path: appends run synchronously on the thread that executes the command, so right after executing it the
+    /// session takes the mark on the same thread. A mark nobody takes is harmless: a later take only waits for a
+    /// position that is already, or soon, durable. Marks of another log (another node in the same process) are ignored.
+    /// </remarks>
+    public long TakeThreadMark()
+    {
+        if (!ReferenceEquals(t_markLog, this))
+            return 0;
+        t_markLog = null;
+        var mark = t_mark;
+        t_mark = 0;
+        return mark;
+    }
+
+    /// <summary>Whether everything up to <paramref name="position"/> is durable.</summary>
+    public bool IsDurable(long position) => Volatile.Read(ref _durable) >= position;
+
+    /// <summary>
+    /// Completes with true once everything up to <paramref name="position"/> is durable, with false if the log closes
+    /// first. Never blocks a thread; allocates nothing in steady state (pooled waiters).
+    /// </summary>
+    public ValueTask<bool> WhenDurableAsync(long position)
+    {
+        if (Volatile.Read(ref _durable) >= position)
+            return new ValueTask<bool>(true);
+        DurabilityWaiter waiter;
+        lock (_waitLock)
+        {
+            if (Volatile.Read(ref _durable) >= position)
+                return new ValueTask<bool>(true);
+            if (_stopped)
+                return new ValueTask<bool>(false);
+            waiter = DurabilityWaiter.Rent(position);
+            _waiters.Add(waiter);
+        }
+        return waiter.AsValueTask();
+    }
+
+    /// <summary>Writes and fsyncs what was appended, stops the flush thread and closes the files; waiters still pending then get false.</summary>
+    public void Dispose()
+    {
+        lock (_sync)
+        {
+            if (_closing)
+                return;
+            _closing = true;
+            Monitor.PulseAll(_sync);
+        }
+        _closingSignal.Set();
+        _flusher.Join();
+        CloseSegment();
+        _lockFile.Dispose();
+        lock (_waitLock)
+        {
+            _stopped = true;
+            foreach (var waiter in _waiters)
+                waiter.Complete(Volatile.Read(ref _durable) >= waiter.Target);
+            _waiters.Clear();
+        }
+        ArrayPool<byte>.Shared.Return(_active);
+        ArrayPool<byte>.Shared.Return(_spare);
+        _active = _spare = [];
+    }
+
+    private void Mark(long end)
+    {
+        t_markLog = this;
+        t_mark = end;
+    }
+
+    /// <summary>Under <c>_sync</c>: room for <paramref name="size"/> bytes at the end of the active buffer.</summary>
+    private Span<byte> Reserve(int size)
+    {
+        var needed = _activeLength + size;
+        if (needed > _active.Length)
+        {
+            var grown = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _active.Length * 2));
+            _active.AsSpan(0, _activeLength).CopyTo(grown);
+            ArrayPool<byte>.Shared.Return(_active);
+            _active = grown;
+        }
+        return _active.AsSpan(_activeLength, size);
+    }
+
+    /// <summary>Under <c>_sync</c>: makes the reserved record part of the log and wakes the flush thread if it sleeps.</summary>
+    private long Commit(int size)
+    {
+        _activeLength += size;
+        var end = _appended + size;
+        Volatile.Write(ref _appended, end);
+        if (_flusherIdle)
+            Monitor.Pulse(_sync);
+        return end;
+    }
+
+    /// <summary>On the flush thread: the durable position moved to <paramref name="durable"/>; completes the waiters it covers.</summary>
+    private void Publish(long durable)
+    {
+        Volatile.Write(ref _durable, durable);
+        lock (_waitLock)
+        {
+            for (var i = _waiters.Count - 1; i >= 0; i--)
+            {
+                var waiter = _waiters[i];
+                if (waiter.Target > durable)
+                    continue;
+                _waiters[i] = _waiters[^1];
+                _waiters.RemoveAt(_waiters.Count - 1);
+                waiter.Complete(true);
+            }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+namespace FastDht.Storage.Durability;
+
+/// <summary>Settings for a <see cref="WriteAheadLog"/>.</summary>
+public sealed class WriteAheadLogOptions
+{
+    /// <summary>The largest segment size accepted: 1 GiB keeps offsets and recovery reads comfortably small.</summary>
+    public const long MaxSegmentSize = 1L << 30;
+
+    /// <summary>The folder holding the log's segment files (created if missing).</summary>
+    public required string Directory { get; init; }
+
+    /// <summary>When written records are forced to disk.</summary>
+    /// <remarks>Defaults to <see cref="FsyncPolicy.Always"/>: no acknowledged write is ever lost.</remarks>
+    public FsyncPolicy Fsync { get; init; } = FsyncPolicy.Always;
+
+    /// <summary>A segment file is closed and a new one begun once it holds this many bytes.</summary>
+    /// <remarks>
+    /// Defaults to 64 MiB: large enough that rotation (one extra fsync and a file creation) is rare, small enough that
+    /// a snapshot can drop the log before it in pieces. A single record larger than this still fits, in a segment of its own.
+    /// </remarks>
+    public long SegmentSize { get; init; } = 64L << 20;
+
+    /// <summary>On recovery, cut the log at a corrupt record in the middle (losing the records after it) instead of refusing to start.</summary>
+    /// <remarks>Defaults to false: a corrupt record stops recovery with a message naming the file and offset, and an operator decides.</remarks>
+    public bool TruncateAtCorruption { get; init; }
+
+    /// <summary>How long the log waits before retrying a failed write or fsync (disk full, I/O error).</summary>
+    /// <remarks>Defaults to 1 s.</remarks>
+    public TimeSpan RetryInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Called (on the log's flush thread) when the log starts failing (with the error) and when it recovers (with null).</summary>
+    public Action<Exception?>? HealthChanged { get; init; }
+}

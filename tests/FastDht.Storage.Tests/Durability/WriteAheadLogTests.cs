@@ -1,0 +1,209 @@
+using System.Text;
+using FastDht.Storage.Durability;
+
+namespace FastDht.Storage.Tests.Durability;
+
+/// <summary>The write-ahead log on its own: what is appended comes back on reopen, and damage gets the documented treatment.</summary>
+public sealed class WriteAheadLogTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "fastdht-wal-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir))
+            Directory.Delete(_dir, recursive: true);
+    }
+
+    private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
+
+    private static string? Get(ShardedStore store, string key) =>
+        store.TryGet(B(key), out var value) ? Encoding.UTF8.GetString(value.Span) : null;
+
+    private WriteAheadLog Open(ShardedStore store, out LogRecoveryReport report, FsyncPolicy fsync = FsyncPolicy.Always, long segmentSize = 64L << 20, bool truncate = false) =>
+        WriteAheadLog.Open(new WriteAheadLogOptions { Directory = _dir, Fsync = fsync, SegmentSize = segmentSize, TruncateAtCorruption = truncate }, store, out report);
+
+    private string[] Segments()
+    {
+        var files = Directory.GetFiles(_dir, "*.wal");
+        Array.Sort(files, StringComparer.Ordinal);
+        return files;
+    }
+
+    [Theory]
+    [InlineData(FsyncPolicy.Always)]
+    [InlineData(FsyncPolicy.EverySec)]
+    [InlineData(FsyncPolicy.No)]
+    public async Task Appended_puts_deletes_and_batches_come_back_on_reopen(FsyncPolicy fsync)
+    {
+        using (var log = Open(new ShardedStore(), out var first, fsync))
+        {
+            Assert.Equal(0, first.Records);
+            log.AppendPut(B("a"), B("1"));
+            log.AppendPut(B("b"), B("2"));
+            log.AppendDelete(B("a"));
+            var batch = new LogBatch();
+            batch.AddPut(B("c"), B("3"));
+            batch.AddPut(B("d"), B("4"));
+            batch.AddDelete(B("b"));
+            var end = log.Append(batch);
+            Assert.Equal(end, log.AppendedPosition);
+            Assert.True(await log.WhenDurableAsync(end).AsTask().WaitAsync(TimeSpan.FromSeconds(20)));
+            Assert.True(log.IsDurable(end));
+        }
+
+        var store = new ShardedStore();
+        using var reopened = Open(store, out var report, fsync);
+        Assert.Equal(4, report.Records);
+        Assert.Equal(0, report.TornTailBytes);
+        Assert.Null(Get(store, "a"));
+        Assert.Null(Get(store, "b"));
+        Assert.Equal("3", Get(store, "c"));
+        Assert.Equal("4", Get(store, "d"));
+        Assert.Equal(report.Bytes, reopened.AppendedPosition);
+    }
+
+    [Fact]
+    public void The_thread_mark_is_the_last_position_this_thread_appended_and_is_taken_once()
+    {
+        using var log = Open(new ShardedStore(), out _);
+        Assert.Equal(0, log.TakeThreadMark());
+        log.AppendPut(B("a"), B("1"));
+        var end = log.AppendPut(B("b"), B("2"));
+        Assert.Equal(end, log.TakeThreadMark());
+        Assert.Equal(0, log.TakeThreadMark());
+    }
+
+    [Fact]
+    public async Task Many_concurrent_appenders_are_all_durable_and_all_replayed()
+    {
+        const int writers = 8, each = 500;
+        using (var log = Open(new ShardedStore(), out _))
+        {
+            var tasks = new Task[writers];
+            for (var w = 0; w < writers; w++)
+            {
+                var id = w;
+                tasks[w] = Task.Run(async () =>
+                {
+                    for (var i = 0; i < each; i++)
+                    {
+                        var end = log.AppendPut(B($"k{id}-{i}"), B($"v{i}"));
+                        Assert.True(await log.WhenDurableAsync(end));
+                    }
+                });
+            }
+            await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        var store = new ShardedStore();
+        using var reopened = Open(store, out var report);
+        Assert.Equal(writers * each, report.Records);
+        Assert.Equal("v499", Get(store, "k7-499"));
+    }
+
+    [Fact]
+    public async Task Segments_rotate_and_are_all_replayed_in_order()
+    {
+        using (var log = Open(new ShardedStore(), out _, segmentSize: 4096))
+        {
+            for (var i = 0; i < 2000; i++)
+            {
+                var end = log.AppendPut(B($"key{i % 50}"), B($"value{i}"));
+                // Rotation happens between flush rounds: wait now and then so there are many rounds.
+                if (i % 50 == 49)
+                    Assert.True(await log.WhenDurableAsync(end));
+            }
+        }
+        Assert.True(Segments().Length > 3, $"expected several segments, found {Segments().Length}");
+        var store = new ShardedStore();
+        using var reopened = Open(store, out var report, segmentSize: 4096);
+        Assert.Equal(2000, report.Records);
+        Assert.Equal("value1999", Get(store, "key49"));
+        Assert.Equal("value1950", Get(store, "key0"));
+    }
+
+    [Fact]
+    public void A_torn_tail_is_cut_and_appending_continues_after_the_last_whole_record()
+    {
+        using (var log = Open(new ShardedStore(), out _))
+        {
+            log.AppendPut(B("a"), B("1"));
+            log.AppendPut(B("b"), B("2"));
+            var batch = new LogBatch();
+            batch.AddPut(B("c"), B("3"));
+            batch.AddPut(B("d"), B("4"));
+            log.Append(batch);
+        }
+        var segment = Segments()[^1];
+        var length = new FileInfo(segment).Length;
+        // Cut the batch record in the middle, as a crash during its write would.
+        using (var f = new FileStream(segment, FileMode.Open))
+            f.SetLength(length - 5);
+
+        var store = new ShardedStore();
+        using (var log = Open(store, out var report))
+        {
+            Assert.Equal(2, report.Records);
+            Assert.True(report.TornTailBytes > 0);
+            Assert.Equal("2", Get(store, "b"));
+            Assert.Null(Get(store, "c")); // the batch is gone whole, not half
+            Assert.Null(Get(store, "d"));
+            log.AppendPut(B("e"), B("5"));
+        }
+        var again = new ShardedStore();
+        using var third = Open(again, out var thirdReport);
+        Assert.Equal(3, thirdReport.Records);
+        Assert.Equal(0, thirdReport.TornTailBytes);
+        Assert.Equal("5", Get(again, "e"));
+    }
+
+    [Fact]
+    public void A_flipped_byte_in_the_middle_stops_recovery_naming_file_and_offset_unless_truncation_is_allowed()
+    {
+        using (var log = Open(new ShardedStore(), out _))
+        {
+            for (var i = 0; i < 10; i++)
+                log.AppendPut(B($"k{i}"), B($"v{i}"));
+        }
+        var segment = Segments()[^1];
+        var bytes = File.ReadAllBytes(segment);
+        var recordSize = (bytes.Length - 16) / 10;
+        var thirdRecord = 16 + (2 * recordSize);
+        bytes[thirdRecord + 12] ^= 0x40; // inside the third record's key
+        File.WriteAllBytes(segment, bytes);
+
+        var refused = Assert.Throws<LogCorruptionException>(() => Open(new ShardedStore(), out _));
+        Assert.Equal(segment, refused.File);
+        Assert.Equal(thirdRecord, refused.Offset);
+        Assert.Contains(segment, refused.Message);
+        Assert.Contains($"offset {thirdRecord}", refused.Message);
+        Assert.DoesNotContain('\n', refused.Message);
+
+        var store = new ShardedStore();
+        using var log2 = Open(store, out var report, truncate: true);
+        Assert.Equal(2, report.Records);
+        Assert.Contains(segment, report.TruncatedAt);
+        Assert.Equal("v1", Get(store, "k1"));
+        Assert.Null(Get(store, "k2"));
+        Assert.Null(Get(store, "k9"));
+    }
+
+    [Fact]
+    public void A_second_log_on_the_same_folder_is_refused()
+    {
+        using var log = Open(new ShardedStore(), out _);
+        var refused = Assert.Throws<IOException>(() => Open(new ShardedStore(), out _));
+        Assert.Contains("in use", refused.Message);
+    }
+
+    [Fact]
+    public async Task Dispose_writes_what_was_appended_and_ends_waits()
+    {
+        var log = Open(new ShardedStore(), out _, FsyncPolicy.EverySec);
+        var end = log.AppendPut(B("a"), B("1"));
+        var waiting = log.WhenDurableAsync(end + 1000); // beyond anything appended: can only end by closing
+        log.Dispose();
+        Assert.False(await waiting.AsTask().WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.True(log.IsDurable(end));
+        Assert.False(log.IsWritable);
+    }
+}
