@@ -57,6 +57,12 @@ public enum StatusCode : ushort
     /// <summary>The node is shutting down.</summary>
     ShuttingDown = 0x10E,
 
+    /// <summary>The node is still loading its data from disk (write-ahead log replay): retry shortly. Nothing was read or changed.</summary>
+    Loading = 0x10F,
+
+    /// <summary>The node cannot write its write-ahead log (disk full, I/O error): writes are refused until it can; reads are served.</summary>
+    LogUnavailable = 0x110,
+
     /// <summary>An unexpected failure inside the node.</summary>
     InternalError = 0x1FF,
 }

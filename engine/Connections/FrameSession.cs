@@ -131,9 +131,18 @@ internal abstract class FrameSession
         return EnterSlowAsync(Connection);
     }
 
+    /// <summary>Holds replies until the writes they acknowledge are durable; null when the node keeps its keys in memory only (and on the client side).</summary>
+    protected virtual Keyspace.ReplyGuard? Durability => null;
+
     /// <summary>Releases the writer lock without flushing; the end of the batch flushes.</summary>
+    /// <remarks>
+    /// With a log, the response just written may acknowledge a write this thread appended: the connection's flushes
+    /// are held until it is durable (<see cref="Keyspace.ReplyGuard"/>). A response whose work ran on another thread
+    /// must take its mark there (or hold for everything appended) before it gets here.
+    /// </remarks>
     protected void EndResponse()
     {
+        Durability?.HoldThisThreadsWrites(Connection);
         // A release without a flush completes synchronously; nothing to await.
         _ = Connection.ExitWriteAsync(flush: false);
         _dirty = true;

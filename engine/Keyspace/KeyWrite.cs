@@ -1,5 +1,6 @@
 using FastDht.Locking;
 using FastDht.Storage;
+using FastDht.Storage.Durability;
 
 namespace FastDht.Engine.Keyspace;
 
@@ -10,19 +11,25 @@ namespace FastDht.Engine.Keyspace;
 /// <remarks>
 /// The only type whose methods change the store: the log, replication and expiry hook in here. When
 /// <see cref="Refusal"/> is not <see cref="KeyWriteRefusal.None"/>, the mutators throw: the caller answers the refusal.
+/// With a write-ahead log, each mutator that changes something appends its record first, under the same gate, so the
+/// log holds every key's changes in the order they were applied; a mutator that changes nothing (PutIfAbsent on a
+/// present key, Delete of an absent one) logs nothing. The caller's reply then waits for the record (see
+/// <see cref="ReplyGuard"/>). Without a log (<c>_log</c> null) nothing of this runs.
 /// </remarks>
 internal readonly ref struct KeyWrite
 {
     private readonly KeyWriteGate _gate;
     private readonly IKeyValueStore _store;
     private readonly ReadOnlySpan<byte> _key;
+    private readonly WriteAheadLog? _log;
 
-    internal KeyWrite(KeyWriteGate gate, IKeyValueStore store, ReadOnlySpan<byte> key, KeyWriteRefusal refusal)
+    internal KeyWrite(KeyWriteGate gate, IKeyValueStore store, ReadOnlySpan<byte> key, KeyWriteRefusal refusal, WriteAheadLog? log)
     {
         _gate = gate;
         _store = store;
         _key = key;
         Refusal = refusal;
+        _log = log;
     }
 
     /// <summary>Why the write may not proceed; <see cref="KeyWriteRefusal.None"/> when it may.</summary>
@@ -35,6 +42,7 @@ internal readonly ref struct KeyWrite
     public void Put(ReadOnlySpan<byte> value)
     {
         EnsureAllowed();
+        _log?.AppendPut(_key, value);
         _store.Put(_key, value);
     }
 
@@ -42,6 +50,13 @@ internal readonly ref struct KeyWrite
     public bool PutIfAbsent(ReadOnlySpan<byte> value)
     {
         EnsureAllowed();
+        if (_log is not null)
+        {
+            // Under the gate no other writer runs: absent now means absent when stored.
+            if (_store.TryGet(_key, out _))
+                return false;
+            _log.AppendPut(_key, value);
+        }
         return _store.PutIfAbsent(_key, value);
     }
 
@@ -49,6 +64,7 @@ internal readonly ref struct KeyWrite
     public bool GetAndPut(ReadOnlySpan<byte> value, out ReadOnlyMemory<byte> previous)
     {
         EnsureAllowed();
+        _log?.AppendPut(_key, value);
         return _store.TryGetAndPut(_key, value, out previous);
     }
 
@@ -56,6 +72,12 @@ internal readonly ref struct KeyWrite
     public bool Delete()
     {
         EnsureAllowed();
+        if (_log is not null)
+        {
+            if (!_store.TryGet(_key, out _))
+                return false;
+            _log.AppendDelete(_key);
+        }
         return _store.Delete(_key);
     }
 

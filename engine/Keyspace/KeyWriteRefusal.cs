@@ -11,4 +11,7 @@ internal enum KeyWriteRefusal : byte
 
     /// <summary>A fenced write whose token is not the key's current exclusive grant, or a commit whose lock is gone.</summary>
     StaleFence,
+
+    /// <summary>The write-ahead log cannot write to disk (disk full, I/O error): writes are refused until it can, reads go on.</summary>
+    LogUnavailable,
 }

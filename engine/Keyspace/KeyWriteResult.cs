@@ -17,4 +17,7 @@ internal enum KeyWriteResult : byte
 
     /// <summary>Refused: the fencing token is not the current exclusive grant.</summary>
     StaleFence,
+
+    /// <summary>Refused: the write-ahead log cannot write to disk.</summary>
+    LogUnavailable,
 }

@@ -1,5 +1,6 @@
 using FastDht.Locking;
 using FastDht.Storage;
+using FastDht.Storage.Durability;
 
 namespace FastDht.Engine.Keyspace;
 
@@ -23,13 +24,16 @@ namespace FastDht.Engine.Keyspace;
 /// </para>
 /// <para>
 /// This is the seam where the write-ahead log, replication, expiry and metrics hook in: every change passes through
-/// <see cref="KeyWrite"/>'s mutators.
+/// <see cref="KeyWrite"/>'s mutators, and a transaction's commit through <see cref="LogCommit"/> and
+/// <see cref="BeginCommitWrite"/>. With a log, a write is refused (<see cref="KeyWriteRefusal.LogUnavailable"/>) while
+/// the log cannot reach the disk; without one (<see cref="Log"/> null) the path is the memory-only one, unchanged.
 /// </para>
 /// </remarks>
 internal sealed class LocalKeyspace
 {
     private readonly IKeyValueStore _store;
     private readonly LockTable _locks;
+    private WriteAheadLog? _log;
 
     /// <param name="store">The store holding this node's keys.</param>
     /// <param name="locks">The node's lock table: its gates decide whether a write may proceed.</param>
@@ -44,6 +48,30 @@ internal sealed class LocalKeyspace
 
     /// <summary>The largest value a command may build here (Redis's proto-max-bulk-len).</summary>
     public int MaxValueLength { get; }
+
+    /// <summary>The write-ahead log every change is appended to; null when the node keeps its keys in memory only.</summary>
+    public WriteAheadLog? Log => _log;
+
+    /// <summary>What sessions use to hold replies until the writes they acknowledge are durable; null without a log.</summary>
+    public ReplyGuard? Durability { get; private set; }
+
+    /// <summary>Starts logging every change to <paramref name="log"/> (once, after recovery replayed it, before anyone writes).</summary>
+    public void AttachLog(WriteAheadLog log)
+    {
+        _log = log;
+        Durability = new ReplyGuard(log);
+    }
+
+    /// <summary>
+    /// Appends a transaction's writes at this node as one record, so recovery applies them whole or not at all; the
+    /// writes themselves then go through <see cref="BeginCommitWrite"/>, which logs nothing more. Returns the log
+    /// position to wait for (0 without a log).
+    /// </summary>
+    /// <remarks>
+    /// Appended even while the disk fails: a prepared transaction cannot be refused at commit, so its record waits in
+    /// the log's buffer for the disk, and the commit's answer waits with it.
+    /// </remarks>
+    public long LogCommit(LogBatch batch) => _log is null || batch.Count == 0 ? 0 : _log.Append(batch);
 
     /// <summary>The number of keys held here.</summary>
     public long Count => _store.Count;
@@ -66,15 +94,20 @@ internal sealed class LocalKeyspace
             refusal = gate.IsFencedBy((long)token) ? KeyWriteRefusal.None : KeyWriteRefusal.StaleFence;
         else
             refusal = gate.IsLocked ? KeyWriteRefusal.Locked : KeyWriteRefusal.None;
-        return new KeyWrite(gate, _store, key, refusal);
+        if (refusal == KeyWriteRefusal.None && _log is { IsWritable: false })
+            refusal = KeyWriteRefusal.LogUnavailable;
+        return new KeyWrite(gate, _store, key, refusal, _log);
     }
 
-    /// <summary>Opens a transaction's write to one key it holds exclusively under <paramref name="fencingToken"/>; refused (StaleFence) otherwise.</summary>
+    /// <summary>
+    /// Opens a transaction's write to one key it holds exclusively under <paramref name="fencingToken"/>; refused
+    /// (StaleFence) otherwise. Logs nothing: the transaction's writes were logged as one record by <see cref="LogCommit"/>.
+    /// </summary>
     public KeyWrite BeginCommitWrite(ReadOnlySpan<byte> key, TxnId txn, long fencingToken)
     {
         var gate = _locks.EnterWriteGate(key);
         var refusal = gate.IsFencedBy(txn, fencingToken) ? KeyWriteRefusal.None : KeyWriteRefusal.StaleFence;
-        return new KeyWrite(gate, _store, key, refusal);
+        return new KeyWrite(gate, _store, key, refusal, log: null);
     }
 
     /// <summary>Whether <paramref name="txn"/> still holds <paramref name="key"/> exclusively under <paramref name="fencingToken"/>.</summary>
@@ -112,6 +145,10 @@ internal sealed class LocalKeyspace
         return write.Delete() ? KeyWriteResult.Ok : KeyWriteResult.NotFound;
     }
 
-    private static KeyWriteResult Refused(KeyWriteRefusal refusal) =>
-        refusal == KeyWriteRefusal.Locked ? KeyWriteResult.Locked : KeyWriteResult.StaleFence;
+    private static KeyWriteResult Refused(KeyWriteRefusal refusal) => refusal switch
+    {
+        KeyWriteRefusal.Locked => KeyWriteResult.Locked,
+        KeyWriteRefusal.LogUnavailable => KeyWriteResult.LogUnavailable,
+        _ => KeyWriteResult.StaleFence,
+    };
 }

@@ -57,7 +57,13 @@ public sealed class DhtNode : IAsyncDisposable
 
     /// <summary>Starts a node: validates the options, binds the listener, starts dialing the peers.</summary>
     /// <exception cref="ClusterConfigurationException">Bad configuration: the message is one line for an operator.</exception>
-    public static Task<DhtNode> StartAsync(NodeOptions options, ILoggerFactory? loggerFactory = null, IKeyValueStore? store = null)
+    /// <remarks>
+    /// With <see cref="NodeOptions.DataDir"/> the node listens first and answers Loading to keyed requests while it
+    /// replays its log; the returned task completes when the log is replayed and the node serves. A corrupt log (or a
+    /// data directory another node holds) stops the start with a <see cref="ClusterConfigurationException"/> whose
+    /// one-line message names the file and offset.
+    /// </remarks>
+    public static async Task<DhtNode> StartAsync(NodeOptions options, ILoggerFactory? loggerFactory = null, IKeyValueStore? store = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -120,7 +126,57 @@ public sealed class DhtNode : IAsyncDisposable
         core.Listeners.SetOwn([.. own]);
         core.Start();
         NodeLog.Listening(logger, options.NodeId, options.ClusterName, listener.LocalEndPoint, options.Members.Count, options.LockStrategy);
-        return Task.FromResult(new DhtNode(core, listener, pluginListeners));
+        var node = new DhtNode(core, listener, pluginListeners);
+        if (options.DataDir is { } dataDir)
+        {
+            try
+            {
+                // Off the caller's thread: replay reads the whole log, and the listeners answer Loading meanwhile.
+                var log = await Task.Run(() => OpenLog(core, dataDir, logger)).ConfigureAwait(false);
+                core.Keyspace.AttachLog(log);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                await node.StopAsync().ConfigureAwait(false);
+                var message = e is Storage.Durability.LogCorruptionException corrupt
+                    ? $"{corrupt.Message}; start with --truncate-corrupt-log true (NodeOptions.TruncateCorruptLog) to cut the log there, losing every record after it"
+                    : e.Message;
+                throw new ClusterConfigurationException(message.ReplaceLineEndings(" "), e);
+            }
+            core.EndLoading();
+        }
+        return node;
+    }
+
+    /// <summary>Opens the write-ahead log, replaying it into the store, and reports what recovery found.</summary>
+    private static Storage.Durability.WriteAheadLog OpenLog(NodeCore core, string dataDir, ILogger logger)
+    {
+        var options = core.Options;
+        var id = options.NodeId;
+        Keyspace.DurabilityLog.Loading(logger, id, dataDir);
+        var log = Storage.Durability.WriteAheadLog.Open(
+            new Storage.Durability.WriteAheadLogOptions
+            {
+                Directory = dataDir,
+                Fsync = options.Fsync,
+                SegmentSize = options.LogSegmentSize,
+                TruncateAtCorruption = options.TruncateCorruptLog,
+                HealthChanged = failure =>
+                {
+                    if (failure is null)
+                        Keyspace.DurabilityLog.LogRecovered(logger, id);
+                    else
+                        Keyspace.DurabilityLog.LogFailing(logger, id, failure.Message);
+                },
+            },
+            core.Store,
+            out var report);
+        if (report.TornTailBytes > 0)
+            Keyspace.DurabilityLog.TornTail(logger, id, report.TornTailBytes);
+        if (report.TruncatedAt is { } where)
+            Keyspace.DurabilityLog.Truncated(logger, id, where);
+        Keyspace.DurabilityLog.Loaded(logger, id, report.Records, report.Bytes, report.Segments, core.Store.Count, (long)report.Elapsed.TotalMilliseconds, options.Fsync.ToString().ToLowerInvariant());
+        return log;
     }
 
     /// <summary>
@@ -234,6 +290,8 @@ public sealed class DhtNode : IAsyncDisposable
             await WaitAsync(running, Environment.TickCount64 + 5000).ConfigureAwait(false);
         }
         _core.Locks.Dispose();
+        // Last: every session has flushed what it will, so the log writes and fsyncs its tail and closes.
+        _core.Keyspace.Log?.Dispose();
         NodeLog.Stopped(_core.Logger, NodeId);
     }
 

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using FastDht.Engine.Cluster;
 using FastDht.Engine.Plugins;
 using FastDht.Protocol;
+using FastDht.Storage.Durability;
 
 namespace FastDht.Engine.Node;
 
@@ -107,6 +108,34 @@ public sealed class NodeOptions
     /// <remarks>Defaults to "sharded".</remarks>
     public string Store { get; set; } = ProtocolNames.ShardedStore;
 
+    /// <summary>The folder of the node's write-ahead log: set, every change is logged before it is acknowledged and replayed when the node starts again.</summary>
+    /// <remarks>
+    /// Defaults to null: the node keeps its keys in memory only, and a restarted node starts empty. The folder is
+    /// created if missing and locked while the node runs (a second node on it fails to start); it holds the log's
+    /// segment files (<c>*.wal</c>) and a <c>LOCK</c> file. See docs/running.md.
+    /// </remarks>
+    public string? DataDir { get; set; }
+
+    /// <summary>When logged writes are forced to disk: <c>always</c>, <c>everysec</c> or <c>no</c>, with Redis's appendfsync meanings.</summary>
+    /// <remarks>
+    /// Defaults to <see cref="FsyncPolicy.Always"/>: a reply waits until its write is on disk (one fsync covers every
+    /// write that arrived meanwhile), so no acknowledged write is lost even on power loss. Under everysec and no a reply
+    /// waits only until the write reached the operating system (a killed process loses nothing acknowledged; a power
+    /// loss about the last second, or more under no). Only used with <see cref="DataDir"/>.
+    /// </remarks>
+    public FsyncPolicy Fsync { get; set; } = FsyncPolicy.Always;
+
+    /// <summary>A log segment file is closed and the next begun once it holds this many bytes.</summary>
+    /// <remarks>Defaults to 64 MiB (4 KiB to 1 GiB).</remarks>
+    public long LogSegmentSize { get; set; } = 64L << 20;
+
+    /// <summary>At start, cut the log at a corrupt record in its middle (losing every record after it) instead of refusing to start.</summary>
+    /// <remarks>
+    /// Defaults to false: a corrupt record stops the node with one line naming the file and offset. A torn last record
+    /// (a crash in the middle of a write) is always cut, since it was never acknowledged.
+    /// </remarks>
+    public bool TruncateCorruptLog { get; set; }
+
     /// <summary>Checks the options against each other, with a one-line message naming the problem.</summary>
     /// <exception cref="ClusterConfigurationException">The options cannot work.</exception>
     public void Validate()
@@ -136,6 +165,12 @@ public sealed class NodeOptions
             if (!Plugins.TryGetProtocol(name, out _))
                 throw new ClusterConfigurationException($"no wire protocol named '{name}' is registered (known: {string.Join(", ", Plugins.ProtocolNamesRegistered)})");
         }
+        if (DataDir is not null && string.IsNullOrWhiteSpace(DataDir))
+            throw new ClusterConfigurationException("the data directory is empty: give a folder, or leave it unset to keep keys in memory only");
+        if (LogSegmentSize < 4096 || LogSegmentSize > WriteAheadLogOptions.MaxSegmentSize)
+            throw new ClusterConfigurationException($"LogSegmentSize must be 4 KiB to 1 GiB (it is {LogSegmentSize})");
+        if (!Enum.IsDefined(Fsync))
+            throw new ClusterConfigurationException($"unknown fsync policy {Fsync} (known: always, everysec, no)");
         if (ConnectTimeout <= TimeSpan.Zero || ForwardTimeout <= TimeSpan.Zero || DrainTimeout < TimeSpan.Zero)
             throw new ClusterConfigurationException("timeouts must be positive");
     }

@@ -67,6 +67,26 @@ public sealed partial class SocketConnection
             Abort(new TimeoutException($"The writer lock was not released within {drainTimeout.TotalMilliseconds:0} ms."));
         }
 
+        if (entered && Volatile.Read(ref _barrier) is { } barrier && !barrier.IsReached(Volatile.Read(ref _barrierMark)))
+        {
+            // Buffered replies acknowledge writes not yet durable: they go out only once those are.
+            bool reached = false;
+            try
+            {
+                reached = await barrier.WaitAsync(Volatile.Read(ref _barrierMark)).AsTask().WaitAsync(expiry.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            if (!reached)
+            {
+                Abort(new IOException("the replies' writes were not durable before the close"));
+                _writeLock.Exit();
+                entered = false;
+            }
+        }
+
         if (entered)
         {
             // The send loop sends what is buffered, sees IsCompleted, and shuts the connection down.

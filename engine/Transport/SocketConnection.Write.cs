@@ -29,6 +29,34 @@ public sealed partial class SocketConnection
     // Set under the writer lock by CloseAsync or DisposeAsync: from then on the output writer is completed and unusable.
     private bool _writerClosed;
 
+    // The output barrier (durability): bytes written so far may only be sent once the barrier reaches _barrierMark.
+    private IOutputBarrier? _barrier;
+    private long _barrierMark;
+
+    /// <summary>
+    /// Holds back every later flush of this connection until <paramref name="barrier"/> has reached <paramref name="mark"/>:
+    /// replies that acknowledge a write leave only once the write is durable. Call it before or while writing such
+    /// a reply, from any thread; marks only rise.
+    /// </summary>
+    /// <remarks>
+    /// Every flush goes through <see cref="ExitWriteAsync"/>, so this one check covers all of them: the batch's own
+    /// flush, late replies, relayed answers and requests sharing the connection. The holder waits asynchronously with
+    /// the lock held, so nothing written after the reply overtakes it. A connection that never gets a mark (no data
+    /// directory) pays one null check per flush.
+    /// </remarks>
+    internal void HoldOutputUntil(IOutputBarrier barrier, long mark)
+    {
+        Volatile.Write(ref _barrier, barrier);
+        var current = Volatile.Read(ref _barrierMark);
+        while (mark > current)
+        {
+            var seen = Interlocked.CompareExchange(ref _barrierMark, mark, current);
+            if (seen == current)
+                return;
+            current = seen;
+        }
+    }
+
     /// <summary>Takes the writer lock if it is free, without waiting or allocating.</summary>
     /// <returns>False when another producer holds the lock or the connection is disposed; then call <see cref="EnterWriteAsync"/>.</returns>
     public bool TryEnterWrite(out PipeWriter writer)
@@ -84,6 +112,13 @@ public sealed partial class SocketConnection
             return new ValueTask<bool>(!IsClosed);
         }
 
+        if (Volatile.Read(ref _barrier) is { } barrier)
+        {
+            long mark = Volatile.Read(ref _barrierMark);
+            if (!barrier.IsReached(mark))
+                return ExitWriteAfterBarrierAsync(barrier, mark);
+        }
+
         ValueTask<FlushResult> flushing = _output.Writer.FlushAsync();
         if (flushing.IsCompletedSuccessfully)
         {
@@ -106,6 +141,32 @@ public sealed partial class SocketConnection
         }
 
         return _output.Writer;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ExitWriteAfterBarrierAsync(IOutputBarrier barrier, long mark)
+    {
+        bool reached;
+        try
+        {
+            reached = await barrier.WaitAsync(mark).ConfigureAwait(false);
+        }
+        catch
+        {
+            _writeLock.Exit();
+            throw;
+        }
+
+        if (!reached)
+        {
+            // The writes these replies acknowledge never became durable: they must not be sent. Dropping the connection
+            // tells the client the outcome is unknown, which is the truth.
+            Abort(new IOException("the replies' writes could not be made durable (the log closed)"));
+            _writeLock.Exit();
+            return false;
+        }
+
+        return await ExitWriteSlowAsync(_output.Writer.FlushAsync()).ConfigureAwait(false);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]

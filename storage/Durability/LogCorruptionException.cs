@@ -8,7 +8,11 @@ public sealed class LogCorruptionException : IOException
     {
         File = file;
         Offset = offset;
+        Reason = reason;
     }
+
+    /// <summary>What is wrong with the record, for people.</summary>
+    public string Reason { get; }
 
     /// <summary>The segment file holding the damaged record.</summary>
     public string File { get; }

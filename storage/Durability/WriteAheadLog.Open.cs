@@ -180,7 +180,7 @@ public sealed partial class WriteAheadLog
                         }
                         else
                         {
-                            throw new LogCorruptionException(file, offset, $"{damage}; start with the truncate-at-corruption option to cut the log there (the records after it are lost)");
+                            throw new LogCorruptionException(file, offset, damage);
                         }
                         RandomAccess.SetLength(handle, offset);
                         RandomAccess.FlushToDisk(handle);

@@ -27,6 +27,7 @@ internal sealed class NodeCore
     private readonly CancellationTokenSource _stopping = new();
     private long _nextSessionId;
     private Task _maintenance = Task.CompletedTask;
+    private volatile bool _loading;
 
     public NodeCore(NodeOptions options, IKeyValueStore store, ILogger logger, ConnectionOptions connectionOptions)
     {
@@ -45,6 +46,8 @@ internal sealed class NodeCore
         Locks = new LockTable(strategy, new LockTableOptions { ExpiryScanInterval = ScanIntervalFor(strategy, options.LockExpiryScanInterval) }, TimeProvider.System, new NodeWoundNotifier(this));
         // 1 KiB under the frame size: room for the frame header, the key and the reply's framing around the value.
         Keyspace = new Keyspace.LocalKeyspace(store, Locks, Math.Max(1, options.Limits.MaxFrameSize - 1024));
+        // A node with a data directory serves nothing from its keyspace until the log is replayed (DhtNode.StartAsync).
+        _loading = options.DataDir is not null;
         Participant = new TxnParticipant(Locks, Keyspace);
         Coordinator = new TransactionCoordinator(this, Participant, strategy.RequiresOrderedAcquisition);
     }
@@ -117,6 +120,18 @@ internal sealed class NodeCore
     public PeerMesh Mesh { get; }
 
     public CancellationToken Stopping => _stopping.Token;
+
+    /// <summary>
+    /// True while the node replays its log at start: every keyed request is answered Loading (RESP: -LOADING) and
+    /// nothing is read or changed, so no client sees the partial state of a replay.
+    /// </summary>
+    public bool IsLoading => _loading;
+
+    /// <summary>The log is replayed: the keyspace serves from now on.</summary>
+    public void EndLoading() => _loading = false;
+
+    /// <summary>The message a request refused while loading carries.</summary>
+    public const string LoadingMessage = "the node is loading its data from disk; retry shortly";
 
     public bool IsStopping => _stopping.IsCancellationRequested;
 

@@ -67,6 +67,8 @@ internal sealed partial class NodeSession
         var counters = default(KeyspaceCounters);
         RespKeyCommands.Execute(command, reply, _core.Keyspace, respVersion, ref counters);
         _core.Statistics.AddKeyspace(counters.Hits, counters.Misses);
+        // Taken here, on the thread that ran the command: the slow path below may answer from another thread.
+        _core.Keyspace.Durability?.HoldThisThreadsWrites(Connection);
         if (!Connection.TryEnterWrite(out var writer))
             return RespReplySlowAsync(header.RequestId);
         FrameWriter.WriteFrame(writer, header.RequestId, Opcode.RespExecute, FrameFlags.Response, StatusCode.Ok, reply.WrittenSpan);

@@ -139,7 +139,10 @@ internal sealed partial class NodeSession
             {
                 if (!RequestDecoder.TryReadTxnCommit(body, limits, out var wireTxn, out var writes, out error))
                     break;
-                return ReplyNowAsync(id, op, new TxnResult(participant.Commit(TxnIds.ToLocking(wireTxn), writes)));
+                var committed = participant.Commit(TxnIds.ToLocking(wireTxn), writes);
+                // The commit's record was appended on this thread; the answer may leave from another (slow path).
+                _core.Keyspace.Durability?.HoldThisThreadsWrites(Connection);
+                return ReplyNowAsync(id, op, new TxnResult(committed));
             }
             case Opcode.TxnRead:
             {
@@ -225,6 +228,10 @@ internal sealed partial class NodeSession
             if (writer is null)
                 return;
             WriteTxnResponse(writer, id, op, result);
+            // A MultiPut's records were appended by its participants on other threads, before its result: hold the
+            // answer until everything appended so far is durable, which includes them.
+            if (op == Opcode.MultiPut)
+                _core.Keyspace.Durability?.HoldAllAppended(Connection);
             await Connection.ExitWriteAsync(flush: true).ConfigureAwait(false);
         }
         catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException or OperationCanceledException)

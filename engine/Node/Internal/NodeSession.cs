@@ -40,6 +40,8 @@ internal sealed partial class NodeSession : FrameSession
 
     public SessionRole Role => _role;
 
+    protected override ReplyGuard? Durability => _core.Keyspace.Durability;
+
     protected override ValueTask<bool> OnRequestAsync(Frame frame)
     {
         if (_role == SessionRole.AwaitingHello)
@@ -47,6 +49,8 @@ internal sealed partial class NodeSession : FrameSession
         var header = frame.Header;
         if (!RequestDecoder.TryValidateHeader(header, out var error))
             return ReplyErrorAsync(header, error.Status, error.Message);
+        if (_core.IsLoading && ReadsOrWritesKeys(header.Opcode))
+            return ReplyErrorAsync(header, StatusCode.Loading, NodeCore.LoadingMessage);
         switch (header.Opcode)
         {
             case Opcode.Get:
@@ -80,6 +84,10 @@ internal sealed partial class NodeSession : FrameSession
                 return ReplyErrorAsync(header, StatusCode.InternalError, $"{header.Opcode} is not available on this node yet");
         }
     }
+
+    /// <summary>Whether an opcode touches the keyspace or its locks (refused with Loading while the log replays); Ping, ClusterInfo and NodeInfo are answered.</summary>
+    private static bool ReadsOrWritesKeys(Opcode opcode) =>
+        opcode is not (Opcode.Ping or Opcode.ClusterInfo or Opcode.NodeInfo or Opcode.Hello);
 
     private ValueTask<bool> KeyOperationAsync(Frame frame)
     {
@@ -174,6 +182,9 @@ internal sealed partial class NodeSession : FrameSession
                 break;
             case KeyWriteResult.Locked:
                 FrameWriter.WriteErrorResponse(writer, id, opcode, StatusCode.Locked, "the key is locked by a transaction");
+                break;
+            case KeyWriteResult.LogUnavailable:
+                FrameWriter.WriteErrorResponse(writer, id, opcode, StatusCode.LogUnavailable, "the node cannot write its log to disk (disk full or I/O error): writes are refused until it can, reads are served");
                 break;
             default:
                 FrameWriter.WriteErrorResponse(writer, id, opcode, StatusCode.StaleFence, "the fencing token is not the current exclusive lock's: a newer lock was granted, or the lock is gone");

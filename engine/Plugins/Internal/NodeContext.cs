@@ -48,7 +48,7 @@ internal sealed class NodeContext(NodeCore core) : INodeContext
         var owner = Core.OwnerOf(key.Span);
         if (owner != Core.SelfId)
             return RemoteAsync(owner, new PutRequest(key, value, ifAbsent: false), ResponseShape.Status);
-        return new(Local(Core.Keyspace.Put(key.Span, value.Span)));
+        return Durable(Local(Core.Keyspace.Put(key.Span, value.Span)));
     }
 
     public ValueTask<KeyOperationResult> PutIfAbsentAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value)
@@ -56,7 +56,7 @@ internal sealed class NodeContext(NodeCore core) : INodeContext
         var owner = Core.OwnerOf(key.Span);
         if (owner != Core.SelfId)
             return RemoteAsync(owner, new PutRequest(key, value, ifAbsent: true), ResponseShape.Status);
-        return new(Local(Core.Keyspace.PutIfAbsent(key.Span, value.Span)));
+        return Durable(Local(Core.Keyspace.PutIfAbsent(key.Span, value.Span)));
     }
 
     public ValueTask<KeyOperationResult> DeleteAsync(ReadOnlyMemory<byte> key)
@@ -64,8 +64,27 @@ internal sealed class NodeContext(NodeCore core) : INodeContext
         var owner = Core.OwnerOf(key.Span);
         if (owner != Core.SelfId)
             return RemoteAsync(owner, new DeleteRequest(key), ResponseShape.Status);
-        return new(Local(Core.Keyspace.Delete(key.Span)));
+        return Durable(Local(Core.Keyspace.Delete(key.Span)));
     }
+
+    /// <summary>
+    /// A local write's outcome, once what it appended is durable (at once without a log): the embedding API acknowledges
+    /// a write under the same rule as the protocols.
+    /// </summary>
+    private ValueTask<KeyOperationResult> Durable(KeyOperationResult result)
+    {
+        if (Core.Keyspace.Durability is not { } guard)
+            return new(result);
+        var durable = guard.WhenThisThreadsWritesDurableAsync();
+        if (durable.IsCompletedSuccessfully && durable.Result)
+            return new(result);
+        return AwaitDurableAsync(durable, result);
+    }
+
+    private static async ValueTask<KeyOperationResult> AwaitDurableAsync(ValueTask<bool> durable, KeyOperationResult result) =>
+        await durable.ConfigureAwait(false)
+            ? result
+            : new KeyOperationResult(KeyOperationStatus.Failed, error: "the node stopped before the write was durable: it may or may not have been applied");
 
     /// <summary>A local write's outcome in the plugin API's terms: the same lock rule and wording as the native protocol.</summary>
     private static KeyOperationResult Local(KeyWriteResult result) => result switch
@@ -74,6 +93,7 @@ internal sealed class NodeContext(NodeCore core) : INodeContext
         KeyWriteResult.Exists => new KeyOperationResult(KeyOperationStatus.Exists),
         KeyWriteResult.NotFound => new KeyOperationResult(KeyOperationStatus.NotFound),
         KeyWriteResult.Locked => new KeyOperationResult(KeyOperationStatus.Locked, error: "the key is locked by a transaction"),
+        KeyWriteResult.LogUnavailable => new KeyOperationResult(KeyOperationStatus.Failed, error: "the node cannot write its log to disk (disk full or I/O error): writes are refused until it can"),
         _ => new KeyOperationResult(KeyOperationStatus.Failed, error: "the fencing token is not the current exclusive lock's"),
     };
 

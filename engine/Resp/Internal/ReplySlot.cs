@@ -109,6 +109,8 @@ internal sealed class ReplySlot : PendingRequest, IBufferWriter<byte>
         // A node being unreachable is what Redis Cluster calls CLUSTERDOWN; anything else is a plain error.
         var code = status is StatusCode.NodeUnavailable or StatusCode.ShuttingDown ? "CLUSTERDOWN"u8
             : status == StatusCode.Timeout ? "TIMEOUT"u8
+            : status == StatusCode.Loading ? "LOADING"u8
+            : status == StatusCode.LogUnavailable ? "MISCONF"u8
             : "ERR"u8;
         var bytes = Encoding.UTF8.GetBytes(message);
         RespWriter.WriteError(this, code, bytes);

@@ -10,6 +10,10 @@ internal static class RespErrors
     // 128: Redis truncates the command name and the argument preview to 128 bytes each.
     private const int PreviewLimit = 128;
 
+    /// <summary>Redis's answer while it loads its data set at start; clients retry on it.</summary>
+    public static ReadOnlySpan<byte> Loading =>
+        "-LOADING FastDht is loading the dataset in memory\r\n"u8;
+
     public static ReadOnlySpan<byte> CrossNode =>
         "-CROSSSLOT Keys in request don't hash to slots owned by one node\r\n"u8;
 

@@ -29,6 +29,14 @@ internal static class RespKeyCommands
     internal static ReadOnlySpan<byte> Locked =>
         "-TRYAGAIN the key is locked by a transaction (MSET, MGET, MultiPut or an explicit lock); nothing was changed, retry\r\n"u8;
 
+    /// <summary>The reply to a write refused because the node's log cannot reach the disk: Redis's MISCONF, which clients already treat as "writes are off".</summary>
+    internal static ReadOnlySpan<byte> LogUnavailable =>
+        "-MISCONF FastDht cannot write its log to disk (disk full or I/O error): writes are refused until it can, reads are served; nothing was changed\r\n"u8;
+
+    /// <summary>The reply to a write refused by the keyspace.</summary>
+    internal static void WriteRefused(IBufferWriter<byte> w, KeyWriteRefusal refusal) =>
+        RespWriter.WriteRaw(w, refusal == KeyWriteRefusal.LogUnavailable ? LogUnavailable : Locked);
+
     /// <summary>Executes a keyed command whose keys this node owns; the caller has checked its arity.</summary>
     public static void Execute(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion, ref KeyspaceCounters counters)
     {
@@ -58,6 +66,9 @@ internal static class RespKeyCommands
                     case KeyWriteResult.Exists:
                         RespWriter.WriteRaw(w, RespReplies.Zero);
                         break;
+                    case KeyWriteResult.LogUnavailable:
+                        RespWriter.WriteRaw(w, LogUnavailable);
+                        break;
                     default:
                         RespWriter.WriteRaw(w, Locked);
                         break;
@@ -71,7 +82,7 @@ internal static class RespKeyCommands
             {
                 using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
                 if (write.Refusal != KeyWriteRefusal.None)
-                    RespWriter.WriteRaw(w, Locked);
+                    WriteRefused(w, write.Refusal);
                 else if (write.GetAndPut(c.GetArgument(2), out var previous))
                     RespWriter.WriteBulkString(w, previous.Span);
                 else
@@ -89,10 +100,10 @@ internal static class RespKeyCommands
                     {
                         deleted++;
                     }
-                    else if (result == KeyWriteResult.Locked)
+                    else if (result is KeyWriteResult.Locked or KeyWriteResult.LogUnavailable)
                     {
                         // Keys before this one are already deleted: say so in the error, as the count cannot be sent.
-                        WriteLockedAfter(w, deleted);
+                        WriteRefusedAfter(w, deleted, result == KeyWriteResult.Locked ? KeyWriteRefusal.Locked : KeyWriteRefusal.LogUnavailable);
                         return;
                     }
                 }
@@ -159,16 +170,18 @@ internal static class RespKeyCommands
     public static void WriteNull(IBufferWriter<byte> w, int respVersion) =>
         RespWriter.WriteRaw(w, respVersion == 3 ? RespReplies.Null3 : RespReplies.NullBulk);
 
-    private static void WriteLockedAfter(IBufferWriter<byte> w, long deleted)
+    private static void WriteRefusedAfter(IBufferWriter<byte> w, long deleted, KeyWriteRefusal refusal)
     {
         if (deleted == 0)
         {
-            RespWriter.WriteRaw(w, Locked);
+            WriteRefused(w, refusal);
             return;
         }
         Span<byte> digits = stackalloc byte[MaxInt64Digits];
         Utf8Formatter.TryFormat(deleted, digits, out var length);
-        RespWriter.WriteRaw(w, "-TRYAGAIN a key is locked by a transaction; the "u8);
+        RespWriter.WriteRaw(w, refusal == KeyWriteRefusal.LogUnavailable
+            ? "-MISCONF FastDht cannot write its log to disk; the "u8
+            : "-TRYAGAIN a key is locked by a transaction; the "u8);
         RespWriter.WriteRaw(w, digits[..length]);
         RespWriter.WriteRaw(w, " keys before it were deleted, the rest were not\r\n"u8);
     }
@@ -213,7 +226,7 @@ internal static class RespKeyCommands
         using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
         if (write.Refusal != KeyWriteRefusal.None)
         {
-            RespWriter.WriteRaw(w, Locked);
+            WriteRefused(w, write.Refusal);
             return;
         }
         if (!nx && !xx)
@@ -259,7 +272,7 @@ internal static class RespKeyCommands
         using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
         if (write.Refusal != KeyWriteRefusal.None)
         {
-            RespWriter.WriteRaw(w, Locked);
+            WriteRefused(w, write.Refusal);
             return;
         }
         long current = 0;
@@ -285,7 +298,7 @@ internal static class RespKeyCommands
         using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
         if (write.Refusal != KeyWriteRefusal.None)
         {
-            RespWriter.WriteRaw(w, Locked);
+            WriteRefused(w, write.Refusal);
             return;
         }
         if (!write.TryGet(out var existing))

@@ -40,6 +40,11 @@ internal sealed partial class RespSession
             RespErrors.WriteWrongArity(Target(), spec.NameBytes);
             return Outcome.Continue;
         }
+        if (_core.IsLoading)
+        {
+            RespWriter.WriteRaw(Target(), RespErrors.Loading);
+            return Outcome.Continue;
+        }
         if (!_order.IsIdle && TouchesRunningTransaction(spec))
             return Outcome.MustWait;
         if (c.Kind is RespCommandKind.MGet or RespCommandKind.MSet or RespCommandKind.MSetNx)
@@ -60,6 +65,7 @@ internal sealed partial class RespSession
         if (owner == _core.SelfId)
         {
             RespKeyCommands.Execute(c, Target(), _core.Keyspace, _respVersion, ref _counters);
+            _core.Keyspace.Durability?.HoldThisThreadsWrites(_connection);
             return Outcome.Continue;
         }
         return SendRemote(owner);

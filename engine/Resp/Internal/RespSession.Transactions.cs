@@ -120,6 +120,9 @@ internal sealed partial class RespSession
         {
             slot.WriteFailure(StatusCode.InternalError, e.Message);
         }
+        // MSET/MSETNX: the participants appended their records before the result; the reply waits until they are durable.
+        if (kind != RespCommandKind.MGet)
+            _core.Keyspace.Durability?.HoldAllAppended(_connection);
         _order.End(ticket);
         OnSlotCompleted(slot);
     }

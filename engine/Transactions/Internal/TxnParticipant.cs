@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using FastDht.Locking;
 using FastDht.Protocol;
 using FastDht.Engine.Keyspace;
+using FastDht.Storage.Durability;
 using LockMode = FastDht.Locking.LockMode;
 using TxnId = FastDht.Locking.TxnId;
 
@@ -21,6 +22,10 @@ internal sealed class TxnParticipant
     private readonly LockTable _table;
     private readonly LocalKeyspace _keyspace;
     private readonly ConcurrentDictionary<TxnId, LockBatch> _batches = new();
+
+    // A commit runs synchronously on one thread, so one reusable log batch per thread serves every commit.
+    [ThreadStatic]
+    private static LogBatch? t_logBatch;
 
     public TxnParticipant(LockTable table, LocalKeyspace keyspace)
     {
@@ -76,13 +81,25 @@ internal sealed class TxnParticipant
         _table.ReleaseAll(txn);
     }
 
-    /// <summary>Applies the writes of a committing transaction (every fence checked first, then all applied) and releases its locks.</summary>
+    /// <summary>
+    /// Applies the writes of a committing transaction (every fence checked first, then all logged as one record, then
+    /// all applied) and releases its locks. With a log, the caller's answer must wait for the record (the session's
+    /// <see cref="ReplyGuard"/>): recovery then applies the transaction's writes here whole or not at all.
+    /// </summary>
     public TxnStep Commit(TxnId txn, ReadOnlyMemory<byte>[] keys, ReadOnlyMemory<byte>[] values, long[] tokens)
     {
         for (var i = 0; i < keys.Length; i++)
         {
             if (!_keyspace.HoldsForCommit(keys[i].Span, txn, tokens[i]))
                 return StaleCommit(txn);
+        }
+        if (_keyspace.Log is not null)
+        {
+            var batch = RentLogBatch();
+            for (var i = 0; i < keys.Length; i++)
+                batch.AddPut(keys[i].Span, values[i].Span);
+            _keyspace.LogCommit(batch);
+            batch.Clear();
         }
         for (var i = 0; i < keys.Length; i++)
         {
@@ -101,6 +118,14 @@ internal sealed class TxnParticipant
         {
             if (!_keyspace.HoldsForCommit(w.Key, txn, (long)w.FenceToken))
                 return StaleCommit(txn);
+        }
+        if (_keyspace.Log is not null)
+        {
+            var batch = RentLogBatch();
+            foreach (var w in writes)
+                batch.AddPut(w.Key, w.Value);
+            _keyspace.LogCommit(batch);
+            batch.Clear();
         }
         foreach (var w in writes)
         {
@@ -154,6 +179,8 @@ internal sealed class TxnParticipant
         }
         return true;
     }
+
+    private static LogBatch RentLogBatch() => t_logBatch ??= new LogBatch();
 
     private static TxnStep NotOwner(TxnId txn) =>
         new(StatusCode.NotOwner, $"transaction {txn} does not hold the lock of every key named: nothing was changed");

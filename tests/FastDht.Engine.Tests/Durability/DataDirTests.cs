@@ -1,0 +1,167 @@
+using System.Text;
+using FastDht.Engine.Client;
+using FastDht.Engine.Cluster;
+using FastDht.Engine.Node;
+using FastDht.Engine.Plugins;
+using FastDht.Engine.Tests.Client;
+using FastDht.Engine.Tests.Resp;
+using FastDht.Protocol;
+using FastDht.Storage.Durability;
+using FastDht.TestUtilities;
+
+namespace FastDht.Engine.Tests.Durability;
+
+/// <summary>
+/// A cluster with a data directory per node: every write path is logged, a restarted node has every acknowledged
+/// write, a reply leaves only once its write is durable, and a damaged log stops the start with the file and offset.
+/// </summary>
+public sealed class DataDirTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "fastdht-datadir-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root))
+            Directory.Delete(_root, recursive: true);
+    }
+
+    private string DirOf(ushort node) => Path.Combine(_root, $"node{node}");
+
+    private Task<TestCluster> StartAsync(FsyncPolicy fsync = FsyncPolicy.Always, Action<NodeOptions>? more = null) =>
+        RespCluster.StartAsync(3, o =>
+        {
+            o.DataDir = DirOf(o.NodeId);
+            o.Fsync = fsync;
+            more?.Invoke(o);
+        });
+
+    private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
+
+    [Theory]
+    [InlineData(FsyncPolicy.Always)]
+    [InlineData(FsyncPolicy.EverySec)]
+    public async Task Every_write_path_survives_a_restart_of_the_whole_cluster(FsyncPolicy fsync)
+    {
+        string k0, k1, k2;
+        await using (var cluster = await StartAsync(fsync))
+        {
+            k0 = RespCluster.KeyOwnedBy(cluster, 0, "d");
+            k1 = RespCluster.KeyOwnedBy(cluster, 1, "d");
+            k2 = RespCluster.KeyOwnedBy(cluster, 2, "d");
+            using (var native = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0)))
+            {
+                Assert.Equal(StatusCode.Ok, (await native.PutAsync(B(k0 + ":native"), B("n0"))).Status);
+                Assert.Equal(StatusCode.Ok, (await native.PutAsync(B(k2 + ":native"), B("n2"))).Status); // forwarded
+                Assert.Equal(StatusCode.Ok, (await native.PutIfAbsentAsync(B(k1 + ":pia"), B("p1"))).Status);
+                Assert.Equal(StatusCode.Ok, (await native.PutAsync(B(k1 + ":gone"), B("x"))).Status);
+                Assert.Equal(StatusCode.Ok, (await native.DeleteAsync(B(k1 + ":gone"))).Status);
+            }
+            await using (var resp = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 1)))
+            {
+                Assert.Equal("+OK\r\n", await resp.CallAsync("SET", k0, "r0"));
+                Assert.Equal(":1\r\n", await resp.CallAsync("INCR", k1));
+                Assert.Equal(":2\r\n", await resp.CallAsync("INCR", k1));
+                Assert.Equal(":2\r\n", await resp.CallAsync("APPEND", k2, "ab"));
+                Assert.Equal("+OK\r\n", await resp.CallAsync("MSET", k0 + ":m", "m0", k1 + ":m", "m1", k2 + ":m", "m2"));
+                Assert.Equal("+OK\r\n", await resp.CallAsync("SET", k2 + ":del", "x"));
+                Assert.Equal(":1\r\n", await resp.CallAsync("DEL", k2 + ":del"));
+            }
+            Assert.Equal(KeyOperationStatus.Ok, (await cluster[2].Context.PutAsync(B(k0 + ":api"), B("a0"))).Status);
+            await using (var client = await DhtClient.ConnectAsync(ClientClusterTests.OptionsFor(cluster)))
+            {
+                await client.MultiPutAsync(
+                [
+                    new(B(k0 + ":mp"), B("mp0")),
+                    new(B(k1 + ":mp"), B("mp1")),
+                    new(B(k2 + ":mp"), B("mp2")),
+                ]);
+            }
+        }
+
+        await using var restarted = await StartAsync(fsync);
+        await using var check = await RespTestClient.ConnectAsync(RespCluster.RespOf(restarted, 0));
+        async Task ExpectAsync(string key, string? value) =>
+            Assert.Equal(value is null ? "$-1\r\n" : $"${value.Length}\r\n{value}\r\n", await check.CallAsync("GET", key));
+        await ExpectAsync(k0 + ":native", "n0");
+        await ExpectAsync(k2 + ":native", "n2");
+        await ExpectAsync(k1 + ":pia", "p1");
+        await ExpectAsync(k1 + ":gone", null);
+        await ExpectAsync(k0, "r0");
+        await ExpectAsync(k1, "2");
+        await ExpectAsync(k2, "ab");
+        await ExpectAsync(k0 + ":m", "m0");
+        await ExpectAsync(k1 + ":m", "m1");
+        await ExpectAsync(k2 + ":m", "m2");
+        await ExpectAsync(k2 + ":del", null);
+        await ExpectAsync(k0 + ":api", "a0");
+        await ExpectAsync(k0 + ":mp", "mp0");
+        await ExpectAsync(k1 + ":mp", "mp1");
+        await ExpectAsync(k2 + ":mp", "mp2");
+    }
+
+    [Fact]
+    public async Task Under_always_every_reply_leaves_after_its_write_is_on_disk()
+    {
+        await using var cluster = await StartAsync(FsyncPolicy.Always);
+        // One writer, keys all owned by node 2, sent through node 0: with no other writer, when a reply arrives
+        // everything node 2 appended must already be durable.
+        var log = cluster[2].Core.Keyspace.Log!;
+        bool AllDurable() => log.IsDurable(log.AppendedPosition);
+        var key = RespCluster.KeyOwnedBy(cluster, 2, "w");
+        var other = RespCluster.KeyOwnedBy(cluster, 2, "x");
+        using var native = await NativeTestClient.ConnectAsync(cluster.EndPointOf(2));
+        using var forwarding = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
+        await using var resp = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 2));
+        await using var respForwarding = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0));
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(StatusCode.Ok, (await native.PutAsync(B(key), B($"n{i}"))).Status);
+            Assert.True(AllDurable(), "native Put answered before its record was durable");
+            Assert.Equal(StatusCode.Ok, (await forwarding.PutAsync(B(key), B($"f{i}"))).Status);
+            Assert.True(AllDurable(), "forwarded Put answered before its record was durable");
+            Assert.Equal("+OK\r\n", await resp.CallAsync("SET", key, $"r{i}"));
+            Assert.True(AllDurable(), "RESP SET answered before its record was durable");
+            Assert.Equal("+OK\r\n", await respForwarding.CallAsync("SET", key, $"s{i}"));
+            Assert.True(AllDurable(), "forwarded RESP SET answered before its record was durable");
+            Assert.Equal("+OK\r\n", await resp.CallAsync("MSET", key, $"m{i}", other, $"m{i}"));
+            Assert.True(AllDurable(), "MSET answered before its record was durable");
+            Assert.Equal(KeyOperationStatus.Ok, (await cluster[2].Context.PutAsync(B(key), B($"a{i}"))).Status);
+            Assert.True(AllDurable(), "the embedding API's Put returned before its record was durable");
+        }
+    }
+
+    [Fact]
+    public async Task A_flipped_byte_in_the_middle_of_a_log_stops_the_node_naming_file_and_offset_and_the_option_cuts_there()
+    {
+        string key;
+        await using (var cluster = await StartAsync())
+        {
+            // A hash tag keeps every key of the test in node 1's slot.
+            key = "{" + RespCluster.KeyOwnedBy(cluster, 1, "c") + "}";
+            await using var resp = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 1));
+            for (var i = 0; i < 10; i++)
+                Assert.Equal("+OK\r\n", await resp.CallAsync("SET", $"{key}:{i}", $"value{i}"));
+        }
+        var segment = Directory.GetFiles(DirOf(1), "*.wal").Single();
+        var bytes = File.ReadAllBytes(segment);
+        var middle = bytes.Length / 2;
+        bytes[middle] ^= 0x01;
+        File.WriteAllBytes(segment, bytes);
+
+        var cluster2 = await TestCluster.StartAsync(3, o => o.DataDir = DirOf(o.NodeId), start: false);
+        await using (cluster2)
+        {
+            var refused = await Assert.ThrowsAsync<ClusterConfigurationException>(() => cluster2.StartNodeAsync(1));
+            Assert.Contains(segment, refused.Message);
+            Assert.Contains("offset", refused.Message);
+            Assert.DoesNotContain('\n', refused.Message);
+        }
+
+        await using var truncated = await StartAsync(more: o => o.TruncateCorruptLog = true);
+        await using var check = await RespTestClient.ConnectAsync(RespCluster.RespOf(truncated, 1));
+        Assert.Equal("$6\r\nvalue0\r\n", await check.CallAsync("GET", $"{key}:0"));
+        Assert.Equal("$-1\r\n", await check.CallAsync("GET", $"{key}:9"));
+        // Writes go on after the cut, and survive another restart.
+        Assert.Equal("+OK\r\n", await check.CallAsync("SET", $"{key}:9", "again"));
+    }
+}
