@@ -68,7 +68,7 @@ internal static class RespStringCommands
         using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
         if (write.Refusal != KeyWriteRefusal.None)
         {
-            RespWriter.WriteRaw(w, RespKeyCommands.Locked);
+            RespKeyCommands.WriteRefused(w, write.Refusal);
             return;
         }
         if (!write.TryGet(out var value))
@@ -134,7 +134,7 @@ internal static class RespStringCommands
         using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
         if (write.Refusal != KeyWriteRefusal.None)
         {
-            RespWriter.WriteRaw(w, RespKeyCommands.Locked);
+            RespKeyCommands.WriteRefused(w, write.Refusal);
             return;
         }
         var present = write.TryGet(out var current);
@@ -176,7 +176,7 @@ internal static class RespStringCommands
         using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
         if (write.Refusal != KeyWriteRefusal.None)
         {
-            RespWriter.WriteRaw(w, RespKeyCommands.Locked);
+            RespKeyCommands.WriteRefused(w, write.Refusal);
             return;
         }
         double current = 0;
@@ -262,7 +262,7 @@ internal static class RespStringCommands
         using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
         if (write.Refusal != KeyWriteRefusal.None)
         {
-            RespWriter.WriteRaw(w, RespKeyCommands.Locked);
+            RespKeyCommands.WriteRefused(w, write.Refusal);
             return;
         }
         write.TryGet(out var current);
