@@ -15,11 +15,13 @@ internal sealed class ProcessCluster : IAsyncDisposable
     public const string ClusterName = "process-test";
 
     private readonly ToolProcess[] _nodes;
+    private readonly string[][] _args;
 
-    private ProcessCluster(MemberList members, ToolProcess[] nodes)
+    private ProcessCluster(MemberList members, ToolProcess[] nodes, string[][] args)
     {
         Members = members;
         _nodes = nodes;
+        _args = args;
     }
 
     public MemberList Members { get; }
@@ -29,7 +31,8 @@ internal sealed class ProcessCluster : IAsyncDisposable
     public IPEndPoint EndPointOf(int index) => new(IPAddress.Loopback, Members.Get((ushort)index).Port);
 
     /// <summary>
-    /// Starts <paramref name="count"/> nodes with fast heartbeats and the extra arguments, and waits for the full mesh.
+    /// Starts <paramref name="count"/> nodes with fast heartbeats and the extra arguments ("{node}" in one is replaced
+    /// by the node's id, e.g. a data directory per node), and waits for the full mesh.
     /// A port taken by someone else between reservation and bind fails that attempt; one retry on fresh ports.
     /// </summary>
     public static async Task<ProcessCluster> StartAsync(int count, params string[] extraArgs)
@@ -67,6 +70,32 @@ internal sealed class ProcessCluster : IAsyncDisposable
         throw new InvalidOperationException($"no key for node {nodeId} in 100000 tries");
     }
 
+    /// <summary>Kills node <paramref name="index"/> with SIGKILL (no drain, no flush) and waits until it is gone.</summary>
+    public async Task KillAsync(int index)
+    {
+        _nodes[index].Signal(Signals.Kill);
+        await _nodes[index].WaitForExitAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Starts node <paramref name="index"/> again, after it exited, with the arguments it had; returns the new process once it logs <paramref name="readyLine"/>.</summary>
+    public async Task<ToolProcess> RestartAsync(int index, string readyLine, params string[] moreArgs)
+    {
+        if (!_nodes[index].HasExited)
+            throw new InvalidOperationException($"node {index} is still running");
+        await _nodes[index].DisposeAsync().ConfigureAwait(false);
+        _nodes[index] = ToolProcess.Start(ToolPaths.NodeDll, [.. _args[index], .. moreArgs]);
+        await _nodes[index].WaitForLineAsync(readyLine).ConfigureAwait(false);
+        return _nodes[index];
+    }
+
+    /// <summary>Runs node <paramref name="index"/>'s command line once more (it must have exited) to completion: for start-up failures.</summary>
+    public async Task<(int ExitCode, string[] Stdout, string[] Stderr)> RunAgainAsync(int index, params string[] moreArgs)
+    {
+        if (!_nodes[index].HasExited)
+            throw new InvalidOperationException($"node {index} is still running");
+        return await ToolProcess.RunAsync(ToolPaths.NodeDll, [.. _args[index], .. moreArgs]).ConfigureAwait(false);
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var node in _nodes)
@@ -92,8 +121,10 @@ internal sealed class ProcessCluster : IAsyncDisposable
             entries[i] = string.Create(CultureInfo.InvariantCulture, $"{i}=127.0.0.1:{ports[i]}");
         var members = MemberList.Parse(entries);
         var nodes = new ToolProcess[count];
+        var allArgs = new string[count][];
         for (var i = 0; i < count; i++)
         {
+            var id = i.ToString(CultureInfo.InvariantCulture);
             string[] args =
             [
                 "--members", string.Join(',', entries),
@@ -102,11 +133,12 @@ internal sealed class ProcessCluster : IAsyncDisposable
                 "--heartbeat-interval", "200ms",
                 "--reconnect-base-delay", "20ms",
                 "--reconnect-max-delay", "500ms",
-                .. extraArgs,
+                .. Array.ConvertAll(extraArgs, a => a.Replace("{node}", id, StringComparison.Ordinal)),
             ];
+            allArgs[i] = args;
             nodes[i] = ToolProcess.Start(ToolPaths.NodeDll, args);
         }
-        return new ProcessCluster(members, nodes);
+        return new ProcessCluster(members, nodes, allArgs);
     }
 
     private async Task WaitForMeshAsync()

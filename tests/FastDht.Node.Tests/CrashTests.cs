@@ -1,0 +1,167 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using FastDht.Protocol;
+using FastDht.TestUtilities;
+
+namespace FastDht.Node.Tests;
+
+/// <summary>
+/// Real fastdht-node processes with a data directory, killed with SIGKILL under load: restarted on the same folder,
+/// a node has every write it acknowledged; a damaged log gets the documented treatment.
+/// </summary>
+public sealed class CrashTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "fastdht-crash-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root))
+            Directory.Delete(_root, recursive: true);
+    }
+
+    private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
+
+    private static string S(long n) => n.ToString(CultureInfo.InvariantCulture);
+
+    [Theory]
+    [InlineData("always")]
+    [InlineData("everysec")]
+    public async Task A_node_killed_under_load_comes_back_with_every_acknowledged_write(string fsync)
+    {
+        await using var cluster = await ProcessCluster.StartAsync(3, "--data-dir", Path.Combine(_root, "node{node}"), "--fsync", fsync);
+        var acked = new ConcurrentDictionary<string, long>();
+        var groupAcked = new ConcurrentDictionary<int, long>();
+        var groups = new byte[8][][];
+        for (var g = 0; g < groups.Length; g++)
+            groups[g] = [cluster.KeyOwnedBy(0, $"g{g}a-"), cluster.KeyOwnedBy(1, $"g{g}b-"), cluster.KeyOwnedBy(2, $"g{g}c-")];
+        var atVictim = new byte[32][];
+        for (var i = 0; i < atVictim.Length; i++)
+            atVictim[i] = cluster.KeyOwnedBy(2, $"v{i}-");
+        var victimAcks = 0;
+
+        using var stop = new CancellationTokenSource();
+        // Single-key writers through the survivors (their keys land on every node, node 2's forwarded) and one at the
+        // victim itself; each value only grows, so "present and at least the acknowledged one" is the check.
+        async Task SingleKeysAsync(int node, Func<long, byte[]> keyOf)
+        {
+            using var client = await NativeTestClient.ConnectAsync(cluster.EndPointOf(node), ProcessCluster.ClusterName);
+            for (long n = 1; !stop.IsCancellationRequested; n++)
+            {
+                var key = keyOf(n);
+                RawResponse response;
+                try
+                {
+                    response = await client.PutAsync(key, B(S(n)));
+                }
+                catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or TimeoutException or InvalidDataException or ObjectDisposedException)
+                {
+                    return; // the node this client talks to was killed
+                }
+                if (response is null)
+                    return;
+                if (response.Status == StatusCode.Ok)
+                {
+                    acked.AddOrUpdate(Encoding.UTF8.GetString(key), n, (_, old) => Math.Max(old, n));
+                    if (node == 2)
+                        Interlocked.Increment(ref victimAcks);
+                }
+            }
+        }
+        async Task MultiPutsAsync()
+        {
+            using var client = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0), ProcessCluster.ClusterName);
+            for (long n = 1; !stop.IsCancellationRequested; n++)
+            {
+                var g = (int)(n % groups.Length);
+                var entries = Array.ConvertAll(groups[g], k => new KeyValue(k, B(S(n))));
+                var response = await client.RequestAsync((w, id) => FrameWriter.WriteMultiPut(w, id, entries));
+                if (response.Status == StatusCode.Ok)
+                    groupAcked.AddOrUpdate(g, n, (_, old) => Math.Max(old, n));
+            }
+        }
+
+        var writers = new[]
+        {
+            Task.Run(() => SingleKeysAsync(0, n => B($"a{n % 97}"))),
+            Task.Run(() => SingleKeysAsync(1, n => B($"b{n % 89}"))),
+            Task.Run(() => SingleKeysAsync(2, n => atVictim[n % atVictim.Length])),
+            Task.Run(MultiPutsAsync),
+        };
+        await Bounded.UntilAsync(() => Volatile.Read(ref victimAcks) >= 50 && !groupAcked.IsEmpty, "the victim acknowledged some writes and a MultiPut went through");
+        await cluster.KillAsync(2);
+        await Task.Delay(200); // writes to the dead node's keys fail meanwhile; the others go on
+        stop.Cancel();
+        await Task.WhenAll(writers).WithinAsync("the writers to stop");
+
+        await cluster.RestartAsync(2, "Node 2 loaded");
+        await cluster[2].WaitForLineAsync($"Peer 0 ({cluster.Members.Get(0).Address}) is up");
+        await cluster[2].WaitForLineAsync($"Peer 1 ({cluster.Members.Get(1).Address}) is up");
+
+        using var reader = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0), ProcessCluster.ClusterName);
+        async Task<long?> ReadAsync(byte[] key)
+        {
+            var got = await reader.GetAsync(key);
+            return got.Status == StatusCode.Ok ? long.Parse(Encoding.UTF8.GetString(got.Value), CultureInfo.InvariantCulture) : null;
+        }
+        foreach (var (key, n) in acked)
+        {
+            var stored = await ReadAsync(B(key));
+            Assert.True(stored >= n, $"{key}: acknowledged {n}, found {stored?.ToString(CultureInfo.InvariantCulture) ?? "nothing"} after the restart");
+        }
+        foreach (var (g, n) in groupAcked)
+        {
+            var values = new long?[3];
+            for (var i = 0; i < 3; i++)
+                values[i] = await ReadAsync(groups[g][i]);
+            Assert.True(values.All(v => v >= n), $"MultiPut group {g}: acknowledged {n}, found {string.Join(", ", values)}");
+        }
+    }
+
+    [Fact]
+    public async Task A_torn_tail_is_cut_and_a_flipped_byte_mid_log_stops_the_node_until_truncation_is_asked_for()
+    {
+        var dir = Path.Combine(_root, "single");
+        await using var cluster = await ProcessCluster.StartAsync(1, "--data-dir", dir);
+        await cluster[0].WaitForLineAsync("Node 0 loaded");
+        using (var client = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0), ProcessCluster.ClusterName))
+        {
+            for (var i = 0; i < 20; i++)
+                Assert.Equal(StatusCode.Ok, (await client.PutAsync(B($"k{i}"), B($"value-{i}"))).Status);
+        }
+        await cluster.KillAsync(0);
+        var segment = Directory.GetFiles(dir, "*.wal").Single();
+
+        // Torn tail: the last record loses its last 3 bytes, as a crash in the middle of its write would leave it.
+        using (var f = new FileStream(segment, FileMode.Open))
+            f.SetLength(f.Length - 3);
+        var node = await cluster.RestartAsync(0, "Node 0 loaded 19 log records");
+        Assert.True(node.HasLine("cut off"), node.Describe());
+        using (var client = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0), ProcessCluster.ClusterName))
+        {
+            Assert.Equal(B("value-18"), (await client.GetAsync(B("k18"))).Value);
+            Assert.Equal(StatusCode.NotFound, (await client.GetAsync(B("k19"))).Status);
+        }
+        await cluster.KillAsync(0);
+
+        // A flipped byte in the middle: the node refuses to start, naming the file and offset, until told to cut there.
+        var bytes = File.ReadAllBytes(segment);
+        bytes[bytes.Length / 2] ^= 0x20;
+        File.WriteAllBytes(segment, bytes);
+        var refused = await cluster.RunAgainAsync(0);
+        Assert.Equal(2, refused.ExitCode);
+        var line = Assert.Single(refused.Stderr);
+        Assert.Contains(segment, line);
+        Assert.Contains("corrupt at offset", line);
+        Assert.Contains("--truncate-corrupt-log", line);
+
+        var cut = await cluster.RestartAsync(0, "Node 0 loaded", "--truncate-corrupt-log", "true");
+        Assert.True(cut.HasLine("cut at a corrupt record"), cut.Describe());
+        using (var client = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0), ProcessCluster.ClusterName))
+        {
+            Assert.Equal(B("value-0"), (await client.GetAsync(B("k0"))).Value);
+            Assert.Equal(StatusCode.NotFound, (await client.GetAsync(B("k18"))).Status);
+            Assert.Equal(StatusCode.Ok, (await client.PutAsync(B("k18"), B("again"))).Status);
+        }
+    }
+}
