@@ -100,6 +100,9 @@ internal sealed partial class RespSession
         {
             slot.WriteFailure(StatusCode.InternalError, e.Message);
         }
+        // DEL/UNLINK: the local part's records were appended before this point; the reply waits until they are durable.
+        if (kind is RespCommandKind.Del or RespCommandKind.Unlink)
+            _core.Keyspace.Durability?.HoldAllAppended(_connection);
         _order.End(ticket);
         OnSlotCompleted(slot);
     }
@@ -122,6 +125,8 @@ internal sealed partial class RespSession
                 count++;
             else if (result == KeyWriteResult.Locked)
                 failure ??= $"node {_core.SelfId}: a key is locked by a transaction";
+            else if (result == KeyWriteResult.LogUnavailable)
+                failure ??= $"node {_core.SelfId}: the node cannot write its log to disk";
         }
         return count;
     }
