@@ -16,6 +16,12 @@ public enum FrameFlags : byte
     /// <summary>The request body ends with a u64 fencing token (Put and Delete only).</summary>
     Fenced = 1 << 2,
 
+    /// <summary>
+    /// The sender routed this single-key request to the owner by its own slot table: a node that does not own the key
+    /// answers WrongNode (with its epoch and the owner) instead of forwarding it. Get, Put, PutIfAbsent, Delete only.
+    /// </summary>
+    Routed = 1 << 3,
+
     /// <summary>Every defined bit; any other bit set makes the header malformed.</summary>
-    All = Response | Forwarded | Fenced,
+    All = Response | Forwarded | Fenced | Routed,
 }

@@ -110,17 +110,36 @@ public static class FrameWriter
     // ---- key-value requests ----
 
     /// <summary>Get: key.</summary>
-    public static void WriteGet(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<byte> key)
+    public static void WriteGet(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<byte> key) =>
+        WriteGet(writer, requestId, key, FrameFlags.None);
+
+    /// <summary>Get: key, with request <paramref name="flags"/> (ROUTED from a smart client).</summary>
+    public static void WriteGet(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<byte> key, FrameFlags flags)
     {
         int body = WireSize.Key(key);
-        var b = FrameBuilder.Start(writer, body, requestId, Opcode.Get, FrameFlags.None, StatusCode.Ok);
+        var b = FrameBuilder.Start(writer, body, requestId, Opcode.Get, flags, StatusCode.Ok);
         b.WriteKey(key);
         b.Commit();
     }
 
     /// <summary>Put (upsert): key, value.</summary>
     public static void WritePut(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) =>
-        WriteKeyValue(writer, requestId, Opcode.Put, key, value);
+        WriteKeyValue(writer, requestId, Opcode.Put, key, value, FrameFlags.None);
+
+    /// <summary>Put (Opcode.Put) or PutIfAbsent: key, value, with request <paramref name="flags"/> (ROUTED from a smart client).</summary>
+    public static void WriteKeyValue(IBufferWriter<byte> writer, uint requestId, Opcode opcode, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, FrameFlags flags)
+    {
+        if (opcode is not (Opcode.Put or Opcode.PutIfAbsent))
+        {
+            Throw.ArgumentOutOfRange(nameof(opcode), "must be Put or PutIfAbsent");
+        }
+
+        long body = WireSize.Key(key) + WireSize.Value(value);
+        var b = FrameBuilder.Start(writer, body, requestId, opcode, flags, StatusCode.Ok);
+        b.WriteKey(key);
+        b.WriteValue(value);
+        b.Commit();
+    }
 
     /// <summary>Fenced Put: key, value, u64 fencing token, with the FENCED flag.</summary>
     public static void WritePut(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong fenceToken)
@@ -135,13 +154,17 @@ public static class FrameWriter
 
     /// <summary>PutIfAbsent: key, value.</summary>
     public static void WritePutIfAbsent(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) =>
-        WriteKeyValue(writer, requestId, Opcode.PutIfAbsent, key, value);
+        WriteKeyValue(writer, requestId, Opcode.PutIfAbsent, key, value, FrameFlags.None);
 
     /// <summary>Delete: key.</summary>
-    public static void WriteDelete(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<byte> key)
+    public static void WriteDelete(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<byte> key) =>
+        WriteDelete(writer, requestId, key, FrameFlags.None);
+
+    /// <summary>Delete: key, with request <paramref name="flags"/> (ROUTED from a smart client).</summary>
+    public static void WriteDelete(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<byte> key, FrameFlags flags)
     {
         int body = WireSize.Key(key);
-        var b = FrameBuilder.Start(writer, body, requestId, Opcode.Delete, FrameFlags.None, StatusCode.Ok);
+        var b = FrameBuilder.Start(writer, body, requestId, Opcode.Delete, flags, StatusCode.Ok);
         b.WriteKey(key);
         b.Commit();
     }
@@ -486,15 +509,6 @@ public static class FrameWriter
     }
 
     // ---- shared shapes ----
-
-    private static void WriteKeyValue(IBufferWriter<byte> writer, uint requestId, Opcode opcode, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
-    {
-        long body = WireSize.Key(key) + WireSize.Value(value);
-        var b = FrameBuilder.Start(writer, body, requestId, opcode, FrameFlags.None, StatusCode.Ok);
-        b.WriteKey(key);
-        b.WriteValue(value);
-        b.Commit();
-    }
 
     // Lock and TxnLock share one body; TxnLock adds the attempt number after the mode.
     private static void WriteLockBody(IBufferWriter<byte> writer, uint requestId, Opcode opcode, TxnId txn, LockMode mode, ushort? attempt, uint leaseMs, ReadOnlySpan<ReadOnlyMemory<byte>> keys)

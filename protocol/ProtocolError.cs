@@ -53,6 +53,7 @@ public readonly struct ProtocolError
         ProtocolErrorCode.NotARequest => "a request must have the RESPONSE flag clear and status 0",
         ProtocolErrorCode.UnknownOpcode => $"unknown opcode 0x{_actual:X2}",
         ProtocolErrorCode.FenceNotAllowed => $"the FENCED flag is not allowed on opcode 0x{_actual:X2}",
+        ProtocolErrorCode.RoutedNotAllowed => $"the ROUTED flag is not allowed on opcode 0x{_actual:X2} (single-key requests only)",
         ProtocolErrorCode.Truncated => $"body truncated at offset {Offset}: field needs {_actual} bytes, {_limit} remain",
         ProtocolErrorCode.TrailingBytes => $"{_actual} unexpected bytes after the body at offset {Offset}",
         ProtocolErrorCode.InvalidKey => _actual == 0
@@ -78,6 +79,8 @@ public readonly struct ProtocolError
     internal static ProtocolError UnknownOpcode(byte opcode) => new(ProtocolErrorCode.UnknownOpcode, 8, opcode);
 
     internal static ProtocolError FenceNotAllowed(byte opcode) => new(ProtocolErrorCode.FenceNotAllowed, 9, opcode);
+
+    internal static ProtocolError RoutedNotAllowed(byte opcode) => new(ProtocolErrorCode.RoutedNotAllowed, 9, opcode);
 
     internal static ProtocolError Truncated(int offset, long needed, int remaining) =>
         new(ProtocolErrorCode.Truncated, offset, needed, remaining);

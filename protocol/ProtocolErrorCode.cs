@@ -44,4 +44,7 @@ public enum ProtocolErrorCode : byte
 
     /// <summary>Body: a reserved field is not zero.</summary>
     ReservedField,
+
+    /// <summary>Header: ROUTED set on an opcode other than Get, Put, PutIfAbsent and Delete.</summary>
+    RoutedNotAllowed,
 }

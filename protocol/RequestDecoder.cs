@@ -13,7 +13,7 @@ public static class RequestDecoder
 {
     /// <summary>
     /// Checks the parts of a request header the frame reader cannot judge: RESPONSE clear and status 0,
-    /// a defined opcode, FENCED only on Put and Delete.
+    /// a defined opcode, FENCED only on Put and Delete, ROUTED only on the single-key opcodes.
     /// </summary>
     public static bool TryValidateHeader(in FrameHeader header, out ProtocolError error)
     {
@@ -33,6 +33,12 @@ public static class RequestDecoder
         if ((header.Flags & FrameFlags.Fenced) != 0 && header.Opcode is not (Opcode.Put or Opcode.Delete))
         {
             error = ProtocolError.FenceNotAllowed((byte)header.Opcode);
+            return false;
+        }
+
+        if ((header.Flags & FrameFlags.Routed) != 0 && header.Opcode is not (Opcode.Get or Opcode.Put or Opcode.PutIfAbsent or Opcode.Delete))
+        {
+            error = ProtocolError.RoutedNotAllowed((byte)header.Opcode);
             return false;
         }
 

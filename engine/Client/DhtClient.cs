@@ -71,7 +71,7 @@ public sealed partial class DhtClient : IAsyncDisposable
         if (!cancellationToken.CanBeCanceled && TryFastRoute(key, out var connection, out var epoch))
         {
             var call = ClientCall.Rent(this, connection, Opcode.Get, ResponseShape.Value, StatusCode.NotFound, _settings.InlineContinuations, key, default, epoch);
-            if (connection.TrySend(new GetRequest(key), call))
+            if (connection.TrySend(new GetRequest(key, FrameFlags.Routed), call))
                 return call.AsValueTask();
             call.Return();
         }
@@ -84,7 +84,7 @@ public sealed partial class DhtClient : IAsyncDisposable
         if (!cancellationToken.CanBeCanceled && TryFastRoute(key, out var connection, out var epoch))
         {
             var call = ClientCall.Rent(this, connection, Opcode.Put, ResponseShape.Status, StatusCode.Ok, _settings.InlineContinuations, key, value, epoch);
-            if (connection.TrySend(new PutRequest(key, value, ifAbsent: false), call))
+            if (connection.TrySend(new PutRequest(key, value, ifAbsent: false, FrameFlags.Routed), call))
                 return call.AsTask();
             call.Return();
         }
@@ -98,7 +98,7 @@ public sealed partial class DhtClient : IAsyncDisposable
         if (!cancellationToken.CanBeCanceled && TryFastRoute(key, out var connection, out var epoch))
         {
             var call = ClientCall.Rent(this, connection, Opcode.PutIfAbsent, ResponseShape.Status, StatusCode.Exists, _settings.InlineContinuations, key, value, epoch);
-            if (connection.TrySend(new PutRequest(key, value, ifAbsent: true), call))
+            if (connection.TrySend(new PutRequest(key, value, ifAbsent: true, FrameFlags.Routed), call))
                 return call.AsBooleanTask();
             call.Return();
         }
@@ -112,7 +112,7 @@ public sealed partial class DhtClient : IAsyncDisposable
         if (!cancellationToken.CanBeCanceled && TryFastRoute(key, out var connection, out var epoch))
         {
             var call = ClientCall.Rent(this, connection, Opcode.Delete, ResponseShape.Status, StatusCode.NotFound, _settings.InlineContinuations, key, default, epoch);
-            if (connection.TrySend(new DeleteRequest(key), call))
+            if (connection.TrySend(new DeleteRequest(key, FrameFlags.Routed), call))
                 return call.AsBooleanTask();
             call.Return();
         }

@@ -28,7 +28,7 @@ public class MalformedInputTests
     }
 
     [Theory]
-    [InlineData(0x08)]
+    [InlineData(0x10)]
     [InlineData(0x80)]
     [InlineData(0xF9)]
     public void Reserved_flag_bits_are_fatal(byte flags)
@@ -81,6 +81,17 @@ public class MalformedInputTests
         Assert.Equal(ProtocolErrorCode.FenceNotAllowed, error.Code);
         Assert.Equal(StatusCode.BadRequest, error.Status);
         Assert.False(error.IsFatal);
+
+        (h, _) = Wire.ReadSingle(Wire.Raw(8, 1, (byte)Opcode.MultiGet, (byte)FrameFlags.Routed, 0, default));
+        Assert.False(RequestDecoder.TryValidateHeader(h, out error));
+        Assert.Equal(ProtocolErrorCode.RoutedNotAllowed, error.Code);
+        Assert.Equal(StatusCode.BadRequest, error.Status);
+        Assert.False(error.IsFatal);
+        foreach (var op in new[] { Opcode.Get, Opcode.Put, Opcode.PutIfAbsent, Opcode.Delete })
+        {
+            (h, _) = Wire.ReadSingle(Wire.Raw(8, 1, (byte)op, (byte)FrameFlags.Routed, 0, default));
+            Assert.True(RequestDecoder.TryValidateHeader(h, out _));
+        }
     }
 
     public static TheoryData<string, Opcode, byte, byte[], ProtocolErrorCode> Bodies()

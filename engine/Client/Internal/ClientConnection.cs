@@ -119,10 +119,10 @@ internal sealed class ClientConnection : FrameSession
         var inline = _settings.InlineContinuations;
         return opcode switch
         {
-            Opcode.Get => CallAsync(new GetRequest(key), shape, timeout, NodeId, inline, cancellationToken),
-            Opcode.Put => CallAsync(new PutRequest(key, value, ifAbsent: false), shape, timeout, NodeId, inline, cancellationToken),
-            Opcode.PutIfAbsent => CallAsync(new PutRequest(key, value, ifAbsent: true), shape, timeout, NodeId, inline, cancellationToken),
-            Opcode.Delete => CallAsync(new DeleteRequest(key), shape, timeout, NodeId, inline, cancellationToken),
+            Opcode.Get => CallAsync(new GetRequest(key, FrameFlags.Routed), shape, timeout, NodeId, inline, cancellationToken),
+            Opcode.Put => CallAsync(new PutRequest(key, value, ifAbsent: false, FrameFlags.Routed), shape, timeout, NodeId, inline, cancellationToken),
+            Opcode.PutIfAbsent => CallAsync(new PutRequest(key, value, ifAbsent: true, FrameFlags.Routed), shape, timeout, NodeId, inline, cancellationToken),
+            Opcode.Delete => CallAsync(new DeleteRequest(key, FrameFlags.Routed), shape, timeout, NodeId, inline, cancellationToken),
             Opcode.Ping => CallAsync(new PingRequest(key), shape, timeout, NodeId, inline, cancellationToken),
             Opcode.ClusterInfo => CallAsync(new ClusterInfoRequest(), shape, timeout, NodeId, inline, cancellationToken),
             Opcode.Hello => CallAsync(new ClientHelloRequest(_settings.ClusterName, (uint)_settings.ReceiveLimits.MaxFrameSize), shape, timeout, NodeId, inline, cancellationToken),

@@ -6,34 +6,29 @@ namespace FastDht.Engine.Connections.Requests;
 // One small struct per request kind, for FrameSession.CallAsync: each knows its size and writes its frame.
 // Sizes: 12-byte header + body as docs/protocol.md lays it out (key = u16 + bytes, value = u32 + bytes).
 
-/// <summary>Get: key.</summary>
-internal readonly struct GetRequest(ReadOnlyMemory<byte> key) : IFrameRequest
+/// <summary>Get: key (ROUTED in <paramref name="flags"/> when a smart client sent it by its slot table).</summary>
+internal readonly struct GetRequest(ReadOnlyMemory<byte> key, FrameFlags flags = FrameFlags.None) : IFrameRequest
 {
     public int FrameLength => ProtocolConstants.HeaderSize + 2 + key.Length;
 
-    public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteGet(writer, requestId, key.Span);
+    public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteGet(writer, requestId, key.Span, flags);
 }
 
-/// <summary>Put (upsert) or PutIfAbsent: key, value.</summary>
-internal readonly struct PutRequest(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, bool ifAbsent) : IFrameRequest
+/// <summary>Put (upsert) or PutIfAbsent: key, value (ROUTED in <paramref name="flags"/> when a smart client sent it by its slot table).</summary>
+internal readonly struct PutRequest(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, bool ifAbsent, FrameFlags flags = FrameFlags.None) : IFrameRequest
 {
     public int FrameLength => ProtocolConstants.HeaderSize + 2 + key.Length + 4 + value.Length;
 
-    public void Write(IBufferWriter<byte> writer, uint requestId)
-    {
-        if (ifAbsent)
-            FrameWriter.WritePutIfAbsent(writer, requestId, key.Span, value.Span);
-        else
-            FrameWriter.WritePut(writer, requestId, key.Span, value.Span);
-    }
+    public void Write(IBufferWriter<byte> writer, uint requestId) =>
+        FrameWriter.WriteKeyValue(writer, requestId, ifAbsent ? Opcode.PutIfAbsent : Opcode.Put, key.Span, value.Span, flags);
 }
 
-/// <summary>Delete: key.</summary>
-internal readonly struct DeleteRequest(ReadOnlyMemory<byte> key) : IFrameRequest
+/// <summary>Delete: key (ROUTED in <paramref name="flags"/> when a smart client sent it by its slot table).</summary>
+internal readonly struct DeleteRequest(ReadOnlyMemory<byte> key, FrameFlags flags = FrameFlags.None) : IFrameRequest
 {
     public int FrameLength => ProtocolConstants.HeaderSize + 2 + key.Length;
 
-    public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteDelete(writer, requestId, key.Span);
+    public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteDelete(writer, requestId, key.Span, flags);
 }
 
 /// <summary>Ping with an opaque payload (may be empty).</summary>

@@ -21,10 +21,12 @@ internal sealed partial class NodeSession
     private ValueTask<bool> ForwardAsync(Frame frame, ushort owner, ClusterState state)
     {
         var header = frame.Header;
-        if ((header.Flags & FrameFlags.Forwarded) != 0)
+        if ((header.Flags & (FrameFlags.Forwarded | FrameFlags.Routed)) != 0)
         {
-            // Already forwarded once: the two nodes disagree about the owner (one of them has a later state). Never
-            // forward twice (no loops): say who owns the key at which epoch, and the origin's client can catch up.
+            // FORWARDED: already forwarded once, so the two nodes disagree about the owner (one of them has a later
+            // state); never forward twice (no loops). ROUTED: a smart client sent it by its own table, and would
+            // rather learn the new owner than pay a hop on every later request. Either way: say who owns the key at
+            // which epoch.
             return ReplyWrongNodeAsync(header, owner, state.Epoch,
                 $"node {_core.SelfId} does not own this key's slot; node {owner} does at epoch {state.Epoch}");
         }

@@ -40,26 +40,55 @@ public sealed class ClientEpochTests
         Assert.Equal("new"u8.ToArray(), await client.GetAsync(key, token));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_client_with_an_old_table_learns_a_moved_slot_from_the_old_owner_instead_of_paying_a_hop(bool fastPath)
+    {
+        await using var cluster = await TestCluster.StartAsync(3);
+        await using var client = await DhtClient.ConnectAsync(ClientClusterTests.OptionsFor(cluster, 0));
+        var initial = cluster[0].ClusterState;
+        var key = ClusterStateChangeTests.KeyOwnedBy(initial, 2, "moving");
+        await client.PutAsync(key, "old"u8.ToArray());
+        var slot = KeySlot.Of(key);
+        var next = initial.Next(slots: initial.Slots.Assign(slot, slot, new SlotAssignment(0)));
+        cluster.InstallClusterState(next);
+
+        // Node 2 does not forward the client's ROUTED request: it answers WrongNode at epoch 2, naming node 0.
+        using var live = new CancellationTokenSource();
+        await client.PutAsync(key, "new"u8.ToArray(), fastPath ? CancellationToken.None : live.Token);
+
+        Assert.Equal(next.Epoch, client.Cluster.Epoch);
+        Assert.Equal((ushort)0, client.OwnerOf(key));
+        Assert.True(cluster[0].Store.TryGet(key, out var stored));
+        Assert.Equal("new"u8.ToArray(), stored.ToArray());
+        // A plain request (no ROUTED) at the old owner is still forwarded: clients without a table keep working.
+        using var plain = await NativeTestClient.ConnectAsync(cluster.EndPointOf(2));
+        Assert.Equal("new"u8.ToArray(), (await plain.GetAsync(key)).Value);
+    }
+
     [Fact]
-    public async Task A_wrong_node_from_an_older_state_is_an_error_and_leaves_the_table_alone()
+    public async Task A_wrong_node_from_an_older_state_is_an_error_and_the_table_never_goes_back()
     {
         await using var cluster = await TestCluster.StartAsync(3);
         await using var client = await DhtClient.ConnectAsync(ClientClusterTests.OptionsFor(cluster, 0));
         var initial = cluster[0].ClusterState;
         var key = ClusterStateChangeTests.KeyOwnedBy(initial, 2, "half");
-        await client.PutAsync(key, "old"u8.ToArray()); // opens the connection to node 2 while it is at epoch 1
         var slot = KeySlot.Of(key);
         var next = initial.Next(slots: initial.Slots.Assign(slot, slot, new SlotAssignment(1)));
-        // Only node 2 has the new state: it forwards the client's request to node 1, which still says node 2 owns the
-        // key. Node 1's WrongNode is relayed to the client with epoch 1: not newer than the client's table.
-        Assert.True(cluster[2].Core.Cluster.TryInstall(next));
+        // Only node 0 has the new state, and the client learns it from node 0 (its only open connection).
+        Assert.True(cluster[0].Core.Cluster.TryInstall(next));
+        Assert.Equal(next.Epoch, (await client.GetClusterInfoAsync()).Epoch);
 
+        // Node 1, still at epoch 1, refuses the key it does not own yet: its WrongNode is older than the client's table.
         var e = await Assert.ThrowsAsync<DhtServerException>(() => client.PutAsync(key, "v"u8.ToArray()).AsTask());
         Assert.Equal(StatusCode.WrongNode, e.Status);
-        Assert.Equal(1UL, client.Cluster.Epoch);
+        Assert.Equal(next.Epoch, client.Cluster.Epoch);
+        Assert.Equal((ushort)1, client.OwnerOf(key));
 
-        // Once node 1 has the state too, the same call succeeds (forwarded by node 2 to the new owner).
+        // Once every node has the state, the same call succeeds at the new owner.
         Assert.True(cluster[1].Core.Cluster.TryInstall(next));
+        Assert.True(cluster[2].Core.Cluster.TryInstall(next));
         await client.PutAsync(key, "v"u8.ToArray());
         Assert.True(cluster[1].Store.TryGet(key, out _));
     }
