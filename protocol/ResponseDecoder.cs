@@ -96,7 +96,11 @@ public static class ResponseDecoder
         return false;
     }
 
-    /// <summary>ClusterInfo (status Ok): u64 cluster state epoch, members, slot ranges.</summary>
+    /// <summary>ClusterInfo (status Ok): u64 cluster state epoch, members, slot ranges, then sections this reader skips.</summary>
+    /// <remarks>
+    /// Bytes after the ranges are sections a later node may append (replicas, in-sync sets, moving slots: protocol.md
+    /// §5.3), so they are not an error here.
+    /// </remarks>
     public static bool TryReadClusterInfo(
         ReadOnlySpan<byte> body,
         out ulong epoch,
@@ -107,8 +111,7 @@ public static class ResponseDecoder
         var reader = new BodyReader(body);
         if (reader.TryReadU64(out epoch)
             && MemberEntryList.TryRead(ref reader, out members)
-            && SlotRangeList.TryRead(ref reader, out ranges)
-            && reader.TryReadEnd())
+            && SlotRangeList.TryRead(ref reader, out ranges))
         {
             error = default;
             return true;

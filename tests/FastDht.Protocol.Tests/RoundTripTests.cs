@@ -316,6 +316,12 @@ public class RoundTripTests
         {
             Assert.Equal(ranges[i], rangeList[i]);
         }
+
+        // A section a later node appends after the ranges is skipped, not an error.
+        byte[] extended = [.. body, 1, 2, 3, 4, 5];
+        Assert.True(ResponseDecoder.TryReadClusterInfo(extended, out v, out _, out rangeList, out _));
+        Assert.Equal(version, v);
+        Assert.Equal(n, rangeList.Count);
     });
 
     [Fact]

@@ -55,6 +55,22 @@ public sealed class ClusterStateTests
     }
 
     [Fact]
+    public void A_failing_subscriber_does_not_stop_the_change_or_the_other_subscribers()
+    {
+        var initial = ClusterState.Initial(Three);
+        var holder = new ClusterStateHolder(initial);
+        var told = 0;
+        using var failing = holder.Subscribe((_, _) => throw new InvalidOperationException("boom"));
+        using var counting = holder.Subscribe((_, _) => told++);
+
+        var next = initial.Next();
+        var e = Assert.Throws<AggregateException>(() => holder.TryInstall(next));
+        Assert.Contains("epoch 2", e.Message, StringComparison.Ordinal);
+        Assert.Same(next, holder.Current);
+        Assert.Equal(1, told);
+    }
+
+    [Fact]
     public async Task Concurrent_installs_end_at_the_highest_epoch_and_readers_never_see_a_mixed_state()
     {
         // Epoch e gives every slot to node e % 3: a reader that saw the slots of one epoch with the epoch of another
