@@ -98,6 +98,29 @@ public sealed partial class LockTable : IDisposable
     /// <summary>Holds <paramref name="key"/>'s lock state still until the gate is disposed: see <see cref="KeyWriteGate"/>. Allocates nothing.</summary>
     public KeyWriteGate EnterWriteGate(ReadOnlySpan<byte> key) => new(ShardFor(key), key);
 
+    /// <summary>
+    /// Holds every key's write gate at once until disposed (FLUSHALL): no plain write, commit or grant anywhere
+    /// meanwhile. The only place that holds more than one shard lock; it takes them in index order, and every other
+    /// path holds at most one, so it cannot deadlock with them.
+    /// </summary>
+    public AllKeysWriteGate EnterAllWriteGates()
+    {
+        foreach (LockShard shard in _shards)
+        {
+            shard.Sync.Enter();
+        }
+
+        return new AllKeysWriteGate(this);
+    }
+
+    internal void ExitAllWriteGates()
+    {
+        for (int i = _shards.Length - 1; i >= 0; i--)
+        {
+            _shards[i].Sync.Exit();
+        }
+    }
+
     /// <summary>True when some transaction holds <paramref name="key"/>. Allocates nothing.</summary>
     public bool IsLocked(ReadOnlySpan<byte> key)
     {

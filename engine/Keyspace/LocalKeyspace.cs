@@ -117,6 +117,22 @@ internal sealed class LocalKeyspace
         return gate.IsFencedBy(txn, fencingToken);
     }
 
+    /// <summary>
+    /// Removes every key (FLUSHALL at this node). Not refused by locks: a transaction that holds keys and commits
+    /// afterwards simply writes after the flush, which is a serial order.
+    /// </summary>
+    /// <returns>The log position to wait for before acknowledging (0 without a log), or -1 when the log cannot write (nothing cleared).</returns>
+    public long Clear()
+    {
+        // Every gate, so that no write lands between the clear's log record and the clear itself.
+        using var all = _locks.EnterAllWriteGates();
+        if (_log is { IsWritable: false })
+            return -1;
+        var position = _log?.AppendClear() ?? 0;
+        _store.Clear();
+        return position;
+    }
+
     /// <summary>Upsert under the lock rule.</summary>
     public KeyWriteResult Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong? fence = null)
     {

@@ -25,6 +25,7 @@ internal sealed class RequestOrder
     private readonly Lock _lock = new();
     private Running[] _running = new Running[4];
     private int _count;
+    private int _barriers;
     private TaskCompletionSource? _ended;
 
     /// <summary>True when nothing asynchronous is running on the connection (the common case: then nothing waits).</summary>
@@ -52,6 +53,24 @@ internal sealed class RequestOrder
         return ticket;
     }
 
+    /// <summary>Registers an asynchronous request over every key (FLUSHALL): every later request waits until it has taken effect.</summary>
+    public object BeginBarrier()
+    {
+        var ticket = new Running(null, 0);
+        lock (_lock)
+        {
+            if (_count == _running.Length)
+                Array.Resize(ref _running, _count * 2);
+            _running[_count] = ticket;
+            Volatile.Write(ref _count, _count + 1);
+            _barriers++;
+        }
+        return ticket;
+    }
+
+    /// <summary>True while a request over every key runs: nothing else may run before it has taken effect.</summary>
+    public bool HasBarrier => !IsIdle && Volatile.Read(ref _barriers) > 0;
+
     /// <summary>The request registered under <paramref name="ticket"/> has taken effect: requests waiting on its keys may run.</summary>
     public void End(object ticket)
     {
@@ -62,6 +81,8 @@ internal sealed class RequestOrder
             {
                 if (!ReferenceEquals(_running[i], ticket))
                     continue;
+                if (_running[i].Hashes is null)
+                    _barriers--;
                 _running[i] = _running[_count - 1];
                 _running[_count - 1] = null!;
                 Volatile.Write(ref _count, _count - 1);
@@ -115,7 +136,9 @@ internal sealed class RequestOrder
     {
         for (var i = 0; i < _count; i++)
         {
-            foreach (var h in _running[i].Hashes)
+            if (_running[i].Hashes is not { } hashes)
+                return true;
+            foreach (var h in hashes)
             {
                 if (h == hash)
                     return true;
@@ -124,9 +147,10 @@ internal sealed class RequestOrder
         return false;
     }
 
-    private sealed class Running(ulong[] hashes, ulong transaction)
+    private sealed class Running(ulong[]? hashes, ulong transaction)
     {
-        public ulong[] Hashes { get; } = hashes;
+        /// <summary>The keys' hashes; null for a request over every key.</summary>
+        public ulong[]? Hashes { get; } = hashes;
 
         public ulong Transaction { get; } = transaction;
     }

@@ -206,4 +206,7 @@ public enum RespCommandKind
 
     /// <summary><c>TOUCH</c></summary>
     Touch,
+
+    /// <summary><c>FUNCTION</c></summary>
+    Function,
 }

@@ -114,6 +114,21 @@ public sealed partial class WriteAheadLog : IDisposable
         return end;
     }
 
+    /// <summary>Appends the removal of every key (FLUSHALL); returns the log position after it.</summary>
+    /// <remarks>The caller holds every key's write gate meanwhile, so no other write lands between this record and the clear it logs.</remarks>
+    public long AppendClear()
+    {
+        var size = LogFormat.RecordHeaderSize + 1;
+        long end;
+        lock (_sync)
+        {
+            LogFormat.WriteClear(Reserve(size));
+            end = Commit(size);
+        }
+        Mark(end);
+        return end;
+    }
+
     /// <summary>Appends a transaction's writes as one record (replayed whole or not at all); returns the log position after it.</summary>
     public long Append(LogBatch batch)
     {

@@ -52,9 +52,9 @@ internal sealed partial class NodeSession
         if (!RespRequestReader.TryRead(ref bytes, command, limits, out _) || !bytes.IsEmpty || command.IsInline)
             return ReplyErrorAsync(header, StatusCode.BadRequest, "RespExecute carries one whole RESP multibulk command");
         var spec = RespCommandSpecs.Get(command.Kind);
-        if (spec is null || !spec.HasKeys || !spec.ArityMatches(command.Count))
-            return ReplyErrorAsync(header, StatusCode.BadRequest, "RespExecute carries a keyed command FastDht serves, with valid arity");
-        var last = spec.LastKeyIndex(command.Count);
+        if (spec is null || !(spec.HasKeys || RespKeyCommands.RunsOnEveryNode(spec.Kind)) || !spec.ArityMatches(command.Count))
+            return ReplyErrorAsync(header, StatusCode.BadRequest, "RespExecute carries a keyed command FastDht serves (or FLUSHALL/FLUSHDB), with valid arity");
+        var last = spec.HasKeys ? spec.LastKeyIndex(command.Count) : -1;
         var state = _core.Cluster.Current;
         for (var i = spec.FirstKey; i <= last; i += spec.Step)
         {

@@ -37,6 +37,9 @@ internal static class RespKeyCommands
     internal static void WriteRefused(IBufferWriter<byte> w, KeyWriteRefusal refusal) =>
         RespWriter.WriteRaw(w, refusal == KeyWriteRefusal.LogUnavailable ? LogUnavailable : Locked);
 
+    /// <summary>The keyless commands a node runs for the whole cluster on every member (sent to peers as RespExecute).</summary>
+    public static bool RunsOnEveryNode(RespCommandKind kind) => kind is RespCommandKind.FlushAll or RespCommandKind.FlushDb;
+
     /// <summary>Executes a keyed command whose keys this node owns; the caller has checked its arity.</summary>
     public static void Execute(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion, ref KeyspaceCounters counters)
     {
@@ -159,6 +162,14 @@ internal static class RespKeyCommands
             case RespCommandKind.PTtl:
                 // No key expires: a present key has no TTL (-1), an absent one -2, as Redis answers.
                 RespWriter.WriteRaw(w, keyspace.TryGet(c.GetArgument(1), out _) ? RespReplies.MinusOne : RespReplies.MinusTwo);
+                return;
+            case RespCommandKind.FlushAll:
+            case RespCommandKind.FlushDb:
+                // ASYNC and SYNC both clear at once: the store drops its tables, the collector frees them later.
+                if (keyspace.Clear() < 0)
+                    RespWriter.WriteRaw(w, LogUnavailable);
+                else
+                    RespWriter.WriteRaw(w, RespReplies.Ok);
                 return;
             default:
                 if (!RespStringCommands.TryExecute(c, w, keyspace, respVersion))

@@ -27,6 +27,12 @@ internal sealed partial class RespSession
             case RespCommandKind.Echo:
                 RespWriter.WriteBulkString(w, c.GetArgument(1));
                 break;
+            case RespCommandKind.FlushAll:
+            case RespCommandKind.FlushDb:
+                return StartFlush();
+            case RespCommandKind.Function:
+                Function(w);
+                break;
             case RespCommandKind.DbSize:
                 RespWriter.WriteInteger(w, _core.Keyspace.Count);
                 break;
@@ -108,6 +114,23 @@ internal sealed partial class RespSession
                 break;
         }
         return Outcome.Continue;
+    }
+
+    /// <summary>FUNCTION: FastDht runs no scripts, so there is never a library; FLUSH and LIST answer as Redis does with none.</summary>
+    private void Function(IBufferWriter<byte> w)
+    {
+        var c = _command;
+        var sub = c.GetArgument(1);
+        if (Ascii.EqualsIgnoreCase(sub, "FLUSH"u8) && c.Count <= 3)
+            RespWriter.WriteRaw(w, RespReplies.Ok);
+        else if (Ascii.EqualsIgnoreCase(sub, "LIST"u8))
+            RespWriter.WriteRaw(w, RespReplies.EmptyArray);
+        else if (Ascii.EqualsIgnoreCase(sub, "DELETE"u8) && c.Count == 3)
+            RespWriter.WriteError(w, "Library not found"u8);
+        else if (Ascii.EqualsIgnoreCase(sub, "LOAD"u8))
+            RespWriter.WriteError(w, "FastDht does not run scripts: FUNCTION LOAD is not supported"u8);
+        else
+            RespErrors.WriteUnknownSubcommand(w, sub, "FUNCTION");
     }
 
     private void Ping(IBufferWriter<byte> w)

@@ -107,6 +107,77 @@ internal sealed partial class RespSession
         OnSlotCompleted(slot);
     }
 
+    /// <summary>
+    /// FLUSHALL / FLUSHDB [ASYNC|SYNC]: every node of the cluster clears its keys (here on the keyspace, elsewhere as
+    /// RespExecute), in parallel; answered OK when all have, an error naming the nodes that could not be reached
+    /// otherwise. It waits for this connection's running transactions, and every later command waits for it.
+    /// </summary>
+    private Outcome StartFlush()
+    {
+        var c = _command;
+        if (c.Count > 2 || (c.Count == 2 && !Ascii.EqualsIgnoreCase(c.GetArgument(1), "ASYNC"u8) && !Ascii.EqualsIgnoreCase(c.GetArgument(1), "SYNC"u8)))
+        {
+            RespWriter.WriteRaw(Target(), RespReplies.SyntaxError);
+            return Outcome.Continue;
+        }
+        if (!_order.IsIdle)
+            return Outcome.MustWait;
+        var slot = ReplySlot.Rent(this);
+        lock (_queueLock)
+        {
+            _queue.Enqueue(slot);
+            _outstanding++;
+        }
+        _localTail = null;
+        var ticket = _order.BeginBarrier();
+        using (ExecutionContext.SuppressFlow())
+            _ = RunFlushAsync(slot, (byte)_respVersion, ticket);
+        return Outcome.Continue;
+    }
+
+    private async Task RunFlushAsync(ReplySlot slot, byte respVersion, object ticket)
+    {
+        try
+        {
+            var body = EncodeRespExecute(respVersion, "FLUSHALL"u8.ToArray(), []);
+            var calls = new List<(ushort Node, Task<ResponseResult> Call)>();
+            string? failure = null;
+            foreach (var member in _core.Cluster.Current.Members.Members)
+            {
+                if (member.NodeId == _core.SelfId)
+                    continue;
+                var link = _core.Mesh.GetLink(member.NodeId);
+                if (link is null)
+                {
+                    failure ??= _core.Mesh.UnavailableMessage(member.NodeId);
+                    continue;
+                }
+                calls.Add((member.NodeId, link.CallAsync(new RespExecuteRequest(body), ResponseShape.Body, _core.Options.ForwardTimeout, member.NodeId).AsTask()));
+            }
+            var position = _core.Keyspace.Clear();
+            if (position < 0)
+                failure ??= $"node {_core.SelfId}: its log cannot write to disk";
+            else if (position > 0 && _core.Keyspace.Log is { } log && !await log.WhenDurableAsync(position).ConfigureAwait(false))
+                failure ??= $"node {_core.SelfId}: its log failed before the flush was on disk";
+            foreach (var (node, call) in calls)
+            {
+                var result = await call.ConfigureAwait(false);
+                if (result.IsError)
+                    failure ??= $"node {node}: {result.ErrorMessage}";
+            }
+            if (failure is null)
+                RespWriter.WriteRaw(slot, RespReplies.Ok);
+            else
+                RespWriter.WriteError(slot, "CLUSTERDOWN"u8, Encoding.UTF8.GetBytes($"not every node could be flushed ({failure}); the others were"));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            slot.WriteFailure(StatusCode.InternalError, e.Message);
+        }
+        _order.End(ticket);
+        OnSlotCompleted(slot);
+    }
+
     /// <summary>The part of a fan-out this node owns, on its keyspace: deleted or existing keys counted.</summary>
     private long RunLocalPart(RespCommandKind kind, List<byte[]> keys, ref string? failure)
     {

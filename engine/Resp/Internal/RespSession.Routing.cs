@@ -13,6 +13,8 @@ internal sealed partial class RespSession
     private Outcome Execute()
     {
         var c = _command;
+        if (_order.HasBarrier)
+            return Outcome.MustWait; // a FLUSHALL of this connection is still running: nothing overtakes it
         var spec = RespCommandSpecs.Get(c.Kind);
         if (spec is null)
         {

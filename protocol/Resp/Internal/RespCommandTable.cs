@@ -83,6 +83,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "BITCOUNT"u8)) return RespCommandKind.BitCount;
                 if (Ascii.EqualsIgnoreCase(name, "FLUSHALL"u8)) return RespCommandKind.FlushAll;
                 if (Ascii.EqualsIgnoreCase(name, "READONLY"u8)) return RespCommandKind.ReadOnly;
+                if (Ascii.EqualsIgnoreCase(name, "FUNCTION"u8)) return RespCommandKind.Function;
                 break;
             case 9:
                 if (Ascii.EqualsIgnoreCase(name, "READWRITE"u8)) return RespCommandKind.ReadWrite;

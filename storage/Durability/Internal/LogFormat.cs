@@ -28,6 +28,7 @@ internal static class LogFormat
     public const byte KindPut = 1;
     public const byte KindDelete = 2;
     public const byte KindBatch = 3;
+    public const byte KindClear = 4;
 
     /// <summary>The largest payload a reader believes: a length above it is damage, not a record (values are bounded by the frame size, at most 1 GiB).</summary>
     public const int MaxPayload = (1 << 30) + (1 << 20);
@@ -57,6 +58,14 @@ internal static class LogFormat
         payload[0] = KindDelete;
         var at = 1 + WriteBytes(payload[1..], key);
         WriteHeader(destination, payload[..at]);
+    }
+
+    /// <summary>Writes a whole clear record (every key removed: FLUSHALL) into <paramref name="destination"/>.</summary>
+    public static void WriteClear(Span<byte> destination)
+    {
+        var payload = destination[RecordHeaderSize..];
+        payload[0] = KindClear;
+        WriteHeader(destination, payload[..1]);
     }
 
     /// <summary>Writes the record header for a payload already in place right after it.</summary>

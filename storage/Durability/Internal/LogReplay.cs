@@ -40,6 +40,11 @@ internal static class LogReplay
                     TryApplyOne(payload, ref at, store, dryRun: false);
                 return true;
             }
+            case LogFormat.KindClear:
+                if (payload.Length != 1)
+                    return false;
+                store.Clear();
+                return true;
             default:
                 return false;
         }

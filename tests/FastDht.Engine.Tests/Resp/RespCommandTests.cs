@@ -81,6 +81,27 @@ public sealed class RespCommandTests(RespClusterFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Flushall_clears_every_node_and_nothing_pipelined_behind_it_overtakes_it()
+    {
+        // Its own cluster: FLUSHALL would clear the keys of the other tests of this class.
+        await using var cluster = await RespCluster.StartAsync();
+        await using var c = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 1));
+        var keys = new[] { RespCluster.KeyOwnedBy(cluster, 0, "fl"), RespCluster.KeyOwnedBy(cluster, 1, "fl"), RespCluster.KeyOwnedBy(cluster, 2, "fl") };
+        Assert.Equal("+OK\r\n", await c.CallAsync("MSET", keys[0], "1", keys[1], "2", keys[2], "3"));
+        Assert.Equal("+OK\r\n", await c.CallAsync("FLUSHALL"));
+        for (var node = 0; node < 3; node++)
+            Assert.Equal(0, cluster[node].Store.Count);
+        await c.SendAsync(RespTestClient.Encode("SET", keys[2], "after") + RespTestClient.Encode("FLUSHDB", "ASYNC") + RespTestClient.Encode("SET", keys[0], "later") + RespTestClient.Encode("MGET", keys[0], keys[2]));
+        Assert.Equal("+OK\r\n", await c.ReadReplyAsync());
+        Assert.Equal("+OK\r\n", await c.ReadReplyAsync());
+        Assert.Equal("+OK\r\n", await c.ReadReplyAsync());
+        Assert.Equal("*2\r\n$5\r\nlater\r\n$-1\r\n", await c.ReadReplyAsync());
+        Assert.Equal("-ERR syntax error\r\n", await c.CallAsync("FLUSHALL", "NOW"));
+        Assert.Equal("+OK\r\n", await c.CallAsync("FUNCTION", "FLUSH"));
+        Assert.Equal("*0\r\n", await c.CallAsync("FUNCTION", "LIST"));
+    }
+
+    [Fact]
     public async Task A_fanned_out_del_meeting_a_locked_key_says_so_and_deletes_the_rest()
     {
         await using var c = await ConnectAsync();
