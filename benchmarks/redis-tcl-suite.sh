@@ -24,6 +24,7 @@ UNITS=("$@")
 [ ${#UNITS[@]} -gt 0 ] || UNITS=(type/string type/incr keyspace expire protocol info-command multi)
 REDIS_SRC=$(cd "$REDIS_SRC" && pwd)
 WORK=${WORK:-$(mktemp -d -t redis-tcl.XXXX)}
+mkdir -p "$WORK"
 PORT_BASE=${PORT_BASE:-17300}
 UNIT_TIMEOUT=${UNIT_TIMEOUT:-600}
 SKIP_BUILD=${SKIP_BUILD:-0}
@@ -86,6 +87,7 @@ for unit in "${UNITS[@]}"; do
     log "unit $unit against $name"
     (cd "$REDIS_SRC" && timeout "$UNIT_TIMEOUT" ./runtest --host 127.0.0.1 --port "$port" --singledb --ignore-encoding \
         --ignore-digest --durable --tags "-needs:debug -needs:repl" --clients 1 --single "unit/$unit") >"$out" 2>&1 || true
+    sed -i 's/\x1b\[[0-9;]*m//g' "$out"   # runtest colours its tags even into a file
     OK[$unit,$name]=$(grep -c '^\[ok\]' "$out" || true)
     ERR[$unit,$name]=$(grep -cE '^\[(err|exception)\]' "$out" || true)
   done
