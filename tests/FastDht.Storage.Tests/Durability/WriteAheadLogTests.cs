@@ -63,6 +63,24 @@ public sealed class WriteAheadLogTests : IDisposable
     }
 
     [Fact]
+    public async Task A_clear_record_removes_everything_before_it_and_nothing_after_it_on_replay()
+    {
+        using (var log = Open(new ShardedStore(), out _))
+        {
+            log.AppendPut(B("before"), B("1"));
+            log.AppendClear();
+            var end = log.AppendPut(B("after"), B("2"));
+            Assert.True(await log.WhenDurableAsync(end).AsTask().WaitAsync(TimeSpan.FromSeconds(20)));
+        }
+
+        var store = new ShardedStore();
+        using var reopened = Open(store, out var report);
+        Assert.Equal(3, report.Records);
+        Assert.Null(Get(store, "before"));
+        Assert.Equal("2", Get(store, "after"));
+    }
+
+    [Fact]
     public void The_thread_mark_is_the_last_position_this_thread_appended_and_is_taken_once()
     {
         using var log = Open(new ShardedStore(), out _);
