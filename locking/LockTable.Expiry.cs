@@ -5,7 +5,7 @@ namespace FastDht.Locking;
 public sealed partial class LockTable
 {
     /// <summary>
-    /// Releases every lock whose lease has ended and aborts every wait past its limit (with
+    /// Releases every lock whose lease has ended (except prepared ones: see <see cref="MarkPrepared"/>) and aborts every wait past its limit (with
     /// <see cref="LockAbortReason.TimedOut"/>), then wakes the waiters that can go. The expiry timer calls
     /// this; tests call it after moving a fake clock. A shard with nothing due is skipped without taking
     /// its lock. Returns the number of locks released.
@@ -41,7 +41,7 @@ public sealed partial class LockTable
 
                     for (int i = entry.HolderCount - 1; i >= 0; i--)
                     {
-                        if (entry.Holders[i].LeaseDeadline <= now)
+                        if (entry.Holders[i].LeaseDeadline <= now && !entry.Holders[i].Record.IsPrepared)
                         {
                             RemoveHolder(entry, i);
                             released++;
@@ -52,7 +52,11 @@ public sealed partial class LockTable
 
                     for (int i = 0; i < entry.HolderCount; i++)
                     {
-                        next = Math.Min(next, entry.Holders[i].LeaseDeadline);
+                        // A prepared hold has no deadline until its decision; counting it would rescan this shard on every tick.
+                        if (!entry.Holders[i].Record.IsPrepared)
+                        {
+                            next = Math.Min(next, entry.Holders[i].LeaseDeadline);
+                        }
                     }
 
                     for (LockWaiter? w = entry.Head; w is not null; w = w.Next)

@@ -7,7 +7,8 @@ public sealed partial class LockTable
     /// <summary>
     /// Releases <paramref name="txn"/>'s lock on <paramref name="key"/> and wakes the waiters that can now
     /// go, in FIFO order. Returns false, and changes nothing, when <paramref name="txn"/> does not hold the
-    /// key: a release by anyone but the owner is refused.
+    /// key: a release by anyone but the owner is refused. A prepared hold (<see cref="MarkPrepared"/>) is refused
+    /// too: only the transaction's decision (<see cref="ReleaseAll"/>) ends it.
     /// </summary>
     public bool Release(ReadOnlySpan<byte> key, TxnId txn)
     {
@@ -20,7 +21,7 @@ public sealed partial class LockTable
             }
 
             int index = entry.FindHolder(txn);
-            if (index < 0)
+            if (index < 0 || entry.Holders[index].Record.IsPrepared)
             {
                 return false;
             }
@@ -72,8 +73,9 @@ public sealed partial class LockTable
 
     /// <summary>
     /// The connection <paramref name="sessionId"/> dropped: releases every lock taken through it and aborts
-    /// its pending waits (with <see cref="LockAbortReason.SessionClosed"/>). Scans the whole table (a
-    /// connection drop is rare). Returns the number of locks released.
+    /// its pending waits (with <see cref="LockAbortReason.SessionClosed"/>). Prepared holds stay: their
+    /// transaction's outcome is decided elsewhere and learned later. Scans the whole table (a connection drop is
+    /// rare). Returns the number of locks released.
     /// </summary>
     public int ReleaseSession(long sessionId)
     {
@@ -100,7 +102,7 @@ public sealed partial class LockTable
 
                     for (int i = entry.HolderCount - 1; i >= 0; i--)
                     {
-                        if (entry.Holders[i].SessionId == sessionId)
+                        if (entry.Holders[i].SessionId == sessionId && !entry.Holders[i].Record.IsPrepared)
                         {
                             RemoveHolder(entry, i);
                             released++;

@@ -178,6 +178,18 @@ public sealed partial class LockTable : IDisposable
     /// </summary>
     public bool MarkCommitting(TxnId txn) => _txns.MarkCommitting(txn);
 
+    /// <summary>
+    /// Marks the transaction prepared (two-phase commit): it cannot be wounded, and its locks here no longer end by
+    /// lease, by their session closing or by <see cref="Release"/>; only <see cref="ReleaseAll"/> (the transaction's
+    /// decision) frees them. False when it was already wounded or holds nothing here (its locks expired).
+    /// </summary>
+    /// <remarks>
+    /// Why: once a participant has voted to commit, the coordinator may decide commit and other participants may apply
+    /// it; a participant that dropped its locks when the coordinator's link broke could then be overwritten before it
+    /// applies its part, and a torn transaction would be visible (docs/transactions.md).
+    /// </remarks>
+    public bool MarkPrepared(TxnId txn) => _txns.MarkPrepared(txn);
+
     /// <summary>Extends the lease of a held lock to now + <paramref name="lease"/>; false if the transaction does not hold the key.</summary>
     public bool Renew(ReadOnlySpan<byte> key, TxnId txn, TimeSpan lease)
     {

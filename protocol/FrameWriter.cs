@@ -243,13 +243,65 @@ public static class FrameWriter
     public static void WriteTxnLock(IBufferWriter<byte> writer, uint requestId, TxnId txn, LockMode mode, ushort attempt, uint leaseMs, ReadOnlySpan<ReadOnlyMemory<byte>> keys) =>
         WriteLockBody(writer, requestId, Opcode.TxnLock, txn, mode, attempt, leaseMs, keys);
 
-    /// <summary>TxnPrepare: TxnId.</summary>
-    public static void WriteTxnPrepare(IBufferWriter<byte> writer, uint requestId, TxnId txn) =>
-        WriteTxnOnly(writer, requestId, Opcode.TxnPrepare, txn);
+    /// <summary>
+    /// TxnPrepare: TxnId, u16 attempt, u64 coordinator incarnation, u16 count (at least 1) x (u16 node id, u64
+    /// incarnation) participants, u16 count (may be 0) x (key, value, u64 fence token) writes.
+    /// </summary>
+    public static void WriteTxnPrepare(
+        IBufferWriter<byte> writer,
+        uint requestId,
+        TxnId txn,
+        ushort attempt,
+        ulong coordinatorIncarnation,
+        ReadOnlySpan<TxnMember> participants,
+        ReadOnlySpan<TxnWrite> writes)
+    {
+        WireSize.Count(participants.Length, 1, nameof(participants));
+        WireSize.Count(writes.Length, 0, nameof(writes));
+        long body = ProtocolConstants.TxnIdSize + sizeof(ushort) + sizeof(ulong) + sizeof(ushort)
+            + ((long)participants.Length * TxnMemberList.EntrySize) + sizeof(ushort);
+        foreach (ref readonly TxnWrite w in writes)
+        {
+            body += WireSize.Key(w.Key.Span) + WireSize.Value(w.Value.Span) + sizeof(ulong);
+        }
 
-    /// <summary>TxnAbort: TxnId.</summary>
-    public static void WriteTxnAbort(IBufferWriter<byte> writer, uint requestId, TxnId txn) =>
-        WriteTxnOnly(writer, requestId, Opcode.TxnAbort, txn);
+        var b = FrameBuilder.Start(writer, body, requestId, Opcode.TxnPrepare, FrameFlags.None, StatusCode.Ok);
+        b.WriteTxnId(txn);
+        b.WriteU16(attempt);
+        b.WriteU64(coordinatorIncarnation);
+        b.WriteU16((ushort)participants.Length);
+        foreach (ref readonly TxnMember m in participants)
+        {
+            b.WriteU16(m.NodeId);
+            b.WriteU64(m.Incarnation);
+        }
+
+        b.WriteU16((ushort)writes.Length);
+        foreach (ref readonly TxnWrite w in writes)
+        {
+            b.WriteKey(w.Key.Span);
+            b.WriteValue(w.Value.Span);
+            b.WriteU64(w.FenceToken);
+        }
+
+        b.Commit();
+    }
+
+    /// <summary>TxnCommit: TxnId, u16 attempt. The decision alone: the writes travelled with TxnPrepare.</summary>
+    public static void WriteTxnCommit(IBufferWriter<byte> writer, uint requestId, TxnId txn, ushort attempt) =>
+        WriteTxnAttempt(writer, requestId, Opcode.TxnCommit, txn, attempt);
+
+    /// <summary>TxnAbort: TxnId, u16 attempt.</summary>
+    public static void WriteTxnAbort(IBufferWriter<byte> writer, uint requestId, TxnId txn, ushort attempt) =>
+        WriteTxnAttempt(writer, requestId, Opcode.TxnAbort, txn, attempt);
+
+    /// <summary>TxnStatus: TxnId, u16 attempt.</summary>
+    public static void WriteTxnStatus(IBufferWriter<byte> writer, uint requestId, TxnId txn, ushort attempt) =>
+        WriteTxnAttempt(writer, requestId, Opcode.TxnStatus, txn, attempt);
+
+    /// <summary>TxnPin: TxnId.</summary>
+    public static void WriteTxnPin(IBufferWriter<byte> writer, uint requestId, TxnId txn) =>
+        WriteTxnOnly(writer, requestId, Opcode.TxnPin, txn);
 
     /// <summary>TxnWound: TxnId.</summary>
     public static void WriteTxnWound(IBufferWriter<byte> writer, uint requestId, TxnId txn) =>
@@ -262,29 +314,6 @@ public static class FrameWriter
         var b = FrameBuilder.Start(writer, body, requestId, Opcode.TxnRead, FrameFlags.None, StatusCode.Ok);
         b.WriteTxnId(txn);
         WriteKeyList(ref b, keys);
-        b.Commit();
-    }
-
-    /// <summary>TxnCommit: TxnId, u16 count (may be 0), count x (key, value, u64 fence token).</summary>
-    public static void WriteTxnCommit(IBufferWriter<byte> writer, uint requestId, TxnId txn, ReadOnlySpan<TxnWrite> writes)
-    {
-        WireSize.Count(writes.Length, 0, nameof(writes));
-        long body = ProtocolConstants.TxnIdSize + sizeof(ushort);
-        foreach (ref readonly TxnWrite w in writes)
-        {
-            body += WireSize.Key(w.Key.Span) + WireSize.Value(w.Value.Span) + sizeof(ulong);
-        }
-
-        var b = FrameBuilder.Start(writer, body, requestId, Opcode.TxnCommit, FrameFlags.None, StatusCode.Ok);
-        b.WriteTxnId(txn);
-        b.WriteU16((ushort)writes.Length);
-        foreach (ref readonly TxnWrite w in writes)
-        {
-            b.WriteKey(w.Key.Span);
-            b.WriteValue(w.Value.Span);
-            b.WriteU64(w.FenceToken);
-        }
-
         b.Commit();
     }
 
@@ -508,6 +537,15 @@ public static class FrameWriter
         b.Commit();
     }
 
+    /// <summary>TxnStatus response (Ok): u8 outcome, u64 the responder's incarnation.</summary>
+    public static void WriteTxnStatusResponse(IBufferWriter<byte> writer, uint requestId, TxnOutcome outcome, ulong incarnation)
+    {
+        var b = FrameBuilder.Start(writer, 1 + sizeof(ulong), requestId, Opcode.TxnStatus, FrameFlags.Response, StatusCode.Ok);
+        b.WriteU8((byte)outcome);
+        b.WriteU64(incarnation);
+        b.Commit();
+    }
+
     // ---- shared shapes ----
 
     // Lock and TxnLock share one body; TxnLock adds the attempt number after the mode.
@@ -521,6 +559,14 @@ public static class FrameWriter
             b.WriteU16(a);
         b.WriteU32(leaseMs);
         WriteKeyList(ref b, keys);
+        b.Commit();
+    }
+
+    private static void WriteTxnAttempt(IBufferWriter<byte> writer, uint requestId, Opcode opcode, TxnId txn, ushort attempt)
+    {
+        var b = FrameBuilder.Start(writer, ProtocolConstants.TxnIdSize + sizeof(ushort), requestId, opcode, FrameFlags.None, StatusCode.Ok);
+        b.WriteTxnId(txn);
+        b.WriteU16(attempt);
         b.Commit();
     }
 

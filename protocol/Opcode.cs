@@ -50,13 +50,13 @@ public enum Opcode : byte
     /// <summary>Coordinator to participant: lock keys for a transaction.</summary>
     TxnLock = 0x40,
 
-    /// <summary>Coordinator to participant: pin a transaction so it can no longer be wounded.</summary>
+    /// <summary>Coordinator to participant: vote on an attempt; carries the participant's writes and the participant list, and pins its locks until the decision.</summary>
     TxnPrepare = 0x41,
 
-    /// <summary>Coordinator to participant: apply the transaction's writes and release its locks.</summary>
+    /// <summary>Coordinator to participant: the attempt is decided commit; apply the prepared writes and release (idempotent).</summary>
     TxnCommit = 0x42,
 
-    /// <summary>Coordinator to participant: cancel waits and release the transaction's locks.</summary>
+    /// <summary>Coordinator to participant: cancel waits and release the transaction's locks; after a prepare, the attempt is decided abort (idempotent).</summary>
     TxnAbort = 0x43,
 
     /// <summary>Participant to coordinator: the transaction was wounded by an older one.</summary>
@@ -64,6 +64,12 @@ public enum Opcode : byte
 
     /// <summary>Coordinator to participant: read keys the transaction holds locked (MultiGet).</summary>
     TxnRead = 0x45,
+
+    /// <summary>Node to node: what the responder knows of an attempt's outcome (an uncertain participant asks).</summary>
+    TxnStatus = 0x46,
+
+    /// <summary>Coordinator to participant: pin an explicit Lock's grants so an older transaction can no longer wound them (no decision follows).</summary>
+    TxnPin = 0x47,
 
     /// <summary>Node to node: run one RESP command at the owner of its keys and answer with the RESP reply bytes.</summary>
     RespExecute = 0x50,

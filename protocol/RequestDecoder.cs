@@ -50,7 +50,7 @@ public static class RequestDecoder
         Opcode.Hello or Opcode.Ping or Opcode.ClusterInfo or Opcode.NodeInfo or Opcode.RespExecute or
         Opcode.Get or Opcode.Put or Opcode.PutIfAbsent or Opcode.Delete or Opcode.MultiPut or Opcode.MultiGet or
         Opcode.Lock or Opcode.Unlock or Opcode.RenewLease or
-        Opcode.TxnLock or Opcode.TxnPrepare or Opcode.TxnCommit or Opcode.TxnAbort or Opcode.TxnWound or Opcode.TxnRead;
+        Opcode.TxnLock or Opcode.TxnPrepare or Opcode.TxnCommit or Opcode.TxnAbort or Opcode.TxnWound or Opcode.TxnRead or Opcode.TxnStatus or Opcode.TxnPin;
 
     /// <summary>RespExecute: u8 RESP version (2 or 3), then one RESP multibulk command to the end of the body.</summary>
     /// <remarks>Only the envelope is checked here; the command bytes are parsed by the RESP codec at the owner.</remarks>
@@ -320,7 +320,7 @@ public static class RequestDecoder
     public static bool TryReadTxnRead(ReadOnlySpan<byte> body, ProtocolLimits limits, out TxnId txn, out KeyList keys, out ProtocolError error) =>
         TryReadUnlock(body, limits, out txn, out keys, out error);
 
-    /// <summary>TxnPrepare, TxnAbort and TxnWound: a TxnId alone.</summary>
+    /// <summary>TxnWound and TxnPin: a TxnId alone.</summary>
     public static bool TryReadTxnId(ReadOnlySpan<byte> body, out TxnId txn, out ProtocolError error)
     {
         var reader = new BodyReader(body);
@@ -335,18 +335,53 @@ public static class RequestDecoder
         return false;
     }
 
-    /// <summary>TxnCommit: TxnId, u16 count (may be 0), count x (key, value, u64 fence token).</summary>
-    public static bool TryReadTxnCommit(ReadOnlySpan<byte> body, ProtocolLimits limits, out TxnId txn, out TxnWriteList writes, out ProtocolError error)
+    /// <summary>TxnCommit, TxnAbort and TxnStatus: TxnId, u16 attempt.</summary>
+    public static bool TryReadTxnAttempt(ReadOnlySpan<byte> body, out TxnId txn, out ushort attempt, out ProtocolError error)
     {
-        ArgumentNullException.ThrowIfNull(limits);
         var reader = new BodyReader(body);
-        if (reader.TryReadTxnId(out txn) && TxnWriteList.TryRead(ref reader, limits.MaxKeySize, out writes) && reader.TryReadEnd())
+        if (reader.TryReadTxnId(out txn) && reader.TryReadU16(out attempt) && reader.TryReadEnd())
         {
             error = default;
             return true;
         }
 
         txn = default;
+        attempt = 0;
+        error = reader.Error;
+        return false;
+    }
+
+    /// <summary>
+    /// TxnPrepare: TxnId, u16 attempt, u64 coordinator incarnation, u16 count (at least 1) x (u16 node id, u64
+    /// incarnation), u16 count (may be 0) x (key, value, u64 fence token).
+    /// </summary>
+    public static bool TryReadTxnPrepare(
+        ReadOnlySpan<byte> body,
+        ProtocolLimits limits,
+        out TxnId txn,
+        out ushort attempt,
+        out ulong coordinatorIncarnation,
+        out TxnMemberList participants,
+        out TxnWriteList writes,
+        out ProtocolError error)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        var reader = new BodyReader(body);
+        if (reader.TryReadTxnId(out txn)
+            && reader.TryReadU16(out attempt)
+            && reader.TryReadU64(out coordinatorIncarnation)
+            && TxnMemberList.TryRead(ref reader, out participants)
+            && TxnWriteList.TryRead(ref reader, limits.MaxKeySize, out writes)
+            && reader.TryReadEnd())
+        {
+            error = default;
+            return true;
+        }
+
+        txn = default;
+        attempt = 0;
+        coordinatorIncarnation = 0;
+        participants = default;
         writes = default;
         error = reader.Error;
         return false;

@@ -193,6 +193,23 @@ public static class ResponseDecoder
     public static bool TryReadTxnRead(ReadOnlySpan<byte> body, out LookupList results, out ProtocolError error) =>
         TryReadMultiGet(body, out results, out error);
 
+    /// <summary>TxnStatus (status Ok): u8 outcome (0-4; other values are malformed), u64 the responder's incarnation.</summary>
+    public static bool TryReadTxnStatus(ReadOnlySpan<byte> body, out TxnOutcome outcome, out ulong incarnation, out ProtocolError error)
+    {
+        var reader = new BodyReader(body);
+        if (reader.TryReadEnum((byte)TxnOutcome.Unknown, out byte value) && reader.TryReadU64(out incarnation) && reader.TryReadEnd())
+        {
+            outcome = (TxnOutcome)value;
+            error = default;
+            return true;
+        }
+
+        outcome = default;
+        incarnation = 0;
+        error = reader.Error;
+        return false;
+    }
+
     /// <summary>Lock and TxnLock (status Ok): u16 count, count x u64 fencing token.</summary>
     public static bool TryReadTokens(ReadOnlySpan<byte> body, out TokenList tokens, out ProtocolError error)
     {

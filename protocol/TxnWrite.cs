@@ -1,6 +1,6 @@
 namespace FastDht.Protocol;
 
-/// <summary>A write to encode into a TxnCommit request: key, value, and the fencing token of its lock.</summary>
+/// <summary>A write to encode into a TxnPrepare request: key, value, and the fencing token of its lock.</summary>
 public readonly struct TxnWrite
 {
     public TxnWrite(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, ulong fenceToken)

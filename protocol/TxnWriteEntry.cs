@@ -1,6 +1,6 @@
 namespace FastDht.Protocol;
 
-/// <summary>One write of a received TxnCommit: key, value and the fencing token its lock was granted with.</summary>
+/// <summary>One write of a received TxnPrepare: key, value and the fencing token its lock was granted with.</summary>
 public readonly ref struct TxnWriteEntry
 {
     public TxnWriteEntry(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong fenceToken)

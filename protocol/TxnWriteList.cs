@@ -4,7 +4,7 @@ using FastDht.Protocol.Internal;
 
 namespace FastDht.Protocol;
 
-/// <summary>A validated list of (key, value, token) writes inside a received TxnCommit body, enumerated without allocating.</summary>
+/// <summary>A validated list of (key, value, token) writes inside a received TxnPrepare body, enumerated without allocating.</summary>
 public readonly ref struct TxnWriteList
 {
     private readonly ReadOnlySpan<byte> _entries;

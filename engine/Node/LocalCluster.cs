@@ -20,12 +20,14 @@ public sealed class LocalCluster : IAsyncDisposable
     private readonly LocalClusterOptions _options;
     private readonly DhtNode?[] _nodes;
     private readonly Socket?[] _reserved;
+    private readonly IPEndPoint[] _listenEndPoints;
     private readonly object _gate = new();
 
-    private LocalCluster(MemberList members, Socket?[] reserved, LocalClusterOptions options)
+    private LocalCluster(MemberList members, Socket?[] reserved, IPEndPoint[] listenEndPoints, LocalClusterOptions options)
     {
         Members = members;
         _options = options;
+        _listenEndPoints = listenEndPoints;
         _nodes = new DhtNode?[members.Count];
         _reserved = reserved;
         var seeds = new string[members.Count];
@@ -65,12 +67,8 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>Whether node <paramref name="index"/> is running.</summary>
     public bool IsRunning(int index) => Volatile.Read(ref _nodes[index]) is not null;
 
-    /// <summary>Where node <paramref name="index"/> listens (its member address), running or not.</summary>
-    public IPEndPoint EndPointOf(int index)
-    {
-        var member = Members.Get((ushort)index);
-        return new IPEndPoint(IPAddress.Parse(member.Host), member.Port);
-    }
+    /// <summary>Where node <paramref name="index"/> listens, running or not: its member address, unless <see cref="LocalClusterOptions.MemberAddress"/> put something in front of it.</summary>
+    public IPEndPoint EndPointOf(int index) => _listenEndPoints[index];
 
     /// <summary>
     /// Reserves a port per node and, when <see cref="LocalClusterOptions.Start"/> is set (the default), starts every
@@ -83,13 +81,15 @@ public sealed class LocalCluster : IAsyncDisposable
         options ??= new LocalClusterOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.NodeCount, 1);
         var reserved = new Socket?[options.NodeCount];
+        var listenEndPoints = new IPEndPoint[options.NodeCount];
         var entries = new string[options.NodeCount];
         try
         {
             for (var i = 0; i < reserved.Length; i++)
             {
                 reserved[i] = Bind(new IPEndPoint(IPAddress.Loopback, 0));
-                entries[i] = $"{i}={reserved[i]!.LocalEndPoint}";
+                listenEndPoints[i] = (IPEndPoint)reserved[i]!.LocalEndPoint!;
+                entries[i] = $"{i}={options.MemberAddress?.Invoke(i, listenEndPoints[i]) ?? listenEndPoints[i]}";
             }
         }
         catch
@@ -99,7 +99,7 @@ public sealed class LocalCluster : IAsyncDisposable
             throw;
         }
 
-        var cluster = new LocalCluster(MemberList.Parse(entries), reserved, options);
+        var cluster = new LocalCluster(MemberList.Parse(entries), reserved, listenEndPoints, options);
         if (!options.Start)
             return cluster;
         try

@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.Logging;
 
 namespace FastDht.Engine.Node;
@@ -27,4 +28,11 @@ public sealed class LocalClusterOptions
     /// <summary>How long <see cref="LocalCluster.StartAsync"/> waits for every node to link to every other.</summary>
     /// <remarks>Defaults to 10 s: a mesh of a few loopback nodes forms in milliseconds; ten seconds means something is wrong, not slow.</remarks>
     public TimeSpan MeshTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The address written in the member list for the node with this id listening at this endpoint: peers dial it.
+    /// Null (the default) writes the listening endpoint itself; a test returns a proxy in front of it, so that every
+    /// peer link dialed to the node runs through the proxy.
+    /// </summary>
+    public Func<int, IPEndPoint, IPEndPoint>? MemberAddress { get; set; }
 }

@@ -25,7 +25,10 @@ internal sealed class TxnRecord
 
     public bool IsIdle => Held.Count == 0 && Waiter is null && Pins == 0;
 
-    public HolderState HolderState => Volatile.Read(ref State) == TxnState.Committing ? HolderState.Committing : HolderState.Growing;
+    public HolderState HolderState => Volatile.Read(ref State) is TxnState.Committing or TxnState.Prepared ? HolderState.Committing : HolderState.Growing;
+
+    /// <summary>Held until decided: exempt from lease expiry, session release and single-key release.</summary>
+    public bool IsPrepared => Volatile.Read(ref State) == TxnState.Prepared;
 
     public void Reset(TxnId txn)
     {

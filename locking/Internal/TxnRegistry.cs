@@ -198,6 +198,33 @@ internal sealed class TxnRegistry
         }
     }
 
+    /// <summary>Growing (or Committing) becomes Prepared; false when the transaction holds nothing here or was wounded.</summary>
+    public bool MarkPrepared(TxnId txn)
+    {
+        Stripe stripe = StripeFor(txn);
+        lock (stripe.Sync)
+        {
+            if (!stripe.Records.TryGetValue(txn, out TxnRecord? record) || record.Held.Count == 0)
+            {
+                return false;
+            }
+
+            while (true)
+            {
+                int state = Volatile.Read(ref record.State);
+                if (state == TxnState.Wounded)
+                {
+                    return false;
+                }
+
+                if (state == TxnState.Prepared || Interlocked.CompareExchange(ref record.State, TxnState.Prepared, state) == state)
+                {
+                    return true;
+                }
+            }
+        }
+    }
+
     /// <summary>Wounds a growing transaction; false when it is committing or already wounded.</summary>
     public static bool TryWound(TxnRecord record) =>
         Interlocked.CompareExchange(ref record.State, TxnState.Wounded, TxnState.Growing) == TxnState.Growing;

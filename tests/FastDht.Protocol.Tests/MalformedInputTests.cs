@@ -121,8 +121,14 @@ public class MalformedInputTests
             { "lock: no keys", Opcode.Lock, 0, new BodyBuilder().Txn().U8(0).U32(10).U16(0).ToArray(), ProtocolErrorCode.EmptyList },
             { "unlock: count lies", Opcode.Unlock, 0, new BodyBuilder().Txn().U16(2).Key("a").ToArray(), ProtocolErrorCode.Truncated },
             { "renew: trailing", Opcode.RenewLease, 0, new BodyBuilder().Txn().U32(1).U16(1).Key("a").U8(9).ToArray(), ProtocolErrorCode.TrailingBytes },
-            { "txnprepare: trailing", Opcode.TxnPrepare, 0, new BodyBuilder().Txn().U8(0).ToArray(), ProtocolErrorCode.TrailingBytes },
-            { "txncommit: missing token", Opcode.TxnCommit, 0, new BodyBuilder().Txn().U16(1).Key("a").Value("v").ToArray(), ProtocolErrorCode.Truncated },
+            { "txnprepare: no participants", Opcode.TxnPrepare, 0, new BodyBuilder().Txn().U16(0).U64(1).U16(0).U16(0).ToArray(), ProtocolErrorCode.EmptyList },
+            { "txnprepare: participants lie", Opcode.TxnPrepare, 0, new BodyBuilder().Txn().U16(0).U64(1).U16(3).U16(1).U64(2).U16(0).ToArray(), ProtocolErrorCode.Truncated },
+            { "txnprepare: missing token", Opcode.TxnPrepare, 0, new BodyBuilder().Txn().U16(0).U64(1).U16(1).U16(1).U64(2).U16(1).Key("a").Value("v").ToArray(), ProtocolErrorCode.Truncated },
+            { "txnprepare: trailing", Opcode.TxnPrepare, 0, new BodyBuilder().Txn().U16(0).U64(1).U16(1).U16(1).U64(2).U16(0).U8(0).ToArray(), ProtocolErrorCode.TrailingBytes },
+            { "txncommit: missing attempt", Opcode.TxnCommit, 0, new BodyBuilder().Txn().ToArray(), ProtocolErrorCode.Truncated },
+            { "txnabort: trailing", Opcode.TxnAbort, 0, new BodyBuilder().Txn().U16(1).U8(0).ToArray(), ProtocolErrorCode.TrailingBytes },
+            { "txnstatus: trailing", Opcode.TxnStatus, 0, new BodyBuilder().Txn().U16(1).U8(0).ToArray(), ProtocolErrorCode.TrailingBytes },
+            { "txnpin: trailing", Opcode.TxnPin, 0, new BodyBuilder().Txn().U8(0).ToArray(), ProtocolErrorCode.TrailingBytes },
             { "hello: bad role", Opcode.Hello, 0, new BodyBuilder().U16(1).U8(7).U16(1).U16(0).U16(0).U32(4096).ToArray(), ProtocolErrorCode.OutOfRange },
             { "hello: invalid utf-8", Opcode.Hello, 0, new BodyBuilder().U16(1).U8(0).U16(1).U16(2).Bytes([0xC3, 0x28]).U16(0).U32(4096).ToArray(), ProtocolErrorCode.InvalidString },
             { "hello: string length lies", Opcode.Hello, 0, new BodyBuilder().U16(1).U8(0).U16(1).U16(200).Bytes([0x41]).ToArray(), ProtocolErrorCode.Truncated },
@@ -318,9 +324,10 @@ public class MalformedInputTests
                 }
 
                 break;
-            case Opcode.TxnCommit:
-                if (RequestDecoder.TryReadTxnCommit(body, limits, out _, out var writes, out error))
+            case Opcode.TxnPrepare:
+                if (RequestDecoder.TryReadTxnPrepare(body, limits, out _, out _, out _, out var members, out var writes, out error))
                 {
+                    Assert.InRange(members.Count, 1, ushort.MaxValue);
                     foreach (var w in writes)
                     {
                         Assert.InRange(w.Key.Length, 1, limits.MaxKeySize);
@@ -328,8 +335,12 @@ public class MalformedInputTests
                 }
 
                 break;
-            case Opcode.TxnPrepare:
+            case Opcode.TxnCommit:
             case Opcode.TxnAbort:
+            case Opcode.TxnStatus:
+                RequestDecoder.TryReadTxnAttempt(body, out _, out _, out error);
+                break;
+            case Opcode.TxnPin:
             case Opcode.TxnWound:
                 RequestDecoder.TryReadTxnId(body, out _, out error);
                 break;

@@ -200,24 +200,20 @@ public class RoundTripTests
     });
 
     [Fact]
-    public void TxnPrepare_Abort_Wound() => Gen.Select(Gen.UInt, GenTxn).Sample(t =>
+    public void TxnWound_and_Pin() => Gen.Select(Gen.UInt, GenTxn).Sample(t =>
     {
         var (id, txn) = t;
-        foreach (Opcode op in new[] { Opcode.TxnPrepare, Opcode.TxnAbort, Opcode.TxnWound })
+        foreach (Opcode op in new[] { Opcode.TxnWound, Opcode.TxnPin })
         {
             byte[] bytes = Wire.Encode(w =>
             {
-                if (op == Opcode.TxnPrepare)
+                if (op == Opcode.TxnWound)
                 {
-                    FrameWriter.WriteTxnPrepare(w, id, txn);
-                }
-                else if (op == Opcode.TxnAbort)
-                {
-                    FrameWriter.WriteTxnAbort(w, id, txn);
+                    FrameWriter.WriteTxnWound(w, id, txn);
                 }
                 else
                 {
-                    FrameWriter.WriteTxnWound(w, id, txn);
+                    FrameWriter.WriteTxnPin(w, id, txn);
                 }
             });
             var (h, body) = Decode(bytes);
@@ -228,17 +224,69 @@ public class RoundTripTests
     });
 
     [Fact]
-    public void TxnCommit() => Gen.Select(Gen.UInt, GenTxn, Gen.Select(GenKey, GenValue, Gen.ULong).Array[0, 5]).Sample(t =>
+    public void TxnCommit_Abort_Status() => Gen.Select(Gen.UInt, GenTxn, Gen.UShort).Sample(t =>
     {
-        var (id, txn, writes) = t;
+        var (id, txn, attempt) = t;
+        foreach (Opcode op in new[] { Opcode.TxnCommit, Opcode.TxnAbort, Opcode.TxnStatus })
+        {
+            byte[] bytes = Wire.Encode(w =>
+            {
+                switch (op)
+                {
+                    case Opcode.TxnCommit:
+                        FrameWriter.WriteTxnCommit(w, id, txn, attempt);
+                        break;
+                    case Opcode.TxnAbort:
+                        FrameWriter.WriteTxnAbort(w, id, txn, attempt);
+                        break;
+                    default:
+                        FrameWriter.WriteTxnStatus(w, id, txn, attempt);
+                        break;
+                }
+            });
+            var (h, body) = Decode(bytes);
+            AssertRequest(h, id, op);
+            Assert.True(RequestDecoder.TryReadTxnAttempt(body, out var tx, out var a, out _));
+            Assert.Equal(txn, tx);
+            Assert.Equal(attempt, a);
+        }
+    });
+
+    [Fact]
+    public void TxnStatus_response() => Gen.Select(Gen.UInt, Gen.Enum<TxnOutcome>(), Gen.ULong).Sample(t =>
+    {
+        var (id, outcome, incarnation) = t;
+        var (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteTxnStatusResponse(w, id, outcome, incarnation)));
+        Assert.Equal(Opcode.TxnStatus, h.Opcode);
+        Assert.True(h.IsResponse);
+        Assert.True(ResponseDecoder.TryReadTxnStatus(body, out var o, out var inc, out _));
+        Assert.Equal(outcome, o);
+        Assert.Equal(incarnation, inc);
+        Assert.False(ResponseDecoder.TryReadTxnStatus([5, 0, 0, 0, 0, 0, 0, 0, 0], out _, out _, out _));
+    });
+
+    [Fact]
+    public void TxnPrepare() => Gen.Select(Gen.Select(Gen.UInt, GenTxn, Gen.UShort, Gen.ULong), Gen.Select(Gen.UShort, Gen.ULong).Array[1, 4], Gen.Select(GenKey, GenValue, Gen.ULong).Array[0, 5]).Sample(t =>
+    {
+        var ((id, txn, attempt, coordinator), members, writes) = t;
+        var participants = Array.ConvertAll(members, x => new TxnMember(x.Item1, x.Item2));
         var input = Array.ConvertAll(writes, x => new TxnWrite(x.Item1, x.Item2, x.Item3));
-        var (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteTxnCommit(w, id, txn, input)));
-        AssertRequest(h, id, Opcode.TxnCommit);
-        Assert.True(RequestDecoder.TryReadTxnCommit(body, ProtocolLimits.Default, out var tx, out var list, out _));
+        var (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteTxnPrepare(w, id, txn, attempt, coordinator, participants, input)));
+        AssertRequest(h, id, Opcode.TxnPrepare);
+        Assert.True(RequestDecoder.TryReadTxnPrepare(body, ProtocolLimits.Default, out var tx, out var a, out var c, out var list, out var writeList, out _));
         Assert.Equal(txn, tx);
-        Assert.Equal(writes.Length, list.Count);
+        Assert.Equal(attempt, a);
+        Assert.Equal(coordinator, c);
+        Assert.Equal(members.Length, list.Count);
+        for (int m = 0; m < members.Length; m++)
+        {
+            Assert.Equal(members[m].Item1, list[m].NodeId);
+            Assert.Equal(members[m].Item2, list[m].Incarnation);
+        }
+
+        Assert.Equal(writes.Length, writeList.Count);
         int i = 0;
-        foreach (var e in list)
+        foreach (var e in writeList)
         {
             Assert.Equal(writes[i].Item1, e.Key.ToArray());
             Assert.Equal(writes[i].Item2, e.Value.ToArray());

@@ -14,7 +14,13 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>The cluster name test nodes and test clients present.</summary>
     public const string ClusterName = "test";
 
-    private TestCluster(LocalCluster local) => Local = local;
+    private readonly LoopbackProxy[]? _proxies;
+
+    private TestCluster(LocalCluster local, LoopbackProxy[]? proxies)
+    {
+        Local = local;
+        _proxies = proxies;
+    }
 
     /// <summary>The cluster underneath, for what this wrapper does not repeat.</summary>
     public LocalCluster Local { get; }
@@ -28,15 +34,39 @@ public sealed class TestCluster : IAsyncDisposable
 
     public IEnumerable<DhtNode> RunningNodes => Local.RunningNodes;
 
+    /// <summary>Where node <paramref name="index"/> serves clients: its listener itself, never its proxy.</summary>
     public IPEndPoint EndPointOf(int index) => Local.EndPointOf(index);
+
+    /// <summary>
+    /// The proxy standing for node <paramref name="index"/>'s member address in a cluster started with
+    /// <c>proxied: true</c>: every peer link dialed to that node runs through it (clients connect to the node directly).
+    /// </summary>
+    public LoopbackProxy ProxyOf(int index) => _proxies?[index] ?? throw new InvalidOperationException("the cluster was not started with proxied: true");
+
+    /// <summary>
+    /// Holds (or releases) every byte node <paramref name="from"/> sends node <paramref name="to"/> on their peer link,
+    /// whichever of them dialed it: a one-way frozen link. In a cluster of more than two nodes it also holds the bytes
+    /// other nodes send <paramref name="to"/> on links they dialed, and the bytes <paramref name="from"/> answers on
+    /// links dialed to it.
+    /// </summary>
+    public void StallLink(int from, int to, bool stall)
+    {
+        // from dialed to: the bytes go client-to-server through to's proxy; to dialed from: server-to-client through from's.
+        ProxyOf(to).Stall(stall, ProxyDirection.ClientToServer);
+        ProxyOf(from).Stall(stall, ProxyDirection.ServerToClient);
+    }
 
     /// <summary>Reserves ports and, unless told otherwise, starts every node and waits for the full mesh.</summary>
     public static async Task<TestCluster> StartAsync(
         int nodeCount = 3,
         Action<NodeOptions>? configure = null,
         bool start = true,
-        ILoggerFactory? loggerFactory = null)
+        ILoggerFactory? loggerFactory = null,
+        bool proxied = false)
     {
+        // proxied: a LoopbackProxy in front of each node stands for its member address, so tests can cut, stall or
+        // delay peer links one node at a time.
+        var proxies = proxied ? new LoopbackProxy[nodeCount] : null;
         var local = await LocalCluster.StartAsync(new LocalClusterOptions
         {
             NodeCount = nodeCount,
@@ -48,8 +78,9 @@ public sealed class TestCluster : IAsyncDisposable
             LoggerFactory = loggerFactory,
             Start = start,
             MeshTimeout = Bounded.Timeout,
+            MemberAddress = proxies is null ? null : (i, listening) => (proxies[i] = LoopbackProxy.Start(listening)).EndPoint,
         }).WithinAsync("the cluster to start").ConfigureAwait(false);
-        return new TestCluster(local);
+        return new TestCluster(local, proxies);
     }
 
     /// <summary>The options node <paramref name="index"/> starts with (fast heartbeats and reconnects for tests).</summary>
@@ -78,7 +109,18 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync() => await Local.DisposeAsync().AsTask().WithinAsync("the cluster to stop").ConfigureAwait(false);
+    public async ValueTask DisposeAsync()
+    {
+        await Local.DisposeAsync().AsTask().WithinAsync("the cluster to stop").ConfigureAwait(false);
+        if (_proxies is not null)
+        {
+            foreach (var proxy in _proxies)
+            {
+                if (proxy is not null)
+                    await proxy.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
 
     /// <summary>Test timings: a dead peer is noticed in seconds and a returning one redialed within a quarter second.</summary>
     private static void ApplyTestDefaults(NodeOptions options)

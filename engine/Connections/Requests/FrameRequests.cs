@@ -78,43 +78,58 @@ internal readonly struct TxnLockRequest(Opcode opcode, TxnId txn, LockMode mode,
     }
 }
 
-/// <summary>TxnPrepare, TxnAbort or TxnWound: a TxnId alone.</summary>
+/// <summary>TxnWound or TxnPin: a TxnId alone.</summary>
 internal readonly struct TxnIdRequest(Opcode opcode, TxnId txn) : IFrameRequest
 {
     public int FrameLength => ProtocolConstants.HeaderSize + ProtocolConstants.TxnIdSize;
 
     public void Write(IBufferWriter<byte> writer, uint requestId)
     {
+        if (opcode == Opcode.TxnPin)
+            FrameWriter.WriteTxnPin(writer, requestId, txn);
+        else
+            FrameWriter.WriteTxnWound(writer, requestId, txn);
+    }
+}
+
+/// <summary>TxnCommit, TxnAbort or TxnStatus: TxnId, u16 attempt.</summary>
+internal readonly struct TxnAttemptRequest(Opcode opcode, TxnId txn, ushort attempt) : IFrameRequest
+{
+    public int FrameLength => ProtocolConstants.HeaderSize + ProtocolConstants.TxnIdSize + 2;
+
+    public void Write(IBufferWriter<byte> writer, uint requestId)
+    {
         switch (opcode)
         {
-            case Opcode.TxnPrepare:
-                FrameWriter.WriteTxnPrepare(writer, requestId, txn);
+            case Opcode.TxnCommit:
+                FrameWriter.WriteTxnCommit(writer, requestId, txn, attempt);
                 break;
-            case Opcode.TxnWound:
-                FrameWriter.WriteTxnWound(writer, requestId, txn);
+            case Opcode.TxnStatus:
+                FrameWriter.WriteTxnStatus(writer, requestId, txn, attempt);
                 break;
             default:
-                FrameWriter.WriteTxnAbort(writer, requestId, txn);
+                FrameWriter.WriteTxnAbort(writer, requestId, txn, attempt);
                 break;
         }
     }
 }
 
-/// <summary>TxnCommit: TxnId, count, count x (key, value, u64 fence token).</summary>
-internal readonly struct TxnCommitRequest(TxnId txn, TxnWrite[] writes) : IFrameRequest
+/// <summary>TxnPrepare: TxnId, attempt, coordinator incarnation, participants, and this participant's writes with their fence tokens.</summary>
+internal readonly struct TxnPrepareRequest(TxnId txn, ushort attempt, ulong coordinatorIncarnation, TxnMember[] participants, TxnWrite[] writes) : IFrameRequest
 {
     public int FrameLength
     {
         get
         {
-            var size = ProtocolConstants.HeaderSize + ProtocolConstants.TxnIdSize + 2;
+            var size = ProtocolConstants.HeaderSize + ProtocolConstants.TxnIdSize + 2 + 8 + 2 + (participants.Length * 10) + 2;
             foreach (var w in writes)
                 size += 2 + w.Key.Length + 4 + w.Value.Length + 8;
             return size;
         }
     }
 
-    public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteTxnCommit(writer, requestId, txn, writes);
+    public void Write(IBufferWriter<byte> writer, uint requestId) =>
+        FrameWriter.WriteTxnPrepare(writer, requestId, txn, attempt, coordinatorIncarnation, participants, writes);
 }
 
 /// <summary>TxnRead, Unlock or RenewLease: TxnId, [u32 lease ms,] key list.</summary>

@@ -48,8 +48,9 @@ internal sealed class NodeCore
         Keyspace = new Keyspace.LocalKeyspace(store, Locks, Math.Max(1, options.Limits.MaxFrameSize - 1024));
         // A node with a data directory serves nothing from its keyspace until the log is replayed (DhtNode.StartAsync).
         _loading = options.DataDir is not null;
-        Participant = new TxnParticipant(Locks, Keyspace);
-        Coordinator = new TransactionCoordinator(this, Participant, strategy.RequiresOrderedAcquisition);
+        var decisions = new TxnDecisions();
+        Participant = new TxnParticipant(Locks, Keyspace, decisions);
+        Coordinator = new TransactionCoordinator(this, Participant, decisions, strategy.RequiresOrderedAcquisition);
     }
 
     /// <summary>Counters every protocol adds to.</summary>
@@ -142,6 +143,7 @@ internal sealed class NodeCore
         using (ExecutionContext.SuppressFlow())
             _maintenance = MaintainAsync();
         Mesh.Start();
+        Coordinator.Start();
     }
 
     /// <summary>Owns a connection a listener accepted: runs its session until it closes.</summary>
@@ -197,6 +199,7 @@ internal sealed class NodeCore
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         await Mesh.StopAsync().ConfigureAwait(false);
+        await Coordinator.StopAsync().ConfigureAwait(false);
         try
         {
             await _maintenance.ConfigureAwait(false);

@@ -112,37 +112,39 @@ internal sealed partial class NodeSession
                 _ = ReplyLaterAsync(id, op, _core.Coordinator.UnlockOrRenewAsync(SessionId, op, txn, lease, keys));
                 return new ValueTask<bool>(true);
             }
-            case Opcode.TxnPrepare:
-            case Opcode.TxnAbort:
+            case Opcode.TxnPin:
             case Opcode.TxnWound:
             {
                 if (!RequestDecoder.TryReadTxnId(body, out var wireTxn, out error))
                     break;
                 var txn = TxnIds.ToLocking(wireTxn);
                 var step = TxnStep.Ok;
-                if (op == Opcode.TxnPrepare)
-                {
-                    if (!participant.Prepare(txn))
-                        step = new TxnStep(StatusCode.Wounded, $"transaction {txn} cannot be prepared at node {_core.SelfId}: it was wounded or holds nothing here");
-                }
-                else if (op == Opcode.TxnAbort)
-                {
-                    participant.Abort(txn);
-                }
-                else
-                {
+                if (op == Opcode.TxnWound)
                     _core.Coordinator.OnWounded(txn);
-                }
+                else if (!participant.Pin(txn))
+                    step = new TxnStep(StatusCode.Wounded, $"transaction {txn} cannot keep its locks at node {_core.SelfId}: it was wounded or holds nothing here");
                 return ReplyNowAsync(id, op, new TxnResult(step));
             }
-            case Opcode.TxnCommit:
+            case Opcode.TxnPrepare:
             {
-                if (!RequestDecoder.TryReadTxnCommit(body, limits, out var wireTxn, out var writes, out error))
+                if (!RequestDecoder.TryReadTxnPrepare(body, limits, out var wireTxn, out var attempt, out var coordinatorIncarnation, out var members, out var writes, out error))
                     break;
-                var committed = participant.Commit(TxnIds.ToLocking(wireTxn), writes);
-                // The commit's record was appended on this thread; the answer may leave from another (slow path).
-                _core.Keyspace.Durability?.HoldThisThreadsWrites(Connection);
-                return ReplyNowAsync(id, op, new TxnResult(committed));
+                return ReplyNowAsync(id, op, new TxnResult(_core.Coordinator.OnPrepare(TxnIds.ToLocking(wireTxn), attempt, coordinatorIncarnation, members, writes)));
+            }
+            case Opcode.TxnCommit:
+            case Opcode.TxnAbort:
+            case Opcode.TxnStatus:
+            {
+                if (!RequestDecoder.TryReadTxnAttempt(body, out var wireTxn, out var attempt, out error))
+                    break;
+                var txn = TxnIds.ToLocking(wireTxn);
+                if (op == Opcode.TxnStatus)
+                    return ReplyNowAsync(id, op, new TxnResult(TxnStep.Ok, outcome: _core.Coordinator.Status(txn, attempt)));
+                var decided = participant.Decide(new TxnDecision(txn, attempt, op == Opcode.TxnCommit));
+                // A commit's record was appended on this thread; the acknowledgement may leave from another (slow path).
+                if (op == Opcode.TxnCommit)
+                    _core.Keyspace.Durability?.HoldThisThreadsWrites(Connection);
+                return ReplyNowAsync(id, op, new TxnResult(decided));
             }
             case Opcode.TxnRead:
             {
@@ -240,7 +242,7 @@ internal sealed partial class NodeSession
         }
     }
 
-    private static void WriteTxnResponse(PipeWriter writer, uint id, Opcode op, in TxnResult result)
+    private void WriteTxnResponse(PipeWriter writer, uint id, Opcode op, in TxnResult result)
     {
         var step = result.Step;
         if (!step.IsOk)
@@ -258,6 +260,9 @@ internal sealed partial class NodeSession
                 break;
             case Opcode.TxnRead:
                 FrameWriter.WriteTxnReadResponse(writer, id, result.Values);
+                break;
+            case Opcode.TxnStatus:
+                FrameWriter.WriteTxnStatusResponse(writer, id, result.Outcome, _core.Incarnation);
                 break;
             case Opcode.Lock:
             case Opcode.TxnLock:

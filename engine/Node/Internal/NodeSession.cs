@@ -69,6 +69,8 @@ internal sealed partial class NodeSession : FrameSession
             case Opcode.TxnAbort:
             case Opcode.TxnWound:
             case Opcode.TxnRead:
+            case Opcode.TxnStatus:
+            case Opcode.TxnPin:
                 return TransactionAsync(frame);
             case Opcode.Ping:
                 return PingAsync(frame);

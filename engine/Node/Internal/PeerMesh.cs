@@ -306,7 +306,11 @@ internal sealed class PeerMesh
         Task run;
         using (ExecutionContext.SuppressFlow())
             run = session.RunAsync();
-        var refusal = await session.DialHandshakeAsync(_core.Options.ConnectTimeout + _core.Options.ConnectTimeout).ConfigureAwait(false);
+        string? refusal;
+        // The handshake's timeout is enforced by the maintenance sweep, which ends when the node stops: a peer that
+        // never answers (a frozen link) would hold the node's stop forever. Stopping aborts the dial instead.
+        using (_core.Stopping.UnsafeRegister(static state => ((NodeSession)state!).Connection.Abort(new OperationCanceledException("the node is stopping")), session))
+            refusal = await session.DialHandshakeAsync(_core.Options.ConnectTimeout + _core.Options.ConnectTimeout).ConfigureAwait(false);
         if (refusal is null)
         {
             refusal = TryAdopt(session, slot);

@@ -38,12 +38,20 @@ internal sealed partial class TransactionCoordinator
                                 return new TxnResult(new TxnStep(StatusCode.Exists, null), (uint)(attempt + 1));
                             }
                         }
-                        step = await PrepareAllAsync(txn).ConfigureAwait(false);
-                        if (step.IsOk)
-                            return new TxnResult(await CommitAllAsync(txn).ConfigureAwait(false), (uint)(attempt + 1));
+                        var (decided, mayRetry) = await PrepareAndDecideAsync(txn).ConfigureAwait(false);
+                        if (decided.IsOk || !mayRetry)
+                            return new TxnResult(decided, (uint)(attempt + 1));
+                        step = decided;
+                    }
+                    else
+                    {
+                        await AbortAllAsync(txn).ConfigureAwait(false);
                     }
                 }
-                await AbortAllAsync(txn).ConfigureAwait(false);
+                else
+                {
+                    await AbortAllAsync(txn).ConfigureAwait(false);
+                }
                 if (!step.IsConflict && step.Status != StatusCode.Timeout)
                     return new TxnResult(step, (uint)(attempt + 1));
                 var delay = _backoff.Delay(attempt);

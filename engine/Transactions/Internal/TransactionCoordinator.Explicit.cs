@@ -31,7 +31,7 @@ internal sealed partial class TransactionCoordinator
             var deadline = Environment.TickCount64 + (long)lease.TotalMilliseconds;
             var step = await LockAllAsync(txn, sessionId, lease, deadline, abortOnWound: true).ConfigureAwait(false);
             if (step.IsOk)
-                step = await PrepareAllAsync(txn).ConfigureAwait(false);
+                step = await PinAllAsync(txn).ConfigureAwait(false);
             if (!step.IsOk)
             {
                 await AbortAllAsync(txn).ConfigureAwait(false);
@@ -103,9 +103,9 @@ internal sealed partial class TransactionCoordinator
             foreach (var node in hold.Nodes)
             {
                 if (node == Self)
-                    _participant.Abort(id);
+                    _participant.Decide(new TxnDecision(id, 0, Commit: false));
                 else
-                    await CallAsync(node, new TxnIdRequest(Opcode.TxnAbort, wire)).ConfigureAwait(false);
+                    await CallAsync(node, new TxnAttemptRequest(Opcode.TxnAbort, wire, 0)).ConfigureAwait(false);
             }
         }
     }

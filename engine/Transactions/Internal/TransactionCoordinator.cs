@@ -15,8 +15,9 @@ namespace FastDht.Engine.Transactions.Internal;
 /// </summary>
 /// <remarks>
 /// Per attempt: lock every group (owner by owner in node-id order with sorted keys under "ordered", all owners in
-/// parallel otherwise), then prepare and commit (MultiPut) or read and release (MultiGet). A conflict anywhere aborts
-/// the attempt at every participant; the transaction retries with the same id after a backoff, until
+/// parallel otherwise), then two-phase commit (MultiPut: TransactionCoordinator.Decision.cs) or read and release
+/// (MultiGet). A conflict anywhere aborts the attempt at every participant; the transaction retries with the same id
+/// (and the next attempt number) after a backoff, until
 /// <see cref="Node.NodeOptions.TxnMaxAttempts"/> or <see cref="Node.NodeOptions.TxnTimeout"/> is reached. A transaction
 /// allocates its own state (arrays sized by its keys); nothing of it is on the single-key path.
 /// </remarks>
@@ -24,16 +25,18 @@ internal sealed partial class TransactionCoordinator
 {
     private readonly NodeCore _core;
     private readonly TxnParticipant _participant;
+    private readonly TxnDecisions _decisions;
     private readonly TxnIdGenerator _ids;
     private readonly BackoffPolicy _backoff = new();
     private readonly bool _ordered;
     private readonly ConcurrentDictionary<TxnId, CoordinatedTxn> _active = new();
     private readonly Func<CoordinatedTxn, Task> _abortAll;
 
-    public TransactionCoordinator(NodeCore core, TxnParticipant participant, bool ordered)
+    public TransactionCoordinator(NodeCore core, TxnParticipant participant, TxnDecisions decisions, bool ordered)
     {
         _core = core;
         _participant = participant;
+        _decisions = decisions;
         _ordered = ordered;
         _ids = new TxnIdGenerator(core.SelfId);
         _abortAll = AbortAllAsync;
@@ -82,9 +85,10 @@ internal sealed partial class TransactionCoordinator
             {
                 if (txn.Mode == LockMode.Exclusive)
                 {
-                    step = await PrepareAllAsync(txn).ConfigureAwait(false);
-                    if (step.IsOk)
-                        return new TxnResult(await CommitAllAsync(txn).ConfigureAwait(false), (uint)(attempt + 1));
+                    var (decided, mayRetry) = await PrepareAndDecideAsync(txn).ConfigureAwait(false);
+                    if (decided.IsOk || !mayRetry)
+                        return new TxnResult(decided, (uint)(attempt + 1));
+                    step = decided;
                 }
                 else
                 {
@@ -95,7 +99,10 @@ internal sealed partial class TransactionCoordinator
                         return new TxnResult(step, (uint)(attempt + 1), values);
                 }
             }
-            await AbortAllAsync(txn).ConfigureAwait(false);
+            else
+            {
+                await AbortAllAsync(txn).ConfigureAwait(false);
+            }
             if (!step.IsConflict && step.Status != StatusCode.Timeout)
                 return new TxnResult(step, (uint)(attempt + 1));
             if (attempt + 1 >= options.TxnMaxAttempts)
@@ -237,7 +244,8 @@ internal sealed partial class TransactionCoordinator
         return TxnStep.Ok;
     }
 
-    private async Task<TxnStep> PrepareAllAsync(CoordinatedTxn txn)
+    /// <summary>Pins an explicit Lock's grants at every owner, so an older transaction can no longer wound them.</summary>
+    private async Task<TxnStep> PinAllAsync(CoordinatedTxn txn)
     {
         var outcome = TxnStep.Ok;
         Task<ResponseResult>?[]? calls = null;
@@ -246,13 +254,13 @@ internal sealed partial class TransactionCoordinator
             var g = txn.Groups[i];
             if (g.Node == Self)
             {
-                if (!_participant.Prepare(txn.Id))
-                    outcome = Unprepared(txn, g.Node);
+                if (!_participant.Pin(txn.Id))
+                    outcome = Unpinned(txn, g.Node);
             }
             else
             {
                 calls ??= new Task<ResponseResult>?[txn.Groups.Length];
-                calls[i] = CallAsync(g.Node, new TxnIdRequest(Opcode.TxnPrepare, txn.WireId));
+                calls[i] = CallAsync(g.Node, new TxnIdRequest(Opcode.TxnPin, txn.WireId));
             }
         }
         if (calls is null)
@@ -263,55 +271,13 @@ internal sealed partial class TransactionCoordinator
                 continue;
             var result = await call.ConfigureAwait(false);
             if (result.IsError && outcome.IsOk)
-                outcome = result.Status == StatusCode.Wounded ? Unprepared(txn, txn.Groups[i].Node) : new TxnStep(result.Status, result.ErrorMessage);
+                outcome = result.Status == StatusCode.Wounded ? Unpinned(txn, txn.Groups[i].Node) : new TxnStep(result.Status, result.ErrorMessage);
         }
         return outcome;
     }
 
-    private static TxnStep Unprepared(CoordinatedTxn txn, ushort node) =>
-        new(StatusCode.Wounded, $"transaction {txn.Id} could not be prepared at node {node}: it was wounded or its locks expired");
-
-    private async Task<TxnStep> CommitAllAsync(CoordinatedTxn txn)
-    {
-        var outcome = TxnStep.Ok;
-        Task<ResponseResult>?[]? calls = null;
-        for (var i = 0; i < txn.Groups.Length; i++)
-        {
-            var g = txn.Groups[i];
-            if (g.Node == Self)
-            {
-                var step = _participant.Commit(txn.Id, g.Keys, g.Values!, g.Tokens);
-                if (!step.IsOk)
-                    outcome = step;
-            }
-            else
-            {
-                var writes = new TxnWrite[g.Keys.Length];
-                for (var k = 0; k < writes.Length; k++)
-                    writes[k] = new TxnWrite(g.Keys[k], g.Values![k], (ulong)g.Tokens[k]);
-                calls ??= new Task<ResponseResult>?[txn.Groups.Length];
-                calls[i] = CallAsync(g.Node, new TxnCommitRequest(txn.WireId, writes));
-            }
-        }
-        if (calls is not null)
-        {
-            foreach (var call in calls)
-            {
-                if (call is null)
-                    continue;
-                var result = await call.ConfigureAwait(false);
-                if (result.IsError && outcome.IsOk)
-                    outcome = new TxnStep(result.Status, result.ErrorMessage);
-            }
-        }
-        if (!outcome.IsOk)
-        {
-            // Every participant was prepared, so only a lease that ran out or a lost link gets here: other
-            // participants may have applied their part. Say so plainly rather than claim nothing happened.
-            return new TxnStep(StatusCode.InternalError, $"transaction {txn.Id} failed during commit, after every participant was prepared; some of its writes may be applied: {outcome.Message}");
-        }
-        return outcome;
-    }
+    private static TxnStep Unpinned(CoordinatedTxn txn, ushort node) =>
+        new(StatusCode.Wounded, $"transaction {txn.Id} could not keep its locks at node {node}: it was wounded or its locks expired");
 
     private async Task<TxnStep> ReadAllAsync(CoordinatedTxn txn, LookupResult[] values)
     {
@@ -355,21 +321,22 @@ internal sealed partial class TransactionCoordinator
         return outcome;
     }
 
-    /// <summary>Releases the transaction everywhere and ends its waits; completes when every participant has answered.</summary>
+    /// <summary>Releases the attempt everywhere before any prepare (or after a read) and ends its waits; completes when every participant has answered.</summary>
     private async Task AbortAllAsync(CoordinatedTxn txn)
     {
         Task<ResponseResult>[]? calls = null;
         var n = 0;
+        var attempt = AttemptOf(txn);
         foreach (var g in txn.Groups)
         {
             if (g.Node == Self)
             {
-                _participant.Abort(txn.Id);
+                _participant.Decide(new TxnDecision(txn.Id, attempt, Commit: false));
             }
             else
             {
                 calls ??= new Task<ResponseResult>[txn.Groups.Length];
-                calls[n++] = CallAsync(g.Node, new TxnIdRequest(Opcode.TxnAbort, txn.WireId));
+                calls[n++] = CallAsync(g.Node, new TxnAttemptRequest(Opcode.TxnAbort, txn.WireId, attempt));
             }
         }
         for (var i = 0; i < n; i++)

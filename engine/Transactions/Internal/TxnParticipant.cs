@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using FastDht.Locking;
-using FastDht.Protocol;
 using FastDht.Engine.Keyspace;
+using FastDht.Protocol;
 using FastDht.Storage.Durability;
 using LockMode = FastDht.Locking.LockMode;
 using TxnId = FastDht.Locking.TxnId;
@@ -9,31 +9,48 @@ using TxnId = FastDht.Locking.TxnId;
 namespace FastDht.Engine.Transactions.Internal;
 
 /// <summary>
-/// A node's part in transactions whose keys it owns: takes locks in its <see cref="LockTable"/>, pins, applies fenced
-/// writes, reads under locks, and releases. Serves both its own coordinator (direct calls) and remote ones (Txn* frames).
+/// A node's part in transactions whose keys it owns: takes locks in its <see cref="LockTable"/>, votes on prepares,
+/// applies or discards prepared writes when it learns the decision, reads under locks, and answers what it knows of
+/// an attempt. Serves both its own coordinator (direct calls) and remote ones (Txn* frames).
 /// </summary>
 /// <remarks>
+/// <para>
+/// States of one attempt here (docs/transactions.md): locking (leases and the link's session bound the locks) →
+/// prepared (TxnPrepare: writes kept, locks pinned: no lease, no session, no wound ends them) → committed or aborted
+/// (the decision, from the coordinator or learned by asking). A prepared participant never decides alone.
+/// </para>
+/// <para>
 /// Keys of one batch are acquired one at a time (the lock table allows one pending wait per transaction). A TxnAbort
 /// can overtake a batch between two keys; it marks the batch, so a key granted after the abort's release is released
 /// again at once instead of leaking until its lease ends.
+/// </para>
 /// </remarks>
 internal sealed class TxnParticipant
 {
     private readonly LockTable _table;
     private readonly LocalKeyspace _keyspace;
+    private readonly TxnDecisions _decisions;
     private readonly ConcurrentDictionary<TxnId, LockBatch> _batches = new();
+    private readonly ConcurrentDictionary<TxnId, PreparedTxn> _prepared = new();
 
     // A commit runs synchronously on one thread, so one reusable log batch per thread serves every commit.
     [ThreadStatic]
     private static LogBatch? t_logBatch;
 
-    public TxnParticipant(LockTable table, LocalKeyspace keyspace)
+    public TxnParticipant(LockTable table, LocalKeyspace keyspace, TxnDecisions decisions)
     {
         _table = table;
         _keyspace = keyspace;
+        _decisions = decisions;
     }
 
     public LockTable Table => _table;
+
+    /// <summary>Attempts prepared here and not decided yet.</summary>
+    public ICollection<PreparedTxn> Prepared => _prepared.Values;
+
+    /// <summary>Number of attempts prepared here and not decided yet (for tests and diagnostics).</summary>
+    public int PreparedCount => _prepared.Count;
 
     /// <summary>Acquires every key in order, writing each grant's token; stops at the first refusal.</summary>
     public async ValueTask<TxnStep> LockAsync(TxnId txn, LockMode mode, TimeSpan lease, int attempt, long sessionId, ReadOnlyMemory<byte>[] keys, long[] tokens)
@@ -55,7 +72,7 @@ internal sealed class TxnParticipant
                 }
                 if (batch.IsAborted)
                 {
-                    _table.ReleaseAll(txn);
+                    ReleaseUnlessPrepared(txn);
                     return new TxnStep(StatusCode.Aborted, $"transaction {txn} was aborted while it took its locks");
                 }
                 if (!result.IsGranted)
@@ -70,71 +87,107 @@ internal sealed class TxnParticipant
         }
     }
 
-    /// <summary>Pins the transaction: it can no longer be wounded here. False when it was wounded or holds nothing.</summary>
-    public bool Prepare(TxnId txn) => _table.MarkCommitting(txn);
+    /// <summary>Pins an explicit Lock's grants: they can no longer be wounded (they still end by lease or session). False when wounded or holding nothing.</summary>
+    public bool Pin(TxnId txn) => _table.MarkCommitting(txn);
 
-    /// <summary>Ends the transaction's waits and releases its locks here.</summary>
-    public void Abort(TxnId txn)
+    /// <summary>
+    /// Votes on an attempt: Ok when every write's key is held exclusively under exactly its token, after which the
+    /// locks are pinned until the decision and the writes are kept to apply. A refusal releases the transaction here.
+    /// </summary>
+    public TxnStep Prepare(TxnId txn, ushort attempt, ulong coordinatorIncarnation, TxnMember[] participants, ReadOnlyMemory<byte>[] keys, ReadOnlyMemory<byte>[] values, long[] tokens, long firstQueryAt)
     {
-        if (_batches.TryGetValue(txn, out var batch))
-            batch.MarkAborted();
-        _table.ReleaseAll(txn);
+        lock (_decisions.SyncFor(txn))
+        {
+            if (_decisions.TryGet(txn, attempt, out var commit))
+            {
+                return commit
+                    ? TxnStep.Ok
+                    : new TxnStep(StatusCode.Aborted, $"transaction {txn} attempt {attempt} is already decided abort here: it cannot be prepared");
+            }
+            if (_prepared.TryGetValue(txn, out var existing))
+            {
+                return existing.Attempt == attempt
+                    ? TxnStep.Ok
+                    : new TxnStep(StatusCode.BadRequest, $"transaction {txn} is prepared here for attempt {existing.Attempt}, not {attempt}");
+            }
+            // Pin first, then check the fences: a lease cannot end between the check and the pin.
+            if (!_table.MarkPrepared(txn))
+            {
+                _table.ReleaseAll(txn);
+                return new TxnStep(StatusCode.Wounded, $"transaction {txn} cannot be prepared here: it was wounded or its locks expired");
+            }
+            for (var i = 0; i < keys.Length; i++)
+            {
+                if (!_keyspace.HoldsForCommit(keys[i].Span, txn, tokens[i]))
+                {
+                    _table.ReleaseAll(txn);
+                    return new TxnStep(StatusCode.StaleFence, $"transaction {txn} does not hold a key it writes under the token it was granted (its lease expired or a newer lock was granted): nothing will be written here");
+                }
+            }
+            _prepared[txn] = new PreparedTxn(txn, attempt, coordinatorIncarnation, participants, keys, values, tokens, firstQueryAt);
+            return TxnStep.Ok;
+        }
     }
 
     /// <summary>
-    /// Applies the writes of a committing transaction (every fence checked first, then all logged as one record, then
-    /// all applied) and releases its locks. With a log, the caller's answer must wait for the record (the session's
-    /// <see cref="ReplyGuard"/>): recovery then applies the transaction's writes here whole or not at all.
+    /// Applies a decision: a prepared attempt's writes are applied (commit) or discarded (abort), its locks released,
+    /// and the decision remembered. Idempotent; a decision contradicting a remembered one is refused (InternalError).
     /// </summary>
-    public TxnStep Commit(TxnId txn, ReadOnlyMemory<byte>[] keys, ReadOnlyMemory<byte>[] values, long[] tokens)
+    /// <remarks>
+    /// Abort of an attempt not prepared here ends its waits and releases its locks (the lock phase, MultiGet, explicit
+    /// locks); when it held nothing, it is remembered, so a TxnPrepare of that attempt still on its way is refused.
+    /// </remarks>
+    public TxnStep Decide(in TxnDecision decision)
     {
-        for (var i = 0; i < keys.Length; i++)
+        var txn = decision.Txn;
+        if (!decision.Commit && _batches.TryGetValue(txn, out var batch))
+            batch.MarkAborted();
+        lock (_decisions.SyncFor(txn))
         {
-            if (!_keyspace.HoldsForCommit(keys[i].Span, txn, tokens[i]))
-                return StaleCommit(txn);
+            if (_prepared.TryGetValue(txn, out var prepared) && prepared.Attempt == decision.Attempt)
+            {
+                if (decision.Commit)
+                {
+                    var step = Apply(prepared);
+                    if (!step.IsOk)
+                        return step;
+                }
+                _decisions.Remember(decision);
+                _prepared.TryRemove(txn, out _);
+                _table.ReleaseAll(txn);
+                return TxnStep.Ok;
+            }
+            if (_decisions.TryGet(txn, decision.Attempt, out var known))
+            {
+                return known == decision.Commit
+                    ? TxnStep.Ok
+                    : new TxnStep(StatusCode.InternalError, $"transaction {txn} attempt {decision.Attempt} was decided {(known ? "commit" : "abort")} here; a {(decision.Commit ? "commit" : "abort")} contradicts it");
+            }
+            if (decision.Commit)
+            {
+                // Never prepared in this incarnation's memory: applied and forgotten, or lost with a restart. Nothing to do.
+                return TxnStep.Ok;
+            }
+            if (prepared is null && ReleaseUnlessPrepared(txn) == 0)
+                _decisions.Remember(decision);
+            return TxnStep.Ok;
         }
-        if (_keyspace.Log is not null)
-        {
-            var batch = RentLogBatch();
-            for (var i = 0; i < keys.Length; i++)
-                batch.AddPut(keys[i].Span, values[i].Span);
-            _keyspace.LogCommit(batch);
-            batch.Clear();
-        }
-        for (var i = 0; i < keys.Length; i++)
-        {
-            using var write = _keyspace.BeginCommitWrite(keys[i].Span, txn, tokens[i]);
-            if (write.Refusal == KeyWriteRefusal.None)
-                write.Put(values[i].Span);
-        }
-        _table.ReleaseAll(txn);
-        return TxnStep.Ok;
     }
 
-    /// <summary>The wire form of <see cref="Commit(TxnId, ReadOnlyMemory{byte}[], ReadOnlyMemory{byte}[], long[])"/>, straight from the received body.</summary>
-    public TxnStep Commit(TxnId txn, in TxnWriteList writes)
+    /// <summary>
+    /// What this node knows of an attempt as a participant. Unknown and not forgotten: it answers NotPrepared and
+    /// remembers an abort, so it never prepares that attempt later. Call under the transaction's lock.
+    /// </summary>
+    public TxnOutcome StatusLocked(TxnId txn, ushort attempt)
     {
-        foreach (var w in writes)
-        {
-            if (!_keyspace.HoldsForCommit(w.Key, txn, (long)w.FenceToken))
-                return StaleCommit(txn);
-        }
-        if (_keyspace.Log is not null)
-        {
-            var batch = RentLogBatch();
-            foreach (var w in writes)
-                batch.AddPut(w.Key, w.Value);
-            _keyspace.LogCommit(batch);
-            batch.Clear();
-        }
-        foreach (var w in writes)
-        {
-            using var write = _keyspace.BeginCommitWrite(w.Key, txn, (long)w.FenceToken);
-            if (write.Refusal == KeyWriteRefusal.None)
-                write.Put(w.Value);
-        }
-        _table.ReleaseAll(txn);
-        return TxnStep.Ok;
+        if (_decisions.TryGet(txn, attempt, out var commit))
+            return commit ? TxnOutcome.Committed : TxnOutcome.Aborted;
+        if (_prepared.TryGetValue(txn, out var prepared) && prepared.Attempt == attempt)
+            return TxnOutcome.Prepared;
+        if (_decisions.MayHaveForgotten(txn))
+            return TxnOutcome.Unknown;
+        _decisions.Remember(new TxnDecision(txn, attempt, Commit: false));
+        return TxnOutcome.NotPrepared;
     }
 
     /// <summary>Reads keys the transaction holds locked; NotOwner (nothing read) if it does not hold one of them.</summary>
@@ -150,10 +203,10 @@ internal sealed class TxnParticipant
         return TxnStep.Ok;
     }
 
-    /// <summary>Releases keys the transaction holds: all of them, or none (NotOwner) when it does not hold one.</summary>
+    /// <summary>Releases keys the transaction holds: all of them, or none (NotOwner) when it does not hold one or they are prepared.</summary>
     public TxnStep Unlock(TxnId txn, ReadOnlyMemory<byte>[] keys)
     {
-        if (!HoldsAll(txn, keys))
+        if (!HoldsAll(txn, keys) || _prepared.ContainsKey(txn))
             return NotOwner(txn);
         foreach (var key in keys)
             _table.Release(key.Span, txn);
@@ -170,6 +223,39 @@ internal sealed class TxnParticipant
         return TxnStep.Ok;
     }
 
+    /// <summary>Releases the transaction's locks and ends its wait, unless an attempt of it is prepared here (then only its decision may).</summary>
+    private int ReleaseUnlessPrepared(TxnId txn) => _prepared.ContainsKey(txn) ? 0 : _table.ReleaseAll(txn);
+
+    /// <summary>
+    /// Writes a prepared attempt's values through the keyspace: logged as one record (with a log; the caller's answer
+    /// must wait for it: the session's ReplyGuard), then applied each under its key's gate with the fence checked. The
+    /// locks are pinned since the prepare checked their fences, so a refusal here means an invariant broke: nothing
+    /// is written.
+    /// </summary>
+    private TxnStep Apply(PreparedTxn prepared)
+    {
+        for (var i = 0; i < prepared.Keys.Length; i++)
+        {
+            if (!_keyspace.HoldsForCommit(prepared.Keys[i].Span, prepared.Id, prepared.Tokens[i]))
+                return new TxnStep(StatusCode.InternalError, $"transaction {prepared.Id} lost a prepared lock before its commit: nothing written here");
+        }
+        if (_keyspace.Log is not null)
+        {
+            var batch = t_logBatch ??= new LogBatch();
+            for (var i = 0; i < prepared.Keys.Length; i++)
+                batch.AddPut(prepared.Keys[i].Span, prepared.Values[i].Span);
+            _keyspace.LogCommit(batch);
+            batch.Clear();
+        }
+        for (var i = 0; i < prepared.Keys.Length; i++)
+        {
+            using var write = _keyspace.BeginCommitWrite(prepared.Keys[i].Span, prepared.Id, prepared.Tokens[i]);
+            if (write.Refusal == KeyWriteRefusal.None)
+                write.Put(prepared.Values[i].Span);
+        }
+        return TxnStep.Ok;
+    }
+
     private bool HoldsAll(TxnId txn, ReadOnlyMemory<byte>[] keys)
     {
         foreach (var key in keys)
@@ -179,8 +265,6 @@ internal sealed class TxnParticipant
         }
         return true;
     }
-
-    private static LogBatch RentLogBatch() => t_logBatch ??= new LogBatch();
 
     private static TxnStep NotOwner(TxnId txn) =>
         new(StatusCode.NotOwner, $"transaction {txn} does not hold the lock of every key named: nothing was changed");
@@ -194,10 +278,4 @@ internal sealed class TxnParticipant
         LockAbortReason.TimedOut => new TxnStep(StatusCode.Aborted, $"transaction {txn} aborted: its lock wait timed out"),
         _ => new TxnStep(StatusCode.Aborted, $"transaction {txn} aborted ({reason})"),
     };
-
-    private TxnStep StaleCommit(TxnId txn)
-    {
-        _table.ReleaseAll(txn);
-        return new TxnStep(StatusCode.StaleFence, $"transaction {txn} no longer holds a lock it writes under (its lease expired): nothing written here");
-    }
 }

@@ -2,16 +2,19 @@ using FastDht.Protocol;
 
 namespace FastDht.Engine.Transactions.Internal;
 
-/// <summary>What a coordinated operation answers: its step outcome, plus attempts (MultiPut), values (MultiGet, TxnRead) or tokens (Lock).</summary>
+/// <summary>What a coordinated operation answers: its step outcome, plus attempts (MultiPut), values (MultiGet, TxnRead), tokens (Lock) or an attempt's outcome (TxnStatus).</summary>
 internal readonly struct TxnResult
 {
-    public TxnResult(TxnStep step, uint attempts = 0, LookupResult[]? values = null, long[]? tokens = null)
+    public TxnResult(TxnStep step, uint attempts = 0, LookupResult[]? values = null, long[]? tokens = null, TxnOutcome outcome = default)
     {
         Step = step;
         Attempts = attempts;
         Values = values;
         Tokens = tokens;
+        Outcome = outcome;
     }
+
+    public TxnOutcome Outcome { get; }
 
     public TxnStep Step { get; }
 

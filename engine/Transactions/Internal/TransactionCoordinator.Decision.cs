@@ -1,0 +1,229 @@
+using FastDht.Engine.Connections;
+using FastDht.Engine.Connections.Requests;
+using FastDht.Protocol;
+using TxnId = FastDht.Locking.TxnId;
+
+namespace FastDht.Engine.Transactions.Internal;
+
+/// <summary>
+/// Two-phase commit of an attempt whose locks are all taken: prepare (every participant votes and keeps its writes),
+/// one decision, and its delivery to every participant until each has acknowledged it (docs/transactions.md).
+/// </summary>
+/// <remarks>
+/// The coordinator decides commit only when every participant prepared. The decision is recorded in
+/// <see cref="TxnDecisions"/> before it leaves this node (the seam where a durable log will persist it), then
+/// delivered in the background, across link loss and reconnection, until every participant acknowledged it or the
+/// node stops. The client hears Ok only once the commit cannot be lost any more: a remote participant applied it, or
+/// every participant is local.
+/// </remarks>
+internal sealed partial class TransactionCoordinator
+{
+    /// <summary>Prepares every group, decides, delivers. Returns the attempt's step and whether a retry is safe (every abort acknowledged).</summary>
+    private async Task<(TxnStep Step, bool MayRetry)> PrepareAndDecideAsync(CoordinatedTxn txn)
+    {
+        var attempt = AttemptOf(txn);
+        var members = Members(txn);
+        var incarnation = _core.Incarnation;
+        bool begun;
+        lock (_decisions.SyncFor(txn.Id))
+            begun = _decisions.TryBeginDeciding(txn.Id, attempt);
+        var outcome = begun
+            ? TxnStep.Ok
+            : new TxnStep(StatusCode.Aborted, $"transaction {txn.Id} attempt {attempt} was presumed aborted by a participant's status query before it prepared");
+
+        Task<ResponseResult>?[]? calls = null;
+        if (begun)
+        {
+            var firstQueryAt = FirstQueryAt();
+            for (var i = 0; i < txn.Groups.Length; i++)
+            {
+                var g = txn.Groups[i];
+                if (g.Node == Self)
+                {
+                    var step = _participant.Prepare(txn.Id, attempt, incarnation, members, g.Keys, g.Values!, g.Tokens, firstQueryAt);
+                    if (!step.IsOk && outcome.IsOk)
+                        outcome = Unprepared(txn, g.Node, step);
+                }
+                else
+                {
+                    var writes = new TxnWrite[g.Keys.Length];
+                    for (var k = 0; k < writes.Length; k++)
+                        writes[k] = new TxnWrite(g.Keys[k], g.Values![k], (ulong)g.Tokens[k]);
+                    calls ??= new Task<ResponseResult>?[txn.Groups.Length];
+                    calls[i] = CallAsync(g.Node, new TxnPrepareRequest(txn.WireId, attempt, incarnation, members, writes));
+                }
+            }
+        }
+        if (calls is not null)
+        {
+            for (var i = 0; i < calls.Length; i++)
+            {
+                if (calls[i] is not { } call)
+                    continue;
+                var result = await call.ConfigureAwait(false);
+                if (result.IsError && outcome.IsOk)
+                    outcome = Unprepared(txn, txn.Groups[i].Node, new TxnStep(result.Status, result.ErrorMessage));
+            }
+        }
+
+        var decision = new TxnDecision(txn.Id, attempt, Commit: outcome.IsOk);
+        lock (_decisions.SyncFor(txn.Id))
+            _decisions.Decide(decision);
+        var delivery = Deliver(txn, decision);
+        if (decision.Commit)
+            return (await ConfirmCommitAsync(txn, delivery).ConfigureAwait(false), false);
+        var acknowledged = await WithinAsync(delivery.AllAcknowledged, _core.Options.ForwardTimeout).ConfigureAwait(false);
+        return (outcome, acknowledged);
+    }
+
+    /// <summary>The participant list every TxnPrepare carries: each owner with the incarnation this node's link to it has now.</summary>
+    private TxnMember[] Members(CoordinatedTxn txn)
+    {
+        var members = new TxnMember[txn.Groups.Length];
+        for (var i = 0; i < members.Length; i++)
+        {
+            var node = txn.Groups[i].Node;
+            var incarnation = node == Self ? _core.Incarnation : _core.Mesh.GetLink(node)?.PeerIncarnation ?? 0;
+            members[i] = new TxnMember(node, incarnation);
+        }
+        return members;
+    }
+
+    private static TxnStep Unprepared(CoordinatedTxn txn, ushort node, TxnStep refusal) =>
+        refusal.Status is StatusCode.Wounded or StatusCode.Aborted
+            ? new TxnStep(refusal.Status, $"transaction {txn.Id} could not be prepared at node {node}: {refusal.Message}")
+            : new TxnStep(refusal.Status, $"transaction {txn.Id} could not be prepared at node {node}; nothing was written: {refusal.Message}");
+
+    /// <summary>Applies the decision to this node's own part at once and starts its delivery to every remote participant.</summary>
+    private DecisionDelivery Deliver(CoordinatedTxn txn, TxnDecision decision)
+    {
+        var remote = 0;
+        foreach (var g in txn.Groups)
+        {
+            if (g.Node != Self)
+                remote++;
+        }
+        var delivery = new DecisionDelivery(decision, remote);
+        foreach (var g in txn.Groups)
+        {
+            if (g.Node == Self)
+            {
+                var step = _participant.Decide(decision);
+                if (!step.IsOk)
+                    TxnLog.Inconsistent(_core.Logger, txn.Id.ToString(), decision.Attempt, step.Message ?? step.Status.ToString());
+            }
+            else
+            {
+                _ = DeliverToAsync(delivery, g.Node);
+            }
+        }
+        if (remote == 0)
+            _decisions.EndInFlight(decision.Txn, decision.Attempt);
+        return delivery;
+    }
+
+    /// <summary>Sends the decision to one participant until it acknowledges it, across link loss and reconnection; ends when the node stops.</summary>
+    private async Task DeliverToAsync(DecisionDelivery delivery, ushort node)
+    {
+        var decision = delivery.Decision;
+        var request = new TxnAttemptRequest(decision.Commit ? Opcode.TxnCommit : Opcode.TxnAbort, TxnIds.ToWire(decision.Txn), decision.Attempt);
+        var stopping = _core.Stopping;
+        for (var tries = 0; ; tries++)
+        {
+            var link = _core.Mesh.GetLink(node);
+            var result = link is null
+                ? new ResponseResult(StatusCode.NodeUnavailable, null, _core.Mesh.UnavailableMessage(node))
+                : await link.CallAsync(request, ResponseShape.Status, _core.Options.ForwardTimeout, node).ConfigureAwait(false);
+            if (!result.IsError || result.Status == StatusCode.InternalError)
+            {
+                // InternalError: the participant holds the opposite decision. Retrying cannot change that; it is logged there and here.
+                if (result.IsError)
+                    TxnLog.Inconsistent(_core.Logger, decision.Txn.ToString(), decision.Attempt, $"node {node} refused the {(decision.Commit ? "commit" : "abort")}: {result.ErrorMessage}");
+                if (delivery.Acknowledge())
+                    _decisions.EndInFlight(decision.Txn, decision.Attempt);
+                return;
+            }
+            if (stopping.IsCancellationRequested)
+                return;
+            TxnLog.DeliveryRetry(_core.Logger, decision.Txn.ToString(), decision.Attempt, decision.Commit ? "commit" : "abort", node, result.ErrorMessage ?? result.Status.ToString());
+            try
+            {
+                await Task.Delay(_deliveryBackoff.Delay(tries), stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Waits until the commit cannot be lost (a remote participant applied it); bounded by TxnTimeout, then an in-doubt Timeout.</summary>
+    private async Task<TxnStep> ConfirmCommitAsync(CoordinatedTxn txn, DecisionDelivery delivery)
+    {
+        if (await WithinAsync(delivery.Confirmed, _core.Options.TxnTimeout).ConfigureAwait(false))
+            return TxnStep.Ok;
+        return new TxnStep(StatusCode.Timeout,
+            $"transaction {txn.Id} is decided commit and every participant prepared it, but none of the other nodes confirmed it within {_core.Options.TxnTimeout.TotalSeconds:0.###} s (the node's TxnTimeout); it will be applied everywhere once they are reachable");
+    }
+
+    private static async Task<bool> WithinAsync(Task task, TimeSpan limit)
+    {
+        if (task.IsCompleted)
+            return true;
+        try
+        {
+            await task.WaitAsync(limit).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>What this node knows of an attempt: as its coordinator (in flight here), else as a participant (TxnStatus).</summary>
+    public TxnOutcome Status(TxnId txn, ushort attempt)
+    {
+        lock (_decisions.SyncFor(txn))
+        {
+            if (txn.NodeId == Self)
+            {
+                if (_decisions.TryGetInFlight(txn, out var current, out var commit))
+                {
+                    if (current == attempt)
+                        return commit is null ? TxnOutcome.Prepared : commit.Value ? TxnOutcome.Committed : TxnOutcome.Aborted;
+                    if (current > attempt)
+                        return TxnOutcome.Aborted; // a later attempt began: this one was decided abort first
+                }
+                if (_active.TryGetValue(txn, out var active) && active.Attempt > attempt)
+                    return TxnOutcome.Aborted;
+            }
+            return _participant.StatusLocked(txn, attempt);
+        }
+    }
+
+    /// <summary>A remote coordinator's TxnPrepare: copies the writes and the participant list out of the frame and votes.</summary>
+    public TxnStep OnPrepare(TxnId txn, ushort attempt, ulong coordinatorIncarnation, in TxnMemberList participants, in TxnWriteList writes)
+    {
+        var members = new TxnMember[participants.Count];
+        for (var i = 0; i < members.Length; i++)
+            members[i] = participants[i];
+        var keys = new ReadOnlyMemory<byte>[writes.Count];
+        var values = new ReadOnlyMemory<byte>[writes.Count];
+        var tokens = new long[writes.Count];
+        var k = 0;
+        foreach (var w in writes)
+        {
+            if (_core.OwnerOf(w.Key) != Self)
+                return new TxnStep(StatusCode.WrongNode, $"node {Self} does not own every key of this TxnPrepare (node {_core.OwnerOf(w.Key)} does)");
+            keys[k] = w.Key.ToArray();
+            values[k] = w.Value.ToArray();
+            tokens[k++] = (long)w.FenceToken;
+        }
+        return _participant.Prepare(txn, attempt, coordinatorIncarnation, members, keys, values, tokens, FirstQueryAt());
+    }
+
+    private static ushort AttemptOf(CoordinatedTxn txn) => (ushort)Math.Min(txn.Attempt, ushort.MaxValue);
+
+    private long FirstQueryAt() => Environment.TickCount64 + (long)_core.Options.PeerTimeout.TotalMilliseconds;
+}
