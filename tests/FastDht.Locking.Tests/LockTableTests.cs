@@ -215,6 +215,47 @@ public sealed class LockTableTests
     }
 
     [Fact]
+    public async Task A_prepared_hold_outlives_its_lease_and_session_and_ends_only_by_ReleaseAll()
+    {
+        using LockTable table = NewTable(new FastDht.Locking.Strategies.WoundWaitStrategy(), _clock);
+        byte[] a = K("prep-a"), b = K("prep-b");
+        Assert.True(table.AcquireAsync(a, Young, LockMode.Exclusive, 7, TimeSpan.FromSeconds(5)).Now().IsGranted);
+        Assert.True(table.AcquireAsync(b, Young, LockMode.Exclusive, 7, TimeSpan.FromSeconds(5)).Now().IsGranted);
+        Assert.True(table.MarkPrepared(Young));
+        Assert.True(table.MarkPrepared(Young)); // idempotent
+
+        _clock.Advance(TimeSpan.FromSeconds(60));
+        Assert.Equal(0, table.ExpireLeases());
+        Assert.Equal(0, table.ReleaseSession(7));
+        Assert.False(table.Release(a, Young)); // a single-key release cannot take it apart either
+        Assert.True(table.IsLocked(a) && table.IsLocked(b));
+
+        // An older transaction cannot wound it (wound-wait): it waits for the decision.
+        ValueTask<LockResult> older = table.AcquireAsync(a, Old, LockMode.Exclusive, 8, TimeSpan.FromSeconds(60));
+        Assert.False(older.IsCompleted);
+
+        Assert.Equal(2, table.ReleaseAll(Young));
+        Assert.True((await Within(older)).IsGranted);
+        Assert.Equal(1, table.ReleaseAll(Old));
+        AssertEmpty(table);
+    }
+
+    [Fact]
+    public async Task A_wounded_or_empty_transaction_cannot_be_prepared()
+    {
+        using LockTable table = NewTable(new FastDht.Locking.Strategies.WoundWaitStrategy(), _clock);
+        byte[] key = K("prep-w");
+        Assert.False(table.MarkPrepared(Young));
+        Assert.True(table.AcquireAsync(key, Young, LockMode.Exclusive, 1, Lease).Now().IsGranted);
+        ValueTask<LockResult> older = table.AcquireAsync(key, Old, LockMode.Exclusive, 2, Lease);
+        Assert.False(table.MarkPrepared(Young));
+        Assert.Equal(1, table.ReleaseAll(Young));
+        Assert.True((await Within(older)).IsGranted);
+        Assert.Equal(1, table.ReleaseAll(Old));
+        AssertEmpty(table);
+    }
+
+    [Fact]
     public void Renew_extends_the_lease_for_the_owner_only()
     {
         using LockTable table = NewTable(null, _clock);
