@@ -13,8 +13,9 @@ namespace FastDht.Engine.Transactions.Internal;
 /// The coordinator decides commit only when every participant prepared. The decision is recorded in
 /// <see cref="TxnDecisions"/> before it leaves this node (the seam where a durable log will persist it), then
 /// delivered in the background, across link loss and reconnection, until every participant acknowledged it or the
-/// node stops. The client hears Ok only once the commit cannot be lost any more: a remote participant applied it, or
-/// every participant is local.
+/// node stops. The client hears Ok only once every participant applied the commit (durably, when the node has a log),
+/// so an acknowledged MultiPut survives the crash of any one node. Prepared writes are not in the log yet: a
+/// participant that restarts between its prepare and the commit has lost its part, and the client is told so.
 /// </remarks>
 internal sealed partial class TransactionCoordinator
 {
@@ -69,7 +70,7 @@ internal sealed partial class TransactionCoordinator
         var decision = new TxnDecision(txn.Id, attempt, Commit: outcome.IsOk);
         lock (_decisions.SyncFor(txn.Id))
             _decisions.Decide(decision);
-        var delivery = Deliver(txn, decision);
+        var delivery = Deliver(txn, decision, members);
         if (decision.Commit)
             return (await ConfirmCommitAsync(txn, delivery).ConfigureAwait(false), false);
         var acknowledged = await WithinAsync(delivery.AllAcknowledged, _core.Options.ForwardTimeout).ConfigureAwait(false);
@@ -95,7 +96,7 @@ internal sealed partial class TransactionCoordinator
             : new TxnStep(refusal.Status, $"transaction {txn.Id} could not be prepared at node {node}; nothing was written: {refusal.Message}");
 
     /// <summary>Applies the decision to this node's own part at once and starts its delivery to every remote participant.</summary>
-    private DecisionDelivery Deliver(CoordinatedTxn txn, TxnDecision decision)
+    private DecisionDelivery Deliver(CoordinatedTxn txn, TxnDecision decision, TxnMember[] members)
     {
         var remote = 0;
         foreach (var g in txn.Groups)
@@ -104,8 +105,9 @@ internal sealed partial class TransactionCoordinator
                 remote++;
         }
         var delivery = new DecisionDelivery(decision, remote);
-        foreach (var g in txn.Groups)
+        for (var i = 0; i < txn.Groups.Length; i++)
         {
+            var g = txn.Groups[i];
             if (g.Node == Self)
             {
                 var step = _participant.Decide(decision);
@@ -114,7 +116,7 @@ internal sealed partial class TransactionCoordinator
             }
             else
             {
-                _ = DeliverToAsync(delivery, g.Node);
+                _ = DeliverToAsync(delivery, members[i]);
             }
         }
         if (remote == 0)
@@ -123,14 +125,25 @@ internal sealed partial class TransactionCoordinator
     }
 
     /// <summary>Sends the decision to one participant until it acknowledges it, across link loss and reconnection; ends when the node stops.</summary>
-    private async Task DeliverToAsync(DecisionDelivery delivery, ushort node)
+    private async Task DeliverToAsync(DecisionDelivery delivery, TxnMember member)
     {
+        var node = member.NodeId;
         var decision = delivery.Decision;
         var request = new TxnAttemptRequest(decision.Commit ? Opcode.TxnCommit : Opcode.TxnAbort, TxnIds.ToWire(decision.Txn), decision.Attempt);
         var stopping = _core.Stopping;
         for (var tries = 0; ; tries++)
         {
             var link = _core.Mesh.GetLink(node);
+            if (link is not null && link.PeerIncarnation != member.Incarnation)
+            {
+                // The participant restarted since it prepared: an abort has nothing left to undo there, a commit has
+                // lost that participant's part (prepared writes are not logged yet).
+                if (decision.Commit)
+                    TxnLog.Inconsistent(_core.Logger, decision.Txn.ToString(), decision.Attempt, $"node {node} restarted after it prepared and before it applied the commit: its part is lost");
+                if (decision.Commit ? delivery.Lose(node) : delivery.Acknowledge())
+                    _decisions.EndInFlight(decision.Txn, decision.Attempt);
+                return;
+            }
             var result = link is null
                 ? new ResponseResult(StatusCode.NodeUnavailable, null, _core.Mesh.UnavailableMessage(node))
                 : await link.CallAsync(request, ResponseShape.Status, _core.Options.ForwardTimeout, node).ConfigureAwait(false);
@@ -157,13 +170,20 @@ internal sealed partial class TransactionCoordinator
         }
     }
 
-    /// <summary>Waits until the commit cannot be lost (a remote participant applied it); bounded by TxnTimeout, then an in-doubt Timeout.</summary>
+    /// <summary>Waits until every participant applied the commit; bounded by TxnTimeout, then an in-doubt Timeout.</summary>
     private async Task<TxnStep> ConfirmCommitAsync(CoordinatedTxn txn, DecisionDelivery delivery)
     {
-        if (await WithinAsync(delivery.Confirmed, _core.Options.TxnTimeout).ConfigureAwait(false))
-            return TxnStep.Ok;
-        return new TxnStep(StatusCode.Timeout,
-            $"transaction {txn.Id} is decided commit and every participant prepared it, but none of the other nodes confirmed it within {_core.Options.TxnTimeout.TotalSeconds:0.###} s (the node's TxnTimeout); it will be applied everywhere once they are reachable");
+        if (!await WithinAsync(delivery.AllAcknowledged, _core.Options.TxnTimeout).ConfigureAwait(false))
+        {
+            return new TxnStep(StatusCode.Timeout,
+                $"transaction {txn.Id} is decided commit and every participant prepared it, but not every node confirmed it within {_core.Options.TxnTimeout.TotalSeconds:0.###} s (the node's TxnTimeout); it will be applied everywhere once they are reachable");
+        }
+        if (delivery.Lost is { } lost)
+        {
+            return new TxnStep(StatusCode.InternalError,
+                $"transaction {txn.Id} is decided commit and applied, except at {lost}: it restarted after it prepared and before it applied its part, which was only in memory (prepared writes are not logged yet)");
+        }
+        return TxnStep.Ok;
     }
 
     private static async Task<bool> WithinAsync(Task task, TimeSpan limit)
