@@ -89,8 +89,9 @@ internal sealed class ClientCall : PendingRequest, IValueTaskSource<byte[]?>, IV
             var retried = client.RetryAfterWrongNodeAsync(_opcode, _key, _value, _shape, answeredEpoch, client.Generation);
             _core.SetResult(await retried.ConfigureAwait(false));
         }
-        catch (Exception e) when (e is DhtException or ArgumentException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Whatever went wrong goes to the caller: a call that is never completed would hang its awaiter.
             _core.SetException(e);
         }
     }

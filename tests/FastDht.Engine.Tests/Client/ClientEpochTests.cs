@@ -68,6 +68,25 @@ public sealed class ClientEpochTests
     }
 
     [Fact]
+    public async Task A_fast_path_retry_that_fails_reports_the_new_owners_failure()
+    {
+        await using var cluster = await TestCluster.StartAsync(3);
+        await using var client = await DhtClient.ConnectAsync(ClientClusterTests.OptionsFor(cluster, 0));
+        var initial = cluster[0].ClusterState;
+        var key = ClusterStateChangeTests.KeyOwnedBy(initial, 2, "to-a-dead-node");
+        await client.PutAsync(key, "old"u8.ToArray());
+        var slot = KeySlot.Of(key);
+        var next = initial.Next(slots: initial.Slots.Assign(slot, slot, new SlotAssignment(1)));
+        cluster.InstallClusterState(next);
+        await cluster.StopNodeAsync(1);
+
+        // WrongNode from node 2 sends the retry to node 1, which is down: the caller gets that, not a hang.
+        var e = await Assert.ThrowsAsync<DhtNodeUnavailableException>(() => client.PutAsync(key, "new"u8.ToArray()).AsTask().WaitAsync(Bounded.Timeout));
+        Assert.Equal((ushort)1, e.NodeId);
+        Assert.Equal(next.Epoch, client.Cluster.Epoch);
+    }
+
+    [Fact]
     public async Task A_wrong_node_from_an_older_state_is_an_error_and_the_table_never_goes_back()
     {
         await using var cluster = await TestCluster.StartAsync(3);
