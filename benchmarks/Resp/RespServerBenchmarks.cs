@@ -22,7 +22,6 @@ public class RespServerBenchmarks
     private readonly ShardedStore _store = new();
     private readonly LockTable _locks = new(options: new LockTableOptions { ExpiryScanInterval = Timeout.InfiniteTimeSpan });
     private LocalKeyspace _keyspace = null!;
-    private KeyspaceCounters _counters;
 
     [GlobalSetup]
     public void Setup()
@@ -47,7 +46,7 @@ public class RespServerBenchmarks
     public int Get()
     {
         _reply.ResetWrittenCount();
-        RespKeyCommands.Execute(_get, _reply, _keyspace, 2, ref _counters);
+        RespKeyCommands.Execute(_get, _reply, _keyspace, 2);
         return _reply.WrittenCount;
     }
 
@@ -55,7 +54,7 @@ public class RespServerBenchmarks
     public int Set()
     {
         _reply.ResetWrittenCount();
-        RespKeyCommands.Execute(_set, _reply, _keyspace, 2, ref _counters);
+        RespKeyCommands.Execute(_set, _reply, _keyspace, 2);
         return _reply.WrittenCount;
     }
 
@@ -63,7 +62,7 @@ public class RespServerBenchmarks
     public int Incr()
     {
         _reply.ResetWrittenCount();
-        RespKeyCommands.Execute(_incr, _reply, _keyspace, 2, ref _counters);
+        RespKeyCommands.Execute(_incr, _reply, _keyspace, 2);
         return _reply.WrittenCount;
     }
 

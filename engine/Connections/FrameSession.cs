@@ -80,6 +80,7 @@ internal abstract class FrameSession
                 {
                     input.AdvanceTo(buffer.Start, buffer.End);
                 }
+                OnBatchEnd();
                 await FlushAsync().ConfigureAwait(false);
                 if (stop || result.IsCompleted || result.IsCanceled)
                     break;
@@ -94,6 +95,11 @@ internal abstract class FrameSession
             ReturnScratch();
             await OnClosedAsync(failure).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The frames of one read are handled, their responses about to be flushed: the place to add per-batch counts.</summary>
+    protected virtual void OnBatchEnd()
+    {
     }
 
     /// <summary>Handles one request frame; false stops the session (after its responses are flushed).</summary>

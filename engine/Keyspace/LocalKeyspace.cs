@@ -79,8 +79,11 @@ internal sealed class LocalKeyspace
     /// <summary>Counts keys and bytes of the underlying store.</summary>
     public StoreStats GetStats() => _store.GetStats();
 
-    /// <summary>Reads a key without allocating; the value is an immutable snapshot.</summary>
-    public bool TryGet(ReadOnlySpan<byte> key, out ReadOnlyMemory<byte> value) => _store.TryGet(key, out value);
+    /// <summary>Reads that found their key and reads that did not, over every caller (INFO's keyspace_hits and keyspace_misses).</summary>
+    public ReadCounters Reads { get; } = new();
+
+    /// <summary>Reads a key without allocating; the value is an immutable snapshot. Counted as a hit or a miss.</summary>
+    public bool TryGet(ReadOnlySpan<byte> key, out ReadOnlyMemory<byte> value) => Reads.Count(_store.TryGet(key, out value));
 
     /// <summary>
     /// Opens a write to one key: a plain write (<paramref name="fence"/> null) or a fenced one. Check

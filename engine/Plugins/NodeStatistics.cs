@@ -2,11 +2,15 @@ namespace FastDht.Engine.Plugins;
 
 /// <summary>Counters a node's protocols share: connections and commands, read by INFO and by monitoring.</summary>
 /// <remarks>
-/// Sessions add per batch, not per command (<see cref="AddCommands"/> once per socket read), so the counters cost
-/// one interlocked add per batch rather than a contended cache line per command.
+/// Every protocol counts here: RESP and native client sessions add their commands per batch, not per command
+/// (<see cref="AddCommands"/> once per socket read), so the counters cost one interlocked add per batch rather than a
+/// contended cache line per command. Keyspace hits and misses are counted where every read passes, in the node's
+/// keyspace (per-processor cells), so a read counts once whichever protocol or node asked for it; a plugin with
+/// reads of its own adds them with <see cref="AddKeyspace"/>.
 /// </remarks>
 public sealed class NodeStatistics
 {
+    private readonly Keyspace.ReadCounters? _reads;
     private long _connectionsReceived;
     private long _connectedClients;
     private long _commandsProcessed;
@@ -16,23 +20,31 @@ public sealed class NodeStatistics
     private long _sampleCommands;
     private long _rate;
 
+    /// <summary>Counters of their own only (a plugin's tests, a protocol hosted elsewhere).</summary>
+    public NodeStatistics()
+    {
+    }
+
+    /// <summary>A node's counters: keyspace hits and misses include every read of <paramref name="reads"/>.</summary>
+    internal NodeStatistics(Keyspace.ReadCounters reads) => _reads = reads;
+
     /// <summary>When the node started (UTC).</summary>
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
 
     /// <summary>Client connections accepted since start, over every protocol.</summary>
     public long ConnectionsReceived => Volatile.Read(ref _connectionsReceived);
 
-    /// <summary>Client connections open now.</summary>
+    /// <summary>Client connections open now, over every protocol.</summary>
     public long ConnectedClients => Volatile.Read(ref _connectedClients);
 
     /// <summary>Commands (RESP) or requests (application protocols) executed since start.</summary>
     public long CommandsProcessed => Volatile.Read(ref _commandsProcessed);
 
     /// <summary>Reads that found their key.</summary>
-    public long KeyspaceHits => Volatile.Read(ref _keyspaceHits);
+    public long KeyspaceHits => Volatile.Read(ref _keyspaceHits) + (_reads?.Hits ?? 0);
 
     /// <summary>Reads that did not find their key.</summary>
-    public long KeyspaceMisses => Volatile.Read(ref _keyspaceMisses);
+    public long KeyspaceMisses => Volatile.Read(ref _keyspaceMisses) + (_reads?.Misses ?? 0);
 
     public void ClientConnected()
     {

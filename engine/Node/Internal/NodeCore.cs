@@ -46,6 +46,7 @@ internal sealed class NodeCore
         Locks = new LockTable(strategy, new LockTableOptions { ExpiryScanInterval = ScanIntervalFor(strategy, options.LockExpiryScanInterval) }, TimeProvider.System, new NodeWoundNotifier(this));
         // 1 KiB under the frame size: room for the frame header, the key and the reply's framing around the value.
         Keyspace = new Keyspace.LocalKeyspace(store, Locks, Math.Max(1, options.Limits.MaxFrameSize - 1024));
+        Statistics = new Plugins.NodeStatistics(Keyspace.Reads);
         // A node with a data directory serves nothing from its keyspace until the log is replayed (DhtNode.StartAsync).
         _loading = options.DataDir is not null;
         var decisions = new TxnDecisions();
@@ -54,7 +55,7 @@ internal sealed class NodeCore
     }
 
     /// <summary>Counters every protocol adds to.</summary>
-    public Plugins.NodeStatistics Statistics { get; } = new();
+    public Plugins.NodeStatistics Statistics { get; }
 
     /// <summary>Where each member serves each protocol.</summary>
     public ListenerDirectory Listeners { get; }

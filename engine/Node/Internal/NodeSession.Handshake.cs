@@ -44,6 +44,7 @@ internal sealed partial class NodeSession
         else
         {
             _role = SessionRole.Client;
+            _core.Statistics.ClientConnected();
         }
 
         var writer = await BeginResponseAsync().ConfigureAwait(false);

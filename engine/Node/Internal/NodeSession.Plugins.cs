@@ -64,9 +64,7 @@ internal sealed partial class NodeSession
         }
         var reply = _respReply ??= new ArrayBufferWriter<byte>();
         reply.ResetWrittenCount();
-        var counters = default(KeyspaceCounters);
-        RespKeyCommands.Execute(command, reply, _core.Keyspace, respVersion, ref counters);
-        _core.Statistics.AddKeyspace(counters.Hits, counters.Misses);
+        RespKeyCommands.Execute(command, reply, _core.Keyspace, respVersion);
         // Taken here, on the thread that ran the command: the slow path below may answer from another thread.
         _core.Keyspace.Durability?.HoldThisThreadsWrites(Connection);
         if (!Connection.TryEnterWrite(out var writer))

@@ -20,6 +20,7 @@ internal sealed partial class NodeSession : FrameSession
 {
     private readonly NodeCore _core;
     private SessionRole _role;
+    private long _batchCommands;
 
     public NodeSession(NodeCore core, SocketConnection connection, ushort? dialedPeer)
         : base(connection, core.Limits)
@@ -46,6 +47,8 @@ internal sealed partial class NodeSession : FrameSession
     {
         if (_role == SessionRole.AwaitingHello)
             return HandshakeAsync(frame);
+        if (_role == SessionRole.Client)
+            _batchCommands++; // a client's request; a peer's was counted where its client sent it
         var header = frame.Header;
         if (!RequestDecoder.TryValidateHeader(header, out var error))
             return ReplyErrorAsync(header, error.Status, error.Message);
@@ -262,8 +265,20 @@ internal sealed partial class NodeSession : FrameSession
         }
     }
 
+    /// <summary>Adds the batch's client requests to the node's statistics: one interlocked add per batch, as RESP does.</summary>
+    protected override void OnBatchEnd()
+    {
+        if (_batchCommands != 0)
+        {
+            _core.Statistics.AddCommands(_batchCommands);
+            _batchCommands = 0;
+        }
+    }
+
     protected override async ValueTask OnClosedAsync(Exception? failure)
     {
+        if (_role == SessionRole.Client)
+            _core.Statistics.ClientDisconnected();
         if (failure is not null)
             NodeLog.SessionFailed(_core.Logger, Connection.RemoteEndPoint, failure);
         var reason = PeerLinkLostMessage();

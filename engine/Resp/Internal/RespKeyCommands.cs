@@ -41,21 +41,16 @@ internal static class RespKeyCommands
     public static bool RunsOnEveryNode(RespCommandKind kind) => kind is RespCommandKind.FlushAll or RespCommandKind.FlushDb;
 
     /// <summary>Executes a keyed command whose keys this node owns; the caller has checked its arity.</summary>
-    public static void Execute(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion, ref KeyspaceCounters counters)
+    public static void Execute(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
     {
         switch (c.Kind)
         {
             case RespCommandKind.Get:
+                // Counted as a keyspace hit or miss by the keyspace itself, like every read.
                 if (keyspace.TryGet(c.GetArgument(1), out var value))
-                {
-                    counters.Hits++;
                     RespWriter.WriteBulkString(w, value.Span);
-                }
                 else
-                {
-                    counters.Misses++;
                     WriteNull(w, respVersion);
-                }
                 return;
             case RespCommandKind.Set:
                 Set(c, w, keyspace, respVersion);

@@ -66,7 +66,7 @@ internal sealed partial class RespSession
         }
         if (owner == _core.SelfId)
         {
-            RespKeyCommands.Execute(c, Target(), _core.Keyspace, _respVersion, ref _counters);
+            RespKeyCommands.Execute(c, Target(), _core.Keyspace, _respVersion);
             _core.Keyspace.Durability?.HoldThisThreadsWrites(_connection);
             return Outcome.Continue;
         }

@@ -97,21 +97,15 @@ internal sealed partial class RespSession
                         break;
                     }
                     RespWriter.WriteArrayHeader(slot, positions.Length);
-                    long hits = 0;
+                    // The owners' keyspaces counted each read as a hit or a miss.
                     foreach (var at in positions)
                     {
                         var r = result.Values[at];
                         if (r.Present)
-                        {
-                            hits++;
                             RespWriter.WriteBulkString(slot, r.Value.Span);
-                        }
                         else
-                        {
                             RespKeyCommands.WriteNull(slot, respVersion);
-                        }
                     }
-                    _core.Statistics.AddKeyspace(hits, positions.Length - hits);
                     break;
                 }
             }

@@ -42,7 +42,6 @@ internal sealed partial class RespSession
     private int _outstanding;
     private PipeWriter? _writer;
     private ReplySlot? _localTail;
-    private KeyspaceCounters _counters;
     private long _batchCommands;
 
     public RespSession(NodeCore core, SocketConnection connection)
@@ -199,11 +198,6 @@ internal sealed partial class RespSession
 
         _core.Statistics.AddCommands(_batchCommands);
         _batchCommands = 0;
-        if (_counters.Hits != 0 || _counters.Misses != 0)
-        {
-            _core.Statistics.AddKeyspace(_counters.Hits, _counters.Misses);
-            _counters = default;
-        }
 
         var writer = _writer;
         if (writer is null)
