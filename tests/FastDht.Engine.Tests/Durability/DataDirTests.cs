@@ -164,4 +164,29 @@ public sealed class DataDirTests : IDisposable
         // Writes go on after the cut, and survive another restart.
         Assert.Equal("+OK\r\n", await check.CallAsync("SET", $"{key}:9", "again"));
     }
+
+    [Fact]
+    public async Task On_a_full_disk_writes_answer_misconf_reads_go_on_and_a_held_write_is_acknowledged_once_space_returns()
+    {
+        using var disk = SmallDisk.Mount(512);
+        await using var cluster = await RespCluster.StartAsync(1, o => o.DataDir = Path.Combine(disk.Path, "node"));
+        await using var writer = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0));
+        await using var other = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0));
+        Assert.Equal("+OK\r\n", await writer.CallAsync("SET", "before", "1"));
+        disk.Fill();
+
+        // This write's record cannot reach the disk: its reply is held, never sent as if durable.
+        await writer.SendAsync(RespTestClient.Encode("SET", "big", new string('x', 64 * 1024)));
+        var log = cluster[0].Core.Keyspace.Log!;
+        await Bounded.UntilAsync(() => !log.IsWritable, "the node notices the full disk");
+        var refused = await other.CallAsync("SET", "during", "2");
+        Assert.StartsWith("-MISCONF", refused, StringComparison.Ordinal);
+        Assert.StartsWith("-MISCONF", await other.CallAsync("DEL", "before"), StringComparison.Ordinal); // DEL is a write too
+        Assert.Equal("$1\r\n1\r\n", await other.CallAsync("GET", "before")); // reads go on
+
+        disk.Free();
+        Assert.Equal("+OK\r\n", await writer.ReadReplyAsync());
+        await Bounded.UntilAsync(() => log.IsWritable, "the node writes again");
+        Assert.Equal("+OK\r\n", await other.CallAsync("SET", "after", "3"));
+    }
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using FastDht.Storage.Durability;
+using FastDht.TestUtilities;
 
 namespace FastDht.Storage.Tests.Durability;
 
@@ -15,6 +16,18 @@ public sealed class WriteAheadLogTests : IDisposable
     }
 
     private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
+
+    /// <summary>Polls until <paramref name="condition"/> holds; fails after 20 s.</summary>
+    private static async Task UntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = Environment.TickCount64 + 20_000;
+        while (!condition())
+        {
+            if (Environment.TickCount64 > deadline)
+                throw new TimeoutException($"timed out waiting until {what}");
+            await Task.Delay(5);
+        }
+    }
 
     private static string? Get(ShardedStore store, string key) =>
         store.TryGet(B(key), out var value) ? Encoding.UTF8.GetString(value.Span) : null;
@@ -223,5 +236,45 @@ public sealed class WriteAheadLogTests : IDisposable
         Assert.False(await waiting.AsTask().WaitAsync(TimeSpan.FromSeconds(20)));
         Assert.True(log.IsDurable(end));
         Assert.False(log.IsWritable);
+    }
+
+    [Fact]
+    public async Task A_full_disk_makes_the_log_unwritable_holds_its_waiters_and_loses_nothing_once_space_returns()
+    {
+        using var disk = SmallDisk.Mount(512);
+        var dir = Path.Combine(disk.Path, "wal");
+        var transitions = new System.Collections.Concurrent.ConcurrentQueue<Exception?>();
+        var options = new WriteAheadLogOptions { Directory = dir, RetryInterval = TimeSpan.FromMilliseconds(50), HealthChanged = transitions.Enqueue };
+        long before;
+        using (var log = WriteAheadLog.Open(options, new ShardedStore(), out _))
+        {
+            before = log.AppendPut(B("before"), B("1"));
+            Assert.True(await log.WhenDurableAsync(before));
+            disk.Fill();
+
+            // 64 KiB: more than the page the segment already has, so the kernel must find space it does not have.
+            var big = new byte[64 * 1024];
+            var end = log.AppendPut(B("big"), big);
+            var waiting = log.WhenDurableAsync(end).AsTask();
+            await UntilAsync(() => !log.IsWritable, "the log reports the full disk");
+            Assert.IsAssignableFrom<IOException>(log.Failure);
+            Assert.False(waiting.IsCompleted); // the record is not durable, so nobody may be told it is
+            Assert.True(log.IsDurable(before));
+
+            disk.Free();
+            Assert.True(await waiting.WaitAsync(TimeSpan.FromSeconds(20)));
+            await UntilAsync(() => log.IsWritable, "the log writes again");
+            Assert.Null(log.Failure);
+            log.AppendPut(B("after"), B("3"));
+        }
+        Assert.True(transitions.Count >= 2, "HealthChanged reported the failure and the recovery");
+
+        var store = new ShardedStore();
+        using var reopened = WriteAheadLog.Open(options, store, out var report);
+        Assert.Equal(3, report.Records);
+        Assert.Equal("1", Get(store, "before"));
+        Assert.True(store.TryGet(B("big"), out var bigValue));
+        Assert.Equal(64 * 1024, bigValue.Length);
+        Assert.Equal("3", Get(store, "after"));
     }
 }
