@@ -1,0 +1,96 @@
+using System.Net;
+using System.Net.Sockets;
+using FastDht.Engine.Plugins;
+using FastDht.Engine.Tests.Resp;
+using FastDht.Protocol;
+using FastDht.TestUtilities;
+using Microsoft.Extensions.Logging;
+
+namespace FastDht.Engine.Tests.Durability;
+
+/// <summary>While a node replays its log it listens, answers Ping, and refuses keyed requests with Loading (RESP -LOADING).</summary>
+public sealed class LoadingTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "fastdht-loading-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir))
+            Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_loading_node_answers_loading_to_keyed_requests_and_ping_and_serves_once_loaded()
+    {
+        // The replay is held at its first step by the node's own "loading" log line (event 300), so the test sees the
+        // node in the middle of loading for as long as it likes, whatever the machine's speed.
+        using var gate = new ManualResetEventSlim();
+        using var loggers = new GateLoggerFactory(300, gate);
+        var respPort = FreePort();
+        var cluster = await TestCluster.StartAsync(1, o =>
+        {
+            o.DataDir = _dir;
+            o.Listeners[ProtocolNames.Resp] = new IPEndPoint(IPAddress.Loopback, respPort);
+        }, start: false, loggerFactory: loggers);
+        await using (cluster)
+        {
+            var starting = cluster.StartNodeAsync(0);
+            await Bounded.UntilAsync(() => loggers.Held, "the node holds in its replay");
+            Assert.False(starting.IsCompleted);
+
+            using var native = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
+            Assert.Equal(StatusCode.Ok, (await native.RequestAsync((w, id) => FrameWriter.WritePing(w, id, "hi"u8))).Status);
+            var get = await native.GetAsync("k"u8.ToArray());
+            Assert.Equal(StatusCode.Loading, get.Status);
+            Assert.Contains("loading", get.ErrorMessage);
+            Assert.Equal(StatusCode.Loading, (await native.PutAsync("k"u8.ToArray(), "v"u8.ToArray())).Status);
+            await using var resp = await RespTestClient.ConnectAsync(new IPEndPoint(IPAddress.Loopback, respPort));
+            Assert.StartsWith("-LOADING", await resp.CallAsync("SET", "k", "v"), StringComparison.Ordinal);
+            Assert.StartsWith("-LOADING", await resp.CallAsync("GET", "k"), StringComparison.Ordinal);
+            Assert.Equal("+PONG\r\n", await resp.CallAsync("PING"));
+
+            gate.Set();
+            await starting.WithinAsync("the node to finish loading");
+            Assert.Equal("+OK\r\n", await resp.CallAsync("SET", "k", "v"));
+            Assert.Equal(StatusCode.Ok, (await native.GetAsync("k"u8.ToArray())).Status);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    /// <summary>Loggers that hold the thread logging one event id until the gate opens (bounded), and drop everything.</summary>
+    private sealed class GateLoggerFactory(int eventId, ManualResetEventSlim gate) : ILoggerFactory, ILogger
+    {
+        private volatile bool _held;
+
+        public bool Held => _held;
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public void AddProvider(ILoggerProvider provider)
+        {
+        }
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId id, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (id.Id != eventId)
+                return;
+            _held = true;
+            gate.Wait(Bounded.Timeout);
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+}
