@@ -9,6 +9,11 @@ if (args.Length > 0 && args[0] == "memory-per-key")
     return MemoryPerKey.Run(args.AsSpan(1));
 }
 
+if (args.Length > 0 && args[0] == "wal-recovery")
+{
+    return FastDht.Benchmarks.Durability.RecoveryTime.Run(args.AsSpan(1));
+}
+
 if (args.Length > 0 && args[0] == "server-alloc")
 {
     return ServerAllocation.Run(args.AsSpan(1));

@@ -11,10 +11,12 @@ namespace FastDht.Engine.Keyspace;
 /// <remarks>
 /// The only type whose methods change the store: the log, replication and expiry hook in here. When
 /// <see cref="Refusal"/> is not <see cref="KeyWriteRefusal.None"/>, the mutators throw: the caller answers the refusal.
-/// With a write-ahead log, each mutator that changes something appends its record first, under the same gate, so the
-/// log holds every key's changes in the order they were applied; a mutator that changes nothing (PutIfAbsent on a
-/// present key, Delete of an absent one) logs nothing. The caller's reply then waits for the record (see
-/// <see cref="ReplyGuard"/>). Without a log (<c>_log</c> null) nothing of this runs.
+/// With a write-ahead log, each mutator that changes something appends its record right after applying it, under
+/// the same gate, so the log holds every key's changes in the order they were applied; a mutator that changes nothing
+/// (PutIfAbsent on a present key, Delete of an absent one) logs nothing. Applied first, logged second: any record
+/// before a log position is already in the store, which is what lets a snapshot read while writes go on start its
+/// replay at the position it noted when it began. Nothing is acknowledged in between: the caller's reply waits for
+/// the record (see <see cref="ReplyGuard"/>). Without a log (<c>_log</c> null) nothing of this runs.
 /// </remarks>
 internal readonly ref struct KeyWrite
 {
@@ -42,43 +44,37 @@ internal readonly ref struct KeyWrite
     public void Put(ReadOnlySpan<byte> value)
     {
         EnsureAllowed();
-        _log?.AppendPut(_key, value);
         _store.Put(_key, value);
+        _log?.AppendPut(_key, value);
     }
 
     /// <summary>Sets the value only if the key is absent; true when stored.</summary>
     public bool PutIfAbsent(ReadOnlySpan<byte> value)
     {
         EnsureAllowed();
-        if (_log is not null)
-        {
-            // Under the gate no other writer runs: absent now means absent when stored.
-            if (_store.TryGet(_key, out _))
-                return false;
-            _log.AppendPut(_key, value);
-        }
-        return _store.PutIfAbsent(_key, value);
+        if (!_store.PutIfAbsent(_key, value))
+            return false;
+        _log?.AppendPut(_key, value);
+        return true;
     }
 
     /// <summary>Sets the value and returns the one it replaced, if any.</summary>
     public bool GetAndPut(ReadOnlySpan<byte> value, out ReadOnlyMemory<byte> previous)
     {
         EnsureAllowed();
+        var replaced = _store.TryGetAndPut(_key, value, out previous);
         _log?.AppendPut(_key, value);
-        return _store.TryGetAndPut(_key, value, out previous);
+        return replaced;
     }
 
     /// <summary>Removes the key; true when it was present.</summary>
     public bool Delete()
     {
         EnsureAllowed();
-        if (_log is not null)
-        {
-            if (!_store.TryGet(_key, out _))
-                return false;
-            _log.AppendDelete(_key);
-        }
-        return _store.Delete(_key);
+        if (!_store.Delete(_key))
+            return false;
+        _log?.AppendDelete(_key);
+        return true;
     }
 
     /// <summary>Releases the key's gate.</summary>

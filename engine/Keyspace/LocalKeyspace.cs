@@ -64,8 +64,8 @@ internal sealed class LocalKeyspace
 
     /// <summary>
     /// Appends a transaction's writes at this node as one record, so recovery applies them whole or not at all; the
-    /// writes themselves then go through <see cref="BeginCommitWrite"/>, which logs nothing more. Returns the log
-    /// position to wait for (0 without a log).
+    /// writes themselves went through <see cref="BeginCommitWrite"/>, which logs nothing, and the transaction still
+    /// holds their locks. Returns the log position to wait for (0 without a log).
     /// </summary>
     /// <remarks>
     /// Appended even while the disk fails: a prepared transaction cannot be refused at commit, so its record waits in
@@ -104,7 +104,7 @@ internal sealed class LocalKeyspace
 
     /// <summary>
     /// Opens a transaction's write to one key it holds exclusively under <paramref name="fencingToken"/>; refused
-    /// (StaleFence) otherwise. Logs nothing: the transaction's writes were logged as one record by <see cref="LogCommit"/>.
+    /// (StaleFence) otherwise. Logs nothing: the participant logs the writes it applied as one record (<see cref="LogCommit"/>).
     /// </summary>
     public KeyWrite BeginCommitWrite(ReadOnlySpan<byte> key, TxnId txn, long fencingToken)
     {

@@ -239,19 +239,21 @@ internal sealed class TxnParticipant
             if (!_keyspace.HoldsForCommit(prepared.Keys[i].Span, prepared.Id, prepared.Tokens[i]))
                 return new TxnStep(StatusCode.InternalError, $"transaction {prepared.Id} lost a prepared lock before its commit: nothing written here");
         }
-        if (_keyspace.Log is not null)
-        {
-            var batch = t_logBatch ??= new LogBatch();
-            for (var i = 0; i < prepared.Keys.Length; i++)
-                batch.AddPut(prepared.Keys[i].Span, prepared.Values[i].Span);
-            _keyspace.LogCommit(batch);
-            batch.Clear();
-        }
+        // Applied, then logged as one record while the prepared locks still hold the keys (no other write of them can
+        // be logged in between); only the writes applied, so the record says exactly what the store holds.
+        var batch = _keyspace.Log is null ? null : t_logBatch ??= new LogBatch();
         for (var i = 0; i < prepared.Keys.Length; i++)
         {
             using var write = _keyspace.BeginCommitWrite(prepared.Keys[i].Span, prepared.Id, prepared.Tokens[i]);
-            if (write.Refusal == KeyWriteRefusal.None)
-                write.Put(prepared.Values[i].Span);
+            if (write.Refusal != KeyWriteRefusal.None)
+                continue;
+            write.Put(prepared.Values[i].Span);
+            batch?.AddPut(prepared.Keys[i].Span, prepared.Values[i].Span);
+        }
+        if (batch is not null)
+        {
+            _keyspace.LogCommit(batch);
+            batch.Clear();
         }
         return TxnStep.Ok;
     }
