@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Text;
 using System.Diagnostics;
 using System.Globalization;
@@ -20,17 +21,15 @@ internal static class RecoveryTime
             var dir = Path.Combine(Path.GetTempPath(), "fastdht-recovery-" + Guid.NewGuid().ToString("N"));
             try
             {
-                Span<byte> key = stackalloc byte[16];
-                Span<byte> value = stackalloc byte[16];
-                "value-0123456789"u8.CopyTo(value);
+                var key = new byte[16];
+                var value = "value-0123456789"u8.ToArray();
                 var writing = Stopwatch.StartNew();
                 using (var log = WriteAheadLog.Open(new WriteAheadLogOptions { Directory = dir, Fsync = FsyncPolicy.No }, new ShardedStore(), out _))
                 {
                     for (long i = 0; i < count; i++)
                     {
-                        key.Fill((byte)'0');
-                        Utf8Formatter.TryFormat(i, key[4..], out _, new StandardFormat('D', 12));
                         "key-"u8.CopyTo(key);
+                        Utf8Formatter.TryFormat(i, key.AsSpan(4), out _, new StandardFormat('D', 12));
                         log.AppendPut(key, value);
                     }
                 }
