@@ -131,9 +131,9 @@ internal sealed class LocalKeyspace
         using var all = _locks.EnterAllWriteGates();
         if (_log is { IsWritable: false })
             return -1;
-        var position = _log?.AppendClear() ?? 0;
+        // Applied, then logged, like every change (KeyWrite): a record before a log position is always in the store.
         _store.Clear();
-        return position;
+        return _log?.AppendClear() ?? 0;
     }
 
     /// <summary>Upsert under the lock rule.</summary>
