@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using FastDht.Storage.Internal;
@@ -9,10 +10,13 @@ namespace FastDht.Storage;
 /// <para><b>Requirements.</b> Many threads read and write at once; no update is lost; a read never
 /// sees a torn value and allocates nothing; a value handed out stays valid and unchanged forever;
 /// about 80 bytes or less per small key, all overhead included.</para>
-/// <para><b>Layout.</b> A key's 64-bit XXH3 hash (per-process random seed, against hash flooding)
-/// picks a shard from its high bits. Each shard owns one open-addressing table (linear probing)
-/// of references to entries, and a parallel array of one-byte tags. An entry is one immutable
-/// byte[] holding [key length][key][value] (see <c>Internal/Entry.cs</c> for the arithmetic).</para>
+/// <para><b>Layout.</b> A key's slot (<see cref="StoreOptions.SlotFunction"/>) picks its shard, so a
+/// slot's keys live together (see <c>Internal/SlotMap.cs</c>). Each shard owns one open-addressing
+/// table (linear probing from a home position given by the key's 64-bit XXH3 hash with a
+/// per-process random seed, against hash flooding) of references to entries, and a parallel array
+/// of one-byte tags (slot bits, topped up with hash bits). An entry is one immutable byte[] holding
+/// [key length][key][value], behind a metadata prefix only when it has an expiry or a version (see
+/// <c>Internal/Entry.cs</c> for the arithmetic).</para>
 /// <para><b>Writers</b> take their shard's lock. They never modify an entry: a put allocates a new
 /// entry (outside the lock) and publishes it with a release write of the slot; a delete writes a
 /// tombstone; a slot never returns to null while its table is published. A rehash builds a new
@@ -31,6 +35,9 @@ namespace FastDht.Storage;
 /// Writes are linearizable at their slot write under the lock; lock-free pre-checks (PutIfAbsent
 /// finding the key present, Delete or TryReplace finding it absent or changed) return early,
 /// linearized at the read that decided them.</para>
+/// <para><b>Enumeration</b> (<see cref="Scan{TVisitor}"/>) reads without locking; its cursor is a
+/// shard and a hash, and why it visits every key present throughout exactly once, across resizes,
+/// is argued on <c>Shard.Scan</c>.</para>
 /// <para><b>Not atomic:</b> <see cref="Count"/>, <see cref="GetStats"/> and <see cref="Clear"/>
 /// act shard by shard; each shard's part is atomic, the whole is not a snapshot.</para>
 /// <para><b>Memory.</b> An entry is freed by the GC once neither the table nor any caller holds it,
@@ -39,8 +46,8 @@ namespace FastDht.Storage;
 public sealed class ShardedStore : IKeyValueStore
 {
     private readonly Shard[] _shards;
-    private readonly int _shardMask;
     private readonly KeyHasher _hasher;
+    private readonly SlotMap _map;
 
     /// <summary>Creates a store with default options.</summary>
     public ShardedStore()
@@ -60,7 +67,7 @@ public sealed class ShardedStore : IKeyValueStore
         int shardCount = options.ResolveShardCount();
         int initialKeys = options.ResolveInitialCapacity();
         _hasher = hasher;
-        _shardMask = shardCount - 1;
+        _map = new SlotMap(shardCount, options.SlotFunction);
         _shards = new Shard[shardCount];
         for (int i = 0; i < _shards.Length; i++)
         {
@@ -89,8 +96,7 @@ public sealed class ShardedStore : IKeyValueStore
     /// <inheritdoc/>
     public bool TryGet(ReadOnlySpan<byte> key, out ReadOnlyMemory<byte> value)
     {
-        ulong hash = _hasher.Hash(key);
-        byte[]? entry = ShardOf(hash).Find(key, hash);
+        byte[]? entry = Find(key);
         if (entry is null)
         {
             value = default;
@@ -102,85 +108,210 @@ public sealed class ShardedStore : IKeyValueStore
     }
 
     /// <inheritdoc/>
-    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    public bool TryGet(ReadOnlySpan<byte> key, out ReadOnlyMemory<byte> value, out EntryMetadata metadata)
     {
-        ulong hash = _hasher.Hash(key);
-        byte[] entry = Entry.Create(key, value);
-        ShardOf(hash).Upsert(key, hash, entry);
+        byte[]? entry = Find(key);
+        if (entry is null)
+        {
+            value = default;
+            metadata = default;
+            return false;
+        }
+
+        value = Entry.Value(entry);
+        metadata = Entry.Metadata(entry);
+        return true;
     }
 
     /// <inheritdoc/>
-    public bool PutIfAbsent(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
-        ulong hash = _hasher.Hash(key);
-        Shard shard = ShardOf(hash);
+        Locate(key, out ulong hash, out Shard shard, out byte tag);
+        shard.Upsert(key, hash, tag, Entry.Create(key, value));
+    }
+
+    /// <inheritdoc/>
+    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, EntryMetadata metadata)
+    {
+        Locate(key, out ulong hash, out Shard shard, out byte tag);
+        shard.Upsert(key, hash, tag, Entry.Create(key, value, metadata));
+    }
+
+    /// <inheritdoc/>
+    public bool PutIfAbsent(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => PutIfAbsent(key, value, default);
+
+    /// <inheritdoc/>
+    public bool PutIfAbsent(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, EntryMetadata metadata)
+    {
+        Locate(key, out ulong hash, out Shard shard, out byte tag);
 
         // Present already: answer without allocating an entry or taking the lock.
-        if (shard.Find(key, hash) is not null)
+        if (shard.Find(key, hash, tag) is not null)
         {
             return false;
         }
 
-        return shard.Insert(key, hash, Entry.Create(key, value));
+        return shard.Insert(key, hash, tag, Entry.Create(key, value, metadata));
     }
 
     /// <inheritdoc/>
     public bool Delete(ReadOnlySpan<byte> key)
     {
-        ulong hash = _hasher.Hash(key);
-        Shard shard = ShardOf(hash);
-        return shard.Find(key, hash) is not null && shard.Remove(key, hash);
+        Locate(key, out ulong hash, out Shard shard, out byte tag);
+        return shard.Find(key, hash, tag) is not null && shard.Remove(key, hash, tag, expected: null);
     }
 
     /// <inheritdoc/>
-    public bool TryReplace(ReadOnlySpan<byte> key, ReadOnlyMemory<byte> expected, ReadOnlySpan<byte> value)
+    public bool TryDelete(ReadOnlySpan<byte> key, ReadOnlyMemory<byte> expected)
     {
-        if (!MemoryMarshal.TryGetArray(expected, out ArraySegment<byte> segment) || segment.Array is not { } expectedEntry)
+        if (!TryGetEntry(expected, out byte[]? expectedEntry))
         {
             return false;
         }
 
-        ulong hash = _hasher.Hash(key);
-        Shard shard = ShardOf(hash);
+        Locate(key, out ulong hash, out Shard shard, out byte tag);
+        return ReferenceEquals(shard.Find(key, hash, tag), expectedEntry) && shard.Remove(key, hash, tag, expectedEntry);
+    }
+
+    /// <inheritdoc/>
+    public bool TryReplace(ReadOnlySpan<byte> key, ReadOnlyMemory<byte> expected, ReadOnlySpan<byte> value) =>
+        TryReplace(key, expected, value, default);
+
+    /// <inheritdoc/>
+    public bool TryReplace(ReadOnlySpan<byte> key, ReadOnlyMemory<byte> expected, ReadOnlySpan<byte> value, EntryMetadata metadata)
+    {
+        if (!TryGetEntry(expected, out byte[]? expectedEntry))
+        {
+            return false;
+        }
+
+        Locate(key, out ulong hash, out Shard shard, out byte tag);
 
         // Already changed: fail before allocating the replacement.
-        if (!ReferenceEquals(shard.Find(key, hash), expectedEntry))
+        if (!ReferenceEquals(shard.Find(key, hash, tag), expectedEntry))
         {
             return false;
         }
 
-        return shard.Replace(key, hash, expectedEntry, Entry.Create(key, value));
+        return shard.Replace(key, hash, tag, expectedEntry, Entry.Create(key, value, metadata));
     }
 
     /// <inheritdoc/>
-    public bool TryGetAndPut(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, out ReadOnlyMemory<byte> previous)
+    public bool TryReplaceMetadata(ReadOnlySpan<byte> key, ReadOnlyMemory<byte> expected, EntryMetadata metadata)
     {
-        ulong hash = _hasher.Hash(key);
-        byte[] entry = Entry.Create(key, value);
-        byte[]? replaced = ShardOf(hash).Upsert(key, hash, entry);
-        if (replaced is null)
+        if (!TryGetEntry(expected, out byte[]? expectedEntry))
         {
-            previous = default;
             return false;
         }
 
-        previous = Entry.Value(replaced);
-        return true;
+        Locate(key, out ulong hash, out Shard shard, out byte tag);
+        if (!ReferenceEquals(shard.Find(key, hash, tag), expectedEntry))
+        {
+            return false;
+        }
+
+        return shard.Replace(key, hash, tag, expectedEntry, Entry.WithMetadata(expectedEntry, metadata));
+    }
+
+    /// <inheritdoc/>
+    public bool TryGetAndPut(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, out ReadOnlyMemory<byte> previous) =>
+        TryGetAndPut(key, value, default, out previous, out _);
+
+    /// <inheritdoc/>
+    public bool TryGetAndPut(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, EntryMetadata metadata, out ReadOnlyMemory<byte> previous, out EntryMetadata previousMetadata)
+    {
+        Locate(key, out ulong hash, out Shard shard, out byte tag);
+        byte[]? replaced = shard.Upsert(key, hash, tag, Entry.Create(key, value, metadata));
+        return Report(replaced, out previous, out previousMetadata);
+    }
+
+    /// <inheritdoc/>
+    public bool TryGetAndPutKeepingMetadata(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, out ReadOnlyMemory<byte> previous)
+    {
+        Locate(key, out ulong hash, out Shard shard, out byte tag);
+
+        // Build the entry outside the lock with the metadata seen now; the shard rebuilds it only if that changed.
+        byte[]? current = shard.Find(key, hash, tag);
+        EntryMetadata seen = current is null ? default : Entry.Metadata(current);
+        byte[]? replaced = shard.UpsertKeepingMetadata(key, value, hash, tag, Entry.Create(key, value, seen), seen);
+        return Report(replaced, out previous, out _);
+    }
+
+    /// <inheritdoc/>
+    public int SlotOf(ReadOnlySpan<byte> key) => _map.Slot(key, _hasher.Hash(key));
+
+    /// <inheritdoc/>
+    public long CountKeysInSlot(int slot)
+    {
+        if ((uint)slot >= StoreOptions.SlotCount)
+        {
+            Throw.ArgumentOutOfRange(nameof(slot), $"A slot must lie in [0, {StoreOptions.SlotCount}); got {slot}.");
+        }
+
+        int shard = _map.Shard(slot);
+        _map.TryFilter(SlotRange.Single(slot), shard, out TagFilter filter);
+        return _shards[shard].CountSlot(slot, filter, _map);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// The cursor is the shard index in its high 32 bits and, in its low 32 bits, the hash below
+    /// which that shard's keys have all been visited. Shards of the store that hold none of the
+    /// range's slots are skipped without reading them.
+    /// </remarks>
+    public ulong Scan<TVisitor>(ulong cursor, SlotRange slots, int count, ref TVisitor visitor, bool onlyWithExpiry = false)
+        where TVisitor : IStoreEntryVisitor, allows ref struct
+    {
+        if (count < 1)
+        {
+            Throw.ArgumentOutOfRange(nameof(count), $"The batch size hint must be 1 or more; got {count}.");
+        }
+
+        int shard = (int)(cursor >> 32);
+        long from = (uint)cursor;
+        if (shard >= _shards.Length)
+        {
+            Throw.BadCursor(cursor);
+        }
+
+        int wanted = count;
+
+        // Positions a batch may read beyond the keys it visits: bounds the work on sparse or filtered tables.
+        int budget = (int)Math.Min(int.MaxValue, Math.Max(count, 16) * 64L);
+        for (; shard < _shards.Length; shard++, from = 0)
+        {
+            if (!_map.TryFilter(slots, shard, out TagFilter filter))
+            {
+                continue;
+            }
+
+            if (wanted <= 0 || budget <= 0)
+            {
+                return (ulong)shard << 32;
+            }
+
+            var scope = new ScanScope(slots, filtered: filter.Confirm, filter, onlyWithExpiry);
+            long next = _shards[shard].Scan(from, scope, _map, ref wanted, ref budget, ref visitor);
+            if (next != Shard.Finished)
+            {
+                return ((ulong)shard << 32) | (ulong)next;
+            }
+        }
+
+        return 0;
     }
 
     /// <inheritdoc/>
     public StoreStats GetStats()
     {
-        long keys = 0, keyBytes = 0, valueBytes = 0, slots = 0, tombstones = 0;
-
-        // The store object and its shard array: header 16 + fields 24, and an array of references.
-        long estimated = 40 + Entry.AlignedArraySize(8L * _shards.Length);
+        // The store object and its shard array: header 16 + fields 40, and an array of references.
+        var totals = new StatsTotals { EstimatedBytes = 56 + Entry.AlignedArraySize(8L * _shards.Length) };
         foreach (Shard shard in _shards)
         {
-            shard.AddStats(ref keys, ref keyBytes, ref valueBytes, ref estimated, ref slots, ref tombstones);
+            shard.AddStats(ref totals);
         }
 
-        return new StoreStats(keys, keyBytes, valueBytes, estimated, slots, tombstones);
+        return new StoreStats(totals.Keys, totals.KeyBytes, totals.ValueBytes, totals.EstimatedBytes, totals.Slots, totals.Tombstones, totals.Expiring);
     }
 
     /// <inheritdoc/>
@@ -192,6 +323,45 @@ public sealed class ShardedStore : IKeyValueStore
         }
     }
 
+    private static bool TryGetEntry(ReadOnlyMemory<byte> snapshot, [NotNullWhen(true)] out byte[]? entry)
+    {
+        if (MemoryMarshal.TryGetArray(snapshot, out ArraySegment<byte> segment) && segment.Array is { } array)
+        {
+            entry = array;
+            return true;
+        }
+
+        entry = null;
+        return false;
+    }
+
+    private static bool Report(byte[]? replaced, out ReadOnlyMemory<byte> previous, out EntryMetadata previousMetadata)
+    {
+        if (replaced is null)
+        {
+            previous = default;
+            previousMetadata = default;
+            return false;
+        }
+
+        previous = Entry.Value(replaced);
+        previousMetadata = Entry.Metadata(replaced);
+        return true;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Shard ShardOf(ulong hash) => _shards[KeyHasher.Shard(hash, _shardMask)];
+    private byte[]? Find(ReadOnlySpan<byte> key)
+    {
+        Locate(key, out ulong hash, out Shard shard, out byte tag);
+        return shard.Find(key, hash, tag);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Locate(ReadOnlySpan<byte> key, out ulong hash, out Shard shard, out byte tag)
+    {
+        hash = _hasher.Hash(key);
+        int slot = _map.Slot(key, hash);
+        shard = _shards[_map.Shard(slot)];
+        tag = _map.Tag(slot, hash);
+    }
 }

@@ -11,10 +11,12 @@ namespace FastDht.Storage;
 /// </param>
 /// <param name="IndexSlots">Slots in all index tables (capacity, not keys).</param>
 /// <param name="Tombstones">Slots that mark a deleted key until the next rehash.</param>
+/// <param name="KeysWithExpiry">Keys whose entry carries an expiry time (Redis INFO keyspace's <c>expires</c>).</param>
 public readonly record struct StoreStats(
     long Keys,
     long KeyBytes,
     long ValueBytes,
     long EstimatedBytes,
     long IndexSlots,
-    long Tombstones);
+    long Tombstones,
+    long KeysWithExpiry = 0);

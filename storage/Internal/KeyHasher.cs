@@ -6,9 +6,11 @@ namespace FastDht.Storage.Internal;
 
 /// <summary>Hashes keys with XXH3 under a per-process random seed, so that nobody outside can aim keys at one chain.</summary>
 /// <remarks>
-/// Bit use of the 64-bit hash: bits 0-31 pick the home slot (multiply-shift range reduction, so
-/// table sizes need not be powers of two), bits 32-39 are the slot's tag, bits 40-63 pick the shard.
-/// The three never overlap, so keys in one shard still spread over its slots and tags.
+/// Bit use of the 64-bit hash: bits 0-31 pick the home position in a table (multiply-shift range
+/// reduction, so table sizes need not be powers of two, and the position grows with the hash, which
+/// is what the enumeration cursor relies on). Bits 32-39 fill the tag bits that the slot does not,
+/// and bits 40-53 are the key's slot when the store has no slot function (see <see cref="SlotMap"/>).
+/// None of them overlap, so keys in one shard still spread over its positions and tags.
 /// </remarks>
 internal readonly struct KeyHasher
 {
@@ -42,10 +44,4 @@ internal readonly struct KeyHasher
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong Hash(ReadOnlySpan<byte> key) => XxHash3.HashToUInt64(key, _seed) & _mask;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static byte Tag(ulong hash) => (byte)(hash >> 32);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Shard(ulong hash, int shardMask) => (int)(hash >> 40) & shardMask;
 }

@@ -9,6 +9,9 @@ namespace FastDht.Storage.Internal;
 /// tombstones. That one-way rule is what lets readers probe without a lock (see
 /// <see cref="ShardedStore"/>). The tag (8 hash bits) lets a probe skip most foreign entries
 /// without loading them: 1 byte per slot instead of a cache miss per slot passed.
+/// The home position is monotone in the hash's low 32 bits whatever the capacity, so a range of
+/// hashes is a range of positions in every table: the enumeration cursor is a hash, not a position
+/// (see <see cref="Shard.Scan"/>).
 /// </remarks>
 internal sealed class Table
 {
@@ -53,11 +56,10 @@ internal sealed class Table
 
     /// <summary>Finds a key's entry without locking; safe while writers change the table (see the store's design notes).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public byte[]? Find(ReadOnlySpan<byte> key, ulong hash)
+    public byte[]? Find(ReadOnlySpan<byte> key, ulong hash, byte tag)
     {
         byte[]?[] slots = Slots;
         byte[] tags = Tags;
-        byte tag = KeyHasher.Tag(hash);
         int i = Home(hash);
         while (true)
         {
@@ -84,11 +86,10 @@ internal sealed class Table
     /// Writer-side probe (the caller holds the shard lock): the key's slot, or -1 with
     /// <paramref name="insertAt"/> set to the first reusable slot (tombstone or the null that ended the probe).
     /// </summary>
-    public int Locate(ReadOnlySpan<byte> key, ulong hash, out int insertAt)
+    public int Locate(ReadOnlySpan<byte> key, ulong hash, byte tag, out int insertAt)
     {
         byte[]?[] slots = Slots;
         byte[] tags = Tags;
-        byte tag = KeyHasher.Tag(hash);
         int i = Home(hash);
         insertAt = -1;
         while (true)
@@ -132,7 +133,7 @@ internal sealed class Table
     }
 
     /// <summary>Places an entry into a table nobody else sees yet (a rehash target): plain writes suffice.</summary>
-    public void PlaceUnpublished(ulong hash, byte[] entry)
+    public void PlaceUnpublished(ulong hash, byte tag, byte[] entry)
     {
         byte[]?[] slots = Slots;
         int i = Home(hash);
@@ -144,9 +145,12 @@ internal sealed class Table
             }
         }
 
-        Tags[i] = KeyHasher.Tag(hash);
+        Tags[i] = tag;
         slots[i] = entry;
     }
+
+    /// <summary>The smallest hash whose home is <paramref name="position"/> or later: ⌈position × 2³² / capacity⌉.</summary>
+    public long Boundary(int position) => (long)((((ulong)position << 32) + (ulong)Slots.Length - 1) / (ulong)Slots.Length);
 
     /// <summary>Managed bytes of this table's two arrays and the table object.</summary>
     public long Footprint =>
