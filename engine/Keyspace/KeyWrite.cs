@@ -24,23 +24,44 @@ internal readonly ref struct KeyWrite
     private readonly IKeyValueStore _store;
     private readonly ReadOnlySpan<byte> _key;
     private readonly WriteAheadLog? _log;
+    private readonly TimeProvider _time;
 
-    internal KeyWrite(KeyWriteGate gate, IKeyValueStore store, ReadOnlySpan<byte> key, KeyWriteRefusal refusal, WriteAheadLog? log)
+    internal KeyWrite(KeyWriteGate gate, IKeyValueStore store, ReadOnlySpan<byte> key, KeyWriteRefusal refusal, WriteAheadLog? log, TimeProvider time)
     {
         _gate = gate;
         _store = store;
         _key = key;
         Refusal = refusal;
         _log = log;
+        _time = time;
     }
 
     /// <summary>Why the write may not proceed; <see cref="KeyWriteRefusal.None"/> when it may.</summary>
     public KeyWriteRefusal Refusal { get; }
 
-    /// <summary>The key's current value.</summary>
-    public bool TryGet(out ReadOnlyMemory<byte> value) => _store.TryGet(_key, out value);
+    /// <summary>The key's current value (an expired key is absent).</summary>
+    public bool TryGet(out ReadOnlyMemory<byte> value) => TryGet(out value, out _);
 
-    /// <summary>Sets the value (upsert).</summary>
+    /// <summary>The key's current value and its expiry (unix ms, 0 when none); an expired key is absent (and removed, when this write may proceed).</summary>
+    public bool TryGet(out ReadOnlyMemory<byte> value, out long expiresAt)
+    {
+        if (!_store.TryGet(_key, out value, out var metadata))
+        {
+            expiresAt = 0;
+            return false;
+        }
+        expiresAt = metadata.ExpiresAt;
+        if (!metadata.HasExpiry || metadata.ExpiresAt > NowMs())
+            return true;
+        // Expired: gone for every reader already; removed here (and logged) so that presence-based writes see it absent.
+        if (Refusal == KeyWriteRefusal.None && _store.TryDelete(_key, value))
+            _log?.AppendDelete(_key);
+        value = default;
+        expiresAt = 0;
+        return false;
+    }
+
+    /// <summary>Sets the value (upsert), without an expiry: like Redis's SET, it drops one the key had.</summary>
     public void Put(ReadOnlySpan<byte> value)
     {
         EnsureAllowed();
@@ -48,10 +69,56 @@ internal readonly ref struct KeyWrite
         _log?.AppendPut(_key, value);
     }
 
+    /// <summary>Sets the value to expire at <paramref name="expiresAt"/> (unix ms; 0: never).</summary>
+    public void Put(ReadOnlySpan<byte> value, long expiresAt)
+    {
+        EnsureAllowed();
+        if (expiresAt == 0)
+        {
+            Put(value);
+            return;
+        }
+        _store.Put(_key, value, EntryMetadata.Expiring(expiresAt));
+        _log?.AppendPut(_key, value, expiresAt);
+    }
+
+    /// <summary>Sets the value and keeps the expiry the key has (INCR, APPEND, SETRANGE, SETBIT, SET KEEPTTL).</summary>
+    public void PutKeepingExpiry(ReadOnlySpan<byte> value)
+    {
+        EnsureAllowed();
+        TryGet(out _, out var expiresAt);
+        Put(value, expiresAt);
+    }
+
+    /// <summary>
+    /// Changes the expiry of a present key (EXPIRE, PERSIST with 0): false when the key is absent. A time already past
+    /// removes the key, as Redis does.
+    /// </summary>
+    public bool SetExpiry(long expiresAt)
+    {
+        EnsureAllowed();
+        if (!TryGet(out var current, out _))
+            return false;
+        if (expiresAt != 0 && expiresAt <= NowMs())
+        {
+            if (_store.TryDelete(_key, current))
+                _log?.AppendDelete(_key);
+            return true;
+        }
+        _store.TryGet(_key, out current, out var metadata);
+        _store.TryReplaceMetadata(_key, current, metadata.WithExpiry(expiresAt));
+        _log?.AppendExpire(_key, expiresAt);
+        return true;
+    }
+
+    /// <summary>Now, in unix milliseconds, on the keyspace's clock.</summary>
+    public long NowMs() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
     /// <summary>Sets the value only if the key is absent; true when stored.</summary>
     public bool PutIfAbsent(ReadOnlySpan<byte> value)
     {
         EnsureAllowed();
+        TryGet(out _, out _); // an expired key is absent
         if (!_store.PutIfAbsent(_key, value))
             return false;
         _log?.AppendPut(_key, value);
@@ -62,6 +129,7 @@ internal readonly ref struct KeyWrite
     public bool GetAndPut(ReadOnlySpan<byte> value, out ReadOnlyMemory<byte> previous)
     {
         EnsureAllowed();
+        TryGet(out _, out _); // an expired key is absent
         var replaced = _store.TryGetAndPut(_key, value, out previous);
         _log?.AppendPut(_key, value);
         return replaced;
@@ -71,6 +139,8 @@ internal readonly ref struct KeyWrite
     public bool Delete()
     {
         EnsureAllowed();
+        if (!TryGet(out _, out _))
+            return false; // absent, or expired (and removed just now)
         if (!_store.Delete(_key))
             return false;
         _log?.AppendDelete(_key);

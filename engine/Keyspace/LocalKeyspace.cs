@@ -33,18 +33,24 @@ internal sealed class LocalKeyspace
 {
     private readonly IKeyValueStore _store;
     private readonly LockTable _locks;
+    private readonly TimeProvider _time;
     private WriteAheadLog? _log;
 
     /// <param name="store">The store holding this node's keys.</param>
     /// <param name="locks">The node's lock table: its gates decide whether a write may proceed.</param>
     /// <param name="maxValueLength">The largest value a command may build (SETRANGE, SETBIT, APPEND): one that could
     /// not travel in a frame could be stored but never read back through another node.</param>
-    public LocalKeyspace(IKeyValueStore store, LockTable locks, int maxValueLength = int.MaxValue)
+    /// <param name="time">The clock expiry times are compared with; null for the system clock.</param>
+    public LocalKeyspace(IKeyValueStore store, LockTable locks, int maxValueLength = int.MaxValue, TimeProvider? time = null)
     {
         _store = store;
         _locks = locks;
         MaxValueLength = maxValueLength;
+        _time = time ?? TimeProvider.System;
     }
+
+    /// <summary>Now, in unix milliseconds, on the clock expiry times are compared with.</summary>
+    public long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>The largest value a command may build here (Redis's proto-max-bulk-len).</summary>
     public int MaxValueLength { get; }
@@ -83,7 +89,46 @@ internal sealed class LocalKeyspace
     public ReadCounters Reads { get; } = new();
 
     /// <summary>Reads a key without allocating; the value is an immutable snapshot. Counted as a hit or a miss.</summary>
-    public bool TryGet(ReadOnlySpan<byte> key, out ReadOnlyMemory<byte> value) => Reads.Count(_store.TryGet(key, out value));
+    public bool TryGet(ReadOnlySpan<byte> key, out ReadOnlyMemory<byte> value) => Reads.Count(TryGet(key, out value, out _));
+
+    /// <summary>
+    /// Reads a key and its expiry (unix ms, 0 when none) without allocating. An expired key is absent to every reader
+    /// at once (lazy expiry); the active pass or the next write removes it.
+    /// </summary>
+    public bool TryGet(ReadOnlySpan<byte> key, out ReadOnlyMemory<byte> value, out long expiresAt)
+    {
+        if (!_store.TryGet(key, out value, out var metadata))
+        {
+            expiresAt = 0;
+            return false;
+        }
+        expiresAt = metadata.ExpiresAt;
+        // The clock is read only for a key that expires: a key without metadata costs one compare.
+        if (metadata.HasExpiry && metadata.ExpiresAt <= NowMs)
+        {
+            value = default;
+            expiresAt = 0;
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Removes <paramref name="key"/> if it has expired (the active expiry pass), under its gate and logged, unless a
+    /// transaction holds it or the log cannot write; true when it removed it.
+    /// </summary>
+    public bool RemoveIfExpired(ReadOnlySpan<byte> key)
+    {
+        using var write = BeginWrite(key, fence: null);
+        if (write.Refusal != KeyWriteRefusal.None)
+            return false;
+        return _store.TryGet(key, out _, out var metadata) && metadata.HasExpiry && !write.TryGet(out _);
+    }
+
+    /// <summary>Visits one batch of the keys that carry an expiry, for the active expiry pass; returns the next cursor (0: done).</summary>
+    public ulong ScanExpiring<TVisitor>(ulong cursor, int count, ref TVisitor visitor)
+        where TVisitor : IStoreEntryVisitor, allows ref struct =>
+        _store.Scan(cursor, SlotRange.All, count, ref visitor, onlyWithExpiry: true);
 
     /// <summary>
     /// Opens a write to one key: a plain write (<paramref name="fence"/> null) or a fenced one. Check
@@ -99,7 +144,7 @@ internal sealed class LocalKeyspace
             refusal = gate.IsLocked ? KeyWriteRefusal.Locked : KeyWriteRefusal.None;
         if (refusal == KeyWriteRefusal.None && _log is { IsWritable: false })
             refusal = KeyWriteRefusal.LogUnavailable;
-        return new KeyWrite(gate, _store, key, refusal, _log);
+        return new KeyWrite(gate, _store, key, refusal, _log, _time);
     }
 
     /// <summary>
@@ -110,7 +155,7 @@ internal sealed class LocalKeyspace
     {
         var gate = _locks.EnterWriteGate(key);
         var refusal = gate.IsFencedBy(txn, fencingToken) ? KeyWriteRefusal.None : KeyWriteRefusal.StaleFence;
-        return new KeyWrite(gate, _store, key, refusal, log: null);
+        return new KeyWrite(gate, _store, key, refusal, log: null, _time);
     }
 
     /// <summary>Whether <paramref name="txn"/> still holds <paramref name="key"/> exclusively under <paramref name="fencingToken"/>.</summary>

@@ -209,4 +209,19 @@ public enum RespCommandKind
 
     /// <summary><c>FUNCTION</c></summary>
     Function,
+
+    /// <summary><c>EXPIREAT</c></summary>
+    ExpireAt,
+
+    /// <summary><c>PEXPIREAT</c></summary>
+    PExpireAt,
+
+    /// <summary><c>EXPIRETIME</c></summary>
+    ExpireTime,
+
+    /// <summary><c>PEXPIRETIME</c></summary>
+    PExpireTime,
+
+    /// <summary><c>GETEX</c></summary>
+    GetEx,
 }

@@ -100,6 +100,36 @@ public sealed partial class WriteAheadLog : IDisposable
         return end;
     }
 
+    /// <summary>Appends an upsert of <paramref name="key"/> whose value expires at <paramref name="expiresAt"/> (unix ms); returns the log position after it.</summary>
+    public long AppendPut(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt)
+    {
+        if (expiresAt == 0)
+            return AppendPut(key, value);
+        var size = LogFormat.RecordHeaderSize + LogFormat.PutPayloadSize(key.Length, value.Length) + 8;
+        long end;
+        lock (_sync)
+        {
+            LogFormat.WritePutExpiring(Reserve(size), key, value, expiresAt);
+            end = Commit(size);
+        }
+        Mark(end);
+        return end;
+    }
+
+    /// <summary>Appends a change of <paramref name="key"/>'s expiry (0: it no longer expires); returns the log position after it.</summary>
+    public long AppendExpire(ReadOnlySpan<byte> key, long expiresAt)
+    {
+        var size = LogFormat.RecordHeaderSize + LogFormat.DeletePayloadSize(key.Length) + 8;
+        long end;
+        lock (_sync)
+        {
+            LogFormat.WriteExpire(Reserve(size), key, expiresAt);
+            end = Commit(size);
+        }
+        Mark(end);
+        return end;
+    }
+
     /// <summary>Appends a removal of <paramref name="key"/>; returns the log position after it.</summary>
     public long AppendDelete(ReadOnlySpan<byte> key)
     {

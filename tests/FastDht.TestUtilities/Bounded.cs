@@ -24,6 +24,23 @@ public static class Bounded
         }
     }
 
+    /// <summary>Polls an asynchronous <paramref name="condition"/> (a request, say) until it holds, failing after <paramref name="timeout"/>.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        TimeSpan limit = timeout ?? Timeout;
+        using var expiry = new CancellationTokenSource(limit);
+        while (!await condition().ConfigureAwait(false))
+        {
+            if (expiry.IsCancellationRequested)
+            {
+                throw new TimeoutException($"Timed out after {limit.TotalSeconds:0} s waiting until {what}.");
+            }
+
+            await Task.Delay(5).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Awaits <paramref name="task"/>, failing if it does not finish within the limit.</summary>
     public static Task WithinAsync(this Task task, string what, TimeSpan? timeout = null) =>
         Wrap(task, what, timeout ?? Timeout);

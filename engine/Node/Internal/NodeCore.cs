@@ -27,6 +27,7 @@ internal sealed class NodeCore
     private readonly CancellationTokenSource _stopping = new();
     private long _nextSessionId;
     private Task _maintenance = Task.CompletedTask;
+    private Task _expiry = Task.CompletedTask;
     private volatile bool _loading;
 
     public NodeCore(NodeOptions options, IKeyValueStore store, ILogger logger, ConnectionOptions connectionOptions)
@@ -51,6 +52,7 @@ internal sealed class NodeCore
         _loading = options.DataDir is not null;
         var decisions = new TxnDecisions();
         Participant = new TxnParticipant(Locks, Keyspace, decisions);
+        Expiry = new Keyspace.ActiveExpiry(Keyspace);
         Coordinator = new TransactionCoordinator(this, Participant, decisions, strategy.RequiresOrderedAcquisition);
     }
 
@@ -106,6 +108,9 @@ internal sealed class NodeCore
     /// <summary>The keys this node owns: the only code that reads or changes one.</summary>
     public Keyspace.LocalKeyspace Keyspace { get; }
 
+    /// <summary>The background pass that removes expired keys nobody reads.</summary>
+    public Keyspace.ActiveExpiry Expiry { get; }
+
     public ILogger Logger { get; }
 
     public ConnectionOptions ConnectionOptions { get; }
@@ -142,7 +147,10 @@ internal sealed class NodeCore
     public void Start()
     {
         using (ExecutionContext.SuppressFlow())
+        {
             _maintenance = MaintainAsync();
+            _expiry = Expiry.RunAsync(_stopping.Token);
+        }
         Mesh.Start();
         Coordinator.Start();
     }
@@ -201,6 +209,7 @@ internal sealed class NodeCore
         await _stopping.CancelAsync().ConfigureAwait(false);
         await Mesh.StopAsync().ConfigureAwait(false);
         await Coordinator.StopAsync().ConfigureAwait(false);
+        await _expiry.ConfigureAwait(false);
         try
         {
             await _maintenance.ConfigureAwait(false);

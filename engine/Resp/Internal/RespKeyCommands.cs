@@ -22,9 +22,6 @@ internal static class RespKeyCommands
     // 20: the digits of long.MinValue plus its sign.
     private const int MaxInt64Digits = 20;
 
-    private static ReadOnlySpan<byte> NoExpiry =>
-        "-ERR FastDht keys do not expire: EX, PX, EXAT, PXAT, SETEX and PSETEX are not supported\r\n"u8;
-
     /// <summary>The reply to a write refused because a transaction holds the key: retryable, as Redis Cluster's TRYAGAIN is.</summary>
     internal static ReadOnlySpan<byte> Locked =>
         "-TRYAGAIN the key is locked by a transaction (MSET, MGET, MultiPut or an explicit lock); nothing was changed, retry\r\n"u8;
@@ -53,7 +50,7 @@ internal static class RespKeyCommands
                     WriteNull(w, respVersion);
                 return;
             case RespCommandKind.Set:
-                Set(c, w, keyspace, respVersion);
+                RespExpiryCommands.Set(c, w, keyspace, respVersion);
                 return;
             case RespCommandKind.SetNx:
                 switch (keyspace.PutIfAbsent(c.GetArgument(1), c.GetArgument(2)))
@@ -71,10 +68,6 @@ internal static class RespKeyCommands
                         RespWriter.WriteRaw(w, Locked);
                         break;
                 }
-                return;
-            case RespCommandKind.SetEx:
-            case RespCommandKind.PSetEx:
-                RespWriter.WriteRaw(w, NoExpiry);
                 return;
             case RespCommandKind.GetSet:
             {
@@ -153,11 +146,6 @@ internal static class RespKeyCommands
             case RespCommandKind.Type:
                 RespWriter.WriteRaw(w, keyspace.TryGet(c.GetArgument(1), out _) ? "+string\r\n"u8 : "+none\r\n"u8);
                 return;
-            case RespCommandKind.Ttl:
-            case RespCommandKind.PTtl:
-                // No key expires: a present key has no TTL (-1), an absent one -2, as Redis answers.
-                RespWriter.WriteRaw(w, keyspace.TryGet(c.GetArgument(1), out _) ? RespReplies.MinusOne : RespReplies.MinusTwo);
-                return;
             case RespCommandKind.FlushAll:
             case RespCommandKind.FlushDb:
                 // ASYNC and SYNC both clear at once: the store drops its tables, the collector frees them later.
@@ -167,7 +155,7 @@ internal static class RespKeyCommands
                     RespWriter.WriteRaw(w, RespReplies.Ok);
                 return;
             default:
-                if (!RespStringCommands.TryExecute(c, w, keyspace, respVersion))
+                if (!RespStringCommands.TryExecute(c, w, keyspace, respVersion) && !RespExpiryCommands.TryExecute(c, w, keyspace, respVersion))
                     RespWriter.WriteError(w, "this command cannot run at a key's owner"u8);
                 return;
         }
@@ -192,86 +180,6 @@ internal static class RespKeyCommands
         RespWriter.WriteRaw(w, " keys before it were deleted, the rest were not\r\n"u8);
     }
 
-    private static void Set(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
-    {
-        bool nx = false, xx = false, get = false;
-        for (int i = 3; i < c.Count; i++)
-        {
-            switch (c.GetKeyword(i))
-            {
-                case RespKeyword.Nx when !xx:
-                    nx = true;
-                    break;
-                case RespKeyword.Xx when !nx:
-                    xx = true;
-                    break;
-                case RespKeyword.Get:
-                    get = true;
-                    break;
-                case RespKeyword.KeepTtl:
-                    // Keep the key's TTL: no key has one, so there is nothing to keep.
-                    break;
-                case RespKeyword.Ex:
-                case RespKeyword.Px:
-                case RespKeyword.ExAt:
-                case RespKeyword.PxAt:
-                    if (i + 1 >= c.Count)
-                    {
-                        RespWriter.WriteRaw(w, RespReplies.SyntaxError);
-                        return;
-                    }
-                    RespWriter.WriteRaw(w, NoExpiry);
-                    return;
-                default:
-                    RespWriter.WriteRaw(w, RespReplies.SyntaxError);
-                    return;
-            }
-        }
-
-        var value = c.GetArgument(2);
-        using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
-        if (write.Refusal != KeyWriteRefusal.None)
-        {
-            WriteRefused(w, write.Refusal);
-            return;
-        }
-        if (!nx && !xx)
-        {
-            if (!get)
-            {
-                write.Put(value);
-                RespWriter.WriteRaw(w, RespReplies.Ok);
-            }
-            else if (write.GetAndPut(value, out var previous))
-            {
-                RespWriter.WriteBulkString(w, previous.Span);
-            }
-            else
-            {
-                WriteNull(w, respVersion);
-            }
-            return;
-        }
-
-        var present = write.TryGet(out var current);
-        if (nx == present)
-        {
-            // Not stored (NX on a present key, XX on an absent one): nil, or with GET the value as it is.
-            if (get && present)
-                RespWriter.WriteBulkString(w, current.Span);
-            else
-                WriteNull(w, respVersion);
-            return;
-        }
-        write.Put(value);
-        if (!get)
-            RespWriter.WriteRaw(w, RespReplies.Ok);
-        else if (present)
-            RespWriter.WriteBulkString(w, current.Span);
-        else
-            WriteNull(w, respVersion);
-    }
-
     private static void IncrementBy(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, long delta)
     {
         Span<byte> digits = stackalloc byte[MaxInt64Digits];
@@ -294,7 +202,7 @@ internal static class RespKeyCommands
         }
         var next = current + delta;
         Utf8Formatter.TryFormat(next, digits, out var length);
-        write.Put(digits[..length]);
+        write.PutKeepingExpiry(digits[..length]);
         RespWriter.WriteInteger(w, next);
     }
 
@@ -309,7 +217,7 @@ internal static class RespKeyCommands
         }
         if (!write.TryGet(out var existing))
         {
-            write.Put(suffix);
+            write.PutKeepingExpiry(suffix);
             RespWriter.WriteInteger(w, suffix.Length);
             return;
         }
@@ -324,7 +232,7 @@ internal static class RespKeyCommands
         {
             existing.Span.CopyTo(combined);
             suffix.CopyTo(combined.AsSpan(existing.Length));
-            write.Put(combined.AsSpan(0, total));
+            write.PutKeepingExpiry(combined.AsSpan(0, total));
             RespWriter.WriteInteger(w, total);
         }
         finally

@@ -157,7 +157,7 @@ internal static class RespStringCommands
             next.Clear();
             current.Span.CopyTo(next);
             patch.CopyTo(next[(int)offset..]);
-            write.Put(next);
+            write.PutKeepingExpiry(next);
             RespWriter.WriteInteger(w, length);
         }
         finally
@@ -192,7 +192,7 @@ internal static class RespStringCommands
             return;
         }
         var text = Encoding.ASCII.GetBytes(FormatFloat(next));
-        write.Put(text);
+        write.PutKeepingExpiry(text);
         RespWriter.WriteBulkString(w, text);
     }
 
@@ -279,7 +279,7 @@ internal static class RespStringCommands
                 next[(int)byteIndex] |= mask;
             else
                 next[(int)byteIndex] &= (byte)~mask;
-            write.Put(next);
+            write.PutKeepingExpiry(next);
             RespWriter.WriteRaw(w, old ? RespReplies.One : RespReplies.Zero);
         }
         finally

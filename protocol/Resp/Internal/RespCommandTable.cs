@@ -44,6 +44,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "MULTI"u8)) return RespCommandKind.Multi;
                 if (Ascii.EqualsIgnoreCase(name, "WATCH"u8)) return RespCommandKind.Watch;
                 if (Ascii.EqualsIgnoreCase(name, "TOUCH"u8)) return RespCommandKind.Touch;
+                if (Ascii.EqualsIgnoreCase(name, "GETEX"u8)) return RespCommandKind.GetEx;
                 break;
             case 6:
                 if (Ascii.EqualsIgnoreCase(name, "SUBSTR"u8)) return RespCommandKind.Substr;
@@ -84,17 +85,21 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "FLUSHALL"u8)) return RespCommandKind.FlushAll;
                 if (Ascii.EqualsIgnoreCase(name, "READONLY"u8)) return RespCommandKind.ReadOnly;
                 if (Ascii.EqualsIgnoreCase(name, "FUNCTION"u8)) return RespCommandKind.Function;
+                if (Ascii.EqualsIgnoreCase(name, "EXPIREAT"u8)) return RespCommandKind.ExpireAt;
                 break;
             case 9:
                 if (Ascii.EqualsIgnoreCase(name, "READWRITE"u8)) return RespCommandKind.ReadWrite;
                 if (Ascii.EqualsIgnoreCase(name, "SUBSCRIBE"u8)) return RespCommandKind.Subscribe;
+                if (Ascii.EqualsIgnoreCase(name, "PEXPIREAT"u8)) return RespCommandKind.PExpireAt;
                 break;
             case 10:
                 if (Ascii.EqualsIgnoreCase(name, "PSUBSCRIBE"u8)) return RespCommandKind.PSubscribe;
+                if (Ascii.EqualsIgnoreCase(name, "EXPIRETIME"u8)) return RespCommandKind.ExpireTime;
                 break;
             case 11:
                 if (Ascii.EqualsIgnoreCase(name, "INCRBYFLOAT"u8)) return RespCommandKind.IncrByFloat;
                 if (Ascii.EqualsIgnoreCase(name, "UNSUBSCRIBE"u8)) return RespCommandKind.Unsubscribe;
+                if (Ascii.EqualsIgnoreCase(name, "PEXPIRETIME"u8)) return RespCommandKind.PExpireTime;
                 break;
             case 12:
                 if (Ascii.EqualsIgnoreCase(name, "PUNSUBSCRIBE"u8)) return RespCommandKind.PUnsubscribe;

@@ -12,9 +12,12 @@ namespace FastDht.Storage.Durability.Internal;
 /// header   = magic "FDHTWAL1" (8) | u64 basePosition   -- the log position of the segment's first record
 /// record   = u32 payloadLength | u32 checksum | payload
 /// checksum = low 32 bits of XxHash3(payload, seed = payloadLength)
-/// payload  = u8 kind (1 put, 2 delete, 3 batch) | body
+/// payload  = u8 kind (1 put, 2 delete, 3 batch, 4 clear, 5 put-expiring, 6 expire) | body
 /// put      = u32 keyLength | key | u32 valueLength | value
 /// delete   = u32 keyLength | key
+/// clear    = (nothing)                                          -- every key removed (FLUSHALL)
+/// put-expiring = put | i64 expiresAt                           -- a value with an expiry (unix ms)
+/// expire   = u32 keyLength | key | i64 expiresAt               -- the key's expiry changed (0: persists)
 /// batch    = u32 count | (u8 op (1 put, 2 delete) | put-or-delete body)*   -- a transaction's writes, applied whole
 /// </code>
 /// XxHash3 rather than CRC32C: System.IO.Hashing has no CRC32C, and XxHash3 is the fastest of its hashes on short
@@ -29,6 +32,8 @@ internal static class LogFormat
     public const byte KindDelete = 2;
     public const byte KindBatch = 3;
     public const byte KindClear = 4;
+    public const byte KindPutExpiring = 5;
+    public const byte KindExpire = 6;
 
     /// <summary>The largest payload a reader believes: a length above it is damage, not a record (values are bounded by the frame size, at most 1 GiB).</summary>
     public const int MaxPayload = (1 << 30) + (1 << 20);
@@ -49,6 +54,27 @@ internal static class LogFormat
         var at = 1 + WriteBytes(payload[1..], key);
         at += WriteBytes(payload[at..], value);
         WriteHeader(destination, payload[..at]);
+    }
+
+    /// <summary>Writes a whole put record whose value expires at <paramref name="expiresAt"/> (unix ms).</summary>
+    public static void WritePutExpiring(Span<byte> destination, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt)
+    {
+        var payload = destination[RecordHeaderSize..];
+        payload[0] = KindPutExpiring;
+        var at = 1 + WriteBytes(payload[1..], key);
+        at += WriteBytes(payload[at..], value);
+        BinaryPrimitives.WriteInt64LittleEndian(payload[at..], expiresAt);
+        WriteHeader(destination, payload[..(at + 8)]);
+    }
+
+    /// <summary>Writes a whole expire record: the key's expiry becomes <paramref name="expiresAt"/> (0: none).</summary>
+    public static void WriteExpire(Span<byte> destination, ReadOnlySpan<byte> key, long expiresAt)
+    {
+        var payload = destination[RecordHeaderSize..];
+        payload[0] = KindExpire;
+        var at = 1 + WriteBytes(payload[1..], key);
+        BinaryPrimitives.WriteInt64LittleEndian(payload[at..], expiresAt);
+        WriteHeader(destination, payload[..(at + 8)]);
     }
 
     /// <summary>Writes a whole delete record (header and payload) into <paramref name="destination"/>.</summary>

@@ -12,6 +12,8 @@ internal static class LogReplay
         {
             case LogFormat.KindPut:
             case LogFormat.KindDelete:
+            case LogFormat.KindPutExpiring:
+            case LogFormat.KindExpire:
             {
                 var at = 0;
                 if (!TryApplyOne(payload, ref at, store, dryRun: true) || at != payload.Length)
@@ -69,6 +71,27 @@ internal static class LogReplay
                 if (!dryRun)
                     store.Delete(key);
                 return true;
+            case LogFormat.KindPutExpiring:
+            {
+                if (!LogFormat.TryReadBytes(payload, ref at, out var expiringValue) || payload.Length - at < 8)
+                    return false;
+                var expiresAt = BinaryPrimitives.ReadInt64LittleEndian(payload[at..]);
+                at += 8;
+                if (!dryRun)
+                    store.Put(key, expiringValue, EntryMetadata.Expiring(expiresAt));
+                return true;
+            }
+            case LogFormat.KindExpire:
+            {
+                if (payload.Length - at < 8)
+                    return false;
+                var expiresAt = BinaryPrimitives.ReadInt64LittleEndian(payload[at..]);
+                at += 8;
+                // Replay is single-threaded: the snapshot read is the one the swap compares against.
+                if (!dryRun && store.TryGet(key, out var current, out var metadata))
+                    store.TryReplaceMetadata(key, current, metadata.WithExpiry(expiresAt));
+                return true;
+            }
             default:
                 return false;
         }

@@ -94,6 +94,31 @@ public sealed class WriteAheadLogTests : IDisposable
     }
 
     [Fact]
+    public async Task Expiry_times_are_logged_with_the_value_and_when_they_change()
+    {
+        using (var log = Open(new ShardedStore(), out _))
+        {
+            log.AppendPut(B("ttl"), B("1"), expiresAt: 4_000_000_000_000);
+            log.AppendPut(B("changed"), B("2"));
+            log.AppendExpire(B("changed"), 5_000_000_000_000);
+            log.AppendPut(B("persisted"), B("3"), expiresAt: 6_000_000_000_000);
+            var end = log.AppendExpire(B("persisted"), 0);
+            Assert.True(await log.WhenDurableAsync(end).AsTask().WaitAsync(TimeSpan.FromSeconds(20)));
+        }
+
+        var store = new ShardedStore();
+        using var reopened = Open(store, out var report);
+        Assert.Equal(5, report.Records);
+        Assert.True(store.TryGet(B("ttl"), out _, out var ttl));
+        Assert.Equal(4_000_000_000_000, ttl.ExpiresAt);
+        Assert.True(store.TryGet(B("changed"), out _, out var changed));
+        Assert.Equal(5_000_000_000_000, changed.ExpiresAt);
+        Assert.True(store.TryGet(B("persisted"), out var value, out var persisted));
+        Assert.False(persisted.HasExpiry);
+        Assert.Equal("3", System.Text.Encoding.UTF8.GetString(value.Span));
+    }
+
+    [Fact]
     public void The_thread_mark_is_the_last_position_this_thread_appended_and_is_taken_once()
     {
         using var log = Open(new ShardedStore(), out _);
