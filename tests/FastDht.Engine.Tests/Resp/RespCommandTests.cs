@@ -36,8 +36,9 @@ public sealed class RespCommandTests(RespClusterFixture fixture) : IClassFixture
         Assert.Equal("$-1\r\n", await c.CallAsync("SET", key, "v", "XX"));
         Assert.Equal("+OK\r\n", await c.CallAsync("SET", key, "v", "NX"));
         Assert.Equal("-ERR syntax error\r\n", await c.CallAsync("SET", key, "v", "NX", "XX"));
-        Assert.StartsWith("-ERR FastDht keys do not expire", await c.CallAsync("SET", key, "v", "EX", "10"));
+        Assert.Equal("+OK\r\n", await c.CallAsync("SET", key, "v", "EX", "10"));
         Assert.Equal("+OK\r\n", await c.CallAsync("SET", key, "v", "KEEPTTL"));
+        Assert.Equal(":10\r\n", await c.CallAsync("TTL", key));
         Assert.Equal(":1\r\n", await c.CallAsync("SETNX", key + "new", "n"));
     }
 
