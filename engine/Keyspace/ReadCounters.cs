@@ -5,7 +5,7 @@ namespace FastDht.Engine.Keyspace;
 
 /// <summary>
 /// Counts the keyspace's reads that found their key (hits) and those that did not (misses), from any thread, for
-/// every protocol at once: the reads all pass through <see cref="LocalKeyspace.TryGet"/>.
+/// every protocol at once: the reads all pass through <see cref="LocalKeyspace.TryGet(ReadOnlySpan{byte}, out ReadOnlyMemory{byte})"/>.
 /// </summary>
 /// <remarks>
 /// Requirements: a count per read on the hottest path (a Get), from many threads, without a shared cache line that
