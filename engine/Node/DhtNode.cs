@@ -161,6 +161,14 @@ public sealed class DhtNode : IAsyncDisposable
                 Fsync = options.Fsync,
                 SegmentSize = options.LogSegmentSize,
                 TruncateAtCorruption = options.TruncateCorruptLog,
+                // A coordinator's commit decisions come back into its memory, so it answers for them after a crash.
+                ApplicationRecord = body =>
+                {
+                    if (!Transactions.Internal.TxnDecisionRecord.TryRead(body, out var decision))
+                        return false;
+                    core.Decisions.Remember(decision);
+                    return true;
+                },
                 HealthChanged = failure =>
                 {
                     if (failure is null)

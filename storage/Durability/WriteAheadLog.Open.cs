@@ -150,7 +150,7 @@ public sealed partial class WriteAheadLog
                             tornHere = isLast && recordEnd == length;
                             break;
                         }
-                        if (!LogReplay.TryApply(payload, store))
+                        if (!LogReplay.TryApply(payload, store, _options.ApplicationRecord))
                         {
                             damage = "the record's checksum matches but its content does not parse";
                             break;

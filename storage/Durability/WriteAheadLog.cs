@@ -144,6 +144,27 @@ public sealed partial class WriteAheadLog : IDisposable
         return end;
     }
 
+    /// <summary>
+    /// Appends a record of the log's user's own (not a change of the store: a transaction decision, say); it is handed
+    /// back to <see cref="WriteAheadLogOptions.ApplicationRecord"/> at recovery. Returns the log position after it.
+    /// </summary>
+    public long AppendApplication(ReadOnlySpan<byte> body)
+    {
+        var size = LogFormat.RecordHeaderSize + 1 + body.Length;
+        long end;
+        lock (_sync)
+        {
+            var record = Reserve(size);
+            var payload = record[LogFormat.RecordHeaderSize..];
+            payload[0] = LogFormat.KindApplication;
+            body.CopyTo(payload[1..]);
+            LogFormat.WriteHeader(record, payload);
+            end = Commit(size);
+        }
+        Mark(end);
+        return end;
+    }
+
     /// <summary>Appends the removal of every key (FLUSHALL); returns the log position after it.</summary>
     /// <remarks>The caller holds every key's write gate meanwhile, so no other write lands between this record and the clear it logs.</remarks>
     public long AppendClear()

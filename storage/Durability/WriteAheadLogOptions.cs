@@ -28,6 +28,10 @@ public sealed class WriteAheadLogOptions
     /// <remarks>Defaults to 1 s.</remarks>
     public TimeSpan RetryInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Receives, during recovery, each record appended with <see cref="WriteAheadLog.AppendApplication"/>, in log order; returns false when it does not parse (corruption).</summary>
+    /// <remarks>Defaults to null: such records are checked and skipped.</remarks>
+    public ApplicationRecordHandler? ApplicationRecord { get; init; }
+
     /// <summary>Called (on the log's flush thread) when the log starts failing (with the error) and when it recovers (with null).</summary>
     public Action<Exception?>? HealthChanged { get; init; }
 }

@@ -51,10 +51,14 @@ internal sealed class NodeCore
         // A node with a data directory serves nothing from its keyspace until the log is replayed (DhtNode.StartAsync).
         _loading = options.DataDir is not null;
         var decisions = new TxnDecisions();
+        Decisions = decisions;
         Participant = new TxnParticipant(Locks, Keyspace, decisions);
         Expiry = new Keyspace.ActiveExpiry(Keyspace);
         Coordinator = new TransactionCoordinator(this, Participant, decisions, strategy.RequiresOrderedAcquisition);
     }
+
+    /// <summary>The transaction outcomes this node decided or learned (a restart replays its logged commit decisions into it).</summary>
+    public TxnDecisions Decisions { get; }
 
     /// <summary>Counters every protocol adds to.</summary>
     public Plugins.NodeStatistics Statistics { get; }

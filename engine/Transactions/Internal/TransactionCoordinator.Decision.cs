@@ -10,8 +10,8 @@ namespace FastDht.Engine.Transactions.Internal;
 /// one decision, and its delivery to every participant until each has acknowledged it (docs/transactions.md).
 /// </summary>
 /// <remarks>
-/// The coordinator decides commit only when every participant prepared. The decision is recorded in
-/// <see cref="TxnDecisions"/> before it leaves this node (the seam where a durable log will persist it), then
+/// The coordinator decides commit only when every participant prepared. A commit decision is appended to the node's
+/// write-ahead log and durable (when the node has one) before it is recorded in <see cref="TxnDecisions"/>, then
 /// delivered in the background, across link loss and reconnection, until every participant acknowledged it or the
 /// node stops. The client hears Ok only once every participant applied the commit (durably, when the node has a log),
 /// so an acknowledged MultiPut survives the crash of any one node. Prepared writes are not in the log yet: a
@@ -67,6 +67,8 @@ internal sealed partial class TransactionCoordinator
             }
         }
 
+        if (outcome.IsOk && !await LogCommitDecisionAsync(txn.Id, attempt).ConfigureAwait(false))
+            outcome = new TxnStep(StatusCode.ShuttingDown, $"transaction {txn.Id}: the node stopped before its commit decision was on disk; nothing was committed");
         var decision = new TxnDecision(txn.Id, attempt, Commit: outcome.IsOk);
         lock (_decisions.SyncFor(txn.Id))
             _decisions.Decide(decision);
@@ -75,6 +77,20 @@ internal sealed partial class TransactionCoordinator
             return (await ConfirmCommitAsync(txn, delivery).ConfigureAwait(false), false);
         var acknowledged = await WithinAsync(delivery.AllAcknowledged, _core.Options.ForwardTimeout).ConfigureAwait(false);
         return (outcome, acknowledged);
+    }
+
+    /// <summary>
+    /// With a log, makes a commit decision durable before anyone can learn it (this node's status answers, the
+    /// TxnCommits it sends): a coordinator that crashes after that still answers "committed" once restarted, so a
+    /// participant never aborts what another already committed. False when the log closed first (the attempt aborts).
+    /// </summary>
+    private ValueTask<bool> LogCommitDecisionAsync(TxnId txn, ushort attempt)
+    {
+        if (_core.Keyspace.Log is not { } log)
+            return new ValueTask<bool>(true);
+        Span<byte> record = stackalloc byte[TxnDecisionRecord.Size];
+        TxnDecisionRecord.Write(record, new TxnDecision(txn, attempt, Commit: true));
+        return log.WhenDurableAsync(log.AppendApplication(record));
     }
 
     /// <summary>The participant list every TxnPrepare carries: each owner with the incarnation this node's link to it has now.</summary>

@@ -12,13 +12,15 @@ namespace FastDht.Storage.Durability.Internal;
 /// header   = magic "FDHTWAL1" (8) | u64 basePosition   -- the log position of the segment's first record
 /// record   = u32 payloadLength | u32 checksum | payload
 /// checksum = low 32 bits of XxHash3(payload, seed = payloadLength)
-/// payload  = u8 kind (1 put, 2 delete, 3 batch, 4 clear, 5 put-expiring, 6 expire) | body
+/// payload  = u8 kind (1 put, 2 delete, 3 batch, 4 clear, 5 put-expiring, 6 expire, 7 app) | body
 /// put      = u32 keyLength | key | u32 valueLength | value
 /// delete   = u32 keyLength | key
 /// clear    = (nothing)                                          -- every key removed (FLUSHALL)
 /// put-expiring = put | i64 expiresAt                           -- a value with an expiry (unix ms)
 /// expire   = u32 keyLength | key | i64 expiresAt               -- the key's expiry changed (0: persists)
 /// batch    = u32 count | (u8 op (1 put, 2 delete) | put-or-delete body)*   -- a transaction's writes, applied whole
+/// app      = bytes                                                          -- the engine's own record (a transaction
+///                                                                              decision), handed back at replay
 /// </code>
 /// XxHash3 rather than CRC32C: System.IO.Hashing has no CRC32C, and XxHash3 is the fastest of its hashes on short
 /// inputs; seeding it with the length makes a damaged length field fail the check too.
@@ -34,6 +36,7 @@ internal static class LogFormat
     public const byte KindClear = 4;
     public const byte KindPutExpiring = 5;
     public const byte KindExpire = 6;
+    public const byte KindApplication = 7;
 
     /// <summary>The largest payload a reader believes: a length above it is damage, not a record (values are bounded by the frame size, at most 1 GiB).</summary>
     public const int MaxPayload = (1 << 30) + (1 << 20);

@@ -6,7 +6,7 @@ namespace FastDht.Storage.Durability.Internal;
 internal static class LogReplay
 {
     /// <summary>False when the payload does not parse (nothing is applied then).</summary>
-    public static bool TryApply(ReadOnlySpan<byte> payload, IKeyValueStore store)
+    public static bool TryApply(ReadOnlySpan<byte> payload, IKeyValueStore store, ApplicationRecordHandler? application)
     {
         switch (payload[0])
         {
@@ -47,6 +47,9 @@ internal static class LogReplay
                     return false;
                 store.Clear();
                 return true;
+            case LogFormat.KindApplication:
+                // Not the store's: handed to the engine, which reads its own format (and says whether it parsed).
+                return application is null || application(payload[1..]);
             default:
                 return false;
         }

@@ -189,4 +189,40 @@ public sealed class DataDirTests : IDisposable
         await Bounded.UntilAsync(() => log.IsWritable, "the node writes again");
         Assert.Equal("+OK\r\n", await other.CallAsync("SET", "after", "3"));
     }
+
+    [Fact]
+    public async Task A_coordinators_commit_decision_is_logged_and_answered_after_its_restart()
+    {
+        string k1, k2;
+        await using (var cluster = await StartAsync())
+        {
+            k1 = RespCluster.KeyOwnedBy(cluster, 1, "dec");
+            k2 = RespCluster.KeyOwnedBy(cluster, 2, "dec");
+            using var native = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
+            var entries = new[] { new KeyValue(B(k1), B("1")), new KeyValue(B(k2), B("2")) };
+            Assert.Equal(StatusCode.Ok, (await native.RequestAsync((w, id) => FrameWriter.WriteMultiPut(w, id, entries))).Status);
+        }
+
+        // Node 0 coordinated the MultiPut (neither key is its own): its log holds the commit decision.
+        var decisions = new List<FastDht.Engine.Transactions.Internal.TxnDecision>();
+        using (WriteAheadLog.Open(new WriteAheadLogOptions
+        {
+            Directory = DirOf(0),
+            ApplicationRecord = body =>
+            {
+                Assert.True(FastDht.Engine.Transactions.Internal.TxnDecisionRecord.TryRead(body, out var d));
+                decisions.Add(d);
+                return true;
+            },
+        }, new FastDht.Storage.ShardedStore(), out _))
+        {
+        }
+        var decision = Assert.Single(decisions);
+        Assert.True(decision.Commit);
+        Assert.Equal(0, decision.Txn.NodeId);
+
+        // Restarted, the coordinator answers "committed" for it: a participant asking after a crash learns the truth.
+        await using var restarted = await StartAsync();
+        Assert.Equal(TxnOutcome.Committed, restarted[0].Core.Coordinator.Status(decision.Txn, decision.Attempt));
+    }
 }
