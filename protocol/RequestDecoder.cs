@@ -45,12 +45,8 @@ public static class RequestDecoder
         return true;
     }
 
-    /// <summary>True for the opcodes of protocol version 1.</summary>
-    public static bool IsDefined(Opcode opcode) => opcode is
-        Opcode.Hello or Opcode.Ping or Opcode.ClusterInfo or Opcode.NodeInfo or Opcode.RespExecute or
-        Opcode.Get or Opcode.Put or Opcode.PutIfAbsent or Opcode.Delete or Opcode.MultiPut or Opcode.MultiGet or
-        Opcode.Lock or Opcode.Unlock or Opcode.RenewLease or
-        Opcode.TxnLock or Opcode.TxnPrepare or Opcode.TxnCommit or Opcode.TxnAbort or Opcode.TxnWound or Opcode.TxnRead or Opcode.TxnStatus or Opcode.TxnPin;
+    /// <summary>True for the opcodes of protocol version 1 (those with a direction in <see cref="OpcodeDirections"/>).</summary>
+    public static bool IsDefined(Opcode opcode) => OpcodeDirections.Of(opcode) != OpcodeDirection.None;
 
     /// <summary>RespExecute: u8 RESP version (2 or 3), then one RESP multibulk command to the end of the body.</summary>
     /// <remarks>Only the envelope is checked here; the command bytes are parsed by the RESP codec at the owner.</remarks>

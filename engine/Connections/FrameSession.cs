@@ -41,6 +41,9 @@ internal abstract class FrameSession
     /// <summary>When bytes last arrived (<see cref="Environment.TickCount64"/>): a peer link that is silent for long is dead.</summary>
     public long LastReceiveTicks { get; private set; } = Environment.TickCount64;
 
+    /// <summary>When the last whole frame arrived (<see cref="Environment.TickCount64"/>): bytes trickled without ever completing a frame do not count.</summary>
+    public long LastFrameTicks { get; private set; } = Environment.TickCount64;
+
     /// <summary>Runs the read loop until the connection closes or the subclass stops it; then fails what is pending.</summary>
     public async Task RunAsync()
     {
@@ -54,6 +57,7 @@ internal abstract class FrameSession
                 LastReceiveTicks = Environment.TickCount64;
                 var buffer = result.Buffer;
                 var stop = false;
+                var frames = false;
                 try
                 {
                     while (!stop)
@@ -67,11 +71,9 @@ internal abstract class FrameSession
                             }
                             break;
                         }
-                        if (frame.Header.IsResponse)
-                        {
-                            OnResponse(frame);
+                        frames = true;
+                        if (frame.Header.IsResponse && OnResponse(frame))
                             continue;
-                        }
                         var handled = OnRequestAsync(frame);
                         stop = handled.IsCompletedSuccessfully ? !handled.Result : !await handled.ConfigureAwait(false);
                     }
@@ -80,6 +82,8 @@ internal abstract class FrameSession
                 {
                     input.AdvanceTo(buffer.Start, buffer.End);
                 }
+                if (frames)
+                    LastFrameTicks = LastReceiveTicks;
                 OnBatchEnd();
                 await FlushAsync().ConfigureAwait(false);
                 if (stop || result.IsCompleted || result.IsCanceled)
@@ -102,7 +106,7 @@ internal abstract class FrameSession
     {
     }
 
-    /// <summary>Handles one request frame; false stops the session (after its responses are flushed).</summary>
+    /// <summary>Handles one request frame (and a response frame <see cref="OnResponse"/> did not take); false stops the session (after its responses are flushed).</summary>
     protected abstract ValueTask<bool> OnRequestAsync(Frame frame);
 
     /// <summary>A frame the protocol cannot read past: answer if possible, then the loop stops.</summary>
@@ -111,11 +115,97 @@ internal abstract class FrameSession
     /// <summary>The read loop ended: the connection closed, failed, or was stopped.</summary>
     protected abstract ValueTask OnClosedAsync(Exception? failure);
 
-    /// <summary>Completes the request a response answers. Responses to nothing (timed out already) are dropped.</summary>
-    protected virtual void OnResponse(in Frame frame) => Requests.Complete(frame.Header, frame.Body);
+    /// <summary>Completes the request a response answers; responses to nothing (timed out already) are dropped.</summary>
+    /// <returns>True when the frame was taken as a response; false hands it to <see cref="OnRequestAsync"/> (a side that never sends requests refuses it there).</returns>
+    protected virtual bool OnResponse(in Frame frame)
+    {
+        Requests.Complete(frame.Header, frame.Body);
+        return true;
+    }
+
+    /// <summary>
+    /// The one way the read loop answers a request: writes <paramref name="reply"/> under the writer lock, released
+    /// unflushed (the end of the batch flushes once). Takes the lock synchronously when it is free; otherwise waits on a
+    /// separate pooled slow path, so the uncontended answer allocates nothing.
+    /// </summary>
+    /// <returns>False when the connection is closed (the reply is dropped): the caller stops the session.</returns>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    protected ValueTask<bool> ReplyAsync<TReply>(TReply reply)
+        where TReply : struct, IReply
+    {
+        if (Connection.TryEnterWrite(out var writer))
+        {
+            reply.Write(writer);
+            EndResponse();
+            return new ValueTask<bool>(true);
+        }
+        return ReplySlowAsync(reply);
+    }
+
+    /// <summary>Answers a request with an error and keeps the connection.</summary>
+    protected ValueTask<bool> ReplyErrorAsync(in FrameHeader header, StatusCode status, string message) =>
+        ReplyAsync(new ErrorReply(header.RequestId, header.Opcode, status, message));
+
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ReplySlowAsync<TReply>(TReply reply)
+        where TReply : struct, IReply
+    {
+        // The reply may be written from another thread: take the log mark of what this thread appended (the request
+        // that ran here) now; what the reply itself runs when written is taken by EndResponse on that thread.
+        Durability?.HoldThisThreadsWrites(Connection);
+        var writer = await EnterSlowAsync(Connection).ConfigureAwait(false);
+        if (writer is null)
+            return false;
+        reply.Write(writer);
+        EndResponse();
+        return true;
+    }
+
+    /// <summary>
+    /// Answers off the read loop (a relayed forward, a lock granted later): writes and flushes at once, since the
+    /// batch's flush is long gone. Never waits on the calling thread: a busy writer lock means finishing in the
+    /// background. A closed connection drops the reply.
+    /// </summary>
+    /// <remarks><paramref name="reply"/> must not point into a receive pipe; use <see cref="TrySendNow{TReply}"/> first for that.</remarks>
+    public void Send<TReply>(TReply reply)
+        where TReply : struct, IReply
+    {
+        if (!TrySendNow(reply))
+            _ = SendLaterAsync(reply);
+    }
+
+    /// <summary>The fast path of <see cref="Send{TReply}"/> alone: writes and flushes if the writer lock is free, else returns false having written nothing.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public bool TrySendNow<TReply>(in TReply reply)
+        where TReply : struct, IReply
+    {
+        if (!Connection.TryEnterWrite(out var writer))
+            return false;
+        reply.Write(writer);
+        Observe(Connection.ExitWriteAsync(flush: true));
+        return true;
+    }
+
+    /// <summary>The slow path of <see cref="Send{TReply}"/>: waits for the writer lock, writes, flushes; completes when done or dropped.</summary>
+    public async Task SendLaterAsync<TReply>(TReply reply)
+        where TReply : struct, IReply
+    {
+        try
+        {
+            var writer = await EnterSlowAsync(Connection).ConfigureAwait(false);
+            if (writer is null)
+                return;
+            reply.Write(writer);
+            await Connection.ExitWriteAsync(flush: true).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException or OperationCanceledException or IOException)
+        {
+            // The other side went away meanwhile: nobody is left to answer.
+        }
+    }
 
     /// <summary>The body of a frame as one span: in place when it lies in one segment, else copied to a reused buffer.</summary>
-    protected ReadOnlySpan<byte> BodyOf(in Frame frame)
+    protected internal ReadOnlySpan<byte> BodyOf(in Frame frame)
     {
         if (frame.Body.IsSingleSegment)
             return frame.Body.FirstSpan;

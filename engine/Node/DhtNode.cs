@@ -270,27 +270,29 @@ public sealed class DhtNode : IAsyncDisposable
             c.Input.CancelPendingRead();
         foreach (var running in _core.PluginConnections.Values.ToArray())
             await WaitAsync(running, deadline).ConfigureAwait(false);
-        // Clients first: stop reading new requests; each session waits for its own forwards before it closes.
-        var sessions = _core.Sessions.ToArray();
-        foreach (var s in sessions)
-        {
-            if (s.Role is not (Node.Internal.SessionRole.Peer or Node.Internal.SessionRole.Dialing))
-                s.Connection.Input.CancelPendingRead();
-        }
-        foreach (var s in sessions)
-        {
-            if (s.Role is not (Node.Internal.SessionRole.Peer or Node.Internal.SessionRole.Dialing))
-                await WaitAsync(s.Completion, deadline).ConfigureAwait(false);
-        }
+        // Clients first: stop reading new requests; each session waits for the answers it owes before it closes.
+        var clients = _core.Clients.Open.ToArray();
+        foreach (var s in clients)
+            s.StopReading();
+        foreach (var s in clients)
+            await WaitAsync(s.Completion, deadline).ConfigureAwait(false);
         // Then the peer links, once nothing this node forwarded is still waiting on them.
-        while (Environment.TickCount64 < deadline && PendingOnLinks(sessions) > 0)
+        var links = _core.Mesh.AllLinks.ToArray();
+        while (Environment.TickCount64 < deadline && PendingOnLinks(links) > 0)
             await Task.Delay(5).ConfigureAwait(false);
-        foreach (var s in sessions)
+        foreach (var s in clients)
             s.Connection.Abort();
-        foreach (var s in _core.Sessions.ToArray())
+        foreach (var l in links)
+            l.Connection.Abort();
+        foreach (var s in _core.Clients.Open.ToArray())
         {
             s.Connection.Abort();
             await WaitAsync(s.Completion, Environment.TickCount64 + 5000).ConfigureAwait(false);
+        }
+        foreach (var l in _core.Mesh.AllLinks.ToArray())
+        {
+            l.Connection.Abort();
+            await WaitAsync(l.Completion, Environment.TickCount64 + 5000).ConfigureAwait(false);
         }
         foreach (var (c, running) in _core.PluginConnections.ToArray())
         {
@@ -330,14 +332,11 @@ public sealed class DhtNode : IAsyncDisposable
         return Cluster.ClusterMember.FormatAddress(host, bound.Port);
     }
 
-    private static int PendingOnLinks(NodeSession[] sessions)
+    private static int PendingOnLinks(Mesh.Internal.PeerLink[] links)
     {
         var n = 0;
-        foreach (var s in sessions)
-        {
-            if (s.Role == Node.Internal.SessionRole.Peer)
-                n += s.Requests.Count;
-        }
+        foreach (var l in links)
+            n += l.Requests.Count;
         return n;
     }
 

@@ -85,6 +85,23 @@ public sealed class NodeOptions
     /// <remarks>Defaults to 5 s.</remarks>
     public TimeSpan ForwardTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a new native connection has to deliver a whole Hello before it is closed.</summary>
+    /// <remarks>
+    /// Defaults to 10 s: a client or peer on any working network sends its Hello within one round trip of
+    /// connecting. A security setting: until its Hello is complete a connection is anonymous, and without this bound a
+    /// socket that stays silent, or trickles its Hello a byte at a time, would hold its socket and buffers forever.
+    /// </remarks>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a client connection may send no request, while the node owes it no answer, before the node closes it.</summary>
+    /// <remarks>
+    /// Defaults to 5 minutes; <see cref="TimeSpan.Zero"/> turns it off. A security setting: it bounds how long
+    /// abandoned or malicious connections hold sockets and memory. A connection waiting for an answer (a lock wait,
+    /// a MultiPut in progress) is never idle. Peer links are not affected (heartbeats keep them busy and prove them
+    /// alive). The smart client (DhtClient) redials a connection the node closed on its next request.
+    /// </remarks>
+    public TimeSpan ClientIdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>How long a stop waits for in-flight requests before closing connections anyway.</summary>
     /// <remarks>Defaults to 5 s.</remarks>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(5);
@@ -173,6 +190,10 @@ public sealed class NodeOptions
             throw new ClusterConfigurationException($"unknown fsync policy {Fsync} (known: always, everysec, no)");
         if (ConnectTimeout <= TimeSpan.Zero || ForwardTimeout <= TimeSpan.Zero || DrainTimeout < TimeSpan.Zero)
             throw new ClusterConfigurationException("timeouts must be positive");
+        if (HandshakeTimeout <= TimeSpan.Zero)
+            throw new ClusterConfigurationException($"the handshake timeout must be positive (it is {HandshakeTimeout})");
+        if (ClientIdleTimeout < TimeSpan.Zero)
+            throw new ClusterConfigurationException($"the client idle timeout must be zero (off) or positive (it is {ClientIdleTimeout})");
     }
 
     /// <summary>This node's own entry in the member list.</summary>

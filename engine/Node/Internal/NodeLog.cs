@@ -9,36 +9,9 @@ internal static partial class NodeLog
     [LoggerMessage(1, LogLevel.Information, "Node {NodeId} of cluster '{Cluster}' listening on {EndPoint} ({Members} members, lock strategy {Strategy})")]
     public static partial void Listening(ILogger logger, ushort nodeId, string cluster, IPEndPoint endPoint, int members, string strategy);
 
-    [LoggerMessage(2, LogLevel.Information, "Peer {PeerId} ({Address}) is up")]
-    public static partial void PeerUp(ILogger logger, ushort peerId, string address);
-
-    [LoggerMessage(3, LogLevel.Warning, "Peer {PeerId} ({Address}) is down: {Reason}")]
-    public static partial void PeerDown(ILogger logger, ushort peerId, string address, string reason);
-
-    [LoggerMessage(4, LogLevel.Warning, "Refused handshake from {Remote}: {Reason}")]
-    public static partial void HandshakeRefused(ILogger logger, EndPoint? remote, string reason);
-
-    [LoggerMessage(5, LogLevel.Warning, "Closed connection from {Remote}: {Reason}")]
-    public static partial void BadInput(ILogger logger, EndPoint? remote, string reason);
-
-    [LoggerMessage(6, LogLevel.Debug, "Dialing peer {PeerId} ({Address}) failed: {Reason}")]
-    public static partial void DialFailed(ILogger logger, ushort peerId, string address, string reason);
-
-    [LoggerMessage(7, LogLevel.Error, "Peer {PeerId} ({Address}) refused this node: {Reason}")]
-    public static partial void RefusedByPeer(ILogger logger, ushort peerId, string address, string reason);
-
     [LoggerMessage(8, LogLevel.Information, "Node {NodeId} stopping: draining in-flight requests")]
     public static partial void Stopping(ILogger logger, ushort nodeId);
 
     [LoggerMessage(9, LogLevel.Information, "Node {NodeId} stopped")]
     public static partial void Stopped(ILogger logger, ushort nodeId);
-
-    [LoggerMessage(10, LogLevel.Error, "Connection from {Remote} failed unexpectedly")]
-    public static partial void SessionFailed(ILogger logger, EndPoint? remote, Exception exception);
-
-    [LoggerMessage(11, LogLevel.Debug, "Link to peer {PeerId}: {What}")]
-    public static partial void LinkChange(ILogger logger, ushort peerId, string what);
-
-    [LoggerMessage(12, LogLevel.Information, "Peer {PeerId} ({Address}) left the cluster at epoch {Epoch}: its link is closed")]
-    public static partial void PeerRemoved(ILogger logger, ushort peerId, string address, ulong epoch);
 }

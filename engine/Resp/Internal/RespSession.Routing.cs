@@ -1,4 +1,4 @@
-using FastDht.Engine.Node.Internal;
+using FastDht.Engine.Connections;
 using FastDht.Engine.Sessions;
 using FastDht.Protocol;
 using FastDht.Protocol.Resp;
@@ -8,7 +8,8 @@ namespace FastDht.Engine.Resp.Internal;
 /// <summary>Routing: which node runs a command, and sending it there.</summary>
 internal sealed partial class RespSession
 {
-    private NodeSession? _pendingLink;
+    private FrameSession? _pendingLink;
+    private ushort _pendingOwner;
 
     private Outcome Execute()
     {
@@ -102,9 +103,10 @@ internal sealed partial class RespSession
         if (!link.Connection.TryEnterWrite(out var linkWriter))
         {
             _pendingLink = link;
+            _pendingOwner = owner;
             return Outcome.NeedLink;
         }
-        Send(link, linkWriter);
+        Send(link, owner, linkWriter);
         return Outcome.Continue;
     }
 
@@ -115,14 +117,14 @@ internal sealed partial class RespSession
         _pendingLink = null;
         var linkWriter = await Connections.FrameSession.EnterSlowAsync(link.Connection).ConfigureAwait(false);
         if (linkWriter is null)
-            RespErrors.WriteClusterDown(Target(), _core.Mesh.UnavailableMessage(link.PeerId));
+            RespErrors.WriteClusterDown(Target(), _core.Mesh.UnavailableMessage(_pendingOwner));
         else
-            Send(link, linkWriter);
+            Send(link, _pendingOwner, linkWriter);
         return Outcome.Continue;
     }
 
     /// <summary>Holding the link's writer lock: queues a slot for the answer and writes the RespExecute frame, unflushed.</summary>
-    private void Send(NodeSession link, System.IO.Pipelines.PipeWriter linkWriter)
+    private void Send(FrameSession link, ushort owner, System.IO.Pipelines.PipeWriter linkWriter)
     {
         var slot = ReplySlot.Rent(this);
         lock (_queueLock)
@@ -134,11 +136,11 @@ internal sealed partial class RespSession
         if (!link.Requests.TryRegister(slot, _core.Options.ForwardTimeout, out var id, out var status, out var message))
         {
             _ = link.Connection.ExitWriteAsync(flush: false);
-            slot.TargetNodeId = link.PeerId;
+            slot.TargetNodeId = owner;
             slot.OnFailure(status, message);
             return;
         }
-        slot.TargetNodeId = link.PeerId;
+        slot.TargetNodeId = owner;
         FrameWriter.WriteRespExecute(linkWriter, id, (byte)_respVersion, _command);
         // Released unflushed: the end of the batch flushes each touched link once.
         _ = link.Connection.ExitWriteAsync(flush: false);

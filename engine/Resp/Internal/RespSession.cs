@@ -35,7 +35,7 @@ internal sealed partial class RespSession
     private readonly Lock _queueLock = new();
     private readonly Queue<ReplySlot> _queue = new();
     private readonly RequestOrder _order = new();
-    private NodeSession?[] _touchedLinks;
+    private FrameSession?[] _touchedLinks;
     private int _touchedCount;
     private bool _inBatch;
     private bool _drainScheduled;
@@ -48,11 +48,11 @@ internal sealed partial class RespSession
     {
         _core = core;
         _connection = connection;
-        ClientId = core.NextSessionId();
+        ClientId = SessionIds.Next();
         // A value travels to its owner inside one frame, so the frame size bounds a bulk argument too.
         _limits = new RespLimits { MaxBulkLength = core.Limits.MaxFrameSize };
         // Grown on demand: the members (and so the links one batch can touch) change with the cluster state.
-        _touchedLinks = new NodeSession?[4];
+        _touchedLinks = new FrameSession?[4];
     }
 
     public long ClientId { get; }

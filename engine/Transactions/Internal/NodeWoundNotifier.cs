@@ -32,7 +32,7 @@ internal sealed class NodeWoundNotifier(NodeCore core) : IWoundNotifier
             _ = SendAsync(link, victim);
     }
 
-    private async Task SendAsync(NodeSession link, TxnId victim)
+    private async Task SendAsync(FrameSession link, TxnId victim)
     {
         // A lost notification only delays the victim until its waits end by themselves; nothing to retry.
         await link.CallAsync(new TxnIdRequest(Opcode.TxnWound, TxnIds.ToWire(victim)), ResponseShape.Status, core.Options.ForwardTimeout, victim.NodeId).ConfigureAwait(false);

@@ -26,8 +26,9 @@ public sealed class BadInputTests
         await using var cluster = await TestCluster.StartAsync(3, o => o.MemoryPool = pool);
         using var good = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
         Assert.Equal(StatusCode.Ok, (await good.PutAsync("steady"u8.ToArray(), "1"u8.ToArray())).Status);
-        await Task.Delay(100);
-        var sessionsBefore = cluster[0].Core.Sessions.Count();
+        // The baseline: one link per peer (duplicates from the start-up race retired and closed) and the good client.
+        await Bounded.UntilAsync(() => Enumerable.Range(0, 3).All(i => cluster[i].Core.Mesh.AllLinks.Count() == 2) && cluster[0].Core.Clients.Open.Count() == 1,
+            "only the steady links and the good client are open");
         var outstandingBefore = pool.Outstanding;
 
         for (var round = 0; round < 20; round++)
@@ -87,9 +88,10 @@ public sealed class BadInputTests
 
         // The node kept serving everyone else throughout, and nothing stayed behind.
         Assert.Equal("1"u8.ToArray(), (await good.GetAsync("steady"u8.ToArray())).Value);
-        await Bounded.UntilAsync(() => cluster[0].Core.Sessions.Count() == sessionsBefore
-                                       && cluster[1].Core.Sessions.Count() == sessionsBefore - 1
-                                       && cluster[2].Core.Sessions.Count() == sessionsBefore - 1,
+        await Bounded.UntilAsync(() => cluster[0].Core.Clients.Open.Count() == 1
+                                       && cluster[1].Core.Clients.Open.Count() == 0
+                                       && cluster[2].Core.Clients.Open.Count() == 0
+                                       && Enumerable.Range(0, 3).All(i => cluster[i].Core.Mesh.AllLinks.Count() == 2),
             "the bad sessions are gone");
         await Bounded.UntilAsync(() => pool.Outstanding <= outstandingBefore, $"pooled blocks return (outstanding {pool.Outstanding}, before {outstandingBefore})");
         Assert.Equal(0, pool.DoubleReturns);

@@ -1,6 +1,6 @@
 using System.Text;
 using FastDht.Engine.Node;
-using FastDht.Engine.Node.Internal;
+using FastDht.Engine.Mesh.Internal;
 using FastDht.Protocol;
 using FastDht.TestUtilities;
 
@@ -92,7 +92,8 @@ public sealed class MeshTests
         options.Members = members;
         options.ListenSocket = impostorSocket;
         await using var impostor = await DhtNode.StartAsync(options);
-        await Task.Delay(300);
+        await Bounded.UntilAsync(() => impostor.Core.Mesh.LastRefusal(0) is not null, "node 0 refuses the impostor's link");
+        Assert.Contains("member lists differ", impostor.Core.Mesh.LastRefusal(0), StringComparison.Ordinal);
         Assert.False(impostor.IsMeshComplete);
         Assert.True(cluster[0].Core.Mesh.IsUp(1)); // the real node 1 keeps its link
         Assert.Single(Links(cluster[0]));
@@ -105,14 +106,14 @@ public sealed class MeshTests
         Assert.True(await raw.IsClosedByNodeAsync());
     }
 
-    internal static NodeSession[] Links(DhtNode node) =>
-        node.Core.Sessions.Where(s => s.Role == SessionRole.Peer && s.IsOpen && !s.IsRetired).ToArray();
+    internal static PeerLink[] Links(DhtNode node) =>
+        node.Core.Mesh.AllLinks.Where(l => l.IsUp && l.IsOpen && !l.IsRetired).ToArray();
 
     private static async Task AssertOneLinkPerPairAsync(TestCluster cluster)
     {
         // Retired duplicates close once drained; wait for that, then every node has one link per peer.
         await Bounded.UntilAsync(
-            () => cluster.RunningNodes.All(n => n.Core.Sessions.Count(s => s.Role == SessionRole.Peer && s.IsOpen) == cluster.Count - 1),
+            () => cluster.RunningNodes.All(n => n.Core.Mesh.AllLinks.Count(l => l.IsUp && l.IsOpen) == cluster.Count - 1),
             "every node has exactly one open link per peer");
         foreach (var node in cluster.RunningNodes)
         {

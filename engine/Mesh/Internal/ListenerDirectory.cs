@@ -3,7 +3,7 @@ using FastDht.Engine.Connections;
 using FastDht.Engine.Connections.Requests;
 using FastDht.Protocol;
 
-namespace FastDht.Engine.Node.Internal;
+namespace FastDht.Engine.Mesh.Internal;
 
 /// <summary>
 /// Where every member serves each protocol: this node's own listeners, and each peer's as it reported them in
@@ -18,12 +18,12 @@ namespace FastDht.Engine.Node.Internal;
 /// </remarks>
 internal sealed class ListenerDirectory
 {
-    private readonly NodeCore _core;
+    private readonly PeerMesh _mesh;
     private readonly ConcurrentDictionary<ushort, ListenerInfo[]> _byNode = new();
 
-    public ListenerDirectory(NodeCore core)
+    public ListenerDirectory(PeerMesh mesh)
     {
-        _core = core;
+        _mesh = mesh;
     }
 
     /// <summary>This node's own listeners, answered to NodeInfo.</summary>
@@ -32,7 +32,7 @@ internal sealed class ListenerDirectory
     public void SetOwn(ListenerInfo[] listeners)
     {
         Own = listeners;
-        _byNode[_core.SelfId] = listeners;
+        _byNode[_mesh.Identity.SelfId] = listeners;
     }
 
     /// <summary>"host:port" where a node serves a protocol, or null when unknown.</summary>
@@ -49,9 +49,9 @@ internal sealed class ListenerDirectory
     }
 
     /// <summary>Asks a peer whose link just came up for its listeners.</summary>
-    public async Task FetchAsync(NodeSession link)
+    public async Task FetchAsync(PeerLink link)
     {
-        var result = await link.CallAsync(new NodeInfoRequest(), ResponseShape.Body, _core.Options.ForwardTimeout, link.PeerId).ConfigureAwait(false);
+        var result = await link.CallAsync(new NodeInfoRequest(), ResponseShape.Body, _mesh.Settings.ForwardTimeout, link.PeerId).ConfigureAwait(false);
         if (result.Status == StatusCode.Ok && result.Payload is { } body && ResponseDecoder.TryReadNodeInfo(body, out var listeners, out _))
             _byNode[link.PeerId] = listeners;
     }

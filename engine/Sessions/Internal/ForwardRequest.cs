@@ -3,10 +3,10 @@ using FastDht.Engine.Connections;
 using FastDht.Protocol;
 using Microsoft.Extensions.ObjectPool;
 
-namespace FastDht.Engine.Node.Internal;
+namespace FastDht.Engine.Sessions.Internal;
 
 /// <summary>
-/// A request this node forwarded to the key's owner on behalf of one of its sessions: when the owner answers, the
+/// A request this node forwarded to the key's owner on behalf of a client session: when the owner answers, the
 /// answer is relayed to that session under the session's request id. Pooled: nothing is allocated per forward.
 /// </summary>
 internal sealed class ForwardRequest : PendingRequest
@@ -15,18 +15,19 @@ internal sealed class ForwardRequest : PendingRequest
     private static readonly ObjectPool<ForwardRequest> Pool =
         new DefaultObjectPool<ForwardRequest>(new DefaultPooledObjectPolicy<ForwardRequest>(), 4096);
 
-    private NodeSession? _origin;
+    private ClientSession? _origin;
     private uint _originRequestId;
     private Opcode _opcode;
 
-    public static ForwardRequest Rent(NodeSession origin, uint originRequestId, Opcode opcode, ushort target)
+    /// <summary>Takes a forward from the pool; the origin owes its client one more answer until this one completes.</summary>
+    public static ForwardRequest Rent(ClientSession origin, uint originRequestId, Opcode opcode, ushort target)
     {
         var request = Pool.Get();
         request._origin = origin;
         request._originRequestId = originRequestId;
         request._opcode = opcode;
         request.TargetNodeId = target;
-        origin.ForwardStarted();
+        origin.AnswerOwed();
         return request;
     }
 
@@ -34,7 +35,6 @@ internal sealed class ForwardRequest : PendingRequest
     {
         var (origin, id) = Recycle();
         origin.Relay(id, header, body);
-        origin.ForwardEnded();
     }
 
     public override void OnFailure(StatusCode status, string message)
@@ -42,10 +42,9 @@ internal sealed class ForwardRequest : PendingRequest
         var opcode = _opcode;
         var (origin, id) = Recycle();
         origin.RelayError(id, opcode, status, message);
-        origin.ForwardEnded();
     }
 
-    private (NodeSession Origin, uint Id) Recycle()
+    private (ClientSession Origin, uint Id) Recycle()
     {
         var result = (_origin!, _originRequestId);
         _origin = null;

@@ -1,8 +1,16 @@
+using System.Collections.Concurrent;
 using FastDht.Engine.Cluster;
+using FastDht.Engine.Cluster.Internal;
+using FastDht.Engine.Connections;
+using FastDht.Engine.Keyspace;
+using FastDht.Engine.Plugins;
+using FastDht.Engine.Transactions.Internal;
 using FastDht.Engine.Transport;
 using FastDht.Locking;
+using FastDht.Protocol;
+using Microsoft.Extensions.Logging;
 
-namespace FastDht.Engine.Node.Internal;
+namespace FastDht.Engine.Mesh.Internal;
 
 /// <summary>
 /// The node's links to every other member: exactly one live link per peer, dialed or accepted, healed when it drops.
@@ -29,28 +37,124 @@ internal sealed class PeerMesh
     /// <summary>Starts the refusal sent to the loser of a tie-break: not an error worth a warning.</summary>
     public const string DuplicateLinkPrefix = "duplicate link:";
 
-    private readonly NodeCore _core;
+    // 50 ms: a forward or peer call times out at most this late; the sweep walks only links with requests pending.
+    private static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(50);
+
     private readonly Lock _lock = new();
     private readonly List<Task> _loops = [];
     private readonly BackoffPolicy _backoff;
+    private readonly ConcurrentDictionary<PeerLink, byte> _all = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ConnectionOptions _connectionOptions;
     private PeerSlot?[] _slots = [];
     private IDisposable? _subscription;
+    private Task _sweep = Task.CompletedTask;
 
-    public PeerMesh(NodeCore core)
+    public PeerMesh(
+        NodeIdentity identity,
+        ClusterStateHolder cluster,
+        MeshSettings settings,
+        ConnectionOptions connectionOptions,
+        LocalKeyRequests keys,
+        TxnParticipant participant,
+        TransactionCoordinator coordinator,
+        LocalKeyspace keyspace,
+        LoadingGate loading,
+        NodeStatistics statistics,
+        ILogger logger)
     {
-        _core = core;
-        _backoff = new BackoffPolicy(core.Options.ReconnectBaseDelay, core.Options.ReconnectMaxDelay, BackoffJitter.Equal);
+        Identity = identity;
+        Cluster = cluster;
+        Settings = settings;
+        _connectionOptions = connectionOptions;
+        Keys = keys;
+        Participant = participant;
+        Coordinator = coordinator;
+        Keyspace = keyspace;
+        Loading = loading;
+        Statistics = statistics;
+        Logger = logger;
+        Listeners = new ListenerDirectory(this);
+        _backoff = new BackoffPolicy(settings.ReconnectBaseDelay, settings.ReconnectMaxDelay, BackoffJitter.Equal);
+    }
+
+    public NodeIdentity Identity { get; }
+
+    /// <summary>The cluster state in force: read it once per decision, it may change at any time.</summary>
+    public ClusterStateHolder Cluster { get; }
+
+    public MeshSettings Settings { get; }
+
+    /// <summary>Runs the single-key requests peers forward to this node.</summary>
+    public LocalKeyRequests Keys { get; }
+
+    /// <summary>This node's part in transactions coordinated elsewhere.</summary>
+    public TxnParticipant Participant { get; }
+
+    /// <summary>Told when a participant wounded one of this node's transactions.</summary>
+    public TransactionCoordinator Coordinator { get; }
+
+    /// <summary>This node's keys, for RespExecute.</summary>
+    public LocalKeyspace Keyspace { get; }
+
+    /// <summary>Open while the node replays its log: keyed requests are answered Loading.</summary>
+    public LoadingGate Loading { get; }
+
+    public NodeStatistics Statistics { get; }
+
+    public ILogger Logger { get; }
+
+    /// <summary>Where each member serves each protocol.</summary>
+    public ListenerDirectory Listeners { get; }
+
+    public CancellationToken Stopping => _stopping.Token;
+
+    /// <summary>Every link not yet closed: adopted, dialing, or retired.</summary>
+    public IEnumerable<PeerLink> AllLinks => _all.Keys;
+
+    /// <summary>The node that owns a key under the current cluster state.</summary>
+    public ushort OwnerOf(ReadOnlySpan<byte> key) => Cluster.Current.OwnerOf(key);
+
+    /// <summary>The WrongNode answer for a key this node does not own in <paramref name="state"/>: who does, at which epoch.</summary>
+    public WrongNodeReply WrongNode(in FrameHeader header, ushort owner, ClusterState state) =>
+        new(header.RequestId, header.Opcode, $"node {Identity.SelfId} does not own this key's slot; node {owner} does at epoch {state.Epoch}", state.Epoch, owner);
+
+    public void Register(PeerLink link) => _all.TryAdd(link, 0);
+
+    public void Unregister(PeerLink link) => _all.TryRemove(link, out _);
+
+    /// <summary>ClusterInfo's answer: the members as this node sees them (itself and live links up) and the slot table.</summary>
+    public ClusterInfoReply DescribeCluster(uint requestId)
+    {
+        var state = Cluster.Current;
+        var members = state.Members.Members;
+        var infos = new MemberInfo[members.Count];
+        for (var i = 0; i < infos.Length; i++)
+        {
+            var m = members[i];
+            var up = m.NodeId == Identity.SelfId || IsUp(m.NodeId);
+            infos[i] = new MemberInfo(m.NodeId, m.Address, up ? MemberState.Up : MemberState.Down);
+        }
+        var table = state.Slots;
+        var ranges = new SlotRange[table.Ranges.Count];
+        for (var i = 0; i < ranges.Length; i++)
+            ranges[i] = table.Ranges[i];
+        return new ClusterInfoReply(requestId, state.Epoch, infos, ranges);
     }
 
     /// <summary>Starts dialing the members of the current cluster state, and follows its changes from now on.</summary>
     public void Start()
     {
-        _subscription = _core.Cluster.Subscribe((_, _) => Reconcile());
+        _subscription = Cluster.Subscribe((_, _) => Reconcile());
         Reconcile();
+        using (ExecutionContext.SuppressFlow())
+            _sweep = SweepAsync();
     }
 
+    /// <summary>Stops dialing and sweeping; the links themselves are closed by the node's drain.</summary>
     public async Task StopAsync()
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
         _subscription?.Dispose();
         Task[] loops;
         lock (_lock)
@@ -60,10 +164,11 @@ internal sealed class PeerMesh
             loops = [.. _loops];
         }
         await Task.WhenAll(loops).ConfigureAwait(false);
+        await _sweep.ConfigureAwait(false);
     }
 
     /// <summary>The live link to a peer, or null when it is down (or not a member).</summary>
-    public NodeSession? GetLink(ushort nodeId)
+    public PeerLink? GetLink(ushort nodeId)
     {
         var link = SlotOf(nodeId)?.Link;
         return link is not null && link.IsOpen ? link : null;
@@ -71,8 +176,11 @@ internal sealed class PeerMesh
 
     public bool IsUp(ushort nodeId) => GetLink(nodeId) is not null;
 
+    /// <summary>Why the peer last refused this node's dial (null when it never did).</summary>
+    public string? LastRefusal(ushort nodeId) => SlotOf(nodeId)?.LastRefusal;
+
     /// <summary>All live links.</summary>
-    public IEnumerable<NodeSession> Links
+    public IEnumerable<PeerLink> Links
     {
         get
         {
@@ -84,43 +192,43 @@ internal sealed class PeerMesh
         }
     }
 
-    public string AddressOf(ushort nodeId) => _core.Cluster.Current.Members.TryGet(nodeId, out var m) ? m.Address : "?";
+    public string AddressOf(ushort nodeId) => Cluster.Current.Members.TryGet(nodeId, out var m) ? m.Address : "?";
 
     public string Describe(ushort nodeId) => $"node {nodeId} ({AddressOf(nodeId)})";
 
     public string UnavailableMessage(ushort nodeId) => $"{Describe(nodeId)} is unavailable: no live link to it";
 
     /// <summary>Decides whether an accepted link that finished its handshake becomes the peer's link; null if adopted, else why not.</summary>
-    public string? TryAdopt(NodeSession session) => TryAdopt(session, dialedFrom: null);
+    public string? TryAdopt(PeerLink session) => TryAdopt(session, dialedFrom: null);
 
     /// <summary>
     /// Decides whether a link becomes the peer's link; null if adopted, else why not. A dialed link is adopted only
     /// while the slot that dialed it is still the peer's (not removed or re-addressed by a state change meanwhile).
     /// </summary>
-    private string? TryAdopt(NodeSession session, PeerSlot? dialedFrom)
+    private string? TryAdopt(PeerLink session, PeerSlot? dialedFrom)
     {
-        NodeSession? replaced = null;
+        PeerLink? replaced = null;
         lock (_lock)
         {
-            if (_core.IsStopping)
+            if (_stopping.IsCancellationRequested)
                 return "the node is shutting down";
             var slot = SlotOf(session.PeerId);
             if (slot is null || (dialedFrom is not null && !ReferenceEquals(slot, dialedFrom)))
-                return $"node {session.PeerId} is not a member at epoch {_core.Cluster.Current.Epoch} (or has a new address)";
+                return $"node {session.PeerId} is not a member at epoch {Cluster.Current.Epoch} (or has a new address)";
             var existing = slot.Link;
             if (existing is not null && existing.IsOpen && !ReferenceEquals(existing, session))
             {
                 if (existing.PeerIncarnation == session.PeerIncarnation)
                 {
                     if (session.DialerId >= existing.DialerId)
-                        return $"{DuplicateLinkPrefix} node {_core.SelfId} already has a link to node {session.PeerId}";
+                        return $"{DuplicateLinkPrefix} node {Identity.SelfId} already has a link to node {session.PeerId}";
                 }
-                else if (Environment.TickCount64 - existing.LastReceiveTicks < (long)_core.Options.PeerTimeout.TotalMilliseconds
+                else if (Environment.TickCount64 - existing.LastReceiveTicks < (long)Settings.PeerTimeout.TotalMilliseconds
                          && existing.PeerIncarnation > session.PeerIncarnation)
                 {
                     return $"{DuplicateLinkPrefix} node {session.PeerId} reconnected from an older process";
                 }
-                else if (Environment.TickCount64 - existing.LastReceiveTicks < (long)_core.Options.PeerTimeout.TotalMilliseconds)
+                else if (Environment.TickCount64 - existing.LastReceiveTicks < (long)Settings.PeerTimeout.TotalMilliseconds)
                 {
                     return $"duplicate node id {session.PeerId}: a node with this id is already connected and alive ({AddressOf(session.PeerId)})";
                 }
@@ -130,7 +238,7 @@ internal sealed class PeerMesh
         }
         if (replaced is not null)
         {
-            NodeLog.LinkChange(_core.Logger, session.PeerId, "a newer link replaced the current one");
+            MeshLog.LinkChange(Logger, session.PeerId, "a newer link replaced the current one");
             if (replaced.PeerIncarnation == session.PeerIncarnation)
                 replaced.Retire();
             else
@@ -140,7 +248,7 @@ internal sealed class PeerMesh
     }
 
     /// <summary>An adopted link has answered its handshake: start its heartbeats and say the peer is up.</summary>
-    public void OnLinkReady(NodeSession session)
+    public void OnLinkReady(PeerLink session)
     {
         PeerSlot? slot;
         // Logged under the lock (peer changes are rare): the lines then come out in the order the state changed.
@@ -150,7 +258,7 @@ internal sealed class PeerMesh
             if (slot is not null && ReferenceEquals(slot.Link, session) && !slot.Up)
             {
                 slot.Up = true;
-                NodeLog.PeerUp(_core.Logger, session.PeerId, slot.Member.Address);
+                MeshLog.PeerUp(Logger, session.PeerId, slot.Member.Address);
             }
         }
         if (slot is null)
@@ -162,13 +270,13 @@ internal sealed class PeerMesh
         using (ExecutionContext.SuppressFlow())
         {
             _ = session.RunHeartbeatsAsync();
-            _ = _core.Listeners.FetchAsync(session);
+            _ = Listeners.FetchAsync(session);
         }
         slot.Wake();
     }
 
     /// <summary>A peer link closed: if it was the peer's link, the peer is down until a new link is adopted.</summary>
-    public void OnLinkClosed(NodeSession session, string reason)
+    public void OnLinkClosed(PeerLink session, string reason)
     {
         var slot = SlotOf(session.PeerId);
         if (slot is null)
@@ -180,8 +288,8 @@ internal sealed class PeerMesh
                 slot.Link = null;
                 var wasUp = slot.Up;
                 slot.Up = false;
-                if (wasUp && !_core.IsStopping)
-                    NodeLog.PeerDown(_core.Logger, session.PeerId, slot.Member.Address, reason);
+                if (wasUp && !_stopping.IsCancellationRequested)
+                    MeshLog.PeerDown(Logger, session.PeerId, slot.Member.Address, reason);
             }
         }
         slot.Wake();
@@ -200,20 +308,20 @@ internal sealed class PeerMesh
     /// <remarks>Reads the state itself, under the mesh lock, so that of two calls racing the later one applies the latest state.</remarks>
     private void Reconcile()
     {
-        List<NodeSession>? dropped = null;
+        List<PeerLink>? dropped = null;
         ClusterState state;
         lock (_lock)
         {
-            state = _core.Cluster.Current;
+            state = Cluster.Current;
             var old = _slots;
             var members = state.Members;
-            var isMember = members.TryGet(_core.SelfId, out _);
+            var isMember = members.TryGet(Identity.SelfId, out _);
             var next = new PeerSlot?[isMember ? members.Members[^1].NodeId + 1 : 0];
             if (isMember)
             {
                 foreach (var m in members.Members)
                 {
-                    if (m.NodeId == _core.SelfId)
+                    if (m.NodeId == Identity.SelfId)
                         continue;
                     var existing = m.NodeId < old.Length ? old[m.NodeId] : null;
                     next[m.NodeId] = existing is not null && existing.Member.Equals(m) ? existing : new PeerSlot(m);
@@ -228,13 +336,13 @@ internal sealed class PeerMesh
                 if (slot.Link is { } link)
                     (dropped ??= []).Add(link);
                 if (slot.Up)
-                    NodeLog.PeerRemoved(_core.Logger, slot.Member.NodeId, slot.Member.Address, state.Epoch);
+                    MeshLog.PeerRemoved(Logger, slot.Member.NodeId, slot.Member.Address, state.Epoch);
                 slot.Link = null;
                 slot.Up = false;
                 slot.Wake();
             }
             _loops.RemoveAll(static t => t.IsCompleted);
-            if (!_core.IsStopping)
+            if (!_stopping.IsCancellationRequested)
             {
                 using (ExecutionContext.SuppressFlow())
                 {
@@ -258,7 +366,7 @@ internal sealed class PeerMesh
     private async Task DialLoopAsync(PeerSlot slot)
     {
         var attempt = 0;
-        var stopping = _core.Stopping;
+        var stopping = Stopping;
         while (!stopping.IsCancellationRequested && !slot.Removed)
         {
             var link = slot.Link;
@@ -293,30 +401,30 @@ internal sealed class PeerMesh
         SocketConnection connection;
         try
         {
-            var endPoint = await member.ResolveAsync(_core.Stopping).ConfigureAwait(false);
-            connection = await SocketConnector.ConnectAsync(endPoint, _core.Options.ConnectTimeout, _core.Stopping, _core.ConnectionOptions).ConfigureAwait(false);
+            var endPoint = await member.ResolveAsync(Stopping).ConfigureAwait(false);
+            connection = await SocketConnector.ConnectAsync(endPoint, Settings.ConnectTimeout, Stopping, _connectionOptions).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or TimeoutException or OperationCanceledException or System.Net.Sockets.SocketException)
         {
-            NodeLog.DialFailed(_core.Logger, member.NodeId, member.Address, e.Message);
+            MeshLog.DialFailed(Logger, member.NodeId, member.Address, e.Message);
             return e.Message;
         }
 
-        var session = new NodeSession(_core, connection, member.NodeId);
+        var session = new PeerLink(this, connection, member.NodeId);
         Task run;
         using (ExecutionContext.SuppressFlow())
             run = session.RunAsync();
         string? refusal;
-        // The handshake's timeout is enforced by the maintenance sweep, which ends when the node stops: a peer that
-        // never answers (a frozen link) would hold the node's stop forever. Stopping aborts the dial instead.
-        using (_core.Stopping.UnsafeRegister(static state => ((NodeSession)state!).Connection.Abort(new OperationCanceledException("the node is stopping")), session))
-            refusal = await session.DialHandshakeAsync(_core.Options.ConnectTimeout + _core.Options.ConnectTimeout).ConfigureAwait(false);
+        // The handshake's timeout is enforced by the sweep, which ends when the mesh stops: a peer that never answers
+        // (a frozen link) would hold the node's stop forever. Stopping aborts the dial instead.
+        using (Stopping.UnsafeRegister(static state => ((PeerLink)state!).Connection.Abort(new OperationCanceledException("the node is stopping")), session))
+            refusal = await session.DialHandshakeAsync(Settings.ConnectTimeout + Settings.ConnectTimeout).ConfigureAwait(false);
         if (refusal is null)
         {
             refusal = TryAdopt(session, slot);
             if (refusal is null)
             {
-                session.BecomePeer();
+                session.BecomeUp();
                 slot.LastRefusal = null;
                 OnLinkReady(session);
                 return null;
@@ -324,21 +432,38 @@ internal sealed class PeerMesh
             // The peer accepted this link, so it may already use it as its link to us; we lost the tie-break to
             // a link we adopted meanwhile. Closing it now could make the peer see its current link drop before it
             // has switched to the winner: retire it instead (kept open a grace period, closed once idle).
-            session.BecomePeer();
+            session.BecomeUp();
             session.Retire();
-            NodeLog.LinkChange(_core.Logger, member.NodeId, refusal);
+            MeshLog.LinkChange(Logger, member.NodeId, refusal);
             return GetLink(member.NodeId) is not null ? null : refusal;
         }
         if (refusal.StartsWith(DuplicateLinkPrefix, StringComparison.Ordinal))
-            NodeLog.LinkChange(_core.Logger, member.NodeId, refusal);
+            MeshLog.LinkChange(Logger, member.NodeId, refusal);
         else if (refusal.Contains("unavailable", StringComparison.Ordinal) || refusal.Contains("closed", StringComparison.Ordinal) || refusal.Contains("in time", StringComparison.Ordinal))
-            NodeLog.DialFailed(_core.Logger, member.NodeId, member.Address, refusal);
+            MeshLog.DialFailed(Logger, member.NodeId, member.Address, refusal);
         else if (!string.Equals(slot.LastRefusal, refusal, StringComparison.Ordinal))
-            NodeLog.RefusedByPeer(_core.Logger, member.NodeId, member.Address, refusal); // once per reason, not every redial
+            MeshLog.RefusedByPeer(Logger, member.NodeId, member.Address, refusal); // once per reason, not every redial
         slot.LastRefusal = refusal;
         session.Connection.Abort(new InvalidOperationException(refusal));
         await run.ConfigureAwait(false);
         return GetLink(member.NodeId) is not null ? null : refusal;
+    }
+
+    private async Task SweepAsync()
+    {
+        using var timer = new PeriodicTimer(SweepInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(Stopping).ConfigureAwait(false))
+            {
+                var now = Environment.TickCount64;
+                foreach (var link in _all.Keys)
+                    link.SweepExpired(now);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     /// <summary>The mesh's view of one peer.</summary>
@@ -349,7 +474,7 @@ internal sealed class PeerMesh
 
         public ClusterMember Member { get; } = member;
 
-        public NodeSession? Link { get; set; }
+        public PeerLink? Link { get; set; }
 
         public bool Up { get; set; }
 

@@ -1,0 +1,77 @@
+using System.IO.Pipelines;
+using FastDht.Engine.Keyspace;
+using FastDht.Protocol;
+
+namespace FastDht.Engine.Mesh.Internal;
+
+/// <summary>
+/// Runs a single-key request (Get, Put, PutIfAbsent, Delete) on this node's keyspace and writes its answer: the same
+/// code for a client's request and a peer's forward, so both are answered alike.
+/// </summary>
+internal sealed class LocalKeyRequests(LocalKeyspace keyspace)
+{
+    /// <summary>Runs the request (<paramref name="header"/> and its contiguous <paramref name="body"/>) and writes its response; the caller holds the writer lock.</summary>
+    public void Execute(PipeWriter writer, in FrameHeader header, ReadOnlySpan<byte> body, ProtocolLimits limits)
+    {
+        var id = header.RequestId;
+        ProtocolError error;
+        switch (header.Opcode)
+        {
+            case Opcode.Get:
+                if (!RequestDecoder.TryReadGet(body, limits, out var key, out error))
+                    break;
+                if (keyspace.TryGet(key, out var value))
+                    FrameWriter.WriteValueResponse(writer, id, Opcode.Get, value.Span);
+                else
+                    FrameWriter.WriteStatusResponse(writer, id, Opcode.Get, StatusCode.NotFound);
+                return;
+            case Opcode.Put:
+            case Opcode.PutIfAbsent:
+                if (!RequestDecoder.TryReadPut(body, header.Flags, limits, out key, out var newValue, out var fence, out error))
+                    break;
+                WriteResult(writer, id, header.Opcode, header.Opcode == Opcode.Put
+                    ? keyspace.Put(key, newValue, fence)
+                    : keyspace.PutIfAbsent(key, newValue, fence));
+                return;
+            case Opcode.Delete:
+                if (!RequestDecoder.TryReadDelete(body, header.Flags, limits, out key, out fence, out error))
+                    break;
+                WriteResult(writer, id, Opcode.Delete, keyspace.Delete(key, fence));
+                return;
+            default:
+                FrameWriter.WriteErrorResponse(writer, id, header.Opcode, StatusCode.InternalError, "not a single-key operation");
+                return;
+        }
+        FrameWriter.WriteErrorResponse(writer, id, header.Opcode, error.Status, error.Message);
+    }
+
+    /// <summary>
+    /// Answers a single-key write. A plain write to a key some transaction holds is refused (Locked, retryable),
+    /// never queued; a fenced write goes ahead only for the key's exclusive holder with exactly the token it was
+    /// granted (else StaleFence). The keyspace decides; this only words it.
+    /// </summary>
+    private static void WriteResult(PipeWriter writer, uint id, Opcode opcode, KeyWriteResult result)
+    {
+        switch (result)
+        {
+            case KeyWriteResult.Ok:
+                FrameWriter.WriteStatusResponse(writer, id, opcode, StatusCode.Ok);
+                break;
+            case KeyWriteResult.Exists:
+                FrameWriter.WriteStatusResponse(writer, id, opcode, StatusCode.Exists);
+                break;
+            case KeyWriteResult.NotFound:
+                FrameWriter.WriteStatusResponse(writer, id, opcode, StatusCode.NotFound);
+                break;
+            case KeyWriteResult.Locked:
+                FrameWriter.WriteErrorResponse(writer, id, opcode, StatusCode.Locked, "the key is locked by a transaction");
+                break;
+            case KeyWriteResult.LogUnavailable:
+                FrameWriter.WriteErrorResponse(writer, id, opcode, StatusCode.LogUnavailable, "the node cannot write its log to disk (disk full or I/O error): writes are refused until it can, reads are served");
+                break;
+            default:
+                FrameWriter.WriteErrorResponse(writer, id, opcode, StatusCode.StaleFence, "the fencing token is not the current exclusive lock's: a newer lock was granted, or the lock is gone");
+                break;
+        }
+    }
+}

@@ -1,0 +1,85 @@
+using FastDht.Engine.Connections;
+using FastDht.Engine.Connections.Requests;
+using FastDht.Protocol;
+
+namespace FastDht.Engine.Mesh.Internal;
+
+/// <summary>The life of a link: the dialer's handshake, heartbeats, retirement after a lost tie-break.</summary>
+internal sealed partial class PeerLink
+{
+    private static readonly TimeSpan RetireGrace = TimeSpan.FromSeconds(1);
+
+    private int _retired;
+
+    public bool IsRetired => Volatile.Read(ref _retired) != 0;
+
+    /// <summary>Dialer side: sends Hello as a node and waits for the peer's answer; null on success, else why not.</summary>
+    public async Task<string?> DialHandshakeAsync(TimeSpan timeout)
+    {
+        var result = await CallAsync(new PeerHelloRequest(_mesh.Identity), ResponseShape.Body, timeout, PeerId).ConfigureAwait(false);
+        if (result.IsError)
+            return result.ErrorMessage ?? result.Status.ToString();
+        if (result.Payload is not { } body || !ResponseDecoder.TryReadHello(body, out var hello, out _))
+            return "malformed Hello response";
+        var refusal = _mesh.Identity.CheckHelloResponse(hello, PeerId, _mesh.AddressOf(PeerId));
+        if (refusal is not null)
+            return refusal;
+        PeerIncarnation = hello.Incarnation;
+        SendLimit = (int)Math.Min(hello.MaxFrameSize, int.MaxValue);
+        return null;
+    }
+
+    /// <summary>Dialer side: the handshake succeeded; the link now serves.</summary>
+    public void BecomeUp() => IsUp = true;
+
+    /// <summary>Stops using a link that lost the tie-break: closes it once nothing is pending on it.</summary>
+    public void Retire()
+    {
+        if (Interlocked.Exchange(ref _retired, 1) == 0)
+            _ = RetireAsync();
+    }
+
+    private async Task RetireAsync()
+    {
+        // The other side retires the same link by the same rule, but may adopt the winner a moment later than this
+        // side did; until then it still uses this link. A grace period of one second (many loopback or LAN round
+        // trips, well under any client timeout) lets it switch before this link closes, then pending work drains.
+        try
+        {
+            await Task.Delay(RetireGrace, _mesh.Stopping).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        var deadline = Environment.TickCount64 + (long)_mesh.Settings.ForwardTimeout.TotalMilliseconds;
+        while (Requests.Count > 0 && Environment.TickCount64 < deadline)
+            await Task.Delay(5).ConfigureAwait(false);
+        Connection.Abort(new InvalidOperationException("duplicate link retired"));
+    }
+
+    /// <summary>Pings the peer every heartbeat interval; a missed answer closes the link, which the mesh then redials.</summary>
+    public async Task RunHeartbeatsAsync()
+    {
+        var interval = _mesh.Settings.HeartbeatInterval;
+        var timeout = _mesh.Settings.PeerTimeout;
+        var stopping = _mesh.Stopping;
+        try
+        {
+            while (IsOpen && !stopping.IsCancellationRequested)
+            {
+                await Task.Delay(interval, stopping).ConfigureAwait(false);
+                if (!IsOpen)
+                    return;
+                var result = await CallAsync(new PingRequest(default), ResponseShape.Status, timeout, PeerId).ConfigureAwait(false);
+                if (result.Status == StatusCode.Timeout)
+                {
+                    Connection.Abort(new TimeoutException($"no heartbeat answer within {timeout.TotalMilliseconds:0} ms"));
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

@@ -1,0 +1,151 @@
+using FastDht.Engine.Connections;
+using FastDht.Engine.Keyspace;
+using FastDht.Engine.Transport;
+using FastDht.Protocol;
+
+namespace FastDht.Engine.Mesh.Internal;
+
+/// <summary>
+/// A link to another node of the cluster, inbound or dialed: it carries requests both ways (forwards and transaction
+/// calls one way, wounds the other) and answers only what a node may send (<see cref="OpcodeDirections.FromNode"/>).
+/// </summary>
+/// <remarks>
+/// Split by concern: this file is the opcode table and the close; Dial holds the dialer's handshake, heartbeats and
+/// retirement; Forwarding sends a client session's forwards; Participant answers a coordinator's transaction calls;
+/// Resp runs RespExecute. A link never forwards a request again: a key it does not own is answered WrongNode.
+/// </remarks>
+internal sealed partial class PeerLink : FrameSession
+{
+    private readonly PeerMesh _mesh;
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>A link whose Hello this node accepted (the peer dialed); it serves at once.</summary>
+    public PeerLink(PeerMesh mesh, SocketConnection connection, ushort peerId, ulong peerIncarnation, int sendLimit)
+        : this(mesh, connection, peerId, dialerId: peerId)
+    {
+        PeerIncarnation = peerIncarnation;
+        SendLimit = sendLimit;
+        IsUp = true;
+    }
+
+    /// <summary>A link this node dialed; it serves once the peer has answered <see cref="DialHandshakeAsync"/>.</summary>
+    public PeerLink(PeerMesh mesh, SocketConnection connection, ushort peerId)
+        : this(mesh, connection, peerId, dialerId: mesh.Identity.SelfId)
+    {
+    }
+
+    private PeerLink(PeerMesh mesh, SocketConnection connection, ushort peerId, ushort dialerId)
+        : base(connection, mesh.Identity.Limits)
+    {
+        _mesh = mesh;
+        PeerId = peerId;
+        DialerId = dialerId;
+        SessionId = SessionIds.Next();
+        mesh.Register(this);
+    }
+
+    /// <summary>Identifies the link to the lock table: the locks a peer's coordinator took through it go when it closes.</summary>
+    public long SessionId { get; }
+
+    /// <summary>The peer's node id.</summary>
+    public ushort PeerId { get; }
+
+    /// <summary>When the peer's process started, from its Hello.</summary>
+    public ulong PeerIncarnation { get; private set; }
+
+    /// <summary>Which of the two nodes dialed this link; the tie-break between two links to one peer.</summary>
+    public ushort DialerId { get; }
+
+    /// <summary>Whether the handshake is done (a dialed link is not, until the peer answers).</summary>
+    public bool IsUp { get; private set; }
+
+    /// <summary>Completes when the link has closed and released everything.</summary>
+    public Task Completion => _closed.Task;
+
+    public bool IsOpen => !Connection.IsClosed && !_closed.Task.IsCompleted;
+
+    protected override ReplyGuard? Durability => _mesh.Keyspace.Durability;
+
+    protected override ValueTask<bool> OnRequestAsync(Frame frame)
+    {
+        var header = frame.Header;
+        if (!RequestDecoder.TryValidateHeader(header, out var error))
+            return ReplyErrorAsync(header, error.Status, error.Message);
+        if (!OpcodeDirections.FromNode(header.Opcode))
+            return ReplyErrorAsync(header, StatusCode.BadRequest, $"{header.Opcode} is sent by clients only, not over a link between nodes");
+        if (_mesh.Loading.IsLoading && LoadingGate.ReadsOrWritesKeys(header.Opcode))
+            return ReplyErrorAsync(header, StatusCode.Loading, LoadingGate.Message);
+        switch (header.Opcode)
+        {
+            case Opcode.Get:
+            case Opcode.Put:
+            case Opcode.PutIfAbsent:
+            case Opcode.Delete:
+                return KeyOperationAsync(frame);
+            case Opcode.Unlock:
+            case Opcode.RenewLease:
+            case Opcode.TxnLock:
+            case Opcode.TxnPrepare:
+            case Opcode.TxnCommit:
+            case Opcode.TxnAbort:
+            case Opcode.TxnWound:
+            case Opcode.TxnRead:
+            case Opcode.TxnStatus:
+            case Opcode.TxnPin:
+                return ParticipantAsync(frame);
+            case Opcode.Ping:
+                return ReplyAsync(new PingReply(header.RequestId, frame.Body));
+            case Opcode.ClusterInfo:
+                return RequestDecoder.TryReadEmpty(BodyOf(frame), out error)
+                    ? ReplyAsync(_mesh.DescribeCluster(header.RequestId))
+                    : ReplyErrorAsync(header, error.Status, error.Message);
+            case Opcode.NodeInfo:
+                return RequestDecoder.TryReadEmpty(BodyOf(frame), out error)
+                    ? ReplyAsync(new NodeInfoReply(header.RequestId, _mesh.Listeners.Own))
+                    : ReplyErrorAsync(header, error.Status, error.Message);
+            case Opcode.RespExecute:
+                return RespExecuteAsync(frame);
+            case Opcode.Hello:
+                return ReplyErrorAsync(header, StatusCode.BadRequest, "the handshake is already done: Hello is only valid as the first frame");
+            default:
+                return ReplyErrorAsync(header, StatusCode.InternalError, $"{header.Opcode} is not available on this node yet");
+        }
+    }
+
+    /// <summary>A single-key request from a peer: run here if this node owns the key, else WrongNode (a link never forwards again, so there are no loops).</summary>
+    private ValueTask<bool> KeyOperationAsync(Frame frame)
+    {
+        ushort owner;
+        // Read once: the owner and the epoch a WrongNode answer names must come from the same state.
+        var state = _mesh.Cluster.Current;
+        {
+            // A body too short to hold a key is executed locally, where the full decode says exactly what is wrong.
+            var reader = new BodyReader(BodyOf(frame));
+            owner = reader.TryReadKey(ReceiveLimits.MaxKeySize, out var key) ? state.OwnerOf(key) : _mesh.Identity.SelfId;
+        }
+        if (owner != _mesh.Identity.SelfId)
+            return ReplyAsync(_mesh.WrongNode(frame.Header, owner, state));
+        return ReplyAsync(new LocalKeyReply(this, _mesh.Keys, frame, ReceiveLimits));
+    }
+
+    protected override async ValueTask OnMalformedFrameAsync(FrameHeader header, ProtocolError error)
+    {
+        MeshLog.BadInput(_mesh.Logger, Connection.RemoteEndPoint, error.Message);
+        // The header was read, so the error can be addressed; the stream cannot be trusted past it, so then close.
+        await ReplyErrorAsync(header, error.Status, error.Message).ConfigureAwait(false);
+    }
+
+    protected override async ValueTask OnClosedAsync(Exception? failure)
+    {
+        if (failure is not null)
+            MeshLog.SessionFailed(_mesh.Logger, Connection.RemoteEndPoint, failure);
+        // The locks a peer's coordinator took through this link go with it.
+        _mesh.Participant.Table.ReleaseSession(SessionId);
+        Requests.FailAll(StatusCode.NodeUnavailable, $"{_mesh.Describe(PeerId)} is unavailable: its link closed");
+        _mesh.OnLinkClosed(this, Connection.CloseReason?.Message ?? failure?.Message ?? "connection closed");
+        await Connection.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        _respCommand?.Dispose();
+        _mesh.Unregister(this);
+        _closed.TrySetResult();
+    }
+}

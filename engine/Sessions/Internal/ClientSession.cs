@@ -1,0 +1,267 @@
+using FastDht.Engine.Connections;
+using FastDht.Engine.Keyspace;
+using FastDht.Engine.Mesh.Internal;
+using FastDht.Engine.Sessions;
+using FastDht.Engine.Transport;
+using FastDht.Protocol;
+
+namespace FastDht.Engine.Sessions.Internal;
+
+/// <summary>
+/// An application client's connection to a node: answers only what a client may send
+/// (<see cref="OpcodeDirections.FromClient"/>). Requests for keys this node owns run here, synchronously on the read
+/// loop; others are forwarded to the owner; MultiPut, MultiGet and explicit locks are coordinated by this node.
+/// </summary>
+/// <remarks>
+/// Split by concern: this file is the opcode table, single-key routing and the close; Forwarding relays the owners'
+/// answers; Transactions hands multi-key requests and locks to the coordinator. A node never sends a client a
+/// request, so a frame with RESPONSE set is a client's mistake, refused like any malformed header.
+/// The session owes its client an answer for every request it took; answers given off the read loop (forwards,
+/// coordinated requests) are counted, so a client that half-closes its side still gets every one before the close.
+/// </remarks>
+internal sealed partial class ClientSession : FrameSession
+{
+    private readonly ClientSessions _host;
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly RequestOrder _order = new();
+    private int _owed;
+    private int _closing;
+    private long _batchCommands;
+    private TaskCompletionSource? _drained;
+
+    public ClientSession(ClientSessions host, SocketConnection connection, int sendLimit)
+        : base(connection, host.Limits)
+    {
+        _host = host;
+        SendLimit = sendLimit;
+        SessionId = SessionIds.Next();
+        host.Register(this);
+        host.Mesh.Statistics.ClientConnected();
+    }
+
+    /// <summary>Identifies the session to the lock table: a client's explicit locks go when it closes.</summary>
+    public long SessionId { get; }
+
+    /// <summary>Completes when the session has closed and released everything.</summary>
+    public Task Completion => _closed.Task;
+
+    protected override ReplyGuard? Durability => _host.Mesh.Keyspace.Durability;
+
+    /// <summary>Answers owed off the read loop: forwards and coordinated requests not yet answered.</summary>
+    public int AnswersOwed => Volatile.Read(ref _owed);
+
+    // A client never answers requests (the node sends it none): a response frame is handed on to OnRequestAsync,
+    // whose header check refuses it with BadRequest and keeps the connection.
+    protected override bool OnResponse(in Frame frame) => false;
+
+    protected override ValueTask<bool> OnRequestAsync(Frame frame)
+    {
+        _batchCommands++;
+        var header = frame.Header;
+        if (!RequestDecoder.TryValidateHeader(header, out var error))
+            return ReplyErrorAsync(header, error.Status, error.Message);
+        if (!OpcodeDirections.FromClient(header.Opcode))
+            return ReplyErrorAsync(header, StatusCode.BadRequest, $"{header.Opcode} is a node-to-node operation: refused on a client connection");
+        if ((header.Flags & FrameFlags.Forwarded) != 0)
+            return ReplyErrorAsync(header, StatusCode.BadRequest, "FORWARDED is set only by a node forwarding to a peer: refused on a client connection");
+        if (_host.Mesh.Loading.IsLoading && LoadingGate.ReadsOrWritesKeys(header.Opcode))
+            return ReplyErrorAsync(header, StatusCode.Loading, LoadingGate.Message);
+        // Requests that share a key take effect in the order sent: while a MultiPut, MultiGet or Lock of this
+        // connection is still running, a request on one of its keys waits for it (and, the read loop being in order,
+        // so does everything sent after). Nothing is checked while none runs.
+        if (!_order.IsIdle && MustWait(frame))
+            return DispatchInOrderAsync(frame);
+        return Dispatch(frame);
+    }
+
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> DispatchInOrderAsync(Frame frame)
+    {
+        do
+        {
+            await _order.WhenSomeEndsAsync().ConfigureAwait(false);
+        }
+        while (MustWait(frame));
+        return await Dispatch(frame).ConfigureAwait(false);
+    }
+
+    private ValueTask<bool> Dispatch(Frame frame)
+    {
+        var header = frame.Header;
+        ProtocolError error;
+        switch (header.Opcode)
+        {
+            case Opcode.Get:
+            case Opcode.Put:
+            case Opcode.PutIfAbsent:
+            case Opcode.Delete:
+                return KeyOperationAsync(frame);
+            case Opcode.MultiPut:
+            case Opcode.MultiGet:
+            case Opcode.Lock:
+            case Opcode.Unlock:
+            case Opcode.RenewLease:
+                return TransactionAsync(frame);
+            case Opcode.Ping:
+                return ReplyAsync(new PingReply(header.RequestId, frame.Body));
+            case Opcode.ClusterInfo:
+                return RequestDecoder.TryReadEmpty(BodyOf(frame), out error)
+                    ? ReplyAsync(_host.Mesh.DescribeCluster(header.RequestId))
+                    : ReplyErrorAsync(header, error.Status, error.Message);
+            case Opcode.NodeInfo:
+                return RequestDecoder.TryReadEmpty(BodyOf(frame), out error)
+                    ? ReplyAsync(new NodeInfoReply(header.RequestId, _host.Mesh.Listeners.Own))
+                    : ReplyErrorAsync(header, error.Status, error.Message);
+            case Opcode.Hello:
+                return ReplyErrorAsync(header, StatusCode.BadRequest, "the handshake is already done: Hello is only valid as the first frame");
+            default:
+                return ReplyErrorAsync(header, StatusCode.InternalError, $"{header.Opcode} is not available on this node yet");
+        }
+    }
+
+    /// <summary>Whether the request touches a key (or, for Unlock and RenewLease, the transaction) of a running request of this connection.</summary>
+    /// <remarks>A body that does not decode waits for nothing: it is refused when dispatched.</remarks>
+    private bool MustWait(in Frame frame)
+    {
+        var body = BodyOf(frame);
+        var limits = ReceiveLimits;
+        switch (frame.Header.Opcode)
+        {
+            case Opcode.Get:
+            case Opcode.Put:
+            case Opcode.PutIfAbsent:
+            case Opcode.Delete:
+            {
+                var reader = new BodyReader(body);
+                return reader.TryReadKey(limits.MaxKeySize, out var key) && _order.MustWait(key);
+            }
+            case Opcode.MultiPut:
+                if (RequestDecoder.TryReadMultiPut(body, limits, out var entries, out _))
+                {
+                    foreach (var e in entries)
+                    {
+                        if (_order.MustWait(e.Key))
+                            return true;
+                    }
+                }
+                return false;
+            case Opcode.MultiGet:
+                return RequestDecoder.TryReadMultiGet(body, limits, out var keys, out _) && AnyRunning(keys);
+            case Opcode.Lock:
+                return RequestDecoder.TryReadLock(body, limits, out var txn, out _, out _, out var locked, out _)
+                    && (AnyRunning(locked) || _order.MustWaitForTransaction(TransactionKey(txn)));
+            case Opcode.Unlock:
+                return RequestDecoder.TryReadUnlock(body, limits, out txn, out _, out _) && _order.MustWaitForTransaction(TransactionKey(txn));
+            case Opcode.RenewLease:
+                return RequestDecoder.TryReadRenewLease(body, limits, out txn, out _, out _, out _) && _order.MustWaitForTransaction(TransactionKey(txn));
+            default:
+                return false;
+        }
+    }
+
+    private bool AnyRunning(KeyList keys)
+    {
+        foreach (var key in keys)
+        {
+            if (_order.MustWait(key))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>A client transaction id as <see cref="RequestOrder"/> tracks it: never 0 (0 means none).</summary>
+    private static ulong TransactionKey(Protocol.TxnId txn) =>
+        (txn.Timestamp ^ ((ulong)txn.Sequence << 32) ^ ((ulong)txn.NodeId << 16)) | 1;
+
+    private ValueTask<bool> KeyOperationAsync(Frame frame)
+    {
+        var mesh = _host.Mesh;
+        var self = mesh.Identity.SelfId;
+        ushort owner;
+        // Read once: the owner and the epoch a WrongNode answer names must come from the same state.
+        var state = mesh.Cluster.Current;
+        {
+            // Every single-key body starts with the key. A body too short to hold one is executed locally, where the
+            // full decode reports exactly what is wrong with it.
+            var reader = new BodyReader(BodyOf(frame));
+            owner = reader.TryReadKey(ReceiveLimits.MaxKeySize, out var key) ? state.OwnerOf(key) : self;
+        }
+        if (owner != self)
+            return ForwardAsync(frame, owner, state);
+        return ReplyAsync(new LocalKeyReply(this, mesh.Keys, frame, ReceiveLimits));
+    }
+
+    /// <summary>Adds the batch's requests to the node's statistics: one interlocked add per batch, as RESP does.</summary>
+    protected override void OnBatchEnd()
+    {
+        if (_batchCommands != 0)
+        {
+            _host.Mesh.Statistics.AddCommands(_batchCommands);
+            _batchCommands = 0;
+        }
+    }
+
+    protected override async ValueTask OnMalformedFrameAsync(FrameHeader header, ProtocolError error)
+    {
+        SessionLog.BadInput(_host.Logger, Connection.RemoteEndPoint, error.Message);
+        // The header was read, so the error can be addressed; the stream cannot be trusted past it, so then close.
+        await ReplyErrorAsync(header, error.Status, error.Message).ConfigureAwait(false);
+    }
+
+    protected override async ValueTask OnClosedAsync(Exception? failure)
+    {
+        _host.Mesh.Statistics.ClientDisconnected();
+        if (failure is not null)
+            SessionLog.SessionFailed(_host.Logger, Connection.RemoteEndPoint, failure);
+        // The client stopped sending (it half-closed, it went away, or the node is stopping): answers it is owed are
+        // still on their way, so give them time to land before the connection closes.
+        await WaitForAnswersAsync().ConfigureAwait(false);
+        // Locks taken through this connection go with it.
+        _host.Locks.ReleaseSession(SessionId);
+        _host.Coordinator.OnSessionClosed(SessionId);
+        await Connection.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        _host.Unregister(this);
+        _closed.TrySetResult();
+    }
+
+    /// <summary>Whether the session has been told to close (idle, or the node is draining).</summary>
+    public bool IsClosing => Volatile.Read(ref _closing) != 0;
+
+    /// <summary>Closes a session that sent nothing for the idle timeout: stops reading; the close then flushes and releases as usual.</summary>
+    public void CloseIdle()
+    {
+        if (Interlocked.Exchange(ref _closing, 1) != 0)
+            return;
+        SessionLog.Closed(_host.Logger, Connection.RemoteEndPoint, $"no request for {_host.Settings.IdleTimeout.TotalSeconds:0.###} s (the node's ClientIdleTimeout)");
+        Connection.Input.CancelPendingRead();
+    }
+
+    /// <summary>Stops reading new requests, for the node's drain; what the session owes is still answered.</summary>
+    public void StopReading()
+    {
+        Interlocked.Exchange(ref _closing, 1);
+        Connection.Input.CancelPendingRead();
+    }
+
+    /// <summary>One more answer is owed off the read loop.</summary>
+    public void AnswerOwed() => Interlocked.Increment(ref _owed);
+
+    /// <summary>An answer owed off the read loop was written (or dropped with the connection).</summary>
+    private void AnswerGiven()
+    {
+        if (Interlocked.Decrement(ref _owed) == 0)
+            Volatile.Read(ref _drained)?.TrySetResult();
+    }
+
+    /// <summary>Waits until nothing is owed, the connection is closed under the session, or the grace ends.</summary>
+    private async Task WaitForAnswersAsync()
+    {
+        var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _drained, drained);
+        var deadline = Environment.TickCount64 + (long)_host.Settings.AnswerGrace.TotalMilliseconds;
+        // Polled every 50 ms besides the event: an abort (node stopping, socket reset) has no event of its own once
+        // the receive side has ended, and then nothing more can be delivered.
+        while (AnswersOwed > 0 && !Connection.IsClosed && Environment.TickCount64 < deadline)
+            await Task.WhenAny(drained.Task, Task.Delay(50)).ConfigureAwait(false);
+    }
+}
