@@ -63,6 +63,12 @@ public enum StatusCode : ushort
     /// <summary>The node cannot write its write-ahead log (disk full, I/O error): writes are refused until it can; reads are served.</summary>
     LogUnavailable = 0x110,
 
+    /// <summary>
+    /// Hello from a node this node already has a live link to, which it keeps (a simultaneous dial lost the
+    /// tie-break, or the peer redialed from an older process): routine, the dialer uses the existing link.
+    /// </summary>
+    DuplicateLink = 0x111,
+
     /// <summary>An unexpected failure inside the node.</summary>
     InternalError = 0x1FF,
 }

@@ -14,16 +14,15 @@ internal sealed partial class PeerLink
     public bool IsRetired => Volatile.Read(ref _retired) != 0;
 
     /// <summary>Dialer side: sends Hello as a node and waits for the peer's answer; null on success, else why not.</summary>
-    public async Task<string?> DialHandshakeAsync(TimeSpan timeout)
+    public async Task<LinkRefusal?> DialHandshakeAsync(TimeSpan timeout)
     {
         var result = await CallAsync(new PeerHelloRequest(_mesh.Identity), ResponseShape.Body, timeout, PeerId).ConfigureAwait(false);
         if (result.IsError)
-            return result.ErrorMessage ?? result.Status.ToString();
+            return new LinkRefusal(LinkRefusal.KindOf(result.Status), result.ErrorMessage ?? result.Status.ToString());
         if (result.Payload is not { } body || !ResponseDecoder.TryReadHello(body, out var hello, out _))
-            return "malformed Hello response";
-        var refusal = _mesh.Identity.CheckHelloResponse(hello, PeerId, _mesh.AddressOf(PeerId));
-        if (refusal is not null)
-            return refusal;
+            return new LinkRefusal(LinkRefusalKind.Refused, "malformed Hello response");
+        if (_mesh.Identity.CheckHelloResponse(hello, PeerId, _mesh.AddressOf(PeerId)) is { } refusal)
+            return new LinkRefusal(LinkRefusalKind.Refused, refusal);
         PeerIncarnation = hello.Incarnation;
         SendLimit = (int)Math.Min(hello.MaxFrameSize, int.MaxValue);
         return null;

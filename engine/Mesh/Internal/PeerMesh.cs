@@ -34,8 +34,6 @@ namespace FastDht.Engine.Mesh.Internal;
 /// </remarks>
 internal sealed class PeerMesh
 {
-    /// <summary>Starts the refusal sent to the loser of a tie-break: not an error worth a warning.</summary>
-    public const string DuplicateLinkPrefix = "duplicate link:";
 
     // 50 ms: a forward or peer call times out at most this late; the sweep walks only links with requests pending.
     private static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(50);
@@ -199,38 +197,38 @@ internal sealed class PeerMesh
     public string UnavailableMessage(ushort nodeId) => $"{Describe(nodeId)} is unavailable: no live link to it";
 
     /// <summary>Decides whether an accepted link that finished its handshake becomes the peer's link; null if adopted, else why not.</summary>
-    public string? TryAdopt(PeerLink session) => TryAdopt(session, dialedFrom: null);
+    public LinkRefusal? TryAdopt(PeerLink session) => TryAdopt(session, dialedFrom: null);
 
     /// <summary>
     /// Decides whether a link becomes the peer's link; null if adopted, else why not. A dialed link is adopted only
     /// while the slot that dialed it is still the peer's (not removed or re-addressed by a state change meanwhile).
     /// </summary>
-    private string? TryAdopt(PeerLink session, PeerSlot? dialedFrom)
+    private LinkRefusal? TryAdopt(PeerLink session, PeerSlot? dialedFrom)
     {
         PeerLink? replaced = null;
         lock (_lock)
         {
             if (_stopping.IsCancellationRequested)
-                return "the node is shutting down";
+                return new LinkRefusal(LinkRefusalKind.Stopping, "the node is shutting down");
             var slot = SlotOf(session.PeerId);
             if (slot is null || (dialedFrom is not null && !ReferenceEquals(slot, dialedFrom)))
-                return $"node {session.PeerId} is not a member at epoch {Cluster.Current.Epoch} (or has a new address)";
+                return new LinkRefusal(LinkRefusalKind.Refused, $"node {session.PeerId} is not a member at epoch {Cluster.Current.Epoch} (or has a new address)");
             var existing = slot.Link;
             if (existing is not null && existing.IsOpen && !ReferenceEquals(existing, session))
             {
                 if (existing.PeerIncarnation == session.PeerIncarnation)
                 {
                     if (session.DialerId >= existing.DialerId)
-                        return $"{DuplicateLinkPrefix} node {Identity.SelfId} already has a link to node {session.PeerId}";
+                        return new LinkRefusal(LinkRefusalKind.DuplicateLink, $"duplicate link: node {Identity.SelfId} already has a link to node {session.PeerId}");
                 }
                 else if (Environment.TickCount64 - existing.LastReceiveTicks < (long)Settings.PeerTimeout.TotalMilliseconds
                          && existing.PeerIncarnation > session.PeerIncarnation)
                 {
-                    return $"{DuplicateLinkPrefix} node {session.PeerId} reconnected from an older process";
+                    return new LinkRefusal(LinkRefusalKind.DuplicateLink, $"duplicate link: node {session.PeerId} reconnected from an older process");
                 }
                 else if (Environment.TickCount64 - existing.LastReceiveTicks < (long)Settings.PeerTimeout.TotalMilliseconds)
                 {
-                    return $"duplicate node id {session.PeerId}: a node with this id is already connected and alive ({AddressOf(session.PeerId)})";
+                    return new LinkRefusal(LinkRefusalKind.Refused, $"duplicate node id {session.PeerId}: a node with this id is already connected and alive ({AddressOf(session.PeerId)})");
                 }
                 replaced = existing;
             }
@@ -395,7 +393,7 @@ internal sealed class PeerMesh
     }
 
     /// <summary>Dials a peer and runs the handshake; null when a link is up afterwards (this one or another), else why not.</summary>
-    private async Task<string?> TryDialAsync(PeerSlot slot)
+    private async Task<LinkRefusal?> TryDialAsync(PeerSlot slot)
     {
         var member = slot.Member;
         SocketConnection connection;
@@ -407,14 +405,14 @@ internal sealed class PeerMesh
         catch (Exception e) when (e is IOException or TimeoutException or OperationCanceledException or System.Net.Sockets.SocketException)
         {
             MeshLog.DialFailed(Logger, member.NodeId, member.Address, e.Message);
-            return e.Message;
+            return new LinkRefusal(LinkRefusalKind.Unreachable, e.Message);
         }
 
         var session = new PeerLink(this, connection, member.NodeId);
         Task run;
         using (ExecutionContext.SuppressFlow())
             run = session.RunAsync();
-        string? refusal;
+        LinkRefusal? refusal;
         // The handshake's timeout is enforced by the sweep, which ends when the mesh stops: a peer that never answers
         // (a frozen link) would hold the node's stop forever. Stopping aborts the dial instead.
         using (Stopping.UnsafeRegister(static state => ((PeerLink)state!).Connection.Abort(new OperationCanceledException("the node is stopping")), session))
@@ -434,17 +432,26 @@ internal sealed class PeerMesh
             // has switched to the winner: retire it instead (kept open a grace period, closed once idle).
             session.BecomeUp();
             session.Retire();
-            MeshLog.LinkChange(Logger, member.NodeId, refusal);
+            MeshLog.LinkChange(Logger, member.NodeId, refusal.Value.Message);
             return GetLink(member.NodeId) is not null ? null : refusal;
         }
-        if (refusal.StartsWith(DuplicateLinkPrefix, StringComparison.Ordinal))
-            MeshLog.LinkChange(Logger, member.NodeId, refusal);
-        else if (refusal.Contains("unavailable", StringComparison.Ordinal) || refusal.Contains("closed", StringComparison.Ordinal) || refusal.Contains("in time", StringComparison.Ordinal))
-            MeshLog.DialFailed(Logger, member.NodeId, member.Address, refusal);
-        else if (!string.Equals(slot.LastRefusal, refusal, StringComparison.Ordinal))
-            MeshLog.RefusedByPeer(Logger, member.NodeId, member.Address, refusal); // once per reason, not every redial
-        slot.LastRefusal = refusal;
-        session.Connection.Abort(new InvalidOperationException(refusal));
+        var (kind, message) = refusal.Value;
+        switch (kind)
+        {
+            case LinkRefusalKind.DuplicateLink:
+            case LinkRefusalKind.Stopping:
+                MeshLog.LinkChange(Logger, member.NodeId, message);
+                break;
+            case LinkRefusalKind.Unreachable:
+                MeshLog.DialFailed(Logger, member.NodeId, member.Address, message);
+                break;
+            default:
+                if (!string.Equals(slot.LastRefusal, message, StringComparison.Ordinal))
+                    MeshLog.RefusedByPeer(Logger, member.NodeId, member.Address, message); // once per reason, not every redial
+                break;
+        }
+        slot.LastRefusal = message;
+        session.Connection.Abort(new InvalidOperationException(message));
         await run.ConfigureAwait(false);
         return GetLink(member.NodeId) is not null ? null : refusal;
     }

@@ -71,7 +71,8 @@ internal sealed class InboundHandshake(ClientSessions clients)
 
         if (outcome.Refusal is { } refusal)
         {
-            if (!refusal.Message.StartsWith(PeerMesh.DuplicateLinkPrefix, StringComparison.Ordinal))
+            // A lost tie-break is routine, not a refusal worth a warning.
+            if (refusal.Kind != LinkRefusalKind.DuplicateLink)
                 SessionLog.HandshakeRefused(clients.Logger, connection.RemoteEndPoint, refusal.Message);
             await RefuseAsync(connection, refusal.Reply).ConfigureAwait(false);
             return;
@@ -106,18 +107,16 @@ internal sealed class InboundHandshake(ClientSessions clients)
         ReadOnlySpan<byte> body = frame.Body.IsSingleSegment ? frame.Body.FirstSpan : frame.Body.ToArray();
         if (!RequestDecoder.TryReadHello(body, out var hello, out var error))
             return Outcome.Refuse(header, error.Status, error.Message);
-        var refusal = _mesh.Identity.CheckHello(hello);
-        if (refusal is not null)
-            return Outcome.Refuse(header, StatusCode.HandshakeRefused, refusal);
+        if (_mesh.Identity.CheckHello(hello) is { } mismatch)
+            return Outcome.Refuse(header, new LinkRefusal(LinkRefusalKind.Refused, mismatch));
         var sendLimit = (int)Math.Min(hello.MaxFrameSize, ProtocolLimits.MaxFrameSizeCap);
         if (hello.Role == NodeRole.Client)
             return new Outcome(header.RequestId, sendLimit, null, null);
         var link = new PeerLink(_mesh, connection, hello.NodeId, hello.Incarnation, sendLimit);
-        refusal = _mesh.TryAdopt(link);
-        if (refusal is not null)
+        if (_mesh.TryAdopt(link) is { } refusal)
         {
             _mesh.Unregister(link);
-            return Outcome.Refuse(header, StatusCode.HandshakeRefused, refusal);
+            return Outcome.Refuse(header, refusal);
         }
         return new Outcome(header.RequestId, sendLimit, link, null);
     }
@@ -154,9 +153,14 @@ internal sealed class InboundHandshake(ClientSessions clients)
     }
 
     /// <summary>What the first frame decided.</summary>
-    private readonly record struct Outcome(uint RequestId, int SendLimit, PeerLink? Link, (string Message, ErrorReply Reply)? Refusal)
+    private readonly record struct Outcome(uint RequestId, int SendLimit, PeerLink? Link, (LinkRefusalKind Kind, string Message, ErrorReply Reply)? Refusal)
     {
+        /// <summary>A frame that is not an acceptable Hello: refused as the protocol says, before any identity is looked at.</summary>
         public static Outcome Refuse(in FrameHeader header, StatusCode status, string message) =>
-            new(header.RequestId, 0, null, (message, new ErrorReply(header.RequestId, header.Opcode, status, message)));
+            new(header.RequestId, 0, null, (LinkRefusalKind.Refused, message, new ErrorReply(header.RequestId, header.Opcode, status, message)));
+
+        /// <summary>A Hello refused for what it says: the status carries the kind to the dialer.</summary>
+        public static Outcome Refuse(in FrameHeader header, LinkRefusal refusal) =>
+            new(header.RequestId, 0, null, (refusal.Kind, refusal.Message, new ErrorReply(header.RequestId, header.Opcode, refusal.WireStatus, refusal.Message)));
     }
 }

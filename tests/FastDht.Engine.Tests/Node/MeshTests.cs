@@ -106,6 +106,27 @@ public sealed class MeshTests
         Assert.True(await raw.IsClosedByNodeAsync());
     }
 
+    /// <summary>
+    /// A Hello from an older process of a peer that is linked and alive is a duplicate link: refused with its own
+    /// status (DuplicateLink, a kind the dialer acts on, not a message it parses), and the live link stays.
+    /// </summary>
+    [Fact]
+    public async Task A_duplicate_link_is_refused_with_its_own_status_and_the_live_link_stays()
+    {
+        await using var cluster = await TestCluster.StartAsync(2);
+        var node0 = cluster[0];
+        var options = cluster.OptionsFor(1);
+        using var raw = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0), cluster: null);
+        var hello = await raw.RequestAsync((w, id) => FrameWriter.WriteHello(
+            w, id, NodeRole.Node, 1, options.ClusterName, options.LockStrategy, 1 << 20, incarnation: 1, membersDigest: cluster.Members.Digest));
+
+        Assert.Equal(StatusCode.DuplicateLink, hello.Status);
+        Assert.Contains("older process", hello.ErrorMessage, StringComparison.Ordinal);
+        Assert.True(await raw.IsClosedByNodeAsync());
+        Assert.True(node0.Core.Mesh.IsUp(1));
+        Assert.Single(Links(node0));
+    }
+
     internal static PeerLink[] Links(DhtNode node) =>
         node.Core.Mesh.AllLinks.Where(l => l.IsUp && l.IsOpen && !l.IsRetired).ToArray();
 
