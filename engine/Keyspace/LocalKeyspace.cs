@@ -125,6 +125,11 @@ internal sealed class LocalKeyspace
         return _store.TryGet(key, out _, out var metadata) && metadata.HasExpiry && !write.TryGet(out _);
     }
 
+    /// <summary>Visits one batch of every key (KEYS, SCAN); returns the next cursor (0: done). Expired keys are reported too: the visitor skips them by their metadata.</summary>
+    public ulong Scan<TVisitor>(ulong cursor, int count, ref TVisitor visitor)
+        where TVisitor : IStoreEntryVisitor, allows ref struct =>
+        _store.Scan(cursor, SlotRange.All, count, ref visitor);
+
     /// <summary>Visits one batch of the keys that carry an expiry, for the active expiry pass; returns the next cursor (0: done).</summary>
     public ulong ScanExpiring<TVisitor>(ulong cursor, int count, ref TVisitor visitor)
         where TVisitor : IStoreEntryVisitor, allows ref struct =>

@@ -66,6 +66,7 @@ internal static class RespCommandSpecs
             new(RespCommandKind.BitPos, "bitpos", -3, ["readonly"], 1, 1, 1),
             new(RespCommandKind.Lcs, "lcs", -3, ["readonly"], 1, 2, 1),
             new(RespCommandKind.DbSize, "dbsize", 1, ReadFast, 0, 0, 0),
+            new(RespCommandKind.Keys, "keys", 2, ["readonly"], 0, 0, 0),
             new(RespCommandKind.FlushAll, "flushall", -1, ["write"], 0, 0, 0),
             new(RespCommandKind.FlushDb, "flushdb", -1, ["write"], 0, 0, 0),
             new(RespCommandKind.Function, "function", -2, Admin, 0, 0, 0),

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Text;
 using FastDht.Engine.Keyspace;
 using FastDht.Protocol.Resp;
+using FastDht.Storage;
 
 namespace FastDht.Engine.Resp.Internal;
 
@@ -35,7 +36,45 @@ internal static class RespKeyCommands
         RespWriter.WriteRaw(w, refusal == KeyWriteRefusal.LogUnavailable ? LogUnavailable : Locked);
 
     /// <summary>The keyless commands a node runs for the whole cluster on every member (sent to peers as RespExecute).</summary>
-    public static bool RunsOnEveryNode(RespCommandKind kind) => kind is RespCommandKind.FlushAll or RespCommandKind.FlushDb;
+    public static bool RunsOnEveryNode(RespCommandKind kind) => kind is RespCommandKind.FlushAll or RespCommandKind.FlushDb or RespCommandKind.Keys;
+
+    /// <summary>KEYS pattern at this node: its keys that match, expired ones left out, as a RESP array.</summary>
+    public static void WriteLocalKeys(IBufferWriter<byte> w, LocalKeyspace keyspace, ReadOnlySpan<byte> pattern)
+    {
+        var matches = CollectKeys(keyspace, pattern.ToArray());
+        RespWriter.WriteArrayHeader(w, matches.Count);
+        foreach (var key in matches)
+            RespWriter.WriteBulkString(w, key);
+    }
+
+    /// <summary>This node's keys matching <paramref name="pattern"/>, walking the store in batches.</summary>
+    public static List<byte[]> CollectKeys(LocalKeyspace keyspace, byte[] pattern)
+    {
+        var visitor = new KeyCollector(pattern, keyspace.NowMs);
+        // Bounded: the cursor walks the hash space once; 1024 a batch.
+        ulong cursor = 0;
+        do
+            cursor = keyspace.Scan(cursor, 1024, ref visitor);
+        while (cursor != 0);
+        return visitor.Keys;
+    }
+
+    /// <summary>Collects the keys of a scan that match a pattern and have not expired.</summary>
+    private struct KeyCollector(byte[] pattern, long now) : IStoreEntryVisitor
+    {
+        private readonly bool _all = pattern is [(byte)'*'];
+
+        public List<byte[]> Keys { get; } = [];
+
+        public void Visit(in StoreEntry entry)
+        {
+            if (entry.Metadata.HasExpiry && entry.Metadata.ExpiresAt <= now)
+                return;
+            var key = entry.Key.Span;
+            if (_all || RespGlob.IsMatch(pattern, key))
+                Keys.Add(key.ToArray());
+        }
+    }
 
     /// <summary>Executes a keyed command whose keys this node owns; the caller has checked its arity.</summary>
     public static void Execute(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
@@ -145,6 +184,9 @@ internal static class RespKeyCommands
                 return;
             case RespCommandKind.Type:
                 RespWriter.WriteRaw(w, keyspace.TryGet(c.GetArgument(1), out _) ? "+string\r\n"u8 : "+none\r\n"u8);
+                return;
+            case RespCommandKind.Keys:
+                WriteLocalKeys(w, keyspace, c.GetArgument(1));
                 return;
             case RespCommandKind.FlushAll:
             case RespCommandKind.FlushDb:

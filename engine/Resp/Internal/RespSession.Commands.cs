@@ -30,6 +30,8 @@ internal sealed partial class RespSession
             case RespCommandKind.FlushAll:
             case RespCommandKind.FlushDb:
                 return StartFlush();
+            case RespCommandKind.Keys:
+                return StartKeys();
             case RespCommandKind.Function:
                 Function(w);
                 break;

@@ -178,6 +178,103 @@ internal sealed partial class RespSession
         OnSlotCompleted(slot);
     }
 
+    /// <summary>
+    /// KEYS pattern over the whole cluster: every node walks its own keys (here on the keyspace, elsewhere as
+    /// RespExecute), in parallel, and the answers are concatenated. Like Redis's KEYS it reads everything: meant for
+    /// debugging and small key spaces, not for a hot path.
+    /// </summary>
+    private Outcome StartKeys()
+    {
+        if (!_order.IsIdle)
+            return Outcome.MustWait; // after this connection's running writes, so they are listed
+        var slot = ReplySlot.Rent(this);
+        lock (_queueLock)
+        {
+            _queue.Enqueue(slot);
+            _outstanding++;
+        }
+        _localTail = null;
+        var pattern = _command.GetArgument(1).ToArray();
+        var ticket = _order.BeginBarrier();
+        using (ExecutionContext.SuppressFlow())
+            _ = RunKeysAsync(slot, pattern, (byte)_respVersion, ticket);
+        return Outcome.Continue;
+    }
+
+    private async Task RunKeysAsync(ReplySlot slot, byte[] pattern, byte respVersion, object ticket)
+    {
+        try
+        {
+            var body = EncodeRespExecute(respVersion, "KEYS"u8.ToArray(), [pattern]);
+            var calls = new List<(ushort Node, Task<ResponseResult> Call)>();
+            string? failure = null;
+            foreach (var member in _core.Cluster.Current.Members.Members)
+            {
+                if (member.NodeId == _core.SelfId)
+                    continue;
+                var link = _core.Mesh.GetLink(member.NodeId);
+                if (link is null)
+                {
+                    failure ??= _core.Mesh.UnavailableMessage(member.NodeId);
+                    continue;
+                }
+                calls.Add((member.NodeId, link.CallAsync(new RespExecuteRequest(body), ResponseShape.Body, _core.Options.ForwardTimeout, member.NodeId).AsTask()));
+            }
+            var keys = RespKeyCommands.CollectKeys(_core.Keyspace, pattern);
+            foreach (var (node, call) in calls)
+            {
+                var result = await call.ConfigureAwait(false);
+                if (result.IsError || !TryReadBulkArray(result.Payload, keys))
+                    failure ??= $"node {node}: {result.ErrorMessage ?? "malformed KEYS reply"}";
+            }
+            if (failure is not null)
+            {
+                RespWriter.WriteError(slot, "CLUSTERDOWN"u8, Encoding.UTF8.GetBytes($"not every node could be listed ({failure})"));
+            }
+            else
+            {
+                RespWriter.WriteArrayHeader(slot, keys.Count);
+                foreach (var key in keys)
+                    RespWriter.WriteBulkString(slot, key);
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            slot.WriteFailure(StatusCode.InternalError, e.Message);
+        }
+        _order.End(ticket);
+        OnSlotCompleted(slot);
+    }
+
+    /// <summary>Appends the bulk strings of a RESP array reply (a peer's KEYS) to <paramref name="into"/>; false when it is not one.</summary>
+    private static bool TryReadBulkArray(byte[]? reply, List<byte[]> into)
+    {
+        if (reply is null || reply.Length < 4 || reply[0] != '*')
+            return false;
+        var at = 0;
+        if (!TryReadLine(reply, ref at, out var count))
+            return false;
+        for (long i = 0; i < count; i++)
+        {
+            if (at >= reply.Length || reply[at] != '$' || !TryReadLine(reply, ref at, out var length) || length < 0 || at + length + 2 > reply.Length)
+                return false;
+            into.Add(reply.AsSpan(at, (int)length).ToArray());
+            at += (int)length + 2;
+        }
+        return at == reply.Length;
+
+        static bool TryReadLine(byte[] reply, ref int at, out long number)
+        {
+            number = 0;
+            var end = reply.AsSpan(at).IndexOf("\r\n"u8);
+            if (end < 2)
+                return false;
+            var ok = RespInteger.TryParseInt64(reply.AsSpan(at + 1, end - 1), out number);
+            at += end + 2;
+            return ok;
+        }
+    }
+
     /// <summary>The part of a fan-out this node owns, on its keyspace: deleted or existing keys counted.</summary>
     private long RunLocalPart(RespCommandKind kind, List<byte[]> keys, ref string? failure)
     {
