@@ -32,27 +32,25 @@ internal sealed partial class TransactionCoordinator
             ? TxnStep.Ok
             : new TxnStep(StatusCode.Aborted, $"transaction {txn.Id} attempt {attempt} was presumed aborted by a participant's status query before it prepared");
 
+        // Remote votes first, the coordinator's own last: the local prepare is a synchronous call, so it adds nothing
+        // to the round trip, and a vote known to be lost already (a remote refusal) spares the local pin.
         Task<ResponseResult>?[]? calls = null;
+        TxnGroup? local = null;
         if (begun)
         {
-            var firstQueryAt = FirstQueryAt();
             for (var i = 0; i < txn.Groups.Length; i++)
             {
                 var g = txn.Groups[i];
                 if (g.Node == Self)
                 {
-                    var step = _participant.Prepare(txn.Id, attempt, incarnation, members, g.Keys, g.Values!, g.Tokens, firstQueryAt);
-                    if (!step.IsOk && outcome.IsOk)
-                        outcome = Unprepared(txn, g.Node, step);
+                    local = g;
+                    continue;
                 }
-                else
-                {
-                    var writes = new TxnWrite[g.Keys.Length];
-                    for (var k = 0; k < writes.Length; k++)
-                        writes[k] = new TxnWrite(g.Keys[k], g.Values![k], (ulong)g.Tokens[k]);
-                    calls ??= new Task<ResponseResult>?[txn.Groups.Length];
-                    calls[i] = CallAsync(g.Node, new TxnPrepareRequest(txn.WireId, attempt, incarnation, members, writes));
-                }
+                var writes = new TxnWrite[g.Keys.Length];
+                for (var k = 0; k < writes.Length; k++)
+                    writes[k] = new TxnWrite(g.Keys[k], g.Values![k], (ulong)g.Tokens[k]);
+                calls ??= new Task<ResponseResult>?[txn.Groups.Length];
+                calls[i] = CallAsync(g.Node, new TxnPrepareRequest(txn.WireId, attempt, incarnation, members, writes));
             }
         }
         if (calls is not null)
@@ -65,6 +63,12 @@ internal sealed partial class TransactionCoordinator
                 if (result.IsError && outcome.IsOk)
                     outcome = Unprepared(txn, txn.Groups[i].Node, new TxnStep(result.Status, result.ErrorMessage));
             }
+        }
+        if (local is not null && outcome.IsOk)
+        {
+            var step = _participant.Prepare(txn.Id, attempt, incarnation, members, local.Keys, local.Values!, local.Tokens, FirstQueryAt());
+            if (!step.IsOk)
+                outcome = Unprepared(txn, Self, step);
         }
 
         if (outcome.IsOk && !await LogCommitDecisionAsync(txn.Id, attempt).ConfigureAwait(false))

@@ -12,13 +12,6 @@ namespace FastDht.Engine.Tests.Transactions;
 /// </summary>
 public sealed class TwoPhaseCommitTests
 {
-    private static Task<TestCluster> StartAsync(TimeSpan lease) => TestCluster.StartAsync(2, o =>
-    {
-        o.TxnLockLease = lease;
-        o.TxnTimeout = lease * 0.9;
-        o.LockExpiryScanInterval = TimeSpan.FromMilliseconds(20);
-    }, proxied: true);
-
     private static byte[] KeyOwnedBy(TestCluster cluster, int node, string prefix)
     {
         for (var i = 0; ; i++)
@@ -47,24 +40,56 @@ public sealed class TwoPhaseCommitTests
         }
     }
 
-    [Fact]
-    public async Task A_remote_participant_that_lost_its_lease_before_prepare_is_never_committed_over()
+    /// <summary>
+    /// Brings a MultiPut of a (node 0, the coordinator) and b (node 1) to the point where the coordinator's TxnPrepare
+    /// to node 1 is held in the proxy: both keys locked, nothing prepared. Returns the MultiPut's pending answer.
+    /// </summary>
+    private static async Task<Task<RawResponse>> HoldThePrepareAsync(TestCluster cluster, NativeTestClient client, byte[] a, byte[] b)
     {
-        await using var cluster = await StartAsync(TimeSpan.FromSeconds(1));
+        // Node 1's grant is held until node 1 holds b; then the grant flows and the prepare that follows it is held.
+        cluster.StallLink(1, 0, true);
+        var put = client.MultiPutAsync([a, b], "v1"u8.ToArray());
+        await Bounded.UntilAsync(() => cluster[1].Core.Locks.IsLocked(b) && cluster[0].Core.Locks.IsLocked(a), "both keys are locked");
+        cluster.StallLink(0, 1, true);
+        cluster.StallLink(1, 0, false);
+        return put;
+    }
+
+    /// <summary>An older transaction (explicit Lock, id timestamp 1) asks for <paramref name="key"/> at <paramref name="node"/>: under wound-wait it wounds the MultiPut there.</summary>
+    private static async Task<Task<RawResponse?>> WoundAtAsync(NativeTestClient older, int node, byte[] key)
+    {
+        var old = new TxnId(1, (ushort)node, 1);
+        await older.SendRawAsync(Frame(w => FrameWriter.WriteLock(w, 1000, old, LockMode.Exclusive, 30_000, [key])));
+        // Requests on one connection are dispatched in order, and the Lock wounds the holder before it waits: once the
+        // Ping is answered, the wound has happened.
+        await older.SendRawAsync(Frame(w => FrameWriter.WritePing(w, 1001, default)));
+        var ping = await older.ReadResponseAsync();
+        Assert.True(ping!.Header.RequestId == 1001, $"the older Lock was answered at once: {ping.Status} {ping.ErrorMessage}");
+        return older.ReadResponseAsync();
+    }
+
+    private static byte[] Frame(Action<System.Buffers.ArrayBufferWriter<byte>> write)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        write(buffer);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    [Fact]
+    public async Task A_remote_participant_wounded_before_its_prepare_is_never_committed_over()
+    {
+        await using var cluster = await TestCluster.StartAsync(2, o => o.LockStrategy = "wound-wait", proxied: true);
         var a = KeyOwnedBy(cluster, 0, "ra");
         var b = KeyOwnedBy(cluster, 1, "rb");
         using var client = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
+        using var older = await NativeTestClient.ConnectAsync(cluster.EndPointOf(1));
 
-        // Node 1's grant reaches the coordinator only once node 1 holds the key; then the coordinator's prepare to node 1
-        // is held until node 1's lease has ended, so node 1 refuses to prepare (it holds nothing any more).
-        cluster.StallLink(1, 0, true);
-        var put = client.MultiPutAsync([a, b], "v1"u8.ToArray());
-        await Bounded.UntilAsync(() => cluster[1].Core.Locks.IsLocked(b), "node 1 grants the coordinator's lock");
-        cluster.StallLink(0, 1, true);
-        cluster.StallLink(1, 0, false);
-        await Bounded.UntilAsync(() => cluster[0].Core.Participant.PreparedCount == 1, "the coordinator prepares its own part");
-        await Bounded.UntilAsync(() => !cluster[1].Core.Locks.IsLocked(b), "node 1's lease ends before the prepare arrives");
-        cluster.StallLink(0, 1, false);
+        var put = await HoldThePrepareAsync(cluster, client, a, b);
+        var granted = await WoundAtAsync(older, 1, b);
+        cluster.StallLink(0, 1, false); // node 1 refuses the prepare: the MultiPut was wounded there
+        var lockOld = await granted.WithinAsync("the older lock");
+        Assert.Equal(StatusCode.Ok, lockOld!.Status);
+        Assert.Equal(StatusCode.Ok, (await older.UnlockAsync(new TxnId(1, 1, 1), [b])).Status);
 
         AssertAllOrNothing(cluster, await put.WithinAsync("the MultiPut"), a, b);
     }
@@ -72,18 +97,20 @@ public sealed class TwoPhaseCommitTests
     [Fact]
     public async Task A_local_prepare_refusal_is_never_committed_over()
     {
-        await using var cluster = await StartAsync(TimeSpan.FromSeconds(1));
+        await using var cluster = await TestCluster.StartAsync(2, o => o.LockStrategy = "wound-wait", proxied: true);
         var a = KeyOwnedBy(cluster, 0, "la");
         var b = KeyOwnedBy(cluster, 1, "lb");
         using var client = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
+        using var older = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
 
-        // The coordinator's TxnLock to node 1 is held until the coordinator's own lock has expired: node 1 then grants
-        // and prepares with a fresh lease, while the coordinator's local prepare finds nothing to pin and refuses.
-        cluster.StallLink(0, 1, true);
-        var put = client.MultiPutAsync([a, b], "v1"u8.ToArray());
-        await Bounded.UntilAsync(() => cluster[0].Core.Locks.IsLocked(a), "the coordinator locks its own key");
-        await Bounded.UntilAsync(() => !cluster[0].Core.Locks.IsLocked(a), "the coordinator's own lease ends");
+        // The coordinator prepares its own part after the remote votes: wounded at the coordinator meanwhile, the
+        // MultiPut's local prepare refuses while node 1 votes yes.
+        var put = await HoldThePrepareAsync(cluster, client, a, b);
+        var granted = await WoundAtAsync(older, 0, a);
         cluster.StallLink(0, 1, false);
+        var lockOld = await granted.WithinAsync("the older lock");
+        Assert.Equal(StatusCode.Ok, lockOld!.Status);
+        Assert.Equal(StatusCode.Ok, (await older.UnlockAsync(new TxnId(1, 0, 1), [a])).Status);
 
         AssertAllOrNothing(cluster, await put.WithinAsync("the MultiPut"), a, b);
     }
@@ -91,7 +118,7 @@ public sealed class TwoPhaseCommitTests
     [Fact]
     public async Task The_client_hears_Ok_only_once_every_participant_applied_the_commit_even_when_the_delivery_fails()
     {
-        await using var cluster = await StartAsync(TimeSpan.FromSeconds(30));
+        await using var cluster = await TestCluster.StartAsync(2, proxied: true);
         var a1 = KeyOwnedBy(cluster, 0, "ca");
         var a2 = KeyOwnedBy(cluster, 0, "cc");
         var b = KeyOwnedBy(cluster, 1, "cb");
