@@ -19,6 +19,9 @@ namespace FastDht.Engine.Transactions.Internal;
 /// </remarks>
 internal sealed partial class TransactionCoordinator
 {
+    /// <summary>Attempts coordinated here that are being decided or delivered (for tests and diagnostics).</summary>
+    public int DecidingCount => _decisions.InFlightCount;
+
     /// <summary>Prepares every group, decides, delivers. Returns the attempt's step and whether a retry is safe (every abort acknowledged).</summary>
     private async Task<(TxnStep Step, bool MayRetry)> PrepareAndDecideAsync(CoordinatedTxn txn)
     {

@@ -39,6 +39,16 @@ internal sealed class TxnDecisions
             _stripes[i] = new Lock();
     }
 
+    /// <summary>Attempts this node coordinates that are being decided or delivered (for tests and diagnostics).</summary>
+    public int InFlightCount
+    {
+        get
+        {
+            lock (_memory)
+                return _inFlight.Count;
+        }
+    }
+
     /// <summary>The lock that orders everything this node does about one transaction's outcome.</summary>
     public Lock SyncFor(TxnId txn) => _stripes[(int)((uint)txn.GetHashCode() % StripeCount)];
 

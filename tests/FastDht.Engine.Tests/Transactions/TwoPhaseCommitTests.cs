@@ -52,6 +52,7 @@ public sealed class TwoPhaseCommitTests
         await Bounded.UntilAsync(() => cluster[1].Core.Locks.IsLocked(b) && cluster[0].Core.Locks.IsLocked(a), "both keys are locked");
         cluster.StallLink(0, 1, true);
         cluster.StallLink(1, 0, false);
+        await Bounded.UntilAsync(() => cluster[0].Core.Coordinator.DecidingCount == 1, "the coordinator ends the lock phase and sends its prepare");
         return put;
     }
 
