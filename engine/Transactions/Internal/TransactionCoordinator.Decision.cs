@@ -19,7 +19,6 @@ namespace FastDht.Engine.Transactions.Internal;
 /// </remarks>
 internal sealed partial class TransactionCoordinator
 {
-    /// <summary>Attempts coordinated here that are being decided or delivered (for tests and diagnostics).</summary>
     public int DecidingCount => _decisions.InFlightCount;
 
     /// <summary>Prepares every group, decides, delivers. Returns the attempt's step and whether a retry is safe (every abort acknowledged).</summary>
@@ -35,25 +34,27 @@ internal sealed partial class TransactionCoordinator
             ? TxnStep.Ok
             : new TxnStep(StatusCode.Aborted, $"transaction {txn.Id} attempt {attempt} was presumed aborted by a participant's status query before it prepared");
 
-        // Remote votes first, the coordinator's own last: the local prepare is a synchronous call, so it adds nothing
-        // to the round trip, and a vote known to be lost already (a remote refusal) spares the local pin.
         Task<ResponseResult>?[]? calls = null;
-        TxnGroup? local = null;
         if (begun)
         {
+            var firstQueryAt = FirstQueryAt();
             for (var i = 0; i < txn.Groups.Length; i++)
             {
                 var g = txn.Groups[i];
                 if (g.Node == Self)
                 {
-                    local = g;
-                    continue;
+                    var step = _participant.Prepare(txn.Id, attempt, incarnation, members, g.Keys, g.Values!, g.Tokens, firstQueryAt);
+                    if (!step.IsOk && outcome.IsOk)
+                        outcome = Unprepared(txn, g.Node, step);
                 }
-                var writes = new TxnWrite[g.Keys.Length];
-                for (var k = 0; k < writes.Length; k++)
-                    writes[k] = new TxnWrite(g.Keys[k], g.Values![k], (ulong)g.Tokens[k]);
-                calls ??= new Task<ResponseResult>?[txn.Groups.Length];
-                calls[i] = CallAsync(g.Node, new TxnPrepareRequest(txn.WireId, attempt, incarnation, members, writes));
+                else
+                {
+                    var writes = new TxnWrite[g.Keys.Length];
+                    for (var k = 0; k < writes.Length; k++)
+                        writes[k] = new TxnWrite(g.Keys[k], g.Values![k], (ulong)g.Tokens[k]);
+                    calls ??= new Task<ResponseResult>?[txn.Groups.Length];
+                    calls[i] = CallAsync(g.Node, new TxnPrepareRequest(txn.WireId, attempt, incarnation, members, writes));
+                }
             }
         }
         if (calls is not null)
@@ -66,12 +67,6 @@ internal sealed partial class TransactionCoordinator
                 if (result.IsError && outcome.IsOk)
                     outcome = Unprepared(txn, txn.Groups[i].Node, new TxnStep(result.Status, result.ErrorMessage));
             }
-        }
-        if (local is not null && outcome.IsOk)
-        {
-            var step = _participant.Prepare(txn.Id, attempt, incarnation, members, local.Keys, local.Values!, local.Tokens, FirstQueryAt());
-            if (!step.IsOk)
-                outcome = Unprepared(txn, Self, step);
         }
 
         if (outcome.IsOk && !await LogCommitDecisionAsync(txn.Id, attempt).ConfigureAwait(false))
