@@ -233,50 +233,42 @@ public sealed class MetadataTests
     [Fact]
     public void Metadata_bumps_are_never_lost_to_racing_writers_that_keep_metadata()
     {
-        // Bumpers raise the version by compare-and-swap of the metadata; writers replace the value keeping the metadata.
-        // A keep-metadata write that carried over a stale version would lose bumps.
+        // A bumper raises the version by compare-and-swap of the metadata; a writer replaces the value keeping the metadata.
+        // A keep-metadata write that carried over a stale version would lose bumps. Both do a fixed amount of work.
         var store = new ShardedStore(new StoreOptions { ShardCount = 1 });
         store.Put(Bytes("k"), Counter(0), new EntryMetadata(0, 1));
-        const int BumpsPerThread = 50_000;
-        int bumpersLeft = 2;
-        var threads = new List<Thread>();
-        for (int t = 0; t < 2; t++)
+        const int Bumps = 20_000;
+        const int Writes = 200_000;
+        var bumper = new Thread(() =>
         {
-            threads.Add(new Thread(() =>
+            for (int n = 0; n < Bumps; n++)
             {
-                for (int n = 0; n < BumpsPerThread; n++)
+                // Each failure means a write landed in between; once the writer is done the swap succeeds at once.
+                while (true)
                 {
-                    while (true)
+                    store.TryGet(Bytes("k"), out var snapshot, out var metadata);
+                    if (store.TryReplaceMetadata(Bytes("k"), snapshot, metadata.WithVersion(metadata.Version + 1)))
                     {
-                        store.TryGet(Bytes("k"), out var snapshot, out var metadata);
-                        if (store.TryReplaceMetadata(Bytes("k"), snapshot, metadata.WithVersion(metadata.Version + 1)))
-                        {
-                            break;
-                        }
+                        break;
                     }
                 }
-
-                Interlocked.Decrement(ref bumpersLeft);
-            }));
-        }
-
-        for (int t = 0; t < 2; t++)
+            }
+        });
+        var writer = new Thread(() =>
         {
-            int writer = t;
-            threads.Add(new Thread(() =>
+            for (int n = 0; n < Writes; n++)
             {
-                for (long n = 0; Volatile.Read(ref bumpersLeft) > 0 && n < 50_000_000; n++)
-                {
-                    store.TryGetAndPutKeepingMetadata(Bytes("k"), Counter((writer * 1_000_000_000L) + n), out _);
-                }
-            }));
-        }
+                store.TryGetAndPutKeepingMetadata(Bytes("k"), Counter(n), out _);
+            }
+        });
 
-        threads.ForEach(t => t.Start());
-        Assert.All(threads, t => Assert.True(t.Join(TimeSpan.FromSeconds(60))));
+        bumper.Start();
+        writer.Start();
+        Assert.True(bumper.Join(TimeSpan.FromSeconds(60)));
+        Assert.True(writer.Join(TimeSpan.FromSeconds(60)));
 
         Assert.True(store.TryGet(Bytes("k"), out _, out var final));
-        Assert.Equal(1UL + (2 * BumpsPerThread), final.Version);
+        Assert.Equal(1UL + Bumps, final.Version);
     }
 
     private static long ReadAll(ShardedStore store, byte[][] keys, int rounds)
