@@ -6,10 +6,11 @@ namespace FastDht.Benchmarks.Storage;
 
 /// <summary>
 /// The memory-per-key measurement: loads N keys of 16 bytes ("key:%012d") with 16-byte values into a
-/// <see cref="ShardedStore"/> and prints managed-heap and process-RSS growth per key.
+/// <see cref="ShardedStore"/> and prints managed-heap and process-RSS growth per key; <c>--ttl</c> gives
+/// every key an expiry time and <c>--versioned</c> a version, to measure what entry metadata costs.
 /// </summary>
 /// <remarks>
-/// Usage: <c>dotnet run -c Release --project benchmarks -- memory-per-key [--keys N] [--shards N] [--presize] [--no-decommit]</c>.
+/// Usage: <c>dotnet run -c Release --project benchmarks -- memory-per-key [--keys N] [--shards N] [--presize] [--no-decommit] [--ttl] [--versioned]</c>.
 /// Both figures are deltas against a baseline taken, after a full compacting GC, just before the
 /// store is created, so the runtime's own footprint cancels out. Keys are formatted into stack
 /// buffers: the only objects the load leaves behind are the store's.
@@ -22,6 +23,8 @@ public static class MemoryPerKey
         int shards = 0;
         bool presize = false;
         bool decommit = true;
+        bool ttl = false;
+        bool versioned = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -38,8 +41,14 @@ public static class MemoryPerKey
                 case "--no-decommit":
                     decommit = false;
                     break;
+                case "--ttl":
+                    ttl = true;
+                    break;
+                case "--versioned":
+                    versioned = true;
+                    break;
                 default:
-                    Console.Error.WriteLine($"memory-per-key: unknown argument '{args[i]}'. Usage: memory-per-key [--keys N] [--shards N] [--presize] [--no-decommit]");
+                    Console.Error.WriteLine($"memory-per-key: unknown argument '{args[i]}'. Usage: memory-per-key [--keys N] [--shards N] [--presize] [--no-decommit] [--ttl] [--versioned]");
                     return 2;
             }
         }
@@ -69,7 +78,7 @@ public static class MemoryPerKey
         {
             i.TryFormat(key[4..], out _, "D12", CultureInfo.InvariantCulture);
             (keys - i).TryFormat(value[4..], out _, "D12", CultureInfo.InvariantCulture);
-            store.Put(key, value);
+            store.Put(key, value, new EntryMetadata(ttl ? 1_900_000_000_000 + i : 0, versioned ? (ulong)i + 1 : 0));
         }
 
         FullCompactingCollect(decommit);
@@ -79,7 +88,7 @@ public static class MemoryPerKey
         StoreStats stats = store.GetStats();
 
         double n = Math.Max(1, stats.Keys);
-        Console.WriteLine($"store        : {stats.Keys:N0} keys, {store.ShardCount} shards, {stats.IndexSlots:N0} index slots (load {stats.Keys / (double)stats.IndexSlots:F3}){(presize ? ", presized" : string.Empty)}");
+        Console.WriteLine($"store        : {stats.Keys:N0} keys, {store.ShardCount} shards, {stats.IndexSlots:N0} index slots (load {stats.Keys / (double)stats.IndexSlots:F3}){(presize ? ", presized" : string.Empty)}, {stats.KeysWithExpiry:N0} with an expiry{(versioned ? ", versioned" : string.Empty)}");
         Console.WriteLine($"managed heap : {(heapAfter - heapBefore) / n,7:F1} B/key  (GC.GetTotalMemory delta {heapAfter - heapBefore:N0} B)");
         Console.WriteLine($"GC committed : {(committedAfter - committedBefore) / n,7:F1} B/key  (GCMemoryInfo.TotalCommittedBytes delta)");
         Console.WriteLine($"process RSS  : {(rssAfter - rssBefore) / n,7:F1} B/key  (VmRSS delta {rssAfter - rssBefore:N0} B)");

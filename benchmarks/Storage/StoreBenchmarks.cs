@@ -1,9 +1,15 @@
 using BenchmarkDotNet.Attributes;
+using FastDht.Protocol;
 using FastDht.Storage;
 
 namespace FastDht.Benchmarks.Storage;
 
 /// <summary>ShardedStore single-key operations on 1 and 2 threads; times are per operation of the whole group (wall time / total operations).</summary>
+/// <remarks>
+/// The store is built with default options (slots from its own hash, no extra cost); the
+/// <c>KeySlot</c> methods use a second store configured as a node configures it, with Redis
+/// Cluster's CRC16 slot function, to show what that function adds per operation.
+/// </remarks>
 public class StoreBenchmarks
 {
     /// <summary>64 Ki operations per invoke: far longer than the barrier hand-off, short enough for many iterations.</summary>
@@ -18,6 +24,7 @@ public class StoreBenchmarks
     private byte[][] _absent = [];
     private byte[] _value = [];
     private ShardedStore _store = null!;
+    private ShardedStore _slottedStore = null!;
     private ParallelRunner _runner = null!;
     private Operation _operation;
     private long[] _sinks = [];
@@ -25,8 +32,10 @@ public class StoreBenchmarks
     private enum Operation
     {
         GetHit,
+        GetHitKeySlot,
         GetMiss,
         PutOverwrite,
+        PutOverwriteKeySlot,
         PutIfAbsentPresent,
         PutIfAbsentThenDelete,
     }
@@ -45,9 +54,11 @@ public class StoreBenchmarks
         _value = new byte[ValueSize];
         Random.Shared.NextBytes(_value);
         _store = new ShardedStore();
+        _slottedStore = new ShardedStore(new StoreOptions { SlotFunction = KeySlot.Of });
         foreach (byte[] key in _keys)
         {
             _store.Put(key, _value);
+            _slottedStore.Put(key, _value);
         }
 
         // One sink per thread, 8 longs apart (64 bytes), so that the threads do not share a cache line.
@@ -61,11 +72,19 @@ public class StoreBenchmarks
     [Benchmark(OperationsPerInvoke = OperationsPerInvoke)]
     public void GetHit() => Run(Operation.GetHit);
 
+    /// <summary>GetHit on a store whose slot function is Redis Cluster's CRC16, as a node's is.</summary>
+    [Benchmark(OperationsPerInvoke = OperationsPerInvoke)]
+    public void GetHitKeySlot() => Run(Operation.GetHitKeySlot);
+
     [Benchmark(OperationsPerInvoke = OperationsPerInvoke)]
     public void GetMiss() => Run(Operation.GetMiss);
 
     [Benchmark(OperationsPerInvoke = OperationsPerInvoke)]
     public void PutOverwrite() => Run(Operation.PutOverwrite);
+
+    /// <summary>PutOverwrite on a store whose slot function is Redis Cluster's CRC16.</summary>
+    [Benchmark(OperationsPerInvoke = OperationsPerInvoke)]
+    public void PutOverwriteKeySlot() => Run(Operation.PutOverwriteKeySlot);
 
     /// <summary>PutIfAbsent on a key that exists: the lock-free early "no".</summary>
     [Benchmark(OperationsPerInvoke = OperationsPerInvoke)]
@@ -101,6 +120,7 @@ public class StoreBenchmarks
         // Threads start at different keys: overlapping reads are fine, but writers should not all hit one key.
         int start = thread * (KeyCount / ThreadCount);
         ShardedStore store = _store;
+        ShardedStore slotted = _slottedStore;
         byte[][] keys = _keys;
         byte[][] absent = _absent;
         byte[] value = _value;
@@ -111,6 +131,16 @@ public class StoreBenchmarks
                 for (int n = 0; n < operations; n++)
                 {
                     if (store.TryGet(keys[(start + n) & (KeyCount - 1)], out var found))
+                    {
+                        sink += found.Length;
+                    }
+                }
+
+                break;
+            case Operation.GetHitKeySlot:
+                for (int n = 0; n < operations; n++)
+                {
+                    if (slotted.TryGet(keys[(start + n) & (KeyCount - 1)], out var found))
                     {
                         sink += found.Length;
                     }
@@ -131,6 +161,13 @@ public class StoreBenchmarks
                 for (int n = 0; n < operations; n++)
                 {
                     store.Put(keys[(start + n) & (KeyCount - 1)], value);
+                }
+
+                break;
+            case Operation.PutOverwriteKeySlot:
+                for (int n = 0; n < operations; n++)
+                {
+                    slotted.Put(keys[(start + n) & (KeyCount - 1)], value);
                 }
 
                 break;
