@@ -4,6 +4,7 @@ using static FastDht.Storage.Tests.StoreTestKeys;
 namespace FastDht.Storage.Tests;
 
 /// <summary>Races between threads; every loop is bounded in count and every join in time.</summary>
+[Collection(SpinningThreads.Name)]
 public sealed class ConcurrencyTests
 {
     private const int Threads = 4;

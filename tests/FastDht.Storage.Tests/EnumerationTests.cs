@@ -6,6 +6,7 @@ using static FastDht.Storage.Tests.StoreTestKeys;
 namespace FastDht.Storage.Tests;
 
 /// <summary>Enumeration by cursor: completeness, exactly-once, per-slot and slot-range selection, counts, and the guarantee under concurrent writes and resizes.</summary>
+[Collection(SpinningThreads.Name)]
 public sealed class EnumerationTests
 {
     private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(60);

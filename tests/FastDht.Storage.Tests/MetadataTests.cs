@@ -4,6 +4,7 @@ using static FastDht.Storage.Tests.StoreTestKeys;
 namespace FastDht.Storage.Tests;
 
 /// <summary>Entry metadata (expiry, version): round trips, the compare-and-swap operations on it, and its memory cost.</summary>
+[Collection(SpinningThreads.Name)]
 public sealed class MetadataTests
 {
     private static readonly EntryMetadata Ttl = EntryMetadata.Expiring(1_900_000_000_123);

@@ -4,6 +4,7 @@ using FastDht.Storage.Internal;
 namespace FastDht.Storage.Tests;
 
 /// <summary>Random operation sequences against a dictionary model, including versions for compare-and-swap, entry metadata and enumeration.</summary>
+[Collection(SpinningThreads.Name)]
 public sealed class ModelPropertyTests
 {
     private const int KeySpace = 24;
