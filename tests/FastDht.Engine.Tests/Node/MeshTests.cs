@@ -18,10 +18,16 @@ public sealed class MeshTests
     public async Task Nodes_started_in_any_order_form_the_full_mesh_with_one_link_per_pair(int[] order)
     {
         await using var cluster = await TestCluster.StartAsync(3, start: false);
+        var started = new List<int>();
         foreach (var i in order)
         {
             await cluster.StartNodeAsync(i);
-            await Task.Delay(30); // the earlier nodes are already dialing the ones not started yet
+            started.Add(i);
+            // The nodes started so far link up before the next one starts, so they are already redialing (with
+            // backoff) the nodes not started yet: every start order meets a mesh in that state.
+            await Bounded.UntilAsync(
+                () => started.All(a => started.All(b => a == b || cluster[a].Core.Mesh.IsUp((ushort)b))),
+                $"nodes {string.Join(", ", started)} link up");
         }
         await cluster.WaitForMeshAsync();
         await AssertOneLinkPerPairAsync(cluster);

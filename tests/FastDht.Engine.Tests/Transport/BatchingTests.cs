@@ -13,7 +13,8 @@ public sealed class BatchingTests
         const int producers = 8;
         const int framesPerProducer = 1000;
         const int frameSize = 32;
-        const int totalBytes = producers * framesPerProducer * frameSize; // 256 KiB: under the 1 MiB pause threshold
+        const int bigFrameSize = 128 * 1024;
+        const int totalBytes = bigFrameSize + (producers * framesPerProducer * frameSize); // 384 KiB: under the 1 MiB pause threshold
 
         var pool = new CountingMemoryPool();
         var counters = new TransportCounters();
@@ -25,6 +26,10 @@ public sealed class BatchingTests
         using Socket peer = await Loopback.RawPeerAsync(listener.LocalEndPoint, receiveBufferSize: 4096);
         SocketConnection server = await next();
         server.Socket.SendBufferSize = 4096;
+
+        // First a frame far larger than both kernel buffers: the send loop's send of it cannot complete until the peer
+        // reads, so every small frame flushed meanwhile queues behind it, whatever the scheduling of the threads.
+        Assert.True(await Loopback.WriteAsync(server, new byte[bigFrameSize]));
 
         var writers = new Task[producers];
         for (int p = 0; p < producers; p++)
@@ -53,7 +58,7 @@ public sealed class BatchingTests
 
         Assert.Equal(totalBytes, received);
         long sends = server.SendCount;
-        Assert.True(sends < producers * framesPerProducer, $"{sends} sends for {producers * framesPerProducer} frames: no batching");
+        Assert.True(sends < producers * framesPerProducer, $"{sends} sends for {(producers * framesPerProducer) + 1} frames: no batching");
 
         await Loopback.DisposeAndCheckAsync(pool, counters, senders, listener, server);
     }
