@@ -287,5 +287,5 @@ public sealed partial class DhtClient : IAsyncDisposable
             Throw.Disposed();
     }
 
-    private void Sweep() => _connections.SweepExpired(Environment.TickCount64, _settings.TimeoutMessage, _settings.RequestTimeout);
+    private void Sweep() => _connections.SweepExpired(Environment.TickCount64, _settings.TimeoutMessage, _settings.RequestTimeout, _settings.KeepAliveInterval);
 }

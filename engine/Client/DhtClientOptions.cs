@@ -44,6 +44,15 @@ public sealed class DhtClientOptions
     /// </remarks>
     public bool InlineContinuations { get; set; }
 
+    /// <summary>How long a connection may carry no traffic before the client pings the node on it, so it is never closed for idling.</summary>
+    /// <remarks>
+    /// Defaults to 60 s: well under a node's idle timeout (<c>NodeOptions.ClientIdleTimeout</c>, 5 minutes by default),
+    /// which closes a client connection that sends nothing. A ping costs one small frame per idle connection per
+    /// interval. <see cref="TimeSpan.Zero"/> turns it off (then a node may close an idle connection, and a request sent
+    /// just as it does fails with DhtNodeUnavailableException; the next one redials).
+    /// </remarks>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>How often the client looks for requests that have outlived <see cref="RequestTimeout"/>.</summary>
     /// <remarks>
     /// Defaults to 100 ms: a timed-out request fails at most this much after its deadline, and a sweep that finds
@@ -66,6 +75,8 @@ public sealed class DhtClientOptions
             throw new ArgumentException("the cluster name is empty", nameof(ClusterName));
         if (RequestTimeout <= TimeSpan.Zero || RequestTimeout > TimeSpan.FromDays(1))
             throw new ArgumentException($"RequestTimeout {RequestTimeout} must be positive and at most a day", nameof(RequestTimeout));
+        if (KeepAliveInterval < TimeSpan.Zero)
+            throw new ArgumentException($"KeepAliveInterval {KeepAliveInterval} must be zero (off) or positive", nameof(KeepAliveInterval));
         if (ConnectTimeout <= TimeSpan.Zero || ConnectTimeout > TimeSpan.FromDays(1))
             throw new ArgumentException($"ConnectTimeout {ConnectTimeout} must be positive and at most a day", nameof(ConnectTimeout));
         if (MaxFrameSize < ProtocolLimits.MinFrameSize || MaxFrameSize > ProtocolLimits.MaxFrameSizeCap)

@@ -149,6 +149,18 @@ internal sealed class ClientConnection : FrameSession
         return true;
     }
 
+    private long _lastSendTicks = Environment.TickCount64;
+
+    /// <summary>When this connection last sent a request or received a frame.</summary>
+    public long LastActivityTicks => Math.Max(Volatile.Read(ref _lastSendTicks), LastReceiveTicks);
+
+    /// <summary>Sends a Ping whose answer nobody waits for: traffic, so the node does not close the connection as idle.</summary>
+    public void KeepAlive()
+    {
+        Volatile.Write(ref _lastSendTicks, Environment.TickCount64);
+        _ = CallAsync(new PingRequest(default), ResponseShape.Status, _settings.RequestTimeout, NodeId).AsTask();
+    }
+
     /// <summary>Closes the connection and waits for its read loop to finish (which fails what is pending).</summary>
     public async Task CloseAsync()
     {

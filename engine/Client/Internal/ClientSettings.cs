@@ -15,6 +15,7 @@ internal sealed class ClientSettings
         ConnectTimeout = options.ConnectTimeout;
         InlineContinuations = options.InlineContinuations;
         SweepInterval = options.SweepInterval;
+        KeepAliveInterval = options.KeepAliveInterval;
         ReceiveLimits = new ProtocolLimits { MaxFrameSize = options.MaxFrameSize };
         // The input pipe must hold one whole maximum frame, or a frame larger than the pause threshold would stall
         // the receive loop waiting for the parser and the parser waiting for the rest of the frame. Twice the frame
@@ -38,6 +39,8 @@ internal sealed class ClientSettings
     public bool InlineContinuations { get; }
 
     public TimeSpan SweepInterval { get; }
+
+    public TimeSpan KeepAliveInterval { get; }
 
     public ProtocolLimits ReceiveLimits { get; }
 

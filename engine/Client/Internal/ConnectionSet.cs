@@ -30,8 +30,8 @@ internal sealed class ConnectionSet
             _connections.Remove(connection);
     }
 
-    /// <summary>Fails every request whose deadline has passed, on every connection. Called by the client's timer.</summary>
-    public void SweepExpired(long nowTicks, string message, TimeSpan requestTimeout)
+    /// <summary>Fails every request whose deadline has passed, on every connection, and pings connections idle for <paramref name="keepAlive"/>. Called by the client's timer.</summary>
+    public void SweepExpired(long nowTicks, string message, TimeSpan requestTimeout, TimeSpan keepAlive)
     {
         // Timer callbacks may overlap when one runs long; one sweep at a time is enough.
         if (Interlocked.Exchange(ref _sweeping, 1) != 0)
@@ -51,6 +51,10 @@ internal sealed class ConnectionSet
             {
                 var connection = _sweepBuffer[i];
                 _sweepBuffer[i] = null!;
+                // Nothing sent or received for the keep-alive interval: a ping, so the node never closes the
+                // connection as idle under a caller about to use it (the node closes only connections owed nothing).
+                if (keepAlive > TimeSpan.Zero && connection.Requests.Count == 0 && nowTicks - connection.LastActivityTicks > (long)keepAlive.TotalMilliseconds)
+                    connection.KeepAlive();
                 if (connection.Requests.FailExpired(nowTicks, message) > 0
                     && nowTicks - connection.LastReceiveTicks > (long)requestTimeout.TotalMilliseconds)
                 {

@@ -110,9 +110,6 @@ internal sealed class PeerMesh
     /// <summary>Every link not yet closed: adopted, dialing, or retired.</summary>
     public IEnumerable<PeerLink> AllLinks => _all.Keys;
 
-    /// <summary>The node that owns a key under the current cluster state.</summary>
-    public ushort OwnerOf(ReadOnlySpan<byte> key) => Cluster.Current.OwnerOf(key);
-
     /// <summary>The WrongNode answer for a key this node does not own in <paramref name="state"/>: who does, at which epoch.</summary>
     public WrongNodeReply WrongNode(in FrameHeader header, ushort owner, ClusterState state) =>
         new(header.RequestId, header.Opcode, $"node {Identity.SelfId} does not own this key's slot; node {owner} does at epoch {state.Epoch}", state.Epoch, owner);
