@@ -500,6 +500,22 @@ public static class FrameWriter
     public static void WriteTxnReadResponse(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<LookupResult> results) =>
         WriteLookupResponse(writer, requestId, Opcode.TxnRead, results);
 
+    /// <summary>
+    /// The whole frame length (length prefix included) of a MultiGet or TxnRead answer: what the node checks against
+    /// the receiver's frame limit before it writes one, so that an answer that would not fit is an error, never a
+    /// giant frame.
+    /// </summary>
+    public static long LookupResponseFrameLength(ReadOnlySpan<LookupResult> results)
+    {
+        long body = sizeof(ushort);
+        foreach (ref readonly LookupResult r in results)
+        {
+            body += 1 + (r.Present ? 4L + r.Value.Length : 0);
+        }
+
+        return ProtocolConstants.HeaderSize + body;
+    }
+
     private static void WriteLookupResponse(IBufferWriter<byte> writer, uint requestId, Opcode opcode, ReadOnlySpan<LookupResult> results)
     {
         WireSize.Count(results.Length, 0, nameof(results));

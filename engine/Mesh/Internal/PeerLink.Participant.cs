@@ -103,7 +103,7 @@ internal sealed partial class PeerLink
                 var keys = KeyCopies.Of(list);
                 var results = new LookupResult[keys.Length];
                 var step = participant.Read(TxnIds.ToLocking(wireTxn), keys, results);
-                return ReplyAsync(new TxnReply(id, op, new TxnResult(step, values: results)));
+                return ReplyAsync(new TxnReply(id, op, new TxnResult(step, values: results), frameLimit: Math.Min(SendLimit, ReceiveLimits.MaxFrameSize)));
             }
             default:
                 return ReplyErrorAsync(header, StatusCode.InternalError, "not a transaction operation");

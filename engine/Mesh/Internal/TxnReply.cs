@@ -11,7 +11,9 @@ namespace FastDht.Engine.Mesh.Internal;
 /// <param name="opcode">The request's opcode, echoed; decides the Ok body.</param>
 /// <param name="result">What the transaction step came to.</param>
 /// <param name="incarnation">This node's incarnation, which a TxnStatus answer carries (0 for every other opcode).</param>
-internal readonly struct TxnReply(uint requestId, Opcode opcode, TxnResult result, ulong incarnation = 0) : IReply
+/// <param name="frameLimit">The largest frame the receiver accepts (and this node sends): a MultiGet or TxnRead answer
+/// above it is answered FrameTooLarge instead, so no read can make the node build a frame its peer must refuse.</param>
+internal readonly struct TxnReply(uint requestId, Opcode opcode, TxnResult result, ulong incarnation = 0, int frameLimit = ProtocolLimits.DefaultMaxFrameSize) : IReply
 {
     public void Write(PipeWriter writer)
     {
@@ -27,11 +29,21 @@ internal readonly struct TxnReply(uint requestId, Opcode opcode, TxnResult resul
                 FrameWriter.WriteMultiPutResponse(writer, requestId, result.Attempts);
                 break;
             case Opcode.MultiGet:
-                FrameWriter.WriteMultiGetResponse(writer, requestId, result.Values);
-                break;
             case Opcode.TxnRead:
-                FrameWriter.WriteTxnReadResponse(writer, requestId, result.Values);
+            {
+                var length = FrameWriter.LookupResponseFrameLength(result.Values);
+                if (length - 4 > frameLimit)
+                {
+                    FrameWriter.WriteErrorResponse(writer, requestId, opcode, StatusCode.FrameTooLarge,
+                        $"the answer ({length} bytes) is larger than the receiver's frame limit ({frameLimit} bytes): read fewer or smaller keys per {opcode}; nothing was sent");
+                    break;
+                }
+                if (opcode == Opcode.MultiGet)
+                    FrameWriter.WriteMultiGetResponse(writer, requestId, result.Values);
+                else
+                    FrameWriter.WriteTxnReadResponse(writer, requestId, result.Values);
                 break;
+            }
             case Opcode.TxnStatus:
                 FrameWriter.WriteTxnStatusResponse(writer, requestId, result.Outcome, incarnation);
                 break;

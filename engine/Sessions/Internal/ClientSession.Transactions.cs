@@ -118,7 +118,7 @@ internal sealed partial class ClientSession
             if (ticket is not null)
                 _order.End(ticket);
         }
-        var reply = new TxnReply(id, op, result);
+        var reply = new TxnReply(id, op, result, frameLimit: Math.Min(SendLimit, ReceiveLimits.MaxFrameSize));
         // A MultiPut's records were appended by its participants on other threads, before its result: hold the
         // answer until everything appended so far is durable, which includes them.
         if (op == Opcode.MultiPut)
