@@ -98,6 +98,15 @@ internal static class RespExpiryCommands
         return true;
     }
 
+    /// <summary>The unit an expiry option (EX, PX, EXAT, PXAT) names.</summary>
+    private static Unit UnitOf(RespKeyword keyword) => keyword switch
+    {
+        RespKeyword.Ex => Unit.Seconds,
+        RespKeyword.Px => Unit.Milliseconds,
+        RespKeyword.ExAt => Unit.UnixSeconds,
+        _ => Unit.UnixMilliseconds,
+    };
+
     private static void WriteInvalidExpire(IBufferWriter<byte> w, string command) =>
         RespWriter.WriteError(w, Encoding.ASCII.GetBytes($"invalid expire time in '{command}' command"));
 
@@ -125,13 +134,7 @@ internal static class RespExpiryCommands
                     keepTtl = true;
                     break;
                 case RespKeyword.Ex or RespKeyword.Px or RespKeyword.ExAt or RespKeyword.PxAt when unit == Unit.None && !keepTtl && i + 1 < c.Count:
-                    unit = keyword switch
-                    {
-                        RespKeyword.Ex => Unit.Seconds,
-                        RespKeyword.Px => Unit.Milliseconds,
-                        RespKeyword.ExAt => Unit.UnixSeconds,
-                        _ => Unit.UnixMilliseconds,
-                    };
+                    unit = UnitOf(keyword);
                     unitIndex = ++i;
                     break;
                 default:
@@ -214,13 +217,7 @@ internal static class RespExpiryCommands
             switch (keyword)
             {
                 case RespKeyword.Ex or RespKeyword.Px or RespKeyword.ExAt or RespKeyword.PxAt when unit == Unit.None && !persist && i + 1 < c.Count:
-                    unit = keyword switch
-                    {
-                        RespKeyword.Ex => Unit.Seconds,
-                        RespKeyword.Px => Unit.Milliseconds,
-                        RespKeyword.ExAt => Unit.UnixSeconds,
-                        _ => Unit.UnixMilliseconds,
-                    };
+                    unit = UnitOf(keyword);
                     unitIndex = ++i;
                     break;
                 default:

@@ -38,13 +38,7 @@ internal sealed partial class RespSession
                 groups.Add(owner, list = []);
             list.Add(key);
         }
-        var slot = ReplySlot.Rent(this);
-        lock (_queueLock)
-        {
-            _queue.Enqueue(slot);
-            _outstanding++;
-        }
-        _localTail = null;
+        var slot = QueueLateReply();
         var ticket = _order.Begin(all);
         var name = Encoding.ASCII.GetBytes(RespCommandSpecs.Get(c.Kind)!.Name);
         using (ExecutionContext.SuppressFlow())
@@ -122,13 +116,7 @@ internal sealed partial class RespSession
         }
         if (!_order.IsIdle)
             return Outcome.MustWait;
-        var slot = ReplySlot.Rent(this);
-        lock (_queueLock)
-        {
-            _queue.Enqueue(slot);
-            _outstanding++;
-        }
-        _localTail = null;
+        var slot = QueueLateReply();
         var ticket = _order.BeginBarrier();
         using (ExecutionContext.SuppressFlow())
             _ = RunFlushAsync(slot, (byte)_respVersion, ticket);
@@ -140,20 +128,8 @@ internal sealed partial class RespSession
         try
         {
             var body = EncodeRespExecute(respVersion, "FLUSHALL"u8.ToArray(), []);
-            var calls = new List<(ushort Node, Task<ResponseResult> Call)>();
             string? failure = null;
-            foreach (var member in _core.Cluster.Current.Members.Members)
-            {
-                if (member.NodeId == _core.SelfId)
-                    continue;
-                var link = _core.Mesh.GetLink(member.NodeId);
-                if (link is null)
-                {
-                    failure ??= _core.Mesh.UnavailableMessage(member.NodeId);
-                    continue;
-                }
-                calls.Add((member.NodeId, link.CallAsync(new RespExecuteRequest(body), ResponseShape.Body, _core.Options.ForwardTimeout, member.NodeId).AsTask()));
-            }
+            var calls = CallEveryPeer(body, ref failure);
             var position = _core.Keyspace.Clear();
             if (position < 0)
                 failure ??= $"node {_core.SelfId}: its log cannot write to disk";
@@ -187,13 +163,7 @@ internal sealed partial class RespSession
     {
         if (!_order.IsIdle)
             return Outcome.MustWait; // after this connection's running writes, so they are listed
-        var slot = ReplySlot.Rent(this);
-        lock (_queueLock)
-        {
-            _queue.Enqueue(slot);
-            _outstanding++;
-        }
-        _localTail = null;
+        var slot = QueueLateReply();
         var pattern = _command.GetArgument(1).ToArray();
         var ticket = _order.BeginBarrier();
         using (ExecutionContext.SuppressFlow())
@@ -206,20 +176,8 @@ internal sealed partial class RespSession
         try
         {
             var body = EncodeRespExecute(respVersion, "KEYS"u8.ToArray(), [pattern]);
-            var calls = new List<(ushort Node, Task<ResponseResult> Call)>();
             string? failure = null;
-            foreach (var member in _core.Cluster.Current.Members.Members)
-            {
-                if (member.NodeId == _core.SelfId)
-                    continue;
-                var link = _core.Mesh.GetLink(member.NodeId);
-                if (link is null)
-                {
-                    failure ??= _core.Mesh.UnavailableMessage(member.NodeId);
-                    continue;
-                }
-                calls.Add((member.NodeId, link.CallAsync(new RespExecuteRequest(body), ResponseShape.Body, _core.Options.ForwardTimeout, member.NodeId).AsTask()));
-            }
+            var calls = CallEveryPeer(body, ref failure);
             var keys = RespKeyCommands.CollectKeys(_core.Keyspace, pattern);
             foreach (var (node, call) in calls)
             {
@@ -273,6 +231,25 @@ internal sealed partial class RespSession
             at += end + 2;
             return ok;
         }
+    }
+
+    /// <summary>Sends one RespExecute to every other member of the cluster at once; a member without a live link is named in <paramref name="failure"/>.</summary>
+    private List<(ushort Node, Task<ResponseResult> Call)> CallEveryPeer(byte[] body, ref string? failure)
+    {
+        var calls = new List<(ushort Node, Task<ResponseResult> Call)>();
+        foreach (var member in _core.Cluster.Current.Members.Members)
+        {
+            if (member.NodeId == _core.SelfId)
+                continue;
+            var link = _core.Mesh.GetLink(member.NodeId);
+            if (link is null)
+            {
+                failure ??= _core.Mesh.UnavailableMessage(member.NodeId);
+                continue;
+            }
+            calls.Add((member.NodeId, link.CallAsync(new RespExecuteRequest(body), ResponseShape.Body, _core.Options.ForwardTimeout, member.NodeId).AsTask()));
+        }
+        return calls;
     }
 
     /// <summary>The part of a fan-out this node owns, on its keyspace: deleted or existing keys counted.</summary>

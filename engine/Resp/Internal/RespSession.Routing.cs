@@ -126,13 +126,7 @@ internal sealed partial class RespSession
     /// <summary>Holding the link's writer lock: queues a slot for the answer and writes the RespExecute frame, unflushed.</summary>
     private void Send(FrameSession link, ushort owner, System.IO.Pipelines.PipeWriter linkWriter)
     {
-        var slot = ReplySlot.Rent(this);
-        lock (_queueLock)
-        {
-            _queue.Enqueue(slot);
-            _outstanding++;
-        }
-        _localTail = null;
+        var slot = QueueLateReply();
         if (!link.Requests.TryRegister(slot, _core.Options.ForwardTimeout, out var id, out var status, out var message))
         {
             _ = link.Connection.ExitWriteAsync(flush: false);

@@ -45,13 +45,7 @@ internal sealed partial class RespSession
             positions[i] = at;
         }
 
-        var slot = ReplySlot.Rent(this);
-        lock (_queueLock)
-        {
-            _queue.Enqueue(slot);
-            _outstanding++;
-        }
-        _localTail = null;
+        var slot = QueueLateReply();
         var respVersion = _respVersion;
         var keyArray = keys.ToArray();
         // Later commands of this connection on these keys wait until the transaction has taken effect.

@@ -168,6 +168,22 @@ internal sealed partial class RespSession
             _inBatch = true;
     }
 
+    /// <summary>
+    /// A reply slot for the current command, answered later (by an owner, a transaction or a fan-out): queued in
+    /// command order, so every later reply of the connection waits behind it until it completes.
+    /// </summary>
+    private ReplySlot QueueLateReply()
+    {
+        var slot = ReplySlot.Rent(this);
+        lock (_queueLock)
+        {
+            _queue.Enqueue(slot);
+            _outstanding++;
+        }
+        _localTail = null;
+        return slot;
+    }
+
     /// <summary>Where the current command's reply goes: the output itself, or the queue when replies are waiting ahead of it.</summary>
     private IBufferWriter<byte> Target()
     {

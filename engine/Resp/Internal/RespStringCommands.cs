@@ -485,12 +485,13 @@ internal static class RespStringCommands
         keyspace.TryGet(c.GetArgument(2), out var second);
         var a = first.Span;
         var b = second.Span;
-        // The classic dynamic program over (|a|+1) x (|b|+1) cells; the values are bounded by the frame size, and
-        // Redis refuses the same way when the table would not fit in memory.
+        // The classic dynamic program over (|a|+1) x (|b|+1) cells of 4 bytes. 16 Mi cells (64 MiB) bounds what one
+        // request can make the node allocate (two 4 KB strings need 16 M cells): a client must not be able to
+        // balloon the node with two large values, where Redis would try to allocate gigabytes.
         var cells = (long)(a.Length + 1) * (b.Length + 1);
-        if (cells > 256L * 1024 * 1024)
+        if (cells > 16L * 1024 * 1024)
         {
-            RespWriter.WriteError(w, "Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"u8);
+            RespWriter.WriteError(w, "LCS of strings this long would need more than 64 MiB of working memory: compare shorter strings"u8);
             return;
         }
         var table = new int[cells];

@@ -52,4 +52,26 @@ public sealed class RespKeysTests
         Assert.Equal("*1\r\n$5\r\nother\r\n", await c.CallAsync("KEYS", "o?her"));
         Assert.Equal("*0\r\n", await c.CallAsync("KEYS", "nothing*"));
     }
+
+    [Fact]
+    public async Task A_keys_answer_too_large_for_the_peer_link_is_an_error_and_the_link_survives()
+    {
+        await using var cluster = await RespCluster.StartAsync();
+        await using var c = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0));
+        // 2000 keys of ~900 bytes on node 2: its part of KEYS * (~1.8 MB) would not fit a 1 MiB frame.
+        var padding = new string('k', 900);
+        for (var i = 0; ; i++)
+        {
+            var key = $"{padding}{i}";
+            if (cluster.OwnerOf(Encoding.UTF8.GetBytes(key)) == 2)
+                Assert.Equal("+OK\r\n", await c.CallAsync("SET", key, "v"));
+            if (cluster[2].Store.Count >= 2000)
+                break;
+        }
+        Assert.StartsWith("-CLUSTERDOWN not every node could be listed", await c.CallAsync("KEYS", "*"), StringComparison.Ordinal);
+        // The link to node 2 is intact: a forwarded command behind it is answered.
+        var probe = RespCluster.KeyOwnedBy(cluster, 2, "probe");
+        Assert.Equal("+OK\r\n", await c.CallAsync("SET", probe, "p"));
+        Assert.Equal("$1\r\np\r\n", await c.CallAsync("GET", probe));
+    }
 }

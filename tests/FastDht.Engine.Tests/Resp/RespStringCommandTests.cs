@@ -142,6 +142,9 @@ public sealed class RespStringCommandTests(RespClusterFixture fixture) : IClassF
             await c.CallAsync("LCS", a, b, "IDX", "MINMATCHLEN", "4", "WITHMATCHLEN"));
         Assert.Equal("$0\r\n\r\n", await c.CallAsync("LCS", a, "{" + k + "}absent"));
         Assert.StartsWith("-ERR If you want both", await c.CallAsync("LCS", a, b, "LEN", "IDX"), StringComparison.Ordinal);
+        // Two 5 KB values would need a 100 MB table: refused, not allocated.
+        Assert.Equal("+OK\r\n", await c.CallAsync("MSET", a, new string('x', 5000), b, new string('y', 5000)));
+        Assert.StartsWith("-ERR LCS of strings this long", await c.CallAsync("LCS", a, b), StringComparison.Ordinal);
     }
 
     [Fact]
