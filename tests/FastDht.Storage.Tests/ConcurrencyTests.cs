@@ -65,6 +65,12 @@ public sealed class ConcurrencyTests
         int writersLeft = Writers;
         int failures = 0;
         long valuesSeen = 0;
+        // Every key present at the start, and every reader reads at least 1000 times: on a fast machine the writers
+        // can finish before a reader thread is scheduled, and "nothing seen" must not depend on that race.
+        for (int i = 0; i < Keys; i++)
+        {
+            store.Put(Key(i), Uniform(1, 8));
+        }
 
         RunThreads(Writers + 2, t =>
         {
@@ -91,7 +97,7 @@ public sealed class ConcurrencyTests
 
             ReadOnlyMemory<byte> held = default;
             byte[] heldCopy = [];
-            for (int n = 0; n < 2_000_000 && Volatile.Read(ref writersLeft) > 0; n++)
+            for (int n = 0; n < 2_000_000 && (n < 1000 || Volatile.Read(ref writersLeft) > 0); n++)
             {
                 if (store.TryGet(Key(n % Keys), out var value))
                 {
