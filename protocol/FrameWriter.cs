@@ -353,6 +353,25 @@ public static class FrameWriter
     }
 
     /// <summary>
+    /// An error answer to a MultiPut or MultiGet (protocol.md section 5.5): the error body's message, then the coordinator's
+    /// <paramref name="attempts"/> (u32): how many attempts it made before this outcome, every one of them aborted or
+    /// failed. A reader that knows only the message stops after it.
+    /// </summary>
+    public static void WriteTxnErrorResponse(IBufferWriter<byte> writer, uint requestId, Opcode opcode, StatusCode status, string message, uint attempts)
+    {
+        if ((ushort)status < 0x100)
+        {
+            Throw.NotAnErrorStatus(status);
+        }
+
+        int messageBytes = WireSize.StringBytes(message, nameof(message));
+        var b = FrameBuilder.Start(writer, sizeof(ushort) + messageBytes + sizeof(uint), requestId, opcode, FrameFlags.Response, status);
+        b.WriteString(message, messageBytes);
+        b.WriteU32(attempts);
+        b.Commit();
+    }
+
+    /// <summary>
     /// WrongNode (0x0108): the error body's message, then the answering node's cluster state <paramref name="epoch"/>
     /// (u64) and the node that owns the key's slot in that state (<paramref name="owner"/>, u16; 0xFFFF when it cannot
     /// say). A reader that knows only the message stops after it.

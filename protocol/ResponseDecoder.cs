@@ -54,6 +54,34 @@ public static class ResponseDecoder
         return true;
     }
 
+    /// <summary>
+    /// A MultiPut's or MultiGet's error body: message, then u32 attempts (how many attempts the coordinator made, all of
+    /// them aborted or failed). A body with the message alone (an answer that did not come from the coordinator's
+    /// attempts, such as a malformed request, or a sender that predates the field) reads as 0 attempts (not known);
+    /// bytes after the attempts are left for later fields.
+    /// </summary>
+    public static bool TryReadTxnError(ReadOnlySpan<byte> body, out ReadOnlySpan<byte> messageUtf8, out uint attempts, out ProtocolError error)
+    {
+        var reader = new BodyReader(body);
+        attempts = 0;
+        if (!reader.TryReadString(out messageUtf8))
+        {
+            error = reader.Error;
+            return false;
+        }
+
+        if (reader.Remaining != 0 && !reader.TryReadU32(out attempts))
+        {
+            messageUtf8 = default;
+            attempts = 0;
+            error = reader.Error;
+            return false;
+        }
+
+        error = default;
+        return true;
+    }
+
     /// <summary>An empty body (Put, Delete, MultiPut, Unlock, ... and NotFound or Exists).</summary>
     public static bool TryReadEmpty(ReadOnlySpan<byte> body, out ProtocolError error) => RequestDecoder.TryReadEmpty(body, out error);
 

@@ -17,12 +17,13 @@ public sealed class DhtServerException : DhtException
     {
     }
 
-    public DhtServerException(StatusCode status, string serverMessage, ushort nodeId)
+    public DhtServerException(StatusCode status, string serverMessage, ushort nodeId, int attempts = 0)
         : base($"node {nodeId} answered {status}: {serverMessage}")
     {
         Status = status;
         ServerMessage = serverMessage;
         NodeId = nodeId;
+        Attempts = attempts;
     }
 
     /// <summary>The status code the node answered with.</summary>
@@ -33,4 +34,11 @@ public sealed class DhtServerException : DhtException
 
     /// <summary>The node that answered.</summary>
     public ushort NodeId { get; }
+
+    /// <summary>
+    /// For a MultiPut or MultiGet that failed (for example <see cref="StatusCode.Aborted"/>: it gave up after the node's
+    /// attempt or time bound): how many attempts the coordinator made, every one aborted or failed. 0 when the node did
+    /// not say (the request was refused before any attempt, or the error came from elsewhere).
+    /// </summary>
+    public int Attempts { get; }
 }

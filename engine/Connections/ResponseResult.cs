@@ -7,12 +7,13 @@ namespace FastDht.Engine.Connections;
 /// <summary>What a request came back with, copied out of the receive pipe: a status and the part of the body the caller asked for.</summary>
 internal readonly struct ResponseResult
 {
-    public ResponseResult(StatusCode status, byte[]? payload, string? errorMessage, ulong epoch = 0)
+    public ResponseResult(StatusCode status, byte[]? payload, string? errorMessage, ulong epoch = 0, uint attempts = 0)
     {
         Status = status;
         Payload = payload;
         ErrorMessage = errorMessage;
         Epoch = epoch;
+        Attempts = attempts;
     }
 
     public StatusCode Status { get; }
@@ -26,6 +27,9 @@ internal readonly struct ResponseResult
     /// <summary>For WrongNode: the answering node's cluster state epoch (0 when it did not say).</summary>
     public ulong Epoch { get; }
 
+    /// <summary>For a MultiPut's or MultiGet's error: the attempts the coordinator made, all aborted or failed (0 when it did not say).</summary>
+    public uint Attempts { get; }
+
     public bool IsError => (ushort)Status >= 0x100;
 
     /// <summary>Copies what <paramref name="shape"/> asks for out of a response still in the receive pipe.</summary>
@@ -34,7 +38,11 @@ internal readonly struct ResponseResult
         if (header.Status == StatusCode.WrongNode)
             return DecodeWrongNode(body);
         if (header.IsError)
-            return new ResponseResult(header.Status, null, DecodeError(body));
+        {
+            return header.Opcode is Opcode.MultiPut or Opcode.MultiGet
+                ? DecodeTxnError(header.Status, body)
+                : new ResponseResult(header.Status, null, DecodeError(body));
+        }
         if (shape == ResponseShape.Value && header.Status == StatusCode.Ok)
         {
             var value = DecodeValue(body);
@@ -62,6 +70,14 @@ internal readonly struct ResponseResult
         return ResponseDecoder.TryReadWrongNode(bytes, out var message, out var epoch, out _, out _)
             ? new ResponseResult(StatusCode.WrongNode, null, Encoding.UTF8.GetString(message), epoch)
             : new ResponseResult(StatusCode.WrongNode, null, "(malformed error body)");
+    }
+
+    private static ResponseResult DecodeTxnError(StatusCode status, in ReadOnlySequence<byte> body)
+    {
+        var bytes = body.IsSingleSegment ? body.FirstSpan : body.ToArray();
+        return ResponseDecoder.TryReadTxnError(bytes, out var message, out var attempts, out _)
+            ? new ResponseResult(status, null, Encoding.UTF8.GetString(message), attempts: attempts)
+            : new ResponseResult(status, null, "(malformed error body)");
     }
 
     private static string DecodeError(in ReadOnlySequence<byte> body)

@@ -72,6 +72,24 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public void A_transaction_that_gave_up_counts_every_attempt_it_made_as_aborted()
+    {
+        var stats = new RunStatistics();
+        for (var i = 0; i < 10; i++) stats.RecordSuccess(OperationKind.MultiPut, 50_000);
+        stats.RecordAborts(5);                           // retries of the committed ones
+        stats.RecordError(OperationKind.MultiPut, "Aborted");
+        stats.RecordGaveUp(50);                          // the one that gave up made 50 attempts, all aborted
+
+        var t = stats.BuildReport(Header(), 1).Transactions;
+        Assert.NotNull(t);
+        Assert.Equal(10, t.Committed);
+        Assert.Equal(1, t.GaveUp);
+        Assert.Equal(55, t.Aborts);
+        Assert.Equal(55.0 / 65.0, t.AbortRate, 9);       // committed + aborts = every attempt made
+        Assert.Equal(5.5, t.RetriesPerCommitted, 9);
+    }
+
+    [Fact]
     public void Reset_forgets_the_warmup()
     {
         var stats = new RunStatistics();

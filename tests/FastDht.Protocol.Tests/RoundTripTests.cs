@@ -443,6 +443,37 @@ public class RoundTripTests
     }
 
     [Fact]
+    public void Txn_error_carries_the_attempts_after_its_message()
+    {
+        var bytes = Wire.Encode(w => FrameWriter.WriteTxnErrorResponse(w, 7, Opcode.MultiPut, StatusCode.Aborted, "gave up", 50));
+        // length 21 (8 + a 13-byte body), header, then message (2 + 7), attempts (4), little-endian.
+        Assert.Equal(
+            [0x15, 0, 0, 0, 7, 0, 0, 0, (byte)Opcode.MultiPut, 0x01, 0x09, 0x01,
+             7, 0, (byte)'g', (byte)'a', (byte)'v', (byte)'e', (byte)' ', (byte)'u', (byte)'p',
+             50, 0, 0, 0],
+            bytes);
+        var (h, body) = Decode(bytes);
+        AssertResponse(h, 7, Opcode.MultiPut, StatusCode.Aborted);
+        Assert.True(ResponseDecoder.TryReadTxnError(body, out var message, out var attempts, out _));
+        Assert.Equal("gave up", Encoding.UTF8.GetString(message));
+        Assert.Equal(50u, attempts);
+        // A reader that knows only the message reads it and ignores the rest.
+        Assert.True(ResponseDecoder.TryReadError(body, out message, out _));
+        Assert.Equal("gave up", Encoding.UTF8.GetString(message));
+
+        // The message alone (refused before any attempt, or an older sender): 0 attempts, not known.
+        (_, body) = Decode(Wire.Encode(w => FrameWriter.WriteErrorResponse(w, 7, Opcode.MultiPut, StatusCode.BadRequest, "bad")));
+        Assert.True(ResponseDecoder.TryReadTxnError(body, out message, out attempts, out _));
+        Assert.Equal("bad", Encoding.UTF8.GetString(message));
+        Assert.Equal(0u, attempts);
+
+        // A count cut short is malformed, not silently zero; an ok status is not an error answer.
+        Assert.False(ResponseDecoder.TryReadTxnError(body.ToArray().Concat(new byte[] { 1, 2 }).ToArray(), out _, out _, out var error));
+        Assert.Equal(StatusCode.BadRequest, error.Status);
+        Assert.ThrowsAny<ArgumentException>(() => Wire.Encode(w => FrameWriter.WriteTxnErrorResponse(w, 7, Opcode.MultiPut, StatusCode.Ok, "no", 1)));
+    }
+
+    [Fact]
     public void Relayed_frame_keeps_body_with_new_id_and_flags() => Gen.Select(Gen.UInt, Gen.UInt, GenKey, GenValue).Sample(t =>
     {
         var (id, newId, key, value) = t;

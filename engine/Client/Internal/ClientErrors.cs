@@ -28,7 +28,7 @@ internal static class ClientErrors
             StatusCode.NodeUnavailable or StatusCode.ShuttingDown =>
                 Unavailable(connection.NodeId, connection.Address, result.Status == StatusCode.ShuttingDown ? $"shutting down: {message}" : message, null),
             StatusCode.Timeout => new DhtTimeoutException(connection.NodeId, connection.Address, timeout, message),
-            _ => new DhtServerException(result.Status, message, connection.NodeId),
+            _ => new DhtServerException(result.Status, message, connection.NodeId, (int)Math.Min(result.Attempts, int.MaxValue)),
         };
     }
 }

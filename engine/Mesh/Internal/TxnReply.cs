@@ -20,7 +20,12 @@ internal readonly struct TxnReply(uint requestId, Opcode opcode, TxnResult resul
         var step = result.Step;
         if (!step.IsOk)
         {
-            FrameWriter.WriteErrorResponse(writer, requestId, opcode, step.Status, step.Message ?? step.Status.ToString());
+            // A MultiPut's or MultiGet's error says how many attempts it made, so a client can count every aborted
+            // attempt, those of a transaction that gave up included (protocol.md section 5.5).
+            if (opcode is Opcode.MultiPut or Opcode.MultiGet && result.Attempts > 0)
+                FrameWriter.WriteTxnErrorResponse(writer, requestId, opcode, step.Status, step.Message ?? step.Status.ToString(), result.Attempts);
+            else
+                FrameWriter.WriteErrorResponse(writer, requestId, opcode, step.Status, step.Message ?? step.Status.ToString());
             return;
         }
         switch (opcode)

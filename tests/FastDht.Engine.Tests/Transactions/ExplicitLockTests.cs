@@ -164,7 +164,20 @@ public sealed class ExplicitLockTests
         var put = await other.MultiPutAsync(keys, "multi"u8.ToArray());
         Assert.Equal(StatusCode.Aborted, put.Status);
         Assert.Contains("3 attempts", put.ErrorMessage);
+        // The answer carries the attempts after its message (protocol.md 5.5), so a client can count every aborted one.
+        Assert.True(ResponseDecoder.TryReadTxnError(put.Body, out _, out var attempts, out _));
+        Assert.Equal(3u, attempts);
         Assert.Equal(before.Status, (await holder.GetAsync(keys[1])).Status); // nothing was written
+
+        // The smart client hands the count on with the error.
+        await using var client = await Engine.Client.DhtClient.ConnectAsync(Client.ClientClusterTests.OptionsFor(cluster, 1));
+        var entries = keys.Select(k => KeyValuePair.Create<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>>(k, Value)).ToArray();
+        var gaveUp = await Assert.ThrowsAsync<Engine.Client.DhtServerException>(async () => await client.MultiPutAsync(entries));
+        Assert.Equal(StatusCode.Aborted, gaveUp.Status);
+        Assert.Equal(3, gaveUp.Attempts);
+        var read = await Assert.ThrowsAsync<Engine.Client.DhtServerException>(async () => await client.MultiGetAsync(keys.Select(k => (ReadOnlyMemory<byte>)k).ToArray()));
+        Assert.Equal(StatusCode.Aborted, read.Status);
+        Assert.Equal(3, read.Attempts);
     }
 
     [Fact]

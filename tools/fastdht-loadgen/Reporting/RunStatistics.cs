@@ -25,6 +25,7 @@ public sealed class RunStatistics
     private readonly long[] _errors;
     private readonly ConcurrentDictionary<string, long> _errorsByKind = new(StringComparer.Ordinal);
     private long _aborts;
+    private long _gaveUp;
 
     public RunStatistics()
     {
@@ -62,6 +63,13 @@ public sealed class RunStatistics
     {
         if (aborts > 0)
             Interlocked.Add(ref _aborts, aborts);
+    }
+
+    /// <summary>Counts a transaction that gave up after <paramref name="attempts"/> attempts, every one of them aborted.</summary>
+    public void RecordGaveUp(long attempts)
+    {
+        Interlocked.Increment(ref _gaveUp);
+        RecordAborts(attempts);
     }
 
     public long Completed
@@ -112,6 +120,7 @@ public sealed class RunStatistics
             Interlocked.Exchange(ref _errors[i], 0);
         }
         Interlocked.Exchange(ref _aborts, 0);
+        Interlocked.Exchange(ref _gaveUp, 0);
         _errorsByKind.Clear();
     }
 
@@ -148,6 +157,7 @@ public sealed class RunStatistics
         }
         var total = successes + misses + errors;
         var aborts = Volatile.Read(ref _aborts);
+        var gaveUp = Volatile.Read(ref _gaveUp);
         var errorsByKind = new SortedDictionary<string, long>(_errorsByKind, StringComparer.Ordinal);
         return header with
         {
@@ -161,6 +171,7 @@ public sealed class RunStatistics
             Transactions = anyTransactions
                 ? new TransactionReport(
                     committed,
+                    gaveUp,
                     aborts,
                     committed > 0 ? aborts / (double)committed : 0,
                     committed + aborts > 0 ? aborts / (double)(committed + aborts) : 0)

@@ -126,9 +126,17 @@ internal sealed class Worker
             catch (Exception e) when (e is DhtException or ArgumentException)
             {
                 if (measured)
+                {
                     _statistics.RecordError(kind, ErrorKinds.Of(e));
+                    // A MultiPut that gave up says how many attempts it made, each one aborted: counting them keeps the
+                    // abort rate exact instead of leaving out the transactions that fared worst.
+                    if (kind == OperationKind.MultiPut && e is DhtServerException { Attempts: > 0 } gaveUp)
+                        _statistics.RecordGaveUp(gaveUp.Attempts);
+                }
                 else
+                {
                     _progress.RecordWarmup();
+                }
                 continue;
             }
             if (!measured)
