@@ -132,8 +132,15 @@ public sealed class DhtNode : IAsyncDisposable
             try
             {
                 // Off the caller's thread: replay reads the whole log, and the listeners answer Loading meanwhile.
-                var log = await Task.Run(() => OpenLog(core, dataDir, logger)).ConfigureAwait(false);
+                var recovery = new Transactions.Internal.PreparedRecovery(core.Decisions);
+                var log = await Task.Run(() => OpenLog(core, dataDir, logger, recovery)).ConfigureAwait(false);
                 core.Keyspace.AttachLog(log);
+                // After the log is attached (their commit or abort is logged like any other), before anything is served.
+                if (recovery.Pending.Count > 0)
+                {
+                    var installed = core.Participant.Reinstall(recovery.Pending, (txn, why) => Transactions.Internal.TxnLog.Inconsistent(logger, txn.Id.ToString(), txn.Attempt, why));
+                    Transactions.Internal.TxnLog.Reinstalled(logger, options.NodeId, installed);
+                }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -149,7 +156,7 @@ public sealed class DhtNode : IAsyncDisposable
     }
 
     /// <summary>Opens the write-ahead log, replaying it into the store, and reports what recovery found.</summary>
-    private static Storage.Durability.WriteAheadLog OpenLog(NodeCore core, string dataDir, ILogger logger)
+    private static Storage.Durability.WriteAheadLog OpenLog(NodeCore core, string dataDir, ILogger logger, Transactions.Internal.PreparedRecovery recovery)
     {
         var options = core.Options;
         var id = options.NodeId;
@@ -161,14 +168,9 @@ public sealed class DhtNode : IAsyncDisposable
                 Fsync = options.Fsync,
                 SegmentSize = options.LogSegmentSize,
                 TruncateAtCorruption = options.TruncateCorruptLog,
-                // A coordinator's commit decisions come back into its memory, so it answers for them after a crash.
-                ApplicationRecord = body =>
-                {
-                    if (!Transactions.Internal.TxnDecisionRecord.TryRead(body, out var decision))
-                        return false;
-                    core.Decisions.Remember(decision);
-                    return true;
-                },
+                // Commit decisions and ended attempts come back into memory, so the node answers for them after a
+                // crash; prepared attempts not ended are installed again below, before anything is served.
+                ApplicationRecord = recovery.TryApply,
                 HealthChanged = failure =>
                 {
                     if (failure is null)

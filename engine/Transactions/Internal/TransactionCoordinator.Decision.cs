@@ -14,8 +14,10 @@ namespace FastDht.Engine.Transactions.Internal;
 /// write-ahead log and durable (when the node has one) before it is recorded in <see cref="TxnDecisions"/>, then
 /// delivered in the background, across link loss and reconnection, until every participant acknowledged it or the
 /// node stops. The client hears Ok only once every participant applied the commit (durably, when the node has a log),
-/// so an acknowledged MultiPut survives the crash of any one node. Prepared writes are not in the log yet: a
-/// participant that restarts between its prepare and the commit has lost its part, and the client is told so.
+/// so an acknowledged MultiPut survives the crash of any one node. With a data directory a participant's prepare is
+/// durable before its vote (<see cref="TxnPrepareRecord"/>): one killed between its prepare and the commit installs its
+/// part again at restart, and the delivery, which goes on across the restart, applies it. Without one, a participant
+/// that restarts there has lost its part (it answers NotOwner) and the client is told so (InternalError).
 /// </remarks>
 internal sealed partial class TransactionCoordinator
 {
@@ -151,20 +153,19 @@ internal sealed partial class TransactionCoordinator
         var stopping = _core.Stopping;
         for (var tries = 0; ; tries++)
         {
+            // A participant that restarted since it prepared gets the decision too: with a data directory it installed
+            // its prepared part again from its log and applies it now; without one it answers NotOwner (lost).
             var link = _core.Mesh.GetLink(node);
-            if (link is not null && link.PeerIncarnation != member.Incarnation)
-            {
-                // The participant restarted since it prepared: an abort has nothing left to undo there, a commit has
-                // lost that participant's part (prepared writes are not logged yet).
-                if (decision.Commit)
-                    TxnLog.Inconsistent(_core.Logger, decision.Txn.ToString(), decision.Attempt, $"node {node} restarted after it prepared and before it applied the commit: its part is lost");
-                if (decision.Commit ? delivery.Lose(node) : delivery.Acknowledge())
-                    _decisions.EndInFlight(decision.Txn, decision.Attempt);
-                return;
-            }
             var result = link is null
                 ? new ResponseResult(StatusCode.NodeUnavailable, null, _core.Mesh.UnavailableMessage(node))
                 : await link.CallAsync(request, ResponseShape.Status, _core.Options.ForwardTimeout, node).ConfigureAwait(false);
+            if (decision.Commit && result.Status == StatusCode.NotOwner)
+            {
+                TxnLog.Inconsistent(_core.Logger, decision.Txn.ToString(), decision.Attempt, $"node {node} lost its prepared part of a committed transaction: {result.ErrorMessage}");
+                if (delivery.Lose(node))
+                    _decisions.EndInFlight(decision.Txn, decision.Attempt);
+                return;
+            }
             if (!result.IsError || result.Status == StatusCode.InternalError)
             {
                 // InternalError: the participant holds the opposite decision. Retrying cannot change that; it is logged there and here.
@@ -194,12 +195,12 @@ internal sealed partial class TransactionCoordinator
         if (!await WithinAsync(delivery.AllAcknowledged, _core.Options.TxnTimeout).ConfigureAwait(false))
         {
             return new TxnStep(StatusCode.Timeout,
-                $"transaction {txn.Id} is decided commit and every participant prepared it, but not every node confirmed it within {_core.Options.TxnTimeout.TotalSeconds:0.###} s (the node's TxnTimeout); it will be applied everywhere once they are reachable");
+                $"transaction {txn.Id} is in doubt: it is decided commit and every participant prepared it, but not every node confirmed it within {_core.Options.TxnTimeout.TotalSeconds:0.###} s (the node's TxnTimeout); it will be applied everywhere once they are reachable (a participant with a data directory keeps its part across a restart)");
         }
         if (delivery.Lost is { } lost)
         {
             return new TxnStep(StatusCode.InternalError,
-                $"transaction {txn.Id} is decided commit and applied, except at {lost}: it restarted after it prepared and before it applied its part, which was only in memory (prepared writes are not logged yet)");
+                $"transaction {txn.Id} is decided commit and applied, except at {lost}: it restarted without a data directory after it prepared and before it applied its part, which was only in memory");
         }
         return TxnStep.Ok;
     }

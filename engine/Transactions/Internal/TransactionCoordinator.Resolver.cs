@@ -17,9 +17,11 @@ namespace FastDht.Engine.Transactions.Internal;
 ///   commit): abort;
 /// - another participant, in the incarnation the prepare listed, that aborted or never prepared (it now refuses the
 ///   prepare for good): abort;
-/// - the coordinator restarted (another incarnation: it lost its memory and can never deliver a commit) and every
-///   other participant answered Prepared in its listed incarnation: nobody applied a commit and nobody ever will:
-///   abort. The client was not told Ok either: that needs a remote participant to have applied the commit.
+/// - the coordinator restarted (another incarnation: it lost what was in flight and can never deliver a commit it did
+///   not log) and every other participant answered Prepared (in any incarnation: a restarted one answers Prepared
+///   only for a part it installed again from its log): nobody applied a commit and nobody ever will: abort. The
+///   client was not told Ok either: that needs a remote participant to have applied the commit. (A coordinator with a
+///   log answers Committed after a restart for every commit it decided: the decision is logged before it leaves.)
 /// Anything else (the coordinator silent, a participant unreachable, restarted or unsure) keeps the attempt prepared.
 /// </para>
 /// <para>A node that restarted answers from an empty memory, so its "aborted" or "never prepared" is not believed.</para>
@@ -134,7 +136,9 @@ internal sealed partial class TransactionCoordinator
             var sameIncarnation = answer.Answered && answer.Incarnation == member.Incarnation;
             if (sameIncarnation && answer.Outcome is TxnOutcome.Aborted or TxnOutcome.NotPrepared)
                 return (false, $"participant node {member.NodeId}");
-            if (!sameIncarnation || answer.Outcome != TxnOutcome.Prepared)
+            // Prepared in any incarnation: a restarted participant that answers so installed its part again from
+            // its log and has applied no commit either.
+            if (!answer.Answered || answer.Outcome != TxnOutcome.Prepared)
                 othersAllPrepared = false;
         }
         if (coordinatorGone && othersAllPrepared)

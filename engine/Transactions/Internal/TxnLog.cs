@@ -16,4 +16,7 @@ internal static partial class TxnLog
 
     [LoggerMessage(103, LogLevel.Debug, "Transaction {Txn}#{Attempt}: delivering the {Outcome} decision to node {Node} failed ({Reason}); retrying")]
     public static partial void DeliveryRetry(ILogger logger, string txn, ushort attempt, string outcome, ushort node, string reason);
+
+    [LoggerMessage(104, LogLevel.Information, "Node {NodeId} installed again {Count} transactions it had prepared and not seen decided before it stopped; their locks are held until it learns each outcome")]
+    public static partial void Reinstalled(ILogger logger, ushort nodeId, int count);
 }

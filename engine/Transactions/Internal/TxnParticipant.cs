@@ -124,6 +124,18 @@ internal sealed class TxnParticipant
                     return new TxnStep(StatusCode.StaleFence, $"transaction {txn} does not hold a key it writes under the token it was granted (its lease expired or a newer lock was granted): nothing will be written here");
                 }
             }
+            if (_keyspace.Log is { } log)
+            {
+                // Durable before the vote leaves (the reply waits for this thread's appends; a local prepare is
+                // before the coordinator's own decision record in the log): a participant killed from here on
+                // installs the attempt again at restart instead of losing its part.
+                if (!log.IsWritable)
+                {
+                    _table.ReleaseAll(txn);
+                    return new TxnStep(StatusCode.LogUnavailable, $"transaction {txn} cannot be prepared here: the node cannot write its log ({log.Failure?.Message ?? "closing"}); nothing will be written here");
+                }
+                TxnPrepareRecord.Append(log, txn, attempt, coordinatorIncarnation, participants, keys, values);
+            }
             _prepared[txn] = new PreparedTxn(txn, attempt, coordinatorIncarnation, participants, keys, values, tokens, firstQueryAt);
             return TxnStep.Ok;
         }
@@ -154,6 +166,7 @@ internal sealed class TxnParticipant
                 }
                 _decisions.Remember(decision);
                 _prepared.TryRemove(txn, out _);
+                LogEnded(decision);
                 _table.ReleaseAll(txn);
                 return TxnStep.Ok;
             }
@@ -165,8 +178,12 @@ internal sealed class TxnParticipant
             }
             if (decision.Commit)
             {
-                // Never prepared in this incarnation's memory: applied and forgotten, or lost with a restart. Nothing to do.
-                return TxnStep.Ok;
+                // Not prepared here and no decision remembered. Forgotten (its decision fell out of the bounded
+                // memory): it was applied; nothing to do. Otherwise this process never prepared it: the node restarted
+                // without a log since (the prepared writes were in memory only), so its part is lost; say so.
+                return _decisions.MayHaveForgotten(txn)
+                    ? TxnStep.Ok
+                    : new TxnStep(StatusCode.NotOwner, $"transaction {txn} attempt {decision.Attempt} is not prepared at this node: it restarted without a data directory after it prepared, and its part was lost");
             }
             if (prepared is null && ReleaseUnlessPrepared(txn) == 0)
                 _decisions.Remember(decision);
@@ -221,6 +238,49 @@ internal sealed class TxnParticipant
         foreach (var key in keys)
             _table.Renew(key.Span, txn, lease);
         return TxnStep.Ok;
+    }
+
+    /// <summary>
+    /// Installs again the attempts a restarted node had prepared and not ended (read from its log, before it serves):
+    /// their locks are taken and pinned as at the prepare, and the resolver asks about each outcome at once.
+    /// </summary>
+    /// <returns>How many were installed; one whose locks cannot be taken (the log broke an invariant) is logged and skipped.</returns>
+    public int Reinstall(IEnumerable<PreparedTxn> recovered, Action<PreparedTxn, string> failed)
+    {
+        var installed = 0;
+        foreach (var prepared in recovered)
+        {
+            var txn = prepared.Id;
+            var held = true;
+            for (var i = 0; i < prepared.Keys.Length && held; i++)
+            {
+                // Nothing else holds a lock yet (the node serves nothing while loading), so each grant is immediate;
+                // the lease only matters until MarkPrepared pins the locks below.
+                var grant = _table.AcquireAsync(prepared.Keys[i].Span, txn, LockMode.Exclusive, Connections.SessionIds.Coordinator, TimeSpan.FromMinutes(1));
+                var result = grant.IsCompletedSuccessfully ? grant.Result : LockResult.Aborted(LockAbortReason.None);
+                held = result.IsGranted;
+                prepared.Tokens[i] = result.FencingToken;
+            }
+            if (!held || !_table.MarkPrepared(txn))
+            {
+                _table.ReleaseAll(txn);
+                failed(prepared, "its locks could not be taken again at restart (another prepared transaction holds one of its keys)");
+                continue;
+            }
+            _prepared[txn] = prepared;
+            installed++;
+        }
+        return installed;
+    }
+
+    /// <summary>With a log: the prepared attempt ended here (after the commit's writes record), so a restart neither installs it again nor forgets the commit.</summary>
+    private void LogEnded(in TxnDecision decision)
+    {
+        if (_keyspace.Log is not { } log)
+            return;
+        Span<byte> record = stackalloc byte[TxnDecisionRecord.Size];
+        TxnDecisionRecord.Write(record, decision, ended: true);
+        log.AppendApplication(record);
     }
 
     /// <summary>Releases the transaction's locks and ends its wait, unless an attempt of it is prepared here (then only its decision may).</summary>

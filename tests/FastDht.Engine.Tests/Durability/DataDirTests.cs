@@ -210,7 +210,8 @@ public sealed class DataDirTests : IDisposable
             Directory = DirOf(0),
             ApplicationRecord = body =>
             {
-                Assert.True(FastDht.Engine.Transactions.Internal.TxnDecisionRecord.TryRead(body, out var d));
+                Assert.True(FastDht.Engine.Transactions.Internal.TxnDecisionRecord.TryRead(body, out var d, out var ended));
+                Assert.False(ended); // node 0 holds neither key: no prepare or end record of a participant
                 decisions.Add(d);
                 return true;
             },

@@ -145,7 +145,8 @@ public sealed class TwoPhaseCommitTests
 
         var stale = participant.Prepare(txn, 0, cluster[0].Core.Incarnation, members, [key], ["v"u8.ToArray()], [tokens[0] - 1], long.MaxValue);
         Assert.Equal(StatusCode.StaleFence, stale.Status);
-        Assert.True(participant.Decide(new TxnDecision(txn, 0, Commit: true)).IsOk);
+        // A commit of the refused attempt finds nothing prepared: NotOwner, and nothing is written.
+        Assert.Equal(StatusCode.NotOwner, participant.Decide(new TxnDecision(txn, 0, Commit: true)).Status);
         Assert.False(cluster[0].Core.Keyspace.TryGet(key, out _));
         Assert.False(cluster[0].Core.Locks.IsLocked(key));
 
