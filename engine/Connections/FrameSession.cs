@@ -38,6 +38,9 @@ internal abstract class FrameSession
     /// <summary>The largest frame the other side accepts (from its Hello); nothing larger may be sent to it.</summary>
     public int SendLimit { get; protected set; } = ProtocolLimits.DefaultMaxFrameSize;
 
+    /// <summary>When the session started (<see cref="Environment.TickCount64"/>): CLIENT LIST's age.</summary>
+    public long StartedTicks { get; } = Environment.TickCount64;
+
     /// <summary>When bytes last arrived (<see cref="Environment.TickCount64"/>): a peer link that is silent for long is dead.</summary>
     public long LastReceiveTicks { get; private set; } = Environment.TickCount64;
 

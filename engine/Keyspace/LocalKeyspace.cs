@@ -130,6 +130,13 @@ internal sealed class LocalKeyspace
         where TVisitor : IStoreEntryVisitor, allows ref struct =>
         _store.Scan(cursor, SlotRange.All, count, ref visitor);
 
+    /// <summary>A cursor at a random place of the enumeration (RANDOMKEY): a random shard and a random point of its hash range.</summary>
+    public ulong RandomCursor()
+    {
+        var shards = _store is ShardedStore sharded ? sharded.ShardCount : 1;
+        return ((ulong)(uint)Random.Shared.Next(shards) << 32) | (uint)Random.Shared.Next(int.MinValue, int.MaxValue);
+    }
+
     /// <summary>Visits one batch of the keys that carry an expiry, for the active expiry pass; returns the next cursor (0: done).</summary>
     public ulong ScanExpiring<TVisitor>(ulong cursor, int count, ref TVisitor visitor)
         where TVisitor : IStoreEntryVisitor, allows ref struct =>

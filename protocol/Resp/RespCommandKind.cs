@@ -224,4 +224,19 @@ public enum RespCommandKind
 
     /// <summary><c>GETEX</c></summary>
     GetEx,
+
+    /// <summary><c>RANDOMKEY</c></summary>
+    RandomKey,
+
+    /// <summary><c>MONITOR</c></summary>
+    Monitor,
+
+    /// <summary><c>SLOWLOG</c></summary>
+    SlowLog,
+
+    /// <summary><c>MEMORY</c></summary>
+    Memory,
+
+    /// <summary><c>OBJECT</c></summary>
+    Object,
 }

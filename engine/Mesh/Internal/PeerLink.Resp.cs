@@ -32,7 +32,7 @@ internal sealed partial class PeerLink
         var limits = _respLimits ??= new RespLimits { MaxBulkLength = ReceiveLimits.MaxFrameSize };
         if (!RespRequestReader.TryRead(ref bytes, command, limits, out _) || !bytes.IsEmpty || command.IsInline)
             return ReplyErrorAsync(header, StatusCode.BadRequest, "RespExecute carries one whole RESP multibulk command");
-        var spec = RespCommandSpecs.Get(command.Kind);
+        var spec = RespCommandSpecs.Get(command.Kind) is { } top ? RespCommandSpecs.Resolve(top, command) : null;
         if (spec is null || !(spec.HasKeys || RespKeyCommands.RunsOnEveryNode(spec.Kind)) || !spec.ArityMatches(command.Count))
             return ReplyErrorAsync(header, StatusCode.BadRequest, "RespExecute carries a keyed command FastDht serves (or FLUSHALL/FLUSHDB), with valid arity");
         var last = spec.HasKeys ? spec.LastKeyIndex(command.Count) : -1;

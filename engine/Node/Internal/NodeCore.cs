@@ -96,6 +96,9 @@ internal sealed class NodeCore
 
     public string? GetListenerAddress(ushort nodeId, string protocol) => Listeners.AddressOf(nodeId, protocol);
 
+    /// <summary>What the node's RESP connections share: the open ones, monitors, the slow log, command statistics.</summary>
+    public Resp.Internal.RespServer RespServer { get; } = new();
+
     /// <summary>Connections of plugin protocols (not the native one) still running, for the node's drain.</summary>
     public ConcurrentDictionary<Transport.SocketConnection, Task> PluginConnections { get; } = new();
 

@@ -6,12 +6,15 @@ namespace FastDht.Engine.Resp.Internal;
 /// <remarks>
 /// Arity follows Redis: positive means exactly that many arguments (the name included), negative means at least
 /// its absolute value. FirstKey/LastKey/Step locate the keys (LastKey -1 = the last argument); 0 means no keys.
+/// A container command (CLIENT, CONFIG, OBJECT...) lists its subcommands, each a spec of its own named
+/// <c>parent|sub</c> with the parent's kind; a keyed subcommand (MEMORY USAGE, OBJECT ENCODING) is routed by its own
+/// key positions (<see cref="RespCommandSpecs.Resolve"/>).
 /// </remarks>
 internal sealed class RespCommandSpec(RespCommandKind kind, string name, int arity, string[] flags, int firstKey, int lastKey, int step)
 {
     public RespCommandKind Kind { get; } = kind;
 
-    /// <summary>The lower-case name, as Redis prints it in errors.</summary>
+    /// <summary>The lower-case name, as Redis prints it in errors (<c>parent|sub</c> for a subcommand).</summary>
     public string Name { get; } = name;
 
     public byte[] NameBytes { get; } = System.Text.Encoding.ASCII.GetBytes(name);
@@ -27,6 +30,21 @@ internal sealed class RespCommandSpec(RespCommandKind kind, string name, int ari
     public int Step { get; } = step;
 
     public bool HasKeys => FirstKey > 0;
+
+    /// <summary>The subcommands of a container command; empty for others.</summary>
+    public RespCommandSpec[] Subcommands { get; init; } = [];
+
+    /// <summary>How the command's keys are used, as Redis 7's key specs flag them: RO/RW/OW/RM, then access/update/insert/delete.</summary>
+    public string[] KeyFlags { get; init; } = flags.Contains("write") ? ["RW", "update"] : ["RO", "access"];
+
+    /// <summary>Redis 7's command tips (nondeterministic_output...).</summary>
+    public string[] Tips { get; init; } = [];
+
+    /// <summary>The summary, group and ACL categories (COMMAND DOCS, COMMAND INFO).</summary>
+    public RespCommandDoc Doc => RespCommandDocs.For(Name);
+
+    /// <summary>The subcommand's name alone (<c>list</c> of <c>client|list</c>).</summary>
+    public string ShortName => Name[(Name.IndexOf('|') + 1)..];
 
     public bool ArityMatches(int count) => Arity >= 0 ? count == Arity : count >= -Arity;
 

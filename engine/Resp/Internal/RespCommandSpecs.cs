@@ -12,12 +12,48 @@ internal static class RespCommandSpecs
     private static readonly string[] Fast = ["fast", "loading", "stale"];
     private static readonly string[] PubSub = ["pubsub", "noscript", "loading", "stale"];
 
+    private static readonly string[] Overwrite = ["OW", "update"];
+    private static readonly string[] Remove = ["RM", "delete"];
+
     private static readonly RespCommandSpec?[] ByKind = Build();
 
     /// <summary>Every served command, for COMMAND and COMMAND COUNT.</summary>
     public static IReadOnlyList<RespCommandSpec> All { get; } = Collect();
 
     public static RespCommandSpec? Get(RespCommandKind kind) => (uint)kind < (uint)ByKind.Length ? ByKind[(int)kind] : null;
+
+    /// <summary>
+    /// The spec that routes and checks <paramref name="c"/>: the command's own, or for a container command its
+    /// subcommand's (null when the subcommand is unknown: the caller answers Redis's unknown-subcommand error).
+    /// </summary>
+    public static RespCommandSpec? Resolve(RespCommandSpec spec, RespCommand c)
+    {
+        if (spec.Subcommands.Length == 0 || c.Count < 2)
+            return spec;
+        var name = c.GetArgument(1);
+        foreach (var sub in spec.Subcommands)
+        {
+            if (System.Text.Ascii.EqualsIgnoreCase(name, sub.ShortName))
+                return sub;
+        }
+        return null;
+    }
+
+    /// <summary>A command or subcommand by the name COMMAND prints (<c>get</c>, <c>client|list</c>), case-insensitive.</summary>
+    public static RespCommandSpec? Find(ReadOnlySpan<byte> name)
+    {
+        foreach (var spec in All)
+        {
+            if (System.Text.Ascii.EqualsIgnoreCase(spec.NameBytes, name))
+                return spec;
+            foreach (var sub in spec.Subcommands)
+            {
+                if (System.Text.Ascii.EqualsIgnoreCase(sub.NameBytes, name))
+                    return sub;
+            }
+        }
+        return null;
+    }
 
     private static RespCommandSpec?[] Build()
     {
@@ -26,18 +62,18 @@ internal static class RespCommandSpecs
             new(RespCommandKind.Ping, "ping", -1, Fast, 0, 0, 0),
             new(RespCommandKind.Echo, "echo", 2, Fast, 0, 0, 0),
             new(RespCommandKind.Get, "get", 2, ReadFast, 1, 1, 1),
-            new(RespCommandKind.Set, "set", -3, Write, 1, 1, 1),
-            new(RespCommandKind.SetNx, "setnx", 3, WriteFast, 1, 1, 1),
-            new(RespCommandKind.SetEx, "setex", 4, Write, 1, 1, 1),
-            new(RespCommandKind.PSetEx, "psetex", 4, Write, 1, 1, 1),
-            new(RespCommandKind.GetSet, "getset", 3, WriteFast, 1, 1, 1),
-            new(RespCommandKind.Del, "del", -2, ["write"], 1, -1, 1),
-            new(RespCommandKind.Unlink, "unlink", -2, ["write", "fast"], 1, -1, 1),
+            new(RespCommandKind.Set, "set", -3, Write, 1, 1, 1) { KeyFlags = ["RW", "access", "update", "variable_flags"] },
+            new(RespCommandKind.SetNx, "setnx", 3, WriteFast, 1, 1, 1) { KeyFlags = ["OW", "insert"] },
+            new(RespCommandKind.SetEx, "setex", 4, Write, 1, 1, 1) { KeyFlags = Overwrite },
+            new(RespCommandKind.PSetEx, "psetex", 4, Write, 1, 1, 1) { KeyFlags = Overwrite },
+            new(RespCommandKind.GetSet, "getset", 3, WriteFast, 1, 1, 1) { KeyFlags = ["RW", "access", "update"] },
+            new(RespCommandKind.Del, "del", -2, ["write"], 1, -1, 1) { KeyFlags = Remove },
+            new(RespCommandKind.Unlink, "unlink", -2, ["write", "fast"], 1, -1, 1) { KeyFlags = Remove },
             new(RespCommandKind.Exists, "exists", -2, ReadFast, 1, -1, 1),
             new(RespCommandKind.Touch, "touch", -2, ReadFast, 1, -1, 1),
             new(RespCommandKind.MGet, "mget", -2, ReadFast, 1, -1, 1),
-            new(RespCommandKind.MSet, "mset", -3, Write, 1, -1, 2),
-            new(RespCommandKind.MSetNx, "msetnx", -3, Write, 1, -1, 2),
+            new(RespCommandKind.MSet, "mset", -3, Write, 1, -1, 2) { KeyFlags = Overwrite },
+            new(RespCommandKind.MSetNx, "msetnx", -3, Write, 1, -1, 2) { KeyFlags = ["OW", "insert"] },
             new(RespCommandKind.Incr, "incr", 2, WriteFast, 1, 1, 1),
             new(RespCommandKind.IncrBy, "incrby", 3, WriteFast, 1, 1, 1),
             new(RespCommandKind.Decr, "decr", 2, WriteFast, 1, 1, 1),
@@ -47,7 +83,7 @@ internal static class RespCommandSpecs
             new(RespCommandKind.Type, "type", 2, ReadFast, 1, 1, 1),
             new(RespCommandKind.Ttl, "ttl", 2, ReadFast, 1, 1, 1),
             new(RespCommandKind.PTtl, "pttl", 2, ReadFast, 1, 1, 1),
-            new(RespCommandKind.GetDel, "getdel", 2, WriteFast, 1, 1, 1),
+            new(RespCommandKind.GetDel, "getdel", 2, WriteFast, 1, 1, 1) { KeyFlags = ["RW", "access", "delete"] },
             new(RespCommandKind.GetEx, "getex", -2, WriteFast, 1, 1, 1),
             new(RespCommandKind.Expire, "expire", -3, WriteFast, 1, 1, 1),
             new(RespCommandKind.PExpire, "pexpire", -3, WriteFast, 1, 1, 1),
@@ -66,14 +102,56 @@ internal static class RespCommandSpecs
             new(RespCommandKind.BitPos, "bitpos", -3, ["readonly"], 1, 1, 1),
             new(RespCommandKind.Lcs, "lcs", -3, ["readonly"], 1, 2, 1),
             new(RespCommandKind.DbSize, "dbsize", 1, ReadFast, 0, 0, 0),
-            new(RespCommandKind.Keys, "keys", 2, ["readonly"], 0, 0, 0),
+            new(RespCommandKind.Keys, "keys", 2, ["readonly"], 0, 0, 0) { Tips = ["nondeterministic_output_order"] },
+            new(RespCommandKind.Scan, "scan", -2, ["readonly"], 0, 0, 0) { Tips = ["nondeterministic_output"] },
+            new(RespCommandKind.RandomKey, "randomkey", 1, ["readonly"], 0, 0, 0) { Tips = ["nondeterministic_output"] },
             new(RespCommandKind.FlushAll, "flushall", -1, ["write"], 0, 0, 0),
             new(RespCommandKind.FlushDb, "flushdb", -1, ["write"], 0, 0, 0),
-            new(RespCommandKind.Function, "function", -2, Admin, 0, 0, 0),
-            new(RespCommandKind.Info, "info", -1, Admin, 0, 0, 0),
-            new(RespCommandKind.Command, "command", -1, Admin, 0, 0, 0),
-            new(RespCommandKind.Client, "client", -2, Admin, 0, 0, 0),
-            new(RespCommandKind.Config, "config", -2, Admin, 0, 0, 0),
+            Container(RespCommandKind.Function, "function", Admin,
+                Sub("flush", -2, ["write", "noscript"]),
+                Sub("list", -2, ["noscript"]),
+                Sub("delete", 3, ["write", "noscript"]),
+                Sub("help", 2, Admin)),
+            new(RespCommandKind.Info, "info", -1, Admin, 0, 0, 0) { Tips = ["nondeterministic_output"] },
+            Container(RespCommandKind.Command, "command", -1, Admin,
+                Sub("count", 2, Admin),
+                Sub("docs", -2, Admin),
+                Sub("getkeys", -3, Admin),
+                Sub("getkeysandflags", -3, Admin),
+                Sub("info", -2, Admin),
+                Sub("list", -2, Admin),
+                Sub("help", 2, Admin)),
+            Container(RespCommandKind.Client, "client", Admin,
+                Sub("id", 2, Admin),
+                Sub("info", 2, Admin),
+                Sub("list", -2, Admin),
+                Sub("kill", -3, ["admin", "noscript", "loading", "stale"]),
+                Sub("setname", 3, Admin),
+                Sub("getname", 2, Admin),
+                Sub("setinfo", -4, Admin),
+                Sub("no-evict", 3, ["admin", "noscript", "loading", "stale"]),
+                Sub("no-touch", 3, Admin),
+                Sub("help", 2, Admin)),
+            Container(RespCommandKind.Config, "config", Admin,
+                Sub("get", -3, ["admin", "noscript", "loading", "stale"]),
+                Sub("set", -4, ["admin", "noscript", "loading", "stale"]),
+                Sub("resetstat", 2, ["admin", "noscript", "loading", "stale"]),
+                Sub("help", 2, Admin)),
+            Container(RespCommandKind.SlowLog, "slowlog", Admin,
+                Sub("get", -2, ["admin", "loading", "stale"]),
+                Sub("len", 2, ["admin", "loading", "stale"]),
+                Sub("reset", 2, ["admin", "loading", "stale"]),
+                Sub("help", 2, Admin)),
+            Container(RespCommandKind.Memory, "memory", Admin,
+                new(RespCommandKind.Memory, "memory|usage", -3, ["readonly"], 2, 2, 1),
+                Sub("help", 2, Admin)),
+            Container(RespCommandKind.Object, "object", Admin,
+                new(RespCommandKind.Object, "object|encoding", 3, ["readonly"], 2, 2, 1),
+                new(RespCommandKind.Object, "object|freq", 3, ["readonly"], 2, 2, 1),
+                new(RespCommandKind.Object, "object|idletime", 3, ["readonly"], 2, 2, 1),
+                new(RespCommandKind.Object, "object|refcount", 3, ["readonly"], 2, 2, 1),
+                Sub("help", 2, Admin)),
+            new(RespCommandKind.Monitor, "monitor", 1, ["admin", "noscript", "loading", "stale"], 0, 0, 0),
             new(RespCommandKind.Select, "select", 2, Fast, 0, 0, 0),
             new(RespCommandKind.Auth, "auth", -2, Fast, 0, 0, 0),
             new(RespCommandKind.Hello, "hello", -1, Fast, 0, 0, 0),
@@ -81,7 +159,14 @@ internal static class RespCommandSpecs
             new(RespCommandKind.Reset, "reset", 1, Fast, 0, 0, 0),
             new(RespCommandKind.Role, "role", 1, Fast, 0, 0, 0),
             new(RespCommandKind.Time, "time", 1, Fast, 0, 0, 0),
-            new(RespCommandKind.Cluster, "cluster", -2, Admin, 0, 0, 0),
+            Container(RespCommandKind.Cluster, "cluster", Admin,
+                Sub("slots", 2, Admin),
+                Sub("shards", 2, Admin),
+                Sub("nodes", 2, Admin),
+                Sub("info", 2, Admin),
+                Sub("keyslot", 3, Admin),
+                Sub("myid", 2, Admin),
+                Sub("help", 2, Admin)),
             new(RespCommandKind.ReadOnly, "readonly", 1, Fast, 0, 0, 0),
             new(RespCommandKind.ReadWrite, "readwrite", 1, Fast, 0, 0, 0),
             new(RespCommandKind.Asking, "asking", 1, Fast, 0, 0, 0),
@@ -99,6 +184,27 @@ internal static class RespCommandSpecs
             byKind[(int)s.Kind] = s;
         return byKind;
     }
+
+    /// <summary>A container command (arity -2: a subcommand is required, unless said otherwise) and its subcommands.</summary>
+    private static RespCommandSpec Container(RespCommandKind kind, string name, string[] flags, params RespCommandSpec[] subcommands) =>
+        Container(kind, name, -2, flags, subcommands);
+
+    private static RespCommandSpec Container(RespCommandKind kind, string name, int arity, string[] flags, params RespCommandSpec[] subcommands)
+    {
+        var named = new RespCommandSpec[subcommands.Length];
+        for (var i = 0; i < subcommands.Length; i++)
+        {
+            var sub = subcommands[i];
+            named[i] = sub.Kind == kind
+                ? sub
+                : new RespCommandSpec(kind, name + "|" + sub.Name, sub.Arity, sub.Flags, 0, 0, 0);
+        }
+        return new RespCommandSpec(kind, name, arity, flags, 0, 0, 0) { Subcommands = named };
+    }
+
+    /// <summary>A keyless subcommand; the container gives it its parent's kind and full name.</summary>
+    private static RespCommandSpec Sub(string name, int arity, string[] flags) =>
+        new(RespCommandKind.Unknown, name, arity, flags, 0, 0, 0);
 
     private static RespCommandSpec[] Collect()
     {

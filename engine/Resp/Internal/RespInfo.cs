@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using FastDht.Engine.Node.Internal;
@@ -6,86 +7,231 @@ using FastDht.Protocol.Resp;
 
 namespace FastDht.Engine.Resp.Internal;
 
-/// <summary>INFO: the server, clients, stats, keyspace and cluster sections Redis clients read, with this node's real figures.</summary>
+/// <summary>
+/// INFO [section ...]: Redis's sections that mean something for a FastDht node (server, clients, memory, persistence,
+/// stats, replication, cpu, modules, cluster, keyspace, commandstats), with this node's real figures.
+/// </summary>
+/// <remarks>
+/// Section selection follows Redis 7: no argument or <c>default</c> gives every section but commandstats and modules,
+/// <c>all</c> adds commandstats, <c>everything</c> adds modules too; names are case-insensitive, a section is printed
+/// once however often it is asked for, and an unknown name prints nothing. The figures are this node's; INFO keyspace
+/// counts this node's own keys (DBSIZE counts the cluster's).
+/// </remarks>
 internal static class RespInfo
 {
     private static readonly string RunId = Guid.NewGuid().ToString("N") + "00000000";
 
-    public static void Write(IBufferWriter<byte> w, NodeCore core, RespCommand c, int respVersion)
+    private static readonly string[] DefaultSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "cluster", "keyspace"];
+
+    private static readonly string[] EverySection = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "cluster", "keyspace"];
+
+    public static void Write(IBufferWriter<byte> w, NodeCore core, RespServer server, RespCommand c, int respVersion)
     {
         var wanted = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 1; i < c.Count; i++)
-            wanted.Add(Encoding.ASCII.GetString(c.GetArgument(i)));
-        var all = wanted.Count == 0 || wanted.Contains("all") || wanted.Contains("default") || wanted.Contains("everything");
+        {
+            var name = Encoding.ASCII.GetString(c.GetArgument(i)).ToLowerInvariant();
+            switch (name)
+            {
+                case "default":
+                    wanted.UnionWith(DefaultSections);
+                    break;
+                case "all":
+                    wanted.UnionWith(DefaultSections);
+                    wanted.Add("commandstats");
+                    break;
+                case "everything":
+                    wanted.UnionWith(EverySection);
+                    break;
+                default:
+                    wanted.Add(name);
+                    break;
+            }
+        }
+        if (c.Count == 1)
+            wanted.UnionWith(DefaultSections);
         var text = new StringBuilder();
-        var stats = core.Statistics;
-        var inv = CultureInfo.InvariantCulture;
-        if (all || wanted.Contains("server"))
+        foreach (var section in EverySection)
         {
-            var uptime = DateTimeOffset.UtcNow - stats.StartedAt;
-            var port = core.GetListenerAddress(core.SelfId, Plugins.ProtocolNames.Resp) is { } a && Cluster.ClusterMember.TrySplitHostPort(a, out _, out var p) ? p : 0;
-            text.Append("# Server\r\n")
-                .Append("redis_version:").Append(RespSession.RedisCompatibleVersion).Append("\r\n")
-                .Append("fastdht_version:").Append(typeof(RespInfo).Assembly.GetName().Version).Append("\r\n")
-                .Append("redis_mode:cluster\r\n")
-                .Append("os:").Append(Environment.OSVersion.VersionString).Append("\r\n")
-                .Append("arch_bits:").Append(IntPtr.Size * 8).Append("\r\n")
-                .Append("process_id:").Append(Environment.ProcessId).Append("\r\n")
-                .Append("run_id:").Append(RunId).Append("\r\n")
-                .Append("tcp_port:").Append(port).Append("\r\n")
-                .Append("uptime_in_seconds:").Append((long)uptime.TotalSeconds).Append("\r\n")
-                .Append("uptime_in_days:").Append((long)uptime.TotalDays).Append("\r\n")
-                .Append("fastdht_node_id:").Append(core.SelfId).Append("\r\n")
-                .Append("fastdht_cluster:").Append(core.Options.ClusterName).Append("\r\n")
-                .Append("\r\n");
-        }
-        if (all || wanted.Contains("clients"))
-        {
-            text.Append("# Clients\r\n")
-                .Append("connected_clients:").Append(stats.ConnectedClients).Append("\r\n")
-                .Append("blocked_clients:0\r\n")
-                .Append("\r\n");
-        }
-        if (all || wanted.Contains("memory"))
-        {
-            text.Append("# Memory\r\n")
-                .Append("used_memory:").Append(GC.GetTotalMemory(false)).Append("\r\n")
-                .Append("fastdht_store_keys:").Append(core.Keyspace.Count).Append("\r\n")
-                .Append("\r\n");
-        }
-        if (all || wanted.Contains("stats"))
-        {
-            var commands = stats.CommandsProcessed;
-            text.Append("# Stats\r\n")
-                .Append("total_connections_received:").Append(stats.ConnectionsReceived).Append("\r\n")
-                .Append("total_commands_processed:").Append(commands).Append("\r\n")
-                .Append("instantaneous_ops_per_sec:").Append(stats.SampleCommandRate()).Append("\r\n")
-                .Append("rejected_connections:0\r\n")
-                .Append("expired_keys:0\r\n")
-                .Append("evicted_keys:0\r\n")
-                .Append("keyspace_hits:").Append(stats.KeyspaceHits).Append("\r\n")
-                .Append("keyspace_misses:").Append(stats.KeyspaceMisses).Append("\r\n")
-                .Append("\r\n");
-        }
-        if (all || wanted.Contains("replication"))
-        {
-            text.Append("# Replication\r\nrole:master\r\nconnected_slaves:0\r\n\r\n");
-        }
-        if (all || wanted.Contains("cluster"))
-        {
-            text.Append("# Cluster\r\ncluster_enabled:1\r\n\r\n");
-        }
-        if (all || wanted.Contains("keyspace"))
-        {
-            text.Append("# Keyspace\r\n");
-            var keys = core.Keyspace.Count;
-            if (keys > 0)
-                text.Append(inv, $"db0:keys={keys},expires=0,avg_ttl=0\r\n");
+            if (!wanted.Contains(section))
+                continue;
+            if (text.Length > 0)
+                text.Append("\r\n");
+            WriteSection(text, section, core, server);
         }
         var bytes = Encoding.UTF8.GetBytes(text.ToString());
         if (respVersion == 3)
             RespWriter.WriteVerbatimString(w, "txt"u8, bytes);
         else
             RespWriter.WriteBulkString(w, bytes);
+    }
+
+    private static void WriteSection(StringBuilder text, string section, NodeCore core, RespServer server)
+    {
+        var stats = core.Statistics;
+        var inv = CultureInfo.InvariantCulture;
+        switch (section)
+        {
+            case "server":
+            {
+                var uptime = DateTimeOffset.UtcNow - stats.StartedAt;
+                var port = core.GetListenerAddress(core.SelfId, Plugins.ProtocolNames.Resp) is { } a && Cluster.ClusterMember.TrySplitHostPort(a, out _, out var p) ? p : 0;
+                text.Append("# Server\r\n")
+                    .Append("redis_version:").Append(RespSession.RedisCompatibleVersion).Append("\r\n")
+                    .Append("fastdht_version:").Append(typeof(RespInfo).Assembly.GetName().Version).Append("\r\n")
+                    .Append("redis_mode:cluster\r\n")
+                    .Append("os:").Append(Environment.OSVersion.VersionString).Append("\r\n")
+                    .Append("arch_bits:").Append(IntPtr.Size * 8).Append("\r\n")
+                    .Append("multiplexing_api:epoll\r\n")
+                    .Append("runtime:.NET ").Append(Environment.Version).Append("\r\n")
+                    .Append("process_id:").Append(Environment.ProcessId).Append("\r\n")
+                    .Append("run_id:").Append(RunId).Append("\r\n")
+                    .Append("tcp_port:").Append(port).Append("\r\n")
+                    .Append("server_time_usec:").Append(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000).Append("\r\n")
+                    .Append("uptime_in_seconds:").Append((long)uptime.TotalSeconds).Append("\r\n")
+                    .Append("uptime_in_days:").Append((long)uptime.TotalDays).Append("\r\n")
+                    .Append("hz:10\r\n")
+                    .Append("executable:").Append(Environment.ProcessPath).Append("\r\n")
+                    .Append("fastdht_node_id:").Append(core.SelfId).Append("\r\n")
+                    .Append("fastdht_cluster:").Append(core.Options.ClusterName).Append("\r\n");
+                break;
+            }
+            case "clients":
+            {
+                var resp = 0;
+                var pubsub = 0;
+                foreach (var session in server.Clients)
+                {
+                    resp++;
+                    if (session.IsSubscribed)
+                        pubsub++;
+                }
+                text.Append("# Clients\r\n")
+                    .Append("connected_clients:").Append(stats.ConnectedClients).Append("\r\n")
+                    .Append("blocked_clients:0\r\n")
+                    .Append("tracking_clients:0\r\n")
+                    .Append("pubsub_clients:").Append(pubsub).Append("\r\n")
+                    .Append("fastdht_resp_clients:").Append(resp).Append("\r\n");
+                break;
+            }
+            case "memory":
+            {
+                using var process = Process.GetCurrentProcess();
+                var used = GC.GetTotalMemory(false);
+                var info = GC.GetGCMemoryInfo();
+                text.Append("# Memory\r\n")
+                    .Append("used_memory:").Append(used).Append("\r\n")
+                    .Append("used_memory_human:").Append(Human(used)).Append("\r\n")
+                    .Append("used_memory_rss:").Append(process.WorkingSet64).Append("\r\n")
+                    .Append("used_memory_rss_human:").Append(Human(process.WorkingSet64)).Append("\r\n")
+                    .Append("used_memory_peak:").Append(process.PeakWorkingSet64).Append("\r\n")
+                    .Append("used_memory_peak_human:").Append(Human(process.PeakWorkingSet64)).Append("\r\n")
+                    .Append("total_system_memory:").Append(info.TotalAvailableMemoryBytes).Append("\r\n")
+                    .Append("maxmemory:0\r\n")
+                    .Append("maxmemory_human:0B\r\n")
+                    .Append("maxmemory_policy:noeviction\r\n")
+                    .Append("mem_allocator:dotnet-gc\r\n")
+                    .Append("fastdht_store_keys:").Append(core.Keyspace.Count).Append("\r\n");
+                break;
+            }
+            case "persistence":
+            {
+                var log = core.Keyspace.Log;
+                text.Append("# Persistence\r\n")
+                    .Append("loading:").Append(core.IsLoading ? 1 : 0).Append("\r\n")
+                    .Append("async_loading:0\r\n")
+                    .Append("rdb_bgsave_in_progress:0\r\n")
+                    .Append("aof_enabled:").Append(log is null ? 0 : 1).Append("\r\n")
+                    .Append("aof_rewrite_in_progress:0\r\n")
+                    .Append("aof_last_write_status:").Append(log is null || log.IsWritable ? "ok" : "err").Append("\r\n");
+                if (log is not null)
+                {
+                    text.Append("fastdht_fsync:").Append(core.Options.Fsync.ToString().ToLowerInvariant()).Append("\r\n")
+                        .Append("fastdht_log_appended:").Append(log.AppendedPosition).Append("\r\n")
+                        .Append("fastdht_log_durable:").Append(log.DurablePosition).Append("\r\n");
+                }
+                break;
+            }
+            case "stats":
+                text.Append("# Stats\r\n")
+                    .Append("total_connections_received:").Append(stats.ConnectionsReceived).Append("\r\n")
+                    .Append("total_commands_processed:").Append(stats.CommandsProcessed).Append("\r\n")
+                    .Append("instantaneous_ops_per_sec:").Append(stats.SampleCommandRate()).Append("\r\n")
+                    .Append("rejected_connections:0\r\n")
+                    .Append("expired_keys:").Append(core.Expiry.Removed).Append("\r\n")
+                    .Append("evicted_keys:0\r\n")
+                    .Append("keyspace_hits:").Append(stats.KeyspaceHits).Append("\r\n")
+                    .Append("keyspace_misses:").Append(stats.KeyspaceMisses).Append("\r\n")
+                    .Append("pubsub_channels:0\r\n")
+                    .Append("pubsub_patterns:0\r\n");
+                break;
+            case "replication":
+                text.Append("# Replication\r\n")
+                    .Append("role:master\r\n")
+                    .Append("connected_slaves:0\r\n")
+                    .Append("master_failover_state:no-failover\r\n")
+                    .Append("master_replid:").Append(RunId).Append("\r\n")
+                    .Append("master_repl_offset:").Append(core.Keyspace.Log?.AppendedPosition ?? 0).Append("\r\n");
+                break;
+            case "cpu":
+            {
+                using var process = Process.GetCurrentProcess();
+                text.Append("# CPU\r\n")
+                    .Append("used_cpu_sys:").Append(process.PrivilegedProcessorTime.TotalSeconds.ToString("F6", inv)).Append("\r\n")
+                    .Append("used_cpu_user:").Append(process.UserProcessorTime.TotalSeconds.ToString("F6", inv)).Append("\r\n")
+                    // FastDht starts no child processes (Redis forks for snapshots).
+                    .Append("used_cpu_sys_children:0.000000\r\n")
+                    .Append("used_cpu_user_children:0.000000\r\n");
+                break;
+            }
+            case "modules":
+                text.Append("# Modules\r\n");
+                break;
+            case "commandstats":
+            {
+                text.Append("# Commandstats\r\n");
+                var totals = server.SnapshotStats();
+                foreach (var spec in RespCommandSpecs.All)
+                {
+                    var calls = totals.Calls(spec.Kind);
+                    var rejected = totals.Rejected(spec.Kind);
+                    if (calls == 0 && rejected == 0)
+                        continue;
+                    var micros = totals.Ticks(spec.Kind) * 1_000_000 / Stopwatch.Frequency;
+                    text.Append("cmdstat_").Append(spec.Name).Append(":calls=").Append(calls - rejected)
+                        .Append(",usec=").Append(micros)
+                        .Append(",usec_per_call=").Append((calls == 0 ? 0 : (double)micros / calls).ToString("F2", inv))
+                        .Append(",rejected_calls=").Append(rejected).Append("\r\n");
+                }
+                break;
+            }
+            case "cluster":
+                text.Append("# Cluster\r\ncluster_enabled:1\r\n");
+                break;
+            case "keyspace":
+            {
+                text.Append("# Keyspace\r\n");
+                var keys = core.Keyspace.Count;
+                if (keys > 0)
+                {
+                    var expires = core.Keyspace.GetStats().KeysWithExpiry;
+                    var averageTtl = expires == 0 ? 0 : RespScanCommands.SampleAverageTtl(core.Keyspace);
+                    text.Append(inv, $"db0:keys={keys},expires={expires},avg_ttl={averageTtl}\r\n");
+                }
+                break;
+            }
+        }
+    }
+
+    private static string Human(long bytes)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        return bytes switch
+        {
+            >= 1L << 30 => (bytes / (double)(1L << 30)).ToString("F2", inv) + "G",
+            >= 1L << 20 => (bytes / (double)(1L << 20)).ToString("F2", inv) + "M",
+            >= 1L << 10 => (bytes / 1024.0).ToString("F2", inv) + "K",
+            _ => bytes.ToString(inv) + "B",
+        };
     }
 }

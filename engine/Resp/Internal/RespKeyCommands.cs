@@ -36,7 +36,8 @@ internal static class RespKeyCommands
         RespWriter.WriteRaw(w, refusal == KeyWriteRefusal.LogUnavailable ? LogUnavailable : Locked);
 
     /// <summary>The keyless commands a node runs for the whole cluster on every member (sent to peers as RespExecute).</summary>
-    public static bool RunsOnEveryNode(RespCommandKind kind) => kind is RespCommandKind.FlushAll or RespCommandKind.FlushDb or RespCommandKind.Keys;
+    public static bool RunsOnEveryNode(RespCommandKind kind) => kind is RespCommandKind.FlushAll or RespCommandKind.FlushDb or
+        RespCommandKind.Keys or RespCommandKind.Scan or RespCommandKind.RandomKey or RespCommandKind.DbSize;
 
     /// <summary>KEYS pattern at this node: its keys that match, expired ones left out, as a RESP array.</summary>
     public static void WriteLocalKeys(IBufferWriter<byte> w, LocalKeyspace keyspace, ReadOnlySpan<byte> pattern)
@@ -187,6 +188,20 @@ internal static class RespKeyCommands
                 return;
             case RespCommandKind.Keys:
                 WriteLocalKeys(w, keyspace, c.GetArgument(1));
+                return;
+            case RespCommandKind.Scan:
+                if (RespScanCommands.TryParse(c, w, out var scan))
+                    RespScanCommands.WriteLocalScan(w, keyspace, scan);
+                return;
+            case RespCommandKind.RandomKey:
+                RespScanCommands.WriteLocalRandomKey(w, keyspace, respVersion);
+                return;
+            case RespCommandKind.DbSize:
+                RespWriter.WriteInteger(w, keyspace.Count);
+                return;
+            case RespCommandKind.Memory:
+            case RespCommandKind.Object:
+                RespObjectCommands.Execute(c, w, keyspace, respVersion);
                 return;
             case RespCommandKind.FlushAll:
             case RespCommandKind.FlushDb:

@@ -36,20 +36,33 @@ internal sealed partial class RespSession
                 Function(w);
                 break;
             case RespCommandKind.DbSize:
-                RespWriter.WriteInteger(w, _core.Keyspace.Count);
-                break;
+                return StartDbSize();
             case RespCommandKind.Info:
-                RespInfo.Write(w, _core, c, _respVersion);
+                RespInfo.Write(w, _core, _server, c, _respVersion);
                 break;
             case RespCommandKind.Command:
                 RespCommandReplies.Write(w, c, _respVersion);
                 break;
             case RespCommandKind.Client:
-                Client(w);
-                break;
+                return Client(w);
             case RespCommandKind.Config:
-                Config(w);
+                RespConfig.Write(w, _core, _server, c, _respVersion);
                 break;
+            case RespCommandKind.Monitor:
+                StartMonitor(w);
+                break;
+            case RespCommandKind.SlowLog:
+                SlowLog(w);
+                break;
+            case RespCommandKind.Memory:
+            case RespCommandKind.Object:
+                // Only their HELP is keyless: the keyed subcommands were routed to the key's owner.
+                RespCommandReplies.WriteHelp(w, RespCommandSpecs.Get(c.Kind)!);
+                break;
+            case RespCommandKind.Scan:
+                return StartScan();
+            case RespCommandKind.RandomKey:
+                return StartRandomKey();
             case RespCommandKind.Select:
                 if (!c.TryGetInt64(1, out var db))
                     RespWriter.WriteRaw(w, RespReplies.NotAnInteger);
@@ -156,117 +169,6 @@ internal sealed partial class RespSession
         else
             RespWriter.WriteRaw(w, RespReplies.Pong);
     }
-
-    private void Client(IBufferWriter<byte> w)
-    {
-        var c = _command;
-        switch (c.GetKeyword(1))
-        {
-            case RespKeyword.SetName when c.Count == 3:
-            {
-                var name = c.GetArgument(2);
-                foreach (var b in name)
-                {
-                    if (b < '!' || b > '~')
-                    {
-                        RespWriter.WriteError(w, "Client names cannot contain spaces, newlines or special characters."u8);
-                        return;
-                    }
-                }
-                _name = name.IsEmpty ? null : Encoding.ASCII.GetString(name);
-                RespWriter.WriteRaw(w, RespReplies.Ok);
-                return;
-            }
-            case RespKeyword.GetName when c.Count == 2:
-                if (_name is null)
-                    RespKeyCommands.WriteNull(w, _respVersion);
-                else
-                    RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(_name));
-                return;
-            case RespKeyword.Id when c.Count == 2:
-                RespWriter.WriteInteger(w, ClientId);
-                return;
-            case RespKeyword.SetInfo when c.Count == 4:
-                RespWriter.WriteRaw(w, RespReplies.Ok);
-                return;
-            case RespKeyword.Info when c.Count == 2:
-                RespWriter.WriteBulkString(w, Encoding.UTF8.GetBytes(DescribeClient() + "\n"));
-                return;
-            case RespKeyword.List:
-                RespWriter.WriteBulkString(w, Encoding.UTF8.GetBytes(DescribeClient() + "\n"));
-                return;
-            case RespKeyword.SetName:
-            case RespKeyword.GetName:
-            case RespKeyword.Id:
-            case RespKeyword.SetInfo:
-            case RespKeyword.Info:
-                RespErrors.WriteWrongArity(w, Encoding.ASCII.GetBytes("client|" + Encoding.ASCII.GetString(c.GetArgument(1)).ToLowerInvariant()));
-                return;
-            default:
-                RespErrors.WriteUnknownSubcommand(w, c.GetArgument(1), "CLIENT");
-                return;
-        }
-    }
-
-    private string DescribeClient() =>
-        $"id={ClientId} addr={_connection.RemoteEndPoint} laddr={_connection.LocalEndPoint} name={_name} db=0 sub={_subscriptions} resp={_respVersion} lib-name= lib-ver=";
-
-    private void Config(IBufferWriter<byte> w)
-    {
-        var c = _command;
-        if (c.ArgumentEquals(1, "GET"u8) && c.Count >= 3)
-        {
-            // Only the settings clients probe on connect; everything else matches nothing (an empty reply, as Redis
-            // gives for an unknown parameter).
-            var pairs = new List<(string, string)>();
-            for (var i = 2; i < c.Count; i++)
-            {
-                var p = Encoding.ASCII.GetString(c.GetArgument(i)).ToLowerInvariant();
-                foreach (var (name, value) in ConfigValues)
-                {
-                    if ((p == "*" || p == name) && !pairs.Contains((name, value)))
-                        pairs.Add((name, value));
-                }
-            }
-            if (_respVersion == 3)
-                RespWriter.WriteMapHeader(w, pairs.Count);
-            else
-                RespWriter.WriteArrayHeader(w, pairs.Count * 2);
-            foreach (var (name, value) in pairs)
-            {
-                RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(name));
-                RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(value));
-            }
-            return;
-        }
-        if (c.ArgumentEquals(1, "RESETSTAT"u8) && c.Count == 2)
-        {
-            RespWriter.WriteRaw(w, RespReplies.Ok);
-            return;
-        }
-        if (c.ArgumentEquals(1, "SET"u8))
-        {
-            RespWriter.WriteError(w, "FastDht does not support CONFIG SET: configure the node at start-up"u8);
-            return;
-        }
-        if (c.ArgumentEquals(1, "GET"u8))
-        {
-            RespErrors.WriteWrongArity(w, "config|get"u8);
-            return;
-        }
-        RespErrors.WriteUnknownSubcommand(w, c.GetArgument(1), "CONFIG");
-    }
-
-    private static readonly (string Name, string Value)[] ConfigValues =
-    [
-        ("databases", "1"),
-        ("cluster-enabled", "yes"),
-        ("appendonly", "no"),
-        ("save", ""),
-        ("replica-read-only", "yes"),
-        ("slave-read-only", "yes"),
-        ("timeout", "0"),
-    ];
 
     private void Auth(IBufferWriter<byte> w)
     {

@@ -24,15 +24,35 @@ internal sealed partial class RespSession
         }
         if (!spec.ArityMatches(c.Count))
         {
+            Stats.Reject(c.Kind);
             RespErrors.WriteWrongArity(Target(), spec.NameBytes);
             return Outcome.Continue;
         }
+        var resolved = RespCommandSpecs.Resolve(spec, c);
+        if (resolved is null)
+        {
+            Stats.Reject(c.Kind);
+            RespErrors.WriteUnknownSubcommand(Target(), c.GetArgument(1), spec.Name.ToUpperInvariant());
+            return Outcome.Continue;
+        }
+        if (!resolved.ArityMatches(c.Count))
+        {
+            Stats.Reject(c.Kind);
+            RespErrors.WriteWrongArity(Target(), resolved.NameBytes);
+            return Outcome.Continue;
+        }
+        _lastCommand = resolved.Name;
         if (_subscriptions > 0 && _respVersion == 2 && !AllowedWhileSubscribed(c.Kind))
         {
             RespErrors.WriteNotAllowedWhileSubscribed(Target(), spec.NameBytes);
             return Outcome.Continue;
         }
-        return spec.HasKeys ? ExecuteKeyed(spec) : ExecuteNodeCommand();
+        if (resolved != spec && resolved.ShortName == "help")
+        {
+            RespCommandReplies.WriteHelp(Target(), spec);
+            return Outcome.Continue;
+        }
+        return resolved.HasKeys ? ExecuteKeyed(resolved) : ExecuteNodeCommand();
     }
 
     private Outcome ExecuteKeyed(RespCommandSpec spec)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using FastDht.Engine.Connections;
 using FastDht.Engine.Node.Internal;
@@ -29,6 +30,7 @@ namespace FastDht.Engine.Resp.Internal;
 internal sealed partial class RespSession
 {
     private readonly NodeCore _core;
+    private readonly RespServer _server;
     private readonly SocketConnection _connection;
     private readonly RespCommand _command = new();
     private readonly RespLimits _limits;
@@ -47,6 +49,7 @@ internal sealed partial class RespSession
     public RespSession(NodeCore core, SocketConnection connection)
     {
         _core = core;
+        _server = core.RespServer;
         _connection = connection;
         ClientId = SessionIds.Next();
         // A value travels to its owner inside one frame, so the frame size bounds a bulk argument too.
@@ -61,6 +64,7 @@ internal sealed partial class RespSession
     {
         var stats = _core.Statistics;
         stats.ClientConnected();
+        _server.Register(this);
         var input = _connection.Input;
         try
         {
@@ -69,6 +73,8 @@ internal sealed partial class RespSession
                 var result = await input.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
                 var stop = false;
+                // One clock read per command: each command's time runs from the end of the one before it.
+                var started = Stopwatch.GetTimestamp();
                 try
                 {
                     while (!stop)
@@ -91,12 +97,17 @@ internal sealed partial class RespSession
                             stop = true;
                             break;
                         }
+                        if (_server.HasMonitors)
+                            FeedMonitors();
                         var outcome = Execute();
                         if (outcome == Outcome.MustWait)
                             outcome = await ExecuteInOrderAsync().ConfigureAwait(false);
                         if (outcome == Outcome.NeedLink)
                             outcome = await SendRemoteSlowAsync().ConfigureAwait(false);
                         stop = outcome == Outcome.Stop;
+                        var finished = Stopwatch.GetTimestamp();
+                        Account(_command.Kind, finished - started);
+                        started = finished;
                     }
                 }
                 finally
@@ -116,6 +127,7 @@ internal sealed partial class RespSession
         finally
         {
             await CloseAsync().ConfigureAwait(false);
+            _server.Unregister(this);
             stats.ClientDisconnected();
         }
     }

@@ -48,6 +48,8 @@ internal static class RespCommandTable
                 break;
             case 6:
                 if (Ascii.EqualsIgnoreCase(name, "SUBSTR"u8)) return RespCommandKind.Substr;
+                if (Ascii.EqualsIgnoreCase(name, "MEMORY"u8)) return RespCommandKind.Memory;
+                if (Ascii.EqualsIgnoreCase(name, "OBJECT"u8)) return RespCommandKind.Object;
                 if (Ascii.EqualsIgnoreCase(name, "SETBIT"u8)) return RespCommandKind.SetBit;
                 if (Ascii.EqualsIgnoreCase(name, "GETBIT"u8)) return RespCommandKind.GetBit;
                 if (Ascii.EqualsIgnoreCase(name, "BITPOS"u8)) return RespCommandKind.BitPos;
@@ -70,6 +72,8 @@ internal static class RespCommandTable
                 break;
             case 7:
                 if (Ascii.EqualsIgnoreCase(name, "PEXPIRE"u8)) return RespCommandKind.PExpire;
+                if (Ascii.EqualsIgnoreCase(name, "MONITOR"u8)) return RespCommandKind.Monitor;
+                if (Ascii.EqualsIgnoreCase(name, "SLOWLOG"u8)) return RespCommandKind.SlowLog;
                 if (Ascii.EqualsIgnoreCase(name, "PERSIST"u8)) return RespCommandKind.Persist;
                 if (Ascii.EqualsIgnoreCase(name, "FLUSHDB"u8)) return RespCommandKind.FlushDb;
                 if (Ascii.EqualsIgnoreCase(name, "COMMAND"u8)) return RespCommandKind.Command;
@@ -91,6 +95,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "READWRITE"u8)) return RespCommandKind.ReadWrite;
                 if (Ascii.EqualsIgnoreCase(name, "SUBSCRIBE"u8)) return RespCommandKind.Subscribe;
                 if (Ascii.EqualsIgnoreCase(name, "PEXPIREAT"u8)) return RespCommandKind.PExpireAt;
+                if (Ascii.EqualsIgnoreCase(name, "RANDOMKEY"u8)) return RespCommandKind.RandomKey;
                 break;
             case 10:
                 if (Ascii.EqualsIgnoreCase(name, "PSUBSCRIBE"u8)) return RespCommandKind.PSubscribe;

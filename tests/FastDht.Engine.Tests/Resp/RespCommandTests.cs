@@ -133,7 +133,7 @@ public sealed class RespCommandTests(RespClusterFixture fixture) : IClassFixture
         var count = await c.CallAsync("COMMAND", "COUNT");
         Assert.Matches(@"^:\d+\r\n$", count);
         Assert.StartsWith("*", await c.CallAsync("COMMAND"));
-        Assert.Equal("*0\r\n", await c.CallAsync("COMMAND", "DOCS"));
+        Assert.StartsWith("*", await c.CallAsync("COMMAND", "DOCS"));
         var info = await c.CallAsync("INFO");
         Assert.Contains("redis_version:", info);
         Assert.Contains("connected_clients:", info);

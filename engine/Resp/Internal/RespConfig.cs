@@ -1,0 +1,156 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using FastDht.Engine.Node.Internal;
+using FastDht.Protocol.Resp;
+
+namespace FastDht.Engine.Resp.Internal;
+
+/// <summary>
+/// CONFIG GET / SET / RESETSTAT: the Redis settings clients and tools read, with the node's real values, and the
+/// ones FastDht can change at run time (the slow log's). Every other known setting is fixed at start-up and CONFIG SET
+/// says so in Redis's words; an unknown one gets Redis's unknown-option error.
+/// </summary>
+internal static class RespConfig
+{
+    private static readonly string[] Settable = ["slowlog-log-slower-than", "slowlog-max-len"];
+
+    public static void Write(IBufferWriter<byte> w, NodeCore core, RespServer server, RespCommand c, int respVersion)
+    {
+        var sub = c.GetArgument(1);
+        if (Ascii.EqualsIgnoreCase(sub, "GET"u8))
+            Get(w, core, server, c, respVersion);
+        else if (Ascii.EqualsIgnoreCase(sub, "SET"u8))
+            Set(w, core, server, c);
+        else if (Ascii.EqualsIgnoreCase(sub, "RESETSTAT"u8))
+        {
+            server.ResetStats();
+            RespWriter.WriteRaw(w, RespReplies.Ok);
+        }
+        else
+            RespCommandReplies.WriteHelp(w, RespCommandSpecs.Get(RespCommandKind.Config)!);
+    }
+
+    /// <summary>Every setting and its current value at this node.</summary>
+    private static List<(string Name, string Value)> Values(NodeCore core, RespServer server)
+    {
+        var options = core.Options;
+        var inv = CultureInfo.InvariantCulture;
+        var resp = core.GetListenerAddress(core.SelfId, Plugins.ProtocolNames.Resp);
+        string host = "", port = "0";
+        if (resp is not null && Cluster.ClusterMember.TrySplitHostPort(resp, out var h, out var p))
+        {
+            host = h;
+            port = p.ToString(inv);
+        }
+        var durable = options.DataDir is not null;
+        return
+        [
+            ("bind", host),
+            ("port", port),
+            ("databases", "1"),
+            ("cluster-enabled", "yes"),
+            ("maxmemory", "0"),
+            ("maxmemory-policy", "noeviction"),
+            ("timeout", "0"),
+            ("save", ""),
+            ("appendonly", durable ? "yes" : "no"),
+            ("appendfsync", durable ? options.Fsync.ToString().ToLowerInvariant() : "no"),
+            ("dir", options.DataDir ?? Environment.CurrentDirectory),
+            ("hz", "10"),
+            ("notify-keyspace-events", ""),
+            ("proto-max-bulk-len", core.Keyspace.MaxValueLength.ToString(inv)),
+            ("replica-read-only", "yes"),
+            ("slave-read-only", "yes"),
+            ("slowlog-log-slower-than", server.SlowerThanMicros.ToString(inv)),
+            ("slowlog-max-len", server.SlowLog.MaxLength.ToString(inv)),
+        ];
+    }
+
+    /// <summary>CONFIG GET pattern [pattern ...]: every setting matching one of the globs, once.</summary>
+    private static void Get(IBufferWriter<byte> w, NodeCore core, RespServer server, RespCommand c, int respVersion)
+    {
+        var pairs = new List<(string, string)>();
+        foreach (var (name, value) in Values(core, server))
+        {
+            var nameBytes = Encoding.ASCII.GetBytes(name);
+            for (var i = 2; i < c.Count; i++)
+            {
+                if (RespGlob.IsMatch(Lower(c.GetArgument(i)), nameBytes))
+                {
+                    pairs.Add((name, value));
+                    break;
+                }
+            }
+        }
+        if (respVersion == 3)
+            RespWriter.WriteMapHeader(w, pairs.Count);
+        else
+            RespWriter.WriteArrayHeader(w, pairs.Count * 2);
+        foreach (var (name, value) in pairs)
+        {
+            RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(name));
+            RespWriter.WriteBulkString(w, Encoding.UTF8.GetBytes(value));
+        }
+    }
+
+    /// <summary>CONFIG SET name value [name value ...]: all or nothing, as Redis 7 does.</summary>
+    private static void Set(IBufferWriter<byte> w, NodeCore core, RespServer server, RespCommand c)
+    {
+        if (c.Count % 2 != 0)
+        {
+            RespErrors.WriteWrongArity(w, "config|set"u8);
+            return;
+        }
+        var known = Values(core, server);
+        var changes = new List<(string Name, long Value)>();
+        for (var i = 2; i < c.Count; i += 2)
+        {
+            var name = Encoding.ASCII.GetString(Lower(c.GetArgument(i)));
+            if (!known.Exists(k => k.Name == name))
+            {
+                RespWriter.WriteError(w, Encoding.UTF8.GetBytes($"Unknown option or number of arguments for CONFIG SET - '{Encoding.UTF8.GetString(c.GetArgument(i))}'"));
+                return;
+            }
+            if (Array.IndexOf(Settable, name) < 0)
+            {
+                RespWriter.WriteError(w, Encoding.UTF8.GetBytes($"CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config"));
+                return;
+            }
+            if (changes.Exists(k => k.Name == name))
+            {
+                RespWriter.WriteError(w, Encoding.UTF8.GetBytes($"CONFIG SET failed (possibly related to argument '{name}') - duplicate parameter"));
+                return;
+            }
+            if (!c.TryGetInt64(i + 1, out var value))
+            {
+                RespWriter.WriteError(w, Encoding.UTF8.GetBytes($"CONFIG SET failed (possibly related to argument '{name}') - argument couldn't be parsed into an integer"));
+                return;
+            }
+            var min = name == "slowlog-max-len" ? 0 : -1;
+            var max = name == "slowlog-max-len" ? int.MaxValue : long.MaxValue;
+            if (value < min || value > max)
+            {
+                RespWriter.WriteError(w, Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
+                    $"CONFIG SET failed (possibly related to argument '{name}') - argument must be between {min} and {max} inclusive")));
+                return;
+            }
+            changes.Add((name, value));
+        }
+        foreach (var (name, value) in changes)
+        {
+            if (name == "slowlog-max-len")
+                server.SlowLog.MaxLength = (int)value;
+            else
+                server.SlowerThanMicros = value;
+        }
+        RespWriter.WriteRaw(w, RespReplies.Ok);
+    }
+
+    private static byte[] Lower(ReadOnlySpan<byte> text)
+    {
+        var lower = new byte[text.Length];
+        Ascii.ToLower(text, lower, out _);
+        return lower;
+    }
+}

@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using FastDht.Protocol.Resp;
+
+namespace FastDht.Engine.Resp.Internal;
+
+/// <summary>
+/// What a node's RESP connections share: the open connections (CLIENT LIST/KILL), the monitors (MONITOR), the slow
+/// log (SLOWLOG), the settings CONFIG SET can change, and the per-command statistics of closed connections (INFO
+/// commandstats).
+/// </summary>
+/// <remarks>
+/// The per-command path touches only <see cref="HasMonitors"/> (one volatile read) and
+/// <see cref="SlowerThanTicks"/>; everything else here runs when a client asks. Command statistics are counted per
+/// connection, in arrays only its read loop writes, and folded in here when it closes, so counting costs no shared
+/// cache line per command.
+/// </remarks>
+internal sealed class RespServer
+{
+    private readonly ConcurrentDictionary<long, RespSession> _clients = new();
+    private readonly Lock _sync = new();
+    private RespMonitor[] _monitors = [];
+    private readonly CommandStats _closedStats = new();
+    private long _slowerThanMicros = 10_000;
+
+    public RespServer()
+    {
+        SlowLog = new RespSlowLog(128);
+        SlowerThanTicks = MicrosToTicks(_slowerThanMicros);
+    }
+
+    /// <summary>The slow log: commands that took at least <see cref="SlowerThanMicros"/>.</summary>
+    public RespSlowLog SlowLog { get; }
+
+    /// <summary>Redis's slowlog-log-slower-than: negative turns the log off, 0 logs every command. Defaults to 10000 µs.</summary>
+    public long SlowerThanMicros
+    {
+        get => Volatile.Read(ref _slowerThanMicros);
+        set
+        {
+            Volatile.Write(ref _slowerThanMicros, value);
+            SlowerThanTicks = value < 0 ? long.MaxValue : MicrosToTicks(value);
+        }
+    }
+
+    /// <summary>The slow-log threshold in <see cref="Stopwatch"/> ticks (long.MaxValue: off).</summary>
+    public long SlowerThanTicks { get; private set; }
+
+    /// <summary>Whether any connection is in MONITOR mode: the one check the per-command path makes.</summary>
+    public bool HasMonitors => Volatile.Read(ref _monitors).Length != 0;
+
+    public IEnumerable<RespSession> Clients => _clients.Values;
+
+    public void Register(RespSession session) => _clients[session.ClientId] = session;
+
+    public void Unregister(RespSession session)
+    {
+        _clients.TryRemove(session.ClientId, out _);
+        lock (_sync)
+            _closedStats.Add(session.Stats);
+        RemoveMonitor(session);
+    }
+
+    public void AddMonitor(RespMonitor monitor)
+    {
+        lock (_sync)
+            _monitors = [.. _monitors, monitor];
+    }
+
+    public void RemoveMonitor(RespSession session)
+    {
+        lock (_sync)
+        {
+            var index = Array.FindIndex(_monitors, m => ReferenceEquals(m.Session, session));
+            if (index < 0)
+                return;
+            var list = new List<RespMonitor>(_monitors);
+            list[index].Stop();
+            list.RemoveAt(index);
+            _monitors = [.. list];
+        }
+    }
+
+    /// <summary>Sends <paramref name="c"/>, as run by <paramref name="from"/>, to every monitor.</summary>
+    public void Feed(RespSession from, RespCommand c)
+    {
+        var line = RespMonitor.Format(from, c);
+        foreach (var monitor in Volatile.Read(ref _monitors))
+        {
+            if (!ReferenceEquals(monitor.Session, from))
+                monitor.Send(line);
+        }
+    }
+
+    /// <summary>Calls and time per command of every connection, the closed ones and those open now.</summary>
+    public CommandStats SnapshotStats()
+    {
+        var total = new CommandStats();
+        lock (_sync)
+            total.Add(_closedStats);
+        foreach (var session in _clients.Values)
+            total.Add(session.Stats);
+        return total;
+    }
+
+    /// <summary>CONFIG RESETSTAT: forgets the statistics of closed connections and the open ones' so far.</summary>
+    public void ResetStats()
+    {
+        lock (_sync)
+            _closedStats.Clear();
+        foreach (var session in _clients.Values)
+            session.Stats.Clear();
+    }
+
+    private static long MicrosToTicks(long micros) => micros * Stopwatch.Frequency / 1_000_000;
+}

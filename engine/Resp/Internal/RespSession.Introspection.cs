@@ -1,0 +1,457 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Threading.Channels;
+using FastDht.Engine.Sessions.Internal;
+using FastDht.Protocol.Resp;
+
+namespace FastDht.Engine.Resp.Internal;
+
+/// <summary>What clients and tools ask of a connection and of the server: CLIENT, CONFIG, MONITOR, SLOWLOG.</summary>
+internal sealed partial class RespSession
+{
+    private readonly long _connectedTicks = Environment.TickCount64;
+    private long _lastCommandTicks = Environment.TickCount64;
+    private string _lastCommand = "NULL";
+    private string _libName = "";
+    private string _libVersion = "";
+    private bool _monitoring;
+    private bool _noEvict;
+    private bool _noTouch;
+
+    /// <summary>Calls and time per command of this connection (INFO commandstats).</summary>
+    public CommandStats Stats { get; } = new();
+
+    /// <summary>Whether the connection is subscribed to a channel or pattern (INFO's pubsub_clients).</summary>
+    public bool IsSubscribed => _subscriptions > 0;
+
+    /// <summary>The client's address, as CLIENT LIST and MONITOR print it.</summary>
+    public string Address => _connection.RemoteEndPoint?.ToString() ?? "";
+
+    /// <summary>Closes the connection (CLIENT KILL from another connection, a monitor that fell behind).</summary>
+    public void Kill() => _connection.Abort();
+
+    /// <summary>
+    /// Writes out-of-band lines (MONITOR) between batches, under the writer lock; false once the connection is closed.
+    /// </summary>
+    public async ValueTask<bool> WriteOutOfBandAsync(ChannelReader<byte[]> lines)
+    {
+        var writer = await Connections.FrameSession.EnterSlowAsync(_connection).ConfigureAwait(false);
+        if (writer is null)
+            return false;
+        // Behind the replies already owed, so a line never lands inside another reply.
+        lock (_queueLock)
+            WriteCompletedPrefix(writer);
+        while (lines.TryRead(out var line))
+            writer.Write(line);
+        await ObserveAsync(_connection.ExitWriteAsync(flush: true)).ConfigureAwait(false);
+        return !_connection.IsClosed;
+    }
+
+    private Outcome Client(IBufferWriter<byte> w)
+    {
+        var c = _command;
+        var sub = c.GetArgument(1);
+        if (Ascii.EqualsIgnoreCase(sub, "SETNAME"u8))
+        {
+            var name = c.GetArgument(2);
+            foreach (var b in name)
+            {
+                if (b < '!' || b > '~')
+                {
+                    RespWriter.WriteError(w, "Client names cannot contain spaces, newlines or special characters."u8);
+                    return Outcome.Continue;
+                }
+            }
+            _name = name.IsEmpty ? null : Encoding.ASCII.GetString(name);
+            RespWriter.WriteRaw(w, RespReplies.Ok);
+        }
+        else if (Ascii.EqualsIgnoreCase(sub, "GETNAME"u8))
+        {
+            if (_name is null)
+                RespKeyCommands.WriteNull(w, _respVersion);
+            else
+                RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(_name));
+        }
+        else if (Ascii.EqualsIgnoreCase(sub, "ID"u8))
+        {
+            RespWriter.WriteInteger(w, ClientId);
+        }
+        else if (Ascii.EqualsIgnoreCase(sub, "SETINFO"u8))
+        {
+            SetInfo(w);
+        }
+        else if (Ascii.EqualsIgnoreCase(sub, "INFO"u8))
+        {
+            RespWriter.WriteBulkString(w, Encoding.UTF8.GetBytes(Describe() + "\n"));
+        }
+        else if (Ascii.EqualsIgnoreCase(sub, "LIST"u8))
+        {
+            ClientList(w);
+        }
+        else if (Ascii.EqualsIgnoreCase(sub, "KILL"u8))
+        {
+            return ClientKill(w);
+        }
+        else if (Ascii.EqualsIgnoreCase(sub, "NO-EVICT"u8) || Ascii.EqualsIgnoreCase(sub, "NO-TOUCH"u8))
+        {
+            var on = Ascii.EqualsIgnoreCase(c.GetArgument(2), "ON"u8);
+            if (!on && !Ascii.EqualsIgnoreCase(c.GetArgument(2), "OFF"u8))
+            {
+                RespWriter.WriteRaw(w, RespReplies.SyntaxError);
+                return Outcome.Continue;
+            }
+            // Recorded and shown in CLIENT LIST's flags: FastDht neither evicts clients nor tracks key access times.
+            if (sub.Length == 8)
+                _noEvict = on;
+            else
+                _noTouch = on;
+            RespWriter.WriteRaw(w, RespReplies.Ok);
+        }
+        else
+        {
+            RespCommandReplies.WriteHelp(w, RespCommandSpecs.Get(RespCommandKind.Client)!);
+        }
+        return Outcome.Continue;
+    }
+
+    /// <summary>CLIENT SETINFO LIB-NAME|LIB-VER value, shown in CLIENT LIST as Redis 7.2 does.</summary>
+    private void SetInfo(IBufferWriter<byte> w)
+    {
+        var c = _command;
+        if (c.Count != 4)
+        {
+            RespErrors.WriteWrongArity(w, "client|setinfo"u8);
+            return;
+        }
+        var value = c.GetArgument(3);
+        foreach (var b in value)
+        {
+            if (b < '!' || b > '~')
+            {
+                RespWriter.WriteError(w, "LIB-NAME or LIB-VER cannot contain spaces, newlines or special characters."u8);
+                return;
+            }
+        }
+        if (c.GetKeyword(2) == RespKeyword.LibName)
+            _libName = Encoding.ASCII.GetString(value);
+        else if (c.GetKeyword(2) == RespKeyword.LibVer)
+            _libVersion = Encoding.ASCII.GetString(value);
+        else
+        {
+            RespWriter.WriteError(w, Encoding.ASCII.GetBytes($"Unrecognized option '{Encoding.ASCII.GetString(c.GetArgument(2))}'"));
+            return;
+        }
+        RespWriter.WriteRaw(w, RespReplies.Ok);
+    }
+
+    /// <summary>CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id ...]: every client connection of this node, RESP and native.</summary>
+    private void ClientList(IBufferWriter<byte> w)
+    {
+        var c = _command;
+        string? type = null;
+        HashSet<long>? ids = null;
+        if (c.Count > 2)
+        {
+            if (c.Count == 4 && c.GetKeyword(2) == RespKeyword.Type)
+            {
+                type = Encoding.ASCII.GetString(c.GetArgument(3)).ToLowerInvariant();
+                if (type is not ("normal" or "master" or "replica" or "slave" or "pubsub"))
+                {
+                    RespWriter.WriteError(w, Encoding.ASCII.GetBytes($"Unknown client type '{Encoding.ASCII.GetString(c.GetArgument(3))}'"));
+                    return;
+                }
+            }
+            else if (c.Count > 3 && c.GetKeyword(2) == RespKeyword.Id)
+            {
+                ids = [];
+                for (var i = 3; i < c.Count; i++)
+                {
+                    if (!c.TryGetInt64(i, out var id) || id <= 0)
+                    {
+                        RespWriter.WriteError(w, "Invalid client ID"u8);
+                        return;
+                    }
+                    ids.Add(id);
+                }
+            }
+            else
+            {
+                RespWriter.WriteRaw(w, RespReplies.SyntaxError);
+                return;
+            }
+        }
+        var text = new StringBuilder();
+        foreach (var client in EveryClient())
+        {
+            if (ids is not null && !ids.Contains(client.Id))
+                continue;
+            if (type is not null && client.Type != (type == "slave" ? "replica" : type))
+                continue;
+            text.Append(client.Line).Append('\n');
+        }
+        RespWriter.WriteBulkString(w, Encoding.UTF8.GetBytes(text.ToString()));
+    }
+
+    /// <summary>
+    /// CLIENT KILL addr (the old form: OK or an error) or CLIENT KILL filter value ... (ID, ADDR, LADDR, TYPE, USER,
+    /// SKIPME, MAXAGE: the number killed). Killing this connection closes it once the reply is out.
+    /// </summary>
+    private Outcome ClientKill(IBufferWriter<byte> w)
+    {
+        var c = _command;
+        if (c.Count == 3)
+        {
+            var addr = Encoding.ASCII.GetString(c.GetArgument(2));
+            foreach (var client in EveryClient())
+            {
+                if (client.Address == addr)
+                {
+                    RespWriter.WriteRaw(w, RespReplies.Ok);
+                    return KillClient(client);
+                }
+            }
+            RespWriter.WriteError(w, "No such client"u8);
+            return Outcome.Continue;
+        }
+        if (c.Count % 2 != 0)
+        {
+            RespWriter.WriteRaw(w, RespReplies.SyntaxError);
+            return Outcome.Continue;
+        }
+        long? id = null;
+        long maxAge = 0;
+        string? addrFilter = null, laddrFilter = null, typeFilter = null;
+        var skipMe = true;
+        for (var i = 2; i < c.Count; i += 2)
+        {
+            var option = c.GetArgument(i);
+            var value = Encoding.ASCII.GetString(c.GetArgument(i + 1));
+            if (Ascii.EqualsIgnoreCase(option, "ID"u8))
+            {
+                if (!c.TryGetInt64(i + 1, out var v) || v <= 0)
+                {
+                    RespWriter.WriteError(w, "client-id should be greater than 0"u8);
+                    return Outcome.Continue;
+                }
+                id = v;
+            }
+            else if (Ascii.EqualsIgnoreCase(option, "ADDR"u8))
+                addrFilter = value;
+            else if (Ascii.EqualsIgnoreCase(option, "LADDR"u8))
+                laddrFilter = value;
+            else if (Ascii.EqualsIgnoreCase(option, "TYPE"u8))
+            {
+                typeFilter = value.ToLowerInvariant();
+                if (typeFilter is not ("normal" or "master" or "replica" or "slave" or "pubsub"))
+                {
+                    RespWriter.WriteError(w, Encoding.ASCII.GetBytes($"Unknown client type '{value}'"));
+                    return Outcome.Continue;
+                }
+                if (typeFilter == "slave")
+                    typeFilter = "replica";
+            }
+            else if (Ascii.EqualsIgnoreCase(option, "USER"u8))
+            {
+                if (value != "default")
+                {
+                    RespWriter.WriteError(w, Encoding.ASCII.GetBytes($"No such user '{value}'"));
+                    return Outcome.Continue;
+                }
+            }
+            else if (Ascii.EqualsIgnoreCase(option, "SKIPME"u8))
+            {
+                if (value.Equals("yes", StringComparison.OrdinalIgnoreCase))
+                    skipMe = true;
+                else if (value.Equals("no", StringComparison.OrdinalIgnoreCase))
+                    skipMe = false;
+                else
+                {
+                    RespWriter.WriteRaw(w, RespReplies.SyntaxError);
+                    return Outcome.Continue;
+                }
+            }
+            else if (Ascii.EqualsIgnoreCase(option, "MAXAGE"u8))
+            {
+                if (!c.TryGetInt64(i + 1, out maxAge))
+                {
+                    RespWriter.WriteRaw(w, RespReplies.NotAnInteger);
+                    return Outcome.Continue;
+                }
+            }
+            else
+            {
+                RespWriter.WriteRaw(w, RespReplies.SyntaxError);
+                return Outcome.Continue;
+            }
+        }
+        var killed = 0;
+        var self = false;
+        foreach (var client in EveryClient())
+        {
+            if ((id is { } wanted && client.Id != wanted) || (addrFilter is not null && client.Address != addrFilter) ||
+                (laddrFilter is not null && client.LocalAddress != laddrFilter) || (typeFilter is not null && client.Type != typeFilter) ||
+                (maxAge > 0 && client.AgeSeconds < maxAge))
+                continue;
+            if (client.Id == ClientId)
+            {
+                if (skipMe)
+                    continue;
+                self = true;
+            }
+            else
+            {
+                KillClient(client);
+            }
+            killed++;
+        }
+        RespWriter.WriteInteger(w, killed);
+        return self ? Outcome.Stop : Outcome.Continue;
+    }
+
+    private Outcome KillClient(ClientDescription client)
+    {
+        if (client.Id == ClientId)
+            return Outcome.Stop; // after this reply, as Redis closes a client that kills itself
+        client.Kill();
+        return Outcome.Continue;
+    }
+
+    /// <summary>Every client connection of the node: the RESP ones, then the native sessions.</summary>
+    private List<ClientDescription> EveryClient()
+    {
+        var list = new List<ClientDescription>();
+        foreach (var session in _server.Clients)
+            list.Add(session.DescribeForList());
+        foreach (var native in _core.Clients.Open)
+            list.Add(DescribeNative(native));
+        list.Sort(static (a, b) => a.Id.CompareTo(b.Id));
+        return list;
+    }
+
+    private ClientDescription DescribeForList() =>
+        new(ClientId, Address, _connection.LocalEndPoint?.ToString() ?? "", Describe(), _subscriptions > 0 ? "pubsub" : "normal",
+            (Environment.TickCount64 - _connectedTicks) / 1000, Kill);
+
+    private static ClientDescription DescribeNative(ClientSession native)
+    {
+        var now = Environment.TickCount64;
+        var addr = native.Connection.RemoteEndPoint?.ToString() ?? "";
+        var laddr = native.Connection.LocalEndPoint?.ToString() ?? "";
+        var age = (now - native.StartedTicks) / 1000;
+        var line = string.Create(CultureInfo.InvariantCulture,
+            $"id={native.SessionId} addr={addr} laddr={laddr} fd={FileDescriptor(native.Connection)} name= age={age} idle={(now - native.LastFrameTicks) / 1000} flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 cmd=NULL user=default redir=-1 resp=0 lib-name=fastdht-native lib-ver=");
+        return new(native.SessionId, addr, laddr, line, "normal", age, () => native.Connection.Abort());
+    }
+
+    /// <summary>This connection as CLIENT INFO and CLIENT LIST print it (Redis 7.2's fields that FastDht tracks).</summary>
+    private string Describe()
+    {
+        var now = Environment.TickCount64;
+        int channels = 0, patterns = 0;
+        if (_channels is not null)
+        {
+            foreach (var ch in _channels)
+            {
+                if (ch[0] == 'p')
+                    patterns++;
+                else
+                    channels++;
+            }
+        }
+        var flags = new StringBuilder();
+        if (_monitoring)
+            flags.Append('O');
+        if (_subscriptions > 0)
+            flags.Append('P');
+        if (_noEvict)
+            flags.Append('e');
+        if (_noTouch)
+            flags.Append('T');
+        if (flags.Length == 0)
+            flags.Append('N');
+        return string.Create(CultureInfo.InvariantCulture,
+            $"id={ClientId} addr={Address} laddr={_connection.LocalEndPoint} fd={FileDescriptor(_connection)} name={_name} age={(now - _connectedTicks) / 1000} idle={(now - _lastCommandTicks) / 1000} flags={flags} db=0 sub={channels} psub={patterns} ssub=0 multi=-1 cmd={_lastCommand} user=default redir=-1 resp={_respVersion} lib-name={_libName} lib-ver={_libVersion}");
+    }
+
+    private static long FileDescriptor(Transport.SocketConnection connection)
+    {
+        try
+        {
+            return (long)connection.Socket.Handle;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        {
+            return -1; // an in-memory connection, or one closed meanwhile
+        }
+    }
+
+    /// <summary>MONITOR: from now on this connection receives every command other connections of this node run.</summary>
+    private void StartMonitor(IBufferWriter<byte> w)
+    {
+        RespWriter.WriteRaw(w, RespReplies.Ok);
+        if (_monitoring)
+            return;
+        _monitoring = true;
+        var monitor = new RespMonitor(this);
+        _server.AddMonitor(monitor);
+        monitor.Start();
+    }
+
+    /// <summary>SLOWLOG GET [count] | LEN | RESET | HELP.</summary>
+    private void SlowLog(IBufferWriter<byte> w)
+    {
+        var c = _command;
+        var sub = c.GetArgument(1);
+        if (Ascii.EqualsIgnoreCase(sub, "GET"u8))
+        {
+            long count = 10;
+            if (c.Count > 3)
+            {
+                RespErrors.WriteWrongArity(w, "slowlog|get"u8);
+                return;
+            }
+            if (c.Count == 3 && (!c.TryGetInt64(2, out count) || count < -1))
+            {
+                RespWriter.WriteError(w, "count should be greater than or equal to -1"u8);
+                return;
+            }
+            _server.SlowLog.Write(w, count);
+        }
+        else if (Ascii.EqualsIgnoreCase(sub, "LEN"u8))
+        {
+            RespWriter.WriteInteger(w, _server.SlowLog.Count);
+        }
+        else if (Ascii.EqualsIgnoreCase(sub, "RESET"u8))
+        {
+            _server.SlowLog.Reset();
+            RespWriter.WriteRaw(w, RespReplies.Ok);
+        }
+        else
+        {
+            RespCommandReplies.WriteHelp(w, RespCommandSpecs.Get(RespCommandKind.SlowLog)!);
+        }
+    }
+
+    /// <summary>Shows the command to the monitors (not AUTH and HELLO, which may carry a password, as in Redis).</summary>
+    private void FeedMonitors()
+    {
+        if (_command.Kind is not (RespCommandKind.Auth or RespCommandKind.Hello))
+            _server.Feed(this, _command);
+    }
+
+    /// <summary>After each command: its time in the command statistics, and in the slow log if it was slow.</summary>
+    private void Account(RespCommandKind kind, long ticks)
+    {
+        Stats.Count(kind, ticks);
+        _lastCommandTicks = Environment.TickCount64;
+        if (ticks >= _server.SlowerThanTicks)
+        {
+            var micros = ticks * 1_000_000 / System.Diagnostics.Stopwatch.Frequency;
+            _server.SlowLog.Add(_command, micros, Address, _name ?? "");
+        }
+    }
+
+    /// <summary>One client as CLIENT LIST and CLIENT KILL see it.</summary>
+    private sealed record ClientDescription(long Id, string Address, string LocalAddress, string Line, string Type, long AgeSeconds, Action Kill);
+}

@@ -1,0 +1,187 @@
+using System.Text.RegularExpressions;
+using FastDht.TestUtilities;
+
+namespace FastDht.Engine.Tests.Resp;
+
+/// <summary>What clients and tools probe: COMMAND, CLIENT, CONFIG, INFO, MONITOR, SLOWLOG, MEMORY, OBJECT.</summary>
+public sealed class RespIntrospectionTests(RespClusterFixture fixture) : IClassFixture<RespClusterFixture>
+{
+    private TestCluster Cluster => fixture.Cluster;
+
+    private async Task<RespTestClient> ConnectAsync(int node = 0) => await RespTestClient.ConnectAsync(RespCluster.RespOf(Cluster, node));
+
+    [Fact]
+    public async Task Command_describes_each_command_as_Redis_7_does()
+    {
+        await using var c = await ConnectAsync();
+        var get = await c.CallAsync("COMMAND", "INFO", "get");
+        Assert.StartsWith("*1\r\n*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n*3\r\n+@read\r\n+@string\r\n+@fast\r\n", get, StringComparison.Ordinal);
+        Assert.Contains("$12\r\nbegin_search\r\n", get, StringComparison.Ordinal);
+        var mset = await c.CallAsync("COMMAND", "INFO", "mset");
+        Assert.Contains("$4\r\nmset\r\n:-3\r\n", mset, StringComparison.Ordinal);
+        Assert.Contains(":1\r\n:-1\r\n:2\r\n", mset, StringComparison.Ordinal);
+        // Subcommands by their full names, and unknown names as nulls.
+        Assert.Contains("$11\r\nclient|list\r\n:-2\r\n", await c.CallAsync("COMMAND", "INFO", "client|list"), StringComparison.Ordinal);
+        Assert.Equal("*1\r\n*-1\r\n", await c.CallAsync("COMMAND", "INFO", "nosuch"));
+        Assert.Equal("*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n", await c.CallAsync("COMMAND", "GETKEYS", "mset", "a", "1", "b", "2", "c", "3"));
+        Assert.Equal("*1\r\n$1\r\nk\r\n", await c.CallAsync("COMMAND", "GETKEYS", "memory", "usage", "k"));
+        Assert.Equal("-ERR Invalid command specified\r\n", await c.CallAsync("COMMAND", "GETKEYS", "nosuch", "a"));
+        Assert.Equal("-ERR The command has no key arguments\r\n", await c.CallAsync("COMMAND", "GETKEYS", "ping", "a"));
+        Assert.Equal("-ERR Invalid number of arguments specified for command\r\n", await c.CallAsync("COMMAND", "GETKEYS", "get", "a", "b"));
+        var docs = await c.CallAsync("COMMAND", "DOCS", "get");
+        Assert.StartsWith("*2\r\n$3\r\nget\r\n*6\r\n$7\r\nsummary\r\n", docs, StringComparison.Ordinal);
+        Assert.Contains("$5\r\ngroup\r\n$6\r\nstring\r\n", docs, StringComparison.Ordinal);
+        var keyspace = await c.CallAsync("COMMAND", "LIST", "FILTERBY", "ACLCAT", "keyspace");
+        Assert.Contains("$4\r\nscan\r\n", keyspace, StringComparison.Ordinal);
+        Assert.DoesNotContain("$3\r\nget\r\n", keyspace, StringComparison.Ordinal);
+        Assert.Equal("*1\r\n$11\r\nclient|kill\r\n", await c.CallAsync("COMMAND", "LIST", "FILTERBY", "PATTERN", "client|k*"));
+    }
+
+    [Fact]
+    public async Task Every_command_the_table_lists_is_served_and_its_count_matches()
+    {
+        await using var c = await ConnectAsync();
+        var all = await c.CallAsync("COMMAND");
+        var count = await c.CallAsync("COMMAND", "COUNT");
+        Assert.StartsWith("*" + count[1..^2] + "\r\n", all, StringComparison.Ordinal);
+        var names = (await c.CallAsync("COMMAND", "LIST")).Split("\r\n").Where((_, i) => i > 0 && i % 2 == 0).Where(n => n.Length > 0).ToList();
+        Assert.Contains("get", names);
+        Assert.Contains("config|set", names);
+        foreach (var name in names.Where(n => !n.Contains('|')))
+        {
+            // With too few arguments every served command answers its arity error, never "unknown command".
+            var reply = await c.CallAsync("COMMAND", "INFO", name);
+            Assert.DoesNotContain("*-1", reply, StringComparison.Ordinal);
+        }
+        foreach (var name in new[] { "lpush", "hset", "sadd", "zadd", "xadd", "eval" })
+        {
+            Assert.Equal($"-ERR unknown command '{name}', with args beginning with: 'k' 'v' \r\n", await c.CallAsync(name, "k", "v"));
+            Assert.Equal("*1\r\n*-1\r\n", await c.CallAsync("COMMAND", "INFO", name));
+        }
+    }
+
+    [Fact]
+    public async Task Client_list_info_and_kill_see_every_connection()
+    {
+        await using var c = await ConnectAsync();
+        await using var other = await ConnectAsync();
+        Assert.Equal("+OK\r\n", await other.CallAsync("CLIENT", "SETNAME", "victim"));
+        var otherId = (await other.CallAsync("CLIENT", "ID"))[1..^2];
+        var myId = (await c.CallAsync("CLIENT", "ID"))[1..^2];
+        var info = await c.CallAsync("CLIENT", "INFO");
+        Assert.Matches($@"^\$\d+\r\nid={myId} addr=127\.0\.0\.1:\d+ laddr=127\.0\.0\.1:\d+ fd=\d+ name= age=\d+ idle=\d+ flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 cmd=client\|info user=default redir=-1 resp=2 lib-name= lib-ver=\n\r\n$", info);
+        var list = await c.CallAsync("CLIENT", "LIST");
+        Assert.Contains($"id={otherId} ", list, StringComparison.Ordinal);
+        Assert.Contains(" name=victim ", list, StringComparison.Ordinal);
+        Assert.Contains($"id={myId} ", list, StringComparison.Ordinal);
+        var only = await c.CallAsync("CLIENT", "LIST", "ID", otherId);
+        Assert.Contains($"id={otherId} ", only, StringComparison.Ordinal);
+        Assert.DoesNotContain($"id={myId} ", only, StringComparison.Ordinal);
+        Assert.Equal("$0\r\n\r\n", await c.CallAsync("CLIENT", "LIST", "TYPE", "pubsub"));
+        Assert.Equal("-ERR Unknown client type 'bogus'\r\n", await c.CallAsync("CLIENT", "LIST", "TYPE", "bogus"));
+        Assert.Equal("-ERR No such client\r\n", await c.CallAsync("CLIENT", "KILL", "127.0.0.1:1"));
+        Assert.Equal(":0\r\n", await c.CallAsync("CLIENT", "KILL", "ID", myId)); // SKIPME yes by default
+        Assert.Equal("-ERR client-id should be greater than 0\r\n", await c.CallAsync("CLIENT", "KILL", "ID", "0"));
+        Assert.Equal(":1\r\n", await c.CallAsync("CLIENT", "KILL", "ID", otherId));
+        Assert.True(await other.IsClosedByServerAsync());
+        Assert.DoesNotContain($"id={otherId} ", await c.CallAsync("CLIENT", "LIST"), StringComparison.Ordinal);
+        // Killing itself: the reply, then the connection closes.
+        Assert.Equal(":1\r\n", await c.CallAsync("CLIENT", "KILL", "ID", myId, "SKIPME", "no"));
+        Assert.True(await c.IsClosedByServerAsync());
+    }
+
+    [Fact]
+    public async Task Config_get_matches_globs_and_set_changes_only_what_can_change()
+    {
+        await using var c = await ConnectAsync();
+        var reply = await c.CallAsync("CONFIG", "GET", "maxmemory", "databases", "save", "appendonly", "appendfsync", "timeout");
+        Assert.Contains("$9\r\nmaxmemory\r\n$1\r\n0\r\n", reply, StringComparison.Ordinal);
+        Assert.Contains("$9\r\ndatabases\r\n$1\r\n1\r\n", reply, StringComparison.Ordinal);
+        Assert.Contains("$10\r\nappendonly\r\n$2\r\nno\r\n", reply, StringComparison.Ordinal);
+        Assert.StartsWith("*12\r\n", reply, StringComparison.Ordinal);
+        Assert.Equal("*4\r\n$23\r\nslowlog-log-slower-than\r\n$5\r\n10000\r\n$15\r\nslowlog-max-len\r\n$3\r\n128\r\n", await c.CallAsync("CONFIG", "GET", "SLOWLOG*"));
+        Assert.Equal("-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - can't set immutable config\r\n", await c.CallAsync("CONFIG", "SET", "maxmemory", "100"));
+        Assert.Equal("-ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'\r\n", await c.CallAsync("CONFIG", "SET", "nosuch", "1"));
+        Assert.Equal("-ERR CONFIG SET failed (possibly related to argument 'slowlog-max-len') - argument couldn't be parsed into an integer\r\n", await c.CallAsync("CONFIG", "SET", "slowlog-max-len", "x"));
+        Assert.Equal("-ERR wrong number of arguments for 'config|set' command\r\n", await c.CallAsync("CONFIG", "SET", "slowlog-max-len"));
+        Assert.Equal("-ERR unknown subcommand 'BOGUS'. Try CONFIG HELP.\r\n", await c.CallAsync("CONFIG", "BOGUS"));
+        try
+        {
+            // Every command is slow from now on: each one is logged, newest first.
+            Assert.Equal("+OK\r\n", await c.CallAsync("CONFIG", "SET", "slowlog-log-slower-than", "0", "slowlog-max-len", "2"));
+            Assert.Equal("+OK\r\n", await c.CallAsync("SLOWLOG", "RESET"));
+            Assert.Equal("$-1\r\n", await c.CallAsync("GET", RespCluster.KeyOwnedBy(Cluster, 1, "slow")));
+            Assert.Equal(":2\r\n", await c.CallAsync("SLOWLOG", "LEN"));
+            // Newest first, at most slowlog-max-len: SLOWLOG LEN itself, then the GET.
+            var log = await c.CallAsync("SLOWLOG", "GET", "-1");
+            Assert.Matches(@"^\*2\r\n\*6\r\n:\d+\r\n:\d+\r\n:\d+\r\n\*2\r\n\$7\r\nSLOWLOG\r\n\$3\r\nLEN\r\n\$\d+\r\n127\.0\.0\.1:\d+\r\n\$0\r\n\r\n" +
+                @"\*6\r\n:\d+\r\n:\d+\r\n:\d+\r\n\*2\r\n\$3\r\nGET\r\n\$\d+\r\nslow:\d+\r\n", log);
+        }
+        finally
+        {
+            await c.CallAsync("CONFIG", "SET", "slowlog-log-slower-than", "10000", "slowlog-max-len", "128");
+        }
+    }
+
+    [Fact]
+    public async Task Info_prints_the_sections_asked_for_once_each()
+    {
+        await using var c = await ConnectAsync();
+        await c.CallAsync("GET", "info-probe");
+        foreach (var arg in new[] { "", "default", "all", "everything" })
+        {
+            var info = arg.Length == 0 ? await c.CallAsync("INFO") : await c.CallAsync("INFO", arg);
+            Assert.Contains("redis_version:", info, StringComparison.Ordinal);
+            Assert.Contains("used_cpu_user:", info, StringComparison.Ordinal);
+            Assert.Contains("used_memory:", info, StringComparison.Ordinal);
+            Assert.Contains("master_repl_offset:", info, StringComparison.Ordinal);
+            Assert.Equal(arg is "all" or "everything", info.Contains("rejected_calls", StringComparison.Ordinal));
+            Assert.Equal(arg == "everything", info.Contains("# Modules", StringComparison.Ordinal));
+        }
+        var cpu = await c.CallAsync("INFO", "CPU", "sentinel");
+        Assert.Contains("# CPU\r\n", cpu, StringComparison.Ordinal);
+        Assert.DoesNotContain("used_memory", cpu, StringComparison.Ordinal);
+        var twice = await c.CallAsync("INFO", "cpu", "all");
+        Assert.Single(Regex.Matches(twice, "used_cpu_user_children"));
+        Assert.Matches(@"cmdstat_get:calls=\d+,usec=\d+,usec_per_call=\d+\.\d\d,rejected_calls=0", await c.CallAsync("INFO", "commandstats"));
+        Assert.Equal("$0\r\n\r\n", await c.CallAsync("INFO", "nosuchsection"));
+        Assert.Matches(@"# Persistence\r\nloading:0\r\n", await c.CallAsync("INFO", "persistence"));
+    }
+
+    [Fact]
+    public async Task Monitor_shows_the_commands_of_other_connections_as_Redis_prints_them()
+    {
+        await using var monitor = await ConnectAsync(1);
+        await using var c = await ConnectAsync(1);
+        Assert.Equal("+OK\r\n", await monitor.CallAsync("MONITOR"));
+        Assert.Equal("+OK\r\n", await c.CallAsync("SET", "mon key", "a\"b\n"));
+        var line = await monitor.ReadReplyAsync();
+        Assert.Matches(@"^\+\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] ""SET"" ""mon key"" ""a\\""b\\n""\r\n$", line);
+        Assert.Contains(" flags=O ", await c.CallAsync("CLIENT", "LIST"), StringComparison.Ordinal);
+        Assert.Matches(@"""CLIENT"" ""LIST""", await monitor.ReadReplyAsync());
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Memory_usage_and_object_run_at_the_keys_owner(int owner)
+    {
+        await using var c = await ConnectAsync();
+        var key = RespCluster.KeyOwnedBy(Cluster, owner, "obj");
+        Assert.Equal("$-1\r\n", await c.CallAsync("MEMORY", "USAGE", key));
+        Assert.Equal("$-1\r\n", await c.CallAsync("OBJECT", "ENCODING", key));
+        Assert.Equal("+OK\r\n", await c.CallAsync("SET", key, "12345"));
+        Assert.Equal("$3\r\nint\r\n", await c.CallAsync("OBJECT", "ENCODING", key));
+        Assert.Equal("+OK\r\n", await c.CallAsync("SET", key, new string('x', 45)));
+        Assert.Equal("$3\r\nraw\r\n", await c.CallAsync("OBJECT", "ENCODING", key));
+        Assert.Equal(":1\r\n", await c.CallAsync("OBJECT", "REFCOUNT", key));
+        // The entry: 24-byte header + 1 (key length) + key + 45 value bytes, rounded to 8, plus 13 of index.
+        var entry = 24 + 1 + key.Length + 45;
+        Assert.Equal($":{((entry + 7) & ~7) + 13}\r\n", await c.CallAsync("MEMORY", "USAGE", key, "SAMPLES", "5"));
+        Assert.Equal("-ERR syntax error\r\n", await c.CallAsync("MEMORY", "USAGE", key, "BOGUS"));
+        Assert.StartsWith("-ERR An LFU maxmemory policy is not selected", await c.CallAsync("OBJECT", "FREQ", key), StringComparison.Ordinal);
+        Assert.Equal("-ERR wrong number of arguments for 'object|encoding' command\r\n", await c.CallAsync("OBJECT", "ENCODING"));
+        Assert.StartsWith("*", await c.CallAsync("OBJECT", "HELP"), StringComparison.Ordinal);
+    }
+}
