@@ -22,4 +22,16 @@ internal static partial class DurabilityLog
 
     [LoggerMessage(305, LogLevel.Information, "Node {NodeId} writes its log again: writes are accepted")]
     public static partial void LogRecovered(ILogger logger, ushort nodeId);
+
+    [LoggerMessage(306, LogLevel.Information, "Node {NodeId} wrote a snapshot of {Keys} keys ({Bytes} bytes) to {File} in {Milliseconds} ms; the log before position {Position} is no longer needed")]
+    public static partial void SnapshotWritten(ILogger logger, ushort nodeId, long keys, long bytes, string file, long milliseconds, long position);
+
+    [LoggerMessage(307, LogLevel.Error, "Node {NodeId} could not write a snapshot ({Reason}); the log is kept whole and the next snapshot tries again")]
+    public static partial void SnapshotFailed(ILogger logger, ushort nodeId, string reason);
+
+    [LoggerMessage(308, LogLevel.Information, "Node {NodeId} loaded the snapshot {File} ({Keys} keys); the log after it follows")]
+    public static partial void SnapshotLoaded(ILogger logger, ushort nodeId, string file, long keys);
+
+    [LoggerMessage(309, LogLevel.Warning, "Node {NodeId}: the snapshot {Damage} was set aside (renamed *.snap.damaged); loaded an older snapshot or the whole log instead")]
+    public static partial void SnapshotSetAside(ILogger logger, ushort nodeId, string damage);
 }

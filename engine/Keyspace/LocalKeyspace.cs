@@ -1,3 +1,4 @@
+using FastDht.Engine.Keyspace.Internal;
 using FastDht.Locking;
 using FastDht.Storage;
 using FastDht.Storage.Durability;
@@ -57,6 +58,12 @@ internal sealed class LocalKeyspace
 
     /// <summary>The write-ahead log every change is appended to; null when the node keeps its keys in memory only.</summary>
     public WriteAheadLog? Log => _log;
+
+    /// <summary>
+    /// Changes applied in several steps before they are logged as one record (a transaction's commit, a flush) enter
+    /// this while they run, so a snapshot can wait for those in progress (<see cref="CommitBarrier"/>).
+    /// </summary>
+    public CommitBarrier Commits { get; } = new();
 
     /// <summary>What sessions use to hold replies until the writes they acknowledge are durable; null without a log.</summary>
     public ReplyGuard? Durability { get; private set; }
@@ -189,8 +196,17 @@ internal sealed class LocalKeyspace
         if (_log is { IsWritable: false })
             return -1;
         // Applied, then logged, like every change (KeyWrite): a record before a log position is always in the store.
-        _store.Clear();
-        return _log?.AppendClear() ?? 0;
+        // The clear removes shard after shard: a snapshot reading meanwhile waits for its record (Commits).
+        var epoch = Commits.Enter();
+        try
+        {
+            _store.Clear();
+            return _log?.AppendClear() ?? 0;
+        }
+        finally
+        {
+            Commits.Exit(epoch);
+        }
     }
 
     /// <summary>Upsert under the lock rule.</summary>

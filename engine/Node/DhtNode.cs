@@ -145,9 +145,12 @@ public sealed class DhtNode : IAsyncDisposable
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 await node.StopAsync().ConfigureAwait(false);
-                var message = e is Storage.Durability.LogCorruptionException corrupt
-                    ? $"{corrupt.Message}; start with --truncate-corrupt-log true (NodeOptions.TruncateCorruptLog) to cut the log there, losing every record after it"
-                    : e.Message;
+                var message = e switch
+                {
+                    Storage.Durability.LogCorruptionException corrupt => $"{corrupt.Message}; start with --truncate-corrupt-log true (NodeOptions.TruncateCorruptLog) to cut the log there, losing every record after it",
+                    Storage.Durability.SnapshotCorruptionException => $"{e.Message}; keep a copy of the folder, then repair or restore the file (moving it away loses the keys it holds)",
+                    _ => e.Message,
+                };
                 throw new ClusterConfigurationException(message.ReplaceLineEndings(" "), e);
             }
             core.EndLoading();
@@ -168,6 +171,17 @@ public sealed class DhtNode : IAsyncDisposable
                 Fsync = options.Fsync,
                 SegmentSize = options.LogSegmentSize,
                 TruncateAtCorruption = options.TruncateCorruptLog,
+                SnapshotLogSize = options.SnapshotLogSize,
+                // A snapshot lets the log before it go: what the transaction records in it still say must survive.
+                SnapshotApplicationState = () => Transactions.Internal.TxnSnapshotRecords.Capture(core.Keyspace, core.Participant, core.Decisions),
+                SnapshotBarrier = core.Keyspace.Commits.WaitForCommitsInProgress,
+                SnapshotFinished = (snapshot, failure) =>
+                {
+                    if (snapshot is not null)
+                        Keyspace.DurabilityLog.SnapshotWritten(logger, id, snapshot.Keys, snapshot.Bytes, snapshot.File, (long)snapshot.Elapsed.TotalMilliseconds, snapshot.LogPosition);
+                    else
+                        Keyspace.DurabilityLog.SnapshotFailed(logger, id, failure?.Message ?? "unknown");
+                },
                 // Commit decisions and ended attempts come back into memory, so the node answers for them after a
                 // crash; prepared attempts not ended are installed again below, before anything is served.
                 ApplicationRecord = recovery.TryApply,
@@ -181,6 +195,10 @@ public sealed class DhtNode : IAsyncDisposable
             },
             core.Store,
             out var report);
+        if (report.DamagedSnapshot is { } damaged)
+            Keyspace.DurabilityLog.SnapshotSetAside(logger, id, damaged);
+        if (report.Snapshot is { } snapshot)
+            Keyspace.DurabilityLog.SnapshotLoaded(logger, id, snapshot, report.SnapshotKeys);
         if (report.TornTailBytes > 0)
             Keyspace.DurabilityLog.TornTail(logger, id, report.TornTailBytes);
         if (report.TruncatedAt is { } where)

@@ -129,7 +129,7 @@ public sealed class NodeOptions
     /// <remarks>
     /// Defaults to null: the node keeps its keys in memory only, and a restarted node starts empty. The folder is
     /// created if missing and locked while the node runs (a second node on it fails to start); it holds the log's
-    /// segment files (<c>*.wal</c>) and a <c>LOCK</c> file. See docs/running.md.
+    /// segment files (<c>*.wal</c>), snapshots (<c>*.snap</c>) and a <c>LOCK</c> file. See docs/running.md.
     /// </remarks>
     public string? DataDir { get; set; }
 
@@ -145,6 +145,15 @@ public sealed class NodeOptions
     /// <summary>A log segment file is closed and the next begun once it holds this many bytes.</summary>
     /// <remarks>Defaults to 64 MiB (4 KiB to 1 GiB).</remarks>
     public long LogSegmentSize { get; set; } = 64L << 20;
+
+    /// <summary>A snapshot of the keys starts in the background once the log has grown by this many bytes since the last one began; 0 turns this off.</summary>
+    /// <remarks>
+    /// Defaults to 256 MiB: a restart then replays at most about that much log after loading the snapshot (a few
+    /// seconds), and the folder holds about twice that much log (the newest two snapshots are kept, with the log from
+    /// the older one on). Snapshots can also be asked for at any time (RESP SAVE/BGSAVE, <c>fastdht save</c>). Only used
+    /// with <see cref="DataDir"/>.
+    /// </remarks>
+    public long SnapshotLogSize { get; set; } = 256L << 20;
 
     /// <summary>At start, cut the log at a corrupt record in its middle (losing every record after it) instead of refusing to start.</summary>
     /// <remarks>
@@ -186,6 +195,8 @@ public sealed class NodeOptions
             throw new ClusterConfigurationException("the data directory is empty: give a folder, or leave it unset to keep keys in memory only");
         if (LogSegmentSize < 4096 || LogSegmentSize > WriteAheadLogOptions.MaxSegmentSize)
             throw new ClusterConfigurationException($"LogSegmentSize must be 4 KiB to 1 GiB (it is {LogSegmentSize})");
+        if (SnapshotLogSize < 0)
+            throw new ClusterConfigurationException($"SnapshotLogSize must be 0 (off) or a size (it is {SnapshotLogSize})");
         if (!Enum.IsDefined(Fsync))
             throw new ClusterConfigurationException($"unknown fsync policy {Fsync} (known: always, everysec, no)");
         if (ConnectTimeout <= TimeSpan.Zero || ForwardTimeout <= TimeSpan.Zero || DrainTimeout < TimeSpan.Zero)

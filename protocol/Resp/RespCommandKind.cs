@@ -239,4 +239,13 @@ public enum RespCommandKind
 
     /// <summary><c>OBJECT</c></summary>
     Object,
+
+    /// <summary><c>SAVE</c></summary>
+    Save,
+
+    /// <summary><c>BGSAVE</c></summary>
+    BgSave,
+
+    /// <summary><c>LASTSAVE</c></summary>
+    LastSave,
 }

@@ -30,10 +30,10 @@ public sealed partial class WriteAheadLog
             byte[] buffer;
             int length;
             long end;
-            bool closing;
+            bool closing, rotate, sync;
             lock (_sync)
             {
-                while (_activeLength == 0 && !_closing)
+                while (_activeLength == 0 && !_closing && !_rotationWanted && !_syncWanted)
                 {
                     var timeout = Timeout.Infinite;
                     if (_unsynced && _options.Fsync == FsyncPolicy.EverySec)
@@ -47,6 +47,9 @@ public sealed partial class WriteAheadLog
                     _flusherIdle = false;
                 }
                 closing = _closing;
+                rotate = _rotationWanted;
+                sync = _syncWanted;
+                _rotationWanted = _syncWanted = false;
                 buffer = _active;
                 length = _activeLength;
                 end = _appended;
@@ -60,6 +63,10 @@ public sealed partial class WriteAheadLog
             }
             if (length > 0 && !WriteWithRetry(buffer, length, end))
                 return; // closing while the disk still fails: what is pending stays undurable, its waiters get false
+            if (rotate)
+                RotateOnRequest();
+            if (sync)
+                SyncOnRequest();
             if (_unsynced && (closing || Stopwatch.GetElapsedTime(_lastSyncTicks) >= TimeSpan.FromSeconds(1)))
                 TrySync();
             if (closing && length == 0)
@@ -125,11 +132,10 @@ public sealed partial class WriteAheadLog
         }
     }
 
-    /// <summary>Closes the full segment (fsynced unless the policy is No) and starts the next at the current position.</summary>
+    /// <summary>Closes the full segment (fsynced, whatever the policy: once per segment costs nothing, and a snapshot relies on the segments after it) and starts the next at the current position.</summary>
     private void Rotate()
     {
-        if (_options.Fsync != FsyncPolicy.No)
-            RandomAccess.FlushToDisk(_segment!);
+        RandomAccess.FlushToDisk(_segment!);
         var next = OpenNewSegment(_written);
         _segment!.Dispose();
         _segment = next;
@@ -148,7 +154,10 @@ public sealed partial class WriteAheadLog
             LogFormat.WriteSegmentHeader(header, basePosition);
             RandomAccess.Write(handle, header, 0);
             if (_options.Fsync != FsyncPolicy.No)
+            {
                 RandomAccess.FlushToDisk(handle);
+                DirectorySync.Flush(_options.Directory); // the new file's name, too
+            }
             return handle;
         }
         catch

@@ -20,23 +20,28 @@ public sealed partial class WriteAheadLog
     /// <summary>The file that keeps a second process from using the same folder.</summary>
     public const string LockFileName = "LOCK";
 
-    private WriteAheadLog(WriteAheadLogOptions options, SafeFileHandle lockFile)
+    private WriteAheadLog(WriteAheadLogOptions options, SafeFileHandle lockFile, IKeyValueStore store)
     {
         _options = options;
         _lockFile = lockFile;
+        _store = store;
         _flusher = null!;
+        _snapshotter = null!;
     }
 
     private WriteAheadLog(WriteAheadLog recovered)
     {
         _options = recovered._options;
         _lockFile = recovered._lockFile;
+        _store = recovered._store;
         _segment = recovered._segment;
         _segmentOffset = recovered._segmentOffset;
         _written = recovered._written;
         _appended = recovered._written;
         _durable = recovered._written;
+        _snapshotBase = recovered._snapshotBase;
         _flusher = StartFlusher();
+        _snapshotter = StartSnapshotter();
     }
 
     /// <summary>Opens (or creates) the log in <see cref="WriteAheadLogOptions.Directory"/>, replaying every record into <paramref name="store"/>.</summary>
@@ -59,7 +64,7 @@ public sealed partial class WriteAheadLog
         {
             throw new IOException($"the data directory {options.Directory} is in use by another process ({e.Message})", e);
         }
-        var opening = new WriteAheadLog(options, lockFile);
+        var opening = new WriteAheadLog(options, lockFile, store);
         try
         {
             report = opening.Recover(store);
@@ -76,11 +81,101 @@ public sealed partial class WriteAheadLog
         return new WriteAheadLog(opening);
     }
 
+    /// <summary>Loads the newest valid snapshot (if any), then replays the log from the position it names.</summary>
     private LogRecoveryReport Recover(IKeyValueStore store)
     {
         var started = Stopwatch.GetTimestamp();
-        var files = System.IO.Directory.GetFiles(_options.Directory, "*.wal");
+        foreach (var temporary in System.IO.Directory.GetFiles(_options.Directory, "*" + SnapshotFormat.TemporaryExtension))
+            File.Delete(temporary); // a snapshot that was being written when the node stopped: never in place, never needed
+        var files = System.IO.Directory.GetFiles(_options.Directory, "*" + LogFormat.SegmentExtension);
         Array.Sort(files, StringComparer.Ordinal);
+        var snapshot = LoadNewestSnapshot(store, files, out var damaged);
+        var from = 0;
+        if (snapshot is { } loaded)
+        {
+            _snapshotBase = loaded.LogPosition;
+            // Replay from the segment holding the snapshot's position; records before that position in it were already
+            // in the store when the snapshot was read, and replaying them again changes nothing in the end (docs/storage.md).
+            for (var i = 0; i < files.Length; i++)
+            {
+                if (SnapshotFormat.TryParsePosition(files[i], LogFormat.SegmentExtension, out var basePosition) && basePosition <= loaded.LogPosition)
+                    from = i;
+            }
+        }
+        var report = ReplaySegments(store, files.AsSpan(from).ToArray(), started);
+        return report with { Snapshot = snapshot?.File, SnapshotKeys = snapshot?.Keys ?? 0, DamagedSnapshot = damaged };
+    }
+
+    /// <summary>
+    /// Loads the newest snapshot that checks whole and whose log is there; a damaged newer one is set aside (renamed
+    /// <c>*.snap.damaged</c>) once something older took its place: an older snapshot, or the whole log from position 0.
+    /// With nothing to fall back on, opening fails naming the damaged file. Null when the folder holds no snapshot.
+    /// </summary>
+    private LoadedSnapshot? LoadNewestSnapshot(IKeyValueStore store, string[] segments, out string? damaged)
+    {
+        damaged = null;
+        var snapshots = System.IO.Directory.GetFiles(_options.Directory, "*" + SnapshotFormat.Extension);
+        Array.Sort(snapshots, StringComparer.Ordinal);
+        SnapshotCorruptionException? firstDamage = null;
+        var setAside = new List<string>();
+        for (var i = snapshots.Length - 1; i >= 0; i--)
+        {
+            var path = snapshots[i];
+            if (!SnapshotFormat.TryParsePosition(path, SnapshotFormat.Extension, out var named))
+                continue; // not a name this log writes
+            if (!HasSegmentAtOrBefore(segments, named))
+                throw new LogCorruptionException(Path.Combine(_options.Directory, LogFormat.SegmentName(named)), 0, $"the segment holding log position {named}, which the snapshot {path} needs, is missing");
+            var result = SnapshotFileReader.Load(path, store);
+            if (result.Valid && result.LogPosition != named)
+                result = result with { Valid = false, DamageOffset = 8, Damage = $"its header names log position {result.LogPosition}, its file name {named}" };
+            if (!result.Valid)
+            {
+                store.Clear();
+                firstDamage ??= new SnapshotCorruptionException(path, result.DamageOffset, result.Damage!);
+                setAside.Add(path);
+                continue;
+            }
+            foreach (var record in result.ApplicationRecords)
+            {
+                if (_options.ApplicationRecord is { } handler && !handler(record))
+                    throw new SnapshotCorruptionException(path, 0, "a record of the log's user that it carries does not parse");
+            }
+            SetAside(setAside, firstDamage, ref damaged);
+            return new LoadedSnapshot(path, result.LogPosition, result.Keys);
+        }
+        if (firstDamage is null)
+            return null;
+        // No snapshot is usable: the whole log is the last resort, if it is still there from its beginning.
+        if (segments.Length == 0 || !SnapshotFormat.TryParsePosition(segments[0], LogFormat.SegmentExtension, out var first) || first != 0)
+            throw firstDamage;
+        SetAside(setAside, firstDamage, ref damaged);
+        return null;
+    }
+
+    private static void SetAside(List<string> paths, SnapshotCorruptionException? firstDamage, ref string? damaged)
+    {
+        if (firstDamage is null)
+            return;
+        damaged = $"{firstDamage.File} at offset {firstDamage.Offset}: {firstDamage.Reason}";
+        foreach (var path in paths)
+            File.Move(path, Path.ChangeExtension(path, null) + SnapshotFormat.DamagedExtension, overwrite: true);
+    }
+
+    private static bool HasSegmentAtOrBefore(string[] segments, long position)
+    {
+        foreach (var segment in segments)
+        {
+            if (SnapshotFormat.TryParsePosition(segment, LogFormat.SegmentExtension, out var basePosition) && basePosition <= position)
+                return true;
+        }
+        return false;
+    }
+
+    private readonly record struct LoadedSnapshot(string File, long LogPosition, long Keys);
+
+    /// <summary>Replays <paramref name="files"/> (whole segments, in log order) into the store; the last one stays open for appending.</summary>
+    private LogRecoveryReport ReplaySegments(IKeyValueStore store, string[] files, long started)
+    {
         long records = 0, bytes = 0, torn = 0;
         string? truncatedAt = null;
         var position = -1L;

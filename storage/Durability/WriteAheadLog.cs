@@ -251,6 +251,10 @@ public sealed partial class WriteAheadLog : IDisposable
             Monitor.PulseAll(_sync);
         }
         _closingSignal.Set();
+        // The snapshot thread first: a snapshot in progress gives up (its file is deleted) and stops asking the flush thread.
+        lock (_snapshotSync)
+            Monitor.PulseAll(_snapshotSync);
+        _snapshotter.Join();
         _flusher.Join();
         CloseSegment();
         _lockFile.Dispose();

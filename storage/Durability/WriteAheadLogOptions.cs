@@ -34,4 +34,31 @@ public sealed class WriteAheadLogOptions
 
     /// <summary>Called (on the log's flush thread) when the log starts failing (with the error) and when it recovers (with null).</summary>
     public Action<Exception?>? HealthChanged { get; init; }
+
+    /// <summary>A snapshot starts by itself once the log has grown by this many bytes since the last one began; 0 never.</summary>
+    /// <remarks>
+    /// Defaults to 0: snapshots only on demand (<see cref="WriteAheadLog.TryStartSnapshot"/>). The node sets its own
+    /// default (NodeOptions.SnapshotLogSize).
+    /// </remarks>
+    public long SnapshotLogSize { get; init; }
+
+    /// <summary>
+    /// Called on the snapshot thread when a snapshot begins: the records of the log's user (see
+    /// <see cref="WriteAheadLog.AppendApplication"/>) that must outlive the log being dropped, such as transaction
+    /// decisions still needed. They are written into the snapshot and handed back to <see cref="ApplicationRecord"/>
+    /// when it is loaded, before the log after it is replayed (which may hand some of them back a second time).
+    /// </summary>
+    /// <remarks>Defaults to null: a snapshot carries no such records.</remarks>
+    public Func<IReadOnlyList<byte[]>>? SnapshotApplicationState { get; init; }
+
+    /// <summary>
+    /// Called on the snapshot thread after the store was read: returns once every change the read may have seen has
+    /// been appended to the log. A user that applies several changes before logging them as one record (a
+    /// transaction's commit) waits here for those in progress, so a snapshot never holds half of one that the log lacks.
+    /// </summary>
+    /// <remarks>Defaults to null: every change is logged right after it is applied, under the key's gate.</remarks>
+    public Action? SnapshotBarrier { get; init; }
+
+    /// <summary>Called on the snapshot thread when a snapshot is in place (with its report) or failed (with the error).</summary>
+    public Action<SnapshotReport?, Exception?>? SnapshotFinished { get; init; }
 }

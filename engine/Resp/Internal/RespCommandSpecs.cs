@@ -175,6 +175,9 @@ internal static class RespCommandSpecs
             new(RespCommandKind.PSubscribe, "psubscribe", -2, PubSub, 0, 0, 0),
             new(RespCommandKind.PUnsubscribe, "punsubscribe", -1, PubSub, 0, 0, 0),
             new(RespCommandKind.Publish, "publish", 3, PubSub, 0, 0, 0),
+            new(RespCommandKind.Save, "save", 1, ["admin", "noscript"], 0, 0, 0),
+            new(RespCommandKind.BgSave, "bgsave", -1, ["admin", "noscript"], 0, 0, 0),
+            new(RespCommandKind.LastSave, "lastsave", 1, ["loading", "stale", "fast"], 0, 0, 0),
         };
         var max = 0;
         foreach (var s in specs)

@@ -140,7 +140,10 @@ internal static class RespInfo
                 text.Append("# Persistence\r\n")
                     .Append("loading:").Append(core.IsLoading ? 1 : 0).Append("\r\n")
                     .Append("async_loading:0\r\n")
-                    .Append("rdb_bgsave_in_progress:0\r\n")
+                    // The rdb_ fields describe FastDht's snapshots (SAVE/BGSAVE), the aof_ ones its log.
+                    .Append("rdb_bgsave_in_progress:").Append(log is { IsSnapshotting: true } ? 1 : 0).Append("\r\n")
+                    .Append("rdb_last_save_time:").Append(RespSession.LastSaveSeconds(core)).Append("\r\n")
+                    .Append("rdb_last_bgsave_status:").Append(log?.LastSnapshotFailure is null ? "ok" : "err").Append("\r\n")
                     .Append("aof_enabled:").Append(log is null ? 0 : 1).Append("\r\n")
                     .Append("aof_rewrite_in_progress:0\r\n")
                     .Append("aof_last_write_status:").Append(log is null || log.IsWritable ? "ok" : "err").Append("\r\n");
@@ -148,7 +151,8 @@ internal static class RespInfo
                 {
                     text.Append("fastdht_fsync:").Append(core.Options.Fsync.ToString().ToLowerInvariant()).Append("\r\n")
                         .Append("fastdht_log_appended:").Append(log.AppendedPosition).Append("\r\n")
-                        .Append("fastdht_log_durable:").Append(log.DurablePosition).Append("\r\n");
+                        .Append("fastdht_log_durable:").Append(log.DurablePosition).Append("\r\n")
+                        .Append("fastdht_snapshot_position:").Append(log.SnapshotPosition).Append("\r\n");
                 }
                 break;
             }

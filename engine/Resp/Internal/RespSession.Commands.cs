@@ -35,6 +35,14 @@ internal sealed partial class RespSession
             case RespCommandKind.Function:
                 Function(w);
                 break;
+            case RespCommandKind.Save:
+                return StartSave();
+            case RespCommandKind.BgSave:
+                BgSave(w);
+                break;
+            case RespCommandKind.LastSave:
+                RespWriter.WriteInteger(w, LastSaveSeconds(_core));
+                break;
             case RespCommandKind.DbSize:
                 return StartDbSize();
             case RespCommandKind.Info:

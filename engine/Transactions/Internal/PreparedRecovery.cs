@@ -1,9 +1,10 @@
 namespace FastDht.Engine.Transactions.Internal;
 
 /// <summary>
-/// Reads the transaction records of a node's write-ahead log while it is replayed: commit decisions and ended
-/// attempts go back into the node's <see cref="TxnDecisions"/>, and the prepare records no end record closed are
-/// the attempts to install again (<see cref="TxnParticipant.Reinstall"/>).
+/// Reads the transaction records of a node's write-ahead log (and of the snapshot before it, <see cref="TxnSnapshotRecords"/>)
+/// while it is replayed: commit decisions, ended attempts and the forgotten watermark go back into the node's
+/// <see cref="TxnDecisions"/>, and the prepare records no end record closed are the attempts to install again
+/// (<see cref="TxnParticipant.Reinstall"/>).
 /// </summary>
 internal sealed class PreparedRecovery
 {
@@ -23,6 +24,11 @@ internal sealed class PreparedRecovery
             _decisions.Remember(decision);
             if (ended && _pending.TryGetValue(decision.Txn, out var open) && open.Attempt == decision.Attempt)
                 _pending.Remove(decision.Txn);
+            return true;
+        }
+        if (TxnForgottenRecord.TryRead(body, out var forgottenUpTo))
+        {
+            _decisions.ForgetUpTo(forgottenUpTo);
             return true;
         }
         if (TxnPrepareRecord.TryRead(body, out var prepared))

@@ -69,11 +69,50 @@ internal sealed class TxnDecisions
         }
     }
 
+    /// <summary>
+    /// The remembered commit decisions as log records, for a snapshot to carry: the log they were first written to may
+    /// be dropped after it, and a restarted coordinator must still answer "committed" for them. Aborts need no record
+    /// (presumed abort).
+    /// </summary>
+    public List<byte[]> CommitRecords()
+    {
+        lock (_memory)
+        {
+            var records = new List<byte[]>(_outcomes.Count);
+            foreach (var ((txn, attempt), commit) in _outcomes)
+            {
+                if (!commit)
+                    continue;
+                var record = new byte[TxnDecisionRecord.Size];
+                TxnDecisionRecord.Write(record, new TxnDecision(txn, attempt, Commit: true));
+                records.Add(record);
+            }
+            return records;
+        }
+    }
+
     /// <summary>The remembered decision of an attempt, if any.</summary>
     public bool TryGet(TxnId txn, ushort attempt, out bool commit)
     {
         lock (_memory)
             return _outcomes.TryGetValue((txn, attempt), out commit);
+    }
+
+    /// <summary>The youngest forgotten transaction's timestamp (<see cref="long.MinValue"/> when nothing was forgotten).</summary>
+    public long ForgottenUpTo
+    {
+        get
+        {
+            lock (_memory)
+                return _forgottenUpTo;
+        }
+    }
+
+    /// <summary>Raises the forgotten watermark to <paramref name="timestamp"/> (a snapshot's, at start); never lowers it.</summary>
+    public void ForgetUpTo(long timestamp)
+    {
+        lock (_memory)
+            _forgottenUpTo = Math.Max(_forgottenUpTo, timestamp);
     }
 
     /// <summary>True when a decision about this transaction may have been forgotten: "never prepared" would be a guess.</summary>

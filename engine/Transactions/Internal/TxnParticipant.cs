@@ -134,9 +134,20 @@ internal sealed class TxnParticipant
                     _table.ReleaseAll(txn);
                     return new TxnStep(StatusCode.LogUnavailable, $"transaction {txn} cannot be prepared here: the node cannot write its log ({log.Failure?.Message ?? "closing"}); nothing will be written here");
                 }
-                TxnPrepareRecord.Append(log, txn, attempt, coordinatorIncarnation, participants, keys, values);
             }
-            _prepared[txn] = new PreparedTxn(txn, attempt, coordinatorIncarnation, participants, keys, values, tokens, firstQueryAt);
+            // The record and the entry in _prepared as one step for a snapshot (Commits): one that begins meanwhile
+            // finds the attempt in _prepared when it reads it, or its record in the log after the snapshot's position.
+            var epoch = _keyspace.Commits.Enter();
+            try
+            {
+                if (_keyspace.Log is { } writable)
+                    TxnPrepareRecord.Append(writable, txn, attempt, coordinatorIncarnation, participants, keys, values);
+                _prepared[txn] = new PreparedTxn(txn, attempt, coordinatorIncarnation, participants, keys, values, tokens, firstQueryAt);
+            }
+            finally
+            {
+                _keyspace.Commits.Exit(epoch);
+            }
             return TxnStep.Ok;
         }
     }
@@ -158,15 +169,26 @@ internal sealed class TxnParticipant
         {
             if (_prepared.TryGetValue(txn, out var prepared) && prepared.Attempt == decision.Attempt)
             {
-                if (decision.Commit)
+                // Applied, logged and ended as one step for a snapshot (Commits): one that reads the store meanwhile
+                // waits until the batch and the end record are appended, so it never holds part of the commit alone,
+                // and one that reads _prepared afterwards finds the end record in the log after its position.
+                var epoch = _keyspace.Commits.Enter();
+                try
                 {
-                    var step = Apply(prepared);
-                    if (!step.IsOk)
-                        return step;
+                    if (decision.Commit)
+                    {
+                        var step = Apply(prepared);
+                        if (!step.IsOk)
+                            return step;
+                    }
+                    _decisions.Remember(decision);
+                    _prepared.TryRemove(txn, out _);
+                    LogEnded(decision);
                 }
-                _decisions.Remember(decision);
-                _prepared.TryRemove(txn, out _);
-                LogEnded(decision);
+                finally
+                {
+                    _keyspace.Commits.Exit(epoch);
+                }
                 _table.ReleaseAll(txn);
                 return TxnStep.Ok;
             }

@@ -26,38 +26,57 @@ internal static class TxnPrepareRecord
     /// <summary>Appends the record of a prepared attempt to <paramref name="log"/>; returns the log position after it.</summary>
     public static long Append(WriteAheadLog log, TxnId txn, ushort attempt, ulong coordinatorIncarnation, TxnMember[] participants, ReadOnlyMemory<byte>[] keys, ReadOnlyMemory<byte>[] values)
     {
-        var size = FixedSize + participants.Length * MemberSize;
-        for (var i = 0; i < keys.Length; i++)
-            size += 8 + keys[i].Length + values[i].Length;
+        var size = SizeOf(participants, keys, values);
         var buffer = ArrayPool<byte>.Shared.Rent(size);
         try
         {
             var span = buffer.AsSpan(0, size);
-            span[0] = Tag;
-            txn.WriteTo(span[1..]);
-            var at = 1 + Locking.TxnId.EncodedSize;
-            BinaryPrimitives.WriteUInt16LittleEndian(span[at..], attempt);
-            BinaryPrimitives.WriteUInt64LittleEndian(span[(at + 2)..], coordinatorIncarnation);
-            BinaryPrimitives.WriteUInt16LittleEndian(span[(at + 10)..], (ushort)participants.Length);
-            at += 12;
-            foreach (var member in participants)
-            {
-                BinaryPrimitives.WriteUInt16LittleEndian(span[at..], member.NodeId);
-                BinaryPrimitives.WriteUInt64LittleEndian(span[(at + 2)..], member.Incarnation);
-                at += MemberSize;
-            }
-            BinaryPrimitives.WriteInt32LittleEndian(span[at..], keys.Length);
-            at += 4;
-            for (var i = 0; i < keys.Length; i++)
-            {
-                at = WriteBytes(span, at, keys[i].Span);
-                at = WriteBytes(span, at, values[i].Span);
-            }
+            Write(span, txn, attempt, coordinatorIncarnation, participants, keys, values);
             return log.AppendApplication(span);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>The record of an attempt prepared here, for a snapshot to carry (the same bytes <see cref="Append"/> logs).</summary>
+    public static byte[] Encode(PreparedTxn prepared)
+    {
+        var record = new byte[SizeOf(prepared.Participants, prepared.Keys, prepared.Values)];
+        Write(record, prepared.Id, prepared.Attempt, prepared.CoordinatorIncarnation, prepared.Participants, prepared.Keys, prepared.Values);
+        return record;
+    }
+
+    private static int SizeOf(TxnMember[] participants, ReadOnlyMemory<byte>[] keys, ReadOnlyMemory<byte>[] values)
+    {
+        var size = FixedSize + participants.Length * MemberSize;
+        for (var i = 0; i < keys.Length; i++)
+            size += 8 + keys[i].Length + values[i].Length;
+        return size;
+    }
+
+    private static void Write(Span<byte> span, TxnId txn, ushort attempt, ulong coordinatorIncarnation, TxnMember[] participants, ReadOnlyMemory<byte>[] keys, ReadOnlyMemory<byte>[] values)
+    {
+        span[0] = Tag;
+        txn.WriteTo(span[1..]);
+        var at = 1 + Locking.TxnId.EncodedSize;
+        BinaryPrimitives.WriteUInt16LittleEndian(span[at..], attempt);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[(at + 2)..], coordinatorIncarnation);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[(at + 10)..], (ushort)participants.Length);
+        at += 12;
+        foreach (var member in participants)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(span[at..], member.NodeId);
+            BinaryPrimitives.WriteUInt64LittleEndian(span[(at + 2)..], member.Incarnation);
+            at += MemberSize;
+        }
+        BinaryPrimitives.WriteInt32LittleEndian(span[at..], keys.Length);
+        at += 4;
+        for (var i = 0; i < keys.Length; i++)
+        {
+            at = WriteBytes(span, at, keys[i].Span);
+            at = WriteBytes(span, at, values[i].Span);
         }
     }
 

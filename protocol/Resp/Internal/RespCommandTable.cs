@@ -35,6 +35,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "ROLE"u8)) return RespCommandKind.Role;
                 if (Ascii.EqualsIgnoreCase(name, "TIME"u8)) return RespCommandKind.Time;
                 if (Ascii.EqualsIgnoreCase(name, "EXEC"u8)) return RespCommandKind.Exec;
+                if (Ascii.EqualsIgnoreCase(name, "SAVE"u8)) return RespCommandKind.Save;
                 break;
             case 5:
                 if (Ascii.EqualsIgnoreCase(name, "SETNX"u8)) return RespCommandKind.SetNx;
@@ -69,6 +70,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "CONFIG"u8)) return RespCommandKind.Config;
                 if (Ascii.EqualsIgnoreCase(name, "SELECT"u8)) return RespCommandKind.Select;
                 if (Ascii.EqualsIgnoreCase(name, "ASKING"u8)) return RespCommandKind.Asking;
+                if (Ascii.EqualsIgnoreCase(name, "BGSAVE"u8)) return RespCommandKind.BgSave;
                 break;
             case 7:
                 if (Ascii.EqualsIgnoreCase(name, "PEXPIRE"u8)) return RespCommandKind.PExpire;
@@ -90,6 +92,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "READONLY"u8)) return RespCommandKind.ReadOnly;
                 if (Ascii.EqualsIgnoreCase(name, "FUNCTION"u8)) return RespCommandKind.Function;
                 if (Ascii.EqualsIgnoreCase(name, "EXPIREAT"u8)) return RespCommandKind.ExpireAt;
+                if (Ascii.EqualsIgnoreCase(name, "LASTSAVE"u8)) return RespCommandKind.LastSave;
                 break;
             case 9:
                 if (Ascii.EqualsIgnoreCase(name, "READWRITE"u8)) return RespCommandKind.ReadWrite;

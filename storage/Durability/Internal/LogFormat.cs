@@ -29,6 +29,7 @@ namespace FastDht.Storage.Durability.Internal;
 internal static class LogFormat
 {
     public const int SegmentHeaderSize = 16;
+    public const string SegmentExtension = ".wal";
     public const int RecordHeaderSize = 8;
     public const byte KindPut = 1;
     public const byte KindDelete = 2;
@@ -119,7 +120,7 @@ internal static class LogFormat
     }
 
     /// <summary>The file name of the segment whose first record is at <paramref name="basePosition"/>: zero-padded, so names sort as positions do.</summary>
-    public static string SegmentName(long basePosition) => $"{basePosition:D20}.wal";
+    public static string SegmentName(long basePosition) => $"{basePosition:D20}{SegmentExtension}";
 
     /// <summary>Reads u32 length | bytes from <paramref name="source"/> at <paramref name="at"/>; false when it does not fit.</summary>
     public static bool TryReadBytes(ReadOnlySpan<byte> source, ref int at, out ReadOnlySpan<byte> bytes)

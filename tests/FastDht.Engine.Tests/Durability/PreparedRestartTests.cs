@@ -38,7 +38,7 @@ public sealed class PreparedRestartTests : IDisposable
     /// applied its own part, with the TxnCommit to node 1 held in the proxy; then stops node 1 (the held commit is cut
     /// with the link) and starts it again. Returns the MultiPut's answer.
     /// </summary>
-    private static async Task<RawResponse> RestartTheParticipantBeforeItsCommitAsync(TestCluster cluster, byte[] a, byte[] b)
+    private static async Task<RawResponse> RestartTheParticipantBeforeItsCommitAsync(TestCluster cluster, byte[] a, byte[] b, Func<Task>? beforeStop = null)
     {
         using var client = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
         // Node 1's grant is held until both keys are locked; then its grant flows and the prepare is held.
@@ -56,6 +56,8 @@ public sealed class PreparedRestartTests : IDisposable
         cluster.StallLink(1, 0, false);
         await Bounded.UntilAsync(() => Stored(cluster, 0, a) == "v1", "the coordinator decides commit and applies its own part");
         Assert.Null(Stored(cluster, 1, b));
+        if (beforeStop is not null)
+            await beforeStop();
 
         await cluster.StopNodeAsync(1);
         cluster.ProxyOf(0).CutAll();
@@ -88,6 +90,38 @@ public sealed class PreparedRestartTests : IDisposable
         // The commit and its end are in node 1's log: another restart neither loses b nor installs the attempt again.
         await cluster.StopNodeAsync(1);
         await cluster.StartNodeAsync(1);
+        Assert.Equal("v1", Stored(cluster, 1, b));
+        Assert.Equal(0, cluster[1].Core.Participant.PreparedCount);
+        Assert.False(cluster[1].Core.Locks.IsLocked(b));
+    }
+
+    [Fact]
+    public async Task A_prepare_whose_log_two_snapshots_dropped_is_installed_again_from_the_snapshot_and_applied()
+    {
+        var dir1 = Path.Combine(_root, "node1");
+        await using var cluster = await TestCluster.StartAsync(2, o =>
+        {
+            o.DataDir = Path.Combine(_root, $"node{o.NodeId}");
+            o.TxnTimeout = TimeSpan.FromSeconds(15);
+            o.TxnLockLease = TimeSpan.FromSeconds(30);
+        }, proxied: true);
+        var a = KeyOwnedBy(cluster, 0, "sa");
+        var b = KeyOwnedBy(cluster, 1, "sb");
+
+        var r = await RestartTheParticipantBeforeItsCommitAsync(cluster, a, b, async () =>
+        {
+            // Two snapshots while the attempt is prepared: the segment holding its prepare record is deleted, so only
+            // the snapshots carry it.
+            var log = cluster[1].Core.Keyspace.Log!;
+            for (var i = 0; i < 2; i++)
+            {
+                Assert.True(log.TryStartSnapshot(out var done));
+                await done.WaitAsync(TimeSpan.FromSeconds(30));
+            }
+            Assert.False(File.Exists(Path.Combine(dir1, "00000000000000000000.wal")));
+        });
+
+        Assert.True(r.Status == StatusCode.Ok, $"{r.Status} {r.ErrorMessage}");
         Assert.Equal("v1", Stored(cluster, 1, b));
         Assert.Equal(0, cluster[1].Core.Participant.PreparedCount);
         Assert.False(cluster[1].Core.Locks.IsLocked(b));
