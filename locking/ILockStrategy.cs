@@ -15,7 +15,9 @@ namespace FastDht.Locking;
 // original id, so a transaction ages until it is the oldest and then cannot lose: no starvation. No-wait
 // never waits, so it cannot deadlock, but it can starve. Timeout waits a bounded time, so a deadlock costs
 // at most the limit. Ordered relies on the coordinator taking keys in one global order (which makes a
-// cycle impossible) and simply waits in FIFO order at the table.
+// cycle impossible) and simply waits in FIFO order at the table. Detect lets every conflict wait and
+// breaks the cycles that form instead (DetectsDeadlocks): the table finds those within itself when a
+// wait begins, and the engine finds those across nodes from every table's wait-for edges.
 
 /// <summary>A pluggable lock-conflict policy, chosen by name from <see cref="LockStrategyRegistry"/>.</summary>
 public interface ILockStrategy
@@ -25,6 +27,13 @@ public interface ILockStrategy
 
     /// <summary>True when the coordinator must take locks one owner at a time in global key order.</summary>
     bool RequiresOrderedAcquisition { get; }
+
+    /// <summary>
+    /// True when waits may form cycles that must be found and broken: the lock table then checks for a cycle whenever
+    /// a request starts to wait, and aborts the youngest transaction of a cycle it finds with <see cref="AbortReason"/>.
+    /// </summary>
+    /// <remarks>Defaults to false: the other strategies prevent cycles (or bound them with a wait limit) instead.</remarks>
+    bool DetectsDeadlocks => false;
 
     /// <summary>The reason reported when <see cref="Decide"/> returns <see cref="ConflictDecision.AbortRequester"/>.</summary>
     LockAbortReason AbortReason { get; }

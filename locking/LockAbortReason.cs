@@ -29,4 +29,7 @@ public enum LockAbortReason : byte
 
     /// <summary>The transaction released all its locks (<see cref="LockTable.ReleaseAll"/>: it aborted) while this request waited.</summary>
     Released = 8,
+
+    /// <summary>Detect: the transaction was the youngest in a cycle of waits (a deadlock) and was chosen to break it.</summary>
+    Deadlock = 9,
 }

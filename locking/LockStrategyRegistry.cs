@@ -4,7 +4,7 @@ using FastDht.Locking.Strategies;
 namespace FastDht.Locking;
 
 /// <summary>Lock strategies by name; an embedding application can register its own.</summary>
-/// <remarks>Names are case-insensitive. The defaults are "wait-die" (the default), "wound-wait", "no-wait", "timeout" and "ordered". Thread-safe.</remarks>
+/// <remarks>Names are case-insensitive. The defaults are "wait-die" (the default), "wound-wait", "no-wait", "timeout", "ordered" and "detect". Thread-safe.</remarks>
 public sealed class LockStrategyRegistry
 {
     /// <summary>The strategy used when none is named.</summary>
@@ -18,7 +18,7 @@ public sealed class LockStrategyRegistry
     {
     }
 
-    /// <summary>A registry holding the five built-in strategies.</summary>
+    /// <summary>A registry holding the six built-in strategies.</summary>
     public static LockStrategyRegistry CreateDefault()
     {
         var registry = new LockStrategyRegistry();
@@ -27,6 +27,7 @@ public sealed class LockStrategyRegistry
         registry.Register(NoWaitStrategy.StrategyName, static () => new NoWaitStrategy());
         registry.Register(TimeoutStrategy.StrategyName, static () => new TimeoutStrategy());
         registry.Register(OrderedStrategy.StrategyName, static () => new OrderedStrategy());
+        registry.Register(DeadlockDetectStrategy.StrategyName, static () => new DeadlockDetectStrategy());
         return registry;
     }
 

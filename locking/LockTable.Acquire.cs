@@ -123,6 +123,12 @@ public sealed partial class LockTable
             Throw.ConcurrentWait(txn);
         }
 
+        // A new wait is the only thing that can close a cycle of waits: look for one now (detect).
+        if (_strategy.DetectsDeadlocks && !outcome.IsCompleted)
+        {
+            BreakLocalCycles(txn);
+        }
+
         return outcome;
     }
 

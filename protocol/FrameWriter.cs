@@ -307,6 +307,10 @@ public static class FrameWriter
     public static void WriteTxnWound(IBufferWriter<byte> writer, uint requestId, TxnId txn) =>
         WriteTxnOnly(writer, requestId, Opcode.TxnWound, txn);
 
+    /// <summary>TxnWaitsFor: empty body.</summary>
+    public static void WriteTxnWaitsFor(IBufferWriter<byte> writer, uint requestId) =>
+        WriteFrame(writer, requestId, Opcode.TxnWaitsFor, FrameFlags.None, StatusCode.Ok, default);
+
     /// <summary>TxnRead: TxnId, u16 count (at least 1), count x key; the transaction must hold the keys.</summary>
     public static void WriteTxnRead(IBufferWriter<byte> writer, uint requestId, TxnId txn, ReadOnlySpan<ReadOnlyMemory<byte>> keys)
     {
@@ -578,6 +582,24 @@ public static class FrameWriter
         var b = FrameBuilder.Start(writer, 1 + sizeof(ulong), requestId, Opcode.TxnStatus, FrameFlags.Response, StatusCode.Ok);
         b.WriteU8((byte)outcome);
         b.WriteU64(incarnation);
+        b.Commit();
+    }
+
+    /// <summary>The size of a TxnWaitsFor answer frame of <paramref name="edgeCount"/> edges, header included.</summary>
+    public static long TxnWaitsForResponseFrameLength(int edgeCount) =>
+        ProtocolConstants.HeaderSize + sizeof(uint) + (2L * ProtocolConstants.TxnIdSize * edgeCount);
+
+    /// <summary>TxnWaitsFor (Ok): u32 count, count x (TxnId waiter, TxnId blocker).</summary>
+    public static void WriteTxnWaitsForResponse(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<TxnWaitEdge> edges)
+    {
+        var b = FrameBuilder.Start(writer, sizeof(uint) + (2L * ProtocolConstants.TxnIdSize * edges.Length), requestId, Opcode.TxnWaitsFor, FrameFlags.Response, StatusCode.Ok);
+        b.WriteU32((uint)edges.Length);
+        foreach (ref readonly TxnWaitEdge edge in edges)
+        {
+            b.WriteTxnId(edge.Waiter);
+            b.WriteTxnId(edge.Blocker);
+        }
+
         b.Commit();
     }
 

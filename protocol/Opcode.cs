@@ -71,6 +71,9 @@ public enum Opcode : byte
     /// <summary>Coordinator to participant: pin an explicit Lock's grants so an older transaction can no longer wound them (no decision follows).</summary>
     TxnPin = 0x47,
 
+    /// <summary>Node to node: the wait-for edges of the responder's lock table (the deadlock detector of the "detect" strategy collects them).</summary>
+    TxnWaitsFor = 0x48,
+
     /// <summary>Node to node: run one RESP command at the owner of its keys and answer with the RESP reply bytes.</summary>
     RespExecute = 0x50,
 }

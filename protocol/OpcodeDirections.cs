@@ -48,6 +48,7 @@ public static class OpcodeDirections
         t[(byte)Opcode.TxnRead] = OpcodeDirection.NodeToNode;
         t[(byte)Opcode.TxnStatus] = OpcodeDirection.NodeToNode;
         t[(byte)Opcode.TxnPin] = OpcodeDirection.NodeToNode;
+        t[(byte)Opcode.TxnWaitsFor] = OpcodeDirection.NodeToNode;
         t[(byte)Opcode.RespExecute] = OpcodeDirection.NodeToNode;
         return t;
     }

@@ -238,6 +238,55 @@ public static class ResponseDecoder
         return false;
     }
 
+    /// <summary>
+    /// TxnWaitsFor (status Ok): u32 count, count x (TxnId waiter, TxnId blocker). Adds the edges to
+    /// <paramref name="edges"/>; on a malformed body nothing is added. The count is checked against the body's length
+    /// before anything is read, so a lying count cannot make the reader allocate.
+    /// </summary>
+    public static bool TryReadTxnWaitsFor(ReadOnlySpan<byte> body, ICollection<TxnWaitEdge> edges, out ProtocolError error)
+    {
+        ArgumentNullException.ThrowIfNull(edges);
+        var reader = new BodyReader(body);
+        if (!reader.TryReadU32(out uint count))
+        {
+            error = reader.Error;
+            return false;
+        }
+
+        long needed = 2L * ProtocolConstants.TxnIdSize * count;
+        if (needed > reader.Remaining)
+        {
+            error = ProtocolError.Truncated(sizeof(uint), needed, reader.Remaining);
+            return false;
+        }
+
+        var read = new TxnWaitEdge[count];
+        for (uint i = 0; i < count; i++)
+        {
+            if (!reader.TryReadTxnId(out TxnId waiter) || !reader.TryReadTxnId(out TxnId blocker))
+            {
+                error = reader.Error;
+                return false;
+            }
+
+            read[i] = new TxnWaitEdge(waiter, blocker);
+        }
+
+        if (!reader.TryReadEnd())
+        {
+            error = reader.Error;
+            return false;
+        }
+
+        foreach (TxnWaitEdge edge in read)
+        {
+            edges.Add(edge);
+        }
+
+        error = default;
+        return true;
+    }
+
     /// <summary>Lock and TxnLock (status Ok): u16 count, count x u64 fencing token.</summary>
     public static bool TryReadTokens(ReadOnlySpan<byte> body, out TokenList tokens, out ProtocolError error)
     {

@@ -82,7 +82,7 @@ public sealed class BackoffAndRegistryTests
     public void Registry_creates_every_built_in_strategy_by_name()
     {
         LockStrategyRegistry registry = LockStrategyRegistry.CreateDefault();
-        Assert.Equal(new[] { "no-wait", "ordered", "timeout", "wait-die", "wound-wait" }, registry.Names);
+        Assert.Equal(new[] { "detect", "no-wait", "ordered", "timeout", "wait-die", "wound-wait" }, registry.Names);
         foreach (string name in registry.Names)
         {
             Assert.Equal(name, registry.Create(name).Name);

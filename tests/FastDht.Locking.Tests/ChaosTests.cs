@@ -19,6 +19,7 @@ public sealed class ChaosTests
     [InlineData(NoWaitStrategy.StrategyName)]
     [InlineData(OrderedStrategy.StrategyName)]
     [InlineData(TimeoutStrategy.StrategyName)]
+    [InlineData(DeadlockDetectStrategy.StrategyName)]
     public async Task Leases_sessions_and_cancellation_racing_with_transactions_leak_nothing(string strategyName)
     {
         var clock = new ManualTimeProvider();

@@ -20,6 +20,7 @@ public sealed class ConcurrencyTests
     [InlineData(NoWaitStrategy.StrategyName)]
     [InlineData(OrderedStrategy.StrategyName)]
     [InlineData(TimeoutStrategy.StrategyName)]
+    [InlineData(DeadlockDetectStrategy.StrategyName)]
     public async Task Random_transactions_keep_the_invariants_and_finish(string strategyName)
     {
         ILockStrategy strategy = strategyName == TimeoutStrategy.StrategyName

@@ -55,6 +55,11 @@ public sealed class StrategyDecisionTableTests
     public void Ordered(bool requesterOlder, HolderState state, bool partyWaiting, ConflictDecision expected) =>
         Check(new OrderedStrategy(), requesterOlder, state, partyWaiting, expected);
 
+    [Theory]
+    [MemberData(nameof(WaitOnly))]
+    public void Detect(bool requesterOlder, HolderState state, bool partyWaiting, ConflictDecision expected) =>
+        Check(new DeadlockDetectStrategy(), requesterOlder, state, partyWaiting, expected);
+
     [Fact]
     public void Strategy_properties()
     {
@@ -65,6 +70,10 @@ public sealed class StrategyDecisionTableTests
         Assert.False(new WaitDieStrategy().RequiresOrderedAcquisition);
         Assert.Equal(System.Threading.Timeout.InfiniteTimeSpan, new WaitDieStrategy().GetWaitLimit(3));
         Assert.Equal(System.Threading.Timeout.InfiniteTimeSpan, new WoundWaitStrategy().GetWaitLimit(3));
+        Assert.Equal(LockAbortReason.Deadlock, new DeadlockDetectStrategy().AbortReason);
+        Assert.Equal(System.Threading.Timeout.InfiniteTimeSpan, new DeadlockDetectStrategy().GetWaitLimit(3));
+        Assert.True(new DeadlockDetectStrategy().DetectsDeadlocks);
+        Assert.False(((ILockStrategy)new TimeoutStrategy()).DetectsDeadlocks);
     }
 
     private static void Check(ILockStrategy strategy, bool requesterOlder, HolderState state, bool partyWaiting, ConflictDecision expected)

@@ -60,7 +60,7 @@ public sealed class ConfigurationErrorTests : IDisposable
 
     [Fact]
     public Task Unknown_lock_strategy() =>
-        AssertRejectedAsync("--lock-strategy: unknown lock strategy 'optimistic' (known: no-wait, ordered, timeout, wait-die, wound-wait)",
+        AssertRejectedAsync("--lock-strategy: unknown lock strategy 'optimistic' (known: detect, no-wait, ordered, timeout, wait-die, wound-wait)",
             "127.0.0.1:7000", "--lock-strategy", "optimistic");
 
     [Fact]

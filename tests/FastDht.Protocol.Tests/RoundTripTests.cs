@@ -474,6 +474,34 @@ public class RoundTripTests
     }
 
     [Fact]
+    public void Txn_waits_for_round_trips_and_a_lying_count_is_malformed()
+    {
+        var (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteTxnWaitsFor(w, 3)));
+        AssertRequest(h, 3, Opcode.TxnWaitsFor, FrameFlags.None);
+        Assert.Empty(body);
+
+        TxnWaitEdge[] edges = [new(new TxnId(1, 0, 1), new TxnId(2, 1, 2)), new(new TxnId(2, 1, 2), new TxnId(1, 0, 1))];
+        var bytes = Wire.Encode(w => FrameWriter.WriteTxnWaitsForResponse(w, 3, edges));
+        Assert.Equal(FrameWriter.TxnWaitsForResponseFrameLength(2), bytes.Length);
+        (h, body) = Decode(bytes);
+        AssertResponse(h, 3, Opcode.TxnWaitsFor, StatusCode.Ok);
+        var read = new List<TxnWaitEdge>();
+        Assert.True(ResponseDecoder.TryReadTxnWaitsFor(body, read, out _));
+        Assert.Equal(edges, read);
+
+        // A count claiming more edges than the body holds, or fewer than it carries: malformed, nothing added.
+        var lying = body.ToArray();
+        lying[0] = 200;
+        read.Clear();
+        Assert.False(ResponseDecoder.TryReadTxnWaitsFor(lying, read, out var error));
+        Assert.Equal(StatusCode.BadRequest, error.Status);
+        lying[0] = 1;
+        Assert.False(ResponseDecoder.TryReadTxnWaitsFor(lying, read, out _));
+        Assert.Empty(read);
+        Assert.Equal(OpcodeDirection.NodeToNode, OpcodeDirections.Of(Opcode.TxnWaitsFor));
+    }
+
+    [Fact]
     public void Relayed_frame_keeps_body_with_new_id_and_flags() => Gen.Select(Gen.UInt, Gen.UInt, GenKey, GenValue).Sample(t =>
     {
         var (id, newId, key, value) = t;

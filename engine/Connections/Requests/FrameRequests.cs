@@ -78,6 +78,14 @@ internal readonly struct TxnLockRequest(Opcode opcode, TxnId txn, LockMode mode,
     }
 }
 
+/// <summary>TxnWaitsFor: an empty body.</summary>
+internal readonly struct TxnWaitsForRequest : IFrameRequest
+{
+    public int FrameLength => ProtocolConstants.HeaderSize;
+
+    public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteTxnWaitsFor(writer, requestId);
+}
+
 /// <summary>TxnWound or TxnPin: a TxnId alone.</summary>
 internal readonly struct TxnIdRequest(Opcode opcode, TxnId txn) : IFrameRequest
 {

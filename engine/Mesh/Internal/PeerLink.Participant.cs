@@ -78,6 +78,17 @@ internal sealed partial class PeerLink
                     step = new TxnStep(StatusCode.Wounded, $"transaction {txn} cannot keep its locks at node {self}: it was wounded or holds nothing here");
                 return ReplyAsync(new TxnReply(id, op, new TxnResult(step)));
             }
+            case Opcode.TxnWaitsFor:
+            {
+                if (!RequestDecoder.TryReadEmpty(body, out error))
+                    break;
+                // As many edges as the answer can carry within the smaller of the two frame limits; a larger graph is
+                // cut, and a cycle left out is found in a later round once others are broken.
+                var room = (int)Math.Max(0, (Math.Min(SendLimit, ReceiveLimits.MaxFrameSize) - FrameWriter.TxnWaitsForResponseFrameLength(0) + 4) / (2 * ProtocolConstants.TxnIdSize));
+                var edges = new List<Locking.WaitForEdge>();
+                participant.Table.CollectWaitsFor(edges, room);
+                return ReplyAsync(new TxnWaitsForReply(id, edges));
+            }
             case Opcode.TxnPrepare:
             {
                 if (!RequestDecoder.TryReadTxnPrepare(body, limits, out var wireTxn, out var attempt, out var coordinatorIncarnation, out var members, out var writes, out error))

@@ -92,6 +92,7 @@ internal sealed partial class PeerLink : FrameSession
             case Opcode.TxnRead:
             case Opcode.TxnStatus:
             case Opcode.TxnPin:
+            case Opcode.TxnWaitsFor:
                 return ParticipantAsync(frame);
             case Opcode.Ping:
                 return ReplyAsync(new PingReply(header.RequestId, frame.Body));

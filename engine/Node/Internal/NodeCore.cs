@@ -39,7 +39,8 @@ internal sealed class NodeCore
         Limits = options.Limits;
         Identity = new NodeIdentity(options.NodeId, options.ClusterName, options.LockStrategy, Cluster, options.Limits);
         var strategy = CreateStrategy(options.Plugins.LockStrategies, options.LockStrategy);
-        Locks = new LockTable(strategy, new LockTableOptions { ExpiryScanInterval = ScanIntervalFor(strategy, options.LockExpiryScanInterval) }, TimeProvider.System, new NodeWoundNotifier(this));
+        var wounds = new NodeWoundNotifier(this);
+        Locks = new LockTable(strategy, new LockTableOptions { ExpiryScanInterval = ScanIntervalFor(strategy, options.LockExpiryScanInterval) }, TimeProvider.System, wounds);
         // 1 KiB under the frame size: room for the frame header, the key and the reply's framing around the value.
         Keyspace = new Keyspace.LocalKeyspace(store, Locks, Math.Max(1, options.Limits.MaxFrameSize - 1024));
         Statistics = new Plugins.NodeStatistics(Keyspace.Reads);
@@ -62,6 +63,10 @@ internal sealed class NodeCore
             Loading,
             Statistics,
             logger);
+        // Only "detect" lets waits form cycles; its deadlocks across nodes are aborted along the wounds' route.
+        Deadlocks = strategy.DetectsDeadlocks
+            ? new GlobalDeadlockDetector(Locks, Mesh, wounds, options.DeadlockDetectionInterval, options.ForwardTimeout, logger)
+            : null;
         var longestWork = options.TxnTimeout > options.ForwardTimeout ? options.TxnTimeout : options.ForwardTimeout;
         Clients = new ClientSessions(
             Mesh,
@@ -129,6 +134,9 @@ internal sealed class NodeCore
     /// <summary>This node's part in transactions on its keys.</summary>
     public TxnParticipant Participant { get; }
 
+    /// <summary>The detector of deadlocks across nodes, under a strategy that lets them form ("detect"); null otherwise.</summary>
+    public GlobalDeadlockDetector? Deadlocks { get; }
+
     /// <summary>Runs the transactions this node's clients send.</summary>
     public TransactionCoordinator Coordinator { get; }
 
@@ -185,6 +193,7 @@ internal sealed class NodeCore
         Clients.Start();
         Mesh.Start();
         Coordinator.Start();
+        Deadlocks?.Start(_stopping.Token);
     }
 
     /// <summary>Owns a connection a listener accepted: its handshake, then the session or link it becomes, until it closes.</summary>
@@ -208,6 +217,8 @@ internal sealed class NodeCore
         await Clients.StopAsync().ConfigureAwait(false);
         await Mesh.StopAsync().ConfigureAwait(false);
         await Coordinator.StopAsync().ConfigureAwait(false);
+        if (Deadlocks is not null)
+            await Deadlocks.StopAsync().ConfigureAwait(false);
         await _expiry.ConfigureAwait(false);
     }
 

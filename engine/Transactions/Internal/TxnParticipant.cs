@@ -360,6 +360,7 @@ internal sealed class TxnParticipant
         LockAbortReason.Died => new TxnStep(StatusCode.Aborted, $"transaction {txn} died: an older transaction holds or waits for a key (wait-die)"),
         LockAbortReason.NoWait => new TxnStep(StatusCode.Aborted, $"transaction {txn} aborted: a key is locked (no-wait)"),
         LockAbortReason.TimedOut => new TxnStep(StatusCode.Aborted, $"transaction {txn} aborted: its lock wait timed out"),
+        LockAbortReason.Deadlock => new TxnStep(StatusCode.Aborted, $"transaction {txn} aborted: it was the youngest in a deadlock (detect)"),
         _ => new TxnStep(StatusCode.Aborted, $"transaction {txn} aborted ({reason})"),
     };
 }

@@ -54,6 +54,9 @@ public sealed class ClientSessionRulesTests
             case Opcode.TxnRead:
                 FrameWriter.WriteTxnRead(w, id, txn, keys);
                 break;
+            case Opcode.TxnWaitsFor:
+                FrameWriter.WriteTxnWaitsFor(w, id);
+                break;
             case Opcode.RespExecute:
                 var command = Encoding.ASCII.GetBytes($"*3\r\n$3\r\nSET\r\n${key.Length}\r\n{Encoding.ASCII.GetString(key)}\r\n$4\r\nevil\r\n");
                 FrameWriter.WriteFrame(w, id, Opcode.RespExecute, FrameFlags.None, StatusCode.Ok, [2, .. command]);

@@ -10,9 +10,9 @@ namespace FastDht.Engine.Tests.Transactions;
 /// </summary>
 public sealed class MultiPutAtomicityTests
 {
-    public static TheoryData<string> Strategies => new() { "wait-die", "wound-wait", "no-wait", "timeout", "ordered" };
+    public static TheoryData<string> Strategies => new() { "wait-die", "wound-wait", "no-wait", "timeout", "ordered", "detect" };
 
-    private static bool NeverStarves(string strategy) => strategy is "wait-die" or "wound-wait" or "ordered";
+    private static bool NeverStarves(string strategy) => strategy is "wait-die" or "wound-wait" or "ordered" or "detect";
 
     private static Task<TestCluster> StartAsync(string strategy) => TestCluster.StartAsync(3, o =>
     {
