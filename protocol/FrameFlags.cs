@@ -22,6 +22,12 @@ public enum FrameFlags : byte
     /// </summary>
     Routed = 1 << 3,
 
+    /// <summary>
+    /// The request body carries a u64 time to live in milliseconds after the value (and before a fencing token): the key
+    /// expires that long after the owner applies the write. Put and PutIfAbsent only.
+    /// </summary>
+    Expires = 1 << 4,
+
     /// <summary>Every defined bit; any other bit set makes the header malformed.</summary>
-    All = Response | Forwarded | Fenced | Routed,
+    All = Response | Forwarded | Fenced | Routed | Expires,
 }

@@ -141,6 +141,30 @@ public static class FrameWriter
         b.Commit();
     }
 
+    /// <summary>
+    /// Put or PutIfAbsent with a time to live: key, value, u64 milliseconds, with the EXPIRES flag added to
+    /// <paramref name="flags"/> (ROUTED from a smart client).
+    /// </summary>
+    public static void WriteKeyValue(IBufferWriter<byte> writer, uint requestId, Opcode opcode, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, FrameFlags flags, ulong timeToLiveMs)
+    {
+        if (opcode is not (Opcode.Put or Opcode.PutIfAbsent))
+        {
+            Throw.ArgumentOutOfRange(nameof(opcode), "must be Put or PutIfAbsent");
+        }
+
+        if (timeToLiveMs is 0 or > ProtocolConstants.MaxTimeToLiveMs)
+        {
+            Throw.ArgumentOutOfRange(nameof(timeToLiveMs), "must be between 1 ms and ProtocolConstants.MaxTimeToLiveMs");
+        }
+
+        long body = WireSize.Key(key) + WireSize.Value(value) + sizeof(ulong);
+        var b = FrameBuilder.Start(writer, body, requestId, opcode, flags | FrameFlags.Expires, StatusCode.Ok);
+        b.WriteKey(key);
+        b.WriteValue(value);
+        b.WriteU64(timeToLiveMs);
+        b.Commit();
+    }
+
     /// <summary>Fenced Put: key, value, u64 fencing token, with the FENCED flag.</summary>
     public static void WritePut(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong fenceToken)
     {

@@ -26,4 +26,10 @@ public static class ProtocolConstants
 
     /// <summary>The most entries a list can carry: counts are u16.</summary>
     public const int MaxCount = ushort.MaxValue;
+
+    /// <summary>
+    /// The longest time to live a Put may carry (EXPIRES flag): 2^47 ms, about 4460 years, so that now + ttl fits an
+    /// expiry time in unix milliseconds with room to spare (Redis bounds EX/PX the same way: the sum must not overflow).
+    /// </summary>
+    public const ulong MaxTimeToLiveMs = 1UL << 47;
 }

@@ -54,6 +54,7 @@ public readonly struct ProtocolError
         ProtocolErrorCode.UnknownOpcode => $"unknown opcode 0x{_actual:X2}",
         ProtocolErrorCode.FenceNotAllowed => $"the FENCED flag is not allowed on opcode 0x{_actual:X2}",
         ProtocolErrorCode.RoutedNotAllowed => $"the ROUTED flag is not allowed on opcode 0x{_actual:X2} (single-key requests only)",
+        ProtocolErrorCode.ExpiresNotAllowed => $"the EXPIRES flag is not allowed on opcode 0x{_actual:X2} (Put and PutIfAbsent only)",
         ProtocolErrorCode.Truncated => $"body truncated at offset {Offset}: field needs {_actual} bytes, {_limit} remain",
         ProtocolErrorCode.TrailingBytes => $"{_actual} unexpected bytes after the body at offset {Offset}",
         ProtocolErrorCode.InvalidKey => _actual == 0
@@ -81,6 +82,8 @@ public readonly struct ProtocolError
     internal static ProtocolError FenceNotAllowed(byte opcode) => new(ProtocolErrorCode.FenceNotAllowed, 9, opcode);
 
     internal static ProtocolError RoutedNotAllowed(byte opcode) => new(ProtocolErrorCode.RoutedNotAllowed, 9, opcode);
+
+    internal static ProtocolError ExpiresNotAllowed(byte opcode) => new(ProtocolErrorCode.ExpiresNotAllowed, 9, opcode);
 
     internal static ProtocolError Truncated(int offset, long needed, int remaining) =>
         new(ProtocolErrorCode.Truncated, offset, needed, remaining);

@@ -47,4 +47,7 @@ public enum ProtocolErrorCode : byte
 
     /// <summary>Header: ROUTED set on an opcode other than Get, Put, PutIfAbsent and Delete.</summary>
     RoutedNotAllowed,
+
+    /// <summary>Header: EXPIRES set on an opcode other than Put and PutIfAbsent.</summary>
+    ExpiresNotAllowed,
 }

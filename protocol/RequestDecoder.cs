@@ -42,6 +42,12 @@ public static class RequestDecoder
             return false;
         }
 
+        if ((header.Flags & FrameFlags.Expires) != 0 && header.Opcode is not (Opcode.Put or Opcode.PutIfAbsent))
+        {
+            error = ProtocolError.ExpiresNotAllowed((byte)header.Opcode);
+            return false;
+        }
+
         return true;
     }
 
@@ -126,7 +132,8 @@ public static class RequestDecoder
         return false;
     }
 
-    /// <summary>Put and PutIfAbsent: key, value [+ u64 fence token when <paramref name="flags"/> has FENCED].</summary>
+    /// <summary>Put and PutIfAbsent without their time to live (see the overload with <c>timeToLiveMs</c>).</summary>
+    /// <remarks>For readers that do not apply expiry (codec tests, benchmarks): an EXPIRES frame's time to live is read and dropped.</remarks>
     public static bool TryReadPut(
         ReadOnlySpan<byte> body,
         FrameFlags flags,
@@ -134,12 +141,29 @@ public static class RequestDecoder
         out ReadOnlySpan<byte> key,
         out ReadOnlySpan<byte> value,
         out ulong? fenceToken,
+        out ProtocolError error) =>
+        TryReadPut(body, flags, limits, out key, out value, out _, out fenceToken, out error);
+
+    /// <summary>
+    /// Put and PutIfAbsent: key, value [+ u64 time to live in ms when <paramref name="flags"/> has EXPIRES, 1 to
+    /// <see cref="ProtocolConstants.MaxTimeToLiveMs"/>] [+ u64 fence token when it has FENCED]; the time to live comes
+    /// back in <c>timeToLiveMs</c>, 0 when the frame has none.
+    /// </summary>
+    public static bool TryReadPut(
+        ReadOnlySpan<byte> body,
+        FrameFlags flags,
+        ProtocolLimits limits,
+        out ReadOnlySpan<byte> key,
+        out ReadOnlySpan<byte> value,
+        out long timeToLiveMs,
+        out ulong? fenceToken,
         out ProtocolError error)
     {
         ArgumentNullException.ThrowIfNull(limits);
         var reader = new BodyReader(body);
         if (reader.TryReadKey(limits.MaxKeySize, out key)
             && reader.TryReadValue(out value)
+            && TryReadTimeToLive(ref reader, flags, out timeToLiveMs)
             && TryReadFence(ref reader, flags, out fenceToken)
             && reader.TryReadEnd())
         {
@@ -149,9 +173,33 @@ public static class RequestDecoder
 
         key = default;
         value = default;
+        timeToLiveMs = 0;
         fenceToken = null;
         error = reader.Error;
         return false;
+    }
+
+    private static bool TryReadTimeToLive(ref BodyReader reader, FrameFlags flags, out long timeToLiveMs)
+    {
+        timeToLiveMs = 0;
+        if ((flags & FrameFlags.Expires) == 0)
+        {
+            return true;
+        }
+
+        var start = reader.Position;
+        if (!reader.TryReadU64(out ulong ttl))
+        {
+            return false;
+        }
+
+        if (ttl == 0 || ttl > ProtocolConstants.MaxTimeToLiveMs)
+        {
+            return reader.Fail(ProtocolError.OutOfRange(start, (long)Math.Min(ttl, long.MaxValue), (long)ProtocolConstants.MaxTimeToLiveMs));
+        }
+
+        timeToLiveMs = (long)ttl;
+        return true;
     }
 
     /// <summary>Delete: key [+ u64 fence token when <paramref name="flags"/> has FENCED].</summary>

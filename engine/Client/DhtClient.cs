@@ -105,6 +105,25 @@ public sealed partial class DhtClient : IAsyncDisposable
         return StatusCallAsync(Opcode.PutIfAbsent, key, value, StatusCode.Exists, cancellationToken);
     }
 
+    /// <summary>
+    /// Stores <paramref name="value"/> under <paramref name="key"/>, replacing any previous value, to expire
+    /// <paramref name="timeToLive"/> after the key's owner applies it (Redis's SET k v PX ms).
+    /// </summary>
+    /// <remarks>The time to live is at least 1 ms (rounded up to whole milliseconds), at most <see cref="ProtocolConstants.MaxTimeToLiveMs"/> ms.</remarks>
+    public async ValueTask PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, CancellationToken cancellationToken = default) =>
+        await PutExpiringAsync(Opcode.Put, key, value, ToMilliseconds(timeToLive), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Stores <paramref name="value"/> only if <paramref name="key"/> is absent, to expire <paramref name="timeToLive"/>
+    /// after the owner stores it (Redis's SET k v NX PX ms: a lock or a lease that cleans itself up).
+    /// </summary>
+    /// <returns>True when this call stored it; false when the key already existed (nothing changed).</returns>
+    public async ValueTask<bool> PutIfAbsentAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, CancellationToken cancellationToken = default)
+    {
+        var result = await PutExpiringAsync(Opcode.PutIfAbsent, key, value, ToMilliseconds(timeToLive), cancellationToken).ConfigureAwait(false);
+        return result.Status == StatusCode.Ok;
+    }
+
     /// <summary>Removes <paramref name="key"/>.</summary>
     /// <returns>True when the key existed and was removed; false when it was absent.</returns>
     public ValueTask<bool> DeleteAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default)
@@ -133,6 +152,14 @@ public sealed partial class DhtClient : IAsyncDisposable
     /// <summary>Stores a UTF-8 value under a UTF-8 key only if the key is absent; true when stored.</summary>
     public ValueTask<bool> PutIfAbsentAsync(string key, string value, CancellationToken cancellationToken = default) =>
         PutIfAbsentAsync(Utf8(key), Utf8(value), cancellationToken);
+
+    /// <summary>Stores a UTF-8 value under a UTF-8 key, to expire <paramref name="timeToLive"/> after its owner applies it.</summary>
+    public ValueTask PutAsync(string key, string value, TimeSpan timeToLive, CancellationToken cancellationToken = default) =>
+        PutAsync(Utf8(key), Utf8(value), timeToLive, cancellationToken);
+
+    /// <summary>Stores a UTF-8 value under a UTF-8 key only if the key is absent, to expire <paramref name="timeToLive"/> later; true when stored.</summary>
+    public ValueTask<bool> PutIfAbsentAsync(string key, string value, TimeSpan timeToLive, CancellationToken cancellationToken = default) =>
+        PutIfAbsentAsync(Utf8(key), Utf8(value), timeToLive, cancellationToken);
 
     /// <summary>Removes a UTF-8 key; true when it existed.</summary>
     public ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default) =>
@@ -186,6 +213,24 @@ public sealed partial class DhtClient : IAsyncDisposable
     private async ValueTask PutCoreAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken) =>
         await ExecuteAsync(Opcode.Put, key, value, ResponseShape.Status, cancellationToken).ConfigureAwait(false);
 
+    /// <summary>Put or PutIfAbsent with a time to live: the routed path (the pooled fast path carries no time to live).</summary>
+    private async ValueTask<ResponseResult> PutExpiringAsync(Opcode opcode, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, ulong timeToLiveMs, CancellationToken cancellationToken)
+    {
+        var result = await ExecuteAsync(opcode, key, value, ResponseShape.Status, cancellationToken, timeToLiveMs: timeToLiveMs).ConfigureAwait(false);
+        if (result.Status != StatusCode.Ok && !(opcode == Opcode.PutIfAbsent && result.Status == StatusCode.Exists))
+            throw new DhtServerException(result.Status, $"unexpected status for {opcode}", Volatile.Read(ref _route).OwnerOf(key.Span).NodeId);
+        return result;
+    }
+
+    private static ulong ToMilliseconds(TimeSpan timeToLive)
+    {
+        // Rounded up, so a positive time to live never becomes 0 (which would mean "no expiry").
+        var ms = (timeToLive.Ticks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond;
+        if (ms < 1 || (ulong)ms > ProtocolConstants.MaxTimeToLiveMs)
+            throw new ArgumentOutOfRangeException(nameof(timeToLive), timeToLive, $"a time to live is between 1 ms and {ProtocolConstants.MaxTimeToLiveMs} ms");
+        return (ulong)ms;
+    }
+
     /// <summary>A call whose answer is Ok (true) or one expected non-error status (false).</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> StatusCallAsync(Opcode opcode, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, StatusCode falseStatus, CancellationToken cancellationToken)
@@ -204,7 +249,7 @@ public sealed partial class DhtClient : IAsyncDisposable
     /// is already that one retry (the fast path's attempt got the WrongNode).
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<ResponseResult> ExecuteAsync(Opcode opcode, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, ResponseShape shape, CancellationToken cancellationToken, bool retry = false)
+    private async ValueTask<ResponseResult> ExecuteAsync(Opcode opcode, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, ResponseShape shape, CancellationToken cancellationToken, bool retry = false, ulong timeToLiveMs = 0)
     {
         if ((uint)(key.Length - 1) >= ushort.MaxValue)
             Throw.KeyLength(key.Length);
@@ -226,8 +271,8 @@ public sealed partial class DhtClient : IAsyncDisposable
                 }
             }
 
-            connection.CheckFits(opcode, key.Length, value.Length);
-            var result = await connection.SendAsync(opcode, key, value, shape, cancellationToken).ConfigureAwait(false);
+            connection.CheckFits(opcode, key.Length, value.Length, timeToLiveMs);
+            var result = await connection.SendAsync(opcode, key, value, shape, cancellationToken, timeToLiveMs).ConfigureAwait(false);
             if (result.Status == StatusCode.WrongNode && attempt == 0 && IsNewerState(result.Epoch, route.Epoch))
             {
                 await RefreshAsync(generation, result.Epoch, cancellationToken).ConfigureAwait(false);

@@ -219,6 +219,22 @@ internal sealed class LocalKeyspace
         return KeyWriteResult.Ok;
     }
 
+    /// <summary>
+    /// Upsert (or, with <paramref name="ifAbsent"/>, store only if absent) of a key that expires
+    /// <paramref name="timeToLiveMs"/> from now on this node's clock (native Put with EXPIRES), under the lock rule.
+    /// </summary>
+    public KeyWriteResult PutExpiring(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long timeToLiveMs, bool ifAbsent, ulong? fence = null)
+    {
+        using var write = BeginWrite(key, fence);
+        if (write.Refusal != KeyWriteRefusal.None)
+            return Refused(write.Refusal);
+        // Under the key's gate, so no other write lands between the check and the put; an expired key is absent.
+        if (ifAbsent && write.TryGet(out _))
+            return KeyWriteResult.Exists;
+        write.Put(value, write.NowMs() + timeToLiveMs);
+        return KeyWriteResult.Ok;
+    }
+
     /// <summary>Stores only if absent (<see cref="KeyWriteResult.Exists"/> otherwise), under the lock rule.</summary>
     public KeyWriteResult PutIfAbsent(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong? fence = null)
     {

@@ -28,7 +28,7 @@ public class MalformedInputTests
     }
 
     [Theory]
-    [InlineData(0x10)]
+    [InlineData(0x20)]
     [InlineData(0x80)]
     [InlineData(0xF9)]
     public void Reserved_flag_bits_are_fatal(byte flags)
@@ -82,6 +82,15 @@ public class MalformedInputTests
         Assert.Equal(StatusCode.BadRequest, error.Status);
         Assert.False(error.IsFatal);
 
+        foreach (var op in new[] { Opcode.Get, Opcode.Delete, Opcode.MultiPut, Opcode.Ping })
+        {
+            (h, _) = Wire.ReadSingle(Wire.Raw(8, 1, (byte)op, (byte)FrameFlags.Expires, 0, default));
+            Assert.False(RequestDecoder.TryValidateHeader(h, out error));
+            Assert.Equal(ProtocolErrorCode.ExpiresNotAllowed, error.Code);
+            Assert.Equal(StatusCode.BadRequest, error.Status);
+            Assert.False(error.IsFatal);
+        }
+
         (h, _) = Wire.ReadSingle(Wire.Raw(8, 1, (byte)Opcode.MultiGet, (byte)FrameFlags.Routed, 0, default));
         Assert.False(RequestDecoder.TryValidateHeader(h, out error));
         Assert.Equal(ProtocolErrorCode.RoutedNotAllowed, error.Code);
@@ -108,6 +117,10 @@ public class MalformedInputTests
             { "put: missing value", Opcode.Put, 0, new BodyBuilder().Key("k").ToArray(), ProtocolErrorCode.Truncated },
             { "put: fenced without token", Opcode.Put, (byte)FrameFlags.Fenced, new BodyBuilder().Key("k").Value("v").U32(1).ToArray(), ProtocolErrorCode.Truncated },
             { "put: token without FENCED", Opcode.Put, 0, new BodyBuilder().Key("k").Value("v").U64(1).ToArray(), ProtocolErrorCode.TrailingBytes },
+            { "put: EXPIRES without a time to live", Opcode.Put, (byte)FrameFlags.Expires, new BodyBuilder().Key("k").Value("v").U32(1).ToArray(), ProtocolErrorCode.Truncated },
+            { "put: time to live 0", Opcode.Put, (byte)FrameFlags.Expires, new BodyBuilder().Key("k").Value("v").U64(0).ToArray(), ProtocolErrorCode.OutOfRange },
+            { "put: time to live over 2^47 ms", Opcode.Put, (byte)FrameFlags.Expires, new BodyBuilder().Key("k").Value("v").U64((1UL << 47) + 1).ToArray(), ProtocolErrorCode.OutOfRange },
+            { "put: EXPIRES and FENCED without the token", Opcode.Put, (byte)(FrameFlags.Expires | FrameFlags.Fenced), new BodyBuilder().Key("k").Value("v").U64(5).ToArray(), ProtocolErrorCode.Truncated },
             { "delete: trailing", Opcode.Delete, 0, new BodyBuilder().Key("k").U16(1).ToArray(), ProtocolErrorCode.TrailingBytes },
             { "multiput: count 0", Opcode.MultiPut, 0, new BodyBuilder().U16(0).ToArray(), ProtocolErrorCode.EmptyList },
             { "multiput: count lies high", Opcode.MultiPut, 0, new BodyBuilder().U16(3).Key("a").Value("1").Key("b").Value("2").ToArray(), ProtocolErrorCode.Truncated },

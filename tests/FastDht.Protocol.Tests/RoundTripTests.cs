@@ -71,6 +71,15 @@ public class RoundTripTests
         Assert.Equal(value, v.ToArray());
         Assert.Equal(fence, f);
 
+        var ttl = (fence % ProtocolConstants.MaxTimeToLiveMs) + 1;
+        (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteKeyValue(w, id, Opcode.Put, key, value, FrameFlags.Routed, ttl)));
+        AssertRequest(h, id, Opcode.Put, FrameFlags.Routed | FrameFlags.Expires);
+        Assert.True(RequestDecoder.TryReadPut(body, h.Flags, ProtocolLimits.Default, out k, out v, out var timeToLive, out f, out _));
+        Assert.Equal(key, k.ToArray());
+        Assert.Equal(value, v.ToArray());
+        Assert.Equal((long)ttl, timeToLive);
+        Assert.Null(f);
+
         (h, body) = Decode(Wire.Encode(w => FrameWriter.WritePutIfAbsent(w, id, key, value)));
         AssertRequest(h, id, Opcode.PutIfAbsent);
         Assert.True(RequestDecoder.TryReadPut(body, h.Flags, ProtocolLimits.Default, out k, out v, out f, out _));

@@ -37,6 +37,11 @@ internal static class ShellCommands
         Recursive = true,
     };
 
+    private static readonly Option<double?> TimeToLiveSeconds = new("--ttl")
+    {
+        Description = "Seconds until the key expires (fractions allowed, at least 1 ms); without it the key never expires.",
+    };
+
     public static RootCommand Build()
     {
         var root = new RootCommand("fastdht: put, get and delete keys in a FastDht cluster, and inspect it.");
@@ -47,10 +52,14 @@ internal static class ShellCommands
         var key = new Argument<string>("KEY") { Description = "The key (UTF-8)." };
         var value = new Argument<string>("VALUE") { Description = "The value (UTF-8)." };
 
-        root.Subcommands.Add(Command("put", "Store VALUE under KEY (replacing any value); prints OK.", [key, value], PutAsync));
+        var put = Command("put", "Store VALUE under KEY (replacing any value), expiring after --ttl seconds if given; prints OK.", [key, value], PutAsync);
+        put.Options.Add(TimeToLiveSeconds);
+        root.Subcommands.Add(put);
         root.Subcommands.Add(Command("get", "Print the value under KEY; prints (nil) and exits 1 when absent.", [key], GetAsync));
         root.Subcommands.Add(Command("del", "Delete KEY; prints (deleted) or (nil) when it was absent.", [key], DeleteAsync));
-        root.Subcommands.Add(Command("putnx", "Store VALUE under KEY only if KEY is absent; prints (stored) or (exists).", [key, value], PutIfAbsentAsync));
+        var putnx = Command("putnx", "Store VALUE under KEY only if KEY is absent, expiring after --ttl seconds if given; prints (stored) or (exists).", [key, value], PutIfAbsentAsync);
+        putnx.Options.Add(TimeToLiveSeconds);
+        root.Subcommands.Add(putnx);
         root.Subcommands.Add(Command("cluster", "Print the members (up or down) and the slot ranges each owns.", [], ClusterAsync));
         root.Subcommands.Add(Command("ping", "Ping every member and print its round-trip time.", [], PingAsync));
         return root;
@@ -92,9 +101,22 @@ internal static class ShellCommands
 
     private static string Value(ParseResult parse) => parse.GetValue<string>("VALUE")!;
 
+    /// <summary>--ttl as a time span; a value that is not positive and finite is an ArgumentException (printed, exit 1).</summary>
+    private static TimeSpan? TimeToLive(ParseResult parse)
+    {
+        if (parse.GetValue(TimeToLiveSeconds) is not { } seconds)
+            return null;
+        if (!double.IsFinite(seconds) || seconds <= 0 || seconds > TimeSpan.MaxValue.TotalSeconds)
+            throw new ArgumentException($"--ttl must be a positive number of seconds; got {seconds}");
+        return TimeSpan.FromSeconds(seconds);
+    }
+
     private static async Task<int> PutAsync(DhtClient client, ParseResult parse, TextWriter output, CancellationToken cancellationToken)
     {
-        await client.PutAsync(Key(parse), Value(parse), cancellationToken).ConfigureAwait(false);
+        if (TimeToLive(parse) is { } ttl)
+            await client.PutAsync(Key(parse), Value(parse), ttl, cancellationToken).ConfigureAwait(false);
+        else
+            await client.PutAsync(Key(parse), Value(parse), cancellationToken).ConfigureAwait(false);
         await output.WriteLineAsync("OK").ConfigureAwait(false);
         return Success;
     }
@@ -115,7 +137,9 @@ internal static class ShellCommands
 
     private static async Task<int> PutIfAbsentAsync(DhtClient client, ParseResult parse, TextWriter output, CancellationToken cancellationToken)
     {
-        var stored = await client.PutIfAbsentAsync(Key(parse), Value(parse), cancellationToken).ConfigureAwait(false);
+        var stored = TimeToLive(parse) is { } ttl
+            ? await client.PutIfAbsentAsync(Key(parse), Value(parse), ttl, cancellationToken).ConfigureAwait(false)
+            : await client.PutIfAbsentAsync(Key(parse), Value(parse), cancellationToken).ConfigureAwait(false);
         await output.WriteLineAsync(stored ? "(stored)" : "(exists)").ConfigureAwait(false);
         return Success;
     }

@@ -90,12 +90,13 @@ internal sealed class ClientConnection : FrameSession
     }
 
     /// <summary>Rejects a request whose frame the node would refuse as too large, before anything is sent.</summary>
-    public void CheckFits(Opcode opcode, int keyLength, int valueLength)
+    public void CheckFits(Opcode opcode, int keyLength, int valueLength, ulong timeToLiveMs = 0)
     {
-        // Frame length field = 8 header bytes after it + body; a key is u16 length + bytes, a value u32 length + bytes.
+        // Frame length field = 8 header bytes after it + body; a key is u16 length + bytes, a value u32 length + bytes,
+        // a time to live 8 bytes.
         long body = opcode switch
         {
-            Opcode.Put or Opcode.PutIfAbsent => 2L + keyLength + 4L + valueLength,
+            Opcode.Put or Opcode.PutIfAbsent => 2L + keyLength + 4L + valueLength + (timeToLiveMs == 0 ? 0 : 8),
             Opcode.Ping => keyLength,
             _ => 2L + keyLength,
         };
@@ -113,15 +114,15 @@ internal sealed class ClientConnection : FrameSession
     /// them once, knowing the operation. A cancelled call completes with <see cref="CancelRequest.CanceledMessage"/>;
     /// its response, if it still arrives, is dropped.
     /// </remarks>
-    public ValueTask<ResponseResult> SendAsync(Opcode opcode, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, ResponseShape shape, CancellationToken cancellationToken)
+    public ValueTask<ResponseResult> SendAsync(Opcode opcode, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, ResponseShape shape, CancellationToken cancellationToken, ulong timeToLiveMs = 0)
     {
         var timeout = _settings.RequestTimeout;
         var inline = _settings.InlineContinuations;
         return opcode switch
         {
             Opcode.Get => CallAsync(new GetRequest(key, FrameFlags.Routed), shape, timeout, NodeId, inline, cancellationToken),
-            Opcode.Put => CallAsync(new PutRequest(key, value, ifAbsent: false, FrameFlags.Routed), shape, timeout, NodeId, inline, cancellationToken),
-            Opcode.PutIfAbsent => CallAsync(new PutRequest(key, value, ifAbsent: true, FrameFlags.Routed), shape, timeout, NodeId, inline, cancellationToken),
+            Opcode.Put => CallAsync(new PutRequest(key, value, ifAbsent: false, FrameFlags.Routed, timeToLiveMs), shape, timeout, NodeId, inline, cancellationToken),
+            Opcode.PutIfAbsent => CallAsync(new PutRequest(key, value, ifAbsent: true, FrameFlags.Routed, timeToLiveMs), shape, timeout, NodeId, inline, cancellationToken),
             Opcode.Delete => CallAsync(new DeleteRequest(key, FrameFlags.Routed), shape, timeout, NodeId, inline, cancellationToken),
             Opcode.Ping => CallAsync(new PingRequest(key), shape, timeout, NodeId, inline, cancellationToken),
             Opcode.ClusterInfo => CallAsync(new ClusterInfoRequest(), shape, timeout, NodeId, inline, cancellationToken),

@@ -14,13 +14,22 @@ internal readonly struct GetRequest(ReadOnlyMemory<byte> key, FrameFlags flags =
     public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteGet(writer, requestId, key.Span, flags);
 }
 
-/// <summary>Put (upsert) or PutIfAbsent: key, value (ROUTED in <paramref name="flags"/> when a smart client sent it by its slot table).</summary>
-internal readonly struct PutRequest(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, bool ifAbsent, FrameFlags flags = FrameFlags.None) : IFrameRequest
+/// <summary>
+/// Put (upsert) or PutIfAbsent: key, value, and a time to live in ms when <paramref name="timeToLiveMs"/> is not 0
+/// (EXPIRES); ROUTED in <paramref name="flags"/> when a smart client sent it by its slot table.
+/// </summary>
+internal readonly struct PutRequest(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, bool ifAbsent, FrameFlags flags = FrameFlags.None, ulong timeToLiveMs = 0) : IFrameRequest
 {
-    public int FrameLength => ProtocolConstants.HeaderSize + 2 + key.Length + 4 + value.Length;
+    public int FrameLength => ProtocolConstants.HeaderSize + 2 + key.Length + 4 + value.Length + (timeToLiveMs == 0 ? 0 : sizeof(ulong));
 
-    public void Write(IBufferWriter<byte> writer, uint requestId) =>
-        FrameWriter.WriteKeyValue(writer, requestId, ifAbsent ? Opcode.PutIfAbsent : Opcode.Put, key.Span, value.Span, flags);
+    public void Write(IBufferWriter<byte> writer, uint requestId)
+    {
+        var opcode = ifAbsent ? Opcode.PutIfAbsent : Opcode.Put;
+        if (timeToLiveMs == 0)
+            FrameWriter.WriteKeyValue(writer, requestId, opcode, key.Span, value.Span, flags);
+        else
+            FrameWriter.WriteKeyValue(writer, requestId, opcode, key.Span, value.Span, flags, timeToLiveMs);
+    }
 }
 
 /// <summary>Delete: key (ROUTED in <paramref name="flags"/> when a smart client sent it by its slot table).</summary>

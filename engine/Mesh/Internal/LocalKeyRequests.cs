@@ -27,11 +27,13 @@ internal sealed class LocalKeyRequests(LocalKeyspace keyspace)
                 return;
             case Opcode.Put:
             case Opcode.PutIfAbsent:
-                if (!RequestDecoder.TryReadPut(body, header.Flags, limits, out key, out var newValue, out var fence, out error))
+                if (!RequestDecoder.TryReadPut(body, header.Flags, limits, out key, out var newValue, out var ttl, out var fence, out error))
                     break;
-                WriteResult(writer, id, header.Opcode, header.Opcode == Opcode.Put
-                    ? keyspace.Put(key, newValue, fence)
-                    : keyspace.PutIfAbsent(key, newValue, fence));
+                WriteResult(writer, id, header.Opcode, ttl > 0
+                    ? keyspace.PutExpiring(key, newValue, ttl, ifAbsent: header.Opcode == Opcode.PutIfAbsent, fence)
+                    : header.Opcode == Opcode.Put
+                        ? keyspace.Put(key, newValue, fence)
+                        : keyspace.PutIfAbsent(key, newValue, fence));
                 return;
             case Opcode.Delete:
                 if (!RequestDecoder.TryReadDelete(body, header.Flags, limits, out key, out fence, out error))

@@ -21,6 +21,8 @@ public sealed class DocsSampleTests
         await client.PutAsync("user:42", "Ada");
         string? name = await client.GetStringAsync("user:42");
         bool stored = await client.PutIfAbsentAsync("user:42", "Grace");
+        await client.PutAsync("session:9", "token", TimeSpan.FromMinutes(30));
+        bool leased = await client.PutIfAbsentAsync("lease:job7", "worker-3", TimeSpan.FromSeconds(10));
         bool deleted = await client.DeleteAsync("user:42");
 
         byte[] key = [1, 2, 3];
@@ -35,6 +37,8 @@ public sealed class DocsSampleTests
 
         Assert.Equal("Ada", name);
         Assert.False(stored);
+        Assert.True(leased);
+        Assert.Equal("token", await client.GetStringAsync("session:9"));
         Assert.True(deleted);
         Assert.Equal(new byte[] { 42 }, value);
         Assert.Equal([$"0 {cluster.Members.Get(0).Address} up", $"1 {cluster.Members.Get(1).Address} up"], lines);
