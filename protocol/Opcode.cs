@@ -20,6 +20,9 @@ public enum Opcode : byte
     /// <summary>The responder's enabled protocol listeners (name and address), so peers can advertise each other.</summary>
     NodeInfo = 0x04,
 
+    /// <summary>Authentication after Hello: a client's user and password, or a peer's cluster-secret challenge and proof (<see cref="AuthMechanism"/>).</summary>
+    Auth = 0x05,
+
     /// <summary>Read one key.</summary>
     Get = 0x10,
 

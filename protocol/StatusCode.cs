@@ -69,6 +69,15 @@ public enum StatusCode : ushort
     /// </summary>
     DuplicateLink = 0x111,
 
+    /// <summary>The node requires authentication and this connection has not authenticated: nothing was read or changed (Redis's NOAUTH).</summary>
+    AuthRequired = 0x112,
+
+    /// <summary>Auth with a wrong user or password, or a disabled user (Redis's WRONGPASS); the connection stays as it was.</summary>
+    AuthFailed = 0x113,
+
+    /// <summary>The authenticated user may not run this operation or touch this key (Redis's NOPERM): nothing was read or changed.</summary>
+    NoPermission = 0x114,
+
     /// <summary>An unexpected failure inside the node.</summary>
     InternalError = 0x1FF,
 }

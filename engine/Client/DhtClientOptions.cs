@@ -16,6 +16,17 @@ public sealed class DhtClientOptions
     /// <remarks>Defaults to "fastdht", the node's default.</remarks>
     public string ClusterName { get; set; } = "fastdht";
 
+    /// <summary>The user every connection authenticates as (with <see cref="Password"/>).</summary>
+    /// <remarks>Defaults to null: the node's "default" user.</remarks>
+    public string? User { get; set; }
+
+    /// <summary>The password each connection sends right after its Hello (docs/security.md); null sends none.</summary>
+    /// <remarks>
+    /// Defaults to null, for nodes without users. A security setting: without TLS the password crosses the network in
+    /// clear, as with Redis's AUTH.
+    /// </remarks>
+    public string? Password { get; set; }
+
     /// <summary>How long one request may wait for its answer before it fails with <see cref="DhtTimeoutException"/>.</summary>
     /// <remarks>
     /// Defaults to 5 s. It also bounds how long a call can take when its node dies mid-request: a closed connection

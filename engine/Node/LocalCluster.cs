@@ -119,7 +119,7 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>The options node <paramref name="index"/> starts with: its id in the member list, then <see cref="LocalClusterOptions.Configure"/>.</summary>
     public NodeOptions OptionsFor(int index)
     {
-        var options = new NodeOptions { Members = Members, NodeId = (ushort)index };
+        var options = new NodeOptions { Members = Members, NodeId = (ushort)index, ClusterSecret = _options.ClusterSecret };
         _options.Configure?.Invoke(options);
         return options;
     }

@@ -17,6 +17,10 @@ public sealed class LocalClusterOptions
     /// </remarks>
     public Action<NodeOptions>? Configure { get; set; }
 
+    /// <summary>The secret the nodes' peer links prove (<see cref="NodeOptions.ClusterSecret"/>), set before <see cref="Configure"/> runs.</summary>
+    /// <remarks>Defaults to a fresh random secret per <see cref="LocalClusterOptions"/>: the nodes of one local cluster trust each other and nobody else.</remarks>
+    public Security.ClusterSecret ClusterSecret { get; set; } = Security.ClusterSecret.CreateRandom();
+
     /// <summary>Where the nodes log.</summary>
     /// <remarks>Defaults to none (no logging).</remarks>
     public ILoggerFactory? LoggerFactory { get; set; }

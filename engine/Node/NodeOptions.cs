@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using FastDht.Engine.Cluster;
 using FastDht.Engine.Plugins;
+using FastDht.Engine.Security;
 using FastDht.Protocol;
 using FastDht.Storage.Durability;
 
@@ -104,6 +105,22 @@ public sealed class NodeOptions
     /// </remarks>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The secret every node of the cluster shares; each peer link proves it in its handshake (docs/security.md).</summary>
+    /// <remarks>
+    /// Defaults to none, and a node without one accepts no peer links and dials none: a cluster of more than one
+    /// member needs it (<see cref="Validate"/> says so). A security setting: whoever has it can join the cluster as a
+    /// member and read and change every key, so give it from a file or the environment, never on a command line.
+    /// </remarks>
+    public ClusterSecret? ClusterSecret { get; set; }
+
+    /// <summary>The users clients authenticate as (native Auth, RESP AUTH and HELLO AUTH) and their rules.</summary>
+    /// <remarks>
+    /// Defaults to none: every client may do everything without authenticating. A security setting: with a
+    /// directory whose default user has a password (or is off), a client can do nothing but authenticate until it
+    /// has (docs/security.md).
+    /// </remarks>
+    public UserDirectory? Users { get; set; }
+
     /// <summary>How long a client connection may send no request, while the node owes it no answer, before the node closes it.</summary>
     /// <remarks>
     /// Defaults to 5 minutes; <see cref="TimeSpan.Zero"/> turns it off. A security setting: it bounds how long
@@ -183,6 +200,8 @@ public sealed class NodeOptions
             throw new ClusterConfigurationException($"this node's id {NodeId} is not in the member list ({Members})");
         if (string.IsNullOrWhiteSpace(ClusterName))
             throw new ClusterConfigurationException("the cluster name is empty");
+        if (Members.Count > 1 && ClusterSecret is null)
+            throw new ClusterConfigurationException($"a cluster of {Members.Count} members needs a cluster secret, shared by every node, to authenticate its peer links (docs/security.md)");
         if (string.IsNullOrWhiteSpace(LockStrategy))
             throw new ClusterConfigurationException("the lock strategy name is empty");
         if (TxnMaxAttempts < 1)

@@ -248,4 +248,7 @@ public enum RespCommandKind
 
     /// <summary><c>LASTSAVE</c></summary>
     LastSave,
+
+    /// <summary><c>ACL</c></summary>
+    Acl,
 }

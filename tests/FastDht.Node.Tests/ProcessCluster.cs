@@ -113,6 +113,16 @@ internal sealed class ProcessCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>The cluster secret every process test's nodes share, in a file (a secret is never given on the command line).</summary>
+    public static string SecretFile { get; } = CreateSecretFile();
+
+    private static string CreateSecretFile()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"trust-process-cluster-{Environment.ProcessId}.secret");
+        File.WriteAllText(path, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+        return path;
+    }
+
     private static ProcessCluster Launch(int count, string[] extraArgs)
     {
         var ports = FreePorts.Reserve(count);
@@ -130,6 +140,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
                 "--members", string.Join(',', entries),
                 "--node-id", i.ToString(CultureInfo.InvariantCulture),
                 "--cluster", ClusterName,
+                "--cluster-secret-file", SecretFile,
                 "--heartbeat-interval", "200ms",
                 "--reconnect-base-delay", "20ms",
                 "--reconnect-max-delay", "500ms",

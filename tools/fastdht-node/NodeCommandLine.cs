@@ -21,6 +21,11 @@ internal static class NodeCommandLine
         (NodeSettings.RespKey, new("--resp") { Description = "Also serve Redis clients (RESP) on this address, host:port or *:port. [default: off]", HelpName = "HOST:PORT" }),
         (NodeSettings.MaxFrameSizeKey, new("--max-frame-size") { Description = "The largest frame accepted, 4KiB..1GiB. [default: 1MiB]", HelpName = "SIZE" }),
         (NodeSettings.MaxKeySizeKey, new("--max-key-size") { Description = "The longest key accepted, 1..65535 bytes. [default: 65535]", HelpName = "SIZE" }),
+        (SecuritySettings.ClusterSecretFileKey, new("--cluster-secret-file") { Description = "A file holding the secret every node of the cluster shares (16 bytes or more); needed by a cluster of more than one member. [default: FASTDHT_NODE_CLUSTERSECRET, else none]", HelpName = "FILE" }),
+        (SecuritySettings.UsersFileKey, new("--users-file") { Description = "A users file (docs/security.md): clients must authenticate as one of its users; ACL SAVE writes it. [default: none]", HelpName = "FILE" }),
+        // Accepted only to be refused with a clear message: a secret on a command line is visible in the process list.
+        (SecuritySettings.ClusterSecretKey, new("--cluster-secret") { Hidden = true }),
+        (SecuritySettings.RequirePassKey, new("--require-pass", "--requirepass") { Hidden = true }),
         (NodeSettings.LogLevelKey, new("--log-level") { Description = "trace, debug, information, warning, error, critical or none. [default: information]", HelpName = "LEVEL" }),
     ];
 

@@ -58,6 +58,8 @@ internal sealed class NodeSettings
             NodeId = ResolveNodeId(config, members, listenText?.Value),
             ListenEndPoint = listen,
             Limits = ResolveLimits(config),
+            ClusterSecret = SecuritySettings.ResolveClusterSecret(config, args),
+            Users = SecuritySettings.ResolveUsers(config, args),
         };
         if (config.Find(RespKey) is var (resp, respSource))
             options.Listeners[Engine.Plugins.ProtocolNames.Resp] = SettingParsers.ListenEndPoint(resp, respSource);

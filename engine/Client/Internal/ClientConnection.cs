@@ -80,6 +80,8 @@ internal sealed class ClientConnection : FrameSession
         {
             var hello = await connection.SendAsync(Opcode.Hello, default, default, ResponseShape.Body, cancellationToken).ConfigureAwait(false);
             connection.CompleteHandshake(hello, cancellationToken);
+            if (settings.Password is { } password)
+                await connection.AuthenticateAsync(settings.User ?? "default", password, cancellationToken).ConfigureAwait(false);
             return connection;
         }
         catch
@@ -191,6 +193,15 @@ internal sealed class ClientConnection : FrameSession
         Requests.FailAll(StatusCode.NodeUnavailable, $"connection lost: {reason}");
         _owner.Remove(this);
         await Connection.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Authenticates the connection as <paramref name="user"/>; a refusal is a <see cref="DhtException"/> naming the user, never the password.</summary>
+    private async Task AuthenticateAsync(string user, string password, CancellationToken cancellationToken)
+    {
+        var result = await CallAsync(new PasswordAuthRequest(user, password), ResponseShape.Status, _settings.RequestTimeout, NodeId, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (result.Status == StatusCode.AuthFailed)
+            throw new DhtException($"the node at {Address} refused user '{user}': wrong user or password, or the user is disabled");
+        ClientErrors.ThrowIfFailed(result, this, _settings.RequestTimeout, cancellationToken);
     }
 
     private void CompleteHandshake(in ResponseResult hello, CancellationToken cancellationToken)

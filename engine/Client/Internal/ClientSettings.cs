@@ -11,6 +11,8 @@ internal sealed class ClientSettings
         options.Validate();
         Seeds = [.. options.Seeds];
         ClusterName = options.ClusterName;
+        User = options.User;
+        Password = options.Password;
         RequestTimeout = options.RequestTimeout;
         ConnectTimeout = options.ConnectTimeout;
         InlineContinuations = options.InlineContinuations;
@@ -31,6 +33,10 @@ internal sealed class ClientSettings
     public string[] Seeds { get; }
 
     public string ClusterName { get; }
+
+    public string? User { get; }
+
+    public string? Password { get; }
 
     public TimeSpan RequestTimeout { get; }
 

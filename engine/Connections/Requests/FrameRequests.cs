@@ -224,3 +224,11 @@ internal readonly struct RespExecuteRequest(byte[] body) : IFrameRequest
     public void Write(IBufferWriter<byte> writer, uint requestId) =>
         FrameWriter.WriteFrame(writer, requestId, Opcode.RespExecute, FrameFlags.None, StatusCode.Ok, body);
 }
+
+/// <summary>Auth with a user and password (docs/protocol.md section 3.1).</summary>
+internal readonly struct PasswordAuthRequest(string user, string password) : IFrameRequest
+{
+    public int FrameLength => ProtocolConstants.HeaderSize + 1 + 2 + System.Text.Encoding.UTF8.GetByteCount(user) + 2 + System.Text.Encoding.UTF8.GetByteCount(password);
+
+    public void Write(IBufferWriter<byte> writer, uint requestId) => AuthFrames.WritePassword(writer, requestId, user, password);
+}

@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using System.Text;
 using FastDht.Engine.Cluster.Internal;
+using FastDht.Engine.Security;
 using FastDht.Protocol;
 
 namespace FastDht.Engine.Mesh.Internal;
@@ -13,8 +14,9 @@ internal sealed class NodeIdentity
 {
     private readonly byte[] _clusterNameBytes;
 
-    public NodeIdentity(ushort selfId, string clusterName, string lockStrategy, ClusterStateHolder cluster, ProtocolLimits limits)
+    public NodeIdentity(ushort selfId, string clusterName, string lockStrategy, ClusterStateHolder cluster, ProtocolLimits limits, ClusterSecret? secret = null)
     {
+        Secret = secret;
         SelfId = selfId;
         ClusterName = clusterName;
         LockStrategy = lockStrategy;
@@ -25,6 +27,9 @@ internal sealed class NodeIdentity
     }
 
     public ushort SelfId { get; }
+
+    /// <summary>What every peer link proves in its handshake; null: this node takes no peer links and dials none.</summary>
+    public ClusterSecret? Secret { get; }
 
     public string ClusterName { get; }
 
@@ -38,7 +43,6 @@ internal sealed class NodeIdentity
 
     /// <summary>When this node's process started, µs since the Unix epoch (plus jitter): a restarted peer has a higher one.</summary>
     public ulong Incarnation { get; }
-
 
     /// <summary>Checks an inbound Hello; null when acceptable, else the refusal, for both the log and the other side.</summary>
     /// <remarks>

@@ -25,7 +25,31 @@ internal sealed partial class PeerLink
             return new LinkRefusal(LinkRefusalKind.Refused, refusal);
         PeerIncarnation = hello.Incarnation;
         SendLimit = (int)Math.Min(hello.MaxFrameSize, int.MaxValue);
-        return null;
+        return await ProveSecretAsync(timeout).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Dialer side of the cluster-secret challenge-response (docs/protocol.md section 3.1): sends a fresh nonce,
+    /// checks the peer's proof over both nonces before trusting it with anything, then proves the secret in turn.
+    /// </summary>
+    private async Task<LinkRefusal?> ProveSecretAsync(TimeSpan timeout)
+    {
+        var identity = _mesh.Identity;
+        if (identity.Secret is not { } secret)
+            return new LinkRefusal(LinkRefusalKind.Refused, "this node has no cluster secret: it dials no peers (docs/security.md)");
+        var nonce = Security.Internal.PeerProof.NewNonce();
+        var result = await CallAsync(new PeerAuthRequest(AuthMechanism.PeerChallenge, nonce), ResponseShape.Body, timeout, PeerId).ConfigureAwait(false);
+        if (result.IsError)
+            return new LinkRefusal(LinkRefusal.KindOf(result.Status), result.ErrorMessage ?? result.Status.ToString());
+        if (result.Payload is not { } body || !AuthFrames.TryReadChallengeResponse(body, out var peerNonce, out var peerProof))
+            return new LinkRefusal(LinkRefusalKind.Refused, "malformed answer to the cluster-secret challenge");
+        var proof = new byte[AuthFrames.ProofSize];
+        Security.Internal.PeerProof.Acceptor(secret, identity.ClusterName, identity.SelfId, PeerId, nonce, peerNonce, proof);
+        if (!Security.Internal.PeerProof.Equal(proof, peerProof))
+            return new LinkRefusal(LinkRefusalKind.Refused, $"{_mesh.Describe(PeerId)} does not know the cluster secret: it was given a different one");
+        Security.Internal.PeerProof.Dialer(secret, identity.ClusterName, identity.SelfId, PeerId, nonce, peerNonce, proof);
+        result = await CallAsync(new PeerAuthRequest(AuthMechanism.PeerProof, proof), ResponseShape.Status, timeout, PeerId).ConfigureAwait(false);
+        return result.IsError ? new LinkRefusal(LinkRefusal.KindOf(result.Status), result.ErrorMessage ?? result.Status.ToString()) : null;
     }
 
     /// <summary>Dialer side: the handshake succeeded; the link now serves.</summary>

@@ -107,7 +107,8 @@ internal sealed partial class PeerLink : FrameSession
             case Opcode.RespExecute:
                 return RespExecuteAsync(frame);
             case Opcode.Hello:
-                return ReplyErrorAsync(header, StatusCode.BadRequest, "the handshake is already done: Hello is only valid as the first frame");
+            case Opcode.Auth:
+                return ReplyErrorAsync(header, StatusCode.BadRequest, "the handshake is already done: Hello and Auth are only valid before it ends");
             default:
                 return ReplyErrorAsync(header, StatusCode.InternalError, $"{header.Opcode} is not available on this node yet");
         }

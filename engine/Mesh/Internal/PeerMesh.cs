@@ -197,39 +197,28 @@ internal sealed class PeerMesh
     public LinkRefusal? TryAdopt(PeerLink session) => TryAdopt(session, dialedFrom: null);
 
     /// <summary>
+    /// Whether a link from this peer would be adopted now, without adopting anything: the handshake refuses a Hello
+    /// that could never become the link before it spends an authentication on it (the real decision is TryAdopt's,
+    /// once the peer has proved the cluster secret).
+    /// </summary>
+    public LinkRefusal? CheckAdoptable(ushort peerId, ulong peerIncarnation)
+    {
+        lock (_lock)
+            return Judge(peerId, peerIncarnation, dialerId: peerId, candidate: null, dialedFrom: null, out _);
+    }
+
+    /// <summary>
     /// Decides whether a link becomes the peer's link; null if adopted, else why not. A dialed link is adopted only
     /// while the slot that dialed it is still the peer's (not removed or re-addressed by a state change meanwhile).
     /// </summary>
     private LinkRefusal? TryAdopt(PeerLink session, PeerSlot? dialedFrom)
     {
-        PeerLink? replaced = null;
+        PeerLink? replaced;
         lock (_lock)
         {
-            if (_stopping.IsCancellationRequested)
-                return new LinkRefusal(LinkRefusalKind.Stopping, "the node is shutting down");
-            var slot = SlotOf(session.PeerId);
-            if (slot is null || (dialedFrom is not null && !ReferenceEquals(slot, dialedFrom)))
-                return new LinkRefusal(LinkRefusalKind.Refused, $"node {session.PeerId} is not a member at epoch {Cluster.Current.Epoch} (or has a new address)");
-            var existing = slot.Link;
-            if (existing is not null && existing.IsOpen && !ReferenceEquals(existing, session))
-            {
-                if (existing.PeerIncarnation == session.PeerIncarnation)
-                {
-                    if (session.DialerId >= existing.DialerId)
-                        return new LinkRefusal(LinkRefusalKind.DuplicateLink, $"duplicate link: node {Identity.SelfId} already has a link to node {session.PeerId}");
-                }
-                else if (Environment.TickCount64 - existing.LastReceiveTicks < (long)Settings.PeerTimeout.TotalMilliseconds
-                         && existing.PeerIncarnation > session.PeerIncarnation)
-                {
-                    return new LinkRefusal(LinkRefusalKind.DuplicateLink, $"duplicate link: node {session.PeerId} reconnected from an older process");
-                }
-                else if (Environment.TickCount64 - existing.LastReceiveTicks < (long)Settings.PeerTimeout.TotalMilliseconds)
-                {
-                    return new LinkRefusal(LinkRefusalKind.Refused, $"duplicate node id {session.PeerId}: a node with this id is already connected and alive ({AddressOf(session.PeerId)})");
-                }
-                replaced = existing;
-            }
-            slot.Link = session;
+            if (Judge(session.PeerId, session.PeerIncarnation, session.DialerId, session, dialedFrom, out replaced) is { } refusal)
+                return refusal;
+            SlotOf(session.PeerId)!.Link = session;
         }
         if (replaced is not null)
         {
@@ -238,6 +227,37 @@ internal sealed class PeerMesh
                 replaced.Retire();
             else
                 replaced.Connection.Abort(new InvalidOperationException($"node {session.PeerId} restarted"));
+        }
+        return null;
+    }
+
+    /// <summary>Under the lock: why a link from this peer must not become its link (null: it may), and the live link it would replace.</summary>
+    private LinkRefusal? Judge(ushort peerId, ulong peerIncarnation, ushort dialerId, PeerLink? candidate, PeerSlot? dialedFrom, out PeerLink? replaced)
+    {
+        replaced = null;
+        if (_stopping.IsCancellationRequested)
+            return new LinkRefusal(LinkRefusalKind.Stopping, "the node is shutting down");
+        var slot = SlotOf(peerId);
+        if (slot is null || (dialedFrom is not null && !ReferenceEquals(slot, dialedFrom)))
+            return new LinkRefusal(LinkRefusalKind.Refused, $"node {peerId} is not a member at epoch {Cluster.Current.Epoch} (or has a new address)");
+        var existing = slot.Link;
+        if (existing is not null && existing.IsOpen && !ReferenceEquals(existing, candidate))
+        {
+            if (existing.PeerIncarnation == peerIncarnation)
+            {
+                if (dialerId >= existing.DialerId)
+                    return new LinkRefusal(LinkRefusalKind.DuplicateLink, $"duplicate link: node {Identity.SelfId} already has a link to node {peerId}");
+            }
+            else if (Environment.TickCount64 - existing.LastReceiveTicks < (long)Settings.PeerTimeout.TotalMilliseconds
+                     && existing.PeerIncarnation > peerIncarnation)
+            {
+                return new LinkRefusal(LinkRefusalKind.DuplicateLink, $"duplicate link: node {peerId} reconnected from an older process");
+            }
+            else if (Environment.TickCount64 - existing.LastReceiveTicks < (long)Settings.PeerTimeout.TotalMilliseconds)
+            {
+                return new LinkRefusal(LinkRefusalKind.Refused, $"duplicate node id {peerId}: a node with this id is already connected and alive ({AddressOf(peerId)})");
+            }
+            replaced = existing;
         }
         return null;
     }

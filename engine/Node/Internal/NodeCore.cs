@@ -37,7 +37,7 @@ internal sealed class NodeCore
         SelfId = options.NodeId;
         Cluster = new ClusterStateHolder(ClusterState.Initial(options.Members));
         Limits = options.Limits;
-        Identity = new NodeIdentity(options.NodeId, options.ClusterName, options.LockStrategy, Cluster, options.Limits);
+        Identity = new NodeIdentity(options.NodeId, options.ClusterName, options.LockStrategy, Cluster, options.Limits, options.ClusterSecret);
         var strategy = CreateStrategy(options.Plugins.LockStrategies, options.LockStrategy);
         var wounds = new NodeWoundNotifier(this);
         Locks = new LockTable(strategy, new LockTableOptions { ExpiryScanInterval = ScanIntervalFor(strategy, options.LockExpiryScanInterval) }, TimeProvider.System, wounds);
@@ -73,7 +73,10 @@ internal sealed class NodeCore
             Coordinator,
             Locks,
             new SessionSettings(options.ForwardTimeout, options.HandshakeTimeout, options.ClientIdleTimeout, longestWork + options.ForwardTimeout),
-            logger);
+            logger)
+        {
+            Users = options.Users,
+        };
         Handshake = new InboundHandshake(Clients);
         Context = new Plugins.Internal.NodeContext(this);
     }

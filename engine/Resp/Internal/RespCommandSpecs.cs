@@ -154,6 +154,7 @@ internal static class RespCommandSpecs
             new(RespCommandKind.Monitor, "monitor", 1, ["admin", "noscript", "loading", "stale"], 0, 0, 0),
             new(RespCommandKind.Select, "select", 2, Fast, 0, 0, 0),
             new(RespCommandKind.Auth, "auth", -2, Fast, 0, 0, 0),
+            new(RespCommandKind.Acl, "acl", -2, Admin, 0, 0, 0),
             new(RespCommandKind.Hello, "hello", -1, Fast, 0, 0, 0),
             new(RespCommandKind.Quit, "quit", -1, Fast, 0, 0, 0),
             new(RespCommandKind.Reset, "reset", 1, Fast, 0, 0, 0),

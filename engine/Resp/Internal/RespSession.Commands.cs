@@ -82,6 +82,9 @@ internal sealed partial class RespSession
             case RespCommandKind.Auth:
                 Auth(w);
                 break;
+            case RespCommandKind.Acl:
+                Acl(w);
+                break;
             case RespCommandKind.Hello:
                 Hello(w);
                 break;
@@ -89,6 +92,7 @@ internal sealed partial class RespSession
                 RespWriter.WriteRaw(w, RespReplies.Ok);
                 return Outcome.Stop;
             case RespCommandKind.Reset:
+                _user = InitialUser;
                 _respVersion = 2;
                 _name = null;
                 _subscriptions = 0;
@@ -178,28 +182,6 @@ internal sealed partial class RespSession
             RespWriter.WriteRaw(w, RespReplies.Pong);
     }
 
-    private void Auth(IBufferWriter<byte> w)
-    {
-        var c = _command;
-        if (c.Count == 2)
-        {
-            RespWriter.WriteError(w, "AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"u8);
-            return;
-        }
-        if (c.Count == 3 && c.ArgumentEquals(1, "default"u8))
-        {
-            // The default user has no password (like Redis's "nopass"): any password is accepted for it.
-            RespWriter.WriteRaw(w, RespReplies.Ok);
-            return;
-        }
-        if (c.Count == 3)
-        {
-            RespWriter.WriteError(w, "WRONGPASS"u8, "invalid username-password pair or user is disabled."u8);
-            return;
-        }
-        RespWriter.WriteRaw(w, RespReplies.SyntaxError);
-    }
-
     private void Hello(IBufferWriter<byte> w)
     {
         var c = _command;
@@ -221,15 +203,17 @@ internal sealed partial class RespSession
             i = 2;
         }
         string? name = _name;
+        var authenticated = false;
         for (; i < c.Count; i++)
         {
             if (c.GetKeyword(i) == RespKeyword.Auth && i + 2 < c.Count)
             {
-                if (!c.ArgumentEquals(i + 1, "default"u8))
+                if (!TryAuthenticate(c.GetArgument(i + 1), c.GetArgument(i + 2)))
                 {
                     RespWriter.WriteError(w, "WRONGPASS"u8, "invalid username-password pair or user is disabled."u8);
                     return;
                 }
+                authenticated = true;
                 i += 2;
             }
             else if (c.GetKeyword(i) == RespKeyword.SetName && i + 1 < c.Count)
@@ -242,6 +226,11 @@ internal sealed partial class RespSession
                 RespWriter.WriteError(w, Encoding.ASCII.GetBytes($"Syntax error in HELLO option '{Encoding.ASCII.GetString(c.GetArgument(i))}'"));
                 return;
             }
+        }
+        if (_users is not null && !authenticated && _user is not { IsDeleted: false, Permissions.Enabled: true })
+        {
+            RespWriter.WriteError(w, "NOAUTH"u8, "HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"u8);
+            return;
         }
         _respVersion = version;
         _name = name;

@@ -16,6 +16,8 @@ internal sealed partial class RespSession
         var c = _command;
         if (_order.HasBarrier)
             return Outcome.MustWait; // a FLUSHALL of this connection is still running: nothing overtakes it
+        if (_users is not null && IsRefused())
+            return Outcome.Continue;
         var spec = RespCommandSpecs.Get(c.Kind);
         if (spec is null)
         {

@@ -52,6 +52,8 @@ internal sealed partial class RespSession
         _server = core.RespServer;
         _connection = connection;
         ClientId = SessionIds.Next();
+        _users = core.Options.Users;
+        _user = InitialUser;
         // A value travels to its owner inside one frame, so the frame size bounds a bulk argument too.
         _limits = new RespLimits { MaxBulkLength = core.Limits.MaxFrameSize };
         // Grown on demand: the members (and so the links one batch can touch) change with the cluster state.

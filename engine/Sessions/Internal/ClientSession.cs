@@ -1,6 +1,7 @@
 using FastDht.Engine.Connections;
 using FastDht.Engine.Keyspace;
 using FastDht.Engine.Mesh.Internal;
+using FastDht.Engine.Security;
 using FastDht.Engine.Sessions;
 using FastDht.Engine.Transport;
 using FastDht.Protocol;
@@ -29,10 +30,11 @@ internal sealed partial class ClientSession : FrameSession
     private long _batchCommands;
     private TaskCompletionSource? _drained;
 
-    public ClientSession(ClientSessions host, SocketConnection connection, int sendLimit)
+    public ClientSession(ClientSessions host, SocketConnection connection, int sendLimit, AclUser? user)
         : base(connection, host.Limits)
     {
         _host = host;
+        _user = user;
         SendLimit = sendLimit;
         SessionId = SessionIds.Next();
         host.Register(this);
@@ -64,6 +66,9 @@ internal sealed partial class ClientSession : FrameSession
             return ReplyErrorAsync(header, StatusCode.BadRequest, $"{header.Opcode} is a node-to-node operation: refused on a client connection");
         if ((header.Flags & FrameFlags.Forwarded) != 0)
             return ReplyErrorAsync(header, StatusCode.BadRequest, "FORWARDED is set only by a node forwarding to a peer: refused on a client connection");
+        // One null test when the node has no users; one more read when the user may do everything.
+        if (_user is { } user && !user.Permissions.AllowsEverything && header.Opcode != Opcode.Auth && Refusal(frame, user) is { } refused)
+            return ReplyAsync(refused);
         if (_host.Mesh.Loading.IsLoading && LoadingGate.ReadsOrWritesKeys(header.Opcode))
             return ReplyErrorAsync(header, StatusCode.Loading, LoadingGate.Message);
         // Requests that share a key take effect in the order sent: while a MultiPut, MultiGet or Lock of this
@@ -112,6 +117,8 @@ internal sealed partial class ClientSession : FrameSession
                 return RequestDecoder.TryReadEmpty(BodyOf(frame), out error)
                     ? ReplyAsync(new NodeInfoReply(header.RequestId, _host.Mesh.Listeners.Own))
                     : ReplyErrorAsync(header, error.Status, error.Message);
+            case Opcode.Auth:
+                return ReauthenticateAsync(frame);
             case Opcode.Hello:
                 return ReplyErrorAsync(header, StatusCode.BadRequest, "the handshake is already done: Hello is only valid as the first frame");
             default:

@@ -37,6 +37,9 @@ internal sealed class ClientSessions
 
     public SessionSettings Settings { get; }
 
+    /// <summary>The node's users; null when it has none and every client may do everything.</summary>
+    public Security.UserDirectory? Users { get; init; }
+
     public ILogger Logger { get; }
 
     public ProtocolLimits Limits => Mesh.Identity.Limits;

@@ -2,6 +2,8 @@ using System.Buffers;
 using System.IO.Pipelines;
 using FastDht.Engine.Connections;
 using FastDht.Engine.Mesh.Internal;
+using FastDht.Engine.Security;
+using FastDht.Engine.Security.Internal;
 using FastDht.Engine.Transport;
 using FastDht.Protocol;
 
@@ -27,48 +29,11 @@ internal sealed class InboundHandshake(ClientSessions clients)
     {
         var settings = clients.Settings;
         using var expiry = CancellationTokenSource.CreateLinkedTokenSource(clients.Stopping);
+        // One bound for the whole handshake, authentication included: until then the connection is anonymous.
         expiry.CancelAfter(settings.HandshakeTimeout);
-        var input = connection.Input;
-        var limits = clients.Limits;
-        Outcome outcome;
-        while (true)
-        {
-            ReadResult result;
-            try
-            {
-                result = await input.ReadAsync(expiry.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                var why = clients.Stopping.IsCancellationRequested
-                    ? "the node is stopping"
-                    : $"no whole Hello within {settings.HandshakeTimeout.TotalSeconds:0.###} s (the node's HandshakeTimeout)";
-                SessionLog.Closed(clients.Logger, connection.RemoteEndPoint, why);
-                connection.Abort(new TimeoutException(why));
-                await connection.DisposeAsync().ConfigureAwait(false);
-                return;
-            }
-            var buffer = result.Buffer;
-            if (FrameReader.TryReadFrame(ref buffer, limits, out var frame, out var error))
-            {
-                outcome = Decide(connection, frame);
-                input.AdvanceTo(buffer.Start);
-                break;
-            }
-            input.AdvanceTo(buffer.Start, buffer.End);
-            if (!error.IsNone)
-            {
-                SessionLog.BadInput(clients.Logger, connection.RemoteEndPoint, error.Message);
-                await RefuseAsync(connection, new ErrorReply(frame.Header.RequestId, frame.Header.Opcode, error.Status, error.Message)).ConfigureAwait(false);
-                return;
-            }
-            if (result.IsCompleted || result.IsCanceled)
-            {
-                await connection.DisposeAsync().ConfigureAwait(false);
-                return;
-            }
-        }
-
+        if (await ReadFrameAsync(connection, expiry.Token).ConfigureAwait(false) is not { } hello)
+            return;
+        var outcome = Decide(hello.Header, hello.Body);
         if (outcome.Refusal is { } refusal)
         {
             // A lost tie-break is routine, not a refusal worth a warning.
@@ -77,34 +42,46 @@ internal sealed class InboundHandshake(ClientSessions clients)
             await RefuseAsync(connection, refusal.Reply).ConfigureAwait(false);
             return;
         }
-        if (outcome.Link is { } link)
+        if (outcome.Peer is { } peer)
         {
             if (!await AcceptAsync(connection, outcome.RequestId).ConfigureAwait(false))
             {
-                link.Connection.Abort();
+                await connection.DisposeAsync().ConfigureAwait(false);
+                return;
             }
-            else
-            {
-                _mesh.OnLinkReady(link);
-            }
+            var link = await AuthenticatePeerAsync(connection, peer, outcome.SendLimit, expiry.Token).ConfigureAwait(false);
+            if (link is null)
+                return;
+            _mesh.OnLinkReady(link);
             await link.RunAsync().ConfigureAwait(false);
             return;
         }
-        var session = new ClientSession(clients, connection, outcome.SendLimit);
+        if (clients.Users is { RequiresAuthentication: true } users)
+        {
+            if (!await AcceptAsync(connection, outcome.RequestId).ConfigureAwait(false))
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+                return;
+            }
+            if (await AuthenticateClientAsync(connection, users, expiry.Token).ConfigureAwait(false) is not { } user)
+                return;
+            await new ClientSession(clients, connection, outcome.SendLimit, user).RunAsync().ConfigureAwait(false);
+            return;
+        }
+        // No authentication needed: the session exists before the client hears Ok, so it can count on it at once.
+        var session = new ClientSession(clients, connection, outcome.SendLimit, clients.Users?.Default);
         if (!await AcceptAsync(connection, outcome.RequestId).ConfigureAwait(false))
             connection.Abort();
         await session.RunAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Judges the first frame while it is still in the pipe: what the connection becomes, or the refusal.</summary>
-    private Outcome Decide(SocketConnection connection, in Frame frame)
+    /// <summary>Judges the Hello: what the connection becomes, or the refusal.</summary>
+    private Outcome Decide(in FrameHeader header, ReadOnlySpan<byte> body)
     {
-        var header = frame.Header;
         if (header.Opcode != Opcode.Hello)
             return Outcome.Refuse(header, StatusCode.HandshakeRequired, "the first frame on a connection must be Hello");
         if (header.IsResponse || header.Status != StatusCode.Ok || header.Flags != FrameFlags.None)
             return Outcome.Refuse(header, StatusCode.BadRequest, "a Hello request has no flags set and status 0");
-        ReadOnlySpan<byte> body = frame.Body.IsSingleSegment ? frame.Body.FirstSpan : frame.Body.ToArray();
         if (!RequestDecoder.TryReadHello(body, out var hello, out var error))
             return Outcome.Refuse(header, error.Status, error.Message);
         if (_mesh.Identity.CheckHello(hello) is { } mismatch)
@@ -112,22 +89,188 @@ internal sealed class InboundHandshake(ClientSessions clients)
         var sendLimit = (int)Math.Min(hello.MaxFrameSize, ProtocolLimits.MaxFrameSizeCap);
         if (hello.Role == NodeRole.Client)
             return new Outcome(header.RequestId, sendLimit, null, null);
-        var link = new PeerLink(_mesh, connection, hello.NodeId, hello.Incarnation, sendLimit);
+        if (_mesh.Identity.Secret is null)
+            return Outcome.Refuse(header, new LinkRefusal(LinkRefusalKind.Refused, "this node has no cluster secret: it accepts no peer links (docs/security.md)"));
+        // Refused now if it could never become the link; adopted only after the peer proves the secret.
+        if (_mesh.CheckAdoptable(hello.NodeId, hello.Incarnation) is { } refusal)
+            return Outcome.Refuse(header, refusal);
+        return new Outcome(header.RequestId, sendLimit, new PendingPeer(hello.NodeId, hello.Incarnation), null);
+    }
+
+    /// <summary>
+    /// The acceptor's side of the cluster-secret challenge-response (docs/protocol.md section 3.1): the dialer's
+    /// challenge is answered with this node's nonce and proof, the dialer's proof is checked, and only then is the link
+    /// adopted. Anything else is answered and the connection closed; null then.
+    /// </summary>
+    private async ValueTask<PeerLink?> AuthenticatePeerAsync(SocketConnection connection, PendingPeer peer, int sendLimit, CancellationToken expiry)
+    {
+        var secret = _mesh.Identity.Secret!;
+        var cluster = _mesh.Identity.ClusterName;
+        var selfId = _mesh.Identity.SelfId;
+        if (await ReadFrameAsync(connection, expiry).ConfigureAwait(false) is not { } challenge)
+            return null;
+        if (!TryReadPeerStep(challenge, AuthMechanism.PeerChallenge, out var dialerNonce, out var problem))
+        {
+            await RefusePeerAsync(connection, challenge.Header, StatusCode.AuthRequired, peer, problem).ConfigureAwait(false);
+            return null;
+        }
+        var acceptorNonce = PeerProof.NewNonce();
+        var proof = new byte[AuthFrames.ProofSize];
+        PeerProof.Acceptor(secret, cluster, peer.NodeId, selfId, dialerNonce, acceptorNonce, proof);
+        if (!await WriteAsync(connection, new ChallengeAnswer(challenge.Header.RequestId, acceptorNonce, proof)).ConfigureAwait(false))
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            return null;
+        }
+        if (await ReadFrameAsync(connection, expiry).ConfigureAwait(false) is not { } answer)
+            return null;
+        if (!TryReadPeerStep(answer, AuthMechanism.PeerProof, out var dialerProof, out problem))
+        {
+            await RefusePeerAsync(connection, answer.Header, StatusCode.AuthRequired, peer, problem).ConfigureAwait(false);
+            return null;
+        }
+        PeerProof.Dialer(secret, cluster, peer.NodeId, selfId, dialerNonce, acceptorNonce, proof);
+        if (!PeerProof.Equal(proof, dialerProof))
+        {
+            await RefusePeerAsync(connection, answer.Header, StatusCode.HandshakeRefused, peer, "the cluster secret proof is wrong: this node and its peer were given different secrets").ConfigureAwait(false);
+            return null;
+        }
+        var link = new PeerLink(_mesh, connection, peer.NodeId, peer.Incarnation, sendLimit);
         if (_mesh.TryAdopt(link) is { } refusal)
         {
             _mesh.Unregister(link);
-            return Outcome.Refuse(header, refusal);
+            if (refusal.Kind != LinkRefusalKind.DuplicateLink)
+                SessionLog.HandshakeRefused(clients.Logger, connection.RemoteEndPoint, refusal.Message);
+            await RefuseAsync(connection, new ErrorReply(answer.Header.RequestId, Opcode.Auth, refusal.WireStatus, refusal.Message)).ConfigureAwait(false);
+            return null;
         }
-        return new Outcome(header.RequestId, sendLimit, link, null);
+        if (!await WriteAsync(connection, new AuthOkReply(answer.Header.RequestId)).ConfigureAwait(false))
+            link.Connection.Abort();
+        return link;
+    }
+
+    /// <summary>
+    /// A client of a node that requires authentication: every frame before a successful Auth is answered
+    /// AuthRequired (Auth itself AuthFailed when wrong) and nothing else happens. Null when the connection ended first.
+    /// </summary>
+    private async ValueTask<AclUser?> AuthenticateClientAsync(SocketConnection connection, UserDirectory users, CancellationToken expiry)
+    {
+        while (await ReadFrameAsync(connection, expiry).ConfigureAwait(false) is { } frame)
+        {
+            var header = frame.Header;
+            ErrorReply? refusal = null;
+            AclUser? user = null;
+            if (header.Opcode != Opcode.Auth || header.IsResponse || header.Flags != FrameFlags.None)
+                refusal = new ErrorReply(header.RequestId, header.Opcode, StatusCode.AuthRequired, "NOAUTH Authentication required: send Auth first");
+            else if (!AuthFrames.TryReadRequest(frame.Body, out var auth, out var error))
+                refusal = new ErrorReply(header.RequestId, header.Opcode, error.Status, error.Message);
+            else if (auth.Mechanism != AuthMechanism.Password)
+                refusal = new ErrorReply(header.RequestId, header.Opcode, StatusCode.BadRequest, "a client authenticates with a user and password (mechanism 1)");
+            else if ((user = users.Authenticate(auth.GetUser(), auth.Secret)) is null)
+                refusal = new ErrorReply(header.RequestId, header.Opcode, StatusCode.AuthFailed, "WRONGPASS invalid username-password pair or user is disabled");
+            if (refusal is { } reply)
+            {
+                if (!await WriteAsync(connection, reply).ConfigureAwait(false))
+                    break;
+                continue;
+            }
+            if (!await WriteAsync(connection, new AuthOkReply(header.RequestId)).ConfigureAwait(false))
+                break;
+            return user;
+        }
+        await connection.DisposeAsync().ConfigureAwait(false);
+        return null;
+    }
+
+    private static bool TryReadPeerStep(in HandshakeFrame frame, AuthMechanism expected, out byte[] bytes, out string problem)
+    {
+        bytes = [];
+        var header = frame.Header;
+        if (header.Opcode != Opcode.Auth || header.IsResponse || header.Flags != FrameFlags.None)
+        {
+            problem = $"a peer proves the cluster secret before anything else: expected Auth ({expected}), got {header.Opcode}";
+            return false;
+        }
+        if (!AuthFrames.TryReadRequest(frame.Body, out var auth, out var error))
+        {
+            problem = error.Message;
+            return false;
+        }
+        if (auth.Mechanism != expected)
+        {
+            problem = $"expected Auth ({expected}), got Auth ({auth.Mechanism})";
+            return false;
+        }
+        bytes = auth.Secret.ToArray();
+        problem = "";
+        return true;
+    }
+
+    private async ValueTask RefusePeerAsync(SocketConnection connection, FrameHeader header, StatusCode status, PendingPeer peer, string why)
+    {
+        SessionLog.HandshakeRefused(clients.Logger, connection.RemoteEndPoint, $"node {peer.NodeId}: {why}");
+        await RefuseAsync(connection, new ErrorReply(header.RequestId, header.Opcode, status, why)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reads exactly one frame (the pipe advanced just past it, so what follows stays for the session) and copies it;
+    /// null when the connection ended, the handshake timed out or the frame was malformed, each handled here.
+    /// </summary>
+    private async ValueTask<HandshakeFrame?> ReadFrameAsync(SocketConnection connection, CancellationToken expiry)
+    {
+        var input = connection.Input;
+        var limits = clients.Limits;
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = await input.ReadAsync(expiry).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                var why = clients.Stopping.IsCancellationRequested
+                    ? "the node is stopping"
+                    : $"no whole handshake (Hello, and Auth where required) within {clients.Settings.HandshakeTimeout.TotalSeconds:0.###} s (the node's HandshakeTimeout)";
+                SessionLog.Closed(clients.Logger, connection.RemoteEndPoint, why);
+                connection.Abort(new TimeoutException(why));
+                await connection.DisposeAsync().ConfigureAwait(false);
+                return null;
+            }
+            var buffer = result.Buffer;
+            if (FrameReader.TryReadFrame(ref buffer, limits, out var frame, out var error))
+            {
+                // Handshake frames are few and small next to a socket: a copy keeps the pipe's memory out of the decisions.
+                var copy = new HandshakeFrame(frame.Header, frame.Body.ToArray());
+                input.AdvanceTo(buffer.Start);
+                return copy;
+            }
+            input.AdvanceTo(buffer.Start, buffer.End);
+            if (!error.IsNone)
+            {
+                SessionLog.BadInput(clients.Logger, connection.RemoteEndPoint, error.Message);
+                await RefuseAsync(connection, new ErrorReply(frame.Header.RequestId, frame.Header.Opcode, error.Status, error.Message)).ConfigureAwait(false);
+                return null;
+            }
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+                return null;
+            }
+        }
     }
 
     /// <summary>Answers the Hello with Ok; false when the connection closed meanwhile.</summary>
-    private async ValueTask<bool> AcceptAsync(SocketConnection connection, uint requestId)
+    private ValueTask<bool> AcceptAsync(SocketConnection connection, uint requestId) => WriteAsync(connection, new HelloOk(_mesh.Identity, requestId));
+
+    /// <summary>Writes one handshake answer and flushes it; false when the connection closed meanwhile.</summary>
+    private static async ValueTask<bool> WriteAsync<TReply>(SocketConnection connection, TReply reply)
+        where TReply : IReply
     {
         var writer = connection.TryEnterWrite(out var free) ? free : await FrameSession.EnterSlowAsync(connection).ConfigureAwait(false);
         if (writer is null)
             return false;
-        _mesh.Identity.WriteHelloResponse(writer, requestId);
+        reply.Write(writer);
         try
         {
             await connection.ExitWriteAsync(flush: true).ConfigureAwait(false);
@@ -152,8 +295,26 @@ internal sealed class InboundHandshake(ClientSessions clients)
         await connection.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
     }
 
-    /// <summary>What the first frame decided.</summary>
-    private readonly record struct Outcome(uint RequestId, int SendLimit, PeerLink? Link, (LinkRefusalKind Kind, string Message, ErrorReply Reply)? Refusal)
+    /// <summary>A handshake frame, copied out of the pipe.</summary>
+    private readonly record struct HandshakeFrame(FrameHeader Header, byte[] Body);
+
+    /// <summary>A node whose Hello was acceptable and which must now prove the cluster secret.</summary>
+    private readonly record struct PendingPeer(ushort NodeId, ulong Incarnation);
+
+    /// <summary>The Ok answer to a Hello: this node's identity.</summary>
+    private readonly struct HelloOk(NodeIdentity identity, uint requestId) : IReply
+    {
+        public void Write(PipeWriter writer) => identity.WriteHelloResponse(writer, requestId);
+    }
+
+    /// <summary>The Ok answer to a peer's challenge: this node's nonce and proof.</summary>
+    private readonly struct ChallengeAnswer(uint requestId, byte[] nonce, byte[] proof) : IReply
+    {
+        public void Write(PipeWriter writer) => AuthFrames.WriteChallengeResponse(writer, requestId, nonce, proof);
+    }
+
+    /// <summary>What the Hello decided.</summary>
+    private readonly record struct Outcome(uint RequestId, int SendLimit, PendingPeer? Peer, (LinkRefusalKind Kind, string Message, ErrorReply Reply)? Refusal)
     {
         /// <summary>A frame that is not an acceptable Hello: refused as the protocol says, before any identity is looked at.</summary>
         public static Outcome Refuse(in FrameHeader header, StatusCode status, string message) =>

@@ -17,6 +17,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "DEL"u8)) return RespCommandKind.Del;
                 if (Ascii.EqualsIgnoreCase(name, "TTL"u8)) return RespCommandKind.Ttl;
                 if (Ascii.EqualsIgnoreCase(name, "LCS"u8)) return RespCommandKind.Lcs;
+                if (Ascii.EqualsIgnoreCase(name, "ACL"u8)) return RespCommandKind.Acl;
                 break;
             case 4:
                 if (Ascii.EqualsIgnoreCase(name, "PING"u8)) return RespCommandKind.Ping;

@@ -1,0 +1,245 @@
+using System.Text;
+using FastDht.Engine.Resp.Internal;
+using FastDht.Engine.Security.Internal;
+using FastDht.Protocol.Resp;
+
+namespace FastDht.Engine.Security;
+
+/// <summary>
+/// One user's rules, immutable: whether it is enabled, its password hashes, the keys and the commands it may use.
+/// A change (ACL SETUSER) builds a new instance and swaps it in, so a session reads one consistent set per request.
+/// </summary>
+public sealed class AclPermissions
+{
+    private readonly bool[] _allowed;
+    private readonly byte[][] _keyPatterns;
+
+    private AclPermissions(bool enabled, bool noPass, PasswordHash[] passwords, bool allKeys, byte[][] keyPatterns, string[] commandRules)
+    {
+        Enabled = enabled;
+        NoPass = noPass;
+        Passwords = passwords;
+        AllKeys = allKeys;
+        _keyPatterns = keyPatterns;
+        CommandRules = commandRules;
+        _allowed = Evaluate(commandRules, out var all);
+        AllCommands = all;
+        AllowsEverything = enabled && all && allKeys;
+    }
+
+    /// <summary>A new user's rules in Redis: off, no password, no keys, no commands.</summary>
+    public static AclPermissions None { get; } = new(false, false, [], false, [], ["-@all"]);
+
+    /// <summary>Everything allowed without a password: the default user of a node with no users file and no password.</summary>
+    public static AclPermissions Open { get; } = new(true, true, [], true, [], ["+@all"]);
+
+    public bool Enabled { get; }
+
+    /// <summary>Any password (or none) is accepted.</summary>
+    public bool NoPass { get; }
+
+    public IReadOnlyList<PasswordHash> Passwords { get; }
+
+    /// <summary>Every key is allowed (<c>allkeys</c> or <c>~*</c>).</summary>
+    public bool AllKeys { get; }
+
+    /// <summary>Every command is allowed (<c>+@all</c> with nothing taken away).</summary>
+    public bool AllCommands { get; }
+
+    /// <summary>Enabled, every command and every key: sessions skip the per-command checks.</summary>
+    public bool AllowsEverything { get; }
+
+    /// <summary>The command rules in the order they apply, for ACL LIST and the users file.</summary>
+    public IReadOnlyList<string> CommandRules { get; }
+
+    /// <summary>Whether the user may run <paramref name="kind"/> (connection and transaction commands always).</summary>
+    public bool Allows(RespCommandKind kind) =>
+        AclCommandTable.IsAlwaysAllowed(kind) || ((uint)kind < (uint)_allowed.Length && _allowed[(int)kind] && (!AclCommandTable.NeedsAllKeys(kind) || AllKeys));
+
+    /// <summary>Whether the user may read or write <paramref name="key"/>.</summary>
+    public bool AllowsKey(ReadOnlySpan<byte> key)
+    {
+        if (AllKeys)
+            return true;
+        foreach (var pattern in _keyPatterns)
+        {
+            if (RespGlob.IsMatch(pattern, key))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>Whether <paramref name="password"/> (UTF-8) is one of the user's; true for any password when nopass.</summary>
+    public bool Accepts(ReadOnlySpan<byte> password)
+    {
+        if (NoPass)
+            return true;
+        var matched = false;
+        // Every hash is tried, so how long a check takes does not say which one matched.
+        foreach (var hash in Passwords)
+            matched |= hash.Matches(password);
+        return matched;
+    }
+
+    /// <summary>Applies rules in order (Redis's ACL SETUSER syntax, the subset in docs/security.md) and returns the result.</summary>
+    /// <exception cref="AclException">A rule is unknown or malformed: nothing is applied.</exception>
+    public AclPermissions Apply(IEnumerable<string> rules)
+    {
+        var enabled = Enabled;
+        var noPass = NoPass;
+        var passwords = new List<PasswordHash>(Passwords);
+        var allKeys = AllKeys;
+        var patterns = new List<byte[]>(_keyPatterns);
+        var commands = new List<string>(CommandRules);
+        foreach (var raw in rules)
+        {
+            var rule = raw.Trim();
+            if (rule.Length == 0)
+                continue;
+            switch (rule.ToLowerInvariant())
+            {
+                case "on": enabled = true; continue;
+                case "off": enabled = false; continue;
+                case "nopass": noPass = true; passwords.Clear(); continue;
+                case "resetpass": noPass = false; passwords.Clear(); continue;
+                case "allkeys": allKeys = true; patterns.Clear(); continue;
+                case "resetkeys": allKeys = false; patterns.Clear(); continue;
+                case "allcommands": commands.Clear(); commands.Add("+@all"); continue;
+                case "nocommands": commands.Clear(); commands.Add("-@all"); continue;
+                case "allchannels" or "resetchannels": continue; // pub/sub delivers nothing here: channels need no rules
+                case "reset":
+                    enabled = false; noPass = false; passwords.Clear(); allKeys = false; patterns.Clear();
+                    commands.Clear(); commands.Add("-@all");
+                    continue;
+            }
+            switch (rule[0])
+            {
+                case '>':
+                    passwords.Add(PasswordHash.Create(rule[1..]));
+                    noPass = false;
+                    break;
+                case '<':
+                {
+                    var password = Encoding.UTF8.GetBytes(rule[1..]);
+                    if (passwords.RemoveAll(h => h.Matches(password)) == 0)
+                        throw new AclException($"Error in ACL SETUSER modifier '<...>': no such password");
+                    break;
+                }
+                case '#':
+                    if (!PasswordHash.TryParse(rule[1..], out var hash))
+                        throw new AclException($"Error in ACL SETUSER modifier '#...': a stored password is pbkdf2-sha256$ITERATIONS$SALT$HASH");
+                    passwords.Add(hash!);
+                    noPass = false;
+                    break;
+                case '!':
+                    if (passwords.RemoveAll(h => h.Text == rule[1..]) == 0)
+                        throw new AclException("Error in ACL SETUSER modifier '!...': no such password hash");
+                    break;
+                case '~':
+                    if (rule == "~*")
+                    {
+                        allKeys = true;
+                        patterns.Clear();
+                    }
+                    else if (!allKeys)
+                    {
+                        patterns.Add(Encoding.UTF8.GetBytes(rule[1..]));
+                    }
+                    break;
+                case '&':
+                    break; // channels: see allchannels
+                case '+' or '-':
+                    CheckCommandRule(rule);
+                    commands.Add(rule.ToLowerInvariant());
+                    break;
+                default:
+                    throw new AclException($"Error in ACL SETUSER modifier '{rule}': Syntax error");
+            }
+        }
+        return new AclPermissions(enabled, noPass, passwords.ToArray(), allKeys, patterns.ToArray(), Compact(commands));
+    }
+
+    /// <summary>The rules that rebuild this user from <see cref="None"/>, as ACL LIST and the users file write them.</summary>
+    public string Describe()
+    {
+        var b = new StringBuilder(Enabled ? "on" : "off");
+        if (NoPass)
+            b.Append(" nopass");
+        foreach (var hash in Passwords)
+            b.Append(" #").Append(hash.Text);
+        if (AllKeys)
+            b.Append(" ~*");
+        else
+        {
+            b.Append(" resetkeys");
+            foreach (var pattern in _keyPatterns)
+                b.Append(" ~").Append(Encoding.UTF8.GetString(pattern));
+        }
+        b.Append(" resetchannels");
+        foreach (var rule in CommandRules)
+            b.Append(' ').Append(rule);
+        return b.ToString();
+    }
+
+    private static void CheckCommandRule(string rule)
+    {
+        var name = rule[1..];
+        if (name.StartsWith('@'))
+        {
+            if (name[1..].ToLowerInvariant() != "all" && !Enum.TryParse<AclCategory>(name[1..], ignoreCase: true, out _))
+                throw new AclException($"Error in ACL SETUSER modifier '{rule}': Unknown command or category name in ACL");
+            return;
+        }
+        if (name.Contains('|', StringComparison.Ordinal) || AclCommandTable.KindOf(name) == RespCommandKind.Unknown && !string.Equals(name, "acl", StringComparison.OrdinalIgnoreCase))
+            throw new AclException($"Error in ACL SETUSER modifier '{rule}': Unknown command or category name in ACL");
+    }
+
+    /// <summary>Drops every rule before the last +@all or -@all: they no longer change anything.</summary>
+    private static string[] Compact(List<string> commands)
+    {
+        var start = 0;
+        for (var i = 0; i < commands.Count; i++)
+        {
+            if (commands[i] is "+@all" or "-@all")
+                start = i;
+        }
+        var result = commands.GetRange(start, commands.Count - start);
+        if (result.Count == 0 || result[0] is not ("+@all" or "-@all"))
+            result.Insert(0, "-@all");
+        return result.ToArray();
+    }
+
+    private static bool[] Evaluate(string[] rules, out bool all)
+    {
+        var allowed = new bool[AclCommandTable.KindCount];
+        foreach (var rule in rules)
+        {
+            var grant = rule[0] == '+';
+            var name = rule[1..];
+            if (name == "@all")
+            {
+                Array.Fill(allowed, grant);
+                continue;
+            }
+            if (name.StartsWith('@'))
+            {
+                var category = Enum.Parse<AclCategory>(name[1..], ignoreCase: true);
+                for (var k = 0; k < allowed.Length; k++)
+                {
+                    if ((AclCommandTable.Of((RespCommandKind)k) & category) != 0)
+                        allowed[k] = grant;
+                }
+                continue;
+            }
+            var kind = string.Equals(name, "acl", StringComparison.Ordinal) ? RespCommandKind.Acl : AclCommandTable.KindOf(name);
+            allowed[(int)kind] = grant;
+        }
+        all = true;
+        for (var k = 1; k < allowed.Length; k++)
+        {
+            if (RespCommandSpecs.Get((RespCommandKind)k) is not null && !allowed[k])
+                all = false;
+        }
+        return allowed;
+    }
+}
