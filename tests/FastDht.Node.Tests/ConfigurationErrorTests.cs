@@ -18,7 +18,7 @@ public sealed class ConfigurationErrorTests : IDisposable
 
         await AssertRejectedAsync(
             $"cannot listen on 127.0.0.1:{port}: the address is already in use",
-            "--members", $"0=127.0.0.1:{port},1=127.0.0.1:1", "--node-id", "0");
+            "--members", $"0=127.0.0.1:{port},1=127.0.0.1:1", "--node-id", "0", "--cluster-secret-file", ProcessCluster.SecretFile);
     }
 
     [Fact]

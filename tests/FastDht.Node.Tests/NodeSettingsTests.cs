@@ -97,9 +97,29 @@ public sealed class NodeSettingsTests : IDisposable
     [Fact]
     public void Members_can_come_from_the_environment()
     {
-        var o = Resolve(new Dictionary<string, string?> { ["MEMBERS"] = "127.0.0.1:7000,127.0.0.1:7001", ["NODEID"] = "1" }).Options;
+        var o = Resolve(new Dictionary<string, string?> { ["MEMBERS"] = "127.0.0.1:7000,127.0.0.1:7001", ["NODEID"] = "1", ["CLUSTERSECRET"] = TestSecret }).Options;
         Assert.Equal(2, o.Members.Count);
         Assert.Equal(1, o.NodeId);
+    }
+
+    [Fact]
+    public void Secrets_come_from_a_file_or_the_environment_and_never_from_the_command_line()
+    {
+        var secretFile = Write("  a secret read from a file  \n");
+        var o = Resolve(new Dictionary<string, string?> { ["REQUIREPASS"] = "pw" }, "127.0.0.1:7000", "127.0.0.1:7001", "--node-id", "0", "--cluster-secret-file", secretFile).Options;
+        Assert.NotNull(o.ClusterSecret);
+        Assert.True(o.Users!.RequiresAuthentication);
+        Assert.NotNull(o.Users.Authenticate("default", "pw"u8));
+
+        var e = Assert.Throws<ClusterConfigurationException>(() => Resolve(new Dictionary<string, string?>(), "127.0.0.1:7000", "--cluster-secret", TestSecret));
+        Assert.Contains("--cluster-secret is refused", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(TestSecret, e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<ClusterConfigurationException>(() => Resolve(new Dictionary<string, string?>(), "127.0.0.1:7000", "--requirepass", "pw"));
+        Assert.Contains("refused", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<ClusterConfigurationException>(() => Resolve(new Dictionary<string, string?>(), "127.0.0.1:7000", "127.0.0.1:7001", "--node-id", "0"));
+        Assert.Contains("needs a cluster secret", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<ClusterConfigurationException>(() => Resolve(new Dictionary<string, string?> { ["CLUSTERSECRET"] = "short" }, "127.0.0.1:7000"));
+        Assert.Contains("shorter than 16 bytes", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -140,7 +160,7 @@ public sealed class NodeSettingsTests : IDisposable
     [Fact]
     public void Every_node_option_is_bound_or_resolved_by_the_host()
     {
-        string[] byHost = ["Members", "NodeId", "ListenEndPoint", "Limits", "Listeners"];
+        string[] byHost = ["Members", "NodeId", "ListenEndPoint", "Limits", "Listeners", "ClusterSecret", "Users"];
         string[] codeOnly = ["ListenSocket", "MemoryPool", "Plugins", "Self"];
         var bound = NodeOptionBinding.Settings.Select(s => s.Property.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var property in typeof(NodeOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))
@@ -292,7 +312,10 @@ public sealed class NodeSettingsTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     /// <summary>Through the real command line, with an empty environment unless one is given.</summary>
-    private static NodeSettings Resolve(params string[] args) => Resolve(new Dictionary<string, string?>(), args);
+    private const string TestSecret = "a test cluster secret of some length";
+
+    /// <summary>Resolves with the cluster secret in the environment, as a multi-member cluster needs it.</summary>
+    private static NodeSettings Resolve(params string[] args) => Resolve(new Dictionary<string, string?> { ["CLUSTERSECRET"] = TestSecret }, args);
 
     private static NodeSettings Resolve(Dictionary<string, string?> environment, params string[] args)
     {

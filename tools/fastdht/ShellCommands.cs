@@ -30,6 +30,15 @@ internal static class ShellCommands
         Recursive = true,
     };
 
+    private static readonly Option<string?> User = new("--user")
+    {
+        Description = "The user to authenticate as, with the password from FASTDHT_PASSWORD (never on the command line). [default: default]",
+        Recursive = true,
+    };
+
+    /// <summary>Where the password comes from: the environment, since a command line is visible to every user of the machine.</summary>
+    public const string PasswordVariable = "FASTDHT_PASSWORD";
+
     private static readonly Option<double> TimeoutSeconds = new("--timeout")
     {
         Description = "Seconds to wait for each answer.",
@@ -47,6 +56,7 @@ internal static class ShellCommands
         var root = new RootCommand("fastdht: put, get and delete keys in a FastDht cluster, and inspect it.");
         root.Options.Add(Nodes);
         root.Options.Add(ClusterName);
+        root.Options.Add(User);
         root.Options.Add(TimeoutSeconds);
 
         var key = new Argument<string>("KEY") { Description = "The key (UTF-8)." };
@@ -84,6 +94,8 @@ internal static class ShellCommands
             {
                 ClusterName = parse.GetValue(ClusterName)!,
                 RequestTimeout = TimeSpan.FromSeconds(parse.GetValue(TimeoutSeconds)),
+                User = parse.GetValue(User),
+                Password = Environment.GetEnvironmentVariable(PasswordVariable) is { Length: > 0 } password ? password : null,
             };
             foreach (var node in parse.GetValue(Nodes)!)
                 options.Seeds.Add(node);

@@ -142,6 +142,7 @@ public sealed class BadInputTests
         var proxies = sockets.Select(s => LoopbackProxy.Start((System.Net.IPEndPoint)s.LocalEndPoint!)).ToArray();
         var members = FastDht.Engine.Cluster.MemberList.Parse(string.Join(",", proxies.Select((p, i) => $"{i}={p.EndPoint}")));
         var nodes = new List<FastDht.Engine.Node.DhtNode>();
+        var secret = FastDht.Engine.Security.ClusterSecret.CreateRandom();
         try
         {
             for (var i = 0; i < 3; i++)
@@ -149,6 +150,7 @@ public sealed class BadInputTests
                 nodes.Add(await FastDht.Engine.Node.DhtNode.StartAsync(new FastDht.Engine.Node.NodeOptions
                 {
                     ClusterName = "test",
+                    ClusterSecret = secret,
                     Members = members,
                     NodeId = (ushort)i,
                     ListenSocket = sockets[i],

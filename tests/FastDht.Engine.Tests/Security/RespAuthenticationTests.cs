@@ -131,6 +131,7 @@ public sealed class RespAuthenticationTests
 
         options.Password = null;
         options.AbortOnConnectFail = false;
+        options.ConnectTimeout = 2_000; // it cannot succeed: no need to wait long for its handshake to fail
         await using var anonymous = await ConnectionMultiplexer.ConnectAsync(options).WithinAsync("StackExchange.Redis to connect");
         await Assert.ThrowsAnyAsync<RedisException>(() => anonymous.GetDatabase().StringGetAsync("se:1"));
     }
