@@ -1,7 +1,6 @@
 using System.Text;
 using FastDht.Engine.Resp.Internal;
 using FastDht.Engine.Security.Internal;
-using FastDht.Protocol.Resp;
 
 namespace FastDht.Engine.Security;
 
@@ -11,7 +10,6 @@ namespace FastDht.Engine.Security;
 /// </summary>
 public sealed class AclPermissions
 {
-    private readonly bool[] _allowed;
     private readonly byte[][] _keyPatterns;
 
     private AclPermissions(bool enabled, bool noPass, PasswordHash[] passwords, bool allKeys, byte[][] keyPatterns, string[] commandRules)
@@ -22,9 +20,9 @@ public sealed class AclPermissions
         AllKeys = allKeys;
         _keyPatterns = keyPatterns;
         CommandRules = commandRules;
-        _allowed = Evaluate(commandRules, out var all);
-        AllCommands = all;
-        AllowsEverything = enabled && all && allKeys;
+        // Compacted: every rule before the last +@all/-@all was dropped, so "+@all" alone means everything.
+        AllCommands = commandRules.Length == 1 && commandRules[0] == "+@all";
+        AllowsEverything = enabled && AllCommands && allKeys;
     }
 
     /// <summary>A new user's rules in Redis: off, no password, no keys, no commands.</summary>
@@ -52,9 +50,32 @@ public sealed class AclPermissions
     /// <summary>The command rules in the order they apply, for ACL LIST and the users file.</summary>
     public IReadOnlyList<string> CommandRules { get; }
 
-    /// <summary>Whether the user may run <paramref name="kind"/> (connection and transaction commands always).</summary>
-    public bool Allows(RespCommandKind kind) =>
-        AclCommandTable.IsAlwaysAllowed(kind) || ((uint)kind < (uint)_allowed.Length && _allowed[(int)kind] && (!AclCommandTable.NeedsAllKeys(kind) || AllKeys));
+    /// <summary>
+    /// Whether the user may run <paramref name="name"/> (a command, or <c>container|subcommand</c>): the last rule
+    /// that names it, its container or one of its categories decides; connection commands are always allowed.
+    /// </summary>
+    public bool Allows(string name)
+    {
+        if (AclCommandTable.IsAlwaysAllowed(name))
+            return true;
+        if (AclCommandTable.NeedsAllKeys(name) && !AllKeys)
+            return false;
+        var categories = AclCommandTable.CategoriesOf(name);
+        var bar = name.IndexOf('|', StringComparison.Ordinal);
+        var container = bar < 0 ? null : name[..bar];
+        for (var i = CommandRules.Count - 1; i >= 0; i--)
+        {
+            var rule = CommandRules[i];
+            var target = rule.AsSpan(1);
+            var matches = target.SequenceEqual("@all")
+                || target.SequenceEqual(name)
+                || (container is not null && target.SequenceEqual(container))
+                || (target.Length > 1 && target[0] == '@' && Array.IndexOf(categories, target[1..].ToString()) >= 0);
+            if (matches)
+                return rule[0] == '+';
+        }
+        return false;
+    }
 
     /// <summary>Whether the user may read or write <paramref name="key"/>.</summary>
     public bool AllowsKey(ReadOnlySpan<byte> key)
@@ -183,14 +204,11 @@ public sealed class AclPermissions
 
     private static void CheckCommandRule(string rule)
     {
-        var name = rule[1..];
-        if (name.StartsWith('@'))
-        {
-            if (name[1..].ToLowerInvariant() != "all" && !Enum.TryParse<AclCategory>(name[1..], ignoreCase: true, out _))
-                throw new AclException($"Error in ACL SETUSER modifier '{rule}': Unknown command or category name in ACL");
-            return;
-        }
-        if (name.Contains('|', StringComparison.Ordinal) || AclCommandTable.KindOf(name) == RespCommandKind.Unknown && !string.Equals(name, "acl", StringComparison.OrdinalIgnoreCase))
+        var name = rule[1..].ToLowerInvariant();
+        var known = name.StartsWith('@')
+            ? name == "@all" || AclCommandTable.Categories.Contains(name[1..])
+            : AclCommandTable.IsCommandName(name);
+        if (!known)
             throw new AclException($"Error in ACL SETUSER modifier '{rule}': Unknown command or category name in ACL");
     }
 
@@ -207,39 +225,5 @@ public sealed class AclPermissions
         if (result.Count == 0 || result[0] is not ("+@all" or "-@all"))
             result.Insert(0, "-@all");
         return result.ToArray();
-    }
-
-    private static bool[] Evaluate(string[] rules, out bool all)
-    {
-        var allowed = new bool[AclCommandTable.KindCount];
-        foreach (var rule in rules)
-        {
-            var grant = rule[0] == '+';
-            var name = rule[1..];
-            if (name == "@all")
-            {
-                Array.Fill(allowed, grant);
-                continue;
-            }
-            if (name.StartsWith('@'))
-            {
-                var category = Enum.Parse<AclCategory>(name[1..], ignoreCase: true);
-                for (var k = 0; k < allowed.Length; k++)
-                {
-                    if ((AclCommandTable.Of((RespCommandKind)k) & category) != 0)
-                        allowed[k] = grant;
-                }
-                continue;
-            }
-            var kind = string.Equals(name, "acl", StringComparison.Ordinal) ? RespCommandKind.Acl : AclCommandTable.KindOf(name);
-            allowed[(int)kind] = grant;
-        }
-        all = true;
-        for (var k = 1; k < allowed.Length; k++)
-        {
-            if (RespCommandSpecs.Get((RespCommandKind)k) is not null && !allowed[k])
-                all = false;
-        }
-        return allowed;
     }
 }

@@ -42,27 +42,26 @@ internal sealed partial class RespSession
             return true;
         }
         var p = user.Permissions;
-        if (p.AllowsEverything || kind == RespCommandKind.Unknown)
-            return false;
-        if (kind == RespCommandKind.Acl && c.Count >= 2 && c.ArgumentEquals(1, "WHOAMI"u8))
-            return false;
-        if (!p.Allows(kind))
+        if (p.AllowsEverything || RespCommandSpecs.Get(kind) is not { } spec)
+            return false; // unknown commands get their own error
+        var name = AclCommandTable.NameOf(spec, c);
+        if (name is "acl|whoami" || p.Allows(name))
         {
-            RespWriter.WriteError(Target(), "NOPERM"u8, Encoding.UTF8.GetBytes($"User {user.Name} has no permissions to run the '{AclCommandTable.NameOf(kind)}' command"));
-            return true;
-        }
-        if (p.AllKeys || RespCommandSpecs.Get(kind) is not { HasKeys: true } spec)
-            return false;
-        var last = Math.Min(spec.LastKeyIndex(c.Count), c.Count - 1);
-        for (var i = spec.FirstKey; i <= last; i += spec.Step)
-        {
-            if (!p.AllowsKey(c.GetArgument(i)))
+            if (p.AllKeys || !spec.HasKeys)
+                return false;
+            var last = Math.Min(spec.LastKeyIndex(c.Count), c.Count - 1);
+            for (var i = spec.FirstKey; i <= last; i += spec.Step)
             {
-                RespWriter.WriteError(Target(), "NOPERM"u8, "No permissions to access a key"u8);
-                return true;
+                if (!p.AllowsKey(c.GetArgument(i)))
+                {
+                    RespWriter.WriteError(Target(), "NOPERM"u8, "No permissions to access a key"u8);
+                    return true;
+                }
             }
+            return false;
         }
-        return false;
+        RespWriter.WriteError(Target(), "NOPERM"u8, Encoding.UTF8.GetBytes($"User {user.Name} has no permissions to run the '{name}' command"));
+        return true;
     }
 
     /// <summary>Checks a user and password; the connection becomes that user when they are right. False (nothing changed) otherwise.</summary>
@@ -189,36 +188,24 @@ internal sealed partial class RespSession
         }
     }
 
-    /// <summary>ACL CAT: the categories, or the commands in one.</summary>
+    /// <summary>ACL CAT: the categories, or the commands (and subcommands) in one.</summary>
     private void AclCat(IBufferWriter<byte> w)
     {
         var c = _command;
         if (c.Count == 2)
         {
-            var names = Enum.GetNames<AclCategory>();
-            RespWriter.WriteArrayHeader(w, names.Length); // "all" stands in for None
-            RespWriter.WriteBulkString(w, "all"u8);
-            foreach (var name in names)
-            {
-                if (name != nameof(AclCategory.None))
-                    RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(name.ToLowerInvariant()));
-            }
+            RespWriter.WriteArrayHeader(w, AclCommandTable.Categories.Count);
+            foreach (var name in AclCommandTable.Categories)
+                RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(name));
             return;
         }
-        var text = Encoding.ASCII.GetString(c.GetArgument(2));
-        var all = string.Equals(text, "all", StringComparison.OrdinalIgnoreCase);
-        var category = AclCategory.None;
-        if (!all && (!Enum.TryParse(text, ignoreCase: true, out category) || category == AclCategory.None || text.Any(char.IsDigit)))
+        var category = Encoding.UTF8.GetString(c.GetArgument(2)).ToLowerInvariant();
+        if (!AclCommandTable.Categories.Contains(category))
         {
-            RespWriter.WriteError(w, Encoding.UTF8.GetBytes($"Unknown category '{text}'"));
+            RespWriter.WriteError(w, Encoding.UTF8.GetBytes($"Unknown category '{category}'"));
             return;
         }
-        var commands = new List<string>();
-        foreach (var spec in RespCommandSpecs.All)
-        {
-            if (all || (AclCommandTable.Of(spec.Kind) & category) != 0)
-                commands.Add(spec.Name);
-        }
+        var commands = AclCommandTable.CommandsIn(category);
         RespWriter.WriteArrayHeader(w, commands.Count);
         foreach (var name in commands)
             RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(name));

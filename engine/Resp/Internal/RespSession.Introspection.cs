@@ -433,10 +433,10 @@ internal sealed partial class RespSession
         }
     }
 
-    /// <summary>Shows the command to the monitors (not AUTH and HELLO, which may carry a password, as in Redis).</summary>
+    /// <summary>Shows the command to the monitors (not AUTH, HELLO and ACL, which may carry a password, as in Redis).</summary>
     private void FeedMonitors()
     {
-        if (_command.Kind is not (RespCommandKind.Auth or RespCommandKind.Hello))
+        if (_command.Kind is not (RespCommandKind.Auth or RespCommandKind.Hello or RespCommandKind.Acl))
             _server.Feed(this, _command);
     }
 
@@ -445,7 +445,8 @@ internal sealed partial class RespSession
     {
         Stats.Count(kind, ticks);
         _lastCommandTicks = Environment.TickCount64;
-        if (ticks >= _server.SlowerThanTicks)
+        // AUTH, HELLO and ACL may carry a password: never kept in the slow log (a PBKDF2 check can be slow).
+        if (ticks >= _server.SlowerThanTicks && kind is not (RespCommandKind.Auth or RespCommandKind.Hello or RespCommandKind.Acl))
         {
             var micros = ticks * 1_000_000 / System.Diagnostics.Stopwatch.Frequency;
             _server.SlowLog.Add(_command, micros, Address, _name ?? "");

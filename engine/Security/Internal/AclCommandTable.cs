@@ -1,3 +1,4 @@
+using System.Text;
 using FastDht.Engine.Resp.Internal;
 using FastDht.Protocol;
 using FastDht.Protocol.Resp;
@@ -5,88 +6,109 @@ using FastDht.Protocol.Resp;
 namespace FastDht.Engine.Security.Internal;
 
 /// <summary>
-/// Which category each RESP command is in, and which RESP command each native opcode counts as, so one set of
-/// rules governs both protocols. Derived from the command specs' flags, so a command added to the RESP server is
-/// categorized without being named here (only the exceptions are).
+/// The names and Redis ACL categories ACL rules work with: each command (or container subcommand, <c>client|kill</c>)
+/// has the categories COMMAND INFO reports for it (<see cref="RespCommandDocs"/>), so <c>+@read</c> means here what it
+/// means in Redis. Native opcodes count as their RESP equivalents, so one set of rules governs both protocols.
 /// </summary>
 internal static class AclCommandTable
 {
-    private static readonly AclCategory[] Categories = Build();
+    private static readonly string[] ConnectionGroups = ["connection", "cluster", "transactions"];
 
-    /// <summary>One more than the highest command kind: the size of a permission table.</summary>
-    public static int KindCount => Categories.Length;
+    /// <summary>Every category some command is in, sorted, for ACL CAT and for checking rules.</summary>
+    public static IReadOnlyList<string> Categories { get; } = CollectCategories();
 
-    public static AclCategory Of(RespCommandKind kind) => (uint)kind < (uint)Categories.Length ? Categories[(int)kind] : AclCategory.None;
+    /// <summary>The categories of a command or subcommand name.</summary>
+    public static string[] CategoriesOf(string name) => RespCommandDocs.For(name).Categories;
 
-    /// <summary>Connection, introspection and transaction commands every authenticated user may run, whatever its rules.</summary>
-    public static bool IsAlwaysAllowed(RespCommandKind kind) => (Of(kind) & (AclCategory.Connection | AclCategory.Transaction)) != 0;
-
-    /// <summary>Commands that reach every key at once and so need <c>allkeys</c> besides the command itself.</summary>
-    public static bool NeedsAllKeys(RespCommandKind kind) => kind is RespCommandKind.Keys or RespCommandKind.Scan or RespCommandKind.FlushAll or RespCommandKind.FlushDb;
-
-    /// <summary>The RESP command a native opcode counts as for ACL rules; Unknown for opcodes every authenticated user may send.</summary>
-    public static RespCommandKind NativeEquivalent(Opcode opcode) => opcode switch
+    /// <summary>
+    /// Connection, cluster-introspection and transaction commands that read, write and administer nothing (PING, HELLO,
+    /// AUTH, SELECT, CLIENT ID, CLUSTER SLOTS, COMMAND, MULTI, ...): every authenticated user may run them whatever its
+    /// rules, so that cluster-aware clients can connect. The queued commands of a MULTI are checked as they are queued.
+    /// </summary>
+    public static bool IsAlwaysAllowed(string name)
     {
-        Opcode.Get => RespCommandKind.Get,
-        Opcode.MultiGet => RespCommandKind.MGet,
-        Opcode.Put => RespCommandKind.Set,
-        Opcode.PutIfAbsent => RespCommandKind.SetNx,
-        Opcode.Delete => RespCommandKind.Del,
-        Opcode.MultiPut => RespCommandKind.MSet,
-        // Locks serve writes: a user that may SET may lock.
-        Opcode.Lock or Opcode.Unlock or Opcode.RenewLease => RespCommandKind.Set,
-        _ => RespCommandKind.Unknown,
-    };
-
-    /// <summary>The lower-case name of a command, as rules and ACL CAT spell it.</summary>
-    public static string? NameOf(RespCommandKind kind) => RespCommandSpecs.Get(kind)?.Name ?? (kind == RespCommandKind.Acl ? "acl" : null);
-
-    /// <summary>The command a name means, or Unknown.</summary>
-    public static RespCommandKind KindOf(string name)
-    {
-        foreach (var spec in RespCommandSpecs.All)
+        var doc = RespCommandDocs.For(name);
+        foreach (var category in doc.Categories)
         {
-            if (string.Equals(spec.Name, name, StringComparison.OrdinalIgnoreCase))
-                return spec.Kind;
+            if (category is "admin" or "dangerous" or "read" or "write" or "keyspace")
+                return false;
         }
-        return RespCommandKind.Unknown;
+        return Array.IndexOf(ConnectionGroups, doc.Group) >= 0 || name is "command" or "time" || name.StartsWith("command|", StringComparison.Ordinal);
     }
 
-    private static AclCategory[] Build()
+    /// <summary>Commands that reach every key at once and so need <c>allkeys</c> besides the command itself.</summary>
+    public static bool NeedsAllKeys(string name) => name is "keys" or "scan" or "randomkey" or "flushall" or "flushdb";
+
+    /// <summary>The name a command is checked under: the command, or <c>container|subcommand</c> when the command has subcommands.</summary>
+    public static string NameOf(RespCommandSpec spec, RespCommand command)
     {
-        var max = 0;
-        foreach (var kind in Enum.GetValues<RespCommandKind>())
-            max = Math.Max(max, (int)kind);
-        var table = new AclCategory[max + 1];
+        if (spec.Subcommands.Length == 0 || command.Count < 2)
+            return spec.Name;
+        var sub = Encoding.UTF8.GetString(command.GetArgument(1)).ToLowerInvariant();
+        foreach (var s in spec.Subcommands)
+        {
+            if (s.ShortName == sub)
+                return s.Name;
+        }
+        return spec.Name;
+    }
+
+    /// <summary>The RESP command a native opcode counts as for ACL rules; null for opcodes every authenticated user may send.</summary>
+    public static string? NativeEquivalent(Opcode opcode) => opcode switch
+    {
+        Opcode.Get => "get",
+        Opcode.MultiGet => "mget",
+        Opcode.Put => "set",
+        Opcode.PutIfAbsent => "setnx",
+        Opcode.Delete => "del",
+        Opcode.MultiPut => "mset",
+        // Locks serve writes: a user that may SET may lock.
+        Opcode.Lock or Opcode.Unlock or Opcode.RenewLease => "set",
+        _ => null,
+    };
+
+    /// <summary>Whether a rule may name <paramref name="name"/> (<c>get</c>, <c>client|kill</c>).</summary>
+    public static bool IsCommandName(string name)
+    {
         foreach (var spec in RespCommandSpecs.All)
         {
-            var c = AclCategory.None;
-            foreach (var flag in spec.Flags)
+            if (spec.Name == name)
+                return true;
+            foreach (var sub in spec.Subcommands)
             {
-                if (flag == "readonly")
-                    c |= AclCategory.Read;
-                else if (flag == "write")
-                    c |= AclCategory.Write;
-                else if (flag == "pubsub")
-                    c |= AclCategory.PubSub;
+                if (sub.Name == name)
+                    return true;
             }
-            table[(int)spec.Kind] = c;
         }
-        foreach (var kind in (ReadOnlySpan<RespCommandKind>)
-                 [
-                     RespCommandKind.Ping, RespCommandKind.Echo, RespCommandKind.Auth, RespCommandKind.Hello, RespCommandKind.Quit,
-                     RespCommandKind.Reset, RespCommandKind.Select, RespCommandKind.ReadOnly, RespCommandKind.ReadWrite,
-                     RespCommandKind.Asking, RespCommandKind.Role, RespCommandKind.Time, RespCommandKind.Command,
-                     RespCommandKind.Client, RespCommandKind.Cluster,
-                 ])
-            table[(int)kind] = AclCategory.Connection;
-        foreach (var kind in (ReadOnlySpan<RespCommandKind>)
-                 [RespCommandKind.Multi, RespCommandKind.Exec, RespCommandKind.Discard, RespCommandKind.Watch, RespCommandKind.Unwatch])
-            table[(int)kind] |= AclCategory.Transaction;
-        foreach (var kind in (ReadOnlySpan<RespCommandKind>)[RespCommandKind.Info, RespCommandKind.Config, RespCommandKind.Function, RespCommandKind.Acl])
-            table[(int)kind] = AclCategory.Admin | AclCategory.Dangerous;
-        foreach (var kind in (ReadOnlySpan<RespCommandKind>)[RespCommandKind.Keys, RespCommandKind.Scan, RespCommandKind.FlushAll, RespCommandKind.FlushDb])
-            table[(int)kind] |= AclCategory.Dangerous;
-        return table;
+        return false;
+    }
+
+    /// <summary>The commands and subcommands in a category, for ACL CAT.</summary>
+    public static List<string> CommandsIn(string category)
+    {
+        var names = new List<string>();
+        foreach (var spec in RespCommandSpecs.All)
+        {
+            if (Array.IndexOf(CategoriesOf(spec.Name), category) >= 0)
+                names.Add(spec.Name);
+            foreach (var sub in spec.Subcommands)
+            {
+                if (Array.IndexOf(CategoriesOf(sub.Name), category) >= 0)
+                    names.Add(sub.Name);
+            }
+        }
+        return names;
+    }
+
+    private static List<string> CollectCategories()
+    {
+        var set = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var spec in RespCommandSpecs.All)
+        {
+            set.UnionWith(CategoriesOf(spec.Name));
+            foreach (var sub in spec.Subcommands)
+                set.UnionWith(CategoriesOf(sub.Name));
+        }
+        return [.. set];
     }
 }

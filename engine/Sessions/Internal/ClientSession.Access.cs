@@ -22,10 +22,12 @@ internal sealed partial class ClientSession
         var p = user.Permissions;
         if (!p.Enabled || user.IsDeleted)
             return new ErrorReply(header.RequestId, header.Opcode, StatusCode.AuthRequired, $"NOAUTH user '{user.Name}' was disabled or deleted: authenticate again");
-        var kind = AclCommandTable.NativeEquivalent(header.Opcode);
-        if (kind != Protocol.Resp.RespCommandKind.Unknown && !p.Allows(kind))
-            return new ErrorReply(header.RequestId, header.Opcode, StatusCode.NoPermission, $"NOPERM user '{user.Name}' has no permissions to run {header.Opcode} (the '{AclCommandTable.NameOf(kind)}' command)");
-        if (p.AllKeys || kind == Protocol.Resp.RespCommandKind.Unknown)
+        var name = AclCommandTable.NativeEquivalent(header.Opcode);
+        if (name is null)
+            return null;
+        if (!p.Allows(name))
+            return new ErrorReply(header.RequestId, header.Opcode, StatusCode.NoPermission, $"NOPERM user '{user.Name}' has no permissions to run {header.Opcode} (the '{name}' command)");
+        if (p.AllKeys)
             return null;
         var body = BodyOf(frame);
         var limits = ReceiveLimits;

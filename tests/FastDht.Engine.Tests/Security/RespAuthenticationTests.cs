@@ -85,7 +85,9 @@ public sealed class RespAuthenticationTests
         Assert.DoesNotContain("reader-pw", list, StringComparison.Ordinal);
         Assert.DoesNotContain(Password, list, StringComparison.Ordinal);
         Assert.Contains("reader", await admin.CallAsync("ACL", "USERS"), StringComparison.Ordinal);
-        Assert.Contains("get", await admin.CallAsync("ACL", "CAT", "read"), StringComparison.Ordinal);
+        Assert.Contains("$3\r\nget\r\n", await admin.CallAsync("ACL", "CAT", "read"), StringComparison.Ordinal);
+        Assert.DoesNotContain("$3\r\nset\r\n", await admin.CallAsync("ACL", "CAT", "read"), StringComparison.Ordinal);
+        Assert.Contains("client|kill", await admin.CallAsync("ACL", "CAT", "dangerous"), StringComparison.Ordinal);
 
         await using var reader = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0));
         Assert.Equal("+OK\r\n", await reader.CallAsync("AUTH", "reader", "reader-pw"));
@@ -98,6 +100,12 @@ public sealed class RespAuthenticationTests
         Assert.StartsWith("-NOPERM", await reader.CallAsync("KEYS", "*"), StringComparison.Ordinal);
         Assert.StartsWith("-NOPERM", await reader.CallAsync("FLUSHALL"), StringComparison.Ordinal);
         Assert.StartsWith("-NOPERM", await reader.CallAsync("ACL", "SETUSER", "reader", "+@all"), StringComparison.Ordinal);
+        Assert.StartsWith("-NOPERM", await reader.CallAsync("CLIENT", "KILL", "ID", "1"), StringComparison.Ordinal);
+        Assert.StartsWith("-NOPERM", await reader.CallAsync("CLIENT", "LIST"), StringComparison.Ordinal);
+        Assert.StartsWith("-NOPERM", await reader.CallAsync("MONITOR"), StringComparison.Ordinal);
+        Assert.StartsWith("-NOPERM", await reader.CallAsync("CONFIG", "SET", "slowlog-log-slower-than", "0"), StringComparison.Ordinal);
+        Assert.StartsWith(":", await reader.CallAsync("CLIENT", "ID"), StringComparison.Ordinal);
+        Assert.StartsWith("*", await reader.CallAsync("CLUSTER", "SLOTS"), StringComparison.Ordinal);
         Assert.Equal("+PONG\r\n", await reader.CallAsync("PING"));
         Assert.Equal("$3\r\none\r\n", await admin.CallAsync("GET", "app:1"));
 
@@ -134,5 +142,24 @@ public sealed class RespAuthenticationTests
         options.ConnectTimeout = 2_000; // it cannot succeed: no need to wait long for its handshake to fail
         await using var anonymous = await ConnectionMultiplexer.ConnectAsync(options).WithinAsync("StackExchange.Redis to connect");
         await Assert.ThrowsAnyAsync<RedisException>(() => anonymous.GetDatabase().StringGetAsync("se:1"));
+    }
+
+    [Fact]
+    public async Task MONITOR_never_shows_a_password()
+    {
+        await using var cluster = await StartAsync();
+        var ep = RespCluster.RespOf(cluster, 0);
+        await using var monitor = await RespTestClient.ConnectAsync(ep);
+        Assert.Equal("+OK\r\n", await monitor.CallAsync("AUTH", Password));
+        Assert.Equal("+OK\r\n", await monitor.CallAsync("MONITOR"));
+        await using var other = await RespTestClient.ConnectAsync(ep);
+        Assert.Equal("+OK\r\n", await other.CallAsync("AUTH", "default", Password));
+        Assert.StartsWith("%", await other.CallAsync("HELLO", "3", "AUTH", "default", Password), StringComparison.Ordinal);
+        Assert.Equal("+OK\r\n", await other.CallAsync("ACL", "SETUSER", "x", ">hidden-password"));
+        Assert.Equal("+OK\r\n", await other.CallAsync("SET", "marker", "1"));
+        // The first line the monitor sees is the SET: nothing before it carried a password.
+        var line = await monitor.ReadReplyAsync();
+        Assert.Contains("\"marker\"", line, StringComparison.Ordinal);
+        Assert.DoesNotContain(Password, line, StringComparison.Ordinal);
     }
 }
