@@ -46,6 +46,7 @@ internal static class LoadGenCommandLine
     private static readonly Option<string?> Json = Opt<string?>("--json", "Also write the report as JSON to this file.", null);
     private static readonly Option<ProgressMode> ProgressOption = Opt("--progress", "Progress display: Auto (live on a terminal, lines otherwise), Live, Plain, None.", ProgressMode.Auto);
     private static readonly Option<double> Interval = Opt("--interval", "Seconds between progress updates.", 1.0);
+    private static readonly Option<string?> Rtt = Opt<string?>("--rtt", "Local cluster: delay every link (peer and client) to this round trip, e.g. 500us, 2ms (a relay in front of each node; 0 = relays without delay). Default: direct loopback.", null);
 
     private static readonly Option<string?> Strategies = Opt<string?>("--strategies", "Sweep: comma-separated lock strategies. Default: all.", null);
     private static readonly Option<string> ZipfLevels = Opt("--zipf-levels", "Sweep: comma-separated zipf constants.", "0,0.6,0.7,0.8,0.9,0.99");
@@ -53,6 +54,8 @@ internal static class LoadGenCommandLine
     private static readonly Option<string> Output = Opt("--out", "Sweep: directory for sweep.csv, sweep.md and sweep.png.", "sweep-results");
     private static readonly Option<double> SweepDuration = Opt("--duration", "Measured seconds per point.", 5.0, "-d");
     private static readonly Option<double> SweepWarmup = Opt("--warmup", "Unmeasured seconds per point.", 1.0);
+    private static readonly Option<int> Repeats = Opt("--repeats", "Sweep: runs per point, each on a fresh cluster; outputs give the median and min–max.", 1);
+    private static readonly Option<string?> SweepRtt = Opt<string?>("--rtt", "Sweep: comma-separated link round trips (e.g. 0,100us,500us,2ms) as the levels, at the run's --zipf and --keys, instead of contention levels.", null);
 
     public static RootCommand Build()
     {
@@ -63,12 +66,12 @@ internal static class LoadGenCommandLine
             option.Recursive = true; // `sweep` takes them too
             root.Options.Add(option);
         }
-        foreach (var option in (Option[])[LockStrategy, Workload, Duration, Warmup, Json])
+        foreach (var option in (Option[])[LockStrategy, Workload, Duration, Warmup, Json, Rtt])
             root.Options.Add(option);
         root.SetAction((parse, _) => RunAsync(parse));
 
         var sweep = new Command("sweep", "Run every lock strategy across contention levels on a local cluster; write CSV, markdown and a PNG chart.");
-        foreach (var option in (Option[])[Strategies, ZipfLevels, KeyRanges, Output, SweepDuration, SweepWarmup])
+        foreach (var option in (Option[])[Strategies, ZipfLevels, KeyRanges, Output, SweepDuration, SweepWarmup, Repeats, SweepRtt])
             sweep.Options.Add(option);
         sweep.SetAction((parse, _) => SweepAsync(parse));
         root.Subcommands.Add(sweep);
@@ -109,6 +112,7 @@ internal static class LoadGenCommandLine
             Warmup = warmup ?? Seconds(parse.GetValue(Warmup), "--warmup"),
             Seed = parse.GetValue(Seed),
             RequestTimeout = Seconds(parse.GetValue(Timeout), "--timeout"),
+            LinkRoundTrip = forcedKind is null && parse.GetValue(Rtt) is { Length: > 0 } rtt ? ParseDuration(rtt, "--rtt") : null,
         };
         settings.Validate();
         return settings;
@@ -161,7 +165,11 @@ internal static class LoadGenCommandLine
                 ZipfLevels = SplitList(parse.GetValue(ZipfLevels), static s => double.Parse(s, CultureInfo.InvariantCulture)),
                 KeyRanges = parse.GetValue(KeyRanges) is { } ranges ? SplitList(ranges, static s => long.Parse(s, CultureInfo.InvariantCulture)) : null,
                 OutputDirectory = parse.GetValue(Output)!,
+                Repeats = parse.GetValue(Repeats),
+                RoundTrips = parse.GetValue(SweepRtt) is { } rtts ? SplitList(rtts, static s => ParseDuration(s, "--rtt")) : null,
             };
+            if (settings.Repeats < 1)
+                throw new ArgumentException($"--repeats must be at least 1 (got {settings.Repeats})");
             foreach (var strategy in settings.Strategies)
             {
                 if (!ContainsIgnoreCase(LocalClusterTarget.KnownLockStrategies, strategy))
@@ -169,6 +177,8 @@ internal static class LoadGenCommandLine
             }
             for (var level = 0; level < settings.LevelCount; level++)
                 settings.RunAt("wait-die", level).Validate();
+            if (settings.ByRoundTrip && settings.KeyRanges is not null)
+                throw new ArgumentException("--rtt and --key-ranges are two axes: give one (the round trips run at --keys and --zipf)");
         }
         catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
         {
@@ -180,7 +190,7 @@ internal static class LoadGenCommandLine
         var interval = IntervalOf(parse);
         try
         {
-            var points = await SweepRunner.RunAsync(
+            var runs = await SweepRunner.RunAsync(
                 settings,
                 async (runner, label) =>
                 {
@@ -188,13 +198,15 @@ internal static class LoadGenCommandLine
                     var report = await RunWithProgressAsync(console, mode, runner, interval, signal.Token).ConfigureAwait(false);
                     var t = report.Transactions;
                     console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  {(t?.Committed ?? 0) / Math.Max(report.DurationSeconds, 1e-9):N0} committed/s, abort rate {t?.AbortRate ?? 0:P1}, {report.Errors:N0} errors"));
+                        $"  {(t?.Committed ?? 0) / Math.Max(report.DurationSeconds, 1e-9):N0} committed/s, abort rate {t?.AbortRate ?? 0:P1}, {t?.GaveUp ?? 0:N0} gave up, {report.Errors:N0} errors"));
                     return report;
                 },
                 signal.Token).ConfigureAwait(false);
-            var strategies = settings.Strategies.Count > 0 ? settings.Strategies : LocalClusterTarget.KnownLockStrategies;
+            var strategies = SweepRunner.StrategiesOf(settings);
+            var points = SweepRunner.Summarise(runs, strategies, settings.LevelCount);
             Directory.CreateDirectory(settings.OutputDirectory);
             var csv = Path.Combine(settings.OutputDirectory, "sweep.csv");
+            await File.WriteAllTextAsync(Path.Combine(settings.OutputDirectory, "sweep-runs.csv"), SweepOutput.ToRunsCsv(runs)).ConfigureAwait(false);
             var markdown = Path.Combine(settings.OutputDirectory, "sweep.md");
             var png = Path.Combine(settings.OutputDirectory, "sweep.png");
             await File.WriteAllTextAsync(csv, SweepOutput.ToCsv(points)).ConfigureAwait(false);
@@ -230,6 +242,18 @@ internal static class LoadGenCommandLine
         var seconds = parse.GetValue(Interval);
         // 0.05 s floor: a faster redraw would cost the load generator more CPU than it saves anyone.
         return TimeSpan.FromSeconds(double.IsFinite(seconds) ? Math.Max(seconds, 0.05) : 1);
+    }
+
+    private static TimeSpan ParseDuration(string text, string option)
+    {
+        try
+        {
+            return Durations.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException($"{option}: {e.Message}", e);
+        }
     }
 
     private static TimeSpan Seconds(double seconds, string option) =>

@@ -24,6 +24,14 @@ public sealed record LoadSettings
     /// <remarks>Defaults to "wait-die", the node's default.</remarks>
     public string LockStrategy { get; init; } = "wait-die";
 
+    /// <summary>
+    /// The round trip every link of the local cluster gets (peer links and client links), from a relay in front of each
+    /// node that delays each byte by half of it each way; null for direct loopback connections.
+    /// </summary>
+    /// <remarks>Defaults to null. Zero still puts the relays in (their own hop and no delay), so a sweep over round
+    /// trips compares like with like.</remarks>
+    public TimeSpan? LinkRoundTrip { get; init; }
+
     /// <summary>Client connections: one DhtClient each, which holds one socket per node.</summary>
     /// <remarks>Defaults to 4: enough to keep several node read loops busy without one client being the bottleneck.</remarks>
     public int Connections { get; init; } = 4;
@@ -75,6 +83,10 @@ public sealed record LoadSettings
             throw new ArgumentException($"the duration must be positive (got {Duration})");
         if (Warmup < TimeSpan.Zero)
             throw new ArgumentException($"the warm-up cannot be negative (got {Warmup})");
+        if (LinkRoundTrip is { } rtt && (rtt < TimeSpan.Zero || rtt > TimeSpan.FromSeconds(1)))
+            throw new ArgumentException($"the link round trip must be 0 to 1 s (got {rtt})");
+        if (LinkRoundTrip is not null && !IsLocal)
+            throw new ArgumentException("a link round trip applies to the local cluster only; a running cluster's links are what they are");
         if (RequestTimeout <= TimeSpan.Zero)
             throw new ArgumentException($"the request timeout must be positive (got {RequestTimeout})");
     }

@@ -57,7 +57,7 @@ internal static class ReportTable
         if (report.Transactions is { } t)
         {
             console.MarkupLine(string.Create(c,
-                $"[grey]transactions[/] {t.Committed:N0} committed ({t.Committed / Math.Max(report.DurationSeconds, 1e-9):N0}/s), {t.GaveUp:N0} gave up, {t.Aborts:N0} aborted attempts (all attempts of those that gave up included), {t.RetriesPerCommitted:0.###} retries per commit, abort rate {t.AbortRate:P2}"));
+                $"[grey]transactions[/] {t.Committed:N0} committed ({t.Committed / Math.Max(report.DurationSeconds, 1e-9):N0}/s), {t.GaveUp:N0} gave up, {t.Aborts:N0} aborted attempts (all attempts of those that gave up included), {t.RetriesPerCommitted:0.###} retries per commit, abort rate {t.AbortRate:P2}, at most {t.MaxAttempts:N0} attempts for one transaction"));
         }
         if (report.ErrorsByKind.Count > 0)
         {

@@ -26,6 +26,7 @@ public sealed class RunStatistics
     private readonly ConcurrentDictionary<string, long> _errorsByKind = new(StringComparer.Ordinal);
     private long _aborts;
     private long _gaveUp;
+    private long _maxAttempts;
 
     public RunStatistics()
     {
@@ -70,6 +71,20 @@ public sealed class RunStatistics
     {
         Interlocked.Increment(ref _gaveUp);
         RecordAborts(attempts);
+        RecordAttempts(attempts);
+    }
+
+    /// <summary>Notes how many attempts one transaction took, for the largest (how long the unluckiest one had to retry).</summary>
+    public void RecordAttempts(long attempts)
+    {
+        var seen = Volatile.Read(ref _maxAttempts);
+        while (attempts > seen)
+        {
+            var previous = Interlocked.CompareExchange(ref _maxAttempts, attempts, seen);
+            if (previous == seen)
+                return;
+            seen = previous;
+        }
     }
 
     public long Completed
@@ -121,6 +136,7 @@ public sealed class RunStatistics
         }
         Interlocked.Exchange(ref _aborts, 0);
         Interlocked.Exchange(ref _gaveUp, 0);
+        Interlocked.Exchange(ref _maxAttempts, 0);
         _errorsByKind.Clear();
     }
 
@@ -174,7 +190,8 @@ public sealed class RunStatistics
                     gaveUp,
                     aborts,
                     committed > 0 ? aborts / (double)committed : 0,
-                    committed + aborts > 0 ? aborts / (double)(committed + aborts) : 0)
+                    committed + aborts > 0 ? aborts / (double)(committed + aborts) : 0,
+                    Volatile.Read(ref _maxAttempts))
                 : null,
             ErrorsByKind = errorsByKind,
         };

@@ -9,4 +9,5 @@ namespace FastDht.LoadGen.Reporting;
 /// </param>
 /// <param name="RetriesPerCommitted">Aborts divided by commits: the extra attempts a commit cost on average.</param>
 /// <param name="AbortRate">Aborts divided by all attempts (committed + aborts).</param>
-public sealed record TransactionReport(long Committed, long GaveUp, long Aborts, double RetriesPerCommitted, double AbortRate);
+/// <param name="MaxAttempts">The most attempts one transaction took, committed or gave up: where starvation shows.</param>
+public sealed record TransactionReport(long Committed, long GaveUp, long Aborts, double RetriesPerCommitted, double AbortRate, long MaxAttempts);

@@ -46,7 +46,7 @@ public sealed class LoadRunner
     public async Task<LoadReport> RunAsync(CancellationToken stop)
     {
         var settings = _settings;
-        LocalCluster? cluster = null;
+        LocalClusterTarget? cluster = null;
         var clients = new DhtClient[settings.Connections];
         // Ctrl+C stops the workers at once, in the load phase as well as in the run.
         using var registration = stop.Register(static control => ((RunControl)control!).Stop(), _control);
@@ -56,7 +56,7 @@ public sealed class LoadRunner
             IReadOnlyList<string> seeds = settings.Nodes;
             if (settings.IsLocal)
             {
-                cluster = await LocalClusterTarget.StartAsync(settings.LocalNodes, settings.ClusterName, settings.LockStrategy, stop).ConfigureAwait(false);
+                cluster = await LocalClusterTarget.StartAsync(settings.LocalNodes, settings.ClusterName, settings.LockStrategy, settings.LinkRoundTrip, stop).ConfigureAwait(false);
                 seeds = cluster.Seeds;
             }
             for (var i = 0; i < clients.Length; i++)
@@ -152,7 +152,7 @@ public sealed class LoadRunner
     {
         var s = _settings;
         var target = s.IsLocal
-            ? $"local cluster of {s.LocalNodes} node(s) on {string.Join(", ", seeds)}"
+            ? $"local cluster of {s.LocalNodes} node(s) on {string.Join(", ", seeds)}{(s.LinkRoundTrip is { } rtt ? $", every link delayed to a {Durations.Format(rtt)} round trip" : "")}"
             : string.Join(", ", seeds);
         return new LoadReport
         {

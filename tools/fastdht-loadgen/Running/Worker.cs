@@ -149,7 +149,11 @@ internal sealed class Worker
                 _statistics.RecordSuccess(kind, nanoseconds);
             else
                 _statistics.RecordMiss(kind, nanoseconds);
-            _statistics.RecordAborts(aborts);
+            if (kind == OperationKind.MultiPut)
+            {
+                _statistics.RecordAborts(aborts);
+                _statistics.RecordAttempts(aborts + 1);
+            }
         }
     }
 

@@ -6,21 +6,39 @@ namespace FastDht.LoadGen.Targets;
 
 /// <summary>
 /// The cluster a run starts inside the load generator's process when no nodes are given (the engine's
-/// <see cref="LocalCluster"/>), so one command on a fresh machine has something to drive.
+/// <see cref="LocalCluster"/>), so one command on a fresh machine has something to drive; optionally with a
+/// <see cref="DelayRelay"/> in front of every node, so that every link has a chosen round trip.
 /// </summary>
-internal static class LocalClusterTarget
+internal sealed class LocalClusterTarget : IAsyncDisposable
 {
+    private readonly LocalCluster _cluster;
+    private readonly List<DelayRelay> _relays;
+
+    private LocalClusterTarget(LocalCluster cluster, List<DelayRelay> relays)
+    {
+        _cluster = cluster;
+        _relays = relays;
+    }
+
     /// <summary>The lock strategy names a local cluster can run, sorted.</summary>
     public static IReadOnlyList<string> KnownLockStrategies => PluginRegistry.CreateDefault().LockStrategies.Names;
 
-    /// <summary>Starts <paramref name="nodeCount"/> nodes and waits until each is linked to every other; disposing the cluster stops them.</summary>
+    /// <summary>Where clients connect: each node's member address (its relay, when links are delayed).</summary>
+    public IReadOnlyList<string> Seeds => _cluster.Seeds;
+
+    /// <summary>
+    /// Starts <paramref name="nodeCount"/> nodes and waits until each is linked to every other; disposing the target
+    /// stops them. With a <paramref name="roundTrip"/>, a relay in front of each node delays every byte by half of it
+    /// each way, on peer links and client links alike (zero: relays that add no delay, only their own hop).
+    /// </summary>
     /// <exception cref="ArgumentException">The lock strategy is not one of <see cref="KnownLockStrategies"/>.</exception>
-    public static Task<LocalCluster> StartAsync(int nodeCount, string clusterName, string lockStrategy, CancellationToken cancellationToken)
+    public static async Task<LocalClusterTarget> StartAsync(int nodeCount, string clusterName, string lockStrategy, TimeSpan? roundTrip, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(nodeCount, 1);
         var known = KnownLockStrategies;
         if (!Contains(known, lockStrategy))
             throw new ArgumentException($"unknown lock strategy '{lockStrategy}' (known: {string.Join(", ", known)})");
+        var relays = new List<DelayRelay>();
         var options = new LocalClusterOptions
         {
             NodeCount = nodeCount,
@@ -34,7 +52,34 @@ internal static class LocalClusterTarget
                     node.LockExpiryScanInterval = TimeSpan.FromMilliseconds(2);
             },
         };
-        return LocalCluster.StartAsync(options, cancellationToken);
+        if (roundTrip is { } rtt)
+        {
+            var oneWay = rtt / 2;
+            options.MemberAddress = (_, listening) =>
+            {
+                var relay = DelayRelay.Start(listening, oneWay);
+                relays.Add(relay);
+                return relay.EndPoint;
+            };
+        }
+        try
+        {
+            var cluster = await LocalCluster.StartAsync(options, cancellationToken).ConfigureAwait(false);
+            return new LocalClusterTarget(cluster, relays);
+        }
+        catch
+        {
+            foreach (var relay in relays)
+                await relay.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _cluster.DisposeAsync().ConfigureAwait(false);
+        foreach (var relay in _relays)
+            await relay.DisposeAsync().ConfigureAwait(false);
     }
 
     private static bool Contains(IReadOnlyList<string> names, string name)
