@@ -27,6 +27,13 @@ public sealed class DhtClientOptions
     /// </remarks>
     public string? Password { get; set; }
 
+    /// <summary>TLS for every connection to the nodes (their native port must have TLS on, docs/security.md); null: plain TCP.</summary>
+    /// <remarks>
+    /// Defaults to null. <c>TargetHost</c> may stay empty: each connection fills in the node's host. Set
+    /// <c>RemoteCertificateValidationCallback</c> to trust a private authority.
+    /// </remarks>
+    public System.Net.Security.SslClientAuthenticationOptions? Tls { get; set; }
+
     /// <summary>How long one request may wait for its answer before it fails with <see cref="DhtTimeoutException"/>.</summary>
     /// <remarks>
     /// Defaults to 5 s. It also bounds how long a call can take when its node dies mid-request: a closed connection

@@ -68,7 +68,7 @@ public sealed class DhtNode : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("FastDht.Node");
-        var connectionOptions = CreateConnectionOptions(options.Limits, logger, options.MemoryPool);
+        var connectionOptions = CreateConnectionOptions(options.Limits, logger, options.MemoryPool, options.Tls);
         if (store is null && !options.Plugins.TryCreateStore(options.Store, out store))
         {
             options.ListenSocket?.Dispose();
@@ -331,7 +331,7 @@ public sealed class DhtNode : IAsyncDisposable
     /// The transport settings a node uses: input buffering must hold at least one maximal frame, or such a frame
     /// could never be parsed whole; twice that leaves room for the pipelined frames behind it.
     /// </summary>
-    internal static ConnectionOptions CreateConnectionOptions(ProtocolLimits limits, ILogger logger, System.Buffers.MemoryPool<byte>? pool)
+    internal static ConnectionOptions CreateConnectionOptions(ProtocolLimits limits, ILogger logger, System.Buffers.MemoryPool<byte>? pool, Security.TlsOptions? tls = null)
     {
         var pause = Math.Max(1L << 20, 2L * (limits.MaxFrameSize + ProtocolConstants.HeaderSize));
         return new ConnectionOptions
@@ -342,6 +342,9 @@ public sealed class DhtNode : IAsyncDisposable
             OutputResumeThreshold = pause / 2,
             Logger = logger,
             MemoryPool = pool ?? System.Buffers.MemoryPool<byte>.Shared,
+            // One setting for every listener and every peer dial: a node listens and dials as TLS, or neither.
+            TlsServer = tls?.ServerOptions(),
+            TlsClient = tls?.ClientOptions(),
         };
     }
 

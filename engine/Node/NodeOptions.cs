@@ -121,6 +121,13 @@ public sealed class NodeOptions
     /// </remarks>
     public UserDirectory? Users { get; set; }
 
+    /// <summary>TLS for every listener of the node (native and RESP) and the peer links it dials (docs/security.md).</summary>
+    /// <remarks>
+    /// Defaults to none: plain TCP. A security setting: without TLS every key, value and password crosses the network
+    /// in clear. Every node of a cluster must use TLS or none, since a node dials its peers as it listens.
+    /// </remarks>
+    public TlsOptions? Tls { get; set; }
+
     /// <summary>How long a client connection may send no request, while the node owes it no answer, before the node closes it.</summary>
     /// <remarks>
     /// Defaults to 5 minutes; <see cref="TimeSpan.Zero"/> turns it off. A security setting: it bounds how long

@@ -66,6 +66,18 @@ public sealed class ConnectionOptions
     /// <remarks>Defaults to <see cref="NullLogger.Instance"/>.</remarks>
     public ILogger Logger { get; init; } = NullLogger.Instance;
 
+    /// <summary>TLS for connections a listener accepts: each runs the TLS handshake before its handler gets it.</summary>
+    /// <remarks>Defaults to none (plain TCP). A security setting: without it every byte, passwords included, crosses the network in clear.</remarks>
+    public System.Net.Security.SslServerAuthenticationOptions? TlsServer { get; init; }
+
+    /// <summary>TLS for connections a connector dials; <c>TargetHost</c> is filled in per connection when empty.</summary>
+    /// <remarks>Defaults to none (plain TCP).</remarks>
+    public System.Net.Security.SslClientAuthenticationOptions? TlsClient { get; init; }
+
+    /// <summary>How long a TLS handshake may take before the connection is dropped.</summary>
+    /// <remarks>Defaults to 10 s, as the native Hello's timeout: a peer that never finishes must not hold a socket.</remarks>
+    public TimeSpan TlsHandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The pool of send operations; tests inject their own to check every sender comes back.</summary>
     internal SocketSenderPool SenderPool { get; init; } = SocketSenderPool.Shared;
 

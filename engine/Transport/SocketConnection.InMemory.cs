@@ -20,6 +20,7 @@ public sealed partial class SocketConnection
 {
     private readonly IDuplexPipe? _transport;
 
+
     private SocketConnection(IDuplexPipe transport, ConnectionOptions options)
     {
         _transport = transport;
@@ -87,7 +88,9 @@ public sealed partial class SocketConnection
         catch (Exception ex)
         {
             // The other side completed with an error (its reset), or a copy failed: either ends this connection.
-            TransportLog.LoopFailed(_logger, RemoteEndPoint, ex);
+            // Over TLS, a local shutdown closes the socket under the stream's read: that is the close, not a failure.
+            if (!(_tls is not null && Volatile.Read(ref _shutdown)))
+                TransportLog.LoopFailed(_logger, RemoteEndPoint, ex);
             error = ex;
             Shutdown(error);
         }
@@ -143,7 +146,8 @@ public sealed partial class SocketConnection
         }
         catch (Exception ex)
         {
-            TransportLog.LoopFailed(_logger, RemoteEndPoint, ex);
+            if (!(_tls is not null && Volatile.Read(ref _shutdown)))
+                TransportLog.LoopFailed(_logger, RemoteEndPoint, ex);
             error = ex;
         }
 

@@ -128,6 +128,11 @@ public sealed partial class SocketConnection
             await _sendTask.ConfigureAwait(false);
             await CloseWriterAsync().ConfigureAwait(false);
             await _input.Reader.CompleteAsync().ConfigureAwait(false);
+            if (_tls is not null)
+            {
+                await _tls.DisposeAsync().ConfigureAwait(false);
+            }
+
             _receiver.Dispose();
             _options.Counters.OnDisposed();
         }
@@ -150,12 +155,14 @@ public sealed partial class SocketConnection
             _closeReason = reason;
         }
 
-        if (_socket is null)
+        if (_transport is not null)
         {
             ShutdownTransport();
         }
-        else
+
+        if (_socket is not null)
         {
+            // Over TLS too: closing the socket ends whatever the stream waits for.
             ShutdownSocket(_socket);
         }
 

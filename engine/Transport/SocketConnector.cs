@@ -52,6 +52,24 @@ public static class SocketConnector
             throw;
         }
 
+        if (options.TlsClient is not null)
+        {
+            var host = endPoint switch
+            {
+                DnsEndPoint dns => dns.Host,
+                IPEndPoint ip => ip.Address.ToString(),
+                _ => endPoint.ToString() ?? "",
+            };
+            try
+            {
+                return await SocketConnection.ConnectTlsAsync(socket, host, options, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is System.Security.Authentication.AuthenticationException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                throw new IOException($"TLS with {endPoint} failed: {ex.Message}", ex);
+            }
+        }
+
         var connection = new SocketConnection(socket, options);
         connection.Start();
         return connection;

@@ -152,6 +152,16 @@ public sealed class SocketListener : IAsyncDisposable
 
                 Socket socket = _acceptor.TakeAcceptedSocket();
                 socket.NoDelay = true;
+                if (_options.TlsServer is not null)
+                {
+                    // The TLS handshake takes round trips: off the accept loop, like the handler.
+                    ThreadPool.UnsafeQueueUserWorkItem(
+                        static state => _ = state.Listener.RunTlsHandlerAsync(state.Socket),
+                        (Listener: this, Socket: socket),
+                        preferLocal: false);
+                    continue;
+                }
+
                 var connection = new SocketConnection(socket, _options);
                 connection.Start();
                 ThreadPool.UnsafeQueueUserWorkItem(
@@ -169,6 +179,24 @@ public sealed class SocketListener : IAsyncDisposable
             _acceptor.Dispose();
             TransportLog.StoppedListening(_logger, LocalEndPoint);
         }
+    }
+
+    private async Task RunTlsHandlerAsync(Socket socket)
+    {
+        SocketConnection connection;
+        var remote = socket.RemoteEndPoint;
+        try
+        {
+            connection = await SocketConnection.AcceptTlsAsync(socket, _options, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or System.Security.Authentication.AuthenticationException or SocketException or ObjectDisposedException)
+        {
+            // A client that speaks no TLS, or the wrong certificates: its socket is closed, nobody else is affected.
+            TransportLog.TlsHandshakeFailed(_logger, remote, ex.Message);
+            return;
+        }
+
+        await RunHandlerAsync(connection).ConfigureAwait(false);
     }
 
     private async Task RunHandlerAsync(SocketConnection connection)

@@ -160,7 +160,7 @@ public sealed class NodeSettingsTests : IDisposable
     [Fact]
     public void Every_node_option_is_bound_or_resolved_by_the_host()
     {
-        string[] byHost = ["Members", "NodeId", "ListenEndPoint", "Limits", "Listeners", "ClusterSecret", "Users"];
+        string[] byHost = ["Members", "NodeId", "ListenEndPoint", "Limits", "Listeners", "ClusterSecret", "Users", "Tls"];
         string[] codeOnly = ["ListenSocket", "MemoryPool", "Plugins", "Self"];
         var bound = NodeOptionBinding.Settings.Select(s => s.Property.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var property in typeof(NodeOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))

@@ -23,6 +23,10 @@ internal static class NodeCommandLine
         (NodeSettings.MaxKeySizeKey, new("--max-key-size") { Description = "The longest key accepted, 1..65535 bytes. [default: 65535]", HelpName = "SIZE" }),
         (SecuritySettings.ClusterSecretFileKey, new("--cluster-secret-file") { Description = "A file holding the secret every node of the cluster shares (16 bytes or more); needed by a cluster of more than one member. [default: FASTDHT_NODE_CLUSTERSECRET, else none]", HelpName = "FILE" }),
         (SecuritySettings.UsersFileKey, new("--users-file") { Description = "A users file (docs/security.md): clients must authenticate as one of its users; ACL SAVE writes it. [default: none]", HelpName = "FILE" }),
+        (SecuritySettings.TlsCertFileKey, new("--tls-cert-file") { Description = "This node's TLS certificate (PEM): every listener (native and RESP) and every peer link uses TLS. [default: none, plain TCP]", HelpName = "FILE" }),
+        (SecuritySettings.TlsKeyFileKey, new("--tls-key-file") { Description = "The certificate's private key (PEM).", HelpName = "FILE" }),
+        (SecuritySettings.TlsCaFileKey, new("--tls-ca-file") { Description = "The authorities (PEM bundle) whose certificates peers and clients may present. [default: the system's]", HelpName = "FILE" }),
+        (SecuritySettings.TlsPeerCertificatesKey, new("--tls-peer-certificates") { Description = "Mutual TLS between nodes: a peer must present a trusted certificate. [default: false]", HelpName = "true|false" }),
         // Accepted only to be refused with a clear message: a secret on a command line is visible in the process list.
         (SecuritySettings.ClusterSecretKey, new("--cluster-secret") { Hidden = true }),
         (SecuritySettings.RequirePassKey, new("--require-pass", "--requirepass") { Hidden = true }),

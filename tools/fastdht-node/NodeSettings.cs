@@ -60,6 +60,7 @@ internal sealed class NodeSettings
             Limits = ResolveLimits(config),
             ClusterSecret = SecuritySettings.ResolveClusterSecret(config, args),
             Users = SecuritySettings.ResolveUsers(config, args),
+            Tls = SecuritySettings.ResolveTls(config),
         };
         if (config.Find(RespKey) is var (resp, respSource))
             options.Listeners[Engine.Plugins.ProtocolNames.Resp] = SettingParsers.ListenEndPoint(resp, respSource);

@@ -13,6 +13,39 @@ internal static class SecuritySettings
     public const string ClusterSecretFileKey = "clusterSecretFile";
     public const string UsersFileKey = "usersFile";
     public const string RequirePassKey = "requirePass";
+    public const string TlsCertFileKey = "tlsCertFile";
+    public const string TlsKeyFileKey = "tlsKeyFile";
+    public const string TlsCaFileKey = "tlsCaFile";
+    public const string TlsPeerCertificatesKey = "tlsPeerCertificates";
+
+    /// <summary>TLS from PEM files (<c>tlsCertFile</c>, <c>tlsKeyFile</c>, optional <c>tlsCaFile</c>, <c>tlsPeerCertificates</c>); null when no certificate is given.</summary>
+    /// <exception cref="ClusterConfigurationException">Only one of certificate and key is given, or a file is unusable.</exception>
+    public static TlsOptions? ResolveTls(NodeConfiguration config)
+    {
+        var cert = config.Find(TlsCertFileKey);
+        var key = config.Find(TlsKeyFileKey);
+        var ca = config.Find(TlsCaFileKey);
+        var peers = config.Find(TlsPeerCertificatesKey);
+        if (cert is null && key is null)
+        {
+            if (ca is not null || peers is not null)
+                throw new ClusterConfigurationException($"{(ca ?? peers)!.Value.Source}: TLS needs a certificate and its key (tlsCertFile, tlsKeyFile)");
+            return null;
+        }
+        if (cert is not var (certPath, certSource) || key is not var (keyPath, _))
+            throw new ClusterConfigurationException($"{(cert ?? key)!.Value.Source}: TLS needs both a certificate (--tls-cert-file) and its key (--tls-key-file)");
+        var requirePeers = false;
+        if (peers is var (text, source) && !bool.TryParse(text, out requirePeers))
+            throw new ClusterConfigurationException($"{source}: expected true or false, not '{text}'");
+        try
+        {
+            return TlsOptions.FromPemFiles(certPath, keyPath, ca?.Value, requirePeers);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            throw new ClusterConfigurationException($"{certSource}: cannot load the TLS certificate, key or authorities: {e.Message}", e);
+        }
+    }
 
     /// <summary>The cluster secret from <c>clusterSecretFile</c> or <c>clusterSecret</c> (config file or environment); null when neither is given.</summary>
     /// <exception cref="ClusterConfigurationException">Given on the command line, both given, unreadable or too short.</exception>

@@ -26,6 +26,7 @@ internal sealed class ClientSettings
         {
             InputPauseThreshold = 2L * options.MaxFrameSize,
             InputResumeThreshold = options.MaxFrameSize,
+            TlsClient = options.Tls,
         };
         TimeoutMessage = $"no answer within {RequestTimeout.TotalMilliseconds:0} ms";
     }

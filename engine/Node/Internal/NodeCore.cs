@@ -76,6 +76,7 @@ internal sealed class NodeCore
             logger)
         {
             Users = options.Users,
+            Tls = options.Tls,
         };
         Handshake = new InboundHandshake(Clients);
         Context = new Plugins.Internal.NodeContext(this);

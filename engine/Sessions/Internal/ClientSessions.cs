@@ -40,6 +40,9 @@ internal sealed class ClientSessions
     /// <summary>The node's users; null when it has none and every client may do everything.</summary>
     public Security.UserDirectory? Users { get; init; }
 
+    /// <summary>The node's TLS settings (whether peers must present a certificate); null without TLS.</summary>
+    public Security.TlsOptions? Tls { get; init; }
+
     public ILogger Logger { get; }
 
     public ProtocolLimits Limits => Mesh.Identity.Limits;

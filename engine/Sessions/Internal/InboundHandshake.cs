@@ -33,7 +33,7 @@ internal sealed class InboundHandshake(ClientSessions clients)
         expiry.CancelAfter(settings.HandshakeTimeout);
         if (await ReadFrameAsync(connection, expiry.Token).ConfigureAwait(false) is not { } hello)
             return;
-        var outcome = Decide(hello.Header, hello.Body);
+        var outcome = Decide(connection, hello.Header, hello.Body);
         if (outcome.Refusal is { } refusal)
         {
             // A lost tie-break is routine, not a refusal worth a warning.
@@ -76,7 +76,7 @@ internal sealed class InboundHandshake(ClientSessions clients)
     }
 
     /// <summary>Judges the Hello: what the connection becomes, or the refusal.</summary>
-    private Outcome Decide(in FrameHeader header, ReadOnlySpan<byte> body)
+    private Outcome Decide(SocketConnection connection, in FrameHeader header, ReadOnlySpan<byte> body)
     {
         if (header.Opcode != Opcode.Hello)
             return Outcome.Refuse(header, StatusCode.HandshakeRequired, "the first frame on a connection must be Hello");
@@ -91,6 +91,8 @@ internal sealed class InboundHandshake(ClientSessions clients)
             return new Outcome(header.RequestId, sendLimit, null, null);
         if (_mesh.Identity.Secret is null)
             return Outcome.Refuse(header, new LinkRefusal(LinkRefusalKind.Refused, "this node has no cluster secret: it accepts no peer links (docs/security.md)"));
+        if (clients.Tls is { RequirePeerCertificates: true } && connection.RemoteCertificate is null)
+            return Outcome.Refuse(header, new LinkRefusal(LinkRefusalKind.Refused, "this node requires peers to present a trusted TLS certificate (mutual TLS)"));
         // Refused now if it could never become the link; adopted only after the peer proves the secret.
         if (_mesh.CheckAdoptable(hello.NodeId, hello.Incarnation) is { } refusal)
             return Outcome.Refuse(header, refusal);

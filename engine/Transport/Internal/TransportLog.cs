@@ -30,4 +30,7 @@ internal static partial class TransportLog
 
     [LoggerMessage(1007, LogLevel.Warning, "Connection {RemoteEndPoint} loop failed unexpectedly")]
     public static partial void LoopFailed(ILogger logger, EndPoint? remoteEndPoint, Exception exception);
+
+    [LoggerMessage(1020, LogLevel.Information, "TLS handshake with {RemoteEndPoint} failed: {Reason}")]
+    public static partial void TlsHandshakeFailed(ILogger logger, EndPoint? remoteEndPoint, string reason);
 }

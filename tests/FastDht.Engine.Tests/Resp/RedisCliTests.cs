@@ -24,7 +24,7 @@ public sealed class RedisCliTests(RespClusterFixture fixture) : IClassFixture<Re
         Assert.Equal("", await RunAsync("-3", "-p", port.ToString(), "-c", "GET", "cli:missing:{x}"));
     }
 
-    private static async Task<string> RunAsync(params string[] args)
+    internal static async Task<string> RunAsync(params string[] args)
     {
         var start = new ProcessStartInfo(RedisCli!) { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add("-h");
