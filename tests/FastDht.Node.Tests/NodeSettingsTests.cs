@@ -123,6 +123,29 @@ public sealed class NodeSettingsTests : IDisposable
     }
 
     [Fact]
+    public void TLS_comes_from_PEM_files_and_needs_both_certificate_and_key()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=node", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddDays(1));
+        var certPath = Path.Combine(_dir, "node.crt");
+        var keyPath = Path.Combine(_dir, "node.key");
+        File.WriteAllText(certPath, certificate.ExportCertificatePem());
+        File.WriteAllText(keyPath, key.ExportPkcs8PrivateKeyPem());
+
+        var o = Resolve("127.0.0.1:7000", "--tls-cert-file", certPath, "--tls-key-file", keyPath, "--tls-ca-file", certPath, "--tls-peer-certificates", "true").Options;
+        Assert.NotNull(o.Tls);
+        Assert.True(o.Tls.Certificate.HasPrivateKey);
+        Assert.Single(o.Tls.TrustedAuthorities!);
+        Assert.True(o.Tls.RequirePeerCertificates);
+
+        var e = Assert.Throws<ClusterConfigurationException>(() => Resolve("127.0.0.1:7000", "--tls-cert-file", certPath));
+        Assert.Contains("needs both a certificate", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<ClusterConfigurationException>(() => Resolve("127.0.0.1:7000", "--tls-cert-file", keyPath, "--tls-key-file", certPath));
+        Assert.Contains("cannot load the TLS certificate", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_unknown_environment_variable_with_the_prefix_is_refused()
     {
         var e = Assert.Throws<ClusterConfigurationException>(() => Resolve(new Dictionary<string, string?> { ["PEER_TIMEOUT"] = "8s" }, "127.0.0.1:7000"));
