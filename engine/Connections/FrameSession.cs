@@ -41,6 +41,9 @@ internal abstract class FrameSession
     /// <summary>When the session started (<see cref="Environment.TickCount64"/>): CLIENT LIST's age.</summary>
     public long StartedTicks { get; } = Environment.TickCount64;
 
+    /// <summary>This connection's id, unique in the process: its lock-table session (its locks end with it) and its CLIENT LIST id.</summary>
+    public long SessionId { get; } = SessionIds.Next();
+
     /// <summary>When bytes last arrived (<see cref="Environment.TickCount64"/>): a peer link that is silent for long is dead.</summary>
     public long LastReceiveTicks { get; private set; } = Environment.TickCount64;
 

@@ -16,12 +16,12 @@ namespace FastDht.Engine.Node;
 /// </summary>
 public sealed class DhtNode : IAsyncDisposable
 {
-    private readonly NodeCore _core;
+    private readonly NodeParts _core;
     private readonly SocketListener _listener;
     private readonly Dictionary<string, SocketListener> _pluginListeners;
     private int _stopped;
 
-    private DhtNode(NodeCore core, SocketListener listener, Dictionary<string, SocketListener> pluginListeners)
+    private DhtNode(NodeParts core, SocketListener listener, Dictionary<string, SocketListener> pluginListeners)
     {
         _core = core;
         _listener = listener;
@@ -53,7 +53,7 @@ public sealed class DhtNode : IAsyncDisposable
     public ClusterState ClusterState => _core.Cluster.Current;
 
     /// <summary>The node's shared state, for tests that look inside (sessions, links).</summary>
-    internal NodeCore Core => _core;
+    internal NodeParts Core => _core;
 
     /// <summary>Starts a node: validates the options, binds the listener, starts dialing the peers.</summary>
     /// <exception cref="ClusterConfigurationException">Bad configuration: the message is one line for an operator.</exception>
@@ -74,10 +74,10 @@ public sealed class DhtNode : IAsyncDisposable
             options.ListenSocket?.Dispose();
             throw new ClusterConfigurationException($"no store named '{options.Store}' is registered (known: {string.Join(", ", options.Plugins.StoreNames)})");
         }
-        NodeCore core;
+        NodeParts core;
         try
         {
-            core = new NodeCore(options, store, logger, connectionOptions);
+            core = new NodeParts(options, store, logger, connectionOptions);
         }
         catch (ClusterConfigurationException)
         {
@@ -159,7 +159,7 @@ public sealed class DhtNode : IAsyncDisposable
     }
 
     /// <summary>Opens the write-ahead log, replaying it into the store, and reports what recovery found.</summary>
-    private static Storage.Durability.WriteAheadLog OpenLog(NodeCore core, string dataDir, ILogger logger, Transactions.Internal.PreparedRecovery recovery)
+    private static Storage.Durability.WriteAheadLog OpenLog(NodeParts core, string dataDir, ILogger logger, Transactions.Internal.PreparedRecovery recovery)
     {
         var options = core.Options;
         var id = options.NodeId;

@@ -1,5 +1,4 @@
 using FastDht.Engine.Plugins.Internal;
-using FastDht.Engine.Resp;
 using FastDht.Locking;
 using FastDht.Storage;
 
@@ -31,8 +30,8 @@ public sealed class PluginRegistry
     public static PluginRegistry CreateDefault()
     {
         var registry = new PluginRegistry(LockStrategyRegistry.CreateDefault());
-        registry.RegisterProtocol(new NativeProtocol());
-        registry.RegisterProtocol(new RespProtocol());
+        registry.RegisterProtocol(new BuiltInProtocol(ProtocolNames.Native));
+        registry.RegisterProtocol(new BuiltInProtocol(ProtocolNames.Resp));
         registry.RegisterStore(ProtocolNames.ShardedStore, static () => new ShardedStore());
         return registry;
     }

@@ -1,5 +1,6 @@
+using FastDht.Engine.CommandTable;
 using System.Text;
-using FastDht.Engine.Resp.Internal;
+
 using FastDht.Engine.Security.Internal;
 
 namespace FastDht.Engine.Security;

@@ -16,7 +16,7 @@ namespace FastDht.Engine.Mesh.Internal;
 /// from the member list, because members come and go with the cluster state; readers walk the current members, so
 /// the entry of a member that left is never shown.
 /// </remarks>
-internal sealed class ListenerDirectory
+internal sealed class ListenerDirectory : Cluster.IListenerAddresses
 {
     private readonly PeerMesh _mesh;
     private readonly ConcurrentDictionary<ushort, ListenerInfo[]> _byNode = new();

@@ -1,3 +1,4 @@
+using FastDht.Engine.CommandTable;
 using System.Buffers;
 using System.IO.Pipelines;
 using FastDht.Engine.Connections;

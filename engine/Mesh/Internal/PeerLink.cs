@@ -40,12 +40,8 @@ internal sealed partial class PeerLink : FrameSession
         _mesh = mesh;
         PeerId = peerId;
         DialerId = dialerId;
-        SessionId = SessionIds.Next();
         mesh.Register(this);
     }
-
-    /// <summary>Identifies the link to the lock table: the locks a peer's coordinator took through it go when it closes.</summary>
-    public long SessionId { get; }
 
     /// <summary>The peer's node id.</summary>
     public ushort PeerId { get; }

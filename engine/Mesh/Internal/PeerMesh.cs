@@ -32,7 +32,7 @@ namespace FastDht.Engine.Mesh.Internal;
 /// closes its link (its pending requests fail with NodeUnavailable). A node that is not a member itself has no peers.
 /// The per-peer table is copy-on-write, indexed by node id, so the forwarding path reads it without a lock.
 /// </remarks>
-internal sealed class PeerMesh
+internal sealed class PeerMesh : IPeerLinks
 {
 
     // 50 ms: a forward or peer call times out at most this late; the sweep walks only links with requests pending.
@@ -170,6 +170,10 @@ internal sealed class PeerMesh
     }
 
     public bool IsUp(ushort nodeId) => GetLink(nodeId) is not null;
+
+    FrameSession? IPeerLinks.LinkTo(ushort nodeId) => GetLink(nodeId);
+
+    public ulong IncarnationOf(ushort nodeId) => GetLink(nodeId)?.PeerIncarnation ?? 0;
 
     /// <summary>Why the peer last refused this node's dial (null when it never did).</summary>
     public string? LastRefusal(ushort nodeId) => SlotOf(nodeId)?.LastRefusal;

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using FastDht.Engine.Cluster;
-using FastDht.Engine.Node.Internal;
 using FastDht.Engine.Plugins;
 using FastDht.Protocol;
 using FastDht.Protocol.Resp;
@@ -20,27 +19,27 @@ namespace FastDht.Engine.Resp.Internal;
 /// </remarks>
 internal static class RespClusterReplies
 {
-    public static void Write(IBufferWriter<byte> w, NodeCore core, RespCommand c, int respVersion)
+    public static void Write(IBufferWriter<byte> w, RespHost server, RespCommand c, int respVersion)
     {
         switch (c.GetKeyword(1))
         {
             case RespKeyword.Slots when c.Count == 2:
-                Slots(w, core);
+                Slots(w, server);
                 return;
             case RespKeyword.Shards when c.Count == 2:
-                Shards(w, core, respVersion);
+                Shards(w, server, respVersion);
                 return;
             case RespKeyword.Nodes when c.Count == 2:
-                RespWriter.WriteBulkString(w, Encoding.UTF8.GetBytes(Nodes(core)));
+                RespWriter.WriteBulkString(w, Encoding.UTF8.GetBytes(Nodes(server)));
                 return;
             case RespKeyword.Info when c.Count == 2:
-                RespWriter.WriteBulkString(w, Encoding.UTF8.GetBytes(Info(core)));
+                RespWriter.WriteBulkString(w, Encoding.UTF8.GetBytes(Info(server)));
                 return;
             case RespKeyword.KeySlot when c.Count == 3:
                 RespWriter.WriteInteger(w, KeySlot.Of(c.GetArgument(2)));
                 return;
             case RespKeyword.MyId when c.Count == 2:
-                RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(RedisNodeId(core.SelfId)));
+                RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(RedisNodeId(server.SelfId)));
                 return;
             case RespKeyword.Slots:
             case RespKeyword.Shards:
@@ -59,27 +58,27 @@ internal static class RespClusterReplies
     /// <summary>A node's id in Redis's 40-hex-digit form: the FastDht node id, zero-padded.</summary>
     public static string RedisNodeId(ushort nodeId) => nodeId.ToString("x40", CultureInfo.InvariantCulture);
 
-    private static bool TryAddress(NodeCore core, ushort nodeId, out string host, out int port)
+    private static bool TryAddress(RespHost server, ushort nodeId, out string host, out int port)
     {
         host = "";
         port = 0;
-        var address = core.GetListenerAddress(nodeId, ProtocolNames.Resp);
+        var address = server.GetListenerAddress(nodeId, ProtocolNames.Resp);
         return address is not null && ClusterMember.TrySplitHostPort(address, out host, out port);
     }
 
-    private static void Slots(IBufferWriter<byte> w, NodeCore core)
+    private static void Slots(IBufferWriter<byte> w, RespHost server)
     {
-        var ranges = core.Cluster.Current.Slots.Ranges;
+        var ranges = server.Cluster.Current.Slots.Ranges;
         var count = 0;
         foreach (var r in ranges)
         {
-            if (TryAddress(core, r.NodeId, out _, out _))
+            if (TryAddress(server, r.NodeId, out _, out _))
                 count++;
         }
         RespWriter.WriteArrayHeader(w, count);
         foreach (var r in ranges)
         {
-            if (!TryAddress(core, r.NodeId, out var host, out var port))
+            if (!TryAddress(server, r.NodeId, out var host, out var port))
                 continue;
             RespWriter.WriteArrayHeader(w, 3);
             RespWriter.WriteInteger(w, r.FirstSlot);
@@ -91,20 +90,20 @@ internal static class RespClusterReplies
         }
     }
 
-    private static void Shards(IBufferWriter<byte> w, NodeCore core, int respVersion)
+    private static void Shards(IBufferWriter<byte> w, RespHost server, int respVersion)
     {
-        var state = core.Cluster.Current;
+        var state = server.Cluster.Current;
         var members = state.Members.Members;
         var shards = new List<ClusterMember>();
         foreach (var m in members)
         {
-            if (TryAddress(core, m.NodeId, out _, out _))
+            if (TryAddress(server, m.NodeId, out _, out _))
                 shards.Add(m);
         }
         RespWriter.WriteArrayHeader(w, shards.Count);
         foreach (var m in shards)
         {
-            TryAddress(core, m.NodeId, out var host, out var port);
+            TryAddress(server, m.NodeId, out var host, out var port);
             MapHeader(w, 2, respVersion);
             RespWriter.WriteBulkString(w, "slots"u8);
             var mine = new List<SlotRange>();
@@ -135,7 +134,7 @@ internal static class RespClusterReplies
             RespWriter.WriteBulkString(w, "replication-offset"u8);
             RespWriter.WriteInteger(w, 0);
             RespWriter.WriteBulkString(w, "health"u8);
-            RespWriter.WriteBulkString(w, IsUp(core, m.NodeId) ? "online"u8 : "failed"u8);
+            RespWriter.WriteBulkString(w, IsUp(server, m.NodeId) ? "online"u8 : "failed"u8);
         }
     }
 
@@ -147,26 +146,26 @@ internal static class RespClusterReplies
             RespWriter.WriteArrayHeader(w, pairs * 2);
     }
 
-    private static bool IsUp(NodeCore core, ushort nodeId) => nodeId == core.SelfId || core.Mesh.IsUp(nodeId);
+    private static bool IsUp(RespHost server, ushort nodeId) => nodeId == server.SelfId || server.Peers.IsUp(nodeId);
 
     /// <summary>One line per node: id, ip:port@cport, flags, master, ping-sent, pong-recv, config-epoch, link-state, slots.</summary>
-    private static string Nodes(NodeCore core)
+    private static string Nodes(RespHost server)
     {
         var text = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
         // FastDht has one epoch for the whole state, so a node's config epoch is the cluster's current epoch.
-        var state = core.Cluster.Current;
+        var state = server.Cluster.Current;
         var epoch = state.Epoch;
         foreach (var m in state.Members.Members)
         {
-            var up = IsUp(core, m.NodeId);
-            var known = TryAddress(core, m.NodeId, out var host, out var port);
+            var up = IsUp(server, m.NodeId);
+            var known = TryAddress(server, m.NodeId, out var host, out var port);
             if (!known)
             {
                 host = m.Host;
                 port = 0;
             }
-            var flags = m.NodeId == core.SelfId ? "myself,master" : up && known ? "master" : "master,fail";
+            var flags = m.NodeId == server.SelfId ? "myself,master" : up && known ? "master" : "master,fail";
             // The bus port shown after '@' is the node's native (peer) port.
             text.Append(inv, $"{RedisNodeId(m.NodeId)} {ClusterMember.FormatAddress(host, port)}@{m.Port} {flags} - 0 0 {epoch} {(up ? "connected" : "disconnected")}");
             foreach (var r in state.Slots.Ranges)
@@ -183,14 +182,14 @@ internal static class RespClusterReplies
         return text.ToString();
     }
 
-    private static string Info(NodeCore core)
+    private static string Info(RespHost server)
     {
-        var state = core.Cluster.Current;
+        var state = server.Cluster.Current;
         var members = state.Members.Members;
         var upSlots = 0;
         foreach (var r in state.Slots.Ranges)
         {
-            if (IsUp(core, r.NodeId))
+            if (IsUp(server, r.NodeId))
                 upSlots += r.LastSlot - r.FirstSlot + 1;
         }
         var health = upSlots == SlotTable.SlotCount ? "ok" : "fail";

@@ -1,7 +1,7 @@
+using FastDht.Engine.CommandTable;
 using System.Buffers;
 using System.Globalization;
 using System.Text;
-using FastDht.Engine.Node.Internal;
 using FastDht.Protocol.Resp;
 
 namespace FastDht.Engine.Resp.Internal;
@@ -15,13 +15,13 @@ internal static class RespConfig
 {
     private static readonly string[] Settable = ["slowlog-log-slower-than", "slowlog-max-len"];
 
-    public static void Write(IBufferWriter<byte> w, NodeCore core, RespServer server, RespCommand c, int respVersion)
+    public static void Write(IBufferWriter<byte> w, RespHost node, RespServer server, RespCommand c, int respVersion)
     {
         var sub = c.GetArgument(1);
         if (Ascii.EqualsIgnoreCase(sub, "GET"u8))
-            Get(w, core, server, c, respVersion);
+            Get(w, node, server, c, respVersion);
         else if (Ascii.EqualsIgnoreCase(sub, "SET"u8))
-            Set(w, core, server, c);
+            Set(w, node, server, c);
         else if (Ascii.EqualsIgnoreCase(sub, "RESETSTAT"u8))
         {
             server.ResetStats();
@@ -32,18 +32,17 @@ internal static class RespConfig
     }
 
     /// <summary>Every setting and its current value at this node.</summary>
-    private static List<(string Name, string Value)> Values(NodeCore core, RespServer server)
+    private static List<(string Name, string Value)> Values(RespHost node, RespServer server)
     {
-        var options = core.Options;
         var inv = CultureInfo.InvariantCulture;
-        var resp = core.GetListenerAddress(core.SelfId, Plugins.ProtocolNames.Resp);
+        var resp = node.GetListenerAddress(node.SelfId, Plugins.ProtocolNames.Resp);
         string host = "", port = "0";
         if (resp is not null && Cluster.ClusterMember.TrySplitHostPort(resp, out var h, out var p))
         {
             host = h;
             port = p.ToString(inv);
         }
-        var durable = options.DataDir is not null;
+        var durable = node.DataDir is not null;
         return
         [
             ("bind", host),
@@ -55,11 +54,11 @@ internal static class RespConfig
             ("timeout", "0"),
             ("save", ""),
             ("appendonly", durable ? "yes" : "no"),
-            ("appendfsync", durable ? options.Fsync.ToString().ToLowerInvariant() : "no"),
-            ("dir", options.DataDir ?? Environment.CurrentDirectory),
+            ("appendfsync", durable ? node.Fsync.ToString().ToLowerInvariant() : "no"),
+            ("dir", node.DataDir ?? Environment.CurrentDirectory),
             ("hz", "10"),
             ("notify-keyspace-events", ""),
-            ("proto-max-bulk-len", core.Keyspace.MaxValueLength.ToString(inv)),
+            ("proto-max-bulk-len", node.Keyspace.MaxValueLength.ToString(inv)),
             ("replica-read-only", "yes"),
             ("slave-read-only", "yes"),
             ("slowlog-log-slower-than", server.SlowerThanMicros.ToString(inv)),
@@ -68,10 +67,10 @@ internal static class RespConfig
     }
 
     /// <summary>CONFIG GET pattern [pattern ...]: every setting matching one of the globs, once.</summary>
-    private static void Get(IBufferWriter<byte> w, NodeCore core, RespServer server, RespCommand c, int respVersion)
+    private static void Get(IBufferWriter<byte> w, RespHost node, RespServer server, RespCommand c, int respVersion)
     {
         var pairs = new List<(string, string)>();
-        foreach (var (name, value) in Values(core, server))
+        foreach (var (name, value) in Values(node, server))
         {
             var nameBytes = Encoding.ASCII.GetBytes(name);
             for (var i = 2; i < c.Count; i++)
@@ -95,14 +94,14 @@ internal static class RespConfig
     }
 
     /// <summary>CONFIG SET name value [name value ...]: all or nothing, as Redis 7 does.</summary>
-    private static void Set(IBufferWriter<byte> w, NodeCore core, RespServer server, RespCommand c)
+    private static void Set(IBufferWriter<byte> w, RespHost node, RespServer server, RespCommand c)
     {
         if (c.Count % 2 != 0)
         {
             RespErrors.WriteWrongArity(w, "config|set"u8);
             return;
         }
-        var known = Values(core, server);
+        var known = Values(node, server);
         var changes = new List<(string Name, long Value)>();
         for (var i = 2; i < c.Count; i += 2)
         {

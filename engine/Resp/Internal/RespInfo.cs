@@ -1,8 +1,8 @@
+using FastDht.Engine.CommandTable;
 using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using FastDht.Engine.Node.Internal;
 using FastDht.Protocol.Resp;
 
 namespace FastDht.Engine.Resp.Internal;
@@ -25,7 +25,7 @@ internal static class RespInfo
 
     private static readonly string[] EverySection = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "cluster", "keyspace"];
 
-    public static void Write(IBufferWriter<byte> w, NodeCore core, RespServer server, RespCommand c, int respVersion)
+    public static void Write(IBufferWriter<byte> w, RespHost node, RespServer server, RespCommand c, int respVersion)
     {
         var wanted = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 1; i < c.Count; i++)
@@ -57,7 +57,7 @@ internal static class RespInfo
                 continue;
             if (text.Length > 0)
                 text.Append("\r\n");
-            WriteSection(text, section, core, server);
+            WriteSection(text, section, node, server);
         }
         var bytes = Encoding.UTF8.GetBytes(text.ToString());
         if (respVersion == 3)
@@ -66,16 +66,16 @@ internal static class RespInfo
             RespWriter.WriteBulkString(w, bytes);
     }
 
-    private static void WriteSection(StringBuilder text, string section, NodeCore core, RespServer server)
+    private static void WriteSection(StringBuilder text, string section, RespHost node, RespServer server)
     {
-        var stats = core.Statistics;
+        var stats = node.Statistics;
         var inv = CultureInfo.InvariantCulture;
         switch (section)
         {
             case "server":
             {
                 var uptime = DateTimeOffset.UtcNow - stats.StartedAt;
-                var port = core.GetListenerAddress(core.SelfId, Plugins.ProtocolNames.Resp) is { } a && Cluster.ClusterMember.TrySplitHostPort(a, out _, out var p) ? p : 0;
+                var port = node.GetListenerAddress(node.SelfId, Plugins.ProtocolNames.Resp) is { } a && Cluster.ClusterMember.TrySplitHostPort(a, out _, out var p) ? p : 0;
                 text.Append("# Server\r\n")
                     .Append("redis_version:").Append(RespSession.RedisCompatibleVersion).Append("\r\n")
                     .Append("fastdht_version:").Append(typeof(RespInfo).Assembly.GetName().Version).Append("\r\n")
@@ -92,8 +92,8 @@ internal static class RespInfo
                     .Append("uptime_in_days:").Append((long)uptime.TotalDays).Append("\r\n")
                     .Append("hz:10\r\n")
                     .Append("executable:").Append(Environment.ProcessPath).Append("\r\n")
-                    .Append("fastdht_node_id:").Append(core.SelfId).Append("\r\n")
-                    .Append("fastdht_cluster:").Append(core.Options.ClusterName).Append("\r\n");
+                    .Append("fastdht_node_id:").Append(node.SelfId).Append("\r\n")
+                    .Append("fastdht_cluster:").Append(node.ClusterName).Append("\r\n");
                 break;
             }
             case "clients":
@@ -131,25 +131,25 @@ internal static class RespInfo
                     .Append("maxmemory_human:0B\r\n")
                     .Append("maxmemory_policy:noeviction\r\n")
                     .Append("mem_allocator:dotnet-gc\r\n")
-                    .Append("fastdht_store_keys:").Append(core.Keyspace.Count).Append("\r\n");
+                    .Append("fastdht_store_keys:").Append(node.Keyspace.Count).Append("\r\n");
                 break;
             }
             case "persistence":
             {
-                var log = core.Keyspace.Log;
+                var log = node.Keyspace.Log;
                 text.Append("# Persistence\r\n")
-                    .Append("loading:").Append(core.IsLoading ? 1 : 0).Append("\r\n")
+                    .Append("loading:").Append(node.IsLoading ? 1 : 0).Append("\r\n")
                     .Append("async_loading:0\r\n")
                     // The rdb_ fields describe FastDht's snapshots (SAVE/BGSAVE), the aof_ ones its log.
                     .Append("rdb_bgsave_in_progress:").Append(log is { IsSnapshotting: true } ? 1 : 0).Append("\r\n")
-                    .Append("rdb_last_save_time:").Append(RespSession.LastSaveSeconds(core)).Append("\r\n")
+                    .Append("rdb_last_save_time:").Append(RespSession.LastSaveSeconds(node)).Append("\r\n")
                     .Append("rdb_last_bgsave_status:").Append(log?.LastSnapshotFailure is null ? "ok" : "err").Append("\r\n")
                     .Append("aof_enabled:").Append(log is null ? 0 : 1).Append("\r\n")
                     .Append("aof_rewrite_in_progress:0\r\n")
                     .Append("aof_last_write_status:").Append(log is null || log.IsWritable ? "ok" : "err").Append("\r\n");
                 if (log is not null)
                 {
-                    text.Append("fastdht_fsync:").Append(core.Options.Fsync.ToString().ToLowerInvariant()).Append("\r\n")
+                    text.Append("fastdht_fsync:").Append(node.Fsync.ToString().ToLowerInvariant()).Append("\r\n")
                         .Append("fastdht_log_appended:").Append(log.AppendedPosition).Append("\r\n")
                         .Append("fastdht_log_durable:").Append(log.DurablePosition).Append("\r\n")
                         .Append("fastdht_snapshot_position:").Append(log.SnapshotPosition).Append("\r\n");
@@ -162,7 +162,7 @@ internal static class RespInfo
                     .Append("total_commands_processed:").Append(stats.CommandsProcessed).Append("\r\n")
                     .Append("instantaneous_ops_per_sec:").Append(stats.SampleCommandRate()).Append("\r\n")
                     .Append("rejected_connections:0\r\n")
-                    .Append("expired_keys:").Append(core.Expiry.Removed).Append("\r\n")
+                    .Append("expired_keys:").Append(node.Expiry.Removed).Append("\r\n")
                     .Append("evicted_keys:0\r\n")
                     .Append("keyspace_hits:").Append(stats.KeyspaceHits).Append("\r\n")
                     .Append("keyspace_misses:").Append(stats.KeyspaceMisses).Append("\r\n")
@@ -175,7 +175,7 @@ internal static class RespInfo
                     .Append("connected_slaves:0\r\n")
                     .Append("master_failover_state:no-failover\r\n")
                     .Append("master_replid:").Append(RunId).Append("\r\n")
-                    .Append("master_repl_offset:").Append(core.Keyspace.Log?.AppendedPosition ?? 0).Append("\r\n");
+                    .Append("master_repl_offset:").Append(node.Keyspace.Log?.AppendedPosition ?? 0).Append("\r\n");
                 break;
             case "cpu":
             {
@@ -215,11 +215,11 @@ internal static class RespInfo
             case "keyspace":
             {
                 text.Append("# Keyspace\r\n");
-                var keys = core.Keyspace.Count;
+                var keys = node.Keyspace.Count;
                 if (keys > 0)
                 {
-                    var expires = core.Keyspace.GetStats().KeysWithExpiry;
-                    var averageTtl = expires == 0 ? 0 : RespScanCommands.SampleAverageTtl(core.Keyspace);
+                    var expires = node.Keyspace.GetStats().KeysWithExpiry;
+                    var averageTtl = expires == 0 ? 0 : RespScanCommands.SampleAverageTtl(node.Keyspace);
                     text.Append(inv, $"db0:keys={keys},expires={expires},avg_ttl={averageTtl}\r\n");
                 }
                 break;

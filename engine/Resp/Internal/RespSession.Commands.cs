@@ -1,3 +1,4 @@
+using FastDht.Engine.CommandTable;
 using System.Buffers;
 using System.Text;
 using FastDht.Protocol.Resp;
@@ -41,12 +42,12 @@ internal sealed partial class RespSession
                 BgSave(w);
                 break;
             case RespCommandKind.LastSave:
-                RespWriter.WriteInteger(w, LastSaveSeconds(_core));
+                RespWriter.WriteInteger(w, LastSaveSeconds(_host));
                 break;
             case RespCommandKind.DbSize:
                 return StartDbSize();
             case RespCommandKind.Info:
-                RespInfo.Write(w, _core, _server, c, _respVersion);
+                RespInfo.Write(w, _host, _server, c, _respVersion);
                 break;
             case RespCommandKind.Command:
                 RespCommandReplies.Write(w, c, _respVersion);
@@ -54,7 +55,7 @@ internal sealed partial class RespSession
             case RespCommandKind.Client:
                 return Client(w);
             case RespCommandKind.Config:
-                RespConfig.Write(w, _core, _server, c, _respVersion);
+                RespConfig.Write(w, _host, _server, c, _respVersion);
                 break;
             case RespCommandKind.Monitor:
                 StartMonitor(w);
@@ -117,7 +118,7 @@ internal sealed partial class RespSession
                 break;
             }
             case RespCommandKind.Cluster:
-                RespClusterReplies.Write(w, _core, c, _respVersion);
+                RespClusterReplies.Write(w, _host, c, _respVersion);
                 break;
             case RespCommandKind.ReadOnly:
             case RespCommandKind.ReadWrite:

@@ -1,3 +1,4 @@
+using FastDht.Engine.CommandTable;
 using System.Text;
 using FastDht.Engine.Connections;
 using FastDht.Engine.Connections.Requests;
@@ -15,7 +16,7 @@ namespace FastDht.Engine.Resp.Internal;
 /// <remarks>
 /// Not atomic across owners (Redis Cluster's own split is not either); each owner applies its part atomically per key.
 /// The command takes a reply slot in the ordered queue and registers its keys with the connection's
-/// <see cref="Sessions.RequestOrder"/>, so later commands on those keys wait for it. A part that fails (an owner
+/// <see cref="RequestOrder"/>, so later commands on those keys wait for it. A part that fails (an owner
 /// unreachable, a locked key) makes the whole reply that part's error, after the other parts have run: the error
 /// says so, since their effects cannot be taken back.
 /// </remarks>
@@ -33,7 +34,7 @@ internal sealed partial class RespSession
         {
             var key = c.GetArgument(i).ToArray();
             all[i - 1] = key;
-            var owner = _core.OwnerOf(key);
+            var owner = _host.OwnerOf(key);
             if (!groups.TryGetValue(owner, out var list))
                 groups.Add(owner, list = []);
             list.Add(key);
@@ -55,18 +56,18 @@ internal sealed partial class RespSession
             string? failure = null;
             foreach (var (owner, keys) in groups)
             {
-                if (owner == _core.SelfId)
+                if (owner == _host.SelfId)
                     continue;
-                var link = _core.Mesh.GetLink(owner);
+                var link = _host.Peers.LinkTo(owner);
                 if (link is null)
                 {
-                    failure ??= _core.Mesh.UnavailableMessage(owner);
+                    failure ??= _host.Peers.UnavailableMessage(owner);
                     continue;
                 }
                 var request = new RespExecuteRequest(EncodeRespExecute(respVersion, name, keys));
-                parts.Add((owner, link.CallAsync(request, ResponseShape.Body, _core.Options.ForwardTimeout, owner).AsTask()));
+                parts.Add((owner, link.CallAsync(request, ResponseShape.Body, _host.ForwardTimeout, owner).AsTask()));
             }
-            if (groups.TryGetValue(_core.SelfId, out var local))
+            if (groups.TryGetValue(_host.SelfId, out var local))
                 sum += RunLocalPart(kind, local, ref failure);
             foreach (var (owner, call) in parts)
             {
@@ -96,7 +97,7 @@ internal sealed partial class RespSession
         }
         // DEL/UNLINK: the local part's records were appended before this point; the reply waits until they are durable.
         if (kind is RespCommandKind.Del or RespCommandKind.Unlink)
-            _core.Keyspace.Durability?.HoldAllAppended(_connection);
+            _host.Keyspace.Durability?.HoldAllAppended(_connection);
         _order.End(ticket);
         OnSlotCompleted(slot);
     }
@@ -130,11 +131,11 @@ internal sealed partial class RespSession
             var body = EncodeRespExecute(respVersion, "FLUSHALL"u8.ToArray(), []);
             string? failure = null;
             var calls = CallEveryPeer(body, ref failure);
-            var position = _core.Keyspace.Clear();
+            var position = _host.Keyspace.Clear();
             if (position < 0)
-                failure ??= $"node {_core.SelfId}: its log cannot write to disk";
-            else if (position > 0 && _core.Keyspace.Log is { } log && !await log.WhenDurableAsync(position).ConfigureAwait(false))
-                failure ??= $"node {_core.SelfId}: its log failed before the flush was on disk";
+                failure ??= $"node {_host.SelfId}: its log cannot write to disk";
+            else if (position > 0 && _host.Keyspace.Log is { } log && !await log.WhenDurableAsync(position).ConfigureAwait(false))
+                failure ??= $"node {_host.SelfId}: its log failed before the flush was on disk";
             foreach (var (node, call) in calls)
             {
                 var result = await call.ConfigureAwait(false);
@@ -178,7 +179,7 @@ internal sealed partial class RespSession
             var body = EncodeRespExecute(respVersion, "KEYS"u8.ToArray(), [pattern]);
             string? failure = null;
             var calls = CallEveryPeer(body, ref failure);
-            var keys = RespKeyCommands.CollectKeys(_core.Keyspace, pattern);
+            var keys = RespKeyCommands.CollectKeys(_host.Keyspace, pattern);
             foreach (var (node, call) in calls)
             {
                 var result = await call.ConfigureAwait(false);
@@ -237,17 +238,17 @@ internal sealed partial class RespSession
     private List<(ushort Node, Task<ResponseResult> Call)> CallEveryPeer(byte[] body, ref string? failure)
     {
         var calls = new List<(ushort Node, Task<ResponseResult> Call)>();
-        foreach (var member in _core.Cluster.Current.Members.Members)
+        foreach (var member in _host.Cluster.Current.Members.Members)
         {
-            if (member.NodeId == _core.SelfId)
+            if (member.NodeId == _host.SelfId)
                 continue;
-            var link = _core.Mesh.GetLink(member.NodeId);
+            var link = _host.Peers.LinkTo(member.NodeId);
             if (link is null)
             {
-                failure ??= _core.Mesh.UnavailableMessage(member.NodeId);
+                failure ??= _host.Peers.UnavailableMessage(member.NodeId);
                 continue;
             }
-            calls.Add((member.NodeId, link.CallAsync(new RespExecuteRequest(body), ResponseShape.Body, _core.Options.ForwardTimeout, member.NodeId).AsTask()));
+            calls.Add((member.NodeId, link.CallAsync(new RespExecuteRequest(body), ResponseShape.Body, _host.ForwardTimeout, member.NodeId).AsTask()));
         }
         return calls;
     }
@@ -255,7 +256,7 @@ internal sealed partial class RespSession
     /// <summary>The part of a fan-out this node owns, on its keyspace: deleted or existing keys counted.</summary>
     private long RunLocalPart(RespCommandKind kind, List<byte[]> keys, ref string? failure)
     {
-        var keyspace = _core.Keyspace;
+        var keyspace = _host.Keyspace;
         long count = 0;
         foreach (var key in keys)
         {
@@ -269,9 +270,9 @@ internal sealed partial class RespSession
             if (result == KeyWriteResult.Ok)
                 count++;
             else if (result == KeyWriteResult.Locked)
-                failure ??= $"node {_core.SelfId}: a key is locked by a transaction";
+                failure ??= $"node {_host.SelfId}: a key is locked by a transaction";
             else if (result == KeyWriteResult.LogUnavailable)
-                failure ??= $"node {_core.SelfId}: the node cannot write its log to disk";
+                failure ??= $"node {_host.SelfId}: the node cannot write its log to disk";
         }
         return count;
     }

@@ -1,8 +1,9 @@
+using FastDht.Engine.CommandTable;
+using FastDht.Engine.Connections;
 using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Threading.Channels;
-using FastDht.Engine.Sessions.Internal;
 using FastDht.Protocol.Resp;
 
 namespace FastDht.Engine.Resp.Internal;
@@ -323,7 +324,7 @@ internal sealed partial class RespSession
         var list = new List<ClientDescription>();
         foreach (var session in _server.Clients)
             list.Add(session.DescribeForList());
-        foreach (var native in _core.Clients.Open)
+        foreach (var native in _host.NativeClients.OpenClients)
             list.Add(DescribeNative(native));
         list.Sort(static (a, b) => a.Id.CompareTo(b.Id));
         return list;
@@ -333,7 +334,7 @@ internal sealed partial class RespSession
         new(ClientId, Address, _connection.LocalEndPoint?.ToString() ?? "", Describe(), _subscriptions > 0 ? "pubsub" : "normal",
             (Environment.TickCount64 - _connectedTicks) / 1000, Kill);
 
-    private static ClientDescription DescribeNative(ClientSession native)
+    private static ClientDescription DescribeNative(FrameSession native)
     {
         var now = Environment.TickCount64;
         var addr = native.Connection.RemoteEndPoint?.ToString() ?? "";

@@ -68,13 +68,13 @@ internal sealed partial class RespSession
     /// <summary>False, with the error written, when this node cannot snapshot: no data directory, or still loading.</summary>
     private bool CanSnapshot(IBufferWriter<byte> w, out WriteAheadLog log)
     {
-        if (_core.IsLoading)
+        if (_host.IsLoading)
         {
             RespWriter.WriteRaw(w, RespErrors.Loading);
             log = null!;
             return false;
         }
-        if (_core.Keyspace.Log is not { } attached)
+        if (_host.Keyspace.Log is not { } attached)
         {
             RespWriter.WriteError(w, "this node keeps its keys in memory only: start it with --data-dir to write snapshots"u8);
             log = null!;
@@ -85,6 +85,6 @@ internal sealed partial class RespSession
     }
 
     /// <summary>LASTSAVE: the unix time of the last snapshot this node wrote since it started; the start time before the first (as Redis).</summary>
-    internal static long LastSaveSeconds(NodeCore core) =>
-        (core.Keyspace.Log?.LastSnapshot?.CompletedAt ?? core.Statistics.StartedAt).ToUnixTimeSeconds();
+    internal static long LastSaveSeconds(RespHost node) =>
+        (node.Keyspace.Log?.LastSnapshot?.CompletedAt ?? node.Statistics.StartedAt).ToUnixTimeSeconds();
 }

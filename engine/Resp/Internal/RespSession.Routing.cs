@@ -1,5 +1,5 @@
+using FastDht.Engine.CommandTable;
 using FastDht.Engine.Connections;
-using FastDht.Engine.Sessions;
 using FastDht.Protocol;
 using FastDht.Protocol.Resp;
 
@@ -65,7 +65,7 @@ internal sealed partial class RespSession
             RespErrors.WriteWrongArity(Target(), spec.NameBytes);
             return Outcome.Continue;
         }
-        if (_core.IsLoading)
+        if (_host.IsLoading)
         {
             RespWriter.WriteRaw(Target(), RespErrors.Loading);
             return Outcome.Continue;
@@ -74,7 +74,7 @@ internal sealed partial class RespSession
             return Outcome.MustWait;
         if (c.Kind is RespCommandKind.MGet or RespCommandKind.MSet or RespCommandKind.MSetNx)
             return StartTransaction();
-        var state = _core.Cluster.Current; // one state for every key of the command
+        var state = _host.Cluster.Current; // one state for every key of the command
         var owner = state.OwnerOf(c.GetArgument(spec.FirstKey));
         var last = spec.LastKeyIndex(c.Count);
         for (var i = spec.FirstKey + spec.Step; i <= last; i += spec.Step)
@@ -87,10 +87,10 @@ internal sealed partial class RespSession
                 return Outcome.Continue;
             }
         }
-        if (owner == _core.SelfId)
+        if (owner == _host.SelfId)
         {
-            RespKeyCommands.Execute(c, Target(), _core.Keyspace, _respVersion);
-            _core.Keyspace.Durability?.HoldThisThreadsWrites(_connection);
+            RespKeyCommands.Execute(c, Target(), _host.Keyspace, _respVersion);
+            _host.Keyspace.Durability?.HoldThisThreadsWrites(_connection);
             return Outcome.Continue;
         }
         return SendRemote(owner);
@@ -111,10 +111,10 @@ internal sealed partial class RespSession
 
     private Outcome SendRemote(ushort owner)
     {
-        var link = _core.Mesh.GetLink(owner);
+        var link = _host.Peers.LinkTo(owner);
         if (link is null)
         {
-            RespErrors.WriteClusterDown(Target(), _core.Mesh.UnavailableMessage(owner));
+            RespErrors.WriteClusterDown(Target(), _host.Peers.UnavailableMessage(owner));
             return Outcome.Continue;
         }
         if (FrameWriter.RespExecuteFrameLength(_command) - 4 > link.SendLimit)
@@ -139,7 +139,7 @@ internal sealed partial class RespSession
         _pendingLink = null;
         var linkWriter = await Connections.FrameSession.EnterSlowAsync(link.Connection).ConfigureAwait(false);
         if (linkWriter is null)
-            RespErrors.WriteClusterDown(Target(), _core.Mesh.UnavailableMessage(_pendingOwner));
+            RespErrors.WriteClusterDown(Target(), _host.Peers.UnavailableMessage(_pendingOwner));
         else
             Send(link, _pendingOwner, linkWriter);
         return Outcome.Continue;
@@ -149,7 +149,7 @@ internal sealed partial class RespSession
     private void Send(FrameSession link, ushort owner, System.IO.Pipelines.PipeWriter linkWriter)
     {
         var slot = QueueLateReply();
-        if (!link.Requests.TryRegister(slot, _core.Options.ForwardTimeout, out var id, out var status, out var message))
+        if (!link.Requests.TryRegister(slot, _host.ForwardTimeout, out var id, out var status, out var message))
         {
             _ = link.Connection.ExitWriteAsync(flush: false);
             slot.TargetNodeId = owner;

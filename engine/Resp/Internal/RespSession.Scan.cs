@@ -27,7 +27,7 @@ internal sealed partial class RespSession
             return Outcome.Continue;
         if (!_order.IsIdle)
             return Outcome.MustWait; // after this connection's running writes, so they are visible
-        var members = _core.Cluster.Current.Members.Members;
+        var members = _host.Cluster.Current.Members.Members;
         var node = (ushort)(a.Cursor >> RespScanCommands.NodeShift);
         var storeCursor = a.Cursor & RespScanCommands.StoreCursorMask;
         var index = IndexOfMember(members, node);
@@ -45,24 +45,24 @@ internal sealed partial class RespSession
         }
         var following = index + 1 < members.Count ? members[index + 1].NodeId : -1;
         var local = a with { Cursor = storeCursor };
-        if (node == _core.SelfId)
+        if (node == _host.SelfId)
         {
-            if (!RespScanCommands.TryScan(_core.Keyspace, local, out var next, out var keys))
+            if (!RespScanCommands.TryScan(_host.Keyspace, local, out var next, out var keys))
                 RespWriter.WriteError(Target(), "invalid cursor"u8);
             else
                 RespScanCommands.WriteScanReply(Target(), ClusterCursor(node, next, following), keys);
             return Outcome.Continue;
         }
-        var link = _core.Mesh.GetLink(node);
+        var link = _host.Peers.LinkTo(node);
         if (link is null)
         {
-            RespErrors.WriteClusterDown(Target(), _core.Mesh.UnavailableMessage(node));
+            RespErrors.WriteClusterDown(Target(), _host.Peers.UnavailableMessage(node));
             return Outcome.Continue;
         }
         var body = EncodeRespExecute((byte)_respVersion, "SCAN"u8.ToArray(), ScanArguments(local));
         var slot = QueueLateReply();
         using (ExecutionContext.SuppressFlow())
-            _ = RunRemoteScanAsync(slot, link.CallAsync(new RespExecuteRequest(body), ResponseShape.Body, _core.Options.ForwardTimeout, node), node, following);
+            _ = RunRemoteScanAsync(slot, link.CallAsync(new RespExecuteRequest(body), ResponseShape.Body, _host.ForwardTimeout, node), node, following);
         return Outcome.Continue;
     }
 
@@ -153,9 +153,9 @@ internal sealed partial class RespSession
     {
         if (!_order.IsIdle)
             return Outcome.MustWait;
-        if (_core.Cluster.Current.Members.Members.Count == 1)
+        if (_host.Cluster.Current.Members.Members.Count == 1)
         {
-            RespWriter.WriteInteger(Target(), _core.Keyspace.Count);
+            RespWriter.WriteInteger(Target(), _host.Keyspace.Count);
             return Outcome.Continue;
         }
         var slot = QueueLateReply();
@@ -170,7 +170,7 @@ internal sealed partial class RespSession
         {
             string? failure = null;
             var calls = CallEveryPeer(EncodeRespExecute(respVersion, "DBSIZE"u8.ToArray(), []), ref failure);
-            var sum = _core.Keyspace.Count;
+            var sum = _host.Keyspace.Count;
             foreach (var (node, call) in calls)
             {
                 var result = await call.ConfigureAwait(false);
@@ -202,10 +202,10 @@ internal sealed partial class RespSession
     {
         if (!_order.IsIdle)
             return Outcome.MustWait;
-        var members = _core.Cluster.Current.Members.Members;
+        var members = _host.Cluster.Current.Members.Members;
         if (members.Count == 1)
         {
-            RespScanCommands.WriteLocalRandomKey(Target(), _core.Keyspace, _respVersion);
+            RespScanCommands.WriteLocalRandomKey(Target(), _host.Keyspace, _respVersion);
             return Outcome.Continue;
         }
         var order = new List<ushort>();
@@ -226,9 +226,9 @@ internal sealed partial class RespSession
             string? failure = null;
             foreach (var node in order)
             {
-                if (node == _core.SelfId)
+                if (node == _host.SelfId)
                 {
-                    if (RespScanCommands.TryRandomKey(_core.Keyspace, out var key))
+                    if (RespScanCommands.TryRandomKey(_host.Keyspace, out var key))
                     {
                         RespWriter.WriteBulkString(slot, key);
                         OnSlotCompleted(slot);
@@ -236,13 +236,13 @@ internal sealed partial class RespSession
                     }
                     continue;
                 }
-                var link = _core.Mesh.GetLink(node);
+                var link = _host.Peers.LinkTo(node);
                 if (link is null)
                 {
-                    failure ??= _core.Mesh.UnavailableMessage(node);
+                    failure ??= _host.Peers.UnavailableMessage(node);
                     continue;
                 }
-                var result = await link.CallAsync(new RespExecuteRequest(body), ResponseShape.Body, _core.Options.ForwardTimeout, node).ConfigureAwait(false);
+                var result = await link.CallAsync(new RespExecuteRequest(body), ResponseShape.Body, _host.ForwardTimeout, node).ConfigureAwait(false);
                 if (result.IsError)
                     failure ??= $"node {node}: {result.ErrorMessage}";
                 else if (result.Payload is [(byte)'$', ..] bulk && !bulk.AsSpan().StartsWith("$-1"u8))

@@ -59,7 +59,7 @@ internal sealed partial class RespSession
     {
         try
         {
-            var coordinator = _core.Coordinator;
+            var coordinator = _host.Coordinator;
             switch (kind)
             {
                 case RespCommandKind.MSet:
@@ -110,7 +110,7 @@ internal sealed partial class RespSession
         }
         // MSET/MSETNX: the participants appended their records before the result; the reply waits until they are durable.
         if (kind != RespCommandKind.MGet)
-            _core.Keyspace.Durability?.HoldAllAppended(_connection);
+            _host.Keyspace.Durability?.HoldAllAppended(_connection);
         _order.End(ticket);
         OnSlotCompleted(slot);
     }

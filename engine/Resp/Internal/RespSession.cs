@@ -2,8 +2,6 @@ using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using FastDht.Engine.Connections;
-using FastDht.Engine.Node.Internal;
-using FastDht.Engine.Sessions;
 using FastDht.Engine.Transport;
 using FastDht.Protocol;
 using FastDht.Protocol.Resp;
@@ -29,7 +27,7 @@ namespace FastDht.Engine.Resp.Internal;
 /// </remarks>
 internal sealed partial class RespSession
 {
-    private readonly NodeCore _core;
+    private readonly RespHost _host;
     private readonly RespServer _server;
     private readonly SocketConnection _connection;
     private readonly RespCommand _command = new();
@@ -46,16 +44,16 @@ internal sealed partial class RespSession
     private ReplySlot? _localTail;
     private long _batchCommands;
 
-    public RespSession(NodeCore core, SocketConnection connection)
+    public RespSession(RespHost host, SocketConnection connection)
     {
-        _core = core;
-        _server = core.RespServer;
+        _host = host;
+        _server = host.Server;
         _connection = connection;
         ClientId = SessionIds.Next();
-        _users = core.Options.Users;
+        _users = host.Users;
         _user = InitialUser;
         // A value travels to its owner inside one frame, so the frame size bounds a bulk argument too.
-        _limits = new RespLimits { MaxBulkLength = core.Limits.MaxFrameSize };
+        _limits = new RespLimits { MaxBulkLength = host.MaxFrameSize };
         // Grown on demand: the members (and so the links one batch can touch) change with the cluster state.
         _touchedLinks = new FrameSession?[4];
     }
@@ -64,7 +62,7 @@ internal sealed partial class RespSession
 
     public async Task RunAsync()
     {
-        var stats = _core.Statistics;
+        var stats = _host.Statistics;
         stats.ClientConnected();
         _server.Register(this);
         var input = _connection.Input;
@@ -88,7 +86,7 @@ internal sealed partial class RespSession
                                 // Framing is lost: answer as Redis does, then hang up once the reply is out.
                                 if (await EnterBatchAsync().ConfigureAwait(false))
                                     error.WriteTo(Target());
-                                RespLog.ProtocolError(_core.Logger, _connection.RemoteEndPoint, error.Message);
+                                RespLog.ProtocolError(_host.Logger, _connection.RemoteEndPoint, error.Message);
                                 stop = true;
                             }
                             break;
@@ -123,7 +121,7 @@ internal sealed partial class RespSession
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            RespLog.SessionFailed(_core.Logger, _connection.RemoteEndPoint, e);
+            RespLog.SessionFailed(_host.Logger, _connection.RemoteEndPoint, e);
             await EndBatchAsync().ConfigureAwait(false);
         }
         finally
@@ -226,7 +224,7 @@ internal sealed partial class RespSession
         }
         _touchedCount = 0;
 
-        _core.Statistics.AddCommands(_batchCommands);
+        _host.Statistics.AddCommands(_batchCommands);
         _batchCommands = 0;
 
         var writer = _writer;
@@ -314,7 +312,7 @@ internal sealed partial class RespSession
     {
         // Replies still owed by other nodes end within the forward timeout (the link's sweeper fails them), and
         // must be written (QUIT after a pipeline) or at least recycled before the connection goes.
-        var deadline = Environment.TickCount64 + (long)_core.Options.ForwardTimeout.TotalMilliseconds + 1000;
+        var deadline = Environment.TickCount64 + (long)_host.ForwardTimeout.TotalMilliseconds + 1000;
         while (Environment.TickCount64 < deadline)
         {
             lock (_queueLock)

@@ -1,5 +1,6 @@
+using FastDht.Engine.CommandTable;
 using System.Text;
-using FastDht.Engine.Resp.Internal;
+
 using FastDht.Protocol;
 using FastDht.Protocol.Resp;
 

@@ -1,3 +1,4 @@
+using FastDht.Engine.Connections;
 using FastDht.Engine.Mesh.Internal;
 using FastDht.Engine.Transactions.Internal;
 using FastDht.Protocol;

@@ -2,7 +2,6 @@ using FastDht.Engine.Connections;
 using FastDht.Engine.Keyspace;
 using FastDht.Engine.Mesh.Internal;
 using FastDht.Engine.Security;
-using FastDht.Engine.Sessions;
 using FastDht.Engine.Transport;
 using FastDht.Protocol;
 
@@ -36,13 +35,9 @@ internal sealed partial class ClientSession : FrameSession
         _host = host;
         _user = user;
         SendLimit = sendLimit;
-        SessionId = SessionIds.Next();
         host.Register(this);
         host.Mesh.Statistics.ClientConnected();
     }
-
-    /// <summary>Identifies the session to the lock table: a client's explicit locks go when it closes.</summary>
-    public long SessionId { get; }
 
     /// <summary>Completes when the session has closed and released everything.</summary>
     public Task Completion => _closed.Task;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using FastDht.Engine.Connections;
 using FastDht.Engine.Mesh.Internal;
 using FastDht.Engine.Transactions.Internal;
 using FastDht.Locking;
@@ -11,7 +12,7 @@ namespace FastDht.Engine.Sessions.Internal;
 /// The client sessions of one node: what they share (the mesh to forward over, the coordinator, the lock table),
 /// the set of open ones for the node's drain, and the idle timeout.
 /// </summary>
-internal sealed class ClientSessions
+internal sealed class ClientSessions : IClientDirectory
 {
     private readonly ConcurrentDictionary<ClientSession, byte> _open = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -49,6 +50,8 @@ internal sealed class ClientSessions
 
     /// <summary>Every session not yet closed.</summary>
     public IEnumerable<ClientSession> Open => _open.Keys;
+
+    IEnumerable<FrameSession> IClientDirectory.OpenClients => _open.Keys;
 
     public CancellationToken Stopping => _stopping.Token;
 

@@ -1,6 +1,6 @@
 using FastDht.Engine.Connections;
 using FastDht.Engine.Connections.Requests;
-using FastDht.Engine.Mesh.Internal;
+using FastDht.Engine.Cluster.Internal;
 using FastDht.Locking;
 using FastDht.Protocol;
 using Microsoft.Extensions.Logging;
@@ -33,7 +33,9 @@ namespace FastDht.Engine.Transactions.Internal;
 internal sealed class GlobalDeadlockDetector
 {
     private readonly LockTable _table;
-    private readonly PeerMesh _mesh;
+    private readonly ushort _self;
+    private readonly ClusterStateHolder _cluster;
+    private readonly IPeerLinks _peers;
     private readonly IWoundNotifier _victims;
     private readonly TimeSpan _interval;
     private readonly TimeSpan _callTimeout;
@@ -47,10 +49,12 @@ internal sealed class GlobalDeadlockDetector
     private Task _loop = Task.CompletedTask;
     private long _victimCount;
 
-    public GlobalDeadlockDetector(LockTable table, PeerMesh mesh, IWoundNotifier victims, TimeSpan interval, TimeSpan callTimeout, ILogger logger)
+    public GlobalDeadlockDetector(LockTable table, ushort self, ClusterStateHolder cluster, IPeerLinks peers, IWoundNotifier victims, TimeSpan interval, TimeSpan callTimeout, ILogger logger)
     {
         _table = table;
-        _mesh = mesh;
+        _self = self;
+        _cluster = cluster;
+        _peers = peers;
         _victims = victims;
         _interval = interval;
         _callTimeout = callTimeout;
@@ -89,12 +93,12 @@ internal sealed class GlobalDeadlockDetector
     /// <summary>True when no member with a smaller id than this node's has a live link to it.</summary>
     private bool IsDetector()
     {
-        var self = _mesh.Identity.SelfId;
-        foreach (var member in _mesh.Cluster.Current.Members.Members)
+        var self = _self;
+        foreach (var member in _cluster.Current.Members.Members)
         {
             if (member.NodeId >= self)
                 return true; // ascending order: every smaller id is behind us
-            if (_mesh.IsUp(member.NodeId))
+            if (_peers.IsUp(member.NodeId))
                 return false;
         }
         return true;
@@ -105,17 +109,22 @@ internal sealed class GlobalDeadlockDetector
     {
         _edges.Clear();
         _table.CollectWaitsFor(_edges);
-        var links = new List<PeerLink>(_mesh.Links);
+        var links = new List<(ushort Node, FrameSession Link)>();
+        foreach (var member in _cluster.Current.Members.Members)
+        {
+            if (member.NodeId != _self && _peers.LinkTo(member.NodeId) is { } link)
+                links.Add((member.NodeId, link));
+        }
         var calls = new Task<ResponseResult>[links.Count];
         for (var i = 0; i < calls.Length; i++)
-            calls[i] = links[i].CallAsync(new TxnWaitsForRequest(), ResponseShape.Body, _callTimeout, links[i].PeerId).AsTask();
+            calls[i] = links[i].Link.CallAsync(new TxnWaitsForRequest(), ResponseShape.Body, _callTimeout, links[i].Node).AsTask();
         for (var i = 0; i < calls.Length; i++)
         {
             var result = await calls[i].ConfigureAwait(false);
             _remote.Clear();
             if (result.IsError || !ResponseDecoder.TryReadTxnWaitsFor(result.Payload, _remote, out _))
             {
-                DeadlockLog.PeerMissing(_logger, links[i].PeerId, result.ErrorMessage ?? "malformed answer");
+                DeadlockLog.PeerMissing(_logger, links[i].Node, result.ErrorMessage ?? "malformed answer");
                 continue;
             }
             foreach (var e in _remote)

@@ -18,12 +18,12 @@ internal sealed partial class TransactionCoordinator
         _active[txn.Id] = txn;
         try
         {
-            var options = _core.Options;
+            var options = _settings;
             var deadline = Environment.TickCount64 + (long)options.TxnTimeout.TotalMilliseconds;
             for (var attempt = 0; ; attempt++)
             {
                 txn.Attempt = attempt;
-                var step = await LockAllAsync(txn, Node.Internal.NodeCore.CoordinatorSessionId, options.TxnLockLease, deadline, abortOnWound: true).ConfigureAwait(false);
+                var step = await LockAllAsync(txn, Connections.SessionIds.Coordinator, options.TxnLockLease, deadline, abortOnWound: true).ConfigureAwait(false);
                 if (step.IsOk)
                 {
                     var current = new LookupResult[txn.KeyCount];

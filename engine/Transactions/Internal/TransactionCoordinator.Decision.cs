@@ -28,7 +28,7 @@ internal sealed partial class TransactionCoordinator
     {
         var attempt = AttemptOf(txn);
         var members = Members(txn);
-        var incarnation = _core.Incarnation;
+        var incarnation = _incarnation;
         bool begun;
         lock (_decisions.SyncFor(txn.Id))
             begun = _decisions.TryBeginDeciding(txn.Id, attempt);
@@ -79,7 +79,7 @@ internal sealed partial class TransactionCoordinator
         var delivery = Deliver(txn, decision, members);
         if (decision.Commit)
             return (await ConfirmCommitAsync(txn, delivery).ConfigureAwait(false), false);
-        var acknowledged = await WithinAsync(delivery.AllAcknowledged, _core.Options.ForwardTimeout).ConfigureAwait(false);
+        var acknowledged = await WithinAsync(delivery.AllAcknowledged, _settings.ForwardTimeout).ConfigureAwait(false);
         return (outcome, acknowledged);
     }
 
@@ -90,7 +90,7 @@ internal sealed partial class TransactionCoordinator
     /// </summary>
     private ValueTask<bool> LogCommitDecisionAsync(TxnId txn, ushort attempt)
     {
-        if (_core.Keyspace.Log is not { } log)
+        if (_keyspace.Log is not { } log)
             return new ValueTask<bool>(true);
         Span<byte> record = stackalloc byte[TxnDecisionRecord.Size];
         TxnDecisionRecord.Write(record, new TxnDecision(txn, attempt, Commit: true));
@@ -104,7 +104,7 @@ internal sealed partial class TransactionCoordinator
         for (var i = 0; i < members.Length; i++)
         {
             var node = txn.Groups[i].Node;
-            var incarnation = node == Self ? _core.Incarnation : _core.Mesh.GetLink(node)?.PeerIncarnation ?? 0;
+            var incarnation = node == Self ? _incarnation : _peers.IncarnationOf(node);
             members[i] = new TxnMember(node, incarnation);
         }
         return members;
@@ -132,7 +132,7 @@ internal sealed partial class TransactionCoordinator
             {
                 var step = _participant.Decide(decision);
                 if (!step.IsOk)
-                    TxnLog.Inconsistent(_core.Logger, txn.Id.ToString(), decision.Attempt, step.Message ?? step.Status.ToString());
+                    TxnLog.Inconsistent(_logger, txn.Id.ToString(), decision.Attempt, step.Message ?? step.Status.ToString());
             }
             else
             {
@@ -150,18 +150,18 @@ internal sealed partial class TransactionCoordinator
         var node = member.NodeId;
         var decision = delivery.Decision;
         var request = new TxnAttemptRequest(decision.Commit ? Opcode.TxnCommit : Opcode.TxnAbort, TxnIds.ToWire(decision.Txn), decision.Attempt);
-        var stopping = _core.Stopping;
+        var stopping = _stopping;
         for (var tries = 0; ; tries++)
         {
             // A participant that restarted since it prepared gets the decision too: with a data directory it installed
             // its prepared part again from its log and applies it now; without one it answers NotOwner (lost).
-            var link = _core.Mesh.GetLink(node);
+            var link = _peers.LinkTo(node);
             var result = link is null
-                ? new ResponseResult(StatusCode.NodeUnavailable, null, _core.Mesh.UnavailableMessage(node))
-                : await link.CallAsync(request, ResponseShape.Status, _core.Options.ForwardTimeout, node).ConfigureAwait(false);
+                ? new ResponseResult(StatusCode.NodeUnavailable, null, _peers.UnavailableMessage(node))
+                : await link.CallAsync(request, ResponseShape.Status, _settings.ForwardTimeout, node).ConfigureAwait(false);
             if (decision.Commit && result.Status == StatusCode.NotOwner)
             {
-                TxnLog.Inconsistent(_core.Logger, decision.Txn.ToString(), decision.Attempt, $"node {node} lost its prepared part of a committed transaction: {result.ErrorMessage}");
+                TxnLog.Inconsistent(_logger, decision.Txn.ToString(), decision.Attempt, $"node {node} lost its prepared part of a committed transaction: {result.ErrorMessage}");
                 if (delivery.Lose(node))
                     _decisions.EndInFlight(decision.Txn, decision.Attempt);
                 return;
@@ -170,14 +170,14 @@ internal sealed partial class TransactionCoordinator
             {
                 // InternalError: the participant holds the opposite decision. Retrying cannot change that; it is logged there and here.
                 if (result.IsError)
-                    TxnLog.Inconsistent(_core.Logger, decision.Txn.ToString(), decision.Attempt, $"node {node} refused the {(decision.Commit ? "commit" : "abort")}: {result.ErrorMessage}");
+                    TxnLog.Inconsistent(_logger, decision.Txn.ToString(), decision.Attempt, $"node {node} refused the {(decision.Commit ? "commit" : "abort")}: {result.ErrorMessage}");
                 if (delivery.Acknowledge())
                     _decisions.EndInFlight(decision.Txn, decision.Attempt);
                 return;
             }
             if (stopping.IsCancellationRequested)
                 return;
-            TxnLog.DeliveryRetry(_core.Logger, decision.Txn.ToString(), decision.Attempt, decision.Commit ? "commit" : "abort", node, result.ErrorMessage ?? result.Status.ToString());
+            TxnLog.DeliveryRetry(_logger, decision.Txn.ToString(), decision.Attempt, decision.Commit ? "commit" : "abort", node, result.ErrorMessage ?? result.Status.ToString());
             try
             {
                 await Task.Delay(_deliveryBackoff.Delay(tries), stopping).ConfigureAwait(false);
@@ -192,10 +192,10 @@ internal sealed partial class TransactionCoordinator
     /// <summary>Waits until every participant applied the commit; bounded by TxnTimeout, then an in-doubt Timeout.</summary>
     private async Task<TxnStep> ConfirmCommitAsync(CoordinatedTxn txn, DecisionDelivery delivery)
     {
-        if (!await WithinAsync(delivery.AllAcknowledged, _core.Options.TxnTimeout).ConfigureAwait(false))
+        if (!await WithinAsync(delivery.AllAcknowledged, _settings.TxnTimeout).ConfigureAwait(false))
         {
             return new TxnStep(StatusCode.Timeout,
-                $"transaction {txn.Id} is in doubt: it is decided commit and every participant prepared it, but not every node confirmed it within {_core.Options.TxnTimeout.TotalSeconds:0.###} s (the node's TxnTimeout); it will be applied everywhere once they are reachable (a participant with a data directory keeps its part across a restart)");
+                $"transaction {txn.Id} is in doubt: it is decided commit and every participant prepared it, but not every node confirmed it within {_settings.TxnTimeout.TotalSeconds:0.###} s (the node's TxnTimeout); it will be applied everywhere once they are reachable (a participant with a data directory keeps its part across a restart)");
         }
         if (delivery.Lost is { } lost)
         {
@@ -253,8 +253,8 @@ internal sealed partial class TransactionCoordinator
         var k = 0;
         foreach (var w in writes)
         {
-            if (_core.OwnerOf(w.Key) != Self)
-                return new TxnStep(StatusCode.WrongNode, $"node {Self} does not own every key of this TxnPrepare (node {_core.OwnerOf(w.Key)} does)");
+            if (_cluster.Current.OwnerOf(w.Key) != Self)
+                return new TxnStep(StatusCode.WrongNode, $"node {Self} does not own every key of this TxnPrepare (node {_cluster.Current.OwnerOf(w.Key)} does)");
             keys[k] = w.Key.ToArray();
             values[k] = w.Value.ToArray();
             tokens[k++] = (long)w.FenceToken;
@@ -264,5 +264,5 @@ internal sealed partial class TransactionCoordinator
 
     private static ushort AttemptOf(CoordinatedTxn txn) => (ushort)Math.Min(txn.Attempt, ushort.MaxValue);
 
-    private long FirstQueryAt() => Environment.TickCount64 + (long)_core.Options.PeerTimeout.TotalMilliseconds;
+    private long FirstQueryAt() => Environment.TickCount64 + (long)_settings.PeerTimeout.TotalMilliseconds;
 }

@@ -45,11 +45,11 @@ internal sealed partial class TransactionCoordinator
     {
         // A quarter of the peer timeout (20 ms to 1 s): an attempt is first asked about one peer timeout after its
         // prepare, so the scan adds at most a quarter to that and costs nothing while nothing is prepared.
-        var interval = TimeSpan.FromMilliseconds(Math.Clamp(_core.Options.PeerTimeout.TotalMilliseconds / 4, 20, 1000));
+        var interval = TimeSpan.FromMilliseconds(Math.Clamp(_settings.PeerTimeout.TotalMilliseconds / 4, 20, 1000));
         using var timer = new PeriodicTimer(interval);
         try
         {
-            while (await timer.WaitForNextTickAsync(_core.Stopping).ConfigureAwait(false))
+            while (await timer.WaitForNextTickAsync(_stopping).ConfigureAwait(false))
             {
                 if (_participant.PreparedCount == 0)
                     continue;
@@ -71,25 +71,25 @@ internal sealed partial class TransactionCoordinator
         try
         {
             if (prepared.Queries == 0)
-                TxnLog.Uncertain(_core.Logger, prepared.Id.ToString(), prepared.Attempt);
+                TxnLog.Uncertain(_logger, prepared.Id.ToString(), prepared.Attempt);
             var (commit, source) = await AskAsync(prepared).ConfigureAwait(false);
             if (commit is { } outcome)
             {
                 var step = _participant.Decide(new TxnDecision(prepared.Id, prepared.Attempt, outcome));
                 if (step.IsOk)
-                    TxnLog.Resolved(_core.Logger, prepared.Id.ToString(), prepared.Attempt, source, outcome ? "commit" : "abort");
+                    TxnLog.Resolved(_logger, prepared.Id.ToString(), prepared.Attempt, source, outcome ? "commit" : "abort");
                 else
-                    TxnLog.Inconsistent(_core.Logger, prepared.Id.ToString(), prepared.Attempt, step.Message ?? step.Status.ToString());
+                    TxnLog.Inconsistent(_logger, prepared.Id.ToString(), prepared.Attempt, step.Message ?? step.Status.ToString());
                 return;
             }
             // Capped exponential: one peer timeout doubling to eight, so a long outage costs a query every few seconds.
-            var peerTimeout = (long)_core.Options.PeerTimeout.TotalMilliseconds;
+            var peerTimeout = (long)_settings.PeerTimeout.TotalMilliseconds;
             prepared.Queries++;
             prepared.NextQueryAt = Environment.TickCount64 + Math.Min(peerTimeout << Math.Min(prepared.Queries, 3), peerTimeout * 8);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            TxnLog.Inconsistent(_core.Logger, prepared.Id.ToString(), prepared.Attempt, $"asking about the outcome failed: {e.Message}");
+            TxnLog.Inconsistent(_logger, prepared.Id.ToString(), prepared.Attempt, $"asking about the outcome failed: {e.Message}");
         }
         finally
         {
@@ -149,11 +149,11 @@ internal sealed partial class TransactionCoordinator
     private async Task<(bool Answered, TxnOutcome Outcome, ulong Incarnation)> AskOneAsync(ushort node, Protocol.TxnId wire, PreparedTxn prepared)
     {
         if (node == Self)
-            return (true, Status(prepared.Id, prepared.Attempt), _core.Incarnation);
-        var link = _core.Mesh.GetLink(node);
+            return (true, Status(prepared.Id, prepared.Attempt), _incarnation);
+        var link = _peers.LinkTo(node);
         if (link is null)
             return (false, TxnOutcome.Unknown, 0);
-        var result = await link.CallAsync(new TxnAttemptRequest(Opcode.TxnStatus, wire, prepared.Attempt), ResponseShape.Body, _core.Options.ForwardTimeout, node).ConfigureAwait(false);
+        var result = await link.CallAsync(new TxnAttemptRequest(Opcode.TxnStatus, wire, prepared.Attempt), ResponseShape.Body, _settings.ForwardTimeout, node).ConfigureAwait(false);
         if (result.IsError || result.Payload is null || !ResponseDecoder.TryReadTxnStatus(result.Payload, out var outcome, out var incarnation, out _))
             return (false, TxnOutcome.Unknown, 0);
         return (true, outcome, incarnation);

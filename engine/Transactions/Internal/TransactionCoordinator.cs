@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using FastDht.Engine.Connections;
 using FastDht.Engine.Connections.Requests;
-using FastDht.Engine.Node.Internal;
+using FastDht.Engine.Cluster.Internal;
+using FastDht.Engine.Keyspace;
+using Microsoft.Extensions.Logging;
 using FastDht.Locking;
 using FastDht.Protocol;
 using LockMode = FastDht.Locking.LockMode;
@@ -18,12 +20,19 @@ namespace FastDht.Engine.Transactions.Internal;
 /// parallel otherwise), then two-phase commit (MultiPut: TransactionCoordinator.Decision.cs) or read and release
 /// (MultiGet). A conflict anywhere aborts the attempt at every participant; the transaction retries with the same id
 /// (and the next attempt number) after a backoff, until
-/// <see cref="Node.NodeOptions.TxnMaxAttempts"/> or <see cref="Node.NodeOptions.TxnTimeout"/> is reached. A transaction
+/// <see cref="TxnSettings.TxnMaxAttempts"/> or <see cref="TxnSettings.TxnTimeout"/> is reached. A transaction
 /// allocates its own state (arrays sized by its keys); nothing of it is on the single-key path.
 /// </remarks>
 internal sealed partial class TransactionCoordinator
 {
-    private readonly NodeCore _core;
+    private readonly ushort _self;
+    private readonly ulong _incarnation;
+    private readonly TxnSettings _settings;
+    private readonly ClusterStateHolder _cluster;
+    private readonly LocalKeyspace _keyspace;
+    private readonly ILogger _logger;
+    private readonly CancellationToken _stopping;
+    private IPeerLinks _peers = NoPeers.Instance;
     private readonly TxnParticipant _participant;
     private readonly TxnDecisions _decisions;
     private readonly TxnIdGenerator _ids;
@@ -32,17 +41,54 @@ internal sealed partial class TransactionCoordinator
     private readonly ConcurrentDictionary<TxnId, CoordinatedTxn> _active = new();
     private readonly Func<CoordinatedTxn, Task> _abortAll;
 
-    public TransactionCoordinator(NodeCore core, TxnParticipant participant, TxnDecisions decisions, bool ordered)
+    /// <param name="self">This node's id.</param>
+    /// <param name="incarnation">This node process's incarnation (what participants compare to tell a restart).</param>
+    /// <param name="settings">The transaction timings and bounds.</param>
+    /// <param name="cluster">The cluster state: who owns each key.</param>
+    /// <param name="keyspace">This node's keyspace (its log holds the commit decisions).</param>
+    /// <param name="participant">This node's part in transactions on its own keys.</param>
+    /// <param name="decisions">The outcomes this node decided or learned.</param>
+    /// <param name="ordered">Whether the lock strategy needs owners locked one by one in order.</param>
+    /// <param name="logger">Where the transaction log lines go.</param>
+    /// <param name="stopping">Fires when the node stops: the resolver and the deliveries end.</param>
+    public TransactionCoordinator(ushort self, ulong incarnation, TxnSettings settings, ClusterStateHolder cluster, LocalKeyspace keyspace, TxnParticipant participant, TxnDecisions decisions, bool ordered, ILogger logger, CancellationToken stopping)
     {
-        _core = core;
+        _self = self;
+        _incarnation = incarnation;
+        _settings = settings;
+        _cluster = cluster;
+        _keyspace = keyspace;
         _participant = participant;
         _decisions = decisions;
         _ordered = ordered;
-        _ids = new TxnIdGenerator(core.SelfId);
+        _logger = logger;
+        _stopping = stopping;
+        _ids = new TxnIdGenerator(self);
         _abortAll = AbortAllAsync;
     }
 
-    private ushort Self => _core.SelfId;
+    /// <summary>
+    /// The links to the other nodes, attached once the mesh exists (the mesh serves this coordinator's TxnWound and
+    /// TxnStatus, so it is built after it). Until then every other node is unavailable.
+    /// </summary>
+    public void UsePeers(IPeerLinks peers) => _peers = peers;
+
+    private ushort Self => _self;
+
+    /// <summary>
+    /// Routes a wound the lock table dealt to the victim's coordinator: this one, or the node named in the victim's
+    /// id (TxnWound). A lost notification only delays the victim until its waits end by themselves.
+    /// </summary>
+    public void RouteWound(TxnId victim)
+    {
+        if (victim.NodeId == Self)
+        {
+            OnWounded(victim);
+            return;
+        }
+        if (_peers.LinkTo(victim.NodeId) is { } link)
+            _ = link.CallAsync(new TxnIdRequest(Opcode.TxnWound, TxnIds.ToWire(victim)), ResponseShape.Status, _settings.ForwardTimeout, victim.NodeId).AsTask();
+    }
 
     /// <summary>All-or-nothing write of every key, on whichever nodes own them.</summary>
     public Task<TxnResult> MultiPutAsync(ReadOnlyMemory<byte>[] keys, ReadOnlyMemory<byte>[] values) =>
@@ -75,12 +121,12 @@ internal sealed partial class TransactionCoordinator
 
     private async Task<TxnResult> RunAsync(CoordinatedTxn txn)
     {
-        var options = _core.Options;
+        var options = _settings;
         var deadline = Environment.TickCount64 + (long)options.TxnTimeout.TotalMilliseconds;
         for (var attempt = 0; ; attempt++)
         {
             txn.Attempt = attempt;
-            var step = await LockAllAsync(txn, NodeCore.CoordinatorSessionId, options.TxnLockLease, deadline, abortOnWound: txn.Mode == LockMode.Exclusive).ConfigureAwait(false);
+            var step = await LockAllAsync(txn, SessionIds.Coordinator, options.TxnLockLease, deadline, abortOnWound: txn.Mode == LockMode.Exclusive).ConfigureAwait(false);
             if (step.IsOk)
             {
                 if (txn.Mode == LockMode.Exclusive)
@@ -125,7 +171,7 @@ internal sealed partial class TransactionCoordinator
     {
         var owners = new ushort[keys.Length];
         var counts = new Dictionary<ushort, int>();
-        var state = _core.Cluster.Current; // one cluster state for the whole plan
+        var state = _cluster.Current; // one cluster state for the whole plan
         for (var i = 0; i < keys.Length; i++)
         {
             owners[i] = state.OwnerOf(keys[i].Span);
@@ -214,9 +260,9 @@ internal sealed partial class TransactionCoordinator
     {
         if (group.Node == Self)
             return await _participant.LockAsync(txn.Id, txn.Mode, lease, txn.Attempt, localSession, group.Keys, group.Tokens).ConfigureAwait(false);
-        var link = _core.Mesh.GetLink(group.Node);
+        var link = _peers.LinkTo(group.Node);
         if (link is null)
-            return new TxnStep(StatusCode.NodeUnavailable, _core.Mesh.UnavailableMessage(group.Node));
+            return new TxnStep(StatusCode.NodeUnavailable, _peers.UnavailableMessage(group.Node));
         var remaining = Math.Max(1, deadline - Environment.TickCount64);
         var request = new TxnLockRequest(Opcode.TxnLock, txn.WireId, TxnIds.ToWire(txn.Mode), LeaseMs(lease), group.Keys, (ushort)Math.Min(txn.Attempt, ushort.MaxValue));
         var result = await link.CallAsync(request, ResponseShape.Body, TimeSpan.FromMilliseconds(remaining), group.Node).ConfigureAwait(false);
@@ -347,10 +393,10 @@ internal sealed partial class TransactionCoordinator
     private async Task<ResponseResult> CallAsync<TRequest>(ushort node, TRequest request)
         where TRequest : struct, IFrameRequest
     {
-        var link = _core.Mesh.GetLink(node);
+        var link = _peers.LinkTo(node);
         if (link is null)
-            return new ResponseResult(StatusCode.NodeUnavailable, null, _core.Mesh.UnavailableMessage(node));
-        return await link.CallAsync(request, ResponseShape.Body, _core.Options.ForwardTimeout, node).ConfigureAwait(false);
+            return new ResponseResult(StatusCode.NodeUnavailable, null, _peers.UnavailableMessage(node));
+        return await link.CallAsync(request, ResponseShape.Body, _settings.ForwardTimeout, node).ConfigureAwait(false);
     }
 
     private static uint LeaseMs(TimeSpan lease) => (uint)Math.Clamp(lease.TotalMilliseconds, 1, uint.MaxValue);

@@ -1,3 +1,4 @@
+using FastDht.Engine.CommandTable;
 using System.Text;
 using FastDht.Engine.Resp.Internal;
 using FastDht.TestUtilities;

@@ -1,3 +1,4 @@
+using FastDht.Engine.CommandTable;
 using System.Net;
 using FastDht.Engine.Plugins;
 using FastDht.Engine.Resp.Internal;

@@ -2,69 +2,78 @@ using FastDht.Engine.Cluster;
 using FastDht.Engine.Connections;
 using FastDht.Engine.Connections.Requests;
 using FastDht.Engine.Keyspace;
-using FastDht.Engine.Node.Internal;
+using FastDht.Engine.Cluster.Internal;
+using FastDht.Engine.Plugins;
 using FastDht.Protocol;
 using Microsoft.Extensions.Logging;
 
-namespace FastDht.Engine.Plugins.Internal;
+namespace FastDht.Engine.Node.Internal;
 
-/// <summary>The node-facing API handed to wire protocols, over the node's shared core.</summary>
-internal sealed class NodeContext(NodeCore core) : INodeContext
+/// <summary>The node-facing API handed to wire protocols and embedding applications: the node's keyspace, cluster state and links, nothing more.</summary>
+internal sealed class NodeContext(
+    ushort selfId,
+    string clusterName,
+    TimeSpan forwardTimeout,
+    LocalKeyspace keyspace,
+    ClusterStateHolder cluster,
+    IPeerLinks peers,
+    IListenerAddresses listeners,
+    NodeStatistics statistics,
+    ILogger logger,
+    CancellationToken stopping) : INodeContext
 {
-    public NodeCore Core { get; } = core;
+    public ushort NodeId => selfId;
 
-    public ushort NodeId => Core.SelfId;
+    public string ClusterName => clusterName;
 
-    public string ClusterName => Core.Options.ClusterName;
+    public long LocalKeyCount => keyspace.Count;
 
-    public long LocalKeyCount => Core.Keyspace.Count;
+    public ClusterState ClusterState => cluster.Current;
 
-    public ClusterState ClusterState => Core.Cluster.Current;
+    public ILogger Logger => logger;
 
-    public ILogger Logger => Core.Logger;
+    public NodeStatistics Statistics => statistics;
 
-    public NodeStatistics Statistics => Core.Statistics;
+    public CancellationToken Stopping => stopping;
 
-    public CancellationToken Stopping => Core.Stopping;
+    public ushort OwnerOf(ReadOnlySpan<byte> key) => cluster.Current.OwnerOf(key);
 
-    public ushort OwnerOf(ReadOnlySpan<byte> key) => Core.OwnerOf(key);
+    public bool IsUp(ushort nodeId) => nodeId == selfId || peers.IsUp(nodeId);
 
-    public bool IsUp(ushort nodeId) => nodeId == Core.SelfId || Core.Mesh.IsUp(nodeId);
-
-    public string? GetListenerAddress(ushort nodeId, string protocol) => Core.GetListenerAddress(nodeId, protocol);
+    public string? GetListenerAddress(ushort nodeId, string protocol) => listeners.AddressOf(nodeId, protocol);
 
     public ValueTask<KeyOperationResult> GetAsync(ReadOnlyMemory<byte> key)
     {
-        var owner = Core.OwnerOf(key.Span);
-        if (owner != Core.SelfId)
+        var owner = OwnerOf(key.Span);
+        if (owner != selfId)
             return RemoteAsync(owner, new GetRequest(key), ResponseShape.Value);
-        return new(Core.Keyspace.TryGet(key.Span, out var value)
+        return new(keyspace.TryGet(key.Span, out var value)
             ? new KeyOperationResult(KeyOperationStatus.Ok, value)
             : new KeyOperationResult(KeyOperationStatus.NotFound));
     }
 
     public ValueTask<KeyOperationResult> PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value)
     {
-        var owner = Core.OwnerOf(key.Span);
-        if (owner != Core.SelfId)
+        var owner = OwnerOf(key.Span);
+        if (owner != selfId)
             return RemoteAsync(owner, new PutRequest(key, value, ifAbsent: false), ResponseShape.Status);
-        return Durable(Local(Core.Keyspace.Put(key.Span, value.Span)));
+        return Durable(Local(keyspace.Put(key.Span, value.Span)));
     }
 
     public ValueTask<KeyOperationResult> PutIfAbsentAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value)
     {
-        var owner = Core.OwnerOf(key.Span);
-        if (owner != Core.SelfId)
+        var owner = OwnerOf(key.Span);
+        if (owner != selfId)
             return RemoteAsync(owner, new PutRequest(key, value, ifAbsent: true), ResponseShape.Status);
-        return Durable(Local(Core.Keyspace.PutIfAbsent(key.Span, value.Span)));
+        return Durable(Local(keyspace.PutIfAbsent(key.Span, value.Span)));
     }
 
     public ValueTask<KeyOperationResult> DeleteAsync(ReadOnlyMemory<byte> key)
     {
-        var owner = Core.OwnerOf(key.Span);
-        if (owner != Core.SelfId)
+        var owner = OwnerOf(key.Span);
+        if (owner != selfId)
             return RemoteAsync(owner, new DeleteRequest(key), ResponseShape.Status);
-        return Durable(Local(Core.Keyspace.Delete(key.Span)));
+        return Durable(Local(keyspace.Delete(key.Span)));
     }
 
     /// <summary>
@@ -73,7 +82,7 @@ internal sealed class NodeContext(NodeCore core) : INodeContext
     /// </summary>
     private ValueTask<KeyOperationResult> Durable(KeyOperationResult result)
     {
-        if (Core.Keyspace.Durability is not { } guard)
+        if (keyspace.Durability is not { } guard)
             return new(result);
         var durable = guard.WhenThisThreadsWritesDurableAsync();
         if (durable.IsCompletedSuccessfully && durable.Result)
@@ -100,10 +109,10 @@ internal sealed class NodeContext(NodeCore core) : INodeContext
     private async ValueTask<KeyOperationResult> RemoteAsync<TRequest>(ushort owner, TRequest request, ResponseShape shape)
         where TRequest : struct, IFrameRequest
     {
-        var link = Core.Mesh.GetLink(owner);
+        var link = peers.LinkTo(owner);
         if (link is null)
-            return new KeyOperationResult(KeyOperationStatus.Failed, error: Core.Mesh.UnavailableMessage(owner));
-        var result = await link.CallAsync(request, shape, Core.Options.ForwardTimeout, owner).ConfigureAwait(false);
+            return new KeyOperationResult(KeyOperationStatus.Failed, error: peers.UnavailableMessage(owner));
+        var result = await link.CallAsync(request, shape, forwardTimeout, owner).ConfigureAwait(false);
         return result.Status switch
         {
             StatusCode.Ok => new KeyOperationResult(KeyOperationStatus.Ok, result.Payload),

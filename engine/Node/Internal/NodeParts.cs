@@ -13,22 +13,28 @@ using Microsoft.Extensions.Logging;
 namespace FastDht.Engine.Node.Internal;
 
 /// <summary>
-/// Assembles one node's parts (the mesh of peer links, the client sessions, the lock table, the transaction
-/// coordinator, the plugin context) and holds what the parts not yet given narrow dependencies still read.
+/// One node's parts, assembled: the keyspace, the lock table, the transaction coordinator and participant, the mesh
+/// of peer links, the client sessions, the RESP server's host and the plugin context. Held by <see cref="DhtNode"/>
+/// (and tests, through <c>DhtNode.Core</c>) only.
 /// </summary>
 /// <remarks>
-/// Client sessions and peer links get only what they use (<see cref="ClientSessions"/>, <see cref="PeerMesh"/>); the
-/// transaction coordinator and the RESP server still read this object, until they too are given theirs.
+/// Not a service locator: no part is given this object. Each gets the narrow parts it uses (the coordinator its
+/// settings, the cluster state and <see cref="Connections.IPeerLinks"/>; client sessions <see cref="ClientSessions"/>;
+/// peer links <see cref="PeerMesh"/>; RESP sessions a <see cref="Resp.Internal.RespHost"/>; plugins a
+/// <see cref="NodeContext"/>), so no folder of the engine depends on another in a cycle (EngineFolderDependencyTests).
+/// Two parts need each other and are joined after both exist: the lock table's wound notifier and the coordinator,
+/// the coordinator and the mesh (<see cref="TransactionCoordinator.UsePeers"/>).
 /// </remarks>
-internal sealed class NodeCore
+internal sealed class NodeParts
 {
     /// <summary>The lock-table session of the locks a coordinator takes on its own keys: never a connection, released by the coordinator.</summary>
     public const long CoordinatorSessionId = Connections.SessionIds.Coordinator;
 
     private readonly CancellationTokenSource _stopping = new();
+    private readonly Resp.Internal.RespHost _resp;
     private Task _expiry = Task.CompletedTask;
 
-    public NodeCore(NodeOptions options, IKeyValueStore store, ILogger logger, ConnectionOptions connectionOptions)
+    public NodeParts(NodeOptions options, IKeyValueStore store, ILogger logger, ConnectionOptions connectionOptions)
     {
         Options = options;
         Store = store;
@@ -39,18 +45,29 @@ internal sealed class NodeCore
         Limits = options.Limits;
         Identity = new NodeIdentity(options.NodeId, options.ClusterName, options.LockStrategy, Cluster, options.Limits, options.ClusterSecret);
         var strategy = CreateStrategy(options.Plugins.LockStrategies, options.LockStrategy);
-        var wounds = new NodeWoundNotifier(this);
+        var wounds = new NodeWoundNotifier();
         Locks = new LockTable(strategy, new LockTableOptions { ExpiryScanInterval = ScanIntervalFor(strategy, options.LockExpiryScanInterval) }, TimeProvider.System, wounds);
         // 1 KiB under the frame size: room for the frame header, the key and the reply's framing around the value.
         Keyspace = new Keyspace.LocalKeyspace(store, Locks, Math.Max(1, options.Limits.MaxFrameSize - 1024));
         Statistics = new Plugins.NodeStatistics(Keyspace.Reads);
         // A node with a data directory serves nothing from its keyspace until the log is replayed (DhtNode.StartAsync).
-        Loading = new LoadingGate(options.DataDir is not null);
+        Loading = new Keyspace.LoadingGate(options.DataDir is not null);
         var decisions = new TxnDecisions();
         Decisions = decisions;
         Participant = new TxnParticipant(Locks, Keyspace, decisions);
         Expiry = new Keyspace.ActiveExpiry(Keyspace);
-        Coordinator = new TransactionCoordinator(this, Participant, decisions, strategy.RequiresOrderedAcquisition);
+        Coordinator = new TransactionCoordinator(
+            options.NodeId,
+            Identity.Incarnation,
+            new TxnSettings(options.TxnTimeout, options.TxnLockLease, options.TxnMaxAttempts, options.ForwardTimeout, options.PeerTimeout),
+            Cluster,
+            Keyspace,
+            Participant,
+            decisions,
+            strategy.RequiresOrderedAcquisition,
+            logger,
+            _stopping.Token);
+        wounds.Attach(Coordinator);
         Mesh = new PeerMesh(
             Identity,
             Cluster,
@@ -63,9 +80,10 @@ internal sealed class NodeCore
             Loading,
             Statistics,
             logger);
+        Coordinator.UsePeers(Mesh);
         // Only "detect" lets waits form cycles; its deadlocks across nodes are aborted along the wounds' route.
         Deadlocks = strategy.DetectsDeadlocks
-            ? new GlobalDeadlockDetector(Locks, Mesh, wounds, options.DeadlockDetectionInterval, options.ForwardTimeout, logger)
+            ? new GlobalDeadlockDetector(Locks, options.NodeId, Cluster, Mesh, wounds, options.DeadlockDetectionInterval, options.ForwardTimeout, logger)
             : null;
         var longestWork = options.TxnTimeout > options.ForwardTimeout ? options.TxnTimeout : options.ForwardTimeout;
         Clients = new ClientSessions(
@@ -79,7 +97,8 @@ internal sealed class NodeCore
             Tls = options.Tls,
         };
         Handshake = new InboundHandshake(Clients);
-        Context = new Plugins.Internal.NodeContext(this);
+        Context = new NodeContext(options.NodeId, options.ClusterName, options.ForwardTimeout, Keyspace, Cluster, Mesh, Mesh.Listeners, Statistics, logger, _stopping.Token);
+        _resp = new Resp.Internal.RespHost(options.NodeId, options.ClusterName, options.Limits.MaxFrameSize, options.ForwardTimeout, Keyspace, Expiry, Loading, Cluster, Mesh, Mesh.Listeners, Statistics, Coordinator, RespServer, Clients, options.DataDir, options.Fsync, options.Users, logger);
     }
 
     /// <summary>The transaction outcomes this node decided or learned (a restart replays its logged commit decisions into it).</summary>
@@ -101,7 +120,7 @@ internal sealed class NodeCore
     public ListenerDirectory Listeners => Mesh.Listeners;
 
     /// <summary>The API handed to wire-protocol plugins.</summary>
-    public Plugins.Internal.NodeContext Context { get; }
+    public NodeContext Context { get; }
 
     public string? GetListenerAddress(ushort nodeId, string protocol) => Listeners.AddressOf(nodeId, protocol);
 
@@ -123,7 +142,12 @@ internal sealed class NodeCore
         PluginConnections[connection] = done.Task;
         try
         {
-            await protocol.RunConnectionAsync(connection, Context).ConfigureAwait(false);
+            if (protocol is not Plugins.Internal.BuiltInProtocol)
+                await protocol.RunConnectionAsync(connection, Context).ConfigureAwait(false);
+            else if (string.Equals(protocol.Name, Plugins.ProtocolNames.Resp, StringComparison.OrdinalIgnoreCase))
+                await new Resp.Internal.RespSession(_resp, connection).RunAsync().ConfigureAwait(false);
+            else
+                await Handshake.RunAsync(connection).ConfigureAwait(false);
         }
         finally
         {
@@ -174,7 +198,7 @@ internal sealed class NodeCore
     public CancellationToken Stopping => _stopping.Token;
 
     /// <summary>Open while the node replays its log at start (every keyed request is answered Loading).</summary>
-    public LoadingGate Loading { get; }
+    public Keyspace.LoadingGate Loading { get; }
 
     /// <summary>
     /// True while the node replays its log at start: every keyed request is answered Loading (RESP: -LOADING) and
@@ -186,7 +210,7 @@ internal sealed class NodeCore
     public void EndLoading() => Loading.End();
 
     /// <summary>The message a request refused while loading carries.</summary>
-    public const string LoadingMessage = LoadingGate.Message;
+    public const string LoadingMessage = FastDht.Engine.Keyspace.LoadingGate.Message;
 
     public bool IsStopping => _stopping.IsCancellationRequested;
 

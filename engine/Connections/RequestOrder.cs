@@ -1,6 +1,6 @@
 using System.IO.Hashing;
 
-namespace FastDht.Engine.Sessions;
+namespace FastDht.Engine.Connections;
 
 // Design: the order in which one connection's requests take effect.
 // Requirement: requests on one connection take effect in the order they were sent, whatever node owns their keys

@@ -1,6 +1,6 @@
 using FastDht.Protocol.Resp;
 
-namespace FastDht.Engine.Resp.Internal;
+namespace FastDht.Engine.CommandTable;
 
 /// <summary>What FastDht serves of one Redis command: its name, arity and key positions, as Redis's COMMAND reports them.</summary>
 /// <remarks>

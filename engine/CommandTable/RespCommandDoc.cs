@@ -1,4 +1,4 @@
-namespace FastDht.Engine.Resp.Internal;
+namespace FastDht.Engine.CommandTable;
 
 /// <summary>What COMMAND DOCS says of one command: its summary, the Redis version that introduced it, its group and its ACL categories.</summary>
 /// <param name="Group">Redis's group: string, generic, bitmap, server, connection, cluster, pubsub, transactions, scripting.</param>

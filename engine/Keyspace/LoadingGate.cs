@@ -1,4 +1,4 @@
-namespace FastDht.Engine.Mesh.Internal;
+namespace FastDht.Engine.Keyspace;
 
 /// <summary>
 /// Whether the node is still replaying its log at start: while it is, client sessions and peer links answer every

@@ -1,4 +1,4 @@
-namespace FastDht.Engine.Resp.Internal;
+namespace FastDht.Engine.CommandTable;
 
 /// <summary>COMMAND DOCS and COMMAND INFO's ACL categories for every command and subcommand FastDht serves, as Redis 7 documents them.</summary>
 /// <remarks>

@@ -1,4 +1,4 @@
-namespace FastDht.Engine.Resp.Internal;
+namespace FastDht.Engine.CommandTable;
 
 /// <summary>Redis's glob patterns (KEYS, SCAN MATCH): <c>*</c>, <c>?</c>, <c>[abc]</c>, <c>[^a-z]</c> and <c>\</c> escapes, byte for byte.</summary>
 /// <remarks>The same rules as Redis's stringmatchlen, so a pattern selects the same keys here as there.</remarks>

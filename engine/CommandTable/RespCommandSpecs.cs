@@ -1,6 +1,6 @@
 using FastDht.Protocol.Resp;
 
-namespace FastDht.Engine.Resp.Internal;
+namespace FastDht.Engine.CommandTable;
 
 /// <summary>The commands FastDht's RESP server answers, indexed by kind; a kind without a spec is an unknown command.</summary>
 internal static class RespCommandSpecs
