@@ -101,7 +101,10 @@ public sealed class CrashTests : IDisposable
         using var reader = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0), ProcessCluster.ClusterName);
         async Task<long?> ReadAsync(byte[] key)
         {
-            var got = await reader.GetAsync(key);
+            // "Node 2 loaded" is logged when the log is replayed, a moment before the node serves: until then a read
+            // is answered Loading, which is not "nothing".
+            RawResponse got = null!;
+            await Bounded.UntilAsync(async () => (got = await reader.GetAsync(key)).Status != StatusCode.Loading, "node 2 to serve");
             return got.Status == StatusCode.Ok ? long.Parse(Encoding.UTF8.GetString(got.Value), CultureInfo.InvariantCulture) : null;
         }
         foreach (var (key, n) in acked)
