@@ -255,6 +255,14 @@ public sealed partial class LockTable
         }
 
         LockWaiter waiter = RentWaiter();
+        // Where the waiter will sit is set before AttachWaiter publishes it: a wounder that finds it through the
+        // registry reads waiter.Shard at once (TryAbortWaiter), then waits for this shard's lock, held until the
+        // waiter is queued. Set after, a wound in between read no shard (or a pooled waiter's old one) and was lost:
+        // the victim waited out its lease, holding what its wounder waited for (the wound-wait stall of
+        // ConcurrencyTests).
+        waiter.Shard = shard;
+        waiter.Entry = entry;
+        waiter.Txn = txn;
         switch (_txns.AttachWaiter(record, waiter))
         {
             case AttachResult.AlreadyWaiting:
@@ -271,14 +279,11 @@ public sealed partial class LockTable
         // A wait never outlives the requester's own lease: a coordinator that vanished without its
         // session dropping must not leave a waiter in the queue forever.
         long waitDeadline = Math.Min(leaseDeadline, AddTicks(now, _strategy.GetWaitLimit(attempt)));
-        waiter.Txn = txn;
         waiter.Mode = mode;
         waiter.SessionId = sessionId;
         waiter.LeaseTicks = lease == Timeout.InfiniteTimeSpan ? long.MaxValue : leaseDeadline - now;
         waiter.Deadline = waitDeadline;
         waiter.Record = record;
-        waiter.Entry = entry;
-        waiter.Shard = shard;
         waiter.CancellationToken = cancellationToken;
         entry.Enqueue(waiter);
         shard.NoteDeadline(waitDeadline);
