@@ -341,9 +341,15 @@ internal sealed partial class RespSession
         var laddr = native.Connection.LocalEndPoint?.ToString() ?? "";
         var age = (now - native.StartedTicks) / 1000;
         var line = string.Create(CultureInfo.InvariantCulture,
-            $"id={native.SessionId} addr={addr} laddr={laddr} fd={FileDescriptor(native.Connection)} name= age={age} idle={(now - native.LastFrameTicks) / 1000} flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 cmd=NULL user=default redir=-1 resp=0 lib-name=fastdht-native lib-ver=");
+            $"id={native.SessionId} addr={addr} laddr={laddr} fd={FileDescriptor(native.Connection)} name= age={age} idle={(now - native.LastFrameTicks) / 1000} flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 {UntrackedBuffers} oll=0 omem=0 tot-mem=0 cmd=NULL user=default redir=-1 resp=0 lib-name=fastdht-native lib-ver=");
         return new(native.SessionId, addr, laddr, line, "normal", age, () => native.Connection.Abort());
     }
+
+    /// <summary>
+    /// Redis's per-connection buffer fields that FastDht does not track (its buffers are the transport's pipes, shared
+    /// and pooled): printed as 0 because clients parse them as required integers (redis-py's client_info()).
+    /// </summary>
+    private const string UntrackedBuffers = "qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0";
 
     /// <summary>This connection as CLIENT INFO and CLIENT LIST print it (Redis 7.2's fields that FastDht tracks).</summary>
     private string Describe()
@@ -371,8 +377,19 @@ internal sealed partial class RespSession
             flags.Append('T');
         if (flags.Length == 0)
             flags.Append('N');
+        // Replies waiting in order behind one another node still owes: Redis's output list (oll) and its bytes (omem).
+        int queued = 0;
+        long queuedBytes = 0;
+        lock (_queueLock)
+        {
+            foreach (var slot in _queue)
+            {
+                queued++;
+                queuedBytes += slot.Written.Length;
+            }
+        }
         return string.Create(CultureInfo.InvariantCulture,
-            $"id={ClientId} addr={Address} laddr={_connection.LocalEndPoint} fd={FileDescriptor(_connection)} name={_name} age={(now - _connectedTicks) / 1000} idle={(now - _lastCommandTicks) / 1000} flags={flags} db=0 sub={channels} psub={patterns} ssub=0 multi=-1 cmd={_lastCommand} user=default redir=-1 resp={_respVersion} lib-name={_libName} lib-ver={_libVersion}");
+            $"id={ClientId} addr={Address} laddr={_connection.LocalEndPoint} fd={FileDescriptor(_connection)} name={_name} age={(now - _connectedTicks) / 1000} idle={(now - _lastCommandTicks) / 1000} flags={flags} db=0 sub={channels} psub={patterns} ssub=0 multi=-1 {UntrackedBuffers} oll={queued} omem={queuedBytes} tot-mem=0 cmd={_lastCommand} user=default redir=-1 resp={_respVersion} lib-name={_libName} lib-ver={_libVersion}");
     }
 
     private static long FileDescriptor(Transport.SocketConnection connection)

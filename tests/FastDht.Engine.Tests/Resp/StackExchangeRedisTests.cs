@@ -16,6 +16,7 @@ public sealed class StackExchangeRedisTests(RespClusterFixture fixture) : IClass
             SyncTimeout = 10_000,
             AsyncTimeout = 10_000,
             AbortOnConnectFail = true,
+            AllowAdmin = true, // CLIENT LIST, CONFIG GET, INFO, TIME
         };
         return await ConnectionMultiplexer.ConnectAsync(options).WithinAsync("StackExchange.Redis to connect");
     }
@@ -108,5 +109,53 @@ public sealed class StackExchangeRedisTests(RespClusterFixture fixture) : IClass
             foreach (var m in muxers)
                 await m.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task Expiry_scan_through_one_server_and_a_delete_over_every_node_work_from_StackExchange_Redis()
+    {
+        await using var redis = await ConnectAsync(2);
+        var db = redis.GetDatabase();
+        var cluster = fixture.Cluster;
+
+        // Expiry: SET with a TTL, TTL, EXPIRE, PERSIST, and the key gone once its time is up.
+        Assert.True(await db.StringSetAsync("se:ttl", "v", TimeSpan.FromMinutes(5)));
+        Assert.InRange((await db.KeyTimeToLiveAsync("se:ttl"))!.Value, TimeSpan.FromMinutes(4), TimeSpan.FromMinutes(5));
+        Assert.True(await db.KeyPersistAsync("se:ttl"));
+        Assert.Null(await db.KeyTimeToLiveAsync("se:ttl"));
+        Assert.True(await db.KeyExpireAsync("se:ttl", TimeSpan.FromMilliseconds(200)));
+        await Bounded.UntilAsync(async () => !(await db.StringGetAsync("se:ttl")).HasValue, "the key to expire");
+        Assert.True(await db.StringSetAsync("se:brief", "v", TimeSpan.FromMilliseconds(200)));
+        await Bounded.UntilAsync(async () => !await db.KeyExistsAsync("se:brief"), "the key set with a TTL to expire");
+
+        // server.Keys pages with SCAN; any one server walks the whole cluster (FastDht's SCAN covers every node).
+        var written = new List<string>();
+        for (var i = 0; written.Select(k => cluster.OwnerOf(System.Text.Encoding.UTF8.GetBytes(k))).Distinct().Count() < 3 || written.Count < 30; i++)
+        {
+            var key = $"se:scan:{i}";
+            Assert.True(await db.StringSetAsync(key, "x"));
+            written.Add(key);
+        }
+        var server = redis.GetServer(redis.GetEndPoints()[0]);
+        var listed = server.Keys(pattern: "se:scan:*", pageSize: 7).Select(k => (string)k!).ToList();
+        Assert.Equal(written.Order(StringComparer.Ordinal), listed.Order(StringComparer.Ordinal));
+        Assert.True(await server.DatabaseSizeAsync() >= written.Count);
+
+        // DEL of keys on every node in one command: sent as plain arguments so the client does not split it by slot;
+        // the node fans it out and answers the sum.
+        var doomed = written.Take(10).Append("se:scan:none").Cast<object>().ToArray();
+        Assert.Equal(10, (long)await db.ExecuteAsync("DEL", doomed));
+        foreach (var key in written.Take(10))
+            Assert.False(await db.KeyExistsAsync(key));
+        Assert.Equal(written.Count - 10, server.Keys(pattern: "se:scan:*").Count());
+
+        // What the client reads about the server: CLIENT LIST (parsed), CONFIG GET, INFO, TIME.
+        var clients = await server.ClientListAsync();
+        Assert.Contains(clients, c => c.Address is not null && c.Id > 0);
+        var config = await server.ConfigGetAsync("maxmemory");
+        Assert.Equal("0", config.Single().Value);
+        var info = await server.InfoAsync("cpu");
+        Assert.Contains(info.SelectMany(g => g), pair => pair.Key == "used_cpu_user");
+        Assert.InRange(await server.TimeAsync(), DateTime.UtcNow.AddMinutes(-1), DateTime.UtcNow.AddMinutes(1));
     }
 }
