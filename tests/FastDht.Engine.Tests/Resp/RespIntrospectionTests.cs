@@ -63,7 +63,7 @@ public sealed class RespIntrospectionTests(RespClusterFixture fixture) : IClassF
     [Fact]
     public void Every_served_command_and_subcommand_has_a_summary_and_categories()
     {
-        foreach (var spec in FastDht.Engine.Resp.Internal.RespCommandSpecs.All.SelectMany(s => s.Subcommands.Prepend(s)))
+        foreach (var spec in FastDht.Engine.CommandTable.RespCommandSpecs.All.SelectMany(s => s.Subcommands.Prepend(s)))
         {
             Assert.False(string.IsNullOrEmpty(spec.Doc.Summary), $"{spec.Name} has no summary in RespCommandDocs");
             Assert.NotEmpty(spec.Doc.Categories);
