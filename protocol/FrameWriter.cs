@@ -269,7 +269,7 @@ public static class FrameWriter
 
     /// <summary>
     /// TxnPrepare: TxnId, u16 attempt, u64 coordinator incarnation, u16 count (at least 1) x (u16 node id, u64
-    /// incarnation) participants, u16 count (may be 0) x (key, value, u64 fence token) writes.
+    /// incarnation) participants, u16 count (may be 0) x (key, value, u64 fence token, u8 kind, i64 expiresAt) writes.
     /// </summary>
     public static void WriteTxnPrepare(
         IBufferWriter<byte> writer,
@@ -286,7 +286,7 @@ public static class FrameWriter
             + ((long)participants.Length * TxnMemberList.EntrySize) + sizeof(ushort);
         foreach (ref readonly TxnWrite w in writes)
         {
-            body += WireSize.Key(w.Key.Span) + WireSize.Value(w.Value.Span) + sizeof(ulong);
+            body += WireSize.Key(w.Key.Span) + WireSize.Value(w.Value.Span) + sizeof(ulong) + 1 + sizeof(long);
         }
 
         var b = FrameBuilder.Start(writer, body, requestId, Opcode.TxnPrepare, FrameFlags.None, StatusCode.Ok);
@@ -306,6 +306,8 @@ public static class FrameWriter
             b.WriteKey(w.Key.Span);
             b.WriteValue(w.Value.Span);
             b.WriteU64(w.FenceToken);
+            b.WriteU8((byte)w.Kind);
+            b.WriteU64((ulong)w.ExpiresAt);
         }
 
         b.Commit();
@@ -543,9 +545,16 @@ public static class FrameWriter
     public static void WriteMultiGetResponse(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<LookupResult> results) =>
         WriteLookupResponse(writer, requestId, Opcode.MultiGet, results);
 
-    /// <summary>TxnRead response (Ok): the MultiGet response body.</summary>
+    /// <summary>
+    /// TxnRead response (Ok): the MultiGet response body, then for every key (present or not, in request order) its
+    /// <c>expiresAt</c> i64 (unix ms, 0: none) and <c>version</c> u64 (0: none).
+    /// </summary>
     public static void WriteTxnReadResponse(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<LookupResult> results) =>
         WriteLookupResponse(writer, requestId, Opcode.TxnRead, results);
+
+    /// <summary>The whole frame length of a TxnRead answer (the lookup body plus 16 bytes of metadata per key).</summary>
+    public static long TxnReadResponseFrameLength(ReadOnlySpan<LookupResult> results) =>
+        LookupResponseFrameLength(results) + (TxnReadMetadata.EntrySize * (long)results.Length);
 
     /// <summary>
     /// The whole frame length (length prefix included) of a MultiGet or TxnRead answer: what the node checks against
@@ -572,6 +581,12 @@ public static class FrameWriter
             body += 1 + (r.Present ? WireSize.Value(r.Value.Span) : 0);
         }
 
+        var withMetadata = opcode == Opcode.TxnRead;
+        if (withMetadata)
+        {
+            body += TxnReadMetadata.EntrySize * (long)results.Length;
+        }
+
         var b = FrameBuilder.Start(writer, body, requestId, opcode, FrameFlags.Response, StatusCode.Ok);
         b.WriteU16((ushort)results.Length);
         foreach (ref readonly LookupResult r in results)
@@ -580,6 +595,15 @@ public static class FrameWriter
             if (r.Present)
             {
                 b.WriteValue(r.Value.Span);
+            }
+        }
+
+        if (withMetadata)
+        {
+            foreach (ref readonly LookupResult r in results)
+            {
+                b.WriteU64((ulong)r.ExpiresAt);
+                b.WriteU64(r.Version);
             }
         }
 

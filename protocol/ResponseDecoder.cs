@@ -217,9 +217,21 @@ public static class ResponseDecoder
         return false;
     }
 
-    /// <summary>TxnRead (status Ok): the MultiGet response body.</summary>
-    public static bool TryReadTxnRead(ReadOnlySpan<byte> body, out LookupList results, out ProtocolError error) =>
-        TryReadMultiGet(body, out results, out error);
+    /// <summary>TxnRead (status Ok): the MultiGet response body, then count x (i64 expiresAt, u64 version).</summary>
+    public static bool TryReadTxnRead(ReadOnlySpan<byte> body, out LookupList results, out TxnReadMetadata metadata, out ProtocolError error)
+    {
+        var reader = new BodyReader(body);
+        if (LookupList.TryRead(ref reader, out results) && TxnReadMetadata.TryRead(ref reader, results.Count, out metadata) && reader.TryReadEnd())
+        {
+            error = default;
+            return true;
+        }
+
+        results = default;
+        metadata = default;
+        error = reader.Error;
+        return false;
+    }
 
     /// <summary>TxnStatus (status Ok): u8 outcome (0-4; other values are malformed), u64 the responder's incarnation.</summary>
     public static bool TryReadTxnStatus(ReadOnlySpan<byte> body, out TxnOutcome outcome, out ulong incarnation, out ProtocolError error)

@@ -1,13 +1,15 @@
 namespace FastDht.Protocol;
 
-/// <summary>One write of a received TxnPrepare: key, value and the fencing token its lock was granted with.</summary>
+/// <summary>One write of a received TxnPrepare: key, value, the fencing token its lock was granted with, its kind and expiry.</summary>
 public readonly ref struct TxnWriteEntry
 {
-    public TxnWriteEntry(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong fenceToken)
+    public TxnWriteEntry(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong fenceToken, TxnWriteKind kind = TxnWriteKind.Put, long expiresAt = 0)
     {
         Key = key;
         Value = value;
         FenceToken = fenceToken;
+        Kind = kind;
+        ExpiresAt = expiresAt;
     }
 
     public ReadOnlySpan<byte> Key { get; }
@@ -15,4 +17,9 @@ public readonly ref struct TxnWriteEntry
     public ReadOnlySpan<byte> Value { get; }
 
     public ulong FenceToken { get; }
+
+    public TxnWriteKind Kind { get; }
+
+    /// <summary>For a put: when the value expires (unix ms); 0 for never.</summary>
+    public long ExpiresAt { get; }
 }

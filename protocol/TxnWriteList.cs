@@ -4,7 +4,7 @@ using FastDht.Protocol.Internal;
 
 namespace FastDht.Protocol;
 
-/// <summary>A validated list of (key, value, token) writes inside a received TxnPrepare body, enumerated without allocating.</summary>
+/// <summary>A validated list of (key, value, token, kind, expiry) writes inside a received TxnPrepare body, enumerated without allocating.</summary>
 public readonly ref struct TxnWriteList
 {
     private readonly ReadOnlySpan<byte> _entries;
@@ -31,7 +31,8 @@ public readonly ref struct TxnWriteList
         int start = reader.Position;
         for (int i = 0; i < count; i++)
         {
-            if (!reader.TryReadKey(maxKeySize, out _) || !reader.TryReadValue(out _) || !reader.TryReadU64(out _))
+            if (!reader.TryReadKey(maxKeySize, out _) || !reader.TryReadValue(out _) || !reader.TryReadU64(out _)
+                || !reader.TryReadEnum((byte)TxnWriteKind.Delete, out _) || !reader.TryReadU64(out _))
             {
                 return false;
             }
@@ -64,8 +65,10 @@ public readonly ref struct TxnWriteList
 
             _rest = _rest[WireSpans.ReadKeyValue(_rest, out ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)..];
             ulong token = BinaryPrimitives.ReadUInt64LittleEndian(_rest);
-            _rest = _rest[sizeof(ulong)..];
-            _current = new TxnWriteEntry(key, value, token);
+            var kind = (TxnWriteKind)_rest[sizeof(ulong)];
+            long expiresAt = BinaryPrimitives.ReadInt64LittleEndian(_rest[(sizeof(ulong) + 1)..]);
+            _rest = _rest[(sizeof(ulong) + 1 + sizeof(long))..];
+            _current = new TxnWriteEntry(key, value, token, kind, expiresAt);
             return true;
         }
     }

@@ -186,6 +186,14 @@ internal static class RespCommandSpecs
             new(RespCommandKind.Save, "save", 1, ["admin", "noscript"], 0, 0, 0),
             new(RespCommandKind.BgSave, "bgsave", -1, ["admin", "noscript"], 0, 0, 0),
             new(RespCommandKind.LastSave, "lastsave", 1, ["loading", "stale", "fast"], 0, 0, 0),
+            new(RespCommandKind.Multi, "multi", 1, ["noscript", "loading", "stale", "fast", "allow_busy"], 0, 0, 0),
+            new(RespCommandKind.Exec, "exec", 1, ["noscript", "loading", "stale", "skip_slowlog"], 0, 0, 0),
+            new(RespCommandKind.Discard, "discard", 1, ["noscript", "loading", "stale", "fast", "allow_busy"], 0, 0, 0),
+            new(RespCommandKind.Watch, "watch", -2, ["noscript", "loading", "stale", "fast", "allow_busy"], 1, -1, 1),
+            new(RespCommandKind.Unwatch, "unwatch", 1, ["noscript", "loading", "stale", "fast", "allow_busy"], 0, 0, 0),
+            new(RespCommandKind.Rename, "rename", 3, ["write"], 1, 2, 1),
+            new(RespCommandKind.RenameNx, "renamenx", 3, WriteFast, 1, 2, 1),
+            new(RespCommandKind.Copy, "copy", -3, Write, 1, 2, 1),
         };
         var max = 0;
         foreach (var s in specs)

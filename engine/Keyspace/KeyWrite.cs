@@ -105,8 +105,9 @@ internal readonly ref struct KeyWrite
                 _log?.AppendDelete(_key);
             return true;
         }
-        _store.TryGet(_key, out current, out var metadata);
-        _store.TryReplaceMetadata(_key, current, metadata.WithExpiry(expiresAt));
+        _store.TryGet(_key, out current, out _);
+        // A new expiry is a change: the version a WATCH saw is dropped with it.
+        _store.TryReplaceMetadata(_key, current, EntryMetadata.Expiring(expiresAt));
         _log?.AppendExpire(_key, expiresAt);
         return true;
     }

@@ -36,6 +36,8 @@ internal sealed class LocalKeyspace
     private readonly LockTable _locks;
     private readonly TimeProvider _time;
     private WriteAheadLog? _log;
+    // The last version handed out by Watch: starts at the clock's microseconds, so a restart never reuses one.
+    private long _nextVersion = DateTime.UtcNow.Ticks / 10;
 
     /// <param name="store">The store holding this node's keys.</param>
     /// <param name="locks">The node's lock table: its gates decide whether a write may proceed.</param>
@@ -118,6 +120,46 @@ internal sealed class LocalKeyspace
             return false;
         }
         return true;
+    }
+
+    /// <summary>
+    /// Reads a key with its expiry (unix ms, 0: none) and version (0: none), as a transaction reads the keys it holds;
+    /// not counted as a hit or a miss (the command that uses it is, where it runs). An expired key is absent.
+    /// </summary>
+    public bool TryGetEntry(ReadOnlySpan<byte> key, out ReadOnlyMemory<byte> value, out long expiresAt, out ulong version)
+    {
+        if (!_store.TryGet(key, out value, out var metadata) || (metadata.HasExpiry && metadata.ExpiresAt <= NowMs))
+        {
+            value = default;
+            expiresAt = 0;
+            version = 0;
+            return false;
+        }
+        expiresAt = metadata.ExpiresAt;
+        version = metadata.Version;
+        return true;
+    }
+
+    /// <summary>
+    /// WATCH: the key's version, giving it one first if it has none; 0 when the key is absent (or expired).
+    /// </summary>
+    /// <remarks>
+    /// A version is an entry's identity for WATCH: every change of the key (every <see cref="KeyWrite"/> mutator, a
+    /// transaction's commit, FLUSHALL, expiry) replaces the entry's metadata without it, so a key still carrying the
+    /// version a WATCH saw has not changed since. Only watched keys carry one (8 bytes, until their next write): keys
+    /// nobody watches cost nothing. Versions come from one node-wide counter that starts at the clock's microseconds,
+    /// so a restarted node does not hand out a version it gave before. Taken under the key's gate, so it cannot slip
+    /// between a write's read and its store; not logged (a restart ends every WATCH anyway).
+    /// </remarks>
+    public ulong Watch(ReadOnlySpan<byte> key)
+    {
+        using var gate = _locks.EnterWriteGate(key);
+        if (!_store.TryGet(key, out var value, out var metadata) || (metadata.HasExpiry && metadata.ExpiresAt <= NowMs))
+            return 0;
+        if (metadata.HasVersion)
+            return metadata.Version;
+        var version = (ulong)Interlocked.Increment(ref _nextVersion);
+        return _store.TryReplaceMetadata(key, value, metadata.WithVersion(version)) ? version : 0;
     }
 
     /// <summary>

@@ -251,4 +251,13 @@ public enum RespCommandKind
 
     /// <summary><c>ACL</c></summary>
     Acl,
+
+    /// <summary><c>RENAME</c></summary>
+    Rename,
+
+    /// <summary><c>RENAMENX</c></summary>
+    RenameNx,
+
+    /// <summary><c>COPY</c></summary>
+    Copy,
 }

@@ -40,6 +40,17 @@ public sealed class LogBatch
         Count++;
     }
 
+    /// <summary>Adds an upsert of <paramref name="key"/> whose value expires at <paramref name="expiresAt"/> (unix ms).</summary>
+    public void AddPutExpiring(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt)
+    {
+        var span = Grow(1 + 4 + key.Length + 4 + value.Length + 8);
+        span[0] = LogFormat.KindPutExpiring;
+        var at = 1 + LogFormat.WriteBytes(span[1..], key);
+        at += LogFormat.WriteBytes(span[at..], value);
+        BinaryPrimitives.WriteInt64LittleEndian(span[at..], expiresAt);
+        Count++;
+    }
+
     /// <summary>Adds a removal of <paramref name="key"/>.</summary>
     public void AddDelete(ReadOnlySpan<byte> key)
     {

@@ -24,7 +24,8 @@ public sealed class TxnRecordTests : IDisposable
         var txn = new Locking.TxnId(123_456, 2, 9);
         using (var log = WriteAheadLog.Open(new WriteAheadLogOptions { Directory = _dir }, new ShardedStore(), out _))
         {
-            TxnPrepareRecord.Append(log, txn, 3, 77, [new TxnMember(0, 5), new TxnMember(2, 6)], ["k1"u8.ToArray(), "k2"u8.ToArray()], ["v1"u8.ToArray(), ""u8.ToArray()]);
+            TxnPrepareRecord.Append(log, txn, 3, 77, [new TxnMember(0, 5), new TxnMember(2, 6)],
+                [new TxnWrite("k1"u8.ToArray(), "v1"u8.ToArray(), 11, TxnWriteKind.Put, 1_700_000_000_000), new TxnWrite("k2"u8.ToArray(), ""u8.ToArray(), 12, TxnWriteKind.Delete)]);
         }
         byte[]? body = null;
         using (WriteAheadLog.Open(new WriteAheadLogOptions { Directory = _dir, ApplicationRecord = b => { body = b.ToArray(); return true; } }, new ShardedStore(), out _))
@@ -42,8 +43,11 @@ public sealed class TxnRecordTests : IDisposable
         Assert.Equal(77UL, prepared.CoordinatorIncarnation);
         Assert.Equal([(ushort)0, 2], prepared.Participants.Select(m => m.NodeId));
         Assert.Equal([5UL, 6], prepared.Participants.Select(m => m.Incarnation));
-        Assert.Equal(["k1", "k2"], prepared.Keys.Select(k => System.Text.Encoding.UTF8.GetString(k.Span)));
-        Assert.Equal(["v1", ""], prepared.Values.Select(v => System.Text.Encoding.UTF8.GetString(v.Span)));
+        Assert.Equal(["k1", "k2"], prepared.Writes.Select(w => System.Text.Encoding.UTF8.GetString(w.Key.Span)));
+        Assert.Equal(["v1", ""], prepared.Writes.Select(w => System.Text.Encoding.UTF8.GetString(w.Value.Span)));
+        Assert.Equal([TxnWriteKind.Put, TxnWriteKind.Delete], prepared.Writes.Select(w => w.Kind));
+        Assert.Equal([1_700_000_000_000L, 0], prepared.Writes.Select(w => w.ExpiresAt));
+        Assert.Equal([0UL, 0], prepared.Writes.Select(w => w.FenceToken)); // tokens belong to one process: taken anew at restart
     }
 
     [Fact]

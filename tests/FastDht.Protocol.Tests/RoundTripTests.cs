@@ -275,11 +275,11 @@ public class RoundTripTests
     });
 
     [Fact]
-    public void TxnPrepare() => Gen.Select(Gen.Select(Gen.UInt, GenTxn, Gen.UShort, Gen.ULong), Gen.Select(Gen.UShort, Gen.ULong).Array[1, 4], Gen.Select(GenKey, GenValue, Gen.ULong).Array[0, 5]).Sample(t =>
+    public void TxnPrepare() => Gen.Select(Gen.Select(Gen.UInt, GenTxn, Gen.UShort, Gen.ULong), Gen.Select(Gen.UShort, Gen.ULong).Array[1, 4], Gen.Select(GenKey, GenValue, Gen.ULong, Gen.Bool, Gen.Long).Array[0, 5]).Sample(t =>
     {
         var ((id, txn, attempt, coordinator), members, writes) = t;
         var participants = Array.ConvertAll(members, x => new TxnMember(x.Item1, x.Item2));
-        var input = Array.ConvertAll(writes, x => new TxnWrite(x.Item1, x.Item2, x.Item3));
+        var input = Array.ConvertAll(writes, x => new TxnWrite(x.Item1, x.Item2, x.Item3, x.Item4 ? TxnWriteKind.Delete : TxnWriteKind.Put, x.Item5));
         var (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteTxnPrepare(w, id, txn, attempt, coordinator, participants, input)));
         AssertRequest(h, id, Opcode.TxnPrepare);
         Assert.True(RequestDecoder.TryReadTxnPrepare(body, ProtocolLimits.Default, out var tx, out var a, out var c, out var list, out var writeList, out _));
@@ -300,6 +300,8 @@ public class RoundTripTests
             Assert.Equal(writes[i].Item1, e.Key.ToArray());
             Assert.Equal(writes[i].Item2, e.Value.ToArray());
             Assert.Equal(writes[i].Item3, e.FenceToken);
+            Assert.Equal(writes[i].Item4 ? TxnWriteKind.Delete : TxnWriteKind.Put, e.Kind);
+            Assert.Equal(writes[i].Item5, e.ExpiresAt);
             i++;
         }
 
@@ -537,7 +539,7 @@ public class RoundTripTests
     }
 
     [Fact]
-    public void TxnRead_request_and_response() => Gen.Select(Gen.UInt, GenTxn, GenKeys, Gen.Select(Gen.Bool, GenValue).Array[0, 6]).Sample(t =>
+    public void TxnRead_request_and_response() => Gen.Select(Gen.UInt, GenTxn, GenKeys, Gen.Select(Gen.Bool, GenValue, Gen.Long, Gen.ULong).Array[0, 6]).Sample(t =>
     {
         var (id, txn, keys, results) = t;
         var (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteTxnRead(w, id, txn, Mem(keys))));
@@ -546,16 +548,20 @@ public class RoundTripTests
         Assert.Equal(txn, tx);
         AssertKeys(keys, list);
 
-        var lookups = Array.ConvertAll(results, r => r.Item1 ? new LookupResult(r.Item2) : LookupResult.Absent);
-        (h, body) = Decode(Wire.Encode(w => FrameWriter.WriteTxnReadResponse(w, id, lookups)));
+        var lookups = Array.ConvertAll(results, r => r.Item1 ? new LookupResult(r.Item2, r.Item3, r.Item4) : LookupResult.Absent);
+        var frame = Wire.Encode(w => FrameWriter.WriteTxnReadResponse(w, id, lookups));
+        Assert.Equal(FrameWriter.TxnReadResponseFrameLength(lookups), frame.Length);
+        (h, body) = Decode(frame);
         AssertResponse(h, id, Opcode.TxnRead);
-        Assert.True(ResponseDecoder.TryReadTxnRead(body, out var decoded, out _));
+        Assert.True(ResponseDecoder.TryReadTxnRead(body, out var decoded, out var metadata, out _));
         Assert.Equal(results.Length, decoded.Count);
         int i = 0;
         foreach (var e in decoded)
         {
             Assert.Equal(results[i].Item1, e.Present);
             Assert.Equal(results[i].Item1 ? results[i].Item2 : [], e.Value.ToArray());
+            Assert.Equal(results[i].Item1 ? results[i].Item3 : 0, metadata.ExpiresAt(i));
+            Assert.Equal(results[i].Item1 ? results[i].Item4 : 0UL, metadata.Version(i));
             i++;
         }
 

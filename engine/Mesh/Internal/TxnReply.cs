@@ -36,7 +36,7 @@ internal readonly struct TxnReply(uint requestId, Opcode opcode, TxnResult resul
             case Opcode.MultiGet:
             case Opcode.TxnRead:
             {
-                var length = FrameWriter.LookupResponseFrameLength(result.Values);
+                var length = opcode == Opcode.TxnRead ? FrameWriter.TxnReadResponseFrameLength(result.Values) : FrameWriter.LookupResponseFrameLength(result.Values);
                 if (length - 4 > frameLimit)
                 {
                     FrameWriter.WriteErrorResponse(writer, requestId, opcode, StatusCode.FrameTooLarge,

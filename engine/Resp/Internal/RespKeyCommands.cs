@@ -213,7 +213,8 @@ internal static class RespKeyCommands
                     RespWriter.WriteRaw(w, RespReplies.Ok);
                 return;
             default:
-                if (!RespStringCommands.TryExecute(c, w, keyspace, respVersion) && !RespExpiryCommands.TryExecute(c, w, keyspace, respVersion))
+                if (!RespStringCommands.TryExecute(c, w, keyspace, respVersion) && !RespExpiryCommands.TryExecute(c, w, keyspace, respVersion)
+                    && !RespTransactionCommands.TryExecute(c, w, keyspace, respVersion))
                     RespWriter.WriteError(w, "this command cannot run at a key's owner"u8);
                 return;
         }

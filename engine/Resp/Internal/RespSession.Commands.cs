@@ -94,6 +94,9 @@ internal sealed partial class RespSession
                 return Outcome.Stop;
             case RespCommandKind.Reset:
                 _user = InitialUser;
+                _queued = null;
+                _queueFailed = false;
+                Unwatch();
                 _respVersion = 2;
                 _name = null;
                 _subscriptions = 0;
@@ -107,16 +110,20 @@ internal sealed partial class RespSession
                 RespWriter.WriteRaw(w, RespReplies.EmptyArray);
                 break;
             case RespCommandKind.Time:
-            {
-                var micros = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000 + (Environment.TickCount64 % 1000);
-                Span<byte> digits = stackalloc byte[20];
-                RespWriter.WriteArrayHeader(w, 2);
-                System.Buffers.Text.Utf8Formatter.TryFormat(micros / 1_000_000, digits, out var n);
-                RespWriter.WriteBulkString(w, digits[..n]);
-                System.Buffers.Text.Utf8Formatter.TryFormat(micros % 1_000_000, digits, out n);
-                RespWriter.WriteBulkString(w, digits[..n]);
+                WriteTime(w);
                 break;
-            }
+            case RespCommandKind.Multi:
+                Multi(w);
+                break;
+            case RespCommandKind.Exec:
+                return Exec();
+            case RespCommandKind.Discard:
+                Discard(w);
+                break;
+            case RespCommandKind.Unwatch:
+                Unwatch();
+                RespWriter.WriteRaw(w, RespReplies.Ok);
+                break;
             case RespCommandKind.Cluster:
                 RespClusterReplies.Write(w, _host, c, _respVersion);
                 break;
@@ -142,6 +149,18 @@ internal sealed partial class RespSession
                 break;
         }
         return Outcome.Continue;
+    }
+
+    /// <summary>TIME: unix seconds and microseconds, as two bulk strings.</summary>
+    internal static void WriteTime(IBufferWriter<byte> w)
+    {
+        var micros = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000 + (Environment.TickCount64 % 1000);
+        Span<byte> digits = stackalloc byte[20];
+        RespWriter.WriteArrayHeader(w, 2);
+        System.Buffers.Text.Utf8Formatter.TryFormat(micros / 1_000_000, digits, out var n);
+        RespWriter.WriteBulkString(w, digits[..n]);
+        System.Buffers.Text.Utf8Formatter.TryFormat(micros % 1_000_000, digits, out n);
+        RespWriter.WriteBulkString(w, digits[..n]);
     }
 
     /// <summary>FUNCTION: FastDht runs no scripts, so there is never a library; FLUSH and LIST answer as Redis does with none.</summary>

@@ -17,8 +17,13 @@ internal sealed partial class RespSession
         if (_order.HasBarrier)
             return Outcome.MustWait; // a FLUSHALL of this connection is still running: nothing overtakes it
         if (_users is not null && IsRefused())
+        {
+            _queueFailed |= _queued is not null; // a refusal while queueing aborts the EXEC, as in Redis
             return Outcome.Continue;
+        }
         var spec = RespCommandSpecs.Get(c.Kind);
+        if (_queued is not null && !RunsInsideMulti(c.Kind))
+            return Queue(spec);
         if (spec is null)
         {
             RespErrors.WriteUnknownCommand(Target(), c);
@@ -74,6 +79,10 @@ internal sealed partial class RespSession
             return Outcome.MustWait;
         if (c.Kind is RespCommandKind.MGet or RespCommandKind.MSet or RespCommandKind.MSetNx)
             return StartTransaction();
+        if (c.Kind is RespCommandKind.Rename or RespCommandKind.RenameNx or RespCommandKind.Copy)
+            return StartKeyMove(spec);
+        if (c.Kind == RespCommandKind.Watch)
+            return StartWatch();
         var state = _host.Cluster.Current; // one state for every key of the command
         var owner = state.OwnerOf(c.GetArgument(spec.FirstKey));
         var last = spec.LastKeyIndex(c.Count);

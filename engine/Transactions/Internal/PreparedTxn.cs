@@ -11,15 +11,13 @@ internal sealed class PreparedTxn
 {
     private int _resolving;
 
-    public PreparedTxn(TxnId id, ushort attempt, ulong coordinatorIncarnation, TxnMember[] participants, ReadOnlyMemory<byte>[] keys, ReadOnlyMemory<byte>[] values, long[] tokens, long firstQueryAt)
+    public PreparedTxn(TxnId id, ushort attempt, ulong coordinatorIncarnation, TxnMember[] participants, TxnWrite[] writes, long firstQueryAt)
     {
         Id = id;
         Attempt = attempt;
         CoordinatorIncarnation = coordinatorIncarnation;
         Participants = participants;
-        Keys = keys;
-        Values = values;
-        Tokens = tokens;
+        Writes = writes;
         NextQueryAt = firstQueryAt;
     }
 
@@ -32,11 +30,8 @@ internal sealed class PreparedTxn
 
     public TxnMember[] Participants { get; }
 
-    public ReadOnlyMemory<byte>[] Keys { get; }
-
-    public ReadOnlyMemory<byte>[] Values { get; }
-
-    public long[] Tokens { get; }
+    /// <summary>This node's writes of the attempt, each with the fencing token its lock was granted.</summary>
+    public TxnWrite[] Writes { get; }
 
     /// <summary>When (Environment.TickCount64) the resolver asks about the outcome next, unless the decision came first.</summary>
     public long NextQueryAt { get; set; }

@@ -3,18 +3,51 @@ using LockMode = FastDht.Locking.LockMode;
 
 namespace FastDht.Engine.Transactions.Internal;
 
-/// <summary>MultiPut only if every key is absent (Redis MSETNX), atomically across nodes.</summary>
+/// <summary>
+/// Read-modify-write transactions over keys on any nodes: MSETNX, RENAME/RENAMENX/COPY and MULTI/EXEC, atomically
+/// across nodes.
+/// </summary>
 /// <remarks>
 /// The same two-phase locking as MultiPut, with a read between lock and prepare: once every key is locked
-/// exclusively no other writer can create one of them, so "all absent" read under the locks still holds at commit.
-/// If any key exists the transaction releases everything and writes nothing.
+/// exclusively no other writer can change one of them (plain writes are refused, transactions wait or abort), so what
+/// was read under the locks (values, expiries, versions) still holds at commit. The caller's function decides the
+/// effects from what was read; the changed keys are prepared and committed as one decision, the others only
+/// released. If the function decides nothing changes (a key exists for MSETNX, a WATCHed key changed, a read-only
+/// EXEC) the transaction releases everything and writes nothing. On a conflict the attempt is retried and the function
+/// runs again on what the next attempt reads, so it must depend only on its input.
 /// </remarks>
 internal sealed partial class TransactionCoordinator
 {
     /// <summary>Writes every key if none exists; <see cref="StatusCode.Exists"/> (nothing written) if one does.</summary>
     public async Task<TxnResult> MultiPutIfAllAbsentAsync(ReadOnlyMemory<byte>[] keys, ReadOnlyMemory<byte>[] values)
     {
-        var txn = Plan(_ids.Next(), LockMode.Exclusive, keys, values);
+        var exists = false;
+        var result = await ReadModifyWriteAsync(keys, current =>
+        {
+            exists = false;
+            var effects = new TxnEffect?[current.Length];
+            for (var i = 0; i < current.Length; i++)
+            {
+                if (current[i].Present)
+                {
+                    exists = true;
+                    return null;
+                }
+                effects[i] = new TxnEffect(TxnWriteKind.Put, values[i], 0);
+            }
+            return effects;
+        }).ConfigureAwait(false);
+        return result.Step.IsOk && exists ? new TxnResult(new TxnStep(StatusCode.Exists, null), result.Attempts) : result;
+    }
+
+    /// <summary>
+    /// Locks every key exclusively (they must be distinct), reads them with their expiries and versions, and commits
+    /// what <paramref name="decide"/> returns for them (by position; a null entry leaves that key as it is, a null
+    /// array changes nothing). Ok when committed or when nothing was to change.
+    /// </summary>
+    public async Task<TxnResult> ReadModifyWriteAsync(ReadOnlyMemory<byte>[] keys, Func<LookupResult[], TxnEffect?[]?> decide)
+    {
+        var txn = Plan(_ids.Next(), LockMode.Exclusive, keys, null);
         _active[txn.Id] = txn;
         try
         {
@@ -30,13 +63,11 @@ internal sealed partial class TransactionCoordinator
                     step = await ReadAllAsync(txn, current).ConfigureAwait(false);
                     if (step.IsOk)
                     {
-                        foreach (var r in current)
+                        var effects = decide(current);
+                        if (!AssignEffects(txn, effects))
                         {
-                            if (r.Present)
-                            {
-                                await AbortAllAsync(txn).ConfigureAwait(false);
-                                return new TxnResult(new TxnStep(StatusCode.Exists, null), (uint)(attempt + 1));
-                            }
+                            await AbortAllAsync(txn).ConfigureAwait(false);
+                            return new TxnResult(TxnStep.Ok, (uint)(attempt + 1));
                         }
                         var (decided, mayRetry) = await PrepareAndDecideAsync(txn).ConfigureAwait(false);
                         if (decided.IsOk || !mayRetry)
@@ -67,5 +98,24 @@ internal sealed partial class TransactionCoordinator
         {
             _active.TryRemove(KeyValuePair.Create(txn.Id, txn));
         }
+    }
+
+    /// <summary>Hands each group the effects on its keys; false when nothing changes anywhere.</summary>
+    private static bool AssignEffects(CoordinatedTxn txn, TxnEffect?[]? effects)
+    {
+        if (effects is null)
+            return false;
+        var any = false;
+        foreach (var g in txn.Groups)
+        {
+            var mine = new TxnEffect?[g.Keys.Length];
+            for (var k = 0; k < mine.Length; k++)
+            {
+                mine[k] = effects[g.Indexes[k]];
+                any |= mine[k] is not null;
+            }
+            g.Effects = mine;
+        }
+        return any;
     }
 }

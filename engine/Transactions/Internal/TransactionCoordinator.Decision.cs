@@ -45,17 +45,14 @@ internal sealed partial class TransactionCoordinator
                 var g = txn.Groups[i];
                 if (g.Node == Self)
                 {
-                    var step = _participant.Prepare(txn.Id, attempt, incarnation, members, g.Keys, g.Values!, g.Tokens, firstQueryAt);
+                    var step = _participant.Prepare(txn.Id, attempt, incarnation, members, g.BuildWrites(), firstQueryAt);
                     if (!step.IsOk && outcome.IsOk)
                         outcome = Unprepared(txn, g.Node, step);
                 }
                 else
                 {
-                    var writes = new TxnWrite[g.Keys.Length];
-                    for (var k = 0; k < writes.Length; k++)
-                        writes[k] = new TxnWrite(g.Keys[k], g.Values![k], (ulong)g.Tokens[k]);
                     calls ??= new Task<ResponseResult>?[txn.Groups.Length];
-                    calls[i] = CallAsync(g.Node, new TxnPrepareRequest(txn.WireId, attempt, incarnation, members, writes));
+                    calls[i] = CallAsync(g.Node, new TxnPrepareRequest(txn.WireId, attempt, incarnation, members, g.BuildWrites()));
                 }
             }
         }
@@ -247,19 +244,15 @@ internal sealed partial class TransactionCoordinator
         var members = new TxnMember[participants.Count];
         for (var i = 0; i < members.Length; i++)
             members[i] = participants[i];
-        var keys = new ReadOnlyMemory<byte>[writes.Count];
-        var values = new ReadOnlyMemory<byte>[writes.Count];
-        var tokens = new long[writes.Count];
+        var copies = new TxnWrite[writes.Count];
         var k = 0;
         foreach (var w in writes)
         {
             if (_cluster.Current.OwnerOf(w.Key) != Self)
                 return new TxnStep(StatusCode.WrongNode, $"node {Self} does not own every key of this TxnPrepare (node {_cluster.Current.OwnerOf(w.Key)} does)");
-            keys[k] = w.Key.ToArray();
-            values[k] = w.Value.ToArray();
-            tokens[k++] = (long)w.FenceToken;
+            copies[k++] = new TxnWrite(w.Key.ToArray(), w.Value.ToArray(), w.FenceToken, w.Kind, w.ExpiresAt);
         }
-        return _participant.Prepare(txn, attempt, coordinatorIncarnation, members, keys, values, tokens, FirstQueryAt());
+        return _participant.Prepare(txn, attempt, coordinatorIncarnation, members, copies, FirstQueryAt());
     }
 
     private static ushort AttemptOf(CoordinatedTxn txn) => (ushort)Math.Min(txn.Attempt, ushort.MaxValue);

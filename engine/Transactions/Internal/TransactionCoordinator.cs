@@ -282,11 +282,14 @@ internal sealed partial class TransactionCoordinator
 
     private static TxnStep ReadValues(byte[]? payload, TxnGroup group, LookupResult[] values)
     {
-        if (payload is null || !ResponseDecoder.TryReadTxnRead(payload, out var list, out _) || list.Count != group.Keys.Length)
+        if (payload is null || !ResponseDecoder.TryReadTxnRead(payload, out var list, out var metadata, out _) || list.Count != group.Keys.Length)
             return new TxnStep(StatusCode.InternalError, $"node {group.Node} answered TxnRead with a malformed body");
         var k = 0;
         foreach (var entry in list)
-            values[group.Indexes[k++]] = entry.Present ? new LookupResult(entry.Value.ToArray()) : LookupResult.Absent;
+        {
+            values[group.Indexes[k]] = entry.Present ? new LookupResult(entry.Value.ToArray(), metadata.ExpiresAt(k), metadata.Version(k)) : LookupResult.Absent;
+            k++;
+        }
         return TxnStep.Ok;
     }
 

@@ -94,7 +94,7 @@ internal sealed class TxnParticipant
     /// Votes on an attempt: Ok when every write's key is held exclusively under exactly its token, after which the
     /// locks are pinned until the decision and the writes are kept to apply. A refusal releases the transaction here.
     /// </summary>
-    public TxnStep Prepare(TxnId txn, ushort attempt, ulong coordinatorIncarnation, TxnMember[] participants, ReadOnlyMemory<byte>[] keys, ReadOnlyMemory<byte>[] values, long[] tokens, long firstQueryAt)
+    public TxnStep Prepare(TxnId txn, ushort attempt, ulong coordinatorIncarnation, TxnMember[] participants, TxnWrite[] writes, long firstQueryAt)
     {
         lock (_decisions.SyncFor(txn))
         {
@@ -116,9 +116,9 @@ internal sealed class TxnParticipant
                 _table.ReleaseAll(txn);
                 return new TxnStep(StatusCode.Wounded, $"transaction {txn} cannot be prepared here: it was wounded or its locks expired");
             }
-            for (var i = 0; i < keys.Length; i++)
+            foreach (var w in writes)
             {
-                if (!_keyspace.HoldsForCommit(keys[i].Span, txn, tokens[i]))
+                if (!_keyspace.HoldsForCommit(w.Key.Span, txn, (long)w.FenceToken))
                 {
                     _table.ReleaseAll(txn);
                     return new TxnStep(StatusCode.StaleFence, $"transaction {txn} does not hold a key it writes under the token it was granted (its lease expired or a newer lock was granted): nothing will be written here");
@@ -141,8 +141,8 @@ internal sealed class TxnParticipant
             try
             {
                 if (_keyspace.Log is { } writable)
-                    TxnPrepareRecord.Append(writable, txn, attempt, coordinatorIncarnation, participants, keys, values);
-                _prepared[txn] = new PreparedTxn(txn, attempt, coordinatorIncarnation, participants, keys, values, tokens, firstQueryAt);
+                    TxnPrepareRecord.Append(writable, txn, attempt, coordinatorIncarnation, participants, writes);
+                _prepared[txn] = new PreparedTxn(txn, attempt, coordinatorIncarnation, participants, writes, firstQueryAt);
             }
             finally
             {
@@ -238,7 +238,7 @@ internal sealed class TxnParticipant
                 return new TxnStep(StatusCode.NotOwner, $"transaction {txn} does not hold the lock of a key it reads");
         }
         for (var i = 0; i < keys.Length; i++)
-            results[i] = _keyspace.TryGet(keys[i].Span, out var value) ? new LookupResult(value) : LookupResult.Absent;
+            results[i] = _keyspace.TryGetEntry(keys[i].Span, out var value, out var expiresAt, out var version) ? new LookupResult(value, expiresAt, version) : LookupResult.Absent;
         return TxnStep.Ok;
     }
 
@@ -274,14 +274,16 @@ internal sealed class TxnParticipant
         {
             var txn = prepared.Id;
             var held = true;
-            for (var i = 0; i < prepared.Keys.Length && held; i++)
+            var writes = prepared.Writes;
+            for (var i = 0; i < writes.Length && held; i++)
             {
                 // Nothing else holds a lock yet (the node serves nothing while loading), so each grant is immediate;
                 // the lease only matters until MarkPrepared pins the locks below.
-                var grant = _table.AcquireAsync(prepared.Keys[i].Span, txn, LockMode.Exclusive, Connections.SessionIds.Coordinator, TimeSpan.FromMinutes(1));
+                var w = writes[i];
+                var grant = _table.AcquireAsync(w.Key.Span, txn, LockMode.Exclusive, Connections.SessionIds.Coordinator, TimeSpan.FromMinutes(1));
                 var result = grant.IsCompletedSuccessfully ? grant.Result : LockResult.Aborted(LockAbortReason.None);
                 held = result.IsGranted;
-                prepared.Tokens[i] = result.FencingToken;
+                writes[i] = new TxnWrite(w.Key, w.Value, (ulong)result.FencingToken, w.Kind, w.ExpiresAt);
             }
             if (!held || !_table.MarkPrepared(txn))
             {
@@ -316,21 +318,34 @@ internal sealed class TxnParticipant
     /// </summary>
     private TxnStep Apply(PreparedTxn prepared)
     {
-        for (var i = 0; i < prepared.Keys.Length; i++)
+        foreach (var w in prepared.Writes)
         {
-            if (!_keyspace.HoldsForCommit(prepared.Keys[i].Span, prepared.Id, prepared.Tokens[i]))
+            if (!_keyspace.HoldsForCommit(w.Key.Span, prepared.Id, (long)w.FenceToken))
                 return new TxnStep(StatusCode.InternalError, $"transaction {prepared.Id} lost a prepared lock before its commit: nothing written here");
         }
         // Applied, then logged as one record while the prepared locks still hold the keys (no other write of them can
         // be logged in between); only the writes applied, so the record says exactly what the store holds.
         var batch = _keyspace.Log is null ? null : t_logBatch ??= new LogBatch();
-        for (var i = 0; i < prepared.Keys.Length; i++)
+        foreach (var w in prepared.Writes)
         {
-            using var write = _keyspace.BeginCommitWrite(prepared.Keys[i].Span, prepared.Id, prepared.Tokens[i]);
+            using var write = _keyspace.BeginCommitWrite(w.Key.Span, prepared.Id, (long)w.FenceToken);
             if (write.Refusal != KeyWriteRefusal.None)
                 continue;
-            write.Put(prepared.Values[i].Span);
-            batch?.AddPut(prepared.Keys[i].Span, prepared.Values[i].Span);
+            if (w.Kind == TxnWriteKind.Delete)
+            {
+                write.Delete();
+                batch?.AddDelete(w.Key.Span);
+            }
+            else if (w.ExpiresAt != 0)
+            {
+                write.Put(w.Value.Span, w.ExpiresAt);
+                batch?.AddPutExpiring(w.Key.Span, w.Value.Span, w.ExpiresAt);
+            }
+            else
+            {
+                write.Put(w.Value.Span);
+                batch?.AddPut(w.Key.Span, w.Value.Span);
+            }
         }
         if (batch is not null)
         {

@@ -13,8 +13,8 @@ namespace FastDht.Engine.Transactions.Internal;
 /// </summary>
 /// <remarks>
 /// Layout: u8 'P' | TxnId (14 bytes) | u16 attempt | u64 coordinator incarnation | u16 participant count |
-/// (u16 node, u64 incarnation) per participant | u32 write count | (u32 key length, key, u32 value length, value) per
-/// write. Fencing tokens are not kept: they belong to the lock table of one process; a restart takes the locks anew.
+/// (u16 node, u64 incarnation) per participant | u32 write count | (u32 key length, key, u32 value length, value, u8
+/// kind (0 put, 1 delete), i64 expiresAt (unix ms, 0: none)) per write. Fencing tokens are not kept: they belong to the lock table of one process; a restart takes the locks anew.
 /// A later <see cref="TxnDecisionRecord"/> with the 'E' tag closes it.
 /// </remarks>
 internal static class TxnPrepareRecord
@@ -22,16 +22,18 @@ internal static class TxnPrepareRecord
     private const byte Tag = (byte)'P';
     private const int FixedSize = 1 + Locking.TxnId.EncodedSize + 2 + 8 + 2 + 4;
     private const int MemberSize = 2 + 8;
+    // Two length prefixes, the kind and the expiry.
+    private const int MinWriteSize = 4 + 4 + 1 + 8;
 
     /// <summary>Appends the record of a prepared attempt to <paramref name="log"/>; returns the log position after it.</summary>
-    public static long Append(WriteAheadLog log, TxnId txn, ushort attempt, ulong coordinatorIncarnation, TxnMember[] participants, ReadOnlyMemory<byte>[] keys, ReadOnlyMemory<byte>[] values)
+    public static long Append(WriteAheadLog log, TxnId txn, ushort attempt, ulong coordinatorIncarnation, TxnMember[] participants, TxnWrite[] writes)
     {
-        var size = SizeOf(participants, keys, values);
+        var size = SizeOf(participants, writes);
         var buffer = ArrayPool<byte>.Shared.Rent(size);
         try
         {
             var span = buffer.AsSpan(0, size);
-            Write(span, txn, attempt, coordinatorIncarnation, participants, keys, values);
+            Write(span, txn, attempt, coordinatorIncarnation, participants, writes);
             return log.AppendApplication(span);
         }
         finally
@@ -43,20 +45,20 @@ internal static class TxnPrepareRecord
     /// <summary>The record of an attempt prepared here, for a snapshot to carry (the same bytes <see cref="Append"/> logs).</summary>
     public static byte[] Encode(PreparedTxn prepared)
     {
-        var record = new byte[SizeOf(prepared.Participants, prepared.Keys, prepared.Values)];
-        Write(record, prepared.Id, prepared.Attempt, prepared.CoordinatorIncarnation, prepared.Participants, prepared.Keys, prepared.Values);
+        var record = new byte[SizeOf(prepared.Participants, prepared.Writes)];
+        Write(record, prepared.Id, prepared.Attempt, prepared.CoordinatorIncarnation, prepared.Participants, prepared.Writes);
         return record;
     }
 
-    private static int SizeOf(TxnMember[] participants, ReadOnlyMemory<byte>[] keys, ReadOnlyMemory<byte>[] values)
+    private static int SizeOf(TxnMember[] participants, TxnWrite[] writes)
     {
         var size = FixedSize + participants.Length * MemberSize;
-        for (var i = 0; i < keys.Length; i++)
-            size += 8 + keys[i].Length + values[i].Length;
+        foreach (var w in writes)
+            size += MinWriteSize + w.Key.Length + w.Value.Length;
         return size;
     }
 
-    private static void Write(Span<byte> span, TxnId txn, ushort attempt, ulong coordinatorIncarnation, TxnMember[] participants, ReadOnlyMemory<byte>[] keys, ReadOnlyMemory<byte>[] values)
+    private static void Write(Span<byte> span, TxnId txn, ushort attempt, ulong coordinatorIncarnation, TxnMember[] participants, TxnWrite[] writes)
     {
         span[0] = Tag;
         txn.WriteTo(span[1..]);
@@ -71,12 +73,15 @@ internal static class TxnPrepareRecord
             BinaryPrimitives.WriteUInt64LittleEndian(span[(at + 2)..], member.Incarnation);
             at += MemberSize;
         }
-        BinaryPrimitives.WriteInt32LittleEndian(span[at..], keys.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(span[at..], writes.Length);
         at += 4;
-        for (var i = 0; i < keys.Length; i++)
+        foreach (var w in writes)
         {
-            at = WriteBytes(span, at, keys[i].Span);
-            at = WriteBytes(span, at, values[i].Span);
+            at = WriteBytes(span, at, w.Key.Span);
+            at = WriteBytes(span, at, w.Value.Span);
+            span[at] = (byte)w.Kind;
+            BinaryPrimitives.WriteInt64LittleEndian(span[(at + 1)..], w.ExpiresAt);
+            at += 9;
         }
     }
 
@@ -102,19 +107,20 @@ internal static class TxnPrepareRecord
         }
         var writeCount = BinaryPrimitives.ReadInt32LittleEndian(source[at..]);
         at += 4;
-        // Each write takes at least 8 bytes: a count the record cannot hold is damage, not an allocation to try.
-        if (writeCount < 0 || writeCount > (source.Length - at) / 8)
+        // Each write takes at least MinWriteSize bytes: a count the record cannot hold is damage, not an allocation to try.
+        if (writeCount < 0 || writeCount > (source.Length - at) / MinWriteSize)
             return false;
-        var keys = new ReadOnlyMemory<byte>[writeCount];
-        var values = new ReadOnlyMemory<byte>[writeCount];
+        var writes = new TxnWrite[writeCount];
         for (var i = 0; i < writeCount; i++)
         {
-            if (!TryReadBytes(source, ref at, out keys[i]) || !TryReadBytes(source, ref at, out values[i]))
+            if (!TryReadBytes(source, ref at, out var key) || !TryReadBytes(source, ref at, out var value) || source.Length - at < 9 || source[at] > (byte)TxnWriteKind.Delete)
                 return false;
+            writes[i] = new TxnWrite(key, value, 0, (TxnWriteKind)source[at], BinaryPrimitives.ReadInt64LittleEndian(source[(at + 1)..]));
+            at += 9;
         }
         if (at != source.Length)
             return false;
-        prepared = new PreparedTxn(txn, attempt, coordinatorIncarnation, members, keys, values, new long[writeCount], firstQueryAt: 0);
+        prepared = new PreparedTxn(txn, attempt, coordinatorIncarnation, members, writes, firstQueryAt: 0);
         return true;
     }
 

@@ -37,6 +37,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "TIME"u8)) return RespCommandKind.Time;
                 if (Ascii.EqualsIgnoreCase(name, "EXEC"u8)) return RespCommandKind.Exec;
                 if (Ascii.EqualsIgnoreCase(name, "SAVE"u8)) return RespCommandKind.Save;
+                if (Ascii.EqualsIgnoreCase(name, "COPY"u8)) return RespCommandKind.Copy;
                 break;
             case 5:
                 if (Ascii.EqualsIgnoreCase(name, "SETNX"u8)) return RespCommandKind.SetNx;
@@ -72,6 +73,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "SELECT"u8)) return RespCommandKind.Select;
                 if (Ascii.EqualsIgnoreCase(name, "ASKING"u8)) return RespCommandKind.Asking;
                 if (Ascii.EqualsIgnoreCase(name, "BGSAVE"u8)) return RespCommandKind.BgSave;
+                if (Ascii.EqualsIgnoreCase(name, "RENAME"u8)) return RespCommandKind.Rename;
                 break;
             case 7:
                 if (Ascii.EqualsIgnoreCase(name, "PEXPIRE"u8)) return RespCommandKind.PExpire;
@@ -94,6 +96,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "FUNCTION"u8)) return RespCommandKind.Function;
                 if (Ascii.EqualsIgnoreCase(name, "EXPIREAT"u8)) return RespCommandKind.ExpireAt;
                 if (Ascii.EqualsIgnoreCase(name, "LASTSAVE"u8)) return RespCommandKind.LastSave;
+                if (Ascii.EqualsIgnoreCase(name, "RENAMENX"u8)) return RespCommandKind.RenameNx;
                 break;
             case 9:
                 if (Ascii.EqualsIgnoreCase(name, "READWRITE"u8)) return RespCommandKind.ReadWrite;

@@ -158,4 +158,36 @@ public sealed class StackExchangeRedisTests(RespClusterFixture fixture) : IClass
         Assert.Contains(info.SelectMany(g => g), pair => pair.Key == "used_cpu_user");
         Assert.InRange(await server.TimeAsync(), DateTime.UtcNow.AddMinutes(-1), DateTime.UtcNow.AddMinutes(1));
     }
+
+    [Fact]
+    public async Task Transactions_with_conditions_commit_or_abort_as_a_whole()
+    {
+        // StackExchange.Redis refuses a transaction over several slots itself (Redis Cluster's rule), so its keys share
+        // a hash tag; the tag's slot is owned by node 2 and the client connected through node 0.
+        await using var redis = await ConnectAsync(0);
+        var db = redis.GetDatabase();
+        var tag = "{" + RespCluster.KeyOwnedBy(fixture.Cluster, 2, "setx") + "}";
+        var counter = tag + "counter";
+        var flag = tag + "flag";
+        Assert.True(await db.StringSetAsync(counter, "10"));
+
+        var tran = db.CreateTransaction();
+        tran.AddCondition(Condition.StringEqual(counter, "10"));
+        tran.AddCondition(Condition.KeyNotExists(flag));
+        var incremented = tran.StringIncrementAsync(counter, 5);
+        var set = tran.StringSetAsync(flag, "done", TimeSpan.FromSeconds(100));
+        Assert.True(await tran.ExecuteAsync().WithinAsync("the transaction"));
+        Assert.Equal(15, await incremented);
+        Assert.True(await set);
+        Assert.InRange((await db.KeyTimeToLiveAsync(flag))!.Value.TotalSeconds, 90, 100);
+
+        // A condition that no longer holds: nothing of the transaction is applied.
+        var failing = db.CreateTransaction();
+        failing.AddCondition(Condition.StringEqual(counter, "10"));
+        _ = failing.StringSetAsync(flag, "again");
+        _ = failing.StringIncrementAsync(counter, 100);
+        Assert.False(await failing.ExecuteAsync().WithinAsync("the refused transaction"));
+        Assert.Equal("done", (string?)await db.StringGetAsync(flag));
+        Assert.Equal(15, (long)await db.StringGetAsync(counter));
+    }
 }

@@ -143,7 +143,7 @@ public sealed class TwoPhaseCommitTests
         Assert.True((await participant.LockAsync(txn, Locking.LockMode.Exclusive, TimeSpan.FromSeconds(30), 0, 99, [key], tokens)).IsOk);
         TxnMember[] members = [new(0, cluster[0].Core.Incarnation)];
 
-        var stale = participant.Prepare(txn, 0, cluster[0].Core.Incarnation, members, [key], ["v"u8.ToArray()], [tokens[0] - 1], long.MaxValue);
+        var stale = participant.Prepare(txn, 0, cluster[0].Core.Incarnation, members, [new TxnWrite(key, "v"u8.ToArray(), (ulong)(tokens[0] - 1))], long.MaxValue);
         Assert.Equal(StatusCode.StaleFence, stale.Status);
         // A commit of the refused attempt finds nothing prepared: NotOwner, and nothing is written.
         Assert.Equal(StatusCode.NotOwner, participant.Decide(new TxnDecision(txn, 0, Commit: true)).Status);
@@ -152,7 +152,7 @@ public sealed class TwoPhaseCommitTests
 
         // The same with the token it was granted goes through.
         Assert.True((await participant.LockAsync(txn, Locking.LockMode.Exclusive, TimeSpan.FromSeconds(30), 1, 99, [key], tokens)).IsOk);
-        Assert.True(participant.Prepare(txn, 1, cluster[0].Core.Incarnation, members, [key], ["v"u8.ToArray()], [tokens[0]], long.MaxValue).IsOk);
+        Assert.True(participant.Prepare(txn, 1, cluster[0].Core.Incarnation, members, [new TxnWrite(key, "v"u8.ToArray(), (ulong)tokens[0])], long.MaxValue).IsOk);
         Assert.True(participant.Decide(new TxnDecision(txn, 1, Commit: true)).IsOk);
         Assert.True(cluster[0].Core.Keyspace.TryGet(key, out var value));
         Assert.Equal("v"u8.ToArray(), value.ToArray());

@@ -1,0 +1,291 @@
+using System.Buffers;
+using System.Text;
+using FastDht.Engine.Connections;
+using FastDht.Engine.Connections.Requests;
+using FastDht.Protocol;
+using FastDht.Protocol.Resp;
+
+namespace FastDht.Engine.Resp.Internal;
+
+/// <summary>
+/// MULTI/EXEC/DISCARD/WATCH/UNWATCH, and RENAME/RENAMENX/COPY, which run as one-command transactions: atomic over
+/// keys on any nodes through the transaction coordinator (see <see cref="RespTransaction"/>).
+/// </summary>
+/// <remarks>
+/// <para>
+/// Between MULTI and EXEC nothing runs: each command is checked (known, right arity, allowed in a transaction) and
+/// queued with <c>+QUEUED</c>, or answered with its error, which makes EXEC answer <c>-EXECABORT</c> and run nothing,
+/// as in Redis. EXEC runs the queue as one transaction whose reply takes a slot in the connection's ordered reply
+/// queue, like MSET; later commands of the connection on its keys wait until it has taken effect.
+/// </para>
+/// <para>
+/// WATCH asks each key's owner for the key's version (<see cref="Keyspace.LocalKeyspace.Watch"/>: at once for keys
+/// here, as a RespExecute for the others) and remembers it. EXEC locks the WATCHed keys with its own, reads their
+/// versions under the locks and runs nothing (a null reply) if one differs: the key was written, expired, deleted or
+/// flushed since the WATCH. An EXEC waits until every WATCH before it has its versions.
+/// </para>
+/// </remarks>
+internal sealed partial class RespSession
+{
+    private static ReadOnlySpan<byte> Queued => "+QUEUED\r\n"u8;
+
+    private static ReadOnlySpan<byte> ExecAbort => "-EXECABORT Transaction discarded because of previous errors.\r\n"u8;
+
+    private readonly Lock _watchLock = new();
+    private List<QueuedCommand>? _queued;
+    private long _queuedBytes;
+    private bool _queueFailed;
+    private List<(byte[] Key, ulong Version)>? _watches;
+    private int _watchesPending;
+
+    /// <summary>The commands that run at once even between MULTI and EXEC, as in Redis.</summary>
+    private static bool RunsInsideMulti(RespCommandKind kind) => kind is
+        RespCommandKind.Exec or RespCommandKind.Discard or RespCommandKind.Multi or RespCommandKind.Watch or
+        RespCommandKind.Quit or RespCommandKind.Reset;
+
+    /// <summary>Between MULTI and EXEC: queues the command (<c>+QUEUED</c>) or answers why not and dooms the EXEC.</summary>
+    private Outcome Queue(RespCommandSpec? spec)
+    {
+        var c = _command;
+        var w = Target();
+        if (spec is null)
+        {
+            RespErrors.WriteUnknownCommand(w, c);
+            _queueFailed = true;
+            return Outcome.Continue;
+        }
+        if (!spec.ArityMatches(c.Count) || (spec.Step == 2 && (c.Count - 1) % 2 != 0))
+        {
+            RespErrors.WriteWrongArity(w, spec.NameBytes);
+            _queueFailed = true;
+            return Outcome.Continue;
+        }
+        if (!spec.HasKeys && !RespTransaction.IsKeylessAllowed(c.Kind))
+        {
+            // FLUSHALL, KEYS, DBSIZE, SUBSCRIBE, CLIENT, CONFIG...: they act on the whole node or on the connection,
+            // not on keys a transaction can lock.
+            RespWriter.WriteError(w, "Command not allowed inside a transaction"u8);
+            _queueFailed = true;
+            return Outcome.Continue;
+        }
+        var queued = QueuedCommand.Of(c, spec);
+        _queuedBytes += queued.Size;
+        // The writes travel to their owners in one frame per owner, so a transaction larger than a frame could never
+        // commit; the bound also keeps a client from making the node buffer an endless queue.
+        if (_queuedBytes > _host.MaxFrameSize)
+        {
+            RespWriter.WriteError(w, Encoding.ASCII.GetBytes($"the transaction is larger than the node's maximum frame size ({_host.MaxFrameSize} bytes); it will be discarded"));
+            _queueFailed = true;
+            return Outcome.Continue;
+        }
+        _queued!.Add(queued);
+        RespWriter.WriteRaw(w, Queued);
+        return Outcome.Continue;
+    }
+
+    private void Multi(IBufferWriter<byte> w)
+    {
+        if (_queued is not null)
+        {
+            RespWriter.WriteError(w, "MULTI calls can not be nested"u8);
+            return;
+        }
+        _queued = [];
+        _queuedBytes = 0;
+        _queueFailed = false;
+        RespWriter.WriteRaw(w, RespReplies.Ok);
+    }
+
+    private void Discard(IBufferWriter<byte> w)
+    {
+        if (_queued is null)
+        {
+            RespWriter.WriteError(w, "DISCARD without MULTI"u8);
+            return;
+        }
+        _queued = null;
+        _queueFailed = false;
+        Unwatch();
+        RespWriter.WriteRaw(w, RespReplies.Ok);
+    }
+
+    private Outcome Exec()
+    {
+        if (_queued is null)
+        {
+            RespWriter.WriteError(Target(), "EXEC without MULTI"u8);
+            return Outcome.Continue;
+        }
+        if (_queueFailed)
+        {
+            _queued = null;
+            _queueFailed = false;
+            Unwatch();
+            RespWriter.WriteRaw(Target(), ExecAbort);
+            return Outcome.Continue;
+        }
+        if (Volatile.Read(ref _watchesPending) > 0)
+            return Outcome.MustWait; // a WATCH of this connection is still asking an owner for a version
+        (byte[] Key, ulong Version)[] watches;
+        lock (_watchLock)
+            watches = _watches?.ToArray() ?? [];
+        var txn = new RespTransaction(_queued.ToArray(), watches, _respVersion, _host.Keyspace.MaxValueLength);
+        foreach (var key in txn.Keys)
+        {
+            if (_order.MustWait(key.Span))
+                return Outcome.MustWait; // an earlier transaction of this connection on these keys has not taken effect yet
+        }
+        _queued = null;
+        Unwatch();
+        if (txn.Keys.Length == 0)
+        {
+            // Only PING, ECHO, TIME...: nothing to lock.
+            txn.Decide([]);
+            var w = Target();
+            RespWriter.WriteArrayHeader(w, txn.Commands);
+            RespWriter.WriteRaw(w, txn.Replies);
+            return Outcome.Continue;
+        }
+        return StartRespTransaction(txn, exec: true);
+    }
+
+    /// <summary>RENAME, RENAMENX, COPY: a transaction of one command, answered with that command's own reply.</summary>
+    private Outcome StartKeyMove(RespCommandSpec spec) =>
+        StartRespTransaction(new RespTransaction([QueuedCommand.Of(_command, spec)], [], _respVersion, _host.Keyspace.MaxValueLength), exec: false);
+
+    private Outcome StartRespTransaction(RespTransaction txn, bool exec)
+    {
+        var slot = QueueLateReply();
+        var ticket = _order.Begin(txn.Keys);
+        using (ExecutionContext.SuppressFlow())
+            _ = RunRespTransactionAsync(slot, txn, exec, _respVersion, ticket);
+        return Outcome.Continue;
+    }
+
+    private async Task RunRespTransactionAsync(ReplySlot slot, RespTransaction txn, bool exec, int respVersion, object ticket)
+    {
+        try
+        {
+            var result = await _host.Coordinator.ReadModifyWriteAsync(txn.Keys, txn.Decide).ConfigureAwait(false);
+            if (!result.Step.IsOk)
+            {
+                slot.WriteFailure(result.Step.Status, (result.Step.Message ?? result.Step.Status.ToString()) + " (the transaction was not applied)");
+            }
+            else if (txn.WatchFailed)
+            {
+                RespWriter.WriteRaw(slot, respVersion == 3 ? RespReplies.Null3 : RespReplies.NullArray);
+            }
+            else
+            {
+                if (exec)
+                    RespWriter.WriteArrayHeader(slot, txn.Commands);
+                RespWriter.WriteRaw(slot, txn.Replies);
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            slot.WriteFailure(StatusCode.InternalError, e.Message);
+        }
+        // The participants appended their commit records before the result; the reply waits until they are durable.
+        _host.Keyspace.Durability?.HoldAllAppended(_connection);
+        _order.End(ticket);
+        OnSlotCompleted(slot);
+    }
+
+    /// <summary>WATCH key...: remembers each key's version at its owner.</summary>
+    private Outcome StartWatch()
+    {
+        var c = _command;
+        if (_queued is not null)
+        {
+            // Answered, not queued, and the transaction goes on: what Redis does.
+            RespWriter.WriteError(Target(), "WATCH inside MULTI is not allowed"u8);
+            return Outcome.Continue;
+        }
+        var state = _host.Cluster.Current;
+        List<(ushort Owner, byte[] Key)>? remote = null;
+        for (var i = 1; i < c.Count; i++)
+        {
+            var key = c.GetArgument(i);
+            var owner = state.OwnerOf(key);
+            if (owner == _host.SelfId)
+                AddWatch(key.ToArray(), _host.Keyspace.Watch(key));
+            else
+                (remote ??= []).Add((owner, key.ToArray()));
+        }
+        if (remote is null)
+        {
+            RespWriter.WriteRaw(Target(), RespReplies.Ok);
+            return Outcome.Continue;
+        }
+        var slot = QueueLateReply();
+        var keys = new ReadOnlyMemory<byte>[remote.Count];
+        for (var i = 0; i < keys.Length; i++)
+            keys[i] = remote[i].Key;
+        Interlocked.Increment(ref _watchesPending);
+        var ticket = _order.Begin(keys);
+        using (ExecutionContext.SuppressFlow())
+            _ = RunWatchAsync(slot, remote, (byte)_respVersion, ticket);
+        return Outcome.Continue;
+    }
+
+    private async Task RunWatchAsync(ReplySlot slot, List<(ushort Owner, byte[] Key)> remote, byte respVersion, object ticket)
+    {
+        string? failure = null;
+        try
+        {
+            var calls = new Task<ResponseResult>?[remote.Count];
+            for (var i = 0; i < calls.Length; i++)
+            {
+                var (owner, key) = remote[i];
+                var link = _host.Peers.LinkTo(owner);
+                if (link is null)
+                {
+                    failure ??= _host.Peers.UnavailableMessage(owner);
+                    continue;
+                }
+                var request = new RespExecuteRequest(EncodeRespExecute(respVersion, "WATCH"u8.ToArray(), [key]));
+                calls[i] = link.CallAsync(request, ResponseShape.Body, _host.ForwardTimeout, owner).AsTask();
+            }
+            for (var i = 0; i < calls.Length; i++)
+            {
+                // A key whose version could not be read is watched as "changed" (a version no key has): the next EXEC fails.
+                var version = ulong.MaxValue;
+                if (calls[i] is { } call)
+                {
+                    var result = await call.ConfigureAwait(false);
+                    if (result.IsError)
+                        failure ??= $"node {remote[i].Owner}: {result.ErrorMessage}";
+                    else if (!TryReadInteger(result.Payload, out var v, out var error))
+                        failure ??= $"node {remote[i].Owner}: {error}";
+                    else
+                        version = (ulong)v;
+                }
+                AddWatch(remote[i].Key, version);
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            failure ??= e.Message;
+        }
+        if (failure is null)
+            RespWriter.WriteRaw(slot, RespReplies.Ok);
+        else
+            RespWriter.WriteError(slot, "CLUSTERDOWN"u8, Encoding.UTF8.GetBytes($"WATCH could not read a key's version ({failure}); the next EXEC will fail"));
+        Interlocked.Decrement(ref _watchesPending);
+        _order.End(ticket);
+        OnSlotCompleted(slot);
+    }
+
+    private void AddWatch(byte[] key, ulong version)
+    {
+        lock (_watchLock)
+            (_watches ??= []).Add((key, version));
+    }
+
+    private void Unwatch()
+    {
+        lock (_watchLock)
+            _watches = null;
+    }
+}

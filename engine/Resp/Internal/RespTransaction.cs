@@ -1,0 +1,171 @@
+using System.Buffers;
+using System.Text;
+using FastDht.Engine.Keyspace;
+using FastDht.Engine.Transactions.Internal;
+using FastDht.Locking;
+using FastDht.Protocol;
+using FastDht.Protocol.Resp;
+using FastDht.Storage;
+
+namespace FastDht.Engine.Resp.Internal;
+
+/// <summary>
+/// One EXEC (or one RENAME/RENAMENX/COPY): runs its queued commands on a private copy of the keys it names, read
+/// under the transaction's locks, and tells the coordinator what changed.
+/// </summary>
+/// <remarks>
+/// Requirement: the commands of a transaction take effect together or not at all, on keys of any nodes, with Redis's
+/// replies (each command's own, errors included, in order). Design: the coordinator locks every key exclusively at its
+/// owner and reads it with its expiry and version; <see cref="Decide"/> then checks the WATCHed versions, copies the
+/// keys into a scratch keyspace (a store and lock table of its own, no log), runs every command there with the very
+/// code that runs them on a node (<see cref="RespKeyCommands.Execute"/>), and compares each key's final entry with
+/// the one it started from: a new entry (any write, even of the same bytes), an expiry change or a removal becomes the
+/// key's effect; untouched keys are only released. The coordinator prepares and commits the effects as one decision
+/// (one log record per participant), so the transaction is all-or-nothing across nodes and crashes. If the attempt
+/// must be retried (a lock conflict), Decide runs again on what the next attempt reads and its replies replace the
+/// earlier ones. Reads inside the transaction are of the locked keys, so a transaction never sees another's writes
+/// half done. Commands that are not about keys (PING, ECHO, TIME) answer as on the node.
+/// </remarks>
+internal sealed class RespTransaction
+{
+    private readonly QueuedCommand[] _commands;
+    private readonly (byte[] Key, ulong Version)[] _watches;
+    private readonly int _respVersion;
+    private readonly int _maxValueLength;
+    private readonly RespLimits _limits;
+    private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
+    private readonly List<ReadOnlyMemory<byte>> _keys = [];
+
+    public RespTransaction(QueuedCommand[] commands, (byte[] Key, ulong Version)[] watches, int respVersion, int maxValueLength)
+    {
+        _commands = commands;
+        _watches = watches;
+        _respVersion = respVersion;
+        _maxValueLength = maxValueLength;
+        _limits = new RespLimits { MaxBulkLength = int.MaxValue };
+        foreach (var command in commands)
+        {
+            foreach (var key in command.Keys)
+                Add(key);
+        }
+        foreach (var (key, _) in watches)
+            Add(key);
+        Keys = _keys.ToArray();
+    }
+
+    /// <summary>How many commands the transaction runs (the length of EXEC's reply).</summary>
+    public int Commands => _commands.Length;
+
+    /// <summary>Every key the transaction names (commands and WATCH), each once: what it locks.</summary>
+    public ReadOnlyMemory<byte>[] Keys { get; }
+
+    /// <summary>The replies of the last run of the commands, in order (without the array header); null before one ran.</summary>
+    public byte[] Replies { get; private set; } = [];
+
+    /// <summary>Whether the last run found a WATCHed key changed (then nothing ran and nothing changes).</summary>
+    public bool WatchFailed { get; private set; }
+
+    /// <summary>The coordinator's decision function: the effects of the commands on <paramref name="current"/> (the keys, read under the locks, in <see cref="Keys"/> order).</summary>
+    public TxnEffect?[]? Decide(LookupResult[] current)
+    {
+        WatchFailed = false;
+        foreach (var (key, version) in _watches)
+        {
+            var now = current[_index[Name(key)]];
+            if ((now.Present ? now.Version : 0) != version)
+            {
+                WatchFailed = true;
+                Replies = [];
+                return null;
+            }
+        }
+        var store = new ShardedStore(new StoreOptions { ShardCount = 1, InitialCapacity = Math.Max(1, Keys.Length) });
+        using var locks = new LockTable(options: new LockTableOptions { ShardCount = 1, ExpiryScanInterval = Timeout.InfiniteTimeSpan, MaxPooledWaiters = 1 });
+        var scratch = new LocalKeyspace(store, locks, _maxValueLength);
+        var start = new ReadOnlyMemory<byte>[Keys.Length];
+        for (var i = 0; i < Keys.Length; i++)
+        {
+            if (!current[i].Present)
+                continue;
+            store.Put(Keys[i].Span, current[i].Value.Span, EntryMetadata.Expiring(current[i].ExpiresAt));
+            scratch.TryGetEntry(Keys[i].Span, out start[i], out _, out _);
+        }
+
+        var replies = new ArrayBufferWriter<byte>();
+        using (var command = new RespCommand())
+        {
+            foreach (var queued in _commands)
+            {
+                if (!queued.TryParse(command, _limits))
+                    RespWriter.WriteError(replies, "the queued command could not be read back"u8);
+                else if (queued.Keys.Length > 0)
+                    RespKeyCommands.Execute(command, replies, scratch, _respVersion);
+                else
+                    WriteKeyless(command, replies);
+            }
+        }
+        Replies = replies.WrittenSpan.ToArray();
+
+        var effects = new TxnEffect?[Keys.Length];
+        for (var i = 0; i < Keys.Length; i++)
+        {
+            if (!scratch.TryGetEntry(Keys[i].Span, out var value, out var expiresAt, out _))
+            {
+                if (current[i].Present)
+                    effects[i] = new TxnEffect(TxnWriteKind.Delete, default, 0);
+            }
+            else if (!current[i].Present || !value.Equals(start[i]) || expiresAt != current[i].ExpiresAt)
+            {
+                effects[i] = new TxnEffect(TxnWriteKind.Put, value.ToArray(), expiresAt);
+            }
+        }
+        return effects;
+    }
+
+    /// <summary>Whether a command that names no key may be queued: those whose answer does not depend on the keyspace.</summary>
+    public static bool IsKeylessAllowed(RespCommandKind kind) => kind is
+        RespCommandKind.Ping or RespCommandKind.Echo or RespCommandKind.Time or RespCommandKind.Select or RespCommandKind.Publish;
+
+    /// <summary>The reply of an allowed keyless command, as the node gives it outside a transaction.</summary>
+    private static void WriteKeyless(RespCommand c, IBufferWriter<byte> w)
+    {
+        switch (c.Kind)
+        {
+            case RespCommandKind.Ping:
+                if (c.Count == 2)
+                    RespWriter.WriteBulkString(w, c.GetArgument(1));
+                else
+                    RespWriter.WriteRaw(w, RespReplies.Pong);
+                break;
+            case RespCommandKind.Echo:
+                RespWriter.WriteBulkString(w, c.GetArgument(1));
+                break;
+            case RespCommandKind.Time:
+                RespSession.WriteTime(w);
+                break;
+            case RespCommandKind.Select:
+                if (!c.TryGetInt64(1, out var db))
+                    RespWriter.WriteRaw(w, RespReplies.NotAnInteger);
+                else if (db != 0)
+                    RespWriter.WriteError(w, "DB index is out of range"u8);
+                else
+                    RespWriter.WriteRaw(w, RespReplies.Ok);
+                break;
+            default:
+                // PUBLISH: nobody receives (FastDht delivers no pub/sub messages).
+                RespWriter.WriteRaw(w, RespReplies.Zero);
+                break;
+        }
+    }
+
+    private void Add(byte[] key)
+    {
+        var name = Name(key);
+        if (_index.ContainsKey(name))
+            return;
+        _index.Add(name, _keys.Count);
+        _keys.Add(key);
+    }
+
+    private static string Name(byte[] key) => Encoding.Latin1.GetString(key);
+}
