@@ -65,6 +65,15 @@ public sealed class DataDirTests : IDisposable
                 Assert.Equal("+OK\r\n", await resp.CallAsync("MSET", k0 + ":m", "m0", k1 + ":m", "m1", k2 + ":m", "m2"));
                 Assert.Equal("+OK\r\n", await resp.CallAsync("SET", k2 + ":del", "x"));
                 Assert.Equal(":1\r\n", await resp.CallAsync("DEL", k2 + ":del"));
+                // A transaction's puts with a TTL, deletes and renames across nodes: one commit record per owner.
+                Assert.Equal("+OK\r\n", await resp.CallAsync("SET", k0 + ":src", "s", "EX", "1000"));
+                Assert.Equal("+OK\r\n", await resp.CallAsync("SET", k1 + ":txdel", "x"));
+                Assert.Equal("+OK\r\n", await resp.CallAsync("MULTI"));
+                Assert.Equal("+QUEUED\r\n", await resp.CallAsync("SET", k2 + ":tx", "t", "EX", "1000"));
+                Assert.Equal("+QUEUED\r\n", await resp.CallAsync("DEL", k1 + ":txdel"));
+                Assert.Equal("+QUEUED\r\n", await resp.CallAsync("RENAME", k0 + ":src", k2 + ":renamed"));
+                Assert.Equal("*3\r\n+OK\r\n:1\r\n+OK\r\n", await resp.CallAsync("EXEC"));
+                Assert.Equal(":1\r\n", await resp.CallAsync("COPY", k2 + ":renamed", k1 + ":copied"));
             }
             Assert.Equal(KeyOperationStatus.Ok, (await cluster[2].Context.PutAsync(B(k0 + ":api"), B("a0"))).Status);
             await using (var client = await DhtClient.ConnectAsync(ClientClusterTests.OptionsFor(cluster)))
@@ -97,6 +106,13 @@ public sealed class DataDirTests : IDisposable
         await ExpectAsync(k0 + ":mp", "mp0");
         await ExpectAsync(k1 + ":mp", "mp1");
         await ExpectAsync(k2 + ":mp", "mp2");
+        await ExpectAsync(k2 + ":tx", "t");
+        await ExpectAsync(k1 + ":txdel", null);
+        await ExpectAsync(k0 + ":src", null);
+        await ExpectAsync(k2 + ":renamed", "s");
+        await ExpectAsync(k1 + ":copied", "s");
+        foreach (var expiring in new[] { k2 + ":tx", k2 + ":renamed", k1 + ":copied" })
+            Assert.InRange(long.Parse((await check.CallAsync("TTL", expiring))[1..^2]), 900, 1000);
     }
 
     [Fact]
