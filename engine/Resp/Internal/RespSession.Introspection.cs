@@ -375,6 +375,10 @@ internal sealed partial class RespSession
             flags.Append('e');
         if (_noTouch)
             flags.Append('T');
+        // Read once: another connection's CLIENT LIST describes this one while its read loop runs.
+        var multiQueue = _queued;
+        if (multiQueue is not null)
+            flags.Append('x');
         if (flags.Length == 0)
             flags.Append('N');
         // Replies waiting in order behind one another node still owes: Redis's output list (oll) and its bytes (omem).
@@ -389,7 +393,7 @@ internal sealed partial class RespSession
             }
         }
         return string.Create(CultureInfo.InvariantCulture,
-            $"id={ClientId} addr={Address} laddr={_connection.LocalEndPoint} fd={FileDescriptor(_connection)} name={_name} age={(now - _connectedTicks) / 1000} idle={(now - _lastCommandTicks) / 1000} flags={flags} db=0 sub={channels} psub={patterns} ssub=0 multi=-1 {UntrackedBuffers} oll={queued} omem={queuedBytes} tot-mem=0 cmd={_lastCommand} user=default redir=-1 resp={_respVersion} lib-name={_libName} lib-ver={_libVersion}");
+            $"id={ClientId} addr={Address} laddr={_connection.LocalEndPoint} fd={FileDescriptor(_connection)} name={_name} age={(now - _connectedTicks) / 1000} idle={(now - _lastCommandTicks) / 1000} flags={flags} db=0 sub={channels} psub={patterns} ssub=0 multi={multiQueue?.Count ?? -1} {UntrackedBuffers} oll={queued} omem={queuedBytes} tot-mem=0 cmd={_lastCommand} user=default redir=-1 resp={_respVersion} lib-name={_libName} lib-ver={_libVersion}");
     }
 
     private static long FileDescriptor(Transport.SocketConnection connection)

@@ -54,6 +54,14 @@ internal sealed partial class RespSession
             _queueFailed = true;
             return Outcome.Continue;
         }
+        var resolved = spec.ArityMatches(c.Count) ? RespCommandSpecs.Resolve(spec, c) : spec;
+        if (resolved is null)
+        {
+            RespErrors.WriteUnknownSubcommand(w, c.GetArgument(1), spec.Name.ToUpperInvariant());
+            _queueFailed = true;
+            return Outcome.Continue;
+        }
+        spec = resolved;
         if (!spec.ArityMatches(c.Count) || (spec.Step == 2 && (c.Count - 1) % 2 != 0))
         {
             RespErrors.WriteWrongArity(w, spec.NameBytes);

@@ -16,6 +16,7 @@ public sealed class RespTransactionTests(RespClusterFixture fixture) : IClassFix
         await using var c = await RespTestClient.ConnectAsync(RespCluster.RespOf(Cluster, 1));
         await using var other = await RespTestClient.ConnectAsync(RespCluster.RespOf(Cluster, 2));
         Assert.Equal("+OK\r\n", await c.CallAsync("SET", d, "text"));
+        var id = (await c.CallAsync("CLIENT", "ID"))[1..^2];
         Assert.Equal("+OK\r\n", await c.CallAsync("MULTI"));
         Assert.Equal("+QUEUED\r\n", await c.CallAsync("SET", a, "5"));
         Assert.Equal("+QUEUED\r\n", await c.CallAsync("INCRBY", a, "2"));
@@ -23,6 +24,10 @@ public sealed class RespTransactionTests(RespClusterFixture fixture) : IClassFix
         Assert.Equal("+QUEUED\r\n", await c.CallAsync("INCR", d)); // a runtime error: reported in its place, the rest applies
         Assert.Equal("+QUEUED\r\n", await c.CallAsync("MGET", a, b, d));
         Assert.Equal("+QUEUED\r\n", await c.CallAsync("PING"));
+        // CLIENT LIST shows the connection in a transaction with its queue, as Redis does (flag x, multi=count).
+        var listed = await RespTestClient.ConnectAsync(RespCluster.RespOf(Cluster, 1));
+        await using (listed)
+            Assert.Matches(@"flags=x .* multi=6 ", await listed.CallAsync("CLIENT", "LIST", "ID", id));
         // Queued, not run: another connection sees nothing yet (the defect was that queued commands ran at once).
         Assert.Equal("$-1\r\n", await other.CallAsync("GET", a));
         Assert.Equal("$-1\r\n", await other.CallAsync("GET", b));
