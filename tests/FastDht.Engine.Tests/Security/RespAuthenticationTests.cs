@@ -74,6 +74,28 @@ public sealed class RespAuthenticationTests
     }
 
     [Fact]
+    public async Task A_command_refused_by_ACL_while_queueing_aborts_the_transaction()
+    {
+        await using var cluster = await StartAsync();
+        await using var admin = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0));
+        Assert.Equal("+OK\r\n", await admin.CallAsync("AUTH", Password));
+        Assert.Equal("+OK\r\n", await admin.CallAsync("ACL", "SETUSER", "txreader", "on", ">tx-pw", "~app:*", "+@read", "+@transaction"));
+        Assert.Equal("+OK\r\n", await admin.CallAsync("SET", "app:tx", "before"));
+
+        await using var reader = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0));
+        Assert.Equal("+OK\r\n", await reader.CallAsync("AUTH", "txreader", "tx-pw"));
+        Assert.StartsWith("-NOPERM", await reader.CallAsync("WATCH", "other:tx"), StringComparison.Ordinal);
+        Assert.Equal("+OK\r\n", await reader.CallAsync("MULTI"));
+        Assert.Equal("+QUEUED\r\n", await reader.CallAsync("GET", "app:tx"));
+        Assert.StartsWith("-NOPERM", await reader.CallAsync("SET", "app:tx", "evil"), StringComparison.Ordinal);
+        Assert.StartsWith("-EXECABORT", await reader.CallAsync("EXEC"), StringComparison.Ordinal);
+        Assert.Equal("+OK\r\n", await reader.CallAsync("MULTI"));
+        Assert.Equal("+QUEUED\r\n", await reader.CallAsync("GET", "app:tx"));
+        Assert.Equal("*1\r\n$6\r\nbefore\r\n", await reader.CallAsync("EXEC"));
+        Assert.Equal("$6\r\nbefore\r\n", await admin.CallAsync("GET", "app:tx"));
+    }
+
+    [Fact]
     public async Task An_ACL_user_that_reads_one_prefix_reads_it_and_nothing_else()
     {
         await using var cluster = await StartAsync();
