@@ -1,3 +1,4 @@
+using FastDht.Engine.CommandTable;
 using System.Buffers;
 using System.Buffers.Text;
 using FastDht.Protocol.Resp;

@@ -1,3 +1,4 @@
+using FastDht.Engine.CommandTable;
 using System.Buffers;
 using System.Text;
 using FastDht.Engine.Connections;

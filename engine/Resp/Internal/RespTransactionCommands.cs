@@ -1,3 +1,4 @@
+using FastDht.Engine.CommandTable;
 using System.Buffers;
 using FastDht.Engine.Keyspace;
 using FastDht.Protocol.Resp;
