@@ -79,4 +79,7 @@ public enum Opcode : byte
 
     /// <summary>Node to node: run one RESP command at the owner of its keys and answer with the RESP reply bytes.</summary>
     RespExecute = 0x50,
+
+    /// <summary>Primary to replica: a batch of the primary's changes to apply (or a reset before a full resynchronization), acknowledged once applied.</summary>
+    ReplicaSync = 0x60,
 }

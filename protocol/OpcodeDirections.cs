@@ -7,8 +7,9 @@ namespace FastDht.Protocol;
 /// (<see cref="RequestDecoder.IsDefined"/>) and each session's refusal come from here, so adding an opcode means
 /// deciding its direction in this one place.
 /// Peers send the single-key operations (forwarded, with FORWARDED), Ping, ClusterInfo and NodeInfo, the
-/// participant parts of a client's Unlock and RenewLease, the Txn* operations and RespExecute. Clients send Hello,
-/// Auth, Ping, ClusterInfo, NodeInfo, the single-key operations, MultiPut, MultiGet, Lock, Unlock and RenewLease.
+/// participant parts of a client's Unlock and RenewLease, the Txn* operations, RespExecute and ReplicaSync. Clients
+/// send Hello, Auth, Ping, ClusterInfo, NodeInfo, the single-key operations, MultiPut, MultiGet, Lock, Unlock and
+/// RenewLease.
 /// </remarks>
 public static class OpcodeDirections
 {
@@ -51,6 +52,7 @@ public static class OpcodeDirections
         t[(byte)Opcode.TxnPin] = OpcodeDirection.NodeToNode;
         t[(byte)Opcode.TxnWaitsFor] = OpcodeDirection.NodeToNode;
         t[(byte)Opcode.RespExecute] = OpcodeDirection.NodeToNode;
+        t[(byte)Opcode.ReplicaSync] = OpcodeDirection.NodeToNode;
         return t;
     }
 }

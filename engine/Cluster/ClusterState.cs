@@ -30,6 +30,14 @@ public sealed class ClusterState
             if (!members.TryGet(r.NodeId, out _))
                 throw new ClusterConfigurationException($"slots {r.FirstSlot}-{r.LastSlot} are assigned to node {r.NodeId}, which is not a member ({members})");
         }
+        foreach (var assignment in slots.RangeAssignments)
+        {
+            foreach (var replica in assignment.Replicas)
+            {
+                if (!members.TryGet(replica, out _))
+                    throw new ClusterConfigurationException($"node {replica}, a replica of primary {assignment.Primary}, is not a member ({members})");
+            }
+        }
         Epoch = epoch;
         Members = members;
         Slots = slots;
@@ -41,17 +49,17 @@ public sealed class ClusterState
     /// <summary>Every member, in node-id order, with the address peers and clients dial.</summary>
     public MemberList Members { get; }
 
-    /// <summary>Slot to assignment (primary).</summary>
+    /// <summary>Slot to assignment (primary and replicas).</summary>
     public SlotTable Slots { get; }
 
     /// <summary>The node that owns a key in this state.</summary>
     public ushort OwnerOf(ReadOnlySpan<byte> key) => Slots.OwnerOf(KeySlot.Of(key));
 
-    /// <summary>The state a node starts with: the default slot table over <paramref name="members"/>, epoch 1.</summary>
-    public static ClusterState Initial(MemberList members)
+    /// <summary>The state a node starts with: the default slot table over <paramref name="members"/> with <paramref name="replicas"/> replicas per range, epoch 1.</summary>
+    public static ClusterState Initial(MemberList members, int replicas = 0)
     {
         ArgumentNullException.ThrowIfNull(members);
-        return new ClusterState(InitialEpoch, members, SlotTable.CreateDefault(members));
+        return new ClusterState(InitialEpoch, members, SlotTable.CreateDefault(members, replicas));
     }
 
     /// <summary>The next state (epoch + 1) with the given members and/or slots; what is not given stays as it is.</summary>

@@ -60,15 +60,25 @@ public sealed class SlotTable
     /// The default table for a member list: member i (in node-id order) of N owns slots [i*16384/N, (i+1)*16384/N - 1],
     /// the same split on every node, so nodes agree without exchanging anything.
     /// </summary>
-    public static SlotTable CreateDefault(MemberList members)
+    /// <remarks>
+    /// With <paramref name="replicas"/> N, the range of member i is replicated by members i+1, ..., i+N (mod the member
+    /// count), also computed alike everywhere: each member is a replica of N ranges, so the copies spread evenly.
+    /// </remarks>
+    /// <exception cref="ClusterConfigurationException"><paramref name="replicas"/> is negative or not below the member count.</exception>
+    public static SlotTable CreateDefault(MemberList members, int replicas = 0)
     {
         ArgumentNullException.ThrowIfNull(members);
-        var assignments = new SlotAssignment[SlotCount];
         var n = members.Count;
+        if (replicas < 0 || (replicas > 0 && replicas >= n))
+            throw new ClusterConfigurationException($"{replicas} replicas per slot range need at least {replicas + 1} members (there are {n})");
+        var assignments = new SlotAssignment[SlotCount];
+        Span<ushort> copies = stackalloc ushort[replicas];
         for (var i = 0; i < n; i++)
         {
             var r = SlotRange.ForMember(i, n, members[i].NodeId);
-            assignments.AsSpan(r.FirstSlot, r.Count).Fill(new SlotAssignment(r.NodeId));
+            for (var k = 0; k < replicas; k++)
+                copies[k] = members[(i + 1 + k) % n].NodeId;
+            assignments.AsSpan(r.FirstSlot, r.Count).Fill(new SlotAssignment(r.NodeId, copies));
         }
         return new SlotTable(assignments);
     }

@@ -1,3 +1,4 @@
+using FastDht.Engine.Replication.Internal;
 using FastDht.Locking;
 using FastDht.Storage;
 using FastDht.Storage.Durability;
@@ -17,6 +18,9 @@ namespace FastDht.Engine.Keyspace;
 /// before a log position is already in the store, which is what lets a snapshot read while writes go on start its
 /// replay at the position it noted when it began. Nothing is acknowledged in between: the caller's reply waits for
 /// the record (see <see cref="ReplyGuard"/>). Without a log (<c>_log</c> null) nothing of this runs.
+/// With replicas, the same change is then appended to the node's <see cref="ReplicationStream"/>, still under the gate, so
+/// each key's records reach the replicas in the order they were applied; without replicas (<c>_stream</c> null), or for a
+/// change a replica applies on its primary's behalf, nothing is streamed.
 /// </remarks>
 internal readonly ref struct KeyWrite
 {
@@ -24,15 +28,17 @@ internal readonly ref struct KeyWrite
     private readonly IKeyValueStore _store;
     private readonly ReadOnlySpan<byte> _key;
     private readonly WriteAheadLog? _log;
+    private readonly ReplicationStream? _stream;
     private readonly TimeProvider _time;
 
-    internal KeyWrite(KeyWriteGate gate, IKeyValueStore store, ReadOnlySpan<byte> key, KeyWriteRefusal refusal, WriteAheadLog? log, TimeProvider time)
+    internal KeyWrite(KeyWriteGate gate, IKeyValueStore store, ReadOnlySpan<byte> key, KeyWriteRefusal refusal, WriteAheadLog? log, ReplicationStream? stream, TimeProvider time)
     {
         _gate = gate;
         _store = store;
         _key = key;
         Refusal = refusal;
         _log = log;
+        _stream = stream;
         _time = time;
     }
 
@@ -55,7 +61,7 @@ internal readonly ref struct KeyWrite
             return true;
         // Expired: gone for every reader already; removed here (and logged) so that presence-based writes see it absent.
         if (Refusal == KeyWriteRefusal.None && _store.TryDelete(_key, value))
-            _log?.AppendDelete(_key);
+            LogDelete();
         value = default;
         expiresAt = 0;
         return false;
@@ -67,6 +73,7 @@ internal readonly ref struct KeyWrite
         EnsureAllowed();
         _store.Put(_key, value);
         _log?.AppendPut(_key, value);
+        _stream?.AppendPut(_key, value, 0);
     }
 
     /// <summary>Sets the value to expire at <paramref name="expiresAt"/> (unix ms; 0: never).</summary>
@@ -80,6 +87,7 @@ internal readonly ref struct KeyWrite
         }
         _store.Put(_key, value, EntryMetadata.Expiring(expiresAt));
         _log?.AppendPut(_key, value, expiresAt);
+        _stream?.AppendPut(_key, value, expiresAt);
     }
 
     /// <summary>Sets the value and keeps the expiry the key has (INCR, APPEND, SETRANGE, SETBIT, SET KEEPTTL).</summary>
@@ -102,13 +110,14 @@ internal readonly ref struct KeyWrite
         if (expiresAt != 0 && expiresAt <= NowMs())
         {
             if (_store.TryDelete(_key, current))
-                _log?.AppendDelete(_key);
+                LogDelete();
             return true;
         }
         _store.TryGet(_key, out current, out _);
         // A new expiry is a change: the version a WATCH saw is dropped with it.
         _store.TryReplaceMetadata(_key, current, EntryMetadata.Expiring(expiresAt));
         _log?.AppendExpire(_key, expiresAt);
+        _stream?.AppendExpire(_key, expiresAt);
         return true;
     }
 
@@ -123,6 +132,7 @@ internal readonly ref struct KeyWrite
         if (!_store.PutIfAbsent(_key, value))
             return false;
         _log?.AppendPut(_key, value);
+        _stream?.AppendPut(_key, value, 0);
         return true;
     }
 
@@ -133,6 +143,7 @@ internal readonly ref struct KeyWrite
         TryGet(out _, out _); // an expired key is absent
         var replaced = _store.TryGetAndPut(_key, value, out previous);
         _log?.AppendPut(_key, value);
+        _stream?.AppendPut(_key, value, 0);
         return replaced;
     }
 
@@ -144,12 +155,18 @@ internal readonly ref struct KeyWrite
             return false; // absent, or expired (and removed just now)
         if (!_store.Delete(_key))
             return false;
-        _log?.AppendDelete(_key);
+        LogDelete();
         return true;
     }
 
     /// <summary>Releases the key's gate.</summary>
     public void Dispose() => _gate.Dispose();
+
+    private void LogDelete()
+    {
+        _log?.AppendDelete(_key);
+        _stream?.AppendDelete(_key);
+    }
 
     private void EnsureAllowed()
     {

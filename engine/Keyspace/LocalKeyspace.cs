@@ -1,4 +1,5 @@
 using FastDht.Engine.Keyspace.Internal;
+using FastDht.Engine.Replication.Internal;
 using FastDht.Locking;
 using FastDht.Storage;
 using FastDht.Storage.Durability;
@@ -38,6 +39,8 @@ internal sealed class LocalKeyspace
     private WriteAheadLog? _log;
     // The last version handed out by Watch: starts at the clock's microseconds, so a restart never reuses one.
     private long _nextVersion = DateTime.UtcNow.Ticks / 10;
+    private ReplicationStream? _stream;
+    private Func<int, bool>? _servesSlot;
 
     /// <param name="store">The store holding this node's keys.</param>
     /// <param name="locks">The node's lock table: its gates decide whether a write may proceed.</param>
@@ -67,15 +70,41 @@ internal sealed class LocalKeyspace
     /// </summary>
     public CommitBarrier Commits { get; } = new();
 
-    /// <summary>What sessions use to hold replies until the writes they acknowledge are durable; null without a log.</summary>
+    /// <summary>
+    /// What client sessions use to hold replies until the writes they acknowledge are durable and at every in-sync
+    /// replica; null without a log and without replicas.
+    /// </summary>
     public ReplyGuard? Durability { get; private set; }
+
+    /// <summary>
+    /// What peer links use: the log's durability alone (null without a log). A link also carries replicas'
+    /// acknowledgements, which must never queue behind a reply that waits for one; links wait for replicas per reply.
+    /// </summary>
+    public ReplyGuard? LogDurability { get; private set; }
+
+    /// <summary>The stream of this node's changes to its replicas; null without replicas.</summary>
+    public ReplicationStream? Replication => _stream;
 
     /// <summary>Starts logging every change to <paramref name="log"/> (once, after recovery replayed it, before anyone writes).</summary>
     public void AttachLog(WriteAheadLog log)
     {
         _log = log;
-        Durability = new ReplyGuard(log);
+        LogDurability = new ReplyGuard(log, stream: null);
+        Durability = new ReplyGuard(log, _stream);
     }
+
+    /// <summary>Starts streaming every change to <paramref name="stream"/> for the replicas (once, before anyone writes).</summary>
+    /// <param name="stream">Where every change this node makes as a primary goes.</param>
+    /// <param name="servesSlot">Whether this node is the primary of a slot now: the store also holds the keys it copies as a replica, which listings leave out.</param>
+    public void AttachReplication(ReplicationStream stream, Func<int, bool> servesSlot)
+    {
+        _stream = stream;
+        _servesSlot = servesSlot;
+        Durability = new ReplyGuard(_log, stream);
+    }
+
+    /// <summary>Whether the keys of <paramref name="slot"/> held here are this node's own (always, without replicas) rather than copies it keeps as a replica.</summary>
+    public bool Serves(int slot) => _servesSlot is null || _servesSlot(slot);
 
     /// <summary>
     /// Appends a transaction's writes at this node as one record, so recovery applies them whole or not at all; the
@@ -174,7 +203,7 @@ internal sealed class LocalKeyspace
         return _store.TryGet(key, out _, out var metadata) && metadata.HasExpiry && !write.TryGet(out _);
     }
 
-    /// <summary>Visits one batch of every key (KEYS, SCAN); returns the next cursor (0: done). Expired keys are reported too: the visitor skips them by their metadata.</summary>
+    /// <summary>Visits one batch of every key (KEYS, SCAN); returns the next cursor (0: done). Expired keys are reported too: the visitor skips them by their metadata, and the copies a replica holds (<see cref="Serves"/>) by their slot.</summary>
     public ulong Scan<TVisitor>(ulong cursor, int count, ref TVisitor visitor)
         where TVisitor : IStoreEntryVisitor, allows ref struct =>
         _store.Scan(cursor, SlotRange.All, count, ref visitor);
@@ -205,7 +234,7 @@ internal sealed class LocalKeyspace
             refusal = gate.IsLocked ? KeyWriteRefusal.Locked : KeyWriteRefusal.None;
         if (refusal == KeyWriteRefusal.None && _log is { IsWritable: false })
             refusal = KeyWriteRefusal.LogUnavailable;
-        return new KeyWrite(gate, _store, key, refusal, _log, _time);
+        return new KeyWrite(gate, _store, key, refusal, _log, _stream, _time);
     }
 
     /// <summary>
@@ -216,7 +245,45 @@ internal sealed class LocalKeyspace
     {
         var gate = _locks.EnterWriteGate(key);
         var refusal = gate.IsFencedBy(txn, fencingToken) ? KeyWriteRefusal.None : KeyWriteRefusal.StaleFence;
-        return new KeyWrite(gate, _store, key, refusal, log: null, _time);
+        return new KeyWrite(gate, _store, key, refusal, log: null, _stream, _time);
+    }
+
+    /// <summary>
+    /// Applies one change the primary of the key's slot replicated here (this node is its replica): no lock rule (the
+    /// primary applied it under its own), logged here like any change, not streamed on.
+    /// </summary>
+    public void ApplyReplicated(byte kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt)
+    {
+        using var write = new KeyWrite(_locks.EnterWriteGate(key), _store, key, KeyWriteRefusal.None, _log, stream: null, _time);
+        switch (kind)
+        {
+            case StreamRecords.KindPut:
+                write.Put(value, expiresAt);
+                break;
+            case StreamRecords.KindExpire:
+                write.SetExpiry(expiresAt);
+                break;
+            default:
+                write.Delete();
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Removes every key whose cluster slot <paramref name="removes"/> says so (a replica about to be resynchronized from
+    /// its primary, or its primary's FLUSHALL), logged, not streamed on.
+    /// </summary>
+    /// <remarks>
+    /// Walks the whole store and computes each key's cluster slot: a store may group keys by a slot function of its own
+    /// (the default sharded store uses its seeded hash), so its slot ranges are not the cluster's.
+    /// </remarks>
+    public void RemoveReplicated(Func<int, bool> removes)
+    {
+        var visitor = new RemoveVisitor(this, removes);
+        var cursor = 0UL;
+        do
+            cursor = _store.Scan(cursor, SlotRange.All, 256, ref visitor);
+        while (cursor != 0);
     }
 
     /// <summary>Whether <paramref name="txn"/> still holds <paramref name="key"/> exclusively under <paramref name="fencingToken"/>.</summary>
@@ -243,6 +310,7 @@ internal sealed class LocalKeyspace
         try
         {
             _store.Clear();
+            _stream?.AppendClear();
             return _log?.AppendClear() ?? 0;
         }
         finally
@@ -293,6 +361,15 @@ internal sealed class LocalKeyspace
         if (write.Refusal != KeyWriteRefusal.None)
             return Refused(write.Refusal);
         return write.Delete() ? KeyWriteResult.Ok : KeyWriteResult.NotFound;
+    }
+
+    private readonly struct RemoveVisitor(LocalKeyspace keyspace, Func<int, bool> removes) : IStoreEntryVisitor
+    {
+        public void Visit(in StoreEntry entry)
+        {
+            if (removes(Protocol.KeySlot.Of(entry.Key.Span)))
+                keyspace.ApplyReplicated(StreamRecords.KindDelete, entry.Key.Span, default, 0);
+        }
     }
 
     private static KeyWriteResult Refused(KeyWriteRefusal refusal) => refusal switch

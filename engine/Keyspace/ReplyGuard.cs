@@ -1,3 +1,4 @@
+using FastDht.Engine.Replication.Internal;
 using FastDht.Engine.Transport;
 using FastDht.Storage.Durability;
 
@@ -5,54 +6,89 @@ namespace FastDht.Engine.Keyspace;
 
 /// <summary>
 /// The one helper every session calls so that a reply acknowledging a write leaves only once the write is durable
-/// (<see cref="Node.NodeOptions.Fsync"/> decides what durable means). Exists only when the node has a data directory.
+/// (<see cref="Node.NodeOptions.Fsync"/> decides what durable means) and, with replicas, once every in-sync replica has
+/// it. Exists only when the node has a data directory or replicas.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Requirements: under <c>always</c> a reply waits for its record to be on disk; the reading thread never blocks on
-/// the disk; pipelined replies keep their order; nothing is allocated per request.
+/// Requirements: under <c>always</c> a reply waits for its record to be on disk; with replicas it also waits for every
+/// in-sync replica's acknowledgement; the reading thread never blocks on either; pipelined replies keep their order;
+/// nothing is allocated per request.
 /// </para>
 /// <para>
 /// Design: replies are written into the connection's output unflushed, as without a log. Right after a command runs
-/// (on the thread that ran it, so the log's per-thread mark names exactly the records it appended), the session calls
-/// <see cref="HoldThisThreadsWrites"/>: the connection's output barrier rises to that position, and every later flush
-/// of the connection, whoever does it, waits asynchronously (holding the writer lock) until the log is durable that
-/// far. The read loop's flush once per batch is the usual one, so one wait covers a whole pipelined batch, and the
-/// log's group commit covers many connections' batches with one fsync. A reply computed off the read loop
-/// (transactions) uses <see cref="HoldAllAppended"/>: it waits for everything appended before it, which includes its
-/// own records. Reads append nothing and do not wait, unless they share a flush with a write.
+/// (on the thread that ran it, so the log's and the stream's per-thread marks name exactly the records it appended),
+/// the session calls <see cref="HoldThisThreadsWrites"/>: the connection's output barriers rise to those positions, and
+/// every later flush of the connection, whoever does it, waits asynchronously (holding the writer lock) until the log
+/// is durable and the replicas have acknowledged that far. The read loop's flush once per batch is the usual one, so
+/// one wait covers a whole pipelined batch, and the log's group commit and the stream's batches cover many
+/// connections' batches at once. A reply computed off the read loop (transactions) uses <see cref="HoldAllAppended"/>:
+/// it waits for everything appended before it, which includes its own records. Reads append nothing and do not wait,
+/// unless they share a flush with a write.
 /// </para>
 /// </remarks>
 internal sealed class ReplyGuard : IOutputBarrier
 {
-    private readonly WriteAheadLog _log;
+    private readonly WriteAheadLog? _log;
+    private readonly ReplicationStream? _stream;
 
-    public ReplyGuard(WriteAheadLog log) => _log = log;
+    public ReplyGuard(WriteAheadLog? log, ReplicationStream? stream)
+    {
+        _log = log;
+        _stream = stream;
+    }
 
-    public WriteAheadLog Log => _log;
-
-    /// <summary>Holds the connection's next flush until what this thread appended since its last take is durable.</summary>
+    /// <summary>Holds the connection's next flush until what this thread appended since its last take is durable (and replicated).</summary>
     public void HoldThisThreadsWrites(SocketConnection connection)
     {
-        var mark = _log.TakeThreadMark();
-        if (mark != 0)
-            connection.HoldOutputUntil(this, mark);
+        if (_log is not null)
+        {
+            var mark = _log.TakeThreadMark();
+            if (mark != 0)
+                connection.HoldOutputUntil(this, mark);
+        }
+        if (_stream is not null)
+        {
+            var mark = _stream.TakeThreadMark();
+            if (mark != 0)
+                connection.HoldOutputUntil(_stream, mark);
+        }
     }
 
-    /// <summary>Holds the connection's next flush until everything appended so far is durable.</summary>
-    public void HoldAllAppended(SocketConnection connection) => connection.HoldOutputUntil(this, _log.AppendedPosition);
+    /// <summary>Holds the connection's next flush until everything appended so far is durable (and replicated).</summary>
+    public void HoldAllAppended(SocketConnection connection)
+    {
+        if (_log is not null)
+            connection.HoldOutputUntil(this, _log.AppendedPosition);
+        if (_stream is not null)
+            connection.HoldOutputUntil(_stream, _stream.AppendedPosition);
+    }
 
-    /// <summary>Waits (without blocking) until what this thread appended since its last take is durable; false if the log closed first.</summary>
+    /// <summary>Waits (without blocking) until what this thread appended since its last take is durable (and replicated); false if the log or the stream closed first.</summary>
     public ValueTask<bool> WhenThisThreadsWritesDurableAsync()
     {
-        var mark = _log.TakeThreadMark();
-        return mark == 0 ? new ValueTask<bool>(true) : _log.WhenDurableAsync(mark);
+        var logMark = _log?.TakeThreadMark() ?? 0;
+        var streamMark = _stream?.TakeThreadMark() ?? 0;
+        return WhenReachedAsync(logMark, streamMark);
     }
 
-    /// <summary>Waits (without blocking) until everything appended so far is durable; false if the log closed first.</summary>
-    public ValueTask<bool> WhenAllAppendedDurableAsync() => _log.WhenDurableAsync(_log.AppendedPosition);
+    /// <summary>Waits (without blocking) until everything appended so far is durable (and replicated); false if the log or the stream closed first.</summary>
+    public ValueTask<bool> WhenAllAppendedDurableAsync() =>
+        WhenReachedAsync(_log?.AppendedPosition ?? 0, _stream?.AppendedPosition ?? 0);
 
-    bool IOutputBarrier.IsReached(long mark) => _log.IsDurable(mark);
+    bool IOutputBarrier.IsReached(long mark) => _log is null || _log.IsDurable(mark);
 
-    ValueTask<bool> IOutputBarrier.WaitAsync(long mark) => _log.WhenDurableAsync(mark);
+    ValueTask<bool> IOutputBarrier.WaitAsync(long mark) => _log is null ? new ValueTask<bool>(true) : _log.WhenDurableAsync(mark);
+
+    private ValueTask<bool> WhenReachedAsync(long logMark, long streamMark)
+    {
+        if (streamMark == 0 || _stream is null)
+            return logMark == 0 || _log is null ? new ValueTask<bool>(true) : _log.WhenDurableAsync(logMark);
+        if (logMark == 0 || _log is null)
+            return _stream.WaitAsync(streamMark);
+        return BothAsync(_log.WhenDurableAsync(logMark), _stream, streamMark);
+    }
+
+    private static async ValueTask<bool> BothAsync(ValueTask<bool> durable, ReplicationStream stream, long streamMark) =>
+        await durable.ConfigureAwait(false) && await stream.WaitAsync(streamMark).ConfigureAwait(false);
 }

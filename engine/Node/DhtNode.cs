@@ -296,6 +296,9 @@ public sealed class DhtNode : IAsyncDisposable
             s.StopReading();
         foreach (var s in clients)
             await WaitAsync(s.Completion, deadline).ConfigureAwait(false);
+        // Replication ends once the clients are answered (their writes waited for the replicas over the links).
+        if (_core.Replicator is { } replicator)
+            await replicator.StopAsync().ConfigureAwait(false);
         // Then the peer links, once nothing this node forwarded is still waiting on them.
         var links = _core.Mesh.AllLinks.ToArray();
         while (Environment.TickCount64 < deadline && PendingOnLinks(links) > 0)

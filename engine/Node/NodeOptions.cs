@@ -197,6 +197,18 @@ public sealed class NodeOptions
     /// </remarks>
     public bool TruncateCorruptLog { get; set; }
 
+    /// <summary>How many replicas copy each slot range's writes (cluster-wide: every node must be given the same number).</summary>
+    /// <remarks>
+    /// Defaults to 0: no replicas, a node that dies takes its slots down. With N, the range of member i is copied to the
+    /// N members after it, a write is acknowledged only once every in-sync replica has it, and a replica that falls
+    /// behind or goes away leaves the in-sync set first (docs/replication.md). Must be below the member count.
+    /// </remarks>
+    public int Replicas { get; set; }
+
+    /// <summary>How long a replica may take to acknowledge a batch of writes before it is taken out of the in-sync set (and the writes waiting for it go on without it).</summary>
+    /// <remarks>Defaults to 2 s: far above a healthy round trip, short enough that a stuck replica holds writes only briefly.</remarks>
+    public TimeSpan ReplicaTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Checks the options against each other, with a one-line message naming the problem.</summary>
     /// <exception cref="ClusterConfigurationException">The options cannot work.</exception>
     public void Validate()
@@ -238,6 +250,10 @@ public sealed class NodeOptions
             throw new ClusterConfigurationException($"SnapshotLogSize must be 0 (off) or a size (it is {SnapshotLogSize})");
         if (!Enum.IsDefined(Fsync))
             throw new ClusterConfigurationException($"unknown fsync policy {Fsync} (known: always, everysec, no)");
+        if (Replicas < 0 || (Replicas > 0 && Replicas >= Members.Count))
+            throw new ClusterConfigurationException($"Replicas must be 0 or below the member count ({Members.Count}); it is {Replicas}");
+        if (ReplicaTimeout <= TimeSpan.Zero)
+            throw new ClusterConfigurationException($"the replica timeout must be positive (it is {ReplicaTimeout})");
         if (ConnectTimeout <= TimeSpan.Zero || ForwardTimeout <= TimeSpan.Zero || DrainTimeout < TimeSpan.Zero)
             throw new ClusterConfigurationException("timeouts must be positive");
         if (HandshakeTimeout <= TimeSpan.Zero)

@@ -29,9 +29,12 @@ public sealed partial class SocketConnection
     // Set under the writer lock by CloseAsync or DisposeAsync: from then on the output writer is completed and unusable.
     private bool _writerClosed;
 
-    // The output barrier (durability): bytes written so far may only be sent once the barrier reaches _barrierMark.
+    // The output barriers (durability, replication): bytes written so far may only be sent once each barrier reaches its
+    // mark. Two slots, because a write waits for two independent things: the local log and the replicas.
     private IOutputBarrier? _barrier;
     private long _barrierMark;
+    private IOutputBarrier? _barrier2;
+    private long _barrierMark2;
 
     /// <summary>
     /// Holds back every later flush of this connection until <paramref name="barrier"/> has reached <paramref name="mark"/>:
@@ -42,15 +45,29 @@ public sealed partial class SocketConnection
     /// Every flush goes through <see cref="ExitWriteAsync"/>, so this one check covers all of them: the batch's own
     /// flush, late replies, relayed answers and requests sharing the connection. The holder waits asynchronously with
     /// the lock held, so nothing written after the reply overtakes it. A connection that never gets a mark (no data
-    /// directory) pays one null check per flush.
+    /// directory, no replicas) pays one null check per flush. A connection holds for at most two barriers: the first one
+    /// it is given takes the first slot, any other the second (the log and the replication stream).
     /// </remarks>
     internal void HoldOutputUntil(IOutputBarrier barrier, long mark)
     {
-        Volatile.Write(ref _barrier, barrier);
-        var current = Volatile.Read(ref _barrierMark);
+        var first = Volatile.Read(ref _barrier);
+        if (first is null)
+            first = Interlocked.CompareExchange(ref _barrier, barrier, null) ?? barrier;
+        if (ReferenceEquals(first, barrier))
+        {
+            RaiseMark(ref _barrierMark, mark);
+            return;
+        }
+        Volatile.Write(ref _barrier2, barrier);
+        RaiseMark(ref _barrierMark2, mark);
+    }
+
+    private static void RaiseMark(ref long target, long mark)
+    {
+        var current = Volatile.Read(ref target);
         while (mark > current)
         {
-            var seen = Interlocked.CompareExchange(ref _barrierMark, mark, current);
+            var seen = Interlocked.CompareExchange(ref target, mark, current);
             if (seen == current)
                 return;
             current = seen;
@@ -116,7 +133,13 @@ public sealed partial class SocketConnection
         {
             long mark = Volatile.Read(ref _barrierMark);
             if (!barrier.IsReached(mark))
-                return ExitWriteAfterBarrierAsync(barrier, mark);
+                return ExitWriteAfterBarrierAsync(barrier, mark, Volatile.Read(ref _barrier2), Volatile.Read(ref _barrierMark2));
+            if (Volatile.Read(ref _barrier2) is { } second)
+            {
+                mark = Volatile.Read(ref _barrierMark2);
+                if (!second.IsReached(mark))
+                    return ExitWriteAfterBarrierAsync(second, mark, null, 0);
+            }
         }
 
         ValueTask<FlushResult> flushing = _output.Writer.FlushAsync();
@@ -144,12 +167,13 @@ public sealed partial class SocketConnection
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> ExitWriteAfterBarrierAsync(IOutputBarrier barrier, long mark)
+    private async ValueTask<bool> ExitWriteAfterBarrierAsync(IOutputBarrier barrier, long mark, IOutputBarrier? second, long secondMark)
     {
         bool reached;
         try
         {
-            reached = await barrier.WaitAsync(mark).ConfigureAwait(false);
+            reached = await barrier.WaitAsync(mark).ConfigureAwait(false)
+                && (second is null || await second.WaitAsync(secondMark).ConfigureAwait(false));
         }
         catch
         {
@@ -159,9 +183,9 @@ public sealed partial class SocketConnection
 
         if (!reached)
         {
-            // The writes these replies acknowledge never became durable: they must not be sent. Dropping the connection
-            // tells the client the outcome is unknown, which is the truth.
-            Abort(new IOException("the replies' writes could not be made durable (the log closed)"));
+            // The writes these replies acknowledge never became durable (or replicated): they must not be sent. Dropping
+            // the connection tells the client the outcome is unknown, which is the truth.
+            Abort(new IOException("the replies' writes could not be made durable or replicated (the node is stopping)"));
             _writeLock.Exit();
             return false;
         }

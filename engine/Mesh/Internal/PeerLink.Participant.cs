@@ -105,7 +105,7 @@ internal sealed partial class PeerLink
                 if (op == Opcode.TxnStatus)
                     return ReplyAsync(new TxnReply(id, op, new TxnResult(TxnStep.Ok, outcome: _mesh.Coordinator.Status(txn, attempt)), _mesh.Identity.Incarnation));
                 // A commit's record is appended on this thread: the reply helper holds the answer until it is durable.
-                return ReplyAsync(new TxnReply(id, op, new TxnResult(participant.Decide(new TxnDecision(txn, attempt, op == Opcode.TxnCommit)))));
+                return ReplyAfterReplicasAsync(new TxnReply(id, op, new TxnResult(participant.Decide(new TxnDecision(txn, attempt, op == Opcode.TxnCommit)))));
             }
             case Opcode.TxnRead:
             {

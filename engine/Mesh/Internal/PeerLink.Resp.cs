@@ -47,6 +47,6 @@ internal sealed partial class PeerLink
         var reply = _respReply ??= new ArrayBufferWriter<byte>();
         reply.ResetWrittenCount();
         RespKeyCommands.Execute(command, reply, _mesh.Keyspace, respVersion);
-        return ReplyAsync(new RespExecuteReply(header.RequestId, reply, Math.Min(SendLimit, ReceiveLimits.MaxFrameSize)));
+        return ReplyAfterReplicasAsync(new RespExecuteReply(header.RequestId, reply, Math.Min(SendLimit, ReceiveLimits.MaxFrameSize)));
     }
 }

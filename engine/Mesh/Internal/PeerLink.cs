@@ -12,7 +12,7 @@ namespace FastDht.Engine.Mesh.Internal;
 /// <remarks>
 /// Split by concern: this file is the opcode table and the close; Dial holds the dialer's handshake, heartbeats and
 /// retirement; Forwarding sends a client session's forwards; Participant answers a coordinator's transaction calls;
-/// Resp runs RespExecute. A link never forwards a request again: a key it does not own is answered WrongNode.
+/// Resp runs RespExecute; Replication applies a primary's ReplicaSync and holds answers to writes for the replicas. A link never forwards a request again: a key it does not own is answered WrongNode.
 /// </remarks>
 internal sealed partial class PeerLink : FrameSession
 {
@@ -60,7 +60,8 @@ internal sealed partial class PeerLink : FrameSession
 
     public bool IsOpen => !Connection.IsClosed && !_closed.Task.IsCompleted;
 
-    protected override ReplyGuard? Durability => _mesh.Keyspace.Durability;
+    // The log alone: replicas are waited for per reply (PeerLink.Replication), never by holding the link's output.
+    protected override ReplyGuard? Durability => _mesh.Keyspace.LogDurability;
 
     protected override ValueTask<bool> OnRequestAsync(Frame frame)
     {
@@ -102,6 +103,8 @@ internal sealed partial class PeerLink : FrameSession
                     : ReplyErrorAsync(header, error.Status, error.Message);
             case Opcode.RespExecute:
                 return RespExecuteAsync(frame);
+            case Opcode.ReplicaSync:
+                return ReplicaSyncAsync(frame);
             case Opcode.Hello:
             case Opcode.Auth:
                 return ReplyErrorAsync(header, StatusCode.BadRequest, "the handshake is already done: Hello and Auth are only valid before it ends");
@@ -123,7 +126,9 @@ internal sealed partial class PeerLink : FrameSession
         }
         if (owner != _mesh.Identity.SelfId)
             return ReplyAsync(_mesh.WrongNode(frame.Header, owner, state));
-        return ReplyAsync(new LocalKeyReply(this, _mesh.Keys, frame, ReceiveLimits));
+        return frame.Header.Opcode == Opcode.Get
+            ? ReplyAsync(new LocalKeyReply(this, _mesh.Keys, frame, ReceiveLimits))
+            : ReplyAfterReplicasAsync(new LocalKeyReply(this, _mesh.Keys, frame, ReceiveLimits));
     }
 
     protected override async ValueTask OnMalformedFrameAsync(FrameHeader header, ProtocolError error)

@@ -41,7 +41,7 @@ internal sealed class NodeParts
         Logger = logger;
         ConnectionOptions = connectionOptions;
         SelfId = options.NodeId;
-        Cluster = new ClusterStateHolder(ClusterState.Initial(options.Members));
+        Cluster = new ClusterStateHolder(ClusterState.Initial(options.Members, options.Replicas));
         Limits = options.Limits;
         Identity = new NodeIdentity(options.NodeId, options.ClusterName, options.LockStrategy, Cluster, options.Limits, options.ClusterSecret);
         var strategy = CreateStrategy(options.Plugins.LockStrategies, options.LockStrategy);
@@ -85,6 +85,11 @@ internal sealed class NodeParts
         Deadlocks = strategy.DetectsDeadlocks
             ? new GlobalDeadlockDetector(Locks, options.NodeId, Cluster, Mesh, wounds, options.DeadlockDetectionInterval, options.ForwardTimeout, logger)
             : null;
+        if (options.Replicas > 0)
+        {
+            Replicator = new Replication.Internal.Replicator(Mesh, Keyspace, options.ReplicaTimeout, logger);
+            Keyspace.AttachReplication(Replicator.Stream, slot => Cluster.Current.Slots.OwnerOf(slot) == SelfId);
+        }
         var longestWork = options.TxnTimeout > options.ForwardTimeout ? options.TxnTimeout : options.ForwardTimeout;
         Clients = new ClientSessions(
             Mesh,
@@ -100,6 +105,9 @@ internal sealed class NodeParts
         Context = new NodeContext(options.NodeId, options.ClusterName, options.ForwardTimeout, Keyspace, Cluster, Mesh, Mesh.Listeners, Statistics, logger, _stopping.Token);
         _resp = new Resp.Internal.RespHost(options.NodeId, options.ClusterName, options.Limits.MaxFrameSize, options.ForwardTimeout, Keyspace, Expiry, Loading, Cluster, Mesh, Mesh.Listeners, Statistics, Coordinator, RespServer, Clients, options.DataDir, options.Fsync, options.Users, logger);
     }
+
+    /// <summary>The stream of this node's changes to its replicas and their senders; null without replicas.</summary>
+    public Replication.Internal.Replicator? Replicator { get; }
 
     /// <summary>The transaction outcomes this node decided or learned (a restart replays its logged commit decisions into it).</summary>
     public TxnDecisions Decisions { get; }
@@ -222,6 +230,7 @@ internal sealed class NodeParts
         Mesh.Start();
         Coordinator.Start();
         Deadlocks?.Start(_stopping.Token);
+        Replicator?.Start();
     }
 
     /// <summary>Owns a connection a listener accepted: its handshake, then the session or link it becomes, until it closes.</summary>

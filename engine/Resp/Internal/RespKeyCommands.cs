@@ -52,7 +52,7 @@ internal static class RespKeyCommands
     /// <summary>This node's keys matching <paramref name="pattern"/>, walking the store in batches.</summary>
     public static List<byte[]> CollectKeys(LocalKeyspace keyspace, byte[] pattern)
     {
-        var visitor = new KeyCollector(pattern, keyspace.NowMs);
+        var visitor = new KeyCollector(pattern, keyspace.NowMs, keyspace);
         // Bounded: the cursor walks the hash space once; 1024 a batch.
         ulong cursor = 0;
         do
@@ -62,7 +62,7 @@ internal static class RespKeyCommands
     }
 
     /// <summary>Collects the keys of a scan that match a pattern and have not expired.</summary>
-    private struct KeyCollector(byte[] pattern, long now) : IStoreEntryVisitor
+    private struct KeyCollector(byte[] pattern, long now, LocalKeyspace keyspace) : IStoreEntryVisitor
     {
         private readonly bool _all = pattern is [(byte)'*'];
 
@@ -70,7 +70,7 @@ internal static class RespKeyCommands
 
         public void Visit(in StoreEntry entry)
         {
-            if (entry.Metadata.HasExpiry && entry.Metadata.ExpiresAt <= now)
+            if ((entry.Metadata.HasExpiry && entry.Metadata.ExpiresAt <= now) || !keyspace.Serves(KeySlot.Of(entry.Key.Span)))
                 return;
             var key = entry.Key.Span;
             if (_all || RespGlob.IsMatch(pattern, key))

@@ -27,6 +27,38 @@ public sealed class SlotTableTests
         }
     }
 
+    [Theory]
+    [InlineData(3, 1)]
+    [InlineData(5, 2)]
+    [InlineData(2, 1)]
+    public void With_replicas_the_range_of_member_i_is_copied_by_the_members_after_it(int n, int replicas)
+    {
+        var members = MemberList.Parse(Enumerable.Range(0, n).Select(i => $"127.0.0.1:{7000 + i}").ToArray());
+        var table = SlotTable.CreateDefault(members, replicas);
+        Assert.Equal(n, table.Ranges.Count); // the same split as without replicas
+        for (var i = 0; i < n; i++)
+        {
+            var assignment = table.RangeAssignments[i];
+            Assert.Equal((ushort)i, assignment.Primary);
+            Assert.Equal(Enumerable.Range(1, replicas).Select(k => (ushort)((i + k) % n)).ToArray(), assignment.Replicas.ToArray());
+            Assert.False(assignment.HasReplica(assignment.Primary));
+        }
+        Assert.True(SlotTable.CreateDefault(members).SameAssignment(SlotTable.CreateDefault(members, 0)));
+        Assert.False(SlotTable.CreateDefault(members).SameAssignment(table));
+    }
+
+    [Fact]
+    public void Replicas_need_more_members_and_distinct_nodes()
+    {
+        var three = MemberList.Parse("a:1,b:1,c:1");
+        Assert.Throws<ClusterConfigurationException>(() => SlotTable.CreateDefault(three, 3));
+        Assert.Throws<ClusterConfigurationException>(() => SlotTable.CreateDefault(three, -1));
+        Assert.Throws<ClusterConfigurationException>(() => new SlotAssignment(0, [1, 1]));
+        Assert.Throws<ClusterConfigurationException>(() => new SlotAssignment(0, [0]));
+        var state = ClusterState.Initial(three, 1);
+        Assert.Throws<ClusterConfigurationException>(() => new ClusterState(2, MemberList.Parse("a:1,b:1"), state.Slots)); // a replica that is not a member
+    }
+
     [Fact]
     public void Three_nodes_split_like_redis_cluster_create()
     {

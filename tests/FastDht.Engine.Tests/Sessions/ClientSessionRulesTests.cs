@@ -61,6 +61,14 @@ public sealed class ClientSessionRulesTests
                 var command = Encoding.ASCII.GetBytes($"*3\r\n$3\r\nSET\r\n${key.Length}\r\n{Encoding.ASCII.GetString(key)}\r\n$4\r\nevil\r\n");
                 FrameWriter.WriteFrame(w, id, Opcode.RespExecute, FrameFlags.None, StatusCode.Ok, [2, .. command]);
                 break;
+            case Opcode.ReplicaSync:
+                // Epoch 1, a batch of records, position 0, then one put of the key: what a primary streams to its replica.
+                var evil = "evil"u8;
+                var body = new byte[Engine.Replication.Internal.ReplicaSyncRequest.PrefixSize + Engine.Replication.Internal.StreamRecords.PutSize(key.Length, evil.Length)];
+                body[0] = 1;
+                Engine.Replication.Internal.StreamRecords.WritePut(body.AsSpan(Engine.Replication.Internal.ReplicaSyncRequest.PrefixSize), key, evil, 0);
+                FrameWriter.WriteFrame(w, id, Opcode.ReplicaSync, FrameFlags.None, StatusCode.Ok, body);
+                break;
             default:
                 throw new InvalidOperationException($"no well-formed body for {opcode}: add one here");
         }

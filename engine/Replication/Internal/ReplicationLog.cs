@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Logging;
+
+namespace FastDht.Engine.Replication.Internal;
+
+/// <summary>Log lines of replication: source-generated, fixed event ids (400-409), never on the per-write path.</summary>
+internal static partial class ReplicationLog
+{
+    [LoggerMessage(400, LogLevel.Information, "Node {NodeId} resynchronizes replica {ReplicaId}: {Keys} keys sent from a snapshot, then the stream from position {Position}")]
+    public static partial void Resynchronized(ILogger logger, ushort nodeId, ushort replicaId, long keys, long position);
+
+    [LoggerMessage(401, LogLevel.Information, "Node {NodeId}: replica {ReplicaId} is in sync (acknowledged position {Position})")]
+    public static partial void InSync(ILogger logger, ushort nodeId, ushort replicaId, long position);
+
+    [LoggerMessage(402, LogLevel.Warning, "Node {NodeId}: replica {ReplicaId} left the in-sync set: {Reason}; writes are acknowledged without it until it catches up")]
+    public static partial void OutOfSync(ILogger logger, ushort nodeId, ushort replicaId, string reason);
+}

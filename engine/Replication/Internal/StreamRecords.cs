@@ -1,0 +1,104 @@
+using System.Buffers.Binary;
+
+namespace FastDht.Engine.Replication.Internal;
+
+/// <summary>
+/// The replication stream's record format: what a primary sends its replicas for every change it applied. Each record
+/// is self-delimiting, so a batch is records back to back and a reader needs no count.
+/// </summary>
+/// <remarks>
+/// <code>
+/// put     [1][u16 key length][key][i64 expires at, 0 = never][u32 value length][value]
+/// expire  [2][u16 key length][key][i64 expires at, 0 = never]
+/// delete  [3][u16 key length][key]
+/// clear   [4]
+/// </code>
+/// Little-endian, like the write-ahead log. A key is at most 65535 bytes (the protocol's key limit), so u16 suffices.
+/// </remarks>
+internal static class StreamRecords
+{
+    public const byte KindPut = 1;
+    public const byte KindExpire = 2;
+    public const byte KindDelete = 3;
+    public const byte KindClear = 4;
+
+    public static int PutSize(int keyLength, int valueLength) => 1 + 2 + keyLength + 8 + 4 + valueLength;
+
+    public static int ExpireSize(int keyLength) => 1 + 2 + keyLength + 8;
+
+    public static int DeleteSize(int keyLength) => 1 + 2 + keyLength;
+
+    public const int ClearSize = 1;
+
+    public static void WritePut(Span<byte> span, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt)
+    {
+        var at = WriteKey(span, KindPut, key);
+        BinaryPrimitives.WriteInt64LittleEndian(span[at..], expiresAt);
+        BinaryPrimitives.WriteInt32LittleEndian(span[(at + 8)..], value.Length);
+        value.CopyTo(span[(at + 12)..]);
+    }
+
+    public static void WriteExpire(Span<byte> span, ReadOnlySpan<byte> key, long expiresAt)
+    {
+        var at = WriteKey(span, KindExpire, key);
+        BinaryPrimitives.WriteInt64LittleEndian(span[at..], expiresAt);
+    }
+
+    public static void WriteDelete(Span<byte> span, ReadOnlySpan<byte> key) => WriteKey(span, KindDelete, key);
+
+    /// <summary>
+    /// Reads the record at the start of <paramref name="records"/>; false when it is malformed (a peer sent garbage:
+    /// the batch is refused whole). <paramref name="size"/> is the record's length.
+    /// </summary>
+    public static bool TryRead(ReadOnlySpan<byte> records, out byte kind, out ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value, out long expiresAt, out int size)
+    {
+        key = default;
+        value = default;
+        expiresAt = 0;
+        size = 0;
+        kind = records.IsEmpty ? (byte)0 : records[0];
+        if (kind == KindClear)
+        {
+            size = ClearSize;
+            return true;
+        }
+        if (kind is < KindPut or > KindDelete || records.Length < 3)
+            return false;
+        int keyLength = BinaryPrimitives.ReadUInt16LittleEndian(records[1..]);
+        var at = 3 + keyLength;
+        if (records.Length < at)
+            return false;
+        key = records.Slice(3, keyLength);
+        if (kind == KindDelete)
+        {
+            size = at;
+            return true;
+        }
+        if (records.Length < at + 8)
+            return false;
+        expiresAt = BinaryPrimitives.ReadInt64LittleEndian(records[at..]);
+        at += 8;
+        if (kind == KindExpire)
+        {
+            size = at;
+            return true;
+        }
+        if (records.Length < at + 4)
+            return false;
+        var valueLength = BinaryPrimitives.ReadInt32LittleEndian(records[at..]);
+        at += 4;
+        if (valueLength < 0 || records.Length - at < valueLength)
+            return false;
+        value = records.Slice(at, valueLength);
+        size = at + valueLength;
+        return true;
+    }
+
+    private static int WriteKey(Span<byte> span, byte kind, ReadOnlySpan<byte> key)
+    {
+        span[0] = kind;
+        BinaryPrimitives.WriteUInt16LittleEndian(span[1..], (ushort)key.Length);
+        key.CopyTo(span[3..]);
+        return 3 + key.Length;
+    }
+}
