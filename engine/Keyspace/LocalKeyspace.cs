@@ -103,8 +103,8 @@ internal sealed class LocalKeyspace
         Durability = new ReplyGuard(_log, stream);
     }
 
-    /// <summary>Whether the keys of <paramref name="slot"/> held here are this node's own (always, without replicas) rather than copies it keeps as a replica.</summary>
-    public bool Serves(int slot) => _servesSlot is null || _servesSlot(slot);
+    /// <summary>Whether <paramref name="key"/> held here is this node's own rather than a copy it keeps as a replica; computes no slot without replicas.</summary>
+    public bool ServesKey(ReadOnlySpan<byte> key) => _servesSlot is null || _servesSlot(Protocol.KeySlot.Of(key));
 
     /// <summary>
     /// Appends a transaction's writes at this node as one record, so recovery applies them whole or not at all; the
@@ -203,7 +203,7 @@ internal sealed class LocalKeyspace
         return _store.TryGet(key, out _, out var metadata) && metadata.HasExpiry && !write.TryGet(out _);
     }
 
-    /// <summary>Visits one batch of every key (KEYS, SCAN); returns the next cursor (0: done). Expired keys are reported too: the visitor skips them by their metadata, and the copies a replica holds (<see cref="Serves"/>) by their slot.</summary>
+    /// <summary>Visits one batch of every key (KEYS, SCAN); returns the next cursor (0: done). Expired keys are reported too: the visitor skips them by their metadata, and the copies a replica holds (<see cref="ServesKey"/>) by their slot.</summary>
     public ulong Scan<TVisitor>(ulong cursor, int count, ref TVisitor visitor)
         where TVisitor : IStoreEntryVisitor, allows ref struct =>
         _store.Scan(cursor, SlotRange.All, count, ref visitor);

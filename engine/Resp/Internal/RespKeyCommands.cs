@@ -70,7 +70,7 @@ internal static class RespKeyCommands
 
         public void Visit(in StoreEntry entry)
         {
-            if ((entry.Metadata.HasExpiry && entry.Metadata.ExpiresAt <= now) || !keyspace.Serves(KeySlot.Of(entry.Key.Span)))
+            if ((entry.Metadata.HasExpiry && entry.Metadata.ExpiresAt <= now) || !keyspace.ServesKey(entry.Key.Span))
                 return;
             var key = entry.Key.Span;
             if (_all || RespGlob.IsMatch(pattern, key))
