@@ -1,5 +1,4 @@
 using FastDht.Engine.Keyspace.Internal;
-using FastDht.Engine.Replication.Internal;
 using FastDht.Locking;
 using FastDht.Storage;
 using FastDht.Storage.Durability;

@@ -1,4 +1,4 @@
-using FastDht.Engine.Replication.Internal;
+using FastDht.Engine.Keyspace.Internal;
 using FastDht.Engine.Transport;
 using FastDht.Storage.Durability;
 

@@ -3,7 +3,8 @@ using System.Buffers.Binary;
 using System.IO.Pipelines;
 using FastDht.Engine.Cluster;
 using FastDht.Engine.Connections;
-using FastDht.Engine.Replication.Internal;
+using FastDht.Engine.Keyspace.Internal;
+using FastDht.Engine.Mesh.Internal;
 using FastDht.Protocol;
 
 namespace FastDht.Engine.Mesh.Internal;

@@ -87,7 +87,7 @@ internal sealed class NodeParts
             : null;
         if (options.Replicas > 0)
         {
-            Replicator = new Replication.Internal.Replicator(Mesh, Keyspace, options.ReplicaTimeout, logger);
+            Replicator = new Mesh.Internal.Replicator(Mesh, Keyspace, options.ReplicaTimeout, logger);
             Keyspace.AttachReplication(Replicator.Stream, slot => Cluster.Current.Slots.OwnerOf(slot) == SelfId);
         }
         var longestWork = options.TxnTimeout > options.ForwardTimeout ? options.TxnTimeout : options.ForwardTimeout;
@@ -107,7 +107,7 @@ internal sealed class NodeParts
     }
 
     /// <summary>The stream of this node's changes to its replicas and their senders; null without replicas.</summary>
-    public Replication.Internal.Replicator? Replicator { get; }
+    public Mesh.Internal.Replicator? Replicator { get; }
 
     /// <summary>The transaction outcomes this node decided or learned (a restart replays its logged commit decisions into it).</summary>
     public TxnDecisions Decisions { get; }

@@ -64,9 +64,9 @@ public sealed class ClientSessionRulesTests
             case Opcode.ReplicaSync:
                 // Epoch 1, a batch of records, position 0, then one put of the key: what a primary streams to its replica.
                 var evil = "evil"u8;
-                var body = new byte[Engine.Replication.Internal.ReplicaSyncRequest.PrefixSize + Engine.Replication.Internal.StreamRecords.PutSize(key.Length, evil.Length)];
+                var body = new byte[Engine.Mesh.Internal.ReplicaSyncRequest.PrefixSize + Engine.Keyspace.Internal.StreamRecords.PutSize(key.Length, evil.Length)];
                 body[0] = 1;
-                Engine.Replication.Internal.StreamRecords.WritePut(body.AsSpan(Engine.Replication.Internal.ReplicaSyncRequest.PrefixSize), key, evil, 0);
+                Engine.Keyspace.Internal.StreamRecords.WritePut(body.AsSpan(Engine.Mesh.Internal.ReplicaSyncRequest.PrefixSize), key, evil, 0);
                 FrameWriter.WriteFrame(w, id, Opcode.ReplicaSync, FrameFlags.None, StatusCode.Ok, body);
                 break;
             default:

@@ -1,4 +1,4 @@
-namespace FastDht.Engine.Replication.Internal;
+namespace FastDht.Engine.Keyspace.Internal;
 
 /// <summary>One sender's place in a <see cref="ReplicationStream"/>: the records from <see cref="Position"/> on are kept until it reads them.</summary>
 internal sealed class StreamCursor

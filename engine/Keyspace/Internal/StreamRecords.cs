@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace FastDht.Engine.Replication.Internal;
+namespace FastDht.Engine.Keyspace.Internal;
 
 /// <summary>
 /// The replication stream's record format: what a primary sends its replicas for every change it applied. Each record

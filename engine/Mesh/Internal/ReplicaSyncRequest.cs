@@ -2,11 +2,11 @@ using System.Buffers;
 using FastDht.Engine.Connections;
 using FastDht.Protocol;
 
-namespace FastDht.Engine.Replication.Internal;
+namespace FastDht.Engine.Mesh.Internal;
 
 /// <summary>
 /// ReplicaSync: primary to replica. Body: u64 the primary's epoch, u8 kind (0 records, 1 reset), u64 the stream
-/// position after the batch, then the records (<see cref="StreamRecords"/>) back to back.
+/// position after the batch, then the records (<see cref="Keyspace.Internal.StreamRecords"/>) back to back.
 /// </summary>
 internal readonly struct ReplicaSyncRequest(byte[] body, int length) : IFrameRequest
 {

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace FastDht.Engine.Replication.Internal;
+namespace FastDht.Engine.Mesh.Internal;
 
 /// <summary>Log lines of replication: source-generated, fixed event ids (400-409), never on the per-write path.</summary>
 internal static partial class ReplicationLog

@@ -1,9 +1,10 @@
+using FastDht.Engine.Keyspace.Internal;
 using FastDht.Engine.Cluster;
 using FastDht.Engine.Keyspace;
 using FastDht.Engine.Mesh.Internal;
 using Microsoft.Extensions.Logging;
 
-namespace FastDht.Engine.Replication.Internal;
+namespace FastDht.Engine.Mesh.Internal;
 
 /// <summary>
 /// A primary's side of replication: the stream every change is appended to, and one <see cref="ReplicaSender"/> per node

@@ -1,3 +1,4 @@
+using FastDht.Engine.Keyspace.Internal;
 using System.Buffers;
 using System.Buffers.Binary;
 using FastDht.Engine.Cluster;
@@ -8,7 +9,7 @@ using FastDht.Protocol;
 using FastDht.Storage;
 using Microsoft.Extensions.Logging;
 
-namespace FastDht.Engine.Replication.Internal;
+namespace FastDht.Engine.Mesh.Internal;
 
 /// <summary>
 /// Keeps one replica in step with this primary: over the peer link to it, a full resynchronization (reset, snapshot of

@@ -2,10 +2,10 @@ using System.Buffers;
 using FastDht.Engine.Transport;
 using FastDht.Storage.Durability.Internal;
 
-namespace FastDht.Engine.Replication.Internal;
+namespace FastDht.Engine.Keyspace.Internal;
 
 /// <summary>
-/// A primary's changes, in the order they were applied, for its replicas: every <see cref="Keyspace.KeyWrite"/> that
+/// A primary's changes, in the order they were applied, for its replicas: every <see cref="KeyWrite"/> that
 /// changes something appends a record here, one sender per replica reads them out in batches, and the replicas'
 /// acknowledgements decide when a reply that acknowledges a write may leave (this is the output barrier for it).
 /// </summary>
