@@ -129,7 +129,11 @@ internal sealed partial class TransactionCoordinator
             {
                 var step = _participant.Decide(decision);
                 if (!step.IsOk)
+                {
                     TxnLog.Inconsistent(_logger, txn.Id.ToString(), decision.Attempt, step.Message ?? step.Status.ToString());
+                    if (decision.Commit)
+                        delivery.Refuse(Self, step.Message ?? step.Status.ToString());
+                }
             }
             else
             {
@@ -165,9 +169,14 @@ internal sealed partial class TransactionCoordinator
             }
             if (!result.IsError || result.Status == StatusCode.InternalError)
             {
-                // InternalError: the participant holds the opposite decision. Retrying cannot change that; it is logged there and here.
+                // InternalError: the participant holds the opposite decision or lost a prepared lock. Retrying cannot
+                // change that; it is logged there and here, and a refused commit is never reported to the client as Ok.
                 if (result.IsError)
+                {
                     TxnLog.Inconsistent(_logger, decision.Txn.ToString(), decision.Attempt, $"node {node} refused the {(decision.Commit ? "commit" : "abort")}: {result.ErrorMessage}");
+                    if (decision.Commit)
+                        delivery.Refuse(node, result.ErrorMessage);
+                }
                 if (delivery.Acknowledge())
                     _decisions.EndInFlight(decision.Txn, decision.Attempt);
                 return;
@@ -193,6 +202,11 @@ internal sealed partial class TransactionCoordinator
         {
             return new TxnStep(StatusCode.Timeout,
                 $"transaction {txn.Id} is in doubt: it is decided commit and every participant prepared it, but not every node confirmed it within {_settings.TxnTimeout.TotalSeconds:0.###} s (the node's TxnTimeout); it will be applied everywhere once they are reachable (a participant with a data directory keeps its part across a restart)");
+        }
+        if (delivery.Refused is { } refused)
+        {
+            return new TxnStep(StatusCode.InternalError,
+                $"transaction {txn.Id} is decided commit and applied, except where it was refused: {refused}");
         }
         if (delivery.Lost is { } lost)
         {

@@ -7,8 +7,9 @@ namespace FastDht.Engine.Tests.Transactions;
 
 /// <summary>
 /// A MultiPut whose vote or decision goes wrong at one participant, on two nodes whose one link runs through proxies:
-/// a refused remote prepare is never committed over, and the client hears Ok only once every participant
-/// applied the commit. Each test fails if the coordinator ignores the refusal or the failed delivery.
+/// a refused prepare (remote or the coordinator's own) is never committed over, a refused commit is never reported as
+/// Ok, a participant's commit checks its fences, and the client hears Ok only once every participant applied the
+/// commit. Each test fails if the coordinator ignores the refusal or the failed delivery, or the participant its fence.
 /// </summary>
 public sealed class TwoPhaseCommitTests
 {
@@ -156,5 +157,73 @@ public sealed class TwoPhaseCommitTests
         Assert.True(participant.Decide(new TxnDecision(txn, 1, Commit: true)).IsOk);
         Assert.True(cluster[0].Core.Keyspace.TryGet(key, out var value));
         Assert.Equal("v"u8.ToArray(), value.ToArray());
+    }
+
+    [Fact]
+    public async Task A_local_participant_that_lost_its_lock_before_its_prepare_is_never_committed_over()
+    {
+        await using var cluster = await TestCluster.StartAsync(2, proxied: true);
+        var a = KeyOwnedBy(cluster, 0, "la");
+        var b = KeyOwnedBy(cluster, 1, "lb");
+        using var client = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
+
+        // Node 1's grant is held in the proxy while the coordinator's own lock on a is lost, as the end of its lease
+        // would release it: the lock phase still ends Ok, and only the local prepare can notice.
+        cluster.StallLink(1, 0, true);
+        var put = client.MultiPutAsync([a, b], "v1"u8.ToArray());
+        await Bounded.UntilAsync(() => cluster[1].Core.Locks.IsLocked(b) && cluster[0].Core.Locks.IsLocked(a), "both keys are locked");
+        Assert.True(cluster[0].Core.Locks.TryGetHolder(a, out var holder, out _));
+        Assert.True(cluster[0].Core.Locks.Release(a, holder));
+        cluster.StallLink(1, 0, false);
+
+        AssertAllOrNothing(cluster, await put.WithinAsync("the MultiPut"), a, b);
+    }
+
+    [Fact]
+    public async Task A_participant_that_refuses_the_commit_is_never_reported_as_committed()
+    {
+        await using var cluster = await TestCluster.StartAsync(2, proxied: true);
+        var a = KeyOwnedBy(cluster, 0, "ka");
+        var b = KeyOwnedBy(cluster, 1, "kb");
+        using var client = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
+
+        var put = await HoldThePrepareAsync(cluster, client, a, b);
+        // Node 1 prepares; its vote is held while its prepared lock is lost (an invariant broken there), so the
+        // commit that follows the vote is refused at node 1.
+        cluster.StallLink(1, 0, true);
+        cluster.StallLink(0, 1, false);
+        await Bounded.UntilAsync(() => cluster[1].Core.Participant.PreparedCount == 1, "node 1 prepares");
+        Assert.True(cluster[1].Core.Locks.TryGetHolder(b, out var holder, out _));
+        Assert.Equal(1, cluster[1].Core.Locks.ReleaseAll(holder));
+        cluster.StallLink(1, 0, false);
+
+        var r = await put.WithinAsync("the MultiPut");
+        Assert.True(r.Status == StatusCode.InternalError, $"{r.Status} {r.ErrorMessage}");
+        Assert.Contains("node 1", r.ErrorMessage, StringComparison.Ordinal);
+        Assert.Null(Stored(cluster, b));
+    }
+
+    [Fact]
+    public async Task A_commit_whose_prepared_lock_was_lost_is_refused_and_writes_nothing()
+    {
+        await using var cluster = await TestCluster.StartAsync(1);
+        var participant = cluster[0].Core.Participant;
+        var key = "lost-fence"u8.ToArray();
+        var txn = new Locking.TxnId(1000, 0, 7);
+        var tokens = new long[1];
+        Assert.True((await participant.LockAsync(txn, Locking.LockMode.Exclusive, TimeSpan.FromSeconds(30), 0, 99, [key], tokens)).IsOk);
+        TxnMember[] members = [new(0, cluster[0].Core.Incarnation)];
+        Assert.True(participant.Prepare(txn, 0, cluster[0].Core.Incarnation, members, [new TxnWrite(key, "v"u8.ToArray(), (ulong)tokens[0])], long.MaxValue).IsOk);
+
+        // The prepared lock is lost (an invariant broken) and another transaction takes the key: the commit's fence
+        // check refuses, and nothing is written over the new holder.
+        Assert.Equal(1, cluster[0].Core.Locks.ReleaseAll(txn));
+        var other = new Locking.TxnId(2000, 0, 8);
+        Assert.True((await participant.LockAsync(other, Locking.LockMode.Exclusive, TimeSpan.FromSeconds(30), 0, 98, [key], new long[1])).IsOk);
+
+        var commit = participant.Decide(new TxnDecision(txn, 0, Commit: true));
+        Assert.Equal(StatusCode.InternalError, commit.Status);
+        Assert.False(cluster[0].Core.Keyspace.TryGet(key, out _));
+        Assert.True(cluster[0].Core.Locks.IsHeldBy(key, other));
     }
 }
