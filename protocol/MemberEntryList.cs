@@ -29,7 +29,7 @@ public readonly ref struct MemberEntryList
         int start = reader.Position;
         for (int i = 0; i < count; i++)
         {
-            if (!reader.TryReadU16(out _) || !reader.TryReadString(out _) || !reader.TryReadEnum((byte)MemberState.Up, out _))
+            if (!reader.TryReadU16(out _) || !reader.TryReadString(out _) || !reader.TryReadEnum((byte)MemberState.Loading, out _))
             {
                 return false;
             }

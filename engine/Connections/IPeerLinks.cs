@@ -15,6 +15,9 @@ internal interface IPeerLinks
     /// <summary>Whether a live link to <paramref name="nodeId"/> exists.</summary>
     bool IsUp(ushort nodeId);
 
+    /// <summary>Up, down, or loading (alive, still loading its data at start), as ClusterInfo reports the member.</summary>
+    Protocol.MemberState StateOf(ushort nodeId);
+
     /// <summary>The error message for a call to a node with no live link, naming it.</summary>
     string UnavailableMessage(ushort nodeId);
 }

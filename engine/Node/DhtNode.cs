@@ -235,7 +235,8 @@ public sealed class DhtNode : IAsyncDisposable
         foreach (var m in members.Members)
         {
             var self = m.NodeId == _core.SelfId;
-            list.Add(new PeerStatus(m.NodeId, m.Address, self, self || _core.Mesh.IsUp(m.NodeId)));
+            var state = _core.Mesh.StateOf(m.NodeId);
+            list.Add(new PeerStatus(m.NodeId, m.Address, self, state != Protocol.MemberState.Down) { State = state });
         }
         return list;
     }

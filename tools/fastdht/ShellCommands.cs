@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using FastDht.Engine.Client;
+using FastDht.Protocol;
 
 namespace FastDht.Tools.Shell;
 
@@ -171,7 +172,12 @@ internal static class ShellCommands
                         ? range.FirstSlot.ToString(CultureInfo.InvariantCulture)
                         : string.Create(CultureInfo.InvariantCulture, $"{range.FirstSlot}-{range.LastSlot}"));
             }
-            var state = member.IsUp ? "up" : "down";
+            var state = member.State switch
+            {
+                MemberState.Up => "up",
+                MemberState.Loading => "loading",
+                _ => "down",
+            };
             var owned = slots.Count == 0 ? "(no slots)" : "slots " + string.Join(",", slots);
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"node {member.NodeId}  {member.Address}  {state}  {owned}")).ConfigureAwait(false);

@@ -80,7 +80,10 @@ internal sealed partial class PeerLink
         Connection.Abort(new InvalidOperationException("duplicate link retired"));
     }
 
-    /// <summary>Pings the peer every heartbeat interval; a missed answer closes the link, which the mesh then redials.</summary>
+    /// <summary>
+    /// Pings the peer at once and then every heartbeat interval; a missed answer closes the link, which the mesh then
+    /// redials. A Loading answer is an answer (the peer is alive) and marks the peer as loading until one is Ok.
+    /// </summary>
     public async Task RunHeartbeatsAsync()
     {
         var interval = _mesh.Settings.HeartbeatInterval;
@@ -90,15 +93,16 @@ internal sealed partial class PeerLink
         {
             while (IsOpen && !stopping.IsCancellationRequested)
             {
-                await Task.Delay(interval, stopping).ConfigureAwait(false);
-                if (!IsOpen)
-                    return;
                 var result = await CallAsync(new PingRequest(default), ResponseShape.Status, timeout, PeerId).ConfigureAwait(false);
                 if (result.Status == StatusCode.Timeout)
                 {
                     Connection.Abort(new TimeoutException($"no heartbeat answer within {timeout.TotalMilliseconds:0} ms"));
                     return;
                 }
+                PeerLoading = result.Status == StatusCode.Loading;
+                await Task.Delay(interval, stopping).ConfigureAwait(false);
+                if (!IsOpen)
+                    return;
             }
         }
         catch (OperationCanceledException)

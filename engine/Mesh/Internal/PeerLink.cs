@@ -55,6 +55,9 @@ internal sealed partial class PeerLink : FrameSession
     /// <summary>Whether the handshake is done (a dialed link is not, until the peer answers).</summary>
     public bool IsUp { get; private set; }
 
+    /// <summary>Whether the peer said, at the last heartbeat, that it is still loading its data (its Ping answered Loading).</summary>
+    public bool PeerLoading { get; private set; }
+
     /// <summary>Completes when the link has closed and released everything.</summary>
     public Task Completion => _closed.Task;
 
@@ -92,7 +95,10 @@ internal sealed partial class PeerLink : FrameSession
             case Opcode.TxnWaitsFor:
                 return ParticipantAsync(frame);
             case Opcode.Ping:
-                return ReplyAsync(new PingReply(header.RequestId, frame.Body));
+                // A peer's heartbeat learns from the status that this node is loading: its cluster view shows it so.
+                return _mesh.Loading.IsLoading
+                    ? ReplyErrorAsync(header, StatusCode.Loading, LoadingGate.Message)
+                    : ReplyAsync(new PingReply(header.RequestId, frame.Body));
             case Opcode.ClusterInfo:
                 return RequestDecoder.TryReadEmpty(BodyOf(frame), out error)
                     ? ReplyAsync(_mesh.DescribeCluster(header.RequestId))

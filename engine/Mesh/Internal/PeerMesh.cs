@@ -118,7 +118,7 @@ internal sealed class PeerMesh : IPeerLinks
 
     public void Unregister(PeerLink link) => _all.TryRemove(link, out _);
 
-    /// <summary>ClusterInfo's answer: the members as this node sees them (itself and live links up) and the slot table.</summary>
+    /// <summary>ClusterInfo's answer: the members as this node sees them (<see cref="StateOf"/>) and the slot table.</summary>
     public ClusterInfoReply DescribeCluster(uint requestId)
     {
         var state = Cluster.Current;
@@ -127,8 +127,7 @@ internal sealed class PeerMesh : IPeerLinks
         for (var i = 0; i < infos.Length; i++)
         {
             var m = members[i];
-            var up = m.NodeId == Identity.SelfId || IsUp(m.NodeId);
-            infos[i] = new MemberInfo(m.NodeId, m.Address, up ? MemberState.Up : MemberState.Down);
+            infos[i] = new MemberInfo(m.NodeId, m.Address, StateOf(m.NodeId));
         }
         var table = state.Slots;
         var ranges = new SlotRange[table.Ranges.Count];
@@ -174,6 +173,18 @@ internal sealed class PeerMesh : IPeerLinks
     FrameSession? IPeerLinks.LinkTo(ushort nodeId) => GetLink(nodeId);
 
     public ulong IncarnationOf(ushort nodeId) => GetLink(nodeId)?.PeerIncarnation ?? 0;
+
+    /// <summary>
+    /// A member as this node sees it: itself up, or loading while it loads its data; a peer down without a live link,
+    /// loading while its heartbeats answer Loading, up otherwise.
+    /// </summary>
+    public MemberState StateOf(ushort nodeId)
+    {
+        if (nodeId == Identity.SelfId)
+            return Loading.IsLoading ? MemberState.Loading : MemberState.Up;
+        var link = GetLink(nodeId);
+        return link is null ? MemberState.Down : link.PeerLoading ? MemberState.Loading : MemberState.Up;
+    }
 
     /// <summary>Why the peer last refused this node's dial (null when it never did).</summary>
     public string? LastRefusal(ushort nodeId) => SlotOf(nodeId)?.LastRefusal;

@@ -134,7 +134,13 @@ internal static class RespClusterReplies
             RespWriter.WriteBulkString(w, "replication-offset"u8);
             RespWriter.WriteInteger(w, 0);
             RespWriter.WriteBulkString(w, "health"u8);
-            RespWriter.WriteBulkString(w, IsUp(server, m.NodeId) ? "online"u8 : "failed"u8);
+            // Redis's three health values: a node loading its data is "loading", as in Redis.
+            RespWriter.WriteBulkString(w, server.Peers.StateOf(m.NodeId) switch
+            {
+                MemberState.Up => "online"u8,
+                MemberState.Loading => "loading"u8,
+                _ => "failed"u8,
+            });
         }
     }
 
@@ -166,6 +172,9 @@ internal static class RespClusterReplies
                 port = 0;
             }
             var flags = m.NodeId == server.SelfId ? "myself,master" : up && known ? "master" : "master,fail";
+            // Not a Redis flag (Redis shows loading only in CLUSTER SHARDS' health): alive, connected, not serving keys yet.
+            if (up && server.Peers.StateOf(m.NodeId) == MemberState.Loading)
+                flags += ",loading";
             // The bus port shown after '@' is the node's native (peer) port.
             text.Append(inv, $"{RedisNodeId(m.NodeId)} {ClusterMember.FormatAddress(host, port)}@{m.Port} {flags} - 0 0 {epoch} {(up ? "connected" : "disconnected")}");
             foreach (var r in state.Slots.Ranges)

@@ -56,6 +56,61 @@ public sealed class LoadingTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_loading_node_is_shown_loading_not_down_by_itself_by_its_peers_over_resp_and_up_once_loaded()
+    {
+        using var gate = new ManualResetEventSlim();
+        using var loggers = new GateLoggerFactory(300, gate);
+        var cluster = await TestCluster.StartAsync(2, o =>
+        {
+            if (o.NodeId == 1)
+                o.DataDir = _dir;
+            o.Listeners[ProtocolNames.Resp] = new IPEndPoint(IPAddress.Loopback, 0);
+        }, start: false, loggerFactory: loggers);
+        await using (cluster)
+        {
+            await cluster.StartNodeAsync(0);
+            var starting = cluster.StartNodeAsync(1);
+            await Bounded.UntilAsync(() => loggers.Held, "node 1 holds in its replay");
+
+            // Node 1 about itself.
+            using (var native = await NativeTestClient.ConnectAsync(cluster.EndPointOf(1)))
+                Assert.Equal(MemberState.Loading, StateIn(await native.RequestAsync(FrameWriter.WriteClusterInfo), 1));
+            // Node 0 about node 1: its heartbeat's Ping was answered Loading.
+            await Bounded.UntilAsync(() => cluster[0].GetPeers()[1].State == MemberState.Loading, "node 0 sees node 1 loading");
+            Assert.True(cluster[0].GetPeers()[1].IsUp); // alive: not down
+            using (var native = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0)))
+                Assert.Equal(MemberState.Loading, StateIn(await native.RequestAsync(FrameWriter.WriteClusterInfo), 1));
+            await using (var resp = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0)))
+            {
+                var nodes = await resp.CallAsync("CLUSTER", "NODES");
+                var line = nodes.Split('\n').Single(l => l.Contains("@" + cluster.EndPointOf(1).Port, StringComparison.Ordinal));
+                Assert.Contains("master,loading", line);
+                Assert.Contains("connected", line);
+                Assert.DoesNotContain("fail", line);
+                Assert.Contains("loading", await resp.CallAsync("CLUSTER", "SHARDS"));
+            }
+
+            gate.Set();
+            await starting.WithinAsync("node 1 to finish loading");
+            await Bounded.UntilAsync(() => cluster[0].GetPeers()[1].State == MemberState.Up, "node 0 sees node 1 up");
+            using (var native = await NativeTestClient.ConnectAsync(cluster.EndPointOf(1)))
+                Assert.Equal(MemberState.Up, StateIn(await native.RequestAsync(FrameWriter.WriteClusterInfo), 1));
+        }
+    }
+
+    private static MemberState StateIn(RawResponse response, ushort nodeId)
+    {
+        Assert.Equal(StatusCode.Ok, response.Status);
+        Assert.True(ResponseDecoder.TryReadClusterInfo(response.Body, out _, out var members, out _, out _));
+        foreach (var member in members)
+        {
+            if (member.NodeId == nodeId)
+                return member.State;
+        }
+        throw new InvalidOperationException($"node {nodeId} is not in the answer");
+    }
+
     private static int FreePort()
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
