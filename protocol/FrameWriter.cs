@@ -81,6 +81,25 @@ public static class FrameWriter
     public static void WriteNodeInfo(IBufferWriter<byte> writer, uint requestId) =>
         WriteFrame(writer, requestId, Opcode.NodeInfo, FrameFlags.None, StatusCode.Ok, default);
 
+    /// <summary>Snapshot: u8 wait (1: answer once the snapshot is in place; 0: answer once it started).</summary>
+    public static void WriteSnapshot(IBufferWriter<byte> writer, uint requestId, bool wait) =>
+        WriteFrame(writer, requestId, Opcode.Snapshot, FrameFlags.None, StatusCode.Ok, wait ? [1] : [0]);
+
+    /// <summary>Snapshot response (Ok) to a request that started one in the background: empty body.</summary>
+    public static void WriteSnapshotStartedResponse(IBufferWriter<byte> writer, uint requestId) =>
+        WriteFrame(writer, requestId, Opcode.Snapshot, FrameFlags.Response, StatusCode.Ok, default);
+
+    /// <summary>Snapshot response (Ok) once it is in place: u64 keys, u64 bytes, u64 log position, i64 completed at (unix ms).</summary>
+    public static void WriteSnapshotResponse(IBufferWriter<byte> writer, uint requestId, ulong keys, ulong bytes, ulong logPosition, long completedAtMs)
+    {
+        var b = FrameBuilder.Start(writer, 32, requestId, Opcode.Snapshot, FrameFlags.Response, StatusCode.Ok);
+        b.WriteU64(keys);
+        b.WriteU64(bytes);
+        b.WriteU64(logPosition);
+        b.WriteU64((ulong)completedAtMs);
+        b.Commit();
+    }
+
     /// <summary>The size of a RespExecute frame for <paramref name="command"/> (header included), to check against the peer's limit.</summary>
     public static long RespExecuteFrameLength(Resp.RespCommand command)
     {

@@ -23,6 +23,9 @@ public enum Opcode : byte
     /// <summary>Authentication after Hello: a client's user and password, or a peer's cluster-secret challenge and proof (<see cref="AuthMechanism"/>).</summary>
     Auth = 0x05,
 
+    /// <summary>Write a snapshot of the responder's keys to its data directory, in the background or answered once in place.</summary>
+    Snapshot = 0x06,
+
     /// <summary>Read one key.</summary>
     Get = 0x10,
 

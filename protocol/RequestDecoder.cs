@@ -107,6 +107,21 @@ public static class RequestDecoder
         return false;
     }
 
+    /// <summary>Snapshot: u8 wait, 0 or 1.</summary>
+    public static bool TryReadSnapshot(ReadOnlySpan<byte> body, out bool wait, out ProtocolError error)
+    {
+        var reader = new BodyReader(body);
+        if (reader.TryReadEnum(1, out var flag) && reader.TryReadEnd())
+        {
+            wait = flag == 1;
+            error = default;
+            return true;
+        }
+        wait = false;
+        error = reader.Error;
+        return false;
+    }
+
     /// <summary>A body that must be empty (ClusterInfo).</summary>
     public static bool TryReadEmpty(ReadOnlySpan<byte> body, out ProtocolError error)
     {

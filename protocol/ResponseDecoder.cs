@@ -152,6 +152,23 @@ public static class ResponseDecoder
         return false;
     }
 
+    /// <summary>Snapshot (status Ok) of a request that waited: u64 keys, u64 bytes, u64 log position, i64 completed at (unix ms).</summary>
+    public static bool TryReadSnapshot(ReadOnlySpan<byte> body, out ulong keys, out ulong bytes, out ulong logPosition, out long completedAtMs, out ProtocolError error)
+    {
+        var reader = new BodyReader(body);
+        completedAtMs = 0;
+        bytes = logPosition = 0;
+        if (reader.TryReadU64(out keys) && reader.TryReadU64(out bytes) && reader.TryReadU64(out logPosition)
+            && reader.TryReadU64(out var completed) && reader.TryReadEnd())
+        {
+            completedAtMs = (long)completed;
+            error = default;
+            return true;
+        }
+        error = reader.Error;
+        return false;
+    }
+
     /// <summary>NodeInfo (status Ok): u16 count, count x (string protocol, string address).</summary>
     /// <remarks>Allocates the list and its strings: it is read once per peer link, never per request.</remarks>
     public static bool TryReadNodeInfo(ReadOnlySpan<byte> body, out ListenerInfo[] listeners, out ProtocolError error)

@@ -78,6 +78,9 @@ public enum StatusCode : ushort
     /// <summary>The authenticated user may not run this operation or touch this key (Redis's NOPERM): nothing was read or changed.</summary>
     NoPermission = 0x114,
 
+    /// <summary>The node is already doing what was asked (a snapshot is being written); nothing was started: retry later.</summary>
+    Busy = 0x115,
+
     /// <summary>An unexpected failure inside the node.</summary>
     InternalError = 0x1FF,
 }

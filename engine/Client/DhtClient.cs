@@ -191,6 +191,28 @@ public sealed partial class DhtClient : IAsyncDisposable
         return elapsed;
     }
 
+    /// <summary>
+    /// Asks one member to write a snapshot of its keys to its data directory: returns once it is in place
+    /// (<paramref name="wait"/>), with what it holds, or once it started (null).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="nodeId"/> is not a member.</exception>
+    /// <exception cref="DhtServerException">The node has no data directory (BadRequest), is already writing one (Busy), is loading (Loading), or the snapshot failed (InternalError).</exception>
+    public async ValueTask<NodeSnapshot?> SnapshotAsync(ushort nodeId, bool wait, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        if (!Volatile.Read(ref _route).TryGet(nodeId, out var node))
+            Throw.UnknownNode(nodeId);
+        if (!node.TryGetOpen(out var connection))
+            connection = await node.OpenAsync(_settings, _connections).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var result = await connection.SendSnapshotAsync(wait, cancellationToken).ConfigureAwait(false);
+        ClientErrors.ThrowIfFailed(result, connection, _settings.RequestTimeout, cancellationToken);
+        if (!wait)
+            return null;
+        if (!ResponseDecoder.TryReadSnapshot(result.Payload, out var keys, out var bytes, out var position, out var completedAt, out var error))
+            throw new DhtException($"node {nodeId}: malformed Snapshot answer: {error}");
+        return new NodeSnapshot(nodeId, (long)keys, (long)bytes, (long)position, DateTimeOffset.FromUnixTimeMilliseconds(completedAt));
+    }
+
     /// <summary>Closes every connection; calls still in flight fail with <see cref="DhtNodeUnavailableException"/>.</summary>
     public async ValueTask DisposeAsync()
     {

@@ -73,6 +73,8 @@ internal static class ShellCommands
         root.Subcommands.Add(putnx);
         root.Subcommands.Add(Command("cluster", "Print the members (up or down) and the slot ranges each owns.", [], ClusterAsync));
         root.Subcommands.Add(Command("ping", "Ping every member and print its round-trip time.", [], PingAsync));
+        root.Subcommands.Add(Command("save", "Make every member write a snapshot of its keys to its data directory; prints each when in place.", [], SaveAsync));
+        root.Subcommands.Add(Command("bgsave", "Make every member start a snapshot in the background; prints each start.", [], BackgroundSaveAsync));
         return root;
     }
 
@@ -183,6 +185,36 @@ internal static class ShellCommands
                 $"node {member.NodeId}  {member.Address}  {state}  {owned}")).ConfigureAwait(false);
         }
         return Success;
+    }
+
+    private static Task<int> SaveAsync(DhtClient client, ParseResult parse, TextWriter output, CancellationToken cancellationToken) =>
+        SnapshotEveryMemberAsync(client, output, wait: true, cancellationToken);
+
+    private static Task<int> BackgroundSaveAsync(DhtClient client, ParseResult parse, TextWriter output, CancellationToken cancellationToken) =>
+        SnapshotEveryMemberAsync(client, output, wait: false, cancellationToken);
+
+    /// <summary>One snapshot per member, one after the other (each node writes its own keys; together they are the cluster's).</summary>
+    private static async Task<int> SnapshotEveryMemberAsync(DhtClient client, TextWriter output, bool wait, CancellationToken cancellationToken)
+    {
+        var failed = 0;
+        foreach (var member in client.Cluster.Members)
+        {
+            string line;
+            try
+            {
+                var snapshot = await client.SnapshotAsync(member.NodeId, wait, cancellationToken).ConfigureAwait(false);
+                line = snapshot is null
+                    ? $"node {member.NodeId}  {member.Address}  snapshot started"
+                    : string.Create(CultureInfo.InvariantCulture, $"node {member.NodeId}  {member.Address}  saved {snapshot.Keys} keys ({snapshot.Bytes} bytes) at {snapshot.CompletedAt:yyyy-MM-ddTHH:mm:ssZ}");
+            }
+            catch (DhtException e)
+            {
+                failed++;
+                line = $"node {member.NodeId}  {member.Address}  failed: {e.Message}";
+            }
+            await output.WriteLineAsync(line).ConfigureAwait(false);
+        }
+        return failed == 0 ? Success : Failure;
     }
 
     private static async Task<int> PingAsync(DhtClient client, ParseResult parse, TextWriter output, CancellationToken cancellationToken)

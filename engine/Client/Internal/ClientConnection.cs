@@ -107,6 +107,10 @@ internal sealed class ClientConnection : FrameSession
             Throw.FrameTooLarge((int)Math.Min(frameLength, int.MaxValue), keyLength, valueLength, NodeId, SendLimit);
     }
 
+    /// <summary>Asks the node for a snapshot: answered once it started, or (<paramref name="wait"/>) once it is in place.</summary>
+    public ValueTask<ResponseResult> SendSnapshotAsync(bool wait, CancellationToken cancellationToken) =>
+        CallAsync(new SnapshotRequest(wait), ResponseShape.Body, _settings.RequestTimeout, NodeId, _settings.InlineContinuations, cancellationToken);
+
     /// <summary>
     /// Sends one request and waits for its response. <paramref name="key"/> is the key (or the Ping payload),
     /// <paramref name="value"/> the value of a Put; both must stay unchanged until the call completes.

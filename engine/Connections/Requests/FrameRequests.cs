@@ -232,3 +232,11 @@ internal readonly struct PasswordAuthRequest(string user, string password) : IFr
 
     public void Write(IBufferWriter<byte> writer, uint requestId) => AuthFrames.WritePassword(writer, requestId, user, password);
 }
+
+/// <summary>Snapshot: start one in the background, or (<paramref name="wait"/>) answer once it is in place.</summary>
+internal readonly struct SnapshotRequest(bool wait) : IFrameRequest
+{
+    public int FrameLength => ProtocolConstants.HeaderSize + 1;
+
+    public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteSnapshot(writer, requestId, wait);
+}

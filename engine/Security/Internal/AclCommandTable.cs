@@ -65,6 +65,8 @@ internal static class AclCommandTable
         Opcode.MultiPut => "mset",
         // Locks serve writes: a user that may SET may lock.
         Opcode.Lock or Opcode.Unlock or Opcode.RenewLease => "set",
+        // An administrative request, as Redis's SAVE/BGSAVE (@admin @dangerous): only users allowed those may ask.
+        Opcode.Snapshot => "bgsave",
         _ => null,
     };
 

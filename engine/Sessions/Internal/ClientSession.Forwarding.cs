@@ -57,13 +57,17 @@ internal sealed partial class ClientSession
     /// <summary>The forward failed (owner down, timeout): answer with that error.</summary>
     public void RelayError(uint originRequestId, Opcode opcode, StatusCode status, string message)
     {
-        var reply = new ErrorReply(originRequestId, opcode, status, message);
-        if (TrySendNow(reply))
-        {
-            AnswerGiven();
-            return;
-        }
-        _ = AnswerLaterAsync(reply);
+        _ = GiveAnswerAsync(new ErrorReply(originRequestId, opcode, status, message));
+    }
+
+    /// <summary>Writes an owed answer now when the writer lock is free (completed task), otherwise once it is; either way counts it given.</summary>
+    private Task GiveAnswerAsync<TReply>(in TReply reply)
+        where TReply : struct, IReply
+    {
+        if (!TrySendNow(reply))
+            return AnswerLaterAsync(reply);
+        AnswerGiven();
+        return Task.CompletedTask;
     }
 
     private async Task RelayLaterAsync(CopiedReply reply)

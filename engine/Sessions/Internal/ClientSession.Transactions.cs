@@ -124,11 +124,6 @@ internal sealed partial class ClientSession
         // answer until everything appended so far is durable, which includes them.
         if (op == Opcode.MultiPut)
             Durability?.HoldAllAppended(Connection);
-        if (TrySendNow(reply))
-        {
-            AnswerGiven();
-            return;
-        }
-        await AnswerLaterAsync(reply).ConfigureAwait(false);
+        await GiveAnswerAsync(reply).ConfigureAwait(false);
     }
 }

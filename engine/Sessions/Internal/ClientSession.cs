@@ -114,6 +114,8 @@ internal sealed partial class ClientSession : FrameSession
                     : ReplyErrorAsync(header, error.Status, error.Message);
             case Opcode.Auth:
                 return ReauthenticateAsync(frame);
+            case Opcode.Snapshot:
+                return SnapshotAsync(frame);
             case Opcode.Hello:
                 return ReplyErrorAsync(header, StatusCode.BadRequest, "the handshake is already done: Hello is only valid as the first frame");
             default:

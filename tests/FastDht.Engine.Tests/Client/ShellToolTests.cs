@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FastDht.Engine.Plugins;
 using FastDht.TestUtilities;
 
 namespace FastDht.Engine.Tests.Client;
@@ -41,6 +42,50 @@ public sealed class ShellToolTests
         // The value written by the tool is what the nodes hold.
         Assert.True(cluster[cluster.OwnerOf("shape"u8.ToArray())].Store.TryGet("shape"u8, out var stored));
         Assert.Equal("round"u8.ToArray(), stored.ToArray());
+    }
+
+    [Fact]
+    public async Task Save_and_bgsave_snapshot_every_member_and_say_so_and_a_node_without_a_data_directory_fails()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "durability-shell-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using (var cluster = await TestCluster.StartAsync(2, o => o.DataDir = Path.Combine(root, $"node{o.NodeId}")))
+            {
+                string[] seed = ["--cluster", "test", "--node", cluster.Members.Get(0).Address];
+                for (var i = 0; i < 20; i++)
+                    Assert.Equal((0, "OK"), await RunAsync([.. seed, "put", $"k{i}", "v"]));
+                var (code, text) = await RunAsync([.. seed, "save"]);
+                Assert.Equal(0, code);
+                var lines = text.Split('\n');
+                Assert.Equal(2, lines.Length);
+                Assert.Equal(20, lines.Sum(l => long.Parse(l.Split("saved ")[1].Split(' ')[0])));
+                foreach (var member in cluster.Members.Members)
+                    Assert.Single(Directory.GetFiles(Path.Combine(root, $"node{member.NodeId}"), "*.snap"));
+
+                // A write on each node, so the next snapshot begins at a new log position (a new file) on each.
+                foreach (var node in cluster.RunningNodes)
+                {
+                    var key = Enumerable.Range(0, 1000).Select(i => System.Text.Encoding.UTF8.GetBytes($"local{i}")).First(k => cluster.OwnerOf(k) == node.NodeId);
+                    Assert.Equal(KeyOperationStatus.Ok, (await node.Context.PutAsync(key, "x"u8.ToArray())).Status);
+                }
+                (code, text) = await RunAsync([.. seed, "bgsave"]);
+                Assert.Equal(0, code);
+                Assert.Equal(2, text.Split('\n').Count(l => l.EndsWith("snapshot started", StringComparison.Ordinal)));
+                foreach (var node in cluster.RunningNodes)
+                    await Bounded.UntilAsync(() => Directory.GetFiles(Path.Combine(root, $"node{node.NodeId}"), "*.snap").Length == 2, "the background snapshot is in place");
+            }
+
+            await using var memoryOnly = await TestCluster.StartAsync(1);
+            var (failed, message) = await RunAsync(["--cluster", "test", "--node", memoryOnly.Members.Get(0).Address, "save"]);
+            Assert.NotEqual(0, failed);
+            Assert.Contains("in memory only", message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (Directory.Exists(root))
+                Directory.Delete(root, recursive: true);
+        }
     }
 
     [Fact]
