@@ -8,8 +8,9 @@ using FastDht.Storage.Durability;
 namespace FastDht.Benchmarks.Durability;
 
 /// <summary>
-/// How long a node takes to come back from its log: writes N puts (16-byte keys and values, each key once) into a
-/// fresh log, then times replaying it into an empty store, as a restart does. <c>dotnet run -c Release -- wal-recovery 1000000 10000000</c>.
+/// How long a node takes to come back: writes N puts (16-byte keys and values, each key once) into a fresh log, then
+/// times a start from the log only; then writes a snapshot of that store, overwrites a tenth of the keys (the log
+/// after the snapshot), and times a start from snapshot and log. <c>dotnet run -c Release -- wal-recovery 1000000 10000000</c>.
 /// </summary>
 internal static class RecoveryTime
 {
@@ -27,22 +28,43 @@ internal static class RecoveryTime
                 using (var log = WriteAheadLog.Open(new WriteAheadLogOptions { Directory = dir, Fsync = FsyncPolicy.No }, new ShardedStore(), out _))
                 {
                     for (long i = 0; i < count; i++)
-                    {
-                        "key-"u8.CopyTo(key);
-                        Utf8Formatter.TryFormat(i, key.AsSpan(4), out _, new StandardFormat('D', 12));
-                        log.AppendPut(key, value);
-                    }
+                        log.AppendPut(KeyOf(key, i), value);
                 }
                 writing.Stop();
-                var bytes = Directory.GetFiles(dir, "*.wal").Sum(f => new FileInfo(f).Length);
+                var logBytes = Bytes(dir, "*.wal");
                 GC.Collect();
+
+                // 1. From the log only.
                 var store = new ShardedStore();
                 var replay = Stopwatch.StartNew();
-                using (WriteAheadLog.Open(new WriteAheadLogOptions { Directory = dir }, store, out var report))
+                SnapshotReport snapshot;
+                using (var log = WriteAheadLog.Open(new WriteAheadLogOptions { Directory = dir, Fsync = FsyncPolicy.No }, store, out var report))
                 {
                     replay.Stop();
                     Console.WriteLine(FormattableString.Invariant(
-                        $"{count,11:N0} keys: log {bytes / 1048576.0,7:F1} MiB in {report.Segments} segments (written in {writing.Elapsed.TotalSeconds:F1} s); replayed {report.Records:N0} records into {store.Count:N0} keys in {replay.Elapsed.TotalSeconds:F2} s ({report.Records / replay.Elapsed.TotalSeconds / 1e6:F2} M records/s)"));
+                        $"{count,11:N0} keys, log only: log {logBytes / 1048576.0,7:F1} MiB in {report.Segments} segments (written in {writing.Elapsed.TotalSeconds:F1} s); replayed {report.Records:N0} records into {store.Count:N0} keys in {replay.Elapsed.TotalSeconds:F2} s ({report.Records / replay.Elapsed.TotalSeconds / 1e6:F2} M records/s)"));
+
+                    // 2. A snapshot of that store, then a tenth of the keys rewritten after it (applied, then logged).
+                    if (!log.TryStartSnapshot(out var done))
+                        throw new InvalidOperationException("a snapshot was already running");
+                    snapshot = done.GetAwaiter().GetResult();
+                    var other = "VALUE-0123456789"u8.ToArray();
+                    for (long i = 0; i < count; i += 10)
+                    {
+                        store.Put(KeyOf(key, i), other);
+                        log.AppendPut(key, other);
+                    }
+                }
+                var tailBytes = Bytes(dir, "*.wal") - LogBytesBefore(dir, snapshot.LogPosition);
+                store = null;
+                GC.Collect();
+                var restored = new ShardedStore();
+                var load = Stopwatch.StartNew();
+                using (WriteAheadLog.Open(new WriteAheadLogOptions { Directory = dir }, restored, out var report))
+                {
+                    load.Stop();
+                    Console.WriteLine(FormattableString.Invariant(
+                        $"{count,11:N0} keys, snapshot + log: snapshot {snapshot.Bytes / 1048576.0,7:F1} MiB (written in {snapshot.Elapsed.TotalSeconds:F1} s), log after it {tailBytes / 1048576.0:F1} MiB ({report.Records:N0} records); loaded {report.SnapshotKeys:N0} keys and replayed {report.Records:N0} records into {restored.Count:N0} keys in {load.Elapsed.TotalSeconds:F2} s"));
                 }
             }
             finally
@@ -52,4 +74,17 @@ internal static class RecoveryTime
         }
         return 0;
     }
+
+    private static byte[] KeyOf(byte[] key, long i)
+    {
+        "key-"u8.CopyTo(key);
+        Utf8Formatter.TryFormat(i, key.AsSpan(4), out _, new StandardFormat('D', 12));
+        return key;
+    }
+
+    private static long Bytes(string dir, string pattern) => Directory.GetFiles(dir, pattern).Sum(f => new FileInfo(f).Length);
+
+    /// <summary>The bytes of the segments wholly before <paramref name="position"/> (kept as the fallback of an older snapshot).</summary>
+    private static long LogBytesBefore(string dir, long position) =>
+        Directory.GetFiles(dir, "*.wal").Where(f => long.Parse(Path.GetFileNameWithoutExtension(f), CultureInfo.InvariantCulture) < position).Sum(f => new FileInfo(f).Length);
 }

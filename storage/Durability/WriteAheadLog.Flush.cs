@@ -13,6 +13,7 @@ public sealed partial class WriteAheadLog
     private long _written;
     private bool _unsynced;
     private long _lastSyncTicks;
+    private long _synced;
 
     /// <summary>A dedicated thread, not the thread pool: fsync blocks for milliseconds, and a pool thread blocked on the disk is one a connection does not get.</summary>
     private Thread StartFlusher()
@@ -85,7 +86,8 @@ public sealed partial class WriteAheadLog
                     Rotate();
                 // A retry after a failure rewrites the same bytes at the same offset: a partial earlier write is overwritten.
                 RandomAccess.Write(_segment!, buffer.AsSpan(0, length), _segmentOffset);
-                if (_options.Fsync == FsyncPolicy.Always)
+                var synced = _options.Fsync == FsyncPolicy.Always;
+                if (synced)
                 {
                     RandomAccess.FlushToDisk(_segment!);
                     _lastSyncTicks = Stopwatch.GetTimestamp();
@@ -96,6 +98,8 @@ public sealed partial class WriteAheadLog
                 }
                 _segmentOffset += length;
                 _written = end;
+                if (synced)
+                    Volatile.Write(ref _synced, end);
                 Recovered();
                 Publish(end);
                 return true;
@@ -122,6 +126,7 @@ public sealed partial class WriteAheadLog
             RandomAccess.FlushToDisk(_segment!);
             _unsynced = false;
             _lastSyncTicks = Stopwatch.GetTimestamp();
+            Volatile.Write(ref _synced, _written);
             Recovered();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -136,6 +141,7 @@ public sealed partial class WriteAheadLog
     private void Rotate()
     {
         RandomAccess.FlushToDisk(_segment!);
+        Volatile.Write(ref _synced, _written);
         var next = OpenNewSegment(_written);
         _segment!.Dispose();
         _segment = next;

@@ -39,6 +39,7 @@ public sealed partial class WriteAheadLog
         _written = recovered._written;
         _appended = recovered._written;
         _durable = recovered._written;
+        _synced = recovered._written;
         _snapshotBase = recovered._snapshotBase;
         _flusher = StartFlusher();
         _snapshotter = StartSnapshotter();

@@ -389,6 +389,7 @@ public sealed partial class WriteAheadLog
             RandomAccess.FlushToDisk(_segment!);
             _unsynced = false;
             _lastSyncTicks = Stopwatch.GetTimestamp();
+            Volatile.Write(ref _synced, _written);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -74,6 +74,13 @@ public sealed partial class WriteAheadLog : IDisposable
     /// <summary>The log position up to which records are durable (fsynced under Always; written to the OS otherwise).</summary>
     public long DurablePosition => Volatile.Read(ref _durable);
 
+    /// <summary>
+    /// The log position up to which records are on the disk itself (fsynced): what a power loss or kernel crash keeps
+    /// at least. Equals <see cref="DurablePosition"/> under <see cref="FsyncPolicy.Always"/>; under
+    /// <see cref="FsyncPolicy.EverySec"/> it trails it by about a second at most.
+    /// </summary>
+    public long SyncedPosition => Volatile.Read(ref _synced);
+
     /// <summary>False while the disk refuses writes (or after the log closed): callers must refuse new writes.</summary>
     public bool IsWritable => _failure is null && !Volatile.Read(ref _closing);
 

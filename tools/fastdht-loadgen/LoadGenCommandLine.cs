@@ -30,6 +30,8 @@ internal static class LoadGenCommandLine
     private static readonly Option<int> LocalNodes = Opt("--local-nodes", "Nodes of the local cluster started when no --node is given.", 3);
     private static readonly Option<string> ClusterName = Opt("--cluster", "The cluster name.", "fastdht");
     private static readonly Option<string> LockStrategy = Opt("--lock-strategy", "Lock strategy of the local cluster: " + string.Join(", ", LocalClusterTarget.KnownLockStrategies) + ".", "wait-die");
+    private static readonly Option<string?> DataDir = Opt<string?>("--data-dir", "Local cluster: log every write under this folder (node0, node1, ...), as fastdht-node --data-dir. None: memory only.", null);
+    private static readonly Option<Storage.Durability.FsyncPolicy> Fsync = Opt("--fsync", "Local cluster with --data-dir: always, everysec or no.", Storage.Durability.FsyncPolicy.Always);
     private static readonly Option<string> Workload = Opt("--workload", "Workload: " + string.Join(", ", WorkloadNames.All) + ".", "dht", "-w");
     private static readonly Option<long?> Keys = Opt<long?>("--keys", "Key range / YCSB record count. Default: 100000, or 10000 for txn.", null, "-k");
     private static readonly Option<double?> Zipf = Opt<double?>("--zipf", "Zipf constant of the key choice (0 = uniform). Default: 0 for dht and txn, 0.99 for YCSB.", null);
@@ -66,7 +68,7 @@ internal static class LoadGenCommandLine
             option.Recursive = true; // `sweep` takes them too
             root.Options.Add(option);
         }
-        foreach (var option in (Option[])[LockStrategy, Workload, Duration, Warmup, Json, Rtt])
+        foreach (var option in (Option[])[LockStrategy, DataDir, Fsync, Workload, Duration, Warmup, Json, Rtt])
             root.Options.Add(option);
         root.SetAction((parse, _) => RunAsync(parse));
 
@@ -105,6 +107,8 @@ internal static class LoadGenCommandLine
             LocalNodes = parse.GetValue(LocalNodes),
             ClusterName = parse.GetValue(ClusterName)!,
             LockStrategy = forcedKind is null ? parse.GetValue(LockStrategy)! : "wait-die",
+            DataDir = forcedKind is null ? parse.GetValue(DataDir) : null,
+            Fsync = forcedKind is null ? parse.GetValue(Fsync) : Storage.Durability.FsyncPolicy.Always,
             Connections = parse.GetValue(Connections),
             InFlightPerConnection = parse.GetValue(InFlight),
             Duration = duration ?? Seconds(parse.GetValue(Duration), "--duration"),

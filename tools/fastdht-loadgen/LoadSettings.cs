@@ -32,6 +32,14 @@ public sealed record LoadSettings
     /// trips compares like with like.</remarks>
     public TimeSpan? LinkRoundTrip { get; init; }
 
+    /// <summary>A folder under which each node of the local cluster keeps its data (<c>node0</c>, <c>node1</c>, ...): every write is logged.</summary>
+    /// <remarks>Defaults to null: the local cluster keeps its keys in memory only. Refused for a running cluster, which keeps its own.</remarks>
+    public string? DataDir { get; init; }
+
+    /// <summary>The local cluster's fsync policy with <see cref="DataDir"/>.</summary>
+    /// <remarks>Defaults to <see cref="Storage.Durability.FsyncPolicy.Always"/>, the node's default.</remarks>
+    public Storage.Durability.FsyncPolicy Fsync { get; init; } = Storage.Durability.FsyncPolicy.Always;
+
     /// <summary>Client connections: one DhtClient each, which holds one socket per node.</summary>
     /// <remarks>Defaults to 4: enough to keep several node read loops busy without one client being the bottleneck.</remarks>
     public int Connections { get; init; } = 4;
@@ -71,6 +79,8 @@ public sealed record LoadSettings
     public void Validate()
     {
         Workload.Validate();
+        if (!IsLocal && DataDir is not null)
+            throw new ArgumentException("--data-dir sets the data folder of the local cluster; a running cluster (--node) keeps its own");
         if (IsLocal && LocalNodes is < 1 or > 64)
             throw new ArgumentException($"the local cluster takes 1 to 64 nodes (got {LocalNodes})");
         if (Connections < 1)

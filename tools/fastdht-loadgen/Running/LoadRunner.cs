@@ -56,7 +56,7 @@ public sealed class LoadRunner
             IReadOnlyList<string> seeds = settings.Nodes;
             if (settings.IsLocal)
             {
-                cluster = await LocalClusterTarget.StartAsync(settings.LocalNodes, settings.ClusterName, settings.LockStrategy, settings.LinkRoundTrip, stop).ConfigureAwait(false);
+                cluster = await LocalClusterTarget.StartAsync(settings.LocalNodes, settings.ClusterName, settings.LockStrategy, settings.LinkRoundTrip, stop, settings.DataDir, settings.Fsync).ConfigureAwait(false);
                 seeds = cluster.Seeds;
             }
             for (var i = 0; i < clients.Length; i++)

@@ -32,7 +32,8 @@ internal sealed class LocalClusterTarget : IAsyncDisposable
     /// each way, on peer links and client links alike (zero: relays that add no delay, only their own hop).
     /// </summary>
     /// <exception cref="ArgumentException">The lock strategy is not one of <see cref="KnownLockStrategies"/>.</exception>
-    public static async Task<LocalClusterTarget> StartAsync(int nodeCount, string clusterName, string lockStrategy, TimeSpan? roundTrip, CancellationToken cancellationToken)
+    /// <remarks>With <paramref name="dataDir"/>, node i logs every write under <c>dataDir/node{i}</c> with <paramref name="fsync"/> (as fastdht-node --data-dir).</remarks>
+    public static async Task<LocalClusterTarget> StartAsync(int nodeCount, string clusterName, string lockStrategy, TimeSpan? roundTrip, CancellationToken cancellationToken, string? dataDir = null, Storage.Durability.FsyncPolicy fsync = Storage.Durability.FsyncPolicy.Always)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(nodeCount, 1);
         var known = KnownLockStrategies;
@@ -46,6 +47,11 @@ internal sealed class LocalClusterTarget : IAsyncDisposable
             {
                 node.ClusterName = clusterName;
                 node.LockStrategy = lockStrategy;
+                if (dataDir is not null)
+                {
+                    node.DataDir = Path.Combine(dataDir, $"node{node.NodeId}");
+                    node.Fsync = fsync;
+                }
                 // The timeout strategy's waits can be as short as 2 ms; a coarser expiry scan would stretch every
                 // wait to the scan interval and measure the scan, not the strategy (NodeOptions.LockExpiryScanInterval).
                 if (string.Equals(lockStrategy, TimeoutStrategy.StrategyName, StringComparison.OrdinalIgnoreCase))

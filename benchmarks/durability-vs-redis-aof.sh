@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# FastDht with its write-ahead log against Redis with its append-only file, same client, same machine, same run.
+#
+#   For each policy (memory only; everysec; always): one fastdht-node with --resp (--data-dir and --fsync POLICY, or
+#   no data directory) and one redis-server (--appendonly yes --appendfsync POLICY, or no persistence), both on
+#   loopback; redis-benchmark -t set -d 16 -r R -c C at -P 1 (-n N_P1) and -P 16 (-n N_P16), RUNS runs each,
+#   alternating FastDht and Redis run by run; each cell is the median.
+#   Write amplification: after a policy's runs, FastDht writes one snapshot (SAVE) and the bytes its log appended
+#   (INFO persistence fastdht_log_appended) plus the snapshot's size are divided by the user bytes (SETs x (16-byte key
+#   + 16-byte value)); Redis's the same with its append-only files' size (appendonlydir), no rewrite forced.
+#   Prints a table; the same table is saved to $WORK/results.txt.
+#
+# Every server is started by this script, bound to 127.0.0.1, and stopped by PID from an EXIT trap (also on failure
+# or Ctrl-C). Every redis-benchmark run is bounded by `timeout`. The numbers mean something only on a quiet machine.
+#
+# Env knobs: N_P1 (200000) N_P16 (1000000) R (100000) C (50) RUNS (3) BENCH_TIMEOUT (600 s per run)
+#            PORT_BASE (17300) WORK (a new temp dir) SKIP_BUILD (0) POLICIES ("none everysec always")
+# Smoke test:  N_P1=2000 N_P16=8000 RUNS=1 benchmarks/durability-vs-redis-aof.sh
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WORK=${WORK:-$(mktemp -d -t durability-vs-redis-aof.XXXX)}
+N_P1=${N_P1:-200000}
+N_P16=${N_P16:-1000000}
+R=${R:-100000}
+C=${C:-50}
+RUNS=${RUNS:-3}
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-600}
+PORT_BASE=${PORT_BASE:-17300}
+SKIP_BUILD=${SKIP_BUILD:-0}
+POLICIES=${POLICIES:-"none everysec always"}
+
+PIDS=()
+RESULTS="$WORK/results.txt"
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+stop_pid() {      # graceful stop of one of *our* PIDs, SIGKILL after 10 s
+  local pid=$1 i keep=() q
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+  for q in "${PIDS[@]}"; do [[ $q == "$pid" ]] || keep+=("$q"); done
+  PIDS=("${keep[@]}")
+}
+cleanup() {
+  local rc=$? p
+  trap - EXIT INT TERM
+  for p in "${PIDS[@]}"; do stop_pid "$p"; done
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+for tool in redis-server redis-cli redis-benchmark dotnet; do
+  command -v "$tool" >/dev/null || { echo "$tool is not installed (Debian: apt-get install redis-server redis-tools)" >&2; exit 1; }
+done
+mkdir -p "$WORK"
+
+NODE_DLL="$ROOT/tools/fastdht-node/bin/Release/net10.0/fastdht-node.dll"
+if [[ $SKIP_BUILD != 1 ]]; then
+  log "building fastdht-node (Release)"
+  dotnet build -c Release "$ROOT/tools/fastdht-node/fastdht-node.csproj" -v quiet -nologo >"$WORK/build.log" 2>&1 \
+    || { tail -20 "$WORK/build.log" >&2; exit 1; }
+fi
+
+responds() { redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null | grep -q PONG; }
+wait_up() {
+  local port=$1 what=$2 i
+  for i in $(seq 1 300); do responds "$port" && return 0; sleep 0.1; done
+  echo "$what on port $port did not come up (logs in $WORK)" >&2; exit 1
+}
+refuse_busy() { if responds "$1"; then echo "port $1 already serves something: refusing to touch it" >&2; exit 1; fi; }
+
+LAST_PID=
+start_fastdht() {  # start_fastdht POLICY RESP_PORT NATIVE_PORT
+  local policy=$1 resp=$2 native=$3 dir="$WORK/fastdht-$1" persist=()
+  refuse_busy "$resp"
+  rm -rf "$dir"; mkdir -p "$dir"
+  [[ $policy != none ]] && persist=(--data-dir "$dir/data" --fsync "$policy")
+  dotnet "$NODE_DLL" --members "0=127.0.0.1:$native" --node-id 0 --resp "127.0.0.1:$resp" --log-level warning "${persist[@]}" \
+    </dev/null >"$dir/node.log" 2>&1 &
+  LAST_PID=$!
+  PIDS+=("$LAST_PID")
+  wait_up "$resp" "fastdht-node"
+}
+start_redis() {    # start_redis POLICY PORT
+  local policy=$1 port=$2 dir="$WORK/redis-$1" persist=(--appendonly no)
+  refuse_busy "$port"
+  rm -rf "$dir"; mkdir -p "$dir"
+  [[ $policy != none ]] && persist=(--appendonly yes --appendfsync "$policy")
+  redis-server --port "$port" --bind 127.0.0.1 --save '' "${persist[@]}" --dir "$dir" \
+    --logfile "$dir/redis.log" --daemonize no </dev/null >"$dir/stdout.log" 2>&1 &
+  LAST_PID=$!
+  PIDS+=("$LAST_PID")
+  wait_up "$port" "redis-server"
+}
+
+median() { sort -g | awk '{a[NR]=$1} END{ if (NR==0) {print "NA"; exit} if (NR%2) print a[(NR+1)/2]; else printf "%.0f\n", (a[NR/2]+a[NR/2+1])/2 }'; }
+
+# one_run NAME PORT REQUESTS PIPELINE -> prints SET ops/sec
+one_run() {
+  local name=$1 port=$2 n=$3 p=$4 out set
+  out=$(timeout "$BENCH_TIMEOUT" redis-benchmark -h 127.0.0.1 -p "$port" -t set -d 16 -n "$n" -r "$R" -c "$C" -P "$p" -q 2>&1 | tr '\r' '\n') \
+    || { echo "redis-benchmark failed or timed out ($name P=$p):" >&2; echo "$out" | tail -5 >&2; exit 1; }
+  set=$(awk '/^SET: [0-9.]+ requests per second/{print $2}' <<<"$out" | tail -1)
+  [[ -n $set ]] || { echo "could not parse redis-benchmark output ($name P=$p):" >&2; echo "$out" | tail -5 >&2; exit 1; }
+  grep -qE 'ERR|[Ee]rror|MISCONF|LOADING' <<<"$out" && log "WARNING: errors in the output of $name P=$p"
+  echo "$set"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a / b; else print "NA" }'; }
+info_field() { redis-cli -p "$1" info persistence | tr -d '\r' | awk -F: -v f="$2" '$1 == f {print $2}'; }
+
+{
+  echo "# $(date -u +%FT%TZ)  host $(hostname)  nproc=$(nproc)  $(redis-server --version | awk '{print $3}')  dotnet $(dotnet --version)  load: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "# redis-benchmark -t set -d 16 -r $R -c $C; -n $N_P1 at -P 1, $N_P16 at -P 16; median of $RUNS runs, FastDht and Redis alternating run by run"
+  printf '%-9s %3s   %12s %12s %6s\n' policy P fastdht/s redis/s ratio
+} | tee "$RESULTS"
+
+FD_NATIVE=$PORT_BASE
+FD_RESP=$((PORT_BASE + 10))
+REDIS_PORT=$((PORT_BASE + 20))
+WA_LINES=()
+for policy in $POLICIES; do
+  log "policy $policy: FastDht RESP :$FD_RESP, Redis :$REDIS_PORT"
+  start_fastdht "$policy" "$FD_RESP" "$FD_NATIVE"; fd_pid=$LAST_PID
+  start_redis "$policy" "$REDIS_PORT"; redis_pid=$LAST_PID
+  sets=0
+  for p in 1 16; do
+    n=$N_P1; [[ $p == 16 ]] && n=$N_P16
+    fds=() rds=()
+    for ((i = 1; i <= RUNS; i++)); do
+      fds+=("$(one_run "fastdht-$policy" "$FD_RESP" "$n" "$p")")
+      rds+=("$(one_run "redis-$policy" "$REDIS_PORT" "$n" "$p")")
+      log "$policy P=$p run $i: FastDht ${fds[-1]}  Redis ${rds[-1]}"
+      sets=$((sets + n))
+    done
+    fd=$(printf '%s\n' "${fds[@]}" | median)
+    rd=$(printf '%s\n' "${rds[@]}" | median)
+    printf '%-9s %3s   %12s %12s %6s\n' "$policy" "$p" "$fd" "$rd" "$(ratio "$fd" "$rd")" | tee -a "$RESULTS"
+  done
+  if [[ $policy != none ]]; then
+    user=$((sets * 32))
+    appended=$(info_field "$FD_RESP" fastdht_log_appended)
+    redis-cli -p "$FD_RESP" save >/dev/null
+    snap=$(find "$WORK/fastdht-$policy/data" -name '*.snap' -printf '%s\n' | sort -n | tail -1)
+    aof=$(du -sb "$WORK/redis-$policy/appendonlydir" | cut -f1)
+    WA_LINES+=("$(awk -v p="$policy" -v s="$sets" -v u="$user" -v a="$appended" -v n="${snap:-0}" -v r="$aof" 'BEGIN{
+      printf "%-9s SETs %d, user bytes %d: FastDht log %d + snapshot %d bytes = %.2f per user byte (log alone %.2f); Redis AOF %d bytes = %.2f per user byte", p, s, u, a, n, (a + n) / u, a / u, r, r / u }')")
+  fi
+  stop_pid "$fd_pid"
+  stop_pid "$redis_pid"
+done
+{
+  echo "# write amplification (bytes written to disk per byte of user data; every SET is 16 + 16 user bytes)"
+  for line in "${WA_LINES[@]}"; do echo "$line"; done
+} | tee -a "$RESULTS"
+log "results in $RESULTS"
