@@ -13,5 +13,7 @@ internal sealed class NoPeers : IPeerLinks
 
     public bool IsUp(ushort nodeId) => false;
 
+    public Protocol.MemberState StateOf(ushort nodeId) => Protocol.MemberState.Down;
+
     public string UnavailableMessage(ushort nodeId) => $"node {nodeId} is unavailable: this node's mesh is not running";
 }
