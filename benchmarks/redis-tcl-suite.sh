@@ -53,6 +53,8 @@ if [ "$SKIP_BUILD" != 1 ]; then
   dotnet build -c Release "$ROOT/tools/fastdht-node" -v q -nologo >/dev/null
 fi
 NODE="$ROOT/tools/fastdht-node/bin/Release/net10.0/fastdht-node.dll"
+# A cluster of more than one member needs a shared secret (docs/security.md); a throwaway one for this run.
+export FASTDHT_NODE_CLUSTERSECRET="${FASTDHT_NODE_CLUSTERSECRET:-$(head -c 32 /dev/urandom | base64)}"
 
 wait_for() {   # port
   local i

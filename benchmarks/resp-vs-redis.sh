@@ -62,6 +62,8 @@ done
 mkdir -p "$WORK"
 
 NODE_DLL="$ROOT/tools/fastdht-node/bin/Release/net10.0/fastdht-node.dll"
+# A cluster of more than one member needs a shared secret (docs/security.md); a throwaway one for this run.
+export FASTDHT_NODE_CLUSTERSECRET="${FASTDHT_NODE_CLUSTERSECRET:-$(head -c 32 /dev/urandom | base64)}"
 if [[ $SKIP_BUILD != 1 ]]; then
   log "building fastdht-node (Release)"
   dotnet build -c Release "$ROOT/tools/fastdht-node/fastdht-node.csproj" -v quiet -nologo >"$WORK/build.log" 2>&1 \

@@ -3,7 +3,7 @@ using FastDht.TestUtilities;
 
 namespace FastDht.Engine.Tests.Resp;
 
-/// <summary>redis-py (Debian's python3-redis, which .ci/run installs) against one node; skipped with the reason where python3 or the module is absent.</summary>
+/// <summary>redis-py (Debian's python3-redis, which .ci/run installs) against one node of a 3-node cluster; skipped with the reason where python3 or the module is absent.</summary>
 public sealed class RedisPyTests(RespClusterFixture fixture) : IClassFixture<RespClusterFixture>
 {
     internal static readonly string? Python = FindRedisPy();
@@ -15,6 +15,16 @@ public sealed class RedisPyTests(RespClusterFixture fixture) : IClassFixture<Res
         var script = Path.Combine(AppContext.BaseDirectory, "Resp", "Python", "transactions.py");
         var output = await RunAsync(script, RespCluster.RespOf(cluster, 1).Port.ToString(),
             RespCluster.KeyOwnedBy(cluster, 0, "py"), RespCluster.KeyOwnedBy(cluster, 1, "py"), RespCluster.KeyOwnedBy(cluster, 2, "py"));
+        Assert.Equal("ok", output);
+    }
+
+    [RedisPyFact]
+    public async Task Expiry_scan_iter_cross_node_delete_and_client_info_work_from_redis_py()
+    {
+        var cluster = fixture.Cluster;
+        var script = Path.Combine(AppContext.BaseDirectory, "Resp", "Python", "keyspace.py");
+        var output = await RunAsync(script, RespCluster.RespOf(cluster, 0).Port.ToString(),
+            RespCluster.KeyOwnedBy(cluster, 0, "pyks"), RespCluster.KeyOwnedBy(cluster, 1, "pyks"), RespCluster.KeyOwnedBy(cluster, 2, "pyks"));
         Assert.Equal("ok", output);
     }
 
