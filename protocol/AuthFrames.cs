@@ -20,7 +20,7 @@ public static class AuthFrames
     {
         int userBytes = WireSize.StringBytes(user, nameof(user));
         int passwordBytes = WireSize.StringBytes(password, nameof(password));
-        var b = FrameBuilder.Start(writer, 1 + 2 + userBytes + 2 + passwordBytes, requestId, Opcode.Auth, FrameFlags.None, StatusCode.Ok);
+        var b = FrameBuilder.Start(writer, FrameLengths.PasswordAuthBody(userBytes, passwordBytes), requestId, Opcode.Auth, FrameFlags.None, StatusCode.Ok);
         b.WriteU8((byte)AuthMechanism.Password);
         b.WriteString(user, userBytes);
         b.WriteString(password, passwordBytes);
@@ -34,7 +34,7 @@ public static class AuthFrames
             throw new ArgumentOutOfRangeException(nameof(step), step, "only the peer steps carry 32 bytes");
         if (bytes32.Length != NonceSize)
             throw new ArgumentException($"a nonce or proof is {NonceSize} bytes", nameof(bytes32));
-        var b = FrameBuilder.Start(writer, 1 + NonceSize, requestId, Opcode.Auth, FrameFlags.None, StatusCode.Ok);
+        var b = FrameBuilder.Start(writer, FrameLengths.PeerAuthStep - ProtocolConstants.HeaderSize, requestId, Opcode.Auth, FrameFlags.None, StatusCode.Ok);
         b.WriteU8((byte)step);
         b.WriteBytes(bytes32);
         b.Commit();

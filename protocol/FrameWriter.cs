@@ -56,7 +56,7 @@ public static class FrameWriter
     {
         int clusterBytes = WireSize.StringBytes(clusterName, nameof(clusterName));
         int strategyBytes = WireSize.StringBytes(lockStrategy, nameof(lockStrategy));
-        int body = sizeof(ushort) + 1 + sizeof(ushort) + sizeof(ushort) + clusterBytes + sizeof(ushort) + strategyBytes + sizeof(uint) + sizeof(ulong) + sizeof(ulong);
+        int body = FrameLengths.HelloBody(clusterBytes, strategyBytes);
         var b = FrameBuilder.Start(writer, body, requestId, Opcode.Hello, FrameFlags.None, StatusCode.Ok);
         b.WriteU16(protocolVersion);
         b.WriteU8((byte)role);
@@ -135,7 +135,7 @@ public static class FrameWriter
     /// <summary>Get: key, with request <paramref name="flags"/> (ROUTED from a smart client).</summary>
     public static void WriteGet(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<byte> key, FrameFlags flags)
     {
-        int body = WireSize.Key(key);
+        long body = FrameLengths.Key(key) - ProtocolConstants.HeaderSize;
         var b = FrameBuilder.Start(writer, body, requestId, Opcode.Get, flags, StatusCode.Ok);
         b.WriteKey(key);
         b.Commit();
@@ -153,7 +153,7 @@ public static class FrameWriter
             Throw.ArgumentOutOfRange(nameof(opcode), "must be Put or PutIfAbsent");
         }
 
-        long body = WireSize.Key(key) + WireSize.Value(value);
+        long body = FrameLengths.KeyValue(key, value) - ProtocolConstants.HeaderSize;
         var b = FrameBuilder.Start(writer, body, requestId, opcode, flags, StatusCode.Ok);
         b.WriteKey(key);
         b.WriteValue(value);
@@ -176,7 +176,7 @@ public static class FrameWriter
             Throw.ArgumentOutOfRange(nameof(timeToLiveMs), "must be between 1 ms and ProtocolConstants.MaxTimeToLiveMs");
         }
 
-        long body = WireSize.Key(key) + WireSize.Value(value) + sizeof(ulong);
+        long body = FrameLengths.KeyValue(key, value, trailingU64: true) - ProtocolConstants.HeaderSize;
         var b = FrameBuilder.Start(writer, body, requestId, opcode, flags | FrameFlags.Expires, StatusCode.Ok);
         b.WriteKey(key);
         b.WriteValue(value);
@@ -187,7 +187,7 @@ public static class FrameWriter
     /// <summary>Fenced Put: key, value, u64 fencing token, with the FENCED flag.</summary>
     public static void WritePut(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong fenceToken)
     {
-        long body = WireSize.Key(key) + WireSize.Value(value) + sizeof(ulong);
+        long body = FrameLengths.KeyValue(key, value, trailingU64: true) - ProtocolConstants.HeaderSize;
         var b = FrameBuilder.Start(writer, body, requestId, Opcode.Put, FrameFlags.Fenced, StatusCode.Ok);
         b.WriteKey(key);
         b.WriteValue(value);
@@ -206,7 +206,7 @@ public static class FrameWriter
     /// <summary>Delete: key, with request <paramref name="flags"/> (ROUTED from a smart client).</summary>
     public static void WriteDelete(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<byte> key, FrameFlags flags)
     {
-        int body = WireSize.Key(key);
+        long body = FrameLengths.Key(key) - ProtocolConstants.HeaderSize;
         var b = FrameBuilder.Start(writer, body, requestId, Opcode.Delete, flags, StatusCode.Ok);
         b.WriteKey(key);
         b.Commit();
@@ -215,7 +215,7 @@ public static class FrameWriter
     /// <summary>Fenced Delete: key, u64 fencing token, with the FENCED flag.</summary>
     public static void WriteDelete(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<byte> key, ulong fenceToken)
     {
-        int body = WireSize.Key(key) + sizeof(ulong);
+        long body = FrameLengths.Key(key, fenced: true) - ProtocolConstants.HeaderSize;
         var b = FrameBuilder.Start(writer, body, requestId, Opcode.Delete, FrameFlags.Fenced, StatusCode.Ok);
         b.WriteKey(key);
         b.WriteU64(fenceToken);
@@ -225,12 +225,7 @@ public static class FrameWriter
     /// <summary>MultiPut: u16 count (at least 1), count x (key, value).</summary>
     public static void WriteMultiPut(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<KeyValue> entries)
     {
-        WireSize.Count(entries.Length, 1, nameof(entries));
-        long body = sizeof(ushort);
-        foreach (ref readonly KeyValue e in entries)
-        {
-            body += WireSize.Key(e.Key.Span) + WireSize.Value(e.Value.Span);
-        }
+        long body = FrameLengths.MultiPut(entries) - ProtocolConstants.HeaderSize;
 
         var b = FrameBuilder.Start(writer, body, requestId, Opcode.MultiPut, FrameFlags.None, StatusCode.Ok);
         b.WriteU16((ushort)entries.Length);
@@ -246,7 +241,7 @@ public static class FrameWriter
     /// <summary>MultiGet: u16 count (at least 1), count x key.</summary>
     public static void WriteMultiGet(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<ReadOnlyMemory<byte>> keys)
     {
-        long body = KeyListSize(keys);
+        long body = FrameLengths.MultiGet(keys) - ProtocolConstants.HeaderSize;
         var b = FrameBuilder.Start(writer, body, requestId, Opcode.MultiGet, FrameFlags.None, StatusCode.Ok);
         WriteKeyList(ref b, keys);
         b.Commit();
@@ -261,7 +256,7 @@ public static class FrameWriter
     /// <summary>Unlock: TxnId, u16 count (at least 1), count x key.</summary>
     public static void WriteUnlock(IBufferWriter<byte> writer, uint requestId, TxnId txn, ReadOnlySpan<ReadOnlyMemory<byte>> keys)
     {
-        long body = ProtocolConstants.TxnIdSize + KeyListSize(keys);
+        long body = FrameLengths.TxnKeys(keys, withLease: false) - ProtocolConstants.HeaderSize;
         var b = FrameBuilder.Start(writer, body, requestId, Opcode.Unlock, FrameFlags.None, StatusCode.Ok);
         b.WriteTxnId(txn);
         WriteKeyList(ref b, keys);
@@ -271,7 +266,7 @@ public static class FrameWriter
     /// <summary>RenewLease: TxnId, u32 lease ms, u16 count (at least 1), count x key.</summary>
     public static void WriteRenewLease(IBufferWriter<byte> writer, uint requestId, TxnId txn, uint leaseMs, ReadOnlySpan<ReadOnlyMemory<byte>> keys)
     {
-        long body = ProtocolConstants.TxnIdSize + sizeof(uint) + KeyListSize(keys);
+        long body = FrameLengths.TxnKeys(keys, withLease: true) - ProtocolConstants.HeaderSize;
         var b = FrameBuilder.Start(writer, body, requestId, Opcode.RenewLease, FrameFlags.None, StatusCode.Ok);
         b.WriteTxnId(txn);
         b.WriteU32(leaseMs);
@@ -299,14 +294,7 @@ public static class FrameWriter
         ReadOnlySpan<TxnMember> participants,
         ReadOnlySpan<TxnWrite> writes)
     {
-        WireSize.Count(participants.Length, 1, nameof(participants));
-        WireSize.Count(writes.Length, 0, nameof(writes));
-        long body = ProtocolConstants.TxnIdSize + sizeof(ushort) + sizeof(ulong) + sizeof(ushort)
-            + ((long)participants.Length * TxnMemberList.EntrySize) + sizeof(ushort);
-        foreach (ref readonly TxnWrite w in writes)
-        {
-            body += WireSize.Key(w.Key.Span) + WireSize.Value(w.Value.Span) + sizeof(ulong) + 1 + sizeof(long);
-        }
+        long body = FrameLengths.TxnPrepare(participants.Length, writes) - ProtocolConstants.HeaderSize;
 
         var b = FrameBuilder.Start(writer, body, requestId, Opcode.TxnPrepare, FrameFlags.None, StatusCode.Ok);
         b.WriteTxnId(txn);
@@ -359,7 +347,7 @@ public static class FrameWriter
     /// <summary>TxnRead: TxnId, u16 count (at least 1), count x key; the transaction must hold the keys.</summary>
     public static void WriteTxnRead(IBufferWriter<byte> writer, uint requestId, TxnId txn, ReadOnlySpan<ReadOnlyMemory<byte>> keys)
     {
-        long body = ProtocolConstants.TxnIdSize + KeyListSize(keys);
+        long body = FrameLengths.TxnKeys(keys, withLease: false) - ProtocolConstants.HeaderSize;
         var b = FrameBuilder.Start(writer, body, requestId, Opcode.TxnRead, FrameFlags.None, StatusCode.Ok);
         b.WriteTxnId(txn);
         WriteKeyList(ref b, keys);
@@ -675,7 +663,7 @@ public static class FrameWriter
     // Lock and TxnLock share one body; TxnLock adds the attempt number after the mode.
     private static void WriteLockBody(IBufferWriter<byte> writer, uint requestId, Opcode opcode, TxnId txn, LockMode mode, ushort? attempt, uint leaseMs, ReadOnlySpan<ReadOnlyMemory<byte>> keys)
     {
-        long body = ProtocolConstants.TxnIdSize + 1 + (attempt.HasValue ? sizeof(ushort) : 0) + sizeof(uint) + KeyListSize(keys);
+        long body = FrameLengths.Lock(keys, withAttempt: attempt.HasValue) - ProtocolConstants.HeaderSize;
         var b = FrameBuilder.Start(writer, body, requestId, opcode, FrameFlags.None, StatusCode.Ok);
         b.WriteTxnId(txn);
         b.WriteU8((byte)mode);
@@ -688,7 +676,7 @@ public static class FrameWriter
 
     private static void WriteTxnAttempt(IBufferWriter<byte> writer, uint requestId, Opcode opcode, TxnId txn, ushort attempt)
     {
-        var b = FrameBuilder.Start(writer, ProtocolConstants.TxnIdSize + sizeof(ushort), requestId, opcode, FrameFlags.None, StatusCode.Ok);
+        var b = FrameBuilder.Start(writer, FrameLengths.TxnAttempt - ProtocolConstants.HeaderSize, requestId, opcode, FrameFlags.None, StatusCode.Ok);
         b.WriteTxnId(txn);
         b.WriteU16(attempt);
         b.Commit();
@@ -696,21 +684,9 @@ public static class FrameWriter
 
     private static void WriteTxnOnly(IBufferWriter<byte> writer, uint requestId, Opcode opcode, TxnId txn)
     {
-        var b = FrameBuilder.Start(writer, ProtocolConstants.TxnIdSize, requestId, opcode, FrameFlags.None, StatusCode.Ok);
+        var b = FrameBuilder.Start(writer, FrameLengths.TxnOnly - ProtocolConstants.HeaderSize, requestId, opcode, FrameFlags.None, StatusCode.Ok);
         b.WriteTxnId(txn);
         b.Commit();
-    }
-
-    private static long KeyListSize(ReadOnlySpan<ReadOnlyMemory<byte>> keys)
-    {
-        WireSize.Count(keys.Length, 1, nameof(keys));
-        long size = sizeof(ushort);
-        foreach (ref readonly ReadOnlyMemory<byte> key in keys)
-        {
-            size += WireSize.Key(key.Span);
-        }
-
-        return size;
     }
 
     private static void WriteKeyList(ref FrameBuilder b, ReadOnlySpan<ReadOnlyMemory<byte>> keys)

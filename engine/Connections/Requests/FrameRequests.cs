@@ -4,12 +4,12 @@ using FastDht.Protocol;
 namespace FastDht.Engine.Connections.Requests;
 
 // One small struct per request kind, for FrameSession.CallAsync: each knows its size and writes its frame.
-// Sizes: 12-byte header + body as docs/protocol.md lays it out (key = u16 + bytes, value = u32 + bytes).
+// Sizes come from FrameLengths, the same numbers FrameWriter encodes by.
 
 /// <summary>Get: key (ROUTED in <paramref name="flags"/> when a smart client sent it by its slot table).</summary>
 internal readonly struct GetRequest(ReadOnlyMemory<byte> key, FrameFlags flags = FrameFlags.None) : IFrameRequest
 {
-    public int FrameLength => ProtocolConstants.HeaderSize + 2 + key.Length;
+    public int FrameLength => RequestLength.Of(FrameLengths.Key(key.Span));
 
     public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteGet(writer, requestId, key.Span, flags);
 }
@@ -20,7 +20,7 @@ internal readonly struct GetRequest(ReadOnlyMemory<byte> key, FrameFlags flags =
 /// </summary>
 internal readonly struct PutRequest(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, bool ifAbsent, FrameFlags flags = FrameFlags.None, ulong timeToLiveMs = 0) : IFrameRequest
 {
-    public int FrameLength => ProtocolConstants.HeaderSize + 2 + key.Length + 4 + value.Length + (timeToLiveMs == 0 ? 0 : sizeof(ulong));
+    public int FrameLength => RequestLength.Of(FrameLengths.KeyValue(key.Span, value.Span, trailingU64: timeToLiveMs != 0));
 
     public void Write(IBufferWriter<byte> writer, uint requestId)
     {
@@ -35,7 +35,7 @@ internal readonly struct PutRequest(ReadOnlyMemory<byte> key, ReadOnlyMemory<byt
 /// <summary>Delete: key (ROUTED in <paramref name="flags"/> when a smart client sent it by its slot table).</summary>
 internal readonly struct DeleteRequest(ReadOnlyMemory<byte> key, FrameFlags flags = FrameFlags.None) : IFrameRequest
 {
-    public int FrameLength => ProtocolConstants.HeaderSize + 2 + key.Length;
+    public int FrameLength => RequestLength.Of(FrameLengths.Key(key.Span));
 
     public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteDelete(writer, requestId, key.Span, flags);
 }
@@ -43,7 +43,7 @@ internal readonly struct DeleteRequest(ReadOnlyMemory<byte> key, FrameFlags flag
 /// <summary>Ping with an opaque payload (may be empty).</summary>
 internal readonly struct PingRequest(ReadOnlyMemory<byte> payload) : IFrameRequest
 {
-    public int FrameLength => ProtocolConstants.HeaderSize + payload.Length;
+    public int FrameLength => RequestLength.Of(FrameLengths.Raw(payload.Length));
 
     public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WritePing(writer, requestId, payload.Span);
 }
@@ -51,7 +51,7 @@ internal readonly struct PingRequest(ReadOnlyMemory<byte> payload) : IFrameReque
 /// <summary>The Hello an application client sends: role client, no node id, no lock strategy.</summary>
 internal readonly struct ClientHelloRequest(string clusterName, uint maxFrameSize) : IFrameRequest
 {
-    public int FrameLength => ProtocolConstants.HeaderSize + 2 + 1 + 2 + 2 + System.Text.Encoding.UTF8.GetByteCount(clusterName) + 2 + 4 + 8 + 8;
+    public int FrameLength => RequestLength.Of(FrameLengths.Hello(clusterName, ""));
 
     public void Write(IBufferWriter<byte> writer, uint requestId) =>
         FrameWriter.WriteHello(writer, requestId, NodeRole.Client, ProtocolConstants.ClientNodeId, clusterName, "", maxFrameSize);
@@ -60,7 +60,7 @@ internal readonly struct ClientHelloRequest(string clusterName, uint maxFrameSiz
 /// <summary>ClusterInfo.</summary>
 internal readonly struct ClusterInfoRequest : IFrameRequest
 {
-    public int FrameLength => ProtocolConstants.HeaderSize;
+    public int FrameLength => RequestLength.Of(FrameLengths.Raw(0));
 
     public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteClusterInfo(writer, requestId);
 }
@@ -68,7 +68,7 @@ internal readonly struct ClusterInfoRequest : IFrameRequest
 /// <summary>NodeInfo: the peer's enabled listeners.</summary>
 internal readonly struct NodeInfoRequest : IFrameRequest
 {
-    public int FrameLength => ProtocolConstants.HeaderSize;
+    public int FrameLength => RequestLength.Of(FrameLengths.Raw(0));
 
     public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteNodeInfo(writer, requestId);
 }
@@ -76,7 +76,7 @@ internal readonly struct NodeInfoRequest : IFrameRequest
 /// <summary>A client's Lock (TxnId, u8 mode, u32 lease ms, key list) or a TxnLock (the same with u16 attempt after the mode).</summary>
 internal readonly struct TxnLockRequest(Opcode opcode, TxnId txn, LockMode mode, uint leaseMs, ReadOnlyMemory<byte>[] keys, ushort attempt = 0) : IFrameRequest
 {
-    public int FrameLength => ProtocolConstants.HeaderSize + ProtocolConstants.TxnIdSize + 1 + (opcode == Opcode.TxnLock ? 2 : 0) + 4 + KeyLists.Size(keys);
+    public int FrameLength => RequestLength.Of(FrameLengths.Lock(keys, withAttempt: opcode == Opcode.TxnLock));
 
     public void Write(IBufferWriter<byte> writer, uint requestId)
     {
@@ -90,7 +90,7 @@ internal readonly struct TxnLockRequest(Opcode opcode, TxnId txn, LockMode mode,
 /// <summary>TxnWaitsFor: an empty body.</summary>
 internal readonly struct TxnWaitsForRequest : IFrameRequest
 {
-    public int FrameLength => ProtocolConstants.HeaderSize;
+    public int FrameLength => RequestLength.Of(FrameLengths.Raw(0));
 
     public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteTxnWaitsFor(writer, requestId);
 }
@@ -98,7 +98,7 @@ internal readonly struct TxnWaitsForRequest : IFrameRequest
 /// <summary>TxnWound or TxnPin: a TxnId alone.</summary>
 internal readonly struct TxnIdRequest(Opcode opcode, TxnId txn) : IFrameRequest
 {
-    public int FrameLength => ProtocolConstants.HeaderSize + ProtocolConstants.TxnIdSize;
+    public int FrameLength => RequestLength.Of(FrameLengths.TxnOnly);
 
     public void Write(IBufferWriter<byte> writer, uint requestId)
     {
@@ -112,7 +112,7 @@ internal readonly struct TxnIdRequest(Opcode opcode, TxnId txn) : IFrameRequest
 /// <summary>TxnCommit, TxnAbort or TxnStatus: TxnId, u16 attempt.</summary>
 internal readonly struct TxnAttemptRequest(Opcode opcode, TxnId txn, ushort attempt) : IFrameRequest
 {
-    public int FrameLength => ProtocolConstants.HeaderSize + ProtocolConstants.TxnIdSize + 2;
+    public int FrameLength => RequestLength.Of(FrameLengths.TxnAttempt);
 
     public void Write(IBufferWriter<byte> writer, uint requestId)
     {
@@ -134,16 +134,7 @@ internal readonly struct TxnAttemptRequest(Opcode opcode, TxnId txn, ushort atte
 /// <summary>TxnPrepare: TxnId, attempt, coordinator incarnation, participants, and this participant's writes with their fence tokens.</summary>
 internal readonly struct TxnPrepareRequest(TxnId txn, ushort attempt, ulong coordinatorIncarnation, TxnMember[] participants, TxnWrite[] writes) : IFrameRequest
 {
-    public int FrameLength
-    {
-        get
-        {
-            var size = ProtocolConstants.HeaderSize + ProtocolConstants.TxnIdSize + 2 + 8 + 2 + (participants.Length * 10) + 2;
-            foreach (var w in writes)
-                size += 2 + w.Key.Length + 4 + w.Value.Length + 8;
-            return size;
-        }
-    }
+    public int FrameLength => RequestLength.Of(FrameLengths.TxnPrepare(participants.Length, writes));
 
     public void Write(IBufferWriter<byte> writer, uint requestId) =>
         FrameWriter.WriteTxnPrepare(writer, requestId, txn, attempt, coordinatorIncarnation, participants, writes);
@@ -152,7 +143,7 @@ internal readonly struct TxnPrepareRequest(TxnId txn, ushort attempt, ulong coor
 /// <summary>TxnRead, Unlock or RenewLease: TxnId, [u32 lease ms,] key list.</summary>
 internal readonly struct TxnKeysRequest(Opcode opcode, TxnId txn, uint leaseMs, ReadOnlyMemory<byte>[] keys) : IFrameRequest
 {
-    public int FrameLength => ProtocolConstants.HeaderSize + ProtocolConstants.TxnIdSize + (opcode == Opcode.RenewLease ? 4 : 0) + KeyLists.Size(keys);
+    public int FrameLength => RequestLength.Of(FrameLengths.TxnKeys(keys, withLease: opcode == Opcode.RenewLease));
 
     public void Write(IBufferWriter<byte> writer, uint requestId)
     {
@@ -171,31 +162,16 @@ internal readonly struct TxnKeysRequest(Opcode opcode, TxnId txn, uint leaseMs, 
     }
 }
 
-/// <summary>Wire sizes of key lists: u16 count, then u16 length + bytes per key.</summary>
-internal static class KeyLists
+/// <summary>A frame length as <see cref="IFrameRequest.FrameLength"/> holds it: one too large for an int stays too large for any limit.</summary>
+internal static class RequestLength
 {
-    public static int Size(ReadOnlyMemory<byte>[] keys)
-    {
-        var size = 2;
-        foreach (var k in keys)
-            size += 2 + k.Length;
-        return size;
-    }
+    public static int Of(long frameLength) => (int)Math.Min(frameLength, int.MaxValue);
 }
 
 /// <summary>MultiPut: u16 count, count x (key, value).</summary>
 internal readonly struct MultiPutRequest(KeyValue[] entries) : IFrameRequest
 {
-    public int FrameLength
-    {
-        get
-        {
-            var size = ProtocolConstants.HeaderSize + 2;
-            foreach (var e in entries)
-                size += 2 + e.Key.Length + 4 + e.Value.Length;
-            return size;
-        }
-    }
+    public int FrameLength => RequestLength.Of(FrameLengths.MultiPut(entries));
 
     public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteMultiPut(writer, requestId, entries);
 }
@@ -203,7 +179,7 @@ internal readonly struct MultiPutRequest(KeyValue[] entries) : IFrameRequest
 /// <summary>MultiGet: key list.</summary>
 internal readonly struct MultiGetRequest(ReadOnlyMemory<byte>[] keys) : IFrameRequest
 {
-    public int FrameLength => ProtocolConstants.HeaderSize + KeyLists.Size(keys);
+    public int FrameLength => RequestLength.Of(FrameLengths.MultiGet(keys));
 
     public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteMultiGet(writer, requestId, keys);
 }
@@ -211,7 +187,7 @@ internal readonly struct MultiGetRequest(ReadOnlyMemory<byte>[] keys) : IFrameRe
 /// <summary>A fenced Put: key, value, u64 fencing token (flag FENCED).</summary>
 internal readonly struct FencedPutRequest(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, ulong token) : IFrameRequest
 {
-    public int FrameLength => ProtocolConstants.HeaderSize + 2 + key.Length + 4 + value.Length + 8;
+    public int FrameLength => RequestLength.Of(FrameLengths.KeyValue(key.Span, value.Span, trailingU64: true));
 
     public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WritePut(writer, requestId, key.Span, value.Span, token);
 }
@@ -219,7 +195,7 @@ internal readonly struct FencedPutRequest(ReadOnlyMemory<byte> key, ReadOnlyMemo
 /// <summary>RespExecute with a command built by the node itself (a fan-out's part): its body, version byte and multibulk, already encoded.</summary>
 internal readonly struct RespExecuteRequest(byte[] body) : IFrameRequest
 {
-    public int FrameLength => ProtocolConstants.HeaderSize + body.Length;
+    public int FrameLength => RequestLength.Of(FrameLengths.Raw(body.Length));
 
     public void Write(IBufferWriter<byte> writer, uint requestId) =>
         FrameWriter.WriteFrame(writer, requestId, Opcode.RespExecute, FrameFlags.None, StatusCode.Ok, body);
@@ -228,7 +204,7 @@ internal readonly struct RespExecuteRequest(byte[] body) : IFrameRequest
 /// <summary>Auth with a user and password (docs/protocol.md section 3.1).</summary>
 internal readonly struct PasswordAuthRequest(string user, string password) : IFrameRequest
 {
-    public int FrameLength => ProtocolConstants.HeaderSize + 1 + 2 + System.Text.Encoding.UTF8.GetByteCount(user) + 2 + System.Text.Encoding.UTF8.GetByteCount(password);
+    public int FrameLength => RequestLength.Of(FrameLengths.PasswordAuth(user, password));
 
     public void Write(IBufferWriter<byte> writer, uint requestId) => AuthFrames.WritePassword(writer, requestId, user, password);
 }

@@ -7,7 +7,7 @@ namespace FastDht.Engine.Mesh.Internal;
 /// <summary>A dialing node's step of the cluster-secret challenge-response: its nonce, then its proof (docs/protocol.md section 3.1).</summary>
 internal readonly struct PeerAuthRequest(AuthMechanism step, byte[] bytes) : IFrameRequest
 {
-    public int FrameLength => ProtocolConstants.HeaderSize + 1 + AuthFrames.NonceSize;
+    public int FrameLength => (int)FrameLengths.PeerAuthStep;
 
     public void Write(IBufferWriter<byte> writer, uint requestId) => AuthFrames.WritePeerStep(writer, requestId, step, bytes);
 }

@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Text;
+using FastDht.Engine.Connections.Requests;
 using FastDht.Engine.Connections;
 using FastDht.Protocol;
 
@@ -8,11 +8,7 @@ namespace FastDht.Engine.Mesh.Internal;
 /// <summary>The Hello a node sends when it dials a peer: its id, cluster, lock strategy, incarnation and member-list digest.</summary>
 internal readonly struct PeerHelloRequest(NodeIdentity identity) : IFrameRequest
 {
-    public int FrameLength =>
-        ProtocolConstants.HeaderSize + 2 + 1 + 2
-        + 2 + Encoding.UTF8.GetByteCount(identity.ClusterName)
-        + 2 + Encoding.UTF8.GetByteCount(identity.LockStrategy)
-        + 4 + 8 + 8;
+    public int FrameLength => RequestLength.Of(FrameLengths.Hello(identity.ClusterName, identity.LockStrategy));
 
     public void Write(IBufferWriter<byte> writer, uint requestId) =>
         FrameWriter.WriteHello(
