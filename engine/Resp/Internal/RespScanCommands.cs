@@ -88,10 +88,17 @@ internal static class RespScanCommands
     public static bool TryScan(LocalKeyspace keyspace, in ScanArguments a, out ulong next, out List<byte[]> keys)
     {
         // FastDht holds strings only: TYPE string keeps every key, any other type none (the walk still advances).
+        if (a.Cursor > StoreCursorMask)
+        {
+            next = 0;
+            keys = [];
+            return false;
+        }
         var visitor = new ScanCollector(a.Pattern, keyspace.NowMs, a.Type is null || System.Text.Ascii.EqualsIgnoreCase(a.Type, "string"u8));
         try
         {
-            next = a.Cursor > StoreCursorMask ? throw new ArgumentOutOfRangeException(nameof(a)) : keyspace.Scan(a.Cursor, a.Count, ref visitor);
+            // The store refuses a cursor it never handed out (a client's made-up one) with ArgumentOutOfRangeException.
+            next = keyspace.Scan(a.Cursor, a.Count, ref visitor);
         }
         catch (ArgumentOutOfRangeException)
         {
