@@ -144,7 +144,8 @@ internal static class RespStringCommands
             RespWriter.WriteInteger(w, present ? current.Length : 0);
             return;
         }
-        if (offset + patch.Length > keyspace.MaxValueLength)
+        // Compared without adding: offset may be as large as 2^63 - 1, and offset + length would wrap negative.
+        if (offset > keyspace.MaxValueLength - patch.Length)
         {
             RespWriter.WriteRaw(w, TooLarge);
             return;

@@ -48,6 +48,10 @@ public sealed class RespStringCommandTests(RespClusterFixture fixture) : IClassF
         Assert.Equal("$11\r\n\0\0\0\0\0\0Redis\r\n", await c.CallAsync("GET", fresh));
         Assert.Equal("-ERR offset is out of range\r\n", await c.CallAsync("SETRANGE", fresh, "-1", "x"));
         Assert.StartsWith("-ERR string exceeds maximum allowed size", await c.CallAsync("SETRANGE", fresh, "536870911", "xyz"), StringComparison.Ordinal);
+        // Offsets near the top of a 64-bit integer: the size check must not wrap (it closed the connection).
+        Assert.StartsWith("-ERR string exceeds maximum allowed size", await c.CallAsync("SETRANGE", fresh, "9223372036854775807", "A"), StringComparison.Ordinal);
+        Assert.StartsWith("-ERR string exceeds maximum allowed size", await c.CallAsync("SETRANGE", fresh, "9223372036854775806", "AB"), StringComparison.Ordinal);
+        Assert.Equal("+PONG\r\n", await c.CallAsync("PING"));
     }
 
     [Theory]
