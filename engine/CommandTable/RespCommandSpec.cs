@@ -31,6 +31,12 @@ internal sealed class RespCommandSpec(RespCommandKind kind, string name, int ari
 
     public bool HasKeys => FirstKey > 0;
 
+    /// <summary>Redis's <c>denyoom</c> flag: the command may add memory, so it is refused while the node is over its maxmemory.</summary>
+    public bool DenyOom { get; } = Array.IndexOf(flags, "denyoom") >= 0;
+
+    /// <summary>Redis's <c>no_multi</c> flag: refused between MULTI and EXEC ("Command not allowed inside a transaction").</summary>
+    public bool NoMulti { get; } = Array.IndexOf(flags, "no_multi") >= 0;
+
     /// <summary>The subcommands of a container command; empty for others.</summary>
     public RespCommandSpec[] Subcommands { get; init; } = [];
 

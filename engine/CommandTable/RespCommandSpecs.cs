@@ -183,7 +183,7 @@ internal static class RespCommandSpecs
             new(RespCommandKind.PSubscribe, "psubscribe", -2, PubSub, 0, 0, 0),
             new(RespCommandKind.PUnsubscribe, "punsubscribe", -1, PubSub, 0, 0, 0),
             new(RespCommandKind.Publish, "publish", 3, PubSub, 0, 0, 0),
-            new(RespCommandKind.Save, "save", 1, ["admin", "noscript"], 0, 0, 0),
+            new(RespCommandKind.Save, "save", 1, ["admin", "noscript", "no_multi"], 0, 0, 0),
             new(RespCommandKind.BgSave, "bgsave", -1, ["admin", "noscript"], 0, 0, 0),
             new(RespCommandKind.LastSave, "lastsave", 1, ["loading", "stale", "fast"], 0, 0, 0),
             new(RespCommandKind.Multi, "multi", 1, ["noscript", "loading", "stale", "fast", "allow_busy"], 0, 0, 0),

@@ -8,14 +8,24 @@ namespace FastDht.Engine.Resp.Internal;
 /// <summary>A command queued by MULTI (or a RENAME/COPY run as a transaction): its kind, its keys and its arguments re-encoded as one multibulk, copied out of the receive buffer.</summary>
 internal sealed class QueuedCommand
 {
-    private QueuedCommand(RespCommandKind kind, byte[][] keys, byte[] encoded)
+    private QueuedCommand(RespCommandKind kind, byte[][] keys, byte[] encoded, bool denyOom)
     {
         Kind = kind;
         Keys = keys;
         Encoded = encoded;
+        DenyOom = denyOom;
     }
 
     public RespCommandKind Kind { get; }
+
+    /// <summary>Whether the command may add memory (Redis's denyoom): EXEC is refused while the node is over its maxmemory.</summary>
+    public bool DenyOom { get; }
+
+    /// <summary>
+    /// A command about the node or the connection (CONFIG, FLUSHALL, CLIENT, INFO...), not about keys a transaction can
+    /// lock: EXEC runs it in its place, between the keyed runs (see RespSession.RunQueueAsync).
+    /// </summary>
+    public bool IsNodeCommand => Keys.Length == 0 && !RespTransaction.IsKeylessAllowed(Kind);
 
     /// <summary>The keys the command names (empty for PING, ECHO...).</summary>
     public byte[][] Keys { get; }
@@ -48,7 +58,7 @@ internal sealed class QueuedCommand
             encoded.Write(argument);
             encoded.Write("\r\n"u8);
         }
-        return new QueuedCommand(c.Kind, keys.ToArray(), encoded.WrittenSpan.ToArray());
+        return new QueuedCommand(c.Kind, keys.ToArray(), encoded.WrittenSpan.ToArray(), spec.DenyOom);
     }
 
     /// <summary>Parses the command back into <paramref name="into"/>; false only if the encoding were broken.</summary>

@@ -8,12 +8,12 @@ namespace FastDht.Engine.Resp.Internal;
 
 /// <summary>
 /// CONFIG GET / SET / RESETSTAT: the Redis settings clients and tools read, with the node's real values, and the
-/// ones FastDht can change at run time (the slow log's). Every other known setting is fixed at start-up and CONFIG SET
+/// ones FastDht can change at run time (the slow log's and maxmemory). Every other known setting is fixed at start-up and CONFIG SET
 /// says so in Redis's words; an unknown one gets Redis's unknown-option error.
 /// </summary>
 internal static class RespConfig
 {
-    private static readonly string[] Settable = ["slowlog-log-slower-than", "slowlog-max-len"];
+    private static readonly string[] Settable = ["slowlog-log-slower-than", "slowlog-max-len", "maxmemory"];
 
     public static void Write(IBufferWriter<byte> w, RespHost node, RespServer server, RespCommand c, int respVersion)
     {
@@ -49,7 +49,7 @@ internal static class RespConfig
             ("port", port),
             ("databases", "1"),
             ("cluster-enabled", "yes"),
-            ("maxmemory", "0"),
+            ("maxmemory", server.MaxMemory.ToString(inv)),
             ("maxmemory-policy", "noeviction"),
             ("timeout", "0"),
             ("save", ""),
@@ -121,12 +121,21 @@ internal static class RespConfig
                 RespWriter.WriteError(w, Encoding.UTF8.GetBytes($"CONFIG SET failed (possibly related to argument '{name}') - duplicate parameter"));
                 return;
             }
-            if (!c.TryGetInt64(i + 1, out var value))
+            long value;
+            if (name == "maxmemory")
+            {
+                if (!TryParseMemory(c.GetArgument(i + 1), out value))
+                {
+                    RespWriter.WriteError(w, Encoding.UTF8.GetBytes($"CONFIG SET failed (possibly related to argument '{name}') - argument must be a memory value"));
+                    return;
+                }
+            }
+            else if (!c.TryGetInt64(i + 1, out value))
             {
                 RespWriter.WriteError(w, Encoding.UTF8.GetBytes($"CONFIG SET failed (possibly related to argument '{name}') - argument couldn't be parsed into an integer"));
                 return;
             }
-            var min = name == "slowlog-max-len" ? 0 : -1;
+            var min = name is "slowlog-max-len" or "maxmemory" ? 0 : -1;
             var max = name == "slowlog-max-len" ? int.MaxValue : long.MaxValue;
             if (value < min || value > max)
             {
@@ -140,10 +149,42 @@ internal static class RespConfig
         {
             if (name == "slowlog-max-len")
                 server.SlowLog.MaxLength = (int)value;
+            else if (name == "maxmemory")
+                server.MaxMemory = value;
             else
                 server.SlowerThanMicros = value;
         }
         RespWriter.WriteRaw(w, RespReplies.Ok);
+    }
+
+    /// <summary>
+    /// Redis's memory values: a non-negative integer with an optional unit, <c>k</c>/<c>m</c>/<c>g</c> (powers of 1000)
+    /// or <c>kb</c>/<c>mb</c>/<c>gb</c> (powers of 1024), in any case.
+    /// </summary>
+    internal static bool TryParseMemory(ReadOnlySpan<byte> text, out long bytes)
+    {
+        bytes = 0;
+        var digits = 0;
+        while (digits < text.Length && text[digits] is >= (byte)'0' and <= (byte)'9')
+            digits++;
+        if (digits == 0 || !System.Buffers.Text.Utf8Parser.TryParse(text[..digits], out long number, out var used) || used != digits)
+            return false;
+        var unit = Encoding.ASCII.GetString(Lower(text[digits..]));
+        long multiplier = unit switch
+        {
+            "" or "b" => 1,
+            "k" => 1000,
+            "kb" => 1024,
+            "m" => 1000 * 1000,
+            "mb" => 1024 * 1024,
+            "g" => 1000L * 1000 * 1000,
+            "gb" => 1024L * 1024 * 1024,
+            _ => 0,
+        };
+        if (multiplier == 0 || number > long.MaxValue / multiplier)
+            return false;
+        bytes = number * multiplier;
+        return true;
     }
 
     private static byte[] Lower(ReadOnlySpan<byte> text)

@@ -14,6 +14,14 @@ internal static class RespErrors
     public static ReadOnlySpan<byte> Loading =>
         "-LOADING FastDht is loading the dataset in memory\r\n"u8;
 
+    /// <summary>Redis's refusal of a command that may add memory while the node is over its maxmemory (policy noeviction).</summary>
+    public static ReadOnlySpan<byte> OutOfMemory =>
+        "-OOM command not allowed when used memory > 'maxmemory'.\r\n"u8;
+
+    /// <summary>EXEC of a transaction holding a command that may add memory while the node is over its maxmemory.</summary>
+    public static ReadOnlySpan<byte> ExecAbortOutOfMemory =>
+        "-EXECABORT Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'.\r\n"u8;
+
     public static ReadOnlySpan<byte> CrossNode =>
         "-CROSSSLOT Keys in request don't hash to slots owned by one node\r\n"u8;
 

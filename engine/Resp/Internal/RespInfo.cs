@@ -127,8 +127,8 @@ internal static class RespInfo
                     .Append("used_memory_peak:").Append(process.PeakWorkingSet64).Append("\r\n")
                     .Append("used_memory_peak_human:").Append(Human(process.PeakWorkingSet64)).Append("\r\n")
                     .Append("total_system_memory:").Append(info.TotalAvailableMemoryBytes).Append("\r\n")
-                    .Append("maxmemory:0\r\n")
-                    .Append("maxmemory_human:0B\r\n")
+                    .Append("maxmemory:").Append(server.MaxMemory).Append("\r\n")
+                    .Append("maxmemory_human:").Append(Human(server.MaxMemory)).Append("\r\n")
                     .Append("maxmemory_policy:noeviction\r\n")
                     .Append("mem_allocator:dotnet-gc\r\n")
                     .Append("fastdht_store_keys:").Append(node.Keyspace.Count).Append("\r\n");

@@ -6,7 +6,7 @@ namespace FastDht.Engine.Resp.Internal;
 
 /// <summary>
 /// What a node's RESP connections share: the open connections (CLIENT LIST/KILL), the monitors (MONITOR), the slow
-/// log (SLOWLOG), the settings CONFIG SET can change, and the per-command statistics of closed connections (INFO
+/// log (SLOWLOG), the settings CONFIG SET can change (the slow log's, maxmemory), and the per-command statistics of closed connections (INFO
 /// commandstats).
 /// </summary>
 /// <remarks>
@@ -22,6 +22,7 @@ internal sealed class RespServer
     private RespMonitor[] _monitors = [];
     private readonly CommandStats _closedStats = new();
     private long _slowerThanMicros = 10_000;
+    private long _maxMemory;
 
     public RespServer()
     {
@@ -40,6 +41,29 @@ internal sealed class RespServer
         {
             Volatile.Write(ref _slowerThanMicros, value);
             SlowerThanTicks = value < 0 ? long.MaxValue : MicrosToTicks(value);
+        }
+    }
+
+    /// <summary>Redis's maxmemory, in bytes: 0 (the default) sets no limit. Set at run time with CONFIG SET.</summary>
+    /// <remarks>
+    /// The only policy is Redis's <c>noeviction</c>: while the node's managed heap (INFO's <c>used_memory</c>) is above
+    /// the limit, RESP commands that may add memory (Redis's <c>denyoom</c> flag: SET, INCR, APPEND, MSET...) are
+    /// refused with <c>-OOM</c>, and reads and deletes go on. It is checked on the node the client is connected to,
+    /// as Redis checks the server a command is sent to.
+    /// </remarks>
+    public long MaxMemory
+    {
+        get => Volatile.Read(ref _maxMemory);
+        set => Volatile.Write(ref _maxMemory, value);
+    }
+
+    /// <summary>Whether a maxmemory is set and the node's managed heap is above it (one volatile read when none is set).</summary>
+    public bool IsOverMaxMemory
+    {
+        get
+        {
+            var max = MaxMemory;
+            return max != 0 && GC.GetTotalMemory(forceFullCollection: false) > max;
         }
     }
 

@@ -69,11 +69,16 @@ internal sealed partial class RespSession
             _queueFailed = true;
             return Outcome.Continue;
         }
-        if (!spec.HasKeys && !RespTransaction.IsKeylessAllowed(c.Kind))
+        if (spec.NoMulti)
         {
-            // FLUSHALL, KEYS, DBSIZE, SUBSCRIBE, CLIENT, CONFIG...: they act on the whole node or on the connection,
-            // not on keys a transaction can lock.
+            // SAVE, as Redis flags it: it would block the node's other clients while the transaction runs.
             RespWriter.WriteError(w, "Command not allowed inside a transaction"u8);
+            _queueFailed = true;
+            return Outcome.Continue;
+        }
+        if (spec.DenyOom && _server.IsOverMaxMemory)
+        {
+            RespWriter.WriteRaw(w, RespErrors.OutOfMemory);
             _queueFailed = true;
             return Outcome.Continue;
         }
@@ -135,6 +140,16 @@ internal sealed partial class RespSession
         }
         if (Volatile.Read(ref _watchesPending) > 0)
             return Outcome.MustWait; // a WATCH of this connection is still asking an owner for a version
+        if (_server.MaxMemory != 0 && HoldsDenyOom(_queued) && _server.IsOverMaxMemory)
+        {
+            // Checked again at EXEC, as Redis does: the node may have gone over its limit since the commands were queued.
+            _queued = null;
+            Unwatch();
+            RespWriter.WriteRaw(Target(), RespErrors.ExecAbortOutOfMemory);
+            return Outcome.Continue;
+        }
+        if (HoldsNodeCommand(_queued))
+            return Outcome.RunQueue; // CONFIG, FLUSHALL, CLIENT...: run in order on the read loop (RunQueueAsync)
         (byte[] Key, ulong Version)[] watches;
         lock (_watchLock)
             watches = _watches?.ToArray() ?? [];
@@ -179,6 +194,8 @@ internal sealed partial class RespSession
             if (!result.Step.IsOk)
             {
                 slot.WriteFailure(result.Step.Status, (result.Step.Message ?? result.Step.Status.ToString()) + " (the transaction was not applied)");
+                if (!exec)
+                    RepeatFailure(slot, txn.Commands); // a run of an EXEC's queue (RunQueueAsync): one reply per command
             }
             else if (txn.WatchFailed)
             {
@@ -199,6 +216,13 @@ internal sealed partial class RespSession
         _host.Keyspace.Durability?.HoldAllAppended(_connection);
         _order.End(ticket);
         OnSlotCompleted(slot);
+    }
+
+    private static void RepeatFailure(ReplySlot slot, int commands)
+    {
+        var once = slot.Written.ToArray();
+        for (var i = 1; i < commands; i++)
+            slot.Write(once);
     }
 
     /// <summary>WATCH key...: remembers each key's version at its owner.</summary>

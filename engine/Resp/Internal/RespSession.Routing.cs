@@ -49,6 +49,11 @@ internal sealed partial class RespSession
             return Outcome.Continue;
         }
         _lastCommand = resolved.Name;
+        if (resolved.DenyOom && _server.IsOverMaxMemory)
+        {
+            RespWriter.WriteRaw(Target(), RespErrors.OutOfMemory);
+            return Outcome.Continue;
+        }
         if (_subscriptions > 0 && _respVersion == 2 && !AllowedWhileSubscribed(c.Kind))
         {
             RespErrors.WriteNotAllowedWhileSubscribed(Target(), spec.NameBytes);

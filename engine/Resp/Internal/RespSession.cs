@@ -30,7 +30,8 @@ internal sealed partial class RespSession
     private readonly RespHost _host;
     private readonly RespServer _server;
     private readonly SocketConnection _connection;
-    private readonly RespCommand _command = new();
+    // Swapped only while EXEC runs a queued node command through the node's code (RespSession.RunQueue.cs).
+    private RespCommand _command = new();
     private readonly RespLimits _limits;
     private readonly Lock _queueLock = new();
     private readonly Queue<ReplySlot> _queue = new();
@@ -104,6 +105,8 @@ internal sealed partial class RespSession
                             outcome = await ExecuteInOrderAsync().ConfigureAwait(false);
                         if (outcome == Outcome.NeedLink)
                             outcome = await SendRemoteSlowAsync().ConfigureAwait(false);
+                        if (outcome == Outcome.RunQueue)
+                            outcome = await RunQueueAsync().ConfigureAwait(false);
                         stop = outcome == Outcome.Stop;
                         var finished = Stopwatch.GetTimestamp();
                         Account(_command.Kind, finished - started);
@@ -338,6 +341,7 @@ internal sealed partial class RespSession
             DiscardCompletedPrefix();
         }
         _command.Dispose();
+        _queuedCommand?.Dispose();
         await _connection.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
     }
 
@@ -360,5 +364,8 @@ internal sealed partial class RespSession
         Stop,
         NeedLink,
         MustWait,
+
+        /// <summary>EXEC of a transaction holding node commands: run its queue in order (RunQueueAsync).</summary>
+        RunQueue,
     }
 }

@@ -73,7 +73,10 @@ internal sealed class RespTransaction
         foreach (var (key, version) in _watches)
         {
             var now = current[_index[Name(key)]];
-            if ((now.Present ? now.Version : 0) != version)
+            // WATCH saw 0 for an absent key and a version (never 0) for a present one; a present key without a version
+            // was written since (every write drops it), or created since it was seen absent.
+            var unchanged = now.Present ? now.Version != 0 && now.Version == version : version == 0;
+            if (!unchanged)
             {
                 WatchFailed = true;
                 Replies = [];

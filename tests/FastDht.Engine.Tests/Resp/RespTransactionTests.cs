@@ -52,7 +52,7 @@ public sealed class RespTransactionTests(RespClusterFixture fixture) : IClassFix
         Assert.Equal("+QUEUED\r\n", await c.CallAsync("SET", a, "1"));
         Assert.StartsWith("-ERR unknown command 'NOSUCH'", await c.CallAsync("NOSUCH", "x"));
         Assert.Equal("-ERR wrong number of arguments for 'get' command\r\n", await c.CallAsync("GET"));
-        Assert.Equal("-ERR Command not allowed inside a transaction\r\n", await c.CallAsync("FLUSHALL"));
+        Assert.Equal("-ERR Command not allowed inside a transaction\r\n", await c.CallAsync("SAVE")); // Redis's no-multi flag
         Assert.Equal("-ERR WATCH inside MULTI is not allowed\r\n", await c.CallAsync("WATCH", a));
         Assert.Equal("+QUEUED\r\n", await c.CallAsync("SET", b, "2"));
         Assert.Equal("-EXECABORT Transaction discarded because of previous errors.\r\n", await c.CallAsync("EXEC"));
@@ -88,6 +88,16 @@ public sealed class RespTransactionTests(RespClusterFixture fixture) : IClassFix
         Assert.Equal("*-1\r\n", await c.CallAsync("EXEC"));
         Assert.Equal(":0\r\n", await c.CallAsync("EXISTS", t));
 
+        // A key watched while absent and created since is a change too (it passed as unchanged: absent and
+        // unversioned both read as version 0).
+        var created = RespCluster.KeyOwnedBy(Cluster, 2, "watchcreated");
+        Assert.Equal("+OK\r\n", await c.CallAsync("WATCH", created));
+        Assert.Equal("+OK\r\n", await other.CallAsync("SET", created, "new"));
+        Assert.Equal("+OK\r\n", await c.CallAsync("MULTI"));
+        Assert.Equal("+QUEUED\r\n", await c.CallAsync("SET", t, "moved"));
+        Assert.Equal("*-1\r\n", await c.CallAsync("EXEC"));
+        Assert.Equal(":0\r\n", await c.CallAsync("EXISTS", t));
+
         // EXEC unwatches: the same transaction now runs.
         Assert.Equal("+OK\r\n", await c.CallAsync("MULTI"));
         Assert.Equal("+QUEUED\r\n", await c.CallAsync("SET", t, "moved"));
@@ -105,6 +115,98 @@ public sealed class RespTransactionTests(RespClusterFixture fixture) : IClassFix
         Assert.Equal("+OK\r\n", await c.CallAsync("MULTI"));
         Assert.Equal("+QUEUED\r\n", await c.CallAsync("PING"));
         Assert.Equal("*1\r\n+PONG\r\n", await c.CallAsync("EXEC"));
+    }
+
+    [Fact]
+    public async Task Node_commands_queue_inside_multi_and_run_in_their_place_at_exec()
+    {
+        var a = RespCluster.KeyOwnedBy(Cluster, 0, "txnode");
+        var b = RespCluster.KeyOwnedBy(Cluster, 2, "txnode");
+        await using var c = await RespTestClient.ConnectAsync(RespCluster.RespOf(Cluster, 1));
+        await using var other = await RespTestClient.ConnectAsync(RespCluster.RespOf(Cluster, 1));
+        Assert.Equal("+OK\r\n", await c.CallAsync("SET", a, "old"));
+        Assert.Equal("+OK\r\n", await c.CallAsync("MULTI"));
+        Assert.Equal("+QUEUED\r\n", await c.CallAsync("SET", b, "1"));
+        Assert.Equal("+QUEUED\r\n", await c.CallAsync("FLUSHALL"));
+        Assert.Equal("+QUEUED\r\n", await c.CallAsync("SET", a, "new"));
+        Assert.Equal("+QUEUED\r\n", await c.CallAsync("CONFIG", "SET", "slowlog-max-len", "77"));
+        Assert.Equal("+QUEUED\r\n", await c.CallAsync("CONFIG", "SET", "maxmemory", "bla"));
+        Assert.Equal("+QUEUED\r\n", await c.CallAsync("DBSIZE"));
+        Assert.Equal("+QUEUED\r\n", await c.CallAsync("GET", a));
+        // Queued, not run: the setting and the keys are as they were (the defect: CONFIG, FLUSHALL... were refused).
+        Assert.Equal("*2\r\n$15\r\nslowlog-max-len\r\n$3\r\n128\r\n", await other.CallAsync("CONFIG", "GET", "slowlog-max-len"));
+        Assert.Equal("$3\r\nold\r\n", await other.CallAsync("GET", a));
+        // Each reply in its place, a run-time error included; effects in queue order: b was set, then flushed, then a set.
+        Assert.Equal(
+            "*7\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value\r\n:1\r\n$3\r\nnew\r\n",
+            await c.CallAsync("EXEC"));
+        Assert.Equal(":0\r\n", await other.CallAsync("EXISTS", b));
+        Assert.Equal("$3\r\nnew\r\n", await other.CallAsync("GET", a));
+        Assert.Equal("*2\r\n$15\r\nslowlog-max-len\r\n$2\r\n77\r\n", await other.CallAsync("CONFIG", "GET", "slowlog-max-len"));
+        Assert.Equal("+OK\r\n", await other.CallAsync("CONFIG", "SET", "slowlog-max-len", "128"));
+
+        // A WATCHed key changed: nothing of the queue runs, the node commands neither.
+        Assert.Equal("+OK\r\n", await c.CallAsync("WATCH", b));
+        Assert.Equal("+OK\r\n", await other.CallAsync("SET", b, "changed"));
+        Assert.Equal("+OK\r\n", await c.CallAsync("MULTI"));
+        Assert.Equal("+QUEUED\r\n", await c.CallAsync("CONFIG", "SET", "slowlog-max-len", "5"));
+        Assert.Equal("+QUEUED\r\n", await c.CallAsync("DEL", a));
+        Assert.Equal("*-1\r\n", await c.CallAsync("EXEC"));
+        Assert.Equal(":1\r\n", await other.CallAsync("EXISTS", a));
+        Assert.Equal("*2\r\n$15\r\nslowlog-max-len\r\n$3\r\n128\r\n", await other.CallAsync("CONFIG", "GET", "slowlog-max-len"));
+        // Unchanged: it runs.
+        Assert.Equal("+OK\r\n", await c.CallAsync("WATCH", b));
+        Assert.Equal("+OK\r\n", await c.CallAsync("MULTI"));
+        Assert.Equal("+QUEUED\r\n", await c.CallAsync("DEL", a));
+        Assert.Equal("+QUEUED\r\n", await c.CallAsync("CONFIG", "GET", "maxmemory"));
+        Assert.Equal("*2\r\n:1\r\n*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n", await c.CallAsync("EXEC"));
+    }
+
+    [Fact]
+    public async Task Maxmemory_refuses_commands_that_add_memory_outside_and_inside_multi()
+    {
+        var a = RespCluster.KeyOwnedBy(Cluster, 2, "oom");
+        await using var c = await RespTestClient.ConnectAsync(RespCluster.RespOf(Cluster, 1));
+        await using var admin = await RespTestClient.ConnectAsync(RespCluster.RespOf(Cluster, 1));
+        const string Oom = "-OOM command not allowed when used memory > 'maxmemory'.\r\n";
+        Assert.Equal("+OK\r\n", await c.CallAsync("SET", a, "1"));
+        Assert.Equal("+OK\r\n", await admin.CallAsync("CONFIG", "SET", "maxmemory", "2mb"));
+        Assert.Equal("*2\r\n$9\r\nmaxmemory\r\n$7\r\n2097152\r\n", await admin.CallAsync("CONFIG", "GET", "maxmemory"));
+        Assert.Equal("-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value\r\n", await admin.CallAsync("CONFIG", "SET", "maxmemory", "-1"));
+        try
+        {
+            // 1 byte: the node is over it whatever it holds.
+            Assert.Equal("+OK\r\n", await admin.CallAsync("CONFIG", "SET", "maxmemory", "1"));
+            Assert.Contains("maxmemory:1\r\n", await admin.CallAsync("INFO", "memory"), StringComparison.Ordinal);
+            Assert.Equal(Oom, await c.CallAsync("SET", a, "2"));
+            Assert.Equal(Oom, await c.CallAsync("INCR", a));
+            Assert.Equal(Oom, await c.CallAsync("MSET", a, "3", a + ":x", "4"));
+            Assert.Equal("$1\r\n1\r\n", await c.CallAsync("GET", a)); // reads and deletes go on
+            // Queueing a command that adds memory is refused and dooms the EXEC; DISCARD still works.
+            Assert.Equal("+OK\r\n", await c.CallAsync("MULTI"));
+            Assert.Equal("+QUEUED\r\n", await c.CallAsync("GET", a));
+            Assert.Equal(Oom, await c.CallAsync("SET", a, "2"));
+            Assert.Equal("-EXECABORT Transaction discarded because of previous errors.\r\n", await c.CallAsync("EXEC"));
+            Assert.Equal("+OK\r\n", await c.CallAsync("MULTI"));
+            Assert.Equal(Oom, await c.CallAsync("SET", a, "2"));
+            Assert.Equal("+OK\r\n", await c.CallAsync("DISCARD"));
+            // A read-only transaction runs while over the limit.
+            Assert.Equal("+OK\r\n", await c.CallAsync("MULTI"));
+            Assert.Equal("+QUEUED\r\n", await c.CallAsync("GET", a));
+            Assert.Equal("*1\r\n$1\r\n1\r\n", await c.CallAsync("EXEC"));
+            // Queued under the limit, executed over it: EXEC refuses, as Redis does, and nothing runs.
+            Assert.Equal("+OK\r\n", await admin.CallAsync("CONFIG", "SET", "maxmemory", "0"));
+            Assert.Equal("+OK\r\n", await c.CallAsync("MULTI"));
+            Assert.Equal("+QUEUED\r\n", await c.CallAsync("SET", a, "5"));
+            Assert.Equal("+OK\r\n", await admin.CallAsync("CONFIG", "SET", "maxmemory", "1"));
+            Assert.Equal("-EXECABORT Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'.\r\n", await c.CallAsync("EXEC"));
+            Assert.Equal(":1\r\n", await c.CallAsync("DEL", a));
+        }
+        finally
+        {
+            Assert.Equal("+OK\r\n", await admin.CallAsync("CONFIG", "SET", "maxmemory", "0"));
+        }
+        Assert.Equal("+OK\r\n", await c.CallAsync("SET", a, "6"));
     }
 
     [Fact]
