@@ -110,7 +110,7 @@ public sealed class RespIntrospectionTests(RespClusterFixture fixture) : IClassF
         Assert.Contains("$10\r\nappendonly\r\n$2\r\nno\r\n", reply, StringComparison.Ordinal);
         Assert.StartsWith("*12\r\n", reply, StringComparison.Ordinal);
         Assert.Equal("*4\r\n$23\r\nslowlog-log-slower-than\r\n$5\r\n10000\r\n$15\r\nslowlog-max-len\r\n$3\r\n128\r\n", await c.CallAsync("CONFIG", "GET", "SLOWLOG*"));
-        Assert.Equal("-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - can't set immutable config\r\n", await c.CallAsync("CONFIG", "SET", "maxmemory", "100"));
+        Assert.Equal("-ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - can't set immutable config\r\n", await c.CallAsync("CONFIG", "SET", "maxmemory-policy", "allkeys-lru"));
         Assert.Equal("-ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'\r\n", await c.CallAsync("CONFIG", "SET", "nosuch", "1"));
         Assert.Equal("-ERR CONFIG SET failed (possibly related to argument 'slowlog-max-len') - argument couldn't be parsed into an integer\r\n", await c.CallAsync("CONFIG", "SET", "slowlog-max-len", "x"));
         Assert.Equal("-ERR wrong number of arguments for 'config|set' command\r\n", await c.CallAsync("CONFIG", "SET", "slowlog-max-len"));
