@@ -55,7 +55,7 @@ public sealed partial class LockTable
         {
             if (shard.Disposed)
             {
-                return new ValueTask<LockResult>(LockResult.Aborted(LockAbortReason.ShuttingDown));
+                return new ValueTask<LockResult>(Counters.OnAbort(LockResult.Aborted(LockAbortReason.ShuttingDown)));
             }
 
             shard.Lookup.TryGetValue(key, out LockEntry? entry);
@@ -74,7 +74,7 @@ public sealed partial class LockTable
             if (Volatile.Read(ref record.State) == TxnState.Wounded)
             {
                 _txns.Unpin(record);
-                return new ValueTask<LockResult>(LockResult.Aborted(LockAbortReason.Wounded));
+                return new ValueTask<LockResult>(Counters.OnAbort(LockResult.Aborted(LockAbortReason.Wounded)));
             }
 
             if (entry is null)
@@ -92,7 +92,7 @@ public sealed partial class LockTable
                     return new ValueTask<LockResult>(LockResult.Granted(token));
                 case ConflictOutcome.Abort:
                     _txns.Unpin(record);
-                    return new ValueTask<LockResult>(LockResult.Aborted(_strategy.AbortReason));
+                    return new ValueTask<LockResult>(Counters.OnAbort(LockResult.Aborted(_strategy.AbortReason)));
                 case ConflictOutcome.WoundThenWait:
                     victimCount = ApplyWounds(entry, txn, mode, ref victims, ref rentedVictims);
                     break;
@@ -251,7 +251,7 @@ public sealed partial class LockTable
         if (cancellationToken.IsCancellationRequested)
         {
             _txns.Unpin(record);
-            return new ValueTask<LockResult>(LockResult.Aborted(LockAbortReason.Cancelled));
+            return new ValueTask<LockResult>(Counters.OnAbort(LockResult.Aborted(LockAbortReason.Cancelled)));
         }
 
         LockWaiter waiter = RentWaiter();
@@ -273,7 +273,7 @@ public sealed partial class LockTable
             case AttachResult.Wounded:
                 ReturnWaiter(waiter);
                 _txns.Unpin(record);
-                return new ValueTask<LockResult>(LockResult.Aborted(LockAbortReason.Wounded));
+                return new ValueTask<LockResult>(Counters.OnAbort(LockResult.Aborted(LockAbortReason.Wounded)));
         }
 
         // A wait never outlives the requester's own lease: a coordinator that vanished without its
@@ -286,6 +286,7 @@ public sealed partial class LockTable
         waiter.Record = record;
         waiter.CancellationToken = cancellationToken;
         entry.Enqueue(waiter);
+        Counters.OnWait();
         shard.NoteDeadline(waitDeadline);
         _txns.Unpin(record);
 

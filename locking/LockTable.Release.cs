@@ -204,7 +204,7 @@ public sealed partial class LockTable
         // Unregister, not Dispose: Dispose would wait for a running callback, which may be blocked on this lock.
         waiter.Registration.Unregister();
         _txns.DetachWaiter(waiter.Record!, waiter);
-        waiter.SetResult(result);
+        waiter.SetResult(result.IsGranted ? result : Counters.OnAbort(result));
     }
 
     /// <summary>Aborts a queued waiter if it still waits for <paramref name="txn"/>; no-op if it completed (or was recycled) meanwhile.</summary>

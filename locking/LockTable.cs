@@ -71,6 +71,9 @@ public sealed partial class LockTable : IDisposable
     /// <summary>The conflict policy in force.</summary>
     public ILockStrategy Strategy => _strategy;
 
+    /// <summary>Waits and aborts so far, for metrics.</summary>
+    public LockCounters Counters { get; } = new();
+
     /// <summary>Number of keys currently held or waited for (takes every shard lock; for diagnostics).</summary>
     public int Count
     {

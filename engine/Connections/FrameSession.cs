@@ -149,8 +149,16 @@ internal abstract class FrameSession
     }
 
     /// <summary>Answers a request with an error and keeps the connection.</summary>
-    protected ValueTask<bool> ReplyErrorAsync(in FrameHeader header, StatusCode status, string message) =>
-        ReplyAsync(new ErrorReply(header.RequestId, header.Opcode, status, message));
+    protected ValueTask<bool> ReplyErrorAsync(in FrameHeader header, StatusCode status, string message)
+    {
+        OnAnswered(header.Opcode, status);
+        return ReplyAsync(new ErrorReply(header.RequestId, header.Opcode, status, message));
+    }
+
+    /// <summary>A request read in this batch was answered on the read loop with <paramref name="status"/>: the place to count it (client sessions do, for metrics).</summary>
+    protected internal virtual void OnAnswered(Opcode opcode, StatusCode status)
+    {
+    }
 
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ReplySlowAsync<TReply>(TReply reply)

@@ -227,6 +227,12 @@ public sealed class DhtNode : IAsyncDisposable
             await _core.AcceptPluginAsync(wire, connection).ConfigureAwait(false);
     }
 
+    /// <summary>The node's metrics: requests by kind, outcome and latency, and the Meter (<see cref="Diagnostics.NodeMetrics.MeterName"/>) with every counter.</summary>
+    public Diagnostics.NodeMetrics Metrics => _core.Metrics;
+
+    /// <summary>Whether the node serves keyed requests: false while it loads its data at start, and once it is stopping.</summary>
+    public bool IsServing => !_core.Loading.IsLoading && Volatile.Read(ref _stopped) == 0;
+
     /// <summary>Every member as this node sees it: itself, and each peer up or down.</summary>
     public IReadOnlyList<PeerStatus> GetPeers()
     {
@@ -326,6 +332,7 @@ public sealed class DhtNode : IAsyncDisposable
         _core.Locks.Dispose();
         // Last: every session has flushed what it will, so the log writes and fsyncs its tail and closes.
         _core.Keyspace.Log?.Dispose();
+        _core.Metrics.Dispose();
         NodeLog.Stopped(_core.Logger, NodeId);
     }
 
@@ -347,6 +354,8 @@ public sealed class DhtNode : IAsyncDisposable
             Logger = logger,
             MemoryPool = pool ?? System.Buffers.MemoryPool<byte>.Shared,
             // One setting for every listener and every peer dial: a node listens and dials as TLS, or neither.
+            // The node's own: its metrics count its bytes and connections, not every node's in the process.
+            Counters = new TransportCounters(),
             TlsServer = tls?.ServerOptions(),
             TlsClient = tls?.ClientOptions(),
         };

@@ -25,8 +25,15 @@ public sealed class NodeStatistics
     {
     }
 
-    /// <summary>A node's counters: keyspace hits and misses include every read of <paramref name="reads"/>.</summary>
-    internal NodeStatistics(Keyspace.ReadCounters reads) => _reads = reads;
+    /// <summary>A node's counters: keyspace hits and misses include every read of <paramref name="reads"/>; requests are counted in <paramref name="metrics"/>.</summary>
+    internal NodeStatistics(Keyspace.ReadCounters reads, Diagnostics.NodeMetrics metrics)
+    {
+        _reads = reads;
+        Metrics = metrics;
+    }
+
+    /// <summary>The node's request metrics (by kind, outcome and latency); null for counters of their own (<see cref="NodeStatistics()"/>).</summary>
+    public Diagnostics.NodeMetrics? Metrics { get; }
 
     /// <summary>When the node started (UTC).</summary>
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;

@@ -67,6 +67,7 @@ public sealed partial class SocketConnection
                 }
 
                 Interlocked.Add(ref _bytesReceived, buffer.Length);
+                _options.Counters.OnReceived(buffer.Length);
                 transport.AdvanceTo(buffer.End);
                 if (!buffer.IsEmpty)
                 {
@@ -126,6 +127,7 @@ public sealed partial class SocketConnection
                     FlushResult flushed = await transport.FlushAsync().ConfigureAwait(false);
                     Interlocked.Increment(ref _sendCount);
                     Interlocked.Add(ref _bytesSent, buffer.Length);
+                    _options.Counters.OnSent(buffer.Length);
                     output.AdvanceTo(buffer.End);
                     if (flushed.IsCompleted || flushed.IsCanceled)
                     {

@@ -55,6 +55,7 @@ public sealed partial class SocketConnection
                 }
 
                 Interlocked.Add(ref _bytesReceived, count);
+                _options.Counters.OnReceived(count);
                 input.Advance(count);
 
                 // Flush before looking at the result: the bytes just received must reach the reader even if it is

@@ -52,6 +52,7 @@ public sealed partial class SocketConnection
                     sender = null;
                     Interlocked.Increment(ref _sendCount);
                     Interlocked.Add(ref _bytesSent, buffer.Length);
+                    _options.Counters.OnSent(buffer.Length);
                 }
 
                 output.AdvanceTo(buffer.End);

@@ -19,6 +19,7 @@ internal static class NodeCommandLine
         (NodeSettings.MembersKey, new("--members", "-m") { Description = "The member list, the same on every node: \"0=host:port,1=host:port,...\" (or \"host:port,...\", numbered from 0).", HelpName = "LIST" }),
         (NodeSettings.ListenKey, new("--listen", "-l") { Description = "Where to listen, host:port or *:port. [default: this member's address]", HelpName = "HOST:PORT" }),
         (NodeSettings.RespKey, new("--resp") { Description = "Also serve Redis clients (RESP) on this address, host:port or *:port. [default: off]", HelpName = "HOST:PORT" }),
+        (NodeSettings.HttpKey, new("--http") { Description = "Serve the status endpoint (Prometheus /metrics, /health, /cluster, a status page; no authentication: docs/monitoring.md) on this address, e.g. 127.0.0.1:9180. [default: off]", HelpName = "HOST:PORT" }),
         (NodeSettings.MaxFrameSizeKey, new("--max-frame-size") { Description = "The largest frame accepted, 4KiB..1GiB. [default: 1MiB]", HelpName = "SIZE" }),
         (NodeSettings.MaxKeySizeKey, new("--max-key-size") { Description = "The longest key accepted, 1..65535 bytes. [default: 65535]", HelpName = "SIZE" }),
         (SecuritySettings.ClusterSecretFileKey, new("--cluster-secret-file") { Description = "A file holding the secret every node of the cluster shares (16 bytes or more); needed by a cluster of more than one member. [default: FASTDHT_NODE_CLUSTERSECRET, else none]", HelpName = "FILE" }),

@@ -10,4 +10,7 @@ internal static partial class NodeHostLog
 
     [LoggerMessage(101, LogLevel.Critical, "The node failed")]
     public static partial void Failed(ILogger logger, Exception exception);
+
+    [LoggerMessage(102, LogLevel.Information, "Status endpoint listening on http://{EndPoint}/ (/metrics, /health, /cluster)")]
+    public static partial void StatusListening(ILogger logger, string endPoint);
 }

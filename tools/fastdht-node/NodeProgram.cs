@@ -55,6 +55,22 @@ internal static class NodeProgram
             return ExitCodes.Failed;
         }
 
+        FastDht.Monitoring.StatusEndpoint? status = null;
+        if (settings.Http is { } http)
+        {
+            try
+            {
+                status = await FastDht.Monitoring.StatusEndpoint.StartAsync(node, new FastDht.Monitoring.StatusEndpointOptions { Address = http.Address, Port = http.Port }).ConfigureAwait(false);
+                NodeHostLog.StatusListening(logger, status.EndPoint.ToString());
+            }
+            catch (IOException e)
+            {
+                // The node is up but cannot be watched as asked: stop it rather than run it half configured.
+                await node.DisposeAsync().ConfigureAwait(false);
+                return Fail(e.Message);
+            }
+        }
+
         try
         {
             var name = await signal.Requested.ConfigureAwait(false);
@@ -69,6 +85,8 @@ internal static class NodeProgram
         }
         finally
         {
+            if (status is not null)
+                await status.DisposeAsync().ConfigureAwait(false);
             await node.DisposeAsync().ConfigureAwait(false);
         }
     }

@@ -20,17 +20,22 @@ internal sealed class NodeSettings
     public const string NodeIdKey = "nodeId";
     public const string ListenKey = "listen";
     public const string RespKey = "resp";
+    public const string HttpKey = "http";
     public const string MaxFrameSizeKey = "maxFrameSize";
     public const string MaxKeySizeKey = "maxKeySize";
     public const string LogLevelKey = "logLevel";
 
-    private NodeSettings(NodeOptions options, LogLevel logLevel)
+    private NodeSettings(NodeOptions options, LogLevel logLevel, System.Net.IPEndPoint? http)
     {
         Options = options;
         LogLevel = logLevel;
+        Http = http;
     }
 
     public NodeOptions Options { get; }
+
+    /// <summary>Where the status endpoint listens; null when it is off.</summary>
+    public System.Net.IPEndPoint? Http { get; }
 
     public LogLevel LogLevel { get; }
 
@@ -64,13 +69,14 @@ internal sealed class NodeSettings
         };
         if (config.Find(RespKey) is var (resp, respSource))
             options.Listeners[Engine.Plugins.ProtocolNames.Resp] = SettingParsers.ListenEndPoint(resp, respSource);
+        var http = config.Find(HttpKey) is var (httpText, httpSource) ? SettingParsers.ListenEndPoint(httpText, httpSource) : null;
         NodeOptionBinding.Bind(options, config);
 
         var logLevel = config.Find(LogLevelKey) is var (level, levelSource) ? SettingParsers.LogLevel(level, levelSource) : LogLevel.Information;
 
         // The engine's own cross-checks (self in the list, timeouts against each other), before anything is bound.
         options.Validate();
-        return new NodeSettings(options, logLevel);
+        return new NodeSettings(options, logLevel, http);
     }
 
     /// <summary>

@@ -11,7 +11,8 @@ namespace FastDht.Engine.Mesh.Internal;
 internal sealed class LocalKeyRequests(LocalKeyspace keyspace)
 {
     /// <summary>Runs the request (<paramref name="header"/> and its contiguous <paramref name="body"/>) and writes its response; the caller holds the writer lock.</summary>
-    public void Execute(PipeWriter writer, in FrameHeader header, ReadOnlySpan<byte> body, ProtocolLimits limits)
+    /// <returns>The status answered (for metrics).</returns>
+    public StatusCode Execute(PipeWriter writer, in FrameHeader header, ReadOnlySpan<byte> body, ProtocolLimits limits)
     {
         var id = header.RequestId;
         ProtocolError error;
@@ -21,30 +22,31 @@ internal sealed class LocalKeyRequests(LocalKeyspace keyspace)
                 if (!RequestDecoder.TryReadGet(body, limits, out var key, out error))
                     break;
                 if (keyspace.TryGet(key, out var value))
+                {
                     FrameWriter.WriteValueResponse(writer, id, Opcode.Get, value.Span);
-                else
-                    FrameWriter.WriteStatusResponse(writer, id, Opcode.Get, StatusCode.NotFound);
-                return;
+                    return StatusCode.Ok;
+                }
+                FrameWriter.WriteStatusResponse(writer, id, Opcode.Get, StatusCode.NotFound);
+                return StatusCode.NotFound;
             case Opcode.Put:
             case Opcode.PutIfAbsent:
                 if (!RequestDecoder.TryReadPut(body, header.Flags, limits, out key, out var newValue, out var ttl, out var fence, out error))
                     break;
-                WriteResult(writer, id, header.Opcode, ttl > 0
+                return WriteResult(writer, id, header.Opcode, ttl > 0
                     ? keyspace.PutExpiring(key, newValue, ttl, ifAbsent: header.Opcode == Opcode.PutIfAbsent, fence)
                     : header.Opcode == Opcode.Put
                         ? keyspace.Put(key, newValue, fence)
                         : keyspace.PutIfAbsent(key, newValue, fence));
-                return;
             case Opcode.Delete:
                 if (!RequestDecoder.TryReadDelete(body, header.Flags, limits, out key, out fence, out error))
                     break;
-                WriteResult(writer, id, Opcode.Delete, keyspace.Delete(key, fence));
-                return;
+                return WriteResult(writer, id, Opcode.Delete, keyspace.Delete(key, fence));
             default:
                 FrameWriter.WriteErrorResponse(writer, id, header.Opcode, StatusCode.InternalError, "not a single-key operation");
-                return;
+                return StatusCode.InternalError;
         }
         FrameWriter.WriteErrorResponse(writer, id, header.Opcode, error.Status, error.Message);
+        return error.Status;
     }
 
     /// <summary>
@@ -52,28 +54,28 @@ internal sealed class LocalKeyRequests(LocalKeyspace keyspace)
     /// never queued; a fenced write goes ahead only for the key's exclusive holder with exactly the token it was
     /// granted (else StaleFence). The keyspace decides; this only words it.
     /// </summary>
-    private static void WriteResult(PipeWriter writer, uint id, Opcode opcode, KeyWriteResult result)
+    private static StatusCode WriteResult(PipeWriter writer, uint id, Opcode opcode, KeyWriteResult result)
     {
         switch (result)
         {
             case KeyWriteResult.Ok:
                 FrameWriter.WriteStatusResponse(writer, id, opcode, StatusCode.Ok);
-                break;
+                return StatusCode.Ok;
             case KeyWriteResult.Exists:
                 FrameWriter.WriteStatusResponse(writer, id, opcode, StatusCode.Exists);
-                break;
+                return StatusCode.Exists;
             case KeyWriteResult.NotFound:
                 FrameWriter.WriteStatusResponse(writer, id, opcode, StatusCode.NotFound);
-                break;
+                return StatusCode.NotFound;
             case KeyWriteResult.Locked:
                 FrameWriter.WriteErrorResponse(writer, id, opcode, StatusCode.Locked, "the key is locked by a transaction");
-                break;
+                return StatusCode.Locked;
             case KeyWriteResult.LogUnavailable:
                 FrameWriter.WriteErrorResponse(writer, id, opcode, StatusCode.LogUnavailable, "the node cannot write its log to disk (disk full or I/O error): writes are refused until it can, reads are served");
-                break;
+                return StatusCode.LogUnavailable;
             default:
                 FrameWriter.WriteErrorResponse(writer, id, opcode, StatusCode.StaleFence, "the fencing token is not the current exclusive lock's: a newer lock was granted, or the lock is gone");
-                break;
+                return StatusCode.StaleFence;
         }
     }
 }

@@ -49,7 +49,8 @@ internal sealed class NodeParts
         Locks = new LockTable(strategy, new LockTableOptions { ExpiryScanInterval = ScanIntervalFor(strategy, options.LockExpiryScanInterval) }, TimeProvider.System, wounds);
         // 1 KiB under the frame size: room for the frame header, the key and the reply's framing around the value.
         Keyspace = new Keyspace.LocalKeyspace(store, Locks, Math.Max(1, options.Limits.MaxFrameSize - 1024));
-        Statistics = new Plugins.NodeStatistics(Keyspace.Reads);
+        Metrics = new Diagnostics.NodeMetrics(options.NodeId);
+        Statistics = new Plugins.NodeStatistics(Keyspace.Reads, Metrics);
         // A node with a data directory serves nothing from its keyspace until the log is replayed (DhtNode.StartAsync).
         Loading = new Keyspace.LoadingGate(options.DataDir is not null);
         var decisions = new TxnDecisions();
@@ -103,6 +104,7 @@ internal sealed class NodeParts
         };
         Handshake = new InboundHandshake(Clients);
         Context = new NodeContext(options.NodeId, options.ClusterName, options.ForwardTimeout, Keyspace, Cluster, Mesh, Mesh.Listeners, Statistics, logger, _stopping.Token);
+        NodeInstruments.Register(this);
         _resp = new Resp.Internal.RespHost(options.NodeId, options.ClusterName, options.Limits.MaxFrameSize, options.ForwardTimeout, Keyspace, Expiry, Loading, Cluster, Mesh, Mesh.Listeners, Statistics, Coordinator, RespServer, Clients, options.DataDir, options.Fsync, options.Users, logger);
     }
 
@@ -123,6 +125,9 @@ internal sealed class NodeParts
 
     /// <summary>Counters every protocol adds to.</summary>
     public Plugins.NodeStatistics Statistics { get; }
+
+    /// <summary>The node's metrics and its Meter.</summary>
+    public Diagnostics.NodeMetrics Metrics { get; }
 
     /// <summary>Where each member serves each protocol.</summary>
     public ListenerDirectory Listeners => Mesh.Listeners;

@@ -23,6 +23,10 @@ internal sealed partial class RespSession
     /// <summary>Calls and time per command of this connection (INFO commandstats).</summary>
     public CommandStats Stats { get; } = new();
 
+    // The node's metrics (null for a host without them), and whether the command being run was refused.
+    private readonly Diagnostics.NodeMetrics? _metrics;
+    private bool _refused;
+
     /// <summary>Whether the connection is subscribed to a channel or pattern (INFO's pubsub_clients).</summary>
     public bool IsSubscribed => _subscriptions > 0;
 
@@ -466,6 +470,12 @@ internal sealed partial class RespSession
     private void Account(RespCommandKind kind, long ticks)
     {
         Stats.Count(kind, ticks);
+        if (_metrics is not null)
+        {
+            _metrics.CountResp(kind, _refused);
+            _metrics.RecordLatency(Diagnostics.NodeMetrics.ClassOf(kind), ticks);
+        }
+        _refused = false;
         _lastCommandTicks = Environment.TickCount64;
         // AUTH, HELLO and ACL may carry a password: never kept in the slow log (a PBKDF2 check can be slow).
         if (ticks >= _server.SlowerThanTicks && kind is not (RespCommandKind.Auth or RespCommandKind.Hello or RespCommandKind.Acl))
@@ -473,6 +483,13 @@ internal sealed partial class RespSession
             var micros = ticks * 1_000_000 / System.Diagnostics.Stopwatch.Frequency;
             _server.SlowLog.Add(_command, micros, Address, _name ?? "");
         }
+    }
+
+    /// <summary>The command is refused before it runs (arity, subcommand, ACL): INFO's rejected_calls, the metrics' outcome "refused".</summary>
+    private void Reject(RespCommandKind kind)
+    {
+        Stats.Reject(kind);
+        _refused = true;
     }
 
     /// <summary>One client as CLIENT LIST and CLIENT KILL see it.</summary>

@@ -18,6 +18,7 @@ internal sealed partial class RespSession
             return Outcome.MustWait; // a FLUSHALL of this connection is still running: nothing overtakes it
         if (_users is not null && IsRefused())
         {
+            _refused = true;
             _queueFailed |= _queued is not null; // a refusal while queueing aborts the EXEC, as in Redis
             return Outcome.Continue;
         }
@@ -26,25 +27,26 @@ internal sealed partial class RespSession
             return Queue(spec);
         if (spec is null)
         {
+            _refused = true;
             RespErrors.WriteUnknownCommand(Target(), c);
             return Outcome.Continue;
         }
         if (!spec.ArityMatches(c.Count))
         {
-            Stats.Reject(c.Kind);
+            Reject(c.Kind);
             RespErrors.WriteWrongArity(Target(), spec.NameBytes);
             return Outcome.Continue;
         }
         var resolved = RespCommandSpecs.Resolve(spec, c);
         if (resolved is null)
         {
-            Stats.Reject(c.Kind);
+            Reject(c.Kind);
             RespErrors.WriteUnknownSubcommand(Target(), c.GetArgument(1), spec.Name.ToUpperInvariant());
             return Outcome.Continue;
         }
         if (!resolved.ArityMatches(c.Count))
         {
-            Stats.Reject(c.Kind);
+            Reject(c.Kind);
             RespErrors.WriteWrongArity(Target(), resolved.NameBytes);
             return Outcome.Continue;
         }
@@ -131,6 +133,7 @@ internal sealed partial class RespSession
             RespErrors.WriteClusterDown(Target(), _host.Peers.UnavailableMessage(owner));
             return Outcome.Continue;
         }
+        _metrics?.CountForward();
         if (FrameWriter.RespExecuteFrameLength(_command) - 4 > link.SendLimit)
         {
             RespWriter.WriteError(Target(), "the command is larger than the cluster's maximum frame size"u8);

@@ -48,6 +48,7 @@ internal sealed partial class RespSession
     public RespSession(RespHost host, SocketConnection connection)
     {
         _host = host;
+        _metrics = host.Statistics.Metrics;
         _server = host.Server;
         _connection = connection;
         ClientId = SessionIds.Next();

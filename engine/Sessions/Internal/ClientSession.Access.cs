@@ -88,6 +88,7 @@ internal sealed partial class ClientSession
         if (users.Authenticate(auth.GetUser(), auth.Secret) is not { } user)
             return ReplyErrorAsync(header, StatusCode.AuthFailed, "WRONGPASS invalid username-password pair or user is disabled");
         _user = user;
+        OnAnswered(Opcode.Auth, StatusCode.Ok);
         return ReplyAsync(new AuthOkReply(header.RequestId));
     }
 }

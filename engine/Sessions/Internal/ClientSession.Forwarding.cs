@@ -36,7 +36,8 @@ internal sealed partial class ClientSession
         }
         if (header.FrameLength - 4 > link.SendLimit)
             return ReplyErrorAsync(header, StatusCode.FrameTooLarge, $"the request is larger than node {owner} accepts ({link.SendLimit} bytes)");
-        return link.SendForwardAsync(frame, ForwardRequest.Rent(this, header.RequestId, header.Opcode, owner));
+        _metrics?.CountForward();
+        return link.SendForwardAsync(frame, ForwardRequest.Rent(this, header.RequestId, header.Opcode, owner, _batchStarted));
     }
 
     /// <summary>Writes the owner's answer back under the client's request id.</summary>

@@ -17,13 +17,16 @@ internal sealed partial class ClientSession
         if (!log.TryStartSnapshot(out var completion))
             return ReplyErrorAsync(header, StatusCode.Busy, $"node {_host.Mesh.Identity.SelfId} is already writing a snapshot");
         if (!wait)
+        {
+            OnAnswered(Opcode.Snapshot, StatusCode.Ok);
             return ReplyAsync(new SnapshotReply(header.RequestId, null));
+        }
         AnswerOwed();
-        _ = AnswerSnapshotAsync(header.RequestId, completion);
+        _ = AnswerSnapshotAsync(header.RequestId, completion, _batchStarted);
         return new ValueTask<bool>(true);
     }
 
-    private async Task AnswerSnapshotAsync(uint requestId, Task<SnapshotReport> completion)
+    private async Task AnswerSnapshotAsync(uint requestId, Task<SnapshotReport> completion, long started)
     {
         SnapshotReport? report = null;
         string? failure = null;
@@ -39,5 +42,6 @@ internal sealed partial class ClientSession
             await GiveAnswerAsync(new SnapshotReply(requestId, report)).ConfigureAwait(false);
         else
             await GiveAnswerAsync(new ErrorReply(requestId, Opcode.Snapshot, StatusCode.InternalError, failure!)).ConfigureAwait(false);
+        AnsweredLater(Opcode.Snapshot, report is null ? StatusCode.InternalError : StatusCode.Ok, started);
     }
 }

@@ -99,10 +99,10 @@ internal sealed partial class ClientSession
     private void ReplyLater(uint id, Opcode op, object? ticket, Task<TxnResult> work)
     {
         AnswerOwed();
-        _ = ReplyWhenDoneAsync(id, op, ticket, work);
+        _ = ReplyWhenDoneAsync(id, op, ticket, work, _batchStarted);
     }
 
-    private async Task ReplyWhenDoneAsync(uint id, Opcode op, object? ticket, Task<TxnResult> work)
+    private async Task ReplyWhenDoneAsync(uint id, Opcode op, object? ticket, Task<TxnResult> work, long started)
     {
         TxnResult result;
         try
@@ -125,5 +125,6 @@ internal sealed partial class ClientSession
         if (op == Opcode.MultiPut)
             Durability?.HoldAllAppended(Connection);
         await GiveAnswerAsync(reply).ConfigureAwait(false);
+        AnsweredLater(op, result.Step.Status, started);
     }
 }

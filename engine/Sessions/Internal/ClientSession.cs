@@ -28,6 +28,10 @@ internal sealed partial class ClientSession : FrameSession
     private int _closing;
     private long _batchCommands;
     private TaskCompletionSource? _drained;
+    private readonly Diagnostics.NodeMetrics? _metrics;
+    // Requests of this batch answered on the read loop, per latency group: timed together when the batch is flushed.
+    private readonly int[] _answeredInBatch = new int[4];
+    private long _batchStarted;
 
     public ClientSession(ClientSessions host, SocketConnection connection, int sendLimit, AclUser? user)
         : base(connection, host.Limits)
@@ -35,6 +39,7 @@ internal sealed partial class ClientSession : FrameSession
         _host = host;
         _user = user;
         SendLimit = sendLimit;
+        _metrics = host.Mesh.Statistics.Metrics;
         host.Register(this);
         host.Mesh.Statistics.ClientConnected();
     }
@@ -53,7 +58,9 @@ internal sealed partial class ClientSession : FrameSession
 
     protected override ValueTask<bool> OnRequestAsync(Frame frame)
     {
-        _batchCommands++;
+        // One clock read per batch: a request answered on the read loop is timed from here to the batch's flush.
+        if (_batchCommands++ == 0 && _metrics is not null)
+            _batchStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         var header = frame.Header;
         if (!RequestDecoder.TryValidateHeader(header, out var error))
             return ReplyErrorAsync(header, error.Status, error.Message);
@@ -63,7 +70,10 @@ internal sealed partial class ClientSession : FrameSession
             return ReplyErrorAsync(header, StatusCode.BadRequest, "FORWARDED is set only by a node forwarding to a peer: refused on a client connection");
         // One null test when the node has no users; one more read when the user may do everything.
         if (_user is { } user && !user.Permissions.AllowsEverything && header.Opcode != Opcode.Auth && Refusal(frame, user) is { } refused)
+        {
+            OnAnswered(header.Opcode, refused.Status);
             return ReplyAsync(refused);
+        }
         if (_host.Mesh.Loading.IsLoading && LoadingGate.ReadsOrWritesKeys(header.Opcode))
             return ReplyErrorAsync(header, StatusCode.Loading, LoadingGate.Message);
         // Requests that share a key take effect in the order sent: while a MultiPut, MultiGet or Lock of this
@@ -103,15 +113,18 @@ internal sealed partial class ClientSession : FrameSession
             case Opcode.RenewLease:
                 return TransactionAsync(frame);
             case Opcode.Ping:
+                OnAnswered(Opcode.Ping, StatusCode.Ok);
                 return ReplyAsync(new PingReply(header.RequestId, frame.Body));
             case Opcode.ClusterInfo:
-                return RequestDecoder.TryReadEmpty(BodyOf(frame), out error)
-                    ? ReplyAsync(_host.Mesh.DescribeCluster(header.RequestId))
-                    : ReplyErrorAsync(header, error.Status, error.Message);
+                if (!RequestDecoder.TryReadEmpty(BodyOf(frame), out error))
+                    return ReplyErrorAsync(header, error.Status, error.Message);
+                OnAnswered(Opcode.ClusterInfo, StatusCode.Ok);
+                return ReplyAsync(_host.Mesh.DescribeCluster(header.RequestId));
             case Opcode.NodeInfo:
-                return RequestDecoder.TryReadEmpty(BodyOf(frame), out error)
-                    ? ReplyAsync(new NodeInfoReply(header.RequestId, _host.Mesh.Listeners.Own))
-                    : ReplyErrorAsync(header, error.Status, error.Message);
+                if (!RequestDecoder.TryReadEmpty(BodyOf(frame), out error))
+                    return ReplyErrorAsync(header, error.Status, error.Message);
+                OnAnswered(Opcode.NodeInfo, StatusCode.Ok);
+                return ReplyAsync(new NodeInfoReply(header.RequestId, _host.Mesh.Listeners.Own));
             case Opcode.Auth:
                 return ReauthenticateAsync(frame);
             case Opcode.Snapshot:
@@ -202,6 +215,42 @@ internal sealed partial class ClientSession : FrameSession
         {
             _host.Mesh.Statistics.AddCommands(_batchCommands);
             _batchCommands = 0;
+            if (_metrics is not null)
+                RecordBatchLatency(_metrics);
+        }
+    }
+
+    /// <summary>Counts a request answered on the read loop; its time is taken with its batch's (<see cref="OnBatchEnd"/>).</summary>
+    protected internal override void OnAnswered(Opcode opcode, StatusCode status)
+    {
+        if (_metrics is null)
+            return;
+        _metrics.CountNative(opcode, status);
+        _answeredInBatch[(int)Diagnostics.NodeMetrics.ClassOf(opcode)]++;
+    }
+
+    /// <summary>Counts a request answered off the read loop (a forward, a coordinated request) and its time since its batch was read.</summary>
+    internal void AnsweredLater(Opcode opcode, StatusCode status, long started)
+    {
+        if (_metrics is null)
+            return;
+        _metrics.CountNative(opcode, status);
+        _metrics.RecordLatency(Diagnostics.NodeMetrics.ClassOf(opcode), System.Diagnostics.Stopwatch.GetTimestamp() - started);
+    }
+
+    /// <summary>When the request being dispatched was read (its batch's start); 0 without metrics.</summary>
+    internal long BatchStarted => _batchStarted;
+
+    private void RecordBatchLatency(Diagnostics.NodeMetrics metrics)
+    {
+        var elapsed = System.Diagnostics.Stopwatch.GetTimestamp() - _batchStarted;
+        for (var c = 0; c < _answeredInBatch.Length; c++)
+        {
+            if (_answeredInBatch[c] != 0)
+            {
+                metrics.RecordLatency((Diagnostics.RequestClass)c, elapsed, _answeredInBatch[c]);
+                _answeredInBatch[c] = 0;
+            }
         }
     }
 

@@ -18,11 +18,13 @@ internal sealed class ForwardRequest : PendingRequest
     private ClientSession? _origin;
     private uint _originRequestId;
     private Opcode _opcode;
+    private long _started;
 
-    /// <summary>Takes a forward from the pool; the origin owes its client one more answer until this one completes.</summary>
-    public static ForwardRequest Rent(ClientSession origin, uint originRequestId, Opcode opcode, ushort target)
+    /// <summary>Takes a forward from the pool; the origin owes its client one more answer until this one completes. <paramref name="started"/>: when the client's request was read (Stopwatch ticks), for its latency.</summary>
+    public static ForwardRequest Rent(ClientSession origin, uint originRequestId, Opcode opcode, ushort target, long started)
     {
         var request = Pool.Get();
+        request._started = started;
         request._origin = origin;
         request._originRequestId = originRequestId;
         request._opcode = opcode;
@@ -33,20 +35,22 @@ internal sealed class ForwardRequest : PendingRequest
 
     public override void OnResponse(in FrameHeader header, in ReadOnlySequence<byte> body)
     {
-        var (origin, id) = Recycle();
+        var (origin, id, started) = Recycle();
         origin.Relay(id, header, body);
+        origin.AnsweredLater(header.Opcode, header.Status, started);
     }
 
     public override void OnFailure(StatusCode status, string message)
     {
         var opcode = _opcode;
-        var (origin, id) = Recycle();
+        var (origin, id, started) = Recycle();
         origin.RelayError(id, opcode, status, message);
+        origin.AnsweredLater(opcode, status, started);
     }
 
-    private (ClientSession Origin, uint Id) Recycle()
+    private (ClientSession Origin, uint Id, long Started) Recycle()
     {
-        var result = (_origin!, _originRequestId);
+        var result = (_origin!, _originRequestId, _started);
         _origin = null;
         Pool.Return(this);
         return result;
