@@ -16,7 +16,7 @@ namespace FastDht.Engine.Diagnostics;
 /// request, and per latency sample one more for its bucket and one for the time. Everything the Meter shows is an
 /// observable instrument read from those counters when a listener asks (a scrape, dotnet-counters' interval), so a
 /// node nobody watches pays the counts and nothing else. Latency is kept as a histogram of power-of-two buckets of
-/// microseconds (1 µs to 8.4 s, then one bucket for slower), exported whole to Prometheus; a Meter has no observable
+/// microseconds (about 1 µs to 8.6 s, then one bucket for slower; the bounds are powers of two of clock ticks, so a sample costs a shift), exported whole to Prometheus; a Meter has no observable
 /// histogram, so dotnet-counters sees the recent percentiles (<see cref="History"/>, sampled every
 /// <see cref="SampleInterval"/>) as gauges.
 /// </remarks>
@@ -31,7 +31,7 @@ public sealed class NodeMetrics : IDisposable
     /// <summary>Samples kept: ten minutes at <see cref="SampleInterval"/>.</summary>
     public const int HistoryLength = 120;
 
-    /// <summary>Power-of-two microsecond buckets: 2^0 .. 2^23 µs (8.4 s), then everything slower.</summary>
+    /// <summary>Power-of-two buckets of about a microsecond: 2^0 .. 2^23 (about 8.6 s), then everything slower.</summary>
     private const int Buckets = 25;
 
     // Counter layout of _latency: per class, Buckets counts then the summed Stopwatch ticks.
@@ -44,7 +44,9 @@ public sealed class NodeMetrics : IDisposable
     private static readonly int RespKinds = Enum.GetValues<RespCommandKind>().Length;
     private static readonly RequestClass[] RespClassOf = BuildRespClasses();
     private static readonly int ClassCount = Enum.GetValues<RequestClass>().Length;
-    private static readonly long TicksPerMicrosecond = Math.Max(1, Stopwatch.Frequency / 1_000_000);
+    // Buckets are powers of two of ticks shifted by this, so a sample needs a shift, not a division: the power of two
+    // of Stopwatch ticks nearest a microsecond (1024 ticks = 1.024 µs where the clock counts nanoseconds).
+    private static readonly int TickShift = Math.Max(0, (int)Math.Round(Math.Log2(Math.Max(1.0, Stopwatch.Frequency / 1_000_000.0))));
 
     private readonly StripedCounters _operations;
     private readonly StripedCounters _latency;
@@ -106,9 +108,9 @@ public sealed class NodeMetrics : IDisposable
     /// <summary>Records <paramref name="count"/> requests of <paramref name="requestClass"/> that each took <paramref name="elapsedTicks"/> (<see cref="Stopwatch"/> ticks).</summary>
     internal void RecordLatency(RequestClass requestClass, long elapsedTicks, int count = 1)
     {
-        var micros = (ulong)Math.Max(0, elapsedTicks) / (ulong)TicksPerMicrosecond;
-        // Bucket i holds up to 2^i µs: 0 and 1 µs in bucket 0, 2 µs in 1, 3-4 µs in 2, ...
-        var bucket = micros <= 1 ? 0 : Math.Min(Buckets - 1, 64 - System.Numerics.BitOperations.LeadingZeroCount(micros - 1));
+        var units = (ulong)Math.Max(0, elapsedTicks) >> TickShift;
+        // Bucket i holds up to 2^i units (about 2^i µs; BoundSeconds says exactly): 0 and 1 in bucket 0, 2 in 1, 3-4 in 2, ...
+        var bucket = units <= 1 ? 0 : Math.Min(Buckets - 1, 64 - System.Numerics.BitOperations.LeadingZeroCount(units - 1));
         var at = (int)requestClass * LatencyStride;
         _latency.Add(at + bucket, count);
         _latency.Add(at + Buckets, elapsedTicks * count);
@@ -161,7 +163,7 @@ public sealed class NodeMetrics : IDisposable
         {
             counts[i] = _latency.Sum(at + i);
             if (i < Buckets - 1)
-                bounds[i] = (1L << i) / 1_000_000.0;
+                bounds[i] = BoundSeconds(i);
         }
         return new LatencySnapshot(requestClass, bounds, counts, _latency.Sum(at + Buckets) / (double)Stopwatch.Frequency);
     }
@@ -240,10 +242,13 @@ public sealed class NodeMetrics : IDisposable
         {
             seen += counts[i];
             if (seen >= rank)
-                return (1L << Math.Min(i, Buckets - 2)) / 1000.0;
+                return BoundSeconds(Math.Min(i, Buckets - 2)) * 1000;
         }
-        return (1L << (Buckets - 2)) / 1000.0;
+        return BoundSeconds(Buckets - 2) * 1000;
     }
+
+    /// <summary>Bucket <paramref name="bucket"/>'s upper bound in seconds: 2^(bucket + shift) Stopwatch ticks.</summary>
+    private static double BoundSeconds(int bucket) => (1L << (bucket + TickShift)) / (double)Stopwatch.Frequency;
 
     private IEnumerable<Measurement<long>> ObserveOperations()
     {
