@@ -8,4 +8,7 @@ public enum NodeRole : byte
 
     /// <summary>A cluster member (peer link).</summary>
     Node = 1,
+
+    /// <summary>A cluster member opening a connection for the Raft group's own traffic (docs/replication.md): authenticated like a peer link, then handed whole to the consensus library.</summary>
+    Consensus = 2,
 }

@@ -85,4 +85,10 @@ public enum Opcode : byte
 
     /// <summary>Primary to replica: a batch of the primary's changes to apply (or a reset before a full resynchronization), acknowledged once applied.</summary>
     ReplicaSync = 0x60,
+
+    /// <summary>Node to node: a proposed cluster state (one epoch above the proposer's), sent to the Raft leader, answered with the outcome and the newest committed state.</summary>
+    ClusterPropose = 0x61,
+
+    /// <summary>Node to node: a committed cluster state, which the receiver installs if it is newer than its own.</summary>
+    ClusterPush = 0x62,
 }

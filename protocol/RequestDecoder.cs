@@ -88,7 +88,7 @@ public static class RequestDecoder
     {
         var reader = new BodyReader(body);
         if (reader.TryReadU16(out ushort version)
-            && reader.TryReadEnum((byte)NodeRole.Node, out byte role)
+            && reader.TryReadEnum((byte)NodeRole.Consensus, out byte role)
             && reader.TryReadU16(out ushort nodeId)
             && reader.TryReadString(out ReadOnlySpan<byte> cluster)
             && reader.TryReadString(out ReadOnlySpan<byte> strategy)

@@ -5,16 +5,32 @@ namespace FastDht.Engine.Cluster;
 /// A slot maps to an assignment rather than to a bare node id so that what failover and rebalancing add (replicas,
 /// the in-sync set, a slot moving to another node) joins this one type: the slot table, its ranges and every reader
 /// of the primary stay as they are. Assignments compare by value; a run of slots with equal assignments is one range.
-/// The in-sync set is not here yet: until the cluster state is agreed by consensus, the primary alone decides which of
-/// its replicas are in sync (docs/replication.md, "Where the code is").
+/// The in-sync set (<see cref="InSync"/>) is the subset of the replicas known to hold every write the primary
+/// acknowledged: only one of them may be promoted. It is part of the cluster state, so it changes only through a
+/// committed change (docs/replication.md).
 /// </remarks>
 public sealed class SlotAssignment : IEquatable<SlotAssignment>
 {
     private readonly ushort[] _replicas;
+    private readonly ushort[] _inSync;
 
     public SlotAssignment(ushort primary)
         : this(primary, [])
     {
+    }
+
+    /// <param name="primary">The node that serves the slot.</param>
+    /// <param name="replicas">The nodes that copy the primary's writes, in preference order: distinct, none of them the primary.</param>
+    /// <param name="inSync">The replicas known to hold every acknowledged write: a subset of <paramref name="replicas"/>.</param>
+    public SlotAssignment(ushort primary, ReadOnlySpan<ushort> replicas, ReadOnlySpan<ushort> inSync)
+        : this(primary, replicas)
+    {
+        for (var i = 0; i < inSync.Length; i++)
+        {
+            if (!replicas.Contains(inSync[i]) || inSync[..i].Contains(inSync[i]))
+                throw new ClusterConfigurationException($"the in-sync set of primary {primary} must be distinct replicas (replicas {string.Join(", ", replicas.ToArray())}, in sync {string.Join(", ", inSync.ToArray())})");
+        }
+        _inSync = inSync.ToArray();
     }
 
     /// <param name="primary">The node that serves the slot.</param>
@@ -30,6 +46,7 @@ public sealed class SlotAssignment : IEquatable<SlotAssignment>
         }
         Primary = primary;
         _replicas = replicas.ToArray();
+        _inSync = [];
     }
 
     /// <summary>The node that owns the slot: it serves every request for the slot's keys.</summary>
@@ -38,15 +55,24 @@ public sealed class SlotAssignment : IEquatable<SlotAssignment>
     /// <summary>The nodes that copy every write of the slot, in preference order; empty without replicas.</summary>
     public ReadOnlySpan<ushort> Replicas => _replicas;
 
+    /// <summary>The replicas known to hold every write the primary acknowledged (a subset of <see cref="Replicas"/>); only these may be promoted.</summary>
+    public ReadOnlySpan<ushort> InSync => _inSync;
+
     /// <summary>Whether <paramref name="nodeId"/> is one of the slot's replicas.</summary>
     public bool HasReplica(ushort nodeId) => Array.IndexOf(_replicas, nodeId) >= 0;
 
+    /// <summary>Whether <paramref name="nodeId"/> is in the slot's in-sync set.</summary>
+    public bool IsInSync(ushort nodeId) => Array.IndexOf(_inSync, nodeId) >= 0;
+
     public bool Equals(SlotAssignment? other) =>
-        other is not null && other.Primary == Primary && _replicas.AsSpan().SequenceEqual(other._replicas);
+        other is not null && other.Primary == Primary && _replicas.AsSpan().SequenceEqual(other._replicas)
+        && _inSync.AsSpan().SequenceEqual(other._inSync);
 
     public override bool Equals(object? obj) => Equals(obj as SlotAssignment);
 
     public override int GetHashCode() => HashCode.Combine(Primary, _replicas.Length);
 
-    public override string ToString() => _replicas.Length == 0 ? $"primary {Primary}" : $"primary {Primary}, replicas {string.Join(",", _replicas)}";
+    public override string ToString() => _replicas.Length == 0
+        ? $"primary {Primary}"
+        : $"primary {Primary}, replicas {string.Join(",", _replicas)}, in sync {(_inSync.Length == 0 ? "none" : string.Join(",", _inSync))}";
 }

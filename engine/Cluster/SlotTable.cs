@@ -87,12 +87,29 @@ public sealed class SlotTable
     public static SlotTable FromRanges(IReadOnlyList<SlotRange> ranges)
     {
         ArgumentNullException.ThrowIfNull(ranges);
+        var assignments = new SlotAssignment[ranges.Count];
+        for (var i = 0; i < ranges.Count; i++)
+            assignments[i] = new SlotAssignment(ranges[i].NodeId);
+        return FromRangeAssignments(ranges, assignments);
+    }
+
+    /// <summary>
+    /// Builds a table from ranges and the assignment of each (at the same index; a range's <see cref="SlotRange.NodeId"/>
+    /// is ignored, the assignment names the primary), which must cover every slot exactly once.
+    /// </summary>
+    public static SlotTable FromRangeAssignments(IReadOnlyList<SlotRange> ranges, IReadOnlyList<SlotAssignment> rangeAssignments)
+    {
+        ArgumentNullException.ThrowIfNull(ranges);
+        ArgumentNullException.ThrowIfNull(rangeAssignments);
+        if (ranges.Count != rangeAssignments.Count)
+            throw new ArgumentException($"{ranges.Count} ranges but {rangeAssignments.Count} assignments", nameof(rangeAssignments));
         var assignments = new SlotAssignment[SlotCount];
-        foreach (var r in ranges)
+        for (var i = 0; i < ranges.Count; i++)
         {
+            var r = ranges[i];
             if (r.FirstSlot > r.LastSlot || r.LastSlot >= SlotCount)
                 throw new ClusterConfigurationException($"slot range {r.FirstSlot}-{r.LastSlot} is not within 0-{SlotCount - 1}");
-            var assignment = new SlotAssignment(r.NodeId);
+            var assignment = rangeAssignments[i] ?? throw new ArgumentNullException(nameof(rangeAssignments));
             for (int s = r.FirstSlot; s <= r.LastSlot; s++)
             {
                 if (assignments[s] is not null)
@@ -104,6 +121,16 @@ public sealed class SlotTable
         if (missing >= 0)
             throw new ClusterConfigurationException($"slot {missing} has no owner");
         return new SlotTable(assignments);
+    }
+
+    /// <summary>A copy of this table with every range's assignment replaced by what <paramref name="map"/> makes of it (the same object: unchanged).</summary>
+    public SlotTable Map(Func<SlotAssignment, SlotAssignment> map)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        var mapped = new SlotAssignment[_rangeAssignments.Length];
+        for (var i = 0; i < mapped.Length; i++)
+            mapped[i] = map(_rangeAssignments[i]);
+        return FromRangeAssignments(_ranges, mapped);
     }
 
     /// <summary>A copy of this table with slots [<paramref name="firstSlot"/>, <paramref name="lastSlot"/>] given to <paramref name="assignment"/>.</summary>

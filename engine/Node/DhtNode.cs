@@ -125,6 +125,18 @@ public sealed class DhtNode : IAsyncDisposable
         }
         core.Listeners.SetOwn([.. own]);
         core.Start();
+        if (core.Consensus is { } consensus)
+        {
+            try
+            {
+                await consensus.StartAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+            {
+                await new DhtNode(core, listener, pluginListeners).StopAsync().ConfigureAwait(false);
+                throw new ClusterConfigurationException($"the Raft group's log could not be opened: {e.Message}".ReplaceLineEndings(" "), e);
+            }
+        }
         NodeLog.Listening(logger, options.NodeId, options.ClusterName, listener.LocalEndPoint, options.Members.Count, options.LockStrategy);
         var node = new DhtNode(core, listener, pluginListeners);
         if (options.DataDir is { } dataDir)
@@ -289,6 +301,9 @@ public sealed class DhtNode : IAsyncDisposable
         await _listener.StopAsync().ConfigureAwait(false);
         foreach (var pluginListener in _pluginListeners.Values)
             await pluginListener.StopAsync().ConfigureAwait(false);
+        // The Raft member first: a stopping node stops voting and leading before its links go.
+        if (_core.Consensus is { } consensus)
+            await consensus.DisposeAsync().ConfigureAwait(false);
         await _core.StopBackgroundAsync().ConfigureAwait(false);
 
         var deadline = Environment.TickCount64 + (long)_core.Options.DrainTimeout.TotalMilliseconds;

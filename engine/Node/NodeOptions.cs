@@ -209,6 +209,25 @@ public sealed class NodeOptions
     /// <remarks>Defaults to 2 s: far above a healthy round trip, short enough that a stuck replica holds writes only briefly.</remarks>
     public TimeSpan ReplicaTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Whether the cluster state is decided by a Raft group of the first members (docs/replication.md); null: whenever <see cref="Replicas"/> is above 0.</summary>
+    /// <remarks>
+    /// Defaults to null. Every node must be given the same setting. With it, the first 3 members in id order (5 from 10
+    /// members on, every member below 3) vote; the others learn committed states from pushes. Security: the Raft
+    /// traffic runs on the native port after the same cluster-secret proof (and TLS) as a peer link, so nobody without
+    /// the secret can vote or append entries.
+    /// </remarks>
+    public bool? Consensus { get; set; }
+
+    /// <summary>Whether this node runs the consensus part (<see cref="Consensus"/>, or replicas when it is not set).</summary>
+    internal bool RunsConsensus => Consensus ?? Replicas > 0;
+
+    /// <summary>The lower bound of the Raft election timeout; the upper bound is twice it.</summary>
+    /// <remarks>
+    /// Defaults to 250 ms: a new leader within about 0.5 s of the old one's loss, well above a loaded machine's
+    /// scheduling hiccups (a lower value elects needlessly under load). The leader's heartbeat is half of it.
+    /// </remarks>
+    public TimeSpan ElectionTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>Checks the options against each other, with a one-line message naming the problem.</summary>
     /// <exception cref="ClusterConfigurationException">The options cannot work.</exception>
     public void Validate()
@@ -254,6 +273,8 @@ public sealed class NodeOptions
             throw new ClusterConfigurationException($"Replicas must be 0 or below the member count ({Members.Count}); it is {Replicas}");
         if (ReplicaTimeout <= TimeSpan.Zero)
             throw new ClusterConfigurationException($"the replica timeout must be positive (it is {ReplicaTimeout})");
+        if (ElectionTimeout < TimeSpan.FromMilliseconds(10))
+            throw new ClusterConfigurationException($"the election timeout must be at least 10 ms (it is {ElectionTimeout})");
         if (ConnectTimeout <= TimeSpan.Zero || ForwardTimeout <= TimeSpan.Zero || DrainTimeout < TimeSpan.Zero)
             throw new ClusterConfigurationException("timeouts must be positive");
         if (HandshakeTimeout <= TimeSpan.Zero)

@@ -68,7 +68,7 @@ internal sealed class BoundSetting
                 ? SettingKind.Size
                 : SettingKind.Count;
         }
-        if (type == typeof(bool))
+        if (type == typeof(bool) || type == typeof(bool?))
             return SettingKind.Switch;
         if (type.IsEnum)
             return SettingKind.Choice;

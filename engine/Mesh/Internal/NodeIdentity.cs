@@ -59,7 +59,7 @@ internal sealed class NodeIdentity
             return $"cluster name '{hello.GetClusterName()}' does not match this node's cluster '{ClusterName}'";
         if (hello.MaxFrameSize < ProtocolLimits.MinFrameSize)
             return $"maxFrameSize {hello.MaxFrameSize} is below the protocol's minimum of {ProtocolLimits.MinFrameSize} bytes";
-        if (hello.Role == NodeRole.Node)
+        if (hello.Role is NodeRole.Node or NodeRole.Consensus)
             return CheckPeerIdentity(hello.NodeId, hello.MembersDigest, hello.GetLockStrategy());
         if (hello.NodeId != ProtocolConstants.ClientNodeId || !hello.LockStrategy.IsEmpty || hello.Incarnation != 0 || hello.MembersDigest != 0)
             return "a client's Hello carries node id 0xFFFF, an empty lock strategy, incarnation 0 and members digest 0";

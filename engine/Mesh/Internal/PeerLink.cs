@@ -12,7 +12,7 @@ namespace FastDht.Engine.Mesh.Internal;
 /// <remarks>
 /// Split by concern: this file is the opcode table and the close; Dial holds the dialer's handshake, heartbeats and
 /// retirement; Forwarding sends a client session's forwards; Participant answers a coordinator's transaction calls;
-/// Resp runs RespExecute; Replication applies a primary's ReplicaSync and holds answers to writes for the replicas. A link never forwards a request again: a key it does not own is answered WrongNode.
+/// Resp runs RespExecute; Consensus carries cluster-state proposals and pushes; Replication applies a primary's ReplicaSync and holds answers to writes for the replicas. A link never forwards a request again: a key it does not own is answered WrongNode.
 /// </remarks>
 internal sealed partial class PeerLink : FrameSession
 {
@@ -111,6 +111,10 @@ internal sealed partial class PeerLink : FrameSession
                 return RespExecuteAsync(frame);
             case Opcode.ReplicaSync:
                 return ReplicaSyncAsync(frame);
+            case Opcode.ClusterPropose:
+                return ClusterProposeAsync(frame);
+            case Opcode.ClusterPush:
+                return ClusterPushAsync(frame);
             case Opcode.Hello:
             case Opcode.Auth:
                 return ReplyErrorAsync(header, StatusCode.BadRequest, "the handshake is already done: Hello and Auth are only valid before it ends");

@@ -78,6 +78,12 @@ internal sealed class PeerMesh : IPeerLinks
 
     public NodeIdentity Identity { get; }
 
+    /// <summary>The node's Raft group as a peer link needs it (ClusterPropose, consensus connections); null without one.</summary>
+    public IClusterProposals? Proposals { get; private set; }
+
+    /// <summary>Joins the node's Raft group, which is made after the mesh (it calls peers through it).</summary>
+    public void UseProposals(IClusterProposals proposals) => Proposals = proposals;
+
     /// <summary>The cluster state in force: read it once per decision, it may change at any time.</summary>
     public ClusterStateHolder Cluster { get; }
 
@@ -301,6 +307,9 @@ internal sealed class PeerMesh : IPeerLinks
         {
             _ = session.RunHeartbeatsAsync();
             _ = Listeners.FetchAsync(session);
+            // A peer that was away (partitioned, restarted) may have missed committed states: whoever is newer tells.
+            if (Cluster.Current is { Epoch: > ClusterState.InitialEpoch } state)
+                _ = session.PushStateAsync(state);
         }
         slot.Wake();
     }

@@ -82,6 +82,13 @@ internal sealed class NodeParts
             Statistics,
             logger);
         Coordinator.UsePeers(Mesh);
+        if (options.RunsConsensus)
+        {
+            var consensus = new Consensus.Internal.ConsensusSettings(
+                options.ElectionTimeout, options.ElectionTimeout * 2, options.ElectionTimeout * 4, options.ForwardTimeout, options.DataDir);
+            Consensus = new Consensus.Internal.RaftGroup(Identity, Cluster, Mesh, connectionOptions, consensus, logger, null);
+            Mesh.UseProposals(Consensus);
+        }
         // Only "detect" lets waits form cycles; its deadlocks across nodes are aborted along the wounds' route.
         Deadlocks = strategy.DetectsDeadlocks
             ? new GlobalDeadlockDetector(Locks, options.NodeId, Cluster, Mesh, wounds, options.DeadlockDetectionInterval, options.ForwardTimeout, logger)
@@ -107,6 +114,12 @@ internal sealed class NodeParts
         NodeInstruments.Register(this);
         _resp = new Resp.Internal.RespHost(options.NodeId, options.ClusterName, options.Limits.MaxFrameSize, options.ForwardTimeout, Keyspace, Expiry, Loading, Cluster, Mesh, Mesh.Listeners, Statistics, Coordinator, RespServer, Clients, options.DataDir, options.Fsync, options.Users, logger);
     }
+
+    /// <summary>This node's part in the Raft group that decides the cluster state; null when the cluster runs none.</summary>
+    public Consensus.Internal.RaftGroup? Consensus { get; }
+
+    /// <summary>How any part of the node proposes a cluster-state change; null when the cluster runs no Raft group.</summary>
+    public IClusterChanges? ClusterChanges => Consensus;
 
     /// <summary>The stream of this node's changes to its replicas and their senders; null without replicas.</summary>
     public Mesh.Internal.Replicator? Replicator { get; }

@@ -93,10 +93,17 @@ internal sealed class InboundHandshake(ClientSessions clients)
             return Outcome.Refuse(header, new LinkRefusal(LinkRefusalKind.Refused, "this node has no cluster secret: it accepts no peer links (docs/security.md)"));
         if (clients.Tls is { RequirePeerCertificates: true } && connection.RemoteCertificate is null)
             return Outcome.Refuse(header, new LinkRefusal(LinkRefusalKind.Refused, "this node requires peers to present a trusted TLS certificate (mutual TLS)"));
+        if (hello.Role == NodeRole.Consensus)
+        {
+            // A connection of the Raft group: handed whole to it once the peer proves the secret, never a peer link.
+            return _mesh.Proposals is null
+                ? Outcome.Refuse(header, new LinkRefusal(LinkRefusalKind.Refused, $"node {_mesh.Identity.SelfId} runs no Raft group"))
+                : new Outcome(header.RequestId, sendLimit, new PendingPeer(hello.NodeId, hello.Incarnation, Consensus: true), null);
+        }
         // Refused now if it could never become the link; adopted only after the peer proves the secret.
         if (_mesh.CheckAdoptable(hello.NodeId, hello.Incarnation) is { } refusal)
             return Outcome.Refuse(header, refusal);
-        return new Outcome(header.RequestId, sendLimit, new PendingPeer(hello.NodeId, hello.Incarnation), null);
+        return new Outcome(header.RequestId, sendLimit, new PendingPeer(hello.NodeId, hello.Incarnation, Consensus: false), null);
     }
 
     /// <summary>
@@ -135,6 +142,14 @@ internal sealed class InboundHandshake(ClientSessions clients)
         if (!PeerProof.Equal(proof, dialerProof))
         {
             await RefusePeerAsync(connection, answer.Header, StatusCode.HandshakeRefused, peer, "the cluster secret proof is wrong: this node and its peer were given different secrets").ConfigureAwait(false);
+            return null;
+        }
+        if (peer.Consensus)
+        {
+            // From here on the Raft library owns the connection; AuthOk is the last frame this node writes on it.
+            if (!await WriteAsync(connection, new AuthOkReply(answer.Header.RequestId)).ConfigureAwait(false)
+                || _mesh.Proposals?.TryAcceptConnection(connection, peer.NodeId) != true)
+                await connection.DisposeAsync().ConfigureAwait(false);
             return null;
         }
         var link = new PeerLink(_mesh, connection, peer.NodeId, peer.Incarnation, sendLimit);
@@ -301,7 +316,7 @@ internal sealed class InboundHandshake(ClientSessions clients)
     private readonly record struct HandshakeFrame(FrameHeader Header, byte[] Body);
 
     /// <summary>A node whose Hello was acceptable and which must now prove the cluster secret.</summary>
-    private readonly record struct PendingPeer(ushort NodeId, ulong Incarnation);
+    private readonly record struct PendingPeer(ushort NodeId, ulong Incarnation, bool Consensus);
 
     /// <summary>The Ok answer to a Hello: this node's identity.</summary>
     private readonly struct HelloOk(NodeIdentity identity, uint requestId) : IReply

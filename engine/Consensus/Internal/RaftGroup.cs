@@ -1,0 +1,335 @@
+using System.Buffers.Binary;
+using System.Net;
+using DotNext.Net.Cluster.Consensus.Raft;
+using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using FastDht.Engine.Cluster;
+using FastDht.Engine.Cluster.Internal;
+using FastDht.Engine.Connections;
+using FastDht.Engine.Mesh.Internal;
+using FastDht.Engine.Transport;
+using FastDht.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace FastDht.Engine.Consensus.Internal;
+
+/// <summary>
+/// The node's part in deciding the cluster state: on a voter, a member of the Raft group (DotNext.Net.Cluster) whose
+/// state machine is the <see cref="ClusterState"/>; on every node, the way to propose a change
+/// (<see cref="IClusterChanges"/>) and to learn committed states.
+/// </summary>
+/// <remarks>
+/// Voters (the first 3 members in id order, 5 from 10 members on; all of them below 3) run Raft over authenticated
+/// connections on the native port (<see cref="ConsensusTransport"/>); their log and snapshots live in
+/// <c>DataDir/raft</c> (a temporary folder, removed at stop, without a data directory). Every voter installs each
+/// applied state into the node's <see cref="ClusterStateHolder"/>; the leader also pushes it (ClusterPush) to every
+/// other member, and any node pushes its state to a peer whose link comes up (PeerMesh), so learners converge without
+/// running Raft. A proposal goes to the leader (locally, or as ClusterPropose over the peer link); the leader takes
+/// proposals one at a time, so its epoch check before replicating cannot be overtaken by its own next proposal.
+/// </remarks>
+internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisposable
+{
+    private const ushort NoLeader = 0xFFFF;
+    private const int MaxAttempts = 16;
+
+    private readonly NodeIdentity _identity;
+    private readonly ClusterStateHolder _cluster;
+    private readonly IPeerLinks _peers;
+    private readonly ConsensusSettings _settings;
+    private readonly ILogger _logger;
+    private readonly ILoggerFactory? _loggerFactory;
+    private readonly ConsensusTransport _transport;
+    private readonly SemaphoreSlim _leaderTurn = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ushort[] _voters;
+    private readonly bool _isVoter;
+    private string? _folder;
+    private bool _ownsFolder;
+    private ClusterStateMachine? _machine;
+    private WriteAheadLog? _log;
+    private RaftCluster? _raft;
+
+    public RaftGroup(NodeIdentity identity, ClusterStateHolder cluster, IPeerLinks peers, ConnectionOptions connectionOptions, ConsensusSettings settings, ILogger logger, ILoggerFactory? loggerFactory)
+    {
+        _identity = identity;
+        _cluster = cluster;
+        _peers = peers;
+        _settings = settings;
+        _logger = logger;
+        _loggerFactory = loggerFactory;
+        _voters = VotersOf(cluster.Current.Members);
+        _isVoter = Array.IndexOf(_voters, identity.SelfId) >= 0;
+        _transport = new ConsensusTransport(identity, cluster, connectionOptions, settings.RequestTimeout);
+    }
+
+    public bool IsEnabled => true;
+
+    /// <summary>Whether this node votes (else it learns committed states from pushes).</summary>
+    public bool IsVoter => _isVoter;
+
+    /// <summary>The voting members, in id order.</summary>
+    public ReadOnlySpan<ushort> Voters => _voters;
+
+    /// <summary>Whether this node is the Raft leader now.</summary>
+    public bool IsLeader => _raft is { } raft && !raft.LeadershipToken.IsCancellationRequested;
+
+    /// <summary>The leader this node knows of; 0xFFFF when none (or when this node is no voter).</summary>
+    public ushort LeaderId => _raft?.Leader?.EndPoint is { } endPoint ? IdOf(endPoint) : NoLeader;
+
+    /// <summary>The voters of a member list: the first 3 in id order (5 from 10 members on), every member below 3.</summary>
+    public static ushort[] VotersOf(MemberList members)
+    {
+        var count = members.Count < 3 ? members.Count : members.Count < 10 ? 3 : 5;
+        var voters = new ushort[count];
+        for (var i = 0; i < count; i++)
+            voters[i] = members[i].NodeId;
+        return voters;
+    }
+
+    /// <summary>Starts the Raft member on a voter (replaying its log: the node then holds the newest state it committed); nothing on a learner.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!_isVoter)
+            return;
+        if (_settings.DataDir is { } dataDir)
+        {
+            _folder = Path.Combine(dataDir, "raft");
+        }
+        else
+        {
+            _folder = Path.Combine(Path.GetTempPath(), $"fastdht-raft-{_identity.SelfId}-{Guid.NewGuid():N}");
+            _ownsFolder = true;
+        }
+        var snapshots = Directory.CreateDirectory(Path.Combine(_folder, "snapshots"));
+        _machine = new ClusterStateMachine(snapshots, _cluster.Current, OnApplied);
+        await _machine.RestoreAsync(cancellationToken).ConfigureAwait(false);
+        _log = new WriteAheadLog(new WriteAheadLog.Options { Location = Path.Combine(_folder, "log") }, _machine);
+        var members = _cluster.Current.Members;
+        var self = ConsensusTransport.EndPointOf(members.Get(_identity.SelfId));
+        var storage = new VoterConfigurationStorage();
+        var builder = storage.CreateInitialConfigurationBuilder();
+        foreach (var id in _voters)
+            builder.Add(ConsensusTransport.EndPointOf(members.Get(id)));
+        builder.Build();
+        var configuration = new RaftCluster.CustomTransportConfiguration(self, _transport, _transport)
+        {
+            LowerElectionTimeout = (int)_settings.LowerElectionTimeout.TotalMilliseconds,
+            UpperElectionTimeout = (int)_settings.UpperElectionTimeout.TotalMilliseconds,
+            RequestTimeout = _settings.RequestTimeout,
+            ConnectTimeout = _settings.RequestTimeout,
+            ConfigurationStorage = storage,
+            ColdStart = false,
+            LoggerFactory = _loggerFactory,
+        };
+        _raft = new RaftCluster(configuration) { AuditTrail = _log };
+        _raft.LeaderChanged += OnLeaderChanged;
+        await _raft.StartAsync(cancellationToken).ConfigureAwait(false);
+        ConsensusLog.Started(_logger, _identity.SelfId, string.Join(",", _voters), _folder);
+    }
+
+    public async ValueTask<ClusterState?> ProposeAsync(Func<ClusterState, ClusterState?> change, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+        deadline.CancelAfter(_settings.ProposeTimeout);
+        var leaderHint = NoLeader;
+        var lastProblem = "no voter answered";
+        try
+        {
+            for (var attempt = 0; attempt < MaxAttempts; attempt++)
+            {
+                var current = _cluster.Current;
+                if (change(current) is not { } next)
+                    return null;
+                if (next.Epoch != current.Epoch + 1)
+                    throw new ArgumentException($"a change must make the state one epoch above the current one ({current.Epoch + 1}), not {next.Epoch}", nameof(change));
+                var proposed = ClusterStateCodec.Encode(next);
+                var target = leaderHint != NoLeader ? leaderHint : LeaderId;
+                var answer = target == _identity.SelfId || (target == NoLeader && IsLeader)
+                    ? await AnswerLocallyAsync(proposed, deadline.Token).ConfigureAwait(false)
+                    : await AskAsync(target != NoLeader ? target : _voters[attempt % _voters.Length], proposed, deadline.Token).ConfigureAwait(false);
+                if (answer is null)
+                {
+                    lastProblem = "the voter asked was unreachable";
+                    leaderHint = NoLeader;
+                    await Task.Delay(_settings.LowerElectionTimeout / 2, deadline.Token).ConfigureAwait(false);
+                    continue;
+                }
+                var (outcome, leader, state) = answer.Value;
+                if (state is not null)
+                    _cluster.TryInstall(state);
+                switch (outcome)
+                {
+                    case ProposalOutcome.Committed:
+                        return state;
+                    case ProposalOutcome.Conflict:
+                        lastProblem = "another change was committed first";
+                        leaderHint = leader;
+                        continue;
+                    default:
+                        lastProblem = "no leader was elected yet";
+                        leaderHint = leader == target ? NoLeader : leader;
+                        if (leaderHint == NoLeader)
+                            await Task.Delay(_settings.LowerElectionTimeout / 2, deadline.Token).ConfigureAwait(false);
+                        continue;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ClusterChangeException(_stopping.IsCancellationRequested
+                ? "the node is stopping"
+                : $"the change was not committed within {_settings.ProposeTimeout.TotalSeconds:0.#} s: {lastProblem}");
+        }
+        throw new ClusterChangeException($"the change was not committed after {MaxAttempts} attempts: {lastProblem}");
+    }
+
+    /// <summary>Sends a proposal to a node over the peer link; null when it could not be asked or answered nonsense.</summary>
+    private async ValueTask<(ProposalOutcome, ushort, ClusterState?)?> AskAsync(ushort nodeId, byte[] proposed, CancellationToken cancellationToken)
+    {
+        if (_peers.LinkTo(nodeId) is not { } link)
+            return null;
+        var result = await link.CallAsync(new ClusterStateRequest(Opcode.ClusterPropose, proposed), ResponseShape.Body, _settings.ProposeTimeout, nodeId, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return result.IsError || result.Payload is not { } body ? null : Decode(body);
+    }
+
+    private async ValueTask<(ProposalOutcome, ushort, ClusterState?)?> AnswerLocallyAsync(byte[] proposed, CancellationToken cancellationToken) =>
+        Decode(await AnswerAsync(proposed, cancellationToken).ConfigureAwait(false));
+
+    public async ValueTask<byte[]> AnswerAsync(byte[] proposed, CancellationToken cancellationToken)
+    {
+        if (_raft is not { } raft || _machine is not { } machine || raft.LeadershipToken.IsCancellationRequested)
+            return Encode(ProposalOutcome.NotLeader, LeaderId, null);
+        if (!ClusterStateCodec.TryDecode(proposed, out var next, out var error))
+            throw new InvalidDataException($"the proposed cluster state is malformed: {error}");
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, raft.LeadershipToken, _stopping.Token);
+        bounded.CancelAfter(_settings.ProposeTimeout);
+        await _leaderTurn.WaitAsync(bounded.Token).ConfigureAwait(false);
+        try
+        {
+            // Every entry committed by earlier leaders is applied before the epoch is compared.
+            await raft.ApplyReadBarrierAsync(bounded.Token).ConfigureAwait(false);
+            var current = machine.Current;
+            if (next.Epoch != current.Epoch + 1)
+                return Encode(ProposalOutcome.Conflict, _identity.SelfId, current);
+            // Completes once the entry is committed by a majority of the voters; throws when leadership is lost first.
+            await RaftClusterExtensions.ReplicateAsync(raft, proposed, null, bounded.Token).ConfigureAwait(false);
+            await raft.ApplyReadBarrierAsync(bounded.Token).ConfigureAwait(false);
+            current = machine.Current;
+            return Encode(current.Epoch == next.Epoch ? ProposalOutcome.Committed : ProposalOutcome.Conflict, _identity.SelfId, current);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return Encode(ProposalOutcome.NotLeader, LeaderId, null);
+        }
+        catch (Exception e) when (e is NotLeaderException or QuorumUnreachableException or LeaderOperationException)
+        {
+            return Encode(ProposalOutcome.NotLeader, LeaderId, null);
+        }
+        finally
+        {
+            _leaderTurn.Release();
+        }
+    }
+
+    public bool TryAcceptConnection(SocketConnection connection, ushort peerId) =>
+        _isVoter && Array.IndexOf(_voters, peerId) >= 0 && _transport.Listener is { } listener
+        && listener.TryOffer(new ConsensusConnection(connection, peerId));
+
+    private static byte[] Encode(ProposalOutcome outcome, ushort leader, ClusterState? state)
+    {
+        var encoded = state is null ? [] : ClusterStateCodec.Encode(state);
+        var body = new byte[3 + encoded.Length];
+        body[0] = (byte)outcome;
+        BinaryPrimitives.WriteUInt16LittleEndian(body.AsSpan(1), leader);
+        encoded.CopyTo(body.AsSpan(3));
+        return body;
+    }
+
+    private static (ProposalOutcome, ushort, ClusterState?)? Decode(byte[] body)
+    {
+        if (body.Length < 3 || body[0] > (byte)ProposalOutcome.NotLeader)
+            return null;
+        var outcome = (ProposalOutcome)body[0];
+        var leader = BinaryPrimitives.ReadUInt16LittleEndian(body.AsSpan(1));
+        if (body.Length == 3)
+            return outcome == ProposalOutcome.NotLeader ? (outcome, leader, null) : null;
+        return ClusterStateCodec.TryDecode(body.AsSpan(3), out var state, out _) ? (outcome, leader, state) : null;
+    }
+
+    /// <summary>A state this voter applied: in force here at once; the leader tells every other member.</summary>
+    private void OnApplied(ClusterState state)
+    {
+        if (_cluster.TryInstall(state))
+            ConsensusLog.Installed(_logger, _identity.SelfId, state.Epoch, state.ToString());
+        if (IsLeader)
+            Push(state);
+    }
+
+    private void OnLeaderChanged(DotNext.Net.Cluster.ICluster cluster, DotNext.Net.Cluster.IClusterMember? leader)
+    {
+        var id = leader?.EndPoint is { } endPoint ? IdOf(endPoint) : NoLeader;
+        ConsensusLog.LeaderChanged(_logger, _identity.SelfId, id == NoLeader ? "none" : id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Sends a committed state to every other member, without waiting for the answers.</summary>
+    private void Push(ClusterState state)
+    {
+        var bytes = ClusterStateCodec.Encode(state);
+        foreach (var member in state.Members.Members)
+        {
+            if (member.NodeId != _identity.SelfId && _peers.LinkTo(member.NodeId) is { } link)
+                _ = PushAsync(link, member.NodeId, bytes);
+        }
+    }
+
+    private async Task PushAsync(FrameSession link, ushort nodeId, byte[] bytes)
+    {
+        var result = await link.CallAsync(new ClusterStateRequest(Opcode.ClusterPush, bytes), ResponseShape.Status, _settings.RequestTimeout, nodeId).ConfigureAwait(false);
+        if (result.IsError)
+            ConsensusLog.PushFailed(_logger, _identity.SelfId, nodeId, result.ErrorMessage ?? result.Status.ToString());
+    }
+
+    private ushort IdOf(EndPoint endPoint)
+    {
+        foreach (var m in _cluster.Current.Members.Members)
+        {
+            if (ConsensusTransport.EndPointOf(m).Equals(endPoint))
+                return m.NodeId;
+        }
+        return NoLeader;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_raft is { } raft)
+        {
+            raft.LeaderChanged -= OnLeaderChanged;
+            try
+            {
+                await raft.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+            {
+            }
+            await raft.DisposeAsync().ConfigureAwait(false);
+        }
+        if (_log is not null)
+            await _log.DisposeAsync().ConfigureAwait(false);
+        if (_machine is not null)
+            await _machine.DisposeAsync().ConfigureAwait(false);
+        if (_transport.Listener is { } listener)
+            await listener.DisposeAsync().ConfigureAwait(false);
+        if (_ownsFolder && _folder is not null)
+        {
+            try
+            {
+                Directory.Delete(_folder, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+        _stopping.Dispose();
+    }
+}
