@@ -69,6 +69,12 @@ public sealed class ClientSessionRulesTests
                 Engine.Keyspace.Internal.StreamRecords.WritePut(body.AsSpan(Engine.Mesh.Internal.ReplicaSyncRequest.PrefixSize), key, evil, 0);
                 FrameWriter.WriteFrame(w, id, Opcode.ReplicaSync, FrameFlags.None, StatusCode.Ok, body);
                 break;
+            case Opcode.ClusterPropose:
+            case Opcode.ClusterPush:
+                // A whole cluster state one epoch up: what a proposer or the Raft leader sends.
+                var state = Engine.Cluster.ClusterState.Initial(Engine.Cluster.MemberList.Parse("127.0.0.1:7000")).Next();
+                FrameWriter.WriteFrame(w, id, opcode, FrameFlags.None, StatusCode.Ok, Engine.Cluster.Internal.ClusterStateCodec.Encode(state));
+                break;
             default:
                 throw new InvalidOperationException($"no well-formed body for {opcode}: add one here");
         }
