@@ -121,4 +121,17 @@ public interface IKeyValueStore
 
     /// <summary>Removes every key.</summary>
     void Clear();
+
+    /// <summary>
+    /// Prepares the store to hold <paramref name="keys"/> keys without growing on the way: a hint given before a bulk
+    /// load (a snapshot at start). A store that does not size ahead may ignore it.
+    /// </summary>
+    /// <remarks>
+    /// Why it matters beyond the rehashes saved: a snapshot lists keys in the order of the store it was read from,
+    /// and a hash table fed keys in its own home-position order while it is still too small piles them into one long
+    /// probe run (quadratic). Sized for the whole load first, the same order fills the table evenly.
+    /// </remarks>
+    void EnsureCapacity(long keys)
+    {
+    }
 }

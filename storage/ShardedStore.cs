@@ -315,6 +315,26 @@ public sealed class ShardedStore : IKeyValueStore
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// Keys spread evenly over the shards (slots are interleaved), so each shard is sized for its share plus four
+    /// standard deviations of the binomial spread: no shard should need to grow during the load.
+    /// </remarks>
+    public void EnsureCapacity(long keys)
+    {
+        if (keys <= 0)
+        {
+            return;
+        }
+
+        double share = (double)keys / _shards.Length;
+        int perShard = (int)Math.Min(Array.MaxLength, Math.Ceiling(share + (4 * Math.Sqrt(share)) + 16));
+        foreach (Shard shard in _shards)
+        {
+            shard.EnsureCapacity(perShard);
+        }
+    }
+
+    /// <inheritdoc/>
     public void Clear()
     {
         foreach (Shard shard in _shards)

@@ -363,7 +363,36 @@ internal sealed class Shard
     private void Rehash(Table old, int keys, ulong newHash, byte newTag, byte[] newEntry)
     {
         long wanted = (long)Math.Ceiling(keys * Growth / Table.MaxLoad);
-        var next = new Table((int)Math.Clamp(wanted, _minCapacity, Array.MaxLength));
+        var next = CopyLive(old, new Table((int)Math.Clamp(wanted, _minCapacity, Array.MaxLength)));
+        next.PlaceUnpublished(newHash, newTag, newEntry);
+        _tombstones = 0;
+
+        // Release: the new table's contents are visible to any reader that sees the reference.
+        _table = next;
+    }
+
+    /// <summary>
+    /// Grows the table, if need be, so that <paramref name="keys"/> keys fit without a rehash (a bulk load about to
+    /// add that many). Never shrinks it.
+    /// </summary>
+    public void EnsureCapacity(int keys)
+    {
+        lock (_gate)
+        {
+            Table table = _table;
+            if (keys + _tombstones <= table.MaxUsed)
+            {
+                return;
+            }
+
+            _table = CopyLive(table, new Table(Table.CapacityFor(Math.Max(keys, _count))));
+            _tombstones = 0;
+        }
+    }
+
+    /// <summary>Places the live entries of <paramref name="old"/> into <paramref name="next"/>, which nobody sees yet; returns it.</summary>
+    private Table CopyLive(Table old, Table next)
+    {
         byte[]?[] slots = old.Slots;
         byte[] tags = old.Tags;
         for (int i = 0; i < slots.Length; i++)
@@ -375,11 +404,7 @@ internal sealed class Shard
             }
         }
 
-        next.PlaceUnpublished(newHash, newTag, newEntry);
-        _tombstones = 0;
-
-        // Release: the new table's contents are visible to any reader that sees the reference.
-        _table = next;
+        return next;
     }
 
     private void AccountReplaced(byte[] previous, byte[] entry)

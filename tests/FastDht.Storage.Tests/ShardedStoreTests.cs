@@ -234,6 +234,34 @@ public sealed class ShardedStoreTests
     }
 
     [Fact]
+    public void EnsureCapacity_sizes_every_shard_for_its_share_so_the_load_that_follows_never_rehashes()
+    {
+        const int Keys = 20_000;
+        var store = new ShardedStore(new StoreOptions { ShardCount = 8 });
+        store.Put(Key(-1), Counter(-1));
+        store.EnsureCapacity(Keys + 1);
+        var sized = store.GetStats().IndexSlots;
+        Assert.True(sized >= (Keys + 1) / Table.MaxLoad, $"slots {sized}");
+        Assert.True(store.TryGet(Key(-1), out _)); // what was there is kept
+
+        for (int i = 0; i < Keys; i++)
+        {
+            store.Put(Key(i), Counter(i));
+        }
+
+        Assert.Equal(sized, store.GetStats().IndexSlots); // no shard had to grow
+        Assert.Equal(Keys + 1, store.Count);
+        for (int i = 0; i < Keys; i++)
+        {
+            Assert.True(store.TryGet(Key(i), out var value));
+            Assert.Equal(i, ReadCounter(value.Span));
+        }
+
+        store.EnsureCapacity(10); // never shrinks
+        Assert.Equal(sized, store.GetStats().IndexSlots);
+    }
+
+    [Fact]
     public void All_keys_colliding_on_one_slot_still_work()
     {
         // Mask 0: every key hashes to 0, so one shard, one home slot, one tag, one long probe chain.

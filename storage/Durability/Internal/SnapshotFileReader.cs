@@ -33,6 +33,8 @@ internal static class SnapshotFileReader
                 return Damaged(0, "this is not a FastDht snapshot (bad magic)");
             var logPosition = BinaryPrimitives.ReadInt64LittleEndian(header[8..]);
             var createdAt = BinaryPrimitives.ReadInt64LittleEndian(header[16..]);
+            if (TryReadKeyCount(stream, length, out var expectedKeys))
+                store.EnsureCapacity(store.Count + expectedKeys);
             Span<byte> recordHeader = stackalloc byte[LogFormat.RecordHeaderSize];
             long offset = SnapshotFormat.HeaderSize, keys = 0;
             while (offset < length)
@@ -89,5 +91,30 @@ internal static class SnapshotFileReader
         }
 
         Result Damaged(long offset, string reason) => new(false, 0, 0, 0, applicationRecords, offset, reason);
+    }
+
+    /// <summary>
+    /// The key count of the end record, read ahead from the end of the file so that the store can be sized before the
+    /// load (see <see cref="IKeyValueStore.EnsureCapacity"/>); leaves the stream where it was. False when the file does
+    /// not end with a well-formed end record: the load finds and reports that damage itself.
+    /// </summary>
+    private static bool TryReadKeyCount(FileStream stream, long length, out long keys)
+    {
+        keys = 0;
+        const int endSize = LogFormat.RecordHeaderSize + SnapshotFormat.EndPayloadSize;
+        if (length - SnapshotFormat.HeaderSize < endSize)
+            return false;
+        Span<byte> end = stackalloc byte[endSize];
+        var resume = stream.Position;
+        stream.Position = length - endSize;
+        stream.ReadExactly(end);
+        stream.Position = resume;
+        var payload = end[LogFormat.RecordHeaderSize..];
+        if (BinaryPrimitives.ReadUInt32LittleEndian(end) != SnapshotFormat.EndPayloadSize
+            || BinaryPrimitives.ReadUInt32LittleEndian(end[4..]) != LogFormat.Checksum(payload)
+            || payload[0] != SnapshotFormat.KindEnd)
+            return false;
+        keys = BinaryPrimitives.ReadInt64LittleEndian(payload[1..]);
+        return keys > 0;
     }
 }
