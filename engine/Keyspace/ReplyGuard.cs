@@ -76,7 +76,8 @@ internal sealed class ReplyGuard : IOutputBarrier
     public ValueTask<bool> WhenAllAppendedDurableAsync() =>
         WhenReachedAsync(_log?.AppendedPosition ?? 0, _stream?.AppendedPosition ?? 0);
 
-    bool IOutputBarrier.IsReached(long mark) => _log is null || _log.IsDurable(mark);
+    // Under everysec and no this writes the pending records to the operating system on the flushing thread (no fsync).
+    bool IOutputBarrier.IsReached(long mark) => _log is null || _log.TryMakeDurable(mark);
 
     ValueTask<bool> IOutputBarrier.WaitAsync(long mark) => _log is null ? new ValueTask<bool>(true) : _log.WhenDurableAsync(mark);
 

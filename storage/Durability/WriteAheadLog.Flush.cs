@@ -4,16 +4,48 @@ using Microsoft.Win32.SafeHandles;
 
 namespace FastDht.Storage.Durability;
 
-/// <summary>The flush thread: writes what was appended, fsyncs as the policy says, rotates segments, survives a failing disk.</summary>
+/// <summary>
+/// Writing the log: write rounds (by the flush thread, or under <c>everysec</c>/<c>no</c> by the caller who waits),
+/// fsyncs as the policy says, segment rotation, surviving a failing disk.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A write round moves the active buffer into the pending one (the spare) and writes it with one positional write at
+/// the segment's end. Rounds are serialized by <c>_writeGate</c>; a round that fails keeps its bytes pending, and the
+/// next round rewrites exactly them at the same offset before anything newer, so nothing appended is lost or reordered.
+/// </para>
+/// <para>
+/// Who writes: under <see cref="FsyncPolicy.Always"/> only the flush thread, which fsyncs each round before publishing
+/// it (group commit). Under <see cref="FsyncPolicy.EverySec"/> and <see cref="FsyncPolicy.No"/> a reply needs its record
+/// written to the operating system only, which is a memory copy into the page cache: the thread about to send the reply
+/// writes the round itself (<see cref="TryMakeDurable"/>), as Redis writes its AOF buffer in its event loop before
+/// replying, instead of waking the flush thread and being woken back (two thread hops per round on a 2-core machine).
+/// The flush thread then only fsyncs once a second (never holding the gate while it does, so a reply never waits for an
+/// fsync), writes what nobody waited for, rotates segments, and retries after a failure.
+/// </para>
+/// </remarks>
 public sealed partial class WriteAheadLog
 {
-    // Owned by the flush thread (and by Open before it starts, Dispose after it ends).
+    // Serializes write rounds and segment changes; taken before _sync, never the other way round.
+    private readonly Lock _writeGate = new();
+
+    // Owned under _writeGate (and by Open before the flush thread starts, Dispose after it ends).
     private SafeFileHandle? _segment;
     private long _segmentOffset;
     private long _written;
-    private bool _unsynced;
+    private int _pendingLength;
+    private long _pendingEnd;
+
+    // Set while the flush thread holds the gate for a rotation (fsyncs): callers then wait instead of queueing behind it.
+    private volatile bool _rotating;
+
+    // Flush thread only.
     private long _lastSyncTicks;
+
     private long _synced;
+
+    // Set under _sync: a caller waits for records that nobody is writing (non-Always policies); the flush thread writes them.
+    private bool _writeWanted;
 
     /// <summary>A dedicated thread, not the thread pool: fsync blocks for milliseconds, and a pool thread blocked on the disk is one a connection does not get.</summary>
     private Thread StartFlusher()
@@ -23,121 +55,205 @@ public sealed partial class WriteAheadLog
         return thread;
     }
 
+    /// <summary>
+    /// Whether everything up to <paramref name="position"/> is durable, making it so first when that needs no disk
+    /// flush: under <see cref="FsyncPolicy.EverySec"/> and <see cref="FsyncPolicy.No"/> the pending records are written
+    /// to the operating system on this thread (a memory copy; never an fsync). False under <see cref="FsyncPolicy.Always"/>
+    /// until the flush thread's fsync covers it, and while the disk fails or a segment is being rotated: then wait with
+    /// <see cref="WhenDurableAsync"/>.
+    /// </summary>
+    public bool TryMakeDurable(long position)
+    {
+        if (Volatile.Read(ref _durable) >= position)
+            return true;
+        if (_options.Fsync == FsyncPolicy.Always || _failure is not null || _rotating)
+            return false;
+        lock (_writeGate)
+        {
+            // Another caller's round may have covered this position while this one queued: group write, no syscall.
+            if (Volatile.Read(ref _durable) >= position)
+                return true;
+            if (_segment is null || _failure is not null)
+                return false;
+            TryWriteRound(onFlusher: false);
+        }
+        return Volatile.Read(ref _durable) >= position;
+    }
+
     private void FlushLoop()
     {
+        var always = _options.Fsync == FsyncPolicy.Always;
         _lastSyncTicks = Stopwatch.GetTimestamp();
         while (true)
         {
-            byte[] buffer;
-            int length;
-            long end;
             bool closing, rotate, sync;
             lock (_sync)
             {
-                while (_activeLength == 0 && !_closing && !_rotationWanted && !_syncWanted)
+                // Always: woken by every append while idle. Otherwise: by a caller's request, or once a second to write
+                // what nobody waited for and fsync (everysec) everything written.
+                while (!_closing && !_rotationWanted && !_syncWanted && !_writeWanted && (always ? _activeLength == 0 : !TickDue()))
                 {
-                    var timeout = Timeout.Infinite;
-                    if (_unsynced && _options.Fsync == FsyncPolicy.EverySec)
-                    {
-                        timeout = (int)Math.Max(0, 1000 - Stopwatch.GetElapsedTime(_lastSyncTicks).TotalMilliseconds);
-                        if (timeout == 0)
-                            break;
-                    }
                     _flusherIdle = true;
-                    Monitor.Wait(_sync, timeout);
+                    Monitor.Wait(_sync, always ? Timeout.Infinite : MillisecondsToTick());
                     _flusherIdle = false;
                 }
                 closing = _closing;
                 rotate = _rotationWanted;
                 sync = _syncWanted;
-                _rotationWanted = _syncWanted = false;
-                buffer = _active;
-                length = _activeLength;
-                end = _appended;
-                if (length > 0)
-                {
-                    // The spare buffer is free: the previous round's write finished before this swap.
-                    _active = _spare;
-                    _activeLength = 0;
-                    _spare = buffer;
-                }
+                _rotationWanted = _syncWanted = _writeWanted = false;
             }
-            if (length > 0 && !WriteWithRetry(buffer, length, end))
+            if (!WriteWithRetry())
                 return; // closing while the disk still fails: what is pending stays undurable, its waiters get false
             if (rotate)
                 RotateOnRequest();
             if (sync)
                 SyncOnRequest();
-            if (_unsynced && (closing || Stopwatch.GetElapsedTime(_lastSyncTicks) >= TimeSpan.FromSeconds(1)))
+            if (!always && (closing || TickDue()))
                 TrySync();
-            if (closing && length == 0)
+            if (closing && Volatile.Read(ref _activeLength) == 0)
                 return;
         }
     }
 
-    /// <summary>Writes one round's bytes (and fsyncs under Always), retrying until it succeeds or the log closes.</summary>
-    private bool WriteWithRetry(byte[] buffer, int length, long end)
+    private bool TickDue() => Stopwatch.GetElapsedTime(_lastSyncTicks) >= TimeSpan.FromSeconds(1);
+
+    private int MillisecondsToTick() => (int)Math.Clamp(1000 - Stopwatch.GetElapsedTime(_lastSyncTicks).TotalMilliseconds, 1, 1000);
+
+    /// <summary>On the flush thread: writes everything appended so far (and fsyncs under Always), retrying until it succeeds or the log closes.</summary>
+    private bool WriteWithRetry()
     {
         while (true)
         {
-            try
+            lock (_writeGate)
             {
-                if (_segmentOffset > LogFormat.SegmentHeaderSize && _segmentOffset + length > _options.SegmentSize)
-                    Rotate();
-                // A retry after a failure rewrites the same bytes at the same offset: a partial earlier write is overwritten.
-                RandomAccess.Write(_segment!, buffer.AsSpan(0, length), _segmentOffset);
-                var synced = _options.Fsync == FsyncPolicy.Always;
-                if (synced)
-                {
-                    RandomAccess.FlushToDisk(_segment!);
-                    _lastSyncTicks = Stopwatch.GetTimestamp();
-                }
-                else
-                {
-                    _unsynced = true;
-                }
-                _segmentOffset += length;
-                _written = end;
-                if (synced)
-                    Volatile.Write(ref _synced, end);
-                Recovered();
-                Publish(end);
-                return true;
+                if (TryWriteRound(onFlusher: true))
+                    return true;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                Failed(e);
-                if (_closingSignal.Wait(_options.RetryInterval))
-                    return false;
-            }
+            if (_closingSignal.Wait(_options.RetryInterval))
+                return false;
         }
     }
 
-    /// <summary>The once-a-second fsync of <see cref="FsyncPolicy.EverySec"/> (and the last one at close).</summary>
-    private void TrySync()
+    /// <summary>
+    /// Under <c>_writeGate</c>: writes the pending round (taking the active buffer as the round when none is pending);
+    /// true when it is written (or there was nothing to write). A caller that is not the flush thread leaves a round that
+    /// needs a new segment, or fails, to the flush thread.
+    /// </summary>
+    private bool TryWriteRound(bool onFlusher)
     {
-        if (_options.Fsync == FsyncPolicy.No)
+        if (_pendingLength == 0)
         {
-            _unsynced = false;
-            return;
+            lock (_sync)
+            {
+                if (_activeLength == 0)
+                    return true;
+                // The spare buffer is free: no round is pending.
+                var round = _active;
+                _active = _spare;
+                _spare = round;
+                _pendingLength = _activeLength;
+                _pendingEnd = _appended;
+                _activeLength = 0;
+            }
         }
         try
         {
-            RandomAccess.FlushToDisk(_segment!);
-            _unsynced = false;
-            _lastSyncTicks = Stopwatch.GetTimestamp();
-            Volatile.Write(ref _synced, _written);
+            if (_segmentOffset > LogFormat.SegmentHeaderSize && _segmentOffset + _pendingLength > _options.SegmentSize)
+            {
+                if (!onFlusher)
+                {
+                    WakeFlusher();
+                    return false;
+                }
+                RotateHoldingGate();
+            }
+            // A retry after a failure rewrites the same bytes at the same offset: a partial earlier write is overwritten.
+            RandomAccess.Write(_segment!, _spare.AsSpan(0, _pendingLength), _segmentOffset);
+            var end = _pendingEnd;
+            if (_options.Fsync == FsyncPolicy.Always)
+            {
+                RandomAccess.FlushToDisk(_segment!);
+                Volatile.Write(ref _synced, end);
+            }
+            _segmentOffset += _pendingLength;
+            _pendingLength = 0;
+            Volatile.Write(ref _written, end);
             Recovered();
+            Publish(end);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Failed(e);
+            if (!onFlusher)
+                WakeFlusher(); // it retries with its back-off
+            return false;
+        }
+    }
+
+    /// <summary>Asks the flush thread to write what is pending (a caller is waiting for it).</summary>
+    private void WakeFlusher()
+    {
+        lock (_sync)
+        {
+            _writeWanted = true;
+            if (_flusherIdle)
+                Monitor.Pulse(_sync);
+        }
+    }
+
+    /// <summary>
+    /// On the flush thread: the once-a-second fsync of <see cref="FsyncPolicy.EverySec"/> (and the last one at close).
+    /// Taken outside the gate: writes go on meanwhile; only what was written before it began counts as synced. Only this
+    /// thread replaces the segment, so the handle cannot be closed under the fsync.
+    /// </summary>
+    private void TrySync()
+    {
+        _lastSyncTicks = Stopwatch.GetTimestamp();
+        if (_options.Fsync == FsyncPolicy.No)
+            return;
+        long target;
+        lock (_writeGate)
+            target = _written;
+        if (target <= Volatile.Read(ref _synced))
+            return;
+        try
+        {
+            RandomAccess.FlushToDisk(_segment!);
+            Volatile.Write(ref _synced, target);
+            lock (_writeGate)
+            {
+                if (_pendingLength == 0)
+                    Recovered();
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Retried on the next tick; new writes are refused meanwhile.
-            Failed(e);
-            _lastSyncTicks = Stopwatch.GetTimestamp();
+            lock (_writeGate)
+                Failed(e);
         }
     }
 
-    /// <summary>Closes the full segment (fsynced, whatever the policy: once per segment costs nothing, and a snapshot relies on the segments after it) and starts the next at the current position.</summary>
+    /// <summary>Under the gate, on the flush thread: <see cref="Rotate"/>, with callers told to wait rather than queue behind its fsyncs.</summary>
+    private void RotateHoldingGate()
+    {
+        _rotating = true;
+        try
+        {
+            Rotate();
+        }
+        finally
+        {
+            _rotating = false;
+        }
+    }
+
+    /// <summary>
+    /// Closes the full segment (fsynced, whatever the policy: a new segment's records must never reach the disk ahead of
+    /// the old one's tail, or a power loss could leave a gap recovery calls corruption) and starts the next at the
+    /// current position.
+    /// </summary>
     private void Rotate()
     {
         RandomAccess.FlushToDisk(_segment!);
@@ -146,7 +262,6 @@ public sealed partial class WriteAheadLog
         _segment!.Dispose();
         _segment = next;
         _segmentOffset = LogFormat.SegmentHeaderSize;
-        _unsynced = false;
     }
 
     /// <summary>Creates (or recreates, after a failed attempt) the segment file whose first record is at <paramref name="basePosition"/>.</summary>
@@ -175,10 +290,14 @@ public sealed partial class WriteAheadLog
 
     private void CloseSegment()
     {
-        _segment?.Dispose();
-        _segment = null;
+        lock (_writeGate)
+        {
+            _segment?.Dispose();
+            _segment = null;
+        }
     }
 
+    /// <summary>Under <c>_writeGate</c>: the disk refused a write or an fsync.</summary>
     private void Failed(Exception e)
     {
         if (_failure is not null)
@@ -187,6 +306,7 @@ public sealed partial class WriteAheadLog
         _options.HealthChanged?.Invoke(e);
     }
 
+    /// <summary>Under <c>_writeGate</c>: a write round (or an fsync with nothing pending) succeeded again.</summary>
     private void Recovered()
     {
         if (_failure is null)

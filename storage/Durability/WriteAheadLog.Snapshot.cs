@@ -362,19 +362,25 @@ public sealed partial class WriteAheadLog
     private void RotateOnRequest()
     {
         Exception? error = null;
-        try
+        long rotatedAt;
+        lock (_writeGate)
         {
-            if (_segmentOffset > LogFormat.SegmentHeaderSize)
-                Rotate();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            error = e; // the old segment is still the current one: appending goes on there
+            try
+            {
+                // Under the gate: no caller's round lands between the last record of the old segment and the rotation.
+                if (_segmentOffset > LogFormat.SegmentHeaderSize)
+                    RotateHoldingGate();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                error = e; // the old segment is still the current one: appending goes on there
+            }
+            rotatedAt = _written;
         }
         lock (_control)
         {
             if (error is null)
-                _rotatedAt = _written;
+                _rotatedAt = rotatedAt;
             _controlError = error;
             Monitor.PulseAll(_control);
         }
@@ -384,12 +390,14 @@ public sealed partial class WriteAheadLog
     private void SyncOnRequest()
     {
         Exception? error = null;
+        long target;
+        lock (_writeGate)
+            target = _written;
         try
         {
+            // Outside the gate, as the once-a-second fsync: only this thread replaces the segment.
             RandomAccess.FlushToDisk(_segment!);
-            _unsynced = false;
-            _lastSyncTicks = Stopwatch.GetTimestamp();
-            Volatile.Write(ref _synced, _written);
+            Volatile.Write(ref _synced, Math.Max(target, Volatile.Read(ref _synced)));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -398,7 +406,7 @@ public sealed partial class WriteAheadLog
         lock (_control)
         {
             if (error is null)
-                _syncedTo = _written;
+                _syncedTo = target;
             _controlError = error;
             Monitor.PulseAll(_control);
         }

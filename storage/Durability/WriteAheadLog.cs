@@ -17,11 +17,13 @@ namespace FastDht.Storage.Durability;
 /// </para>
 /// <para>
 /// Design: appends copy the encoded record into the active buffer under <c>_sync</c> and return the log position
-/// after it. The flush thread swaps the active buffer for the spare one, writes it with one positional write, fsyncs
-/// (under <see cref="FsyncPolicy.Always"/>), publishes the new durable position and completes the waiters it covers.
-/// While it writes and fsyncs, new appends fill the other buffer: that is the group commit, and the batch grows by
-/// itself to whatever arrived during one fsync. Under <see cref="FsyncPolicy.EverySec"/> the thread fsyncs once a
-/// second on its own; under <see cref="FsyncPolicy.No"/> never.
+/// after it. A write round swaps the active buffer for the spare one and writes it with one positional write
+/// (WriteAheadLog.Flush.cs). Under <see cref="FsyncPolicy.Always"/> the flush thread does every round and fsyncs it
+/// before publishing the new durable position and completing the waiters it covers; while it writes and fsyncs, new
+/// appends fill the other buffer: that is the group commit, and the batch grows by itself to whatever arrived during
+/// one fsync. Under <see cref="FsyncPolicy.EverySec"/> and <see cref="FsyncPolicy.No"/> a reply needs its record in
+/// the operating system only, so the thread about to send it writes the round itself (one write covers every record
+/// appended meanwhile, by any connection) and the flush thread fsyncs once a second (everysec) outside the write gate.
 /// </para>
 /// <para>
 /// Hand-written rather than Microsoft.FASTER.Core's FasterLog: this is the product's hot path, and the measurement in
@@ -71,7 +73,7 @@ public sealed partial class WriteAheadLog : IDisposable
     /// <summary>The log position after the last record appended.</summary>
     public long AppendedPosition => Volatile.Read(ref _appended);
 
-    /// <summary>The log position up to which records are durable (fsynced under Always; written to the OS otherwise).</summary>
+    /// <summary>The log position up to which records are durable (fsynced under Always; written to the operating system otherwise).</summary>
     public long DurablePosition => Volatile.Read(ref _durable);
 
     /// <summary>
@@ -228,11 +230,12 @@ public sealed partial class WriteAheadLog : IDisposable
 
     /// <summary>
     /// Completes with true once everything up to <paramref name="position"/> is durable, with false if the log closes
-    /// first. Never blocks a thread; allocates nothing in steady state (pooled waiters).
+    /// first. Never waits for the disk on the calling thread (under everysec and no it may write the pending records to
+    /// the operating system first, see <see cref="TryMakeDurable"/>); allocates nothing in steady state (pooled waiters).
     /// </summary>
     public ValueTask<bool> WhenDurableAsync(long position)
     {
-        if (Volatile.Read(ref _durable) >= position)
+        if (TryMakeDurable(position))
             return new ValueTask<bool>(true);
         DurabilityWaiter waiter;
         lock (_waitLock)
@@ -244,6 +247,9 @@ public sealed partial class WriteAheadLog : IDisposable
             waiter = DurabilityWaiter.Rent(position);
             _waiters.Add(waiter);
         }
+        // Under Always every append already woke the flush thread; otherwise nobody may be writing this record yet.
+        if (_options.Fsync != FsyncPolicy.Always)
+            WakeFlusher();
         return waiter.AsValueTask();
     }
 
@@ -263,6 +269,8 @@ public sealed partial class WriteAheadLog : IDisposable
             Monitor.PulseAll(_snapshotSync);
         _snapshotter.Join();
         _flusher.Join();
+        // A caller may have written a round after the flush thread's last fsync.
+        SyncWrittenAtClose();
         CloseSegment();
         _lockFile.Dispose();
         lock (_waitLock)
@@ -297,15 +305,37 @@ public sealed partial class WriteAheadLog : IDisposable
         return _active.AsSpan(_activeLength, size);
     }
 
-    /// <summary>Under <c>_sync</c>: makes the reserved record part of the log and wakes the flush thread if it sleeps.</summary>
+    /// <summary>
+    /// Under <c>_sync</c>: makes the reserved record part of the log; under Always wakes the flush thread if it sleeps
+    /// (under everysec and no the caller that waits for the record writes it, see <see cref="TryMakeDurable"/>).
+    /// </summary>
     private long Commit(int size)
     {
         _activeLength += size;
         var end = _appended + size;
         Volatile.Write(ref _appended, end);
-        if (_flusherIdle)
+        if (_flusherIdle && _options.Fsync == FsyncPolicy.Always)
             Monitor.Pulse(_sync);
         return end;
+    }
+
+    /// <summary>After the flush thread ended: fsyncs what callers wrote after its last fsync (not under <see cref="FsyncPolicy.No"/>).</summary>
+    private void SyncWrittenAtClose()
+    {
+        lock (_writeGate)
+        {
+            if (_options.Fsync == FsyncPolicy.No || _segment is null || _written <= Volatile.Read(ref _synced))
+                return;
+            try
+            {
+                RandomAccess.FlushToDisk(_segment);
+                Volatile.Write(ref _synced, _written);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Written to the operating system, which still writes it back; what is not synced is what everysec may lose.
+            }
+        }
     }
 
     /// <summary>On the flush thread: the durable position moved to <paramref name="durable"/>; completes the waiters it covers.</summary>

@@ -32,7 +32,7 @@ public sealed class WriteAheadLogOptions
     /// <remarks>Defaults to null: such records are checked and skipped.</remarks>
     public ApplicationRecordHandler? ApplicationRecord { get; init; }
 
-    /// <summary>Called (on the log's flush thread) when the log starts failing (with the error) and when it recovers (with null).</summary>
+    /// <summary>Called when the log starts failing (with the error) and when it recovers (with null); on the thread that wrote (the flush thread, or under everysec and no a caller of <see cref="WriteAheadLog.TryMakeDurable"/>), never twice at once.</summary>
     public Action<Exception?>? HealthChanged { get; init; }
 
     /// <summary>A snapshot starts by itself once the log has grown by this many bytes since the last one began; 0 never.</summary>

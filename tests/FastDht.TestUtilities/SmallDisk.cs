@@ -15,6 +15,11 @@ public sealed class SmallDisk : IDisposable
 
     private string Filler => System.IO.Path.Combine(Path, "filler");
 
+    private static readonly Lazy<string?> Unavailable = new(Probe);
+
+    /// <summary>Why no small disk can be mounted here (not root, no mount in this container), or null when one can: tests skip with it.</summary>
+    public static string? WhyUnavailable => Unavailable.Value;
+
     public static SmallDisk Mount(int kib)
     {
         var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "fastdht-smalldisk-" + Guid.NewGuid().ToString("N"));
@@ -54,6 +59,23 @@ public sealed class SmallDisk : IDisposable
     {
         Run("umount", "-l", Path);
         Directory.Delete(Path, recursive: true);
+    }
+
+    private static string? Probe()
+    {
+        if (!OperatingSystem.IsLinux())
+            return "a tmpfs can be mounted for the test on Linux only";
+        try
+        {
+            using (Mount(64))
+            {
+            }
+            return null;
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or IOException or UnauthorizedAccessException)
+        {
+            return $"cannot mount a small tmpfs here (needs root and mount): {e.Message}";
+        }
     }
 
     private static void Run(string file, params string[] args)

@@ -181,7 +181,47 @@ public sealed class DataDirTests : IDisposable
         Assert.Equal("+OK\r\n", await check.CallAsync("SET", $"{key}:9", "again"));
     }
 
-    [Fact]
+    [SmallDiskFact]
+    public async Task On_a_full_disk_native_writes_get_LogUnavailable_reads_go_on_and_a_restart_has_every_acknowledged_write()
+    {
+        // everysec: the reply is written to the operating system by the replying thread; a full disk refuses that write
+        // (tmpfs has no page cache beyond its size), so the reply must be held exactly as under always.
+        using var disk = SmallDisk.Mount(512);
+        var dir = Path.Combine(disk.Path, "node");
+        await using (var cluster = await RespCluster.StartAsync(1, o => { o.DataDir = dir; o.Fsync = FsyncPolicy.EverySec; }))
+        {
+            using var writer = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
+            using var other = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
+            for (var i = 0; i < 10; i++)
+                Assert.Equal(StatusCode.Ok, (await writer.PutAsync(B($"acked{i}"), B($"v{i}"))).Status);
+            disk.Fill();
+
+            var held = writer.PutAsync(B("big"), new byte[64 * 1024]);
+            var log = cluster[0].Core.Keyspace.Log!;
+            await Bounded.UntilAsync(() => !log.IsWritable, "the node notices the full disk");
+            var refused = await other.PutAsync(B("during"), B("x"));
+            Assert.Equal(StatusCode.LogUnavailable, refused.Status);
+            Assert.Contains("disk", refused.ErrorMessage, StringComparison.OrdinalIgnoreCase);
+            Assert.Equal(StatusCode.LogUnavailable, (await other.DeleteAsync(B("acked0"))).Status);
+            Assert.Equal("v0", Encoding.UTF8.GetString((await other.GetAsync(B("acked0"))).Value)); // reads go on
+            Assert.False(held.IsCompleted); // its record is not in the log: it must not be acknowledged
+
+            disk.Free();
+            Assert.Equal(StatusCode.Ok, (await held.WithinAsync("the held write's reply")).Status);
+            await Bounded.UntilAsync(() => log.IsWritable, "the node writes again");
+            Assert.Equal(StatusCode.Ok, (await other.PutAsync(B("after"), B("a"))).Status);
+        }
+
+        await using var restarted = await RespCluster.StartAsync(1, o => { o.DataDir = dir; o.Fsync = FsyncPolicy.EverySec; });
+        using var check = await NativeTestClient.ConnectAsync(restarted.EndPointOf(0));
+        for (var i = 0; i < 10; i++)
+            Assert.Equal($"v{i}", Encoding.UTF8.GetString((await check.GetAsync(B($"acked{i}"))).Value));
+        Assert.Equal(64 * 1024, (await check.GetAsync(B("big"))).Value.Length);
+        Assert.Equal("a", Encoding.UTF8.GetString((await check.GetAsync(B("after"))).Value));
+        Assert.Equal(StatusCode.NotFound, (await check.GetAsync(B("during"))).Status);
+    }
+
+    [SmallDiskFact]
     public async Task On_a_full_disk_writes_answer_misconf_reads_go_on_and_a_held_write_is_acknowledged_once_space_returns()
     {
         using var disk = SmallDisk.Mount(512);

@@ -118,6 +118,39 @@ public sealed class WriteAheadLogTests : IDisposable
         Assert.Equal("3", System.Text.Encoding.UTF8.GetString(value.Span));
     }
 
+    [Theory]
+    [InlineData(FsyncPolicy.EverySec)]
+    [InlineData(FsyncPolicy.No)]
+    public async Task Under_everysec_and_no_a_wait_is_answered_once_the_record_is_in_the_file_without_waiting_for_the_flush_thread(FsyncPolicy fsync)
+    {
+        using var log = Open(new ShardedStore(), out _, fsync);
+        var before = new FileInfo(Segments()[^1]).Length;
+        var end = log.AppendPut(B("a"), B("1"));
+
+        // Written by the caller, to the operating system: the wait is over before it began, and the bytes are in the
+        // file for any reader (what a killed process leaves), whether or not an fsync has run yet.
+        var waiting = log.WhenDurableAsync(end);
+        Assert.True(waiting.IsCompletedSuccessfully);
+        Assert.True(await waiting);
+        Assert.True(log.IsDurable(end));
+        Assert.Equal(before + end, new FileInfo(Segments()[^1]).Length);
+
+        // The flushing thread of a connection asks the same without waiting (ReplyGuard.IsReached).
+        var second = log.AppendPut(B("b"), B("2"));
+        Assert.True(log.TryMakeDurable(second));
+        Assert.Equal(before + second, new FileInfo(Segments()[^1]).Length);
+    }
+
+    [Fact]
+    public async Task Under_always_a_wait_ends_only_after_the_fsync_that_covers_the_record()
+    {
+        using var log = Open(new ShardedStore(), out _);
+        var end = log.AppendPut(B("a"), B("1"));
+        // The caller never writes under always: it waits for the flush thread's group commit.
+        Assert.True(await log.WhenDurableAsync(end).AsTask().WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.True(log.SyncedPosition >= end);
+    }
+
     [Fact]
     public void The_thread_mark_is_the_last_position_this_thread_appended_and_is_taken_once()
     {
@@ -129,11 +162,14 @@ public sealed class WriteAheadLogTests : IDisposable
         Assert.Equal(0, log.TakeThreadMark());
     }
 
-    [Fact]
-    public async Task Many_concurrent_appenders_are_all_durable_and_all_replayed()
+    [Theory]
+    [InlineData(FsyncPolicy.Always)]
+    [InlineData(FsyncPolicy.EverySec)]
+    [InlineData(FsyncPolicy.No)]
+    public async Task Many_concurrent_appenders_are_all_durable_and_all_replayed(FsyncPolicy fsync)
     {
         const int writers = 8, each = 500;
-        using (var log = Open(new ShardedStore(), out _))
+        using (var log = Open(new ShardedStore(), out _, fsync))
         {
             var tasks = new Task[writers];
             for (var w = 0; w < writers; w++)
@@ -145,6 +181,8 @@ public sealed class WriteAheadLogTests : IDisposable
                     {
                         var end = log.AppendPut(B($"k{id}-{i}"), B($"v{i}"));
                         Assert.True(await log.WhenDurableAsync(end));
+                        if (fsync == FsyncPolicy.Always)
+                            Assert.True(log.SyncedPosition >= end); // the reply leaves after the fsync
                     }
                 });
             }
@@ -156,10 +194,12 @@ public sealed class WriteAheadLogTests : IDisposable
         Assert.Equal("v499", Get(store, "k7-499"));
     }
 
-    [Fact]
-    public async Task Segments_rotate_and_are_all_replayed_in_order()
+    [Theory]
+    [InlineData(FsyncPolicy.Always)]
+    [InlineData(FsyncPolicy.EverySec)]
+    public async Task Segments_rotate_and_are_all_replayed_in_order(FsyncPolicy fsync)
     {
-        using (var log = Open(new ShardedStore(), out _, segmentSize: 4096))
+        using (var log = Open(new ShardedStore(), out _, fsync, segmentSize: 4096))
         {
             for (var i = 0; i < 2000; i++)
             {
@@ -263,13 +303,15 @@ public sealed class WriteAheadLogTests : IDisposable
         Assert.False(log.IsWritable);
     }
 
-    [Fact]
-    public async Task A_full_disk_makes_the_log_unwritable_holds_its_waiters_and_loses_nothing_once_space_returns()
+    [SmallDiskTheory]
+    [InlineData(FsyncPolicy.Always)]
+    [InlineData(FsyncPolicy.EverySec)]
+    public async Task A_full_disk_makes_the_log_unwritable_holds_its_waiters_and_loses_nothing_once_space_returns(FsyncPolicy fsync)
     {
         using var disk = SmallDisk.Mount(512);
         var dir = Path.Combine(disk.Path, "wal");
         var transitions = new System.Collections.Concurrent.ConcurrentQueue<Exception?>();
-        var options = new WriteAheadLogOptions { Directory = dir, RetryInterval = TimeSpan.FromMilliseconds(50), HealthChanged = transitions.Enqueue };
+        var options = new WriteAheadLogOptions { Directory = dir, Fsync = fsync, RetryInterval = TimeSpan.FromMilliseconds(50), HealthChanged = transitions.Enqueue };
         long before;
         using (var log = WriteAheadLog.Open(options, new ShardedStore(), out _))
         {
