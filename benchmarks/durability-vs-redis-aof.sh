@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # FastDht with its write-ahead log against Redis with its append-only file, same client, same machine, same run.
 #
-#   For each policy (memory only; everysec; always): one fastdht-node with --resp (--data-dir and --fsync POLICY, or
+#   For each policy (memory only; always; everysec; no): one fastdht-node with --resp (--data-dir and --fsync POLICY, or
 #   no data directory) and one redis-server (--appendonly yes --appendfsync POLICY, or no persistence), both on
 #   loopback; redis-benchmark -t set -d 16 -r R -c C at -P 1 (-n N_P1) and -P 16 (-n N_P16), RUNS runs each,
 #   alternating FastDht and Redis run by run; each cell is the median.
 #   Write amplification: after a policy's runs, FastDht writes one snapshot (SAVE) and the bytes its log appended
 #   (INFO persistence fastdht_log_appended) plus the snapshot's size are divided by the user bytes (SETs x (16-byte key
 #   + 16-byte value)); Redis's the same with its append-only files' size (appendonlydir), no rewrite forced.
-#   Prints a table; the same table is saved to $WORK/results.txt.
+#   Prints markdown (the tables docs/benchmarks.md takes as they are, with the machine, the command and the load
+#   average during each cell) on stdout; the same is saved to $WORK/results.md. Progress goes to stderr.
 #
 # Every server is started by this script, bound to 127.0.0.1, and stopped by PID from an EXIT trap (also on failure
 # or Ctrl-C). Every redis-benchmark run is bounded by `timeout`. The numbers mean something only on a quiet machine.
 #
 # Env knobs: N_P1 (200000) N_P16 (1000000) R (100000) C (50) RUNS (3) BENCH_TIMEOUT (600 s per run)
-#            PORT_BASE (17300) WORK (a new temp dir) SKIP_BUILD (0) POLICIES ("none everysec always")
+#            PORT_BASE (17300) WORK (a new temp dir) SKIP_BUILD (0) POLICIES ("none always everysec no")
 # Smoke test:  N_P1=2000 N_P16=8000 RUNS=1 benchmarks/durability-vs-redis-aof.sh
 set -euo pipefail
 
@@ -28,10 +29,10 @@ RUNS=${RUNS:-3}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-600}
 PORT_BASE=${PORT_BASE:-17300}
 SKIP_BUILD=${SKIP_BUILD:-0}
-POLICIES=${POLICIES:-"none everysec always"}
+POLICIES=${POLICIES:-"none always everysec no"}
 
 PIDS=()
-RESULTS="$WORK/results.txt"
+RESULTS="$WORK/results.md"
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
 stop_pid() {      # graceful stop of one of *our* PIDs, SIGKILL after 10 s
@@ -115,10 +116,21 @@ one_run() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a / b; else print "NA" }'; }
 info_field() { redis-cli -p "$1" info persistence | tr -d '\r' | awk -F: -v f="$2" '$1 == f {print $2}'; }
 
+load1() { cut -d' ' -f1 /proc/loadavg; }
+thousands() { printf '%.0f' "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
+policy_name() { case $1 in none) echo "memory only (no persistence)";; *) echo "\`$1\`";; esac; }
+
 {
-  echo "# $(date -u +%FT%TZ)  host $(hostname)  nproc=$(nproc)  $(redis-server --version | awk '{print $3}')  dotnet $(dotnet --version)  load: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "# redis-benchmark -t set -d 16 -r $R -c $C; -n $N_P1 at -P 1, $N_P16 at -P 16; median of $RUNS runs, FastDht and Redis alternating run by run"
-  printf '%-9s %3s   %12s %12s %6s\n' policy P fastdht/s redis/s ratio
+  echo "FastDht with its write-ahead log against Redis with its append-only file, same client, same run"
+  echo "(\`benchmarks/durability-vs-redis-aof.sh\`, POLICIES=\"$POLICIES\" RUNS=$RUNS N_P1=$N_P1 N_P16=$N_P16 R=$R C=$C)."
+  echo "$(date -u +%FT%TZ); host $(hostname), nproc $(nproc), $(lscpu 2>/dev/null | awk -F: '/Model name/{gsub(/^ +/, "", $2); print $2; exit}');"
+  echo "redis-server $(redis-server --version | awk '{print $3}' | sed 's/v=//'), dotnet $(dotnet --version); load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "Client: \`redis-benchmark -t set -d 16 -r $R -c $C -P 1|16\` (-n $N_P1 at -P 1, $N_P16 at -P 16); each cell the median of"
+  echo "$RUNS runs, FastDht and Redis alternating run by run. FastDht: one \`fastdht-node --resp\` with \`--data-dir\` and"
+  echo "\`--fsync POLICY\`; Redis: \`--appendonly yes --appendfsync POLICY\` (memory only: no data directory / \`--appendonly no\`)."
+  echo
+  echo "| policy | depth | FastDht SET/s | Redis SET/s | FastDht / Redis | load average (1 min) over the cell |"
+  echo "|---|---:|---:|---:|---:|---|"
 } | tee "$RESULTS"
 
 FD_NATIVE=$PORT_BASE
@@ -133,6 +145,7 @@ for policy in $POLICIES; do
   for p in 1 16; do
     n=$N_P1; [[ $p == 16 ]] && n=$N_P16
     fds=() rds=()
+    load_before=$(load1)
     for ((i = 1; i <= RUNS; i++)); do
       fds+=("$(one_run "fastdht-$policy" "$FD_RESP" "$n" "$p")")
       rds+=("$(one_run "redis-$policy" "$REDIS_PORT" "$n" "$p")")
@@ -141,7 +154,7 @@ for policy in $POLICIES; do
     done
     fd=$(printf '%s\n' "${fds[@]}" | median)
     rd=$(printf '%s\n' "${rds[@]}" | median)
-    printf '%-9s %3s   %12s %12s %6s\n' "$policy" "$p" "$fd" "$rd" "$(ratio "$fd" "$rd")" | tee -a "$RESULTS"
+    printf '| %s | `-P %s` | %s | %s | %s | %s -> %s |\n' "$(policy_name "$policy")" "$p" "$(thousands "$fd")" "$(thousands "$rd")" "$(ratio "$fd" "$rd")" "$load_before" "$(load1)" | tee -a "$RESULTS"
   done
   if [[ $policy != none ]]; then
     user=$((sets * 32))
@@ -149,14 +162,21 @@ for policy in $POLICIES; do
     redis-cli -p "$FD_RESP" save >/dev/null
     snap=$(find "$WORK/fastdht-$policy/data" -name '*.snap' -printf '%s\n' | sort -n | tail -1)
     aof=$(du -sb "$WORK/redis-$policy/appendonlydir" | cut -f1)
-    WA_LINES+=("$(awk -v p="$policy" -v s="$sets" -v u="$user" -v a="$appended" -v n="${snap:-0}" -v r="$aof" 'BEGIN{
-      printf "%-9s SETs %d, user bytes %d: FastDht log %d + snapshot %d bytes = %.2f per user byte (log alone %.2f); Redis AOF %d bytes = %.2f per user byte", p, s, u, a, n, (a + n) / u, a / u, r, r / u }')")
+    WA_LINES+=("$(awk -v p="$(policy_name "$policy")" -v s="$sets" -v u="$user" -v a="$appended" -v n="${snap:-0}" -v r="$aof" 'BEGIN{
+      printf "| %s | %d | %d | %d | %.2f | %d | %.2f | %d | %.2f |", p, s, u, a, a / u, n, (a + n) / u, r, r / u }')")
   fi
   stop_pid "$fd_pid"
   stop_pid "$redis_pid"
 done
-{
-  echo "# write amplification (bytes written to disk per byte of user data; every SET is 16 + 16 user bytes)"
-  for line in "${WA_LINES[@]}"; do echo "$line"; done
-} | tee -a "$RESULTS"
+if ((${#WA_LINES[@]} > 0)); then
+  {
+    echo
+    echo "Write amplification: bytes written to disk per byte of user data (every SET is a 16-byte key and a 16-byte value;"
+    echo "the keys repeat, \`-r $R\`, so the snapshot holds at most $R keys while the log holds every SET)."
+    echo
+    echo "| policy | SETs | user bytes | FastDht log bytes | log / user | snapshot bytes (one SAVE) | (log + snapshot) / user | Redis AOF bytes | Redis / user |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    for line in "${WA_LINES[@]}"; do echo "$line"; done
+  } | tee -a "$RESULTS"
+fi
 log "results in $RESULTS"
