@@ -443,8 +443,11 @@ internal sealed class PeerMesh : IPeerLinks
             var endPoint = await member.ResolveAsync(Stopping).ConfigureAwait(false);
             connection = await SocketConnector.ConnectAsync(endPoint, Settings.ConnectTimeout, Stopping, _connectionOptions).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or TimeoutException or OperationCanceledException or System.Net.Sockets.SocketException)
+        catch (Exception e) when (e is IOException or TimeoutException or OperationCanceledException or System.Net.Sockets.SocketException
+            or System.Security.Authentication.AuthenticationException)
         {
+            // AuthenticationException: this side rejected the peer's certificate (it is not an IOException); left
+            // uncaught it ended the dial loop for good and surfaced from StopAsync.
             MeshLog.DialFailed(Logger, member.NodeId, member.Address, e.Message);
             return new LinkRefusal(LinkRefusalKind.Unreachable, e.Message);
         }
