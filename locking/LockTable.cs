@@ -116,6 +116,22 @@ public sealed partial class LockTable : IDisposable
         return new AllKeysWriteGate(this);
     }
 
+    internal bool AnyLockOnWhileAllGatesHeld(KeyPredicate matches)
+    {
+        foreach (LockShard shard in _shards)
+        {
+            foreach (var entry in shard.Entries.Values)
+            {
+                if (!entry.IsIdle && matches(entry.Key))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
     internal void ExitAllWriteGates()
     {
         for (int i = _shards.Length - 1; i >= 0; i--)

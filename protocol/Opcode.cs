@@ -91,4 +91,7 @@ public enum Opcode : byte
 
     /// <summary>Node to node: a committed cluster state, which the receiver installs if it is newer than its own.</summary>
     ClusterPush = 0x62,
+
+    /// <summary>Node to node: a batch of keys (or a reset) of slots the sender is moving to the receiver (docs/elasticity.md).</summary>
+    MigrateKeys = 0x64,
 }

@@ -81,6 +81,9 @@ public enum StatusCode : ushort
     /// <summary>The node is already doing what was asked (a snapshot is being written); nothing was started: retry later.</summary>
     Busy = 0x115,
 
+    /// <summary>The key's slot is being handed over to another node right now (a few milliseconds): nothing was changed; retry.</summary>
+    Moving = 0x116,
+
     /// <summary>An unexpected failure inside the node.</summary>
     InternalError = 0x1FF,
 }

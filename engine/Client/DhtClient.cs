@@ -277,6 +277,7 @@ public sealed partial class DhtClient : IAsyncDisposable
             Throw.KeyLength(key.Length);
         ThrowIfDisposed();
         cancellationToken.ThrowIfCancellationRequested();
+        var waits = 0;
         for (var attempt = retry ? 1 : 0; ; attempt++)
         {
             var generation = Volatile.Read(ref _generation);
@@ -300,6 +301,12 @@ public sealed partial class DhtClient : IAsyncDisposable
                 await RefreshAsync(generation, result.Epoch, cancellationToken).ConfigureAwait(false);
                 continue;
             }
+            if (IsTransientlyMisrouted(result) && waits < MaxMovingWaits)
+            {
+                await WaitWhileMovingAsync(waits++, result, generation, cancellationToken).ConfigureAwait(false);
+                attempt = 0; // a later WrongNode from a newer state may refresh again
+                continue;
+            }
             ClientErrors.ThrowIfFailed(result, connection, _settings.RequestTimeout, cancellationToken);
             return result;
         }
@@ -312,10 +319,39 @@ public sealed partial class DhtClient : IAsyncDisposable
     /// </summary>
     internal static bool IsNewerState(ulong answeredEpoch, ulong routedEpoch) => answeredEpoch == 0 || answeredEpoch > routedEpoch;
 
-    /// <summary>The fast path's one retry: its call met WrongNode from a later state (off the read loop, rare).</summary>
+    /// <summary>
+    /// 12 waits of 1, 2, 4 ... 32 ms (about 0.3 s in all): a slot's handover refuses writes for a few milliseconds, and
+    /// the state that ends it reaches every node within a round trip or two.
+    /// </summary>
+    private const int MaxMovingWaits = 12;
+
+    /// <summary>
+    /// Whether an answer says the key is between two owners for a moment (docs/elasticity.md): Moving (its slot is
+    /// being handed over), or WrongNode from a node whose state is not newer than the one the call was routed by (a
+    /// node that has not installed the latest state yet). Both are retried after a short wait.
+    /// </summary>
+    internal static bool IsTransientlyMisrouted(in ResponseResult result) =>
+        result.Status == StatusCode.Moving || (result.Status == StatusCode.WrongNode && result.Epoch != 0);
+
+    /// <summary>Waits before retrying a transiently misrouted call, refreshing the table after a WrongNode; counted in <see cref="MovingRetries"/>.</summary>
+    private async Task WaitWhileMovingAsync(int waits, ResponseResult result, int generation, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _movingRetries);
+        await Task.Delay(1 << Math.Min(waits, 5), cancellationToken).ConfigureAwait(false);
+        if (result.Status == StatusCode.WrongNode)
+            await RefreshAsync(generation, 0, cancellationToken).ConfigureAwait(false);
+    }
+
+    private long _movingRetries;
+
+    /// <summary>Calls retried because their key's slot was moving between nodes (Moving, or a node not yet at the latest state): retried, never failed.</summary>
+    public long MovingRetries => Interlocked.Read(ref _movingRetries);
+
+    /// <summary>The fast path's one retry: its call met WrongNode from a later state, or a moving slot (<paramref name="answeredEpoch"/> max: no refresh), off the read loop (rare).</summary>
     internal async Task<ResponseResult> RetryAfterWrongNodeAsync(Opcode opcode, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, ResponseShape shape, ulong answeredEpoch, int generation)
     {
-        await RefreshAsync(generation, answeredEpoch, CancellationToken.None).ConfigureAwait(false);
+        if (answeredEpoch != ulong.MaxValue)
+            await RefreshAsync(generation, answeredEpoch, CancellationToken.None).ConfigureAwait(false);
         return await ExecuteAsync(opcode, key, value, shape, CancellationToken.None, retry: true).ConfigureAwait(false);
     }
 

@@ -32,6 +32,8 @@ public sealed class ClusterState
         }
         foreach (var assignment in slots.RangeAssignments)
         {
+            if (assignment.IsMoving && !members.TryGet(assignment.Importing, out _))
+                throw new ClusterConfigurationException($"node {assignment.Importing}, which slots of node {assignment.Primary} move to, is not a member ({members})");
             foreach (var replica in assignment.Replicas)
             {
                 if (!members.TryGet(replica, out _))

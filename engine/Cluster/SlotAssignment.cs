@@ -11,6 +11,9 @@ namespace FastDht.Engine.Cluster;
 /// </remarks>
 public sealed class SlotAssignment : IEquatable<SlotAssignment>
 {
+    /// <summary>The value of <see cref="Importing"/> when the slot is not moving (the id no member may have).</summary>
+    public const ushort NotMoving = ClusterMember.ClientNodeId;
+
     private readonly ushort[] _replicas;
     private readonly ushort[] _inSync;
 
@@ -31,6 +34,18 @@ public sealed class SlotAssignment : IEquatable<SlotAssignment>
                 throw new ClusterConfigurationException($"the in-sync set of primary {primary} must be distinct replicas (replicas {string.Join(", ", replicas.ToArray())}, in sync {string.Join(", ", inSync.ToArray())})");
         }
         _inSync = inSync.ToArray();
+    }
+
+    /// <param name="primary">The node that serves the slot.</param>
+    /// <param name="replicas">The nodes that copy the primary's writes.</param>
+    /// <param name="inSync">The replicas known to hold every acknowledged write.</param>
+    /// <param name="importing">The node the slot is moving to (not the primary), or <see cref="NotMoving"/> (docs/elasticity.md).</param>
+    public SlotAssignment(ushort primary, ReadOnlySpan<ushort> replicas, ReadOnlySpan<ushort> inSync, ushort importing)
+        : this(primary, replicas, inSync)
+    {
+        if (importing == primary)
+            throw new ClusterConfigurationException($"a slot of node {primary} cannot move to node {primary}");
+        Importing = importing;
     }
 
     /// <param name="primary">The node that serves the slot.</param>
@@ -61,18 +76,28 @@ public sealed class SlotAssignment : IEquatable<SlotAssignment>
     /// <summary>Whether <paramref name="nodeId"/> is one of the slot's replicas.</summary>
     public bool HasReplica(ushort nodeId) => Array.IndexOf(_replicas, nodeId) >= 0;
 
+    /// <summary>The node the slot is being moved to, or <see cref="NotMoving"/>: it receives the slot's keys and owns it from the state that hands it over (docs/elasticity.md).</summary>
+    public ushort Importing { get; } = NotMoving;
+
+    /// <summary>Whether the slot is being moved to another node.</summary>
+    public bool IsMoving => Importing != NotMoving;
+
+    /// <summary>This assignment with <see cref="Importing"/> set to <paramref name="importing"/> (<see cref="NotMoving"/> to clear it).</summary>
+    public SlotAssignment WithImporting(ushort importing) => new(Primary, _replicas, _inSync, importing);
+
     /// <summary>Whether <paramref name="nodeId"/> is in the slot's in-sync set.</summary>
     public bool IsInSync(ushort nodeId) => Array.IndexOf(_inSync, nodeId) >= 0;
 
     public bool Equals(SlotAssignment? other) =>
-        other is not null && other.Primary == Primary && _replicas.AsSpan().SequenceEqual(other._replicas)
+        other is not null && other.Primary == Primary && other.Importing == Importing && _replicas.AsSpan().SequenceEqual(other._replicas)
         && _inSync.AsSpan().SequenceEqual(other._inSync);
 
     public override bool Equals(object? obj) => Equals(obj as SlotAssignment);
 
-    public override int GetHashCode() => HashCode.Combine(Primary, _replicas.Length);
+    public override int GetHashCode() => HashCode.Combine(Primary, Importing, _replicas.Length);
 
-    public override string ToString() => _replicas.Length == 0
+    public override string ToString() => (_replicas.Length == 0
         ? $"primary {Primary}"
-        : $"primary {Primary}, replicas {string.Join(",", _replicas)}, in sync {(_inSync.Length == 0 ? "none" : string.Join(",", _inSync))}";
+        : $"primary {Primary}, replicas {string.Join(",", _replicas)}, in sync {(_inSync.Length == 0 ? "none" : string.Join(",", _inSync))}")
+        + (IsMoving ? $", moving to {Importing}" : "");
 }

@@ -29,10 +29,13 @@ internal readonly ref struct KeyWrite
     private readonly ReadOnlySpan<byte> _key;
     private readonly WriteAheadLog? _log;
     private readonly ReplicationStream? _stream;
+    private readonly ReplicationStream? _capture;
     private readonly TimeProvider _time;
 
-    internal KeyWrite(KeyWriteGate gate, IKeyValueStore store, ReadOnlySpan<byte> key, KeyWriteRefusal refusal, WriteAheadLog? log, ReplicationStream? stream, TimeProvider time)
+    // capture: where a change is also appended because its slot is moving to another node (SlotMoves); null otherwise.
+    internal KeyWrite(KeyWriteGate gate, IKeyValueStore store, ReadOnlySpan<byte> key, KeyWriteRefusal refusal, WriteAheadLog? log, ReplicationStream? stream, TimeProvider time, ReplicationStream? capture = null)
     {
+        _capture = capture;
         _gate = gate;
         _store = store;
         _key = key;
@@ -74,6 +77,7 @@ internal readonly ref struct KeyWrite
         _store.Put(_key, value);
         _log?.AppendPut(_key, value);
         _stream?.AppendPut(_key, value, 0);
+        _capture?.AppendPut(_key, value, 0);
     }
 
     /// <summary>Sets the value to expire at <paramref name="expiresAt"/> (unix ms; 0: never).</summary>
@@ -88,6 +92,7 @@ internal readonly ref struct KeyWrite
         _store.Put(_key, value, EntryMetadata.Expiring(expiresAt));
         _log?.AppendPut(_key, value, expiresAt);
         _stream?.AppendPut(_key, value, expiresAt);
+        _capture?.AppendPut(_key, value, expiresAt);
     }
 
     /// <summary>Sets the value and keeps the expiry the key has (INCR, APPEND, SETRANGE, SETBIT, SET KEEPTTL).</summary>
@@ -118,6 +123,7 @@ internal readonly ref struct KeyWrite
         _store.TryReplaceMetadata(_key, current, EntryMetadata.Expiring(expiresAt));
         _log?.AppendExpire(_key, expiresAt);
         _stream?.AppendExpire(_key, expiresAt);
+        _capture?.AppendExpire(_key, expiresAt);
         return true;
     }
 
@@ -133,6 +139,7 @@ internal readonly ref struct KeyWrite
             return false;
         _log?.AppendPut(_key, value);
         _stream?.AppendPut(_key, value, 0);
+        _capture?.AppendPut(_key, value, 0);
         return true;
     }
 
@@ -144,6 +151,7 @@ internal readonly ref struct KeyWrite
         var replaced = _store.TryGetAndPut(_key, value, out previous);
         _log?.AppendPut(_key, value);
         _stream?.AppendPut(_key, value, 0);
+        _capture?.AppendPut(_key, value, 0);
         return replaced;
     }
 
@@ -166,6 +174,7 @@ internal readonly ref struct KeyWrite
     {
         _log?.AppendDelete(_key);
         _stream?.AppendDelete(_key);
+        _capture?.AppendDelete(_key);
     }
 
     private void EnsureAllowed()

@@ -14,4 +14,7 @@ internal enum KeyWriteRefusal : byte
 
     /// <summary>The write-ahead log cannot write to disk (disk full, I/O error): writes are refused until it can, reads go on.</summary>
     LogUnavailable,
+
+    /// <summary>The key's slot has been handed to another node (a move's last step): retryable, the new owner serves it shortly.</summary>
+    Moving,
 }

@@ -20,4 +20,7 @@ internal enum KeyWriteResult : byte
 
     /// <summary>Refused: the write-ahead log cannot write to disk.</summary>
     LogUnavailable,
+
+    /// <summary>The key's slot is being handed to another node (<see cref="KeyWriteRefusal.Moving"/>): nothing changed; retry.</summary>
+    Moving,
 }

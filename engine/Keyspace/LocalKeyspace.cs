@@ -40,6 +40,8 @@ internal sealed class LocalKeyspace
     private long _nextVersion = DateTime.UtcNow.Ticks / 10;
     private ReplicationStream? _stream;
     private Func<int, bool>? _servesSlot;
+    private SlotMoves? _moves;
+    private readonly bool _storeSlotsAreClusterSlots;
 
     /// <param name="store">The store holding this node's keys.</param>
     /// <param name="locks">The node's lock table: its gates decide whether a write may proceed.</param>
@@ -52,6 +54,65 @@ internal sealed class LocalKeyspace
         _locks = locks;
         MaxValueLength = maxValueLength;
         _time = time ?? TimeProvider.System;
+        _storeSlotsAreClusterSlots = GroupsByClusterSlot(store);
+    }
+
+    /// <summary>
+    /// Whether the store groups keys by the cluster's slot (the default store does: <c>StoreOptions.SlotFunction =
+    /// KeySlot.Of</c>), so that scanning a slot range reads only those slots; a plugin store may group them otherwise,
+    /// and is then scanned whole with each key's slot checked.
+    /// </summary>
+    /// <remarks>
+    /// Asked of the store's own <see cref="IKeyValueStore.SlotOf"/> for 16 keys whose cluster slots differ: a function
+    /// that is not CRC16 agrees on all of them with probability about 16384^-16.
+    /// </remarks>
+    private static bool GroupsByClusterSlot(IKeyValueStore store)
+    {
+        Span<byte> key = stackalloc byte[8];
+        for (var i = 0; i < 16; i++)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(key, 0x5EED_0000_0000 + i * 7919);
+            if (store.SlotOf(key) != Protocol.KeySlot.Of(key))
+                return false;
+        }
+        return true;
+    }
+
+    /// <summary>The slots this node is moving away (capture and handover); null until the first move.</summary>
+    public SlotMoves? Moves => Volatile.Read(ref _moves);
+
+    /// <summary>The slot moves of this node, created on the first move (before that, writes pay one null check).</summary>
+    public SlotMoves EnableMoves()
+    {
+        var moves = Volatile.Read(ref _moves);
+        if (moves is not null)
+            return moves;
+        Interlocked.CompareExchange(ref _moves, new SlotMoves(), null);
+        return _moves!;
+    }
+
+    /// <summary>Whether <paramref name="key"/>'s slot has been handed to another node (a move's last step): nothing may change it here.</summary>
+    public bool IsHandedAway(ReadOnlySpan<byte> key) => Volatile.Read(ref _moves) is { } moves && moves.IsGone(Protocol.KeySlot.Of(key));
+
+    /// <summary>
+    /// A move's handover: under every key's write gate, when no transaction holds or waits for a lock on a key that
+    /// <paramref name="inSlots"/> names, marks slots [<paramref name="first"/>, <paramref name="last"/>] handed away and
+    /// returns true; false (nothing changed) while a lock is still there. Once it returns true no write to the slots
+    /// runs here: every one that began before has ended, every later one sees the mark.
+    /// </summary>
+    public bool TryHandAway(SlotMoves moves, int first, int last, Locking.KeyPredicate inSlots)
+    {
+        using var all = _locks.EnterAllWriteGates();
+        if (all.AnyLockOn(inSlots))
+            return false;
+        moves.SetGone(first, last, true);
+        return true;
+    }
+
+    /// <summary>Takes every key's write gate once and lets it go: every write that began before this call has ended (a move's barrier, <see cref="SlotMoves"/>).</summary>
+    public void AwaitWritesInProgress()
+    {
+        using var all = _locks.EnterAllWriteGates();
     }
 
     /// <summary>Now, in unix milliseconds, on the clock expiry times are compared with.</summary>
@@ -233,7 +294,23 @@ internal sealed class LocalKeyspace
             refusal = gate.IsLocked ? KeyWriteRefusal.Locked : KeyWriteRefusal.None;
         if (refusal == KeyWriteRefusal.None && _log is { IsWritable: false })
             refusal = KeyWriteRefusal.LogUnavailable;
-        return new KeyWrite(gate, _store, key, refusal, _log, _stream, _time);
+        var capture = MovingCapture(key, ref refusal); // before the constructor call reads refusal
+        return new KeyWrite(gate, _store, key, refusal, _log, _stream, _time, capture);
+    }
+
+    /// <summary>Under the key's gate: where a change of a moving slot is captured, or <see cref="KeyWriteRefusal.Moving"/> when the slot is handed away; nothing without a move.</summary>
+    private ReplicationStream? MovingCapture(ReadOnlySpan<byte> key, ref KeyWriteRefusal refusal)
+    {
+        if (Volatile.Read(ref _moves) is not { } moves)
+            return null;
+        var slot = Protocol.KeySlot.Of(key);
+        if (moves.IsGone(slot))
+        {
+            if (refusal == KeyWriteRefusal.None)
+                refusal = KeyWriteRefusal.Moving;
+            return null;
+        }
+        return moves.Captures(slot) ? moves.Captured : null;
     }
 
     /// <summary>
@@ -244,7 +321,10 @@ internal sealed class LocalKeyspace
     {
         var gate = _locks.EnterWriteGate(key);
         var refusal = gate.IsFencedBy(txn, fencingToken) ? KeyWriteRefusal.None : KeyWriteRefusal.StaleFence;
-        return new KeyWrite(gate, _store, key, refusal, log: null, _stream, _time);
+        // A handed-away slot cannot meet a commit: the handover waits until no lock of the slot is held, and a
+        // prepare for a handed-away key is refused; if one came anyway, Moving refuses it rather than losing it.
+        var capture = MovingCapture(key, ref refusal); // before the constructor call reads refusal
+        return new KeyWrite(gate, _store, key, refusal, log: null, _stream, _time, capture);
     }
 
     /// <summary>
@@ -285,6 +365,47 @@ internal sealed class LocalKeyspace
         while (cursor != 0);
     }
 
+    /// <summary>
+    /// Visits one batch of the keys of slots [<paramref name="first"/>, <paramref name="last"/>] (a slot move); returns
+    /// the next cursor (0: done). Reads only those slots when the store groups keys by the cluster's slot; otherwise
+    /// the whole store, and the visitor checks each key's slot (it must anyway: see <see cref="ShardedStore"/>'s tags).
+    /// </summary>
+    public ulong ScanSlots<TVisitor>(ulong cursor, int first, int last, int count, ref TVisitor visitor)
+        where TVisitor : IStoreEntryVisitor, allows ref struct =>
+        _store.Scan(cursor, _storeSlotsAreClusterSlots ? new SlotRange(first, last) : SlotRange.All, count, ref visitor);
+
+    /// <summary>Counts the keys of one cluster slot (CLUSTER COUNTKEYSINSLOT).</summary>
+    public long CountKeysInSlot(int slot)
+    {
+        if (_storeSlotsAreClusterSlots)
+            return _store.CountKeysInSlot(slot);
+        var visitor = new CountVisitor(slot);
+        var cursor = 0UL;
+        do
+            cursor = _store.Scan(cursor, SlotRange.All, 256, ref visitor);
+        while (cursor != 0);
+        return visitor.Count;
+    }
+
+    /// <summary>
+    /// Applies one key a node moving a slot to this one sent (or its change made meanwhile): no lock rule (the sender
+    /// applied it under its own), logged here like any change, not streamed to this node's replicas (they are
+    /// resynchronized when the state that makes this node the owner is installed).
+    /// </summary>
+    public void ApplyMigrated(byte kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt) =>
+        ApplyReplicated(kind, key, value, expiresAt);
+
+    /// <summary>Removes the keys of slots [<paramref name="first"/>, <paramref name="last"/>] (logged, not streamed): a receiver starting an import over, or a sender after the handover.</summary>
+    public long RemoveSlots(int first, int last)
+    {
+        var visitor = new RemoveRangeVisitor(this, first, last);
+        var cursor = 0UL;
+        do
+            cursor = ScanSlots(cursor, first, last, 256, ref visitor);
+        while (cursor != 0);
+        return visitor.Removed;
+    }
+
     /// <summary>Whether <paramref name="txn"/> still holds <paramref name="key"/> exclusively under <paramref name="fencingToken"/>.</summary>
     public bool HoldsForCommit(ReadOnlySpan<byte> key, TxnId txn, long fencingToken)
     {
@@ -310,6 +431,7 @@ internal sealed class LocalKeyspace
         {
             _store.Clear();
             _stream?.AppendClear();
+            Volatile.Read(ref _moves)?.Captured.AppendClear(); // the receiver clears the slots it imports
             return _log?.AppendClear() ?? 0;
         }
         finally
@@ -371,10 +493,36 @@ internal sealed class LocalKeyspace
         }
     }
 
+    private struct RemoveRangeVisitor(LocalKeyspace keyspace, int first, int last) : IStoreEntryVisitor
+    {
+        public long Removed;
+
+        public void Visit(in StoreEntry entry)
+        {
+            var slot = Protocol.KeySlot.Of(entry.Key.Span);
+            if (slot < first || slot > last)
+                return;
+            keyspace.ApplyReplicated(StreamRecords.KindDelete, entry.Key.Span, default, 0);
+            Removed++;
+        }
+    }
+
+    private struct CountVisitor(int slot) : IStoreEntryVisitor
+    {
+        public long Count;
+
+        public void Visit(in StoreEntry entry)
+        {
+            if (Protocol.KeySlot.Of(entry.Key.Span) == slot)
+                Count++;
+        }
+    }
+
     private static KeyWriteResult Refused(KeyWriteRefusal refusal) => refusal switch
     {
         KeyWriteRefusal.Locked => KeyWriteResult.Locked,
         KeyWriteRefusal.LogUnavailable => KeyWriteResult.LogUnavailable,
+        KeyWriteRefusal.Moving => KeyWriteResult.Moving,
         _ => KeyWriteResult.StaleFence,
     };
 }

@@ -273,6 +273,15 @@ public sealed class DhtNode : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Moves slots [<paramref name="firstSlot"/>, <paramref name="lastSlot"/>], all owned by this node, to node
+    /// <paramref name="target"/> while clients keep reading and writing them (docs/elasticity.md); completes when the
+    /// target owns them and this node has dropped its copies.
+    /// </summary>
+    /// <exception cref="SlotMoveException">The move could not be made; the slots stay here (the message says why).</exception>
+    public Task<SlotMoveReport> MoveSlotsAsync(int firstSlot, int lastSlot, ushort target, CancellationToken cancellationToken = default) =>
+        _core.SlotMover.MoveAsync(firstSlot, lastSlot, target, cancellationToken);
+
     /// <summary>Waits until a live link to every other member exists.</summary>
     /// <exception cref="TimeoutException">The mesh was not complete within <paramref name="timeout"/>; the message lists who is missing.</exception>
     public async Task WaitForMeshAsync(TimeSpan timeout, CancellationToken cancellationToken = default)

@@ -32,7 +32,9 @@ public sealed class PluginRegistry
         var registry = new PluginRegistry(LockStrategyRegistry.CreateDefault());
         registry.RegisterProtocol(new BuiltInProtocol(ProtocolNames.Native));
         registry.RegisterProtocol(new BuiltInProtocol(ProtocolNames.Resp));
-        registry.RegisterStore(ProtocolNames.ShardedStore, static () => new ShardedStore());
+        // The cluster's slot function: the store's slots are then the cluster's, so a slot move or COUNTKEYSINSLOT reads
+        // only the slots it needs (docs/storage.md, "Shards by slot"); costs one CRC16 per store operation (~10 ns).
+        registry.RegisterStore(ProtocolNames.ShardedStore, static () => new ShardedStore(new StoreOptions { SlotFunction = Protocol.KeySlot.Of }));
         return registry;
     }
 

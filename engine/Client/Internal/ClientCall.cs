@@ -77,6 +77,14 @@ internal sealed class ClientCall : PendingRequest, IValueTaskSource<byte[]?>, IV
                 _ = RetryAsync(result.Epoch);
             return;
         }
+        if (DhtClient.IsTransientlyMisrouted(result))
+        {
+            // A slot being handed over (Moving), or a node that has not installed the state yet: the async path waits
+            // a little and retries (DhtClient.ExecuteAsync), off the read loop.
+            using (ExecutionContext.SuppressFlow())
+                _ = RetryAsync(answeredEpoch: ulong.MaxValue);
+            return;
+        }
         _core.SetResult(result);
     }
 

@@ -9,15 +9,19 @@ namespace FastDht.Engine.Cluster.Internal;
 /// ClusterPush. Little-endian, versioned, checked whole on decode (a peer or a damaged log gets a one-line error).
 /// </summary>
 /// <remarks>
-/// Layout (version 1): u8 version, u64 epoch, u16 member count, per member (u16 id, u16 port, u8 host length, host
-/// UTF-8), u16 range count, per range (u16 first slot, u16 last slot, u16 primary, u8 replica count, u16 each,
-/// u8 in-sync count, u16 each). A whole state is written rather than a delta: a state is small (about 12 bytes per
+/// Layout (version 2): u8 version, u64 epoch, u16 member count, per member (u16 id, u16 port, u8 host length, host
+/// UTF-8), u16 range count, per range (u16 first slot, u16 last slot, u16 primary, u16 importing (0xFFFF: not moving,
+/// docs/elasticity.md), u8 replica count, u16 each, u8 in-sync count, u16 each). Version 1 (written before slot moves:
+/// no importing field) is still read, so a Raft log written by an earlier build replays. A whole state is written rather than a delta: a state is small (about 12 bytes per
 /// range plus the members: well under 1 KiB for ten nodes, 20 KiB for a thousand) and changes are rare, and a whole
 /// state makes every entry self-contained: applying one needs no earlier entry, only the epoch check.
 /// </remarks>
 internal static class ClusterStateCodec
 {
-    private const byte Version = 1;
+    private const byte Version = 2;
+
+    /// <summary>The layout before slot moves: no importing field.</summary>
+    private const byte VersionWithoutMoves = 1;
 
     public static byte[] Encode(ClusterState state)
     {
@@ -35,7 +39,7 @@ internal static class ClusterStateCodec
             size += 2 + 2 + 1 + hosts[i].Length;
         }
         for (var i = 0; i < ranges.Count; i++)
-            size += 6 + 1 + (2 * assignments[i].Replicas.Length) + 1 + (2 * assignments[i].InSync.Length);
+            size += 8 + 1 + (2 * assignments[i].Replicas.Length) + 1 + (2 * assignments[i].InSync.Length);
         var bytes = new byte[size];
         var span = bytes.AsSpan();
         var at = 0;
@@ -61,7 +65,8 @@ internal static class ClusterStateCodec
             BinaryPrimitives.WriteUInt16LittleEndian(span[at..], ranges[i].FirstSlot);
             BinaryPrimitives.WriteUInt16LittleEndian(span[(at + 2)..], ranges[i].LastSlot);
             BinaryPrimitives.WriteUInt16LittleEndian(span[(at + 4)..], a.Primary);
-            at += 6;
+            BinaryPrimitives.WriteUInt16LittleEndian(span[(at + 6)..], a.Importing);
+            at += 8;
             at = WriteIds(span, at, a.Replicas);
             at = WriteIds(span, at, a.InSync);
         }
@@ -77,7 +82,8 @@ internal static class ClusterStateCodec
             var at = 0;
             if (!Need(bytes, at, 1 + 8 + 2, out error))
                 return false;
-            if (bytes[0] != Version)
+            var version = bytes[0];
+            if (version is not (Version or VersionWithoutMoves))
             {
                 error = $"cluster state version {bytes[0]} is not understood (this node reads version {Version})";
                 return false;
@@ -109,17 +115,19 @@ internal static class ClusterStateCodec
             Span<ushort> inSync = stackalloc ushort[byte.MaxValue];
             for (var i = 0; i < rangeCount; i++)
             {
-                if (!Need(bytes, at, 6, out error))
+                var fixedSize = version == Version ? 8 : 6;
+                if (!Need(bytes, at, fixedSize, out error))
                     return false;
                 var first = BinaryPrimitives.ReadUInt16LittleEndian(bytes[at..]);
                 var last = BinaryPrimitives.ReadUInt16LittleEndian(bytes[(at + 2)..]);
                 var primary = BinaryPrimitives.ReadUInt16LittleEndian(bytes[(at + 4)..]);
-                at += 6;
+                var importing = version == Version ? BinaryPrimitives.ReadUInt16LittleEndian(bytes[(at + 6)..]) : SlotAssignment.NotMoving;
+                at += fixedSize;
                 if (!TryReadIds(bytes, ref at, replicas, out var replicaCount, out error)
                     || !TryReadIds(bytes, ref at, inSync, out var inSyncCount, out error))
                     return false;
                 ranges[i] = new SlotRange(first, last, primary);
-                assignments[i] = new SlotAssignment(primary, replicas[..replicaCount], inSync[..inSyncCount]);
+                assignments[i] = new SlotAssignment(primary, replicas[..replicaCount], inSync[..inSyncCount], importing);
             }
             if (at != bytes.Length)
             {

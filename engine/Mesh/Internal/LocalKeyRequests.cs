@@ -70,6 +70,9 @@ internal sealed class LocalKeyRequests(LocalKeyspace keyspace)
             case KeyWriteResult.Locked:
                 FrameWriter.WriteErrorResponse(writer, id, opcode, StatusCode.Locked, "the key is locked by a transaction");
                 return StatusCode.Locked;
+            case KeyWriteResult.Moving:
+                FrameWriter.WriteErrorResponse(writer, id, opcode, StatusCode.Moving, "the key's slot is being handed to another node: nothing was changed, retry");
+                return StatusCode.Moving;
             case KeyWriteResult.LogUnavailable:
                 FrameWriter.WriteErrorResponse(writer, id, opcode, StatusCode.LogUnavailable, "the node cannot write its log to disk (disk full or I/O error): writes are refused until it can, reads are served");
                 return StatusCode.LogUnavailable;

@@ -29,4 +29,5 @@ internal static partial class MeshLog
 
     [LoggerMessage(12, LogLevel.Information, "Peer {PeerId} ({Address}) left the cluster at epoch {Epoch}: its link is closed")]
     public static partial void PeerRemoved(ILogger logger, ushort peerId, string address, ulong epoch);
+
 }

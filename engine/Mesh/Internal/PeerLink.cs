@@ -115,6 +115,8 @@ internal sealed partial class PeerLink : FrameSession
                 return ClusterProposeAsync(frame);
             case Opcode.ClusterPush:
                 return ClusterPushAsync(frame);
+            case Opcode.MigrateKeys:
+                return MigrateKeysAsync(frame);
             case Opcode.Hello:
             case Opcode.Auth:
                 return ReplyErrorAsync(header, StatusCode.BadRequest, "the handshake is already done: Hello and Auth are only valid before it ends");

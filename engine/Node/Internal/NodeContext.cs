@@ -103,6 +103,7 @@ internal sealed class NodeContext(
         KeyWriteResult.NotFound => new KeyOperationResult(KeyOperationStatus.NotFound),
         KeyWriteResult.Locked => new KeyOperationResult(KeyOperationStatus.Locked, error: "the key is locked by a transaction"),
         KeyWriteResult.LogUnavailable => new KeyOperationResult(KeyOperationStatus.Failed, error: "the node cannot write its log to disk (disk full or I/O error): writes are refused until it can"),
+        KeyWriteResult.Moving => new KeyOperationResult(KeyOperationStatus.Locked, error: "the key's slot is being handed to another node: retry"),
         _ => new KeyOperationResult(KeyOperationStatus.Failed, error: "the fencing token is not the current exclusive lock's"),
     };
 
@@ -118,7 +119,7 @@ internal sealed class NodeContext(
             StatusCode.Ok => new KeyOperationResult(KeyOperationStatus.Ok, result.Payload),
             StatusCode.NotFound => new KeyOperationResult(KeyOperationStatus.NotFound),
             StatusCode.Exists => new KeyOperationResult(KeyOperationStatus.Exists),
-            StatusCode.Locked => new KeyOperationResult(KeyOperationStatus.Locked, error: result.ErrorMessage),
+            StatusCode.Locked or StatusCode.Moving => new KeyOperationResult(KeyOperationStatus.Locked, error: result.ErrorMessage),
             _ => new KeyOperationResult(KeyOperationStatus.Failed, error: result.ErrorMessage ?? result.Status.ToString()),
         };
     }

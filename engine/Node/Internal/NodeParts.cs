@@ -98,6 +98,8 @@ internal sealed class NodeParts
             Replicator = new Mesh.Internal.Replicator(Mesh, Keyspace, options.ReplicaTimeout, logger);
             Keyspace.AttachReplication(Replicator.Stream, slot => Cluster.Current.Slots.OwnerOf(slot) == SelfId);
         }
+        StateChanges = (IClusterChanges?)Consensus ?? new FastDht.Engine.Mesh.Internal.PeerPushedStateChanges(Mesh);
+        SlotMover = new FastDht.Engine.Mesh.Internal.SlotMover(Mesh, Keyspace, StateChanges, FastDht.Engine.Mesh.Internal.SlotMoveOptions.Default with { MaxBytesPerSecond = options.SlotMoveRate }, logger);
         var longestWork = options.TxnTimeout > options.ForwardTimeout ? options.TxnTimeout : options.ForwardTimeout;
         Clients = new ClientSessions(
             Mesh,
@@ -120,6 +122,15 @@ internal sealed class NodeParts
 
     /// <summary>How any part of the node proposes a cluster-state change; null when the cluster runs no Raft group.</summary>
     public IClusterChanges? ClusterChanges => Consensus;
+
+    /// <summary>
+    /// How this node's slot moves change the cluster state: through the Raft group when the cluster runs one, else
+    /// installed here and pushed over the peer links (<see cref="FastDht.Engine.Mesh.Internal.PeerPushedStateChanges"/>).
+    /// </summary>
+    public IClusterChanges StateChanges { get; }
+
+    /// <summary>Moves slots this node owns to another node while they stay in use.</summary>
+    public FastDht.Engine.Mesh.Internal.SlotMover SlotMover { get; }
 
     /// <summary>The stream of this node's changes to its replicas and their senders; null without replicas.</summary>
     public Mesh.Internal.Replicator? Replicator { get; }

@@ -32,9 +32,18 @@ internal static class RespKeyCommands
     internal static ReadOnlySpan<byte> LogUnavailable =>
         "-MISCONF FastDht cannot write its log to disk (disk full or I/O error): writes are refused until it can, reads are served; nothing was changed\r\n"u8;
 
+    /// <summary>The reply to a write refused because the key's slot is being handed to another node: TRYAGAIN, which cluster clients retry.</summary>
+    internal static ReadOnlySpan<byte> Moving =>
+        "-TRYAGAIN the key's slot is being handed to another node; nothing was changed, retry\r\n"u8;
+
     /// <summary>The reply to a write refused by the keyspace.</summary>
     internal static void WriteRefused(IBufferWriter<byte> w, KeyWriteRefusal refusal) =>
-        RespWriter.WriteRaw(w, refusal == KeyWriteRefusal.LogUnavailable ? LogUnavailable : Locked);
+        RespWriter.WriteRaw(w, refusal switch
+        {
+            KeyWriteRefusal.LogUnavailable => LogUnavailable,
+            KeyWriteRefusal.Moving => Moving,
+            _ => Locked,
+        });
 
     /// <summary>The keyless commands a node runs for the whole cluster on every member (sent to peers as RespExecute).</summary>
     public static bool RunsOnEveryNode(RespCommandKind kind) => kind is RespCommandKind.FlushAll or RespCommandKind.FlushDb or
@@ -132,10 +141,15 @@ internal static class RespKeyCommands
                     {
                         deleted++;
                     }
-                    else if (result is KeyWriteResult.Locked or KeyWriteResult.LogUnavailable)
+                    else if (result is KeyWriteResult.Locked or KeyWriteResult.LogUnavailable or KeyWriteResult.Moving)
                     {
                         // Keys before this one are already deleted: say so in the error, as the count cannot be sent.
-                        WriteRefusedAfter(w, deleted, result == KeyWriteResult.Locked ? KeyWriteRefusal.Locked : KeyWriteRefusal.LogUnavailable);
+                        WriteRefusedAfter(w, deleted, result switch
+                        {
+                            KeyWriteResult.Locked => KeyWriteRefusal.Locked,
+                            KeyWriteResult.Moving => KeyWriteRefusal.Moving,
+                            _ => KeyWriteRefusal.LogUnavailable,
+                        });
                         return;
                     }
                 }
@@ -234,7 +248,9 @@ internal static class RespKeyCommands
         Utf8Formatter.TryFormat(deleted, digits, out var length);
         RespWriter.WriteRaw(w, refusal == KeyWriteRefusal.LogUnavailable
             ? "-MISCONF FastDht cannot write its log to disk; the "u8
-            : "-TRYAGAIN a key is locked by a transaction; the "u8);
+            : refusal == KeyWriteRefusal.Moving
+                ? "-TRYAGAIN a key's slot is being handed to another node; the "u8
+                : "-TRYAGAIN a key is locked by a transaction; the "u8);
         RespWriter.WriteRaw(w, digits[..length]);
         RespWriter.WriteRaw(w, " keys before it were deleted, the rest were not\r\n"u8);
     }

@@ -273,6 +273,8 @@ internal sealed partial class RespSession
                 failure ??= $"node {_host.SelfId}: a key is locked by a transaction";
             else if (result == KeyWriteResult.LogUnavailable)
                 failure ??= $"node {_host.SelfId}: the node cannot write its log to disk";
+            else if (result == KeyWriteResult.Moving)
+                failure ??= $"node {_host.SelfId}: a key's slot is being handed to another node, retry";
         }
         return count;
     }

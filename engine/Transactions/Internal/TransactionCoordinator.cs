@@ -98,17 +98,32 @@ internal sealed partial class TransactionCoordinator
     public Task<TxnResult> MultiGetAsync(ReadOnlyMemory<byte>[] keys) => CoordinateAsync(LockMode.Shared, keys, null);
 
     /// <summary>Runs a new transaction to the end, registered as active (so wounds can find it) while it runs.</summary>
+    /// <remarks>
+    /// A slot that moves while the transaction runs (docs/elasticity.md) makes a participant answer WrongNode (it no
+    /// longer owns a key) or Moving (the key's slot is being handed over) before anything was prepared or decided
+    /// commit, so nothing was written: the transaction is planned again from the cluster state then in force, under a
+    /// new id, after a short pause, until the node's TxnTimeout.
+    /// </remarks>
     private async Task<TxnResult> CoordinateAsync(LockMode mode, ReadOnlyMemory<byte>[] keys, ReadOnlyMemory<byte>[]? values)
     {
-        var txn = Plan(_ids.Next(), mode, keys, values);
-        _active[txn.Id] = txn;
-        try
+        var deadline = Environment.TickCount64 + (long)_settings.TxnTimeout.TotalMilliseconds;
+        for (var plan = 0; ; plan++)
         {
-            return await RunAsync(txn).ConfigureAwait(false);
-        }
-        finally
-        {
-            _active.TryRemove(KeyValuePair.Create(txn.Id, txn));
+            var txn = Plan(_ids.Next(), mode, keys, values);
+            _active[txn.Id] = txn;
+            TxnResult result;
+            try
+            {
+                result = await RunAsync(txn).ConfigureAwait(false);
+            }
+            finally
+            {
+                _active.TryRemove(KeyValuePair.Create(txn.Id, txn));
+            }
+            if (result.Step.Status is not (StatusCode.WrongNode or StatusCode.Moving) || Environment.TickCount64 >= deadline)
+                return result;
+            // 1, 2, 4 ... 32 ms: a handover takes a few milliseconds; the state that ends it reaches every node soon after.
+            await Task.Delay(1 << Math.Min(plan, 5)).ConfigureAwait(false);
         }
     }
 

@@ -118,6 +118,13 @@ internal sealed class TxnParticipant
             }
             foreach (var w in writes)
             {
+                // A slot handed to another node (a move's last step) takes no new prepare: the handover waited until
+                // no lock of the slot was held, so this transaction locked the key after it; it retries at the new owner.
+                if (_keyspace.IsHandedAway(w.Key.Span))
+                {
+                    _table.ReleaseAll(txn);
+                    return new TxnStep(StatusCode.Moving, $"transaction {txn} cannot be prepared here: the slot of a key it writes is being handed to another node");
+                }
                 if (!_keyspace.HoldsForCommit(w.Key.Span, txn, (long)w.FenceToken))
                 {
                     _table.ReleaseAll(txn);

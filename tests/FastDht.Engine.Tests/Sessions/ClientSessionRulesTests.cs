@@ -75,6 +75,19 @@ public sealed class ClientSessionRulesTests
                 var state = Engine.Cluster.ClusterState.Initial(Engine.Cluster.MemberList.Parse("127.0.0.1:7000")).Next();
                 FrameWriter.WriteFrame(w, id, opcode, FrameFlags.None, StatusCode.Ok, Engine.Cluster.Internal.ClusterStateCodec.Encode(state));
                 break;
+            case Opcode.MigrateKeys:
+                // Epoch 1, records, the key's slot, then one put of the key: what a node moving the slot sends.
+                var moved = "evil"u8;
+                var slot = KeySlot.Of(key);
+                var migrate = new byte[Engine.Mesh.Internal.MigrateKeysRequest.PrefixSize + Engine.Keyspace.Internal.StreamRecords.PutSize(key.Length, moved.Length)];
+                migrate[0] = 1;
+                migrate[9] = (byte)slot;
+                migrate[10] = (byte)(slot >> 8);
+                migrate[11] = (byte)slot;
+                migrate[12] = (byte)(slot >> 8);
+                Engine.Keyspace.Internal.StreamRecords.WritePut(migrate.AsSpan(Engine.Mesh.Internal.MigrateKeysRequest.PrefixSize), key, moved, 0);
+                FrameWriter.WriteFrame(w, id, Opcode.MigrateKeys, FrameFlags.None, StatusCode.Ok, migrate);
+                break;
             default:
                 throw new InvalidOperationException($"no well-formed body for {opcode}: add one here");
         }

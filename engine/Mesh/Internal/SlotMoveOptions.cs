@@ -1,0 +1,15 @@
+namespace FastDht.Engine.Mesh.Internal;
+
+/// <summary>How a slot move sends its keys (docs/elasticity.md, "Throttling").</summary>
+/// <param name="BatchBytes">Record bytes per MigrateKeys frame. 64 KiB: about 1400 keys of 16 B/16 B, which the receiver
+/// applies in well under a millisecond on its link's read loop, the longest a request behind it on that link waits.</param>
+/// <param name="Window">Frames in flight before the sender waits for the oldest answer (4: 256 KiB, enough to keep a
+/// loopback or LAN link busy).</param>
+/// <param name="MaxBytesPerSecond">The average rate the move never exceeds, 0 for none. 16 MiB/s: 1 M keys of
+/// 16 B/16 B (47 MB of records) in about 3 s, while the copy keeps well under one core of the sender and receiver.</param>
+/// <param name="BatchTimeout">How long the receiver may take to answer a batch before the move is undone.</param>
+/// <param name="LockDrainTimeout">How long the handover waits for locks held on the slots' keys before the move is undone.</param>
+internal sealed record SlotMoveOptions(int BatchBytes, int Window, long MaxBytesPerSecond, TimeSpan BatchTimeout, TimeSpan LockDrainTimeout)
+{
+    public static SlotMoveOptions Default { get; } = new(64 * 1024, 4, 16L << 20, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5));
+}

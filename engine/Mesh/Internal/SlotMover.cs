@@ -1,0 +1,399 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Diagnostics;
+using FastDht.Engine.Cluster;
+using FastDht.Engine.Connections;
+using FastDht.Engine.Keyspace;
+using FastDht.Engine.Keyspace.Internal;
+using FastDht.Protocol;
+using FastDht.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace FastDht.Engine.Mesh.Internal;
+
+/// <summary>
+/// Moves a range of slots this node owns to another node while clients keep using them (docs/elasticity.md):
+/// announce, copy in the background, ship what changed meanwhile, hand over, clean up.
+/// </summary>
+/// <remarks>
+/// <para>The steps, each needed by the next:</para>
+/// <list type="number">
+/// <item>State E1 (through <see cref="IClusterChanges"/>): the slots are <c>Importing</c> at the target; this node
+/// still owns and serves them.</item>
+/// <item>Capture: every change to the slots from now on is also appended to <see cref="SlotMoves.Captured"/>; taking
+/// every write gate once makes sure no write that began before is still running.</item>
+/// <item>Copy: the target drops what an earlier attempt left (reset), then the slots' keys are scanned (by slot range:
+/// only those slots' keys are read) and sent in MigrateKeys batches, pipelined and throttled.</item>
+/// <item>Catch up: the captured changes are shipped, in order, after the whole copy (a change captured before a key
+/// was scanned is older than the scanned value, so it must not arrive after it), until less than one batch is left.</item>
+/// <item>Handover: under every write gate, if no transaction holds or waits for a lock on a key of the slots, the slots
+/// are marked handed away: every later write to them here is refused with Moving (retryable), every later prepare too.
+/// Otherwise the locks are waited for (bounded). The rest of the captured changes is shipped and acknowledged.</item>
+/// <item>State E2: the target is the primary. This node installs it first, then pushes it; the target serves the slots
+/// only once it has it, so the two never serve them at the same time. Then this node drops its copies.</item>
+/// </list>
+/// <para>Any failure before E2 undoes the move: capture and handover cleared, the target's partial keys dropped, the
+/// slots no longer importing; the data never left this node, so nothing is lost.</para>
+/// </remarks>
+internal sealed class SlotMover
+{
+    private readonly PeerMesh _mesh;
+    private readonly LocalKeyspace _keyspace;
+    private readonly IClusterChanges _changes;
+    private readonly SlotMoveOptions _options;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _one = new(1, 1);
+
+    public SlotMover(PeerMesh mesh, LocalKeyspace keyspace, IClusterChanges changes, SlotMoveOptions options, ILogger logger)
+    {
+        _mesh = mesh;
+        _keyspace = keyspace;
+        _changes = changes;
+        _options = options;
+        _logger = logger;
+    }
+
+    private ushort Self => _mesh.Identity.SelfId;
+
+    /// <summary>Moves slots [<paramref name="first"/>, <paramref name="last"/>], all owned by this node, to <paramref name="target"/>.</summary>
+    /// <exception cref="SlotMoveException">The move could not be made; the cluster is as before it (the message says why).</exception>
+    public async Task<SlotMoveReport> MoveAsync(int first, int last, ushort target, CancellationToken cancellationToken)
+    {
+        if (first < 0 || first > last || last >= SlotTable.SlotCount)
+            throw new SlotMoveException($"slot range {first}-{last} is not within 0-{SlotTable.SlotCount - 1}");
+        await _one.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var moves = _keyspace.EnableMoves();
+        StreamCursor? cursor = null;
+        var announced = false;
+        var handedOver = false;
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            CheckMovable(_mesh.Cluster.Current, first, last, target);
+            if (_mesh.GetLink(target) is not { IsUp: true } link)
+                throw new SlotMoveException($"node {target} is not reachable from node {Self}: no live link");
+
+            // 1. Announce.
+            var announcedState = await _changes.ProposeAsync(current =>
+            {
+                CheckMovable(current, first, last, target);
+                return current.Next(slots: Reassign(current.Slots, first, last, a => a.WithImporting(target)));
+            }, cancellationToken).ConfigureAwait(false) ?? throw new SlotMoveException("the move could not be announced");
+            announced = true;
+
+            // 2. Capture from here on.
+            cursor = moves.Captured.OpenCursor();
+            moves.SetCapturing(first, last, true);
+            _keyspace.AwaitWritesInProgress();
+
+            // 3. Copy.
+            var sender = new Batches(link, target, announcedState.Epoch, first, last, _options);
+            await sender.ResetAsync(cancellationToken).ConfigureAwait(false);
+            var keys = await CopyAsync(sender, first, last, cancellationToken).ConfigureAwait(false);
+            var copied = clock.Elapsed;
+
+            // 4. Catch up until what is left fits in a batch.
+            // Unthrottled from here: the changes must be shipped faster than they come. Bounded in rounds, so that writes
+            // arriving as fast as they ship cannot keep the move from ending: the handover then ships the rest.
+            sender.Throttled = false;
+            var shipped = 0L;
+            for (var round = 0; round < 64 && moves.Captured.AppendedPosition - cursor.Position > _options.BatchBytes; round++)
+                shipped += await ShipCapturedAsync(sender, moves, cursor, cancellationToken).ConfigureAwait(false);
+
+            // 5. Hand over: no lock of the slots held, then no write to them here any more.
+            var freezeStarted = clock.Elapsed;
+            await HandAwayAsync(moves, first, last, cancellationToken).ConfigureAwait(false);
+            handedOver = true;
+            while (cursor.Position < moves.Captured.AppendedPosition)
+                shipped += await ShipCapturedAsync(sender, moves, cursor, cancellationToken).ConfigureAwait(false);
+            await sender.DrainAsync().ConfigureAwait(false);
+
+            // 6. The target owns the slots.
+            await _changes.ProposeAsync(current =>
+            {
+                for (var s = first; s <= last; s++)
+                {
+                    var a = current.Slots.AssignmentOf(s);
+                    if (a.Primary != Self || a.Importing != target)
+                        throw new SlotMoveException($"slot {s} changed while it moved ({a})");
+                }
+                return current.Next(slots: Reassign(current.Slots, first, last, a => HandedTo(a, target)));
+            }, CancellationToken.None).ConfigureAwait(false);
+            var frozen = clock.Elapsed - freezeStarted;
+            moves.SetCapturing(first, last, false);
+            moves.Captured.CloseCursor(cursor);
+            cursor = null;
+            var removed = _keyspace.RemoveSlots(first, last);
+            var report = new SlotMoveReport(first, last, Self, target, keys, shipped, removed, copied, frozen, clock.Elapsed);
+            SlotMoveLog.Moved(_logger, first, last, Self, target, keys, clock.Elapsed.TotalMilliseconds, frozen.TotalMilliseconds);
+            return report;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            moves.SetCapturing(first, last, false);
+            if (handedOver)
+                moves.SetGone(first, last, false);
+            if (cursor is not null)
+                moves.Captured.CloseCursor(cursor);
+            if (announced)
+                await UndoAnnounceAsync(first, last, target).ConfigureAwait(false);
+            SlotMoveLog.Failed(_logger, first, last, Self, target, e.Message);
+            if (e is SlotMoveException or OperationCanceledException)
+                throw;
+            throw new SlotMoveException($"moving slots {first}-{last} from node {Self} to node {target} failed: {e.Message}; the slots stay at node {Self}", e);
+        }
+        finally
+        {
+            _one.Release();
+        }
+    }
+
+    private void CheckMovable(ClusterState state, int first, int last, ushort target)
+    {
+        if (target == Self)
+            throw new SlotMoveException($"slots {first}-{last} are already at node {Self}");
+        if (!state.Members.TryGet(target, out _))
+            throw new SlotMoveException($"node {target} is not a member at epoch {state.Epoch}");
+        for (var s = first; s <= last; s++)
+        {
+            var a = state.Slots.AssignmentOf(s);
+            if (a.Primary != Self)
+                throw new SlotMoveException($"slot {s} is owned by node {a.Primary}, not by node {Self}: a move starts at the slots' owner");
+            if (a.IsMoving && a.Importing != target)
+                throw new SlotMoveException($"slot {s} is already moving to node {a.Importing}");
+        }
+    }
+
+    /// <summary>The assignment after the handover: the target is primary; the replicas stay, the target leaving them and the old primary taking its place if it was one.</summary>
+    private SlotAssignment HandedTo(SlotAssignment old, ushort target)
+    {
+        var replicas = new List<ushort>();
+        foreach (var r in old.Replicas)
+            replicas.Add(r == target ? Self : r);
+        return new SlotAssignment(target, replicas.ToArray());
+    }
+
+    /// <summary>A copy of <paramref name="table"/> with each assignment of [<paramref name="first"/>, <paramref name="last"/>] changed by <paramref name="change"/> (ranges kept apart).</summary>
+    private static SlotTable Reassign(SlotTable table, int first, int last, Func<SlotAssignment, SlotAssignment> change)
+    {
+        var result = table;
+        var ranges = table.Ranges;
+        for (var i = 0; i < ranges.Count; i++)
+        {
+            var from = Math.Max(first, ranges[i].FirstSlot);
+            var to = Math.Min(last, ranges[i].LastSlot);
+            if (from <= to)
+                result = result.Assign(from, to, change(table.RangeAssignments[i]));
+        }
+        return result;
+    }
+
+    private async Task<long> CopyAsync(Batches sender, int first, int last, CancellationToken cancellationToken)
+    {
+        var keys = 0L;
+        var scan = 0UL;
+        var nowMs = _keyspace.NowMs;
+        do
+        {
+            var visitor = new CopyVisitor(sender, first, last, nowMs);
+            scan = _keyspace.ScanSlots(scan, first, last, 128, ref visitor);
+            keys += visitor.Count;
+            if (sender.Pending >= _options.BatchBytes)
+                await sender.SendAsync(cancellationToken).ConfigureAwait(false);
+        }
+        while (scan != 0);
+        if (sender.Pending > 0)
+            await sender.SendAsync(cancellationToken).ConfigureAwait(false);
+        return keys;
+    }
+
+    /// <summary>Sends the next batch of captured changes; returns its size in bytes.</summary>
+    private static async Task<long> ShipCapturedAsync(Batches sender, SlotMoves moves, StreamCursor cursor, CancellationToken cancellationToken)
+    {
+        var raw = new ArrayBufferWriter<byte>(sender.MaxBytes);
+        if (!moves.Captured.TryRead(cursor, sender.MaxBytes, raw, out _))
+            throw new SlotMoveException($"the slots changed faster than they could be shipped (over {ReplicationStream.BacklogLimit >> 20} MiB behind)");
+        sender.Add(raw.WrittenSpan);
+        await sender.SendAsync(cancellationToken).ConfigureAwait(false);
+        return raw.WrittenCount;
+    }
+
+    /// <summary>Marks the slots handed away once no lock of theirs is held, within <see cref="SlotMoveOptions.LockDrainTimeout"/>.</summary>
+    private async Task HandAwayAsync(SlotMoves moves, int first, int last, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.StartNew();
+        KeyPredicateInRange inRange = new(first, last);
+        while (!_keyspace.TryHandAway(moves, first, last, inRange.Matches))
+        {
+            if (deadline.Elapsed >= _options.LockDrainTimeout)
+                throw new SlotMoveException($"a transaction or an explicit lock still held a key of slots {first}-{last} after {_options.LockDrainTimeout.TotalSeconds:0.#} s; the slots stay at node {Self}, retry later");
+            await Task.Delay(2, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task UndoAnnounceAsync(int first, int last, ushort target)
+    {
+        try
+        {
+            await _changes.ProposeAsync(current =>
+            {
+                var table = current.Slots;
+                var changed = false;
+                for (var s = first; s <= last; s++)
+                    changed |= table.AssignmentOf(s).Importing == target;
+                return changed ? current.Next(slots: Reassign(table, first, last, a => a.Importing == target ? a.WithImporting(SlotAssignment.NotMoving) : a)) : null;
+            }, CancellationToken.None).ConfigureAwait(false);
+            if (_mesh.GetLink(target) is { IsUp: true } link)
+                await new Batches(link, target, _mesh.Cluster.Current.Epoch, first, last, _options).ResetAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            SlotMoveLog.Failed(_logger, first, last, Self, target, $"undoing the announcement: {e.Message}");
+        }
+    }
+
+    private sealed class KeyPredicateInRange(int first, int last)
+    {
+        public bool Matches(ReadOnlySpan<byte> key)
+        {
+            var slot = KeySlot.Of(key);
+            return slot >= first && slot <= last;
+        }
+    }
+
+    /// <summary>Adds every live key of a scanned batch in the slots as a put with its expiry.</summary>
+    private struct CopyVisitor(Batches sender, int first, int last, long nowMs) : IStoreEntryVisitor
+    {
+        public long Count;
+
+        public void Visit(in StoreEntry entry)
+        {
+            var expiresAt = entry.Metadata.ExpiresAt;
+            var key = entry.Key.Span;
+            var slot = KeySlot.Of(key);
+            if ((expiresAt != 0 && expiresAt <= nowMs) || slot < first || slot > last)
+                return;
+            var value = entry.Value.Span;
+            StreamRecords.WritePut(sender.Reserve(StreamRecords.PutSize(key.Length, value.Length)), key, value, expiresAt);
+            Count++;
+        }
+    }
+
+    /// <summary>MigrateKeys batches to the target: built in a pooled buffer, sent with a window of answers in flight, throttled.</summary>
+    private sealed class Batches(PeerLink link, ushort target, ulong epoch, int first, int last, SlotMoveOptions options)
+    {
+        private readonly Queue<(Task<ResponseResult> Answer, byte[] Buffer)> _inFlight = new();
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private byte[] _batch = [];
+        private int _length;
+        private long _sentBytes;
+
+        public int MaxBytes => options.BatchBytes;
+
+        /// <summary>Whether <see cref="SlotMoveOptions.MaxBytesPerSecond"/> applies (the background copy) or not (catching up and the handover).</summary>
+        public bool Throttled { get; set; } = true;
+
+        /// <summary>Record bytes waiting in the current batch.</summary>
+        public int Pending => _length == 0 ? 0 : _length - MigrateKeysRequest.PrefixSize;
+
+        public Span<byte> Reserve(int size)
+        {
+            if (_length == 0)
+                Begin(MigrateKeysRequest.KindRecords);
+            if (_length + size > _batch.Length)
+            {
+                var grown = ArrayPool<byte>.Shared.Rent(Math.Max(_length + size, _batch.Length * 2));
+                _batch.AsSpan(0, _length).CopyTo(grown);
+                ArrayPool<byte>.Shared.Return(_batch);
+                _batch = grown;
+            }
+            var span = _batch.AsSpan(_length, size);
+            _length += size;
+            return span;
+        }
+
+        public void Add(ReadOnlySpan<byte> records) => records.CopyTo(Reserve(records.Length));
+
+        /// <summary>
+        /// Asks the target to drop what an earlier attempt left. With a Raft-decided state the target may not have
+        /// installed the announcing state yet (it learns it from the leader's push): WrongNode then, retried every
+        /// 10 ms for up to <see cref="SlotMoveOptions.BatchTimeout"/>.
+        /// </summary>
+        public async Task ResetAsync(CancellationToken cancellationToken)
+        {
+            var waited = Stopwatch.StartNew();
+            while (true)
+            {
+                Begin(MigrateKeysRequest.KindReset);
+                var result = await link.CallAsync(new MigrateKeysRequest(_batch, _length), ResponseShape.Status, options.BatchTimeout, target, cancellationToken: cancellationToken).ConfigureAwait(false);
+                if (result.Status != StatusCode.WrongNode || waited.Elapsed >= options.BatchTimeout)
+                {
+                    ArrayPool<byte>.Shared.Return(_batch);
+                    _batch = [];
+                    _length = 0;
+                    if (result.IsError)
+                        throw new SlotMoveException($"node {target} refused to import slots {first}-{last} ({result.Status}: {result.ErrorMessage})");
+                    return;
+                }
+                await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        /// <summary>Sends the current batch; waits for the oldest answer when the window is full, and for the throttle.</summary>
+        public async Task SendAsync(CancellationToken cancellationToken)
+        {
+            if (_length == 0)
+                return;
+            if (ProtocolConstants.HeaderSize - 4 + _length > link.SendLimit)
+                throw new SlotMoveException($"a batch of {_length} bytes exceeds the link's frame limit ({link.SendLimit} bytes): a key and value that large cannot be moved");
+            var answer = link.CallAsync(new MigrateKeysRequest(_batch, _length), ResponseShape.Status, options.BatchTimeout, target, cancellationToken: cancellationToken).AsTask();
+            _inFlight.Enqueue((answer, _batch));
+            _sentBytes += _length;
+            _batch = [];
+            _length = 0;
+            while (_inFlight.Count >= options.Window)
+                await CollectOldestAsync().ConfigureAwait(false);
+            if (Throttled && options.MaxBytesPerSecond > 0)
+            {
+                // The throttle: never ahead of MaxBytesPerSecond on average since the move began.
+                var due = TimeSpan.FromSeconds((double)_sentBytes / options.MaxBytesPerSecond) - _clock.Elapsed;
+                if (due > TimeSpan.FromMilliseconds(1))
+                    await Task.Delay(due, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        /// <summary>Waits for every batch in flight; throws when the target refused one.</summary>
+        public async Task DrainAsync()
+        {
+            while (_inFlight.Count > 0)
+                await CollectOldestAsync().ConfigureAwait(false);
+        }
+
+        private async Task CollectOldestAsync()
+        {
+            var (answer, buffer) = _inFlight.Dequeue();
+            ResponseResult result;
+            try
+            {
+                result = await answer.ConfigureAwait(false);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+            if (result.IsError)
+                throw new SlotMoveException($"node {target} refused a batch of slots {first}-{last} ({result.Status}: {result.ErrorMessage})");
+        }
+
+        private void Begin(byte kind)
+        {
+            if (_batch.Length == 0)
+                _batch = ArrayPool<byte>.Shared.Rent(options.BatchBytes + MigrateKeysRequest.PrefixSize + 1024);
+            BinaryPrimitives.WriteUInt64LittleEndian(_batch, epoch);
+            _batch[8] = kind;
+            BinaryPrimitives.WriteUInt16LittleEndian(_batch.AsSpan(9), (ushort)first);
+            BinaryPrimitives.WriteUInt16LittleEndian(_batch.AsSpan(11), (ushort)last);
+            _length = MigrateKeysRequest.PrefixSize;
+        }
+    }
+}
