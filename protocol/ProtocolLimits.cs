@@ -8,8 +8,12 @@ namespace FastDht.Protocol;
 /// </remarks>
 public sealed class ProtocolLimits
 {
-    /// <summary>1 MiB: the default bound on a frame's length field.</summary>
-    public const int DefaultMaxFrameSize = 1 << 20;
+    /// <summary>
+    /// 64 MiB: the default bound on a frame's length field, and so on a value (a value travels in one frame). Redis
+    /// accepts values up to 512 MB (proto-max-bulk-len), yet values beyond tens of MB are rare; 64 MiB takes what
+    /// Redis users store (and Redis's own tests send, values of several MB) without raising the limit.
+    /// </summary>
+    public const int DefaultMaxFrameSize = 64 << 20;
 
     /// <summary>1 GiB: the largest <see cref="MaxFrameSize"/> accepted; keeps every size computation inside an int.</summary>
     public const int MaxFrameSizeCap = 1 << 30;
@@ -26,17 +30,18 @@ public sealed class ProtocolLimits
     private readonly int _maxFrameSize = DefaultMaxFrameSize;
     private readonly int _maxKeySize = DefaultMaxKeySize;
 
-    /// <summary>The defaults: 1 MiB frames, 65535-byte keys.</summary>
+    /// <summary>The defaults: 64 MiB frames, 65535-byte keys.</summary>
     public static ProtocolLimits Default { get; } = new();
 
     /// <summary>The largest value accepted in a frame's length field (8 header bytes + body).</summary>
     /// <remarks>
-    /// Defaults to 1 MiB (<see cref="DefaultMaxFrameSize"/>); settable from 4 KiB to 1 GiB. It is
-    /// checked from the 12-byte header alone, before the body is awaited, so it bounds what one
-    /// connection can make the receiver buffer for a single frame: a security setting, like Kestrel's
-    /// MaxRequestBufferSize: raise it only as far as the largest value you store, because an untrusted
-    /// peer can make the node hold this many bytes per connection. 1 MiB holds a 64 KiB key with a
-    /// value of nearly 1 MiB, and keeps 1000 connections mid-frame under 1 GiB.
+    /// Defaults to 64 MiB (<see cref="DefaultMaxFrameSize"/>); settable from 4 KiB to 1 GiB. It is
+    /// checked from the 12-byte header alone, before the body is awaited, so a lying header costs
+    /// nothing: memory is only used as the frame's bytes actually arrive. It still bounds what one
+    /// connection can make the receiver buffer (about twice this, the receive pipe's pause threshold):
+    /// a security setting, like Kestrel's MaxRequestBufferSize. A node open to untrusted clients should
+    /// lower it to the largest value it stores (1 MiB keeps 1000 connections mid-frame under 1 GiB);
+    /// Redis's own limit (512 MB values) needs about 513 MiB.
     /// </remarks>
     public int MaxFrameSize
     {

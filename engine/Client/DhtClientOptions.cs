@@ -47,7 +47,7 @@ public sealed class DhtClientOptions
 
     /// <summary>The largest frame the client accepts from a node (the frame's length field), announced in Hello.</summary>
     /// <remarks>
-    /// Defaults to 1 MiB (<see cref="ProtocolLimits.DefaultMaxFrameSize"/>), the node's default; settable from 4 KiB
+    /// Defaults to 64 MiB (<see cref="ProtocolLimits.DefaultMaxFrameSize"/>), the node's default; settable from 4 KiB
     /// to 1 GiB. It bounds the largest value a Get can return. It is also a memory bound: the client buffers at most
     /// about twice this much per connection, so raise it only as far as the largest value you store.
     /// </remarks>

@@ -34,8 +34,9 @@ public sealed class NodeOptions
 
     /// <summary>Frame and key limits for everything this node receives.</summary>
     /// <remarks>
-    /// Defaults to <see cref="ProtocolLimits.Default"/>: 1 MiB frames, 65535-byte keys. The maximum frame size is a
-    /// security setting: it bounds what one connection can make the node buffer.
+    /// Defaults to <see cref="ProtocolLimits.Default"/>: 64 MiB frames, 65535-byte keys. The maximum frame size bounds
+    /// the largest value (a value travels to its owner in one frame; RESP's proto-max-bulk-len is derived from it) and
+    /// is a security setting: it bounds what one connection can make the node buffer (about twice it).
     /// </remarks>
     public ProtocolLimits Limits { get; set; } = ProtocolLimits.Default;
 

@@ -38,7 +38,7 @@ public class FrameWriterArgumentTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new ProtocolLimits { MaxFrameSize = 100 });
         Assert.Throws<ArgumentOutOfRangeException>(() => new ProtocolLimits { MaxKeySize = 0 });
         Assert.Throws<ArgumentOutOfRangeException>(() => new ProtocolLimits { MaxKeySize = 65536 });
-        Assert.Equal(1 << 20, ProtocolLimits.Default.MaxFrameSize);
+        Assert.Equal(64 << 20, ProtocolLimits.Default.MaxFrameSize);
         Assert.Equal(65535, ProtocolLimits.Default.MaxKeySize);
     }
 }

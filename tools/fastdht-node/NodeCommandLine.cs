@@ -20,7 +20,7 @@ internal static class NodeCommandLine
         (NodeSettings.ListenKey, new("--listen", "-l") { Description = "Where to listen, host:port or *:port. [default: this member's address]", HelpName = "HOST:PORT" }),
         (NodeSettings.RespKey, new("--resp") { Description = "Also serve Redis clients (RESP) on this address, host:port or *:port. [default: off]", HelpName = "HOST:PORT" }),
         (NodeSettings.HttpKey, new("--http") { Description = "Serve the status endpoint (Prometheus /metrics, /health, /cluster, a status page; no authentication: docs/monitoring.md) on this address, e.g. 127.0.0.1:9180. [default: off]", HelpName = "HOST:PORT" }),
-        (NodeSettings.MaxFrameSizeKey, new("--max-frame-size") { Description = "The largest frame accepted, 4KiB..1GiB. [default: 1MiB]", HelpName = "SIZE" }),
+        (NodeSettings.MaxFrameSizeKey, new("--max-frame-size") { Description = "The largest frame accepted, and so the largest value, 4KiB..1GiB. [default: 64MiB]", HelpName = "SIZE" }),
         (NodeSettings.MaxKeySizeKey, new("--max-key-size") { Description = "The longest key accepted, 1..65535 bytes. [default: 65535]", HelpName = "SIZE" }),
         (SecuritySettings.ClusterSecretFileKey, new("--cluster-secret-file") { Description = "A file holding the secret every node of the cluster shares (16 bytes or more); needed by a cluster of more than one member. [default: FASTDHT_NODE_CLUSTERSECRET, else none]", HelpName = "FILE" }),
         (SecuritySettings.UsersFileKey, new("--users-file") { Description = "A users file (docs/security.md): clients must authenticate as one of its users; ACL SAVE writes it. [default: none]", HelpName = "FILE" }),

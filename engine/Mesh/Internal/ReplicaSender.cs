@@ -32,7 +32,7 @@ namespace FastDht.Engine.Mesh.Internal;
 /// </remarks>
 internal sealed class ReplicaSender
 {
-    /// <summary>256 KiB per frame: a quarter of the default 1 MiB frame limit, hundreds of small writes per frame.</summary>
+    /// <summary>256 KiB per frame: hundreds of small writes per frame, and within the smallest frame limits nodes are run with (a larger record goes alone).</summary>
     public const int BatchBytes = 256 * 1024;
 
     /// <summary>8 frames in flight (2 MiB): enough to keep a loopback or LAN link busy while answers come back.</summary>

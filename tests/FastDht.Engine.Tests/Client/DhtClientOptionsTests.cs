@@ -18,7 +18,7 @@ public sealed class DhtClientOptionsTests
         Assert.Equal("fastdht", options.ClusterName);
         Assert.Equal(TimeSpan.FromSeconds(5), options.RequestTimeout);
         Assert.Equal(TimeSpan.FromSeconds(2), options.ConnectTimeout);
-        Assert.Equal(1 << 20, options.MaxFrameSize);
+        Assert.Equal(64 << 20, options.MaxFrameSize);
         Assert.False(options.InlineContinuations);
         Assert.Equal(TimeSpan.FromMilliseconds(100), options.SweepInterval);
         Assert.Empty(options.Seeds);

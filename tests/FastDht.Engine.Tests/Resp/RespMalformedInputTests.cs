@@ -37,9 +37,25 @@ public sealed class RespMalformedInputTests(RespClusterFixture fixture) : IClass
     public async Task A_value_larger_than_the_frame_limit_is_refused_before_it_is_buffered()
     {
         await using var c = await RespTestClient.ConnectAsync(RespCluster.RespOf(fixture.Cluster, 0));
-        // 1 MiB is the default frame size, so the value limit: the header alone is rejected.
-        await c.SendAsync("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2000000\r\n");
+        // 64 MiB is the default frame size, so the value limit: the header alone is rejected.
+        await c.SendAsync("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$70000000\r\n");
         Assert.Equal("-ERR Protocol error: invalid bulk length\r\n", await c.ReadReplyAsync());
         Assert.True(await c.IsClosedByServerAsync());
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public async Task A_value_of_several_megabytes_is_stored_and_read_back_through_any_node(int entry)
+    {
+        // Redis's own suite sends 4 MB values ("Very big payload in GET/SET"); node 2 owns the key, so from node 0 the
+        // value crosses the mesh both ways.
+        await using var c = await RespTestClient.ConnectAsync(RespCluster.RespOf(fixture.Cluster, entry));
+        var key = RespCluster.KeyOwnedBy(fixture.Cluster, 2, $"big{entry}");
+        var value = new string('x', 3_999_990) + "abcdefghij";
+        Assert.Equal("+OK\r\n", await c.CallAsync("SET", key, value));
+        Assert.Equal($"${value.Length}\r\n{value}\r\n", await c.CallAsync("GET", key));
+        Assert.Equal(":4000000\r\n", await c.CallAsync("STRLEN", key));
+        Assert.Equal(":1\r\n", await c.CallAsync("DEL", key));
     }
 }
