@@ -14,6 +14,11 @@ if (args.Length > 0 && args[0] == "wal-recovery")
     return FastDht.Benchmarks.Durability.RecoveryTime.Run(args.AsSpan(1));
 }
 
+if (args.Length > 0 && args[0] == "active-expiry")
+{
+    return ActiveExpiryCost.Run(args.AsSpan(1));
+}
+
 if (args.Length > 0 && args[0] == "server-alloc")
 {
     return ServerAllocation.Run(args.AsSpan(1));
