@@ -1,3 +1,4 @@
+using FastDht.Protocol;
 using FastDht.Engine.CommandTable;
 using System.Text;
 using FastDht.Engine.Resp.Internal;
@@ -57,7 +58,8 @@ public sealed class RespKeysTests
     [Fact]
     public async Task A_keys_answer_too_large_for_the_peer_link_is_an_error_and_the_link_survives()
     {
-        await using var cluster = await RespCluster.StartAsync();
+        // 1 MiB frames (the default is 64 MiB), so a small key space is enough to outgrow one.
+        await using var cluster = await RespCluster.StartAsync(configure: o => o.Limits = new ProtocolLimits { MaxFrameSize = 1 << 20 });
         await using var c = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0));
         // 2000 keys of ~900 bytes on node 2: its part of KEYS * (~1.8 MB) would not fit a 1 MiB frame.
         var padding = new string('k', 900);

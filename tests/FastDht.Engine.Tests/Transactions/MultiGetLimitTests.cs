@@ -23,7 +23,8 @@ public sealed class MultiGetLimitTests
     [Fact]
     public async Task An_answer_over_the_frame_limit_is_refused_and_everything_else_goes_on()
     {
-        await using var cluster = await TestCluster.StartAsync(3);
+        // 1 MiB frames between the nodes (the default is 64 MiB), so a 1.2 MB answer is over the peer link's limit.
+        await using var cluster = await TestCluster.StartAsync(3, o => o.Limits = new ProtocolLimits { MaxFrameSize = 1 << 20 });
         var big = KeyOwnedBy(cluster, 2, "big");
         var small = KeyOwnedBy(cluster, 2, "small");
         var value = new byte[600 * 1024];
