@@ -99,6 +99,9 @@ internal sealed partial class RespSession
 
         RespWriter.WriteArrayHeader(Target(), queue.Length);
         var own = _command;
+        // CLIENT KILL of this very connection: as Redis's close-after-reply, the rest of the queue still runs and EXEC's
+        // whole reply goes out, then the connection closes.
+        var close = false;
         var scratch = _queuedCommand ??= new RespCommand();
         try
         {
@@ -125,8 +128,7 @@ internal sealed partial class RespSession
                         outcome = ExecuteNodeCommand();
                     }
                     _command = own;
-                    if (outcome == Outcome.Stop)
-                        return Outcome.Stop; // CLIENT KILL of this very connection: its reply is out, it closes
+                    close |= outcome == Outcome.Stop;
                     i++;
                     continue;
                 }
@@ -150,7 +152,7 @@ internal sealed partial class RespSession
         {
             _command = own;
         }
-        return Outcome.Continue;
+        return close ? Outcome.Stop : Outcome.Continue;
     }
 
     /// <summary>Waits until nothing asynchronous of this connection is running; false when the connection closed meanwhile.</summary>

@@ -163,6 +163,24 @@ public sealed class RespTransactionTests(RespClusterFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task A_connection_that_kills_itself_inside_exec_gets_the_whole_reply_and_the_rest_runs()
+    {
+        var k = RespCluster.KeyOwnedBy(Cluster, 2, "killself");
+        var c = await RespTestClient.ConnectAsync(RespCluster.RespOf(Cluster, 1));
+        await using var _ = c;
+        var id = (await c.CallAsync("CLIENT", "ID"))[1..^2];
+        Assert.Equal("+OK\r\n", await c.CallAsync("MULTI"));
+        Assert.Equal("+QUEUED\r\n", await c.CallAsync("CLIENT", "KILL", "ID", id, "SKIPME", "no"));
+        Assert.Equal("+QUEUED\r\n", await c.CallAsync("SET", k, "after"));
+        // As Redis closes a client that kills itself after its reply: EXEC's whole array, then the close (the defect:
+        // the connection closed right after the kill's reply, cutting the array short, and the SET never ran).
+        Assert.Equal("*2\r\n:1\r\n+OK\r\n", await c.CallAsync("EXEC"));
+        Assert.True(await c.IsClosedByServerAsync());
+        await using var other = await RespTestClient.ConnectAsync(RespCluster.RespOf(Cluster, 0));
+        Assert.Equal("$5\r\nafter\r\n", await other.CallAsync("GET", k));
+    }
+
+    [Fact]
     public async Task Maxmemory_refuses_commands_that_add_memory_outside_and_inside_multi()
     {
         var a = RespCluster.KeyOwnedBy(Cluster, 2, "oom");
