@@ -91,6 +91,27 @@ public sealed class RespPipelineOrderTests(RespClusterFixture fixture) : IClassF
         Assert.Equal(["+OK\r\n", "+OK\r\n", "*2\r\n$1\r\n1\r\n$1\r\n1\r\n", "+OK\r\n", "*2\r\n$1\r\n2\r\n$1\r\n1\r\n"], replies);
     }
 
+    [Theory]
+    [MemberData(nameof(Owners))]
+    public async Task A_transaction_holding_node_commands_keeps_queue_and_pipeline_order(int owner)
+    {
+        // EXEC with FLUSHALL and DBSIZE between keyed commands runs its queue in order on the read loop; the commands
+        // pipelined behind it must neither overtake it nor be overtaken, whichever nodes own the keys.
+        await using var c = await RespTestClient.ConnectAsync(RespCluster.RespOf(Cluster, 0));
+        for (var round = 0; round < 3; round++)
+        {
+            var a = RespCluster.KeyOwnedBy(Cluster, owner, $"po-multi-a{round}");
+            var b = RespCluster.KeyOwnedBy(Cluster, (owner + 1) % 3, $"po-multi-b{round}");
+            var replies = await PipelineAsync(c,
+                ["MSET", a, "1", b, "1"], ["MULTI"], ["INCR", a], ["FLUSHALL"], ["MSET", a, "5", b, "6"], ["DBSIZE"], ["EXEC"],
+                ["INCR", a], ["MGET", a, b], ["SET", b, "7"], ["GET", b]);
+            Assert.Equal(
+                ["+OK\r\n", "+OK\r\n", "+QUEUED\r\n", "+QUEUED\r\n", "+QUEUED\r\n", "+QUEUED\r\n", "*4\r\n:2\r\n+OK\r\n+OK\r\n:2\r\n",
+                    ":6\r\n", "*2\r\n$1\r\n6\r\n$1\r\n6\r\n", "+OK\r\n", "$1\r\n7\r\n"],
+                replies);
+        }
+    }
+
     /// <summary>Sends every command in one write (as redis-cli --pipe does), then reads every reply.</summary>
     private static async Task<string[]> PipelineAsync(RespTestClient c, params string[][] commands)
     {
