@@ -178,6 +178,15 @@ public sealed class NodeOptions
     /// </remarks>
     public FsyncPolicy Fsync { get; set; } = FsyncPolicy.Always;
 
+    /// <summary>Redis's maxmemory for the node's RESP clients, in bytes: 0 sets no limit.</summary>
+    /// <remarks>
+    /// Defaults to 0 (no limit), as Redis. With a limit, RESP commands that may add memory (Redis's denyoom flag: SET,
+    /// INCR, APPEND, MSET...) answer <c>-OOM</c> while this node's managed heap is above it, and reads and deletes go
+    /// on: Redis's noeviction policy, the only one (docs/resp-server.md). <c>CONFIG SET maxmemory</c> changes it at run
+    /// time. Native clients are not limited by it.
+    /// </remarks>
+    public long MaxMemory { get; set; }
+
     /// <summary>A log segment file is closed and the next begun once it holds this many bytes.</summary>
     /// <remarks>Defaults to 64 MiB (4 KiB to 1 GiB).</remarks>
     public long LogSegmentSize { get; set; } = 64L << 20;
@@ -270,6 +279,8 @@ public sealed class NodeOptions
             if (!Plugins.TryGetProtocol(name, out _))
                 throw new ClusterConfigurationException($"no wire protocol named '{name}' is registered (known: {string.Join(", ", Plugins.ProtocolNamesRegistered)})");
         }
+        if (MaxMemory < 0)
+            throw new ClusterConfigurationException($"the maximum memory must be 0 (no limit) or a size in bytes (it is {MaxMemory})");
         if (DataDir is not null && string.IsNullOrWhiteSpace(DataDir))
             throw new ClusterConfigurationException("the data directory is empty: give a folder, or leave it unset to keep keys in memory only");
         if (LogSegmentSize < 4096 || LogSegmentSize > WriteAheadLogOptions.MaxSegmentSize)

@@ -77,6 +77,14 @@ public sealed class NodeSettingsTests : IDisposable
     }
 
     [Fact]
+    public void Max_memory_takes_a_size_and_defaults_to_no_limit()
+    {
+        Assert.Equal(0, Resolve("127.0.0.1:7000").Options.MaxMemory);
+        Assert.Equal(100L << 20, Resolve("127.0.0.1:7000", "--max-memory", "100MiB").Options.MaxMemory);
+        Assert.Throws<ClusterConfigurationException>(() => Resolve("127.0.0.1:7000", "--max-memory", "-1"));
+    }
+
+    [Fact]
     public void Environment_variables_sit_between_the_file_and_the_command_line()
     {
         var path = Write("""{ "members": ["127.0.0.1:7000"], "peerTimeout": "9s", "txnTimeout": "4s", "forwardTimeout": "7s" }""");

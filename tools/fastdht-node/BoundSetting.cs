@@ -64,7 +64,8 @@ internal sealed class BoundSetting
         if (type == typeof(int) || type == typeof(long))
         {
             // A byte count reads better with a unit ("4MiB"); the name says which integers count bytes.
-            return property.Name.EndsWith("Size", StringComparison.Ordinal) || property.Name.EndsWith("Threshold", StringComparison.Ordinal)
+            return property.Name.EndsWith("Size", StringComparison.Ordinal) || property.Name.EndsWith("Threshold", StringComparison.Ordinal) ||
+                   property.Name.EndsWith("Memory", StringComparison.Ordinal)
                 ? SettingKind.Size
                 : SettingKind.Count;
         }

@@ -57,6 +57,7 @@ internal sealed class NodeParts
         Decisions = decisions;
         Participant = new TxnParticipant(Locks, Keyspace, decisions);
         Expiry = new Keyspace.ActiveExpiry(Keyspace);
+        RespServer.MaxMemory = options.MaxMemory;
         Coordinator = new TransactionCoordinator(
             options.NodeId,
             Identity.Incarnation,

@@ -228,6 +228,17 @@ public sealed class RespTransactionTests(RespClusterFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task Maxmemory_can_be_set_at_start()
+    {
+        await using var cluster = await RespCluster.StartAsync(1, o => o.MaxMemory = 1);
+        await using var c = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0));
+        Assert.Equal("*2\r\n$9\r\nmaxmemory\r\n$1\r\n1\r\n", await c.CallAsync("CONFIG", "GET", "maxmemory"));
+        Assert.Equal("-OOM command not allowed when used memory > 'maxmemory'.\r\n", await c.CallAsync("SET", "k", "v"));
+        Assert.Equal("+OK\r\n", await c.CallAsync("CONFIG", "SET", "maxmemory", "0"));
+        Assert.Equal("+OK\r\n", await c.CallAsync("SET", "k", "v"));
+    }
+
+    [Fact]
     public async Task Concurrent_transfers_between_keys_on_two_nodes_keep_the_total()
     {
         var a = RespCluster.KeyOwnedBy(Cluster, 0, "acct");
