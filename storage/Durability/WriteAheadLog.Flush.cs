@@ -89,9 +89,10 @@ public sealed partial class WriteAheadLog
             bool closing, rotate, sync;
             lock (_sync)
             {
-                // Always: woken by every append while idle. Otherwise: by a caller's request, or once a second to write
-                // what nobody waited for and fsync (everysec) everything written.
-                while (!_closing && !_rotationWanted && !_syncWanted && !_writeWanted && (always ? _activeLength == 0 : !TickDue()))
+                // Always: woken by every append while idle. Otherwise: by a caller's request, by a full buffer nobody
+                // wrote, or once a second to write what nobody waited for and fsync (everysec) everything written.
+                while (!_closing && !_rotationWanted && !_syncWanted && !_writeWanted
+                    && (always ? _activeLength == 0 : _activeLength < InitialBufferSize && !TickDue()))
                 {
                     _flusherIdle = true;
                     Monitor.Wait(_sync, always ? Timeout.Infinite : MillisecondsToTick());

@@ -307,14 +307,16 @@ public sealed partial class WriteAheadLog : IDisposable
 
     /// <summary>
     /// Under <c>_sync</c>: makes the reserved record part of the log; under Always wakes the flush thread if it sleeps
-    /// (under everysec and no the caller that waits for the record writes it, see <see cref="TryMakeDurable"/>).
+    /// (under everysec and no the caller that waits for the record writes it, see <see cref="TryMakeDurable"/>, and the
+    /// flush thread is woken only once a buffer's worth is waiting: appends nobody waits for, a bulk load say, would
+    /// otherwise pile up for a whole second, growing the buffer and the round past the segment size).
     /// </summary>
     private long Commit(int size)
     {
         _activeLength += size;
         var end = _appended + size;
         Volatile.Write(ref _appended, end);
-        if (_flusherIdle && _options.Fsync == FsyncPolicy.Always)
+        if (_flusherIdle && (_options.Fsync == FsyncPolicy.Always || _activeLength >= InitialBufferSize))
             Monitor.Pulse(_sync);
         return end;
     }
