@@ -114,6 +114,9 @@ one_run() {
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a / b; else print "NA" }'; }
+# Bytes the process caused to be sent to the storage layer (counted per page when it is dirtied, so a page appended to
+# again after an fsync cleaned it counts again): the physical side of write amplification.
+write_bytes() { awk '/^write_bytes:/{print $2}' "/proc/$1/io" 2>/dev/null || echo 0; }
 info_field() { redis-cli -p "$1" info persistence | tr -d '\r' | awk -F: -v f="$2" '$1 == f {print $2}'; }
 
 load1() { cut -d' ' -f1 /proc/loadavg; }
@@ -162,8 +165,10 @@ for policy in $POLICIES; do
     redis-cli -p "$FD_RESP" save >/dev/null
     snap=$(find "$WORK/fastdht-$policy/data" -name '*.snap' -printf '%s\n' | sort -n | tail -1)
     aof=$(du -sb "$WORK/redis-$policy/appendonlydir" | cut -f1)
-    WA_LINES+=("$(awk -v p="$(policy_name "$policy")" -v s="$sets" -v u="$user" -v a="$appended" -v n="${snap:-0}" -v r="$aof" 'BEGIN{
-      printf "| %s | %d | %d | %d | %.2f | %d | %.2f | %d | %.2f |", p, s, u, a, a / u, n, (a + n) / u, r, r / u }')")
+    fd_io=$(write_bytes "$fd_pid")
+    rd_io=$(write_bytes "$redis_pid")
+    WA_LINES+=("$(awk -v p="$(policy_name "$policy")" -v s="$sets" -v u="$user" -v a="$appended" -v n="${snap:-0}" -v r="$aof" -v fi="$fd_io" -v ri="$rd_io" 'BEGIN{
+      printf "| %s | %d | %d | %d (%.2f) | %d | %.2f | %d (%.2f) | %d (%.2f) | %d (%.2f) |", p, s, u, a, a / u, n, (a + n) / u, fi, fi / u, r, r / u, ri, ri / u }')")
   fi
   stop_pid "$fd_pid"
   stop_pid "$redis_pid"
@@ -171,10 +176,14 @@ done
 if ((${#WA_LINES[@]} > 0)); then
   {
     echo
-    echo "Write amplification: bytes written to disk per byte of user data (every SET is a 16-byte key and a 16-byte value;"
-    echo "the keys repeat, \`-r $R\`, so the snapshot holds at most $R keys while the log holds every SET)."
+    echo "Write amplification: bytes written per byte of user data (every SET is a 16-byte key and a 16-byte value; the keys"
+    echo "repeat, \`-r $R\`, so the snapshot holds at most $R keys while the log holds every SET). Logical: what the log"
+    echo "appended (INFO persistence fastdht_log_appended), and one SAVE's snapshot. Physical: the process's write_bytes"
+    echo "(/proc/PID/io: bytes sent to the storage layer, counted per 4 KiB page each time it is dirtied, so small appends"
+    echo "fsynced one by one count a page each). Redis: its appendonlydir at the end (after the automatic rewrites that"
+    echo "compact it, auto-aof-rewrite-percentage 100) and its main process's write_bytes (the rewrite child's not included)."
     echo
-    echo "| policy | SETs | user bytes | FastDht log bytes | log / user | snapshot bytes (one SAVE) | (log + snapshot) / user | Redis AOF bytes | Redis / user |"
+    echo "| policy | SETs | user bytes | FastDht log bytes (/ user) | snapshot bytes (one SAVE) | (log + snapshot) / user | FastDht write_bytes (/ user) | Redis appendonlydir bytes (/ user) | Redis write_bytes (/ user) |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     for line in "${WA_LINES[@]}"; do echo "$line"; done
   } | tee -a "$RESULTS"
