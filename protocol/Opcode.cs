@@ -92,6 +92,9 @@ public enum Opcode : byte
     /// <summary>Node to node: a committed cluster state, which the receiver installs if it is newer than its own.</summary>
     ClusterPush = 0x62,
 
+    /// <summary>Node to node: a node asks the Raft leader to renew its serving lease (and so reports itself alive); answered with whether it was granted and the leader known.</summary>
+    LeaseRenew = 0x63,
+
     /// <summary>Node to node: a batch of keys (or a reset) of slots the sender is moving to the receiver (docs/elasticity.md).</summary>
     MigrateKeys = 0x64,
 }

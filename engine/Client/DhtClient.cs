@@ -267,7 +267,8 @@ public sealed partial class DhtClient : IAsyncDisposable
 
     /// <summary>
     /// Routes one key operation to its owner; when a node answers WrongNode from a later cluster state than the one
-    /// the call was routed by, refreshes the table and retries once at the new owner. With <c>retry</c> set, this call
+    /// the call was routed by, or the owner cannot be reached (or, for a read, answers NodeUnavailable), refreshes the
+    /// table and retries once at the (new) owner. With <c>retry</c> set, this call
     /// is already that one retry (the fast path's attempt got the WrongNode).
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -285,7 +286,17 @@ public sealed partial class DhtClient : IAsyncDisposable
             var node = route.OwnerOf(key.Span);
             if (!node.TryGetOpen(out var connection))
             {
-                connection = await OpenAsync(node, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    connection = await OpenAsync(node, cancellationToken).ConfigureAwait(false);
+                }
+                catch (DhtNodeUnavailableException) when (attempt == 0)
+                {
+                    // The owner cannot be reached (nothing was sent, so any request may go again): after a failover
+                    // another member knows a later state naming the new owner. Refresh, then route again once.
+                    await RefreshAsync(generation, route.Epoch + 1, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
                 if (attempt == 0 && connection.Epoch > route.Epoch)
                 {
                     // The node knows a later cluster state than ours: refresh, then route again.
@@ -305,6 +316,13 @@ public sealed partial class DhtClient : IAsyncDisposable
             {
                 await WaitWhileMovingAsync(waits++, result, generation, cancellationToken).ConfigureAwait(false);
                 attempt = 0; // a later WrongNode from a newer state may refresh again
+                continue;
+            }
+            if (result.Status == StatusCode.NodeUnavailable && attempt == 0 && opcode == Opcode.Get)
+            {
+                // A read is idempotent: retried once after a refresh (its owner may have failed over). A write whose
+                // answer was lost is in doubt and surfaces as the error.
+                await RefreshAsync(generation, route.Epoch + 1, cancellationToken).ConfigureAwait(false);
                 continue;
             }
             ClientErrors.ThrowIfFailed(result, connection, _settings.RequestTimeout, cancellationToken);

@@ -130,6 +130,11 @@ public sealed class DhtNode : IAsyncDisposable
             try
             {
                 await consensus.StartAsync(CancellationToken.None).ConfigureAwait(false);
+                if (consensus.Monitor is { } monitor)
+                {
+                    using (ExecutionContext.SuppressFlow())
+                        core.Failover = Task.Run(() => monitor.RunAsync(core.Stopping));
+                }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
             {

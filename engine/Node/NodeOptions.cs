@@ -246,6 +246,15 @@ public sealed class NodeOptions
     /// </remarks>
     public long SlotMoveRate { get; set; } = 16L << 20;
 
+    /// <summary>With replicas and a Raft group: how long the Raft leader waits without hearing from a primary before it promotes an in-sync replica of its ranges.</summary>
+    /// <remarks>
+    /// Defaults to 600 ms. Every node renews its serving lease with the leader every sixth of it, and a lease lasts five
+    /// sixths of it (500 ms), so a primary cut off from the leader stops serving before a successor is promoted
+    /// (docs/replication.md, "No split brain"). It must exceed the election timeout: a new leader waits this long
+    /// after its election before promoting anything. Lower is faster failover and more false alarms under load.
+    /// </remarks>
+    public TimeSpan FailoverTimeout { get; set; } = TimeSpan.FromMilliseconds(600);
+
     /// <summary>Checks the options against each other, with a one-line message naming the problem.</summary>
     /// <exception cref="ClusterConfigurationException">The options cannot work.</exception>
     public void Validate()
@@ -297,6 +306,8 @@ public sealed class NodeOptions
             throw new ClusterConfigurationException($"the replica timeout must be positive (it is {ReplicaTimeout})");
         if (ElectionTimeout < TimeSpan.FromMilliseconds(10))
             throw new ClusterConfigurationException($"the election timeout must be at least 10 ms (it is {ElectionTimeout})");
+        if (FailoverTimeout <= ElectionTimeout)
+            throw new ClusterConfigurationException($"the failover timeout ({FailoverTimeout}) must exceed the election timeout ({ElectionTimeout}): a leader's lease is what bounds the old primary's");
         if (ConnectTimeout <= TimeSpan.Zero || ForwardTimeout <= TimeSpan.Zero || DrainTimeout < TimeSpan.Zero)
             throw new ClusterConfigurationException("timeouts must be positive");
         if (HandshakeTimeout <= TimeSpan.Zero)

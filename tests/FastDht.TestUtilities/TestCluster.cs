@@ -80,8 +80,18 @@ public sealed class TestCluster : IAsyncDisposable
             MeshTimeout = Bounded.Timeout,
             MemberAddress = proxies is null ? null : (i, listening) => (proxies[i] = LoopbackProxy.Start(listening)).EndPoint,
         }).WithinAsync("the cluster to start").ConfigureAwait(false);
-        return new TestCluster(local, proxies);
+        var cluster = new TestCluster(local, proxies);
+        if (start)
+            await cluster.WaitForLeasesAsync().ConfigureAwait(false);
+        return cluster;
     }
+
+    /// <summary>
+    /// With replicas and a Raft group a node serves keys only under a lease from the Raft leader: waits until every
+    /// running node holds one (right after a start, the group first elects its leader). Nothing to wait for otherwise.
+    /// </summary>
+    public Task WaitForLeasesAsync() =>
+        Bounded.UntilAsync(() => RunningNodes.All(n => n.Core.Lease is not { IsExpired: true }), "every node to hold a serving lease from the Raft leader");
 
     /// <summary>The options node <paramref name="index"/> starts with (fast heartbeats and reconnects for tests).</summary>
     public NodeOptions OptionsFor(int index) => Local.OptionsFor(index);

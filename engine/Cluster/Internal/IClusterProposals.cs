@@ -12,6 +12,12 @@ internal interface IClusterProposals
     /// </summary>
     ValueTask<byte[]> AnswerAsync(byte[] proposed, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Answers a peer's LeaseRenew (its epoch, and whether the in-sync sets listing it are true of it): u8 granted (1)
+    /// or not (0), u16 the leader this node knows (0xFFFF: none).
+    /// </summary>
+    byte[] AnswerLeaseRenewal(ushort nodeId, ulong epoch, bool trustworthy);
+
     /// <summary>Takes an authenticated connection for the Raft traffic; false (the caller closes it) when this node is no voter.</summary>
     bool TryAcceptConnection(Transport.SocketConnection connection, ushort peerId);
 }

@@ -69,6 +69,21 @@ internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisp
     /// <summary>The voting members, in id order.</summary>
     public ReadOnlySpan<ushort> Voters => _voters;
 
+    /// <summary>Whether this node is the Raft leader and a majority of the voters answered it within the election timeout (its leader lease).</summary>
+    public bool HoldsLeaderLease => _raft is { } raft && raft.TryGetLeaseToken(out var token) && !token.IsCancellationRequested;
+
+    /// <summary>Leases and failure detection (with replicas); null without.</summary>
+    public FailoverMonitor? Monitor { get; set; }
+
+    public byte[] AnswerLeaseRenewal(ushort nodeId, ulong epoch, bool trustworthy)
+    {
+        if (Monitor is { } monitor)
+            return monitor.AnswerRenewal(nodeId, epoch, trustworthy);
+        var answer = new byte[3];
+        BinaryPrimitives.WriteUInt16LittleEndian(answer.AsSpan(1), LeaderId);
+        return answer;
+    }
+
     /// <summary>Whether this node is the Raft leader now.</summary>
     public bool IsLeader => _raft is { } raft && !raft.LeadershipToken.IsCancellationRequested;
 
@@ -118,6 +133,7 @@ internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisp
             ConnectTimeout = _settings.RequestTimeout,
             ConfigurationStorage = storage,
             ColdStart = false,
+            IsLeaderLeaseEnabled = true,
             LoggerFactory = _loggerFactory,
         };
         _raft = new RaftCluster(configuration) { AuditTrail = _log };
@@ -129,6 +145,8 @@ internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisp
     public async ValueTask<ClusterState?> ProposeAsync(Func<ClusterState, ClusterState?> change, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(change);
+        if (_stopping.IsCancellationRequested)
+            throw new ClusterChangeException("the node is stopping");
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
         deadline.CancelAfter(_settings.ProposeTimeout);
         var leaderHint = NoLeader;
@@ -224,6 +242,12 @@ internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisp
         catch (Exception e) when (e is NotLeaderException or QuorumUnreachableException or LeaderOperationException)
         {
             return Encode(ProposalOutcome.NotLeader, LeaderId, null);
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
+        {
+            // Whatever else the library throws while leadership changes: the proposer asks again.
+            ConsensusLog.ProposalFailed(_logger, _identity.SelfId, e.GetType().Name + ": " + e.Message);
+            return Encode(ProposalOutcome.NotLeader, NoLeader, null);
         }
         finally
         {
@@ -330,6 +354,7 @@ internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisp
             {
             }
         }
-        _stopping.Dispose();
+        // _stopping is cancelled, not disposed: parts still stopping (the replication senders) may propose once more and
+        // must hear "stopping", not ObjectDisposedException.
     }
 }

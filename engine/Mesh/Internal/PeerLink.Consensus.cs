@@ -51,6 +51,17 @@ internal sealed partial class PeerLink
         return ReplyAsync(new StatusReply(header.RequestId, header.Opcode, StatusCode.Ok));
     }
 
+    private ValueTask<bool> LeaseRenewAsync(Frame frame)
+    {
+        var header = frame.Header;
+        var body = BodyOf(frame);
+        if (body.Length != LeaseRenewRequest.BodySize || body[8] > 1)
+            return ReplyErrorAsync(header, StatusCode.BadRequest, "LeaseRenew carries the sender's epoch (u64) and whether its in-sync memberships hold (u8 0 or 1)");
+        var epoch = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(body);
+        byte[] answer = _mesh.Proposals is { } proposals ? proposals.AnswerLeaseRenewal(PeerId, epoch, body[8] == 1) : [0, 0xFF, 0xFF];
+        return ReplyAsync(new BodyReply(header.RequestId, header.Opcode, answer));
+    }
+
     /// <summary>Tells the peer this node's state (a peer that has a newer one ignores it).</summary>
     public async Task PushStateAsync(ClusterState state)
     {

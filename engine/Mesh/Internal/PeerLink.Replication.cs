@@ -106,7 +106,9 @@ internal sealed partial class PeerLink
         var records = body[ReplicaSyncRequest.PrefixSize..];
         var state = _mesh.Cluster.Current;
         var self = _mesh.Identity.SelfId;
-        if (epoch < state.Epoch)
+        // A stream from an older epoch is refused when, at this node's newer epoch, the sender is no longer the primary of
+        // what this node copies (it was replaced: a promotion); an older epoch that changed something else goes on.
+        if (epoch < state.Epoch && !CopiesFrom(state, PeerId, self))
             return ReplyAsync(new WrongNodeReply(header.RequestId, header.Opcode, $"node {self} is at epoch {state.Epoch}; this stream is from epoch {epoch}", state.Epoch, self));
         if (!CopiesFrom(state, PeerId, self))
             return ReplyErrorAsync(header, StatusCode.BadRequest, $"node {self} replicates no range of node {PeerId} at epoch {state.Epoch}");

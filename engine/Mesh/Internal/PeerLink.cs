@@ -75,6 +75,8 @@ internal sealed partial class PeerLink : FrameSession
             return ReplyErrorAsync(header, StatusCode.BadRequest, $"{header.Opcode} is sent by clients only, not over a link between nodes");
         if (_mesh.Loading.IsLoading && LoadingGate.ReadsOrWritesKeys(header.Opcode))
             return ReplyErrorAsync(header, StatusCode.Loading, LoadingGate.Message);
+        if (_mesh.Lease is { IsExpired: true } && ServesKeysUnderLease(header.Opcode))
+            return ReplyErrorAsync(header, StatusCode.NodeUnavailable, ServingLease.Message);
         switch (header.Opcode)
         {
             case Opcode.Get:
@@ -117,6 +119,8 @@ internal sealed partial class PeerLink : FrameSession
                 return ClusterPushAsync(frame);
             case Opcode.MigrateKeys:
                 return MigrateKeysAsync(frame);
+            case Opcode.LeaseRenew:
+                return LeaseRenewAsync(frame);
             case Opcode.Hello:
             case Opcode.Auth:
                 return ReplyErrorAsync(header, StatusCode.BadRequest, "the handshake is already done: Hello and Auth are only valid before it ends");
@@ -124,6 +128,11 @@ internal sealed partial class PeerLink : FrameSession
                 return ReplyErrorAsync(header, StatusCode.InternalError, $"{header.Opcode} is not available on this node yet");
         }
     }
+
+    /// <summary>What a node without a serving lease refuses from a peer: key operations and transaction calls; never the replication stream, the cluster-state traffic or Auth.</summary>
+    private static bool ServesKeysUnderLease(Opcode opcode) =>
+        LoadingGate.ReadsOrWritesKeys(opcode)
+        && opcode is not (Opcode.ReplicaSync or Opcode.ClusterPropose or Opcode.ClusterPush or Opcode.LeaseRenew or Opcode.Auth or Opcode.TxnStatus);
 
     /// <summary>A single-key request from a peer: run here if this node owns the key, else WrongNode (a link never forwards again, so there are no loops).</summary>
     private ValueTask<bool> KeyOperationAsync(Frame frame)

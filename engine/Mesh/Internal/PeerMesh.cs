@@ -81,6 +81,9 @@ internal sealed class PeerMesh : IPeerLinks
     /// <summary>The node's Raft group as a peer link needs it (ClusterPropose, consensus connections); null without one.</summary>
     public IClusterProposals? Proposals { get; private set; }
 
+    /// <summary>With replicas and a Raft group: the lease without which this node serves no keys; null otherwise.</summary>
+    public ServingLease? Lease { get; set; }
+
     /// <summary>Joins the node's Raft group, which is made after the mesh (it calls peers through it).</summary>
     public void UseProposals(IClusterProposals proposals) => Proposals = proposals;
 

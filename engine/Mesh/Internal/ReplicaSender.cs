@@ -53,9 +53,13 @@ internal sealed class ReplicaSender
     private byte[] _batch = [];
     private int _batchLength;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly IClusterChanges? _changes;
+    private int _joining;
+    private CancellationToken _stoppingToken;
 
-    public ReplicaSender(PeerMesh mesh, LocalKeyspace keyspace, ReplicationStream stream, ushort replica, TimeSpan timeout, ILogger logger)
+    public ReplicaSender(PeerMesh mesh, LocalKeyspace keyspace, ReplicationStream stream, ushort replica, TimeSpan timeout, ILogger logger, IClusterChanges? changes = null)
     {
+        _changes = changes;
         _mesh = mesh;
         _keyspace = keyspace;
         _stream = stream;
@@ -69,12 +73,17 @@ internal sealed class ReplicaSender
     /// <summary>Runs until <paramref name="stopping"/>: resynchronize, stream, and start over after every failure.</summary>
     public async Task RunAsync(CancellationToken stopping)
     {
+        _stoppingToken = stopping;
         using var registration = stopping.UnsafeRegister(static state => ((TaskCompletionSource)state!).TrySetResult(), _stopped);
         while (!stopping.IsCancellationRequested)
         {
             var link = _mesh.GetLink(_replica);
             string reason;
-            if (link is null || !link.IsUp)
+            if (!Replicator.ReplicasOf(_mesh.Cluster.Current, SelfId).Contains(_replica))
+            {
+                reason = "it copies no range of this node in the current cluster state";
+            }
+            else if (link is null || !link.IsUp)
             {
                 reason = "no live link to it";
             }
@@ -97,21 +106,121 @@ internal sealed class ReplicaSender
                     reason = $"the sender failed: {e.Message}"; // a defect; the replica is resynchronized rather than left behind
                 }
             }
-            // Out of the in-sync set first: only then are the writes that waited for it released.
+            // Out of the in-sync set first (in the cluster state too, with a Raft group): only then are the writes that
+            // waited for it released.
             if (_stream.IsInSync(_replica))
             {
+                if (_changes is not null && !await LeaveInSyncAsync(stopping).ConfigureAwait(false))
+                {
+                    // Demoted (or stopping) before the state dropped it: the writes that wait for it are never
+                    // acknowledged here; their clients time out, and the new primary decides what they became.
+                    await DrainAsync().ConfigureAwait(false);
+                    if (!await DelayAsync(stopping).ConfigureAwait(false))
+                        return;
+                    continue;
+                }
                 _stream.SetInSync(_replica, false, reason: reason);
                 ReplicationLog.OutOfSync(_logger, SelfId, _replica, reason);
             }
             await DrainAsync().ConfigureAwait(false);
+            if (!await DelayAsync(stopping).ConfigureAwait(false))
+                return;
+        }
+    }
+
+    private static async Task<bool> DelayAsync(CancellationToken stopping)
+    {
+        try
+        {
+            await Task.Delay(RetryDelay, stopping).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Takes the replica out of the in-sync set of this node's ranges in the cluster state; true once the state no
+    /// longer lists it (the writes waiting for it may then go on without it), false when this node is no longer the
+    /// primary (or stops) first.
+    /// </summary>
+    private async Task<bool> LeaveInSyncAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            var state = _mesh.Cluster.Current;
+            if (!InSyncChanges.Lists(state, SelfId, _replica))
+                return IsPrimaryOfAny(state);
             try
             {
-                await Task.Delay(RetryDelay, stopping).ConfigureAwait(false);
+                await _changes!.ProposeAsync(InSyncChanges.Set(SelfId, _replica, inSync: false), stopping).ConfigureAwait(false);
+            }
+            catch (ClusterChangeException e)
+            {
+                ReplicationLog.InSyncChangeFailed(_logger, SelfId, _replica, e.Message);
+                if (!await DelayAsync(stopping).ConfigureAwait(false))
+                    return false;
             }
             catch (OperationCanceledException)
             {
-                return;
+                return false;
             }
+        }
+        return false;
+    }
+
+    private bool IsPrimaryOfAny(ClusterState state)
+    {
+        foreach (var a in state.Slots.RangeAssignments)
+        {
+            if (a.Primary == SelfId)
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>After a state change: a replica in sync here that the state does not list is listed again.</summary>
+    public void ListIfInSync(ClusterState state, CancellationToken stopping)
+    {
+        if (_stream.IsInSync(_replica) && !InSyncChanges.Lists(state, SelfId, _replica) && Replicator.ReplicasOf(state, SelfId).Contains(_replica))
+            JoinInSync(stopping);
+    }
+
+    /// <summary>The replica is in sync here: the cluster state is told too (in the background), so it may be promoted.</summary>
+    private void JoinInSync(CancellationToken stopping)
+    {
+        if (_changes is null || Interlocked.Exchange(ref _joining, 1) != 0)
+            return;
+        // Off the caller's thread: it may be a ClusterStateHolder subscriber, which must not wait or install.
+        _ = Task.Run(() => JoinInSyncAsync(stopping));
+    }
+
+    private async Task JoinInSyncAsync(CancellationToken stopping)
+    {
+        try
+        {
+            // Only while it is still in sync here: a replica that fell out meanwhile must not be listed.
+            while (!stopping.IsCancellationRequested && _stream.IsInSync(_replica) && !InSyncChanges.Lists(_mesh.Cluster.Current, SelfId, _replica))
+            {
+                try
+                {
+                    await _changes!.ProposeAsync(s => _stream.IsInSync(_replica) ? InSyncChanges.Set(SelfId, _replica, inSync: true)(s) : null, stopping).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
+                {
+                    ReplicationLog.InSyncChangeFailed(_logger, SelfId, _replica, e.Message);
+                    await DelayAsync(stopping).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            Volatile.Write(ref _joining, 0);
         }
     }
 
@@ -166,8 +275,13 @@ internal sealed class ReplicaSender
         {
             if (!link.IsOpen)
                 return "its link closed";
-            if (_mesh.Cluster.Current != state)
-                return "the cluster state changed"; // resynchronize under the new one (its ranges may differ)
+            if (_mesh.Cluster.Current is var current && current != state)
+            {
+                // A change that leaves what it copies from this node alone (an in-sync set, another range) goes on.
+                if (!InSyncChanges.SameCopies(state, current, SelfId, _replica))
+                    return "the cluster state changed"; // resynchronize under the new one (its ranges may differ)
+                state = current;
+            }
             // Answers that are in already are taken first, so a write's acknowledgement never waits for the window to fill.
             while (_inFlight.TryPeek(out var done) && done.Answer.IsCompleted)
             {
@@ -199,6 +313,7 @@ internal sealed class ReplicaSender
             {
                 _stream.SetInSync(_replica, true, cursor.Position);
                 ReplicationLog.InSync(_logger, SelfId, _replica, cursor.Position);
+                JoinInSync(stopping);
             }
             var appended = _stream.WhenAppendedAfterAsync(cursor.Position);
             if (!appended.IsCompleted)
@@ -222,6 +337,7 @@ internal sealed class ReplicaSender
         {
             _stream.SetInSync(_replica, true, batch.Acknowledges);
             ReplicationLog.InSync(_logger, SelfId, _replica, batch.Acknowledges);
+            JoinInSync(_stoppingToken);
         }
         return null;
     }

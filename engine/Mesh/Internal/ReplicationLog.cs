@@ -13,4 +13,7 @@ internal static partial class ReplicationLog
 
     [LoggerMessage(402, LogLevel.Warning, "Node {NodeId}: replica {ReplicaId} left the in-sync set: {Reason}; writes are acknowledged without it until it catches up")]
     public static partial void OutOfSync(ILogger logger, ushort nodeId, ushort replicaId, string reason);
+
+    [LoggerMessage(403, LogLevel.Warning, "Node {NodeId}: the in-sync set change for replica {ReplicaId} was not committed yet: {Reason}; retrying (writes waiting for it stay held)")]
+    public static partial void InSyncChangeFailed(ILogger logger, ushort nodeId, ushort replicaId, string reason);
 }

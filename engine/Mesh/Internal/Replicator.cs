@@ -11,9 +11,9 @@ namespace FastDht.Engine.Mesh.Internal;
 /// that replicates any of this node's ranges. Exists only when the node runs with replicas.
 /// </summary>
 /// <remarks>
-/// The replicas to feed are read from the cluster state at start. Until the state is agreed by consensus and changes
-/// at run time (docs/replication.md, "Where the code is"), that set does not change; a sender that sees a newer state
-/// resynchronizes its replica under it.
+/// The replicas to feed are read from the cluster state at start and from every later state (a promoted replica gets
+/// senders for the replicas of the ranges it now serves). A sender whose replica copies nothing of this node any more
+/// idles; one whose replica's copies changed resynchronizes it under the new state.
 /// </remarks>
 internal sealed class Replicator
 {
@@ -23,9 +23,13 @@ internal sealed class Replicator
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _senders = [];
+    private readonly Dictionary<ushort, ReplicaSender> _fed = [];
+    private readonly IClusterChanges? _changes;
+    private IDisposable? _subscription;
 
-    public Replicator(PeerMesh mesh, LocalKeyspace keyspace, TimeSpan timeout, ILogger logger)
+    public Replicator(PeerMesh mesh, LocalKeyspace keyspace, TimeSpan timeout, ILogger logger, IClusterChanges? changes = null)
     {
+        _changes = changes;
         _mesh = mesh;
         _keyspace = keyspace;
         _timeout = timeout;
@@ -52,16 +56,34 @@ internal sealed class Replicator
         return result;
     }
 
-    /// <summary>Starts a sender for each replica of this node's ranges.</summary>
+    /// <summary>Starts a sender for each replica of this node's ranges, and one for every replica a later state gives it (a promotion).</summary>
     public void Start()
     {
-        using (ExecutionContext.SuppressFlow())
+        _subscription = _mesh.Cluster.Subscribe((_, current) => Feed(current, _stopping.Token));
+        Feed(_mesh.Cluster.Current, _stopping.Token);
+    }
+
+    private void Feed(ClusterState state, CancellationToken stopping)
+    {
+        lock (_senders)
         {
-            foreach (var replica in ReplicasOf(_mesh.Cluster.Current, _mesh.Identity.SelfId))
+            if (stopping.IsCancellationRequested)
+                return;
+            using (ExecutionContext.SuppressFlow())
             {
-                Stream.AddReplica(replica);
-                var sender = new ReplicaSender(_mesh, _keyspace, Stream, replica, _timeout, _logger);
-                _senders.Add(Task.Run(() => sender.RunAsync(_stopping.Token)));
+                foreach (var replica in ReplicasOf(state, _mesh.Identity.SelfId))
+                {
+                    if (_fed.ContainsKey(replica))
+                        continue;
+                    Stream.AddReplica(replica);
+                    var sender = new ReplicaSender(_mesh, _keyspace, Stream, replica, _timeout, _logger, _changes);
+                    _fed.Add(replica, sender);
+                    _senders.Add(Task.Run(() => sender.RunAsync(stopping)));
+                }
+                // A replica that is in sync here but not (any more) in the state (it took itself out after a restart,
+                // before this node resynchronized it) is listed again.
+                foreach (var sender in _fed.Values)
+                    sender.ListIfInSync(state, stopping);
             }
         }
     }
@@ -69,8 +91,14 @@ internal sealed class Replicator
     /// <summary>Stops the senders; replies still waiting for replicas are dropped with their connections (their outcome is unknown).</summary>
     public async Task StopAsync()
     {
-        await _stopping.CancelAsync().ConfigureAwait(false);
+        _subscription?.Dispose();
+        Task[] senders;
+        lock (_senders)
+        {
+            _stopping.Cancel();
+            senders = [.. _senders];
+        }
         Stream.Dispose();
-        await Task.WhenAll(_senders).ConfigureAwait(false);
+        await Task.WhenAll(senders).ConfigureAwait(false);
     }
 }

@@ -89,6 +89,13 @@ internal sealed class NodeParts
                 options.ElectionTimeout, options.ElectionTimeout * 2, options.ElectionTimeout * 4, options.ForwardTimeout, options.DataDir);
             Consensus = new Consensus.Internal.RaftGroup(Identity, Cluster, Mesh, connectionOptions, consensus, logger, null);
             Mesh.UseProposals(Consensus);
+            if (options.Replicas > 0)
+            {
+                // Failover: a node serves keys only under a lease from the Raft leader, which promotes replicas of silent primaries.
+                Lease = new Keyspace.ServingLease();
+                Mesh.Lease = Lease;
+                Consensus.Monitor = new Consensus.Internal.FailoverMonitor(Consensus, Mesh, Lease, options.FailoverTimeout, logger);
+            }
         }
         // Only "detect" lets waits form cycles; its deadlocks across nodes are aborted along the wounds' route.
         Deadlocks = strategy.DetectsDeadlocks
@@ -96,7 +103,7 @@ internal sealed class NodeParts
             : null;
         if (options.Replicas > 0)
         {
-            Replicator = new Mesh.Internal.Replicator(Mesh, Keyspace, options.ReplicaTimeout, logger);
+            Replicator = new Mesh.Internal.Replicator(Mesh, Keyspace, options.ReplicaTimeout, logger, ClusterChanges);
             Keyspace.AttachReplication(Replicator.Stream, slot => Cluster.Current.Slots.OwnerOf(slot) == SelfId);
         }
         StateChanges = (IClusterChanges?)Consensus ?? new FastDht.Engine.Mesh.Internal.PeerPushedStateChanges(Mesh);
@@ -115,11 +122,17 @@ internal sealed class NodeParts
         Handshake = new InboundHandshake(Clients);
         Context = new NodeContext(options.NodeId, options.ClusterName, options.ForwardTimeout, Keyspace, Cluster, Mesh, Mesh.Listeners, Statistics, logger, _stopping.Token);
         NodeInstruments.Register(this);
-        _resp = new Resp.Internal.RespHost(options.NodeId, options.ClusterName, options.Limits.MaxFrameSize, options.ForwardTimeout, Keyspace, Expiry, Loading, Cluster, Mesh, Mesh.Listeners, Statistics, Coordinator, RespServer, Clients, options.DataDir, options.Fsync, options.Users, logger);
+        _resp = new Resp.Internal.RespHost(options.NodeId, options.ClusterName, options.Limits.MaxFrameSize, options.ForwardTimeout, Keyspace, Expiry, Loading, Cluster, Mesh, Mesh.Listeners, Statistics, Coordinator, RespServer, Clients, options.DataDir, options.Fsync, options.Users, logger, Lease);
     }
 
     /// <summary>This node's part in the Raft group that decides the cluster state; null when the cluster runs none.</summary>
     public Consensus.Internal.RaftGroup? Consensus { get; }
+
+    /// <summary>The failover monitor's loop (lease renewals, promotions), while it runs.</summary>
+    public Task Failover { get; set; } = Task.CompletedTask;
+
+    /// <summary>With replicas and a Raft group: the lease without which the node serves no keys; null otherwise.</summary>
+    public Keyspace.ServingLease? Lease { get; }
 
     /// <summary>How any part of the node proposes a cluster-state change; null when the cluster runs no Raft group.</summary>
     public IClusterChanges? ClusterChanges => Consensus;
@@ -281,6 +294,7 @@ internal sealed class NodeParts
     public async Task StopBackgroundAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
+        await Failover.ConfigureAwait(false);
         await Clients.StopAsync().ConfigureAwait(false);
         await Mesh.StopAsync().ConfigureAwait(false);
         await Coordinator.StopAsync().ConfigureAwait(false);

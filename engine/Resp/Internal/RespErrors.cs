@@ -14,6 +14,10 @@ internal static class RespErrors
     public static ReadOnlySpan<byte> Loading =>
         "-LOADING FastDht is loading the dataset in memory\r\n"u8;
 
+    /// <summary>A primary cut off from the Raft leader (its serving lease expired): Redis's CLUSTERDOWN, which cluster clients retry.</summary>
+    public static ReadOnlySpan<byte> NoLease =>
+        "-CLUSTERDOWN this node is cut off from the cluster's majority (its serving lease expired); retry\r\n"u8;
+
     /// <summary>Redis's refusal of a command that may add memory while the node is over its maxmemory (policy noeviction).</summary>
     public static ReadOnlySpan<byte> OutOfMemory =>
         "-OOM command not allowed when used memory > 'maxmemory'.\r\n"u8;

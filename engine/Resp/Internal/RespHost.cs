@@ -31,8 +31,12 @@ internal sealed class RespHost(
     string? dataDir,
     FsyncPolicy fsync,
     Security.UserDirectory? users,
-    ILogger logger)
+    ILogger logger,
+    ServingLease? lease = null)
 {
+    /// <summary>With replicas and a Raft group: keyed commands are refused while the node holds no serving lease.</summary>
+    public bool LeaseExpired => lease is { IsExpired: true };
+
     public ushort SelfId { get; } = selfId;
 
     public string ClusterName { get; } = clusterName;

@@ -82,6 +82,11 @@ internal sealed partial class RespSession
             RespWriter.WriteRaw(Target(), RespErrors.Loading);
             return Outcome.Continue;
         }
+        if (_host.LeaseExpired)
+        {
+            RespWriter.WriteRaw(Target(), RespErrors.NoLease);
+            return Outcome.Continue;
+        }
         if (!_order.IsIdle && TouchesRunningTransaction(spec))
             return Outcome.MustWait;
         if (c.Kind is RespCommandKind.MGet or RespCommandKind.MSet or RespCommandKind.MSetNx)

@@ -76,6 +76,8 @@ internal sealed partial class ClientSession : FrameSession
         }
         if (_host.Mesh.Loading.IsLoading && LoadingGate.ReadsOrWritesKeys(header.Opcode))
             return ReplyErrorAsync(header, StatusCode.Loading, LoadingGate.Message);
+        if (_host.Mesh.Lease is { IsExpired: true } && LoadingGate.ReadsOrWritesKeys(header.Opcode) && header.Opcode != Opcode.Auth)
+            return ReplyErrorAsync(header, StatusCode.NodeUnavailable, ServingLease.Message);
         // Requests that share a key take effect in the order sent: while a MultiPut, MultiGet or Lock of this
         // connection is still running, a request on one of its keys waits for it (and, the read loop being in order,
         // so does everything sent after). Nothing is checked while none runs.

@@ -1,0 +1,283 @@
+using System.Buffers.Binary;
+using FastDht.Engine.Cluster;
+using FastDht.Engine.Cluster.Internal;
+using FastDht.Engine.Connections;
+using FastDht.Engine.Keyspace;
+using FastDht.Engine.Mesh.Internal;
+using FastDht.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace FastDht.Engine.Consensus.Internal;
+
+/// <summary>
+/// Leases and failure detection, with replicas and a Raft group: every node renews its serving lease with the Raft
+/// leader every <c>FailoverTimeout / 6</c> (the renewal is also its heartbeat); the leader promotes an in-sync replica
+/// of every range whose primary it has not heard from for <c>FailoverTimeout</c>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Why this is safe (docs/replication.md, "No split brain"): a lease runs <c>LeaseDuration = 5/6 FailoverTimeout</c>
+/// from when its renewal was <em>sent</em>; the leader promotes only after <c>FailoverTimeout</c> since it
+/// <em>received</em> the last renewal, which was later, and a new leader waits <c>FailoverTimeout</c> after its
+/// election before promoting anything (it does not know what its predecessor granted). The leader grants (to others
+/// and to itself) only while its Raft leader lease holds, i.e. while a majority of the voters answered it within the
+/// election timeout; a leader cut off from the majority stops granting within that time. A renewal is granted only
+/// to a node that already has the leader's committed state (its epoch is sent along): a primary that was replaced
+/// while it was away learns so (the leader pushes the state) before it may serve again.
+/// </para>
+/// <para>
+/// A range is promoted only to a replica in its in-sync set that the leader heard from within the timeout: that
+/// replica holds every write the old primary acknowledged. The old primary becomes the range's last replica, out of
+/// sync: when it returns, the new primary resynchronizes it. A range without a live in-sync replica stays with its
+/// primary (down) until it returns.
+/// </para>
+/// </remarks>
+internal sealed class FailoverMonitor
+{
+    private const ushort NoLeader = 0xFFFF;
+
+    private readonly RaftGroup _group;
+    private readonly PeerMesh _mesh;
+    private readonly ServingLease _lease;
+    private readonly TimeSpan _failoverTimeout;
+    private readonly TimeSpan _leaseDuration;
+    private readonly TimeSpan _renewInterval;
+    private readonly ILogger _logger;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<ushort, long> _lastHeard = [];
+    private readonly HashSet<ushort> _untrusted = [];
+
+    // False from this process's start until the cluster state lists this node in no in-sync set: a node that restarted
+    // may have lost writes it had acknowledged to its primary (no data directory, or fsync everysec), so the sets that
+    // still list it are not true of it. The leader never promotes a node that says so.
+    private bool _trustworthy;
+    private long _leaderSince = long.MaxValue;
+    private ushort _leaderHint = NoLeader;
+    private int _voterTurn;
+
+    public FailoverMonitor(RaftGroup group, PeerMesh mesh, ServingLease lease, TimeSpan failoverTimeout, ILogger logger)
+    {
+        _group = group;
+        _mesh = mesh;
+        _lease = lease;
+        _failoverTimeout = failoverTimeout;
+        _leaseDuration = failoverTimeout * 5 / 6;
+        _renewInterval = failoverTimeout / 6;
+        _logger = logger;
+    }
+
+    private ushort SelfId => _mesh.Identity.SelfId;
+
+    /// <summary>Renews this node's lease and, while it leads, watches the primaries; until <paramref name="stopping"/>.</summary>
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        var wasLeader = false;
+        while (!stopping.IsCancellationRequested)
+        {
+            var sentAt = Environment.TickCount64;
+            var leading = _group.HoldsLeaderLease;
+            if (leading && !wasLeader)
+                BecomeLeader(sentAt);
+            if (leading != wasLeader)
+                ConsensusLog.LeaseHolder(_logger, SelfId, leading);
+            wasLeader = leading;
+            try
+            {
+                var granted = true;
+                if (leading)
+                {
+                    Heard(SelfId, sentAt, _trustworthy);
+                    _lease.Extend(sentAt, _leaseDuration);
+                }
+                else
+                {
+                    granted = await RenewAsync(sentAt).ConfigureAwait(false);
+                }
+                // Granted means this node has the leader's committed state: only now is "listed nowhere" meaningful.
+                if (granted && !_trustworthy)
+                    await LeaveEveryInSyncSetAsync(stopping).ConfigureAwait(false);
+                if (leading)
+                    await PromoteFailedAsync(stopping).ConfigureAwait(false);
+                await Task.Delay(_renewInterval, stopping).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return; // the node is stopping (its Raft member may be gone already)
+            }
+            catch (ClusterChangeException e)
+            {
+                ConsensusLog.PromotionFailed(_logger, SelfId, e.Message);
+            }
+        }
+    }
+
+    /// <summary>The leader's answer to a LeaseRenew from <paramref name="nodeId"/> at <paramref name="epoch"/>: u8 granted, u16 the leader known.</summary>
+    public byte[] AnswerRenewal(ushort nodeId, ulong epoch, bool trustworthy)
+    {
+        var answer = new byte[3];
+        var state = _mesh.Cluster.Current;
+        if (_group.HoldsLeaderLease && epoch >= state.Epoch)
+        {
+            Heard(nodeId, Environment.TickCount64, trustworthy);
+            answer[0] = 1;
+            BinaryPrimitives.WriteUInt16LittleEndian(answer.AsSpan(1), SelfId);
+            return answer;
+        }
+        if (_group.HoldsLeaderLease && _mesh.GetLink(nodeId) is { } link)
+            _ = link.PushStateAsync(state); // behind: it must learn the newest state before it may serve
+        BinaryPrimitives.WriteUInt16LittleEndian(answer.AsSpan(1), _group.IsLeader ? SelfId : _group.LeaderId);
+        return answer;
+    }
+
+    private void BecomeLeader(long now)
+    {
+        lock (_lock)
+        {
+            // Nothing is known of the leases the previous leader granted: every member counts as heard from now.
+            _lastHeard.Clear();
+            _leaderSince = now;
+        }
+    }
+
+    private void Heard(ushort nodeId, long now, bool trustworthy)
+    {
+        lock (_lock)
+        {
+            _lastHeard[nodeId] = now;
+            if (trustworthy)
+                _untrusted.Remove(nodeId);
+            else
+                _untrusted.Add(nodeId);
+        }
+    }
+
+    /// <summary>Whether the leader may promote <paramref name="nodeId"/>: heard from within the timeout, and not restarted since the in-sync sets listed it.</summary>
+    private bool IsCandidate(ushort nodeId, long now)
+    {
+        if (IsSilent(nodeId, now))
+            return false;
+        lock (_lock)
+            return !_untrusted.Contains(nodeId);
+    }
+
+    /// <summary>A node that (re)started takes itself out of every in-sync set before it may be promoted; its primaries resynchronize it and list it again.</summary>
+    private async Task LeaveEveryInSyncSetAsync(CancellationToken stopping)
+    {
+        var self = SelfId;
+        await _group.ProposeAsync(
+            state =>
+            {
+                var changed = false;
+                var slots = state.Slots.Map(a =>
+                {
+                    if (!a.IsInSync(self))
+                        return a;
+                    changed = true;
+                    var rest = new List<ushort>(a.InSync.Length);
+                    foreach (var r in a.InSync)
+                    {
+                        if (r != self)
+                            rest.Add(r);
+                    }
+                    return new SlotAssignment(a.Primary, a.Replicas, rest.ToArray());
+                });
+                return changed ? state.Next(slots: slots) : null;
+            },
+            stopping).ConfigureAwait(false);
+        _trustworthy = true;
+    }
+
+    private bool IsSilent(ushort nodeId, long now)
+    {
+        lock (_lock)
+        {
+            var since = _lastHeard.TryGetValue(nodeId, out var heard) ? heard : _leaderSince;
+            return now - since > (long)_failoverTimeout.TotalMilliseconds;
+        }
+    }
+
+    /// <summary>Asks the leader (or a voter that names it) for a lease; true when granted.</summary>
+    private async Task<bool> RenewAsync(long sentAt)
+    {
+        var target = _group.IsVoter ? _group.LeaderId : _leaderHint;
+        if (target == NoLeader || target == SelfId)
+        {
+            var voters = _group.Voters;
+            target = voters[_voterTurn++ % voters.Length];
+            if (target == SelfId)
+                return false;
+        }
+        if (_mesh.GetLink(target) is not { IsUp: true } link)
+        {
+            _leaderHint = NoLeader;
+            return false;
+        }
+        var result = await link.CallAsync(new LeaseRenewRequest(_mesh.Cluster.Current.Epoch, _trustworthy), ResponseShape.Body, _leaseDuration, target).ConfigureAwait(false);
+        if (result.IsError || result.Payload is not { Length: 3 } body)
+        {
+            _leaderHint = NoLeader;
+            return false;
+        }
+        _leaderHint = BinaryPrimitives.ReadUInt16LittleEndian(body.AsSpan(1));
+        if (body[0] != 1)
+            return false;
+        _lease.Extend(sentAt, _leaseDuration);
+        return true;
+    }
+
+    /// <summary>At the leader: one promotion per silent primary that has a live in-sync replica.</summary>
+    private async Task PromoteFailedAsync(CancellationToken stopping)
+    {
+        var now = Environment.TickCount64;
+        var state = _mesh.Cluster.Current;
+        List<ushort>? failed = null;
+        foreach (var assignment in state.Slots.RangeAssignments)
+        {
+            var primary = assignment.Primary;
+            if (primary == SelfId || assignment.InSync.IsEmpty || (failed?.Contains(primary) ?? false) || !IsSilent(primary, now))
+                continue;
+            (failed ??= []).Add(primary);
+        }
+        if (failed is null)
+            return;
+        foreach (var primary in failed)
+        {
+            var committed = await _group.ProposeAsync(s => Promote(s, primary, now), stopping).ConfigureAwait(false);
+            if (committed is not null)
+                ConsensusLog.Promoted(_logger, SelfId, primary, committed.Epoch, committed.ToString());
+        }
+    }
+
+    /// <summary>The state with every range of <paramref name="failed"/> that has a live in-sync replica served by the first such replica.</summary>
+    private ClusterState? Promote(ClusterState state, ushort failed, long now)
+    {
+        var changed = false;
+        var slots = state.Slots.Map(a =>
+        {
+            if (a.Primary != failed)
+                return a;
+            foreach (var candidate in a.InSync)
+            {
+                if (!IsCandidate(candidate, now))
+                    continue;
+                var replicas = new List<ushort>(a.Replicas.Length);
+                foreach (var r in a.Replicas)
+                {
+                    if (r != candidate)
+                        replicas.Add(r);
+                }
+                replicas.Add(failed); // back as a replica, out of sync: resynchronized when it returns
+                var inSync = new List<ushort>(a.InSync.Length);
+                foreach (var r in a.InSync)
+                {
+                    if (r != candidate)
+                        inSync.Add(r);
+                }
+                changed = true;
+                return new SlotAssignment(candidate, replicas.ToArray(), inSync.ToArray());
+            }
+            return a;
+        });
+        return changed ? state.Next(slots: slots) : null;
+    }
+}

@@ -1,0 +1,40 @@
+namespace FastDht.Engine.Keyspace;
+
+/// <summary>
+/// Whether this node may serve keys now, with replicas and a Raft group: it holds a lease the Raft leader granted, and
+/// serves nothing keyed once the lease ran out (a primary cut off from the majority stops before a successor exists).
+/// </summary>
+/// <remarks>
+/// Design (docs/replication.md, "No split brain"): the lease runs from when the renewal was <em>sent</em>, by this
+/// node's monotonic clock, for <c>LeaseDuration</c>; the leader promotes a replica only after <c>FailoverTimeout</c>
+/// (longer) since it <em>received</em> this node's last renewal, and a new leader waits that long after its election.
+/// So the old primary's lease has ended before any successor serves. The check is one volatile read and one
+/// monotonic-clock read per keyed request; without replicas there is no lease and nothing is checked.
+/// </remarks>
+internal sealed class ServingLease
+{
+    /// <summary>The message a request refused without a lease carries.</summary>
+    public const string Message = "this node is cut off from the cluster's Raft leader (its serving lease expired): it serves no keys until it reaches the majority again; retry, at another node if this one stays cut off";
+
+    private long _validUntilMs;
+
+    /// <summary>Whether the lease has run out (always false before the first grant's time is up: a starting node is given one lease).</summary>
+    public bool IsExpired => Environment.TickCount64 > Volatile.Read(ref _validUntilMs);
+
+    /// <summary>Milliseconds of lease left (0 when expired).</summary>
+    public long RemainingMs => Math.Max(0, Volatile.Read(ref _validUntilMs) - Environment.TickCount64);
+
+    /// <summary>A grant for a renewal sent at <paramref name="sentAtMs"/> (Environment.TickCount64): valid until then plus <paramref name="duration"/>; leases only grow.</summary>
+    public void Extend(long sentAtMs, TimeSpan duration)
+    {
+        var until = sentAtMs + (long)duration.TotalMilliseconds;
+        var current = Volatile.Read(ref _validUntilMs);
+        while (until > current)
+        {
+            var seen = Interlocked.CompareExchange(ref _validUntilMs, until, current);
+            if (seen == current)
+                return;
+            current = seen;
+        }
+    }
+}

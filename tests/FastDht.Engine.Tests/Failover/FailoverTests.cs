@@ -1,0 +1,119 @@
+using System.Text;
+using FastDht.Engine.Client;
+using FastDht.Engine.Cluster;
+using FastDht.Engine.Keyspace;
+using FastDht.Engine.Node;
+using FastDht.Engine.Tests.Resp;
+using FastDht.Protocol;
+using FastDht.TestUtilities;
+
+namespace FastDht.Engine.Tests.Failover;
+
+/// <summary>
+/// Automatic failover with <c>--replicas 1</c> on loopback, in-process nodes: a primary that goes away is replaced by
+/// its in-sync replica, which serves every write the old one acknowledged, at a higher epoch; a primary cut off from the
+/// Raft majority stops serving (its lease runs out) rather than answer beside a successor.
+/// </summary>
+public sealed class FailoverTests
+{
+    private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
+
+    private static Task<TestCluster> StartAsync(Action<NodeOptions>? more = null) =>
+        TestCluster.StartAsync(3, o =>
+        {
+            o.Replicas = 1;
+            // A replica is not dropped by accident on a loaded machine; a silent primary is still replaced within 1.5 s.
+            o.ReplicaTimeout = Bounded.Timeout;
+            o.FailoverTimeout = TimeSpan.FromMilliseconds(1500);
+            more?.Invoke(o);
+        });
+
+    /// <summary>Every range's replica is in sync in the committed state on every running node (so it may be promoted).</summary>
+    private static Task AllInSyncInTheStateAsync(TestCluster cluster) =>
+        Bounded.UntilAsync(
+            () => cluster.RunningNodes.All(n => n.ClusterState.Slots.RangeAssignments.All(a => a.InSync.Length == a.Replicas.Length)),
+            "every replica to be in sync in the Raft-decided state");
+
+    [Fact]
+    public async Task A_stopped_primary_is_replaced_by_its_in_sync_replica_which_has_every_acknowledged_write()
+    {
+        await using var cluster = await StartAsync();
+        await AllInSyncInTheStateAsync(cluster);
+        var before = cluster[0].ClusterState;
+        var range = before.Slots.RangeAssignments.First(a => a.Primary == 1);
+        Assert.Equal([(ushort)2], range.InSync.ToArray());
+
+        // A smart client that learned the table while node 1 was the primary (it is seeded with every node).
+        var options = new DhtClientOptions { ClusterName = TestCluster.ClusterName };
+        for (var i = 0; i < 3; i++)
+            options.Seeds.Add(cluster.EndPointOf(i).ToString());
+        await using var smart = await DhtClient.ConnectAsync(options);
+
+        // Writes to node 1's range, each acknowledged by node 1.
+        var keys = new List<string>();
+        using (var client = await NativeTestClient.ConnectAsync(cluster.EndPointOf(1)))
+        {
+            for (var i = 0; keys.Count < 50; i++)
+            {
+                var key = $"f:{i}";
+                if (before.OwnerOf(B(key)) != 1)
+                    continue;
+                Assert.Equal(StatusCode.Ok, (await client.PutAsync(B(key), B($"v{i}"))).Status);
+                keys.Add(key);
+            }
+        }
+
+        await cluster.StopNodeAsync(1);
+        await Bounded.UntilAsync(
+            () => cluster[0].ClusterState.OwnerOf(B(keys[0])) == 2 && cluster[2].ClusterState.OwnerOf(B(keys[0])) == 2,
+            "node 2 to be promoted for node 1's range on both remaining nodes");
+        var after = cluster[2].ClusterState;
+        Assert.True(after.Epoch > before.Epoch, "a promotion raises the epoch");
+        var promoted = after.Slots.AssignmentOf(KeySlot.Of(B(keys[0])));
+        Assert.Equal([(ushort)1], promoted.Replicas.ToArray()); // the old primary comes back as a replica, out of sync
+        Assert.True(promoted.InSync.IsEmpty);
+
+        await cluster.WaitForLeasesAsync();
+        using var survivor = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
+        // Every acknowledged write is there, asked through node 0 (which forwards to the new primary).
+        foreach (var key in keys)
+        {
+            var read = await survivor.GetAsync(B(key));
+            Assert.True(read.Status == StatusCode.Ok, $"{key}: {read.Status} {read.ErrorMessage}");
+            Assert.Equal(B("v" + key[2..]), read.Value);
+        }
+        // And the range takes writes again.
+        Assert.Equal(StatusCode.Ok, (await survivor.PutAsync(B(keys[0]), B("after"))).Status);
+        Assert.Equal(B("after"), (await survivor.GetAsync(B(keys[0]))).Value);
+        // The smart client follows: its next requests for the range reach the new primary.
+        Assert.Equal("after", await smart.GetStringAsync(keys[0]));
+        await smart.PutAsync(keys[1], "smart");
+        Assert.Equal("smart", await smart.GetStringAsync(keys[1]));
+        Assert.True(cluster[2].Store.TryGet(B(keys[1]), out _), "the smart client's write went to the new primary");
+    }
+
+    [Fact]
+    public async Task A_primary_cut_off_from_the_majority_stops_serving_when_its_lease_runs_out()
+    {
+        await using var cluster = await StartAsync();
+        var key = RespCluster.KeyOwnedBy(cluster, 1, "lease");
+        using var client = await NativeTestClient.ConnectAsync(cluster.EndPointOf(1));
+        Assert.Equal(StatusCode.Ok, (await client.PutAsync(B(key), B("v"))).Status);
+
+        // Nodes 0 and 2 go: node 1 alone is a minority of the voters, and nobody grants its lease any more.
+        await cluster.StopNodeAsync(0);
+        await cluster.StopNodeAsync(2);
+        await Bounded.UntilAsync(() => cluster[1].Core.Lease!.IsExpired, "node 1's lease to run out");
+        var read = await client.GetAsync(B(key));
+        Assert.Equal(StatusCode.NodeUnavailable, read.Status);
+        Assert.Equal(ServingLease.Message, read.ErrorMessage);
+        var write = await client.PutAsync(B(key), B("split"));
+        Assert.Equal(StatusCode.NodeUnavailable, write.Status);
+        Assert.Equal(B("v"), cluster[1].Store.TryGet(B(key), out var stored) ? stored.ToArray() : null);
+
+        // The majority back: the lease is granted again and the node serves.
+        await cluster.StartNodeAsync(0);
+        await cluster.WaitForLeasesAsync();
+        Assert.Equal(StatusCode.Ok, (await client.GetAsync(B(key))).Status);
+    }
+}
