@@ -179,7 +179,7 @@ internal sealed class FailoverMonitor
                         if (r != self)
                             rest.Add(r);
                     }
-                    return new SlotAssignment(a.Primary, a.Replicas, rest.ToArray());
+                    return new SlotAssignment(a.Primary, a.Replicas, rest.ToArray(), a.Importing);
                 });
                 return changed ? state.Next(slots: slots) : null;
             },
@@ -274,7 +274,8 @@ internal sealed class FailoverMonitor
                         inSync.Add(r);
                 }
                 changed = true;
-                return new SlotAssignment(candidate, replicas.ToArray(), inSync.ToArray());
+                // A slot move in progress is abandoned (its source is gone): the mover sees the new primary and undoes.
+                return new SlotAssignment(candidate, replicas.ToArray(), inSync.ToArray(), SlotAssignment.NotMoving);
             }
             return a;
         });

@@ -25,7 +25,7 @@ internal static class InSyncChanges
             }
             if (inSync)
                 set.Add(replica);
-            return new SlotAssignment(primary, a.Replicas, set.ToArray());
+            return new SlotAssignment(primary, a.Replicas, set.ToArray(), a.Importing);
         });
         return changed ? state.Next(slots: slots) : null;
     };

@@ -87,6 +87,7 @@ public sealed class ClientSessionRulesTests
                 migrate[12] = (byte)(slot >> 8);
                 Engine.Keyspace.Internal.StreamRecords.WritePut(migrate.AsSpan(Engine.Mesh.Internal.MigrateKeysRequest.PrefixSize), key, moved, 0);
                 FrameWriter.WriteFrame(w, id, Opcode.MigrateKeys, FrameFlags.None, StatusCode.Ok, migrate);
+                break;
             case Opcode.LeaseRenew:
                 // Epoch 1, trustworthy: a node asking the Raft leader for its serving lease.
                 FrameWriter.WriteFrame(w, id, opcode, FrameFlags.None, StatusCode.Ok, [1, 0, 0, 0, 0, 0, 0, 0, 1]);
