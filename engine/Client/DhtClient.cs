@@ -408,5 +408,5 @@ public sealed partial class DhtClient : IAsyncDisposable
             Throw.Disposed();
     }
 
-    private void Sweep() => _connections.SweepExpired(Environment.TickCount64, _settings.TimeoutMessage, _settings.RequestTimeout, _settings.KeepAliveInterval);
+    private void Sweep() => _connections.SweepExpired(Environment.TickCount64, ClientSettings.TimeoutMessage, _settings.RequestTimeout, _settings.KeepAliveInterval);
 }

@@ -15,6 +15,15 @@ public sealed class DhtTimeoutException : DhtException
     {
     }
 
+    /// <summary>Node <paramref name="nodeId"/> sent no answer within <paramref name="timeout"/>.</summary>
+    public DhtTimeoutException(ushort nodeId, string address, TimeSpan timeout)
+        : base($"node {nodeId} ({address}) did not answer within {timeout.TotalMilliseconds:0} ms")
+    {
+        NodeId = nodeId;
+        Address = address;
+        Timeout = timeout;
+    }
+
     public DhtTimeoutException(ushort nodeId, string address, TimeSpan timeout, string detail)
         : base($"node {nodeId} ({address}) did not answer within {timeout.TotalMilliseconds:0} ms: {detail}")
     {

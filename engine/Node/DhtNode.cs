@@ -85,13 +85,13 @@ public sealed class DhtNode : IAsyncDisposable
             options.ListenSocket?.Dispose();
             throw;
         }
-        SocketListener listener;
+        // Every address is bound before any listener starts: one that is taken stops the node with nothing started,
+        // nothing accepted and no "Listening on" logged.
         var endPoint = options.ListenSocket?.LocalEndPoint as IPEndPoint ?? options.ResolveListenEndPoint();
+        Socket nativeSocket;
         try
         {
-            listener = options.ListenSocket is { } socket
-                ? SocketListener.Start(socket, core.AcceptAsync, connectionOptions)
-                : SocketListener.Start(endPoint, core.AcceptAsync, connectionOptions);
+            nativeSocket = options.ListenSocket ?? SocketListener.Bind(endPoint);
         }
         catch (SocketException e)
         {
@@ -102,26 +102,34 @@ public sealed class DhtNode : IAsyncDisposable
                 SocketError.AccessDenied => "permission denied",
                 _ => e.Message,
             };
+            core.Metrics.Dispose();
             throw new ClusterConfigurationException($"cannot listen on {endPoint}: {why}", e);
         }
-        var pluginListeners = new Dictionary<string, SocketListener>(StringComparer.OrdinalIgnoreCase);
-        var own = new List<ListenerInfo> { new(Plugins.ProtocolNames.Native, options.Self.Address) };
+        var pluginSockets = new List<(string Name, Plugins.IWireProtocol Protocol, Socket Socket)>();
         foreach (var (name, pluginEndPoint) in options.Listeners)
         {
             options.Plugins.TryGetProtocol(name, out var protocol);
             try
             {
-                var pluginListener = SocketListener.Start(pluginEndPoint, connection => core.AcceptPluginAsync(protocol, connection), connectionOptions);
-                pluginListeners.Add(name, pluginListener);
-                own.Add(new ListenerInfo(protocol.Name, AdvertisedAddress(pluginListener.LocalEndPoint, options.Self.Host)));
+                pluginSockets.Add((name, protocol, SocketListener.Bind(pluginEndPoint)));
             }
             catch (SocketException e)
             {
-                foreach (var started in pluginListeners.Values)
-                    started.StopAsync().AsTask().GetAwaiter().GetResult();
-                listener.StopAsync().AsTask().GetAwaiter().GetResult();
+                nativeSocket.Dispose();
+                foreach (var bound in pluginSockets)
+                    bound.Socket.Dispose();
+                core.Metrics.Dispose();
                 throw new ClusterConfigurationException($"cannot listen for {name} on {pluginEndPoint}: {e.Message}", e);
             }
+        }
+        var listener = SocketListener.Start(nativeSocket, core.AcceptAsync, connectionOptions);
+        var pluginListeners = new Dictionary<string, SocketListener>(StringComparer.OrdinalIgnoreCase);
+        var own = new List<ListenerInfo> { new(Plugins.ProtocolNames.Native, options.Self.Address) };
+        foreach (var (name, protocol, socket) in pluginSockets)
+        {
+            var pluginListener = SocketListener.Start(socket, connection => core.AcceptPluginAsync(protocol, connection), connectionOptions);
+            pluginListeners.Add(name, pluginListener);
+            own.Add(new ListenerInfo(protocol.Name, AdvertisedAddress(pluginListener.LocalEndPoint, options.Self.Host)));
         }
         core.Listeners.SetOwn([.. own]);
         core.Start();

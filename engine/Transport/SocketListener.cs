@@ -54,7 +54,17 @@ public sealed class SocketListener : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(handler);
         options ??= ConnectionOptions.Default;
         options.Validate();
+        return Start(Bind(endPoint), handler, options);
+    }
 
+    /// <summary>
+    /// Binds a TCP socket to <paramref name="endPoint"/> without listening or logging: a node binds every address it
+    /// will serve before it starts any, so one that is taken stops it with nothing started.
+    /// </summary>
+    /// <exception cref="SocketException">The endpoint could not be bound (for example, the port is in use).</exception>
+    public static Socket Bind(IPEndPoint endPoint)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -71,7 +81,7 @@ public sealed class SocketListener : IAsyncDisposable
             throw;
         }
 
-        return Start(socket, handler, options);
+        return socket;
     }
 
     /// <summary>Starts accepting on a socket the caller already bound (tests reserve ports this way, race-free); the listener owns it from then on.</summary>

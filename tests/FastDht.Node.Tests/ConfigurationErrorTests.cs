@@ -22,6 +22,30 @@ public sealed class ConfigurationErrorTests : IDisposable
     }
 
     [Fact]
+    public async Task A_taken_resp_port_stops_the_node_before_it_listens_anywhere()
+    {
+        using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        taken.Listen();
+        var port = ((IPEndPoint)taken.LocalEndPoint!).Port;
+        var native = FreePorts.Reserve(1)[0];
+
+        await AssertRejectedAsync($"cannot listen for resp on 127.0.0.1:{port}", "--members", $"0=127.0.0.1:{native}", "--resp", $"127.0.0.1:{port}");
+    }
+
+    [Fact]
+    public async Task A_taken_status_endpoint_port_stops_the_node_before_it_starts()
+    {
+        using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        taken.Listen();
+        var port = ((IPEndPoint)taken.LocalEndPoint!).Port;
+        var native = FreePorts.Reserve(1)[0];
+
+        await AssertRejectedAsync($"cannot serve the status endpoint on 127.0.0.1:{port}: the address is already in use", "--members", $"0=127.0.0.1:{native}", "--http", $"127.0.0.1:{port}");
+    }
+
+    [Fact]
     public Task Self_not_in_the_member_list() =>
         AssertRejectedAsync("this node's id 7 is not in the member list (0=127.0.0.1:7000,1=127.0.0.1:7001)",
             "--members", "127.0.0.1:7000,127.0.0.1:7001", "--node-id", "7");
@@ -77,6 +101,11 @@ public sealed class ConfigurationErrorTests : IDisposable
     public Task Unknown_option() =>
         AssertRejectedAsync("unknown option '--bogus'", "127.0.0.1:7000", "--bogus");
 
+    [Fact]
+    public Task Unknown_option_with_a_value_is_not_taken_for_the_member_list() =>
+        AssertRejectedAsync("fastdht-node: unknown option '--data-directory' (see fastdht-node --help)",
+            "--members", "0=127.0.0.1:7000", "--data-directory", "/var/lib/fastdht");
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     private string Write(string name, string text)
@@ -94,6 +123,7 @@ public sealed class ConfigurationErrorTests : IDisposable
         var line = Assert.Single(stderr);
         Assert.StartsWith("fastdht-node: ", line, StringComparison.Ordinal);
         Assert.Contains(expected, line, StringComparison.Ordinal);
-        Assert.DoesNotContain(stdout, l => l.Contains("listening on", StringComparison.Ordinal));
+        // Nothing started: no listener (the transport's "Listening on") and no node ("... listening on").
+        Assert.DoesNotContain(stdout, l => l.Contains("listening on", StringComparison.OrdinalIgnoreCase));
     }
 }

@@ -38,6 +38,11 @@ internal static class NodeProgram
         using var loggerFactory = CreateLoggerFactory(settings.LogLevel);
         var logger = loggerFactory.CreateLogger("FastDht.NodeHost");
 
+        // The status endpoint's address is tried before the node starts, so a taken one stops it with nothing started
+        // (exit 2 means that); the endpoint itself starts with the node, a moment later.
+        if (settings.Http is { } httpAddress && ProbeBind(httpAddress) is { } taken)
+            return Fail($"cannot serve the status endpoint on {httpAddress}: {taken}");
+
         DhtNode node;
         try
         {
@@ -102,6 +107,20 @@ internal static class NodeProgram
             o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
             o.ColorBehavior = LoggerColorBehavior.Default;
         }));
+
+    /// <summary>Null when <paramref name="endPoint"/> can be bound now; else why not.</summary>
+    private static string? ProbeBind(System.Net.IPEndPoint endPoint)
+    {
+        try
+        {
+            Engine.Transport.SocketListener.Bind(endPoint).Dispose();
+            return null;
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            return e.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse ? "the address is already in use" : e.Message;
+        }
+    }
 
     private static int Fail(string message)
     {

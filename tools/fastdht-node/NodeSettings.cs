@@ -46,6 +46,12 @@ internal sealed class NodeSettings
     /// <exception cref="ClusterConfigurationException">Some setting is unusable.</exception>
     public static NodeSettings Resolve(NodeArguments args)
     {
+        // The parser hands an option it does not know to the positional member list: name it for what it is.
+        foreach (var positional in args.PositionalMembers)
+        {
+            if (positional.StartsWith('-'))
+                throw new ClusterConfigurationException($"unknown option '{positional}' (see fastdht-node --help)");
+        }
         if (args.Options.ContainsKey(MembersKey) && args.PositionalMembers.Count > 0)
             throw new ClusterConfigurationException("give the members either with --members or as arguments, not both");
         var config = NodeConfiguration.Build(args);

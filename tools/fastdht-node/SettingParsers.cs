@@ -64,29 +64,11 @@ internal static class SettingParsers
     }
 
     /// <summary>A duration: a non-negative number with a unit, ms, s, m or h ("250ms", "1.5s", "2m").</summary>
-    public static TimeSpan Duration(string text, string source)
-    {
-        var s = text.Trim();
-        var end = 0;
-        while (end < s.Length && (char.IsAsciiDigit(s[end]) || s[end] == '.'))
-            end++;
-        var unit = s[end..].Trim().ToUpperInvariant();
-        double toMilliseconds = unit switch
-        {
-            "MS" => 1,
-            "S" => 1000,
-            "M" => 60_000,
-            "H" => 3_600_000,
-            _ => 0,
-        };
-        if (end == 0 || toMilliseconds == 0 || !double.TryParse(s.AsSpan(0, end), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n))
-            throw new ClusterConfigurationException($"{source}: '{text}' is not a duration (a number with a unit: 500ms, 5s, 1m)");
-        var ms = n * toMilliseconds;
+    public static TimeSpan Duration(string text, string source) =>
         // 24 h: far beyond any sensible timeout, and well inside what a TimeSpan or a millisecond int holds.
-        if (ms > TimeSpan.FromHours(24).TotalMilliseconds)
-            throw new ClusterConfigurationException($"{source}: '{text}' is longer than 24h");
-        return TimeSpan.FromMilliseconds(ms);
-    }
+        Engine.Node.DurationText.TryParse(text, TimeSpan.FromHours(24), out var value, out var problem)
+            ? value
+            : throw new ClusterConfigurationException($"{source}: {problem}");
 
     /// <summary>A log level by name (case-insensitive; "info" and "warn" are accepted too).</summary>
     public static LogLevel LogLevel(string text, string source) => text.Trim().ToLowerInvariant() switch

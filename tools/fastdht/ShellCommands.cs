@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using FastDht.Engine.Client;
+using FastDht.Engine.Node;
 using FastDht.Protocol;
 
 namespace FastDht.Tools.Shell;
@@ -40,16 +41,18 @@ internal static class ShellCommands
     /// <summary>Where the password comes from: the environment, since a command line is visible to every user of the machine.</summary>
     public const string PasswordVariable = "FASTDHT_PASSWORD";
 
-    private static readonly Option<double> TimeoutSeconds = new("--timeout")
+    private static readonly Option<string> TimeoutText = new("--timeout")
     {
-        Description = "Seconds to wait for each answer.",
-        DefaultValueFactory = static _ => 5,
+        Description = "How long to wait for each answer: a number with a unit (500ms, 5s, 1m), as everywhere in FastDht.",
+        HelpName = "DURATION",
+        DefaultValueFactory = static _ => "5s",
         Recursive = true,
     };
 
-    private static readonly Option<double?> TimeToLiveSeconds = new("--ttl")
+    private static readonly Option<string?> TimeToLiveText = new("--ttl")
     {
-        Description = "Seconds until the key expires (fractions allowed, at least 1 ms); without it the key never expires.",
+        Description = "How long until the key expires: a number with a unit (1500ms, 30s, 10m, 24h; at least 1 ms); without it the key never expires.",
+        HelpName = "DURATION",
     };
 
     public static RootCommand Build()
@@ -58,18 +61,20 @@ internal static class ShellCommands
         root.Options.Add(Nodes);
         root.Options.Add(ClusterName);
         root.Options.Add(User);
-        root.Options.Add(TimeoutSeconds);
+        root.Options.Add(TimeoutText);
 
         var key = new Argument<string>("KEY") { Description = "The key (UTF-8)." };
         var value = new Argument<string>("VALUE") { Description = "The value (UTF-8)." };
 
         var put = Command("put", "Store VALUE under KEY (replacing any value), expiring after --ttl seconds if given; prints OK.", [key, value], PutAsync);
-        put.Options.Add(TimeToLiveSeconds);
+        put.Options.Add(TimeToLiveText);
         root.Subcommands.Add(put);
         root.Subcommands.Add(Command("get", "Print the value under KEY; prints (nil) and exits 1 when absent.", [key], GetAsync));
-        root.Subcommands.Add(Command("del", "Delete KEY; prints (deleted) or (nil) when it was absent.", [key], DeleteAsync));
+        var del = Command("del", "Delete KEY; prints (deleted) or (nil) when it was absent. Also: delete.", [key], DeleteAsync);
+        del.Aliases.Add("delete");
+        root.Subcommands.Add(del);
         var putnx = Command("putnx", "Store VALUE under KEY only if KEY is absent, expiring after --ttl seconds if given; prints (stored) or (exists).", [key, value], PutIfAbsentAsync);
-        putnx.Options.Add(TimeToLiveSeconds);
+        putnx.Options.Add(TimeToLiveText);
         root.Subcommands.Add(putnx);
         root.Subcommands.Add(Command("cluster", "Print the members (up or down) and the slot ranges each owns.", [], ClusterAsync));
         root.Subcommands.Add(Command("ping", "Ping every member and print its round-trip time.", [], PingAsync));
@@ -96,7 +101,7 @@ internal static class ShellCommands
             var options = new DhtClientOptions
             {
                 ClusterName = parse.GetValue(ClusterName)!,
-                RequestTimeout = TimeSpan.FromSeconds(parse.GetValue(TimeoutSeconds)),
+                RequestTimeout = Duration(parse.GetValue(TimeoutText)!, "--timeout", TimeSpan.FromHours(24)),
                 User = parse.GetValue(User),
                 Password = Environment.GetEnvironmentVariable(PasswordVariable) is { Length: > 0 } password ? password : null,
             };
@@ -112,19 +117,27 @@ internal static class ShellCommands
         }
     }
 
-    private static string Key(ParseResult parse) => parse.GetValue<string>("KEY")!;
+    /// <summary>KEY as given; an empty key is refused here, in the shell's words (the client's would name its parameter).</summary>
+    private static string Key(ParseResult parse) =>
+        parse.GetValue<string>("KEY") is { Length: > 0 } key ? key : throw new ArgumentException("KEY must not be empty");
 
     private static string Value(ParseResult parse) => parse.GetValue<string>("VALUE")!;
 
-    /// <summary>--ttl as a time span; a value that is not positive and finite is an ArgumentException (printed, exit 1).</summary>
+    /// <summary>--ttl as a time span; a value that is not a duration of at least 1 ms is an ArgumentException (printed, exit 2).</summary>
     private static TimeSpan? TimeToLive(ParseResult parse)
     {
-        if (parse.GetValue(TimeToLiveSeconds) is not { } seconds)
+        if (parse.GetValue(TimeToLiveText) is not { } text)
             return null;
-        if (!double.IsFinite(seconds) || seconds <= 0 || seconds > TimeSpan.MaxValue.TotalSeconds)
-            throw new ArgumentException($"--ttl must be a positive number of seconds; got {seconds}");
-        return TimeSpan.FromSeconds(seconds);
+        // A year: far beyond a cache entry's life, well inside what the protocol's millisecond expiry holds.
+        var ttl = Duration(text, "--ttl", TimeSpan.FromDays(366));
+        if (ttl < TimeSpan.FromMilliseconds(1))
+            throw new ArgumentException($"--ttl: '{text}' is shorter than 1ms (a key that expires at once is a delete)");
+        return ttl;
     }
+
+    /// <summary>A duration in FastDht's one syntax (<see cref="DurationText"/>), or an ArgumentException naming the option.</summary>
+    private static TimeSpan Duration(string text, string option, TimeSpan maximum) =>
+        DurationText.TryParse(text, maximum, out var value, out var problem) ? value : throw new ArgumentException($"{option}: {problem}");
 
     private static async Task<int> PutAsync(DhtClient client, ParseResult parse, TextWriter output, CancellationToken cancellationToken)
     {

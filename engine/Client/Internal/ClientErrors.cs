@@ -27,6 +27,8 @@ internal static class ClientErrors
         {
             StatusCode.NodeUnavailable or StatusCode.ShuttingDown =>
                 Unavailable(connection.NodeId, connection.Address, result.Status == StatusCode.ShuttingDown ? $"shutting down: {message}" : message, null),
+            // The client's own sweeper: the exception's message already says what happened.
+            StatusCode.Timeout when ReferenceEquals(message, ClientSettings.TimeoutMessage) => new DhtTimeoutException(connection.NodeId, connection.Address, timeout),
             StatusCode.Timeout => new DhtTimeoutException(connection.NodeId, connection.Address, timeout, message),
             _ => new DhtServerException(result.Status, message, connection.NodeId, (int)Math.Min(result.Attempts, int.MaxValue)),
         };

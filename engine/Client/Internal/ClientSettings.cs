@@ -28,7 +28,6 @@ internal sealed class ClientSettings
             InputResumeThreshold = options.MaxFrameSize,
             TlsClient = options.Tls,
         };
-        TimeoutMessage = $"no answer within {RequestTimeout.TotalMilliseconds:0} ms";
     }
 
     public string[] Seeds { get; }
@@ -53,6 +52,9 @@ internal sealed class ClientSettings
 
     public ConnectionOptions Connection { get; }
 
-    /// <summary>The failure message of a request the sweeper times out (built once, not per request).</summary>
-    public string TimeoutMessage { get; }
+    /// <summary>
+    /// The failure message of a request the sweeper times out: one instance, so <see cref="ClientErrors"/> knows it by
+    /// reference and says "did not answer within N ms" once, not twice.
+    /// </summary>
+    public static readonly string TimeoutMessage = new("no answer within the request timeout");
 }

@@ -18,13 +18,13 @@ public sealed class ShellToolTests
         Assert.Equal((0, "(exists)"), await RunAsync([.. seed, "putnx", "colour", "red"]));
         Assert.Equal((0, "(stored)"), await RunAsync([.. seed, "putnx", "shape", "round"]));
         Assert.Equal((0, "(deleted)"), await RunAsync([.. seed, "del", "colour"]));
-        Assert.Equal((0, "OK"), await RunAsync([.. seed, "put", "--ttl", "0.2", "brief", "x"]));
+        Assert.Equal((0, "OK"), await RunAsync([.. seed, "put", "--ttl", "200ms", "brief", "x"]));
         await Bounded.UntilAsync(async () => (await RunAsync([.. seed, "get", "brief"])) == (1, "(nil)"), "the key put with --ttl to expire");
-        Assert.Equal((0, "(stored)"), await RunAsync([.. seed, "putnx", "--ttl", "600", "leased", "x"]));
+        Assert.Equal((0, "(stored)"), await RunAsync([.. seed, "putnx", "--ttl", "10m", "leased", "x"]));
         Assert.True(cluster[cluster.OwnerOf("leased"u8.ToArray())].Store.TryGet("leased"u8, out _, out var metadata) && metadata.HasExpiry);
-        var refused = await RunAsync([.. seed, "put", "--ttl", "0", "bad", "x"]);
+        var refused = await RunAsync([.. seed, "put", "--ttl", "0ms", "bad", "x"]);
         Assert.Equal(2, refused.Item1);
-        Assert.Contains("--ttl must be a positive number of seconds", refused.Item2, StringComparison.Ordinal);
+        Assert.Equal("fastdht: --ttl: '0ms' is shorter than 1ms (a key that expires at once is a delete)", refused.Item2);
         Assert.Equal((1, "(nil)"), await RunAsync([.. seed, "get", "colour"]));
         Assert.Equal((0, "(nil)"), await RunAsync([.. seed, "del", "colour"]));
 
@@ -42,6 +42,24 @@ public sealed class ShellToolTests
         // The value written by the tool is what the nodes hold.
         Assert.True(cluster[cluster.OwnerOf("shape"u8.ToArray())].Store.TryGet("shape"u8, out var stored));
         Assert.Equal("round"u8.ToArray(), stored.ToArray());
+    }
+
+    [Fact]
+    public async Task Mistakes_get_one_line_in_the_tools_own_words()
+    {
+        await using var cluster = await TestCluster.StartAsync(1);
+        string[] seed = ["--cluster", "test", "--node", cluster.Members.Get(0).Address];
+
+        // One duration syntax, the node's: a unit is required, and the refusal says so (not a .NET type name).
+        Assert.Equal((1, "(nil)"), await RunAsync([.. seed, "--timeout", "2s", "get", "nothing"]));
+        Assert.Equal((2, "fastdht: --timeout: '2' is not a duration (a number with a unit: 500ms, 5s, 1m)"), await RunAsync([.. seed, "--timeout", "2", "get", "x"]));
+        Assert.Equal((2, "fastdht: --ttl: '30' is not a duration (a number with a unit: 500ms, 5s, 1m)"), await RunAsync([.. seed, "put", "--ttl", "30", "k", "v"]));
+        // An empty key, in the shell's words.
+        Assert.Equal((2, "fastdht: KEY must not be empty"), await RunAsync([.. seed, "get", ""]));
+        // delete is del, and an unknown command is one line, not one per word after it.
+        Assert.Equal((0, "OK"), await RunAsync([.. seed, "put", "k", "v"]));
+        Assert.Equal((0, "(deleted)"), await RunAsync([.. seed, "delete", "k"]));
+        Assert.Equal((2, "fastdht: unknown command or argument 'remove' (see fastdht --help)"), await RunAsync([.. seed, "remove", "k"]));
     }
 
     [Fact]
