@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Buffers;
 using FastDht.Protocol.Internal;
 
@@ -84,6 +85,28 @@ public static class FrameWriter
     /// <summary>Snapshot: u8 wait (1: answer once the snapshot is in place; 0: answer once it started).</summary>
     public static void WriteSnapshot(IBufferWriter<byte> writer, uint requestId, bool wait) =>
         WriteFrame(writer, requestId, Opcode.Snapshot, FrameFlags.None, StatusCode.Ok, wait ? [1] : [0]);
+
+    /// <summary>MoveSlots: u16 first slot, u16 last slot, u16 target node.</summary>
+    public static void WriteMoveSlots(IBufferWriter<byte> writer, uint requestId, ushort firstSlot, ushort lastSlot, ushort target)
+    {
+        Span<byte> body = stackalloc byte[6];
+        BinaryPrimitives.WriteUInt16LittleEndian(body, firstSlot);
+        BinaryPrimitives.WriteUInt16LittleEndian(body[2..], lastSlot);
+        BinaryPrimitives.WriteUInt16LittleEndian(body[4..], target);
+        WriteFrame(writer, requestId, Opcode.MoveSlots, FrameFlags.None, StatusCode.Ok, body);
+    }
+
+    /// <summary>MoveSlots response (Ok) once the target owns the slots: u64 keys copied, u64 keys removed at the old owner, u32 ms of the background copy, u32 total ms, u32 ms writes were paused.</summary>
+    public static void WriteMoveSlotsResponse(IBufferWriter<byte> writer, uint requestId, ulong keysCopied, ulong keysRemoved, uint copyMs, uint totalMs, uint pausedMs)
+    {
+        Span<byte> body = stackalloc byte[28];
+        BinaryPrimitives.WriteUInt64LittleEndian(body, keysCopied);
+        BinaryPrimitives.WriteUInt64LittleEndian(body[8..], keysRemoved);
+        BinaryPrimitives.WriteUInt32LittleEndian(body[16..], copyMs);
+        BinaryPrimitives.WriteUInt32LittleEndian(body[20..], totalMs);
+        BinaryPrimitives.WriteUInt32LittleEndian(body[24..], pausedMs);
+        WriteFrame(writer, requestId, Opcode.MoveSlots, FrameFlags.Response, StatusCode.Ok, body);
+    }
 
     /// <summary>Snapshot response (Ok) to a request that started one in the background: empty body.</summary>
     public static void WriteSnapshotStartedResponse(IBufferWriter<byte> writer, uint requestId) =>

@@ -26,6 +26,9 @@ public enum Opcode : byte
     /// <summary>Write a snapshot of the responder's keys to its data directory, in the background or answered once in place.</summary>
     Snapshot = 0x06,
 
+    /// <summary>Client to node: move a range of slots the receiving node owns to another member while they stay in use (docs/elasticity.md).</summary>
+    MoveSlots = 0x07,
+
     /// <summary>Read one key.</summary>
     Get = 0x10,
 

@@ -107,6 +107,26 @@ public static class RequestDecoder
         return false;
     }
 
+    /// <summary>MoveSlots: u16 first slot, u16 last slot (inclusive, first &lt;= last &lt; 16384), u16 target node.</summary>
+    public static bool TryReadMoveSlots(ReadOnlySpan<byte> body, out ushort firstSlot, out ushort lastSlot, out ushort target, out ProtocolError error)
+    {
+        var reader = new BodyReader(body);
+        firstSlot = lastSlot = target = 0;
+        if (reader.TryReadU16(out firstSlot) && reader.TryReadU16(out lastSlot) && reader.TryReadU16(out target) && reader.TryReadEnd())
+        {
+            if (firstSlot <= lastSlot && lastSlot < KeySlot.SlotCount)
+            {
+                error = default;
+                return true;
+            }
+            // The last slot at offset 2 is out of range, or below the first.
+            error = new ProtocolError(ProtocolErrorCode.OutOfRange, 2, lastSlot, KeySlot.SlotCount - 1);
+            return false;
+        }
+        error = reader.Error;
+        return false;
+    }
+
     /// <summary>Snapshot: u8 wait, 0 or 1.</summary>
     public static bool TryReadSnapshot(ReadOnlySpan<byte> body, out bool wait, out ProtocolError error)
     {

@@ -153,6 +153,22 @@ public static class ResponseDecoder
     }
 
     /// <summary>Snapshot (status Ok) of a request that waited: u64 keys, u64 bytes, u64 log position, i64 completed at (unix ms).</summary>
+    /// <summary>MoveSlots answer: u64 keys copied, u64 keys removed, u32 copy ms, u32 total ms, u32 paused ms.</summary>
+    public static bool TryReadMoveSlots(ReadOnlySpan<byte> body, out ulong keysCopied, out ulong keysRemoved, out uint copyMs, out uint totalMs, out uint pausedMs, out ProtocolError error)
+    {
+        var reader = new BodyReader(body);
+        keysRemoved = 0;
+        copyMs = totalMs = pausedMs = 0;
+        if (reader.TryReadU64(out keysCopied) && reader.TryReadU64(out keysRemoved) && reader.TryReadU32(out copyMs) && reader.TryReadU32(out totalMs)
+            && reader.TryReadU32(out pausedMs) && reader.TryReadEnd())
+        {
+            error = default;
+            return true;
+        }
+        error = reader.Error;
+        return false;
+    }
+
     public static bool TryReadSnapshot(ReadOnlySpan<byte> body, out ulong keys, out ulong bytes, out ulong logPosition, out long completedAtMs, out ProtocolError error)
     {
         var reader = new BodyReader(body);

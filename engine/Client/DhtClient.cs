@@ -1,3 +1,4 @@
+using FastDht.Engine.Cluster;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -211,6 +212,36 @@ public sealed partial class DhtClient : IAsyncDisposable
         if (!ResponseDecoder.TryReadSnapshot(result.Payload, out var keys, out var bytes, out var position, out var completedAt, out var error))
             throw new DhtException($"node {nodeId}: malformed Snapshot answer: {error}");
         return new NodeSnapshot(nodeId, (long)keys, (long)bytes, (long)position, DateTimeOffset.FromUnixTimeMilliseconds(completedAt));
+    }
+
+    /// <summary>
+    /// Asks node <paramref name="owner"/> to move its slots [<paramref name="firstSlot"/>, <paramref name="lastSlot"/>] to
+    /// node <paramref name="target"/> while they stay in use (docs/elasticity.md); returns once the target owns them.
+    /// </summary>
+    /// <param name="owner">The node that owns every slot of the range now.</param>
+    /// <param name="firstSlot">The first slot to move.</param>
+    /// <param name="lastSlot">The last slot to move (inclusive).</param>
+    /// <param name="target">The member that is to own them.</param>
+    /// <param name="timeout">How long to wait for the move (it copies every key of the slots); null: 10 minutes.</param>
+    /// <param name="cancellationToken">Stops waiting; the move goes on at the node.</param>
+    /// <exception cref="ArgumentException"><paramref name="owner"/> is not a member, or the range is not within 0-16383.</exception>
+    /// <exception cref="DhtServerException">The move could not be made and the slots stayed where they were (Aborted, with why), or the request was refused.</exception>
+    public async ValueTask<SlotMoveReport> MoveSlotsAsync(ushort owner, int firstSlot, int lastSlot, ushort target, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        if (firstSlot < 0 || firstSlot > lastSlot || lastSlot >= KeySlot.SlotCount)
+            throw new ArgumentException($"slot range {firstSlot}-{lastSlot} is not within 0-{KeySlot.SlotCount - 1}", nameof(lastSlot));
+        if (!Volatile.Read(ref _route).TryGet(owner, out var node))
+            Throw.UnknownNode(owner);
+        if (!node.TryGetOpen(out var connection))
+            connection = await node.OpenAsync(_settings, _connections).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var wait = timeout ?? TimeSpan.FromMinutes(10);
+        var result = await connection.SendMoveSlotsAsync((ushort)firstSlot, (ushort)lastSlot, target, wait, cancellationToken).ConfigureAwait(false);
+        ClientErrors.ThrowIfFailed(result, connection, wait, cancellationToken);
+        if (!ResponseDecoder.TryReadMoveSlots(result.Payload, out var copied, out var removed, out var copyMs, out var totalMs, out var pausedMs, out var error))
+            throw new DhtException($"node {owner}: malformed MoveSlots answer: {error}");
+        return new SlotMoveReport(firstSlot, lastSlot, owner, target, (long)copied, 0, (long)removed,
+            TimeSpan.FromMilliseconds(copyMs), TimeSpan.FromMilliseconds(pausedMs), TimeSpan.FromMilliseconds(totalMs));
     }
 
     /// <summary>Closes every connection; calls still in flight fail with <see cref="DhtNodeUnavailableException"/>.</summary>

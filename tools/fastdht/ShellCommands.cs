@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using FastDht.Engine.Client;
 using FastDht.Engine.Node;
+using FastDht.Engine.Cluster;
 using FastDht.Protocol;
 
 namespace FastDht.Tools.Shell;
@@ -55,6 +56,14 @@ internal static class ShellCommands
         HelpName = "DURATION",
     };
 
+    private static readonly Option<bool> DryRun = new("--dry-run")
+    {
+        Description = "Print the plan and change nothing.",
+    };
+
+    /// <summary>How long one step of a plan may take (it copies every key of its slots).</summary>
+    private static readonly TimeSpan MoveTimeout = TimeSpan.FromMinutes(30);
+
     public static RootCommand Build()
     {
         var root = new RootCommand("fastdht: put, get and delete keys in a FastDht cluster, and inspect it.");
@@ -76,7 +85,16 @@ internal static class ShellCommands
         var putnx = Command("putnx", "Store VALUE under KEY only if KEY is absent, expiring after --ttl seconds if given; prints (stored) or (exists).", [key, value], PutIfAbsentAsync);
         putnx.Options.Add(TimeToLiveText);
         root.Subcommands.Add(putnx);
-        root.Subcommands.Add(Command("cluster", "Print the members (up or down) and the slot ranges each owns.", [], ClusterAsync));
+        var cluster = Command("cluster", "Print the members (up or down) and the slot ranges each owns.", [], ClusterAsync);
+        var slots = new Argument<string>("SLOTS") { Description = "A slot (0-16383) or a range FIRST-LAST." };
+        var target = new Argument<ushort>("TARGET") { Description = "The node id that is to own the slots." };
+        var moveSlots = Command("move-slots", "Move SLOTS to node TARGET while clients keep using them (docs/elasticity.md); prints each step and what it moved.", [slots, target], MoveSlotsAsync);
+        moveSlots.Options.Add(DryRun);
+        cluster.Subcommands.Add(moveSlots);
+        var rebalance = Command("rebalance", "Spread the slots evenly by count over every member, moving as few as possible, a few at a time; prints each step.", [], RebalanceAsync);
+        rebalance.Options.Add(DryRun);
+        cluster.Subcommands.Add(rebalance);
+        root.Subcommands.Add(cluster);
         root.Subcommands.Add(Command("ping", "Ping every member and print its round-trip time.", [], PingAsync));
         root.Subcommands.Add(Command("save", "Make every member write a snapshot of its keys to its data directory; prints each when in place.", [], SaveAsync));
         root.Subcommands.Add(Command("bgsave", "Make every member start a snapshot in the background; prints each start.", [], BackgroundSaveAsync));
@@ -197,6 +215,51 @@ internal static class ShellCommands
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"node {member.NodeId}  {member.Address}  {state}  {owned}")).ConfigureAwait(false);
         }
+        return Success;
+    }
+
+    private static async Task<int> MoveSlotsAsync(DhtClient client, ParseResult parse, TextWriter output, CancellationToken cancellationToken)
+    {
+        var text = parse.GetValue<string>("SLOTS")!;
+        var dash = text.IndexOf('-', StringComparison.Ordinal);
+        if (!int.TryParse(dash < 0 ? text : text[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var first)
+            || !int.TryParse(dash < 0 ? text : text[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var last))
+            throw new ArgumentException($"SLOTS must be a slot or a range FIRST-LAST of slots 0-16383; got '{text}'");
+        var target = parse.GetValue<ushort>("TARGET");
+        var view = await client.GetClusterInfoAsync(cancellationToken).ConfigureAwait(false);
+        if (!view.Members.Any(m => m.NodeId == target))
+            throw new ArgumentException($"node {target} is not a member (epoch {view.Epoch})");
+        return await RunPlanAsync(client, SlotPlans.MoveSlots(view.Ranges, first, last, target), parse.GetValue(DryRun), output, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<int> RebalanceAsync(DhtClient client, ParseResult parse, TextWriter output, CancellationToken cancellationToken)
+    {
+        var view = await client.GetClusterInfoAsync(cancellationToken).ConfigureAwait(false);
+        var members = view.Members.Select(m => m.NodeId).ToList();
+        return await RunPlanAsync(client, SlotPlans.Rebalance(view.Ranges, members), parse.GetValue(DryRun), output, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Prints each step; unless a dry run, runs it at the slots' owner and prints what it moved. Stops at the first step that fails (the slots of that step stay where they were).</summary>
+    private static async Task<int> RunPlanAsync(DhtClient client, IReadOnlyList<SlotMovePlan> plan, bool dryRun, TextWriter output, CancellationToken cancellationToken)
+    {
+        if (plan.Count == 0)
+        {
+            await output.WriteLineAsync("nothing to move").ConfigureAwait(false);
+            return Success;
+        }
+        foreach (var step in plan)
+        {
+            if (dryRun)
+            {
+                await output.WriteLineAsync(step.ToString()).ConfigureAwait(false);
+                continue;
+            }
+            var report = await client.MoveSlotsAsync(step.From, step.FirstSlot, step.LastSlot, step.To, MoveTimeout, cancellationToken).ConfigureAwait(false);
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"{step}: {report.KeysCopied} keys in {report.TotalTime.TotalMilliseconds:0} ms (writes paused {report.PausedTime.TotalMilliseconds:0} ms)")).ConfigureAwait(false);
+        }
+        if (dryRun)
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"(dry run: {plan.Count} steps, {plan.Sum(p => p.Count)} slots; nothing moved)")).ConfigureAwait(false);
         return Success;
     }
 

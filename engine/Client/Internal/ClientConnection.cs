@@ -107,6 +107,10 @@ internal sealed class ClientConnection : FrameSession
             Throw.FrameTooLarge((int)Math.Min(frameLength, int.MaxValue), keyLength, valueLength, NodeId, SendLimit);
     }
 
+    /// <summary>Asks the node to move slots it owns to <paramref name="target"/>: answered once the move ended, within <paramref name="timeout"/>.</summary>
+    public ValueTask<ResponseResult> SendMoveSlotsAsync(ushort firstSlot, ushort lastSlot, ushort target, TimeSpan timeout, CancellationToken cancellationToken) =>
+        CallAsync(new MoveSlotsRequest(firstSlot, lastSlot, target), ResponseShape.Body, timeout, NodeId, _settings.InlineContinuations, cancellationToken);
+
     /// <summary>Asks the node for a snapshot: answered once it started, or (<paramref name="wait"/>) once it is in place.</summary>
     public ValueTask<ResponseResult> SendSnapshotAsync(bool wait, CancellationToken cancellationToken) =>
         CallAsync(new SnapshotRequest(wait), ResponseShape.Body, _settings.RequestTimeout, NodeId, _settings.InlineContinuations, cancellationToken);

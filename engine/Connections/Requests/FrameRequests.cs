@@ -216,3 +216,11 @@ internal readonly struct SnapshotRequest(bool wait) : IFrameRequest
 
     public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteSnapshot(writer, requestId, wait);
 }
+
+/// <summary>MoveSlots: move slots [first, last], owned by the receiver, to <c>target</c> (protocol.md §5.17).</summary>
+internal readonly struct MoveSlotsRequest(ushort firstSlot, ushort lastSlot, ushort target) : IFrameRequest
+{
+    public int FrameLength => ProtocolConstants.HeaderSize + 6;
+
+    public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteMoveSlots(writer, requestId, firstSlot, lastSlot, target);
+}

@@ -118,6 +118,7 @@ internal sealed class NodeParts
         {
             Users = options.Users,
             Tls = options.Tls,
+            Mover = SlotMover,
         };
         Handshake = new InboundHandshake(Clients);
         Context = new NodeContext(options.NodeId, options.ClusterName, options.ForwardTimeout, Keyspace, Cluster, Mesh, Mesh.Listeners, Statistics, logger, _stopping.Token);

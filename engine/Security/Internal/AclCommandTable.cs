@@ -67,6 +67,8 @@ internal static class AclCommandTable
         Opcode.Lock or Opcode.Unlock or Opcode.RenewLease => "set",
         // An administrative request, as Redis's SAVE/BGSAVE (@admin @dangerous): only users allowed those may ask.
         Opcode.Snapshot => "bgsave",
+        // Moving slots changes the cluster: an administrative request, as Redis's CLUSTER SETSLOT (@admin @dangerous).
+        Opcode.MoveSlots => "cluster",
         _ => null,
     };
 

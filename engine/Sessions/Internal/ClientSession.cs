@@ -131,6 +131,8 @@ internal sealed partial class ClientSession : FrameSession
                 return ReauthenticateAsync(frame);
             case Opcode.Snapshot:
                 return SnapshotAsync(frame);
+            case Opcode.MoveSlots:
+                return MoveSlotsAsync(frame);
             case Opcode.Hello:
                 return ReplyErrorAsync(header, StatusCode.BadRequest, "the handshake is already done: Hello is only valid as the first frame");
             default:

@@ -44,6 +44,9 @@ internal sealed class ClientSessions : IClientDirectory
     /// <summary>The node's TLS settings (whether peers must present a certificate); null without TLS.</summary>
     public Security.TlsOptions? Tls { get; init; }
 
+    /// <summary>Moves slots this node owns (the MoveSlots request); null where the node cannot.</summary>
+    public Mesh.Internal.SlotMover? Mover { get; init; }
+
     public ILogger Logger { get; }
 
     public ProtocolLimits Limits => Mesh.Identity.Limits;

@@ -1,3 +1,4 @@
+using FastDht.Engine.Cluster;
 using System.Diagnostics;
 using FastDht.Engine.Plugins;
 using FastDht.TestUtilities;
@@ -105,6 +106,45 @@ public sealed class ShellToolTests
                 Directory.Delete(root, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task Cluster_move_slots_and_rebalance_print_their_plan_on_a_dry_run_and_move_the_keys_otherwise()
+    {
+        await using var cluster = await TestCluster.StartAsync(3);
+        string[] seed = ["--cluster", "test", "--node", cluster.Members.Get(0).Address];
+        for (var i = 0; i < 200; i++)
+            Assert.Equal((0, "OK"), await RunAsync([.. seed, "put", $"k{i}", $"v{i}"]) is var r && r.Code == 0 ? (0, "OK") : r);
+
+        // 5000-5600 spans nodes 0 and 1: two steps, nothing changes on a dry run.
+        var (code, text) = await RunAsync([.. seed, "cluster", "move-slots", "--dry-run", "5000-5600", "2"]);
+        Assert.Equal(0, code);
+        Assert.Equal("move slots 5000-5460 from node 0 to node 2\nmove slots 5461-5600 from node 1 to node 2\n(dry run: 2 steps, 601 slots; nothing moved)", text);
+        Assert.Equal(ClusterState.InitialEpoch, cluster[0].ClusterState.Epoch);
+
+        (code, text) = await RunAsync([.. seed, "cluster", "move-slots", "5000-5600", "2"]);
+        Assert.Equal(0, code);
+        Assert.Contains("move slots 5000-5460 from node 0 to node 2: ", text, StringComparison.Ordinal);
+        Assert.Contains("move slots 5461-5600 from node 1 to node 2: ", text, StringComparison.Ordinal);
+        foreach (var node in cluster.RunningNodes)
+            await Bounded.UntilAsync(() => node.ClusterState.Slots.OwnerOf(5000) == 2 && node.ClusterState.Slots.OwnerOf(5600) == 2, $"node {node.NodeId} to see the move");
+
+        // Uneven now: the rebalance gives the 601 slots' worth back, as few as it can, and every key is still there.
+        (code, text) = await RunAsync([.. seed, "cluster", "rebalance", "--dry-run"]);
+        Assert.Equal(0, code);
+        Assert.EndsWith("nothing moved)", text, StringComparison.Ordinal);
+        (code, text) = await RunAsync([.. seed, "cluster", "rebalance"]);
+        Assert.Equal(0, code);
+        foreach (var node in cluster.RunningNodes)
+        {
+            await Bounded.UntilAsync(() => Counts(node.ClusterState).Max() - Counts(node.ClusterState).Min() <= 1, $"node {node.NodeId} to see the rebalance");
+        }
+        Assert.Equal((0, "nothing to move"), await RunAsync([.. seed, "cluster", "rebalance"]));
+        for (var i = 0; i < 200; i++)
+            Assert.Equal((0, $"v{i}"), await RunAsync([.. seed, "get", $"k{i}"]));
+    }
+
+    private static int[] Counts(ClusterState state) =>
+        [.. state.Members.Members.Select(m => state.Slots.Ranges.Where(r => r.NodeId == m.NodeId).Sum(r => r.Count))];
 
     [Fact]
     public async Task Errors_are_one_line_with_a_non_zero_exit_code()
