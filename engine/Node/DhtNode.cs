@@ -122,12 +122,15 @@ public sealed class DhtNode : IAsyncDisposable
                 throw new ClusterConfigurationException($"cannot listen for {name} on {pluginEndPoint}: {e.Message}", e);
             }
         }
-        var listener = SocketListener.Start(nativeSocket, core.AcceptAsync, connectionOptions);
+        // Served connections run their parse loop and send inline (no thread-pool work item of their own per request);
+        // the node's own peer dials keep the hops, which batch frames many sessions write into one send.
+        var servingOptions = connectionOptions.WithInlineScheduling();
+        var listener = SocketListener.Start(nativeSocket, core.AcceptAsync, servingOptions);
         var pluginListeners = new Dictionary<string, SocketListener>(StringComparer.OrdinalIgnoreCase);
         var own = new List<ListenerInfo> { new(Plugins.ProtocolNames.Native, options.Self.Address) };
         foreach (var (name, protocol, socket) in pluginSockets)
         {
-            var pluginListener = SocketListener.Start(socket, connection => core.AcceptPluginAsync(protocol, connection), connectionOptions);
+            var pluginListener = SocketListener.Start(socket, connection => core.AcceptPluginAsync(protocol, connection), servingOptions);
             pluginListeners.Add(name, pluginListener);
             own.Add(new ListenerInfo(protocol.Name, AdvertisedAddress(pluginListener.LocalEndPoint, options.Self.Host)));
         }

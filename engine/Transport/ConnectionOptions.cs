@@ -78,12 +78,44 @@ public sealed class ConnectionOptions
     /// <remarks>Defaults to 10 s, as the native Hello's timeout: a peer that never finishes must not hold a socket.</remarks>
     public TimeSpan TlsHandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Whether a woken parse loop or send loop runs on the thread that woke it instead of hopping to the thread pool.</summary>
+    /// <remarks>
+    /// Defaults to false: every pipe resumption hops to the thread pool, which lets frames from many producer
+    /// threads accumulate into one send (a client's or a peer dial's connection, written by many callers). True
+    /// suits a served connection, whose parse loop writes nearly every reply: the receive loop's flush runs the parse
+    /// loop and the parse loop's flush runs the send, so a request costs one thread-pool work item (the socket
+    /// completion) instead of three. Safe because both loops are asynchronous (a wait returns the thread to the
+    /// waker); a send that cannot complete at once still leaves later frames to accumulate into the next send. Only
+    /// the readers are inline: a writer released from back-pressure still resumes on the thread pool.
+    /// </remarks>
+    public bool InlineScheduling { get; init; }
+
     /// <summary>The pool of send operations; tests inject their own to check every sender comes back.</summary>
     internal SocketSenderPool SenderPool { get; init; } = SocketSenderPool.Shared;
 
     internal PipeOptions InputPipeOptions => _inputPipeOptions ??= CreatePipeOptions(InputPauseThreshold, InputResumeThreshold);
 
     internal PipeOptions OutputPipeOptions => _outputPipeOptions ??= CreatePipeOptions(OutputPauseThreshold, OutputResumeThreshold);
+
+    /// <summary>A copy of these options with <see cref="InlineScheduling"/> set: the same counters, pool and TLS.</summary>
+    internal ConnectionOptions WithInlineScheduling() =>
+        new()
+        {
+            InputPauseThreshold = InputPauseThreshold,
+            InputResumeThreshold = InputResumeThreshold,
+            OutputPauseThreshold = OutputPauseThreshold,
+            OutputResumeThreshold = OutputResumeThreshold,
+            MinimumSegmentSize = MinimumSegmentSize,
+            MemoryPool = MemoryPool,
+            WaitForDataBeforeAllocatingBuffer = WaitForDataBeforeAllocatingBuffer,
+            Counters = Counters,
+            Logger = Logger,
+            TlsServer = TlsServer,
+            TlsClient = TlsClient,
+            TlsHandshakeTimeout = TlsHandshakeTimeout,
+            SenderPool = SenderPool,
+            InlineScheduling = true,
+        };
 
     /// <summary>Rejects unbounded or contradictory settings before any socket is opened.</summary>
     internal void Validate()
@@ -112,7 +144,7 @@ public sealed class ConnectionOptions
     private PipeOptions CreatePipeOptions(long pause, long resume) =>
         new(
             pool: MemoryPool,
-            readerScheduler: TransportSchedulers.Pipes,
+            readerScheduler: InlineScheduling ? PipeScheduler.Inline : TransportSchedulers.Pipes,
             writerScheduler: TransportSchedulers.Pipes,
             pauseWriterThreshold: pause,
             resumeWriterThreshold: resume,
