@@ -160,6 +160,67 @@ internal sealed class ClientConnection : FrameSession
         return true;
     }
 
+    /// <summary>Unflushed batch bytes after which a batch flushes and takes the lock again: what one batch buffers stays bounded.</summary>
+    private const int BatchFlushBytes = 64 * 1024;
+
+    /// <summary>
+    /// Writes every entry of <paramref name="batch"/> selected for this connection and not yet written, under one hold
+    /// of the writer lock, and flushes once (every 64 KiB on a large batch, re-taking the lock). An entry that cannot
+    /// be sent (too large, the connection closed or full) completes at once with the reason.
+    /// </summary>
+    public async ValueTask SendBatchAsync(DhtBatch batch)
+    {
+        var writer = Connection.TryEnterWrite(out var free) ? free : await EnterSlowAsync(Connection).ConfigureAwait(false);
+        long unflushed = 0;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var entry = batch.EntryAt(i);
+            if (!entry.Selected || entry.Sent || !ReferenceEquals(entry.Connection, this))
+                continue;
+            entry.Sent = true;
+            if (writer is null)
+            {
+                entry.Complete(new ResponseResult(StatusCode.NodeUnavailable, null, $"the connection to {this} is closed"));
+                continue;
+            }
+            unflushed += entry.Opcode switch
+            {
+                Opcode.Get => WriteBatched(writer, new GetRequest(entry.Key, FrameFlags.Routed), entry),
+                Opcode.Delete => WriteBatched(writer, new DeleteRequest(entry.Key, FrameFlags.Routed), entry),
+                _ => WriteBatched(writer, new PutRequest(entry.Key, entry.Value, ifAbsent: entry.Opcode == Opcode.PutIfAbsent, FrameFlags.Routed), entry),
+            };
+            if (unflushed >= BatchFlushBytes)
+            {
+                unflushed = 0;
+                writer = await Connection.ExitWriteAsync(flush: true).ConfigureAwait(false)
+                    ? Connection.TryEnterWrite(out free) ? free : await EnterSlowAsync(Connection).ConfigureAwait(false)
+                    : null;
+            }
+        }
+        Volatile.Write(ref _lastSendTicks, Environment.TickCount64);
+        // A closed connection's registered entries are failed by its read loop (FailAll), so the result needs no look.
+        if (writer is not null)
+            await Connection.ExitWriteAsync(flush: true).ConfigureAwait(false);
+    }
+
+    /// <summary>Registers <paramref name="entry"/> and writes its frame; the bytes written (0 when it completed with an error instead).</summary>
+    private int WriteBatched<TRequest>(System.IO.Pipelines.PipeWriter writer, TRequest request, BatchEntry entry)
+        where TRequest : struct, IFrameRequest
+    {
+        if (request.FrameLength - 4 > SendLimit)
+        {
+            entry.Complete(new ResponseResult(StatusCode.FrameTooLarge, null, $"the request ({request.FrameLength} bytes) exceeds node {NodeId}'s frame limit of {SendLimit} bytes"));
+            return 0;
+        }
+        if (!Requests.TryRegister(entry, _settings.RequestTimeout, out var id, out var status, out var message))
+        {
+            entry.Complete(new ResponseResult(status, null, message));
+            return 0;
+        }
+        request.Write(writer, id);
+        return request.FrameLength;
+    }
+
     private long _lastSendTicks = Environment.TickCount64;
 
     /// <summary>When this connection last sent a request or received a frame.</summary>
