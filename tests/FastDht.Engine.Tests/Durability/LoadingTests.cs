@@ -83,9 +83,14 @@ public sealed class LoadingTests : IDisposable
                 Assert.Equal(MemberState.Loading, StateIn(await native.RequestAsync(FrameWriter.WriteClusterInfo), 1));
             await using (var resp = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0)))
             {
-                var nodes = await resp.CallAsync("CLUSTER", "NODES");
-                var line = nodes.Split('\n').Single(l => l.Contains("@" + cluster.EndPointOf(1).Port, StringComparison.Ordinal));
-                Assert.Contains("master,loading", line);
+                // Node 0 learns node 1's RESP address over the mesh, which a loaded machine may not have done yet.
+                var line = "";
+                await Bounded.UntilAsync(async () =>
+                {
+                    var nodes = await resp.CallAsync("CLUSTER", "NODES");
+                    line = nodes.Split('\n').Single(l => l.Contains("@" + cluster.EndPointOf(1).Port, StringComparison.Ordinal));
+                    return line.Contains("master,loading", StringComparison.Ordinal);
+                }, "node 0's CLUSTER NODES to show node 1 loading");
                 Assert.Contains("connected", line);
                 Assert.DoesNotContain("fail", line);
                 Assert.Contains("loading", await resp.CallAsync("CLUSTER", "SHARDS"));
