@@ -193,11 +193,20 @@ internal sealed class SlotMover
         var keys = 0L;
         var scan = 0UL;
         var nowMs = _keyspace.NowMs;
+        // The scan also visits keys created after it began (those hashed past its cursor), so writes to the slots that
+        // outpace the throttle would keep the copy from ever ending. Past twice the keys the slots held when it began,
+        // the copy stops yielding to the throttle: it then finishes at the link's speed, far above any write rate.
+        var atStart = 0L;
+        for (var s = first; s <= last; s++)
+            atStart += _keyspace.CountKeysInSlot(s);
+        var unthrottledAfter = 2 * atStart + 1024;
         do
         {
             var visitor = new CopyVisitor(sender, first, last, nowMs);
             scan = _keyspace.ScanSlots(scan, first, last, 128, ref visitor);
             keys += visitor.Count;
+            if (keys > unthrottledAfter)
+                sender.Throttled = false;
             if (sender.Pending >= _options.BatchBytes)
                 await sender.SendAsync(cancellationToken).ConfigureAwait(false);
         }
