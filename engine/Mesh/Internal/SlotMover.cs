@@ -89,7 +89,7 @@ internal sealed class SlotMover
             // 3. Copy.
             var sender = new Batches(link, target, announcedState.Epoch, first, last, _options);
             await sender.ResetAsync(cancellationToken).ConfigureAwait(false);
-            var keys = await CopyAsync(sender, first, last, cancellationToken).ConfigureAwait(false);
+            var keys = await CopyAsync(sender, moves, first, last, cancellationToken).ConfigureAwait(false);
             var copied = clock.Elapsed;
 
             // 4. Catch up until what is left fits in a batch.
@@ -188,24 +188,21 @@ internal sealed class SlotMover
         return result;
     }
 
-    private async Task<long> CopyAsync(Batches sender, int first, int last, CancellationToken cancellationToken)
+    private async Task<long> CopyAsync(Batches sender, SlotMoves moves, int first, int last, CancellationToken cancellationToken)
     {
         var keys = 0L;
         var scan = 0UL;
         var nowMs = _keyspace.NowMs;
         // The scan also visits keys created after it began (those hashed past its cursor), so writes to the slots that
-        // outpace the throttle would keep the copy from ever ending. Past twice the keys the slots held when it began,
-        // the copy stops yielding to the throttle: it then finishes at the link's speed, far above any write rate.
-        var atStart = 0L;
-        for (var s = first; s <= last; s++)
-            atStart += _keyspace.CountKeysInSlot(s);
-        var unthrottledAfter = 2 * atStart + 1024;
+        // outpace the throttle would keep the copy from ever ending. Once more bytes were written to the slots since the
+        // copy began than it has sent, the copy stops yielding to the throttle and finishes at the link's speed.
+        var capturedAtStart = moves.Captured.AppendedPosition;
         do
         {
             var visitor = new CopyVisitor(sender, first, last, nowMs);
             scan = _keyspace.ScanSlots(scan, first, last, 128, ref visitor);
             keys += visitor.Count;
-            if (keys > unthrottledAfter)
+            if (moves.Captured.AppendedPosition - capturedAtStart > sender.SentBytes)
                 sender.Throttled = false;
             if (sender.Pending >= _options.BatchBytes)
                 await sender.SendAsync(cancellationToken).ConfigureAwait(false);
@@ -298,6 +295,9 @@ internal sealed class SlotMover
         private long _sentBytes;
 
         public int MaxBytes => options.BatchBytes;
+
+        /// <summary>Record bytes sent so far (the throttle's measure).</summary>
+        public long SentBytes => _sentBytes;
 
         /// <summary>Whether <see cref="SlotMoveOptions.MaxBytesPerSecond"/> applies (the background copy) or not (catching up and the handover).</summary>
         public bool Throttled { get; set; } = true;
