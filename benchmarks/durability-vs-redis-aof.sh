@@ -31,30 +31,8 @@ PORT_BASE=${PORT_BASE:-17300}
 SKIP_BUILD=${SKIP_BUILD:-0}
 POLICIES=${POLICIES:-"none always everysec no"}
 
-PIDS=()
 RESULTS="$WORK/results.md"
-log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-
-stop_pid() {      # graceful stop of one of *our* PIDs, SIGKILL after 10 s
-  local pid=$1 i keep=() q
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-  for q in "${PIDS[@]}"; do [[ $q == "$pid" ]] || keep+=("$q"); done
-  PIDS=("${keep[@]}")
-}
-cleanup() {
-  local rc=$? p
-  trap - EXIT INT TERM
-  for p in "${PIDS[@]}"; do stop_pid "$p"; done
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+source "$ROOT/benchmarks/lib.sh"
 
 for tool in redis-server redis-cli redis-benchmark dotnet; do
   command -v "$tool" >/dev/null || { echo "$tool is not installed (Debian: apt-get install redis-server redis-tools)" >&2; exit 1; }

@@ -30,18 +30,7 @@ UNIT_TIMEOUT=${UNIT_TIMEOUT:-600}
 SKIP_BUILD=${SKIP_BUILD:-0}
 CLUSTER=${CLUSTER:-1}
 
-PIDS=()
-log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-cleanup() {
-  local rc=$? p
-  trap - EXIT INT TERM
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+source "$ROOT/benchmarks/lib.sh"
 
 for tool in redis-server redis-cli tclsh dotnet timeout; do
   command -v "$tool" >/dev/null || { echo "$tool is not installed (Debian: apt-get install redis-server redis-tools tcl)" >&2; exit 1; }

@@ -25,18 +25,7 @@ N=${N:-300000}; N_CLUSTER=${N_CLUSTER:-900000}; R=${R:-100000}; C=${C:-50}; D=${
 DEPTHS=${DEPTHS:-1 16}; CLUSTER=${CLUSTER:-1}; SINGLE=${SINGLE:-1}; PORT_BASE=${PORT_BASE:-17400}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-600}; SKIP_BUILD=${SKIP_BUILD:-0}
 SERVERS=(fastdht redis garnet)
-PIDS=()
-log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-cleanup() {
-  local rc=$? p
-  trap - EXIT INT TERM
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+source "$ROOT/benchmarks/lib.sh"
 mkdir -p "$WORK"
 for tool in redis-server redis-cli redis-benchmark dotnet; do
   command -v "$tool" >/dev/null || { echo "$tool is not installed (Debian: apt-get install redis-server redis-tools)" >&2; exit 1; }
@@ -132,8 +121,7 @@ if [[ $SINGLE == 1 ]]; then
   start_fastdht "0=127.0.0.1:$PORT_BASE" 0 "$fd"; start_redis "$rd"; start_garnet "$gn"
   wait_up "$fd" fastdht-node; wait_up "$rd" redis-server; wait_up "$gn" garnet-server
   block 1 "$N" "$fd" "$rd" "$gn" ""
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  PIDS=()
+  for p in "${PIDS[@]}"; do stop_pid "$p"; done
 fi
 
 if [[ $CLUSTER == 1 ]]; then

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# What the benchmark scripts share: a timestamped log, the PIDs they started, and stopping those (and only those)
+# when the script ends, however it ends. Source it after `set -euo pipefail`: `source "$ROOT/benchmarks/lib.sh"`.
+
+PIDS=()
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+stop_pid() {      # graceful stop of one of *our* PIDs, SIGKILL after 10 s
+  local pid=$1 i keep=() q
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+  for q in "${PIDS[@]}"; do [[ $q == "$pid" ]] || keep+=("$q"); done
+  PIDS=("${keep[@]}")
+}
+cleanup() {
+  local rc=$? p
+  trap - EXIT INT TERM
+  for p in "${PIDS[@]}"; do stop_pid "$p"; done
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
