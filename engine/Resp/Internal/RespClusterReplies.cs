@@ -68,7 +68,8 @@ internal static class RespClusterReplies
 
     private static void Slots(IBufferWriter<byte> w, RespHost server)
     {
-        var ranges = server.Cluster.Current.Slots.Ranges;
+        var state = server.Cluster.Current;
+        var ranges = state.Slots.Ranges;
         var count = 0;
         foreach (var r in ranges)
         {
@@ -78,40 +79,96 @@ internal static class RespClusterReplies
         RespWriter.WriteArrayHeader(w, count);
         foreach (var r in ranges)
         {
-            if (!TryAddress(server, r.NodeId, out var host, out var port))
+            if (!TryAddress(server, r.NodeId, out _, out _))
                 continue;
-            RespWriter.WriteArrayHeader(w, 3);
+            var replicas = state.Slots.AssignmentOf(r.FirstSlot).Replicas;
+            var listed = 0;
+            foreach (var replica in replicas)
+            {
+                if (ListsReplica(server, replica))
+                    listed++;
+            }
+            // Redis's shape: first, last, the master, then each replica, every node as [host, port, id].
+            RespWriter.WriteArrayHeader(w, 3 + listed);
             RespWriter.WriteInteger(w, r.FirstSlot);
             RespWriter.WriteInteger(w, r.LastSlot);
-            RespWriter.WriteArrayHeader(w, 3);
-            RespWriter.WriteBulkString(w, Encoding.UTF8.GetBytes(host));
-            RespWriter.WriteInteger(w, port);
-            RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(RedisNodeId(r.NodeId)));
+            SlotsNode(w, server, r.NodeId);
+            foreach (var replica in replicas)
+            {
+                if (ListsReplica(server, replica))
+                    SlotsNode(w, server, replica);
+            }
         }
+    }
+
+    private static void SlotsNode(IBufferWriter<byte> w, RespHost server, ushort nodeId)
+    {
+        TryAddress(server, nodeId, out var host, out var port);
+        RespWriter.WriteArrayHeader(w, 3);
+        RespWriter.WriteBulkString(w, Encoding.UTF8.GetBytes(host));
+        RespWriter.WriteInteger(w, port);
+        RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(RedisNodeId(nodeId)));
+    }
+
+    /// <summary>Whether SLOTS and SHARDS list a replica: as Redis leaves out failed replicas, one that is down or whose address is unknown is left out.</summary>
+    private static bool ListsReplica(RespHost server, ushort nodeId) => IsUp(server, nodeId) && TryAddress(server, nodeId, out _, out _);
+
+    /// <summary>
+    /// The role Redis's one-role-per-node model gives a member: master when it is the primary of some range, or of
+    /// none and a replica of none; otherwise a replica of the primary of the first range (in slot order) it copies.
+    /// </summary>
+    /// <remarks>
+    /// A FastDht node may be primary of one range and replica of another (the default placement makes every node both),
+    /// which CLUSTER NODES cannot say: such a node is shown as a master. CLUSTER SLOTS and SHARDS list every replica of
+    /// every range. A node that serves nothing and copies ranges of several primaries is shown replicating the first.
+    /// </remarks>
+    public static bool IsReplicaOnly(ClusterState state, ushort nodeId, out ushort master)
+    {
+        master = 0;
+        var replicates = false;
+        foreach (var a in state.Slots.RangeAssignments)
+        {
+            if (a.Primary == nodeId)
+                return false;
+            if (!replicates && a.HasReplica(nodeId))
+            {
+                replicates = true;
+                master = a.Primary;
+            }
+        }
+        return replicates;
     }
 
     private static void Shards(IBufferWriter<byte> w, RespHost server, int respVersion)
     {
         var state = server.Cluster.Current;
-        var members = state.Members.Members;
+        // One shard per member that is a master (IsReplicaOnly): its ranges, itself, then every live replica of them.
         var shards = new List<ClusterMember>();
-        foreach (var m in members)
+        foreach (var m in state.Members.Members)
         {
-            if (TryAddress(server, m.NodeId, out _, out _))
+            if (TryAddress(server, m.NodeId, out _, out _) && !IsReplicaOnly(state, m.NodeId, out _))
                 shards.Add(m);
         }
         RespWriter.WriteArrayHeader(w, shards.Count);
+        var mine = new List<SlotRange>();
+        var replicas = new List<ushort>();
         foreach (var m in shards)
         {
-            TryAddress(server, m.NodeId, out var host, out var port);
-            MapHeader(w, 2, respVersion);
-            RespWriter.WriteBulkString(w, "slots"u8);
-            var mine = new List<SlotRange>();
+            mine.Clear();
+            replicas.Clear();
             foreach (var r in state.Slots.Ranges)
             {
-                if (r.NodeId == m.NodeId)
-                    mine.Add(r);
+                if (r.NodeId != m.NodeId)
+                    continue;
+                mine.Add(r);
+                foreach (var replica in state.Slots.AssignmentOf(r.FirstSlot).Replicas)
+                {
+                    if (!replicas.Contains(replica) && ListsReplica(server, replica))
+                        replicas.Add(replica);
+                }
             }
+            MapHeader(w, 2, respVersion);
+            RespWriter.WriteBulkString(w, "slots"u8);
             RespWriter.WriteArrayHeader(w, mine.Count * 2);
             foreach (var r in mine)
             {
@@ -119,29 +176,37 @@ internal static class RespClusterReplies
                 RespWriter.WriteInteger(w, r.LastSlot);
             }
             RespWriter.WriteBulkString(w, "nodes"u8);
-            RespWriter.WriteArrayHeader(w, 1);
-            MapHeader(w, 7, respVersion);
-            RespWriter.WriteBulkString(w, "id"u8);
-            RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(RedisNodeId(m.NodeId)));
-            RespWriter.WriteBulkString(w, "port"u8);
-            RespWriter.WriteInteger(w, port);
-            RespWriter.WriteBulkString(w, "ip"u8);
-            RespWriter.WriteBulkString(w, Encoding.UTF8.GetBytes(host));
-            RespWriter.WriteBulkString(w, "endpoint"u8);
-            RespWriter.WriteBulkString(w, Encoding.UTF8.GetBytes(host));
-            RespWriter.WriteBulkString(w, "role"u8);
-            RespWriter.WriteBulkString(w, "master"u8);
-            RespWriter.WriteBulkString(w, "replication-offset"u8);
-            RespWriter.WriteInteger(w, 0);
-            RespWriter.WriteBulkString(w, "health"u8);
-            // Redis's three health values: a node loading its data is "loading", as in Redis.
-            RespWriter.WriteBulkString(w, server.Peers.StateOf(m.NodeId) switch
-            {
-                MemberState.Up => "online"u8,
-                MemberState.Loading => "loading"u8,
-                _ => "failed"u8,
-            });
+            RespWriter.WriteArrayHeader(w, 1 + replicas.Count);
+            ShardNode(w, server, m.NodeId, "master"u8, respVersion);
+            foreach (var replica in replicas)
+                ShardNode(w, server, replica, "replica"u8, respVersion);
         }
+    }
+
+    private static void ShardNode(IBufferWriter<byte> w, RespHost server, ushort nodeId, ReadOnlySpan<byte> role, int respVersion)
+    {
+        TryAddress(server, nodeId, out var host, out var port);
+        MapHeader(w, 7, respVersion);
+        RespWriter.WriteBulkString(w, "id"u8);
+        RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(RedisNodeId(nodeId)));
+        RespWriter.WriteBulkString(w, "port"u8);
+        RespWriter.WriteInteger(w, port);
+        RespWriter.WriteBulkString(w, "ip"u8);
+        RespWriter.WriteBulkString(w, Encoding.UTF8.GetBytes(host));
+        RespWriter.WriteBulkString(w, "endpoint"u8);
+        RespWriter.WriteBulkString(w, Encoding.UTF8.GetBytes(host));
+        RespWriter.WriteBulkString(w, "role"u8);
+        RespWriter.WriteBulkString(w, role);
+        RespWriter.WriteBulkString(w, "replication-offset"u8);
+        RespWriter.WriteInteger(w, 0);
+        RespWriter.WriteBulkString(w, "health"u8);
+        // Redis's three health values: a node loading its data is "loading", as in Redis.
+        RespWriter.WriteBulkString(w, server.Peers.StateOf(nodeId) switch
+        {
+            MemberState.Up => "online"u8,
+            MemberState.Loading => "loading"u8,
+            _ => "failed"u8,
+        });
     }
 
     private static void MapHeader(IBufferWriter<byte> w, int pairs, int respVersion)
@@ -154,7 +219,7 @@ internal static class RespClusterReplies
 
     private static bool IsUp(RespHost server, ushort nodeId) => nodeId == server.SelfId || server.Peers.IsUp(nodeId);
 
-    /// <summary>One line per node: id, ip:port@cport, flags, master, ping-sent, pong-recv, config-epoch, link-state, slots.</summary>
+    /// <summary>One line per node: id, ip:port@cport, flags, master, ping-sent, pong-recv, config-epoch, link-state, slots (a replica's line has none).</summary>
     private static string Nodes(RespHost server)
     {
         var text = new StringBuilder();
@@ -171,12 +236,14 @@ internal static class RespClusterReplies
                 host = m.Host;
                 port = 0;
             }
-            var flags = m.NodeId == server.SelfId ? "myself,master" : up && known ? "master" : "master,fail";
+            var replicaOnly = IsReplicaOnly(state, m.NodeId, out var master);
+            var role = replicaOnly ? "slave" : "master";
+            var flags = m.NodeId == server.SelfId ? "myself," + role : up && known ? role : role + ",fail";
             // Not a Redis flag (Redis shows loading only in CLUSTER SHARDS' health): alive, connected, not serving keys yet.
             if (up && server.Peers.StateOf(m.NodeId) == MemberState.Loading)
                 flags += ",loading";
             // The bus port shown after '@' is the node's native (peer) port.
-            text.Append(inv, $"{RedisNodeId(m.NodeId)} {ClusterMember.FormatAddress(host, port)}@{m.Port} {flags} - 0 0 {epoch} {(up ? "connected" : "disconnected")}");
+            text.Append(inv, $"{RedisNodeId(m.NodeId)} {ClusterMember.FormatAddress(host, port)}@{m.Port} {flags} {(replicaOnly ? RedisNodeId(master) : "-")} 0 0 {epoch} {(up ? "connected" : "disconnected")}");
             foreach (var r in state.Slots.Ranges)
             {
                 if (r.NodeId != m.NodeId)

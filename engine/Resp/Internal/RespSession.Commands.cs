@@ -101,6 +101,7 @@ internal sealed partial class RespSession
                 _name = null;
                 _subscriptions = 0;
                 _channels?.Clear();
+                _readOnly = false; // RESET leaves READONLY mode, as in Redis
                 RespWriter.WriteSimpleString(w, "RESET"u8);
                 break;
             case RespCommandKind.Role:
@@ -125,10 +126,19 @@ internal sealed partial class RespSession
                 RespWriter.WriteRaw(w, RespReplies.Ok);
                 break;
             case RespCommandKind.Cluster:
+                // A client that reads the layout routes by it: from now on it is told MOVED rather than forwarded.
+                _clusterAware |= c.Count == 2 && c.GetKeyword(1) is RespKeyword.Slots or RespKeyword.Shards or RespKeyword.Nodes;
                 RespClusterReplies.Write(w, _host, c, _respVersion);
                 break;
             case RespCommandKind.ReadOnly:
+                _readOnly = true;
+                _clusterAware = true;
+                RespWriter.WriteRaw(w, RespReplies.Ok);
+                break;
             case RespCommandKind.ReadWrite:
+                _readOnly = false;
+                RespWriter.WriteRaw(w, RespReplies.Ok);
+                break;
             case RespCommandKind.Asking:
                 RespWriter.WriteRaw(w, RespReplies.Ok);
                 break;

@@ -108,12 +108,14 @@ internal sealed partial class RespSession
                 return Outcome.Continue;
             }
         }
-        if (owner == _host.SelfId)
+        if (owner == _host.SelfId || (_readOnly && ReadsAtThisReplica(spec, state)))
         {
             RespKeyCommands.Execute(c, Target(), _host.Keyspace, _respVersion);
             _host.Keyspace.Durability?.HoldThisThreadsWrites(_connection);
             return Outcome.Continue;
         }
+        if (_clusterAware && TryRedirect(c.GetArgument(spec.FirstKey), owner))
+            return Outcome.Continue;
         return SendRemote(owner);
     }
 

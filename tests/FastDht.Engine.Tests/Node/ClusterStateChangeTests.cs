@@ -128,7 +128,10 @@ public sealed class ClusterStateChangeTests
         Assert.StartsWith("*5\r\n", slots); // node 2's range is split around the moved slot
         Assert.Contains($":{slot}\r\n:{slot}\r\n", slots, StringComparison.Ordinal);
 
-        Assert.Equal("+OK\r\n", await c.CallAsync("SET", Encoding.UTF8.GetString(key), "v"));
+        // This connection read the layout, so it is moved to the new owner; one that did not is forwarded there.
+        Assert.Equal($"-MOVED {slot} 127.0.0.1:{Resp.RespCluster.RespOf(cluster, 0).Port}\r\n", await c.CallAsync("SET", Encoding.UTF8.GetString(key), "v"));
+        await using var plain = await Resp.RespTestClient.ConnectAsync(Resp.RespCluster.RespOf(cluster, 1));
+        Assert.Equal("+OK\r\n", await plain.CallAsync("SET", Encoding.UTF8.GetString(key), "v"));
         Assert.True(cluster[0].Store.TryGet(key, out _));
         Assert.False(cluster[2].Store.TryGet(key, out _));
     }
