@@ -86,6 +86,15 @@ public static class FrameWriter
     public static void WriteSnapshot(IBufferWriter<byte> writer, uint requestId, bool wait) =>
         WriteFrame(writer, requestId, Opcode.Snapshot, FrameFlags.None, StatusCode.Ok, wait ? [1] : [0]);
 
+    /// <summary>RemoveNode: u16 node id, u8 forget (1) or graceful (0).</summary>
+    public static void WriteRemoveNode(IBufferWriter<byte> writer, uint requestId, ushort nodeId, bool forget)
+    {
+        Span<byte> body = stackalloc byte[3];
+        BinaryPrimitives.WriteUInt16LittleEndian(body, nodeId);
+        body[2] = forget ? (byte)1 : (byte)0;
+        WriteFrame(writer, requestId, Opcode.RemoveNode, FrameFlags.None, StatusCode.Ok, body);
+    }
+
     /// <summary>MoveSlots: u16 first slot, u16 last slot, u16 target node.</summary>
     public static void WriteMoveSlots(IBufferWriter<byte> writer, uint requestId, ushort firstSlot, ushort lastSlot, ushort target)
     {

@@ -29,6 +29,9 @@ public enum Opcode : byte
     /// <summary>Client to node: move a range of slots the receiving node owns to another member while they stay in use (docs/elasticity.md).</summary>
     MoveSlots = 0x07,
 
+    /// <summary>Client to node: take a member out of the cluster (gracefully once it owns no slots, or forgotten when it died for good and replicas hold its slots).</summary>
+    RemoveNode = 0x08,
+
     /// <summary>Read one key.</summary>
     Get = 0x10,
 
@@ -100,4 +103,7 @@ public enum Opcode : byte
 
     /// <summary>Node to node: a batch of keys (or a reset) of slots the sender is moving to the receiver (docs/elasticity.md).</summary>
     MigrateKeys = 0x64,
+
+    /// <summary>Node to member: a node that is not a member yet asks to join (after proving the cluster secret); answered with the committed state that lists it.</summary>
+    ClusterJoin = 0x65,
 }

@@ -8,7 +8,7 @@ namespace FastDht.Protocol;
 /// deciding its direction in this one place.
 /// Peers send the single-key operations (forwarded, with FORWARDED), Ping, ClusterInfo and NodeInfo, the
 /// participant parts of a client's Unlock and RenewLease, the Txn* operations, RespExecute, ReplicaSync, ClusterPropose, ClusterPush, LeaseRenew and MigrateKeys. Clients
-/// send Hello, Auth, Ping, ClusterInfo, NodeInfo, Snapshot, MoveSlots, the single-key operations, MultiPut, MultiGet, Lock,
+/// send Hello, Auth, Ping, ClusterInfo, NodeInfo, Snapshot, MoveSlots, RemoveNode, the single-key operations, MultiPut, MultiGet, Lock,
 /// Unlock and RenewLease.
 /// </remarks>
 public static class OpcodeDirections
@@ -35,6 +35,7 @@ public static class OpcodeDirections
         t[(byte)Opcode.Auth] = OpcodeDirection.Both;
         t[(byte)Opcode.Snapshot] = OpcodeDirection.ClientToNode;
         t[(byte)Opcode.MoveSlots] = OpcodeDirection.ClientToNode;
+        t[(byte)Opcode.RemoveNode] = OpcodeDirection.ClientToNode;
         t[(byte)Opcode.Get] = OpcodeDirection.Both;
         t[(byte)Opcode.Put] = OpcodeDirection.Both;
         t[(byte)Opcode.PutIfAbsent] = OpcodeDirection.Both;
@@ -58,6 +59,7 @@ public static class OpcodeDirections
         t[(byte)Opcode.ClusterPropose] = OpcodeDirection.NodeToNode;
         t[(byte)Opcode.ClusterPush] = OpcodeDirection.NodeToNode;
         t[(byte)Opcode.MigrateKeys] = OpcodeDirection.NodeToNode;
+        t[(byte)Opcode.ClusterJoin] = OpcodeDirection.NodeToNode;
         t[(byte)Opcode.LeaseRenew] = OpcodeDirection.NodeToNode;
         return t;
     }

@@ -107,6 +107,36 @@ public static class RequestDecoder
         return false;
     }
 
+    /// <summary>ClusterJoin: the joining node's address, a string "host:port" (its id is its Hello's).</summary>
+    public static bool TryReadClusterJoin(ReadOnlySpan<byte> body, out string address, out ProtocolError error)
+    {
+        var reader = new BodyReader(body);
+        if (reader.TryReadString(out var utf8) && reader.TryReadEnd())
+        {
+            address = System.Text.Encoding.UTF8.GetString(utf8);
+            error = default;
+            return true;
+        }
+        address = "";
+        error = reader.Error;
+        return false;
+    }
+
+    /// <summary>RemoveNode: u16 node id, u8 forget (0: graceful, the node must own no slots; 1: forgotten, its slots go to their in-sync replicas).</summary>
+    public static bool TryReadRemoveNode(ReadOnlySpan<byte> body, out ushort nodeId, out bool forget, out ProtocolError error)
+    {
+        var reader = new BodyReader(body);
+        forget = false;
+        if (reader.TryReadU16(out nodeId) && reader.TryReadEnum(1, out var flag) && reader.TryReadEnd())
+        {
+            forget = flag == 1;
+            error = default;
+            return true;
+        }
+        error = reader.Error;
+        return false;
+    }
+
     /// <summary>MoveSlots: u16 first slot, u16 last slot (inclusive, first &lt;= last &lt; 16384), u16 target node.</summary>
     public static bool TryReadMoveSlots(ReadOnlySpan<byte> body, out ushort firstSlot, out ushort lastSlot, out ushort target, out ProtocolError error)
     {

@@ -244,6 +244,31 @@ public sealed partial class DhtClient : IAsyncDisposable
             TimeSpan.FromMilliseconds(copyMs), TimeSpan.FromMilliseconds(pausedMs), TimeSpan.FromMilliseconds(totalMs));
     }
 
+    /// <summary>
+    /// Asks member <paramref name="via"/> to take member <paramref name="nodeId"/> out of the cluster (the shell's
+    /// <c>cluster remove-node</c>; docs/elasticity.md): gracefully once it owns no slots, or <paramref name="forget"/>
+    /// it when it died for good and in-sync replicas hold its slots (they take them over). Answered once the state
+    /// without it is committed; returns that state's epoch.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="via"/> is not a member.</exception>
+    /// <exception cref="DhtServerException">Refused (Aborted, with why: it still owns slots, it votes, it is <paramref name="via"/> itself) or not committed.</exception>
+    public async ValueTask<ulong> RemoveNodeAsync(ushort via, ushort nodeId, bool forget, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        if (!Volatile.Read(ref _route).TryGet(via, out var node))
+            Throw.UnknownNode(via);
+        if (!node.TryGetOpen(out var connection))
+            connection = await node.OpenAsync(_settings, _connections).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var wait = _settings.RequestTimeout;
+        var result = await connection.SendRemoveNodeAsync(nodeId, forget, wait, cancellationToken).ConfigureAwait(false);
+        ClientErrors.ThrowIfFailed(result, connection, wait, cancellationToken);
+        if (result.Payload is not { Length: 8 } body)
+            throw new DhtException($"node {via}: malformed RemoveNode answer");
+        var epoch = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(body);
+        await RefreshAsync(Volatile.Read(ref _generation), epoch, cancellationToken).ConfigureAwait(false);
+        return epoch;
+    }
+
     /// <summary>Closes every connection; calls still in flight fail with <see cref="DhtNodeUnavailableException"/>.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -369,10 +394,11 @@ public sealed partial class DhtClient : IAsyncDisposable
     internal static bool IsNewerState(ulong answeredEpoch, ulong routedEpoch) => answeredEpoch == 0 || answeredEpoch > routedEpoch;
 
     /// <summary>
-    /// 12 waits of 1, 2, 4 ... 32 ms (about 0.3 s in all): a slot's handover refuses writes for a few milliseconds, and
-    /// the state that ends it reaches every node within a round trip or two.
+    /// 70 waits of 1, 2, 4 ... 32 ms (about 2 s in all): a slot's handover refuses writes for a few milliseconds, and
+    /// the state that ends it reaches every node within a round trip or two; on a loaded machine its commit (a Raft
+    /// round) can take hundreds of milliseconds, which must not fail a call.
     /// </summary>
-    private const int MaxMovingWaits = 12;
+    private const int MaxMovingWaits = 70;
 
     /// <summary>
     /// Whether an answer says the key is between two owners for a moment (docs/elasticity.md): Moving (its slot is

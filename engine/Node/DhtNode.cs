@@ -153,6 +153,12 @@ public sealed class DhtNode : IAsyncDisposable
                 throw new ClusterConfigurationException($"the Raft group's log could not be opened: {e.Message}".ReplaceLineEndings(" "), e);
             }
         }
+        if (options.IsJoining)
+        {
+            var consensusGroup = core.Consensus;
+            using (ExecutionContext.SuppressFlow())
+                core.Joining = Task.Run(() => core.Membership.JoinAsync(voters => consensusGroup?.AdoptVoters(voters)));
+        }
         NodeLog.Listening(logger, options.NodeId, options.ClusterName, listener.LocalEndPoint, options.Members.Count, options.LockStrategy);
         var node = new DhtNode(core, listener, pluginListeners);
         if (options.DataDir is { } dataDir)

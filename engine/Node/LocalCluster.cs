@@ -28,7 +28,7 @@ public sealed class LocalCluster : IAsyncDisposable
         Members = members;
         _options = options;
         _listenEndPoints = listenEndPoints;
-        _nodes = new DhtNode?[members.Count];
+        _nodes = new DhtNode?[reserved.Length];
         _reserved = reserved;
         var seeds = new string[members.Count];
         for (var i = 0; i < seeds.Length; i++)
@@ -39,8 +39,11 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>The member list: node i is member i, at 127.0.0.1 on its own port.</summary>
     public MemberList Members { get; }
 
-    /// <summary>How many members the cluster has, running or not.</summary>
-    public int Count => _nodes.Length;
+    /// <summary>How many members the cluster started with, running or not.</summary>
+    public int Count => Members.Count;
+
+    /// <summary>How many nodes the cluster has a port for: its first members, then the spare nodes that join when started.</summary>
+    public int Capacity => _nodes.Length;
 
     /// <summary>Every member's address, "127.0.0.1:port", to seed clients with.</summary>
     public IReadOnlyList<string> Seeds { get; }
@@ -80,8 +83,9 @@ public sealed class LocalCluster : IAsyncDisposable
     {
         options ??= new LocalClusterOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.NodeCount, 1);
-        var reserved = new Socket?[options.NodeCount];
-        var listenEndPoints = new IPEndPoint[options.NodeCount];
+        ArgumentOutOfRangeException.ThrowIfNegative(options.SpareNodes);
+        var reserved = new Socket?[options.NodeCount + options.SpareNodes];
+        var listenEndPoints = new IPEndPoint[reserved.Length];
         var entries = new string[options.NodeCount];
         try
         {
@@ -89,7 +93,8 @@ public sealed class LocalCluster : IAsyncDisposable
             {
                 reserved[i] = Bind(new IPEndPoint(IPAddress.Loopback, 0));
                 listenEndPoints[i] = (IPEndPoint)reserved[i]!.LocalEndPoint!;
-                entries[i] = $"{i}={options.MemberAddress?.Invoke(i, listenEndPoints[i]) ?? listenEndPoints[i]}";
+                if (i < entries.Length)
+                    entries[i] = $"{i}={options.MemberAddress?.Invoke(i, listenEndPoints[i]) ?? listenEndPoints[i]}";
             }
         }
         catch
@@ -116,10 +121,15 @@ public sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>The options node <paramref name="index"/> starts with: its id in the member list, then <see cref="LocalClusterOptions.Configure"/>.</summary>
+    /// <summary>
+    /// The options node <paramref name="index"/> starts with: its id in the member list (a spare node: the list as its
+    /// seeds, and its own address), then <see cref="LocalClusterOptions.Configure"/>.
+    /// </summary>
     public NodeOptions OptionsFor(int index)
     {
         var options = new NodeOptions { Members = Members, NodeId = (ushort)index, ClusterSecret = _options.ClusterSecret };
+        if (index >= Members.Count)
+            options.AdvertisedAddress = (_options.MemberAddress?.Invoke(index, _listenEndPoints[index]) ?? _listenEndPoints[index]).ToString();
         _options.Configure?.Invoke(options);
         return options;
     }

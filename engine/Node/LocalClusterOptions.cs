@@ -10,6 +10,10 @@ public sealed class LocalClusterOptions
     /// <remarks>Defaults to 3: the smallest cluster where a key can live on a node that is neither the client's nor its neighbour's.</remarks>
     public int NodeCount { get; set; } = 3;
 
+    /// <summary>How many more nodes to reserve a port for, outside the member list: started, each joins the cluster (ids <see cref="NodeCount"/> on).</summary>
+    /// <remarks>Defaults to 0. A spare node is given the member list as its seeds and its own address (<see cref="NodeOptions.AdvertisedAddress"/>); growing a cluster is starting one.</remarks>
+    public int SpareNodes { get; set; }
+
     /// <summary>Sets each node's options after the member list and the node id are filled in; tell nodes apart by <see cref="NodeOptions.NodeId"/>.</summary>
     /// <remarks>
     /// Defaults to none: every <see cref="NodeOptions"/> default. The callback runs again on every start of a node, so

@@ -15,11 +15,26 @@ public sealed class NodeOptions
     /// <remarks>Defaults to "fastdht". Two clusters on one network keep apart by name.</remarks>
     public string ClusterName { get; set; } = "fastdht";
 
-    /// <summary>The member list, the same on every node.</summary>
+    /// <summary>The member list the cluster starts with, the same on every node; for a node that is not in it, the seeds it joins through.</summary>
+    /// <remarks>
+    /// The list is where a cluster starts: from then on its members are those of the cluster state, which changes as
+    /// nodes join and leave (docs/elasticity.md). A node whose <see cref="NodeId"/> is not in the list joins the
+    /// cluster through any member of it that answers (it must then know its own address, <see cref="AdvertisedAddress"/>).
+    /// </remarks>
     public required MemberList Members { get; set; }
 
-    /// <summary>Which member of <see cref="Members"/> this node is.</summary>
+    /// <summary>Which member this node is: its id in <see cref="Members"/>, or the new id it joins with.</summary>
     public required ushort NodeId { get; set; }
+
+    /// <summary>The address ("host:port") a joining node gives the cluster, where peers and clients reach its native protocol.</summary>
+    /// <remarks>
+    /// Defaults to null: a member's address is its entry in <see cref="Members"/>; a joining node (its id not in the
+    /// list) then uses <see cref="ListenEndPoint"/> when that is a specific IP address, and otherwise must be given it.
+    /// </remarks>
+    public string? AdvertisedAddress { get; set; }
+
+    /// <summary>Whether this node is not in <see cref="Members"/>, and so joins the cluster through them.</summary>
+    internal bool IsJoining => Members is not null && !Members.TryGet(NodeId, out _);
 
     /// <summary>Where the native protocol listens.</summary>
     /// <remarks>
@@ -261,8 +276,12 @@ public sealed class NodeOptions
     {
         if (Members is null)
             throw new ClusterConfigurationException("no member list was given");
-        if (!Members.TryGet(NodeId, out _))
-            throw new ClusterConfigurationException($"this node's id {NodeId} is not in the member list ({Members})");
+        if (IsJoining && AdvertisedAddress is null && (ListenEndPoint is null || ListenEndPoint.Address.Equals(IPAddress.Any) || ListenEndPoint.Address.Equals(IPAddress.IPv6Any)))
+            throw new ClusterConfigurationException($"node {NodeId} is not in the member list ({Members}), so it joins through it, and needs its own address: give AdvertisedAddress (--advertised-address host:port) or a specific ListenEndPoint (--listen)");
+        if (IsJoining && AdvertisedAddress is not null && !ClusterMember.TrySplitHostPort(AdvertisedAddress, out _, out _))
+            throw new ClusterConfigurationException($"the advertised address '{AdvertisedAddress}' is not host:port");
+        if (IsJoining && ClusterSecret is null)
+            throw new ClusterConfigurationException($"node {NodeId} joins a cluster ({Members}), which needs the cluster secret every member shares (docs/security.md)");
         if (string.IsNullOrWhiteSpace(ClusterName))
             throw new ClusterConfigurationException("the cluster name is empty");
         if (Members.Count > 1 && ClusterSecret is null)
@@ -298,7 +317,7 @@ public sealed class NodeOptions
             throw new ClusterConfigurationException($"SnapshotLogSize must be 0 (off) or a size (it is {SnapshotLogSize})");
         if (!Enum.IsDefined(Fsync))
             throw new ClusterConfigurationException($"unknown fsync policy {Fsync} (known: always, everysec, no)");
-        if (Replicas < 0 || (Replicas > 0 && Replicas >= Members.Count))
+        if (Replicas < 0 || (Replicas > 0 && !IsJoining && Replicas >= Members.Count))
             throw new ClusterConfigurationException($"Replicas must be 0 or below the member count ({Members.Count}); it is {Replicas}");
         if (SlotMoveRate < 0)
             throw new ClusterConfigurationException($"the slot move rate must be 0 (no limit) or positive (it is {SlotMoveRate})");
@@ -316,8 +335,19 @@ public sealed class NodeOptions
             throw new ClusterConfigurationException($"the client idle timeout must be zero (off) or positive (it is {ClientIdleTimeout})");
     }
 
-    /// <summary>This node's own entry in the member list.</summary>
-    public ClusterMember Self => Members.Get(NodeId);
+    /// <summary>This node's own entry: in the member list, or made from <see cref="AdvertisedAddress"/> (or the listen endpoint) for a joining node.</summary>
+    public ClusterMember Self
+    {
+        get
+        {
+            if (Members.TryGet(NodeId, out var member))
+                return member;
+            if (AdvertisedAddress is not null)
+                return ClusterMember.Parse(AdvertisedAddress, NodeId);
+            var endPoint = ListenEndPoint ?? throw new ClusterConfigurationException($"node {NodeId} is not in the member list and has no address of its own");
+            return new ClusterMember(NodeId, endPoint.Address.ToString(), endPoint.Port);
+        }
+    }
 
     /// <summary>The endpoint to bind: <see cref="ListenEndPoint"/>, else this member's address.</summary>
     public IPEndPoint ResolveListenEndPoint()

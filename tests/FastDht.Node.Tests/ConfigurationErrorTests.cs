@@ -46,8 +46,8 @@ public sealed class ConfigurationErrorTests : IDisposable
     }
 
     [Fact]
-    public Task Self_not_in_the_member_list() =>
-        AssertRejectedAsync("this node's id 7 is not in the member list (0=127.0.0.1:7000,1=127.0.0.1:7001)",
+    public Task Self_not_in_the_member_list_joins_and_needs_its_own_address() =>
+        AssertRejectedAsync("node 7 is not in the member list (0=127.0.0.1:7000,1=127.0.0.1:7001), so it joins through it, and needs its own address: give AdvertisedAddress (--advertised-address host:port) or a specific ListenEndPoint (--listen)",
             "--members", "127.0.0.1:7000,127.0.0.1:7001", "--node-id", "7");
 
     [Fact]

@@ -62,14 +62,16 @@ public sealed class TestCluster : IAsyncDisposable
         Action<NodeOptions>? configure = null,
         bool start = true,
         ILoggerFactory? loggerFactory = null,
-        bool proxied = false)
+        bool proxied = false,
+        int spareNodes = 0)
     {
         // proxied: a LoopbackProxy in front of each node stands for its member address, so tests can cut, stall or
         // delay peer links one node at a time.
-        var proxies = proxied ? new LoopbackProxy[nodeCount] : null;
+        var proxies = proxied ? new LoopbackProxy[nodeCount + spareNodes] : null;
         var local = await LocalCluster.StartAsync(new LocalClusterOptions
         {
             NodeCount = nodeCount,
+            SpareNodes = spareNodes,
             Configure = options =>
             {
                 ApplyTestDefaults(options);

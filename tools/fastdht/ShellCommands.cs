@@ -61,6 +61,14 @@ internal static class ShellCommands
         Description = "Print the plan and change nothing.",
     };
 
+    private static readonly Option<bool> Forget = new("--forget")
+    {
+        Description = "The node died for good: take it out without moving its slots (each of its ranges goes to its first in-sync replica; refused where a range has none).",
+    };
+
+    /// <summary>How long a new node may take to join before add-node gives up (a join is one round trip and a state change: well under a second).</summary>
+    private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>How long one step of a plan may take (it copies every key of its slots).</summary>
     private static readonly TimeSpan MoveTimeout = TimeSpan.FromMinutes(30);
 
@@ -94,6 +102,15 @@ internal static class ShellCommands
         var rebalance = Command("rebalance", "Spread the slots evenly by count over every member, moving as few as possible, a few at a time; prints each step.", [], RebalanceAsync);
         rebalance.Options.Add(DryRun);
         cluster.Subcommands.Add(rebalance);
+        var address = new Argument<string>("ADDR") { Description = "The new node's address, host:port (started with the members' addresses as its seeds)." };
+        var addNode = Command("add-node", "Wait until the node at ADDR has joined (it joins by itself through its seeds), then rebalance the slots onto it; prints each step.", [address], AddNodeAsync);
+        addNode.Options.Add(DryRun);
+        cluster.Subcommands.Add(addNode);
+        var nodeId = new Argument<ushort>("ID") { Description = "The id of the member to remove." };
+        var removeNode = Command("remove-node", "Move every slot of member ID to the others (a few at a time), then take it out of the cluster; with --forget, take a dead node out at once (its slots go to their in-sync replicas).", [nodeId], RemoveNodeAsync);
+        removeNode.Options.Add(DryRun);
+        removeNode.Options.Add(Forget);
+        cluster.Subcommands.Add(removeNode);
         root.Subcommands.Add(cluster);
         root.Subcommands.Add(Command("ping", "Ping every member and print its round-trip time.", [], PingAsync));
         root.Subcommands.Add(Command("save", "Make every member write a snapshot of its keys to its data directory; prints each when in place.", [], SaveAsync));
@@ -116,15 +133,7 @@ internal static class ShellCommands
         var error = parse.InvocationConfiguration.Error;
         try
         {
-            var options = new DhtClientOptions
-            {
-                ClusterName = parse.GetValue(ClusterName)!,
-                RequestTimeout = Duration(parse.GetValue(TimeoutText)!, "--timeout", TimeSpan.FromHours(24)),
-                User = parse.GetValue(User),
-                Password = Environment.GetEnvironmentVariable(PasswordVariable) is { Length: > 0 } password ? password : null,
-            };
-            foreach (var node in parse.GetValue(Nodes)!)
-                options.Seeds.Add(node);
+            var options = ClientOptions(parse, parse.GetValue(Nodes)!);
             await using var client = await DhtClient.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
             return await body(client, parse, output, cancellationToken).ConfigureAwait(false);
         }
@@ -133,6 +142,21 @@ internal static class ShellCommands
             await error.WriteLineAsync($"fastdht: {e.Message}").ConfigureAwait(false);
             return Failure;
         }
+    }
+
+    /// <summary>The client's options from the shared options (cluster, timeout, user), seeded with <paramref name="seeds"/>.</summary>
+    private static DhtClientOptions ClientOptions(ParseResult parse, IEnumerable<string> seeds)
+    {
+        var options = new DhtClientOptions
+        {
+            ClusterName = parse.GetValue(ClusterName)!,
+            RequestTimeout = Duration(parse.GetValue(TimeoutText)!, "--timeout", TimeSpan.FromHours(24)),
+            User = parse.GetValue(User),
+            Password = Environment.GetEnvironmentVariable(PasswordVariable) is { Length: > 0 } password ? password : null,
+        };
+        foreach (var seed in seeds)
+            options.Seeds.Add(seed);
+        return options;
     }
 
     /// <summary>KEY as given; an empty key is refused here, in the shell's words (the client's would name its parameter).</summary>
@@ -237,6 +261,77 @@ internal static class ShellCommands
         var view = await client.GetClusterInfoAsync(cancellationToken).ConfigureAwait(false);
         var members = view.Members.Select(m => m.NodeId).ToList();
         return await RunPlanAsync(client, SlotPlans.Rebalance(view.Ranges, members), parse.GetValue(DryRun), output, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<int> AddNodeAsync(DhtClient client, ParseResult parse, TextWriter output, CancellationToken cancellationToken)
+    {
+        var address = parse.GetValue<string>("ADDR")!;
+        if (!ClusterMember.TrySplitHostPort(address, out _, out _))
+            throw new ArgumentException($"ADDR must be host:port; got '{address}'");
+        ushort id;
+        await using (var newcomer = await DhtClient.ConnectAsync(ClientOptions(parse, [address]), cancellationToken).ConfigureAwait(false))
+            id = (await newcomer.GetClusterInfoAsync(cancellationToken).ConfigureAwait(false)).ReportedBy;
+        var view = await client.GetClusterInfoAsync(cancellationToken).ConfigureAwait(false);
+        var dryRun = parse.GetValue(DryRun);
+        if (!view.Members.Any(m => m.NodeId == id))
+        {
+            if (dryRun)
+            {
+                await output.WriteLineAsync($"node {id} ({address}) is not a member yet: it joins by itself through the members it was started with").ConfigureAwait(false);
+            }
+            else
+            {
+                await output.WriteLineAsync($"waiting for node {id} ({address}) to join").ConfigureAwait(false);
+                var deadline = DateTime.UtcNow + JoinTimeout;
+                while (!view.Members.Any(m => m.NodeId == id && m.State == MemberState.Up))
+                {
+                    if (DateTime.UtcNow > deadline)
+                        throw new DhtException($"node {id} ({address}) did not join within {JoinTimeout.TotalSeconds:0} s: was it started with the members' addresses and the cluster secret? (its log says why)");
+                    await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+                    view = await client.GetClusterInfoAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        if (view.Members.Any(m => m.NodeId == id))
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"node {id} ({address}) is a member at epoch {view.Epoch}")).ConfigureAwait(false);
+        var members = view.Members.Select(m => m.NodeId).Append(id).Distinct().ToList();
+        return await RunPlanAsync(client, SlotPlans.Rebalance(view.Ranges, members), dryRun, output, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<int> RemoveNodeAsync(DhtClient client, ParseResult parse, TextWriter output, CancellationToken cancellationToken)
+    {
+        var id = parse.GetValue<ushort>("ID");
+        var view = await client.GetClusterInfoAsync(cancellationToken).ConfigureAwait(false);
+        if (!view.Members.Any(m => m.NodeId == id))
+            throw new ArgumentException($"node {id} is not a member (epoch {view.Epoch})");
+        // Another member commits the removal: a node cannot take itself out (it would stop talking to the others first).
+        var via = view.Members.FirstOrDefault(m => m.NodeId != id && m.State == MemberState.Up)
+            ?? throw new DhtException($"no member other than node {id} is up to commit its removal");
+        var dryRun = parse.GetValue(DryRun);
+        if (parse.GetValue(Forget))
+        {
+            if (dryRun)
+            {
+                await output.WriteLineAsync($"(dry run: node {id} would be forgotten by node {via.NodeId}; each of its ranges goes to its first in-sync replica; nothing changed)").ConfigureAwait(false);
+                return Success;
+            }
+            var forgotten = await client.RemoveNodeAsync(via.NodeId, id, forget: true, cancellationToken).ConfigureAwait(false);
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"node {id} forgotten at epoch {forgotten}")).ConfigureAwait(false);
+            return Success;
+        }
+        var rest = view.Members.Select(m => m.NodeId).Where(m => m != id).ToList();
+        var plan = SlotPlans.Rebalance(view.Ranges, rest);
+        var moved = await RunPlanAsync(client, plan, dryRun, output, cancellationToken).ConfigureAwait(false);
+        if (moved != Success)
+            return moved;
+        if (dryRun)
+        {
+            await output.WriteLineAsync($"(dry run: then node {id} would leave the cluster)").ConfigureAwait(false);
+            return Success;
+        }
+        var epoch = await client.RemoveNodeAsync(via.NodeId, id, forget: false, cancellationToken).ConfigureAwait(false);
+        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"node {id} left the cluster at epoch {epoch}")).ConfigureAwait(false);
+        return Success;
     }
 
     /// <summary>Prints each step; unless a dry run, runs it at the slots' owner and prints what it moved. Stops at the first step that fails (the slots of that step stay where they were).</summary>

@@ -111,6 +111,9 @@ internal sealed class ClientConnection : FrameSession
     public ValueTask<ResponseResult> SendMoveSlotsAsync(ushort firstSlot, ushort lastSlot, ushort target, TimeSpan timeout, CancellationToken cancellationToken) =>
         CallAsync(new MoveSlotsRequest(firstSlot, lastSlot, target), ResponseShape.Body, timeout, NodeId, _settings.InlineContinuations, cancellationToken);
 
+    public ValueTask<ResponseResult> SendRemoveNodeAsync(ushort nodeId, bool forget, TimeSpan timeout, CancellationToken cancellationToken) =>
+        CallAsync(new RemoveNodeRequest(nodeId, forget), ResponseShape.Body, timeout, NodeId, _settings.InlineContinuations, cancellationToken);
+
     /// <summary>Asks the node for a snapshot: answered once it started, or (<paramref name="wait"/>) once it is in place.</summary>
     public ValueTask<ResponseResult> SendSnapshotAsync(bool wait, CancellationToken cancellationToken) =>
         CallAsync(new SnapshotRequest(wait), ResponseShape.Body, _settings.RequestTimeout, NodeId, _settings.InlineContinuations, cancellationToken);

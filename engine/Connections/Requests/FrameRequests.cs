@@ -217,6 +217,14 @@ internal readonly struct SnapshotRequest(bool wait) : IFrameRequest
     public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteSnapshot(writer, requestId, wait);
 }
 
+/// <summary>RemoveNode: take <c>nodeId</c> out of the cluster, gracefully or forgotten (protocol.md §5.18).</summary>
+internal readonly struct RemoveNodeRequest(ushort nodeId, bool forget) : IFrameRequest
+{
+    public int FrameLength => ProtocolConstants.HeaderSize + 3;
+
+    public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteRemoveNode(writer, requestId, nodeId, forget);
+}
+
 /// <summary>MoveSlots: move slots [first, last], owned by the receiver, to <c>target</c> (protocol.md §5.17).</summary>
 internal readonly struct MoveSlotsRequest(ushort firstSlot, ushort lastSlot, ushort target) : IFrameRequest
 {

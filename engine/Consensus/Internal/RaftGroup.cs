@@ -40,7 +40,7 @@ internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisp
     private readonly ConsensusTransport _transport;
     private readonly SemaphoreSlim _leaderTurn = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
-    private readonly ushort[] _voters;
+    private ushort[] _voters;
     private readonly bool _isVoter;
     private string? _folder;
     private bool _ownsFolder;
@@ -67,7 +67,17 @@ internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisp
     public bool IsVoter => _isVoter;
 
     /// <summary>The voting members, in id order.</summary>
-    public ReadOnlySpan<ushort> Voters => _voters;
+    public ReadOnlySpan<ushort> Voters => Volatile.Read(ref _voters);
+
+    /// <summary>
+    /// On a node that joined the cluster (a learner whose voters were computed from its seeds): the voters the member
+    /// that admitted it named. A voter's own list never changes (the voting group is fixed at start).
+    /// </summary>
+    public void AdoptVoters(ushort[] voters)
+    {
+        if (!_isVoter && voters.Length > 0)
+            Volatile.Write(ref _voters, voters);
+    }
 
     /// <summary>Whether this node is the Raft leader and a majority of the voters answered it within the election timeout (its leader lease).</summary>
     public bool HoldsLeaderLease => _raft is { } raft && raft.TryGetLeaseToken(out var token) && !token.IsCancellationRequested;

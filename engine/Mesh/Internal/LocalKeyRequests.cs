@@ -21,6 +21,14 @@ internal sealed class LocalKeyRequests(LocalKeyspace keyspace)
             case Opcode.Get:
                 if (!RequestDecoder.TryReadGet(body, limits, out var key, out error))
                     break;
+                if (keyspace.IsHandedAway(key))
+                {
+                    // The slot was handed to another node, which may accept writes before this node hears it owns the
+                    // slot no more (with Raft each node installs that state when it learns it): the copy here may be
+                    // old already. One null check when nothing moves.
+                    FrameWriter.WriteErrorResponse(writer, id, Opcode.Get, StatusCode.Moving, "the key's slot was handed to another node: retry there");
+                    return StatusCode.Moving;
+                }
                 if (keyspace.TryGet(key, out var value))
                 {
                     FrameWriter.WriteValueResponse(writer, id, Opcode.Get, value.Span);

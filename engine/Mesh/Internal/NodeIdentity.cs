@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.Text;
+using FastDht.Engine.Cluster;
 using FastDht.Engine.Cluster.Internal;
 using FastDht.Engine.Security;
 using FastDht.Protocol;
@@ -49,10 +50,12 @@ internal sealed class NodeIdentity
     /// Both roles: the protocol version, the cluster name, and a MaxFrameSize of at least 4 KiB (below that not even an
     /// error answer is sure to fit). A client must send the fixed client values (node id 0xFFFF, no lock strategy,
     /// incarnation and digest 0), so that those fields can be given a meaning for clients later. A node is checked
-    /// by <see cref="CheckPeerIdentity"/>.
+    /// by <see cref="CheckPeerIdentity"/>; a node Hello (role node) from an id that is not a member is acceptable to a
+    /// member as a joining node (<paramref name="joining"/>): it may then only ask to join, once it proved the secret.
     /// </remarks>
-    public string? CheckHello(in HelloRequest hello)
+    public string? CheckHello(in HelloRequest hello, out bool joining)
     {
+        joining = false;
         if (hello.ProtocolVersion != ProtocolConstants.Version)
             return $"protocol version {hello.ProtocolVersion} is not supported (this node speaks {ProtocolConstants.Version})";
         if (!hello.ClusterName.SequenceEqual(_clusterNameBytes))
@@ -60,22 +63,43 @@ internal sealed class NodeIdentity
         if (hello.MaxFrameSize < ProtocolLimits.MinFrameSize)
             return $"maxFrameSize {hello.MaxFrameSize} is below the protocol's minimum of {ProtocolLimits.MinFrameSize} bytes";
         if (hello.Role is NodeRole.Node or NodeRole.Consensus)
-            return CheckPeerIdentity(hello.NodeId, hello.MembersDigest, hello.GetLockStrategy());
+            return CheckPeerIdentity(hello.NodeId, hello.MembersDigest, hello.GetLockStrategy(), peerEpoch: 0, mayJoin: hello.Role == NodeRole.Node, out joining);
         if (hello.NodeId != ProtocolConstants.ClientNodeId || !hello.LockStrategy.IsEmpty || hello.Incarnation != 0 || hello.MembersDigest != 0)
             return "a client's Hello carries node id 0xFFFF, an empty lock strategy, incarnation 0 and members digest 0";
         return null;
     }
 
     /// <summary>The checks a node applies to a peer's identity, in either direction of the handshake.</summary>
-    public string? CheckPeerIdentity(ushort nodeId, ulong membersDigest, string lockStrategy)
+    /// <param name="nodeId">The peer's id.</param>
+    /// <param name="membersDigest">The digest of the peer's member list.</param>
+    /// <param name="lockStrategy">The peer's lock strategy.</param>
+    /// <param name="peerEpoch">The peer's epoch when known (its Hello answer), else 0.</param>
+    /// <param name="mayJoin">A peer that is not a member may be a node joining (this node is a member): then <paramref name="joining"/>.</param>
+    /// <param name="joining">The peer is not a member and may only ask to join.</param>
+    /// <remarks>
+    /// Member lists change at run time (nodes join and leave), so two members at different epochs have different
+    /// digests until the newer state reaches the other; the link must form for it to get there (the newer side pushes
+    /// its state on every new link). A differing digest is refused only while both sides are at the initial epoch: then
+    /// the two were started with different lists, a configuration mistake. A node that is not a member of its own state
+    /// (joining) accepts any digest: it knows only its seeds.
+    /// </remarks>
+    public string? CheckPeerIdentity(ushort nodeId, ulong membersDigest, string lockStrategy, ulong peerEpoch, bool mayJoin, out bool joining)
     {
+        joining = false;
         if (nodeId == SelfId)
             return $"node id {nodeId} is this node's own id: two nodes were started with the same id";
         var state = Cluster.Current;
+        var selfIsMember = state.Members.TryGet(SelfId, out _);
         if (!state.Members.TryGet(nodeId, out _))
-            return $"node id {nodeId} is not in this node's member list ({state.Members}, epoch {state.Epoch})";
-        if (membersDigest != state.Members.Digest)
+        {
+            if (!mayJoin || !selfIsMember)
+                return $"node id {nodeId} is not in this node's member list ({state.Members}, epoch {state.Epoch})";
+            joining = true;
+        }
+        else if (membersDigest != state.Members.Digest && selfIsMember && state.Epoch == ClusterState.InitialEpoch && peerEpoch <= ClusterState.InitialEpoch)
+        {
             return $"the member lists differ (digest {membersDigest:x16} vs this node's {state.Members.Digest:x16} at epoch {state.Epoch}): every node must be given the same member list";
+        }
         if (!string.Equals(lockStrategy, LockStrategy, StringComparison.Ordinal))
             return $"lock strategy '{lockStrategy}' differs from this node's '{LockStrategy}': every node of a cluster must use the same one";
         return null;
@@ -90,7 +114,7 @@ internal sealed class NodeIdentity
             return $"the peer is in cluster '{hello.GetClusterName()}', this node in '{ClusterName}'";
         if (hello.NodeId != expectedId)
             return $"the peer at {expectedAddress} says it is node {hello.NodeId}, but the member list says node {expectedId}";
-        return CheckPeerIdentity(hello.NodeId, hello.MembersDigest, hello.GetLockStrategy());
+        return CheckPeerIdentity(hello.NodeId, hello.MembersDigest, hello.GetLockStrategy(), hello.Epoch, mayJoin: false, out _);
     }
 
     /// <summary>Writes the Ok answer to an accepted Hello: this node's identity and the epoch and member digest of the current state.</summary>

@@ -78,6 +78,9 @@ internal sealed class PeerMesh : IPeerLinks
 
     public NodeIdentity Identity { get; }
 
+    /// <summary>How this node's dials are set up (TLS, buffers): a joining node dials its seeds with them.</summary>
+    public ConnectionOptions ConnectionOptions => _connectionOptions;
+
     /// <summary>The node's Raft group as a peer link needs it (ClusterPropose, consensus connections); null without one.</summary>
     public IClusterProposals? Proposals { get; private set; }
 

@@ -41,7 +41,9 @@ internal sealed class NodeParts
         Logger = logger;
         ConnectionOptions = connectionOptions;
         SelfId = options.NodeId;
-        Cluster = new ClusterStateHolder(ClusterState.Initial(options.Members, options.Replicas));
+        // A joining node starts from its seeds' default table, of which it is no member: it serves nothing and dials
+        // nobody until a member admits it and answers with the cluster's state (Membership.JoinAsync).
+        Cluster = new ClusterStateHolder(ClusterState.Initial(options.Members, options.IsJoining ? 0 : options.Replicas));
         Limits = options.Limits;
         Identity = new NodeIdentity(options.NodeId, options.ClusterName, options.LockStrategy, Cluster, options.Limits, options.ClusterSecret);
         var strategy = CreateStrategy(options.Plugins.LockStrategies, options.LockStrategy);
@@ -108,6 +110,8 @@ internal sealed class NodeParts
         }
         StateChanges = (IClusterChanges?)Consensus ?? new FastDht.Engine.Mesh.Internal.PeerPushedStateChanges(Mesh);
         SlotMover = new FastDht.Engine.Mesh.Internal.SlotMover(Mesh, Keyspace, StateChanges, FastDht.Engine.Mesh.Internal.SlotMoveOptions.Default with { MaxBytesPerSecond = options.SlotMoveRate }, logger);
+        var consensusGroup = Consensus;
+        Membership = new FastDht.Engine.Mesh.Internal.Membership(Mesh, StateChanges, () => consensusGroup is null ? [] : consensusGroup.Voters.ToArray(), options.Self, logger);
         var longestWork = options.TxnTimeout > options.ForwardTimeout ? options.TxnTimeout : options.ForwardTimeout;
         Clients = new ClientSessions(
             Mesh,
@@ -119,12 +123,19 @@ internal sealed class NodeParts
             Users = options.Users,
             Tls = options.Tls,
             Mover = SlotMover,
+            Membership = Membership,
         };
         Handshake = new InboundHandshake(Clients);
         Context = new NodeContext(options.NodeId, options.ClusterName, options.ForwardTimeout, Keyspace, Cluster, Mesh, Mesh.Listeners, Statistics, logger, _stopping.Token);
         NodeInstruments.Register(this);
         _resp = new Resp.Internal.RespHost(options.NodeId, options.ClusterName, options.Limits.MaxFrameSize, options.ForwardTimeout, Keyspace, Expiry, Loading, Cluster, Mesh, Mesh.Listeners, Statistics, Coordinator, RespServer, Clients, options.DataDir, options.Fsync, options.Users, logger, Lease);
     }
+
+    /// <summary>Members joining and leaving: this node's own join, admitting others, removing members.</summary>
+    public FastDht.Engine.Mesh.Internal.Membership Membership { get; }
+
+    /// <summary>While this node joins the cluster (it was not in its member list): the join, until a member admitted it.</summary>
+    public Task Joining { get; set; } = Task.CompletedTask;
 
     /// <summary>This node's part in the Raft group that decides the cluster state; null when the cluster runs none.</summary>
     public Consensus.Internal.RaftGroup? Consensus { get; }
@@ -298,6 +309,7 @@ internal sealed class NodeParts
         await Failover.ConfigureAwait(false);
         await Clients.StopAsync().ConfigureAwait(false);
         await Mesh.StopAsync().ConfigureAwait(false);
+        await Joining.ConfigureAwait(false);
         await Coordinator.StopAsync().ConfigureAwait(false);
         if (Deadlocks is not null)
             await Deadlocks.StopAsync().ConfigureAwait(false);

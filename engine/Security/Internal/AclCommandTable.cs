@@ -68,7 +68,7 @@ internal static class AclCommandTable
         // An administrative request, as Redis's SAVE/BGSAVE (@admin @dangerous): only users allowed those may ask.
         Opcode.Snapshot => "bgsave",
         // Moving slots changes the cluster: an administrative request, as Redis's CLUSTER SETSLOT (@admin @dangerous).
-        Opcode.MoveSlots => "cluster",
+        Opcode.MoveSlots or Opcode.RemoveNode => "cluster",
         _ => null,
     };
 

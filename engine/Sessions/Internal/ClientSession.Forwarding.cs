@@ -12,8 +12,20 @@ namespace FastDht.Engine.Sessions.Internal;
 /// </summary>
 internal sealed partial class ClientSession
 {
+    /// <summary>A forward answered WrongNode or Moving during a slot move is sent again this many times (1, 2, 4 ... 32 ms apart: about 2 s), as the smart client retries.</summary>
+    private const int ReforwardAttempts = 70;
+
+    /// <summary>Requests up to this size are kept for a second send whatever the state says (a pooled copy): a node may learn of a move only after it forwarded.</summary>
+    private const int KeptAlways = 16 * 1024;
+
     /// <summary>Forwards a request to <paramref name="owner"/> (its owner in <paramref name="state"/>), or answers at once when it cannot.</summary>
-    private ValueTask<bool> ForwardAsync(in Frame frame, ushort owner, ClusterState state)
+    /// <remarks>
+    /// <paramref name="moving"/>: the key's slot is moving in <paramref name="state"/>. Then (and for any request up to
+    /// 16 KiB, since this node may learn of a move late) the request is kept (a pooled copy) so that an answer WrongNode (the old owner handed the slot over before this node learned it) or Moving (the
+    /// handover is in progress) makes this node send it again, to the owner of its newer state, instead of relaying an
+    /// answer a client that keeps no slot table cannot act on (docs/elasticity.md). Outside moves nothing is copied.
+    /// </remarks>
+    private ValueTask<bool> ForwardAsync(in Frame frame, ushort owner, ClusterState state, bool moving = false)
     {
         var header = frame.Header;
         var mesh = _host.Mesh;
@@ -37,7 +49,66 @@ internal sealed partial class ClientSession
         if (header.FrameLength - 4 > link.SendLimit)
             return ReplyErrorAsync(header, StatusCode.FrameTooLarge, $"the request is larger than node {owner} accepts ({link.SendLimit} bytes)");
         _metrics?.CountForward();
-        return link.SendForwardAsync(frame, ForwardRequest.Rent(this, header.RequestId, header.Opcode, owner, _batchStarted));
+        var forward = ForwardRequest.Rent(this, header.RequestId, header.Opcode, owner, _batchStarted);
+        if (moving || frame.Body.Length <= KeptAlways)
+            forward.Keep(frame, attempt: 0);
+        return link.SendForwardAsync(frame, forward);
+    }
+
+    /// <summary>Sends a request this node is handing the key's slot away from to the slot's owner once the handover is over (<see cref="ReforwardAsync"/>).</summary>
+    private ValueTask<bool> DeferAsync(in Frame frame)
+    {
+        var length = (int)frame.Body.Length;
+        var copy = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
+        frame.Body.CopyTo(copy);
+        AnswerOwed();
+        _ = ReforwardAsync(frame.Header, copy, length, attempt: 0, _batchStarted);
+        return new ValueTask<bool>(true);
+    }
+
+    /// <summary>
+    /// A kept forward was answered WrongNode or Moving: after a pause (1 ms doubling to 32), runs it here if this node
+    /// owns the key now, or forwards it to the owner of the current state; the owed answer stays owed meanwhile.
+    /// </summary>
+    internal async Task ReforwardAsync(FrameHeader header, byte[] body, int length, int attempt, long started)
+    {
+        try
+        {
+            var frame = new Frame(header, new ReadOnlySequence<byte>(body, 0, length));
+            var mesh = _host.Mesh;
+            SlotAssignment assignment;
+            while (true)
+            {
+                await Task.Delay(Math.Min(32, 1 << Math.Min(attempt, 5))).ConfigureAwait(false);
+                var reader = new BodyReader(body.AsSpan(0, length));
+                reader.TryReadKey(ReceiveLimits.MaxKeySize, out var key);
+                assignment = mesh.Cluster.Current.Slots.AssignmentOf(KeySlot.Of(key));
+                // Still here and still handing the slot over: wait more, up to the attempts' bound.
+                if (assignment.Primary != mesh.Identity.SelfId || !mesh.Keyspace.IsHandedAway(key) || ++attempt >= ReforwardAttempts)
+                    break;
+            }
+            if (assignment.Primary == mesh.Identity.SelfId)
+            {
+                await GiveAnswerAsync(new Mesh.Internal.LocalKeyReply(this, mesh.Keys, frame, ReceiveLimits)).ConfigureAwait(false);
+                AnsweredLater(header.Opcode, StatusCode.Ok, started);
+                return;
+            }
+            if (mesh.GetLink(assignment.Primary) is not { } link)
+            {
+                await GiveAnswerAsync(new ErrorReply(header.RequestId, header.Opcode, StatusCode.NodeUnavailable, mesh.UnavailableMessage(assignment.Primary))).ConfigureAwait(false);
+                AnsweredLater(header.Opcode, StatusCode.NodeUnavailable, started);
+                return;
+            }
+            var forward = ForwardRequest.Rent(this, header.RequestId, header.Opcode, assignment.Primary, started);
+            if (attempt + 1 < ReforwardAttempts)
+                forward.Keep(frame, attempt + 1);
+            AnswerGiven(); // the new forward owes the answer now
+            await link.SendForwardAsync(frame, forward).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(body);
+        }
     }
 
     /// <summary>Writes the owner's answer back under the client's request id.</summary>

@@ -133,6 +133,8 @@ internal sealed partial class ClientSession : FrameSession
                 return SnapshotAsync(frame);
             case Opcode.MoveSlots:
                 return MoveSlotsAsync(frame);
+            case Opcode.RemoveNode:
+                return RemoveNodeAsync(frame);
             case Opcode.Hello:
                 return ReplyErrorAsync(header, StatusCode.BadRequest, "the handshake is already done: Hello is only valid as the first frame");
             default:
@@ -199,16 +201,32 @@ internal sealed partial class ClientSession : FrameSession
         var mesh = _host.Mesh;
         var self = mesh.Identity.SelfId;
         ushort owner;
+        var moving = false;
         // Read once: the owner and the epoch a WrongNode answer names must come from the same state.
         var state = mesh.Cluster.Current;
         {
             // Every single-key body starts with the key. A body too short to hold one is executed locally, where the
             // full decode reports exactly what is wrong with it.
             var reader = new BodyReader(BodyOf(frame));
-            owner = reader.TryReadKey(ReceiveLimits.MaxKeySize, out var key) ? state.OwnerOf(key) : self;
+            if (reader.TryReadKey(ReceiveLimits.MaxKeySize, out var key))
+            {
+                var assignment = state.Slots.AssignmentOf(KeySlot.Of(key));
+                owner = assignment.Primary;
+                moving = assignment.IsMoving;
+                if (moving && owner == self && (frame.Header.Flags & FrameFlags.Routed) == 0 && mesh.Keyspace.IsHandedAway(key))
+                {
+                    // This node is handing the slot over (a few ms): a client that keeps no table could do nothing with
+                    // Moving, so the request waits here and then runs at whoever owns the slot by then.
+                    return DeferAsync(frame);
+                }
+            }
+            else
+            {
+                owner = self;
+            }
         }
         if (owner != self)
-            return ForwardAsync(frame, owner, state);
+            return ForwardAsync(frame, owner, state, moving);
         return ReplyAsync(new LocalKeyReply(this, mesh.Keys, frame, ReceiveLimits));
     }
 

@@ -47,6 +47,9 @@ internal sealed class ClientSessions : IClientDirectory
     /// <summary>Moves slots this node owns (the MoveSlots request); null where the node cannot.</summary>
     public Mesh.Internal.SlotMover? Mover { get; init; }
 
+    /// <summary>Admits joining nodes and removes members (ClusterJoin, RemoveNode); null where the node cannot.</summary>
+    public Mesh.Internal.Membership? Membership { get; init; }
+
     public ILogger Logger { get; }
 
     public ProtocolLimits Limits => Mesh.Identity.Limits;

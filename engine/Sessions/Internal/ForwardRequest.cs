@@ -19,6 +19,10 @@ internal sealed class ForwardRequest : PendingRequest
     private uint _originRequestId;
     private Opcode _opcode;
     private long _started;
+    private FrameHeader _header;
+    private byte[]? _kept;
+    private int _keptLength;
+    private int _attempt;
 
     /// <summary>Takes a forward from the pool; the origin owes its client one more answer until this one completes. <paramref name="started"/>: when the client's request was read (Stopwatch ticks), for its latency.</summary>
     public static ForwardRequest Rent(ClientSession origin, uint originRequestId, Opcode opcode, ushort target, long started)
@@ -33,8 +37,26 @@ internal sealed class ForwardRequest : PendingRequest
         return request;
     }
 
+    /// <summary>Keeps a pooled copy of the request, to send it again on WrongNode or Moving (a key whose slot moves); <paramref name="attempt"/> counts the sends before.</summary>
+    public void Keep(in Frame frame, int attempt)
+    {
+        _header = frame.Header;
+        _keptLength = (int)frame.Body.Length;
+        _kept = ArrayPool<byte>.Shared.Rent(Math.Max(1, _keptLength));
+        frame.Body.CopyTo(_kept);
+        _attempt = attempt;
+    }
+
     public override void OnResponse(in FrameHeader header, in ReadOnlySequence<byte> body)
     {
+        if (_kept is { } kept && header.Status is StatusCode.WrongNode or StatusCode.Moving)
+        {
+            var (request, length, attempt) = (_header, _keptLength, _attempt);
+            _kept = null;
+            var (owner, _, begun) = Recycle();
+            _ = owner.ReforwardAsync(request, kept, length, attempt, begun);
+            return;
+        }
         var (origin, id, started) = Recycle();
         origin.Relay(id, header, body);
         origin.AnsweredLater(header.Opcode, header.Status, started);
@@ -52,6 +74,11 @@ internal sealed class ForwardRequest : PendingRequest
     {
         var result = (_origin!, _originRequestId, _started);
         _origin = null;
+        if (_kept is { } kept)
+        {
+            _kept = null;
+            ArrayPool<byte>.Shared.Return(kept);
+        }
         Pool.Return(this);
         return result;
     }

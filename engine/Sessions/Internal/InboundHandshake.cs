@@ -84,7 +84,7 @@ internal sealed class InboundHandshake(ClientSessions clients)
             return Outcome.Refuse(header, StatusCode.BadRequest, "a Hello request has no flags set and status 0");
         if (!RequestDecoder.TryReadHello(body, out var hello, out var error))
             return Outcome.Refuse(header, error.Status, error.Message);
-        if (_mesh.Identity.CheckHello(hello) is { } mismatch)
+        if (_mesh.Identity.CheckHello(hello, out var joining) is { } mismatch)
             return Outcome.Refuse(header, new LinkRefusal(LinkRefusalKind.Refused, mismatch));
         var sendLimit = (int)Math.Min(hello.MaxFrameSize, ProtocolLimits.MaxFrameSizeCap);
         if (hello.Role == NodeRole.Client)
@@ -99,6 +99,13 @@ internal sealed class InboundHandshake(ClientSessions clients)
             return _mesh.Proposals is null
                 ? Outcome.Refuse(header, new LinkRefusal(LinkRefusalKind.Refused, $"node {_mesh.Identity.SelfId} runs no Raft group"))
                 : new Outcome(header.RequestId, sendLimit, new PendingPeer(hello.NodeId, hello.Incarnation, Consensus: true), null);
+        }
+        if (joining)
+        {
+            // Not a member: once it proves the secret it may ask to join (or tell this node a newer state), nothing else.
+            return clients.Membership is null
+                ? Outcome.Refuse(header, new LinkRefusal(LinkRefusalKind.Refused, $"node {hello.NodeId} is not a member and node {_mesh.Identity.SelfId} admits no new members"))
+                : new Outcome(header.RequestId, sendLimit, new PendingPeer(hello.NodeId, hello.Incarnation, Consensus: false, Joining: true), null);
         }
         // Refused now if it could never become the link; adopted only after the peer proves the secret.
         if (_mesh.CheckAdoptable(hello.NodeId, hello.Incarnation) is { } refusal)
@@ -144,6 +151,14 @@ internal sealed class InboundHandshake(ClientSessions clients)
             await RefusePeerAsync(connection, answer.Header, StatusCode.HandshakeRefused, peer, "the cluster secret proof is wrong: this node and its peer were given different secrets").ConfigureAwait(false);
             return null;
         }
+        if (peer.Joining)
+        {
+            if (await WriteAsync(connection, new AuthOkReply(answer.Header.RequestId)).ConfigureAwait(false))
+                await ServeJoiningAsync(connection, peer.NodeId).ConfigureAwait(false);
+            else
+                await connection.DisposeAsync().ConfigureAwait(false);
+            return null;
+        }
         if (peer.Consensus)
         {
             // From here on the Raft library owns the connection; AuthOk is the last frame this node writes on it.
@@ -164,6 +179,76 @@ internal sealed class InboundHandshake(ClientSessions clients)
         if (!await WriteAsync(connection, new AuthOkReply(answer.Header.RequestId)).ConfigureAwait(false))
             link.Connection.Abort();
         return link;
+    }
+
+    /// <summary>
+    /// A node that is not a member and proved the cluster secret: it may ask to join (ClusterJoin, answered with the
+    /// voters and the committed state that lists it) and tell this node a newer state (ClusterPush: a member that joined
+    /// or was removed at an epoch this node has not installed yet); anything else is refused and the connection closed.
+    /// The whole exchange is bounded by the handshake timeout, counted again from the proof.
+    /// </summary>
+    private async ValueTask ServeJoiningAsync(SocketConnection connection, ushort nodeId)
+    {
+        using var expiry = CancellationTokenSource.CreateLinkedTokenSource(clients.Stopping);
+        expiry.CancelAfter(clients.Settings.HandshakeTimeout + clients.Settings.ForwardTimeout);
+        while (await ReadFrameAsync(connection, expiry.Token).ConfigureAwait(false) is { } frame)
+        {
+            var header = frame.Header;
+            IReply reply;
+            if (header.IsResponse || header.Flags != FrameFlags.None)
+            {
+                reply = new ErrorReply(header.RequestId, header.Opcode, StatusCode.BadRequest, "a request has no flags set");
+            }
+            else if (header.Opcode == Opcode.ClusterJoin)
+            {
+                reply = await AdmitAsync(header, frame.Body, nodeId, expiry.Token).ConfigureAwait(false);
+            }
+            else if (header.Opcode == Opcode.ClusterPush)
+            {
+                if (!Cluster.Internal.ClusterStateCodec.TryDecode(frame.Body, out var state, out var error))
+                {
+                    reply = new ErrorReply(header.RequestId, header.Opcode, StatusCode.BadRequest, error);
+                }
+                else
+                {
+                    _mesh.Cluster.TryInstall(state); // an older or equal one changes nothing
+                    reply = new StatusReply(header.RequestId, header.Opcode, StatusCode.Ok);
+                }
+            }
+            else
+            {
+                var state = _mesh.Cluster.Current;
+                await RefuseAsync(connection, new ErrorReply(header.RequestId, header.Opcode, StatusCode.HandshakeRefused,
+                    $"node {nodeId} is not a member at epoch {state.Epoch} ({state.Members}): it may only ask to join")).ConfigureAwait(false);
+                return;
+            }
+            if (!await WriteAsync(connection, reply).ConfigureAwait(false))
+                break;
+        }
+        await connection.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async ValueTask<IReply> AdmitAsync(FrameHeader header, byte[] body, ushort nodeId, CancellationToken cancellationToken)
+    {
+        if (!RequestDecoder.TryReadClusterJoin(body, out var address, out var error))
+            return new ErrorReply(header.RequestId, header.Opcode, error.Status, error.Message);
+        try
+        {
+            var answer = await clients.Membership!.AdmitAsync(nodeId, address, cancellationToken).ConfigureAwait(false);
+            return new BodyReply(header.RequestId, header.Opcode, answer);
+        }
+        catch (FormatException e)
+        {
+            return new ErrorReply(header.RequestId, header.Opcode, StatusCode.BadRequest, e.Message);
+        }
+        catch (Cluster.ClusterChangeException e)
+        {
+            return new ErrorReply(header.RequestId, header.Opcode, StatusCode.Aborted, e.Message);
+        }
+        catch (OperationCanceledException)
+        {
+            return new ErrorReply(header.RequestId, header.Opcode, StatusCode.NodeUnavailable, "the node is stopping, or the join took longer than its bound");
+        }
     }
 
     /// <summary>
@@ -316,7 +401,7 @@ internal sealed class InboundHandshake(ClientSessions clients)
     private readonly record struct HandshakeFrame(FrameHeader Header, byte[] Body);
 
     /// <summary>A node whose Hello was acceptable and which must now prove the cluster secret.</summary>
-    private readonly record struct PendingPeer(ushort NodeId, ulong Incarnation, bool Consensus);
+    private readonly record struct PendingPeer(ushort NodeId, ulong Incarnation, bool Consensus, bool Joining = false);
 
     /// <summary>The Ok answer to a Hello: this node's identity.</summary>
     private readonly struct HelloOk(NodeIdentity identity, uint requestId) : IReply

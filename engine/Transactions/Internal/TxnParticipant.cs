@@ -243,6 +243,11 @@ internal sealed class TxnParticipant
         {
             if (!_table.IsHeldBy(keys[i].Span, txn))
                 return new TxnStep(StatusCode.NotOwner, $"transaction {txn} does not hold the lock of a key it reads");
+            // A lock granted here after the slot was handed over guards a copy that is frozen (and dropped once the new
+            // owner serves): reading it could mix old values with newer ones from the new owner. The coordinator plans
+            // the read again from the newer state.
+            if (_keyspace.IsHandedAway(keys[i].Span))
+                return new TxnStep(StatusCode.Moving, $"transaction {txn} cannot read here: the slot of a key it reads was handed to another node");
         }
         for (var i = 0; i < keys.Length; i++)
             results[i] = _keyspace.TryGetEntry(keys[i].Span, out var value, out var expiresAt, out var version) ? new LookupResult(value, expiresAt, version) : LookupResult.Absent;

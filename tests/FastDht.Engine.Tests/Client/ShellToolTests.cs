@@ -143,6 +143,48 @@ public sealed class ShellToolTests
             Assert.Equal((0, $"v{i}"), await RunAsync([.. seed, "get", $"k{i}"]));
     }
 
+    [Fact]
+    public async Task Cluster_add_node_rebalances_onto_a_joined_node_and_remove_node_moves_its_slots_away_before_it_leaves()
+    {
+        await using var cluster = await TestCluster.StartAsync(3, spareNodes: 1);
+        string[] seed = ["--cluster", "test", "--node", cluster.Members.Get(0).Address];
+        for (var i = 0; i < 200; i++)
+            Assert.Equal(0, (await RunAsync([.. seed, "put", $"k{i}", $"v{i}"])).Code);
+        await cluster.StartNodeAsync(3);
+        var address = cluster.EndPointOf(3).ToString();
+
+        // A dry run prints the plan onto the new node (its quarter of the slots) and moves nothing.
+        var (code, text) = await RunAsync([.. seed, "cluster", "add-node", "--dry-run", address]);
+        Assert.Equal(0, code);
+        Assert.Contains("to node 3", text, StringComparison.Ordinal);
+        Assert.EndsWith("4096 slots; nothing moved)", text, StringComparison.Ordinal);
+        Assert.Equal(0, cluster[0].ClusterState.Slots.Ranges.Where(r => r.NodeId == 3).Sum(r => r.Count));
+
+        (code, text) = await RunAsync([.. seed, "cluster", "add-node", address]);
+        Assert.Equal(0, code);
+        Assert.Contains("is a member at epoch", text, StringComparison.Ordinal);
+        foreach (var node in cluster.RunningNodes)
+            await Bounded.UntilAsync(() => node.ClusterState.Members.Count == 4 && Counts(node.ClusterState).Min() == 4096, $"node {node.NodeId} to see node 3 with its share");
+
+        // Removing it: a dry run says what would happen; then its slots go back and it leaves; every key is still there.
+        (code, text) = await RunAsync([.. seed, "cluster", "remove-node", "--dry-run", "3"]);
+        Assert.Equal(0, code);
+        Assert.EndsWith("(dry run: then node 3 would leave the cluster)", text, StringComparison.Ordinal);
+        (code, text) = await RunAsync([.. seed, "cluster", "remove-node", "3"]);
+        Assert.Equal(0, code);
+        Assert.Contains("node 3 left the cluster at epoch", text, StringComparison.Ordinal);
+        for (var n = 0; n < 3; n++)
+        {
+            var node = cluster[n];
+            await Bounded.UntilAsync(() => node.ClusterState.Members.Count == 3, $"node {n} to see node 3 gone");
+        }
+        for (var i = 0; i < 200; i++)
+            Assert.Equal((0, $"v{i}"), await RunAsync([.. seed, "get", $"k{i}"]));
+        (code, text) = await RunAsync([.. seed, "cluster", "remove-node", "3"]);
+        Assert.Equal(2, code);
+        Assert.Contains("not a member", text, StringComparison.Ordinal);
+    }
+
     private static int[] Counts(ClusterState state) =>
         [.. state.Members.Members.Select(m => state.Slots.Ranges.Where(r => r.NodeId == m.NodeId).Sum(r => r.Count))];
 

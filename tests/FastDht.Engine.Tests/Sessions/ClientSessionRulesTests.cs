@@ -88,6 +88,10 @@ public sealed class ClientSessionRulesTests
                 Engine.Keyspace.Internal.StreamRecords.WritePut(migrate.AsSpan(Engine.Mesh.Internal.MigrateKeysRequest.PrefixSize), key, moved, 0);
                 FrameWriter.WriteFrame(w, id, Opcode.MigrateKeys, FrameFlags.None, StatusCode.Ok, migrate);
                 break;
+            case Opcode.ClusterJoin:
+                // The address of a node asking to be admitted: what a joining node sends after proving the secret.
+                FrameWriter.WriteFrame(w, id, opcode, FrameFlags.None, StatusCode.Ok, [14, 0, .. "127.0.0.1:7009"u8]);
+                break;
             case Opcode.LeaseRenew:
                 // Epoch 1, trustworthy: a node asking the Raft leader for its serving lease.
                 FrameWriter.WriteFrame(w, id, opcode, FrameFlags.None, StatusCode.Ok, [1, 0, 0, 0, 0, 0, 0, 0, 1]);

@@ -34,6 +34,7 @@ public sealed class PeerLinkRulesTests
             Opcode.Lock => link.CallAsync(new TxnLockRequest(Opcode.Lock, new TxnId(1000, 0, 1), LockMode.Exclusive, 60_000, [key]), ResponseShape.Body, timeout, 1),
             Opcode.Snapshot => link.CallAsync(new SnapshotRequest(wait: true), ResponseShape.Body, timeout, 1),
             Opcode.MoveSlots => link.CallAsync(new MoveSlotsRequest((ushort)KeySlot.Of(key), (ushort)KeySlot.Of(key), 0), ResponseShape.Body, timeout, 1),
+            Opcode.RemoveNode => link.CallAsync(new RemoveNodeRequest(0, forget: true), ResponseShape.Body, timeout, 1),
             _ => throw new InvalidOperationException($"no well-formed body for {opcode}: add one here"),
         };
     }

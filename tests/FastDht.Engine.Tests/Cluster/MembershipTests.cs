@@ -1,0 +1,102 @@
+using FastDht.Engine.Client;
+using FastDht.Engine.Cluster;
+using FastDht.Engine.Node;
+using FastDht.TestUtilities;
+
+namespace FastDht.Engine.Tests.Cluster;
+
+/// <summary>Nodes join a running cluster through any member, and members leave it (docs/elasticity.md, "Join and leave").</summary>
+public sealed class MembershipTests
+{
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_node_started_with_the_members_as_seeds_joins_takes_slots_and_leaves_again(bool consensus)
+    {
+        await using var cluster = await TestCluster.StartAsync(3, o => o.Consensus = consensus, spareNodes: 1);
+        await using var client = await ConnectAsync(cluster);
+        for (var i = 0; i < 300; i++)
+            await client.PutAsync($"k{i}", $"v{i}");
+
+        var joiner = await cluster.StartNodeAsync(3);
+        await WaitForMembersAsync(cluster, 4);
+        await joiner.WaitForMeshAsync(Bounded.Timeout);
+        Assert.True(joiner.ClusterState.Members.TryGet(3, out var listed));
+        Assert.Equal(cluster.EndPointOf(3).ToString(), listed.Address);
+
+        // It takes a share of the slots, and every key stays readable.
+        var range = cluster[0].ClusterState.Slots.Ranges[0];
+        await cluster[0].MoveSlotsAsync(range.FirstSlot, range.FirstSlot + 999, 3).WithinAsync("the move to the new node");
+        for (var i = 0; i < 300; i++)
+            Assert.Equal($"v{i}", await client.GetStringAsync($"k{i}"));
+
+        // Leaving gracefully is refused while it owns slots; once they moved away it leaves, and nothing was lost.
+        var refused = await Assert.ThrowsAsync<DhtServerException>(() => client.RemoveNodeAsync(0, 3, forget: false).AsTask().WithinAsync("the refused removal"));
+        Assert.Contains("still owns slots", refused.Message, StringComparison.Ordinal);
+        await joiner.MoveSlotsAsync(range.FirstSlot, range.FirstSlot + 999, 0).WithinAsync("the move back");
+        var epoch = await client.RemoveNodeAsync(0, 3, forget: false).AsTask().WithinAsync("the removal");
+        await WaitForMembersAsync(cluster, 3, skip: 3);
+        Assert.True(epoch > ClusterState.InitialEpoch);
+        for (var i = 0; i < 300; i++)
+            Assert.Equal($"v{i}", await client.GetStringAsync($"k{i}"));
+    }
+
+    [Fact]
+    public async Task A_joining_node_without_the_cluster_secret_is_refused_and_the_members_stay()
+    {
+        await using var cluster = await TestCluster.StartAsync(3, spareNodes: 1);
+        var options = cluster.OptionsFor(3);
+        options.ClusterSecret = FastDht.Engine.Security.ClusterSecret.CreateRandom();
+        options.ListenSocket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        options.ListenSocket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        options.AdvertisedAddress = options.ListenSocket.LocalEndPoint!.ToString();
+        await using var stranger = new NodeHandle(await DhtNode.StartAsync(options).WithinAsync("the stranger to start"));
+
+        // It keeps asking (its join loop retries): give it a few rounds, then nobody has let it in.
+        await Task.Delay(500);
+        foreach (var node in cluster.RunningNodes)
+            Assert.Equal(3, node.ClusterState.Members.Count);
+        Assert.False(stranger.Node.ClusterState.Members.TryGet(3, out _));
+    }
+
+    [Fact]
+    public void A_removal_is_refused_for_a_voter_a_node_with_slots_and_a_forgotten_range_without_an_in_sync_replica()
+    {
+        var members = MemberList.Parse("127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003");
+        var state = ClusterState.Initial(members, replicas: 1);
+        Assert.Throws<ClusterChangeException>(() => FastDht.Engine.Mesh.Internal.Membership.WithoutMember(state, 0, forget: true, [0, 1, 2]));
+        Assert.Throws<ClusterChangeException>(() => FastDht.Engine.Mesh.Internal.Membership.WithoutMember(state, 3, forget: false, [0, 1, 2]));
+        // No range has an in-sync replica yet (a fresh table): forgetting node 3 would lose its range.
+        Assert.Throws<ClusterChangeException>(() => FastDht.Engine.Mesh.Internal.Membership.WithoutMember(state, 3, forget: true, [0, 1, 2]));
+
+        // With node 0 in sync for node 3's range, forgetting node 3 gives the range to node 0 and drops 3 everywhere.
+        var range3 = state.Slots.Ranges[3];
+        var synced = state.Next(slots: state.Slots.Assign(range3.FirstSlot, range3.LastSlot, new SlotAssignment(3, [0], [0])));
+        var forgotten = FastDht.Engine.Mesh.Internal.Membership.WithoutMember(synced, 3, forget: true, [0, 1, 2])!;
+        Assert.Equal(3, forgotten.Members.Count);
+        Assert.Equal((ushort)0, forgotten.Slots.OwnerOf(range3.FirstSlot));
+        foreach (var a in forgotten.Slots.RangeAssignments)
+            Assert.False(a.HasReplica(3));
+        Assert.Null(FastDht.Engine.Mesh.Internal.Membership.WithoutMember(forgotten, 3, forget: true, [0, 1, 2]));
+    }
+
+    private static Task WaitForMembersAsync(TestCluster cluster, int count, int skip = -1) =>
+        Bounded.UntilAsync(
+            () => cluster.RunningNodes.Where(n => n.NodeId != skip).All(n => n.ClusterState.Members.Count == count && n.IsMeshComplete),
+            $"every node to see {count} members and link to each");
+
+    private static async Task<DhtClient> ConnectAsync(TestCluster cluster)
+    {
+        var options = new DhtClientOptions { ClusterName = TestCluster.ClusterName };
+        options.Seeds.Add(cluster.EndPointOf(0).ToString());
+        return await DhtClient.ConnectAsync(options);
+    }
+
+    /// <summary>A node started outside the test cluster, stopped at the end.</summary>
+    private sealed class NodeHandle(DhtNode node) : IAsyncDisposable
+    {
+        public DhtNode Node => node;
+
+        public async ValueTask DisposeAsync() => await node.StopAsync().WithinAsync("the node to stop");
+    }
+}
