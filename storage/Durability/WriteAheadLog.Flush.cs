@@ -170,10 +170,11 @@ public sealed partial class WriteAheadLog
             }
             // A retry after a failure rewrites the same bytes at the same offset: a partial earlier write is overwritten.
             RandomAccess.Write(_segment!, _spare.AsSpan(0, _pendingLength), _segmentOffset);
+            _writeRounds++;
             var end = _pendingEnd;
             if (_options.Fsync == FsyncPolicy.Always)
             {
-                RandomAccess.FlushToDisk(_segment!);
+                SyncSegment(_segment!);
                 Volatile.Write(ref _synced, end);
             }
             _segmentOffset += _pendingLength;
@@ -190,6 +191,13 @@ public sealed partial class WriteAheadLog
                 WakeFlusher(); // it retries with its back-off
             return false;
         }
+    }
+
+    /// <summary>fsyncs a segment file, counted.</summary>
+    private void SyncSegment(SafeFileHandle segment)
+    {
+        RandomAccess.FlushToDisk(segment);
+        Interlocked.Increment(ref _fsyncs);
     }
 
     /// <summary>Asks the flush thread to write what is pending (a caller is waiting for it).</summary>
@@ -220,7 +228,7 @@ public sealed partial class WriteAheadLog
             return;
         try
         {
-            RandomAccess.FlushToDisk(_segment!);
+            SyncSegment(_segment!);
             Volatile.Write(ref _synced, target);
             lock (_writeGate)
             {
@@ -257,7 +265,7 @@ public sealed partial class WriteAheadLog
     /// </summary>
     private void Rotate()
     {
-        RandomAccess.FlushToDisk(_segment!);
+        SyncSegment(_segment!);
         Volatile.Write(ref _synced, _written);
         var next = OpenNewSegment(_written);
         _segment!.Dispose();
@@ -277,7 +285,7 @@ public sealed partial class WriteAheadLog
             RandomAccess.Write(handle, header, 0);
             if (_options.Fsync != FsyncPolicy.No)
             {
-                RandomAccess.FlushToDisk(handle);
+                SyncSegment(handle);
                 DirectorySync.Flush(_options.Directory); // the new file's name, too
             }
             return handle;

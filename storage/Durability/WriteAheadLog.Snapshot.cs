@@ -396,7 +396,7 @@ public sealed partial class WriteAheadLog
         try
         {
             // Outside the gate, as the once-a-second fsync: only this thread replaces the segment.
-            RandomAccess.FlushToDisk(_segment!);
+            SyncSegment(_segment!);
             Volatile.Write(ref _synced, Math.Max(target, Volatile.Read(ref _synced)));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

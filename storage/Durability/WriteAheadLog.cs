@@ -62,8 +62,16 @@ public sealed partial class WriteAheadLog : IDisposable
     private long _durable;
     private volatile Exception? _failure;
 
+    // Statistics: each counted where it happens, under the lock that place already holds (or interlocked).
+    private long _records;
+    private long _writeRounds;
+    private long _fsyncs;
+    private long _waits;
+    private long _wakeBatches;
+
     private readonly Lock _waitLock = new();
     private readonly List<DurabilityWaiter> _waiters = [];
+    private readonly WaiterWakeup _wakeup = new();
     private bool _stopped;
 
     private readonly ManualResetEventSlim _closingSignal = new();
@@ -94,6 +102,14 @@ public sealed partial class WriteAheadLog : IDisposable
 
     /// <summary>The fsync policy in force.</summary>
     public FsyncPolicy Fsync => _options.Fsync;
+
+    /// <summary>What the log did since it opened: records, write rounds, fsyncs, replies that waited for one.</summary>
+    public WriteAheadLogStatistics Statistics => new(
+        Volatile.Read(ref _records),
+        Volatile.Read(ref _writeRounds),
+        Volatile.Read(ref _fsyncs),
+        Volatile.Read(ref _waits),
+        Volatile.Read(ref _wakeBatches));
 
     /// <summary>Appends an upsert of <paramref name="key"/>; returns the log position after it.</summary>
     public long AppendPut(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
@@ -246,6 +262,7 @@ public sealed partial class WriteAheadLog : IDisposable
                 return new ValueTask<bool>(false);
             waiter = DurabilityWaiter.Rent(position);
             _waiters.Add(waiter);
+            _waits++;
         }
         // Under Always every append already woke the flush thread; otherwise nobody may be writing this record yet.
         if (_options.Fsync != FsyncPolicy.Always)
@@ -313,6 +330,7 @@ public sealed partial class WriteAheadLog : IDisposable
     /// </summary>
     private long Commit(int size)
     {
+        _records++;
         _activeLength += size;
         var end = _appended + size;
         Volatile.Write(ref _appended, end);
@@ -330,7 +348,7 @@ public sealed partial class WriteAheadLog : IDisposable
                 return;
             try
             {
-                RandomAccess.FlushToDisk(_segment);
+                SyncSegment(_segment);
                 Volatile.Write(ref _synced, _written);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -340,10 +358,14 @@ public sealed partial class WriteAheadLog : IDisposable
         }
     }
 
-    /// <summary>On the flush thread: the durable position moved to <paramref name="durable"/>; completes the waiters it covers.</summary>
+    /// <summary>
+    /// After a write round (under <c>_writeGate</c>): the durable position moved to <paramref name="durable"/>; the waiters
+    /// it covers are resumed together on one thread-pool work item (<see cref="WaiterWakeup"/>), never on this thread.
+    /// </summary>
     private void Publish(long durable)
     {
         Volatile.Write(ref _durable, durable);
+        var woken = false;
         lock (_waitLock)
         {
             for (var i = _waiters.Count - 1; i >= 0; i--)
@@ -353,8 +375,13 @@ public sealed partial class WriteAheadLog : IDisposable
                     continue;
                 _waiters[i] = _waiters[^1];
                 _waiters.RemoveAt(_waiters.Count - 1);
-                waiter.Complete(true);
+                _wakeup.Add(waiter);
+                woken = true;
             }
+            if (woken)
+                _wakeBatches++;
         }
+        if (woken)
+            _wakeup.Schedule();
     }
 }

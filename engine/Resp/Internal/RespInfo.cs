@@ -153,6 +153,12 @@ internal static class RespInfo
                         .Append("fastdht_log_appended:").Append(log.AppendedPosition).Append("\r\n")
                         .Append("fastdht_log_durable:").Append(log.DurablePosition).Append("\r\n")
                         .Append("fastdht_snapshot_position:").Append(log.SnapshotPosition).Append("\r\n");
+                    var counts = log.Statistics;
+                    text.Append("fastdht_log_records:").Append(counts.Records).Append("\r\n")
+                        .Append("fastdht_log_write_rounds:").Append(counts.WriteRounds).Append("\r\n")
+                        .Append("fastdht_log_fsyncs:").Append(counts.Fsyncs).Append("\r\n")
+                        .Append("fastdht_log_waits:").Append(counts.Waits).Append("\r\n")
+                        .Append("fastdht_log_wake_batches:").Append(counts.WakeBatches).Append("\r\n");
                 }
                 break;
             }

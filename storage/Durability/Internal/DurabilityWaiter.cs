@@ -8,8 +8,9 @@ namespace FastDht.Storage.Durability.Internal;
 /// allocates nothing in steady state. True when the position is durable, false when the log closed first.
 /// </summary>
 /// <remarks>
-/// Continuations run asynchronously: the flush thread completes waiters and must go straight back to the disk, never
-/// run a session's code. The waiter returns itself to the pool when its result is read (exactly once, as a
+/// Continuations run asynchronously when <see cref="Complete"/> is called (the flush thread, closing the log, must never
+/// run a session's code); <see cref="WaiterWakeup"/> runs them inline on its own work item with
+/// <see cref="CompleteInline"/>. The waiter returns itself to the pool when its result is read (exactly once, as a
 /// <see cref="ValueTask{TResult}"/> allows).
 /// </remarks>
 internal sealed class DurabilityWaiter : IValueTaskSource<bool>
@@ -31,12 +32,21 @@ internal sealed class DurabilityWaiter : IValueTaskSource<bool>
         else
             waiter = new DurabilityWaiter();
         waiter.Target = target;
+        waiter._core.RunContinuationsAsynchronously = true;
         return waiter;
     }
 
     public ValueTask<bool> AsValueTask() => new(this, _core.Version);
 
+    /// <summary>Completes the wait; the continuation runs on the thread pool.</summary>
     public void Complete(bool durable) => _core.SetResult(durable);
+
+    /// <summary>Completes the wait and runs the continuation on this thread (see <see cref="WaiterWakeup"/>).</summary>
+    public void CompleteInline(bool durable)
+    {
+        _core.RunContinuationsAsynchronously = false;
+        _core.SetResult(durable);
+    }
 
     public bool GetResult(short token)
     {

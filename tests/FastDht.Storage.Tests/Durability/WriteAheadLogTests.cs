@@ -344,4 +344,43 @@ public sealed class WriteAheadLogTests : IDisposable
         Assert.Equal(64 * 1024, bigValue.Length);
         Assert.Equal("3", Get(store, "after"));
     }
+
+    [SmallDiskTheory]
+    [InlineData(FsyncPolicy.Always)]
+    public async Task The_waits_one_fsync_finishes_are_counted_as_one_wake_up_and_never_resumed_on_the_flush_thread(FsyncPolicy fsync)
+    {
+        // A full disk holds every wait deterministically: what is appended meanwhile goes out in one round, one fsync.
+        using var disk = SmallDisk.Mount(512);
+        var options = new WriteAheadLogOptions { Directory = Path.Combine(disk.Path, "wal"), Fsync = fsync, RetryInterval = TimeSpan.FromMilliseconds(50) };
+        using var log = WriteAheadLog.Open(options, new ShardedStore(), out _);
+        Assert.True(await log.WhenDurableAsync(log.AppendPut(B("before"), B("1"))));
+        disk.Fill();
+        var big = log.AppendPut(B("big"), new byte[64 * 1024]);
+        var bigWait = log.WhenDurableAsync(big).AsTask();
+        await UntilAsync(() => !log.IsWritable, "the log reports the full disk");
+
+        const int waits = 20;
+        var start = log.Statistics;
+        var resumed = new Task[waits];
+        for (var i = 0; i < waits; i++)
+            resumed[i] = ResumeOffTheFlushThreadAsync(log, log.AppendPut(B($"k{i}"), B("v")));
+        var held = log.Statistics;
+        Assert.Equal(waits, held.Records - start.Records);
+        Assert.Equal(waits, held.Waits - start.Waits); // none could be answered at once
+
+        disk.Free();
+        Assert.True(await bigWait.WaitAsync(TimeSpan.FromSeconds(20)));
+        await Task.WhenAll(resumed).WaitAsync(TimeSpan.FromSeconds(20));
+        var done = log.Statistics;
+        // The retried round (the big record) and the round after it (the 20): an fsync each, one wake-up each at most.
+        Assert.InRange(done.WakeBatches - start.WakeBatches, 1, 2);
+        Assert.InRange(done.Fsyncs - start.Fsyncs, 1, 2);
+    }
+
+    private static async Task ResumeOffTheFlushThreadAsync(WriteAheadLog log, long position)
+    {
+        Assert.True(await log.WhenDurableAsync(position).ConfigureAwait(false));
+        // The flush thread must go back to the disk at once: a session's code never runs there.
+        Assert.NotEqual("FastDht WAL flush", Thread.CurrentThread.Name);
+    }
 }
