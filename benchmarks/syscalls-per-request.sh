@@ -45,7 +45,7 @@ for s in $SERVERS; do
   if [ "$DRIVER" = native ]; then
     # The loadgen's own start-up (JIT, connections, its unmeasured warm-up) runs before the count starts: one
     # unmeasured run first, so the node's code is warm, then the counted one with no warm-up of its own.
-    dotnet "$LOADGEN/fastdht-loadgen.dll" --node "127.0.0.1:$PORT_BASE" -c "$C" -p "$P" -d 3 --warmup 1 --read-share 1 --progress None >/dev/null 2>&1
+    dotnet "$LOADGEN/fastdht-loadgen.dll" --node "127.0.0.1:$PORT_BASE" -c "$C" -p "$P" -d 3s --warmup 1s --read-share 1 --progress None >/dev/null 2>&1
   fi
   perf stat -x, -e "$EVENTS" -p "$pid" -o "$WORK/$s.perf" & stat=$!
   sleep 0.5

@@ -55,11 +55,35 @@ public sealed class CommandLineTests
     [InlineData("--read-share", "1.5")]
     [InlineData("-c", "0")]
     [InlineData("--duration", "-1")]
+    [InlineData("--duration", "10")]
+    [InlineData("--timeout", "5")]
+    [InlineData("--rtt", "2")]
     public void Bad_settings_are_refused_with_a_message(string option, string value)
     {
         var parse = LoadGenCommandLine.Build().Parse([option, value]);
         Assert.Empty(parse.Errors);
         var e = Assert.Throws<ArgumentException>(() => LoadGenCommandLine.ReadSettings(parse));
         Assert.False(string.IsNullOrWhiteSpace(e.Message));
+    }
+
+    [Fact]
+    public void Durations_take_a_unit_as_everywhere_in_FastDht()
+    {
+        var s = Read("-d", "1m", "--warmup", "0", "--timeout", "250ms", "--rtt", "500us");
+        Assert.Equal(TimeSpan.FromMinutes(1), s.Duration);
+        Assert.Equal(TimeSpan.Zero, s.Warmup);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), s.RequestTimeout);
+        Assert.Equal(TimeSpan.FromMicroseconds(500), s.LinkRoundTrip);
+        var defaults = Read();
+        Assert.Equal(TimeSpan.FromSeconds(10), defaults.Duration);
+        Assert.Equal(TimeSpan.FromSeconds(2), defaults.Warmup);
+        Assert.Equal(TimeSpan.FromSeconds(5), defaults.RequestTimeout);
+    }
+
+    [Fact]
+    public void A_bare_number_of_seconds_is_refused_naming_the_option_and_the_syntax()
+    {
+        var e = Assert.Throws<ArgumentException>(() => LoadGenCommandLine.ReadSettings(LoadGenCommandLine.Build().Parse(["-d", "10"])));
+        Assert.Equal("--duration: '10' is not a duration: a bare number is not taken, write 10s or 10ms (units: us, ms, s, m, h)", e.Message);
     }
 }

@@ -89,7 +89,7 @@ public sealed class ConfigurationErrorTests : IDisposable
 
     [Fact]
     public Task Bad_transaction_timeout() =>
-        AssertRejectedAsync("--txn-timeout: '5' is not a duration (a number with a unit: 500ms, 5s, 1m)",
+        AssertRejectedAsync("--txn-timeout: '5' is not a duration: a bare number is not taken, write 5s or 5ms (units: us, ms, s, m, h)",
             "127.0.0.1:7000", "--txn-timeout", "5");
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using FastDht.Engine.Node;
 using FastDht.LoadGen.Progress;
 using FastDht.LoadGen.Reporting;
 using FastDht.LoadGen.Running;
@@ -40,22 +41,22 @@ internal static class LoadGenCommandLine
     private static readonly Option<int> TxnKeys = Opt("--txn-keys", "Keys per MultiPut/MultiGet.", 10);
     private static readonly Option<int> Connections = Opt("--connections", "Client connections (one DhtClient each).", 4, "-c");
     private static readonly Option<int> InFlight = Opt("--in-flight", "Requests in flight per connection.", 16, "-p");
-    private static readonly Option<double> Duration = Opt("--duration", "Measured seconds (ignored with --operations).", 10.0, "-d");
+    private static readonly Option<string> Duration = Opt("--duration", "How long to measure, a duration as everywhere in FastDht: 10s, 1m, 500ms (ignored with --operations).", "10s", "-d");
     private static readonly Option<long?> Operations = Opt<long?>("--operations", "Measure exactly this many operations instead of a duration.", null, "-o");
-    private static readonly Option<double> Warmup = Opt("--warmup", "Unmeasured seconds before measuring.", 2.0);
+    private static readonly Option<string> Warmup = Opt("--warmup", "How long to run unmeasured before measuring (a duration: 2s; 0 for none).", "2s");
     private static readonly Option<int> Seed = Opt("--seed", "Random seed: the same seed replays the same operations.", 42);
-    private static readonly Option<double> Timeout = Opt("--timeout", "Seconds before an unanswered request counts as a Timeout error.", 5.0);
+    private static readonly Option<string> Timeout = Opt("--timeout", "How long before an unanswered request counts as a Timeout error (a duration: 5s, 500ms).", "5s");
     private static readonly Option<string?> Json = Opt<string?>("--json", "Also write the report as JSON to this file.", null);
     private static readonly Option<ProgressMode> ProgressOption = Opt("--progress", "Progress display: Auto (live on a terminal, lines otherwise), Live, Plain, None.", ProgressMode.Auto);
-    private static readonly Option<double> Interval = Opt("--interval", "Seconds between progress updates.", 1.0);
+    private static readonly Option<string> Interval = Opt("--interval", "Time between progress updates (a duration: 1s, 250ms; at least 50ms).", "1s");
     private static readonly Option<string?> Rtt = Opt<string?>("--rtt", "Local cluster: delay every link (peer and client) to this round trip, e.g. 500us, 2ms (a relay in front of each node; 0 = relays without delay). Default: direct loopback.", null);
 
     private static readonly Option<string?> Strategies = Opt<string?>("--strategies", "Sweep: comma-separated lock strategies. Default: all.", null);
     private static readonly Option<string> ZipfLevels = Opt("--zipf-levels", "Sweep: comma-separated zipf constants.", "0,0.6,0.7,0.8,0.9,0.99");
     private static readonly Option<string?> KeyRanges = Opt<string?>("--key-ranges", "Sweep: comma-separated key ranges instead of zipf levels (fewer keys = more contention).", null);
     private static readonly Option<string> Output = Opt("--out", "Sweep: directory for sweep.csv, sweep.md and sweep.png.", "sweep-results");
-    private static readonly Option<double> SweepDuration = Opt("--duration", "Measured seconds per point.", 5.0, "-d");
-    private static readonly Option<double> SweepWarmup = Opt("--warmup", "Unmeasured seconds per point.", 1.0);
+    private static readonly Option<string> SweepDuration = Opt("--duration", "How long to measure each point (a duration: 5s).", "5s", "-d");
+    private static readonly Option<string> SweepWarmup = Opt("--warmup", "How long to run each point unmeasured first (a duration: 1s).", "1s");
     private static readonly Option<int> Repeats = Opt("--repeats", "Sweep: runs per point, each on a fresh cluster; outputs give the median and min–max.", 1);
     private static readonly Option<string?> SweepRtt = Opt<string?>("--rtt", "Sweep: comma-separated link round trips (e.g. 0,100us,500us,2ms) as the levels, at the run's --zipf and --keys, instead of contention levels.", null);
 
@@ -111,11 +112,11 @@ internal static class LoadGenCommandLine
             Fsync = forcedKind is null ? parse.GetValue(Fsync) : Storage.Durability.FsyncPolicy.Always,
             Connections = parse.GetValue(Connections),
             InFlightPerConnection = parse.GetValue(InFlight),
-            Duration = duration ?? Seconds(parse.GetValue(Duration), "--duration"),
+            Duration = duration ?? ParseDuration(parse.GetValue(Duration)!, "--duration"),
             OperationCount = parse.GetValue(Operations),
-            Warmup = warmup ?? Seconds(parse.GetValue(Warmup), "--warmup"),
+            Warmup = warmup ?? ParseDuration(parse.GetValue(Warmup)!, "--warmup"),
             Seed = parse.GetValue(Seed),
-            RequestTimeout = Seconds(parse.GetValue(Timeout), "--timeout"),
+            RequestTimeout = ParseDuration(parse.GetValue(Timeout)!, "--timeout"),
             LinkRoundTrip = forcedKind is null && parse.GetValue(Rtt) is { Length: > 0 } rtt ? ParseDuration(rtt, "--rtt") : null,
         };
         settings.Validate();
@@ -126,9 +127,11 @@ internal static class LoadGenCommandLine
     {
         var console = AnsiConsole.Console;
         LoadSettings settings;
+        TimeSpan interval;
         try
         {
             settings = ReadSettings(parse);
+            interval = IntervalOf(parse);
         }
         catch (ArgumentException e)
         {
@@ -138,7 +141,7 @@ internal static class LoadGenCommandLine
         var mode = ProgressDisplay.Resolve(parse.GetValue(ProgressOption), console);
         try
         {
-            var report = await RunWithProgressAsync(console, mode, new LoadRunner(settings), IntervalOf(parse), signal.Token).ConfigureAwait(false);
+            var report = await RunWithProgressAsync(console, mode, new LoadRunner(settings), interval, signal.Token).ConfigureAwait(false);
             ReportTable.Write(console, report);
             if (parse.GetValue(Json) is { Length: > 0 } path)
             {
@@ -157,9 +160,11 @@ internal static class LoadGenCommandLine
     {
         var console = AnsiConsole.Console;
         SweepSettings settings;
+        TimeSpan interval;
         try
         {
-            var run = ReadSettings(parse, WorkloadKind.Txn, Seconds(parse.GetValue(SweepDuration), "--duration"), Seconds(parse.GetValue(SweepWarmup), "--warmup"));
+            var run = ReadSettings(parse, WorkloadKind.Txn, ParseDuration(parse.GetValue(SweepDuration)!, "--duration"), ParseDuration(parse.GetValue(SweepWarmup)!, "--warmup"));
+            interval = IntervalOf(parse);
             if (!run.IsLocal)
                 throw new ArgumentException("sweep starts its own local cluster per point; it takes no --node");
             settings = new SweepSettings
@@ -191,7 +196,6 @@ internal static class LoadGenCommandLine
 
         using var signal = new StopSignal();
         var mode = ProgressDisplay.Resolve(parse.GetValue(ProgressOption), console);
-        var interval = IntervalOf(parse);
         try
         {
             var runs = await SweepRunner.RunAsync(
@@ -243,27 +247,15 @@ internal static class LoadGenCommandLine
 
     private static TimeSpan IntervalOf(ParseResult parse)
     {
-        var seconds = parse.GetValue(Interval);
-        // 0.05 s floor: a faster redraw would cost the load generator more CPU than it saves anyone.
-        return TimeSpan.FromSeconds(double.IsFinite(seconds) ? Math.Max(seconds, 0.05) : 1);
+        var interval = ParseDuration(parse.GetValue(Interval)!, "--interval");
+        // 50 ms floor: a faster redraw would cost the load generator more CPU than it saves anyone.
+        return interval < TimeSpan.FromMilliseconds(50) ? TimeSpan.FromMilliseconds(50) : interval;
     }
 
-    private static TimeSpan ParseDuration(string text, string option)
-    {
-        try
-        {
-            return Durations.Parse(text);
-        }
-        catch (FormatException e)
-        {
-            throw new ArgumentException($"{option}: {e.Message}", e);
-        }
-    }
-
-    private static TimeSpan Seconds(double seconds, string option) =>
-        double.IsFinite(seconds) && seconds >= 0 && seconds < TimeSpan.MaxValue.TotalSeconds
-            ? TimeSpan.FromSeconds(seconds)
-            : throw new ArgumentException($"{option} must be a number of seconds >= 0 (got {seconds})");
+    /// <summary>A duration in FastDht's one syntax (<see cref="DurationText"/>), or an ArgumentException naming the option.</summary>
+    private static TimeSpan ParseDuration(string text, string option) =>
+        // 30 days: longer than any run anyone waits for, far inside what a TimeSpan and the runner's arithmetic hold.
+        DurationText.TryParse(text, TimeSpan.FromDays(30), out var value, out var problem) ? value : throw new ArgumentException($"{option}: {problem}");
 
     private static T[] SplitList<T>(string? text, Func<string, T> parse)
     {

@@ -16,9 +16,9 @@ namespace FastDht.Storage.Durability.Internal;
 /// thread (<see cref="DurabilityWaiter.CompleteInline"/>): under <c>always</c> that continuation is a connection's held
 /// flush, which (served connections schedule their send inline) sends the connection's replies right there. So one
 /// thread wake-up serves every connection the fsync answered, where completing each waiter asynchronously queued one
-/// work item and woke a pool thread per connection: at redis-benchmark -c 50 -P 1 that was the main cost the log added
-/// to a SET besides the disk (docs/durability.md). Waiters finished while the work item runs are picked up by its
-/// next pass, so it is never scheduled twice at once and nothing is left behind.
+/// work item and woke a pool thread per connection (counted in docs/storage.md, "Group commit: where a durable reply
+/// waits"). Waiters finished while the work item runs are picked up by its next pass, so it is never scheduled twice
+/// at once and nothing is left behind.
 /// </para>
 /// </remarks>
 internal sealed class WaiterWakeup : IThreadPoolWorkItem

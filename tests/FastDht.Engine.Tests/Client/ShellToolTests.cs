@@ -53,8 +53,8 @@ public sealed class ShellToolTests
 
         // One duration syntax, the node's: a unit is required, and the refusal says so (not a .NET type name).
         Assert.Equal((1, "(nil)"), await RunAsync([.. seed, "--timeout", "2s", "get", "nothing"]));
-        Assert.Equal((2, "fastdht: --timeout: '2' is not a duration (a number with a unit: 500ms, 5s, 1m)"), await RunAsync([.. seed, "--timeout", "2", "get", "x"]));
-        Assert.Equal((2, "fastdht: --ttl: '30' is not a duration (a number with a unit: 500ms, 5s, 1m)"), await RunAsync([.. seed, "put", "--ttl", "30", "k", "v"]));
+        Assert.Equal((2, "fastdht: --timeout: '2' is not a duration: a bare number is not taken, write 2s or 2ms (units: us, ms, s, m, h)"), await RunAsync([.. seed, "--timeout", "2", "get", "x"]));
+        Assert.Equal((2, "fastdht: --ttl: '30' is not a duration: a bare number is not taken, write 30s or 30ms (units: us, ms, s, m, h)"), await RunAsync([.. seed, "put", "--ttl", "30", "k", "v"]));
         // An empty key, in the shell's words.
         Assert.Equal((2, "fastdht: KEY must not be empty"), await RunAsync([.. seed, "get", ""]));
         // delete is del, and an unknown command is one line, not one per word after it.

@@ -152,7 +152,7 @@ public sealed class LoadRunner
     {
         var s = _settings;
         var target = s.IsLocal
-            ? $"local cluster of {s.LocalNodes} node(s) on {string.Join(", ", seeds)}{(s.LinkRoundTrip is { } rtt ? $", every link delayed to a {Durations.Format(rtt)} round trip" : "")}"
+            ? $"local cluster of {s.LocalNodes} node(s) on {string.Join(", ", seeds)}{(s.LinkRoundTrip is { } rtt ? $", every link delayed to a {FastDht.Engine.Node.DurationText.Describe(rtt)} round trip" : "")}"
             : string.Join(", ", seeds);
         return new LoadReport
         {

@@ -60,13 +60,13 @@ public sealed record SweepSettings
 
     /// <summary>The level's label: "zipf 0.9", "keys 1000" or "rtt 500us".</summary>
     public string LabelOf(int level) => ByRoundTrip
-        ? "rtt " + Durations.Format(RoundTrips![level])
+        ? "rtt " + FastDht.Engine.Node.DurationText.Describe(RoundTrips![level])
         : ByKeyRange
             ? FormattableString.Invariant($"keys {KeyRanges![level]}")
             : FormattableString.Invariant($"zipf {ZipfLevels[level]:0.###}");
 
     /// <summary>The label of a level on the chart's axis (the label without its prefix).</summary>
     public string TickOf(int level) => ByRoundTrip
-        ? Durations.Format(RoundTrips![level])
+        ? FastDht.Engine.Node.DurationText.Describe(RoundTrips![level])
         : ByKeyRange ? KeyRanges![level].ToString("N0", System.Globalization.CultureInfo.InvariantCulture) : LabelOf(level);
 }
