@@ -139,8 +139,8 @@ internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisp
         {
             LowerElectionTimeout = (int)_settings.LowerElectionTimeout.TotalMilliseconds,
             UpperElectionTimeout = (int)_settings.UpperElectionTimeout.TotalMilliseconds,
-            RequestTimeout = _settings.RequestTimeout,
-            ConnectTimeout = _settings.RequestTimeout,
+            RequestTimeout = _settings.RaftCallTimeout,
+            ConnectTimeout = _settings.RaftCallTimeout,
             ConfigurationStorage = storage,
             ColdStart = false,
             IsLeaderLeaseEnabled = true,
