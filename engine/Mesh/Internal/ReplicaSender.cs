@@ -55,6 +55,13 @@ internal sealed class ReplicaSender
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly IClusterChanges? _changes;
     private int _joining;
+
+    // 1 from the moment this sender gives the replica up until it has caught up again: while its removal from the
+    // in-sync set is being committed the local stream still counts it in sync (the writes waiting for it stay held),
+    // and the state change that removes it must not make ListIfInSync propose it again. Without this flag it did:
+    // a frozen replica was listed in sync again 3 ms after its removal, while its primary acknowledged writes without
+    // it (found by the fault tests: SIGSTOP of a replica), so a later promotion could have lost them.
+    private int _leaving;
     private CancellationToken _stoppingToken;
 
     public ReplicaSender(PeerMesh mesh, LocalKeyspace keyspace, ReplicationStream stream, ushort replica, TimeSpan timeout, ILogger logger, IClusterChanges? changes = null)
@@ -110,6 +117,7 @@ internal sealed class ReplicaSender
             // waited for it released.
             if (_stream.IsInSync(_replica))
             {
+                Volatile.Write(ref _leaving, 1);
                 if (_changes is not null && !await LeaveInSyncAsync(stopping).ConfigureAwait(false))
                 {
                     // Demoted (or stopping) before the state dropped it: the writes that wait for it are never
@@ -181,10 +189,13 @@ internal sealed class ReplicaSender
         return false;
     }
 
+    /// <summary>In sync in this node's stream, and not being given up (<see cref="_leaving"/>): only then may the state list it.</summary>
+    private bool InSyncHere => _stream.IsInSync(_replica) && Volatile.Read(ref _leaving) == 0;
+
     /// <summary>After a state change: a replica in sync here that the state does not list is listed again.</summary>
     public void ListIfInSync(ClusterState state, CancellationToken stopping)
     {
-        if (_stream.IsInSync(_replica) && !InSyncChanges.Lists(state, SelfId, _replica) && Replicator.ReplicasOf(state, SelfId).Contains(_replica))
+        if (InSyncHere && !InSyncChanges.Lists(state, SelfId, _replica) && Replicator.ReplicasOf(state, SelfId).Contains(_replica))
             JoinInSync(stopping);
     }
 
@@ -202,11 +213,11 @@ internal sealed class ReplicaSender
         try
         {
             // Only while it is still in sync here: a replica that fell out meanwhile must not be listed.
-            while (!stopping.IsCancellationRequested && _stream.IsInSync(_replica) && !InSyncChanges.Lists(_mesh.Cluster.Current, SelfId, _replica))
+            while (!stopping.IsCancellationRequested && InSyncHere && !InSyncChanges.Lists(_mesh.Cluster.Current, SelfId, _replica))
             {
                 try
                 {
-                    await _changes!.ProposeAsync(s => _stream.IsInSync(_replica) ? InSyncChanges.Set(SelfId, _replica, inSync: true)(s) : null, stopping).ConfigureAwait(false);
+                    await _changes!.ProposeAsync(s => InSyncHere ? InSyncChanges.Set(SelfId, _replica, inSync: true)(s) : null, stopping).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
                 {
@@ -312,6 +323,7 @@ internal sealed class ReplicaSender
             if (!_stream.IsInSync(_replica))
             {
                 _stream.SetInSync(_replica, true, cursor.Position);
+                Volatile.Write(ref _leaving, 0);
                 ReplicationLog.InSync(_logger, SelfId, _replica, cursor.Position);
                 JoinInSync(stopping);
             }
@@ -336,6 +348,7 @@ internal sealed class ReplicaSender
         if (batch.Acknowledges >= joinAt && !_stream.IsInSync(_replica))
         {
             _stream.SetInSync(_replica, true, batch.Acknowledges);
+            Volatile.Write(ref _leaving, 0);
             ReplicationLog.InSync(_logger, SelfId, _replica, batch.Acknowledges);
             JoinInSync(_stoppingToken);
         }
