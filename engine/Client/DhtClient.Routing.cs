@@ -119,6 +119,50 @@ public sealed partial class DhtClient
     }
 
     /// <summary>
+    /// Starts one refresh in the background, unless one is running: a keyed request to the owner timed out, lost its
+    /// connection or was refused for want of a lease, and the owner may have failed over. The caller's error surfaces
+    /// as it is (a write in doubt is never retried); the calls after it route by the refreshed table.
+    /// </summary>
+    /// <remarks>
+    /// Without it a client kept sending to a primary that was frozen, or cut off from the cluster but not from the
+    /// client, for as long as that lasted: only a refused connection or a WrongNode made it look again (found by the
+    /// fault tests, SIGSTOP and partition of a primary).
+    /// </remarks>
+    internal void RefreshInBackground()
+    {
+        if (Volatile.Read(ref _disposed) != 0 || Interlocked.CompareExchange(ref _refreshingInBackground, 1, 0) != 0)
+            return;
+        var generation = Volatile.Read(ref _generation);
+        var epoch = Volatile.Read(ref _route).Epoch;
+        using (ExecutionContext.SuppressFlow())
+            _ = RefreshInBackgroundAsync(generation, epoch);
+    }
+
+    /// <summary>Whether a failed answer means the owner may be gone (and not that the caller cancelled): see <see cref="RefreshInBackground"/>.</summary>
+    internal static bool MayHaveFailedOver(in ResponseResult result) =>
+        result.Status == StatusCode.NodeUnavailable
+        || (result.Status == StatusCode.Timeout && !ReferenceEquals(result.ErrorMessage, CancelRequest.CanceledMessage));
+
+    private int _refreshingInBackground;
+
+    private async Task RefreshInBackgroundAsync(int generation, ulong epoch)
+    {
+        try
+        {
+            await Task.Yield(); // never on the read loop that reported the failure
+            await RefreshAsync(generation, epoch + 1, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is DhtException or ObjectDisposedException)
+        {
+            // No member answered, or the client closed meanwhile: the next failure tries again.
+        }
+        finally
+        {
+            Volatile.Write(ref _refreshingInBackground, 0);
+        }
+    }
+
+    /// <summary>
     /// Builds a routing snapshot from <paramref name="view"/> and swaps it in, keeping open connections of unchanged
     /// members; a view older than the current table (a member that has not caught up yet) is not adopted.
     /// </summary>

@@ -346,10 +346,11 @@ public sealed partial class DhtClient : IAsyncDisposable
                 {
                     connection = await OpenAsync(node, cancellationToken).ConfigureAwait(false);
                 }
-                catch (DhtNodeUnavailableException) when (attempt == 0)
+                catch (DhtException e) when (attempt == 0 && e is DhtNodeUnavailableException or DhtTimeoutException)
                 {
-                    // The owner cannot be reached (nothing was sent, so any request may go again): after a failover
-                    // another member knows a later state naming the new owner. Refresh, then route again once.
+                    // The owner cannot be reached, or accepted the connection but never answered its Hello (frozen, or
+                    // cut off: found by the fault tests). Nothing was sent, so any request may go again: after a
+                    // failover another member knows a later state naming the new owner. Refresh, then route again once.
                     await RefreshAsync(generation, route.Epoch + 1, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
@@ -381,6 +382,8 @@ public sealed partial class DhtClient : IAsyncDisposable
                 await RefreshAsync(generation, route.Epoch + 1, cancellationToken).ConfigureAwait(false);
                 continue;
             }
+            if (MayHaveFailedOver(result))
+                RefreshInBackground();
             ClientErrors.ThrowIfFailed(result, connection, _settings.RequestTimeout, cancellationToken);
             return result;
         }

@@ -85,6 +85,8 @@ internal sealed class ClientCall : PendingRequest, IValueTaskSource<byte[]?>, IV
                 _ = RetryAsync(answeredEpoch: ulong.MaxValue);
             return;
         }
+        if (DhtClient.MayHaveFailedOver(result))
+            _client!.RefreshInBackground();
         _core.SetResult(result);
     }
 
@@ -104,8 +106,13 @@ internal sealed class ClientCall : PendingRequest, IValueTaskSource<byte[]?>, IV
         }
     }
 
-    public override void OnFailure(StatusCode status, string message) =>
-        _core.SetResult(new ResponseResult(status, null, message));
+    public override void OnFailure(StatusCode status, string message)
+    {
+        var result = new ResponseResult(status, null, message);
+        if (DhtClient.MayHaveFailedOver(result))
+            _client!.RefreshInBackground();
+        _core.SetResult(result);
+    }
 
     byte[]? IValueTaskSource<byte[]?>.GetResult(short token)
     {
