@@ -26,6 +26,16 @@ namespace FastDht.Engine.Consensus.Internal;
 /// while it was away learns so (the leader pushes the state) before it may serve again.
 /// </para>
 /// <para>
+/// A leader that was paused (SIGSTOP, a long GC, a starved machine) must not act on what it knew before the pause:
+/// the Raft library's leader lease is a timer-cancelled token, so for a moment after the pause it still reads as held,
+/// and every member looks silent. A ticker measures this process's own continuity; after a gap longer than
+/// <c>ElectionTimeout + FailoverTimeout / 6</c> (the margin the lease argument leaves: a lease granted right after such a
+/// pause could outlive the moment a successor elected during it may promote) the node neither leads, grants nor
+/// promotes for one <c>FailoverTimeout</c>, by when the library has noticed. Found by the fault tests: a leader
+/// resumed after SIGSTOP served its old range beside the new primary (a stale read) and promoted away the range of a
+/// healthy node. A false alarm (a starved ticker) costs one failover timeout without leases, never safety.
+/// </para>
+/// <para>
 /// A range is promoted only to a replica in its in-sync set that the leader heard from within the timeout: that
 /// replica holds every write the old primary acknowledged. The old primary becomes the range's last replica, out of
 /// sync: when it returns, the new primary resynchronizes it. A range without a live in-sync replica stays with its
@@ -54,9 +64,13 @@ internal sealed class FailoverMonitor
     private long _leaderSince = long.MaxValue;
     private ushort _leaderHint = NoLeader;
     private int _voterTurn;
+    private readonly long _pauseLimitMs;
+    private long _lastTick = Environment.TickCount64;
+    private long _quietUntil;
 
-    public FailoverMonitor(RaftGroup group, PeerMesh mesh, ServingLease lease, TimeSpan failoverTimeout, ILogger logger)
+    public FailoverMonitor(RaftGroup group, PeerMesh mesh, ServingLease lease, TimeSpan failoverTimeout, TimeSpan electionTimeout, ILogger logger)
     {
+        _pauseLimitMs = (long)(electionTimeout + failoverTimeout / 6).TotalMilliseconds;
         _group = group;
         _mesh = mesh;
         _lease = lease;
@@ -72,10 +86,13 @@ internal sealed class FailoverMonitor
     public async Task RunAsync(CancellationToken stopping)
     {
         var wasLeader = false;
+        Volatile.Write(ref _lastTick, Environment.TickCount64);
+        // Ticks four times per renewal interval: a gap between ticks is a pause of this process (see the remarks).
+        using var ticker = new Timer(static m => ((FailoverMonitor)m!).Tick(), this, _renewInterval / 4, _renewInterval / 4);
         while (!stopping.IsCancellationRequested)
         {
             var sentAt = Environment.TickCount64;
-            var leading = _group.HoldsLeaderLease;
+            var leading = _group.HoldsLeaderLease && NotPaused(sentAt);
             if (leading && !wasLeader)
                 BecomeLeader(sentAt);
             if (leading != wasLeader)
@@ -116,7 +133,7 @@ internal sealed class FailoverMonitor
     {
         var answer = new byte[3];
         var state = _mesh.Cluster.Current;
-        if (_group.HoldsLeaderLease && epoch >= state.Epoch)
+        if (_group.HoldsLeaderLease && NotPaused(Environment.TickCount64) && epoch >= state.Epoch)
         {
             Heard(nodeId, Environment.TickCount64, trustworthy);
             answer[0] = 1;
@@ -128,6 +145,18 @@ internal sealed class FailoverMonitor
         BinaryPrimitives.WriteUInt16LittleEndian(answer.AsSpan(1), _group.IsLeader ? SelfId : _group.LeaderId);
         return answer;
     }
+
+    private void Tick()
+    {
+        var now = Environment.TickCount64;
+        var previous = Interlocked.Exchange(ref _lastTick, now);
+        if (now - previous > _pauseLimitMs)
+            Volatile.Write(ref _quietUntil, now + (long)_failoverTimeout.TotalMilliseconds);
+    }
+
+    /// <summary>False while this process is (or just was) paused longer than the lease argument allows: it must not lead, grant or promote.</summary>
+    private bool NotPaused(long now) =>
+        now - Volatile.Read(ref _lastTick) <= _pauseLimitMs && now >= Volatile.Read(ref _quietUntil);
 
     private void BecomeLeader(long now)
     {

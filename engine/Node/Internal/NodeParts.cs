@@ -96,7 +96,7 @@ internal sealed class NodeParts
                 // Failover: a node serves keys only under a lease from the Raft leader, which promotes replicas of silent primaries.
                 Lease = new Keyspace.ServingLease();
                 Mesh.Lease = Lease;
-                Consensus.Monitor = new Consensus.Internal.FailoverMonitor(Consensus, Mesh, Lease, options.FailoverTimeout, logger);
+                Consensus.Monitor = new Consensus.Internal.FailoverMonitor(Consensus, Mesh, Lease, options.FailoverTimeout, options.ElectionTimeout, logger);
             }
         }
         // Only "detect" lets waits form cycles; its deadlocks across nodes are aborted along the wounds' route.
