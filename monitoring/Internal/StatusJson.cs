@@ -46,6 +46,10 @@ internal static class StatusJson
                 foreach (var r in assignments[i].Replicas)
                     json.WriteNumberValue(r);
                 json.WriteEndArray();
+                json.WriteStartArray("inSync");
+                foreach (var r in assignments[i].InSync)
+                    json.WriteNumberValue(r);
+                json.WriteEndArray();
                 json.WriteEndObject();
             }
             json.WriteEndArray();
