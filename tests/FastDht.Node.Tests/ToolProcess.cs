@@ -19,14 +19,25 @@ internal sealed class ToolProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
-    public static ToolProcess Start(string dll, params string[] args)
+    public static ToolProcess Start(string dll, params string[] args) => Start(null, dll, args);
+
+    /// <summary>
+    /// Starts the tool inside network namespace <paramref name="netns"/> (null: this process's), through
+    /// <c>ip netns exec</c>, which execs the tool in place: the process (and the id signals go to) is the tool's.
+    /// </summary>
+    public static ToolProcess Start(string? netns, string dll, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(netns is null ? "dotnet" : "ip")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (netns is not null)
+        {
+            foreach (var a in (string[])["netns", "exec", netns, "dotnet"])
+                info.ArgumentList.Add(a);
+        }
         info.ArgumentList.Add(dll);
         foreach (var a in args)
             info.ArgumentList.Add(a);
