@@ -291,8 +291,14 @@ internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisp
     }
 
     /// <summary>A state this voter applied: in force here at once; the leader tells every other member.</summary>
+    /// <summary>The epoch of the newest state this voter applied from its own Raft log (0: none yet), as opposed to one it was pushed.</summary>
+    internal ulong AppliedEpoch => Volatile.Read(ref _appliedEpoch);
+
+    private ulong _appliedEpoch;
+
     private void OnApplied(ClusterState state)
     {
+        Volatile.Write(ref _appliedEpoch, state.Epoch);
         if (_cluster.TryInstall(state))
             ConsensusLog.Installed(_logger, _identity.SelfId, state.Epoch, state.ToString());
         if (IsLeader)

@@ -78,6 +78,9 @@ public sealed class RaftGroupTests
             await using var cluster = await StartAsync(3, o => o.DataDir = Path.Combine(root, o.NodeId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             await cluster[0].Core.ClusterChanges!.ProposeAsync(Give(7, 2)).AsTask().WithinAsync("the change to commit");
             await AllAtEpochAsync(cluster, 2);
+            // Applied from its own log, not only pushed by the leader: only then does its log say the entry is committed
+            // (a follower learns the commit index with the leader's next append; the push can be faster).
+            await Bounded.UntilAsync(() => cluster[1].Core.Consensus!.AppliedEpoch >= 2, "node 1 to apply epoch 2 from its log");
             Assert.True(Directory.Exists(Path.Combine(root, "1", "raft")), "the Raft log lives in the data directory");
 
             // Every node stops; node 1 alone starts again: with no quorum and nobody to push, only its log can tell it.
