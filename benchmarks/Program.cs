@@ -24,5 +24,15 @@ if (args.Length > 0 && args[0] == "server-alloc")
     return ServerAllocation.Run(args.AsSpan(1));
 }
 
+if (args.Length > 0 && args[0] == "failover-probe")
+{
+    return FastDht.Benchmarks.Failover.FailoverProbe.Run(args.AsSpan(1));
+}
+
+if (args.Length > 0 && args[0] == "resp-set")
+{
+    return FastDht.Benchmarks.Failover.RespSetLoad.Run(args.AsSpan(1));
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(BenchmarkConfig).Assembly).Run(args, BenchmarkConfig.Create());
 return 0;

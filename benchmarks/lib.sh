@@ -16,6 +16,12 @@ stop_pid() {      # graceful stop of one of *our* PIDs, SIGKILL after 10 s
   for q in "${PIDS[@]}"; do [[ $q == "$pid" ]] || keep+=("$q"); done
   PIDS=("${keep[@]}")
 }
+build_release() { # PROJECT... (paths from $ROOT): dotnet build -c Release each, quietly; the log's tail on failure
+  local p
+  for p in "$@"; do
+    dotnet build -c Release "$ROOT/$p" -v quiet -nologo >"$WORK/build.log" 2>&1 || { tail -20 "$WORK/build.log" >&2; exit 1; }
+  done
+}
 cleanup() {
   local rc=$? p
   trap - EXIT INT TERM
