@@ -59,12 +59,35 @@ public sealed partial class LockTable : IDisposable
         // Seeded from the clock so that a restarted node never reissues a token it issued before:
         // microseconds since 1970 times 16 leaves room for 16 grants per microsecond on average before the
         // counter could outrun the clock, and stays far below 2^63 (about 2^55 today).
-        _fence = TxnIdGenerator.UnixMicroseconds(_time.GetUtcNow()) << 4;
+        _fence = options.SeedFenceFromClock ? TxnIdGenerator.UnixMicroseconds(_time.GetUtcNow()) << 4 : 0;
 
         TimeSpan interval = options.ExpiryScanInterval;
         if (interval > TimeSpan.Zero && interval != Timeout.InfiniteTimeSpan)
         {
             _expiryTimer = _time.CreateTimer(static state => ((LockTable)state!).ExpireLeases(), this, interval, interval);
+        }
+    }
+
+    /// <summary>The last fencing token granted (or the floor set since): what the next grant's token will exceed.</summary>
+    public long LastFence => Volatile.Read(ref _fence);
+
+    /// <summary>
+    /// Makes every later grant's token larger than <paramref name="floor"/>; a lower floor changes nothing (tokens only rise).
+    /// </summary>
+    /// <remarks>
+    /// A node with failover raises the floor to <c>epoch &lt;&lt; 32</c> whenever its cluster state's epoch rises, so a
+    /// primary promoted at a higher epoch issues tokens above every token its predecessor issued at a lower one
+    /// (docs/replication.md, "Locks and transactions across failover").
+    /// </remarks>
+    public void AdvanceFence(long floor)
+    {
+        var current = Volatile.Read(ref _fence);
+        while (current < floor)
+        {
+            var seen = Interlocked.CompareExchange(ref _fence, floor, current);
+            if (seen == current)
+                return;
+            current = seen;
         }
     }
 

@@ -19,4 +19,12 @@ public sealed class LockTableOptions
     /// <summary>Most waiters kept in the pool for reuse.</summary>
     /// <remarks>Defaults to 1024: one per concurrently waiting transaction on a busy node; more are allocated and dropped.</remarks>
     public int MaxPooledWaiters { get; set; } = 1024;
+
+    /// <summary>Whether the fencing tokens start from the clock (microseconds since 1970 times 16) rather than from 0.</summary>
+    /// <remarks>
+    /// Defaults to true: a table in a restarted process then never issues a token it issued before, with nothing stored.
+    /// A node whose tokens carry its cluster's epoch in the high bits (<see cref="LockTable.AdvanceFence"/>) sets it to
+    /// false, or the clock's value would dwarf the epoch's.
+    /// </remarks>
+    public bool SeedFenceFromClock { get; set; } = true;
 }

@@ -37,7 +37,7 @@ public sealed partial class DhtClient
     public async ValueTask<byte[]?[]> MultiGetAsync(IReadOnlyList<ReadOnlyMemory<byte>> keys, CancellationToken cancellationToken = default)
     {
         var list = KeyArray(keys);
-        var result = await CallCoordinatorAsync(list[0], new MultiGetRequest(list), ResponseShape.Body, cancellationToken).ConfigureAwait(false);
+        var result = await CallCoordinatorAsync(list[0], new MultiGetRequest(list), ResponseShape.Body, cancellationToken, writes: false).ConfigureAwait(false);
         if (!ResponseDecoder.TryReadMultiGet(result.Payload, out var lookups, out var error) || lookups.Count != list.Length)
             throw new DhtException($"malformed MultiGet answer: {error}");
         var values = new byte[]?[list.Length];
@@ -94,7 +94,7 @@ public sealed partial class DhtClient
     }
 
     /// <summary>Sends a multi-key request to the owner of <paramref name="firstKey"/>, which coordinates it.</summary>
-    private async ValueTask<ResponseResult> CallCoordinatorAsync<TRequest>(ReadOnlyMemory<byte> firstKey, TRequest request, ResponseShape shape, CancellationToken cancellationToken)
+    private async ValueTask<ResponseResult> CallCoordinatorAsync<TRequest>(ReadOnlyMemory<byte> firstKey, TRequest request, ResponseShape shape, CancellationToken cancellationToken, bool writes = true)
         where TRequest : struct, IFrameRequest
     {
         ThrowIfDisposed();
@@ -102,7 +102,10 @@ public sealed partial class DhtClient
         if (request.FrameLength - 4 > connection.SendLimit)
             throw new ArgumentException($"the request ({request.FrameLength} bytes) is larger than node {connection.NodeId} accepts ({connection.SendLimit} bytes)");
         var result = await connection.CallAsync(request, shape, _settings.RequestTimeout, connection.NodeId, _settings.InlineContinuations, cancellationToken).ConfigureAwait(false);
-        ClientErrors.ThrowIfFailed(result, connection, _settings.RequestTimeout, cancellationToken);
+        if (!writes)
+            ClientErrors.ThrowIfFailed(result, connection, _settings.RequestTimeout, cancellationToken);
+        else
+            ClientErrors.ThrowIfWriteFailed(result, connection, _settings.RequestTimeout, cancellationToken);
         return result;
     }
 

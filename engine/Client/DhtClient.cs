@@ -384,7 +384,10 @@ public sealed partial class DhtClient : IAsyncDisposable
             }
             if (MayHaveFailedOver(result))
                 RefreshInBackground();
-            ClientErrors.ThrowIfFailed(result, connection, _settings.RequestTimeout, cancellationToken);
+            if (opcode == Opcode.Get)
+                ClientErrors.ThrowIfFailed(result, connection, _settings.RequestTimeout, cancellationToken);
+            else
+                ClientErrors.ThrowIfWriteFailed(result, connection, _settings.RequestTimeout, cancellationToken);
             return result;
         }
     }

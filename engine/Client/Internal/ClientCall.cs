@@ -143,6 +143,7 @@ internal sealed class ClientCall : PendingRequest, IValueTaskSource<byte[]?>, IV
     /// <summary>Takes the result, recycles this object, and throws the client's exception for an error status.</summary>
     private ResponseResult Finish(short token)
     {
+        var opcode = _opcode;
         var connection = _connection!;
         var client = _client!;
         ResponseResult result;
@@ -154,8 +155,10 @@ internal sealed class ClientCall : PendingRequest, IValueTaskSource<byte[]?>, IV
         {
             Return();
         }
-        if (result.IsError)
+        if (result.IsError && opcode == Opcode.Get)
             ClientErrors.ThrowIfFailed(result, connection, client.RequestTimeout, default);
+        else if (result.IsError)
+            ClientErrors.ThrowIfWriteFailed(result, connection, client.RequestTimeout, default);
         return result;
     }
 }

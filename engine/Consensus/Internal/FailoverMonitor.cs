@@ -56,6 +56,7 @@ internal sealed class FailoverMonitor
     private readonly Lock _lock = new();
     private readonly Dictionary<ushort, long> _lastHeard = [];
     private readonly HashSet<ushort> _untrusted = [];
+    private readonly Locking.LockTable _locks;
 
     // False from this process's start until the cluster state lists this node in no in-sync set: a node that restarted
     // may have lost writes it had acknowledged to its primary (no data directory, or fsync everysec), so the sets that
@@ -68,9 +69,10 @@ internal sealed class FailoverMonitor
     private long _lastTick = Environment.TickCount64;
     private long _quietUntil;
 
-    public FailoverMonitor(RaftGroup group, PeerMesh mesh, ServingLease lease, TimeSpan failoverTimeout, TimeSpan electionTimeout, ILogger logger)
+    public FailoverMonitor(RaftGroup group, PeerMesh mesh, ServingLease lease, TimeSpan failoverTimeout, TimeSpan electionTimeout, Locking.LockTable locks, ILogger logger)
     {
         _pauseLimitMs = (long)(electionTimeout + failoverTimeout / 6).TotalMilliseconds;
+        _locks = locks;
         _group = group;
         _mesh = mesh;
         _lease = lease;
@@ -102,17 +104,18 @@ internal sealed class FailoverMonitor
             {
                 var granted = true;
                 if (leading)
-                {
                     Heard(SelfId, sentAt, _trustworthy);
-                    _lease.Extend(sentAt, _leaseDuration);
-                }
                 else
-                {
                     granted = await RenewAsync(sentAt).ConfigureAwait(false);
-                }
                 // Granted means this node has the leader's committed state: only now is "listed nowhere" meaningful.
                 if (granted && !_trustworthy)
                     await LeaveEveryInSyncSetAsync(stopping).ConfigureAwait(false);
+                // A node serves (and so grants locks) only once its start raised the epoch: its fencing tokens then
+                // exceed every token an earlier run of it issued (docs/replication.md, "Locks and transactions").
+                if (granted && _trustworthy)
+                    _lease.Extend(sentAt, _leaseDuration);
+                if (granted && FenceCounterHalfUsed())
+                    await RaiseEpochAsync(stopping).ConfigureAwait(false);
                 if (leading)
                     await PromoteFailedAsync(stopping).ConfigureAwait(false);
                 await Task.Delay(_renewInterval, stopping).ConfigureAwait(false);
@@ -189,7 +192,19 @@ internal sealed class FailoverMonitor
             return !_untrusted.Contains(nodeId);
     }
 
-    /// <summary>A node that (re)started takes itself out of every in-sync set before it may be promoted; its primaries resynchronize it and list it again.</summary>
+    /// <summary>Whether this node has granted half the fencing tokens one epoch allows (2^31 of 2^32): time to raise the epoch.</summary>
+    private bool FenceCounterHalfUsed() =>
+        (_locks.LastFence & ((1L << Node.Internal.NodeParts.FenceEpochShift) - 1)) >= 1L << (Node.Internal.NodeParts.FenceEpochShift - 1);
+
+    /// <summary>Commits a change that only raises the epoch (every node's fencing tokens then start above the old ones).</summary>
+    private async Task RaiseEpochAsync(CancellationToken stopping) =>
+        await _group.ProposeAsync(state => state.Next(), stopping).ConfigureAwait(false);
+
+    /// <summary>
+    /// A node that (re)started takes itself out of every in-sync set before it may be promoted (its primaries
+    /// resynchronize it and list it again), and raises the epoch even when no set listed it: until then it holds no
+    /// lease, so every lock it grants afterwards has a token above those an earlier run of it granted at the old epoch.
+    /// </summary>
     private async Task LeaveEveryInSyncSetAsync(CancellationToken stopping)
     {
         var self = SelfId;
@@ -210,7 +225,7 @@ internal sealed class FailoverMonitor
                     }
                     return new SlotAssignment(a.Primary, a.Replicas, rest.ToArray(), a.Importing);
                 });
-                return changed ? state.Next(slots: slots) : null;
+                return changed ? state.Next(slots: slots) : state.Next();
             },
             stopping).ConfigureAwait(false);
         _trustworthy = true;
@@ -248,10 +263,7 @@ internal sealed class FailoverMonitor
             return false;
         }
         _leaderHint = BinaryPrimitives.ReadUInt16LittleEndian(body.AsSpan(1));
-        if (body[0] != 1)
-            return false;
-        _lease.Extend(sentAt, _leaseDuration);
-        return true;
+        return body[0] == 1;
     }
 
     /// <summary>At the leader: one promotion per silent primary that has a live in-sync replica.</summary>

@@ -98,6 +98,19 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
         return end;
     }
 
+    /// <summary>Appends a transaction record (a participant's prepared part or its end) for every replica of this node.</summary>
+    public long AppendTxn(ReadOnlySpan<byte> body)
+    {
+        long end;
+        lock (_sync)
+        {
+            StreamRecords.WriteTxn(Reserve(StreamRecords.TxnSize(body.Length)), body);
+            end = Commit(StreamRecords.TxnSize(body.Length));
+        }
+        Mark(end);
+        return end;
+    }
+
     /// <summary>Appends the removal of every key (FLUSHALL): each replica removes the keys of the ranges it copies from this primary.</summary>
     public long AppendClear()
     {

@@ -12,7 +12,11 @@ namespace FastDht.Engine.Keyspace.Internal;
 /// expire  [2][u16 key length][key][i64 expires at, 0 = never]
 /// delete  [3][u16 key length][key]
 /// clear   [4]
+/// txn     [5][u32 body length][body: a transaction record, TxnPrepareRecord or an 'E' TxnDecisionRecord]
 /// </code>
+/// A txn record carries a participant's prepared part, or its end, to the replicas, so a promoted replica holds
+/// every attempt its old primary had prepared and not ended (docs/replication.md, "Locks and transactions across
+/// failover"). It has no key: <c>key</c> reads empty and <c>value</c> is the body.
 /// Little-endian, like the write-ahead log. A key is at most 65535 bytes (the protocol's key limit), so u16 suffices.
 /// </remarks>
 internal static class StreamRecords
@@ -21,6 +25,7 @@ internal static class StreamRecords
     public const byte KindExpire = 2;
     public const byte KindDelete = 3;
     public const byte KindClear = 4;
+    public const byte KindTxn = 5;
 
     public static int PutSize(int keyLength, int valueLength) => 1 + 2 + keyLength + 8 + 4 + valueLength;
 
@@ -29,6 +34,15 @@ internal static class StreamRecords
     public static int DeleteSize(int keyLength) => 1 + 2 + keyLength;
 
     public const int ClearSize = 1;
+
+    public static int TxnSize(int bodyLength) => 1 + 4 + bodyLength;
+
+    public static void WriteTxn(Span<byte> span, ReadOnlySpan<byte> body)
+    {
+        span[0] = KindTxn;
+        BinaryPrimitives.WriteInt32LittleEndian(span[1..], body.Length);
+        body.CopyTo(span[5..]);
+    }
 
     public static void WritePut(Span<byte> span, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt)
     {
@@ -60,6 +74,17 @@ internal static class StreamRecords
         if (kind == KindClear)
         {
             size = ClearSize;
+            return true;
+        }
+        if (kind == KindTxn)
+        {
+            if (records.Length < 5)
+                return false;
+            var bodyLength = BinaryPrimitives.ReadInt32LittleEndian(records[1..]);
+            if (bodyLength < 0 || records.Length - 5 < bodyLength)
+                return false;
+            value = records.Slice(5, bodyLength);
+            size = 5 + bodyLength;
             return true;
         }
         if (kind is < KindPut or > KindDelete || records.Length < 3)

@@ -93,7 +93,9 @@ internal sealed partial class PeerLink
             {
                 if (!RequestDecoder.TryReadTxnPrepare(body, limits, out var wireTxn, out var attempt, out var coordinatorIncarnation, out var members, out var writes, out error))
                     break;
-                return ReplyAsync(new TxnReply(id, op, new TxnResult(_mesh.Coordinator.OnPrepare(TxnIds.ToLocking(wireTxn), attempt, coordinatorIncarnation, members, writes))));
+                // The vote leaves once the replicas have the prepare record (with replicas): a replica promoted
+                // after a yes holds the part it voted for.
+                return ReplyAfterReplicasAsync(new TxnReply(id, op, new TxnResult(_mesh.Coordinator.OnPrepare(TxnIds.ToLocking(wireTxn), attempt, coordinatorIncarnation, members, writes))));
             }
             case Opcode.TxnCommit:
             case Opcode.TxnAbort:

@@ -118,6 +118,7 @@ internal sealed partial class PeerLink
             if (!records.IsEmpty)
                 return ReplyErrorAsync(header, StatusCode.BadRequest, "a ReplicaSync reset carries no records");
             RemoveCopiedRanges(state, PeerId, self);
+            _mesh.Participant.Copies.Forget(PeerId); // the snapshot that follows carries what is still prepared there
             return ReplyAsync(new StatusReply(header.RequestId, header.Opcode, StatusCode.Ok));
         }
         if (kind != ReplicaSyncRequest.KindRecords)
@@ -127,7 +128,13 @@ internal sealed partial class PeerLink
             if (!StreamRecords.TryRead(rest, out var recordKind, out var key, out _, out _, out var size)
                 || (recordKind != StreamRecords.KindClear && key.Length > ReceiveLimits.MaxKeySize))
                 return ReplyErrorAsync(header, StatusCode.BadRequest, "malformed ReplicaSync record");
-            if (recordKind != StreamRecords.KindClear)
+            if (recordKind == StreamRecords.KindTxn)
+            {
+                StreamRecords.TryRead(rest, out _, out _, out var txnRecord, out _, out _);
+                if (!Transactions.Internal.ReplicatedPrepares.IsValid(txnRecord))
+                    return ReplyErrorAsync(header, StatusCode.BadRequest, "malformed ReplicaSync transaction record");
+            }
+            else if (recordKind != StreamRecords.KindClear)
             {
                 var assignment = state.Slots.AssignmentOf(KeySlot.Of(key));
                 if (assignment.Primary != PeerId || !assignment.HasReplica(self))
@@ -140,6 +147,8 @@ internal sealed partial class PeerLink
             StreamRecords.TryRead(rest, out var recordKind, out var key, out var value, out var expiresAt, out var size);
             if (recordKind == StreamRecords.KindClear)
                 RemoveCopiedRanges(state, PeerId, self);
+            else if (recordKind == StreamRecords.KindTxn)
+                _mesh.Participant.Copies.Apply(PeerId, value);
             else
                 keyspace.ApplyReplicated(recordKind, key, value, expiresAt);
             rest = rest[size..];

@@ -250,6 +250,13 @@ internal sealed class ReplicaSender
             var keys = 0L;
             var perScan = 64; // entries per scan call, lowered for large entries so one call's records stay near one batch
             BeginBatch(state.Epoch, ReplicaSyncRequest.KindRecords, cursor.Position);
+            // The attempts prepared here and not ended, read after the cursor opened: one that ends meanwhile has its
+            // end record in the stream after the cursor, so the replica drops it again.
+            foreach (var prepared in _mesh.Participant.Prepared)
+            {
+                var record = Transactions.Internal.TxnPrepareRecord.Encode(prepared);
+                StreamRecords.WriteTxn(Reserve(StreamRecords.TxnSize(record.Length)), record);
+            }
             // The whole store, each key's cluster slot computed: the store may group keys by a slot function of its own.
             var scan = 0UL;
             do
@@ -361,7 +368,9 @@ internal sealed class ReplicaSender
         while (!records.IsEmpty)
         {
             StreamRecords.TryRead(records, out var kind, out var key, out _, out _, out var size);
-            if (kind == StreamRecords.KindClear || CopiesSlotOf(state, key))
+            // Transaction records go to every replica: it keeps a prepared part whole and installs, if promoted, the
+            // writes of the slots it then serves (ReplicatedPrepares).
+            if (kind is StreamRecords.KindClear or StreamRecords.KindTxn || CopiesSlotOf(state, key))
                 Append(records[..size]);
             records = records[size..];
         }

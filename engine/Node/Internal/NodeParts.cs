@@ -48,7 +48,17 @@ internal sealed class NodeParts
         Identity = new NodeIdentity(options.NodeId, options.ClusterName, options.LockStrategy, Cluster, options.Limits, options.ClusterSecret);
         var strategy = CreateStrategy(options.Plugins.LockStrategies, options.LockStrategy);
         var wounds = new NodeWoundNotifier();
-        Locks = new LockTable(strategy, new LockTableOptions { ExpiryScanInterval = ScanIntervalFor(strategy, options.LockExpiryScanInterval) }, TimeProvider.System, wounds);
+        // With failover the fencing tokens carry the epoch in their high bits (docs/replication.md), not the clock.
+        Locks = new LockTable(strategy, new LockTableOptions
+        {
+            ExpiryScanInterval = ScanIntervalFor(strategy, options.LockExpiryScanInterval),
+            SeedFenceFromClock = options.Replicas == 0,
+        }, TimeProvider.System, wounds);
+        if (options.Replicas > 0)
+        {
+            Locks.AdvanceFence(FenceFloor(Cluster.Current.Epoch));
+            Cluster.Subscribe((_, current) => Locks.AdvanceFence(FenceFloor(current.Epoch)));
+        }
         // 1 KiB under the frame size: room for the frame header, the key and the reply's framing around the value.
         Keyspace = new Keyspace.LocalKeyspace(store, Locks, Math.Max(1, options.Limits.MaxFrameSize - 1024));
         Metrics = new Diagnostics.NodeMetrics(options.NodeId);
@@ -96,7 +106,7 @@ internal sealed class NodeParts
                 // Failover: a node serves keys only under a lease from the Raft leader, which promotes replicas of silent primaries.
                 Lease = new Keyspace.ServingLease();
                 Mesh.Lease = Lease;
-                Consensus.Monitor = new Consensus.Internal.FailoverMonitor(Consensus, Mesh, Lease, options.FailoverTimeout, options.ElectionTimeout, logger);
+                Consensus.Monitor = new Consensus.Internal.FailoverMonitor(Consensus, Mesh, Lease, options.FailoverTimeout, options.ElectionTimeout, Locks, logger);
             }
         }
         // Only "detect" lets waits form cycles; its deadlocks across nodes are aborted along the wounds' route.
@@ -105,6 +115,13 @@ internal sealed class NodeParts
             : null;
         if (options.Replicas > 0)
         {
+            // A promotion installs the prepared attempts of the replaced primary that this replica holds (docs/replication.md).
+            Cluster.Subscribe((previous, current) =>
+            {
+                var installed = Participant.TakeOver(previous, current, SelfId, (txn, why) => TxnLog.Inconsistent(logger, txn.Id.ToString(), txn.Attempt, why));
+                if (installed > 0)
+                    TxnLog.TakenOver(logger, SelfId, installed);
+            });
             Replicator = new Mesh.Internal.Replicator(Mesh, Keyspace, options.ReplicaTimeout, logger, ClusterChanges);
             Keyspace.AttachReplication(Replicator.Stream, slot => Cluster.Current.Slots.OwnerOf(slot) == SelfId);
         }
@@ -136,6 +153,17 @@ internal sealed class NodeParts
 
     /// <summary>While this node joins the cluster (it was not in its member list): the join, until a member admitted it.</summary>
     public Task Joining { get; set; } = Task.CompletedTask;
+
+    /// <summary>
+    /// The fencing tokens' floor at <paramref name="epoch"/>: the epoch in bits 32-62, a per-node grant counter in bits
+    /// 0-31. A token granted at a higher epoch is larger than every token granted at a lower one, on any node: tokens
+    /// rise across a promotion. 2^31 epochs; 2^32 grants per node per epoch (the failover monitor raises the epoch
+    /// when a node has used half of them).
+    /// </summary>
+    public static long FenceFloor(ulong epoch) => (long)(epoch << FenceEpochShift);
+
+    /// <summary>Where the epoch starts in a fencing token (<see cref="FenceFloor"/>).</summary>
+    public const int FenceEpochShift = 32;
 
     /// <summary>This node's part in the Raft group that decides the cluster state; null when the cluster runs none.</summary>
     public Consensus.Internal.RaftGroup? Consensus { get; }

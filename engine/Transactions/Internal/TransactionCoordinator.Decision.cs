@@ -37,6 +37,7 @@ internal sealed partial class TransactionCoordinator
             : new TxnStep(StatusCode.Aborted, $"transaction {txn.Id} attempt {attempt} was presumed aborted by a participant's status query before it prepared");
 
         Task<ResponseResult>?[]? calls = null;
+        var localPrepare = 0L; // the replication stream's position after this node's own prepare record (0: none)
         if (begun)
         {
             var firstQueryAt = FirstQueryAt();
@@ -48,6 +49,8 @@ internal sealed partial class TransactionCoordinator
                     var step = _participant.Prepare(txn.Id, attempt, incarnation, members, g.BuildWrites(), firstQueryAt);
                     if (!step.IsOk && outcome.IsOk)
                         outcome = Unprepared(txn, g.Node, step);
+                    else if (step.IsOk && _keyspace.Replication is { } stream)
+                        localPrepare = stream.AppendedPosition;
                 }
                 else
                 {
@@ -68,6 +71,10 @@ internal sealed partial class TransactionCoordinator
             }
         }
 
+        // This node's own vote counts once its replicas have the prepare record, like a remote participant's: a replica
+        // promoted after a commit was decided here then holds this part and installs it (ReplicatedPrepares).
+        if (outcome.IsOk && localPrepare != 0 && !await ReplicatedWithinAsync(localPrepare).ConfigureAwait(false))
+            outcome = new TxnStep(StatusCode.Timeout, $"transaction {txn.Id} could not be prepared at node {Self}: its replicas did not acknowledge the prepare within {_settings.TxnTimeout.TotalSeconds:0.###} s; nothing was written");
         if (outcome.IsOk && !await LogCommitDecisionAsync(txn.Id, attempt).ConfigureAwait(false))
             outcome = new TxnStep(StatusCode.ShuttingDown, $"transaction {txn.Id}: the node stopped before its commit decision was on disk; nothing was committed");
         var decision = new TxnDecision(txn.Id, attempt, Commit: outcome.IsOk);
@@ -92,6 +99,16 @@ internal sealed partial class TransactionCoordinator
         Span<byte> record = stackalloc byte[TxnDecisionRecord.Size];
         TxnDecisionRecord.Write(record, new TxnDecision(txn, attempt, Commit: true));
         return log.WhenDurableAsync(log.AppendApplication(record));
+    }
+
+    /// <summary>Whether every in-sync replica acknowledged the stream up to <paramref name="position"/> within TxnTimeout (false: not, or the node stops).</summary>
+    private async Task<bool> ReplicatedWithinAsync(long position)
+    {
+        var acknowledged = _keyspace.Replication!.WaitAsync(position);
+        if (acknowledged.IsCompleted)
+            return acknowledged.Result;
+        var wait = acknowledged.AsTask();
+        return await WithinAsync(wait, _settings.TxnTimeout).ConfigureAwait(false) && await wait.ConfigureAwait(false);
     }
 
     /// <summary>The participant list every TxnPrepare carries: each owner with the incarnation this node's link to it has now.</summary>
@@ -137,7 +154,7 @@ internal sealed partial class TransactionCoordinator
             }
             else
             {
-                _ = DeliverToAsync(delivery, members[i]);
+                _ = DeliverToAsync(delivery, members[i], g.Keys);
             }
         }
         if (remote == 0)
@@ -145,8 +162,12 @@ internal sealed partial class TransactionCoordinator
         return delivery;
     }
 
-    /// <summary>Sends the decision to one participant until it acknowledges it, across link loss and reconnection; ends when the node stops.</summary>
-    private async Task DeliverToAsync(DecisionDelivery delivery, TxnMember member)
+    /// <summary>
+    /// Sends the decision to one participant until it acknowledges it, across link loss and reconnection; ends when the
+    /// node stops. While the participant is unreachable and another node now serves every key of its part (a replica
+    /// promoted in its place, which installed the part it had prepared), the decision goes to that node instead.
+    /// </summary>
+    private async Task DeliverToAsync(DecisionDelivery delivery, TxnMember member, ReadOnlyMemory<byte>[] keys)
     {
         var node = member.NodeId;
         var decision = delivery.Decision;
@@ -157,10 +178,24 @@ internal sealed partial class TransactionCoordinator
             // A participant that restarted since it prepared gets the decision too: with a data directory it installed
             // its prepared part again from its log and applies it now; without one it answers NotOwner (lost).
             var link = _peers.LinkTo(node);
-            var result = link is null
-                ? new ResponseResult(StatusCode.NodeUnavailable, null, _peers.UnavailableMessage(node))
-                : await link.CallAsync(request, ResponseShape.Status, _settings.ForwardTimeout, node).ConfigureAwait(false);
-            if (decision.Commit && result.Status == StatusCode.NotOwner)
+            var target = node;
+            if (link is null && SuccessorOf(keys, node) is { } successor)
+            {
+                target = successor;
+                link = successor == Self ? null : _peers.LinkTo(successor);
+            }
+            var result = target == Self
+                ? DecideHere(decision)
+                : link is null
+                    ? new ResponseResult(StatusCode.NodeUnavailable, null, _peers.UnavailableMessage(target))
+                    : await link.CallAsync(request, ResponseShape.Status, _settings.ForwardTimeout, target).ConfigureAwait(false);
+            if (target != node && result.Status == StatusCode.NotOwner)
+            {
+                // The successor has not installed the part yet (the promotion reaches it after it reached this node):
+                // it will, or its resolver asks this node; either way the decision is applied there. Ask again later.
+                result = new ResponseResult(StatusCode.NodeUnavailable, null, $"node {target} does not hold the part of node {node} yet: {result.ErrorMessage}");
+            }
+            else if (decision.Commit && result.Status == StatusCode.NotOwner)
             {
                 TxnLog.Inconsistent(_logger, decision.Txn.ToString(), decision.Attempt, $"node {node} lost its prepared part of a committed transaction: {result.ErrorMessage}");
                 if (delivery.Lose(node))
@@ -193,6 +228,26 @@ internal sealed partial class TransactionCoordinator
                 return;
             }
         }
+    }
+
+    /// <summary>The one node other than <paramref name="participant"/> that serves every key of its part now (null: none, or several).</summary>
+    private ushort? SuccessorOf(ReadOnlyMemory<byte>[] keys, ushort participant)
+    {
+        var state = _cluster.Current;
+        var owner = state.OwnerOf(keys[0].Span);
+        for (var i = 1; i < keys.Length; i++)
+        {
+            if (state.OwnerOf(keys[i].Span) != owner)
+                return null;
+        }
+        return owner == participant ? null : owner;
+    }
+
+    /// <summary>Applies a decision to a part this node installed as a promoted replica; its step as a response.</summary>
+    private ResponseResult DecideHere(in TxnDecision decision)
+    {
+        var step = _participant.Decide(decision);
+        return step.IsOk ? new ResponseResult(StatusCode.Ok, null, null) : new ResponseResult(step.Status, null, step.Message);
     }
 
     /// <summary>Waits until every participant applied the commit; bounded by TxnTimeout, then an in-doubt Timeout.</summary>

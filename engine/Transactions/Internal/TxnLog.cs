@@ -19,4 +19,7 @@ internal static partial class TxnLog
 
     [LoggerMessage(104, LogLevel.Information, "Node {NodeId} installed again {Count} transactions it had prepared and not seen decided before it stopped; their locks are held until it learns each outcome")]
     public static partial void Reinstalled(ILogger logger, ushort nodeId, int count);
+
+    [LoggerMessage(105, LogLevel.Information, "Node {NodeId}, promoted, installed {Count} transactions the primary it replaces had prepared and not seen decided; their locks are held until it learns each outcome")]
+    public static partial void TakenOver(ILogger logger, ushort nodeId, int count);
 }

@@ -1,3 +1,4 @@
+using FastDht.Engine.Cluster;
 using System.Collections.Concurrent;
 using FastDht.Locking;
 using FastDht.Engine.Keyspace;
@@ -48,6 +49,9 @@ internal sealed class TxnParticipant
 
     /// <summary>Attempts prepared here and not decided yet.</summary>
     public ICollection<PreparedTxn> Prepared => _prepared.Values;
+
+    /// <summary>At a replica: the attempts its primaries prepared and not ended, to install if it is promoted.</summary>
+    public ReplicatedPrepares Copies { get; } = new();
 
     /// <summary>Number of attempts prepared here and not decided yet (for tests and diagnostics).</summary>
     public int PreparedCount => _prepared.Count;
@@ -149,6 +153,10 @@ internal sealed class TxnParticipant
             {
                 if (_keyspace.Log is { } writable)
                     TxnPrepareRecord.Append(writable, txn, attempt, coordinatorIncarnation, participants, writes);
+                // To the replicas too (the vote waits for them like any write's reply): a replica promoted after this
+                // node voted holds the attempt and installs it (ReplicatedPrepares), so the part is not lost with it.
+                if (_keyspace.Replication is { } stream)
+                    TxnPrepareRecord.AppendTo(stream, txn, attempt, coordinatorIncarnation, participants, writes);
                 _prepared[txn] = new PreparedTxn(txn, attempt, coordinatorIncarnation, participants, writes, firstQueryAt);
             }
             finally
@@ -297,26 +305,71 @@ internal sealed class TxnParticipant
                 held = result.IsGranted;
                 writes[i] = new TxnWrite(w.Key, w.Value, (ulong)result.FencingToken, w.Kind, w.ExpiresAt);
             }
-            if (!held || !_table.MarkPrepared(txn))
+            // A promoted replica may be a participant of the same attempt itself: the old primary's part joins its own.
+            _prepared.TryGetValue(txn, out var own);
+            if (own is not null && own.Attempt != prepared.Attempt)
             {
-                _table.ReleaseAll(txn);
-                failed(prepared, "its locks could not be taken again at restart (another prepared transaction holds one of its keys)");
+                failed(prepared, $"attempt {own.Attempt} of it is prepared here already");
                 continue;
             }
-            _prepared[txn] = prepared;
+            if (!held || !_table.MarkPrepared(txn))
+            {
+                if (own is null)
+                    _table.ReleaseAll(txn); // with a part of its own prepared here, only its decision may release
+                failed(prepared, "its locks could not be taken again (another transaction holds one of its keys)");
+                continue;
+            }
+            _prepared[txn] = own is null
+                ? prepared
+                : new PreparedTxn(txn, own.Attempt, own.CoordinatorIncarnation, own.Participants, [.. own.Writes, .. writes], firstQueryAt: 0);
             installed++;
         }
         return installed;
     }
 
-    /// <summary>With a log: the prepared attempt ended here (after the commit's writes record), so a restart neither installs it again nor forgets the commit.</summary>
+    /// <summary>
+    /// After a promotion (<paramref name="current"/> makes this node the primary of slots another node served in
+    /// <paramref name="previous"/>): installs the attempts that node had prepared and this replica holds for those
+    /// slots (<see cref="Copies"/>), locks taken and pinned as at the prepare, and asks about each outcome at once.
+    /// </summary>
+    /// <returns>How many attempts were installed.</returns>
+    public int TakeOver(ClusterState previous, ClusterState current, ushort self, Action<PreparedTxn, string> failed)
+    {
+        var installed = 0;
+        if (Copies.Count > 0)
+        {
+            HashSet<ushort>? replaced = null;
+            for (var slot = 0; slot < SlotTable.SlotCount; slot++)
+            {
+                var before = previous.Slots.OwnerOf(slot);
+                if (before != self && current.Slots.OwnerOf(slot) == self)
+                    (replaced ??= []).Add(before);
+            }
+            if (replaced is not null)
+            {
+                foreach (var oldPrimary in replaced)
+                {
+                    var taken = Copies.TakeOver(oldPrimary, slot => previous.Slots.OwnerOf(slot) == oldPrimary && current.Slots.OwnerOf(slot) == self);
+                    installed += Reinstall(taken, failed);
+                }
+            }
+        }
+        Copies.DropStale((primary, slot) => current.Slots.OwnerOf(slot) == primary);
+        return installed;
+    }
+
+    /// <summary>
+    /// The prepared attempt ended here (after the commit's writes): logged, so a restart neither installs it again nor
+    /// forgets the commit, and streamed, so the replicas drop their copy of it.
+    /// </summary>
     private void LogEnded(in TxnDecision decision)
     {
-        if (_keyspace.Log is not { } log)
+        if (_keyspace.Log is null && _keyspace.Replication is null)
             return;
         Span<byte> record = stackalloc byte[TxnDecisionRecord.Size];
         TxnDecisionRecord.Write(record, decision, ended: true);
-        log.AppendApplication(record);
+        _keyspace.Log?.AppendApplication(record);
+        _keyspace.Replication?.AppendTxn(record);
     }
 
     /// <summary>Releases the transaction's locks and ends its wait, unless an attempt of it is prepared here (then only its decision may).</summary>

@@ -42,6 +42,23 @@ internal static class TxnPrepareRecord
         }
     }
 
+    /// <summary>Appends the record of a prepared attempt to this node's replication stream; returns the stream position after it.</summary>
+    public static long AppendTo(Keyspace.Internal.ReplicationStream stream, TxnId txn, ushort attempt, ulong coordinatorIncarnation, TxnMember[] participants, TxnWrite[] writes)
+    {
+        var size = SizeOf(participants, writes);
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            var span = buffer.AsSpan(0, size);
+            Write(span, txn, attempt, coordinatorIncarnation, participants, writes);
+            return stream.AppendTxn(span);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     /// <summary>The record of an attempt prepared here, for a snapshot to carry (the same bytes <see cref="Append"/> logs).</summary>
     public static byte[] Encode(PreparedTxn prepared)
     {
