@@ -47,6 +47,11 @@ public sealed class PeerLinkRulesTests
         var key = Enumerable.Range(0, 100).Select(i => Encoding.UTF8.GetBytes($"peer:{i}")).First(k => cluster.OwnerOf(k) == 1);
         using var client = await NativeTestClient.ConnectAsync(cluster.EndPointOf(1));
         Assert.Equal(StatusCode.Ok, (await client.PutAsync(key, Original)).Status);
+        // Both nodes may have dialed each other at start: wait until they keep the same one link (the other retired).
+        await Bounded.UntilAsync(
+            () => ((IPeerLinks)cluster[0].Core.Mesh).LinkTo(1) is { } a && ((IPeerLinks)cluster[1].Core.Mesh).LinkTo(0) is { } b
+                && Equals(a.Connection.LocalEndPoint, b.Connection.RemoteEndPoint),
+            "nodes 0 and 1 to keep one link between them");
         var link = ((IPeerLinks)cluster[0].Core.Mesh).LinkTo(1);
         Assert.NotNull(link);
 
