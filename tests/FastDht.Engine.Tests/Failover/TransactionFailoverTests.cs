@@ -31,9 +31,10 @@ public sealed class TransactionFailoverTests
         {
             o.Replicas = 1;
             o.ReplicaTimeout = Bounded.Timeout;
-            // Links are held for moments below: elections and failovers wait for a real silence, not for those.
-            o.ElectionTimeout = TimeSpan.FromMilliseconds(500);
-            o.FailoverTimeout = TimeSpan.FromSeconds(2);
+            // Links are held for moments below (seconds on a loaded machine), lease renewals with them: elections,
+            // leases (5/6 of the failover timeout) and failovers outlast those and end only with a stopped node.
+            o.ElectionTimeout = TimeSpan.FromSeconds(1);
+            o.FailoverTimeout = TimeSpan.FromSeconds(6);
             o.TxnTimeout = Bounded.Timeout; // the client waits for the failover instead of hearing "in doubt"
             o.TxnLockLease = TimeSpan.FromSeconds(30);
         }, proxied: true);
@@ -61,10 +62,18 @@ public sealed class TransactionFailoverTests
         // The prepare reaches node 1, which votes yes once node 2 has its prepare record; the vote flows, the commit is held.
         cluster.StallLink(1, 0, true);
         cluster.StallLink(0, 1, false);
-        await Bounded.UntilAsync(() => cluster[1].Core.Participant.PreparedCount == 1, "node 1 prepares");
+        // Node 1 also copies node 0's range: the coordinator decides only once node 1 has its own prepare record too.
+        await Bounded.UntilAsync(
+            () => cluster[1].Core.Participant.PreparedCount == 1 && cluster[1].Core.Participant.Copies.Count == 1,
+            "node 1 to prepare and to hold the coordinator's prepared part");
         cluster.StallLink(0, 1, true);
         cluster.StallLink(1, 0, false);
-        await Bounded.UntilAsync(() => Stored(cluster, 0, a) == "v1", "the coordinator decides commit and applies its own part");
+        await Bounded.UntilAsync(() => Stored(cluster, 0, a) == "v1" || put.IsCompleted, "the coordinator decides commit and applies its own part");
+        if (put.IsCompleted)
+        {
+            var early = await put;
+            Assert.Fail($"the MultiPut ended before node 1 stopped: {early.Status} {early.ErrorMessage}");
+        }
         Assert.Null(Stored(cluster, 1, b));
         Assert.Equal(1, cluster[2].Core.Participant.Copies.Count); // node 2 holds node 1's prepared part
 

@@ -8,10 +8,12 @@ internal static class ErrorKinds
     public const string Timeout = "Timeout";
     public const string NodeUnavailable = "NodeUnavailable";
     public const string Protocol = "Protocol";
+    public const string InDoubt = "InDoubt";
 
-    /// <summary>"Timeout", "NodeUnavailable", the server's status ("Aborted", "Locked", ...), "Protocol", or the exception type.</summary>
+    /// <summary>"InDoubt" (a write whose answer was lost), "Timeout", "NodeUnavailable", the server's status ("Aborted", "Locked", ...), "Protocol", or the exception type.</summary>
     public static string Of(Exception exception) => exception switch
     {
+        DhtWriteInDoubtException => InDoubt,
         DhtTimeoutException => Timeout,
         DhtNodeUnavailableException => NodeUnavailable,
         DhtServerException server => server.Status.ToString(),
