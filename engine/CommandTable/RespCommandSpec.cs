@@ -37,6 +37,21 @@ internal sealed class RespCommandSpec(RespCommandKind kind, string name, int ari
     /// <summary>Redis's <c>no_multi</c> flag: refused between MULTI and EXEC ("Command not allowed inside a transaction").</summary>
     public bool NoMulti { get; } = Array.IndexOf(flags, "no_multi") >= 0;
 
+    /// <summary>Redis's <c>write</c> flag: refused inside a read-only script (EVAL_RO, FCALL_RO).</summary>
+    public bool IsWrite { get; } = Array.IndexOf(flags, "write") >= 0;
+
+    /// <summary>Redis's <c>noscript</c> flag: refused from inside a script ("This Redis command is not allowed from script").</summary>
+    public bool NoScript { get; } = Array.IndexOf(flags, "noscript") >= 0;
+
+    /// <summary>Redis's <c>allow_busy</c> flag: served while a script has run past lua-time-limit (others answer -BUSY).</summary>
+    public bool AllowBusy { get; } = Array.IndexOf(flags, "allow_busy") >= 0;
+
+    /// <summary>
+    /// For EVAL and FCALL: the index of the argument that counts the keys which follow it (Redis's <c>keynum</c> key
+    /// spec); 0 for others. Such a command names no key in <see cref="FirstKey"/> and routes itself.
+    /// </summary>
+    public int KeyCountIndex { get; init; }
+
     /// <summary>The subcommands of a container command; empty for others.</summary>
     public RespCommandSpec[] Subcommands { get; init; } = [];
 

@@ -11,6 +11,9 @@ internal static class RespCommandSpecs
     private static readonly string[] Admin = ["loading", "stale"];
     private static readonly string[] Fast = ["fast", "loading", "stale"];
     private static readonly string[] PubSub = ["pubsub", "noscript", "loading", "stale"];
+    private static readonly string[] Connection = ["noscript", "loading", "stale", "fast", "allow_busy"];
+    private static readonly string[] Script = ["noscript", "stale", "skip_monitor", "may_replicate", "no_mandatory_keys", "movablekeys"];
+    private static readonly string[] ScriptRo = ["noscript", "stale", "skip_monitor", "no_mandatory_keys", "readonly", "movablekeys"];
 
     private static readonly string[] Overwrite = ["OW", "update"];
     private static readonly string[] Remove = ["RM", "delete"];
@@ -112,6 +115,16 @@ internal static class RespCommandSpecs
                 Sub("list", -2, ["noscript"]),
                 Sub("delete", 3, ["write", "noscript"]),
                 Sub("help", 2, Admin)),
+            new(RespCommandKind.Eval, "eval", -3, Script, 0, 0, 0) { KeyCountIndex = 2 },
+            new(RespCommandKind.EvalSha, "evalsha", -3, Script, 0, 0, 0) { KeyCountIndex = 2 },
+            new(RespCommandKind.EvalRo, "eval_ro", -3, ScriptRo, 0, 0, 0) { KeyCountIndex = 2 },
+            new(RespCommandKind.EvalShaRo, "evalsha_ro", -3, ScriptRo, 0, 0, 0) { KeyCountIndex = 2 },
+            Container(RespCommandKind.Script, "script", ["noscript"],
+                Sub("load", 3, ["noscript", "stale"]),
+                Sub("exists", -3, ["noscript"]),
+                Sub("flush", -2, ["noscript"]),
+                Sub("kill", 2, ["noscript", "allow_busy"]),
+                Sub("help", 2, ["loading", "stale"])),
             new(RespCommandKind.Info, "info", -1, Admin, 0, 0, 0) { Tips = ["nondeterministic_output"] },
             Container(RespCommandKind.Command, "command", -1, Admin,
                 Sub("count", 2, Admin),
@@ -153,7 +166,7 @@ internal static class RespCommandSpecs
                 Sub("help", 2, Admin)),
             new(RespCommandKind.Monitor, "monitor", 1, ["admin", "noscript", "loading", "stale"], 0, 0, 0),
             new(RespCommandKind.Select, "select", 2, Fast, 0, 0, 0),
-            new(RespCommandKind.Auth, "auth", -2, Fast, 0, 0, 0),
+            new(RespCommandKind.Auth, "auth", -2, Connection, 0, 0, 0),
             Container(RespCommandKind.Acl, "acl", Admin,
                 Sub("whoami", 2, Admin),
                 Sub("list", 2, Admin),
@@ -162,9 +175,9 @@ internal static class RespCommandSpecs
                 Sub("setuser", -3, Admin),
                 Sub("deluser", -3, Admin),
                 Sub("save", 2, Admin)),
-            new(RespCommandKind.Hello, "hello", -1, Fast, 0, 0, 0),
-            new(RespCommandKind.Quit, "quit", -1, Fast, 0, 0, 0),
-            new(RespCommandKind.Reset, "reset", 1, Fast, 0, 0, 0),
+            new(RespCommandKind.Hello, "hello", -1, Connection, 0, 0, 0),
+            new(RespCommandKind.Quit, "quit", -1, Connection, 0, 0, 0),
+            new(RespCommandKind.Reset, "reset", 1, Connection, 0, 0, 0),
             new(RespCommandKind.Role, "role", 1, Fast, 0, 0, 0),
             new(RespCommandKind.Time, "time", 1, Fast, 0, 0, 0),
             Container(RespCommandKind.Cluster, "cluster", Admin,
@@ -184,6 +197,7 @@ internal static class RespCommandSpecs
             new(RespCommandKind.PUnsubscribe, "punsubscribe", -1, PubSub, 0, 0, 0),
             new(RespCommandKind.Publish, "publish", 3, PubSub, 0, 0, 0),
             new(RespCommandKind.Save, "save", 1, ["admin", "noscript", "no_multi"], 0, 0, 0),
+            new(RespCommandKind.Shutdown, "shutdown", -1, ["admin", "noscript", "loading", "stale", "no_multi", "sentinel", "allow_busy"], 0, 0, 0),
             new(RespCommandKind.BgSave, "bgsave", -1, ["admin", "noscript"], 0, 0, 0),
             new(RespCommandKind.LastSave, "lastsave", 1, ["loading", "stale", "fast"], 0, 0, 0),
             new(RespCommandKind.Multi, "multi", 1, ["noscript", "loading", "stale", "fast", "allow_busy"], 0, 0, 0),

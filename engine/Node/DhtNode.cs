@@ -26,6 +26,21 @@ public sealed class DhtNode : IAsyncDisposable
         _core = core;
         _listener = listener;
         _pluginListeners = pluginListeners;
+        using (ExecutionContext.SuppressFlow())
+            _ = StopWhenAskedAsync();
+    }
+
+    /// <summary>
+    /// Completes, with who asked, when a client told the node to stop (RESP <c>SHUTDOWN</c>). The node then stops on
+    /// its own (<see cref="StopAsync"/>); a host process should exit once that returns.
+    /// </summary>
+    public Task<string> ShutdownRequested => _core.RespServer.ShutdownRequested;
+
+    private async Task StopWhenAskedAsync()
+    {
+        var reason = await ShutdownRequested.ConfigureAwait(false);
+        NodeLog.ShutdownRequested(_core.Logger, NodeId, reason);
+        await StopAsync().ConfigureAwait(false);
     }
 
     /// <summary>Where an enabled protocol listens (with the real port), or null when it is not enabled on this node.</summary>

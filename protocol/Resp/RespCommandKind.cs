@@ -210,6 +210,36 @@ public enum RespCommandKind
     /// <summary><c>FUNCTION</c></summary>
     Function,
 
+    /// <summary><c>EVAL</c></summary>
+    Eval,
+
+    /// <summary><c>EVALSHA</c></summary>
+    EvalSha,
+
+    /// <summary><c>EVAL_RO</c></summary>
+    EvalRo,
+
+    /// <summary><c>EVALSHA_RO</c></summary>
+    EvalShaRo,
+
+    /// <summary><c>SCRIPT</c></summary>
+    Script,
+
+    /// <summary><c>FCALL</c></summary>
+    FCall,
+
+    /// <summary><c>FCALL_RO</c></summary>
+    FCallRo,
+
+    /// <summary><c>SHUTDOWN</c></summary>
+    Shutdown,
+
+    /// <summary><c>SORT</c></summary>
+    Sort,
+
+    /// <summary><c>SORT_RO</c></summary>
+    SortRo,
+
     /// <summary><c>EXPIREAT</c></summary>
     ExpireAt,
 

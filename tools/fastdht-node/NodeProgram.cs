@@ -80,8 +80,10 @@ internal static class NodeProgram
 
         try
         {
-            var name = await signal.Requested.ConfigureAwait(false);
-            NodeHostLog.SignalReceived(logger, name);
+            // A signal, or a client's SHUTDOWN (the node then stops on its own; StopAsync waits for that).
+            var first = await Task.WhenAny(signal.Requested, node.ShutdownRequested).ConfigureAwait(false);
+            if (first == signal.Requested)
+                NodeHostLog.SignalReceived(logger, await signal.Requested.ConfigureAwait(false));
             await node.StopAsync().ConfigureAwait(false);
             return ExitCodes.Stopped;
         }

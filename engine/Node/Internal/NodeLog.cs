@@ -14,4 +14,7 @@ internal static partial class NodeLog
 
     [LoggerMessage(9, LogLevel.Information, "Node {NodeId} stopped")]
     public static partial void Stopped(ILogger logger, ushort nodeId);
+
+    [LoggerMessage(14, LogLevel.Information, "Node {NodeId} asked to stop: {Reason}")]
+    public static partial void ShutdownRequested(ILogger logger, ushort nodeId, string reason);
 }

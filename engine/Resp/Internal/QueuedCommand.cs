@@ -40,7 +40,13 @@ internal sealed class QueuedCommand
     public static QueuedCommand Of(RespCommand c, RespCommandSpec spec)
     {
         var keys = new List<byte[]>();
-        if (spec.HasKeys)
+        if (spec.KeyCountIndex > 0 && ScriptEngine.TryLocateKeys(c, out var firstKey, out var keyCount, out _))
+        {
+            // EVAL: its keys follow numkeys (checked when queued).
+            for (var i = 0; i < keyCount; i++)
+                keys.Add(c.GetArgument(firstKey + i).ToArray());
+        }
+        else if (spec.HasKeys)
         {
             var last = spec.LastKeyIndex(c.Count);
             for (var i = spec.FirstKey; i <= last; i += spec.Step)

@@ -8,12 +8,12 @@ namespace FastDht.Engine.Resp.Internal;
 
 /// <summary>
 /// CONFIG GET / SET / RESETSTAT: the Redis settings clients and tools read, with the node's real values, and the
-/// ones FastDht can change at run time (the slow log's and maxmemory). Every other known setting is fixed at start-up and CONFIG SET
+/// ones FastDht can change at run time (the slow log's, maxmemory and lua-time-limit). Every other known setting is fixed at start-up and CONFIG SET
 /// says so in Redis's words; an unknown one gets Redis's unknown-option error.
 /// </summary>
 internal static class RespConfig
 {
-    private static readonly string[] Settable = ["slowlog-log-slower-than", "slowlog-max-len", "maxmemory"];
+    private static readonly string[] Settable = ["slowlog-log-slower-than", "slowlog-max-len", "maxmemory", "lua-time-limit", "busy-reply-threshold"];
 
     public static void Write(IBufferWriter<byte> w, RespHost node, RespServer server, RespCommand c, int respVersion)
     {
@@ -63,6 +63,9 @@ internal static class RespConfig
             ("slave-read-only", "yes"),
             ("slowlog-log-slower-than", server.SlowerThanMicros.ToString(inv)),
             ("slowlog-max-len", server.SlowLog.MaxLength.ToString(inv)),
+            // One setting under its two Redis names (lua-time-limit is the older alias).
+            ("busy-reply-threshold", server.Scripts.BusyThresholdMs.ToString(inv)),
+            ("lua-time-limit", server.Scripts.BusyThresholdMs.ToString(inv)),
         ];
     }
 
@@ -135,7 +138,7 @@ internal static class RespConfig
                 RespWriter.WriteError(w, Encoding.UTF8.GetBytes($"CONFIG SET failed (possibly related to argument '{name}') - argument couldn't be parsed into an integer"));
                 return;
             }
-            var min = name is "slowlog-max-len" or "maxmemory" ? 0 : -1;
+            var min = name is "slowlog-max-len" or "maxmemory" or "lua-time-limit" or "busy-reply-threshold" ? 0 : -1;
             var max = name == "slowlog-max-len" ? int.MaxValue : long.MaxValue;
             if (value < min || value > max)
             {
@@ -151,6 +154,8 @@ internal static class RespConfig
                 server.SlowLog.MaxLength = (int)value;
             else if (name == "maxmemory")
                 server.MaxMemory = value;
+            else if (name is "lua-time-limit" or "busy-reply-threshold")
+                server.Scripts.BusyThresholdMs = value;
             else
                 server.SlowerThanMicros = value;
         }

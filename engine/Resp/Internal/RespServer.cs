@@ -30,6 +30,17 @@ internal sealed class RespServer
         SlowerThanTicks = MicrosToTicks(_slowerThanMicros);
     }
 
+    private readonly TaskCompletionSource<string> _shutdown = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes (with who asked) when a client sends SHUTDOWN: the node stops, and its host should exit.</summary>
+    public Task<string> ShutdownRequested => _shutdown.Task;
+
+    /// <summary>SHUTDOWN: asks the node to stop; the first request wins.</summary>
+    public void RequestShutdown(string reason) => _shutdown.TrySetResult(reason);
+
+    /// <summary>The node's Lua scripting: cache, states, running scripts (SCRIPT KILL, -BUSY).</summary>
+    public ScriptEngine Scripts { get; } = new();
+
     /// <summary>The slow log: commands that took at least <see cref="SlowerThanMicros"/>.</summary>
     public RespSlowLog SlowLog { get; }
 

@@ -36,6 +36,16 @@ internal sealed partial class RespSession
             case RespCommandKind.Function:
                 Function(w);
                 break;
+            case RespCommandKind.Eval:
+            case RespCommandKind.EvalSha:
+            case RespCommandKind.EvalRo:
+            case RespCommandKind.EvalShaRo:
+                return StartScript();
+            case RespCommandKind.Script:
+                Script(w);
+                break;
+            case RespCommandKind.Shutdown:
+                return Shutdown(w);
             case RespCommandKind.Save:
                 return StartSave();
             case RespCommandKind.BgSave:
@@ -173,7 +183,7 @@ internal sealed partial class RespSession
         RespWriter.WriteBulkString(w, digits[..n]);
     }
 
-    /// <summary>FUNCTION: FastDht runs no scripts, so there is never a library; FLUSH and LIST answer as Redis does with none.</summary>
+    /// <summary>FUNCTION: FastDht runs EVAL scripts but no function libraries, so there is never a library; FLUSH and LIST answer as Redis does with none.</summary>
     private void Function(IBufferWriter<byte> w)
     {
         var c = _command;
@@ -185,7 +195,7 @@ internal sealed partial class RespSession
         else if (Ascii.EqualsIgnoreCase(sub, "DELETE"u8) && c.Count == 3)
             RespWriter.WriteError(w, "Library not found"u8);
         else if (Ascii.EqualsIgnoreCase(sub, "LOAD"u8))
-            RespWriter.WriteError(w, "FastDht does not run scripts: FUNCTION LOAD is not supported"u8);
+            RespWriter.WriteError(w, "FastDht runs EVAL scripts but not function libraries: FUNCTION LOAD is not supported"u8);
         else
             RespErrors.WriteUnknownSubcommand(w, sub, "FUNCTION");
     }

@@ -82,6 +82,19 @@ internal sealed partial class RespSession
             _queueFailed = true;
             return Outcome.Continue;
         }
+        if (spec.KeyCountIndex > 0)
+        {
+            // EVAL: its keys must be readable now, to lock them with the transaction's, and share one owner.
+            if (!ScriptEngine.TryLocateKeys(c, out var firstKey, out var keyCount, out var error) || !KeysShareOwner(c, firstKey, keyCount))
+            {
+                if (error.Length > 0)
+                    RespWriter.WriteRaw(w, error);
+                else
+                    RespWriter.WriteRaw(w, RespErrors.CrossNode);
+                _queueFailed = true;
+                return Outcome.Continue;
+            }
+        }
         var queued = QueuedCommand.Of(c, spec);
         _queuedBytes += queued.Size;
         // The writes travel to their owners in one frame per owner, so a transaction larger than a frame could never
@@ -153,7 +166,7 @@ internal sealed partial class RespSession
         (byte[] Key, ulong Version)[] watches;
         lock (_watchLock)
             watches = _watches?.ToArray() ?? [];
-        var txn = new RespTransaction(_queued.ToArray(), watches, _respVersion, _host.Keyspace.MaxValueLength);
+        var txn = new RespTransaction(_queued.ToArray(), watches, _respVersion, _host.Keyspace.MaxValueLength, _server.Scripts);
         foreach (var key in txn.Keys)
         {
             if (_order.MustWait(key.Span))

@@ -23,6 +23,8 @@ internal sealed partial class RespSession
             return Outcome.Continue;
         }
         var spec = RespCommandSpecs.Get(c.Kind);
+        if (_server.Scripts.IsBusy && !PassesBusyScript(spec))
+            return Outcome.Continue;
         if (_queued is not null && !RunsInsideMulti(c.Kind))
             return Queue(spec);
         if (spec is null)

@@ -25,7 +25,9 @@ namespace FastDht.Engine.Resp.Internal;
 /// (one log record per participant), so the transaction is all-or-nothing across nodes and crashes. If the attempt
 /// must be retried (a lock conflict), Decide runs again on what the next attempt reads and its replies replace the
 /// earlier ones. Reads inside the transaction are of the locked keys, so a transaction never sees another's writes
-/// half done. Commands that are not about keys (PING, ECHO, TIME) answer as on the node.
+/// half done. Commands that are not about keys (PING, ECHO, TIME) answer as on the node. A script (EVAL...) runs
+/// here the same way (<see cref="ScriptEngine"/>): its redis.call commands on the scratch keyspace, its effects
+/// committed with the others'.
 /// </remarks>
 internal sealed class RespTransaction
 {
@@ -34,11 +36,13 @@ internal sealed class RespTransaction
     private readonly int _respVersion;
     private readonly int _maxValueLength;
     private readonly RespLimits _limits;
+    private readonly ScriptEngine? _scripts;
     private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
     private readonly List<ReadOnlyMemory<byte>> _keys = [];
 
-    public RespTransaction(QueuedCommand[] commands, (byte[] Key, ulong Version)[] watches, int respVersion, int maxValueLength)
+    public RespTransaction(QueuedCommand[] commands, (byte[] Key, ulong Version)[] watches, int respVersion, int maxValueLength, ScriptEngine? scripts = null)
     {
+        _scripts = scripts;
         _commands = commands;
         _watches = watches;
         _respVersion = respVersion;
@@ -102,6 +106,8 @@ internal sealed class RespTransaction
             {
                 if (!queued.TryParse(command, _limits))
                     RespWriter.WriteError(replies, "the queued command could not be read back"u8);
+                else if (ScriptEngine.IsScriptCommand(command.Kind))
+                    RunScript(command, replies, scratch);
                 else if (queued.Keys.Length > 0)
                     RespKeyCommands.Execute(command, replies, scratch, _respVersion);
                 else
@@ -126,12 +132,28 @@ internal sealed class RespTransaction
         return effects;
     }
 
-    /// <summary>Whether a command that names no key may be queued: those whose answer does not depend on the keyspace.</summary>
+    /// <summary>
+    /// Whether a command that names no key runs inside a transaction: those whose answer does not depend on the
+    /// keyspace, and a script that declares no key (it may then touch none).
+    /// </summary>
     public static bool IsKeylessAllowed(RespCommandKind kind) => kind is
-        RespCommandKind.Ping or RespCommandKind.Echo or RespCommandKind.Time or RespCommandKind.Select or RespCommandKind.Publish;
+        RespCommandKind.Ping or RespCommandKind.Echo or RespCommandKind.Time or RespCommandKind.Select or RespCommandKind.Publish ||
+        ScriptEngine.IsScriptCommand(kind);
 
-    /// <summary>The reply of an allowed keyless command, as the node gives it outside a transaction.</summary>
-    private static void WriteKeyless(RespCommand c, IBufferWriter<byte> w)
+    /// <summary>Whether the transaction locked <paramref name="key"/> (a script may touch only those).</summary>
+    public bool Holds(ReadOnlySpan<byte> key) => _index.ContainsKey(Encoding.Latin1.GetString(key));
+
+    /// <summary>EVAL and its kin, run on the transaction's scratch keyspace.</summary>
+    private void RunScript(RespCommand command, IBufferWriter<byte> replies, LocalKeyspace scratch)
+    {
+        if (_scripts is null)
+            RespWriter.WriteError(replies, "scripts cannot run here"u8);
+        else
+            _scripts.Execute(command, scratch, this, replies, _respVersion);
+    }
+
+    /// <summary>The reply of an allowed keyless command (not a script), as the node gives it outside a transaction.</summary>
+    internal static void WriteKeyless(RespCommand c, IBufferWriter<byte> w)
     {
         switch (c.Kind)
         {

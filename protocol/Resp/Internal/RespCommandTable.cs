@@ -38,6 +38,8 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "EXEC"u8)) return RespCommandKind.Exec;
                 if (Ascii.EqualsIgnoreCase(name, "SAVE"u8)) return RespCommandKind.Save;
                 if (Ascii.EqualsIgnoreCase(name, "COPY"u8)) return RespCommandKind.Copy;
+                if (Ascii.EqualsIgnoreCase(name, "EVAL"u8)) return RespCommandKind.Eval;
+                if (Ascii.EqualsIgnoreCase(name, "SORT"u8)) return RespCommandKind.Sort;
                 break;
             case 5:
                 if (Ascii.EqualsIgnoreCase(name, "SETNX"u8)) return RespCommandKind.SetNx;
@@ -48,6 +50,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "WATCH"u8)) return RespCommandKind.Watch;
                 if (Ascii.EqualsIgnoreCase(name, "TOUCH"u8)) return RespCommandKind.Touch;
                 if (Ascii.EqualsIgnoreCase(name, "GETEX"u8)) return RespCommandKind.GetEx;
+                if (Ascii.EqualsIgnoreCase(name, "FCALL"u8)) return RespCommandKind.FCall;
                 break;
             case 6:
                 if (Ascii.EqualsIgnoreCase(name, "SUBSTR"u8)) return RespCommandKind.Substr;
@@ -74,6 +77,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "ASKING"u8)) return RespCommandKind.Asking;
                 if (Ascii.EqualsIgnoreCase(name, "BGSAVE"u8)) return RespCommandKind.BgSave;
                 if (Ascii.EqualsIgnoreCase(name, "RENAME"u8)) return RespCommandKind.Rename;
+                if (Ascii.EqualsIgnoreCase(name, "SCRIPT"u8)) return RespCommandKind.Script;
                 break;
             case 7:
                 if (Ascii.EqualsIgnoreCase(name, "PEXPIRE"u8)) return RespCommandKind.PExpire;
@@ -86,6 +90,9 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "PUBLISH"u8)) return RespCommandKind.Publish;
                 if (Ascii.EqualsIgnoreCase(name, "DISCARD"u8)) return RespCommandKind.Discard;
                 if (Ascii.EqualsIgnoreCase(name, "UNWATCH"u8)) return RespCommandKind.Unwatch;
+                if (Ascii.EqualsIgnoreCase(name, "EVALSHA"u8)) return RespCommandKind.EvalSha;
+                if (Ascii.EqualsIgnoreCase(name, "EVAL_RO"u8)) return RespCommandKind.EvalRo;
+                if (Ascii.EqualsIgnoreCase(name, "SORT_RO"u8)) return RespCommandKind.SortRo;
                 break;
             case 8:
                 if (Ascii.EqualsIgnoreCase(name, "GETRANGE"u8)) return RespCommandKind.GetRange;
@@ -97,6 +104,8 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "EXPIREAT"u8)) return RespCommandKind.ExpireAt;
                 if (Ascii.EqualsIgnoreCase(name, "LASTSAVE"u8)) return RespCommandKind.LastSave;
                 if (Ascii.EqualsIgnoreCase(name, "RENAMENX"u8)) return RespCommandKind.RenameNx;
+                if (Ascii.EqualsIgnoreCase(name, "SHUTDOWN"u8)) return RespCommandKind.Shutdown;
+                if (Ascii.EqualsIgnoreCase(name, "FCALL_RO"u8)) return RespCommandKind.FCallRo;
                 break;
             case 9:
                 if (Ascii.EqualsIgnoreCase(name, "READWRITE"u8)) return RespCommandKind.ReadWrite;
@@ -107,6 +116,7 @@ internal static class RespCommandTable
             case 10:
                 if (Ascii.EqualsIgnoreCase(name, "PSUBSCRIBE"u8)) return RespCommandKind.PSubscribe;
                 if (Ascii.EqualsIgnoreCase(name, "EXPIRETIME"u8)) return RespCommandKind.ExpireTime;
+                if (Ascii.EqualsIgnoreCase(name, "EVALSHA_RO"u8)) return RespCommandKind.EvalShaRo;
                 break;
             case 11:
                 if (Ascii.EqualsIgnoreCase(name, "INCRBYFLOAT"u8)) return RespCommandKind.IncrByFloat;

@@ -1,0 +1,240 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using FastDht.Engine.Keyspace;
+using FastDht.Protocol.Resp;
+
+namespace FastDht.Engine.Resp.Internal;
+
+/// <summary>
+/// A node's Lua scripting (EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, SCRIPT): the script cache, a pool of Lua states, and
+/// the scripts running now, for SCRIPT KILL and Redis's -BUSY rule.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Atomicity: a script runs as one read-modify-write transaction of the node's coordinator over the keys it declares
+/// (<see cref="RespTransaction"/>): every key is locked exclusively at its owner and read, the script runs on a
+/// private copy of them, and what it changed is prepared and committed as one decision, one log record per owner,
+/// replicated as those effects (Redis 7's effects replication: replicas and the log never run Lua). Nobody sees a
+/// script's writes half done; a killed or failed script writes nothing.
+/// </para>
+/// <para>
+/// Busy: as in Redis, once a script has run longer than <see cref="BusyThresholdMs"/> (lua-time-limit), the node's
+/// other clients get <c>-BUSY</c> for every command but those Redis allows (SCRIPT KILL, SHUTDOWN NOSAVE, AUTH,
+/// MULTI...), and a transaction that meets it is aborted; SCRIPT KILL stops the script. The per-command cost while
+/// nothing runs is one volatile read (<see cref="IsBusy"/>).
+/// </para>
+/// <para>
+/// Bounds: a script's Lua state may hold <see cref="MemoryLimit"/> bytes; a state is pooled for the next script only
+/// if it holds less than <see cref="PooledStateBytes"/> after a collection, at most <see cref="MaxPooledStates"/> of
+/// them; the cache keeps at most <see cref="MaxCachedBytes"/> of script text (beyond it SCRIPT LOAD is refused and
+/// EVAL runs without caching).
+/// </para>
+/// </remarks>
+internal sealed class ScriptEngine
+{
+    /// <summary>256 MiB: far above what scripts use (Redis sets no limit of its own), far below what would hurt a node.</summary>
+    public const long MemoryLimit = 256L << 20;
+
+    /// <summary>4 MiB: a state holding more after a script is closed rather than kept.</summary>
+    public const long PooledStateBytes = 4L << 20;
+
+    /// <summary>64 MiB of script text: thousands of typical scripts; a client cannot grow the cache without bound.</summary>
+    public const long MaxCachedBytes = 64L << 20;
+
+    private const int MaxPooledStates = 8;
+
+    private readonly ConcurrentDictionary<string, byte[]> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<LuaSandbox> _pool = new();
+    private readonly List<ScriptRun> _running = [];
+    private long _cachedBytes;
+    private int _runningCount;
+    private long _busyThresholdMs = 5000;
+
+    /// <summary>The reply of a script stopped by SCRIPT KILL.</summary>
+    public static ReadOnlySpan<byte> KilledReply => "-ERR Script killed by user with SCRIPT KILL...\r\n"u8;
+
+    /// <summary>The reply to a command refused while a script is busy (Redis's words).</summary>
+    public static ReadOnlySpan<byte> BusyReply => "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"u8;
+
+    /// <summary>EXEC's reply when it meets a busy script.</summary>
+    public static ReadOnlySpan<byte> ExecAbortBusy =>
+        "-EXECABORT Transaction discarded because of: BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"u8;
+
+    /// <summary>EVALSHA of an unknown script.</summary>
+    public static ReadOnlySpan<byte> NoScript => "-NOSCRIPT No matching script. Please use EVAL.\r\n"u8;
+
+    /// <summary>Redis's lua-time-limit (busy-reply-threshold), in ms: how long a script runs before others get -BUSY. Defaults to 5000.</summary>
+    public long BusyThresholdMs
+    {
+        get => Volatile.Read(ref _busyThresholdMs);
+        set => Volatile.Write(ref _busyThresholdMs, value);
+    }
+
+    /// <summary>Whether a script has run past <see cref="BusyThresholdMs"/> (one volatile read while none runs).</summary>
+    public bool IsBusy => Volatile.Read(ref _runningCount) != 0 && IsBusySlow();
+
+    /// <summary>How many script texts the cache holds.</summary>
+    public int CachedScripts => _cache.Count;
+
+    /// <summary>Whether <paramref name="kind"/> runs a script (EVAL, EVALSHA and their _RO forms).</summary>
+    public static bool IsScriptCommand(RespCommandKind kind) => kind is
+        RespCommandKind.Eval or RespCommandKind.EvalSha or RespCommandKind.EvalRo or RespCommandKind.EvalShaRo;
+
+    /// <summary>Lower-case hex SHA-1: a script's name.</summary>
+    public static byte[] Sha1Hex(ReadOnlySpan<byte> body) => Encoding.ASCII.GetBytes(Convert.ToHexStringLower(SHA1.HashData(body)));
+
+    /// <summary>
+    /// Checks EVAL-like arguments (numkeys within range) and gives the keys' positions: <paramref name="firstKey"/> and
+    /// <paramref name="keyCount"/>; false with Redis's error otherwise.
+    /// </summary>
+    public static bool TryLocateKeys(RespCommand c, out int firstKey, out int keyCount, out byte[] error)
+    {
+        firstKey = 3;
+        keyCount = 0;
+        error = [];
+        if (!c.TryGetInt64(2, out var n))
+        {
+            error = RespReplies.NotAnInteger.ToArray();
+            return false;
+        }
+        if (n < 0)
+        {
+            error = "-ERR Number of keys can't be negative\r\n"u8.ToArray();
+            return false;
+        }
+        if (n > c.Count - 3)
+        {
+            error = "-ERR Number of keys can't be greater than number of args\r\n"u8.ToArray();
+            return false;
+        }
+        keyCount = (int)n;
+        return true;
+    }
+
+    /// <summary>SCRIPT LOAD: caches the script; false when the cache is full.</summary>
+    public bool TryLoad(ReadOnlySpan<byte> body, out byte[] sha)
+    {
+        sha = Sha1Hex(body);
+        var name = Encoding.ASCII.GetString(sha);
+        if (_cache.ContainsKey(name))
+            return true;
+        if (Interlocked.Add(ref _cachedBytes, body.Length) > MaxCachedBytes)
+        {
+            Interlocked.Add(ref _cachedBytes, -body.Length);
+            return false;
+        }
+        if (!_cache.TryAdd(name, body.ToArray()))
+            Interlocked.Add(ref _cachedBytes, -body.Length);
+        return true;
+    }
+
+    /// <summary>Whether a script of this SHA-1 (hex, any case) is cached.</summary>
+    public bool Exists(ReadOnlySpan<byte> sha) => _cache.ContainsKey(Encoding.ASCII.GetString(sha).ToLowerInvariant());
+
+    /// <summary>SCRIPT FLUSH: forgets every script and every pooled state.</summary>
+    public void Flush()
+    {
+        _cache.Clear();
+        Interlocked.Exchange(ref _cachedBytes, 0);
+        while (_pool.TryDequeue(out var sandbox))
+            sandbox.Dispose();
+    }
+
+    /// <summary>SCRIPT KILL: stops every script running on this node; how many were running.</summary>
+    public int KillAll()
+    {
+        lock (_running)
+        {
+            foreach (var run in _running)
+                run.Kill();
+            return _running.Count;
+        }
+    }
+
+    /// <summary>
+    /// Runs an EVAL-like command <paramref name="c"/> inside <paramref name="transaction"/>, its redis.call on
+    /// <paramref name="scratch"/>; its reply goes to <paramref name="reply"/>.
+    /// </summary>
+    public void Execute(RespCommand c, LocalKeyspace scratch, RespTransaction transaction, IBufferWriter<byte> reply, int respVersion)
+    {
+        if (!TryLocateKeys(c, out var firstKey, out var keyCount, out var error))
+        {
+            RespWriter.WriteRaw(reply, error);
+            return;
+        }
+        byte[] sha;
+        byte[] body;
+        if (c.Kind is RespCommandKind.EvalSha or RespCommandKind.EvalShaRo)
+        {
+            sha = Encoding.ASCII.GetBytes(Encoding.ASCII.GetString(c.GetArgument(1)).ToLowerInvariant());
+            if (!_cache.TryGetValue(Encoding.ASCII.GetString(sha), out var cached))
+            {
+                RespWriter.WriteRaw(reply, NoScript);
+                return;
+            }
+            body = cached;
+        }
+        else
+        {
+            body = c.GetArgument(1).ToArray();
+            TryLoad(body, out sha);
+        }
+        var keys = new byte[keyCount][];
+        for (var i = 0; i < keyCount; i++)
+            keys[i] = c.GetArgument(firstKey + i).ToArray();
+        var args = new byte[c.Count - firstKey - keyCount][];
+        for (var i = 0; i < args.Length; i++)
+            args[i] = c.GetArgument(firstKey + keyCount + i).ToArray();
+
+        using var run = new ScriptRun(scratch, transaction, readOnly: c.Kind is RespCommandKind.EvalRo or RespCommandKind.EvalShaRo);
+        var sandbox = Rent();
+        lock (_running)
+        {
+            _running.Add(run);
+            Volatile.Write(ref _runningCount, _running.Count);
+        }
+        try
+        {
+            sandbox.Run(run, sha, body, keys, args, reply, respVersion);
+        }
+        finally
+        {
+            lock (_running)
+            {
+                _running.Remove(run);
+                Volatile.Write(ref _runningCount, _running.Count);
+            }
+            Return(sandbox);
+        }
+    }
+
+    private bool IsBusySlow()
+    {
+        var threshold = Stopwatch.Frequency * BusyThresholdMs / 1000;
+        var now = Stopwatch.GetTimestamp();
+        lock (_running)
+        {
+            foreach (var run in _running)
+            {
+                if (now - run.Started >= threshold)
+                    return true;
+            }
+        }
+        return false;
+    }
+
+    private LuaSandbox Rent() => _pool.TryDequeue(out var sandbox) ? sandbox : LuaSandbox.Create(MemoryLimit);
+
+    private void Return(LuaSandbox sandbox)
+    {
+        if (!sandbox.Reusable || sandbox.MemoryUsed > PooledStateBytes || _pool.Count >= MaxPooledStates)
+        {
+            sandbox.Dispose();
+            return;
+        }
+        _pool.Enqueue(sandbox);
+    }
+}

@@ -1,0 +1,104 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Diagnostics;
+using System.Text;
+using FastDht.Engine.CommandTable;
+using FastDht.Engine.Keyspace;
+using FastDht.Protocol.Resp;
+
+namespace FastDht.Engine.Resp.Internal;
+
+/// <summary>
+/// One execution of a script: what its <c>redis.call</c> runs on (the transaction's scratch keyspace, holding the
+/// locked keys), whether it may write, when it started (for -BUSY) and whether SCRIPT KILL stopped it.
+/// </summary>
+/// <remarks>
+/// A command from a script runs with the very code that runs it on a node (<see cref="RespKeyCommands.Execute"/>),
+/// on the private copy of the keys the transaction locked (<see cref="RespTransaction"/>), so the script sees its own
+/// writes at once and nobody else sees them before the transaction commits. A key the transaction did not lock (one
+/// not declared in KEYS) is refused: the script could not be atomic over it.
+/// </remarks>
+internal sealed class ScriptRun(LocalKeyspace scratch, RespTransaction transaction, bool readOnly) : IDisposable
+{
+    private static readonly RespLimits Limits = new() { MaxBulkLength = int.MaxValue };
+
+    private readonly RespCommand _command = new();
+    private readonly ArrayBufferWriter<byte> _reply = new();
+    private volatile bool _killed;
+
+    /// <summary>When the run started (<see cref="Stopwatch"/> ticks).</summary>
+    public long Started { get; } = Stopwatch.GetTimestamp();
+
+    /// <summary>Whether SCRIPT KILL (or the node stopping) asked the run to stop.</summary>
+    public bool Killed => _killed;
+
+    /// <summary>Asks the run to stop: the prelude's hook raises at the script's next check.</summary>
+    public void Kill() => _killed = true;
+
+    /// <summary>Runs one command for the script; its RESP2 reply (an error reply when refused).</summary>
+    public byte[] Call(byte[][] args)
+    {
+        var c = _command;
+        var encoded = new ArrayBufferWriter<byte>();
+        WriteHeader(encoded, (byte)'*', args.Length);
+        foreach (var arg in args)
+        {
+            WriteHeader(encoded, (byte)'$', arg.Length);
+            encoded.Write(arg);
+            encoded.Write("\r\n"u8);
+        }
+        var bytes = new ReadOnlySequence<byte>(encoded.WrittenMemory);
+        c.Reset();
+        if (!RespRequestReader.TryRead(ref bytes, c, Limits, out _))
+            return Error("ERR the command could not be read");
+        var spec = RespCommandSpecs.Get(c.Kind);
+        if (spec is null)
+            return Error("ERR Unknown Redis command called from script");
+        var resolved = spec.ArityMatches(c.Count) ? RespCommandSpecs.Resolve(spec, c) : spec;
+        if (resolved is null)
+            return Error("ERR Unknown Redis command called from script");
+        if (!resolved.ArityMatches(c.Count) || (resolved.Step == 2 && (c.Count - 1) % 2 != 0))
+            return Error("ERR Wrong number of args calling Redis command from script");
+        if (resolved.NoScript || resolved.KeyCountIndex > 0)
+            return Error("ERR This Redis command is not allowed from script");
+        if (readOnly && resolved.IsWrite)
+            return Error("ERR Write commands are not allowed from read-only scripts.");
+        _reply.ResetWrittenCount();
+        if (resolved.HasKeys)
+        {
+            var last = resolved.LastKeyIndex(c.Count);
+            for (var i = resolved.FirstKey; i <= last; i += resolved.Step)
+            {
+                if (!transaction.Holds(c.GetArgument(i)))
+                {
+                    return Error($"ERR Script attempted to access key '{Encoding.UTF8.GetString(c.GetArgument(i))}', which is not declared in KEYS " +
+                        "(FastDht locks a script's keys before it runs: declare every key the script uses)");
+                }
+            }
+            RespKeyCommands.Execute(c, _reply, scratch, 2);
+        }
+        else if (RespTransaction.IsKeylessAllowed(c.Kind))
+        {
+            RespTransaction.WriteKeyless(c, _reply);
+        }
+        else
+        {
+            return Error("ERR This Redis command is not allowed from script (FastDht scripts run keyed commands and PING, ECHO, TIME, SELECT, PUBLISH)");
+        }
+        return _reply.WrittenSpan.ToArray();
+    }
+
+    public void Dispose() => _command.Dispose();
+
+    private static byte[] Error(string message) => Encoding.UTF8.GetBytes("-" + message + "\r\n");
+
+    private static void WriteHeader(ArrayBufferWriter<byte> w, byte prefix, int number)
+    {
+        var span = w.GetSpan(16);
+        span[0] = prefix;
+        Utf8Formatter.TryFormat(number, span[1..], out var n);
+        span[1 + n] = (byte)'\r';
+        span[2 + n] = (byte)'\n';
+        w.Advance(3 + n);
+    }
+}
