@@ -100,6 +100,7 @@ internal sealed class RespTransaction
         }
 
         var replies = new ArrayBufferWriter<byte>();
+        var killed = false;
         using (var command = new RespCommand())
         {
             foreach (var queued in _commands)
@@ -107,7 +108,7 @@ internal sealed class RespTransaction
                 if (!queued.TryParse(command, _limits))
                     RespWriter.WriteError(replies, "the queued command could not be read back"u8);
                 else if (ScriptEngine.IsScriptCommand(command.Kind))
-                    RunScript(command, replies, scratch);
+                    killed |= !RunScript(command, replies, scratch);
                 else if (queued.Keys.Length > 0)
                     RespKeyCommands.Execute(command, replies, scratch, _respVersion);
                 else
@@ -115,6 +116,15 @@ internal sealed class RespTransaction
             }
         }
         Replies = replies.WrittenSpan.ToArray();
+        if (killed)
+        {
+            // SCRIPT KILL: nothing of the transaction applies, and every command says so (a lone EVAL: one reply).
+            var each = new ArrayBufferWriter<byte>();
+            for (var i = 0; i < _commands.Length; i++)
+                RespWriter.WriteRaw(each, ScriptEngine.KilledReply);
+            Replies = each.WrittenSpan.ToArray();
+            return null;
+        }
 
         var effects = new TxnEffect?[Keys.Length];
         for (var i = 0; i < Keys.Length; i++)
@@ -143,13 +153,13 @@ internal sealed class RespTransaction
     /// <summary>Whether the transaction locked <paramref name="key"/> (a script may touch only those).</summary>
     public bool Holds(ReadOnlySpan<byte> key) => _index.ContainsKey(Encoding.Latin1.GetString(key));
 
-    /// <summary>EVAL and its kin, run on the transaction's scratch keyspace.</summary>
-    private void RunScript(RespCommand command, IBufferWriter<byte> replies, LocalKeyspace scratch)
+    /// <summary>EVAL and its kin, run on the transaction's scratch keyspace; false when SCRIPT KILL stopped it.</summary>
+    private bool RunScript(RespCommand command, IBufferWriter<byte> replies, LocalKeyspace scratch)
     {
-        if (_scripts is null)
-            RespWriter.WriteError(replies, "scripts cannot run here"u8);
-        else
-            _scripts.Execute(command, scratch, this, replies, _respVersion);
+        if (_scripts is not null)
+            return _scripts.Execute(command, scratch, this, replies, _respVersion);
+        RespWriter.WriteError(replies, "scripts cannot run here"u8);
+        return true;
     }
 
     /// <summary>The reply of an allowed keyless command (not a script), as the node gives it outside a transaction.</summary>

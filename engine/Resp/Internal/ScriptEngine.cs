@@ -18,7 +18,9 @@ namespace FastDht.Engine.Resp.Internal;
 /// (<see cref="RespTransaction"/>): every key is locked exclusively at its owner and read, the script runs on a
 /// private copy of them, and what it changed is prepared and committed as one decision, one log record per owner,
 /// replicated as those effects (Redis 7's effects replication: replicas and the log never run Lua). Nobody sees a
-/// script's writes half done; a killed or failed script writes nothing.
+/// script's writes half done. A script stopped by SCRIPT KILL writes nothing (Redis refuses to kill a script that
+/// wrote; here its writes were never applied, so any script can be killed); one that fails with an error keeps the
+/// writes it made before the error, as in Redis, committed together.
 /// </para>
 /// <para>
 /// Busy: as in Redis, once a script has run longer than <see cref="BusyThresholdMs"/> (lua-time-limit), the node's
@@ -156,14 +158,15 @@ internal sealed class ScriptEngine
 
     /// <summary>
     /// Runs an EVAL-like command <paramref name="c"/> inside <paramref name="transaction"/>, its redis.call on
-    /// <paramref name="scratch"/>; its reply goes to <paramref name="reply"/>.
+    /// <paramref name="scratch"/>; its reply goes to <paramref name="reply"/>. False when SCRIPT KILL stopped it: the
+    /// transaction must then apply nothing.
     /// </summary>
-    public void Execute(RespCommand c, LocalKeyspace scratch, RespTransaction transaction, IBufferWriter<byte> reply, int respVersion)
+    public bool Execute(RespCommand c, LocalKeyspace scratch, RespTransaction transaction, IBufferWriter<byte> reply, int respVersion)
     {
         if (!TryLocateKeys(c, out var firstKey, out var keyCount, out var error))
         {
             RespWriter.WriteRaw(reply, error);
-            return;
+            return true;
         }
         byte[] sha;
         byte[] body;
@@ -173,7 +176,7 @@ internal sealed class ScriptEngine
             if (!_cache.TryGetValue(Encoding.ASCII.GetString(sha), out var cached))
             {
                 RespWriter.WriteRaw(reply, NoScript);
-                return;
+                return true;
             }
             body = cached;
         }
@@ -199,6 +202,7 @@ internal sealed class ScriptEngine
         try
         {
             sandbox.Run(run, sha, body, keys, args, reply, respVersion);
+            return !run.Killed;
         }
         finally
         {
