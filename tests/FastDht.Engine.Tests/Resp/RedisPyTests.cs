@@ -28,6 +28,16 @@ public sealed class RedisPyTests(RespClusterFixture fixture) : IClassFixture<Res
         Assert.Equal("ok", output);
     }
 
+    [RedisPyFact]
+    public async Task Eval_register_script_and_script_commands_work_from_redis_py()
+    {
+        var cluster = fixture.Cluster;
+        var script = Path.Combine(AppContext.BaseDirectory, "Resp", "Python", "scripting.py");
+        var output = await RunAsync(script, RespCluster.RespOf(cluster, 0).Port.ToString(),
+            RespCluster.KeyOwnedBy(cluster, 1, "pyev"), RespCluster.KeyOwnedBy(cluster, 2, "pyev"));
+        Assert.Equal("ok", output);
+    }
+
     private static async Task<string> RunAsync(params string[] args)
     {
         var start = new ProcessStartInfo(Python!) { RedirectStandardOutput = true, RedirectStandardError = true };

@@ -190,4 +190,32 @@ public sealed class StackExchangeRedisTests(RespClusterFixture fixture) : IClass
         Assert.Equal("done", (string?)await db.StringGetAsync(flag));
         Assert.Equal(15, (long)await db.StringGetAsync(counter));
     }
+    [Fact]
+    public async Task Scripts_from_ScriptEvaluate_and_prepared_LuaScripts_run_at_their_keys_owner()
+    {
+        // The client routes a script by its first key (Redis Cluster's rule): the keys share a hash tag owned by node 1.
+        await using var redis = await ConnectAsync(0);
+        var db = redis.GetDatabase();
+        var tag = "{" + RespCluster.KeyOwnedBy(fixture.Cluster, 1, "sescript") + "}";
+        RedisKey counter = tag + "n";
+        RedisKey label = tag + "label";
+        Assert.Equal(15, (long)await db.ScriptEvaluateAsync(
+            "redis.call('set', KEYS[1], ARGV[1]) return redis.call('incrby', KEYS[1], ARGV[2])", [counter], [10, 5]));
+        var many = (RedisResult[])(await db.ScriptEvaluateAsync(
+            "redis.call('set', KEYS[2], 'x') return {KEYS[1], tonumber(redis.call('get', KEYS[1])), redis.call('get', KEYS[2])}", [counter, label]))!;
+        Assert.Equal([counter.ToString(), "15", "x"], many.Select(r => r.ToString()).ToArray());
+
+        // A prepared script with named parameters, loaded on every server (SCRIPT LOAD), then run by its SHA-1 (EVALSHA).
+        var prepared = LuaScript.Prepare("return redis.call('incrby', @key, @by)");
+        LoadedLuaScript? loaded = null;
+        foreach (var endpoint in redis.GetEndPoints())
+            loaded = await prepared.LoadAsync(redis.GetServer(endpoint));
+        Assert.Equal(18, (long)await loaded!.EvaluateAsync(db, new { key = counter, by = 3 }));
+        Assert.True(await redis.GetServer(redis.GetEndPoints()[0]).ScriptExistsAsync(loaded.Hash));
+
+        // A command's error inside the script reaches the caller as Redis's error.
+        var error = await Assert.ThrowsAsync<RedisServerException>(() => db.ScriptEvaluateAsync("return redis.call('incr', KEYS[1])", [label]));
+        Assert.Contains("not an integer", error.Message, StringComparison.Ordinal);
+        Assert.Equal("18", (string?)await db.StringGetAsync(counter));
+    }
 }
