@@ -5,6 +5,7 @@ using FastDht.Engine.Connections;
 using FastDht.Engine.Connections.Requests;
 using FastDht.Protocol;
 using FastDht.Protocol.Resp;
+using FastDht.Engine.Transactions.Internal;
 
 namespace FastDht.Engine.Resp.Internal;
 
@@ -174,7 +175,7 @@ internal sealed partial class RespSession
         }
         _queued = null;
         Unwatch();
-        if (txn.Keys.Length == 0)
+        if (txn.Keys.Length == 0 && !txn.HasScript)
         {
             // Only PING, ECHO, TIME...: nothing to lock.
             txn.Decide([]);
@@ -190,10 +191,15 @@ internal sealed partial class RespSession
     private Outcome StartKeyMove(RespCommandSpec spec) =>
         StartRespTransaction(new RespTransaction([QueuedCommand.Of(_command, spec)], [], _respVersion, _host.Keyspace.MaxValueLength), exec: false);
 
-    private Outcome StartRespTransaction(RespTransaction txn, bool exec)
+    /// <summary>
+    /// Runs <paramref name="txn"/> off the read loop, its reply in a slot; later commands of the connection on its keys
+    /// wait until it has taken effect, or every later command with <paramref name="barrier"/> (a lone script, whose
+    /// client waits for it as a Redis client does).
+    /// </summary>
+    private Outcome StartRespTransaction(RespTransaction txn, bool exec, bool barrier = false)
     {
         var slot = QueueLateReply();
-        var ticket = _order.Begin(txn.Keys);
+        var ticket = barrier ? _order.BeginBarrier() : _order.Begin(txn.Keys);
         using (ExecutionContext.SuppressFlow())
             _ = RunRespTransactionAsync(slot, txn, exec, _respVersion, ticket);
         return Outcome.Continue;
@@ -203,7 +209,18 @@ internal sealed partial class RespSession
     {
         try
         {
-            var result = await _host.Coordinator.ReadModifyWriteAsync(txn.Keys, txn.Decide).ConfigureAwait(false);
+            TxnResult result;
+            if (txn.Keys.Length == 0)
+            {
+                // A script that declares no key: nothing to lock, but off the read loop (it may run long).
+                await Task.Yield();
+                txn.Decide([]);
+                result = new TxnResult(TxnStep.Ok, 1);
+            }
+            else
+            {
+                result = await _host.Coordinator.ReadModifyWriteAsync(txn.Keys, txn.Decide, decideOnPool: txn.HasScript).ConfigureAwait(false);
+            }
             if (!result.Step.IsOk)
             {
                 slot.WriteFailure(result.Step.Status, (result.Step.Message ?? result.Step.Status.ToString()) + " (the transaction was not applied)");

@@ -136,7 +136,7 @@ internal sealed partial class RespSession
                 while (end < queue.Length && !queue[end].IsNodeCommand)
                     end++;
                 var txn = new RespTransaction(queue[i..end], [], _respVersion, _host.Keyspace.MaxValueLength, _server.Scripts);
-                if (txn.Keys.Length == 0)
+                if (txn.Keys.Length == 0 && !txn.HasScript)
                 {
                     txn.Decide([]);
                     RespWriter.WriteRaw(Target(), txn.Replies);

@@ -1,6 +1,5 @@
 using System.Buffers;
 using FastDht.Engine.CommandTable;
-using FastDht.Protocol;
 using FastDht.Protocol.Resp;
 
 namespace FastDht.Engine.Resp.Internal;
@@ -68,41 +67,8 @@ internal sealed partial class RespSession
         }
         var spec = RespCommandSpecs.Get(c.Kind)!;
         var txn = new RespTransaction([QueuedCommand.Of(c, spec)], [], _respVersion, _host.Keyspace.MaxValueLength, _server.Scripts);
-        var slot = QueueLateReply();
         // Like a Redis client blocked on its script, this connection's next commands wait until the script has ended.
-        var ticket = _order.BeginBarrier();
-        using (ExecutionContext.SuppressFlow())
-            _ = RunScriptAsync(slot, txn, ticket);
-        return Outcome.Continue;
-    }
-
-    private async Task RunScriptAsync(ReplySlot slot, RespTransaction txn, object ticket)
-    {
-        // Off the read loop: a script may run long (until SCRIPT KILL).
-        await Task.Yield();
-        try
-        {
-            if (txn.Keys.Length == 0)
-            {
-                txn.Decide([]);
-                RespWriter.WriteRaw(slot, txn.Replies);
-            }
-            else
-            {
-                var result = await _host.Coordinator.ReadModifyWriteAsync(txn.Keys, txn.Decide).ConfigureAwait(false);
-                if (result.Step.IsOk)
-                    RespWriter.WriteRaw(slot, txn.Replies);
-                else
-                    slot.WriteFailure(result.Step.Status, (result.Step.Message ?? result.Step.Status.ToString()) + " (the script's writes were not applied)");
-            }
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            slot.WriteFailure(StatusCode.InternalError, e.Message);
-        }
-        _host.Keyspace.Durability?.HoldAllAppended(_connection);
-        _order.End(ticket);
-        OnSlotCompleted(slot);
+        return StartRespTransaction(txn, exec: false, barrier: true);
     }
 
     /// <summary>Whether the script's keys (none counts) all belong to one node.</summary>

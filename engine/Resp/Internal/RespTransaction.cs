@@ -58,6 +58,9 @@ internal sealed class RespTransaction
         Keys = _keys.ToArray();
     }
 
+    /// <summary>Whether a command of the transaction is a script (it may run long: never on a socket's thread).</summary>
+    public bool HasScript => Array.Exists(_commands, c => ScriptEngine.IsScriptCommand(c.Kind));
+
     /// <summary>How many commands the transaction runs (the length of EXEC's reply).</summary>
     public int Commands => _commands.Length;
 

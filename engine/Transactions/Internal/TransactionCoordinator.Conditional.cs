@@ -43,9 +43,11 @@ internal sealed partial class TransactionCoordinator
     /// <summary>
     /// Locks every key exclusively (they must be distinct), reads them with their expiries and versions, and commits
     /// what <paramref name="decide"/> returns for them (by position; a null entry leaves that key as it is, a null
-    /// array changes nothing). Ok when committed or when nothing was to change.
+    /// array changes nothing). Ok when committed or when nothing was to change. With <paramref name="decideOnPool"/>
+    /// the function runs on a thread-pool thread, never on the thread that completed a read (with inline socket
+    /// completions that is a socket's event thread, which a long function such as a script must not hold).
     /// </summary>
-    public async Task<TxnResult> ReadModifyWriteAsync(ReadOnlyMemory<byte>[] keys, Func<LookupResult[], TxnEffect?[]?> decide)
+    public async Task<TxnResult> ReadModifyWriteAsync(ReadOnlyMemory<byte>[] keys, Func<LookupResult[], TxnEffect?[]?> decide, bool decideOnPool = false)
     {
         var txn = Plan(_ids.Next(), LockMode.Exclusive, keys, null);
         _active[txn.Id] = txn;
@@ -63,6 +65,8 @@ internal sealed partial class TransactionCoordinator
                     step = await ReadAllAsync(txn, current).ConfigureAwait(false);
                     if (step.IsOk)
                     {
+                        if (decideOnPool)
+                            await Task.Yield();
                         var effects = decide(current);
                         if (!AssignEffects(txn, effects))
                         {
