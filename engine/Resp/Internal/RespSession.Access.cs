@@ -22,6 +22,9 @@ internal sealed partial class RespSession
     // With users: who the connection is; null until it authenticates (or after RESET) when the default user needs a password.
     private AclUser? _user;
 
+    /// <summary>What the commands of this connection's scripts must pass: null when the node has no users.</summary>
+    private AclPermissions? ScriptPermissions => _users is null ? null : _user?.Permissions;
+
     /// <summary>The user a new (or RESET) connection is: the default user unless it needs a password.</summary>
     private AclUser? InitialUser => _users is { RequiresAuthentication: false } users ? users.Default : null;
 

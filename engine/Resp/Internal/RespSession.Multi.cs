@@ -167,7 +167,7 @@ internal sealed partial class RespSession
         (byte[] Key, ulong Version)[] watches;
         lock (_watchLock)
             watches = _watches?.ToArray() ?? [];
-        var txn = new RespTransaction(_queued.ToArray(), watches, _respVersion, _host.Keyspace.MaxValueLength, _server.Scripts);
+        var txn = new RespTransaction(_queued.ToArray(), watches, _respVersion, _host.Keyspace.MaxValueLength, _server.Scripts) { Permissions = ScriptPermissions };
         foreach (var key in txn.Keys)
         {
             if (_order.MustWait(key.Span))

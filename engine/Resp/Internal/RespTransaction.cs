@@ -58,6 +58,9 @@ internal sealed class RespTransaction
         Keys = _keys.ToArray();
     }
 
+    /// <summary>With users configured: the permissions of the connection's user, which every command a script runs must pass (null: no checks).</summary>
+    public Security.AclPermissions? Permissions { get; init; }
+
     /// <summary>Whether a command of the transaction is a script (it may run long: never on a socket's thread).</summary>
     public bool HasScript => Array.Exists(_commands, c => ScriptEngine.IsScriptCommand(c.Kind));
 

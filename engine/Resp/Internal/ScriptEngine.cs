@@ -192,7 +192,7 @@ internal sealed class ScriptEngine
         for (var i = 0; i < args.Length; i++)
             args[i] = c.GetArgument(firstKey + keyCount + i).ToArray();
 
-        using var run = new ScriptRun(scratch, transaction, readOnly: c.Kind is RespCommandKind.EvalRo or RespCommandKind.EvalShaRo);
+        using var run = new ScriptRun(scratch, transaction, readOnly: c.Kind is RespCommandKind.EvalRo or RespCommandKind.EvalShaRo, transaction.Permissions);
         var sandbox = Rent();
         lock (_running)
         {

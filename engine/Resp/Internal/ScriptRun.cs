@@ -16,9 +16,10 @@ namespace FastDht.Engine.Resp.Internal;
 /// A command from a script runs with the very code that runs it on a node (<see cref="RespKeyCommands.Execute"/>),
 /// on the private copy of the keys the transaction locked (<see cref="RespTransaction"/>), so the script sees its own
 /// writes at once and nobody else sees them before the transaction commits. A key the transaction did not lock (one
-/// not declared in KEYS) is refused: the script could not be atomic over it.
+/// not declared in KEYS) is refused: the script could not be atomic over it. With users configured, each command must
+/// pass the connection user's permissions, command and keys, as in Redis.
 /// </remarks>
-internal sealed class ScriptRun(LocalKeyspace scratch, RespTransaction transaction, bool readOnly) : IDisposable
+internal sealed class ScriptRun(LocalKeyspace scratch, RespTransaction transaction, bool readOnly, Security.AclPermissions? permissions) : IDisposable
 {
     private static readonly RespLimits Limits = new() { MaxBulkLength = int.MaxValue };
 
@@ -63,6 +64,21 @@ internal sealed class ScriptRun(LocalKeyspace scratch, RespTransaction transacti
             return Error("ERR This Redis command is not allowed from script");
         if (readOnly && resolved.IsWrite)
             return Error("ERR Write commands are not allowed from read-only scripts.");
+        if (permissions is { AllowsEverything: false })
+        {
+            var name = Security.Internal.AclCommandTable.NameOf(resolved, c);
+            if (!permissions.Allows(name))
+                return Error($"NOPERM The user executing the script can't run this command or subcommand script: '{name}'");
+            if (!permissions.AllKeys && resolved.HasKeys)
+            {
+                var lastKey = resolved.LastKeyIndex(c.Count);
+                for (var i = resolved.FirstKey; i <= lastKey; i += resolved.Step)
+                {
+                    if (!permissions.AllowsKey(c.GetArgument(i)))
+                        return Error("NOPERM The user executing the script can't access at least one of the keys mentioned in the command script");
+                }
+            }
+        }
         _reply.ResetWrittenCount();
         if (resolved.HasKeys)
         {

@@ -96,6 +96,24 @@ public sealed class RespAuthenticationTests
     }
 
     [Fact]
+    public async Task A_script_runs_each_command_with_the_rights_of_the_user_who_sent_it()
+    {
+        await using var cluster = await StartAsync();
+        await using var admin = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0));
+        Assert.Equal("+OK\r\n", await admin.CallAsync("AUTH", Password));
+        Assert.Equal("+OK\r\n", await admin.CallAsync("ACL", "SETUSER", "scripter", "on", ">sc-pw", "~app:*", "+@read", "+@scripting"));
+        Assert.Equal("+OK\r\n", await admin.CallAsync("MSET", "app:s", "one", "other:s", "two"));
+        await using var scripter = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0));
+        Assert.Equal("+OK\r\n", await scripter.CallAsync("AUTH", "scripter", "sc-pw"));
+        Assert.Equal("$3\r\none\r\n", await scripter.CallAsync("EVAL", "return redis.call('get', KEYS[1])", "1", "app:s"));
+        // A script is no way around the user's rules: no write, no key outside its prefix, no admin command.
+        Assert.StartsWith("-NOPERM", await scripter.CallAsync("EVAL", "return redis.call('set', KEYS[1], 'evil')", "1", "app:s"), StringComparison.Ordinal);
+        Assert.StartsWith("-NOPERM", await scripter.CallAsync("EVAL", "return redis.call('get', KEYS[1])", "1", "other:s"), StringComparison.Ordinal);
+        Assert.StartsWith("-NOPERM", await scripter.CallAsync("SHUTDOWN", "NOSAVE"), StringComparison.Ordinal);
+        Assert.Equal("$3\r\none\r\n", await admin.CallAsync("GET", "app:s"));
+    }
+
+    [Fact]
     public async Task An_ACL_user_that_reads_one_prefix_reads_it_and_nothing_else()
     {
         await using var cluster = await StartAsync();
