@@ -97,11 +97,16 @@ internal static class LuaPrelude
             close = coroutine.close,
           },
         }
+        local rawget = rawget
         local base = { unpack = unpack, _VERSION = _VERSION }
         for _, n in ipairs({ 'assert', 'error', 'ipairs', 'next', 'pairs', 'pcall', 'rawequal', 'rawget', 'rawlen',
-                             'rawset', 'select', 'setmetatable', 'getmetatable', 'tonumber', 'tostring', 'type',
-                             'xpcall' }) do
+                             'rawset', 'select', 'getmetatable', 'tonumber', 'tostring', 'type', 'xpcall' }) do
           base[n] = _G[n]
+        end
+        -- A finalizer would run outside any script (in a later one, or when the state closes): none may be set.
+        base.setmetatable = function(t, mt)
+          if type(mt) == 'table' and rawget(mt, '__gc') ~= nil then error('__gc metamethods are not allowed in scripts', 2) end
+          return setmetatable(t, mt)
         end
 
         local function sandbox(keys, argv)

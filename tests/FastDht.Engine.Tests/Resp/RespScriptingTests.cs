@@ -172,6 +172,11 @@ public sealed class RespScriptingTests(RespClusterFixture fixture) : IClassFixtu
             await c.CallAsync("EVAL", "return {type(load), type(string.dump), type(os), type(debug), type(io)}", "0"));
         Assert.Contains("Attempt to modify a readonly table", await c.CallAsync("EVAL", "string.upper = nil", "0"), StringComparison.Ordinal);
         Assert.Equal("$3\r\nABC\r\n", await c.CallAsync("EVAL", "return string.upper('abc')", "0"));
+        // No finalizer: it would run outside the script, when no kill could reach it.
+        Assert.Contains("__gc metamethods are not allowed", await c.CallAsync("EVAL", "setmetatable({}, {__gc = function() while true do end end})", "0"), StringComparison.Ordinal);
+        Assert.StartsWith("-ERR Error compiling script", await c.CallAsync("EVAL", "return " + new string('(', 100_000) + "1" + new string(')', 100_000), "0"), StringComparison.Ordinal);
+        // A reply nested deeper than 64 levels (or a table that holds itself) ends in an error, not in endless recursion.
+        Assert.EndsWith("*1\r\n-ERR reached lua stack limit\r\n", await c.CallAsync("EVAL", "local t = {} t[1] = t return t", "0"), StringComparison.Ordinal);
         // Globals a script sets vanish with it.
         Assert.Equal(":5\r\n", await c.CallAsync("EVAL", "leak = 5 return leak", "0"));
         Assert.Equal("$3\r\nnil\r\n", await c.CallAsync("EVAL", "return type(leak)", "0"));
