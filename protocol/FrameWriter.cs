@@ -315,7 +315,8 @@ public static class FrameWriter
 
     /// <summary>
     /// TxnPrepare: TxnId, u16 attempt, u64 coordinator incarnation, u16 count (at least 1) x (u16 node id, u64
-    /// incarnation) participants, u16 count (may be 0) x (key, value, u64 fence token, u8 kind, i64 expiresAt) writes.
+    /// incarnation) participants, u16 count (may be 0) x (key, value, u64 fence token, u8 kind (low 4 bits) and type tag
+    /// (high 4 bits, 0: string), i64 expiresAt) writes.
     /// </summary>
     public static void WriteTxnPrepare(
         IBufferWriter<byte> writer,
@@ -345,7 +346,7 @@ public static class FrameWriter
             b.WriteKey(w.Key.Span);
             b.WriteValue(w.Value.Span);
             b.WriteU64(w.FenceToken);
-            b.WriteU8((byte)w.Kind);
+            b.WriteU8(w.KindAndType);
             b.WriteU64((ulong)w.ExpiresAt);
         }
 
@@ -586,12 +587,12 @@ public static class FrameWriter
 
     /// <summary>
     /// TxnRead response (Ok): the MultiGet response body, then for every key (present or not, in request order) its
-    /// <c>expiresAt</c> i64 (unix ms, 0: none) and <c>version</c> u64 (0: none).
+    /// <c>expiresAt</c> i64 (unix ms, 0: none), <c>version</c> u64 (0: none) and <c>type</c> u8 (0: string).
     /// </summary>
     public static void WriteTxnReadResponse(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<LookupResult> results) =>
         WriteLookupResponse(writer, requestId, Opcode.TxnRead, results);
 
-    /// <summary>The whole frame length of a TxnRead answer (the lookup body plus 16 bytes of metadata per key).</summary>
+    /// <summary>The whole frame length of a TxnRead answer (the lookup body plus 17 bytes of metadata per key).</summary>
     public static long TxnReadResponseFrameLength(ReadOnlySpan<LookupResult> results) =>
         LookupResponseFrameLength(results) + (TxnReadMetadata.EntrySize * (long)results.Length);
 
@@ -643,6 +644,7 @@ public static class FrameWriter
             {
                 b.WriteU64((ulong)r.ExpiresAt);
                 b.WriteU64(r.Version);
+                b.WriteU8(r.Type);
             }
         }
 

@@ -10,8 +10,9 @@ public readonly struct LookupResult
     }
 
     /// <summary>A present key with its expiry (unix ms, 0: none) and version (0: none), as TxnRead carries them.</summary>
-    public LookupResult(ReadOnlyMemory<byte> value, long expiresAt, ulong version)
+    public LookupResult(ReadOnlyMemory<byte> value, long expiresAt, ulong version, byte type = 0)
     {
+        Type = type;
         Present = true;
         Value = value;
         ExpiresAt = expiresAt;
@@ -30,4 +31,7 @@ public readonly struct LookupResult
 
     /// <summary>The key's version (what WATCH compares); 0 when it has none, or for a MultiGet answer.</summary>
     public ulong Version { get; }
+
+    /// <summary>The value's data type tag (0: a plain string, and for a MultiGet answer).</summary>
+    public byte Type { get; }
 }

@@ -32,7 +32,7 @@ public readonly ref struct TxnWriteList
         for (int i = 0; i < count; i++)
         {
             if (!reader.TryReadKey(maxKeySize, out _) || !reader.TryReadValue(out _) || !reader.TryReadU64(out _)
-                || !reader.TryReadEnum((byte)TxnWriteKind.Delete, out _) || !reader.TryReadU64(out _))
+                || !reader.TryReadU8(out byte kindAndType) || !TxnWrite.TrySplitKindAndType(kindAndType, out _, out _) || !reader.TryReadU64(out _))
             {
                 return false;
             }
@@ -65,10 +65,10 @@ public readonly ref struct TxnWriteList
 
             _rest = _rest[WireSpans.ReadKeyValue(_rest, out ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)..];
             ulong token = BinaryPrimitives.ReadUInt64LittleEndian(_rest);
-            var kind = (TxnWriteKind)_rest[sizeof(ulong)];
+            TxnWrite.TrySplitKindAndType(_rest[sizeof(ulong)], out TxnWriteKind kind, out byte type);
             long expiresAt = BinaryPrimitives.ReadInt64LittleEndian(_rest[(sizeof(ulong) + 1)..]);
             _rest = _rest[(sizeof(ulong) + 1 + sizeof(long))..];
-            _current = new TxnWriteEntry(key, value, token, kind, expiresAt);
+            _current = new TxnWriteEntry(key, value, token, kind, expiresAt, type);
             return true;
         }
     }

@@ -31,10 +31,13 @@ internal readonly ref struct KeyWrite
     private readonly ReplicationStream? _stream;
     private readonly ReplicationStream? _capture;
     private readonly TimeProvider _time;
+    private readonly PushSignal? _pushes;
 
     // capture: where a change is also appended because its slot is moving to another node (SlotMoves); null otherwise.
-    internal KeyWrite(KeyWriteGate gate, IKeyValueStore store, ReadOnlySpan<byte> key, KeyWriteRefusal refusal, WriteAheadLog? log, ReplicationStream? stream, TimeProvider time, ReplicationStream? capture = null)
+    // pushes: woken when a list is written (clients blocked in BLPOP...); null where nobody can block (a replica's apply).
+    internal KeyWrite(KeyWriteGate gate, IKeyValueStore store, ReadOnlySpan<byte> key, KeyWriteRefusal refusal, WriteAheadLog? log, ReplicationStream? stream, TimeProvider time, ReplicationStream? capture = null, PushSignal? pushes = null)
     {
+        _pushes = pushes;
         _capture = capture;
         _gate = gate;
         _store = store;
@@ -52,14 +55,19 @@ internal readonly ref struct KeyWrite
     public bool TryGet(out ReadOnlyMemory<byte> value) => TryGet(out value, out _);
 
     /// <summary>The key's current value and its expiry (unix ms, 0 when none); an expired key is absent (and removed, when this write may proceed).</summary>
-    public bool TryGet(out ReadOnlyMemory<byte> value, out long expiresAt)
+    public bool TryGet(out ReadOnlyMemory<byte> value, out long expiresAt) => TryGet(out value, out expiresAt, out _);
+
+    /// <summary>The key's current value, expiry (unix ms, 0 when none) and data type; an expired key is absent (and removed, when this write may proceed).</summary>
+    public bool TryGet(out ReadOnlyMemory<byte> value, out long expiresAt, out EntryType type)
     {
         if (!_store.TryGet(_key, out value, out var metadata))
         {
             expiresAt = 0;
+            type = EntryType.String;
             return false;
         }
         expiresAt = metadata.ExpiresAt;
+        type = metadata.Type;
         if (!metadata.HasExpiry || metadata.ExpiresAt > NowMs())
             return true;
         // Expired: gone for every reader already; removed here (and logged) so that presence-based writes see it absent.
@@ -67,8 +75,12 @@ internal readonly ref struct KeyWrite
             LogDelete();
         value = default;
         expiresAt = 0;
+        type = EntryType.String;
         return false;
     }
+
+    /// <summary>Whether the key holds a collection (a list, hash, set...): what a string command answers WRONGTYPE to.</summary>
+    public bool HoldsCollection() => TryGet(out _, out _, out var type) && type != EntryType.String;
 
     /// <summary>Sets the value (upsert), without an expiry: like Redis's SET, it drops one the key had.</summary>
     public void Put(ReadOnlySpan<byte> value)
@@ -95,6 +107,27 @@ internal readonly ref struct KeyWrite
         _capture?.AppendPut(_key, value, expiresAt);
     }
 
+    /// <summary>
+    /// Sets the value to a collection's encoding (or a string's bytes, with <see cref="EntryType.String"/>) of
+    /// <paramref name="type"/>, expiring at <paramref name="expiresAt"/> (unix ms; 0: never): every collection command's
+    /// change, logged, streamed and captured with its type like any put.
+    /// </summary>
+    public void Put(ReadOnlySpan<byte> value, EntryType type, long expiresAt)
+    {
+        if (type == EntryType.String)
+        {
+            Put(value, expiresAt);
+            return;
+        }
+        EnsureAllowed();
+        _store.Put(_key, value, EntryMetadata.Typed(type, expiresAt));
+        _log?.AppendPutTyped(_key, value, type, expiresAt);
+        _stream?.AppendPut(_key, value, expiresAt, type);
+        _capture?.AppendPut(_key, value, expiresAt, type);
+        if (type == EntryType.List)
+            _pushes?.Pulse();
+    }
+
     /// <summary>Sets the value and keeps the expiry the key has (INCR, APPEND, SETRANGE, SETBIT, SET KEEPTTL).</summary>
     public void PutKeepingExpiry(ReadOnlySpan<byte> value)
     {
@@ -118,9 +151,9 @@ internal readonly ref struct KeyWrite
                 LogDelete();
             return true;
         }
-        _store.TryGet(_key, out current, out _);
-        // A new expiry is a change: the version a WATCH saw is dropped with it.
-        _store.TryReplaceMetadata(_key, current, EntryMetadata.Expiring(expiresAt));
+        _store.TryGet(_key, out current, out var metadata);
+        // A new expiry is a change: the version a WATCH saw is dropped with it; the type stays.
+        _store.TryReplaceMetadata(_key, current, EntryMetadata.Typed(metadata.Type, expiresAt));
         _log?.AppendExpire(_key, expiresAt);
         _stream?.AppendExpire(_key, expiresAt);
         _capture?.AppendExpire(_key, expiresAt);

@@ -177,6 +177,9 @@ internal sealed class LocalKeyspace
     /// </remarks>
     public long LogCommit(LogBatch batch) => _log is null || batch.Count == 0 ? 0 : _log.Append(batch);
 
+    /// <summary>Pulsed when a list is written here: what clients blocked in BLPOP and its kin wait for.</summary>
+    public PushSignal Pushes { get; } = new();
+
     /// <summary>The number of keys held here.</summary>
     public long Count => _store.Count;
 
@@ -215,19 +218,32 @@ internal sealed class LocalKeyspace
     /// Reads a key with its expiry (unix ms, 0: none) and version (0: none), as a transaction reads the keys it holds;
     /// not counted as a hit or a miss (the command that uses it is, where it runs). An expired key is absent.
     /// </summary>
-    public bool TryGetEntry(ReadOnlySpan<byte> key, out ReadOnlyMemory<byte> value, out long expiresAt, out ulong version)
+    public bool TryGetEntry(ReadOnlySpan<byte> key, out ReadOnlyMemory<byte> value, out long expiresAt, out ulong version) =>
+        TryGetEntry(key, out value, out expiresAt, out version, out _);
+
+    /// <summary>As <see cref="TryGetEntry(ReadOnlySpan{byte}, out ReadOnlyMemory{byte}, out long, out ulong)"/>, with the value's data type.</summary>
+    public bool TryGetEntry(ReadOnlySpan<byte> key, out ReadOnlyMemory<byte> value, out long expiresAt, out ulong version, out EntryType type)
     {
         if (!_store.TryGet(key, out value, out var metadata) || (metadata.HasExpiry && metadata.ExpiresAt <= NowMs))
         {
             value = default;
             expiresAt = 0;
             version = 0;
+            type = EntryType.String;
             return false;
         }
         expiresAt = metadata.ExpiresAt;
         version = metadata.Version;
+        type = metadata.Type;
         return true;
     }
+
+    /// <summary>
+    /// Reads a key's value and data type, counted as a hit or a miss (every RESP command that reads a key of a known
+    /// type: a string command finding a collection answers WRONGTYPE from this). An expired key is absent.
+    /// </summary>
+    public bool TryGetTyped(ReadOnlySpan<byte> key, out ReadOnlyMemory<byte> value, out EntryType type) =>
+        Reads.Count(TryGetEntry(key, out value, out _, out _, out type));
 
     /// <summary>
     /// WATCH: the key's version, giving it one first if it has none; 0 when the key is absent (or expired).
@@ -295,7 +311,7 @@ internal sealed class LocalKeyspace
         if (refusal == KeyWriteRefusal.None && _log is { IsWritable: false })
             refusal = KeyWriteRefusal.LogUnavailable;
         var capture = MovingCapture(key, ref refusal); // before the constructor call reads refusal
-        return new KeyWrite(gate, _store, key, refusal, _log, _stream, _time, capture);
+        return new KeyWrite(gate, _store, key, refusal, _log, _stream, _time, capture, Pushes);
     }
 
     /// <summary>Under the key's gate: where a change of a moving slot is captured, or <see cref="KeyWriteRefusal.Moving"/> when the slot is handed away; nothing without a move.</summary>
@@ -324,20 +340,20 @@ internal sealed class LocalKeyspace
         // A handed-away slot cannot meet a commit: the handover waits until no lock of the slot is held, and a
         // prepare for a handed-away key is refused; if one came anyway, Moving refuses it rather than losing it.
         var capture = MovingCapture(key, ref refusal); // before the constructor call reads refusal
-        return new KeyWrite(gate, _store, key, refusal, log: null, _stream, _time, capture);
+        return new KeyWrite(gate, _store, key, refusal, log: null, _stream, _time, capture, Pushes);
     }
 
     /// <summary>
     /// Applies one change the primary of the key's slot replicated here (this node is its replica): no lock rule (the
     /// primary applied it under its own), logged here like any change, not streamed on.
     /// </summary>
-    public void ApplyReplicated(byte kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt)
+    public void ApplyReplicated(byte kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt, EntryType type = EntryType.String)
     {
-        using var write = new KeyWrite(_locks.EnterWriteGate(key), _store, key, KeyWriteRefusal.None, _log, stream: null, _time);
+        using var write = new KeyWrite(_locks.EnterWriteGate(key), _store, key, KeyWriteRefusal.None, _log, stream: null, _time, pushes: Pushes);
         switch (kind)
         {
             case StreamRecords.KindPut:
-                write.Put(value, expiresAt);
+                write.Put(value, type, expiresAt);
                 break;
             case StreamRecords.KindExpire:
                 write.SetExpiry(expiresAt);
@@ -392,8 +408,8 @@ internal sealed class LocalKeyspace
     /// applied it under its own), logged here like any change, not streamed to this node's replicas (they are
     /// resynchronized when the state that makes this node the owner is installed).
     /// </summary>
-    public void ApplyMigrated(byte kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt) =>
-        ApplyReplicated(kind, key, value, expiresAt);
+    public void ApplyMigrated(byte kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt, EntryType type = EntryType.String) =>
+        ApplyReplicated(kind, key, value, expiresAt, type);
 
     /// <summary>Removes the keys of slots [<paramref name="first"/>, <paramref name="last"/>] (logged, not streamed): a receiver starting an import over, or a sender after the handover.</summary>
     public long RemoveSlots(int first, int last)

@@ -290,4 +290,226 @@ public enum RespCommandKind
 
     /// <summary><c>COPY</c></summary>
     Copy,
+
+    /// <summary><c>LPUSH</c></summary>
+    LPush,
+
+    /// <summary><c>RPUSH</c></summary>
+    RPush,
+
+    /// <summary><c>LPUSHX</c></summary>
+    LPushX,
+
+    /// <summary><c>RPUSHX</c></summary>
+    RPushX,
+
+    /// <summary><c>LPOP</c></summary>
+    LPop,
+
+    /// <summary><c>RPOP</c></summary>
+    RPop,
+
+    /// <summary><c>LLEN</c></summary>
+    LLen,
+
+    /// <summary><c>LRANGE</c></summary>
+    LRange,
+
+    /// <summary><c>LINDEX</c></summary>
+    LIndex,
+
+    /// <summary><c>LSET</c></summary>
+    LSet,
+
+    /// <summary><c>LINSERT</c></summary>
+    LInsert,
+
+    /// <summary><c>LREM</c></summary>
+    LRem,
+
+    /// <summary><c>LTRIM</c></summary>
+    LTrim,
+
+    /// <summary><c>LPOS</c></summary>
+    LPos,
+
+    /// <summary><c>LMOVE</c></summary>
+    LMove,
+
+    /// <summary><c>RPOPLPUSH</c></summary>
+    RPopLPush,
+
+    /// <summary><c>BLPOP</c></summary>
+    BLPop,
+
+    /// <summary><c>BRPOP</c></summary>
+    BRPop,
+
+    /// <summary><c>BLMOVE</c></summary>
+    BLMove,
+
+    /// <summary><c>BRPOPLPUSH</c></summary>
+    BRPopLPush,
+
+    /// <summary><c>HSET</c></summary>
+    HSet,
+
+    /// <summary><c>HSETNX</c></summary>
+    HSetNx,
+
+    /// <summary><c>HGET</c></summary>
+    HGet,
+
+    /// <summary><c>HMSET</c></summary>
+    HMSet,
+
+    /// <summary><c>HMGET</c></summary>
+    HMGet,
+
+    /// <summary><c>HGETALL</c></summary>
+    HGetAll,
+
+    /// <summary><c>HDEL</c></summary>
+    HDel,
+
+    /// <summary><c>HEXISTS</c></summary>
+    HExists,
+
+    /// <summary><c>HLEN</c></summary>
+    HLen,
+
+    /// <summary><c>HKEYS</c></summary>
+    HKeys,
+
+    /// <summary><c>HVALS</c></summary>
+    HVals,
+
+    /// <summary><c>HINCRBY</c></summary>
+    HIncrBy,
+
+    /// <summary><c>HINCRBYFLOAT</c></summary>
+    HIncrByFloat,
+
+    /// <summary><c>HSTRLEN</c></summary>
+    HStrLen,
+
+    /// <summary><c>HRANDFIELD</c></summary>
+    HRandField,
+
+    /// <summary><c>HSCAN</c></summary>
+    HScan,
+
+    /// <summary><c>SADD</c></summary>
+    SAdd,
+
+    /// <summary><c>SREM</c></summary>
+    SRem,
+
+    /// <summary><c>SMEMBERS</c></summary>
+    SMembers,
+
+    /// <summary><c>SISMEMBER</c></summary>
+    SIsMember,
+
+    /// <summary><c>SMISMEMBER</c></summary>
+    SMIsMember,
+
+    /// <summary><c>SCARD</c></summary>
+    SCard,
+
+    /// <summary><c>SPOP</c></summary>
+    SPop,
+
+    /// <summary><c>SRANDMEMBER</c></summary>
+    SRandMember,
+
+    /// <summary><c>SMOVE</c></summary>
+    SMove,
+
+    /// <summary><c>SINTER</c></summary>
+    SInter,
+
+    /// <summary><c>SINTERSTORE</c></summary>
+    SInterStore,
+
+    /// <summary><c>SUNION</c></summary>
+    SUnion,
+
+    /// <summary><c>SUNIONSTORE</c></summary>
+    SUnionStore,
+
+    /// <summary><c>SDIFF</c></summary>
+    SDiff,
+
+    /// <summary><c>SDIFFSTORE</c></summary>
+    SDiffStore,
+
+    /// <summary><c>SSCAN</c></summary>
+    SScan,
+
+    /// <summary><c>ZADD</c></summary>
+    ZAdd,
+
+    /// <summary><c>ZREM</c></summary>
+    ZRem,
+
+    /// <summary><c>ZSCORE</c></summary>
+    ZScore,
+
+    /// <summary><c>ZMSCORE</c></summary>
+    ZMScore,
+
+    /// <summary><c>ZINCRBY</c></summary>
+    ZIncrBy,
+
+    /// <summary><c>ZCARD</c></summary>
+    ZCard,
+
+    /// <summary><c>ZCOUNT</c></summary>
+    ZCount,
+
+    /// <summary><c>ZLEXCOUNT</c></summary>
+    ZLexCount,
+
+    /// <summary><c>ZRANGE</c></summary>
+    ZRange,
+
+    /// <summary><c>ZREVRANGE</c></summary>
+    ZRevRange,
+
+    /// <summary><c>ZRANGEBYSCORE</c></summary>
+    ZRangeByScore,
+
+    /// <summary><c>ZREVRANGEBYSCORE</c></summary>
+    ZRevRangeByScore,
+
+    /// <summary><c>ZRANGEBYLEX</c></summary>
+    ZRangeByLex,
+
+    /// <summary><c>ZREVRANGEBYLEX</c></summary>
+    ZRevRangeByLex,
+
+    /// <summary><c>ZRANK</c></summary>
+    ZRank,
+
+    /// <summary><c>ZREVRANK</c></summary>
+    ZRevRank,
+
+    /// <summary><c>ZPOPMIN</c></summary>
+    ZPopMin,
+
+    /// <summary><c>ZPOPMAX</c></summary>
+    ZPopMax,
+
+    /// <summary><c>ZREMRANGEBYSCORE</c></summary>
+    ZRemRangeByScore,
+
+    /// <summary><c>ZREMRANGEBYRANK</c></summary>
+    ZRemRangeByRank,
+
+    /// <summary><c>ZREMRANGEBYLEX</c></summary>
+    ZRemRangeByLex,
+
+    /// <summary><c>ZSCAN</c></summary>
+    ZScan,
 }

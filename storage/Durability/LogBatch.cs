@@ -51,6 +51,21 @@ public sealed class LogBatch
         Count++;
     }
 
+    /// <summary>Adds an upsert of a collection: its encoded value, <paramref name="type"/> and expiry (0: none).</summary>
+    public void AddPutTyped(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, EntryType type, long expiresAt)
+    {
+        if (type == EntryType.String)
+        {
+            if (expiresAt == 0)
+                AddPut(key, value);
+            else
+                AddPutExpiring(key, value, expiresAt);
+            return;
+        }
+        LogFormat.WritePutTypedBody(Grow(LogFormat.PutTypedPayloadSize(key.Length, value.Length)), key, value, type, expiresAt);
+        Count++;
+    }
+
     /// <summary>Adds a removal of <paramref name="key"/>.</summary>
     public void AddDelete(ReadOnlySpan<byte> key)
     {

@@ -141,6 +141,22 @@ public sealed partial class WriteAheadLog : IDisposable
         return end;
     }
 
+    /// <summary>Appends an upsert of a collection: its encoded value, its <paramref name="type"/> and its expiry (0: none); returns the log position after it.</summary>
+    public long AppendPutTyped(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, EntryType type, long expiresAt)
+    {
+        if (type == EntryType.String)
+            return AppendPut(key, value, expiresAt);
+        var size = LogFormat.RecordHeaderSize + LogFormat.PutTypedPayloadSize(key.Length, value.Length);
+        long end;
+        lock (_sync)
+        {
+            LogFormat.WritePutTyped(Reserve(size), key, value, type, expiresAt);
+            end = Commit(size);
+        }
+        Mark(end);
+        return end;
+    }
+
     /// <summary>Appends a change of <paramref name="key"/>'s expiry (0: it no longer expires); returns the log position after it.</summary>
     public long AppendExpire(ReadOnlySpan<byte> key, long expiresAt)
     {

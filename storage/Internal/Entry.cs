@@ -11,13 +11,14 @@ namespace FastDht.Storage.Internal;
 /// node would take 40 + 40 + 32. The key length is LEB128: one byte below 128, and a key of any
 /// length still fits. The value is the tail, so its length needs no field.</para>
 /// <para><b>Metadata</b> (expiry, version) goes in a prefix that only entries carrying it have:
-/// <c>[0x80][0x00][flags][expiry: 8 bytes if flags bit 0][version: 8 bytes if flags bit 1]</c>, then the
+/// <c>[0x80][0x00][flags][expiry: 8 bytes if flags bit 0][version: 8 bytes if flags bit 1][type: 1 byte if flags bit 2]</c>, then the
 /// plain layout. A plain entry never starts with 0x80 0x00: that is a non-canonical LEB128 (a
 /// continuation byte followed by a zero byte), which <see cref="Create(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>
 /// never writes. So an entry without metadata keeps exactly the old layout and size, its reads keep the
 /// old one-byte fast path (a first byte below 0x80), and only entries with metadata (or keys of 128
 /// bytes and more, which were already on the slow path) look further. An expiry alone costs
-/// 3 + 8 = 11 bytes (16/16: 68 → 72 B), expiry and version 19 bytes (76 → 80 B).</para>
+/// 3 + 8 = 11 bytes (16/16: 68 → 72 B), expiry and version 19 bytes (76 → 80 B); a collection's type tag alone
+/// 3 + 1 = 4 bytes (a string never carries one).</para>
 /// <para>Entries are never written after publication; that is what makes a snapshot safe to hold.</para>
 /// </remarks>
 internal static class Entry
@@ -29,6 +30,7 @@ internal static class Entry
     private const byte MetadataMarker1 = 0x00;
     private const byte HasExpiryFlag = 1;
     private const byte HasVersionFlag = 2;
+    private const byte HasTypeFlag = 4;
 
     /// <summary>Marker (2) and flags (1) of the metadata prefix.</summary>
     private const int MetadataHeader = 3;
@@ -152,7 +154,7 @@ internal static class Entry
     }
 
     private static int PrefixLength(EntryMetadata metadata) =>
-        MetadataHeader + (metadata.HasExpiry ? sizeof(long) : 0) + (metadata.HasVersion ? sizeof(ulong) : 0);
+        MetadataHeader + (metadata.HasExpiry ? sizeof(long) : 0) + (metadata.HasVersion ? sizeof(ulong) : 0) + (metadata.HasType ? 1 : 0);
 
     private static void WritePrefix(byte[] entry, EntryMetadata metadata)
     {
@@ -171,6 +173,13 @@ internal static class Entry
         {
             flags |= HasVersionFlag;
             BinaryPrimitives.WriteUInt64LittleEndian(entry.AsSpan(at), metadata.Version);
+            at += sizeof(ulong);
+        }
+
+        if (metadata.HasType)
+        {
+            flags |= HasTypeFlag;
+            entry[at] = (byte)metadata.Type;
         }
 
         entry[2] = flags;
@@ -191,9 +200,11 @@ internal static class Entry
         if ((flags & HasVersionFlag) != 0)
         {
             version = BinaryPrimitives.ReadUInt64LittleEndian(entry.AsSpan(at));
+            at += sizeof(ulong);
         }
 
-        return new EntryMetadata(expiresAt, version);
+        var type = (flags & HasTypeFlag) != 0 ? (EntryType)entry[at] : EntryType.String;
+        return new EntryMetadata(expiresAt, version, type);
     }
 
     /// <summary>Offset of the plain layout ([key length][key][value]): after the metadata prefix, if any.</summary>
@@ -205,7 +216,8 @@ internal static class Entry
         }
 
         byte flags = entry[2];
-        return MetadataHeader + ((flags & HasExpiryFlag) != 0 ? sizeof(long) : 0) + ((flags & HasVersionFlag) != 0 ? sizeof(ulong) : 0);
+        return MetadataHeader + ((flags & HasExpiryFlag) != 0 ? sizeof(long) : 0) + ((flags & HasVersionFlag) != 0 ? sizeof(ulong) : 0)
+            + ((flags & HasTypeFlag) != 0 ? 1 : 0);
     }
 
     private static bool KeyEqualsSlow(byte[] entry, ReadOnlySpan<byte> key)

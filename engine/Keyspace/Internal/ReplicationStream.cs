@@ -1,6 +1,7 @@
 using System.Buffers;
 using FastDht.Engine.Transport;
 using FastDht.Storage.Durability.Internal;
+using FastDht.Storage;
 
 namespace FastDht.Engine.Keyspace.Internal;
 
@@ -62,12 +63,12 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
     /// <summary>The position every in-sync replica has acknowledged (<see cref="long.MaxValue"/> when none is in sync).</summary>
     public long AcknowledgedPosition => Volatile.Read(ref _acknowledged);
 
-    public long AppendPut(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt)
+    public long AppendPut(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt, EntryType type = EntryType.String)
     {
         long end;
         lock (_sync)
         {
-            StreamRecords.WritePut(Reserve(StreamRecords.PutSize(key.Length, value.Length)), key, value, expiresAt);
+            StreamRecords.WritePut(Reserve(StreamRecords.PutSize(key.Length, value.Length)), key, value, expiresAt, type);
             end = Commit(StreamRecords.PutSize(key.Length, value.Length));
         }
         Mark(end);

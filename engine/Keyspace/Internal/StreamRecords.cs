@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using FastDht.Storage;
 
 namespace FastDht.Engine.Keyspace.Internal;
 
@@ -8,7 +9,7 @@ namespace FastDht.Engine.Keyspace.Internal;
 /// </summary>
 /// <remarks>
 /// <code>
-/// put     [1][u16 key length][key][i64 expires at, 0 = never][u32 value length][value]
+/// put     [1][u16 key length][key][i64 expires at, 0 = never][u8 type (EntryType, 0 = string)][u32 value length][value]
 /// expire  [2][u16 key length][key][i64 expires at, 0 = never]
 /// delete  [3][u16 key length][key]
 /// clear   [4]
@@ -27,7 +28,7 @@ internal static class StreamRecords
     public const byte KindClear = 4;
     public const byte KindTxn = 5;
 
-    public static int PutSize(int keyLength, int valueLength) => 1 + 2 + keyLength + 8 + 4 + valueLength;
+    public static int PutSize(int keyLength, int valueLength) => 1 + 2 + keyLength + 8 + 1 + 4 + valueLength;
 
     public static int ExpireSize(int keyLength) => 1 + 2 + keyLength + 8;
 
@@ -44,12 +45,13 @@ internal static class StreamRecords
         body.CopyTo(span[5..]);
     }
 
-    public static void WritePut(Span<byte> span, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt)
+    public static void WritePut(Span<byte> span, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt, EntryType type = EntryType.String)
     {
         var at = WriteKey(span, KindPut, key);
         BinaryPrimitives.WriteInt64LittleEndian(span[at..], expiresAt);
-        BinaryPrimitives.WriteInt32LittleEndian(span[(at + 8)..], value.Length);
-        value.CopyTo(span[(at + 12)..]);
+        span[at + 8] = (byte)type;
+        BinaryPrimitives.WriteInt32LittleEndian(span[(at + 9)..], value.Length);
+        value.CopyTo(span[(at + 13)..]);
     }
 
     public static void WriteExpire(Span<byte> span, ReadOnlySpan<byte> key, long expiresAt)
@@ -64,8 +66,13 @@ internal static class StreamRecords
     /// Reads the record at the start of <paramref name="records"/>; false when it is malformed (a peer sent garbage:
     /// the batch is refused whole). <paramref name="size"/> is the record's length.
     /// </summary>
-    public static bool TryRead(ReadOnlySpan<byte> records, out byte kind, out ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value, out long expiresAt, out int size)
+    public static bool TryRead(ReadOnlySpan<byte> records, out byte kind, out ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value, out long expiresAt, out int size) =>
+        TryRead(records, out kind, out key, out value, out expiresAt, out _, out size);
+
+    /// <summary>As the overload without <paramref name="type"/>, also reading a put's data type.</summary>
+    public static bool TryRead(ReadOnlySpan<byte> records, out byte kind, out ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value, out long expiresAt, out EntryType type, out int size)
     {
+        type = EntryType.String;
         key = default;
         value = default;
         expiresAt = 0;
@@ -108,8 +115,10 @@ internal static class StreamRecords
             size = at;
             return true;
         }
-        if (records.Length < at + 4)
+        if (records.Length < at + 5 || records[at] > (byte)EntryType.Stream)
             return false;
+        type = (EntryType)records[at];
+        at += 1;
         var valueLength = BinaryPrimitives.ReadInt32LittleEndian(records[at..]);
         at += 4;
         if (valueLength < 0 || records.Length - at < valueLength)

@@ -450,7 +450,7 @@ internal sealed class ReplicaSender
             if ((expiresAt != 0 && expiresAt <= nowMs) || !sender.CopiesSlotOf(state, key))
                 return;
             var value = entry.Value.Span;
-            StreamRecords.WritePut(sender.Reserve(StreamRecords.PutSize(key.Length, value.Length)), key, value, expiresAt);
+            StreamRecords.WritePut(sender.Reserve(StreamRecords.PutSize(key.Length, value.Length)), key, value, expiresAt, entry.Metadata.Type);
             Count++;
         }
     }

@@ -280,7 +280,7 @@ internal sealed class SlotMover
             if ((expiresAt != 0 && expiresAt <= nowMs) || slot < first || slot > last)
                 return;
             var value = entry.Value.Span;
-            StreamRecords.WritePut(sender.Reserve(StreamRecords.PutSize(key.Length, value.Length)), key, value, expiresAt);
+            StreamRecords.WritePut(sender.Reserve(StreamRecords.PutSize(key.Length, value.Length)), key, value, expiresAt, entry.Metadata.Type);
             Count++;
         }
     }

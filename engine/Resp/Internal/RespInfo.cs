@@ -108,7 +108,7 @@ internal static class RespInfo
                 }
                 text.Append("# Clients\r\n")
                     .Append("connected_clients:").Append(stats.ConnectedClients).Append("\r\n")
-                    .Append("blocked_clients:0\r\n")
+                    .Append("blocked_clients:").Append(server.Blocked.Count).Append("\r\n")
                     .Append("tracking_clients:0\r\n")
                     .Append("pubsub_clients:").Append(pubsub).Append("\r\n")
                     .Append("fastdht_resp_clients:").Append(resp).Append("\r\n");

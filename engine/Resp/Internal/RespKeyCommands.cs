@@ -90,14 +90,41 @@ internal static class RespKeyCommands
     /// <summary>Executes a keyed command whose keys this node owns; the caller has checked its arity.</summary>
     public static void Execute(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
     {
+        if (!ReadsStringValue(c))
+        {
+            Run(c, w, keyspace, respVersion);
+            return;
+        }
+        if (c.Kind == RespCommandKind.Lcs)
+        {
+            // Two keys: their gates are not taken together (only FLUSHALL holds several, in order); LCS only reads.
+            if (HoldsCollection(c, keyspace))
+                RespWriter.WriteRaw(w, RespReplies.WrongType);
+            else
+                Run(c, w, keyspace, respVersion);
+            return;
+        }
+        // Under the key's gate, which the command's own write enters again: no collection appears between the check
+        // and the command, so a string command never reads a collection's encoding as a string.
+        using var gate = keyspace.BeginWrite(c.GetArgument(1), fence: null);
+        if (gate.HoldsCollection())
+            RespWriter.WriteRaw(w, RespReplies.WrongType);
+        else
+            Run(c, w, keyspace, respVersion);
+    }
+
+    private static void Run(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
+    {
         switch (c.Kind)
         {
             case RespCommandKind.Get:
                 // Counted as a keyspace hit or miss by the keyspace itself, like every read.
-                if (keyspace.TryGet(c.GetArgument(1), out var value))
-                    RespWriter.WriteBulkString(w, value.Span);
-                else
+                if (!keyspace.TryGetTyped(c.GetArgument(1), out var value, out var type))
                     WriteNull(w, respVersion);
+                else if (type != EntryType.String)
+                    RespWriter.WriteRaw(w, RespReplies.WrongType);
+                else
+                    RespWriter.WriteBulkString(w, value.Span);
                 return;
             case RespCommandKind.Set:
                 RespExpiryCommands.Set(c, w, keyspace, respVersion);
@@ -199,7 +226,7 @@ internal static class RespKeyCommands
                 RespWriter.WriteInteger(w, keyspace.TryGet(c.GetArgument(1), out value) ? value.Length : 0);
                 return;
             case RespCommandKind.Type:
-                RespWriter.WriteRaw(w, keyspace.TryGet(c.GetArgument(1), out _) ? "+string\r\n"u8 : "+none\r\n"u8);
+                RespWriter.WriteRaw(w, keyspace.TryGetTyped(c.GetArgument(1), out _, out type) ? TypeReply(type) : "+none\r\n"u8);
                 return;
             case RespCommandKind.Keys:
                 WriteLocalKeys(w, keyspace, c.GetArgument(1));
@@ -228,10 +255,59 @@ internal static class RespKeyCommands
                 return;
             default:
                 if (!RespStringCommands.TryExecute(c, w, keyspace, respVersion) && !RespExpiryCommands.TryExecute(c, w, keyspace, respVersion)
-                    && !RespTransactionCommands.TryExecute(c, w, keyspace, respVersion))
+                    && !RespTransactionCommands.TryExecute(c, w, keyspace, respVersion) && !RespListCommands.TryExecute(c, w, keyspace, respVersion)
+                    && !RespHashCommands.TryExecute(c, w, keyspace, respVersion) && !RespSetCommands.TryExecute(c, w, keyspace, respVersion)
+                    && !RespSortedSetCommands.TryExecute(c, w, keyspace, respVersion))
                     RespWriter.WriteError(w, "this command cannot run at a key's owner"u8);
                 return;
         }
+    }
+
+    /// <summary>TYPE's answer for a present key: Redis's type names.</summary>
+    public static ReadOnlySpan<byte> TypeReply(EntryType type) => type switch
+    {
+        EntryType.List => "+list\r\n"u8,
+        EntryType.Hash => "+hash\r\n"u8,
+        EntryType.Set => "+set\r\n"u8,
+        EntryType.SortedSet => "+zset\r\n"u8,
+        EntryType.Stream => "+stream\r\n"u8,
+        _ => "+string\r\n"u8,
+    };
+
+    /// <summary>
+    /// The string commands that read or change a key's value as a string: on a collection they answer WRONGTYPE
+    /// (GET checks on its own read; SET ... GET reads the old value; LCS reads both keys).
+    /// </summary>
+    private static bool ReadsStringValue(RespCommand c) => c.Kind switch
+    {
+        RespCommandKind.GetSet or RespCommandKind.GetDel or RespCommandKind.GetEx or RespCommandKind.Append or RespCommandKind.StrLen
+            or RespCommandKind.Incr or RespCommandKind.Decr or RespCommandKind.IncrBy or RespCommandKind.DecrBy or RespCommandKind.IncrByFloat
+            or RespCommandKind.GetRange or RespCommandKind.Substr or RespCommandKind.SetRange or RespCommandKind.SetBit or RespCommandKind.GetBit
+            or RespCommandKind.BitCount or RespCommandKind.BitPos or RespCommandKind.Lcs => true,
+        RespCommandKind.Set => HasGetOption(c),
+        _ => false,
+    };
+
+    private static bool HasGetOption(RespCommand c)
+    {
+        for (var i = 3; i < c.Count; i++)
+        {
+            if (c.ArgumentEquals(i, "GET"u8))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>Whether a key LCS reads holds a collection (not counted as a read: the command counts its own).</summary>
+    private static bool HoldsCollection(RespCommand c, LocalKeyspace keyspace)
+    {
+        var last = c.Kind == RespCommandKind.Lcs ? 2 : 1;
+        for (var i = 1; i <= last; i++)
+        {
+            if (keyspace.TryGetEntry(c.GetArgument(i), out _, out _, out _, out var type) && type != EntryType.String)
+                return true;
+        }
+        return false;
     }
 
     public static void WriteNull(IBufferWriter<byte> w, int respVersion) =>

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using FastDht.Engine.Keyspace;
 using FastDht.Protocol.Resp;
+using FastDht.Storage;
 
 namespace FastDht.Engine.Resp.Internal;
 
@@ -34,13 +35,13 @@ internal static class RespObjectCommands
                 RespWriter.WriteInteger(w, BytesOf(key.Length, stored.Length, expiresAt != 0));
             return;
         }
-        if (!keyspace.TryGet(key, out var value))
+        if (!keyspace.TryGetTyped(key, out var value, out var type))
         {
             RespKeyCommands.WriteNull(w, respVersion);
             return;
         }
         if (Ascii.EqualsIgnoreCase(sub, "ENCODING"u8))
-            RespWriter.WriteBulkString(w, EncodingOf(value.Span));
+            RespWriter.WriteBulkString(w, type == EntryType.String ? EncodingOf(value.Span) : CollectionEncodingOf(type, value));
         else if (Ascii.EqualsIgnoreCase(sub, "REFCOUNT"u8))
             RespWriter.WriteRaw(w, RespReplies.One); // every entry is referenced by its key only
         else if (Ascii.EqualsIgnoreCase(sub, "FREQ"u8))
@@ -61,6 +62,46 @@ internal static class RespObjectCommands
             leb++;
         long entry = 24 + leb + keyLength + valueLength + (expires ? 11 : 0);
         return ((entry + 7) & ~7L) + 13;
+    }
+
+    // Redis 7.0's defaults for its compact encodings: list-max-listpack-size 128 (here: elements), hash- and
+    // zset-max-listpack-entries 128, set-max-listpack-entries 128 (7.2) and set-max-intset-entries 512, and 64 bytes per
+    // element (the *-max-listpack-value settings).
+    private const int CompactEntries = 128;
+    private const int CompactValue = 64;
+    private const int IntsetEntries = 512;
+
+    /// <summary>
+    /// The encoding Redis would report for a collection of this size: FastDht stores every collection the same compact
+    /// way (<see cref="CollectionCodec"/>), and reports what a Redis holding the same data would, for clients and tests
+    /// that look.
+    /// </summary>
+    private static ReadOnlySpan<byte> CollectionEncodingOf(EntryType type, ReadOnlyMemory<byte> value)
+    {
+        if (type == EntryType.SortedSet)
+        {
+            var members = new List<ScoredMember>();
+            CollectionCodec.DecodeScored(value, members);
+            var small = members.Count <= CompactEntries;
+            foreach (var m in members)
+                small &= m.Member.Length <= CompactValue;
+            return small ? "listpack"u8 : "skiplist"u8;
+        }
+        var elements = RespCollections.Elements(value);
+        var compact = elements.Count <= (type == EntryType.Hash ? 2 * CompactEntries : CompactEntries);
+        var integers = elements.Count <= IntsetEntries;
+        foreach (var e in elements)
+        {
+            compact &= e.Length <= CompactValue;
+            integers &= e.Length <= 20 && RespInteger.TryParseInt64(e.Span, out _);
+        }
+        return type switch
+        {
+            EntryType.List => compact ? "listpack"u8 : "quicklist"u8,
+            EntryType.Set => integers ? "intset"u8 : compact ? "listpack"u8 : "hashtable"u8,
+            EntryType.Hash => compact ? "listpack"u8 : "hashtable"u8,
+            _ => "stream"u8,
+        };
     }
 
     /// <summary>The encoding Redis would report for this value: int, embstr or raw.</summary>

@@ -87,14 +87,13 @@ internal static class RespScanCommands
     /// <summary>One batch of this node's keys; false when the cursor is not one this node's store handed out.</summary>
     public static bool TryScan(LocalKeyspace keyspace, in ScanArguments a, out ulong next, out List<byte[]> keys)
     {
-        // FastDht holds strings only: TYPE string keeps every key, any other type none (the walk still advances).
         if (a.Cursor > StoreCursorMask)
         {
             next = 0;
             keys = [];
             return false;
         }
-        var visitor = new ScanCollector(a.Pattern, keyspace.NowMs, a.Type is null || System.Text.Ascii.EqualsIgnoreCase(a.Type, "string"u8));
+        var visitor = new ScanCollector(a.Pattern, keyspace.NowMs, TypeFilter(a.Type));
         try
         {
             // The store refuses a cursor it never handed out (a client's made-up one) with ArgumentOutOfRangeException.
@@ -136,7 +135,7 @@ internal static class RespScanCommands
     /// </summary>
     public static bool TryRandomKey(LocalKeyspace keyspace, out byte[] key)
     {
-        var visitor = new ScanCollector(null, keyspace.NowMs, true);
+        var visitor = new ScanCollector(null, keyspace.NowMs, -1);
         var cursor = keyspace.RandomCursor();
         var wrapped = false;
         for (var batch = 0; batch < 100; batch++)
@@ -187,7 +186,21 @@ internal static class RespScanCommands
     }
 
     /// <summary>Collects the keys of a batch that have not expired and match the pattern and type.</summary>
-    private struct ScanCollector(byte[]? pattern, long now, bool typeMatches) : IStoreEntryVisitor
+    /// <summary>SCAN's TYPE option as the entry type it keeps: -1 keeps every key, -2 none (a type name Redis does not have; the walk still advances).</summary>
+    private static int TypeFilter(byte[]? type)
+    {
+        if (type is null)
+            return -1;
+        foreach (var candidate in (ReadOnlySpan<EntryType>)[EntryType.String, EntryType.List, EntryType.Hash, EntryType.Set, EntryType.SortedSet, EntryType.Stream])
+        {
+            var name = RespKeyCommands.TypeReply(candidate);
+            if (System.Text.Ascii.EqualsIgnoreCase(type, name[1..^2]))
+                return (int)candidate;
+        }
+        return -2;
+    }
+
+    private struct ScanCollector(byte[]? pattern, long now, int type) : IStoreEntryVisitor
     {
         private readonly bool _all = pattern is null or [(byte)'*'];
 
@@ -195,7 +208,7 @@ internal static class RespScanCommands
 
         public void Visit(in StoreEntry entry)
         {
-            if (!typeMatches || (entry.Metadata.HasExpiry && entry.Metadata.ExpiresAt <= now))
+            if ((type != -1 && (int)entry.Metadata.Type != type) || (entry.Metadata.HasExpiry && entry.Metadata.ExpiresAt <= now))
                 return;
             var key = entry.Key.Span;
             if (_all || RespGlob.IsMatch(pattern!, key))

@@ -44,6 +44,9 @@ internal sealed class RespServer
     /// <summary>The slow log: commands that took at least <see cref="SlowerThanMicros"/>.</summary>
     public RespSlowLog SlowLog { get; }
 
+    /// <summary>The clients blocked in BLPOP and its kin here, in the order they blocked.</summary>
+    public BlockedClients Blocked { get; } = new();
+
     /// <summary>Redis's slowlog-log-slower-than: negative turns the log off, 0 logs every command. Defaults to 10000 µs.</summary>
     public long SlowerThanMicros
     {

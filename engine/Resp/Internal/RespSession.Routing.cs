@@ -93,8 +93,10 @@ internal sealed partial class RespSession
             return Outcome.MustWait;
         if (c.Kind is RespCommandKind.MGet or RespCommandKind.MSet or RespCommandKind.MSetNx)
             return StartTransaction();
-        if (c.Kind is RespCommandKind.Rename or RespCommandKind.RenameNx or RespCommandKind.Copy)
+        if (c.Kind is RespCommandKind.Rename or RespCommandKind.RenameNx or RespCommandKind.Copy || RunsAsTransaction(c.Kind))
             return StartKeyMove(spec);
+        if (IsBlocking(c.Kind))
+            return Outcome.Block;
         if (c.Kind == RespCommandKind.Watch)
             return StartWatch();
         var state = _host.Cluster.Current; // one state for every key of the command

@@ -95,7 +95,8 @@ internal sealed partial class RespSession
                     foreach (var at in positions)
                     {
                         var r = result.Values[at];
-                        if (r.Present)
+                        // A collection is not a string: MGET answers nil for it, as Redis does.
+                        if (r.Present && r.Type == 0)
                             RespWriter.WriteBulkString(slot, r.Value.Span);
                         else
                             RespKeyCommands.WriteNull(slot, respVersion);

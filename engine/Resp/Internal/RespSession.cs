@@ -108,6 +108,8 @@ internal sealed partial class RespSession
                             outcome = await SendRemoteSlowAsync().ConfigureAwait(false);
                         if (outcome == Outcome.RunQueue)
                             outcome = await RunQueueAsync().ConfigureAwait(false);
+                        if (outcome == Outcome.Block)
+                            outcome = await BlockAsync().ConfigureAwait(false);
                         stop = outcome == Outcome.Stop;
                         var finished = Stopwatch.GetTimestamp();
                         Account(_command.Kind, finished - started);
@@ -368,5 +370,8 @@ internal sealed partial class RespSession
 
         /// <summary>EXEC of a transaction holding node commands: run its queue in order (RunQueueAsync).</summary>
         RunQueue,
+
+        /// <summary>BLPOP and its kin outside MULTI: try, and wait for a list to be written until served or timed out (BlockAsync).</summary>
+        Block,
     }
 }

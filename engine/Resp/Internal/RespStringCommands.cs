@@ -201,7 +201,7 @@ internal static class RespStringCommands
     /// Redis's string-to-number rule for floats: the whole argument, no spaces, no trailing bytes; "inf" is a number
     /// (so that the increment check can refuse the result), "nan" is not.
     /// </summary>
-    private static bool TryParseFloat(ReadOnlySpan<byte> text, out double value)
+    internal static bool TryParseFloat(ReadOnlySpan<byte> text, out double value)
     {
         value = 0;
         if (text.IsEmpty || text.Length > 5000)

@@ -101,7 +101,7 @@ internal sealed class RespTransaction
         {
             if (!current[i].Present)
                 continue;
-            store.Put(Keys[i].Span, current[i].Value.Span, EntryMetadata.Expiring(current[i].ExpiresAt));
+            store.Put(Keys[i].Span, current[i].Value.Span, EntryMetadata.Typed((EntryType)current[i].Type, current[i].ExpiresAt));
             scratch.TryGetEntry(Keys[i].Span, out start[i], out _, out _);
         }
 
@@ -135,14 +135,14 @@ internal sealed class RespTransaction
         var effects = new TxnEffect?[Keys.Length];
         for (var i = 0; i < Keys.Length; i++)
         {
-            if (!scratch.TryGetEntry(Keys[i].Span, out var value, out var expiresAt, out _))
+            if (!scratch.TryGetEntry(Keys[i].Span, out var value, out var expiresAt, out _, out var type))
             {
                 if (current[i].Present)
                     effects[i] = new TxnEffect(TxnWriteKind.Delete, default, 0);
             }
-            else if (!current[i].Present || !value.Equals(start[i]) || expiresAt != current[i].ExpiresAt)
+            else if (!current[i].Present || !value.Equals(start[i]) || expiresAt != current[i].ExpiresAt || (byte)type != current[i].Type)
             {
-                effects[i] = new TxnEffect(TxnWriteKind.Put, value.ToArray(), expiresAt);
+                effects[i] = new TxnEffect(TxnWriteKind.Put, value.ToArray(), expiresAt, (byte)type);
             }
         }
         return effects;

@@ -73,7 +73,8 @@ internal static class RespTransactionCommands
                 RespWriter.WriteArrayHeader(w, c.Count - 1);
                 for (var i = 1; i < c.Count; i++)
                 {
-                    if (keyspace.TryGet(c.GetArgument(i), out var value))
+                    // A collection is not a string: nil, as Redis's MGET answers.
+                    if (keyspace.TryGetTyped(c.GetArgument(i), out var value, out var type) && type == Storage.EntryType.String)
                         RespWriter.WriteBulkString(w, value.Span);
                     else
                         RespKeyCommands.WriteNull(w, respVersion);
@@ -93,7 +94,7 @@ internal static class RespTransactionCommands
     {
         var source = c.GetArgument(1);
         var destination = c.GetArgument(2);
-        if (!keyspace.TryGet(source, out var value, out var expiresAt))
+        if (!keyspace.TryGetEntry(source, out var value, out var expiresAt, out _, out var type))
         {
             RespWriter.WriteRaw(w, NoSuchKey);
             return;
@@ -115,7 +116,7 @@ internal static class RespTransactionCommands
                 RespKeyCommands.WriteRefused(w, write.Refusal);
                 return;
             }
-            write.Put(value.Span, expiresAt);
+            write.Put(value.Span, type, expiresAt);
         }
         using (var write = keyspace.BeginWrite(source, fence: null))
         {
@@ -167,7 +168,7 @@ internal static class RespTransactionCommands
             RespWriter.WriteRaw(w, SameObject);
             return;
         }
-        if (!keyspace.TryGet(source, out var value, out var expiresAt))
+        if (!keyspace.TryGetEntry(source, out var value, out var expiresAt, out _, out var type))
         {
             RespWriter.WriteRaw(w, RespReplies.Zero);
             return;
@@ -183,7 +184,7 @@ internal static class RespTransactionCommands
             RespWriter.WriteRaw(w, RespReplies.Zero);
             return;
         }
-        write.Put(value.Span, expiresAt);
+        write.Put(value.Span, type, expiresAt);
         RespWriter.WriteRaw(w, RespReplies.One);
     }
 }

@@ -319,7 +319,7 @@ internal sealed partial class TransactionCoordinator
         {
             if (_cluster.Current.OwnerOf(w.Key) != Self)
                 return new TxnStep(StatusCode.WrongNode, $"node {Self} does not own every key of this TxnPrepare (node {_cluster.Current.OwnerOf(w.Key)} does)");
-            copies[k++] = new TxnWrite(w.Key.ToArray(), w.Value.ToArray(), w.FenceToken, w.Kind, w.ExpiresAt);
+            copies[k++] = new TxnWrite(w.Key.ToArray(), w.Value.ToArray(), w.FenceToken, w.Kind, w.ExpiresAt, w.Type);
         }
         return _participant.Prepare(txn, attempt, coordinatorIncarnation, members, copies, FirstQueryAt());
     }

@@ -302,7 +302,7 @@ internal sealed partial class TransactionCoordinator
         var k = 0;
         foreach (var entry in list)
         {
-            values[group.Indexes[k]] = entry.Present ? new LookupResult(entry.Value.ToArray(), metadata.ExpiresAt(k), metadata.Version(k)) : LookupResult.Absent;
+            values[group.Indexes[k]] = entry.Present ? new LookupResult(entry.Value.ToArray(), metadata.ExpiresAt(k), metadata.Version(k), metadata.Type(k)) : LookupResult.Absent;
             k++;
         }
         return TxnStep.Ok;

@@ -52,7 +52,7 @@ internal sealed class TxnGroup
         for (var k = 0; k < Effects.Length; k++)
         {
             if (Effects[k] is { } e)
-                changed[n++] = new TxnWrite(Keys[k], e.Value, (ulong)Tokens[k], e.Kind, e.ExpiresAt);
+                changed[n++] = new TxnWrite(Keys[k], e.Value, (ulong)Tokens[k], e.Kind, e.ExpiresAt, e.Type);
         }
         return changed;
     }

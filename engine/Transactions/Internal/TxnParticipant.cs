@@ -4,6 +4,7 @@ using FastDht.Locking;
 using FastDht.Engine.Keyspace;
 using FastDht.Protocol;
 using FastDht.Storage.Durability;
+using FastDht.Storage;
 using LockMode = FastDht.Locking.LockMode;
 using TxnId = FastDht.Locking.TxnId;
 
@@ -258,7 +259,7 @@ internal sealed class TxnParticipant
                 return new TxnStep(StatusCode.Moving, $"transaction {txn} cannot read here: the slot of a key it reads was handed to another node");
         }
         for (var i = 0; i < keys.Length; i++)
-            results[i] = _keyspace.TryGetEntry(keys[i].Span, out var value, out var expiresAt, out var version) ? new LookupResult(value, expiresAt, version) : LookupResult.Absent;
+            results[i] = _keyspace.TryGetEntry(keys[i].Span, out var value, out var expiresAt, out var version, out var type) ? new LookupResult(value, expiresAt, version, (byte)type) : LookupResult.Absent;
         return TxnStep.Ok;
     }
 
@@ -303,7 +304,7 @@ internal sealed class TxnParticipant
                 var grant = _table.AcquireAsync(w.Key.Span, txn, LockMode.Exclusive, Connections.SessionIds.Coordinator, TimeSpan.FromMinutes(1));
                 var result = grant.IsCompletedSuccessfully ? grant.Result : LockResult.Aborted(LockAbortReason.None);
                 held = result.IsGranted;
-                writes[i] = new TxnWrite(w.Key, w.Value, (ulong)result.FencingToken, w.Kind, w.ExpiresAt);
+                writes[i] = new TxnWrite(w.Key, w.Value, (ulong)result.FencingToken, w.Kind, w.ExpiresAt, w.Type);
             }
             // A promoted replica may be a participant of the same attempt itself: the old primary's part joins its own.
             _prepared.TryGetValue(txn, out var own);
@@ -400,6 +401,11 @@ internal sealed class TxnParticipant
             {
                 write.Delete();
                 batch?.AddDelete(w.Key.Span);
+            }
+            else if (w.Type != 0)
+            {
+                write.Put(w.Value.Span, (EntryType)w.Type, w.ExpiresAt);
+                batch?.AddPutTyped(w.Key.Span, w.Value.Span, (EntryType)w.Type, w.ExpiresAt);
             }
             else if (w.ExpiresAt != 0)
             {

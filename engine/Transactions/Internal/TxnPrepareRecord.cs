@@ -14,7 +14,7 @@ namespace FastDht.Engine.Transactions.Internal;
 /// <remarks>
 /// Layout: u8 'P' | TxnId (14 bytes) | u16 attempt | u64 coordinator incarnation | u16 participant count |
 /// (u16 node, u64 incarnation) per participant | u32 write count | (u32 key length, key, u32 value length, value, u8
-/// kind (0 put, 1 delete), i64 expiresAt (unix ms, 0: none)) per write. Fencing tokens are not kept: they belong to the lock table of one process; a restart takes the locks anew.
+/// kind (0 put, 1 delete; the type tag in the high 4 bits, as on the wire), i64 expiresAt (unix ms, 0: none)) per write. Fencing tokens are not kept: they belong to the lock table of one process; a restart takes the locks anew.
 /// A later <see cref="TxnDecisionRecord"/> with the 'E' tag closes it.
 /// </remarks>
 internal static class TxnPrepareRecord
@@ -96,7 +96,7 @@ internal static class TxnPrepareRecord
         {
             at = WriteBytes(span, at, w.Key.Span);
             at = WriteBytes(span, at, w.Value.Span);
-            span[at] = (byte)w.Kind;
+            span[at] = w.KindAndType;
             BinaryPrimitives.WriteInt64LittleEndian(span[(at + 1)..], w.ExpiresAt);
             at += 9;
         }
@@ -130,9 +130,9 @@ internal static class TxnPrepareRecord
         var writes = new TxnWrite[writeCount];
         for (var i = 0; i < writeCount; i++)
         {
-            if (!TryReadBytes(source, ref at, out var key) || !TryReadBytes(source, ref at, out var value) || source.Length - at < 9 || source[at] > (byte)TxnWriteKind.Delete)
+            if (!TryReadBytes(source, ref at, out var key) || !TryReadBytes(source, ref at, out var value) || source.Length - at < 9 || !TxnWrite.TrySplitKindAndType(source[at], out var kind, out var type))
                 return false;
-            writes[i] = new TxnWrite(key, value, 0, (TxnWriteKind)source[at], BinaryPrimitives.ReadInt64LittleEndian(source[(at + 1)..]));
+            writes[i] = new TxnWrite(key, value, 0, kind, BinaryPrimitives.ReadInt64LittleEndian(source[(at + 1)..]), type);
             at += 9;
         }
         if (at != source.Length)

@@ -40,6 +40,21 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "COPY"u8)) return RespCommandKind.Copy;
                 if (Ascii.EqualsIgnoreCase(name, "EVAL"u8)) return RespCommandKind.Eval;
                 if (Ascii.EqualsIgnoreCase(name, "SORT"u8)) return RespCommandKind.Sort;
+                if (Ascii.EqualsIgnoreCase(name, "LPOP"u8)) return RespCommandKind.LPop;
+                if (Ascii.EqualsIgnoreCase(name, "RPOP"u8)) return RespCommandKind.RPop;
+                if (Ascii.EqualsIgnoreCase(name, "LLEN"u8)) return RespCommandKind.LLen;
+                if (Ascii.EqualsIgnoreCase(name, "LSET"u8)) return RespCommandKind.LSet;
+                if (Ascii.EqualsIgnoreCase(name, "LREM"u8)) return RespCommandKind.LRem;
+                if (Ascii.EqualsIgnoreCase(name, "LPOS"u8)) return RespCommandKind.LPos;
+                if (Ascii.EqualsIgnoreCase(name, "HSET"u8)) return RespCommandKind.HSet;
+                if (Ascii.EqualsIgnoreCase(name, "HGET"u8)) return RespCommandKind.HGet;
+                if (Ascii.EqualsIgnoreCase(name, "HDEL"u8)) return RespCommandKind.HDel;
+                if (Ascii.EqualsIgnoreCase(name, "HLEN"u8)) return RespCommandKind.HLen;
+                if (Ascii.EqualsIgnoreCase(name, "SADD"u8)) return RespCommandKind.SAdd;
+                if (Ascii.EqualsIgnoreCase(name, "SREM"u8)) return RespCommandKind.SRem;
+                if (Ascii.EqualsIgnoreCase(name, "SPOP"u8)) return RespCommandKind.SPop;
+                if (Ascii.EqualsIgnoreCase(name, "ZADD"u8)) return RespCommandKind.ZAdd;
+                if (Ascii.EqualsIgnoreCase(name, "ZREM"u8)) return RespCommandKind.ZRem;
                 break;
             case 5:
                 if (Ascii.EqualsIgnoreCase(name, "SETNX"u8)) return RespCommandKind.SetNx;
@@ -51,6 +66,24 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "TOUCH"u8)) return RespCommandKind.Touch;
                 if (Ascii.EqualsIgnoreCase(name, "GETEX"u8)) return RespCommandKind.GetEx;
                 if (Ascii.EqualsIgnoreCase(name, "FCALL"u8)) return RespCommandKind.FCall;
+                if (Ascii.EqualsIgnoreCase(name, "LPUSH"u8)) return RespCommandKind.LPush;
+                if (Ascii.EqualsIgnoreCase(name, "RPUSH"u8)) return RespCommandKind.RPush;
+                if (Ascii.EqualsIgnoreCase(name, "LTRIM"u8)) return RespCommandKind.LTrim;
+                if (Ascii.EqualsIgnoreCase(name, "LMOVE"u8)) return RespCommandKind.LMove;
+                if (Ascii.EqualsIgnoreCase(name, "BLPOP"u8)) return RespCommandKind.BLPop;
+                if (Ascii.EqualsIgnoreCase(name, "BRPOP"u8)) return RespCommandKind.BRPop;
+                if (Ascii.EqualsIgnoreCase(name, "HMSET"u8)) return RespCommandKind.HMSet;
+                if (Ascii.EqualsIgnoreCase(name, "HMGET"u8)) return RespCommandKind.HMGet;
+                if (Ascii.EqualsIgnoreCase(name, "HKEYS"u8)) return RespCommandKind.HKeys;
+                if (Ascii.EqualsIgnoreCase(name, "HVALS"u8)) return RespCommandKind.HVals;
+                if (Ascii.EqualsIgnoreCase(name, "HSCAN"u8)) return RespCommandKind.HScan;
+                if (Ascii.EqualsIgnoreCase(name, "SCARD"u8)) return RespCommandKind.SCard;
+                if (Ascii.EqualsIgnoreCase(name, "SMOVE"u8)) return RespCommandKind.SMove;
+                if (Ascii.EqualsIgnoreCase(name, "SDIFF"u8)) return RespCommandKind.SDiff;
+                if (Ascii.EqualsIgnoreCase(name, "SSCAN"u8)) return RespCommandKind.SScan;
+                if (Ascii.EqualsIgnoreCase(name, "ZCARD"u8)) return RespCommandKind.ZCard;
+                if (Ascii.EqualsIgnoreCase(name, "ZRANK"u8)) return RespCommandKind.ZRank;
+                if (Ascii.EqualsIgnoreCase(name, "ZSCAN"u8)) return RespCommandKind.ZScan;
                 break;
             case 6:
                 if (Ascii.EqualsIgnoreCase(name, "SUBSTR"u8)) return RespCommandKind.Substr;
@@ -78,6 +111,17 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "BGSAVE"u8)) return RespCommandKind.BgSave;
                 if (Ascii.EqualsIgnoreCase(name, "RENAME"u8)) return RespCommandKind.Rename;
                 if (Ascii.EqualsIgnoreCase(name, "SCRIPT"u8)) return RespCommandKind.Script;
+                if (Ascii.EqualsIgnoreCase(name, "LPUSHX"u8)) return RespCommandKind.LPushX;
+                if (Ascii.EqualsIgnoreCase(name, "RPUSHX"u8)) return RespCommandKind.RPushX;
+                if (Ascii.EqualsIgnoreCase(name, "LRANGE"u8)) return RespCommandKind.LRange;
+                if (Ascii.EqualsIgnoreCase(name, "LINDEX"u8)) return RespCommandKind.LIndex;
+                if (Ascii.EqualsIgnoreCase(name, "BLMOVE"u8)) return RespCommandKind.BLMove;
+                if (Ascii.EqualsIgnoreCase(name, "HSETNX"u8)) return RespCommandKind.HSetNx;
+                if (Ascii.EqualsIgnoreCase(name, "SINTER"u8)) return RespCommandKind.SInter;
+                if (Ascii.EqualsIgnoreCase(name, "SUNION"u8)) return RespCommandKind.SUnion;
+                if (Ascii.EqualsIgnoreCase(name, "ZSCORE"u8)) return RespCommandKind.ZScore;
+                if (Ascii.EqualsIgnoreCase(name, "ZCOUNT"u8)) return RespCommandKind.ZCount;
+                if (Ascii.EqualsIgnoreCase(name, "ZRANGE"u8)) return RespCommandKind.ZRange;
                 break;
             case 7:
                 if (Ascii.EqualsIgnoreCase(name, "PEXPIRE"u8)) return RespCommandKind.PExpire;
@@ -93,6 +137,15 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "EVALSHA"u8)) return RespCommandKind.EvalSha;
                 if (Ascii.EqualsIgnoreCase(name, "EVAL_RO"u8)) return RespCommandKind.EvalRo;
                 if (Ascii.EqualsIgnoreCase(name, "SORT_RO"u8)) return RespCommandKind.SortRo;
+                if (Ascii.EqualsIgnoreCase(name, "LINSERT"u8)) return RespCommandKind.LInsert;
+                if (Ascii.EqualsIgnoreCase(name, "HGETALL"u8)) return RespCommandKind.HGetAll;
+                if (Ascii.EqualsIgnoreCase(name, "HEXISTS"u8)) return RespCommandKind.HExists;
+                if (Ascii.EqualsIgnoreCase(name, "HINCRBY"u8)) return RespCommandKind.HIncrBy;
+                if (Ascii.EqualsIgnoreCase(name, "HSTRLEN"u8)) return RespCommandKind.HStrLen;
+                if (Ascii.EqualsIgnoreCase(name, "ZMSCORE"u8)) return RespCommandKind.ZMScore;
+                if (Ascii.EqualsIgnoreCase(name, "ZINCRBY"u8)) return RespCommandKind.ZIncrBy;
+                if (Ascii.EqualsIgnoreCase(name, "ZPOPMIN"u8)) return RespCommandKind.ZPopMin;
+                if (Ascii.EqualsIgnoreCase(name, "ZPOPMAX"u8)) return RespCommandKind.ZPopMax;
                 break;
             case 8:
                 if (Ascii.EqualsIgnoreCase(name, "GETRANGE"u8)) return RespCommandKind.GetRange;
@@ -106,25 +159,54 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "RENAMENX"u8)) return RespCommandKind.RenameNx;
                 if (Ascii.EqualsIgnoreCase(name, "SHUTDOWN"u8)) return RespCommandKind.Shutdown;
                 if (Ascii.EqualsIgnoreCase(name, "FCALL_RO"u8)) return RespCommandKind.FCallRo;
+                if (Ascii.EqualsIgnoreCase(name, "SMEMBERS"u8)) return RespCommandKind.SMembers;
+                if (Ascii.EqualsIgnoreCase(name, "ZREVRANK"u8)) return RespCommandKind.ZRevRank;
                 break;
             case 9:
                 if (Ascii.EqualsIgnoreCase(name, "READWRITE"u8)) return RespCommandKind.ReadWrite;
                 if (Ascii.EqualsIgnoreCase(name, "SUBSCRIBE"u8)) return RespCommandKind.Subscribe;
                 if (Ascii.EqualsIgnoreCase(name, "PEXPIREAT"u8)) return RespCommandKind.PExpireAt;
                 if (Ascii.EqualsIgnoreCase(name, "RANDOMKEY"u8)) return RespCommandKind.RandomKey;
+                if (Ascii.EqualsIgnoreCase(name, "RPOPLPUSH"u8)) return RespCommandKind.RPopLPush;
+                if (Ascii.EqualsIgnoreCase(name, "SISMEMBER"u8)) return RespCommandKind.SIsMember;
+                if (Ascii.EqualsIgnoreCase(name, "ZLEXCOUNT"u8)) return RespCommandKind.ZLexCount;
+                if (Ascii.EqualsIgnoreCase(name, "ZREVRANGE"u8)) return RespCommandKind.ZRevRange;
                 break;
             case 10:
                 if (Ascii.EqualsIgnoreCase(name, "PSUBSCRIBE"u8)) return RespCommandKind.PSubscribe;
                 if (Ascii.EqualsIgnoreCase(name, "EXPIRETIME"u8)) return RespCommandKind.ExpireTime;
                 if (Ascii.EqualsIgnoreCase(name, "EVALSHA_RO"u8)) return RespCommandKind.EvalShaRo;
+                if (Ascii.EqualsIgnoreCase(name, "BRPOPLPUSH"u8)) return RespCommandKind.BRPopLPush;
+                if (Ascii.EqualsIgnoreCase(name, "HRANDFIELD"u8)) return RespCommandKind.HRandField;
+                if (Ascii.EqualsIgnoreCase(name, "SMISMEMBER"u8)) return RespCommandKind.SMIsMember;
+                if (Ascii.EqualsIgnoreCase(name, "SDIFFSTORE"u8)) return RespCommandKind.SDiffStore;
                 break;
             case 11:
                 if (Ascii.EqualsIgnoreCase(name, "INCRBYFLOAT"u8)) return RespCommandKind.IncrByFloat;
                 if (Ascii.EqualsIgnoreCase(name, "UNSUBSCRIBE"u8)) return RespCommandKind.Unsubscribe;
                 if (Ascii.EqualsIgnoreCase(name, "PEXPIRETIME"u8)) return RespCommandKind.PExpireTime;
+                if (Ascii.EqualsIgnoreCase(name, "SRANDMEMBER"u8)) return RespCommandKind.SRandMember;
+                if (Ascii.EqualsIgnoreCase(name, "SINTERSTORE"u8)) return RespCommandKind.SInterStore;
+                if (Ascii.EqualsIgnoreCase(name, "SUNIONSTORE"u8)) return RespCommandKind.SUnionStore;
+                if (Ascii.EqualsIgnoreCase(name, "ZRANGEBYLEX"u8)) return RespCommandKind.ZRangeByLex;
                 break;
             case 12:
                 if (Ascii.EqualsIgnoreCase(name, "PUNSUBSCRIBE"u8)) return RespCommandKind.PUnsubscribe;
+                if (Ascii.EqualsIgnoreCase(name, "HINCRBYFLOAT"u8)) return RespCommandKind.HIncrByFloat;
+                break;
+            case 13:
+                if (Ascii.EqualsIgnoreCase(name, "ZRANGEBYSCORE"u8)) return RespCommandKind.ZRangeByScore;
+                break;
+            case 14:
+                if (Ascii.EqualsIgnoreCase(name, "ZREVRANGEBYLEX"u8)) return RespCommandKind.ZRevRangeByLex;
+                if (Ascii.EqualsIgnoreCase(name, "ZREMRANGEBYLEX"u8)) return RespCommandKind.ZRemRangeByLex;
+                break;
+            case 15:
+                if (Ascii.EqualsIgnoreCase(name, "ZREMRANGEBYRANK"u8)) return RespCommandKind.ZRemRangeByRank;
+                break;
+            case 16:
+                if (Ascii.EqualsIgnoreCase(name, "ZREVRANGEBYSCORE"u8)) return RespCommandKind.ZRevRangeByScore;
+                if (Ascii.EqualsIgnoreCase(name, "ZREMRANGEBYSCORE"u8)) return RespCommandKind.ZRemRangeByScore;
                 break;
         }
 

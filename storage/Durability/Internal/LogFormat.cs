@@ -12,13 +12,14 @@ namespace FastDht.Storage.Durability.Internal;
 /// header   = magic "FDHTWAL1" (8) | u64 basePosition   -- the log position of the segment's first record
 /// record   = u32 payloadLength | u32 checksum | payload
 /// checksum = low 32 bits of XxHash3(payload, seed = payloadLength)
-/// payload  = u8 kind (1 put, 2 delete, 3 batch, 4 clear, 5 put-expiring, 6 expire, 7 app) | body
+/// payload  = u8 kind (1 put, 2 delete, 3 batch, 4 clear, 5 put-expiring, 6 expire, 7 app, 9 put-typed) | body
 /// put      = u32 keyLength | key | u32 valueLength | value
 /// delete   = u32 keyLength | key
 /// clear    = (nothing)                                          -- every key removed (FLUSHALL)
 /// put-expiring = put | i64 expiresAt                           -- a value with an expiry (unix ms)
+/// put-typed = put | u8 type | i64 expiresAt                   -- a collection (EntryType: list, hash...), its expiry (0: none)
 /// expire   = u32 keyLength | key | i64 expiresAt               -- the key's expiry changed (0: persists)
-/// batch    = u32 count | (u8 op (1 put, 2 delete) | put-or-delete body)*   -- a transaction's writes, applied whole
+/// batch    = u32 count | (u8 op (1 put, 2 delete, 5 put-expiring, 9 put-typed) | its body)*   -- a transaction's writes, applied whole
 /// app      = bytes                                                          -- the engine's own record (a transaction
 ///                                                                              decision), handed back at replay
 /// </code>
@@ -38,6 +39,7 @@ internal static class LogFormat
     public const byte KindPutExpiring = 5;
     public const byte KindExpire = 6;
     public const byte KindApplication = 7;
+    public const byte KindPutTyped = 9; // 8 is the snapshot's end record (SnapshotFormat)
 
     /// <summary>The largest payload a reader believes: a length above it is damage, not a record (values are bounded by the frame size, at most 1 GiB).</summary>
     public const int MaxPayload = (1 << 30) + (1 << 20);
@@ -69,6 +71,28 @@ internal static class LogFormat
         at += WriteBytes(payload[at..], value);
         BinaryPrimitives.WriteInt64LittleEndian(payload[at..], expiresAt);
         WriteHeader(destination, payload[..(at + 8)]);
+    }
+
+    /// <summary>The payload size of a put-typed record.</summary>
+    public static int PutTypedPayloadSize(int keyLength, int valueLength) => PutPayloadSize(keyLength, valueLength) + 1 + 8;
+
+    /// <summary>Writes a whole put-typed record: a collection's encoded value with its type and expiry (0: none).</summary>
+    public static void WritePutTyped(Span<byte> destination, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, EntryType type, long expiresAt)
+    {
+        var payload = destination[RecordHeaderSize..];
+        var at = WritePutTypedBody(payload, key, value, type, expiresAt);
+        WriteHeader(destination, payload[..at]);
+    }
+
+    /// <summary>Writes kind 9 and the put-typed body (a record's payload or a batch's op); returns the bytes written.</summary>
+    public static int WritePutTypedBody(Span<byte> payload, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, EntryType type, long expiresAt)
+    {
+        payload[0] = KindPutTyped;
+        var at = 1 + WriteBytes(payload[1..], key);
+        at += WriteBytes(payload[at..], value);
+        payload[at] = (byte)type;
+        BinaryPrimitives.WriteInt64LittleEndian(payload[(at + 1)..], expiresAt);
+        return at + 9;
     }
 
     /// <summary>Writes a whole expire record: the key's expiry becomes <paramref name="expiresAt"/> (0: none).</summary>

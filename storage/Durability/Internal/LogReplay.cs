@@ -14,6 +14,7 @@ internal static class LogReplay
             case LogFormat.KindDelete:
             case LogFormat.KindPutExpiring:
             case LogFormat.KindExpire:
+            case LogFormat.KindPutTyped:
             {
                 var at = 0;
                 if (!TryApplyOne(payload, ref at, store, dryRun: true) || at != payload.Length)
@@ -82,6 +83,19 @@ internal static class LogReplay
                 at += 8;
                 if (!dryRun)
                     store.Put(key, expiringValue, EntryMetadata.Expiring(expiresAt));
+                return true;
+            }
+            case LogFormat.KindPutTyped:
+            {
+                if (!LogFormat.TryReadBytes(payload, ref at, out var typedValue) || payload.Length - at < 9)
+                    return false;
+                var type = (EntryType)payload[at];
+                var expiresAt = BinaryPrimitives.ReadInt64LittleEndian(payload[(at + 1)..]);
+                at += 9;
+                if (!Enum.IsDefined(type))
+                    return false;
+                if (!dryRun)
+                    store.Put(key, typedValue, EntryMetadata.Typed(type, expiresAt));
                 return true;
             }
             case LogFormat.KindExpire:

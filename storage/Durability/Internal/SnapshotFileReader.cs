@@ -62,6 +62,7 @@ internal static class SnapshotFileReader
                 {
                     case LogFormat.KindPut:
                     case LogFormat.KindPutExpiring:
+                    case LogFormat.KindPutTyped:
                         if (!LogReplay.TryApply(payload, store, application: null))
                             return Damaged(offset, "the record's checksum matches but its content does not parse");
                         keys++;

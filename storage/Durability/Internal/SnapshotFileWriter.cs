@@ -36,6 +36,14 @@ internal sealed class SnapshotFileWriter : IDisposable
         var key = entry.Key.Span;
         var value = entry.Value.Span;
         var expiresAt = entry.Metadata.ExpiresAt;
+        if (entry.Metadata.HasType)
+        {
+            var typed = Scratch(LogFormat.RecordHeaderSize + LogFormat.PutTypedPayloadSize(key.Length, value.Length));
+            LogFormat.WritePutTyped(typed, key, value, entry.Metadata.Type, expiresAt);
+            _stream.Write(typed);
+            Keys++;
+            return;
+        }
         var size = LogFormat.RecordHeaderSize + LogFormat.PutPayloadSize(key.Length, value.Length) + (expiresAt == 0 ? 0 : 8);
         var record = Scratch(size);
         if (expiresAt == 0)

@@ -10,7 +10,7 @@ namespace FastDht.Storage.Durability.Internal;
 /// header   = magic "FDHTSNP1" (8) | u64 logPosition | i64 createdAt (unix ms)
 ///            -- logPosition: where replay of the log begins after loading this snapshot
 /// record   = the log's framing and checksum (LogFormat): u32 payloadLength | u32 checksum | payload
-/// payload  = put (1) or put-expiring (5), one per key; app (7), one per record the engine asked to carry
+/// payload  = put (1), put-expiring (5) or put-typed (9), one per key; app (7), one per record the engine asked to carry
 /// end      = a record of kind 8: u64 keys | u64 applicationRecords   -- the file ends right after it
 /// </code>
 /// The same framing as the log so that one checksum rule and one replay routine serve both. A snapshot is valid only

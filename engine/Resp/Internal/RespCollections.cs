@@ -1,0 +1,171 @@
+using System.Buffers;
+using FastDht.Engine.Keyspace;
+using FastDht.Protocol.Resp;
+using FastDht.Storage;
+
+namespace FastDht.Engine.Resp.Internal;
+
+/// <summary>
+/// What every collection command shares: reading a key of one type (WRONGTYPE otherwise), opening a write on it, and
+/// storing the changed collection back through the keyspace's one write path.
+/// </summary>
+/// <remarks>
+/// A collection is one stored value (<see cref="CollectionCodec"/>) tagged with its <see cref="EntryType"/>; a write
+/// command decodes it, changes the decoded elements and stores the new encoding with <see cref="KeyWrite.Put(ReadOnlySpan{byte}, EntryType, long)"/>
+/// keeping the key's expiry, all under the key's gate, so it is atomic at the owner, logged, replicated and captured
+/// by a slot move like any write. An emptied collection deletes its key, as in Redis.
+/// </remarks>
+internal static class RespCollections
+{
+    /// <summary>Redis's answer when a value would outgrow what a frame can carry (the node's proto-max-bulk-len).</summary>
+    internal static ReadOnlySpan<byte> TooLarge => "-ERR the collection would exceed the largest value this node stores (proto-max-bulk-len)\r\n"u8;
+
+    /// <summary>Redis's error for a count or an index option that must be positive.</summary>
+    internal static ReadOnlySpan<byte> MustBePositive => "-ERR value is out of range, must be positive\r\n"u8;
+
+    /// <summary>
+    /// Reads <paramref name="key"/> expecting <paramref name="type"/>: false (WRONGTYPE written) when it holds another
+    /// type; otherwise true with the value (empty when the key is absent). Counted as a hit or a miss.
+    /// </summary>
+    public static bool TryRead(LocalKeyspace keyspace, ReadOnlySpan<byte> key, EntryType type, IBufferWriter<byte> w, out ReadOnlyMemory<byte> value)
+    {
+        if (keyspace.TryGetTyped(key, out value, out var actual) && actual != type)
+        {
+            RespWriter.WriteRaw(w, RespReplies.WrongType);
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Opens <paramref name="write"/>'s key expecting <paramref name="type"/>: false (the refusal or WRONGTYPE written)
+    /// when it may not proceed; otherwise true with the value (empty when absent) and its expiry.
+    /// </summary>
+    public static bool TryOpen(in KeyWrite write, EntryType type, IBufferWriter<byte> w, out ReadOnlyMemory<byte> value, out long expiresAt)
+    {
+        value = default;
+        expiresAt = 0;
+        if (write.Refusal != KeyWriteRefusal.None)
+        {
+            RespKeyCommands.WriteRefused(w, write.Refusal);
+            return false;
+        }
+        if (write.TryGet(out value, out expiresAt, out var actual) && actual != type)
+        {
+            RespWriter.WriteRaw(w, RespReplies.WrongType);
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Stores a list, set or hash (<paramref name="count"/>: elements, or a hash's pairs) with the expiry it had; an
+    /// empty one deletes the key. False (an error written, nothing changed) when it would exceed the largest value.
+    /// </summary>
+    public static bool Store(in KeyWrite write, LocalKeyspace keyspace, EntryType type, List<ReadOnlyMemory<byte>> elements, int count, long expiresAt, IBufferWriter<byte> w)
+    {
+        if (elements.Count == 0)
+        {
+            write.Delete();
+            return true;
+        }
+        var size = CollectionCodec.SizeOf(elements, count);
+        if (size > keyspace.MaxValueLength)
+        {
+            RespWriter.WriteRaw(w, TooLarge);
+            return false;
+        }
+        var buffer = CollectionCodec.Rent(size);
+        try
+        {
+            CollectionCodec.Encode(elements, count, buffer);
+            write.Put(buffer.AsSpan(0, (int)size), type, expiresAt);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return true;
+    }
+
+    /// <summary>Stores a sorted set (members in order) with the expiry it had; an empty one deletes the key. False (an error written) when too large.</summary>
+    public static bool Store(in KeyWrite write, LocalKeyspace keyspace, List<ScoredMember> members, long expiresAt, IBufferWriter<byte> w)
+    {
+        if (members.Count == 0)
+        {
+            write.Delete();
+            return true;
+        }
+        var size = CollectionCodec.SizeOf(members);
+        if (size > keyspace.MaxValueLength)
+        {
+            RespWriter.WriteRaw(w, TooLarge);
+            return false;
+        }
+        var buffer = CollectionCodec.Rent(size);
+        try
+        {
+            CollectionCodec.Encode(members, buffer);
+            write.Put(buffer.AsSpan(0, (int)size), EntryType.SortedSet, expiresAt);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return true;
+    }
+
+    /// <summary>The decoded elements of a list, set or hash value (slices of it: nothing copied).</summary>
+    public static List<ReadOnlyMemory<byte>> Elements(ReadOnlyMemory<byte> value, int extra = 0)
+    {
+        var list = new List<ReadOnlyMemory<byte>>(CollectionCodec.Count(value.Span) + extra);
+        CollectionCodec.Decode(value, list);
+        return list;
+    }
+
+    /// <summary>Redis's range rule for LRANGE/LTRIM/ZRANGE: negative indexes count from the end, clamped; false when empty.</summary>
+    public static bool ClampRange(ref long start, ref long end, long length)
+    {
+        if (start < 0)
+            start += length;
+        if (end < 0)
+            end += length;
+        if (start < 0)
+            start = 0;
+        if (start > end || start >= length)
+            return false;
+        if (end >= length)
+            end = length - 1;
+        return true;
+    }
+
+    /// <summary>RESP2's null array or RESP3's null: the answer of a pop from nothing.</summary>
+    public static void WriteNullArray(IBufferWriter<byte> w, int respVersion) =>
+        RespWriter.WriteRaw(w, respVersion == 3 ? RespReplies.Null3 : RespReplies.NullArray);
+
+    /// <summary>Writes the elements as an array of bulk strings.</summary>
+    public static void WriteArray(IBufferWriter<byte> w, List<ReadOnlyMemory<byte>> elements, int start, int count)
+    {
+        RespWriter.WriteArrayHeader(w, count);
+        for (var i = start; i < start + count; i++)
+            RespWriter.WriteBulkString(w, elements[i].Span);
+    }
+
+    /// <summary>Byte-wise equality of two elements.</summary>
+    public static bool Same(ReadOnlyMemory<byte> a, ReadOnlySpan<byte> b) => a.Span.SequenceEqual(b);
+
+    /// <summary>Hashes and compares elements by their bytes (a set's or hash's membership index).</summary>
+    public sealed class BytesComparer : IEqualityComparer<ReadOnlyMemory<byte>>
+    {
+        public static BytesComparer Instance { get; } = new();
+
+        public bool Equals(ReadOnlyMemory<byte> x, ReadOnlyMemory<byte> y) => x.Span.SequenceEqual(y.Span);
+
+        public int GetHashCode(ReadOnlyMemory<byte> obj)
+        {
+            var hash = new HashCode();
+            hash.AddBytes(obj.Span);
+            return hash.ToHashCode();
+        }
+    }
+}

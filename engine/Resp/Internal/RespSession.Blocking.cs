@@ -1,0 +1,166 @@
+using FastDht.Engine.CommandTable;
+using FastDht.Engine.Connections;
+using FastDht.Engine.Connections.Requests;
+using FastDht.Protocol;
+using FastDht.Protocol.Resp;
+
+namespace FastDht.Engine.Resp.Internal;
+
+/// <summary>
+/// BLPOP, BRPOP, BLMOVE and BRPOPLPUSH outside MULTI: the connection tries the command, and while every list it names is
+/// empty it waits (reading nothing more, as a blocked Redis client does) until a list is written, its timeout passes
+/// or it closes.
+/// </summary>
+/// <remarks>
+/// <para>Each try is the non-blocking form (<see cref="TryOnceAsync"/>); a try that finds nothing changes nothing.</para>
+/// <para>When to try again: at once when a list is written at this node (<see cref="Keyspace.PushSignal"/>, pulsed by
+/// every list write, a transaction's commit included), and every <see cref="RemotePoll"/> while a key lives at another
+/// node, whose writes this node does not see. Among this node's blocked clients, only the first in line for one of its
+/// keys tries (<see cref="BlockedClients"/>), so they are served in the order they blocked.</para>
+/// </remarks>
+internal sealed partial class RespSession
+{
+    // 100 ms: how stale a wake-up for a key at another node may be; a poll is one lock round trip there.
+    private static readonly TimeSpan RemotePoll = TimeSpan.FromMilliseconds(100);
+
+    private static bool IsBlocking(RespCommandKind kind) =>
+        kind is RespCommandKind.BLPop or RespCommandKind.BRPop or RespCommandKind.BLMove or RespCommandKind.BRPopLPush;
+
+    /// <summary>The multi-key collection commands: run as a transaction (atomic, keys on any nodes), like RENAME.</summary>
+    private static bool RunsAsTransaction(RespCommandKind kind) => kind is
+        RespCommandKind.LMove or RespCommandKind.RPopLPush or RespCommandKind.SMove or RespCommandKind.SInter or
+        RespCommandKind.SInterStore or RespCommandKind.SUnion or RespCommandKind.SUnionStore or RespCommandKind.SDiff or
+        RespCommandKind.SDiffStore;
+
+    private async ValueTask<Outcome> BlockAsync()
+    {
+        var c = _command;
+        var timeoutIndex = c.Kind is RespCommandKind.BLPop or RespCommandKind.BRPop ? c.Count - 1 : c.Kind == RespCommandKind.BLMove ? 5 : 3;
+        if (!RespListCommands.TryParseTimeout(c.GetArgument(timeoutIndex), Target(), out var timeoutMs))
+            return Outcome.Continue;
+        if (c.Kind == RespCommandKind.BLMove && !(IsEnd(c, 3) && IsEnd(c, 4)))
+        {
+            RespWriter.WriteRaw(Target(), RespReplies.SyntaxError);
+            return Outcome.Continue;
+        }
+        var queued = QueuedCommand.Of(c, RespCommandSpecs.Get(c.Kind)!);
+        var keys = new ReadOnlyMemory<byte>[queued.Keys.Length];
+        var allLocal = true;
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keys[i] = queued.Keys[i];
+            allLocal &= _host.OwnerOf(queued.Keys[i]) == _host.SelfId;
+        }
+        var deadline = timeoutMs == 0 ? long.MaxValue : Environment.TickCount64 + timeoutMs;
+        var pushes = _host.Keyspace.Pushes;
+        var closed = _connection.ConnectionClosed;
+        // Replies before this command go out now: the client may wait for them while this one blocks.
+        await EndBatchAsync().ConfigureAwait(false);
+        pushes.AddWaiter();
+        var waiter = _server.Blocked.Block(keys);
+        byte[]? reply = null;
+        try
+        {
+            while (!closed.IsCancellationRequested)
+            {
+                var next = pushes.Next; // before the try: a write after it completes this very task
+                if (waiter.IsFirst)
+                {
+                    reply = await TryOnceAsync(queued, keys).ConfigureAwait(false);
+                    if (reply is not null)
+                        break;
+                }
+                var left = deadline - Environment.TickCount64;
+                if (left <= 0)
+                    break;
+                var wait = allLocal ? TimeSpan.FromMilliseconds(Math.Min(left, int.MaxValue)) : TimeSpan.FromMilliseconds(Math.Min(left, RemotePoll.TotalMilliseconds));
+                await Task.WhenAny(next, Task.Delay(wait, closed)).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            waiter.Dispose();
+            pushes.RemoveWaiter();
+            pushes.PulseAll(); // the next in line may try now
+        }
+        if (!await EnterBatchAsync().ConfigureAwait(false))
+            return Outcome.Stop;
+        if (reply is not null)
+        {
+            RespWriter.WriteRaw(Target(), reply);
+            _host.Keyspace.Durability?.HoldAllAppended(_connection);
+        }
+        else if (c.Kind is RespCommandKind.BLPop or RespCommandKind.BRPop)
+        {
+            RespCollections.WriteNullArray(Target(), _respVersion);
+        }
+        else
+        {
+            RespKeyCommands.WriteNull(Target(), _respVersion);
+        }
+        return Outcome.Continue;
+    }
+
+    /// <summary>
+    /// One try of the blocked command in its non-blocking form: the reply, or null when every list was empty. BLPOP/BRPOP
+    /// run where their keys live (here on the keyspace, elsewhere as RespExecute; keys of several owners answer
+    /// CROSSSLOT, as Redis Cluster does); BLMOVE/BRPOPLPUSH run as a transaction, so the pop and the push are one change.
+    /// </summary>
+    private async Task<byte[]?> TryOnceAsync(QueuedCommand queued, ReadOnlyMemory<byte>[] keys)
+    {
+        byte[] reply;
+        if (queued.Kind is RespCommandKind.BLMove or RespCommandKind.BRPopLPush)
+        {
+            var txn = new RespTransaction([queued], [], _respVersion, _host.Keyspace.MaxValueLength);
+            var result = await _host.Coordinator.ReadModifyWriteAsync(txn.Keys, txn.Decide).ConfigureAwait(false);
+            if (!result.Step.IsOk)
+                return ErrorReply("ERR", (result.Step.Message ?? result.Step.Status.ToString()) + " (nothing was moved)");
+            reply = txn.Replies;
+        }
+        else
+        {
+            var owner = _host.OwnerOf(keys[0].Span);
+            for (var i = 1; i < keys.Length; i++)
+            {
+                if (_host.OwnerOf(keys[i].Span) != owner)
+                    return RespErrors.CrossNode.ToArray();
+            }
+            if (owner == _host.SelfId)
+            {
+                using var command = new RespCommand();
+                if (!queued.TryParse(command, _limits))
+                    return ErrorReply("ERR", "the blocked command could not be read back");
+                var local = new System.Buffers.ArrayBufferWriter<byte>();
+                RespKeyCommands.Execute(command, local, _host.Keyspace, _respVersion);
+                reply = local.WrittenSpan.ToArray();
+            }
+            else
+            {
+                var link = _host.Peers.LinkTo(owner);
+                if (link is null)
+                    return ErrorReply("CLUSTERDOWN", _host.Peers.UnavailableMessage(owner));
+                var body = new byte[1 + queued.Encoded.Length];
+                body[0] = (byte)_respVersion;
+                queued.Encoded.CopyTo(body, 1);
+                var result = await link.CallAsync(new RespExecuteRequest(body), ResponseShape.Body, _host.ForwardTimeout, owner).ConfigureAwait(false);
+                if (result.IsError)
+                    return ErrorReply("ERR", $"node {owner}: {result.ErrorMessage}");
+                reply = result.Payload ?? [];
+            }
+        }
+        return IsNothing(reply) ? null : reply;
+    }
+
+    private static byte[] ErrorReply(string code, string message)
+    {
+        var w = new System.Buffers.ArrayBufferWriter<byte>();
+        RespWriter.WriteError(w, System.Text.Encoding.ASCII.GetBytes(code), System.Text.Encoding.UTF8.GetBytes(message));
+        return w.WrittenSpan.ToArray();
+    }
+
+    private static bool IsEnd(RespCommand c, int index) => c.ArgumentEquals(index, "LEFT"u8) || c.ArgumentEquals(index, "RIGHT"u8);
+
+    /// <summary>Whether a try's reply says nothing was there: RESP2's null array or null bulk, RESP3's null.</summary>
+    private static bool IsNothing(ReadOnlySpan<byte> reply) =>
+        reply.SequenceEqual(RespReplies.NullArray) || reply.SequenceEqual(RespReplies.NullBulk) || reply.SequenceEqual(RespReplies.Null3);
+}

@@ -1,0 +1,344 @@
+using System.Buffers;
+using FastDht.Engine.Keyspace;
+using FastDht.Protocol.Resp;
+using FastDht.Storage;
+
+namespace FastDht.Engine.Resp.Internal;
+
+/// <summary>
+/// The set commands at a key's owner: SADD, SREM, SMEMBERS, SISMEMBER, SMISMEMBER, SCARD, SPOP, SRANDMEMBER, SMOVE,
+/// SINTER/SUNION/SDIFF and their STORE forms, and SSCAN, with Redis 7's replies and errors.
+/// </summary>
+/// <remarks>
+/// A set is stored as its members in insertion order (<see cref="CollectionCodec"/>); membership is an index built
+/// per command (a hash set over slices of the stored value) once a set is larger than a few members. SMOVE and the
+/// multi-key commands always run inside a transaction (RespSession routes them like RENAME), so they read and write
+/// keys of any nodes atomically.
+/// </remarks>
+internal static class RespSetCommands
+{
+    /// <summary>Executes one of this class's commands; false when <paramref name="c"/> is not one of them.</summary>
+    public static bool TryExecute(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
+    {
+        switch (c.Kind)
+        {
+            case RespCommandKind.SAdd:
+                Add(c, w, keyspace);
+                return true;
+            case RespCommandKind.SRem:
+                Remove(c, w, keyspace);
+                return true;
+            case RespCommandKind.SMembers:
+            {
+                if (!Read(keyspace, c.GetArgument(1), w, out var members))
+                    return true;
+                WriteSet(w, members, respVersion);
+                return true;
+            }
+            case RespCommandKind.SIsMember:
+            {
+                if (Read(keyspace, c.GetArgument(1), w, out var members))
+                    RespWriter.WriteRaw(w, IndexOf(members, c.GetArgument(2)) >= 0 ? RespReplies.One : RespReplies.Zero);
+                return true;
+            }
+            case RespCommandKind.SMIsMember:
+            {
+                if (!Read(keyspace, c.GetArgument(1), w, out var members))
+                    return true;
+                var index = new HashSet<ReadOnlyMemory<byte>>(members, RespCollections.BytesComparer.Instance);
+                RespWriter.WriteArrayHeader(w, c.Count - 2);
+                for (var i = 2; i < c.Count; i++)
+                    RespWriter.WriteRaw(w, index.Contains(c.GetArgument(i).ToArray()) ? RespReplies.One : RespReplies.Zero);
+                return true;
+            }
+            case RespCommandKind.SCard:
+                if (RespCollections.TryRead(keyspace, c.GetArgument(1), EntryType.Set, w, out var value))
+                    RespWriter.WriteInteger(w, CollectionCodec.Count(value.Span));
+                return true;
+            case RespCommandKind.SPop:
+                Pop(c, w, keyspace, respVersion);
+                return true;
+            case RespCommandKind.SRandMember:
+                RandomMembers(c, w, keyspace, respVersion);
+                return true;
+            case RespCommandKind.SMove:
+                Move(c, w, keyspace);
+                return true;
+            case RespCommandKind.SInter:
+            case RespCommandKind.SUnion:
+            case RespCommandKind.SDiff:
+            {
+                if (Combine(c, w, keyspace, 1, out var result))
+                    WriteSet(w, result, respVersion);
+                return true;
+            }
+            case RespCommandKind.SInterStore:
+            case RespCommandKind.SUnionStore:
+            case RespCommandKind.SDiffStore:
+                Store(c, w, keyspace);
+                return true;
+            case RespCommandKind.SScan:
+            {
+                if (!RespCollectionScan.TryParse(c, w, out var pattern))
+                    return true;
+                if (Read(keyspace, c.GetArgument(1), w, out var members))
+                    RespCollectionScan.Write(w, members, 1, pattern);
+                return true;
+            }
+            default:
+                return false;
+        }
+    }
+
+    private static bool Read(LocalKeyspace keyspace, ReadOnlySpan<byte> key, IBufferWriter<byte> w, out List<ReadOnlyMemory<byte>> members)
+    {
+        members = [];
+        if (!RespCollections.TryRead(keyspace, key, EntryType.Set, w, out var value))
+            return false;
+        members = RespCollections.Elements(value);
+        return true;
+    }
+
+    private static int IndexOf(List<ReadOnlyMemory<byte>> members, ReadOnlySpan<byte> member)
+    {
+        for (var i = 0; i < members.Count; i++)
+        {
+            if (RespCollections.Same(members[i], member))
+                return i;
+        }
+        return -1;
+    }
+
+    private static void WriteSet(IBufferWriter<byte> w, List<ReadOnlyMemory<byte>> members, int respVersion)
+    {
+        if (respVersion == 3)
+            RespWriter.WriteSetHeader(w, members.Count);
+        else
+            RespWriter.WriteArrayHeader(w, members.Count);
+        foreach (var m in members)
+            RespWriter.WriteBulkString(w, m.Span);
+    }
+
+    private static void Add(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace)
+    {
+        using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
+        if (!RespCollections.TryOpen(write, EntryType.Set, w, out var value, out var expiresAt))
+            return;
+        var members = RespCollections.Elements(value, c.Count - 2);
+        var index = new HashSet<ReadOnlyMemory<byte>>(members, RespCollections.BytesComparer.Instance);
+        var added = 0;
+        for (var i = 2; i < c.Count; i++)
+        {
+            ReadOnlyMemory<byte> member = c.GetArgument(i).ToArray();
+            if (!index.Add(member))
+                continue;
+            members.Add(member);
+            added++;
+        }
+        if (added == 0 || RespCollections.Store(write, keyspace, EntryType.Set, members, members.Count, expiresAt, w))
+            RespWriter.WriteInteger(w, added);
+    }
+
+    private static void Remove(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace)
+    {
+        using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
+        if (!RespCollections.TryOpen(write, EntryType.Set, w, out var value, out var expiresAt))
+            return;
+        var members = RespCollections.Elements(value);
+        var removing = new HashSet<ReadOnlyMemory<byte>>(RespCollections.BytesComparer.Instance);
+        for (var i = 2; i < c.Count; i++)
+            removing.Add(c.GetArgument(i).ToArray());
+        var removed = members.RemoveAll(m => removing.Contains(m));
+        if (removed == 0 || RespCollections.Store(write, keyspace, EntryType.Set, members, members.Count, expiresAt, w))
+            RespWriter.WriteInteger(w, removed);
+    }
+
+    private static void Pop(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
+    {
+        long count = 1;
+        var withCount = c.Count == 3;
+        if (c.Count > 3)
+        {
+            RespWriter.WriteRaw(w, RespReplies.SyntaxError);
+            return;
+        }
+        if (withCount && (!c.TryGetInt64(2, out count) || count < 0))
+        {
+            RespWriter.WriteRaw(w, RespCollections.MustBePositive);
+            return;
+        }
+        using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
+        if (!RespCollections.TryOpen(write, EntryType.Set, w, out var value, out var expiresAt))
+            return;
+        if (value.IsEmpty)
+        {
+            if (withCount)
+                RespWriter.WriteRaw(w, respVersion == 3 ? "~0\r\n"u8 : RespReplies.EmptyArray);
+            else
+                RespKeyCommands.WriteNull(w, respVersion);
+            return;
+        }
+        var members = RespCollections.Elements(value);
+        var picks = RespCollectionScan.Pick(members.Count, withCount ? count : 1);
+        var popped = new List<ReadOnlyMemory<byte>>(picks.Count);
+        foreach (var p in picks)
+            popped.Add(members[p]);
+        picks.Sort();
+        for (var i = picks.Count - 1; i >= 0; i--)
+            members.RemoveAt(picks[i]);
+        if (popped.Count > 0 && !RespCollections.Store(write, keyspace, EntryType.Set, members, members.Count, expiresAt, w))
+            return;
+        if (withCount)
+            WriteSet(w, popped, respVersion);
+        else
+            RespWriter.WriteBulkString(w, popped[0].Span);
+    }
+
+    private static void RandomMembers(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
+    {
+        long count = 1;
+        var withCount = c.Count == 3;
+        if (c.Count > 3)
+        {
+            RespWriter.WriteRaw(w, RespReplies.SyntaxError);
+            return;
+        }
+        if (withCount && !c.TryGetInt64(2, out count))
+        {
+            RespWriter.WriteRaw(w, RespReplies.NotAnInteger);
+            return;
+        }
+        if (withCount && !RespCollectionScan.CheckPicks(count, w))
+            return;
+        if (!Read(keyspace, c.GetArgument(1), w, out var members))
+            return;
+        if (!withCount)
+        {
+            if (members.Count == 0)
+                RespKeyCommands.WriteNull(w, respVersion);
+            else
+                RespWriter.WriteBulkString(w, members[Random.Shared.Next(members.Count)].Span);
+            return;
+        }
+        var picks = RespCollectionScan.Pick(members.Count, count);
+        RespWriter.WriteArrayHeader(w, picks.Count);
+        foreach (var p in picks)
+            RespWriter.WriteBulkString(w, members[p].Span);
+    }
+
+    private static void Move(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace)
+    {
+        var source = c.GetArgument(1);
+        var destination = c.GetArgument(2);
+        var member = c.GetArgument(3);
+        if (!Read(keyspace, source, w, out var sourceMembers) || !Read(keyspace, destination, w, out var destinationMembers))
+            return;
+        var at = IndexOf(sourceMembers, member);
+        if (at < 0)
+        {
+            RespWriter.WriteRaw(w, RespReplies.Zero);
+            return;
+        }
+        if (source.SequenceEqual(destination))
+        {
+            RespWriter.WriteRaw(w, RespReplies.One);
+            return;
+        }
+        using (var write = keyspace.BeginWrite(source, fence: null))
+        {
+            if (!RespCollections.TryOpen(write, EntryType.Set, w, out var value, out var expiresAt))
+                return;
+            var members = RespCollections.Elements(value);
+            members.RemoveAt(IndexOf(members, member));
+            if (!RespCollections.Store(write, keyspace, EntryType.Set, members, members.Count, expiresAt, w))
+                return;
+        }
+        if (IndexOf(destinationMembers, member) < 0)
+        {
+            using var write = keyspace.BeginWrite(destination, fence: null);
+            if (!RespCollections.TryOpen(write, EntryType.Set, w, out var value, out var expiresAt))
+                return;
+            var members = RespCollections.Elements(value, 1);
+            members.Add(member.ToArray());
+            if (!RespCollections.Store(write, keyspace, EntryType.Set, members, members.Count, expiresAt, w))
+                return;
+        }
+        RespWriter.WriteRaw(w, RespReplies.One);
+    }
+
+    /// <summary>SINTER/SUNION/SDIFF of the keys from argument <paramref name="first"/> on; false with WRONGTYPE written.</summary>
+    private static bool Combine(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int first, out List<ReadOnlyMemory<byte>> result)
+    {
+        result = [];
+        var sets = new List<List<ReadOnlyMemory<byte>>>(c.Count - first);
+        for (var i = first; i < c.Count; i++)
+        {
+            if (!Read(keyspace, c.GetArgument(i), w, out var members))
+                return false;
+            sets.Add(members);
+        }
+        var kind = c.Kind;
+        if (kind is RespCommandKind.SUnion or RespCommandKind.SUnionStore)
+        {
+            var seen = new HashSet<ReadOnlyMemory<byte>>(RespCollections.BytesComparer.Instance);
+            foreach (var set in sets)
+            {
+                foreach (var m in set)
+                {
+                    if (seen.Add(m))
+                        result.Add(m);
+                }
+            }
+            return true;
+        }
+        if (kind is RespCommandKind.SDiff or RespCommandKind.SDiffStore)
+        {
+            var removed = new HashSet<ReadOnlyMemory<byte>>(RespCollections.BytesComparer.Instance);
+            for (var s = 1; s < sets.Count; s++)
+                removed.UnionWith(sets[s]);
+            foreach (var m in sets[0])
+            {
+                if (!removed.Contains(m))
+                    result.Add(m);
+            }
+            return true;
+        }
+        // SINTER: the members of the first set found in every other; an absent key makes it empty.
+        var others = new List<HashSet<ReadOnlyMemory<byte>>>(sets.Count - 1);
+        for (var s = 1; s < sets.Count; s++)
+            others.Add(new HashSet<ReadOnlyMemory<byte>>(sets[s], RespCollections.BytesComparer.Instance));
+        foreach (var m in sets[0])
+        {
+            var all = true;
+            foreach (var other in others)
+            {
+                if (!other.Contains(m))
+                {
+                    all = false;
+                    break;
+                }
+            }
+            if (all)
+                result.Add(m);
+        }
+        return true;
+    }
+
+    private static void Store(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace)
+    {
+        if (!Combine(c, w, keyspace, 2, out var result))
+            return;
+        // The destination is replaced whatever type it held (Redis's *STORE), without an expiry.
+        var copies = new List<ReadOnlyMemory<byte>>(result.Count);
+        foreach (var m in result)
+            copies.Add(m.ToArray());
+        using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
+        if (write.Refusal != KeyWriteRefusal.None)
+        {
+            RespKeyCommands.WriteRefused(w, write.Refusal);
+            return;
+        }
+        if (RespCollections.Store(write, keyspace, EntryType.Set, copies, copies.Count, 0, w))
+            RespWriter.WriteInteger(w, copies.Count);
+    }
+}

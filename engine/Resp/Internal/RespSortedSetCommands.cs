@@ -1,0 +1,611 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using FastDht.Engine.Keyspace;
+using FastDht.Protocol.Resp;
+using FastDht.Storage;
+
+namespace FastDht.Engine.Resp.Internal;
+
+/// <summary>
+/// The sorted set commands at a key's owner: ZADD (NX/XX/GT/LT/CH/INCR), ZREM, ZSCORE, ZMSCORE, ZINCRBY, ZCARD, ZCOUNT,
+/// ZLEXCOUNT, ZRANGE (BYSCORE/BYLEX/REV/LIMIT/WITHSCORES) and its older forms, ZRANK/ZREVRANK, ZPOPMIN/ZPOPMAX,
+/// ZREMRANGEBY*, ZSCAN, with Redis 7's replies and errors.
+/// </summary>
+/// <remarks>
+/// Members are stored in (score, member bytes) order, the order every range reads (<see cref="CollectionCodec"/>), so
+/// a read decodes and walks; a write decodes, changes, re-sorts what moved and rewrites.
+/// </remarks>
+internal static class RespSortedSetCommands
+{
+    private static ReadOnlySpan<byte> NotAFloat => "-ERR value is not a valid float\r\n"u8;
+
+    private static ReadOnlySpan<byte> MinMaxNotFloat => "-ERR min or max is not a float\r\n"u8;
+
+    private static ReadOnlySpan<byte> MinMaxNotString => "-ERR min or max not valid string range item\r\n"u8;
+
+    /// <summary>The sorted set order: score, then member bytes.</summary>
+    public static int Compare(ScoredMember a, ScoredMember b)
+    {
+        var byScore = a.Score.CompareTo(b.Score);
+        return byScore != 0 ? byScore : a.Member.Span.SequenceCompareTo(b.Member.Span);
+    }
+
+    /// <summary>Executes one of this class's commands; false when <paramref name="c"/> is not one of them.</summary>
+    public static bool TryExecute(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
+    {
+        switch (c.Kind)
+        {
+            case RespCommandKind.ZAdd:
+                Add(c, w, keyspace, respVersion);
+                return true;
+            case RespCommandKind.ZIncrBy:
+                IncrementBy(c, w, keyspace, respVersion);
+                return true;
+            case RespCommandKind.ZRem:
+                Remove(c, w, keyspace);
+                return true;
+            case RespCommandKind.ZScore:
+            {
+                if (!Read(keyspace, c.GetArgument(1), w, out var members))
+                    return true;
+                var at = IndexOf(members, c.GetArgument(2));
+                if (at < 0)
+                    RespKeyCommands.WriteNull(w, respVersion);
+                else
+                    WriteScore(w, members[at].Score, respVersion);
+                return true;
+            }
+            case RespCommandKind.ZMScore:
+            {
+                if (!Read(keyspace, c.GetArgument(1), w, out var members))
+                    return true;
+                RespWriter.WriteArrayHeader(w, c.Count - 2);
+                for (var i = 2; i < c.Count; i++)
+                {
+                    var at = IndexOf(members, c.GetArgument(i));
+                    if (at < 0)
+                        RespKeyCommands.WriteNull(w, respVersion);
+                    else
+                        WriteScore(w, members[at].Score, respVersion);
+                }
+                return true;
+            }
+            case RespCommandKind.ZCard:
+                if (RespCollections.TryRead(keyspace, c.GetArgument(1), EntryType.SortedSet, w, out var value))
+                    RespWriter.WriteInteger(w, CollectionCodec.Count(value.Span));
+                return true;
+            case RespCommandKind.ZCount:
+            case RespCommandKind.ZLexCount:
+            {
+                var byLex = c.Kind == RespCommandKind.ZLexCount;
+                if (!TryParseBounds(c, 2, 3, byLex, w, out var min, out var max))
+                    return true;
+                if (!Read(keyspace, c.GetArgument(1), w, out var members))
+                    return true;
+                var n = 0;
+                foreach (var m in members)
+                {
+                    if (InRange(m, min, max))
+                        n++;
+                }
+                RespWriter.WriteInteger(w, n);
+                return true;
+            }
+            case RespCommandKind.ZRank:
+            case RespCommandKind.ZRevRank:
+                Rank(c, w, keyspace, respVersion);
+                return true;
+            case RespCommandKind.ZRange:
+            case RespCommandKind.ZRevRange:
+            case RespCommandKind.ZRangeByScore:
+            case RespCommandKind.ZRevRangeByScore:
+            case RespCommandKind.ZRangeByLex:
+            case RespCommandKind.ZRevRangeByLex:
+                Range(c, w, keyspace, respVersion);
+                return true;
+            case RespCommandKind.ZPopMin:
+            case RespCommandKind.ZPopMax:
+                Pop(c, w, keyspace, respVersion);
+                return true;
+            case RespCommandKind.ZRemRangeByScore:
+            case RespCommandKind.ZRemRangeByRank:
+            case RespCommandKind.ZRemRangeByLex:
+                RemoveRange(c, w, keyspace);
+                return true;
+            case RespCommandKind.ZScan:
+            {
+                if (!RespCollectionScan.TryParse(c, w, out var pattern))
+                    return true;
+                if (!Read(keyspace, c.GetArgument(1), w, out var members))
+                    return true;
+                var flat = new List<ReadOnlyMemory<byte>>(members.Count * 2);
+                foreach (var m in members)
+                {
+                    flat.Add(m.Member);
+                    flat.Add(Encoding.ASCII.GetBytes(FormatScore(m.Score)));
+                }
+                RespCollectionScan.Write(w, flat, 2, pattern);
+                return true;
+            }
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>A score as Redis prints it in RESP2 (shortest round trip; inf, -inf).</summary>
+    public static string FormatScore(double score) => double.IsPositiveInfinity(score) ? "inf"
+        : double.IsNegativeInfinity(score) ? "-inf"
+        : score.ToString("R", CultureInfo.InvariantCulture).Replace("E+", "e+", StringComparison.Ordinal).Replace("E-", "e-", StringComparison.Ordinal);
+
+    private static void WriteScore(IBufferWriter<byte> w, double score, int respVersion)
+    {
+        if (respVersion == 3)
+            RespWriter.WriteDouble(w, score);
+        else
+            RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(FormatScore(score)));
+    }
+
+    private static bool Read(LocalKeyspace keyspace, ReadOnlySpan<byte> key, IBufferWriter<byte> w, out List<ScoredMember> members)
+    {
+        members = [];
+        if (!RespCollections.TryRead(keyspace, key, EntryType.SortedSet, w, out var value))
+            return false;
+        CollectionCodec.DecodeScored(value, members);
+        return true;
+    }
+
+    private static int IndexOf(List<ScoredMember> members, ReadOnlySpan<byte> member)
+    {
+        for (var i = 0; i < members.Count; i++)
+        {
+            if (members[i].Member.Span.SequenceEqual(member))
+                return i;
+        }
+        return -1;
+    }
+
+    private static void Add(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
+    {
+        bool nx = false, xx = false, gt = false, lt = false, ch = false, incr = false;
+        var i = 2;
+        for (; i < c.Count; i++)
+        {
+            if (c.ArgumentEquals(i, "NX"u8)) nx = true;
+            else if (c.ArgumentEquals(i, "XX"u8)) xx = true;
+            else if (c.ArgumentEquals(i, "GT"u8)) gt = true;
+            else if (c.ArgumentEquals(i, "LT"u8)) lt = true;
+            else if (c.ArgumentEquals(i, "CH"u8)) ch = true;
+            else if (c.ArgumentEquals(i, "INCR"u8)) incr = true;
+            else break;
+        }
+        var pairs = c.Count - i;
+        if (pairs == 0 || pairs % 2 != 0)
+        {
+            RespWriter.WriteRaw(w, RespReplies.SyntaxError);
+            return;
+        }
+        if (nx && xx)
+        {
+            RespWriter.WriteError(w, "XX and NX options at the same time are not compatible"u8);
+            return;
+        }
+        if ((gt && nx) || (lt && nx) || (gt && lt))
+        {
+            RespWriter.WriteError(w, "GT, LT, and/or NX options at the same time are not compatible"u8);
+            return;
+        }
+        if (incr && pairs > 2)
+        {
+            RespWriter.WriteError(w, "INCR option supports a single increment-element pair"u8);
+            return;
+        }
+        var scores = new double[pairs / 2];
+        for (var k = 0; k < scores.Length; k++)
+        {
+            if (!RespStringCommands.TryParseFloat(c.GetArgument(i + (2 * k)), out scores[k]))
+            {
+                RespWriter.WriteRaw(w, NotAFloat);
+                return;
+            }
+        }
+        using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
+        if (!RespCollections.TryOpen(write, EntryType.SortedSet, w, out var value, out var expiresAt))
+            return;
+        var members = new List<ScoredMember>(CollectionCodec.Count(value.Span) + scores.Length);
+        CollectionCodec.DecodeScored(value, members);
+        int added = 0, changed = 0;
+        double? result = null;
+        for (var k = 0; k < scores.Length; k++)
+        {
+            var member = c.GetArgument(i + (2 * k) + 1);
+            var score = scores[k];
+            var at = IndexOf(members, member);
+            if (at < 0)
+            {
+                if (xx)
+                    continue;
+                if (double.IsNaN(score))
+                {
+                    RespWriter.WriteError(w, "resulting score is not a number (NaN)"u8);
+                    return;
+                }
+                members.Add(new ScoredMember(score, member.ToArray()));
+                added++;
+                result = score;
+                continue;
+            }
+            if (nx)
+                continue;
+            var current = members[at].Score;
+            var next = incr ? current + score : score;
+            if (double.IsNaN(next))
+            {
+                RespWriter.WriteError(w, "resulting score is not a number (NaN)"u8);
+                return;
+            }
+            if ((gt && next <= current) || (lt && next >= current))
+                continue;
+            result = next;
+            if (next != current)
+            {
+                members[at] = members[at] with { Score = next };
+                changed++;
+            }
+        }
+        if (added + changed > 0)
+        {
+            members.Sort(Compare);
+            if (!RespCollections.Store(write, keyspace, members, expiresAt, w))
+                return;
+        }
+        if (incr)
+        {
+            if (result is { } score)
+                WriteScore(w, score, respVersion);
+            else
+                RespKeyCommands.WriteNull(w, respVersion);
+            return;
+        }
+        RespWriter.WriteInteger(w, ch ? added + changed : added);
+    }
+
+    private static void IncrementBy(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
+    {
+        if (!RespStringCommands.TryParseFloat(c.GetArgument(2), out var delta))
+        {
+            RespWriter.WriteRaw(w, NotAFloat);
+            return;
+        }
+        using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
+        if (!RespCollections.TryOpen(write, EntryType.SortedSet, w, out var value, out var expiresAt))
+            return;
+        var members = new List<ScoredMember>(CollectionCodec.Count(value.Span) + 1);
+        CollectionCodec.DecodeScored(value, members);
+        var member = c.GetArgument(3);
+        var at = IndexOf(members, member);
+        var next = at < 0 ? delta : members[at].Score + delta;
+        if (double.IsNaN(next))
+        {
+            RespWriter.WriteError(w, "resulting score is not a number (NaN)"u8);
+            return;
+        }
+        if (at < 0)
+            members.Add(new ScoredMember(next, member.ToArray()));
+        else
+            members[at] = members[at] with { Score = next };
+        members.Sort(Compare);
+        if (RespCollections.Store(write, keyspace, members, expiresAt, w))
+            WriteScore(w, next, respVersion);
+    }
+
+    private static void Remove(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace)
+    {
+        using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
+        if (!RespCollections.TryOpen(write, EntryType.SortedSet, w, out var value, out var expiresAt))
+            return;
+        var members = new List<ScoredMember>();
+        CollectionCodec.DecodeScored(value, members);
+        var removed = 0;
+        for (var i = 2; i < c.Count; i++)
+        {
+            var at = IndexOf(members, c.GetArgument(i));
+            if (at < 0)
+                continue;
+            members.RemoveAt(at);
+            removed++;
+        }
+        if (removed == 0 || RespCollections.Store(write, keyspace, members, expiresAt, w))
+            RespWriter.WriteInteger(w, removed);
+    }
+
+    private static void Rank(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
+    {
+        var withScore = c.Count == 4 && c.ArgumentEquals(3, "WITHSCORE"u8);
+        if (c.Count > 4 || (c.Count == 4 && !withScore))
+        {
+            RespWriter.WriteRaw(w, RespReplies.SyntaxError);
+            return;
+        }
+        if (!Read(keyspace, c.GetArgument(1), w, out var members))
+            return;
+        var at = IndexOf(members, c.GetArgument(2));
+        if (at < 0)
+        {
+            if (withScore)
+                RespCollections.WriteNullArray(w, respVersion);
+            else
+                RespKeyCommands.WriteNull(w, respVersion);
+            return;
+        }
+        var rank = c.Kind == RespCommandKind.ZRank ? at : members.Count - 1 - at;
+        if (!withScore)
+        {
+            RespWriter.WriteInteger(w, rank);
+            return;
+        }
+        RespWriter.WriteArrayHeader(w, 2);
+        RespWriter.WriteInteger(w, rank);
+        WriteScore(w, members[at].Score, respVersion);
+    }
+
+    /// <summary>One end of a score or lex range: a score with exclusiveness, or a member bound (null: - or + infinity).</summary>
+    private readonly record struct Bound(double Score, bool Exclusive, byte[]? Lex, int LexInfinity);
+
+    private static bool TryParseBounds(RespCommand c, int minIndex, int maxIndex, bool byLex, IBufferWriter<byte> w, out Bound min, out Bound max)
+    {
+        max = default;
+        if (byLex)
+        {
+            if (TryParseLex(c.GetArgument(minIndex), out min) && TryParseLex(c.GetArgument(maxIndex), out max))
+                return true;
+            RespWriter.WriteRaw(w, MinMaxNotString);
+            return false;
+        }
+        if (TryParseScore(c.GetArgument(minIndex), out min) && TryParseScore(c.GetArgument(maxIndex), out max))
+            return true;
+        RespWriter.WriteRaw(w, MinMaxNotFloat);
+        return false;
+    }
+
+    private static bool TryParseScore(ReadOnlySpan<byte> text, out Bound bound)
+    {
+        var exclusive = !text.IsEmpty && text[0] == '(';
+        if (exclusive)
+            text = text[1..];
+        var ok = RespStringCommands.TryParseFloat(text, out var score);
+        bound = new Bound(score, exclusive, null, 0);
+        return ok;
+    }
+
+    private static bool TryParseLex(ReadOnlySpan<byte> text, out Bound bound)
+    {
+        bound = default;
+        if (text.Length == 1 && text[0] == '-')
+        {
+            bound = new Bound(0, false, null, -1);
+            return true;
+        }
+        if (text.Length == 1 && text[0] == '+')
+        {
+            bound = new Bound(0, false, null, 1);
+            return true;
+        }
+        if (text.IsEmpty || (text[0] != '(' && text[0] != '['))
+            return false;
+        bound = new Bound(0, text[0] == '(', text[1..].ToArray(), 0);
+        return true;
+    }
+
+    private static bool AboveMin(ScoredMember m, Bound min)
+    {
+        if (min.Lex is null && min.LexInfinity == 0)
+            return min.Exclusive ? m.Score > min.Score : m.Score >= min.Score;
+        if (min.LexInfinity != 0)
+            return min.LexInfinity < 0;
+        var cmp = m.Member.Span.SequenceCompareTo(min.Lex);
+        return min.Exclusive ? cmp > 0 : cmp >= 0;
+    }
+
+    private static bool BelowMax(ScoredMember m, Bound max)
+    {
+        if (max.Lex is null && max.LexInfinity == 0)
+            return max.Exclusive ? m.Score < max.Score : m.Score <= max.Score;
+        if (max.LexInfinity != 0)
+            return max.LexInfinity > 0;
+        var cmp = m.Member.Span.SequenceCompareTo(max.Lex);
+        return max.Exclusive ? cmp < 0 : cmp <= 0;
+    }
+
+    private static bool InRange(ScoredMember m, Bound min, Bound max) => AboveMin(m, min) && BelowMax(m, max);
+
+    private enum RangeBy
+    {
+        Rank,
+        Score,
+        Lex,
+    }
+
+    private static void Range(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
+    {
+        var by = c.Kind switch
+        {
+            RespCommandKind.ZRangeByScore or RespCommandKind.ZRevRangeByScore => RangeBy.Score,
+            RespCommandKind.ZRangeByLex or RespCommandKind.ZRevRangeByLex => RangeBy.Lex,
+            _ => RangeBy.Rank,
+        };
+        var reverse = c.Kind is RespCommandKind.ZRevRange or RespCommandKind.ZRevRangeByScore or RespCommandKind.ZRevRangeByLex;
+        var withScores = false;
+        long offset = 0, limit = -1;
+        var hasLimit = false;
+        for (var i = 4; i < c.Count; i++)
+        {
+            if (c.ArgumentEquals(i, "WITHSCORES"u8) && c.Kind is not (RespCommandKind.ZRangeByLex or RespCommandKind.ZRevRangeByLex))
+                withScores = true;
+            else if (c.ArgumentEquals(i, "LIMIT"u8) && i + 2 < c.Count && c.Kind is not (RespCommandKind.ZRevRange))
+            {
+                if (!c.TryGetInt64(i + 1, out offset) || !c.TryGetInt64(i + 2, out limit))
+                {
+                    RespWriter.WriteRaw(w, RespReplies.NotAnInteger);
+                    return;
+                }
+                hasLimit = true;
+                i += 2;
+            }
+            else if (c.Kind == RespCommandKind.ZRange && c.ArgumentEquals(i, "BYSCORE"u8))
+                by = RangeBy.Score;
+            else if (c.Kind == RespCommandKind.ZRange && c.ArgumentEquals(i, "BYLEX"u8))
+                by = RangeBy.Lex;
+            else if (c.Kind == RespCommandKind.ZRange && c.ArgumentEquals(i, "REV"u8))
+                reverse = true;
+            else
+            {
+                RespWriter.WriteRaw(w, RespReplies.SyntaxError);
+                return;
+            }
+        }
+        if (hasLimit && by == RangeBy.Rank)
+        {
+            RespWriter.WriteError(w, "syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"u8);
+            return;
+        }
+        if (withScores && by == RangeBy.Lex)
+        {
+            RespWriter.WriteError(w, "syntax error, WITHSCORES not supported in combination with BYLEX"u8);
+            return;
+        }
+        // The reverse forms name the range max first; ZRANGE ... REV takes them in that order too.
+        var (lowIndex, highIndex) = reverse && (by != RangeBy.Rank) ? (3, 2) : (2, 3);
+        long start = 0, end = 0;
+        Bound min = default, max = default;
+        if (by == RangeBy.Rank)
+        {
+            if (!c.TryGetInt64(2, out start) || !c.TryGetInt64(3, out end))
+            {
+                RespWriter.WriteRaw(w, RespReplies.NotAnInteger);
+                return;
+            }
+        }
+        else if (!TryParseBounds(c, lowIndex, highIndex, by == RangeBy.Lex, w, out min, out max))
+        {
+            return;
+        }
+        if (!Read(keyspace, c.GetArgument(1), w, out var members))
+            return;
+        var selected = new List<int>();
+        if (by == RangeBy.Rank)
+        {
+            if (RespCollections.ClampRange(ref start, ref end, members.Count))
+            {
+                for (var r = start; r <= end; r++)
+                    selected.Add(reverse ? members.Count - 1 - (int)r : (int)r);
+            }
+        }
+        else
+        {
+            for (var n = 0; n < members.Count; n++)
+            {
+                var i = reverse ? members.Count - 1 - n : n;
+                if (InRange(members[i], min, max))
+                    selected.Add(i);
+            }
+            if (hasLimit)
+            {
+                if (offset < 0)
+                    selected.Clear();
+                else
+                {
+                    var from = (int)Math.Min(offset, selected.Count);
+                    var take = limit < 0 ? selected.Count - from : (int)Math.Min(limit, selected.Count - from);
+                    selected = selected.GetRange(from, take);
+                }
+            }
+        }
+        WriteMembers(w, members, selected, withScores, respVersion);
+    }
+
+    private static void WriteMembers(IBufferWriter<byte> w, List<ScoredMember> members, List<int> selected, bool withScores, int respVersion, bool flat = false)
+    {
+        var nested = withScores && respVersion == 3 && !flat;
+        RespWriter.WriteArrayHeader(w, withScores && !nested ? selected.Count * 2 : selected.Count);
+        foreach (var i in selected)
+        {
+            if (nested)
+                RespWriter.WriteArrayHeader(w, 2);
+            RespWriter.WriteBulkString(w, members[i].Member.Span);
+            if (withScores)
+                WriteScore(w, members[i].Score, respVersion);
+        }
+    }
+
+    private static void Pop(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
+    {
+        long count = 1;
+        var withCount = c.Count == 3;
+        if (c.Count > 3)
+        {
+            RespWriter.WriteRaw(w, RespReplies.SyntaxError);
+            return;
+        }
+        if (withCount && (!c.TryGetInt64(2, out count) || count < 0))
+        {
+            RespWriter.WriteRaw(w, RespCollections.MustBePositive);
+            return;
+        }
+        using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
+        if (!RespCollections.TryOpen(write, EntryType.SortedSet, w, out var value, out var expiresAt))
+            return;
+        var members = new List<ScoredMember>();
+        CollectionCodec.DecodeScored(value, members);
+        var n = (int)Math.Min(count, members.Count);
+        var max = c.Kind == RespCommandKind.ZPopMax;
+        var selected = new List<int>(n);
+        for (var k = 0; k < n; k++)
+            selected.Add(max ? members.Count - 1 - k : k);
+        // RESP3 nests each pair only when a count was given (Redis 7's reply shapes).
+        WriteMembers(w, members, selected, withScores: true, respVersion, flat: !withCount);
+        if (n == 0)
+            return;
+        members.RemoveRange(max ? members.Count - n : 0, n);
+        RespCollections.Store(write, keyspace, members, expiresAt, w);
+    }
+
+    private static void RemoveRange(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace)
+    {
+        long start = 0, end = 0;
+        Bound min = default, max = default;
+        if (c.Kind == RespCommandKind.ZRemRangeByRank)
+        {
+            if (!c.TryGetInt64(2, out start) || !c.TryGetInt64(3, out end))
+            {
+                RespWriter.WriteRaw(w, RespReplies.NotAnInteger);
+                return;
+            }
+        }
+        else if (!TryParseBounds(c, 2, 3, c.Kind == RespCommandKind.ZRemRangeByLex, w, out min, out max))
+        {
+            return;
+        }
+        using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
+        if (!RespCollections.TryOpen(write, EntryType.SortedSet, w, out var value, out var expiresAt))
+            return;
+        var members = new List<ScoredMember>();
+        CollectionCodec.DecodeScored(value, members);
+        int removed;
+        if (c.Kind == RespCommandKind.ZRemRangeByRank)
+        {
+            removed = 0;
+            if (RespCollections.ClampRange(ref start, ref end, members.Count))
+            {
+                removed = (int)(end - start + 1);
+                members.RemoveRange((int)start, removed);
+            }
+        }
+        else
+        {
+            removed = members.RemoveAll(m => InRange(m, min, max));
+        }
+        if (removed == 0 || RespCollections.Store(write, keyspace, members, expiresAt, w))
+            RespWriter.WriteInteger(w, removed);
+    }
+}
