@@ -177,6 +177,9 @@ internal sealed class LocalKeyspace
     /// </remarks>
     public long LogCommit(LogBatch batch) => _log is null || batch.Count == 0 ? 0 : _log.Append(batch);
 
+    /// <summary>The thresholds OBJECT ENCODING names this node's collections' encodings by (CONFIG SET hash-max-listpack-entries..., per node as in Redis Cluster).</summary>
+    public CollectionEncodings Encodings { get; } = new();
+
     /// <summary>Pulsed when a list is written here: what clients blocked in BLPOP and its kin wait for.</summary>
     public PushSignal Pushes { get; } = new();
 

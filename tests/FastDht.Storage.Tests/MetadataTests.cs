@@ -38,6 +38,36 @@ public sealed class MetadataTests
         Assert.Equal(metadata.HasExpiry ? 6 : 0, store.GetStats().KeysWithExpiry);
     }
 
+    [Theory]
+    [InlineData(0, 0, EntryType.List)]
+    [InlineData(1_900_000_000_000, 0, EntryType.Hash)]
+    [InlineData(0, 7, EntryType.SortedSet)]
+    [InlineData(1_900_000_000_000, 9, EntryType.Set)]
+    public void A_type_tag_round_trips_alone_and_with_the_other_fields_and_costs_one_byte(long expiresAt, ulong version, EntryType type)
+    {
+        var store = new ShardedStore();
+        var metadata = new EntryMetadata(expiresAt, version, type);
+        foreach (int keyLength in new[] { 0, 16, 128 })
+        {
+            byte[] key = Uniform(0x74, keyLength);
+            store.Put(key, Bytes("value"), metadata);
+            Assert.True(store.TryGet(key, out var value, out var read));
+            Assert.Equal(Bytes("value"), value.ToArray());
+            Assert.Equal(metadata, read);
+            Assert.Equal(key, Entry.Key(Entry.Create(key, Bytes("v"), metadata)).ToArray());
+        }
+
+        // The tag costs its byte, plus the 3-byte prefix header when the entry had no other metadata.
+        byte[] k = Bytes("key");
+        int plain = Entry.Create(k, Bytes("v"), new EntryMetadata(expiresAt, version)).Length;
+        int tagged = Entry.Create(k, Bytes("v"), metadata).Length;
+        Assert.Equal(expiresAt == 0 && version == 0 ? 4 : 1, tagged - plain);
+
+        // An expiry change keeps the type; a new version keeps it too.
+        Assert.Equal(type, metadata.WithExpiry(0).Type);
+        Assert.Equal(type, metadata.WithVersion(3).Type);
+    }
+
     [Fact]
     public void An_entry_without_metadata_keeps_the_old_layout_byte_for_byte()
     {

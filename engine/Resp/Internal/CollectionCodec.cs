@@ -8,7 +8,7 @@ namespace FastDht.Engine.Resp.Internal;
 /// </summary>
 /// <remarks>
 /// <code>
-/// value   = LEB128 count | element*            -- count: elements (list, set), fields (hash), members (sorted set)
+/// value   = LEB128 count | element*            -- count: elements (a hash's field and value are two), members (sorted set)
 /// element = LEB128 length | bytes              -- list element, set member; a hash stores field element, value element
 /// zentry  = f64 score (little-endian) | element -- a sorted set's members, in (score, member bytes) order
 /// </code>
@@ -21,7 +21,7 @@ namespace FastDht.Engine.Resp.Internal;
 /// </remarks>
 internal static class CollectionCodec
 {
-    /// <summary>The number of elements (members, fields) the value holds: O(1), read from its head.</summary>
+    /// <summary>The number of elements (a hash: twice its fields; a sorted set: its members) the value holds: O(1), read from its head.</summary>
     public static int Count(ReadOnlySpan<byte> value) => value.IsEmpty ? 0 : (int)ReadLeb(value, out _);
 
     /// <summary>Appends every element of a list or set value (a hash: field, value, field, value...) to <paramref name="into"/>.</summary>
@@ -78,7 +78,7 @@ internal static class CollectionCodec
         return size;
     }
 
-    /// <summary>Encodes <paramref name="elements"/> (count <paramref name="count"/>: a hash counts pairs) into <paramref name="destination"/>, sized by <see cref="SizeOf(List{ReadOnlyMemory{byte}}, int)"/>.</summary>
+    /// <summary>Encodes <paramref name="elements"/> (<paramref name="count"/> of them) into <paramref name="destination"/>, sized by <see cref="SizeOf(List{ReadOnlyMemory{byte}}, int)"/>.</summary>
     public static void Encode(List<ReadOnlyMemory<byte>> elements, int count, Span<byte> destination)
     {
         var at = WriteLeb(destination, (uint)count);

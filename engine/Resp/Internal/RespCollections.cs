@@ -59,7 +59,7 @@ internal static class RespCollections
     }
 
     /// <summary>
-    /// Stores a list, set or hash (<paramref name="count"/>: elements, or a hash's pairs) with the expiry it had; an
+    /// Stores a list, set or hash (<paramref name="count"/>: its elements) with the expiry it had; an
     /// empty one deletes the key. False (an error written, nothing changed) when it would exceed the largest value.
     /// </summary>
     public static bool Store(in KeyWrite write, LocalKeyspace keyspace, EntryType type, List<ReadOnlyMemory<byte>> elements, int count, long expiresAt, IBufferWriter<byte> w)

@@ -8,7 +8,8 @@ namespace FastDht.Engine.Resp.Internal;
 
 /// <summary>
 /// CONFIG GET / SET / RESETSTAT: the Redis settings clients and tools read, with the node's real values, and the
-/// ones FastDht can change at run time (the slow log's, maxmemory and lua-time-limit). Every other known setting is fixed at start-up and CONFIG SET
+/// ones FastDht can change at run time (the slow log's, maxmemory, lua-time-limit, and the collection encoding thresholds
+/// OBJECT ENCODING reports by). Every other known setting is fixed at start-up and CONFIG SET
 /// says so in Redis's words; an unknown one gets Redis's unknown-option error.
 /// </summary>
 internal static class RespConfig
@@ -66,7 +67,22 @@ internal static class RespConfig
             // One setting under its two Redis names (lua-time-limit is the older alias).
             ("busy-reply-threshold", server.Scripts.BusyThresholdMs.ToString(inv)),
             ("lua-time-limit", server.Scripts.BusyThresholdMs.ToString(inv)),
+            .. EncodingValues(node.Keyspace.Encodings),
         ];
+    }
+
+    private static List<(string Name, string Value)> EncodingValues(Keyspace.CollectionEncodings encodings)
+    {
+        var values = new List<(string, string)>();
+        for (var i = 0; i < Keyspace.CollectionEncodings.Settings.Length; i++)
+        {
+            var (name, alias, _, _) = Keyspace.CollectionEncodings.Settings[i];
+            var value = encodings[i].ToString(CultureInfo.InvariantCulture);
+            values.Add((name, value));
+            if (alias is not null)
+                values.Add((alias, value));
+        }
+        return values;
     }
 
     /// <summary>CONFIG GET pattern [pattern ...]: every setting matching one of the globs, once.</summary>
@@ -114,7 +130,9 @@ internal static class RespConfig
                 RespWriter.WriteError(w, Encoding.UTF8.GetBytes($"Unknown option or number of arguments for CONFIG SET - '{Encoding.UTF8.GetString(c.GetArgument(i))}'"));
                 return;
             }
-            if (Array.IndexOf(Settable, name) < 0)
+            if (name == "save" && c.GetArgumentLength(i + 1) == 0)
+                continue; // no save points: FastDht snapshots on SAVE/BGSAVE and by its log (docs/running.md), so "" is what it has
+            if (Array.IndexOf(Settable, name) < 0 && Keyspace.CollectionEncodings.IndexOf(name) < 0)
             {
                 RespWriter.WriteError(w, Encoding.UTF8.GetBytes($"CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config"));
                 return;
@@ -138,7 +156,9 @@ internal static class RespConfig
                 RespWriter.WriteError(w, Encoding.UTF8.GetBytes($"CONFIG SET failed (possibly related to argument '{name}') - argument couldn't be parsed into an integer"));
                 return;
             }
-            var min = name is "slowlog-max-len" or "maxmemory" or "lua-time-limit" or "busy-reply-threshold" ? 0 : -1;
+            var encoding = Keyspace.CollectionEncodings.IndexOf(name);
+            var min = encoding >= 0 ? Keyspace.CollectionEncodings.Settings[encoding].Min
+                : name is "slowlog-max-len" or "maxmemory" or "lua-time-limit" or "busy-reply-threshold" ? 0 : -1;
             var max = name == "slowlog-max-len" ? int.MaxValue : long.MaxValue;
             if (value < min || value > max)
             {
@@ -150,7 +170,9 @@ internal static class RespConfig
         }
         foreach (var (name, value) in changes)
         {
-            if (name == "slowlog-max-len")
+            if (Keyspace.CollectionEncodings.IndexOf(name) is var encoding and >= 0)
+                node.Keyspace.Encodings[encoding] = value;
+            else if (name == "slowlog-max-len")
                 server.SlowLog.MaxLength = (int)value;
             else if (name == "maxmemory")
                 server.MaxMemory = value;

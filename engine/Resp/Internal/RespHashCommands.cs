@@ -80,8 +80,9 @@ internal static class RespHashCommands
                 return true;
             }
             case RespCommandKind.HLen:
+                // A hash holds two elements per field.
                 if (RespCollections.TryRead(keyspace, c.GetArgument(1), EntryType.Hash, w, out var value))
-                    RespWriter.WriteInteger(w, CollectionCodec.Count(value.Span));
+                    RespWriter.WriteInteger(w, CollectionCodec.Count(value.Span) / 2);
                 return true;
             case RespCommandKind.HExists:
             {
@@ -169,7 +170,7 @@ internal static class RespHashCommands
             pairs.Add(c.GetArgument(i + 1).ToArray());
             added++;
         }
-        if (!RespCollections.Store(write, keyspace, EntryType.Hash, pairs, pairs.Count / 2, expiresAt, w))
+        if (!RespCollections.Store(write, keyspace, EntryType.Hash, pairs, pairs.Count, expiresAt, w))
             return;
         if (c.Kind == RespCommandKind.HMSet)
             RespWriter.WriteRaw(w, RespReplies.Ok);
@@ -192,7 +193,7 @@ internal static class RespHashCommands
             pairs.RemoveRange(at, 2);
             removed++;
         }
-        if (removed == 0 || RespCollections.Store(write, keyspace, EntryType.Hash, pairs, pairs.Count / 2, expiresAt, w))
+        if (removed == 0 || RespCollections.Store(write, keyspace, EntryType.Hash, pairs, pairs.Count, expiresAt, w))
             RespWriter.WriteInteger(w, removed);
     }
 
@@ -254,7 +255,7 @@ internal static class RespHashCommands
             pairs.Add(c.GetArgument(2).ToArray());
             pairs.Add(result);
         }
-        if (!RespCollections.Store(write, keyspace, EntryType.Hash, pairs, pairs.Count / 2, expiresAt, w))
+        if (!RespCollections.Store(write, keyspace, EntryType.Hash, pairs, pairs.Count, expiresAt, w))
             return;
         if (isFloat)
             RespWriter.WriteBulkString(w, result);

@@ -41,7 +41,7 @@ internal static class RespObjectCommands
             return;
         }
         if (Ascii.EqualsIgnoreCase(sub, "ENCODING"u8))
-            RespWriter.WriteBulkString(w, type == EntryType.String ? EncodingOf(value.Span) : CollectionEncodingOf(type, value));
+            RespWriter.WriteBulkString(w, type == EntryType.String ? EncodingOf(value.Span) : CollectionEncodingOf(type, value, keyspace.Encodings));
         else if (Ascii.EqualsIgnoreCase(sub, "REFCOUNT"u8))
             RespWriter.WriteRaw(w, RespReplies.One); // every entry is referenced by its key only
         else if (Ascii.EqualsIgnoreCase(sub, "FREQ"u8))
@@ -64,40 +64,36 @@ internal static class RespObjectCommands
         return ((entry + 7) & ~7L) + 13;
     }
 
-    // Redis 7.0's defaults for its compact encodings: list-max-listpack-size 128 (here: elements), hash- and
-    // zset-max-listpack-entries 128, set-max-listpack-entries 128 (7.2) and set-max-intset-entries 512, and 64 bytes per
-    // element (the *-max-listpack-value settings).
-    private const int CompactEntries = 128;
-    private const int CompactValue = 64;
-    private const int IntsetEntries = 512;
-
     /// <summary>
     /// The encoding Redis would report for a collection of this size: FastDht stores every collection the same compact
     /// way (<see cref="CollectionCodec"/>), and reports what a Redis holding the same data would, for clients and tests
     /// that look.
     /// </summary>
-    private static ReadOnlySpan<byte> CollectionEncodingOf(EntryType type, ReadOnlyMemory<byte> value)
+    private static ReadOnlySpan<byte> CollectionEncodingOf(EntryType type, ReadOnlyMemory<byte> value, CollectionEncodings limits)
     {
         if (type == EntryType.SortedSet)
         {
             var members = new List<ScoredMember>();
             CollectionCodec.DecodeScored(value, members);
-            var small = members.Count <= CompactEntries;
+            var small = members.Count <= limits.SortedSetEntries;
             foreach (var m in members)
-                small &= m.Member.Length <= CompactValue;
+                small &= m.Member.Length <= limits.SortedSetValue;
             return small ? "listpack"u8 : "skiplist"u8;
         }
+        if (type == EntryType.List)
+            return limits.ListIsCompact(CollectionCodec.Count(value.Span), value.Length) ? "listpack"u8 : "quicklist"u8;
         var elements = RespCollections.Elements(value);
-        var compact = elements.Count <= (type == EntryType.Hash ? 2 * CompactEntries : CompactEntries);
-        var integers = elements.Count <= IntsetEntries;
+        var entries = type == EntryType.Hash ? elements.Count / 2 : elements.Count;
+        var compact = entries <= (type == EntryType.Hash ? limits.HashEntries : limits.SetEntries);
+        var integers = type == EntryType.Set && entries <= limits.SetIntsetEntries;
+        var maxValue = type == EntryType.Hash ? limits.HashValue : limits.SetValue;
         foreach (var e in elements)
         {
-            compact &= e.Length <= CompactValue;
+            compact &= e.Length <= maxValue;
             integers &= e.Length <= 20 && RespInteger.TryParseInt64(e.Span, out _);
         }
         return type switch
         {
-            EntryType.List => compact ? "listpack"u8 : "quicklist"u8,
             EntryType.Set => integers ? "intset"u8 : compact ? "listpack"u8 : "hashtable"u8,
             EntryType.Hash => compact ? "listpack"u8 : "hashtable"u8,
             _ => "stream"u8,

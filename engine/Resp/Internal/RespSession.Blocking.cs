@@ -57,7 +57,8 @@ internal sealed partial class RespSession
         // Replies before this command go out now: the client may wait for them while this one blocks.
         await EndBatchAsync().ConfigureAwait(false);
         pushes.AddWaiter();
-        var waiter = _server.Blocked.Block(keys);
+        // In line for the lists it pops from: BLMOVE/BRPOPLPUSH's destination is not one.
+        var waiter = _server.Blocked.Block(c.Kind is RespCommandKind.BLMove or RespCommandKind.BRPopLPush ? keys[..1] : keys);
         byte[]? reply = null;
         try
         {
@@ -103,52 +104,87 @@ internal sealed partial class RespSession
 
     /// <summary>
     /// One try of the blocked command in its non-blocking form: the reply, or null when every list was empty. BLPOP/BRPOP
-    /// run where their keys live (here on the keyspace, elsewhere as RespExecute; keys of several owners answer
-    /// CROSSSLOT, as Redis Cluster does); BLMOVE/BRPOPLPUSH run as a transaction, so the pop and the push are one change.
+    /// run where their keys live (here on the keyspace, elsewhere as RespExecute; keys of several owners one by one, in
+    /// order); BLMOVE/BRPOPLPUSH run as a transaction, so the pop and the push are one change.
     /// </summary>
     private async Task<byte[]?> TryOnceAsync(QueuedCommand queued, ReadOnlyMemory<byte>[] keys)
     {
-        byte[] reply;
         if (queued.Kind is RespCommandKind.BLMove or RespCommandKind.BRPopLPush)
         {
+            // A transaction locks both keys, and a plain write to a locked key is refused (TRYAGAIN): look first, without
+            // a lock, so that only a try with something to move takes them.
+            if (!await MayHoldElementsAsync(queued.Keys[0]).ConfigureAwait(false))
+                return null;
             var txn = new RespTransaction([queued], [], _respVersion, _host.Keyspace.MaxValueLength);
             var result = await _host.Coordinator.ReadModifyWriteAsync(txn.Keys, txn.Decide).ConfigureAwait(false);
             if (!result.Step.IsOk)
                 return ErrorReply("ERR", (result.Step.Message ?? result.Step.Status.ToString()) + " (nothing was moved)");
-            reply = txn.Replies;
+            return IsNothing(txn.Replies) ? null : txn.Replies;
         }
         else
         {
             var owner = _host.OwnerOf(keys[0].Span);
+            var oneOwner = true;
             for (var i = 1; i < keys.Length; i++)
+                oneOwner &= _host.OwnerOf(keys[i].Span) == owner;
+            if (oneOwner)
+                return await RunAtOwnerAsync(owner, queued.Encoded).ConfigureAwait(false);
+            // Keys of several owners: each key in order at its owner, the first that has an element answers (each pop
+            // is atomic; the keys together are not, as with Redis Cluster's clients that split such commands).
+            var name = queued.Kind == RespCommandKind.BLPop ? "BLPOP"u8.ToArray() : "BRPOP"u8.ToArray();
+            foreach (var key in queued.Keys)
             {
-                if (_host.OwnerOf(keys[i].Span) != owner)
-                    return RespErrors.CrossNode.ToArray();
+                var single = EncodeRespExecute(0, name, [key, "0"u8.ToArray()])[1..];
+                var answer = await RunAtOwnerAsync(_host.OwnerOf(key), single).ConfigureAwait(false);
+                if (answer is not null)
+                    return answer;
             }
-            if (owner == _host.SelfId)
-            {
-                using var command = new RespCommand();
-                if (!queued.TryParse(command, _limits))
-                    return ErrorReply("ERR", "the blocked command could not be read back");
-                var local = new System.Buffers.ArrayBufferWriter<byte>();
-                RespKeyCommands.Execute(command, local, _host.Keyspace, _respVersion);
-                reply = local.WrittenSpan.ToArray();
-            }
-            else
-            {
-                var link = _host.Peers.LinkTo(owner);
-                if (link is null)
-                    return ErrorReply("CLUSTERDOWN", _host.Peers.UnavailableMessage(owner));
-                var body = new byte[1 + queued.Encoded.Length];
-                body[0] = (byte)_respVersion;
-                queued.Encoded.CopyTo(body, 1);
-                var result = await link.CallAsync(new RespExecuteRequest(body), ResponseShape.Body, _host.ForwardTimeout, owner).ConfigureAwait(false);
-                if (result.IsError)
-                    return ErrorReply("ERR", $"node {owner}: {result.ErrorMessage}");
-                reply = result.Payload ?? [];
-            }
+            return null;
+        }
+    }
+
+    /// <summary>Runs one RESP-encoded command at <paramref name="owner"/> (here on the keyspace, elsewhere as RespExecute): its reply, or null when it found nothing.</summary>
+    private async Task<byte[]?> RunAtOwnerAsync(ushort owner, byte[] encoded)
+    {
+        byte[] reply;
+        if (owner == _host.SelfId)
+        {
+            using var command = new RespCommand();
+            var bytes = new System.Buffers.ReadOnlySequence<byte>(encoded);
+            if (!RespRequestReader.TryRead(ref bytes, command, _limits, out _))
+                return ErrorReply("ERR", "the blocked command could not be read back");
+            var local = new System.Buffers.ArrayBufferWriter<byte>();
+            RespKeyCommands.Execute(command, local, _host.Keyspace, _respVersion);
+            reply = local.WrittenSpan.ToArray();
+        }
+        else
+        {
+            var link = _host.Peers.LinkTo(owner);
+            if (link is null)
+                return ErrorReply("CLUSTERDOWN", _host.Peers.UnavailableMessage(owner));
+            var body = new byte[1 + encoded.Length];
+            body[0] = (byte)_respVersion;
+            encoded.CopyTo(body, 1);
+            var result = await link.CallAsync(new RespExecuteRequest(body), ResponseShape.Body, _host.ForwardTimeout, owner).ConfigureAwait(false);
+            if (result.IsError)
+                return ErrorReply("ERR", $"node {owner}: {result.ErrorMessage}");
+            reply = result.Payload ?? [];
         }
         return IsNothing(reply) ? null : reply;
+    }
+
+    /// <summary>Whether <paramref name="key"/> holds a non-empty list, or anything that is not a list (the try then answers WRONGTYPE).</summary>
+    private async Task<bool> MayHoldElementsAsync(byte[] key)
+    {
+        var owner = _host.OwnerOf(key);
+        if (owner == _host.SelfId)
+            return _host.Keyspace.TryGetTyped(key, out _, out _);
+        var link = _host.Peers.LinkTo(owner);
+        if (link is null)
+            return true; // the try reports the owner unreachable
+        var body = EncodeRespExecute((byte)_respVersion, "LLEN"u8.ToArray(), [key]);
+        var result = await link.CallAsync(new RespExecuteRequest(body), ResponseShape.Body, _host.ForwardTimeout, owner).ConfigureAwait(false);
+        return result.IsError || result.Payload is not { } reply || !reply.AsSpan().SequenceEqual(RespReplies.Zero);
     }
 
     private static byte[] ErrorReply(string code, string message)

@@ -119,6 +119,40 @@ public sealed class SlotMoveTests
     }
 
     [Fact]
+    public async Task Collections_move_with_their_type_and_expiry()
+    {
+        await using var cluster = await Resp.RespCluster.StartAsync(3);
+        var range = cluster[0].ClusterState.Slots.Ranges[0];
+        var keys = new List<string>();
+        await using (var resp = await Resp.RespTestClient.ConnectAsync(Resp.RespCluster.RespOf(cluster, 2)))
+        {
+            for (var i = 0; keys.Count < 20; i++)
+            {
+                var key = $"mv{i}";
+                if (cluster[0].ClusterState.Slots.OwnerOf(KeySlot.Of(Encoding.UTF8.GetBytes(key))) != 0)
+                    continue;
+                keys.Add(key);
+                Assert.Equal(":2\r\n", await resp.CallAsync("RPUSH", key, "a", "b"));
+                Assert.Equal(":1\r\n", await resp.CallAsync("HSET", key + "{h}", "f", "v")); // another slot, likely another node
+                Assert.Equal(":1\r\n", await resp.CallAsync("EXPIRE", key, "1000"));
+            }
+        }
+        var report = await cluster[0].MoveSlotsAsync(range.FirstSlot, range.LastSlot, 1).WithinAsync("the move");
+        Assert.True(report.KeysCopied >= keys.Count);
+        foreach (var node in cluster.RunningNodes)
+            await Bounded.UntilAsync(() => node.ClusterState.Slots.OwnerOf(range.FirstSlot) == 1, $"node {node.NodeId} to learn the new owner");
+        await using var check = await Resp.RespTestClient.ConnectAsync(Resp.RespCluster.RespOf(cluster, 0));
+        foreach (var key in keys)
+        {
+            Assert.True(cluster[1].Store.TryGet(Encoding.UTF8.GetBytes(key), out _, out var metadata), $"{key} is at its new owner");
+            Assert.Equal(Storage.EntryType.List, metadata.Type);
+            Assert.True(metadata.HasExpiry);
+            Assert.Equal("+list\r\n", await check.CallAsync("TYPE", key));
+            Assert.Equal("*2\r\n$1\r\na\r\n$1\r\nb\r\n", await check.CallAsync("LRANGE", key, "0", "-1"));
+        }
+    }
+
+    [Fact]
     public async Task A_move_to_a_node_that_is_down_is_refused_and_changes_nothing()
     {
         await using var cluster = await TestCluster.StartAsync(3);

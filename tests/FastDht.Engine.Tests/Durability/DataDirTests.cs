@@ -116,6 +116,51 @@ public sealed class DataDirTests : IDisposable
     }
 
     [Fact]
+    public async Task Collections_keep_their_type_and_content_through_snapshots_the_log_transactions_and_a_restart()
+    {
+        string k0, k1, k2;
+        await using (var cluster = await StartAsync())
+        {
+            k0 = RespCluster.KeyOwnedBy(cluster, 0, "col");
+            k1 = RespCluster.KeyOwnedBy(cluster, 1, "col");
+            k2 = RespCluster.KeyOwnedBy(cluster, 2, "col");
+            await using var resp = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 1));
+            // Before a snapshot of every node: the snapshot carries them (put-typed records).
+            Assert.Equal(":3\r\n", await resp.CallAsync("RPUSH", k0 + ":l", "a", "b", "c"));
+            Assert.Equal(":2\r\n", await resp.CallAsync("HSET", k1 + ":h", "f1", "v1", "f2", "v2"));
+            for (var node = 0; node < 3; node++)
+            {
+                await using var local = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, node));
+                Assert.Equal("+OK\r\n", await local.CallAsync("SAVE"));
+            }
+            // After it, in the log only: plain writes, an expiry, and transactions across nodes (one batch per owner).
+            Assert.Equal(":2\r\n", await resp.CallAsync("SADD", k2 + ":s", "x", "y"));
+            Assert.Equal(":2\r\n", await resp.CallAsync("ZADD", k0 + ":z", "1", "one", "2", "two"));
+            Assert.Equal(":1\r\n", await resp.CallAsync("EXPIRE", k0 + ":z", "1000"));
+            Assert.Equal("$1\r\nc\r\n", await resp.CallAsync("LMOVE", k0 + ":l", k2 + ":l2", "RIGHT", "LEFT"));
+            Assert.Equal("+OK\r\n", await resp.CallAsync("RENAME", k1 + ":h", k2 + ":h2"));
+            Assert.Equal("+OK\r\n", await resp.CallAsync("MULTI"));
+            Assert.Equal("+QUEUED\r\n", await resp.CallAsync("RPUSH", k1 + ":tx", "t"));
+            Assert.Equal("+QUEUED\r\n", await resp.CallAsync("SADD", k2 + ":s", "z"));
+            Assert.Equal("*2\r\n:1\r\n:1\r\n", await resp.CallAsync("EXEC"));
+        }
+
+        await using var restarted = await StartAsync();
+        await using var check = await RespTestClient.ConnectAsync(RespCluster.RespOf(restarted, 0));
+        Assert.Equal("*2\r\n$1\r\na\r\n$1\r\nb\r\n", await check.CallAsync("LRANGE", k0 + ":l", "0", "-1"));
+        Assert.Equal("*1\r\n$1\r\nc\r\n", await check.CallAsync("LRANGE", k2 + ":l2", "0", "-1"));
+        Assert.Equal(":0\r\n", await check.CallAsync("EXISTS", k1 + ":h"));
+        Assert.Equal("+hash\r\n", await check.CallAsync("TYPE", k2 + ":h2"));
+        Assert.Equal("*4\r\n$2\r\nf1\r\n$2\r\nv1\r\n$2\r\nf2\r\n$2\r\nv2\r\n", await check.CallAsync("HGETALL", k2 + ":h2"));
+        Assert.Equal(":3\r\n", await check.CallAsync("SCARD", k2 + ":s"));
+        Assert.Equal("+zset\r\n", await check.CallAsync("TYPE", k0 + ":z"));
+        Assert.Equal("*2\r\n$3\r\none\r\n$3\r\ntwo\r\n", await check.CallAsync("ZRANGE", k0 + ":z", "0", "-1"));
+        Assert.InRange(long.Parse((await check.CallAsync("TTL", k0 + ":z"))[1..^2]), 900, 1000);
+        Assert.Equal("+list\r\n", await check.CallAsync("TYPE", k1 + ":tx"));
+        Assert.StartsWith("-WRONGTYPE", await check.CallAsync("GET", k1 + ":tx"));
+    }
+
+    [Fact]
     public async Task Under_always_every_reply_leaves_after_its_write_is_on_disk()
     {
         await using var cluster = await StartAsync(FsyncPolicy.Always);

@@ -109,6 +109,27 @@ public sealed class ReplicationTests
     }
 
     [Fact]
+    public async Task A_collection_reaches_the_replica_with_its_type_and_bytes()
+    {
+        await using var cluster = await StartAsync();
+        await AllInSyncAsync(cluster);
+        var key = RespCluster.KeyOwnedBy(cluster, 0, "rcol");
+        await using var resp = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 2));
+        var departures = TimesOutOfSync(cluster, 0);
+        Assert.Equal(":3\r\n", await resp.CallAsync("ZADD", key, "1", "a", "2", "b", "3", "c"));
+        Assert.Equal(":1\r\n", await resp.CallAsync("EXPIRE", key, "1000"));
+        Assert.True(cluster[0].Store.TryGet(B(key), out var primary, out var primaryMetadata));
+        if (!cluster[ReplicaOf(0)].Store.TryGet(B(key), out var copy, out var copyMetadata))
+        {
+            Assert.True(TimesOutOfSync(cluster, 0) > departures, "the sorted set was acknowledged while its replica had nothing");
+            return;
+        }
+        Assert.Equal(EntryType.SortedSet, copyMetadata.Type);
+        Assert.Equal(primaryMetadata.ExpiresAt, copyMetadata.ExpiresAt);
+        Assert.Equal(primary.ToArray(), copy.ToArray());
+    }
+
+    [Fact]
     public async Task A_replica_does_not_list_or_serve_the_keys_it_copies()
     {
         await using var cluster = await StartAsync();

@@ -38,6 +38,16 @@ public sealed class RedisPyTests(RespClusterFixture fixture) : IClassFixture<Res
         Assert.Equal("ok", output);
     }
 
+    [RedisPyFact]
+    public async Task Collections_work_from_redis_py_on_keys_of_every_node()
+    {
+        var cluster = fixture.Cluster;
+        var script = Path.Combine(AppContext.BaseDirectory, "Resp", "Python", "datatypes.py");
+        var output = await RunAsync(script, RespCluster.RespOf(cluster, 0).Port.ToString(),
+            RespCluster.KeyOwnedBy(cluster, 0, "pyc"), RespCluster.KeyOwnedBy(cluster, 1, "pyc"), RespCluster.KeyOwnedBy(cluster, 2, "pyc"));
+        Assert.Equal("ok", output);
+    }
+
     private static async Task<string> RunAsync(params string[] args)
     {
         var start = new ProcessStartInfo(Python!) { RedirectStandardOutput = true, RedirectStandardError = true };

@@ -160,6 +160,69 @@ public sealed class StackExchangeRedisTests(RespClusterFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task Lists_hashes_sets_and_sorted_sets_work_through_a_cluster_aware_client_on_every_node()
+    {
+        await using var redis = await ConnectAsync(2);
+        var db = redis.GetDatabase();
+        var owners = new HashSet<ushort>();
+        for (var i = 0; i < 12; i++)
+        {
+            var k = $"sec:{i}";
+            owners.Add(fixture.Cluster.OwnerOf(System.Text.Encoding.UTF8.GetBytes(k)));
+            foreach (var suffix in new[] { ":l", ":h", ":s", ":z" })
+                await db.KeyDeleteAsync(k + suffix); // one at a time: the client refuses a multi-slot DEL in cluster mode
+
+            Assert.Equal(3, await db.ListRightPushAsync(k + ":l", ["a", "b", "c"]));
+            Assert.Equal(4, await db.ListLeftPushAsync(k + ":l", "z"));
+            Assert.Equal(["z", "a", "b", "c"], (await db.ListRangeAsync(k + ":l")).Select(v => (string)v!));
+            Assert.Equal("c", (string?)await db.ListRightPopAsync(k + ":l"));
+            Assert.Equal(3, await db.ListLengthAsync(k + ":l"));
+            Assert.Equal(RedisType.List, await db.KeyTypeAsync(k + ":l"));
+
+            await db.HashSetAsync(k + ":h", [new("f1", "v1"), new("f2", "v2")]);
+            Assert.Equal("v2", (string?)await db.HashGetAsync(k + ":h", "f2"));
+            Assert.Equal(7, await db.HashIncrementAsync(k + ":h", "n", 7));
+            Assert.Equal(3, (await db.HashGetAllAsync(k + ":h")).Length);
+            Assert.True(await db.HashDeleteAsync(k + ":h", "f1"));
+            Assert.Equal(RedisType.Hash, await db.KeyTypeAsync(k + ":h"));
+
+            Assert.Equal(3, await db.SetAddAsync(k + ":s", ["x", "y", "z"]));
+            Assert.True(await db.SetContainsAsync(k + ":s", "y"));
+            Assert.True(await db.SetRemoveAsync(k + ":s", "y"));
+            Assert.Equal(2, await db.SetLengthAsync(k + ":s"));
+            Assert.Equal(RedisType.Set, await db.KeyTypeAsync(k + ":s"));
+
+            Assert.Equal(3, await db.SortedSetAddAsync(k + ":z", [new("m1", 1), new("m2", 2), new("m3", 3)]));
+            Assert.Equal(2.5, await db.SortedSetIncrementAsync(k + ":z", "m1", 1.5));
+            Assert.Equal(["m2", "m1", "m3"], (await db.SortedSetRangeByRankAsync(k + ":z")).Select(v => (string)v!));
+            Assert.Equal(2, await db.SortedSetLengthAsync(k + ":z", 2.5, 3));
+            Assert.Equal(1, await db.SortedSetRankAsync(k + ":z", "m1"));
+            Assert.Equal(RedisType.SortedSet, await db.KeyTypeAsync(k + ":z"));
+
+            // Redis's exact error for a command against the wrong type.
+            var wrong = await Assert.ThrowsAsync<RedisServerException>(() => db.StringGetAsync(k + ":z"));
+            Assert.Equal("WRONGTYPE Operation against a key holding the wrong kind of value", wrong.Message);
+        }
+        Assert.Equal(3, owners.Count);
+
+        // A transaction with a condition on a list (the client insists on one slot, hence the hash tag).
+        await db.KeyDeleteAsync(["{sect}l", "{sect}s"]);
+        await db.ListRightPushAsync("{sect}l", ["1", "2", "3"]);
+        var tran = db.CreateTransaction();
+        tran.AddCondition(Condition.ListLengthEqual("{sect}l", 3));
+        var push = tran.ListRightPushAsync("{sect}l", "tail");
+        var add = tran.SetAddAsync("{sect}s", "w");
+        Assert.True(await tran.ExecuteAsync());
+        Assert.Equal(4, await push);
+        Assert.True(await add);
+        var refused = db.CreateTransaction();
+        refused.AddCondition(Condition.ListLengthEqual("{sect}l", 3));
+        _ = refused.ListRightPushAsync("{sect}l", "never");
+        Assert.False(await refused.ExecuteAsync());
+        Assert.Equal(4, await db.ListLengthAsync("{sect}l"));
+    }
+
+    [Fact]
     public async Task Transactions_with_conditions_commit_or_abort_as_a_whole()
     {
         // StackExchange.Redis refuses a transaction over several slots itself (Redis Cluster's rule), so its keys share

@@ -24,7 +24,9 @@ public sealed class RespCommandKindTests
 
             Assert.Equal(kind, RespCommandTable.Identify(Encoding.ASCII.GetBytes(name)));
             Assert.Equal(kind, RespCommandTable.Identify(Encoding.ASCII.GetBytes(name.ToLowerInvariant())));
-            Assert.Equal(RespCommandKind.Unknown, RespCommandTable.Identify(Encoding.ASCII.GetBytes(name + "X")));
+            // A name with one more letter is unknown, unless it is another command (LPUSH and LPUSHX).
+            if (!Enum.TryParse<RespCommandKind>(name + "X", ignoreCase: true, out _))
+                Assert.Equal(RespCommandKind.Unknown, RespCommandTable.Identify(Encoding.ASCII.GetBytes(name + "X")));
         }
     }
 

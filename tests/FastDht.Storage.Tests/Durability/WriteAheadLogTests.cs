@@ -118,6 +118,37 @@ public sealed class WriteAheadLogTests : IDisposable
         Assert.Equal("3", System.Text.Encoding.UTF8.GetString(value.Span));
     }
 
+    [Fact]
+    public async Task A_collections_type_is_logged_with_its_value_in_records_and_batches_and_an_expiry_change_keeps_it()
+    {
+        using (var log = Open(new ShardedStore(), out _))
+        {
+            log.AppendPutTyped(B("list"), B("encoded"), EntryType.List, 0);
+            log.AppendPutTyped(B("zset"), B("z"), EntryType.SortedSet, 4_000_000_000_000);
+            log.AppendExpire(B("list"), 5_000_000_000_000);
+            var batch = new LogBatch();
+            batch.AddPutTyped(B("hash"), B("h"), EntryType.Hash, 0);
+            batch.AddPutTyped(B("plain"), B("p"), EntryType.String, 0);
+            log.Append(batch);
+            var end = log.AppendPutTyped(B("set"), B("s"), EntryType.Set, 0);
+            Assert.True(await log.WhenDurableAsync(end).AsTask().WaitAsync(TimeSpan.FromSeconds(20)));
+        }
+
+        var store = new ShardedStore();
+        using var reopened = Open(store, out _);
+        Assert.True(store.TryGet(B("list"), out var list, out var listMetadata));
+        Assert.Equal("encoded", System.Text.Encoding.UTF8.GetString(list.Span));
+        Assert.Equal(new EntryMetadata(5_000_000_000_000, 0, EntryType.List), listMetadata);
+        Assert.True(store.TryGet(B("zset"), out _, out var zset));
+        Assert.Equal(new EntryMetadata(4_000_000_000_000, 0, EntryType.SortedSet), zset);
+        Assert.True(store.TryGet(B("hash"), out _, out var hash));
+        Assert.Equal(EntryType.Hash, hash.Type);
+        Assert.True(store.TryGet(B("plain"), out _, out var plain));
+        Assert.True(plain.IsNone);
+        Assert.True(store.TryGet(B("set"), out _, out var set));
+        Assert.Equal(EntryType.Set, set.Type);
+    }
+
     [Theory]
     [InlineData(FsyncPolicy.EverySec)]
     [InlineData(FsyncPolicy.No)]
