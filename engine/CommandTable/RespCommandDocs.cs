@@ -231,6 +231,9 @@ internal static class RespCommandDocs
         ["zremrangebyrank"] = new("sorted_set", "2.0.0", ["write", "sortedset", "slow"], "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed."),
         ["zremrangebylex"] = new("sorted_set", "2.8.9", ["write", "sortedset", "slow"], "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed."),
         ["zscan"] = new("sorted_set", "2.8.0", ["read", "sortedset", "slow"], "Iterates over members and scores of a sorted set."),
+        ["lmpop"] = new("list", "7.0.0", ["write", "list", "slow"], "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped."),
+        ["blmpop"] = new("list", "7.0.0", ["write", "list", "slow", "blocking"], "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped."),
+        ["sintercard"] = new("set", "7.0.0", ["read", "set", "slow"], "Returns the number of members of the intersect of multiple sets."),
     };
 
     public static RespCommandDoc For(string name) => ByName.GetValueOrDefault(name, Undocumented);

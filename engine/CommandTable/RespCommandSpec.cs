@@ -69,6 +69,25 @@ internal sealed class RespCommandSpec(RespCommandKind kind, string name, int ari
 
     public bool ArityMatches(int count) => Arity >= 0 ? count == Arity : count >= -Arity;
 
-    /// <summary>The index of the last key for a command of <paramref name="count"/> arguments.</summary>
+    /// <summary>The index of the last key for a command of <paramref name="count"/> arguments (not for a command with <see cref="NumKeysIndex"/>).</summary>
     public int LastKeyIndex(int count) => LastKey < 0 ? count + LastKey : LastKey;
+
+    /// <summary>
+    /// Redis's movable keys of LMPOP, BLMPOP, SINTERCARD: the number of keys is the argument at this index, the keys
+    /// follow from <see cref="FirstKey"/>; 0 for a command whose keys <see cref="LastKey"/> and <see cref="Step"/> place.
+    /// </summary>
+    public int NumKeysIndex { get; init; }
+
+    /// <summary>
+    /// The index of the last key of <paramref name="c"/>, whose arguments start at <paramref name="offset"/> (COMMAND
+    /// GETKEYS: 2). With a key count that is not a positive integer, only the first key (the command answers the error).
+    /// </summary>
+    public int LastKeyIndex(RespCommand c, int offset = 0)
+    {
+        if (NumKeysIndex == 0)
+            return LastKeyIndex(c.Count - offset);
+        if (!c.TryGetInt64(NumKeysIndex + offset, out var keys) || keys < 1)
+            return FirstKey;
+        return (int)Math.Min(FirstKey + keys - 1, c.Count - 1 - offset);
+    }
 }

@@ -282,6 +282,9 @@ internal static class RespCommandSpecs
             new(RespCommandKind.ZRemRangeByRank, "zremrangebyrank", 4, ["write"], 1, 1, 1) { KeyFlags = ["RW", "delete"] },
             new(RespCommandKind.ZRemRangeByLex, "zremrangebylex", 4, ["write"], 1, 1, 1) { KeyFlags = ["RW", "delete"] },
             new(RespCommandKind.ZScan, "zscan", -3, ["readonly"], 1, 1, 1) { KeyFlags = ["RO", "access"] },
+            new(RespCommandKind.LMPop, "lmpop", -4, ["write", "movablekeys"], 2, 2, 1) { KeyFlags = ["RW", "access", "delete"], NumKeysIndex = 1 },
+            new(RespCommandKind.BLMPop, "blmpop", -5, ["write", "blocking", "movablekeys"], 3, 3, 1) { KeyFlags = ["RW", "access", "delete"], NumKeysIndex = 2 },
+            new(RespCommandKind.SInterCard, "sintercard", -3, ["readonly", "movablekeys"], 2, 2, 1) { KeyFlags = ["RO", "access"], NumKeysIndex = 1 },
         };
         var max = 0;
         foreach (var s in specs)

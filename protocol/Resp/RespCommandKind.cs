@@ -512,4 +512,13 @@ public enum RespCommandKind
 
     /// <summary><c>ZSCAN</c></summary>
     ZScan,
+
+    /// <summary><c>LMPOP</c></summary>
+    LMPop,
+
+    /// <summary><c>BLMPOP</c></summary>
+    BLMPop,
+
+    /// <summary><c>SINTERCARD</c></summary>
+    SInterCard,
 }

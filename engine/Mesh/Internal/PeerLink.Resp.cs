@@ -36,7 +36,7 @@ internal sealed partial class PeerLink
         var spec = RespCommandSpecs.Get(command.Kind) is { } top ? RespCommandSpecs.Resolve(top, command) : null;
         if (spec is null || !(spec.HasKeys || RespKeyCommands.RunsOnEveryNode(spec.Kind)) || !spec.ArityMatches(command.Count))
             return ReplyErrorAsync(header, StatusCode.BadRequest, "RespExecute carries a keyed command FastDht serves (or FLUSHALL/FLUSHDB), with valid arity");
-        var last = spec.HasKeys ? spec.LastKeyIndex(command.Count) : -1;
+        var last = spec.HasKeys ? spec.LastKeyIndex(command) : -1;
         var state = _mesh.Cluster.Current;
         for (var i = spec.FirstKey; i <= last; i += spec.Step)
         {

@@ -48,7 +48,7 @@ internal sealed class QueuedCommand
         }
         else if (spec.HasKeys)
         {
-            var last = spec.LastKeyIndex(c.Count);
+            var last = spec.LastKeyIndex(c);
             for (var i = spec.FirstKey; i <= last; i += spec.Step)
                 keys.Add(c.GetArgument(i).ToArray());
         }

@@ -86,9 +86,11 @@ internal static class RespCommandReplies
         RespWriter.WriteBulkString(w, spec.NameBytes);
         RespWriter.WriteInteger(w, spec.Arity);
         WriteStatusSet(w, spec.Flags, "", respVersion);
-        RespWriter.WriteInteger(w, spec.FirstKey);
-        RespWriter.WriteInteger(w, spec.LastKey);
-        RespWriter.WriteInteger(w, spec.Step);
+        // Movable keys have no legacy range: Redis prints 0 0 0 and the key spec says where they are.
+        var movable = spec.NumKeysIndex > 0;
+        RespWriter.WriteInteger(w, movable ? 0 : spec.FirstKey);
+        RespWriter.WriteInteger(w, movable ? 0 : spec.LastKey);
+        RespWriter.WriteInteger(w, movable ? 0 : spec.Step);
         WriteStatusSet(w, spec.Doc.Categories, "@", respVersion);
         RespWriter.WriteArrayHeader(w, spec.Tips.Length);
         foreach (var tip in spec.Tips)
@@ -120,9 +122,24 @@ internal static class RespCommandReplies
         RespWriter.WriteBulkString(w, "spec"u8);
         WriteMapHeader(w, 1, respVersion);
         RespWriter.WriteBulkString(w, "index"u8);
-        RespWriter.WriteInteger(w, spec.FirstKey);
+        RespWriter.WriteInteger(w, spec.NumKeysIndex > 0 ? spec.NumKeysIndex : spec.FirstKey);
         RespWriter.WriteBulkString(w, "find_keys"u8);
         WriteMapHeader(w, 2, respVersion);
+        if (spec.NumKeysIndex > 0)
+        {
+            // keynum: the key count at the search start, the keys right after it.
+            RespWriter.WriteBulkString(w, "type"u8);
+            RespWriter.WriteBulkString(w, "keynum"u8);
+            RespWriter.WriteBulkString(w, "spec"u8);
+            WriteMapHeader(w, 3, respVersion);
+            RespWriter.WriteBulkString(w, "keynumidx"u8);
+            RespWriter.WriteInteger(w, 0);
+            RespWriter.WriteBulkString(w, "firstkey"u8);
+            RespWriter.WriteInteger(w, spec.FirstKey - spec.NumKeysIndex);
+            RespWriter.WriteBulkString(w, "keystep"u8);
+            RespWriter.WriteInteger(w, 1);
+            return;
+        }
         RespWriter.WriteBulkString(w, "type"u8);
         RespWriter.WriteBulkString(w, "range"u8);
         RespWriter.WriteBulkString(w, "spec"u8);
@@ -256,7 +273,7 @@ internal static class RespCommandReplies
             RespWriter.WriteError(w, "Invalid number of arguments specified for command"u8);
             return;
         }
-        var last = spec.LastKeyIndex(count);
+        var last = spec.LastKeyIndex(c, offset: 2);
         RespWriter.WriteArrayHeader(w, ((last - spec.FirstKey) / spec.Step) + 1);
         for (var i = spec.FirstKey; i <= last; i += spec.Step)
         {

@@ -207,6 +207,11 @@ internal static class RespHashCommands
             RespWriter.WriteRaw(w, isFloat ? "-ERR value is not a valid float\r\n"u8 : RespReplies.NotAnInteger);
             return;
         }
+        if (double.IsInfinity(floatDelta))
+        {
+            RespWriter.WriteError(w, "value is NaN or Infinity"u8);
+            return;
+        }
         using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
         if (!RespCollections.TryOpen(write, EntryType.Hash, w, out var value, out var expiresAt))
             return;

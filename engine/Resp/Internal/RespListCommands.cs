@@ -72,6 +72,10 @@ internal static class RespListCommands
             case RespCommandKind.BRPop:
                 BlockingPopOnce(c, w, keyspace, respVersion);
                 return true;
+            case RespCommandKind.LMPop:
+            case RespCommandKind.BLMPop:
+                MultiPop(c, w, keyspace, respVersion);
+                return true;
             default:
                 return false;
         }
@@ -534,6 +538,80 @@ internal static class RespListCommands
             return;
         }
         RespCollections.WriteNullArray(w, respVersion);
+    }
+
+    /// <summary>
+    /// LMPOP numkeys key... LEFT|RIGHT [COUNT n] and one try of BLMPOP timeout numkeys ...: up to n elements of the first
+    /// non-empty list, as [key, [elements]], or a null array. Checked as Redis checks it.
+    /// </summary>
+    private static void MultiPop(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
+    {
+        var at = 1;
+        if (c.Kind == RespCommandKind.BLMPop)
+        {
+            if (!TryParseTimeout(c.GetArgument(1), w, out _))
+                return;
+            at = 2;
+        }
+        if (!TryParseMultiPop(c, at, w, out var keys, out var left, out var count))
+            return;
+        for (var k = at + 1; k <= at + keys; k++)
+        {
+            using var write = keyspace.BeginWrite(c.GetArgument(k), fence: null);
+            if (!RespCollections.TryOpen(write, EntryType.List, w, out var value, out var expiresAt))
+                return;
+            if (value.IsEmpty)
+                continue;
+            var elements = RespCollections.Elements(value);
+            var n = (int)Math.Min(count, elements.Count);
+            RespWriter.WriteArrayHeader(w, 2);
+            RespWriter.WriteBulkString(w, c.GetArgument(k));
+            RespWriter.WriteArrayHeader(w, n);
+            for (var i = 0; i < n; i++)
+                RespWriter.WriteBulkString(w, elements[left ? i : elements.Count - 1 - i].Span);
+            elements.RemoveRange(left ? 0 : elements.Count - n, n);
+            RespCollections.Store(write, keyspace, EntryType.List, elements, elements.Count, expiresAt, w);
+            return;
+        }
+        RespCollections.WriteNullArray(w, respVersion);
+    }
+
+    /// <summary>numkeys key... LEFT|RIGHT [COUNT n] from argument <paramref name="at"/>: false with Redis's error written.</summary>
+    public static bool TryParseMultiPop(RespCommand c, int at, IBufferWriter<byte> w, out int keys, out bool left, out long count)
+    {
+        keys = 0;
+        left = false;
+        count = 1;
+        if (!c.TryGetInt64(at, out var numKeys) || numKeys <= 0 || numKeys > int.MaxValue)
+        {
+            RespWriter.WriteError(w, "numkeys should be greater than 0"u8);
+            return false;
+        }
+        if (numKeys > c.Count - at - 2)
+        {
+            RespWriter.WriteError(w, "Number of keys can't be greater than number of args"u8);
+            return false;
+        }
+        keys = (int)numKeys;
+        var i = at + keys + 1;
+        if (!TryParseEnd(c, i, w, out left))
+            return false;
+        var seenCount = false;
+        for (i++; i < c.Count; i += 2)
+        {
+            if (!c.ArgumentEquals(i, "COUNT"u8) || i + 1 >= c.Count || seenCount)
+            {
+                RespWriter.WriteRaw(w, RespReplies.SyntaxError);
+                return false;
+            }
+            if (!c.TryGetInt64(i + 1, out count) || count <= 0)
+            {
+                RespWriter.WriteError(w, "count should be greater than 0"u8);
+                return false;
+            }
+            seenCount = true;
+        }
+        return true;
     }
 
     private static bool TryParseEnd(RespCommand c, int index, IBufferWriter<byte> w, out bool left)

@@ -53,7 +53,7 @@ internal sealed partial class RespSession
         {
             if (p.AllKeys || !spec.HasKeys)
                 return false;
-            var last = Math.Min(spec.LastKeyIndex(c.Count), c.Count - 1);
+            var last = Math.Min(spec.LastKeyIndex(c), c.Count - 1);
             for (var i = spec.FirstKey; i <= last; i += spec.Step)
             {
                 if (!p.AllowsKey(c.GetArgument(i)))

@@ -24,19 +24,27 @@ internal sealed partial class RespSession
     private static readonly TimeSpan RemotePoll = TimeSpan.FromMilliseconds(100);
 
     private static bool IsBlocking(RespCommandKind kind) =>
-        kind is RespCommandKind.BLPop or RespCommandKind.BRPop or RespCommandKind.BLMove or RespCommandKind.BRPopLPush;
+        kind is RespCommandKind.BLPop or RespCommandKind.BRPop or RespCommandKind.BLMove or RespCommandKind.BRPopLPush or RespCommandKind.BLMPop;
 
     /// <summary>The multi-key collection commands: run as a transaction (atomic, keys on any nodes), like RENAME.</summary>
     private static bool RunsAsTransaction(RespCommandKind kind) => kind is
-        RespCommandKind.LMove or RespCommandKind.RPopLPush or RespCommandKind.SMove or RespCommandKind.SInter or
+        RespCommandKind.LMove or RespCommandKind.RPopLPush or RespCommandKind.SMove or RespCommandKind.SInter or RespCommandKind.SInterCard or
         RespCommandKind.SInterStore or RespCommandKind.SUnion or RespCommandKind.SUnionStore or RespCommandKind.SDiff or
         RespCommandKind.SDiffStore;
 
     private async ValueTask<Outcome> BlockAsync()
     {
         var c = _command;
-        var timeoutIndex = c.Kind is RespCommandKind.BLPop or RespCommandKind.BRPop ? c.Count - 1 : c.Kind == RespCommandKind.BLMove ? 5 : 3;
+        var timeoutIndex = c.Kind switch
+        {
+            RespCommandKind.BLPop or RespCommandKind.BRPop => c.Count - 1,
+            RespCommandKind.BLMove => 5,
+            RespCommandKind.BLMPop => 1,
+            _ => 3,
+        };
         if (!RespListCommands.TryParseTimeout(c.GetArgument(timeoutIndex), Target(), out var timeoutMs))
+            return Outcome.Continue;
+        if (c.Kind == RespCommandKind.BLMPop && !RespListCommands.TryParseMultiPop(c, 2, Target(), out _, out _, out _))
             return Outcome.Continue;
         if (c.Kind == RespCommandKind.BLMove && !(IsEnd(c, 3) && IsEnd(c, 4)))
         {
@@ -91,7 +99,7 @@ internal sealed partial class RespSession
             RespWriter.WriteRaw(Target(), reply);
             _host.Keyspace.Durability?.HoldAllAppended(_connection);
         }
-        else if (c.Kind is RespCommandKind.BLPop or RespCommandKind.BRPop)
+        else if (c.Kind is RespCommandKind.BLPop or RespCommandKind.BRPop or RespCommandKind.BLMPop)
         {
             RespCollections.WriteNullArray(Target(), _respVersion);
         }
@@ -131,16 +139,28 @@ internal sealed partial class RespSession
                 return await RunAtOwnerAsync(owner, queued.Encoded).ConfigureAwait(false);
             // Keys of several owners: each key in order at its owner, the first that has an element answers (each pop
             // is atomic; the keys together are not, as with Redis Cluster's clients that split such commands).
-            var name = queued.Kind == RespCommandKind.BLPop ? "BLPOP"u8.ToArray() : "BRPOP"u8.ToArray();
             foreach (var key in queued.Keys)
             {
-                var single = EncodeRespExecute(0, name, [key, "0"u8.ToArray()])[1..];
+                var single = SingleKeyForm(queued, key);
                 var answer = await RunAtOwnerAsync(_host.OwnerOf(key), single).ConfigureAwait(false);
                 if (answer is not null)
                     return answer;
             }
             return null;
         }
+    }
+
+    /// <summary>The blocked command's non-blocking form for one of its keys: BLPOP/BRPOP key 0, BLMPOP 0 1 key LEFT|RIGHT [COUNT n].</summary>
+    private byte[] SingleKeyForm(QueuedCommand queued, byte[] key)
+    {
+        if (queued.Kind != RespCommandKind.BLMPop)
+            return EncodeRespExecute(0, queued.Kind == RespCommandKind.BLPop ? "BLPOP"u8.ToArray() : "BRPOP"u8.ToArray(), [key, "0"u8.ToArray()])[1..];
+        using var command = new RespCommand();
+        queued.TryParse(command, _limits);
+        var args = new List<byte[]> { "0"u8.ToArray(), "1"u8.ToArray(), key };
+        for (var i = 3 + queued.Keys.Length; i < command.Count; i++)
+            args.Add(command.GetArgument(i).ToArray());
+        return EncodeRespExecute(0, "BLMPOP"u8.ToArray(), args)[1..];
     }
 
     /// <summary>Runs one RESP-encoded command at <paramref name="owner"/> (here on the keyspace, elsewhere as RespExecute): its reply, or null when it found nothing.</summary>

@@ -39,7 +39,7 @@ internal sealed partial class RespSession
         if (Array.IndexOf(spec.Flags, "readonly") < 0 || Array.IndexOf(spec.Flags, "write") >= 0)
             return false;
         var c = _command;
-        var last = spec.LastKeyIndex(c.Count);
+        var last = spec.LastKeyIndex(c);
         for (var i = spec.FirstKey; i <= last; i += spec.Step)
         {
             if (!state.Slots.AssignmentOf(KeySlot.Of(c.GetArgument(i))).IsInSync(_host.SelfId))

@@ -101,7 +101,7 @@ internal sealed partial class RespSession
             return StartWatch();
         var state = _host.Cluster.Current; // one state for every key of the command
         var owner = state.OwnerOf(c.GetArgument(spec.FirstKey));
-        var last = spec.LastKeyIndex(c.Count);
+        var last = spec.LastKeyIndex(c);
         for (var i = spec.FirstKey + spec.Step; i <= last; i += spec.Step)
         {
             if (state.OwnerOf(c.GetArgument(i)) != owner)
@@ -127,7 +127,7 @@ internal sealed partial class RespSession
     private bool TouchesRunningTransaction(RespCommandSpec spec)
     {
         var c = _command;
-        var last = spec.LastKeyIndex(c.Count);
+        var last = spec.LastKeyIndex(c);
         for (var i = spec.FirstKey; i <= last; i += spec.Step)
         {
             if (_order.MustWait(c.GetArgument(i)))

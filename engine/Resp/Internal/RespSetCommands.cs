@@ -77,6 +77,9 @@ internal static class RespSetCommands
             case RespCommandKind.SDiffStore:
                 Store(c, w, keyspace);
                 return true;
+            case RespCommandKind.SInterCard:
+                InterCard(c, w, keyspace);
+                return true;
             case RespCommandKind.SScan:
             {
                 if (!RespCollectionScan.TryParse(c, w, out var pattern))
@@ -322,6 +325,61 @@ internal static class RespSetCommands
                 result.Add(m);
         }
         return true;
+    }
+
+    /// <summary>SINTERCARD numkeys key... [LIMIT limit]: the size of the intersection, counting stopped at the limit (0: none).</summary>
+    private static void InterCard(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace)
+    {
+        if (!c.TryGetInt64(1, out var numKeys) || numKeys <= 0 || numKeys > int.MaxValue)
+        {
+            RespWriter.WriteError(w, "numkeys should be greater than 0"u8);
+            return;
+        }
+        if (numKeys > c.Count - 2)
+        {
+            RespWriter.WriteError(w, "Number of keys can't be greater than number of args"u8);
+            return;
+        }
+        long limit = 0;
+        for (var i = 2 + (int)numKeys; i < c.Count; i += 2)
+        {
+            if (!c.ArgumentEquals(i, "LIMIT"u8) || i + 1 >= c.Count)
+            {
+                RespWriter.WriteRaw(w, RespReplies.SyntaxError);
+                return;
+            }
+            if (!c.TryGetInt64(i + 1, out limit))
+            {
+                RespWriter.WriteRaw(w, RespReplies.NotAnInteger);
+                return;
+            }
+            if (limit < 0)
+            {
+                RespWriter.WriteError(w, "LIMIT can't be negative"u8);
+                return;
+            }
+        }
+        var sets = new List<HashSet<ReadOnlyMemory<byte>>>((int)numKeys);
+        List<ReadOnlyMemory<byte>>? first = null;
+        for (var i = 2; i < 2 + numKeys; i++)
+        {
+            if (!Read(keyspace, c.GetArgument(i), w, out var members))
+                return;
+            if (first is null)
+                first = members;
+            else
+                sets.Add(new HashSet<ReadOnlyMemory<byte>>(members, RespCollections.BytesComparer.Instance));
+        }
+        long count = 0;
+        foreach (var m in first!)
+        {
+            var all = true;
+            foreach (var other in sets)
+                all &= other.Contains(m);
+            if (all && ++count == limit)
+                break;
+        }
+        RespWriter.WriteInteger(w, count);
     }
 
     private static void Store(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace)

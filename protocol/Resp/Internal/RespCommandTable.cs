@@ -84,6 +84,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "ZCARD"u8)) return RespCommandKind.ZCard;
                 if (Ascii.EqualsIgnoreCase(name, "ZRANK"u8)) return RespCommandKind.ZRank;
                 if (Ascii.EqualsIgnoreCase(name, "ZSCAN"u8)) return RespCommandKind.ZScan;
+                if (Ascii.EqualsIgnoreCase(name, "LMPOP"u8)) return RespCommandKind.LMPop;
                 break;
             case 6:
                 if (Ascii.EqualsIgnoreCase(name, "SUBSTR"u8)) return RespCommandKind.Substr;
@@ -122,6 +123,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "ZSCORE"u8)) return RespCommandKind.ZScore;
                 if (Ascii.EqualsIgnoreCase(name, "ZCOUNT"u8)) return RespCommandKind.ZCount;
                 if (Ascii.EqualsIgnoreCase(name, "ZRANGE"u8)) return RespCommandKind.ZRange;
+                if (Ascii.EqualsIgnoreCase(name, "BLMPOP"u8)) return RespCommandKind.BLMPop;
                 break;
             case 7:
                 if (Ascii.EqualsIgnoreCase(name, "PEXPIRE"u8)) return RespCommandKind.PExpire;
@@ -180,6 +182,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "HRANDFIELD"u8)) return RespCommandKind.HRandField;
                 if (Ascii.EqualsIgnoreCase(name, "SMISMEMBER"u8)) return RespCommandKind.SMIsMember;
                 if (Ascii.EqualsIgnoreCase(name, "SDIFFSTORE"u8)) return RespCommandKind.SDiffStore;
+                if (Ascii.EqualsIgnoreCase(name, "SINTERCARD"u8)) return RespCommandKind.SInterCard;
                 break;
             case 11:
                 if (Ascii.EqualsIgnoreCase(name, "INCRBYFLOAT"u8)) return RespCommandKind.IncrByFloat;
