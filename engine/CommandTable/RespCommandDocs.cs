@@ -234,6 +234,15 @@ internal static class RespCommandDocs
         ["lmpop"] = new("list", "7.0.0", ["write", "list", "slow"], "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped."),
         ["blmpop"] = new("list", "7.0.0", ["write", "list", "slow", "blocking"], "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped."),
         ["sintercard"] = new("set", "7.0.0", ["read", "set", "slow"], "Returns the number of members of the intersect of multiple sets."),
+        ["zmpop"] = new("sorted_set", "7.0.0", ["write", "sortedset", "slow"], "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped."),
+        ["bzmpop"] = new("sorted_set", "7.0.0", ["write", "sortedset", "slow", "blocking"], "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped."),
+        ["bzpopmin"] = new("sorted_set", "5.0.0", ["write", "sortedset", "fast", "blocking"], "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped."),
+        ["bzpopmax"] = new("sorted_set", "5.0.0", ["write", "sortedset", "fast", "blocking"], "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped."),
+        ["zrandmember"] = new("sorted_set", "6.2.0", ["read", "sortedset", "slow"], "Returns one or more random members from a sorted set."),
+        ["zunion"] = new("sorted_set", "6.2.0", ["read", "sortedset", "slow"], "Returns the union of multiple sorted sets."),
+        ["zinter"] = new("sorted_set", "6.2.0", ["read", "sortedset", "slow"], "Returns the intersect of multiple sorted sets."),
+        ["zdiff"] = new("sorted_set", "6.2.0", ["read", "sortedset", "slow"], "Returns the difference between multiple sorted sets."),
+        ["zintercard"] = new("sorted_set", "7.0.0", ["read", "sortedset", "slow"], "Returns the number of members of the intersect of multiple sorted sets."),
     };
 
     public static RespCommandDoc For(string name) => ByName.GetValueOrDefault(name, Undocumented);

@@ -124,7 +124,7 @@ internal readonly ref struct KeyWrite
         _log?.AppendPutTyped(_key, value, type, expiresAt);
         _stream?.AppendPut(_key, value, expiresAt, type);
         _capture?.AppendPut(_key, value, expiresAt, type);
-        if (type == EntryType.List)
+        if (type is EntryType.List or EntryType.SortedSet)
             _pushes?.Pulse();
     }
 

@@ -1,7 +1,7 @@
 namespace FastDht.Engine.Keyspace;
 
 /// <summary>
-/// Tells clients blocked in BLPOP and its kin that a list was written at this node, so they try again at once
+/// Tells clients blocked in BLPOP, BZPOPMIN and their kin that a list or sorted set was written at this node, so they try again at once
 /// instead of waiting for their next poll.
 /// </summary>
 /// <remarks>

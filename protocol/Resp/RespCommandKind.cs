@@ -521,4 +521,31 @@ public enum RespCommandKind
 
     /// <summary><c>SINTERCARD</c></summary>
     SInterCard,
+
+    /// <summary><c>ZMPOP</c></summary>
+    ZMPop,
+
+    /// <summary><c>BZMPOP</c></summary>
+    BZMPop,
+
+    /// <summary><c>BZPOPMIN</c></summary>
+    BZPopMin,
+
+    /// <summary><c>BZPOPMAX</c></summary>
+    BZPopMax,
+
+    /// <summary><c>ZRANDMEMBER</c></summary>
+    ZRandMember,
+
+    /// <summary><c>ZUNION</c></summary>
+    ZUnion,
+
+    /// <summary><c>ZINTER</c></summary>
+    ZInter,
+
+    /// <summary><c>ZDIFF</c></summary>
+    ZDiff,
+
+    /// <summary><c>ZINTERCARD</c></summary>
+    ZInterCard,
 }

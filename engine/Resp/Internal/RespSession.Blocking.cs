@@ -24,27 +24,30 @@ internal sealed partial class RespSession
     private static readonly TimeSpan RemotePoll = TimeSpan.FromMilliseconds(100);
 
     private static bool IsBlocking(RespCommandKind kind) =>
-        kind is RespCommandKind.BLPop or RespCommandKind.BRPop or RespCommandKind.BLMove or RespCommandKind.BRPopLPush or RespCommandKind.BLMPop;
+        kind is RespCommandKind.BLPop or RespCommandKind.BRPop or RespCommandKind.BLMove or RespCommandKind.BRPopLPush or RespCommandKind.BLMPop
+            or RespCommandKind.BZPopMin or RespCommandKind.BZPopMax or RespCommandKind.BZMPop;
 
     /// <summary>The multi-key collection commands: run as a transaction (atomic, keys on any nodes), like RENAME.</summary>
     private static bool RunsAsTransaction(RespCommandKind kind) => kind is
         RespCommandKind.LMove or RespCommandKind.RPopLPush or RespCommandKind.SMove or RespCommandKind.SInter or RespCommandKind.SInterCard or
         RespCommandKind.SInterStore or RespCommandKind.SUnion or RespCommandKind.SUnionStore or RespCommandKind.SDiff or
-        RespCommandKind.SDiffStore;
+        RespCommandKind.SDiffStore or RespCommandKind.ZUnion or RespCommandKind.ZInter or RespCommandKind.ZDiff or RespCommandKind.ZInterCard;
 
     private async ValueTask<Outcome> BlockAsync()
     {
         var c = _command;
         var timeoutIndex = c.Kind switch
         {
-            RespCommandKind.BLPop or RespCommandKind.BRPop => c.Count - 1,
+            RespCommandKind.BLPop or RespCommandKind.BRPop or RespCommandKind.BZPopMin or RespCommandKind.BZPopMax => c.Count - 1,
             RespCommandKind.BLMove => 5,
-            RespCommandKind.BLMPop => 1,
+            RespCommandKind.BLMPop or RespCommandKind.BZMPop => 1,
             _ => 3,
         };
         if (!RespListCommands.TryParseTimeout(c.GetArgument(timeoutIndex), Target(), out var timeoutMs))
             return Outcome.Continue;
         if (c.Kind == RespCommandKind.BLMPop && !RespListCommands.TryParseMultiPop(c, 2, Target(), out _, out _, out _))
+            return Outcome.Continue;
+        if (c.Kind == RespCommandKind.BZMPop && !RespSortedSetCommands.TryParseMultiPop(c, 2, Target(), out _, out _, out _))
             return Outcome.Continue;
         if (c.Kind == RespCommandKind.BLMove && !(IsEnd(c, 3) && IsEnd(c, 4)))
         {
@@ -99,7 +102,7 @@ internal sealed partial class RespSession
             RespWriter.WriteRaw(Target(), reply);
             _host.Keyspace.Durability?.HoldAllAppended(_connection);
         }
-        else if (c.Kind is RespCommandKind.BLPop or RespCommandKind.BRPop or RespCommandKind.BLMPop)
+        else if (c.Kind is not (RespCommandKind.BLMove or RespCommandKind.BRPopLPush))
         {
             RespCollections.WriteNullArray(Target(), _respVersion);
         }
@@ -150,17 +153,18 @@ internal sealed partial class RespSession
         }
     }
 
-    /// <summary>The blocked command's non-blocking form for one of its keys: BLPOP/BRPOP key 0, BLMPOP 0 1 key LEFT|RIGHT [COUNT n].</summary>
+    /// <summary>The blocked command's non-blocking form for one of its keys: BLPOP/BRPOP/BZPOPMIN/BZPOPMAX key 0, BLMPOP/BZMPOP 0 1 key ... [COUNT n].</summary>
     private byte[] SingleKeyForm(QueuedCommand queued, byte[] key)
     {
-        if (queued.Kind != RespCommandKind.BLMPop)
-            return EncodeRespExecute(0, queued.Kind == RespCommandKind.BLPop ? "BLPOP"u8.ToArray() : "BRPOP"u8.ToArray(), [key, "0"u8.ToArray()])[1..];
         using var command = new RespCommand();
         queued.TryParse(command, _limits);
+        var name = command.GetArgument(0).ToArray();
+        if (queued.Kind is not (RespCommandKind.BLMPop or RespCommandKind.BZMPop))
+            return EncodeRespExecute(0, name, [key, "0"u8.ToArray()])[1..];
         var args = new List<byte[]> { "0"u8.ToArray(), "1"u8.ToArray(), key };
         for (var i = 3 + queued.Keys.Length; i < command.Count; i++)
             args.Add(command.GetArgument(i).ToArray());
-        return EncodeRespExecute(0, "BLMPOP"u8.ToArray(), args)[1..];
+        return EncodeRespExecute(0, name, args)[1..];
     }
 
     /// <summary>Runs one RESP-encoded command at <paramref name="owner"/> (here on the keyspace, elsewhere as RespExecute): its reply, or null when it found nothing.</summary>

@@ -113,6 +113,23 @@ internal static class RespSortedSetCommands
             case RespCommandKind.ZRemRangeByLex:
                 RemoveRange(c, w, keyspace);
                 return true;
+            case RespCommandKind.ZMPop:
+            case RespCommandKind.BZMPop:
+                MultiPop(c, w, keyspace, respVersion);
+                return true;
+            case RespCommandKind.BZPopMin:
+            case RespCommandKind.BZPopMax:
+                BlockingPopOnce(c, w, keyspace, respVersion);
+                return true;
+            case RespCommandKind.ZRandMember:
+                RandomMembers(c, w, keyspace, respVersion);
+                return true;
+            case RespCommandKind.ZUnion:
+            case RespCommandKind.ZInter:
+            case RespCommandKind.ZDiff:
+            case RespCommandKind.ZInterCard:
+                Combine(c, w, keyspace, respVersion);
+                return true;
             case RespCommandKind.ZScan:
             {
                 if (!RespCollectionScan.TryParse(c, w, out var pattern))
@@ -569,6 +586,325 @@ internal static class RespSortedSetCommands
         members.RemoveRange(max ? members.Count - n : 0, n);
         RespCollections.Store(write, keyspace, members, expiresAt, w);
     }
+
+    /// <summary>ZMPOP numkeys key... MIN|MAX [COUNT n] and one try of BZMPOP timeout numkeys ...: [key, [[member, score]...]] or a null array.</summary>
+    private static void MultiPop(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
+    {
+        var at = 1;
+        if (c.Kind == RespCommandKind.BZMPop)
+        {
+            if (!RespListCommands.TryParseTimeout(c.GetArgument(1), w, out _))
+                return;
+            at = 2;
+        }
+        if (!TryParseMultiPop(c, at, w, out var keys, out var max, out var count))
+            return;
+        for (var k = at + 1; k <= at + keys; k++)
+        {
+            using var write = keyspace.BeginWrite(c.GetArgument(k), fence: null);
+            if (!RespCollections.TryOpen(write, EntryType.SortedSet, w, out var value, out var expiresAt))
+                return;
+            if (value.IsEmpty)
+                continue;
+            var members = new List<ScoredMember>();
+            CollectionCodec.DecodeScored(value, members);
+            var n = (int)Math.Min(count, members.Count);
+            RespWriter.WriteArrayHeader(w, 2);
+            RespWriter.WriteBulkString(w, c.GetArgument(k));
+            RespWriter.WriteArrayHeader(w, n);
+            for (var i = 0; i < n; i++)
+            {
+                var m = members[max ? members.Count - 1 - i : i];
+                RespWriter.WriteArrayHeader(w, 2);
+                RespWriter.WriteBulkString(w, m.Member.Span);
+                WriteScore(w, m.Score, respVersion);
+            }
+            members.RemoveRange(max ? members.Count - n : 0, n);
+            RespCollections.Store(write, keyspace, members, expiresAt, w);
+            return;
+        }
+        RespCollections.WriteNullArray(w, respVersion);
+    }
+
+    /// <summary>numkeys key... MIN|MAX [COUNT n] from argument <paramref name="at"/>: false with Redis's error written.</summary>
+    public static bool TryParseMultiPop(RespCommand c, int at, IBufferWriter<byte> w, out int keys, out bool max, out long count)
+    {
+        keys = 0;
+        max = false;
+        count = 1;
+        if (!c.TryGetInt64(at, out var numKeys) || numKeys <= 0 || numKeys > int.MaxValue)
+        {
+            RespWriter.WriteError(w, "numkeys should be greater than 0"u8);
+            return false;
+        }
+        if (numKeys > c.Count - at - 2)
+        {
+            RespWriter.WriteError(w, "Number of keys can't be greater than number of args"u8);
+            return false;
+        }
+        keys = (int)numKeys;
+        var i = at + keys + 1;
+        max = c.ArgumentEquals(i, "MAX"u8);
+        if (!max && !c.ArgumentEquals(i, "MIN"u8))
+        {
+            RespWriter.WriteRaw(w, RespReplies.SyntaxError);
+            return false;
+        }
+        var seenCount = false;
+        for (i++; i < c.Count; i += 2)
+        {
+            if (!c.ArgumentEquals(i, "COUNT"u8) || i + 1 >= c.Count || seenCount)
+            {
+                RespWriter.WriteRaw(w, RespReplies.SyntaxError);
+                return false;
+            }
+            if (!c.TryGetInt64(i + 1, out count) || count <= 0)
+            {
+                RespWriter.WriteError(w, "count should be greater than 0"u8);
+                return false;
+            }
+            seenCount = true;
+        }
+        return true;
+    }
+
+    /// <summary>One try of BZPOPMIN/BZPOPMAX key... timeout: [key, member, score] of the first non-empty set, or a null array.</summary>
+    private static void BlockingPopOnce(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
+    {
+        if (!RespListCommands.TryParseTimeout(c.GetArgument(c.Count - 1), w, out _))
+            return;
+        var max = c.Kind == RespCommandKind.BZPopMax;
+        for (var k = 1; k < c.Count - 1; k++)
+        {
+            using var write = keyspace.BeginWrite(c.GetArgument(k), fence: null);
+            if (!RespCollections.TryOpen(write, EntryType.SortedSet, w, out var value, out var expiresAt))
+                return;
+            if (value.IsEmpty)
+                continue;
+            var members = new List<ScoredMember>();
+            CollectionCodec.DecodeScored(value, members);
+            var at = max ? members.Count - 1 : 0;
+            var popped = members[at];
+            members.RemoveAt(at);
+            if (!RespCollections.Store(write, keyspace, members, expiresAt, w))
+                return;
+            RespWriter.WriteArrayHeader(w, 3);
+            RespWriter.WriteBulkString(w, c.GetArgument(k));
+            RespWriter.WriteBulkString(w, popped.Member.Span);
+            WriteScore(w, popped.Score, respVersion);
+            return;
+        }
+        RespCollections.WriteNullArray(w, respVersion);
+    }
+
+    /// <summary>ZRANDMEMBER key [count [WITHSCORES]]: Redis's rules (a negative count may repeat members).</summary>
+    private static void RandomMembers(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
+    {
+        long count = 1;
+        var withCount = c.Count >= 3;
+        var withScores = false;
+        if (c.Count > 4 || (c.Count == 4 && !(withScores = c.ArgumentEquals(3, "WITHSCORES"u8))))
+        {
+            RespWriter.WriteRaw(w, RespReplies.SyntaxError);
+            return;
+        }
+        if (withCount && !c.TryGetInt64(2, out count))
+        {
+            RespWriter.WriteRaw(w, RespReplies.NotAnInteger);
+            return;
+        }
+        if (withCount && !RespCollectionScan.CheckPicks(count, w))
+            return;
+        if (!Read(keyspace, c.GetArgument(1), w, out var members))
+            return;
+        if (!withCount)
+        {
+            if (members.Count == 0)
+                RespKeyCommands.WriteNull(w, respVersion);
+            else
+                RespWriter.WriteBulkString(w, members[Random.Shared.Next(members.Count)].Member.Span);
+            return;
+        }
+        WriteMembers(w, members, RespCollectionScan.Pick(members.Count, count), withScores, respVersion);
+    }
+
+    private enum Aggregate
+    {
+        Sum,
+        Min,
+        Max,
+    }
+
+    /// <summary>ZUNION/ZINTER/ZDIFF numkeys key... [WEIGHTS w...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES], and ZINTERCARD numkeys key... [LIMIT n].</summary>
+    private static void Combine(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
+    {
+        if (!c.TryGetInt64(1, out var numKeys) || numKeys <= 0 || numKeys > int.MaxValue)
+        {
+            RespWriter.WriteError(w, c.Kind == RespCommandKind.ZInterCard ? "numkeys should be greater than 0"u8 : NumKeysError(c.Kind));
+            return;
+        }
+        if (numKeys > c.Count - 2)
+        {
+            RespWriter.WriteError(w, "Number of keys can't be greater than number of args"u8);
+            return;
+        }
+        var keys = (int)numKeys;
+        var weights = new double[keys];
+        Array.Fill(weights, 1);
+        var aggregate = Aggregate.Sum;
+        var withScores = false;
+        long limit = 0;
+        for (var i = 2 + keys; i < c.Count; i++)
+        {
+            if (c.Kind == RespCommandKind.ZInterCard)
+            {
+                if (!c.ArgumentEquals(i, "LIMIT"u8) || i + 1 >= c.Count)
+                {
+                    RespWriter.WriteRaw(w, RespReplies.SyntaxError);
+                    return;
+                }
+                if (!c.TryGetInt64(i + 1, out limit) || limit < 0)
+                {
+                    RespWriter.WriteError(w, "LIMIT can't be negative"u8);
+                    return;
+                }
+                i++;
+            }
+            else if (c.ArgumentEquals(i, "WITHSCORES"u8))
+            {
+                withScores = true;
+            }
+            else if (c.Kind != RespCommandKind.ZDiff && c.ArgumentEquals(i, "WEIGHTS"u8) && i + keys < c.Count)
+            {
+                for (var k = 0; k < keys; k++)
+                {
+                    if (!RespStringCommands.TryParseFloat(c.GetArgument(i + 1 + k), out weights[k]))
+                    {
+                        RespWriter.WriteError(w, "weight value is not a float"u8);
+                        return;
+                    }
+                }
+                i += keys;
+            }
+            else if (c.Kind != RespCommandKind.ZDiff && c.ArgumentEquals(i, "AGGREGATE"u8) && i + 1 < c.Count)
+            {
+                if (c.ArgumentEquals(i + 1, "SUM"u8)) aggregate = Aggregate.Sum;
+                else if (c.ArgumentEquals(i + 1, "MIN"u8)) aggregate = Aggregate.Min;
+                else if (c.ArgumentEquals(i + 1, "MAX"u8)) aggregate = Aggregate.Max;
+                else
+                {
+                    RespWriter.WriteRaw(w, RespReplies.SyntaxError);
+                    return;
+                }
+                i++;
+            }
+            else
+            {
+                RespWriter.WriteRaw(w, RespReplies.SyntaxError);
+                return;
+            }
+        }
+        // Each input as (member -> score); a plain set's members score 1, as in Redis.
+        var inputs = new List<Dictionary<ReadOnlyMemory<byte>, double>>(keys);
+        var order = new List<ReadOnlyMemory<byte>>();
+        for (var k = 0; k < keys; k++)
+        {
+            var key = c.GetArgument(2 + k);
+            var input = new Dictionary<ReadOnlyMemory<byte>, double>(RespCollections.BytesComparer.Instance);
+            if (keyspace.TryGetTyped(key, out var value, out var type))
+            {
+                if (type == EntryType.Set)
+                {
+                    foreach (var m in RespCollections.Elements(value))
+                        input[m] = 1;
+                }
+                else if (type == EntryType.SortedSet)
+                {
+                    var members = new List<ScoredMember>();
+                    CollectionCodec.DecodeScored(value, members);
+                    foreach (var m in members)
+                        input[m.Member] = m.Score;
+                }
+                else
+                {
+                    RespWriter.WriteRaw(w, RespReplies.WrongType);
+                    return;
+                }
+            }
+            inputs.Add(input);
+        }
+        var result = new Dictionary<ReadOnlyMemory<byte>, double>(RespCollections.BytesComparer.Instance);
+        if (c.Kind == RespCommandKind.ZUnion)
+        {
+            for (var k = 0; k < keys; k++)
+            {
+                foreach (var (member, score) in inputs[k])
+                    result[member] = result.TryGetValue(member, out var sofar) ? Combine(sofar, Weighted(score, weights[k]), aggregate) : Weighted(score, weights[k]);
+            }
+        }
+        else if (c.Kind == RespCommandKind.ZDiff)
+        {
+            foreach (var (member, score) in inputs[0])
+            {
+                var gone = false;
+                for (var k = 1; k < keys && !gone; k++)
+                    gone = inputs[k].ContainsKey(member);
+                if (!gone)
+                    result[member] = score;
+            }
+        }
+        else
+        {
+            foreach (var (member, score) in inputs[0])
+            {
+                var total = Weighted(score, weights[0]);
+                var all = true;
+                for (var k = 1; k < keys && all; k++)
+                {
+                    if (inputs[k].TryGetValue(member, out var other))
+                        total = Combine(total, Weighted(other, weights[k]), aggregate);
+                    else
+                        all = false;
+                }
+                if (all)
+                {
+                    result[member] = total;
+                    if (c.Kind == RespCommandKind.ZInterCard && limit > 0 && result.Count == limit)
+                        break;
+                }
+            }
+        }
+        if (c.Kind == RespCommandKind.ZInterCard)
+        {
+            RespWriter.WriteInteger(w, result.Count);
+            return;
+        }
+        var sorted = new List<ScoredMember>(result.Count);
+        foreach (var (member, score) in result)
+            sorted.Add(new ScoredMember(double.IsNaN(score) ? 0 : score, member));
+        sorted.Sort(Compare);
+        var everyOne = new List<int>(sorted.Count);
+        for (var i = 0; i < sorted.Count; i++)
+            everyOne.Add(i);
+        WriteMembers(w, sorted, everyOne, withScores, respVersion);
+    }
+
+    private static ReadOnlySpan<byte> NumKeysError(RespCommandKind kind) => kind switch
+    {
+        RespCommandKind.ZUnion => "at least 1 input key is needed for 'zunion' command"u8,
+        RespCommandKind.ZInter => "at least 1 input key is needed for 'zinter' command"u8,
+        _ => "at least 1 input key is needed for 'zdiff' command"u8,
+    };
+
+    // Redis: inf * 0 is 0 for a weight (not NaN), and inf + -inf sums to 0.
+    private static double Weighted(double score, double weight) => score * weight is var product && double.IsNaN(product) ? 0 : product;
+
+    private static double Combine(double a, double b, Aggregate aggregate) => aggregate switch
+    {
+        Aggregate.Min => Math.Min(a, b),
+        Aggregate.Max => Math.Max(a, b),
+        _ => a + b is var sum && double.IsNaN(sum) ? 0 : sum,
+    };
 
     private static void RemoveRange(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace)
     {

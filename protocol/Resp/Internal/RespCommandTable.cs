@@ -85,6 +85,8 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "ZRANK"u8)) return RespCommandKind.ZRank;
                 if (Ascii.EqualsIgnoreCase(name, "ZSCAN"u8)) return RespCommandKind.ZScan;
                 if (Ascii.EqualsIgnoreCase(name, "LMPOP"u8)) return RespCommandKind.LMPop;
+                if (Ascii.EqualsIgnoreCase(name, "ZMPOP"u8)) return RespCommandKind.ZMPop;
+                if (Ascii.EqualsIgnoreCase(name, "ZDIFF"u8)) return RespCommandKind.ZDiff;
                 break;
             case 6:
                 if (Ascii.EqualsIgnoreCase(name, "SUBSTR"u8)) return RespCommandKind.Substr;
@@ -124,6 +126,9 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "ZCOUNT"u8)) return RespCommandKind.ZCount;
                 if (Ascii.EqualsIgnoreCase(name, "ZRANGE"u8)) return RespCommandKind.ZRange;
                 if (Ascii.EqualsIgnoreCase(name, "BLMPOP"u8)) return RespCommandKind.BLMPop;
+                if (Ascii.EqualsIgnoreCase(name, "BZMPOP"u8)) return RespCommandKind.BZMPop;
+                if (Ascii.EqualsIgnoreCase(name, "ZUNION"u8)) return RespCommandKind.ZUnion;
+                if (Ascii.EqualsIgnoreCase(name, "ZINTER"u8)) return RespCommandKind.ZInter;
                 break;
             case 7:
                 if (Ascii.EqualsIgnoreCase(name, "PEXPIRE"u8)) return RespCommandKind.PExpire;
@@ -163,6 +168,8 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "FCALL_RO"u8)) return RespCommandKind.FCallRo;
                 if (Ascii.EqualsIgnoreCase(name, "SMEMBERS"u8)) return RespCommandKind.SMembers;
                 if (Ascii.EqualsIgnoreCase(name, "ZREVRANK"u8)) return RespCommandKind.ZRevRank;
+                if (Ascii.EqualsIgnoreCase(name, "BZPOPMIN"u8)) return RespCommandKind.BZPopMin;
+                if (Ascii.EqualsIgnoreCase(name, "BZPOPMAX"u8)) return RespCommandKind.BZPopMax;
                 break;
             case 9:
                 if (Ascii.EqualsIgnoreCase(name, "READWRITE"u8)) return RespCommandKind.ReadWrite;
@@ -183,6 +190,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "SMISMEMBER"u8)) return RespCommandKind.SMIsMember;
                 if (Ascii.EqualsIgnoreCase(name, "SDIFFSTORE"u8)) return RespCommandKind.SDiffStore;
                 if (Ascii.EqualsIgnoreCase(name, "SINTERCARD"u8)) return RespCommandKind.SInterCard;
+                if (Ascii.EqualsIgnoreCase(name, "ZINTERCARD"u8)) return RespCommandKind.ZInterCard;
                 break;
             case 11:
                 if (Ascii.EqualsIgnoreCase(name, "INCRBYFLOAT"u8)) return RespCommandKind.IncrByFloat;
@@ -192,6 +200,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "SINTERSTORE"u8)) return RespCommandKind.SInterStore;
                 if (Ascii.EqualsIgnoreCase(name, "SUNIONSTORE"u8)) return RespCommandKind.SUnionStore;
                 if (Ascii.EqualsIgnoreCase(name, "ZRANGEBYLEX"u8)) return RespCommandKind.ZRangeByLex;
+                if (Ascii.EqualsIgnoreCase(name, "ZRANDMEMBER"u8)) return RespCommandKind.ZRandMember;
                 break;
             case 12:
                 if (Ascii.EqualsIgnoreCase(name, "PUNSUBSCRIBE"u8)) return RespCommandKind.PUnsubscribe;
