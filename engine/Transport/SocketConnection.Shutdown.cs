@@ -29,16 +29,12 @@ public sealed partial class SocketConnection
     }
 
     /// <summary>Whether the connection has been shut down (aborted, failed, or disposed).</summary>
-    public bool IsClosed
-    {
-        get
-        {
-            lock (_shutdownLock)
-            {
-                return _shutdown;
-            }
-        }
-    }
+    /// <remarks>
+    /// A volatile read, no lock: every reply released without a flush asks (ExitWriteAsync), and the flag only ever
+    /// turns true (under <c>_shutdownLock</c>, in <see cref="Shutdown"/>), so a reader sees either the old false or the
+    /// final true, never a torn or reverted state.
+    /// </remarks>
+    public bool IsClosed => Volatile.Read(ref _shutdown);
 
     /// <summary>Closes the socket now, from any thread, any number of times; only the first call's reason is kept.</summary>
     /// <remarks>
@@ -151,8 +147,9 @@ public sealed partial class SocketConnection
                 return;
             }
 
-            _shutdown = true;
+            // The reason first: IsClosed reads the flag without the lock, and whoever sees it true may ask for the reason.
             _closeReason = reason;
+            Volatile.Write(ref _shutdown, true);
         }
 
         if (_transport is not null)

@@ -115,4 +115,61 @@ public sealed class AsyncWriterLockTests
         Assert.Equal(tasks * rounds, counter);
         Assert.False(gate.IsHeld);
     }
+
+    [Fact]
+    public async Task Waiters_cancelled_while_holders_exit_never_strand_the_lock()
+    {
+        // Exit frees an uncontended lock with one CompareExchange and hands a contended one over under the monitor; a
+        // cancelled waiter that was the last in the queue turns it back to uncontended. Racing all three: every enter
+        // either gets the lock or is cancelled, and the lock ends free.
+        const int tasks = 6;
+        const int rounds = 3000;
+        var gate = new AsyncWriterLock();
+        int inside = 0;
+        long entered = 0;
+        long cancelled = 0;
+        var workers = new Task[tasks];
+        for (int t = 0; t < tasks; t++)
+        {
+            int seed = t;
+            workers[t] = Task.Run(async () =>
+            {
+                for (int i = 0; i < rounds; i++)
+                {
+                    using var cancel = new CancellationTokenSource();
+                    ValueTask enter = gate.EnterAsync(cancel.Token);
+                    if ((i + seed) % 3 == 0)
+                    {
+                        cancel.Cancel(); // often after the wait queued, sometimes after it got the lock
+                    }
+
+                    try
+                    {
+                        await enter;
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        Interlocked.Increment(ref cancelled);
+                        continue;
+                    }
+
+                    Assert.Equal(1, Interlocked.Increment(ref inside));
+                    Interlocked.Increment(ref entered);
+                    if ((i + seed) % 16 == 0)
+                    {
+                        await Task.Yield();
+                    }
+
+                    Assert.Equal(0, Interlocked.Decrement(ref inside));
+                    gate.Exit();
+                }
+            });
+        }
+
+        await Task.WhenAll(workers).WithinAsync("all workers");
+        Assert.Equal(tasks * rounds, entered + cancelled);
+        Assert.False(gate.IsHeld);
+        Assert.True(gate.TryEnter());
+        gate.Exit();
+    }
 }
