@@ -74,6 +74,35 @@ public sealed class EndToEndTests
     }
 
     [Fact]
+    public async Task A_batched_run_measures_exactly_the_requested_operations_and_reads_back_what_it_wrote()
+    {
+        // 3000 is not a multiple of 2 x 4 workers x 64: the count cuts rounds short, and exactly 3000 are measured.
+        var workload = WorkloadSpec.Default(WorkloadKind.YcsbA) with { KeyCount = 300 };
+        var report = await RunAsync(Settings(workload, operations: 3000) with { Batch = 64 });
+
+        Assert.Equal(3000, report.Operations);
+        Assert.Equal(64, report.Batch);
+        AssertCountsAddUp(report);
+        Assert.Equal(0, report.Errors);
+        // The YCSB load phase wrote every record, so every batched Get finds its key.
+        Assert.Equal(300, report.LoadedRecords);
+        Assert.Equal(0, report.Misses);
+        Assert.Equal(["Get", "Put"], report.ByOperation.Select(o => o.Kind).Order());
+    }
+
+    [Fact]
+    public void A_batch_is_refused_for_workloads_whose_operations_are_not_single_key_requests()
+    {
+        foreach (var kind in (WorkloadKind[])[WorkloadKind.Txn, WorkloadKind.YcsbF])
+        {
+            var settings = Settings(WorkloadSpec.Default(kind), operations: 10) with { Batch = 8 };
+            var e = Assert.Throws<ArgumentException>(settings.Validate);
+            Assert.Contains("--batch", e.Message, StringComparison.Ordinal);
+        }
+        Assert.Throws<ArgumentException>((Settings(WorkloadSpec.Default(WorkloadKind.Dht), operations: 10) with { Batch = 0 }).Validate);
+    }
+
+    [Fact]
     public async Task Ycsb_loads_every_record_first_so_every_read_finds_one()
     {
         var report = await RunAsync(Settings(WorkloadSpec.Default(WorkloadKind.YcsbF) with { KeyCount = 400 }, operations: 1000));

@@ -41,6 +41,7 @@ internal static class LoadGenCommandLine
     private static readonly Option<int> TxnKeys = Opt("--txn-keys", "Keys per MultiPut/MultiGet.", 10);
     private static readonly Option<int> Connections = Opt("--connections", "Client connections (one DhtClient each).", 4, "-c");
     private static readonly Option<int> InFlight = Opt("--in-flight", "Requests in flight per connection.", 16, "-p");
+    private static readonly Option<int> Batch = Opt("--batch", "Requests each worker sends together as one DhtBatch (single-key workloads): -p workers per connection x this many in flight. 1: each request on its own.", 1);
     private static readonly Option<string> Duration = Opt("--duration", "How long to measure, a duration as everywhere in FastDht: 10s, 1m, 500ms (ignored with --operations).", "10s", "-d");
     private static readonly Option<long?> Operations = Opt<long?>("--operations", "Measure exactly this many operations instead of a duration.", null, "-o");
     private static readonly Option<string> Warmup = Opt("--warmup", "How long to run unmeasured before measuring (a duration: 2s; 0 for none).", "2s");
@@ -63,7 +64,7 @@ internal static class LoadGenCommandLine
     public static RootCommand Build()
     {
         var root = new RootCommand("fastdht-loadgen: drive a FastDht cluster (or a local one) with a workload and report throughput and latency.");
-        Option[] common = [Nodes, LocalNodes, ClusterName, Keys, Zipf, ValueSize, ReadShare, TxnKeys, Connections, InFlight, Operations, Seed, Timeout, ProgressOption, Interval];
+        Option[] common = [Nodes, LocalNodes, ClusterName, Keys, Zipf, ValueSize, ReadShare, TxnKeys, Connections, InFlight, Batch, Operations, Seed, Timeout, ProgressOption, Interval];
         foreach (var option in common)
         {
             option.Recursive = true; // `sweep` takes them too
@@ -112,6 +113,7 @@ internal static class LoadGenCommandLine
             Fsync = forcedKind is null ? parse.GetValue(Fsync) : Storage.Durability.FsyncPolicy.Always,
             Connections = parse.GetValue(Connections),
             InFlightPerConnection = parse.GetValue(InFlight),
+            Batch = forcedKind is null ? parse.GetValue(Batch) : 1,
             Duration = duration ?? ParseDuration(parse.GetValue(Duration)!, "--duration"),
             OperationCount = parse.GetValue(Operations),
             Warmup = warmup ?? ParseDuration(parse.GetValue(Warmup)!, "--warmup"),

@@ -48,6 +48,15 @@ public sealed record LoadSettings
     /// <remarks>Defaults to 16: deep enough for the client's batched writes to pay off (4 x 16 = 64 in flight in all).</remarks>
     public int InFlightPerConnection { get; init; } = 16;
 
+    /// <summary>Requests each worker sends together as one <see cref="Engine.Client.DhtBatch"/>, awaiting them all before the next round.</summary>
+    /// <remarks>
+    /// Defaults to 1: each request is sent on its own and awaited (one ValueTask each). Above 1 a worker's requests go out
+    /// under one writer-lock hold per node with one flush and complete together, so the client costs no task per
+    /// request; each request's latency is its batch's. Single-key workloads only (dht, ycsb-a to ycsb-d); at most
+    /// <see cref="Engine.Client.DhtBatch.MaxCount"/>.
+    /// </remarks>
+    public int Batch { get; init; } = 1;
+
     /// <summary>Length of the measured window, when <see cref="OperationCount"/> is not set.</summary>
     /// <remarks>Defaults to 10 s.</remarks>
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
@@ -87,6 +96,10 @@ public sealed record LoadSettings
             throw new ArgumentException($"connections must be at least 1 (got {Connections})");
         if (InFlightPerConnection < 1)
             throw new ArgumentException($"requests in flight per connection must be at least 1 (got {InFlightPerConnection})");
+        if (Batch < 1 || Batch > Engine.Client.DhtBatch.MaxCount)
+            throw new ArgumentException($"the batch takes 1 to {Engine.Client.DhtBatch.MaxCount} requests (got {Batch})");
+        if (Batch > 1 && (Workload.KeysPerOperation != 1 || Workload.WriteKind == OperationKind.ReadModifyWrite))
+            throw new ArgumentException($"--batch sends single-key requests; the {WorkloadNames.Of(Workload.Kind)} workload's operations are not (use dht or ycsb-a to ycsb-d)");
         if (OperationCount is { } count && count < 1)
             throw new ArgumentException($"the operation count must be at least 1 (got {count})");
         if (OperationCount is null && Duration <= TimeSpan.Zero)

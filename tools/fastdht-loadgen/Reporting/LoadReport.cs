@@ -14,6 +14,9 @@ public sealed record LoadReport
 
     public required int InFlightPerConnection { get; init; }
 
+    /// <summary>Requests each worker sent together as one batch (1: each on its own).</summary>
+    public int Batch { get; init; } = 1;
+
     public required long KeyCount { get; init; }
 
     public required double Zipf { get; init; }

@@ -19,8 +19,9 @@ internal static class ReportTable
             $"{report.Workload}: {report.KeyCount:N0} keys, zipf {report.Zipf:0.###}, {report.ValueSize} B values, seed {report.Seed}")));
         summary.AddRow("[grey]target[/]", Markup.Escape(report.Target));
         summary.AddRow("[grey]lock strategy[/]", Markup.Escape(report.LockStrategy));
-        summary.AddRow("[grey]clients[/]", string.Create(c,
-            $"{report.Connections} connection(s) x {report.InFlightPerConnection} in flight = {report.Connections * report.InFlightPerConnection} workers"));
+        summary.AddRow("[grey]clients[/]", report.Batch > 1
+            ? string.Create(c, $"{report.Connections} connection(s) x {report.InFlightPerConnection} worker(s) x batches of {report.Batch} = {(long)report.Connections * report.InFlightPerConnection * report.Batch} in flight")
+            : string.Create(c, $"{report.Connections} connection(s) x {report.InFlightPerConnection} in flight = {report.Connections * report.InFlightPerConnection} workers"));
         if (report.LoadedRecords is { } loaded)
             summary.AddRow("[grey]load phase[/]", string.Create(c, $"{loaded:N0} records inserted"));
         summary.AddRow("[grey]measured[/]", Markup.Escape(string.Create(c,

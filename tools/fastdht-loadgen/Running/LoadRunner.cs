@@ -64,7 +64,7 @@ public sealed class LoadRunner
 
             var workers = new Worker[settings.Workers];
             for (var i = 0; i < workers.Length; i++)
-                workers[i] = new Worker(clients[i % clients.Length], settings.Workload, settings.Seed, i, _statistics, _control, Progress);
+                workers[i] = new Worker(clients[i % clients.Length], settings.Workload, settings.Seed, i, _statistics, _control, Progress, settings.Batch);
 
             long? loaded = null;
             if (NeedsLoadPhase(settings.Workload.Kind))
@@ -161,6 +161,7 @@ public sealed class LoadRunner
             LockStrategy = s.IsLocal ? s.LockStrategy : "(the cluster's own)",
             Connections = s.Connections,
             InFlightPerConnection = s.InFlightPerConnection,
+            Batch = s.Batch,
             KeyCount = s.Workload.KeyCount,
             Zipf = s.Workload.Zipf,
             ValueSize = s.Workload.ValueSize,

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using FastDht.Engine.Client;
 using FastDht.LoadGen.Reporting;
 using FastDht.LoadGen.Workloads;
+using FastDht.Protocol;
 
 namespace FastDht.LoadGen.Running;
 
@@ -30,9 +31,13 @@ internal sealed class Worker
     private readonly ReadOnlyMemory<byte>[] _keys;
     private readonly KeyValuePair<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>>[] _entries;
     private readonly byte[] _value;
+    private readonly DhtBatch? _batch;
+    private readonly byte[] _batchKeyBytes = [];
+    private readonly OperationKind[] _batchKinds = [];
+    private readonly bool[] _batchMeasured = [];
     private long _sequence;
 
-    public Worker(DhtClient client, WorkloadSpec spec, int seed, int workerIndex, RunStatistics statistics, RunControl control, LoadProgress progress)
+    public Worker(DhtClient client, WorkloadSpec spec, int seed, int workerIndex, RunStatistics statistics, RunControl control, LoadProgress progress, int batch = 1)
     {
         _client = client;
         _generator = new OperationGenerator(spec, seed, workerIndex);
@@ -52,7 +57,16 @@ internal sealed class Worker
             _keys[i] = _keyBytes.AsMemory(i * KeyFormat.Length, KeyFormat.Length);
             _entries[i] = new KeyValuePair<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>>(_keys[i], _value);
         }
+        if (batch > 1)
+        {
+            // One key slot per request of a round: the batch keeps the ReadOnlyMemory views until it has run.
+            _batch = new DhtBatch(batch);
+            _batchKeyBytes = new byte[batch * KeyFormat.Length];
+            _batchKinds = new OperationKind[batch];
+            _batchMeasured = new bool[batch];
+        }
     }
+
 
     /// <summary>Inserts records <paramref name="first"/>, first + stride, ... below the key count (the YCSB load phase).</summary>
     /// <returns>How many inserts failed.</returns>
@@ -77,7 +91,9 @@ internal sealed class Worker
     }
 
     /// <summary>Runs operations until the run control says stop.</summary>
-    public async Task RunAsync()
+    public Task RunAsync() => _batch is null ? RunEachAsync() : RunBatchesAsync(_batch);
+
+    private async Task RunEachAsync()
     {
         var keyIndexes = _keyIndexes;
         while (_control.TryBegin(out var measured))
@@ -153,6 +169,73 @@ internal sealed class Worker
             {
                 _statistics.RecordAborts(aborts);
                 _statistics.RecordAttempts(aborts + 1);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rounds of up to the batch size: draws the operations, sends them as one batch, records each with the batch's
+    /// latency. The run control is asked once per operation, so a count or a stop cuts the last round short exactly.
+    /// </summary>
+    private async Task RunBatchesAsync(DhtBatch batch)
+    {
+        var keyIndexes = _keyIndexes;
+        var capacity = _batchKinds.Length;
+        var stop = false;
+        while (!stop)
+        {
+            batch.Clear();
+            // A round's writes carry one fresh sequence number: the batch sends the value buffer as it is when it runs.
+            StampValue();
+            var count = 0;
+            while (count < capacity)
+            {
+                if (!_control.TryBegin(out var measured))
+                {
+                    stop = true;
+                    break;
+                }
+                var kind = _generator.Next(keyIndexes);
+                var key = _batchKeyBytes.AsMemory(count * KeyFormat.Length, KeyFormat.Length);
+                KeyFormat.Write(keyIndexes[0], key.Span);
+                switch (kind)
+                {
+                    case OperationKind.Get:
+                        batch.Get(key);
+                        break;
+                    case OperationKind.Put:
+                        batch.Put(key, _value);
+                        break;
+                    case OperationKind.PutIfAbsent:
+                        batch.PutIfAbsent(key, _value);
+                        break;
+                    default:
+                        throw new InvalidOperationException($"no batched step for {kind}");
+                }
+                _batchKinds[count] = kind;
+                _batchMeasured[count] = measured;
+                count++;
+            }
+            if (count == 0)
+                break;
+            var start = Stopwatch.GetTimestamp();
+            // Per-request errors come back as results; only a disposed client throws, which ends the run anyway.
+            await _client.ExecuteAsync(batch).ConfigureAwait(false);
+            var nanoseconds = (long)((Stopwatch.GetTimestamp() - start) * NanosecondsPerTick);
+            for (var i = 0; i < count; i++)
+            {
+                if (!_batchMeasured[i])
+                {
+                    _progress.RecordWarmup();
+                    continue;
+                }
+                var result = batch[i];
+                if (result.IsError)
+                    _statistics.RecordError(_batchKinds[i], result.Status.ToString());
+                else if (result.Status == StatusCode.Ok)
+                    _statistics.RecordSuccess(_batchKinds[i], nanoseconds);
+                else
+                    _statistics.RecordMiss(_batchKinds[i], nanoseconds); // NotFound for a Get, Exists for a PutIfAbsent
             }
         }
     }
