@@ -89,9 +89,7 @@ public sealed partial class SocketConnection
         catch (Exception ex)
         {
             // The other side completed with an error (its reset), or a copy failed: either ends this connection.
-            // Over TLS, a local shutdown closes the socket under the stream's read: that is the close, not a failure.
-            if (!(_tls is not null && Volatile.Read(ref _shutdown)))
-                TransportLog.LoopFailed(_logger, RemoteEndPoint, ex);
+            TransportLog.LoopFailed(_logger, RemoteEndPoint, ex);
             error = ex;
             Shutdown(error);
         }
@@ -148,8 +146,7 @@ public sealed partial class SocketConnection
         }
         catch (Exception ex)
         {
-            if (!(_tls is not null && Volatile.Read(ref _shutdown)))
-                TransportLog.LoopFailed(_logger, RemoteEndPoint, ex);
+            TransportLog.LoopFailed(_logger, RemoteEndPoint, ex);
             error = ex;
         }
 

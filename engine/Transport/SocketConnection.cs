@@ -66,7 +66,12 @@ public sealed partial class SocketConnection : IAsyncDisposable
         AsyncFlowControl? suppressed = ExecutionContext.IsFlowSuppressed() ? null : ExecutionContext.SuppressFlow();
         try
         {
-            if (_transport is null)
+            if (_tls is not null)
+            {
+                _receiveTask = TlsReceiveLoopAsync(_tls);
+                _sendTask = TlsSendLoopAsync(_tls);
+            }
+            else if (_transport is null)
             {
                 _receiveTask = ReceiveLoopAsync();
                 _sendTask = SendLoopAsync();

@@ -82,6 +82,44 @@ public sealed class TlsTests
         Assert.Equal(3, owners.Count);
     }
 
+    [Fact]
+    public async Task Large_values_and_pipelined_batches_cross_TLS_whole_and_in_order()
+    {
+        // A 1 MiB value spans many TLS records and pipe segments both ways (the send loop gathers segments into records);
+        // 500 commands sent without waiting come back as one stream of replies, each to its own command.
+        var (cluster, certificates) = await StartAsync(1);
+        await using var _ = cluster;
+        var ep = RespCluster.RespOf(cluster, 0);
+        var options = new ConfigurationOptions
+        {
+            EndPoints = { { ep.Address.ToString(), ep.Port } },
+            Ssl = true,
+            SslHost = "localhost",
+            ConnectTimeout = 10_000,
+            SyncTimeout = 10_000,
+            AsyncTimeout = 10_000,
+        };
+        options.CertificateValidation += (_, certificate, _, _) => certificates.Trusts(certificate);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(options).WithinAsync("StackExchange.Redis to connect over TLS");
+        var db = redis.GetDatabase();
+
+        var big = new byte[1 << 20];
+        new Random(7).NextBytes(big);
+        Assert.True(await db.StringSetAsync("tls:big", big));
+        Assert.Equal(big, (byte[]?)await db.StringGetAsync("tls:big"));
+
+        var sets = new Task<bool>[500];
+        for (var i = 0; i < sets.Length; i++)
+            sets[i] = db.StringSetAsync($"tls:p{i}", $"v{i}");
+        Assert.All(await Task.WhenAll(sets).WithinAsync("500 pipelined SETs over TLS"), Assert.True);
+        var gets = new Task<RedisValue>[500];
+        for (var i = 0; i < gets.Length; i++)
+            gets[i] = db.StringGetAsync($"tls:p{i}");
+        var values = await Task.WhenAll(gets).WithinAsync("500 pipelined GETs over TLS");
+        for (var i = 0; i < values.Length; i++)
+            Assert.Equal($"v{i}", (string?)values[i]);
+    }
+
     [RedisCliFact]
     public async Task Redis_cli_with_tls_sets_and_gets_keys()
     {
