@@ -13,7 +13,8 @@ namespace FastDht.LoadGen;
 
 /// <summary>
 /// The fastdht-loadgen command line: the root command runs one workload (against --node addresses, or a local
-/// cluster when none is given); `sweep` runs every lock strategy across contention levels.
+/// cluster when none is given); `sweep` runs every lock strategy across contention levels; `rebalance` grows a local
+/// cluster by one node under load and records throughput and p99 per second.
 /// </summary>
 /// <remarks>Exit codes: 0 the run finished (even with failed operations, which the report counts); 2 bad options or the target could not be used.</remarks>
 internal static class LoadGenCommandLine
@@ -61,6 +62,11 @@ internal static class LoadGenCommandLine
     private static readonly Option<int> Repeats = Opt("--repeats", "Sweep: runs per point, each on a fresh cluster; outputs give the median and min–max.", 1);
     private static readonly Option<string?> SweepRtt = Opt<string?>("--rtt", "Sweep: comma-separated link round trips (e.g. 0,100us,500us,2ms) as the levels, at the run's --zipf and --keys, instead of contention levels.", null);
 
+    private static readonly Option<double> Before = Opt("--before", "Rebalance: measured seconds before the new node starts.", 10.0);
+    private static readonly Option<double> After = Opt("--after", "Rebalance: measured seconds after the rebalance ended.", 10.0);
+    private static readonly Option<long> SlotMoveRate = Opt("--slot-move-rate", "Rebalance: bytes per second each node copies moving slots (0: no limit).", 16L << 20);
+    private static readonly Option<string> RebalanceOutput = Opt("--out", "Rebalance: directory for rebalance.csv, rebalance.md and rebalance.png.", "rebalance-results");
+
     public static RootCommand Build()
     {
         var root = new RootCommand("fastdht-loadgen: drive a FastDht cluster (or a local one) with a workload and report throughput and latency.");
@@ -79,6 +85,12 @@ internal static class LoadGenCommandLine
             sweep.Options.Add(option);
         sweep.SetAction((parse, _) => SweepAsync(parse));
         root.Subcommands.Add(sweep);
+
+        var rebalance = new Command("rebalance", "Grow a local cluster by one node under load (it joins, the slots are rebalanced onto it); write throughput and p99 per second as CSV, markdown and a PNG chart.");
+        foreach (var option in (Option[])[Workload, Warmup, Before, After, SlotMoveRate, RebalanceOutput])
+            rebalance.Options.Add(option);
+        rebalance.SetAction((parse, _) => RebalanceAsync(parse));
+        root.Subcommands.Add(rebalance);
         return root;
     }
 
@@ -153,6 +165,49 @@ internal static class LoadGenCommandLine
             return Success;
         }
         catch (Exception e) when (e is FastDht.Engine.Client.DhtException or ArgumentException or IOException or FastDht.Engine.Cluster.ClusterConfigurationException or TimeoutException or OperationCanceledException or UnauthorizedAccessException)
+        {
+            return Fail(e.Message);
+        }
+    }
+
+    private static async Task<int> RebalanceAsync(ParseResult parse)
+    {
+        Rebalance.RebalanceSettings settings;
+        try
+        {
+            var load = ReadSettings(parse);
+            if (!load.IsLocal)
+                throw new ArgumentException("rebalance starts its own local cluster; it takes no --node");
+            settings = new Rebalance.RebalanceSettings
+            {
+                Load = load,
+                Before = Seconds(parse.GetValue(Before), "--before"),
+                After = Seconds(parse.GetValue(After), "--after"),
+                SlotMoveRate = parse.GetValue(SlotMoveRate) >= 0 ? parse.GetValue(SlotMoveRate) : throw new ArgumentException("--slot-move-rate must be 0 (no limit) or positive"),
+                OutputDirectory = parse.GetValue(RebalanceOutput)!,
+            };
+        }
+        catch (ArgumentException e)
+        {
+            return Fail(e.Message);
+        }
+        using var signal = new StopSignal();
+        try
+        {
+            Directory.CreateDirectory(settings.OutputDirectory);
+            var runner = new Rebalance.RebalanceRunner(settings);
+            var samples = await runner.RunAsync(
+                static s => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s.Second,6:F1} s  {s.Phase,-11}  {s.OperationsPerSecond,10:N0} ops/s  p99 {s.P99Microseconds,9:N0} us  failed {s.Errors}  retried {s.Retries}")),
+                signal.Token).ConfigureAwait(false);
+            var markdown = Rebalance.RebalanceOutput.ToMarkdown(samples, runner.Summary, settings);
+            await File.WriteAllTextAsync(Path.Combine(settings.OutputDirectory, "rebalance.csv"), Rebalance.RebalanceOutput.ToCsv(samples)).ConfigureAwait(false);
+            await File.WriteAllTextAsync(Path.Combine(settings.OutputDirectory, "rebalance.md"), markdown).ConfigureAwait(false);
+            if (samples.Count > 0)
+                Rebalance.RebalanceOutput.WritePng(Path.Combine(settings.OutputDirectory, "rebalance.png"), samples);
+            Console.WriteLine(markdown);
+            return Success;
+        }
+        catch (Exception e) when (e is FastDht.Engine.Client.DhtException or ArgumentException or IOException or FastDht.Engine.Cluster.ClusterConfigurationException or FastDht.Engine.Cluster.SlotMoveException or TimeoutException or OperationCanceledException)
         {
             return Fail(e.Message);
         }

@@ -23,6 +23,7 @@ public sealed class RunStatistics
     private readonly long[] _successes;
     private readonly long[] _misses;
     private readonly long[] _errors;
+    private readonly LongHistogram _window = new(1, HighestTrackableNanoseconds, 3);
     private readonly ConcurrentDictionary<string, long> _errorsByKind = new(StringComparer.Ordinal);
     private long _aborts;
     private long _gaveUp;
@@ -117,8 +118,26 @@ public sealed class RunStatistics
     {
         for (var i = 0; i < KindCount; i++)
         {
+            var interval = _recorders[i].GetIntervalHistogram();
             lock (_totals[i])
-                _totals[i].Add(_recorders[i].GetIntervalHistogram());
+                _totals[i].Add(interval);
+            lock (_window)
+                _window.Add(interval);
+        }
+    }
+
+    /// <summary>
+    /// The 99th percentile, in microseconds, of every operation timed since the last call (all kinds together), then
+    /// forgets them: a time series' point (the rebalance run). 0 when nothing was timed.
+    /// </summary>
+    public double TakeWindowP99Microseconds()
+    {
+        Accumulate();
+        lock (_window)
+        {
+            var p99 = _window.TotalCount == 0 ? 0 : _window.GetValueAtPercentile(99) / 1000.0;
+            _window.Reset();
+            return p99;
         }
     }
 

@@ -1,0 +1,83 @@
+using System.Globalization;
+using System.Text;
+using ScottPlot;
+
+namespace FastDht.LoadGen.Rebalance;
+
+/// <summary>Writes a rebalance run as CSV (one row per second), a markdown summary (before, during, after) and a PNG time series.</summary>
+internal static class RebalanceOutput
+{
+    private static readonly CultureInfo C = CultureInfo.InvariantCulture;
+
+    public static string ToCsv(IReadOnlyList<RebalanceSample> samples)
+    {
+        var text = new StringBuilder().AppendLine("second,phase,ops_per_s,p99_us,errors,retries");
+        foreach (var s in samples)
+            text.Append(C, $"{s.Second:F1},{s.Phase},{s.OperationsPerSecond:F0},{s.P99Microseconds:F1},{s.Errors},{s.Retries}").AppendLine();
+        return text.ToString();
+    }
+
+    /// <summary>One row per phase: seconds, median throughput, median and worst p99 of its seconds, failed operations, retries; then what moved.</summary>
+    public static string ToMarkdown(IReadOnlyList<RebalanceSample> samples, RebalanceSummary? summary, RebalanceSettings settings)
+    {
+        var load = settings.Load;
+        var text = new StringBuilder();
+        text.Append(C, $"{load.LocalNodes} local nodes growing to {load.LocalNodes + 1}, workload {FastDht.LoadGen.Workloads.WorkloadNames.Of(load.Workload.Kind)} over {load.Workload.KeyCount:N0} keys ")
+            .Append(C, $"({load.Workload.ValueSize} B values), {load.Connections} x {load.InFlightPerConnection} in flight, slot move rate ")
+            .Append(settings.SlotMoveRate == 0 ? "unlimited" : string.Create(C, $"{settings.SlotMoveRate / (1024.0 * 1024):0.#} MiB/s"))
+            .Append(". Each second is one sample; the table gives the median of a phase's seconds (p99: median and worst).")
+            .AppendLine().AppendLine()
+            .AppendLine("| phase | seconds | ops/s (median) | p99 µs (median) | p99 µs (worst) | failed | retried |")
+            .AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var phase in (string[])["before", "rebalancing", "after"])
+        {
+            var of = samples.Where(s => s.Phase == phase).ToList();
+            if (of.Count == 0)
+                continue;
+            text.Append(C, $"| {phase} | {of.Count} | {Median(of.Select(s => s.OperationsPerSecond)):N0} | {Median(of.Select(s => s.P99Microseconds)):N0} | ")
+                .Append(C, $"{of.Max(s => s.P99Microseconds):N0} | {of.Sum(s => s.Errors)} | {of.Sum(s => s.Retries)} |").AppendLine();
+        }
+        if (summary is not null)
+        {
+            text.AppendLine()
+                .Append(C, $"The new node joined {summary.JoinTime.TotalMilliseconds:0} ms after it started; the rebalance moved {summary.KeysMoved:N0} keys in ")
+                .Append(C, $"{summary.Steps} steps, {summary.TotalTime.TotalSeconds:0.0} s from the start of the node, writes to a step's slots paused at most ")
+                .Append(C, $"{summary.LongestPause.TotalMilliseconds:0} ms.").AppendLine();
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Throughput and p99 per second against time, the rebalance's seconds shaded.</summary>
+    public static void WritePng(string path, IReadOnlyList<RebalanceSample> samples)
+    {
+        var figure = new Multiplot();
+        figure.AddPlots(2);
+        Chart(figure.GetPlot(0), "Operations per second", "ops/s", samples, static s => s.OperationsPerSecond);
+        Chart(figure.GetPlot(1), "p99 latency per second", "µs", samples, static s => s.P99Microseconds);
+        // 1000 x 1000: two charts of 1000 x 500, one point per second.
+        figure.SavePng(path, 1000, 1000);
+    }
+
+    private static void Chart(Plot plot, string title, string yLabel, IReadOnlyList<RebalanceSample> samples, Func<RebalanceSample, double> value)
+    {
+        plot.Title(title);
+        plot.XLabel("seconds");
+        plot.YLabel(yLabel);
+        var during = samples.Where(s => s.Phase == "rebalancing").ToList();
+        if (during.Count > 0)
+        {
+            var span = plot.Add.HorizontalSpan(during[0].Second - 1, during[^1].Second);
+            span.LegendText = "rebalancing (join + moves)";
+        }
+        var line = plot.Add.Scatter(samples.Select(s => s.Second).ToArray(), samples.Select(value).ToArray());
+        line.LineWidth = 2;
+        line.MarkerSize = 4;
+        plot.Axes.SetLimitsY(0, Math.Max(1, samples.Max(value) * 1.1));
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count == 0 ? 0 : sorted[sorted.Count / 2];
+    }
+}
