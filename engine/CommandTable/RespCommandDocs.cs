@@ -128,6 +128,8 @@ internal static class RespCommandDocs
         ["cluster|info"] = new("cluster", "3.0.0", ["slow"], "Returns information about the state of a node."),
         ["cluster|keyslot"] = new("cluster", "3.0.0", ["slow"], "Returns the hash slot for a key."),
         ["cluster|myid"] = new("cluster", "3.0.0", ["slow"], "Returns the ID of a node."),
+        ["cluster|countkeysinslot"] = new("cluster", "3.0.0", ["slow"], "Returns the number of keys in a hash slot."),
+        ["cluster|getkeysinslot"] = new("cluster", "3.0.0", ["slow"], "Returns the key names in a hash slot."),
         ["cluster|help"] = new("cluster", "5.0.0", ["slow"], "Returns helpful text about the different subcommands."),
         ["readonly"] = new("cluster", "3.0.0", ["fast", "connection"], "Enables read-only queries for a connection to a Redis Cluster replica node."),
         ["readwrite"] = new("cluster", "3.0.0", ["fast", "connection"], "Enables read-write queries for a connection to a Redis Cluster replica node."),

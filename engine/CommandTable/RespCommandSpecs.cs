@@ -187,6 +187,8 @@ internal static class RespCommandSpecs
                 Sub("info", 2, Admin),
                 Sub("keyslot", 3, Admin),
                 Sub("myid", 2, Admin),
+                Sub("countkeysinslot", 3, Admin),
+                Sub("getkeysinslot", 4, Admin),
                 Sub("help", 2, Admin)),
             new(RespCommandKind.ReadOnly, "readonly", 1, Fast, 0, 0, 0),
             new(RespCommandKind.ReadWrite, "readwrite", 1, Fast, 0, 0, 0),

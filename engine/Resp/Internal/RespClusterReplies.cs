@@ -41,17 +41,62 @@ internal static class RespClusterReplies
             case RespKeyword.MyId when c.Count == 2:
                 RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(RedisNodeId(server.SelfId)));
                 return;
+            case RespKeyword.CountKeysInSlot when c.Count == 3:
+                // As Redis: the keys of the slot this node holds (a slot it does not own counts 0 here).
+                if (!TrySlot(c.GetArgument(2), out var counted))
+                    RespWriter.WriteError(w, "ERR Invalid slot"u8);
+                else
+                    RespWriter.WriteInteger(w, server.Keyspace.CountKeysInSlot(counted));
+                return;
+            case RespKeyword.GetKeysInSlot when c.Count == 4:
+                if (!TrySlot(c.GetArgument(2), out var slot) || !long.TryParse(c.GetArgument(3), NumberStyles.None, CultureInfo.InvariantCulture, out var wanted))
+                    RespWriter.WriteError(w, "ERR Invalid slot or number of keys"u8);
+                else
+                    KeysInSlot(w, server, slot, wanted);
+                return;
             case RespKeyword.Slots:
             case RespKeyword.Shards:
             case RespKeyword.Nodes:
             case RespKeyword.Info:
             case RespKeyword.KeySlot:
             case RespKeyword.MyId:
+            case RespKeyword.CountKeysInSlot:
+            case RespKeyword.GetKeysInSlot:
                 RespErrors.WriteWrongArity(w, Encoding.ASCII.GetBytes("cluster|" + Encoding.ASCII.GetString(c.GetArgument(1)).ToLowerInvariant()));
                 return;
             default:
                 RespErrors.WriteUnknownSubcommand(w, c.GetArgument(1), "CLUSTER");
                 return;
+        }
+    }
+
+    private static bool TrySlot(ReadOnlySpan<byte> text, out int slot) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out slot) && slot < KeySlot.SlotCount;
+
+    /// <summary>CLUSTER GETKEYSINSLOT: up to <paramref name="wanted"/> keys of <paramref name="slot"/> this node holds (what redis-cli --cluster reshard moves), by a scan of that slot.</summary>
+    private static void KeysInSlot(IBufferWriter<byte> w, RespHost server, int slot, long wanted)
+    {
+        var visitor = new KeyCollector(slot, (int)Math.Min(wanted, 1 << 20));
+        var cursor = 0UL;
+        do
+            cursor = server.Keyspace.ScanSlots(cursor, slot, slot, 256, ref visitor);
+        while (cursor != 0 && visitor.Keys.Count < visitor.Limit);
+        RespWriter.WriteArrayHeader(w, visitor.Keys.Count);
+        foreach (var key in visitor.Keys)
+            RespWriter.WriteBulkString(w, key);
+    }
+
+    /// <summary>Collects the keys of one slot, up to a limit (a scan may also visit other slots' keys when the store does not group by slot).</summary>
+    private struct KeyCollector(int slot, int limit) : Storage.IStoreEntryVisitor
+    {
+        public readonly List<byte[]> Keys = [];
+
+        public readonly int Limit => limit;
+
+        public readonly void Visit(in Storage.StoreEntry entry)
+        {
+            if (Keys.Count < limit && KeySlot.Of(entry.Key.Span) == slot)
+                Keys.Add(entry.Key.ToArray());
         }
     }
 

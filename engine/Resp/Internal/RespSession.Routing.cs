@@ -112,6 +112,13 @@ internal sealed partial class RespSession
                 return Outcome.Continue;
             }
         }
+        if (owner == _host.SelfId && _host.Keyspace.Moves is not null && AnyHandedAway(spec))
+        {
+            // This node handed the slot over (or is handing it): its copy may already be older than the new owner's,
+            // for reads as well as writes. TRYAGAIN: cluster clients retry, and by then the new owner serves it.
+            RespWriter.WriteRaw(Target(), RespKeyCommands.Moving);
+            return Outcome.Continue;
+        }
         if (owner == _host.SelfId || (_readOnly && ReadsAtThisReplica(spec, state)))
         {
             RespKeyCommands.Execute(c, Target(), _host.Keyspace, _respVersion);
@@ -121,6 +128,19 @@ internal sealed partial class RespSession
         if (_clusterAware && TryRedirect(c.GetArgument(spec.FirstKey), owner))
             return Outcome.Continue;
         return SendRemote(owner);
+    }
+
+    /// <summary>Whether a key of the command is in a slot this node handed to another (docs/elasticity.md).</summary>
+    private bool AnyHandedAway(RespCommandSpec spec)
+    {
+        var c = _command;
+        var last = spec.LastKeyIndex(c.Count);
+        for (var i = spec.FirstKey; i <= last; i += spec.Step)
+        {
+            if (_host.Keyspace.IsHandedAway(c.GetArgument(i)))
+                return true;
+        }
+        return false;
     }
 
     /// <summary>Whether the command names a key of an MSET/MSETNX/MGET of this connection that has not taken effect yet.</summary>

@@ -153,6 +153,26 @@ public sealed class SlotMoveTests
     }
 
     [Fact]
+    public async Task A_node_that_handed_a_slot_over_answers_reads_of_it_Moving_native_and_TRYAGAIN_over_RESP()
+    {
+        // The handover's mark without the rest of a move: between it and the state that names the new owner (with Raft
+        // the new owner may install that state first and take writes), this node's copy must not be read.
+        await using var cluster = await Resp.RespCluster.StartAsync(2);
+        var key = Resp.RespCluster.KeyOwnedBy(cluster, 0, "handed");
+        await using var resp = await Resp.RespTestClient.ConnectAsync(Resp.RespCluster.RespOf(cluster, 0));
+        Assert.Equal("+OK\r\n", await resp.CallAsync("SET", key, "old"));
+        var slot = KeySlot.Of(Encoding.UTF8.GetBytes(key));
+        cluster[0].Core.Keyspace.EnableMoves().SetGone(slot, slot, true);
+
+        Assert.StartsWith("-TRYAGAIN", await resp.CallAsync("GET", key), StringComparison.Ordinal);
+        using var native = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
+        Assert.Equal(StatusCode.Moving, (await native.GetAsync(Encoding.UTF8.GetBytes(key))).Status);
+
+        cluster[0].Core.Keyspace.Moves!.SetGone(slot, slot, false);
+        Assert.Equal("$3\r\nold\r\n", await resp.CallAsync("GET", key));
+    }
+
+    [Fact]
     public async Task A_move_to_a_node_that_is_down_is_refused_and_changes_nothing()
     {
         await using var cluster = await TestCluster.StartAsync(3);

@@ -144,6 +144,28 @@ public sealed class RespCommandTests(RespClusterFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Cluster_countkeysinslot_and_getkeysinslot_list_the_keys_a_node_holds_in_a_slot()
+    {
+        // {keys-in-slot} puts all three in one slot, owned by one node; the owner lists them, another node holds none.
+        await using var any = await ConnectAsync();
+        foreach (var k in (string[])["{kis}a", "{kis}b", "{kis}c"])
+            Assert.Equal("+OK\r\n", await any.CallAsync("SET", k, "v"));
+        var slot = KeySlot.Of("{kis}a"u8);
+        var owner = Cluster[0].ClusterState.Slots.OwnerOf(slot);
+        await using var c = await ConnectAsync(owner);
+        var text = slot.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(":3\r\n", await c.CallAsync("CLUSTER", "COUNTKEYSINSLOT", text));
+        var keys = await c.CallAsync("CLUSTER", "GETKEYSINSLOT", text, "10");
+        Assert.StartsWith("*3\r\n", keys);
+        Assert.Contains("{kis}b", keys);
+        Assert.StartsWith("*2\r\n", await c.CallAsync("CLUSTER", "GETKEYSINSLOT", text, "2"));
+        await using var other = await ConnectAsync((owner + 1) % Cluster.Count);
+        Assert.Equal(":0\r\n", await other.CallAsync("CLUSTER", "COUNTKEYSINSLOT", text));
+        Assert.Equal("-ERR Invalid slot\r\n", await c.CallAsync("CLUSTER", "COUNTKEYSINSLOT", "16384"));
+        Assert.Equal("-ERR Invalid slot or number of keys\r\n", await c.CallAsync("CLUSTER", "GETKEYSINSLOT", text, "-1"));
+    }
+
+    [Fact]
     public async Task Errors_have_Redis_shapes()
     {
         await using var c = await ConnectAsync();
