@@ -21,6 +21,6 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LOADGEN="$ROOT/tools/fastdht-loadgen/bin/Release/net10.0/fastdht-loadgen.dll"
 [ -f "$LOADGEN" ] || { echo "build first: dotnet build -c Release FastDht.sln" >&2; exit 1; }
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-dotnet "$LOADGEN" rebalance -w dht -k "$KEYS" -c 4 -p 16 --warmup 2 --before "$BEFORE" --after "$AFTER" --slot-move-rate "$RATE" --out "$OUT"
+dotnet "$LOADGEN" rebalance -w dht -k "$KEYS" -c 4 -p 16 --warmup 2s --before "${BEFORE}s" --after "${AFTER}s" --slot-move-rate "$RATE" --out "$OUT"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "outputs: $OUT/rebalance.csv $OUT/rebalance.md $OUT/rebalance.png"

@@ -62,8 +62,8 @@ internal static class LoadGenCommandLine
     private static readonly Option<int> Repeats = Opt("--repeats", "Sweep: runs per point, each on a fresh cluster; outputs give the median and min–max.", 1);
     private static readonly Option<string?> SweepRtt = Opt<string?>("--rtt", "Sweep: comma-separated link round trips (e.g. 0,100us,500us,2ms) as the levels, at the run's --zipf and --keys, instead of contention levels.", null);
 
-    private static readonly Option<double> Before = Opt("--before", "Rebalance: measured seconds before the new node starts.", 10.0);
-    private static readonly Option<double> After = Opt("--after", "Rebalance: measured seconds after the rebalance ended.", 10.0);
+    private static readonly Option<string> Before = Opt("--before", "Rebalance: how long to measure before the new node starts (a duration: 10s).", "10s");
+    private static readonly Option<string> After = Opt("--after", "Rebalance: how long to measure after the rebalance ended (a duration: 10s).", "10s");
     private static readonly Option<long> SlotMoveRate = Opt("--slot-move-rate", "Rebalance: bytes per second each node copies moving slots (0: no limit).", 16L << 20);
     private static readonly Option<string> RebalanceOutput = Opt("--out", "Rebalance: directory for rebalance.csv, rebalance.md and rebalance.png.", "rebalance-results");
 
@@ -181,8 +181,8 @@ internal static class LoadGenCommandLine
             settings = new Rebalance.RebalanceSettings
             {
                 Load = load,
-                Before = Seconds(parse.GetValue(Before), "--before"),
-                After = Seconds(parse.GetValue(After), "--after"),
+                Before = ParseDuration(parse.GetValue(Before)!, "--before"),
+                After = ParseDuration(parse.GetValue(After)!, "--after"),
                 SlotMoveRate = parse.GetValue(SlotMoveRate) >= 0 ? parse.GetValue(SlotMoveRate) : throw new ArgumentException("--slot-move-rate must be 0 (no limit) or positive"),
                 OutputDirectory = parse.GetValue(RebalanceOutput)!,
             };

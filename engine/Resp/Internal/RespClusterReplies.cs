@@ -44,13 +44,13 @@ internal static class RespClusterReplies
             case RespKeyword.CountKeysInSlot when c.Count == 3:
                 // As Redis: the keys of the slot this node holds (a slot it does not own counts 0 here).
                 if (!TrySlot(c.GetArgument(2), out var counted))
-                    RespWriter.WriteError(w, "ERR Invalid slot"u8);
+                    RespWriter.WriteError(w, "Invalid slot"u8);
                 else
                     RespWriter.WriteInteger(w, server.Keyspace.CountKeysInSlot(counted));
                 return;
             case RespKeyword.GetKeysInSlot when c.Count == 4:
                 if (!TrySlot(c.GetArgument(2), out var slot) || !long.TryParse(c.GetArgument(3), NumberStyles.None, CultureInfo.InvariantCulture, out var wanted))
-                    RespWriter.WriteError(w, "ERR Invalid slot or number of keys"u8);
+                    RespWriter.WriteError(w, "Invalid slot or number of keys"u8);
                 else
                     KeysInSlot(w, server, slot, wanted);
                 return;

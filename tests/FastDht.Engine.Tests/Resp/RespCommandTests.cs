@@ -150,7 +150,7 @@ public sealed class RespCommandTests(RespClusterFixture fixture) : IClassFixture
         await using var any = await ConnectAsync();
         foreach (var k in (string[])["{kis}a", "{kis}b", "{kis}c"])
             Assert.Equal("+OK\r\n", await any.CallAsync("SET", k, "v"));
-        var slot = KeySlot.Of("{kis}a"u8);
+        var slot = Protocol.KeySlot.Of("{kis}a"u8);
         var owner = Cluster[0].ClusterState.Slots.OwnerOf(slot);
         await using var c = await ConnectAsync(owner);
         var text = slot.ToString(System.Globalization.CultureInfo.InvariantCulture);
