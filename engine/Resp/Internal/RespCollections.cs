@@ -139,6 +139,27 @@ internal static class RespCollections
         return true;
     }
 
+    /// <summary>
+    /// The numkeys argument at <paramref name="at"/> of a command whose keys follow it, with at least
+    /// <paramref name="after"/> arguments after the keys: false with Redis's error written.
+    /// </summary>
+    public static bool TryParseNumKeys(RespCommand c, int at, int after, IBufferWriter<byte> w, out int keys)
+    {
+        keys = 0;
+        if (!c.TryGetInt64(at, out var numKeys) || numKeys <= 0 || numKeys > int.MaxValue)
+        {
+            RespWriter.WriteError(w, "numkeys should be greater than 0"u8);
+            return false;
+        }
+        if (numKeys > c.Count - at - 1 - after)
+        {
+            RespWriter.WriteError(w, "Number of keys can't be greater than number of args"u8);
+            return false;
+        }
+        keys = (int)numKeys;
+        return true;
+    }
+
     /// <summary>RESP2's null array or RESP3's null: the answer of a pop from nothing.</summary>
     public static void WriteNullArray(IBufferWriter<byte> w, int respVersion) =>
         RespWriter.WriteRaw(w, respVersion == 3 ? RespReplies.Null3 : RespReplies.NullArray);

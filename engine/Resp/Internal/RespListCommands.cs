@@ -582,17 +582,8 @@ internal static class RespListCommands
         keys = 0;
         left = false;
         count = 1;
-        if (!c.TryGetInt64(at, out var numKeys) || numKeys <= 0 || numKeys > int.MaxValue)
-        {
-            RespWriter.WriteError(w, "numkeys should be greater than 0"u8);
+        if (!RespCollections.TryParseNumKeys(c, at, 1, w, out keys))
             return false;
-        }
-        if (numKeys > c.Count - at - 2)
-        {
-            RespWriter.WriteError(w, "Number of keys can't be greater than number of args"u8);
-            return false;
-        }
-        keys = (int)numKeys;
         var i = at + keys + 1;
         if (!TryParseEnd(c, i, w, out left))
             return false;

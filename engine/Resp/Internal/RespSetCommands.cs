@@ -330,18 +330,10 @@ internal static class RespSetCommands
     /// <summary>SINTERCARD numkeys key... [LIMIT limit]: the size of the intersection, counting stopped at the limit (0: none).</summary>
     private static void InterCard(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace)
     {
-        if (!c.TryGetInt64(1, out var numKeys) || numKeys <= 0 || numKeys > int.MaxValue)
-        {
-            RespWriter.WriteError(w, "numkeys should be greater than 0"u8);
+        if (!RespCollections.TryParseNumKeys(c, 1, 0, w, out var numKeys))
             return;
-        }
-        if (numKeys > c.Count - 2)
-        {
-            RespWriter.WriteError(w, "Number of keys can't be greater than number of args"u8);
-            return;
-        }
         long limit = 0;
-        for (var i = 2 + (int)numKeys; i < c.Count; i += 2)
+        for (var i = 2 + numKeys; i < c.Count; i += 2)
         {
             if (!c.ArgumentEquals(i, "LIMIT"u8) || i + 1 >= c.Count)
             {
@@ -359,7 +351,7 @@ internal static class RespSetCommands
                 return;
             }
         }
-        var sets = new List<HashSet<ReadOnlyMemory<byte>>>((int)numKeys);
+        var sets = new List<HashSet<ReadOnlyMemory<byte>>>(numKeys);
         List<ReadOnlyMemory<byte>>? first = null;
         for (var i = 2; i < 2 + numKeys; i++)
         {

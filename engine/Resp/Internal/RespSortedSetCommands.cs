@@ -632,17 +632,8 @@ internal static class RespSortedSetCommands
         keys = 0;
         max = false;
         count = 1;
-        if (!c.TryGetInt64(at, out var numKeys) || numKeys <= 0 || numKeys > int.MaxValue)
-        {
-            RespWriter.WriteError(w, "numkeys should be greater than 0"u8);
+        if (!RespCollections.TryParseNumKeys(c, at, 1, w, out keys))
             return false;
-        }
-        if (numKeys > c.Count - at - 2)
-        {
-            RespWriter.WriteError(w, "Number of keys can't be greater than number of args"u8);
-            return false;
-        }
-        keys = (int)numKeys;
         var i = at + keys + 1;
         max = c.ArgumentEquals(i, "MAX"u8);
         if (!max && !c.ArgumentEquals(i, "MIN"u8))
