@@ -22,6 +22,21 @@ build_release() { # PROJECT... (paths from $ROOT): dotnet build -c Release each,
     dotnet build -c Release "$ROOT/$p" -v quiet -nologo >"$WORK/build.log" 2>&1 || { tail -20 "$WORK/build.log" >&2; exit 1; }
   done
 }
+wait_fastdht_mesh() { # RESP_PORT...: until every node's CLUSTER SLOTS lists all of them (they learn each other's RESP
+  # addresses as the mesh forms); exits the script after 30 s
+  local i port ok
+  for i in $(seq 1 300); do
+    ok=0
+    for port in "$@"; do
+      [[ $(redis-cli -p "$port" cluster slots 2>/dev/null | grep -c '^127.0.0.1$') -ge $# ]] && ok=$((ok + 1))
+    done
+    ((ok == $#)) && return 0
+    sleep 0.1
+  done
+  echo "the FastDht nodes did not all see each other (logs in ${WORK:-?})" >&2
+  exit 1
+}
+
 cleanup() {
   local rc=$? p
   trap - EXIT INT TERM

@@ -128,16 +128,7 @@ if [[ $CLUSTER == 1 ]]; then
   members="0=127.0.0.1:$((PORT_BASE + 1)),1=127.0.0.1:$((PORT_BASE + 2)),2=127.0.0.1:$((PORT_BASE + 3))"
   for id in 0 1 2; do start_fastdht "$members" "$id" "$((PORT_BASE + 11 + id))"; done
   for id in 0 1 2; do wait_up "$((PORT_BASE + 11 + id))" "fastdht-node $id"; done
-  # Ready when every node lists all three owners (they learn each other's RESP addresses as the mesh forms).
-  for i in $(seq 1 300); do
-    ok=0
-    for id in 0 1 2; do
-      [[ $(redis-cli -p "$((PORT_BASE + 11 + id))" cluster slots 2>/dev/null | grep -c '^127.0.0.1$') -ge 3 ]] && ok=$((ok + 1))
-    done
-    ((ok == 3)) && break
-    sleep 0.1
-  done
-  ((ok == 3)) || { echo "the FastDht nodes did not all see each other (logs in $WORK)" >&2; exit 1; }
+  wait_fastdht_mesh $((PORT_BASE + 11)) $((PORT_BASE + 12)) $((PORT_BASE + 13))
   for k in 1 2 3; do
     start_redis "$((PORT_BASE + 20 + k))" --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000
     # Cluster mode keeps its config on a storage device; the portable one, as the native one needs libaio.

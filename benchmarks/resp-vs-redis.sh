@@ -132,16 +132,7 @@ if [[ $CLUSTER == 1 ]]; then
     fd_pids+=("$LAST_PID")
   done
   for id in 0 1 2; do wait_up "$((PORT_BASE + 11 + id))" "fastdht-node $id"; done
-  # Ready when every node lists all three owners with their RESP addresses (they learn them as the mesh forms).
-  for i in $(seq 1 200); do
-    ok=0
-    for id in 0 1 2; do
-      [[ $(redis-cli -p "$((PORT_BASE + 11 + id))" cluster slots 2>/dev/null | grep -c '^127.0.0.1$') -ge 3 ]] && ok=$((ok + 1))
-    done
-    ((ok == 3)) && break
-    sleep 0.1
-  done
-  ((ok == 3)) || { echo "the FastDht nodes did not all see each other (logs in $WORK)" >&2; exit 1; }
+  wait_fastdht_mesh $((PORT_BASE + 11)) $((PORT_BASE + 12)) $((PORT_BASE + 13))
 
   redis_ports=($((PORT_BASE + 21)) $((PORT_BASE + 22)) $((PORT_BASE + 23)))
   redis_pids=()
