@@ -205,6 +205,8 @@ internal static class RespCommandDocs
         ["srandmember"] = new("set", "1.0.0", ["read", "set", "slow"], "Get one or multiple random members from a set"),
         ["smove"] = new("set", "1.0.0", ["write", "set", "fast"], "Moves a member from one set to another."),
         ["sinter"] = new("set", "1.0.0", ["read", "set", "slow"], "Returns the intersect of multiple sets."),
+        ["sort"] = new("generic", "1.0.0", ["write", "set", "sortedset", "list", "slow", "dangerous"], "Sorts the elements in a list, a set, or a sorted set, optionally storing the result."),
+        ["sort_ro"] = new("generic", "7.0.0", ["read", "set", "sortedset", "list", "slow", "dangerous"], "Returns the sorted elements of a list, a set, or a sorted set."),
         ["sinterstore"] = new("set", "1.0.0", ["write", "set", "slow"], "Stores the intersect of multiple sets in a key."),
         ["sunion"] = new("set", "1.0.0", ["read", "set", "slow"], "Returns the union of multiple sets."),
         ["sunionstore"] = new("set", "1.0.0", ["write", "set", "slow"], "Stores the union of multiple sets in a key."),

@@ -256,6 +256,9 @@ internal static class RespCommandSpecs
             new(RespCommandKind.SRandMember, "srandmember", -2, ["readonly"], 1, 1, 1) { KeyFlags = ["RO", "access"] },
             new(RespCommandKind.SMove, "smove", 4, ["write", "fast"], 1, 2, 1) { KeyFlags = ["RW", "access", "delete"] },
             new(RespCommandKind.SInter, "sinter", -2, ["readonly"], 1, -1, 1) { KeyFlags = ["RO", "access"] },
+            // SORT's STORE destination is a second, movable key (RespSortCommand.StoreKeyIndex); its patterns name keys no spec can.
+            new(RespCommandKind.Sort, "sort", -2, ["write", "denyoom", "movablekeys"], 1, 1, 1) { KeyFlags = ["RO", "access"] },
+            new(RespCommandKind.SortRo, "sort_ro", -2, ["readonly"], 1, 1, 1) { KeyFlags = ["RO", "access"] },
             new(RespCommandKind.SInterStore, "sinterstore", -3, ["write", "denyoom"], 1, -1, 1) { KeyFlags = ["OW", "update"] },
             new(RespCommandKind.SUnion, "sunion", -2, ["readonly"], 1, -1, 1) { KeyFlags = ["RO", "access"] },
             new(RespCommandKind.SUnionStore, "sunionstore", -3, ["write", "denyoom"], 1, -1, 1) { KeyFlags = ["OW", "update"] },

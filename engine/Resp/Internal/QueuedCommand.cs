@@ -51,6 +51,10 @@ internal sealed class QueuedCommand
             var last = spec.LastKeyIndex(c);
             for (var i = spec.FirstKey; i <= last; i += spec.Step)
                 keys.Add(c.GetArgument(i).ToArray());
+            // SORT ... STORE destination: a second key, found by its keyword (Redis's movable keys).
+            var store = c.Kind == RespCommandKind.Sort ? RespSortCommand.StoreKeyIndex(c) : 0;
+            if (store > 0)
+                keys.Add(c.GetArgument(store).ToArray());
         }
         var size = 16;
         for (var i = 0; i < c.Count; i++)

@@ -274,18 +274,24 @@ internal static class RespCommandReplies
             return;
         }
         var last = spec.LastKeyIndex(c, offset: 2);
-        RespWriter.WriteArrayHeader(w, ((last - spec.FirstKey) / spec.Step) + 1);
+        var store = spec.Kind == RespCommandKind.Sort ? RespSortCommand.StoreKeyIndex(c, offset: 2) : 0;
+        RespWriter.WriteArrayHeader(w, ((last - spec.FirstKey) / spec.Step) + 1 + (store > 0 ? 1 : 0));
         for (var i = spec.FirstKey; i <= last; i += spec.Step)
+            WriteKey(w, c.GetArgument(i + 2), withFlags ? spec.KeyFlags : null, respVersion);
+        if (store > 0)
+            WriteKey(w, c.GetArgument(store + 2), withFlags ? ["OW", "update"] : null, respVersion); // SORT ... STORE destination
+    }
+
+    private static void WriteKey(IBufferWriter<byte> w, ReadOnlySpan<byte> key, string[]? flags, int respVersion)
+    {
+        if (flags is null)
         {
-            if (!withFlags)
-            {
-                RespWriter.WriteBulkString(w, c.GetArgument(i + 2));
-                continue;
-            }
-            RespWriter.WriteArrayHeader(w, 2);
-            RespWriter.WriteBulkString(w, c.GetArgument(i + 2));
-            WriteStatusSet(w, spec.KeyFlags, "", respVersion);
+            RespWriter.WriteBulkString(w, key);
+            return;
         }
+        RespWriter.WriteArrayHeader(w, 2);
+        RespWriter.WriteBulkString(w, key);
+        WriteStatusSet(w, flags, "", respVersion);
     }
 
     private static RespCommandSpec? FindSubcommand(RespCommandSpec top, ReadOnlySpan<byte> name)

@@ -245,6 +245,10 @@ internal static class RespKeyCommands
             case RespCommandKind.Object:
                 RespObjectCommands.Execute(c, w, keyspace, respVersion);
                 return;
+            case RespCommandKind.Sort:
+            case RespCommandKind.SortRo:
+                RespSortCommand.Execute(c, w, keyspace, respVersion, transaction: null);
+                return;
             case RespCommandKind.FlushAll:
             case RespCommandKind.FlushDb:
                 // ASYNC and SYNC both clear at once: the store drops its tables, the collector frees them later.

@@ -27,11 +27,12 @@ internal sealed partial class RespSession
         kind is RespCommandKind.BLPop or RespCommandKind.BRPop or RespCommandKind.BLMove or RespCommandKind.BRPopLPush or RespCommandKind.BLMPop
             or RespCommandKind.BZPopMin or RespCommandKind.BZPopMax or RespCommandKind.BZMPop;
 
-    /// <summary>The multi-key collection commands: run as a transaction (atomic, keys on any nodes), like RENAME.</summary>
+    /// <summary>The multi-key collection commands and SORT (its patterns name keys): run as a transaction (atomic, keys on any nodes), like RENAME.</summary>
     private static bool RunsAsTransaction(RespCommandKind kind) => kind is
         RespCommandKind.LMove or RespCommandKind.RPopLPush or RespCommandKind.SMove or RespCommandKind.SInter or RespCommandKind.SInterCard or
         RespCommandKind.SInterStore or RespCommandKind.SUnion or RespCommandKind.SUnionStore or RespCommandKind.SDiff or
-        RespCommandKind.SDiffStore or RespCommandKind.ZUnion or RespCommandKind.ZInter or RespCommandKind.ZDiff or RespCommandKind.ZInterCard;
+        RespCommandKind.SDiffStore or RespCommandKind.ZUnion or RespCommandKind.ZInter or RespCommandKind.ZDiff or RespCommandKind.ZInterCard or
+        RespCommandKind.Sort or RespCommandKind.SortRo;
 
     private async ValueTask<Outcome> BlockAsync()
     {

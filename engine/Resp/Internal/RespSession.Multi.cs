@@ -205,6 +205,10 @@ internal sealed partial class RespSession
         return Outcome.Continue;
     }
 
+    // How many times a transaction may run again to lock keys it found it needs (SORT's patterns): 2 suffice unless
+    // its source keeps changing between the runs.
+    private const int MaxKeyRounds = 8;
+
     private async Task RunRespTransactionAsync(ReplySlot slot, RespTransaction txn, bool exec, int respVersion, object ticket)
     {
         try
@@ -220,6 +224,18 @@ internal sealed partial class RespSession
             else
             {
                 result = await _host.Coordinator.ReadModifyWriteAsync(txn.Keys, txn.Decide, decideOnPool: txn.HasScript).ConfigureAwait(false);
+                // SORT's patterns named keys it had not locked: again with them (the keys it read stay locked meanwhile
+                // only within one run, so a source changed in between may need another round; bounded).
+                for (var round = 1; result.Step.IsOk && txn.NeededKeys is not null; round++)
+                {
+                    if (round == MaxKeyRounds)
+                    {
+                        result = new TxnResult(new TxnStep(StatusCode.Aborted, "the keys SORT's patterns name kept changing"));
+                        break;
+                    }
+                    txn = txn.WithKeys();
+                    result = await _host.Coordinator.ReadModifyWriteAsync(txn.Keys, txn.Decide, decideOnPool: txn.HasScript).ConfigureAwait(false);
+                }
             }
             if (!result.Step.IsOk)
             {

@@ -39,8 +39,10 @@ internal sealed class RespTransaction
     private readonly ScriptEngine? _scripts;
     private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
     private readonly List<ReadOnlyMemory<byte>> _keys = [];
+    private List<byte[]>? _needed;
 
-    public RespTransaction(QueuedCommand[] commands, (byte[] Key, ulong Version)[] watches, int respVersion, int maxValueLength, ScriptEngine? scripts = null)
+    public RespTransaction(QueuedCommand[] commands, (byte[] Key, ulong Version)[] watches, int respVersion, int maxValueLength, ScriptEngine? scripts = null,
+        IReadOnlyList<ReadOnlyMemory<byte>>? moreKeys = null)
     {
         _scripts = scripts;
         _commands = commands;
@@ -55,8 +57,36 @@ internal sealed class RespTransaction
         }
         foreach (var (key, _) in watches)
             Add(key);
+        if (moreKeys is not null)
+        {
+            foreach (var key in moreKeys)
+                Add(key.ToArray());
+        }
         Keys = _keys.ToArray();
     }
+
+    /// <summary>
+    /// After <see cref="Decide"/>: keys a command found it must read only once it had read others (SORT's BY and GET
+    /// patterns), which this transaction did not lock; null when none. Then nothing was applied and the replies are
+    /// void: run <see cref="WithKeys"/> instead.
+    /// </summary>
+    public IReadOnlyList<byte[]>? NeededKeys => _needed;
+
+    /// <summary>The same transaction locking <see cref="NeededKeys"/> as well as its own keys.</summary>
+    public RespTransaction WithKeys()
+    {
+        var more = new List<ReadOnlyMemory<byte>>(Keys.Length + (_needed?.Count ?? 0));
+        more.AddRange(Keys);
+        if (_needed is not null)
+        {
+            foreach (var key in _needed)
+                more.Add(key);
+        }
+        return new RespTransaction(_commands, _watches, _respVersion, _maxValueLength, _scripts, more) { Permissions = Permissions };
+    }
+
+    /// <summary>A command of the transaction must read <paramref name="key"/>, which is not locked (see <see cref="NeededKeys"/>).</summary>
+    public void Need(byte[] key) => (_needed ??= []).Add(key);
 
     /// <summary>With users configured: the permissions of the connection's user, which every command a script runs must pass (null: no checks).</summary>
     public Security.AclPermissions? Permissions { get; init; }
@@ -80,6 +110,7 @@ internal sealed class RespTransaction
     public TxnEffect?[]? Decide(LookupResult[] current)
     {
         WatchFailed = false;
+        _needed = null;
         foreach (var (key, version) in _watches)
         {
             var now = current[_index[Name(key)]];
@@ -115,6 +146,8 @@ internal sealed class RespTransaction
                     RespWriter.WriteError(replies, "the queued command could not be read back"u8);
                 else if (ScriptEngine.IsScriptCommand(command.Kind))
                     killed |= !RunScript(command, replies, scratch);
+                else if (command.Kind is RespCommandKind.Sort or RespCommandKind.SortRo)
+                    RespSortCommand.Execute(command, replies, scratch, _respVersion, this);
                 else if (queued.Keys.Length > 0)
                     RespKeyCommands.Execute(command, replies, scratch, _respVersion);
                 else
@@ -122,6 +155,11 @@ internal sealed class RespTransaction
             }
         }
         Replies = replies.WrittenSpan.ToArray();
+        if (_needed is not null)
+        {
+            Replies = [];
+            return null; // run again with those keys locked (RespSession): nothing of this run applies
+        }
         if (killed)
         {
             // SCRIPT KILL: nothing of the transaction applies, and every command says so (a lone EVAL: one reply).

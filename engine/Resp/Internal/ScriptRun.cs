@@ -91,7 +91,16 @@ internal sealed class ScriptRun(LocalKeyspace scratch, RespTransaction transacti
                         "(FastDht locks a script's keys before it runs: declare every key the script uses)");
                 }
             }
-            RespKeyCommands.Execute(c, _reply, scratch, 2);
+            var store = c.Kind == RespCommandKind.Sort ? RespSortCommand.StoreKeyIndex(c) : 0;
+            if (store > 0 && !transaction.Holds(c.GetArgument(store)))
+            {
+                return Error($"ERR Script attempted to access key '{Encoding.UTF8.GetString(c.GetArgument(store))}', which is not declared in KEYS " +
+                    "(FastDht locks a script's keys before it runs: declare every key the script uses)");
+            }
+            if (c.Kind is RespCommandKind.Sort or RespCommandKind.SortRo)
+                RespSortCommand.Execute(c, _reply, scratch, 2, transaction); // its patterns' keys: locked by running again
+            else
+                RespKeyCommands.Execute(c, _reply, scratch, 2);
         }
         else if (RespTransaction.IsKeylessAllowed(c.Kind))
         {
