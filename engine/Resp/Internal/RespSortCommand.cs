@@ -199,7 +199,7 @@ internal static class RespSortCommand
         for (var j = start; j < start + length; j++)
         {
             foreach (var get in gets)
-                values.Add(TryLookup(keyspace, transaction, c.GetArgument(get), items[j].Element, out var value, ref missing) ? value : null);
+                values.Add(TryLookup(keyspace, transaction, c.GetArgument(get), items[j].Element, out var value, ref missing) ? value : (ReadOnlyMemory<byte>?)null);
         }
         return !missing;
     }

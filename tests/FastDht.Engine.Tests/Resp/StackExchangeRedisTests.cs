@@ -223,6 +223,35 @@ public sealed class StackExchangeRedisTests(RespClusterFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task Sort_and_sort_and_store_with_by_and_get_patterns_work_from_StackExchange_Redis()
+    {
+        // SORT's patterns are not keys to the client: it sends the command to the source's owner, and the weights and
+        // names live on every node. SortAndStore's two keys must share a slot for the client, hence the hash tag.
+        await using var redis = await ConnectAsync(1);
+        var db = redis.GetDatabase();
+        var source = "{sesort}items";
+        await db.KeyDeleteAsync(source);
+        var owners = new HashSet<ushort>();
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.True(await db.StringSetAsync($"seweight:{i}", 60 - (i * 10)));
+            await db.HashSetAsync($"seitem:{i}", "name", $"item {i}");
+            owners.Add(fixture.Cluster.OwnerOf(System.Text.Encoding.UTF8.GetBytes($"seweight:{i}")));
+            await db.ListRightPushAsync(source, i);
+        }
+        Assert.Equal(3, owners.Count);
+        Assert.Equal(["5", "4", "3", "2", "1", "0"], (await db.SortAsync(source, by: "seweight:*")).Select(v => (string)v!));
+        Assert.Equal(["4", "item 4", "3", "item 3"],
+            (await db.SortAsync(source, skip: 1, take: 2, by: "seweight:*", get: ["#", "seitem:*->name"])).Select(v => (string)v!));
+        Assert.Equal(["5", "4", "3"], (await db.SortAsync(source, take: 3, order: Order.Descending, sortType: SortType.Alphabetic)).Select(v => (string)v!));
+        Assert.Equal(6, await db.SortAndStoreAsync("{sesort}sorted", source, by: "seweight:*", get: ["seitem:*->name"]));
+        Assert.Equal("item 5", (string?)await db.ListGetByIndexAsync("{sesort}sorted", 0));
+        Assert.Equal(RedisType.List, await db.KeyTypeAsync("{sesort}sorted"));
+        var error = await Assert.ThrowsAsync<RedisServerException>(() => db.SortAsync("{sesort}sorted"));
+        Assert.Equal("ERR One or more scores can't be converted into double", error.Message);
+    }
+
+    [Fact]
     public async Task Transactions_with_conditions_commit_or_abort_as_a_whole()
     {
         // StackExchange.Redis refuses a transaction over several slots itself (Redis Cluster's rule), so its keys share
