@@ -79,6 +79,19 @@ internal sealed class RespCommandSpec(RespCommandKind kind, string name, int ari
     public int NumKeysIndex { get; init; }
 
     /// <summary>
+    /// ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE: the index of the destination key, which comes before the key count (the
+    /// counted keys, from <see cref="FirstKey"/>, follow <see cref="NumKeysIndex"/>); 0 for others. Every walk over a
+    /// command's keys takes it too.
+    /// </summary>
+    public int DestinationIndex { get; init; }
+
+    /// <summary>The index of the first key a walk over the command's keys visits (the destination, when there is one).</summary>
+    public int KeyWalkStart => DestinationIndex > 0 ? DestinationIndex : FirstKey;
+
+    /// <summary>The index of the key after <paramref name="index"/> in a walk from <see cref="KeyWalkStart"/> to <see cref="LastKeyIndex(RespCommand, int)"/>.</summary>
+    public int NextKeyIndex(int index) => index == DestinationIndex ? FirstKey : index + Step;
+
+    /// <summary>
     /// The index of the last key of <paramref name="c"/>, whose arguments start at <paramref name="offset"/> (COMMAND
     /// GETKEYS: 2). With a key count that is not a positive integer, only the first key (the command answers the error).
     /// </summary>

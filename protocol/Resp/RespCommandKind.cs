@@ -548,4 +548,16 @@ public enum RespCommandKind
 
     /// <summary><c>ZINTERCARD</c></summary>
     ZInterCard,
+
+    /// <summary><c>ZUNIONSTORE</c></summary>
+    ZUnionStore,
+
+    /// <summary><c>ZINTERSTORE</c></summary>
+    ZInterStore,
+
+    /// <summary><c>ZDIFFSTORE</c></summary>
+    ZDiffStore,
+
+    /// <summary><c>ZRANGESTORE</c></summary>
+    ZRangeStore,
 }

@@ -48,6 +48,8 @@ internal sealed class QueuedCommand
         }
         else if (spec.HasKeys)
         {
+            if (spec.DestinationIndex > 0)
+                keys.Add(c.GetArgument(spec.DestinationIndex).ToArray());
             var last = spec.LastKeyIndex(c);
             for (var i = spec.FirstKey; i <= last; i += spec.Step)
                 keys.Add(c.GetArgument(i).ToArray());

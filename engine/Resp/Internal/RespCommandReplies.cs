@@ -86,16 +86,23 @@ internal static class RespCommandReplies
         RespWriter.WriteBulkString(w, spec.NameBytes);
         RespWriter.WriteInteger(w, spec.Arity);
         WriteStatusSet(w, spec.Flags, "", respVersion);
-        // Movable keys have no legacy range: Redis prints 0 0 0 and the key spec says where they are.
+        // Movable keys have no legacy range: Redis prints 0 0 0 and the key spec says where they are (Z*STORE: 1 1 1,
+        // the destination).
         var movable = spec.NumKeysIndex > 0;
-        RespWriter.WriteInteger(w, movable ? 0 : spec.FirstKey);
-        RespWriter.WriteInteger(w, movable ? 0 : spec.LastKey);
-        RespWriter.WriteInteger(w, movable ? 0 : spec.Step);
+        RespWriter.WriteInteger(w, spec.DestinationIndex > 0 ? spec.DestinationIndex : movable ? 0 : spec.FirstKey);
+        RespWriter.WriteInteger(w, spec.DestinationIndex > 0 ? spec.DestinationIndex : movable ? 0 : spec.LastKey);
+        RespWriter.WriteInteger(w, spec.DestinationIndex > 0 ? 1 : movable ? 0 : spec.Step);
         WriteStatusSet(w, spec.Doc.Categories, "@", respVersion);
         RespWriter.WriteArrayHeader(w, spec.Tips.Length);
         foreach (var tip in spec.Tips)
             RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(tip));
-        if (spec.HasKeys)
+        if (spec.DestinationIndex > 0)
+        {
+            RespWriter.WriteArrayHeader(w, 2);
+            WriteKeySpec(w, ["OW", "update"], spec.DestinationIndex, 0, 0, 1, respVersion);
+            WriteKeySpec(w, spec, respVersion);
+        }
+        else if (spec.HasKeys)
         {
             RespWriter.WriteArrayHeader(w, 1);
             WriteKeySpec(w, spec, respVersion);
@@ -109,12 +116,25 @@ internal static class RespCommandReplies
             WriteInfo(w, sub, respVersion);
     }
 
-    /// <summary>The one key spec a FastDht command has: keys from an index to the end (or a fixed last key), every step-th.</summary>
+    /// <summary>The key spec of a FastDht command's keys: from an index to the end (or a fixed last key), every step-th, or counted (keynum).</summary>
     private static void WriteKeySpec(IBufferWriter<byte> w, RespCommandSpec spec, int respVersion)
+    {
+        if (spec.NumKeysIndex > 0)
+            WriteKeySpec(w, spec.KeyFlags, spec.NumKeysIndex, spec.FirstKey - spec.NumKeysIndex, 0, 1, respVersion);
+        else
+            WriteKeySpec(w, spec.KeyFlags, spec.FirstKey, 0, spec.LastKey < 0 ? spec.LastKey : spec.LastKey - spec.FirstKey, spec.Step, respVersion);
+    }
+
+    /// <summary>
+    /// One key spec searching from <paramref name="index"/>: with <paramref name="keynumFirstKey"/> &gt; 0 the key count
+    /// is there and the keys follow it (keynum); otherwise a range to <paramref name="lastKey"/> (relative to the first
+    /// key; -1: to the last argument), every <paramref name="step"/>-th.
+    /// </summary>
+    private static void WriteKeySpec(IBufferWriter<byte> w, string[] flags, int index, int keynumFirstKey, int lastKey, int step, int respVersion)
     {
         WriteMapHeader(w, 3, respVersion);
         RespWriter.WriteBulkString(w, "flags"u8);
-        WriteStatusSet(w, spec.KeyFlags, "", respVersion);
+        WriteStatusSet(w, flags, "", respVersion);
         RespWriter.WriteBulkString(w, "begin_search"u8);
         WriteMapHeader(w, 2, respVersion);
         RespWriter.WriteBulkString(w, "type"u8);
@@ -122,12 +142,11 @@ internal static class RespCommandReplies
         RespWriter.WriteBulkString(w, "spec"u8);
         WriteMapHeader(w, 1, respVersion);
         RespWriter.WriteBulkString(w, "index"u8);
-        RespWriter.WriteInteger(w, spec.NumKeysIndex > 0 ? spec.NumKeysIndex : spec.FirstKey);
+        RespWriter.WriteInteger(w, index);
         RespWriter.WriteBulkString(w, "find_keys"u8);
         WriteMapHeader(w, 2, respVersion);
-        if (spec.NumKeysIndex > 0)
+        if (keynumFirstKey > 0)
         {
-            // keynum: the key count at the search start, the keys right after it.
             RespWriter.WriteBulkString(w, "type"u8);
             RespWriter.WriteBulkString(w, "keynum"u8);
             RespWriter.WriteBulkString(w, "spec"u8);
@@ -135,7 +154,7 @@ internal static class RespCommandReplies
             RespWriter.WriteBulkString(w, "keynumidx"u8);
             RespWriter.WriteInteger(w, 0);
             RespWriter.WriteBulkString(w, "firstkey"u8);
-            RespWriter.WriteInteger(w, spec.FirstKey - spec.NumKeysIndex);
+            RespWriter.WriteInteger(w, keynumFirstKey);
             RespWriter.WriteBulkString(w, "keystep"u8);
             RespWriter.WriteInteger(w, 1);
             return;
@@ -145,10 +164,9 @@ internal static class RespCommandReplies
         RespWriter.WriteBulkString(w, "spec"u8);
         WriteMapHeader(w, 3, respVersion);
         RespWriter.WriteBulkString(w, "lastkey"u8);
-        // Relative to the first key; -1 means "up to the last argument".
-        RespWriter.WriteInteger(w, spec.LastKey < 0 ? spec.LastKey : spec.LastKey - spec.FirstKey);
+        RespWriter.WriteInteger(w, lastKey);
         RespWriter.WriteBulkString(w, "keystep"u8);
-        RespWriter.WriteInteger(w, spec.Step);
+        RespWriter.WriteInteger(w, step);
         RespWriter.WriteBulkString(w, "limit"u8);
         RespWriter.WriteInteger(w, 0);
     }
@@ -275,7 +293,9 @@ internal static class RespCommandReplies
         }
         var last = spec.LastKeyIndex(c, offset: 2);
         var store = spec.Kind == RespCommandKind.Sort ? RespSortCommand.StoreKeyIndex(c, offset: 2) : 0;
-        RespWriter.WriteArrayHeader(w, ((last - spec.FirstKey) / spec.Step) + 1 + (store > 0 ? 1 : 0));
+        RespWriter.WriteArrayHeader(w, ((last - spec.FirstKey) / spec.Step) + 1 + (store > 0 || spec.DestinationIndex > 0 ? 1 : 0));
+        if (spec.DestinationIndex > 0)
+            WriteKey(w, c.GetArgument(spec.DestinationIndex + 2), withFlags ? ["OW", "update"] : null, respVersion); // Z*STORE's destination
         for (var i = spec.FirstKey; i <= last; i += spec.Step)
             WriteKey(w, c.GetArgument(i + 2), withFlags ? spec.KeyFlags : null, respVersion);
         if (store > 0)

@@ -54,7 +54,7 @@ internal sealed partial class RespSession
             if (p.AllKeys || !spec.HasKeys)
                 return false;
             var last = Math.Min(spec.LastKeyIndex(c), c.Count - 1);
-            for (var i = spec.FirstKey; i <= last; i += spec.Step)
+            for (var i = spec.KeyWalkStart; i <= last; i = spec.NextKeyIndex(i))
             {
                 if (!p.AllowsKey(c.GetArgument(i)))
                 {

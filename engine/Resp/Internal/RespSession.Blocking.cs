@@ -32,7 +32,8 @@ internal sealed partial class RespSession
         RespCommandKind.LMove or RespCommandKind.RPopLPush or RespCommandKind.SMove or RespCommandKind.SInter or RespCommandKind.SInterCard or
         RespCommandKind.SInterStore or RespCommandKind.SUnion or RespCommandKind.SUnionStore or RespCommandKind.SDiff or
         RespCommandKind.SDiffStore or RespCommandKind.ZUnion or RespCommandKind.ZInter or RespCommandKind.ZDiff or RespCommandKind.ZInterCard or
-        RespCommandKind.Sort or RespCommandKind.SortRo;
+        RespCommandKind.Sort or RespCommandKind.SortRo or RespCommandKind.ZUnionStore or RespCommandKind.ZInterStore or RespCommandKind.ZDiffStore or
+        RespCommandKind.ZRangeStore;
 
     private async ValueTask<Outcome> BlockAsync()
     {

@@ -148,7 +148,7 @@ internal sealed partial class RespSession
     {
         var c = _command;
         var last = spec.LastKeyIndex(c);
-        for (var i = spec.FirstKey; i <= last; i += spec.Step)
+        for (var i = spec.KeyWalkStart; i <= last; i = spec.NextKeyIndex(i))
         {
             if (_order.MustWait(c.GetArgument(i)))
                 return true;

@@ -128,7 +128,13 @@ internal static class RespSortedSetCommands
             case RespCommandKind.ZInter:
             case RespCommandKind.ZDiff:
             case RespCommandKind.ZInterCard:
+            case RespCommandKind.ZUnionStore:
+            case RespCommandKind.ZInterStore:
+            case RespCommandKind.ZDiffStore:
                 Combine(c, w, keyspace, respVersion);
+                return true;
+            case RespCommandKind.ZRangeStore:
+                Range(c, w, keyspace, respVersion);
                 return true;
             case RespCommandKind.ZScan:
             {
@@ -150,15 +156,18 @@ internal static class RespSortedSetCommands
         }
     }
 
-    /// <summary>A score as Redis prints it in RESP2 (shortest round trip; inf, -inf).</summary>
+    /// <summary>
+    /// A score as Redis 7.0 prints it: C's <c>%.17g</c> (so 0.1 is 0.10000000000000001, as Redis 7.0 answers; 7.2 moved
+    /// to the shortest round trip), inf, -inf.
+    /// </summary>
     public static string FormatScore(double score) => double.IsPositiveInfinity(score) ? "inf"
         : double.IsNegativeInfinity(score) ? "-inf"
-        : score.ToString("R", CultureInfo.InvariantCulture).Replace("E+", "e+", StringComparison.Ordinal).Replace("E-", "e-", StringComparison.Ordinal);
+        : score.ToString("G17", CultureInfo.InvariantCulture).Replace("E+", "e+", StringComparison.Ordinal).Replace("E-", "e-", StringComparison.Ordinal);
 
     private static void WriteScore(IBufferWriter<byte> w, double score, int respVersion)
     {
         if (respVersion == 3)
-            RespWriter.WriteDouble(w, score);
+            RespWriter.WriteRaw(w, Encoding.ASCII.GetBytes("," + FormatScore(score) + "\r\n"));
         else
             RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(FormatScore(score)));
     }
@@ -452,12 +461,16 @@ internal static class RespSortedSetCommands
             _ => RangeBy.Rank,
         };
         var reverse = c.Kind is RespCommandKind.ZRevRange or RespCommandKind.ZRevRangeByScore or RespCommandKind.ZRevRangeByLex;
+        // ZRANGESTORE dst src min max ...: ZRANGE's arguments one place later, and no WITHSCORES.
+        var store = c.Kind == RespCommandKind.ZRangeStore;
+        var full = c.Kind is RespCommandKind.ZRange or RespCommandKind.ZRangeStore; // BYSCORE, BYLEX and REV allowed
+        var key = store ? 2 : 1;
         var withScores = false;
         long offset = 0, limit = -1;
         var hasLimit = false;
-        for (var i = 4; i < c.Count; i++)
+        for (var i = key + 3; i < c.Count; i++)
         {
-            if (c.ArgumentEquals(i, "WITHSCORES"u8) && c.Kind is not (RespCommandKind.ZRangeByLex or RespCommandKind.ZRevRangeByLex))
+            if (!store && c.ArgumentEquals(i, "WITHSCORES"u8) && c.Kind is not (RespCommandKind.ZRangeByLex or RespCommandKind.ZRevRangeByLex))
                 withScores = true;
             else if (c.ArgumentEquals(i, "LIMIT"u8) && i + 2 < c.Count && c.Kind is not (RespCommandKind.ZRevRange))
             {
@@ -469,11 +482,11 @@ internal static class RespSortedSetCommands
                 hasLimit = true;
                 i += 2;
             }
-            else if (c.Kind == RespCommandKind.ZRange && c.ArgumentEquals(i, "BYSCORE"u8))
+            else if (full && c.ArgumentEquals(i, "BYSCORE"u8))
                 by = RangeBy.Score;
-            else if (c.Kind == RespCommandKind.ZRange && c.ArgumentEquals(i, "BYLEX"u8))
+            else if (full && c.ArgumentEquals(i, "BYLEX"u8))
                 by = RangeBy.Lex;
-            else if (c.Kind == RespCommandKind.ZRange && c.ArgumentEquals(i, "REV"u8))
+            else if (full && c.ArgumentEquals(i, "REV"u8))
                 reverse = true;
             else
             {
@@ -492,12 +505,12 @@ internal static class RespSortedSetCommands
             return;
         }
         // The reverse forms name the range max first; ZRANGE ... REV takes them in that order too.
-        var (lowIndex, highIndex) = reverse && (by != RangeBy.Rank) ? (3, 2) : (2, 3);
+        var (lowIndex, highIndex) = reverse && (by != RangeBy.Rank) ? (key + 2, key + 1) : (key + 1, key + 2);
         long start = 0, end = 0;
         Bound min = default, max = default;
         if (by == RangeBy.Rank)
         {
-            if (!c.TryGetInt64(2, out start) || !c.TryGetInt64(3, out end))
+            if (!c.TryGetInt64(key + 1, out start) || !c.TryGetInt64(key + 2, out end))
             {
                 RespWriter.WriteRaw(w, RespReplies.NotAnInteger);
                 return;
@@ -507,7 +520,7 @@ internal static class RespSortedSetCommands
         {
             return;
         }
-        if (!Read(keyspace, c.GetArgument(1), w, out var members))
+        if (!Read(keyspace, c.GetArgument(key), w, out var members))
             return;
         var selected = new List<int>();
         if (by == RangeBy.Rank)
@@ -537,6 +550,16 @@ internal static class RespSortedSetCommands
                     selected = selected.GetRange(from, take);
                 }
             }
+        }
+        if (store)
+        {
+            // Stored in score order whatever the range's direction.
+            selected.Sort();
+            var picked = new List<ScoredMember>(selected.Count);
+            foreach (var i in selected)
+                picked.Add(members[i]);
+            StoreMembers(c, w, keyspace, picked);
+            return;
         }
         WriteMembers(w, members, selected, withScores, respVersion);
     }
@@ -726,17 +749,30 @@ internal static class RespSortedSetCommands
         Max,
     }
 
-    /// <summary>ZUNION/ZINTER/ZDIFF numkeys key... [WEIGHTS w...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES], and ZINTERCARD numkeys key... [LIMIT n].</summary>
+    /// <summary>
+    /// ZUNION/ZINTER/ZDIFF numkeys key... [WEIGHTS w...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES], ZINTERCARD numkeys key...
+    /// [LIMIT n], and ZUNIONSTORE/ZINTERSTORE/ZDIFFSTORE destination numkeys key... (no WITHSCORES; the result replaces
+    /// the destination, its size the reply).
+    /// </summary>
     private static void Combine(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
     {
-        if (!c.TryGetInt64(1, out var numKeys) || numKeys <= 0 || numKeys > int.MaxValue)
+        var store = c.Kind is RespCommandKind.ZUnionStore or RespCommandKind.ZInterStore or RespCommandKind.ZDiffStore;
+        var union = c.Kind is RespCommandKind.ZUnion or RespCommandKind.ZUnionStore;
+        var diff = c.Kind is RespCommandKind.ZDiff or RespCommandKind.ZDiffStore;
+        var at = store ? 2 : 1; // the key count's index
+        if (!c.TryGetInt64(at, out var numKeys))
         {
-            RespWriter.WriteError(w, c.Kind == RespCommandKind.ZInterCard ? "numkeys should be greater than 0"u8 : NumKeysError(c.Kind));
+            RespWriter.WriteRaw(w, RespReplies.NotAnInteger);
             return;
         }
-        if (numKeys > c.Count - 2)
+        if (numKeys <= 0)
         {
-            RespWriter.WriteError(w, "Number of keys can't be greater than number of args"u8);
+            RespWriter.WriteError(w, NumKeysError(c.Kind));
+            return;
+        }
+        if (numKeys > c.Count - at - 1)
+        {
+            RespWriter.WriteRaw(w, RespReplies.SyntaxError);
             return;
         }
         var keys = (int)numKeys;
@@ -745,7 +781,7 @@ internal static class RespSortedSetCommands
         var aggregate = Aggregate.Sum;
         var withScores = false;
         long limit = 0;
-        for (var i = 2 + keys; i < c.Count; i++)
+        for (var i = at + 1 + keys; i < c.Count; i++)
         {
             if (c.Kind == RespCommandKind.ZInterCard)
             {
@@ -761,11 +797,11 @@ internal static class RespSortedSetCommands
                 }
                 i++;
             }
-            else if (c.ArgumentEquals(i, "WITHSCORES"u8))
+            else if (!store && c.ArgumentEquals(i, "WITHSCORES"u8))
             {
                 withScores = true;
             }
-            else if (c.Kind != RespCommandKind.ZDiff && c.ArgumentEquals(i, "WEIGHTS"u8) && i + keys < c.Count)
+            else if (!diff && c.ArgumentEquals(i, "WEIGHTS"u8) && i + keys < c.Count)
             {
                 for (var k = 0; k < keys; k++)
                 {
@@ -777,7 +813,7 @@ internal static class RespSortedSetCommands
                 }
                 i += keys;
             }
-            else if (c.Kind != RespCommandKind.ZDiff && c.ArgumentEquals(i, "AGGREGATE"u8) && i + 1 < c.Count)
+            else if (!diff && c.ArgumentEquals(i, "AGGREGATE"u8) && i + 1 < c.Count)
             {
                 if (c.ArgumentEquals(i + 1, "SUM"u8)) aggregate = Aggregate.Sum;
                 else if (c.ArgumentEquals(i + 1, "MIN"u8)) aggregate = Aggregate.Min;
@@ -800,7 +836,7 @@ internal static class RespSortedSetCommands
         var order = new List<ReadOnlyMemory<byte>>();
         for (var k = 0; k < keys; k++)
         {
-            var key = c.GetArgument(2 + k);
+            var key = c.GetArgument(at + 1 + k);
             var input = new Dictionary<ReadOnlyMemory<byte>, double>(RespCollections.BytesComparer.Instance);
             if (keyspace.TryGetTyped(key, out var value, out var type))
             {
@@ -825,7 +861,7 @@ internal static class RespSortedSetCommands
             inputs.Add(input);
         }
         var result = new Dictionary<ReadOnlyMemory<byte>, double>(RespCollections.BytesComparer.Instance);
-        if (c.Kind == RespCommandKind.ZUnion)
+        if (union)
         {
             for (var k = 0; k < keys; k++)
             {
@@ -833,7 +869,7 @@ internal static class RespSortedSetCommands
                     result[member] = result.TryGetValue(member, out var sofar) ? Combine(sofar, Weighted(score, weights[k]), aggregate) : Weighted(score, weights[k]);
             }
         }
-        else if (c.Kind == RespCommandKind.ZDiff)
+        else if (diff)
         {
             foreach (var (member, score) in inputs[0])
             {
@@ -874,6 +910,11 @@ internal static class RespSortedSetCommands
         foreach (var (member, score) in result)
             sorted.Add(new ScoredMember(double.IsNaN(score) ? 0 : score, member));
         sorted.Sort(Compare);
+        if (store)
+        {
+            StoreMembers(c, w, keyspace, sorted);
+            return;
+        }
         var everyOne = new List<int>(sorted.Count);
         for (var i = 0; i < sorted.Count; i++)
             everyOne.Add(i);
@@ -884,8 +925,32 @@ internal static class RespSortedSetCommands
     {
         RespCommandKind.ZUnion => "at least 1 input key is needed for 'zunion' command"u8,
         RespCommandKind.ZInter => "at least 1 input key is needed for 'zinter' command"u8,
+        RespCommandKind.ZInterCard => "at least 1 input key is needed for 'zintercard' command"u8,
+        RespCommandKind.ZUnionStore => "at least 1 input key is needed for 'zunionstore' command"u8,
+        RespCommandKind.ZInterStore => "at least 1 input key is needed for 'zinterstore' command"u8,
+        RespCommandKind.ZDiffStore => "at least 1 input key is needed for 'zdiffstore' command"u8,
         _ => "at least 1 input key is needed for 'zdiff' command"u8,
     };
+
+    /// <summary>
+    /// The *STORE forms' end: <paramref name="members"/> (in order) replace the destination at argument 1, whatever it
+    /// held, without an expiry (an empty result deletes it); the reply is their number.
+    /// </summary>
+    private static void StoreMembers(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, List<ScoredMember> members)
+    {
+        // Copies: the members are slices of stored values, and the destination may be one of those keys.
+        var copies = new List<ScoredMember>(members.Count);
+        foreach (var m in members)
+            copies.Add(new ScoredMember(m.Score, m.Member.ToArray()));
+        using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
+        if (write.Refusal != KeyWriteRefusal.None)
+        {
+            RespKeyCommands.WriteRefused(w, write.Refusal);
+            return;
+        }
+        if (RespCollections.Store(write, keyspace, copies, 0, w))
+            RespWriter.WriteInteger(w, copies.Count);
+    }
 
     // Redis: inf * 0 is 0 for a weight (not NaN), and inf + -inf sums to 0.
     private static double Weighted(double score, double weight) => score * weight is var product && double.IsNaN(product) ? 0 : product;

@@ -71,8 +71,8 @@ internal sealed class ScriptRun(LocalKeyspace scratch, RespTransaction transacti
                 return Error($"NOPERM The user executing the script can't run this command or subcommand script: '{name}'");
             if (!permissions.AllKeys && resolved.HasKeys)
             {
-                var lastKey = resolved.LastKeyIndex(c.Count);
-                for (var i = resolved.FirstKey; i <= lastKey; i += resolved.Step)
+                var lastKey = resolved.LastKeyIndex(c);
+                for (var i = resolved.KeyWalkStart; i <= lastKey; i = resolved.NextKeyIndex(i))
                 {
                     if (!permissions.AllowsKey(c.GetArgument(i)))
                         return Error("NOPERM The user executing the script can't access at least one of the keys mentioned in the command script");
@@ -82,8 +82,8 @@ internal sealed class ScriptRun(LocalKeyspace scratch, RespTransaction transacti
         _reply.ResetWrittenCount();
         if (resolved.HasKeys)
         {
-            var last = resolved.LastKeyIndex(c.Count);
-            for (var i = resolved.FirstKey; i <= last; i += resolved.Step)
+            var last = resolved.LastKeyIndex(c);
+            for (var i = resolved.KeyWalkStart; i <= last; i = resolved.NextKeyIndex(i))
             {
                 if (!transaction.Holds(c.GetArgument(i)))
                 {

@@ -191,6 +191,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "SDIFFSTORE"u8)) return RespCommandKind.SDiffStore;
                 if (Ascii.EqualsIgnoreCase(name, "SINTERCARD"u8)) return RespCommandKind.SInterCard;
                 if (Ascii.EqualsIgnoreCase(name, "ZINTERCARD"u8)) return RespCommandKind.ZInterCard;
+                if (Ascii.EqualsIgnoreCase(name, "ZDIFFSTORE"u8)) return RespCommandKind.ZDiffStore;
                 break;
             case 11:
                 if (Ascii.EqualsIgnoreCase(name, "INCRBYFLOAT"u8)) return RespCommandKind.IncrByFloat;
@@ -201,6 +202,9 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "SUNIONSTORE"u8)) return RespCommandKind.SUnionStore;
                 if (Ascii.EqualsIgnoreCase(name, "ZRANGEBYLEX"u8)) return RespCommandKind.ZRangeByLex;
                 if (Ascii.EqualsIgnoreCase(name, "ZRANDMEMBER"u8)) return RespCommandKind.ZRandMember;
+                if (Ascii.EqualsIgnoreCase(name, "ZUNIONSTORE"u8)) return RespCommandKind.ZUnionStore;
+                if (Ascii.EqualsIgnoreCase(name, "ZINTERSTORE"u8)) return RespCommandKind.ZInterStore;
+                if (Ascii.EqualsIgnoreCase(name, "ZRANGESTORE"u8)) return RespCommandKind.ZRangeStore;
                 break;
             case 12:
                 if (Ascii.EqualsIgnoreCase(name, "PUNSUBSCRIBE"u8)) return RespCommandKind.PUnsubscribe;
