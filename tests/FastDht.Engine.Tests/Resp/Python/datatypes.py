@@ -1,6 +1,7 @@
 # redis-py (not cluster-aware) against one FastDht node: lists, hashes, sets and sorted sets on keys owned by every node,
 # WRONGTYPE, TYPE, COPY/RENAME/EXPIRE of collections, the multi-key commands across nodes, a blocked BLPOP woken by
-# another client's push, and collection commands in the default pipeline (MULTI/EXEC). Prints "ok" or fails.
+# another client's push, collection commands in the default pipeline (MULTI/EXEC), SORT with patterns naming keys of
+# other nodes, ZUNIONSTORE and ZRANGESTORE across nodes. Prints "ok" or fails.
 import sys
 import threading
 import time
@@ -91,4 +92,20 @@ with r.pipeline() as p:
     p.blpop([owned[0] + ":b"], timeout=0)
     p.lrange(owned[0] + ":b", 0, -1)
     assert p.execute() == [2, 1, (owned[0].encode() + b":b", b"1"), [b"2"]]
+# SORT with BY/GET patterns naming keys of other nodes, stored on a third; ZUNIONSTORE/ZRANGESTORE across nodes.
+src = owned[0] + ":sort"
+r.delete(src, owned[2] + ":sorted", owned[0] + ":za", owned[1] + ":zb", owned[2] + ":zu")
+for i, k in enumerate(owned):
+    r.set("pyw_" + k, 3 - i)
+    r.rpush(src, k)
+assert r.sort(src, by="pyw_*") == [k.encode() for k in reversed(owned)]
+assert r.sort(src, by="pyw_*", get=["#", "pyw_*"], start=0, num=1) == [owned[2].encode(), b"1"]
+assert r.sort(src, by="pyw_*", desc=True, store=owned[2] + ":sorted") == 3
+assert r.lrange(owned[2] + ":sorted", 0, -1) == [k.encode() for k in owned]
+r.zadd(owned[0] + ":za", {"a": 1, "b": 2})
+r.zadd(owned[1] + ":zb", {"b": 3, "c": 4})
+assert r.zunionstore(owned[2] + ":zu", [owned[0] + ":za", owned[1] + ":zb"]) == 3
+assert r.zscore(owned[2] + ":zu", "b") == 5.0
+assert r.zrangestore(owned[0] + ":za", owned[2] + ":zu", 1, 2) == 2
+assert r.zrange(owned[0] + ":za", 0, -1) == [b"c", b"b"]
 print("ok")
