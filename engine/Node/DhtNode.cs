@@ -219,6 +219,7 @@ public sealed class DhtNode : IAsyncDisposable
                 Directory = dataDir,
                 Fsync = options.Fsync,
                 SegmentSize = options.LogSegmentSize,
+                GroupCommitDelay = options.GroupCommitDelay,
                 TruncateAtCorruption = options.TruncateCorruptLog,
                 SnapshotLogSize = options.SnapshotLogSize,
                 // A snapshot lets the log before it go: what the transaction records in it still say must survive.

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using FastDht.Storage.Durability.Internal;
 using Microsoft.Win32.SafeHandles;
 
@@ -21,8 +22,9 @@ namespace FastDht.Storage.Durability;
 /// (WriteAheadLog.Flush.cs). Under <see cref="FsyncPolicy.Always"/> the flush thread does every round and fsyncs it
 /// before publishing the new durable position and completing the waiters it covers; while it writes and fsyncs, new
 /// appends fill the other buffer: that is the group commit, and the batch grows by itself to whatever arrived during
-/// one fsync. Under <see cref="FsyncPolicy.EverySec"/> and <see cref="FsyncPolicy.No"/> a reply needs its record in
-/// the operating system only, so the thread about to send it writes the round itself (one write covers every record
+/// one fsync; when the last fsync answered several writers, a round waits briefly until as many are in again
+/// (<see cref="WriteAheadLogOptions.GroupCommitDelay"/>), so their records share one fsync. Under
+/// <see cref="FsyncPolicy.EverySec"/> and <see cref="FsyncPolicy.No"/> a reply needs its record in the operating system only, so the thread about to send it writes the round itself (one write covers every record
 /// appended meanwhile, by any connection) and the flush thread fsyncs once a second (everysec) outside the write gate.
 /// </para>
 /// <para>
@@ -68,9 +70,17 @@ public sealed partial class WriteAheadLog : IDisposable
     private long _fsyncs;
     private long _waits;
     private long _wakeBatches;
+    private long _holds;
+    private long _heldTicks;
 
     private readonly Lock _waitLock = new();
     private readonly List<DurabilityWaiter> _waiters = [];
+
+    // _waiters.Count, readable without _waitLock (the flush thread's hold watches it).
+    private int _waiting;
+
+    // Flush thread only: how many waits the last fsync answered (the writers in flight that a hold waits for).
+    private int _lastWoken;
     private readonly WaiterWakeup _wakeup = new();
     private bool _stopped;
 
@@ -109,7 +119,9 @@ public sealed partial class WriteAheadLog : IDisposable
         Volatile.Read(ref _writeRounds),
         Volatile.Read(ref _fsyncs),
         Volatile.Read(ref _waits),
-        Volatile.Read(ref _wakeBatches));
+        Volatile.Read(ref _wakeBatches),
+        Volatile.Read(ref _holds),
+        Volatile.Read(ref _heldTicks) * 1_000_000 / Stopwatch.Frequency);
 
     /// <summary>Appends an upsert of <paramref name="key"/>; returns the log position after it.</summary>
     public long AppendPut(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
@@ -278,6 +290,7 @@ public sealed partial class WriteAheadLog : IDisposable
                 return new ValueTask<bool>(false);
             waiter = DurabilityWaiter.Rent(position);
             _waiters.Add(waiter);
+            _waiting = _waiters.Count;
             _waits++;
         }
         // Under Always every append already woke the flush thread; otherwise nobody may be writing this record yet.
@@ -381,7 +394,7 @@ public sealed partial class WriteAheadLog : IDisposable
     private void Publish(long durable)
     {
         Volatile.Write(ref _durable, durable);
-        var woken = false;
+        var woken = 0;
         lock (_waitLock)
         {
             for (var i = _waiters.Count - 1; i >= 0; i--)
@@ -392,12 +405,14 @@ public sealed partial class WriteAheadLog : IDisposable
                 _waiters[i] = _waiters[^1];
                 _waiters.RemoveAt(_waiters.Count - 1);
                 _wakeup.Add(waiter);
-                woken = true;
+                woken++;
             }
-            if (woken)
+            _waiting = _waiters.Count;
+            if (woken > 0)
                 _wakeBatches++;
         }
-        if (woken)
+        _lastWoken = woken;
+        if (woken > 0)
             _wakeup.Schedule();
     }
 }

@@ -20,6 +20,16 @@ public sealed class WriteAheadLogOptions
     /// </remarks>
     public long SegmentSize { get; init; } = 64L << 20;
 
+    /// <summary>
+    /// Under <see cref="FsyncPolicy.Always"/>: how long a group commit may wait for the other writers in flight before it
+    /// fsyncs (PostgreSQL's <c>commit_delay</c>, with the wait cut short as soon as they are in); zero never waits.
+    /// </summary>
+    /// <remarks>
+    /// Defaults to 200 µs. A round waits only when the previous fsync answered several writers and fewer of them have
+    /// appended again: a lone writer is never held. docs/storage.md, "Group commit", has the rule and the measurements.
+    /// </remarks>
+    public TimeSpan GroupCommitDelay { get; init; } = TimeSpan.FromMicroseconds(200);
+
     /// <summary>On recovery, cut the log at a corrupt record in the middle (losing the records after it) instead of refusing to start.</summary>
     /// <remarks>Defaults to false: a corrupt record stops recovery with a message naming the file and offset, and an operator decides.</remarks>
     public bool TruncateAtCorruption { get; init; }

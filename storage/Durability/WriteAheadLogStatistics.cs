@@ -9,4 +9,6 @@ namespace FastDht.Storage.Durability;
 /// <param name="Fsyncs">fsyncs of a segment (group commits under <c>always</c>; the once-a-second one under <c>everysec</c>; rotations; snapshots' requests).</param>
 /// <param name="Waits">Waits for durability that could not be answered at once (a reply, or a pipelined batch's replies, held until its fsync).</param>
 /// <param name="WakeBatches">Times the flush thread handed finished waits to be resumed: one per fsync that finished any; <see cref="Waits"/> divided by this is how many connections one fsync answered.</param>
-public readonly record struct WriteAheadLogStatistics(long Records, long WriteRounds, long Fsyncs, long Waits, long WakeBatches);
+/// <param name="Holds">Group commits (<c>always</c>) that waited for the other writers in flight before their fsync (<see cref="WriteAheadLogOptions.GroupCommitDelay"/>).</param>
+/// <param name="HeldMicroseconds">The time those holds took, in all.</param>
+public readonly record struct WriteAheadLogStatistics(long Records, long WriteRounds, long Fsyncs, long Waits, long WakeBatches, long Holds, long HeldMicroseconds);

@@ -158,7 +158,9 @@ internal static class RespInfo
                         .Append("fastdht_log_write_rounds:").Append(counts.WriteRounds).Append("\r\n")
                         .Append("fastdht_log_fsyncs:").Append(counts.Fsyncs).Append("\r\n")
                         .Append("fastdht_log_waits:").Append(counts.Waits).Append("\r\n")
-                        .Append("fastdht_log_wake_batches:").Append(counts.WakeBatches).Append("\r\n");
+                        .Append("fastdht_log_wake_batches:").Append(counts.WakeBatches).Append("\r\n")
+                        .Append("fastdht_log_holds:").Append(counts.Holds).Append("\r\n")
+                        .Append("fastdht_log_held_us:").Append(counts.HeldMicroseconds).Append("\r\n");
                 }
                 break;
             }

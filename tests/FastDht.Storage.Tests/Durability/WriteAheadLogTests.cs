@@ -408,6 +408,53 @@ public sealed class WriteAheadLogTests : IDisposable
         Assert.InRange(done.Fsyncs - start.Fsyncs, 1, 2);
     }
 
+    [Fact]
+    public async Task A_lone_writer_is_never_held_for_others()
+    {
+        // A hold far longer than the test may take: a lone writer that were held would time out here.
+        var options = new WriteAheadLogOptions { Directory = _dir, GroupCommitDelay = TimeSpan.FromMinutes(10) };
+        using var log = WriteAheadLog.Open(options, new ShardedStore(), out _);
+        var start = log.Statistics;
+        for (var i = 0; i < 50; i++)
+            Assert.True(await log.WhenDurableAsync(log.AppendPut(B($"k{i}"), B("v"))).AsTask().WithinAsync($"write {i} durable"));
+        var done = log.Statistics;
+        Assert.Equal(0, done.Holds - start.Holds);
+        Assert.Equal(50, done.Records - start.Records);
+        Assert.True(done.Fsyncs - start.Fsyncs >= 50, "each write waited for its own fsync, nobody else's");
+    }
+
+    [Fact]
+    public async Task A_group_commit_waits_for_as_many_writers_as_the_last_fsync_answered()
+    {
+        var options = new WriteAheadLogOptions { Directory = _dir, GroupCommitDelay = TimeSpan.FromMinutes(10) };
+        using var log = WriteAheadLog.Open(options, new ShardedStore(), out _);
+        var first = log.AppendPut(B("k0"), B("v"));
+        Assert.True(await log.WhenDurableAsync(first).AsTask().WithinAsync("the first write durable"));
+        var recordSize = log.AppendPut(B("k1"), B("v")) - first;
+        Assert.True(await log.WhenDurableAsync(first + recordSize).AsTask().WithinAsync("the second write durable"));
+
+        // One fsync answers two writers: both wait for the next record's end before it is appended.
+        var next = log.AppendedPosition + recordSize;
+        var a = log.WhenDurableAsync(next).AsTask();
+        var b = log.WhenDurableAsync(next).AsTask();
+        Assert.Equal(next, log.AppendPut(B("k2"), B("v")));
+        Assert.True(await a.WithinAsync("writer a durable"));
+        Assert.True(await b.WithinAsync("writer b durable"));
+
+        // One of the two writes again: its fsync is held until the other is in too, not started at once.
+        var start = log.Statistics;
+        var third = log.AppendPut(B("k3"), B("v"));
+        var c = log.WhenDurableAsync(third).AsTask();
+        await Task.WhenAny(c, Task.Delay(500));
+        Assert.False(c.IsCompleted, "the fsync waited for the second writer in flight");
+        var d = log.WhenDurableAsync(log.AppendPut(B("k4"), B("v"))).AsTask();
+        Assert.True(await c.WithinAsync("writer c durable"));
+        Assert.True(await d.WithinAsync("writer d durable"));
+        var done = log.Statistics;
+        Assert.Equal(1, done.Holds - start.Holds);
+        Assert.Equal(1, done.Fsyncs - start.Fsyncs); // both records, one fsync
+    }
+
     private static async Task ResumeOffTheFlushThreadAsync(WriteAheadLog log, long position)
     {
         Assert.True(await log.WhenDurableAsync(position).ConfigureAwait(false));
