@@ -7,8 +7,9 @@ namespace FastDht.Engine.Keyspace;
 /// <remarks>
 /// Design (docs/replication.md, "No split brain"): the lease runs from when the renewal was <em>sent</em>, by this
 /// node's monotonic clock, for <c>LeaseDuration</c>; the leader promotes a replica only after <c>FailoverTimeout</c>
-/// (longer) since it <em>received</em> this node's last renewal, and a new leader waits that long after its election.
-/// So the old primary's lease has ended before any successor serves. The check is one volatile read and one
+/// (longer) since it <em>received</em> this node's last renewal, and a new leader waits that long after its election
+/// (half of it for the ranges of the leader it succeeded, whose lease on itself is a third of it). So the old
+/// primary's lease has ended before any successor serves. The check is one volatile read and one
 /// monotonic-clock read per keyed request; without replicas there is no lease and nothing is checked.
 /// </remarks>
 internal sealed class ServingLease

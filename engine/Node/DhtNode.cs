@@ -280,6 +280,9 @@ public sealed class DhtNode : IAsyncDisposable
     /// <summary>The node's metrics: requests by kind, outcome and latency, and the Meter (<see cref="Diagnostics.NodeMetrics.MeterName"/>) with every counter.</summary>
     public Diagnostics.NodeMetrics Metrics => _core.Metrics;
 
+    /// <summary>The Raft leader as this node sees it: known only on a voter (null on a learner, without a Raft group, or while no leader is elected).</summary>
+    public ushort? RaftLeader => _core.Consensus is { IsVoter: true, LeaderId: var leader and not 0xFFFF } ? leader : null;
+
     /// <summary>Whether the node serves keyed requests: false while it loads its data at start, and once it is stopping.</summary>
     public bool IsServing => !_core.Loading.IsLoading && Volatile.Read(ref _stopped) == 0;
 

@@ -20,6 +20,10 @@ internal static class StatusJson
             json.WriteString("cluster", node.ClusterName);
             json.WriteNumber("epoch", state.Epoch);
             json.WriteString("state", node.IsServing ? "serving" : "not serving");
+            if (node.RaftLeader is { } leader)
+                json.WriteNumber("raftLeader", leader);
+            else
+                json.WriteNull("raftLeader");
             json.WriteNumber("slotCount", Engine.Cluster.SlotTable.SlotCount);
             json.WriteStartArray("members");
             foreach (var p in peers)

@@ -36,7 +36,20 @@ namespace FastDht.Engine.Consensus.Internal;
 /// healthy node. A false alarm (a starved ticker) costs one failover timeout without leases, never safety.
 /// </para>
 /// <para>
-/// A range is promoted only to a replica in its in-sync set that the leader heard from within the timeout: that
+/// The leader's own lease is shorter, <c>FailoverTimeout / 3</c>, renewed on every tick while it holds the Raft leader
+/// lease; so when the leader itself fails, its successor (elected in the very next term, see
+/// <see cref="RaftGroup.TryGetPredecessor"/>) may promote its ranges <c>FailoverTimeout / 2</c> after the election
+/// instead of a whole <c>FailoverTimeout</c>: every lease the old leader gave itself was taken while no other leader
+/// existed, and ends <c>FailoverTimeout / 3</c> later; the same <c>FailoverTimeout / 6</c> margin as above is left.
+/// Leases it held from leaders before it ended <c>LeaseDuration</c> after it was elected, i.e. after the successor
+/// first heard from it as leader: the successor waits for those too (they matter only right after a change of leader).
+/// Without that step a killed leader's ranges came back only after an election and a whole failover timeout (1.1-1.5 s).
+/// The loop also wakes when the leader changes and sleeps only until the next primary falls silent, so detection is
+/// not rounded up to the renewal interval.
+/// </para>
+/// <para>
+/// A range is promoted only to a replica in its in-sync set that the leader heard from within the timeout (and at least
+/// once since it leads, so it knows whether that replica restarted): that
 /// replica holds every write the old primary acknowledged. The old primary becomes the range's last replica, out of
 /// sync: when it returns, the new primary resynchronizes it. A range without a live in-sync replica stays with its
 /// primary (down) until it returns.
@@ -51,6 +64,8 @@ internal sealed class FailoverMonitor
     private readonly ServingLease _lease;
     private readonly TimeSpan _failoverTimeout;
     private readonly TimeSpan _leaseDuration;
+    private readonly TimeSpan _selfLeaseDuration;
+    private readonly long _predecessorWaitMs;
     private readonly TimeSpan _renewInterval;
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
@@ -63,6 +78,13 @@ internal sealed class FailoverMonitor
     // still list it are not true of it. The leader never promotes a node that says so.
     private bool _trustworthy;
     private long _leaderSince = long.MaxValue;
+    // The node that led the term before this leader's (NoLeader: unknown), and since when it counts as silent-to-be
+    // (its short self-lease: see the remarks).
+    private ushort _predecessor = NoLeader;
+    private long _predecessorSince;
+    // While this node leads, trustworthy: the ticker keeps extending its own (short) lease between the loop's turns.
+    private volatile bool _selfLeasing;
+    private readonly SemaphoreSlim _wake = new(0);
     private ushort _leaderHint = NoLeader;
     private int _voterTurn;
     private readonly long _pauseLimitMs;
@@ -78,6 +100,8 @@ internal sealed class FailoverMonitor
         _lease = lease;
         _failoverTimeout = failoverTimeout;
         _leaseDuration = failoverTimeout * 5 / 6;
+        _selfLeaseDuration = failoverTimeout / 3;
+        _predecessorWaitMs = (long)(failoverTimeout / 2).TotalMilliseconds;
         _renewInterval = failoverTimeout / 6;
         _logger = logger;
     }
@@ -100,6 +124,8 @@ internal sealed class FailoverMonitor
             if (leading != wasLeader)
                 ConsensusLog.LeaseHolder(_logger, SelfId, leading);
             wasLeader = leading;
+            if (!leading)
+                _selfLeasing = false;
             try
             {
                 var granted = true;
@@ -113,12 +139,17 @@ internal sealed class FailoverMonitor
                 // A node serves (and so grants locks) only once its start raised the epoch: its fencing tokens then
                 // exceed every token an earlier run of it issued (docs/replication.md, "Locks and transactions").
                 if (granted && _trustworthy)
-                    _lease.Extend(sentAt, _leaseDuration);
+                    _lease.Extend(sentAt, leading ? _selfLeaseDuration : _leaseDuration);
+                _selfLeasing = leading && _trustworthy;
                 if (granted && FenceCounterHalfUsed())
                     await RaiseEpochAsync(stopping).ConfigureAwait(false);
                 if (leading)
                     await PromoteFailedAsync(stopping).ConfigureAwait(false);
-                await Task.Delay(_renewInterval, stopping).ConfigureAwait(false);
+                await _wake.WaitAsync(NextTurn(leading), stopping).ConfigureAwait(false);
+                while (_wake.Wait(0))
+                {
+                    // several wake-ups while this turn ran count as one
+                }
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {
@@ -138,7 +169,8 @@ internal sealed class FailoverMonitor
         var state = _mesh.Cluster.Current;
         if (_group.HoldsLeaderLease && NotPaused(Environment.TickCount64) && epoch >= state.Epoch)
         {
-            Heard(nodeId, Environment.TickCount64, trustworthy);
+            if (Heard(nodeId, Environment.TickCount64, trustworthy))
+                _wake.Release(); // the first renewal since this node leads: a promotion may have waited for this candidate
             answer[0] = 1;
             BinaryPrimitives.WriteUInt16LittleEndian(answer.AsSpan(1), SelfId);
             return answer;
@@ -149,12 +181,40 @@ internal sealed class FailoverMonitor
         return answer;
     }
 
+    /// <summary>The Raft group saw a new leader (or none): the loop runs at once (a new leader starts watching, a follower renews with it).</summary>
+    public void OnLeaderChanged() => _wake.Release();
+
     private void Tick()
     {
         var now = Environment.TickCount64;
         var previous = Interlocked.Exchange(ref _lastTick, now);
         if (now - previous > _pauseLimitMs)
             Volatile.Write(ref _quietUntil, now + (long)_failoverTimeout.TotalMilliseconds);
+        // The leader's own lease is short (see the remarks): extended here too, as the loop may be waiting on a commit.
+        // The time is read before the leader lease is looked at, as a renewal's is before it is sent.
+        else if (_selfLeasing && now >= Volatile.Read(ref _quietUntil) && _group.HoldsLeaderLease)
+            _lease.Extend(now, _selfLeaseDuration);
+    }
+
+    /// <summary>
+    /// How long the loop sleeps: a renewal interval; less at a leader when a primary falls silent sooner (promoted on
+    /// time, not up to an interval late), and a quarter of it at a node elected whose leader lease is not held yet.
+    /// </summary>
+    private TimeSpan NextTurn(bool leading)
+    {
+        if (!leading)
+            return _group.LeaderId == SelfId ? _renewInterval / 4 : _renewInterval;
+        var now = Environment.TickCount64;
+        var wait = (long)_renewInterval.TotalMilliseconds;
+        foreach (var assignment in _mesh.Cluster.Current.Slots.RangeAssignments)
+        {
+            if (assignment.Primary == SelfId || assignment.InSync.IsEmpty)
+                continue;
+            var silentIn = SilentSince(assignment.Primary) + (long)_failoverTimeout.TotalMilliseconds + 1 - now;
+            if (silentIn > 0 && silentIn < wait)
+                wait = silentIn;
+        }
+        return TimeSpan.FromMilliseconds(wait);
     }
 
     /// <summary>False while this process is (or just was) paused longer than the lease argument allows: it must not lead, grant or promote.</summary>
@@ -163,33 +223,47 @@ internal sealed class FailoverMonitor
 
     private void BecomeLeader(long now)
     {
+        var hasPredecessor = _group.TryGetPredecessor(out var predecessor, out var firstHeard);
         lock (_lock)
         {
             // Nothing is known of the leases the previous leader granted: every member counts as heard from now.
             _lastHeard.Clear();
             _leaderSince = now;
+            // Except the previous leader's own: short, and taken before this election (see the remarks). It counts as
+            // heard from so that it falls silent FailoverTimeout / 2 from now, and not before a FailoverTimeout after
+            // this node first heard from it as leader (the leases its own predecessors gave it).
+            _predecessor = hasPredecessor ? predecessor : NoLeader;
+            _predecessorSince = Math.Max(now + _predecessorWaitMs - (long)_failoverTimeout.TotalMilliseconds, firstHeard);
         }
     }
 
-    private void Heard(ushort nodeId, long now, bool trustworthy)
+    /// <summary>Notes a renewal (or the leader's own turn); true when it is the first from that node since this one leads.</summary>
+    private bool Heard(ushort nodeId, long now, bool trustworthy)
     {
         lock (_lock)
         {
-            _lastHeard[nodeId] = now;
+            var first = _lastHeard.TryAdd(nodeId, now);
+            if (!first)
+                _lastHeard[nodeId] = now;
             if (trustworthy)
                 _untrusted.Remove(nodeId);
             else
                 _untrusted.Add(nodeId);
+            return first;
         }
     }
 
-    /// <summary>Whether the leader may promote <paramref name="nodeId"/>: heard from within the timeout, and not restarted since the in-sync sets listed it.</summary>
+    /// <summary>
+    /// Whether the leader may promote <paramref name="nodeId"/>: heard from within the timeout, at least once since this
+    /// node leads (so its restarts are known: a restarted node says so in its renewals), and not restarted since the
+    /// in-sync sets listed it.
+    /// </summary>
     private bool IsCandidate(ushort nodeId, long now)
     {
         if (IsSilent(nodeId, now))
             return false;
         lock (_lock)
-            return !_untrusted.Contains(nodeId);
+            return _lastHeard.ContainsKey(nodeId) && !_untrusted.Contains(nodeId);
     }
 
     /// <summary>Whether this node has granted half the fencing tokens one epoch allows (2^31 of 2^32): time to raise the epoch.</summary>
@@ -231,12 +305,16 @@ internal sealed class FailoverMonitor
         _trustworthy = true;
     }
 
-    private bool IsSilent(ushort nodeId, long now)
+    private bool IsSilent(ushort nodeId, long now) => now - SilentSince(nodeId) > (long)_failoverTimeout.TotalMilliseconds;
+
+    /// <summary>When this leader last heard from <paramref name="nodeId"/>, or what counts as that before it did (see <see cref="BecomeLeader"/>).</summary>
+    private long SilentSince(ushort nodeId)
     {
         lock (_lock)
         {
-            var since = _lastHeard.TryGetValue(nodeId, out var heard) ? heard : _leaderSince;
-            return now - since > (long)_failoverTimeout.TotalMilliseconds;
+            if (_lastHeard.TryGetValue(nodeId, out var heard))
+                return heard;
+            return nodeId == _predecessor ? _predecessorSince : _leaderSince;
         }
     }
 

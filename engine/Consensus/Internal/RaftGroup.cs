@@ -225,11 +225,28 @@ internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisp
 
     public async ValueTask<byte[]> AnswerAsync(byte[] proposed, CancellationToken cancellationToken)
     {
-        if (_raft is not { } raft || _machine is not { } machine || raft.LeadershipToken.IsCancellationRequested)
+        if (_raft is not { } raft || _machine is not { } machine)
             return Encode(ProposalOutcome.NotLeader, LeaderId, null);
+        var leadership = raft.LeadershipToken;
+        if (leadership.IsCancellationRequested)
+        {
+            // Elected but its first entry (the write barrier) not committed yet: for about one heartbeat after an
+            // election. Waiting here beats answering NotLeader, which makes the proposer sleep half an election timeout
+            // (a promotion right after an election, as when the leader itself failed, lost that much).
+            if (LeaderId != _identity.SelfId)
+                return Encode(ProposalOutcome.NotLeader, LeaderId, null);
+            try
+            {
+                leadership = await raft.WaitForLeadershipAsync(cancellationToken).WaitAsync(_settings.LowerElectionTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not OutOfMemoryException)
+            {
+                return Encode(ProposalOutcome.NotLeader, LeaderId, null); // not committed in time, or leadership lost meanwhile
+            }
+        }
         if (!ClusterStateCodec.TryDecode(proposed, out var next, out var error))
             throw new InvalidDataException($"the proposed cluster state is malformed: {error}");
-        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, raft.LeadershipToken, _stopping.Token);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, leadership, _stopping.Token);
         bounded.CancelAfter(_settings.ProposeTimeout);
         await _leaderTurn.WaitAsync(bounded.Token).ConfigureAwait(false);
         try
@@ -308,7 +325,40 @@ internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisp
     private void OnLeaderChanged(DotNext.Net.Cluster.ICluster cluster, DotNext.Net.Cluster.IClusterMember? leader)
     {
         var id = leader?.EndPoint is { } endPoint ? IdOf(endPoint) : NoLeader;
+        // Raised under the library's transition lock, right after the term was raised to the leader's: the term read
+        // here is the one this leader leads (a change of term takes the same lock).
+        if (id != NoLeader && id != _identity.SelfId && _raft is { } raft)
+            Volatile.Write(ref _followed, new FollowedLeader(id, raft.Term, Environment.TickCount64));
         ConsensusLog.LeaderChanged(_logger, _identity.SelfId, id == NoLeader ? "none" : id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Monitor?.OnLeaderChanged();
+    }
+
+    /// <summary>The last other node this voter saw as leader: its id, the term it led, and when this voter first heard from it in that term.</summary>
+    private sealed record FollowedLeader(ushort Id, long Term, long SinceMs);
+
+    private FollowedLeader? _followed;
+
+    /// <summary>
+    /// On the leader (elected, its first entry possibly not committed yet): the node that led the term just before this one, and when this node first heard from it as that
+    /// leader (Environment.TickCount64); false when this node is not the leader, followed no leader, or a term passed
+    /// in between (another leader may have led it without this node hearing of it).
+    /// </summary>
+    /// <remarks>
+    /// Terms rise only by candidacies, so with the current term exactly one above the followed leader's no leader
+    /// existed between the two: every lease the predecessor holds was either granted by itself as leader (short: see
+    /// <see cref="FailoverMonitor"/>) or by a leader before it, which stopped granting before the predecessor was
+    /// elected, i.e. before this node first heard from it. A change of term this node did not see (no LeaderChanged)
+    /// only makes the check fail, never pass wrongly.
+    /// </remarks>
+    public bool TryGetPredecessor(out ushort leaderId, out long firstHeardMs)
+    {
+        leaderId = NoLeader;
+        firstHeardMs = 0;
+        if (_raft is not { } raft || Volatile.Read(ref _followed) is not { } followed || LeaderId != _identity.SelfId || raft.Term != followed.Term + 1)
+            return false;
+        leaderId = followed.Id;
+        firstHeardMs = followed.SinceMs;
+        return true;
     }
 
     /// <summary>Sends a committed state to every other member, without waiting for the answers.</summary>

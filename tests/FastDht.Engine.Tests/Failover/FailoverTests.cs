@@ -93,6 +93,35 @@ public sealed class FailoverTests
     }
 
     [Fact]
+    public async Task A_stopped_Raft_leader_s_own_range_is_promoted_by_its_successor_without_waiting_a_whole_failover_timeout()
+    {
+        // Eight seconds: a successor promotes the range of the leader it followed half a failover timeout after its
+        // election (that leader's own lease is short: docs/replication.md, "No split brain"); before, it waited a whole
+        // one, as it still must for any other silent primary (whose lease the previous leader may have just renewed).
+        var failoverTimeout = TimeSpan.FromSeconds(8);
+        await using var cluster = await StartAsync(o => o.FailoverTimeout = failoverTimeout);
+        await AllInSyncInTheStateAsync(cluster);
+        await Bounded.UntilAsync(() => cluster.RunningNodes.Any(n => n.RaftLeader == n.NodeId), "a Raft leader");
+        var leader = cluster.RunningNodes.First(n => n.RaftLeader == n.NodeId).NodeId;
+        var key = RespCluster.KeyOwnedBy(cluster, leader, "lead");
+        using (var client = await NativeTestClient.ConnectAsync(cluster.EndPointOf(leader)))
+            Assert.Equal(StatusCode.Ok, (await client.PutAsync(B(key), B("v"))).Status);
+
+        await cluster.StopNodeAsync(leader);
+        var others = cluster.RunningNodes.ToArray();
+        await Bounded.UntilAsync(() => others.Any(n => n.RaftLeader == n.NodeId), "the two others to elect a successor");
+        var elected = System.Diagnostics.Stopwatch.GetTimestamp();
+        await Bounded.UntilAsync(() => others.All(n => n.ClusterState.OwnerOf(B(key)) != leader), "the old leader's range to be promoted");
+        var waited = System.Diagnostics.Stopwatch.GetElapsedTime(elected);
+        Assert.True(waited < failoverTimeout, $"the successor waited {waited.TotalSeconds:0.0} s after its election, a whole failover timeout");
+
+        await cluster.WaitForLeasesAsync();
+        var owner = others[0].ClusterState.OwnerOf(B(key));
+        using var survivor = await NativeTestClient.ConnectAsync(cluster.EndPointOf(owner));
+        Assert.Equal(B("v"), (await survivor.GetAsync(B(key))).Value);
+    }
+
+    [Fact]
     public async Task A_primary_cut_off_from_the_majority_stops_serving_when_its_lease_runs_out()
     {
         await using var cluster = await StartAsync();
