@@ -205,6 +205,8 @@ internal static class RespCommandDocs
         ["srandmember"] = new("set", "1.0.0", ["read", "set", "slow"], "Get one or multiple random members from a set"),
         ["smove"] = new("set", "1.0.0", ["write", "set", "fast"], "Moves a member from one set to another."),
         ["sinter"] = new("set", "1.0.0", ["read", "set", "slow"], "Returns the intersect of multiple sets."),
+        ["dump"] = new("generic", "2.6.0", ["read", "keyspace", "slow"], "Returns a serialized representation of the value stored at a key."),
+        ["restore"] = new("generic", "2.6.0", ["write", "keyspace", "slow", "dangerous"], "Creates a key from the serialized representation of a value."),
         ["sort"] = new("generic", "1.0.0", ["write", "set", "sortedset", "list", "slow", "dangerous"], "Sorts the elements in a list, a set, or a sorted set, optionally storing the result."),
         ["sort_ro"] = new("generic", "7.0.0", ["read", "set", "sortedset", "list", "slow", "dangerous"], "Returns the sorted elements of a list, a set, or a sorted set."),
         ["zunionstore"] = new("sorted_set", "2.0.0", ["write", "sortedset", "slow"], "Stores the union of multiple sorted sets in a key."),

@@ -256,6 +256,8 @@ internal static class RespCommandSpecs
             new(RespCommandKind.SRandMember, "srandmember", -2, ["readonly"], 1, 1, 1) { KeyFlags = ["RO", "access"] },
             new(RespCommandKind.SMove, "smove", 4, ["write", "fast"], 1, 2, 1) { KeyFlags = ["RW", "access", "delete"] },
             new(RespCommandKind.SInter, "sinter", -2, ["readonly"], 1, -1, 1) { KeyFlags = ["RO", "access"] },
+            new(RespCommandKind.Dump, "dump", 2, ["readonly"], 1, 1, 1) { Tips = ["nondeterministic_output"] },
+            new(RespCommandKind.Restore, "restore", -4, ["write", "denyoom"], 1, 1, 1) { KeyFlags = ["OW", "update"] },
             // SORT's STORE destination is a second, movable key (RespSortCommand.StoreKeyIndex); its patterns name keys no spec can.
             new(RespCommandKind.Sort, "sort", -2, ["write", "denyoom", "movablekeys"], 1, 1, 1) { KeyFlags = ["RO", "access"] },
             new(RespCommandKind.SortRo, "sort_ro", -2, ["readonly"], 1, 1, 1) { KeyFlags = ["RO", "access"] },

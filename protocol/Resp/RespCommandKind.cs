@@ -560,4 +560,10 @@ public enum RespCommandKind
 
     /// <summary><c>ZRANGESTORE</c></summary>
     ZRangeStore,
+
+    /// <summary><c>DUMP</c></summary>
+    Dump,
+
+    /// <summary><c>RESTORE</c></summary>
+    Restore,
 }

@@ -340,12 +340,8 @@ internal static class RespSetCommands
                 RespWriter.WriteRaw(w, RespReplies.SyntaxError);
                 return;
             }
-            if (!c.TryGetInt64(i + 1, out limit))
-            {
-                RespWriter.WriteRaw(w, RespReplies.NotAnInteger);
-                return;
-            }
-            if (limit < 0)
+            // Redis reads it as a positive number with one error for both: not a number, or negative.
+            if (!c.TryGetInt64(i + 1, out limit) || limit < 0)
             {
                 RespWriter.WriteError(w, "LIMIT can't be negative"u8);
                 return;

@@ -38,6 +38,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "EXEC"u8)) return RespCommandKind.Exec;
                 if (Ascii.EqualsIgnoreCase(name, "SAVE"u8)) return RespCommandKind.Save;
                 if (Ascii.EqualsIgnoreCase(name, "COPY"u8)) return RespCommandKind.Copy;
+                if (Ascii.EqualsIgnoreCase(name, "DUMP"u8)) return RespCommandKind.Dump;
                 if (Ascii.EqualsIgnoreCase(name, "EVAL"u8)) return RespCommandKind.Eval;
                 if (Ascii.EqualsIgnoreCase(name, "SORT"u8)) return RespCommandKind.Sort;
                 if (Ascii.EqualsIgnoreCase(name, "LPOP"u8)) return RespCommandKind.LPop;
@@ -131,6 +132,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "ZINTER"u8)) return RespCommandKind.ZInter;
                 break;
             case 7:
+                if (Ascii.EqualsIgnoreCase(name, "RESTORE"u8)) return RespCommandKind.Restore;
                 if (Ascii.EqualsIgnoreCase(name, "PEXPIRE"u8)) return RespCommandKind.PExpire;
                 if (Ascii.EqualsIgnoreCase(name, "MONITOR"u8)) return RespCommandKind.Monitor;
                 if (Ascii.EqualsIgnoreCase(name, "SLOWLOG"u8)) return RespCommandKind.SlowLog;

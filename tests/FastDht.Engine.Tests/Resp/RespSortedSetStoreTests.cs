@@ -3,7 +3,7 @@ using FastDht.TestUtilities;
 
 namespace FastDht.Engine.Tests.Resp;
 
-/// <summary>ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE and ZRANGESTORE through a 3-node cluster, sources and destination on different nodes.</summary>
+/// <summary>ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE and ZRANGESTORE through a 3-node cluster, sources and destination on different nodes; the set-algebra key-count and LIMIT errors.</summary>
 public sealed class RespSortedSetStoreTests(RespClusterFixture fixture) : IClassFixture<RespClusterFixture>
 {
     private TestCluster Cluster => fixture.Cluster;
@@ -64,6 +64,19 @@ public sealed class RespSortedSetStoreTests(RespClusterFixture fixture) : IClass
         Assert.Equal("-ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX\r\n",
             await c.CallAsync("ZRANGESTORE", dest, a, "0", "-1", "LIMIT", "0", "1"));
         Assert.Equal("$4\r\nkept\r\n", await c.CallAsync("GET", dest));
+    }
+
+    [Fact]
+    public async Task Intercard_limit_errors_are_Redis_words()
+    {
+        await using var c = await RespTestClient.ConnectAsync(RespCluster.RespOf(Cluster, 0));
+        foreach (var command in new[] { "SINTERCARD", "ZINTERCARD" })
+        {
+            Assert.Equal("-ERR LIMIT can't be negative\r\n", await c.CallAsync(command, "1", "ic-absent", "LIMIT", "a"));
+            Assert.Equal("-ERR LIMIT can't be negative\r\n", await c.CallAsync(command, "1", "ic-absent", "LIMIT", "-1"));
+            Assert.Equal("-ERR syntax error\r\n", await c.CallAsync(command, "1", "ic-absent", "ic-other"));
+        }
+        Assert.Equal("-ERR at least 1 input key is needed for 'zintercard' command\r\n", await c.CallAsync("ZINTERCARD", "0", "ic-absent"));
     }
 
     [Fact]
