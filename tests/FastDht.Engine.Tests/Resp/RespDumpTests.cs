@@ -93,6 +93,30 @@ public sealed class RespDumpTests(RespClusterFixture fixture) : IClassFixture<Re
         Assert.Equal(":0\r\n", await c.CallAsync("EXISTS", key));
     }
 
+    [Fact]
+    public async Task Corrupt_payloads_with_a_valid_checksum_are_bad_data_and_harm_nothing()
+    {
+        await using var c = await RespTestClient.ConnectAsync(RespCluster.RespOf(Cluster, 0));
+        var key = RespCluster.KeyOwnedBy(Cluster, 1, "rdb-corrupt");
+        // A string declaring 2 GiB, a list declaring 2^31 elements in a few bytes, a quicklist node of an unknown kind.
+        foreach (var body in new byte[][] { [0, 0x80, 0x7f, 0xff, 0xff, 0xff, 1], [1, 0x80, 0x7f, 0xff, 0xff, 0xff], [18, 1, 7, 1, 0x61] })
+            Assert.Equal("-ERR Bad data format\r\n", await c.CallAsync("RESTORE", key, "0", Latin1(Sealed(body)), "REPLACE"));
+        // Every single-byte change of Redis's listpack and quicklist payloads, re-sealed: a value or "Bad data format", never more.
+        var random = new Random(13);
+        foreach (var hex in new[] { "1115150000000400816202dffe0281610283312e3504ff", "120102141400000004008161028162020701f26079fe04ff" })
+        {
+            var body = Convert.FromHexString(hex);
+            for (var i = 0; i < 60; i++)
+            {
+                var mutated = (byte[])body.Clone();
+                mutated[random.Next(mutated.Length)] = (byte)random.Next(256);
+                var reply = await c.CallAsync("RESTORE", key, "0", Latin1(Sealed(mutated)), "REPLACE");
+                Assert.True(reply is "+OK\r\n" or "-ERR Bad data format\r\n", reply);
+            }
+        }
+        Assert.Equal("+PONG\r\n", await c.CallAsync("PING"));
+    }
+
     /// <summary>A payload with Redis's footer: RDB version 10 and the CRC-64 of everything before it.</summary>
     private static byte[] Sealed(byte[] body)
     {
