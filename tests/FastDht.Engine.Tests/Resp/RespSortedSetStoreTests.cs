@@ -80,6 +80,20 @@ public sealed class RespSortedSetStoreTests(RespClusterFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task Scores_print_as_redis_7_0_prints_them()
+    {
+        await using var c = await RespTestClient.ConnectAsync(RespCluster.RespOf(Cluster, 1));
+        var key = RespCluster.KeyOwnedBy(Cluster, 2, "zscore-format");
+        Assert.Equal(":4\r\n", await c.CallAsync("ZADD", key, "0.1", "a", "3", "b", "1e20", "c", "-inf", "d"));
+        // C's %.17g, as Redis 7.0's addReplyDouble (7.2 prints the shortest form, 0.1).
+        Assert.Equal("$19\r\n0.10000000000000001\r\n", await c.CallAsync("ZSCORE", key, "a"));
+        Assert.Equal("$1\r\n3\r\n", await c.CallAsync("ZSCORE", key, "b"));
+        Assert.Equal("$5\r\n1e+20\r\n", await c.CallAsync("ZSCORE", key, "c"));
+        Assert.Equal("$4\r\n-inf\r\n", await c.CallAsync("ZSCORE", key, "d"));
+        Assert.Equal("$18\r\n1.1000000000000001\r\n", await c.CallAsync("ZINCRBY", key, "1", "a"));
+    }
+
+    [Fact]
     public async Task Rangestore_keeps_score_order_for_every_range_kind_across_nodes()
     {
         await using var c = await RespTestClient.ConnectAsync(RespCluster.RespOf(Cluster, 2));
