@@ -27,6 +27,14 @@ internal sealed partial class PeerLink
         int first = BinaryPrimitives.ReadUInt16LittleEndian(body[9..]);
         int last = BinaryPrimitives.ReadUInt16LittleEndian(body[11..]);
         var records = body[MigrateKeysRequest.PrefixSize..];
+        // Checked and applied under the imports' gate: a drop of an abandoned import of these slots runs wholly before
+        // or after, never between the check and the apply (SlotImports).
+        lock (_mesh.Imports.Gate)
+            return ApplyMigrateKeys(header, epoch, kind, first, last, records);
+    }
+
+    private ValueTask<bool> ApplyMigrateKeys(in FrameHeader header, ulong epoch, byte kind, int first, int last, ReadOnlySpan<byte> records)
+    {
         var state = _mesh.Cluster.Current;
         var self = _mesh.Identity.SelfId;
         if (epoch > state.Epoch)

@@ -46,6 +46,7 @@ internal sealed class PeerMesh : IPeerLinks
     private readonly ConnectionOptions _connectionOptions;
     private PeerSlot?[] _slots = [];
     private IDisposable? _subscription;
+    private IDisposable? _imports;
     private Task _sweep = Task.CompletedTask;
 
     public PeerMesh(
@@ -73,6 +74,7 @@ internal sealed class PeerMesh : IPeerLinks
         Statistics = statistics;
         Logger = logger;
         Listeners = new ListenerDirectory(this);
+        Imports = new SlotImports(cluster, keyspace, identity.SelfId, logger);
         _backoff = new BackoffPolicy(settings.ReconnectBaseDelay, settings.ReconnectMaxDelay, BackoffJitter.Equal);
     }
 
@@ -106,6 +108,9 @@ internal sealed class PeerMesh : IPeerLinks
 
     /// <summary>This node's keys, for RespExecute.</summary>
     public LocalKeyspace Keyspace { get; }
+
+    /// <summary>The receiving side of slot moves: MigrateKeys batches are applied under its gate; abandoned imports are dropped.</summary>
+    public SlotImports Imports { get; }
 
     /// <summary>Open while the node replays its log: keyed requests are answered Loading.</summary>
     public LoadingGate Loading { get; }
@@ -152,6 +157,7 @@ internal sealed class PeerMesh : IPeerLinks
     public void Start()
     {
         _subscription = Cluster.Subscribe((_, _) => Reconcile());
+        _imports = Imports.Start();
         Reconcile();
         using (ExecutionContext.SuppressFlow())
             _sweep = SweepAsync();
@@ -162,6 +168,7 @@ internal sealed class PeerMesh : IPeerLinks
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         _subscription?.Dispose();
+        _imports?.Dispose();
         Task[] loops;
         lock (_lock)
         {

@@ -32,8 +32,11 @@ namespace FastDht.Engine.Mesh.Internal;
 /// <item>State E2: the target is the primary. This node installs it first, then pushes it; the target serves the slots
 /// only once it has it, so the two never serve them at the same time. Then this node drops its copies.</item>
 /// </list>
-/// <para>Any failure before E2 undoes the move: capture and handover cleared, the target's partial keys dropped, the
-/// slots no longer importing; the data never left this node, so nothing is lost.</para>
+/// <para>Any failure before E2 undoes the move: capture and handover cleared, the slots no longer importing (the target
+/// then drops its partial keys: <see cref="SlotImports"/>); the data never left this node, so nothing is lost.</para>
+/// <para>A mark this node finds on slots it owns while no move of its own runs (it restarted in the middle of one, or an
+/// undo did not get committed) is cleared in the background (<see cref="ClearStaleMarksAsync"/>): otherwise the slots
+/// could never move anywhere else.</para>
 /// </remarks>
 internal sealed class SlotMover
 {
@@ -43,6 +46,8 @@ internal sealed class SlotMover
     private readonly SlotMoveOptions _options;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _one = new(1, 1);
+    private int _clearing;
+    private string? _keptBecause;
 
     public SlotMover(PeerMesh mesh, LocalKeyspace keyspace, IClusterChanges changes, SlotMoveOptions options, ILogger logger)
     {
@@ -51,6 +56,8 @@ internal sealed class SlotMover
         _changes = changes;
         _options = options;
         _logger = logger;
+        // Not disposed: the mover lives as long as the node and its state holder; a stopped mesh ends the clearing.
+        mesh.Cluster.Subscribe((_, current) => ClearStaleMarksSoon(current));
     }
 
     private ushort Self => _mesh.Identity.SelfId;
@@ -135,8 +142,8 @@ internal sealed class SlotMover
                 moves.SetGone(first, last, false);
             if (cursor is not null)
                 moves.Captured.CloseCursor(cursor);
-            if (announced)
-                await UndoAnnounceAsync(first, last, target).ConfigureAwait(false);
+            if (announced && !await UndoAnnounceAsync(first, last, target).ConfigureAwait(false))
+                ClearStaleMarksSoon(_mesh.Cluster.Current); // once this move has let go of the slots
             SlotMoveLog.Failed(_logger, first, last, Self, target, e.Message);
             if (e is SlotMoveException or OperationCanceledException)
                 throw;
@@ -237,25 +244,134 @@ internal sealed class SlotMover
         }
     }
 
-    private async Task UndoAnnounceAsync(int first, int last, ushort target)
+    /// <summary>Clears the mark of the slots of [<paramref name="first"/>, <paramref name="last"/>] still moving to <paramref name="target"/>; false when the change was not committed.</summary>
+    /// <remarks>The target drops what it received when it installs the state (<see cref="SlotImports"/>).</remarks>
+    private async Task<bool> UndoAnnounceAsync(int first, int last, ushort target)
     {
         try
         {
-            await _changes.ProposeAsync(current =>
-            {
-                var table = current.Slots;
-                var changed = false;
-                for (var s = first; s <= last; s++)
-                    changed |= table.AssignmentOf(s).Importing == target;
-                return changed ? current.Next(slots: Reassign(table, first, last, a => a.Importing == target ? a.WithImporting(SlotAssignment.NotMoving) : a)) : null;
-            }, CancellationToken.None).ConfigureAwait(false);
-            if (_mesh.GetLink(target) is { IsUp: true } link)
-                await new Batches(link, target, _mesh.Cluster.Current.Epoch, first, last, _options).ResetAsync(CancellationToken.None).ConfigureAwait(false);
+            await _changes.ProposeAsync(current => Unmarked(current, first, last, target), CancellationToken.None).ConfigureAwait(false);
+            return true;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             SlotMoveLog.Failed(_logger, first, last, Self, target, $"undoing the announcement: {e.Message}");
+            return false;
         }
+    }
+
+    /// <summary>The state with the slots of [<paramref name="first"/>, <paramref name="last"/>] that this node owns and that move to <paramref name="target"/> no longer moving; null when there are none.</summary>
+    private ClusterState? Unmarked(ClusterState current, int first, int last, ushort target)
+    {
+        var table = current.Slots;
+        var changed = false;
+        for (var s = first; s <= last; s++)
+        {
+            var a = table.AssignmentOf(s);
+            changed |= a.Primary == Self && a.Importing == target;
+        }
+        return changed
+            ? current.Next(slots: Reassign(table, first, last, a => a.Primary == Self && a.Importing == target ? a.WithImporting(SlotAssignment.NotMoving) : a))
+            : null;
+    }
+
+    /// <summary>Starts <see cref="ClearStaleMarksAsync"/> unless it runs, when <paramref name="state"/> marks slots of this node moving.</summary>
+    private void ClearStaleMarksSoon(ClusterState state)
+    {
+        if (FirstMarked(state, 0) is null || Interlocked.CompareExchange(ref _clearing, 1, 0) != 0)
+            return;
+        using (ExecutionContext.SuppressFlow())
+            _ = Task.Run(ClearStaleMarksAsync);
+    }
+
+    /// <summary>
+    /// Clears the marks of slots this node owns that are moving while no move of its own runs (it takes the movers'
+    /// turn first, so a move in progress is never taken for stale): the node restarted in the middle of a move (the
+    /// state it learns still holds the announcement), or an undo was not committed. Retried with a growing pause until
+    /// none is left or the node stops.
+    /// </summary>
+    /// <remarks>
+    /// With a Raft group the change is decided on the newest committed state, so it cannot undo a handover that was
+    /// committed meanwhile. Without one, this node may have learned an older state than the target holds (a push from
+    /// another member arrived first, while the target already serves the slots at the state that handed them over): the
+    /// target is first asked to reset the import, which it accepts only while it still imports the slots from this
+    /// node, and only then is the mark cleared; otherwise the target's newer state reaches this node over their link.
+    /// </remarks>
+    private async Task ClearStaleMarksAsync()
+    {
+        var stopping = _mesh.Stopping;
+        try
+        {
+            for (var pause = 10; !stopping.IsCancellationRequested; pause = Math.Min(pause * 2, 1000))
+            {
+                await _one.WaitAsync(stopping).ConfigureAwait(false);
+                var left = false;
+                try
+                {
+                    for (var run = FirstMarked(_mesh.Cluster.Current, 0); run is { } r; run = FirstMarked(_mesh.Cluster.Current, r.Last + 1))
+                        left |= !await TryClearAsync(r.First, r.Last, r.Target, stopping).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _one.Release();
+                }
+                if (!left)
+                    break;
+                await Task.Delay(pause, stopping).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The node stops.
+        }
+        finally
+        {
+            Volatile.Write(ref _clearing, 0);
+        }
+        if (!stopping.IsCancellationRequested)
+            ClearStaleMarksSoon(_mesh.Cluster.Current); // a state installed after the last look
+    }
+
+    private async Task<bool> TryClearAsync(int first, int last, ushort target, CancellationToken stopping)
+    {
+        try
+        {
+            if (_changes is PeerPushedStateChanges)
+            {
+                if (_mesh.GetLink(target) is not { IsUp: true } link)
+                    throw new SlotMoveException($"no live link to node {target}");
+                await new Batches(link, target, _mesh.Cluster.Current.Epoch, first, last, _options).ResetAsync(stopping).ConfigureAwait(false);
+            }
+            await _changes.ProposeAsync(current => Unmarked(current, first, last, target), stopping).ConfigureAwait(false);
+            SlotMoveLog.StaleMarkCleared(_logger, Self, first, last, target);
+            _keptBecause = null;
+            return true;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
+        {
+            // Retried up to once a second: each new reason is logged once.
+            if (e.Message != _keptBecause)
+                SlotMoveLog.StaleMarkKept(_logger, Self, first, last, target, e.Message);
+            _keptBecause = e.Message;
+            return false;
+        }
+    }
+
+    /// <summary>The first run of slots from <paramref name="from"/> on that this node owns and that move to one node in <paramref name="state"/>, or null.</summary>
+    private (int First, int Last, ushort Target)? FirstMarked(ClusterState state, int from)
+    {
+        var table = state.Slots;
+        for (var s = from; s < SlotTable.SlotCount; s++)
+        {
+            var a = table.AssignmentOf(s);
+            if (a.Primary != Self || !a.IsMoving)
+                continue;
+            var last = s;
+            while (last + 1 < SlotTable.SlotCount && table.AssignmentOf(last + 1) is { } next && next.Primary == Self && next.Importing == a.Importing)
+                last++;
+            return (s, last, a.Importing);
+        }
+        return null;
     }
 
     private sealed class KeyPredicateInRange(int first, int last)

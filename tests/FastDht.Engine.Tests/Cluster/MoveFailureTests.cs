@@ -7,9 +7,17 @@ using FastDht.TestUtilities;
 
 namespace FastDht.Engine.Tests.Cluster;
 
-/// <summary>A node dies in the middle of a slot move (docs/elasticity.md, "What a slot move promises").</summary>
-public sealed class MoveFailureTests
+/// <summary>A node dies in the middle of a slot move (docs/elasticity.md, "What a slot move promises" and "A node that dies mid-move").</summary>
+public sealed class MoveFailureTests : IDisposable
 {
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "fastdht-movefailure-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root))
+            Directory.Delete(_root, recursive: true);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(1)]
@@ -56,9 +64,7 @@ public sealed class MoveFailureTests
                 await Task.Delay(5);
             }
         });
-        var move = cluster[0].MoveSlotsAsync(range.FirstSlot, range.LastSlot, 2);
-        await Bounded.UntilAsync(() => cluster[2].Store.Count > 0 && cluster[2].ClusterState.Slots.AssignmentOf(range.FirstSlot).IsMoving, "the target to receive keys");
-        await cluster.StopNodeAsync(2);
+        var move = await MoveAndStopMidwayAsync(cluster, range, stopped: 2);
 
         await Assert.ThrowsAsync<SlotMoveException>(() => move.WithinAsync("the move to fail"));
         await Bounded.UntilAsync(() => Enumerable.Range(0, 2).All(n => !cluster[n].ClusterState.Slots.AssignmentOf(range.FirstSlot).IsMoving), "the move to be undone everywhere");
@@ -74,10 +80,135 @@ public sealed class MoveFailureTests
             Assert.Equal(acknowledged.TryGetValue(key, out var value) ? value : "v0", await fresh.GetStringAsync(key));
     }
 
-    private static async Task<DhtClient> ConnectAsync(TestCluster cluster)
+    /// <summary>
+    /// The source stops while the copy runs (its undo cannot reach anyone: the links and the Raft member go first).
+    /// With replicas its in-sync replica is promoted; without, it comes back from its data directory. Either way no
+    /// slot stays marked moving, the target keeps none of the keys it received, the slots can move again (to another
+    /// node too), and every acknowledged write is read back.
+    /// </summary>
+    [Theory]
+    [InlineData(1, null)]
+    [InlineData(0, false)]
+    [InlineData(0, true)]
+    public async Task A_move_whose_source_stops_midway_leaves_no_slot_moving_and_loses_no_acknowledged_write(int replicas, bool? consensus)
+    {
+        // 8 KiB/s: after the first 64 KiB batch the copy waits 8 s for the throttle, so the source stops with the move
+        // under way (3000 keys of 80-byte values are about 300 KB of records: five batches).
+        await using var cluster = await TestCluster.StartAsync(3, o =>
+        {
+            o.SlotMoveRate = 8 * 1024;
+            o.Replicas = replicas;
+            o.Consensus = consensus;
+            if (replicas > 0)
+            {
+                o.ReplicaTimeout = Bounded.Timeout; // no replica dropped by accident on a loaded machine
+                o.FailoverTimeout = TimeSpan.FromMilliseconds(1500);
+            }
+            else
+            {
+                o.DataDir = Path.Combine(_root, $"node{o.NodeId}"); // without replicas the source's keys live on only on its disk
+            }
+        });
+        if (replicas > 0)
+        {
+            await Bounded.UntilAsync(
+                () => cluster.RunningNodes.All(n => n.ClusterState.Slots.RangeAssignments.All(a => a.InSync.Length == a.Replicas.Length)),
+                "every replica to be in sync (only an in-sync replica is promoted)");
+        }
+        await using var client = await ConnectAsync(cluster, all: true);
+        var range = cluster[0].ClusterState.Slots.Ranges[0];
+        Assert.Equal((ushort)0, range.NodeId);
+        var keys = Enumerable.Range(0, 200_000).Select(i => $"k{i}").Where(k => KeySlot.Of(Encoding.UTF8.GetBytes(k)) <= range.LastSlot).Take(3000).ToArray();
+        var initial = new string('i', 80);
+        foreach (var key in keys)
+            await client.PutAsync(key, initial);
+
+        // What a key may hold at the end: its last acknowledged value, or one written after it that failed (it may
+        // have been applied before the failure). One writer, so no locking.
+        var possible = keys.ToDictionary(k => k, _ => new List<string> { initial });
+        var acknowledged = 0;
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(async () =>
+        {
+            for (var i = 1; !stop.IsCancellationRequested; i++)
+            {
+                var key = keys[i % keys.Length];
+                var value = $"v{i}";
+                possible[key].Add(value);
+                try
+                {
+                    await client.PutAsync(key, value);
+                    possible[key].Clear();
+                    possible[key].Add(value);
+                    Interlocked.Increment(ref acknowledged);
+                }
+                catch (DhtException)
+                {
+                    // The source's slots are unavailable while it is down (without replicas) or until its replica is
+                    // promoted: the write may or may not have been applied, and is kept as possible.
+                }
+                await Task.Delay(5);
+            }
+        });
+
+        // With replicas, the replica that takes over (the range's only one; the target is not it).
+        var replica = replicas > 0 ? cluster[0].ClusterState.Slots.AssignmentOf(range.FirstSlot).Replicas[0] : (ushort)0;
+        Assert.NotEqual((ushort)2, replica);
+        var move = await MoveAndStopMidwayAsync(cluster, range, stopped: 0);
+        await Assert.ThrowsAnyAsync<Exception>(() => move.WithinAsync("the stopped source's move to fail"));
+
+        ushort owner = 0;
+        if (replicas > 0)
+        {
+            owner = replica;
+            await Bounded.UntilAsync(() => cluster[1].ClusterState.Slots.OwnerOf(range.FirstSlot) == owner && cluster[2].ClusterState.Slots.OwnerOf(range.FirstSlot) == owner, $"the source's replica to be promoted");
+            await cluster.WaitForLeasesAsync();
+        }
+        else
+        {
+            await cluster.StartNodeAsync(0);
+        }
+        await Bounded.UntilAsync(
+            () => cluster.RunningNodes.All(n => !n.ClusterState.Slots.AssignmentOf(range.FirstSlot).IsMoving && !n.ClusterState.Slots.AssignmentOf(range.LastSlot).IsMoving),
+            "no node to see the slots moving");
+        await Bounded.UntilAsync(() => keys.All(k => !cluster[2].Store.TryGet(Encoding.UTF8.GetBytes(k), out _)), "the target to drop the keys of the abandoned move");
+        var after = Volatile.Read(ref acknowledged);
+        await Bounded.UntilAsync(() => Volatile.Read(ref acknowledged) >= after + 100, "writes to the slots to go on");
+
+        // A slot moves again: to node 1 when node 0 kept them (the abandoned move was to node 2), else to node 2. One
+        // slot, so the throttled copy takes no time.
+        var next = owner == 0 ? (ushort)1 : (ushort)2;
+        var slot = KeySlot.Of(Encoding.UTF8.GetBytes(keys[0]));
+        await cluster[owner].MoveSlotsAsync(slot, slot, next).WithinAsync("a slot to move again");
+        Assert.Equal(next, cluster[owner].ClusterState.Slots.OwnerOf(slot));
+        stop.Cancel();
+        await writer.WithinAsync("the writer to stop");
+
+        await using var fresh = await ConnectAsync(cluster, all: true);
+        foreach (var key in keys)
+        {
+            var read = await fresh.GetStringAsync(key);
+            Assert.True(possible[key].Contains(read!), $"{key} reads {read}, not one of {string.Join(",", possible[key])}");
+        }
+    }
+
+    /// <summary>Starts moving <paramref name="range"/> from node 0 to node 2 and stops node <paramref name="stopped"/> once the target received keys; returns the move.</summary>
+    private static async Task<Task<SlotMoveReport>> MoveAndStopMidwayAsync(TestCluster cluster, SlotRange range, int stopped)
+    {
+        var move = cluster[0].MoveSlotsAsync(range.FirstSlot, range.LastSlot, 2);
+        await Bounded.UntilAsync(() => cluster[2].Store.Count > 0 && cluster[2].ClusterState.Slots.AssignmentOf(range.FirstSlot).IsMoving, "the target to receive keys");
+        await cluster.StopNodeAsync(stopped);
+        return move;
+    }
+
+    private static async Task<DhtClient> ConnectAsync(TestCluster cluster, bool all = false)
     {
         var options = new DhtClientOptions { ClusterName = TestCluster.ClusterName };
-        options.Seeds.Add(cluster.EndPointOf(0).ToString());
+        foreach (var node in cluster.RunningNodes)
+        {
+            if (all || node.NodeId == 0)
+                options.Seeds.Add(cluster.EndPointOf(node.NodeId).ToString());
+        }
         return await DhtClient.ConnectAsync(options);
     }
 }
