@@ -9,7 +9,12 @@ namespace FastDht.Engine.Mesh.Internal;
 /// 16 B/16 B (47 MB of records) in about 3 s, while the copy keeps well under one core of the sender and receiver.</param>
 /// <param name="BatchTimeout">How long the receiver may take to answer a batch before the move is undone.</param>
 /// <param name="LockDrainTimeout">How long the handover waits for locks held on the slots' keys before the move is undone.</param>
-internal sealed record SlotMoveOptions(int BatchBytes, int Window, long MaxBytesPerSecond, TimeSpan BatchTimeout, TimeSpan LockDrainTimeout)
+/// <param name="ThrottledBatchBytes">Record bytes per frame while the throttle applies (the background copy of a throttled
+/// move). 16 KiB: about 350 keys of 16 B/16 B, applied at the receiver in a few tens of microseconds; at 16 MiB/s one
+/// frame a millisecond, so the copy's work comes in slices far shorter than a request's p99 instead of 64 KiB bursts.</param>
+/// <param name="ThrottledWindow">Frames in flight while the throttle applies. 2: the sender scans the next batch while the
+/// receiver applies one, and no more; a receiver slowed by its own load answers later, and the copy slows with it.</param>
+internal sealed record SlotMoveOptions(int BatchBytes, int Window, long MaxBytesPerSecond, TimeSpan BatchTimeout, TimeSpan LockDrainTimeout, int ThrottledBatchBytes, int ThrottledWindow)
 {
-    public static SlotMoveOptions Default { get; } = new(64 * 1024, 4, 16L << 20, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5));
+    public static SlotMoveOptions Default { get; } = new(64 * 1024, 4, 16L << 20, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5), 16 * 1024, 2);
 }

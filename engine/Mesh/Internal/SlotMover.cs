@@ -211,7 +211,7 @@ internal sealed class SlotMover
             keys += visitor.Count;
             if (moves.Captured.AppendedPosition - capturedAtStart > sender.SentBytes)
                 sender.Throttled = false;
-            if (sender.Pending >= _options.BatchBytes)
+            if (sender.Pending >= sender.MaxBytes)
                 await sender.SendAsync(cancellationToken).ConfigureAwait(false);
         }
         while (scan != 0);
@@ -410,7 +410,10 @@ internal sealed class SlotMover
         private int _length;
         private long _sentBytes;
 
-        public int MaxBytes => options.BatchBytes;
+        /// <summary>Record bytes per batch: small while throttled, so the copy's work comes in short slices between requests.</summary>
+        public int MaxBytes => IsPaced ? options.ThrottledBatchBytes : options.BatchBytes;
+
+        private bool IsPaced => Throttled && options.MaxBytesPerSecond > 0;
 
         /// <summary>Record bytes sent so far (the throttle's measure).</summary>
         public long SentBytes => _sentBytes;
@@ -476,9 +479,9 @@ internal sealed class SlotMover
             _sentBytes += _length;
             _batch = [];
             _length = 0;
-            while (_inFlight.Count >= options.Window)
+            while (_inFlight.Count >= (IsPaced ? options.ThrottledWindow : options.Window))
                 await CollectOldestAsync().ConfigureAwait(false);
-            if (Throttled && options.MaxBytesPerSecond > 0)
+            if (IsPaced)
             {
                 // The throttle: never ahead of MaxBytesPerSecond on average since the move began.
                 var due = TimeSpan.FromSeconds((double)_sentBytes / options.MaxBytesPerSecond) - _clock.Elapsed;
