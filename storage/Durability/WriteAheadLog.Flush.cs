@@ -20,6 +20,9 @@ namespace FastDht.Storage.Durability;
 /// written to the operating system only, which is a memory copy into the page cache: the thread about to send the reply
 /// writes the round itself (<see cref="TryMakeDurable"/>), as Redis writes its AOF buffer in its event loop before
 /// replying, instead of waking the flush thread and being woken back (two thread hops per round on a 2-core machine).
+/// When other work is queued on the thread pool (connections received meanwhile, about to append too), the caller
+/// leaves the write to one round queued behind that work (<see cref="DeferredWrite"/>) and waits for it, so one write
+/// covers every reply of that round of connections, as Redis writes its AOF once per event-loop round.
 /// The flush thread then only fsyncs once a second (never holding the gate while it does, so a reply never waits for an
 /// fsync), writes what nobody waited for, rotates segments, and retries after a failure.
 /// </para>
@@ -58,7 +61,8 @@ public sealed partial class WriteAheadLog
     /// <summary>
     /// Whether everything up to <paramref name="position"/> is durable, making it so first when that needs no disk
     /// flush: under <see cref="FsyncPolicy.EverySec"/> and <see cref="FsyncPolicy.No"/> the pending records are written
-    /// to the operating system on this thread (a memory copy; never an fsync). False under <see cref="FsyncPolicy.Always"/>
+    /// to the operating system on this thread (a memory copy; never an fsync), unless other work is queued on the thread
+    /// pool: then one write round is queued after that work (it covers their records too) and this returns false. False under <see cref="FsyncPolicy.Always"/>
     /// until the flush thread's fsync covers it, and while the disk fails or a segment is being rotated: then wait with
     /// <see cref="WhenDurableAsync"/>.
     /// </summary>
@@ -68,6 +72,12 @@ public sealed partial class WriteAheadLog
             return true;
         if (_options.Fsync == FsyncPolicy.Always || _failure is not null || _rotating)
             return false;
+        if (_workQueued())
+        {
+            // Other connections' work is queued and will likely append too: one write after it covers them all.
+            _deferredWrite.Schedule();
+            return false;
+        }
         lock (_writeGate)
         {
             // Another caller's round may have covered this position while this one queued: group write, no syscall.
@@ -79,6 +89,25 @@ public sealed partial class WriteAheadLog
         }
         return Volatile.Read(ref _durable) >= position;
     }
+
+    /// <summary>
+    /// The write round <see cref="TryMakeDurable"/> deferred (<see cref="DeferredWrite"/>, on a pool thread): writes what
+    /// was appended, then resumes here the replies it made durable (each sends its connection's replies).
+    /// </summary>
+    internal void WriteDeferred()
+    {
+        var written = false;
+        lock (_writeGate)
+        {
+            if (_segment is not null && _failure is null)
+                written = TryWriteRound(onFlusher: false, resumeHere: true);
+        }
+        if (!written)
+            WakeFlusher(); // closing, failing or rotating: the flush thread takes over the waiters, as for any caller
+        _wakeup.RunHere();
+    }
+
+    private static bool ThreadPoolHasQueuedWork() => ThreadPool.PendingWorkItemCount > 0;
 
     private void FlushLoop()
     {
@@ -172,9 +201,10 @@ public sealed partial class WriteAheadLog
     /// <summary>
     /// Under <c>_writeGate</c>: writes the pending round (taking the active buffer as the round when none is pending);
     /// true when it is written (or there was nothing to write). A caller that is not the flush thread leaves a round that
-    /// needs a new segment, or fails, to the flush thread.
+    /// needs a new segment, or fails, to the flush thread. With <paramref name="resumeHere"/> the waiters it completes are
+    /// left for the caller to resume (<see cref="WaiterWakeup.RunHere"/>) instead of a new work item.
     /// </summary>
-    private bool TryWriteRound(bool onFlusher)
+    private bool TryWriteRound(bool onFlusher, bool resumeHere = false)
     {
         if (_pendingLength == 0)
         {
@@ -215,7 +245,7 @@ public sealed partial class WriteAheadLog
             _pendingLength = 0;
             Volatile.Write(ref _written, end);
             Recovered();
-            Publish(end);
+            Publish(end, resumeHere);
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -27,6 +27,8 @@ public sealed partial class WriteAheadLog
         _store = store;
         _flusher = null!;
         _snapshotter = null!;
+        _deferredWrite = null!;
+        _workQueued = null!;
     }
 
     private WriteAheadLog(WriteAheadLog recovered)
@@ -41,6 +43,8 @@ public sealed partial class WriteAheadLog
         _durable = recovered._written;
         _synced = recovered._written;
         _snapshotBase = recovered._snapshotBase;
+        _deferredWrite = new DeferredWrite(this);
+        _workQueued = _options.WorkQueued ?? ThreadPoolHasQueuedWork;
         _flusher = StartFlusher();
         _snapshotter = StartSnapshotter();
     }

@@ -82,6 +82,8 @@ public sealed partial class WriteAheadLog : IDisposable
     // Flush thread only: how many waits the last fsync answered (the writers in flight that a hold waits for).
     private int _lastWoken;
     private readonly WaiterWakeup _wakeup = new();
+    private readonly DeferredWrite _deferredWrite;
+    private readonly Func<bool> _workQueued;
     private bool _stopped;
 
     private readonly ManualResetEventSlim _closingSignal = new();
@@ -293,8 +295,9 @@ public sealed partial class WriteAheadLog : IDisposable
             _waiting = _waiters.Count;
             _waits++;
         }
-        // Under Always every append already woke the flush thread; otherwise nobody may be writing this record yet.
-        if (_options.Fsync != FsyncPolicy.Always)
+        // Under Always every append already woke the flush thread; otherwise nobody may be writing this record yet, unless
+        // a deferred write is queued (it is, if TryMakeDurable just deferred; one that ran meanwhile covered the record).
+        if (_options.Fsync != FsyncPolicy.Always && !_deferredWrite.IsScheduled)
             WakeFlusher();
         return waiter.AsValueTask();
     }
@@ -391,7 +394,7 @@ public sealed partial class WriteAheadLog : IDisposable
     /// After a write round (under <c>_writeGate</c>): the durable position moved to <paramref name="durable"/>; the waiters
     /// it covers are resumed together on one thread-pool work item (<see cref="WaiterWakeup"/>), never on this thread.
     /// </summary>
-    private void Publish(long durable)
+    private void Publish(long durable, bool resumeHere = false)
     {
         Volatile.Write(ref _durable, durable);
         var woken = 0;
@@ -412,7 +415,7 @@ public sealed partial class WriteAheadLog : IDisposable
                 _wakeBatches++;
         }
         _lastWoken = woken;
-        if (woken > 0)
+        if (woken > 0 && !resumeHere)
             _wakeup.Schedule();
     }
 }

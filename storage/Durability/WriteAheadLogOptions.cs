@@ -30,6 +30,12 @@ public sealed class WriteAheadLogOptions
     /// </remarks>
     public TimeSpan GroupCommitDelay { get; init; } = TimeSpan.FromMicroseconds(200);
 
+    /// <summary>
+    /// Tests only: whether more work is queued that may append soon (defaults to the thread pool's queue holding work).
+    /// Under <c>everysec</c> and <c>no</c> a reply's write is then left to one write after that work (<see cref="WriteAheadLog.TryMakeDurable"/>).
+    /// </summary>
+    internal Func<bool>? WorkQueued { get; init; }
+
     /// <summary>On recovery, cut the log at a corrupt record in the middle (losing the records after it) instead of refusing to start.</summary>
     /// <remarks>Defaults to false: a corrupt record stops recovery with a message naming the file and offset, and an operator decides.</remarks>
     public bool TruncateAtCorruption { get; init; }
@@ -42,7 +48,7 @@ public sealed class WriteAheadLogOptions
     /// <remarks>Defaults to null: such records are checked and skipped.</remarks>
     public ApplicationRecordHandler? ApplicationRecord { get; init; }
 
-    /// <summary>Called when the log starts failing (with the error) and when it recovers (with null); on the thread that wrote (the flush thread, or under everysec and no a caller of <see cref="WriteAheadLog.TryMakeDurable"/>), never twice at once.</summary>
+    /// <summary>Called when the log starts failing (with the error) and when it recovers (with null); on the thread that wrote (the flush thread, or under everysec and no a caller of <see cref="WriteAheadLog.TryMakeDurable"/> or the write round it queued), never twice at once.</summary>
     public Action<Exception?>? HealthChanged { get; init; }
 
     /// <summary>A snapshot starts by itself once the log has grown by this many bytes since the last one began; 0 never.</summary>

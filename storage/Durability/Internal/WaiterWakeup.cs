@@ -47,7 +47,21 @@ internal sealed class WaiterWakeup : IThreadPoolWorkItem
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }
 
-    void IThreadPoolWorkItem.Execute()
+    /// <summary>Resumes the waiters added so far on this thread, unless the work item is already scheduled (it will).</summary>
+    public void RunHere()
+    {
+        lock (_lock)
+        {
+            if (_scheduled || _ready.Count == 0)
+                return;
+            _scheduled = true;
+        }
+        Drain();
+    }
+
+    void IThreadPoolWorkItem.Execute() => Drain();
+
+    private void Drain()
     {
         while (true)
         {

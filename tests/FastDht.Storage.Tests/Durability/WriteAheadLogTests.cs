@@ -32,8 +32,8 @@ public sealed class WriteAheadLogTests : IDisposable
     private static string? Get(ShardedStore store, string key) =>
         store.TryGet(B(key), out var value) ? Encoding.UTF8.GetString(value.Span) : null;
 
-    private WriteAheadLog Open(ShardedStore store, out LogRecoveryReport report, FsyncPolicy fsync = FsyncPolicy.Always, long segmentSize = 64L << 20, bool truncate = false) =>
-        WriteAheadLog.Open(new WriteAheadLogOptions { Directory = _dir, Fsync = fsync, SegmentSize = segmentSize, TruncateAtCorruption = truncate }, store, out report);
+    private WriteAheadLog Open(ShardedStore store, out LogRecoveryReport report, FsyncPolicy fsync = FsyncPolicy.Always, long segmentSize = 64L << 20, bool truncate = false, Func<bool>? workQueued = null) =>
+        WriteAheadLog.Open(new WriteAheadLogOptions { Directory = _dir, Fsync = fsync, SegmentSize = segmentSize, TruncateAtCorruption = truncate, WorkQueued = workQueued }, store, out report);
 
     private string[] Segments()
     {
@@ -154,7 +154,8 @@ public sealed class WriteAheadLogTests : IDisposable
     [InlineData(FsyncPolicy.No)]
     public async Task Under_everysec_and_no_a_wait_is_answered_once_the_record_is_in_the_file_without_waiting_for_the_flush_thread(FsyncPolicy fsync)
     {
-        using var log = Open(new ShardedStore(), out _, fsync);
+        // Nothing else queued (a lone writer): the caller writes at once.
+        using var log = Open(new ShardedStore(), out _, fsync, workQueued: static () => false);
         var before = new FileInfo(Segments()[^1]).Length;
         var end = log.AppendPut(B("a"), B("1"));
 
@@ -170,6 +171,35 @@ public sealed class WriteAheadLogTests : IDisposable
         var second = log.AppendPut(B("b"), B("2"));
         Assert.True(log.TryMakeDurable(second));
         Assert.Equal(before + second, new FileInfo(Segments()[^1]).Length);
+    }
+
+    [Theory]
+    [InlineData(FsyncPolicy.EverySec)]
+    [InlineData(FsyncPolicy.No)]
+    public async Task Under_everysec_and_no_with_other_work_queued_the_write_is_left_to_one_round_after_it(FsyncPolicy fsync)
+    {
+        using var log = Open(new ShardedStore(), out _, fsync, workQueued: static () => true);
+        var before = new FileInfo(Segments()[^1]).Length;
+
+        // The caller does not write: a round queued behind the other work will, and the reply waits for it.
+        var end = log.AppendPut(B("a"), B("1"));
+        Assert.False(log.TryMakeDurable(end));
+        Assert.True(await log.WhenDurableAsync(end).AsTask().WithinAsync("the deferred round wrote the record"));
+        Assert.True(log.IsDurable(end));
+        Assert.Equal(before + end, new FileInfo(Segments()[^1]).Length);
+
+        // Several replies waiting meanwhile: one write covers them all.
+        var start = log.Statistics;
+        var ends = new long[8];
+        for (var i = 0; i < ends.Length; i++)
+            ends[i] = log.AppendPut(B($"k{i}"), B("v"));
+        var waits = new Task<bool>[ends.Length];
+        for (var i = 0; i < ends.Length; i++)
+            waits[i] = log.WhenDurableAsync(ends[i]).AsTask();
+        foreach (var wait in waits)
+            Assert.True(await wait.WithinAsync("a reply's record written"));
+        Assert.InRange(log.Statistics.WriteRounds - start.WriteRounds, 1, 2); // 2 only if the flush thread's once-a-second write fell between two appends
+        Assert.Equal(before + ends[^1], new FileInfo(Segments()[^1]).Length);
     }
 
     [Fact]
