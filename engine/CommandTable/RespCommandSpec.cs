@@ -47,9 +47,25 @@ internal sealed class RespCommandSpec(RespCommandKind kind, string name, int ari
     public bool AllowBusy { get; } = Array.IndexOf(flags, "allow_busy") >= 0;
 
     /// <summary>
-    /// For EVAL and FCALL: the index of the argument that counts the keys which follow it (Redis's <c>keynum</c> key
-    /// spec); 0 for others. Such a command names no key in <see cref="FirstKey"/> and routes itself.
+    /// For EVAL and EVALSHA (and their _RO forms): the index of the argument that counts the keys which follow it
+    /// (Redis's <c>keynum</c> key spec); 0 for others. Such a command names no key in <see cref="FirstKey"/> and routes
+    /// itself (<see cref="Resp.Internal.ScriptEngine.TryLocateKeys"/>).
     /// </summary>
+    /// <remarks>
+    /// Nearly <see cref="NumKeysIndex"/>'s rule ("the key count sits at argument i, the keys follow it"), kept apart on
+    /// purpose because the two differ where it matters:
+    /// <list type="bullet">
+    /// <item>A script keeps <see cref="FirstKey"/> 0 so that every generic key walk (routing by the first key, MULTI's
+    /// queued keys, ACL key checks, COMMAND INFO's 0 0 0 with no key spec, COMMAND GETKEYS) passes it by: a script's keys
+    /// are checked by the script path, which also refuses EVAL from inside a script. A movable-keys command sets
+    /// <see cref="FirstKey"/> so that the same generic walks see its keys.</item>
+    /// <item>The count's rule is not the same: a script may name 0 keys and a count beyond the arguments is an error
+    /// ("Number of keys can't be greater than number of args"); a movable-keys command needs at least one key and
+    /// <see cref="LastKeyIndex(RespCommand, int)"/> clips the count to the arguments (the command answers the error).</item>
+    /// </list>
+    /// One property for both would need "and FirstKey is 0" or "and HasKeys" beside every test of it: two rules under
+    /// one name.
+    /// </remarks>
     public int KeyCountIndex { get; init; }
 
     /// <summary>The subcommands of a container command; empty for others.</summary>
@@ -73,8 +89,10 @@ internal sealed class RespCommandSpec(RespCommandKind kind, string name, int ari
     public int LastKeyIndex(int count) => LastKey < 0 ? count + LastKey : LastKey;
 
     /// <summary>
-    /// Redis's movable keys of LMPOP, BLMPOP, SINTERCARD: the number of keys is the argument at this index, the keys
-    /// follow from <see cref="FirstKey"/>; 0 for a command whose keys <see cref="LastKey"/> and <see cref="Step"/> place.
+    /// Redis's movable keys of LMPOP, BLMPOP, ZMPOP, BZMPOP, ZUNION/ZINTER/ZDIFF(STORE), ZINTERCARD, SINTERCARD: the
+    /// number of keys is the argument at this index, the keys follow from <see cref="FirstKey"/>; 0 for a command whose
+    /// keys <see cref="LastKey"/> and <see cref="Step"/> place. Scripts count their keys too but differently: see
+    /// <see cref="KeyCountIndex"/>.
     /// </summary>
     public int NumKeysIndex { get; init; }
 
