@@ -15,15 +15,35 @@ namespace FastDht.Engine.Connections;
 /// counter that skips ids still in use. After <see cref="FailAll"/> the multiplexer refuses new registrations, so
 /// nothing is registered on a dead connection and left to hang.
 /// The dictionary grows to the high-water mark of requests in flight and is then reused: no allocation per request.
+/// Forward window: a node forwarding its clients' commands asks <see cref="HasRoomForForward"/> before each one and,
+/// when <see cref="ForwardWindow"/> requests are in flight, stops reading its client until the owner has answered half of
+/// them (<see cref="WaitForRoomAsync"/>). Without it a pipelined flood through a non-owner queued as many forwards as the
+/// socket buffers and pipes of both directions hold (300,000 at 2 M SETs through `redis-cli --pipe`, answered up to 4 s
+/// later at load 20): their timeout, which runs from registration, fired on requests the owner had simply not reached yet.
+/// With the window a forward waits at most a window's worth of the owner's work, and the flood waits in the client's
+/// socket (TCP back-pressure), as it does at a node that owns every key. Peer calls (heartbeats, transactions, moves)
+/// never wait for the window: they are few, and must not queue behind a client's flood.
 /// </remarks>
 internal sealed class RequestMultiplexer
 {
+    /// <summary>Requests in flight at which a forwarding session waits for room: about 300 KB of small forwards, a few ms of the owner's work.</summary>
+    public const int ForwardWindow = 4096;
+
+    /// <summary>In flight at or below which the sessions waiting for room go on: half the window, so they wake once per half window, not per answer.</summary>
+    private const int RoomMark = ForwardWindow / 2;
+
     private readonly Lock _lock = new();
     private readonly Dictionary<uint, PendingRequest> _pending = new();
     private uint _nextId;
     private bool _closed;
     private StatusCode _closedStatus;
     private string _closedMessage = "";
+
+    // _pending.Count, readable without the lock (written under it).
+    private int _inFlight;
+
+    // Created by the first session that finds the window full, completed (asynchronously) when room is back: one per full window, shared by every waiter.
+    private TaskCompletionSource? _room;
 
     /// <summary>Requests awaiting an answer.</summary>
     public int Count
@@ -41,6 +61,25 @@ internal sealed class RequestMultiplexer
         {
             lock (_lock)
                 return _closed;
+        }
+    }
+
+    /// <summary>Whether a forward may be sent now: fewer than <see cref="ForwardWindow"/> requests are in flight. One volatile read.</summary>
+    public bool HasRoomForForward => Volatile.Read(ref _inFlight) < ForwardWindow;
+
+    /// <summary>Completes when a forward may be sent again: in flight has fallen to half the window, or the connection failed (registering then fails at once).</summary>
+    /// <remarks>
+    /// Bounded: every request in flight ends within its timeout, by its answer, the sweeper or the connection's failure.
+    /// The caller must have flushed what it wrote to this connection, or its own forwards could be the ones never answered.
+    /// </remarks>
+    public Task WaitForRoomAsync()
+    {
+        lock (_lock)
+        {
+            if (_closed || _pending.Count < ForwardWindow)
+                return Task.CompletedTask;
+            // Asynchronous continuations: the answer that frees the room arrives on the link's read loop, which must not run a session.
+            return (_room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
         }
     }
 
@@ -63,6 +102,7 @@ internal sealed class RequestMultiplexer
                 id = ++_nextId;
             }
             while (!_pending.TryAdd(id, request));
+            _inFlight = _pending.Count;
         }
         status = StatusCode.Ok;
         message = "";
@@ -72,19 +112,29 @@ internal sealed class RequestMultiplexer
     /// <summary>Removes a request whose frame could not be sent; the caller completes it.</summary>
     public bool TryRemove(uint id, out PendingRequest request)
     {
+        TaskCompletionSource? room;
+        bool removed;
         lock (_lock)
-            return _pending.Remove(id, out request!);
+        {
+            removed = _pending.Remove(id, out request!);
+            room = Removed();
+        }
+        room?.TrySetResult();
+        return removed;
     }
 
     /// <summary>Completes the request a response answers; false when none is waiting (it timed out, or the id is unknown).</summary>
     public bool Complete(in FrameHeader header, in ReadOnlySequence<byte> body)
     {
         PendingRequest? request;
+        TaskCompletionSource? room;
         lock (_lock)
         {
             if (!_pending.Remove(header.RequestId, out request))
                 return false;
+            room = Removed();
         }
+        room?.TrySetResult();
         request.OnResponse(header, body);
         return true;
     }
@@ -93,6 +143,7 @@ internal sealed class RequestMultiplexer
     public void FailAll(StatusCode status, string message)
     {
         PendingRequest[] failed;
+        TaskCompletionSource? room;
         lock (_lock)
         {
             if (!_closed)
@@ -101,12 +152,22 @@ internal sealed class RequestMultiplexer
                 _closedStatus = status;
                 _closedMessage = message;
             }
+            // Waiters go on and find the connection closed.
+            room = _room;
+            _room = null;
             if (_pending.Count == 0)
-                return;
-            failed = new PendingRequest[_pending.Count];
-            _pending.Values.CopyTo(failed, 0);
-            _pending.Clear();
+            {
+                failed = [];
+            }
+            else
+            {
+                failed = new PendingRequest[_pending.Count];
+                _pending.Values.CopyTo(failed, 0);
+                _pending.Clear();
+            }
+            _inFlight = 0;
         }
+        room?.TrySetResult();
         foreach (var request in failed)
             request.OnFailure(status, message);
     }
@@ -116,6 +177,7 @@ internal sealed class RequestMultiplexer
     public int FailExpired(long nowTicks, string message)
     {
         List<KeyValuePair<uint, PendingRequest>>? expired = null;
+        TaskCompletionSource? room;
         lock (_lock)
         {
             foreach (var entry in _pending)
@@ -127,9 +189,23 @@ internal sealed class RequestMultiplexer
                 return 0;
             foreach (var entry in expired)
                 _pending.Remove(entry.Key);
+            room = Removed();
         }
+        room?.TrySetResult();
         foreach (var entry in expired)
             entry.Value.OnFailure(StatusCode.Timeout, message);
         return expired.Count;
+    }
+
+    /// <summary>Under the lock, after a removal: the waiters to wake when in flight has fallen to the mark, else null.</summary>
+    private TaskCompletionSource? Removed()
+    {
+        var count = _pending.Count;
+        _inFlight = count;
+        if (_room is null || count > RoomMark)
+            return null;
+        var room = _room;
+        _room = null;
+        return room;
     }
 }

@@ -7,6 +7,18 @@ namespace FastDht.Engine.Transport;
 /// <summary>The receive loop: socket to input pipe.</summary>
 public sealed partial class SocketConnection
 {
+    /// <summary>Reads in a row that found their data already there, on a socket event thread, after which the loop moves to the thread pool.</summary>
+    /// <remarks>
+    /// With the runtime's inline socket completions (fastdht-node's default, docs/running.md) a receive that had to wait
+    /// completes on the socket event thread, and the loop, the parse loop (InlineScheduling) and its send all run there.
+    /// A client that keeps the socket full never makes a receive wait, so without a budget its loop would keep the event
+    /// thread, and every other socket of that thread (clients, the links to other nodes) went unread for as long as
+    /// the flood lasted: PINGs on other connections waited up to 4.4 s during a 2 M-SET `redis-cli --pipe` (100-200 ms
+    /// with the thread-pool hand-off). After this many reads (about 4 KiB each, so about the 16 KiB Redis reads per client
+    /// per turn of its event loop) the loop goes on on the thread pool, and the event thread back to its other sockets.
+    /// </remarks>
+    private const int EventThreadReadBudget = 4;
+
     private readonly SocketReceiver _receiver;
     private long _bytesReceived;
 
@@ -21,13 +33,18 @@ public sealed partial class SocketConnection
         int minimumReceive = Math.Max(1, _options.MinimumSegmentSize / 2);
         Exception? error = null;
         bool failed = false;
+        int readsAtOnce = 0;
         try
         {
             while (true)
             {
+                // Whether this round's data was there without waiting (the wait, or the receive when there is no wait).
+                bool atOnce;
                 if (_options.WaitForDataBeforeAllocatingBuffer)
                 {
-                    SocketOperationResult waited = await _receiver.WaitForDataAsync(_socket!).ConfigureAwait(false);
+                    ValueTask<SocketOperationResult> waiting = _receiver.WaitForDataAsync(_socket!);
+                    atOnce = waiting.IsCompleted;
+                    SocketOperationResult waited = await waiting.ConfigureAwait(false);
                     if (!waited.IsSuccess)
                     {
                         error = OnSocketError(waited.Error);
@@ -36,8 +53,15 @@ public sealed partial class SocketConnection
                     }
                 }
 
+                else
+                {
+                    atOnce = false;
+                }
+
                 Memory<byte> buffer = input.GetMemory(minimumReceive);
-                SocketOperationResult received = await _receiver.ReceiveAsync(_socket!, buffer).ConfigureAwait(false);
+                ValueTask<SocketOperationResult> receiving = _receiver.ReceiveAsync(_socket!, buffer);
+                atOnce |= !_options.WaitForDataBeforeAllocatingBuffer && receiving.IsCompleted;
+                SocketOperationResult received = await receiving.ConfigureAwait(false);
                 if (!received.IsSuccess)
                 {
                     error = OnSocketError(received.Error);
@@ -66,6 +90,11 @@ public sealed partial class SocketConnection
                     // The reader is done, or Abort cancelled our wait on back-pressure.
                     break;
                 }
+
+                if (LeavesEventThread(atOnce, ref readsAtOnce))
+                {
+                    await Task.Yield(); // no context here: this queues the loop to the thread pool
+                }
             }
         }
         catch (ObjectDisposedException) when (IsClosed)
@@ -91,6 +120,25 @@ public sealed partial class SocketConnection
         // IsCompleted; the reason, if any, is in CloseReason.
         await input.CompleteAsync().ConfigureAwait(false);
         SignalClosed();
+    }
+
+    /// <summary>Counts a read that found its data at once; true when the budget of such reads on a socket event thread is spent (<see cref="EventThreadReadBudget"/>).</summary>
+    /// <remarks>A thread-pool thread is never left: the pool has other threads, and the hand-off costs a work item.</remarks>
+    private static bool LeavesEventThread(bool atOnce, ref int readsAtOnce)
+    {
+        if (!atOnce || Thread.CurrentThread.IsThreadPoolThread)
+        {
+            readsAtOnce = 0;
+            return false;
+        }
+
+        if (++readsAtOnce < EventThreadReadBudget)
+        {
+            return false;
+        }
+
+        readsAtOnce = 0;
+        return true;
     }
 
     /// <summary>Logs a failed socket operation and returns the close reason it stands for (null for our own abort).</summary>

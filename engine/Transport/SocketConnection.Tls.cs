@@ -106,12 +106,15 @@ public sealed partial class SocketConnection
         PipeWriter input = _input.Writer;
         int minimumReceive = Math.Max(1, _options.MinimumSegmentSize / 2);
         Exception? error = null;
+        int readsAtOnce = 0;
         try
         {
             while (true)
             {
                 Memory<byte> buffer = input.GetMemory(minimumReceive);
-                int count = await tls.ReadAsync(buffer).ConfigureAwait(false);
+                ValueTask<int> reading = tls.ReadAsync(buffer);
+                bool atOnce = reading.IsCompleted;
+                int count = await reading.ConfigureAwait(false);
                 if (count == 0)
                 {
                     // The peer's close_notify or FIN: everything it will send was received.
@@ -126,6 +129,11 @@ public sealed partial class SocketConnection
                 if (flushed.IsCompleted || flushed.IsCanceled)
                 {
                     break;
+                }
+
+                if (LeavesEventThread(atOnce, ref readsAtOnce))
+                {
+                    await Task.Yield(); // as the plain loop: a flooding client must not keep a socket event thread
                 }
             }
         }

@@ -16,12 +16,16 @@ internal sealed class ProcessCluster : IAsyncDisposable
 
     private readonly ToolProcess[] _nodes;
     private readonly string[][] _args;
+    private readonly int[] _respPorts;
+    private readonly IReadOnlyDictionary<string, string>? _environment;
 
-    private ProcessCluster(MemberList members, ToolProcess[] nodes, string[][] args)
+    private ProcessCluster(MemberList members, ToolProcess[] nodes, string[][] args, int[] respPorts, IReadOnlyDictionary<string, string>? environment)
     {
         Members = members;
         _nodes = nodes;
         _args = args;
+        _respPorts = respPorts;
+        _environment = environment;
     }
 
     public MemberList Members { get; }
@@ -30,16 +34,22 @@ internal sealed class ProcessCluster : IAsyncDisposable
 
     public IPEndPoint EndPointOf(int index) => new(IPAddress.Loopback, Members.Get((ushort)index).Port);
 
+    /// <summary>Node <paramref name="index"/>'s RESP listener: started with "{resp}" in an argument (<c>--resp 127.0.0.1:{resp}</c>), replaced by a reserved port per node.</summary>
+    public IPEndPoint RespEndPointOf(int index) => new(IPAddress.Loopback, _respPorts[index]);
+
     /// <summary>
     /// Starts <paramref name="count"/> nodes with fast heartbeats and the extra arguments ("{node}" in one is replaced
     /// by the node's id, e.g. a data directory per node), and waits for the full mesh.
     /// A port taken by someone else between reservation and bind fails that attempt; one retry on fresh ports.
     /// </summary>
-    public static async Task<ProcessCluster> StartAsync(int count, params string[] extraArgs)
+    public static Task<ProcessCluster> StartAsync(int count, params string[] extraArgs) => StartWithEnvironmentAsync(count, null, extraArgs);
+
+    /// <summary>As <see cref="StartAsync"/>, with <paramref name="environment"/> added to every node's environment (restarts too).</summary>
+    public static async Task<ProcessCluster> StartWithEnvironmentAsync(int count, IReadOnlyDictionary<string, string>? environment, params string[] extraArgs)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var cluster = Launch(count, extraArgs);
+            var cluster = Launch(count, environment, extraArgs);
             try
             {
                 await cluster.WaitForMeshAsync().ConfigureAwait(false);
@@ -83,7 +93,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
         if (!_nodes[index].HasExited)
             throw new InvalidOperationException($"node {index} is still running");
         await _nodes[index].DisposeAsync().ConfigureAwait(false);
-        _nodes[index] = ToolProcess.Start(ToolPaths.NodeDll, [.. _args[index], .. moreArgs]);
+        _nodes[index] = ToolProcess.Start(null, _environment, ToolPaths.NodeDll, [.. _args[index], .. moreArgs]);
         await _nodes[index].WaitForLineAsync(readyLine).ConfigureAwait(false);
         return _nodes[index];
     }
@@ -123,9 +133,11 @@ internal sealed class ProcessCluster : IAsyncDisposable
         return path;
     }
 
-    private static ProcessCluster Launch(int count, string[] extraArgs)
+    private static ProcessCluster Launch(int count, IReadOnlyDictionary<string, string>? environment, string[] extraArgs)
     {
-        var ports = FreePorts.Reserve(count);
+        var resp = Array.Exists(extraArgs, a => a.Contains("{resp}", StringComparison.Ordinal));
+        var ports = FreePorts.Reserve(resp ? 2 * count : count);
+        var respPorts = resp ? ports[count..] : [];
         var entries = new string[count];
         for (var i = 0; i < count; i++)
             entries[i] = string.Create(CultureInfo.InvariantCulture, $"{i}=127.0.0.1:{ports[i]}");
@@ -144,12 +156,14 @@ internal sealed class ProcessCluster : IAsyncDisposable
                 "--heartbeat-interval", "200ms",
                 "--reconnect-base-delay", "20ms",
                 "--reconnect-max-delay", "500ms",
-                .. Array.ConvertAll(extraArgs, a => a.Replace("{node}", id, StringComparison.Ordinal)),
+                .. Array.ConvertAll(extraArgs, a => a
+                    .Replace("{node}", id, StringComparison.Ordinal)
+                    .Replace("{resp}", resp ? respPorts[i].ToString(CultureInfo.InvariantCulture) : "", StringComparison.Ordinal)),
             ];
             allArgs[i] = args;
-            nodes[i] = ToolProcess.Start(ToolPaths.NodeDll, args);
+            nodes[i] = ToolProcess.Start(null, environment, ToolPaths.NodeDll, args);
         }
-        return new ProcessCluster(members, nodes, allArgs);
+        return new ProcessCluster(members, nodes, allArgs, respPorts, environment);
     }
 
     private async Task WaitForMeshAsync()

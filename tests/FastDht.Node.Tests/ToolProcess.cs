@@ -25,7 +25,10 @@ internal sealed class ToolProcess : IAsyncDisposable
     /// Starts the tool inside network namespace <paramref name="netns"/> (null: this process's), through
     /// <c>ip netns exec</c>, which execs the tool in place: the process (and the id signals go to) is the tool's.
     /// </summary>
-    public static ToolProcess Start(string? netns, string dll, params string[] args)
+    public static ToolProcess Start(string? netns, string dll, params string[] args) => Start(netns, null, dll, args);
+
+    /// <summary>Starts the tool with <paramref name="environment"/> added to this process's environment (null: inherited as is).</summary>
+    public static ToolProcess Start(string? netns, IReadOnlyDictionary<string, string>? environment, string dll, params string[] args)
     {
         var info = new ProcessStartInfo(netns is null ? "dotnet" : "ip")
         {
@@ -33,6 +36,11 @@ internal sealed class ToolProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (environment is not null)
+        {
+            foreach (var (name, value) in environment)
+                info.Environment[name] = value;
+        }
         if (netns is not null)
         {
             foreach (var a in (string[])["netns", "exec", netns, "dotnet"])

@@ -14,8 +14,11 @@ internal sealed partial class PeerLink
 
     /// <summary>Registers the forward and writes the request to the owner; a failure to send completes <paramref name="forward"/> with the error.</summary>
     /// <returns>Always true: the origin session goes on reading whatever happens to the forward.</returns>
+    /// <remarks>With a full window of requests in flight on this link the origin session waits for room first (<see cref="RequestMultiplexer.ForwardWindow"/>).</remarks>
     public ValueTask<bool> SendForwardAsync(in Frame frame, PendingRequest forward)
     {
+        if (!Requests.HasRoomForForward)
+            return SendForwardWithRoomAsync(frame, forward);
         if (!Requests.TryRegister(forward, _mesh.Settings.ForwardTimeout, out var id, out var status, out var message))
         {
             forward.OnFailure(status, message);
@@ -30,6 +33,14 @@ internal sealed partial class PeerLink
             return AwaitFlushAsync(flushed);
         }
         return SendForwardSlowAsync(frame, id);
+    }
+
+    /// <summary>Waits until the link has room for a forward, then sends it (the frame stays in the origin's unadvanced input meanwhile).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> SendForwardWithRoomAsync(Frame frame, PendingRequest forward)
+    {
+        await Requests.WaitForRoomAsync().ConfigureAwait(false);
+        return await SendForwardAsync(frame, forward).ConfigureAwait(false);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]

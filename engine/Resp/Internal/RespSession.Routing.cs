@@ -164,6 +164,11 @@ internal sealed partial class RespSession
             RespErrors.WriteClusterDown(Target(), _host.Peers.UnavailableMessage(owner));
             return Outcome.Continue;
         }
+        if (!link.Requests.HasRoomForForward)
+        {
+            _pendingLink = link;
+            return Outcome.NeedRoom;
+        }
         _metrics?.CountForward();
         if (FrameWriter.RespExecuteFrameLength(_command) - 4 > link.SendLimit)
         {

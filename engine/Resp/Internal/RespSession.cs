@@ -104,6 +104,8 @@ internal sealed partial class RespSession
                         var outcome = Execute();
                         if (outcome == Outcome.MustWait)
                             outcome = await ExecuteInOrderAsync().ConfigureAwait(false);
+                        if (outcome == Outcome.NeedRoom)
+                            outcome = await ExecuteWithRoomAsync().ConfigureAwait(false);
                         if (outcome == Outcome.NeedLink)
                             outcome = await SendRemoteSlowAsync().ConfigureAwait(false);
                         if (outcome == Outcome.RunQueue)
@@ -150,6 +152,36 @@ internal sealed partial class RespSession
         {
             await EndBatchAsync().ConfigureAwait(false);
             await _order.WhenSomeEndsAsync().ConfigureAwait(false);
+            if (!await EnterBatchAsync().ConfigureAwait(false))
+                return Outcome.Stop;
+            outcome = Execute();
+        }
+        return outcome;
+    }
+
+    /// <summary>
+    /// The owner's link has a full window of forwards in flight (<see cref="RequestMultiplexer.ForwardWindow"/>): send out
+    /// what the batch has so far (this connection's own forwards included), wait until the owner has answered half of
+    /// them, then run the command again (its bytes stay in the unadvanced input; its owner may have changed meanwhile).
+    /// This connection reads nothing more meanwhile, so a flood waits in the client's socket, not in the links' buffers.
+    /// </summary>
+    private async ValueTask<Outcome> ExecuteWithRoomAsync()
+    {
+        var outcome = Outcome.NeedRoom;
+        // Bounded: each round waits for forwards in flight to end, and they end within the forward timeout.
+        while (outcome is Outcome.NeedRoom or Outcome.MustWait)
+        {
+            await EndBatchAsync().ConfigureAwait(false);
+            if (outcome == Outcome.NeedRoom)
+            {
+                var link = _pendingLink!;
+                _pendingLink = null;
+                await link.Requests.WaitForRoomAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                await _order.WhenSomeEndsAsync().ConfigureAwait(false);
+            }
             if (!await EnterBatchAsync().ConfigureAwait(false))
                 return Outcome.Stop;
             outcome = Execute();
@@ -373,5 +405,8 @@ internal sealed partial class RespSession
 
         /// <summary>BLPOP and its kin outside MULTI: try, and wait for a list to be written until served or timed out (BlockAsync).</summary>
         Block,
+
+        /// <summary>The owner's link has a full window of forwards in flight: wait for room, then run the command again (ExecuteWithRoomAsync).</summary>
+        NeedRoom,
     }
 }
