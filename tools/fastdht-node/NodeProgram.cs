@@ -10,6 +10,8 @@ internal static class NodeProgram
 {
     public static async Task<int> RunAsync(string[] args)
     {
+        // Before any socket exists: the runtime reads the setting when the first one is made.
+        SocketEventLoop.Configure();
         var parse = NodeCommandLine.Build().Parse(args);
         if (parse.Errors.Count > 0)
         {
