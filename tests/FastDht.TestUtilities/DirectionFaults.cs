@@ -15,12 +15,26 @@ internal sealed class DirectionFaults
     private int _dropEpoch;        // bumped on every DropAfter call, so pumps restart their count from that moment
     private int _held;
     private long _forwarded;
+    private Func<FastDht.Protocol.FrameHeader, bool>? _holdFrames;
+    private int _heldFrames;
 
     /// <summary>Pumps of this direction holding a chunk they read because of a stall.</summary>
     public int Held => Volatile.Read(ref _held);
 
     /// <summary>Bytes written to the far side so far (after any transform).</summary>
     public long Forwarded => Interlocked.Read(ref _forwarded);
+
+    /// <summary>Native frames of this direction matching it are held back (see <see cref="LoopbackProxy.HoldFrames"/>); null: none.</summary>
+    public Func<FastDht.Protocol.FrameHeader, bool>? HoldFrames
+    {
+        get => Volatile.Read(ref _holdFrames);
+        set => Volatile.Write(ref _holdFrames, value);
+    }
+
+    /// <summary>Frames held back by <see cref="HoldFrames"/> and not released yet, over every connection.</summary>
+    public int HeldFrames => Volatile.Read(ref _heldFrames);
+
+    public void AddHeldFrames(int count) => Interlocked.Add(ref _heldFrames, count);
 
     public TimeSpan Delay
     {

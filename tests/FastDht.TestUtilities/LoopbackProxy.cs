@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using FastDht.Protocol;
 
 namespace FastDht.TestUtilities;
 
 /// <summary>A TCP proxy on 127.0.0.1 that tests put between a client and a node (or two nodes) to cut, refuse,
-/// stall, delay, corrupt or truncate their traffic.</summary>
+/// stall, delay, corrupt or truncate their traffic, or hold back some of its frames.</summary>
 /// <remarks>
 /// <para>
 /// Each accepted connection is paired with a new connection to the target and relayed both ways in chunks of up
@@ -134,6 +135,15 @@ public sealed class LoopbackProxy : IAsyncDisposable
     /// </remarks>
     public void Refuse(bool refuse) => _refuse = refuse;
 
+    /// <summary>
+    /// When on, stalls and delays leave alone the connections that open with a native Hello of role
+    /// <see cref="FastDht.Protocol.NodeRole.Consensus"/>: the Raft group's own connections (docs/replication.md), so a
+    /// test can freeze a peer link without also holding elections and their leader lease. Off by default: a frozen
+    /// host freezes everything.
+    /// </summary>
+    /// <remarks>Lease renewals and everything else of the cluster's still travel on the peer links and are held.</remarks>
+    public bool SparesConsensus { get; set; }
+
     /// <summary>When on, stops forwarding in <paramref name="direction"/> but keeps the sockets open: a frozen peer.</summary>
     /// <remarks>
     /// Each pump holds the chunk it read (see <see cref="HeldChunks"/>) and reads no more, so TCP back-pressure
@@ -152,6 +162,25 @@ public sealed class LoopbackProxy : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(latency, TimeSpan.Zero);
         ForEach(direction, latency, static (faults, value) => faults.Delay = value);
     }
+
+    /// <summary>
+    /// Holds back the native-protocol frames in <paramref name="direction"/> whose header matches
+    /// <paramref name="hold"/>, forwarding every other frame as it comes (a request that is lost for a while, on a link
+    /// that stays alive: heartbeats, lease renewals and answers still pass); null lifts the hold.
+    /// </summary>
+    /// <remarks>
+    /// Connections of the Raft group (a Hello of role Consensus) and connections whose bytes stop parsing as frames are
+    /// left alone. A held frame is forwarded, in order, just before the next bytes that connection carries after the
+    /// hold is lifted (peer links carry a heartbeat every interval); it is lost if the connection closes first.
+    /// <see cref="HeldFrames"/> counts what is held now.
+    /// </remarks>
+    public void HoldFrames(Func<FrameHeader, bool>? hold, ProxyDirection direction = ProxyDirection.Both)
+    {
+        ForEach(direction, hold, static (faults, value) => faults.HoldFrames = value);
+    }
+
+    /// <summary>Frames held back by <see cref="HoldFrames"/> now, over every connection and both directions.</summary>
+    public int HeldFrames => ClientToServerFaults.HeldFrames + ServerToClientFaults.HeldFrames;
 
     /// <summary>Rewrites each chunk in <paramref name="direction"/> through <paramref name="transform"/>; null turns it off.</summary>
     /// <remarks>
@@ -187,6 +216,7 @@ public sealed class LoopbackProxy : IAsyncDisposable
     {
         Refuse(false);
         Stall(false);
+        HoldFrames(null);
         Delay(TimeSpan.Zero);
         Corrupt(null);
         DropAfter(null);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
+using FastDht.Protocol;
 
 namespace FastDht.TestUtilities;
 
@@ -21,6 +22,9 @@ internal sealed class ProxyPair
     private readonly CancellationTokenSource _closing = new();
     private readonly CancellationToken _token;
     private int _closed;
+    // Set by the client-to-server pump from the connection's first bytes, before it forwards them (so before the server
+    // can answer anything): a Raft connection, which LoopbackProxy.SparesConsensus exempts from stalls and delays.
+    private volatile bool _consensus;
 
     public ProxyPair(LoopbackProxy proxy, Socket client, Socket server)
     {
@@ -33,8 +37,8 @@ internal sealed class ProxyPair
     /// <summary>Pumps both directions until both end, then closes the pair. Never throws.</summary>
     public async Task RunAsync()
     {
-        Task up = PumpAsync(_client, _server, _proxy.ClientToServerFaults);
-        Task down = PumpAsync(_server, _client, _proxy.ServerToClientFaults);
+        Task up = PumpAsync(_client, _server, _proxy.ClientToServerFaults, classify: true);
+        Task down = PumpAsync(_server, _client, _proxy.ServerToClientFaults, classify: false);
         await Task.WhenAll(up, down).ConfigureAwait(false);
         Close(reset: false);
     }
@@ -55,33 +59,62 @@ internal sealed class ProxyPair
         _proxy.OnPairClosed(this);
     }
 
-    private async Task PumpAsync(Socket source, Socket destination, DirectionFaults faults)
+    /// <summary>Whether <paramref name="first"/>, a connection's first bytes, is a native Hello of role Consensus.</summary>
+    /// <remarks>A Hello too short to tell (never seen: it is written at once) counts as not: the faults then apply.</remarks>
+    private static bool IsConsensusHello(ReadOnlyMemory<byte> first)
+    {
+        var buffer = new ReadOnlySequence<byte>(first);
+        if (!FrameReader.TryReadFrame(ref buffer, ProtocolLimits.Default, out var frame, out _) || frame.Header.Opcode != Opcode.Hello)
+            return false;
+        var body = frame.Body;
+        // Hello body: u16 protocol version, u8 role, ... (docs/protocol.md, Hello).
+        return body.Length > 2 && body.Slice(2, 1).FirstSpan[0] == (byte)NodeRole.Consensus;
+    }
+
+    private async Task PumpAsync(Socket source, Socket destination, DirectionFaults faults, bool classify)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
         int dropEpoch = -1;
         long sinceDrop = 0;
+        var frames = new FrameHolder(faults);
         try
         {
             while (true)
             {
                 int read = await source.ReceiveAsync(buffer.AsMemory(0, ChunkSize), SocketFlags.None, _token).ConfigureAwait(false);
+                if (classify)
+                {
+                    classify = false;
+                    _consensus = IsConsensusHello(buffer.AsMemory(0, read));
+                }
+
+                bool spared = _consensus && _proxy.SparesConsensus;
 
                 // Checked after the read, so a chunk (or the end of stream) read before the stall still waits:
                 // a frozen peer passes nothing on.
-                await faults.WaitWhileStalledAsync(_proxy.NotifyChanged, _token).ConfigureAwait(false);
+                if (!spared)
+                {
+                    await faults.WaitWhileStalledAsync(_proxy.NotifyChanged, _token).ConfigureAwait(false);
+                }
+
                 if (read == 0)
                 {
                     destination.Shutdown(SocketShutdown.Send);
                     return;
                 }
 
-                TimeSpan delay = faults.Delay;
+                TimeSpan delay = spared ? TimeSpan.Zero : faults.Delay;
                 if (delay > TimeSpan.Zero)
                 {
                     await Task.Delay(delay, _token).ConfigureAwait(false);
                 }
 
                 ReadOnlyMemory<byte> chunk = buffer.AsMemory(0, read);
+                if (!_consensus)
+                {
+                    chunk = frames.Pass(chunk);
+                }
+
                 Func<ReadOnlyMemory<byte>, byte[]>? transform = faults.Transform;
                 if (transform is not null)
                 {
@@ -131,6 +164,7 @@ internal sealed class ProxyPair
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            frames.Abandon(); // held frames die with the connection
         }
     }
 

@@ -56,6 +56,20 @@ public sealed class TestCluster : IAsyncDisposable
         ProxyOf(from).Stall(stall, ProxyDirection.ServerToClient);
     }
 
+    /// <summary>
+    /// Lets the Raft group's own connections through every stall and delay of this proxied cluster
+    /// (<see cref="LoopbackProxy.SparesConsensus"/>): a test that freezes peer links to hold one request is then not
+    /// also holding elections. Lease renewals travel on the peer links and are still held.
+    /// </summary>
+    public void SpareRaftFromFaults()
+    {
+        foreach (var proxy in _proxies ?? throw new InvalidOperationException("the cluster was not started with proxied: true"))
+        {
+            if (proxy is not null) // a spare node's proxy exists once that node started
+                proxy.SparesConsensus = true;
+        }
+    }
+
     /// <summary>Reserves ports and, unless told otherwise, starts every node and waits for the full mesh.</summary>
     public static async Task<TestCluster> StartAsync(
         int nodeCount = 3,
