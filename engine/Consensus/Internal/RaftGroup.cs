@@ -94,6 +94,9 @@ internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisp
         return answer;
     }
 
+    /// <summary>The Raft term this voter is in (0 on a learner or before it started).</summary>
+    public long Term => _raft?.Term ?? 0;
+
     /// <summary>Whether this node is the Raft leader now.</summary>
     public bool IsLeader => _raft is { } raft && !raft.LeadershipToken.IsCancellationRequested;
 

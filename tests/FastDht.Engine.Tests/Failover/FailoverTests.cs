@@ -103,6 +103,7 @@ public sealed class FailoverTests
         await AllInSyncInTheStateAsync(cluster);
         await Bounded.UntilAsync(() => cluster.RunningNodes.Any(n => n.RaftLeader == n.NodeId), "a Raft leader");
         var leader = cluster.RunningNodes.First(n => n.RaftLeader == n.NodeId).NodeId;
+        var term = cluster[leader].Core.Consensus!.Term;
         var key = RespCluster.KeyOwnedBy(cluster, leader, "lead");
         using (var client = await NativeTestClient.ConnectAsync(cluster.EndPointOf(leader)))
             Assert.Equal(StatusCode.Ok, (await client.PutAsync(B(key), B("v"))).Status);
@@ -111,9 +112,14 @@ public sealed class FailoverTests
         var others = cluster.RunningNodes.ToArray();
         await Bounded.UntilAsync(() => others.Any(n => n.RaftLeader == n.NodeId), "the two others to elect a successor");
         var elected = System.Diagnostics.Stopwatch.GetTimestamp();
+        var successor = others.First(n => n.RaftLeader == n.NodeId);
         await Bounded.UntilAsync(() => others.All(n => n.ClusterState.OwnerOf(B(key)) != leader), "the old leader's range to be promoted");
         var waited = System.Diagnostics.Stopwatch.GetElapsedTime(elected);
-        Assert.True(waited < failoverTimeout, $"the successor waited {waited.TotalSeconds:0.0} s after its election, a whole failover timeout");
+        // Only a successor of the very next term may take the short way (a failed candidacy in between, as a loaded
+        // machine makes, raises the term: another leader might have led it, so the whole timeout is right then).
+        var successorTerm = successor.Core.Consensus!.Term;
+        Assert.True(waited < failoverTimeout || successorTerm > term + 1,
+            $"the successor, elected in term {successorTerm} after term {term}, waited {waited.TotalSeconds:0.0} s after its election, a whole failover timeout");
 
         await cluster.WaitForLeasesAsync();
         var owner = others[0].ClusterState.OwnerOf(B(key));
