@@ -160,6 +160,41 @@ internal static class RespCollections
         return true;
     }
 
+    /// <summary>
+    /// LMPOP's and ZMPOP's <c>numkeys key... END [COUNT n]</c> from argument <paramref name="at"/>, END being
+    /// <paramref name="first"/> or <paramref name="second"/> (LEFT|RIGHT, MIN|MAX): false with Redis's error written.
+    /// </summary>
+    public static bool TryParseMultiPop(RespCommand c, int at, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, IBufferWriter<byte> w, out int keys, out bool isSecond, out long count)
+    {
+        isSecond = false;
+        count = 1;
+        if (!TryParseNumKeys(c, at, 1, w, out keys))
+            return false;
+        var i = at + keys + 1;
+        isSecond = c.ArgumentEquals(i, second);
+        if (!isSecond && !c.ArgumentEquals(i, first))
+        {
+            RespWriter.WriteRaw(w, RespReplies.SyntaxError);
+            return false;
+        }
+        var seenCount = false;
+        for (i++; i < c.Count; i += 2)
+        {
+            if (!c.ArgumentEquals(i, "COUNT"u8) || i + 1 >= c.Count || seenCount)
+            {
+                RespWriter.WriteRaw(w, RespReplies.SyntaxError);
+                return false;
+            }
+            if (!c.TryGetInt64(i + 1, out count) || count <= 0)
+            {
+                RespWriter.WriteError(w, "count should be greater than 0"u8);
+                return false;
+            }
+            seenCount = true;
+        }
+        return true;
+    }
+
     /// <summary>RESP2's null array or RESP3's null: the answer of a pop from nothing.</summary>
     public static void WriteNullArray(IBufferWriter<byte> w, int respVersion) =>
         RespWriter.WriteRaw(w, respVersion == 3 ? RespReplies.Null3 : RespReplies.NullArray);

@@ -579,30 +579,9 @@ internal static class RespListCommands
     /// <summary>numkeys key... LEFT|RIGHT [COUNT n] from argument <paramref name="at"/>: false with Redis's error written.</summary>
     public static bool TryParseMultiPop(RespCommand c, int at, IBufferWriter<byte> w, out int keys, out bool left, out long count)
     {
-        keys = 0;
-        left = false;
-        count = 1;
-        if (!RespCollections.TryParseNumKeys(c, at, 1, w, out keys))
-            return false;
-        var i = at + keys + 1;
-        if (!TryParseEnd(c, i, w, out left))
-            return false;
-        var seenCount = false;
-        for (i++; i < c.Count; i += 2)
-        {
-            if (!c.ArgumentEquals(i, "COUNT"u8) || i + 1 >= c.Count || seenCount)
-            {
-                RespWriter.WriteRaw(w, RespReplies.SyntaxError);
-                return false;
-            }
-            if (!c.TryGetInt64(i + 1, out count) || count <= 0)
-            {
-                RespWriter.WriteError(w, "count should be greater than 0"u8);
-                return false;
-            }
-            seenCount = true;
-        }
-        return true;
+        var ok = RespCollections.TryParseMultiPop(c, at, "LEFT"u8, "RIGHT"u8, w, out keys, out var right, out count);
+        left = !right;
+        return ok;
     }
 
     private static bool TryParseEnd(RespCommand c, int index, IBufferWriter<byte> w, out bool left)

@@ -650,37 +650,8 @@ internal static class RespSortedSetCommands
     }
 
     /// <summary>numkeys key... MIN|MAX [COUNT n] from argument <paramref name="at"/>: false with Redis's error written.</summary>
-    public static bool TryParseMultiPop(RespCommand c, int at, IBufferWriter<byte> w, out int keys, out bool max, out long count)
-    {
-        keys = 0;
-        max = false;
-        count = 1;
-        if (!RespCollections.TryParseNumKeys(c, at, 1, w, out keys))
-            return false;
-        var i = at + keys + 1;
-        max = c.ArgumentEquals(i, "MAX"u8);
-        if (!max && !c.ArgumentEquals(i, "MIN"u8))
-        {
-            RespWriter.WriteRaw(w, RespReplies.SyntaxError);
-            return false;
-        }
-        var seenCount = false;
-        for (i++; i < c.Count; i += 2)
-        {
-            if (!c.ArgumentEquals(i, "COUNT"u8) || i + 1 >= c.Count || seenCount)
-            {
-                RespWriter.WriteRaw(w, RespReplies.SyntaxError);
-                return false;
-            }
-            if (!c.TryGetInt64(i + 1, out count) || count <= 0)
-            {
-                RespWriter.WriteError(w, "count should be greater than 0"u8);
-                return false;
-            }
-            seenCount = true;
-        }
-        return true;
-    }
+    public static bool TryParseMultiPop(RespCommand c, int at, IBufferWriter<byte> w, out int keys, out bool max, out long count) =>
+        RespCollections.TryParseMultiPop(c, at, "MIN"u8, "MAX"u8, w, out keys, out max, out count);
 
     /// <summary>One try of BZPOPMIN/BZPOPMAX key... timeout: [key, member, score] of the first non-empty set, or a null array.</summary>
     private static void BlockingPopOnce(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
