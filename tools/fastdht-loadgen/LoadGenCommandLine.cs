@@ -197,7 +197,7 @@ internal static class LoadGenCommandLine
             Directory.CreateDirectory(settings.OutputDirectory);
             var runner = new Rebalance.RebalanceRunner(settings);
             var samples = await runner.RunAsync(
-                static s => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s.Second,6:F1} s  {s.Phase,-11}  {s.OperationsPerSecond,10:N0} ops/s  p99 {s.P99Microseconds,9:N0} us  failed {s.Errors}  retried {s.Retries}")),
+                static s => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s.Second,6:F1} s  {s.Phase,-11}  {s.OperationsPerSecond,10:N0} ops/s  p99 {s.P99Microseconds,9:N0} us  failed {s.Errors}  retried {s.Retries}  GC {s.GcPauseMilliseconds:0.#} ms in {s.Collections} ({s.Gen2Collections} gen 2)")),
                 signal.Token).ConfigureAwait(false);
             var markdown = Rebalance.RebalanceOutput.ToMarkdown(samples, runner.Summary, settings);
             await File.WriteAllTextAsync(Path.Combine(settings.OutputDirectory, "rebalance.csv"), Rebalance.RebalanceOutput.ToCsv(samples)).ConfigureAwait(false);

@@ -11,9 +11,9 @@ internal static class RebalanceOutput
 
     public static string ToCsv(IReadOnlyList<RebalanceSample> samples)
     {
-        var text = new StringBuilder().AppendLine("second,phase,ops_per_s,p99_us,errors,retries");
+        var text = new StringBuilder().AppendLine("second,phase,ops_per_s,p99_us,errors,retries,gc_pause_ms,gcs,gen2_gcs");
         foreach (var s in samples)
-            text.Append(C, $"{s.Second:F1},{s.Phase},{s.OperationsPerSecond:F0},{s.P99Microseconds:F1},{s.Errors},{s.Retries}").AppendLine();
+            text.Append(C, $"{s.Second:F1},{s.Phase},{s.OperationsPerSecond:F0},{s.P99Microseconds:F1},{s.Errors},{s.Retries},{s.GcPauseMilliseconds:F1},{s.Collections},{s.Gen2Collections}").AppendLine();
         return text.ToString();
     }
 
@@ -27,15 +27,15 @@ internal static class RebalanceOutput
             .Append(settings.SlotMoveRate == 0 ? "unlimited" : string.Create(C, $"{settings.SlotMoveRate / (1024.0 * 1024):0.#} MiB/s"))
             .Append(". Each second is one sample; the table gives the median of a phase's seconds (p99: median and worst).")
             .AppendLine().AppendLine()
-            .AppendLine("| phase | seconds | ops/s (median) | p99 µs (median) | p99 µs (worst) | failed | retried |")
-            .AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+            .AppendLine("| phase | seconds | ops/s (median) | p99 µs (median) | p99 µs (worst) | failed | retried | GC pause ms/s (worst) |")
+            .AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var phase in (string[])["before", "rebalancing", "after"])
         {
             var of = samples.Where(s => s.Phase == phase).ToList();
             if (of.Count == 0)
                 continue;
             text.Append(C, $"| {phase} | {of.Count} | {Median(of.Select(s => s.OperationsPerSecond)):N0} | {Median(of.Select(s => s.P99Microseconds)):N0} | ")
-                .Append(C, $"{of.Max(s => s.P99Microseconds):N0} | {of.Sum(s => s.Errors)} | {of.Sum(s => s.Retries)} |").AppendLine();
+                .Append(C, $"{of.Max(s => s.P99Microseconds):N0} | {of.Sum(s => s.Errors)} | {of.Sum(s => s.Retries)} | {of.Max(s => s.GcPauseMilliseconds):0.#} |").AppendLine();
         }
         if (summary is not null)
         {

@@ -66,6 +66,8 @@ internal sealed class RebalanceRunner(RebalanceSettings settings)
             TimeSpan? doneAt = null;
             long lastCompleted = 0, lastErrors = 0, lastRetries = 0;
             var lastTick = start;
+            var lastPause = GC.GetTotalPauseDuration();
+            int lastCollections = GC.CollectionCount(0), lastGen2 = GC.CollectionCount(2);
             while (!stop.IsCancellationRequested)
             {
                 await Task.Delay(Tick, CancellationToken.None).ConfigureAwait(false);
@@ -77,10 +79,13 @@ internal sealed class RebalanceRunner(RebalanceSettings settings)
                 foreach (var client in clients)
                     retries += client.MovingRetries;
                 var seconds = Stopwatch.GetElapsedTime(lastTick, now).TotalSeconds;
+                var pause = GC.GetTotalPauseDuration();
+                int collections = GC.CollectionCount(0), gen2 = GC.CollectionCount(2); // every collection counts gen 0 too
                 var sample = new RebalanceSample(
                     Math.Round(elapsed.TotalSeconds, 1), phase, (completed - lastCompleted) / seconds, _statistics.TakeWindowP99Microseconds(),
-                    errors - lastErrors, retries - lastRetries);
+                    errors - lastErrors, retries - lastRetries, (pause - lastPause).TotalMilliseconds, collections - lastCollections, gen2 - lastGen2);
                 (lastCompleted, lastErrors, lastRetries, lastTick) = (completed, errors, retries, now);
+                (lastPause, lastCollections, lastGen2) = (pause, collections, gen2);
                 samples.Add(sample);
                 onSample(sample);
 
