@@ -168,7 +168,8 @@ public sealed class DhtNode : IAsyncDisposable
                 throw new ClusterConfigurationException($"the Raft group's log could not be opened: {e.Message}".ReplaceLineEndings(" "), e);
             }
         }
-        if (options.IsJoining)
+        // With JoinOnMeet the join waits for a RESP CLUSTER MEET (RespClusterAdmin.MeetAsync) naming the seed.
+        if (options.IsJoining && !options.JoinOnMeet)
         {
             var consensusGroup = core.Consensus;
             using (ExecutionContext.SuppressFlow())

@@ -33,6 +33,14 @@ public sealed class NodeOptions
     /// </remarks>
     public string? AdvertisedAddress { get; set; }
 
+    /// <summary>A joining node waits for RESP <c>CLUSTER MEET</c> (as <c>redis-cli --cluster add-node</c> sends) instead of joining through its seeds at start.</summary>
+    /// <remarks>
+    /// Defaults to false. Only for a node whose <see cref="NodeId"/> is not in <see cref="Members"/>: until the MEET
+    /// it is a member of nothing (CLUSTER NODES lists only itself), then it joins through the seed the MEET names
+    /// (docs/running.md, "Growing and shrinking with redis-cli --cluster").
+    /// </remarks>
+    public bool JoinOnMeet { get; set; }
+
     /// <summary>Whether this node is not in <see cref="Members"/>, and so joins the cluster through them.</summary>
     internal bool IsJoining => Members is not null && !Members.TryGet(NodeId, out _);
 
@@ -289,6 +297,8 @@ public sealed class NodeOptions
             throw new ClusterConfigurationException($"node {NodeId} is not in the member list ({Members}), so it joins through it, and needs its own address: give AdvertisedAddress (--advertised-address host:port) or a specific ListenEndPoint (--listen)");
         if (IsJoining && AdvertisedAddress is not null && !ClusterMember.TrySplitHostPort(AdvertisedAddress, out _, out _))
             throw new ClusterConfigurationException($"the advertised address '{AdvertisedAddress}' is not host:port");
+        if (JoinOnMeet && !IsJoining)
+            throw new ClusterConfigurationException($"node {NodeId} is in the member list ({Members}): JoinOnMeet (--join-on-meet) is for a node that joins, whose id is not in the list");
         if (IsJoining && ClusterSecret is null)
             throw new ClusterConfigurationException($"node {NodeId} joins a cluster ({Members}), which needs the cluster secret every member shares (docs/security.md)");
         if (string.IsNullOrWhiteSpace(ClusterName))

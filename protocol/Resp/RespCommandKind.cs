@@ -566,4 +566,7 @@ public enum RespCommandKind
 
     /// <summary><c>RESTORE</c></summary>
     Restore,
+
+    /// <summary><c>MIGRATE</c></summary>
+    Migrate,
 }

@@ -36,14 +36,9 @@ internal sealed class Membership(PeerMesh mesh, IClusterChanges changes, Func<us
             {
                 if (stopping.IsCancellationRequested)
                     return;
-                var (answer, failure) = await AskToJoinAsync(seed).ConfigureAwait(false);
-                if (answer is { } joined)
-                {
-                    adoptVoters(joined.Voters);
-                    mesh.Cluster.TryInstall(joined.State);
-                    MembershipLog.Joined(logger, self.NodeId, self.Address, seed.NodeId, joined.State.Epoch, joined.State.Members.Count);
+                var failure = await TryJoinThroughAsync(seed, adoptVoters).ConfigureAwait(false);
+                if (failure is null)
                     return;
-                }
                 if (!string.Equals(failure, lastFailure, StringComparison.Ordinal))
                     MembershipLog.JoinFailed(logger, self.NodeId, seed.NodeId, seed.Address, failure!); // once per reason, not every round
                 lastFailure = failure;
@@ -57,6 +52,18 @@ internal sealed class Membership(PeerMesh mesh, IClusterChanges changes, Func<us
                 return;
             }
         }
+    }
+
+    /// <summary>One attempt to join through <paramref name="seed"/> (RESP CLUSTER MEET makes it too): null once admitted and the state installed, else why not.</summary>
+    public async Task<string?> TryJoinThroughAsync(ClusterMember seed, Action<ushort[]> adoptVoters)
+    {
+        var (answer, failure) = await AskToJoinAsync(seed).ConfigureAwait(false);
+        if (answer is not { } joined)
+            return failure;
+        adoptVoters(joined.Voters);
+        mesh.Cluster.TryInstall(joined.State);
+        MembershipLog.Joined(logger, self.NodeId, self.Address, seed.NodeId, joined.State.Epoch, joined.State.Members.Count);
+        return null;
     }
 
     /// <summary>Dials one seed as a node, proves the secret, asks to join; the state that lists this node, or why not.</summary>

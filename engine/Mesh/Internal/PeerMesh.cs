@@ -412,7 +412,28 @@ internal sealed class PeerMesh : IPeerLinks
         if (dropped is null)
             return;
         foreach (var link in dropped)
+        {
+            using (ExecutionContext.SuppressFlow())
+                _ = TellAndCloseAsync(link, state);
+        }
+    }
+
+    /// <summary>
+    /// Closes the link to a node that left, after telling it the state that took it out: once no member keeps a link
+    /// to it, it could learn that state from nobody (it cannot link again), and would go on believing it is a member
+    /// (RESP CLUSTER RESET waits for it). Nothing is routed over the link meanwhile: its slot is gone.
+    /// </summary>
+    private static async Task TellAndCloseAsync(PeerLink link, ClusterState state)
+    {
+        try
+        {
+            if (link.IsOpen)
+                await link.PushStateAsync(state).ConfigureAwait(false);
+        }
+        finally
+        {
             link.Connection.Abort(new InvalidOperationException($"node {link.PeerId} left the cluster at epoch {state.Epoch}"));
+        }
     }
 
     private async Task DialLoopAsync(PeerSlot slot)

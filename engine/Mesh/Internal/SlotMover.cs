@@ -118,6 +118,9 @@ internal sealed class SlotMover
             // 6. The target owns the slots.
             await _changes.ProposeAsync(current =>
             {
+                // A Raft proposal whose answer was lost is proposed again: if the first one was committed, nothing is left to do.
+                if (IsHandedTo(current, first, last, target))
+                    return null;
                 for (var s = first; s <= last; s++)
                 {
                     var a = current.Slots.AssignmentOf(s);
@@ -153,6 +156,17 @@ internal sealed class SlotMover
         {
             _one.Release();
         }
+    }
+
+    private static bool IsHandedTo(ClusterState state, int first, int last, ushort target)
+    {
+        for (var s = first; s <= last; s++)
+        {
+            var a = state.Slots.AssignmentOf(s);
+            if (a.Primary != target || a.IsMoving)
+                return false;
+        }
+        return true;
     }
 
     private void CheckMovable(ClusterState state, int first, int last, ushort target)

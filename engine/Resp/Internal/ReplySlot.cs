@@ -106,8 +106,11 @@ internal sealed class ReplySlot : PendingRequest, IBufferWriter<byte>
     public void WriteFailure(StatusCode status, string message)
     {
         _written = 0;
-        // A node being unreachable is what Redis Cluster calls CLUSTERDOWN; anything else is a plain error.
+        // A node being unreachable is what Redis Cluster calls CLUSTERDOWN; a forward that met a slot move (the node
+        // asked no longer owns the key, or is handing it over: it ran nothing) is TRYAGAIN, which clients retry, as at
+        // a handed-away slot here; anything else is a plain error.
         var code = status is StatusCode.NodeUnavailable or StatusCode.ShuttingDown ? "CLUSTERDOWN"u8
+            : status is StatusCode.WrongNode or StatusCode.Moving ? "TRYAGAIN"u8
             : status == StatusCode.Timeout ? "TIMEOUT"u8
             : status == StatusCode.Loading ? "LOADING"u8
             : status == StatusCode.LogUnavailable ? "MISCONF"u8

@@ -111,8 +111,16 @@ internal static class RespClusterReplies
         return address is not null && ClusterMember.TrySplitHostPort(address, out host, out port);
     }
 
+    /// <summary>A node waiting for CLUSTER MEET (or still joining) is a member of nothing: its replies show only itself, with no slots, as a fresh Redis Cluster node's do.</summary>
+    private static bool IsOutside(RespHost server) => server.Admin is { IsMember: false };
+
     private static void Slots(IBufferWriter<byte> w, RespHost server)
     {
+        if (IsOutside(server))
+        {
+            RespWriter.WriteArrayHeader(w, 0);
+            return;
+        }
         var state = server.Cluster.Current;
         var ranges = state.Slots.Ranges;
         var count = 0;
@@ -186,6 +194,11 @@ internal static class RespClusterReplies
 
     private static void Shards(IBufferWriter<byte> w, RespHost server, int respVersion)
     {
+        if (IsOutside(server))
+        {
+            RespWriter.WriteArrayHeader(w, 0);
+            return;
+        }
         var state = server.Cluster.Current;
         // One shard per member that is a master (IsReplicaOnly): its ranges, itself, then every live replica of them.
         var shards = new List<ClusterMember>();
@@ -272,6 +285,12 @@ internal static class RespClusterReplies
         // FastDht has one epoch for the whole state, so a node's config epoch is the cluster's current epoch.
         var state = server.Cluster.Current;
         var epoch = state.Epoch;
+        if (server.Admin is { IsMember: false } outside)
+        {
+            TryAddress(server, server.SelfId, out var ownHost, out var ownPort);
+            text.Append(inv, $"{RedisNodeId(server.SelfId)} {ClusterMember.FormatAddress(ownHost, ownPort)}@{outside.Self.Port} myself,master - 0 0 {epoch} connected\n");
+            return text.ToString();
+        }
         foreach (var m in state.Members.Members)
         {
             var up = IsUp(server, m.NodeId);
@@ -298,13 +317,45 @@ internal static class RespClusterReplies
                 else
                     text.Append(inv, $" {r.FirstSlot}-{r.LastSlot}");
             }
+            if (m.NodeId == server.SelfId)
+                AppendMovingSlots(text, state, server.SelfId);
             text.Append('\n');
         }
         return text.ToString();
     }
 
+    /// <summary>
+    /// As Redis on its own line: <c>[slot-&gt;-target]</c> for each slot moving away from this node and
+    /// <c>[slot-&lt;-source]</c> for each moving to it (redis-cli --cluster check reports them as open slots).
+    /// </summary>
+    private static void AppendMovingSlots(StringBuilder text, ClusterState state, ushort self)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var table = state.Slots;
+        for (var i = 0; i < table.Ranges.Count; i++)
+        {
+            var a = table.RangeAssignments[i];
+            if (!a.IsMoving || (a.Primary != self && a.Importing != self))
+                continue;
+            var r = table.Ranges[i];
+            for (var slot = r.FirstSlot; slot <= r.LastSlot; slot++)
+            {
+                if (a.Primary == self)
+                    text.Append(inv, $" [{slot}->-{RedisNodeId(a.Importing)}]");
+                else
+                    text.Append(inv, $" [{slot}-<-{RedisNodeId(a.Primary)}]");
+            }
+        }
+    }
+
     private static string Info(RespHost server)
     {
+        if (IsOutside(server))
+        {
+            return "cluster_state:fail\r\ncluster_slots_assigned:0\r\ncluster_slots_ok:0\r\ncluster_slots_pfail:0\r\ncluster_slots_fail:0\r\n"
+                + "cluster_known_nodes:1\r\ncluster_size:0\r\ncluster_current_epoch:0\r\ncluster_my_epoch:0\r\n"
+                + "cluster_stats_messages_sent:0\r\ncluster_stats_messages_received:0\r\ntotal_cluster_links_buffer_limit_exceeded:0\r\n";
+        }
         var state = server.Cluster.Current;
         var members = state.Members.Members;
         var upSlots = 0;

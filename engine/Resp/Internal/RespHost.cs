@@ -32,8 +32,12 @@ internal sealed class RespHost(
     FsyncPolicy fsync,
     Security.UserDirectory? users,
     ILogger logger,
-    ServingLease? lease = null)
+    ServingLease? lease = null,
+    RespClusterAdmin? admin = null)
 {
+    /// <summary>CLUSTER MEET, FORGET, SETSLOT, RESET and MIGRATE mapped onto the node's join, removal and slot moves; null for a host without them.</summary>
+    public RespClusterAdmin? Admin { get; } = admin;
+
     /// <summary>With replicas and a Raft group: keyed commands are refused while the node holds no serving lease.</summary>
     public bool LeaseExpired => lease is { IsExpired: true };
 

@@ -135,6 +135,10 @@ internal sealed partial class RespSession
                 Unwatch();
                 RespWriter.WriteRaw(w, RespReplies.Ok);
                 break;
+            case RespCommandKind.Cluster when c.Count >= 2 && IsClusterAdmin(c.GetArgument(1)):
+                return ClusterAdmin();
+            case RespCommandKind.Migrate:
+                return Migrate();
             case RespCommandKind.Cluster:
                 // A client that reads the layout routes by it: from now on it is told MOVED rather than forwarded.
                 _clusterAware |= c.Count == 2 && c.GetKeyword(1) is RespKeyword.Slots or RespKeyword.Shards or RespKeyword.Nodes;

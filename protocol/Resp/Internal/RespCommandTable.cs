@@ -140,6 +140,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "FLUSHDB"u8)) return RespCommandKind.FlushDb;
                 if (Ascii.EqualsIgnoreCase(name, "COMMAND"u8)) return RespCommandKind.Command;
                 if (Ascii.EqualsIgnoreCase(name, "CLUSTER"u8)) return RespCommandKind.Cluster;
+                if (Ascii.EqualsIgnoreCase(name, "MIGRATE"u8)) return RespCommandKind.Migrate;
                 if (Ascii.EqualsIgnoreCase(name, "PUBLISH"u8)) return RespCommandKind.Publish;
                 if (Ascii.EqualsIgnoreCase(name, "DISCARD"u8)) return RespCommandKind.Discard;
                 if (Ascii.EqualsIgnoreCase(name, "UNWATCH"u8)) return RespCommandKind.Unwatch;

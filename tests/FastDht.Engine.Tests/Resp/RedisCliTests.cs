@@ -66,3 +66,13 @@ public sealed class RedisCliFactAttribute : FactAttribute
             Skip = "redis-cli is not installed here (apt-get install redis-tools; .ci/run installs it)";
     }
 }
+
+/// <summary>A theory that is skipped, with the reason, where redis-cli is not installed.</summary>
+public sealed class RedisCliTheoryAttribute : TheoryAttribute
+{
+    public RedisCliTheoryAttribute()
+    {
+        if (RedisCliTests.RedisCli is null)
+            Skip = "redis-cli is not installed here (apt-get install redis-tools; .ci/run installs it)";
+    }
+}
