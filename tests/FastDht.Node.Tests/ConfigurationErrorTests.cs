@@ -51,6 +51,11 @@ public sealed class ConfigurationErrorTests : IDisposable
             "--members", "127.0.0.1:7000,127.0.0.1:7001", "--node-id", "7");
 
     [Fact]
+    public Task Join_on_meet_for_a_member_of_the_list() =>
+        AssertRejectedAsync("node 0 is in the member list (0=127.0.0.1:7000,1=127.0.0.1:7001): JoinOnMeet (--join-on-meet) is for a node that joins, whose id is not in the list",
+            "--members", "127.0.0.1:7000,127.0.0.1:7001", "--node-id", "0", "--join-on-meet", "true");
+
+    [Fact]
     public Task Duplicate_address() =>
         AssertRejectedAsync("duplicate address 127.0.0.1:7000 in the member list",
             "127.0.0.1:7000", "127.0.0.1:7000", "--node-id", "0");
