@@ -2,8 +2,6 @@ using System.Globalization;
 using System.Net;
 using FastDht.Engine.Cluster;
 using FastDht.Engine.Cluster.Internal;
-using FastDht.Engine.Mesh.Internal;
-using FastDht.Engine.Plugins;
 
 namespace FastDht.Engine.Resp.Internal;
 
@@ -13,7 +11,7 @@ namespace FastDht.Engine.Resp.Internal;
 /// (docs/elasticity.md, "redis-cli --cluster"); nothing here moves a key or changes the state another way.
 /// </summary>
 /// <remarks>
-/// A slot moves as FastDht moves slots (<see cref="SlotMover"/>), started by SETSLOT MIGRATING at its owner; MIGRATE
+/// A slot moves as FastDht moves slots (<see cref="IClusterAdministration.MoveSlotsAsync"/>), started by SETSLOT MIGRATING at its owner; MIGRATE
 /// and SETSLOT NODE wait for that move instead of moving keys themselves, so there is one migration path and no -ASK
 /// state. Every method answers null when done, or the error text (Redis's "ERR " is added by the caller).
 /// </remarks>
@@ -32,24 +30,18 @@ internal sealed class RespClusterAdmin
     private static readonly TimeSpan MoveTimeout = TimeSpan.FromMinutes(5);
 
     private readonly ClusterStateHolder _cluster;
-    private readonly SlotMover _mover;
-    private readonly Membership _membership;
-    private readonly PeerMesh _mesh;
+    private readonly IClusterAdministration _node;
     private readonly ClusterMember _self;
-    private readonly Action<ushort[]> _adoptVoters;
     private readonly Lock _gate = new();
     private readonly Dictionary<int, (ushort Target, Task<SlotMoveReport> Move)> _moves = [];
     private readonly HashSet<ushort> _departed = [];
     private int _joining;
 
-    public RespClusterAdmin(ClusterStateHolder cluster, SlotMover mover, Membership membership, PeerMesh mesh, ClusterMember self, Action<ushort[]> adoptVoters)
+    public RespClusterAdmin(ClusterStateHolder cluster, IClusterAdministration node)
     {
         _cluster = cluster;
-        _mover = mover;
-        _membership = membership;
-        _mesh = mesh;
-        _self = self;
-        _adoptVoters = adoptVoters;
+        _node = node;
+        _self = node.Self;
         // FORGET is sent to every remaining member in turn: the second one may already have learned the removal. The
         // subscription lives as long as the node.
         cluster.Subscribe((previous, current) =>
@@ -121,9 +113,9 @@ internal sealed class RespClusterAdmin
             var deadline = Environment.TickCount64 + (long)JoinTimeout.TotalMilliseconds;
             for (var pause = 10; !IsMember; pause = Math.Min(pause * 2, 500))
             {
-                if (await _membership.TryJoinThroughAsync(seed, _adoptVoters).ConfigureAwait(false) is not { } failure)
+                if (await _node.TryJoinThroughAsync(seed).ConfigureAwait(false) is not { } failure)
                     break;
-                if (Environment.TickCount64 >= deadline || _mesh.Stopping.IsCancellationRequested)
+                if (Environment.TickCount64 >= deadline || _node.Stopping.IsCancellationRequested)
                     return $"joining the cluster through node {seed.NodeId} ({seed.Address}) failed: {failure}";
                 await Task.Delay(pause).ConfigureAwait(false);
             }
@@ -173,7 +165,7 @@ internal sealed class RespClusterAdmin
             else
             {
                 using (ExecutionContext.SuppressFlow())
-                    move = Task.Run(() => _mover.MoveAsync(slot, slot, target, _mesh.Stopping));
+                    move = Task.Run(() => _node.MoveSlotsAsync(slot, slot, target, _node.Stopping));
                 _moves[slot] = (target, move);
             }
         }
@@ -272,7 +264,7 @@ internal sealed class RespClusterAdmin
         }
         try
         {
-            await _membership.RemoveAsync(nodeId, forget: false, _mesh.Stopping).ConfigureAwait(false);
+            await _node.RemoveAsync(nodeId, _node.Stopping).ConfigureAwait(false);
         }
         catch (ClusterChangeException e)
         {
@@ -343,7 +335,7 @@ internal sealed class RespClusterAdmin
     {
         foreach (var m in _cluster.Current.Members.Members)
         {
-            if (m.NodeId != _self.NodeId && !_mesh.IsUp(m.NodeId))
+            if (m.NodeId != _self.NodeId && !_node.IsLinked(m.NodeId))
                 return false;
         }
         return true;
@@ -363,7 +355,7 @@ internal sealed class RespClusterAdmin
     {
         foreach (var m in state.Members.Members)
         {
-            if (_mesh.Listeners.AddressOf(m.NodeId, ProtocolNames.Resp) is { } address
+            if (_node.RespAddressOf(m.NodeId) is { } address
                 && ClusterMember.TrySplitHostPort(address, out var h, out var p) && p == port && SameHost(h, host))
                 return m.NodeId;
         }
@@ -381,7 +373,7 @@ internal sealed class RespClusterAdmin
         var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         while (!condition())
         {
-            if (Environment.TickCount64 >= deadline || _mesh.Stopping.IsCancellationRequested)
+            if (Environment.TickCount64 >= deadline || _node.Stopping.IsCancellationRequested)
                 return false;
             // Links and states change from other threads; a short poll keeps this admin path simple.
             await Task.Delay(5).ConfigureAwait(false);
