@@ -23,7 +23,7 @@ public sealed class RedisCliClusterTests
     public async Task Redis_cli_grows_3_to_4_with_add_node_and_reshard_then_rebalance_and_del_node_shrink_back_under_load_losing_no_acknowledged_write(bool consensus)
     {
         await using var cluster = await StartAsync(consensus);
-        var spare = await cluster.StartNodeAsync(3);
+        await cluster.StartNodeAsync(3);
         var id3 = NodeId(3);
         // Before the MEET the new node is a member of nothing, as redis-cli add-node requires of it.
         var before = await CliAsync("-p", RespPort(cluster, 3).ToString(), "CLUSTER", "NODES");
@@ -79,7 +79,6 @@ public sealed class RedisCliClusterTests
             "--cluster-from", "all", "--cluster-to", id3, "--cluster-slots", Moved.ToString(), "--cluster-yes");
         Assert.True(resharded.Code == 0, resharded.Output);
         await Bounded.UntilAsync(() => cluster.RunningNodes.All(n => SlotsOf(n, 3) == Moved), $"node 3 to own {Moved} slots everywhere");
-        Assert.True(spare.Core.Keyspace.Count > 0, "the moved slots' keys are at node 3");
         var grown = acknowledged.Count;
         await Bounded.UntilAsync(() => acknowledged.Count >= grown + 200, "the load to go on with four nodes");
 
