@@ -160,6 +160,13 @@ internal abstract class FrameSession
     {
     }
 
+    /// <summary>Whether a request refused as Moving is better sent on after the handover than answered (a client that keeps no slot table); peers are answered.</summary>
+    protected internal virtual bool DefersMoving(in FrameHeader header) => false;
+
+    /// <summary>Sends a request on to its key's owner once the handover of its slot is over (only where <see cref="DefersMoving"/> said so); the answer is owed meanwhile.</summary>
+    protected internal virtual void DeferMoving(in Frame frame) =>
+        throw new InvalidOperationException("this session answers Moving");
+
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ReplySlowAsync<TReply>(TReply reply)
         where TReply : struct, IReply

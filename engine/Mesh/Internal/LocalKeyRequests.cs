@@ -10,9 +10,13 @@ namespace FastDht.Engine.Mesh.Internal;
 /// </summary>
 internal sealed class LocalKeyRequests(LocalKeyspace keyspace)
 {
-    /// <summary>Runs the request (<paramref name="header"/> and its contiguous <paramref name="body"/>) and writes its response; the caller holds the writer lock.</summary>
-    /// <returns>The status answered (for metrics).</returns>
-    public StatusCode Execute(PipeWriter writer, in FrameHeader header, ReadOnlySpan<byte> body, ProtocolLimits limits)
+    /// <summary>
+    /// Runs the request (<paramref name="header"/> and its contiguous <paramref name="body"/>) and writes its response; the
+    /// caller holds the writer lock. With <paramref name="leaveMoving"/> a request refused as Moving (its key's slot is
+    /// being handed away) gets nothing written: the caller sends it on after the handover.
+    /// </summary>
+    /// <returns>The status answered (for metrics); Moving with <paramref name="leaveMoving"/> means nothing was written or changed.</returns>
+    public StatusCode Execute(PipeWriter writer, in FrameHeader header, ReadOnlySpan<byte> body, ProtocolLimits limits, bool leaveMoving = false)
     {
         var id = header.RequestId;
         ProtocolError error;
@@ -23,6 +27,8 @@ internal sealed class LocalKeyRequests(LocalKeyspace keyspace)
                     break;
                 if (keyspace.IsHandedAway(key))
                 {
+                    if (leaveMoving)
+                        return StatusCode.Moving;
                     // The slot was handed to another node, which may accept writes before this node hears it owns the
                     // slot no more (with Raft each node installs that state when it learns it): the copy here may be
                     // old already. One null check when nothing moves.
@@ -40,15 +46,17 @@ internal sealed class LocalKeyRequests(LocalKeyspace keyspace)
             case Opcode.PutIfAbsent:
                 if (!RequestDecoder.TryReadPut(body, header.Flags, limits, out key, out var newValue, out var ttl, out var fence, out error))
                     break;
-                return WriteResult(writer, id, header.Opcode, ttl > 0
+                var written = ttl > 0
                     ? keyspace.PutExpiring(key, newValue, ttl, ifAbsent: header.Opcode == Opcode.PutIfAbsent, fence)
                     : header.Opcode == Opcode.Put
                         ? keyspace.Put(key, newValue, fence)
-                        : keyspace.PutIfAbsent(key, newValue, fence));
+                        : keyspace.PutIfAbsent(key, newValue, fence);
+                return leaveMoving && written == KeyWriteResult.Moving ? StatusCode.Moving : WriteResult(writer, id, header.Opcode, written);
             case Opcode.Delete:
                 if (!RequestDecoder.TryReadDelete(body, header.Flags, limits, out key, out fence, out error))
                     break;
-                return WriteResult(writer, id, Opcode.Delete, keyspace.Delete(key, fence));
+                var deleted = keyspace.Delete(key, fence);
+                return leaveMoving && deleted == KeyWriteResult.Moving ? StatusCode.Moving : WriteResult(writer, id, Opcode.Delete, deleted);
             default:
                 FrameWriter.WriteErrorResponse(writer, id, header.Opcode, StatusCode.InternalError, "not a single-key operation");
                 return StatusCode.InternalError;

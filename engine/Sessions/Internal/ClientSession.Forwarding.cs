@@ -58,12 +58,20 @@ internal sealed partial class ClientSession
     /// <summary>Sends a request this node is handing the key's slot away from to the slot's owner once the handover is over (<see cref="ReforwardAsync"/>).</summary>
     private ValueTask<bool> DeferAsync(in Frame frame)
     {
+        DeferMoving(frame);
+        return new ValueTask<bool>(true);
+    }
+
+    /// <summary>A client that keeps no slot table could do nothing with Moving: its request waits for the handover instead.</summary>
+    protected internal override bool DefersMoving(in FrameHeader header) => (header.Flags & FrameFlags.Routed) == 0;
+
+    protected internal override void DeferMoving(in Frame frame)
+    {
         var length = (int)frame.Body.Length;
         var copy = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
         frame.Body.CopyTo(copy);
         AnswerOwed();
         _ = ReforwardAsync(frame.Header, copy, length, attempt: 0, _batchStarted);
-        return new ValueTask<bool>(true);
     }
 
     /// <summary>

@@ -227,7 +227,7 @@ internal sealed partial class ClientSession : FrameSession
         }
         if (owner != self)
             return ForwardAsync(frame, owner, state, moving);
-        return ReplyAsync(new LocalKeyReply(this, mesh.Keys, frame, ReceiveLimits));
+        return ReplyAsync(new LocalKeyReply(this, mesh.Keys, frame, ReceiveLimits, mayDefer: true));
     }
 
     /// <summary>Adds the batch's requests to the node's statistics: one interlocked add per batch, as RESP does.</summary>

@@ -35,7 +35,7 @@ public sealed class MoveFailureTests : IDisposable
         // Keys of node 0's range only: node 2's own keys are unavailable while it is down (without replicas), by design.
         var keys = Enumerable.Range(0, 200_000).Select(i => $"k{i}").Where(k => KeySlot.Of(Encoding.UTF8.GetBytes(k)) <= range.LastSlot).Take(3000).ToArray();
         foreach (var key in keys)
-            await client.PutAsync(key, "v0");
+            await PutWaitingOutLeaseAsync(client, key, "v0");
 
         var acknowledged = new ConcurrentDictionary<string, string>();
         var failures = new ConcurrentQueue<string>();
