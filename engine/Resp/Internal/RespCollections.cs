@@ -24,6 +24,19 @@ internal static class RespCollections
     internal static ReadOnlySpan<byte> MustBePositive => "-ERR value is out of range, must be positive\r\n"u8;
 
     /// <summary>
+    /// The optional count of LPOP/RPOP/SPOP/ZPOPMIN/ZPOPMAX at argument 2 (1 without one; the caller has refused more
+    /// arguments with its own error): false, with Redis's error written, unless it is a non-negative integer.
+    /// </summary>
+    internal static bool TryParsePopCount(RespCommand c, IBufferWriter<byte> w, out long count)
+    {
+        count = 1;
+        if (c.Count < 3 || (c.TryGetInt64(2, out count) && count >= 0))
+            return true;
+        RespWriter.WriteRaw(w, MustBePositive);
+        return false;
+    }
+
+    /// <summary>
     /// Reads <paramref name="key"/> expecting <paramref name="type"/>: false (WRONGTYPE written) when it holds another
     /// type; otherwise true with the value (empty when the key is absent). Counted as a hit or a miss.
     /// </summary>

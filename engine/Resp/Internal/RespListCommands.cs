@@ -141,18 +141,14 @@ internal static class RespListCommands
 
     private static void Pop(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
     {
-        long count = 1;
         var withCount = c.Count == 3;
         if (c.Count > 3)
         {
             RespErrors.WriteWrongArity(w, c.Kind == RespCommandKind.LPop ? "lpop"u8 : "rpop"u8);
             return;
         }
-        if (withCount && (!c.TryGetInt64(2, out count) || count < 0))
-        {
-            RespWriter.WriteRaw(w, RespCollections.MustBePositive);
+        if (!RespCollections.TryParsePopCount(c, w, out var count))
             return;
-        }
         using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
         if (!RespCollections.TryOpen(write, EntryType.List, w, out var value, out var expiresAt))
             return;
