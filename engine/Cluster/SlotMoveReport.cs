@@ -11,4 +11,7 @@ namespace FastDht.Engine.Cluster;
 /// <param name="CopyTime">From the start to the end of the background copy.</param>
 /// <param name="PausedTime">How long writes to the slots were refused (Moving, retried by clients): the handover.</param>
 /// <param name="TotalTime">From the start to the end of the move.</param>
-public sealed record SlotMoveReport(int FirstSlot, int LastSlot, ushort From, ushort To, long KeysCopied, long CapturedBytes, long KeysRemoved, TimeSpan CopyTime, TimeSpan PausedTime, TimeSpan TotalTime);
+/// <param name="HandoverStart">From the start of the move to the start of the handover (its pause lasts
+/// <paramref name="PausedTime"/>; after it the old owner drops its copies); zero when not known (a report read from a
+/// MoveSlots answer, which does not carry it).</param>
+public sealed record SlotMoveReport(int FirstSlot, int LastSlot, ushort From, ushort To, long KeysCopied, long CapturedBytes, long KeysRemoved, TimeSpan CopyTime, TimeSpan PausedTime, TimeSpan TotalTime, TimeSpan HandoverStart = default);

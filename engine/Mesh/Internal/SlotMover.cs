@@ -134,7 +134,7 @@ internal sealed class SlotMover
             moves.Captured.CloseCursor(cursor);
             cursor = null;
             var removed = _keyspace.RemoveSlots(first, last);
-            var report = new SlotMoveReport(first, last, Self, target, keys, shipped, removed, copied, frozen, clock.Elapsed);
+            var report = new SlotMoveReport(first, last, Self, target, keys, shipped, removed, copied, frozen, clock.Elapsed, freezeStarted);
             SlotMoveLog.Moved(_logger, first, last, Self, target, keys, clock.Elapsed.TotalMilliseconds, frozen.TotalMilliseconds);
             return report;
         }

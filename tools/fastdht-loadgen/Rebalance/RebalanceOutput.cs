@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using HdrHistogram;
 using ScottPlot;
 
 namespace FastDht.LoadGen.Rebalance;
@@ -18,7 +19,7 @@ internal static class RebalanceOutput
     }
 
     /// <summary>One row per phase: seconds, median throughput, median and worst p99 of its seconds, failed operations, retries; then what moved.</summary>
-    public static string ToMarkdown(IReadOnlyList<RebalanceSample> samples, RebalanceSummary? summary, RebalanceSettings settings)
+    public static string ToMarkdown(IReadOnlyList<RebalanceSample> samples, RebalanceSummary? summary, RebalanceSettings settings, RequestsByPhase? byPhase = null, long unlogged = 0)
     {
         var load = settings.Load;
         var text = new StringBuilder();
@@ -44,6 +45,49 @@ internal static class RebalanceOutput
                 .Append(C, $"{summary.Steps} steps, {summary.TotalTime.TotalSeconds:0.0} s from the start of the node, writes to a step's slots paused at most ")
                 .Append(C, $"{summary.LongestPause.TotalMilliseconds:0} ms.").AppendLine();
         }
+        if (byPhase is not null)
+            AppendByPhase(text, byPhase, unlogged);
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// The operations from 5 s before the rebalance to 5 s after it, by what the cluster did while each ran (an operation
+    /// that overlapped a handover counts for it, else the drop, catch-up, copy, join): the p99 of all of a phase's
+    /// operations, not the median of seconds, so a phase that lasts milliseconds is not averaged away.
+    /// </summary>
+    private static void AppendByPhase(StringBuilder text, RequestsByPhase byPhase, long unlogged)
+    {
+        var before = byPhase.Of("before");
+        var beforeP99 = before.TotalCount == 0 ? 0 : before.GetValueAtPercentile(99);
+        text.AppendLine()
+            .AppendLine("Operations by what the cluster did while they ran (before and after: the 5 s around the rebalance; an operation that overlapped a handover counts for it, else the drop of the old owner's copies, the catch-up, the copy, the join):")
+            .AppendLine()
+            .AppendLine("| while | operations | p50 µs | p99 µs | p99.9 µs | max µs | p99 / before |")
+            .AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var phase in RequestsByPhase.Phases)
+            AppendRow(text, phase, byPhase.Of(phase), beforeP99);
+        AppendRow(text, "**the moves** (first copy to last drop)", byPhase.Moves, beforeP99);
+        AppendRow(text, "**the rebalance** (join and moves)", byPhase.Rebalance, beforeP99);
+        if (unlogged > 0)
+            text.AppendLine().Append(C, $"{unlogged:N0} operations were not logged (the log was full).").AppendLine();
+    }
+
+    private static void AppendRow(StringBuilder text, string phase, HistogramBase histogram, long beforeP99)
+    {
+        if (histogram.TotalCount == 0)
+            return;
+        var p99 = histogram.GetValueAtPercentile(99);
+        text.Append(C, $"| {phase} | {histogram.TotalCount:N0} | {histogram.GetValueAtPercentile(50) / 1000.0:N0} | {p99 / 1000.0:N0} | ")
+            .Append(C, $"{histogram.GetValueAtPercentile(99.9) / 1000.0:N0} | {histogram.GetMaxValue() / 1000.0:N0} | ")
+            .Append(beforeP99 > 0 ? string.Create(C, $"{p99 / (double)beforeP99:0.0}x") : "-").AppendLine(" |");
+    }
+
+    /// <summary>The rebalance in 100 ms windows (by the end of their operations), from 1 s before to 1 s after.</summary>
+    public static string ToWindowsCsv(RequestsByPhase byPhase)
+    {
+        var text = new StringBuilder().AppendLine("second,phase,operations,p99_us");
+        foreach (var (second, phase, operations, p99) in byPhase.Windows)
+            text.Append(C, $"{second:F1},{phase},{operations},{p99:F1}").AppendLine();
         return text.ToString();
     }
 

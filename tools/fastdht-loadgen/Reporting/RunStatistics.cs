@@ -216,9 +216,13 @@ public sealed class RunStatistics
         };
     }
 
+    /// <summary>When set, every timed operation is also logged with its end (the rebalance run cuts it by phase).</summary>
+    public RequestLog? Log { get; set; }
+
     private void Record(OperationKind kind, long nanoseconds, long[] counter)
     {
         Interlocked.Increment(ref counter[(int)kind]);
+        Log?.Add(nanoseconds);
         _recorders[(int)kind].RecordValue(Math.Clamp(nanoseconds, 1, HighestTrackableNanoseconds));
     }
 }
