@@ -12,9 +12,16 @@ namespace FastDht.Engine.Mesh.Internal;
 /// <param name="ThrottledBatchBytes">Record bytes per frame while the throttle applies (the background copy of a throttled
 /// move). 16 KiB: about 350 keys of 16 B/16 B, applied at the receiver in a few tens of microseconds; at 16 MiB/s one
 /// frame a millisecond, so the copy's work comes in slices far shorter than a request's p99 instead of 64 KiB bursts.</param>
-/// <param name="ThrottledWindow">Frames in flight while the throttle applies. 2: the sender scans the next batch while the
-/// receiver applies one, and no more; a receiver slowed by its own load answers later, and the copy slows with it.</param>
-internal sealed record SlotMoveOptions(int BatchBytes, int Window, long MaxBytesPerSecond, TimeSpan BatchTimeout, TimeSpan LockDrainTimeout, int ThrottledBatchBytes, int ThrottledWindow)
+/// <param name="ThrottledWindow">Frames in flight while the throttle applies. 1: each batch's scan and round trip is the
+/// copy's measured work (<see cref="CopyPacing"/>); a receiver slowed by its own load answers later, and the copy rests longer.</param>
+/// <param name="DutyCycle">The share of the time a throttled copy works (scans a batch and waits for its answer); it rests
+/// the remainder. 0.2: unthrottled, the two-core machine moves about 22 MB of records a second with both cores, so the
+/// byte rate alone (16 MiB/s) let a copy take most of the CPU and the foreground's p99 rose 5x while slots moved
+/// (docs/benchmarks.md); at a fifth the requests keep most of it. 0 or 1: no duty cycle, the byte rate alone.</param>
+internal sealed record SlotMoveOptions(int BatchBytes, int Window, long MaxBytesPerSecond, TimeSpan BatchTimeout, TimeSpan LockDrainTimeout, int ThrottledBatchBytes, int ThrottledWindow, double DutyCycle)
 {
-    public static SlotMoveOptions Default { get; } = new(64 * 1024, 4, 16L << 20, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5), 16 * 1024, 2);
+    public static SlotMoveOptions Default { get; } = new(64 * 1024, 4, 16L << 20, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5), 16 * 1024, 1, 0.2);
+
+    /// <summary>The throttled copy's rests.</summary>
+    public CopyPacing Pacing => new(DutyCycle, MaxBytesPerSecond);
 }

@@ -423,6 +423,7 @@ internal sealed class SlotMover
         private byte[] _batch = [];
         private int _length;
         private long _sentBytes;
+        private TimeSpan _workStarted;
 
         /// <summary>Record bytes per batch: small while throttled, so the copy's work comes in short slices between requests.</summary>
         public int MaxBytes => IsPaced ? options.ThrottledBatchBytes : options.BatchBytes;
@@ -497,12 +498,16 @@ internal sealed class SlotMover
                 await CollectOldestAsync().ConfigureAwait(false);
             if (IsPaced)
             {
-                // The throttle: never ahead of MaxBytesPerSecond on average since the move began.
-                var due = TimeSpan.FromSeconds((double)_sentBytes / options.MaxBytesPerSecond) - _clock.Elapsed;
-                if (due > TimeSpan.FromMilliseconds(1))
-                    await Task.Delay(due, cancellationToken).ConfigureAwait(false);
+                // The throttle: rest so that the copy works at most its duty cycle (this batch's scan and round trip
+                // measured its work) and is never ahead of MaxBytesPerSecond on average since the move began.
+                var now = _clock.Elapsed;
+                var rest = options.Pacing.RestAfter(now - _workStarted, _sentBytes, now);
+                if (rest > TimeSpan.FromMilliseconds(1))
+                    await Task.Delay(rest, cancellationToken).ConfigureAwait(false);
             }
+            _workStarted = _clock.Elapsed;
         }
+
 
         /// <summary>Waits for every batch in flight; throws when the target refused one.</summary>
         public async Task DrainAsync()
