@@ -12,7 +12,9 @@
 #   SET/s (of this window: noise on a loaded machine); fsyncs per second and SETs per fsync (group commit: how many
 #   records one fsync covers; Redis: one fdatasync per event-loop round); waits per wake (FastDht: replies held for an
 #   fsync, divided by the times the flush thread handed finished waits on: how many connections one fsync answered);
-#   thread-pool work items, context switches, futex calls and CPU microseconds per SET; sends per SET.
+#   thread-pool work items, context switches, futex calls and CPU microseconds per SET; sends per SET; FastDht: the CPU
+#   microseconds of the log's flush thread per fsync (its write, fsync and the group commit's hold: a hold that spins
+#   shows here).
 #
 # Env: POLICY (always) SECS (10) C (50) P (1) R (100000) PORT_BASE (17701) WORK (new temp dir)
 #      TOOLS (folder with dotnet-counters; installed there when absent, default /tmp/fastdht-perf-tools)
@@ -40,6 +42,11 @@ NATIVE=$PORT_BASE; RESP=$((PORT_BASE + 1))
 up() { local i; for i in $(seq 1 300); do redis-cli -p "$RESP" ping 2>/dev/null | grep -q PONG && return 0; sleep 0.1; done; echo "no server on $RESP (logs in $WORK)" >&2; exit 1; }
 info() { redis-cli -p "$RESP" info all | tr -d '\r' | awk -F: -v f="$1" '$1 == f {print $2}'; }
 count() { awk -v e="$1" '$2 == e || $3 == e {gsub(/,/, "", $1); print $1; found=1} END {if (!found) print 0}' "$2"; }
+# CPU time (clock ticks) of the server's threads named like $2 (/proc task stat: utime + stime, after the comm).
+thread_ticks() {
+  local t; for t in /proc/"$1"/task/*; do if [[ $(cat "$t/comm" 2>/dev/null) == "$2"* ]]; then sed 's/.*) //' "$t/stat"; fi; done |
+    awk '{s += $12 + $13} END {print s + 0}'
+}
 div() { awk -v a="$1" -v b="$2" -v f="${3:-%.2f}" 'BEGIN{ if (b > 0) printf f, a / b; else print "-" }'; }
 
 EVENTS=syscalls:sys_enter_fsync,syscalls:sys_enter_fdatasync,syscalls:sys_enter_pwrite64,syscalls:sys_enter_write
@@ -48,8 +55,8 @@ EVENTS+=,context-switches,task-clock
 
 echo "redis-benchmark -t set -d 16 -r $R -c $C -P $P -l over a ${SECS}-second window, policy $POLICY; $(date -u +%FT%TZ), nproc $(nproc), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| server | SET/s (this run) | fsyncs/s | SETs per fsync | waits per wake | work items / SET | context switches / SET | futex / SET | CPU us / SET | sends / SET | load (1 min) |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+echo "| server | SET/s (this run) | fsyncs/s | SETs per fsync | waits per wake | work items / SET | context switches / SET | futex / SET | CPU us / SET | sends / SET | flush thread CPU us / fsync | load (1 min) |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 for target in "$@"; do
   rm -rf "$WORK/data"; mkdir -p "$WORK/data"
   if [[ $target == redis ]]; then
@@ -77,8 +84,10 @@ for target in "$@"; do
     counters=$!; PIDS+=("$counters")
   fi
   load=$(cut -d' ' -f1 /proc/loadavg)
+  flush_before=$(thread_ticks "$server" "FastDht WAL")
   perf stat -e "$EVENTS" -p "$server" -o "$WORK/perf.txt" -- sleep "$SECS"
   after=(); for f in total_commands_processed fastdht_log_waits fastdht_log_wake_batches; do after+=("$(info "$f")"); done
+  flush_ticks=$(( $(thread_ticks "$server" "FastDht WAL") - flush_before ))
   stop_pid "$bench"
   items=-
   if [[ -n $counters ]]; then
@@ -93,9 +102,11 @@ for target in "$@"; do
   sends=$(( $(count syscalls:sys_enter_sendto "$WORK/perf.txt") + $(count syscalls:sys_enter_sendmsg "$WORK/perf.txt") ))
   [[ $target == redis ]] && sends=$(count syscalls:sys_enter_write "$WORK/perf.txt") # Redis writes replies (and its AOF) with write(2)
   cpu_ms=$(count task-clock "$WORK/perf.txt"); switches=$(count context-switches "$WORK/perf.txt"); futex=$(count syscalls:sys_enter_futex "$WORK/perf.txt")
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$name" "${rate:-?}" "$(div "$fsyncs" "$SECS" %.0f)" \
+  flush=-
+  [[ $target != redis && $fsyncs -gt 0 ]] && flush=$(div $((flush_ticks * 1000000 / $(getconf CLK_TCK))) "$fsyncs" %.1f)
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$name" "${rate:-?}" "$(div "$fsyncs" "$SECS" %.0f)" \
     "$(div "$sets" "$fsyncs")" "$waits" "$(div "$items" "$sets")" "$(div "$switches" "$sets")" "$(div "$futex" "$sets")" \
-    "$(div "$cpu_ms" "$sets" %.6f | awk '{ if ($1 == "-") print "-"; else printf "%.1f", $1 * 1000 }')" "$(div "$sends" "$sets")" "$load"
+    "$(div "$cpu_ms" "$sets" %.6f | awk '{ if ($1 == "-") print "-"; else printf "%.1f", $1 * 1000 }')" "$(div "$sends" "$sets")" "$flush" "$load"
   stop_pid "$server"
 done
 log "work files in $WORK"

@@ -156,27 +156,30 @@ public sealed partial class WriteAheadLog
     /// Why: the writers an fsync answers come back together (each gets its reply, sends its next write), but spread over
     /// the time the replies take to go out and the requests to come in; starting the next fsync at the first arrival
     /// covered one record and made the rest wait for a second fsync (counted in docs/storage.md, "Group commit"). The
-    /// hold ends as soon as as many waits are registered as the last fsync answered; a lone writer (the last fsync
-    /// answered one wait) never waits. It yields the processor rather than sleeping: the delay is tens to hundreds of
-    /// microseconds, below what a timed sleep resolves, and the threads that will append need the processor meanwhile.
+    /// hold ends as soon as as many waits are registered as the last fsync answered (the registration that reaches the
+    /// count wakes this thread); a lone writer (the last fsync answered one wait) never waits. It sleeps
+    /// (<see cref="HoldSignal"/>, a futex with a microsecond timeout) rather than yielding in a loop: on two cores the
+    /// loop took a core from the very threads that would append.
     /// </remarks>
     private void HoldForWritersInFlight()
     {
         var expected = _lastWoken;
         var delay = _options.GroupCommitDelay;
-        if (expected < 2 || delay <= TimeSpan.Zero || Volatile.Read(ref _waiting) >= expected)
+        if (expected < 2 || delay <= TimeSpan.Zero)
             return;
-        var start = Stopwatch.GetTimestamp();
-        var limit = (long)(delay.TotalSeconds * Stopwatch.Frequency);
-        long elapsed;
-        do
+        lock (_waitLock)
         {
-            Thread.Yield();
-            elapsed = Stopwatch.GetTimestamp() - start;
+            if (_waiting >= expected || Volatile.Read(ref _closing))
+                return;
+            _holdFor = expected;
+            _hold.Raise();
         }
-        while (elapsed < limit && Volatile.Read(ref _waiting) < expected && !Volatile.Read(ref _closing));
+        var start = Stopwatch.GetTimestamp();
+        _hold.Sleep(start + (long)(delay.TotalSeconds * Stopwatch.Frequency));
+        lock (_waitLock)
+            _hold.TryLower(); // the delay ran out: fewer came back; this thread is the sleeper, nobody to wake
         _holds++;
-        _heldTicks += elapsed;
+        _heldTicks += Stopwatch.GetTimestamp() - start;
     }
 
     private bool TickDue() => Stopwatch.GetElapsedTime(_lastSyncTicks) >= TimeSpan.FromSeconds(1);

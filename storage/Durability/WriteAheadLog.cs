@@ -76,8 +76,12 @@ public sealed partial class WriteAheadLog : IDisposable
     private readonly Lock _waitLock = new();
     private readonly List<DurabilityWaiter> _waiters = [];
 
-    // _waiters.Count, readable without _waitLock (the flush thread's hold watches it).
+    // _waiters.Count, readable without _waitLock.
     private int _waiting;
+
+    // The group commit's hold: the flush thread sleeps on it until _holdFor waits are registered (both under _waitLock).
+    private readonly HoldSignal _hold = new();
+    private int _holdFor;
 
     // Flush thread only: how many waits the last fsync answered (the writers in flight that a hold waits for).
     private int _lastWoken;
@@ -284,6 +288,7 @@ public sealed partial class WriteAheadLog : IDisposable
         if (TryMakeDurable(position))
             return new ValueTask<bool>(true);
         DurabilityWaiter waiter;
+        bool wakeHold;
         lock (_waitLock)
         {
             if (Volatile.Read(ref _durable) >= position)
@@ -294,7 +299,11 @@ public sealed partial class WriteAheadLog : IDisposable
             _waiters.Add(waiter);
             _waiting = _waiters.Count;
             _waits++;
+            // The flush thread holds its round for the writers in flight: this one may be the last it waits for.
+            wakeHold = _hold.IsRaised && _waiting >= _holdFor && _hold.TryLower();
         }
+        if (wakeHold)
+            _hold.Wake();
         // Under Always every append already woke the flush thread; otherwise nobody may be writing this record yet, unless
         // a deferred write is queued (it is, if TryMakeDurable just deferred; one that ran meanwhile covered the record).
         if (_options.Fsync != FsyncPolicy.Always && !_deferredWrite.IsScheduled)
@@ -313,6 +322,11 @@ public sealed partial class WriteAheadLog : IDisposable
             Monitor.PulseAll(_sync);
         }
         _closingSignal.Set();
+        bool wakeHold;
+        lock (_waitLock)
+            wakeHold = _hold.TryLower();
+        if (wakeHold)
+            _hold.Wake();
         // The snapshot thread first: a snapshot in progress gives up (its file is deleted) and stops asking the flush thread.
         lock (_snapshotSync)
             Monitor.PulseAll(_snapshotSync);
