@@ -279,6 +279,14 @@ public sealed class NodeOptions
     /// </remarks>
     public long SlotMoveRate { get; set; } = 16L << 20;
 
+    /// <summary>The share of the time, in percent, that a throttled copy of moving slots works (scans a batch and waits for its answer); it rests the remainder.</summary>
+    /// <remarks>
+    /// Defaults to 20: the copy rests four times as long as each batch's work took, so requests keep most of the CPU
+    /// while slots move, and a busier machine slows the copy further (docs/elasticity.md, "Throttling"). 100: no rests
+    /// but <see cref="SlotMoveRate"/>'s. Applies only while <see cref="SlotMoveRate"/> is above 0.
+    /// </remarks>
+    public int SlotMoveDutyPercent { get; set; } = 20;
+
     /// <summary>With replicas and a Raft group: how long the Raft leader waits without hearing from a primary before it promotes an in-sync replica of its ranges.</summary>
     /// <remarks>
     /// Defaults to 600 ms. Every node renews its serving lease with the leader every sixth of it, and a lease lasts five
@@ -343,6 +351,8 @@ public sealed class NodeOptions
             throw new ClusterConfigurationException($"Replicas must be 0 or below the member count ({Members.Count}); it is {Replicas}");
         if (SlotMoveRate < 0)
             throw new ClusterConfigurationException($"the slot move rate must be 0 (no limit) or positive (it is {SlotMoveRate})");
+        if (SlotMoveDutyPercent is < 1 or > 100)
+            throw new ClusterConfigurationException($"the slot move duty must be 1 to 100 percent (it is {SlotMoveDutyPercent})");
         if (ReplicaTimeout <= TimeSpan.Zero)
             throw new ClusterConfigurationException($"the replica timeout must be positive (it is {ReplicaTimeout})");
         if (ElectionTimeout < TimeSpan.FromMilliseconds(10))

@@ -85,6 +85,15 @@ public sealed class NodeSettingsTests : IDisposable
     }
 
     [Fact]
+    public void Slot_move_duty_is_a_percent_and_defaults_to_a_fifth()
+    {
+        Assert.Equal(20, Resolve("127.0.0.1:7000").Options.SlotMoveDutyPercent);
+        Assert.Equal(100, Resolve("127.0.0.1:7000", "--slot-move-duty-percent", "100").Options.SlotMoveDutyPercent);
+        Assert.Throws<ClusterConfigurationException>(() => Resolve("127.0.0.1:7000", "--slot-move-duty-percent", "0"));
+        Assert.Throws<ClusterConfigurationException>(() => Resolve("127.0.0.1:7000", "--slot-move-duty-percent", "101"));
+    }
+
+    [Fact]
     public void Environment_variables_sit_between_the_file_and_the_command_line()
     {
         var path = Write("""{ "members": ["127.0.0.1:7000"], "peerTimeout": "9s", "txnTimeout": "4s", "forwardTimeout": "7s" }""");

@@ -65,6 +65,7 @@ internal static class LoadGenCommandLine
     private static readonly Option<string> Before = Opt("--before", "Rebalance: how long to measure before the new node starts (a duration: 10s).", "10s");
     private static readonly Option<string> After = Opt("--after", "Rebalance: how long to measure after the rebalance ended (a duration: 10s).", "10s");
     private static readonly Option<long> SlotMoveRate = Opt("--slot-move-rate", "Rebalance: bytes per second each node copies moving slots (0: no limit).", 16L << 20);
+    private static readonly Option<int> SlotMoveDuty = Opt("--slot-move-duty", "Rebalance: percent of the time a throttled copy works (NodeOptions.SlotMoveDutyPercent; 100: the byte rate alone).", 20);
     private static readonly Option<string> RebalanceOutput = Opt("--out", "Rebalance: directory for rebalance.csv, rebalance.md and rebalance.png.", "rebalance-results");
 
     public static RootCommand Build()
@@ -87,7 +88,7 @@ internal static class LoadGenCommandLine
         root.Subcommands.Add(sweep);
 
         var rebalance = new Command("rebalance", "Grow a local cluster by one node under load (it joins, the slots are rebalanced onto it); write throughput and p99 per second as CSV, markdown and a PNG chart.");
-        foreach (var option in (Option[])[Workload, Warmup, Before, After, SlotMoveRate, RebalanceOutput])
+        foreach (var option in (Option[])[Workload, Warmup, Before, After, SlotMoveRate, SlotMoveDuty, RebalanceOutput])
             rebalance.Options.Add(option);
         rebalance.SetAction((parse, _) => RebalanceAsync(parse));
         root.Subcommands.Add(rebalance);
@@ -184,6 +185,7 @@ internal static class LoadGenCommandLine
                 Before = ParseDuration(parse.GetValue(Before)!, "--before"),
                 After = ParseDuration(parse.GetValue(After)!, "--after"),
                 SlotMoveRate = parse.GetValue(SlotMoveRate) >= 0 ? parse.GetValue(SlotMoveRate) : throw new ArgumentException("--slot-move-rate must be 0 (no limit) or positive"),
+                SlotMoveDutyPercent = parse.GetValue(SlotMoveDuty) is >= 1 and <= 100 ? parse.GetValue(SlotMoveDuty) : throw new ArgumentException("--slot-move-duty must be 1 to 100 (percent)"),
                 OutputDirectory = parse.GetValue(RebalanceOutput)!,
             };
         }

@@ -126,7 +126,7 @@ internal sealed class NodeParts
             Keyspace.AttachReplication(Replicator.Stream, slot => Cluster.Current.Slots.OwnerOf(slot) == SelfId);
         }
         StateChanges = (IClusterChanges?)Consensus ?? new FastDht.Engine.Mesh.Internal.PeerPushedStateChanges(Mesh);
-        SlotMover = new FastDht.Engine.Mesh.Internal.SlotMover(Mesh, Keyspace, StateChanges, FastDht.Engine.Mesh.Internal.SlotMoveOptions.Default with { MaxBytesPerSecond = options.SlotMoveRate }, logger);
+        SlotMover = new FastDht.Engine.Mesh.Internal.SlotMover(Mesh, Keyspace, StateChanges, FastDht.Engine.Mesh.Internal.SlotMoveOptions.Default with { MaxBytesPerSecond = options.SlotMoveRate, DutyCycle = options.SlotMoveDutyPercent / 100.0 }, logger);
         var consensusGroup = Consensus;
         Membership = new FastDht.Engine.Mesh.Internal.Membership(Mesh, StateChanges, () => consensusGroup is null ? [] : consensusGroup.Voters.ToArray(), options.Self, logger);
         var longestWork = options.TxnTimeout > options.ForwardTimeout ? options.TxnTimeout : options.ForwardTimeout;

@@ -25,7 +25,7 @@ internal static class RebalanceOutput
         var text = new StringBuilder();
         text.Append(C, $"{load.LocalNodes} local nodes growing to {load.LocalNodes + 1}, workload {FastDht.LoadGen.Workloads.WorkloadNames.Of(load.Workload.Kind)} over {load.Workload.KeyCount:N0} keys ")
             .Append(C, $"({load.Workload.ValueSize} B values), {load.Connections} x {load.InFlightPerConnection} in flight, slot move rate ")
-            .Append(settings.SlotMoveRate == 0 ? "unlimited" : string.Create(C, $"{settings.SlotMoveRate / (1024.0 * 1024):0.#} MiB/s"))
+            .Append(settings.SlotMoveRate == 0 ? "unlimited" : string.Create(C, $"{settings.SlotMoveRate / (1024.0 * 1024):0.#} MiB/s, working {settings.SlotMoveDutyPercent}% of the time"))
             .Append(". Each second is one sample; the table gives the median of a phase's seconds (p99: median and worst).")
             .AppendLine().AppendLine()
             .AppendLine("| phase | seconds | ops/s (median) | p99 µs (median) | p99 µs (worst) | failed | retried | GC pause ms/s (worst) |")

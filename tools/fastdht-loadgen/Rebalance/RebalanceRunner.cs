@@ -46,6 +46,7 @@ internal sealed class RebalanceRunner(RebalanceSettings settings)
                 o.ClusterName = load.ClusterName;
                 o.LockStrategy = load.LockStrategy;
                 o.SlotMoveRate = settings.SlotMoveRate;
+                o.SlotMoveDutyPercent = settings.SlotMoveDutyPercent;
             },
         }, stop).ConfigureAwait(false);
         var clients = new DhtClient[load.Connections];

@@ -17,6 +17,9 @@ internal sealed class RebalanceSettings
     /// <summary>Bytes per second each node copies moving slots (NodeOptions.SlotMoveRate); 0 for no limit.</summary>
     public long SlotMoveRate { get; init; } = 16L << 20;
 
+    /// <summary>Percent of the time a throttled copy works (NodeOptions.SlotMoveDutyPercent); 100 for the byte rate alone.</summary>
+    public int SlotMoveDutyPercent { get; init; } = 20;
+
     /// <summary>Where rebalance.csv, rebalance.md and rebalance.png go.</summary>
     public string OutputDirectory { get; init; } = "rebalance-results";
 }
