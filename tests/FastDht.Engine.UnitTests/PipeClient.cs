@@ -19,9 +19,10 @@ internal sealed class PipeClient
     private PipeClient(IDuplexPipe pipe) => _pipe = pipe;
 
     /// <summary>A client and the other end of its pipe, for the node (or a connection under test) to own.</summary>
-    public static (PipeClient Client, IDuplexPipe Server) CreatePair()
+    /// <param name="options">The pair's pipes; null: unbounded ones, which never make the node's side wait.</param>
+    public static (PipeClient Client, IDuplexPipe Server) CreatePair(PipeOptions? options = null)
     {
-        var (client, server) = FullDuplexStream.CreatePipePair();
+        var (client, server) = FullDuplexStream.CreatePipePair(options);
         return (new PipeClient(client), server);
     }
 

@@ -1,4 +1,7 @@
+using System.IO.Pipelines;
 using System.Text;
+using FastDht.Engine.Node;
+using FastDht.Protocol;
 using FastDht.TestUtilities;
 
 namespace FastDht.Engine.UnitTests;
@@ -81,5 +84,91 @@ public sealed class RespSessionOverPipeTests
         Assert.StartsWith("+PONG\r\n-ERR Protocol error", rest, StringComparison.Ordinal);
         Assert.EndsWith("\r\n", rest, StringComparison.Ordinal);
         await serving.WithinAsync("the session to end");
+    }
+
+    /// <summary>
+    /// A client that pipelines GETs and reads nothing: the session stops running its commands once its replies fill
+    /// the output (a mebibyte held by the session, the output pipe and the client's pipe here), instead of building
+    /// every reply of the read first (a read of GETs of a 1 MiB value grew a node by gigabytes: Redis's
+    /// client-output-buffer-limit case). Reading then gets every reply, in order.
+    /// </summary>
+    [Fact]
+    public async Task A_client_that_reads_nothing_stops_its_pipeline_instead_of_piling_up_replies()
+    {
+        const int Rounds = 400;
+        var value = new string('v', 60 * 1024);
+        // A small frame size, so that the node's pipes pause at 1 MiB (they hold twice a frame, at least 1 MiB).
+        await using var node = await LocalCluster.StartAsync(new LocalClusterOptions
+        {
+            NodeCount = 1,
+            Configure = o => o.Limits = new ProtocolLimits { MaxFrameSize = 64 * 1024 },
+        });
+        // Pipes that hold 64 KiB, as a socket's buffers hold a few: beyond that the node's side waits for the client.
+        var (client, server) = PipeClient.CreatePair(new PipeOptions(pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024));
+        var (watcher, watcherServer) = PipeClient.CreatePair();
+        var serving = node[0].ServeAsync(server, "resp");
+        var watching = node[0].ServeAsync(watcherServer, "resp");
+        await client.SendAsync($"*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n${value.Length}\r\n{value}\r\n");
+        Assert.Equal("+OK\r\n", await client.ReadTextAsync(5));
+
+        var pipeline = new StringBuilder();
+        for (var i = 0; i < Rounds; i++)
+            pipeline.Append("*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n*2\r\n$4\r\nINCR\r\n$4\r\nruns\r\n");
+        await client.SendAsync(pipeline.ToString());
+
+        // The INCRs run only as far as the GETs' replies are taken: watch the count for a while (the old session ran
+        // all 400 at once); about 3 MiB of replies (the session's limit and the pipes' buffers) is 50 rounds.
+        var seen = 0;
+        var watchUntil = Environment.TickCount64 + 2000;
+        while (Environment.TickCount64 < watchUntil)
+        {
+            seen = await ReadCountAsync(watcher, "runs");
+            Assert.True(seen < Rounds / 2, $"{seen} of {Rounds} rounds ran with the client reading nothing");
+            await Task.Delay(20);
+        }
+
+        var getReply = $"${value.Length}\r\n{value}\r\n";
+        for (var i = 1; i <= Rounds; i++)
+        {
+            Assert.Equal(getReply, await client.ReadTextAsync(getReply.Length));
+            var incrReply = $":{i}\r\n";
+            Assert.Equal(incrReply, await client.ReadTextAsync(incrReply.Length));
+        }
+        Assert.Equal(Rounds, await ReadCountAsync(watcher, "runs"));
+
+        await client.CompleteOutputAsync();
+        await watcher.CompleteOutputAsync();
+        await serving.WithinAsync("the session to end");
+        await watching.WithinAsync("the watcher's session to end");
+    }
+
+    /// <summary>GET of a counter on <paramref name="client"/>'s connection: 0 while it does not exist.</summary>
+    private static async Task<int> ReadCountAsync(PipeClient client, string key)
+    {
+        await client.SendAsync($"*2\r\n$3\r\nGET\r\n${key.Length}\r\n{key}\r\n");
+        var header = await client.ReadTextAsync(1);
+        if (header == "$")
+        {
+            var length = await ReadLineAsync(client);
+            var digits = await client.ReadTextAsync(int.Parse(length, System.Globalization.CultureInfo.InvariantCulture) + 2);
+            return int.Parse(digits.AsSpan(0, digits.Length - 2), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        Assert.Equal("-1", await ReadLineAsync(client));
+        return 0;
+    }
+
+    private static async Task<string> ReadLineAsync(PipeClient client)
+    {
+        var line = new StringBuilder();
+        while (true)
+        {
+            var c = await client.ReadTextAsync(1);
+            if (c == "\r")
+            {
+                Assert.Equal("\n", await client.ReadTextAsync(1));
+                return line.ToString();
+            }
+            line.Append(c);
+        }
     }
 }

@@ -44,6 +44,14 @@ internal sealed partial class RespSession
     private PipeWriter? _writer;
     private ReplySlot? _localTail;
     private long _batchCommands;
+    // Set while the read loop waits for every remote reply ahead of a full local tail (HoldLessAsync).
+    private TaskCompletionSource? _drained;
+
+    // The reply bytes one batch may hold before the read loop sends them and waits for the client to take them.
+    // Without it a read of pipelined GETs of a large value (the input pipe holds up to twice the maximum frame) built
+    // every reply before sending any: gigabytes for a client that reads nothing (Redis's client-output-buffer-limit
+    // case).
+    private const long MaxHeldReplyBytes = 1024 * 1024;
 
     public RespSession(RespHost host, SocketConnection connection)
     {
@@ -116,6 +124,8 @@ internal sealed partial class RespSession
                         var finished = Stopwatch.GetTimestamp();
                         Account(_command.Kind, finished - started);
                         started = finished;
+                        if (!stop && HeldReplyBytes >= MaxHeldReplyBytes)
+                            await HoldLessAsync().ConfigureAwait(false);
                     }
                 }
                 finally
@@ -187,6 +197,28 @@ internal sealed partial class RespSession
             outcome = Execute();
         }
         return outcome;
+    }
+
+    /// <summary>The reply bytes the batch holds where the current command's reply goes: the local tail of the queue, or the output not yet flushed.</summary>
+    private long HeldReplyBytes => _localTail is { } tail ? tail.Written.Length : _writer?.UnflushedBytes ?? 0;
+
+    /// <summary>
+    /// The batch holds <see cref="MaxHeldReplyBytes"/> of replies: send them (the flush waits while the output pipe is
+    /// full, so a client that stops reading stops this loop), and when they wait behind remote replies, wait for
+    /// those first. The rest of the read runs afterwards, in order.
+    /// </summary>
+    private async ValueTask HoldLessAsync()
+    {
+        await EndBatchAsync().ConfigureAwait(false);
+        Task? drained = null;
+        lock (_queueLock)
+        {
+            if (_outstanding > 0)
+                drained = (_drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+        // Bounded: every remote reply ends within the forward timeout (answer, timeout or link loss).
+        if (drained is not null)
+            await drained.ConfigureAwait(false);
     }
 
     /// <summary>Takes the writer lock for the rest of the batch; false when the connection is closed.</summary>
@@ -286,6 +318,11 @@ internal sealed partial class RespSession
         {
             slot.Completed = true;
             _outstanding--;
+            if (_outstanding == 0 && _drained is { } drained)
+            {
+                _drained = null;
+                drained.TrySetResult();
+            }
             // The read loop drains at the end of its batch; a scheduled drain will see this slot too.
             if (_inBatch || _drainScheduled || !_queue.TryPeek(out var head) || !head.Completed)
                 return;
