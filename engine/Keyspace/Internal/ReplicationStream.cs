@@ -253,6 +253,13 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
             return Find(nodeId)?.InSync ?? false;
     }
 
+    /// <summary>Whether a replica is in the in-sync set now and has acknowledged everything up to <paramref name="position"/>.</summary>
+    public bool HasAcknowledged(ushort nodeId, long position)
+    {
+        lock (_ackLock)
+            return Find(nodeId) is { InSync: true } replica && replica.Acknowledged >= position;
+    }
+
     /// <summary>How many times a replica left the in-sync set.</summary>
     public int TimesOutOfSync(ushort nodeId)
     {

@@ -32,6 +32,8 @@ namespace FastDht.Engine.Mesh.Internal;
 /// <item>State E2: the target is the primary. This node installs it first, then pushes it; the target serves the slots
 /// only once it has it, so the two never serve them at the same time. Then this node drops its copies.</item>
 /// </list>
+/// <para>A target that already replicates the slots is not copied to: it holds them, in sync, and only has to have
+/// acknowledged the replication stream up to the handover's mark (<see cref="MoveRunAsync"/>).</para>
 /// <para>Any failure before E2 undoes the move: capture and handover cleared, the slots no longer importing (the target
 /// then drops its partial keys: <see cref="SlotImports"/>); the data never left this node, so nothing is lost.</para>
 /// <para>A mark this node finds on slots it owns while no move of its own runs (it restarted in the middle of one, or an
@@ -57,18 +59,82 @@ internal sealed class SlotMover
         _options = options;
         _logger = logger;
         // Not disposed: the mover lives as long as the node and its state holder; a stopped mesh ends the clearing.
-        mesh.Cluster.Subscribe((_, current) => ClearStaleMarksSoon(current));
+        mesh.Cluster.Subscribe((_, current) =>
+        {
+            TakeBackHandedAway(current);
+            ClearStaleMarksSoon(current);
+        });
     }
 
     private ushort Self => _mesh.Identity.SelfId;
 
     /// <summary>Moves slots [<paramref name="first"/>, <paramref name="last"/>], all owned by this node, to <paramref name="target"/>.</summary>
-    /// <exception cref="SlotMoveException">The move could not be made; the cluster is as before it (the message says why).</exception>
+    /// <remarks>
+    /// Slots the target already replicates move without a copy (<see cref="MoveRunAsync"/>); a range of which it
+    /// replicates only some is moved in runs of each kind, one after the other.
+    /// </remarks>
+    /// <exception cref="SlotMoveException">The move could not be made; the cluster is as before it, but for the runs the message names as moved.</exception>
     public async Task<SlotMoveReport> MoveAsync(int first, int last, ushort target, CancellationToken cancellationToken)
     {
         if (first < 0 || first > last || last >= SlotTable.SlotCount)
             throw new SlotMoveException($"slot range {first}-{last} is not within 0-{SlotTable.SlotCount - 1}");
         await _one.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            CheckMovable(_mesh.Cluster.Current, first, last, target);
+            SlotMoveReport? moved = null;
+            for (var from = first; from <= last;)
+            {
+                var slots = _mesh.Cluster.Current.Slots;
+                var toReplica = slots.AssignmentOf(from).HasReplica(target);
+                var to = from;
+                while (to < last && slots.AssignmentOf(to + 1).HasReplica(target) == toReplica)
+                    to++;
+                SlotMoveReport run;
+                try
+                {
+                    run = await MoveRunAsync(from, to, target, toReplica, cancellationToken).ConfigureAwait(false);
+                }
+                catch (SlotMoveException e) when (moved is not null)
+                {
+                    throw new SlotMoveException($"slots {first}-{from - 1} moved to node {target}, the rest did not: {e.Message}", e);
+                }
+                moved = moved is null ? run : moved with
+                {
+                    LastSlot = run.LastSlot,
+                    KeysCopied = moved.KeysCopied + run.KeysCopied,
+                    CapturedBytes = moved.CapturedBytes + run.CapturedBytes,
+                    KeysRemoved = moved.KeysRemoved + run.KeysRemoved,
+                    CopyTime = moved.CopyTime + run.CopyTime,
+                    PausedTime = moved.PausedTime + run.PausedTime,
+                    TotalTime = moved.TotalTime + run.TotalTime,
+                    HandoverStart = moved.TotalTime + run.HandoverStart, // the last run's
+                };
+                from = to + 1;
+            }
+            return moved!;
+        }
+        finally
+        {
+            _one.Release();
+        }
+    }
+
+    /// <summary>
+    /// Moves [<paramref name="first"/>, <paramref name="last"/>] to <paramref name="target"/>, which replicates all of
+    /// them (<paramref name="toReplica"/>) or none; under <see cref="_one"/>.
+    /// </summary>
+    /// <remarks>
+    /// A target that replicates the slots already holds every write acknowledged to them (it is in the in-sync set, and
+    /// stays in it throughout): its copy is neither reset nor sent again. A copy over it would have reset the replica's
+    /// keys while the in-sync set still listed it, so a promotion of it after the source died mid-move, or after an
+    /// undo, would have lost acknowledged writes (and two streams writing the same keys at it may apply an older value
+    /// after a newer one). Instead the handover waits until the target, in sync, acknowledged the replication stream up
+    /// to the mark: the capture and the copy are skipped, and the source, taking the target's place among the replicas,
+    /// keeps its keys for the new primary's resynchronization to replace.
+    /// </remarks>
+    private async Task<SlotMoveReport> MoveRunAsync(int first, int last, ushort target, bool toReplica, CancellationToken cancellationToken)
+    {
         var moves = _keyspace.EnableMoves();
         StreamCursor? cursor = null;
         var announced = false;
@@ -76,44 +142,65 @@ internal sealed class SlotMover
         var clock = Stopwatch.StartNew();
         try
         {
-            CheckMovable(_mesh.Cluster.Current, first, last, target);
             if (_mesh.GetLink(target) is not { IsUp: true } link)
                 throw new SlotMoveException($"node {target} is not reachable from node {Self}: no live link");
+            var replication = toReplica
+                ? _keyspace.Replication ?? throw new SlotMoveException($"node {target} replicates slots {first}-{last}, but node {Self} runs without replicas")
+                : null;
 
             // 1. Announce.
             var announcedState = await _changes.ProposeAsync(current =>
             {
                 CheckMovable(current, first, last, target);
+                CheckReplicated(current, first, last, target, toReplica);
                 return current.Next(slots: Reassign(current.Slots, first, last, a => a.WithImporting(target)));
             }, cancellationToken).ConfigureAwait(false) ?? throw new SlotMoveException("the move could not be announced");
             announced = true;
 
-            // 2. Capture from here on.
-            cursor = moves.Captured.OpenCursor();
-            moves.SetCapturing(first, last, true);
-            _keyspace.AwaitWritesInProgress();
-
-            // 3. Copy.
-            var sender = new Batches(link, target, announcedState.Epoch, first, last, _options);
-            await sender.ResetAsync(cancellationToken).ConfigureAwait(false);
-            var keys = await CopyAsync(sender, moves, first, last, cancellationToken).ConfigureAwait(false);
-            var copied = clock.Elapsed;
-
-            // 4. Catch up until what is left fits in a batch.
-            // Unthrottled from here: the changes must be shipped faster than they come. Bounded in rounds, so that writes
-            // arriving as fast as they ship cannot keep the move from ending: the handover then ships the rest.
-            sender.Throttled = false;
+            var keys = 0L;
             var shipped = 0L;
-            for (var round = 0; round < 64 && moves.Captured.AppendedPosition - cursor.Position > _options.BatchBytes; round++)
-                shipped += await ShipCapturedAsync(sender, moves, cursor, cancellationToken).ConfigureAwait(false);
+            TimeSpan copied;
+            TimeSpan freezeStarted;
+            if (replication is not null)
+            {
+                // 2-4. Nothing to copy: the replica is in sync (waited for while writes still run), ...
+                await WaitUntilInSyncAsync(replication, first, last, target, cancellationToken).ConfigureAwait(false);
+                copied = clock.Elapsed;
 
-            // 5. Hand over: no lock of the slots held, then no write to them here any more.
-            var freezeStarted = clock.Elapsed;
-            await HandAwayAsync(moves, first, last, cancellationToken).ConfigureAwait(false);
-            handedOver = true;
-            while (cursor.Position < moves.Captured.AppendedPosition)
-                shipped += await ShipCapturedAsync(sender, moves, cursor, cancellationToken).ConfigureAwait(false);
-            await sender.DrainAsync().ConfigureAwait(false);
+                // 5. ... and holds everything written before the mark once it acknowledged the stream up to it.
+                freezeStarted = clock.Elapsed;
+                await HandAwayAsync(moves, first, last, cancellationToken).ConfigureAwait(false);
+                handedOver = true;
+                await WaitForReplicaAsync(replication, replication.AppendedPosition, first, last, target, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                // 2. Capture from here on.
+                cursor = moves.Captured.OpenCursor();
+                moves.SetCapturing(first, last, true);
+                _keyspace.AwaitWritesInProgress();
+
+                // 3. Copy.
+                var sender = new Batches(link, target, announcedState.Epoch, first, last, _options);
+                await sender.ResetAsync(cancellationToken).ConfigureAwait(false);
+                keys = await CopyAsync(sender, moves, first, last, cancellationToken).ConfigureAwait(false);
+                copied = clock.Elapsed;
+
+                // 4. Catch up until what is left fits in a batch.
+                // Unthrottled from here: the changes must be shipped faster than they come. Bounded in rounds, so that writes
+                // arriving as fast as they ship cannot keep the move from ending: the handover then ships the rest.
+                sender.Throttled = false;
+                for (var round = 0; round < 64 && moves.Captured.AppendedPosition - cursor.Position > _options.BatchBytes; round++)
+                    shipped += await ShipCapturedAsync(sender, moves, cursor, cancellationToken).ConfigureAwait(false);
+
+                // 5. Hand over: no lock of the slots held, then no write to them here any more.
+                freezeStarted = clock.Elapsed;
+                await HandAwayAsync(moves, first, last, cancellationToken).ConfigureAwait(false);
+                handedOver = true;
+                while (cursor.Position < moves.Captured.AppendedPosition)
+                    shipped += await ShipCapturedAsync(sender, moves, cursor, cancellationToken).ConfigureAwait(false);
+                await sender.DrainAsync().ConfigureAwait(false);
+            }
 
             // 6. The target owns the slots.
             await _changes.ProposeAsync(current =>
@@ -124,16 +211,21 @@ internal sealed class SlotMover
                 for (var s = first; s <= last; s++)
                 {
                     var a = current.Slots.AssignmentOf(s);
-                    if (a.Primary != Self || a.Importing != target)
+                    if (a.Primary != Self || a.Importing != target || a.HasReplica(target) != toReplica)
                         throw new SlotMoveException($"slot {s} changed while it moved ({a})");
                 }
                 return current.Next(slots: Reassign(current.Slots, first, last, a => HandedTo(a, target)));
             }, CancellationToken.None).ConfigureAwait(false);
             var frozen = clock.Elapsed - freezeStarted;
-            moves.SetCapturing(first, last, false);
-            moves.Captured.CloseCursor(cursor);
-            cursor = null;
-            var removed = _keyspace.RemoveSlots(first, last);
+            if (cursor is not null)
+            {
+                moves.SetCapturing(first, last, false);
+                moves.Captured.CloseCursor(cursor);
+                cursor = null;
+            }
+            // A source that takes the target's place among the replicas keeps its keys: the new primary's
+            // resynchronization resets and replaces them (dropping them here could remove what it already sent).
+            var removed = toReplica ? 0 : _keyspace.RemoveSlots(first, last);
             var report = new SlotMoveReport(first, last, Self, target, keys, shipped, removed, copied, frozen, clock.Elapsed, freezeStarted);
             SlotMoveLog.Moved(_logger, first, last, Self, target, keys, clock.Elapsed.TotalMilliseconds, frozen.TotalMilliseconds);
             return report;
@@ -152,9 +244,76 @@ internal sealed class SlotMover
                 throw;
             throw new SlotMoveException($"moving slots {first}-{last} from node {Self} to node {target} failed: {e.Message}; the slots stay at node {Self}", e);
         }
-        finally
+    }
+
+    /// <summary>Throws unless <paramref name="target"/> replicates every slot of the range (<paramref name="toReplica"/>) or none in <paramref name="state"/>.</summary>
+    private void CheckReplicated(ClusterState state, int first, int last, ushort target, bool toReplica)
+    {
+        for (var s = first; s <= last; s++)
         {
-            _one.Release();
+            if (state.Slots.AssignmentOf(s).HasReplica(target) != toReplica)
+                throw new SlotMoveException($"the replicas of slot {s} changed before its move from node {Self} to node {target} was announced; the slots stay at node {Self}, retry");
+        }
+    }
+
+    /// <summary>Waits, up to <see cref="SlotMoveOptions.BatchTimeout"/>, until the target is in this node's in-sync set (it may be resynchronizing).</summary>
+    private async Task WaitUntilInSyncAsync(ReplicationStream replication, int first, int last, ushort target, CancellationToken cancellationToken)
+    {
+        var waited = Stopwatch.StartNew();
+        while (!replication.IsInSync(target))
+        {
+            if (waited.Elapsed >= _options.BatchTimeout)
+                throw new SlotMoveException($"node {target} replicates slots {first}-{last} but has not been in sync with node {Self} for {_options.BatchTimeout.TotalSeconds:0.#} s (resynchronizing?); the slots stay at node {Self}, retry once it is");
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Waits, up to <see cref="SlotMoveOptions.BatchTimeout"/>, until the target acknowledged the replication stream up
+    /// to <paramref name="position"/> while in sync: it then holds every write made here before the handover's mark.
+    /// </summary>
+    private async Task WaitForReplicaAsync(ReplicationStream replication, long position, int first, int last, ushort target, CancellationToken cancellationToken)
+    {
+        var waited = Stopwatch.StartNew();
+        while (!replication.HasAcknowledged(target, position))
+        {
+            // Out of sync, it may have missed a write to the slots: its resynchronization takes longer than a handover should.
+            if (!replication.IsInSync(target))
+                throw new SlotMoveException($"node {target} fell out of sync with node {Self} during the handover of slots {first}-{last}; the slots stay at node {Self}");
+            var left = _options.BatchTimeout - waited.Elapsed;
+            if (left <= TimeSpan.Zero)
+                throw new SlotMoveException($"node {target} did not acknowledge the writes to slots {first}-{last} within {_options.BatchTimeout.TotalSeconds:0.#} s; the slots stay at node {Self}");
+            // Completes once every in-sync replica has the position, or the target left the set (then it is not waited for).
+            bool reached;
+            try
+            {
+                reached = await replication.WaitAsync(position).AsTask().WaitAsync(left, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                continue; // looked at again above
+            }
+            if (!reached)
+                throw new SlotMoveException($"node {Self} is stopping; the slots {first}-{last} stay at node {Self}");
+        }
+    }
+
+    /// <summary>
+    /// Clears the handed-away mark of slots that <paramref name="state"/> gives back to this node: it is their primary
+    /// again (a promotion after it became their replica by a move) or it imports them. Otherwise it would refuse every
+    /// request for them with Moving for good. Marks of a move in progress stay: its slots are moving away from here.
+    /// </summary>
+    private void TakeBackHandedAway(ClusterState state)
+    {
+        if (_keyspace.Moves is not { } moves)
+            return;
+        for (var s = 0; s < SlotTable.SlotCount; s++)
+        {
+            if (!moves.IsGone(s))
+                continue;
+            var a = state.Slots.AssignmentOf(s);
+            if ((a.Primary == Self && !a.IsMoving) || a.Importing == Self)
+                moves.SetGone(s, s, false);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text;
 using FastDht.Engine.Client;
 using FastDht.Engine.Cluster;
@@ -7,7 +8,7 @@ using FastDht.TestUtilities;
 
 namespace FastDht.Engine.Tests.Cluster;
 
-/// <summary>A node dies in the middle of a slot move (docs/elasticity.md, "What a slot move promises" and "A node that dies mid-move").</summary>
+/// <summary>A node dies in the middle of a slot move, or the move goes to a replica of the slots (docs/elasticity.md, "What a slot move promises", "A node that dies mid-move" and "A move to a replica").</summary>
 public sealed class MoveFailureTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "fastdht-movefailure-" + Guid.NewGuid().ToString("N"));
@@ -118,38 +119,15 @@ public sealed class MoveFailureTests : IDisposable
         await using var client = await ConnectAsync(cluster, all: true);
         var range = cluster[0].ClusterState.Slots.Ranges[0];
         Assert.Equal((ushort)0, range.NodeId);
-        var keys = Enumerable.Range(0, 200_000).Select(i => $"k{i}").Where(k => KeySlot.Of(Encoding.UTF8.GetBytes(k)) <= range.LastSlot).Take(3000).ToArray();
+        var keys = KeysOf(range, 3000);
         var initial = new string('i', 80);
         foreach (var key in keys)
             await PutWaitingOutLeaseAsync(client, key, initial);
 
-        // What a key may hold at the end: its last acknowledged value, or one written after it that failed (it may
-        // have been applied before the failure). One writer, so no locking.
-        var possible = keys.ToDictionary(k => k, _ => new List<string> { initial });
-        var acknowledged = 0;
+        var possible = PossibleValues(keys, initial);
+        var acknowledged = new StrongBox<int>();
         using var stop = new CancellationTokenSource();
-        var writer = Task.Run(async () =>
-        {
-            for (var i = 1; !stop.IsCancellationRequested; i++)
-            {
-                var key = keys[i % keys.Length];
-                var value = $"v{i}";
-                possible[key].Add(value);
-                try
-                {
-                    await client.PutAsync(key, value);
-                    possible[key].Clear();
-                    possible[key].Add(value);
-                    Interlocked.Increment(ref acknowledged);
-                }
-                catch (DhtException)
-                {
-                    // The source's slots are unavailable while it is down (without replicas) or until its replica is
-                    // promoted: the write may or may not have been applied, and is kept as possible.
-                }
-                await Task.Delay(5);
-            }
-        });
+        var writer = WriteAsync(client, keys, possible, acknowledged, stop.Token);
 
         // With replicas, the replica that takes over (the range's only one; the target is not it).
         var replica = replicas > 0 ? cluster[0].ClusterState.Slots.AssignmentOf(range.FirstSlot).Replicas[0] : (ushort)0;
@@ -177,8 +155,7 @@ public sealed class MoveFailureTests : IDisposable
             () => cluster.RunningNodes.All(n => !n.ClusterState.Slots.AssignmentOf(range.FirstSlot).IsMoving && !n.ClusterState.Slots.AssignmentOf(range.LastSlot).IsMoving),
             "no node to see the slots moving");
         await Bounded.UntilAsync(() => keys.All(k => !cluster[2].Store.TryGet(Encoding.UTF8.GetBytes(k), out _)), "the target to drop the keys of the abandoned move");
-        var after = Volatile.Read(ref acknowledged);
-        await Bounded.UntilAsync(() => Volatile.Read(ref acknowledged) >= after + 100, "writes to the slots to go on");
+        await WritesGoOnAsync(acknowledged, 100, "writes to the slots to go on");
 
         // A slot moves again: to node 1 when node 0 kept them (the abandoned move was to node 2), else to node 2. One
         // slot, so the throttled copy takes no time.
@@ -204,6 +181,204 @@ public sealed class MoveFailureTests : IDisposable
         stop.Cancel();
         await writer.WithinAsync("the writer to stop");
 
+        await ReadBackAsync(cluster, keys, possible, leases: replicas > 0);
+    }
+
+    /// <summary>
+    /// A move to the node that already replicates the slots (as remove-node with replicas makes) ends before its
+    /// handover: the source stops, or the move is undone and then the source stops. The replica is promoted, and every
+    /// write acknowledged before, during and after the move is read back from it. Before the fix the move reset the
+    /// replica's copy and sent the keys again while the in-sync set still listed it: the promoted replica lost them.
+    /// A lock on a key of the slots that no writer touches keeps the move from handing over (it waits for the slots'
+    /// locks), so the move is still between its announcement and its handover when it ends.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_move_to_the_slots_replica_that_ends_midway_loses_no_acknowledged_write_when_the_replica_takes_over(bool sourceStops)
+    {
+        // 8 KiB/s: a copy (the old way of such a move) is still running when the move ends.
+        await using var cluster = await StartReplicatedAsync(slotMoveRate: 8 * 1024);
+        await using var client = await ConnectAsync(cluster, all: true);
+        var range = cluster[0].ClusterState.Slots.Ranges[0];
+        var replica = cluster[0].ClusterState.Slots.AssignmentOf(range.FirstSlot).Replicas[0];
+        var keys = KeysOf(range, 3001);
+        var locked = Encoding.UTF8.GetBytes(keys[^1]);
+        keys = keys[..^1];
+        var initial = new string('i', 80);
+        foreach (var key in keys)
+            await PutWaitingOutLeaseAsync(client, key, initial);
+        var possible = PossibleValues(keys, initial);
+        var acknowledged = new StrongBox<int>();
+        using var stop = new CancellationTokenSource();
+        var writer = WriteAsync(client, keys, possible, acknowledged, stop.Token);
+
+        var locker = await ConnectAsync(cluster);
+        await locker.LockAsync([locked], TimeSpan.FromMinutes(5)); // goes with node 0
+        using var abandon = new CancellationTokenSource();
+        var move = cluster[0].MoveSlotsAsync(range.FirstSlot, range.LastSlot, replica, abandon.Token);
+        await Bounded.UntilAsync(() => cluster.RunningNodes.All(n => n.ClusterState.Slots.AssignmentOf(range.FirstSlot).Importing == replica), "the move to be announced everywhere");
+        await WritesGoOnAsync(acknowledged, 20, "writes to go on while the slots move");
+        if (!sourceStops)
+        {
+            await abandon.CancelAsync();
+            var undone = await Record.ExceptionAsync(() => move.WithinAsync("the move to be undone"));
+            Assert.True(undone is SlotMoveException or OperationCanceledException, $"the cancelled move ended with {undone}");
+            await Bounded.UntilAsync(() => cluster.RunningNodes.All(n => !n.ClusterState.Slots.AssignmentOf(range.FirstSlot).IsMoving), "the move to be undone everywhere");
+            await WritesGoOnAsync(acknowledged, 20, "writes to go on at the source after the undo");
+        }
+        await cluster.StopNodeAsync(0);
+        await abandon.CancelAsync(); // the stopped source's mover, as the killed process's, ends at once
+        var ended = await Record.ExceptionAsync(() => move.WithinAsync("the stopped source's move to end"));
+        Assert.True(ended is SlotMoveException or OperationCanceledException, $"the move ended with {ended}");
+        await locker.DisposeAsync();
+
+        var others = cluster.RunningNodes.ToArray();
+        await Bounded.UntilAsync(() => others.All(n => n.ClusterState.Slots.OwnerOf(range.FirstSlot) == replica), "the replica to be promoted");
+        await cluster.WaitForLeasesAsync();
+        await Bounded.UntilAsync(() => others.All(n => !n.ClusterState.Slots.AssignmentOf(range.FirstSlot).IsMoving), "no node to see the slots moving");
+        await WritesGoOnAsync(acknowledged, 100, "writes to the slots to go on at the promoted replica");
+        await stop.CancelAsync();
+        await writer.WithinAsync("the writer to stop");
+        await ReadBackAsync(cluster, keys, possible, leases: true);
+    }
+
+    /// <summary>
+    /// A move to the node that replicates the slots copies nothing (the replica holds them already), and the old owner
+    /// takes its place among the replicas: when the new owner then stops, the old one is promoted back and serves the
+    /// slots again, with every acknowledged write. Before, the move copied every key again, and the promoted old owner
+    /// refused every request for the slots with Moving for good (its handed-away mark stayed).
+    /// </summary>
+    [Fact]
+    public async Task A_move_to_the_slots_replica_copies_nothing_and_the_old_owner_takes_the_slots_back_when_the_new_one_stops()
+    {
+        await using var cluster = await StartReplicatedAsync(slotMoveRate: null);
+        await using var client = await ConnectAsync(cluster, all: true);
+        var range = cluster[0].ClusterState.Slots.Ranges[0];
+        var replica = cluster[0].ClusterState.Slots.AssignmentOf(range.FirstSlot).Replicas[0];
+        var keys = KeysOf(range, 3000);
+        var initial = new string('i', 80);
+        foreach (var key in keys)
+            await PutWaitingOutLeaseAsync(client, key, initial);
+        var possible = PossibleValues(keys, initial);
+        var acknowledged = new StrongBox<int>();
+        using var stop = new CancellationTokenSource();
+        var writer = WriteAsync(client, keys, possible, acknowledged, stop.Token);
+
+        var report = await cluster[0].MoveSlotsAsync(range.FirstSlot, range.LastSlot, replica).WithinAsync("the move");
+        Assert.Equal(0, report.KeysCopied);
+        Assert.Equal(0, report.KeysRemoved); // node 0 keeps them as the slots' replica now
+        var moved = cluster[0].ClusterState.Slots.AssignmentOf(range.FirstSlot);
+        Assert.Equal(replica, moved.Primary);
+        Assert.True(moved.HasReplica(0), $"node 0 replicates the slots it handed over ({moved})");
+        await Bounded.UntilAsync(() => cluster.RunningNodes.All(n => n.ClusterState.Slots.AssignmentOf(range.FirstSlot).IsInSync(0)), "node 0 to be in sync as the slots' replica");
+        await WritesGoOnAsync(acknowledged, 50, "writes to go on at the new owner");
+
+        await cluster.StopNodeAsync(replica);
+        var others = cluster.RunningNodes.ToArray();
+        await Bounded.UntilAsync(() => others.All(n => n.ClusterState.Slots.OwnerOf(range.FirstSlot) == 0), "node 0 to be promoted back");
+        await cluster.WaitForLeasesAsync();
+        await WritesGoOnAsync(acknowledged, 100, "writes to the slots to go on at node 0 again");
+        await stop.CancelAsync();
+        await writer.WithinAsync("the writer to stop");
+        await ReadBackAsync(cluster, keys, possible, leases: true);
+    }
+
+    /// <summary>
+    /// A range of which the target replicates only some slots moves in runs: the replicated run without a copy, the
+    /// other with one; every key is read back, and each run's replicas are as the handover leaves them.
+    /// </summary>
+    [Fact]
+    public async Task A_move_over_slots_the_target_replicates_in_part_moves_each_run_its_way()
+    {
+        await using var cluster = await StartReplicatedAsync(slotMoveRate: null);
+        await using var client = await ConnectAsync(cluster, all: true);
+        var ranges = cluster[0].ClusterState.Slots.Ranges;
+        var (own, next) = (ranges[0], ranges[1]);
+        var nextReplica = cluster[0].ClusterState.Slots.AssignmentOf(next.FirstSlot).Replicas[0];
+        Assert.False(cluster[0].ClusterState.Slots.AssignmentOf(own.LastSlot).HasReplica(nextReplica));
+        // Node 0 takes ten slots of the next range (keeping their replica): now the target replicates only those of its run.
+        await cluster[next.NodeId].MoveSlotsAsync(next.FirstSlot, next.FirstSlot + 9, 0).WithinAsync("the first move");
+        var slots = new SlotRange((ushort)(own.LastSlot - 9), (ushort)(next.FirstSlot + 9), 0);
+        var keys = KeysOf(slots, 400);
+        foreach (var key in keys)
+            await PutWaitingOutLeaseAsync(client, key, "v" + key);
+
+        var report = await cluster[0].MoveSlotsAsync(slots.FirstSlot, slots.LastSlot, nextReplica).WithinAsync("the move in runs");
+        Assert.Equal(((int)slots.FirstSlot, (int)slots.LastSlot), (report.FirstSlot, report.LastSlot));
+        var state = cluster[0].ClusterState.Slots;
+        Assert.All(Enumerable.Range(slots.FirstSlot, slots.Count), s => Assert.Equal(nextReplica, state.OwnerOf(s)));
+        Assert.True(state.AssignmentOf(own.LastSlot).HasReplica(cluster[0].ClusterState.Slots.AssignmentOf(own.FirstSlot).Replicas[0]), "the copied run keeps its replica");
+        Assert.True(state.AssignmentOf(next.FirstSlot).HasReplica(0), "node 0 takes the target's place among the replicated run's replicas");
+        await using var fresh = await ConnectAsync(cluster, all: true);
+        foreach (var key in keys)
+            Assert.Equal("v" + key, await fresh.GetStringAsync(key));
+    }
+
+    /// <summary>Three nodes, one replica per range (a Raft group, failover after 1.5 s), every replica in sync.</summary>
+    private static async Task<TestCluster> StartReplicatedAsync(long? slotMoveRate)
+    {
+        var cluster = await TestCluster.StartAsync(3, o =>
+        {
+            if (slotMoveRate is { } rate)
+                o.SlotMoveRate = rate;
+            o.Replicas = 1;
+            o.ReplicaTimeout = Bounded.Timeout; // no replica dropped by accident on a loaded machine
+            o.FailoverTimeout = TimeSpan.FromMilliseconds(1500);
+        });
+        await Bounded.UntilAsync(
+            () => cluster.RunningNodes.All(n => n.ClusterState.Slots.RangeAssignments.All(a => a.InSync.Length == a.Replicas.Length)),
+            "every replica to be in sync (only an in-sync replica is promoted)");
+        Assert.Equal((ushort)0, cluster[0].ClusterState.Slots.Ranges[0].NodeId);
+        return cluster;
+    }
+
+    /// <summary>The first <paramref name="count"/> keys <c>k0, k1, ...</c> whose slot is in <paramref name="range"/>.</summary>
+    private static string[] KeysOf(SlotRange range, int count) =>
+        Enumerable.Range(0, 1_000_000).Select(i => $"k{i}").Where(k => KeySlot.Of(Encoding.UTF8.GetBytes(k)) is var s && s >= range.FirstSlot && s <= range.LastSlot).Take(count).ToArray();
+
+    /// <summary>What each key may hold at the end, starting from <paramref name="initial"/>: see <see cref="WriteAsync"/>.</summary>
+    private static Dictionary<string, List<string>> PossibleValues(string[] keys, string initial) => keys.ToDictionary(k => k, _ => new List<string> { initial });
+
+    /// <summary>
+    /// One writer over <paramref name="keys"/> until <paramref name="stop"/>, a few hundred writes a second, keeping in
+    /// <paramref name="possible"/> what a key may hold at the end: its last acknowledged value, or one written after it
+    /// that failed (it may have been applied before the failure). One writer, so no locking.
+    /// </summary>
+    private static Task WriteAsync(DhtClient client, string[] keys, Dictionary<string, List<string>> possible, StrongBox<int> acknowledged, CancellationToken stop) =>
+        Task.Run(async () =>
+        {
+            for (var i = 1; !stop.IsCancellationRequested; i++)
+            {
+                var key = keys[i % keys.Length];
+                var value = $"v{i}";
+                possible[key].Add(value);
+                try
+                {
+                    await client.PutAsync(key, value);
+                    possible[key].Clear();
+                    possible[key].Add(value);
+                    Interlocked.Increment(ref acknowledged.Value);
+                }
+                catch (DhtException)
+                {
+                    // The slots are unavailable while their owner is down, until its replica is promoted (or it comes
+                    // back): the write may or may not have been applied, and is kept as possible.
+                }
+                await Task.Delay(5);
+            }
+        });
+
+    /// <summary>Waits until the writer has <paramref name="count"/> more acknowledged writes.</summary>
+    private static Task WritesGoOnAsync(StrongBox<int> acknowledged, int count, string what)
+    {
+        var after = Volatile.Read(ref acknowledged.Value) + count;
+        return Bounded.UntilAsync(() => Volatile.Read(ref acknowledged.Value) >= after, what);
+    }
+
+    /// <summary>Reads every key through a fresh client and checks it holds one of its possible values.</summary>
+    private static async Task ReadBackAsync(TestCluster cluster, string[] keys, Dictionary<string, List<string>> possible, bool leases)
+    {
         await using var fresh = await ConnectAsync(cluster, all: true);
         foreach (var key in keys)
         {
@@ -217,13 +392,13 @@ public sealed class MoveFailureTests : IDisposable
                         read = await fresh.GetStringAsync(key);
                         return true;
                     }
-                    catch (DhtNodeUnavailableException) when (replicas > 0)
+                    catch (DhtNodeUnavailableException) when (leases)
                     {
                         return false;
                     }
                 },
                 $"{key} to be readable");
-            Assert.True(possible[key].Contains(read!), $"{key} reads {read}, not one of {string.Join(",", possible[key])}");
+            Assert.True(possible[key].Contains(read!), $"{key} reads {read ?? "nothing"}, not one of {string.Join(",", possible[key])}");
         }
     }
 
