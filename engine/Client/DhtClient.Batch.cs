@@ -15,12 +15,19 @@ public sealed partial class DhtClient
     /// </summary>
     /// <remarks>
     /// Errors are per request, never thrown: a refusal carries the node's status, a request that outlives the request
-    /// timeout fails with Timeout, and a lost connection fails each of its pending requests with NodeUnavailable. A
-    /// request answered WrongNode from a later cluster state is retried once at the new owner, after one refresh for
-    /// the whole batch. <paramref name="cancellationToken"/> is observed until the requests are sent (while dialing);
-    /// once sent, each ends by its answer or its timeout.
+    /// timeout fails with Timeout, and a lost connection fails each of its pending requests with NodeUnavailable (and
+    /// starts a refresh of the table in the background, as a single call does: the owner may have failed over). The
+    /// requests that meet a change of owners are retried as a single call's are, only those, in rounds: answered
+    /// WrongNode from a later cluster state, after one refresh for the whole round; answered Moving (their slot is being
+    /// handed over) or WrongNode from a node not yet at the client's state, after a short wait (1, 2, 4 ... 32 ms, about
+    /// 2 s in all, counted in <see cref="MovingRetries"/>); a request still misrouted after that keeps the last answer.
+    /// <paramref name="cancellationToken"/> is observed while dialing and between rounds: the run then throws
+    /// <see cref="OperationCanceledException"/>, each request answered so far keeps its answer, and a request not sent
+    /// reads as a cancelled single call does (Timeout, "cancelled by the caller"). A request once sent ends by its answer
+    /// or its timeout.
     /// </remarks>
     /// <exception cref="InvalidOperationException">The batch is already running.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the run ended.</exception>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask ExecuteAsync(DhtBatch batch, CancellationToken cancellationToken = default)
     {
@@ -31,18 +38,38 @@ public sealed partial class DhtClient
         try
         {
             for (var i = 0; i < batch.Count; i++)
-                batch.EntryAt(i).Selected = true;
-            var retries = batch.Count;
-            for (var round = 0; retries > 0; round++)
+            {
+                var entry = batch.EntryAt(i);
+                entry.BeginRun();
+                entry.Selected = true;
+            }
+            var selected = batch.Count;
+            var waits = 0;
+            var refreshedLast = false;
+            while (selected > 0)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var generation = Volatile.Read(ref _generation);
-                await RunRoundAsync(batch, retries, cancellationToken).ConfigureAwait(false);
-                // The second round is the one retry after WrongNode; its answers are final.
-                var newestEpoch = 0UL;
-                retries = round == 0 ? SelectRetries(batch, out newestEpoch) : 0;
-                if (retries > 0)
-                    await RefreshAsync(generation, newestEpoch, cancellationToken).ConfigureAwait(false);
+                await RunRoundAsync(batch, selected, cancellationToken).ConfigureAwait(false);
+                // Bounded: a round without a wait follows only a round with one, and the waits are bounded.
+                var retry = SelectRetries(batch, waits < MaxMovingWaits);
+                selected = retry.Count;
+                if (retry.FailedOver)
+                    RefreshInBackground();
+                if (selected == 0)
+                    break;
+                if (retry.NewerEpoch != 0 && !refreshedLast)
+                {
+                    // An owner moved in a later cluster state: one refresh for every request it turned away, no wait.
+                    refreshedLast = true;
+                    await RefreshAsync(generation, retry.NewerEpoch, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                refreshedLast = false;
+                Interlocked.Add(ref _movingRetries, selected);
+                await Task.Delay(1 << Math.Min(waits++, 5), cancellationToken).ConfigureAwait(false);
+                if (retry.WrongNode)
+                    await RefreshAsync(generation, 0, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -109,22 +136,43 @@ public sealed partial class DhtClient
         }
     }
 
-    /// <summary>Selects the entries answered WrongNode from a later state than they were routed by; their count, and the newest epoch named.</summary>
-    private static int SelectRetries(DhtBatch batch, out ulong newestEpoch)
+    /// <summary>What one round's answers ask of the next: how many requests to send again and why.</summary>
+    /// <param name="Count">The requests selected for the next round.</param>
+    /// <param name="NewerEpoch">The latest epoch a WrongNode from a later state named (0: none): refresh to it first.</param>
+    /// <param name="WrongNode">Some selected request was answered WrongNode: after a wait, the table is refreshed.</param>
+    /// <param name="FailedOver">Some request lost its connection or timed out: its owner may have failed over.</param>
+    private readonly record struct BatchRetry(int Count, ulong NewerEpoch, bool WrongNode, bool FailedOver);
+
+    /// <summary>
+    /// Selects the entries to send again (while <paramref name="mayRetry"/>): answered WrongNode from a later state than
+    /// they were routed by, or transiently misrouted (Moving, or WrongNode from a node behind the client's table).
+    /// </summary>
+    private static BatchRetry SelectRetries(DhtBatch batch, bool mayRetry)
     {
-        newestEpoch = 0;
+        var newestEpoch = 0UL;
         var count = 0;
+        var wrongNode = false;
+        var failedOver = false;
         for (var i = 0; i < batch.Count; i++)
         {
             var entry = batch.EntryAt(i);
             var result = entry.Result;
+            var wasSent = entry.Selected;
             entry.Connection = null;
-            entry.Selected = result.Status == StatusCode.WrongNode && IsNewerState(result.Epoch, entry.RoutedEpoch);
-            if (!entry.Selected)
+            entry.Selected = false;
+            if (!wasSent)
                 continue;
+            if (mayRetry && result.Status == StatusCode.WrongNode && IsNewerState(result.Epoch, entry.RoutedEpoch))
+                newestEpoch = Math.Max(newestEpoch, result.Epoch == 0 ? entry.RoutedEpoch + 1 : result.Epoch);
+            else if (!mayRetry || !IsTransientlyMisrouted(result))
+            {
+                failedOver |= MayHaveFailedOver(result);
+                continue;
+            }
+            entry.Selected = true;
+            wrongNode |= result.Status == StatusCode.WrongNode;
             count++;
-            newestEpoch = Math.Max(newestEpoch, result.Epoch);
         }
-        return count;
+        return new BatchRetry(count, newestEpoch, wrongNode, failedOver);
     }
 }

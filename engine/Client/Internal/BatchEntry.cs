@@ -42,6 +42,9 @@ internal sealed class BatchEntry : PendingRequest
         Connection = null;
     }
 
+    /// <summary>Marks the entry unanswered at the start of a run: what it reads as if the run is cancelled before it is sent.</summary>
+    public void BeginRun() => Result = new ResponseResult(StatusCode.Timeout, null, CancelRequest.CanceledMessage);
+
     /// <summary>Forgets the key, value and result (the batch was cleared).</summary>
     public void Clear()
     {
