@@ -16,7 +16,8 @@ public sealed class RunStatistics
 {
     private const long HighestTrackableNanoseconds = 60_000_000_000;
 
-    private static readonly int KindCount = Enum.GetValues<OperationKind>().Length;
+    /// <summary>How many operation kinds there are (an array indexed by kind has this length).</summary>
+    public static readonly int KindCount = Enum.GetValues<OperationKind>().Length;
 
     private readonly Recorder[] _recorders;
     private readonly HistogramBase[] _totals;
@@ -52,6 +53,20 @@ public sealed class RunStatistics
     public void RecordSuccess(OperationKind kind, long nanoseconds) => Record(kind, nanoseconds, _successes);
 
     public void RecordMiss(OperationKind kind, long nanoseconds) => Record(kind, nanoseconds, _misses);
+
+    /// <summary>
+    /// Counts <paramref name="count"/> successes and <paramref name="misses"/> misses of one kind that took the same time
+    /// (the requests of one batch): one interlocked add each and one histogram record with a count, not one per request.
+    /// </summary>
+    public void RecordBatch(OperationKind kind, long nanoseconds, long count, long misses)
+    {
+        if (count > 0)
+            Interlocked.Add(ref _successes[(int)kind], count);
+        if (misses > 0)
+            Interlocked.Add(ref _misses[(int)kind], misses);
+        if (count + misses > 0)
+            _recorders[(int)kind].RecordValueWithCount(Math.Clamp(nanoseconds, 1, HighestTrackableNanoseconds), count + misses);
+    }
 
     /// <summary>Counts a failed operation; its latency is not recorded (a timeout would only say "the timeout").</summary>
     public void RecordError(OperationKind kind, string errorKind)
