@@ -64,8 +64,16 @@ public sealed class RunStatistics
             Interlocked.Add(ref _successes[(int)kind], count);
         if (misses > 0)
             Interlocked.Add(ref _misses[(int)kind], misses);
-        if (count + misses > 0)
-            _recorders[(int)kind].RecordValueWithCount(Math.Clamp(nanoseconds, 1, HighestTrackableNanoseconds), count + misses);
+        if (count + misses == 0)
+            return;
+        _recorders[(int)kind].RecordValueWithCount(Math.Clamp(nanoseconds, 1, HighestTrackableNanoseconds), count + misses);
+        if (Log is { } log)
+        {
+            // Each request is logged, as a single call's is: they all ended now.
+            var end = System.Diagnostics.Stopwatch.GetTimestamp();
+            for (var i = 0; i < count + misses; i++)
+                log.Add(end, nanoseconds);
+        }
     }
 
     /// <summary>Counts a failed operation; its latency is not recorded (a timeout would only say "the timeout").</summary>
