@@ -12,8 +12,9 @@ namespace FastDht.Engine.Resp.Internal;
 /// </summary>
 /// <remarks>
 /// A hash is stored as field, value, field, value... (<see cref="CollectionCodec"/>); a field is found by a linear
-/// scan, which the O(n) rewrite of every change already costs. Fields keep their insertion order, which is the order
-/// HGETALL and HSCAN answer in.
+/// scan, which the O(n) rewrite of every change already costs, and a command naming many fields indexes them once
+/// (<see cref="RespCollections.IndexFromLookups"/>). Fields keep their insertion order, which is the order HGETALL
+/// and HSCAN answer in.
 /// </remarks>
 internal static class RespHashCommands
 {
@@ -43,9 +44,10 @@ internal static class RespHashCommands
                 if (!Read(c, w, keyspace, out var pairs))
                     return true;
                 RespWriter.WriteArrayHeader(w, c.Count - 2);
+                var index = c.Count - 2 >= RespCollections.IndexFromLookups ? IndexFields(pairs) : null;
                 for (var i = 2; i < c.Count; i++)
                 {
-                    var at = Find(pairs, c.GetArgument(i));
+                    var at = Find(pairs, index, c.GetArgument(i));
                     if (at < 0)
                         RespKeyCommands.WriteNull(w, respVersion);
                     else
@@ -132,6 +134,23 @@ internal static class RespHashCommands
         return -1;
     }
 
+    /// <summary>The index of <paramref name="field"/>'s field element: in <paramref name="index"/> when the command made one, else by a scan.</summary>
+    private static int Find(List<ReadOnlyMemory<byte>> pairs, Dictionary<ReadOnlyMemory<byte>, int>? index, ReadOnlySpan<byte> field)
+    {
+        if (index is null)
+            return Find(pairs, field);
+        return index.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(field, out var at) ? at : -1;
+    }
+
+    /// <summary>Each field's element index, for a command that looks up many fields (<see cref="RespCollections.IndexFromLookups"/>).</summary>
+    private static Dictionary<ReadOnlyMemory<byte>, int> IndexFields(List<ReadOnlyMemory<byte>> pairs)
+    {
+        var index = new Dictionary<ReadOnlyMemory<byte>, int>(pairs.Count / 2, RespCollections.BytesComparer.Instance);
+        for (var i = 0; i < pairs.Count; i += 2)
+            index.TryAdd(pairs[i], i);
+        return index;
+    }
+
     private static bool Read(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, out List<ReadOnlyMemory<byte>> pairs)
     {
         pairs = [];
@@ -152,10 +171,11 @@ internal static class RespHashCommands
         if (!RespCollections.TryOpen(write, EntryType.Hash, w, out var value, out var expiresAt))
             return;
         var pairs = RespCollections.Elements(value, c.Count - 2);
+        var index = (c.Count - 2) / 2 >= RespCollections.IndexFromLookups ? IndexFields(pairs) : null;
         var added = 0;
         for (var i = 2; i + 1 < c.Count; i += 2)
         {
-            var at = Find(pairs, c.GetArgument(i));
+            var at = Find(pairs, index, c.GetArgument(i));
             if (at >= 0)
             {
                 if (c.Kind == RespCommandKind.HSetNx)
@@ -166,7 +186,9 @@ internal static class RespHashCommands
                 pairs[at + 1] = c.GetArgument(i + 1).ToArray();
                 continue;
             }
-            pairs.Add(c.GetArgument(i).ToArray());
+            var field = c.GetArgument(i).ToArray();
+            index?.Add(field, pairs.Count);
+            pairs.Add(field);
             pairs.Add(c.GetArgument(i + 1).ToArray());
             added++;
         }
@@ -184,15 +206,22 @@ internal static class RespHashCommands
         if (!RespCollections.TryOpen(write, EntryType.Hash, w, out var value, out var expiresAt))
             return;
         var pairs = RespCollections.Elements(value);
-        var removed = 0;
+        // One pass over the hash, whatever the number of fields named (a scan and a removal each was quadratic).
+        var removing = new HashSet<ReadOnlyMemory<byte>>(c.Count - 2, RespCollections.BytesComparer.Instance);
+        var named = removing.GetAlternateLookup<ReadOnlySpan<byte>>();
         for (var i = 2; i < c.Count; i++)
+            named.Add(c.GetArgument(i));
+        var kept = 0;
+        for (var i = 0; i < pairs.Count; i += 2)
         {
-            var at = Find(pairs, c.GetArgument(i));
-            if (at < 0)
+            if (removing.Contains(pairs[i]))
                 continue;
-            pairs.RemoveRange(at, 2);
-            removed++;
+            pairs[kept] = pairs[i];
+            pairs[kept + 1] = pairs[i + 1];
+            kept += 2;
         }
+        var removed = (pairs.Count - kept) / 2;
+        pairs.RemoveRange(kept, pairs.Count - kept);
         if (removed == 0 || RespCollections.Store(write, keyspace, EntryType.Hash, pairs, pairs.Count, expiresAt, w))
             RespWriter.WriteInteger(w, removed);
     }

@@ -61,9 +61,10 @@ internal static class RespSortedSetCommands
                 if (!Read(keyspace, c.GetArgument(1), w, out var members))
                     return true;
                 RespWriter.WriteArrayHeader(w, c.Count - 2);
+                var index = c.Count - 2 >= RespCollections.IndexFromLookups ? IndexMembers(members) : null;
                 for (var i = 2; i < c.Count; i++)
                 {
-                    var at = IndexOf(members, c.GetArgument(i));
+                    var at = IndexOf(members, index, c.GetArgument(i));
                     if (at < 0)
                         RespKeyCommands.WriteNull(w, respVersion);
                     else
@@ -191,6 +192,23 @@ internal static class RespSortedSetCommands
         return -1;
     }
 
+    /// <summary>The member's position: in <paramref name="index"/> when the command made one, else by a scan.</summary>
+    private static int IndexOf(List<ScoredMember> members, Dictionary<ReadOnlyMemory<byte>, int>? index, ReadOnlySpan<byte> member)
+    {
+        if (index is null)
+            return IndexOf(members, member);
+        return index.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(member, out var at) ? at : -1;
+    }
+
+    /// <summary>Each member's position, for a command that looks up many members (<see cref="RespCollections.IndexFromLookups"/>).</summary>
+    private static Dictionary<ReadOnlyMemory<byte>, int> IndexMembers(List<ScoredMember> members)
+    {
+        var index = new Dictionary<ReadOnlyMemory<byte>, int>(members.Count, RespCollections.BytesComparer.Instance);
+        for (var i = 0; i < members.Count; i++)
+            index.TryAdd(members[i].Member, i);
+        return index;
+    }
+
     private static void Add(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
     {
         bool nx = false, xx = false, gt = false, lt = false, ch = false, incr = false;
@@ -240,13 +258,14 @@ internal static class RespSortedSetCommands
             return;
         var members = new List<ScoredMember>(CollectionCodec.Count(value.Span) + scores.Length);
         CollectionCodec.DecodeScored(value, members);
+        var index = scores.Length >= RespCollections.IndexFromLookups ? IndexMembers(members) : null;
         int added = 0, changed = 0;
         double? result = null;
         for (var k = 0; k < scores.Length; k++)
         {
             var member = c.GetArgument(i + (2 * k) + 1);
             var score = scores[k];
-            var at = IndexOf(members, member);
+            var at = IndexOf(members, index, member);
             if (at < 0)
             {
                 if (xx)
@@ -256,7 +275,9 @@ internal static class RespSortedSetCommands
                     RespWriter.WriteError(w, "resulting score is not a number (NaN)"u8);
                     return;
                 }
-                members.Add(new ScoredMember(score, member.ToArray()));
+                var bytes = member.ToArray();
+                index?.Add(bytes, members.Count);
+                members.Add(new ScoredMember(score, bytes));
                 added++;
                 result = score;
                 continue;
@@ -332,15 +353,19 @@ internal static class RespSortedSetCommands
             return;
         var members = new List<ScoredMember>();
         CollectionCodec.DecodeScored(value, members);
-        var removed = 0;
+        // One pass over the set, whatever the number of members named (a scan and a removal each was quadratic).
+        var removing = new HashSet<ReadOnlyMemory<byte>>(c.Count - 2, RespCollections.BytesComparer.Instance);
+        var named = removing.GetAlternateLookup<ReadOnlySpan<byte>>();
         for (var i = 2; i < c.Count; i++)
+            named.Add(c.GetArgument(i));
+        var kept = 0;
+        for (var i = 0; i < members.Count; i++)
         {
-            var at = IndexOf(members, c.GetArgument(i));
-            if (at < 0)
-                continue;
-            members.RemoveAt(at);
-            removed++;
+            if (!removing.Contains(members[i].Member))
+                members[kept++] = members[i];
         }
+        var removed = members.Count - kept;
+        members.RemoveRange(kept, removed);
         if (removed == 0 || RespCollections.Store(write, keyspace, members, expiresAt, w))
             RespWriter.WriteInteger(w, removed);
     }
