@@ -1,3 +1,4 @@
+using FastDht.Engine.Cluster.Internal;
 using FastDht.Engine.CommandTable;
 using FastDht.Engine.Connections;
 using FastDht.Protocol;
@@ -10,6 +11,7 @@ internal sealed partial class RespSession
 {
     private FrameSession? _pendingLink;
     private ushort _pendingOwner;
+    private int _handoverAttempt; // the current command's waits for its slot's handover (AwaitHandoverAsync)
 
     private Outcome Execute()
     {
@@ -114,8 +116,12 @@ internal sealed partial class RespSession
         }
         if (owner == _host.SelfId && _host.Keyspace.Moves is not null && AnyHandedAway(spec))
         {
-            // This node handed the slot over (or is handing it): its copy may already be older than the new owner's,
-            // for reads as well as writes. TRYAGAIN: cluster clients retry, and by then the new owner serves it.
+            // This node is handing the slot over: its copy may already be older than the new owner's, for reads as
+            // well as writes. The command waits for the handover's end (milliseconds) and then runs as any command
+            // would: MOVED to the new owner (cluster-aware), forwarded there (any other client), or here if the move
+            // was undone. TRYAGAIN only when the handover outlasts HandoverRetry's bound.
+            if (_handoverAttempt < HandoverRetry.Attempts)
+                return Outcome.AwaitHandover;
             RespWriter.WriteRaw(Target(), RespKeyCommands.Moving);
             return Outcome.Continue;
         }
@@ -128,6 +134,42 @@ internal sealed partial class RespSession
         if (_clusterAware && TryRedirect(c.GetArgument(spec.FirstKey), owner))
             return Outcome.Continue;
         return SendRemote(owner);
+    }
+
+    /// <summary>
+    /// The command met the handover of its slot at this node: send out what the batch has so far, wait (1, 2, 4 ... 32
+    /// ms, <see cref="HandoverRetry"/>), then run it again (its bytes stay in the unadvanced input), until it no longer
+    /// meets a handover. Nothing else of this connection runs meanwhile, so replies stay in order.
+    /// </summary>
+    /// <remarks>
+    /// Why not Redis's <c>-ASK</c>: a FastDht slot never has some keys at one node and some at the other. Before the mark
+    /// the old owner serves every key; from the state that names the new owner on, <c>-MOVED</c> points there (and
+    /// updates the client's table, which <c>-ASK</c> does not). In between, the new owner cannot serve yet either (the
+    /// last changes are still on their way to it), so an <c>-ASK</c> would only send the client to wait there.
+    /// </remarks>
+    private async ValueTask<Outcome> AwaitHandoverAsync()
+    {
+        var outcome = Outcome.AwaitHandover;
+        try
+        {
+            while (outcome == Outcome.AwaitHandover)
+            {
+                await EndBatchAsync().ConfigureAwait(false);
+                await Task.Delay(HandoverRetry.DelayMs(_handoverAttempt++)).ConfigureAwait(false);
+                if (!await EnterBatchAsync().ConfigureAwait(false))
+                    return Outcome.Stop;
+                outcome = Execute();
+                if (outcome == Outcome.MustWait)
+                    outcome = await ExecuteInOrderAsync().ConfigureAwait(false);
+                if (outcome == Outcome.NeedRoom)
+                    outcome = await ExecuteWithRoomAsync().ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _handoverAttempt = 0;
+        }
+        return outcome;
     }
 
     /// <summary>Whether a key of the command is in a slot this node handed to another (docs/elasticity.md).</summary>

@@ -114,6 +114,8 @@ internal sealed partial class RespSession
                             outcome = await ExecuteInOrderAsync().ConfigureAwait(false);
                         if (outcome == Outcome.NeedRoom)
                             outcome = await ExecuteWithRoomAsync().ConfigureAwait(false);
+                        if (outcome == Outcome.AwaitHandover)
+                            outcome = await AwaitHandoverAsync().ConfigureAwait(false);
                         if (outcome == Outcome.NeedLink)
                             outcome = await SendRemoteSlowAsync().ConfigureAwait(false);
                         if (outcome == Outcome.RunQueue)
@@ -442,6 +444,9 @@ internal sealed partial class RespSession
 
         /// <summary>BLPOP and its kin outside MULTI: try, and wait for a list to be written until served or timed out (BlockAsync).</summary>
         Block,
+
+        /// <summary>A key's slot is being handed over from this node: wait for the handover, then run the command again (AwaitHandoverAsync).</summary>
+        AwaitHandover,
 
         /// <summary>The owner's link has a full window of forwards in flight: wait for room, then run the command again (ExecuteWithRoomAsync).</summary>
         NeedRoom,

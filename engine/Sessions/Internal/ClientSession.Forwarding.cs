@@ -1,5 +1,6 @@
 using System.Buffers;
 using FastDht.Engine.Cluster;
+using FastDht.Engine.Cluster.Internal;
 using FastDht.Engine.Connections;
 using FastDht.Protocol;
 
@@ -12,8 +13,8 @@ namespace FastDht.Engine.Sessions.Internal;
 /// </summary>
 internal sealed partial class ClientSession
 {
-    /// <summary>A forward answered WrongNode or Moving during a slot move is sent again this many times (1, 2, 4 ... 32 ms apart: about 2 s), as the smart client retries.</summary>
-    private const int ReforwardAttempts = 70;
+    /// <summary>A forward answered WrongNode or Moving during a slot move is sent again this many times (<see cref="HandoverRetry"/>), as the smart client retries.</summary>
+    private const int ReforwardAttempts = HandoverRetry.Attempts;
 
     /// <summary>Requests up to this size are kept for a second send whatever the state says (a pooled copy): a node may learn of a move only after it forwarded.</summary>
     private const int KeptAlways = 16 * 1024;
@@ -87,7 +88,7 @@ internal sealed partial class ClientSession
             SlotAssignment assignment;
             while (true)
             {
-                await Task.Delay(Math.Min(32, 1 << Math.Min(attempt, 5))).ConfigureAwait(false);
+                await Task.Delay(HandoverRetry.DelayMs(attempt)).ConfigureAwait(false);
                 var reader = new BodyReader(body.AsSpan(0, length));
                 reader.TryReadKey(ReceiveLimits.MaxKeySize, out var key);
                 assignment = mesh.Cluster.Current.Slots.AssignmentOf(KeySlot.Of(key));

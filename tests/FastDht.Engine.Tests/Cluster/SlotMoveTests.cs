@@ -153,7 +153,7 @@ public sealed class SlotMoveTests
     }
 
     [Fact]
-    public async Task A_node_that_handed_a_slot_over_answers_reads_of_it_Moving_native_and_TRYAGAIN_over_RESP()
+    public async Task A_node_that_handed_a_slot_over_answers_reads_of_it_Moving_native_and_TRYAGAIN_over_RESP_once_the_wait_for_the_handover_is_over()
     {
         // The handover's mark without the rest of a move: between it and the state that names the new owner (with Raft
         // the new owner may install that state first and take writes), this node's copy must not be read.
