@@ -134,4 +134,13 @@ public interface IKeyValueStore
     void EnsureCapacity(long keys)
     {
     }
+
+    /// <summary>
+    /// Starts loading the index slots and entries of several keys into the cache at once, before they are looked up
+    /// one by one (the keys of a pipelined read): a hint that changes nothing. A store may ignore it.
+    /// </summary>
+    /// <param name="source">The bytes the keys lie in.</param>
+    /// <param name="keys">The keys, as ranges of <paramref name="source"/>; empty ranges are skipped.</param>
+    /// <returns>A value derived from the memory read, to be ignored (it keeps the loads from being optimised away).</returns>
+    int Prefetch(ReadOnlySpan<byte> source, ReadOnlySpan<Range> keys) => 0;
 }

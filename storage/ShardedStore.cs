@@ -369,6 +369,91 @@ public sealed class ShardedStore : IKeyValueStore
         return true;
     }
 
+    /// <inheritdoc/>
+    /// <remarks>
+    /// A random key's lookup misses the cache twice, one load after the other: its table slot, then its entry (about
+    /// 100 ns each from memory). Here the keys' home slots are computed first (hashing only), then read with their tags in
+    /// one tight loop, then the entries they point at are touched in another, so the misses of all keys overlap instead of
+    /// adding up; the lookups that follow find both in the cache. Plain loads, no prefetch instruction (no unsafe
+    /// code): each loop is a few instructions per key, so all its loads are in flight together. The slot read is the
+    /// first of the few after home whose tag matches the key's (Find's own filter); a tombstone or another key's entry
+    /// found there is a wasted hint, not an error.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public int Prefetch(ReadOnlySpan<byte> source, ReadOnlySpan<Range> keys)
+    {
+        // Shard numbers and positions, not references: storing a reference (even into a stack buffer) costs a GC
+        // write barrier per key.
+        Span<int> shards = stackalloc int[PrefetchBatch];
+        Span<int> positions = stackalloc int[PrefetchBatch];
+        Span<byte> tags = stackalloc byte[PrefetchBatch];
+        int sink = 0;
+        for (int start = 0; start < keys.Length; start += PrefetchBatch)
+        {
+            int n = Math.Min(PrefetchBatch, keys.Length - start);
+            for (int i = 0; i < n; i++)
+            {
+                ReadOnlySpan<byte> key = source[keys[start + i]];
+                if (key.IsEmpty)
+                {
+                    shards[i] = -1;
+                    continue;
+                }
+
+                ulong hash = _hasher.Hash(key);
+                int slot = _map.Slot(key, hash);
+                int shard = _map.Shard(slot);
+                tags[i] = _map.Tag(slot, hash);
+                Table table = _shards[shard].Table;
+                shards[i] = shard;
+                positions[i] = table.Home(hash);
+                sink += table.Tags[positions[i]];
+            }
+
+            for (int i = 0; i < n; i++)
+            {
+                if (shards[i] < 0)
+                {
+                    continue;
+                }
+
+                // The key's entry is at the first position of its probe run whose tag matches (most often home, often
+                // one or two further): follow the tags a few positions, as Find does, without loading entries.
+                Table table = _shards[shards[i]].Table;
+                byte[] tagArray = table.Tags;
+                int position = positions[i];
+                int end = Math.Min(position + PrefetchProbe, tagArray.Length);
+                for (int p = position; p < end; p++)
+                {
+                    if (tagArray[p] == tags[i])
+                    {
+                        position = p;
+                        break;
+                    }
+                }
+
+                positions[i] = position;
+                sink += table.Slots[position] is null ? 0 : 1;
+            }
+
+            for (int i = 0; i < n; i++)
+            {
+                if (shards[i] >= 0 && Volatile.Read(ref _shards[shards[i]].Table.Slots[positions[i]]) is { } entry)
+                {
+                    sink += entry.Length;
+                }
+            }
+        }
+
+        return sink;
+    }
+
+    /// <summary>Positions of a probe run <see cref="Prefetch"/> follows by tag: most keys are within a few of home.</summary>
+    private const int PrefetchProbe = 4;
+
+    /// <summary>Keys per round of <see cref="Prefetch"/>: about as many loads as a core keeps in flight.</summary>
+    private const int PrefetchBatch = 16;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private byte[]? Find(ReadOnlySpan<byte> key)
     {

@@ -242,6 +242,12 @@ internal sealed class LocalKeyspace
     }
 
     /// <summary>
+    /// Starts loading several keys' index slots and entries into the cache together, ahead of their lookups (the keys of
+    /// a pipelined read; <see cref="IKeyValueStore.Prefetch"/>). Changes nothing; returns a value to ignore.
+    /// </summary>
+    public int Prefetch(ReadOnlySpan<byte> source, ReadOnlySpan<Range> keys) => _store.Prefetch(source, keys);
+
+    /// <summary>
     /// Reads a key's value and data type, counted as a hit or a miss (every RESP command that reads a key of a known
     /// type: a string command finding a collection answers WRONGTYPE from this). An expired key is absent.
     /// </summary>

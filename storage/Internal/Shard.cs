@@ -49,6 +49,9 @@ internal sealed class Shard
     /// <summary>Lock-free lookup: the current table's entry for the key, or null.</summary>
     public byte[]? Find(ReadOnlySpan<byte> key, ulong hash, byte tag) => _table.Find(key, hash, tag);
 
+    /// <summary>The published table, for a lock-free prefetch (<see cref="ShardedStore.Prefetch"/>).</summary>
+    public Table Table => _table;
+
     /// <summary>Stores an entry, replacing any entry of the same key; returns the entry it replaced.</summary>
     public byte[]? Upsert(ReadOnlySpan<byte> key, ulong hash, byte tag, byte[] entry)
     {

@@ -45,6 +45,25 @@ public class KeySlotTests
         Assert.Equal(hashed, Encoding.UTF8.GetString(KeySlot.HashPart(Encoding.UTF8.GetBytes(key))));
 
     [Fact]
+    public void Crc16_four_bytes_at_a_time_equals_the_bit_by_bit_definition()
+    {
+        // Every length 0-40 (each tail of the 4-byte steps) and random bytes: the sliced tables against the polynomial.
+        Gen.Byte.Array[0, 40].Sample(data => KeySlot.Crc16(data) == BitwiseCrc16(data), iter: 20_000);
+    }
+
+    private static ushort BitwiseCrc16(byte[] data)
+    {
+        int crc = 0;
+        foreach (byte b in data)
+        {
+            crc ^= b << 8;
+            for (int bit = 0; bit < 8; bit++)
+                crc = (crc & 0x8000) != 0 ? (crc << 1) ^ 0x1021 : crc << 1;
+        }
+        return (ushort)crc;
+    }
+
+    [Fact]
     public void Slots_are_in_range_for_random_keys()
     {
         Gen.Byte.Array[0, 100].Sample(key =>

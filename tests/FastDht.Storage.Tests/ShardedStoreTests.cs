@@ -391,4 +391,33 @@ public sealed class ShardedStoreTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new ShardedStore(new StoreOptions { InitialCapacity = 0 }));
     }
+
+    [Fact]
+    public void Prefetch_changes_nothing_and_accepts_missing_empty_and_many_keys()
+    {
+        var store = new ShardedStore();
+        for (var i = 0; i < 100; i++)
+            store.Put(Bytes($"key{i}"), Bytes($"value{i}"));
+        store.Delete(Bytes("key7")); // a tombstone on some probe chain
+
+        // 40 keys (more than one round of 16), present, deleted, absent and empty ranges, laid out in one buffer.
+        var source = new List<byte>();
+        var keys = new List<Range>();
+        for (var i = 0; i < 40; i++)
+        {
+            var key = i % 10 == 9 ? [] : Bytes(i < 30 ? $"key{i}" : $"absent{i}");
+            keys.Add(new Range(source.Count, source.Count + key.Length));
+            source.AddRange(key);
+        }
+        store.Prefetch(source.ToArray(), keys.ToArray());
+        store.Prefetch([], []);
+
+        Assert.Equal(99, store.Count);
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.Equal(i != 7, store.TryGet(Bytes($"key{i}"), out var value));
+            if (i != 7)
+                Assert.Equal(Bytes($"value{i}"), value.ToArray());
+        }
+    }
 }

@@ -89,6 +89,8 @@ internal sealed partial class RespSession
                 {
                     while (!stop)
                     {
+                        if (_prefetchLeft == 0)
+                            PrefetchKeys(buffer);
                         if (!RespRequestReader.TryRead(ref buffer, _command, _limits, out var error))
                         {
                             if (error.IsError)
@@ -102,6 +104,8 @@ internal sealed partial class RespSession
                             break;
                         }
                         _batchCommands++;
+                        if (_prefetchLeft > 0)
+                            _prefetchLeft--;
                         if (_writer is null && !await EnterBatchAsync().ConfigureAwait(false))
                         {
                             stop = true;
