@@ -78,7 +78,7 @@ public sealed class MoveFailureTests : IDisposable
         Assert.Equal((ushort)0, cluster[0].ClusterState.Slots.OwnerOf(range.FirstSlot));
         await using var fresh = await ConnectAsync(cluster);
         foreach (var key in keys)
-            Assert.Equal(acknowledged.TryGetValue(key, out var value) ? value : "v0", await fresh.GetStringAsync(key));
+            Assert.Equal(acknowledged.TryGetValue(key, out var value) ? value : "v0", await GetWaitingOutLeaseAsync(fresh, key));
     }
 
     /// <summary>
@@ -430,6 +430,30 @@ public sealed class MoveFailureTests : IDisposable
                 }
             },
             $"{key} to be written");
+
+    /// <summary>
+    /// A read that waits out a serving lease lapsed on a loaded machine (with a Raft group the stopped node may have been
+    /// the leader: until the next one is elected no node serves keys; failed once in the whole suite at load 146).
+    /// </summary>
+    private static async Task<string?> GetWaitingOutLeaseAsync(DhtClient client, string key)
+    {
+        string? value = null;
+        await Bounded.UntilAsync(
+            async () =>
+            {
+                try
+                {
+                    value = await client.GetStringAsync(key);
+                    return true;
+                }
+                catch (DhtException e) when (e.Message.Contains(FastDht.Engine.Keyspace.ServingLease.Message, StringComparison.Ordinal))
+                {
+                    return false;
+                }
+            },
+            $"{key} to be read");
+        return value;
+    }
 
     private static async Task<DhtClient> ConnectAsync(TestCluster cluster, bool all = false)
     {
