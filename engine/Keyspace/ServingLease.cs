@@ -8,7 +8,7 @@ namespace FastDht.Engine.Keyspace;
 /// Design (docs/replication.md, "No split brain"): the lease runs from when the renewal was <em>sent</em>, by this
 /// node's monotonic clock, for <c>LeaseDuration</c>; the leader promotes a replica only after <c>FailoverTimeout</c>
 /// (longer) since it <em>received</em> this node's last renewal, and a new leader waits that long after its election
-/// (half of it for the ranges of the leader it succeeded, whose lease on itself is a third of it). So the old
+/// (sooner only for the ranges of the leader it succeeded once that leader's host refused a connection). So the old
 /// primary's lease has ended before any successor serves. The check is one volatile read and one
 /// monotonic-clock read per keyed request; without replicas there is no lease and nothing is checked.
 /// </remarks>
@@ -16,6 +16,9 @@ internal sealed class ServingLease
 {
     /// <summary>The message a request refused without a lease carries.</summary>
     public const string Message = "this node is cut off from the cluster's Raft leader (its serving lease expired): it serves no keys until it reaches the majority again; retry, at another node if this one stays cut off";
+
+    // _validUntilMs once revoked: never extended again (half of long.MinValue: RemainingMs cannot overflow).
+    private const long Revoked = long.MinValue / 2;
 
     private long _validUntilMs;
 
@@ -30,12 +33,22 @@ internal sealed class ServingLease
     {
         var until = sentAtMs + (long)duration.TotalMilliseconds;
         var current = Volatile.Read(ref _validUntilMs);
-        while (until > current)
+        while (until > current && current != Revoked)
         {
             var seen = Interlocked.CompareExchange(ref _validUntilMs, until, current);
             if (seen == current)
                 return;
             current = seen;
         }
+    }
+
+    /// <summary>
+    /// Ends the lease for good: a stopping node serves nothing keyed from here on, before it closes its listener. A
+    /// successor leader may then take a refused dial to this node as proof that nothing there serves
+    /// (<see cref="Mesh.Internal.PeerMesh.WasRefusedSince"/>; docs/replication.md, "The leader's own ranges").
+    /// </summary>
+    public void Revoke()
+    {
+        Volatile.Write(ref _validUntilMs, Revoked);
     }
 }

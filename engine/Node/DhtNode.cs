@@ -349,6 +349,8 @@ public sealed class DhtNode : IAsyncDisposable
         if (Interlocked.Exchange(ref _stopped, 1) != 0)
             return;
         NodeLog.Stopping(_core.Logger, NodeId);
+        // Nothing keyed is served once the listener is closed: a refused dial then proves this node serves nothing.
+        _core.Lease?.Revoke();
         await _listener.StopAsync().ConfigureAwait(false);
         foreach (var pluginListener in _pluginListeners.Values)
             await pluginListener.StopAsync().ConfigureAwait(false);

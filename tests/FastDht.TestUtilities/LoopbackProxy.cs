@@ -34,6 +34,7 @@ public sealed class LoopbackProxy : IAsyncDisposable
     private Task _acceptLoop = Task.CompletedTask;
     private bool _disposed;
     private volatile bool _refuse;
+    private int _frozenDialer = -1;
     private int _handlers;    // accepted connections still connecting upstream or pumping
     private int _openSockets;
     private long _totalConnections;
@@ -95,6 +96,12 @@ public sealed class LoopbackProxy : IAsyncDisposable
 
     internal DirectionFaults ServerToClientFaults { get; } = new();
 
+    /// <summary>The stall of <see cref="FreezeDialer"/>: set while a dialer is frozen.</summary>
+    internal DirectionFaults DialerFaults { get; } = new();
+
+    /// <summary>The node whose connections <see cref="FreezeDialer"/> holds (-1: none).</summary>
+    internal int FrozenDialer => Volatile.Read(ref _frozenDialer);
+
     /// <summary>Starts a proxy on 127.0.0.1 port 0 that relays every connection to <paramref name="target"/>.</summary>
     public static LoopbackProxy Start(IPEndPoint target)
     {
@@ -143,6 +150,18 @@ public sealed class LoopbackProxy : IAsyncDisposable
     /// </summary>
     /// <remarks>Lease renewals and everything else of the cluster's still travel on the peer links and are held.</remarks>
     public bool SparesConsensus { get; set; }
+
+    /// <summary>
+    /// Holds, both ways, the connections node <paramref name="nodeId"/> dialed (those that open with its native Hello:
+    /// peer links and Raft connections alike), and only those; null releases them. With <see cref="Stall"/> on that
+    /// node's own proxy, a whole node freezes while the others still talk to each other: a paused or starved process as
+    /// its peers see it (its host still accepts connections).
+    /// </summary>
+    public void FreezeDialer(ushort? nodeId)
+    {
+        Volatile.Write(ref _frozenDialer, nodeId ?? -1);
+        DialerFaults.SetStall(nodeId is not null);
+    }
 
     /// <summary>When on, stops forwarding in <paramref name="direction"/> but keeps the sockets open: a frozen peer.</summary>
     /// <remarks>

@@ -25,6 +25,8 @@ internal sealed class ProxyPair
     // Set by the client-to-server pump from the connection's first bytes, before it forwards them (so before the server
     // can answer anything): a Raft connection, which LoopbackProxy.SparesConsensus exempts from stalls and delays.
     private volatile bool _consensus;
+    // The node that dialed this connection, from its native Hello (-1: not a Hello): LoopbackProxy.FreezeDialer.
+    private volatile int _dialer = -1;
 
     public ProxyPair(LoopbackProxy proxy, Socket client, Socket server)
     {
@@ -59,16 +61,24 @@ internal sealed class ProxyPair
         _proxy.OnPairClosed(this);
     }
 
-    /// <summary>Whether <paramref name="first"/>, a connection's first bytes, is a native Hello of role Consensus.</summary>
+    /// <summary>
+    /// Whether <paramref name="first"/>, a connection's first bytes, is a native Hello of role Consensus;
+    /// <paramref name="dialer"/>: the node id a native Hello names (-1 when the bytes are none).
+    /// </summary>
     /// <remarks>A Hello too short to tell (never seen: it is written at once) counts as not: the faults then apply.</remarks>
-    private static bool IsConsensusHello(ReadOnlyMemory<byte> first)
+    private static bool IsConsensusHello(ReadOnlyMemory<byte> first, out int dialer)
     {
+        dialer = -1;
         var buffer = new ReadOnlySequence<byte>(first);
         if (!FrameReader.TryReadFrame(ref buffer, ProtocolLimits.Default, out var frame, out _) || frame.Header.Opcode != Opcode.Hello)
             return false;
-        var body = frame.Body;
-        // Hello body: u16 protocol version, u8 role, ... (docs/protocol.md, Hello).
-        return body.Length > 2 && body.Slice(2, 1).FirstSpan[0] == (byte)NodeRole.Consensus;
+        // Hello body: u16 protocol version, u8 role, u16 node id, ... (docs/protocol.md, Hello).
+        Span<byte> head = stackalloc byte[5];
+        if (frame.Body.Length < head.Length)
+            return false;
+        frame.Body.Slice(0, head.Length).CopyTo(head);
+        dialer = System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(head[3..]);
+        return head[2] == (byte)NodeRole.Consensus;
     }
 
     private async Task PumpAsync(Socket source, Socket destination, DirectionFaults faults, bool classify)
@@ -85,7 +95,8 @@ internal sealed class ProxyPair
                 if (classify)
                 {
                     classify = false;
-                    _consensus = IsConsensusHello(buffer.AsMemory(0, read));
+                    _consensus = IsConsensusHello(buffer.AsMemory(0, read), out var dialer);
+                    _dialer = dialer;
                 }
 
                 bool spared = _consensus && _proxy.SparesConsensus;
@@ -95,6 +106,11 @@ internal sealed class ProxyPair
                 if (!spared)
                 {
                     await faults.WaitWhileStalledAsync(_proxy.NotifyChanged, _token).ConfigureAwait(false);
+                }
+
+                while (_dialer >= 0 && _dialer == _proxy.FrozenDialer)
+                {
+                    await _proxy.DialerFaults.WaitWhileStalledAsync(_proxy.NotifyChanged, _token).ConfigureAwait(false);
                 }
 
                 if (read == 0)

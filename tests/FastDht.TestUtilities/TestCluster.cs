@@ -57,6 +57,21 @@ public sealed class TestCluster : IAsyncDisposable
     }
 
     /// <summary>
+    /// Freezes (or thaws) node <paramref name="index"/> as its peers see it: every byte on every connection to or from
+    /// it held, peer links and Raft connections alike, while the other nodes still talk to each other and its host still
+    /// accepts connections (as for a paused or starved process). Clients connect to it directly and are not held.
+    /// </summary>
+    public void FreezeNode(int index, bool freeze)
+    {
+        ProxyOf(index).Stall(freeze, ProxyDirection.Both);
+        for (var i = 0; i < _proxies!.Length; i++)
+        {
+            if (i != index && _proxies[i] is { } proxy)
+                proxy.FreezeDialer(freeze ? (ushort)index : null);
+        }
+    }
+
+    /// <summary>
     /// Lets the Raft group's own connections through every stall and delay of this proxied cluster
     /// (<see cref="LoopbackProxy.SparesConsensus"/>): a test that freezes peer links to hold one request is then not
     /// also holding elections. Lease renewals travel on the peer links and are still held.

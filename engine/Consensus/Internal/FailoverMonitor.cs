@@ -36,14 +36,18 @@ namespace FastDht.Engine.Consensus.Internal;
 /// healthy node. A false alarm (a starved ticker) costs one failover timeout without leases, never safety.
 /// </para>
 /// <para>
-/// The leader's own lease is shorter, <c>FailoverTimeout / 3</c>, renewed on every tick while it holds the Raft leader
-/// lease; so when the leader itself fails, its successor (elected in the very next term, see
-/// <see cref="RaftGroup.TryGetPredecessor"/>) may promote its ranges <c>FailoverTimeout / 2</c> after the election
-/// instead of a whole <c>FailoverTimeout</c>: every lease the old leader gave itself was taken while no other leader
-/// existed, and ends <c>FailoverTimeout / 3</c> later; the same <c>FailoverTimeout / 6</c> margin as above is left.
-/// Leases it held from leaders before it ended <c>LeaseDuration</c> after it was elected, i.e. after the successor
-/// first heard from it as leader: the successor waits for those too (they matter only right after a change of leader).
-/// Without that step a killed leader's ranges came back only after an election and a whole failover timeout (1.1-1.5 s).
+/// The leader's own lease is <c>FailoverTimeout / 2</c>, renewed on every tick while it holds the Raft leader lease (no
+/// round trip: the library's lease already says a majority accepted its heartbeats). When the leader itself fails, its
+/// successor promotes its ranges at once if the old leader's host refused a dial that began after the successor first
+/// heard it lead (<see cref="Mesh.Internal.PeerMesh.WasRefusedSince"/>): nothing listens there, so that process is gone
+/// (a stopping node gives up its lease before it closes its listener), and whatever leases it held, nothing serves
+/// them. A killed process's host refuses at once, so a killed leader's ranges come back after an election and one
+/// commit. Otherwise (frozen, starved, cut off, a host that does not answer) the successor waits the whole
+/// <c>FailoverTimeout</c> after its election, as for every primary. An earlier rule promoted after half a timeout on
+/// timing alone (the old leader's self-lease of a third of it): on a starved machine a lease token the library cancels
+/// by a late timer, or a clock read held up before the election was seen, ate that margin (docs/replication.md).
+/// </para>
+/// <para>
 /// The loop also wakes when the leader changes and sleeps only until the next primary falls silent, so detection is
 /// not rounded up to the renewal interval.
 /// </para>
@@ -65,12 +69,14 @@ internal sealed class FailoverMonitor
     private readonly TimeSpan _failoverTimeout;
     private readonly TimeSpan _leaseDuration;
     private readonly TimeSpan _selfLeaseDuration;
-    private readonly long _predecessorWaitMs;
     private readonly TimeSpan _renewInterval;
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private readonly Dictionary<ushort, long> _lastHeard = [];
     private readonly HashSet<ushort> _untrusted = [];
+    // Primaries this leader decided to promote away from, until that change is committed or given up: no renewal of
+    // theirs is granted meanwhile (one granted between the decision and the commit would outlive the promotion).
+    private readonly HashSet<ushort> _replacing = [];
     private readonly Locking.LockTable _locks;
 
     // False from this process's start until the cluster state lists this node in no in-sync set: a node that restarted
@@ -78,8 +84,8 @@ internal sealed class FailoverMonitor
     // still list it are not true of it. The leader never promotes a node that says so.
     private bool _trustworthy;
     private long _leaderSince = long.MaxValue;
-    // The node that led the term before this leader's (NoLeader: unknown), and since when it counts as silent-to-be
-    // (its short self-lease: see the remarks).
+    // The last other leader this node followed (NoLeader: none), and when this node first heard from it as leader: a
+    // dial to it refused after that proves it serves nothing (see the remarks).
     private ushort _predecessor = NoLeader;
     private long _predecessorSince;
     // While this node leads, trustworthy: the ticker keeps extending its own (short) lease between the loop's turns.
@@ -100,8 +106,7 @@ internal sealed class FailoverMonitor
         _lease = lease;
         _failoverTimeout = failoverTimeout;
         _leaseDuration = failoverTimeout * 5 / 6;
-        _selfLeaseDuration = failoverTimeout / 3;
-        _predecessorWaitMs = (long)(failoverTimeout / 2).TotalMilliseconds;
+        _selfLeaseDuration = failoverTimeout / 2;
         _renewInterval = failoverTimeout / 6;
         _logger = logger;
     }
@@ -119,8 +124,10 @@ internal sealed class FailoverMonitor
         {
             var sentAt = Environment.TickCount64;
             var leading = _group.HoldsLeaderLease && NotPaused(sentAt);
+            // The clock is read again once leadership is seen: the waits a new leader owes run from a moment after it
+            // began (sentAt may be far earlier when this thread was held up between the two reads).
             if (leading && !wasLeader)
-                BecomeLeader(sentAt);
+                BecomeLeader(Environment.TickCount64);
             if (leading != wasLeader)
                 ConsensusLog.LeaseHolder(_logger, SelfId, leading);
             wasLeader = leading;
@@ -169,11 +176,15 @@ internal sealed class FailoverMonitor
         var state = _mesh.Cluster.Current;
         if (_group.HoldsLeaderLease && NotPaused(Environment.TickCount64) && epoch >= state.Epoch)
         {
-            if (Heard(nodeId, Environment.TickCount64, trustworthy))
+            var first = Heard(nodeId, Environment.TickCount64, trustworthy, out var replacing);
+            if (first)
                 _wake.Release(); // the first renewal since this node leads: a promotion may have waited for this candidate
-            answer[0] = 1;
-            BinaryPrimitives.WriteUInt16LittleEndian(answer.AsSpan(1), SelfId);
-            return answer;
+            if (!replacing)
+            {
+                answer[0] = 1;
+                BinaryPrimitives.WriteUInt16LittleEndian(answer.AsSpan(1), SelfId);
+                return answer;
+            }
         }
         if (_group.HoldsLeaderLease && _mesh.GetLink(nodeId) is { } link)
             _ = link.PushStateAsync(state); // behind: it must learn the newest state before it may serve
@@ -223,25 +234,27 @@ internal sealed class FailoverMonitor
 
     private void BecomeLeader(long now)
     {
-        var hasPredecessor = _group.TryGetPredecessor(out var predecessor, out var firstHeard);
+        var hasPredecessor = _group.TryGetLastFollowed(out var predecessor, out var firstHeard);
         lock (_lock)
         {
             // Nothing is known of the leases the previous leader granted: every member counts as heard from now.
             _lastHeard.Clear();
             _leaderSince = now;
-            // Except the previous leader's own: short, and taken before this election (see the remarks). It counts as
-            // heard from so that it falls silent FailoverTimeout / 2 from now, and not before a FailoverTimeout after
-            // this node first heard from it as leader (the leases its own predecessors gave it).
+            // The previous leader too, unless its host refuses connections (see the remarks and IsSilent).
             _predecessor = hasPredecessor ? predecessor : NoLeader;
-            _predecessorSince = Math.Max(now + _predecessorWaitMs - (long)_failoverTimeout.TotalMilliseconds, firstHeard);
+            _predecessorSince = firstHeard;
         }
     }
 
     /// <summary>Notes a renewal (or the leader's own turn); true when it is the first from that node since this one leads.</summary>
-    private bool Heard(ushort nodeId, long now, bool trustworthy)
+    private bool Heard(ushort nodeId, long now, bool trustworthy) => Heard(nodeId, now, trustworthy, out _);
+
+    /// <summary>As above; <paramref name="replacing"/>: this leader is promoting that node's ranges away (no lease for it).</summary>
+    private bool Heard(ushort nodeId, long now, bool trustworthy, out bool replacing)
     {
         lock (_lock)
         {
+            replacing = _replacing.Contains(nodeId);
             var first = _lastHeard.TryAdd(nodeId, now);
             if (!first)
                 _lastHeard[nodeId] = now;
@@ -305,16 +318,31 @@ internal sealed class FailoverMonitor
         _trustworthy = true;
     }
 
-    private bool IsSilent(ushort nodeId, long now) => now - SilentSince(nodeId) > (long)_failoverTimeout.TotalMilliseconds;
+    /// <summary>
+    /// Not heard from for a whole failover timeout (counted from this node's election for those it has not heard from
+    /// yet), or the last leader this node followed, whose host refused a dial that began after this node first heard it
+    /// lead: that process is gone (or stopping, its lease given up), so it serves nothing whatever its lease said.
+    /// </summary>
+    private bool IsSilent(ushort nodeId, long now)
+    {
+        if (now - SilentSince(nodeId) > (long)_failoverTimeout.TotalMilliseconds)
+            return true;
+        ushort predecessor;
+        long since;
+        lock (_lock)
+        {
+            predecessor = _predecessor;
+            since = _predecessorSince;
+        }
+        return nodeId == predecessor && _mesh.WasRefusedSince(nodeId, since);
+    }
 
     /// <summary>When this leader last heard from <paramref name="nodeId"/>, or what counts as that before it did (see <see cref="BecomeLeader"/>).</summary>
     private long SilentSince(ushort nodeId)
     {
         lock (_lock)
         {
-            if (_lastHeard.TryGetValue(nodeId, out var heard))
-                return heard;
-            return nodeId == _predecessor ? _predecessorSince : _leaderSince;
+            return _lastHeard.TryGetValue(nodeId, out var heard) ? heard : _leaderSince;
         }
     }
 
@@ -361,9 +389,25 @@ internal sealed class FailoverMonitor
             return;
         foreach (var primary in failed)
         {
-            var committed = await _group.ProposeAsync(s => Promote(s, primary, now), stopping).ConfigureAwait(false);
-            if (committed is not null)
-                ConsensusLog.Promoted(_logger, SelfId, primary, committed.Epoch, committed.ToString());
+            // Decided and marked at once, under the lock renewals are noted under: none is granted from here until the
+            // change is in force (the leader's state then has the new epoch, and the old primary's is refused as behind).
+            lock (_lock)
+            {
+                if (!IsSilent(primary, Environment.TickCount64))
+                    continue; // it renewed meanwhile
+                _replacing.Add(primary);
+            }
+            try
+            {
+                var committed = await _group.ProposeAsync(s => Promote(s, primary, now), stopping).ConfigureAwait(false);
+                if (committed is not null)
+                    ConsensusLog.Promoted(_logger, SelfId, primary, committed.Epoch, committed.ToString());
+            }
+            finally
+            {
+                lock (_lock)
+                    _replacing.Remove(primary);
+            }
         }
     }
 

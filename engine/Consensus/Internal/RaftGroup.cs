@@ -328,36 +328,33 @@ internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisp
     private void OnLeaderChanged(DotNext.Net.Cluster.ICluster cluster, DotNext.Net.Cluster.IClusterMember? leader)
     {
         var id = leader?.EndPoint is { } endPoint ? IdOf(endPoint) : NoLeader;
-        // Raised under the library's transition lock, right after the term was raised to the leader's: the term read
-        // here is the one this leader leads (a change of term takes the same lock).
-        if (id != NoLeader && id != _identity.SelfId && _raft is { } raft)
-            Volatile.Write(ref _followed, new FollowedLeader(id, raft.Term, Environment.TickCount64));
+        // The clock is read here, at or after the moment this node learned of the leader: a refused dial that began
+        // later proves that leader's process is gone (FailoverMonitor).
+        if (id != NoLeader && id != _identity.SelfId)
+            Volatile.Write(ref _followed, new FollowedLeader(id, Environment.TickCount64));
         ConsensusLog.LeaderChanged(_logger, _identity.SelfId, id == NoLeader ? "none" : id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Monitor?.OnLeaderChanged();
     }
 
-    /// <summary>The last other node this voter saw as leader: its id, the term it led, and when this voter first heard from it in that term.</summary>
-    private sealed record FollowedLeader(ushort Id, long Term, long SinceMs);
+    /// <summary>The last other node this voter saw as leader: its id, and when this voter first heard from it as leader.</summary>
+    private sealed record FollowedLeader(ushort Id, long SinceMs);
 
     private FollowedLeader? _followed;
 
     /// <summary>
-    /// On the leader (elected, its first entry possibly not committed yet): the node that led the term just before this one, and when this node first heard from it as that
-    /// leader (Environment.TickCount64); false when this node is not the leader, followed no leader, or a term passed
-    /// in between (another leader may have led it without this node hearing of it).
+    /// On the leader (elected, its first entry possibly not committed yet): the last other node this node followed as
+    /// leader, and when this node first heard from it as that leader (Environment.TickCount64); false when this node is
+    /// not the leader or followed no other leader.
     /// </summary>
     /// <remarks>
-    /// Terms rise only by candidacies, so with the current term exactly one above the followed leader's no leader
-    /// existed between the two: every lease the predecessor holds was either granted by itself as leader (short: see
-    /// <see cref="FailoverMonitor"/>) or by a leader before it, which stopped granting before the predecessor was
-    /// elected, i.e. before this node first heard from it. A change of term this node did not see (no LeaderChanged)
-    /// only makes the check fail, never pass wrongly.
+    /// Used only with proof that the node is gone (its host refused a dial after that moment: <see cref="FailoverMonitor"/>),
+    /// so the term it led does not matter: whatever leases it held, nothing there serves any more.
     /// </remarks>
-    public bool TryGetPredecessor(out ushort leaderId, out long firstHeardMs)
+    public bool TryGetLastFollowed(out ushort leaderId, out long firstHeardMs)
     {
         leaderId = NoLeader;
         firstHeardMs = 0;
-        if (_raft is not { } raft || Volatile.Read(ref _followed) is not { } followed || LeaderId != _identity.SelfId || raft.Term != followed.Term + 1)
+        if (_raft is null || Volatile.Read(ref _followed) is not { } followed || LeaderId != _identity.SelfId)
             return false;
         leaderId = followed.Id;
         firstHeardMs = followed.SinceMs;

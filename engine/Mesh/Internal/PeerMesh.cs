@@ -189,6 +189,13 @@ internal sealed class PeerMesh : IPeerLinks
 
     public bool IsUp(ushort nodeId) => GetLink(nodeId) is not null;
 
+    /// <summary>
+    /// Whether a dial to <paramref name="nodeId"/> that began at or after <paramref name="sinceMs"/>
+    /// (Environment.TickCount64) was refused by its host (nothing listens on its port): the process that listened there
+    /// then is gone, or stopping and serving nothing (a node gives up its serving lease before it closes its listener).
+    /// </summary>
+    public bool WasRefusedSince(ushort nodeId, long sinceMs) => SlotOf(nodeId) is { } slot && slot.RefusedAtMs >= sinceMs;
+
     FrameSession? IPeerLinks.LinkTo(ushort nodeId) => GetLink(nodeId);
 
     public ulong IncarnationOf(ushort nodeId) => GetLink(nodeId)?.PeerIncarnation ?? 0;
@@ -472,6 +479,8 @@ internal sealed class PeerMesh : IPeerLinks
     {
         var member = slot.Member;
         SocketConnection connection;
+        // Read before the dial: a refusal proves the port was closed at some moment after this one.
+        var dialedAt = Environment.TickCount64;
         try
         {
             var endPoint = await member.ResolveAsync(Stopping).ConfigureAwait(false);
@@ -483,6 +492,8 @@ internal sealed class PeerMesh : IPeerLinks
             // AuthenticationException: this side rejected the peer's certificate (it is not an IOException); left
             // uncaught it ended the dial loop for good and surfaced from StopAsync.
             MeshLog.DialFailed(Logger, member.NodeId, member.Address, e.Message);
+            if (e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused })
+                slot.RefusedAtMs = dialedAt;
             return new LinkRefusal(LinkRefusalKind.Unreachable, e.Message);
         }
 
@@ -556,6 +567,7 @@ internal sealed class PeerMesh : IPeerLinks
     {
         private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private bool _removed;
+        private long _refusedAtMs = long.MinValue;
 
         public ClusterMember Member { get; } = member;
 
@@ -571,6 +583,13 @@ internal sealed class PeerMesh : IPeerLinks
         {
             get => Volatile.Read(ref _removed);
             set => Volatile.Write(ref _removed, value);
+        }
+
+        /// <summary>When the last dial that the peer's host refused began (Environment.TickCount64; long.MinValue: none yet).</summary>
+        public long RefusedAtMs
+        {
+            get => Volatile.Read(ref _refusedAtMs);
+            set => Volatile.Write(ref _refusedAtMs, value);
         }
 
         /// <summary>The last reason the peer refused this node, so a redial loop logs each reason once.</summary>
