@@ -43,6 +43,10 @@ internal sealed partial class PeerLink
             var owner = state.OwnerOf(command.GetArgument(i));
             if (owner != _mesh.Identity.SelfId)
                 return ReplyAsync(_mesh.WrongNode(header, owner, state));
+            // Handing the slot over: this copy may already be older than the new owner's, for reads too. Nothing runs;
+            // the sender sends it again once the handover is over (RespSession.Reroute.cs).
+            if (_mesh.Keyspace.IsHandedAway(command.GetArgument(i)))
+                return ReplyErrorAsync(header, StatusCode.Moving, "the key's slot is being handed to another node: nothing was run, retry");
         }
         var reply = _respReply ??= new ArrayBufferWriter<byte>();
         reply.ResetWrittenCount();

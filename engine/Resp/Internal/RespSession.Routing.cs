@@ -1,3 +1,4 @@
+using System.Buffers;
 using FastDht.Engine.Cluster.Internal;
 using FastDht.Engine.CommandTable;
 using FastDht.Engine.Connections;
@@ -252,7 +253,18 @@ internal sealed partial class RespSession
             return;
         }
         slot.TargetNodeId = owner;
-        FrameWriter.WriteRespExecute(linkWriter, id, (byte)_respVersion, _command);
+        if (FrameWriter.RespExecuteFrameLength(_command) <= KeptAlways)
+        {
+            // Kept so that an answer "not mine" or "handing over" sends it again (RespSession.Reroute.cs): the slot's
+            // reused buffer, one copy of the command.
+            var kept = slot.Keep();
+            FrameWriter.WriteRespExecute(kept, id, (byte)_respVersion, _command);
+            linkWriter.Write(kept.WrittenSpan);
+        }
+        else
+        {
+            FrameWriter.WriteRespExecute(linkWriter, id, (byte)_respVersion, _command);
+        }
         // Released unflushed: the end of the batch flushes each touched link once.
         _ = link.Connection.ExitWriteAsync(flush: false);
         for (var i = 0; i < _touchedCount; i++)

@@ -81,6 +81,62 @@ public sealed class RespHandoverTests
         Assert.Equal("$3\r\nold\r\n", await get.WithinAsync("the GET"));
     }
 
+    [Fact]
+    public async Task A_command_forwarded_by_a_third_node_that_meets_a_handover_is_sent_again_to_the_new_owner()
+    {
+        await using var cluster = await RespCluster.StartAsync(3);
+        var tag = "{" + RespCluster.KeyOwnedBy(cluster, 0, "forwarded") + "}";
+        var slot = KeySlot.Of(Encoding.UTF8.GetBytes(tag + "x"));
+        await using var plain = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 2)); // keeps no table
+        Assert.Equal("+OK\r\n", await plain.CallAsync("SET", tag + "a", "0"));
+        var forwards = cluster[2].Metrics.Forwards;
+
+        cluster[0].Core.Keyspace.EnableMoves().SetGone(slot, slot, true);
+        // Pipelined: the second SET of the same key must not overtake the first, and replies stay in order.
+        await plain.SendAsync(RespTestClient.Encode("SET", tag + "a", "1") + RespTestClient.Encode("SET", tag + "a", "2") + RespTestClient.Encode("GET", tag + "a"));
+        var sets = ReadRepliesAsync(plain, 3);
+        await Bounded.UntilAsync(() => cluster[2].Metrics.Forwards >= forwards + 2, "node 2 to forward the SET, be refused for the handover and send it again");
+        Assert.False(sets.IsCompleted, "a forwarded command on a slot being handed over was answered before the handover ended");
+
+        var handed = cluster[0].ClusterState.Next(slots: cluster[0].ClusterState.Slots.Assign(slot, slot, new SlotAssignment(1)));
+        Assert.True(cluster[1].Core.Cluster.TryInstall(handed));
+        Assert.True(cluster[0].Core.Cluster.TryInstall(handed));
+        Assert.True(cluster[2].Core.Cluster.TryInstall(handed));
+
+        Assert.Equal("+OK\r\n+OK\r\n$1\r\n2\r\n", await sets.WithinAsync("the forwarded SETs and GET"));
+        Assert.Equal("2"u8.ToArray(), cluster[1].Store.TryGet(Encoding.UTF8.GetBytes(tag + "a"), out var value) ? value.ToArray() : null);
+    }
+
+    [Fact]
+    public async Task A_command_forwarded_by_a_third_node_that_meets_a_handover_that_is_undone_runs_at_the_old_owner()
+    {
+        await using var cluster = await RespCluster.StartAsync(3);
+        var key = RespCluster.KeyOwnedBy(cluster, 0, "forwardedundone");
+        var slot = KeySlot.Of(Encoding.UTF8.GetBytes(key));
+        await using var plain = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 2));
+        Assert.Equal("+OK\r\n", await plain.CallAsync("SET", key, "old"));
+        var forwards = cluster[2].Metrics.Forwards;
+        var moves = cluster[0].Core.Keyspace.EnableMoves();
+        moves.SetGone(slot, slot, true);
+
+        var get = plain.CallAsync("GET", key);
+        await Bounded.UntilAsync(() => cluster[2].Metrics.Forwards >= forwards + 2, "node 2 to forward the GET, be refused for the handover and send it again");
+        Assert.False(get.IsCompleted, "a forwarded read of a slot being handed over was answered before the handover ended");
+        moves.SetGone(slot, slot, false); // the move's undo
+
+        Assert.Equal("$3\r\nold\r\n", await get.WithinAsync("the forwarded GET"));
+        Assert.Equal("+OK\r\n", await plain.CallAsync("SET", key, "new"));
+        Assert.True(cluster[0].Store.TryGet(Encoding.UTF8.GetBytes(key), out _), "the key stays at the old owner");
+    }
+
+    private static async Task<string> ReadRepliesAsync(RespTestClient client, int count)
+    {
+        var text = new StringBuilder();
+        for (var i = 0; i < count; i++)
+            text.Append(await client.ReadReplyAsync());
+        return text.ToString();
+    }
+
     private static int Count(string text, string what)
     {
         var count = 0;
