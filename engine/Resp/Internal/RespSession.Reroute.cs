@@ -16,8 +16,9 @@ namespace FastDht.Engine.Resp.Internal;
 /// <remarks>
 /// Order: the command keeps its place in the reply queue, and while any command of the connection is being re-routed
 /// a barrier in <see cref="RequestOrder"/> holds every later command of the connection back (they run once it has its
-/// answer), so none overtakes it. Re-routed commands go one at a time, in the order their answers came. Only commands
-/// up to <see cref="KeptAlways"/> are kept (one copy into the slot's reused buffer); a larger one answers TRYAGAIN.
+/// answer), so none overtakes it. Re-routed commands go one at a time, in the order their answers came. Commands up to
+/// <see cref="KeptAlways"/> are kept always (one copy into the slot's reused buffer), larger ones only while their
+/// slot moves in this node's state; one not kept answers TRYAGAIN.
 /// </remarks>
 internal sealed partial class RespSession
 {

@@ -13,6 +13,7 @@ internal sealed partial class RespSession
     private FrameSession? _pendingLink;
     private ushort _pendingOwner;
     private int _handoverAttempt; // the current command's waits for its slot's handover (AwaitHandoverAsync)
+    private int _forwardKey; // the argument index of the forwarded command's first key (Send)
 
     private Outcome Execute()
     {
@@ -134,6 +135,7 @@ internal sealed partial class RespSession
         }
         if (_clusterAware && TryRedirect(c.GetArgument(spec.FirstKey), owner))
             return Outcome.Continue;
+        _forwardKey = spec.FirstKey;
         return SendRemote(owner);
     }
 
@@ -253,10 +255,11 @@ internal sealed partial class RespSession
             return;
         }
         slot.TargetNodeId = owner;
-        if (FrameWriter.RespExecuteFrameLength(_command) <= KeptAlways)
+        if (FrameWriter.RespExecuteFrameLength(_command) <= KeptAlways || IsMoving(_command.GetArgument(_forwardKey)))
         {
             // Kept so that an answer "not mine" or "handing over" sends it again (RespSession.Reroute.cs): the slot's
-            // reused buffer, one copy of the command.
+            // reused buffer, one copy of the command. Larger commands only while their slot moves in this node's state
+            // (a node may learn of a move late, hence small ones always).
             var kept = slot.Keep();
             FrameWriter.WriteRespExecute(kept, id, (byte)_respVersion, _command);
             linkWriter.Write(kept.WrittenSpan);
@@ -276,6 +279,8 @@ internal sealed partial class RespSession
             Array.Resize(ref _touchedLinks, _touchedLinks.Length * 2);
         _touchedLinks[_touchedCount++] = link;
     }
+
+    private bool IsMoving(ReadOnlySpan<byte> key) => _host.Cluster.Current.Slots.AssignmentOf(KeySlot.Of(key)).IsMoving;
 
     private static bool AllowedWhileSubscribed(RespCommandKind kind) => kind is
         RespCommandKind.Subscribe or RespCommandKind.Unsubscribe or RespCommandKind.PSubscribe or

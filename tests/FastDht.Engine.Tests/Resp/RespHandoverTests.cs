@@ -46,10 +46,7 @@ public sealed class RespHandoverTests
             "the commands to reach node 0 and wait there");
         Assert.False(plainSet.IsCompleted || awareGet.IsCompleted || seSet.IsCompleted || cliSet.IsCompleted, "a command on a slot being handed over was answered before the handover ended");
 
-        // The state that names node 1 the owner: at node 1 first, as a move's handover makes it.
-        var handed = cluster[0].ClusterState.Next(slots: cluster[0].ClusterState.Slots.Assign(slot, slot, new SlotAssignment(1)));
-        Assert.True(cluster[1].Core.Cluster.TryInstall(handed));
-        Assert.True(cluster[0].Core.Cluster.TryInstall(handed));
+        HandToNode1(cluster, cluster[0].ClusterState, slot);
 
         Assert.Equal("+OK\r\n", await plainSet.WithinAsync("the plain client's SET"));
         var moved = RespCluster.RespOf(cluster, 1);
@@ -98,13 +95,35 @@ public sealed class RespHandoverTests
         await Bounded.UntilAsync(() => cluster[2].Metrics.Forwards >= forwards + 2, "node 2 to forward the SET, be refused for the handover and send it again");
         Assert.False(sets.IsCompleted, "a forwarded command on a slot being handed over was answered before the handover ended");
 
-        var handed = cluster[0].ClusterState.Next(slots: cluster[0].ClusterState.Slots.Assign(slot, slot, new SlotAssignment(1)));
-        Assert.True(cluster[1].Core.Cluster.TryInstall(handed));
-        Assert.True(cluster[0].Core.Cluster.TryInstall(handed));
-        Assert.True(cluster[2].Core.Cluster.TryInstall(handed));
+        HandToNode1(cluster, cluster[0].ClusterState, slot);
 
         Assert.Equal("+OK\r\n+OK\r\n$1\r\n2\r\n", await sets.WithinAsync("the forwarded SETs and GET"));
         Assert.Equal("2"u8.ToArray(), cluster[1].Store.TryGet(Encoding.UTF8.GetBytes(tag + "a"), out var value) ? value.ToArray() : null);
+    }
+
+    [Fact]
+    public async Task A_large_command_forwarded_while_its_slot_moves_is_sent_again_to_the_new_owner()
+    {
+        await using var cluster = await RespCluster.StartAsync(3);
+        var key = RespCluster.KeyOwnedBy(cluster, 0, "large");
+        var slot = KeySlot.Of(Encoding.UTF8.GetBytes(key));
+        await using var plain = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 2));
+        var forwards = cluster[2].Metrics.Forwards;
+        // Node 2 knows the slot is moving (only commands up to 16 KiB are kept otherwise).
+        var state = cluster[2].ClusterState;
+        var moving = state.Next(slots: state.Slots.Assign(slot, slot, state.Slots.AssignmentOf(slot).WithImporting(1)));
+        Assert.True(cluster[2].Core.Cluster.TryInstall(moving));
+        cluster[0].Core.Keyspace.EnableMoves().SetGone(slot, slot, true);
+
+        var value = new string('v', 40_000);
+        var set = plain.CallAsync("SET", key, value);
+        await Bounded.UntilAsync(() => cluster[2].Metrics.Forwards >= forwards + 2, "node 2 to forward the SET, be refused for the handover and send it again");
+        Assert.False(set.IsCompleted, "a forwarded command on a slot being handed over was answered before the handover ended");
+
+        HandToNode1(cluster, moving, slot);
+
+        Assert.Equal("+OK\r\n", await set.WithinAsync("the forwarded large SET"));
+        Assert.Equal(40_000, cluster[1].Store.TryGet(Encoding.UTF8.GetBytes(key), out var stored) ? stored.Length : -1);
     }
 
     [Fact]
@@ -127,6 +146,18 @@ public sealed class RespHandoverTests
         Assert.Equal("$3\r\nold\r\n", await get.WithinAsync("the forwarded GET"));
         Assert.Equal("+OK\r\n", await plain.CallAsync("SET", key, "new"));
         Assert.True(cluster[0].Store.TryGet(Encoding.UTF8.GetBytes(key), out _), "the key stays at the old owner");
+    }
+
+    /// <summary>Installs the state after <paramref name="from"/> that names node 1 the slot's owner: at node 1 first, as a move's handover makes it, then at every other node.</summary>
+    private static void HandToNode1(TestCluster cluster, ClusterState from, int slot)
+    {
+        var handed = from.Next(slots: from.Slots.Assign(slot, slot, new SlotAssignment(1)));
+        Assert.True(cluster[1].Core.Cluster.TryInstall(handed));
+        for (var i = 0; i < cluster.Count; i++)
+        {
+            if (i != 1)
+                Assert.True(cluster[i].Core.Cluster.TryInstall(handed));
+        }
     }
 
     private static async Task<string> ReadRepliesAsync(RespTestClient client, int count)
