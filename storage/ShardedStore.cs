@@ -419,9 +419,17 @@ public sealed class ShardedStore : IKeyValueStore
 
                 // The key's entry is at the first position of its probe run whose tag matches (most often home, often
                 // one or two further): follow the tags a few positions, as Find does, without loading entries.
+                // A writer on another thread may have replaced the table since the first loop (grown it, or shrunk it
+                // with FLUSHALL or a compaction): a position of the old one may lie past the new one's end.
                 Table table = _shards[shards[i]].Table;
                 byte[] tagArray = table.Tags;
                 int position = positions[i];
+                if ((uint)position >= (uint)tagArray.Length || (uint)position >= (uint)table.Slots.Length)
+                {
+                    shards[i] = -1;
+                    continue;
+                }
+
                 int end = Math.Min(position + PrefetchProbe, tagArray.Length);
                 for (int p = position; p < end; p++)
                 {
@@ -438,7 +446,13 @@ public sealed class ShardedStore : IKeyValueStore
 
             for (int i = 0; i < n; i++)
             {
-                if (shards[i] >= 0 && Volatile.Read(ref _shards[shards[i]].Table.Slots[positions[i]]) is { } entry)
+                if (shards[i] < 0)
+                {
+                    continue;
+                }
+
+                byte[]?[] slots = _shards[shards[i]].Table.Slots;
+                if ((uint)positions[i] < (uint)slots.Length && Volatile.Read(ref slots[positions[i]]) is { } entry)
                 {
                     sink += entry.Length;
                 }

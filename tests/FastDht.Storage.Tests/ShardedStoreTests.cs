@@ -420,4 +420,51 @@ public sealed class ShardedStoreTests
                 Assert.Equal(Bytes($"value{i}"), value.ToArray());
         }
     }
+
+    /// <summary>
+    /// Prefetch reads a shard's table three times without the shard's lock: a writer that shrinks it in between
+    /// (FLUSHALL clears to a small table) must not make it index past the new table's end.
+    /// </summary>
+    [Fact]
+    public async Task Prefetch_racing_a_writer_that_grows_and_clears_the_table_never_throws()
+    {
+        var store = new ShardedStore(new StoreOptions { ShardCount = 1 });
+        var source = new List<byte>();
+        var keys = new List<Range>();
+        for (var i = 0; i < 16; i++)
+        {
+            var key = Bytes($"key{i * 997}");
+            keys.Add(new Range(source.Count, source.Count + key.Length));
+            source.AddRange(key);
+        }
+
+        var (bytes, ranges) = (source.ToArray(), keys.ToArray());
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(4));
+        var writer = Task.Run(() =>
+        {
+            for (var round = 0; round < 400 && !stop.IsCancellationRequested; round++)
+            {
+                for (var i = 0; i < 20_000; i++)
+                    store.Put(Bytes($"key{i}"), Bytes("v"));
+                store.Clear();
+            }
+        });
+
+        Exception? thrown = null;
+        for (var n = 0; n < 50_000_000 && !writer.IsCompleted && thrown is null; n++)
+        {
+            try
+            {
+                store.Prefetch(bytes, ranges);
+            }
+            catch (Exception e)
+            {
+                thrown = e;
+            }
+        }
+
+        await stop.CancelAsync();
+        await writer.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Null(thrown);
+    }
 }
