@@ -38,11 +38,11 @@ namespace FastDht.Engine.Consensus.Internal;
 /// <para>
 /// The leader's own lease is <c>FailoverTimeout / 2</c>, renewed on every tick while it holds the Raft leader lease (no
 /// round trip: the library's lease already says a majority accepted its heartbeats). When the leader itself fails, its
-/// successor promotes its ranges early if the old leader's host refused a dial that began after the successor first
-/// heard it lead (<see cref="Mesh.Internal.PeerMesh.WasRefusedSince"/>) and two thirds of the timeout have passed since
-/// its election: a refusal says nothing listens there (a stopping node gives up its lease before it closes its
-/// listener), but a firewall that rejects refuses for a live process too, so the wait keeps the old timing rule's
-/// margin over the old leader's self-lease. Otherwise (frozen, starved, cut off, a host that does not answer) the successor waits the whole
+/// successor promotes its ranges at once if the old leader's host refused a dial that began after the successor first
+/// heard it lead (<see cref="Mesh.Internal.PeerMesh.WasRefusedSince"/>): nothing listens there, so that process is gone
+/// (a stopping node gives up its lease before it closes its listener), and whatever leases it held, nothing serves
+/// them. A killed process's host refuses at once, so a killed leader's ranges come back after an election and one
+/// commit. Otherwise (frozen, starved, cut off, a host that does not answer) the successor waits the whole
 /// <c>FailoverTimeout</c> after its election, as for every primary. An earlier rule promoted after half a timeout on
 /// timing alone (the old leader's self-lease of a third of it): on a starved machine a lease token the library cancels
 /// by a late timer, or a clock read held up before the election was seen, ate that margin (docs/replication.md).
@@ -225,12 +225,6 @@ internal sealed class FailoverMonitor
             if (silentIn > 0 && silentIn < wait)
                 wait = silentIn;
         }
-
-        long refusedIn;
-        lock (_lock)
-            refusedIn = _predecessor == NoLeader ? 0 : _leaderSince + RefusedPredecessorWaitMs + 1 - now;
-        if (refusedIn > 0 && refusedIn < wait)
-            wait = refusedIn;
         return TimeSpan.FromMilliseconds(wait);
     }
 
@@ -335,21 +329,13 @@ internal sealed class FailoverMonitor
             return true;
         ushort predecessor;
         long since;
-        long leaderSince;
         lock (_lock)
         {
             predecessor = _predecessor;
             since = _predecessorSince;
-            leaderSince = _leaderSince;
         }
-        // The refusal alone is not enough: a firewall rule that rejects (ICMP port unreachable, a TCP reset) refuses a
-        // dial to a process that is alive and cut off, whose self-lease may still run. So the refusal shortens the wait
-        // only to the old timing rule (its self-lease of FailoverTimeout / 2, plus FailoverTimeout / 6 of margin).
-        return nodeId == predecessor && now - leaderSince > RefusedPredecessorWaitMs && _mesh.WasRefusedSince(nodeId, since);
+        return nodeId == predecessor && _mesh.WasRefusedSince(nodeId, since);
     }
-
-    /// <summary>How long after its election a leader waits before promoting a predecessor whose host refused a dial: its self-lease and a sixth of the timeout.</summary>
-    private long RefusedPredecessorWaitMs => (long)(_failoverTimeout.TotalMilliseconds * 2 / 3);
 
     /// <summary>When this leader last heard from <paramref name="nodeId"/>, or what counts as that before it did (see <see cref="BecomeLeader"/>).</summary>
     private long SilentSince(ushort nodeId)
