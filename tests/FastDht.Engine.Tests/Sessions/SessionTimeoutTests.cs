@@ -67,10 +67,11 @@ public sealed class SessionTimeoutTests
     [Fact]
     public async Task The_smart_client_keeps_its_connections_alive_across_the_idle_timeout()
     {
-        // Ten pings per idle timeout: on a CI machine whose two cores are saturated a ping can be late by a few hundred
+        // Thirty pings per idle timeout: on a CI machine whose two cores are saturated a ping can be late by a few hundred
         // milliseconds, and with a margin of three (100 ms against 300 ms) the node then rightly closed the client's
-        // connection, which the client replaced while the test counted two.
-        await using var cluster = await TestCluster.StartAsync(1, o => o.ClientIdleTimeout = TimeSpan.FromSeconds(1));
+        // connection, which the client replaced while the test counted two; with ten (a 1 s timeout) it still failed once
+        // in a whole CI run (the count never came back to one within 20 s).
+        await using var cluster = await TestCluster.StartAsync(1, o => o.ClientIdleTimeout = TimeSpan.FromSeconds(3));
         var options = new DhtClientOptions { ClusterName = "test", RequestTimeout = TimeSpan.FromSeconds(5), KeepAliveInterval = TimeSpan.FromMilliseconds(100) };
         options.Seeds.Add(cluster.Members.Get(0).Address);
         await using var client = await DhtClient.ConnectAsync(options);
