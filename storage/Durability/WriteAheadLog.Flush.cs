@@ -42,6 +42,9 @@ public sealed partial class WriteAheadLog
     // Set while the flush thread holds the gate for a rotation (fsyncs): callers then wait instead of queueing behind it.
     private volatile bool _rotating;
 
+    // Set (under _writeGate) once the current segment is half full and the next was asked for.
+    private bool _nextRequested;
+
     // Flush thread only.
     private long _lastSyncTicks;
 
@@ -246,6 +249,12 @@ public sealed partial class WriteAheadLog
             }
             _segmentOffset += _pendingLength;
             _pendingLength = 0;
+            if (!_nextRequested && _segmentOffset >= _options.SegmentSize / 2)
+            {
+                // Half full: the next segment is zeroed in the background now, so the rotation finds it ready.
+                _nextRequested = true;
+                _preparer.Request();
+            }
             Volatile.Write(ref _written, end);
             Recovered();
             Publish(end, resumeHere);
@@ -260,10 +269,10 @@ public sealed partial class WriteAheadLog
         }
     }
 
-    /// <summary>fsyncs a segment file, counted.</summary>
+    /// <summary>Syncs a segment file's data (fdatasync: <see cref="SegmentFile.SyncData"/>), counted.</summary>
     private void SyncSegment(SafeFileHandle segment)
     {
-        RandomAccess.FlushToDisk(segment);
+        SegmentFile.SyncData(segment);
         Interlocked.Increment(ref _fsyncs);
     }
 
@@ -326,42 +335,64 @@ public sealed partial class WriteAheadLog
     }
 
     /// <summary>
-    /// Closes the full segment (fsynced, whatever the policy: a new segment's records must never reach the disk ahead of
+    /// Closes the full segment (synced, whatever the policy: a new segment's records must never reach the disk ahead of
     /// the old one's tail, or a power loss could leave a gap recovery calls corruption) and starts the next at the
-    /// current position.
+    /// current position, in the segment the preparer zeroed ahead (<see cref="SegmentPreparer"/>): here it is only
+    /// headed, synced and renamed, so the flush thread never writes the zeros. When none can be prepared (disk full)
+    /// this throws: the round fails as any failed write, the log refuses new writes and retries.
     /// </summary>
     private void Rotate()
     {
-        SyncSegment(_segment!);
-        Volatile.Write(ref _synced, _written);
-        var next = OpenNewSegment(_written);
-        _segment!.Dispose();
+        if (Volatile.Read(ref _synced) < _written)
+        {
+            SyncSegment(_segment!);
+            Volatile.Write(ref _synced, _written);
+        }
+        var next = StartSegment(_preparer.Take(), _written);
+        _preparer.Trim(_segment!, _segmentOffset);
         _segment = next;
         _segmentOffset = LogFormat.SegmentHeaderSize;
+        _nextRequested = false;
     }
 
-    /// <summary>Creates (or recreates, after a failed attempt) the segment file whose first record is at <paramref name="basePosition"/>.</summary>
-    private SafeFileHandle OpenNewSegment(long basePosition)
+    /// <summary>Heads a prepared (zeroed) segment with <paramref name="basePosition"/> and gives it its name; disposes it on failure.</summary>
+    private SafeFileHandle StartSegment(PreparedSegment prepared, long basePosition)
     {
-        var path = Path.Combine(_options.Directory, LogFormat.SegmentName(basePosition));
-        var handle = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
         try
         {
             Span<byte> header = stackalloc byte[LogFormat.SegmentHeaderSize];
             LogFormat.WriteSegmentHeader(header, basePosition);
-            RandomAccess.Write(handle, header, 0);
+            RandomAccess.Write(prepared.Handle, header, 0);
             if (_options.Fsync != FsyncPolicy.No)
-            {
-                SyncSegment(handle);
-                DirectorySync.Flush(_options.Directory); // the new file's name, too
-            }
-            return handle;
+                SegmentFile.SyncData(prepared.Handle); // the header (not counted: a rotation's, not a group commit's)
+            File.Move(prepared.Path, Path.Combine(_options.Directory, LogFormat.SegmentName(basePosition)), overwrite: true);
+            if (_options.Fsync != FsyncPolicy.No)
+                DirectorySync.Flush(_options.Directory); // the new name, too
+            return prepared.Handle;
+        }
+        catch
+        {
+            prepared.Handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>At open, with no segment to continue: the first segment, zeroed to its size here (nothing waits yet).</summary>
+    private SafeFileHandle CreateFirstSegment(long basePosition)
+    {
+        var path = Path.Combine(_options.Directory, "first" + SegmentPreparer.Extension);
+        var handle = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
+        try
+        {
+            SegmentFile.Reserve(handle, 0, _options.SegmentSize);
         }
         catch
         {
             handle.Dispose();
+            File.Delete(path);
             throw;
         }
+        return StartSegment(new PreparedSegment(handle, path), basePosition);
     }
 
     private void CloseSegment()

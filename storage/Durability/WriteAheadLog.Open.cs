@@ -29,6 +29,7 @@ public sealed partial class WriteAheadLog
         _snapshotter = null!;
         _deferredWrite = null!;
         _workQueued = null!;
+        _preparer = null!;
     }
 
     private WriteAheadLog(WriteAheadLog recovered)
@@ -45,6 +46,7 @@ public sealed partial class WriteAheadLog
         _snapshotBase = recovered._snapshotBase;
         _deferredWrite = new DeferredWrite(this);
         _workQueued = _options.WorkQueued ?? ThreadPoolHasQueuedWork;
+        _preparer = new SegmentPreparer(_options.Directory, _options.SegmentSize);
         _flusher = StartFlusher();
         _snapshotter = StartSnapshotter();
     }
@@ -73,7 +75,10 @@ public sealed partial class WriteAheadLog
         try
         {
             report = opening.Recover(store);
-            opening._segment ??= opening.OpenNewSegment(opening._written);
+            if (opening._segment is null)
+                opening._segment = opening.CreateFirstSegment(opening._written);
+            else
+                opening.ReserveRecoveredSegment();
             if (opening._segmentOffset == 0)
                 opening._segmentOffset = LogFormat.SegmentHeaderSize;
         }
@@ -86,12 +91,35 @@ public sealed partial class WriteAheadLog
         return new WriteAheadLog(opening);
     }
 
+    /// <summary>
+    /// The segment appending continues in is zeroed up to the segment size if it is shorter (written by an older
+    /// version, or cut after a torn tail), so it is reserved as a new one is. Best effort: on a disk too full for it the
+    /// node still starts (reads are served) and the segment grows as records come, as an unreserved file does.
+    /// </summary>
+    private void ReserveRecoveredSegment()
+    {
+        try
+        {
+            var length = RandomAccess.GetLength(_segment!);
+            if (length >= _options.SegmentSize)
+                return;
+            SegmentFile.Reserve(_segment!, length, _options.SegmentSize);
+            SegmentFile.SyncData(_segment!);
+        }
+        catch (IOException)
+        {
+            // The zeros written so far are harmless: recovery reads zeros after the last record as the end of the log.
+        }
+    }
+
     /// <summary>Loads the newest valid snapshot (if any), then replays the log from the position it names.</summary>
     private LogRecoveryReport Recover(IKeyValueStore store)
     {
         var started = Stopwatch.GetTimestamp();
         foreach (var temporary in System.IO.Directory.GetFiles(_options.Directory, "*" + SnapshotFormat.TemporaryExtension))
             File.Delete(temporary); // a snapshot that was being written when the node stopped: never in place, never needed
+        foreach (var prepared in System.IO.Directory.GetFiles(_options.Directory, "*" + SegmentPreparer.Extension))
+            File.Delete(prepared); // a next segment zeroed ahead, never named: the preparer makes another when needed
         var files = System.IO.Directory.GetFiles(_options.Directory, "*" + LogFormat.SegmentExtension);
         Array.Sort(files, StringComparer.Ordinal);
         var snapshot = LoadNewestSnapshot(store, files, out var damaged);
@@ -197,6 +225,7 @@ public sealed partial class WriteAheadLog
                 long length;
                 string? damage = null;
                 var tornHere = false;
+                var damagedEnd = 0L; // where the damaged record ends: what a torn tail cuts off
                 // 1 MiB of read-ahead: recovery reads every segment once, front to back, in large sequential reads.
                 using (var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 20))
                 {
@@ -212,6 +241,13 @@ public sealed partial class WriteAheadLog
                         break;
                     }
                     stream.ReadExactly(header);
+                    if (isLast && !header.ContainsAnyExcept((byte)0) && SegmentFile.RestIsZero(stream, buffer))
+                    {
+                        // Renamed into place before its header reached the disk (fsync no): nothing in it was ever written.
+                        stream.Dispose();
+                        File.Delete(file);
+                        break;
+                    }
                     if (!header[..8].SequenceEqual(LogFormat.Magic))
                         throw new LogCorruptionException(file, 0, "this is not a FastDht log segment (bad magic)");
                     var basePosition = BinaryPrimitives.ReadInt64LittleEndian(header[8..]);
@@ -223,7 +259,10 @@ public sealed partial class WriteAheadLog
                     {
                         if (length - offset < LogFormat.RecordHeaderSize)
                         {
+                            if (SegmentFile.RestIsZero(stream, buffer))
+                                break; // the zeros a segment was reserved with: its records end here
                             damage = "the record header is incomplete";
+                            damagedEnd = length;
                             tornHere = isLast;
                             break;
                         }
@@ -231,10 +270,21 @@ public sealed partial class WriteAheadLog
                         var payloadLength = BinaryPrimitives.ReadUInt32LittleEndian(recordHeader);
                         var checksum = BinaryPrimitives.ReadUInt32LittleEndian(recordHeader[4..]);
                         var recordEnd = offset + LogFormat.RecordHeaderSize + payloadLength;
+                        if (payloadLength == 0 && checksum == 0)
+                        {
+                            // A zeroed header: the segment was reserved with zeros, and its records end here, provided
+                            // only zeros follow. Anything else after it was written once and is lost: corruption.
+                            if (SegmentFile.RestIsZero(stream, buffer))
+                                break;
+                            damage = "a zeroed record header is followed by written bytes (a part of the log is missing)";
+                            break;
+                        }
                         if (payloadLength == 0 || payloadLength > LogFormat.MaxPayload || recordEnd > length)
                         {
                             damage = recordEnd > length ? "the record runs past the end of the file" : $"impossible record length {payloadLength}";
-                            tornHere = isLast && recordEnd >= length;
+                            damagedEnd = recordEnd > length ? length : offset + LogFormat.RecordHeaderSize;
+                            // Torn when nothing but zeros follows its header (or it runs past the end of the file).
+                            tornHere = isLast && (recordEnd >= length || SegmentFile.RestIsZero(stream, buffer));
                             break;
                         }
                         if (buffer.Length < payloadLength)
@@ -247,7 +297,9 @@ public sealed partial class WriteAheadLog
                         if (LogFormat.Checksum(payload) != checksum)
                         {
                             damage = "the record's checksum does not match";
-                            tornHere = isLast && recordEnd == length;
+                            damagedEnd = recordEnd;
+                            // Torn when only zeros follow it: a write cut short in a reserved segment (or at the file's end).
+                            tornHere = isLast && SegmentFile.RestIsZero(stream, buffer);
                             break;
                         }
                         if (!LogReplay.TryApply(payload, store, _options.ApplicationRecord))
@@ -270,7 +322,7 @@ public sealed partial class WriteAheadLog
                     {
                         if (tornHere)
                         {
-                            torn += length - offset;
+                            torn += damagedEnd - offset;
                         }
                         else if (_options.TruncateAtCorruption)
                         {

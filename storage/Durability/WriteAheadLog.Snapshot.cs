@@ -312,6 +312,15 @@ public sealed partial class WriteAheadLog
             _rotatedAt = -1;
             _controlError = null;
         }
+        try
+        {
+            // Here, not on the flush thread: the rotation then finds the next segment zeroed.
+            _preparer.WaitUntilReady();
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"the log could not begin a new segment for the snapshot: {e.Message}", e);
+        }
         Request(ref _rotationWanted);
         lock (_control)
         {

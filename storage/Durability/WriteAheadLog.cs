@@ -87,6 +87,9 @@ public sealed partial class WriteAheadLog : IDisposable
     private int _lastWoken;
     private readonly WaiterWakeup _wakeup = new();
     private readonly DeferredWrite _deferredWrite;
+
+    // Zeroes the next segment ahead on its own thread (and cuts closed ones back): rotation never writes the zeros.
+    private readonly SegmentPreparer _preparer;
     private readonly Func<bool> _workQueued;
     private bool _stopped;
 
@@ -332,6 +335,8 @@ public sealed partial class WriteAheadLog : IDisposable
             Monitor.PulseAll(_snapshotSync);
         _snapshotter.Join();
         _flusher.Join();
+        // After the flush thread: its last rotation may still take a segment being prepared.
+        _preparer.Dispose();
         // A caller may have written a round after the flush thread's last fsync.
         SyncWrittenAtClose();
         CloseSegment();

@@ -242,9 +242,12 @@ public sealed class CrashTests : IDisposable
         await cluster.KillAsync(0);
         var segment = Directory.GetFiles(dir, "*.wal").Single();
 
-        // Torn tail: the last record loses its last 3 bytes, as a crash in the middle of its write would leave it.
-        using (var f = new FileStream(segment, FileMode.Open))
-            f.SetLength(f.Length - 3);
+        // Torn tail: the last record loses its last 3 bytes, as a crash in the middle of its write would leave it (zeros:
+        // the segment was reserved with them).
+        var torn = File.ReadAllBytes(segment);
+        var end = torn.AsSpan().LastIndexOfAnyExcept((byte)0) + 1;
+        Array.Clear(torn, end - 3, 3);
+        File.WriteAllBytes(segment, torn);
         var node = await cluster.RestartAsync(0, "Node 0 loaded 19 log records");
         Assert.True(node.HasLine("cut off"), node.Describe());
         using (var client = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0), ProcessCluster.ClusterName))
@@ -256,7 +259,7 @@ public sealed class CrashTests : IDisposable
 
         // A flipped byte in the middle: the node refuses to start, naming the file and offset, until told to cut there.
         var bytes = File.ReadAllBytes(segment);
-        bytes[bytes.Length / 2] ^= 0x20;
+        bytes[(bytes.AsSpan().LastIndexOfAnyExcept((byte)0) + 1) / 2] ^= 0x20; // half way through its records
         File.WriteAllBytes(segment, bytes);
         var refused = await cluster.RunAgainAsync(0);
         Assert.Equal(2, refused.ExitCode);

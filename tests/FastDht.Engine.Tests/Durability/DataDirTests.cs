@@ -205,7 +205,7 @@ public sealed class DataDirTests : IDisposable
         }
         var segment = Directory.GetFiles(DirOf(1), "*.wal").Single();
         var bytes = File.ReadAllBytes(segment);
-        var middle = bytes.Length / 2;
+        var middle = (bytes.AsSpan().LastIndexOfAnyExcept((byte)0) + 1) / 2; // half way through its records (zeros follow them)
         bytes[middle] ^= 0x01;
         File.WriteAllBytes(segment, bytes);
 
@@ -233,7 +233,8 @@ public sealed class DataDirTests : IDisposable
         // (tmpfs has no page cache beyond its size), so the reply must be held exactly as under always.
         using var disk = SmallDisk.Mount(512);
         var dir = Path.Combine(disk.Path, "node");
-        await using (var cluster = await RespCluster.StartAsync(1, o => { o.DataDir = dir; o.Fsync = FsyncPolicy.EverySec; }))
+        // 64 KiB segments: the big write below needs the next one, which the full disk cannot reserve.
+        await using (var cluster = await RespCluster.StartAsync(1, o => { o.DataDir = dir; o.Fsync = FsyncPolicy.EverySec; o.LogSegmentSize = 64 * 1024; }))
         {
             using var writer = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
             using var other = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
@@ -257,7 +258,7 @@ public sealed class DataDirTests : IDisposable
             Assert.Equal(StatusCode.Ok, (await other.PutAsync(B("after"), B("a"))).Status);
         }
 
-        await using var restarted = await RespCluster.StartAsync(1, o => { o.DataDir = dir; o.Fsync = FsyncPolicy.EverySec; });
+        await using var restarted = await RespCluster.StartAsync(1, o => { o.DataDir = dir; o.Fsync = FsyncPolicy.EverySec; o.LogSegmentSize = 64 * 1024; });
         using var check = await NativeTestClient.ConnectAsync(restarted.EndPointOf(0));
         for (var i = 0; i < 10; i++)
             Assert.Equal($"v{i}", Encoding.UTF8.GetString((await check.GetAsync(B($"acked{i}"))).Value));
@@ -270,7 +271,7 @@ public sealed class DataDirTests : IDisposable
     public async Task On_a_full_disk_writes_answer_misconf_reads_go_on_and_a_held_write_is_acknowledged_once_space_returns()
     {
         using var disk = SmallDisk.Mount(512);
-        await using var cluster = await RespCluster.StartAsync(1, o => o.DataDir = Path.Combine(disk.Path, "node"));
+        await using var cluster = await RespCluster.StartAsync(1, o => { o.DataDir = Path.Combine(disk.Path, "node"); o.LogSegmentSize = 64 * 1024; });
         await using var writer = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0));
         await using var other = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0));
         Assert.Equal("+OK\r\n", await writer.CallAsync("SET", "before", "1"));

@@ -45,7 +45,8 @@ public sealed class PowerLossTests : IDisposable
             synced = log.SyncedPosition;
             now = Stopwatch.GetTimestamp();
             Assert.True(synced <= log.DurablePosition);
-            // A copy cut at that position is the worst such a crash can leave (the segment's header comes first).
+            // A copy holding nothing written after that position is the worst such a crash can leave (the segment's
+            // header comes first): the segment was reserved with zeros, so what was not on disk reads as zeros.
             Directory.CreateDirectory(_copy);
             var segment = Directory.GetFiles(_dir, "*.wal").Single();
             var target = Path.Combine(_copy, Path.GetFileName(segment));
@@ -53,7 +54,9 @@ public sealed class PowerLossTests : IDisposable
             using (var destination = File.Create(target))
             {
                 source.CopyTo(destination);
+                var length = destination.Length;
                 destination.SetLength(16 + synced);
+                destination.SetLength(length);
             }
         }
 

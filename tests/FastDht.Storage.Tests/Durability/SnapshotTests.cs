@@ -348,7 +348,7 @@ public sealed class SnapshotTests : IDisposable
     public async Task On_a_full_disk_a_snapshot_fails_leaving_the_log_whole_and_succeeds_once_space_returns(FsyncPolicy fsync)
     {
         using var disk = SmallDisk.Mount(1024);
-        var options = new WriteAheadLogOptions { Directory = Path.Combine(disk.Path, "wal"), Fsync = fsync, RetryInterval = TimeSpan.FromMilliseconds(50) };
+        var options = new WriteAheadLogOptions { Directory = Path.Combine(disk.Path, "wal"), Fsync = fsync, SegmentSize = 64 * 1024, RetryInterval = TimeSpan.FromMilliseconds(50) };
         const int Keys = 2000;
         var store = new ShardedStore();
         using (var log = WriteAheadLog.Open(options, store, out _))

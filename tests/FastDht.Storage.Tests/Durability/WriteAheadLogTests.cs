@@ -35,6 +35,12 @@ public sealed class WriteAheadLogTests : IDisposable
     private WriteAheadLog Open(ShardedStore store, out LogRecoveryReport report, FsyncPolicy fsync = FsyncPolicy.Always, long segmentSize = 64L << 20, bool truncate = false, Func<bool>? workQueued = null) =>
         WriteAheadLog.Open(new WriteAheadLogOptions { Directory = _dir, Fsync = fsync, SegmentSize = segmentSize, TruncateAtCorruption = truncate, WorkQueued = workQueued }, store, out report);
 
+    /// <summary>The offset just after the last non-zero byte of <paramref name="segment"/>: where its records end.</summary>
+    private static int RecordsEnd(byte[] segment) => segment.AsSpan().LastIndexOfAnyExcept((byte)0) + 1;
+
+    /// <summary>How far the last segment holds written records (its header at least): what any reader of the file sees.</summary>
+    private long WrittenLength() => Math.Max(16, RecordsEnd(File.ReadAllBytes(Segments()[^1])));
+
     private string[] Segments()
     {
         var files = Directory.GetFiles(_dir, "*.wal");
@@ -155,8 +161,8 @@ public sealed class WriteAheadLogTests : IDisposable
     public async Task Under_everysec_and_no_a_wait_is_answered_once_the_record_is_in_the_file_without_waiting_for_the_flush_thread(FsyncPolicy fsync)
     {
         // Nothing else queued (a lone writer): the caller writes at once.
-        using var log = Open(new ShardedStore(), out _, fsync, workQueued: static () => false);
-        var before = new FileInfo(Segments()[^1]).Length;
+        using var log = Open(new ShardedStore(), out _, fsync, segmentSize: 64 * 1024, workQueued: static () => false);
+        var before = WrittenLength();
         var end = log.AppendPut(B("a"), B("1"));
 
         // Written by the caller, to the operating system: the wait is over before it began, and the bytes are in the
@@ -165,12 +171,12 @@ public sealed class WriteAheadLogTests : IDisposable
         Assert.True(waiting.IsCompletedSuccessfully);
         Assert.True(await waiting);
         Assert.True(log.IsDurable(end));
-        Assert.Equal(before + end, new FileInfo(Segments()[^1]).Length);
+        Assert.Equal(before + end, WrittenLength());
 
         // The flushing thread of a connection asks the same without waiting (ReplyGuard.IsReached).
         var second = log.AppendPut(B("b"), B("2"));
         Assert.True(log.TryMakeDurable(second));
-        Assert.Equal(before + second, new FileInfo(Segments()[^1]).Length);
+        Assert.Equal(before + second, WrittenLength());
     }
 
     [Theory]
@@ -178,15 +184,15 @@ public sealed class WriteAheadLogTests : IDisposable
     [InlineData(FsyncPolicy.No)]
     public async Task Under_everysec_and_no_with_other_work_queued_the_write_is_left_to_one_round_after_it(FsyncPolicy fsync)
     {
-        using var log = Open(new ShardedStore(), out _, fsync, workQueued: static () => true);
-        var before = new FileInfo(Segments()[^1]).Length;
+        using var log = Open(new ShardedStore(), out _, fsync, segmentSize: 64 * 1024, workQueued: static () => true);
+        var before = WrittenLength();
 
         // The caller does not write: a round queued behind the other work will, and the reply waits for it.
         var end = log.AppendPut(B("a"), B("1"));
         Assert.False(log.TryMakeDurable(end));
         Assert.True(await log.WhenDurableAsync(end).AsTask().WithinAsync("the deferred round wrote the record"));
         Assert.True(log.IsDurable(end));
-        Assert.Equal(before + end, new FileInfo(Segments()[^1]).Length);
+        Assert.Equal(before + end, WrittenLength());
 
         // Several replies waiting meanwhile: one write covers them all.
         var start = log.Statistics;
@@ -199,7 +205,7 @@ public sealed class WriteAheadLogTests : IDisposable
         foreach (var wait in waits)
             Assert.True(await wait.WithinAsync("a reply's record written"));
         Assert.InRange(log.Statistics.WriteRounds - start.WriteRounds, 1, 2); // 2 only if the flush thread's once-a-second write fell between two appends
-        Assert.Equal(before + ends[^1], new FileInfo(Segments()[^1]).Length);
+        Assert.Equal(before + ends[^1], WrittenLength());
     }
 
     [Fact]
@@ -278,10 +284,14 @@ public sealed class WriteAheadLogTests : IDisposable
         Assert.Equal("value1950", Get(store, "key0"));
     }
 
-    [Fact]
-    public void A_torn_tail_is_cut_and_appending_continues_after_the_last_whole_record()
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_torn_tail_is_cut_and_appending_continues_after_the_last_whole_record(bool inReservedSegment)
     {
-        using (var log = Open(new ShardedStore(), out _))
+        const int Size = 64 * 1024;
+        using (var log = Open(new ShardedStore(), out _, segmentSize: Size))
         {
             log.AppendPut(B("a"), B("1"));
             log.AppendPut(B("b"), B("2"));
@@ -291,13 +301,20 @@ public sealed class WriteAheadLogTests : IDisposable
             log.Append(batch);
         }
         var segment = Segments()[^1];
-        var length = new FileInfo(segment).Length;
-        // Cut the batch record in the middle, as a crash during its write would.
-        using (var f = new FileStream(segment, FileMode.Open))
-            f.SetLength(length - 5);
+        var bytes = File.ReadAllBytes(segment);
+        // The segment was reserved whole, with zeros after its records.
+        Assert.Equal(Size, bytes.Length);
+        var end = RecordsEnd(bytes);
+        // The batch record loses its last 5 bytes, as a crash during its write would leave it: zeros in a reserved segment
+        // (the write stopped short of them), or the file's end in a segment that grew as records came (an older version's).
+        if (inReservedSegment)
+            Array.Clear(bytes, end - 5, 5);
+        else
+            Array.Resize(ref bytes, end - 5);
+        File.WriteAllBytes(segment, bytes);
 
         var store = new ShardedStore();
-        using (var log = Open(store, out var report))
+        using (var log = Open(store, out var report, segmentSize: Size))
         {
             Assert.Equal(2, report.Records);
             Assert.True(report.TornTailBytes > 0);
@@ -306,29 +323,36 @@ public sealed class WriteAheadLogTests : IDisposable
             Assert.Null(Get(store, "d"));
             log.AppendPut(B("e"), B("5"));
         }
+        Assert.Equal(Size, new FileInfo(segment).Length); // reserved again after the cut
         var again = new ShardedStore();
-        using var third = Open(again, out var thirdReport);
+        using var third = Open(again, out var thirdReport, segmentSize: Size);
         Assert.Equal(3, thirdReport.Records);
         Assert.Equal(0, thirdReport.TornTailBytes);
         Assert.Equal("5", Get(again, "e"));
     }
 
-    [Fact]
-    public void A_flipped_byte_in_the_middle_stops_recovery_naming_file_and_offset_unless_truncation_is_allowed()
+    [Theory]
+    [InlineData(0x40)]
+    [InlineData(0)]
+    public void A_flipped_byte_in_the_middle_stops_recovery_naming_file_and_offset_unless_truncation_is_allowed(int flip)
     {
-        using (var log = Open(new ShardedStore(), out _))
+        const int Size = 64 * 1024;
+        using (var log = Open(new ShardedStore(), out _, segmentSize: Size))
         {
             for (var i = 0; i < 10; i++)
                 log.AppendPut(B($"k{i}"), B($"v{i}"));
         }
         var segment = Segments()[^1];
         var bytes = File.ReadAllBytes(segment);
-        var recordSize = (bytes.Length - 16) / 10;
+        var recordSize = (RecordsEnd(bytes) - 16) / 10;
         var thirdRecord = 16 + (2 * recordSize);
-        bytes[thirdRecord + 12] ^= 0x40; // inside the third record's key
+        if (flip != 0)
+            bytes[thirdRecord + 12] ^= (byte)flip; // inside the third record's key
+        else
+            Array.Clear(bytes, thirdRecord, recordSize); // the third record lost whole (zeros), records after it intact
         File.WriteAllBytes(segment, bytes);
 
-        var refused = Assert.Throws<LogCorruptionException>(() => Open(new ShardedStore(), out _));
+        var refused = Assert.Throws<LogCorruptionException>(() => Open(new ShardedStore(), out _, segmentSize: Size));
         Assert.Equal(segment, refused.File);
         Assert.Equal(thirdRecord, refused.Offset);
         Assert.Contains(segment, refused.Message);
@@ -336,12 +360,85 @@ public sealed class WriteAheadLogTests : IDisposable
         Assert.DoesNotContain('\n', refused.Message);
 
         var store = new ShardedStore();
-        using var log2 = Open(store, out var report, truncate: true);
-        Assert.Equal(2, report.Records);
-        Assert.Contains(segment, report.TruncatedAt);
-        Assert.Equal("v1", Get(store, "k1"));
-        Assert.Null(Get(store, "k2"));
-        Assert.Null(Get(store, "k9"));
+        using (var log2 = Open(store, out var report, segmentSize: Size, truncate: true))
+        {
+            Assert.Equal(2, report.Records);
+            Assert.Contains(segment, report.TruncatedAt);
+            Assert.Equal("v1", Get(store, "k1"));
+            Assert.Null(Get(store, "k2"));
+            Assert.Null(Get(store, "k9"));
+            log2.AppendPut(B("k2"), B("again"));
+        }
+        // The cut zeroed what followed it: the next start finds a clean log.
+        var store3 = new ShardedStore();
+        using var log3 = Open(store3, out var report3, segmentSize: Size);
+        Assert.Equal(3, report3.Records);
+        Assert.Equal("again", Get(store3, "k2"));
+        Assert.Null(Get(store3, "k9"));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_crash_right_after_a_rotation_recovers_every_record_and_appends_in_the_new_segment(bool newHeaderLost)
+    {
+        const int Size = 8 * 1024;
+        var copy = _dir + "-crash";
+        try
+        {
+            long end, before = 0;
+            var count = 0;
+            using (var log = Open(new ShardedStore(), out _, segmentSize: Size))
+            {
+                while (true)
+                {
+                    end = log.AppendPut(B($"k{count}"), B($"value{count}"));
+                    count++;
+                    Assert.True(await log.WhenDurableAsync(end));
+                    if (Segments().Length > 1)
+                        break;
+                    before = end;
+                }
+                // The crash: the folder as the disk holds it right after the rotation, the new segment holding one record.
+                Directory.CreateDirectory(copy);
+                foreach (var file in Segments())
+                    File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+            }
+            var segments = Directory.GetFiles(copy, "*.wal");
+            Array.Sort(segments, StringComparer.Ordinal);
+            Assert.Equal(2, segments.Length);
+            // The old segment as it is before the preparer cuts it back: its unused zeros still there.
+            using (var old = new FileStream(segments[0], FileMode.Open))
+                old.SetLength(Size);
+            var newest = File.ReadAllBytes(segments[1]);
+            Assert.Equal(Size, newest.Length); // reserved whole before it was named
+            if (newHeaderLost)
+            {
+                // Renamed into place before its header and record reached the disk (fsync no allows it): zeros only.
+                File.WriteAllBytes(segments[1], new byte[Size]);
+            }
+
+            var store = new ShardedStore();
+            using (var reopened = WriteAheadLog.Open(new WriteAheadLogOptions { Directory = copy, SegmentSize = Size }, store, out var report))
+            {
+                Assert.Equal(0, report.TornTailBytes);
+                Assert.Null(report.TruncatedAt);
+                Assert.Equal(newHeaderLost ? count - 1 : count, report.Records);
+                Assert.Equal(newHeaderLost ? before : end, reopened.AppendedPosition);
+                Assert.Equal("value0", Get(store, "k0"));
+                Assert.Equal(newHeaderLost ? null : $"value{count - 1}", Get(store, $"k{count - 1}"));
+                Assert.True(await reopened.WhenDurableAsync(reopened.AppendPut(B("after"), B("crash"))));
+            }
+            var again = new ShardedStore();
+            using var third = WriteAheadLog.Open(new WriteAheadLogOptions { Directory = copy, SegmentSize = Size }, again, out var thirdReport);
+            Assert.Equal("crash", Get(again, "after"));
+            Assert.Equal(0, thirdReport.TornTailBytes);
+        }
+        finally
+        {
+            if (Directory.Exists(copy))
+                Directory.Delete(copy, recursive: true);
+        }
     }
 
     [Fact]
@@ -367,42 +464,58 @@ public sealed class WriteAheadLogTests : IDisposable
     [SmallDiskTheory]
     [InlineData(FsyncPolicy.Always)]
     [InlineData(FsyncPolicy.EverySec)]
-    public async Task A_full_disk_makes_the_log_unwritable_holds_its_waiters_and_loses_nothing_once_space_returns(FsyncPolicy fsync)
+    public async Task A_full_disk_fails_at_the_rotation_not_mid_segment_holds_its_waiters_and_loses_nothing_once_space_returns(FsyncPolicy fsync)
     {
+        const int Size = 64 * 1024;
         using var disk = SmallDisk.Mount(512);
         var dir = Path.Combine(disk.Path, "wal");
         var transitions = new System.Collections.Concurrent.ConcurrentQueue<Exception?>();
-        var options = new WriteAheadLogOptions { Directory = dir, Fsync = fsync, RetryInterval = TimeSpan.FromMilliseconds(50), HealthChanged = transitions.Enqueue };
-        long before;
+        var options = new WriteAheadLogOptions { Directory = dir, Fsync = fsync, SegmentSize = Size, RetryInterval = TimeSpan.FromMilliseconds(50), HealthChanged = transitions.Enqueue };
+        var value = new byte[1000];
+        var count = 0;
         using (var log = WriteAheadLog.Open(options, new ShardedStore(), out _))
         {
-            before = log.AppendPut(B("before"), B("1"));
+            var before = log.AppendPut(B("before"), B("1"));
             Assert.True(await log.WhenDurableAsync(before));
             disk.Fill();
 
-            // 64 KiB: more than the page the segment already has, so the kernel must find space it does not have.
-            var big = new byte[64 * 1024];
-            var end = log.AppendPut(B("big"), big);
-            var waiting = log.WhenDurableAsync(end).AsTask();
-            await UntilAsync(() => !log.IsWritable, "the log reports the full disk");
-            Assert.IsAssignableFrom<IOException>(log.Failure);
-            Assert.False(waiting.IsCompleted); // the record is not durable, so nobody may be told it is
-            Assert.True(log.IsDurable(before));
+            // The segment's space was reserved when it was made: it fills to its end on a full disk (preparing the next
+            // one, asked for at half, fails meanwhile, and nobody is told: nothing is refused yet).
+            long end;
+            while (true)
+            {
+                end = log.AppendPut(B($"k{count}"), value);
+                count++;
+                var waiting = log.WhenDurableAsync(end).AsTask();
+                await UntilAsync(() => waiting.IsCompleted || !log.IsWritable, "the record is durable or the log reports the full disk");
+                if (!waiting.IsCompleted)
+                {
+                    // The record that did not fit: its round needs the next segment, which cannot be reserved.
+                    Assert.True(count > 50, $"the log failed after {count} records of 1 KB, inside its 64 KiB segment");
+                    Assert.IsAssignableFrom<IOException>(log.Failure);
+                    Assert.Contains("reserve the next log segment", log.Failure!.Message);
+                    Assert.False(waiting.IsCompleted); // the record is not durable, so nobody may be told it is
+                    Assert.True(log.IsDurable(before));
 
-            disk.Free();
-            Assert.True(await waiting.WaitAsync(TimeSpan.FromSeconds(20)));
+                    disk.Free();
+                    Assert.True(await waiting.WaitAsync(TimeSpan.FromSeconds(20)));
+                    break;
+                }
+                Assert.True(await waiting);
+                Assert.True(count < Size / 500, "the segment never filled");
+            }
             await UntilAsync(() => log.IsWritable, "the log writes again");
             Assert.Null(log.Failure);
-            log.AppendPut(B("after"), B("3"));
+            Assert.True(await log.WhenDurableAsync(log.AppendPut(B("after"), B("3"))));
         }
         Assert.True(transitions.Count >= 2, "HealthChanged reported the failure and the recovery");
 
         var store = new ShardedStore();
         using var reopened = WriteAheadLog.Open(options, store, out var report);
-        Assert.Equal(3, report.Records);
+        Assert.Equal(count + 2, report.Records);
         Assert.Equal("1", Get(store, "before"));
-        Assert.True(store.TryGet(B("big"), out var bigValue));
-        Assert.Equal(64 * 1024, bigValue.Length);
+        Assert.True(store.TryGet(B($"k{count - 1}"), out var last));
+        Assert.Equal(1000, last.Length);
         Assert.Equal("3", Get(store, "after"));
     }
 
@@ -412,7 +525,8 @@ public sealed class WriteAheadLogTests : IDisposable
     {
         // A full disk holds every wait deterministically: what is appended meanwhile goes out in one round, one fsync.
         using var disk = SmallDisk.Mount(512);
-        var options = new WriteAheadLogOptions { Directory = Path.Combine(disk.Path, "wal"), Fsync = fsync, RetryInterval = TimeSpan.FromMilliseconds(50) };
+        // 64 KiB segments: the big record below needs the next one, which the full disk cannot reserve.
+        var options = new WriteAheadLogOptions { Directory = Path.Combine(disk.Path, "wal"), Fsync = fsync, SegmentSize = 64 * 1024, RetryInterval = TimeSpan.FromMilliseconds(50) };
         using var log = WriteAheadLog.Open(options, new ShardedStore(), out _);
         Assert.True(await log.WhenDurableAsync(log.AppendPut(B("before"), B("1"))));
         disk.Fill();
