@@ -17,6 +17,8 @@
 #
 # Env: N (300000) N_CLUSTER (900000) R (100000) C (50) D (3) RUNS (3) DEPTHS ("1 16") CLUSTER (1) SINGLE (1)
 #      PORT_BASE (17400) BENCH_TIMEOUT (600) SKIP_BUILD (0) WORK (a new temp dir) GARNET_VERSION (latest)
+#      FASTDHT_ENV (extra environment for the FastDht nodes only, e.g. "DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT=1": set
+#      in the shell it would reach Garnet too, which is a .NET process as well)
 # Smoke test: N=3000 N_CLUSTER=6000 RUNS=1 bash benchmarks/resp-three-way.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -57,7 +59,7 @@ wait_up() {
 refuse_busy() { if responds "$1"; then echo "port $1 already serves something: refusing to touch it" >&2; exit 1; fi; }
 start_fastdht() {  # MEMBERS NODE_ID RESP_PORT
   refuse_busy "$3"
-  dotnet "$NODE_DLL" --members "$1" --node-id "$2" --resp "127.0.0.1:$3" --log-level warning </dev/null >"$WORK/fastdht-$3.log" 2>&1 &
+  env ${FASTDHT_ENV:-} dotnet "$NODE_DLL" --members "$1" --node-id "$2" --resp "127.0.0.1:$3" --log-level warning </dev/null >"$WORK/fastdht-$3.log" 2>&1 &
   PIDS+=($!)
 }
 start_redis() {    # PORT [args...]
