@@ -7,7 +7,8 @@
 # Needs perf, objdump (binutils), python3, redis-benchmark; run as root (perf, /proc/PID/mem).
 # Env: DIR (tools/fastdht-node/bin/Release/net10.0) PATTERN (TryGetTyped) T (get) P (16) C (50) D (16) SECONDS_ (6)
 #      TIER (OptimizedTier1; "Optimized" for methods with loops compiled straight to full opt) TOP (30) MIN (0.2: % to
-#      print an instruction) PORT_BASE (17671) OUT (/tmp/fastdht-annotate)
+#      print an instruction) PORT_BASE (17671) OUT (/tmp/fastdht-annotate) DOTNET_ENV (extra environment for the node,
+#      e.g. DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT=1)
 # Usage: PATTERN='LocalKeyspace::TryGetTyped|ShardedStore::Prefetch' TIER='Optimized|OptimizedTier1' bash benchmarks/perf-annotate.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -17,7 +18,7 @@ PORT_BASE=${PORT_BASE:-17671}; OUT=${OUT:-/tmp/fastdht-annotate}
 mkdir -p "$OUT"
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
-DOTNET_PerfMapEnabled=3 dotnet "$DIR/fastdht-node.dll" --members "0=127.0.0.1:$PORT_BASE" --node-id 0 \
+env ${DOTNET_ENV:-} DOTNET_PerfMapEnabled=3 dotnet "$DIR/fastdht-node.dll" --members "0=127.0.0.1:$PORT_BASE" --node-id 0 \
   --resp "127.0.0.1:$((PORT_BASE + 1))" --log-level warning >/dev/null 2>&1 & NODE=$!; PIDS+=($NODE)
 for i in $(seq 1 300); do redis-cli -p $((PORT_BASE + 1)) ping >/dev/null 2>&1 && break; sleep 0.1; done
 redis-benchmark -p $((PORT_BASE + 1)) -t set,get -n 600000 -r 100000 -c "$C" -P 16 -d "$D" -q >/dev/null 2>&1
