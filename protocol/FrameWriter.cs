@@ -456,6 +456,38 @@ public static class FrameWriter
         b.Commit();
     }
 
+    /// <summary>
+    /// A RespExecute refused for a slot move (protocol.md section 5.12): Moving, or WrongNode with the answering node's
+    /// <paramref name="epoch"/> and the key's <paramref name="owner"/> in it, and after those fields the refused request's
+    /// whole body (<paramref name="returned"/>), so the sender can send it again without having kept a copy. A reader
+    /// that knows only the message (and WrongNode's fields) stops before it.
+    /// </summary>
+    public static void WriteRefusalReturningRequest(IBufferWriter<byte> writer, uint requestId, Opcode opcode, StatusCode status, string message, ulong epoch, ushort owner, in ReadOnlySequence<byte> returned)
+    {
+        if (status is not (StatusCode.Moving or StatusCode.WrongNode))
+        {
+            throw new ArgumentOutOfRangeException(nameof(status), status, "only Moving and WrongNode return the request");
+        }
+
+        int messageBytes = WireSize.StringBytes(message, nameof(message));
+        long fields = status == StatusCode.WrongNode ? sizeof(ulong) + sizeof(ushort) : 0;
+        var b = FrameBuilder.Start(writer, sizeof(ushort) + messageBytes + fields + returned.Length, requestId, opcode, FrameFlags.Response, status);
+        b.WriteString(message, messageBytes);
+        if (status == StatusCode.WrongNode)
+        {
+            b.WriteU64(epoch);
+            b.WriteU16(owner);
+        }
+
+        b.WriteBytes(returned);
+        b.Commit();
+    }
+
+    /// <summary>The frame length field (<see cref="FrameHeader"/>: header after the length, then body) of <see cref="WriteRefusalReturningRequest"/>'s frame.</summary>
+    public static long RefusalReturningRequestLength(StatusCode status, string message, long returnedLength) =>
+        ProtocolConstants.HeaderSize - 4 + sizeof(ushort) + WireSize.StringBytes(message, nameof(message))
+        + (status == StatusCode.WrongNode ? sizeof(ulong) + sizeof(ushort) : 0) + returnedLength;
+
     /// <summary>An error response whose message is already UTF-8 (a static message, no allocation).</summary>
     public static void WriteErrorResponse(IBufferWriter<byte> writer, uint requestId, Opcode opcode, StatusCode status, ReadOnlySpan<byte> messageUtf8)
     {

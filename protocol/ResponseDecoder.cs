@@ -55,6 +55,29 @@ public static class ResponseDecoder
     }
 
     /// <summary>
+    /// The request a RespExecute refusal for a slot move returns (protocol.md section 5.12): the bytes after Moving's
+    /// message, or after WrongNode's message, epoch and owner. False when the body carries none (any other status, or a
+    /// sender that kept the request to itself) or is malformed.
+    /// </summary>
+    public static bool TryReadReturnedRequest(StatusCode status, ReadOnlySpan<byte> body, out ReadOnlySpan<byte> returned)
+    {
+        returned = default;
+        var reader = new BodyReader(body);
+        if (status is not (StatusCode.Moving or StatusCode.WrongNode) || !reader.TryReadString(out ReadOnlySpan<byte> _))
+        {
+            return false;
+        }
+
+        if (status == StatusCode.WrongNode && !(reader.TryReadU64(out _) && reader.TryReadU16(out _)))
+        {
+            return false;
+        }
+
+        returned = reader.ReadRemaining();
+        return !returned.IsEmpty;
+    }
+
+    /// <summary>
     /// A MultiPut's or MultiGet's error body: message, then u32 attempts (how many attempts the coordinator made, all of
     /// them aborted or failed). A body with the message alone (an answer that did not come from the coordinator's
     /// attempts, such as a malformed request, or a sender that predates the field) reads as 0 attempts (not known);

@@ -421,6 +421,39 @@ public class RoundTripTests
     });
 
     [Fact]
+    public void A_RespExecute_refused_for_a_move_returns_its_request_after_the_status_fields()
+    {
+        var request = new byte[] { 2, (byte)'*', (byte)'1', (byte)'\r', (byte)'\n', (byte)'$', (byte)'3', (byte)'\r', (byte)'\n', (byte)'G', (byte)'E', (byte)'T', (byte)'\r', (byte)'\n' };
+        // The request as it sits in a receive pipe: split over two segments.
+        var returned = Segments.SplitAt(request, 5);
+        foreach (var status in new[] { StatusCode.WrongNode, StatusCode.Moving })
+        {
+            var bytes = Wire.Encode(w => FrameWriter.WriteRefusalReturningRequest(w, 7, Opcode.RespExecute, status, "later", 9, 1, returned));
+            Assert.Equal(FrameWriter.RefusalReturningRequestLength(status, "later", request.Length), bytes.Length - 4);
+            var (h, body) = Decode(bytes);
+            AssertResponse(h, 7, Opcode.RespExecute, status);
+            Assert.True(ResponseDecoder.TryReadReturnedRequest(status, body, out var back));
+            Assert.Equal(request, back.ToArray());
+            // Readers that know only the message (and WrongNode's fields) still read them.
+            Assert.True(ResponseDecoder.TryReadError(body, out var message, out _));
+            Assert.Equal("later", Encoding.UTF8.GetString(message));
+            if (status == StatusCode.WrongNode)
+            {
+                Assert.True(ResponseDecoder.TryReadWrongNode(body, out _, out var epoch, out var owner, out _));
+                Assert.Equal((9UL, (ushort)1), (epoch, owner));
+            }
+        }
+
+        // A refusal that returns nothing (an older sender, or a request too large to return), or another status: none.
+        var (_, plain) = Decode(Wire.Encode(w => FrameWriter.WriteWrongNodeResponse(w, 7, Opcode.RespExecute, "moved", 9, 1)));
+        Assert.False(ResponseDecoder.TryReadReturnedRequest(StatusCode.WrongNode, plain, out _));
+        (_, plain) = Decode(Wire.Encode(w => FrameWriter.WriteErrorResponse(w, 7, Opcode.RespExecute, StatusCode.Moving, "moving")));
+        Assert.False(ResponseDecoder.TryReadReturnedRequest(StatusCode.Moving, plain, out _));
+        Assert.False(ResponseDecoder.TryReadReturnedRequest(StatusCode.Timeout, plain, out _));
+        Assert.False(ResponseDecoder.TryReadReturnedRequest(StatusCode.WrongNode, [5, 0, 1, 2], out _)); // cut short
+    }
+
+    [Fact]
     public void Wrong_node_carries_the_epoch_and_owner_after_the_message_and_message_only_readers_still_read_it()
     {
         var bytes = Wire.Encode(w => FrameWriter.WriteWrongNodeResponse(w, 9, Opcode.Put, "moved", 0x0102030405060708, 2));

@@ -40,17 +40,24 @@ internal sealed partial class PeerLink
         var state = _mesh.Cluster.Current;
         for (var i = spec.FirstKey; i <= last; i += spec.Step)
         {
+            // Refused, nothing run, the request returned in the answer: the sender sends it again once the handover is
+            // over (RespSession.Reroute.cs), without keeping a copy of every command it forwards.
             var owner = state.OwnerOf(command.GetArgument(i));
             if (owner != _mesh.Identity.SelfId)
-                return ReplyAsync(_mesh.WrongNode(header, owner, state));
-            // Handing the slot over: this copy may already be older than the new owner's, for reads too. Nothing runs;
-            // the sender sends it again once the handover is over (RespSession.Reroute.cs).
+                return Refuse(header, StatusCode.WrongNode, $"node {_mesh.Identity.SelfId} does not own this key's slot; node {owner} does at epoch {state.Epoch}", state.Epoch, owner, frame.Body);
+            // Handing the slot over: this copy may already be older than the new owner's, for reads too.
             if (_mesh.Keyspace.IsHandedAway(command.GetArgument(i)))
-                return ReplyErrorAsync(header, StatusCode.Moving, "the key's slot is being handed to another node: nothing was run, retry");
+                return Refuse(header, StatusCode.Moving, "the key's slot is being handed to another node: nothing was run, retry", 0, 0, frame.Body);
         }
         var reply = _respReply ??= new ArrayBufferWriter<byte>();
         reply.ResetWrittenCount();
         RespKeyCommands.Execute(command, reply, _mesh.Keyspace, respVersion);
         return ReplyAfterReplicasAsync(new RespExecuteReply(header.RequestId, reply, Math.Min(SendLimit, ReceiveLimits.MaxFrameSize)));
+    }
+
+    private ValueTask<bool> Refuse(in FrameHeader header, StatusCode status, string message, ulong epoch, ushort owner, in ReadOnlySequence<byte> request)
+    {
+        OnAnswered(header.Opcode, status);
+        return ReplyAsync(new RespRefusalReply(header.RequestId, status, message, epoch, owner, request, Math.Min(SendLimit, ReceiveLimits.MaxFrameSize)));
     }
 }

@@ -29,9 +29,6 @@ internal sealed class ReplySlot : PendingRequest, IBufferWriter<byte>
     private byte[] _buffer = [];
     private int _written;
     private RespSession? _session;
-    // The RespExecute frame as sent, while kept for a second send (RespSession.Reroute.cs); reused across uses.
-    private ArrayBufferWriter<byte>? _kept;
-    private bool _isKept;
 
     /// <summary>Whether the reply bytes are final (set under the session's queue lock).</summary>
     public bool Completed { get; set; }
@@ -44,16 +41,14 @@ internal sealed class ReplySlot : PendingRequest, IBufferWriter<byte>
         slot._session = session;
         slot.Completed = false;
         slot._written = 0;
-        slot._isKept = false;
+        slot.Refused = null;
         return slot;
     }
 
     public void Return()
     {
         _session = null;
-        _isKept = false;
-        if (_kept is { Capacity: > RetainLimit })
-            _kept = null;
+        Refused = null;
         if (_buffer.Length > RetainLimit)
         {
             ArrayPool<byte>.Shared.Return(_buffer);
@@ -62,29 +57,14 @@ internal sealed class ReplySlot : PendingRequest, IBufferWriter<byte>
         Pool.Return(this);
     }
 
-    /// <summary>Where the RespExecute frame is written when it is kept for a second send: a buffer this slot keeps across uses.</summary>
-    public ArrayBufferWriter<byte> Keep()
-    {
-        var kept = _kept ??= new ArrayBufferWriter<byte>(InitialSize);
-        kept.ResetWrittenCount();
-        _isKept = true;
-        return kept;
-    }
-
-    /// <summary>The kept RespExecute body (RESP version, then the command), once it is to be sent again; null when nothing was kept.</summary>
-    public byte[]? TakeKeptBody()
-    {
-        if (!_isKept)
-            return null;
-        _isKept = false;
-        return _kept!.WrittenSpan[ProtocolConstants.HeaderSize..].ToArray();
-    }
+    /// <summary>The RespExecute body (RESP version, then the command) its owner refused for a slot move and returned, while it waits to be sent again (RespSession.Reroute.cs).</summary>
+    public byte[]? Refused { get; set; }
 
     public override void OnResponse(in FrameHeader header, in ReadOnlySequence<byte> body)
     {
-        // The owner ran nothing (it no longer owns the slot, or is handing it over): send the command again once the
-        // handover is over, rather than answer TRYAGAIN to a client that keeps no slot table.
-        if (_isKept && header.Status is StatusCode.WrongNode or StatusCode.Moving && _session!.TryReroute(this))
+        // The owner ran nothing (it no longer owns the slot, or is handing it over) and returned the command: send it
+        // again once the handover is over, rather than answer TRYAGAIN to a client that keeps no slot table.
+        if (header.Status is StatusCode.WrongNode or StatusCode.Moving && TryTakeReturned(header.Status, body) && _session!.TryReroute(this))
             return;
         if (header.IsError)
         {
@@ -97,6 +77,16 @@ internal sealed class ReplySlot : PendingRequest, IBufferWriter<byte>
             Advance(length);
         }
         _session!.OnSlotCompleted(this);
+    }
+
+    /// <summary>Copies the command a refusal returned into <see cref="Refused"/> (a refusal is rare: a slot's handover).</summary>
+    private bool TryTakeReturned(StatusCode status, in ReadOnlySequence<byte> body)
+    {
+        var bytes = body.IsSingleSegment ? body.FirstSpan : body.ToArray();
+        if (!ResponseDecoder.TryReadReturnedRequest(status, bytes, out var returned))
+            return false;
+        Refused = returned.ToArray();
+        return true;
     }
 
     public override void OnFailure(StatusCode status, string message)

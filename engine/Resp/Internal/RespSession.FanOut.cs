@@ -1,3 +1,4 @@
+using FastDht.Engine.Cluster.Internal;
 using FastDht.Engine.CommandTable;
 using System.Text;
 using FastDht.Engine.Connections;
@@ -28,56 +29,75 @@ internal sealed partial class RespSession
     private Outcome StartFanOut()
     {
         var c = _command;
-        var groups = new Dictionary<ushort, List<byte[]>>();
-        var all = new ReadOnlyMemory<byte>[c.Count - 1];
+        var keys = new byte[c.Count - 1][];
+        var all = new ReadOnlyMemory<byte>[keys.Length];
         for (var i = 1; i < c.Count; i++)
-        {
-            var key = c.GetArgument(i).ToArray();
-            all[i - 1] = key;
-            var owner = _host.OwnerOf(key);
-            if (!groups.TryGetValue(owner, out var list))
-                groups.Add(owner, list = []);
-            list.Add(key);
-        }
+            all[i - 1] = keys[i - 1] = c.GetArgument(i).ToArray();
         var slot = QueueLateReply();
         var ticket = _order.Begin(all);
         var name = Encoding.ASCII.GetBytes(RespCommandSpecs.Get(c.Kind)!.Name);
         using (ExecutionContext.SuppressFlow())
-            _ = RunFanOutAsync(slot, c.Kind, name, groups, (byte)_respVersion, ticket);
+            _ = RunFanOutAsync(slot, c.Kind, name, keys, (byte)_respVersion, ticket);
         return Outcome.Continue;
     }
 
-    private async Task RunFanOutAsync(ReplySlot slot, RespCommandKind kind, byte[] name, Dictionary<ushort, List<byte[]>> groups, byte respVersion, object ticket)
+    /// <summary>
+    /// Runs each owner's part (in parallel), then the keys a part's owner refused for a slot move again, grouped by the
+    /// owners of the state then, after HandoverRetry's pauses (1, 2, 4 ... 32 ms, about 2 s): a refused part ran
+    /// nothing (RespExecute checks every key first; here each key is checked before it is touched), so every key is
+    /// counted once. TRYAGAIN only when a handover outlasts the bound.
+    /// </summary>
+    private async Task RunFanOutAsync(ReplySlot slot, RespCommandKind kind, byte[] name, IReadOnlyList<byte[]> keys, byte respVersion, object ticket)
     {
         try
         {
-            var parts = new List<(ushort Owner, Task<ResponseResult> Call)>();
             long sum = 0;
             string? failure = null;
-            foreach (var (owner, keys) in groups)
+            var parts = new List<(ushort Owner, List<byte[]> Keys, Task<ResponseResult> Call)>();
+            for (var attempt = 0; ; attempt++)
             {
-                if (owner == _host.SelfId)
-                    continue;
-                var link = _host.Peers.LinkTo(owner);
-                if (link is null)
+                var more = attempt + 1 < HandoverRetry.Attempts;
+                var groups = GroupByOwner(keys);
+                List<byte[]>? refused = null;
+                parts.Clear();
+                foreach (var (owner, part) in groups)
                 {
-                    failure ??= _host.Peers.UnavailableMessage(owner);
-                    continue;
+                    if (owner == _host.SelfId)
+                        continue;
+                    var link = _host.Peers.LinkTo(owner);
+                    if (link is null)
+                    {
+                        failure ??= _host.Peers.UnavailableMessage(owner);
+                        continue;
+                    }
+                    _metrics?.CountForward(); // each part counts, a re-sent one again
+                    var request = new RespExecuteRequest(EncodeRespExecute(respVersion, name, part));
+                    parts.Add((owner, part, link.CallAsync(request, ResponseShape.Body, _host.ForwardTimeout, owner).AsTask()));
                 }
-                var request = new RespExecuteRequest(EncodeRespExecute(respVersion, name, keys));
-                parts.Add((owner, link.CallAsync(request, ResponseShape.Body, _host.ForwardTimeout, owner).AsTask()));
-            }
-            if (groups.TryGetValue(_host.SelfId, out var local))
-                sum += RunLocalPart(kind, local, ref failure);
-            foreach (var (owner, call) in parts)
-            {
-                var result = await call.ConfigureAwait(false);
-                if (result.IsError)
-                    failure ??= $"node {owner}: {result.ErrorMessage}";
-                else if (!TryReadInteger(result.Payload, out var count, out var error))
-                    failure ??= $"node {owner}: {error}";
-                else
-                    sum += count;
+                if (groups.TryGetValue(_host.SelfId, out var local))
+                    sum += RunLocalPart(kind, local, ref failure, ref refused);
+                foreach (var (owner, part, call) in parts)
+                {
+                    var result = await call.ConfigureAwait(false);
+                    if (result.Status is StatusCode.WrongNode or StatusCode.Moving)
+                        (refused ??= []).AddRange(part); // ran nothing: sent again after the handover
+                    else if (result.IsError)
+                        failure ??= $"node {owner}: {result.ErrorMessage}";
+                    else if (!TryReadInteger(result.Payload, out var count, out var error))
+                        failure ??= $"node {owner}: {error}";
+                    else
+                        sum += count;
+                }
+                if (refused is null)
+                    break;
+                if (!more)
+                {
+                    failure ??= "a key's slot is being handed to another node, retry";
+                    break;
+                }
+                keys = refused;
+                await Task.Delay(HandoverRetry.DelayMs(attempt)).ConfigureAwait(false);
+                await AfterReroutesAsync().ConfigureAwait(false);
             }
             if (failure is null)
             {
@@ -100,6 +120,35 @@ internal sealed partial class RespSession
             _host.Keyspace.Durability?.HoldAllAppended(_connection);
         _order.End(ticket);
         OnSlotCompleted(slot);
+    }
+
+    /// <summary>
+    /// Completes once no command of this connection is being re-routed (RespSession.Reroute.cs). A part refused for a
+    /// move is sent again only after that: a single-key command sent before it on the same link was refused first (a
+    /// link's frames run in order) and must take effect first, so a pipelined <c>SET k 1</c>, <c>DEL k j</c> still
+    /// deletes <c>k</c>. Only a re-route holds a barrier while a fan-out or WATCH runs (FLUSHALL and KEYS start only on
+    /// an idle connection).
+    /// </summary>
+    private async ValueTask AfterReroutesAsync()
+    {
+        // Bounded: a re-route ends within HandoverRetry's bound plus a forward timeout.
+        while (_order.HasBarrier)
+            await _order.WhenSomeEndsAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The keys grouped by their owner in the current state, in their order.</summary>
+    private Dictionary<ushort, List<byte[]>> GroupByOwner(IReadOnlyList<byte[]> keys)
+    {
+        var state = _host.Cluster.Current;
+        var groups = new Dictionary<ushort, List<byte[]>>();
+        foreach (var key in keys)
+        {
+            var owner = state.OwnerOf(key);
+            if (!groups.TryGetValue(owner, out var list))
+                groups.Add(owner, list = []);
+            list.Add(key);
+        }
+        return groups;
     }
 
     /// <summary>
@@ -253,8 +302,12 @@ internal sealed partial class RespSession
         return calls;
     }
 
-    /// <summary>The part of a fan-out this node owns, on its keyspace: deleted or existing keys counted.</summary>
-    private long RunLocalPart(RespCommandKind kind, List<byte[]> keys, ref string? failure)
+    /// <summary>
+    /// The part of a fan-out this node owns, on its keyspace: deleted or existing keys counted. A key of a slot this
+    /// node is handing over is not touched (its copy may be older than the new owner's, for reads too) but added to
+    /// <paramref name="refused"/>, to run again after the handover.
+    /// </summary>
+    private long RunLocalPart(RespCommandKind kind, List<byte[]> keys, ref string? failure, ref List<byte[]>? refused)
     {
         var keyspace = _host.Keyspace;
         long count = 0;
@@ -262,7 +315,9 @@ internal sealed partial class RespSession
         {
             if (kind is RespCommandKind.Exists or RespCommandKind.Touch)
             {
-                if (keyspace.TryGet(key, out _))
+                if (keyspace.IsHandedAway(key))
+                    (refused ??= []).Add(key);
+                else if (keyspace.TryGet(key, out _))
                     count++;
                 continue;
             }
@@ -274,7 +329,7 @@ internal sealed partial class RespSession
             else if (result == KeyWriteResult.LogUnavailable)
                 failure ??= $"node {_host.SelfId}: the node cannot write its log to disk";
             else if (result == KeyWriteResult.Moving)
-                failure ??= $"node {_host.SelfId}: a key's slot is being handed to another node, retry";
+                (refused ??= []).Add(key); // refused under the key's gate: nothing changed
         }
         return count;
     }

@@ -1,3 +1,4 @@
+using FastDht.Engine.Cluster.Internal;
 using FastDht.Engine.CommandTable;
 using System.Buffers;
 using System.Text;
@@ -282,6 +283,18 @@ internal sealed partial class RespSession
             return Outcome.Continue;
         }
         var state = _host.Cluster.Current;
+        for (var i = 1; i < c.Count && _host.Keyspace.Moves is not null; i++)
+        {
+            // A key of a slot this node is handing over: its version here may be older than the new owner's copy. The
+            // WATCH waits for the handover's end (as any command on the slot) before it reads any version.
+            var key = c.GetArgument(i);
+            if (state.OwnerOf(key) != _host.SelfId || !_host.Keyspace.IsHandedAway(key))
+                continue;
+            if (_handoverAttempt < HandoverRetry.Attempts)
+                return Outcome.AwaitHandover;
+            RespWriter.WriteRaw(Target(), RespKeyCommands.Moving);
+            return Outcome.Continue;
+        }
         List<(ushort Owner, byte[] Key)>? remote = null;
         for (var i = 1; i < c.Count; i++)
         {
@@ -308,39 +321,83 @@ internal sealed partial class RespSession
         return Outcome.Continue;
     }
 
+    /// <summary>
+    /// Reads the remote keys' versions at their owners (in parallel). A key whose owner refused it for a slot move (it
+    /// ran nothing) is asked again after HandoverRetry's pauses, of its owner in the state then (here, if that is this
+    /// node and its handover is over), so a WATCH meeting a handover waits for it instead of failing.
+    /// </summary>
     private async Task RunWatchAsync(ReplySlot slot, List<(ushort Owner, byte[] Key)> remote, byte respVersion, object ticket)
     {
         string? failure = null;
+        var handover = false; // a handover outlasted the waits: TRYAGAIN, as for any command on the slot
         try
         {
             var calls = new Task<ResponseResult>?[remote.Count];
-            for (var i = 0; i < calls.Length; i++)
+            for (var attempt = 0; remote.Count > 0; attempt++)
             {
-                var (owner, key) = remote[i];
-                var link = _host.Peers.LinkTo(owner);
-                if (link is null)
+                var more = attempt + 1 < HandoverRetry.Attempts;
+                List<(ushort Owner, byte[] Key)>? refused = null;
+                for (var i = 0; i < remote.Count; i++)
                 {
-                    failure ??= _host.Peers.UnavailableMessage(owner);
-                    continue;
+                    var (owner, key) = remote[i];
+                    calls[i] = null;
+                    if (owner == _host.SelfId)
+                        continue; // owned here since the WATCH began: read below
+                    var link = _host.Peers.LinkTo(owner);
+                    if (link is null)
+                    {
+                        failure ??= _host.Peers.UnavailableMessage(owner);
+                        continue;
+                    }
+                    _metrics?.CountForward(); // each key asked counts, a re-sent one again
+                    var request = new RespExecuteRequest(EncodeRespExecute(respVersion, "WATCH"u8.ToArray(), [key]));
+                    calls[i] = link.CallAsync(request, ResponseShape.Body, _host.ForwardTimeout, owner).AsTask();
                 }
-                var request = new RespExecuteRequest(EncodeRespExecute(respVersion, "WATCH"u8.ToArray(), [key]));
-                calls[i] = link.CallAsync(request, ResponseShape.Body, _host.ForwardTimeout, owner).AsTask();
-            }
-            for (var i = 0; i < calls.Length; i++)
-            {
-                // A key whose version could not be read is watched as "changed" (a version no key has): the next EXEC fails.
-                var version = ulong.MaxValue;
-                if (calls[i] is { } call)
+                for (var i = 0; i < remote.Count; i++)
                 {
-                    var result = await call.ConfigureAwait(false);
-                    if (result.IsError)
-                        failure ??= $"node {remote[i].Owner}: {result.ErrorMessage}";
-                    else if (!TryReadInteger(result.Payload, out var v, out var error))
-                        failure ??= $"node {remote[i].Owner}: {error}";
-                    else
-                        version = (ulong)v;
+                    // A key whose version could not be read is watched as "changed" (a version no key has): the next EXEC fails.
+                    var version = ulong.MaxValue;
+                    if (remote[i].Owner == _host.SelfId)
+                    {
+                        if (!_host.Keyspace.IsHandedAway(remote[i].Key))
+                            version = _host.Keyspace.Watch(remote[i].Key);
+                        else if (more)
+                        {
+                            (refused ??= []).Add(remote[i]);
+                            continue;
+                        }
+                        else
+                        {
+                            failure ??= $"node {_host.SelfId}: the key's slot is being handed to another node, retry";
+                            handover = true;
+                        }
+                    }
+                    else if (calls[i] is { } call)
+                    {
+                        var result = await call.ConfigureAwait(false);
+                        if (result.Status is StatusCode.WrongNode or StatusCode.Moving && more)
+                        {
+                            (refused ??= []).Add(remote[i]);
+                            continue;
+                        }
+                        handover |= result.Status is StatusCode.WrongNode or StatusCode.Moving;
+                        if (result.IsError)
+                            failure ??= $"node {remote[i].Owner}: {result.ErrorMessage}";
+                        else if (!TryReadInteger(result.Payload, out var v, out var error))
+                            failure ??= $"node {remote[i].Owner}: {error}";
+                        else
+                            version = (ulong)v;
+                    }
+                    AddWatch(remote[i].Key, version);
                 }
-                AddWatch(remote[i].Key, version);
+                if (refused is null)
+                    break;
+                await Task.Delay(HandoverRetry.DelayMs(attempt)).ConfigureAwait(false);
+                await AfterReroutesAsync().ConfigureAwait(false);
+                var state = _host.Cluster.Current;
+                remote = new List<(ushort Owner, byte[] Key)>(refused.Count);
+                foreach (var (_, key) in refused)
+                    remote.Add((state.OwnerOf(key), key));
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -350,7 +407,7 @@ internal sealed partial class RespSession
         if (failure is null)
             RespWriter.WriteRaw(slot, RespReplies.Ok);
         else
-            RespWriter.WriteError(slot, "CLUSTERDOWN"u8, Encoding.UTF8.GetBytes($"WATCH could not read a key's version ({failure}); the next EXEC will fail"));
+            RespWriter.WriteError(slot, handover ? "TRYAGAIN"u8 : "CLUSTERDOWN"u8, Encoding.UTF8.GetBytes($"WATCH could not read a key's version ({failure}); the next EXEC will fail"));
         Interlocked.Decrement(ref _watchesPending);
         _order.End(ticket);
         OnSlotCompleted(slot);

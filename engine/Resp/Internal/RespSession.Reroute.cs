@@ -14,22 +14,25 @@ namespace FastDht.Engine.Resp.Internal;
 /// bound (docs/resp-server.md, "During a slot move").
 /// </summary>
 /// <remarks>
+/// <para>
 /// Order: the command keeps its place in the reply queue, and while any command of the connection is being re-routed
 /// a barrier in <see cref="RequestOrder"/> holds every later command of the connection back (they run once it has its
-/// answer), so none overtakes it. Re-routed commands go one at a time, in the order their answers came. Commands up to
-/// <see cref="KeptAlways"/> are kept always (one copy into the slot's reused buffer), larger ones only while their
-/// slot moves in this node's state; one not kept answers TRYAGAIN.
+/// answer), so none overtakes it. Re-routed commands go one at a time, in the order their answers came.
+/// </para>
+/// <para>
+/// Nothing is kept when a command is forwarded: the owner returns a command it refuses for a move in its answer
+/// (protocol.md section 5.12, <c>RespRefusalReply</c>), so a command of any size is sent again, also one forwarded
+/// before this node learned of the move, and the forward path makes no copy. Only an owner that returns nothing (an
+/// answer that would exceed the link's frame limit) leaves the client a TRYAGAIN.
+/// </para>
 /// </remarks>
 internal sealed partial class RespSession
 {
-    /// <summary>Forwarded commands up to this size (the whole RespExecute frame) are kept for a second send.</summary>
-    private const int KeptAlways = 16 * 1024;
-
     private Queue<ReplySlot>? _reroutes; // under _queueLock
     private object? _rerouteBarrier; // under _queueLock: set while a re-route runs
 
     /// <summary>
-    /// On a peer link's read loop: the owner ran nothing; re-route the slot's kept command unless the connection is
+    /// On a peer link's read loop: the owner ran nothing; re-route the command it returned unless the connection is
     /// gone (then the caller answers the failure as before).
     /// </summary>
     public bool TryReroute(ReplySlot slot)
@@ -74,10 +77,11 @@ internal sealed partial class RespSession
         }
     }
 
-    /// <summary>Waits on HandoverRetry's schedule, then runs the kept command where the current state says, until it is not refused for a move; writes the reply into the slot.</summary>
+    /// <summary>Waits on HandoverRetry's schedule, then runs the returned command where the current state says, until it is not refused for a move; writes the reply into the slot.</summary>
     private async Task RerouteAsync(ReplySlot slot)
     {
-        var body = slot.TakeKeptBody()!;
+        var body = slot.Refused!;
+        slot.Refused = null;
         var respVersion = body[0];
         using var command = new RespCommand();
         var bytes = new System.Buffers.ReadOnlySequence<byte>(body, 1, body.Length - 1);

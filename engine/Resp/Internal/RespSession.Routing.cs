@@ -255,19 +255,8 @@ internal sealed partial class RespSession
             return;
         }
         slot.TargetNodeId = owner;
-        if (FrameWriter.RespExecuteFrameLength(_command) <= KeptAlways || IsMoving(_command.GetArgument(_forwardKey)))
-        {
-            // Kept so that an answer "not mine" or "handing over" sends it again (RespSession.Reroute.cs): the slot's
-            // reused buffer, one copy of the command. Larger commands only while their slot moves in this node's state
-            // (a node may learn of a move late, hence small ones always).
-            var kept = slot.Keep();
-            FrameWriter.WriteRespExecute(kept, id, (byte)_respVersion, _command);
-            linkWriter.Write(kept.WrittenSpan);
-        }
-        else
-        {
-            FrameWriter.WriteRespExecute(linkWriter, id, (byte)_respVersion, _command);
-        }
+        // Nothing is kept for a second send: an owner that refuses it for a slot move returns it (RespSession.Reroute.cs).
+        FrameWriter.WriteRespExecute(linkWriter, id, (byte)_respVersion, _command);
         // Released unflushed: the end of the batch flushes each touched link once.
         _ = link.Connection.ExitWriteAsync(flush: false);
         for (var i = 0; i < _touchedCount; i++)
@@ -279,8 +268,6 @@ internal sealed partial class RespSession
             Array.Resize(ref _touchedLinks, _touchedLinks.Length * 2);
         _touchedLinks[_touchedCount++] = link;
     }
-
-    private bool IsMoving(ReadOnlySpan<byte> key) => _host.Cluster.Current.Slots.AssignmentOf(KeySlot.Of(key)).IsMoving;
 
     private static bool AllowedWhileSubscribed(RespCommandKind kind) => kind is
         RespCommandKind.Subscribe or RespCommandKind.Unsubscribe or RespCommandKind.PSubscribe or

@@ -47,7 +47,27 @@ internal sealed partial class TransactionCoordinator
     /// the function runs on a thread-pool thread, never on the thread that completed a read (with inline socket
     /// completions that is a socket's event thread, which a long function such as a script must not hold).
     /// </summary>
+    /// <remarks>
+    /// A slot that moves meanwhile makes a participant answer WrongNode or Moving before anything was prepared or
+    /// decided commit, so nothing was written: the transaction is planned again from the state then in force, as
+    /// <see cref="CoordinateAsync"/> does, until the node's TxnTimeout (<paramref name="decide"/> runs again on the new
+    /// reads, as after any conflict).
+    /// </remarks>
     public async Task<TxnResult> ReadModifyWriteAsync(ReadOnlyMemory<byte>[] keys, Func<LookupResult[], TxnEffect?[]?> decide, bool decideOnPool = false)
+    {
+        var deadline = Environment.TickCount64 + (long)_settings.TxnTimeout.TotalMilliseconds;
+        for (var plan = 0; ; plan++)
+        {
+            var result = await ReadModifyWritePlannedAsync(keys, decide, decideOnPool).ConfigureAwait(false);
+            if (result.Step.Status is not (StatusCode.WrongNode or StatusCode.Moving) || Environment.TickCount64 >= deadline)
+                return result;
+            // 1, 2, 4 ... 32 ms: a handover takes a few milliseconds; the state that ends it reaches every node soon after.
+            await Task.Delay(1 << Math.Min(plan, 5)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary><see cref="ReadModifyWriteAsync"/> under one plan: the owners of the keys in the state now.</summary>
+    private async Task<TxnResult> ReadModifyWritePlannedAsync(ReadOnlyMemory<byte>[] keys, Func<LookupResult[], TxnEffect?[]?> decide, bool decideOnPool)
     {
         var txn = Plan(_ids.Next(), LockMode.Exclusive, keys, null);
         _active[txn.Id] = txn;
