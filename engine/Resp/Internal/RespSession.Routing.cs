@@ -14,6 +14,8 @@ internal sealed partial class RespSession
     private ushort _pendingOwner;
     private int _handoverAttempt; // the current command's waits for its slot's handover (AwaitHandoverAsync)
     private int _forwardKey; // the argument index of the forwarded command's first key (Send)
+    private ulong _forwardEpoch = NoForward; // the epoch of the state the last forward was routed by
+    private const ulong NoForward = ulong.MaxValue;
 
     private Outcome Execute()
     {
@@ -95,6 +97,9 @@ internal sealed partial class RespSession
         }
         if (!_order.IsIdle && TouchesRunningTransaction(spec))
             return Outcome.MustWait;
+        var state = _host.Cluster.Current; // one state for every key of the command
+        if (ForwardedUnderOlderState(state.Epoch))
+            return Outcome.MustWait;
         if (c.Kind is RespCommandKind.MGet or RespCommandKind.MSet or RespCommandKind.MSetNx)
             return StartTransaction();
         if (c.Kind is RespCommandKind.Rename or RespCommandKind.RenameNx or RespCommandKind.Copy || RunsAsTransaction(c.Kind))
@@ -103,7 +108,6 @@ internal sealed partial class RespSession
             return Outcome.Block;
         if (c.Kind == RespCommandKind.Watch)
             return StartWatch();
-        var state = _host.Cluster.Current; // one state for every key of the command
         var owner = state.OwnerOf(c.GetArgument(spec.FirstKey));
         var last = spec.LastKeyIndex(c);
         for (var i = spec.FirstKey + spec.Step; i <= last; i += spec.Step)
@@ -136,7 +140,28 @@ internal sealed partial class RespSession
         if (_clusterAware && TryRedirect(c.GetArgument(spec.FirstKey), owner))
             return Outcome.Continue;
         _forwardKey = spec.FirstKey;
+        _forwardEpoch = state.Epoch;
         return SendRemote(owner);
+    }
+
+    /// <summary>
+    /// Whether commands this connection forwarded under a state older than <paramref name="epoch"/> may still be
+    /// unanswered: then the command waits until every outstanding reply is in (WhenMayGoOnAsync), once per state change.
+    /// </summary>
+    /// <remarks>
+    /// A forward routed by the older state may meet its slot's handover at the old owner and be sent again after it
+    /// (RespSession.Reroute.cs); a later command on the same key routed by the newer state (run here, or sent to the new
+    /// owner) would otherwise take effect first: a pipelined <c>SET k 1</c>, <c>GET k</c> read the old value when the
+    /// state that moved <c>k</c> here arrived between the two. Outside state changes this is one comparison.
+    /// </remarks>
+    private bool ForwardedUnderOlderState(ulong epoch)
+    {
+        if (_forwardEpoch == NoForward || _forwardEpoch == epoch)
+            return false;
+        if (Volatile.Read(ref _outstanding) > 0)
+            return true;
+        _forwardEpoch = NoForward; // everything forwarded before has its answer
+        return false;
     }
 
     /// <summary>

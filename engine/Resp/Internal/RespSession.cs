@@ -167,12 +167,29 @@ internal sealed partial class RespSession
         while (outcome == Outcome.MustWait)
         {
             await EndBatchAsync().ConfigureAwait(false);
-            await _order.WhenSomeEndsAsync().ConfigureAwait(false);
+            await WhenMayGoOnAsync().ConfigureAwait(false);
             if (!await EnterBatchAsync().ConfigureAwait(false))
                 return Outcome.Stop;
             outcome = Execute();
         }
         return outcome;
+    }
+
+    /// <summary>
+    /// What a command answered <see cref="Outcome.MustWait"/> waits for: every reply still outstanding when forwards
+    /// sent under an older cluster state are among them (<see cref="ForwardedUnderOlderState"/>), else the end of one
+    /// of this connection's running transactions.
+    /// </summary>
+    private Task WhenMayGoOnAsync()
+    {
+        if (!ForwardedUnderOlderState(_host.Cluster.Current.Epoch))
+            return _order.WhenSomeEndsAsync();
+        lock (_queueLock)
+        {
+            if (_outstanding == 0)
+                return Task.CompletedTask;
+            return (_drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
     }
 
     /// <summary>
@@ -196,7 +213,7 @@ internal sealed partial class RespSession
             }
             else
             {
-                await _order.WhenSomeEndsAsync().ConfigureAwait(false);
+                await WhenMayGoOnAsync().ConfigureAwait(false);
             }
             if (!await EnterBatchAsync().ConfigureAwait(false))
                 return Outcome.Stop;

@@ -188,6 +188,40 @@ public sealed class RespHandoverTests
     }
 
     /// <summary>
+    /// A pipelined SET k then GET k where the state that moves k's slot to this node arrives between the two: the SET,
+    /// forwarded by the older state, is refused by the old owner and re-run here; the GET, routed by the newer state,
+    /// must not run before it (it read the old value).
+    /// </summary>
+    [Fact]
+    public async Task A_command_routed_by_a_newer_state_waits_for_one_forwarded_under_the_older_state()
+    {
+        await using var cluster = await RespCluster.StartAsync(3, proxied: true);
+        var key = RespCluster.KeyOwnedBy(cluster, 1, "newer");
+        var slot = KeySlot.Of(Encoding.UTF8.GetBytes(key));
+        await using var client = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0));
+        await using var admin = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0));
+        // Node 0's RespExecute requests to node 1 wait in the proxies (whichever of the two dialed their link).
+        static bool IsRespRequest(FrameHeader h) => h.Opcode == Opcode.RespExecute && (h.Flags & FrameFlags.Response) == 0;
+        cluster.ProxyOf(0).HoldFrames(IsRespRequest);
+        cluster.ProxyOf(1).HoldFrames(IsRespRequest);
+
+        await client.SendAsync(RespTestClient.Encode("SET", key, "1"));
+        await Bounded.UntilAsync(() => cluster.ProxyOf(0).HeldFrames + cluster.ProxyOf(1).HeldFrames >= 1, "the forwarded SET to be on its way to node 1");
+        // The slot's handover to node 0 (node 1 then answers WrongNode and returns the SET), installed everywhere.
+        var from = cluster[0].ClusterState;
+        var handed = from.Next(slots: from.Slots.Assign(slot, slot, new SlotAssignment(0)));
+        for (var i = 0; i < cluster.Count; i++)
+            Assert.True(cluster[i].Core.Cluster.TryInstall(handed));
+        await client.SendAsync(RespTestClient.Encode("GET", key));
+        await Bounded.UntilAsync(async () => Count(await admin.CallAsync("CLIENT", "LIST"), "cmd=get ") >= 1, "the GET to reach node 0");
+        cluster.ProxyOf(0).HoldFrames(null);
+        cluster.ProxyOf(1).HoldFrames(null);
+
+        Assert.Equal("+OK\r\n$1\r\n1\r\n", await ReadRepliesAsync(client, 2).WithinAsync("the SET and the GET"));
+        Assert.True(cluster[0].Store.TryGet(Encoding.UTF8.GetBytes(key), out _), "the SET ran at the new owner");
+    }
+
+    /// <summary>
     /// A real move, again and again, of the slot of half the keys of commands split over owners (and of MULTI/EXEC
     /// transactions), while two clients that keep no slot table run them in a loop: one through a third node, one
     /// through the moving slot's first owner. No command may fail and every value read must be the one written.
