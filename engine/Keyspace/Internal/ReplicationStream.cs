@@ -28,6 +28,13 @@ namespace FastDht.Engine.Keyspace.Internal;
 /// everything is reached). A replica leaves the in-sync set here (<see cref="SetInSync"/>) before the writes waiting
 /// for it are released, which is the order the design requires (docs/replication.md).
 /// </para>
+/// <para>
+/// Releasing: an acknowledgement usually covers the held replies of many connections at once. They are resumed
+/// together on the thread that reported it, after the locks are left (<see cref="WaiterWakeup"/>, as the log does after
+/// an fsync): a held reply's continuation is its connection's flush, which sends right there. Completing each waiter
+/// asynchronously queued one thread-pool work item, and often woke a worker, per waiting connection per acknowledgement
+/// (docs/replication.md, "What a replicated write costs").
+/// </para>
 /// </remarks>
 internal sealed class ReplicationStream : IOutputBarrier, IDisposable
 {
@@ -54,6 +61,7 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
     private readonly Lock _ackLock = new();
     private readonly List<ReplicaProgress> _replicas = [];
     private readonly List<DurabilityWaiter> _waiters = []; // the log's pooled waiter: the same wait for a position
+    private readonly WaiterWakeup _released = new(); // waiters an acknowledgement covers, resumed after _ackLock is left
     private long _acknowledged = long.MaxValue;
     private bool _stopped;
 
@@ -221,6 +229,7 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
             if (replica.InSync)
                 Recompute();
         }
+        _released.RunHere();
     }
 
     /// <summary>
@@ -244,6 +253,7 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
                 replica.Acknowledged = Math.Max(replica.Acknowledged, acknowledged);
             Recompute();
         }
+        _released.RunHere();
     }
 
     /// <summary>Whether a replica is in the in-sync set now.</summary>
@@ -337,7 +347,10 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
         return null;
     }
 
-    /// <summary>Under <c>_ackLock</c>: the barrier's position is the lowest acknowledgement of an in-sync replica; completes the waiters it covers.</summary>
+    /// <summary>
+    /// Under <c>_ackLock</c>: the barrier's position is the lowest acknowledgement of an in-sync replica; the waiters it
+    /// covers move to <see cref="_released"/>, which the caller resumes once it left the lock.
+    /// </summary>
     private void Recompute()
     {
         var lowest = long.MaxValue;
@@ -354,7 +367,7 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
                 continue;
             _waiters[i] = _waiters[^1];
             _waiters.RemoveAt(_waiters.Count - 1);
-            waiter.Complete(true);
+            _released.Add(waiter);
         }
     }
 
