@@ -56,7 +56,6 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
     private long _base;
     private long _appended;
     private readonly List<StreamCursor> _cursors = [];
-    private TaskCompletionSource? _appendedSignal;
 
     private readonly Lock _ackLock = new();
     private readonly List<ReplicaProgress> _replicas = [];
@@ -146,11 +145,12 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
     }
 
     /// <summary>A reader that starts at the current end of the stream: what is appended from now on stays until it has read it.</summary>
-    public StreamCursor OpenCursor()
+    /// <param name="wakeup">Set after each append from now on (and when the stream stops): the reader's way to wait for records.</param>
+    public StreamCursor OpenCursor(SenderWakeup? wakeup = null)
     {
         lock (_sync)
         {
-            var cursor = new StreamCursor(this, _appended);
+            var cursor = new StreamCursor(this, _appended, wakeup);
             _cursors.Add(cursor);
             return cursor;
         }
@@ -183,17 +183,6 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
             end = cursor.Position;
             Compact();
             return true;
-        }
-    }
-
-    /// <summary>Completes when something is appended after <paramref name="position"/> (at once if it already is).</summary>
-    public Task WhenAppendedAfterAsync(long position)
-    {
-        lock (_sync)
-        {
-            if (_appended > position)
-                return Task.CompletedTask;
-            return (_appendedSignal ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
         }
     }
 
@@ -331,9 +320,9 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
         }
         lock (_sync)
         {
+            foreach (var cursor in _cursors)
+                cursor.Wakeup?.Set();
             _cursors.Clear();
-            _appendedSignal?.TrySetResult();
-            _appendedSignal = null;
         }
     }
 
@@ -407,11 +396,10 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
         _length += size;
         var end = _appended + size;
         Volatile.Write(ref _appended, end);
-        if (_appendedSignal is { } signal)
-        {
-            _appendedSignal = null;
-            signal.TrySetResult();
-        }
+        // One read per cursor while its sender is busy or already woken; a sender's continuation runs on the thread
+        // pool, never here under the lock and a key's write gate.
+        foreach (var cursor in _cursors)
+            cursor.Wakeup?.Set();
         return end;
     }
 
