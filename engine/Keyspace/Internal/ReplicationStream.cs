@@ -28,6 +28,13 @@ namespace FastDht.Engine.Keyspace.Internal;
 /// everything is reached). A replica leaves the in-sync set here (<see cref="SetInSync"/>) before the writes waiting
 /// for it are released, which is the order the design requires (docs/replication.md).
 /// </para>
+/// <para>
+/// Releasing: an acknowledgement usually covers the held replies of many connections at once. They are resumed
+/// together on the thread that reported it, after the locks are left (<see cref="WaiterWakeup"/>, as the log does after
+/// an fsync): a held reply's continuation is its connection's flush, which sends right there. Completing each waiter
+/// asynchronously queued one thread-pool work item, and often woke a worker, per waiting connection per acknowledgement
+/// (docs/replication.md, "What a replicated write costs").
+/// </para>
 /// </remarks>
 internal sealed class ReplicationStream : IOutputBarrier, IDisposable
 {
@@ -49,11 +56,11 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
     private long _base;
     private long _appended;
     private readonly List<StreamCursor> _cursors = [];
-    private TaskCompletionSource? _appendedSignal;
 
     private readonly Lock _ackLock = new();
     private readonly List<ReplicaProgress> _replicas = [];
     private readonly List<DurabilityWaiter> _waiters = []; // the log's pooled waiter: the same wait for a position
+    private readonly WaiterWakeup _released = new(); // waiters an acknowledgement covers, resumed after _ackLock is left
     private long _acknowledged = long.MaxValue;
     private bool _stopped;
 
@@ -138,11 +145,12 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
     }
 
     /// <summary>A reader that starts at the current end of the stream: what is appended from now on stays until it has read it.</summary>
-    public StreamCursor OpenCursor()
+    /// <param name="wakeup">Set after each append from now on (and when the stream stops): the reader's way to wait for records.</param>
+    public StreamCursor OpenCursor(SenderWakeup? wakeup = null)
     {
         lock (_sync)
         {
-            var cursor = new StreamCursor(this, _appended);
+            var cursor = new StreamCursor(this, _appended, wakeup);
             _cursors.Add(cursor);
             return cursor;
         }
@@ -178,17 +186,6 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
         }
     }
 
-    /// <summary>Completes when something is appended after <paramref name="position"/> (at once if it already is).</summary>
-    public Task WhenAppendedAfterAsync(long position)
-    {
-        lock (_sync)
-        {
-            if (_appended > position)
-                return Task.CompletedTask;
-            return (_appendedSignal ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
-        }
-    }
-
     /// <summary>Stops keeping records for <paramref name="cursor"/>.</summary>
     public void CloseCursor(StreamCursor cursor)
     {
@@ -221,6 +218,7 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
             if (replica.InSync)
                 Recompute();
         }
+        _released.RunHere();
     }
 
     /// <summary>
@@ -244,6 +242,7 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
                 replica.Acknowledged = Math.Max(replica.Acknowledged, acknowledged);
             Recompute();
         }
+        _released.RunHere();
     }
 
     /// <summary>Whether a replica is in the in-sync set now.</summary>
@@ -321,9 +320,9 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
         }
         lock (_sync)
         {
+            foreach (var cursor in _cursors)
+                cursor.Wakeup?.Set();
             _cursors.Clear();
-            _appendedSignal?.TrySetResult();
-            _appendedSignal = null;
         }
     }
 
@@ -337,7 +336,10 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
         return null;
     }
 
-    /// <summary>Under <c>_ackLock</c>: the barrier's position is the lowest acknowledgement of an in-sync replica; completes the waiters it covers.</summary>
+    /// <summary>
+    /// Under <c>_ackLock</c>: the barrier's position is the lowest acknowledgement of an in-sync replica; the waiters it
+    /// covers move to <see cref="_released"/>, which the caller resumes once it left the lock.
+    /// </summary>
     private void Recompute()
     {
         var lowest = long.MaxValue;
@@ -354,7 +356,7 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
                 continue;
             _waiters[i] = _waiters[^1];
             _waiters.RemoveAt(_waiters.Count - 1);
-            waiter.Complete(true);
+            _released.Add(waiter);
         }
     }
 
@@ -394,11 +396,10 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
         _length += size;
         var end = _appended + size;
         Volatile.Write(ref _appended, end);
-        if (_appendedSignal is { } signal)
-        {
-            _appendedSignal = null;
-            signal.TrySetResult();
-        }
+        // One read per cursor while its sender is busy or already woken; a sender's continuation runs on the thread
+        // pool, never here under the lock and a key's write gate.
+        foreach (var cursor in _cursors)
+            cursor.Wakeup?.Set();
         return end;
     }
 

@@ -52,7 +52,7 @@ internal sealed class ReplicaSender
     private readonly Queue<InFlight> _inFlight = new();
     private byte[] _batch = [];
     private int _batchLength;
-    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SenderWakeup _wakeup = new(); // an append, the link's close or the stop: see StreamAsync's idle wait
     private readonly IClusterChanges? _changes;
     private int _joining;
 
@@ -81,7 +81,7 @@ internal sealed class ReplicaSender
     public async Task RunAsync(CancellationToken stopping)
     {
         _stoppingToken = stopping;
-        using var registration = stopping.UnsafeRegister(static state => ((TaskCompletionSource)state!).TrySetResult(), _stopped);
+        using var registration = stopping.UnsafeRegister(static state => ((SenderWakeup)state!).Set(), _wakeup);
         while (!stopping.IsCancellationRequested)
         {
             var link = _mesh.GetLink(_replica);
@@ -238,7 +238,7 @@ internal sealed class ReplicaSender
     /// <summary>One resynchronization and the streaming after it, until something fails; returns why it stopped.</summary>
     private async Task<string> SyncAsync(PeerLink link, CancellationToken stopping)
     {
-        var cursor = _stream.OpenCursor();
+        var cursor = _stream.OpenCursor(_wakeup);
         try
         {
             var state = _mesh.Cluster.Current;
@@ -289,6 +289,9 @@ internal sealed class ReplicaSender
 
     private async Task<string> StreamAsync(PeerLink link, StreamCursor cursor, ClusterState state, long joinAt, CancellationToken stopping)
     {
+        // The link's close wakes an idle sender too (one registration per resynchronization, not per wait).
+        _ = link.Completion.ContinueWith(static (_, wakeup) => ((SenderWakeup)wakeup!).Set(), _wakeup, CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         while (!stopping.IsCancellationRequested)
         {
             if (!link.IsOpen)
@@ -334,9 +337,11 @@ internal sealed class ReplicaSender
                 ReplicationLog.InSync(_logger, SelfId, _replica, cursor.Position);
                 JoinInSync(stopping);
             }
-            var appended = _stream.WhenAppendedAfterAsync(cursor.Position);
-            if (!appended.IsCompleted)
-                await Task.WhenAny(appended, link.Completion, _stopped.Task).ConfigureAwait(false);
+            // Armed first, then looked again: an append, a close or the stop just before the wait is never slept through.
+            var woken = _wakeup.WaitAsync();
+            if (cursor.Position < _stream.AppendedPosition || !link.IsOpen || stopping.IsCancellationRequested)
+                _wakeup.Set();
+            await woken.ConfigureAwait(false);
         }
         return "the node is stopping";
     }

@@ -90,10 +90,17 @@ internal sealed class NodeContext(
         return AwaitDurableAsync(durable, result);
     }
 
-    private static async ValueTask<KeyOperationResult> AwaitDurableAsync(ValueTask<bool> durable, KeyOperationResult result) =>
-        await durable.ConfigureAwait(false)
+    private static async ValueTask<KeyOperationResult> AwaitDurableAsync(ValueTask<bool> durable, KeyOperationResult result)
+    {
+        var reached = await durable.ConfigureAwait(false);
+        // Resumed by whatever released the write: the log's wake-up or the thread that took a replica's answer, both of
+        // which resume many waits in a row. A plugin's code after its await runs on the thread pool instead, so it can
+        // neither delay those nor block them (a synchronous wait there for another write would never end).
+        await Task.Yield();
+        return reached
             ? result
             : new KeyOperationResult(KeyOperationStatus.Failed, error: "the node stopped before the write was durable: it may or may not have been applied");
+    }
 
     /// <summary>A local write's outcome in the plugin API's terms: the same lock rule and wording as the native protocol.</summary>
     private static KeyOperationResult Local(KeyWriteResult result) => result switch

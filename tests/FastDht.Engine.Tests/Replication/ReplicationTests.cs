@@ -1,6 +1,7 @@
 using System.Text;
 using FastDht.Engine.Client;
 using FastDht.Engine.Node;
+using FastDht.Engine.Plugins;
 using FastDht.Engine.Tests.Client;
 using FastDht.Engine.Tests.Resp;
 using FastDht.Protocol;
@@ -106,6 +107,32 @@ public sealed class ReplicationTests
                     $"{key}: the MultiPut was acknowledged while node {owner}'s replica did not have it and never left the in-sync set");
             }
         }
+    }
+
+    /// <summary>
+    /// A plugin's write is released with many others by the thread that took its replica's answer (the replication
+    /// sender); the plugin's code after its await must not run there: a synchronous wait for a second write on that
+    /// thread would wait for the sender it blocks, for ever.
+    /// </summary>
+    [Fact]
+    public async Task A_plugin_that_waits_synchronously_after_a_replicated_write_does_not_stall_replication()
+    {
+        await using var cluster = await StartAsync();
+        await AllInSyncAsync(cluster);
+        var context = cluster[0].Context;
+        var first = RespCluster.KeyOwnedBy(cluster, 0, "plugin-a");
+        var second = RespCluster.KeyOwnedBy(cluster, 0, "plugin-b");
+        var (firstStatus, secondDone) = await WriteThenWaitSynchronouslyAsync(context, first, second);
+        Assert.Equal(KeyOperationStatus.Ok, firstStatus);
+        Assert.True(secondDone, "a second write waited for synchronously after the first one's await never completed");
+    }
+
+    private static async Task<(KeyOperationStatus, bool)> WriteThenWaitSynchronouslyAsync(INodeContext context, string first, string second)
+    {
+        // ConfigureAwait(false): the code below runs wherever the first write was released, as a plugin's would.
+        var result = await context.PutAsync(B(first), B("1")).ConfigureAwait(false);
+        var done = context.PutAsync(B(second), B("2")).AsTask().Wait(Bounded.Timeout);
+        return (result.Status, done);
     }
 
     [Fact]
