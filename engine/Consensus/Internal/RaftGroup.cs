@@ -362,8 +362,8 @@ internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisp
     /// <remarks>
     /// Only the next term: with a term between, a leader this node never heard of may have led and granted the old
     /// leader a full lease (docs/replication.md, "The leader's own ranges"); a split vote costs that term and the
-    /// short path. The term of the followed leader is read when the change is reported, which may be later than the
-    /// change itself but never earlier: it errs towards a larger term for the followed leader, never a smaller one.
+    /// short path. Both terms are read in the library's leader-change handler, which it runs while it sets the leader,
+    /// so each is the term of that change.
     /// </remarks>
     public bool TryGetPredecessor(out ushort leaderId, out long firstHeardMs, out long electedMs)
     {
