@@ -8,9 +8,10 @@ namespace FastDht.Engine.Keyspace;
 /// Design (docs/replication.md, "No split brain"): the lease runs from when the renewal was <em>sent</em>, by this
 /// node's monotonic clock, for <c>LeaseDuration</c>; the leader promotes a replica only after <c>FailoverTimeout</c>
 /// (longer) since it <em>received</em> this node's last renewal, and a new leader waits that long after its election
-/// (sooner only for the ranges of the leader it succeeded once that leader's host refused a connection). So the old
-/// primary's lease has ended before any successor serves. The check is one volatile read and one
-/// monotonic-clock read per keyed request; without replicas there is no lease and nothing is checked.
+/// (two thirds of it for the ranges of the previous term's leader, whose own lease is half of it, once that leader's
+/// host refused a connection). So the old primary's lease has ended before any successor serves. The check is one
+/// volatile read and one monotonic-clock read per keyed request; without replicas there is no lease and nothing is
+/// checked.
 /// </remarks>
 internal sealed class ServingLease
 {
@@ -28,27 +29,49 @@ internal sealed class ServingLease
     /// <summary>Milliseconds of lease left (0 when expired).</summary>
     public long RemainingMs => Math.Max(0, Volatile.Read(ref _validUntilMs) - Environment.TickCount64);
 
+    // Grants for renewals sent before _capFromMs end by _capUntilMs at the latest (see Cap). Written under _lock.
+    private long _capFromMs = long.MinValue;
+    private long _capUntilMs = long.MaxValue;
+    private readonly Lock _lock = new();
+
     /// <summary>A grant for a renewal sent at <paramref name="sentAtMs"/> (Environment.TickCount64): valid until then plus <paramref name="duration"/>; leases only grow.</summary>
     public void Extend(long sentAtMs, TimeSpan duration)
     {
         var until = sentAtMs + (long)duration.TotalMilliseconds;
-        var current = Volatile.Read(ref _validUntilMs);
-        while (until > current && current != Revoked)
+        lock (_lock)
         {
-            var seen = Interlocked.CompareExchange(ref _validUntilMs, until, current);
-            if (seen == current)
-                return;
-            current = seen;
+            if (sentAtMs < _capFromMs && until > _capUntilMs)
+                until = _capUntilMs;
+            if (until > _validUntilMs && _validUntilMs != Revoked)
+                Volatile.Write(ref _validUntilMs, until);
+        }
+    }
+
+    /// <summary>
+    /// Shortens the lease to end by <paramref name="untilMs"/> at the latest, together with every grant for a renewal
+    /// sent before <paramref name="fromMs"/> that is still on its way: a node elected Raft leader at
+    /// <paramref name="fromMs"/> serves from then on under its own lease only, not under a full one its predecessor
+    /// granted (docs/replication.md, "The leader's own ranges"). Later grants extend it as usual.
+    /// </summary>
+    public void Cap(long fromMs, long untilMs)
+    {
+        lock (_lock)
+        {
+            _capFromMs = fromMs;
+            _capUntilMs = untilMs;
+            if (_validUntilMs > untilMs && _validUntilMs != Revoked)
+                Volatile.Write(ref _validUntilMs, untilMs);
         }
     }
 
     /// <summary>
     /// Ends the lease for good: a stopping node serves nothing keyed from here on, before it closes its listener. A
-    /// successor leader may then take a refused dial to this node as proof that nothing there serves
+    /// successor leader takes a refused dial to this node as a sign that nothing there serves
     /// (<see cref="Mesh.Internal.PeerMesh.WasRefusedSince"/>; docs/replication.md, "The leader's own ranges").
     /// </summary>
     public void Revoke()
     {
-        Volatile.Write(ref _validUntilMs, Revoked);
+        lock (_lock)
+            Volatile.Write(ref _validUntilMs, Revoked);
     }
 }

@@ -68,10 +68,13 @@ public sealed class NetworkLab : IDisposable
 
     /// <summary>
     /// Cuts the hosts in <paramref name="side"/> off from every other host (both directions, every protocol): nftables
-    /// rules in each namespace drop packets to and from the other side. The bridge (the test process) still reaches
-    /// everyone, as a client outside the cluster would. Replaces any earlier partition.
+    /// rules in each namespace drop packets to and from the other side, or with <paramref name="reject"/> answer them as
+    /// a rejecting firewall does (a TCP reset for TCP, ICMP port unreachable for the rest: a dial across is refused at
+    /// once and an open connection is reset the next time either end sends, though both processes are alive). The
+    /// bridge (the test process) still reaches everyone, as a client outside the cluster would. Replaces any earlier
+    /// partition.
     /// </summary>
-    public void Partition(IReadOnlyCollection<int> side)
+    public void Partition(IReadOnlyCollection<int> side, bool reject = false)
     {
         ArgumentNullException.ThrowIfNull(side);
         Heal();
@@ -87,10 +90,18 @@ public sealed class NetworkLab : IDisposable
             if (others.Count == 0)
                 continue;
             var set = string.Join(", ", others);
+            // A TCP reset for TCP (an open connection dies at once, as behind iptables' REJECT --reject-with tcp-reset),
+            // nftables' plain reject (ICMP port unreachable) for the rest.
+            var input = reject
+                ? $"ip saddr {{ {set} }} meta l4proto tcp reject with tcp reset; ip saddr {{ {set} }} reject;"
+                : $"ip saddr {{ {set} }} drop;";
+            var output = reject
+                ? $"ip daddr {{ {set} }} meta l4proto tcp reject with tcp reset; ip daddr {{ {set} }} reject;"
+                : $"ip daddr {{ {set} }} drop;";
             Nft(host, $$"""
                 table inet fastdht_partition {
-                  chain input { type filter hook input priority 0; policy accept; ip saddr { {{set}} } drop; }
-                  chain output { type filter hook output priority 0; policy accept; ip daddr { {{set}} } drop; }
+                  chain input { type filter hook input priority 0; policy accept; {{input}} }
+                  chain output { type filter hook output priority 0; policy accept; {{output}} }
                 }
                 """);
         }

@@ -37,15 +37,15 @@ namespace FastDht.Engine.Consensus.Internal;
 /// </para>
 /// <para>
 /// The leader's own lease is <c>FailoverTimeout / 2</c>, renewed on every tick while it holds the Raft leader lease (no
-/// round trip: the library's lease already says a majority accepted its heartbeats). When the leader itself fails, its
-/// successor promotes its ranges at once if the old leader's host refused a dial that began after the successor first
-/// heard it lead (<see cref="Mesh.Internal.PeerMesh.WasRefusedSince"/>): nothing listens there, so that process is gone
-/// (a stopping node gives up its lease before it closes its listener), and whatever leases it held, nothing serves
-/// them. A killed process's host refuses at once, so a killed leader's ranges come back after an election and one
-/// commit. Otherwise (frozen, starved, cut off, a host that does not answer) the successor waits the whole
-/// <c>FailoverTimeout</c> after its election, as for every primary. An earlier rule promoted after half a timeout on
-/// timing alone (the old leader's self-lease of a third of it): on a starved machine a lease token the library cancels
-/// by a late timer, or a clock read held up before the election was seen, ate that margin (docs/replication.md).
+/// round trip: the library's lease already says a majority accepted its heartbeats); once elected, a node serves under
+/// that lease only (<see cref="OnElected"/> caps whatever its predecessor granted it). Every such lease was taken while
+/// a majority accepted the old leader's heartbeats, so it began before its successor's election and ends
+/// <c>FailoverTimeout / 2</c> after it at the latest. So the successor of the leader it followed in the previous term
+/// promotes that leader's ranges <c>2 × FailoverTimeout / 3</c> after its election (a sixth of the timeout of margin,
+/// as every lease has) if that leader's host refused a dial that began after the successor first heard it lead
+/// (<see cref="Mesh.Internal.PeerMesh.WasRefusedSince"/>): a sign it is gone, not a proof (a firewall that rejects
+/// refuses dials to a live process too), so it only chooses between this wait and the whole <c>FailoverTimeout</c>
+/// every other primary gets (frozen, starved, cut off by dropped packets, or a term between: docs/replication.md).
 /// </para>
 /// <para>
 /// The loop also wakes when the leader changes and sleeps only until the next primary falls silent, so detection is
@@ -84,10 +84,11 @@ internal sealed class FailoverMonitor
     // still list it are not true of it. The leader never promotes a node that says so.
     private bool _trustworthy;
     private long _leaderSince = long.MaxValue;
-    // The last other leader this node followed (NoLeader: none), and when this node first heard from it as leader: a
-    // dial to it refused after that proves it serves nothing (see the remarks).
+    // The leader of the previous term (NoLeader: none known), when this node first heard from it as leader (a dial to it
+    // refused after that is a sign it is gone), and when this node learned it was elected (see the remarks).
     private ushort _predecessor = NoLeader;
     private long _predecessorSince;
+    private long _electedAt;
     // While this node leads, trustworthy: the ticker keeps extending its own (short) lease between the loop's turns.
     private volatile bool _selfLeasing;
     private readonly SemaphoreSlim _wake = new(0);
@@ -195,6 +196,13 @@ internal sealed class FailoverMonitor
     /// <summary>The Raft group saw a new leader (or none): the loop runs at once (a new leader starts watching, a follower renews with it).</summary>
     public void OnLeaderChanged() => _wake.Release();
 
+    /// <summary>
+    /// This node was elected Raft leader (known at <paramref name="nowMs"/>, after its votes): from here on it serves
+    /// under its own short lease only. A full lease its predecessor granted it (five sixths of the timeout) could
+    /// otherwise outlive the moment a successor elected soon after may promote its ranges (see the remarks).
+    /// </summary>
+    public void OnElected(long nowMs) => _lease.Cap(nowMs, nowMs + (long)_selfLeaseDuration.TotalMilliseconds);
+
     private void Tick()
     {
         var now = Environment.TickCount64;
@@ -225,6 +233,11 @@ internal sealed class FailoverMonitor
             if (silentIn > 0 && silentIn < wait)
                 wait = silentIn;
         }
+        long predecessorIn;
+        lock (_lock)
+            predecessorIn = _predecessor == NoLeader ? 0 : _electedAt + RefusedPredecessorWaitMs + 1 - now;
+        if (predecessorIn > 0 && predecessorIn < wait)
+            wait = predecessorIn; // promoted on time if its host refuses
         return TimeSpan.FromMilliseconds(wait);
     }
 
@@ -234,15 +247,18 @@ internal sealed class FailoverMonitor
 
     private void BecomeLeader(long now)
     {
-        var hasPredecessor = _group.TryGetLastFollowed(out var predecessor, out var firstHeard);
+        var hasPredecessor = _group.TryGetPredecessor(out var predecessor, out var firstHeard, out var electedAt);
         lock (_lock)
         {
             // Nothing is known of the leases the previous leader granted: every member counts as heard from now.
             _lastHeard.Clear();
             _leaderSince = now;
-            // The previous leader too, unless its host refuses connections (see the remarks and IsSilent).
+            // The previous leader too, unless its host refuses connections (see the remarks and IsSilent). Its wait runs
+            // from the election, not from now: a leader lease the library took long to grant (or lost and regained in
+            // the same term) does not move what the argument rests on, the votes this node won.
             _predecessor = hasPredecessor ? predecessor : NoLeader;
             _predecessorSince = firstHeard;
+            _electedAt = electedAt;
         }
     }
 
@@ -320,8 +336,9 @@ internal sealed class FailoverMonitor
 
     /// <summary>
     /// Not heard from for a whole failover timeout (counted from this node's election for those it has not heard from
-    /// yet), or the last leader this node followed, whose host refused a dial that began after this node first heard it
-    /// lead: that process is gone (or stopping, its lease given up), so it serves nothing whatever its lease said.
+    /// yet), or the leader of the previous term, whose host refused a dial that began after this node first heard it
+    /// lead, once two thirds of the timeout passed since this node's election: every lease that leader can hold has
+    /// ended by then, whether its process is gone or a firewall that rejects cut it off alive (see the remarks).
     /// </summary>
     private bool IsSilent(ushort nodeId, long now)
     {
@@ -329,13 +346,18 @@ internal sealed class FailoverMonitor
             return true;
         ushort predecessor;
         long since;
+        long electedAt;
         lock (_lock)
         {
             predecessor = _predecessor;
             since = _predecessorSince;
+            electedAt = _electedAt;
         }
-        return nodeId == predecessor && _mesh.WasRefusedSince(nodeId, since);
+        return nodeId == predecessor && now - electedAt > RefusedPredecessorWaitMs && _mesh.WasRefusedSince(nodeId, since);
     }
+
+    /// <summary>How long after its election a leader waits before promoting the ranges of a predecessor whose host refused a dial: that leader's own lease (half the timeout) and a sixth of the timeout of margin.</summary>
+    private long RefusedPredecessorWaitMs => (long)(_failoverTimeout.TotalMilliseconds * 2 / 3);
 
     /// <summary>When this leader last heard from <paramref name="nodeId"/>, or what counts as that before it did (see <see cref="BecomeLeader"/>).</summary>
     private long SilentSince(ushort nodeId)

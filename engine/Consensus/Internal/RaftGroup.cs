@@ -328,36 +328,54 @@ internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisp
     private void OnLeaderChanged(DotNext.Net.Cluster.ICluster cluster, DotNext.Net.Cluster.IClusterMember? leader)
     {
         var id = leader?.EndPoint is { } endPoint ? IdOf(endPoint) : NoLeader;
-        // The clock is read here, at or after the moment this node learned of the leader: a refused dial that began
-        // later proves that leader's process is gone (FailoverMonitor).
-        if (id != NoLeader && id != _identity.SelfId)
-            Volatile.Write(ref _followed, new FollowedLeader(id, Environment.TickCount64));
+        // The clock is read here, at or after the moment the change happened: for another leader, a refused dial that
+        // began later is a sign its process is gone; for this node, its votes were granted before (FailoverMonitor).
+        var now = Environment.TickCount64;
+        var term = Term;
+        if (id == _identity.SelfId)
+        {
+            Volatile.Write(ref _elected, new Leadership(id, now, term));
+            Monitor?.OnElected(now);
+        }
+        else if (id != NoLeader)
+        {
+            Volatile.Write(ref _followed, new Leadership(id, now, term));
+        }
         ConsensusLog.LeaderChanged(_logger, _identity.SelfId, id == NoLeader ? "none" : id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Monitor?.OnLeaderChanged();
     }
 
-    /// <summary>The last other node this voter saw as leader: its id, and when this voter first heard from it as leader.</summary>
-    private sealed record FollowedLeader(ushort Id, long SinceMs);
+    /// <summary>A leader this voter saw: its id, when this voter learned of it (Environment.TickCount64), and the term it read then.</summary>
+    private sealed record Leadership(ushort Id, long SinceMs, long Term);
 
-    private FollowedLeader? _followed;
+    private Leadership? _followed;
+    private Leadership? _elected;
 
     /// <summary>
-    /// On the leader (elected, its first entry possibly not committed yet): the last other node this node followed as
-    /// leader, and when this node first heard from it as that leader (Environment.TickCount64); false when this node is
-    /// not the leader or followed no other leader.
+    /// On the leader: the leader it directly succeeded, and the times the successor rule needs; false when this node is
+    /// not the leader, followed no other leader, or a term passed between that leader's and this node's (a leader this
+    /// node never saw may have led then).
     /// </summary>
+    /// <param name="leaderId">The last other node this voter followed as leader.</param>
+    /// <param name="firstHeardMs">When this voter first heard from it as leader (Environment.TickCount64).</param>
+    /// <param name="electedMs">When this voter learned it was elected in its current term: after every vote it won.</param>
     /// <remarks>
-    /// Used only with proof that the node is gone (its host refused a dial after that moment: <see cref="FailoverMonitor"/>),
-    /// so the term it led does not matter: whatever leases it held, nothing there serves any more.
+    /// Only the next term: with a term between, a leader this node never heard of may have led and granted the old
+    /// leader a full lease (docs/replication.md, "The leader's own ranges"); a split vote costs that term and the
+    /// short path. Both terms are read in the library's leader-change handler, which it runs while it sets the leader,
+    /// so each is the term of that change.
     /// </remarks>
-    public bool TryGetLastFollowed(out ushort leaderId, out long firstHeardMs)
+    public bool TryGetPredecessor(out ushort leaderId, out long firstHeardMs, out long electedMs)
     {
         leaderId = NoLeader;
         firstHeardMs = 0;
-        if (_raft is null || Volatile.Read(ref _followed) is not { } followed || LeaderId != _identity.SelfId)
+        electedMs = 0;
+        if (_raft is null || Volatile.Read(ref _followed) is not { } followed || Volatile.Read(ref _elected) is not { } elected
+            || LeaderId != _identity.SelfId || elected.Term != Term || elected.Term != followed.Term + 1)
             return false;
         leaderId = followed.Id;
         firstHeardMs = followed.SinceMs;
+        electedMs = elected.SinceMs;
         return true;
     }
 

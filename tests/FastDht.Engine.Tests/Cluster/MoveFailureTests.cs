@@ -312,7 +312,7 @@ public sealed class MoveFailureTests : IDisposable
         Assert.True(state.AssignmentOf(next.FirstSlot).HasReplica(0), "node 0 takes the target's place among the replicated run's replicas");
         await using var fresh = await ConnectAsync(cluster, all: true);
         foreach (var key in keys)
-            Assert.Equal("v" + key, await fresh.GetStringAsync(key));
+            Assert.Equal("v" + key, await GetWaitingOutLeaseAsync(fresh, key));
     }
 
     /// <summary>Three nodes, one replica per range (a Raft group, failover after 1.5 s), every replica in sync.</summary>

@@ -92,13 +92,17 @@ public sealed class FailoverTests
         Assert.True(cluster[2].Store.TryGet(B(keys[1]), out _), "the smart client's write went to the new primary");
     }
 
+    /// <summary>
+    /// A stopped Raft leader's host refuses dials (nothing listens there): its successor promotes its range two thirds of
+    /// a failover timeout after its election, not a whole one after it, and not at once either: a firewall that rejects
+    /// refuses dials to a leader that is alive and cut off, whose own lease (half the timeout) may still run
+    /// (docs/replication.md, "The leader's own ranges"). Before, the range was promoted as soon as the host refused.
+    /// </summary>
     [Fact]
-    public async Task A_stopped_Raft_leader_s_own_range_is_promoted_by_its_successor_without_waiting_a_whole_failover_timeout()
+    public async Task A_stopped_Raft_leader_s_own_range_is_promoted_two_thirds_of_a_failover_timeout_after_its_successor_s_election()
     {
-        // Eight seconds: the successor promotes the range of the leader it followed as soon as that leader's host
-        // refuses a dial (nothing listens there: the process is gone and serves nothing), whatever term it is elected
-        // in; it waits a whole failover timeout for a leader that is only silent (the next test).
-        var failoverTimeout = TimeSpan.FromSeconds(8);
+        // Twelve seconds: two thirds (8 s) and a whole timeout are far apart; the election itself takes under a second.
+        var failoverTimeout = TimeSpan.FromSeconds(12);
         await using var cluster = await StartAsync(o => o.FailoverTimeout = failoverTimeout);
         await AllInSyncInTheStateAsync(cluster);
         await Bounded.UntilAsync(() => cluster.RunningNodes.Any(n => n.RaftLeader == n.NodeId), "a Raft leader");
@@ -107,13 +111,22 @@ public sealed class FailoverTests
         using (var client = await NativeTestClient.ConnectAsync(cluster.EndPointOf(leader)))
             Assert.Equal(StatusCode.Ok, (await client.PutAsync(B(key), B("v"))).Status);
 
+        var leaderTerm = cluster[leader].Core.Consensus!.Term;
+        var stopped = System.Diagnostics.Stopwatch.GetTimestamp();
         await cluster.StopNodeAsync(leader);
         var others = cluster.RunningNodes.ToArray();
         await Bounded.UntilAsync(() => others.Any(n => n.RaftLeader == n.NodeId), "the two others to elect a successor");
         var elected = System.Diagnostics.Stopwatch.GetTimestamp();
-        await Bounded.UntilAsync(() => others.All(n => n.ClusterState.OwnerOf(B(key)) != leader), "the old leader's range to be promoted");
-        var waited = System.Diagnostics.Stopwatch.GetElapsedTime(elected);
-        Assert.True(waited < failoverTimeout, $"the successor waited {waited.TotalSeconds:0.0} s after its election, a whole failover timeout");
+        await Bounded.UntilAsync(() => others.All(n => n.ClusterState.OwnerOf(B(key)) != leader), "the old leader's range to be promoted", TimeSpan.FromSeconds(60));
+        var afterStop = System.Diagnostics.Stopwatch.GetElapsedTime(stopped);
+        var afterElection = System.Diagnostics.Stopwatch.GetElapsedTime(elected);
+        // The successor was elected after the stop, so two thirds of the timeout after its election come later still.
+        Assert.True(afterStop >= failoverTimeout * 2 / 3, $"the range was promoted {afterStop.TotalSeconds:0.0} s after the leader stopped, before two thirds of a failover timeout");
+        // Elected in the next term, the successor does not wait a whole timeout; with a term between (a split vote: an
+        // unseen leader may have led then) it does, by design (docs/replication.md, "The leader's own ranges", point 4).
+        var successor = others.First(n => n.RaftLeader == n.NodeId).Core.Consensus!.Term;
+        if (successor == leaderTerm + 1)
+            Assert.True(afterElection < failoverTimeout, $"the successor, elected in term {successor} after the leader's {leaderTerm}, waited {afterElection.TotalSeconds:0.0} s after its election, a whole failover timeout");
 
         await cluster.WaitForLeasesAsync();
         var owner = others[0].ClusterState.OwnerOf(B(key));

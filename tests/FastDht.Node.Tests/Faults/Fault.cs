@@ -11,4 +11,10 @@ public enum Fault
 
     /// <summary>Cut off from every other node (nftables in the namespaces; clients still reach it), then healed.</summary>
     Partition,
+
+    /// <summary>
+    /// As <see cref="Partition"/>, by a firewall that rejects instead of dropping (TCP resets, ICMP port unreachable): the
+    /// others' dials to the victim are refused as if it were gone, while it runs on, cut off.
+    /// </summary>
+    Reject,
 }

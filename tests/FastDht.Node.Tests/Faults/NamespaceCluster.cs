@@ -86,6 +86,9 @@ internal sealed class NamespaceCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Where node <paramref name="index"/> serves clients (its native port, reached over the bridge).</summary>
+    public System.Net.IPEndPoint EndPointOf(int index) => new(_lab.Address(index), NativePort);
+
     public ToolProcess Node(int index) => _nodes[index] ?? throw new InvalidOperationException($"node {index} is not running");
 
     /// <summary>A smart client seeded with every node, with short timeouts so a dead or frozen node costs little.</summary>
@@ -146,6 +149,9 @@ internal sealed class NamespaceCluster : IAsyncDisposable
             case Fault.Partition:
                 _lab.Partition([node]);
                 break;
+            case Fault.Reject:
+                _lab.Partition([node], reject: true);
+                break;
         }
     }
 
@@ -161,6 +167,7 @@ internal sealed class NamespaceCluster : IAsyncDisposable
                 await SignalAsync(node, Signals.Continue).ConfigureAwait(false);
                 break;
             case Fault.Partition:
+            case Fault.Reject:
                 _lab.Heal();
                 break;
         }
