@@ -15,7 +15,8 @@ public sealed class ConnectionLimit
 
     private int _count;
     private long _refused;
-    private long _lastLogTicks = long.MinValue;
+    private long _lastLogTicks;
+    private int _loggedOnce;
 
     /// <param name="max">The most connections open at once (at least 1).</param>
     public ConnectionLimit(int max)
@@ -55,6 +56,11 @@ public sealed class ConnectionLimit
     internal bool ShouldLogRefusal()
     {
         var now = Environment.TickCount64 * TimeSpan.TicksPerMillisecond;
+        if (Interlocked.Exchange(ref _loggedOnce, 1) == 0)
+        {
+            Interlocked.Exchange(ref _lastLogTicks, now);
+            return true;
+        }
         var last = Interlocked.Read(ref _lastLogTicks);
         return now - last >= LogIntervalTicks && Interlocked.CompareExchange(ref _lastLogTicks, now, last) == last;
     }

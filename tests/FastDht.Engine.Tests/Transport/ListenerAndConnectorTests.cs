@@ -86,6 +86,7 @@ public sealed class ListenerAndConnectorTests
         Assert.True(await ClosedByListenerAsync(third), "the connection past the limit is closed by the listener");
         Assert.Equal(1, limit.Refused);
         Assert.Equal(2, limit.Count);
+        Assert.True(new ConnectionLimit(1).ShouldLogRefusal(), "the first refusal of a limit is always logged");
 
         first.Dispose();
         await Bounded.UntilAsync(() => limit.Count == 1, "the closed connection is no longer counted");
