@@ -83,7 +83,9 @@ public sealed class DhtNode : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("FastDht.Node");
-        var connectionOptions = CreateConnectionOptions(options.Limits, logger, options.MemoryPool, options.Tls);
+        var maxClients = options.MaxClients > 0 ? options.MaxClients : DescriptorLimit.DerivedMaxClients();
+        var acceptLimit = maxClients is { } max ? new ConnectionLimit(max) : null;
+        var connectionOptions = CreateConnectionOptions(options.Limits, logger, options.MemoryPool, options.Tls, acceptLimit);
         if (store is null && !options.Plugins.TryCreateStore(options.Store, out store))
         {
             options.ListenSocket?.Dispose();
@@ -410,7 +412,7 @@ public sealed class DhtNode : IAsyncDisposable
     /// The transport settings a node uses: input buffering must hold at least one maximal frame, or such a frame
     /// could never be parsed whole; twice that leaves room for the pipelined frames behind it.
     /// </summary>
-    internal static ConnectionOptions CreateConnectionOptions(ProtocolLimits limits, ILogger logger, System.Buffers.MemoryPool<byte>? pool, Security.TlsOptions? tls = null)
+    internal static ConnectionOptions CreateConnectionOptions(ProtocolLimits limits, ILogger logger, System.Buffers.MemoryPool<byte>? pool, Security.TlsOptions? tls = null, ConnectionLimit? acceptLimit = null)
     {
         var pause = Math.Max(1L << 20, 2L * (limits.MaxFrameSize + ProtocolConstants.HeaderSize));
         return new ConnectionOptions
@@ -426,6 +428,8 @@ public sealed class DhtNode : IAsyncDisposable
             Counters = new TransportCounters(),
             TlsServer = tls?.ServerOptions(),
             TlsClient = tls?.ClientOptions(),
+            // One bound for every listener (native, RESP): they share the process's descriptors.
+            AcceptLimit = acceptLimit,
         };
     }
 

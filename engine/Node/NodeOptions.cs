@@ -219,6 +219,15 @@ public sealed class NodeOptions
     /// </remarks>
     public long MaxMemory { get; set; }
 
+    /// <summary>The most connections the node's listeners (native and RESP together) keep open at once; 0 derives it from the file descriptor limit.</summary>
+    /// <remarks>
+    /// Redis's maxclients. Defaults to 0: the process's open-files limit less the descriptors open at start and 256
+    /// kept for the node itself (on Linux; elsewhere no bound). A connection accepted past it is closed at once and
+    /// logged now and then. Without a bound a flood of idle connections took the last descriptor and the runtime
+    /// aborted the process. Inbound peer links count too: keep room for the members.
+    /// </remarks>
+    public int MaxClients { get; set; }
+
     /// <summary>A log segment file is closed and the next begun once it holds this many bytes.</summary>
     /// <remarks>Defaults to 64 MiB (4 KiB to 1 GiB).</remarks>
     public long LogSegmentSize { get; set; } = 64L << 20;
@@ -335,6 +344,8 @@ public sealed class NodeOptions
             if (!Plugins.TryGetProtocol(name, out _))
                 throw new ClusterConfigurationException($"no wire protocol named '{name}' is registered (known: {string.Join(", ", Plugins.ProtocolNamesRegistered)})");
         }
+        if (MaxClients < 0)
+            throw new ClusterConfigurationException($"MaxClients must be 0 (derived from the open-files limit) or a positive count (it is {MaxClients})");
         if (MaxMemory < 0)
             throw new ClusterConfigurationException($"the maximum memory must be 0 (no limit) or a size in bytes (it is {MaxMemory})");
         if (DataDir is not null && string.IsNullOrWhiteSpace(DataDir))

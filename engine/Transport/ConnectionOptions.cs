@@ -90,6 +90,13 @@ public sealed class ConnectionOptions
     /// </remarks>
     public bool InlineScheduling { get; init; }
 
+    /// <summary>The most connections the listeners given these options keep open together; null for no bound.</summary>
+    /// <remarks>
+    /// Defaults to none. A listener closes a connection accepted past it at once (and logs that now and then); one
+    /// object shared by several listeners bounds them together. Dialed connections are not counted.
+    /// </remarks>
+    public ConnectionLimit? AcceptLimit { get; init; }
+
     /// <summary>The pool of send operations; tests inject their own to check every sender comes back.</summary>
     internal SocketSenderPool SenderPool { get; init; } = SocketSenderPool.Shared;
 
@@ -114,6 +121,7 @@ public sealed class ConnectionOptions
             TlsClient = TlsClient,
             TlsHandshakeTimeout = TlsHandshakeTimeout,
             SenderPool = SenderPool,
+            AcceptLimit = AcceptLimit,
             InlineScheduling = true,
         };
 

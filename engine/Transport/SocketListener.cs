@@ -161,6 +161,12 @@ public sealed class SocketListener : IAsyncDisposable
                 }
 
                 Socket socket = _acceptor.TakeAcceptedSocket();
+                if (_options.AcceptLimit is { } limit && !limit.TryEnter())
+                {
+                    Refuse(socket, limit);
+                    continue;
+                }
+
                 socket.NoDelay = true;
                 if (_options.TlsServer is not null)
                 {
@@ -191,6 +197,27 @@ public sealed class SocketListener : IAsyncDisposable
         }
     }
 
+    /// <summary>Closes a connection accepted past the limit: the client sees its connection closed, nothing else.</summary>
+    private void Refuse(Socket socket, ConnectionLimit limit)
+    {
+        if (limit.ShouldLogRefusal())
+        {
+            EndPoint? remote = null;
+            try
+            {
+                remote = socket.RemoteEndPoint;
+            }
+            catch (SocketException)
+            {
+                // Already reset by the client: logged without its address.
+            }
+
+            TransportLog.ConnectionRefusedAtLimit(_logger, remote, LocalEndPoint, limit.Count, limit.Refused);
+        }
+
+        socket.Dispose();
+    }
+
     private async Task RunTlsHandlerAsync(Socket socket)
     {
         SocketConnection connection;
@@ -203,6 +230,7 @@ public sealed class SocketListener : IAsyncDisposable
         {
             // A client that speaks no TLS, or the wrong certificates: its socket is closed, nobody else is affected.
             TransportLog.TlsHandshakeFailed(_logger, remote, ex.Message);
+            _options.AcceptLimit?.Exit();
             return;
         }
 
@@ -221,6 +249,11 @@ public sealed class SocketListener : IAsyncDisposable
             TransportLog.HandlerFailed(_logger, connection.RemoteEndPoint, ex);
             connection.Abort(ex);
             await connection.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            // The handler owns the connection until it returns: then its descriptor is given back.
+            _options.AcceptLimit?.Exit();
         }
     }
 }

@@ -124,24 +124,67 @@ public sealed partial class WriteAheadLog
         Array.Sort(files, StringComparer.Ordinal);
         var snapshot = LoadNewestSnapshot(store, files, out var damaged);
         var from = 0;
+        string? missing = null;
         if (snapshot is { } loaded)
         {
             _snapshotBase = loaded.LogPosition;
-            // Replay from the segment holding the snapshot's position; records before that position in it were already
-            // in the store when the snapshot was read, and replaying them again changes nothing in the end (docs/storage.md).
-            for (var i = 0; i < files.Length; i++)
+            // A snapshot begins a segment at its position (docs/storage.md), so the log after it starts in the segment
+            // named for that position. Without it the records after the snapshot are gone, however whole the older
+            // segments are (they end exactly where the missing one began): refused, never replayed as if complete.
+            from = SegmentAt(files, loaded.LogPosition);
+            if (from < 0)
             {
-                if (SnapshotFormat.TryParsePosition(files[i], LogFormat.SegmentExtension, out var basePosition) && basePosition <= loaded.LogPosition)
-                    from = i;
+                // Truncation allowed: the log starts again at the snapshot's position; a later segment would leave a gap.
+                var segment = Path.Combine(_options.Directory, LogFormat.SegmentName(loaded.LogPosition));
+                missing = Missing(segment, $"the segment beginning at log position {loaded.LogPosition}, which the snapshot {loaded.File} needs, is missing");
+                DeleteSegmentsAfter(files, loaded.LogPosition);
+                _written = loaded.LogPosition;
+                return new LogRecoveryReport(0, 0, 0, 0, missing, Stopwatch.GetElapsedTime(started))
+                {
+                    Snapshot = loaded.File,
+                    SnapshotKeys = loaded.Keys,
+                    DamagedSnapshot = damaged,
+                };
             }
         }
+        else if (files.Length > 0 && SnapshotFormat.TryParsePosition(files[0], LogFormat.SegmentExtension, out var first) && first != 0)
+        {
+            // Without a snapshot the log must hold every record from position 0: one that begins later lost its beginning.
+            // Truncation allowed: the log is replayed from where it begins, and the report says what was missing.
+            missing = Missing(files[0], $"the log begins at position {first} but no snapshot holds the records before it (the snapshots or the segments before it are missing)");
+        }
         var report = ReplaySegments(store, files.AsSpan(from).ToArray(), started);
-        return report with { Snapshot = snapshot?.File, SnapshotKeys = snapshot?.Keys ?? 0, DamagedSnapshot = damaged };
+        return report with { Snapshot = snapshot?.File, SnapshotKeys = snapshot?.Keys ?? 0, DamagedSnapshot = damaged, TruncatedAt = missing ?? report.TruncatedAt };
     }
 
+    /// <summary>The index of the segment whose first record is at <paramref name="position"/>; -1 when there is none.</summary>
+    private static int SegmentAt(string[] segments, long position)
+    {
+        for (var i = 0; i < segments.Length; i++)
+        {
+            if (SnapshotFormat.TryParsePosition(segments[i], LogFormat.SegmentExtension, out var basePosition) && basePosition == position)
+                return i;
+        }
+        return -1;
+    }
+
+    private static void DeleteSegmentsAfter(string[] segments, long position)
+    {
+        foreach (var segment in segments)
+        {
+            if (SnapshotFormat.TryParsePosition(segment, LogFormat.SegmentExtension, out var basePosition) && basePosition > position)
+                File.Delete(segment);
+        }
+    }
+
+    /// <summary>A part of the log that recovery needs is gone: corruption, unless truncation is allowed; then the report's "file at offset (reason)".</summary>
+    private string Missing(string path, string reason) =>
+        _options.TruncateAtCorruption ? $"{path} at offset 0 ({reason})" : throw new LogCorruptionException(path, 0, reason);
+
     /// <summary>
-    /// Loads the newest snapshot that checks whole and whose log is there; a damaged newer one is set aside (renamed
-    /// <c>*.snap.damaged</c>) once something older took its place: an older snapshot, or the whole log from position 0.
+    /// Loads the newest snapshot that checks whole (Recover then checks that the log after it is there); a damaged newer
+    /// one is set aside (renamed <c>*.snap.damaged</c>) once something older took its place: an older snapshot, or the
+    /// whole log from position 0.
     /// With nothing to fall back on, opening fails naming the damaged file. Null when the folder holds no snapshot.
     /// </summary>
     private LoadedSnapshot? LoadNewestSnapshot(IKeyValueStore store, string[] segments, out string? damaged)
@@ -156,8 +199,6 @@ public sealed partial class WriteAheadLog
             var path = snapshots[i];
             if (!SnapshotFormat.TryParsePosition(path, SnapshotFormat.Extension, out var named))
                 continue; // not a name this log writes
-            if (!HasSegmentAtOrBefore(segments, named))
-                throw new LogCorruptionException(Path.Combine(_options.Directory, LogFormat.SegmentName(named)), 0, $"the segment holding log position {named}, which the snapshot {path} needs, is missing");
             var result = SnapshotFileReader.Load(path, store);
             if (result.Valid && result.LogPosition != named)
                 result = result with { Valid = false, DamageOffset = 8, Damage = $"its header names log position {result.LogPosition}, its file name {named}" };
@@ -192,16 +233,6 @@ public sealed partial class WriteAheadLog
         damaged = $"{firstDamage.File} at offset {firstDamage.Offset}: {firstDamage.Reason}";
         foreach (var path in paths)
             File.Move(path, Path.ChangeExtension(path, null) + SnapshotFormat.DamagedExtension, overwrite: true);
-    }
-
-    private static bool HasSegmentAtOrBefore(string[] segments, long position)
-    {
-        foreach (var segment in segments)
-        {
-            if (SnapshotFormat.TryParsePosition(segment, LogFormat.SegmentExtension, out var basePosition) && basePosition <= position)
-                return true;
-        }
-        return false;
     }
 
     private readonly record struct LoadedSnapshot(string File, long LogPosition, long Keys);

@@ -31,6 +31,9 @@ internal static partial class TransportLog
     [LoggerMessage(1007, LogLevel.Warning, "Connection {RemoteEndPoint} loop failed unexpectedly")]
     public static partial void LoopFailed(ILogger logger, EndPoint? remoteEndPoint, Exception exception);
 
+    [LoggerMessage(1008, LogLevel.Warning, "Refused a connection from {RemoteEndPoint} on {EndPoint}: {Open} connections are open, the most this node keeps (maxClients); {Refused} refused since the start")]
+    public static partial void ConnectionRefusedAtLimit(ILogger logger, EndPoint? remoteEndPoint, EndPoint endPoint, int open, long refused);
+
     [LoggerMessage(1020, LogLevel.Information, "TLS handshake with {RemoteEndPoint} failed: {Reason}")]
     public static partial void TlsHandshakeFailed(ILogger logger, EndPoint? remoteEndPoint, string reason);
 }

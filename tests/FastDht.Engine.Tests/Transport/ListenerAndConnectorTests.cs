@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using FastDht.Engine.Transport;
@@ -55,6 +56,56 @@ public sealed class ListenerAndConnectorTests
             {
                 filler.Dispose();
             }
+        }
+    }
+
+    [Fact]
+    public async Task A_connection_past_the_accept_limit_is_closed_at_once_and_one_is_served_again_once_another_closed()
+    {
+        var limit = new ConnectionLimit(2);
+        await using SocketListener listener = SocketListener.Start(Loopback.AnyPort, static async connection =>
+        {
+            // Held until the client closes: the listener counts a connection until its handler returns.
+            while (true)
+            {
+                ReadResult read = await connection.Input.ReadAsync();
+                connection.Input.AdvanceTo(read.Buffer.End);
+                if (read.IsCompleted || read.IsCanceled)
+                {
+                    break;
+                }
+            }
+
+            await connection.DisposeAsync();
+        }, new ConnectionOptions { AcceptLimit = limit });
+
+        using Socket first = await Loopback.RawPeerAsync(listener.LocalEndPoint);
+        using Socket second = await Loopback.RawPeerAsync(listener.LocalEndPoint);
+        await Bounded.UntilAsync(() => limit.Count == 2, "both connections are counted");
+        using Socket third = await Loopback.RawPeerAsync(listener.LocalEndPoint);
+        Assert.True(await ClosedByListenerAsync(third), "the connection past the limit is closed by the listener");
+        Assert.Equal(1, limit.Refused);
+        Assert.Equal(2, limit.Count);
+        Assert.True(new ConnectionLimit(1).ShouldLogRefusal(), "the first refusal of a limit is always logged");
+
+        first.Dispose();
+        await Bounded.UntilAsync(() => limit.Count == 1, "the closed connection is no longer counted");
+        using Socket fourth = await Loopback.RawPeerAsync(listener.LocalEndPoint);
+        await Bounded.UntilAsync(() => limit.Count == 2, "a new connection is served again");
+        Assert.Equal(1, limit.Refused);
+    }
+
+    /// <summary>True when the listener closed the socket (a read ends, or the connection was reset) within the bound.</summary>
+    private static async Task<bool> ClosedByListenerAsync(Socket socket)
+    {
+        try
+        {
+            int read = await socket.ReceiveAsync(new byte[16].AsMemory(), SocketFlags.None).AsTask().WaitAsync(Bounded.Timeout);
+            return read == 0;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            return true;
         }
     }
 

@@ -28,7 +28,8 @@ public sealed class SnapshotTests : IDisposable
         long snapshotLogSize = 0,
         Func<IReadOnlyList<byte[]>>? carried = null,
         ApplicationRecordHandler? application = null,
-        Action? barrier = null) =>
+        Action? barrier = null,
+        bool truncate = false) =>
         WriteAheadLog.Open(
             new WriteAheadLogOptions
             {
@@ -39,6 +40,7 @@ public sealed class SnapshotTests : IDisposable
                 SnapshotApplicationState = carried,
                 ApplicationRecord = application,
                 SnapshotBarrier = barrier,
+                TruncateAtCorruption = truncate,
             },
             store,
             out report);
@@ -214,6 +216,47 @@ public sealed class SnapshotTests : IDisposable
         Assert.Contains(second.File, e.Message);
         Assert.DoesNotContain('\n', e.Message);
         Assert.True(File.Exists(second.File)); // left as it was, for the operator
+    }
+
+    [Fact]
+    public async Task A_snapshot_whose_log_segment_is_gone_stops_recovery_naming_the_segment_unless_truncation_is_allowed()
+    {
+        var store = new ShardedStore();
+        SnapshotReport snapshot;
+        using (var log = Open(store, out _))
+        {
+            for (var i = 0; i < 100; i++)
+                Put(log, store, $"before{i}", "1");
+            snapshot = await SnapshotAsync(log);
+            for (var i = 0; i < 100; i++)
+                Put(log, store, $"after{i}", "2");
+            Assert.True(await log.WhenDurableAsync(log.AppendedPosition).AsTask().WaitAsync(Bound));
+        }
+        // The older segments end exactly at the snapshot's position: only the missing segment's name tells the loss.
+        var segment = Path.Combine(_dir, $"{snapshot.LogPosition:D20}.wal");
+        File.Delete(segment);
+
+        var refused = Assert.Throws<LogCorruptionException>(() => Open(new ShardedStore(), out _));
+        Assert.Equal(segment, refused.File);
+        Assert.Equal(0, refused.Offset);
+        Assert.Contains(snapshot.File, refused.Message);
+        Assert.DoesNotContain('\n', refused.Message);
+
+        var restored = new ShardedStore();
+        using (var log = Open(restored, out var recovery, truncate: true))
+        {
+            Assert.Equal(snapshot.File, recovery.Snapshot);
+            Assert.Contains(segment, recovery.TruncatedAt);
+            Assert.Equal("1", Get(restored, "before99"));
+            Assert.Null(Get(restored, "after0"));
+            Put(log, restored, "later", "3");
+            Assert.True(await log.WhenDurableAsync(log.AppendedPosition).AsTask().WaitAsync(Bound));
+        }
+        var again = new ShardedStore();
+        using var third = Open(again, out var thirdRecovery);
+        Assert.Null(thirdRecovery.TruncatedAt);
+        Assert.Equal("3", Get(again, "later"));
+        Assert.Equal(101, again.Count);
     }
 
     [Fact]

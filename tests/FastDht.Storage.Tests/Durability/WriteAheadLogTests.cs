@@ -442,6 +442,35 @@ public sealed class WriteAheadLogTests : IDisposable
     }
 
     [Fact]
+    public async Task A_log_whose_first_segments_are_gone_without_a_snapshot_stops_recovery_unless_truncation_is_allowed()
+    {
+        using (var log = Open(new ShardedStore(), out _, segmentSize: 4096))
+        {
+            for (var i = 0; i < 400; i++)
+            {
+                var end = log.AppendPut(B($"k{i}"), B($"v{i}"));
+                if (i % 50 == 49)
+                    Assert.True(await log.WhenDurableAsync(end));
+            }
+        }
+        var segments = Segments();
+        Assert.True(segments.Length > 2, $"expected several segments, found {segments.Length}");
+        File.Delete(segments[0]); // no snapshot holds its records: the log as left no longer starts at 0
+
+        var refused = Assert.Throws<LogCorruptionException>(() => Open(new ShardedStore(), out _, segmentSize: 4096));
+        Assert.Equal(segments[1], refused.File);
+        Assert.Equal(0, refused.Offset);
+        Assert.Contains("no snapshot holds the records before it", refused.Message);
+        Assert.DoesNotContain('\n', refused.Message);
+
+        var store = new ShardedStore();
+        using var cut = Open(store, out var report, segmentSize: 4096, truncate: true);
+        Assert.Contains(segments[1], report.TruncatedAt);
+        Assert.Null(Get(store, "k0"));
+        Assert.Equal("v399", Get(store, "k399"));
+    }
+
+    [Fact]
     public void A_second_log_on_the_same_folder_is_refused()
     {
         using var log = Open(new ShardedStore(), out _);
