@@ -65,6 +65,11 @@ start_fastdht() {  # start_fastdht POLICY RESP_PORT NATIVE_PORT
   LAST_PID=$!
   PIDS+=("$LAST_PID")
   wait_up "$resp" "fastdht-node"
+  # PING answers while the node loads (it binds first); a new data directory's first log segment is written with
+  # zeros meanwhile (seconds on a busy disk): SETs would get -LOADING until it is done.
+  local i
+  for i in $(seq 1 600); do [[ $(info_field "$resp" loading) == 0 ]] && return 0; sleep 0.1; done
+  echo "fastdht-node on port $resp is still loading after 60 s (logs in $dir)" >&2; exit 1
 }
 start_redis() {    # start_redis POLICY PORT
   local policy=$1 port=$2 dir="$WORK/redis-$1" persist=(--appendonly no)

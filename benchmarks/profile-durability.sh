@@ -39,7 +39,10 @@ fi
 mkdir -p "$WORK"
 NATIVE=$PORT_BASE; RESP=$((PORT_BASE + 1))
 
-up() { local i; for i in $(seq 1 300); do redis-cli -p "$RESP" ping 2>/dev/null | grep -q PONG && return 0; sleep 0.1; done; echo "no server on $RESP (logs in $WORK)" >&2; exit 1; }
+up() { local i; for i in $(seq 1 300); do redis-cli -p "$RESP" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+  # PING answers while FastDht loads (a new data directory's first segment is written with zeros meanwhile): wait it out.
+  for i in $(seq 1 600); do [[ $(redis-cli -p "$RESP" info persistence 2>/dev/null | tr -d '\r' | awk -F: '$1 == "loading" {print $2}') == 0 ]] && return 0; sleep 0.1; done
+  echo "no server serving on $RESP (logs in $WORK)" >&2; exit 1; }
 info() { redis-cli -p "$RESP" info all | tr -d '\r' | awk -F: -v f="$1" '$1 == f {print $2}'; }
 count() { awk -v e="$1" '$2 == e || $3 == e {gsub(/,/, "", $1); print $1; found=1} END {if (!found) print 0}' "$2"; }
 # CPU time (clock ticks) of the server's threads named like $2 (/proc task stat: utime + stime, after the comm).
