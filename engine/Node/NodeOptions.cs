@@ -296,6 +296,14 @@ public sealed class NodeOptions
     /// </remarks>
     public TimeSpan FailoverTimeout { get; set; } = TimeSpan.FromMilliseconds(600);
 
+    /// <summary>With a Raft group: how long the Raft leader has no peer link to a voter before it replaces it by the first live learner (docs/replication.md, "Voting group changes").</summary>
+    /// <remarks>
+    /// Defaults to 30 s: far above a peer link's reconnect after a blip or a quick restart, short enough that a voter
+    /// gone for good leaves the group one failure from losing its majority for only half a minute. A replaced voter that
+    /// returns is a learner. <see cref="TimeSpan.Zero"/> never replaces one (then only forget or remove-node does).
+    /// </remarks>
+    public TimeSpan VoterTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Checks the options against each other, with a one-line message naming the problem.</summary>
     /// <exception cref="ClusterConfigurationException">The options cannot work.</exception>
     public void Validate()
