@@ -253,8 +253,9 @@ public sealed class NodeOptions
 
     /// <summary>Whether the cluster state is decided by a Raft group of the first members (docs/replication.md); null: whenever <see cref="Replicas"/> is above 0.</summary>
     /// <remarks>
-    /// Defaults to null. Every node must be given the same setting. With it, the first 3 members in id order (5 from 10
-    /// members on, every member below 3) vote; the others learn committed states from pushes. Security: the Raft
+    /// Defaults to null. Every node must be given the same setting. With it, 3 members vote (5 from 10 members on, every
+    /// member below 3: the first in id order at first, then whom the committed state names, <see cref="VoterTimeout"/>);
+    /// the others learn committed states from pushes. Security: the Raft
     /// traffic runs on the native port after the same cluster-secret proof (and TLS) as a peer link, so nobody without
     /// the secret can vote or append entries.
     /// </remarks>

@@ -58,13 +58,24 @@ public sealed class VotingGroupTests
     [Fact]
     public async Task A_voter_stopped_for_good_is_replaced_by_a_learner_and_the_group_then_survives_losing_a_second_original_voter()
     {
-        await using var cluster = await StartAsync(4, o => o.VoterTimeout = TimeSpan.FromSeconds(1));
+        await using var cluster = await Resp.RespCluster.StartAsync(4, o =>
+        {
+            o.Consensus = true;
+            o.VoterTimeout = TimeSpan.FromSeconds(1);
+        });
         Assert.Equal([0, 1, 2], cluster[0].ClusterState.Voters);
         await CommitAsync(cluster[3], Give(0, 3), "a first change");
 
         await cluster.StopNodeAsync(2);
         await VotersAreAsync(cluster, [0, 1, 3]);
         Assert.True(cluster[3].Core.Consensus!.IsVoter);
+        // What an operator sees (docs/running.md): CLUSTER INFO names the voters and whether the node is one.
+        await using (var resp = await Resp.RespTestClient.ConnectAsync(Resp.RespCluster.RespOf(cluster, 3)))
+        {
+            var info = await resp.CallAsync("CLUSTER", "INFO");
+            Assert.Contains("fastdht_raft_voters:0,1,3\r\n", info, StringComparison.Ordinal);
+            Assert.Contains("fastdht_raft_voter:1\r\n", info, StringComparison.Ordinal);
+        }
 
         // Voters 0 and 3 are a majority of {0, 1, 3}: changes still commit without a second original voter. With the
         // voters fixed at {0, 1, 2}, node 0 alone would be left and nothing would commit.
