@@ -103,9 +103,24 @@ public sealed class ClusterState
         return new ClusterState(InitialEpoch, members, SlotTable.CreateDefault(members, replicas));
     }
 
-    /// <summary>The next state (epoch + 1) with the given members, slots and/or voters; what is not given stays as it is.</summary>
+    /// <summary>
+    /// The next state (epoch + 1) with the given members, slots and/or voters; what is not given stays as it is, except
+    /// that voters the new members no longer include are dropped (a membership change that means to replace one passes
+    /// <paramref name="voters"/>, as <c>Membership.WithoutMember</c> does).
+    /// </summary>
     public ClusterState Next(MemberList? members = null, SlotTable? slots = null, IReadOnlyList<ushort>? voters = null) =>
-        new(Epoch + 1, members ?? Members, slots ?? Slots, voters ?? _voters);
+        new(Epoch + 1, members ?? Members, slots ?? Slots, voters ?? (members is null ? _voters : StillMembers(_voters, members)));
+
+    private static ushort[] StillMembers(ushort[] voters, MemberList members)
+    {
+        var kept = new List<ushort>(voters.Length);
+        foreach (var id in voters)
+        {
+            if (members.TryGet(id, out _))
+                kept.Add(id);
+        }
+        return kept.Count == voters.Length ? voters : kept.ToArray();
+    }
 
     public override string ToString() => $"epoch {Epoch}, members {Members}, voters {string.Join(",", _voters)}, {Slots.Ranges.Count} slot ranges";
 }
