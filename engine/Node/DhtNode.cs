@@ -173,9 +173,8 @@ public sealed class DhtNode : IAsyncDisposable
         // With JoinOnMeet the join waits for a RESP CLUSTER MEET (RespClusterAdmin.MeetAsync) naming the seed.
         if (options.IsJoining && !options.JoinOnMeet)
         {
-            var consensusGroup = core.Consensus;
             using (ExecutionContext.SuppressFlow())
-                core.Joining = Task.Run(() => core.Membership.JoinAsync(voters => consensusGroup?.AdoptVoters(voters)));
+                core.Joining = Task.Run(core.Membership.JoinAsync);
         }
         NodeLog.Listening(logger, options.NodeId, options.ClusterName, listener.LocalEndPoint, options.Members.Count, options.LockStrategy);
         var node = new DhtNode(core, listener, pluginListeners);

@@ -262,8 +262,9 @@ public sealed class NodeOptions
 
     /// <summary>Whether the cluster state is decided by a Raft group of the first members (docs/replication.md); null: whenever <see cref="Replicas"/> is above 0.</summary>
     /// <remarks>
-    /// Defaults to null. Every node must be given the same setting. With it, the first 3 members in id order (5 from 10
-    /// members on, every member below 3) vote; the others learn committed states from pushes. Security: the Raft
+    /// Defaults to null. Every node must be given the same setting. With it, 3 members vote (5 from 10 members on, every
+    /// member below 3: the first in id order at first, then whom the committed state names, <see cref="VoterTimeout"/>);
+    /// the others learn committed states from pushes. Security: the Raft
     /// traffic runs on the native port after the same cluster-secret proof (and TLS) as a peer link, so nobody without
     /// the secret can vote or append entries.
     /// </remarks>
@@ -304,6 +305,14 @@ public sealed class NodeOptions
     /// after its election before promoting anything. Lower is faster failover and more false alarms under load.
     /// </remarks>
     public TimeSpan FailoverTimeout { get; set; } = TimeSpan.FromMilliseconds(600);
+
+    /// <summary>With a Raft group: how long the Raft leader has no peer link to a voter before it replaces it by the first live learner (docs/replication.md, "Voting group changes").</summary>
+    /// <remarks>
+    /// Defaults to 30 s: far above a peer link's reconnect after a blip or a quick restart, short enough that a voter
+    /// gone for good leaves the group one failure from losing its majority for only half a minute. A replaced voter that
+    /// returns is a learner. <see cref="TimeSpan.Zero"/> never replaces one (then only forget or remove-node does).
+    /// </remarks>
+    public TimeSpan VoterTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Checks the options against each other, with a one-line message naming the problem.</summary>
     /// <exception cref="ClusterConfigurationException">The options cannot work.</exception>

@@ -14,7 +14,7 @@ public sealed class ClusterStateCodecTests
         var slots = initial.Slots
             .Map(a => a.Primary == 0 ? new SlotAssignment(0, a.Replicas, a.Replicas[..1]) : a)
             .Assign(42, 42, new SlotAssignment(5, [1], [1]));
-        return new ClusterState(77, members, slots);
+        return new ClusterState(77, members, slots, voters: [1, 2, 5]);
     }
 
     [Fact]
@@ -26,6 +26,26 @@ public sealed class ClusterStateCodecTests
         Assert.Equal(state.Members.Digest, back.Members.Digest);
         Assert.True(back.Slots.SameAssignment(state.Slots));
         Assert.Equal([1], back.Slots.AssignmentOf(42).InSync.ToArray());
+        Assert.Equal([1, 2, 5], back.Voters);
+    }
+
+    [Fact]
+    public void A_state_written_before_the_voters_were_part_of_it_decodes_with_the_voters_every_node_computed_then()
+    {
+        // Version 2 is version 3 without the voter list at the end: what a Raft log or snapshot of an earlier build holds.
+        var state = Sample();
+        var current = ClusterStateCodec.Encode(state);
+        var old = current.AsSpan(0, current.Length - (1 + (2 * state.Voters.Count))).ToArray();
+        old[0] = 2;
+        Assert.True(ClusterStateCodec.TryDecode(old, out var back, out var error), error);
+        Assert.Equal([0, 1, 2], back.Voters); // the first 3 members in id order
+        Assert.True(back.Slots.SameAssignment(state.Slots));
+
+        // A voter that is not a member is refused with a reason.
+        current[^1] = 9;
+        current[^2] = 0;
+        Assert.False(ClusterStateCodec.TryDecode(current, out _, out var refused));
+        Assert.Contains("voter", refused, StringComparison.Ordinal);
     }
 
     [Fact]

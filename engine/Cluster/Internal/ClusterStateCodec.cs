@@ -9,18 +9,23 @@ namespace FastDht.Engine.Cluster.Internal;
 /// ClusterPush. Little-endian, versioned, checked whole on decode (a peer or a damaged log gets a one-line error).
 /// </summary>
 /// <remarks>
-/// Layout (version 2): u8 version, u64 epoch, u16 member count, per member (u16 id, u16 port, u8 host length, host
+/// Layout (version 3): u8 version, u64 epoch, u16 member count, per member (u16 id, u16 port, u8 host length, host
 /// UTF-8), u16 range count, per range (u16 first slot, u16 last slot, u16 primary, u16 importing (0xFFFF: not moving,
-/// docs/elasticity.md), u8 replica count, u16 each, u8 in-sync count, u16 each). Version 1 (written before slot moves:
-/// no importing field) is still read, so a Raft log written by an earlier build replays. A whole state is written rather than a delta: a state is small (about 12 bytes per
+/// docs/elasticity.md), u8 replica count, u16 each, u8 in-sync count, u16 each), then u8 voter count, u16 each (the Raft
+/// group's voters, docs/replication.md). Version 2 (no voters: they are <see cref="ClusterState.DefaultVoters"/>, what
+/// every node computed from the member list before) and version 1 (written before slot moves: no importing field
+/// either) are still read, so a Raft log or snapshot written by an earlier build replays. A whole state is written rather than a delta: a state is small (about 12 bytes per
 /// range plus the members: well under 1 KiB for ten nodes, 20 KiB for a thousand) and changes are rare, and a whole
 /// state makes every entry self-contained: applying one needs no earlier entry, only the epoch check.
 /// </remarks>
 internal static class ClusterStateCodec
 {
-    private const byte Version = 2;
+    private const byte Version = 3;
 
-    /// <summary>The layout before slot moves: no importing field.</summary>
+    /// <summary>The layout before the voters were part of the state: no voter list at the end.</summary>
+    private const byte VersionWithoutVoters = 2;
+
+    /// <summary>The layout before slot moves: no importing field (and no voters).</summary>
     private const byte VersionWithoutMoves = 1;
 
     public static byte[] Encode(ClusterState state)
@@ -40,6 +45,10 @@ internal static class ClusterStateCodec
         }
         for (var i = 0; i < ranges.Count; i++)
             size += 8 + 1 + (2 * assignments[i].Replicas.Length) + 1 + (2 * assignments[i].InSync.Length);
+        var voters = state.Voters;
+        if (voters.Count > byte.MaxValue)
+            throw new ClusterConfigurationException($"{voters.Count} voters: at most 255");
+        size += 1 + (2 * voters.Count);
         var bytes = new byte[size];
         var span = bytes.AsSpan();
         var at = 0;
@@ -70,6 +79,12 @@ internal static class ClusterStateCodec
             at = WriteIds(span, at, a.Replicas);
             at = WriteIds(span, at, a.InSync);
         }
+        span[at++] = (byte)voters.Count;
+        foreach (var id in voters)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(span[at..], id);
+            at += 2;
+        }
         return bytes;
     }
 
@@ -83,7 +98,7 @@ internal static class ClusterStateCodec
             if (!Need(bytes, at, 1 + 8 + 2, out error))
                 return false;
             var version = bytes[0];
-            if (version is not (Version or VersionWithoutMoves))
+            if (version is not (Version or VersionWithoutVoters or VersionWithoutMoves))
             {
                 error = $"cluster state version {bytes[0]} is not understood (this node reads version {Version})";
                 return false;
@@ -115,13 +130,13 @@ internal static class ClusterStateCodec
             Span<ushort> inSync = stackalloc ushort[byte.MaxValue];
             for (var i = 0; i < rangeCount; i++)
             {
-                var fixedSize = version == Version ? 8 : 6;
+                var fixedSize = version == VersionWithoutMoves ? 6 : 8;
                 if (!Need(bytes, at, fixedSize, out error))
                     return false;
                 var first = BinaryPrimitives.ReadUInt16LittleEndian(bytes[at..]);
                 var last = BinaryPrimitives.ReadUInt16LittleEndian(bytes[(at + 2)..]);
                 var primary = BinaryPrimitives.ReadUInt16LittleEndian(bytes[(at + 4)..]);
-                var importing = version == Version ? BinaryPrimitives.ReadUInt16LittleEndian(bytes[(at + 6)..]) : SlotAssignment.NotMoving;
+                var importing = version != VersionWithoutMoves ? BinaryPrimitives.ReadUInt16LittleEndian(bytes[(at + 6)..]) : SlotAssignment.NotMoving;
                 at += fixedSize;
                 if (!TryReadIds(bytes, ref at, replicas, out var replicaCount, out error)
                     || !TryReadIds(bytes, ref at, inSync, out var inSyncCount, out error))
@@ -129,12 +144,20 @@ internal static class ClusterStateCodec
                 ranges[i] = new SlotRange(first, last, primary);
                 assignments[i] = new SlotAssignment(primary, replicas[..replicaCount], inSync[..inSyncCount], importing);
             }
+            ushort[]? voters = null;
+            if (version == Version)
+            {
+                Span<ushort> ids = stackalloc ushort[byte.MaxValue];
+                if (!TryReadIds(bytes, ref at, ids, out var voterCount, out error))
+                    return false;
+                voters = ids[..voterCount].ToArray();
+            }
             if (at != bytes.Length)
             {
                 error = $"{bytes.Length - at} bytes after the cluster state";
                 return false;
             }
-            state = new ClusterState(epoch, new MemberList(members), SlotTable.FromRangeAssignments(ranges, assignments));
+            state = new ClusterState(epoch, new MemberList(members), SlotTable.FromRangeAssignments(ranges, assignments), voters);
             error = "";
             return true;
         }

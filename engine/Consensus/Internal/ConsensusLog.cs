@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace FastDht.Engine.Consensus.Internal;
 
-/// <summary>The Raft group's log lines: source-generated, fixed event ids (90-99), nothing formatted unless the level is enabled.</summary>
+/// <summary>The Raft group's log lines: source-generated, fixed event ids (90-99, voting group changes 140-145), nothing formatted unless the level is enabled.</summary>
 internal static partial class ConsensusLog
 {
     [LoggerMessage(90, LogLevel.Information, "Node {NodeId} votes in the Raft group {Voters} (log in {Folder})")]
@@ -28,4 +28,22 @@ internal static partial class ConsensusLog
 
     [LoggerMessage(93, LogLevel.Information, "Node {NodeId} installed the cluster state of epoch {Epoch}: {State}")]
     public static partial void Installed(ILogger logger, ushort nodeId, ulong epoch, string state);
+
+    [LoggerMessage(140, LogLevel.Warning, "Node {NodeId}: a voting group change failed (retried): {Reason}")]
+    public static partial void VoterChangeFailed(ILogger logger, ushort nodeId, string reason);
+
+    [LoggerMessage(141, LogLevel.Information, "Node {NodeId} is a voter from epoch {Epoch}: its Raft member started, waiting for the leader to add it")]
+    public static partial void MadeVoter(ILogger logger, ushort nodeId, ulong epoch);
+
+    [LoggerMessage(142, LogLevel.Information, "Node {NodeId} is a learner from epoch {Epoch}: its Raft member stopped and its Raft log was deleted")]
+    public static partial void MadeLearner(ILogger logger, ushort nodeId, ulong epoch);
+
+    [LoggerMessage(143, LogLevel.Information, "Node {NodeId} (Raft leader): adding node {Voter} to the Raft configuration: {Added}")]
+    public static partial void VoterAdded(ILogger logger, ushort nodeId, ushort voter, bool added);
+
+    [LoggerMessage(144, LogLevel.Information, "Node {NodeId} (Raft leader): removing {Address} from the Raft configuration: {Removed}")]
+    public static partial void VoterRemoved(ILogger logger, ushort nodeId, string address, bool removed);
+
+    [LoggerMessage(145, LogLevel.Warning, "Node {NodeId} (Raft leader): voter {Voter} was silent for {Seconds:0.#} s; node {Learner} votes in its place from epoch {Epoch}")]
+    public static partial void VoterReplaced(ILogger logger, ushort nodeId, ushort voter, double seconds, ushort learner, ulong epoch);
 }

@@ -6,12 +6,14 @@ namespace FastDht.Engine.Consensus.Internal;
 /// <param name="RequestTimeout">One push of the state to a learner, and the bound of a consensus connection's handshake.</param>
 /// <param name="ProposeTimeout">How long a proposal may take before <see cref="Cluster.ClusterChangeException"/>.</param>
 /// <param name="DataDir">The node's data directory (the log goes to its raft folder); null: a temporary folder.</param>
+/// <param name="VoterTimeout">How long the leader has no peer link to a voter before it replaces it by a live learner; zero or less: never.</param>
 internal sealed record ConsensusSettings(
     TimeSpan LowerElectionTimeout,
     TimeSpan UpperElectionTimeout,
     TimeSpan RequestTimeout,
     TimeSpan ProposeTimeout,
-    string? DataDir)
+    string? DataDir,
+    TimeSpan VoterTimeout)
 {
     /// <summary>How long one Raft call (pre-vote, vote, append) may wait for its answer: three quarters of the lower election timeout.</summary>
     /// <remarks>

@@ -375,7 +375,7 @@ internal sealed class FailoverMonitor
         if (target == NoLeader || target == SelfId)
         {
             var voters = _group.Voters;
-            target = voters[_voterTurn++ % voters.Length];
+            target = voters[_voterTurn++ % voters.Count];
             if (target == SelfId)
                 return false;
         }

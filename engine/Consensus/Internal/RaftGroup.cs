@@ -18,15 +18,19 @@ namespace FastDht.Engine.Consensus.Internal;
 /// (<see cref="IClusterChanges"/>) and to learn committed states.
 /// </summary>
 /// <remarks>
-/// Voters (the first 3 members in id order, 5 from 10 members on; all of them below 3) run Raft over authenticated
+/// Voters (<see cref="ClusterState.Voters"/>, part of the committed state) run Raft over authenticated
 /// connections on the native port (<see cref="ConsensusTransport"/>); their log and snapshots live in
-/// <c>DataDir/raft</c> (a temporary folder, removed at stop, without a data directory). Every voter installs each
+/// <c>DataDir/raft</c> (a temporary folder, removed at stop, without a data directory). A node that the committed
+/// state makes a voter starts its Raft member (outside the library's configuration, so it waits to be added), and one
+/// it makes a learner stops it and deletes its log; the leader makes the library's configuration follow the state's
+/// voters one member at a time, and replaces a voter it has not heard from for the voter timeout by the first live
+/// learner (the partial class in RaftGroup.Voters.cs). Every voter installs each
 /// applied state into the node's <see cref="ClusterStateHolder"/>; the leader also pushes it (ClusterPush) to every
 /// other member, and any node pushes its state to a peer whose link comes up (PeerMesh), so learners converge without
 /// running Raft. A proposal goes to the leader (locally, or as ClusterPropose over the peer link); the leader takes
 /// proposals one at a time, so its epoch check before replicating cannot be overtaken by its own next proposal.
 /// </remarks>
-internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisposable
+internal sealed partial class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisposable
 {
     private const ushort NoLeader = 0xFFFF;
     private const int MaxAttempts = 16;
@@ -40,8 +44,6 @@ internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisp
     private readonly ConsensusTransport _transport;
     private readonly SemaphoreSlim _leaderTurn = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
-    private ushort[] _voters;
-    private readonly bool _isVoter;
     private string? _folder;
     private bool _ownsFolder;
     private ClusterStateMachine? _machine;
@@ -56,28 +58,17 @@ internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisp
         _settings = settings;
         _logger = logger;
         _loggerFactory = loggerFactory;
-        _voters = VotersOf(cluster.Current.Members);
-        _isVoter = Array.IndexOf(_voters, identity.SelfId) >= 0;
         _transport = new ConsensusTransport(identity, cluster, connectionOptions, settings.RequestTimeout);
+        _stateChanges = cluster.Subscribe(OnStateChanged);
     }
 
     public bool IsEnabled => true;
 
-    /// <summary>Whether this node votes (else it learns committed states from pushes).</summary>
-    public bool IsVoter => _isVoter;
+    /// <summary>Whether this node runs a Raft member now (it votes, or was made a voter and waits to be added; else it learns committed states from pushes).</summary>
+    public bool IsVoter => Volatile.Read(ref _raft) is not null;
 
-    /// <summary>The voting members, in id order.</summary>
-    public ReadOnlySpan<ushort> Voters => Volatile.Read(ref _voters);
-
-    /// <summary>
-    /// On a node that joined the cluster (a learner whose voters were computed from its seeds): the voters the member
-    /// that admitted it named. A voter's own list never changes (the voting group is fixed at start).
-    /// </summary>
-    public void AdoptVoters(ushort[] voters)
-    {
-        if (!_isVoter && voters.Length > 0)
-            Volatile.Write(ref _voters, voters);
-    }
+    /// <summary>The voting members of the newest state this node has, in id order.</summary>
+    public IReadOnlyList<ushort> Voters => _cluster.Current.Voters;
 
     /// <summary>Whether this node is the Raft leader and a majority of the voters answered it within the election timeout (its leader lease).</summary>
     public bool HoldsLeaderLease => _raft is { } raft && raft.TryGetLeaseToken(out var token) && !token.IsCancellationRequested;
@@ -103,21 +94,35 @@ internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisp
     /// <summary>The leader this node knows of; 0xFFFF when none (or when this node is no voter).</summary>
     public ushort LeaderId => _raft?.Leader?.EndPoint is { } endPoint ? IdOf(endPoint) : NoLeader;
 
-    /// <summary>The voters of a member list: the first 3 in id order (5 from 10 members on), every member below 3.</summary>
-    public static ushort[] VotersOf(MemberList members)
-    {
-        var count = members.Count < 3 ? members.Count : members.Count < 10 ? 3 : 5;
-        var voters = new ushort[count];
-        for (var i = 0; i < count; i++)
-            voters[i] = members[i].NodeId;
-        return voters;
-    }
-
-    /// <summary>Starts the Raft member on a voter (replaying its log: the node then holds the newest state it committed); nothing on a learner.</summary>
+    /// <summary>
+    /// Starts the Raft member on a voter (replaying its log: the node then holds the newest state it committed), and on
+    /// every node the loop that follows the state's voters (<see cref="FollowVotersAsync"/>).
+    /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (!_isVoter)
-            return;
+        await _memberTurn.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_cluster.Current.IsVoter(_identity.SelfId))
+                await StartMemberAsync(added: false, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _memberTurn.Release();
+        }
+        using (ExecutionContext.SuppressFlow())
+            _following = Task.Run(FollowVotersAsync);
+    }
+
+    /// <summary>
+    /// Starts this node's Raft member. <paramref name="added"/> false (the node starts as a voter): its configuration is
+    /// the state's voters, itself included, as on every voter of a new cluster. True (a learner the state just made a
+    /// voter): the configuration leaves it out, so the library starts it frozen, neither standing for election nor
+    /// voting, until the leader's <c>AddMemberAsync</c> has caught it up (from the leader's snapshot and log) and
+    /// committed the configuration that lists it.
+    /// </summary>
+    private async Task StartMemberAsync(bool added, CancellationToken cancellationToken)
+    {
         if (_settings.DataDir is { } dataDir)
         {
             _folder = Path.Combine(dataDir, "raft");
@@ -127,16 +132,22 @@ internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisp
             _folder = Path.Combine(Path.GetTempPath(), $"fastdht-raft-{_identity.SelfId}-{Guid.NewGuid():N}");
             _ownsFolder = true;
         }
+        if (added && Directory.Exists(_folder))
+            Directory.Delete(_folder, recursive: true); // what a former voter left: the leader sends what it needs
         var snapshots = Directory.CreateDirectory(Path.Combine(_folder, "snapshots"));
         _machine = new ClusterStateMachine(snapshots, _cluster.Current, OnApplied);
         await _machine.RestoreAsync(cancellationToken).ConfigureAwait(false);
         _log = new WriteAheadLog(new WriteAheadLog.Options { Location = Path.Combine(_folder, "log") }, _machine);
-        var members = _cluster.Current.Members;
+        var state = _cluster.Current;
+        var members = state.Members;
         var self = ConsensusTransport.EndPointOf(members.Get(_identity.SelfId));
         var storage = new VoterConfigurationStorage();
         var builder = storage.CreateInitialConfigurationBuilder();
-        foreach (var id in _voters)
-            builder.Add(ConsensusTransport.EndPointOf(members.Get(id)));
+        foreach (var id in state.Voters)
+        {
+            if (!added || id != _identity.SelfId)
+                builder.Add(ConsensusTransport.EndPointOf(members.Get(id)));
+        }
         builder.Build();
         var configuration = new RaftCluster.CustomTransportConfiguration(self, _transport, _transport)
         {
@@ -149,10 +160,11 @@ internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisp
             IsLeaderLeaseEnabled = true,
             LoggerFactory = _loggerFactory,
         };
-        _raft = new RaftCluster(configuration) { AuditTrail = _log };
-        _raft.LeaderChanged += OnLeaderChanged;
-        await _raft.StartAsync(cancellationToken).ConfigureAwait(false);
-        ConsensusLog.Started(_logger, _identity.SelfId, string.Join(",", _voters), _folder);
+        var raft = new RaftCluster(configuration) { AuditTrail = _log };
+        raft.LeaderChanged += OnLeaderChanged;
+        await raft.StartAsync(cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _raft, raft);
+        ConsensusLog.Started(_logger, _identity.SelfId, string.Join(",", state.Voters), _folder);
     }
 
     public async ValueTask<ClusterState?> ProposeAsync(Func<ClusterState, ClusterState?> change, CancellationToken cancellationToken = default)
@@ -177,7 +189,7 @@ internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisp
                 var target = leaderHint != NoLeader ? leaderHint : LeaderId;
                 var answer = target == _identity.SelfId || (target == NoLeader && IsLeader)
                     ? await AnswerLocallyAsync(proposed, deadline.Token).ConfigureAwait(false)
-                    : await AskAsync(target != NoLeader ? target : _voters[attempt % _voters.Length], proposed, deadline.Token).ConfigureAwait(false);
+                    : await AskAsync(target != NoLeader ? target : AnyOtherVoter(current, attempt), proposed, deadline.Token).ConfigureAwait(false);
                 if (answer is null)
                 {
                     lastProblem = "the voter asked was unreachable";
@@ -285,9 +297,14 @@ internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisp
         }
     }
 
+    /// <summary>
+    /// Takes a consensus connection from a voter of the newest state, or from a member the library's configuration still
+    /// lists (a voter being replaced); anyone else (a replaced voter that came back and still thinks it votes) is
+    /// refused, so it cannot disturb the group's elections.
+    /// </summary>
     public bool TryAcceptConnection(SocketConnection connection, ushort peerId) =>
-        _isVoter && Array.IndexOf(_voters, peerId) >= 0 && _transport.Listener is { } listener
-        && listener.TryOffer(new ConsensusConnection(connection, peerId));
+        Volatile.Read(ref _raft) is { } raft && (_cluster.Current.IsVoter(peerId) || InConfiguration(raft, peerId))
+        && _transport.Listener is { } listener && listener.TryOffer(new ConsensusConnection(connection, peerId));
 
     private static byte[] Encode(ProposalOutcome outcome, ushort leader, ClusterState? state)
     {
@@ -343,6 +360,7 @@ internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisp
         }
         ConsensusLog.LeaderChanged(_logger, _identity.SelfId, id == NoLeader ? "none" : id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Monitor?.OnLeaderChanged();
+        WakeVoterLoop();
     }
 
     /// <summary>A leader this voter saw: its id, when this voter learned of it (Environment.TickCount64), and the term it read then.</summary>
@@ -410,7 +428,30 @@ internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisp
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
-        if (_raft is { } raft)
+        _stateChanges.Dispose();
+        WakeVoterLoop();
+        await _following.ConfigureAwait(false);
+        await _memberTurn.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            await StopMemberAsync(deleteLog: false).ConfigureAwait(false);
+        }
+        finally
+        {
+            _memberTurn.Release();
+        }
+        // _stopping is cancelled, not disposed: parts still stopping (the replication senders) may propose once more and
+        // must hear "stopping", not ObjectDisposedException.
+    }
+
+    /// <summary>
+    /// Stops and disposes this node's Raft member, if it runs one; its log folder is deleted when it was temporary or
+    /// <paramref name="deleteLog"/> (a voter made a learner: its log is of no further use, and if it is made a voter
+    /// again it starts from the leader's snapshot).
+    /// </summary>
+    private async Task StopMemberAsync(bool deleteLog)
+    {
+        if (Interlocked.Exchange(ref _raft, null) is { } raft)
         {
             raft.LeaderChanged -= OnLeaderChanged;
             try
@@ -424,11 +465,13 @@ internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisp
         }
         if (_log is not null)
             await _log.DisposeAsync().ConfigureAwait(false);
+        _log = null;
         if (_machine is not null)
             await _machine.DisposeAsync().ConfigureAwait(false);
+        _machine = null;
         if (_transport.Listener is { } listener)
             await listener.DisposeAsync().ConfigureAwait(false);
-        if (_ownsFolder && _folder is not null)
+        if ((_ownsFolder || deleteLog) && _folder is not null)
         {
             try
             {
@@ -438,7 +481,6 @@ internal sealed class RaftGroup : IClusterChanges, IClusterProposals, IAsyncDisp
             {
             }
         }
-        // _stopping is cancelled, not disposed: parts still stopping (the replication senders) may propose once more and
-        // must hear "stopping", not ObjectDisposedException.
+        _folder = null;
     }
 }

@@ -8,8 +8,9 @@ using FastDht.Engine.Cluster;
 namespace FastDht.Engine.Consensus.Internal;
 
 /// <summary>
-/// The Raft library's member configuration: the voters' native addresses, fixed at start from the member list (every
-/// node computes the same voters), kept in memory. An address is stored as u16 length and "host:port" in UTF-8.
+/// The Raft library's member configuration: the voters' native addresses, built when the member starts from the committed
+/// state's voters (without itself when it was just made a voter), then changed by the leader's configuration entries;
+/// kept in memory. An address is stored as u16 length and "host:port" in UTF-8.
 /// </summary>
 internal sealed class VoterConfigurationStorage : InMemoryClusterConfigurationStorage<EndPoint>
 {

@@ -18,14 +18,16 @@ namespace FastDht.Engine.Mesh.Internal;
 /// this node's install-and-push without one), so every node learns it as it learns a slot move, and the mesh follows it
 /// (dials a new member, drops a removed one). Who may join: any node that proves the cluster secret, exactly the
 /// nodes that could already open a peer link (docs/security.md). A joining node gets the committed state that lists it
-/// in the answer, so it needs no link to be told; the Raft group's voters do not change (docs/elasticity.md, "Join and
-/// leave"): a voter cannot be removed, and the joining node is told who the voters are.
+/// in the answer, so it needs no link to be told. The Raft group's voters are part of that state: a join that brings
+/// the members to a size that keeps more voters (3 from 3 members, 5 from 10) makes the newcomers voters in the same
+/// change, and a voter that leaves or is forgotten is replaced by the first live learner in the same change; the Raft
+/// leader then makes the library's configuration follow, one member at a time (docs/replication.md, "Voting group
+/// changes").
 /// </remarks>
-internal sealed class Membership(PeerMesh mesh, IClusterChanges changes, Func<ushort[]> voters, ClusterMember self, ILogger logger)
+internal sealed class Membership(PeerMesh mesh, IClusterChanges changes, ClusterMember self, ILogger logger)
 {
     /// <summary>Joins the cluster through the members of the current state (the seeds at first), in id order, until one admits this node or the node stops.</summary>
-    /// <param name="adoptVoters">Told the Raft group's voters a member answered with (a learner's own list came from its seeds).</param>
-    public async Task JoinAsync(Action<ushort[]> adoptVoters)
+    public async Task JoinAsync()
     {
         var backoff = new BackoffPolicy(mesh.Settings.ReconnectBaseDelay, mesh.Settings.ReconnectMaxDelay, BackoffJitter.Equal);
         var stopping = mesh.Stopping;
@@ -36,7 +38,7 @@ internal sealed class Membership(PeerMesh mesh, IClusterChanges changes, Func<us
             {
                 if (stopping.IsCancellationRequested)
                     return;
-                var failure = await TryJoinThroughAsync(seed, adoptVoters).ConfigureAwait(false);
+                var failure = await TryJoinThroughAsync(seed).ConfigureAwait(false);
                 if (failure is null)
                     return;
                 if (!string.Equals(failure, lastFailure, StringComparison.Ordinal))
@@ -55,12 +57,11 @@ internal sealed class Membership(PeerMesh mesh, IClusterChanges changes, Func<us
     }
 
     /// <summary>One attempt to join through <paramref name="seed"/> (RESP CLUSTER MEET makes it too): null once admitted and the state installed, else why not.</summary>
-    public async Task<string?> TryJoinThroughAsync(ClusterMember seed, Action<ushort[]> adoptVoters)
+    public async Task<string?> TryJoinThroughAsync(ClusterMember seed)
     {
         var (answer, failure) = await AskToJoinAsync(seed).ConfigureAwait(false);
         if (answer is not { } joined)
             return failure;
-        adoptVoters(joined.Voters);
         mesh.Cluster.TryInstall(joined.State);
         MembershipLog.Joined(logger, self.NodeId, self.Address, seed.NodeId, joined.State.Epoch, joined.State.Members.Count);
         return null;
@@ -120,7 +121,7 @@ internal sealed class Membership(PeerMesh mesh, IClusterChanges changes, Func<us
         if (!state.Members.TryGet(nodeId, out _))
             throw new ClusterChangeException($"node {nodeId} is not a member at epoch {state.Epoch} after all");
         MembershipLog.Admitted(logger, nodeId, member.Address, state.Epoch);
-        return EncodeAnswer(voters(), state);
+        return EncodeAnswer(state.Voters, state);
     }
 
     /// <summary>Takes <paramref name="nodeId"/> out of the cluster (see <see cref="WithoutMember"/>); the committed state.</summary>
@@ -129,13 +130,15 @@ internal sealed class Membership(PeerMesh mesh, IClusterChanges changes, Func<us
     {
         if (nodeId == self.NodeId)
             throw new ClusterChangeException($"node {nodeId} cannot take itself out of the cluster: ask another member");
-        var voting = voters();
-        var state = await changes.ProposeAsync(s => WithoutMember(s, nodeId, forget, voting), cancellationToken).ConfigureAwait(false) ?? mesh.Cluster.Current;
+        var state = await changes.ProposeAsync(s => WithoutMember(s, nodeId, forget, id => id == self.NodeId || mesh.IsUp(id)), cancellationToken).ConfigureAwait(false) ?? mesh.Cluster.Current;
         MembershipLog.Removed(logger, nodeId, forget ? "forgotten" : "removed", state.Epoch);
         return state;
     }
 
-    /// <summary>The next state with <paramref name="member"/> added; null when it is a member at that address already.</summary>
+    /// <summary>
+    /// The next state with <paramref name="member"/> added (a voter too when the voters are fewer than the new member
+    /// count keeps: <see cref="ClusterState.VoterTarget"/>); null when it is a member at that address already.
+    /// </summary>
     /// <exception cref="ClusterChangeException">Its id is a member at another address, or its address is another member's.</exception>
     public static ClusterState? WithMember(ClusterState state, ClusterMember member)
     {
@@ -147,22 +150,23 @@ internal sealed class Membership(PeerMesh mesh, IClusterChanges changes, Func<us
         }
         if (state.Members.TryFindByAddress(member.Address, out var other))
             throw new ClusterChangeException($"address {member.Address} is member {other.NodeId}'s");
-        return state.Next(members: new MemberList([.. state.Members.Members, member]));
+        var members = new MemberList([.. state.Members.Members, member]);
+        return state.Next(members: members, voters: VoterSets.Grown(state.Voters, members));
     }
 
     /// <summary>
     /// The next state without <paramref name="nodeId"/>: gone from the members and from every range's replicas and in-sync
-    /// set. Gracefully (<paramref name="forget"/> false) it must own no slots; forgotten, each range it is primary of goes
-    /// to its first in-sync replica (as a failover would), and a range without one is refused (its keys would be lost).
-    /// Null when it is not a member.
+    /// set, and from the voters, where the first learner <paramref name="isLive"/> says is up takes its place (the Raft
+    /// leader then adds it to the library's configuration before it removes the old voter). Gracefully
+    /// (<paramref name="forget"/> false) it must own no slots; forgotten, each range it is primary of goes to its first
+    /// in-sync replica (as a failover would), and a range without one is refused (its keys would be lost). Null when it
+    /// is not a member.
     /// </summary>
-    /// <exception cref="ClusterChangeException">It still owns slots (graceful), a range of it has no in-sync replica (forget), slots move to or from it, it votes, or it is the last member.</exception>
-    public static ClusterState? WithoutMember(ClusterState state, ushort nodeId, bool forget, ReadOnlySpan<ushort> voters)
+    /// <exception cref="ClusterChangeException">It still owns slots (graceful), a range of it has no in-sync replica (forget), slots move to or from it, or it is the last member.</exception>
+    public static ClusterState? WithoutMember(ClusterState state, ushort nodeId, bool forget, Func<ushort, bool> isLive)
     {
         if (!state.Members.TryGet(nodeId, out _))
             return null;
-        if (voters.IndexOf(nodeId) >= 0)
-            throw new ClusterChangeException($"node {nodeId} votes in the Raft group that decides the cluster state; the voters are fixed (docs/elasticity.md): it cannot leave");
         if (state.Members.Count == 1)
             throw new ClusterChangeException($"node {nodeId} is the last member");
         var table = state.Slots;
@@ -192,7 +196,8 @@ internal sealed class Membership(PeerMesh mesh, IClusterChanges changes, Func<us
             if (m.NodeId != nodeId)
                 rest.Add(m);
         }
-        return state.Next(new MemberList(rest), slots);
+        var members = new MemberList(rest);
+        return state.Next(members, slots, state.IsVoter(nodeId) ? VoterSets.Replaced(state.Voters, nodeId, members, isLive) : null);
     }
 
     private static ushort[] Without(ReadOnlySpan<ushort> ids, ushort a, ushort b)
@@ -208,15 +213,15 @@ internal sealed class Membership(PeerMesh mesh, IClusterChanges changes, Func<us
 
     private bool IsMember(ClusterState state) => state.Members.TryGet(self.NodeId, out _);
 
-    /// <summary>The ClusterJoin answer: u8 voter count, u16 per voter, then the encoded state (ClusterStateCodec).</summary>
-    internal static byte[] EncodeAnswer(ReadOnlySpan<ushort> voters, ClusterState state)
+    /// <summary>The ClusterJoin answer: u8 voter count, u16 per voter (the state's own voters, which the state carries too), then the encoded state (ClusterStateCodec).</summary>
+    internal static byte[] EncodeAnswer(IReadOnlyList<ushort> voters, ClusterState state)
     {
         var encoded = ClusterStateCodec.Encode(state);
-        var body = new byte[1 + (2 * voters.Length) + encoded.Length];
-        body[0] = (byte)voters.Length;
-        for (var i = 0; i < voters.Length; i++)
+        var body = new byte[1 + (2 * voters.Count) + encoded.Length];
+        body[0] = (byte)voters.Count;
+        for (var i = 0; i < voters.Count; i++)
             BinaryPrimitives.WriteUInt16LittleEndian(body.AsSpan(1 + (2 * i)), voters[i]);
-        encoded.CopyTo(body.AsSpan(1 + (2 * voters.Length)));
+        encoded.CopyTo(body.AsSpan(1 + (2 * voters.Count)));
         return body;
     }
 

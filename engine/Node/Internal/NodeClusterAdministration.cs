@@ -5,7 +5,7 @@ using FastDht.Engine.Mesh.Internal;
 namespace FastDht.Engine.Node.Internal;
 
 /// <summary>The node's join, slot mover and membership behind <see cref="IClusterAdministration"/>, for RESP's cluster commands.</summary>
-internal sealed class NodeClusterAdministration(PeerMesh mesh, SlotMover mover, Membership membership, ClusterMember self, Action<ushort[]> adoptVoters)
+internal sealed class NodeClusterAdministration(PeerMesh mesh, SlotMover mover, Membership membership, ClusterMember self)
     : IClusterAdministration
 {
     public ClusterMember Self => self;
@@ -16,7 +16,7 @@ internal sealed class NodeClusterAdministration(PeerMesh mesh, SlotMover mover, 
 
     public string? RespAddressOf(ushort nodeId) => mesh.Listeners.AddressOf(nodeId, Plugins.ProtocolNames.Resp);
 
-    public Task<string?> TryJoinThroughAsync(ClusterMember seed) => membership.TryJoinThroughAsync(seed, adoptVoters);
+    public Task<string?> TryJoinThroughAsync(ClusterMember seed) => membership.TryJoinThroughAsync(seed);
 
     public Task<SlotMoveReport> MoveSlotsAsync(int first, int last, ushort target, CancellationToken cancellationToken) =>
         mover.MoveAsync(first, last, target, cancellationToken);

@@ -98,7 +98,7 @@ internal sealed class NodeParts
         if (options.RunsConsensus)
         {
             var consensus = new Consensus.Internal.ConsensusSettings(
-                options.ElectionTimeout, options.ElectionTimeout * 2, options.ElectionTimeout * 4, options.ForwardTimeout, options.DataDir);
+                options.ElectionTimeout, options.ElectionTimeout * 2, options.ElectionTimeout * 4, options.ForwardTimeout, options.DataDir, options.VoterTimeout);
             Consensus = new Consensus.Internal.RaftGroup(Identity, Cluster, Mesh, connectionOptions, consensus, logger, null);
             Mesh.UseProposals(Consensus);
             if (options.Replicas > 0)
@@ -127,8 +127,7 @@ internal sealed class NodeParts
         }
         StateChanges = (IClusterChanges?)Consensus ?? new FastDht.Engine.Mesh.Internal.PeerPushedStateChanges(Mesh);
         SlotMover = new FastDht.Engine.Mesh.Internal.SlotMover(Mesh, Keyspace, StateChanges, FastDht.Engine.Mesh.Internal.SlotMoveOptions.Default with { MaxBytesPerSecond = options.SlotMoveRate, DutyCycle = options.SlotMoveDutyPercent / 100.0 }, logger);
-        var consensusGroup = Consensus;
-        Membership = new FastDht.Engine.Mesh.Internal.Membership(Mesh, StateChanges, () => consensusGroup is null ? [] : consensusGroup.Voters.ToArray(), options.Self, logger);
+        Membership = new FastDht.Engine.Mesh.Internal.Membership(Mesh, StateChanges, options.Self, logger);
         var longestWork = options.TxnTimeout > options.ForwardTimeout ? options.TxnTimeout : options.ForwardTimeout;
         Clients = new ClientSessions(
             Mesh,
@@ -146,7 +145,7 @@ internal sealed class NodeParts
         Context = new NodeContext(options.NodeId, options.ClusterName, options.ForwardTimeout, Keyspace, Cluster, Mesh, Mesh.Listeners, Statistics, logger, _stopping.Token);
         NodeInstruments.Register(this);
         _resp = new Resp.Internal.RespHost(options.NodeId, options.ClusterName, options.Limits.MaxFrameSize, options.ForwardTimeout, Keyspace, Expiry, Loading, Cluster, Mesh, Mesh.Listeners, Statistics, Coordinator, RespServer, Clients, options.DataDir, options.Fsync, options.Users, logger, Lease,
-            new Resp.Internal.RespClusterAdmin(Cluster, new NodeClusterAdministration(Mesh, SlotMover, Membership, options.Self, voters => consensusGroup?.AdoptVoters(voters))));
+            new Resp.Internal.RespClusterAdmin(Cluster, new NodeClusterAdministration(Mesh, SlotMover, Membership, options.Self)), options.RunsConsensus);
     }
 
     /// <summary>Members joining and leaving: this node's own join, admitting others, removing members.</summary>

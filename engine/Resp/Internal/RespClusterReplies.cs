@@ -366,7 +366,7 @@ internal static class RespClusterReplies
         }
         var health = upSlots == SlotTable.SlotCount ? "ok" : "fail";
         var epoch = state.Epoch;
-        return new StringBuilder()
+        var text = new StringBuilder()
             .Append("cluster_state:").Append(health).Append("\r\n")
             .Append("cluster_slots_assigned:").Append(SlotTable.SlotCount).Append("\r\n")
             .Append("cluster_slots_ok:").Append(upSlots).Append("\r\n")
@@ -378,7 +378,14 @@ internal static class RespClusterReplies
             .Append("cluster_my_epoch:").Append(epoch).Append("\r\n")
             .Append("cluster_stats_messages_sent:0\r\n")
             .Append("cluster_stats_messages_received:0\r\n")
-            .Append("total_cluster_links_buffer_limit_exceeded:0\r\n")
-            .ToString();
+            .Append("total_cluster_links_buffer_limit_exceeded:0\r\n");
+        if (server.RunsConsensus)
+        {
+            // FastDht's own fields (Redis clients skip fields they do not know): the Raft group's voters, in node ids
+            // as CLUSTER NODES' addresses map them, and whether this node is one (docs/running.md).
+            text.Append("fastdht_raft_voters:").AppendJoin(',', state.Voters).Append("\r\n")
+                .Append("fastdht_raft_voter:").Append(state.IsVoter(server.SelfId) ? 1 : 0).Append("\r\n");
+        }
+        return text.ToString();
     }
 }

@@ -33,8 +33,12 @@ internal sealed class RespHost(
     Security.UserDirectory? users,
     ILogger logger,
     ServingLease? lease = null,
-    RespClusterAdmin? admin = null)
+    RespClusterAdmin? admin = null,
+    bool runsConsensus = false)
 {
+    /// <summary>Whether the cluster state is decided by a Raft group (CLUSTER INFO then names its voters).</summary>
+    public bool RunsConsensus { get; } = runsConsensus;
+
     /// <summary>CLUSTER MEET, FORGET, SETSLOT, RESET and MIGRATE mapped onto the node's join, removal and slot moves; null for a host without them.</summary>
     public RespClusterAdmin? Admin { get; } = admin;
 

@@ -60,24 +60,49 @@ public sealed class MembershipTests
     }
 
     [Fact]
-    public void A_removal_is_refused_for_a_voter_a_node_with_slots_and_a_forgotten_range_without_an_in_sync_replica()
+    public void A_removal_is_refused_for_a_node_with_slots_and_a_forgotten_range_without_an_in_sync_replica()
     {
         var members = MemberList.Parse("127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003");
         var state = ClusterState.Initial(members, replicas: 1);
-        Assert.Throws<ClusterChangeException>(() => FastDht.Engine.Mesh.Internal.Membership.WithoutMember(state, 0, forget: true, [0, 1, 2]));
-        Assert.Throws<ClusterChangeException>(() => FastDht.Engine.Mesh.Internal.Membership.WithoutMember(state, 3, forget: false, [0, 1, 2]));
+        Assert.Throws<ClusterChangeException>(() => FastDht.Engine.Mesh.Internal.Membership.WithoutMember(state, 0, forget: true, _ => true));
+        Assert.Throws<ClusterChangeException>(() => FastDht.Engine.Mesh.Internal.Membership.WithoutMember(state, 3, forget: false, _ => true));
         // No range has an in-sync replica yet (a fresh table): forgetting node 3 would lose its range.
-        Assert.Throws<ClusterChangeException>(() => FastDht.Engine.Mesh.Internal.Membership.WithoutMember(state, 3, forget: true, [0, 1, 2]));
+        Assert.Throws<ClusterChangeException>(() => FastDht.Engine.Mesh.Internal.Membership.WithoutMember(state, 3, forget: true, _ => true));
 
         // With node 0 in sync for node 3's range, forgetting node 3 gives the range to node 0 and drops 3 everywhere.
         var range3 = state.Slots.Ranges[3];
         var synced = state.Next(slots: state.Slots.Assign(range3.FirstSlot, range3.LastSlot, new SlotAssignment(3, [0], [0])));
-        var forgotten = FastDht.Engine.Mesh.Internal.Membership.WithoutMember(synced, 3, forget: true, [0, 1, 2])!;
+        var forgotten = FastDht.Engine.Mesh.Internal.Membership.WithoutMember(synced, 3, forget: true, _ => true)!;
         Assert.Equal(3, forgotten.Members.Count);
         Assert.Equal((ushort)0, forgotten.Slots.OwnerOf(range3.FirstSlot));
         foreach (var a in forgotten.Slots.RangeAssignments)
             Assert.False(a.HasReplica(3));
-        Assert.Null(FastDht.Engine.Mesh.Internal.Membership.WithoutMember(forgotten, 3, forget: true, [0, 1, 2]));
+        Assert.Null(FastDht.Engine.Mesh.Internal.Membership.WithoutMember(forgotten, 3, forget: true, _ => true));
+    }
+
+    [Fact]
+    public void A_leaving_voter_is_replaced_by_the_first_live_learner_and_a_join_grows_the_voters_to_the_member_count_s_target()
+    {
+        var members = MemberList.Parse("127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003,127.0.0.1:7004");
+        var state = ClusterState.Initial(members, replicas: 1);
+        Assert.Equal([0, 1, 2], state.Voters);
+        // Node 1 in sync for node 2's range: forgetting voter 2 gives its range to node 1 and its vote to a learner.
+        var range2 = state.Slots.Ranges[2];
+        var synced = state.Next(slots: state.Slots.Assign(range2.FirstSlot, range2.LastSlot, new SlotAssignment(2, [1], [1])));
+        Assert.Equal([0, 1, 3], FastDht.Engine.Mesh.Internal.Membership.WithoutMember(synced, 2, forget: true, _ => true)!.Voters);
+        // Learner 3 is down: the next live one, 4, takes the vote; none live: the group shrinks by one.
+        Assert.Equal([0, 1, 4], FastDht.Engine.Mesh.Internal.Membership.WithoutMember(synced, 2, forget: true, id => id != 3)!.Voters);
+        Assert.Equal([0, 1], FastDht.Engine.Mesh.Internal.Membership.WithoutMember(synced, 2, forget: true, _ => false)!.Voters);
+
+        // Two members vote both; the third to join votes too; from 10 members on, five vote.
+        var two = ClusterState.Initial(MemberList.Parse("127.0.0.1:7000,127.0.0.1:7001"));
+        Assert.Equal([0, 1], two.Voters);
+        var three = FastDht.Engine.Mesh.Internal.Membership.WithMember(two, ClusterMember.Parse("127.0.0.1:7002", 2))!;
+        Assert.Equal([0, 1, 2], three.Voters);
+        var nine = ClusterState.Initial(MemberList.Parse(string.Join(",", Enumerable.Range(0, 9).Select(i => $"127.0.0.1:{7000 + i}"))));
+        Assert.Equal([0, 1, 2], nine.Voters);
+        var ten = FastDht.Engine.Mesh.Internal.Membership.WithMember(nine, ClusterMember.Parse("127.0.0.1:7009", 9))!;
+        Assert.Equal([0, 1, 2, 3, 4], ten.Voters);
     }
 
     private static Task WaitForMembersAsync(TestCluster cluster, int count, int skip = -1) =>

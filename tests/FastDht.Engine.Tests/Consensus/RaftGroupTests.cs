@@ -31,7 +31,7 @@ public sealed class RaftGroupTests
     public async Task A_change_proposed_at_a_learner_or_a_voter_is_committed_once_and_installed_everywhere()
     {
         await using var cluster = await StartAsync(4);
-        Assert.Equal(3, cluster[0].Core.Consensus!.Voters.Length);
+        Assert.Equal(3, cluster[0].Core.Consensus!.Voters.Count);
         Assert.False(cluster[3].Core.Consensus!.IsVoter);
 
         // Node 3 does not vote: its proposal goes to the leader over a peer link.
