@@ -42,6 +42,7 @@ public sealed class SlotMoveKillTests : IDisposable
     [InlineData(1, 0)]
     [InlineData(1, 2)]
     [InlineData(0, 0)]
+    [InlineData(0, 2)]
     public async Task A_node_killed_mid_move_loses_no_acknowledged_write_and_the_slots_move_again(int replicas, int killed)
     {
         string[] durability = replicas > 0
@@ -265,8 +266,24 @@ public sealed class SlotMoveKillTests : IDisposable
         foreach (var key in keys)
         {
             var read = await ReadAsync(fresh, key);
-            Assert.True(read is not null && possible[key].Contains(read), $"{key} reads {Shorten(read)}, not one of {string.Join(", ", possible[key].Select(Shorten))}");
+            Assert.True(read is not null && possible[key].Contains(read), $"{key} (slot {KeySlot.Of(Encoding.UTF8.GetBytes(key))}) reads {Shorten(read)}, not one of {string.Join(", ", possible[key].Select(Shorten))}{Environment.NewLine}{Describe(cluster)}");
         }
+    }
+
+    /// <summary>What each node logged about slots, replicas and the Raft group, for a failure message.</summary>
+    private static string Describe(ProcessCluster cluster)
+    {
+        var text = new StringBuilder();
+        for (var i = 0; i < cluster.Members.Count; i++)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"--- node {i}:{Environment.NewLine}");
+            foreach (var line in cluster[i].Stdout)
+            {
+                if (!line.Contains("Peer ", StringComparison.Ordinal) && !line.Contains("Listening", StringComparison.Ordinal))
+                    text.AppendLine(line);
+            }
+        }
+        return text.ToString();
     }
 
     private static string Shorten(string? value) => value is null ? "nothing" : value.Length > 20 ? value[..8] + $"...({value.Length} chars)" : value;
