@@ -17,14 +17,16 @@ internal sealed class ProcessCluster : IAsyncDisposable
     private readonly ToolProcess[] _nodes;
     private readonly string[][] _args;
     private readonly int[] _respPorts;
+    private readonly int[] _httpPorts;
     private readonly IReadOnlyDictionary<string, string>? _environment;
 
-    private ProcessCluster(MemberList members, ToolProcess[] nodes, string[][] args, int[] respPorts, IReadOnlyDictionary<string, string>? environment)
+    private ProcessCluster(MemberList members, ToolProcess[] nodes, string[][] args, int[] respPorts, int[] httpPorts, IReadOnlyDictionary<string, string>? environment)
     {
         Members = members;
         _nodes = nodes;
         _args = args;
         _respPorts = respPorts;
+        _httpPorts = httpPorts;
         _environment = environment;
     }
 
@@ -36,6 +38,9 @@ internal sealed class ProcessCluster : IAsyncDisposable
 
     /// <summary>Node <paramref name="index"/>'s RESP listener: started with "{resp}" in an argument (<c>--resp 127.0.0.1:{resp}</c>), replaced by a reserved port per node.</summary>
     public IPEndPoint RespEndPointOf(int index) => new(IPAddress.Loopback, _respPorts[index]);
+
+    /// <summary>Node <paramref name="index"/>'s status endpoint: started with "{http}" in an argument (<c>--http 127.0.0.1:{http}</c>), replaced by a reserved port per node.</summary>
+    public IPEndPoint HttpEndPointOf(int index) => new(IPAddress.Loopback, _httpPorts[index]);
 
     /// <summary>
     /// Starts <paramref name="count"/> nodes with fast heartbeats and the extra arguments ("{node}" in one is replaced
@@ -136,8 +141,10 @@ internal sealed class ProcessCluster : IAsyncDisposable
     private static ProcessCluster Launch(int count, IReadOnlyDictionary<string, string>? environment, string[] extraArgs)
     {
         var resp = Array.Exists(extraArgs, a => a.Contains("{resp}", StringComparison.Ordinal));
-        var ports = FreePorts.Reserve(resp ? 2 * count : count);
-        var respPorts = resp ? ports[count..] : [];
+        var http = Array.Exists(extraArgs, a => a.Contains("{http}", StringComparison.Ordinal));
+        var ports = FreePorts.Reserve(count * (1 + (resp ? 1 : 0) + (http ? 1 : 0)));
+        var respPorts = resp ? ports[count..(2 * count)] : [];
+        var httpPorts = http ? ports[^count..] : [];
         var entries = new string[count];
         for (var i = 0; i < count; i++)
             entries[i] = string.Create(CultureInfo.InvariantCulture, $"{i}=127.0.0.1:{ports[i]}");
@@ -158,12 +165,13 @@ internal sealed class ProcessCluster : IAsyncDisposable
                 "--reconnect-max-delay", "500ms",
                 .. Array.ConvertAll(extraArgs, a => a
                     .Replace("{node}", id, StringComparison.Ordinal)
-                    .Replace("{resp}", resp ? respPorts[i].ToString(CultureInfo.InvariantCulture) : "", StringComparison.Ordinal)),
+                    .Replace("{resp}", resp ? respPorts[i].ToString(CultureInfo.InvariantCulture) : "", StringComparison.Ordinal)
+                    .Replace("{http}", http ? httpPorts[i].ToString(CultureInfo.InvariantCulture) : "", StringComparison.Ordinal)),
             ];
             allArgs[i] = args;
             nodes[i] = ToolProcess.Start(null, environment, ToolPaths.NodeDll, args);
         }
-        return new ProcessCluster(members, nodes, allArgs, respPorts, environment);
+        return new ProcessCluster(members, nodes, allArgs, respPorts, httpPorts, environment);
     }
 
     private async Task WaitForMeshAsync()

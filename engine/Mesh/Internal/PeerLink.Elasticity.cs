@@ -52,6 +52,9 @@ internal sealed partial class PeerLink
         {
             if (!records.IsEmpty)
                 return ReplyErrorAsync(header, StatusCode.BadRequest, "a MigrateKeys reset carries no records");
+            // Journaled first: a restart must not forget that these slots' keys here are an import's (SlotImports).
+            if (_mesh.Imports.Began(first, last, PeerId, epoch) is { } failure)
+                return ReplyErrorAsync(header, StatusCode.InternalError, failure);
             keyspace.RemoveSlots(first, last);
             keyspace.Moves?.SetGone(first, last, false); // slots this node once handed away come back to it
             return ReplyAsync(new StatusReply(header.RequestId, header.Opcode, StatusCode.Ok));

@@ -74,7 +74,7 @@ internal sealed class PeerMesh : IPeerLinks
         Statistics = statistics;
         Logger = logger;
         Listeners = new ListenerDirectory(this);
-        Imports = new SlotImports(cluster, keyspace, identity.SelfId, logger);
+        Imports = new SlotImports(cluster, keyspace, identity.SelfId, new ImportJournal(settings.DataDir), loading, logger);
         _backoff = new BackoffPolicy(settings.ReconnectBaseDelay, settings.ReconnectMaxDelay, BackoffJitter.Equal);
     }
 

@@ -18,27 +18,71 @@ namespace FastDht.Engine.Mesh.Internal;
 /// nor owned (nor copied as a replica) here are dropped, in the background (a subscriber must be quick), under <see cref="Gate"/>, after looking
 /// at the state again. MigrateKeys checks the state and applies its batch under the same gate, so a drop never removes
 /// keys a newer import of the same slots has already sent (that import's state is installed before its first batch).
+/// <para>With a data directory each import begun is journaled (<see cref="ImportJournal"/>) until it ends: a target
+/// killed mid-move and started again replays the partial copy from its log, while without a Raft group it starts from
+/// its start-up slot table and never sees the slots importing here. A journaled import counts as ended in the first
+/// state newer than the one that announced it in which no slot of it moves here; its slots that are foreign then are
+/// dropped. Every drop waits until the log is replayed (the rest of the replay would bring the keys back).</para>
 /// </remarks>
-internal sealed class SlotImports
+internal sealed class SlotImports : IDisposable
 {
     private readonly ClusterStateHolder _cluster;
     private readonly LocalKeyspace _keyspace;
     private readonly ushort _self;
+    private readonly ImportJournal _journal;
+    private readonly LoadingGate _loading;
     private readonly ILogger _logger;
+    private volatile bool _journaled;
+    private volatile bool _stopped;
+    private IDisposable? _subscription;
 
-    public SlotImports(ClusterStateHolder cluster, LocalKeyspace keyspace, ushort self, ILogger logger)
+    public SlotImports(ClusterStateHolder cluster, LocalKeyspace keyspace, ushort self, ImportJournal journal, LoadingGate loading, ILogger logger)
     {
         _cluster = cluster;
         _keyspace = keyspace;
         _self = self;
+        _journal = journal;
+        _loading = loading;
         _logger = logger;
+        _journaled = journal.Entries.Count > 0;
     }
 
     /// <summary>Held while a MigrateKeys batch is checked against the state and applied, and while an abandoned import is dropped.</summary>
     public Lock Gate { get; } = new();
 
-    /// <summary>Follows the state's changes from now on.</summary>
-    public IDisposable Start() => _cluster.Subscribe(OnChanged);
+    /// <summary>Follows the state's changes from now on (imports the journal kept from before a restart included) until disposed.</summary>
+    public IDisposable Start()
+    {
+        _subscription = _cluster.Subscribe(OnChanged);
+        if (_journaled)
+            Settle(null);
+        return this;
+    }
+
+    /// <summary>Ends the subscription and any wait for the log's replay.</summary>
+    public void Dispose()
+    {
+        _stopped = true;
+        _subscription?.Dispose();
+    }
+
+    /// <summary>
+    /// An import of [<paramref name="first"/>, <paramref name="last"/>] from <paramref name="source"/> begins (its
+    /// reset, under <see cref="Gate"/>): journaled, so that a restart does not forget it; null, or why it cannot be.
+    /// </summary>
+    public string? Began(int first, int last, ushort source, ulong epoch)
+    {
+        try
+        {
+            _journal.Begin(first, last, source, epoch);
+            _journaled |= _journal.Entries.Count > 0;
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"node {_self} cannot record the import of slots {first}-{last} in its data directory: {e.Message}";
+        }
+    }
 
     private void OnChanged(ClusterState previous, ClusterState current)
     {
@@ -53,10 +97,26 @@ internal sealed class SlotImports
             else
                 (abandoned ??= []).Add((s, s));
         }
-        if (abandoned is null)
-            return;
+        if (abandoned is not null || _journaled)
+            Settle(abandoned);
+    }
+
+    /// <summary>In the background, once the log is replayed (a drop before would be undone by the rest of the replay): drops the abandoned imports' keys and those of journaled imports that ended.</summary>
+    private void Settle(List<(int First, int Last)>? abandoned)
+    {
         using (ExecutionContext.SuppressFlow())
-            _ = Task.Run(() => Drop(abandoned));
+        {
+            _ = Task.Run(async () =>
+            {
+                while (_loading.IsLoading)
+                {
+                    if (_stopped)
+                        return;
+                    await Task.Delay(20).ConfigureAwait(false);
+                }
+                Drop(abandoned ?? []);
+            });
+        }
     }
 
     /// <summary>Drops the keys of the <paramref name="abandoned"/> slots that, in the state now, neither move here nor are served or copied here.</summary>
@@ -67,7 +127,21 @@ internal sealed class SlotImports
             lock (Gate)
             {
                 var state = _cluster.Current;
-                foreach (var (from, to) in abandoned)
+                // Journaled imports that ended: a state after the one that announced them, in which no slot of theirs
+                // moves here any more. A newer state than the announcing one cannot be older than the import's end,
+                // so the slots it shows foreign were not handed to this node meanwhile (a restarted node without a
+                // Raft group learns its peers' states, which may lag; this keeps it from dropping what it owns).
+                var ended = new List<(int First, int Last)>(abandoned);
+                foreach (var entry in _journal.Entries.ToArray())
+                {
+                    if (state.Epoch > entry.Epoch && !ImportsAny(state, entry.First, entry.Last))
+                    {
+                        ended.Add((entry.First, entry.Last));
+                        _journal.End(entry.First, entry.Last);
+                    }
+                }
+                _journaled = _journal.Entries.Count > 0;
+                foreach (var (from, to) in ended)
                 {
                     for (var first = from; first <= to;)
                     {
@@ -91,6 +165,16 @@ internal sealed class SlotImports
         {
             SlotMoveLog.ImportDropFailed(_logger, _self, e.Message);
         }
+    }
+
+    private bool ImportsAny(ClusterState state, int first, int last)
+    {
+        for (var s = first; s <= last; s++)
+        {
+            if (state.Slots.AssignmentOf(s).Importing == _self)
+                return true;
+        }
+        return false;
     }
 
     /// <summary>

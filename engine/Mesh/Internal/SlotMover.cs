@@ -240,10 +240,32 @@ internal sealed class SlotMover
             if (announced && !await UndoAnnounceAsync(first, last, target).ConfigureAwait(false))
                 ClearStaleMarksSoon(_mesh.Cluster.Current); // once this move has let go of the slots
             SlotMoveLog.Failed(_logger, first, last, Self, target, e.Message);
-            if (e is SlotMoveException or OperationCanceledException)
+            if (e is OperationCanceledException)
                 throw;
-            throw new SlotMoveException($"moving slots {first}-{last} from node {Self} to node {target} failed: {e.Message}; the slots stay at node {Self}", e);
+            var message = Explained(e, first, last, target);
+            if (e is SlotMoveException && ReferenceEquals(message, e.Message))
+                throw;
+            throw new SlotMoveException(message, e);
         }
+    }
+
+    /// <summary>
+    /// A failed move's message, saying where the slots are when this node owns them all again (the undo went through, or
+    /// nothing was announced): an operator whose command failed needs to know whether anything moved.
+    /// </summary>
+    private string Explained(Exception e, int first, int last, ushort target)
+    {
+        var message = e is SlotMoveException ? e.Message : $"moving slots {first}-{last} from node {Self} to node {target} failed: {e.Message}";
+        var where = $"stay at node {Self}";
+        if (message.Contains(where, StringComparison.Ordinal))
+            return message;
+        var slots = _mesh.Cluster.Current.Slots;
+        for (var s = first; s <= last; s++)
+        {
+            if (slots.AssignmentOf(s) is var a && (a.Primary != Self || a.IsMoving))
+                return message;
+        }
+        return $"{message}; the slots {where}";
     }
 
     /// <summary>Throws unless <paramref name="target"/> replicates every slot of the range (<paramref name="toReplica"/>) or none in <paramref name="state"/>.</summary>
@@ -688,7 +710,7 @@ internal sealed class SlotMover
                 ArrayPool<byte>.Shared.Return(buffer);
             }
             if (result.IsError)
-                throw new SlotMoveException($"node {target} refused a batch of slots {first}-{last} ({result.Status}: {result.ErrorMessage})");
+                throw new SlotMoveException($"node {target} did not take a batch of slots {first}-{last} ({result.Status}: {result.ErrorMessage})");
         }
 
         private void Begin(byte kind)

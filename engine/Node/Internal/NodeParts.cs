@@ -85,7 +85,7 @@ internal sealed class NodeParts
         Mesh = new PeerMesh(
             Identity,
             Cluster,
-            new MeshSettings(options.HeartbeatInterval, options.PeerTimeout, options.ConnectTimeout, options.ReconnectBaseDelay, options.ReconnectMaxDelay, options.ForwardTimeout),
+            new MeshSettings(options.HeartbeatInterval, options.PeerTimeout, options.ConnectTimeout, options.ReconnectBaseDelay, options.ReconnectMaxDelay, options.ForwardTimeout, options.DataDir),
             connectionOptions,
             new LocalKeyRequests(Keyspace),
             Participant,

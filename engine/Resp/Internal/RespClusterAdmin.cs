@@ -33,7 +33,7 @@ internal sealed class RespClusterAdmin
     private readonly IClusterAdministration _node;
     private readonly ClusterMember _self;
     private readonly Lock _gate = new();
-    private readonly Dictionary<int, (ushort Target, Task<SlotMoveReport> Move)> _moves = [];
+    private readonly Dictionary<int, (ushort Target, Task Move)> _moves = [];
     private readonly HashSet<ushort> _departed = [];
     private int _joining;
 
@@ -137,7 +137,7 @@ internal sealed class RespClusterAdmin
             return $"I don't know about node {RespClusterReplies.RedisNodeId(source)}";
         var a = state.Slots.AssignmentOf(slot);
         if (a.Primary == _self.NodeId)
-            return $"I'm already the owner of hash slot {slot}";
+            return null; // already moved here (by a move redis-cli --cluster fix found open, which ended meanwhile): nothing to import
         if (a.Primary != source)
             return $"hash slot {slot} is owned by node {RespClusterReplies.RedisNodeId(a.Primary)}, not by {RespClusterReplies.RedisNodeId(source)}";
         return null;
@@ -149,11 +149,14 @@ internal sealed class RespClusterAdmin
         var state = _cluster.Current;
         if (!state.Members.TryGet(target, out _))
             return $"I don't know about node {RespClusterReplies.RedisNodeId(target)}";
-        if (state.Slots.OwnerOf(slot) != _self.NodeId)
+        var assignment = state.Slots.AssignmentOf(slot);
+        if (assignment.Primary == target && !assignment.IsMoving)
+            return null; // moved already (a move redis-cli --cluster fix found open ended meanwhile): MIGRATE and SETSLOT NODE have nothing to wait for
+        if (assignment.Primary != _self.NodeId)
             return $"I'm not the owner of hash slot {slot}";
         if (target == _self.NodeId)
             return $"hash slot {slot} is already at node {RespClusterReplies.RedisNodeId(target)}";
-        Task<SlotMoveReport> move;
+        Task move;
         lock (_gate)
         {
             if (_moves.TryGetValue(slot, out var running) && !running.Move.IsCompleted)
@@ -161,6 +164,14 @@ internal sealed class RespClusterAdmin
                 if (running.Target != target)
                     return $"hash slot {slot} is already moving to node {RespClusterReplies.RedisNodeId(running.Target)}";
                 move = running.Move;
+            }
+            else if (assignment.Importing == target)
+            {
+                // A move of this node's own making (the shell's move-slots or rebalance, a range at a time) already
+                // moves the slot there, as redis-cli --cluster fix finds it ("open"): wait for that one, start none.
+                using (ExecutionContext.SuppressFlow())
+                    move = Task.Run(() => FollowAsync(slot, target));
+                _moves[slot] = (target, move);
             }
             else
             {
@@ -184,7 +195,7 @@ internal sealed class RespClusterAdmin
     {
         if (!_cluster.Current.Members.TryGet(owner, out _))
             return $"I don't know about node {RespClusterReplies.RedisNodeId(owner)}";
-        Task<SlotMoveReport>? move = null;
+        Task? move = null;
         lock (_gate)
         {
             if (_moves.TryGetValue(slot, out var known) && known.Target == owner)
@@ -294,7 +305,7 @@ internal sealed class RespClusterAdmin
             return $"{host}:{port} is not a member of this cluster: FastDht's MIGRATE moves keys only to another member, together with their slot";
         foreach (var slot in slots)
         {
-            Task<SlotMoveReport>? move = null;
+            Task? move = null;
             lock (_gate)
             {
                 if (_moves.TryGetValue(slot, out var known) && known.Target == target)
@@ -322,7 +333,21 @@ internal sealed class RespClusterAdmin
         return null;
     }
 
-    private static string Failure(Task<SlotMoveReport> move) =>
+    /// <summary>Waits until a move of <paramref name="slot"/> to <paramref name="target"/> that this node runs for another caller ends: done when the target owns it; throws when it was undone.</summary>
+    private async Task FollowAsync(int slot, ushort target)
+    {
+        while (true)
+        {
+            var a = _cluster.Current.Slots.AssignmentOf(slot);
+            if (a.Primary == target && !a.IsMoving)
+                return;
+            if (a.Importing != target)
+                throw new SlotMoveException($"the move of hash slot {slot} to node {RespClusterReplies.RedisNodeId(target)} was undone: it stays at node {RespClusterReplies.RedisNodeId(a.Primary)} (see that node's log)");
+            await Task.Delay(10, _node.Stopping).ConfigureAwait(false);
+        }
+    }
+
+    private static string Failure(Task move) =>
         move.Exception?.GetBaseException().Message ?? "the move failed";
 
     private static bool IsMovingOrMoved(ClusterState state, int slot, ushort target)

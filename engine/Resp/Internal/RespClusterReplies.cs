@@ -42,11 +42,13 @@ internal static class RespClusterReplies
                 RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(RedisNodeId(server.SelfId)));
                 return;
             case RespKeyword.CountKeysInSlot when c.Count == 3:
-                // As Redis: the keys of the slot this node holds (a slot it does not own counts 0 here).
+                // The keys of the slot this node serves: a slot it does not own counts 0 here, though it may hold a
+                // partial copy (a target importing it) or a replica's: redis-cli --cluster fix took such keys for a
+                // second owner of an open slot and tried CLUSTER DELSLOTS/ADDSLOTS/BUMPEPOCH on it.
                 if (!TrySlot(c.GetArgument(2), out var counted))
                     RespWriter.WriteError(w, "Invalid slot"u8);
                 else
-                    RespWriter.WriteInteger(w, server.Keyspace.CountKeysInSlot(counted));
+                    RespWriter.WriteInteger(w, Serves(server, counted) ? server.Keyspace.CountKeysInSlot(counted) : 0);
                 return;
             case RespKeyword.GetKeysInSlot when c.Count == 4:
                 if (!TrySlot(c.GetArgument(2), out var slot) || !long.TryParse(c.GetArgument(3), NumberStyles.None, CultureInfo.InvariantCulture, out var wanted))
@@ -73,9 +75,17 @@ internal static class RespClusterReplies
     private static bool TrySlot(ReadOnlySpan<byte> text, out int slot) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out slot) && slot < KeySlot.SlotCount;
 
-    /// <summary>CLUSTER GETKEYSINSLOT: up to <paramref name="wanted"/> keys of <paramref name="slot"/> this node holds (what redis-cli --cluster reshard moves), by a scan of that slot.</summary>
+    /// <summary>Whether this node owns <paramref name="slot"/> (serves its keys) in its current state.</summary>
+    private static bool Serves(RespHost server, int slot) => server.Cluster.Current.Slots.OwnerOf(slot) == server.SelfId;
+
+    /// <summary>CLUSTER GETKEYSINSLOT: up to <paramref name="wanted"/> keys of <paramref name="slot"/> this node serves (what redis-cli --cluster reshard moves), by a scan of that slot; none where it does not own the slot (as COUNTKEYSINSLOT).</summary>
     private static void KeysInSlot(IBufferWriter<byte> w, RespHost server, int slot, long wanted)
     {
+        if (!Serves(server, slot))
+        {
+            RespWriter.WriteArrayHeader(w, 0);
+            return;
+        }
         var visitor = new KeyCollector(slot, (int)Math.Min(wanted, 1 << 20));
         var cursor = 0UL;
         do

@@ -32,7 +32,7 @@ internal sealed partial class RespSession
         var sub = c.GetArgument(1);
         if (Ascii.EqualsIgnoreCase(sub, "REPLICATE"u8))
         {
-            RespWriter.WriteError(w, "FastDht places replicas itself (--replicas): CLUSTER REPLICATE is not supported"u8);
+            RespWriter.WriteError(w, "FastDht places replicas itself (--replicas N on every node): CLUSTER REPLICATE is not supported. A node added with redis-cli --cluster add-node --cluster-slave joined as a master without slots: give it slots (reshard, or rebalance --cluster-use-empty-masters) or remove it (del-node)"u8);
             return Outcome.Continue;
         }
         if (!Ascii.EqualsIgnoreCase(sub, "MEET"u8) && !Ascii.EqualsIgnoreCase(sub, "FORGET"u8) && !Ascii.EqualsIgnoreCase(sub, "SETSLOT"u8) && !Ascii.EqualsIgnoreCase(sub, "RESET"u8))
