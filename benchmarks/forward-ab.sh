@@ -27,24 +27,4 @@ start_pair "$A" "$PORT_BASE"
 start_pair "$B" "$((PORT_BASE + 4))"
 wait_fastdht_mesh "$((PORT_BASE + 2))" "$((PORT_BASE + 3))"
 wait_fastdht_mesh "$((PORT_BASE + 6))" "$((PORT_BASE + 7))"
-OUT=$(mktemp /tmp/forward-ab.XXXXXX)
-echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-for P in $DEPTHS; do
-  for r in $(seq 1 "$RUNS"); do
-    order="A B"; [ $((r % 2)) -eq 0 ] && order="B A"
-    for s in $order; do
-      line=$(timeout 300 redis-benchmark -p "${PORT[$s]}" -t set,get -n "$N" -r 100000 -c "$C" -d 3 -P "$P" -q 2>/dev/null \
-        | tr '\r' '\n' | grep -E '^(SET|GET): [0-9]' | awk '{printf "%s %s ", $1, $2}')
-      echo "P=$P run=$r $s $line" | tee -a "$OUT"
-    done
-  done
-done
-echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
-for P in $DEPTHS; do
-  for op in SET GET; do
-    a=$(grep "^P=$P " "$OUT" | awk -v s=A -v op="$op:" '$3==s {for(i=4;i<NF;i++) if($i==op) print $(i+1)}' | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
-    b=$(grep "^P=$P " "$OUT" | awk -v s=B -v op="$op:" '$3==s {for(i=4;i<NF;i++) if($i==op) print $(i+1)}' | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
-    awk -v P="$P" -v op="$op" -v a="$a" -v b="$b" 'BEGIN {printf "median -P %s %s: A %.0f  B %.0f  B/A %.2f\n", P, op, a, b, b / a}'
-  done
-done
-rm -f "$OUT"
+ab_alternate "${PORT[A]}" "${PORT[B]}"

@@ -37,6 +37,34 @@ wait_fastdht_mesh() { # RESP_PORT...: until every node's CLUSTER SLOTS lists all
   exit 1
 }
 
+ab_alternate() { # PORT_A PORT_B: redis-benchmark SET/GET alternating between two RESP servers A and B, RUNS rounds per
+  # depth in DEPTHS (the order flips each round, so machine load hits both alike); prints each round, then the medians
+  # and B/A. Env: N C DEPTHS RUNS.
+  local -A port=([A]=$1 [B]=$2)
+  local out P r s order line op a b
+  out=$(mktemp /tmp/ab-alternate.XXXXXX)
+  echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  for P in $DEPTHS; do
+    for r in $(seq 1 "$RUNS"); do
+      order="A B"; [ $((r % 2)) -eq 0 ] && order="B A"
+      for s in $order; do
+        line=$(timeout 300 redis-benchmark -p "${port[$s]}" -t set,get -n "$N" -r 100000 -c "$C" -d 3 -P "$P" -q 2>/dev/null \
+          | tr '\r' '\n' | grep -E '^(SET|GET): [0-9]' | awk '{printf "%s %s ", $1, $2}')
+        echo "P=$P run=$r $s $line" | tee -a "$out"
+      done
+    done
+  done
+  echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  for P in $DEPTHS; do
+    for op in SET GET; do
+      a=$(grep "^P=$P " "$out" | awk -v s=A -v op="$op:" '$3==s {for(i=4;i<NF;i++) if($i==op) print $(i+1)}' | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
+      b=$(grep "^P=$P " "$out" | awk -v s=B -v op="$op:" '$3==s {for(i=4;i<NF;i++) if($i==op) print $(i+1)}' | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
+      awk -v P="$P" -v op="$op" -v a="$a" -v b="$b" 'BEGIN {printf "median -P %s %s: A %.0f  B %.0f  B/A %.2f\n", P, op, a, b, b / a}'
+    done
+  done
+  rm -f "$out"
+}
+
 cleanup() {
   local rc=$? p
   trap - EXIT INT TERM
