@@ -315,6 +315,70 @@ public sealed class MoveFailureTests : IDisposable
             Assert.Equal("v" + key, await GetWaitingOutLeaseAsync(fresh, key));
     }
 
+    /// <summary>
+    /// The target of a move dies right after the handover, before it resynchronized the slots' replicas: with replicas,
+    /// no acknowledged write may be lost to one node's death (docs/replication.md, "What is promised"). The handover
+    /// lists no replica of the slots in sync (a copied move's source dropped its copy; a move to a replica leaves the
+    /// source its copy but out of sync), so the restarted (memory-only) target serves them empty: SlotMoveKillTests(1, 2) hit this once
+    /// when its kill came after the shell's first step (slots 0-1023) had handed over. Skipped until fixed.
+    /// </summary>
+    [Theory(Skip = "open defect, fails on the current code (every run): the moved slots have no in-sync replica right after the handover (docs/elasticity.md, \"Known hole\")")]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_target_that_dies_right_after_the_handover_loses_no_acknowledged_write(bool toReplica)
+    {
+        await using var cluster = await TestCluster.StartAsync(3, o =>
+        {
+            o.Replicas = 1;
+            o.ReplicaTimeout = Bounded.Timeout;
+            o.FailoverTimeout = TimeSpan.FromMilliseconds(1500);
+        }, proxied: true);
+        await Bounded.UntilAsync(
+            () => cluster.RunningNodes.All(n => n.ClusterState.Slots.RangeAssignments.All(a => a.InSync.Length == a.Replicas.Length)),
+            "every replica to be in sync (only an in-sync replica is promoted)");
+        await Bounded.UntilAsync(() => cluster.RunningNodes.Any(n => n.RaftLeader == n.NodeId), "a Raft leader");
+        // The target is not the Raft leader (its freeze then costs no election); it is the slots' replica (no copy) or
+        // not (a copied move).
+        var leader = cluster.RunningNodes.First(n => n.RaftLeader == n.NodeId).NodeId;
+        var target = (ushort)((leader + 1) % 3);
+        var source = (ushort)((target + (toReplica ? 2 : 1)) % 3);
+        var range = cluster[0].ClusterState.Slots.Ranges.First(r => r.NodeId == source);
+        var slots = new SlotRange(range.FirstSlot, (ushort)(range.FirstSlot + 1023), source);
+        Assert.Equal(toReplica, cluster[0].ClusterState.Slots.AssignmentOf(slots.FirstSlot).HasReplica(target));
+        await using var client = await ConnectAsync(cluster, all: true);
+        var keys = KeysOf(slots, 300);
+        foreach (var key in keys)
+            await PutWaitingOutLeaseAsync(client, key, "v" + key);
+
+        // The moment the target installs the handover it is frozen (every byte to and from it held): it cannot
+        // resynchronize the slots' replica; then it is stopped (memory only: its keys are gone) and started again.
+        using var handedOver = cluster[target].Core.Cluster.Subscribe((_, current) =>
+        {
+            if (current.Slots.OwnerOf(slots.FirstSlot) == target)
+                cluster.FreezeNode(target, true);
+        });
+        var move = cluster[source].MoveSlotsAsync(slots.FirstSlot, slots.LastSlot, target);
+        var others = cluster.RunningNodes.Where(n => n.NodeId != target).ToArray();
+        await Bounded.UntilAsync(() => others.All(n => n.ClusterState.Slots.OwnerOf(slots.FirstSlot) == target), "the handover to be committed");
+        await Record.ExceptionAsync(() => move.WithinAsync("the move to end")); // its last answer may have been held
+        // Every connection reset while the target stays frozen (a frozen link would hold its graceful stop): it dies
+        // with nothing more sent, as a killed process.
+        for (var i = 0; i < cluster.Count; i++)
+            cluster.ProxyOf(i).CutAll();
+        await cluster.StopNodeAsync(target);
+        cluster.FreezeNode(target, false);
+        await cluster.StartNodeAsync(target);
+        await cluster.WaitForMeshAsync();
+        await cluster.WaitForLeasesAsync();
+
+        await using var fresh = await ConnectAsync(cluster, all: true);
+        foreach (var key in keys)
+        {
+            var read = await GetWaitingOutLeaseAsync(fresh, key);
+            Assert.True(read == "v" + key, $"{key} reads {read ?? "nothing"} (the slots: {cluster[source].ClusterState.Slots.AssignmentOf(slots.FirstSlot)})");
+        }
+    }
+
     /// <summary>Three nodes, one replica per range (a Raft group, failover after 1.5 s), every replica in sync.</summary>
     private static async Task<TestCluster> StartReplicatedAsync(long? slotMoveRate)
     {
