@@ -163,6 +163,24 @@ public sealed class NodeSettingsTests : IDisposable
     }
 
     [Fact]
+    public void The_socket_thread_count_comes_from_any_source_and_a_bad_one_names_it()
+    {
+        Assert.Null(Resolve("127.0.0.1:7000").SocketThreads);
+        Assert.Equal(new SocketThreadCount(4, "--socket-threads"), Resolve("127.0.0.1:7000", "--socket-threads", "4").SocketThreads);
+        Assert.Equal(new SocketThreadCount(Environment.ProcessorCount, "--socket-threads"), Resolve("127.0.0.1:7000", "--socket-threads", "cores").SocketThreads);
+        Assert.Equal(new SocketThreadCount(2, "FASTDHT_NODE_SOCKETTHREADS"),
+            Resolve(new Dictionary<string, string?> { ["CLUSTERSECRET"] = TestSecret, ["SOCKETTHREADS"] = "2" }, "127.0.0.1:7000").SocketThreads);
+        var path = Write("""{ "members": ["127.0.0.1:7000"], "socketThreads": 1 }""");
+        Assert.Equal(1, Resolve("--config", path).SocketThreads?.Threads);
+
+        foreach (var bad in new[] { "0", "-1", "1025", "many" })
+        {
+            var e = Assert.Throws<ClusterConfigurationException>(() => Resolve("127.0.0.1:7000", "--socket-threads", bad));
+            Assert.StartsWith($"--socket-threads: '{bad}' is not a socket thread count (1..1024, or cores)", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void An_unknown_environment_variable_with_the_prefix_is_refused()
     {
         var e = Assert.Throws<ClusterConfigurationException>(() => Resolve(new Dictionary<string, string?> { ["PEER_TIMEOUT"] = "8s" }, "127.0.0.1:7000"));

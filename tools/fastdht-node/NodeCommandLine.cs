@@ -31,6 +31,7 @@ internal static class NodeCommandLine
         // Accepted only to be refused with a clear message: a secret on a command line is visible in the process list.
         (SecuritySettings.ClusterSecretKey, new("--cluster-secret") { Hidden = true }),
         (SecuritySettings.RequirePassKey, new("--require-pass", "--requirepass") { Hidden = true }),
+        (NodeSettings.SocketThreadsKey, new("--socket-threads") { Description = "How many socket event threads the .NET runtime runs for this process; they receive, execute and send every request (docs/running.md). A number, or cores for one per core. [default: 1, or DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT when that is set]", HelpName = "N|cores" }),
         (NodeSettings.LogLevelKey, new("--log-level") { Description = "trace, debug, information, warning, error, critical or none. [default: information]", HelpName = "LEVEL" }),
     ];
 

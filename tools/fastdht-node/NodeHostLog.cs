@@ -13,4 +13,7 @@ internal static partial class NodeHostLog
 
     [LoggerMessage(102, LogLevel.Information, "Status endpoint listening on http://{EndPoint}/ (/metrics, /health, /cluster)")]
     public static partial void StatusListening(ILogger logger, string endPoint);
+
+    [LoggerMessage(103, LogLevel.Information, "Socket event threads: {Running} running ({Asked} from {Origin})")]
+    public static partial void SocketThreads(ILogger logger, string running, string asked, string origin);
 }

@@ -30,10 +30,12 @@ internal static class NodeProgram
         {
             return Fail(e.Message);
         }
-        return await RunNodeAsync(settings).ConfigureAwait(false);
+        // Still before any socket: the runtime reads the count with the switch above, when the first one is made.
+        var socketThreads = SocketEventLoop.ConfigureThreads(settings.SocketThreads);
+        return await RunNodeAsync(settings, socketThreads).ConfigureAwait(false);
     }
 
-    private static async Task<int> RunNodeAsync(NodeSettings settings)
+    private static async Task<int> RunNodeAsync(NodeSettings settings, (string Value, string Origin) socketThreads)
     {
         // Registered before the node starts, so a signal during start-up still leads to an orderly stop.
         using var signal = new ShutdownSignal();
@@ -61,6 +63,10 @@ internal static class NodeProgram
             await Console.Error.WriteLineAsync($"fastdht-node: the node failed to start: {e.Message.ReplaceLineEndings(" ")}").ConfigureAwait(false);
             return ExitCodes.Failed;
         }
+
+        // Counted once the listeners run, so the line shows what the runtime made of the setting.
+        var running = SocketEventLoop.CountRunningThreads() is { } count ? count.ToString(System.Globalization.CultureInfo.InvariantCulture) : "unknown";
+        NodeHostLog.SocketThreads(logger, running, socketThreads.Value, socketThreads.Origin);
 
         FastDht.Monitoring.StatusEndpoint? status = null;
         if (settings.Http is { } http)

@@ -24,12 +24,14 @@ internal sealed class NodeSettings
     public const string MaxFrameSizeKey = "maxFrameSize";
     public const string MaxKeySizeKey = "maxKeySize";
     public const string LogLevelKey = "logLevel";
+    public const string SocketThreadsKey = "socketThreads";
 
-    private NodeSettings(NodeOptions options, LogLevel logLevel, System.Net.IPEndPoint? http)
+    private NodeSettings(NodeOptions options, LogLevel logLevel, System.Net.IPEndPoint? http, SocketThreadCount? socketThreads)
     {
         Options = options;
         LogLevel = logLevel;
         Http = http;
+        SocketThreads = socketThreads;
     }
 
     public NodeOptions Options { get; }
@@ -38,6 +40,9 @@ internal sealed class NodeSettings
     public System.Net.IPEndPoint? Http { get; }
 
     public LogLevel LogLevel { get; }
+
+    /// <summary>The socket event threads asked for with where the value came from; null when no source names them.</summary>
+    public SocketThreadCount? SocketThreads { get; }
 
     /// <summary>Every config key, the host's first, for the unknown-field error and the docs check.</summary>
     public static IReadOnlyList<string> KnownKeys { get; } = ListKnownKeys();
@@ -79,10 +84,13 @@ internal sealed class NodeSettings
         NodeOptionBinding.Bind(options, config);
 
         var logLevel = config.Find(LogLevelKey) is var (level, levelSource) ? SettingParsers.LogLevel(level, levelSource) : LogLevel.Information;
+        var socketThreads = config.Find(SocketThreadsKey) is var (threads, threadsSource)
+            ? new SocketThreadCount(SettingParsers.SocketThreads(threads, threadsSource), threadsSource)
+            : (SocketThreadCount?)null;
 
         // The engine's own cross-checks (self in the list, timeouts against each other), before anything is bound.
         options.Validate();
-        return new NodeSettings(options, logLevel, http);
+        return new NodeSettings(options, logLevel, http, socketThreads);
     }
 
     /// <summary>

@@ -70,6 +70,20 @@ internal static class SettingParsers
             ? value
             : throw new ClusterConfigurationException($"{source}: {problem}");
 
+    /// <summary>The most socket event threads accepted: far beyond any core count that pays, and a bound on a typo's threads.</summary>
+    public const int MaxSocketThreads = 1024;
+
+    /// <summary>A socket event thread count: 1..<see cref="MaxSocketThreads"/>, or "cores" for one per core (this process's processor count).</summary>
+    public static int SocketThreads(string text, string source)
+    {
+        var s = text.Trim();
+        if (string.Equals(s, "cores", StringComparison.OrdinalIgnoreCase))
+            return Environment.ProcessorCount;
+        if (!int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1 || n > MaxSocketThreads)
+            throw new ClusterConfigurationException($"{source}: '{text}' is not a socket thread count (1..{MaxSocketThreads}, or cores)");
+        return n;
+    }
+
     /// <summary>A log level by name (case-insensitive; "info" and "warn" are accepted too).</summary>
     public static LogLevel LogLevel(string text, string source) => text.Trim().ToLowerInvariant() switch
     {

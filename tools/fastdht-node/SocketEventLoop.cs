@@ -16,6 +16,10 @@ namespace FastDht.NodeHost;
 /// The runtime reads DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS from the environment only (no runtimeconfig or
 /// AppContext switch), once, when the first socket is made, so this runs first thing in NodeProgram.RunAsync. A
 /// value the operator set (0 keeps the thread-pool hand-off) is left alone.
+/// The number of event threads is read the same way and at the same moment (DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT; with
+/// inline completions the runtime's default is one per core). The node sets it from --socket-threads after the settings
+/// are resolved, still before its first socket (<see cref="ConfigureThreads"/>); an embedder's process is left as its
+/// owner configured it, since the setting is process-wide.
 /// </remarks>
 internal static class SocketEventLoop
 {
@@ -35,4 +39,64 @@ internal static class SocketEventLoop
 
     /// <summary>The operator's value when there is one, else "1" (inline).</summary>
     public static string Choose(string? current) => string.IsNullOrEmpty(current) ? "1" : current;
+
+    /// <summary>The runtime's event-thread count variable (System.Net.Sockets, Unix; read with the switch above).</summary>
+    public const string ThreadCountVariable = "DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT";
+
+    /// <summary>
+    /// The node's event threads when nothing names a count: one. Why: with inline completions every request of the node
+    /// runs on these threads, and on one node one thread cost less CPU per request and served more at every depth than
+    /// one per core (fewer sleeps and wake-ups in epoll_wait; docs/benchmarks.md, "Socket event threads").
+    /// </summary>
+    public const int DefaultThreads = 1;
+
+    /// <summary>The name the runtime gives its socket event threads (what /proc shows as a thread's comm).</summary>
+    private const string EventThreadName = ".NET Sockets";
+
+    /// <summary>Sets the runtime's event-thread count for this process; call before the first socket exists.</summary>
+    /// <param name="asked">--socket-threads (or its variable or file field), when given: it wins over the runtime's variable.</param>
+    /// <returns>The count in force afterwards (as the runtime will read it) and where it came from, for the log.</returns>
+    public static (string Value, string Origin) ConfigureThreads(SocketThreadCount? asked)
+    {
+        var current = Environment.GetEnvironmentVariable(ThreadCountVariable);
+        var chosen = ChooseThreads(asked, current);
+        if (!string.Equals(current, chosen.Value, StringComparison.Ordinal))
+            Environment.SetEnvironmentVariable(ThreadCountVariable, chosen.Value);
+        return chosen;
+    }
+
+    /// <summary>The node's option when given; else the runtime variable the operator set; else <see cref="DefaultThreads"/>.</summary>
+    public static (string Value, string Origin) ChooseThreads(SocketThreadCount? asked, string? current)
+    {
+        if (asked is { } given)
+            return (given.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture), given.Source);
+        if (!string.IsNullOrEmpty(current))
+            return (current, ThreadCountVariable);
+        return (DefaultThreads.ToString(System.Globalization.CultureInfo.InvariantCulture), "the default");
+    }
+
+    /// <summary>
+    /// How many event threads the runtime is running, counted by name in /proc/self/task (Linux); null where that cannot
+    /// be read. What the log reports, so an operator (and a test) sees the count that took effect, not the one asked for.
+    /// </summary>
+    public static int? CountRunningThreads()
+    {
+        const string tasks = "/proc/self/task";
+        if (!OperatingSystem.IsLinux() || !Directory.Exists(tasks))
+            return null;
+        var count = 0;
+        foreach (var task in Directory.EnumerateDirectories(tasks))
+        {
+            try
+            {
+                if (string.Equals(File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n'), EventThreadName, StringComparison.Ordinal))
+                    count++;
+            }
+            catch (IOException)
+            {
+                // The thread ended between the listing and the read.
+            }
+        }
+        return count;
+    }
 }
