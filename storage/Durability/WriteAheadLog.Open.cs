@@ -122,9 +122,8 @@ public sealed partial class WriteAheadLog
             File.Delete(prepared); // a next segment zeroed ahead, never named: the preparer makes another when needed
         var files = System.IO.Directory.GetFiles(_options.Directory, "*" + LogFormat.SegmentExtension);
         Array.Sort(files, StringComparer.Ordinal);
-        var snapshot = LoadNewestSnapshot(store, files, out var damaged);
+        var snapshot = LoadNewestSnapshot(store, files, out var damaged, out var missing);
         var from = 0;
-        string? missing = null;
         if (snapshot is { } loaded)
         {
             _snapshotBase = loaded.LogPosition;
@@ -136,10 +135,10 @@ public sealed partial class WriteAheadLog
             {
                 // Truncation allowed: the log starts again at the snapshot's position; a later segment would leave a gap.
                 var segment = Path.Combine(_options.Directory, LogFormat.SegmentName(loaded.LogPosition));
-                missing = Missing(segment, $"the segment beginning at log position {loaded.LogPosition}, which the snapshot {loaded.File} needs, is missing");
+                var lost = Missing(segment, $"the segment beginning at log position {loaded.LogPosition}, which the snapshot {loaded.File} needs, is missing");
                 DeleteSegmentsAfter(files, loaded.LogPosition);
                 _written = loaded.LogPosition;
-                return new LogRecoveryReport(0, 0, 0, 0, missing, Stopwatch.GetElapsedTime(started))
+                return new LogRecoveryReport(0, 0, 0, 0, missing ?? lost, Stopwatch.GetElapsedTime(started))
                 {
                     Snapshot = loaded.File,
                     SnapshotKeys = loaded.Keys,
@@ -147,7 +146,7 @@ public sealed partial class WriteAheadLog
                 };
             }
         }
-        else if (files.Length > 0 && SnapshotFormat.TryParsePosition(files[0], LogFormat.SegmentExtension, out var first) && first != 0)
+        else if (missing is null && files.Length > 0 && SnapshotFormat.TryParsePosition(files[0], LogFormat.SegmentExtension, out var first) && first != 0)
         {
             // Without a snapshot the log must hold every record from position 0: one that begins later lost its beginning.
             // Truncation allowed: the log is replayed from where it begins, and the report says what was missing.
@@ -186,10 +185,15 @@ public sealed partial class WriteAheadLog
     /// one is set aside (renamed <c>*.snap.damaged</c>) once something older took its place: an older snapshot, or the
     /// whole log from position 0.
     /// With nothing to fall back on, opening fails naming the damaged file. Null when the folder holds no snapshot.
+    /// A damaged snapshot still tells how far the log went: its name is the position where a segment began, so when that
+    /// segment is missing too, the fallback's log ends early and would look whole: <paramref name="missing"/> then names it
+    /// (<see cref="Missing"/>: refused unless truncation is allowed), checked before anything is set aside.
     /// </summary>
-    private LoadedSnapshot? LoadNewestSnapshot(IKeyValueStore store, string[] segments, out string? damaged)
+    private LoadedSnapshot? LoadNewestSnapshot(IKeyValueStore store, string[] segments, out string? damaged, out string? missing)
     {
         damaged = null;
+        missing = null;
+        var damagedAt = -1L;
         var snapshots = System.IO.Directory.GetFiles(_options.Directory, "*" + SnapshotFormat.Extension);
         Array.Sort(snapshots, StringComparer.Ordinal);
         SnapshotCorruptionException? firstDamage = null;
@@ -205,7 +209,11 @@ public sealed partial class WriteAheadLog
             if (!result.Valid)
             {
                 store.Clear();
-                firstDamage ??= new SnapshotCorruptionException(path, result.DamageOffset, result.Damage!);
+                if (firstDamage is null)
+                {
+                    firstDamage = new SnapshotCorruptionException(path, result.DamageOffset, result.Damage!);
+                    damagedAt = named;
+                }
                 setAside.Add(path);
                 continue;
             }
@@ -214,6 +222,7 @@ public sealed partial class WriteAheadLog
                 if (_options.ApplicationRecord is { } handler && !handler(record))
                     throw new SnapshotCorruptionException(path, 0, "a record of the log's user that it carries does not parse");
             }
+            missing = LogBeyondFallback(segments, damagedAt, firstDamage);
             SetAside(setAside, firstDamage, ref damaged);
             return new LoadedSnapshot(path, result.LogPosition, result.Keys);
         }
@@ -222,8 +231,22 @@ public sealed partial class WriteAheadLog
         // No snapshot is usable: the whole log is the last resort, if it is still there from its beginning.
         if (segments.Length == 0 || !SnapshotFormat.TryParsePosition(segments[0], LogFormat.SegmentExtension, out var first) || first != 0)
             throw firstDamage;
+        missing = LogBeyondFallback(segments, damagedAt, firstDamage);
         SetAside(setAside, firstDamage, ref damaged);
         return null;
+    }
+
+    /// <summary>
+    /// After falling back past the damaged snapshot at <paramref name="damagedAt"/>: a snapshot begins a segment at its
+    /// position and that segment is never dropped while the snapshot is the newest, so the log reached it; when no
+    /// segment begins there, the records from it on are gone (<see cref="Missing"/>); null when it is there or none was damaged.
+    /// </summary>
+    private string? LogBeyondFallback(string[] segments, long damagedAt, SnapshotCorruptionException? damage)
+    {
+        if (damage is null || damagedAt <= 0 || SegmentAt(segments, damagedAt) >= 0)
+            return null;
+        var segment = Path.Combine(_options.Directory, LogFormat.SegmentName(damagedAt));
+        return Missing(segment, $"the damaged snapshot {damage.File} shows that the log reached position {damagedAt}, but the segment beginning there is missing: the records after it are gone");
     }
 
     private static void SetAside(List<string> paths, SnapshotCorruptionException? firstDamage, ref string? damaged)

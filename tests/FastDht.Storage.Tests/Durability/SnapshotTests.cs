@@ -193,6 +193,53 @@ public sealed class SnapshotTests : IDisposable
         Assert.True(File.Exists(Path.ChangeExtension(second.File, null) + ".snap.damaged"));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_damaged_newest_snapshot_whose_segment_is_gone_too_stops_recovery_instead_of_falling_back_on_a_log_that_looks_whole(bool olderSnapshot)
+    {
+        var store = new ShardedStore();
+        SnapshotReport newest;
+        using (var log = Open(store, out _))
+        {
+            Put(log, store, "before-first", "1");
+            if (olderSnapshot)
+                await SnapshotAsync(log);
+            Put(log, store, "before-newest", "2");
+            newest = await SnapshotAsync(log);
+            for (var i = 0; i < 100; i++)
+                Put(log, store, $"after{i}", "3");
+            Assert.True(await log.WhenDurableAsync(log.AppendedPosition).AsTask().WaitAsync(Bound));
+        }
+        // The fallback's log (the older snapshot's, or the whole log) ends exactly where the newest snapshot's segment began.
+        var segment = Path.Combine(_dir, $"{newest.LogPosition:D20}.wal");
+        File.Delete(segment);
+        using (var file = File.Open(newest.File, FileMode.Open))
+            file.SetLength(file.Length - 5);
+
+        var refused = Assert.Throws<LogCorruptionException>(() => Open(new ShardedStore(), out _));
+        Assert.Equal(segment, refused.File);
+        Assert.Contains(newest.File, refused.Message);
+        Assert.DoesNotContain('\n', refused.Message);
+        Assert.True(File.Exists(newest.File)); // not set aside: the next start refuses the same way
+
+        var restored = new ShardedStore();
+        using (var log = Open(restored, out var recovery, truncate: true))
+        {
+            Assert.Contains(segment, recovery.TruncatedAt);
+            Assert.StartsWith(newest.File, recovery.DamagedSnapshot);
+            Assert.Equal("2", Get(restored, "before-newest"));
+            Assert.Null(Get(restored, "after0"));
+            Put(log, restored, "later", "4");
+            Assert.True(await log.WhenDurableAsync(log.AppendedPosition).AsTask().WaitAsync(Bound));
+        }
+        var again = new ShardedStore();
+        using var third = Open(again, out var thirdRecovery);
+        Assert.Null(thirdRecovery.TruncatedAt);
+        Assert.Equal("4", Get(again, "later"));
+        Assert.Equal(3, again.Count);
+    }
+
     [Fact]
     public async Task A_damaged_snapshot_with_nothing_to_fall_back_on_stops_recovery_naming_the_file()
     {
