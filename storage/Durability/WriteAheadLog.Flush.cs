@@ -45,6 +45,17 @@ public sealed partial class WriteAheadLog
     // Set (under _writeGate) once the current segment is half full and the next was asked for.
     private bool _nextRequested;
 
+    // Under _writeGate: the open segment's file was deleted (its data directory removed): no round is written or
+    // published until the flush thread begins the log again in the restored directory (TryBeginAgain).
+    private bool _segmentLost;
+
+    // From the moment the log began again in a restored directory until a snapshot of the store is in it: rounds are
+    // written but not published, and writes stay refused, since the records before that point are in memory only.
+    private volatile bool _awaitingSnapshot;
+
+    // Under _writeGate: statx's answer (SegmentFile.IsLinked).
+    private readonly byte[] _statx = new byte[SegmentFile.StatxSize];
+
     // Flush thread only.
     private long _lastSyncTicks;
 
@@ -144,7 +155,10 @@ public sealed partial class WriteAheadLog
             if (sync)
                 SyncOnRequest();
             if (!always && (closing || TickDue()))
+            {
+                CheckSegmentLinked();
                 TrySync();
+            }
             if (closing && Volatile.Read(ref _activeLength) == 0)
                 return;
         }
@@ -212,6 +226,8 @@ public sealed partial class WriteAheadLog
     /// </summary>
     private bool TryWriteRound(bool onFlusher, bool resumeHere = false)
     {
+        if (_segmentLost && !(onFlusher && TryBeginAgain()))
+            return false;
         if (_pendingLength == 0)
         {
             lock (_sync)
@@ -236,6 +252,9 @@ public sealed partial class WriteAheadLog
                     WakeFlusher();
                     return false;
                 }
+                // A new file is needed: the moment a deleted directory shows (and the next segment cannot be named there).
+                if (SegmentDeleted())
+                    return false;
                 RotateHoldingGate();
             }
             // A retry after a failure rewrites the same bytes at the same offset: a partial earlier write is overwritten.
@@ -245,6 +264,9 @@ public sealed partial class WriteAheadLog
             if (_options.Fsync == FsyncPolicy.Always)
             {
                 SyncSegment(_segment!);
+                // Synced into a file nobody can open again is not durable: the round stays pending and unpublished.
+                if (SegmentDeleted())
+                    return false;
                 Volatile.Write(ref _synced, end);
             }
             _segmentOffset += _pendingLength;
@@ -257,12 +279,14 @@ public sealed partial class WriteAheadLog
             }
             Volatile.Write(ref _written, end);
             Recovered();
-            Publish(end, resumeHere);
+            if (!_awaitingSnapshot)
+                Publish(end, resumeHere);
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Failed(e);
+            if (!onFlusher || !SegmentDeleted())
+                Failed(e);
             if (!onFlusher)
                 WakeFlusher(); // it retries with its back-off
             return false;
@@ -404,6 +428,93 @@ public sealed partial class WriteAheadLog
         }
     }
 
+    /// <summary>On the flush thread, once a second under everysec and no (under always every round checks): <see cref="SegmentDeleted"/>.</summary>
+    private void CheckSegmentLinked()
+    {
+        lock (_writeGate)
+        {
+            if (!_segmentLost && _segment is not null)
+                SegmentDeleted();
+        }
+    }
+
+    /// <summary>
+    /// Under <c>_writeGate</c>: whether the open segment's file was deleted (its data directory removed, most likely).
+    /// Records written there would be lost at the next start, so the log then refuses writes as for a failing disk
+    /// until <see cref="TryBeginAgain"/> succeeds. Costs one statx: checked by the flush thread only.
+    /// </summary>
+    private bool SegmentDeleted()
+    {
+        if (SegmentFile.IsLinked(_segment!, _statx))
+            return false;
+        _segmentLost = true;
+        Fail(new IOException($"the write-ahead log's open segment was deleted (is the data directory {_options.Directory} gone?): writes are refused until the directory is there again; the node then writes a new log and a snapshot of its store into it"));
+        return true;
+    }
+
+    /// <summary>
+    /// Under <c>_writeGate</c>, on the flush thread, while the segment is lost: once the data directory is there again
+    /// (the operator restored it: the node never creates it, which on a lost mount would fill the wrong disk), locks it,
+    /// begins the log there at the current position (the pending round goes into it) and asks for a snapshot, which
+    /// is what makes the records before that position durable again; writes stay refused until it is in place
+    /// (<see cref="SnapshotResumesWrites"/>), as Redis answers MISCONF until a BGSAVE succeeds.
+    /// </summary>
+    private bool TryBeginAgain()
+    {
+        if (!System.IO.Directory.Exists(_options.Directory))
+            return false;
+        SafeFileHandle? lockFile = null;
+        SafeFileHandle segment;
+        try
+        {
+            lockFile = File.OpenHandle(Path.Combine(_options.Directory, LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            _preparer.DropReady();
+            segment = CreateFirstSegment(_written);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            lockFile?.Dispose();
+            Fail(new IOException($"the write-ahead log's data directory {_options.Directory} is back but the log cannot begin again there: {e.Message}", e));
+            return false;
+        }
+        _segment!.Dispose(); // the deleted one: nothing to cut back
+        _segment = segment;
+        _segmentOffset = LogFormat.SegmentHeaderSize;
+        _nextRequested = false;
+        _lockFile.Dispose();
+        _lockFile = lockFile;
+        _segmentLost = false;
+        _awaitingSnapshot = true;
+        Fail(new IOException($"the write-ahead log began again in {_options.Directory} after its segment was deleted: writes are refused until a snapshot of the store is written there"));
+        ScheduleSnapshot();
+        return true;
+    }
+
+    /// <summary>
+    /// After a snapshot is in place: if the log was waiting for one (<see cref="TryBeginAgain"/>), everything written
+    /// is durable again: its waiters complete and writes resume.
+    /// </summary>
+    private void SnapshotResumesWrites()
+    {
+        if (!_awaitingSnapshot)
+            return;
+        lock (_writeGate)
+        {
+            _awaitingSnapshot = false;
+            if (_pendingLength == 0 && !_segmentLost)
+                Recovered();
+            Publish(_written);
+        }
+        WakeFlusher(); // records appended meanwhile and not yet written: their waiters should not wait for the tick
+    }
+
+    /// <summary>Under <c>_writeGate</c>: the log is unwritable for <paramref name="reason"/>, replacing an earlier reason.</summary>
+    private void Fail(IOException reason)
+    {
+        _failure = reason;
+        _options.HealthChanged?.Invoke(reason);
+    }
+
     /// <summary>Under <c>_writeGate</c>: the disk refused a write or an fsync.</summary>
     private void Failed(Exception e)
     {
@@ -416,7 +527,8 @@ public sealed partial class WriteAheadLog
     /// <summary>Under <c>_writeGate</c>: a write round (or an fsync with nothing pending) succeeded again.</summary>
     private void Recovered()
     {
-        if (_failure is null)
+        // A round written into a deleted segment, or before the snapshot a restored directory needs, succeeds too: not a recovery.
+        if (_failure is null || _segmentLost || _awaitingSnapshot)
             return;
         _failure = null;
         _options.HealthChanged?.Invoke(null);

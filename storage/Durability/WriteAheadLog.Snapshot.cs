@@ -159,7 +159,7 @@ public sealed partial class WriteAheadLog
                         run = requested;
                         break;
                     }
-                    if (GrewEnough())
+                    if (GrewEnough() || ResumeWanted())
                     {
                         run = Begin();
                         break;
@@ -211,6 +211,10 @@ public sealed partial class WriteAheadLog
         && Volatile.Read(ref _appended) - Volatile.Read(ref _snapshotBase) >= _options.SnapshotLogSize
         && (_lastSnapshotFailure is null || Stopwatch.GetElapsedTime(_lastFailureTicks) >= RetryAfterFailure);
 
+    /// <summary>Under <c>_snapshotSync</c>: writes wait for a snapshot (<see cref="TryBeginAgain"/>); after a failure tried again in 5 s.</summary>
+    private bool ResumeWanted() =>
+        _awaitingSnapshot && (_lastSnapshotFailure is null || Stopwatch.GetElapsedTime(_lastFailureTicks) >= RetryAfterFailure);
+
     /// <summary>Writes one snapshot and drops what it makes unnecessary; on the snapshot thread.</summary>
     private SnapshotReport WriteSnapshot()
     {
@@ -260,6 +264,7 @@ public sealed partial class WriteAheadLog
         var previous = Volatile.Read(ref _snapshotBase);
         Volatile.Write(ref _snapshotBase, position);
         DropBefore(previous);
+        SnapshotResumesWrites();
         return new SnapshotReport(path, position, keys, bytes, Stopwatch.GetElapsedTime(started), DateTimeOffset.UtcNow);
     }
 
@@ -360,7 +365,8 @@ public sealed partial class WriteAheadLog
     {
         if (_controlError is { } error)
             throw new IOException($"the log could not {what} for the snapshot: {error.Message}", error);
-        if (_failure is { } failure)
+        // Refused writes while the log waits for this very snapshot (TryBeginAgain) are no reason to give up.
+        if (_failure is { } failure && !_awaitingSnapshot)
             throw new IOException($"the log cannot write to disk, so no snapshot can be completed: {failure.Message}", failure);
         if (Volatile.Read(ref _closing))
             throw Closed();

@@ -95,7 +95,8 @@ public sealed partial class WriteAheadLog : IDisposable
 
     private readonly ManualResetEventSlim _closingSignal = new();
     private readonly Thread _flusher;
-    private readonly SafeFileHandle _lockFile;
+    // Replaced (under _writeGate, by the flush thread) when the log begins again in a restored data directory.
+    private SafeFileHandle _lockFile;
 
     /// <summary>The log position after the last record appended.</summary>
     public long AppendedPosition => Volatile.Read(ref _appended);

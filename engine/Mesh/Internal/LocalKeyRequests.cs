@@ -90,7 +90,7 @@ internal sealed class LocalKeyRequests(LocalKeyspace keyspace)
                 FrameWriter.WriteErrorResponse(writer, id, opcode, StatusCode.Moving, "the key's slot is being handed to another node: nothing was changed, retry");
                 return StatusCode.Moving;
             case KeyWriteResult.LogUnavailable:
-                FrameWriter.WriteErrorResponse(writer, id, opcode, StatusCode.LogUnavailable, "the node cannot write its log to disk (disk full or I/O error): writes are refused until it can, reads are served");
+                FrameWriter.WriteErrorResponse(writer, id, opcode, StatusCode.LogUnavailable, "the node cannot write its log to disk (disk full, I/O error, or its data directory deleted): writes are refused until it can, reads are served");
                 return StatusCode.LogUnavailable;
             default:
                 FrameWriter.WriteErrorResponse(writer, id, opcode, StatusCode.StaleFence, "the fencing token is not the current exclusive lock's: a newer lock was granted, or the lock is gone");

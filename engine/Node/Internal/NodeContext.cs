@@ -109,7 +109,7 @@ internal sealed class NodeContext(
         KeyWriteResult.Exists => new KeyOperationResult(KeyOperationStatus.Exists),
         KeyWriteResult.NotFound => new KeyOperationResult(KeyOperationStatus.NotFound),
         KeyWriteResult.Locked => new KeyOperationResult(KeyOperationStatus.Locked, error: "the key is locked by a transaction"),
-        KeyWriteResult.LogUnavailable => new KeyOperationResult(KeyOperationStatus.Failed, error: "the node cannot write its log to disk (disk full or I/O error): writes are refused until it can"),
+        KeyWriteResult.LogUnavailable => new KeyOperationResult(KeyOperationStatus.Failed, error: "the node cannot write its log to disk (disk full, I/O error, or its data directory deleted): writes are refused until it can"),
         KeyWriteResult.Moving => new KeyOperationResult(KeyOperationStatus.Locked, error: "the key's slot is being handed to another node: retry"),
         _ => new KeyOperationResult(KeyOperationStatus.Failed, error: "the fencing token is not the current exclusive lock's"),
     };

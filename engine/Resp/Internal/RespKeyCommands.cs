@@ -30,7 +30,7 @@ internal static class RespKeyCommands
 
     /// <summary>The reply to a write refused because the node's log cannot reach the disk: Redis's MISCONF, which clients already treat as "writes are off".</summary>
     internal static ReadOnlySpan<byte> LogUnavailable =>
-        "-MISCONF FastDht cannot write its log to disk (disk full or I/O error): writes are refused until it can, reads are served; nothing was changed\r\n"u8;
+        "-MISCONF FastDht cannot write its log to disk (disk full, I/O error, or its data directory deleted): writes are refused until it can, reads are served; nothing was changed\r\n"u8;
 
     /// <summary>The reply to a write refused because the key's slot is being handed to another node: TRYAGAIN, which cluster clients retry.</summary>
     internal static ReadOnlySpan<byte> Moving =>

@@ -65,6 +65,39 @@ internal static class SegmentFile
         return true;
     }
 
+    /// <summary>
+    /// False when <paramref name="segment"/>'s file has no name left (its link count is 0: it, or its whole folder, was
+    /// deleted while open); true when it has, or when the system cannot tell (statx is Linux's; elsewhere an open file
+    /// cannot be deleted, or the check is skipped).
+    /// </summary>
+    /// <remarks>statx rather than fstat: its layout is the same on every architecture (stx_nlink, a u32 at offset 16).</remarks>
+    public static bool IsLinked(SafeFileHandle segment, byte[] buffer)
+    {
+        if (!OperatingSystem.IsLinux() || !s_statx)
+            return true;
+        try
+        {
+            if (Statx(segment, "", AtEmptyPath, StatxNlink, buffer) != 0)
+                return true; // an error of the check itself: the write round's own errors report a failing disk
+        }
+        catch (EntryPointNotFoundException)
+        {
+            s_statx = false; // a C library without statx (glibc before 2.28)
+            return true;
+        }
+        return BitConverter.ToUInt32(buffer, 16) != 0;
+    }
+
+    /// <summary>The size of the buffer <see cref="IsLinked"/> needs (struct statx).</summary>
+    public const int StatxSize = 256;
+
+    private const int AtEmptyPath = 0x1000;
+    private const uint StatxNlink = 0x4;
+    private static bool s_statx = true;
+
+    [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
+    private static extern int Statx(SafeFileHandle dirfd, string path, int flags, uint mask, byte[] buffer);
+
     // DllImport rather than LibraryImport: the generator needs unsafe code; a SafeFileHandle marshals as its descriptor.
     [DllImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
     private static extern int Fdatasync(SafeFileHandle fd);

@@ -67,6 +67,19 @@ internal sealed class SegmentPreparer : IDisposable
         }
     }
 
+    /// <summary>
+    /// Disposes a ready segment (its folder was deleted, so its name is gone): the next <see cref="Take"/> prepares
+    /// another. One being prepared in the deleted folder fails when it is named, and is prepared again then.
+    /// </summary>
+    public void DropReady()
+    {
+        lock (_gate)
+        {
+            _ready?.Handle.Dispose();
+            _ready = null;
+        }
+    }
+
     /// <summary>Hands over a closed segment: it is cut back to <paramref name="length"/> (its last record) and closed.</summary>
     public void Trim(SafeFileHandle segment, long length)
     {

@@ -548,6 +548,60 @@ public sealed class WriteAheadLogTests : IDisposable
         Assert.Equal("3", Get(store, "after"));
     }
 
+    [Theory]
+    [InlineData(FsyncPolicy.Always, 64 * 1024)]
+    [InlineData(FsyncPolicy.EverySec, 64 * 1024)] // the segment fills first: the rotation finds the deletion
+    [InlineData(FsyncPolicy.EverySec, 64L << 20)] // the once-a-second check finds it
+    public async Task A_data_directory_deleted_while_running_refuses_writes_and_once_restored_gets_a_new_log_and_a_snapshot_losing_nothing(FsyncPolicy fsync, long segmentSize)
+    {
+        var options = new WriteAheadLogOptions { Directory = _dir, Fsync = fsync, SegmentSize = segmentSize, RetryInterval = TimeSpan.FromMilliseconds(50) };
+        var store = new ShardedStore();
+        var count = 0;
+        using (var log = WriteAheadLog.Open(options, store, out _))
+        {
+            store.Put(B("before"), B("1"));
+            Assert.True(await log.WhenDurableAsync(log.AppendPut(B("before"), B("1"))));
+            Directory.Delete(_dir, recursive: true);
+
+            // Under always the next round finds its segment deleted; under everysec the once-a-second check does, and
+            // what was acknowledged until then is in the store only: the snapshot below must bring it back.
+            Task<bool> last;
+            var deadline = Environment.TickCount64 + 20_000;
+            while (true)
+            {
+                store.Put(B($"k{count}"), B("v"));
+                last = log.WhenDurableAsync(log.AppendPut(B($"k{count}"), B("v"))).AsTask();
+                count++;
+                await UntilAsync(() => last.IsCompleted || !log.IsWritable, "the record is durable or the log refuses writes");
+                if (!log.IsWritable)
+                    break;
+                Assert.True(await last);
+                Assert.True(Environment.TickCount64 < deadline, $"{count} records were acknowledged into a deleted log");
+            }
+            Assert.IsAssignableFrom<IOException>(log.Failure);
+            Assert.Contains("deleted", log.Failure!.Message, StringComparison.Ordinal);
+            if (fsync == FsyncPolicy.Always)
+                Assert.False(last.IsCompleted); // its round went into the deleted file: held, not acknowledged
+
+            // The node never creates the directory itself (a lost mount would fill the wrong disk): the operator does.
+            Directory.CreateDirectory(_dir);
+            await UntilAsync(() => log.IsWritable, "writes resume once the directory is back and a snapshot is in it");
+            Assert.True(await last.WaitAsync(TimeSpan.FromSeconds(20)));
+            Assert.Single(Directory.GetFiles(_dir, "*.snap"));
+            store.Put(B("after"), B("3"));
+            Assert.True(await log.WhenDurableAsync(log.AppendPut(B("after"), B("3"))));
+        }
+
+        var restored = new ShardedStore();
+        using var reopened = WriteAheadLog.Open(options, restored, out var report);
+        Assert.NotNull(report.Snapshot);
+        Assert.Null(report.TruncatedAt);
+        Assert.Equal("1", Get(restored, "before"));
+        Assert.Equal("v", Get(restored, $"k{count - 1}"));
+        Assert.Equal("3", Get(restored, "after"));
+        Assert.Equal(count + 2, restored.Count);
+    }
+
     [SmallDiskTheory]
     [InlineData(FsyncPolicy.Always)]
     public async Task The_waits_one_fsync_finishes_are_counted_as_one_wake_up_and_never_resumed_on_the_flush_thread(FsyncPolicy fsync)
