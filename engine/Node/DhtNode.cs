@@ -85,7 +85,7 @@ public sealed class DhtNode : IAsyncDisposable
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("FastDht.Node");
         var maxClients = options.MaxClients > 0 ? options.MaxClients : DescriptorLimit.DerivedMaxClients();
         var acceptLimit = maxClients is { } max ? new ConnectionLimit(max) : null;
-        var connectionOptions = CreateConnectionOptions(options.Limits, logger, options.MemoryPool, options.Tls, acceptLimit);
+        var connectionOptions = CreateConnectionOptions(options.Limits, logger, options.MemoryPool, options.Tls, acceptLimit, ClientOutputLimit(options));
         if (store is null && !options.Plugins.TryCreateStore(options.Store, out store))
         {
             options.ListenSocket?.Dispose();
@@ -411,7 +411,7 @@ public sealed class DhtNode : IAsyncDisposable
     /// The transport settings a node uses: input buffering must hold at least one maximal frame, or such a frame
     /// could never be parsed whole; twice that leaves room for the pipelined frames behind it.
     /// </summary>
-    internal static ConnectionOptions CreateConnectionOptions(ProtocolLimits limits, ILogger logger, System.Buffers.MemoryPool<byte>? pool, Security.TlsOptions? tls = null, ConnectionLimit? acceptLimit = null)
+    internal static ConnectionOptions CreateConnectionOptions(ProtocolLimits limits, ILogger logger, System.Buffers.MemoryPool<byte>? pool, Security.TlsOptions? tls = null, ConnectionLimit? acceptLimit = null, OutputLimit? clientOutputLimit = null)
     {
         var pause = Math.Max(1L << 20, 2L * (limits.MaxFrameSize + ProtocolConstants.HeaderSize));
         return new ConnectionOptions
@@ -429,7 +429,16 @@ public sealed class DhtNode : IAsyncDisposable
             TlsClient = tls?.ClientOptions(),
             // One bound for every listener (native, RESP): they share the process's descriptors.
             AcceptLimit = acceptLimit,
+            // Applied by client sessions only (SocketConnection.BoundOutput): inbound peer links share these options.
+            ClientOutputLimit = clientOutputLimit,
         };
+    }
+
+    /// <summary>The client output bound the options ask for; null when both halves are off.</summary>
+    private static OutputLimit? ClientOutputLimit(NodeOptions options)
+    {
+        var limit = new OutputLimit { Hard = options.ClientHardOutputLimit, Soft = options.ClientSoftOutputLimit, SoftTime = options.ClientSoftOutputTime };
+        return limit.IsOn ? limit : null;
     }
 
     /// <summary>The "host:port" peers and clients should use: a wildcard bind is advertised under the member's host.</summary>

@@ -228,6 +228,27 @@ public sealed class NodeOptions
     /// </remarks>
     public int MaxClients { get; set; }
 
+    /// <summary>Unsent replies a client connection (native or RESP) may leave in the node before it is closed; 0 for no such bound.</summary>
+    /// <remarks>
+    /// Redis's <c>client-output-buffer-limit normal</c> hard limit. Defaults to 256 MiB. A security setting: a client that
+    /// sends commands and never reads the replies is otherwise held at the output pause threshold (twice the maximum
+    /// frame, 128 MiB by default) for as long as it stays connected, and a few dozen such clients pin gigabytes. Past the
+    /// bound the connection is closed and a warning (event 1009) logged. Inbound peer links are never bounded by it.
+    /// </remarks>
+    public long ClientHardOutputLimit { get; set; } = 256L << 20;
+
+    /// <summary>Unsent replies a client connection may stay above for at most <see cref="ClientSoftOutputTime"/> before it is closed; 0 for no such bound.</summary>
+    /// <remarks>
+    /// Redis's soft limit. Defaults to 64 MiB: with the default 128 MiB output pause threshold a client that stopped
+    /// reading is closed <see cref="ClientSoftOutputTime"/> after it fell behind, while one that reads a large reply
+    /// slowly (below 64 MiB behind) is never closed.
+    /// </remarks>
+    public long ClientSoftOutputLimit { get; set; } = 64L << 20;
+
+    /// <summary>How long a client connection's unsent replies may stay above <see cref="ClientSoftOutputLimit"/>.</summary>
+    /// <remarks>Defaults to 60 s, as Redis's pubsub class.</remarks>
+    public TimeSpan ClientSoftOutputTime { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>A log segment file is closed and the next begun once it holds this many bytes.</summary>
     /// <remarks>Defaults to 64 MiB (4 KiB to 1 GiB).</remarks>
     public long LogSegmentSize { get; set; } = 64L << 20;
@@ -355,6 +376,8 @@ public sealed class NodeOptions
         }
         if (MaxClients < 0)
             throw new ClusterConfigurationException($"MaxClients must be 0 (derived from the open-files limit) or a positive count (it is {MaxClients})");
+        if (ClientHardOutputLimit < 0 || ClientSoftOutputLimit < 0 || ClientSoftOutputTime < TimeSpan.Zero)
+            throw new ClusterConfigurationException($"the client output limits must be 0 (off) or positive (they are {ClientHardOutputLimit}, {ClientSoftOutputLimit} for {ClientSoftOutputTime})");
         if (MaxMemory < 0)
             throw new ClusterConfigurationException($"the maximum memory must be 0 (no limit) or a size in bytes (it is {MaxMemory})");
         if (DataDir is not null && string.IsNullOrWhiteSpace(DataDir))

@@ -97,6 +97,14 @@ public sealed class ConnectionOptions
     /// </remarks>
     public ConnectionLimit? AcceptLimit { get; init; }
 
+    /// <summary>The unsent output a client connection may leave in the node; null for no bound but the output pause threshold.</summary>
+    /// <remarks>
+    /// Defaults to none. Applies only to connections whose session calls <see cref="SocketConnection.BoundOutput"/>
+    /// (served clients), so one options object can serve clients and inbound peer links alike. A security setting: see
+    /// <see cref="OutputLimit"/>.
+    /// </remarks>
+    public OutputLimit? ClientOutputLimit { get; init; }
+
     /// <summary>The pool of send operations; tests inject their own to check every sender comes back.</summary>
     internal SocketSenderPool SenderPool { get; init; } = SocketSenderPool.Shared;
 
@@ -122,6 +130,7 @@ public sealed class ConnectionOptions
             TlsHandshakeTimeout = TlsHandshakeTimeout,
             SenderPool = SenderPool,
             AcceptLimit = AcceptLimit,
+            ClientOutputLimit = ClientOutputLimit,
             InlineScheduling = true,
         };
 

@@ -36,6 +36,43 @@ public sealed partial class SocketConnection
     private IOutputBarrier? _barrier2;
     private long _barrierMark2;
 
+    // The client output bound (null for peer links and dials): bytes flushed so far, counted under the writer lock, less
+    // BytesSent are the unsent output; _overSoftSince is when they rose above the soft bound (0 while below).
+    private OutputLimit? _outputLimit;
+    private long _bytesFlushed;
+    private long _overSoftSince;
+
+    /// <summary>
+    /// Bounds this connection's unsent output by <see cref="ConnectionOptions.ClientOutputLimit"/>: past it the connection
+    /// is aborted and logged. A session serving a client calls it once, before its first reply; peer links never do.
+    /// </summary>
+    internal void BoundOutput()
+    {
+        if (_options.ClientOutputLimit is { IsOn: true } limit)
+            _outputLimit = limit;
+    }
+
+    /// <summary>With the writer lock held, before a flush: counts the bytes it sends and checks the bound.</summary>
+    /// <returns>False when the connection was aborted for passing the bound.</returns>
+    private bool CheckOutputLimit(OutputLimit limit)
+    {
+        _bytesFlushed += _output.Writer.UnflushedBytes;
+        long unsent = _bytesFlushed - BytesSent;
+        if (!limit.IsExceeded(unsent, Environment.TickCount64, ref _overSoftSince))
+            return true;
+        AbortOverOutputLimit(limit, unsent);
+        return false;
+    }
+
+    private void AbortOverOutputLimit(OutputLimit limit, long unsent)
+    {
+        if (IsClosed)
+            return;
+        TransportLog.OutputLimitReached(_logger, RemoteEndPoint, unsent, limit.ToString());
+        _options.Counters.OnOutputLimitReached();
+        Abort(new IOException($"the client left {unsent} bytes of replies unread, past the output limit ({limit})"));
+    }
+
     /// <summary>
     /// Holds back every later flush of this connection until <paramref name="barrier"/> has reached <paramref name="mark"/>:
     /// replies that acknowledge a write leave only once the write is durable. Call it before or while writing such
@@ -129,6 +166,12 @@ public sealed partial class SocketConnection
             return new ValueTask<bool>(!IsClosed);
         }
 
+        if (_outputLimit is { } limit && !CheckOutputLimit(limit))
+        {
+            _writeLock.Exit();
+            return new ValueTask<bool>(false);
+        }
+
         if (Volatile.Read(ref _barrier) is { } barrier)
         {
             long mark = Volatile.Read(ref _barrierMark);
@@ -198,7 +241,27 @@ public sealed partial class SocketConnection
     {
         try
         {
-            FlushResult result = await flushing.ConfigureAwait(false);
+            FlushResult result;
+            if (_outputLimit is { } limit && limit.SoftWait(Environment.TickCount64, _overSoftSince) is { } wait)
+            {
+                // The client is not reading and its unsent output is above the soft bound: wait for it only as long as
+                // the bound allows (allocates, but only for a client that stopped reading).
+                Task<FlushResult> pending = flushing.AsTask();
+                try
+                {
+                    await pending.WaitAsync(wait).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    AbortOverOutputLimit(limit, _bytesFlushed - BytesSent);
+                }
+                // Bounded: the abort completes the output pipe's reader, which ends the flush.
+                result = await pending.ConfigureAwait(false);
+            }
+            else
+            {
+                result = await flushing.ConfigureAwait(false);
+            }
             return !result.IsCompleted && !result.IsCanceled;
         }
         finally

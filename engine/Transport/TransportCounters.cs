@@ -7,6 +7,7 @@ public sealed class TransportCounters
     private readonly Diagnostics.StripedCounters _bytes = new(2);
     private long _live;
     private long _opened;
+    private long _outputLimitClosed;
 
     /// <summary>The counters every connection uses unless its options name others.</summary>
     public static TransportCounters Global { get; } = new();
@@ -22,6 +23,11 @@ public sealed class TransportCounters
 
     /// <summary>Bytes sent to sockets (before TLS encryption on a TLS connection: what the protocol wrote).</summary>
     public long BytesSent => _bytes.Sum(1);
+
+    /// <summary>Client connections closed for leaving more unsent output than their <see cref="OutputLimit"/> allows.</summary>
+    public long OutputLimitDisconnections => Interlocked.Read(ref _outputLimitClosed);
+
+    internal void OnOutputLimitReached() => Interlocked.Increment(ref _outputLimitClosed);
 
     internal void OnOpened()
     {

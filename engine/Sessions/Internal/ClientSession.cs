@@ -39,6 +39,8 @@ internal sealed partial class ClientSession : FrameSession
         _host = host;
         _user = user;
         SendLimit = sendLimit;
+        // A client's unread replies are bounded (a peer link, another type, keeps only the pause threshold).
+        connection.BoundOutput();
         _metrics = host.Mesh.Statistics.Metrics;
         host.Register(this);
         host.Mesh.Statistics.ClientConnected();

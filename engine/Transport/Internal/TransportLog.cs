@@ -34,6 +34,9 @@ internal static partial class TransportLog
     [LoggerMessage(1008, LogLevel.Warning, "Refused a connection from {RemoteEndPoint} on {EndPoint}: {Open} connections are open, the most this node keeps (maxClients); {Refused} refused since the start")]
     public static partial void ConnectionRefusedAtLimit(ILogger logger, EndPoint? remoteEndPoint, EndPoint endPoint, int open, long refused);
 
+    [LoggerMessage(1009, LogLevel.Warning, "Closed client {RemoteEndPoint}: {Unsent} bytes of replies unread, past the client output limit ({Limit})")]
+    public static partial void OutputLimitReached(ILogger logger, EndPoint? remoteEndPoint, long unsent, string limit);
+
     [LoggerMessage(1020, LogLevel.Information, "TLS handshake with {RemoteEndPoint} failed: {Reason}")]
     public static partial void TlsHandshakeFailed(ILogger logger, EndPoint? remoteEndPoint, string reason);
 }
