@@ -145,7 +145,7 @@ internal sealed class NodeParts
         Context = new NodeContext(options.NodeId, options.ClusterName, options.ForwardTimeout, Keyspace, Cluster, Mesh, Mesh.Listeners, Statistics, logger, _stopping.Token);
         NodeInstruments.Register(this);
         _resp = new Resp.Internal.RespHost(options.NodeId, options.ClusterName, options.Limits.MaxFrameSize, options.ForwardTimeout, Keyspace, Expiry, Loading, Cluster, Mesh, Mesh.Listeners, Statistics, Coordinator, RespServer, Clients, options.DataDir, options.Fsync, options.Users, logger, Lease,
-            new Resp.Internal.RespClusterAdmin(Cluster, new NodeClusterAdministration(Mesh, SlotMover, Membership, options.Self)), options.RunsConsensus);
+            new Resp.Internal.RespClusterAdmin(Cluster, new NodeClusterAdministration(Mesh, SlotMover, Membership, options.Self)), options.RunsConsensus, connectionOptions);
     }
 
     /// <summary>Members joining and leaving: this node's own join, admitting others, removing members.</summary>

@@ -34,8 +34,12 @@ internal sealed class RespHost(
     ILogger logger,
     ServingLease? lease = null,
     RespClusterAdmin? admin = null,
-    bool runsConsensus = false)
+    bool runsConsensus = false,
+    Transport.ConnectionOptions? connections = null)
 {
+    /// <summary>The node's listeners' settings: INFO reads their refusals (maxClients) and output-limit closes from them; null for a host without listeners of its own.</summary>
+    public Transport.ConnectionOptions? Connections { get; } = connections;
+
     /// <summary>Whether the cluster state is decided by a Raft group (CLUSTER INFO then names its voters).</summary>
     public bool RunsConsensus { get; } = runsConsensus;
 

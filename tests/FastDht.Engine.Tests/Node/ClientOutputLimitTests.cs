@@ -106,6 +106,7 @@ public sealed class ClientOutputLimitTests
 
         Assert.True(await ReadUntilClosedAsync(hog) < (long)Requests * ValueSize, "the closed client got only part of its replies");
         Assert.Equal("+PONG\r\n", await served.CallAsync("PING"));
+        Assert.Contains("client_output_buffer_limit_disconnections:1\r\n", await served.CallAsync("INFO", "stats"), StringComparison.Ordinal);
     }
 
     private static async Task<Socket> ConnectNotReadingAsync(IPEndPoint endPoint)

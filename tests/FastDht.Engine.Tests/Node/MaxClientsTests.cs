@@ -25,8 +25,9 @@ public sealed class MaxClientsTests
             Assert.True(await ClosedAsync(third), "the third connection is closed without an answer");
         }
 
-        // The two served go on; once one closes, a new client is served again.
+        // The two served go on (INFO counts the refusal, as Redis's rejected_connections); once one closes, a new client is served again.
         Assert.Equal("+PONG\r\n", await resp.CallAsync("PING"));
+        Assert.Contains("rejected_connections:1\r\n", await resp.CallAsync("INFO", "stats"), StringComparison.Ordinal);
         native.Dispose();
         await Bounded.UntilAsync(async () =>
         {
