@@ -4,7 +4,7 @@
 # Why: on a shared machine requests/s swing 2x between rounds; CPU per request moves far less, and on a 2-core machine
 # the throughput of client + server is bounded by 2 cores / (client + server CPU per request), so it is the figure to
 # compare builds by (docs/profiling.md, section 5).
-# Args: NAME=BUILD_DIR[@ENV] ... (a folder holding fastdht-node.dll; @ENV: one VAR=value for that node only).
+# Args: NAME=BUILD_DIR[@ENV] ... (a folder holding fastdht-node.dll; @ENV: VAR=value for that node only, several separated by spaces).
 # Env: T (get) P (16) N (1000000) C (50) D (16) R (100000) RUNS (3) PORT_BASE (17651) REDIS (1: include redis-server).
 # Usage: bash benchmarks/cpu-per-request-ab.sh old=/tmp/fastdht-old/tools/fastdht-node/bin/Release/net10.0 \
 #          new=tools/fastdht-node/bin/Release/net10.0 one-thread=tools/fastdht-node/bin/Release/net10.0@DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT=1
@@ -31,7 +31,8 @@ for spec in "$@"; do
   PORT[$name]=$port; PID_OF[$name]=$!; NAMES+=("$name")
 done
 for n in "${NAMES[@]}"; do
-  for i in $(seq 1 300); do redis-cli -p "${PORT[$n]}" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  # A write that succeeds, not just an answer: a node loading its data directory answers PING but refuses writes (-LOADING).
+  for i in $(seq 1 300); do redis-cli -p "${PORT[$n]}" set cpu-per-request:ready 1 2>/dev/null | grep -q OK && break; sleep 0.1; done
   # Warm-up: JIT tiers, the keys in place.
   timeout 300 redis-benchmark -p "${PORT[$n]}" -t set,get -n 300000 -r "$R" -c "$C" -P 16 -d "$D" -q >/dev/null 2>&1
 done

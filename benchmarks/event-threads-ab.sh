@@ -5,6 +5,8 @@
 #
 #   single    one node: benchmarks/cpu-per-request-ab.sh (A, B and Redis in rotated rounds), redis-benchmark SET and GET
 #             at -P 1 (N_SINGLE requests) and -P 16 (3 x N_SINGLE); requests/s and the server's CPU µs per request.
+#   durable   one node with a data directory and --fsync always (issue 10): cpu-per-request-ab.sh, SET at -P 1 and
+#             -P 16, A and B only (each its own fresh data directory under $WORK).
 #   failover  benchmarks/failover-time.sh (3 nodes, --replicas 1, SIGKILL of a primary under load -> first acknowledged
 #             write to one of its keys), FAILOVER_ROUNDS kills per setting per run; every kill's figure is kept.
 #   replicas  two 3-node clusters with --replicas 1 side by side (one per setting), `FastDht.Benchmarks resp-set`
@@ -17,14 +19,14 @@
 # the replicas and cluster parts log their "Socket event threads:" line, printed once per setting as a check that
 # the count took effect.
 #
-# Env: A (cores) B (1) RUNS (3) PARTS ("single failover replicas cluster") N_SINGLE (300000) N_CLUSTER (900000)
+# Env: A (cores) B (1) RUNS (3) PARTS ("single durable failover replicas cluster") N_SINGLE (300000) N_CLUSTER (900000)
 #      FAILOVER_ROUNDS (4) WRITERS (8) SECONDS_PER_RUN (10) C (50) D (16) R (100000) PORT_BASE (17800: uses
 #      PORT_BASE..PORT_BASE+340) SKIP_BUILD (0) WORK (a new temp dir)
 # Smoke test: RUNS=1 N_SINGLE=30000 N_CLUSTER=60000 FAILOVER_ROUNDS=2 SECONDS_PER_RUN=2 bash benchmarks/event-threads-ab.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=${WORK:-$(mktemp -d -t event-threads-ab.XXXX)}
-A=${A:-cores}; B=${B:-1}; RUNS=${RUNS:-3}; PARTS=${PARTS:-single failover replicas cluster}
+A=${A:-cores}; B=${B:-1}; RUNS=${RUNS:-3}; PARTS=${PARTS:-single durable failover replicas cluster}
 N_SINGLE=${N_SINGLE:-300000}; N_CLUSTER=${N_CLUSTER:-900000}; FAILOVER_ROUNDS=${FAILOVER_ROUNDS:-4}; WRITERS=${WRITERS:-8}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}; C=${C:-50}; D=${D:-16}; R=${R:-100000}
 PORT_BASE=${PORT_BASE:-17800}; SKIP_BUILD=${SKIP_BUILD:-0}
@@ -102,6 +104,24 @@ part_single() {
   done
 }
 
+part_durable() {
+  local p n out name
+  for p in 1 16; do
+    n=$N_SINGLE; ((p == 16)) && n=$((N_SINGLE * 3))
+    rm -rf "$WORK/data-A" "$WORK/data-B"
+    log "single node, --data-dir --fsync always, set -P $p: cpu-per-request-ab.sh, $RUNS rounds"
+    out=$(PORT_BASE=$PORT_BASE T=set P=$p N=$n C=$C D=$D R=$R RUNS=$RUNS REDIS=0 bash "$ROOT/benchmarks/cpu-per-request-ab.sh" \
+      "A=$NODE_DIR@FASTDHT_NODE_SOCKETTHREADS=$A FASTDHT_NODE_DATADIR=$WORK/data-A FASTDHT_NODE_FSYNC=always" \
+      "B=$NODE_DIR@FASTDHT_NODE_SOCKETTHREADS=$B FASTDHT_NODE_DATADIR=$WORK/data-B FASTDHT_NODE_FSYNC=always" 2>&1) \
+      || { echo "cpu-per-request-ab.sh failed: $out" >&2; exit 1; }
+    echo "$out" | grep -E '^(round|load)' >&2
+    for name in A B; do
+      add "1 node --fsync always set -P $p req/s" "$name" $(awk -v n="$name" '$1 == "round" && $3 == n { print $4 }' <<<"$out")
+      add "1 node --fsync always set -P $p server CPU us/req" "$name" $(awk -v n="$name" '$1 == "round" && $3 == n { print $7 }' <<<"$out")
+    done
+  done
+}
+
 part_failover() {
   local run s out rounds
   for ((run = 0; run < RUNS; run++)); do
@@ -168,8 +188,8 @@ declare -A LOADS
 for part in $PARTS; do
   start_load=$(loadavg)
   case $part in
-    single) part_single ;; failover) part_failover ;; replicas) part_replicas ;; cluster) part_cluster ;;
-    *) echo "unknown part '$part' (known: single failover replicas cluster)" >&2; exit 2 ;;
+    single) part_single ;; durable) part_durable ;; failover) part_failover ;; replicas) part_replicas ;; cluster) part_cluster ;;
+    *) echo "unknown part '$part' (known: single durable failover replicas cluster)" >&2; exit 2 ;;
   esac
   LOADS[$part]="$start_load -> $(loadavg)"
 done
