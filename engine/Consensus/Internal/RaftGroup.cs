@@ -70,8 +70,58 @@ internal sealed partial class RaftGroup : IClusterChanges, IClusterProposals, IA
     /// <summary>The voting members of the newest state this node has, in id order.</summary>
     public IReadOnlyList<ushort> Voters => _cluster.Current.Voters;
 
-    /// <summary>Whether this node is the Raft leader and a majority of the voters answered it within the election timeout (its leader lease).</summary>
-    public bool HoldsLeaderLease => _raft is { } raft && raft.TryGetLeaseToken(out var token) && !token.IsCancellationRequested;
+    /// <summary>
+    /// Whether this node is the Raft leader and a majority of the voters answered it within the election timeout (its
+    /// leader lease): the library's lease token, bounded by this node's own clock (<see cref="LeaderLeaseBound"/>: a late
+    /// timer does not keep it).
+    /// </summary>
+    public bool HoldsLeaderLease => _raft is { } raft && raft.TryGetLeaseToken(out var token) && _leaseBound.Holds(token, Environment.TickCount64);
+
+    private readonly LeaderLeaseBound _leaseBound = new();
+    private readonly SemaphoreSlim _confirmWake = new(0);
+    private Task _confirming = Task.CompletedTask;
+
+    /// <summary>
+    /// While this node leads: asks the library for a heartbeat round every fifth of the lower election timeout and, once
+    /// a majority answered it, moves the lease's own bound to the clock read before the request plus the lower election
+    /// timeout. Until the node stops.
+    /// </summary>
+    private async Task ConfirmLeaseAsync()
+    {
+        var interval = _settings.LowerElectionTimeout / 5;
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                if (Volatile.Read(ref _raft) is { } raft && raft.TryGetLeaseToken(out var token) && !token.IsCancellationRequested)
+                {
+                    var before = Environment.TickCount64;
+                    using var bounded = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, token);
+                    bounded.CancelAfter(_settings.LowerElectionTimeout);
+                    await raft.ForceReplicationAsync(bounded.Token).ConfigureAwait(false);
+                    _leaseBound.Confirmed(before, _settings.LowerElectionTimeout);
+                }
+                // A leader change wakes it at once: a new leader's first lease is not a fifth of a timeout late.
+                await _confirmWake.WaitAsync(interval, _stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Not confirmed (leadership lost, no majority in time, the member stopping): the bound runs out by itself.
+                try
+                {
+                    await Task.Delay(interval, _stopping.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
 
     /// <summary>Leases and failure detection (with replicas); null without.</summary>
     public FailoverMonitor? Monitor { get; set; }
@@ -111,7 +161,10 @@ internal sealed partial class RaftGroup : IClusterChanges, IClusterProposals, IA
             _memberTurn.Release();
         }
         using (ExecutionContext.SuppressFlow())
+        {
             _following = Task.Run(FollowVotersAsync);
+            _confirming = Task.Run(ConfirmLeaseAsync);
+        }
     }
 
     /// <summary>
@@ -357,6 +410,8 @@ internal sealed partial class RaftGroup : IClusterChanges, IClusterProposals, IA
             Monitor?.OnElected(now);
         ConsensusLog.LeaderChanged(_logger, _identity.SelfId, id == NoLeader ? "none" : id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Monitor?.OnLeaderChanged();
+        if (_confirmWake.CurrentCount == 0)
+            _confirmWake.Release();
         WakeVoterLoop();
     }
 
@@ -442,6 +497,7 @@ internal sealed partial class RaftGroup : IClusterChanges, IClusterProposals, IA
         _stateChanges.Dispose();
         WakeVoterLoop();
         await _following.ConfigureAwait(false);
+        await _confirming.ConfigureAwait(false);
         await _memberTurn.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
