@@ -8,8 +8,8 @@ namespace FastDht.Engine.Keyspace;
 /// Design (docs/replication.md, "No split brain"): the lease runs from when the renewal was <em>sent</em>, by this
 /// node's monotonic clock, for <c>LeaseDuration</c>; the leader promotes a replica only after <c>FailoverTimeout</c>
 /// (longer) since it <em>received</em> this node's last renewal, and a new leader waits that long after its election
-/// (two thirds of it for the ranges of the previous term's leader, whose own lease is half of it, once that leader's
-/// host refused a connection). So the old primary's lease has ended before any successor serves. The check is one
+/// (two thirds of it for the ranges of its predecessor, whose own lease is half of it, when nobody else led in between
+/// and that leader's host refused a connection). So the old primary's lease has ended before any successor serves. The check is one
 /// volatile read and one monotonic-clock read per keyed request; without replicas there is no lease and nothing is
 /// checked.
 /// </remarks>

@@ -40,12 +40,14 @@ namespace FastDht.Engine.Consensus.Internal;
 /// round trip: the library's lease already says a majority accepted its heartbeats); once elected, a node serves under
 /// that lease only (<see cref="OnElected"/> caps whatever its predecessor granted it). Every such lease was taken while
 /// a majority accepted the old leader's heartbeats, so it began before its successor's election and ends
-/// <c>FailoverTimeout / 2</c> after it at the latest. So the successor of the leader it followed in the previous term
+/// <c>FailoverTimeout / 2</c> after it at the latest. So the successor of the last leader it saw before its own term
 /// promotes that leader's ranges <c>2 × FailoverTimeout / 3</c> after its election (a sixth of the timeout of margin,
-/// as every lease has) if that leader's host refused a dial that began after the successor first heard it lead
+/// as every lease has) when nobody else can have led in between (the very next term, or a majority of the voters
+/// reported so with their renewals: <see cref="NoteReport"/>), it has not heard from that leader since it leads, and
+/// that leader's host refused a dial that began after the successor first heard it lead
 /// (<see cref="Mesh.Internal.PeerMesh.WasRefusedSince"/>): a sign it is gone, not a proof (a firewall that rejects
 /// refuses dials to a live process too), so it only chooses between this wait and the whole <c>FailoverTimeout</c>
-/// every other primary gets (frozen, starved, cut off by dropped packets, or a term between: docs/replication.md).
+/// every other primary gets (frozen, starved, cut off by dropped packets: docs/replication.md).
 /// </para>
 /// <para>
 /// The loop also wakes when the leader changes and sleeps only until the next primary falls silent, so detection is
@@ -84,11 +86,17 @@ internal sealed class FailoverMonitor
     // still list it are not true of it. The leader never promotes a node that says so.
     private bool _trustworthy;
     private long _leaderSince = long.MaxValue;
-    // The leader of the previous term (NoLeader: none known), when this node first heard from it as leader (a dial to it
-    // refused after that is a sign it is gone), and when this node learned it was elected (see the remarks).
+    // The leader this node saw last before its own term (NoLeader: none known), when this node first heard from it as
+    // leader (a dial to it refused after that is a sign it is gone), and when this node learned it was elected (see the
+    // remarks). _nobodyBetween: the predecessor led in the term right before this node's, so nobody else can have led
+    // since; otherwise the voters in _confirmedBetween (besides this node) reported that the last leader they saw before
+    // this node's term was the predecessor too, and with this node they must make a majority of the voters.
     private ushort _predecessor = NoLeader;
     private long _predecessorSince;
     private long _electedAt;
+    private long _term;
+    private bool _nobodyBetween;
+    private readonly HashSet<ushort> _confirmedBetween = [];
     // While this node leads, trustworthy: the ticker keeps extending its own (short) lease between the loop's turns.
     private volatile bool _selfLeasing;
     private readonly SemaphoreSlim _wake = new(0);
@@ -127,7 +135,8 @@ internal sealed class FailoverMonitor
             var leading = _group.HoldsLeaderLease && NotPaused(sentAt);
             // The clock is read again once leadership is seen: the waits a new leader owes run from a moment after it
             // began (sentAt may be far earlier when this thread was held up between the two reads).
-            if (leading && !wasLeader)
+            // A term of its own too (leadership lost and won back between two turns): what it knew belongs to the old one.
+            if (leading && (!wasLeader || _group.Term != Volatile.Read(ref _term)))
                 BecomeLeader(Environment.TickCount64);
             if (leading != wasLeader)
                 ConsensusLog.LeaseHolder(_logger, SelfId, leading);
@@ -170,12 +179,20 @@ internal sealed class FailoverMonitor
         }
     }
 
-    /// <summary>The leader's answer to a LeaseRenew from <paramref name="nodeId"/> at <paramref name="epoch"/>: u8 granted, u16 the leader known.</summary>
-    public byte[] AnswerRenewal(ushort nodeId, ulong epoch, bool trustworthy)
+    /// <summary>
+    /// The leader's answer to a LeaseRenew from <paramref name="nodeId"/> at <paramref name="epoch"/>: u8 granted, u16 the
+    /// leader known. A voter's report (<paramref name="term"/> above 0: its Raft term and the last leader it saw before
+    /// that term) may confirm that nobody led between this node's predecessor and this node (see <see cref="NoteReport"/>).
+    /// </summary>
+    public byte[] AnswerRenewal(ushort nodeId, ulong epoch, bool trustworthy, long term, ushort lastLeader, long lastLeaderTerm)
     {
         var answer = new byte[3];
         var state = _mesh.Cluster.Current;
-        if (_group.HoldsLeaderLease && NotPaused(Environment.TickCount64) && epoch >= state.Epoch)
+        if (term > 0)
+            NoteReport(nodeId, term, lastLeader, lastLeaderTerm);
+        // Nothing is granted before this node's loop took over its term (BecomeLeader): a grant noted before that would be
+        // forgotten there, and the predecessor rule must know of every lease this leader granted (IsSilent).
+        if (_group.HoldsLeaderLease && NotPaused(Environment.TickCount64) && epoch >= state.Epoch && _group.Term == Volatile.Read(ref _term))
         {
             var first = Heard(nodeId, Environment.TickCount64, trustworthy, out var replacing);
             if (first)
@@ -247,9 +264,12 @@ internal sealed class FailoverMonitor
 
     private void BecomeLeader(long now)
     {
-        var hasPredecessor = _group.TryGetPredecessor(out var predecessor, out var firstHeard, out var electedAt);
+        var hasPredecessor = _group.TryGetPredecessor(out var predecessor, out var predecessorTerm, out var firstHeard, out var term, out var electedAt);
         lock (_lock)
         {
+            Volatile.Write(ref _term, term);
+            _nobodyBetween = hasPredecessor && term == predecessorTerm + 1;
+            _confirmedBetween.Clear();
             // Nothing is known of the leases the previous leader granted: every member counts as heard from now.
             _lastHeard.Clear();
             _leaderSince = now;
@@ -260,6 +280,43 @@ internal sealed class FailoverMonitor
             _predecessorSince = firstHeard;
             _electedAt = electedAt;
         }
+    }
+
+    /// <summary>
+    /// A voter's report with its renewal: its Raft term and the last leader it saw before that term. When that term is
+    /// this leader's or later and that leader is this leader's predecessor (seen in an earlier term than this leader's),
+    /// the voter saw nobody else lead after the predecessor and before this leader's term: it confirms (see
+    /// <see cref="NobodyLedBetween"/>).
+    /// </summary>
+    private void NoteReport(ushort nodeId, long term, ushort lastLeader, long lastLeaderTerm)
+    {
+        lock (_lock)
+        {
+            if (_predecessor != NoLeader && !_nobodyBetween && nodeId != _predecessor && nodeId != SelfId
+                && term >= _term && lastLeader == _predecessor && lastLeaderTerm < _term)
+            {
+                _confirmedBetween.Add(nodeId);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether nobody but the predecessor can have led between its term and this leader's, by this node's own history
+    /// (the very next term) or by reports from voters that make a majority of the voters with this node. Called under
+    /// <see cref="_lock"/>. Why a majority is enough: docs/replication.md, "The leader's own ranges", point 4.
+    /// </summary>
+    private bool NobodyLedBetween()
+    {
+        if (_nobodyBetween)
+            return true;
+        var voters = _mesh.Cluster.Current.Voters;
+        var confirmed = 1; // this node: the last leader it saw before its term is the predecessor
+        foreach (var voter in voters)
+        {
+            if (_confirmedBetween.Contains(voter))
+                confirmed++;
+        }
+        return confirmed > voters.Count / 2;
     }
 
     /// <summary>Notes a renewal (or the leader's own turn); true when it is the first from that node since this one leads.</summary>
@@ -336,24 +393,24 @@ internal sealed class FailoverMonitor
 
     /// <summary>
     /// Not heard from for a whole failover timeout (counted from this node's election for those it has not heard from
-    /// yet), or the leader of the previous term, whose host refused a dial that began after this node first heard it
-    /// lead, once two thirds of the timeout passed since this node's election: every lease that leader can hold has
-    /// ended by then, whether its process is gone or a firewall that rejects cut it off alive (see the remarks).
+    /// yet), or this node's predecessor, not heard from since this node leads, whose host refused a dial that began after
+    /// this node first heard it lead, once two thirds of the timeout passed since this node's election and when nobody
+    /// else can have led between its term and this node's: every lease that leader can hold has ended by then, whether
+    /// its process is gone or a firewall that rejects cut it off alive (see the remarks).
     /// </summary>
     private bool IsSilent(ushort nodeId, long now)
     {
         if (now - SilentSince(nodeId) > (long)_failoverTimeout.TotalMilliseconds)
             return true;
-        ushort predecessor;
         long since;
-        long electedAt;
         lock (_lock)
         {
-            predecessor = _predecessor;
+            // Heard since this node leads: it holds (or held) a lease this node granted, which only its silence ends.
+            if (nodeId != _predecessor || now - _electedAt <= RefusedPredecessorWaitMs || _lastHeard.ContainsKey(nodeId) || !NobodyLedBetween())
+                return false;
             since = _predecessorSince;
-            electedAt = _electedAt;
         }
-        return nodeId == predecessor && now - electedAt > RefusedPredecessorWaitMs && _mesh.WasRefusedSince(nodeId, since);
+        return _mesh.WasRefusedSince(nodeId, since);
     }
 
     /// <summary>How long after its election a leader waits before promoting the ranges of a predecessor whose host refused a dial: that leader's own lease (half the timeout) and a sixth of the timeout of margin.</summary>
@@ -384,7 +441,11 @@ internal sealed class FailoverMonitor
             _leaderHint = NoLeader;
             return false;
         }
-        var result = await link.CallAsync(new LeaseRenewRequest(_mesh.Cluster.Current.Epoch, _trustworthy), ResponseShape.Body, _leaseDuration, target).ConfigureAwait(false);
+        // A voter tells the leader which leader it saw last before its term: a successor needs that to know nobody else
+        // led in between (NoteReport).
+        if (!_group.TryGetLeaderReport(out var term, out var lastLeader, out var lastLeaderTerm))
+            term = 0;
+        var result = await link.CallAsync(new LeaseRenewRequest(_mesh.Cluster.Current.Epoch, _trustworthy, term, lastLeader, lastLeaderTerm), ResponseShape.Body, _leaseDuration, target).ConfigureAwait(false);
         if (result.IsError || result.Payload is not { Length: 3 } body)
         {
             _leaderHint = NoLeader;

@@ -70,16 +70,66 @@ internal sealed partial class RaftGroup : IClusterChanges, IClusterProposals, IA
     /// <summary>The voting members of the newest state this node has, in id order.</summary>
     public IReadOnlyList<ushort> Voters => _cluster.Current.Voters;
 
-    /// <summary>Whether this node is the Raft leader and a majority of the voters answered it within the election timeout (its leader lease).</summary>
-    public bool HoldsLeaderLease => _raft is { } raft && raft.TryGetLeaseToken(out var token) && !token.IsCancellationRequested;
+    /// <summary>
+    /// Whether this node is the Raft leader and a majority of the voters answered it within the election timeout (its
+    /// leader lease): the library's lease token, bounded by this node's own clock (<see cref="LeaderLeaseBound"/>: a late
+    /// timer does not keep it).
+    /// </summary>
+    public bool HoldsLeaderLease => _raft is { } raft && raft.TryGetLeaseToken(out var token) && _leaseBound.Holds(token, Environment.TickCount64);
+
+    private readonly LeaderLeaseBound _leaseBound = new();
+    private readonly SemaphoreSlim _confirmWake = new(0);
+    private Task _confirming = Task.CompletedTask;
+
+    /// <summary>
+    /// While this node leads: asks the library for a heartbeat round every fifth of the lower election timeout and, once
+    /// a majority answered it, moves the lease's own bound to the clock read before the request plus the lower election
+    /// timeout. Until the node stops.
+    /// </summary>
+    private async Task ConfirmLeaseAsync()
+    {
+        var interval = _settings.LowerElectionTimeout / 5;
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                if (Volatile.Read(ref _raft) is { } raft && raft.TryGetLeaseToken(out var token) && !token.IsCancellationRequested)
+                {
+                    var before = Environment.TickCount64;
+                    using var bounded = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, token);
+                    bounded.CancelAfter(_settings.LowerElectionTimeout);
+                    await raft.ForceReplicationAsync(bounded.Token).ConfigureAwait(false);
+                    _leaseBound.Confirmed(before, _settings.LowerElectionTimeout);
+                }
+                // A leader change wakes it at once: a new leader's first lease is not a fifth of a timeout late.
+                await _confirmWake.WaitAsync(interval, _stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Not confirmed (leadership lost, no majority in time, the member stopping): the bound runs out by itself.
+                try
+                {
+                    await Task.Delay(interval, _stopping.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
 
     /// <summary>Leases and failure detection (with replicas); null without.</summary>
     public FailoverMonitor? Monitor { get; set; }
 
-    public byte[] AnswerLeaseRenewal(ushort nodeId, ulong epoch, bool trustworthy)
+    public byte[] AnswerLeaseRenewal(ushort nodeId, ulong epoch, bool trustworthy, long term, ushort lastLeader, long lastLeaderTerm)
     {
         if (Monitor is { } monitor)
-            return monitor.AnswerRenewal(nodeId, epoch, trustworthy);
+            return monitor.AnswerRenewal(nodeId, epoch, trustworthy, term, lastLeader, lastLeaderTerm);
         var answer = new byte[3];
         BinaryPrimitives.WriteUInt16LittleEndian(answer.AsSpan(1), LeaderId);
         return answer;
@@ -111,7 +161,10 @@ internal sealed partial class RaftGroup : IClusterChanges, IClusterProposals, IA
             _memberTurn.Release();
         }
         using (ExecutionContext.SuppressFlow())
+        {
             _following = Task.Run(FollowVotersAsync);
+            _confirming = Task.Run(ConfirmLeaseAsync);
+        }
     }
 
     /// <summary>
@@ -347,54 +400,67 @@ internal sealed partial class RaftGroup : IClusterChanges, IClusterProposals, IA
         var id = leader?.EndPoint is { } endPoint ? IdOf(endPoint) : NoLeader;
         // The clock is read here, at or after the moment the change happened: for another leader, a refused dial that
         // began later is a sign its process is gone; for this node, its votes were granted before (FailoverMonitor).
+        // The library runs this handler while it sets the leader, under its own transition lock (every term change
+        // takes that lock too), so the term read here is the change's own.
         var now = Environment.TickCount64;
         var term = Term;
+        if (id != NoLeader)
+            _leaders.Add(id, term, now);
         if (id == _identity.SelfId)
-        {
-            Volatile.Write(ref _elected, new Leadership(id, now, term));
             Monitor?.OnElected(now);
-        }
-        else if (id != NoLeader)
-        {
-            Volatile.Write(ref _followed, new Leadership(id, now, term));
-        }
         ConsensusLog.LeaderChanged(_logger, _identity.SelfId, id == NoLeader ? "none" : id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Monitor?.OnLeaderChanged();
+        if (_confirmWake.CurrentCount == 0)
+            _confirmWake.Release();
         WakeVoterLoop();
     }
 
-    /// <summary>A leader this voter saw: its id, when this voter learned of it (Environment.TickCount64), and the term it read then.</summary>
-    private sealed record Leadership(ushort Id, long SinceMs, long Term);
-
-    private Leadership? _followed;
-    private Leadership? _elected;
+    private readonly LeaderHistory _leaders = new();
 
     /// <summary>
-    /// On the leader: the leader it directly succeeded, and the times the successor rule needs; false when this node is
-    /// not the leader, followed no other leader, or a term passed between that leader's and this node's (a leader this
-    /// node never saw may have led then).
+    /// On the leader: the leader it saw last before its own term (its predecessor, never itself) and the times the
+    /// successor rule needs; false when this node is not the leader, saw no leader before, or led itself last.
     /// </summary>
-    /// <param name="leaderId">The last other node this voter followed as leader.</param>
-    /// <param name="firstHeardMs">When this voter first heard from it as leader (Environment.TickCount64).</param>
-    /// <param name="electedMs">When this voter learned it was elected in its current term: after every vote it won.</param>
+    /// <param name="leaderId">The predecessor: the last other node this voter saw lead before its own term.</param>
+    /// <param name="leaderTerm">The term this voter saw it lead in (the first of a row of terms it led in, as seen here).</param>
+    /// <param name="firstHeardMs">When this voter learned it led (Environment.TickCount64).</param>
+    /// <param name="term">This node's own term.</param>
+    /// <param name="electedMs">When this voter learned it was elected in that term: after every vote it won.</param>
     /// <remarks>
-    /// Only the next term: with a term between, a leader this node never heard of may have led and granted the old
-    /// leader a full lease (docs/replication.md, "The leader's own ranges"); a split vote costs that term and the
-    /// short path. Both terms are read in the library's leader-change handler, which it runs while it sets the leader,
-    /// so each is the term of that change.
+    /// When <paramref name="term"/> is <paramref name="leaderTerm"/> + 1 nobody can have led between; otherwise the
+    /// successor asks the other voters what they saw (<see cref="TryGetLeaderReport"/>; docs/replication.md, "The
+    /// leader's own ranges").
     /// </remarks>
-    public bool TryGetPredecessor(out ushort leaderId, out long firstHeardMs, out long electedMs)
+    public bool TryGetPredecessor(out ushort leaderId, out long leaderTerm, out long firstHeardMs, out long term, out long electedMs)
     {
         leaderId = NoLeader;
+        leaderTerm = 0;
         firstHeardMs = 0;
         electedMs = 0;
-        if (_raft is null || Volatile.Read(ref _followed) is not { } followed || Volatile.Read(ref _elected) is not { } elected
-            || LeaderId != _identity.SelfId || elected.Term != Term || elected.Term != followed.Term + 1)
+        term = Term;
+        if (_raft is null || LeaderId != _identity.SelfId || !_leaders.TryGetSince(_identity.SelfId, term, out electedMs)
+            || !_leaders.TryGetLastBefore(term, out leaderId, out leaderTerm, out firstHeardMs) || leaderId == _identity.SelfId)
+        {
+            leaderId = NoLeader;
             return false;
-        leaderId = followed.Id;
-        firstHeardMs = followed.SinceMs;
-        electedMs = elected.SinceMs;
+        }
         return true;
+    }
+
+    /// <summary>
+    /// What this voter tells the leader with each lease renewal: its current term and the last leader it saw before that
+    /// term, with that leader's term; false on a learner or before it saw any leader.
+    /// </summary>
+    /// <remarks>
+    /// The term is read first: from then on this voter refuses every message of an older term, so no leader of a term
+    /// below it can be seen later, and the answer is complete for every term below the one sent.
+    /// </remarks>
+    public bool TryGetLeaderReport(out long term, out ushort lastLeader, out long lastLeaderTerm)
+    {
+        term = Term;
+        lastLeader = NoLeader;
+        lastLeaderTerm = 0;
+        return term > 0 && _leaders.TryGetLastBefore(term, out lastLeader, out lastLeaderTerm, out _);
     }
 
     /// <summary>Sends a committed state to every other member, without waiting for the answers.</summary>
@@ -431,6 +497,7 @@ internal sealed partial class RaftGroup : IClusterChanges, IClusterProposals, IA
         _stateChanges.Dispose();
         WakeVoterLoop();
         await _following.ConfigureAwait(false);
+        await _confirming.ConfigureAwait(false);
         await _memberTurn.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
