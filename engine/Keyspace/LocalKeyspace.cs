@@ -32,6 +32,9 @@ namespace FastDht.Engine.Keyspace;
 /// </remarks>
 internal sealed class LocalKeyspace
 {
+    [ThreadStatic]
+    private static long t_writesOpened; // WritesOpenedOnThisThread
+
     private readonly IKeyValueStore _store;
     private readonly LockTable _locks;
     private readonly TimeProvider _time;
@@ -320,8 +323,17 @@ internal sealed class LocalKeyspace
         if (refusal == KeyWriteRefusal.None && _log is { IsWritable: false })
             refusal = KeyWriteRefusal.LogUnavailable;
         var capture = MovingCapture(key, ref refusal); // before the constructor call reads refusal
+        if (refusal == KeyWriteRefusal.None)
+            t_writesOpened++;
         return new KeyWrite(gate, _store, key, refusal, _log, _stream, _time, capture, Pushes);
     }
+
+    /// <summary>
+    /// How many writes this thread has opened unrefused (<see cref="BeginWrite"/>, and every plain write built on it):
+    /// two readings around a command tell whether it may have changed anything. A RESP command whose write is refused
+    /// for a handover counts as "nothing ran" (and waits for the handover) only when this did not move.
+    /// </summary>
+    internal static long WritesOpenedOnThisThread => t_writesOpened;
 
     /// <summary>Under the key's gate: where a change of a moving slot is captured, or <see cref="KeyWriteRefusal.Moving"/> when the slot is handed away; nothing without a move.</summary>
     private ReplicationStream? MovingCapture(ReadOnlySpan<byte> key, ref KeyWriteRefusal refusal)
