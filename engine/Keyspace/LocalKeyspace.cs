@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FastDht.Engine.Keyspace.Internal;
 using FastDht.Locking;
 using FastDht.Storage;
@@ -32,6 +33,9 @@ namespace FastDht.Engine.Keyspace;
 /// </remarks>
 internal sealed class LocalKeyspace
 {
+    [ThreadStatic]
+    private static long t_writesOpened; // WritesOpenedOnThisThread
+
     private readonly IKeyValueStore _store;
     private readonly LockTable _locks;
     private readonly TimeProvider _time;
@@ -320,8 +324,17 @@ internal sealed class LocalKeyspace
         if (refusal == KeyWriteRefusal.None && _log is { IsWritable: false })
             refusal = KeyWriteRefusal.LogUnavailable;
         var capture = MovingCapture(key, ref refusal); // before the constructor call reads refusal
+        if (refusal == KeyWriteRefusal.None)
+            t_writesOpened++;
         return new KeyWrite(gate, _store, key, refusal, _log, _stream, _time, capture, Pushes);
     }
+
+    /// <summary>
+    /// How many writes this thread has opened unrefused (<see cref="BeginWrite"/>, and every plain write built on it):
+    /// two readings around a command tell whether it may have changed anything. A RESP command whose write is refused
+    /// for a handover counts as "nothing ran" (and waits for the handover) only when this did not move.
+    /// </summary>
+    internal static long WritesOpenedOnThisThread => t_writesOpened;
 
     /// <summary>Under the key's gate: where a change of a moving slot is captured, or <see cref="KeyWriteRefusal.Moving"/> when the slot is handed away; nothing without a move.</summary>
     private ReplicationStream? MovingCapture(ReadOnlySpan<byte> key, ref KeyWriteRefusal refusal)
@@ -420,7 +433,7 @@ internal sealed class LocalKeyspace
     public void ApplyMigrated(byte kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt, EntryType type = EntryType.String) =>
         ApplyReplicated(kind, key, value, expiresAt, type);
 
-    /// <summary>Removes the keys of slots [<paramref name="first"/>, <paramref name="last"/>] (logged, not streamed): a receiver starting an import over, or a sender after the handover.</summary>
+    /// <summary>Removes the keys of slots [<paramref name="first"/>, <paramref name="last"/>] (logged, not streamed): a receiver starting an import over (a sender drops its copies with <see cref="DropHandedAwayAsync"/>).</summary>
     public long RemoveSlots(int first, int last)
     {
         var visitor = new RemoveRangeVisitor(this, first, last);
@@ -429,6 +442,50 @@ internal sealed class LocalKeyspace
             cursor = ScanSlots(cursor, first, last, 256, ref visitor);
         while (cursor != 0);
         return visitor.Removed;
+    }
+
+    /// <summary>
+    /// A move's last step: removes this node's copies of slots [<paramref name="first"/>, <paramref name="last"/>], which
+    /// it handed away (logged, not streamed), <see cref="DropBatch"/> keys at a time, resting <paramref name="restAfter"/>
+    /// of each batch's time between batches; returns how many it removed.
+    /// </summary>
+    /// <remarks>
+    /// In one pass (<see cref="RemoveSlots"/>) a step's tens of thousands of deletes kept a core for tens of
+    /// milliseconds while requests queued behind it: the drop's operations had a p99 of 8-9x the one before the moves,
+    /// the worst of a move's phases but the handover (docs/benchmarks.md, "Elasticity"). Nothing waits for the drop but
+    /// the move's end; the slots' requests go to the new owner meanwhile. Each key is removed under its gate only while
+    /// its slot is still marked handed away: a move that brings the slot back clears the mark when its state is
+    /// installed, before its import resets the slots, so a key it imported is never dropped here.
+    /// </remarks>
+    public async Task<long> DropHandedAwayAsync(SlotMoves moves, int first, int last, Func<TimeSpan, TimeSpan> restAfter)
+    {
+        var visitor = new DropHandedAwayVisitor(this, moves, first, last);
+        var cursor = 0UL;
+        do
+        {
+            var started = Stopwatch.GetTimestamp();
+            cursor = ScanSlots(cursor, first, last, DropBatch, ref visitor);
+            var rest = restAfter(Stopwatch.GetElapsedTime(started));
+            if (rest > TimeSpan.Zero)
+                await Task.Delay(rest).ConfigureAwait(false);
+            else
+                await Task.Yield(); // requests queued meanwhile run before the next batch
+        }
+        while (cursor != 0);
+        return visitor.Removed;
+    }
+
+    /// <summary>Keys a drop removes between two rests (<see cref="DropHandedAwayAsync"/>): a few hundred microseconds of work.</summary>
+    internal const int DropBatch = 256;
+
+    /// <summary>Removes <paramref name="key"/> under its gate if its slot is still handed away (<see cref="DropHandedAwayAsync"/>).</summary>
+    private bool DropIfHandedAway(SlotMoves moves, ReadOnlySpan<byte> key)
+    {
+        using var write = new KeyWrite(_locks.EnterWriteGate(key), _store, key, KeyWriteRefusal.None, _log, stream: null, _time, pushes: Pushes);
+        if (!moves.IsGone(Protocol.KeySlot.Of(key)))
+            return false;
+        write.Delete();
+        return true;
     }
 
     /// <summary>Whether <paramref name="txn"/> still holds <paramref name="key"/> exclusively under <paramref name="fencingToken"/>.</summary>
@@ -529,6 +586,18 @@ internal sealed class LocalKeyspace
                 return;
             keyspace.ApplyReplicated(StreamRecords.KindDelete, entry.Key.Span, default, 0);
             Removed++;
+        }
+    }
+
+    private struct DropHandedAwayVisitor(LocalKeyspace keyspace, SlotMoves moves, int first, int last) : IStoreEntryVisitor
+    {
+        public long Removed;
+
+        public void Visit(in StoreEntry entry)
+        {
+            var slot = Protocol.KeySlot.Of(entry.Key.Span);
+            if (slot >= first && slot <= last && keyspace.DropIfHandedAway(moves, entry.Key.Span))
+                Removed++;
         }
     }
 

@@ -51,7 +51,11 @@ internal sealed partial class PeerLink
         }
         var reply = _respReply ??= new ArrayBufferWriter<byte>();
         reply.ResetWrittenCount();
+        HandoverHold.Begin();
         RespKeyCommands.Execute(command, reply, _mesh.Keyspace, respVersion);
+        // The mark came between the check above and the command's write: refused as if the check had seen it.
+        if (HandoverHold.End())
+            return Refuse(header, StatusCode.Moving, "the key's slot is being handed to another node: nothing was run, retry", 0, 0, frame.Body);
         return ReplyAfterReplicasAsync(new RespExecuteReply(header.RequestId, reply, Math.Min(SendLimit, ReceiveLimits.MaxFrameSize)));
     }
 

@@ -68,6 +68,13 @@ internal sealed class SlotMover
 
     private ushort Self => _mesh.Identity.SelfId;
 
+    /// <summary>
+    /// The old owner's rest after a batch of its drop took <paramref name="work"/>: a throttled move's duty cycle applies
+    /// to the drop too (docs/elasticity.md, "Throttling"); an unthrottled one only lets queued requests run in between.
+    /// </summary>
+    private TimeSpan DropRest(TimeSpan work) =>
+        _options.MaxBytesPerSecond > 0 ? _options.Pacing.RestAfter(work, 0, TimeSpan.Zero) : TimeSpan.Zero;
+
     /// <summary>Moves slots [<paramref name="first"/>, <paramref name="last"/>], all owned by this node, to <paramref name="target"/>.</summary>
     /// <remarks>
     /// Slots the target already replicates move without a copy (<see cref="MoveRunAsync"/>); a range of which it
@@ -225,7 +232,7 @@ internal sealed class SlotMover
             }
             // A source that takes the target's place among the replicas keeps its keys: the new primary's
             // resynchronization resets and replaces them (dropping them here could remove what it already sent).
-            var removed = toReplica ? 0 : _keyspace.RemoveSlots(first, last);
+            var removed = toReplica ? 0 : await _keyspace.DropHandedAwayAsync(moves, first, last, DropRest).ConfigureAwait(false);
             var report = new SlotMoveReport(first, last, Self, target, keys, shipped, removed, copied, frozen, clock.Elapsed, freezeStarted);
             SlotMoveLog.Moved(_logger, first, last, Self, target, keys, clock.Elapsed.TotalMilliseconds, frozen.TotalMilliseconds);
             return report;

@@ -36,14 +36,18 @@ internal static class RespKeyCommands
     internal static ReadOnlySpan<byte> Moving =>
         "-TRYAGAIN the key's slot is being handed to another node; nothing was changed, retry\r\n"u8;
 
-    /// <summary>The reply to a write refused by the keyspace.</summary>
-    internal static void WriteRefused(IBufferWriter<byte> w, KeyWriteRefusal refusal) =>
+    /// <summary>The reply to a write refused by the keyspace; none for a handover refusal the caller holds (<see cref="HandoverHold"/>).</summary>
+    internal static void WriteRefused(IBufferWriter<byte> w, KeyWriteRefusal refusal)
+    {
+        if (refusal == KeyWriteRefusal.Moving && HandoverHold.TryHold())
+            return;
         RespWriter.WriteRaw(w, refusal switch
         {
             KeyWriteRefusal.LogUnavailable => LogUnavailable,
             KeyWriteRefusal.Moving => Moving,
             _ => Locked,
         });
+    }
 
     /// <summary>The keyless commands a node runs for the whole cluster on every member (sent to peers as RespExecute).</summary>
     public static bool RunsOnEveryNode(RespCommandKind kind) => kind is RespCommandKind.FlushAll or RespCommandKind.FlushDb or
@@ -140,6 +144,9 @@ internal static class RespKeyCommands
                         break;
                     case KeyWriteResult.LogUnavailable:
                         RespWriter.WriteRaw(w, LogUnavailable);
+                        break;
+                    case KeyWriteResult.Moving:
+                        WriteRefused(w, KeyWriteRefusal.Moving);
                         break;
                     default:
                         RespWriter.WriteRaw(w, Locked);

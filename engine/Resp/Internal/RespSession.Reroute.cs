@@ -119,7 +119,16 @@ internal sealed partial class RespSession
                     RespWriter.WriteRaw(slot, RespKeyCommands.Moving);
                     return;
                 }
+                HandoverHold.Begin();
                 RespKeyCommands.Execute(command, slot, _host.Keyspace, respVersion);
+                if (HandoverHold.End())
+                {
+                    // The mark came after the check above: nothing ran, nothing was written.
+                    if (more)
+                        continue;
+                    RespWriter.WriteRaw(slot, RespKeyCommands.Moving);
+                    return;
+                }
                 // Computed off the read loop: the reply waits for everything appended before it (its own writes included).
                 _host.Keyspace.Durability?.HoldAllAppended(_connection);
                 return;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using FastDht.Engine.Cluster;
 using FastDht.Engine.Cluster.Internal;
 using FastDht.Engine.CommandTable;
 using FastDht.Engine.Connections;
@@ -131,9 +132,22 @@ internal sealed partial class RespSession
             RespWriter.WriteRaw(Target(), RespKeyCommands.Moving);
             return Outcome.Continue;
         }
+        if (owner == _host.SelfId && (c.Kind is RespCommandKind.Del or RespCommandKind.Unlink) && c.Count > 2 && AnyMoving(spec, state))
+            return StartFanOut(); // a key handed over midway leaves the rest to run after the handover, each counted once
         if (owner == _host.SelfId || (_readOnly && ReadsAtThisReplica(spec, state)))
         {
-            RespKeyCommands.Execute(c, Target(), _host.Keyspace, _respVersion);
+            // The mark may be set between the check above and the command's write: the keyspace then refuses the
+            // write (nothing changed), and the command waits for the handover as if the check had seen it.
+            var target = Target();
+            HandoverHold.Begin();
+            RespKeyCommands.Execute(c, target, _host.Keyspace, _respVersion);
+            if (HandoverHold.End())
+            {
+                if (_handoverAttempt < HandoverRetry.Attempts)
+                    return Outcome.AwaitHandover;
+                RespWriter.WriteRaw(target, RespKeyCommands.Moving);
+                return Outcome.Continue;
+            }
             _host.Keyspace.Durability?.HoldThisThreadsWrites(_connection);
             return Outcome.Continue;
         }
@@ -198,6 +212,19 @@ internal sealed partial class RespSession
             _handoverAttempt = 0;
         }
         return outcome;
+    }
+
+    /// <summary>Whether a key of the command is in a slot moving in <paramref name="state"/> (its handover may come while the command runs).</summary>
+    private bool AnyMoving(RespCommandSpec spec, ClusterState state)
+    {
+        var c = _command;
+        var last = spec.LastKeyIndex(c.Count);
+        for (var i = spec.FirstKey; i <= last; i += spec.Step)
+        {
+            if (state.Slots.AssignmentOf(KeySlot.Of(c.GetArgument(i))).IsMoving)
+                return true;
+        }
+        return false;
     }
 
     /// <summary>Whether a key of the command is in a slot this node handed to another (docs/elasticity.md).</summary>

@@ -172,6 +172,47 @@ public sealed class SlotMoveTests
         Assert.Equal("$3\r\nold\r\n", await resp.CallAsync("GET", key));
     }
 
+    /// <summary>
+    /// The old owner's drop after a handover (DropHandedAwayAsync, in batches that rest between them) removes its copies
+    /// of the slots still marked handed away, over several batches, and leaves the keys of a slot of the range whose mark
+    /// was cleared (a move bringing it back before the drop reached it) and of slots outside the range.
+    /// </summary>
+    [Fact]
+    public async Task The_old_owners_drop_removes_the_keys_of_slots_still_handed_away_and_only_those()
+    {
+        await using var cluster = await TestCluster.StartAsync(1);
+        var keyspace = cluster[0].Core.Keyspace;
+        string[] tags = ["{gone}", "{back}", "{outside}"];
+        var slots = tags.Select(t => KeySlot.Of(Encoding.UTF8.GetBytes(t))).ToArray();
+        var (first, last) = (Math.Min(slots[0], slots[1]), Math.Max(slots[0], slots[1]));
+        Assert.True(slots[2] < first || slots[2] > last, "the third tag's slot lies outside the dropped range");
+        var perTag = 3 * FastDht.Engine.Keyspace.LocalKeyspace.DropBatch; // several batches, so rests come between them
+        foreach (var tag in tags)
+        {
+            for (var i = 0; i < perTag; i++)
+                Assert.Equal(FastDht.Engine.Keyspace.KeyWriteResult.Ok, keyspace.Put(Encoding.UTF8.GetBytes(tag + i), "v"u8));
+        }
+        var moves = keyspace.EnableMoves();
+        moves.SetGone(first, last, true);
+        moves.SetGone(slots[1], slots[1], false); // brought back before the drop
+        var rests = 0;
+
+        var removed = await keyspace.DropHandedAwayAsync(moves, first, last, _ =>
+        {
+            rests++;
+            return TimeSpan.FromMilliseconds(1);
+        }).WithinAsync("the drop");
+
+        Assert.Equal(perTag, removed);
+        Assert.True(rests >= 3, $"the drop rested {rests} times");
+        for (var i = 0; i < perTag; i++)
+        {
+            Assert.False(keyspace.TryGet(Encoding.UTF8.GetBytes(tags[0] + i), out _), $"{tags[0]}{i} was dropped");
+            Assert.True(keyspace.TryGet(Encoding.UTF8.GetBytes(tags[1] + i), out _), $"{tags[1]}{i} was kept");
+            Assert.True(keyspace.TryGet(Encoding.UTF8.GetBytes(tags[2] + i), out _), $"{tags[2]}{i} was kept");
+        }
+    }
+
     [Fact]
     public async Task A_move_to_a_node_that_is_down_is_refused_and_changes_nothing()
     {
