@@ -55,4 +55,22 @@ internal static class InSyncChanges
         }
         return true;
     }
+
+    /// <summary>
+    /// Whether every slot <paramref name="replica"/> copies from <paramref name="primary"/> in <paramref name="after"/>
+    /// but not in <paramref name="before"/> lists it in sync in <paramref name="after"/> (slots taken away need nothing).
+    /// </summary>
+    public static bool AddsOnlyInSync(ClusterState before, ClusterState after, ushort primary, ushort replica)
+    {
+        for (var slot = 0; slot < SlotTable.SlotCount; slot++)
+        {
+            var a = before.Slots.AssignmentOf(slot);
+            var b = after.Slots.AssignmentOf(slot);
+            if (ReferenceEquals(a, b) || b.Primary != primary || !b.HasReplica(replica))
+                continue;
+            if (!(a.Primary == primary && a.HasReplica(replica)) && !b.IsInSync(replica))
+                return false;
+        }
+        return true;
+    }
 }
