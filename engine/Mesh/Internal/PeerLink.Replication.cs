@@ -119,9 +119,10 @@ internal sealed partial class PeerLink
         if (kind == ReplicaSyncRequest.KindReset)
         {
             // A reset removes what this node copies from the sender in this node's state: one decided on an older state
-            // could remove slots handed to the sender since, with this node in sync for them. The sender retries on its
-            // newer state.
-            if (epoch < state.Epoch)
+            // could remove slots handed to the sender since, with this node in sync for them (the sender takes a replica
+            // out of the in-sync set before it resets it, so a newer state that lists it is such a change). The sender
+            // retries on its newer state.
+            if (epoch < state.Epoch && InSyncFrom(state, PeerId, self))
                 return ReplyAsync(new WrongNodeReply(header.RequestId, header.Opcode, $"node {self} is at epoch {state.Epoch}; this reset is from epoch {epoch}", state.Epoch, self));
             if (!records.IsEmpty)
                 return ReplyErrorAsync(header, StatusCode.BadRequest, "a ReplicaSync reset carries no records");
@@ -169,6 +170,16 @@ internal sealed partial class PeerLink
         foreach (var assignment in state.Slots.RangeAssignments)
         {
             if (assignment.Primary == primary && assignment.HasReplica(self))
+                return true;
+        }
+        return false;
+    }
+
+    private static bool InSyncFrom(ClusterState state, ushort primary, ushort self)
+    {
+        foreach (var assignment in state.Slots.RangeAssignments)
+        {
+            if (assignment.Primary == primary && assignment.IsInSync(self))
                 return true;
         }
         return false;
