@@ -18,6 +18,7 @@ internal sealed class ClusterStateHolder
     private readonly Lock _lock = new();
     private ClusterState _current;
     private Action<ClusterState, ClusterState>[] _subscribers = [];
+    private Action<ClusterState, ClusterState>[] _preparers = [];
 
     public ClusterStateHolder(ClusterState initial)
     {
@@ -38,8 +39,19 @@ internal sealed class ClusterStateHolder
             var previous = _current;
             if (next.Epoch <= previous.Epoch)
                 return false;
-            Volatile.Write(ref _current, next);
             List<Exception>? failures = null;
+            foreach (var preparer in _preparers)
+            {
+                try
+                {
+                    preparer(previous, next);
+                }
+                catch (Exception e)
+                {
+                    (failures ??= []).Add(e);
+                }
+            }
+            Volatile.Write(ref _current, next);
             foreach (var subscriber in _subscribers)
             {
                 try
@@ -64,6 +76,18 @@ internal sealed class ClusterStateHolder
         lock (_lock)
             _subscribers = [.. _subscribers, onChanged];
         return new Subscription(this, onChanged);
+    }
+
+    /// <summary>
+    /// Calls <paramref name="onInstalling"/>(previous, next) for every change before <c>next</c> becomes
+    /// <see cref="Current"/>, for good: what must hold before any request is served under a state (the replication
+    /// stream counting the replicas a handover lists in sync) is set up there. Quick, never waits, never installs.
+    /// </summary>
+    public void SubscribeInstalling(Action<ClusterState, ClusterState> onInstalling)
+    {
+        ArgumentNullException.ThrowIfNull(onInstalling);
+        lock (_lock)
+            _preparers = [.. _preparers, onInstalling];
     }
 
     private void Unsubscribe(Action<ClusterState, ClusterState> onChanged)

@@ -55,4 +55,25 @@ internal static class InSyncChanges
         }
         return true;
     }
+
+    /// <summary>
+    /// Whether every slot <paramref name="replica"/> copies from <paramref name="primary"/> in <paramref name="after"/>
+    /// but not in <paramref name="before"/> was moving to <paramref name="primary"/> in <paramref name="before"/> and
+    /// lists the replica in sync in <paramref name="after"/>: a handover, whose replicas hold the slots (slots taken away
+    /// need nothing). A promotion does not qualify: the promoted node and the other replicas may each hold writes that
+    /// were never acknowledged, so they are made equal by a resynchronization.
+    /// </summary>
+    public static bool AddsOnlyInSync(ClusterState before, ClusterState after, ushort primary, ushort replica)
+    {
+        for (var slot = 0; slot < SlotTable.SlotCount; slot++)
+        {
+            var a = before.Slots.AssignmentOf(slot);
+            var b = after.Slots.AssignmentOf(slot);
+            if (ReferenceEquals(a, b) || b.Primary != primary || !b.HasReplica(replica))
+                continue;
+            if (!(a.Primary == primary && a.HasReplica(replica)) && (a.Importing != primary || !b.IsInSync(replica)))
+                return false;
+        }
+        return true;
+    }
 }

@@ -110,11 +110,20 @@ internal sealed partial class PeerLink
         // what this node copies (it was replaced: a promotion); an older epoch that changed something else goes on.
         if (epoch < state.Epoch && !CopiesFrom(state, PeerId, self))
             return ReplyAsync(new WrongNodeReply(header.RequestId, header.Opcode, $"node {self} is at epoch {state.Epoch}; this stream is from epoch {epoch}", state.Epoch, self));
-        if (!CopiesFrom(state, PeerId, self))
+        // A newer epoch than this node's may be a handover to the sender that this node has not installed yet: the
+        // sender then streams the slots it imports, which this node holds in sync (docs/elasticity.md).
+        var ahead = epoch > state.Epoch;
+        if (!CopiesFrom(state, PeerId, self) && !(ahead && ImportsCopied(state, PeerId, self)))
             return ReplyErrorAsync(header, StatusCode.BadRequest, $"node {self} replicates no range of node {PeerId} at epoch {state.Epoch}");
         var keyspace = _mesh.Keyspace;
         if (kind == ReplicaSyncRequest.KindReset)
         {
+            // A reset removes what this node copies from the sender in this node's state: one decided on an older state
+            // could remove slots handed to the sender since, with this node in sync for them (the sender takes a replica
+            // out of the in-sync set before it resets it, so a newer state that lists it is such a change). The sender
+            // retries on its newer state.
+            if (epoch < state.Epoch && InSyncFrom(state, PeerId, self))
+                return ReplyAsync(new WrongNodeReply(header.RequestId, header.Opcode, $"node {self} is at epoch {state.Epoch}; this reset is from epoch {epoch}", state.Epoch, self));
             if (!records.IsEmpty)
                 return ReplyErrorAsync(header, StatusCode.BadRequest, "a ReplicaSync reset carries no records");
             RemoveCopiedRanges(state, PeerId, self);
@@ -137,7 +146,7 @@ internal sealed partial class PeerLink
             else if (recordKind != StreamRecords.KindClear)
             {
                 var assignment = state.Slots.AssignmentOf(KeySlot.Of(key));
-                if (assignment.Primary != PeerId || !assignment.HasReplica(self))
+                if ((assignment.Primary != PeerId || !assignment.HasReplica(self)) && !(ahead && IsImportCopied(assignment, PeerId, self)))
                     return ReplyErrorAsync(header, StatusCode.BadRequest, $"node {self} does not replicate slot {KeySlot.Of(key)} from node {PeerId} at epoch {state.Epoch}");
             }
             rest = rest[size..];
@@ -165,6 +174,30 @@ internal sealed partial class PeerLink
         }
         return false;
     }
+
+    private static bool InSyncFrom(ClusterState state, ushort primary, ushort self)
+    {
+        foreach (var assignment in state.Slots.RangeAssignments)
+        {
+            if (assignment.Primary == primary && assignment.IsInSync(self))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>Whether <paramref name="peer"/> imports slots that this node copies (as a replica, or as their primary: a move to a replica).</summary>
+    private static bool ImportsCopied(ClusterState state, ushort peer, ushort self)
+    {
+        foreach (var assignment in state.Slots.RangeAssignments)
+        {
+            if (IsImportCopied(assignment, peer, self))
+                return true;
+        }
+        return false;
+    }
+
+    private static bool IsImportCopied(SlotAssignment assignment, ushort peer, ushort self) =>
+        assignment.Importing == peer && (assignment.Primary == self || assignment.HasReplica(self));
 
     /// <summary>Removes every key of the ranges this node copies from <paramref name="primary"/> (a reset before a resynchronization, or the primary's FLUSHALL).</summary>
     private void RemoveCopiedRanges(ClusterState state, ushort primary, ushort self) =>

@@ -64,6 +64,14 @@ internal sealed class ReplicaSender
     private int _leaving;
     private CancellationToken _stoppingToken;
 
+    // The handover (PrepareHandover) against the sender's own decisions: it marks the replica in sync in the stream
+    // before its state is installed, so a decision to give the replica up is taken only on a state at least that new
+    // (_handoverEpoch), under this lock.
+    private readonly Lock _gate = new();
+    private ulong _handoverEpoch;
+    private StreamCursor? _handoverCursor; // opened at a handover for a replica that copied nothing from here before
+    private bool _caughtUp; // the sender's own stream holds the replica in sync (set when it caught up or continued)
+
     public ReplicaSender(PeerMesh mesh, LocalKeyspace keyspace, ReplicationStream stream, ushort replica, TimeSpan timeout, ILogger logger, IClusterChanges? changes = null)
     {
         _changes = changes;
@@ -77,13 +85,20 @@ internal sealed class ReplicaSender
 
     private ushort SelfId => _mesh.Identity.SelfId;
 
-    /// <summary>Runs until <paramref name="stopping"/>: resynchronize, stream, and start over after every failure.</summary>
+    /// <summary>Runs until <paramref name="stopping"/>: resynchronize (or continue from a handover), stream, and start over after every failure.</summary>
     public async Task RunAsync(CancellationToken stopping)
     {
         _stoppingToken = stopping;
         using var registration = stopping.UnsafeRegister(static state => ((SenderWakeup)state!).Set(), _wakeup);
         while (!stopping.IsCancellationRequested)
         {
+            // A handover prepared for a state not installed yet: decide nothing on the state before it.
+            if (_mesh.Cluster.Current.Epoch < Volatile.Read(ref _handoverEpoch))
+            {
+                if (!await DelayAsync(TimeSpan.FromMilliseconds(1), stopping).ConfigureAwait(false))
+                    return;
+                continue;
+            }
             var link = _mesh.GetLink(_replica);
             string reason;
             if (!Replicator.ReplicasOf(_mesh.Cluster.Current, SelfId).Contains(_replica))
@@ -98,49 +113,165 @@ internal sealed class ReplicaSender
             {
                 reason = "this node is still loading its log"; // a snapshot now would miss what the replay adds after it
             }
+            else if (TakeHandoverCursor() is { } continued)
+            {
+                reason = await GuardedAsync(ContinueAsync(link, continued, stopping)).ConfigureAwait(false);
+            }
+            else if (_stream.IsInSync(_replica) || (_changes is not null && InSyncChanges.Lists(_mesh.Cluster.Current, SelfId, _replica)))
+            {
+                // A resynchronization begins with a reset that removes the replica's copies: never while the state (or
+                // this node's stream) counts it in sync, so it is taken out first (a promoted primary's replica, a
+                // handover this sender could not continue).
+                reason = "it is resynchronized, and still counted in sync";
+            }
             else
             {
-                try
-                {
-                    reason = await SyncAsync(link, stopping).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    reason = "the node is stopping";
-                }
-                catch (Exception e) when (e is not OutOfMemoryException)
-                {
-                    reason = $"the sender failed: {e.Message}"; // a defect; the replica is resynchronized rather than left behind
-                }
+                reason = await GuardedAsync(SyncAsync(link, stopping)).ConfigureAwait(false);
             }
+            Volatile.Write(ref _caughtUp, false);
             // Out of the in-sync set first (in the cluster state too, with a Raft group): only then are the writes that
             // waited for it released.
-            if (_stream.IsInSync(_replica))
+            if (_stream.IsInSync(_replica) || (_changes is not null && InSyncChanges.Lists(_mesh.Cluster.Current, SelfId, _replica)))
             {
                 Volatile.Write(ref _leaving, 1);
-                if (_changes is not null && !await LeaveInSyncAsync(stopping).ConfigureAwait(false))
+                if (!await LeaveAsync(reason, stopping).ConfigureAwait(false))
                 {
                     // Demoted (or stopping) before the state dropped it: the writes that wait for it are never
                     // acknowledged here; their clients time out, and the new primary decides what they became.
                     await DrainAsync().ConfigureAwait(false);
-                    if (!await DelayAsync(stopping).ConfigureAwait(false))
+                    if (!await DelayAsync(RetryDelay, stopping).ConfigureAwait(false))
                         return;
                     continue;
                 }
-                _stream.SetInSync(_replica, false, reason: reason);
-                ReplicationLog.OutOfSync(_logger, SelfId, _replica, reason);
             }
             await DrainAsync().ConfigureAwait(false);
-            if (!await DelayAsync(stopping).ConfigureAwait(false))
+            if (!await DelayAsync(RetryDelay, stopping).ConfigureAwait(false))
                 return;
         }
     }
 
-    private static async Task<bool> DelayAsync(CancellationToken stopping)
+    private static async Task<string> GuardedAsync(Task<string> run)
     {
         try
         {
-            await Task.Delay(RetryDelay, stopping).ConfigureAwait(false);
+            return await run.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return "the node is stopping";
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return $"the sender failed: {e.Message}"; // a defect; the replica is resynchronized rather than left behind
+        }
+    }
+
+    /// <summary>
+    /// Takes the replica out of the in-sync set, in the cluster state first (with a Raft group), then in the stream;
+    /// false when this node is no longer the primary (or stops) before the state dropped it.
+    /// </summary>
+    private async Task<bool> LeaveAsync(string reason, CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            if (_changes is not null && !await LeaveInSyncAsync(stopping).ConfigureAwait(false))
+                return false;
+            lock (_gate)
+            {
+                // A handover that lists it again may have been prepared meanwhile: out of the stream only on a state
+                // at least as new as that, which does not list it.
+                var state = _mesh.Cluster.Current;
+                if (state.Epoch >= _handoverEpoch && (_changes is null || !InSyncChanges.Lists(state, SelfId, _replica)))
+                {
+                    _stream.SetInSync(_replica, false, reason: reason);
+                    ReplicationLog.OutOfSync(_logger, SelfId, _replica, reason);
+                    return true;
+                }
+            }
+            if (!await DelayAsync(TimeSpan.FromMilliseconds(1), stopping).ConfigureAwait(false))
+                return false;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// A handover (<see cref="Replicator"/>'s PrepareHandover, before the state is installed) lists this replica in
+    /// sync for slots this node now serves: the stream counts it in sync from before the first write to them, and a
+    /// replica that copied nothing from this node gets a cursor to be continued from (<paramref name="openCursor"/>).
+    /// </summary>
+    public void ContinueAtHandover(ulong epoch, bool openCursor)
+    {
+        lock (_gate)
+        {
+            if (epoch > _handoverEpoch)
+                _handoverEpoch = epoch;
+            _stream.SetInSync(_replica, true, _stream.AppendedPosition);
+            if (openCursor && _handoverCursor is null)
+                _handoverCursor = _stream.OpenCursor(_wakeup);
+        }
+    }
+
+    /// <summary>
+    /// The cursor a handover opened, when every range the replica copies from this node lists it in sync in the state
+    /// now (then it holds all of them, and the stream from the cursor on is all it lacks); otherwise the cursor is closed.
+    /// </summary>
+    private StreamCursor? TakeHandoverCursor()
+    {
+        lock (_gate)
+        {
+            var cursor = _handoverCursor;
+            _handoverCursor = null;
+            if (cursor is null)
+                return null;
+            if (_stream.IsInSync(_replica) && ListedForAll(_mesh.Cluster.Current))
+                return cursor;
+            _stream.CloseCursor(cursor);
+            return null;
+        }
+    }
+
+    /// <summary>Drops a handover's cursor that the running stream made needless (its own cursor is older).</summary>
+    private void DropHandoverCursor()
+    {
+        lock (_gate)
+        {
+            if (_handoverCursor is { } cursor)
+                _stream.CloseCursor(cursor);
+            _handoverCursor = null;
+        }
+    }
+
+    private bool ListedForAll(ClusterState state)
+    {
+        foreach (var a in state.Slots.RangeAssignments)
+        {
+            if (a.Primary == SelfId && a.HasReplica(_replica) && !a.IsInSync(_replica))
+                return false;
+        }
+        return true;
+    }
+
+    /// <summary>The replica holds every slot it copies from here up to the handover's cursor: the stream goes on from it, with no reset.</summary>
+    private async Task<string> ContinueAsync(PeerLink link, StreamCursor cursor, CancellationToken stopping)
+    {
+        try
+        {
+            Volatile.Write(ref _caughtUp, true);
+            Volatile.Write(ref _leaving, 0);
+            ReplicationLog.Continued(_logger, SelfId, _replica, cursor.Position);
+            return await StreamAsync(link, cursor, _mesh.Cluster.Current, joinAt: cursor.Position, stopping).ConfigureAwait(false);
+        }
+        finally
+        {
+            _stream.CloseCursor(cursor);
+        }
+    }
+
+    private static async Task<bool> DelayAsync(TimeSpan delay, CancellationToken stopping)
+    {
+        try
+        {
+            await Task.Delay(delay, stopping).ConfigureAwait(false);
             return true;
         }
         catch (OperationCanceledException)
@@ -168,7 +299,7 @@ internal sealed class ReplicaSender
             catch (ClusterChangeException e)
             {
                 ReplicationLog.InSyncChangeFailed(_logger, SelfId, _replica, e.Message);
-                if (!await DelayAsync(stopping).ConfigureAwait(false))
+                if (!await DelayAsync(RetryDelay, stopping).ConfigureAwait(false))
                     return false;
             }
             catch (OperationCanceledException)
@@ -189,8 +320,8 @@ internal sealed class ReplicaSender
         return false;
     }
 
-    /// <summary>In sync in this node's stream, and not being given up (<see cref="_leaving"/>): only then may the state list it.</summary>
-    private bool InSyncHere => _stream.IsInSync(_replica) && Volatile.Read(ref _leaving) == 0;
+    /// <summary>In sync in this node's stream by this sender's own catching up (a handover may count it in sync before), and not being given up (<see cref="_leaving"/>): only then may the state list it.</summary>
+    private bool InSyncHere => _stream.IsInSync(_replica) && Volatile.Read(ref _leaving) == 0 && Volatile.Read(ref _caughtUp);
 
     /// <summary>After a state change: a replica in sync here that the state does not list is listed again.</summary>
     public void ListIfInSync(ClusterState state, CancellationToken stopping)
@@ -222,7 +353,7 @@ internal sealed class ReplicaSender
                 catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
                 {
                     ReplicationLog.InSyncChangeFailed(_logger, SelfId, _replica, e.Message);
-                    await DelayAsync(stopping).ConfigureAwait(false);
+                    await DelayAsync(RetryDelay, stopping).ConfigureAwait(false);
                 }
             }
         }
@@ -296,13 +427,8 @@ internal sealed class ReplicaSender
         {
             if (!link.IsOpen)
                 return "its link closed";
-            if (_mesh.Cluster.Current is var current && current != state)
-            {
-                // A change that leaves what it copies from this node alone (an in-sync set, another range) goes on.
-                if (!InSyncChanges.SameCopies(state, current, SelfId, _replica))
-                    return "the cluster state changed"; // resynchronize under the new one (its ranges may differ)
-                state = current;
-            }
+            if (!Follow(ref state))
+                return "the cluster state changed"; // resynchronize under the new one (its ranges may differ)
             // Answers that are in already are taken first, so a write's acknowledgement never waits for the window to fill.
             while (_inFlight.TryPeek(out var done) && done.Answer.IsCompleted)
             {
@@ -315,6 +441,10 @@ internal sealed class ReplicaSender
                 _raw.ResetWrittenCount();
                 if (!_stream.TryRead(cursor, BatchBytes, _raw, out var end))
                     return $"it fell more than {ReplicationStream.BacklogLimit >> 20} MiB behind";
+                // The state is looked at again after the read: a write to slots a handover gave this node was accepted
+                // only once that state was installed, so a record read here is filtered by a state at least that new.
+                if (!Follow(ref state))
+                    return "the cluster state changed";
                 BeginBatch(state.Epoch, ReplicaSyncRequest.KindRecords, end);
                 AddFiltered(state, _raw.WrittenSpan);
                 if (await SendBatchAsync(link, end).ConfigureAwait(false) is { } failed)
@@ -330,13 +460,8 @@ internal sealed class ReplicaSender
             }
             // Caught up and every batch acknowledged: the replica has everything up to the cursor, so it is in sync now
             // even if no write came after its snapshot. Then wait for the next write (or the link to close).
-            if (!_stream.IsInSync(_replica))
-            {
-                _stream.SetInSync(_replica, true, cursor.Position);
-                Volatile.Write(ref _leaving, 0);
-                ReplicationLog.InSync(_logger, SelfId, _replica, cursor.Position);
-                JoinInSync(stopping);
-            }
+            if (!_caughtUp)
+                CaughtUp(cursor.Position);
             // Armed first, then looked again: an append, a close or the stop just before the wait is never slept through.
             var woken = _wakeup.WaitAsync();
             if (cursor.Position < _stream.AppendedPosition || !link.IsOpen || stopping.IsCancellationRequested)
@@ -357,14 +482,41 @@ internal sealed class ReplicaSender
         if (batch.Acknowledges == 0)
             return null;
         _stream.Acknowledge(_replica, batch.Acknowledges);
-        if (batch.Acknowledges >= joinAt && !_stream.IsInSync(_replica))
-        {
-            _stream.SetInSync(_replica, true, batch.Acknowledges);
-            Volatile.Write(ref _leaving, 0);
-            ReplicationLog.InSync(_logger, SelfId, _replica, batch.Acknowledges);
-            JoinInSync(_stoppingToken);
-        }
+        if (batch.Acknowledges >= joinAt && !_caughtUp)
+            CaughtUp(batch.Acknowledges);
         return null;
+    }
+
+    /// <summary>The replica acknowledged everything from its snapshot on: in sync here, then in the cluster state.</summary>
+    private void CaughtUp(long position)
+    {
+        Volatile.Write(ref _caughtUp, true);
+        _stream.SetInSync(_replica, true, position);
+        Volatile.Write(ref _leaving, 0);
+        ReplicationLog.InSync(_logger, SelfId, _replica, position);
+        JoinInSync(_stoppingToken);
+    }
+
+    /// <summary>
+    /// Moves <paramref name="state"/> to the current state unless that changes what the replica copies from here in a
+    /// way the stream cannot follow; false then (the replica is resynchronized). It follows a change that only takes
+    /// slots away, and one that adds slots the new state lists the replica in sync for (a handover to this node: the
+    /// replica holds them, <see cref="ContinueAtHandover"/>), while the replica is caught up.
+    /// </summary>
+    private bool Follow(ref ClusterState state)
+    {
+        var current = _mesh.Cluster.Current;
+        if (current == state)
+            return true;
+        // A change that leaves what it copies from this node alone (an in-sync set, another range) goes on.
+        if (!InSyncChanges.SameCopies(state, current, SelfId, _replica))
+        {
+            if (!_caughtUp || !InSyncChanges.AddsOnlyInSync(state, current, SelfId, _replica))
+                return false;
+            DropHandoverCursor(); // this stream's own cursor is older: it carries the handed slots' writes already
+        }
+        state = current;
+        return true;
     }
 
     /// <summary>Copies the records of <paramref name="records"/> whose slot this replica copies from this node (and every clear) into the batch.</summary>

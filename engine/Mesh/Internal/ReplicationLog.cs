@@ -16,4 +16,7 @@ internal static partial class ReplicationLog
 
     [LoggerMessage(403, LogLevel.Warning, "Node {NodeId}: the in-sync set change for replica {ReplicaId} was not committed yet: {Reason}; retrying (writes waiting for it stay held)")]
     public static partial void InSyncChangeFailed(ILogger logger, ushort nodeId, ushort replicaId, string reason);
+
+    [LoggerMessage(404, LogLevel.Information, "Node {NodeId}: replica {ReplicaId} holds the slots handed to this node, in sync: the stream goes on from position {Position}, with no resynchronization")]
+    public static partial void Continued(ILogger logger, ushort nodeId, ushort replicaId, long position);
 }

@@ -13,7 +13,8 @@ namespace FastDht.Engine.Mesh.Internal;
 /// <remarks>
 /// The replicas to feed are read from the cluster state at start and from every later state (a promoted replica gets
 /// senders for the replicas of the ranges it now serves). A sender whose replica copies nothing of this node any more
-/// idles; one whose replica's copies changed resynchronizes it under the new state.
+/// idles; one whose replica's copies changed resynchronizes it under the new state, unless the change only took slots
+/// away or handed this node slots that list the replica in sync (<see cref="PrepareHandover"/>): it then goes on.
 /// </remarks>
 internal sealed class Replicator
 {
@@ -59,8 +60,65 @@ internal sealed class Replicator
     /// <summary>Starts a sender for each replica of this node's ranges, and one for every replica a later state gives it (a promotion).</summary>
     public void Start()
     {
+        _mesh.Cluster.SubscribeInstalling(PrepareHandover);
         _subscription = _mesh.Cluster.Subscribe((_, current) => Feed(current, _stopping.Token));
         Feed(_mesh.Cluster.Current, _stopping.Token);
+    }
+
+    /// <summary>
+    /// Before a state that hands this node slots (a move's E2) is installed, so before the first write to them is
+    /// accepted here: every replica it lists in sync for them counts in sync in the stream (each write to them waits
+    /// for it), and a replica that copied nothing from this node before gets a cursor opened here, from which its
+    /// sender continues without a reset (docs/elasticity.md, "Durability and replicas").
+    /// </summary>
+    private void PrepareHandover(ClusterState previous, ClusterState next)
+    {
+        var self = _mesh.Identity.SelfId;
+        List<ushort>? listed = null;
+        for (var slot = 0; slot < SlotTable.SlotCount; slot++)
+        {
+            var before = previous.Slots.AssignmentOf(slot);
+            var after = next.Slots.AssignmentOf(slot);
+            if (after.Primary != self || before.Primary == self || before.Importing != self)
+                continue;
+            foreach (var replica in after.InSync)
+            {
+                if (!(listed ??= []).Contains(replica))
+                    listed.Add(replica);
+            }
+        }
+        if (listed is null)
+            return;
+        lock (_senders)
+        {
+            if (_stopping.IsCancellationRequested)
+                return;
+            foreach (var replica in listed)
+                SenderFor(replica, _stopping.Token).ContinueAtHandover(next.Epoch, openCursor: !CopiesAny(previous, self, replica));
+        }
+    }
+
+    private static bool CopiesAny(ClusterState state, ushort primary, ushort replica)
+    {
+        foreach (var a in state.Slots.RangeAssignments)
+        {
+            if (a.Primary == primary && a.HasReplica(replica))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>Under <c>_senders</c>: the sender of <paramref name="replica"/>, started if there was none.</summary>
+    private ReplicaSender SenderFor(ushort replica, CancellationToken stopping)
+    {
+        if (_fed.TryGetValue(replica, out var sender))
+            return sender;
+        Stream.AddReplica(replica);
+        sender = new ReplicaSender(_mesh, _keyspace, Stream, replica, _timeout, _logger, _changes);
+        _fed.Add(replica, sender);
+        using (ExecutionContext.SuppressFlow())
+            _senders.Add(Task.Run(() => sender.RunAsync(stopping)));
+        return sender;
     }
 
     private void Feed(ClusterState state, CancellationToken stopping)
@@ -72,14 +130,7 @@ internal sealed class Replicator
             using (ExecutionContext.SuppressFlow())
             {
                 foreach (var replica in ReplicasOf(state, _mesh.Identity.SelfId))
-                {
-                    if (_fed.ContainsKey(replica))
-                        continue;
-                    Stream.AddReplica(replica);
-                    var sender = new ReplicaSender(_mesh, _keyspace, Stream, replica, _timeout, _logger, _changes);
-                    _fed.Add(replica, sender);
-                    _senders.Add(Task.Run(() => sender.RunAsync(stopping)));
-                }
+                    SenderFor(replica, stopping);
                 // A replica that is in sync here but not (any more) in the state (it took itself out after a restart,
                 // before this node resynchronized it) is listed again.
                 foreach (var sender in _fed.Values)

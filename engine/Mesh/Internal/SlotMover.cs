@@ -138,7 +138,7 @@ internal sealed class SlotMover
     /// undo, would have lost acknowledged writes (and two streams writing the same keys at it may apply an older value
     /// after a newer one). Instead the handover waits until the target, in sync, acknowledged the replication stream up
     /// to the mark: the capture and the copy are skipped, and the source, taking the target's place among the replicas,
-    /// keeps its keys for the new primary's resynchronization to replace.
+    /// keeps its keys, in sync (<see cref="ReplicasHoldingAsync"/>).
     /// </remarks>
     private async Task<SlotMoveReport> MoveRunAsync(int first, int last, ushort target, bool toReplica, CancellationToken cancellationToken)
     {
@@ -209,6 +209,9 @@ internal sealed class SlotMover
                 await sender.DrainAsync().ConfigureAwait(false);
             }
 
+            // The slots' replicas that hold every write to them (acknowledged past the mark) stay in sync under the target.
+            var holders = await ReplicasHoldingAsync(first, last, target, toReplica, cancellationToken).ConfigureAwait(false);
+
             // 6. The target owns the slots.
             await _changes.ProposeAsync(current =>
             {
@@ -221,7 +224,7 @@ internal sealed class SlotMover
                     if (a.Primary != Self || a.Importing != target || a.HasReplica(target) != toReplica)
                         throw new SlotMoveException($"slot {s} changed while it moved ({a})");
                 }
-                return current.Next(slots: Reassign(current.Slots, first, last, a => HandedTo(a, target)));
+                return current.Next(slots: Reassign(current.Slots, first, last, a => HandedTo(a, target, holders)));
             }, CancellationToken.None).ConfigureAwait(false);
             var frozen = clock.Elapsed - freezeStarted;
             if (cursor is not null)
@@ -230,8 +233,8 @@ internal sealed class SlotMover
                 moves.Captured.CloseCursor(cursor);
                 cursor = null;
             }
-            // A source that takes the target's place among the replicas keeps its keys: the new primary's
-            // resynchronization resets and replaces them (dropping them here could remove what it already sent).
+            // A source that takes the target's place among the replicas keeps its keys: E2 lists it in sync (its copy is
+            // final since the mark) and the new primary streams it every later write.
             var removed = toReplica ? 0 : await _keyspace.DropHandedAwayAsync(moves, first, last, DropRest).ConfigureAwait(false);
             var report = new SlotMoveReport(first, last, Self, target, keys, shipped, removed, copied, frozen, clock.Elapsed, freezeStarted);
             SlotMoveLog.Moved(_logger, first, last, Self, target, keys, clock.Elapsed.TotalMilliseconds, frozen.TotalMilliseconds);
@@ -373,13 +376,71 @@ internal sealed class SlotMover
         }
     }
 
-    /// <summary>The assignment after the handover: the target is primary; the replicas stay, the target leaving them and the old primary taking its place if it was one.</summary>
-    private SlotAssignment HandedTo(SlotAssignment old, ushort target)
+    /// <summary>
+    /// The assignment after the handover: the target is primary; the replicas stay, the target leaving them and the old
+    /// primary taking its place if it was one. In sync: the replicas of <paramref name="holders"/> the state still lists
+    /// in sync, and this node for a move to a replica (it keeps its copy, final since the mark).
+    /// </summary>
+    private SlotAssignment HandedTo(SlotAssignment old, ushort target, List<ushort> holders)
     {
         var replicas = new List<ushort>();
+        var inSync = new List<ushort>();
         foreach (var r in old.Replicas)
-            replicas.Add(r == target ? Self : r);
-        return new SlotAssignment(target, replicas.ToArray());
+        {
+            var replica = r == target ? Self : r;
+            replicas.Add(replica);
+            if (replica == Self || (old.IsInSync(r) && holders.Contains(r)))
+                inSync.Add(replica);
+        }
+        return new SlotAssignment(target, replicas.ToArray(), inSync.ToArray());
+    }
+
+    /// <summary>
+    /// After the handover's mark (no write to the slots here any more): waits, up to
+    /// <see cref="SlotMoveOptions.BatchTimeout"/>, until every replica of the slots in sync here has acknowledged this
+    /// node's stream up to the mark, and returns those that did. They then hold every write made to the slots, as the
+    /// target does, so the handover lists them in sync and the target continues their stream without a reset: the slots
+    /// never lack an in-sync replica (docs/elasticity.md, "Durability and replicas"). One that falls out of sync meanwhile
+    /// is left out (the target resynchronizes it).
+    /// </summary>
+    private async Task<List<ushort>> ReplicasHoldingAsync(int first, int last, ushort target, bool toReplica, CancellationToken cancellationToken)
+    {
+        var holders = new List<ushort>();
+        if (_keyspace.Replication is not { } replication)
+            return holders;
+        var mark = replication.AppendedPosition;
+        var slots = _mesh.Cluster.Current.Slots;
+        for (var s = first; s <= last; s++)
+        {
+            foreach (var r in slots.AssignmentOf(s).Replicas)
+            {
+                if (r != target && !holders.Contains(r))
+                    holders.Add(r);
+            }
+        }
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            var waiting = false;
+            foreach (var r in holders)
+                waiting |= replication.IsInSync(r) && !replication.HasAcknowledged(r, mark);
+            var left = _options.BatchTimeout - waited.Elapsed;
+            if (!waiting || left <= TimeSpan.Zero)
+                break;
+            try
+            {
+                // Completes once every in-sync replica has the mark, or one left the set (then it is looked at again).
+                if (!await replication.WaitAsync(mark).AsTask().WaitAsync(left, cancellationToken).ConfigureAwait(false))
+                    throw new SlotMoveException($"node {Self} is stopping; the slots {first}-{last} stay at node {Self}");
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+        holders.RemoveAll(r => !replication.HasAcknowledged(r, mark));
+        if (toReplica && !replication.HasAcknowledged(target, mark))
+            throw new SlotMoveException($"node {target} fell out of sync with node {Self} during the handover of slots {first}-{last}; the slots stay at node {Self}");
+        return holders;
     }
 
     /// <summary>A copy of <paramref name="table"/> with each assignment of [<paramref name="first"/>, <paramref name="last"/>] changed by <paramref name="change"/> (ranges kept apart).</summary>
@@ -404,14 +465,15 @@ internal sealed class SlotMover
         var nowMs = _keyspace.NowMs;
         // The scan also visits keys created after it began (those hashed past its cursor), so writes to the slots that
         // outpace the throttle would keep the copy from ever ending. Once more bytes were written to the slots since the
-        // copy began than it has sent, the copy stops yielding to the throttle and finishes at the link's speed.
+        // copy began than it has scanned (sent, or waiting in the batch: 0 sent during the first batch's scan, and one
+        // write captured then would have lifted the throttle for the whole step), the copy stops yielding to the throttle and finishes at the link's speed.
         var capturedAtStart = moves.Captured.AppendedPosition;
         do
         {
             var visitor = new CopyVisitor(sender, first, last, nowMs);
             scan = _keyspace.ScanSlots(scan, first, last, 128, ref visitor);
             keys += visitor.Count;
-            if (moves.Captured.AppendedPosition - capturedAtStart > sender.SentBytes)
+            if (moves.Captured.AppendedPosition - capturedAtStart > sender.SentBytes + sender.Pending)
                 sender.Throttled = false;
             if (sender.Pending >= sender.MaxBytes)
                 await sender.SendAsync(cancellationToken).ConfigureAwait(false);
