@@ -1,0 +1,91 @@
+using FastDht.TestUtilities;
+using FastDht.TestUtilities.Jepsen;
+
+namespace FastDht.Node.Tests.Faults;
+
+/// <summary>
+/// Voter replacement on real hosts (issue 11; docs/replication.md, "Voting group changes"): four fastdht-node processes,
+/// each in its own network namespace, with <c>--replicas 1</c> and a short <c>--voter-timeout</c>: voters 0, 1 and 2,
+/// learner 3. A voter killed for good (SIGKILL, never restarted) is replaced by the learner; then the Raft leader, a
+/// second original voter, is killed too. The two left (an original voter and the former learner) are a majority of the
+/// new group: they elect a leader, commit the failover of the killed leader's range, and keep acknowledging writes;
+/// the register checker finds no lost acknowledged write and no stale read. With the voters fixed at {0, 1, 2} one
+/// voter would be left: nothing would commit and the killed leader's range would stay down.
+/// </summary>
+public sealed class VoterReplacementFaultTests
+{
+    private const int Nodes = 4;
+    private const int Learner = 3;
+
+    // As in FailoverFaultTests: above the defaults, so that a loaded CI machine sees no false failovers.
+    private static readonly TimeSpan FailoverTimeout = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan ElectionTimeout = TimeSpan.FromMilliseconds(300);
+
+    [NetworkLabFact]
+    public async Task A_voter_killed_for_good_is_replaced_by_the_learner_and_the_cluster_survives_losing_a_second_original_voter()
+    {
+        await using var cluster = await NamespaceCluster.StartAsync(Nodes, FailoverTimeout, ElectionTimeout, "--voter-timeout", "2s");
+        var leader = await cluster.WaitForLeaderAsync();
+        var initial = await cluster.VotersAsync(Learner);
+        Assert.Equal(new[] { 0, 1, 2 }, initial);
+        // The first victim is neither the leader nor the replica of the leader's range (leader + 1 in the default
+        // placement): that replica takes the leader's range when the leader is killed second.
+        var first = new[] { 0, 1, 2 }.First(v => v != leader && v != (leader + 1) % Nodes);
+        var third = new[] { 0, 1, 2 }.First(v => v != leader && v != first);
+        var replaced = new[] { third, leader, Learner }.Order().ToArray();
+        var survivors = new[] { third, Learner };
+        var leaderKeys = cluster.KeysOf(leader, 12, "reg:");
+        var keys = leaderKeys.Concat(cluster.KeysOf(Learner, 12, "reg:")).ToArray();
+
+        await using var client = await cluster.ConnectClientAsync();
+        var history = new RegisterHistory();
+        var workload = new RegisterWorkload(client, history, keys);
+        using var stop = new CancellationTokenSource();
+        var running = workload.RunAsync(writers: 4, readers: 4, stop.Token);
+        var struckAt = RegisterHistory.Now();
+        try
+        {
+            await FailoverFaultTests.AcknowledgedSinceAsync(history, struckAt, 100, "before the faults");
+            await cluster.WaitUntilAllInSyncAsync(TimeSpan.FromSeconds(30));
+
+            // Voter `first` dies for good: after the voter timeout the leader gives its vote to the learner, adds the
+            // learner to the Raft configuration, then removes the dead voter from it.
+            struckAt = RegisterHistory.Now();
+            await cluster.SignalAsync(first, Signals.Kill);
+            await cluster.Node(leader).WaitForLineAsync($"removing {cluster.EndPointOf(first)} from the Raft configuration: True");
+            foreach (var node in replaced)
+            {
+                await Bounded.UntilAsync(
+                    async () => await cluster.VotersAsync(node) is { } voters && voters.SequenceEqual(replaced),
+                    $"node {node} to report the voters {string.Join(",", replaced)}");
+            }
+            await FailoverFaultTests.AcknowledgedSinceAsync(history, RegisterHistory.Now(), 50, "once the learner votes");
+
+            // The leader dies too: the two survivors elect one of them and commit the failover of its range.
+            var secondAt = RegisterHistory.Now();
+            await cluster.SignalAsync(leader, Signals.Kill);
+            await Bounded.UntilAsync(
+                async () => await cluster.RangeAsync(third, leaderKeys[0]) is { } range && survivors.Contains(range.Primary),
+                $"node {third} to report the killed leader {leader}'s range promoted to a survivor");
+            await FailoverFaultTests.AcknowledgedSinceAsync(history, secondAt, 50, "with two voters left");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message} {await FailoverFaultTests.DiagnoseAsync(cluster, client, history, workload, struckAt)}", e);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await running.WithinAsync("the clients to stop");
+        }
+        await workload.ReadAllAsync(Bounded.Timeout);
+
+        var violations = history.Check();
+        if (violations.Count > 0)
+        {
+            var key = violations[0][..violations[0].IndexOf(':', StringComparison.Ordinal)];
+            Assert.Fail($"{violations.Count} violations ({FailoverFaultTests.Summary(history)}):{Environment.NewLine}{string.Join(Environment.NewLine, violations.Take(20))}{Environment.NewLine}"
+                + $"{key}, times after the fault:{Environment.NewLine}{history.Describe(key, struckAt)}{await cluster.DescribeAsync()}");
+        }
+    }
+}
