@@ -285,6 +285,9 @@ public sealed class DhtNode : IAsyncDisposable
     /// <summary>The Raft leader as this node sees it: known only on a voter (null on a learner, without a Raft group, or while no leader is elected).</summary>
     public ushort? RaftLeader => _core.Consensus is { IsVoter: true, LeaderId: var leader and not 0xFFFF } ? leader : null;
 
+    /// <summary>The Raft group's voters in the committed state this node has, in id order; null without a Raft group (docs/replication.md, "Voting group changes").</summary>
+    public IReadOnlyList<ushort>? RaftVoters => _core.Consensus is not null ? _core.Cluster.Current.Voters : null;
+
     /// <summary>Whether the node serves keyed requests: false while it loads its data at start, and once it is stopping.</summary>
     public bool IsServing => !_core.Loading.IsLoading && Volatile.Read(ref _stopped) == 0;
 

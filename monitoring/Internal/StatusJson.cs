@@ -24,6 +24,17 @@ internal static class StatusJson
                 json.WriteNumber("raftLeader", leader);
             else
                 json.WriteNull("raftLeader");
+            if (node.RaftVoters is { } voters)
+            {
+                json.WriteStartArray("raftVoters");
+                foreach (var voter in voters)
+                    json.WriteNumberValue(voter);
+                json.WriteEndArray();
+            }
+            else
+            {
+                json.WriteNull("raftVoters");
+            }
             json.WriteNumber("slotCount", Engine.Cluster.SlotTable.SlotCount);
             json.WriteStartArray("members");
             foreach (var p in peers)

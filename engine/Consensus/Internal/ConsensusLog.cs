@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace FastDht.Engine.Consensus.Internal;
 
-/// <summary>The Raft group's log lines: source-generated, fixed event ids (90-99, voting group changes 140-145), nothing formatted unless the level is enabled.</summary>
+/// <summary>The Raft group's log lines: source-generated, fixed event ids (90-99, voting group changes 140-146), nothing formatted unless the level is enabled.</summary>
 internal static partial class ConsensusLog
 {
     [LoggerMessage(90, LogLevel.Information, "Node {NodeId} votes in the Raft group {Voters} (log in {Folder})")]
@@ -46,4 +46,7 @@ internal static partial class ConsensusLog
 
     [LoggerMessage(145, LogLevel.Warning, "Node {NodeId} (Raft leader): voter {Voter} was silent for {Seconds:0.#} s; node {Learner} votes in its place from epoch {Epoch}")]
     public static partial void VoterReplaced(ILogger logger, ushort nodeId, ushort voter, double seconds, ushort learner, ulong epoch);
+
+    [LoggerMessage(146, LogLevel.Information, "Node {NodeId} (Raft leader): voters {Before} are now {After} for {Members} members, from epoch {Epoch}")]
+    public static partial void VotersResized(ILogger logger, ushort nodeId, string before, string after, int members, ulong epoch);
 }

@@ -21,8 +21,11 @@ namespace FastDht.Engine.Consensus.Internal;
 /// configuration that lists it) or, when none is missing, removes one extra member (<c>RemoveMemberAsync</c>), one
 /// change at a time: every configuration differs from the one before by one member, so two majorities never coexist.
 /// The state changes first and the configuration follows it, so a leader that dies half way leaves a state its
-/// successor finishes. Once they agree, a voter the leader has not had a peer link to for the voter timeout is
-/// replaced in the state by the first live learner in id order (the configuration then follows: add, then remove).
+/// successor finishes; after each change one more replication round lets the followers apply it before the leader
+/// goes on. Once they agree, the leader brings the voters to the member count's target one voter per change (drops
+/// one above it, adds the first live learner below it); then a voter it has not had a peer link to for the voter
+/// timeout is replaced in the state by the first live learner in id order (the configuration then follows: add, then
+/// remove).
 /// </para>
 /// </remarks>
 internal sealed partial class RaftGroup
@@ -157,8 +160,26 @@ internal sealed partial class RaftGroup
             lock (_lastSeen)
                 _lastSeen.Clear();
         }
-        if (await ReconcileAsync(raft, state, stopping).ConfigureAwait(false))
+        if (await ReconcileAsync(raft, state, stopping).ConfigureAwait(false)
+            && !await ResizeVotersAsync(state, stopping).ConfigureAwait(false))
             await ReplaceSilentVoterAsync(state, now, stopping).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// At the leader, with the configuration in step with the state: while the voters are more than the members keep
+    /// (<see cref="ClusterState.VoterTarget"/>: members left), drops one (a silent one first, never itself); while
+    /// fewer (a voter left when no learner was live), adds the first live learner. One voter per change
+    /// (<see cref="VoterSets.Resized"/>); true when it proposed one.
+    /// </summary>
+    private async Task<bool> ResizeVotersAsync(ClusterState state, CancellationToken stopping)
+    {
+        var self = _identity.SelfId;
+        if (VoterSets.Resized(state, IsLive, self) is null)
+            return false;
+        var committed = await ProposeAsync(s => VoterSets.Resized(s, IsLive, self) is { } voters ? s.Next(voters: voters) : null, stopping).ConfigureAwait(false);
+        if (committed is not null && !committed.Voters.SequenceEqual(state.Voters))
+            ConsensusLog.VotersResized(_logger, self, string.Join(",", state.Voters), string.Join(",", committed.Voters), committed.Members.Count, committed.Epoch);
+        return true;
     }
 
     /// <summary>
@@ -185,6 +206,8 @@ internal sealed partial class RaftGroup
                 if (!_peers.IsUp(id))
                     return false; // not reachable yet: the library could not catch it up
                 var added = await raft.AddMemberAsync(wanted[i], bounded.Token).ConfigureAwait(false);
+                if (added)
+                    await ConfirmConfigurationAsync(raft, bounded.Token).ConfigureAwait(false);
                 ConsensusLog.VoterAdded(_logger, _identity.SelfId, id, added);
                 return false;
             }
@@ -193,6 +216,8 @@ internal sealed partial class RaftGroup
                 if (wanted.Contains(endPoint))
                     continue;
                 var removed = await raft.RemoveMemberAsync(endPoint, bounded.Token).ConfigureAwait(false);
+                if (removed)
+                    await ConfirmConfigurationAsync(raft, bounded.Token).ConfigureAwait(false);
                 ConsensusLog.VoterRemoved(_logger, _identity.SelfId, endPoint.ToString() ?? "", removed);
                 return false;
             }
@@ -209,6 +234,18 @@ internal sealed partial class RaftGroup
             return false;
         }
     }
+
+    /// <summary>
+    /// At the leader, right after the library committed a configuration: one more replication round, answered by every
+    /// member it reaches, so that they learn the commit and apply the configuration before the leader goes on (or is
+    /// lost). The library commits a configuration at the leader when a majority stored it, but its followers apply it
+    /// only when a later round tells them it is committed: a leader lost in between left them on the previous
+    /// configuration, which a dead voter can keep from ever electing again (remove a dead voter from {0,1,2,3}: the
+    /// two survivors of {0,1,3} still count four members). The round narrows that window to one round trip
+    /// (docs/replication.md, "Voting group changes").
+    /// </summary>
+    private static ValueTask ConfirmConfigurationAsync(RaftCluster raft, CancellationToken cancellationToken) =>
+        raft.ForceReplicationAsync(cancellationToken);
 
     /// <summary>
     /// At the leader, with the configuration in step with the state: the first voter it has had no peer link to for the

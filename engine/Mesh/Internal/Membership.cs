@@ -156,8 +156,9 @@ internal sealed class Membership(PeerMesh mesh, IClusterChanges changes, Cluster
 
     /// <summary>
     /// The next state without <paramref name="nodeId"/>: gone from the members and from every range's replicas and in-sync
-    /// set, and from the voters, where the first learner <paramref name="isLive"/> says is up takes its place (the Raft
-    /// leader then adds it to the library's configuration before it removes the old voter). Gracefully
+    /// set, and from the voters, where the first learner <paramref name="isLive"/> says is up takes its place unless the
+    /// voters left are as many as the remaining members keep (the Raft leader then adds it to the library's
+    /// configuration before it removes the old voter). Gracefully
     /// (<paramref name="forget"/> false) it must own no slots; forgotten, each range it is primary of goes to its first
     /// in-sync replica (as a failover would), and a range without one is refused (its keys would be lost). Null when it
     /// is not a member.

@@ -1,5 +1,6 @@
 using FastDht.Engine.Client;
 using FastDht.Engine.Cluster;
+using FastDht.Engine.Cluster.Internal;
 using FastDht.Engine.Node;
 using FastDht.TestUtilities;
 
@@ -103,6 +104,36 @@ public sealed class MembershipTests
         Assert.Equal([0, 1, 2], nine.Voters);
         var ten = FastDht.Engine.Mesh.Internal.Membership.WithMember(nine, ClusterMember.Parse("127.0.0.1:7009", 9))!;
         Assert.Equal([0, 1, 2, 3, 4], ten.Voters);
+    }
+
+    [Fact]
+    public void The_voters_follow_the_member_count_one_voter_per_change()
+    {
+        static ClusterState Members(int count, ushort[] voters)
+        {
+            var members = MemberList.Parse(string.Join(",", Enumerable.Range(0, count).Select(i => $"127.0.0.1:{7000 + i}")));
+            return new ClusterState(ClusterState.InitialEpoch, members, SlotTable.CreateDefault(members), voters);
+        }
+
+        // A voter of ten leaves: nine members keep three voters, so its vote goes to nobody.
+        var ten = Members(10, [0, 1, 2, 3, 4]);
+        var range4 = ten.Slots.Ranges[4];
+        var moved = ten.Next(slots: ten.Slots.Assign(range4.FirstSlot, range4.LastSlot, new SlotAssignment(0)));
+        Assert.Equal([0, 1, 2, 3], FastDht.Engine.Mesh.Internal.Membership.WithoutMember(moved, 4, forget: false, _ => true)!.Voters);
+
+        // Above the target: one voter fewer per change, a down one first, never the leader that proposes it.
+        var nine = Members(9, [0, 1, 2, 3, 4]);
+        Assert.Equal([0, 1, 2, 3], VoterSets.Resized(nine, _ => true, keep: 0));
+        Assert.Equal([0, 2, 3, 4], VoterSets.Resized(nine, id => id != 1, keep: 0));
+        Assert.Equal([0, 1, 2, 4], VoterSets.Resized(nine, _ => true, keep: 4));
+        Assert.Equal([0, 1, 2], VoterSets.Resized(Members(9, [0, 1, 2, 3]), _ => true, keep: 0));
+        Assert.Null(VoterSets.Resized(Members(9, [0, 1, 2]), _ => true, keep: 0));
+
+        // Below it (a voter left when no learner was up): the first live learner, once one is.
+        var four = Members(4, [0, 1]);
+        Assert.Equal([0, 1, 2], VoterSets.Resized(four, _ => true, keep: 0));
+        Assert.Equal([0, 1, 3], VoterSets.Resized(four, id => id != 2, keep: 0));
+        Assert.Null(VoterSets.Resized(four, id => id < 2, keep: 0));
     }
 
     private static Task WaitForMembersAsync(TestCluster cluster, int count, int skip = -1) =>

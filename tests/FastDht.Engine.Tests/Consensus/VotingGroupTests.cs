@@ -8,7 +8,8 @@ namespace FastDht.Engine.Tests.Consensus;
 /// Voting group changes (docs/replication.md, "Voting group changes"), on loopback with in-process nodes: a voter
 /// silent for the voter timeout is replaced by a learner, so the group then survives losing a second original voter;
 /// forgetting a voter goes through the same change; a replaced voter that comes back is a learner and the group's
-/// configuration does not take it back.
+/// configuration does not take it back; members leaving shrink the voters to the target and a learner that comes back
+/// grows a group left below it; a leader lost as soon as it reports a configuration change leaves a group that elects.
 /// </summary>
 public sealed class VotingGroupTests
 {
@@ -40,6 +41,17 @@ public sealed class VotingGroupTests
             }
         }, what);
         return committed ?? node.ClusterState;
+    }
+
+    /// <summary>Moves every slot range node <paramref name="from"/> owns to node <paramref name="to"/> (so that it can leave gracefully).</summary>
+    private static async Task MoveAwayAsync(TestCluster cluster, ushort from, ushort to)
+    {
+        var table = cluster[from].ClusterState.Slots;
+        for (var i = 0; i < table.Ranges.Count; i++)
+        {
+            if (table.RangeAssignments[i].Primary == from)
+                await cluster[from].MoveSlotsAsync(table.Ranges[i].FirstSlot, table.Ranges[i].LastSlot, to).WithinAsync($"node {from}'s slots to move to node {to}");
+        }
     }
 
     /// <summary>
@@ -128,5 +140,101 @@ public sealed class VotingGroupTests
         await Bounded.UntilAsync(() => cluster.RunningNodes.All(n => n.ClusterState.Epoch >= committed.Epoch), "every node to install it");
         await VotersAreAsync(cluster, [0, 1, 3]);
         Assert.Equal((ushort)2, cluster[0].ClusterState.Slots.OwnerOf(3));
+    }
+
+    [Fact]
+    public async Task A_group_left_below_its_target_grows_back_when_a_learner_comes_back()
+    {
+        await using var cluster = await StartAsync(4, o => o.VoterTimeout = TimeSpan.Zero);
+        Assert.Equal([0, 1, 2], cluster[0].ClusterState.Voters);
+        await CommitAsync(cluster[0], Give(0, 1), "a first change");
+
+        // Voter 2 leaves gracefully (its slots moved away) while the only learner, 3, is down: nobody takes its vote.
+        await cluster.StopNodeAsync(3);
+        await MoveAwayAsync(cluster, 2, 0);
+        var state = await cluster[0].Core.Membership.RemoveAsync(2, forget: false, CancellationToken.None).WithinAsync("node 2 to leave");
+        Assert.Equal([0, 1], state.Voters);
+        await cluster.StopNodeAsync(2);
+        await VotersAreAsync(cluster, [0, 1]);
+
+        // The learner comes back: the leader gives it the vote the group lacks, and the configuration follows. Without
+        // that the voters stay {0, 1}, and losing either of them stops every change.
+        await cluster.StartNodeAsync(3);
+        await VotersAreAsync(cluster, [0, 1, 3]);
+        await cluster.StopNodeAsync(1);
+        var committed = await CommitAsync(cluster[3], Give(1, 3), "a change with only voters 0 and 3 up");
+        Assert.Equal((ushort)3, committed.Slots.OwnerOf(1));
+    }
+
+    [Fact]
+    public async Task Members_leaving_shrink_five_voters_to_three_one_at_a_time_a_stopped_one_first()
+    {
+        // Ten members keep five voters, nine keep three (ClusterState.VoterTarget).
+        await using var cluster = await StartAsync(10, o => o.VoterTimeout = TimeSpan.Zero);
+        Assert.Equal([0, 1, 2, 3, 4], cluster[0].ClusterState.Voters);
+        await CommitAsync(cluster[0], Give(0, 1), "a first change");
+        await cluster.StopNodeAsync(4);
+
+        // Learner 9 leaves gracefully: the leader drops the stopped voter 4 first, then one more (the last in id order
+        // that is not itself).
+        await MoveAwayAsync(cluster, 9, 0);
+        await cluster[0].Core.Membership.RemoveAsync(9, forget: false, CancellationToken.None).WithinAsync("node 9 to leave");
+        await cluster.StopNodeAsync(9);
+        await Bounded.UntilAsync(() => cluster[0].ClusterState.Voters.Count == 3, "the voters to shrink to three");
+        var voters = cluster[0].ClusterState.Voters.ToArray();
+        Assert.DoesNotContain((ushort)4, voters);
+        await VotersAreAsync(cluster, voters);
+
+        // Three voters: losing one (not the leader) still leaves a majority.
+        ushort leader = 0;
+        await Bounded.UntilAsync(() => voters.Contains(leader = cluster[voters[0]].Core.Consensus!.LeaderId), "a leader among the three voters");
+        var other = voters.First(v => v != leader);
+        await cluster.StopNodeAsync(other);
+        var committed = await CommitAsync(cluster[leader], Give(1, 5), "a change with two of the three voters up");
+        Assert.Equal((ushort)5, committed.Slots.OwnerOf(1));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_leader_lost_as_soon_as_it_reports_a_configuration_change_leaves_a_group_that_elects(bool removal)
+    {
+        // The leader is frozen (every byte to and from it held) from the thread that logs the change done: what it had
+        // not sent by then, its followers never get. Removal: voter 2 stopped for good is replaced by learner 3, and
+        // the leader is lost right after it removes 2 from {0, 1, 2, 3}. Addition: a third node joins a two-node
+        // cluster, and the leader is lost right after it adds it to {0, 1}. Either way the two survivors are a
+        // majority of the new configuration, but not of the previous one.
+        TestCluster? cluster = null;
+        var frozen = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var what = removal ? "(Raft leader): removing" : "(Raft leader): adding node";
+        var fired = 0;
+        using var loggers = new LogLineHook((_, line, values) =>
+        {
+            if (!line.Contains(what, StringComparison.Ordinal) || !line.EndsWith(": True", StringComparison.Ordinal) || Interlocked.Exchange(ref fired, 1) == 1)
+                return;
+            var node = (ushort)values.First(v => v.Key == "NodeId").Value!;
+            cluster!.FreezeNode(node, true);
+            frozen.TrySetResult(node);
+        });
+        cluster = await TestCluster.StartAsync(removal ? 4 : 2, o =>
+        {
+            o.Consensus = true;
+            o.VoterTimeout = TimeSpan.FromSeconds(1);
+        }, loggerFactory: loggers, proxied: true, spareNodes: removal ? 0 : 1);
+        await using (cluster)
+        {
+            await CommitAsync(cluster[0], Give(0, 1), "a first change");
+            if (removal)
+                await cluster.StopNodeAsync(2);
+            else
+                await cluster.StartNodeAsync(2);
+            var lost = await frozen.Task.WithinAsync("the leader to report the configuration change");
+
+            var survivors = removal ? new[] { 0, 1, 3 }.Where(n => n != lost).ToArray() : new[] { 0, 1, 2 }.Where(n => n != lost).ToArray();
+            var committed = await CommitAsync(cluster[survivors[0]], Give(1, (ushort)survivors[1]), "a change with the two survivors only");
+            Assert.Equal((ushort)survivors[1], committed.Slots.OwnerOf(1));
+            await Bounded.UntilAsync(() => cluster[survivors[1]].ClusterState.Epoch >= committed.Epoch, "the other survivor to install it");
+            cluster.FreezeNode(lost, false);
+        }
     }
 }

@@ -4,7 +4,6 @@ using FastDht.Engine.Plugins;
 using FastDht.Engine.Tests.Resp;
 using FastDht.Protocol;
 using FastDht.TestUtilities;
-using Microsoft.Extensions.Logging;
 
 namespace FastDht.Engine.Tests.Durability;
 
@@ -25,7 +24,8 @@ public sealed class LoadingTests : IDisposable
         // The replay is held at its first step by the node's own "loading" log line (event 300), so the test sees the
         // node in the middle of loading for as long as it likes, whatever the machine's speed.
         using var gate = new ManualResetEventSlim();
-        using var loggers = new GateLoggerFactory(300, gate);
+        using var holding = new ManualResetEventSlim();
+        using var loggers = HoldAtLoading(gate, holding);
         var respPort = FreePort();
         var cluster = await TestCluster.StartAsync(1, o =>
         {
@@ -35,7 +35,7 @@ public sealed class LoadingTests : IDisposable
         await using (cluster)
         {
             var starting = cluster.StartNodeAsync(0);
-            await Bounded.UntilAsync(() => loggers.Held, "the node holds in its replay");
+            await Bounded.UntilAsync(() => holding.IsSet, "the node holds in its replay");
             Assert.False(starting.IsCompleted);
 
             using var native = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
@@ -60,7 +60,8 @@ public sealed class LoadingTests : IDisposable
     public async Task A_loading_node_is_shown_loading_not_down_by_itself_by_its_peers_over_resp_and_up_once_loaded()
     {
         using var gate = new ManualResetEventSlim();
-        using var loggers = new GateLoggerFactory(300, gate);
+        using var holding = new ManualResetEventSlim();
+        using var loggers = HoldAtLoading(gate, holding);
         var cluster = await TestCluster.StartAsync(2, o =>
         {
             if (o.NodeId == 1)
@@ -71,7 +72,7 @@ public sealed class LoadingTests : IDisposable
         {
             await cluster.StartNodeAsync(0);
             var starting = cluster.StartNodeAsync(1);
-            await Bounded.UntilAsync(() => loggers.Held, "node 1 holds in its replay");
+            await Bounded.UntilAsync(() => holding.IsSet, "node 1 holds in its replay");
 
             // Node 1 about itself.
             using (var native = await NativeTestClient.ConnectAsync(cluster.EndPointOf(1)))
@@ -123,34 +124,13 @@ public sealed class LoadingTests : IDisposable
         return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 
-    /// <summary>Loggers that hold the thread logging one event id until the gate opens (bounded), and drop everything.</summary>
-    private sealed class GateLoggerFactory(int eventId, ManualResetEventSlim gate) : ILoggerFactory, ILogger
-    {
-        private volatile bool _held;
-
-        public bool Held => _held;
-
-        public ILogger CreateLogger(string categoryName) => this;
-
-        public void AddProvider(ILoggerProvider provider)
+    /// <summary>Loggers that hold the thread logging event 300 (the node's "loading" line) until the gate opens (bounded), and drop everything.</summary>
+    private static LogLineHook HoldAtLoading(ManualResetEventSlim gate, ManualResetEventSlim holding) =>
+        new((id, _, _) =>
         {
-        }
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId id, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (id.Id != eventId)
+            if (id.Id != 300)
                 return;
-            _held = true;
+            holding.Set();
             gate.Wait(Bounded.Timeout);
-        }
-
-        public void Dispose()
-        {
-        }
-    }
+        });
 }

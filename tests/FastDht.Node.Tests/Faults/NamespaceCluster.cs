@@ -38,8 +38,11 @@ internal sealed class NamespaceCluster : IAsyncDisposable
 
     public int Count => _nodes.Length;
 
-    /// <summary>Starts <paramref name="count"/> nodes with one replica per range, waits for the full mesh, the Raft leader and every replica in sync.</summary>
-    public static async Task<NamespaceCluster> StartAsync(int count, TimeSpan failoverTimeout, TimeSpan electionTimeout)
+    /// <summary>
+    /// Starts <paramref name="count"/> nodes with one replica per range (and <paramref name="more"/> arguments each),
+    /// waits for the full mesh, the Raft leader and every replica in sync.
+    /// </summary>
+    public static async Task<NamespaceCluster> StartAsync(int count, TimeSpan failoverTimeout, TimeSpan electionTimeout, params string[] more)
     {
         var lab = NetworkLab.Create(count);
         var entries = new string[count];
@@ -61,6 +64,7 @@ internal sealed class NamespaceCluster : IAsyncDisposable
                 "--heartbeat-interval", "200ms",
                 "--reconnect-base-delay", "20ms",
                 "--reconnect-max-delay", "200ms",
+                .. more,
             ];
         }
         var cluster = new NamespaceCluster(lab, MemberList.Parse(entries), args);
@@ -205,6 +209,18 @@ internal sealed class NamespaceCluster : IAsyncDisposable
             }
         }
         return null;
+    }
+
+    /// <summary>The Raft group's voters in the state node <paramref name="askedNode"/> reports on /cluster; null when it does not answer.</summary>
+    public async Task<int[]?> VotersAsync(int askedNode)
+    {
+        using var json = await ClusterJsonAsync(askedNode).ConfigureAwait(false);
+        if (json is null)
+            return null;
+        var voters = new List<int>();
+        foreach (var v in json.RootElement.GetProperty("raftVoters").EnumerateArray())
+            voters.Add(v.GetInt32());
+        return [.. voters];
     }
 
     /// <summary>Waits until every running node reports a state in which every range's replicas are all in sync.</summary>
