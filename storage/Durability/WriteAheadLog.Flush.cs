@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.IO.MemoryMappedFiles;
 using FastDht.Storage.Durability.Internal;
 using Microsoft.Win32.SafeHandles;
 
@@ -38,6 +39,12 @@ public sealed partial class WriteAheadLog
     private long _written;
     private int _pendingLength;
     private long _pendingEnd;
+
+    // Under everysec and no: the open segment's reserved length mapped into memory (owned like _segment). A round is
+    // then a copy into the page cache, where a write(2) would have put it too, without the system call (MapSegment).
+    private MemoryMappedFile? _map;
+    private MemoryMappedViewAccessor? _view;
+    private long _mapped;
 
     // Set while the flush thread holds the gate for a rotation (fsyncs): callers then wait instead of queueing behind it.
     private volatile bool _rotating;
@@ -258,7 +265,10 @@ public sealed partial class WriteAheadLog
                 RotateHoldingGate();
             }
             // A retry after a failure rewrites the same bytes at the same offset: a partial earlier write is overwritten.
-            RandomAccess.Write(_segment!, _spare.AsSpan(0, _pendingLength), _segmentOffset);
+            if (_segmentOffset + _pendingLength <= _mapped)
+                _view!.WriteArray(_segmentOffset, _spare, 0, _pendingLength);
+            else
+                RandomAccess.Write(_segment!, _spare.AsSpan(0, _pendingLength), _segmentOffset);
             _writeRounds++;
             var end = _pendingEnd;
             if (_options.Fsync == FsyncPolicy.Always)
@@ -373,10 +383,12 @@ public sealed partial class WriteAheadLog
             Volatile.Write(ref _synced, _written);
         }
         var next = StartSegment(_preparer.Take(), _written);
+        UnmapSegment(); // before the cut: a mapping over a cut-off page is a SIGBUS
         _preparer.Trim(_segment!, _segmentOffset);
         _segment = next;
         _segmentOffset = LogFormat.SegmentHeaderSize;
         _nextRequested = false;
+        MapSegment();
     }
 
     /// <summary>Heads a prepared (zeroed) segment with <paramref name="basePosition"/> and gives it its name; disposes it on failure.</summary>
@@ -419,10 +431,50 @@ public sealed partial class WriteAheadLog
         return StartSegment(new PreparedSegment(handle, path), basePosition);
     }
 
+    /// <summary>
+    /// Under <c>_writeGate</c> (or before the flush thread starts): under <see cref="FsyncPolicy.EverySec"/> and
+    /// <see cref="FsyncPolicy.No"/>, maps the open segment's reserved length (its zeros are written, so no page of it
+    /// is a hole: no write into the mapping can meet a full disk). A reply needs its record in the page cache only,
+    /// and a copy into a shared mapping puts it there: the write round then costs no system call (one pwrite per reply
+    /// at <c>-P 1</c> was the log's whole cost, docs/benchmarks.md). Not under <see cref="FsyncPolicy.Always"/>: every
+    /// round is fsynced, after which the first write into each page faults again, as costly as the write it saves.
+    /// Best effort: without a mapping the rounds go out with positional writes.
+    /// </summary>
+    private void MapSegment()
+    {
+        if (_options.Fsync == FsyncPolicy.Always || _segment is null)
+            return;
+        try
+        {
+            // Never past the file's end (a continued segment whose zeroing failed is shorter): that page would be a SIGBUS.
+            var length = Math.Min(RandomAccess.GetLength(_segment), _options.SegmentSize);
+            if (length <= _segmentOffset)
+                return;
+            _map = MemoryMappedFile.CreateFromFile(_segment, null, length, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
+            _view = _map.CreateViewAccessor(0, length, MemoryMappedFileAccess.ReadWrite);
+            _mapped = length;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            UnmapSegment();
+        }
+    }
+
+    /// <summary>Under <c>_writeGate</c>: drops the open segment's mapping (before it is cut back, closed or replaced).</summary>
+    private void UnmapSegment()
+    {
+        _mapped = 0;
+        _view?.Dispose();
+        _map?.Dispose();
+        _view = null;
+        _map = null;
+    }
+
     private void CloseSegment()
     {
         lock (_writeGate)
         {
+            UnmapSegment();
             _segment?.Dispose();
             _segment = null;
         }
@@ -477,10 +529,12 @@ public sealed partial class WriteAheadLog
             Fail(new IOException($"the write-ahead log's data directory {_options.Directory} is back but the log cannot begin again there: {e.Message}", e));
             return false;
         }
+        UnmapSegment();
         _segment!.Dispose(); // the deleted one: nothing to cut back
         _segment = segment;
         _segmentOffset = LogFormat.SegmentHeaderSize;
         _nextRequested = false;
+        MapSegment();
         _lockFile.Dispose();
         _lockFile = lockFile;
         _segmentLost = false;

@@ -44,6 +44,7 @@ public sealed partial class WriteAheadLog
         _durable = recovered._written;
         _synced = recovered._written;
         _snapshotBase = recovered._snapshotBase;
+        MapSegment();
         _deferredWrite = new DeferredWrite(this);
         _workQueued = _options.WorkQueued ?? ThreadPoolHasQueuedWork;
         _preparer = new SegmentPreparer(_options.Directory, _options.SegmentSize);
