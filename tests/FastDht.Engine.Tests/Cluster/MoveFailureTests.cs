@@ -343,10 +343,12 @@ public sealed class MoveFailureTests : IDisposable
         // not (a copied move).
         var leader = cluster.RunningNodes.First(n => n.RaftLeader == n.NodeId).NodeId;
         var target = (ushort)((leader + 1) % 3);
-        var source = (ushort)((target + (toReplica ? 2 : 1)) % 3);
-        var range = cluster[0].ClusterState.Slots.Ranges.First(r => r.NodeId == source);
+        // Chosen from the state as it is (a loaded start can already have failed a range over to its replica): a range
+        // of another node whose replica is the target (a move to a replica) or is not (a copied move).
+        var table = cluster[0].ClusterState.Slots;
+        var range = table.Ranges.First(r => r.NodeId != target && r.Count >= 1024 && table.AssignmentOf(r.FirstSlot).HasReplica(target) == toReplica);
+        var source = range.NodeId;
         var slots = new SlotRange(range.FirstSlot, (ushort)(range.FirstSlot + 1023), source);
-        Assert.Equal(toReplica, cluster[0].ClusterState.Slots.AssignmentOf(slots.FirstSlot).HasReplica(target));
         await using var client = await ConnectAsync(cluster, all: true);
         var keys = KeysOf(slots, 300);
         foreach (var key in keys)
