@@ -136,12 +136,12 @@ public sealed class SlotMoveKillTests : IDisposable
 
         await using var fresh = await ConnectAsync(cluster);
         foreach (var key in keys)
-            Assert.Null(await ReadAsync(fresh, key));
-        await PutAsync(fresh, keys[0], "after");
-        Assert.Equal("after", await ReadAsync(fresh, keys[0]));
+            Assert.Null(await RetryingCalls.GetAsync(fresh, key, RetryingCalls.AnyRefusal));
+        await RetryingCalls.PutAsync(fresh, keys[0], "after", RetryingCalls.AnyRefusal);
+        Assert.Equal("after", await RetryingCalls.GetAsync(fresh, keys[0], RetryingCalls.AnyRefusal));
         Assert.Equal(0, await OwnerAsync(fresh, keys[0]));
         await MoveAgainAsync(cluster, 0, KeySlot.Of(Encoding.UTF8.GetBytes(keys[0])), 1);
-        Assert.Equal("after", await ReadAsync(fresh, keys[0]));
+        Assert.Equal("after", await RetryingCalls.GetAsync(fresh, keys[0], RetryingCalls.AnyRefusal));
     }
 
     /// <summary>Three nodes with a status endpoint each, copying moved slots at 256 KiB/s (a 3 MB range takes seconds).</summary>
@@ -180,7 +180,7 @@ public sealed class SlotMoveKillTests : IDisposable
             loaders[l] = Task.Run(async () =>
             {
                 for (var i = first; i < keys.Length; i += loaders.Length)
-                    await PutAsync(client, keys[i], initial);
+                    await RetryingCalls.PutAsync(client, keys[i], initial, RetryingCalls.AnyRefusal);
             });
         }
         await Task.WhenAll(loaders).WithinAsync("the keys to be loaded", TimeSpan.FromMinutes(1));
@@ -228,50 +228,12 @@ public sealed class SlotMoveKillTests : IDisposable
         return Task.WhenAll(writers);
     }
 
-    /// <summary>A put retried while the cluster refuses it for a moment (a serving lease renewed, an election).</summary>
-    private static Task PutAsync(DhtClient client, string key, string value) =>
-        Bounded.UntilAsync(
-            async () =>
-            {
-                try
-                {
-                    await client.PutAsync(key, value);
-                    return true;
-                }
-                catch (DhtException)
-                {
-                    return false;
-                }
-            },
-            $"{key} to be written");
-
-    /// <summary>A get retried while the cluster refuses it for a moment.</summary>
-    private static async Task<string?> ReadAsync(DhtClient client, string key)
-    {
-        string? value = null;
-        await Bounded.UntilAsync(
-            async () =>
-            {
-                try
-                {
-                    value = await client.GetStringAsync(key);
-                    return true;
-                }
-                catch (DhtException)
-                {
-                    return false;
-                }
-            },
-            $"{key} to be read");
-        return value;
-    }
-
     private static async Task ReadBackAsync(ProcessCluster cluster, string[] keys, Dictionary<string, List<string>> possible)
     {
         await using var fresh = await ConnectAsync(cluster);
         foreach (var key in keys)
         {
-            var read = await ReadAsync(fresh, key);
+            var read = await RetryingCalls.GetAsync(fresh, key, RetryingCalls.AnyRefusal);
             Assert.True(read is not null && possible[key].Contains(read), $"{key} (slot {KeySlot.Of(Encoding.UTF8.GetBytes(key))}) reads {Shorten(read)}, not one of {string.Join(", ", possible[key].Select(Shorten))}{Environment.NewLine}{Describe(cluster)}");
         }
     }

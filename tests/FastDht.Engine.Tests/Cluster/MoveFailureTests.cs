@@ -36,7 +36,7 @@ public sealed class MoveFailureTests : IDisposable
         // Keys of node 0's range only: node 2's own keys are unavailable while it is down (without replicas), by design.
         var keys = Enumerable.Range(0, 200_000).Select(i => $"k{i}").Where(k => KeySlot.Of(Encoding.UTF8.GetBytes(k)) <= range.LastSlot).Take(3000).ToArray();
         foreach (var key in keys)
-            await PutWaitingOutLeaseAsync(client, key, "v0");
+            await RetryingCalls.PutAsync(client, key, "v0", RetryingCalls.LeaseLapsed);
 
         var acknowledged = new ConcurrentDictionary<string, string>();
         var failures = new ConcurrentQueue<string>();
@@ -78,7 +78,7 @@ public sealed class MoveFailureTests : IDisposable
         Assert.Equal((ushort)0, cluster[0].ClusterState.Slots.OwnerOf(range.FirstSlot));
         await using var fresh = await ConnectAsync(cluster);
         foreach (var key in keys)
-            Assert.Equal(acknowledged.TryGetValue(key, out var value) ? value : "v0", await GetWaitingOutLeaseAsync(fresh, key));
+            Assert.Equal(acknowledged.TryGetValue(key, out var value) ? value : "v0", await RetryingCalls.GetAsync(fresh, key, RetryingCalls.LeaseLapsed));
     }
 
     /// <summary>
@@ -122,7 +122,7 @@ public sealed class MoveFailureTests : IDisposable
         var keys = KeysOf(range, 3000);
         var initial = new string('i', 80);
         foreach (var key in keys)
-            await PutWaitingOutLeaseAsync(client, key, initial);
+            await RetryingCalls.PutAsync(client, key, initial, RetryingCalls.LeaseLapsed);
 
         var possible = PossibleValues(keys, initial);
         var acknowledged = new StrongBox<int>();
@@ -207,7 +207,7 @@ public sealed class MoveFailureTests : IDisposable
         keys = keys[..^1];
         var initial = new string('i', 80);
         foreach (var key in keys)
-            await PutWaitingOutLeaseAsync(client, key, initial);
+            await RetryingCalls.PutAsync(client, key, initial, RetryingCalls.LeaseLapsed);
         var possible = PossibleValues(keys, initial);
         var acknowledged = new StrongBox<int>();
         using var stop = new CancellationTokenSource();
@@ -259,7 +259,7 @@ public sealed class MoveFailureTests : IDisposable
         var keys = KeysOf(range, 3000);
         var initial = new string('i', 80);
         foreach (var key in keys)
-            await PutWaitingOutLeaseAsync(client, key, initial);
+            await RetryingCalls.PutAsync(client, key, initial, RetryingCalls.LeaseLapsed);
         var possible = PossibleValues(keys, initial);
         var acknowledged = new StrongBox<int>();
         using var stop = new CancellationTokenSource();
@@ -302,7 +302,7 @@ public sealed class MoveFailureTests : IDisposable
         var slots = new SlotRange((ushort)(own.LastSlot - 9), (ushort)(next.FirstSlot + 9), 0);
         var keys = KeysOf(slots, 400);
         foreach (var key in keys)
-            await PutWaitingOutLeaseAsync(client, key, "v" + key);
+            await RetryingCalls.PutAsync(client, key, "v" + key, RetryingCalls.LeaseLapsed);
 
         var report = await cluster[0].MoveSlotsAsync(slots.FirstSlot, slots.LastSlot, nextReplica).WithinAsync("the move in runs");
         Assert.Equal(((int)slots.FirstSlot, (int)slots.LastSlot), (report.FirstSlot, report.LastSlot));
@@ -312,7 +312,7 @@ public sealed class MoveFailureTests : IDisposable
         Assert.True(state.AssignmentOf(next.FirstSlot).HasReplica(0), "node 0 takes the target's place among the replicated run's replicas");
         await using var fresh = await ConnectAsync(cluster, all: true);
         foreach (var key in keys)
-            Assert.Equal("v" + key, await GetWaitingOutLeaseAsync(fresh, key));
+            Assert.Equal("v" + key, await RetryingCalls.GetAsync(fresh, key, RetryingCalls.LeaseLapsed));
     }
 
     /// <summary>
@@ -352,7 +352,7 @@ public sealed class MoveFailureTests : IDisposable
         await using var client = await ConnectAsync(cluster, all: true);
         var keys = KeysOf(slots, 300);
         foreach (var key in keys)
-            await PutWaitingOutLeaseAsync(client, key, "v" + key);
+            await RetryingCalls.PutAsync(client, key, "v" + key, RetryingCalls.LeaseLapsed);
 
         // The moment the target installs the handover it is frozen (every byte to and from it held): it cannot
         // resynchronize the slots' replica; then it is stopped (memory only: its keys are gone) and started again.
@@ -381,7 +381,7 @@ public sealed class MoveFailureTests : IDisposable
         await using var fresh = await ConnectAsync(cluster, all: true);
         foreach (var key in keys)
         {
-            var read = await GetWaitingOutLeaseAsync(fresh, key);
+            var read = await RetryingCalls.GetAsync(fresh, key, RetryingCalls.LeaseLapsed);
             Assert.True(read == "v" + key, $"{key} reads {read ?? "nothing"} (the slots: {cluster[source].ClusterState.Slots.AssignmentOf(slots.FirstSlot)})");
         }
     }
@@ -480,50 +480,6 @@ public sealed class MoveFailureTests : IDisposable
         await Bounded.UntilAsync(() => cluster[2].Store.Count > 0 && cluster[2].ClusterState.Slots.AssignmentOf(range.FirstSlot).IsMoving, "the target to receive keys");
         await cluster.StopNodeAsync(stopped);
         return move;
-    }
-
-    /// <summary>
-    /// A put that waits out a serving lease lapsed on a loaded machine (with a Raft group: a node without one refuses
-    /// the write and applies nothing, docs/replication.md).
-    /// </summary>
-    private static Task PutWaitingOutLeaseAsync(DhtClient client, string key, string value) =>
-        Bounded.UntilAsync(
-            async () =>
-            {
-                try
-                {
-                    await client.PutAsync(key, value);
-                    return true;
-                }
-                catch (DhtException e) when (e.Message.Contains(FastDht.Engine.Keyspace.ServingLease.Message, StringComparison.Ordinal))
-                {
-                    return false;
-                }
-            },
-            $"{key} to be written");
-
-    /// <summary>
-    /// A read that waits out a serving lease lapsed on a loaded machine (with a Raft group the stopped node may have been
-    /// the leader: until the next one is elected no node serves keys; failed once in the whole suite at load 146).
-    /// </summary>
-    private static async Task<string?> GetWaitingOutLeaseAsync(DhtClient client, string key)
-    {
-        string? value = null;
-        await Bounded.UntilAsync(
-            async () =>
-            {
-                try
-                {
-                    value = await client.GetStringAsync(key);
-                    return true;
-                }
-                catch (DhtException e) when (e.Message.Contains(FastDht.Engine.Keyspace.ServingLease.Message, StringComparison.Ordinal))
-                {
-                    return false;
-                }
-            },
-            $"{key} to be read");
-        return value;
     }
 
     private static async Task<DhtClient> ConnectAsync(TestCluster cluster, bool all = false)
