@@ -80,4 +80,27 @@ public sealed class RequestsByPhaseTests
         Assert.Contains("2.0x |", markdown);
         Assert.Contains("second,phase,operations,p99_us", RebalanceOutput.ToWindowsCsv(cut));
     }
+
+    [Fact]
+    public void A_failed_operation_is_listed_with_the_phase_and_the_step_it_met()
+    {
+        RebalanceInterval[] resize =
+        [
+            .. Intervals,
+            new(RequestsByPhase.StepSpan, 10_000 * Ms, 12_000 * Ms, "add node 3"),
+            new("leave", 20_000 * Ms, 20_100 * Ms),
+            new(RequestsByPhase.StepSpan, 19_000 * Ms, 20_100 * Ms, "remove node 3"),
+        ];
+        Assert.Equal(("handover", "add node 3"), RequestsByPhase.PhaseOf(resize, 11_590 * Ms, 11_605 * Ms));
+        Assert.Equal(("leave", "remove node 3"), RequestsByPhase.PhaseOf(resize, 20_050 * Ms, 20_060 * Ms));
+        Assert.Equal(("between", (string?)null), RequestsByPhase.PhaseOf(resize, 15_000 * Ms, 15_001 * Ms));
+        Assert.Equal(("after", (string?)null), RequestsByPhase.PhaseOf(resize, 21_000 * Ms, 21_001 * Ms));
+
+        var settings = new RebalanceSettings { Load = new LoadSettings { Workload = WorkloadSpec.Default(WorkloadKind.Dht) }, GrowTo = 4, ShrinkTo = 3 };
+        var summary = new RebalanceSummary(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, 1, 0, TimeSpan.Zero, resize);
+        FailedOperation[] failed = [new(20_050 * Ms, 20_060 * Ms, OperationKind.Get, "NodeUnavailable", "node 3 (127.0.0.1:1) is unavailable: its connection closed")];
+        var markdown = RebalanceOutput.ToMarkdown([], summary, settings, null, 0, failed, 0);
+        Assert.Contains("Failed operations: **1**", markdown);
+        Assert.Contains("| 20.06 | leave | remove node 3 | Get | NodeUnavailable | node 3 (127.0.0.1:1) is unavailable: its connection closed |", markdown);
+    }
 }

@@ -14,7 +14,7 @@ namespace FastDht.LoadGen;
 /// <summary>
 /// The fastdht-loadgen command line: the root command runs one workload (against --node addresses, or a local
 /// cluster when none is given); `sweep` runs every lock strategy across contention levels; `rebalance` grows a local
-/// cluster by one node under load and records throughput and p99 per second.
+/// cluster by one node (or to --grow-to nodes and back to --shrink-to) under load and records throughput and p99 per second.
 /// </summary>
 /// <remarks>Exit codes: 0 the run finished (even with failed operations, which the report counts); 2 bad options or the target could not be used.</remarks>
 internal static class LoadGenCommandLine
@@ -66,6 +66,9 @@ internal static class LoadGenCommandLine
     private static readonly Option<string> After = Opt("--after", "Rebalance: how long to measure after the rebalance ended (a duration: 10s).", "10s");
     private static readonly Option<long> SlotMoveRate = Opt("--slot-move-rate", "Rebalance: bytes per second each node copies moving slots (0: no limit).", 16L << 20);
     private static readonly Option<int> SlotMoveDuty = Opt("--slot-move-duty", "Rebalance: percent of the time a throttled copy works (NodeOptions.SlotMoveDutyPercent; 100: the byte rate alone).", 20);
+    private static readonly Option<int?> GrowTo = Opt<int?>("--grow-to", "Rebalance: grow the local cluster to this many nodes, one node at a time (each joins, then the slots are rebalanced onto it, as fastdht cluster add-node). Default: one more than --local-nodes.", null);
+    private static readonly Option<int?> ShrinkTo = Opt<int?>("--shrink-to", "Rebalance: after --hold at the grown size, shrink back to this many nodes, the newest first (each one's slots move to the others, then it leaves and stops, as fastdht cluster remove-node). Default: no shrink.", null);
+    private static readonly Option<string> Hold = Opt("--hold", "Rebalance with --shrink-to: how long to measure at the grown size before the shrink (a duration: 10s).", "10s");
     private static readonly Option<string> RebalanceOutput = Opt("--out", "Rebalance: directory for rebalance.csv, rebalance.md and rebalance.png.", "rebalance-results");
 
     public static RootCommand Build()
@@ -87,8 +90,8 @@ internal static class LoadGenCommandLine
         sweep.SetAction((parse, _) => SweepAsync(parse));
         root.Subcommands.Add(sweep);
 
-        var rebalance = new Command("rebalance", "Grow a local cluster by one node under load (it joins, the slots are rebalanced onto it); write throughput and p99 per second as CSV, markdown and a PNG chart.");
-        foreach (var option in (Option[])[Workload, Warmup, Before, After, SlotMoveRate, SlotMoveDuty, RebalanceOutput])
+        var rebalance = new Command("rebalance", "Grow a local cluster by one node under load (it joins, the slots are rebalanced onto it), or to --grow-to nodes and back to --shrink-to; write throughput and p99 per second as CSV, markdown and a PNG chart.");
+        foreach (var option in (Option[])[Workload, Warmup, Before, After, GrowTo, ShrinkTo, Hold, SlotMoveRate, SlotMoveDuty, RebalanceOutput])
             rebalance.Options.Add(option);
         rebalance.SetAction((parse, _) => RebalanceAsync(parse));
         root.Subcommands.Add(rebalance);
@@ -187,7 +190,11 @@ internal static class LoadGenCommandLine
                 SlotMoveRate = parse.GetValue(SlotMoveRate) >= 0 ? parse.GetValue(SlotMoveRate) : throw new ArgumentException("--slot-move-rate must be 0 (no limit) or positive"),
                 SlotMoveDutyPercent = parse.GetValue(SlotMoveDuty) is >= 1 and <= 100 ? parse.GetValue(SlotMoveDuty) : throw new ArgumentException("--slot-move-duty must be 1 to 100 (percent)"),
                 OutputDirectory = parse.GetValue(RebalanceOutput)!,
+                GrowTo = parse.GetValue(GrowTo),
+                ShrinkTo = parse.GetValue(ShrinkTo),
+                Hold = ParseDuration(parse.GetValue(Hold)!, "--hold"),
             };
+            settings.Validate();
         }
         catch (ArgumentException e)
         {
@@ -201,7 +208,7 @@ internal static class LoadGenCommandLine
             var samples = await runner.RunAsync(
                 static s => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s.Second,6:F1} s  {s.Phase,-11}  {s.OperationsPerSecond,10:N0} ops/s  p99 {s.P99Microseconds,9:N0} us  failed {s.Errors}  retried {s.Retries}  GC {s.GcPauseMilliseconds:0.#} ms in {s.Collections} ({s.Gen2Collections} gen 2)")),
                 signal.Token).ConfigureAwait(false);
-            var markdown = Rebalance.RebalanceOutput.ToMarkdown(samples, runner.Summary, settings, runner.ByPhase, runner.Unlogged);
+            var markdown = Rebalance.RebalanceOutput.ToMarkdown(samples, runner.Summary, settings, runner.ByPhase, runner.Unlogged, runner.Failures, runner.RunStart);
             if (runner.ByPhase is { } byPhase)
                 await File.WriteAllTextAsync(Path.Combine(settings.OutputDirectory, "rebalance-windows.csv"), Rebalance.RebalanceOutput.ToWindowsCsv(byPhase)).ConfigureAwait(false);
             await File.WriteAllTextAsync(Path.Combine(settings.OutputDirectory, "rebalance.csv"), Rebalance.RebalanceOutput.ToCsv(samples)).ConfigureAwait(false);

@@ -242,6 +242,9 @@ public sealed class RunStatistics
     /// <summary>When set, every timed operation is also logged with its end (the rebalance run cuts it by phase).</summary>
     public RequestLog? Log { get; set; }
 
+    /// <summary>When set, every measured failed operation is also kept here with its times and message (the rebalance run says where each one failed; failures are rare, so one allocation each is fine).</summary>
+    public ConcurrentQueue<FailedOperation>? Failures { get; set; }
+
     private void Record(OperationKind kind, long nanoseconds, long[] counter)
     {
         Interlocked.Increment(ref counter[(int)kind]);

@@ -146,6 +146,7 @@ internal sealed class Worker
                 if (measured)
                 {
                     _statistics.RecordError(kind, ErrorKinds.Of(e));
+                    _statistics.Failures?.Enqueue(new FailedOperation(start, Stopwatch.GetTimestamp(), kind, ErrorKinds.Of(e), e.Message));
                     // A MultiPut that gave up says how many attempts it made, each one aborted: counting them keeps the
                     // abort rate exact instead of leaving out the transactions that fared worst.
                     if (kind == OperationKind.MultiPut && e is DhtServerException { Attempts: > 0 } gaveUp)
@@ -237,7 +238,10 @@ internal sealed class Worker
                 }
                 var result = batch[i];
                 if (result.IsError)
+                {
                     _statistics.RecordError(_batchKinds[i], result.Status.ToString());
+                    _statistics.Failures?.Enqueue(new FailedOperation(start, start + (long)(nanoseconds / NanosecondsPerTick), _batchKinds[i], result.Status.ToString(), result.Error ?? result.Status.ToString()));
+                }
                 else if (result.Status == StatusCode.Ok)
                     _batchSuccesses[(int)_batchKinds[i]]++;
                 else
