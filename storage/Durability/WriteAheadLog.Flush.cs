@@ -21,9 +21,10 @@ namespace FastDht.Storage.Durability;
 /// written to the operating system only, which is a memory copy into the page cache: the thread about to send the reply
 /// writes the round itself (<see cref="TryMakeDurable"/>), as Redis writes its AOF buffer in its event loop before
 /// replying, instead of waking the flush thread and being woken back (two thread hops per round on a 2-core machine).
-/// When other work is queued on the thread pool (connections received meanwhile, about to append too), the caller
-/// leaves the write to one round queued behind that work (<see cref="DeferredWrite"/>) and waits for it, so one write
-/// covers every reply of that round of connections, as Redis writes its AOF once per event-loop round.
+/// When other work is queued on the thread pool (connections received meanwhile, about to append too) and the round
+/// would be a system call (the segment is not mapped, see <see cref="MapSegment"/>), the caller leaves the write to
+/// one round queued behind that work (<see cref="DeferredWrite"/>) and waits for it, so one write covers every reply
+/// of that round of connections, as Redis writes its AOF once per event-loop round.
 /// The flush thread then only fsyncs once a second (never holding the gate while it does, so a reply never waits for an
 /// fsync), writes what nobody waited for, rotates segments, and retries after a failure.
 /// </para>
@@ -82,8 +83,9 @@ public sealed partial class WriteAheadLog
     /// <summary>
     /// Whether everything up to <paramref name="position"/> is durable, making it so first when that needs no disk
     /// flush: under <see cref="FsyncPolicy.EverySec"/> and <see cref="FsyncPolicy.No"/> the pending records are written
-    /// to the operating system on this thread (a memory copy; never an fsync), unless other work is queued on the thread
-    /// pool: then one write round is queued after that work (it covers their records too) and this returns false. False under <see cref="FsyncPolicy.Always"/>
+    /// to the operating system on this thread (a memory copy; never an fsync), unless the round needs a positional write
+    /// (the segment is not mapped) and other work is queued on the thread pool: then one write round is queued after
+    /// that work (it covers their records too) and this returns false. False under <see cref="FsyncPolicy.Always"/>
     /// until the flush thread's fsync covers it, and while the disk fails or a segment is being rotated: then wait with
     /// <see cref="WhenDurableAsync"/>.
     /// </summary>
@@ -93,7 +95,10 @@ public sealed partial class WriteAheadLog
             return true;
         if (_options.Fsync == FsyncPolicy.Always || _failure is not null || _rotating)
             return false;
-        if (_workQueued())
+        // Into a mapped segment a round is a memory copy, not a system call: leaving it to a later round would save
+        // nothing and cost a thread hop (the deferred round resumes the replies on a pool thread), as well as counting
+        // the pool's queues for every reply. Only rounds that go out with a positional write are deferred.
+        if (Volatile.Read(ref _mapped) == 0 && _workQueued())
         {
             // Other connections' work is queued and will likely append too: one write after it covers them all.
             _deferredWrite.Schedule();
@@ -442,7 +447,7 @@ public sealed partial class WriteAheadLog
     /// </summary>
     private void MapSegment()
     {
-        if (_options.Fsync == FsyncPolicy.Always || _segment is null)
+        if (_options.Fsync == FsyncPolicy.Always || _segment is null || !_options.MapSegments)
             return;
         try
         {

@@ -36,6 +36,12 @@ public sealed class WriteAheadLogOptions
     /// </summary>
     internal Func<bool>? WorkQueued { get; init; }
 
+    /// <summary>
+    /// Tests only: whether the open segment is mapped under <c>everysec</c> and <c>no</c> (defaults to true); false
+    /// writes every round with a positional write, as a segment that could not be mapped is written.
+    /// </summary>
+    internal bool MapSegments { get; init; } = true;
+
     /// <summary>On recovery, cut the log at a corrupt record in the middle (losing the records after it) instead of refusing to start.</summary>
     /// <remarks>Defaults to false: a corrupt record stops recovery with a message naming the file and offset, and an operator decides.</remarks>
     public bool TruncateAtCorruption { get; init; }

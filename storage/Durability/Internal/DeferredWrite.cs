@@ -1,9 +1,9 @@
 namespace FastDht.Storage.Durability.Internal;
 
 /// <summary>
-/// Under <c>everysec</c> and <c>no</c>: one write round queued behind the work already on the thread pool, so the replies
-/// of every connection served meanwhile are covered by one write instead of one write each (see
-/// <see cref="WriteAheadLog.TryMakeDurable"/>). Scheduled at most once at a time; allocates nothing.
+/// Under <c>everysec</c> and <c>no</c>, into a segment that is not mapped: one write round queued behind the work already
+/// on the thread pool, so the replies of every connection served meanwhile are covered by one write instead of one
+/// write each (see <see cref="WriteAheadLog.TryMakeDurable"/>). Scheduled at most once at a time; allocates nothing.
 /// </summary>
 internal sealed class DeferredWrite : IThreadPoolWorkItem
 {

@@ -32,8 +32,8 @@ public sealed class WriteAheadLogTests : IDisposable
     private static string? Get(ShardedStore store, string key) =>
         store.TryGet(B(key), out var value) ? Encoding.UTF8.GetString(value.Span) : null;
 
-    private WriteAheadLog Open(ShardedStore store, out LogRecoveryReport report, FsyncPolicy fsync = FsyncPolicy.Always, long segmentSize = 64L << 20, bool truncate = false, Func<bool>? workQueued = null) =>
-        WriteAheadLog.Open(new WriteAheadLogOptions { Directory = _dir, Fsync = fsync, SegmentSize = segmentSize, TruncateAtCorruption = truncate, WorkQueued = workQueued }, store, out report);
+    private WriteAheadLog Open(ShardedStore store, out LogRecoveryReport report, FsyncPolicy fsync = FsyncPolicy.Always, long segmentSize = 64L << 20, bool truncate = false, Func<bool>? workQueued = null, bool map = true) =>
+        WriteAheadLog.Open(new WriteAheadLogOptions { Directory = _dir, Fsync = fsync, SegmentSize = segmentSize, TruncateAtCorruption = truncate, WorkQueued = workQueued, MapSegments = map }, store, out report);
 
     /// <summary>The offset just after the last non-zero byte of <paramref name="segment"/>: where its records end.</summary>
     private static int RecordsEnd(byte[] segment) => segment.AsSpan().LastIndexOfAnyExcept((byte)0) + 1;
@@ -182,9 +182,10 @@ public sealed class WriteAheadLogTests : IDisposable
     [Theory]
     [InlineData(FsyncPolicy.EverySec)]
     [InlineData(FsyncPolicy.No)]
-    public async Task Under_everysec_and_no_with_other_work_queued_the_write_is_left_to_one_round_after_it(FsyncPolicy fsync)
+    public async Task Under_everysec_and_no_with_other_work_queued_a_positional_write_is_left_to_one_round_after_it(FsyncPolicy fsync)
     {
-        using var log = Open(new ShardedStore(), out _, fsync, segmentSize: 64 * 1024, workQueued: static () => true);
+        // A segment that is not mapped: each round is a system call, worth sharing.
+        using var log = Open(new ShardedStore(), out _, fsync, segmentSize: 64 * 1024, workQueued: static () => true, map: false);
         var before = WrittenLength();
 
         // The caller does not write: a round queued behind the other work will, and the reply waits for it.
@@ -206,6 +207,26 @@ public sealed class WriteAheadLogTests : IDisposable
             Assert.True(await wait.WithinAsync("a reply's record written"));
         Assert.InRange(log.Statistics.WriteRounds - start.WriteRounds, 1, 2); // 2 only if the flush thread's once-a-second write fell between two appends
         Assert.Equal(before + ends[^1], WrittenLength());
+    }
+
+    [Theory]
+    [InlineData(FsyncPolicy.EverySec)]
+    [InlineData(FsyncPolicy.No)]
+    public async Task Under_everysec_and_no_a_mapped_segment_is_written_by_the_caller_even_with_other_work_queued(FsyncPolicy fsync)
+    {
+        // Into the mapping a round is a memory copy: deferring it behind the queued work would only add a thread hop.
+        using var log = Open(new ShardedStore(), out _, fsync, segmentSize: 64 * 1024, workQueued: static () => true);
+        var before = WrittenLength();
+        var start = log.Statistics;
+        var end = log.AppendPut(B("a"), B("1"));
+        Assert.True(log.TryMakeDurable(end));
+        var second = log.AppendPut(B("b"), B("2"));
+        var waiting = log.WhenDurableAsync(second);
+        Assert.True(waiting.IsCompletedSuccessfully);
+        Assert.True(await waiting);
+        Assert.Equal(0, log.Statistics.Waits - start.Waits); // no reply waited for a round
+        // In the file for any reader (the shared mapping is the file's page cache): what a killed process leaves.
+        Assert.Equal(before + second, WrittenLength());
     }
 
     [Fact]
