@@ -60,6 +60,7 @@ internal abstract class FrameSession
             while (true)
             {
                 var result = await input.ReadAsync().ConfigureAwait(false);
+                Connection.OnInputArrived();
                 LastReceiveTicks = Environment.TickCount64;
                 var buffer = result.Buffer;
                 var stop = false;
@@ -86,6 +87,8 @@ internal abstract class FrameSession
                 }
                 finally
                 {
+                    // A client's memory budget counts what the input holds, and how long a frame stays unfinished.
+                    Connection.OnInputConsumed(result.Buffer.Length - buffer.Length, buffer.Length);
                     input.AdvanceTo(buffer.Start, buffer.End);
                 }
                 if (frames)
@@ -94,6 +97,7 @@ internal abstract class FrameSession
                 await FlushAsync().ConfigureAwait(false);
                 if (stop || result.IsCompleted || result.IsCanceled)
                     break;
+                Connection.OnWaitingForInput();
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)

@@ -85,7 +85,8 @@ public sealed class DhtNode : IAsyncDisposable
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("FastDht.Node");
         var maxClients = options.MaxClients > 0 ? options.MaxClients : DescriptorLimit.DerivedMaxClients();
         var acceptLimit = maxClients is { } max ? new ConnectionLimit(max) : null;
-        var connectionOptions = CreateConnectionOptions(options.Limits, logger, options.MemoryPool, options.Tls, acceptLimit, ClientOutputLimit(options));
+        var clientBudget = new ClientMemoryBudget(MaxMemoryClients(options), options.ClientQueryTimeout, logger);
+        var connectionOptions = CreateConnectionOptions(options.Limits, logger, options.MemoryPool, options.Tls, acceptLimit, ClientOutputLimit(options), clientBudget);
         if (store is null && !options.Plugins.TryCreateStore(options.Store, out store))
         {
             options.ListenSocket?.Dispose();
@@ -153,6 +154,7 @@ public sealed class DhtNode : IAsyncDisposable
         }
         core.Listeners.SetOwn([.. own]);
         core.Start();
+        clientBudget.Start();
         if (core.Consensus is { } consensus)
         {
             try
@@ -405,6 +407,7 @@ public sealed class DhtNode : IAsyncDisposable
         // Last: every session has flushed what it will, so the log writes and fsyncs its tail and closes.
         _core.Keyspace.Log?.Dispose();
         _core.Metrics.Dispose();
+        _core.ConnectionOptions.ClientBudget?.Dispose();
         NodeLog.Stopped(_core.Logger, NodeId);
     }
 
@@ -414,7 +417,7 @@ public sealed class DhtNode : IAsyncDisposable
     /// The transport settings a node uses: input buffering must hold at least one maximal frame, or such a frame
     /// could never be parsed whole; twice that leaves room for the pipelined frames behind it.
     /// </summary>
-    internal static ConnectionOptions CreateConnectionOptions(ProtocolLimits limits, ILogger logger, System.Buffers.MemoryPool<byte>? pool, Security.TlsOptions? tls = null, ConnectionLimit? acceptLimit = null, OutputLimit? clientOutputLimit = null)
+    internal static ConnectionOptions CreateConnectionOptions(ProtocolLimits limits, ILogger logger, System.Buffers.MemoryPool<byte>? pool, Security.TlsOptions? tls = null, ConnectionLimit? acceptLimit = null, OutputLimit? clientOutputLimit = null, ClientMemoryBudget? clientBudget = null)
     {
         var pause = Math.Max(1L << 20, 2L * (limits.MaxFrameSize + ProtocolConstants.HeaderSize));
         return new ConnectionOptions
@@ -432,9 +435,23 @@ public sealed class DhtNode : IAsyncDisposable
             TlsClient = tls?.ClientOptions(),
             // One bound for every listener (native, RESP): they share the process's descriptors.
             AcceptLimit = acceptLimit,
-            // Applied by client sessions only (SocketConnection.BoundOutput): inbound peer links share these options.
+            // Applied by client sessions only (SocketConnection.BoundAsClient): inbound peer links share these options.
             ClientOutputLimit = clientOutputLimit,
+            // Joined by client sessions only (SocketConnection.BoundAsClient): peer links are never evicted.
+            ClientBudget = clientBudget,
         };
+    }
+
+    /// <summary>
+    /// The client memory budget the options ask for; 0 derives it: a tenth of the memory the process may use, but room for
+    /// one client sending and being sent a maximal frame (four frames: input and output pause at two each).
+    /// </summary>
+    internal static long MaxMemoryClients(NodeOptions options)
+    {
+        if (options.MaxMemoryClients > 0)
+            return options.MaxMemoryClients;
+        var floor = 4L * (options.Limits.MaxFrameSize + ProtocolConstants.HeaderSize);
+        return Math.Max(floor, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 10);
     }
 
     /// <summary>The client output bound the options ask for; null when both halves are off.</summary>

@@ -249,6 +249,28 @@ public sealed class NodeOptions
     /// <remarks>Defaults to 60 s, as Redis's pubsub class.</remarks>
     public TimeSpan ClientSoftOutputTime { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>What all client connections' input and output buffers may hold together before the node closes the clients holding the most; 0 derives it.</summary>
+    /// <remarks>
+    /// Redis's <c>maxmemory-clients</c>. Defaults to 0: a tenth of the memory the process may use (the container's limit
+    /// or the machine's memory, <see cref="GCMemoryInfo.TotalAvailableMemoryBytes"/>), but at least four frames (one
+    /// client sending and being sent a maximal value). A security setting: each client is bounded on its own (the pause
+    /// thresholds, twice the frame size each way; <see cref="ClientHardOutputLimit"/>), but those bounds multiply by the
+    /// number of clients, and twenty clients that never read took a node from 75 MB to 3 GB. Checked ten times a second;
+    /// past it the biggest clients are closed first until the rest fit, each with a warning (event 1010), counted in
+    /// INFO's <c>evicted_clients</c>. Inbound peer links are never counted nor closed.
+    /// </remarks>
+    public long MaxMemoryClients { get; set; }
+
+    /// <summary>How long a client connection may hold part of a command without finishing it before the node closes it; zero for no bound.</summary>
+    /// <remarks>
+    /// Defaults to 60 s. A security setting against slow-loris clients: a command finished restarts the clock, bytes that
+    /// only add to the unfinished one do not, so a client that sends 59 MiB of a 60 MiB value and then a byte now and
+    /// then is closed (warning, event 1011) instead of holding the memory and the connection forever. A client sending
+    /// a maximal value must send it within this time (64 MiB in 60 s: about 1.1 MB/s). Native and RESP clients alike;
+    /// Redis has no such bound (its <c>timeout</c>, idle time, is off by default and a trickle resets it).
+    /// </remarks>
+    public TimeSpan ClientQueryTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>A log segment file is closed and the next begun once it holds this many bytes.</summary>
     /// <remarks>Defaults to 64 MiB (4 KiB to 1 GiB).</remarks>
     public long LogSegmentSize { get; set; } = 64L << 20;
@@ -378,6 +400,10 @@ public sealed class NodeOptions
             throw new ClusterConfigurationException($"MaxClients must be 0 (derived from the open-files limit) or a positive count (it is {MaxClients})");
         if (ClientHardOutputLimit < 0 || ClientSoftOutputLimit < 0 || ClientSoftOutputTime < TimeSpan.Zero)
             throw new ClusterConfigurationException($"the client output limits must be 0 (off) or positive (they are {ClientHardOutputLimit}, {ClientSoftOutputLimit} for {ClientSoftOutputTime})");
+        if (MaxMemoryClients < 0)
+            throw new ClusterConfigurationException($"MaxMemoryClients must be 0 (derived from the memory available) or a size in bytes (it is {MaxMemoryClients})");
+        if (ClientQueryTimeout < TimeSpan.Zero)
+            throw new ClusterConfigurationException($"ClientQueryTimeout must be 0 (off) or positive (it is {ClientQueryTimeout})");
         if (MaxMemory < 0)
             throw new ClusterConfigurationException($"the maximum memory must be 0 (no limit) or a size in bytes (it is {MaxMemory})");
         if (DataDir is not null && string.IsNullOrWhiteSpace(DataDir))

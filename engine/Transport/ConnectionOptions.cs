@@ -99,11 +99,18 @@ public sealed class ConnectionOptions
 
     /// <summary>The unsent output a client connection may leave in the node; null for no bound but the output pause threshold.</summary>
     /// <remarks>
-    /// Defaults to none. Applies only to connections whose session calls <see cref="SocketConnection.BoundOutput"/>
+    /// Defaults to none. Applies only to connections whose session calls <see cref="SocketConnection.BoundAsClient"/>
     /// (served clients), so one options object can serve clients and inbound peer links alike. A security setting: see
     /// <see cref="OutputLimit"/>.
     /// </remarks>
     public OutputLimit? ClientOutputLimit { get; init; }
+
+    /// <summary>What all client connections' buffers may hold together, and how long a client may take to finish a command; null for no such bound.</summary>
+    /// <remarks>
+    /// Defaults to none. Only connections whose session calls <see cref="SocketConnection.BoundAsClient"/> join it (served
+    /// clients, never peer links). A security setting: see <see cref="ClientMemoryBudget"/>.
+    /// </remarks>
+    public ClientMemoryBudget? ClientBudget { get; init; }
 
     /// <summary>The pool of send operations; tests inject their own to check every sender comes back.</summary>
     internal SocketSenderPool SenderPool { get; init; } = SocketSenderPool.Shared;
@@ -131,6 +138,7 @@ public sealed class ConnectionOptions
             SenderPool = SenderPool,
             AcceptLimit = AcceptLimit,
             ClientOutputLimit = ClientOutputLimit,
+            ClientBudget = ClientBudget,
             InlineScheduling = true,
         };
 

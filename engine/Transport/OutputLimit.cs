@@ -7,7 +7,7 @@ namespace FastDht.Engine.Transport;
 /// default), but holds that much for as long as the client stays connected, so a few dozen such clients pin gigabytes.
 /// Unsent means written by the node and not yet handed to the kernel's socket buffer. The bound is checked at each
 /// flush and while a flush waits for the client to read. Only the connections a session asks for it are bounded
-/// (<see cref="SocketConnection.BoundOutput"/>): served clients, not inbound peer links, whose reader is a node.
+/// (<see cref="SocketConnection.BoundAsClient"/>): served clients, not inbound peer links, whose reader is a node.
 /// </remarks>
 public sealed class OutputLimit
 {

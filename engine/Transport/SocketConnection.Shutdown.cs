@@ -130,6 +130,7 @@ public sealed partial class SocketConnection
             }
 
             _receiver.Dispose();
+            LeaveClientBudget();
             _options.Counters.OnDisposed();
         }
         finally

@@ -38,25 +38,20 @@ public sealed partial class SocketConnection
 
     // The client output bound (null for peer links and dials): bytes flushed so far, counted under the writer lock, less
     // BytesSent are the unsent output; _overSoftSince is when they rose above the soft bound (0 while below).
+    // _countsOutput: a client connection (SocketConnection.Client.cs) counts its flushed bytes for the bound and the budget.
     private OutputLimit? _outputLimit;
+    private bool _countsOutput;
     private long _bytesFlushed;
     private long _overSoftSince;
 
-    /// <summary>
-    /// Bounds this connection's unsent output by <see cref="ConnectionOptions.ClientOutputLimit"/>: past it the connection
-    /// is aborted and logged. A session serving a client calls it once, before its first reply; peer links never do.
-    /// </summary>
-    internal void BoundOutput()
-    {
-        if (_options.ClientOutputLimit is { IsOn: true } limit)
-            _outputLimit = limit;
-    }
-
     /// <summary>With the writer lock held, before a flush: counts the bytes it sends and checks the bound.</summary>
     /// <returns>False when the connection was aborted for passing the bound.</returns>
-    private bool CheckOutputLimit(OutputLimit limit)
+    private bool CountOutput()
     {
-        _bytesFlushed += _output.Writer.UnflushedBytes;
+        // Read by the client memory budget's sweep on another thread.
+        Volatile.Write(ref _bytesFlushed, _bytesFlushed + _output.Writer.UnflushedBytes);
+        if (_outputLimit is not { } limit)
+            return true;
         long unsent = _bytesFlushed - BytesSent;
         if (!limit.IsExceeded(unsent, Environment.TickCount64, ref _overSoftSince))
             return true;
@@ -166,7 +161,7 @@ public sealed partial class SocketConnection
             return new ValueTask<bool>(!IsClosed);
         }
 
-        if (_outputLimit is { } limit && !CheckOutputLimit(limit))
+        if (_countsOutput && !CountOutput())
         {
             _writeLock.Exit();
             return new ValueTask<bool>(false);

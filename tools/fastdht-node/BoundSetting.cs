@@ -65,7 +65,7 @@ internal sealed class BoundSetting
         {
             // A byte count reads better with a unit ("4MiB"); the name says which integers count bytes.
             return property.Name.EndsWith("Size", StringComparison.Ordinal) || property.Name.EndsWith("Threshold", StringComparison.Ordinal) ||
-                   property.Name.EndsWith("Memory", StringComparison.Ordinal) || property.Name.EndsWith("OutputLimit", StringComparison.Ordinal)
+                   property.Name.Contains("Memory", StringComparison.Ordinal) || property.Name.EndsWith("OutputLimit", StringComparison.Ordinal)
                 ? SettingKind.Size
                 : SettingKind.Count;
         }

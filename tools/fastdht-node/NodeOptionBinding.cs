@@ -26,10 +26,11 @@ internal static class NodeOptionBinding
         [nameof(NodeOptions.ClusterName)] = "cluster",
     };
 
-    /// <summary>Values that need more than their type's parse: a lock strategy is returned in its registered spelling.</summary>
+    /// <summary>Values that need more than their type's parse: a lock strategy is returned in its registered spelling, a client memory budget may be a percentage.</summary>
     private static readonly Dictionary<string, Func<string, string, object>> Parsers = new(StringComparer.Ordinal)
     {
         [nameof(NodeOptions.LockStrategy)] = static (text, source) => SettingParsers.LockStrategy(text, source),
+        [nameof(NodeOptions.MaxMemoryClients)] = static (text, source) => SettingParsers.SizeOrPercentOfMemory(text, source),
     };
 
     /// <summary>Every bound setting, in the order the properties are declared.</summary>

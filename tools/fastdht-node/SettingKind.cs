@@ -6,7 +6,7 @@ internal enum SettingKind
     /// <summary>A <see cref="TimeSpan"/>: a number with a unit, "500ms", "5s", "1m".</summary>
     Duration,
 
-    /// <summary>An integer byte count (a property named …Size, …Threshold, …Memory or …OutputLimit): bytes, or a number with a unit, "4MiB".</summary>
+    /// <summary>An integer byte count (a property named …Size, …Threshold, …OutputLimit, or naming Memory): bytes, or a number with a unit, "4MiB".</summary>
     Size,
 
     /// <summary>Any other integer.</summary>

@@ -45,6 +45,17 @@ internal static class SettingParsers
         return n * multiplier;
     }
 
+    /// <summary>A size, or a percentage ("10%") of the memory the process may use (the container's limit or the machine's memory), as bytes.</summary>
+    public static long SizeOrPercentOfMemory(string text, string source)
+    {
+        var s = text.Trim();
+        if (!s.EndsWith('%'))
+            return Size(text, source);
+        if (!int.TryParse(s.AsSpan(0, s.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var percent) || percent is < 1 or > 100)
+            throw new ClusterConfigurationException($"{source}: '{text}' is not a size or a percentage of the memory (1% to 100%)");
+        return GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 100 * percent;
+    }
+
     /// <summary>The frame-size limit, checked against the protocol's bounds here so the message can say what is allowed.</summary>
     public static int MaxFrameSize(string text, string source)
     {

@@ -23,6 +23,12 @@ internal static class NodeInstruments
         meter.CreateObservableUpDownCounter("fastdht.connections", () => new Measurement<long>(statistics.ConnectedClients, new KeyValuePair<string, object?>("kind", "client")), "{connection}", "Client connections open now (native and RESP).");
         meter.CreateObservableCounter("fastdht.connections.accepted", () => statistics.ConnectionsReceived, "{connection}", "Client connections accepted since start.");
         meter.CreateObservableCounter("fastdht.connections.output_limit_closed", () => transport.OutputLimitDisconnections, "{connection}", "Client connections closed for leaving more unread replies than the client output limit allows.");
+        if (node.ConnectionOptions.ClientBudget is { } budget)
+        {
+            meter.CreateObservableCounter("fastdht.connections.evicted", () => budget.EvictedClients, "{connection}", "Client connections closed because all clients' buffers together passed the client memory budget (maxMemoryClients).");
+            meter.CreateObservableCounter("fastdht.connections.unfinished_command_closed", () => budget.UnfinishedCommandClosures, "{connection}", "Client connections closed for holding part of a command longer than clientQueryTimeout.");
+            meter.CreateObservableGauge("fastdht.connections.client_buffers", () => budget.RecentTotal, "By", "What all client connections' input and output buffers hold together (as of the last sweep, every 100 ms).");
+        }
         meter.CreateObservableUpDownCounter("fastdht.peers.up", () => PeersUp(node), "{node}", "Other members this node has a live link to.");
         meter.CreateObservableCounter("fastdht.transport.bytes", () => Bytes(transport), "By", "Bytes read from and written to this node's sockets (clients and peers; the plain text under TLS).");
         meter.CreateObservableCounter("fastdht.keyspace.reads", () => Reads(statistics), "{read}", "Keyspace reads that found their key (hit) or not (miss), over every protocol.");

@@ -233,16 +233,17 @@ internal sealed class NodeParts
         PluginConnections[connection] = done.Task;
         try
         {
-            // A plugin protocol's and RESP's connections are clients: their unsent replies are bounded. The native
+            // A plugin protocol's and RESP's connections are clients: their unsent replies and buffers are bounded. The native
             // protocol's handshake decides (a peer link keeps only the pause threshold).
             if (protocol is not Plugins.Internal.BuiltInProtocol)
             {
-                connection.BoundOutput();
+                // The plugin reads the input itself: only its output counts in the client memory budget.
+                connection.BoundAsClient(reportsInput: false);
                 await protocol.RunConnectionAsync(connection, Context).ConfigureAwait(false);
             }
             else if (string.Equals(protocol.Name, Plugins.ProtocolNames.Resp, StringComparison.OrdinalIgnoreCase))
             {
-                connection.BoundOutput();
+                connection.BoundAsClient();
                 await new Resp.Internal.RespSession(_resp, connection).RunAsync().ConfigureAwait(false);
             }
             else

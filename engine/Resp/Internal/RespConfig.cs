@@ -52,6 +52,7 @@ internal static class RespConfig
             ("cluster-enabled", "yes"),
             ("maxmemory", server.MaxMemory.ToString(inv)),
             ("maxmemory-policy", "noeviction"),
+            ("maxmemory-clients", (node.Connections?.ClientBudget?.Limit ?? 0).ToString(inv)),
             ("timeout", "0"),
             ("save", ""),
             ("appendonly", durable ? "yes" : "no"),

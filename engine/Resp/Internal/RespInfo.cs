@@ -111,6 +111,9 @@ internal static class RespInfo
                     .Append("blocked_clients:").Append(server.Blocked.Count).Append("\r\n")
                     .Append("tracking_clients:0\r\n")
                     .Append("pubsub_clients:").Append(pubsub).Append("\r\n")
+                    // As of the client memory budget's last sweep (every 100 ms): the biggest buffers of one client.
+                    .Append("client_recent_max_input_buffer:").Append(node.Connections?.ClientBudget?.RecentMaxInputBuffer ?? 0).Append("\r\n")
+                    .Append("client_recent_max_output_buffer:").Append(node.Connections?.ClientBudget?.RecentMaxOutputBuffer ?? 0).Append("\r\n")
                     .Append("fastdht_resp_clients:").Append(resp).Append("\r\n");
                 break;
             }
@@ -130,6 +133,8 @@ internal static class RespInfo
                     .Append("maxmemory:").Append(server.MaxMemory).Append("\r\n")
                     .Append("maxmemory_human:").Append(Human(server.MaxMemory)).Append("\r\n")
                     .Append("maxmemory_policy:noeviction\r\n")
+                    .Append("mem_clients_normal:").Append(node.Connections?.ClientBudget?.RecentTotal ?? 0).Append("\r\n")
+                    .Append("maxmemory_clients:").Append(node.Connections?.ClientBudget?.Limit ?? 0).Append("\r\n")
                     .Append("mem_allocator:dotnet-gc\r\n")
                     .Append("fastdht_store_keys:").Append(node.Keyspace.Count).Append("\r\n");
                 break;
@@ -172,6 +177,8 @@ internal static class RespInfo
                     .Append("rejected_connections:").Append(node.Connections?.AcceptLimit?.Refused ?? 0).Append("\r\n")
                     .Append("client_output_buffer_limit_disconnections:").Append(node.Connections?.Counters.OutputLimitDisconnections ?? 0).Append("\r\n")
                     .Append("expired_keys:").Append(node.Expiry.Removed).Append("\r\n")
+                    .Append("evicted_clients:").Append(node.Connections?.ClientBudget?.EvictedClients ?? 0).Append("\r\n")
+                    .Append("fastdht_unfinished_command_disconnections:").Append(node.Connections?.ClientBudget?.UnfinishedCommandClosures ?? 0).Append("\r\n")
                     .Append("evicted_keys:0\r\n")
                     .Append("keyspace_hits:").Append(stats.KeyspaceHits).Append("\r\n")
                     .Append("keyspace_misses:").Append(stats.KeyspaceMisses).Append("\r\n")

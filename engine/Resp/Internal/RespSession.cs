@@ -81,6 +81,7 @@ internal sealed partial class RespSession
             while (true)
             {
                 var result = await input.ReadAsync().ConfigureAwait(false);
+                _connection.OnInputArrived();
                 var buffer = result.Buffer;
                 var stop = false;
                 // One clock read per command: each command's time runs from the end of the one before it.
@@ -136,11 +137,14 @@ internal sealed partial class RespSession
                 }
                 finally
                 {
+                    // The client memory budget counts what the input holds, and how long a command stays unfinished.
+                    _connection.OnInputConsumed(result.Buffer.Length - buffer.Length, buffer.Length);
                     input.AdvanceTo(buffer.Start, buffer.End);
                 }
                 await EndBatchAsync().ConfigureAwait(false);
                 if (stop || result.IsCompleted || result.IsCanceled)
                     break;
+                _connection.OnWaitingForInput();
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)

@@ -40,7 +40,7 @@ internal sealed partial class ClientSession : FrameSession
         _user = user;
         SendLimit = sendLimit;
         // A client's unread replies are bounded (a peer link, another type, keeps only the pause threshold).
-        connection.BoundOutput();
+        connection.BoundAsClient();
         _metrics = host.Mesh.Statistics.Metrics;
         host.Register(this);
         host.Mesh.Statistics.ClientConnected();

@@ -344,6 +344,7 @@ internal sealed class InboundHandshake(ClientSessions clients)
             {
                 // Handshake frames are few and small next to a socket: a copy keeps the pipe's memory out of the decisions.
                 var copy = new HandshakeFrame(frame.Header, frame.Body.ToArray());
+                connection.OnInputConsumed(result.Buffer.Length - buffer.Length, 0);
                 input.AdvanceTo(buffer.Start);
                 return copy;
             }

@@ -37,6 +37,15 @@ internal static partial class TransportLog
     [LoggerMessage(1009, LogLevel.Warning, "Closed client {RemoteEndPoint}: {Unsent} bytes of replies unread, past the client output limit ({Limit})")]
     public static partial void OutputLimitReached(ILogger logger, EndPoint? remoteEndPoint, long unsent, string limit);
 
+    [LoggerMessage(1010, LogLevel.Warning, "Evicted client {RemoteEndPoint}: its buffers held {Bytes} bytes while all clients' held {Total}, past the client memory budget of {Limit} bytes (maxMemoryClients)")]
+    public static partial void ClientEvicted(ILogger logger, EndPoint? remoteEndPoint, long bytes, long total, long limit);
+
+    [LoggerMessage(1011, LogLevel.Warning, "Closed client {RemoteEndPoint}: it held {Held} bytes of a command it did not finish for {Seconds:0.#} s (clientQueryTimeout)")]
+    public static partial void UnfinishedCommandTimedOut(ILogger logger, EndPoint? remoteEndPoint, long held, double seconds);
+
+    [LoggerMessage(1012, LogLevel.Error, "The client memory sweep failed")]
+    public static partial void BudgetSweepFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(1020, LogLevel.Information, "TLS handshake with {RemoteEndPoint} failed: {Reason}")]
     public static partial void TlsHandshakeFailed(ILogger logger, EndPoint? remoteEndPoint, string reason);
 }

@@ -6,12 +6,14 @@ using FastDht.Engine.Tests.Resp;
 using FastDht.Protocol;
 using FastDht.TestUtilities;
 
+using static FastDht.Engine.Tests.Node.RawSockets;
+
 namespace FastDht.Engine.Tests.Node;
 
 /// <summary>
 /// The client output limit: a client that sends commands and never reads the replies is closed once the node holds
 /// too much for it, instead of pinning the output pause threshold (128 MiB) for as long as it stays connected; the
-/// node's peer links are not bounded by it.
+/// node's peer links are not bounded by it, nor by the client memory budget.
 /// </summary>
 public sealed class ClientOutputLimitTests
 {
@@ -72,14 +74,17 @@ public sealed class ClientOutputLimitTests
     [Theory]
     [InlineData(0, 1)]
     [InlineData(1, 0)]
-    public async Task Peer_links_are_not_bounded_by_the_client_output_limit(int owner, int via)
+    public async Task Peer_links_are_not_bounded_by_the_client_output_limit_nor_counted_in_the_client_memory_budget(int owner, int via)
     {
-        // The owner bounds its clients far below one reply; a client of the other node reads the owner's values
-        // through that node, so the replies cross a link between the two (either way round: one of them dialed it).
+        // The owner bounds its clients' output and all their buffers far below one reply; a client of the other node
+        // reads the owner's values through that node, so the replies cross a link between the two (either way round:
+        // one of them dialed it).
         await using var cluster = await RespCluster.StartAsync(2, o =>
         {
             o.ClientHardOutputLimit = o.NodeId == owner ? 64 << 10 : 0;
             o.ClientSoftOutputLimit = 0;
+            if (o.NodeId == owner)
+                o.MaxMemoryClients = 64 << 10;
         });
         var key = RespCluster.KeyOwnedBy(cluster, owner);
         await using var client = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, via));
@@ -90,6 +95,9 @@ public sealed class ClientOutputLimitTests
         for (var i = 0; i < 20; i++)
             Assert.Equal(expected, await client.ReadReplyAsync());
         Assert.Equal(0, cluster[owner].Core.ConnectionOptions.Counters.OutputLimitDisconnections);
+        var budget = cluster[owner].Core.ConnectionOptions.ClientBudget!;
+        Assert.Equal(0, budget.EvictedClients);
+        Assert.Equal(0, budget.Count); // the owner has links to the other node and no client of its own
     }
 
     /// <summary>A RESP client pipelines GETs of a large value and reads nothing: the node closes it (and only it).</summary>
@@ -107,41 +115,5 @@ public sealed class ClientOutputLimitTests
         Assert.True(await ReadUntilClosedAsync(hog) < (long)Requests * ValueSize, "the closed client got only part of its replies");
         Assert.Equal("+PONG\r\n", await served.CallAsync("PING"));
         Assert.Contains("client_output_buffer_limit_disconnections:1\r\n", await served.CallAsync("INFO", "stats"), StringComparison.Ordinal);
-    }
-
-    private static async Task<Socket> ConnectNotReadingAsync(IPEndPoint endPoint)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
-        await socket.ConnectAsync(endPoint).WaitAsync(Bounded.Timeout);
-        return socket;
-    }
-
-    private static async Task SendAllAsync(Socket socket, byte[] bytes)
-    {
-        var sent = 0;
-        while (sent < bytes.Length)
-            sent += await socket.SendAsync(bytes.AsMemory(sent), SocketFlags.None).AsTask().WithinAsync("a send");
-    }
-
-    /// <summary>Reads until the node closes the connection; the bytes read. Times out (fails) if the node never closes it.</summary>
-    private static async Task<long> ReadUntilClosedAsync(Socket socket)
-    {
-        var buffer = new byte[64 * 1024];
-        long total = 0;
-        while (true)
-        {
-            int read;
-            try
-            {
-                read = await socket.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).AsTask().WithinAsync("the node closes the connection");
-            }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted)
-            {
-                return total;
-            }
-            if (read == 0)
-                return total;
-            total += read;
-        }
     }
 }
