@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using FastDht.Engine.Cluster.Internal;
 using FastDht.Engine.Client.Internal;
 using FastDht.Engine.Connections;
 using FastDht.Protocol;
@@ -19,7 +20,7 @@ public sealed partial class DhtClient
     /// starts a refresh of the table in the background, as a single call does: the owner may have failed over). The
     /// requests that meet a change of owners are retried as a single call's are, only those, in rounds: answered
     /// WrongNode from a later cluster state, after one refresh for the whole round; answered Moving (their slot is being
-    /// handed over) or WrongNode from a node not yet at the client's state, after a short wait (1, 2, 4 ... 32 ms, about
+    /// handed over) or WrongNode from a node not yet at the client's state, after a short wait (eight of 1 ms, then 2, 4 ... 32 ms, about
     /// 2 s in all, counted in <see cref="MovingRetries"/>); a request still misrouted after that keeps the last answer.
     /// <paramref name="cancellationToken"/> is observed while dialing and between rounds: the run then throws
     /// <see cref="OperationCanceledException"/>, each request answered so far keeps its answer, and a request not sent
@@ -67,7 +68,7 @@ public sealed partial class DhtClient
                 }
                 refreshedLast = false;
                 Interlocked.Add(ref _movingRetries, selected);
-                await Task.Delay(1 << Math.Min(waits++, 5), cancellationToken).ConfigureAwait(false);
+                await Task.Delay(HandoverRetry.DelayMs(waits++), cancellationToken).ConfigureAwait(false);
                 if (retry.WrongNode)
                     await RefreshAsync(generation, 0, cancellationToken).ConfigureAwait(false);
             }

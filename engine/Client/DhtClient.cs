@@ -1,4 +1,5 @@
 using FastDht.Engine.Cluster;
+using FastDht.Engine.Cluster.Internal;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -400,11 +401,12 @@ public sealed partial class DhtClient : IAsyncDisposable
     internal static bool IsNewerState(ulong answeredEpoch, ulong routedEpoch) => answeredEpoch == 0 || answeredEpoch > routedEpoch;
 
     /// <summary>
-    /// 70 waits of 1, 2, 4 ... 32 ms (about 2 s in all): a slot's handover refuses writes for a few milliseconds, and
-    /// the state that ends it reaches every node within a round trip or two; on a loaded machine its commit (a Raft
-    /// round) can take hundreds of milliseconds, which must not fail a call.
+    /// The server's schedule (<see cref="HandoverRetry"/>: eight waits of 1 ms, then 2, 4 ... 32 ms, about 2 s in all): a
+    /// slot's handover refuses writes for a few milliseconds, and the state that ends it reaches every node within a
+    /// round trip or two; on a loaded machine its commit (a Raft round) can take hundreds of milliseconds, which must
+    /// not fail a call.
     /// </summary>
-    private const int MaxMovingWaits = 70;
+    private const int MaxMovingWaits = HandoverRetry.Attempts;
 
     /// <summary>
     /// Whether an answer says the key is between two owners for a moment (docs/elasticity.md): Moving (its slot is
@@ -418,7 +420,7 @@ public sealed partial class DhtClient : IAsyncDisposable
     private async Task WaitWhileMovingAsync(int waits, ResponseResult result, int generation, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _movingRetries);
-        await Task.Delay(1 << Math.Min(waits, 5), cancellationToken).ConfigureAwait(false);
+        await Task.Delay(HandoverRetry.DelayMs(waits), cancellationToken).ConfigureAwait(false);
         if (result.Status == StatusCode.WrongNode)
             await RefreshAsync(generation, 0, cancellationToken).ConfigureAwait(false);
     }
