@@ -43,7 +43,7 @@ internal sealed partial class RespSession
 
     /// <summary>
     /// Runs each owner's part (in parallel), then the keys a part's owner refused for a slot move again, grouped by the
-    /// owners of the state then, after HandoverRetry's pauses (1, 2, 4 ... 32 ms, about 2 s): a refused part ran
+    /// owners of the state then, after HandoverRetry's pauses (1 ms, then up to 32 ms, about 2 s): a refused part ran
     /// nothing (RespExecute checks every key first; here each key is checked before it is touched), so every key is
     /// counted once. TRYAGAIN only when a handover outlasts the bound.
     /// </summary>

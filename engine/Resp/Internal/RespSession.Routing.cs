@@ -179,7 +179,7 @@ internal sealed partial class RespSession
     }
 
     /// <summary>
-    /// The command met the handover of its slot at this node: send out what the batch has so far, wait (1, 2, 4 ... 32
+    /// The command met the handover of its slot at this node: send out what the batch has so far, wait (1 ms, then up to 32
     /// ms, <see cref="HandoverRetry"/>), then run it again (its bytes stay in the unadvanced input), until it no longer
     /// meets a handover. Nothing else of this connection runs meanwhile, so replies stay in order.
     /// </summary>
