@@ -69,6 +69,12 @@ internal sealed class SlotMover
     private ushort Self => _mesh.Identity.SelfId;
 
     /// <summary>
+    /// Captured bytes the catch-up may leave for the handover: about a hundred keys of 16 B/16 B, one round trip's
+    /// apply at the target (leaving up to a full batch and four in flight made the write pause tens of milliseconds).
+    /// </summary>
+    internal const int HandoverSlackBytes = 4096;
+
+    /// <summary>
     /// The old owner's rest after a batch of its drop took <paramref name="work"/>: a throttled move's duty cycle applies
     /// to the drop too (docs/elasticity.md, "Throttling"); an unthrottled one only lets queued requests run in between.
     /// </summary>
@@ -199,6 +205,16 @@ internal sealed class SlotMover
                 sender.Throttled = false;
                 for (var round = 0; round < 64 && moves.Captured.AppendedPosition - cursor.Position > _options.BatchBytes; round++)
                     shipped += await ShipCapturedAsync(sender, moves, cursor, cancellationToken).ConfigureAwait(false);
+                // Then close in with the answers in: writes to the slots are refused from the mark until E2, so the pause
+                // should hold one small batch's round trip, not up to a window of full batches still in flight.
+                for (var round = 0; round < 16; round++)
+                {
+                    await sender.DrainAsync().ConfigureAwait(false);
+                    if (moves.Captured.AppendedPosition - cursor.Position <= HandoverSlackBytes)
+                        break;
+                    shipped += await ShipCapturedAsync(sender, moves, cursor, cancellationToken).ConfigureAwait(false);
+                }
+
 
                 // 5. Hand over: no lock of the slots held, then no write to them here any more.
                 freezeStarted = clock.Elapsed;
