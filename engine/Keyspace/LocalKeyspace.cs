@@ -447,7 +447,8 @@ internal sealed class LocalKeyspace
     /// <summary>
     /// A move's last step: removes this node's copies of slots [<paramref name="first"/>, <paramref name="last"/>], which
     /// it handed away (logged, not streamed), <see cref="DropBatch"/> keys at a time, resting <paramref name="restAfter"/>
-    /// of each batch's time between batches; returns how many it removed.
+    /// of each batch's time between batches, each batch on <see cref="LowPriorityWork"/>'s thread when
+    /// <paramref name="lowPriority"/> (a throttled move); returns how many it removed.
     /// </summary>
     /// <remarks>
     /// In one pass (<see cref="RemoveSlots"/>) a step's tens of thousands of deletes kept a core for tens of
@@ -457,12 +458,18 @@ internal sealed class LocalKeyspace
     /// its slot is still marked handed away: a move that brings the slot back clears the mark when its state is
     /// installed, before its import resets the slots, so a key it imported is never dropped here.
     /// </remarks>
-    public async Task<long> DropHandedAwayAsync(SlotMoves moves, int first, int last, Func<TimeSpan, TimeSpan> restAfter)
+    public async Task<long> DropHandedAwayAsync(SlotMoves moves, int first, int last, Func<TimeSpan, TimeSpan> restAfter, bool lowPriority = false)
     {
         var visitor = new DropHandedAwayVisitor(this, moves, first, last);
         var cursor = 0UL;
         do
         {
+            if (lowPriority && !LowPriorityWork.IsCurrent)
+            {
+                var posted = Stopwatch.GetTimestamp();
+                await LowPriorityWork.Enter();
+                lowPriority = Stopwatch.GetElapsedTime(posted) < LowPriorityWork.StarvedAfter; // else normal priority from here on
+            }
             var started = Stopwatch.GetTimestamp();
             cursor = ScanSlots(cursor, first, last, DropBatch, ref visitor);
             var rest = restAfter(Stopwatch.GetElapsedTime(started));

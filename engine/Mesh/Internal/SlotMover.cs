@@ -215,7 +215,6 @@ internal sealed class SlotMover
                     shipped += await ShipCapturedAsync(sender, moves, cursor, cancellationToken).ConfigureAwait(false);
                 }
 
-
                 // 5. Hand over: no lock of the slots held, then no write to them here any more.
                 freezeStarted = clock.Elapsed;
                 await HandAwayAsync(moves, first, last, cancellationToken).ConfigureAwait(false);
@@ -251,7 +250,7 @@ internal sealed class SlotMover
             }
             // A source that takes the target's place among the replicas keeps its keys: E2 lists it in sync (its copy is
             // final since the mark) and the new primary streams it every later write.
-            var removed = toReplica ? 0 : await _keyspace.DropHandedAwayAsync(moves, first, last, DropRest).ConfigureAwait(false);
+            var removed = toReplica ? 0 : await _keyspace.DropHandedAwayAsync(moves, first, last, DropRest, lowPriority: _options.MaxBytesPerSecond > 0).ConfigureAwait(false);
             var report = new SlotMoveReport(first, last, Self, target, keys, shipped, removed, copied, frozen, clock.Elapsed, freezeStarted);
             SlotMoveLog.Moved(_logger, first, last, Self, target, keys, clock.Elapsed.TotalMilliseconds, frozen.TotalMilliseconds);
             return report;
@@ -484,17 +483,36 @@ internal sealed class SlotMover
         // copy began than it has scanned (sent, or waiting in the batch: 0 sent during the first batch's scan, and one
         // write captured then would have lifted the throttle for the whole step), the copy stops yielding to the throttle and finishes at the link's speed.
         var capturedAtStart = moves.Captured.AppendedPosition;
+        var lowPriority = true;
         do
         {
+            // A throttled batch's scan runs below the requests' priority (LowPriorityWork); an unthrottled one at full speed.
+            // The wait for that thread is yielding already, not the copy's work: the duty cycle's rest does not grow by
+            // it. A machine busy enough to starve the thread (other processes) gets the copy back at normal priority.
+            if (sender.IsPaced && lowPriority && !LowPriorityWork.IsCurrent)
+            {
+                var posted = Stopwatch.GetTimestamp();
+                await LowPriorityWork.Enter();
+                var waited = Stopwatch.GetElapsedTime(posted);
+                sender.NotWork(waited);
+                lowPriority = waited < LowPriorityWork.StarvedAfter;
+            }
             var visitor = new CopyVisitor(sender, first, last, nowMs);
             scan = _keyspace.ScanSlots(scan, first, last, 128, ref visitor);
             keys += visitor.Count;
             if (moves.Captured.AppendedPosition - capturedAtStart > sender.SentBytes + sender.Pending)
                 sender.Throttled = false;
             if (sender.Pending >= sender.MaxBytes)
+            {
+                // The link's writer lock is shared with requests forwarded over it: never held by the low-priority thread.
+                if (LowPriorityWork.IsCurrent)
+                    await Task.Yield();
                 await sender.SendAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         while (scan != 0);
+        if (LowPriorityWork.IsCurrent)
+            await Task.Yield();
         if (sender.Pending > 0)
             await sender.SendAsync(cancellationToken).ConfigureAwait(false);
         return keys;
@@ -694,7 +712,8 @@ internal sealed class SlotMover
         /// <summary>Record bytes per batch: small while throttled, so the copy's work comes in short slices between requests.</summary>
         public int MaxBytes => IsPaced ? options.ThrottledBatchBytes : options.BatchBytes;
 
-        private bool IsPaced => Throttled && options.MaxBytesPerSecond > 0;
+        /// <summary>Whether the throttle applies now: the copy rests between batches and scans at low priority.</summary>
+        public bool IsPaced => Throttled && options.MaxBytesPerSecond > 0;
 
         /// <summary>Record bytes sent so far (the throttle's measure).</summary>
         public long SentBytes => _sentBytes;
@@ -774,6 +793,9 @@ internal sealed class SlotMover
             _workStarted = _clock.Elapsed;
         }
 
+
+        /// <summary>Leaves <paramref name="wait"/> (the scan's wait for the low-priority thread) out of the current batch's measured work.</summary>
+        public void NotWork(TimeSpan wait) => _workStarted += wait;
 
         /// <summary>Waits for every batch in flight; throws when the target refused one.</summary>
         public async Task DrainAsync()
