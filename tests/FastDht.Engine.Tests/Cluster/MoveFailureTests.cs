@@ -386,6 +386,89 @@ public sealed class MoveFailureTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// With two replicas a copied move lists both of the slots' replicas in sync at the handover (each acknowledged the
+    /// source's stream past the mark), and a promotion after it loses nothing: the new owner is frozen until one of
+    /// them takes the slots over, comes back empty (memory only), and once every replica is in sync again the promoted
+    /// node is stopped too, so the other replica (kept in sync by the promoted node, never reset while counted in sync)
+    /// takes them over in turn. Every acknowledged write reads back after each promotion.
+    /// </summary>
+    [Fact]
+    public async Task With_two_replicas_the_slots_moved_keep_both_in_sync_and_two_promotions_after_the_move_lose_no_acknowledged_write()
+    {
+        await using var cluster = await TestCluster.StartAsync(4, o =>
+        {
+            o.Replicas = 2;
+            o.ReplicaTimeout = Bounded.Timeout;
+            o.FailoverTimeout = TimeSpan.FromMilliseconds(1500);
+        }, proxied: true);
+        await WaitAllInSyncAsync(cluster, "every replica to be in sync (only an in-sync replica is promoted)");
+        await Bounded.UntilAsync(() => cluster.RunningNodes.Any(n => n.RaftLeader == n.NodeId), "a Raft leader");
+        var leader = cluster.RunningNodes.First(n => n.RaftLeader == n.NodeId).NodeId;
+        // A copied move: the target neither owns nor replicates the range, and is not the Raft leader (its freeze then
+        // costs no election). With four nodes and two replicas, the fourth node of a range's three.
+        var table = cluster[0].ClusterState.Slots;
+        var (range, target) = table.Ranges
+            .Where(r => r.Count >= 1024)
+            .Select(r => (Range: r, Others: Enumerable.Range(0, 4).Select(i => (ushort)i).Where(n => n != r.NodeId && !table.AssignmentOf(r.FirstSlot).HasReplica(n) && n != leader).ToArray()))
+            .Where(c => c.Others.Length > 0)
+            .Select(c => (c.Range, c.Others[0]))
+            .First();
+        var source = range.NodeId;
+        var slots = new SlotRange(range.FirstSlot, (ushort)(range.FirstSlot + 1023), source);
+        var replicas = table.AssignmentOf(slots.FirstSlot).Replicas.ToArray();
+        Assert.Equal(2, replicas.Length);
+        await using var client = await ConnectAsync(cluster, all: true);
+        var keys = KeysOf(slots, 300);
+        foreach (var key in keys)
+            await RetryingCalls.PutAsync(client, key, "v" + key, RetryingCalls.LeaseLapsed);
+
+        await cluster[source].MoveSlotsAsync(slots.FirstSlot, slots.LastSlot, target).WithinAsync("the move");
+        var moved = cluster[source].ClusterState.Slots.AssignmentOf(slots.FirstSlot);
+        Assert.Equal(target, moved.Primary);
+        Assert.True(replicas.All(moved.IsInSync), $"the handover lists both replicas in sync ({moved})");
+        foreach (var key in keys)
+            await RetryingCalls.PutAsync(client, key, "w" + key, RetryingCalls.LeaseLapsed); // at the new owner, streamed to both
+
+        // The new owner goes silent: one of the two replicas is promoted.
+        cluster.FreezeNode(target, true);
+        var others = cluster.RunningNodes.Where(n => n.NodeId != target).ToArray();
+        await Bounded.UntilAsync(() => others.All(n => n.ClusterState.Slots.OwnerOf(slots.FirstSlot) is var o && o != target && replicas.Contains(o)),
+            $"a replica of the slots to be promoted (the slots: {cluster[source].ClusterState.Slots.AssignmentOf(slots.FirstSlot)})");
+        var promoted = cluster[source].ClusterState.Slots.OwnerOf(slots.FirstSlot);
+        for (var i = 0; i < cluster.Count; i++)
+            cluster.ProxyOf(i).CutAll();
+        await cluster.StopNodeAsync(target);
+        cluster.FreezeNode(target, false);
+        await cluster.StartNodeAsync(target);
+        await cluster.WaitForMeshAsync();
+        await cluster.WaitForLeasesAsync();
+        await ReadBackAsync(cluster, keys, "w", $"after node {promoted} took the slots over");
+
+        // Once the promoted node's replicas are in sync again, it stops too: the other replica takes the slots over.
+        await WaitAllInSyncAsync(cluster, "every replica to be in sync again after the promotion");
+        await cluster.StopNodeAsync(promoted);
+        var rest = cluster.RunningNodes.ToArray();
+        await Bounded.UntilAsync(() => rest.All(n => n.ClusterState.Slots.OwnerOf(slots.FirstSlot) != promoted),
+            $"another in-sync replica to take the slots over from node {promoted}");
+        await cluster.WaitForLeasesAsync();
+        await ReadBackAsync(cluster, keys, "w", $"after node {promoted} stopped");
+    }
+
+    private static Task WaitAllInSyncAsync(TestCluster cluster, string what) =>
+        Bounded.UntilAsync(() => cluster.RunningNodes.All(n => n.ClusterState.Slots.RangeAssignments.All(a => a.InSync.Length == a.Replicas.Length)), what);
+
+    /// <summary>Reads every key through a fresh client: each must hold <paramref name="prefix"/> and its name.</summary>
+    private static async Task ReadBackAsync(TestCluster cluster, string[] keys, string prefix, string when)
+    {
+        await using var fresh = await ConnectAsync(cluster, all: true);
+        foreach (var key in keys)
+        {
+            var read = await RetryingCalls.GetAsync(fresh, key, RetryingCalls.LeaseLapsed);
+            Assert.True(read == prefix + key, $"{key} reads {read ?? "nothing"} {when} (the slots: {cluster.RunningNodes.First().ClusterState.Slots.AssignmentOf(KeySlot.Of(Encoding.UTF8.GetBytes(key)))})");
+        }
+    }
+
     /// <summary>Three nodes, one replica per range (a Raft group, failover after 1.5 s), every replica in sync.</summary>
     private static async Task<TestCluster> StartReplicatedAsync(long? slotMoveRate)
     {
