@@ -294,13 +294,10 @@ public sealed class NodeOptions
     /// <summary>Whether this node runs the consensus part (<see cref="Consensus"/>, or replicas when it is not set).</summary>
     internal bool RunsConsensus => Consensus ?? Replicas > 0;
 
-    /// <summary>The lower bound of the Raft election timeout; the upper bound is one and a half times it.</summary>
+    /// <summary>The lower bound of the Raft election timeout; the upper bound is twice it.</summary>
     /// <remarks>
-    /// Defaults to 250 ms: a new leader within about 0.4 s of the old one's loss, well above a loaded machine's
-    /// scheduling hiccups (a lower value elects needlessly under load). The leader's heartbeat is half of it. The range
-    /// is narrow so that a split vote (both survivors standing at once) costs little: with pre-voting the election waits
-    /// for the later survivor's timeout anyway, and a second round waits for the sooner of two fresh ones
-    /// (docs/replication.md, "The leader's own ranges").
+    /// Defaults to 250 ms: a new leader within about 0.5 s of the old one's loss, well above a loaded machine's
+    /// scheduling hiccups (a lower value elects needlessly under load). The leader's heartbeat is half of it.
     /// </remarks>
     public TimeSpan ElectionTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
 

@@ -98,7 +98,7 @@ internal sealed class NodeParts
         if (options.RunsConsensus)
         {
             var consensus = new Consensus.Internal.ConsensusSettings(
-                options.ElectionTimeout, options.ElectionTimeout * 3 / 2, options.ElectionTimeout * 4, options.ForwardTimeout, options.DataDir, options.VoterTimeout);
+                options.ElectionTimeout, options.ElectionTimeout * 2, options.ElectionTimeout * 4, options.ForwardTimeout, options.DataDir, options.VoterTimeout);
             Consensus = new Consensus.Internal.RaftGroup(Identity, Cluster, Mesh, connectionOptions, consensus, logger, null);
             Mesh.UseProposals(Consensus);
             if (options.Replicas > 0)
