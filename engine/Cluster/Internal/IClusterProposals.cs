@@ -14,10 +14,9 @@ internal interface IClusterProposals
 
     /// <summary>
     /// Answers a peer's LeaseRenew (its epoch, whether the in-sync sets listing it are true of it, and from a voter its
-    /// Raft term and the last leader it saw before that term, with that leader's term; <paramref name="term"/> 0: no
-    /// report): u8 granted (1) or not (0), u16 the leader this node knows (0xFFFF: none).
+    /// report: <see cref="LeaderReport"/>): u8 granted (1) or not (0), u16 the leader this node knows (0xFFFF: none).
     /// </summary>
-    byte[] AnswerLeaseRenewal(ushort nodeId, ulong epoch, bool trustworthy, long term, ushort lastLeader, long lastLeaderTerm);
+    byte[] AnswerLeaseRenewal(ushort nodeId, ulong epoch, bool trustworthy, LeaderReport report);
 
     /// <summary>Takes an authenticated connection for the Raft traffic; false (the caller closes it) when this node is no voter.</summary>
     bool TryAcceptConnection(Transport.SocketConnection connection, ushort peerId);

@@ -8,17 +8,17 @@ namespace FastDht.Engine.Consensus.Internal;
 
 /// <summary>
 /// An authenticated connection between two voters, as the Raft library's transport sees it: the socket connection's
-/// input and a writer over its output (<see cref="ConnectionOutput"/>).
+/// input (noting each read in <see cref="RaftContacts"/>) and a writer over its output (<see cref="ConnectionOutput"/>).
 /// </summary>
 internal sealed class ConsensusConnection : ConnectionContext
 {
     private readonly SocketConnection _connection;
 
-    public ConsensusConnection(SocketConnection connection, ushort peerId)
+    public ConsensusConnection(SocketConnection connection, ushort peerId, RaftContacts contacts)
     {
         _connection = connection;
         PeerId = peerId;
-        Transport = new Duplex(connection.Input, new ConnectionOutput(connection));
+        Transport = new Duplex(new ContactReader(connection.Input, contacts, peerId), new ConnectionOutput(connection));
         ConnectionId = $"consensus-{peerId}-{connection.RemoteEndPoint}";
         LocalEndPoint = connection.LocalEndPoint;
         RemoteEndPoint = connection.RemoteEndPoint;

@@ -38,6 +38,9 @@ internal sealed class ConsensusTransport : IConnectionListenerFactory, IConnecti
         _timeout = timeout;
     }
 
+    /// <summary>When this node last read from each voter on these connections, both ways.</summary>
+    public RaftContacts Contacts { get; } = new();
+
     /// <summary>Where proven inbound connections go; null until the library binds.</summary>
     public ConsensusListener? Listener => Volatile.Read(ref _listener);
 
@@ -81,7 +84,7 @@ internal sealed class ConsensusTransport : IConnectionListenerFactory, IConnecti
             PeerProof.Dialer(secret, _identity.ClusterName, _identity.SelfId, peer.NodeId, nonce, peerNonce, proof);
             await WriteAsync(connection, static (w, p) => AuthFrames.WritePeerStep(w, 3, AuthMechanism.PeerProof, p), proof).ConfigureAwait(false);
             await ReadAsync(connection, expiry.Token).ConfigureAwait(false);
-            return new ConsensusConnection(connection, peer.NodeId);
+            return new ConsensusConnection(connection, peer.NodeId, Contacts);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -39,11 +39,15 @@ namespace FastDht.Engine.Consensus.Internal;
 /// The leader's own lease is <c>FailoverTimeout / 2</c>, renewed on every tick while it holds the Raft leader lease (no
 /// round trip: the library's lease already says a majority accepted its heartbeats); once elected, a node serves under
 /// that lease only (<see cref="OnElected"/> caps whatever its predecessor granted it). Every such lease was taken while
-/// a majority accepted the old leader's heartbeats, so it began before its successor's election and ends
-/// <c>FailoverTimeout / 2</c> after it at the latest. So the successor of the last leader it saw before its own term
-/// promotes that leader's ranges <c>2 × FailoverTimeout / 3</c> after its election (a sixth of the timeout of margin,
-/// as every lease has) when nobody else can have led in between (the very next term, or a majority of the voters
-/// reported so with their renewals: <see cref="NoteReport"/>), it has not heard from that leader since it leads, and
+/// a majority accepted the old leader's heartbeats within the lower election timeout, so it ends
+/// <c>FailoverTimeout / 2</c> after the lower election timeout from the last moment a majority of the voters heard from
+/// that leader at the latest, and that moment comes before its successor's election by at least the lower election
+/// timeout. So the successor of the last leader it saw before its own term promotes that leader's ranges
+/// <c>2 × FailoverTimeout / 3</c> (a sixth of the timeout of margin, as every lease has) after the sooner of its own
+/// election and the lower election timeout after the newest moment it and the voters that reported with their renewals
+/// (a majority without that leader) last heard from that leader (<see cref="PredecessorDueMs"/>), when nobody else can
+/// have led in between (the very next term, or a majority of the voters reported so: <see cref="NoteReport"/>), it has
+/// not heard from that leader since it leads, and
 /// that leader's host refused a dial that began after the successor first heard it lead
 /// (<see cref="Mesh.Internal.PeerMesh.WasRefusedSince"/>): a sign it is gone, not a proof (a firewall that rejects
 /// refuses dials to a live process too), so it only chooses between this wait and the whole <c>FailoverTimeout</c>
@@ -89,20 +93,24 @@ internal sealed class FailoverMonitor
     // The leader this node saw last before its own term (NoLeader: none known), when this node first heard from it as
     // leader (a dial to it refused after that is a sign it is gone), and when this node learned it was elected (see the
     // remarks). _nobodyBetween: the predecessor led in the term right before this node's, so nobody else can have led
-    // since; otherwise the voters in _confirmedBetween (besides this node) reported that the last leader they saw before
-    // this node's term was the predecessor too, and with this node they must make a majority of the voters.
+    // since; otherwise voters whose reports (_reports) confirm it (besides this node) must make a majority of the voters
+    // with this node.
     private ushort _predecessor = NoLeader;
     private long _predecessorSince;
     private long _electedAt;
     private long _term;
     private bool _nobodyBetween;
-    private readonly HashSet<ushort> _confirmedBetween = [];
+    // The newest report of each voter, with its reading of when that voter last heard from the leader it names, on this
+    // node's clock (the report's silence taken from the moment it arrived). Kept across terms: each is judged against
+    // the leadership it is used for (NobodyLedBetween, PredecessorDueMs).
+    private readonly Dictionary<ushort, (LeaderReport Report, long ContactBoundMs)> _reports = [];
     // While this node leads, trustworthy: the ticker keeps extending its own (short) lease between the loop's turns.
     private volatile bool _selfLeasing;
     private readonly SemaphoreSlim _wake = new(0);
     private ushort _leaderHint = NoLeader;
     private int _voterTurn;
     private readonly long _pauseLimitMs;
+    private readonly long _electionTimeoutMs;
     private long _lastTick = Environment.TickCount64;
     private long _quietUntil;
 
@@ -117,6 +125,7 @@ internal sealed class FailoverMonitor
         _leaseDuration = failoverTimeout * 5 / 6;
         _selfLeaseDuration = failoverTimeout / 2;
         _renewInterval = failoverTimeout / 6;
+        _electionTimeoutMs = (long)electionTimeout.TotalMilliseconds;
         _logger = logger;
     }
 
@@ -181,15 +190,16 @@ internal sealed class FailoverMonitor
 
     /// <summary>
     /// The leader's answer to a LeaseRenew from <paramref name="nodeId"/> at <paramref name="epoch"/>: u8 granted, u16 the
-    /// leader known. A voter's report (<paramref name="term"/> above 0: its Raft term and the last leader it saw before
-    /// that term) may confirm that nobody led between this node's predecessor and this node (see <see cref="NoteReport"/>).
+    /// leader known. A voter's report (its Raft term, the last leader it saw before that term and how long ago it last
+    /// heard from that leader) may confirm that nobody led between this node's predecessor and this node, and bounds when
+    /// the predecessor's own lease ended (see <see cref="NoteReport"/>).
     /// </summary>
-    public byte[] AnswerRenewal(ushort nodeId, ulong epoch, bool trustworthy, long term, ushort lastLeader, long lastLeaderTerm)
+    public byte[] AnswerRenewal(ushort nodeId, ulong epoch, bool trustworthy, LeaderReport report)
     {
         var answer = new byte[3];
         var state = _mesh.Cluster.Current;
-        if (term > 0)
-            NoteReport(nodeId, term, lastLeader, lastLeaderTerm);
+        if (report.IsPresent)
+            NoteReport(nodeId, report, Environment.TickCount64);
         // Nothing is granted before this node's loop took over its term (BecomeLeader): a grant noted before that would be
         // forgotten there, and the predecessor rule must know of every lease this leader granted (IsSilent).
         if (_group.HoldsLeaderLease && NotPaused(Environment.TickCount64) && epoch >= state.Epoch && _group.Term == Volatile.Read(ref _term))
@@ -214,11 +224,14 @@ internal sealed class FailoverMonitor
     public void OnLeaderChanged() => _wake.Release();
 
     /// <summary>
-    /// This node was elected Raft leader (known at <paramref name="nowMs"/>, after its votes): from here on it serves
-    /// under its own short lease only. A full lease its predecessor granted it (five sixths of the timeout) could
-    /// otherwise outlive the moment a successor elected soon after may promote its ranges (see the remarks).
+    /// This node was elected Raft leader (known at <paramref name="nowMs"/>, after its votes; it last saw no leader at
+    /// <paramref name="leaderlessSinceMs"/>, before it asked for any of them): from here on it serves under its own short
+    /// lease only. A full lease its predecessor granted it (five sixths of the timeout) could otherwise outlive the moment
+    /// a successor may promote its ranges; capped from before its vote requests left, the grant ends by half a timeout
+    /// after a moment every voter that voted for it heard from it later (see the remarks).
     /// </summary>
-    public void OnElected(long nowMs) => _lease.Cap(nowMs, nowMs + (long)_selfLeaseDuration.TotalMilliseconds);
+    public void OnElected(long nowMs, long leaderlessSinceMs) =>
+        _lease.Cap(nowMs, leaderlessSinceMs + (long)_selfLeaseDuration.TotalMilliseconds);
 
     private void Tick()
     {
@@ -252,7 +265,7 @@ internal sealed class FailoverMonitor
         }
         long predecessorIn;
         lock (_lock)
-            predecessorIn = _predecessor == NoLeader ? 0 : _electedAt + RefusedPredecessorWaitMs + 1 - now;
+            predecessorIn = _predecessor == NoLeader ? 0 : PredecessorDueMs() + 1 - now;
         if (predecessorIn > 0 && predecessorIn < wait)
             wait = predecessorIn; // promoted on time if its host refuses
         return TimeSpan.FromMilliseconds(wait);
@@ -269,7 +282,6 @@ internal sealed class FailoverMonitor
         {
             Volatile.Write(ref _term, term);
             _nobodyBetween = hasPredecessor && term == predecessorTerm + 1;
-            _confirmedBetween.Clear();
             // Nothing is known of the leases the previous leader granted: every member counts as heard from now.
             _lastHeard.Clear();
             _leaderSince = now;
@@ -283,22 +295,32 @@ internal sealed class FailoverMonitor
     }
 
     /// <summary>
-    /// A voter's report with its renewal: its Raft term and the last leader it saw before that term. When that term is
-    /// this leader's or later and that leader is this leader's predecessor (seen in an earlier term than this leader's),
-    /// the voter saw nobody else lead after the predecessor and before this leader's term: it confirms (see
-    /// <see cref="NobodyLedBetween"/>).
+    /// A voter's report with its renewal, received at <paramref name="nowMs"/>: kept as that voter's newest, with the
+    /// moment it last heard from the leader it names, on this node's clock (no earlier than the truth: the silence was
+    /// measured when the report left, before it arrived). The loop runs again when the report bears on this leader's
+    /// predecessor for the first time: its ranges may be due sooner.
     /// </summary>
-    private void NoteReport(ushort nodeId, long term, ushort lastLeader, long lastLeaderTerm)
+    private void NoteReport(ushort nodeId, LeaderReport report, long nowMs)
     {
+        var bound = report.LastLeaderSilentMs == LeaderReport.SilenceUnknown ? long.MaxValue : nowMs - report.LastLeaderSilentMs;
+        bool wake;
         lock (_lock)
         {
-            if (_predecessor != NoLeader && !_nobodyBetween && nodeId != _predecessor && nodeId != SelfId
-                && term >= _term && lastLeader == _predecessor && lastLeaderTerm < _term)
-            {
-                _confirmedBetween.Add(nodeId);
-            }
+            wake = Confirms(nodeId, report) && !(_reports.TryGetValue(nodeId, out var before) && Confirms(nodeId, before.Report));
+            _reports[nodeId] = (report, bound);
         }
+        if (wake)
+            _wake.Release();
     }
+
+    /// <summary>
+    /// Whether a voter's report says that the last leader it saw before this node's term is this node's predecessor
+    /// (seen in an earlier term than this node's), from a term of this node's or later: that voter saw nobody else lead
+    /// after the predecessor and before this node, and accepts nothing from the predecessor any more. Under <see cref="_lock"/>.
+    /// </summary>
+    private bool Confirms(ushort nodeId, LeaderReport report) =>
+        _predecessor != NoLeader && nodeId != _predecessor && nodeId != SelfId
+        && report.Term >= _term && report.LastLeader == _predecessor && report.LastLeaderTerm < _term;
 
     /// <summary>
     /// Whether nobody but the predecessor can have led between its term and this leader's, by this node's own history
@@ -313,10 +335,36 @@ internal sealed class FailoverMonitor
         var confirmed = 1; // this node: the last leader it saw before its term is the predecessor
         foreach (var voter in voters)
         {
-            if (_confirmedBetween.Contains(voter))
+            if (_reports.TryGetValue(voter, out var report) && Confirms(voter, report.Report))
                 confirmed++;
         }
         return confirmed > voters.Count / 2;
+    }
+
+    /// <summary>
+    /// When the predecessor's ranges are due (Environment.TickCount64), if its host refused a dial and nobody led between:
+    /// two thirds of the failover timeout after the lower election timeout from the newest moment a majority of the
+    /// voters without it (this node and voters whose reports confirm) last heard from it, or after this node's election
+    /// when that comes first or the reports are missing. Every lease the predecessor can serve under ends half a timeout
+    /// after a moment no later than either (docs/replication.md, "The leader's own ranges", points 1-3). Under <see cref="_lock"/>.
+    /// </summary>
+    private long PredecessorDueMs()
+    {
+        var fromElection = _electedAt + RefusedPredecessorWaitMs;
+        var voters = _mesh.Cluster.Current.Voters;
+        var heard = _group.LastContactMs(_predecessor);
+        var counted = 1; // this node
+        foreach (var voter in voters)
+        {
+            if (_reports.TryGetValue(voter, out var report) && report.ContactBoundMs != long.MaxValue && Confirms(voter, report.Report))
+            {
+                counted++;
+                heard = Math.Max(heard, report.ContactBoundMs);
+            }
+        }
+        if (counted <= voters.Count / 2 || heard == long.MinValue)
+            return fromElection;
+        return Math.Min(fromElection, heard + _electionTimeoutMs + RefusedPredecessorWaitMs);
     }
 
     /// <summary>Notes a renewal (or the leader's own turn); true when it is the first from that node since this one leads.</summary>
@@ -406,14 +454,14 @@ internal sealed class FailoverMonitor
         lock (_lock)
         {
             // Heard since this node leads: it holds (or held) a lease this node granted, which only its silence ends.
-            if (nodeId != _predecessor || now - _electedAt <= RefusedPredecessorWaitMs || _lastHeard.ContainsKey(nodeId) || !NobodyLedBetween())
+            if (nodeId != _predecessor || now <= PredecessorDueMs() || _lastHeard.ContainsKey(nodeId) || !NobodyLedBetween())
                 return false;
             since = _predecessorSince;
         }
         return _mesh.WasRefusedSince(nodeId, since);
     }
 
-    /// <summary>How long after its election a leader waits before promoting the ranges of a predecessor whose host refused a dial: that leader's own lease (half the timeout) and a sixth of the timeout of margin.</summary>
+    /// <summary>How long a leader waits before promoting the ranges of a predecessor whose host refused a dial, from its election or from the lower election timeout after the voters' last contact with it: that leader's own lease (half the timeout) and a sixth of the timeout of margin.</summary>
     private long RefusedPredecessorWaitMs => (long)(_failoverTimeout.TotalMilliseconds * 2 / 3);
 
     /// <summary>When this leader last heard from <paramref name="nodeId"/>, or what counts as that before it did (see <see cref="BecomeLeader"/>).</summary>
@@ -441,11 +489,9 @@ internal sealed class FailoverMonitor
             _leaderHint = NoLeader;
             return false;
         }
-        // A voter tells the leader which leader it saw last before its term: a successor needs that to know nobody else
-        // led in between (NoteReport).
-        if (!_group.TryGetLeaderReport(out var term, out var lastLeader, out var lastLeaderTerm))
-            term = 0;
-        var result = await link.CallAsync(new LeaseRenewRequest(_mesh.Cluster.Current.Epoch, _trustworthy, term, lastLeader, lastLeaderTerm), ResponseShape.Body, _leaseDuration, target).ConfigureAwait(false);
+        // A voter tells the leader which leader it saw last before its term and when it last heard from it: a successor
+        // needs that to know nobody else led in between, and when that leader's own lease ended (NoteReport).
+        var result = await link.CallAsync(new LeaseRenewRequest(_mesh.Cluster.Current.Epoch, _trustworthy, _group.CurrentLeaderReport()), ResponseShape.Body, _leaseDuration, target).ConfigureAwait(false);
         if (result.IsError || result.Payload is not { Length: 3 } body)
         {
             _leaderHint = NoLeader;

@@ -93,7 +93,10 @@ internal sealed partial class RaftGroup : IClusterChanges, IClusterProposals, IA
         {
             try
             {
-                if (Volatile.Read(ref _raft) is { } raft && raft.TryGetLeaseToken(out var token) && !token.IsCancellationRequested)
+                // Also right after an election, before the library took its own lease: the first confirmed round then
+                // comes one round trip after the election, not a fifth of a timeout later (a new leader promotes nothing
+                // before it holds the lease, its predecessor's ranges included).
+                if (Volatile.Read(ref _raft) is { } raft && (raft.TryGetLeaseToken(out var token) ? !token.IsCancellationRequested : LeaderId == _identity.SelfId))
                 {
                     var before = Environment.TickCount64;
                     using var bounded = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, token);
@@ -126,10 +129,10 @@ internal sealed partial class RaftGroup : IClusterChanges, IClusterProposals, IA
     /// <summary>Leases and failure detection (with replicas); null without.</summary>
     public FailoverMonitor? Monitor { get; set; }
 
-    public byte[] AnswerLeaseRenewal(ushort nodeId, ulong epoch, bool trustworthy, long term, ushort lastLeader, long lastLeaderTerm)
+    public byte[] AnswerLeaseRenewal(ushort nodeId, ulong epoch, bool trustworthy, LeaderReport report)
     {
         if (Monitor is { } monitor)
-            return monitor.AnswerRenewal(nodeId, epoch, trustworthy, term, lastLeader, lastLeaderTerm);
+            return monitor.AnswerRenewal(nodeId, epoch, trustworthy, report);
         var answer = new byte[3];
         BinaryPrimitives.WriteUInt16LittleEndian(answer.AsSpan(1), LeaderId);
         return answer;
@@ -215,6 +218,8 @@ internal sealed partial class RaftGroup : IClusterChanges, IClusterProposals, IA
         };
         var raft = new RaftCluster(configuration) { AuditTrail = _log };
         raft.LeaderChanged += OnLeaderChanged;
+        // Read before the member can accept anything: what it accepted in an earlier run is not in _transport.Contacts.
+        Volatile.Write(ref _memberStartedMs, Environment.TickCount64);
         await raft.StartAsync(cancellationToken).ConfigureAwait(false);
         Volatile.Write(ref _raft, raft);
         ConsensusLog.Started(_logger, _identity.SelfId, string.Join(",", state.Voters), _folder);
@@ -357,7 +362,7 @@ internal sealed partial class RaftGroup : IClusterChanges, IClusterProposals, IA
     /// </summary>
     public bool TryAcceptConnection(SocketConnection connection, ushort peerId) =>
         Volatile.Read(ref _raft) is { } raft && (_cluster.Current.IsVoter(peerId) || InConfiguration(raft, peerId))
-        && _transport.Listener is { } listener && listener.TryOffer(new ConsensusConnection(connection, peerId));
+        && _transport.Listener is { } listener && listener.TryOffer(new ConsensusConnection(connection, peerId, _transport.Contacts));
 
     private static byte[] Encode(ProposalOutcome outcome, ushort leader, ClusterState? state)
     {
@@ -406,8 +411,14 @@ internal sealed partial class RaftGroup : IClusterChanges, IClusterProposals, IA
         var term = Term;
         if (id != NoLeader)
             _leaders.Add(id, term, now);
+        else
+            Volatile.Write(ref _leaderlessSinceMs, now);
+        // The library clears the leader before it stands for election (before any vote request leaves), so the moment this
+        // node last saw no leader comes before every vote it won: what its predecessor granted it is capped from there
+        // (docs/replication.md, "The leader's own ranges", point 1). A node elected without such a moment (the first
+        // election after it started) was granted nothing by another leader.
         if (id == _identity.SelfId)
-            Monitor?.OnElected(now);
+            Monitor?.OnElected(now, Math.Min(now, Volatile.Read(ref _leaderlessSinceMs)));
         ConsensusLog.LeaderChanged(_logger, _identity.SelfId, id == NoLeader ? "none" : id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Monitor?.OnLeaderChanged();
         if (_confirmWake.CurrentCount == 0)
@@ -416,6 +427,16 @@ internal sealed partial class RaftGroup : IClusterChanges, IClusterProposals, IA
     }
 
     private readonly LeaderHistory _leaders = new();
+    private long _leaderlessSinceMs = long.MaxValue;
+    private long _memberStartedMs = long.MaxValue;
+
+    /// <summary>
+    /// The newest moment this voter can have accepted a Raft message from <paramref name="peerId"/> (Environment.TickCount64):
+    /// its last read from that voter on the Raft connections, or when its own Raft member started if that is later (it
+    /// keeps no reads of an earlier run); long.MinValue on a learner.
+    /// </summary>
+    public long LastContactMs(ushort peerId) =>
+        _raft is null ? long.MinValue : Math.Max(_transport.Contacts.LastReadMs(peerId), Volatile.Read(ref _memberStartedMs));
 
     /// <summary>
     /// On the leader: the leader it saw last before its own term (its predecessor, never itself) and the times the
@@ -428,7 +449,7 @@ internal sealed partial class RaftGroup : IClusterChanges, IClusterProposals, IA
     /// <param name="electedMs">When this voter learned it was elected in that term: after every vote it won.</param>
     /// <remarks>
     /// When <paramref name="term"/> is <paramref name="leaderTerm"/> + 1 nobody can have led between; otherwise the
-    /// successor asks the other voters what they saw (<see cref="TryGetLeaderReport"/>; docs/replication.md, "The
+    /// successor asks the other voters what they saw (<see cref="CurrentLeaderReport"/>; docs/replication.md, "The
     /// leader's own ranges").
     /// </remarks>
     public bool TryGetPredecessor(out ushort leaderId, out long leaderTerm, out long firstHeardMs, out long term, out long electedMs)
@@ -448,19 +469,22 @@ internal sealed partial class RaftGroup : IClusterChanges, IClusterProposals, IA
     }
 
     /// <summary>
-    /// What this voter tells the leader with each lease renewal: its current term and the last leader it saw before that
-    /// term, with that leader's term; false on a learner or before it saw any leader.
+    /// What this voter tells the leader with each lease renewal: its current term, the last leader it saw before that term
+    /// with that leader's term, and how long ago it last read from that leader; <see cref="LeaderReport.None"/>
+    /// on a learner or before it saw any leader.
     /// </summary>
     /// <remarks>
     /// The term is read first: from then on this voter refuses every message of an older term, so no leader of a term
-    /// below it can be seen later, and the answer is complete for every term below the one sent.
+    /// below it can be seen later, and the answer is complete for every term below the one sent. The silence is read
+    /// last: every message of that leader this voter accepted (all of an older term) was read before, so it is covered.
     /// </remarks>
-    public bool TryGetLeaderReport(out long term, out ushort lastLeader, out long lastLeaderTerm)
+    public LeaderReport CurrentLeaderReport()
     {
-        term = Term;
-        lastLeader = NoLeader;
-        lastLeaderTerm = 0;
-        return term > 0 && _leaders.TryGetLastBefore(term, out lastLeader, out lastLeaderTerm, out _);
+        var term = Term;
+        if (term <= 0 || !_leaders.TryGetLastBefore(term, out var lastLeader, out var lastLeaderTerm, out _))
+            return LeaderReport.None;
+        var silent = Environment.TickCount64 - LastContactMs(lastLeader);
+        return new LeaderReport(term, lastLeader, lastLeaderTerm, (uint)Math.Clamp(silent, 0, LeaderReport.SilenceUnknown - 1));
     }
 
     /// <summary>Sends a committed state to every other member, without waiting for the answers.</summary>

@@ -54,20 +54,9 @@ internal sealed partial class PeerLink
     private ValueTask<bool> LeaseRenewAsync(Frame frame)
     {
         var header = frame.Header;
-        var body = BodyOf(frame);
-        if (body.Length is not (LeaseRenewRequest.BodySize or LeaseRenewRequest.ReportBodySize) || body[8] > 1)
-            return ReplyErrorAsync(header, StatusCode.BadRequest, "LeaseRenew carries the sender's epoch (u64) and whether its in-sync memberships hold (u8 0 or 1), and from a voter its term (i64), the last leader it saw before (u16) and that leader's term (i64)");
-        var epoch = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(body);
-        long term = 0;
-        ushort lastLeader = 0xFFFF;
-        long lastLeaderTerm = 0;
-        if (body.Length == LeaseRenewRequest.ReportBodySize)
-        {
-            term = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(body[9..]);
-            lastLeader = System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(body[17..]);
-            lastLeaderTerm = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(body[19..]);
-        }
-        byte[] answer = _mesh.Proposals is { } proposals ? proposals.AnswerLeaseRenewal(PeerId, epoch, body[8] == 1, term, lastLeader, lastLeaderTerm) : [0, 0xFF, 0xFF];
+        if (!LeaseRenewRequest.TryRead(BodyOf(frame), out var epoch, out var trustworthy, out var report))
+            return ReplyErrorAsync(header, StatusCode.BadRequest, "LeaseRenew carries the sender's epoch (u64) and whether its in-sync memberships hold (u8 0 or 1), and from a voter its term (i64), the last leader it saw before (u16), that leader's term (i64) and the milliseconds since it last heard from that leader (u32)");
+        byte[] answer = _mesh.Proposals is { } proposals ? proposals.AnswerLeaseRenewal(PeerId, epoch, trustworthy, report) : [0, 0xFF, 0xFF];
         return ReplyAsync(new BodyReply(header.RequestId, header.Opcode, answer));
     }
 
