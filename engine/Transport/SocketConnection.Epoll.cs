@@ -23,6 +23,9 @@ public sealed partial class SocketConnection
     /// <summary>Whether FastDht's epoll engine serves this connection (tests).</summary>
     internal bool IsServedByEpoll => _epoll is not null;
 
+    /// <summary>Whether this connection's descriptor is still in its event thread's table (tests: a closed connection leaves it).</summary>
+    internal bool IsRegisteredWithEpoll => _epoll is { } epoll && epoll.Loop.Holds(epoll);
+
     /// <summary>Chooses the engine for a connection a listener accepted: epoll when asked for, supported, and plain TCP.</summary>
     private void ChooseEngine(Socket socket, bool accepted)
     {

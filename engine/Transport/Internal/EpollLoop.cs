@@ -76,6 +76,16 @@ internal sealed unsafe class EpollLoop
         }
     }
 
+    /// <summary>Whether <paramref name="socket"/> is registered now.</summary>
+    public bool Holds(EpollSocket socket)
+    {
+        lock (_tableLock)
+        {
+            int slot = (int)(uint)socket.Key;
+            return slot < _slots.Length && ReferenceEquals(_slots[slot], socket);
+        }
+    }
+
     /// <summary>Removes the socket before its descriptor is closed; the slot is reused under a new generation.</summary>
     public void Unregister(EpollSocket socket)
     {
