@@ -22,6 +22,7 @@ internal sealed class EpollReadiness : IValueTaskSource
 
     private ManualResetValueTaskSourceCore<bool> _core;
     private int _state = Ready;
+    private volatile bool _final;
 
     public EpollReadiness()
     {
@@ -31,8 +32,14 @@ internal sealed class EpollReadiness : IValueTaskSource
     /// <summary>Whether a syscall is worth trying now.</summary>
     public bool IsReady => Volatile.Read(ref _state) == Ready;
 
-    /// <summary>Marks the readiness as used, before the syscall that uses it.</summary>
-    public void Consume() => Interlocked.Exchange(ref _state, NotReady);
+    /// <summary>Marks the readiness as used, before the syscall that uses it; after a hang-up or an error it stays.</summary>
+    public void Consume()
+    {
+        if (!_final)
+        {
+            Interlocked.Exchange(ref _state, NotReady);
+        }
+    }
 
     /// <summary>The loop's own "try again": a read that filled its buffer may have left more behind.</summary>
     public void SetReady() => Interlocked.Exchange(ref _state, Ready);
@@ -44,6 +51,17 @@ internal sealed class EpollReadiness : IValueTaskSource
         {
             _core.SetResult(true);
         }
+    }
+
+    /// <summary>
+    /// A hang-up or an error: readiness that no later edge will repeat. A FIN that arrives with the last bytes comes in
+    /// the same edge as they do; the read that takes the bytes comes back short, and without this the loop would wait
+    /// for an edge that never comes instead of reading the end of the stream.
+    /// </summary>
+    public void SignalFinal()
+    {
+        _final = true;
+        Signal();
     }
 
     /// <summary>Completes at once when ready, else at the next <see cref="Signal"/>.</summary>

@@ -35,12 +35,21 @@ internal sealed class EpollSocket
     /// <summary>What an event says, for both directions: hang-ups and errors wake both, so each loop meets the error in its syscall.</summary>
     public void OnEvent(uint events)
     {
-        if ((events & (LinuxSockets.EPOLLIN | LinuxSockets.EPOLLRDHUP | LinuxSockets.EPOLLHUP | LinuxSockets.EPOLLERR)) != 0)
+        if ((events & (LinuxSockets.EPOLLRDHUP | LinuxSockets.EPOLLHUP | LinuxSockets.EPOLLERR)) != 0)
+        {
+            // The end of the input (or an error) is reported once: every later read must find it.
+            Readable.SignalFinal();
+        }
+        else if ((events & LinuxSockets.EPOLLIN) != 0)
         {
             Readable.Signal();
         }
 
-        if ((events & (LinuxSockets.EPOLLOUT | LinuxSockets.EPOLLHUP | LinuxSockets.EPOLLERR)) != 0)
+        if ((events & (LinuxSockets.EPOLLHUP | LinuxSockets.EPOLLERR)) != 0)
+        {
+            Writable.SignalFinal();
+        }
+        else if ((events & LinuxSockets.EPOLLOUT) != 0)
         {
             Writable.Signal();
         }

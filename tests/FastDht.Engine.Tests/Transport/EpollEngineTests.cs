@@ -63,7 +63,8 @@ public sealed class EpollEngineTests
         Task<bool> writing = WriteInFramesAsync(server, payload, 64 * 1024, written);
 
         // The peer reads nothing until the socket is full and the writer is held at the output pause threshold.
-        await Bounded.UntilAsync(() => Volatile.Read(ref written.Value) - server.BytesSent >= 256 * 1024, "the unsent output to reach the pause threshold");
+        await Bounded.UntilAsync(() => writing.IsCompleted || Volatile.Read(ref written.Value) - server.BytesSent >= 256 * 1024, "the unsent output to reach the pause threshold");
+        Assert.False(writing.IsCompleted, $"the writer ended before the peer read anything (closed: {server.IsClosed}, {server.CloseReason})");
         byte[] received = new byte[size];
         int filled = 0;
         while (filled < size)
@@ -140,7 +141,8 @@ public sealed class EpollEngineTests
         server.Socket.SendBufferSize = 4096;
         var written = new StrongBox<long>();
         Task<bool> writing = WriteInFramesAsync(server, new byte[1024 * 1024], 1024, written);
-        await Bounded.UntilAsync(() => Volatile.Read(ref written.Value) - server.BytesSent >= 64 * 1024, "the writer to be held by a full socket");
+        await Bounded.UntilAsync(() => writing.IsCompleted || Volatile.Read(ref written.Value) - server.BytesSent >= 64 * 1024, "the writer to be held by a full socket");
+        Assert.False(writing.IsCompleted, $"the writer ended before the abort (closed: {server.IsClosed}, {server.CloseReason})");
 
         await Task.Run(() => server.Abort(new IOException("aborted by the test")));
         Assert.False(await writing.WithinAsync("the held writer to be released"));
