@@ -6,17 +6,19 @@
 # other, so the two columns compare directly.
 # DRIVER=native drives the node's native port with fastdht-loadgen instead (C connections x P in flight, N Gets of the
 # dht workload with --read-share 1; FastDht only), for the native batch path's cost per request on the node alone.
+# SERVERS names what to run, side by side in one run: fastdht (the node with its default socket engine), runtime and
+# epoll (the node with --socket-engine runtime / epoll), redis.
 # Env: DIR (the FastDht build: tools/fastdht-node/bin/Release/net10.0) C (50) P (1) N (200000) T (get: the test)
-# SERVERS ("fastdht redis") PORT_BASE (17641) DOTNET_ENV (extra environment for the node, e.g. "DOTNET_gcServer=1")
+# SERVERS ("runtime epoll redis") PORT_BASE (17641) DOTNET_ENV (extra environment for the node, e.g. "DOTNET_gcServer=1")
 # DRIVER (resp | native) LOADGEN (tools/fastdht-loadgen/bin/Release/net10.0).
 # Needs perf with tracepoint access (root, or kernel.perf_event_paranoid <= 1).
 # Usage: bash benchmarks/syscalls-per-request.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DIR=${DIR:-$ROOT/tools/fastdht-node/bin/Release/net10.0}; C=${C:-50}; P=${P:-1}; N=${N:-200000}; T=${T:-get}
-SERVERS=${SERVERS:-fastdht redis}; PORT_BASE=${PORT_BASE:-17641}; DRIVER=${DRIVER:-resp}
+SERVERS=${SERVERS:-runtime epoll redis}; PORT_BASE=${PORT_BASE:-17641}; DRIVER=${DRIVER:-resp}
 LOADGEN=${LOADGEN:-$ROOT/tools/fastdht-loadgen/bin/Release/net10.0}
-if [ "$DRIVER" = native ]; then SERVERS=fastdht; fi
+if [ "$DRIVER" = native ]; then SERVERS=${SERVERS//redis/}; fi
 WORK=$(mktemp -d /tmp/perf-syscalls.XXXXXX)
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -32,9 +34,10 @@ printf '| server | CPU us/req | syscalls/req | recv/req | send/req | epoll_wait/
 printf '|---|---:|---:|---:|---:|---:|---:|---:|---:|\n'
 for s in $SERVERS; do
   port=$((PORT_BASE + 1))
-  if [ "$s" = fastdht ]; then
+  if [ "$s" != redis ]; then
+    engine=(); if [ "$s" != fastdht ]; then engine=(--socket-engine "$s"); fi
     env ${DOTNET_ENV:-} dotnet "$DIR/fastdht-node.dll" --members "0=127.0.0.1:$PORT_BASE" --node-id 0 \
-      --resp "127.0.0.1:$port" >"$WORK/$s.log" 2>&1 & pid=$!
+      --resp "127.0.0.1:$port" "${engine[@]}" >"$WORK/$s.log" 2>&1 & pid=$!
   else
     redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK" >"$WORK/$s.log" 2>&1 & pid=$!
   fi

@@ -13,7 +13,7 @@ namespace FastDht.Benchmarks.EndToEnd;
 /// allocated bytes over many requests are divided by their number.
 /// </summary>
 /// <remarks>
-/// Run: <c>dotnet run -c Release --project benchmarks -- server-alloc [--requests N] [--depth D]</c>.
+/// Run: <c>dotnet run -c Release --project benchmarks -- server-alloc [--requests N] [--depth D] [--socket-engine runtime|epoll]</c>.
 /// Four cases: Get and Put of keys node 0 owns (local path) and of keys other nodes own (forwarded: node 0 forwards over
 /// its peer link and relays the answer, so both nodes' paths are counted). A Put stores a new immutable entry (16-byte
 /// key + 16-byte value: one 64-byte array), which is "the stored bytes of a write" and is expected.
@@ -24,19 +24,23 @@ public static class ServerAllocation
     {
         var requests = 2_000_000;
         var depth = 64;
+        var engine = FastDht.Engine.Transport.SocketEngineKind.Runtime;
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
             if (args[i] == "--requests")
                 requests = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture);
             else if (args[i] == "--depth")
                 depth = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture);
+            else if (args[i] == "--socket-engine")
+                engine = Enum.Parse<FastDht.Engine.Transport.SocketEngineKind>(args[i + 1], ignoreCase: true);
         }
-        return RunAsync(requests, depth).GetAwaiter().GetResult();
+        return RunAsync(requests, depth, engine).GetAwaiter().GetResult();
     }
 
-    private static async Task<int> RunAsync(int requests, int depth)
+    private static async Task<int> RunAsync(int requests, int depth, FastDht.Engine.Transport.SocketEngineKind engine)
     {
-        await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { NodeCount = 3 }); // every node option at its default
+        // Every node option at its default but the socket engine (--socket-engine runtime|epoll: the request path of each).
+        await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { NodeCount = 3, Configure = o => o.SocketEngine = engine });
         var local = KeysOwnedBy(cluster, 0, depth);
         var remote = KeysOwnedBy(cluster, 1, depth);
         var value = new byte[16];

@@ -86,7 +86,7 @@ public sealed class DhtNode : IAsyncDisposable
         var maxClients = options.MaxClients > 0 ? options.MaxClients : DescriptorLimit.DerivedMaxClients();
         var acceptLimit = maxClients is { } max ? new ConnectionLimit(max) : null;
         var clientBudget = new ClientMemoryBudget(MaxMemoryClients(options), options.ClientQueryTimeout, logger);
-        var connectionOptions = CreateConnectionOptions(options.Limits, logger, options.MemoryPool, options.Tls, acceptLimit, ClientOutputLimit(options), clientBudget);
+        var connectionOptions = CreateConnectionOptions(options.Limits, logger, options.MemoryPool, options.Tls, acceptLimit, ClientOutputLimit(options), clientBudget, options.SocketEngine);
         if (store is null && !options.Plugins.TryCreateStore(options.Store, out store))
         {
             options.ListenSocket?.Dispose();
@@ -417,7 +417,7 @@ public sealed class DhtNode : IAsyncDisposable
     /// The transport settings a node uses: input buffering must hold at least one maximal frame, or such a frame
     /// could never be parsed whole; twice that leaves room for the pipelined frames behind it.
     /// </summary>
-    internal static ConnectionOptions CreateConnectionOptions(ProtocolLimits limits, ILogger logger, System.Buffers.MemoryPool<byte>? pool, Security.TlsOptions? tls = null, ConnectionLimit? acceptLimit = null, OutputLimit? clientOutputLimit = null, ClientMemoryBudget? clientBudget = null)
+    internal static ConnectionOptions CreateConnectionOptions(ProtocolLimits limits, ILogger logger, System.Buffers.MemoryPool<byte>? pool, Security.TlsOptions? tls = null, ConnectionLimit? acceptLimit = null, OutputLimit? clientOutputLimit = null, ClientMemoryBudget? clientBudget = null, SocketEngineKind socketEngine = SocketEngineKind.Runtime)
     {
         var pause = Math.Max(1L << 20, 2L * (limits.MaxFrameSize + ProtocolConstants.HeaderSize));
         return new ConnectionOptions
@@ -439,6 +439,8 @@ public sealed class DhtNode : IAsyncDisposable
             ClientOutputLimit = clientOutputLimit,
             // Joined by client sessions only (SocketConnection.BoundAsClient): peer links are never evicted.
             ClientBudget = clientBudget,
+            // Listeners only (SocketListener): the node's dials stay on the runtime's engine (EpollSocketEngine says why).
+            SocketEngine = socketEngine,
         };
     }
 

@@ -271,6 +271,15 @@ public sealed class NodeOptions
     /// </remarks>
     public TimeSpan ClientQueryTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Which engine moves the bytes of served plain-TCP connections: runtime (.NET's sockets) or epoll (FastDht's own Linux event loop).</summary>
+    /// <remarks>
+    /// Defaults to runtime. epoll (Linux; elsewhere the runtime's engine serves) reads a socket only when the kernel
+    /// said it has data (one recv per request instead of two) and runs each batch of ready connections on FastDht's
+    /// own event threads (<see cref="Transport.EpollSocketEngine"/>); TLS connections and the node's own dials always
+    /// use the runtime's engine. Process-wide event threads: their count is fastdht-node's --socket-threads.
+    /// </remarks>
+    public Transport.SocketEngineKind SocketEngine { get; set; }
+
     /// <summary>A log segment file is closed and the next begun once it holds this many bytes.</summary>
     /// <remarks>Defaults to 64 MiB (4 KiB to 1 GiB).</remarks>
     public long LogSegmentSize { get; set; } = 64L << 20;

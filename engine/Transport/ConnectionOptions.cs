@@ -112,6 +112,14 @@ public sealed class ConnectionOptions
     /// </remarks>
     public ClientMemoryBudget? ClientBudget { get; init; }
 
+    /// <summary>Which engine moves the bytes of the plain-TCP connections a listener accepts: the runtime's or FastDht's own epoll loop.</summary>
+    /// <remarks>
+    /// Defaults to <see cref="SocketEngineKind.Runtime"/>. <see cref="SocketEngineKind.Epoll"/> applies on Linux only
+    /// (<see cref="EpollSocketEngine.IsSupported"/>; elsewhere the runtime's engine serves) and never to TLS or dialed
+    /// connections (<see cref="EpollSocketEngine"/> says why).
+    /// </remarks>
+    public SocketEngineKind SocketEngine { get; init; }
+
     /// <summary>The pool of send operations; tests inject their own to check every sender comes back.</summary>
     internal SocketSenderPool SenderPool { get; init; } = SocketSenderPool.Shared;
 
@@ -139,6 +147,7 @@ public sealed class ConnectionOptions
             AcceptLimit = AcceptLimit,
             ClientOutputLimit = ClientOutputLimit,
             ClientBudget = ClientBudget,
+            SocketEngine = SocketEngine,
             InlineScheduling = true,
         };
 

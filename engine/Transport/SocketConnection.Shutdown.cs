@@ -158,7 +158,12 @@ public sealed partial class SocketConnection
             ShutdownTransport();
         }
 
-        if (_socket is not null)
+        if (_epoll is { } epoll)
+        {
+            // Not closed here: the epoll loops close the descriptor once neither can call recv or send on it.
+            ShutdownEpoll(epoll);
+        }
+        else if (_socket is not null)
         {
             // Over TLS too: closing the socket ends whatever the stream waits for.
             ShutdownSocket(_socket);

@@ -29,7 +29,10 @@ public sealed partial class SocketConnection : IAsyncDisposable
     private Task _receiveTask = Task.CompletedTask;
     private Task _sendTask = Task.CompletedTask;
 
-    internal SocketConnection(Socket socket, ConnectionOptions options)
+    /// <param name="socket">The connected socket; the connection owns it from now on.</param>
+    /// <param name="options">The connection settings.</param>
+    /// <param name="accepted">True for a connection a listener accepted: only those may be served by the epoll engine (<see cref="ConnectionOptions.SocketEngine"/>).</param>
+    internal SocketConnection(Socket socket, ConnectionOptions options, bool accepted = false)
     {
         _socket = socket;
         _options = options;
@@ -42,6 +45,7 @@ public sealed partial class SocketConnection : IAsyncDisposable
         // Read once: after the socket is disposed these properties throw.
         LocalEndPoint = socket.LocalEndPoint;
         RemoteEndPoint = socket.RemoteEndPoint;
+        ChooseEngine(socket, accepted);
     }
 
     /// <summary>The received bytes. Only the owner's single parse loop reads it; it completes when the peer closes or the connection is aborted.</summary>
@@ -70,6 +74,10 @@ public sealed partial class SocketConnection : IAsyncDisposable
             {
                 _receiveTask = TlsReceiveLoopAsync(_tls);
                 _sendTask = TlsSendLoopAsync(_tls);
+            }
+            else if (_epoll is { } epoll && TryStartEpoll(epoll))
+            {
+                // FastDht's own event thread moves this connection's bytes (SocketConnection.Epoll.cs).
             }
             else if (_transport is null)
             {

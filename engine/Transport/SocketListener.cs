@@ -178,7 +178,7 @@ public sealed class SocketListener : IAsyncDisposable
                     continue;
                 }
 
-                var connection = new SocketConnection(socket, _options);
+                var connection = new SocketConnection(socket, _options, accepted: true);
                 connection.Start();
                 ThreadPool.UnsafeQueueUserWorkItem(
                     static state => _ = state.Listener.RunHandlerAsync(state.Connection),

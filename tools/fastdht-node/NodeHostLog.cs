@@ -16,4 +16,7 @@ internal static partial class NodeHostLog
 
     [LoggerMessage(103, LogLevel.Information, "Socket event threads: {Running} running ({Asked} from {Origin})")]
     public static partial void SocketThreads(ILogger logger, string running, string asked, string origin);
+
+    [LoggerMessage(104, LogLevel.Information, "Socket engine: {Engine}")]
+    public static partial void SocketEngine(ILogger logger, string engine);
 }

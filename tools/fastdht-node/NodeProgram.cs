@@ -35,6 +35,16 @@ internal static class NodeProgram
         return await RunNodeAsync(settings, socketThreads).ConfigureAwait(false);
     }
 
+    /// <summary>What the log says about the engine: the one asked for and, for epoll, whether it runs here and on how many threads.</summary>
+    private static string DescribeSocketEngine(Engine.Transport.SocketEngineKind engine)
+    {
+        if (engine != Engine.Transport.SocketEngineKind.Epoll)
+            return "runtime";
+        return Engine.Transport.EpollSocketEngine.IsSupported
+            ? $"epoll ({Engine.Transport.EpollSocketEngine.Threads} event threads of its own; TLS and dialed connections on the runtime's)"
+            : "runtime (epoll was asked for but needs Linux on x64 or arm64)";
+    }
+
     private static async Task<int> RunNodeAsync(NodeSettings settings, (string Value, string Origin) socketThreads)
     {
         // Registered before the node starts, so a signal during start-up still leads to an orderly stop.
@@ -67,6 +77,7 @@ internal static class NodeProgram
         // Counted once the listeners run, so the line shows what the runtime made of the setting.
         var running = SocketEventLoop.CountRunningThreads() is { } count ? count.ToString(System.Globalization.CultureInfo.InvariantCulture) : "unknown";
         NodeHostLog.SocketThreads(logger, running, socketThreads.Value, socketThreads.Origin);
+        NodeHostLog.SocketEngine(logger, DescribeSocketEngine(settings.Options.SocketEngine));
 
         FastDht.Monitoring.StatusEndpoint? status = null;
         if (settings.Http is { } http)

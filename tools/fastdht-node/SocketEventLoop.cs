@@ -62,6 +62,10 @@ internal static class SocketEventLoop
         var chosen = ChooseThreads(asked, current);
         if (!string.Equals(current, chosen.Value, StringComparison.Ordinal))
             Environment.SetEnvironmentVariable(ThreadCountVariable, chosen.Value);
+        // The same count for FastDht's own epoll engine (--socket-engine epoll), whose threads then do this work
+        // instead; a value the runtime would not parse leaves it at its default (one).
+        if (int.TryParse(chosen.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var threads) && threads >= 1)
+            Engine.Transport.EpollSocketEngine.ConfigureThreads(threads);
         return chosen;
     }
 

@@ -46,6 +46,9 @@ internal static partial class TransportLog
     [LoggerMessage(1012, LogLevel.Error, "The client memory sweep failed")]
     public static partial void BudgetSweepFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(1013, LogLevel.Warning, "The epoll engine could not register {RemoteEndPoint} (errno {Errno}); the runtime's engine serves it")]
+    public static partial void EpollRefused(ILogger logger, EndPoint? remoteEndPoint, int errno);
+
     [LoggerMessage(1020, LogLevel.Information, "TLS handshake with {RemoteEndPoint} failed: {Reason}")]
     public static partial void TlsHandshakeFailed(ILogger logger, EndPoint? remoteEndPoint, string reason);
 }

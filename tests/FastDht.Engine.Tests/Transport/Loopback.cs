@@ -15,9 +15,13 @@ internal static class Loopback
 
     /// <summary>Options whose memory, senders and connections are all counted by this test alone.</summary>
     public static ConnectionOptions CountedOptions(CountingMemoryPool pool, TransportCounters counters, SocketSenderPool senders,
-        long outputPause = 1024 * 1024, long outputResume = 512 * 1024) =>
+        long outputPause = 1024 * 1024, long outputResume = 512 * 1024, SocketEngineKind engine = SocketEngineKind.Runtime,
+        long inputPause = 1024 * 1024, long inputResume = 512 * 1024) =>
         new()
         {
+            SocketEngine = engine,
+            InputPauseThreshold = inputPause,
+            InputResumeThreshold = inputResume,
             MemoryPool = pool,
             Counters = counters,
             SenderPool = senders,
