@@ -43,6 +43,7 @@ public sealed class RebalanceRunTests
 
         Assert.Empty(runner.Failures);
         Assert.Equal(0, samples.Sum(s => s.Errors));
+        Assert.True(runner.CheckedReads > 0, "no read was checked against the writes before it");
         Assert.Equal("before", samples[0].Phase);
         Assert.Equal("after", samples[^1].Phase);
         Assert.True(samples.Where(s => s.Phase == "after").Sum(s => s.OperationsPerSecond) > 0, "no load after the shrink");

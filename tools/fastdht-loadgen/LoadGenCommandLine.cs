@@ -208,7 +208,7 @@ internal static class LoadGenCommandLine
             var samples = await runner.RunAsync(
                 static s => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s.Second,6:F1} s  {s.Phase,-11}  {s.OperationsPerSecond,10:N0} ops/s  p99 {s.P99Microseconds,9:N0} us  failed {s.Errors}  retried {s.Retries}  GC {s.GcPauseMilliseconds:0.#} ms in {s.Collections} ({s.Gen2Collections} gen 2)")),
                 signal.Token).ConfigureAwait(false);
-            var markdown = Rebalance.RebalanceOutput.ToMarkdown(samples, runner.Summary, settings, runner.ByPhase, runner.Unlogged, runner.Failures, runner.RunStart);
+            var markdown = Rebalance.RebalanceOutput.ToMarkdown(samples, runner.Summary, settings, runner.ByPhase, runner.Unlogged, runner.Failures, runner.RunStart, runner.CheckedReads);
             if (runner.ByPhase is { } byPhase)
                 await File.WriteAllTextAsync(Path.Combine(settings.OutputDirectory, "rebalance-windows.csv"), Rebalance.RebalanceOutput.ToWindowsCsv(byPhase)).ConfigureAwait(false);
             await File.WriteAllTextAsync(Path.Combine(settings.OutputDirectory, "rebalance.csv"), Rebalance.RebalanceOutput.ToCsv(samples)).ConfigureAwait(false);

@@ -20,7 +20,7 @@ internal static class RebalanceOutput
     }
 
     /// <summary>One row per period (before, each step, the hold, after): seconds, median throughput, median and worst p99 of its seconds, failed operations, retries; then what moved, by phase and by step, and every failed operation.</summary>
-    public static string ToMarkdown(IReadOnlyList<RebalanceSample> samples, RebalanceSummary? summary, RebalanceSettings settings, RequestsByPhase? byPhase = null, long unlogged = 0, IReadOnlyList<FailedOperation>? failures = null, long runStart = 0)
+    public static string ToMarkdown(IReadOnlyList<RebalanceSample> samples, RebalanceSummary? summary, RebalanceSettings settings, RequestsByPhase? byPhase = null, long unlogged = 0, IReadOnlyList<FailedOperation>? failures = null, long runStart = 0, long checkedReads = 0)
     {
         var load = settings.Load;
         var text = new StringBuilder();
@@ -74,14 +74,16 @@ internal static class RebalanceOutput
         if (byPhase is not null)
             AppendByPhase(text, byPhase, unlogged);
         if (failures is not null && summary is not null)
-            AppendFailures(text, failures, summary.Intervals, runStart);
+            AppendFailures(text, failures, summary.Intervals, runStart, checkedReads);
         return text.ToString();
     }
 
     /// <summary>Every failed operation (the first 50) with when, in which phase and step, and what the client said (its message names the node).</summary>
-    private static void AppendFailures(StringBuilder text, IReadOnlyList<FailedOperation> failures, IReadOnlyList<RebalanceInterval> intervals, long runStart)
+    private static void AppendFailures(StringBuilder text, IReadOnlyList<FailedOperation> failures, IReadOnlyList<RebalanceInterval> intervals, long runStart, long checkedReads)
     {
         text.AppendLine();
+        if (checkedReads > 0)
+            text.Append(C, $"{checkedReads:N0} reads were of keys already known to hold a value (a write acknowledged, or a read found it, before the read began); one that found nothing would be a failed `LostWrite` below.").AppendLine().AppendLine();
         if (failures.Count == 0)
         {
             text.AppendLine("Failed operations: **none** (a failure is an operation the client gave up on after its own retries; the retried calls are counted apart).");

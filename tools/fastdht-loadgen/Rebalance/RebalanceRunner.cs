@@ -47,6 +47,9 @@ internal sealed class RebalanceRunner(RebalanceSettings settings)
     /// <summary>Operations left out of <see cref="ByPhase"/> because the log was full.</summary>
     public long Unlogged { get; private set; }
 
+    /// <summary>Reads (warm-up included) of keys already known to hold a value: each one that found nothing is a failed LostWrite.</summary>
+    public long CheckedReads { get; private set; }
+
     /// <summary>When the measured run began (a <see cref="Stopwatch"/> timestamp): second 0 of the samples.</summary>
     public long RunStart { get; private set; }
 
@@ -82,8 +85,9 @@ internal sealed class RebalanceRunner(RebalanceSettings settings)
                 admin = await ConnectAsync(cluster, load, stop).ConfigureAwait(false); // the shell's connection: it commits the leaves
             var progress = new LoadProgress(_statistics, null, null, 0);
             var workers = new Task[load.Workers];
+            var written = new WrittenKeys(load.Workload.KeyCount);
             for (var i = 0; i < workers.Length; i++)
-                workers[i] = new Worker(clients[i % clients.Length], load.Workload, load.Seed, i, _statistics, _control, progress).RunAsync();
+                workers[i] = new Worker(clients[i % clients.Length], load.Workload, load.Seed, i, _statistics, _control, progress, written: written).RunAsync();
             await Task.Delay(load.Warmup, stop).ConfigureAwait(false);
             _statistics.Reset();
             // 12 bytes an operation: 8 M cover 10 s of logging at 400,000 ops/s, plus the rebalance's seconds at that
@@ -158,6 +162,7 @@ internal sealed class RebalanceRunner(RebalanceSettings settings)
                 ByPhase = RequestsByPhase.Cut(log, Summary.Intervals, start);
             Unlogged = log.Dropped;
             Failures = [.. failures];
+            CheckedReads = written.CheckedReads;
             return samples;
         }
         finally

@@ -37,10 +37,13 @@ internal sealed class Worker
     private readonly bool[] _batchMeasured = [];
     private readonly long[] _batchSuccesses = new long[RunStatistics.KindCount];
     private readonly long[] _batchMisses = new long[RunStatistics.KindCount];
+    private readonly WrittenKeys? _written;
     private long _sequence;
 
-    public Worker(DhtClient client, WorkloadSpec spec, int seed, int workerIndex, RunStatistics statistics, RunControl control, LoadProgress progress, int batch = 1)
+    /// <summary>A worker of <paramref name="client"/>; with <paramref name="written"/> (single requests only), a read that misses a key known written counts as a failed <see cref="ErrorKinds.LostWrite"/>.</summary>
+    public Worker(DhtClient client, WorkloadSpec spec, int seed, int workerIndex, RunStatistics statistics, RunControl control, LoadProgress progress, int batch = 1, WrittenKeys? written = null)
     {
+        _written = written;
         _client = client;
         _generator = new OperationGenerator(spec, seed, workerIndex);
         _statistics = statistics;
@@ -103,6 +106,8 @@ internal sealed class Worker
             var kind = _generator.Next(keyIndexes);
             for (var i = 0; i < keyIndexes.Length; i++)
                 KeyFormat.Write(keyIndexes[i], _keyBytes.AsSpan(i * KeyFormat.Length, KeyFormat.Length));
+            // Asked before the read is sent: a write acknowledged while the read runs may or may not be seen by it.
+            var mustFind = kind == OperationKind.Get && _written is { } known && known.CheckRead(keyIndexes[0]);
             var start = Stopwatch.GetTimestamp();
             bool success;
             long aborts = 0;
@@ -158,6 +163,8 @@ internal sealed class Worker
                 }
                 continue;
             }
+            if (_written is { } written && !RecordWritten(written, kind, success, mustFind, measured, start))
+                continue;
             if (!measured)
             {
                 _progress.RecordWarmup();
@@ -250,6 +257,35 @@ internal sealed class Worker
             for (var kind = 0; kind < _batchSuccesses.Length; kind++)
                 _statistics.RecordBatch((OperationKind)kind, nanoseconds, _batchSuccesses[kind], _batchMisses[kind]);
         }
+    }
+
+    /// <summary>Notes the keys an answer says hold a value; false (and a failed operation when measured) for a read that missed a key known written.</summary>
+    private bool RecordWritten(WrittenKeys written, OperationKind kind, bool success, bool mustFind, bool measured, long start)
+    {
+        switch (kind)
+        {
+            case OperationKind.Get when !success && mustFind:
+                if (measured)
+                {
+                    _statistics.RecordError(kind, ErrorKinds.LostWrite);
+                    _statistics.Failures?.Enqueue(new FailedOperation(start, Stopwatch.GetTimestamp(), kind, ErrorKinds.LostWrite,
+                        $"key {_keyIndexes[0]} read nothing, but a write of it was acknowledged (or a read found it) before this read began"));
+                }
+                else
+                {
+                    _progress.RecordWarmup();
+                }
+                return false;
+            case OperationKind.Get when success:
+            case OperationKind.Put or OperationKind.PutIfAbsent or OperationKind.ReadModifyWrite: // PutIfAbsent's false: it exists
+                written.Add(_keyIndexes[0]);
+                break;
+            case OperationKind.MultiPut:
+                foreach (var key in _keyIndexes)
+                    written.Add(key);
+                break;
+        }
+        return true;
     }
 
     private static bool AllPresent(byte[]?[] values)
