@@ -79,7 +79,8 @@ internal sealed class ReplyGuard : IOutputBarrier
     // Under everysec and no this writes the pending records to the operating system on the flushing thread (no fsync).
     bool IOutputBarrier.IsReached(long mark) => _log is null || _log.TryMakeDurable(mark);
 
-    ValueTask<bool> IOutputBarrier.WaitAsync(long mark) => _log is null ? new ValueTask<bool>(true) : _log.WhenDurableAsync(mark);
+    // The continuation is the connection's held flush: under always the log's flush thread runs it right after the fsync.
+    ValueTask<bool> IOutputBarrier.WaitAsync(long mark) => _log is null ? new ValueTask<bool>(true) : _log.WhenDurableForSendAsync(mark);
 
     private ValueTask<bool> WhenReachedAsync(long logMark, long streamMark)
     {

@@ -86,6 +86,9 @@ public sealed partial class WriteAheadLog : IDisposable
     // Flush thread only: how many waits the last fsync answered (the writers in flight that a hold waits for).
     private int _lastWoken;
     private readonly WaiterWakeup _wakeup = new();
+
+    // Under Always: the finished waits of connections' held flushes, resumed by the flush thread itself.
+    private readonly WaiterWakeup _wakeupHere = new();
     private readonly DeferredWrite _deferredWrite;
 
     // Zeroes the next segment ahead on its own thread (and cuts closed ones back): rotation never writes the zeros.
@@ -287,7 +290,18 @@ public sealed partial class WriteAheadLog : IDisposable
     /// first. Never waits for the disk on the calling thread (under everysec and no it may write the pending records to
     /// the operating system first, see <see cref="TryMakeDurable"/>); allocates nothing in steady state (pooled waiters).
     /// </summary>
-    public ValueTask<bool> WhenDurableAsync(long position)
+    public ValueTask<bool> WhenDurableAsync(long position) => WhenDurable(position, resumeOnFlushThread: false);
+
+    /// <summary>
+    /// <see cref="WhenDurableAsync"/> for a connection's held flush (the engine's <c>ReplyGuard</c>): under
+    /// <see cref="FsyncPolicy.Always"/> its continuation runs on the flush thread right after the fsync that covers
+    /// the position, so the replies leave without a hop to the thread pool (<see cref="ResumeOnFlushThread"/>). The
+    /// continuation must never block: it is the transport's send and the session's read loop, which run on the socket
+    /// event thread otherwise and never block there either.
+    /// </summary>
+    internal ValueTask<bool> WhenDurableForSendAsync(long position) => WhenDurable(position, resumeOnFlushThread: true);
+
+    private ValueTask<bool> WhenDurable(long position, bool resumeOnFlushThread)
     {
         if (TryMakeDurable(position))
             return new ValueTask<bool>(true);
@@ -299,7 +313,7 @@ public sealed partial class WriteAheadLog : IDisposable
                 return new ValueTask<bool>(true);
             if (_stopped)
                 return new ValueTask<bool>(false);
-            waiter = DurabilityWaiter.Rent(position);
+            waiter = DurabilityWaiter.Rent(position, resumeOnFlushThread);
             _waiters.Add(waiter);
             _waiting = _waiters.Count;
             _waits++;
@@ -316,8 +330,17 @@ public sealed partial class WriteAheadLog : IDisposable
     }
 
     /// <summary>Writes and fsyncs what was appended, stops the flush thread and closes the files; waiters still pending then get false.</summary>
+    /// <remarks>
+    /// Called from a continuation the flush thread resumes (<see cref="ResumeOnFlushThread"/>), the closing runs on a
+    /// thread of its own and this returns at once: the flush thread cannot wait for itself to end.
+    /// </remarks>
     public void Dispose()
     {
+        if (Thread.CurrentThread == _flusher)
+        {
+            new Thread(Dispose) { IsBackground = true, Name = "FastDht WAL close" }.Start();
+            return;
+        }
         lock (_sync)
         {
             if (_closing)
@@ -412,12 +435,20 @@ public sealed partial class WriteAheadLog : IDisposable
 
     /// <summary>
     /// After a write round (under <c>_writeGate</c>): the durable position moved to <paramref name="durable"/>; the waiters
-    /// it covers are resumed together on one thread-pool work item (<see cref="WaiterWakeup"/>), never on this thread.
+    /// it covers are resumed together on one thread-pool work item (<see cref="WaiterWakeup"/>); with
+    /// <paramref name="resumeHere"/> they are left for the caller to resume once it released the gate
+    /// (<see cref="WaiterWakeup.RunHere"/>, a deferred write round); with <paramref name="onFlushThread"/> so are those
+    /// waiting for a send (<see cref="WhenDurableForSendAsync"/>), which the flush thread resumes itself
+    /// (<see cref="ResumeOnFlushThread"/>), while the others still go to the pool.
     /// </summary>
-    private void Publish(long durable, bool resumeHere = false)
+    private void Publish(long durable, bool resumeHere = false, bool onFlushThread = false)
     {
         Volatile.Write(ref _durable, durable);
+        // Only when nothing was appended meanwhile: records waiting for the next fsync mean another group of writers,
+        // whose fsync should not wait behind this group's sends (the pool then sends them while the disk works).
+        onFlushThread &= Volatile.Read(ref _activeLength) == 0;
         var woken = 0;
+        var pooled = 0;
         lock (_waitLock)
         {
             for (var i = _waiters.Count - 1; i >= 0; i--)
@@ -427,7 +458,15 @@ public sealed partial class WriteAheadLog : IDisposable
                     continue;
                 _waiters[i] = _waiters[^1];
                 _waiters.RemoveAt(_waiters.Count - 1);
-                _wakeup.Add(waiter);
+                if (onFlushThread && waiter.ResumeOnFlushThread)
+                {
+                    _wakeupHere.Add(waiter);
+                }
+                else
+                {
+                    _wakeup.Add(waiter);
+                    pooled++;
+                }
                 woken++;
             }
             _waiting = _waiters.Count;
@@ -435,7 +474,7 @@ public sealed partial class WriteAheadLog : IDisposable
                 _wakeBatches++;
         }
         _lastWoken = woken;
-        if (woken > 0 && !resumeHere)
+        if (pooled > 0 && !resumeHere)
             _wakeup.Schedule();
     }
 }

@@ -8,9 +8,9 @@ namespace FastDht.Storage.Durability.Internal;
 /// allocates nothing in steady state. True when the position is durable, false when the log closed first.
 /// </summary>
 /// <remarks>
-/// Continuations run asynchronously when <see cref="Complete"/> is called (the flush thread, closing the log, must never
-/// run a session's code); <see cref="WaiterWakeup"/> runs them inline on its own work item with
-/// <see cref="CompleteInline"/>. The waiter returns itself to the pool when its result is read (exactly once, as a
+/// Continuations run asynchronously when <see cref="Complete"/> is called (closing the log must never run a session's
+/// code); <see cref="WaiterWakeup"/> runs them inline with <see cref="CompleteInline"/>, on its own work item or, for
+/// a connection's held flush under <c>always</c>, on the flush thread (<see cref="ResumeOnFlushThread"/>). The waiter returns itself to the pool when its result is read (exactly once, as a
 /// <see cref="ValueTask{TResult}"/> allows).
 /// </remarks>
 internal sealed class DurabilityWaiter : IValueTaskSource<bool>
@@ -25,13 +25,17 @@ internal sealed class DurabilityWaiter : IValueTaskSource<bool>
     /// <summary>The position this waiter waits for.</summary>
     public long Target { get; private set; }
 
-    public static DurabilityWaiter Rent(long target)
+    /// <summary>Whether the flush thread may resume this wait itself (a connection's held flush, never blocking).</summary>
+    public bool ResumeOnFlushThread { get; private set; }
+
+    public static DurabilityWaiter Rent(long target, bool resumeOnFlushThread = false)
     {
         if (Pool.TryDequeue(out var waiter))
             Interlocked.Decrement(ref s_pooled);
         else
             waiter = new DurabilityWaiter();
         waiter.Target = target;
+        waiter.ResumeOnFlushThread = resumeOnFlushThread;
         waiter._core.RunContinuationsAsynchronously = true;
         return waiter;
     }

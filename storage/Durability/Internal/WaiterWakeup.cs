@@ -2,13 +2,12 @@ namespace FastDht.Storage.Durability.Internal;
 
 /// <summary>
 /// Resumes the waits an fsync finished: all of them in one thread-pool work item, each continuation run inline there,
-/// instead of one work item per waiting connection.
+/// instead of one work item per waiting connection; or all of them on the thread that calls <see cref="RunHere"/>.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Requirements: the flush thread must go straight back to the disk after an fsync (the next group commit starts at
-/// once with everything appended meanwhile), so it never runs a session's code; a waiting reply should be sent as soon
-/// as its fsync ends; nothing is allocated per wait.
+/// Requirements: code that may block or take long (an embedder's continuation) never runs on the flush thread, which
+/// must go back to the disk; a waiting reply should be sent as soon as its fsync ends; nothing is allocated per wait.
 /// </para>
 /// <para>
 /// Design: the flush thread adds the finished waiters to a list and schedules this work item unless it is already
@@ -19,6 +18,12 @@ namespace FastDht.Storage.Durability.Internal;
 /// work item and woke a pool thread per connection (counted in docs/storage.md, "Group commit: where a durable reply
 /// waits"). Waiters finished while the work item runs are picked up by its next pass, so it is never scheduled twice
 /// at once and nothing is left behind.
+/// </para>
+/// <para>
+/// Under <c>always</c> the log keeps a second one for connections' held flushes, which the flush thread drains itself
+/// with <see cref="RunHere"/> right after the fsync (WriteAheadLog.ResumeOnFlushThread): the hop to a pool thread, its
+/// futex wake-up and its sleep cost more per group commit than the sends it moved off the flush thread, and the next
+/// round waits for those writers anyway. Other waits (an embedder's, a transaction's) still come here.
 /// </para>
 /// </remarks>
 internal sealed class WaiterWakeup : IThreadPoolWorkItem

@@ -625,7 +625,7 @@ public sealed class WriteAheadLogTests : IDisposable
 
     [SmallDiskTheory]
     [InlineData(FsyncPolicy.Always)]
-    public async Task The_waits_one_fsync_finishes_are_counted_as_one_wake_up_and_never_resumed_on_the_flush_thread(FsyncPolicy fsync)
+    public async Task The_waits_one_fsync_finishes_are_counted_as_one_wake_up_and_resumed_on_the_flush_thread(FsyncPolicy fsync)
     {
         // A full disk holds every wait deterministically: what is appended meanwhile goes out in one round, one fsync.
         using var disk = SmallDisk.Mount(512);
@@ -642,7 +642,7 @@ public sealed class WriteAheadLogTests : IDisposable
         var start = log.Statistics;
         var resumed = new Task[waits];
         for (var i = 0; i < waits; i++)
-            resumed[i] = ResumeOffTheFlushThreadAsync(log, log.AppendPut(B($"k{i}"), B("v")));
+            resumed[i] = ResumeOnTheFlushThreadAsync(log, log.AppendPut(B($"k{i}"), B("v")));
         var held = log.Statistics;
         Assert.Equal(waits, held.Records - start.Records);
         Assert.Equal(waits, held.Waits - start.Waits); // none could be answered at once
@@ -703,10 +703,84 @@ public sealed class WriteAheadLogTests : IDisposable
         Assert.Equal(1, done.Fsyncs - start.Fsyncs); // both records, one fsync
     }
 
-    private static async Task ResumeOffTheFlushThreadAsync(WriteAheadLog log, long position)
+    [Fact]
+    public async Task Under_always_the_waits_an_fsync_finishes_are_resumed_on_the_flush_thread_with_no_hop_to_the_thread_pool()
     {
-        Assert.True(await log.WhenDurableAsync(position).ConfigureAwait(false));
-        // The flush thread must go back to the disk at once: a session's code never runs there.
-        Assert.NotEqual("FastDht WAL flush", Thread.CurrentThread.Name);
+        using var log = Open(new ShardedStore(), out _);
+        var start = log.AppendedPosition;
+        var size = log.AppendPut(B("k0"), B("v")) - start;
+        Assert.True(await log.WhenDurableAsync(start + size).AsTask().WithinAsync("the first write durable"));
+
+        // Waits for the next record, registered before it is appended: none can be answered at once. Two are
+        // connections' held flushes (the engine's ReplyGuard), one is any other caller's.
+        var next = log.AppendedPosition + size;
+        var sends = new[] { ThreadResumedOnAsync(log, next, forSend: true), ThreadResumedOnAsync(log, next, forSend: true) };
+        var other = ThreadResumedOnAsync(log, next, forSend: false);
+        Assert.Equal(next, log.AppendPut(B("k1"), B("v")));
+        foreach (var wait in sends)
+            Assert.Equal("FastDht WAL flush", await wait.WithinAsync("a held flush resumed"));
+        // Any other caller's code (an embedder's, a test's) never runs on the flush thread.
+        Assert.NotEqual("FastDht WAL flush", await other.WithinAsync("the other wait resumed"));
+    }
+
+    [Fact]
+    public async Task Dispose_called_from_a_wait_the_flush_thread_resumed_closes_the_log_instead_of_waiting_for_itself()
+    {
+        var store = new ShardedStore();
+        var log = Open(store, out _);
+        var start = log.AppendedPosition;
+        var size = log.AppendPut(B("k0"), B("v")) - start;
+        Assert.True(await log.WhenDurableAsync(start + size).AsTask().WithinAsync("the first write durable"));
+
+        // A connection whose code, resumed after its write is durable, closes the log: it runs on the flush thread.
+        var closing = CloseWhenDurableAsync(log, log.AppendedPosition + size);
+        log.AppendPut(B("k1"), B("v"));
+        Assert.Equal("FastDht WAL flush", await closing.WithinAsync("Dispose returned on the flush thread"));
+        Assert.False(log.IsWritable);
+
+        // The close went on on a thread of its own: the folder's lock is released once it is done, with both records in.
+        WriteAheadLog? reopened = null;
+        var restored = new ShardedStore();
+        await UntilAsync(() => TryOpen(restored, out reopened), "the log closed and its folder opens again");
+        using (reopened)
+        {
+            Assert.Equal("v", Get(restored, "k0"));
+            Assert.Equal("v", Get(restored, "k1"));
+        }
+    }
+
+    private bool TryOpen(ShardedStore store, out WriteAheadLog? log)
+    {
+        try
+        {
+            log = Open(store, out _);
+            return true;
+        }
+        catch (IOException)
+        {
+            log = null;
+            return false;
+        }
+    }
+
+    private static async Task<string?> CloseWhenDurableAsync(WriteAheadLog log, long position)
+    {
+        Assert.True(await log.WhenDurableForSendAsync(position).ConfigureAwait(false));
+        var thread = Thread.CurrentThread.Name;
+        log.Dispose();
+        return thread;
+    }
+
+    private static async Task<string?> ThreadResumedOnAsync(WriteAheadLog log, long position, bool forSend)
+    {
+        Assert.True(await (forSend ? log.WhenDurableForSendAsync(position) : log.WhenDurableAsync(position)).ConfigureAwait(false));
+        return Thread.CurrentThread.Name;
+    }
+
+    private static async Task ResumeOnTheFlushThreadAsync(WriteAheadLog log, long position)
+    {
+        Assert.True(await log.WhenDurableForSendAsync(position).ConfigureAwait(false));
+        // Under always the flush thread sends the replies itself: no thread hop per group commit.
+        Assert.Equal("FastDht WAL flush", Thread.CurrentThread.Name);
     }
 }
