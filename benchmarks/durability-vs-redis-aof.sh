@@ -4,7 +4,10 @@
 #   For each policy (memory only; always; everysec; no): one fastdht-node with --resp (--data-dir and --fsync POLICY, or
 #   no data directory) and one redis-server (--appendonly yes --appendfsync POLICY, or no persistence), both on
 #   loopback; redis-benchmark -t set -d 16 -r R -c C at -P 1 (-n N_P1) and -P 16 (-n N_P16), RUNS runs each,
-#   alternating FastDht and Redis run by run; each cell is the median.
+#   alternating FastDht and Redis run by run; each cell is the median. Before a policy's measured runs each server takes
+#   one untimed warm-up run at -P 16 and one at -P 1 (WARMUP_N SETs each): a fresh fastdht-node still runs part of its
+#   request path as tier-0 JIT code during its first seconds (first runs 10-20% slower than the next, seen in the ninth
+#   session), which is start-up cost, not the steady state a long-running server is measured in. 0 turns it off.
 #   Write amplification: after a policy's runs, FastDht writes one snapshot (SAVE) and the bytes its log appended
 #   (INFO persistence fastdht_log_appended) plus the snapshot's size are divided by the user bytes (SETs x (16-byte key
 #   + 16-byte value)); Redis's the same with its append-only files' size (appendonlydir), no rewrite forced.
@@ -14,7 +17,7 @@
 # Every server is started by this script, bound to 127.0.0.1, and stopped by PID from an EXIT trap (also on failure
 # or Ctrl-C). Every redis-benchmark run is bounded by `timeout`. The numbers mean something only on a quiet machine.
 #
-# Env knobs: N_P1 (200000) N_P16 (1000000) R (100000) C (50) RUNS (3) BENCH_TIMEOUT (600 s per run)
+# Env knobs: N_P1 (200000) N_P16 (1000000) R (100000) C (50) RUNS (3) WARMUP_N (200000) BENCH_TIMEOUT (600 s per run)
 #            PORT_BASE (17300) WORK (a new temp dir) SKIP_BUILD (0) POLICIES ("none always everysec no")
 # Smoke test:  N_P1=2000 N_P16=8000 RUNS=1 benchmarks/durability-vs-redis-aof.sh
 set -euo pipefail
@@ -26,6 +29,7 @@ N_P16=${N_P16:-1000000}
 R=${R:-100000}
 C=${C:-50}
 RUNS=${RUNS:-3}
+WARMUP_N=${WARMUP_N:-200000}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-600}
 PORT_BASE=${PORT_BASE:-17300}
 SKIP_BUILD=${SKIP_BUILD:-0}
@@ -108,11 +112,11 @@ policy_name() { case $1 in none) echo "memory only (no persistence)";; *) echo "
 
 {
   echo "FastDht with its write-ahead log against Redis with its append-only file, same client, same run"
-  echo "(\`benchmarks/durability-vs-redis-aof.sh\`, POLICIES=\"$POLICIES\" RUNS=$RUNS N_P1=$N_P1 N_P16=$N_P16 R=$R C=$C)."
+  echo "(\`benchmarks/durability-vs-redis-aof.sh\`, POLICIES=\"$POLICIES\" RUNS=$RUNS N_P1=$N_P1 N_P16=$N_P16 R=$R C=$C WARMUP_N=$WARMUP_N)."
   echo "$(date -u +%FT%TZ); host $(hostname), nproc $(nproc), $(lscpu 2>/dev/null | awk -F: '/Model name/{gsub(/^ +/, "", $2); print $2; exit}');"
   echo "redis-server $(redis-server --version | awk '{print $3}' | sed 's/v=//'), dotnet $(dotnet --version); load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo "Client: \`redis-benchmark -t set -d 16 -r $R -c $C -P 1|16\` (-n $N_P1 at -P 1, $N_P16 at -P 16); each cell the median of"
-  echo "$RUNS runs, FastDht and Redis alternating run by run. FastDht: one \`fastdht-node --resp\` with \`--data-dir\` and"
+  echo "$RUNS runs (after an untimed warm-up of $WARMUP_N SETs per server at -P 16 and at -P 1), FastDht and Redis alternating run by run. FastDht: one \`fastdht-node --resp\` with \`--data-dir\` and"
   echo "\`--fsync POLICY\`; Redis: \`--appendonly yes --appendfsync POLICY\` (memory only: no data directory / \`--appendonly no\`)."
   echo
   echo "| policy | depth | FastDht SET/s | Redis SET/s | FastDht / Redis | load average (1 min) over the cell |"
@@ -128,6 +132,14 @@ for policy in $POLICIES; do
   start_fastdht "$policy" "$FD_RESP" "$FD_NATIVE"; fd_pid=$LAST_PID
   start_redis "$policy" "$REDIS_PORT"; redis_pid=$LAST_PID
   sets=0
+  if ((WARMUP_N > 0)); then
+    for p in 16 1; do
+      one_run "fastdht-$policy" "$FD_RESP" "$WARMUP_N" "$p" >/dev/null
+      one_run "redis-$policy" "$REDIS_PORT" "$WARMUP_N" "$p" >/dev/null
+      sets=$((sets + WARMUP_N))
+    done
+    log "policy $policy: warm-up done ($WARMUP_N SETs per server at -P 16 and at -P 1, untimed)"
+  fi
   for p in 1 16; do
     n=$N_P1; [[ $p == 16 ]] && n=$N_P16
     fds=() rds=()

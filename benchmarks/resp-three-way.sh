@@ -6,6 +6,9 @@
 #   three nodes:  three fastdht-nodes (one cluster), a three-master Redis Cluster, a three-node Garnet cluster
 #                 (garnet-server --cluster, slots assigned by redis-cli --cluster create); redis-benchmark --cluster,
 #                 -n N_CLUSTER.
+#   Before a block's measured runs every server takes one untimed warm-up run (-P 16, then -P 1, WARMUP_N requests
+#   each; 0 turns it off): a fresh fastdht-node or garnet-server still runs part of its request path as tier-0 JIT code
+#   during its first seconds, a start-up cost rather than the steady state a long-running server is measured in.
 #   Each cell is the median of RUNS runs; within a run the three servers take turns in a rotated order (run 1:
 #   fastdht redis garnet, run 2: redis garnet fastdht, ...), so machine load falls on all three alike. Prints the
 #   markdown table docs/benchmarks.md takes (and saves it to $WORK/table.md), with the load average at the start and
@@ -15,7 +18,7 @@
 # $WORK/garnet (GARNET_VERSION pins it). Garnet listens on every interface by default, so --bind 127.0.0.1 always.
 # Every server is started here and stopped by PID on exit; every redis-benchmark run is bounded by `timeout`.
 #
-# Env: N (300000) N_CLUSTER (900000) R (100000) C (50) D (3) RUNS (3) DEPTHS ("1 16") CLUSTER (1) SINGLE (1)
+# Env: N (300000) N_CLUSTER (900000) R (100000) C (50) D (3) RUNS (3) DEPTHS ("1 16") CLUSTER (1) SINGLE (1) WARMUP_N (200000)
 #      PORT_BASE (17400) BENCH_TIMEOUT (600) SKIP_BUILD (0) WORK (a new temp dir) GARNET_VERSION (latest)
 #      FASTDHT_ENV (extra environment for the FastDht nodes only, e.g. "DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT=1": set
 #      in the shell it would reach Garnet too, which is a .NET process as well)
@@ -25,7 +28,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=${WORK:-$(mktemp -d -t resp-three-way.XXXX)}
 N=${N:-300000}; N_CLUSTER=${N_CLUSTER:-900000}; R=${R:-100000}; C=${C:-50}; D=${D:-3}; RUNS=${RUNS:-3}
 DEPTHS=${DEPTHS:-1 16}; CLUSTER=${CLUSTER:-1}; SINGLE=${SINGLE:-1}; PORT_BASE=${PORT_BASE:-17400}
-BENCH_TIMEOUT=${BENCH_TIMEOUT:-600}; SKIP_BUILD=${SKIP_BUILD:-0}
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-600}; SKIP_BUILD=${SKIP_BUILD:-0}; WARMUP_N=${WARMUP_N:-200000}
 SERVERS=(fastdht redis garnet)
 source "$ROOT/benchmarks/lib.sh"
 mkdir -p "$WORK"
@@ -99,6 +102,15 @@ block() {
   local nodes=$1 n=$2 flag=$6 p run k s out set get order
   declare -A port=([fastdht]=$3 [redis]=$4 [garnet]=$5)
   local start_load; start_load=$(loadavg)
+  if ((WARMUP_N > 0)); then
+    for s in "${SERVERS[@]}"; do
+      for p in 16 1; do
+        timeout "$BENCH_TIMEOUT" redis-benchmark $flag -h 127.0.0.1 -p "${port[$s]}" -t set,get -n "$WARMUP_N" -r "$R" -c "$C" -d "$D" -P "$p" -q >/dev/null 2>&1 \
+          || { echo "warm-up failed or timed out ($s, $nodes nodes, P=$p)" >&2; exit 1; }
+      done
+    done
+    log "$nodes node(s): warm-up done ($WARMUP_N requests per server at -P 16 and -P 1, untimed)"
+  fi
   for p in $DEPTHS; do
     for ((run = 0; run < RUNS; run++)); do
       order=()
@@ -144,7 +156,7 @@ fi
 
 {
   echo "$(date -u +%FT%TZ), $(nproc) cores, $(redis-server --version | awk '{print $3}'), garnet-server $("$GARNET" --version 2>/dev/null | head -1 || echo '?'), dotnet $(dotnet --version);"
-  echo "redis-benchmark -t set,get -r $R -c $C -d $D, -n $N (1 node) / $N_CLUSTER (3 nodes, --cluster), median of $RUNS rotated runs."
+  echo "redis-benchmark -t set,get -r $R -c $C -d $D, -n $N (1 node) / $N_CLUSTER (3 nodes, --cluster), median of $RUNS rotated runs after an untimed warm-up of $WARMUP_N requests per server at -P 16 and -P 1."
   for nodes in 1 3; do [[ -n ${LOADS[$nodes]:-} ]] && echo "Load average over the $nodes-node block: ${LOADS[$nodes]}."; done
   echo
   echo "| nodes | depth | op | FastDht/s | Redis/s | Garnet/s | FastDht / Redis | FastDht / Garnet |"
