@@ -368,15 +368,7 @@ public sealed class MoveFailureTests : IDisposable
         // Silent (frozen) longer than the failover timeout: an in-sync replica of the slots takes them over.
         await Bounded.UntilAsync(() => others.All(n => n.ClusterState.Slots.OwnerOf(slots.FirstSlot) != target),
             $"an in-sync replica of the slots to be promoted (the slots: {cluster[source].ClusterState.Slots.AssignmentOf(slots.FirstSlot)})");
-        // Every connection reset while the target stays frozen (a frozen link would hold its graceful stop): it dies
-        // with nothing more sent, as a killed process.
-        for (var i = 0; i < cluster.Count; i++)
-            cluster.ProxyOf(i).CutAll();
-        await cluster.StopNodeAsync(target);
-        cluster.FreezeNode(target, false);
-        await cluster.StartNodeAsync(target);
-        await cluster.WaitForMeshAsync();
-        await cluster.WaitForLeasesAsync();
+        await RestartFrozenAsKilledAsync(cluster, target);
 
         await using var fresh = await ConnectAsync(cluster, all: true);
         foreach (var key in keys)
@@ -436,13 +428,7 @@ public sealed class MoveFailureTests : IDisposable
         await Bounded.UntilAsync(() => others.All(n => n.ClusterState.Slots.OwnerOf(slots.FirstSlot) is var o && o != target && replicas.Contains(o)),
             $"a replica of the slots to be promoted (the slots: {cluster[source].ClusterState.Slots.AssignmentOf(slots.FirstSlot)})");
         var promoted = cluster[source].ClusterState.Slots.OwnerOf(slots.FirstSlot);
-        for (var i = 0; i < cluster.Count; i++)
-            cluster.ProxyOf(i).CutAll();
-        await cluster.StopNodeAsync(target);
-        cluster.FreezeNode(target, false);
-        await cluster.StartNodeAsync(target);
-        await cluster.WaitForMeshAsync();
-        await cluster.WaitForLeasesAsync();
+        await RestartFrozenAsKilledAsync(cluster, target);
         await ReadBackAsync(cluster, keys, "w", $"after node {promoted} took the slots over");
 
         // Once the promoted node's replicas are in sync again, it stops too: the other replica takes the slots over.
@@ -459,6 +445,19 @@ public sealed class MoveFailureTests : IDisposable
         Bounded.UntilAsync(() => cluster.RunningNodes.All(n => n.ClusterState.Slots.RangeAssignments.All(a => a.InSync.Length == a.Replicas.Length)), what);
 
     /// <summary>Reads every key through a fresh client: each must hold <paramref name="prefix"/> and its name.</summary>
+    /// <summary>Restarts a frozen node as if it had been killed: every connection reset while it stays frozen (a frozen
+    /// link would hold its graceful stop), so it dies with nothing more sent; then it starts empty and the cluster settles.</summary>
+    private static async Task RestartFrozenAsKilledAsync(TestCluster cluster, int node)
+    {
+        for (var i = 0; i < cluster.Count; i++)
+            cluster.ProxyOf(i).CutAll();
+        await cluster.StopNodeAsync(node);
+        cluster.FreezeNode(node, false);
+        await cluster.StartNodeAsync(node);
+        await cluster.WaitForMeshAsync();
+        await cluster.WaitForLeasesAsync();
+    }
+
     private static async Task ReadBackAsync(TestCluster cluster, string[] keys, string prefix, string when)
     {
         await using var fresh = await ConnectAsync(cluster, all: true);
