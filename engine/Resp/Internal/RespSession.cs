@@ -90,6 +90,16 @@ internal sealed partial class RespSession
                 {
                     while (!stop)
                     {
+                        // Closed under the loop (the client reset the connection, or the node closed it: eviction, an
+                        // output limit): the commands still in the input are dropped, as Redis drops a freed client's
+                        // query buffer. Running them answered no one: a client that pipelined GETs of a 4 MiB value
+                        // for a few seconds and hung up left hundreds of thousands queued here, and the session spent
+                        // minutes building replies for a closed pipe while it held its buffers (hundreds of MB each).
+                        if (_connection.IsClosed)
+                        {
+                            stop = true;
+                            break;
+                        }
                         if (_prefetchLeft == 0)
                             PrefetchKeys(buffer);
                         if (!RespRequestReader.TryRead(ref buffer, _command, _limits, out var error))
