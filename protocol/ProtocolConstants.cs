@@ -6,6 +6,16 @@ public static class ProtocolConstants
     /// <summary>The protocol version this assembly speaks, sent and checked in Hello.</summary>
     public const ushort Version = 1;
 
+    /// <summary>
+    /// The request id of a node's going-away notice to a client (docs/protocol.md §3): a response frame with this id,
+    /// opcode Hello and status ShuttingDown, sent unasked when the node begins to stop. Clients never use this id.
+    /// </summary>
+    public const uint GoAwayRequestId = 0;
+
+    /// <summary>Whether a response frame is a node's going-away notice (<see cref="GoAwayRequestId"/>).</summary>
+    public static bool IsGoAway(in FrameHeader header) =>
+        header.RequestId == GoAwayRequestId && header.Opcode == Opcode.Hello && header.Status == StatusCode.ShuttingDown && header.IsResponse;
+
     /// <summary>Header bytes: u32 length + u32 request id + u8 opcode + u8 flags + u16 status.</summary>
     public const int HeaderSize = 12;
 

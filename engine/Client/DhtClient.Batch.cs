@@ -19,7 +19,8 @@ public sealed partial class DhtClient
     /// timeout fails with Timeout, and a lost connection fails each of its pending requests with NodeUnavailable (and
     /// starts a refresh of the table in the background, as a single call does: the owner may have failed over). The
     /// requests that meet a change of owners are retried as a single call's are, only those, in rounds: answered
-    /// WrongNode from a later cluster state, after one refresh for the whole round; answered Moving (their slot is being
+    /// WrongNode from a later cluster state, or ShuttingDown (a stopping node that ran nothing), after one refresh for
+    /// the whole round; answered Moving (their slot is being
     /// handed over) or WrongNode from a node not yet at the client's state, after a short wait (eight of 1 ms, then 2, 4 ... 32 ms, about
     /// 2 s in all, counted in <see cref="MovingRetries"/>); a request still misrouted after that keeps the last answer.
     /// <paramref name="cancellationToken"/> is observed while dialing and between rounds: the run then throws
@@ -146,7 +147,7 @@ public sealed partial class DhtClient
 
     /// <summary>
     /// Selects the entries to send again (while <paramref name="mayRetry"/>): answered WrongNode from a later state than
-    /// they were routed by, or transiently misrouted (Moving, or WrongNode from a node behind the client's table).
+    /// they were routed by, or ShuttingDown, or transiently misrouted (Moving, or WrongNode from a node behind the client's table).
     /// </summary>
     private static BatchRetry SelectRetries(DhtBatch batch, bool mayRetry)
     {
@@ -159,12 +160,19 @@ public sealed partial class DhtClient
             var entry = batch.EntryAt(i);
             var result = entry.Result;
             var wasSent = entry.Selected;
+            var connection = entry.Connection;
             entry.Connection = null;
             entry.Selected = false;
             if (!wasSent)
                 continue;
             if (mayRetry && result.Status == StatusCode.WrongNode && IsNewerState(result.Epoch, entry.RoutedEpoch))
                 newestEpoch = Math.Max(newestEpoch, result.Epoch == 0 ? entry.RoutedEpoch + 1 : result.Epoch);
+            else if (mayRetry && result.Status == StatusCode.ShuttingDown)
+            {
+                // Its node is stopping and ran nothing (docs/protocol.md §3): nothing more goes there; refresh and resend.
+                connection?.Retire();
+                newestEpoch = Math.Max(newestEpoch, entry.RoutedEpoch + 1);
+            }
             else if (!mayRetry || !IsTransientlyMisrouted(result))
             {
                 failedOver |= MayHaveFailedOver(result);

@@ -20,8 +20,10 @@ namespace FastDht.Engine.Client;
 /// call in flight (each has its own request id; answers may come back in any order). Connections open on first use
 /// and reopen on a later use after they fail. A call never waits longer than about
 /// <see cref="DhtClientOptions.RequestTimeout"/> (plus <see cref="DhtClientOptions.ConnectTimeout"/> when it must dial).
-/// When a node says the key is not its own (WrongNode) or a freshly opened connection reports a newer cluster state
-/// epoch than the client's table, the client refreshes its table and retries the call once.
+/// When a node says the key is not its own (WrongNode), or that it is shutting down and ran nothing (ShuttingDown), or a
+/// freshly opened connection reports a newer cluster state epoch than the client's table, the client refreshes its
+/// table and retries the call once; a read that lost its connection is retried once too. A node that says it is going
+/// away gets no new request on that connection, which closes once its last answer is in.
 /// Per call, nothing is allocated beyond the returned value: completions and async state machines are pooled.
 /// </remarks>
 public sealed partial class DhtClient : IAsyncDisposable
@@ -70,9 +72,9 @@ public sealed partial class DhtClient : IAsyncDisposable
     /// <summary>The value stored under <paramref name="key"/>, or null when the key is absent.</summary>
     public ValueTask<byte[]?> GetAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default)
     {
-        if (!cancellationToken.CanBeCanceled && TryFastRoute(key, out var connection, out var epoch))
+        if (!cancellationToken.CanBeCanceled && TryFastRoute(key, out var connection, out var epoch, out var generation))
         {
-            var call = ClientCall.Rent(this, connection, Opcode.Get, ResponseShape.Value, StatusCode.NotFound, _settings.InlineContinuations, key, default, epoch);
+            var call = ClientCall.Rent(this, connection, Opcode.Get, ResponseShape.Value, StatusCode.NotFound, _settings.InlineContinuations, key, default, epoch, generation);
             if (connection.TrySend(new GetRequest(key, FrameFlags.Routed), call))
                 return call.AsValueTask();
             call.Return();
@@ -83,9 +85,9 @@ public sealed partial class DhtClient : IAsyncDisposable
     /// <summary>Stores <paramref name="value"/> under <paramref name="key"/>, replacing any previous value.</summary>
     public ValueTask PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken = default)
     {
-        if (!cancellationToken.CanBeCanceled && TryFastRoute(key, out var connection, out var epoch))
+        if (!cancellationToken.CanBeCanceled && TryFastRoute(key, out var connection, out var epoch, out var generation))
         {
-            var call = ClientCall.Rent(this, connection, Opcode.Put, ResponseShape.Status, StatusCode.Ok, _settings.InlineContinuations, key, value, epoch);
+            var call = ClientCall.Rent(this, connection, Opcode.Put, ResponseShape.Status, StatusCode.Ok, _settings.InlineContinuations, key, value, epoch, generation);
             if (connection.TrySend(new PutRequest(key, value, ifAbsent: false, FrameFlags.Routed), call))
                 return call.AsTask();
             call.Return();
@@ -97,9 +99,9 @@ public sealed partial class DhtClient : IAsyncDisposable
     /// <returns>True when this call stored it; false when the key already existed (nothing changed).</returns>
     public ValueTask<bool> PutIfAbsentAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken = default)
     {
-        if (!cancellationToken.CanBeCanceled && TryFastRoute(key, out var connection, out var epoch))
+        if (!cancellationToken.CanBeCanceled && TryFastRoute(key, out var connection, out var epoch, out var generation))
         {
-            var call = ClientCall.Rent(this, connection, Opcode.PutIfAbsent, ResponseShape.Status, StatusCode.Exists, _settings.InlineContinuations, key, value, epoch);
+            var call = ClientCall.Rent(this, connection, Opcode.PutIfAbsent, ResponseShape.Status, StatusCode.Exists, _settings.InlineContinuations, key, value, epoch, generation);
             if (connection.TrySend(new PutRequest(key, value, ifAbsent: true, FrameFlags.Routed), call))
                 return call.AsBooleanTask();
             call.Return();
@@ -130,9 +132,9 @@ public sealed partial class DhtClient : IAsyncDisposable
     /// <returns>True when the key existed and was removed; false when it was absent.</returns>
     public ValueTask<bool> DeleteAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default)
     {
-        if (!cancellationToken.CanBeCanceled && TryFastRoute(key, out var connection, out var epoch))
+        if (!cancellationToken.CanBeCanceled && TryFastRoute(key, out var connection, out var epoch, out var generation))
         {
-            var call = ClientCall.Rent(this, connection, Opcode.Delete, ResponseShape.Status, StatusCode.NotFound, _settings.InlineContinuations, key, default, epoch);
+            var call = ClientCall.Rent(this, connection, Opcode.Delete, ResponseShape.Status, StatusCode.NotFound, _settings.InlineContinuations, key, default, epoch, generation);
             if (connection.TrySend(new DeleteRequest(key, FrameFlags.Routed), call))
                 return call.AsBooleanTask();
             call.Return();
@@ -324,8 +326,8 @@ public sealed partial class DhtClient : IAsyncDisposable
 
     /// <summary>
     /// Routes one key operation to its owner; when a node answers WrongNode from a later cluster state than the one
-    /// the call was routed by, or the owner cannot be reached (or, for a read, answers NodeUnavailable), refreshes the
-    /// table and retries once at the (new) owner. With <c>retry</c> set, this call
+    /// the call was routed by, or ShuttingDown (it is stopping and ran nothing), or the owner cannot be reached (or, for a
+    /// read, answers NodeUnavailable or loses the connection), refreshes the table and retries once at the (new) owner. With <c>retry</c> set, this call
     /// is already that one retry (the fast path's attempt got the WrongNode).
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -374,6 +376,15 @@ public sealed partial class DhtClient : IAsyncDisposable
             {
                 await WaitWhileMovingAsync(waits++, result, generation, cancellationToken).ConfigureAwait(false);
                 attempt = 0; // a later WrongNode from a newer state may refresh again
+                continue;
+            }
+            if (result.Status == StatusCode.ShuttingDown && attempt == 0)
+            {
+                // The node is stopping and did not run the request (docs/protocol.md §3), or this connection was retired
+                // for that and the request never left: send nothing more there, and retry once where the refreshed table
+                // says, a write too (nothing was applied).
+                connection.Retire();
+                await RefreshAsync(generation, route.Epoch + 1, cancellationToken).ConfigureAwait(false);
                 continue;
             }
             if (result.Status == StatusCode.NodeUnavailable && attempt == 0 && opcode == Opcode.Get)
@@ -444,16 +455,21 @@ public sealed partial class DhtClient : IAsyncDisposable
     /// holds for good); the async path handles everything else (dialing, refreshing, key checks with exceptions,
     /// cancellation, a busy writer lock).
     /// </summary>
-    private bool TryFastRoute(ReadOnlyMemory<byte> key, out ClientConnection connection, out ulong epoch)
+    private bool TryFastRoute(ReadOnlyMemory<byte> key, out ClientConnection connection, out ulong epoch, out int generation)
     {
         connection = null!;
         epoch = 0;
+        // Read before the table: a refresh after this read counts as newer than the table the call routes by.
+        generation = Volatile.Read(ref _generation);
         if ((uint)(key.Length - 1) >= ushort.MaxValue || Volatile.Read(ref _disposed) != 0)
             return false;
         var route = Volatile.Read(ref _route);
         epoch = route.Epoch;
         return route.OwnerOf(key.Span).TryGetOpen(out connection) && connection.Epoch <= epoch;
     }
+
+    /// <summary>Whether the client was disposed: a call that lost its connection to that is not retried.</summary>
+    internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     /// <summary>The request timeout, for errors raised on the fast path.</summary>
     internal TimeSpan RequestTimeout => _settings.RequestTimeout;

@@ -12,8 +12,9 @@ namespace FastDht.Engine.Connections;
 /// race for one request, and exactly one of them may complete it.
 /// Design: one short lock around a dictionary keyed by request id. Whoever removes the entry owns the completion;
 /// the loser finds nothing and does nothing, so a late response after a timeout is dropped. Ids are a wrapping u32
-/// counter that skips ids still in use. After <see cref="FailAll"/> the multiplexer refuses new registrations, so
-/// nothing is registered on a dead connection and left to hang.
+/// counter that skips ids still in use, and 0: a node's going-away notice to a client carries id 0 (docs/protocol.md
+/// §3), so no request may. After <see cref="FailAll"/> (or <see cref="TryCloseIfIdle"/>) the multiplexer refuses new
+/// registrations, so nothing is registered on a dead connection and left to hang.
 /// The dictionary grows to the high-water mark of requests in flight and is then reused: no allocation per request.
 /// Forward window: a node forwarding its clients' commands asks <see cref="HasRoomForForward"/> before each one and,
 /// when <see cref="ForwardWindow"/> requests are in flight, stops reading its client until the owner has answered half of
@@ -101,7 +102,7 @@ internal sealed class RequestMultiplexer
             {
                 id = ++_nextId;
             }
-            while (!_pending.TryAdd(id, request));
+            while (id == 0 || !_pending.TryAdd(id, request));
             _inFlight = _pending.Count;
         }
         status = StatusCode.Ok;
@@ -137,6 +138,25 @@ internal sealed class RequestMultiplexer
         room?.TrySetResult();
         request.OnResponse(header, body);
         return true;
+    }
+
+    /// <summary>
+    /// Refuses every registration from now on, as <see cref="FailAll"/> would, but only when no request is waiting: a
+    /// connection being retired closes once the last answer it waits for is in, and a request registered concurrently
+    /// either comes first (the close waits for its answer) or is refused with <paramref name="status"/>, never sent.
+    /// </summary>
+    /// <returns>True when this call closed the multiplexer; false when requests are waiting or it was closed already.</returns>
+    public bool TryCloseIfIdle(StatusCode status, string message)
+    {
+        lock (_lock)
+        {
+            if (_closed || _pending.Count != 0)
+                return false;
+            _closed = true;
+            _closedStatus = status;
+            _closedMessage = message;
+            return true;
+        }
     }
 
     /// <summary>Fails every waiting request and refuses new ones: the connection is gone.</summary>

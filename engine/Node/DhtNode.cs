@@ -347,8 +347,9 @@ public sealed class DhtNode : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops gracefully: no new connections, clients stop being read, in-flight forwards get their answers (up to
-    /// <see cref="NodeOptions.DrainTimeout"/>), responses are flushed, then every connection closes.
+    /// Stops gracefully: no new connections; each client is told the node is going away, and every request it sends
+    /// from then on is answered ShuttingDown (nothing applied) until it closes; in-flight forwards get their answers (all
+    /// of it within <see cref="NodeOptions.DrainTimeout"/>), responses are flushed, then every connection closes.
     /// </summary>
     public async Task StopAsync()
     {
@@ -371,7 +372,9 @@ public sealed class DhtNode : IAsyncDisposable
             c.Input.CancelPendingRead();
         foreach (var running in _core.PluginConnections.Values.ToArray())
             await WaitAsync(running, deadline).ConfigureAwait(false);
-        // Clients first: stop reading new requests; each session waits for the answers it owes before it closes.
+        // Clients: each is told the node is going away and from then on every request it sends is refused ShuttingDown,
+        // unrun; a session ends when its client closes, so no request is left unread on a connection the node closes.
+        await DrainClientsAsync(deadline).ConfigureAwait(false);
         var clients = _core.Clients.Open.ToArray();
         foreach (var s in clients)
             s.StopReading();
@@ -468,6 +471,38 @@ public sealed class DhtNode : IAsyncDisposable
     {
         var host = bound.Address.Equals(IPAddress.Any) || bound.Address.Equals(IPAddress.IPv6Any) ? memberHost : bound.Address.ToString();
         return Cluster.ClusterMember.FormatAddress(host, bound.Port);
+    }
+
+    /// <summary>
+    /// The client half of the graceful stop (docs/protocol.md §3): every open session (and one opened meanwhile) gets the
+    /// going-away notice and refuses what it reads from then on; the wait ends when every client has closed, or at the
+    /// drain's deadline. A session that stays silent, owing nothing, for a quarter of <see cref="NodeOptions.DrainTimeout"/>
+    /// is stopped before that: a client that does not know the notice never closes by itself, and the smart client, which
+    /// closes within a round trip of its last answer, is then long done; the quarter leaves its requests that crossed
+    /// the notice on the wire time to arrive on a loaded machine, and bounds what an unaware client adds to the stop.
+    /// </summary>
+    private async Task DrainClientsAsync(long deadline)
+    {
+        var started = Environment.TickCount64;
+        var quiet = (long)_core.Options.DrainTimeout.TotalMilliseconds / 4;
+        while (true)
+        {
+            var now = Environment.TickCount64;
+            var open = 0;
+            foreach (var s in _core.Clients.Open)
+            {
+                s.BeginDrain(NodeId);
+                if (s.IsClosing || s.Completion.IsCompleted)
+                    continue;
+                if (s.AnswersOwed == 0 && now - Math.Max(started, s.LastFrameTicks) >= quiet)
+                    s.StopReading();
+                else
+                    open++;
+            }
+            if (open == 0 || now >= deadline)
+                return;
+            await Task.Delay(5).ConfigureAwait(false);
+        }
     }
 
     private static int PendingOnLinks(Mesh.Internal.PeerLink[] links)

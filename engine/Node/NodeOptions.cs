@@ -161,8 +161,12 @@ public sealed class NodeOptions
     /// </remarks>
     public TimeSpan ClientIdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>How long a stop waits for in-flight requests before closing connections anyway.</summary>
-    /// <remarks>Defaults to 5 s.</remarks>
+    /// <summary>How long a stop waits for in-flight requests, and for its clients to close, before closing connections anyway.</summary>
+    /// <remarks>
+    /// Defaults to 5 s. While it lasts, each client has been told the node is going away and every request it still sends
+    /// is answered ShuttingDown, unrun (docs/protocol.md §3); a client connection that stays silent for a quarter of it
+    /// (1.25 s by default) is closed before it ends. 0: no drain (requests not yet read are lost with the connection).
+    /// </remarks>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Where connections rent their buffers.</summary>

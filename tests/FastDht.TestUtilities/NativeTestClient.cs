@@ -48,6 +48,12 @@ public sealed class NativeTestClient : IDisposable
         await SendRawAsync(_out.WrittenMemory).ConfigureAwait(false);
         var response = await ReadResponseAsync().ConfigureAwait(false)
             ?? throw new IOException("the node closed the connection instead of answering");
+        // A stopping node's going-away notice (docs/protocol.md §3) answers no request: the answer follows it.
+        if (ProtocolConstants.IsGoAway(response.Header))
+        {
+            response = await ReadResponseAsync().ConfigureAwait(false)
+                ?? throw new IOException("the node closed the connection instead of answering");
+        }
         if (response.Header.RequestId != id)
             throw new InvalidOperationException($"answer for request {response.Header.RequestId}, expected {id}");
         return response;

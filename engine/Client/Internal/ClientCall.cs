@@ -30,17 +30,22 @@ internal sealed class ClientCall : PendingRequest, IValueTaskSource<byte[]?>, IV
     private ReadOnlyMemory<byte> _key;
     private ReadOnlyMemory<byte> _value;
     private ulong _routedEpoch;
+    private int _routedGeneration;
 
-    /// <summary>A call for <paramref name="key"/> (and <paramref name="value"/>), routed by the table of <paramref name="routedEpoch"/>; kept for the one retry after WrongNode.</summary>
+    /// <summary>
+    /// A call for <paramref name="key"/> (and <paramref name="value"/>), routed by the table of <paramref name="routedEpoch"/>,
+    /// read at refresh generation <paramref name="routedGeneration"/>; kept for the one retry (after WrongNode, ShuttingDown, or a read's lost connection).
+    /// </summary>
     public static ClientCall Rent(
         DhtClient client, ClientConnection connection, Opcode opcode, ResponseShape shape, StatusCode falseStatus, bool inlineContinuations,
-        ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, ulong routedEpoch)
+        ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, ulong routedEpoch, int routedGeneration)
     {
         var call = Pool.Get();
         call._client = client;
         call._key = key;
         call._value = value;
         call._routedEpoch = routedEpoch;
+        call._routedGeneration = routedGeneration;
         call._connection = connection;
         call._opcode = opcode;
         call._shape = shape;
@@ -55,6 +60,7 @@ internal sealed class ClientCall : PendingRequest, IValueTaskSource<byte[]?>, IV
     {
         _connection = null;
         _client = null;
+        _routedGeneration = 0;
         _key = default;
         _value = default;
         _core.Reset();
@@ -77,6 +83,15 @@ internal sealed class ClientCall : PendingRequest, IValueTaskSource<byte[]?>, IV
                 _ = RetryAsync(result.Epoch);
             return;
         }
+        if (result.Status == StatusCode.ShuttingDown)
+        {
+            // The node is stopping and did not run the request (docs/protocol.md §3): send nothing more to it, and run
+            // the call again where the refreshed table says, writes too (nothing was applied), off the read loop.
+            _connection!.Retire();
+            using (ExecutionContext.SuppressFlow())
+                _ = RetryAsync(_routedEpoch + 1);
+            return;
+        }
         if (DhtClient.IsTransientlyMisrouted(result))
         {
             // A slot being handed over (Moving), or a node that has not installed the state yet: the async path waits
@@ -90,13 +105,16 @@ internal sealed class ClientCall : PendingRequest, IValueTaskSource<byte[]?>, IV
         _core.SetResult(result);
     }
 
-    /// <summary>Runs the one retry on the client's async path and completes this call with its outcome.</summary>
+    /// <summary>
+    /// Runs the one retry on the client's async path and completes this call with its outcome: first a refresh to at
+    /// least <paramref name="answeredEpoch"/> (0: unless one ran since the call was routed; max: none).
+    /// </summary>
     private async Task RetryAsync(ulong answeredEpoch)
     {
         var client = _client!;
         try
         {
-            var retried = client.RetryAfterWrongNodeAsync(_opcode, _key, _value, _shape, answeredEpoch, client.Generation);
+            var retried = client.RetryAfterWrongNodeAsync(_opcode, _key, _value, _shape, answeredEpoch, _routedGeneration);
             _core.SetResult(await retried.ConfigureAwait(false));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -108,6 +126,16 @@ internal sealed class ClientCall : PendingRequest, IValueTaskSource<byte[]?>, IV
 
     public override void OnFailure(StatusCode status, string message)
     {
+        if (status == StatusCode.NodeUnavailable && _opcode == Opcode.Get && !_client!.IsDisposed)
+        {
+            // A read is idempotent: like the async path, one retry after a refresh (the connection was lost, its node
+            // may have stopped or failed over). A write whose answer was lost stays in doubt and surfaces as it is.
+            // One refresh for all the reads the connection took with it (epoch 0: unless one ran since they were routed),
+            // not one each: with no newer state to find, each would ask every member, dialing the lost one again.
+            using (ExecutionContext.SuppressFlow())
+                _ = RetryAsync(answeredEpoch: 0);
+            return;
+        }
         var result = new ResponseResult(status, null, message);
         if (DhtClient.MayHaveFailedOver(result))
             _client!.RefreshInBackground();

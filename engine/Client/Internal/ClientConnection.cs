@@ -31,6 +31,7 @@ internal sealed class ClientConnection : FrameSession
     private readonly ConnectionSet _owner;
     private Task _run = Task.CompletedTask;
     private volatile bool _closed;
+    private volatile bool _retiring;
 
     private ClientConnection(SocketConnection connection, string address, ushort nodeId, ClientSettings settings, ConnectionSet owner)
         : base(connection, settings.ReceiveLimits)
@@ -52,6 +53,33 @@ internal sealed class ClientConnection : FrameSession
 
     /// <summary>False once the read loop has ended; a closed connection is replaced on the next use.</summary>
     public bool IsOpen => !_closed;
+
+    /// <summary>
+    /// Whether new requests may go on this connection: it is open and the node has not said it is going away
+    /// (<see cref="Retire"/>). A retiring connection still completes the requests it sent, then closes.
+    /// </summary>
+    public bool CanSend => !_closed && !_retiring;
+
+    /// <summary>The node said it is shutting down (its going-away notice, or a ShuttingDown answer): see <see cref="Retire"/>.</summary>
+    public bool IsRetiring => _retiring;
+
+    /// <summary>
+    /// Takes the connection out of use because its node is stopping (docs/protocol.md §3): nothing new is sent on it (a
+    /// request that tries is refused ShuttingDown, unsent), and it closes once the last answer it waits for is in, which
+    /// tells the node that every request this client sent it has been read and answered.
+    /// </summary>
+    public void Retire()
+    {
+        _retiring = true;
+        CloseIfRetiredAndIdle();
+    }
+
+    /// <summary>Closes a retiring connection that waits for no answer any more; called after each answer and by the sweeper.</summary>
+    public void CloseIfRetiredAndIdle()
+    {
+        if (_retiring && Requests.TryCloseIfIdle(StatusCode.ShuttingDown, $"{this} is shutting down: nothing was sent"))
+            Connection.Abort(new OperationCanceledException($"{this} is shutting down"));
+    }
 
     /// <summary>Dials <paramref name="address"/>, starts the read loop and completes the handshake.</summary>
     /// <remarks>The expected node id is the member the address belongs to, or <see cref="UnknownNodeId"/> for a seed.</remarks>
@@ -244,6 +272,20 @@ internal sealed class ClientConnection : FrameSession
     }
 
     public override string ToString() => $"node {NodeId} ({Address})";
+
+    protected override bool OnResponse(in Frame frame)
+    {
+        var header = frame.Header;
+        if (ProtocolConstants.IsGoAway(header))
+        {
+            Retire();
+            return true;
+        }
+        Requests.Complete(header, frame.Body);
+        if (_retiring)
+            CloseIfRetiredAndIdle();
+        return true;
+    }
 
     protected override ValueTask<bool> OnRequestAsync(Frame frame)
     {

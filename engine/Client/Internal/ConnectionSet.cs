@@ -53,9 +53,12 @@ internal sealed class ConnectionSet
                 _sweepBuffer[i] = null!;
                 // Nothing sent or received for the keep-alive interval: a ping, so the node never closes the
                 // connection as idle under a caller about to use it (the node closes only connections owed nothing).
-                if (keepAlive > TimeSpan.Zero && connection.Requests.Count == 0 && nowTicks - connection.LastActivityTicks > (long)keepAlive.TotalMilliseconds)
+                if (keepAlive > TimeSpan.Zero && !connection.IsRetiring && connection.Requests.Count == 0 && nowTicks - connection.LastActivityTicks > (long)keepAlive.TotalMilliseconds)
                     connection.KeepAlive();
-                if (connection.Requests.FailExpired(nowTicks, message) > 0
+                var expired = connection.Requests.FailExpired(nowTicks, message);
+                // A retiring connection whose last requests just timed out closes now (an answer would have closed it).
+                connection.CloseIfRetiredAndIdle();
+                if (expired > 0
                     && nowTicks - connection.LastReceiveTicks > (long)requestTimeout.TotalMilliseconds)
                 {
                     // Requests timed out and nothing at all came back for a whole timeout: the node is frozen, not

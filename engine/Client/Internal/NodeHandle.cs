@@ -2,7 +2,7 @@ namespace FastDht.Engine.Client.Internal;
 
 /// <summary>
 /// One cluster member as the client knows it: its address and its current connection, opened on first use and
-/// reopened on a later use after it failed.
+/// reopened on a later use after it failed (or its node said it is going away).
 /// </summary>
 /// <remarks>
 /// Requirements: many callers may find the connection missing at once; they must share one dial, not race N dials
@@ -30,7 +30,7 @@ internal sealed class NodeHandle
     public bool TryGetOpen(out ClientConnection connection)
     {
         var current = Volatile.Read(ref _current);
-        if (current is not null && current.IsOpen)
+        if (current is not null && current.CanSend)
         {
             connection = current;
             return true;
@@ -44,7 +44,7 @@ internal sealed class NodeHandle
     {
         lock (_lock)
         {
-            if (_current is { IsOpen: true } current)
+            if (_current is { CanSend: true } current)
                 return Task.FromResult(current);
             if (_opening is { IsCompleted: false } opening)
                 return opening;
@@ -58,7 +58,7 @@ internal sealed class NodeHandle
     {
         lock (_lock)
         {
-            if (_current is { IsOpen: true })
+            if (_current is { CanSend: true })
                 return false;
             _current = connection;
             return true;

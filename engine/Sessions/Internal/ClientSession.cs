@@ -26,6 +26,8 @@ internal sealed partial class ClientSession : FrameSession
     private readonly RequestOrder _order = new();
     private int _owed;
     private int _closing;
+    // Set once by BeginDrain (the node is stopping): every request read from then on is refused ShuttingDown, unrun.
+    private string? _drainMessage;
     private long _batchCommands;
     private TaskCompletionSource? _drained;
     private readonly Diagnostics.NodeMetrics? _metrics;
@@ -64,6 +66,9 @@ internal sealed partial class ClientSession : FrameSession
         if (_batchCommands++ == 0 && _metrics is not null)
             _batchStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         var header = frame.Header;
+        // One volatile read: a draining node runs nothing it reads from now on, and says so (docs/protocol.md §3).
+        if (Volatile.Read(ref _drainMessage) is { } draining)
+            return ReplyErrorAsync(header, StatusCode.ShuttingDown, draining);
         if (!RequestDecoder.TryValidateHeader(header, out var error))
             return ReplyErrorAsync(header, error.Status, error.Message);
         if (!OpcodeDirections.FromClient(header.Opcode))
@@ -311,6 +316,22 @@ internal sealed partial class ClientSession : FrameSession
             return;
         SessionLog.Closed(_host.Logger, Connection.RemoteEndPoint, $"no request for {_host.Settings.IdleTimeout.TotalSeconds:0.###} s (the node's ClientIdleTimeout)");
         Connection.Input.CancelPendingRead();
+    }
+
+    /// <summary>
+    /// The first step of the node's graceful stop (docs/protocol.md §3): sends the client the going-away notice (request
+    /// id 0, opcode Hello, status ShuttingDown) and from then on answers every request it reads ShuttingDown without
+    /// running it, so a request that crosses the notice on the wire still gets a definite "not applied" instead of being
+    /// lost with the connection. The session keeps reading until the client closes (the smart client does once its last
+    /// answer is in) or the node's drain ends (<see cref="StopReading"/>). Requests read before it run and are answered as usual.
+    /// </summary>
+    /// <remarks>Called again on every pass of the node's drain (it also reaches sessions opened meanwhile): only the first call acts.</remarks>
+    public void BeginDrain(ushort nodeId)
+    {
+        if (Volatile.Read(ref _drainMessage) is not null
+            || Interlocked.CompareExchange(ref _drainMessage, $"node {nodeId} is shutting down: nothing was applied; send the request to another node", null) is not null)
+            return;
+        Send(new ErrorReply(ProtocolConstants.GoAwayRequestId, Opcode.Hello, StatusCode.ShuttingDown, $"node {nodeId} is shutting down: send nothing more on this connection"));
     }
 
     /// <summary>Stops reading new requests, for the node's drain; what the session owes is still answered.</summary>
