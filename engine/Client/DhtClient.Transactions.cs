@@ -93,20 +93,38 @@ public sealed partial class DhtClient
         ClientErrors.ThrowIfFailed(result, connection, _settings.RequestTimeout, default);
     }
 
-    /// <summary>Sends a multi-key request to the owner of <paramref name="firstKey"/>, which coordinates it.</summary>
+    /// <summary>
+    /// Sends a multi-key request to the owner of <paramref name="firstKey"/>, which coordinates it. An answer of
+    /// ShuttingDown is retried once, after a table refresh, at the first key's owner in the refreshed table, a MultiPut
+    /// too: the coordinator answers it only when nothing was committed (its node is stopping and did not run the request,
+    /// docs/protocol.md §3, or the transaction aborted before a commit decision because a node it needed is stopping),
+    /// so the one retry applies the writes once, all or nothing.
+    /// </summary>
     private async ValueTask<ResponseResult> CallCoordinatorAsync<TRequest>(ReadOnlyMemory<byte> firstKey, TRequest request, ResponseShape shape, CancellationToken cancellationToken, bool writes = true)
         where TRequest : struct, IFrameRequest
     {
         ThrowIfDisposed();
-        var connection = await OpenAsync(Volatile.Read(ref _route).OwnerOf(firstKey.Span), cancellationToken).ConfigureAwait(false);
-        if (request.FrameLength - 4 > connection.SendLimit)
-            throw new ArgumentException($"the request ({request.FrameLength} bytes) is larger than node {connection.NodeId} accepts ({connection.SendLimit} bytes)");
-        var result = await connection.CallAsync(request, shape, _settings.RequestTimeout, connection.NodeId, _settings.InlineContinuations, cancellationToken).ConfigureAwait(false);
-        if (!writes)
-            ClientErrors.ThrowIfFailed(result, connection, _settings.RequestTimeout, cancellationToken);
-        else
-            ClientErrors.ThrowIfWriteFailed(result, connection, _settings.RequestTimeout, cancellationToken);
-        return result;
+        for (var attempt = 0; ; attempt++)
+        {
+            var generation = Volatile.Read(ref _generation);
+            var route = Volatile.Read(ref _route);
+            var connection = await OpenAsync(route.OwnerOf(firstKey.Span), cancellationToken).ConfigureAwait(false);
+            if (request.FrameLength - 4 > connection.SendLimit)
+                throw new ArgumentException($"the request ({request.FrameLength} bytes) is larger than node {connection.NodeId} accepts ({connection.SendLimit} bytes)");
+            var result = await connection.CallAsync(request, shape, _settings.RequestTimeout, connection.NodeId, _settings.InlineContinuations, cancellationToken).ConfigureAwait(false);
+            if (result.Status == StatusCode.ShuttingDown && attempt == 0)
+            {
+                // A stopping coordinator sent its going-away notice first, so its connection is retiring already (the
+                // next open dials afresh); a healthy coordinator relaying a stopping participant's refusal keeps its own.
+                await RefreshAsync(generation, route.Epoch + 1, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            if (!writes)
+                ClientErrors.ThrowIfFailed(result, connection, _settings.RequestTimeout, cancellationToken);
+            else
+                ClientErrors.ThrowIfWriteFailed(result, connection, _settings.RequestTimeout, cancellationToken);
+            return result;
+        }
     }
 
     private async ValueTask<ClientConnection> OpenAsync(NodeHandle node, CancellationToken cancellationToken) =>

@@ -114,6 +114,65 @@ public sealed class GracefulStopTests
         await stop.WithinAsync("node 1 to stop once its clients closed");
     }
 
+    /// <summary>
+    /// The multi-key calls, coordinated by the owner of their first key: a MultiPut and a MultiGet that reach a stopping
+    /// node owning none of their keys are refused unrun and run once at the new owner (the old client threw
+    /// DhtNodeUnavailableException, "shutting down", for both, though nothing had been applied).
+    /// </summary>
+    [Fact]
+    public async Task A_MultiPut_and_a_MultiGet_refused_by_a_stopping_coordinator_run_once_at_the_new_owner()
+    {
+        await using var cluster = await TestCluster.StartAsync(2, o => o.DrainTimeout = LongDrain, proxied: true);
+        var options = ClientClusterTests.OptionsFor(cluster, 0);
+        options.RequestTimeout = TimeSpan.FromSeconds(30); // the calls wait on the wire for the stop to begin: never a timeout
+        await using var stale = await DhtClient.ConnectAsync(options);
+        var initial = cluster[0].ClusterState;
+        var written = Keys(initial, "multi-put");
+        var read = Keys(initial, "multi-get");
+        await stale.PutAsync(written[0], "warm"u8.ToArray()); // opens its connection to node 1 (through node 1's proxy)
+        await stale.DeleteAsync(written[0]);
+
+        var slots = initial.Slots;
+        foreach (var key in written.Concat(read))
+            slots = slots.Assign(KeySlot.Of(key), KeySlot.Of(key), new SlotAssignment(0));
+        var next = initial.Next(slots: slots);
+        cluster.InstallClusterState(next);
+        await using (var current = await DhtClient.ConnectAsync(ClientClusterTests.OptionsFor(cluster, 0)))
+        {
+            foreach (var key in read)
+                await current.PutAsync(key, key);
+        }
+
+        // Both calls go to node 1 (the owner of their first key in the stale table) and are held on the wire.
+        var proxy = cluster.ProxyOf(1);
+        proxy.Stall(true, ProxyDirection.ClientToServer);
+        var put = stale.MultiPutAsync(written.Select(k => KeyValuePair.Create<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>>(k, k)).ToArray()).AsTask();
+        var get = stale.MultiGetAsync(read.Select(k => (ReadOnlyMemory<byte>)k).ToArray()).AsTask();
+        await Bounded.UntilAsync(() => proxy.HeldChunks > 0, "the stale client's calls to reach node 1's proxy");
+
+        using var watcher = await NativeTestClient.ConnectAsync(cluster.EndPointOf(1));
+        var node1 = cluster[1];
+        var stop = cluster.StopNodeAsync(1);
+        await watcher.ReadResponseAsync();
+        proxy.Stall(false, ProxyDirection.ClientToServer);
+
+        // One transaction ran, at node 0 (one attempt: the refused one ran nothing), and every key of it is there.
+        Assert.Equal(1, await put.WithinAsync("a MultiPut sent to the stopping node"));
+        var values = await get.WithinAsync("a MultiGet sent to the stopping node");
+        for (var i = 0; i < read.Length; i++)
+            Assert.Equal(read[i], values[i]);
+        foreach (var key in written)
+        {
+            Assert.True(cluster[0].Store.TryGet(key, out var stored), $"{Encoding.UTF8.GetString(key)} is not at node 0");
+            Assert.Equal(key, stored.ToArray());
+            Assert.False(node1.Store.TryGet(key, out _), $"{Encoding.UTF8.GetString(key)} was applied at the stopping node");
+        }
+        Assert.Equal(next.Epoch, stale.Cluster.Epoch);
+
+        watcher.Dispose();
+        await stop.WithinAsync("node 1 to stop once its clients closed");
+    }
+
     [Fact]
     public async Task A_Get_on_the_fast_path_whose_connection_is_lost_before_its_answer_is_retried_once()
     {
