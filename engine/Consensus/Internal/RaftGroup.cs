@@ -78,6 +78,9 @@ internal sealed partial class RaftGroup : IClusterChanges, IClusterProposals, IA
     public bool HoldsLeaderLease => _raft is { } raft && raft.TryGetLeaseToken(out var token) && _leaseBound.Holds(token, Environment.TickCount64);
 
     private readonly LeaderLeaseBound _leaseBound = new();
+
+    /// <summary>This node's own bound on its leader lease (tests withhold it to make the lease lapse within a term).</summary>
+    internal LeaderLeaseBound LeaseBound => _leaseBound;
     private readonly SemaphoreSlim _confirmWake = new(0);
     private Task _confirming = Task.CompletedTask;
 
