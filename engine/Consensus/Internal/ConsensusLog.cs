@@ -8,6 +8,12 @@ internal static partial class ConsensusLog
     [LoggerMessage(90, LogLevel.Information, "Node {NodeId} votes in the Raft group {Voters} (log in {Folder})")]
     public static partial void Started(ILogger logger, ushort nodeId, string voters, string folder);
 
+    [LoggerMessage(98, LogLevel.Information, "Node {NodeId}: election timeout rank {Rank}, drawn from {LowerMs}-{UpperMs} ms")]
+    public static partial void ElectionTimeout(ILogger logger, ushort nodeId, int rank, int lowerMs, int upperMs);
+
+    [LoggerMessage(99, LogLevel.Information, "Node {NodeId}: holds the Raft leader's lease again in the same term after a lapse of {LapseMs} ms: the term's waits go on")]
+    public static partial void LeaseResumed(ILogger logger, ushort nodeId, long lapseMs);
+
     [LoggerMessage(91, LogLevel.Information, "Node {NodeId}: the Raft leader is now {Leader}")]
     public static partial void LeaderChanged(ILogger logger, ushort nodeId, string leader);
 

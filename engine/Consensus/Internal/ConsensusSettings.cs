@@ -24,4 +24,29 @@ internal sealed record ConsensusSettings(
     /// (found by the fault tests: SIGSTOP or a partition of the leader left the other two leaderless for good).
     /// </remarks>
     public TimeSpan RaftCallTimeout => LowerElectionTimeout * 3 / 4;
+
+    /// <summary>
+    /// The range this voter's own election timeout is drawn from, by its rank (its place among the voters in id order when
+    /// its Raft member started): rank r draws from <c>[Lower + r × s, Lower + r × s + s / 2]</c>, s a fifth of
+    /// <c>Upper - Lower</c> (50 ms at the defaults: 250-275, 300-325, 350-375, 400-425, 450-475 ms). Every draw lies in
+    /// <c>[Lower, Upper]</c>, as the lease arguments need (docs/replication.md, "The leader's own ranges", point 2).
+    /// </summary>
+    /// <remarks>
+    /// Why ranks (docs/replication.md, "Election timeouts by rank"): a survivor's pre-vote wins only once the other voters it
+    /// needs have timed out too, so with random timeouts two survivors whose timeouts ran out within a message's delay of
+    /// each other both passed their pre-votes, stood in the same term and split the vote (a second round of 250-500 ms).
+    /// Ranked, two voters' timeouts are at least <c>s / 2</c> apart, and the later one's candidacy ends before the earlier
+    /// one's retry (at least twice the lower timeout after the last heartbeat). The half slot of jitter is kept so two
+    /// voters that share a rank (possible after a voter was replaced: each computed its rank from the voters of its own
+    /// start) still draw apart after a split vote.
+    /// </remarks>
+    public (TimeSpan Lower, TimeSpan Upper) RankedElectionTimeout(int rank)
+    {
+        var slot = (UpperElectionTimeout - LowerElectionTimeout) / RankSlots;
+        var lower = LowerElectionTimeout + slot * Math.Clamp(rank, 0, RankSlots - 1);
+        return (lower, lower + slot / 2);
+    }
+
+    /// <summary>How many ranks the range between the bounds is split into: the most voters a group has (5).</summary>
+    public const int RankSlots = 5;
 }

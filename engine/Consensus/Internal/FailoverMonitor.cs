@@ -135,6 +135,7 @@ internal sealed class FailoverMonitor
     public async Task RunAsync(CancellationToken stopping)
     {
         var wasLeader = false;
+        var lapsedAt = long.MinValue; // when this node last stopped holding the leader lease (long.MinValue: never led)
         Volatile.Write(ref _lastTick, Environment.TickCount64);
         // Ticks four times per renewal interval: a gap between ticks is a pause of this process (see the remarks).
         using var ticker = new Timer(static m => ((FailoverMonitor)m!).Tick(), this, _renewInterval / 4, _renewInterval / 4);
@@ -145,10 +146,21 @@ internal sealed class FailoverMonitor
             // The clock is read again once leadership is seen: the waits a new leader owes run from a moment after it
             // began (sentAt may be far earlier when this thread was held up between the two reads).
             // A term of its own too (leadership lost and won back between two turns): what it knew belongs to the old one.
+            // A lease regained in the same term, with no pause of this process since it lapsed, resumes the term's
+            // leadership instead (ResumeLeading): a lapse (rounds slower than the lease on a loaded machine) must not
+            // restart the waits the term owes, or a leader whose lease flaps never promotes a silent primary.
             if (leading && (!wasLeader || _group.Term != Volatile.Read(ref _term)))
-                BecomeLeader(Environment.TickCount64);
+            {
+                var now = Environment.TickCount64;
+                if (wasLeader || _group.Term != Volatile.Read(ref _term) || lapsedAt == long.MinValue || Volatile.Read(ref _quietUntil) > lapsedAt)
+                    BecomeLeader(now);
+                else
+                    ResumeLeading(now, lapsedAt);
+            }
             if (leading != wasLeader)
                 ConsensusLog.LeaseHolder(_logger, SelfId, leading);
+            if (wasLeader && !leading)
+                lapsedAt = sentAt;
             wasLeader = leading;
             if (!leading)
                 _selfLeasing = false;
@@ -292,6 +304,28 @@ internal sealed class FailoverMonitor
             _predecessorSince = firstHeard;
             _electedAt = electedAt;
         }
+    }
+
+    /// <summary>
+    /// This node holds its leader lease again in the term it already led, having lost it at <paramref name="lapsedAt"/>
+    /// with no pause of this process since (a pause goes through <see cref="BecomeLeader"/>). Nobody else led meanwhile
+    /// (one leader per term) and this node granted nothing (it grants only under the lease), so what it knew of the term
+    /// still holds: the members it granted leases to keep their silence, shifted by the lapse (they renew every
+    /// <c>FailoverTimeout / 6</c>, and it refused them meanwhile: their silence was its own doing; later only delays a
+    /// promotion, which is safe), and everything else (members never heard from in this term, its predecessor, its
+    /// election) keeps counting from the term's start, as the lease argument needs. Before, every lapse went through
+    /// <see cref="BecomeLeader"/>, which counts every silence again from now: a lease that lapsed more often than once per
+    /// failover timeout (a loaded machine) kept a frozen primary's range down for good.
+    /// </summary>
+    private void ResumeLeading(long now, long lapsedAt)
+    {
+        var lapse = Math.Max(0, now - lapsedAt);
+        lock (_lock)
+        {
+            foreach (var node in _lastHeard.Keys.ToArray())
+                _lastHeard[node] = Math.Min(now, _lastHeard[node] + lapse);
+        }
+        ConsensusLog.LeaseResumed(_logger, SelfId, lapse);
     }
 
     /// <summary>

@@ -27,6 +27,8 @@ internal sealed class LeaderLeaseBound
     /// </summary>
     public void Confirmed(long readBeforeMs, TimeSpan length)
     {
+        if (Withheld)
+            return;
         var until = readBeforeMs + (long)length.TotalMilliseconds;
         var current = Volatile.Read(ref _untilMs);
         while (until > current)
@@ -39,5 +41,17 @@ internal sealed class LeaderLeaseBound
     }
 
     /// <summary>Whether the leader lease holds at <paramref name="nowMs"/>: the library's token says so and this node's clock is within the bound.</summary>
-    public bool Holds(CancellationToken libraryLease, long nowMs) => !libraryLease.IsCancellationRequested && nowMs < UntilMs;
+    public bool Holds(CancellationToken libraryLease, long nowMs) => !Withheld && !libraryLease.IsCancellationRequested && nowMs < UntilMs;
+
+    /// <summary>
+    /// A fault for tests: while set, the lease does not hold and no round counts as confirmed, as when a loaded machine's
+    /// heartbeat rounds are answered later than the lease lasts (the lease lapses while the node stays leader of its term).
+    /// </summary>
+    internal bool Withheld
+    {
+        get => Volatile.Read(ref _withheld);
+        set => Volatile.Write(ref _withheld, value);
+    }
+
+    private bool _withheld;
 }

@@ -78,6 +78,9 @@ internal sealed partial class RaftGroup : IClusterChanges, IClusterProposals, IA
     public bool HoldsLeaderLease => _raft is { } raft && raft.TryGetLeaseToken(out var token) && _leaseBound.Holds(token, Environment.TickCount64);
 
     private readonly LeaderLeaseBound _leaseBound = new();
+
+    /// <summary>This node's own bound on its leader lease (tests withhold it to make the lease lapse within a term).</summary>
+    internal LeaderLeaseBound LeaseBound => _leaseBound;
     private readonly SemaphoreSlim _confirmWake = new(0);
     private Task _confirming = Task.CompletedTask;
 
@@ -137,6 +140,12 @@ internal sealed partial class RaftGroup : IClusterChanges, IClusterProposals, IA
         BinaryPrimitives.WriteUInt16LittleEndian(answer.AsSpan(1), LeaderId);
         return answer;
     }
+
+    /// <summary>The group's timing.</summary>
+    internal ConsensusSettings Settings => _settings;
+
+    /// <summary>The election timeout the library drew for this voter (in the slot of its rank); zero on a learner.</summary>
+    internal TimeSpan ElectionTimeout => _raft?.ElectionTimeout ?? TimeSpan.Zero;
 
     /// <summary>The Raft term this voter is in (0 on a learner or before it started).</summary>
     public long Term => _raft?.Term ?? 0;
@@ -205,10 +214,17 @@ internal sealed partial class RaftGroup : IClusterChanges, IClusterProposals, IA
                 builder.Add(ConsensusTransport.EndPointOf(members.Get(id)));
         }
         builder.Build();
+        // This voter's own election timeout, by its rank among the voters (ConsensusSettings.RankedElectionTimeout): no two
+        // survivors of a leader stand at the same moment. The library derives its heartbeat period (lower bound times the
+        // threshold) and its leader lease (the lower bound) from it: the heartbeat is kept at half the group's lower
+        // timeout, and the lease the node relies on is bounded by the group's lower timeout (LeaderLeaseBound), not this one.
+        var rank = RankOf(state.Voters, _identity.SelfId);
+        var (lower, upper) = _settings.RankedElectionTimeout(rank);
         var configuration = new RaftCluster.CustomTransportConfiguration(self, _transport, _transport)
         {
-            LowerElectionTimeout = (int)_settings.LowerElectionTimeout.TotalMilliseconds,
-            UpperElectionTimeout = (int)_settings.UpperElectionTimeout.TotalMilliseconds,
+            LowerElectionTimeout = (int)lower.TotalMilliseconds,
+            UpperElectionTimeout = (int)upper.TotalMilliseconds,
+            HeartbeatThreshold = _settings.LowerElectionTimeout / 2 / lower,
             RequestTimeout = _settings.RaftCallTimeout,
             ConnectTimeout = _settings.RaftCallTimeout,
             ConfigurationStorage = storage,
@@ -223,6 +239,19 @@ internal sealed partial class RaftGroup : IClusterChanges, IClusterProposals, IA
         await raft.StartAsync(cancellationToken).ConfigureAwait(false);
         Volatile.Write(ref _raft, raft);
         ConsensusLog.Started(_logger, _identity.SelfId, string.Join(",", state.Voters), _folder);
+        ConsensusLog.ElectionTimeout(_logger, _identity.SelfId, rank, (int)lower.TotalMilliseconds, (int)upper.TotalMilliseconds);
+    }
+
+    /// <summary>A voter's rank: its place among <paramref name="voters"/> in id order (the count of voters below it).</summary>
+    internal static int RankOf(IReadOnlyList<ushort> voters, ushort selfId)
+    {
+        var rank = 0;
+        foreach (var id in voters)
+        {
+            if (id < selfId)
+                rank++;
+        }
+        return rank;
     }
 
     public async ValueTask<ClusterState?> ProposeAsync(Func<ClusterState, ClusterState?> change, CancellationToken cancellationToken = default)

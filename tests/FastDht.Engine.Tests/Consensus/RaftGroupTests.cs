@@ -27,6 +27,26 @@ public sealed class RaftGroupTests
     private static Func<ClusterState, ClusterState?> Give(int slot, ushort primary) =>
         s => s.Slots.OwnerOf(slot) == primary ? null : s.Next(slots: s.Slots.Assign(slot, slot, new SlotAssignment(primary)));
 
+    /// <summary>
+    /// Every voter draws its election timeout from the slot of its rank (its place among the voters in id order), so no
+    /// two voters time out together (docs/replication.md, "Election timeouts by rank"); the group still elects.
+    /// </summary>
+    [Fact]
+    public async Task Each_voter_s_election_timeout_is_drawn_from_the_slot_of_its_rank()
+    {
+        await using var cluster = await StartAsync(3);
+        await Bounded.UntilAsync(() => cluster.RunningNodes.Any(n => n.RaftLeader == n.NodeId), "a Raft leader");
+        var timeouts = new List<TimeSpan>();
+        foreach (var node in cluster.RunningNodes)
+        {
+            var group = node.Core.Consensus!;
+            var (lower, upper) = group.Settings.RankedElectionTimeout(FastDht.Engine.Consensus.Internal.RaftGroup.RankOf(group.Voters, node.NodeId));
+            Assert.InRange(group.ElectionTimeout, lower, upper);
+            timeouts.Add(group.ElectionTimeout);
+        }
+        Assert.Equal(3, timeouts.Distinct().Count());
+    }
+
     [Fact]
     public async Task A_change_proposed_at_a_learner_or_a_voter_is_committed_once_and_installed_everywhere()
     {

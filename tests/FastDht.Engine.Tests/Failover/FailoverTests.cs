@@ -283,6 +283,10 @@ public sealed class FailoverTests
     /// cancelled by a timer, late on a starved machine. So its successor promotes its range no sooner than a whole
     /// failover timeout after the freeze. Before, it did so half a failover timeout after its election on timing
     /// alone, a margin a starved old leader could eat (docs/replication.md, "The leader's own ranges").
+    /// The successor's own leader lease lapses for longer than its monitor's turn every few seconds meanwhile, in the same
+    /// term (as a loaded machine's slow heartbeat rounds make it): the wait goes on from the election. Before, every lapse
+    /// counted every silence again from the moment the lease came back, so under load the range could stay down past the
+    /// test's bound (the flaky failure), and with these lapses it was never promoted.
     /// </summary>
     [Fact]
     public async Task A_frozen_Raft_leader_s_own_range_is_promoted_no_sooner_than_a_whole_failover_timeout_after_it_froze()
@@ -304,9 +308,27 @@ public sealed class FailoverTests
         var frozenAt = System.Diagnostics.Stopwatch.GetTimestamp();
         cluster.FreezeNode(leader, true);
         await Bounded.UntilAsync(() => others.Any(n => n.RaftLeader == n.NodeId), "the two others to elect a successor");
-        await Bounded.UntilAsync(() => others.All(n => n.ClusterState.OwnerOf(B(key)) != leader), "the frozen leader's range to be promoted");
+        var successor = others.First(n => n.RaftLeader == n.NodeId);
+        var bound = successor.Core.Consensus!.LeaseBound;
+        // Lapses of 1.6 s (longer than the monitor's turn, a sixth of the timeout) every 3.2 s, until the range is promoted
+        // (or the bound runs out: Bounded.UntilAsync throws). Each is seen by the monitor as a lease lost and regained.
+        var lapses = 0;
+        await Bounded.UntilAsync(
+            async () =>
+            {
+                if (others.All(n => n.ClusterState.OwnerOf(B(key)) != leader))
+                    return true;
+                bound.Withheld = true;
+                lapses++;
+                await Task.Delay(1600);
+                bound.Withheld = false;
+                await Task.Delay(1600);
+                return false;
+            },
+            "the frozen leader's range to be promoted while its successor's lease lapses");
         var waited = System.Diagnostics.Stopwatch.GetElapsedTime(frozenAt);
         Assert.True(waited >= failoverTimeout, $"the range was promoted {waited.TotalSeconds:0.0} s after the leader froze, before a whole failover timeout");
+        Assert.True(lapses >= 2, $"the successor's lease lapsed {lapses} times before the promotion");
     }
 
     [Fact]
