@@ -188,7 +188,10 @@ public sealed partial class WriteAheadLog
     /// the time the replies take to go out and the requests to come in; starting the next fsync at the first arrival
     /// covered one record and made the rest wait for a second fsync (counted in docs/storage.md, "Group commit"). The
     /// hold ends as soon as as many waits are registered as the last fsync answered (the registration that reaches the
-    /// count wakes this thread); a lone writer (the last fsync answered one wait) never waits. It sleeps
+    /// count wakes this thread); a lone writer (the last fsync answered one wait) never waits. Nor does a round whose
+    /// records were already waiting when the last fsync ended (two groups in flight): that group formed during the
+    /// fsync, and the writers the fsync answered come back during the next one, so holding for them would only leave
+    /// the disk idle while they are answered (docs/storage.md, "Holding an fsync"). It sleeps
     /// (<see cref="HoldSignal"/>, a futex with a microsecond timeout) rather than yielding in a loop: on two cores the
     /// loop took a core from the very threads that would append.
     /// </remarks>
@@ -196,7 +199,7 @@ public sealed partial class WriteAheadLog
     {
         var expected = _lastWoken;
         var delay = _options.GroupCommitDelay;
-        if (expected < 2 || delay <= TimeSpan.Zero)
+        if (expected < 2 || delay <= TimeSpan.Zero || _lastHadNextGroup)
             return;
         lock (_waitLock)
         {

@@ -83,8 +83,12 @@ public sealed partial class WriteAheadLog : IDisposable
     private readonly HoldSignal _hold = new();
     private int _holdFor;
 
-    // Flush thread only: how many waits the last fsync answered (the writers in flight that a hold waits for).
+    // Under _writeGate (read by the flush thread): how many waits the last fsync answered (the writers in flight that a hold waits for).
     private int _lastWoken;
+
+    // Under _writeGate, like _lastWoken: whether records of another group of writers were already appended when the
+    // last round was published (two groups in flight: the next round starts at once, see HoldForWritersInFlight).
+    private bool _lastHadNextGroup;
     private readonly WaiterWakeup _wakeup = new();
 
     // Under Always: the finished waits of connections' held flushes, resumed by the flush thread itself.
@@ -446,7 +450,8 @@ public sealed partial class WriteAheadLog : IDisposable
         Volatile.Write(ref _durable, durable);
         // Only when nothing was appended meanwhile: records waiting for the next fsync mean another group of writers,
         // whose fsync should not wait behind this group's sends (the pool then sends them while the disk works).
-        onFlushThread &= Volatile.Read(ref _activeLength) == 0;
+        var nextGroup = Volatile.Read(ref _activeLength) != 0;
+        onFlushThread &= !nextGroup;
         var woken = 0;
         var pooled = 0;
         lock (_waitLock)
@@ -474,6 +479,7 @@ public sealed partial class WriteAheadLog : IDisposable
                 _wakeBatches++;
         }
         _lastWoken = woken;
+        _lastHadNextGroup = nextGroup;
         if (pooled > 0 && !resumeHere)
             _wakeup.Schedule();
     }

@@ -656,6 +656,39 @@ public sealed class WriteAheadLogTests : IDisposable
         Assert.InRange(done.Fsyncs - start.Fsyncs, 1, 2);
     }
 
+    [SmallDiskTheory]
+    [InlineData(FsyncPolicy.Always)]
+    public async Task A_group_already_waiting_when_the_last_fsync_ended_is_not_held_for_the_writers_that_fsync_answered(FsyncPolicy fsync)
+    {
+        // A full disk keeps a round pending deterministically while the next group's record is appended behind it.
+        using var disk = SmallDisk.Mount(512);
+        // 64 KiB segments: the big record below needs the next one, which the full disk cannot reserve. A hold far
+        // longer than the test may take: a round that were held would time out here.
+        var options = new WriteAheadLogOptions
+        {
+            Directory = Path.Combine(disk.Path, "wal"), Fsync = fsync, SegmentSize = 64 * 1024,
+            RetryInterval = TimeSpan.FromMilliseconds(50), GroupCommitDelay = TimeSpan.FromMinutes(10),
+        };
+        using var log = WriteAheadLog.Open(options, new ShardedStore(), out _);
+        Assert.True(await log.WhenDurableAsync(log.AppendPut(B("before"), B("1"))).AsTask().WithinAsync("the first write durable"));
+        disk.Fill();
+        var big = log.AppendPut(B("big"), new byte[64 * 1024]);
+        // Two writers wait for the pending round: the fsync that ends it answers both.
+        var first = log.WhenDurableAsync(big).AsTask();
+        var second = log.WhenDurableAsync(big).AsTask();
+        await UntilAsync(() => !log.IsWritable, "the log reports the full disk");
+        // The next group (one writer) appends while that round is still pending: it is waiting when the round's fsync ends.
+        var start = log.Statistics;
+        var next = log.WhenDurableAsync(log.AppendPut(B("next"), B("v"))).AsTask();
+
+        disk.Free();
+        Assert.True(await first.WithinAsync("the retried round durable"));
+        Assert.True(await second.WithinAsync("the retried round durable"));
+        // Fewer writers wait than the last fsync answered, but they were already waiting when it ended: no hold.
+        Assert.True(await next.WithinAsync("the next group's write durable without a hold"));
+        Assert.Equal(0, log.Statistics.Holds - start.Holds);
+    }
+
     [Fact]
     public async Task A_lone_writer_is_never_held_for_others()
     {
