@@ -24,6 +24,11 @@ if (args.Length > 0 && args[0] == "server-alloc")
     return ServerAllocation.Run(args.AsSpan(1));
 }
 
+if (args.Length > 0 && args[0] == "native-blast")
+{
+    return NativeBlast.Run(args.AsSpan(1));
+}
+
 if (args.Length > 0 && args[0] == "failover-probe")
 {
     return FastDht.Benchmarks.Failover.FailoverProbe.Run(args.AsSpan(1));

@@ -252,6 +252,35 @@ public sealed class ClientClusterTests
     }
 
     [Fact]
+    public async Task Answers_spanning_many_receive_segments_and_small_ones_pipelined_between_them_reach_their_callers_whole()
+    {
+        // A 300 KB answer spans many receives and pipe segments, and the small answers pipelined around it share
+        // receives with its first and last bytes: each must reach its own caller, whole.
+        await using var cluster = await TestCluster.StartAsync(1);
+        await using var client = await DhtClient.ConnectAsync(OptionsFor(cluster));
+        var big = new byte[300_000];
+        new Random(7).NextBytes(big);
+        await client.PutAsync("big"u8.ToArray(), big);
+        for (var k = 0; k < 64; k++)
+            await client.PutAsync(Key(k), Encoding.UTF8.GetBytes($"value {k}"));
+
+        var bigReads = new Task<byte[]?>[4];
+        var smallReads = new Task<byte[]?>[64];
+        for (var k = 0; k < smallReads.Length; k++)
+        {
+            if (k % 16 == 0)
+                bigReads[k / 16] = client.GetAsync("big"u8.ToArray()).AsTask();
+            smallReads[k] = client.GetAsync(Key(k)).AsTask();
+        }
+        await Task.WhenAll(bigReads).WaitAsync(TimeSpan.FromSeconds(30));
+        await Task.WhenAll(smallReads).WaitAsync(TimeSpan.FromSeconds(30));
+        foreach (var read in bigReads)
+            Assert.Equal(big, await read);
+        for (var k = 0; k < smallReads.Length; k++)
+            Assert.Equal(Encoding.UTF8.GetBytes($"value {k}"), await smallReads[k]);
+    }
+
+    [Fact]
     public async Task A_cancelled_call_throws_OperationCanceled_and_a_disposed_client_refuses_calls()
     {
         await using var cluster = await TestCluster.StartAsync(1);
