@@ -5,6 +5,8 @@
 # the throughput of client + server is bounded by 2 cores / (client + server CPU per request), so it is the figure to
 # compare builds by (docs/profiling.md, section 5).
 # Args: NAME=BUILD_DIR[@ENV] ... (a folder holding fastdht-node.dll; @ENV: VAR=value for that node only, several separated by spaces).
+# A FastDht node's round also reports gen0 and gen2 collections per million requests and its GC pause per request (from
+# INFO memory's fastdht_gc_* fields; a build without them reports none).
 # Env: T (get) P (16) N (1000000) C (50) D (16) R (100000) RUNS (3) PORT_BASE (17651) REDIS (1: include redis-server).
 # Usage: bash benchmarks/cpu-per-request-ab.sh old=/tmp/fastdht-old/tools/fastdht-node/bin/Release/net10.0 \
 #          new=tools/fastdht-node/bin/Release/net10.0 one-thread=tools/fastdht-node/bin/Release/net10.0@DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT=1
@@ -37,19 +39,30 @@ for n in "${NAMES[@]}"; do
   timeout 300 redis-benchmark -p "${PORT[$n]}" -t set,get -n 300000 -r "$R" -c "$C" -P 16 -d "$D" -q >/dev/null 2>&1
 done
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# A FastDht node's gen0/gen2 collections and GC pause ms so far (INFO memory); "- - -" for Redis.
+gc_counts() { redis-cli -p "$1" info memory 2>/dev/null | tr -d '\r' | awk -F: '/^fastdht_gc_gen0_collections:/ { g0 = $2 }
+  /^fastdht_gc_gen2_collections:/ { g2 = $2 } /^fastdht_gc_pause_total_ms:/ { ms = $2 }
+  END { if (g0 == "") print "- - -"; else print g0, g2, ms }'; }
 TICK=$(getconf CLK_TCK)
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)   -t $T -P $P -n $N -c $C -d $D -r $R"
 for r in $(seq 1 "$RUNS"); do
   # Rotate the order each round so no server always runs first.
   order=("${NAMES[@]:$(( (r - 1) % ${#NAMES[@]} ))}" "${NAMES[@]:0:$(( (r - 1) % ${#NAMES[@]} ))}")
   for n in "${order[@]}"; do
+    gc_before=$(gc_counts "${PORT[$n]}")
     before=$(cpu_ticks "${PID_OF[$n]}")
     out=$( { /usr/bin/time -f "client %U %S" timeout 600 redis-benchmark -p "${PORT[$n]}" -t "$T" -n "$N" -r "$R" -c "$C" -P "$P" \
       -d "$D" -q; } 2>&1 | tr '\r' '\n')
     after=$(cpu_ticks "${PID_OF[$n]}")
+    gc_after=$(gc_counts "${PORT[$n]}")
     rps=$(echo "$out" | grep -oE '[0-9.]+ requests per second' | head -1 | cut -d' ' -f1)
-    echo "$out" | awk -v r="$r" -v n="$n" -v rps="$rps" -v N="$N" -v d=$((after - before)) -v tick="$TICK" '/^client / {
-      printf "round %s %-12s %10.0f req/s   server %.2f us/req   client %.2f us/req\n", r, n, rps, d / tick * 1e6 / N, ($2 + $3) * 1e6 / N }'
+    echo "$out" | awk -v r="$r" -v n="$n" -v rps="$rps" -v N="$N" -v d=$((after - before)) -v tick="$TICK" \
+      -v gb="$gc_before" -v ga="$gc_after" '/^client / {
+      line = sprintf("round %s %-12s %10.0f req/s   server %.2f us/req   client %.2f us/req", r, n, rps, d / tick * 1e6 / N, ($2 + $3) * 1e6 / N)
+      split(gb, b, " "); split(ga, a, " ")
+      # GCs per million requests (gen0, gen2) and GC pause per request: the allocation side of the server CPU.
+      if (b[1] != "-") line = line sprintf("   gc0 %.1f/M gc2 %.2f/M pause %.3f us/req", (a[1] - b[1]) * 1e6 / N, (a[2] - b[2]) * 1e6 / N, (a[3] - b[3]) * 1e3 / N)
+      print line }'
   done
 done | tee "$WORK/rounds.txt"
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -136,7 +136,13 @@ internal static class RespInfo
                     .Append("mem_clients_normal:").Append(node.Connections?.ClientBudget?.RecentTotal ?? 0).Append("\r\n")
                     .Append("maxmemory_clients:").Append(node.Connections?.ClientBudget?.Limit ?? 0).Append("\r\n")
                     .Append("mem_allocator:dotnet-gc\r\n")
-                    .Append("fastdht_store_keys:").Append(node.Keyspace.Count).Append("\r\n");
+                    .Append("fastdht_store_keys:").Append(node.Keyspace.Count).Append("\r\n")
+                    // Collections since start, per generation (each gen1 collection counts in gen0 too, as
+                    // GC.CollectionCount does): what benchmarks/cpu-per-request-ab.sh turns into GCs per million requests.
+                    .Append("fastdht_gc_gen0_collections:").Append(GC.CollectionCount(0)).Append("\r\n")
+                    .Append("fastdht_gc_gen1_collections:").Append(GC.CollectionCount(1)).Append("\r\n")
+                    .Append("fastdht_gc_gen2_collections:").Append(GC.CollectionCount(2)).Append("\r\n")
+                    .Append("fastdht_gc_pause_total_ms:").Append((long)GC.GetTotalPauseDuration().TotalMilliseconds).Append("\r\n");
                 break;
             }
             case "persistence":

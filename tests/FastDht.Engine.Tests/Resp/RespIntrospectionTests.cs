@@ -159,6 +159,8 @@ public sealed class RespIntrospectionTests(RespClusterFixture fixture) : IClassF
         Assert.Matches(@"cmdstat_get:calls=\d+,usec=\d+,usec_per_call=\d+\.\d\d,rejected_calls=0", await c.CallAsync("INFO", "commandstats"));
         Assert.Equal("$0\r\n\r\n", await c.CallAsync("INFO", "nosuchsection"));
         Assert.Matches(@"# Persistence\r\nloading:0\r\n", await c.CallAsync("INFO", "persistence"));
+        // The GC's counts since start, which benchmarks/cpu-per-request-ab.sh reads per round.
+        Assert.Matches(@"fastdht_gc_gen0_collections:\d+\r\nfastdht_gc_gen1_collections:\d+\r\nfastdht_gc_gen2_collections:\d+\r\nfastdht_gc_pause_total_ms:\d+\r\n", await c.CallAsync("INFO", "memory"));
     }
 
     [Fact]
