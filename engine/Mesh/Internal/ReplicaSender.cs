@@ -348,7 +348,11 @@ internal sealed class ReplicaSender
             {
                 try
                 {
-                    await _changes!.ProposeAsync(s => InSyncHere ? InSyncChanges.Set(SelfId, _replica, inSync: true)(s) : null, stopping).ConfigureAwait(false);
+                    // Null: the change is no longer needed (out of sync here, or this node no longer serves a range the
+                    // replica copies: failed over or moved away). Without this end the loop proposed again at once,
+                    // for ever, spinning a core on an idle node; the next state change calls ListIfInSync again.
+                    if (await _changes!.ProposeAsync(s => InSyncHere ? InSyncChanges.Set(SelfId, _replica, inSync: true)(s) : null, stopping).ConfigureAwait(false) is null)
+                        return;
                 }
                 catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
                 {
