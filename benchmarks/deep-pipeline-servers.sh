@@ -22,14 +22,7 @@ mkdir -p "$WORK"
 NODE_DLL="$ROOT/tools/fastdht-node/bin/Release/net10.0/fastdht-node.dll"
 BENCH_DLL="$ROOT/benchmarks/bin/Release/net10.0/FastDht.Benchmarks.dll"
 [[ $SKIP_BUILD == 1 ]] || { log "building fastdht-node and the benchmarks (Release)"; build_release tools/fastdht-node/fastdht-node.csproj benchmarks/FastDht.Benchmarks.csproj; }
-GARNET=$(command -v garnet-server || true)
-[[ -z $GARNET && -x $HOME/.dotnet/tools/garnet-server ]] && GARNET=$HOME/.dotnet/tools/garnet-server
-if [[ -z $GARNET ]]; then
-  log "installing garnet-server into $WORK/garnet"
-  dotnet tool install --tool-path "$WORK/garnet" garnet-server ${GARNET_VERSION:+--version "$GARNET_VERSION"} >"$WORK/garnet-install.log" 2>&1 \
-    || { tail -5 "$WORK/garnet-install.log" >&2; exit 1; }
-  GARNET=$WORK/garnet/garnet-server
-fi
+find_garnet
 responds() { redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null | grep -q PONG; }
 wait_up() { local i; for i in $(seq 1 300); do responds "$1" && return 0; sleep 0.1; done; echo "port $1 did not come up (logs in $WORK)" >&2; exit 1; }
 refuse_busy() { if responds "$1"; then echo "port $1 already serves something: refusing to touch it" >&2; exit 1; fi; }

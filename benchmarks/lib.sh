@@ -22,6 +22,17 @@ build_release() { # PROJECT... (paths from $ROOT): dotnet build -c Release each,
     dotnet build -c Release "$ROOT/$p" -v quiet -nologo >"$WORK/build.log" 2>&1 || { tail -20 "$WORK/build.log" >&2; exit 1; }
   done
 }
+find_garnet() { # sets GARNET: garnet-server on PATH or in ~/.dotnet/tools, else installed as a dotnet tool into $WORK/garnet
+  GARNET=$(command -v garnet-server || true)
+  [[ -z $GARNET && -x $HOME/.dotnet/tools/garnet-server ]] && GARNET=$HOME/.dotnet/tools/garnet-server
+  if [[ -z $GARNET ]]; then
+    log "installing garnet-server into $WORK/garnet"
+    dotnet tool install --tool-path "$WORK/garnet" garnet-server ${GARNET_VERSION:+--version "$GARNET_VERSION"} >"$WORK/garnet-install.log" 2>&1 \
+      || { tail -5 "$WORK/garnet-install.log" >&2; exit 1; }
+    GARNET=$WORK/garnet/garnet-server
+  fi
+}
+
 wait_fastdht_mesh() { # RESP_PORT...: until every node's CLUSTER SLOTS lists all of them (they learn each other's RESP
   # addresses as the mesh forms); exits the script after 30 s
   local i port ok

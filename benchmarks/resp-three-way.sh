@@ -36,14 +36,7 @@ for tool in redis-server redis-cli redis-benchmark dotnet; do
   command -v "$tool" >/dev/null || { echo "$tool is not installed (Debian: apt-get install redis-server redis-tools)" >&2; exit 1; }
 done
 
-GARNET=$(command -v garnet-server || true)
-[[ -z $GARNET && -x $HOME/.dotnet/tools/garnet-server ]] && GARNET=$HOME/.dotnet/tools/garnet-server
-if [[ -z $GARNET ]]; then
-  log "installing garnet-server into $WORK/garnet"
-  dotnet tool install --tool-path "$WORK/garnet" garnet-server ${GARNET_VERSION:+--version "$GARNET_VERSION"} >"$WORK/garnet-install.log" 2>&1 \
-    || { tail -5 "$WORK/garnet-install.log" >&2; exit 1; }
-  GARNET=$WORK/garnet/garnet-server
-fi
+find_garnet
 
 NODE_DLL="$ROOT/tools/fastdht-node/bin/Release/net10.0/fastdht-node.dll"
 export FASTDHT_NODE_CLUSTERSECRET="${FASTDHT_NODE_CLUSTERSECRET:-$(head -c 32 /dev/urandom | base64)}"
