@@ -62,16 +62,7 @@ public sealed class GracefulStopTests
         await stale.DeleteAsync(inserted[0]);
 
         // Every slot of those keys goes to node 0; node 1 stays a member owning none of them (a node about to leave).
-        var slots = initial.Slots;
-        foreach (var key in inserted.Concat(replaced).Concat(read))
-            slots = slots.Assign(KeySlot.Of(key), KeySlot.Of(key), new SlotAssignment(0));
-        var next = initial.Next(slots: slots);
-        cluster.InstallClusterState(next);
-        await using (var current = await DhtClient.ConnectAsync(ClientClusterTests.OptionsFor(cluster, 0)))
-        {
-            foreach (var key in read)
-                await current.PutAsync(key, key);
-        }
+        var next = await MoveToNode0Async(cluster, initial, inserted.Concat(replaced).Concat(read), read);
 
         // The stale client's calls all go to node 1 and are held on the wire until node 1 has begun to stop.
         var proxy = cluster.ProxyOf(1);
@@ -132,16 +123,7 @@ public sealed class GracefulStopTests
         await stale.PutAsync(written[0], "warm"u8.ToArray()); // opens its connection to node 1 (through node 1's proxy)
         await stale.DeleteAsync(written[0]);
 
-        var slots = initial.Slots;
-        foreach (var key in written.Concat(read))
-            slots = slots.Assign(KeySlot.Of(key), KeySlot.Of(key), new SlotAssignment(0));
-        var next = initial.Next(slots: slots);
-        cluster.InstallClusterState(next);
-        await using (var current = await DhtClient.ConnectAsync(ClientClusterTests.OptionsFor(cluster, 0)))
-        {
-            foreach (var key in read)
-                await current.PutAsync(key, key);
-        }
+        var next = await MoveToNode0Async(cluster, initial, written.Concat(read), read);
 
         // Both calls go to node 1 (the owner of their first key in the stale table) and are held on the wire.
         var proxy = cluster.ProxyOf(1);
@@ -192,6 +174,23 @@ public sealed class GracefulStopTests
         // A read is idempotent: retried on a new connection, as the async path always did (the old fast path threw
         // DhtNodeUnavailableException, "connection lost").
         Assert.Equal(key, await read.WithinAsync("the read to be retried"));
+    }
+
+    /// <summary>
+    /// Gives the slots of <paramref name="moved"/> to node 0 (node 1 stays a member owning none of them, as a node about
+    /// to leave), stores each key of <paramref name="read"/> as its own value there through a client that knows, and returns the installed state.
+    /// </summary>
+    private static async Task<ClusterState> MoveToNode0Async(TestCluster cluster, ClusterState initial, IEnumerable<byte[]> moved, byte[][] read)
+    {
+        var slots = initial.Slots;
+        foreach (var key in moved)
+            slots = slots.Assign(KeySlot.Of(key), KeySlot.Of(key), new SlotAssignment(0));
+        var next = initial.Next(slots: slots);
+        cluster.InstallClusterState(next);
+        await using var current = await DhtClient.ConnectAsync(ClientClusterTests.OptionsFor(cluster, 0));
+        foreach (var key in read)
+            await current.PutAsync(key, key);
+        return next;
     }
 
     private static byte[][] Keys(ClusterState state, string prefix)
