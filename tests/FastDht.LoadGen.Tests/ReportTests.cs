@@ -50,6 +50,31 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public void Ticks_between_records_lose_nothing_and_count_nothing_twice()
+    {
+        // The progress loop ticks while workers record: each tick hands its interval histogram back to the recorder,
+        // and skips kinds that recorded nothing. Whatever the ticks, the report holds every value once.
+        var stats = new RunStatistics();
+        for (var round = 0; round < 50; round++)
+        {
+            for (var i = 0; i < 20; i++)
+                stats.RecordSuccess(OperationKind.Get, (round * 20 + i + 1) * 1000L); // 1..1000 µs, one each
+            stats.Accumulate();
+            stats.Accumulate(); // a tick with nothing new
+            if (round % 10 == 0)
+                stats.RecordBatch(OperationKind.Put, 5_000_000, count: 3, misses: 1); // another kind, now and then
+        }
+        var report = stats.BuildReport(Header(), seconds: 1);
+        var get = report.ByOperation.Single(o => o.Kind == "Get");
+        Assert.Equal(1000, get.Operations);
+        Assert.InRange(get.LatencyMicroseconds.P50, 499.5, 500.6);
+        Assert.InRange(get.LatencyMicroseconds.Max, 999.0, 1001.0);
+        var put = report.ByOperation.Single(o => o.Kind == "Put");
+        Assert.Equal(20, put.Operations);
+        Assert.InRange(put.LatencyMicroseconds.P50, 4990, 5010);
+    }
+
+    [Fact]
     public void Counts_add_up_and_transactions_are_summarised()
     {
         var stats = new RunStatistics();
