@@ -70,6 +70,7 @@ internal sealed class NodeParts
         Participant = new TxnParticipant(Locks, Keyspace, decisions);
         Expiry = new Keyspace.ActiveExpiry(Keyspace);
         RespServer.MaxMemory = options.MaxMemory;
+        RespServer.Scripts.Memory.Limit = options.ScriptMemoryLimit;
         Coordinator = new TransactionCoordinator(
             options.NodeId,
             Identity.Incarnation,

@@ -35,10 +35,13 @@ internal sealed class LuaSandbox : IDisposable
     // 64: deeper replies or results are refused rather than recursed into (a table may even contain itself).
     private const int MaxDepth = 64;
 
-    // The unmanaged accounting block the allocator reads: used bytes, limit, and whether the limit applies now.
+    // The unmanaged accounting block the allocator reads: used bytes, limit, whether the limits apply now, and a
+    // handle to the node's ScriptMemory (what all states hold together).
     private const int UsedOffset = 0;
     private const int LimitOffset = 8;
     private const int EnforceOffset = 16;
+    private const int NodeMemoryOffset = 24;
+    private const int AccountingSize = 32;
 
     private static readonly LuaNative.AllocFunction AllocDelegate = Allocate;
     private static readonly IntPtr AllocPointer = Marshal.GetFunctionPointerForDelegate(AllocDelegate);
@@ -56,16 +59,21 @@ internal sealed class LuaSandbox : IDisposable
 
     private readonly IntPtr _accounting;
     private readonly IntPtr _state;
+    private readonly ScriptMemory _nodeMemory;
     private GCHandle _self;
+    private GCHandle _nodeMemoryHandle;
     private ScriptRun? _run;
     private bool _disposed;
 
-    private LuaSandbox(long memoryLimit)
+    private LuaSandbox(long memoryLimit, ScriptMemory nodeMemory)
     {
-        _accounting = Marshal.AllocHGlobal(24);
+        _nodeMemory = nodeMemory;
+        _accounting = Marshal.AllocHGlobal(AccountingSize);
         Marshal.WriteInt64(_accounting, UsedOffset, 0);
         Marshal.WriteInt64(_accounting, LimitOffset, memoryLimit);
         Marshal.WriteInt64(_accounting, EnforceOffset, 0);
+        _nodeMemoryHandle = GCHandle.Alloc(nodeMemory);
+        Marshal.WriteIntPtr(_accounting, NodeMemoryOffset, GCHandle.ToIntPtr(_nodeMemoryHandle));
         _self = GCHandle.Alloc(this);
         _state = LuaNative.lua_newstate(AllocPointer, _accounting);
         if (_state == IntPtr.Zero)
@@ -82,9 +90,11 @@ internal sealed class LuaSandbox : IDisposable
     public bool Reusable { get; private set; } = true;
 
     /// <summary>A state with the libraries and the prelude loaded; the runner stays at stack index 1.</summary>
-    public static LuaSandbox Create(long memoryLimit)
+    /// <param name="memoryLimit">What this state may hold while a script runs.</param>
+    /// <param name="nodeMemory">What all the node's states hold together, and may.</param>
+    public static LuaSandbox Create(long memoryLimit, ScriptMemory nodeMemory)
     {
-        var sandbox = new LuaSandbox(memoryLimit);
+        var sandbox = new LuaSandbox(memoryLimit, nodeMemory);
         var l = sandbox._state;
         LuaNative.luaL_openlibs(l);
         var status = LuaNative.luaL_loadbufferx(l, ref MemoryMarshal.GetReference(LuaPrelude.Source), (UIntPtr)LuaPrelude.Source.Length,
@@ -135,7 +145,7 @@ internal sealed class LuaSandbox : IDisposable
             {
                 Reusable = false;
                 RespWriter.WriteError(reply, Encoding.ASCII.GetBytes(
-                    $"Error running script (call to f_{Encoding.ASCII.GetString(sha)}): the script ran out of memory (a script may use {Marshal.ReadInt64(_accounting, LimitOffset) >> 20} MiB)"));
+                    $"Error running script (call to f_{Encoding.ASCII.GetString(sha)}): the script ran out of memory (a script may use {Marshal.ReadInt64(_accounting, LimitOffset) >> 20} MiB, the node's scripts {_nodeMemory.Limit >> 20} MiB together)"));
             }
             else if (status != LuaNative.StatusOk)
             {
@@ -175,6 +185,8 @@ internal sealed class LuaSandbox : IDisposable
     {
         if (_self.IsAllocated)
             _self.Free();
+        if (_nodeMemoryHandle.IsAllocated)
+            _nodeMemoryHandle.Free();
         Marshal.FreeHGlobal(_accounting);
     }
 
@@ -300,17 +312,20 @@ internal sealed class LuaSandbox : IDisposable
         // For a new block Lua passes the object's type in osize, not a size.
         var old = ptr == IntPtr.Zero ? 0L : (long)osize;
         var used = Marshal.ReadInt64(ud, UsedOffset);
+        var node = (ScriptMemory)GCHandle.FromIntPtr(Marshal.ReadIntPtr(ud, NodeMemoryOffset)).Target!;
         if (nsize == UIntPtr.Zero)
         {
             if (ptr != IntPtr.Zero)
             {
                 Marshal.FreeHGlobal(ptr);
                 Marshal.WriteInt64(ud, UsedOffset, used - old);
+                node.Add(-old);
             }
             return IntPtr.Zero;
         }
         var grow = (long)nsize - old;
-        if (grow > 0 && Marshal.ReadInt64(ud, EnforceOffset) != 0 && used + grow > Marshal.ReadInt64(ud, LimitOffset))
+        if (grow > 0 && Marshal.ReadInt64(ud, EnforceOffset) != 0
+            && (used + grow > Marshal.ReadInt64(ud, LimitOffset) || !node.Allows(grow)))
             return IntPtr.Zero;
         IntPtr block;
         try
@@ -322,6 +337,7 @@ internal sealed class LuaSandbox : IDisposable
             return IntPtr.Zero;
         }
         Marshal.WriteInt64(ud, UsedOffset, used + grow);
+        node.Add(grow);
         return block;
     }
 

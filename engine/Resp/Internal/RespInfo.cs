@@ -135,6 +135,9 @@ internal static class RespInfo
                     .Append("maxmemory_policy:noeviction\r\n")
                     .Append("mem_clients_normal:").Append(node.Connections?.ClientBudget?.RecentTotal ?? 0).Append("\r\n")
                     .Append("maxmemory_clients:").Append(node.Connections?.ClientBudget?.Limit ?? 0).Append("\r\n")
+                    // What the node's Lua states hold (running scripts and pooled states), and the most they may together.
+                    .Append("used_memory_lua:").Append(server.Scripts.Memory.Used).Append("\r\n")
+                    .Append("fastdht_script_memory_limit:").Append(server.Scripts.Memory.Limit).Append("\r\n")
                     .Append("mem_allocator:dotnet-gc\r\n")
                     .Append("fastdht_store_keys:").Append(node.Keyspace.Count).Append("\r\n")
                     // Collections since start, per generation (each gen1 collection counts in gen0 too, as

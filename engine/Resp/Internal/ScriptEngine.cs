@@ -29,7 +29,8 @@ namespace FastDht.Engine.Resp.Internal;
 /// nothing runs is one volatile read (<see cref="IsBusy"/>).
 /// </para>
 /// <para>
-/// Bounds: a script's Lua state may hold <see cref="MemoryLimit"/> bytes; a state is pooled for the next script only
+/// Bounds: a script's Lua state may hold <see cref="MemoryLimit"/> bytes, and all states of the node together
+/// <see cref="Memory"/>'s limit (scripts of different connections run at the same time); a state is pooled for the next script only
 /// if it holds less than <see cref="PooledStateBytes"/> after a collection, at most <see cref="MaxPooledStates"/> of
 /// them; the cache keeps at most <see cref="MaxCachedBytes"/> of script text (beyond it SCRIPT LOAD is refused and
 /// EVAL runs without caching).
@@ -47,6 +48,9 @@ internal sealed class ScriptEngine
     public const long MaxCachedBytes = 64L << 20;
 
     private const int MaxPooledStates = 8;
+
+    /// <summary>What the node's Lua states hold together, and the most they may (NodeOptions.ScriptMemoryLimit).</summary>
+    public ScriptMemory Memory { get; } = new();
 
     private readonly ConcurrentDictionary<string, byte[]> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<LuaSandbox> _pool = new();
@@ -230,7 +234,7 @@ internal sealed class ScriptEngine
         return false;
     }
 
-    private LuaSandbox Rent() => _pool.TryDequeue(out var sandbox) ? sandbox : LuaSandbox.Create(MemoryLimit);
+    private LuaSandbox Rent() => _pool.TryDequeue(out var sandbox) ? sandbox : LuaSandbox.Create(MemoryLimit, Memory);
 
     private void Return(LuaSandbox sandbox)
     {

@@ -237,3 +237,53 @@ public sealed class RespScriptingTests(RespClusterFixture fixture) : IClassFixtu
         }, "the stopped node to refuse RESP clients");
     }
 }
+
+/// <summary>The node-wide bound on scripts' memory (NodeOptions.ScriptMemoryLimit): scripts of different connections run at once, and together they may hold no more than it.</summary>
+public sealed class ScriptMemoryLimitTests
+{
+    // string.rep builds its result in a buffer, then copies it: a 16 MiB result needs 32 MiB at its peak.
+    private const int Limit = 40 << 20;
+
+    private static async Task<long> LuaMemoryAsync(RespTestClient c)
+    {
+        var info = await c.CallAsync("INFO", "memory");
+        foreach (var line in info.Split("\r\n"))
+        {
+            if (line.StartsWith("used_memory_lua:", StringComparison.Ordinal))
+                return long.Parse(line["used_memory_lua:".Length..], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        throw new Xunit.Sdk.XunitException("INFO memory has no used_memory_lua: " + info);
+    }
+
+    [Fact]
+    public async Task A_script_that_would_pass_the_nodes_limit_while_another_holds_memory_fails_alone()
+    {
+        await using var cluster = await RespCluster.StartAsync(1, o => o.ScriptMemoryLimit = Limit);
+        var endPoint = RespCluster.RespOf(cluster, 0);
+        await using var holder = await RespTestClient.ConnectAsync(endPoint);
+        await using var other = await RespTestClient.ConnectAsync(endPoint);
+        // No -BUSY for the other clients while the holder runs, however slow the machine.
+        Assert.Equal("+OK\r\n", await other.CallAsync("CONFIG", "SET", "lua-time-limit", "600000"));
+        Assert.Contains($"fastdht_script_memory_limit:{Limit}\r\n", await other.CallAsync("INFO", "memory"), StringComparison.Ordinal);
+
+        // 16 MiB of a 40 MiB node limit, held until killed (each script alone may use 256 MiB). In 1 MiB pieces: the
+        // holder never needs more than 17 MiB, so with the other script's 16 MiB buffer beside it (33) it always fits,
+        // while the other's 32 MiB peak beside the holder's 15 or more never does: whatever the interleaving, the
+        // other script is the one refused.
+        await holder.SendAsync(RespTestClient.Encode("EVAL",
+            "local t = {} for i = 1, 16 do t[i] = string.rep('x', 1024 * 1024) end while true do end", "0"));
+        await Bounded.UntilAsync(async () => await LuaMemoryAsync(other) >= 15 << 20, "the holder's memory to be counted");
+
+        var refused = await other.CallAsync("EVAL", "local s = string.rep('y', 16 * 1024 * 1024) return #s", "0");
+        Assert.StartsWith("-ERR Error running script", refused, StringComparison.Ordinal);
+        Assert.Contains("ran out of memory", refused, StringComparison.Ordinal);
+        Assert.Contains("the node's scripts 40 MiB together", refused, StringComparison.Ordinal);
+        Assert.Equal("$2\r\nok\r\n", await other.CallAsync("EVAL", "return 'ok'", "0")); // small scripts still run
+
+        await Bounded.UntilAsync(async () => await other.CallAsync("SCRIPT", "KILL") == "+OK\r\n", "the holder to be killed");
+        Assert.Equal("-ERR Script killed by user with SCRIPT KILL...\r\n", await holder.ReadReplyAsync().WithinAsync("the killed script's reply"));
+        // The killed state is closed, its memory given back: the same script now fits.
+        await Bounded.UntilAsync(async () => await LuaMemoryAsync(other) < 8 << 20, "the killed state's memory to be given back");
+        Assert.Equal(":16777216\r\n", await other.CallAsync("EVAL", "local s = string.rep('y', 16 * 1024 * 1024) return #s", "0"));
+    }
+}
