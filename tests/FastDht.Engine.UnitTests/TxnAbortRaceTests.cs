@@ -74,6 +74,23 @@ public sealed class TxnAbortRaceTests : IDisposable
     }
 
     [Fact]
+    public async Task An_abort_repeated_after_a_lock_call_that_came_late_releases_what_it_took()
+    {
+        byte[] free = "free"u8.ToArray();
+        // The TxnAbort overtook the TxnLock on the link; the late call finds its key free and takes it. The
+        // coordinator's attempt has failed, so once every lock call answered it sends the abort again. Before the fix
+        // that abort did nothing, under any strategy, and the key stayed locked by the aborted attempt until its lease ended.
+        Assert.True(_participant.Decide(new TxnDecision(Txn, 0, Commit: false)).IsOk);
+        var step = await _participant.LockAsync(Txn, LockMode.Exclusive, Lease, 0, 2, [free], new long[1]);
+        Assert.True(step.IsOk);
+
+        Assert.True(_participant.Decide(new TxnDecision(Txn, 0, Commit: false)).IsOk);
+
+        Assert.False(_table.IsHeldBy(free, Txn), "a repeated abort left the late lock call's key locked");
+        Assert.False(_table.IsLocked(free));
+    }
+
+    [Fact]
     public void A_wound_after_the_attempt_abort_completed_aborts_again_while_locks_are_still_awaited()
     {
         var txn = new CoordinatedTxn(Txn, LockMode.Shared, [], 0);
