@@ -24,7 +24,10 @@ namespace FastDht.Engine.Transactions.Internal;
 /// <para>
 /// Keys of one batch are acquired one at a time (the lock table allows one pending wait per transaction). A TxnAbort
 /// can overtake a batch between two keys; it marks the batch, so a key granted after the abort's release is released
-/// again at once instead of leaking until its lease ends.
+/// again at once instead of leaking until its lease ends. A wait queued after the abort's release would outlive the
+/// abort (nobody is left to end it: under "detect", a cycle through it would last until the coordinator's call timed
+/// out), so the mark and the check after each queued wait are made under the transaction's lock: either the abort's
+/// release finds the wait, or the check finds the mark and ends the wait itself.
 /// </para>
 /// </remarks>
 internal sealed class TxnParticipant
@@ -66,15 +69,20 @@ internal sealed class TxnParticipant
         {
             for (var i = 0; i < keys.Length; i++)
             {
-                LockResult result;
+                ValueTask<LockResult> acquiring;
                 try
                 {
-                    result = await _table.AcquireAsync(keys[i].Span, txn, mode, sessionId, lease, attempt).ConfigureAwait(false);
+                    acquiring = _table.AcquireAsync(keys[i].Span, txn, mode, sessionId, lease, attempt);
                 }
                 catch (InvalidOperationException)
                 {
                     return new TxnStep(StatusCode.BadRequest, $"transaction {txn} already waits for a lock on this node: one lock request per transaction at a time");
                 }
+                // A wait began: if an abort came since the last check, its release may have run before the wait was
+                // queued; end the wait here (it then completes Released, and the mark is seen below).
+                if (!acquiring.IsCompleted && AbortedUnderLock(txn, batch))
+                    ReleaseUnlessPrepared(txn);
+                var result = await acquiring.ConfigureAwait(false);
                 if (batch.IsAborted)
                 {
                     ReleaseUnlessPrepared(txn);
@@ -179,10 +187,11 @@ internal sealed class TxnParticipant
     public TxnStep Decide(in TxnDecision decision)
     {
         var txn = decision.Txn;
-        if (!decision.Commit && _batches.TryGetValue(txn, out var batch))
-            batch.MarkAborted();
         lock (_decisions.SyncFor(txn))
         {
+            // Marked under the lock, before any return: LockAsync reads the mark under it after each wait it queues.
+            if (!decision.Commit && _batches.TryGetValue(txn, out var batch))
+                batch.MarkAborted();
             if (_prepared.TryGetValue(txn, out var prepared) && prepared.Attempt == decision.Attempt)
             {
                 // Applied, logged and ended as one step for a snapshot (Commits): one that reads the store meanwhile
@@ -210,9 +219,13 @@ internal sealed class TxnParticipant
             }
             if (_decisions.TryGet(txn, decision.Attempt, out var known))
             {
-                return known == decision.Commit
-                    ? TxnStep.Ok
-                    : new TxnStep(StatusCode.InternalError, $"transaction {txn} attempt {decision.Attempt} was decided {(known ? "commit" : "abort")} here; a {(decision.Commit ? "commit" : "abort")} contradicts it");
+                if (known != decision.Commit)
+                    return new TxnStep(StatusCode.InternalError, $"transaction {txn} attempt {decision.Attempt} was decided {(known ? "commit" : "abort")} here; a {(decision.Commit ? "commit" : "abort")} contradicts it");
+                // An abort again still ends what the attempt took or waits for here since the first one: a TxnLock
+                // that the first TxnAbort overtook on the link (its writer waited for the connection) came after it.
+                if (!decision.Commit)
+                    ReleaseUnlessPrepared(txn);
+                return TxnStep.Ok;
             }
             if (decision.Commit)
             {
@@ -371,6 +384,13 @@ internal sealed class TxnParticipant
         TxnDecisionRecord.Write(record, decision, ended: true);
         _keyspace.Log?.AppendApplication(record);
         _keyspace.Replication?.AppendTxn(record);
+    }
+
+    /// <summary>Whether a TxnAbort marked the batch, read under the transaction's lock (ordered with <see cref="Decide"/>'s mark and release).</summary>
+    private bool AbortedUnderLock(TxnId txn, LockBatch batch)
+    {
+        lock (_decisions.SyncFor(txn))
+            return batch.IsAborted;
     }
 
     /// <summary>Releases the transaction's locks and ends its wait, unless an attempt of it is prepared here (then only its decision may).</summary>
