@@ -20,6 +20,8 @@ internal abstract class FrameSession
 {
     private byte[]? _scratch;
     private bool _dirty;
+    // The response bytes the current batch has written and not flushed (counted while MaxHeldResponseBytes is on).
+    private long _heldBytes;
 
     protected FrameSession(SocketConnection connection, ProtocolLimits receiveLimits)
     {
@@ -69,6 +71,15 @@ internal abstract class FrameSession
                 {
                     while (!stop)
                     {
+                        // Closed under the loop (the peer reset the connection, or the node closed it: an output
+                        // limit, a drain's end): the frames still in the input are dropped, as the RESP session drops
+                        // its commands. Running them answered no one: a client that pipelined Gets of a 4 MiB value
+                        // and reset kept its session building every queued reply for a closed pipe.
+                        if (Connection.IsClosed)
+                        {
+                            stop = true;
+                            break;
+                        }
                         if (!FrameReader.TryReadFrame(ref buffer, ReceiveLimits, out var frame, out var error))
                         {
                             if (!error.IsNone)
@@ -83,6 +94,8 @@ internal abstract class FrameSession
                             continue;
                         var handled = OnRequestAsync(frame);
                         stop = handled.IsCompletedSuccessfully ? !handled.Result : !await handled.ConfigureAwait(false);
+                        if (!stop && _heldBytes >= MaxHeldResponseBytes && MaxHeldResponseBytes > 0)
+                            await FlushAsync().ConfigureAwait(false);
                     }
                 }
                 finally
@@ -110,6 +123,14 @@ internal abstract class FrameSession
             await OnClosedAsync(failure).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// The response bytes one batch may hold before the read loop flushes them and waits for the peer to take them; 0
+    /// (the default): the whole batch is flushed once, at its end. Client sessions set it: without it a read of pipelined
+    /// Gets of a large value (the input pipe holds up to twice the maximum frame) built every response before sending any,
+    /// gigabytes for a client that reads nothing, as the RESP session did before its own bound.
+    /// </summary>
+    protected long MaxHeldResponseBytes { get; init; }
 
     /// <summary>The frames of one read are handled, their responses about to be flushed: the place to add per-batch counts.</summary>
     protected virtual void OnBatchEnd()
@@ -146,6 +167,7 @@ internal abstract class FrameSession
         if (Connection.TryEnterWrite(out var writer))
         {
             reply.Write(writer);
+            CountHeld(writer);
             EndResponse();
             return new ValueTask<bool>(true);
         }
@@ -182,8 +204,17 @@ internal abstract class FrameSession
         if (writer is null)
             return false;
         reply.Write(writer);
+        CountHeld(writer);
         EndResponse();
         return true;
+    }
+
+    /// <summary>With the writer lock held, after a response of the read loop: how much the batch holds unflushed.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private void CountHeld(PipeWriter writer)
+    {
+        if (MaxHeldResponseBytes > 0)
+            _heldBytes = writer.UnflushedBytes;
     }
 
     /// <summary>
@@ -275,6 +306,7 @@ internal abstract class FrameSession
         if (!_dirty)
             return;
         _dirty = false;
+        _heldBytes = 0;
         var writer = await BeginResponseAsync().ConfigureAwait(false);
         if (writer is not null)
             await Connection.ExitWriteAsync(flush: true).ConfigureAwait(false);
