@@ -320,6 +320,8 @@ internal abstract class FrameSession
     /// <remarks>
     /// The flush is not awaited: when the receiver stops reading, the caller's wait is still bounded by the request's
     /// timeout (the sweeper fails it), and the flush finishes, or fails with the connection, in the background.
+    /// <paramref name="inDoubtIfLost"/>: the request is a client's command sent on to its owner; if the connection is
+    /// lost once it was written, it fails as Timeout (its outcome unknown), not NodeUnavailable (<see cref="PendingRequest.InDoubtIfLost"/>).
     /// </remarks>
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ResponseResult> CallAsync<TRequest>(
@@ -328,7 +330,8 @@ internal abstract class FrameSession
         TimeSpan timeout,
         ushort targetNodeId,
         bool inlineContinuations = false,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        bool inDoubtIfLost = false)
         where TRequest : struct, IFrameRequest
     {
         if (request.FrameLength - 4 > SendLimit)
@@ -348,6 +351,11 @@ internal abstract class FrameSession
                 pending.OnFailure(StatusCode.NodeUnavailable, "the connection closed before the request was sent");
             return await response.ConfigureAwait(false);
         }
+        // Marked only now that it is written (registered first, so the sweeper bounds the wait for the writer lock): a
+        // loss before this answers unavailable, after it in doubt. Safe on a pooled request: it goes back to the pool
+        // only when this method reads its result.
+        if (inDoubtIfLost)
+            Volatile.Write(ref pending.InDoubtIfLost, true);
         request.Write(writer, id);
         Observe(Connection.ExitWriteAsync(flush: true));
         if (!cancellationToken.CanBeCanceled)
