@@ -20,6 +20,8 @@ internal abstract class FrameSession
 {
     private byte[]? _scratch;
     private bool _dirty;
+    // The response bytes the current batch has written and not flushed (counted while MaxHeldResponseBytes is on).
+    private long _heldBytes;
 
     protected FrameSession(SocketConnection connection, ProtocolLimits receiveLimits)
     {
@@ -69,6 +71,15 @@ internal abstract class FrameSession
                 {
                     while (!stop)
                     {
+                        // Closed under the loop (the peer reset the connection, or the node closed it: an output
+                        // limit, a drain's end): the frames still in the input are dropped, as the RESP session drops
+                        // its commands. Running them answered no one: a client that pipelined Gets of a 4 MiB value
+                        // and reset kept its session building every queued reply for a closed pipe.
+                        if (Connection.IsClosed)
+                        {
+                            stop = true;
+                            break;
+                        }
                         if (!FrameReader.TryReadFrame(ref buffer, ReceiveLimits, out var frame, out var error))
                         {
                             if (!error.IsNone)
@@ -83,6 +94,8 @@ internal abstract class FrameSession
                             continue;
                         var handled = OnRequestAsync(frame);
                         stop = handled.IsCompletedSuccessfully ? !handled.Result : !await handled.ConfigureAwait(false);
+                        if (!stop && _heldBytes >= MaxHeldResponseBytes && MaxHeldResponseBytes > 0)
+                            await FlushAsync().ConfigureAwait(false);
                     }
                 }
                 finally
@@ -110,6 +123,14 @@ internal abstract class FrameSession
             await OnClosedAsync(failure).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// The response bytes one batch may hold before the read loop flushes them and waits for the peer to take them; 0
+    /// (the default): the whole batch is flushed once, at its end. Client sessions set it: without it a read of pipelined
+    /// Gets of a large value (the input pipe holds up to twice the maximum frame) built every response before sending any,
+    /// gigabytes for a client that reads nothing, as the RESP session did before its own bound.
+    /// </summary>
+    protected long MaxHeldResponseBytes { get; init; }
 
     /// <summary>The frames of one read are handled, their responses about to be flushed: the place to add per-batch counts.</summary>
     protected virtual void OnBatchEnd()
@@ -146,6 +167,7 @@ internal abstract class FrameSession
         if (Connection.TryEnterWrite(out var writer))
         {
             reply.Write(writer);
+            CountHeld(writer);
             EndResponse();
             return new ValueTask<bool>(true);
         }
@@ -182,8 +204,17 @@ internal abstract class FrameSession
         if (writer is null)
             return false;
         reply.Write(writer);
+        CountHeld(writer);
         EndResponse();
         return true;
+    }
+
+    /// <summary>With the writer lock held, after a response of the read loop: how much the batch holds unflushed.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private void CountHeld(PipeWriter writer)
+    {
+        if (MaxHeldResponseBytes > 0)
+            _heldBytes = writer.UnflushedBytes;
     }
 
     /// <summary>
@@ -275,6 +306,7 @@ internal abstract class FrameSession
         if (!_dirty)
             return;
         _dirty = false;
+        _heldBytes = 0;
         var writer = await BeginResponseAsync().ConfigureAwait(false);
         if (writer is not null)
             await Connection.ExitWriteAsync(flush: true).ConfigureAwait(false);
@@ -288,6 +320,8 @@ internal abstract class FrameSession
     /// <remarks>
     /// The flush is not awaited: when the receiver stops reading, the caller's wait is still bounded by the request's
     /// timeout (the sweeper fails it), and the flush finishes, or fails with the connection, in the background.
+    /// <paramref name="inDoubtIfLost"/>: the request is a client's command sent on to its owner; if the connection is
+    /// lost once it was written, it fails as Timeout (its outcome unknown), not NodeUnavailable (<see cref="PendingRequest.InDoubtIfLost"/>).
     /// </remarks>
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ResponseResult> CallAsync<TRequest>(
@@ -296,7 +330,8 @@ internal abstract class FrameSession
         TimeSpan timeout,
         ushort targetNodeId,
         bool inlineContinuations = false,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        bool inDoubtIfLost = false)
         where TRequest : struct, IFrameRequest
     {
         if (request.FrameLength - 4 > SendLimit)
@@ -316,6 +351,11 @@ internal abstract class FrameSession
                 pending.OnFailure(StatusCode.NodeUnavailable, "the connection closed before the request was sent");
             return await response.ConfigureAwait(false);
         }
+        // Marked only now that it is written (registered first, so the sweeper bounds the wait for the writer lock): a
+        // loss before this answers unavailable, after it in doubt. Safe on a pooled request: it goes back to the pool
+        // only when this method reads its result.
+        if (inDoubtIfLost)
+            Volatile.Write(ref pending.InDoubtIfLost, true);
         request.Write(writer, id);
         Observe(Connection.ExitWriteAsync(flush: true));
         if (!cancellationToken.CanBeCanceled)

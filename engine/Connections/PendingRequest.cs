@@ -20,6 +20,15 @@ internal abstract class PendingRequest
     /// <summary>Which node the request went to; used in failure messages.</summary>
     internal ushort TargetNodeId;
 
+    /// <summary>
+    /// A client's command sent on to the key's owner (a forward), registered with its frame written at once: once its
+    /// connection is lost, or its time is up, its outcome is unknown (the owner may have read and applied it), so it
+    /// fails as <see cref="StatusCode.Timeout"/> (RESP <c>-TIMEOUT</c>), never as unavailable (<c>-CLUSTERDOWN</c>,
+    /// which cluster clients retry: a non-idempotent write applied twice). Set by <see cref="RequestMultiplexer.TryRegister"/>, or by
+    /// <see cref="FrameSession.CallAsync{TRequest}"/> once the frame is written; read by the thread that fails the request.
+    /// </summary>
+    internal bool InDoubtIfLost;
+
     /// <summary>The response arrived. <paramref name="body"/> is valid only during the call.</summary>
     public abstract void OnResponse(in FrameHeader header, in ReadOnlySequence<byte> body);
 

@@ -85,10 +85,17 @@ internal sealed class RequestMultiplexer
     }
 
     /// <summary>Assigns an id and records the request until it is answered or times out.</summary>
+    /// <remarks>
+    /// <paramref name="inDoubtIfLost"/>: the request is a client's command and its sender registers it holding the
+    /// connection's writer lock, writing its frame right after: from now on a loss of the connection leaves its outcome
+    /// unknown (<see cref="PendingRequest.InDoubtIfLost"/>). False resets the mark (requests are pooled); a sender that
+    /// registers before it holds the lock sets the mark itself once it does.
+    /// </remarks>
     /// <returns>False (and <paramref name="status"/>/<paramref name="message"/> say why) when the connection already failed.</returns>
-    public bool TryRegister(PendingRequest request, TimeSpan timeout, out uint id, out StatusCode status, out string message)
+    public bool TryRegister(PendingRequest request, TimeSpan timeout, out uint id, out StatusCode status, out string message, bool inDoubtIfLost = false)
     {
         request.DeadlineTicks = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        request.InDoubtIfLost = inDoubtIfLost;
         lock (_lock)
         {
             if (_closed)
@@ -160,7 +167,12 @@ internal sealed class RequestMultiplexer
     }
 
     /// <summary>Fails every waiting request and refuses new ones: the connection is gone.</summary>
-    public void FailAll(StatusCode status, string message)
+    /// <remarks>
+    /// With <paramref name="inDoubtMessage"/>, the requests sent as <see cref="PendingRequest.InDoubtIfLost"/> fail with
+    /// <see cref="StatusCode.Timeout"/> and that message instead: they were written, so the other side may have run them.
+    /// New registrations are still refused with <paramref name="status"/>: those are never sent.
+    /// </remarks>
+    public void FailAll(StatusCode status, string message, string? inDoubtMessage = null)
     {
         PendingRequest[] failed;
         TaskCompletionSource? room;
@@ -189,12 +201,18 @@ internal sealed class RequestMultiplexer
         }
         room?.TrySetResult();
         foreach (var request in failed)
-            request.OnFailure(status, message);
+        {
+            if (inDoubtMessage is not null && Volatile.Read(ref request.InDoubtIfLost))
+                request.OnFailure(StatusCode.Timeout, inDoubtMessage);
+            else
+                request.OnFailure(status, message);
+        }
     }
 
     /// <summary>Fails the requests whose deadline has passed with <see cref="StatusCode.Timeout"/>; called by a periodic sweeper.</summary>
+    /// <remarks><paramref name="inDoubtMessage"/>, when given: the message of the expired <see cref="PendingRequest.InDoubtIfLost"/> requests (a client's commands: say that they may have been applied).</remarks>
     /// <returns>How many timed out.</returns>
-    public int FailExpired(long nowTicks, string message)
+    public int FailExpired(long nowTicks, string message, string? inDoubtMessage = null)
     {
         List<KeyValuePair<uint, PendingRequest>>? expired = null;
         TaskCompletionSource? room;
@@ -213,7 +231,7 @@ internal sealed class RequestMultiplexer
         }
         room?.TrySetResult();
         foreach (var entry in expired)
-            entry.Value.OnFailure(StatusCode.Timeout, message);
+            entry.Value.OnFailure(StatusCode.Timeout, inDoubtMessage is not null && Volatile.Read(ref entry.Value.InDoubtIfLost) ? inDoubtMessage : message);
         return expired.Count;
     }
 

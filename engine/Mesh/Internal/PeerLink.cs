@@ -165,7 +165,8 @@ internal sealed partial class PeerLink : FrameSession
             MeshLog.SessionFailed(_mesh.Logger, Connection.RemoteEndPoint, failure);
         // The locks a peer's coordinator took through this link go with it.
         _mesh.Participant.Table.ReleaseSession(SessionId);
-        Requests.FailAll(StatusCode.NodeUnavailable, $"{_mesh.Describe(PeerId)} is unavailable: its link closed");
+        // Clients' commands written to the link fail as in doubt (the peer may have run them), the rest as unavailable.
+        Requests.FailAll(StatusCode.NodeUnavailable, $"{_mesh.Describe(PeerId)} is unavailable: its link closed", InDoubtLostMessage);
         _mesh.OnLinkClosed(this, Connection.CloseReason?.Message ?? failure?.Message ?? "connection closed");
         await Connection.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
         _respCommand?.Dispose();

@@ -141,7 +141,7 @@ internal sealed partial class RespSession
             }
             slot.TargetNodeId = owner;
             _metrics?.CountForward(); // each send counts, so fastdht.forwards shows re-sends too
-            var result = await link.CallAsync(new RespExecuteRequest(body), ResponseShape.Body, _host.ForwardTimeout, owner).ConfigureAwait(false);
+            var result = await link.CallAsync(new RespExecuteRequest(body), ResponseShape.Body, _host.ForwardTimeout, owner, inDoubtIfLost: true).ConfigureAwait(false);
             if (result.Status is StatusCode.WrongNode or StatusCode.Moving && more)
                 continue;
             if (result.IsError)

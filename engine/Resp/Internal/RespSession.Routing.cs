@@ -299,7 +299,8 @@ internal sealed partial class RespSession
     private void Send(FrameSession link, ushort owner, System.IO.Pipelines.PipeWriter linkWriter)
     {
         var slot = QueueLateReply();
-        if (!link.Requests.TryRegister(slot, _host.ForwardTimeout, out var id, out var status, out var message))
+        // Registered holding the link's writer lock and written at once: if the link is lost now, the owner may have run it (in doubt, -TIMEOUT).
+        if (!link.Requests.TryRegister(slot, _host.ForwardTimeout, out var id, out var status, out var message, inDoubtIfLost: true))
         {
             _ = link.Connection.ExitWriteAsync(flush: false);
             slot.TargetNodeId = owner;

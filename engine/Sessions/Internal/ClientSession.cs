@@ -43,6 +43,8 @@ internal sealed partial class ClientSession : FrameSession
         SendLimit = sendLimit;
         // A client's unread replies are bounded (a peer link, another type, keeps only the pause threshold).
         connection.BoundAsClient();
+        // A client that pipelines reads of large values and reads nothing stops this loop at a mebibyte of answers.
+        MaxHeldResponseBytes = 1024 * 1024;
         _metrics = host.Mesh.Statistics.Metrics;
         host.Register(this);
         host.Mesh.Statistics.ClientConnected();

@@ -58,8 +58,11 @@ public sealed class ClientOutputLimitTests
         using var served = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
         Assert.Equal(StatusCode.Ok, (await served.PutAsync("big"u8.ToArray(), new byte[ValueSize])).Status);
 
+        // The hog keeps its socket's default receive buffer: the session sends a mebibyte of answers at a time
+        // (FrameSession.MaxHeldResponseBytes), so the node's socket holds a few MiB when the limit closes the connection,
+        // and the hog reads them before it sees the close. Through a 4 KiB buffer (shrunk below a segment) loopback moves
+        // about 35 KB/s: one 1 MiB answer took longer than a read's 20 s bound.
         using var hog = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
-        hog.Socket.ReceiveBufferSize = 4096;
         var frames = new ArrayBufferWriter<byte>();
         for (var i = 0; i < Requests; i++)
             FrameWriter.WriteGet(frames, hog.NextId(), "big"u8);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.Sockets;
 using System.Text;
 using FastDht.Engine.Tests.Resp;
@@ -56,5 +57,106 @@ public sealed class HungUpClientTests
         Assert.Equal(clients.IndexOf("id=", StringComparison.Ordinal), clients.LastIndexOf("id=", StringComparison.Ordinal));
         Assert.DoesNotContain("cmd=get ", clients, StringComparison.Ordinal);
         Assert.Equal("+PONG\r\n", await served.CallAsync("PING"));
+    }
+
+    /// <summary>
+    /// The native protocol's case: a client that pipelines Gets of a 512 KiB value, reads nothing and resets. Its session
+    /// stops at the first mebibyte of answers (the output is full), and once the connection is closed it drops the Gets
+    /// still queued instead of answering them for no one (the old session went on building every queued answer).
+    /// </summary>
+    [Fact]
+    public async Task A_native_client_that_resets_with_thousands_of_Gets_queued_leaves_at_once()
+    {
+        // Under the 1 MiB a NativeTestClient accepts per frame (its Hello): a larger answer would be refused small.
+        const int NativeValueSize = 512 * 1024;
+        await using var cluster = await TestCluster.StartAsync(1, o =>
+        {
+            o.Limits = new ProtocolLimits { MaxFrameSize = 8 << 20 };
+            o.ClientHardOutputLimit = 0;
+            o.ClientSoftOutputLimit = 0;
+            o.MaxMemoryClients = 1L << 30;
+        });
+        using var served = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
+        Assert.Equal(StatusCode.Ok, (await served.PutAsync("big"u8.ToArray(), new byte[NativeValueSize])).Status);
+        var statistics = cluster[0].Core.Statistics;
+        var budget = cluster[0].Core.ConnectionOptions.ClientBudget!;
+        var clientsBefore = statistics.ConnectedClients;
+        var accountsBefore = budget.Count;
+
+        using var hog = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
+        hog.Socket.ReceiveBufferSize = 4096;
+        hog.Socket.SendBufferSize = 64 * 1024;
+        var frames = new ArrayBufferWriter<byte>();
+        while (frames.WrittenCount < 6 << 20)
+            FrameWriter.WriteGet(frames, hog.NextId(), "big"u8);
+        await hog.SendRawAsync(frames.WrittenMemory);
+        await Bounded.UntilAsync(() => budget.RecentMaxInputBuffer >= 4 << 20, "the node holds at least 4 MiB of the hog's Gets unread");
+        Assert.Equal(clientsBefore + 1, statistics.ConnectedClients);
+
+        hog.Socket.LingerState = new LingerOption(true, 0);
+        hog.Dispose();
+
+        await Bounded.UntilAsync(() => statistics.ConnectedClients == clientsBefore, "the hung-up client's session ends");
+        await Bounded.UntilAsync(() => budget.Count == accountsBefore, "the hung-up client's buffers leave the budget (its connection is disposed)");
+        Assert.Equal(StatusCode.Ok, (await served.GetAsync("big"u8.ToArray())).Status);
+    }
+
+    /// <summary>
+    /// A native client that pipelines Gets of a large value, each followed by a Put, and reads nothing: the session runs
+    /// its requests only as far as the answers are taken (a mebibyte held by the session, then the output pipe and the
+    /// sockets' buffers), instead of building every answer of the read first (the old session ran all the Puts at once
+    /// and held all the Gets' answers). Reading then gets every answer, in order.
+    /// </summary>
+    [Fact]
+    public async Task A_native_client_that_reads_nothing_stops_its_pipeline_instead_of_piling_up_answers()
+    {
+        const int Rounds = 300;
+        const int Size = 256 * 1024;
+        // Frames of 1 MiB: the output pauses at 2 MiB. With the node's send buffer (a few MiB on loopback) a client that
+        // reads nothing holds at most about 8 MiB of answers: about 30 rounds.
+        await using var cluster = await TestCluster.StartAsync(1, o =>
+        {
+            o.Limits = new ProtocolLimits { MaxFrameSize = 1 << 20 };
+            o.ClientHardOutputLimit = 0;
+            o.ClientSoftOutputLimit = 0;
+        });
+        using var served = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
+        Assert.Equal(StatusCode.Ok, (await served.PutAsync("big"u8.ToArray(), new byte[Size])).Status);
+        var store = cluster[0].Store;
+
+        // The hog keeps its socket's default receive buffer (about 128 KiB while it reads nothing; it grows as it reads).
+        // Not 4 KiB: a receive buffer shrunk below a segment on loopback moves about 35 KB/s even once raised again, so
+        // reading the 75 MiB of answers took half an hour and the test host was killed as hung (session 10).
+        using var hog = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
+        var frames = new ArrayBufferWriter<byte>();
+        for (var i = 0; i < Rounds; i++)
+        {
+            FrameWriter.WriteGet(frames, hog.NextId(), "big"u8);
+            FrameWriter.WritePut(frames, hog.NextId(), Encoding.ASCII.GetBytes($"run-{i}"), "x"u8);
+        }
+        await hog.SendRawAsync(frames.WrittenMemory);
+
+        // Watch the Puts for a while: a load can only make fewer run, never more.
+        var watchUntil = Environment.TickCount64 + 2000;
+        while (Environment.TickCount64 < watchUntil)
+        {
+            var ran = 0;
+            while (ran < Rounds && store.TryGet(Encoding.ASCII.GetBytes($"run-{ran}"), out _))
+                ran++;
+            Assert.True(ran < Rounds / 2, $"{ran} of {Rounds} rounds ran with the client reading nothing");
+            await Task.Delay(20);
+        }
+
+        for (var i = 0; i < Rounds; i++)
+        {
+            var get = await hog.ReadResponseAsync();
+            Assert.NotNull(get);
+            Assert.Equal(StatusCode.Ok, get.Status);
+            Assert.Equal(Size, get.Value.Length);
+            var put = await hog.ReadResponseAsync();
+            Assert.NotNull(put);
+            Assert.Equal(StatusCode.Ok, put.Status);
+        }
+        Assert.True(store.TryGet(Encoding.ASCII.GetBytes($"run-{Rounds - 1}"), out _));
     }
 }
