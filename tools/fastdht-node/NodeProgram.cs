@@ -1,5 +1,6 @@
 using FastDht.Engine.Cluster;
 using FastDht.Engine.Node;
+using FastDht.Tools;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 

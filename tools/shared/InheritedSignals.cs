@@ -1,10 +1,10 @@
 using System.Runtime.InteropServices;
 
-namespace FastDht.NodeHost;
+namespace FastDht.Tools;
 
 /// <summary>
-/// Takes back the stop signals (SIGINT, SIGTERM) when the process was started with them ignored, so they stop the node
-/// whoever started it.
+/// Takes back the stop signals (SIGINT, SIGTERM) when the process was started with them ignored, so they stop the tool
+/// whoever started it. One source file, compiled into fastdht-node and fastdht-loadgen.
 /// </summary>
 /// <remarks>
 /// Why: an ignored signal stays ignored across fork and exec. A non-interactive shell starts every background job
@@ -13,8 +13,9 @@ namespace FastDht.NodeHost;
 /// "We respect ignored signals"), so a <see cref="PosixSignalRegistration"/> for it is created without an error and
 /// never called, and the signal does nothing at all. A node started that way ran on after SIGINT without a line
 /// (docs/known-issues.md, "Fixed since the audit"). A server's stop signals are its interface (systemd, docker stop,
-/// an operator's kill -INT), so the node resets an ignored one to the default before the runtime looks (as a server in C
-/// takes them by installing its handlers unconditionally); any other disposition is left alone.
+/// an operator's kill -INT), and the load generator's first SIGINT ends a run with its report, so each resets an ignored
+/// one to the default before the runtime looks (as a server in C takes them by installing its handlers
+/// unconditionally); any other disposition is left alone.
 /// The runtime reads the disposition once, when its signal handling starts (the first use of Console, Process or
 /// PosixSignalRegistration), so <see cref="Reclaim"/> runs first thing in the program.
 /// </remarks>
