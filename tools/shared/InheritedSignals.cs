@@ -34,7 +34,7 @@ internal static class InheritedSignals
     private const int SigactionSize = 256;
 
     /// <summary>Resets SIGINT and SIGTERM to their default action where they were ignored.</summary>
-    /// <returns>The names of the signals that were ignored and are now the node's again (empty almost always).</returns>
+    /// <returns>The names of the signals that were ignored and are now the process's again (empty almost always).</returns>
     public static IReadOnlyList<string> Reclaim()
     {
         if (OperatingSystem.IsWindows())
