@@ -103,6 +103,20 @@ internal sealed class ProcessCluster : IAsyncDisposable
         return _nodes[index];
     }
 
+    /// <summary>
+    /// As <see cref="RestartAsync"/>, with SIGINT ignored at the node's start (<see cref="ToolProcess.StartWithInterruptIgnored"/>):
+    /// how a script's <c>fastdht-node ... &amp;</c> starts it.
+    /// </summary>
+    public async Task<ToolProcess> RestartWithInterruptIgnoredAsync(int index, string readyLine)
+    {
+        if (!_nodes[index].HasExited)
+            throw new InvalidOperationException($"node {index} is still running");
+        await _nodes[index].DisposeAsync().ConfigureAwait(false);
+        _nodes[index] = ToolProcess.StartWithInterruptIgnored(_environment, ToolPaths.NodeDll, _args[index]);
+        await _nodes[index].WaitForLineAsync(readyLine).ConfigureAwait(false);
+        return _nodes[index];
+    }
+
     /// <summary>Runs node <paramref name="index"/>'s command line once more (it must have exited) to completion: for start-up failures.</summary>
     public async Task<(int ExitCode, string[] Stdout, string[] Stderr)> RunAgainAsync(int index, params string[] moreArgs)
     {

@@ -28,9 +28,20 @@ internal sealed class ToolProcess : IAsyncDisposable
     public static ToolProcess Start(string? netns, string dll, params string[] args) => Start(netns, null, dll, args);
 
     /// <summary>Starts the tool with <paramref name="environment"/> added to this process's environment (null: inherited as is).</summary>
-    public static ToolProcess Start(string? netns, IReadOnlyDictionary<string, string>? environment, string dll, params string[] args)
+    public static ToolProcess Start(string? netns, IReadOnlyDictionary<string, string>? environment, string dll, params string[] args) =>
+        Launch(netns is null ? ["dotnet"] : ["ip", "netns", "exec", netns, "dotnet"], environment, dll, args);
+
+    /// <summary>
+    /// Starts the tool with SIGINT ignored, as a non-interactive shell starts a background job (<c>cmd &amp;</c>): through
+    /// <c>sh</c>, which ignores it (<c>trap '' INT</c>) and execs the tool in place, so the ignored disposition is what
+    /// the tool inherits and the process is the tool's.
+    /// </summary>
+    public static ToolProcess StartWithInterruptIgnored(IReadOnlyDictionary<string, string>? environment, string dll, params string[] args) =>
+        Launch(["sh", "-c", "trap '' INT; exec \"$@\"", "sh", "dotnet"], environment, dll, args);
+
+    private static ToolProcess Launch(string[] launcher, IReadOnlyDictionary<string, string>? environment, string dll, string[] args)
     {
-        var info = new ProcessStartInfo(netns is null ? "dotnet" : "ip")
+        var info = new ProcessStartInfo(launcher[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -41,11 +52,8 @@ internal sealed class ToolProcess : IAsyncDisposable
             foreach (var (name, value) in environment)
                 info.Environment[name] = value;
         }
-        if (netns is not null)
-        {
-            foreach (var a in (string[])["netns", "exec", netns, "dotnet"])
-                info.ArgumentList.Add(a);
-        }
+        foreach (var a in launcher.AsSpan(1))
+            info.ArgumentList.Add(a);
         info.ArgumentList.Add(dll);
         foreach (var a in args)
             info.ArgumentList.Add(a);

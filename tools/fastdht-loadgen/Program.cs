@@ -1,5 +1,10 @@
 using System.CommandLine;
 using FastDht.LoadGen;
+using FastDht.Tools;
+
+// First, before anything starts the runtime's signal handling (Console included): a run started with SIGINT ignored
+// (a script's background job) would otherwise never see the SIGINT that ends it early with its report.
+InheritedSignals.Reclaim();
 
 // Redirected output has no terminal width; Spectre would assume 80 columns and fold the latency table. 160 fits it.
 if (Console.IsOutputRedirected)

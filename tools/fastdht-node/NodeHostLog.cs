@@ -19,4 +19,7 @@ internal static partial class NodeHostLog
 
     [LoggerMessage(104, LogLevel.Information, "Socket engine: {Engine}")]
     public static partial void SocketEngine(ILogger logger, string engine);
+
+    [LoggerMessage(105, LogLevel.Information, "Started with {Signal} ignored (as a script's background job is): it stops the node all the same")]
+    public static partial void SignalReclaimed(ILogger logger, string signal);
 }

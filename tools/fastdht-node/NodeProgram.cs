@@ -1,5 +1,6 @@
 using FastDht.Engine.Cluster;
 using FastDht.Engine.Node;
+using FastDht.Tools;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 
@@ -10,6 +11,9 @@ internal static class NodeProgram
 {
     public static async Task<int> RunAsync(string[] args)
     {
+        // Before the runtime's signal handling starts (the first Console or PosixSignalRegistration): it reads then
+        // whether SIGINT and SIGTERM are ignored, and never handles an ignored one.
+        var reclaimed = InheritedSignals.Reclaim();
         // Before any socket exists: the runtime reads the setting when the first one is made.
         SocketEventLoop.Configure();
         var parse = NodeCommandLine.Build().Parse(args);
@@ -32,7 +36,7 @@ internal static class NodeProgram
         }
         // Still before any socket: the runtime reads the count with the switch above, when the first one is made.
         var socketThreads = SocketEventLoop.ConfigureThreads(settings.SocketThreads);
-        return await RunNodeAsync(settings, socketThreads).ConfigureAwait(false);
+        return await RunNodeAsync(settings, socketThreads, reclaimed).ConfigureAwait(false);
     }
 
     /// <summary>What the log says about the engine: the one asked for and, for epoll, whether it runs here and on how many threads.</summary>
@@ -45,12 +49,14 @@ internal static class NodeProgram
             : "runtime (epoll was asked for but needs Linux on x64 or arm64)";
     }
 
-    private static async Task<int> RunNodeAsync(NodeSettings settings, (string Value, string Origin) socketThreads)
+    private static async Task<int> RunNodeAsync(NodeSettings settings, (string Value, string Origin) socketThreads, IReadOnlyList<string> reclaimed)
     {
         // Registered before the node starts, so a signal during start-up still leads to an orderly stop.
         using var signal = new ShutdownSignal();
         using var loggerFactory = CreateLoggerFactory(settings.LogLevel);
         var logger = loggerFactory.CreateLogger("FastDht.NodeHost");
+        foreach (var name in reclaimed)
+            NodeHostLog.SignalReclaimed(logger, name);
 
         // The status endpoint's address is tried before the node starts, so a taken one stops it with nothing started
         // (exit 2 means that); the endpoint itself starts with the node, a moment later.
