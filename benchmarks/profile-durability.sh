@@ -14,9 +14,12 @@
 #   fsync, divided by the times the flush thread handed finished waits on: how many connections one fsync answered);
 #   thread-pool work items, context switches, futex calls and CPU microseconds per SET; sends per SET; FastDht: the CPU
 #   microseconds of the log's flush thread per fsync (its write, fsync and the group commit's hold: a hold that spins
-#   shows here).
+#   shows here); every system call, page faults (minor + major, /proc/PID/stat) and bytes the process sent to the disk
+#   (write_bytes, /proc/PID/io: the segments' zeros included) per SET.
 #
 # Env: POLICY (always) SECS (10) C (50) P (1) R (100000) PORT_BASE (17701) WORK (new temp dir)
+#      WARMUP_N (50000: SETs before the window; ~700000 puts a fresh log's first half-segment mark, where the next
+#      segment is zeroed in the background, inside the window)
 #      TOOLS (folder with dotnet-counters; installed there when absent, default /tmp/fastdht-perf-tools)
 # Usage:   benchmarks/profile-durability.sh tools/fastdht-node/bin/Release/net10.0 redis
 #          POLICY=none benchmarks/profile-durability.sh tools/fastdht-node/bin/Release/net10.0 redis
@@ -27,6 +30,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 (($# > 0)) || { sed -n '2,22p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 POLICY=${POLICY:-always}; SECS=${SECS:-10}; C=${C:-50}; P=${P:-1}; R=${R:-100000}; PORT_BASE=${PORT_BASE:-17701}
+WARMUP_N=${WARMUP_N:-50000}
 WORK=${WORK:-$(mktemp -d -t profile-durability.XXXX)}; TOOLS=${TOOLS:-/tmp/fastdht-perf-tools}
 source "$ROOT/benchmarks/lib.sh"
 for tool in perf redis-server redis-cli redis-benchmark dotnet; do
@@ -50,16 +54,19 @@ thread_ticks() {
   local t; for t in /proc/"$1"/task/*; do if [[ $(cat "$t/comm" 2>/dev/null) == "$2"* ]]; then sed 's/.*) //' "$t/stat"; fi; done |
     awk '{s += $12 + $13} END {print s + 0}'
 }
+# Minor + major page faults of the whole process so far (/proc/PID/stat fields 10 and 12).
+faults() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $8 + $10}'; }
+write_bytes() { awk '/^write_bytes:/{print $2}' "/proc/$1/io" 2>/dev/null || echo 0; }
 div() { awk -v a="$1" -v b="$2" -v f="${3:-%.2f}" 'BEGIN{ if (b > 0) printf f, a / b; else print "-" }'; }
 
 EVENTS=syscalls:sys_enter_fsync,syscalls:sys_enter_fdatasync,syscalls:sys_enter_pwrite64,syscalls:sys_enter_write
 EVENTS+=,syscalls:sys_enter_sendto,syscalls:sys_enter_sendmsg,syscalls:sys_enter_futex,syscalls:sys_enter_epoll_wait
-EVENTS+=,context-switches,task-clock
+EVENTS+=,raw_syscalls:sys_enter,context-switches,task-clock
 
 echo "redis-benchmark -t set -d 16 -r $R -c $C -P $P -l over a ${SECS}-second window, policy $POLICY; $(date -u +%FT%TZ), nproc $(nproc), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| server | SET/s (this run) | fsyncs/s | SETs per fsync | waits per wake | work items / SET | context switches / SET | futex / SET | CPU us / SET | sends / SET | flush thread CPU us / fsync | load (1 min) |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+echo "| server | SET/s (this run) | fsyncs/s | SETs per fsync | waits per wake | work items / SET | context switches / SET | futex / SET | CPU us / SET | sends / SET | flush thread CPU us / fsync | syscalls / SET | page faults / SET | disk bytes / SET | load (1 min) |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 for target in "$@"; do
   rm -rf "$WORK/data"; mkdir -p "$WORK/data"
   if [[ $target == redis ]]; then
@@ -74,7 +81,7 @@ for target in "$@"; do
   server=$!; PIDS+=("$server")
   up
   log "$name: warming up"
-  redis-benchmark -p "$RESP" -t set -d 16 -r "$R" -c "$C" -P "$P" -n 50000 -q >/dev/null 2>&1
+  redis-benchmark -p "$RESP" -t set -d 16 -r "$R" -c "$C" -P "$P" -n "$WARMUP_N" -q >/dev/null 2>&1
   # The measured window: redis-benchmark loops (-l) over it; the servers' own command count says how many SETs it held.
   redis-benchmark -p "$RESP" -t set -d 16 -r "$R" -c "$C" -P "$P" -l -q >/dev/null 2>&1 & bench=$!; PIDS+=("$bench")
   sleep 2
@@ -88,9 +95,11 @@ for target in "$@"; do
   fi
   load=$(cut -d' ' -f1 /proc/loadavg)
   flush_before=$(thread_ticks "$server" "FastDht WAL")
+  faults_before=$(faults "$server"); bytes_before=$(write_bytes "$server")
   perf stat -e "$EVENTS" -p "$server" -o "$WORK/perf.txt" -- sleep "$SECS"
   after=(); for f in total_commands_processed fastdht_log_waits fastdht_log_wake_batches; do after+=("$(info "$f")"); done
   flush_ticks=$(( $(thread_ticks "$server" "FastDht WAL") - flush_before ))
+  faulted=$(( $(faults "$server") - faults_before )); written=$(( $(write_bytes "$server") - bytes_before ))
   stop_pid "$bench"
   items=-
   if [[ -n $counters ]]; then
@@ -107,9 +116,11 @@ for target in "$@"; do
   cpu_ms=$(count task-clock "$WORK/perf.txt"); switches=$(count context-switches "$WORK/perf.txt"); futex=$(count syscalls:sys_enter_futex "$WORK/perf.txt")
   flush=-
   [[ $target != redis && $fsyncs -gt 0 ]] && flush=$(div $((flush_ticks * 1000000 / $(getconf CLK_TCK))) "$fsyncs" %.1f)
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$name" "${rate:-?}" "$(div "$fsyncs" "$SECS" %.0f)" \
+  syscalls=$(count raw_syscalls:sys_enter "$WORK/perf.txt")
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$name" "${rate:-?}" "$(div "$fsyncs" "$SECS" %.0f)" \
     "$(div "$sets" "$fsyncs")" "$waits" "$(div "$items" "$sets")" "$(div "$switches" "$sets")" "$(div "$futex" "$sets")" \
-    "$(div "$cpu_ms" "$sets" %.6f | awk '{ if ($1 == "-") print "-"; else printf "%.1f", $1 * 1000 }')" "$(div "$sends" "$sets")" "$flush" "$load"
+    "$(div "$cpu_ms" "$sets" %.6f | awk '{ if ($1 == "-") print "-"; else printf "%.1f", $1 * 1000 }')" "$(div "$sends" "$sets")" "$flush" \
+    "$(div "$syscalls" "$sets")" "$(div "$faulted" "$sets" %.3f)" "$(div "$written" "$sets" %.1f)" "$load"
   stop_pid "$server"
 done
 log "work files in $WORK"

@@ -442,14 +442,14 @@ public sealed partial class WriteAheadLog
         }
     }
 
-    /// <summary>At open, with no segment to continue: the first segment, zeroed to its size here (nothing waits yet).</summary>
+    /// <summary>At open, with no segment to continue: the first segment, reserved to its size here (nothing waits yet).</summary>
     private SafeFileHandle CreateFirstSegment(long basePosition)
     {
         var path = Path.Combine(_options.Directory, "first" + SegmentPreparer.Extension);
         var handle = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
         try
         {
-            SegmentFile.Reserve(handle, 0, _options.SegmentSize);
+            SegmentFile.Reserve(handle, 0, _options.SegmentSize, WriteZeros);
         }
         catch
         {
@@ -461,9 +461,17 @@ public sealed partial class WriteAheadLog
     }
 
     /// <summary>
+    /// Whether segments are reserved with zeros written (under <see cref="FsyncPolicy.Always"/>, whose every round's
+    /// fsync would otherwise also commit the conversion of the blocks it wrote into) or only allocated (under
+    /// <see cref="FsyncPolicy.EverySec"/> and <see cref="FsyncPolicy.No"/>: no second write of the whole log, and that
+    /// conversion is committed by the once-a-second fsync or the kernel's writeback). See <see cref="SegmentFile"/>.
+    /// </summary>
+    private bool WriteZeros => _options.Fsync == FsyncPolicy.Always;
+
+    /// <summary>
     /// Under <c>_writeGate</c> (or before the flush thread starts): under <see cref="FsyncPolicy.EverySec"/> and
-    /// <see cref="FsyncPolicy.No"/>, maps the open segment's reserved length (its zeros are written, so no page of it
-    /// is a hole: no write into the mapping can meet a full disk). A reply needs its record in the page cache only,
+    /// <see cref="FsyncPolicy.No"/>, maps the open segment's reserved length (its blocks are allocated, so no page of
+    /// it is a hole: no write into the mapping can meet a full disk). A reply needs its record in the page cache only,
     /// and a copy into a shared mapping puts it there: the write round then costs no system call (one pwrite per reply
     /// at <c>-P 1</c> was the log's whole cost, docs/benchmarks.md). Not under <see cref="FsyncPolicy.Always"/>: every
     /// round is fsynced, after which the first write into each page faults again, as costly as the write it saves.
@@ -481,6 +489,8 @@ public sealed partial class WriteAheadLog
                 return;
             _map = MemoryMappedFile.CreateFromFile(_segment, null, length, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
             _view = _map.CreateViewAccessor(0, length, MemoryMappedFileAccess.ReadWrite);
+            // One page a fault, not a large folio a fault: every dirty byte is written back again at each fsync.
+            SegmentFile.AdviseNoReadAhead(_view.SafeMemoryMappedViewHandle, length);
             _mapped = length;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -47,7 +47,7 @@ public sealed partial class WriteAheadLog
         MapSegment();
         _deferredWrite = new DeferredWrite(this);
         _workQueued = _options.WorkQueued ?? ThreadPoolHasQueuedWork;
-        _preparer = new SegmentPreparer(_options.Directory, _options.SegmentSize);
+        _preparer = new SegmentPreparer(_options.Directory, _options.SegmentSize, WriteZeros);
         _flusher = StartFlusher();
         _snapshotter = StartSnapshotter();
     }
@@ -93,9 +93,9 @@ public sealed partial class WriteAheadLog
     }
 
     /// <summary>
-    /// The segment appending continues in is zeroed up to the segment size if it is shorter (written by an older
-    /// version, or cut after a torn tail), so it is reserved as a new one is. Best effort: on a disk too full for it the
-    /// node still starts (reads are served) and the segment grows as records come, as an unreserved file does.
+    /// The segment appending continues in is reserved up to the segment size if it is shorter (written by an older
+    /// version, or cut after a torn tail), as a new one is (<see cref="WriteZeros"/>). Best effort: on a disk too full
+    /// for it the node still starts (reads are served) and the segment grows as records come, as an unreserved file does.
     /// </summary>
     private void ReserveRecoveredSegment()
     {
@@ -104,7 +104,7 @@ public sealed partial class WriteAheadLog
             var length = RandomAccess.GetLength(_segment!);
             if (length >= _options.SegmentSize)
                 return;
-            SegmentFile.Reserve(_segment!, length, _options.SegmentSize);
+            SegmentFile.Reserve(_segment!, length, _options.SegmentSize, WriteZeros);
             SegmentFile.SyncData(_segment!);
         }
         catch (IOException)

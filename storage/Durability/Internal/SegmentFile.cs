@@ -4,13 +4,15 @@ using Microsoft.Win32.SafeHandles;
 namespace FastDht.Storage.Durability.Internal;
 
 /// <summary>
-/// Disk operations on a log segment file: reserving its space with zeros, and syncing its data.
+/// Disk operations on a log segment file: reserving its space (with zeros, or allocated only), and syncing its data.
 /// </summary>
 /// <remarks>
-/// Why zeros rather than fallocate: a fallocated extent stays "unwritten" until the first write into it converts it, a
-/// metadata change each later sync must commit to the journal; blocks written once with zeros are plain data blocks,
-/// so a record written over them changes no metadata and its sync flushes the data only (PostgreSQL fills its WAL
-/// segments the same way). Measured with benchmarks/wal-fsync-cost.sh (docs/benchmarks.md).
+/// Why zeros rather than fallocate under <c>always</c>: a fallocated extent stays "unwritten" until the first write into
+/// it converts it, a metadata change each later sync must commit to the journal; blocks written once with zeros are
+/// plain data blocks, so a record written over them changes no metadata and its sync flushes the data only (PostgreSQL
+/// fills its WAL segments the same way). Measured with benchmarks/wal-fsync-cost.sh (docs/benchmarks.md). Under
+/// <c>everysec</c> and <c>no</c> nothing syncs per round, so that conversion is committed at most once a second, while
+/// the zeros cost a second write of the whole log: there the space is only allocated (<see cref="Allocate"/>).
 /// </remarks>
 internal static class SegmentFile
 {
@@ -26,7 +28,7 @@ internal static class SegmentFile
     /// write there, and the pages stay in the cache as small ones (see <see cref="Zeros"/>).
     /// </summary>
     /// <returns>False when <paramref name="stop"/> said to give up part way.</returns>
-    public static bool Reserve(SafeFileHandle segment, long from, long to, Func<bool>? stop = null)
+    public static bool WriteZeros(SafeFileHandle segment, long from, long to, Func<bool>? stop = null)
     {
         for (var at = from; at < to; at += Zeros.Length)
         {
@@ -35,6 +37,76 @@ internal static class SegmentFile
             RandomAccess.Write(segment, Zeros.AsSpan(0, (int)Math.Min(Zeros.Length, to - at)), at);
         }
         return true;
+    }
+
+    /// <summary>
+    /// Reserves <paramref name="segment"/> from <paramref name="from"/> up to <paramref name="to"/> (the file grows to it):
+    /// with zeros written (<see cref="WriteZeros"/>) when <paramref name="writeZeros"/>, otherwise by allocating the blocks
+    /// without writing them (<see cref="Allocate"/>), falling back to zeros where the file system cannot.
+    /// </summary>
+    /// <returns>False when <paramref name="stop"/> said to give up part way.</returns>
+    public static bool Reserve(SafeFileHandle segment, long from, long to, bool writeZeros, Func<bool>? stop = null) =>
+        (!writeZeros && Allocate(segment, from, to)) || WriteZeros(segment, from, to, stop);
+
+    /// <summary>
+    /// Allocates <paramref name="segment"/>'s blocks from <paramref name="from"/> up to <paramref name="to"/> without
+    /// writing them (Linux fallocate, mode 0: the file grows to <paramref name="to"/>, the new range reads as zeros):
+    /// a full disk fails here, as with zeros, and a write there later (a copy into a mapping included) finds its block
+    /// allocated, but nothing is written to the disk now. False where the file system or system cannot (then write zeros).
+    /// </summary>
+    /// <exception cref="IOException">The disk is full (ENOSPC) or refused otherwise.</exception>
+    public static bool Allocate(SafeFileHandle segment, long from, long to)
+    {
+        if (!OperatingSystem.IsLinux() || !s_fallocate || to <= from)
+            return to <= from;
+        try
+        {
+            while (Fallocate(segment, 0, from, to - from) != 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno == Eintr)
+                    continue;
+                if (errno is Eopnotsupp or Enosys)
+                    return false;
+                throw new IOException(errno == Enospc
+                    ? "No space left on device"
+                    : $"fallocate of a log segment failed (errno {errno})");
+            }
+        }
+        catch (EntryPointNotFoundException)
+        {
+            s_fallocate = false;
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Tells the kernel that the mapping of <paramref name="length"/> bytes at <paramref name="view"/>'s start is not read
+    /// ahead (madvise MADV_RANDOM), so a fault there brings in one page, not a large folio. Why: in a segment whose
+    /// blocks are only allocated (<see cref="Allocate"/>) nothing is in the page cache yet, and Linux (6.18) filled the
+    /// first write fault with a folio of up to 2 MiB, all of it dirty: each once-a-second fsync then wrote the whole
+    /// folio holding the log's tail again (write_bytes 96 instead of 49 per 49-byte record, docs/benchmarks.md). Best
+    /// effort: without it the log is correct, only its writes larger.
+    /// </summary>
+    public static void AdviseNoReadAhead(SafeHandle view, long length)
+    {
+        if (!OperatingSystem.IsLinux() || length <= 0)
+            return;
+        var added = false;
+        try
+        {
+            view.DangerousAddRef(ref added);
+            _ = Madvise(view.DangerousGetHandle(), (nuint)length, MadvRandom);
+        }
+        catch (EntryPointNotFoundException)
+        {
+        }
+        finally
+        {
+            if (added)
+                view.DangerousRelease();
+        }
     }
 
     /// <summary>
@@ -91,12 +163,25 @@ internal static class SegmentFile
     /// <summary>The size of the buffer <see cref="IsLinked"/> needs (struct statx).</summary>
     public const int StatxSize = 256;
 
+    private const int MadvRandom = 1;
+    private const int Eintr = 4;
+    private const int Enospc = 28;
+    private const int Enosys = 38;
+    private const int Eopnotsupp = 95;
+    private static bool s_fallocate = true;
+
     private const int AtEmptyPath = 0x1000;
     private const uint StatxNlink = 0x4;
     private static bool s_statx = true;
 
     [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
     private static extern int Statx(SafeFileHandle dirfd, string path, int flags, uint mask, byte[] buffer);
+
+    [DllImport("libc", EntryPoint = "madvise", SetLastError = true)]
+    private static extern int Madvise(nint address, nuint length, int advice);
+
+    [DllImport("libc", EntryPoint = "fallocate", SetLastError = true)]
+    private static extern int Fallocate(SafeFileHandle fd, int mode, long offset, long length);
 
     // DllImport rather than LibraryImport: the generator needs unsafe code; a SafeFileHandle marshals as its descriptor.
     [DllImport("libc", EntryPoint = "fdatasync", SetLastError = true)]

@@ -3,8 +3,10 @@ using Microsoft.Win32.SafeHandles;
 namespace FastDht.Storage.Durability.Internal;
 
 /// <summary>
-/// Prepares the log's next segment ahead of need on its own thread: a file under a temporary name, filled with zeros
-/// to the segment size and synced (<see cref="SegmentFile.Reserve"/>), which a rotation then only names and heads.
+/// Prepares the log's next segment ahead of need on its own thread: a file under a temporary name, reserved to the
+/// segment size (filled with zeros under <c>always</c>, its blocks allocated only under <c>everysec</c> and <c>no</c>:
+/// <see cref="SegmentFile.Reserve(SafeFileHandle, long, long, bool, Func{bool}?)"/>) and synced, which a rotation then
+/// only names and heads.
 /// Also cuts closed segments back to their last record, so their unused zeros do not hold the disk.
 /// </summary>
 /// <remarks>
@@ -21,6 +23,7 @@ internal sealed class SegmentPreparer : IDisposable
 
     private readonly string _directory;
     private readonly long _size;
+    private readonly bool _writeZeros;
     private readonly object _gate = new();
     private readonly Thread _thread;
     private readonly Queue<(SafeFileHandle Segment, long Length)> _trims = new();
@@ -30,10 +33,12 @@ internal sealed class SegmentPreparer : IDisposable
     private bool _closing;
     private int _attempts;
 
-    public SegmentPreparer(string directory, long size)
+    /// <summary>A preparer of <paramref name="size"/>-byte segments in <paramref name="directory"/>, filled with zeros when <paramref name="writeZeros"/> (under <c>always</c>), otherwise only allocated.</summary>
+    public SegmentPreparer(string directory, long size, bool writeZeros)
     {
         _directory = directory;
         _size = size;
+        _writeZeros = writeZeros;
         _thread = new Thread(Run) { IsBackground = true, Name = "FastDht WAL prepare" };
         _thread.Start();
     }
@@ -181,19 +186,20 @@ internal sealed class SegmentPreparer : IDisposable
         }
     }
 
-    /// <summary>Creates a new temporary file and fills it with zeros to the segment size; null when the log closed meanwhile.</summary>
+    /// <summary>Creates a new temporary file and reserves it to the segment size; null when the log closed meanwhile.</summary>
     private PreparedSegment? Prepare()
     {
         var path = Path.Combine(_directory, $"next-{++_attempts}{Extension}");
         var handle = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
         try
         {
-            if (!SegmentFile.Reserve(handle, 0, _size, () => Volatile.Read(ref _closing)))
+            if (!SegmentFile.Reserve(handle, 0, _size, _writeZeros, () => Volatile.Read(ref _closing)))
             {
                 Discard(handle, path);
                 return null;
             }
-            // The zeros' allocation is committed now, so no later sync of a record written over them has metadata to flush.
+            // The allocation (and the new size) is committed now: with zeros, no later sync of a record written over
+            // them has metadata to flush; allocated only, the first sync after a write into a block still converts it.
             SegmentFile.SyncData(handle);
             return new PreparedSegment(handle, path);
         }
