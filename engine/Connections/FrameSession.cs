@@ -128,7 +128,8 @@ internal abstract class FrameSession
     /// The response bytes one batch may hold before the read loop flushes them and waits for the peer to take them; 0
     /// (the default): the whole batch is flushed once, at its end. Client sessions set it: without it a read of pipelined
     /// Gets of a large value (the input pipe holds up to twice the maximum frame) built every response before sending any,
-    /// gigabytes for a client that reads nothing, as the RESP session did before its own bound.
+    /// gigabytes for a client that reads nothing, as the RESP session did before its own bound. A client session holds its
+    /// forwards to the same bound (the answers relayed off this loop: ClientSession.RelaysOverBound).
     /// </summary>
     protected long MaxHeldResponseBytes { get; init; }
 

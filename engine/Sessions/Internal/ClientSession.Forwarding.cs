@@ -19,6 +19,16 @@ internal sealed partial class ClientSession
     /// <summary>Requests up to this size are kept for a second send whatever the state says (a pooled copy): a node may learn of a move only after it forwarded.</summary>
     private const int KeptAlways = 16 * 1024;
 
+    /// <summary>The least a forward in flight counts for in <see cref="RelaysOverBound"/>: with the 1 MiB bound, 128 small forwards in flight per session.</summary>
+    private const int MinAnswerEstimate = 8 * 1024;
+
+    // The forwards of this session in flight, and the bytes of owners' answers copied and waiting for this client's writer
+    // lock (RelaysOverBound); the recent largest answer (NoteAnswerSize); the read loop's waiter while it holds a forward.
+    private int _forwardsInFlight;
+    private long _relaysHeld;
+    private int _answerEstimate;
+    private TaskCompletionSource? _relaysWaiter;
+
     /// <summary>Forwards a request to <paramref name="owner"/> (its owner in <paramref name="state"/>), or answers at once when it cannot.</summary>
     /// <remarks>
     /// <paramref name="moving"/>: the key's slot is moving in <paramref name="state"/>. Then (and for any request up to
@@ -49,11 +59,92 @@ internal sealed partial class ClientSession
         }
         if (header.FrameLength - 4 > link.SendLimit)
             return ReplyErrorAsync(header, StatusCode.FrameTooLarge, $"the request is larger than node {owner} accepts ({link.SendLimit} bytes)");
+        if (RelaysOverBound())
+            return ForwardWhenRelaysFitAsync(frame);
         _metrics?.CountForward();
         var forward = ForwardRequest.Rent(this, header.RequestId, header.Opcode, owner, _batchStarted);
         if (moving || frame.Body.Length <= KeptAlways)
             forward.Keep(frame, attempt: 0);
         return link.SendForwardAsync(frame, forward);
+    }
+
+    /// <summary>
+    /// Whether what this session holds for relays reaches <see cref="FrameSession.MaxHeldResponseBytes">the session's bound</see>: the owners'
+    /// answers copied and waiting for this client's writer lock, plus an estimate of the answers of the forwards still in
+    /// flight (each counted as the recent largest answer, at least <see cref="MinAnswerEstimate"/>).
+    /// </summary>
+    /// <remarks>
+    /// A client that pipelines Gets of a large value another node owns and reads nothing: the first answers fill its
+    /// output pipe, and every later one was copied to wait for the writer lock, not counted anywhere (the output limits
+    /// count the pipe, the forward window the requests in flight): thousands of mebibytes. Three reads, no allocation.
+    /// </remarks>
+    private bool RelaysOverBound() => MaxHeldResponseBytes > 0 && RelaysReach(MaxHeldResponseBytes);
+
+    /// <summary>Whether the relays (<see cref="RelaysOverBound"/>) hold at least <paramref name="bytes"/>.</summary>
+    private bool RelaysReach(long bytes) =>
+        (long)Volatile.Read(ref _forwardsInFlight) * Math.Max(Volatile.Read(ref _answerEstimate), MinAnswerEstimate)
+            + Volatile.Read(ref _relaysHeld) >= bytes;
+
+    /// <summary>Where a read loop held by <see cref="RelaysOverBound"/> goes on: half the bound, so one wait lets many forwards through (a deep pipeline of small ones does not wake the loop per answer).</summary>
+    private long RelaysResume => MaxHeldResponseBytes / 2;
+
+    /// <summary>
+    /// The read loop holds a forward while the relays are over the bound (<see cref="RelaysOverBound"/>): sends what the read
+    /// holds, then waits for forwards to be answered and copied answers to be written (the client reads) until the relays
+    /// are down to <see cref="RelaysResume"/>, then routes the request afresh. The frame stays in the unadvanced input meanwhile.
+    /// </summary>
+    /// <remarks>
+    /// Bounded without the read loop: a forward ends within the forward timeout (answer, timeout or link loss) on the link's
+    /// loop, and a copied answer waits only for the writer lock, which the read loop does not hold while it waits here
+    /// (the flush before released it); a closed connection drops the copies. One small allocation per wait, never on a
+    /// forward that fits.
+    /// </remarks>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ForwardWhenRelaysFitAsync(Frame frame)
+    {
+        await FlushAsync().ConfigureAwait(false);
+        while (RelaysReach(RelaysResume) && !Connection.IsClosed)
+        {
+            var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            // A full fence, as on the relays' side (their counts change by Interlocked before they look for a waiter):
+            // checked again once the waiter is visible, a relay that ended in between has either seen it or is counted here.
+            Interlocked.Exchange(ref _relaysWaiter, waiter);
+            if (RelaysReach(RelaysResume) && !Connection.IsClosed)
+                await waiter.Task.ConfigureAwait(false);
+            Interlocked.CompareExchange(ref _relaysWaiter, null, waiter);
+        }
+        if (Connection.IsClosed)
+            return false;
+        // Routed again: the cluster state may have moved on while the request waited.
+        return await KeyOperationAsync(frame).ConfigureAwait(false);
+    }
+
+    /// <summary>A forward of this session was sent (<see cref="ForwardRequest.Rent"/>): its answer counts in <see cref="RelaysOverBound"/> until it comes back.</summary>
+    internal void ForwardSent() => Interlocked.Increment(ref _forwardsInFlight);
+
+    /// <summary>A forward of this session ended (its answer written or counted as copied, its error given, or it is sent again).</summary>
+    internal void ForwardEnded()
+    {
+        Interlocked.Decrement(ref _forwardsInFlight);
+        WakeForwarder();
+    }
+
+    /// <summary>Wakes the read loop if it waits for the relays and they are down to <see cref="RelaysResume"/>; one read when it does not wait.</summary>
+    /// <remarks>No wake is lost: the relays' last end leaves nothing in flight and nothing copied, which is always below.</remarks>
+    private void WakeForwarder()
+    {
+        if (Volatile.Read(ref _relaysWaiter) is not null && !RelaysReach(RelaysResume))
+            Interlocked.Exchange(ref _relaysWaiter, null)?.TrySetResult();
+    }
+
+    /// <summary>Notes an owner's answer's size: the estimate rises to the largest and decays by an eighth per smaller answer.</summary>
+    private void NoteAnswerSize(int length)
+    {
+        var estimate = Volatile.Read(ref _answerEstimate);
+        var next = Math.Max(length, estimate - (estimate >> 3));
+        // Racy on purpose (two links may relay at once): an estimate, a lost update costs nothing.
+        if (next != estimate)
+            Volatile.Write(ref _answerEstimate, next);
     }
 
     /// <summary>Sends a request this node is handing the key's slot away from to the slot's owner once the handover is over (<see cref="ReforwardAsync"/>).</summary>
@@ -121,23 +212,31 @@ internal sealed partial class ClientSession
     }
 
     /// <summary>Writes the owner's answer back under the client's request id.</summary>
-    /// <remarks>Runs on the link's read loop, which must not wait: a busy writer lock means copy and finish later.</remarks>
+    /// <remarks>
+    /// Runs on the link's read loop, which must not wait: a busy writer lock means copy and finish later. A copied answer
+    /// counts in the session's relays (<see cref="RelaysOverBound"/>) before its forward ends, so it is never uncounted.
+    /// </remarks>
     public void Relay(uint originRequestId, in FrameHeader header, in ReadOnlySequence<byte> body)
     {
+        var length = (int)body.Length;
+        NoteAnswerSize(length);
         if (TrySendNow(new RelayedReply(originRequestId, new Frame(header, body))))
         {
+            ForwardEnded();
             AnswerGiven();
             return;
         }
-        var length = (int)body.Length;
         var copy = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
         body.CopyTo(copy);
-        _ = RelayLaterAsync(new CopiedReply(originRequestId, header, copy, length));
+        Interlocked.Add(ref _relaysHeld, length);
+        ForwardEnded();
+        _ = RelayLaterAsync(new CopiedReply(originRequestId, header, copy, length), length);
     }
 
     /// <summary>The forward failed (owner down, timeout): answer with that error.</summary>
     public void RelayError(uint originRequestId, Opcode opcode, StatusCode status, string message)
     {
+        ForwardEnded();
         _ = GiveAnswerAsync(new ErrorReply(originRequestId, opcode, status, message));
     }
 
@@ -151,7 +250,7 @@ internal sealed partial class ClientSession
         return Task.CompletedTask;
     }
 
-    private async Task RelayLaterAsync(CopiedReply reply)
+    private async Task RelayLaterAsync(CopiedReply reply, int length)
     {
         try
         {
@@ -160,6 +259,8 @@ internal sealed partial class ClientSession
         finally
         {
             reply.Return();
+            Interlocked.Add(ref _relaysHeld, -length);
+            WakeForwarder();
             AnswerGiven();
         }
     }

@@ -34,6 +34,7 @@ internal sealed class ForwardRequest : PendingRequest
         request._opcode = opcode;
         request.TargetNodeId = target;
         origin.AnswerOwed();
+        origin.ForwardSent();
         return request;
     }
 
@@ -54,6 +55,8 @@ internal sealed class ForwardRequest : PendingRequest
             var (request, length, attempt) = (_header, _keptLength, _attempt);
             _kept = null;
             var (owner, _, begun) = Recycle();
+            // The answer stays owed; the forward in flight is the new one, if the request is sent again.
+            owner.ForwardEnded();
             _ = owner.ReforwardAsync(request, kept, length, attempt, begun);
             return;
         }

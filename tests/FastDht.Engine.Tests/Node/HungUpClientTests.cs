@@ -159,4 +159,82 @@ public sealed class HungUpClientTests
         }
         Assert.True(store.TryGet(Encoding.ASCII.GetBytes($"run-{Rounds - 1}"), out _));
     }
+
+    /// <summary>
+    /// The same client with the value on another node: every Get is forwarded and its answer relayed back. Relayed
+    /// answers were never held back by the session's bound (they are written off the read loop): the first filled the
+    /// output, every later one was copied to wait for the writer lock, and the read loop went on forwarding, so a client
+    /// that reads nothing made the node hold every answer of its pipeline (4096 forwards in flight per link, each up to a
+    /// frame). Now the session stops forwarding while its relays (copied answers, and an estimate of the answers in
+    /// flight) reach the same mebibyte, and goes on as the client reads. Every answer then arrives.
+    /// </summary>
+    [Fact]
+    public async Task A_native_client_that_reads_nothing_stops_its_forwards_instead_of_piling_up_relayed_answers()
+    {
+        const int Rounds = 600;
+        const int Size = 256 * 1024;
+        // Frames of 1 MiB (links and clients), output limits off: only the session's own bound holds the pipeline back.
+        await using var cluster = await TestCluster.StartAsync(2, o =>
+        {
+            o.Limits = new ProtocolLimits { MaxFrameSize = 1 << 20 };
+            o.ClientHardOutputLimit = 0;
+            o.ClientSoftOutputLimit = 0;
+        });
+        var big = Encoding.UTF8.GetBytes(RespCluster.KeyOwnedBy(cluster, 1, "big"));
+        // The Puts go to node 1 too, so every answer of the pipeline is relayed (a local answer could stall the read loop
+        // on the writer lock by itself, and hide what the relays do).
+        var runs = new byte[Rounds][];
+        var n = 0;
+        for (var i = 0; i < Rounds; n++)
+        {
+            var key = Encoding.ASCII.GetBytes($"run-{n}");
+            if (cluster.OwnerOf(key) == 1)
+                runs[i++] = key;
+        }
+        using (var atOwner = await NativeTestClient.ConnectAsync(cluster.EndPointOf(1)))
+            Assert.Equal(StatusCode.Ok, (await atOwner.PutAsync(big, new byte[Size])).Status);
+        var store = cluster[1].Store;
+
+        // The default receive buffer, as in the test above (a 4 KiB one makes loopback crawl).
+        using var hog = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
+        var frames = new ArrayBufferWriter<byte>();
+        var gets = new uint[Rounds];
+        var puts = new uint[Rounds];
+        for (var i = 0; i < Rounds; i++)
+        {
+            FrameWriter.WriteGet(frames, gets[i] = hog.NextId(), big);
+            FrameWriter.WritePut(frames, puts[i] = hog.NextId(), runs[i], "x"u8);
+        }
+        await hog.SendRawAsync(frames.WrittenMemory);
+
+        // Watch the Puts for a while: a load can only make fewer run, never more. Without the bound all 600 rounds ran
+        // at once (150 MiB of answers, all but a few MiB copied in node 0); with it about 64 (128 forwards in flight
+        // before the first answer shows their size).
+        var watchUntil = Environment.TickCount64 + 2000;
+        while (Environment.TickCount64 < watchUntil)
+        {
+            var ran = runs.Count(k => store.TryGet(k, out _));
+            Assert.True(ran < Rounds / 2, $"{ran} of {Rounds} rounds ran with the client reading nothing");
+            await Task.Delay(20);
+        }
+
+        // Forwarded answers may come back in any order (the protocol's rule): each request is answered exactly once.
+        var expected = new Dictionary<uint, bool>();
+        for (var i = 0; i < Rounds; i++)
+        {
+            expected.Add(gets[i], true);
+            expected.Add(puts[i], false);
+        }
+        for (var i = 0; i < 2 * Rounds; i++)
+        {
+            var answer = await hog.ReadResponseAsync();
+            Assert.NotNull(answer);
+            Assert.True(expected.Remove(answer.Header.RequestId, out var isGet), $"an answer to request {answer.Header.RequestId}, not asked or answered twice");
+            Assert.Equal(StatusCode.Ok, answer.Status);
+            if (isGet)
+                Assert.Equal(Size, answer.Value.Length);
+        }
+        Assert.Empty(expected);
+        Assert.All(runs, k => Assert.True(store.TryGet(k, out _)));
+    }
 }
