@@ -114,12 +114,7 @@ public sealed class HungUpClientTests
         const int Size = 256 * 1024;
         // Frames of 1 MiB: the output pauses at 2 MiB. With the node's send buffer (a few MiB on loopback) a client that
         // reads nothing holds at most about 8 MiB of answers: about 30 rounds.
-        await using var cluster = await TestCluster.StartAsync(1, o =>
-        {
-            o.Limits = new ProtocolLimits { MaxFrameSize = 1 << 20 };
-            o.ClientHardOutputLimit = 0;
-            o.ClientSoftOutputLimit = 0;
-        });
+        await using var cluster = await StartBoundOnlyAsync(1);
         using var served = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
         Assert.Equal(StatusCode.Ok, (await served.PutAsync("big"u8.ToArray(), new byte[Size])).Status);
         var store = cluster[0].Store;
@@ -136,16 +131,13 @@ public sealed class HungUpClientTests
         }
         await hog.SendRawAsync(frames.WrittenMemory);
 
-        // Watch the Puts for a while: a load can only make fewer run, never more.
-        var watchUntil = Environment.TickCount64 + 2000;
-        while (Environment.TickCount64 < watchUntil)
+        await AssertFewerThanHalfRunAsync(Rounds, () =>
         {
             var ran = 0;
             while (ran < Rounds && store.TryGet(Encoding.ASCII.GetBytes($"run-{ran}"), out _))
                 ran++;
-            Assert.True(ran < Rounds / 2, $"{ran} of {Rounds} rounds ran with the client reading nothing");
-            await Task.Delay(20);
-        }
+            return ran;
+        });
 
         for (var i = 0; i < Rounds; i++)
         {
@@ -174,12 +166,7 @@ public sealed class HungUpClientTests
         const int Rounds = 600;
         const int Size = 256 * 1024;
         // Frames of 1 MiB (links and clients), output limits off: only the session's own bound holds the pipeline back.
-        await using var cluster = await TestCluster.StartAsync(2, o =>
-        {
-            o.Limits = new ProtocolLimits { MaxFrameSize = 1 << 20 };
-            o.ClientHardOutputLimit = 0;
-            o.ClientSoftOutputLimit = 0;
-        });
+        await using var cluster = await StartBoundOnlyAsync(2);
         var big = Encoding.UTF8.GetBytes(RespCluster.KeyOwnedBy(cluster, 1, "big"));
         // The Puts go to node 1 too, so every answer of the pipeline is relayed (a local answer could stall the read loop
         // on the writer lock by itself, and hide what the relays do).
@@ -207,16 +194,9 @@ public sealed class HungUpClientTests
         }
         await hog.SendRawAsync(frames.WrittenMemory);
 
-        // Watch the Puts for a while: a load can only make fewer run, never more. Without the bound all 600 rounds ran
-        // at once (150 MiB of answers, all but a few MiB copied in node 0); with it about 64 (128 forwards in flight
-        // before the first answer shows their size).
-        var watchUntil = Environment.TickCount64 + 2000;
-        while (Environment.TickCount64 < watchUntil)
-        {
-            var ran = runs.Count(k => store.TryGet(k, out _));
-            Assert.True(ran < Rounds / 2, $"{ran} of {Rounds} rounds ran with the client reading nothing");
-            await Task.Delay(20);
-        }
+        // Without the bound all 600 rounds ran at once (150 MiB of answers, all but a few MiB copied in node 0); with it
+        // about 64 (128 forwards in flight before the first answer shows their size).
+        await AssertFewerThanHalfRunAsync(Rounds, () => runs.Count(k => store.TryGet(k, out _)));
 
         // Forwarded answers may come back in any order (the protocol's rule): each request is answered exactly once.
         var expected = new Dictionary<uint, bool>();
@@ -236,5 +216,25 @@ public sealed class HungUpClientTests
         }
         Assert.Empty(expected);
         Assert.All(runs, k => Assert.True(store.TryGet(k, out _)));
+    }
+
+    /// <summary>Nodes with 1 MiB frames (the output pauses at 2 MiB) and no output limits: only the session's own bound holds a pipeline back.</summary>
+    private static Task<TestCluster> StartBoundOnlyAsync(int nodes) => TestCluster.StartAsync(nodes, o =>
+    {
+        o.Limits = new ProtocolLimits { MaxFrameSize = 1 << 20 };
+        o.ClientHardOutputLimit = 0;
+        o.ClientSoftOutputLimit = 0;
+    });
+
+    /// <summary>Watches the rounds that ran (their Puts) for 2 s while the client reads nothing: a load can only make fewer run, never more.</summary>
+    private static async Task AssertFewerThanHalfRunAsync(int rounds, Func<int> ran)
+    {
+        var watchUntil = Environment.TickCount64 + 2000;
+        while (Environment.TickCount64 < watchUntil)
+        {
+            var count = ran();
+            Assert.True(count < rounds / 2, $"{count} of {rounds} rounds ran with the client reading nothing");
+            await Task.Delay(20);
+        }
     }
 }
