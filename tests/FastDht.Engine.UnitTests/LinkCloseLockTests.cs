@@ -26,7 +26,7 @@ public sealed class LinkCloseLockTests : IDisposable
     private const long LinkSession = 2;
     private const long HolderSession = 1;
 
-    private readonly HookedWaitDie _strategy = new();
+    private readonly HookedStrategy _strategy = new(new WaitDieStrategy()); // the default strategy
     private readonly LockTable _table;
     private readonly TxnParticipant _participant;
     private readonly LinkLockSession _link;
@@ -101,43 +101,5 @@ public sealed class LinkCloseLockTests : IDisposable
             Assert.False(_table.IsHeldBy(key, Txn), $"{System.Text.Encoding.ASCII.GetString(key)} was left locked under the closed link's session");
             Assert.False(_table.IsLocked(key));
         }
-    }
-
-    /// <summary>
-    /// "wait-die" (the default), with a test seam: runs an action once, when the table first asks about a conflict of
-    /// one transaction (the moment it has decided the request waits, under the shard lock, before the wait is queued).
-    /// </summary>
-    private sealed class HookedWaitDie : ILockStrategy
-    {
-        private readonly WaitDieStrategy _inner = new();
-        private TxnId _who;
-        private Action? _action;
-
-        public bool Fired { get; private set; }
-
-        public string Name => _inner.Name;
-
-        public bool RequiresOrderedAcquisition => _inner.RequiresOrderedAcquisition;
-
-        public LockAbortReason AbortReason => _inner.AbortReason;
-
-        public void OnFirstConflictOf(TxnId who, Action action)
-        {
-            _who = who;
-            _action = action;
-        }
-
-        public ConflictDecision Decide(TxnId requester, LockMode requestedMode, in LockConflict conflict)
-        {
-            if (requester == _who && _action is { } action)
-            {
-                _action = null;
-                action();
-                Fired = true;
-            }
-            return _inner.Decide(requester, requestedMode, in conflict);
-        }
-
-        public TimeSpan GetWaitLimit(int attempt) => _inner.GetWaitLimit(attempt);
     }
 }
