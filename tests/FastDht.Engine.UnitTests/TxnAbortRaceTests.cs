@@ -24,7 +24,7 @@ public sealed class TxnAbortRaceTests : IDisposable
     private static readonly TxnId Holder = new(1_000, 1, 1);
     private static readonly TxnId Txn = new(2_000, 0, 1);
 
-    private readonly HookedDetect _strategy = new();
+    private readonly HookedStrategy _strategy = new(new DeadlockDetectStrategy());
     private readonly LockTable _table;
     private readonly TxnParticipant _participant;
 
@@ -131,45 +131,5 @@ public sealed class TxnAbortRaceTests : IDisposable
         Assert.False(_table.IsHeldBy("free"u8, Txn));
         Assert.False(_table.IsHeldBy("held"u8, Txn));
         Assert.True(_table.IsHeldBy("held"u8, Holder));
-    }
-
-    /// <summary>
-    /// "detect", with a test seam: runs an action once, when the table first asks about a conflict of one transaction
-    /// (the moment it has decided the request waits, before the wait is queued). Not pure, unlike a real strategy.
-    /// </summary>
-    private sealed class HookedDetect : ILockStrategy
-    {
-        private readonly DeadlockDetectStrategy _inner = new();
-        private TxnId _who;
-        private Action? _action;
-
-        public bool Fired { get; private set; }
-
-        public string Name => _inner.Name;
-
-        public bool RequiresOrderedAcquisition => _inner.RequiresOrderedAcquisition;
-
-        public bool DetectsDeadlocks => _inner.DetectsDeadlocks;
-
-        public LockAbortReason AbortReason => _inner.AbortReason;
-
-        public void OnFirstConflictOf(TxnId who, Action action)
-        {
-            _who = who;
-            _action = action;
-        }
-
-        public ConflictDecision Decide(TxnId requester, LockMode requestedMode, in LockConflict conflict)
-        {
-            if (requester == _who && _action is { } action)
-            {
-                _action = null;
-                action();
-                Fired = true;
-            }
-            return _inner.Decide(requester, requestedMode, in conflict);
-        }
-
-        public TimeSpan GetWaitLimit(int attempt) => _inner.GetWaitLimit(attempt);
     }
 }

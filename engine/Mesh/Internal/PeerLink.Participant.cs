@@ -127,8 +127,9 @@ internal sealed partial class PeerLink
     private async Task<TxnResult> LockAsParticipantAsync(Locking.TxnId txn, Locking.LockMode mode, TimeSpan lease, int attempt, ReadOnlyMemory<byte>[] keys)
     {
         var tokens = new long[keys.Length];
-        // Held under this link's session: if the coordinator's node goes away, the link's close frees them.
-        var step = await _mesh.Participant.LockAsync(txn, mode, lease, attempt, SessionId, keys, tokens).ConfigureAwait(false);
+        // Held under this link's session: if the coordinator's node goes away, the link's close frees them (and any the
+        // batch takes after the close).
+        var step = await _mesh.Participant.LockAsync(txn, mode, lease, attempt, _locks, keys, tokens).ConfigureAwait(false);
         return new TxnResult(step, tokens: tokens);
     }
 

@@ -1,5 +1,6 @@
 using FastDht.Engine.Connections;
 using FastDht.Engine.Keyspace;
+using FastDht.Engine.Transactions.Internal;
 using FastDht.Engine.Transport;
 using FastDht.Protocol;
 
@@ -18,6 +19,8 @@ internal sealed partial class PeerLink : FrameSession
 {
     private readonly PeerMesh _mesh;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // The locks a peer's coordinator takes here through this link: marked closed, then released, when the link closes.
+    private readonly LinkLockSession _locks;
 
     /// <summary>A link whose Hello this node accepted (the peer dialed); it serves at once.</summary>
     public PeerLink(PeerMesh mesh, SocketConnection connection, ushort peerId, ulong peerIncarnation, int sendLimit)
@@ -38,6 +41,7 @@ internal sealed partial class PeerLink : FrameSession
         : base(connection, mesh.Identity.Limits)
     {
         _mesh = mesh;
+        _locks = new LinkLockSession(mesh.Participant.Table, SessionId);
         PeerId = peerId;
         DialerId = dialerId;
         mesh.Register(this);
@@ -61,7 +65,8 @@ internal sealed partial class PeerLink : FrameSession
     /// <summary>Completes when the link has closed and released everything.</summary>
     public Task Completion => _closed.Task;
 
-    public bool IsOpen => !Connection.IsClosed && !_closed.Task.IsCompleted;
+    /// <summary>Whether the link serves: its connection is open and its close has not begun.</summary>
+    public bool IsOpen => !Connection.IsClosed && !_locks.IsClosed && !_closed.Task.IsCompleted;
 
     // The log alone: replicas are waited for per reply (PeerLink.Replication), never by holding the link's output.
     protected override ReplyGuard? Durability => _mesh.Keyspace.LogDurability;
@@ -163,8 +168,9 @@ internal sealed partial class PeerLink : FrameSession
     {
         if (failure is not null)
             MeshLog.SessionFailed(_mesh.Logger, Connection.RemoteEndPoint, failure);
-        // The locks a peer's coordinator took through this link go with it.
-        _mesh.Participant.Table.ReleaseSession(SessionId);
+        // The locks a peer's coordinator took through this link go with it; a TxnLock still taking keys here sees the
+        // session closed and releases what it takes after this (LinkLockSession).
+        _locks.Close();
         // Clients' commands written to the link fail as in doubt (the peer may have run them), the rest as unavailable.
         Requests.FailAll(StatusCode.NodeUnavailable, $"{_mesh.Describe(PeerId)} is unavailable: its link closed", InDoubtLostMessage);
         _mesh.OnLinkClosed(this, Connection.CloseReason?.Message ?? failure?.Message ?? "connection closed");

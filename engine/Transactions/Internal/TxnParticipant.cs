@@ -60,8 +60,22 @@ internal sealed class TxnParticipant
     /// <summary>Number of attempts prepared here and not decided yet (for tests and diagnostics).</summary>
     public int PreparedCount => _prepared.Count;
 
-    /// <summary>Acquires every key in order, writing each grant's token; stops at the first refusal.</summary>
-    public async ValueTask<TxnStep> LockAsync(TxnId txn, LockMode mode, TimeSpan lease, int attempt, long sessionId, ReadOnlyMemory<byte>[] keys, long[] tokens)
+    /// <summary>
+    /// Acquires every key in order, writing each grant's token; stops at the first refusal. Under
+    /// <paramref name="sessionId"/>: the coordinator's own, or a client connection's (explicit Lock).
+    /// </summary>
+    public ValueTask<TxnStep> LockAsync(TxnId txn, LockMode mode, TimeSpan lease, int attempt, long sessionId, ReadOnlyMemory<byte>[] keys, long[] tokens) =>
+        LockAsync(txn, mode, lease, attempt, sessionId, link: null, keys, tokens);
+
+    /// <summary>
+    /// A peer's TxnLock: acquires every key in order under the link's session; stops at the first refusal. A key taken
+    /// or a wait queued once the link has begun to close is released again and the batch answers Aborted (nobody
+    /// hears it): the close's release may have passed those keys already, and the coordinator's abort may not come.
+    /// </summary>
+    public ValueTask<TxnStep> LockAsync(TxnId txn, LockMode mode, TimeSpan lease, int attempt, LinkLockSession link, ReadOnlyMemory<byte>[] keys, long[] tokens) =>
+        LockAsync(txn, mode, lease, attempt, link.Id, link, keys, tokens);
+
+    private async ValueTask<TxnStep> LockAsync(TxnId txn, LockMode mode, TimeSpan lease, int attempt, long sessionId, LinkLockSession? link, ReadOnlyMemory<byte>[] keys, long[] tokens)
     {
         var batch = new LockBatch();
         _batches[txn] = batch;
@@ -78,10 +92,16 @@ internal sealed class TxnParticipant
                 {
                     return new TxnStep(StatusCode.BadRequest, $"transaction {txn} already waits for a lock on this node: one lock request per transaction at a time");
                 }
-                // A wait began: if an abort came since the last check, its release may have run before the wait was
-                // queued; end the wait here (it then completes Released, and the mark is seen below).
-                if (!acquiring.IsCompleted && AbortedUnderLock(txn, batch))
-                    ReleaseUnlessPrepared(txn);
+                if (!acquiring.IsCompleted)
+                {
+                    // A wait began: if an abort came since the last check, its release may have run before the wait was
+                    // queued; end the wait here (it then completes Released, and the mark is seen below). The same for
+                    // the link's close (the wait then completes SessionClosed).
+                    if (AbortedUnderLock(txn, batch))
+                        ReleaseUnlessPrepared(txn);
+                    else if (link is { IsClosed: true })
+                        link.ReleaseLate();
+                }
                 var result = await acquiring.ConfigureAwait(false);
                 if (batch.IsAborted)
                 {
@@ -90,6 +110,14 @@ internal sealed class TxnParticipant
                 }
                 if (!result.IsGranted)
                     return Refusal(txn, result.Reason);
+                // Granted after the link began to close: the close's release may have passed this key already (a
+                // refusal took nothing, and every earlier grant was either before the mark, so the close's release
+                // found it, or released here).
+                if (link is { IsClosed: true })
+                {
+                    link.ReleaseLate();
+                    return Refusal(txn, LockAbortReason.SessionClosed);
+                }
                 tokens[i] = result.FencingToken;
             }
             return TxnStep.Ok;
@@ -467,6 +495,7 @@ internal sealed class TxnParticipant
         LockAbortReason.NoWait => new TxnStep(StatusCode.Aborted, $"transaction {txn} aborted: a key is locked (no-wait)"),
         LockAbortReason.TimedOut => new TxnStep(StatusCode.Aborted, $"transaction {txn} aborted: its lock wait timed out"),
         LockAbortReason.Deadlock => new TxnStep(StatusCode.Aborted, $"transaction {txn} aborted: it was the youngest in a deadlock (detect)"),
+        LockAbortReason.SessionClosed => new TxnStep(StatusCode.Aborted, $"transaction {txn} aborted: the connection its locks were taken through closed"),
         _ => new TxnStep(StatusCode.Aborted, $"transaction {txn} aborted ({reason})"),
     };
 }
