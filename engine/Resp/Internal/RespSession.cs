@@ -63,7 +63,7 @@ internal sealed partial class RespSession
         _users = host.Users;
         _user = InitialUser;
         // A value travels to its owner inside one frame, so the frame size bounds a bulk argument too.
-        _limits = new RespLimits { MaxBulkLength = host.MaxFrameSize };
+        _limits = host.RespLimits;
         // Grown on demand: the members (and so the links one batch can touch) change with the cluster state.
         _touchedLinks = new FrameSession?[4];
     }
@@ -149,6 +149,7 @@ internal sealed partial class RespSession
                 {
                     // The client memory budget counts what the input holds, and how long a command stays unfinished.
                     _connection.OnInputConsumed(result.Buffer.Length - buffer.Length, buffer.Length);
+                    _connection.OnParserMemory(_command.RetainedBytes);
                     input.AdvanceTo(buffer.Start, buffer.End);
                 }
                 await EndBatchAsync().ConfigureAwait(false);
