@@ -137,6 +137,8 @@ internal sealed partial class RespSession
                             outcome = await RunQueueAsync().ConfigureAwait(false);
                         if (outcome == Outcome.Block)
                             outcome = await BlockAsync().ConfigureAwait(false);
+                        if (outcome == Outcome.WaitReplicas)
+                            outcome = await WaitReplicasAsync().ConfigureAwait(false);
                         stop = outcome == Outcome.Stop;
                         var finished = Stopwatch.GetTimestamp();
                         Account(_command.Kind, finished - started);
@@ -486,5 +488,8 @@ internal sealed partial class RespSession
 
         /// <summary>The owner's link has a full window of forwards in flight: wait for room, then run the command again (ExecuteWithRoomAsync).</summary>
         NeedRoom,
+
+        /// <summary>WAIT outside MULTI: wait for the connection's writes to be answered, then for enough replicas, up to its timeout (WaitReplicasAsync).</summary>
+        WaitReplicas,
     }
 }
