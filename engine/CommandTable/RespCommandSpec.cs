@@ -40,6 +40,9 @@ internal sealed class RespCommandSpec(RespCommandKind kind, string name, int ari
     /// <summary>Redis's <c>write</c> flag: refused inside a read-only script (EVAL_RO, FCALL_RO).</summary>
     public bool IsWrite { get; } = Array.IndexOf(flags, "write") >= 0;
 
+    /// <summary>A <c>write</c> command, or a script that is not read-only (EVAL, EVALSHA): it may change keys, so WAIT counts the replicas of every range for a connection that sent one.</summary>
+    public bool MayWrite => IsWrite || (KeyCountIndex > 0 && Array.IndexOf(Flags, "readonly") < 0);
+
     /// <summary>Redis's <c>noscript</c> flag: refused from inside a script ("This Redis command is not allowed from script").</summary>
     public bool NoScript { get; } = Array.IndexOf(flags, "noscript") >= 0;
 
@@ -73,6 +76,9 @@ internal sealed class RespCommandSpec(RespCommandKind kind, string name, int ari
 
     /// <summary>How the command's keys are used, as Redis 7's key specs flag them: RO/RW/OW/RM, then access/update/insert/delete.</summary>
     public string[] KeyFlags { get; init; } = flags.Contains("write") ? ["RW", "update"] : ["RO", "access"];
+
+    /// <summary>The <c>notes</c> of the command's key spec in COMMAND INFO, as Redis 7 words them (EVAL, EVAL_RO); null for none.</summary>
+    public string? KeySpecNotes { get; init; }
 
     /// <summary>Redis 7's command tips (nondeterministic_output...).</summary>
     public string[] Tips { get; init; } = [];

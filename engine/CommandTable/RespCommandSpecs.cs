@@ -16,6 +16,9 @@ internal static class RespCommandSpecs
     private static readonly string[] ScriptRo = ["noscript", "stale", "skip_monitor", "no_mandatory_keys", "readonly", "movablekeys"];
 
     private static readonly string[] Overwrite = ["OW", "update"];
+    private static readonly string[] ScriptKeys = ["RW", "access", "update"];
+    private const string ScriptKeysNotes = "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE";
+    private const string ScriptRoKeysNotes = "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS";
     private static readonly string[] Remove = ["RM", "delete"];
 
     private static readonly RespCommandSpec?[] ByKind = Build();
@@ -115,10 +118,11 @@ internal static class RespCommandSpecs
                 Sub("list", -2, ["noscript"]),
                 Sub("delete", 3, ["write", "noscript"]),
                 Sub("help", 2, Admin)),
-            new(RespCommandKind.Eval, "eval", -3, Script, 0, 0, 0) { KeyCountIndex = 2 },
-            new(RespCommandKind.EvalSha, "evalsha", -3, Script, 0, 0, 0) { KeyCountIndex = 2 },
-            new(RespCommandKind.EvalRo, "eval_ro", -3, ScriptRo, 0, 0, 0) { KeyCountIndex = 2 },
-            new(RespCommandKind.EvalShaRo, "evalsha_ro", -3, ScriptRo, 0, 0, 0) { KeyCountIndex = 2 },
+            // A script's keys are reported as Redis 7 reports them (RW for EVAL: "we cannot tell how the keys will be used").
+            new(RespCommandKind.Eval, "eval", -3, Script, 0, 0, 0) { KeyCountIndex = 2, KeyFlags = ScriptKeys, KeySpecNotes = ScriptKeysNotes },
+            new(RespCommandKind.EvalSha, "evalsha", -3, Script, 0, 0, 0) { KeyCountIndex = 2, KeyFlags = ScriptKeys },
+            new(RespCommandKind.EvalRo, "eval_ro", -3, ScriptRo, 0, 0, 0) { KeyCountIndex = 2, KeyFlags = ["RO", "access"], KeySpecNotes = ScriptRoKeysNotes },
+            new(RespCommandKind.EvalShaRo, "evalsha_ro", -3, ScriptRo, 0, 0, 0) { KeyCountIndex = 2, KeyFlags = ["RO", "access"] },
             Container(RespCommandKind.Script, "script", ["noscript"],
                 Sub("load", 3, ["noscript", "stale"]),
                 Sub("exists", -3, ["noscript"]),
@@ -144,6 +148,7 @@ internal static class RespCommandSpecs
                 Sub("setinfo", -4, Admin),
                 Sub("no-evict", 3, ["admin", "noscript", "loading", "stale"]),
                 Sub("no-touch", 3, Admin),
+                Sub("unblock", -3, ["admin", "noscript", "loading", "stale"]),
                 Sub("help", 2, Admin)),
             Container(RespCommandKind.Config, "config", Admin,
                 Sub("get", -3, ["admin", "noscript", "loading", "stale"]),
@@ -198,12 +203,16 @@ internal static class RespCommandSpecs
                 Sub("delslots", -3, Admin),
                 Sub("addslotsrange", -4, Admin),
                 Sub("delslotsrange", -4, Admin),
+                Sub("failover", -2, Admin),
                 Sub("help", 2, Admin)),
+            // Redis's tips: a cluster client asks every primary and takes the fewest (each node answers for its connection).
+            new(RespCommandKind.Wait, "wait", 3, ["noscript"], 0, 0, 0) { Tips = ["request_policy:all_shards", "response_policy:agg_min"] },
             new(RespCommandKind.ReadOnly, "readonly", 1, Fast, 0, 0, 0),
             new(RespCommandKind.ReadWrite, "readwrite", 1, Fast, 0, 0, 0),
             new(RespCommandKind.Asking, "asking", 1, Fast, 0, 0, 0),
-            // Keyless here: MIGRATE runs at the node it is sent to (the keys' old owner), never routed by its keys.
-            new(RespCommandKind.Migrate, "migrate", -6, ["write", "movablekeys"], 0, 0, 0),
+            // Keyless here: MIGRATE runs at the node it is sent to (the keys' old owner), never routed by its keys. COMMAND
+            // INFO and GETKEYS still report its keys as Redis does (RespCommandReplies), for clients that route by them.
+            new(RespCommandKind.Migrate, "migrate", -6, ["write", "movablekeys"], 0, 0, 0) { KeyFlags = ["RW", "access", "delete"], Tips = ["nondeterministic_output"] },
             new(RespCommandKind.Subscribe, "subscribe", -2, PubSub, 0, 0, 0),
             new(RespCommandKind.Unsubscribe, "unsubscribe", -1, PubSub, 0, 0, 0),
             new(RespCommandKind.PSubscribe, "psubscribe", -2, PubSub, 0, 0, 0),

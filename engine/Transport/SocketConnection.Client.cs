@@ -45,6 +45,9 @@ public sealed partial class SocketConnection
         _client?.OnConsumed(consumed, held);
     }
 
+    /// <summary>The parse loop's own memory for the commands it reads (a RESP command's argument tables): counted in the client memory budget with the input.</summary>
+    internal void OnParserMemory(long bytes) => _client?.OnParserMemory(bytes);
+
     /// <summary>The parse loop is about to wait for more input, its replies flushed.</summary>
     internal void OnWaitingForInput() => _client?.OnWaitingForInput();
 

@@ -28,6 +28,14 @@ public sealed class RespCommand : IDisposable
     // 1 MiB: a connection that once received a huge straddling value gives that memory back rather than pinning it.
     private const int ScratchRetainLimit = 1024 * 1024;
 
+    // 65,536 arguments (about 2 MiB of tables): a connection that once sent a command of millions of arguments gives
+    // the tables back at its next command rather than pinning them.
+    private const int ArgumentsRetainLimit = 64 * 1024;
+
+    /// <summary>The bytes the command keeps per argument at most: its offset and length, and for a command spread over several buffer segments its position, scratch place and copied mark.</summary>
+    /// <remarks>8 + 4 + 16 + 4 + 1 = 33. A node bounds a command's argument count by what its connection may buffer divided by this.</remarks>
+    public const int BytesPerArgument = sizeof(long) + sizeof(int) + 16 + sizeof(int) + sizeof(bool);
+
     private long[] _offsets = new long[InitialCapacity];
     private int[] _lengths = new int[InitialCapacity];
     private SequencePosition[] _positions = [];
@@ -150,6 +158,10 @@ public sealed class RespCommand : IDisposable
         return text.ToString();
     }
 
+    /// <summary>The bytes the command's argument tables and scratch buffer hold now (what a connection's memory budget counts besides its buffered input).</summary>
+    public long RetainedBytes =>
+        (_offsets.Length * (long)(sizeof(long) + sizeof(int))) + (_positions.Length * (long)(16 + sizeof(int) + sizeof(bool))) + _scratch.Length;
+
     internal bool HasPending => _pending;
 
     internal int PendingDeclared => _pendingDeclared;
@@ -161,6 +173,15 @@ public sealed class RespCommand : IDisposable
 
     internal void BeginMultibulk()
     {
+        if (_offsets.Length > ArgumentsRetainLimit)
+        {
+            _offsets = new long[InitialCapacity];
+            _lengths = new int[InitialCapacity];
+            _positions = [];
+            _scratchAt = [];
+            _copied = [];
+        }
+
         _ready = false;
         _pending = false;
         _inline = false;
@@ -168,11 +189,11 @@ public sealed class RespCommand : IDisposable
         Kind = RespCommandKind.Unknown;
     }
 
-    internal void AddArgument(long offset, int length)
+    internal void AddArgument(long offset, int length, int declared = int.MaxValue)
     {
         if (_count == _offsets.Length)
         {
-            Grow();
+            Grow(declared);
         }
 
         _offsets[_count] = offset;
@@ -336,9 +357,10 @@ public sealed class RespCommand : IDisposable
         }
     }
 
-    private void Grow()
+    // Doubles, but never past the declared count: a command of 5 million arguments holds tables for 5 million, not 8.
+    private void Grow(int declared)
     {
-        int size = _offsets.Length * 2;
+        int size = (int)Math.Clamp(_offsets.Length * 2L, _offsets.Length + 1L, Math.Max(declared, _offsets.Length + 1L));
         Array.Resize(ref _offsets, size);
         Array.Resize(ref _lengths, size);
     }

@@ -569,4 +569,7 @@ public enum RespCommandKind
 
     /// <summary><c>MIGRATE</c></summary>
     Migrate,
+
+    /// <summary><c>WAIT</c></summary>
+    Wait,
 }

@@ -9,7 +9,7 @@ namespace FastDht.Protocol.Resp;
 /// largest value it stores (its maximum frame size), since the defaults mirror Redis and allow 512 MiB per
 /// argument.
 /// </para>
-/// <para>Defaults: <see cref="MaxBulkLength"/> 512 MiB, <see cref="MaxArguments"/> 1,048,576,
+/// <para>Defaults: <see cref="MaxBulkLength"/> 512 MiB, <see cref="MaxArguments"/> 2,147,483,647 (Redis 7's),
 /// <see cref="MaxInlineLength"/> 64 KiB.</para>
 /// </remarks>
 public sealed class RespLimits
@@ -17,8 +17,8 @@ public sealed class RespLimits
     /// <summary>512 MiB: Redis's default <c>proto-max-bulk-len</c>.</summary>
     public const int DefaultMaxBulkLength = 512 * 1024 * 1024;
 
-    /// <summary>1024 * 1024: the multibulk count Redis 6 and earlier reject above.</summary>
-    public const int DefaultMaxArguments = 1024 * 1024;
+    /// <summary>2,147,483,647 (<c>INT_MAX</c>): the multibulk count Redis 7 rejects above (Redis 6 and earlier: 1024 * 1024).</summary>
+    public const int DefaultMaxArguments = int.MaxValue;
 
     /// <summary>64 KiB: Redis's <c>PROTO_INLINE_MAX_SIZE</c>.</summary>
     public const int DefaultMaxInlineLength = 64 * 1024;
@@ -44,9 +44,11 @@ public sealed class RespLimits
 
     /// <summary>The largest argument count a multibulk command may declare.</summary>
     /// <remarks>
-    /// Defaults to 1,048,576 (1024 * 1024, Redis 6's limit). A larger count is rejected with
-    /// "Protocol error: invalid multibulk length". Security: the per-connection argument table grows to the
-    /// largest command seen (about 40 bytes per argument), so this bounds that table.
+    /// Defaults to 2,147,483,647 (Redis 7's limit). A larger count is rejected with "Protocol error: invalid
+    /// multibulk length". Security: the argument table grows as arguments arrive (never to the declared count
+    /// before they do), up to <see cref="RespCommand.BytesPerArgument"/> bytes per argument, so a node that bounds
+    /// what a connection buffers should bound this too, to that bound divided by
+    /// <see cref="RespCommand.BytesPerArgument"/>; a command past it is refused from its header.
     /// </remarks>
     public int MaxArguments
     {

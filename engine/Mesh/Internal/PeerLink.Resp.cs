@@ -30,7 +30,7 @@ internal sealed partial class PeerLink
         }
         var command = _respCommand ??= new RespCommand();
         var bytes = frame.Body.Slice(1);
-        var limits = _respLimits ??= new RespLimits { MaxBulkLength = ReceiveLimits.MaxFrameSize };
+        var limits = _respLimits ??= RespNodeLimits.For(ReceiveLimits.MaxFrameSize);
         if (!RespRequestReader.TryRead(ref bytes, command, limits, out _) || !bytes.IsEmpty || command.IsInline)
             return ReplyErrorAsync(header, StatusCode.BadRequest, "RespExecute carries one whole RESP multibulk command");
         var spec = RespCommandSpecs.Get(command.Kind) is { } top ? RespCommandSpecs.Resolve(top, command) : null;

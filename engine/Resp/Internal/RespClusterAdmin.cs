@@ -33,8 +33,18 @@ internal sealed class RespClusterAdmin
     private readonly IClusterAdministration _node;
     private readonly ClusterMember _self;
     private readonly Lock _gate = new();
+    /// <summary>
+    /// How long after a slot's move ended SETSLOT still accepts that move's own steps, IMPORTING at the new owner naming
+    /// the old and MIGRATING at the old owner naming the new: <c>redis-cli --cluster fix</c> plans from the layout it
+    /// read and may send them after the move it found open has ended (its slots hand over while fix works through
+    /// them). 60 s: far longer than fix takes per slot. Other such commands are refused as Redis refuses them.
+    /// </summary>
+    private static readonly TimeSpan HandedOverGrace = TimeSpan.FromSeconds(60);
+
     private readonly Dictionary<int, (ushort Target, Task Move)> _moves = [];
     private readonly HashSet<ushort> _departed = [];
+    // The slots whose owner changed from or to this node: slot -> (old owner, new owner, when this node learned it).
+    private readonly Dictionary<int, (ushort From, ushort To, long At)> _handedOver = [];
     private int _joining;
 
     public RespClusterAdmin(ClusterStateHolder cluster, IClusterAdministration node)
@@ -53,8 +63,55 @@ internal sealed class RespClusterAdmin
                     if (!current.Members.TryGet(m.NodeId, out _))
                         _departed.Add(m.NodeId);
                 }
+                NoteHandedOver(previous, current);
             }
         });
+    }
+
+    /// <summary>
+    /// Remembers the slots whose owner changed from or to this node between the two states. Under <see cref="_gate"/>.
+    /// Any change of owner, not only a move's end: a node that installs a later state may skip the states between, and
+    /// a failover's change accepted the same way only answers OK to a step that has nothing left to do.
+    /// </summary>
+    private void NoteHandedOver(ClusterState previous, ClusterState current)
+    {
+        if (previous.Slots.SameAssignment(current.Slots))
+            return;
+        var now = Environment.TickCount64;
+        for (var slot = 0; slot < SlotTable.SlotCount; slot++)
+        {
+            var from = previous.Slots.OwnerOf(slot);
+            var to = current.Slots.OwnerOf(slot);
+            if (from != to && (from == _self.NodeId || to == _self.NodeId))
+                _handedOver[slot] = (from, to, now);
+        }
+    }
+
+    /// <summary>Whether the move of <paramref name="slot"/> from <paramref name="from"/> to <paramref name="to"/> ended within <see cref="HandedOverGrace"/>.</summary>
+    private bool RecentlyHandedOver(int slot, ushort from, ushort to)
+    {
+        lock (_gate)
+        {
+            return _handedOver.TryGetValue(slot, out var move) && move.From == from && move.To == to
+                && Environment.TickCount64 - move.At <= (long)HandedOverGrace.TotalMilliseconds;
+        }
+    }
+
+    /// <summary>
+    /// Redis's first check of SETSLOT IMPORTING and MIGRATING, made before the node id is looked at: IMPORTING at the
+    /// slot's owner and MIGRATING anywhere else are refused (<c>I'm already the owner of hash slot N</c>, <c>I'm not the
+    /// owner of hash slot N</c>); null when this node may go on. The one exception, a step of a move that ended a moment
+    /// ago (<see cref="HandedOverGrace"/>), is answered by <see cref="Importing"/> and <see cref="MigratingAsync"/>,
+    /// which know the node named.
+    /// </summary>
+    public string? OwnershipRefusal(int slot, bool migrating)
+    {
+        var owner = _cluster.Current.Slots.OwnerOf(slot);
+        if (migrating && owner != _self.NodeId)
+            return $"I'm not the owner of hash slot {slot}";
+        if (!migrating && owner == _self.NodeId)
+            return $"I'm already the owner of hash slot {slot}";
+        return null;
     }
 
     /// <summary>This node as a member: its id and native address (the bus port CLUSTER NODES shows).</summary>
@@ -133,11 +190,15 @@ internal sealed class RespClusterAdmin
     public string? Importing(int slot, ushort source)
     {
         var state = _cluster.Current;
-        if (!state.Members.TryGet(source, out _))
-            return $"I don't know about node {RespClusterReplies.RedisNodeId(source)}";
         var a = state.Slots.AssignmentOf(slot);
         if (a.Primary == _self.NodeId)
-            return null; // already moved here (by a move redis-cli --cluster fix found open, which ended meanwhile): nothing to import
+        {
+            // Moved here from the source a moment ago (a move redis-cli --cluster fix found open ended meanwhile):
+            // nothing to import. Otherwise Redis's refusal.
+            return RecentlyHandedOver(slot, source, _self.NodeId) ? null : $"I'm already the owner of hash slot {slot}";
+        }
+        if (!state.Members.TryGet(source, out _))
+            return $"I don't know about node {RespClusterReplies.RedisNodeId(source)}";
         if (a.Primary != source)
             return $"hash slot {slot} is owned by node {RespClusterReplies.RedisNodeId(a.Primary)}, not by {RespClusterReplies.RedisNodeId(source)}";
         return null;
@@ -147,13 +208,15 @@ internal sealed class RespClusterAdmin
     public async Task<string?> MigratingAsync(int slot, ushort target)
     {
         var state = _cluster.Current;
+        var assignment = state.Slots.AssignmentOf(slot);
+        if (assignment.Primary != _self.NodeId)
+        {
+            // Moved from here to the target a moment ago (a move redis-cli --cluster fix found open ended meanwhile):
+            // MIGRATE and SETSLOT NODE have nothing to wait for. Otherwise Redis's refusal.
+            return assignment.Primary == target && RecentlyHandedOver(slot, _self.NodeId, target) ? null : $"I'm not the owner of hash slot {slot}";
+        }
         if (!state.Members.TryGet(target, out _))
             return $"I don't know about node {RespClusterReplies.RedisNodeId(target)}";
-        var assignment = state.Slots.AssignmentOf(slot);
-        if (assignment.Primary == target && !assignment.IsMoving)
-            return null; // moved already (a move redis-cli --cluster fix found open ended meanwhile): MIGRATE and SETSLOT NODE have nothing to wait for
-        if (assignment.Primary != _self.NodeId)
-            return $"I'm not the owner of hash slot {slot}";
         if (target == _self.NodeId)
             return $"hash slot {slot} is already at node {RespClusterReplies.RedisNodeId(target)}";
         Task move;
@@ -194,7 +257,7 @@ internal sealed class RespClusterAdmin
     public async Task<string?> NodeAsync(int slot, ushort owner)
     {
         if (!_cluster.Current.Members.TryGet(owner, out _))
-            return $"I don't know about node {RespClusterReplies.RedisNodeId(owner)}";
+            return $"Unknown node {RespClusterReplies.RedisNodeId(owner)}"; // Redis's words for SETSLOT NODE
         Task? move = null;
         lock (_gate)
         {

@@ -30,10 +30,10 @@ internal static class RespClusterReplies
                 Shards(w, server, respVersion);
                 return;
             case RespKeyword.Nodes when c.Count == 2:
-                RespWriter.WriteBulkString(w, Encoding.UTF8.GetBytes(Nodes(server)));
+                RespInfo.WriteText(w, Encoding.UTF8.GetBytes(Nodes(server)), respVersion);
                 return;
             case RespKeyword.Info when c.Count == 2:
-                RespWriter.WriteBulkString(w, Encoding.UTF8.GetBytes(Info(server)));
+                RespInfo.WriteText(w, Encoding.UTF8.GetBytes(Info(server)), respVersion);
                 return;
             case RespKeyword.KeySlot when c.Count == 3:
                 RespWriter.WriteInteger(w, KeySlot.Of(c.GetArgument(2)));

@@ -87,16 +87,31 @@ internal static class RespCommandReplies
         RespWriter.WriteInteger(w, spec.Arity);
         WriteStatusSet(w, spec.Flags, "", respVersion);
         // Movable keys have no legacy range: Redis prints 0 0 0 and the key spec says where they are (Z*STORE: 1 1 1,
-        // the destination).
+        // the destination; MIGRATE: 3 3 1, its key argument).
         var movable = spec.NumKeysIndex > 0;
-        RespWriter.WriteInteger(w, spec.DestinationIndex > 0 ? spec.DestinationIndex : movable ? 0 : spec.FirstKey);
-        RespWriter.WriteInteger(w, spec.DestinationIndex > 0 ? spec.DestinationIndex : movable ? 0 : spec.LastKey);
-        RespWriter.WriteInteger(w, spec.DestinationIndex > 0 ? 1 : movable ? 0 : spec.Step);
+        var migrate = spec.Kind == RespCommandKind.Migrate;
+        RespWriter.WriteInteger(w, spec.DestinationIndex > 0 ? spec.DestinationIndex : migrate ? MigrateKeyIndex : movable ? 0 : spec.FirstKey);
+        RespWriter.WriteInteger(w, spec.DestinationIndex > 0 ? spec.DestinationIndex : migrate ? MigrateKeyIndex : movable ? 0 : spec.LastKey);
+        RespWriter.WriteInteger(w, spec.DestinationIndex > 0 || migrate ? 1 : movable ? 0 : spec.Step);
         WriteStatusSet(w, spec.Doc.Categories, "@", respVersion);
         RespWriter.WriteArrayHeader(w, spec.Tips.Length);
         foreach (var tip in spec.Tips)
             RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(tip));
-        if (spec.DestinationIndex > 0)
+        if (spec.KeyCountIndex > 0)
+        {
+            // A script's keys: counted by the argument at KeyCountIndex, following it (Redis's keynum spec).
+            RespWriter.WriteArrayHeader(w, 1);
+            WriteKeySpec(w, spec.KeyFlags, spec.KeyCountIndex, 1, 0, 1, respVersion, spec.KeySpecNotes);
+        }
+        else if (migrate)
+        {
+            // MIGRATE's key argument, and the keys after its KEYS option, searched from the end (incomplete: a KEYS
+            // that is AUTH's password is not the option; GETKEYS reads the arguments as MIGRATE does).
+            RespWriter.WriteArrayHeader(w, 2);
+            WriteKeySpec(w, spec.KeyFlags, MigrateKeyIndex, 0, 0, 1, respVersion);
+            WriteMigrateKeysOptionSpec(w, spec.KeyFlags, respVersion);
+        }
+        else if (spec.DestinationIndex > 0)
         {
             RespWriter.WriteArrayHeader(w, 2);
             WriteKeySpec(w, ["OW", "update"], spec.DestinationIndex, 0, 0, 1, respVersion);
@@ -130,23 +145,22 @@ internal static class RespCommandReplies
     /// is there and the keys follow it (keynum); otherwise a range to <paramref name="lastKey"/> (relative to the first
     /// key; -1: to the last argument), every <paramref name="step"/>-th.
     /// </summary>
-    private static void WriteKeySpec(IBufferWriter<byte> w, string[] flags, int index, int keynumFirstKey, int lastKey, int step, int respVersion)
+    private static void WriteKeySpec(IBufferWriter<byte> w, string[] flags, int index, int keynumFirstKey, int lastKey, int step, int respVersion, string? notes = null)
     {
-        WriteMapHeader(w, 3, respVersion);
-        RespWriter.WriteBulkString(w, "flags"u8);
-        WriteStatusSet(w, flags, "", respVersion);
-        RespWriter.WriteBulkString(w, "begin_search"u8);
-        WriteMapHeader(w, 2, respVersion);
-        RespWriter.WriteBulkString(w, "type"u8);
-        RespWriter.WriteBulkString(w, "index"u8);
-        RespWriter.WriteBulkString(w, "spec"u8);
+        WriteMapHeader(w, notes is null ? 3 : 4, respVersion);
+        if (notes is not null)
+        {
+            RespWriter.WriteBulkString(w, "notes"u8);
+            RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(notes));
+        }
+        WriteFlagsAndSearchType(w, flags, "index"u8, respVersion);
         WriteMapHeader(w, 1, respVersion);
         RespWriter.WriteBulkString(w, "index"u8);
         RespWriter.WriteInteger(w, index);
-        RespWriter.WriteBulkString(w, "find_keys"u8);
-        WriteMapHeader(w, 2, respVersion);
         if (keynumFirstKey > 0)
         {
+            RespWriter.WriteBulkString(w, "find_keys"u8);
+            WriteMapHeader(w, 2, respVersion);
             RespWriter.WriteBulkString(w, "type"u8);
             RespWriter.WriteBulkString(w, "keynum"u8);
             RespWriter.WriteBulkString(w, "spec"u8);
@@ -159,6 +173,39 @@ internal static class RespCommandReplies
             RespWriter.WriteInteger(w, 1);
             return;
         }
+        WriteRangeFindKeys(w, lastKey, step, respVersion);
+    }
+
+    /// <summary>MIGRATE's second key spec, as Redis 7.0 gives it: the keys after the keyword KEYS, searched from the second-to-last argument back.</summary>
+    private static void WriteMigrateKeysOptionSpec(IBufferWriter<byte> w, string[] flags, int respVersion)
+    {
+        WriteMapHeader(w, 3, respVersion);
+        WriteFlagsAndSearchType(w, [.. flags, "incomplete"], "keyword"u8, respVersion);
+        WriteMapHeader(w, 2, respVersion);
+        RespWriter.WriteBulkString(w, "keyword"u8);
+        RespWriter.WriteBulkString(w, "KEYS"u8);
+        RespWriter.WriteBulkString(w, "startfrom"u8);
+        RespWriter.WriteInteger(w, -2);
+        WriteRangeFindKeys(w, -1, 1, respVersion);
+    }
+
+    /// <summary>A key spec's flags, then its begin_search map up to its spec (which the caller writes).</summary>
+    private static void WriteFlagsAndSearchType(IBufferWriter<byte> w, string[] flags, ReadOnlySpan<byte> searchType, int respVersion)
+    {
+        RespWriter.WriteBulkString(w, "flags"u8);
+        WriteStatusSet(w, flags, "", respVersion);
+        RespWriter.WriteBulkString(w, "begin_search"u8);
+        WriteMapHeader(w, 2, respVersion);
+        RespWriter.WriteBulkString(w, "type"u8);
+        RespWriter.WriteBulkString(w, searchType);
+        RespWriter.WriteBulkString(w, "spec"u8);
+    }
+
+    /// <summary>A key spec's find_keys of type range: to <paramref name="lastKey"/> (relative; -1: the last argument), every <paramref name="step"/>-th.</summary>
+    private static void WriteRangeFindKeys(IBufferWriter<byte> w, int lastKey, int step, int respVersion)
+    {
+        RespWriter.WriteBulkString(w, "find_keys"u8);
+        WriteMapHeader(w, 2, respVersion);
         RespWriter.WriteBulkString(w, "type"u8);
         RespWriter.WriteBulkString(w, "range"u8);
         RespWriter.WriteBulkString(w, "spec"u8);
@@ -280,7 +327,8 @@ internal static class RespCommandReplies
             RespWriter.WriteError(w, "Invalid command specified"u8);
             return;
         }
-        if (!spec.HasKeys)
+        var scriptOrMigrate = spec.KeyCountIndex > 0 || spec.Kind == RespCommandKind.Migrate;
+        if (!spec.HasKeys && !scriptOrMigrate)
         {
             RespWriter.WriteError(w, "The command has no key arguments"u8);
             return;
@@ -289,6 +337,19 @@ internal static class RespCommandReplies
         if (!spec.ArityMatches(count) || (spec.Step == 2 && (count - spec.FirstKey) % 2 != 0))
         {
             RespWriter.WriteError(w, "Invalid number of arguments specified for command"u8);
+            return;
+        }
+        if (scriptOrMigrate)
+        {
+            var (first, keys, bySpec) = spec.KeyCountIndex > 0 ? ScriptKeys(c, spec.KeyCountIndex) : MigrateKeys(c);
+            if (keys == 0 && spec.KeyCountIndex == 0)
+            {
+                RespWriter.WriteError(w, "Invalid arguments specified for command"u8); // MIGRATE has mandatory keys; a script may have none
+                return;
+            }
+            RespWriter.WriteArrayHeader(w, keys);
+            for (var i = first; i < first + keys; i++)
+                WriteKey(w, c.GetArgument(i + 2), withFlags ? bySpec ? spec.KeyFlags : [] : null, respVersion);
             return;
         }
         var last = spec.LastKeyIndex(c, offset: 2);
@@ -300,6 +361,67 @@ internal static class RespCommandReplies
             WriteKey(w, c.GetArgument(i + 2), withFlags ? spec.KeyFlags : null, respVersion);
         if (store > 0)
             WriteKey(w, c.GetArgument(store + 2), withFlags ? ["OW", "update"] : null, respVersion); // SORT ... STORE destination
+    }
+
+    /// <summary>
+    /// The keys of a script command (EVAL ...) in COMMAND GETKEYS <paramref name="c"/> (its arguments start at 2): the
+    /// index of the first, the count, and whether the key spec found them (so they carry its flags), as Redis 7.0 finds
+    /// them. Its key spec first (the count a strict integer, its keys all present), then, when that fails, its getkeys
+    /// function's reading, whose keys carry no flags: C's <c>atoi</c> of the count (" 2", "+2" and "2x" count 2); at
+    /// least 1 and no more than the arguments after it either way; otherwise none.
+    /// </summary>
+    private static (int First, int Count, bool BySpec) ScriptKeys(RespCommand c, int countIndex)
+    {
+        var first = countIndex + 1;
+        var available = c.Count - 2 - first;
+        var bySpec = c.TryGetInt64(countIndex + 2, out var strict);
+        var counted = bySpec ? strict : CAtoi(c.GetArgument(countIndex + 2));
+        return counted >= 1 && counted <= available ? (first, (int)counted, bySpec) : (first, 0, bySpec);
+    }
+
+    /// <summary>C's <c>atoi</c>: leading white space, a sign, then digits up to the first other byte; 0 without digits (saturated, not undefined, past a long).</summary>
+    private static long CAtoi(ReadOnlySpan<byte> text)
+    {
+        var i = 0;
+        while (i < text.Length && text[i] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\v' or (byte)'\f' or (byte)'\r')
+            i++;
+        var negative = false;
+        if (i < text.Length && text[i] is (byte)'+' or (byte)'-')
+            negative = text[i++] == '-';
+        long value = 0;
+        for (; i < text.Length && text[i] is >= (byte)'0' and <= (byte)'9'; i++)
+            value = value > long.MaxValue / 10 ? long.MaxValue : (value * 10) + (text[i] - '0');
+        return negative ? -value : value;
+    }
+
+    /// <summary>The index of MIGRATE's key argument (<c>MIGRATE host port key|"" db timeout ...</c>).</summary>
+    private const int MigrateKeyIndex = 3;
+
+    /// <summary>
+    /// MIGRATE's keys in COMMAND GETKEYS <paramref name="c"/> (its arguments start at 2), as Redis 7.0 finds them: when
+    /// an argument from the second-to-last back to the host is <c>KEYS</c> (its second key spec), by MIGRATE's own
+    /// reading of its options (<c>migrateGetKeys</c>: AUTH and AUTH2 skip their passwords; the keys after KEYS when
+    /// the key argument is empty, none when it is not); otherwise the key argument alone.
+    /// </summary>
+    private static (int First, int Count, bool BySpec) MigrateKeys(RespCommand c)
+    {
+        var argc = c.Count - 2;
+        var keywordSeen = false;
+        for (var i = argc - 2; i >= 2 && !keywordSeen; i--)
+            keywordSeen = Ascii.EqualsIgnoreCase(c.GetArgument(i + 2), "KEYS"u8);
+        if (!keywordSeen)
+            return (MigrateKeyIndex, 1, true);
+        for (var i = 6; i < argc; i++)
+        {
+            var option = c.GetArgument(i + 2);
+            if (Ascii.EqualsIgnoreCase(option, "KEYS"u8))
+                return c.GetArgumentLength(MigrateKeyIndex + 2) > 0 ? (0, 0, true) : (i + 1, argc - i - 1, true);
+            if (Ascii.EqualsIgnoreCase(option, "AUTH"u8))
+                i++;
+            else if (Ascii.EqualsIgnoreCase(option, "AUTH2"u8))
+                i += 2;
+        }
+        return (MigrateKeyIndex, 1, true);
     }
 
     private static void WriteKey(IBufferWriter<byte> w, ReadOnlySpan<byte> key, string[]? flags, int respVersion)

@@ -56,6 +56,9 @@ internal sealed class RespHost(
     /// <summary>The node's frame size: a value travels to its owner inside one frame, so it bounds a bulk argument too.</summary>
     public int MaxFrameSize { get; } = maxFrameSize;
 
+    /// <summary>The parser's limits for this node's RESP sessions (<see cref="RespNodeLimits"/>).</summary>
+    public Protocol.Resp.RespLimits RespLimits { get; } = RespNodeLimits.For(maxFrameSize);
+
     /// <summary>The bound of a command sent to another node.</summary>
     public TimeSpan ForwardTimeout { get; } = forwardTimeout;
 

@@ -59,11 +59,19 @@ internal static class RespInfo
                 text.Append("\r\n");
             WriteSection(text, section, node, server);
         }
-        var bytes = Encoding.UTF8.GetBytes(text.ToString());
+        WriteText(w, Encoding.UTF8.GetBytes(text.ToString()), respVersion);
+    }
+
+    /// <summary>
+    /// A report for people (INFO, CLIENT INFO, CLIENT LIST, CLUSTER NODES, CLUSTER INFO): a verbatim string of format
+    /// <c>txt</c> under RESP3, a bulk string under RESP2, as Redis 7 answers them (its <c>addReplyVerbatim</c>).
+    /// </summary>
+    public static void WriteText(IBufferWriter<byte> w, ReadOnlySpan<byte> text, int respVersion)
+    {
         if (respVersion == 3)
-            RespWriter.WriteVerbatimString(w, "txt"u8, bytes);
+            RespWriter.WriteVerbatimString(w, "txt"u8, text);
         else
-            RespWriter.WriteBulkString(w, bytes);
+            RespWriter.WriteBulkString(w, text);
     }
 
     private static void WriteSection(StringBuilder text, string section, RespHost node, RespServer server)

@@ -91,6 +91,9 @@ internal sealed class RespServer
 
     public void Register(RespSession session) => _clients[session.ClientId] = session;
 
+    /// <summary>The RESP connection with this client id, if it is open.</summary>
+    public RespSession? FindClient(long id) => _clients.TryGetValue(id, out var session) ? session : null;
+
     public void Unregister(RespSession session)
     {
         _clients.TryRemove(session.ClientId, out _);

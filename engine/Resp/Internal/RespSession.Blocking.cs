@@ -1,3 +1,4 @@
+using System.Buffers;
 using FastDht.Engine.CommandTable;
 using FastDht.Engine.Connections;
 using FastDht.Engine.Connections.Requests;
@@ -34,6 +35,33 @@ internal sealed partial class RespSession
         RespCommandKind.SDiffStore or RespCommandKind.ZUnion or RespCommandKind.ZInter or RespCommandKind.ZDiff or RespCommandKind.ZInterCard or
         RespCommandKind.Sort or RespCommandKind.SortRo or RespCommandKind.ZUnionStore or RespCommandKind.ZInterStore or RespCommandKind.ZDiffStore or
         RespCommandKind.ZRangeStore;
+
+    /// <summary>
+    /// Set while this connection waits in a blocking command (BLPOP and its kin, WAIT): CLIENT UNBLOCK from another
+    /// connection completes it, true to answer <c>-UNBLOCKED</c>, false to answer as when the timeout passes.
+    /// </summary>
+    private TaskCompletionSource<bool>? _unblock;
+
+    /// <summary>CLIENT UNBLOCK of this connection, from another one: false when this connection is not blocked.</summary>
+    public bool Unblock(bool withError) => Volatile.Read(ref _unblock) is { } unblock && unblock.TrySetResult(withError);
+
+    /// <summary>This connection starts waiting in a blocking command: CLIENT UNBLOCK may end the wait from now on.</summary>
+    private TaskCompletionSource<bool> BeginUnblockable()
+    {
+        var unblock = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _unblock, unblock);
+        return unblock;
+    }
+
+    /// <summary>Whether CLIENT UNBLOCK ended the wait with an error (the caller answers <see cref="WriteUnblocked"/>).</summary>
+    private bool EndUnblockable(TaskCompletionSource<bool> unblock)
+    {
+        Volatile.Write(ref _unblock, null);
+        unblock.TrySetResult(false); // a CLIENT UNBLOCK from now on finds nothing to end
+        return unblock.Task.Result;
+    }
+
+    private static void WriteUnblocked(IBufferWriter<byte> w) => RespWriter.WriteError(w, "UNBLOCKED"u8, "client unblocked via CLIENT UNBLOCK"u8);
 
     private async ValueTask<Outcome> BlockAsync()
     {
@@ -73,9 +101,11 @@ internal sealed partial class RespSession
         // In line for the lists it pops from: BLMOVE/BRPOPLPUSH's destination is not one.
         var waiter = _server.Blocked.Block(c.Kind is RespCommandKind.BLMove or RespCommandKind.BRPopLPush ? keys[..1] : keys);
         byte[]? reply = null;
+        var unblock = BeginUnblockable();
+        var unblockedWithError = false;
         try
         {
-            while (!closed.IsCancellationRequested)
+            while (!closed.IsCancellationRequested && !unblock.Task.IsCompleted)
             {
                 var next = pushes.Next; // before the try: a write after it completes this very task
                 if (waiter.IsFirst)
@@ -88,11 +118,12 @@ internal sealed partial class RespSession
                 if (left <= 0)
                     break;
                 var wait = allLocal ? TimeSpan.FromMilliseconds(Math.Min(left, int.MaxValue)) : TimeSpan.FromMilliseconds(Math.Min(left, RemotePoll.TotalMilliseconds));
-                await Task.WhenAny(next, Task.Delay(wait, closed)).ConfigureAwait(false);
+                await Task.WhenAny(next, Task.Delay(wait, closed), unblock.Task).ConfigureAwait(false);
             }
         }
         finally
         {
+            unblockedWithError = EndUnblockable(unblock);
             waiter.Dispose();
             pushes.RemoveWaiter();
             pushes.PulseAll(); // the next in line may try now
@@ -103,6 +134,10 @@ internal sealed partial class RespSession
         {
             RespWriter.WriteRaw(Target(), reply);
             _host.Keyspace.Durability?.HoldAllAppended(_connection);
+        }
+        else if (unblockedWithError)
+        {
+            WriteUnblocked(Target());
         }
         else if (c.Kind is not (RespCommandKind.BLMove or RespCommandKind.BRPopLPush))
         {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using FastDht.Protocol;
@@ -18,12 +19,18 @@ internal sealed partial class RespSession
     private static bool IsClusterAdmin(ReadOnlySpan<byte> sub) =>
         Ascii.EqualsIgnoreCase(sub, "MEET"u8) || Ascii.EqualsIgnoreCase(sub, "FORGET"u8) || Ascii.EqualsIgnoreCase(sub, "SETSLOT"u8)
         || Ascii.EqualsIgnoreCase(sub, "RESET"u8) || Ascii.EqualsIgnoreCase(sub, "REPLICATE"u8) || Ascii.EqualsIgnoreCase(sub, "ADDSLOTS"u8)
-        || Ascii.EqualsIgnoreCase(sub, "DELSLOTS"u8) || Ascii.EqualsIgnoreCase(sub, "ADDSLOTSRANGE"u8) || Ascii.EqualsIgnoreCase(sub, "DELSLOTSRANGE"u8);
+        || Ascii.EqualsIgnoreCase(sub, "DELSLOTS"u8) || Ascii.EqualsIgnoreCase(sub, "ADDSLOTSRANGE"u8) || Ascii.EqualsIgnoreCase(sub, "DELSLOTSRANGE"u8)
+        || Ascii.EqualsIgnoreCase(sub, "FAILOVER"u8);
 
     private Outcome ClusterAdmin()
     {
         var c = _command;
         var w = Target();
+        if (Ascii.EqualsIgnoreCase(c.GetArgument(1), "FAILOVER"u8))
+        {
+            ClusterFailover(w);
+            return Outcome.Continue;
+        }
         if (_host.Admin is not { } admin)
         {
             RespWriter.WriteError(w, "this node cannot change the cluster"u8);
@@ -89,6 +96,30 @@ internal sealed partial class RespSession
         return RunAdminLater(work);
     }
 
+    /// <summary>
+    /// CLUSTER FAILOVER [FORCE|TAKEOVER]: refused with what to do instead (docs/resp-server.md, "Failover"). FastDht
+    /// promotes replicas itself, through the Raft leader, once a primary's serving lease has lapsed: that wait is what
+    /// keeps the old primary from answering reads after its successor took writes. A takeover on request would need
+    /// the leader to stop renewing the primary's lease and wait it out the same way, which FastDht does not offer yet;
+    /// FORCE and TAKEOVER (promote without the primary's agreement, or without any) would skip the very checks that
+    /// keep an acknowledged write from being lost, so they are refused too.
+    /// </summary>
+    private void ClusterFailover(IBufferWriter<byte> w)
+    {
+        var c = _command;
+        if (c.Count > 3)
+        {
+            RespErrors.WriteWrongArity(w, "cluster|failover"u8);
+            return;
+        }
+        if (c.Count == 3 && !Ascii.EqualsIgnoreCase(c.GetArgument(2), "FORCE"u8) && !Ascii.EqualsIgnoreCase(c.GetArgument(2), "TAKEOVER"u8))
+        {
+            RespWriter.WriteRaw(w, RespReplies.SyntaxError);
+            return;
+        }
+        RespWriter.WriteError(w, "CLUSTER FAILOVER is not supported: FastDht fails over by itself. With --replicas, when a primary stops (SHUTDOWN, SIGTERM, or a crash) an in-sync replica of each of its ranges is promoted within about a second (--failover-timeout); no manual, forced or takeover failover is offered. To give a node's slots to another node, move them: CLUSTER SETSLOT <slot> MIGRATING <node-id> at the owner (redis-cli --cluster reshard)"u8);
+    }
+
     /// <summary>CLUSTER SETSLOT slot IMPORTING|MIGRATING|NODE id, or STABLE.</summary>
     private Func<Task<string?>>? SetSlot(RespClusterAdmin admin, out string? error)
     {
@@ -115,7 +146,9 @@ internal sealed partial class RespSession
         }
         if (!RespClusterAdmin.TryParseNodeId(c.GetArgument(4), out var id))
         {
-            error = $"I don't know about node {Encoding.UTF8.GetString(c.GetArgument(4))}";
+            // Redis checks the slot's owner before it looks the node up.
+            var named = Encoding.UTF8.GetString(c.GetArgument(4));
+            error = isNode ? $"Unknown node {named}" : admin.OwnershipRefusal(slot, isMigrating) ?? $"I don't know about node {named}";
             return null;
         }
         if (isImporting)

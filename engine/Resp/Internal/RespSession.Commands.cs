@@ -135,6 +135,8 @@ internal sealed partial class RespSession
                 Unwatch();
                 RespWriter.WriteRaw(w, RespReplies.Ok);
                 break;
+            case RespCommandKind.Wait:
+                return Wait(w);
             case RespCommandKind.Cluster when c.Count >= 2 && IsClusterAdmin(c.GetArgument(1)):
                 return ClusterAdmin();
             case RespCommandKind.Migrate:

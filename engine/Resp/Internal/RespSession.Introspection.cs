@@ -88,7 +88,7 @@ internal sealed partial class RespSession
         }
         else if (Ascii.EqualsIgnoreCase(sub, "INFO"u8))
         {
-            RespWriter.WriteBulkString(w, Encoding.UTF8.GetBytes(Describe() + "\n"));
+            RespInfo.WriteText(w, Encoding.UTF8.GetBytes(Describe() + "\n"), _respVersion);
         }
         else if (Ascii.EqualsIgnoreCase(sub, "LIST"u8))
         {
@@ -97,6 +97,10 @@ internal sealed partial class RespSession
         else if (Ascii.EqualsIgnoreCase(sub, "KILL"u8))
         {
             return ClientKill(w);
+        }
+        else if (Ascii.EqualsIgnoreCase(sub, "UNBLOCK"u8))
+        {
+            ClientUnblock(w);
         }
         else if (Ascii.EqualsIgnoreCase(sub, "NO-EVICT"u8) || Ascii.EqualsIgnoreCase(sub, "NO-TOUCH"u8))
         {
@@ -118,6 +122,32 @@ internal sealed partial class RespSession
             RespCommandReplies.WriteHelp(w, RespCommandSpecs.Get(RespCommandKind.Client)!);
         }
         return Outcome.Continue;
+    }
+
+    /// <summary>
+    /// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another RESP connection's blocking command (BLPOP and its kin, WAIT) as
+    /// if its timeout had passed, or with <c>-UNBLOCKED</c>; :1 when that connection was blocked, :0 otherwise.
+    /// </summary>
+    private void ClientUnblock(IBufferWriter<byte> w)
+    {
+        var c = _command;
+        if (c.Count > 4)
+        {
+            RespErrors.WriteWrongArity(w, "client|unblock"u8);
+            return;
+        }
+        var withError = c.Count == 4 && Ascii.EqualsIgnoreCase(c.GetArgument(3), "ERROR"u8);
+        if (c.Count == 4 && !withError && !Ascii.EqualsIgnoreCase(c.GetArgument(3), "TIMEOUT"u8))
+        {
+            RespWriter.WriteError(w, "CLIENT UNBLOCK reason should be TIMEOUT or ERROR"u8);
+            return;
+        }
+        if (!c.TryGetInt64(2, out var id))
+        {
+            RespWriter.WriteRaw(w, RespReplies.NotAnInteger);
+            return;
+        }
+        RespWriter.WriteInteger(w, _server.FindClient(id)?.Unblock(withError) == true ? 1 : 0);
     }
 
     /// <summary>CLIENT SETINFO LIB-NAME|LIB-VER value, shown in CLIENT LIST as Redis 7.2 does.</summary>
@@ -195,7 +225,7 @@ internal sealed partial class RespSession
                 continue;
             text.Append(client.Line).Append('\n');
         }
-        RespWriter.WriteBulkString(w, Encoding.UTF8.GetBytes(text.ToString()));
+        RespInfo.WriteText(w, Encoding.UTF8.GetBytes(text.ToString()), _respVersion);
     }
 
     /// <summary>

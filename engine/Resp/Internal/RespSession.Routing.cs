@@ -33,7 +33,10 @@ internal sealed partial class RespSession
         if (_server.Scripts.IsBusy && !PassesBusyScript(spec))
             return Outcome.Continue;
         if (_queued is not null && !RunsInsideMulti(c.Kind))
+        {
+            _mayHaveWritten |= spec?.MayWrite ?? false; // for WAIT: queued is enough (counting more ranges only counts fewer replicas)
             return Queue(spec);
+        }
         if (spec is null)
         {
             _refused = true;
@@ -75,6 +78,7 @@ internal sealed partial class RespSession
             RespCommandReplies.WriteHelp(Target(), spec);
             return Outcome.Continue;
         }
+        _mayHaveWritten |= resolved.MayWrite;
         return resolved.HasKeys ? ExecuteKeyed(resolved) : ExecuteNodeCommand();
     }
 

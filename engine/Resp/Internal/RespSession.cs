@@ -63,7 +63,7 @@ internal sealed partial class RespSession
         _users = host.Users;
         _user = InitialUser;
         // A value travels to its owner inside one frame, so the frame size bounds a bulk argument too.
-        _limits = new RespLimits { MaxBulkLength = host.MaxFrameSize };
+        _limits = host.RespLimits;
         // Grown on demand: the members (and so the links one batch can touch) change with the cluster state.
         _touchedLinks = new FrameSession?[4];
     }
@@ -137,6 +137,8 @@ internal sealed partial class RespSession
                             outcome = await RunQueueAsync().ConfigureAwait(false);
                         if (outcome == Outcome.Block)
                             outcome = await BlockAsync().ConfigureAwait(false);
+                        if (outcome == Outcome.WaitReplicas)
+                            outcome = await WaitReplicasAsync().ConfigureAwait(false);
                         stop = outcome == Outcome.Stop;
                         var finished = Stopwatch.GetTimestamp();
                         Account(_command.Kind, finished - started);
@@ -149,6 +151,7 @@ internal sealed partial class RespSession
                 {
                     // The client memory budget counts what the input holds, and how long a command stays unfinished.
                     _connection.OnInputConsumed(result.Buffer.Length - buffer.Length, buffer.Length);
+                    _connection.OnParserMemory(_command.RetainedBytes);
                     input.AdvanceTo(buffer.Start, buffer.End);
                 }
                 await EndBatchAsync().ConfigureAwait(false);
@@ -485,5 +488,8 @@ internal sealed partial class RespSession
 
         /// <summary>The owner's link has a full window of forwards in flight: wait for room, then run the command again (ExecuteWithRoomAsync).</summary>
         NeedRoom,
+
+        /// <summary>WAIT outside MULTI: wait for the connection's writes to be answered, then for enough replicas, up to its timeout (WaitReplicasAsync).</summary>
+        WaitReplicas,
     }
 }

@@ -14,6 +14,7 @@ internal sealed class ClientBufferAccount
     // The parse loop's own (only it reads or writes them): what it left unparsed, and whether a command finished since it last waited.
     private long _held;
     private bool _finishedOne;
+    private long _parserBytes; // written by the parse loop, read by the sweep
 
     public ClientBufferAccount(SocketConnection connection, bool reportsInput)
     {
@@ -26,8 +27,11 @@ internal sealed class ClientBufferAccount
     /// <summary>The account's place in the budget's list (for removal in O(1)); -1 once removed. Guarded by the budget's lock.</summary>
     public int Index { get; set; } = -1;
 
-    /// <summary>Received bytes the parse loop has not consumed yet: what the input pipe holds (0 for a parse loop that does not report).</summary>
-    public long InputBytes => _reportsInput ? Math.Max(0, Connection.UnconsumedInput) : 0;
+    /// <summary>
+    /// Received bytes the parse loop has not consumed yet, what the input pipe holds, and the parse loop's own tables for
+    /// the commands it reads (0 for a parse loop that does not report).
+    /// </summary>
+    public long InputBytes => _reportsInput ? Math.Max(0, Connection.UnconsumedInput) + Volatile.Read(ref _parserBytes) : 0;
 
     /// <summary>Replies flushed and not yet sent: what the output pipe holds.</summary>
     public long OutputBytes => Math.Max(0, Connection.UnsentOutput);
@@ -45,6 +49,9 @@ internal sealed class ClientBufferAccount
             _finishedOne = true;
         _held = held;
     }
+
+    /// <summary>The parse loop's tables for the commands it reads hold <paramref name="bytes"/>.</summary>
+    public void OnParserMemory(long bytes) => Volatile.Write(ref _parserBytes, bytes);
 
     /// <summary>The parse loop is about to wait for more bytes (after its replies are flushed).</summary>
     public void OnWaitingForInput()

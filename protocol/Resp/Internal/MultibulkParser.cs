@@ -104,7 +104,7 @@ internal static class MultibulkParser
                 return ParseStatus.NeedMore;
             }
 
-            command.AddArgument(reader.Consumed, (int)length);
+            command.AddArgument(reader.Consumed, (int)length, declared);
             reader.Advance(length + 2);
         }
 

@@ -111,7 +111,7 @@ internal static class MultibulkSpanParser
                 return ParseStatus.NeedMore;
             }
 
-            command.AddArgument(payload, (int)length);
+            command.AddArgument(payload, (int)length, declared);
             position = payload + (int)length + 2;
         }
 

@@ -56,6 +56,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "SPOP"u8)) return RespCommandKind.SPop;
                 if (Ascii.EqualsIgnoreCase(name, "ZADD"u8)) return RespCommandKind.ZAdd;
                 if (Ascii.EqualsIgnoreCase(name, "ZREM"u8)) return RespCommandKind.ZRem;
+                if (Ascii.EqualsIgnoreCase(name, "WAIT"u8)) return RespCommandKind.Wait;
                 break;
             case 5:
                 if (Ascii.EqualsIgnoreCase(name, "SETNX"u8)) return RespCommandKind.SetNx;

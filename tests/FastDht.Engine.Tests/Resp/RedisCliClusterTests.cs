@@ -133,6 +133,18 @@ public sealed class RedisCliClusterTests
         Assert.Contains("is a member of the cluster", (await CliAsync("-p", port, "CLUSTER", "RESET", "SOFT")).Output);
         Assert.Contains("FastDht nodes join from their own side", (await CliAsync("-p", port, "CLUSTER", "MEET", "127.0.0.1", "1")).Output);
         Assert.Contains("MIGRATE COPY is not supported", (await CliAsync("-p", port, "MIGRATE", "127.0.0.1", RespPort(cluster, 1).ToString(), key, "0", "5000", "COPY")).Output);
+        // Redis's refusals of SETSLOT steps at the wrong node, whichever node they name (the audit found MIGRATING at a
+        // non-owner naming the owner, and IMPORTING at the owner, answered OK).
+        var other = RespPort(cluster, 1).ToString();
+        Assert.Contains($"I'm not the owner of hash slot {slot}", (await CliAsync("-p", other, "CLUSTER", "SETSLOT", slot.ToString(), "MIGRATING", NodeId(0))).Output);
+        Assert.Contains($"I'm not the owner of hash slot {slot}", (await CliAsync("-p", other, "CLUSTER", "SETSLOT", slot.ToString(), "MIGRATING", NodeId(2))).Output);
+        Assert.Contains($"I'm already the owner of hash slot {slot}", (await CliAsync("-p", port, "CLUSTER", "SETSLOT", slot.ToString(), "IMPORTING", NodeId(1))).Output);
+        Assert.Contains($"I'm already the owner of hash slot {slot}", (await CliAsync("-p", port, "CLUSTER", "SETSLOT", slot.ToString(), "IMPORTING", "nosuchnode")).Output);
+        Assert.Contains("Unknown node nosuchnode", (await CliAsync("-p", port, "CLUSTER", "SETSLOT", slot.ToString(), "NODE", "nosuchnode")).Output);
+        // No manual failover: the refusal says what FastDht does instead; Redis's syntax error for another option.
+        foreach (var how in new string[][] { [], ["FORCE"], ["TAKEOVER"] })
+            Assert.Contains("CLUSTER FAILOVER is not supported: FastDht fails over by itself", (await CliAsync(["-p", other, "CLUSTER", "FAILOVER", .. how])).Output);
+        Assert.Contains("syntax error", (await CliAsync("-p", other, "CLUSTER", "FAILOVER", "SOON")).Output);
         // redis-cli's own check: a node that owns slots is not deleted.
         var delete = await CliAsync("--cluster", "del-node", $"127.0.0.1:{port}", NodeId(1));
         Assert.NotEqual(0, delete.Code);

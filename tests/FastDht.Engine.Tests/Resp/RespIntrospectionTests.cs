@@ -38,6 +38,84 @@ public sealed class RespIntrospectionTests(RespClusterFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task Scripts_and_migrate_name_their_keys_as_Redis_7_0_does()
+    {
+        await using var c = await ConnectAsync();
+        // What a cluster client routes EVAL by: its numkeys keys (the audit found none named).
+        Assert.Equal("*2\r\n$2\r\nk1\r\n$2\r\nk2\r\n", await c.CallAsync("COMMAND", "GETKEYS", "eval", "return 1", "2", "k1", "k2", "a"));
+        Assert.Equal("*1\r\n$1\r\nk\r\n", await c.CallAsync("COMMAND", "GETKEYS", "evalsha", "abc", "1", "k"));
+        Assert.Equal("*1\r\n*2\r\n$1\r\nk\r\n*3\r\n+RW\r\n+access\r\n+update\r\n", await c.CallAsync("COMMAND", "GETKEYSANDFLAGS", "eval", "r", "1", "k"));
+        Assert.Equal("*1\r\n*2\r\n$1\r\nk\r\n*2\r\n+RO\r\n+access\r\n", await c.CallAsync("COMMAND", "GETKEYSANDFLAGS", "evalsha_ro", "abc", "1", "k"));
+        // Redis's fallback reading of a count its key spec cannot parse: atoi, and its keys carry no flags.
+        Assert.Equal("*1\r\n*2\r\n$1\r\nk\r\n*0\r\n", await c.CallAsync("COMMAND", "GETKEYSANDFLAGS", "eval_ro", "r", "+1", "k"));
+        // No key, or a count past the arguments: none (scripts need no key), never an error.
+        Assert.Equal("*0\r\n", await c.CallAsync("COMMAND", "GETKEYS", "eval", "return 1", "0"));
+        Assert.Equal("*0\r\n", await c.CallAsync("COMMAND", "GETKEYS", "eval", "return 1", "3", "k"));
+        Assert.Equal("*0\r\n", await c.CallAsync("COMMAND", "GETKEYS", "eval", "return 1", "x", "k"));
+        Assert.Equal("-ERR Invalid number of arguments specified for command\r\n", await c.CallAsync("COMMAND", "GETKEYS", "eval", "return 1"));
+        // MIGRATE: its key argument, or the keys after KEYS (AUTH's password is not the option).
+        Assert.Equal("*1\r\n$1\r\nk\r\n", await c.CallAsync("COMMAND", "GETKEYS", "migrate", "h", "1", "k", "0", "5"));
+        Assert.Equal("*2\r\n$1\r\nx\r\n$1\r\ny\r\n", await c.CallAsync("COMMAND", "GETKEYS", "migrate", "h", "1", "", "0", "5", "COPY", "REPLACE", "KEYS", "x", "y"));
+        Assert.Equal("*1\r\n$0\r\n\r\n", await c.CallAsync("COMMAND", "GETKEYS", "migrate", "h", "1", "", "0", "5", "AUTH", "KEYS", "x"));
+        Assert.Equal("-ERR Invalid arguments specified for command\r\n", await c.CallAsync("COMMAND", "GETKEYS", "migrate", "h", "1", "k", "0", "5", "KEYS", "x"));
+        // COMMAND INFO: the keynum key spec (with Redis's notes for EVAL), MIGRATE's and WAIT's entries byte for byte as redis-server 7.0.15's.
+        var eval = await c.CallAsync("COMMAND", "INFO", "eval");
+        Assert.Contains(":0\r\n:0\r\n:0\r\n*2\r\n+@slow\r\n+@scripting\r\n*0\r\n*1\r\n*8\r\n$5\r\nnotes\r\n$78\r\nWe cannot tell how the keys will be used so we assume the worst, RW and UPDATE\r\n$5\r\nflags\r\n*3\r\n+RW\r\n+access\r\n+update\r\n$12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:2\r\n$9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$6\r\nkeynum\r\n$4\r\nspec\r\n*6\r\n$9\r\nkeynumidx\r\n:0\r\n$8\r\nfirstkey\r\n:1\r\n$7\r\nkeystep\r\n:1\r\n*0\r\n", eval, StringComparison.Ordinal);
+        Assert.Equal(
+            "*1\r\n*10\r\n$7\r\nmigrate\r\n:-6\r\n*2\r\n+write\r\n+movablekeys\r\n:3\r\n:3\r\n:1\r\n*4\r\n+@keyspace\r\n+@write\r\n+@slow\r\n+@dangerous\r\n*1\r\n$23\r\nnondeterministic_output\r\n*2\r\n*6\r\n$5\r\nflags\r\n*3\r\n+RW\r\n+access\r\n+delete\r\n$12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:3\r\n$9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n*6\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n*6\r\n$5\r\nflags\r\n*4\r\n+RW\r\n+access\r\n+delete\r\n+incomplete\r\n$12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n$7\r\nkeyword\r\n$4\r\nspec\r\n*4\r\n$7\r\nkeyword\r\n$4\r\nKEYS\r\n$9\r\nstartfrom\r\n:-2\r\n$9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n*6\r\n$7\r\nlastkey\r\n:-1\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n*0\r\n",
+            await c.CallAsync("COMMAND", "INFO", "migrate"));
+        Assert.Equal(
+            "*1\r\n*10\r\n$4\r\nwait\r\n:3\r\n*1\r\n+noscript\r\n:0\r\n:0\r\n:0\r\n*2\r\n+@slow\r\n+@connection\r\n*2\r\n$25\r\nrequest_policy:all_shards\r\n$23\r\nresponse_policy:agg_min\r\n*0\r\n*0\r\n",
+            await c.CallAsync("COMMAND", "INFO", "wait"));
+    }
+
+    [Fact]
+    public async Task Reports_for_people_are_verbatim_strings_under_RESP3_as_in_Redis_7()
+    {
+        await using var c = await ConnectAsync();
+        Assert.StartsWith("$", await c.CallAsync("CLIENT", "INFO"), StringComparison.Ordinal);
+        Assert.StartsWith("%", await c.CallAsync("HELLO", "3"), StringComparison.Ordinal);
+        foreach (var command in new string[][] { ["CLIENT", "INFO"], ["CLIENT", "LIST"], ["CLUSTER", "NODES"], ["CLUSTER", "INFO"], ["INFO", "server"] })
+        {
+            var reply = await c.CallAsync(command);
+            // =<length>\r\ntxt:<text>\r\n, the length counting "txt:".
+            var match = Regex.Match(reply, "^=(\\d+)\r\ntxt:(.*)\r\n$", RegexOptions.Singleline);
+            Assert.True(match.Success, $"{string.Join(' ', command)} answered {reply}");
+            Assert.Equal(int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 4 + System.Text.Encoding.Latin1.GetByteCount(match.Groups[2].Value));
+        }
+        Assert.Contains("resp=3", await c.CallAsync("CLIENT", "INFO"), StringComparison.Ordinal);
+        // Back to RESP2: bulk strings again.
+        Assert.StartsWith("*", await c.CallAsync("HELLO", "2"), StringComparison.Ordinal);
+        Assert.StartsWith("$", await c.CallAsync("CLUSTER", "NODES"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Client_unblock_ends_another_connection_s_blocking_command_as_a_timeout_or_an_error()
+    {
+        // CLIENT UNBLOCK reaches the connections of the node it is sent to, as in Redis Cluster.
+        await using var c = await ConnectAsync(1);
+        await using var blocked = await ConnectAsync(1);
+        var id = (await blocked.CallAsync("CLIENT", "ID"))[1..^2];
+        var empty = RespCluster.KeyOwnedBy(Cluster, 2, "unblock"); // another node's key: the connection polls for it
+        Assert.Equal(":0\r\n", await c.CallAsync("CLIENT", "UNBLOCK", id)); // not blocked: nothing to end
+        foreach (var (how, expected) in new[] { ("TIMEOUT", "*-1\r\n"), ("ERROR", "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n") })
+        {
+            await blocked.SendAsync(RespTestClient.Encode("BLPOP", empty, "0"));
+            // It may not be blocked yet when the first CLIENT UNBLOCK arrives (then :0).
+            await Bounded.UntilAsync(async () => await c.CallAsync("CLIENT", "UNBLOCK", id, how) == ":1\r\n", $"CLIENT UNBLOCK {how} to find the BLPOP blocked");
+            Assert.Equal(expected, await blocked.ReadReplyAsync());
+        }
+        // WAIT without replicas and without a timeout blocks until unblocked; then it answers the count.
+        await blocked.SendAsync(RespTestClient.Encode("WAIT", "1", "0"));
+        await Bounded.UntilAsync(async () => await c.CallAsync("CLIENT", "UNBLOCK", id) == ":1\r\n", "CLIENT UNBLOCK to find the WAIT blocked");
+        Assert.Equal(":0\r\n", await blocked.ReadReplyAsync());
+        Assert.Equal("+PONG\r\n", await blocked.CallAsync("PING"));
+        Assert.Equal("-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n", await c.CallAsync("CLIENT", "UNBLOCK", id, "LATER"));
+        Assert.Equal("-ERR value is not an integer or out of range\r\n", await c.CallAsync("CLIENT", "UNBLOCK", "x"));
+        Assert.Equal(":0\r\n", await c.CallAsync("CLIENT", "UNBLOCK", "999999999"));
+    }
+
+    [Fact]
     public async Task Every_command_the_table_lists_is_served_and_its_count_matches()
     {
         await using var c = await ConnectAsync();

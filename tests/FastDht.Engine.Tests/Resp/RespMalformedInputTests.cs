@@ -8,7 +8,10 @@ public sealed class RespMalformedInputTests(RespClusterFixture fixture) : IClass
         { "*abc\r\n", "-ERR Protocol error: invalid multibulk length\r\n" },
         { "*2\r\n$-5\r\n", "-ERR Protocol error: invalid bulk length\r\n" },
         { "*1\r\n+PING\r\n", "-ERR Protocol error: expected '$', got '+'\r\n" },
-        { "*2000000\r\n", "-ERR Protocol error: invalid multibulk length\r\n" },
+        // More arguments than the node holds tables for at the default frame size (2 x 64 MiB / 33 bytes an argument),
+        // and more than Redis 7 accepts (INT_MAX): refused from the header.
+        { "*4067204\r\n", "-ERR Protocol error: invalid multibulk length\r\n" },
+        { "*2147483648\r\n", "-ERR Protocol error: invalid multibulk length\r\n" },
         { "SET \"unterminated\r\n", "-ERR Protocol error: unbalanced quotes in request\r\n" },
         { "*1\r\n$999999999999\r\n", "-ERR Protocol error: invalid bulk length\r\n" },
     };
@@ -31,6 +34,31 @@ public sealed class RespMalformedInputTests(RespClusterFixture fixture) : IClass
         Assert.Equal("+PONG\r\n", await good.CallAsync("PING"));
         await using var fresh = await RespTestClient.ConnectAsync(endPoint);
         Assert.Equal("$2\r\nok\r\n", await fresh.CallAsync("ECHO", "ok"));
+    }
+
+    [Fact]
+    public async Task A_command_of_more_than_a_million_arguments_is_served_as_Redis_7_serves_it()
+    {
+        // Redis 6 and FastDht before refused more than 1,048,576 arguments (the audit's DEL of 1,048,577 keys).
+        await using var c = await RespTestClient.ConnectAsync(RespCluster.RespOf(fixture.Cluster, 0));
+        var here = RespCluster.KeyOwnedBy(fixture.Cluster, 0, "many-args");
+        var there = RespCluster.KeyOwnedBy(fixture.Cluster, 1, "many-args");
+        Assert.Equal("+OK\r\n", await c.CallAsync("SET", here, "v"));
+        Assert.Equal("+OK\r\n", await c.CallAsync("SET", there, "v"));
+        const int Keys = 1_100_000;
+        var command = new System.Text.StringBuilder(Keys * 24);
+        command.Append("*").Append(Keys + 1).Append("\r\n$3\r\nDEL\r\n");
+        command.Append('$').Append(here.Length).Append("\r\n").Append(here).Append("\r\n");
+        command.Append('$').Append(there.Length).Append("\r\n").Append(there).Append("\r\n");
+        for (var i = 2; i < Keys; i++)
+        {
+            var key = "many-args-absent:" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            command.Append('$').Append(key.Length).Append("\r\n").Append(key).Append("\r\n");
+        }
+        await c.SendAsync(command.ToString());
+        Assert.Equal(":2\r\n", await c.ReadReplyAsync());
+        Assert.Equal(":0\r\n", await c.CallAsync("EXISTS", here, there));
+        Assert.Equal("+PONG\r\n", await c.CallAsync("PING"));
     }
 
     [Fact]

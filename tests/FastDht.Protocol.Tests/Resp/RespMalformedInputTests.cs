@@ -9,9 +9,9 @@ public sealed class RespMalformedInputTests
     public static TheoryData<string, string> Corpus() => new()
     {
         // Redis's own protocol tests (tests/unit/protocol.tcl) and the conditions in processMultibulkBuffer.
-        { "*20000000\r\n", "Protocol error: invalid multibulk length" },
-        { "*1048577\r\n", "Protocol error: invalid multibulk length" },
+        // Redis 7 refuses a count above INT_MAX (Redis 6: above 1024 * 1024; see MoreThanAMillionArgumentsAreReadAndTheirTablesGivenBackAtTheNextCommand).
         { "*3000000000\r\n", "Protocol error: invalid multibulk length" },
+        { "*2147483648\r\n", "Protocol error: invalid multibulk length" },
         { "*abc\r\n", "Protocol error: invalid multibulk length" },
         { "*\r\n", "Protocol error: invalid multibulk length" },
         { "*01\r\n", "Protocol error: invalid multibulk length" },
@@ -137,8 +137,39 @@ public sealed class RespMalformedInputTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new RespLimits { MaxBulkLength = -1 });
         Assert.Throws<ArgumentOutOfRangeException>(() => new RespLimits { MaxInlineLength = 0 });
         Assert.Equal(512 * 1024 * 1024, RespLimits.Default.MaxBulkLength);
-        Assert.Equal(1024 * 1024, RespLimits.Default.MaxArguments);
+        Assert.Equal(int.MaxValue, RespLimits.Default.MaxArguments);
         Assert.Equal(64 * 1024, RespLimits.Default.MaxInlineLength);
+    }
+
+    [Fact]
+    public void MoreThanAMillionArgumentsAreReadAndTheirTablesGivenBackAtTheNextCommand()
+    {
+        // What Redis 7 accepts (Redis 6 refused more than 1,048,576 arguments).
+        const int Count = 1_048_577;
+        var wire = new System.Text.StringBuilder(Count * 8);
+        wire.Append('*').Append(Count + 1).Append("\r\n$3\r\nDEL\r\n");
+        for (int i = 0; i < Count; i++)
+        {
+            wire.Append("$1\r\n").Append((char)('a' + (i % 26))).Append("\r\n");
+        }
+
+        wire.Append("*1\r\n$4\r\nPING\r\n");
+        ReadOnlySequence<byte> buffer = Seq(wire.ToString());
+        var command = new RespCommand();
+        Assert.True(RespRequestReader.TryRead(ref buffer, command, RespLimits.Default, out _));
+        Assert.Equal(Count + 1, command.Count);
+        Assert.Equal("z", System.Text.Encoding.ASCII.GetString(command.GetArgument(26)));
+        // The tables grew to the declared count, not to the next power of two (2,097,152).
+        Assert.InRange(command.RetainedBytes, (Count + 1) * 12L, (Count + 1) * (long)RespCommand.BytesPerArgument);
+        Assert.True(RespRequestReader.TryRead(ref buffer, command, RespLimits.Default, out _));
+        Assert.Equal(1, command.Count);
+        Assert.True(command.RetainedBytes < 64 * 1024, $"{command.RetainedBytes} bytes kept after a one-argument command");
+
+        // A node's own bound (RespNodeLimits) is refused from the header alone, before any argument is buffered.
+        var bounded = new RespLimits { MaxArguments = Count };
+        var (_, error, left) = ReadAll(Seq("*1048578\r\n"), bounded);
+        Assert.Equal(RespErrorKind.InvalidMultibulkLength, error.Kind);
+        Assert.Equal(10, left); // nothing consumed
     }
 
     private static ReadOnlySequence<byte> Seq(string text) => new(Ascii(text));
