@@ -7,13 +7,15 @@
 # Counts per request do not depend on the machine's load much; requests per second do (printed, not compared).
 # Env: ROOT (the checkout whose Release build is measured; this one) NODES (1) C (2) P (512) BATCH (0: -p P; N: -p 1
 #      --batch N) WL (the workload options; default --read-share 1 --keys 100000) SECS (8) WARM (3) WINDOW (4)
-#      PORT_BASE (17800) PERF (0) TOP (40)
+#      PORT_BASE (17800) PERF (0) TOP (40) PERF_ARGS (more perf record options, e.g. -g for call graphs)
+#      LG_ENV ("VAR=value ..." for the loadgen process only, e.g. DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0)
 # Examples: bash benchmarks/client-node-cpu.sh                                      # 1 node, 2 x 512
 #           NODES=3 C=50 P=16 WL="-w ycsb-c --zipf 0 --keys 100000 --value-size 16" bash benchmarks/client-node-cpu.sh
 set -euo pipefail
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 NODES=${NODES:-1}; C=${C:-2}; P=${P:-512}; BATCH=${BATCH:-0}; SECS=${SECS:-8}; WARM=${WARM:-3}; WINDOW=${WINDOW:-4}
-PORT_BASE=${PORT_BASE:-17800}; WL=${WL:-}; PERF=${PERF:-0}; TOP=${TOP:-40}
+PORT_BASE=${PORT_BASE:-17800}; WL=${WL:-}; PERF=${PERF:-0}; TOP=${TOP:-40}; PERF_ARGS=${PERF_ARGS:-}; LG_ENV=${LG_ENV:-}
+read -r -a LGE <<<"$LG_ENV"
 NODE_DLL=$ROOT/tools/fastdht-node/bin/Release/net10.0/fastdht-node.dll
 LG_DLL=$ROOT/tools/fastdht-loadgen/bin/Release/net10.0/fastdht-loadgen.dll
 WORK=$(mktemp -d /tmp/client-node-cpu.XXXX)
@@ -38,17 +40,17 @@ NODEARGS=(); for ((i = 0; i < NODES; i++)); do NODEARGS+=(--node "127.0.0.1:$((P
 if ((BATCH > 0)); then SHAPE=(-c "$C" -p 1 --batch "$BATCH"); else SHAPE=(-c "$C" -p "$P"); fi
 if [[ -n $WL ]]; then read -r -a W <<<"$WL"; else W=(--read-share 1 --keys 100000); fi
 # A warm-up run: the nodes' JIT, the keys loaded (YCSB workloads).
-dotnet "$LG_DLL" "${NODEARGS[@]}" "${W[@]}" "${SHAPE[@]}" -d 3s --warmup 1s --progress None >/dev/null 2>&1
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); nodes=$NODES ${SHAPE[*]} ${W[*]} root=$ROOT"
-dotnet "$LG_DLL" "${NODEARGS[@]}" "${W[@]}" "${SHAPE[@]}" -d "${SECS}s" --warmup "${WARM}s" --progress None --json "$WORK/lg.json" >"$WORK/lg.txt" 2>&1 &
+env "${LGE[@]}" dotnet "$LG_DLL" "${NODEARGS[@]}" "${W[@]}" "${SHAPE[@]}" -d 3s --warmup 1s --progress None >/dev/null 2>&1
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); nodes=$NODES ${SHAPE[*]} ${W[*]} root=$ROOT${LG_ENV:+ loadgen env: $LG_ENV}"
+env "${LGE[@]}" dotnet "$LG_DLL" "${NODEARGS[@]}" "${W[@]}" "${SHAPE[@]}" -d "${SECS}s" --warmup "${WARM}s" --progress None --json "$WORK/lg.json" >"$WORK/lg.txt" 2>&1 &
 lg=$!; PIDS+=($lg)
 sleep $((WARM + 1))
 perf stat -x, -e "$EV" -p $lg -o "$WORK/client.perf" -- sleep "$WINDOW" & s1=$!
 perf stat -x, -e "$EV" -p "$(IFS=,; echo "${NODEPIDS[*]}")" -o "$WORK/nodes.perf" -- sleep "$WINDOW" & s2=$!
 wait $s1 $s2
 if [[ $PERF == 1 ]]; then
-  perf record -F 1999 -p $lg -o "$WORK/client.data" -- sleep 2 >/dev/null 2>&1 & r1=$!
-  perf record -F 1999 -p "$(IFS=,; echo "${NODEPIDS[*]}")" -o "$WORK/nodes.data" -- sleep 2 >/dev/null 2>&1 & r2=$!
+  perf record -F 1999 $PERF_ARGS -p $lg -o "$WORK/client.data" -- sleep 2 >/dev/null 2>&1 & r1=$!
+  perf record -F 1999 $PERF_ARGS -p "$(IFS=,; echo "${NODEPIDS[*]}")" -o "$WORK/nodes.data" -- sleep 2 >/dev/null 2>&1 & r2=$!
   wait $r1 $r2
 fi
 wait $lg || { cat "$WORK/lg.txt"; exit 1; }

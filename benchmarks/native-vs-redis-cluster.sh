@@ -8,20 +8,26 @@
 #               each   -p P: P workers per connection, one request (one ValueTask) each
 #               batch  -p 1 --batch P: one DhtBatch of P requests per connection, each owner's share written under one
 #                      writer-lock hold, one awaitable for the batch
+#               sockets  redis-benchmark's socket count and depth per socket: a DhtClient holds one socket per node, so
+#                      -c C -p P is 3C sockets with P/3 in flight each, where redis-benchmark --cluster -c C -P P holds C
+#                      sockets (each client on one master, its keys tagged for it) with P each; this shape runs
+#                      -c ceil(C/3) -p round(C*P / ceil(C/3)): about C sockets, P in flight on each, C*P in all
 #   redis     three redis-server masters (persistence off, --cluster-replicas 0); redis-benchmark --cluster -t set,get
 #             -c C -P P -d D -r R, -n N_REDIS (the GET figure is the comparison; SET is printed too).
 # Each cell is the median of RUNS runs; within a run FastDht and Redis alternate (odd runs Redis first). Both clusters
 # stay up the whole time (an idle server costs nothing). The load average is printed at the start and end of each run:
 # on a shared machine read the ratios, not the rates. Every process is started here and stopped by PID on exit.
 #
+# The loadgen's clients run on CLIENT_ENGINE (--socket-engine: epoll, FastDht's own event thread, one recv per arrival;
+# runtime, .NET's engine, the loadgen's default; docs/benchmarks.md "issue 14, twelfth session").
 # Env: C (50) P (16) R (100000) D (16) SECONDS_PER_RUN (10) RUNS (3) N_REDIS (6000000) PORT_BASE (17600) SKIP_BUILD (0)
-#      WORK (a new temp dir)
+#      CLIENT_ENGINE (epoll) WORK (a new temp dir)
 # Smoke test: SECONDS_PER_RUN=2 RUNS=1 N_REDIS=300000 R=10000 bash benchmarks/native-vs-redis-cluster.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=${WORK:-$(mktemp -d -t native-vs-redis-cluster.XXXX)}
 C=${C:-50}; P=${P:-16}; R=${R:-100000}; D=${D:-16}; SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}; RUNS=${RUNS:-3}
-N_REDIS=${N_REDIS:-6000000}; PORT_BASE=${PORT_BASE:-17600}; SKIP_BUILD=${SKIP_BUILD:-0}
+N_REDIS=${N_REDIS:-6000000}; PORT_BASE=${PORT_BASE:-17600}; SKIP_BUILD=${SKIP_BUILD:-0}; CLIENT_ENGINE=${CLIENT_ENGINE:-epoll}
 source "$ROOT/benchmarks/lib.sh"
 mkdir -p "$WORK"
 for tool in redis-server redis-cli redis-benchmark dotnet; do
@@ -69,12 +75,17 @@ for i in $(seq 1 150); do
 done
 
 declare -A SAMPLES
+C_SOCKETS=$(((C + 2) / 3)); P_SOCKETS=$(((C * P + C_SOCKETS / 2) / C_SOCKETS))
 measure_fastdht() { # SHAPE RUN
   local shape=$1 args json rate
-  if [[ $shape == each ]]; then args=(-c "$C" -p "$P"); else args=(-c "$C" -p 1 --batch "$P"); fi
+  case $shape in
+    each) args=(-c "$C" -p "$P") ;;
+    batch) args=(-c "$C" -p 1 --batch "$P") ;;
+    sockets) args=(-c "$C_SOCKETS" -p "$P_SOCKETS") ;;
+  esac
   json="$WORK/fastdht-$shape-$2.json"
   timeout $((SECONDS_PER_RUN + 300)) dotnet "$LOADGEN_DLL" --node "127.0.0.1:$((PORT_BASE + 1))" --node "127.0.0.1:$((PORT_BASE + 2))" \
-    --node "127.0.0.1:$((PORT_BASE + 3))" -w ycsb-c --zipf 0 --keys "$R" --value-size "$D" "${args[@]}" \
+    --node "127.0.0.1:$((PORT_BASE + 3))" -w ycsb-c --zipf 0 --keys "$R" --value-size "$D" --socket-engine "$CLIENT_ENGINE" "${args[@]}" \
     -d "${SECONDS_PER_RUN}s" --warmup 2s --progress None --json "$json" >"$WORK/fastdht-$shape-$2.txt" 2>&1 \
     || { tail -5 "$WORK/fastdht-$shape-$2.txt" >&2; exit 1; }
   rate=$(grep -o '"throughput": *[0-9.]*' "$json" | head -1 | grep -o '[0-9.]*$' | cut -d. -f1)
@@ -97,21 +108,22 @@ measure_redis() { # RUN
 LOADS=()
 for ((run = 0; run < RUNS; run++)); do
   start=$(loadavg)
-  if ((run % 2 == 0)); then measure_fastdht each "$run"; measure_fastdht batch "$run"; measure_redis "$run"
-  else measure_redis "$run"; measure_fastdht batch "$run"; measure_fastdht each "$run"; fi
+  if ((run % 2 == 0)); then measure_fastdht each "$run"; measure_fastdht batch "$run"; measure_fastdht sockets "$run"; measure_redis "$run"
+  else measure_redis "$run"; measure_fastdht sockets "$run"; measure_fastdht batch "$run"; measure_fastdht each "$run"; fi
   LOADS+=("run $((run + 1)): $start -> $(loadavg)")
 done
 
-each=$(median <<<"${SAMPLES[fastdht-each]}"); batch=$(median <<<"${SAMPLES[fastdht-batch]}")
+each=$(median <<<"${SAMPLES[fastdht-each]}"); batch=$(median <<<"${SAMPLES[fastdht-batch]}"); sockets=$(median <<<"${SAMPLES[fastdht-sockets]}")
 rset=$(median <<<"${SAMPLES[redis-set]}"); rget=$(median <<<"${SAMPLES[redis-get]}")
 {
   echo "$(date -u +%FT%TZ), $(nproc) cores, $(redis-server --version | awk '{print $3}'), dotnet $(dotnet --version), main $(git -C "$ROOT" rev-parse --short HEAD);"
-  echo "3 nodes each, -c $C, depth $P, $D-byte values over $R keys, ${SECONDS_PER_RUN} s per FastDht run, redis-benchmark -n $N_REDIS, median of $RUNS."
+  echo "3 nodes each, -c $C, depth $P, $D-byte values over $R keys, ${SECONDS_PER_RUN} s per FastDht run (clients on --socket-engine $CLIENT_ENGINE), redis-benchmark -n $N_REDIS, median of $RUNS."
   printf 'Load average: %s.\n\n' "$(IFS=';'; echo "${LOADS[*]}")"
   echo "| client | command shape | GET/s | Redis Cluster GET/s (-P $P) | FastDht / Redis |"
   echo "|---|---|---:|---:|---:|"
   echo "| fastdht-loadgen | \`-c $C -p $P\` (a ValueTask per request) | $each | $rget | $(ratio "$each" "$rget") |"
   echo "| fastdht-loadgen | \`-c $C -p 1 --batch $P\` (one DhtBatch per connection) | $batch | $rget | $(ratio "$batch" "$rget") |"
+  echo "| fastdht-loadgen | \`-c $C_SOCKETS -p $P_SOCKETS\` ($((3 * C_SOCKETS)) sockets, about $P in flight each, as redis-benchmark's $C) | $sockets | $rget | $(ratio "$sockets" "$rget") |"
   echo
   echo "Redis Cluster SET/s at the same depth: $rset."
 } | tee "$WORK/table.md"

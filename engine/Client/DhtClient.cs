@@ -471,6 +471,9 @@ public sealed partial class DhtClient : IAsyncDisposable
     /// <summary>Whether the client was disposed: a call that lost its connection to that is not retried.</summary>
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
+    /// <summary>The client's open connections, and how many of them FastDht's epoll engine serves (tests).</summary>
+    internal (int Open, int OnEpoll) ConnectionEngines => _connections.CountEngines();
+
     /// <summary>The request timeout, for errors raised on the fast path.</summary>
     internal TimeSpan RequestTimeout => _settings.RequestTimeout;
 

@@ -1,4 +1,5 @@
 using FastDht.Protocol;
+using FastDht.Engine.Transport;
 
 namespace FastDht.Engine.Client;
 
@@ -61,6 +62,18 @@ public sealed class DhtClientOptions
     /// immediately issues the next request.
     /// </remarks>
     public bool InlineContinuations { get; set; }
+
+    /// <summary>Which engine moves the bytes of the client's connections: the .NET runtime's, or FastDht's own epoll event thread.</summary>
+    /// <remarks>
+    /// Defaults to <see cref="SocketEngineKind.Runtime"/>. <see cref="SocketEngineKind.Epoll"/> applies on Linux to plain
+    /// TCP connections to nodes addressed by IP (with <see cref="Tls"/>, a host name, or elsewhere the runtime's engine
+    /// serves): the process's epoll event thread (<see cref="EpollSocketEngine"/>, shared with a node in the same process)
+    /// calls recv once per arrival, where the runtime's engine makes two (a receive that finds the socket empty, then one
+    /// after the wait), and hands the bytes to the connection's read loop without a thread-pool work item of its own. It
+    /// pays off with many connections each carrying a few requests (fastdht-loadgen at three nodes, docs/benchmarks.md);
+    /// a request's continuation still runs where <see cref="InlineContinuations"/> says.
+    /// </remarks>
+    public SocketEngineKind SocketEngine { get; set; }
 
     /// <summary>How long a connection may carry no traffic before the client pings the node on it, so it is never closed for idling.</summary>
     /// <remarks>

@@ -120,6 +120,16 @@ public sealed class ConnectionOptions
     /// </remarks>
     public SocketEngineKind SocketEngine { get; init; }
 
+    /// <summary>Whether the connections a connector dials are served by FastDht's epoll engine instead of the runtime's.</summary>
+    /// <remarks>
+    /// Defaults to false. True applies on Linux (<see cref="EpollSocketEngine.IsSupported"/>), to plain TCP dials of an IP
+    /// address (TLS and host names stay on the runtime's engine): the connector then connects without the runtime's
+    /// asynchronous connect, which would register the socket in the runtime's own epoll, and the event thread calls recv
+    /// once per arrival where the runtime tries a receive, finds the socket empty and waits (two per arrival). The
+    /// smart client's option (DhtClientOptions.SocketEngine); the node's own dials (peer links) stay on the runtime's.
+    /// </remarks>
+    internal bool DialsOnEpoll { get; init; }
+
     /// <summary>The pool of send operations; tests inject their own to check every sender comes back.</summary>
     internal SocketSenderPool SenderPool { get; init; } = SocketSenderPool.Shared;
 
@@ -148,6 +158,7 @@ public sealed class ConnectionOptions
             ClientOutputLimit = ClientOutputLimit,
             ClientBudget = ClientBudget,
             SocketEngine = SocketEngine,
+            DialsOnEpoll = DialsOnEpoll,
             InlineScheduling = true,
         };
 

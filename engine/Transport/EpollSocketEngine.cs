@@ -16,7 +16,10 @@ namespace FastDht.Engine.Transport;
 /// to <see cref="SocketEngineKind.Epoll"/>, without TLS, on Linux. TLS connections run SslStream over the runtime's
 /// socket, and dialed connections (SocketConnector) stay on the runtime as well: ConnectAsync has already registered
 /// their socket in the runtime's epoll, so serving them here would wake two threads per arrival; they are a node's
-/// few, deep peer links, where the extra receive is spread over many requests.
+/// few, deep peer links, where the extra receive is spread over many requests. A dial made for the engine
+/// (<see cref="ConnectionOptions.DialsOnEpoll"/>: the smart client's <c>SocketEngine = Epoll</c>) connects without the
+/// runtime's asynchronous connect and is served here: a client with many shallow connections (a load generator at
+/// three nodes) wakes for a few answers each time, where the extra receive is a third of its syscalls.
 /// The event threads are process-wide, like the runtime's: their number is set once, before the first connection
 /// (<see cref="ConfigureThreads"/>, fastdht-node's --socket-threads), and they live as long as the process.
 /// </remarks>

@@ -26,10 +26,13 @@ public sealed partial class SocketConnection
     /// <summary>Whether this connection's descriptor is still in its event thread's table (tests: a closed connection leaves it).</summary>
     internal bool IsRegisteredWithEpoll => _epoll is { } epoll && epoll.Loop.Holds(epoll);
 
-    /// <summary>Chooses the engine for a connection a listener accepted: epoll when asked for, supported, and plain TCP.</summary>
-    private void ChooseEngine(Socket socket, bool accepted)
+    /// <summary>
+    /// Chooses the engine: epoll for a connection a listener accepted when asked for, supported, and plain TCP, and for
+    /// a socket the connector dialed for it (<see cref="ConnectionOptions.DialsOnEpoll"/>, checked there).
+    /// </summary>
+    private void ChooseEngine(Socket socket, bool accepted, bool servedByEpoll)
     {
-        if (accepted && _options.SocketEngine == SocketEngineKind.Epoll && EpollSocketEngine.IsSupported)
+        if (servedByEpoll || (accepted && _options.SocketEngine == SocketEngineKind.Epoll && EpollSocketEngine.IsSupported))
         {
             _epoll = new EpollSocket(socket, EpollSocketEngine.NextLoop());
         }

@@ -32,7 +32,8 @@ public sealed partial class SocketConnection : IAsyncDisposable
     /// <param name="socket">The connected socket; the connection owns it from now on.</param>
     /// <param name="options">The connection settings.</param>
     /// <param name="accepted">True for a connection a listener accepted: only those may be served by the epoll engine (<see cref="ConnectionOptions.SocketEngine"/>).</param>
-    internal SocketConnection(Socket socket, ConnectionOptions options, bool accepted = false)
+    /// <param name="servedByEpoll">True for a socket dialed for the epoll engine (<see cref="ConnectionOptions.DialsOnEpoll"/>): no asynchronous operation of the runtime ever ran on it.</param>
+    internal SocketConnection(Socket socket, ConnectionOptions options, bool accepted = false, bool servedByEpoll = false)
     {
         _socket = socket;
         _options = options;
@@ -45,7 +46,7 @@ public sealed partial class SocketConnection : IAsyncDisposable
         // Read once: after the socket is disposed these properties throw.
         LocalEndPoint = socket.LocalEndPoint;
         RemoteEndPoint = socket.RemoteEndPoint;
-        ChooseEngine(socket, accepted);
+        ChooseEngine(socket, accepted, servedByEpoll);
     }
 
     /// <summary>The received bytes. Only the owner's single parse loop reads it; it completes when the peer closes or the connection is aborted.</summary>

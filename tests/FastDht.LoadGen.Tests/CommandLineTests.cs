@@ -42,6 +42,15 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void The_clients_socket_engine_is_the_runtimes_unless_epoll_is_asked_for()
+    {
+        Assert.Equal(Engine.Transport.SocketEngineKind.Runtime, Read().SocketEngine);
+        Assert.Equal(Engine.Transport.SocketEngineKind.Epoll, Read("--socket-engine", "epoll").SocketEngine);
+        Assert.Equal(Engine.Transport.SocketEngineKind.Runtime, Read("--socket-engine", "Runtime").SocketEngine);
+        Assert.NotEmpty(LoadGenCommandLine.Build().Parse(["--socket-engine", "iouring"]).Errors);
+    }
+
+    [Fact]
     public void Ycsb_defaults_to_zipf_0_99_and_txn_to_ten_keys()
     {
         Assert.Equal(0.99, Read("-w", "ycsbA").Workload.Zipf);

@@ -51,6 +51,7 @@ internal static class LoadGenCommandLine
     private static readonly Option<string?> Json = Opt<string?>("--json", "Also write the report as JSON to this file.", null);
     private static readonly Option<ProgressMode> ProgressOption = Opt("--progress", "Progress display: Auto (live on a terminal, lines otherwise), Live, Plain, None.", ProgressMode.Auto);
     private static readonly Option<string> Interval = Opt("--interval", "Time between progress updates (a duration: 1s, 250ms; at least 50ms).", "1s");
+    private static readonly Option<Engine.Transport.SocketEngineKind> SocketEngine = Opt("--socket-engine", "The clients' socket engine: Runtime (.NET's) or Epoll (FastDht's own event thread, Linux; one recv per arrival).", Engine.Transport.SocketEngineKind.Runtime);
     private static readonly Option<string?> Rtt = Opt<string?>("--rtt", "Local cluster: delay every link (peer and client) to this round trip, e.g. 500us, 2ms (a relay in front of each node; 0 = relays without delay). Default: direct loopback.", null);
 
     private static readonly Option<string?> Strategies = Opt<string?>("--strategies", "Sweep: comma-separated lock strategies. Default: all.", null);
@@ -80,7 +81,7 @@ internal static class LoadGenCommandLine
             option.Recursive = true; // `sweep` takes them too
             root.Options.Add(option);
         }
-        foreach (var option in (Option[])[LockStrategy, DataDir, Fsync, Workload, Duration, Warmup, Json, Rtt])
+        foreach (var option in (Option[])[LockStrategy, DataDir, Fsync, Workload, Duration, Warmup, Json, Rtt, SocketEngine])
             root.Options.Add(option);
         root.SetAction((parse, _) => RunAsync(parse));
 
@@ -135,6 +136,7 @@ internal static class LoadGenCommandLine
             Warmup = warmup ?? ParseDuration(parse.GetValue(Warmup)!, "--warmup"),
             Seed = parse.GetValue(Seed),
             RequestTimeout = ParseDuration(parse.GetValue(Timeout)!, "--timeout"),
+            SocketEngine = forcedKind is null ? parse.GetValue(SocketEngine) : Engine.Transport.SocketEngineKind.Runtime,
             LinkRoundTrip = forcedKind is null && parse.GetValue(Rtt) is { Length: > 0 } rtt ? ParseDuration(rtt, "--rtt") : null,
         };
         settings.Validate();

@@ -57,6 +57,10 @@ public sealed record LoadSettings
     /// </remarks>
     public int Batch { get; init; } = 1;
 
+    /// <summary>The engine that moves the bytes of the clients' connections (<see cref="Engine.Client.DhtClientOptions.SocketEngine"/>).</summary>
+    /// <remarks>Defaults to the runtime's.</remarks>
+    public Engine.Transport.SocketEngineKind SocketEngine { get; init; }
+
     /// <summary>Length of the measured window, when <see cref="OperationCount"/> is not set.</summary>
     /// <remarks>Defaults to 10 s.</remarks>
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);

@@ -27,6 +27,7 @@ internal sealed class ClientSettings
             InputPauseThreshold = 2L * options.MaxFrameSize,
             InputResumeThreshold = options.MaxFrameSize,
             TlsClient = options.Tls,
+            DialsOnEpoll = options.SocketEngine == SocketEngineKind.Epoll,
         };
     }
 

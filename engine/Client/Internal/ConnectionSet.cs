@@ -74,6 +74,21 @@ internal sealed class ConnectionSet
         }
     }
 
+    /// <summary>How many open connections there are, and how many of them FastDht's epoll engine serves (tests).</summary>
+    internal (int Open, int OnEpoll) CountEngines()
+    {
+        lock (_lock)
+        {
+            var onEpoll = 0;
+            foreach (var connection in _connections)
+            {
+                if (connection.Connection.IsServedByEpoll)
+                    onEpoll++;
+            }
+            return (_connections.Count, onEpoll);
+        }
+    }
+
     /// <summary>Refuses new connections and returns the open ones, for disposal to close.</summary>
     public ClientConnection[] CloseAll()
     {

@@ -103,11 +103,14 @@ public sealed class ClientClusterTests
             Assert.StartsWith("racer ", Encoding.UTF8.GetString((await first.GetAsync(Key(k)))!), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task A_stopped_node_fails_its_keys_with_NodeUnavailable_naming_it_while_other_nodes_keep_working()
+    [Theory]
+    [InlineData(SocketEngineKind.Runtime)]
+    [InlineData(SocketEngineKind.Epoll)]
+    public async Task A_stopped_node_fails_its_keys_with_NodeUnavailable_naming_it_while_other_nodes_keep_working(SocketEngineKind engine)
     {
         await using var cluster = await TestCluster.StartAsync(3);
         var options = OptionsFor(cluster, 0);
+        options.SocketEngine = engine;
         await using var client = await DhtClient.ConnectAsync(options);
         var byOwner = new Dictionary<ushort, byte[]>();
         for (var k = 0; byOwner.Count < 3; k++)
@@ -133,12 +136,20 @@ public sealed class ClientClusterTests
             await client.PutAsync(byOwner[id], "after"u8.ToArray());
             Assert.Equal("after"u8.ToArray(), await client.GetAsync(byOwner[id]));
         }
+        // A batch: the stopped node's request fails alone, unsent; the other is answered.
+        var batch = new DhtBatch(2);
+        batch.Get(byOwner[2]);
+        batch.Get(byOwner[0]);
+        await client.ExecuteAsync(batch).AsTask().WithinAsync("a batch with a request for the stopped node");
+        Assert.Equal(StatusCode.NodeUnavailable, batch[0].Status);
+        Assert.Equal("after"u8.ToArray(), batch[1].Value);
 
         // The node comes back on its address: a later call reconnects.
         await cluster.StartNodeAsync(2);
         await cluster.WaitForMeshAsync();
         await client.PutAsync(byOwner[2], "back"u8.ToArray());
         Assert.Equal("back"u8.ToArray(), await client.GetAsync(byOwner[2]));
+        Assert.Equal(engine == SocketEngineKind.Epoll && EpollSocketEngine.IsSupported ? 3 : 0, client.ConnectionEngines.OnEpoll);
     }
 
     [Fact]
@@ -191,15 +202,17 @@ public sealed class ClientClusterTests
         Assert.Contains(cluster.Members.Get(0).Address, e.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Unreachable_seeds_fail_naming_each_and_a_later_seed_is_used()
+    [Theory]
+    [InlineData(SocketEngineKind.Runtime)]
+    [InlineData(SocketEngineKind.Epoll)]
+    public async Task Unreachable_seeds_fail_naming_each_and_a_later_seed_is_used(SocketEngineKind engine)
     {
         await using var cluster = await TestCluster.StartAsync(1);
         using var closed = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
         closed.Bind(new IPEndPoint(IPAddress.Loopback, 0)); // bound, never listening: connects are refused
         var dead = closed.LocalEndPoint!.ToString()!;
 
-        var options = new DhtClientOptions { ClusterName = "test" };
+        var options = new DhtClientOptions { ClusterName = "test", SocketEngine = engine };
         options.Seeds.Add(dead);
         var e = await Assert.ThrowsAsync<DhtNodeUnavailableException>(() => DhtClient.ConnectAsync(options).WithinAsync("the failing connect"));
         Assert.Contains(dead, e.Message, StringComparison.Ordinal);

@@ -98,6 +98,7 @@ public sealed class LoadRunner
             // Running it inline on the connection's read loop saves a thread-pool hop per operation, which would
             // otherwise cost about as much as the operation itself and measure the scheduler instead of the cluster.
             InlineContinuations = true,
+            SocketEngine = _settings.SocketEngine,
         };
         foreach (var seed in seeds)
             options.Seeds.Add(seed);
