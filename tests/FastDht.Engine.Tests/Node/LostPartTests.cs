@@ -103,10 +103,12 @@ public sealed class LostPartTests
     [InlineData("BLMOVE")]
     public async Task A_transaction_decided_commit_and_not_confirmed_in_time_is_never_answered_as_not_applied(string command)
     {
+        // TxnTimeout bounds the attempt too: 5 s, so a loaded machine still locks, reads and prepares within it (at 1 s a
+        // BLMOVE under two CPU hogs once gave up before its commit), and then answers once the commit waited that long.
         var (started, here, there) = await StartProxiedAsync(o =>
         {
             LongTimeouts(o);
-            o.TxnTimeout = TimeSpan.FromSeconds(1);
+            o.TxnTimeout = TimeSpan.FromSeconds(5);
         });
         await using var cluster = started;
         await using var viaNode0 = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0));
@@ -129,7 +131,7 @@ public sealed class LostPartTests
             {
                 reply = await viaNode0.CallAsync("BLMOVE", there, here, "LEFT", "LEFT", "0");
             }
-            Assert.True(cluster.ProxyOf(0).HeldFrames + cluster.ProxyOf(1).HeldFrames >= 1, "the commit to node 1 was held");
+            Assert.True(cluster.ProxyOf(0).HeldFrames + cluster.ProxyOf(1).HeldFrames >= 1, $"the commit to node 1 was held (the reply: {reply})");
         }
         finally
         {
