@@ -120,7 +120,8 @@ internal sealed class NodeContext(
         var link = peers.LinkTo(owner);
         if (link is null)
             return new KeyOperationResult(KeyOperationStatus.Failed, error: peers.UnavailableMessage(owner));
-        var result = await link.CallAsync(request, shape, forwardTimeout, owner).ConfigureAwait(false);
+        // In doubt once written, as a client's forward: a write whose answer is lost says it may or may not have been applied.
+        var result = await link.CallAsync(request, shape, forwardTimeout, owner, inDoubtIfLost: true).ConfigureAwait(false);
         return result.Status switch
         {
             StatusCode.Ok => new KeyOperationResult(KeyOperationStatus.Ok, result.Payload),

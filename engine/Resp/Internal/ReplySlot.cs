@@ -33,6 +33,9 @@ internal sealed class ReplySlot : PendingRequest, IBufferWriter<byte>
     /// <summary>Whether the reply bytes are final (set under the session's queue lock).</summary>
     public bool Completed { get; set; }
 
+    /// <summary>The bytes this late reply counts in its session's held replies while it waits in the queue (under the queue lock; 0 for a local one).</summary>
+    public int HeldCount { get; set; }
+
     public ReadOnlySpan<byte> Written => _buffer.AsSpan(0, _written);
 
     public static ReplySlot Rent(RespSession session)
@@ -40,6 +43,7 @@ internal sealed class ReplySlot : PendingRequest, IBufferWriter<byte>
         var slot = Pool.Get();
         slot._session = session;
         slot.Completed = false;
+        slot.HeldCount = 0;
         slot._written = 0;
         slot.Refused = null;
         return slot;

@@ -165,8 +165,13 @@ internal sealed partial class RespSession
                 return null;
             var txn = new RespTransaction([queued], [], _respVersion, _host.Keyspace.MaxValueLength);
             var result = await _host.Coordinator.ReadModifyWriteAsync(txn.Keys, txn.Decide).ConfigureAwait(false);
+            if (result.Step.CommitDecided && result.Step.Status == StatusCode.Timeout)
+                return txn.Replies; // decided commit, not yet confirmed everywhere: the move will be applied, so the element is the answer
             if (!result.Step.IsOk)
-                return ErrorReply("ERR", (result.Step.Message ?? result.Step.Status.ToString()) + " (nothing was moved)");
+            {
+                var message = result.Step.Message ?? result.Step.Status.ToString();
+                return ErrorReply(result.Step.CommitDecided ? "ERR"u8 : PartFailure.CodeOf(result.Step.Status, "ERR"u8), result.Step.CommitDecided ? message : message + " (nothing was moved)");
+            }
             return IsNothing(txn.Replies) ? null : txn.Replies;
         }
         else
@@ -213,7 +218,7 @@ internal sealed partial class RespSession
             using var command = new RespCommand();
             var bytes = new System.Buffers.ReadOnlySequence<byte>(encoded);
             if (!RespRequestReader.TryRead(ref bytes, command, _limits, out _))
-                return ErrorReply("ERR", "the blocked command could not be read back");
+                return ErrorReply("ERR"u8, "the blocked command could not be read back");
             var local = new System.Buffers.ArrayBufferWriter<byte>();
             RespKeyCommands.Execute(command, local, _host.Keyspace, _respVersion);
             reply = local.WrittenSpan.ToArray();
@@ -222,13 +227,16 @@ internal sealed partial class RespSession
         {
             var link = _host.Peers.LinkTo(owner);
             if (link is null)
-                return ErrorReply("CLUSTERDOWN", _host.Peers.UnavailableMessage(owner));
+                return ErrorReply("CLUSTERDOWN"u8, _host.Peers.UnavailableMessage(owner));
             var body = new byte[1 + encoded.Length];
             body[0] = (byte)_respVersion;
             encoded.CopyTo(body, 1);
-            var result = await link.CallAsync(new RespExecuteRequest(body), ResponseShape.Body, _host.ForwardTimeout, owner).ConfigureAwait(false);
+            // In doubt once written: the owner may have popped an element whose answer is then lost (-TIMEOUT).
+            var result = await link.CallAsync(new RespExecuteRequest(body), ResponseShape.Body, _host.ForwardTimeout, owner, inDoubtIfLost: true).ConfigureAwait(false);
+            if (result.Status == StatusCode.Timeout)
+                return ErrorReply("TIMEOUT"u8, $"{result.ErrorMessage} (an element it popped is lost with the answer; BLMOVE keeps it in its destination)");
             if (result.IsError)
-                return ErrorReply("ERR", $"node {owner}: {result.ErrorMessage}");
+                return ErrorReply(PartFailure.CodeOf(result.Status, "ERR"u8), $"node {owner}: {result.ErrorMessage}");
             reply = result.Payload ?? [];
         }
         return IsNothing(reply) ? null : reply;
@@ -248,10 +256,10 @@ internal sealed partial class RespSession
         return result.IsError || result.Payload is not { } reply || !reply.AsSpan().SequenceEqual(RespReplies.Zero);
     }
 
-    private static byte[] ErrorReply(string code, string message)
+    private static byte[] ErrorReply(ReadOnlySpan<byte> code, string message)
     {
         var w = new System.Buffers.ArrayBufferWriter<byte>();
-        RespWriter.WriteError(w, System.Text.Encoding.ASCII.GetBytes(code), System.Text.Encoding.UTF8.GetBytes(message));
+        RespWriter.WriteError(w, code, System.Text.Encoding.UTF8.GetBytes(message));
         return w.WrittenSpan.ToArray();
     }
 

@@ -19,7 +19,10 @@ namespace FastDht.Engine.Resp.Internal;
 /// The command takes a reply slot in the ordered queue and registers its keys with the connection's
 /// <see cref="RequestOrder"/>, so later commands on those keys wait for it. A part that fails (an owner
 /// unreachable, a locked key) makes the whole reply that part's error, after the other parts have run: the error
-/// says so, since their effects cannot be taken back.
+/// says so, since their effects cannot be taken back, and no count is answered then (one that left out a part would
+/// pass for the whole). The error's code follows <see cref="PartFailure"/>: <c>-TIMEOUT</c> when a part was sent and
+/// its answer lost (a DEL's keys there may or may not have been deleted), <c>-CLUSTERDOWN</c> when a part could not be
+/// sent, <c>-TRYAGAIN</c> for a locked key or a handover that outlasted the waits.
 /// </remarks>
 internal sealed partial class RespSession
 {
@@ -52,7 +55,7 @@ internal sealed partial class RespSession
         try
         {
             long sum = 0;
-            string? failure = null;
+            var failure = new PartFailure();
             var parts = new List<(ushort Owner, List<byte[]> Keys, Task<ResponseResult> Call)>();
             for (var attempt = 0; ; attempt++)
             {
@@ -67,24 +70,25 @@ internal sealed partial class RespSession
                     var link = _host.Peers.LinkTo(owner);
                     if (link is null)
                     {
-                        failure ??= _host.Peers.UnavailableMessage(owner);
+                        failure.AddUnsent(_host.Peers.UnavailableMessage(owner));
                         continue;
                     }
                     _metrics?.CountForward(); // each part counts, a re-sent one again
                     var request = new RespExecuteRequest(EncodeRespExecute(respVersion, name, part));
-                    parts.Add((owner, part, link.CallAsync(request, ResponseShape.Body, _host.ForwardTimeout, owner).AsTask()));
+                    // In doubt once written: a part lost after that may have run (Timeout), one never sent did not.
+                    parts.Add((owner, part, link.CallAsync(request, ResponseShape.Body, _host.ForwardTimeout, owner, inDoubtIfLost: true).AsTask()));
                 }
                 if (groups.TryGetValue(_host.SelfId, out var local))
-                    sum += RunLocalPart(kind, local, ref failure, ref refused);
+                    sum += RunLocalPart(kind, local, failure, ref refused);
                 foreach (var (owner, part, call) in parts)
                 {
                     var result = await call.ConfigureAwait(false);
                     if (result.Status is StatusCode.WrongNode or StatusCode.Moving)
                         (refused ??= []).AddRange(part); // ran nothing: sent again after the handover
                     else if (result.IsError)
-                        failure ??= $"node {owner}: {result.ErrorMessage}";
+                        failure.AddCall(owner, result);
                     else if (!TryReadInteger(result.Payload, out var count, out var error))
-                        failure ??= $"node {owner}: {error}";
+                        failure.Add(StatusCode.InternalError, $"node {owner}: {error}");
                     else
                         sum += count;
                 }
@@ -92,23 +96,25 @@ internal sealed partial class RespSession
                     break;
                 if (!more)
                 {
-                    failure ??= "a key's slot is being handed to another node, retry";
+                    failure.Add(StatusCode.Moving, "a key's slot is being handed to another node, retry");
                     break;
                 }
                 keys = refused;
                 await Task.Delay(HandoverRetry.DelayMs(attempt)).ConfigureAwait(false);
                 await AfterReroutesAsync().ConfigureAwait(false);
             }
-            if (failure is null)
+            if (!failure.Failed)
             {
                 RespWriter.WriteInteger(slot, sum);
             }
             else
             {
+                // Never a count: one that leaves out a part would pass for the whole answer.
                 var writes = kind is RespCommandKind.Del or RespCommandKind.Unlink;
-                RespWriter.WriteError(slot, "TRYAGAIN"u8, Encoding.UTF8.GetBytes(writes
-                    ? $"part of the keys could not be deleted ({failure}); the keys of the other nodes were"
-                    : $"part of the keys could not be looked up ({failure})"));
+                var what = !writes ? "could not be looked up" : failure.InDoubt ? "may or may not have been deleted" : "could not be deleted";
+                RespWriter.WriteError(slot, failure.Code("TRYAGAIN"u8), Encoding.UTF8.GetBytes(writes
+                    ? $"part of the keys {what} ({failure.Message}); the keys of the other nodes were"
+                    : $"part of the keys {what} ({failure.Message})"));
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -178,23 +184,25 @@ internal sealed partial class RespSession
         try
         {
             var body = EncodeRespExecute(respVersion, "FLUSHALL"u8.ToArray(), []);
-            string? failure = null;
-            var calls = CallEveryPeer(body, ref failure);
+            var failure = new PartFailure();
+            var calls = CallEveryPeer(body, failure);
             var position = _host.Keyspace.Clear();
             if (position < 0)
-                failure ??= $"node {_host.SelfId}: its log cannot write to disk";
+                failure.Add(StatusCode.LogUnavailable, $"node {_host.SelfId}: its log cannot write to disk");
             else if (position > 0 && _host.Keyspace.Log is { } log && !await log.WhenDurableAsync(position).ConfigureAwait(false))
-                failure ??= $"node {_host.SelfId}: its log failed before the flush was on disk";
+                failure.Add(StatusCode.LogUnavailable, $"node {_host.SelfId}: its log failed before the flush was on disk");
             foreach (var (node, call) in calls)
             {
                 var result = await call.ConfigureAwait(false);
                 if (result.IsError)
-                    failure ??= $"node {node}: {result.ErrorMessage}";
+                    failure.AddCall(node, result);
             }
-            if (failure is null)
+            if (!failure.Failed)
                 RespWriter.WriteRaw(slot, RespReplies.Ok);
             else
-                RespWriter.WriteError(slot, "CLUSTERDOWN"u8, Encoding.UTF8.GetBytes($"not every node could be flushed ({failure}); the others were"));
+                RespWriter.WriteError(slot, failure.Code("CLUSTERDOWN"u8), Encoding.UTF8.GetBytes(failure.InDoubt
+                    ? $"not every node is known to be flushed ({failure.Message}); the others were"
+                    : $"not every node could be flushed ({failure.Message}); the others were"));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -226,18 +234,21 @@ internal sealed partial class RespSession
         try
         {
             var body = EncodeRespExecute(respVersion, "KEYS"u8.ToArray(), [pattern]);
-            string? failure = null;
-            var calls = CallEveryPeer(body, ref failure);
+            var failure = new PartFailure();
+            var calls = CallEveryPeer(body, failure);
             var keys = RespKeyCommands.CollectKeys(_host.Keyspace, pattern);
             foreach (var (node, call) in calls)
             {
                 var result = await call.ConfigureAwait(false);
-                if (result.IsError || !TryReadBulkArray(result.Payload, keys))
-                    failure ??= $"node {node}: {result.ErrorMessage ?? "malformed KEYS reply"}";
+                if (result.IsError)
+                    failure.AddCall(node, result);
+                else if (!TryReadBulkArray(result.Payload, keys))
+                    failure.Add(StatusCode.InternalError, $"node {node}: malformed KEYS reply");
             }
-            if (failure is not null)
+            if (failure.Failed)
             {
-                RespWriter.WriteError(slot, "CLUSTERDOWN"u8, Encoding.UTF8.GetBytes($"not every node could be listed ({failure})"));
+                // Never the keys of the nodes that answered alone: a list missing a node's keys would pass for the whole.
+                RespWriter.WriteError(slot, failure.Code("CLUSTERDOWN"u8), Encoding.UTF8.GetBytes($"not every node could be listed ({failure.Message})"));
             }
             else
             {
@@ -283,8 +294,11 @@ internal sealed partial class RespSession
         }
     }
 
-    /// <summary>Sends one RespExecute to every other member of the cluster at once; a member without a live link is named in <paramref name="failure"/>.</summary>
-    private List<(ushort Node, Task<ResponseResult> Call)> CallEveryPeer(byte[] body, ref string? failure)
+    /// <summary>
+    /// Sends one RespExecute to every other member of the cluster at once; a member without a live link is named in
+    /// <paramref name="failure"/>. Each is in doubt once written (<see cref="PartFailure"/>: a lost answer is Timeout).
+    /// </summary>
+    private List<(ushort Node, Task<ResponseResult> Call)> CallEveryPeer(byte[] body, PartFailure failure)
     {
         var calls = new List<(ushort Node, Task<ResponseResult> Call)>();
         foreach (var member in _host.Cluster.Current.Members.Members)
@@ -294,10 +308,10 @@ internal sealed partial class RespSession
             var link = _host.Peers.LinkTo(member.NodeId);
             if (link is null)
             {
-                failure ??= _host.Peers.UnavailableMessage(member.NodeId);
+                failure.AddUnsent(_host.Peers.UnavailableMessage(member.NodeId));
                 continue;
             }
-            calls.Add((member.NodeId, link.CallAsync(new RespExecuteRequest(body), ResponseShape.Body, _host.ForwardTimeout, member.NodeId).AsTask()));
+            calls.Add((member.NodeId, link.CallAsync(new RespExecuteRequest(body), ResponseShape.Body, _host.ForwardTimeout, member.NodeId, inDoubtIfLost: true).AsTask()));
         }
         return calls;
     }
@@ -307,7 +321,7 @@ internal sealed partial class RespSession
     /// node is handing over is not touched (its copy may be older than the new owner's, for reads too) but added to
     /// <paramref name="refused"/>, to run again after the handover.
     /// </summary>
-    private long RunLocalPart(RespCommandKind kind, List<byte[]> keys, ref string? failure, ref List<byte[]>? refused)
+    private long RunLocalPart(RespCommandKind kind, List<byte[]> keys, PartFailure failure, ref List<byte[]>? refused)
     {
         var keyspace = _host.Keyspace;
         long count = 0;
@@ -325,9 +339,9 @@ internal sealed partial class RespSession
             if (result == KeyWriteResult.Ok)
                 count++;
             else if (result == KeyWriteResult.Locked)
-                failure ??= $"node {_host.SelfId}: a key is locked by a transaction";
+                failure.Add(StatusCode.Locked, $"node {_host.SelfId}: a key is locked by a transaction");
             else if (result == KeyWriteResult.LogUnavailable)
-                failure ??= $"node {_host.SelfId}: the node cannot write its log to disk";
+                failure.Add(StatusCode.LogUnavailable, $"node {_host.SelfId}: the node cannot write its log to disk");
             else if (result == KeyWriteResult.Moving)
                 (refused ??= []).Add(key); // refused under the key's gate: nothing changed
         }

@@ -240,7 +240,8 @@ internal sealed partial class RespSession
             }
             if (!result.Step.IsOk)
             {
-                slot.WriteFailure(result.Step.Status, (result.Step.Message ?? result.Step.Status.ToString()) + " (the transaction was not applied)");
+                // After a commit decision the coordinator's own words say what is applied; "not applied" would be false.
+                slot.WriteFailure(result.Step.Status, (result.Step.Message ?? result.Step.Status.ToString()) + (result.Step.CommitDecided ? "" : " (the transaction was not applied)"));
                 if (!exec)
                     RepeatFailure(slot, txn.Commands); // a run of an EXEC's queue (RunQueueAsync): one reply per command
             }
@@ -328,8 +329,7 @@ internal sealed partial class RespSession
     /// </summary>
     private async Task RunWatchAsync(ReplySlot slot, List<(ushort Owner, byte[] Key)> remote, byte respVersion, object ticket)
     {
-        string? failure = null;
-        var handover = false; // a handover outlasted the waits: TRYAGAIN, as for any command on the slot
+        var failure = new PartFailure();
         try
         {
             var calls = new Task<ResponseResult>?[remote.Count];
@@ -346,12 +346,12 @@ internal sealed partial class RespSession
                     var link = _host.Peers.LinkTo(owner);
                     if (link is null)
                     {
-                        failure ??= _host.Peers.UnavailableMessage(owner);
+                        failure.AddUnsent(_host.Peers.UnavailableMessage(owner));
                         continue;
                     }
                     _metrics?.CountForward(); // each key asked counts, a re-sent one again
                     var request = new RespExecuteRequest(EncodeRespExecute(respVersion, "WATCH"u8.ToArray(), [key]));
-                    calls[i] = link.CallAsync(request, ResponseShape.Body, _host.ForwardTimeout, owner).AsTask();
+                    calls[i] = link.CallAsync(request, ResponseShape.Body, _host.ForwardTimeout, owner, inDoubtIfLost: true).AsTask();
                 }
                 for (var i = 0; i < remote.Count; i++)
                 {
@@ -368,8 +368,7 @@ internal sealed partial class RespSession
                         }
                         else
                         {
-                            failure ??= $"node {_host.SelfId}: the key's slot is being handed to another node, retry";
-                            handover = true;
+                            failure.Add(StatusCode.Moving, $"node {_host.SelfId}: the key's slot is being handed to another node, retry");
                         }
                     }
                     else if (calls[i] is { } call)
@@ -380,11 +379,10 @@ internal sealed partial class RespSession
                             (refused ??= []).Add(remote[i]);
                             continue;
                         }
-                        handover |= result.Status is StatusCode.WrongNode or StatusCode.Moving;
                         if (result.IsError)
-                            failure ??= $"node {remote[i].Owner}: {result.ErrorMessage}";
+                            failure.AddCall(remote[i].Owner, result);
                         else if (!TryReadInteger(result.Payload, out var v, out var error))
-                            failure ??= $"node {remote[i].Owner}: {error}";
+                            failure.Add(StatusCode.InternalError, $"node {remote[i].Owner}: {error}");
                         else
                             version = (ulong)v;
                     }
@@ -402,12 +400,13 @@ internal sealed partial class RespSession
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            failure ??= e.Message;
+            failure.Add(StatusCode.InternalError, e.Message);
         }
-        if (failure is null)
+        // A handover that outlasted the waits: TRYAGAIN, as for any command on the slot; an owner unreachable: CLUSTERDOWN.
+        if (!failure.Failed)
             RespWriter.WriteRaw(slot, RespReplies.Ok);
         else
-            RespWriter.WriteError(slot, handover ? "TRYAGAIN"u8 : "CLUSTERDOWN"u8, Encoding.UTF8.GetBytes($"WATCH could not read a key's version ({failure}); the next EXEC will fail"));
+            RespWriter.WriteError(slot, failure.Code("CLUSTERDOWN"u8), Encoding.UTF8.GetBytes($"WATCH could not read a key's version ({failure.Message}); the next EXEC will fail"));
         Interlocked.Decrement(ref _watchesPending);
         _order.End(ticket);
         OnSlotCompleted(slot);

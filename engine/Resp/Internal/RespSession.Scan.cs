@@ -62,7 +62,7 @@ internal sealed partial class RespSession
         var body = EncodeRespExecute((byte)_respVersion, "SCAN"u8.ToArray(), ScanArguments(local));
         var slot = QueueLateReply();
         using (ExecutionContext.SuppressFlow())
-            _ = RunRemoteScanAsync(slot, link.CallAsync(new RespExecuteRequest(body), ResponseShape.Body, _host.ForwardTimeout, node), node, following);
+            _ = RunRemoteScanAsync(slot, link.CallAsync(new RespExecuteRequest(body), ResponseShape.Body, _host.ForwardTimeout, node, inDoubtIfLost: true), node, following);
         return Outcome.Continue;
     }
 
@@ -73,7 +73,13 @@ internal sealed partial class RespSession
             var result = await call.ConfigureAwait(false);
             var keys = new List<byte[]>();
             if (result.IsError)
-                RespErrors.WriteClusterDown(slot, $"node {node}: {result.ErrorMessage}");
+            {
+                // An error, never an empty batch with the cursor moved on: that would skip the node's keys. The client
+                // may ask again with the same cursor.
+                var failure = new PartFailure();
+                failure.AddCall(node, result);
+                RespWriter.WriteError(slot, failure.Code("CLUSTERDOWN"u8), Encoding.UTF8.GetBytes(failure.Message!));
+            }
             else if (result.Payload is [(byte)'-', ..] error)
                 RespWriter.WriteRaw(slot, error);
             else if (!TryReadScanReply(result.Payload, out var next, keys) || next > RespScanCommands.StoreCursorMask)
@@ -168,23 +174,23 @@ internal sealed partial class RespSession
     {
         try
         {
-            string? failure = null;
-            var calls = CallEveryPeer(EncodeRespExecute(respVersion, "DBSIZE"u8.ToArray(), []), ref failure);
+            var failure = new PartFailure();
+            var calls = CallEveryPeer(EncodeRespExecute(respVersion, "DBSIZE"u8.ToArray(), []), failure);
             var sum = _host.Keyspace.Count;
             foreach (var (node, call) in calls)
             {
                 var result = await call.ConfigureAwait(false);
                 if (result.IsError)
-                    failure ??= $"node {node}: {result.ErrorMessage}";
+                    failure.AddCall(node, result);
                 else if (!TryReadInteger(result.Payload, out var count, out var error))
-                    failure ??= $"node {node}: {error}";
+                    failure.Add(StatusCode.InternalError, $"node {node}: {error}");
                 else
                     sum += count;
             }
-            if (failure is null)
+            if (!failure.Failed)
                 RespWriter.WriteInteger(slot, sum);
             else
-                RespErrors.WriteClusterDown(slot, $"not every node could be counted ({failure})");
+                RespWriter.WriteError(slot, failure.Code("CLUSTERDOWN"u8), Encoding.UTF8.GetBytes($"not every node could be counted ({failure.Message})"));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -223,7 +229,7 @@ internal sealed partial class RespSession
         try
         {
             var body = EncodeRespExecute(respVersion, "RANDOMKEY"u8.ToArray(), []);
-            string? failure = null;
+            var failure = new PartFailure();
             foreach (var node in order)
             {
                 if (node == _host.SelfId)
@@ -239,12 +245,12 @@ internal sealed partial class RespSession
                 var link = _host.Peers.LinkTo(node);
                 if (link is null)
                 {
-                    failure ??= _host.Peers.UnavailableMessage(node);
+                    failure.AddUnsent(_host.Peers.UnavailableMessage(node));
                     continue;
                 }
-                var result = await link.CallAsync(new RespExecuteRequest(body), ResponseShape.Body, _host.ForwardTimeout, node).ConfigureAwait(false);
+                var result = await link.CallAsync(new RespExecuteRequest(body), ResponseShape.Body, _host.ForwardTimeout, node, inDoubtIfLost: true).ConfigureAwait(false);
                 if (result.IsError)
-                    failure ??= $"node {node}: {result.ErrorMessage}";
+                    failure.AddCall(node, result);
                 else if (result.Payload is [(byte)'$', ..] bulk && !bulk.AsSpan().StartsWith("$-1"u8))
                 {
                     RespWriter.WriteRaw(slot, bulk);
@@ -252,10 +258,11 @@ internal sealed partial class RespSession
                     return;
                 }
             }
-            if (failure is null)
+            // Null only when every node answered that it has none; a key of another node is still a random key.
+            if (!failure.Failed)
                 RespKeyCommands.WriteNull(slot, respVersion);
             else
-                RespErrors.WriteClusterDown(slot, $"no key found on the nodes that could be reached ({failure})");
+                RespWriter.WriteError(slot, failure.Code("CLUSTERDOWN"u8), Encoding.UTF8.GetBytes($"no key found on the nodes that answered ({failure.Message})"));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

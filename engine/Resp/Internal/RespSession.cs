@@ -53,6 +53,18 @@ internal sealed partial class RespSession
     // case).
     private const long MaxHeldReplyBytes = 1024 * 1024;
 
+    // Late replies count in what a batch holds too (HeldReplyBytes): the bytes of those completed and still queued
+    // (under _queueLock), and, for those still owed, the recent largest late reply each (NoteLateReplySize; racy on
+    // purpose). Without them a read of pipelined GETs of a large value another node owns forwarded every GET, and every
+    // reply waited in its slot until the batch ended: up to the link's forward window (1,024) of values per read. The
+    // estimate starts at 8 KiB, as a native session's floor (128 late replies owed before the first shows its size;
+    // starting at the whole bound would make every new connection's pipelined commands wait behind its first remote
+    // reply), and falls by an eighth per smaller reply with no floor, so deep pipelines of small replies are never held
+    // back (HoldLessAsync waits for every late reply, not half).
+    private const int InitialLateEstimate = 8 * 1024;
+    private long _lateHeld;
+    private int _lateEstimate = InitialLateEstimate;
+
     public RespSession(RespHost host, SocketConnection connection)
     {
         _host = host;
@@ -239,8 +251,22 @@ internal sealed partial class RespSession
         return outcome;
     }
 
-    /// <summary>The reply bytes the batch holds where the current command's reply goes: the local tail of the queue, or the output not yet flushed.</summary>
-    private long HeldReplyBytes => _localTail is { } tail ? tail.Written.Length : _writer?.UnflushedBytes ?? 0;
+    /// <summary>
+    /// The reply bytes the batch holds: where the current command's reply goes (the local tail of the queue, or the output
+    /// not yet flushed), the late replies completed and still queued, and an estimate of those still owed.
+    /// </summary>
+    private long HeldReplyBytes =>
+        (_localTail is { } tail ? tail.Written.Length : _writer?.UnflushedBytes ?? 0)
+        + Volatile.Read(ref _lateHeld) + ((long)Volatile.Read(ref _outstanding) * Volatile.Read(ref _lateEstimate));
+
+    /// <summary>Notes a late reply's size: the estimate rises to the largest and falls by an eighth per smaller reply.</summary>
+    private void NoteLateReplySize(int length)
+    {
+        var estimate = _lateEstimate;
+        var next = Math.Max(length, estimate - (estimate >> 3));
+        if (next != estimate)
+            Volatile.Write(ref _lateEstimate, next);
+    }
 
     /// <summary>
     /// The batch holds <see cref="MaxHeldReplyBytes"/> of replies: send them (the flush waits while the output pipe is
@@ -354,9 +380,12 @@ internal sealed partial class RespSession
     /// <remarks>Runs on a peer link's read loop, which must never wait: a busy writer lock defers the write.</remarks>
     public void OnSlotCompleted(ReplySlot slot)
     {
+        NoteLateReplySize(slot.Written.Length);
         lock (_queueLock)
         {
             slot.Completed = true;
+            slot.HeldCount = slot.Written.Length;
+            _lateHeld += slot.HeldCount;
             _outstanding--;
             if (_outstanding == 0 && _drained is { } drained)
             {
@@ -410,6 +439,7 @@ internal sealed partial class RespSession
         {
             _queue.Dequeue();
             writer.Write(slot.Written);
+            _lateHeld -= slot.HeldCount;
             slot.Return();
         }
     }
@@ -419,6 +449,7 @@ internal sealed partial class RespSession
         while (_queue.TryPeek(out var slot) && slot.Completed)
         {
             _queue.Dequeue();
+            _lateHeld -= slot.HeldCount;
             slot.Return();
         }
     }

@@ -255,17 +255,17 @@ internal sealed partial class TransactionCoordinator
     {
         if (!await WithinAsync(delivery.AllAcknowledged, _settings.TxnTimeout).ConfigureAwait(false))
         {
-            return new TxnStep(StatusCode.Timeout,
+            return TxnStep.AfterCommit(StatusCode.Timeout,
                 $"transaction {txn.Id} is in doubt: it is decided commit and every participant prepared it, but not every node confirmed it within {_settings.TxnTimeout.TotalSeconds:0.###} s (the node's TxnTimeout); it will be applied everywhere once they are reachable (a participant with a data directory keeps its part across a restart)");
         }
         if (delivery.Refused is { } refused)
         {
-            return new TxnStep(StatusCode.InternalError,
+            return TxnStep.AfterCommit(StatusCode.InternalError,
                 $"transaction {txn.Id} is decided commit and applied, except where it was refused: {refused}");
         }
         if (delivery.Lost is { } lost)
         {
-            return new TxnStep(StatusCode.InternalError,
+            return TxnStep.AfterCommit(StatusCode.InternalError,
                 $"transaction {txn.Id} is decided commit and applied, except at {lost}: it restarted without a data directory after it prepared and before it applied its part, which was only in memory");
         }
         return TxnStep.Ok;

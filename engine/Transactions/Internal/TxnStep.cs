@@ -11,6 +11,19 @@ internal readonly struct TxnStep
         Message = message;
     }
 
+    private TxnStep(StatusCode status, string message, bool commitDecided)
+        : this(status, message)
+    {
+        CommitDecided = commitDecided;
+    }
+
+    /// <summary>
+    /// An error answered after the coordinator decided commit (not confirmed in time, or refused or lost at a
+    /// participant): unlike every other error, the writes are (or will be) applied, so a caller must not say "not
+    /// applied", and what the transaction read under its locks is what it committed on.
+    /// </summary>
+    public static TxnStep AfterCommit(StatusCode status, string message) => new(status, message, commitDecided: true);
+
     public static TxnStep Ok => default;
 
     public StatusCode Status { get; }
@@ -18,6 +31,9 @@ internal readonly struct TxnStep
     public string? Message { get; }
 
     public bool IsOk => Status == StatusCode.Ok;
+
+    /// <summary>Set by <see cref="AfterCommit"/>: an error whose transaction is decided commit.</summary>
+    public bool CommitDecided { get; }
 
     /// <summary>A lock conflict the strategy resolved by aborting: the transaction may retry.</summary>
     public bool IsConflict => Status is StatusCode.Aborted or StatusCode.Wounded;

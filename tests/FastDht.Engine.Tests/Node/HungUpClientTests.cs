@@ -218,6 +218,57 @@ public sealed class HungUpClientTests
         Assert.All(runs, k => Assert.True(store.TryGet(k, out _)));
     }
 
+    /// <summary>
+    /// The RESP case of the test above: a client pipelines GETs of a 256 KiB value another node owns, each followed by a
+    /// SET of a key there too, and reads nothing. The replies of forwarded commands wait in their slots of the reply
+    /// queue, which the session's mebibyte did not count: one read of the pipeline forwarded every command, and every
+    /// reply waited in the node (until the link's forward window of 1,024 stopped the read: 512 rounds, 128 MiB). Now the
+    /// late replies count (those in, and those owed at the recent largest each, 8 KiB before the first), so the session
+    /// stops after its first burst at about a mebibyte plus what the output and the sockets hold. Every reply then
+    /// arrives, in order.
+    /// </summary>
+    [Fact]
+    public async Task A_RESP_client_that_reads_nothing_stops_its_forwards_instead_of_piling_up_remote_replies()
+    {
+        const int Rounds = 600;
+        const int Size = 256 * 1024;
+        await using var cluster = await RespCluster.StartAsync(2, o =>
+        {
+            o.Limits = new ProtocolLimits { MaxFrameSize = 1 << 20 };
+            o.ClientHardOutputLimit = 0;
+            o.ClientSoftOutputLimit = 0;
+        });
+        var big = RespCluster.KeyOwnedBy(cluster, 1, "big");
+        var runs = new string[Rounds];
+        for (int i = 0, n = 0; i < Rounds; n++)
+        {
+            var key = $"run-{n}";
+            if (cluster.OwnerOf(Encoding.ASCII.GetBytes(key)) == 1)
+                runs[i++] = key;
+        }
+        var value = new string('v', Size);
+        await using (var atOwner = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 1)))
+            Assert.Equal("+OK\r\n", await atOwner.CallAsync("SET", big, value));
+        var store = cluster[1].Store;
+
+        // The default receive buffer (see the native test above).
+        await using var hog = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0));
+        var pipeline = new StringBuilder();
+        foreach (var run in runs)
+            pipeline.Append(RespTestClient.Encode("GET", big)).Append(RespTestClient.Encode("SET", run, "x"));
+        await hog.SendAsync(pipeline.ToString());
+
+        await AssertFewerThanHalfRunAsync(Rounds, () => runs.Count(k => store.TryGet(Encoding.ASCII.GetBytes(k), out _)));
+
+        var expectedGet = $"${Size}\r\n{value}\r\n";
+        for (var i = 0; i < Rounds; i++)
+        {
+            Assert.Equal(expectedGet, await hog.ReadReplyAsync());
+            Assert.Equal("+OK\r\n", await hog.ReadReplyAsync());
+        }
+        Assert.All(runs, k => Assert.True(store.TryGet(Encoding.ASCII.GetBytes(k), out _)));
+    }
+
     /// <summary>Nodes with 1 MiB frames (the output pauses at 2 MiB) and no output limits: only the session's own bound holds a pipeline back.</summary>
     private static Task<TestCluster> StartBoundOnlyAsync(int nodes) => TestCluster.StartAsync(nodes, o =>
     {
