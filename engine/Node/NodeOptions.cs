@@ -101,8 +101,12 @@ public sealed class NodeOptions
     /// <remarks>Defaults to 1 s.</remarks>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>A peer that answers nothing for this long is declared down and its link is closed.</summary>
-    /// <remarks>Defaults to 5 s: several missed heartbeats, so one slow GC pause does not flap the mesh.</remarks>
+    /// <summary>A peer that sends nothing on its link for this long is declared down and its link is closed.</summary>
+    /// <remarks>
+    /// Defaults to 5 s: several missed heartbeats, so one slow GC pause does not flap the mesh. Any bytes from the peer
+    /// count, not only heartbeat answers: an answer queued behind a large value arrives late, and the value's bytes
+    /// show the peer alive meanwhile. Found within this plus one heartbeat interval.
+    /// </remarks>
     public TimeSpan PeerTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How long dialing a peer may take.</summary>

@@ -4,9 +4,23 @@ using FastDht.Engine.Transport.Internal;
 
 namespace FastDht.Engine.Transport;
 
-/// <summary>The send loop: output pipe to socket, everything buffered in one send.</summary>
+/// <summary>The send loop: output pipe to socket, everything buffered in one send (up to a bounded slice).</summary>
 public sealed partial class SocketConnection
 {
+    /// <summary>
+    /// The most pipe segments one socket send takes: 64, 256 KiB of the default 4 KiB segments, far more than a batch of
+    /// small replies fills and about what a loopback socket's send buffer takes at once.
+    /// </summary>
+    /// <remarks>
+    /// Why a bound: the runtime's multi-buffer send pins every remaining buffer of its list and allocates two arrays of
+    /// that many entries on each partial sendmsg it makes, so one large reply (a 60 MB value is about 15,000 segments)
+    /// sent to a client that reads slowly cost O(segments) per partial send, O(segments^2) in all, on the thread that
+    /// completes the socket's sends, and two large-object-heap arrays per partial send, whose gen-2 collections suspend
+    /// every thread of the node (docs/known-issues.md). Sliced, each send costs at most this much, the segments sent go
+    /// back to the pool at once, and the loop returns to the pipe between slices.
+    /// </remarks>
+    internal const int MaxSendSegments = 64;
+
     private readonly SocketSenderPool _senderPool;
     private long _sendCount;
     private long _bytesSent;
@@ -33,10 +47,10 @@ public sealed partial class SocketConnection
                     break;
                 }
 
-                ReadOnlySequence<byte> buffer = result.Buffer;
+                ReadOnlySequence<byte> buffer = SendSlice(result.Buffer);
                 if (!buffer.IsEmpty)
                 {
-                    // Everything flushed since the last send goes out in this one call: this is the batching.
+                    // Everything flushed since the last send goes out in this one call (up to a slice): the batching.
                     sender = _senderPool.Rent();
                     SocketOperationResult sent = await sender.SendAsync(_socket!, buffer).ConfigureAwait(false);
                     if (!sent.IsSuccess)
@@ -56,7 +70,7 @@ public sealed partial class SocketConnection
                 }
 
                 output.AdvanceTo(buffer.End);
-                if (result.IsCompleted)
+                if (result.IsCompleted && buffer.End.Equals(result.Buffer.End))
                 {
                     break;
                 }
@@ -83,5 +97,28 @@ public sealed partial class SocketConnection
         Shutdown(error);
         await output.CompleteAsync().ConfigureAwait(false);
         SignalClosed();
+    }
+
+    /// <summary>The first <see cref="MaxSendSegments"/> segments of <paramref name="buffer"/> (all of it when it has fewer).</summary>
+    internal static ReadOnlySequence<byte> SendSlice(in ReadOnlySequence<byte> buffer)
+    {
+        if (buffer.IsSingleSegment)
+        {
+            return buffer;
+        }
+
+        long length = 0;
+        int segments = 0;
+        foreach (ReadOnlyMemory<byte> segment in buffer)
+        {
+            if (++segments > MaxSendSegments)
+            {
+                return buffer.Slice(0, length);
+            }
+
+            length += segment.Length;
+        }
+
+        return buffer;
     }
 }

@@ -30,4 +30,6 @@ internal static partial class MeshLog
     [LoggerMessage(12, LogLevel.Information, "Peer {PeerId} ({Address}) left the cluster at epoch {Epoch}: its link is closed")]
     public static partial void PeerRemoved(ILogger logger, ushort peerId, string address, ulong epoch);
 
+    [LoggerMessage(19, LogLevel.Information, "Peer {PeerId}: a heartbeat was not answered within {TimeoutMs} ms while its link carried other bytes: the answer waits behind them")]
+    public static partial void HeartbeatLate(ILogger logger, ushort peerId, double timeoutMs);
 }

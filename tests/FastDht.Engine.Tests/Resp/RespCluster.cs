@@ -2,19 +2,20 @@ using System.Net;
 using FastDht.Engine.Plugins;
 using FastDht.Engine.Node;
 using FastDht.TestUtilities;
+using Microsoft.Extensions.Logging;
 
 namespace FastDht.Engine.Tests.Resp;
 
 /// <summary>A 3-node in-process cluster with RESP enabled on every node (port 0), ready once every node knows every RESP address.</summary>
 internal static class RespCluster
 {
-    public static async Task<TestCluster> StartAsync(int nodes = 3, Action<NodeOptions>? configure = null, bool proxied = false)
+    public static async Task<TestCluster> StartAsync(int nodes = 3, Action<NodeOptions>? configure = null, bool proxied = false, ILoggerFactory? loggerFactory = null)
     {
         var cluster = await TestCluster.StartAsync(nodes, o =>
         {
             o.Listeners[ProtocolNames.Resp] = new IPEndPoint(IPAddress.Loopback, 0);
             configure?.Invoke(o);
-        }, proxied: proxied);
+        }, loggerFactory: loggerFactory, proxied: proxied);
         await Bounded.UntilAsync(() => AllKnown(cluster), "every node knows every node's RESP address");
         return cluster;
     }
