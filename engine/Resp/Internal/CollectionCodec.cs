@@ -104,6 +104,32 @@ internal static class CollectionCodec
         }
     }
 
+    /// <summary>The bytes of a value's count at its head (0 for an empty value): where its elements begin.</summary>
+    public static int HeaderSize(ReadOnlySpan<byte> value)
+    {
+        if (value.IsEmpty)
+            return 0;
+        ReadLeb(value, out var used);
+        return used;
+    }
+
+    /// <summary>The encoded size of a count of <paramref name="count"/>.</summary>
+    public static int CountSize(int count) => LebSize((uint)count);
+
+    /// <summary>The encoded size of one element of <paramref name="length"/> bytes.</summary>
+    public static long ElementSize(int length) => LebSize((uint)length) + length;
+
+    /// <summary>Writes a count; returns the bytes written.</summary>
+    public static int WriteCount(Span<byte> destination, int count) => WriteLeb(destination, (uint)count);
+
+    /// <summary>Writes one element (its length, its bytes); returns the bytes written.</summary>
+    public static int WriteElement(Span<byte> destination, ReadOnlySpan<byte> element)
+    {
+        var at = WriteLeb(destination, (uint)element.Length);
+        element.CopyTo(destination[at..]);
+        return at + element.Length;
+    }
+
     /// <summary>A pooled buffer of at least <paramref name="size"/> bytes; give it back with <see cref="ArrayPool{T}.Return"/>.</summary>
     public static byte[] Rent(long size) => ArrayPool<byte>.Shared.Rent((int)Math.Max(1, size));
 
