@@ -142,12 +142,13 @@ internal readonly ref struct KeyWrite
     /// A delta is taken only from a value whose version a logged record stored (<see cref="VersionClock.IsLogged"/>)
     /// with the same type and expiry, since whoever applies it must hold exactly that value; the first change of any
     /// other value is logged whole with a version, and the ones after it as deltas. Without a log, replicas or a move,
-    /// or in a transaction's commit (no <c>versions</c>), this is a plain put and the entry carries no version.
+    /// in a transaction's commit (no <c>versions</c>), or for a value shorter than <see cref="MinChangedLength"/>, this
+    /// is a plain put and the entry carries no version.
     /// </remarks>
     public void PutChange(ReadOnlySpan<byte> value, EntryType type, long expiresAt)
     {
         EnsureAllowed();
-        if (_versions is null || (_log is null && _stream is null && _capture is null))
+        if (_versions is null || value.Length < MinChangedLength || (_log is null && _stream is null && _capture is null))
         {
             Put(value, type, expiresAt);
             return;
@@ -160,6 +161,15 @@ internal readonly ref struct KeyWrite
         _store.Put(_key, value, new EntryMetadata(expiresAt, version, type));
         AppendVersioned(asDelta, plan, metadata.Version, value, new EntryMetadata(expiresAt, version, type));
     }
+
+    /// <summary>
+    /// The shortest value <see cref="PutChange"/> gives a version and logs as deltas. 128 bytes: a change record of one
+    /// small element costs about 60 bytes plus the key and the element, a whole record 26 plus the key and the value, so
+    /// below this a whole value costs the log at most about twice a delta, and the version's 8 bytes in the entry (11
+    /// for a string without an expiry) stay under a tenth of the value: small collections and strings, the most common,
+    /// keep their entries as they were.
+    /// </summary>
+    internal const int MinChangedLength = 128;
 
     /// <summary>As <see cref="PutChange"/> for a string, keeping the expiry the key has (APPEND, SETRANGE, SETBIT).</summary>
     public void PutChangeKeepingExpiry(ReadOnlySpan<byte> value)
@@ -202,6 +212,23 @@ internal readonly ref struct KeyWrite
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>
+    /// Applies an expiry change from the key's primary (a replica, a slot's new owner) to the value whose version is
+    /// <paramref name="baseVersion"/>, giving <paramref name="version"/>, logged as the same record; false (nothing
+    /// changed) when the key holds another version.
+    /// </summary>
+    public bool ApplyExpireChange(long expiresAt, ulong baseVersion, ulong version)
+    {
+        EnsureAllowed();
+        if (!_store.TryGet(_key, out var current, out var metadata) || metadata.Version != baseVersion)
+            return false;
+        _store.TryReplaceMetadata(_key, current, new EntryMetadata(expiresAt, version, metadata.Type));
+        _log?.AppendExpireChange(_key, expiresAt, baseVersion, version);
+        _stream?.AppendExpireChange(_key, expiresAt, baseVersion, version);
+        _capture?.AppendExpireChange(_key, expiresAt, baseVersion, version);
+        return true;
     }
 
     /// <summary>Stores <paramref name="next"/> with <paramref name="version"/> (type and expiry kept) and logs it as a change of <paramref name="old"/>, or whole when no short delta exists.</summary>
@@ -258,6 +285,17 @@ internal readonly ref struct KeyWrite
             return true;
         }
         _store.TryGet(_key, out current, out var metadata);
+        if (VersionClock.IsLogged(metadata.Version) && _versions is not null && (_log is not null || _stream is not null || _capture is not null))
+        {
+            // A value its next changes are logged against as deltas: it keeps a version, a new one (so a WATCH sees the
+            // change), and the record names the old one, as a change record does (docs/storage.md, "Change records").
+            var version = _versions.NextLoggedVersion();
+            _store.TryReplaceMetadata(_key, current, new EntryMetadata(expiresAt, version, metadata.Type));
+            _log?.AppendExpireChange(_key, expiresAt, metadata.Version, version);
+            _stream?.AppendExpireChange(_key, expiresAt, metadata.Version, version);
+            _capture?.AppendExpireChange(_key, expiresAt, metadata.Version, version);
+            return true;
+        }
         // A new expiry is a change: the version a WATCH saw is dropped with it; the type stays.
         _store.TryReplaceMetadata(_key, current, EntryMetadata.Typed(metadata.Type, expiresAt));
         _log?.AppendExpire(_key, expiresAt);

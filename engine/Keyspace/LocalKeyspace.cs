@@ -374,10 +374,10 @@ internal sealed class LocalKeyspace
     /// <param name="kind">The record's kind (<see cref="StreamRecords"/>).</param>
     /// <param name="key">The key it changes.</param>
     /// <param name="value">A put's value; a change's delta.</param>
-    /// <param name="expiresAt">A put's or an expire's expiry (unix ms, 0: none).</param>
+    /// <param name="expiresAt">A put's, an expire's or an expire-change's expiry (unix ms, 0: none).</param>
     /// <param name="type">A put's data type.</param>
-    /// <param name="version">A versioned put's or a change's version (0: none).</param>
-    /// <param name="baseVersion">A change's base version: applied only to the value that has it, skipped otherwise
+    /// <param name="version">A versioned put's, a change's or an expire-change's version (0: none).</param>
+    /// <param name="baseVersion">A change's or an expire-change's base version: applied only to the value that has it, skipped otherwise
     /// (the value came later in a resynchronization's or a move's copy, which read it with the change already made).</param>
     public void ApplyReplicated(byte kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt, EntryType type = EntryType.String, ulong version = 0, ulong baseVersion = 0)
     {
@@ -394,6 +394,10 @@ internal sealed class LocalKeyspace
             case StreamRecords.KindChange:
                 Versions.Observe(version);
                 write.ApplyChange(baseVersion, version, value);
+                break;
+            case StreamRecords.KindExpireChange:
+                Versions.Observe(version);
+                write.ApplyExpireChange(expiresAt, baseVersion, version);
                 break;
             case StreamRecords.KindExpire:
                 write.SetExpiry(expiresAt);

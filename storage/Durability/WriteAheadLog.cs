@@ -223,6 +223,24 @@ public sealed partial class WriteAheadLog : IDisposable
         return end;
     }
 
+    /// <summary>
+    /// Appends a change of the expiry of <paramref name="key"/>'s value whose version is <paramref name="baseVersion"/>
+    /// (0: it no longer expires), giving <paramref name="version"/>; recovery applies it only to that value, as a change
+    /// record. Returns the log position after it.
+    /// </summary>
+    public long AppendExpireChange(ReadOnlySpan<byte> key, long expiresAt, ulong baseVersion, ulong version)
+    {
+        var size = LogFormat.RecordHeaderSize + LogFormat.ExpireChangePayloadSize(key.Length);
+        long end;
+        lock (_sync)
+        {
+            LogFormat.WriteExpireChange(Reserve(size), key, expiresAt, baseVersion, version);
+            end = Commit(size);
+        }
+        Mark(end);
+        return end;
+    }
+
     /// <summary>Appends a change of <paramref name="key"/>'s expiry (0: it no longer expires); returns the log position after it.</summary>
     public long AppendExpire(ReadOnlySpan<byte> key, long expiresAt)
     {

@@ -109,6 +109,20 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
         return end;
     }
 
+    /// <summary>Appends an expiry change of the value at <paramref name="baseVersion"/>, giving <paramref name="version"/>.</summary>
+    public long AppendExpireChange(ReadOnlySpan<byte> key, long expiresAt, ulong baseVersion, ulong version)
+    {
+        var size = StreamRecords.ExpireChangeSize(key.Length);
+        long end;
+        lock (_sync)
+        {
+            StreamRecords.WriteExpireChange(Reserve(size), key, expiresAt, baseVersion, version);
+            end = Commit(size);
+        }
+        Mark(end);
+        return end;
+    }
+
     public long AppendExpire(ReadOnlySpan<byte> key, long expiresAt)
     {
         long end;

@@ -16,6 +16,7 @@ namespace FastDht.Engine.Keyspace.Internal;
 /// txn     [5][u32 body length][body: a transaction record, TxnPrepareRecord or an 'E' TxnDecisionRecord]
 /// put-versioned [6][u16 key length][key][i64 expires at][u8 type][u32 value length][value][u64 version]
 /// change  [7][u16 key length][key][u64 base version][u64 version][u32 delta length][delta: ValueDelta]
+/// expire-change [8][u16 key length][key][i64 expires at][u64 base version][u64 version]
 /// </code>
 /// A change is applied only to the value whose version is its base (docs/storage.md, "Change records"): a resynchronizing
 /// replica or a slot's new owner receives values read while writes go on, which may already hold a change that the
@@ -34,6 +35,17 @@ internal static class StreamRecords
     public const byte KindTxn = 5;
     public const byte KindPutVersioned = 6;
     public const byte KindChange = 7;
+    public const byte KindExpireChange = 8;
+
+    public static int ExpireChangeSize(int keyLength) => 1 + 2 + keyLength + 24;
+
+    public static void WriteExpireChange(Span<byte> span, ReadOnlySpan<byte> key, long expiresAt, ulong baseVersion, ulong version)
+    {
+        var at = WriteKey(span, KindExpireChange, key);
+        BinaryPrimitives.WriteInt64LittleEndian(span[at..], expiresAt);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[(at + 8)..], baseVersion);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[(at + 16)..], version);
+    }
 
     public static int PutVersionedSize(int keyLength, int valueLength) => PutSize(keyLength, valueLength) + 8;
 
@@ -130,7 +142,7 @@ internal static class StreamRecords
             size = 5 + bodyLength;
             return true;
         }
-        if (kind is < KindPut or > KindChange || kind == KindTxn || records.Length < 3)
+        if (kind is < KindPut or > KindExpireChange || kind == KindTxn || records.Length < 3)
             return false;
         int keyLength = BinaryPrimitives.ReadUInt16LittleEndian(records[1..]);
         var at = 3 + keyLength;
@@ -140,6 +152,16 @@ internal static class StreamRecords
         if (kind == KindDelete)
         {
             size = at;
+            return true;
+        }
+        if (kind == KindExpireChange)
+        {
+            if (records.Length - at < 24)
+                return false;
+            expiresAt = BinaryPrimitives.ReadInt64LittleEndian(records[at..]);
+            baseVersion = BinaryPrimitives.ReadUInt64LittleEndian(records[(at + 8)..]);
+            version = BinaryPrimitives.ReadUInt64LittleEndian(records[(at + 16)..]);
+            size = at + 24;
             return true;
         }
         if (kind == KindChange)

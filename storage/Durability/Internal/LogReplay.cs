@@ -34,6 +34,7 @@ internal static class LogReplay
             case LogFormat.KindPutTyped:
             case LogFormat.KindPutVersioned:
             case LogFormat.KindChange:
+            case LogFormat.KindExpireChange:
             {
                 var at = 0;
                 if (!TryApplyOne(payload, ref at, store, dryRun: true, tally) || at != payload.Length)
@@ -146,6 +147,24 @@ internal static class LogReplay
                     return false;
                 if (!dryRun)
                     return ApplyChange(store, key, baseVersion, version, delta, tally);
+                return true;
+            }
+            case LogFormat.KindExpireChange:
+            {
+                if (payload.Length - at < 24)
+                    return false;
+                var expiresAt = BinaryPrimitives.ReadInt64LittleEndian(payload[at..]);
+                var baseVersion = BinaryPrimitives.ReadUInt64LittleEndian(payload[(at + 8)..]);
+                var version = BinaryPrimitives.ReadUInt64LittleEndian(payload[(at + 16)..]);
+                at += 24;
+                if (dryRun)
+                    return true;
+                tally?.Saw(version);
+                // As a change record: only the value of its base version, else the snapshot already holds it.
+                if (store.TryGet(key, out var current, out var metadata) && metadata.Version == baseVersion)
+                    store.TryReplaceMetadata(key, current, new EntryMetadata(expiresAt, version, metadata.Type));
+                else if (tally is not null)
+                    tally.SkippedChanges++;
                 return true;
             }
             case LogFormat.KindExpire:

@@ -6,8 +6,9 @@ using FastDht.TestUtilities;
 namespace FastDht.Engine.Tests.Durability;
 
 /// <summary>
-/// RPUSH, LPUSH, APPEND and SETBIT logged as change records: a restart gives exactly the acknowledged values, also with
-/// snapshots taken while they ran, and one more element costs the log a few dozen bytes, not the whole list.
+/// RPUSH, LPUSH, APPEND, SETBIT and EXPIRE logged as change records: a restart gives exactly the acknowledged values and
+/// expiry, also with snapshots taken while they ran, and one more element costs the log a few dozen bytes, not the whole
+/// list.
 /// </summary>
 public sealed class ChangeRecordRestartTests : IDisposable
 {
@@ -61,6 +62,8 @@ public sealed class ChangeRecordRestartTests : IDisposable
                 appended.Append(i).Append(',');
                 Assert.Equal($":{appended.Length}\r\n", await resp.CallAsync("APPEND", "text", $"{i},"));
                 Assert.Equal(":0\r\n", await resp.CallAsync("SETBIT", "bits", (i * 7).ToString(), "1"));
+                if (i % 50 == 49)
+                    Assert.Equal(":1\r\n", await resp.CallAsync("EXPIRE", "list", (100_000 + i).ToString())); // the pushes go on as changes
             }
             // Several elements at once, and the X forms: Redis's order and answers.
             Assert.Equal(":2\r\n", await resp.CallAsync("RPUSH", "multi", "a", "b"));
@@ -71,7 +74,9 @@ public sealed class ChangeRecordRestartTests : IDisposable
             Volatile.Write(ref done, 1);
             snapshots = await snapshotter.WaitAsync(Bounded.Timeout);
 
-            // One more element of a list of 300 costs the log a record of its delta: a few dozen bytes, not the 4 KB list.
+            // One more element of a list of 300, right after an EXPIRE, costs the log a record of its delta: a few dozen
+            // bytes, not the 4 KB list.
+            Assert.Equal(":1\r\n", await resp.CallAsync("EXPIRE", "list", "200000"));
             var before = log.AppendedPosition;
             Assert.Equal($":{Writes + 1}\r\n", await resp.CallAsync("RPUSH", "list", "one-more"));
             var logged = log.AppendedPosition - before;
@@ -86,6 +91,9 @@ public sealed class ChangeRecordRestartTests : IDisposable
         Assert.Equal(Bulk(appended.ToString()), await check.CallAsync("GET", "text"));
         Assert.Equal(RespArray(["z", "y", "x", "a", "b", "c"]), await check.CallAsync("LRANGE", "multi", "0", "-1"));
         Assert.Equal(":0\r\n", await check.CallAsync("EXISTS", "absent"));
+        var ttlReply = await check.CallAsync("TTL", "list");
+        var ttl = long.Parse(ttlReply[1..^2]);
+        Assert.InRange(ttl, 199_000, 200_000); // the last EXPIRE, not an older one
         Assert.Equal($":{Writes}\r\n", await check.CallAsync("BITCOUNT", "bits"));
         Assert.Equal(":1\r\n", await check.CallAsync("GETBIT", "bits", ((Writes - 1) * 7).ToString()));
     }

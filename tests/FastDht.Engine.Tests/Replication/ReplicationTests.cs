@@ -229,6 +229,8 @@ public sealed class ReplicationTests
                 Assert.Equal($":{++pushed}\r\n", await resp.CallAsync("RPUSH", list, $"e{pushed}"));
                 appended.Append(pushed).Append(',');
                 Assert.Equal($":{appended.Length}\r\n", await resp.CallAsync("APPEND", text, $"{pushed},"));
+                if (pushed % 25 == 0)
+                    Assert.Equal(":1\r\n", await resp.CallAsync("EXPIRE", list, (100_000 + pushed).ToString()));
             }
         }
         await WriteAsync(100);
@@ -256,7 +258,7 @@ public sealed class ReplicationTests
 
     private static bool Same(TestCluster cluster, int primary, int replica, string key) =>
         cluster[primary].Store.TryGet(B(key), out var a, out var am) && cluster[replica].Store.TryGet(B(key), out var b, out var bm)
-        && a.Span.SequenceEqual(b.Span) && am.Type == bm.Type && am.Version == bm.Version;
+        && a.Span.SequenceEqual(b.Span) && am.Type == bm.Type && am.Version == bm.Version && am.ExpiresAt == bm.ExpiresAt;
 
     [Fact]
     public async Task A_write_waits_for_a_frozen_replica_until_it_is_out_of_the_in_sync_set()

@@ -96,6 +96,40 @@ public sealed class ChangeRecordTests : IDisposable
     }
 
     [Fact]
+    public async Task An_expiry_change_the_snapshot_already_holds_is_skipped_and_the_change_named_after_it_applies()
+    {
+        var store = new ShardedStore();
+        Action<WriteAheadLog>? pending = null;
+        WriteAheadLog? opened = null;
+        const long ExpiresAt = 4_000_000_000_000; // far ahead
+        using (var log = Open(store, out _, barrier: () => Interlocked.Exchange(ref pending, null)?.Invoke(opened!)))
+        {
+            opened = log;
+            PutVersioned(log, store, "k", Long('a'));
+            // EXPIRE of a versioned value: a new version, logged only once the snapshot began (as in the first test).
+            Assert.True(store.TryGet(B("k"), out var current, out var metadata));
+            var baseVersion = metadata.Version;
+            _version += 2;
+            var expiring = _version;
+            Assert.True(store.TryReplaceMetadata(B("k"), current, new EntryMetadata(ExpiresAt, expiring)));
+            pending = l => l.AppendExpireChange(B("k"), ExpiresAt, baseVersion, expiring);
+            Assert.True(log.TryStartSnapshot(out var snapshot));
+            await snapshot.WaitAsync(Bound);
+            Append(store, "k", "after")(log); // names the expiry change's version
+            Assert.True(await log.WhenDurableAsync(log.AppendedPosition).AsTask().WaitAsync(Bound));
+        }
+
+        var restored = new ShardedStore();
+        using var reopened = Open(restored, out var recovery);
+        Assert.NotNull(recovery.Snapshot);
+        Assert.Equal(1, recovery.SkippedChanges);
+        Assert.Equal(Long('a') + "after", Get(restored, "k"));
+        Assert.True(restored.TryGet(B("k"), out _, out var restoredMetadata));
+        Assert.Equal(ExpiresAt, restoredMetadata.ExpiresAt);
+        Assert.Equal(_version, restoredMetadata.Version);
+    }
+
+    [Fact]
     public void Changes_replay_in_order_from_the_whole_log_and_a_change_whose_base_was_replaced_is_skipped()
     {
         var store = new ShardedStore();
