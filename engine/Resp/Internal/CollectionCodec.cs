@@ -15,8 +15,9 @@ namespace FastDht.Engine.Resp.Internal;
 /// One array per collection, like Redis's listpack: no per-element object, so an element costs its bytes plus a
 /// one-byte length below 128 bytes (two below 16 KiB), and the whole collection is one store entry that the log, the
 /// replication stream, slot moves and transactions carry as they carry a string (the type travels in the entry's
-/// metadata). The price is that every change rewrites the value: O(n) in the collection's bytes per write (see
-/// docs/resp-server.md, "Collections"). Decoding hands out slices of the stored value, which is immutable, so a read
+/// metadata). The price is that every change rewrites the value in memory: O(n) in the collection's bytes per write (see
+/// docs/resp-server.md, "Collections"); the log, the replicas and a slot move get only the bytes that changed
+/// (docs/storage.md, "Change records"). Decoding hands out slices of the stored value, which is immutable, so a read
 /// copies nothing but the slice list.
 /// </remarks>
 internal static class CollectionCodec
