@@ -32,11 +32,15 @@ internal readonly ref struct KeyWrite
     private readonly ReplicationStream? _capture;
     private readonly TimeProvider _time;
     private readonly PushSignal? _pushes;
+    private readonly VersionClock? _versions;
 
     // capture: where a change is also appended because its slot is moving to another node (SlotMoves); null otherwise.
     // pushes: woken when a list is written (clients blocked in BLPOP...); null where nobody can block (a replica's apply).
-    internal KeyWrite(KeyWriteGate gate, IKeyValueStore store, ReadOnlySpan<byte> key, KeyWriteRefusal refusal, WriteAheadLog? log, ReplicationStream? stream, TimeProvider time, ReplicationStream? capture = null, PushSignal? pushes = null)
+    // versions: where the versions of values logged for change records come from; null where every write must be logged
+    // whole (a transaction's commit, logged as one batch of whole values).
+    internal KeyWrite(KeyWriteGate gate, IKeyValueStore store, ReadOnlySpan<byte> key, KeyWriteRefusal refusal, WriteAheadLog? log, ReplicationStream? stream, TimeProvider time, ReplicationStream? capture = null, PushSignal? pushes = null, VersionClock? versions = null)
     {
+        _versions = versions;
         _pushes = pushes;
         _capture = capture;
         _gate = gate;
@@ -128,6 +132,135 @@ internal readonly ref struct KeyWrite
             _pushes?.Pulse();
     }
 
+    /// <summary>
+    /// Sets the value to a change of the present one (a collection command's new encoding, APPEND, SETRANGE, SETBIT):
+    /// stored like <see cref="Put(ReadOnlySpan{byte}, EntryType, long)"/>, but with a log, replicas or a slot move
+    /// going on, logged and streamed as the bytes that changed (a change record naming the value it was computed from)
+    /// when that is at most half the new value, and whole with a version otherwise (docs/storage.md, "Change records").
+    /// </summary>
+    /// <remarks>
+    /// A delta is taken only from a value whose version a logged record stored (<see cref="VersionClock.IsLogged"/>)
+    /// with the same type and expiry, since whoever applies it must hold exactly that value; the first change of any
+    /// other value is logged whole with a version, and the ones after it as deltas. Without a log, replicas or a move,
+    /// in a transaction's commit (no <c>versions</c>), or for a value shorter than <see cref="MinChangedLength"/>, this
+    /// is a plain put and the entry carries no version.
+    /// </remarks>
+    public void PutChange(ReadOnlySpan<byte> value, EntryType type, long expiresAt)
+    {
+        EnsureAllowed();
+        if (_versions is null || value.Length < MinChangedLength || (_log is null && _stream is null && _capture is null))
+        {
+            Put(value, type, expiresAt);
+            return;
+        }
+        var version = _versions.NextLoggedVersion();
+        var present = _store.TryGet(_key, out var current, out var metadata);
+        DeltaPlan plan = default;
+        var asDelta = present && VersionClock.IsLogged(metadata.Version) && metadata.Type == type && metadata.ExpiresAt == expiresAt
+            && ValueDelta.TryPlan(current.Span, value, out plan);
+        _store.Put(_key, value, new EntryMetadata(expiresAt, version, type));
+        AppendVersioned(asDelta, plan, metadata.Version, value, new EntryMetadata(expiresAt, version, type));
+    }
+
+    /// <summary>
+    /// The shortest value <see cref="PutChange"/> gives a version and logs as deltas. 128 bytes: a change record of one
+    /// small element costs about 60 bytes plus the key and the element, a whole record 26 plus the key and the value, so
+    /// below this a whole value costs the log at most about twice a delta, and the version's 8 bytes in the entry (11
+    /// for a string without an expiry) stay under a tenth of the value: small collections and strings, the most common,
+    /// keep their entries as they were.
+    /// </summary>
+    internal const int MinChangedLength = 128;
+
+    /// <summary>As <see cref="PutChange"/> for a string, keeping the expiry the key has (APPEND, SETRANGE, SETBIT).</summary>
+    public void PutChangeKeepingExpiry(ReadOnlySpan<byte> value)
+    {
+        EnsureAllowed();
+        TryGet(out _, out var expiresAt);
+        PutChange(value, EntryType.String, expiresAt);
+    }
+
+    /// <summary>Stores a value with the version its primary gave it (a replica, a slot's new owner), logged with it, not streamed on.</summary>
+    public void PutVersioned(ReadOnlySpan<byte> value, EntryType type, long expiresAt, ulong version)
+    {
+        EnsureAllowed();
+        var stored = new EntryMetadata(expiresAt, version, type);
+        _store.Put(_key, value, stored);
+        AppendVersioned(asDelta: false, default, 0, value, stored);
+    }
+
+    /// <summary>
+    /// Applies a change record from the key's primary (a replica, a slot's new owner): <paramref name="delta"/> to the
+    /// value whose version is <paramref name="baseVersion"/>, giving <paramref name="version"/>, logged as the same
+    /// change; false (nothing changed) when the key holds another version: the copy it came from already had it.
+    /// </summary>
+    public bool ApplyChange(ulong baseVersion, ulong version, ReadOnlySpan<byte> delta)
+    {
+        EnsureAllowed();
+        if (!_store.TryGet(_key, out var current, out var metadata) || metadata.Version != baseVersion
+            || !ValueDelta.TryGetNewLength(delta, out var length))
+            return false;
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        try
+        {
+            var next = buffer.AsSpan(0, length);
+            if (!ValueDelta.TryApply(current.Span, delta, next))
+                return false;
+            PutVersionedChange(current.Span, next, metadata, version);
+            return true;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Applies an expiry change from the key's primary (a replica, a slot's new owner) to the value whose version is
+    /// <paramref name="baseVersion"/>, giving <paramref name="version"/>, logged as the same record; false (nothing
+    /// changed) when the key holds another version.
+    /// </summary>
+    public bool ApplyExpireChange(long expiresAt, ulong baseVersion, ulong version)
+    {
+        EnsureAllowed();
+        if (!_store.TryGet(_key, out var current, out var metadata) || metadata.Version != baseVersion)
+            return false;
+        _store.TryReplaceMetadata(_key, current, new EntryMetadata(expiresAt, version, metadata.Type));
+        _log?.AppendExpireChange(_key, expiresAt, baseVersion, version);
+        _stream?.AppendExpireChange(_key, expiresAt, baseVersion, version);
+        _capture?.AppendExpireChange(_key, expiresAt, baseVersion, version);
+        return true;
+    }
+
+    /// <summary>Stores <paramref name="next"/> with <paramref name="version"/> (type and expiry kept) and logs it as a change of <paramref name="old"/>, or whole when no short delta exists.</summary>
+    private void PutVersionedChange(ReadOnlySpan<byte> old, ReadOnlySpan<byte> next, EntryMetadata metadata, ulong version)
+    {
+        _store.Put(_key, next, metadata.WithVersion(version));
+        var asDelta = ValueDelta.TryPlan(old, next, out var plan);
+        AppendVersioned(asDelta, plan, metadata.Version, next, metadata.WithVersion(version));
+    }
+
+    /// <summary>
+    /// Logs, streams and captures a value just stored with <paramref name="stored"/>'s version: as <paramref name="plan"/>'s
+    /// change of the value at <paramref name="baseVersion"/> when <paramref name="asDelta"/>, else whole (put-versioned).
+    /// </summary>
+    private void AppendVersioned(bool asDelta, in DeltaPlan plan, ulong baseVersion, ReadOnlySpan<byte> value, EntryMetadata stored)
+    {
+        if (asDelta)
+        {
+            _log?.AppendChange(_key, baseVersion, stored.Version, plan, value);
+            _stream?.AppendChange(_key, baseVersion, stored.Version, plan, value);
+            _capture?.AppendChange(_key, baseVersion, stored.Version, plan, value);
+        }
+        else
+        {
+            _log?.AppendPutVersioned(_key, value, stored.Type, stored.ExpiresAt, stored.Version);
+            _stream?.AppendPutVersioned(_key, value, stored.Type, stored.ExpiresAt, stored.Version);
+            _capture?.AppendPutVersioned(_key, value, stored.Type, stored.ExpiresAt, stored.Version);
+        }
+        if (stored.Type is EntryType.List or EntryType.SortedSet)
+            _pushes?.Pulse();
+    }
+
     /// <summary>Sets the value and keeps the expiry the key has (INCR, APPEND, SETRANGE, SETBIT, SET KEEPTTL).</summary>
     public void PutKeepingExpiry(ReadOnlySpan<byte> value)
     {
@@ -152,6 +285,17 @@ internal readonly ref struct KeyWrite
             return true;
         }
         _store.TryGet(_key, out current, out var metadata);
+        if (VersionClock.IsLogged(metadata.Version) && _versions is not null && (_log is not null || _stream is not null || _capture is not null))
+        {
+            // A value its next changes are logged against as deltas: it keeps a version, a new one (so a WATCH sees the
+            // change), and the record names the old one, as a change record does (docs/storage.md, "Change records").
+            var version = _versions.NextLoggedVersion();
+            _store.TryReplaceMetadata(_key, current, new EntryMetadata(expiresAt, version, metadata.Type));
+            _log?.AppendExpireChange(_key, expiresAt, metadata.Version, version);
+            _stream?.AppendExpireChange(_key, expiresAt, metadata.Version, version);
+            _capture?.AppendExpireChange(_key, expiresAt, metadata.Version, version);
+            return true;
+        }
         // A new expiry is a change: the version a WATCH saw is dropped with it; the type stays.
         _store.TryReplaceMetadata(_key, current, EntryMetadata.Typed(metadata.Type, expiresAt));
         _log?.AppendExpire(_key, expiresAt);

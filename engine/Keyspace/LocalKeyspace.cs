@@ -40,8 +40,6 @@ internal sealed class LocalKeyspace
     private readonly LockTable _locks;
     private readonly TimeProvider _time;
     private WriteAheadLog? _log;
-    // The last version handed out by Watch: starts at the clock's microseconds, so a restart never reuses one.
-    private long _nextVersion = DateTime.UtcNow.Ticks / 10;
     private ReplicationStream? _stream;
     private Func<int, bool>? _servesSlot;
     private SlotMoves? _moves;
@@ -127,6 +125,9 @@ internal sealed class LocalKeyspace
 
     /// <summary>The write-ahead log every change is appended to; null when the node keeps its keys in memory only.</summary>
     public WriteAheadLog? Log => _log;
+
+    /// <summary>Where entry versions come from: WATCH's, and the ones change records name (<see cref="KeyWrite.PutChange"/>).</summary>
+    internal VersionClock Versions { get; } = new();
 
     /// <summary>
     /// Changes applied in several steps before they are logged as one record (a transaction's commit, a flush) enter
@@ -263,11 +264,12 @@ internal sealed class LocalKeyspace
     /// </summary>
     /// <remarks>
     /// A version is an entry's identity for WATCH: every change of the key (every <see cref="KeyWrite"/> mutator, a
-    /// transaction's commit, FLUSHALL, expiry) replaces the entry's metadata without it, so a key still carrying the
-    /// version a WATCH saw has not changed since. Only watched keys carry one (8 bytes, until their next write): keys
-    /// nobody watches cost nothing. Versions come from one node-wide counter that starts at the clock's microseconds,
-    /// so a restarted node does not hand out a version it gave before. Taken under the key's gate, so it cannot slip
-    /// between a write's read and its store; not logged (a restart ends every WATCH anyway).
+    /// transaction's commit, FLUSHALL, expiry) replaces the entry's metadata without it or, for a change logged as a
+    /// delta (<see cref="KeyWrite.PutChange"/>), with a new one, so a key still carrying the version a WATCH saw has not
+    /// changed since. Only watched keys and collections or strings changed in place with a log or replicas carry one
+    /// (8 bytes): other keys cost nothing. Versions come from <see cref="VersionClock"/>, so a restarted node does not
+    /// hand out a version it gave before. Taken under the key's gate, so it cannot slip between a write's read and its
+    /// store; not logged (a restart ends every WATCH anyway).
     /// </remarks>
     public ulong Watch(ReadOnlySpan<byte> key)
     {
@@ -276,7 +278,7 @@ internal sealed class LocalKeyspace
             return 0;
         if (metadata.HasVersion)
             return metadata.Version;
-        var version = (ulong)Interlocked.Increment(ref _nextVersion);
+        var version = Versions.NextWatchVersion();
         return _store.TryReplaceMetadata(key, value, metadata.WithVersion(version)) ? version : 0;
     }
 
@@ -326,7 +328,7 @@ internal sealed class LocalKeyspace
         var capture = MovingCapture(key, ref refusal); // before the constructor call reads refusal
         if (refusal == KeyWriteRefusal.None)
             t_writesOpened++;
-        return new KeyWrite(gate, _store, key, refusal, _log, _stream, _time, capture, Pushes);
+        return new KeyWrite(gate, _store, key, refusal, _log, _stream, _time, capture, Pushes, Versions);
     }
 
     /// <summary>
@@ -369,13 +371,33 @@ internal sealed class LocalKeyspace
     /// Applies one change the primary of the key's slot replicated here (this node is its replica): no lock rule (the
     /// primary applied it under its own), logged here like any change, not streamed on.
     /// </summary>
-    public void ApplyReplicated(byte kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt, EntryType type = EntryType.String)
+    /// <param name="kind">The record's kind (<see cref="StreamRecords"/>).</param>
+    /// <param name="key">The key it changes.</param>
+    /// <param name="value">A put's value; a change's delta.</param>
+    /// <param name="expiresAt">A put's, an expire's or an expire-change's expiry (unix ms, 0: none).</param>
+    /// <param name="type">A put's data type.</param>
+    /// <param name="version">A versioned put's, a change's or an expire-change's version (0: none).</param>
+    /// <param name="baseVersion">A change's or an expire-change's base version: applied only to the value that has it, skipped otherwise
+    /// (the value came later in a resynchronization's or a move's copy, which read it with the change already made).</param>
+    public void ApplyReplicated(byte kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt, EntryType type = EntryType.String, ulong version = 0, ulong baseVersion = 0)
     {
-        using var write = new KeyWrite(_locks.EnterWriteGate(key), _store, key, KeyWriteRefusal.None, _log, stream: null, _time, pushes: Pushes);
+        using var write = new KeyWrite(_locks.EnterWriteGate(key), _store, key, KeyWriteRefusal.None, _log, stream: null, _time, pushes: Pushes, versions: Versions);
         switch (kind)
         {
             case StreamRecords.KindPut:
                 write.Put(value, type, expiresAt);
+                break;
+            case StreamRecords.KindPutVersioned:
+                Versions.Observe(version);
+                write.PutVersioned(value, type, expiresAt, version);
+                break;
+            case StreamRecords.KindChange:
+                Versions.Observe(version);
+                write.ApplyChange(baseVersion, version, value);
+                break;
+            case StreamRecords.KindExpireChange:
+                Versions.Observe(version);
+                write.ApplyExpireChange(expiresAt, baseVersion, version);
                 break;
             case StreamRecords.KindExpire:
                 write.SetExpiry(expiresAt);
@@ -430,8 +452,8 @@ internal sealed class LocalKeyspace
     /// applied it under its own), logged here like any change, not streamed to this node's replicas (they are
     /// resynchronized when the state that makes this node the owner is installed).
     /// </summary>
-    public void ApplyMigrated(byte kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt, EntryType type = EntryType.String) =>
-        ApplyReplicated(kind, key, value, expiresAt, type);
+    public void ApplyMigrated(byte kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt, EntryType type = EntryType.String, ulong version = 0, ulong baseVersion = 0) =>
+        ApplyReplicated(kind, key, value, expiresAt, type, version, baseVersion);
 
     /// <summary>Removes the keys of slots [<paramref name="first"/>, <paramref name="last"/>] (logged, not streamed): a receiver starting an import over (a sender drops its copies with <see cref="DropHandedAwayAsync"/>).</summary>
     public long RemoveSlots(int first, int last)

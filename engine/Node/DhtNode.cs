@@ -258,6 +258,7 @@ public sealed class DhtNode : IAsyncDisposable
         if (report.TruncatedAt is { } where)
             Keyspace.DurabilityLog.Truncated(logger, id, where);
         Keyspace.DurabilityLog.Loaded(logger, id, report.Records, report.Bytes, report.Segments, core.Store.Count, (long)report.Elapsed.TotalMilliseconds, options.Fsync.ToString().ToLowerInvariant());
+        core.Keyspace.Versions.Observe(report.HighestVersion); // recovery stored these versions: only higher ones from now on
         return log;
     }
 

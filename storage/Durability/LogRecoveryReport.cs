@@ -20,4 +20,13 @@ public sealed record LogRecoveryReport(long Records, int Segments, long Bytes, l
     /// older snapshot or the whole log: "file at offset: reason". Null when none.
     /// </summary>
     public string? DamagedSnapshot { get; init; }
+
+    /// <summary>The highest entry version the snapshot and the log stored: the engine hands out only higher ones afterwards.</summary>
+    public ulong HighestVersion { get; init; }
+
+    /// <summary>
+    /// Change records skipped because the key did not hold their base version: changes the snapshot already held (it is
+    /// read while writes go on). Applying them again would have applied them twice.
+    /// </summary>
+    public long SkippedChanges { get; init; }
 }

@@ -141,6 +141,7 @@ public sealed partial class WriteAheadLog
                 _written = loaded.LogPosition;
                 return new LogRecoveryReport(0, 0, 0, 0, missing ?? lost, Stopwatch.GetElapsedTime(started))
                 {
+                    HighestVersion = _replay.HighestVersion,
                     Snapshot = loaded.File,
                     SnapshotKeys = loaded.Keys,
                     DamagedSnapshot = damaged,
@@ -154,7 +155,15 @@ public sealed partial class WriteAheadLog
             missing = Missing(files[0], $"the log begins at position {first} but no snapshot holds the records before it (the snapshots or the segments before it are missing)");
         }
         var report = ReplaySegments(store, files.AsSpan(from).ToArray(), started);
-        return report with { Snapshot = snapshot?.File, SnapshotKeys = snapshot?.Keys ?? 0, DamagedSnapshot = damaged, TruncatedAt = missing ?? report.TruncatedAt };
+        return report with
+        {
+            Snapshot = snapshot?.File,
+            SnapshotKeys = snapshot?.Keys ?? 0,
+            DamagedSnapshot = damaged,
+            TruncatedAt = missing ?? report.TruncatedAt,
+            HighestVersion = _replay.HighestVersion,
+            SkippedChanges = _replay.SkippedChanges,
+        };
     }
 
     /// <summary>The index of the segment whose first record is at <paramref name="position"/>; -1 when there is none.</summary>
@@ -204,7 +213,7 @@ public sealed partial class WriteAheadLog
             var path = snapshots[i];
             if (!SnapshotFormat.TryParsePosition(path, SnapshotFormat.Extension, out var named))
                 continue; // not a name this log writes
-            var result = SnapshotFileReader.Load(path, store);
+            var result = SnapshotFileReader.Load(path, store, _replay);
             if (result.Valid && result.LogPosition != named)
                 result = result with { Valid = false, DamageOffset = 8, Damage = $"its header names log position {result.LogPosition}, its file name {named}" };
             if (!result.Valid)
@@ -357,7 +366,7 @@ public sealed partial class WriteAheadLog
                             tornHere = isLast && SegmentFile.RestIsZero(stream, buffer);
                             break;
                         }
-                        if (!LogReplay.TryApply(payload, store, _options.ApplicationRecord))
+                        if (!LogReplay.TryApply(payload, store, _options.ApplicationRecord, _replay))
                         {
                             damage = "the record's checksum matches but its content does not parse";
                             break;

@@ -51,6 +51,7 @@ public sealed partial class WriteAheadLog : IDisposable
     private static long t_mark;
 
     private readonly WriteAheadLogOptions _options;
+    private readonly ReplayTally _replay = new(); // what recovery met: the highest version, the change records it skipped
 
     // Appends and the flush thread's buffer swap; a Monitor (not System.Threading.Lock) because the flush thread waits on it.
     private readonly object _sync = new();
@@ -180,6 +181,60 @@ public sealed partial class WriteAheadLog : IDisposable
         lock (_sync)
         {
             LogFormat.WritePutTyped(Reserve(size), key, value, type, expiresAt);
+            end = Commit(size);
+        }
+        Mark(end);
+        return end;
+    }
+
+    /// <summary>
+    /// Appends an upsert of a value of any type with its expiry (0: none) and its version: the base a later change record
+    /// names (<see cref="AppendChange"/>). Returns the log position after it.
+    /// </summary>
+    public long AppendPutVersioned(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, EntryType type, long expiresAt, ulong version)
+    {
+        var size = LogFormat.RecordHeaderSize + LogFormat.PutVersionedPayloadSize(key.Length, value.Length);
+        long end;
+        lock (_sync)
+        {
+            LogFormat.WritePutVersioned(Reserve(size), key, value, type, expiresAt, version);
+            end = Commit(size);
+        }
+        Mark(end);
+        return end;
+    }
+
+    /// <summary>
+    /// Appends a change of <paramref name="key"/>'s value: <paramref name="plan"/>'s delta (inserted bytes taken from
+    /// <paramref name="next"/>, the new value) of the value whose version is <paramref name="baseVersion"/>, giving
+    /// <paramref name="version"/>; the type and expiry stay. Recovery applies it only to that base (see
+    /// <see cref="ValueDelta"/>). Returns the log position after it.
+    /// </summary>
+    public long AppendChange(ReadOnlySpan<byte> key, ulong baseVersion, ulong version, in DeltaPlan plan, ReadOnlySpan<byte> next)
+    {
+        var size = LogFormat.RecordHeaderSize + LogFormat.ChangePayloadSize(key.Length, plan.EncodedSize);
+        long end;
+        lock (_sync)
+        {
+            LogFormat.WriteChange(Reserve(size), key, baseVersion, version, plan, next);
+            end = Commit(size);
+        }
+        Mark(end);
+        return end;
+    }
+
+    /// <summary>
+    /// Appends a change of the expiry of <paramref name="key"/>'s value whose version is <paramref name="baseVersion"/>
+    /// (0: it no longer expires), giving <paramref name="version"/>; recovery applies it only to that value, as a change
+    /// record. Returns the log position after it.
+    /// </summary>
+    public long AppendExpireChange(ReadOnlySpan<byte> key, long expiresAt, ulong baseVersion, ulong version)
+    {
+        var size = LogFormat.RecordHeaderSize + LogFormat.ExpireChangePayloadSize(key.Length);
+        long end;
+        lock (_sync)
+        {
+            LogFormat.WriteExpireChange(Reserve(size), key, expiresAt, baseVersion, version);
             end = Commit(size);
         }
         Mark(end);

@@ -82,6 +82,47 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
         return end;
     }
 
+    public long AppendPutVersioned(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, EntryType type, long expiresAt, ulong version)
+    {
+        var size = StreamRecords.PutVersionedSize(key.Length, value.Length);
+        long end;
+        lock (_sync)
+        {
+            StreamRecords.WritePutVersioned(Reserve(size), key, value, expiresAt, type, version);
+            end = Commit(size);
+        }
+        Mark(end);
+        return end;
+    }
+
+    /// <summary>Appends a change record: <paramref name="plan"/>'s delta (inserted bytes from <paramref name="next"/>) of the value at <paramref name="baseVersion"/>.</summary>
+    public long AppendChange(ReadOnlySpan<byte> key, ulong baseVersion, ulong version, in DeltaPlan plan, ReadOnlySpan<byte> next)
+    {
+        var size = StreamRecords.ChangeSize(key.Length, plan.EncodedSize);
+        long end;
+        lock (_sync)
+        {
+            StreamRecords.WriteChange(Reserve(size), key, baseVersion, version, plan, next);
+            end = Commit(size);
+        }
+        Mark(end);
+        return end;
+    }
+
+    /// <summary>Appends an expiry change of the value at <paramref name="baseVersion"/>, giving <paramref name="version"/>.</summary>
+    public long AppendExpireChange(ReadOnlySpan<byte> key, long expiresAt, ulong baseVersion, ulong version)
+    {
+        var size = StreamRecords.ExpireChangeSize(key.Length);
+        long end;
+        lock (_sync)
+        {
+            StreamRecords.WriteExpireChange(Reserve(size), key, expiresAt, baseVersion, version);
+            end = Commit(size);
+        }
+        Mark(end);
+        return end;
+    }
+
     public long AppendExpire(ReadOnlySpan<byte> key, long expiresAt)
     {
         long end;

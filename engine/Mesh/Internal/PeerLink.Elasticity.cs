@@ -72,11 +72,11 @@ internal sealed partial class PeerLink
         }
         for (var rest = records; !rest.IsEmpty;)
         {
-            StreamRecords.TryRead(rest, out var recordKind, out var key, out var value, out var expiresAt, out var type, out var size);
+            StreamRecords.TryRead(rest, out var recordKind, out var key, out var value, out var expiresAt, out var type, out var version, out var baseVersion, out var size);
             if (recordKind == StreamRecords.KindClear)
                 keyspace.RemoveSlots(first, last); // the sender's FLUSHALL, as far as these slots go
             else
-                keyspace.ApplyMigrated(recordKind, key, value, expiresAt, type);
+                keyspace.ApplyMigrated(recordKind, key, value, expiresAt, type, version, baseVersion);
             rest = rest[size..];
         }
         return ReplyAsync(new StatusReply(header.RequestId, header.Opcode, StatusCode.Ok));

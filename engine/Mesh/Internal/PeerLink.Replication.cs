@@ -153,13 +153,13 @@ internal sealed partial class PeerLink
         }
         for (var rest = records; !rest.IsEmpty;)
         {
-            StreamRecords.TryRead(rest, out var recordKind, out var key, out var value, out var expiresAt, out var type, out var size);
+            StreamRecords.TryRead(rest, out var recordKind, out var key, out var value, out var expiresAt, out var type, out var version, out var baseVersion, out var size);
             if (recordKind == StreamRecords.KindClear)
                 RemoveCopiedRanges(state, PeerId, self);
             else if (recordKind == StreamRecords.KindTxn)
                 _mesh.Participant.Copies.Apply(PeerId, value);
             else
-                keyspace.ApplyReplicated(recordKind, key, value, expiresAt, type);
+                keyspace.ApplyReplicated(recordKind, key, value, expiresAt, type, version, baseVersion);
             rest = rest[size..];
         }
         return ReplyAsync(new StatusReply(header.RequestId, header.Opcode, StatusCode.Ok));

@@ -694,7 +694,11 @@ internal sealed class SlotMover
             if ((expiresAt != 0 && expiresAt <= nowMs) || slot < first || slot > last)
                 return;
             var value = entry.Value.Span;
-            StreamRecords.WritePut(sender.Reserve(StreamRecords.PutSize(key.Length, value.Length)), key, value, expiresAt, entry.Metadata.Type);
+            // With its version: a change record streamed after it names that version as its base (docs/storage.md).
+            if (entry.Metadata.HasVersion)
+                StreamRecords.WritePutVersioned(sender.Reserve(StreamRecords.PutVersionedSize(key.Length, value.Length)), key, value, expiresAt, entry.Metadata.Type, entry.Metadata.Version);
+            else
+                StreamRecords.WritePut(sender.Reserve(StreamRecords.PutSize(key.Length, value.Length)), key, value, expiresAt, entry.Metadata.Type);
             Count++;
         }
     }

@@ -15,8 +15,9 @@ namespace FastDht.Engine.Resp.Internal;
 /// One array per collection, like Redis's listpack: no per-element object, so an element costs its bytes plus a
 /// one-byte length below 128 bytes (two below 16 KiB), and the whole collection is one store entry that the log, the
 /// replication stream, slot moves and transactions carry as they carry a string (the type travels in the entry's
-/// metadata). The price is that every change rewrites the value: O(n) in the collection's bytes per write (see
-/// docs/resp-server.md, "Collections"). Decoding hands out slices of the stored value, which is immutable, so a read
+/// metadata). The price is that every change rewrites the value in memory: O(n) in the collection's bytes per write (see
+/// docs/resp-server.md, "Collections"); the log, the replicas and a slot move get only the bytes that changed
+/// (docs/storage.md, "Change records"). Decoding hands out slices of the stored value, which is immutable, so a read
 /// copies nothing but the slice list.
 /// </remarks>
 internal static class CollectionCodec
@@ -102,6 +103,32 @@ internal static class CollectionCodec
             m.Member.Span.CopyTo(destination[at..]);
             at += m.Member.Length;
         }
+    }
+
+    /// <summary>The bytes of a value's count at its head (0 for an empty value): where its elements begin.</summary>
+    public static int HeaderSize(ReadOnlySpan<byte> value)
+    {
+        if (value.IsEmpty)
+            return 0;
+        ReadLeb(value, out var used);
+        return used;
+    }
+
+    /// <summary>The encoded size of a count of <paramref name="count"/>.</summary>
+    public static int CountSize(int count) => LebSize((uint)count);
+
+    /// <summary>The encoded size of one element of <paramref name="length"/> bytes.</summary>
+    public static long ElementSize(int length) => LebSize((uint)length) + length;
+
+    /// <summary>Writes a count; returns the bytes written.</summary>
+    public static int WriteCount(Span<byte> destination, int count) => WriteLeb(destination, (uint)count);
+
+    /// <summary>Writes one element (its length, its bytes); returns the bytes written.</summary>
+    public static int WriteElement(Span<byte> destination, ReadOnlySpan<byte> element)
+    {
+        var at = WriteLeb(destination, (uint)element.Length);
+        element.CopyTo(destination[at..]);
+        return at + element.Length;
     }
 
     /// <summary>A pooled buffer of at least <paramref name="size"/> bytes; give it back with <see cref="ArrayPool{T}.Return"/>.</summary>

@@ -11,7 +11,7 @@ namespace FastDht.Engine.Resp.Internal;
 /// </summary>
 /// <remarks>
 /// A collection is one stored value (<see cref="CollectionCodec"/>) tagged with its <see cref="EntryType"/>; a write
-/// command decodes it, changes the decoded elements and stores the new encoding with <see cref="KeyWrite.Put(ReadOnlySpan{byte}, EntryType, long)"/>
+/// command decodes it, changes the decoded elements and stores the new encoding with <see cref="KeyWrite.PutChange"/>
 /// keeping the key's expiry, all under the key's gate, so it is atomic at the owner, logged, replicated and captured
 /// by a slot move like any write. An emptied collection deletes its key, as in Redis.
 /// </remarks>
@@ -92,7 +92,7 @@ internal static class RespCollections
         try
         {
             CollectionCodec.Encode(elements, count, buffer);
-            write.Put(buffer.AsSpan(0, (int)size), type, expiresAt);
+            write.PutChange(buffer.AsSpan(0, (int)size), type, expiresAt);
         }
         finally
         {
@@ -119,7 +119,7 @@ internal static class RespCollections
         try
         {
             CollectionCodec.Encode(members, buffer);
-            write.Put(buffer.AsSpan(0, (int)size), EntryType.SortedSet, expiresAt);
+            write.PutChange(buffer.AsSpan(0, (int)size), EntryType.SortedSet, expiresAt);
         }
         finally
         {

@@ -379,7 +379,7 @@ internal static class RespKeyCommands
         }
         if (!write.TryGet(out var existing))
         {
-            write.PutKeepingExpiry(suffix);
+            write.PutChangeKeepingExpiry(suffix);
             RespWriter.WriteInteger(w, suffix.Length);
             return;
         }
@@ -394,7 +394,7 @@ internal static class RespKeyCommands
         {
             existing.Span.CopyTo(combined);
             suffix.CopyTo(combined.AsSpan(existing.Length));
-            write.PutKeepingExpiry(combined.AsSpan(0, total));
+            write.PutChangeKeepingExpiry(combined.AsSpan(0, total));
             RespWriter.WriteInteger(w, total);
         }
         finally

@@ -109,6 +109,11 @@ internal static class RespListCommands
         return true;
     }
 
+    /// <remarks>
+    /// Builds the new encoding from the old one's bytes without decoding it (the count, then the pushed elements and the
+    /// old elements' bytes copied whole, or the other way round): still a copy of the list per push (the value is
+    /// immutable), but no list of element slices, no copy per pushed argument and no re-encoding of every element.
+    /// </remarks>
     private static void Push(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace)
     {
         var left = c.Kind is RespCommandKind.LPush or RespCommandKind.LPushX;
@@ -121,22 +126,43 @@ internal static class RespListCommands
             RespWriter.WriteRaw(w, RespReplies.Zero);
             return;
         }
-        var elements = new List<ReadOnlyMemory<byte>>(CollectionCodec.Count(value.Span) + c.Count - 2);
-        if (left)
+        var old = value.Span;
+        var body = old[CollectionCodec.HeaderSize(old)..];
+        var count = CollectionCodec.Count(old) + c.Count - 2;
+        long size = CollectionCodec.CountSize(count) + body.Length;
+        for (var i = 2; i < c.Count; i++)
+            size += CollectionCodec.ElementSize(c.GetArgument(i).Length);
+        if (size > keyspace.MaxValueLength)
         {
-            // LPUSH a b c pushes a, then b, then c at the head: the list starts c b a.
-            for (var i = c.Count - 1; i >= 2; i--)
-                elements.Add(c.GetArgument(i).ToArray());
-            CollectionCodec.Decode(value, elements);
+            RespWriter.WriteRaw(w, RespCollections.TooLarge);
+            return;
         }
-        else
+        var buffer = CollectionCodec.Rent(size);
+        try
         {
-            CollectionCodec.Decode(value, elements);
-            for (var i = 2; i < c.Count; i++)
-                elements.Add(c.GetArgument(i).ToArray());
+            var next = buffer.AsSpan(0, (int)size);
+            var at = CollectionCodec.WriteCount(next, count);
+            if (left)
+            {
+                // LPUSH a b c pushes a, then b, then c at the head: the list starts c b a.
+                for (var i = c.Count - 1; i >= 2; i--)
+                    at += CollectionCodec.WriteElement(next[at..], c.GetArgument(i));
+                body.CopyTo(next[at..]);
+            }
+            else
+            {
+                body.CopyTo(next[at..]);
+                at += body.Length;
+                for (var i = 2; i < c.Count; i++)
+                    at += CollectionCodec.WriteElement(next[at..], c.GetArgument(i));
+            }
+            write.PutChange(next, EntryType.List, expiresAt);
         }
-        if (RespCollections.Store(write, keyspace, EntryType.List, elements, elements.Count, expiresAt, w))
-            RespWriter.WriteInteger(w, elements.Count);
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        RespWriter.WriteInteger(w, count);
     }
 
     private static void Pop(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)

@@ -158,7 +158,7 @@ internal static class RespStringCommands
             next.Clear();
             current.Span.CopyTo(next);
             patch.CopyTo(next[(int)offset..]);
-            write.PutKeepingExpiry(next);
+            write.PutChangeKeepingExpiry(next);
             RespWriter.WriteInteger(w, length);
         }
         finally
@@ -280,7 +280,7 @@ internal static class RespStringCommands
                 next[(int)byteIndex] |= mask;
             else
                 next[(int)byteIndex] &= (byte)~mask;
-            write.PutKeepingExpiry(next);
+            write.PutChangeKeepingExpiry(next);
             RespWriter.WriteRaw(w, old ? RespReplies.One : RespReplies.Zero);
         }
         finally

@@ -12,13 +12,18 @@ namespace FastDht.Storage.Durability.Internal;
 /// header   = magic "FDHTWAL1" (8) | u64 basePosition   -- the log position of the segment's first record
 /// record   = u32 payloadLength | u32 checksum | payload
 /// checksum = low 32 bits of XxHash3(payload, seed = payloadLength)
-/// payload  = u8 kind (1 put, 2 delete, 3 batch, 4 clear, 5 put-expiring, 6 expire, 7 app, 9 put-typed) | body
+/// payload  = u8 kind (1 put, 2 delete, 3 batch, 4 clear, 5 put-expiring, 6 expire, 7 app, 9 put-typed, 10 put-versioned, 11 change, 12 expire-change) | body
 /// put      = u32 keyLength | key | u32 valueLength | value
 /// delete   = u32 keyLength | key
 /// clear    = (nothing)                                          -- every key removed (FLUSHALL)
 /// put-expiring = put | i64 expiresAt                           -- a value with an expiry (unix ms)
 /// put-typed = put | u8 type | i64 expiresAt                   -- a collection (EntryType: list, hash...), its expiry (0: none)
+/// put-versioned = put-typed | u64 version                    -- a value with its version (a change record's base)
+/// change   = u32 keyLength | key | u64 baseVersion | u64 version | delta   -- ValueDelta applied to the value of
+///                                                                 baseVersion only; the result has version
 /// expire   = u32 keyLength | key | i64 expiresAt               -- the key's expiry changed (0: persists)
+/// expire-change = u32 keyLength | key | i64 expiresAt | u64 baseVersion | u64 version   -- an expiry change of the
+///                                                                 value of baseVersion only; the result has version
 /// batch    = u32 count | (u8 op (1 put, 2 delete, 5 put-expiring, 9 put-typed) | its body)*   -- a transaction's writes, applied whole
 /// app      = bytes                                                          -- the engine's own record (a transaction
 ///                                                                              decision), handed back at replay
@@ -40,6 +45,9 @@ internal static class LogFormat
     public const byte KindExpire = 6;
     public const byte KindApplication = 7;
     public const byte KindPutTyped = 9; // 8 is the snapshot's end record (SnapshotFormat)
+    public const byte KindPutVersioned = 10;
+    public const byte KindChange = 11;
+    public const byte KindExpireChange = 12;
 
     /// <summary>The largest payload a reader believes: a length above it is damage, not a record (values are bounded by the frame size, at most 1 GiB).</summary>
     public const int MaxPayload = (1 << 30) + (1 << 20);
@@ -93,6 +101,50 @@ internal static class LogFormat
         payload[at] = (byte)type;
         BinaryPrimitives.WriteInt64LittleEndian(payload[(at + 1)..], expiresAt);
         return at + 9;
+    }
+
+    /// <summary>The payload size of a put-versioned record.</summary>
+    public static int PutVersionedPayloadSize(int keyLength, int valueLength) => PutTypedPayloadSize(keyLength, valueLength) + 8;
+
+    /// <summary>Writes a whole put-versioned record: a value (of any type) with its expiry (0: none) and version.</summary>
+    public static void WritePutVersioned(Span<byte> destination, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, EntryType type, long expiresAt, ulong version)
+    {
+        var payload = destination[RecordHeaderSize..];
+        var at = WritePutTypedBody(payload, key, value, type, expiresAt);
+        payload[0] = KindPutVersioned;
+        BinaryPrimitives.WriteUInt64LittleEndian(payload[at..], version);
+        WriteHeader(destination, payload[..(at + 8)]);
+    }
+
+    /// <summary>The payload size of a change record.</summary>
+    public static int ChangePayloadSize(int keyLength, int deltaLength) => 1 + 4 + keyLength + 16 + deltaLength;
+
+    /// <summary>Writes a whole change record: <paramref name="plan"/>'s delta of the value at <paramref name="baseVersion"/>, giving <paramref name="version"/>.</summary>
+    public static void WriteChange(Span<byte> destination, ReadOnlySpan<byte> key, ulong baseVersion, ulong version, in DeltaPlan plan, ReadOnlySpan<byte> next)
+    {
+        var payload = destination[RecordHeaderSize..];
+        payload[0] = KindChange;
+        var at = 1 + WriteBytes(payload[1..], key);
+        BinaryPrimitives.WriteUInt64LittleEndian(payload[at..], baseVersion);
+        BinaryPrimitives.WriteUInt64LittleEndian(payload[(at + 8)..], version);
+        at += 16;
+        ValueDelta.Write(plan, next, payload[at..]);
+        WriteHeader(destination, payload[..(at + plan.EncodedSize)]);
+    }
+
+    /// <summary>The payload size of an expire-change record.</summary>
+    public static int ExpireChangePayloadSize(int keyLength) => 1 + 4 + keyLength + 24;
+
+    /// <summary>Writes a whole expire-change record: the expiry of the value at <paramref name="baseVersion"/> becomes <paramref name="expiresAt"/>, giving <paramref name="version"/>.</summary>
+    public static void WriteExpireChange(Span<byte> destination, ReadOnlySpan<byte> key, long expiresAt, ulong baseVersion, ulong version)
+    {
+        var payload = destination[RecordHeaderSize..];
+        payload[0] = KindExpireChange;
+        var at = 1 + WriteBytes(payload[1..], key);
+        BinaryPrimitives.WriteInt64LittleEndian(payload[at..], expiresAt);
+        BinaryPrimitives.WriteUInt64LittleEndian(payload[(at + 8)..], baseVersion);
+        BinaryPrimitives.WriteUInt64LittleEndian(payload[(at + 16)..], version);
+        WriteHeader(destination, payload[..(at + 24)]);
     }
 
     /// <summary>Writes a whole expire record: the key's expiry becomes <paramref name="expiresAt"/> (0: none).</summary>

@@ -1,12 +1,29 @@
+using System.Buffers;
 using System.Buffers.Binary;
 
 namespace FastDht.Storage.Durability.Internal;
+
+/// <summary>What a replay met besides the store's changes: the highest version it stored, and the change records it skipped.</summary>
+internal sealed class ReplayTally
+{
+    /// <summary>The highest <see cref="EntryMetadata.Version"/> a record stored (the engine hands out higher ones after recovery).</summary>
+    public ulong HighestVersion;
+
+    /// <summary>Change records whose base version the key did not hold: already in the snapshot the replay started from.</summary>
+    public long SkippedChanges;
+
+    public void Saw(ulong version)
+    {
+        if (version > HighestVersion)
+            HighestVersion = version;
+    }
+}
 
 /// <summary>Applies one record's payload to a store during recovery; a batch is checked whole before any of it is applied.</summary>
 internal static class LogReplay
 {
     /// <summary>False when the payload does not parse (nothing is applied then).</summary>
-    public static bool TryApply(ReadOnlySpan<byte> payload, IKeyValueStore store, ApplicationRecordHandler? application)
+    public static bool TryApply(ReadOnlySpan<byte> payload, IKeyValueStore store, ApplicationRecordHandler? application, ReplayTally? tally = null)
     {
         switch (payload[0])
         {
@@ -15,12 +32,15 @@ internal static class LogReplay
             case LogFormat.KindPutExpiring:
             case LogFormat.KindExpire:
             case LogFormat.KindPutTyped:
+            case LogFormat.KindPutVersioned:
+            case LogFormat.KindChange:
+            case LogFormat.KindExpireChange:
             {
                 var at = 0;
-                if (!TryApplyOne(payload, ref at, store, dryRun: true) || at != payload.Length)
+                if (!TryApplyOne(payload, ref at, store, dryRun: true, tally) || at != payload.Length)
                     return false;
                 at = 0;
-                return TryApplyOne(payload, ref at, store, dryRun: false);
+                return TryApplyOne(payload, ref at, store, dryRun: false, tally);
             }
             case LogFormat.KindBatch:
             {
@@ -33,14 +53,14 @@ internal static class LogReplay
                 var at = 5;
                 for (var i = 0; i < count; i++)
                 {
-                    if (!TryApplyOne(payload, ref at, store, dryRun: true))
+                    if (!TryApplyOne(payload, ref at, store, dryRun: true, tally))
                         return false;
                 }
                 if (at != payload.Length)
                     return false;
                 at = 5;
                 for (var i = 0; i < count; i++)
-                    TryApplyOne(payload, ref at, store, dryRun: false);
+                    TryApplyOne(payload, ref at, store, dryRun: false, tally);
                 return true;
             }
             case LogFormat.KindClear:
@@ -56,7 +76,7 @@ internal static class LogReplay
         }
     }
 
-    private static bool TryApplyOne(ReadOnlySpan<byte> payload, ref int at, IKeyValueStore store, bool dryRun)
+    private static bool TryApplyOne(ReadOnlySpan<byte> payload, ref int at, IKeyValueStore store, bool dryRun, ReplayTally? tally)
     {
         if (at >= payload.Length)
             return false;
@@ -98,6 +118,55 @@ internal static class LogReplay
                     store.Put(key, typedValue, EntryMetadata.Typed(type, expiresAt));
                 return true;
             }
+            case LogFormat.KindPutVersioned:
+            {
+                if (!LogFormat.TryReadBytes(payload, ref at, out var versionedValue) || payload.Length - at < 17)
+                    return false;
+                var type = (EntryType)payload[at];
+                var expiresAt = BinaryPrimitives.ReadInt64LittleEndian(payload[(at + 1)..]);
+                var version = BinaryPrimitives.ReadUInt64LittleEndian(payload[(at + 9)..]);
+                at += 17;
+                if (!Enum.IsDefined(type))
+                    return false;
+                if (!dryRun)
+                {
+                    store.Put(key, versionedValue, new EntryMetadata(expiresAt, version, type));
+                    tally?.Saw(version);
+                }
+                return true;
+            }
+            case LogFormat.KindChange:
+            {
+                if (payload.Length - at < 16)
+                    return false;
+                var baseVersion = BinaryPrimitives.ReadUInt64LittleEndian(payload[at..]);
+                var version = BinaryPrimitives.ReadUInt64LittleEndian(payload[(at + 8)..]);
+                var delta = payload[(at + 16)..];
+                at = payload.Length; // the delta runs to the end of the record: a change is never inside a batch
+                if (!ValueDelta.IsWellFormed(delta))
+                    return false;
+                if (!dryRun)
+                    return ApplyChange(store, key, baseVersion, version, delta, tally);
+                return true;
+            }
+            case LogFormat.KindExpireChange:
+            {
+                if (payload.Length - at < 24)
+                    return false;
+                var expiresAt = BinaryPrimitives.ReadInt64LittleEndian(payload[at..]);
+                var baseVersion = BinaryPrimitives.ReadUInt64LittleEndian(payload[(at + 8)..]);
+                var version = BinaryPrimitives.ReadUInt64LittleEndian(payload[(at + 16)..]);
+                at += 24;
+                if (dryRun)
+                    return true;
+                tally?.Saw(version);
+                // As a change record: only the value of its base version, else the snapshot already holds it.
+                if (store.TryGet(key, out var current, out var metadata) && metadata.Version == baseVersion)
+                    store.TryReplaceMetadata(key, current, new EntryMetadata(expiresAt, version, metadata.Type));
+                else if (tally is not null)
+                    tally.SkippedChanges++;
+                return true;
+            }
             case LogFormat.KindExpire:
             {
                 if (payload.Length - at < 8)
@@ -111,6 +180,35 @@ internal static class LogReplay
             }
             default:
                 return false;
+        }
+    }
+
+    /// <summary>
+    /// A change record: applied only to the value of its base version (versions are never reused, so that value is the
+    /// very one the delta was computed from); skipped when the key holds another version, which a snapshot read after
+    /// the change already reflects (docs/storage.md, "Change records"). False when the delta does not fit the value.
+    /// </summary>
+    private static bool ApplyChange(IKeyValueStore store, ReadOnlySpan<byte> key, ulong baseVersion, ulong version, ReadOnlySpan<byte> delta, ReplayTally? tally)
+    {
+        tally?.Saw(version);
+        if (!store.TryGet(key, out var current, out var metadata) || metadata.Version != baseVersion)
+        {
+            if (tally is not null)
+                tally.SkippedChanges++;
+            return true;
+        }
+        ValueDelta.TryGetNewLength(delta, out var length);
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        try
+        {
+            if (!ValueDelta.TryApply(current.Span, delta, buffer.AsSpan(0, length)))
+                return false;
+            store.Put(key, buffer.AsSpan(0, length), metadata.WithVersion(version));
+            return true;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 }

@@ -16,7 +16,7 @@ internal static class SnapshotFileReader
     /// Loads <paramref name="path"/> into <paramref name="store"/>. When the file is damaged the store may hold part of
     /// it: the caller clears it before trying another snapshot.
     /// </summary>
-    public static Result Load(string path, IKeyValueStore store)
+    public static Result Load(string path, IKeyValueStore store, ReplayTally? tally = null)
     {
         var applicationRecords = new List<byte[]>();
         var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
@@ -63,7 +63,8 @@ internal static class SnapshotFileReader
                     case LogFormat.KindPut:
                     case LogFormat.KindPutExpiring:
                     case LogFormat.KindPutTyped:
-                        if (!LogReplay.TryApply(payload, store, application: null))
+                    case LogFormat.KindPutVersioned:
+                        if (!LogReplay.TryApply(payload, store, application: null, tally))
                             return Damaged(offset, "the record's checksum matches but its content does not parse");
                         keys++;
                         break;

@@ -36,6 +36,15 @@ internal sealed class SnapshotFileWriter : IDisposable
         var key = entry.Key.Span;
         var value = entry.Value.Span;
         var expiresAt = entry.Metadata.ExpiresAt;
+        if (entry.Metadata.HasVersion)
+        {
+            // The version is what a change record after the snapshot's position names as its base (docs/storage.md).
+            var versioned = Scratch(LogFormat.RecordHeaderSize + LogFormat.PutVersionedPayloadSize(key.Length, value.Length));
+            LogFormat.WritePutVersioned(versioned, key, value, entry.Metadata.Type, expiresAt, entry.Metadata.Version);
+            _stream.Write(versioned);
+            Keys++;
+            return;
+        }
         if (entry.Metadata.HasType)
         {
             var typed = Scratch(LogFormat.RecordHeaderSize + LogFormat.PutTypedPayloadSize(key.Length, value.Length));

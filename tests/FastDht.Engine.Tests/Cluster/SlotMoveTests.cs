@@ -153,6 +153,57 @@ public sealed class SlotMoveTests
     }
 
     [Fact]
+    public async Task Lists_pushed_to_while_their_slots_move_hold_every_acknowledged_element_once_at_the_new_owner()
+    {
+        // 32 KiB/s: the copy takes a second or more, so the pushes land before, during and after it; each push is a
+        // change record (the slot's capture stream), applied at the target only to the value it was computed from.
+        await using var cluster = await Resp.RespCluster.StartAsync(3, o => o.SlotMoveRate = 32 * 1024);
+        var range = cluster[0].ClusterState.Slots.Ranges[0];
+        var lists = Enumerable.Range(0, 4).Select(i => Resp.RespCluster.KeyOwnedBy(cluster, 0, $"grow{i}")).ToArray();
+        await using (var fill = await Resp.RespTestClient.ConnectAsync(Resp.RespCluster.RespOf(cluster, 0)))
+        {
+            for (var i = 0; i < 600; i++)
+                await fill.CallAsync("SET", Resp.RespCluster.KeyOwnedBy(cluster, 0, $"filler{i}"), new string('f', 40));
+        }
+        var moving = 0;
+        var pushers = lists.Select(list => Task.Run(async () =>
+        {
+            await using var resp = await Resp.RespTestClient.ConnectAsync(Resp.RespCluster.RespOf(cluster, 2));
+            var acknowledged = new List<string>();
+            var doubtful = new HashSet<string>();
+            for (var i = 0; i < 5000 && Volatile.Read(ref moving) < 2; i++)
+            {
+                var element = $"{list}-{i}";
+                var reply = await resp.CallAsync("RPUSH", list, element);
+                if (reply.StartsWith(':'))
+                    acknowledged.Add(element);
+                else
+                    doubtful.Add(element); // may or may not have been applied; never twice
+            }
+            return (list, acknowledged, doubtful);
+        })).ToArray();
+        await Bounded.UntilAsync(() => cluster[0].Store.TryGet(Encoding.UTF8.GetBytes(lists[^1]), out _), "the pushes to start");
+        Volatile.Write(ref moving, 1);
+        var report = await cluster[0].MoveSlotsAsync(range.FirstSlot, range.LastSlot, 1).WithinAsync("the move");
+        Volatile.Write(ref moving, 2);
+        var results = await Task.WhenAll(pushers).WithinAsync("the pushes to stop");
+        Assert.True(report.KeysCopied > 0);
+        foreach (var node in cluster.RunningNodes)
+            await Bounded.UntilAsync(() => node.ClusterState.Slots.OwnerOf(range.FirstSlot) == 1, $"node {node.NodeId} to learn the new owner");
+
+        foreach (var (list, acknowledged, doubtful) in results)
+        {
+            Assert.True(cluster[1].Store.TryGet(Encoding.UTF8.GetBytes(list), out var value, out var metadata), $"{list} is at its new owner");
+            Assert.Equal(Storage.EntryType.List, metadata.Type);
+            var elements = new List<ReadOnlyMemory<byte>>();
+            FastDht.Engine.Resp.Internal.CollectionCodec.Decode(value, elements);
+            var held = elements.Select(e => Encoding.UTF8.GetString(e.Span)).ToList();
+            Assert.Equal(held.Count, held.Distinct().Count()); // nothing applied twice
+            Assert.Equal(acknowledged, held.Where(e => !doubtful.Contains(e)).ToList()); // every acknowledged one, in order
+        }
+    }
+
+    [Fact]
     public async Task A_node_that_handed_a_slot_over_answers_reads_of_it_Moving_native_and_TRYAGAIN_over_RESP_once_the_wait_for_the_handover_is_over()
     {
         // The handover's mark without the rest of a move: between it and the state that names the new owner (with Raft

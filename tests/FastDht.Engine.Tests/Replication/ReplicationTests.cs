@@ -212,6 +212,55 @@ public sealed class ReplicationTests
     }
 
     [Fact]
+    public async Task A_replica_resynchronized_while_a_list_and_a_string_grow_by_change_records_ends_with_the_primary_s_bytes()
+    {
+        await using var cluster = await StartAsync();
+        await AllInSyncAsync(cluster);
+        var replica = ReplicaOf(0);
+        var list = RespCluster.KeyOwnedBy(cluster, 0, "grow-list");
+        var text = RespCluster.KeyOwnedBy(cluster, 0, "grow-text");
+        await using var resp = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0));
+        var pushed = 0;
+        var appended = new StringBuilder();
+        async Task WriteAsync(int count)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                Assert.Equal($":{++pushed}\r\n", await resp.CallAsync("RPUSH", list, $"e{pushed}"));
+                appended.Append(pushed).Append(',');
+                Assert.Equal($":{appended.Length}\r\n", await resp.CallAsync("APPEND", text, $"{pushed},"));
+                if (pushed % 25 == 0)
+                    Assert.Equal(":1\r\n", await resp.CallAsync("EXPIRE", list, (100_000 + pushed).ToString()));
+            }
+        }
+        await WriteAsync(100);
+        await cluster.StopNodeAsync(replica);
+        await WriteAsync(100);
+
+        // It returns empty and is sent the values as they are while the writes go on: some of the changes streamed after
+        // the copy began are already in the copy, and must not be applied twice.
+        await cluster.StartNodeAsync(replica);
+        await cluster.WaitForMeshAsync();
+        var rounds = 0;
+        while (!InSync(cluster, 0) && rounds++ < 2000)
+            await WriteAsync(1);
+        await Bounded.UntilAsync(() => InSync(cluster, 0), "the returning replica to be in sync");
+        await WriteAsync(20);
+
+        Assert.True(cluster[0].Store.TryGet(B(list), out _, out var listMetadata));
+        Assert.True(listMetadata.HasVersion, "the list's writes were not logged as changes");
+        await Bounded.UntilAsync(
+            () => Same(cluster, 0, replica, list) && Same(cluster, 0, replica, text),
+            "the replica to hold the primary's bytes of both keys");
+        Assert.Equal(appended.ToString(), ValueAt(cluster, replica, text));
+        Assert.Equal($":{pushed}\r\n", await resp.CallAsync("LLEN", list));
+    }
+
+    private static bool Same(TestCluster cluster, int primary, int replica, string key) =>
+        cluster[primary].Store.TryGet(B(key), out var a, out var am) && cluster[replica].Store.TryGet(B(key), out var b, out var bm)
+        && a.Span.SequenceEqual(b.Span) && am.Type == bm.Type && am.Version == bm.Version && am.ExpiresAt == bm.ExpiresAt;
+
+    [Fact]
     public async Task A_write_waits_for_a_frozen_replica_until_it_is_out_of_the_in_sync_set()
     {
         // The primary's own in-sync bookkeeping, without a Raft group: the stalled proxies would hold the consensus
