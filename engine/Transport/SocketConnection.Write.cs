@@ -223,7 +223,7 @@ public sealed partial class SocketConnection
         {
             // The writes these replies acknowledge never became durable (or replicated): they must not be sent. Dropping
             // the connection tells the client the outcome is unknown, which is the truth.
-            Abort(new IOException("the replies' writes could not be made durable or replicated (the node is stopping)"));
+            Abort(new IOException("the replies' writes could not be made durable or replicated (the node is stopping, or lost their range to another primary)"));
             _writeLock.Exit();
             return false;
         }

@@ -63,6 +63,7 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
     private readonly WaiterWakeup _released = new(); // waiters an acknowledgement covers, resumed after _ackLock is left
     private long _acknowledged = long.MaxValue;
     private bool _stopped;
+    private long _abandonedThrough; // replies waiting for a position up to here are failed (see Abandon); under _ackLock
 
     /// <summary>The stream position after the last record appended.</summary>
     public long AppendedPosition => Volatile.Read(ref _appended);
@@ -341,12 +342,41 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
         {
             if (_acknowledged >= mark)
                 return new ValueTask<bool>(true);
-            if (_stopped)
+            if (_stopped || mark <= _abandonedThrough)
                 return new ValueTask<bool>(false);
             waiter = DurabilityWaiter.Rent(mark);
             _waiters.Add(waiter);
         }
         return waiter.AsValueTask();
+    }
+
+    /// <summary>
+    /// Fails every reply waiting now, and every later wait for a position appended so far, unless the in-sync replicas
+    /// acknowledge it first: this node lost the ranges of a replica it still counts in sync (a failover), so that
+    /// replica's acknowledgements will never come, and the replies must not be sent either (the new primary decides what
+    /// the writes became). Each held connection is dropped, which tells its client the outcome is unknown.
+    /// </summary>
+    /// <remarks>
+    /// Without this the held replies waited for ever: a client of the old primary was never answered (a 60 MB SET that
+    /// got its primary failed over, docs/known-issues.md). Later writes (a straggler that passed its ownership check
+    /// before the new state was installed) are covered by the next call: the sender calls it on every turn of its retry
+    /// loop while it stays demoted.
+    /// </remarks>
+    public void Abandon()
+    {
+        lock (_ackLock)
+        {
+            _abandonedThrough = Math.Max(_abandonedThrough, Volatile.Read(ref _appended));
+            for (var i = _waiters.Count - 1; i >= 0; i--)
+            {
+                var waiter = _waiters[i];
+                if (waiter.Target > _abandonedThrough)
+                    continue;
+                _waiters[i] = _waiters[^1];
+                _waiters.RemoveAt(_waiters.Count - 1);
+                waiter.Complete(_acknowledged >= waiter.Target);
+            }
+        }
     }
 
     /// <summary>Fails every waiting reply (the node is stopping: what they acknowledge may not have reached the replicas).</summary>

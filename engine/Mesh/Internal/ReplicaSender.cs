@@ -137,7 +137,11 @@ internal sealed class ReplicaSender
                 if (!await LeaveAsync(reason, stopping).ConfigureAwait(false))
                 {
                     // Demoted (or stopping) before the state dropped it: the writes that wait for it are never
-                    // acknowledged here; their clients time out, and the new primary decides what they became.
+                    // acknowledged here, and the new primary decides what they became. Their replies are failed (each
+                    // held connection is dropped: outcome unknown) rather than held for ever, which left a client of
+                    // the old primary unanswered (docs/replication.md, "Failover").
+                    if (!stopping.IsCancellationRequested)
+                        _stream.Abandon();
                     await DrainAsync().ConfigureAwait(false);
                     if (!await DelayAsync(RetryDelay, stopping).ConfigureAwait(false))
                         return;
