@@ -191,13 +191,16 @@ internal readonly ref struct KeyWrite
     /// <summary>
     /// Applies a change record from the key's primary (a replica, a slot's new owner): <paramref name="delta"/> to the
     /// value whose version is <paramref name="baseVersion"/>, giving <paramref name="version"/>, logged as the same
-    /// change; false (nothing changed) when the key holds another version: the copy it came from already had it.
+    /// change; skipped (true, nothing changed) when the key holds another version: the copy it came from already had
+    /// it. False when the key holds that version but the delta does not fit it: this copy has diverged from its
+    /// primary's, which the caller must not acknowledge as applied (as recovery stops at such a record).
     /// </summary>
     public bool ApplyChange(ulong baseVersion, ulong version, ReadOnlySpan<byte> delta)
     {
         EnsureAllowed();
-        if (!_store.TryGet(_key, out var current, out var metadata) || metadata.Version != baseVersion
-            || !ValueDelta.TryGetNewLength(delta, out var length))
+        if (!_store.TryGet(_key, out var current, out var metadata) || metadata.Version != baseVersion)
+            return true;
+        if (!ValueDelta.TryGetNewLength(delta, out var length))
             return false;
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
         try

@@ -379,7 +379,9 @@ internal sealed class LocalKeyspace
     /// <param name="version">A versioned put's, a change's or an expire-change's version (0: none).</param>
     /// <param name="baseVersion">A change's or an expire-change's base version: applied only to the value that has it, skipped otherwise
     /// (the value came later in a resynchronization's or a move's copy, which read it with the change already made).</param>
-    public void ApplyReplicated(byte kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt, EntryType type = EntryType.String, ulong version = 0, ulong baseVersion = 0)
+    /// <returns>False only for a change record that does not fit the value of its base version: the copy has diverged from
+    /// its primary's (nothing applied); the caller refuses the batch, so the sender resynchronizes this copy.</returns>
+    public bool ApplyReplicated(byte kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt, EntryType type = EntryType.String, ulong version = 0, ulong baseVersion = 0)
     {
         using var write = new KeyWrite(_locks.EnterWriteGate(key), _store, key, KeyWriteRefusal.None, _log, stream: null, _time, pushes: Pushes, versions: Versions);
         switch (kind)
@@ -393,8 +395,7 @@ internal sealed class LocalKeyspace
                 break;
             case StreamRecords.KindChange:
                 Versions.Observe(version);
-                write.ApplyChange(baseVersion, version, value);
-                break;
+                return write.ApplyChange(baseVersion, version, value);
             case StreamRecords.KindExpireChange:
                 Versions.Observe(version);
                 write.ApplyExpireChange(expiresAt, baseVersion, version);
@@ -406,6 +407,7 @@ internal sealed class LocalKeyspace
                 write.Delete();
                 break;
         }
+        return true;
     }
 
     /// <summary>
@@ -452,7 +454,7 @@ internal sealed class LocalKeyspace
     /// applied it under its own), logged here like any change, not streamed to this node's replicas (they are
     /// resynchronized when the state that makes this node the owner is installed).
     /// </summary>
-    public void ApplyMigrated(byte kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt, EntryType type = EntryType.String, ulong version = 0, ulong baseVersion = 0) =>
+    public bool ApplyMigrated(byte kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt, EntryType type = EntryType.String, ulong version = 0, ulong baseVersion = 0) =>
         ApplyReplicated(kind, key, value, expiresAt, type, version, baseVersion);
 
     /// <summary>Removes the keys of slots [<paramref name="first"/>, <paramref name="last"/>] (logged, not streamed): a receiver starting an import over (a sender drops its copies with <see cref="DropHandedAwayAsync"/>).</summary>

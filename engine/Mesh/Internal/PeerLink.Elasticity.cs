@@ -75,8 +75,8 @@ internal sealed partial class PeerLink
             StreamRecords.TryRead(rest, out var recordKind, out var key, out var value, out var expiresAt, out var type, out var version, out var baseVersion, out var size);
             if (recordKind == StreamRecords.KindClear)
                 keyspace.RemoveSlots(first, last); // the sender's FLUSHALL, as far as these slots go
-            else
-                keyspace.ApplyMigrated(recordKind, key, value, expiresAt, type, version, baseVersion);
+            else if (!keyspace.ApplyMigrated(recordKind, key, value, expiresAt, type, version, baseVersion))
+                return ReplyErrorAsync(header, StatusCode.BadRequest, "a change record does not fit this node's copy of its base version");
             rest = rest[size..];
         }
         return ReplyAsync(new StatusReply(header.RequestId, header.Opcode, StatusCode.Ok));

@@ -158,8 +158,8 @@ internal sealed partial class PeerLink
                 RemoveCopiedRanges(state, PeerId, self);
             else if (recordKind == StreamRecords.KindTxn)
                 _mesh.Participant.Copies.Apply(PeerId, value);
-            else
-                keyspace.ApplyReplicated(recordKind, key, value, expiresAt, type, version, baseVersion);
+            else if (!keyspace.ApplyReplicated(recordKind, key, value, expiresAt, type, version, baseVersion))
+                return ReplyErrorAsync(header, StatusCode.BadRequest, "a change record does not fit this replica's value of its base version: resynchronize it");
             rest = rest[size..];
         }
         return ReplyAsync(new StatusReply(header.RequestId, header.Opcode, StatusCode.Ok));
