@@ -26,6 +26,7 @@ internal sealed class RespServer
 
     public RespServer()
     {
+        Tracking = new KeyTracking(this);
         SlowLog = new RespSlowLog(128);
         SlowerThanTicks = MicrosToTicks(_slowerThanMicros);
     }
@@ -40,6 +41,9 @@ internal sealed class RespServer
 
     /// <summary>The node's Lua scripting: cache, states, running scripts (SCRIPT KILL, -BUSY).</summary>
     public ScriptEngine Scripts { get; } = new();
+
+    /// <summary>Client-side caching: which connections read which keys here, and their invalidations (CLIENT TRACKING).</summary>
+    public KeyTracking Tracking { get; }
 
     /// <summary>The slow log: commands that took at least <see cref="SlowerThanMicros"/>.</summary>
     public RespSlowLog SlowLog { get; }
@@ -100,6 +104,7 @@ internal sealed class RespServer
         lock (_sync)
             _closedStats.Add(session.Stats);
         RemoveMonitor(session);
+        Tracking.Unfollow(session);
     }
 
     public void AddMonitor(RespMonitor monitor)

@@ -112,6 +112,7 @@ internal sealed partial class RespSession
                 _subscriptions = 0;
                 _channels?.Clear();
                 _readOnly = false; // RESET leaves READONLY mode, as in Redis
+                DisableTracking();
                 RespWriter.WriteSimpleString(w, "RESET"u8);
                 break;
             case RespCommandKind.Role:
