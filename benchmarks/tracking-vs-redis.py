@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""CLIENT TRACKING side by side: the same raw RESP exchanges against redis-server and a FastDht node, byte for byte.
+"""CLIENT TRACKING, PUBSUB and sharded pub/sub side by side: the same raw RESP exchanges against redis-server and a FastDht node, byte for byte.
 
 Usage: python3 benchmarks/tracking-vs-redis.py REDIS_PORT FASTDHT_PORT
 Both on 127.0.0.1; FastDht as one node (it owns every slot, as the single redis-server does). Each scenario opens
@@ -64,6 +64,26 @@ SCENARIOS = {
     "redirect-broken-resp3": [
         ("r", ["HELLO", "3"], "skip"), ("r", ["CLIENT", "TRACKING", "on", "REDIRECT", "{id:l}"]), ("l", "close"),
         ("w", ["PING"]), ("r", ["GET", "bk"]), ("w", ["SET", "bk", "1"]), ("r", "read"), ("r", ["CLIENT", "TRACKINGINFO"]),
+    ],
+    "pubsub-reports": [
+        ("a", ["PUBSUB"]), ("a", ["PUBSUB", "NUMPAT", "x"]), ("a", ["PUBSUB", "NOSUCH"]), ("a", ["PUBSUB", "CHANNELS"]),
+        ("a", ["PUBSUB", "NUMSUB"]), ("a", ["PUBSUB", "SHARDCHANNELS"]), ("a", ["PUBSUB", "SHARDNUMSUB"]),
+        ("a", ["PUBSUB", "channels", "a", "b"]),
+        ("b", ["SUBSCRIBE", "ch1"]), ("b", ["SUBSCRIBE", "ch2"]), ("b", ["PSUBSCRIBE", "p*"]),
+        ("a", ["PUBSUB", "CHANNELS", "ch1"]), ("a", ["PUBSUB", "NUMSUB", "ch1", "nope"]), ("a", ["PUBSUB", "NUMPAT"]),
+        ("b", ["PUNSUBSCRIBE"]), ("a", ["PUBSUB", "NUMPAT"]), ("b", ["RESET"]), ("a", ["PUBSUB", "NUMSUB", "ch1"]),
+    ],
+    "sharded": [
+        ("c", ["SSUBSCRIBE", "s1"]), ("c", ["SSUBSCRIBE", "s1"]), ("c", ["GET", "x"]), ("c", ["SUBSCRIBE", "ch1"]),
+        ("a", ["PUBSUB", "SHARDCHANNELS"]), ("a", ["PUBSUB", "SHARDNUMSUB", "s1", "s3"]),
+        ("a", ["SPUBLISH", "s1", "hello"]), ("c", "read"), ("a", ["SPUBLISH", "s3", "x"]), ("a", ["SPUBLISH", "s1"]),
+        ("a", ["SSUBSCRIBE"]), ("a", ["SUNSUBSCRIBE", "zz"]), ("c", ["SUNSUBSCRIBE", "s1"]), ("c", ["SUNSUBSCRIBE"]),
+        ("c", ["UNSUBSCRIBE"]), ("c", ["PING"]),
+        ("d", ["HELLO", "3"], "skip"), ("d", ["SSUBSCRIBE", "s9"]), ("a", ["SPUBLISH", "s9", "m"]), ("d", "read"),
+        ("d", ["SPUBLISH", "s9", "self"]), ("d", "read"), ("d", ["SUNSUBSCRIBE"]), ("d", ["SUNSUBSCRIBE"]),
+        ("a", ["MULTI"]), ("a", ["SPUBLISH", "s9", "x"]), ("a", ["EXEC"]), ("a", ["COMMAND", "GETKEYS", "spublish", "c", "m"]),
+        ("a", ["COMMAND", "INFO", "spublish", "ssubscribe", "sunsubscribe", "pubsub|channels", "pubsub|numsub",
+               "pubsub|numpat", "pubsub|shardchannels", "pubsub|shardnumsub"]),
     ],
 }
 

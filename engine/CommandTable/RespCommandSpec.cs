@@ -74,6 +74,13 @@ internal sealed class RespCommandSpec(RespCommandKind kind, string name, int ari
     /// </remarks>
     public int KeyCountIndex { get; init; }
 
+    /// <summary>
+    /// Whether the key specs name shard channels (Redis's <c>not_key</c>: SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH): COMMAND INFO
+    /// and GETKEYS report them so cluster clients route by them, but no key is read or written; the command runs as a node
+    /// command, with sharded pub/sub's own slot rule.
+    /// </summary>
+    public bool NamesChannels { get; init; }
+
     /// <summary>The subcommands of a container command; empty for others.</summary>
     public RespCommandSpec[] Subcommands { get; init; } = [];
 

@@ -116,6 +116,10 @@ internal sealed class KeyTracking : IKeyChangeListener
 
     public void Changed(ReadOnlySpan<byte> key)
     {
+        // The change is in the store; a full fence before reading the table's state, so that this read cannot be done
+        // before the change is visible (store-load reordering): a reader that registers (a locked add and an interlocked
+        // count, then its read) either is seen here or sees the change. One fence per write, only once tracking was used.
+        Interlocked.MemoryBarrier();
         if (IsIdle)
             return;
         var writer = t_writer;
@@ -163,6 +167,15 @@ internal sealed class KeyTracking : IKeyChangeListener
     /// </summary>
     public void SlotsHandedAway(int first, int last)
     {
+        // Sharded pub/sub lives at the slot's owner: the channels of a slot that left end here, as in Redis.
+        if (_server.PubSub.HasShardChannels)
+        {
+            foreach (var (channel, sessions) in _server.PubSub.ShardChannelsIn(first, last))
+            {
+                foreach (var session in sessions)
+                    session.EndShardSubscription(channel);
+            }
+        }
         if (IsIdle)
             return;
         var gone = new List<(byte[] Key, Readers Readers)>();
@@ -180,12 +193,7 @@ internal sealed class KeyTracking : IKeyChangeListener
                     stripe.Keys.Remove(key);
             }
         }
-        foreach (var (key, readers) in gone)
-        {
-            Interlocked.Decrement(ref _keyCount);
-            Interlocked.Add(ref _totalItems, -readers.Count);
-            Send(readers, key, writer: null);
-        }
+        Forget(gone);
         foreach (var prefix in Volatile.Read(ref _prefixes))
         {
             foreach (var session in prefix.Clients)
@@ -259,7 +267,13 @@ internal sealed class KeyTracking : IKeyChangeListener
             foreach (var (key, _) in evicted)
                 stripe.Keys.Remove(key);
         }
-        foreach (var (key, readers) in evicted)
+        Forget(evicted);
+    }
+
+    /// <summary>Counts keys just taken out of the table as gone, and invalidates each for its readers (a slot moved away, an eviction).</summary>
+    private void Forget(List<(byte[] Key, Readers Readers)> removed)
+    {
+        foreach (var (key, readers) in removed)
         {
             Interlocked.Decrement(ref _keyCount);
             Interlocked.Add(ref _totalItems, -readers.Count);

@@ -205,8 +205,9 @@ internal static class RespInfo
                     .Append("tracking_total_prefixes:").Append(server.Tracking.PrefixCount).Append("\r\n")
                     .Append("keyspace_hits:").Append(stats.KeyspaceHits).Append("\r\n")
                     .Append("keyspace_misses:").Append(stats.KeyspaceMisses).Append("\r\n")
-                    .Append("pubsub_channels:0\r\n")
-                    .Append("pubsub_patterns:0\r\n");
+                    .Append("pubsub_channels:").Append(server.PubSub.Active('c', null).Count).Append("\r\n")
+                    .Append("pubsub_patterns:").Append(server.PubSub.PatternCount).Append("\r\n")
+                    .Append("pubsubshard_channels:").Append(server.PubSub.Active('s', null).Count).Append("\r\n");
                 break;
             case "replication":
                 text.Append("# Replication\r\n")

@@ -42,6 +42,9 @@ internal sealed class RespServer
     /// <summary>The node's Lua scripting: cache, states, running scripts (SCRIPT KILL, -BUSY).</summary>
     public ScriptEngine Scripts { get; } = new();
 
+    /// <summary>What this node's connections subscribe to (PUBSUB, SPUBLISH).</summary>
+    public PubSubChannels PubSub { get; } = new();
+
     /// <summary>Client-side caching: which connections read which keys here, and their invalidations (CLIENT TRACKING).</summary>
     public KeyTracking Tracking { get; }
 
@@ -105,6 +108,7 @@ internal sealed class RespServer
             _closedStats.Add(session.Stats);
         RemoveMonitor(session);
         Tracking.Unfollow(session);
+        session.LeaveAllChannels();
     }
 
     public void AddMonitor(RespMonitor monitor)

@@ -79,7 +79,7 @@ internal sealed partial class RespSession
             return Outcome.Continue;
         }
         _mayHaveWritten |= resolved.MayWrite;
-        return resolved.HasKeys ? ExecuteKeyed(resolved) : ExecuteNodeCommand();
+        return resolved.HasKeys && !resolved.NamesChannels ? ExecuteKeyed(resolved) : ExecuteNodeCommand();
     }
 
     private Outcome ExecuteKeyed(RespCommandSpec spec)
@@ -335,5 +335,6 @@ internal sealed partial class RespSession
 
     private static bool AllowedWhileSubscribed(RespCommandKind kind) => kind is
         RespCommandKind.Subscribe or RespCommandKind.Unsubscribe or RespCommandKind.PSubscribe or
-        RespCommandKind.PUnsubscribe or RespCommandKind.Ping or RespCommandKind.Quit or RespCommandKind.Reset;
+        RespCommandKind.PUnsubscribe or RespCommandKind.SSubscribe or RespCommandKind.SUnsubscribe or RespCommandKind.Ping or
+        RespCommandKind.Quit or RespCommandKind.Reset;
 }

@@ -1,4 +1,6 @@
+using System.Text;
 using FastDht.Engine.Client;
+using FastDht.Protocol;
 using FastDht.TestUtilities;
 
 namespace FastDht.Engine.Tests.Resp;
@@ -138,6 +140,31 @@ public sealed class RespTrackingTests(RespClusterFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task Optin_tracks_only_after_caching_yes_and_noloop_skips_the_readers_own_writes()
+    {
+        var untracked = RespCluster.KeyOwnedBy(Cluster, 0, "trk:optin:a");
+        var tracked = RespCluster.KeyOwnedBy(Cluster, 0, "trk:optin:b");
+        await using var reader = await ConnectAsync(0, resp3: true);
+        await using var writer = await ConnectAsync(0);
+        Assert.Equal("+OK\r\n", await reader.CallAsync("CLIENT", "TRACKING", "ON", "OPTIN", "NOLOOP"));
+        await reader.CallAsync("GET", untracked);
+        Assert.Equal("+OK\r\n", await reader.CallAsync("CLIENT", "CACHING", "YES"));
+        Assert.Equal("%3\r\n$5\r\nflags\r\n~4\r\n$2\r\non\r\n$5\r\noptin\r\n$11\r\ncaching-yes\r\n$6\r\nnoloop\r\n$8\r\nredirect\r\n:0\r\n$8\r\nprefixes\r\n*0\r\n",
+            await reader.CallAsync("CLIENT", "TRACKINGINFO"));
+        await reader.CallAsync("GET", tracked);
+        // CACHING applied to that one command only.
+        Assert.Equal("~3\r\n$2\r\non\r\n$5\r\noptin\r\n$6\r\nnoloop\r\n", FlagsOf(await reader.CallAsync("CLIENT", "TRACKINGINFO")));
+        // NOLOOP: the reader's own change is not sent back to it (else it would come before the GET's reply).
+        Assert.Equal("+OK\r\n", await reader.CallAsync("CLIENT", "CACHING", "YES"));
+        Assert.Equal("+OK\r\n", await reader.CallAsync("SET", tracked, "mine"));
+        Assert.Equal("+OK\r\n", await reader.CallAsync("CLIENT", "CACHING", "YES"));
+        Assert.Equal(Bulk("mine"), await reader.CallAsync("GET", tracked));
+        Assert.Equal("+OK\r\n", await writer.CallAsync("SET", untracked, "x"));
+        Assert.Equal("+OK\r\n", await writer.CallAsync("SET", tracked, "x"));
+        Assert.Equal(Push(tracked), await reader.ReadReplyAsync());
+    }
+
+    [Fact]
     public async Task Optout_tracks_every_read_but_those_after_caching_no()
     {
         var skipped = RespCluster.KeyOwnedBy(Cluster, 0, "trk:optout:a");
@@ -214,5 +241,76 @@ public sealed class RespTrackingTests(RespClusterFixture fixture) : IClassFixtur
         Assert.Equal("+RESET\r\n", await c.CallAsync("RESET"));
         Assert.Equal(":-1\r\n", await c.CallAsync("CLIENT", "GETREDIR"));
         Assert.Contains("$15\r\nclient|tracking\r\n:-3\r\n*3\r\n+noscript\r\n+loading\r\n+stale\r\n", await c.CallAsync("COMMAND", "INFO", "client|tracking"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StackExchange_Redis_writes_through_any_node_invalidate_a_readers_cache()
+    {
+        var ep = RespCluster.RespOf(Cluster, 2);
+        var options = new StackExchange.Redis.ConfigurationOptions
+        {
+            EndPoints = { { ep.Address.ToString(), ep.Port } },
+            ConnectTimeout = 10_000,
+            SyncTimeout = 10_000,
+            AsyncTimeout = 10_000,
+            AbortOnConnectFail = true,
+        };
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(options).WithinAsync("StackExchange.Redis to connect");
+        var db = redis.GetDatabase();
+        var key = RespCluster.KeyOwnedBy(Cluster, 1, "trk:se");
+        await using var reader = await ConnectAsync(1, resp3: true);
+        Assert.Equal("+OK\r\n", await reader.CallAsync("CLIENT", "TRACKING", "ON"));
+
+        await reader.CallAsync("GET", key);
+        Assert.True(await db.StringSetAsync(key, "1"));
+        Assert.Equal(Push(key), await reader.ReadReplyAsync());
+        await reader.CallAsync("GET", key);
+        var transaction = db.CreateTransaction();
+        _ = transaction.StringIncrementAsync(key);
+        Assert.True(await transaction.ExecuteAsync());
+        Assert.Equal(Push(key), await reader.ReadReplyAsync());
+        await reader.CallAsync("GET", key);
+        Assert.True(await db.KeyDeleteAsync(key));
+        Assert.Equal(Push(key), await reader.ReadReplyAsync());
+        // A hash read with HGETALL is tracked the same way.
+        Assert.Equal("%0\r\n", await reader.CallAsync("HGETALL", key));
+        await db.HashSetAsync(key, "f", "v");
+        Assert.Equal(Push(key), await reader.ReadReplyAsync());
+    }
+
+    [Fact]
+    public async Task A_slot_moved_away_invalidates_its_tracked_keys_and_ends_its_shard_subscriptions()
+    {
+        await using var cluster = await RespCluster.StartAsync(2);
+        var key = RespCluster.KeyOwnedBy(cluster, 0, "trk:move");
+        var slot = KeySlot.Of(Encoding.UTF8.GetBytes(key));
+        var channel = "{" + key + "}ch"; // the key's slot
+        await using var reader = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0));
+        Assert.StartsWith("%", await reader.CallAsync("HELLO", "3"), StringComparison.Ordinal);
+        Assert.Equal("+OK\r\n", await reader.CallAsync("SET", key, "v"));
+        Assert.Equal("+OK\r\n", await reader.CallAsync("CLIENT", "TRACKING", "ON"));
+        Assert.Equal(Bulk("v"), await reader.CallAsync("GET", key));
+        await using var subscriber = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0));
+        Assert.Equal($"*3\r\n$10\r\nssubscribe\r\n{Bulk(channel)}:1\r\n", await subscriber.CallAsync("SSUBSCRIBE", channel));
+
+        await cluster[0].MoveSlotsAsync(slot, slot, 1).WithinAsync("the slot's move");
+
+        // Its changes happen at node 1 from now on, where nobody remembered the key: invalidated at the handover.
+        Assert.Equal(Push(key), await reader.ReadReplyAsync().WithinAsync("the handover's invalidation"));
+        Assert.Equal($"*3\r\n$12\r\nsunsubscribe\r\n{Bulk(channel)}:0\r\n", await subscriber.ReadReplyAsync().WithinAsync("the shard channel's end"));
+        // A read that met the end of the handover may have been remembered here once more before it was sent on, so
+        // the drop of node 0's copy may still send one invalidation: the read's own reply is the first non-push.
+        var reply = await reader.CallAsync("GET", key);
+        if (reply.StartsWith('>'))
+            reply = await reader.ReadReplyAsync();
+        Assert.StartsWith("-MOVED ", reply, StringComparison.Ordinal);
+    }
+
+    /// <summary>The flags set of a RESP3 TRACKINGINFO reply.</summary>
+    private static string FlagsOf(string info)
+    {
+        var start = info.IndexOf('~', StringComparison.Ordinal);
+        var end = info.IndexOf("$8\r\nredirect", StringComparison.Ordinal);
+        return info[start..end];
     }
 }
