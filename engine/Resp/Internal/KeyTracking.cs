@@ -108,7 +108,7 @@ internal sealed class KeyTracking : IKeyChangeListener
         var count = Interlocked.Increment(ref _keyCount);
         var max = MaxKeys;
         if (max > 0 && count > max)
-            Evict(stripe, key, (int)Math.Min(count - max, MaxEvictionsPerAdd));
+            Evict(key, (int)Math.Min(count - max, MaxEvictionsPerAdd));
     }
 
     /// <summary>Whether some connection follows a prefix or some key is remembered: a change of a key is looked up only then.</summary>
@@ -181,6 +181,7 @@ internal sealed class KeyTracking : IKeyChangeListener
         var gone = new List<(byte[] Key, Readers Readers)>();
         foreach (var stripe in _stripes)
         {
+            var start = gone.Count;
             lock (stripe.Sync)
             {
                 foreach (var (key, readers) in stripe.Keys)
@@ -189,8 +190,8 @@ internal sealed class KeyTracking : IKeyChangeListener
                     if (slot >= first && slot <= last)
                         gone.Add((key, readers));
                 }
-                foreach (var (key, _) in gone)
-                    stripe.Keys.Remove(key);
+                for (var i = start; i < gone.Count; i++)
+                    stripe.Keys.Remove(gone[i].Key);
             }
         }
         Forget(gone);
@@ -251,21 +252,30 @@ internal sealed class KeyTracking : IKeyChangeListener
             _server.FindClient(readers.Ids[i])?.InvalidateRead(key, writer);
     }
 
-    /// <summary>Removes up to <paramref name="count"/> keys of <paramref name="stripe"/> other than <paramref name="keep"/>, invalidating each for its readers.</summary>
-    private void Evict(Stripe stripe, ReadOnlySpan<byte> keep, int count)
+    /// <summary>
+    /// Removes up to <paramref name="count"/> keys other than <paramref name="keep"/>, from its own stripe first and then
+    /// the next ones (a stripe may hold nothing else), invalidating each for its readers.
+    /// </summary>
+    private void Evict(ReadOnlySpan<byte> keep, int count)
     {
         var evicted = new List<(byte[] Key, Readers Readers)>(count);
-        lock (stripe.Sync)
+        var first = (int)((uint)KeyComparer.Hash(keep) % StripeCount);
+        for (var i = 0; i < StripeCount && evicted.Count < count; i++)
         {
-            foreach (var (key, readers) in stripe.Keys)
+            var stripe = _stripes[(first + i) % StripeCount];
+            var start = evicted.Count;
+            lock (stripe.Sync)
             {
-                if (evicted.Count == count)
-                    break;
-                if (!key.AsSpan().SequenceEqual(keep))
-                    evicted.Add((key, readers));
+                foreach (var (key, readers) in stripe.Keys)
+                {
+                    if (evicted.Count == count)
+                        break;
+                    if (!key.AsSpan().SequenceEqual(keep))
+                        evicted.Add((key, readers));
+                }
+                for (var e = start; e < evicted.Count; e++)
+                    stripe.Keys.Remove(evicted[e].Key);
             }
-            foreach (var (key, _) in evicted)
-                stripe.Keys.Remove(key);
         }
         Forget(evicted);
     }

@@ -100,8 +100,8 @@ internal sealed partial class RespSession
     /// <summary>After a command: CLIENT CACHING applies to the next command (or transaction) only, as in Redis.</summary>
     private void EndCachingHint()
     {
-        if (_command.Kind != RespCommandKind.Client && _queued is null)
-            Volatile.Write(ref _tracking, _tracking & ~(int)TrackingFlags.Caching);
+        if ((_tracking & (int)TrackingFlags.Caching) != 0 && _command.Kind != RespCommandKind.Client && _queued is null)
+            Interlocked.And(ref _tracking, ~(int)TrackingFlags.Caching);
     }
 
     /// <summary>A key this connection read here changed (<paramref name="writer"/>: the connection whose command changed it, if known).</summary>

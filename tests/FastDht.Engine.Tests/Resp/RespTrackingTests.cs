@@ -306,6 +306,37 @@ public sealed class RespTrackingTests(RespClusterFixture fixture) : IClassFixtur
         Assert.StartsWith("-MOVED ", reply, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_table_keeps_to_tracking_table_max_keys_and_invalidates_what_it_evicts()
+    {
+        await using var cluster = await RespCluster.StartAsync(1);
+        await using var reader = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0));
+        await using var admin = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0));
+        Assert.StartsWith("%", await reader.CallAsync("HELLO", "3"), StringComparison.Ordinal);
+        Assert.Equal("+OK\r\n", await admin.CallAsync("CONFIG", "SET", "tracking-table-max-keys", "2"));
+        Assert.Equal("*2\r\n$23\r\ntracking-table-max-keys\r\n$1\r\n2\r\n", await admin.CallAsync("CONFIG", "GET", "tracking-table-max-keys"));
+        Assert.Equal("+OK\r\n", await reader.CallAsync("CLIENT", "TRACKING", "ON"));
+        string[] keys = ["ev:1", "ev:2", "ev:3", "ev:4"];
+        await reader.SendAsync(string.Concat(keys.Select(k => RespTestClient.Encode("GET", k))));
+        // Four replies and, past the bound, one eviction each for the third and fourth key: two invalidations of two of
+        // the keys read before (never the one being read), in any order among the replies.
+        var invalidated = new HashSet<string>();
+        var replies = 0;
+        for (var i = 0; i < keys.Length + 2; i++)
+        {
+            var message = await reader.ReadReplyAsync();
+            if (message.StartsWith('>'))
+                Assert.True(invalidated.Add(message), $"twice: {message}");
+            else
+                replies++;
+        }
+        Assert.Equal(4, replies);
+        Assert.Equal(2, invalidated.Count);
+        Assert.DoesNotContain(Push("ev:4"), invalidated);
+        Assert.Contains("tracking_total_keys:2\r\n", await admin.CallAsync("INFO", "stats"), StringComparison.Ordinal);
+        Assert.Contains("tracking_clients:1\r\n", await admin.CallAsync("INFO", "clients"), StringComparison.Ordinal);
+    }
+
     /// <summary>The flags set of a RESP3 TRACKINGINFO reply.</summary>
     private static string FlagsOf(string info)
     {
