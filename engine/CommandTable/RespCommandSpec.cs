@@ -40,6 +40,9 @@ internal sealed class RespCommandSpec(RespCommandKind kind, string name, int ari
     /// <summary>Redis's <c>write</c> flag: refused inside a read-only script (EVAL_RO, FCALL_RO).</summary>
     public bool IsWrite { get; } = Array.IndexOf(flags, "write") >= 0;
 
+    /// <summary>Redis's <c>readonly</c> flag: the command reads keys and changes none (what CLIENT TRACKING remembers).</summary>
+    public bool IsReadOnly { get; } = Array.IndexOf(flags, "readonly") >= 0 && Array.IndexOf(flags, "write") < 0;
+
     /// <summary>A <c>write</c> command, or a script that is not read-only (EVAL, EVALSHA): it may change keys, so WAIT counts the replicas of every range for a connection that sent one.</summary>
     public bool MayWrite => IsWrite || (KeyCountIndex > 0 && Array.IndexOf(Flags, "readonly") < 0);
 
@@ -70,6 +73,13 @@ internal sealed class RespCommandSpec(RespCommandKind kind, string name, int ari
     /// one name.
     /// </remarks>
     public int KeyCountIndex { get; init; }
+
+    /// <summary>
+    /// Whether the key specs name shard channels (Redis's <c>not_key</c>: SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH): COMMAND INFO
+    /// and GETKEYS report them so cluster clients route by them, but no key is read or written; the command runs as a node
+    /// command, with sharded pub/sub's own slot rule.
+    /// </summary>
+    public bool NamesChannels { get; init; }
 
     /// <summary>The subcommands of a container command; empty for others.</summary>
     public RespCommandSpec[] Subcommands { get; init; } = [];

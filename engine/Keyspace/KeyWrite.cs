@@ -33,13 +33,16 @@ internal readonly ref struct KeyWrite
     private readonly TimeProvider _time;
     private readonly PushSignal? _pushes;
     private readonly VersionClock? _versions;
+    private readonly IKeyChangeListener? _changes;
 
     // capture: where a change is also appended because its slot is moving to another node (SlotMoves); null otherwise.
     // pushes: woken when a list is written (clients blocked in BLPOP...); null where nobody can block (a replica's apply).
     // versions: where the versions of values logged for change records come from; null where every write must be logged
     // whole (a transaction's commit, logged as one batch of whole values).
-    internal KeyWrite(KeyWriteGate gate, IKeyValueStore store, ReadOnlySpan<byte> key, KeyWriteRefusal refusal, WriteAheadLog? log, ReplicationStream? stream, TimeProvider time, ReplicationStream? capture = null, PushSignal? pushes = null, VersionClock? versions = null)
+    // changes: told of each change applied (client-side caching's invalidations); null while no client tracks keys.
+    internal KeyWrite(KeyWriteGate gate, IKeyValueStore store, ReadOnlySpan<byte> key, KeyWriteRefusal refusal, WriteAheadLog? log, ReplicationStream? stream, TimeProvider time, ReplicationStream? capture = null, PushSignal? pushes = null, VersionClock? versions = null, IKeyChangeListener? changes = null)
     {
+        _changes = changes;
         _versions = versions;
         _pushes = pushes;
         _capture = capture;
@@ -94,6 +97,7 @@ internal readonly ref struct KeyWrite
         _log?.AppendPut(_key, value);
         _stream?.AppendPut(_key, value, 0);
         _capture?.AppendPut(_key, value, 0);
+        _changes?.Changed(_key);
     }
 
     /// <summary>Sets the value to expire at <paramref name="expiresAt"/> (unix ms; 0: never).</summary>
@@ -109,6 +113,7 @@ internal readonly ref struct KeyWrite
         _log?.AppendPut(_key, value, expiresAt);
         _stream?.AppendPut(_key, value, expiresAt);
         _capture?.AppendPut(_key, value, expiresAt);
+        _changes?.Changed(_key);
     }
 
     /// <summary>
@@ -128,6 +133,7 @@ internal readonly ref struct KeyWrite
         _log?.AppendPutTyped(_key, value, type, expiresAt);
         _stream?.AppendPut(_key, value, expiresAt, type);
         _capture?.AppendPut(_key, value, expiresAt, type);
+        _changes?.Changed(_key);
         if (type is EntryType.List or EntryType.SortedSet)
             _pushes?.Pulse();
     }
@@ -231,6 +237,7 @@ internal readonly ref struct KeyWrite
         _log?.AppendExpireChange(_key, expiresAt, baseVersion, version);
         _stream?.AppendExpireChange(_key, expiresAt, baseVersion, version);
         _capture?.AppendExpireChange(_key, expiresAt, baseVersion, version);
+        _changes?.Changed(_key);
         return true;
     }
 
@@ -260,6 +267,7 @@ internal readonly ref struct KeyWrite
             _stream?.AppendPutVersioned(_key, value, stored.Type, stored.ExpiresAt, stored.Version);
             _capture?.AppendPutVersioned(_key, value, stored.Type, stored.ExpiresAt, stored.Version);
         }
+        _changes?.Changed(_key);
         if (stored.Type is EntryType.List or EntryType.SortedSet)
             _pushes?.Pulse();
     }
@@ -297,6 +305,7 @@ internal readonly ref struct KeyWrite
             _log?.AppendExpireChange(_key, expiresAt, metadata.Version, version);
             _stream?.AppendExpireChange(_key, expiresAt, metadata.Version, version);
             _capture?.AppendExpireChange(_key, expiresAt, metadata.Version, version);
+            _changes?.Changed(_key);
             return true;
         }
         // A new expiry is a change: the version a WATCH saw is dropped with it; the type stays.
@@ -304,6 +313,7 @@ internal readonly ref struct KeyWrite
         _log?.AppendExpire(_key, expiresAt);
         _stream?.AppendExpire(_key, expiresAt);
         _capture?.AppendExpire(_key, expiresAt);
+        _changes?.Changed(_key);
         return true;
     }
 
@@ -320,6 +330,7 @@ internal readonly ref struct KeyWrite
         _log?.AppendPut(_key, value);
         _stream?.AppendPut(_key, value, 0);
         _capture?.AppendPut(_key, value, 0);
+        _changes?.Changed(_key);
         return true;
     }
 
@@ -332,6 +343,7 @@ internal readonly ref struct KeyWrite
         _log?.AppendPut(_key, value);
         _stream?.AppendPut(_key, value, 0);
         _capture?.AppendPut(_key, value, 0);
+        _changes?.Changed(_key);
         return replaced;
     }
 
@@ -355,6 +367,7 @@ internal readonly ref struct KeyWrite
         _log?.AppendDelete(_key);
         _stream?.AppendDelete(_key);
         _capture?.AppendDelete(_key);
+        _changes?.Changed(_key);
     }
 
     private void EnsureAllowed()

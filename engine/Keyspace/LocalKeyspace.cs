@@ -43,6 +43,7 @@ internal sealed class LocalKeyspace
     private ReplicationStream? _stream;
     private Func<int, bool>? _servesSlot;
     private SlotMoves? _moves;
+    private IKeyChangeListener? _changes;
     private readonly bool _storeSlotsAreClusterSlots;
 
     /// <param name="store">The store holding this node's keys.</param>
@@ -80,6 +81,12 @@ internal sealed class LocalKeyspace
         return true;
     }
 
+    /// <summary>
+    /// Starts telling <paramref name="listener"/> of every change applied from now on (client-side caching: the first
+    /// client that turns tracking on attaches it; until then a write pays one null check). Once only.
+    /// </summary>
+    public void AttachChangeListener(IKeyChangeListener listener) => Interlocked.CompareExchange(ref _changes, listener, null);
+
     /// <summary>The slots this node is moving away (capture and handover); null until the first move.</summary>
     public SlotMoves? Moves => Volatile.Read(ref _moves);
 
@@ -108,6 +115,7 @@ internal sealed class LocalKeyspace
         if (all.AnyLockOn(inSlots))
             return false;
         moves.SetGone(first, last, true);
+        Volatile.Read(ref _changes)?.SlotsHandedAway(first, last);
         return true;
     }
 
@@ -328,7 +336,7 @@ internal sealed class LocalKeyspace
         var capture = MovingCapture(key, ref refusal); // before the constructor call reads refusal
         if (refusal == KeyWriteRefusal.None)
             t_writesOpened++;
-        return new KeyWrite(gate, _store, key, refusal, _log, _stream, _time, capture, Pushes, Versions);
+        return new KeyWrite(gate, _store, key, refusal, _log, _stream, _time, capture, Pushes, Versions, Volatile.Read(ref _changes));
     }
 
     /// <summary>
@@ -364,7 +372,7 @@ internal sealed class LocalKeyspace
         // A handed-away slot cannot meet a commit: the handover waits until no lock of the slot is held, and a
         // prepare for a handed-away key is refused; if one came anyway, Moving refuses it rather than losing it.
         var capture = MovingCapture(key, ref refusal); // before the constructor call reads refusal
-        return new KeyWrite(gate, _store, key, refusal, log: null, _stream, _time, capture, Pushes);
+        return new KeyWrite(gate, _store, key, refusal, log: null, _stream, _time, capture, Pushes, changes: Volatile.Read(ref _changes));
     }
 
     /// <summary>
@@ -383,7 +391,7 @@ internal sealed class LocalKeyspace
     /// its primary's (nothing applied); the caller refuses the batch, so the sender resynchronizes this copy.</returns>
     public bool ApplyReplicated(byte kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt, EntryType type = EntryType.String, ulong version = 0, ulong baseVersion = 0)
     {
-        using var write = new KeyWrite(_locks.EnterWriteGate(key), _store, key, KeyWriteRefusal.None, _log, stream: null, _time, pushes: Pushes, versions: Versions);
+        using var write = new KeyWrite(_locks.EnterWriteGate(key), _store, key, KeyWriteRefusal.None, _log, stream: null, _time, pushes: Pushes, versions: Versions, changes: Volatile.Read(ref _changes));
         switch (kind)
         {
             case StreamRecords.KindPut:
@@ -512,7 +520,7 @@ internal sealed class LocalKeyspace
     /// <summary>Removes <paramref name="key"/> under its gate if its slot is still handed away (<see cref="DropHandedAwayAsync"/>).</summary>
     private bool DropIfHandedAway(SlotMoves moves, ReadOnlySpan<byte> key)
     {
-        using var write = new KeyWrite(_locks.EnterWriteGate(key), _store, key, KeyWriteRefusal.None, _log, stream: null, _time, pushes: Pushes);
+        using var write = new KeyWrite(_locks.EnterWriteGate(key), _store, key, KeyWriteRefusal.None, _log, stream: null, _time, pushes: Pushes, changes: Volatile.Read(ref _changes));
         if (!moves.IsGone(Protocol.KeySlot.Of(key)))
             return false;
         write.Delete();
@@ -543,6 +551,7 @@ internal sealed class LocalKeyspace
         try
         {
             _store.Clear();
+            Volatile.Read(ref _changes)?.Cleared();
             _stream?.AppendClear();
             Volatile.Read(ref _moves)?.Captured.AppendClear(); // the receiver clears the slots it imports
             return _log?.AppendClear() ?? 0;

@@ -572,4 +572,16 @@ public enum RespCommandKind
 
     /// <summary><c>WAIT</c></summary>
     Wait,
+
+    /// <summary><c>PUBSUB</c></summary>
+    PubSub,
+
+    /// <summary><c>SPUBLISH</c></summary>
+    SPublish,
+
+    /// <summary><c>SSUBSCRIBE</c></summary>
+    SSubscribe,
+
+    /// <summary><c>SUNSUBSCRIBE</c></summary>
+    SUnsubscribe,
 }

@@ -46,7 +46,7 @@ internal sealed class QueuedCommand
             for (var i = 0; i < keyCount; i++)
                 keys.Add(c.GetArgument(firstKey + i).ToArray());
         }
-        else if (spec.HasKeys)
+        else if (spec.HasKeys && !spec.NamesChannels)
         {
             if (spec.DestinationIndex > 0)
                 keys.Add(c.GetArgument(spec.DestinationIndex).ToArray());

@@ -328,8 +328,9 @@ internal static class RespCommandReplies
             return;
         }
         var scriptOrMigrate = spec.KeyCountIndex > 0 || spec.Kind == RespCommandKind.Migrate;
-        if (!spec.HasKeys && !scriptOrMigrate)
+        if ((!spec.HasKeys || spec.NamesChannels) && !scriptOrMigrate)
         {
+            // Sharded pub/sub's channels are in its key specs flagged not_key: Redis 7.0 names no key for them here.
             RespWriter.WriteError(w, "The command has no key arguments"u8);
             return;
         }

@@ -14,7 +14,7 @@ namespace FastDht.Engine.Resp.Internal;
 /// </summary>
 internal static class RespConfig
 {
-    private static readonly string[] Settable = ["slowlog-log-slower-than", "slowlog-max-len", "maxmemory", "lua-time-limit", "busy-reply-threshold"];
+    private static readonly string[] Settable = ["slowlog-log-slower-than", "slowlog-max-len", "maxmemory", "lua-time-limit", "busy-reply-threshold", "tracking-table-max-keys"];
 
     public static void Write(IBufferWriter<byte> w, RespHost node, RespServer server, RespCommand c, int respVersion)
     {
@@ -68,6 +68,7 @@ internal static class RespConfig
             // One setting under its two Redis names (lua-time-limit is the older alias).
             ("busy-reply-threshold", server.Scripts.BusyThresholdMs.ToString(inv)),
             ("lua-time-limit", server.Scripts.BusyThresholdMs.ToString(inv)),
+            ("tracking-table-max-keys", server.Tracking.MaxKeys.ToString(inv)),
             .. EncodingValues(node.Keyspace.Encodings),
         ];
     }
@@ -159,7 +160,7 @@ internal static class RespConfig
             }
             var encoding = Keyspace.CollectionEncodings.IndexOf(name);
             var min = encoding >= 0 ? Keyspace.CollectionEncodings.Settings[encoding].Min
-                : name is "slowlog-max-len" or "maxmemory" or "lua-time-limit" or "busy-reply-threshold" ? 0 : -1;
+                : name is "slowlog-max-len" or "maxmemory" or "lua-time-limit" or "busy-reply-threshold" or "tracking-table-max-keys" ? 0 : -1;
             var max = name == "slowlog-max-len" ? int.MaxValue : long.MaxValue;
             if (value < min || value > max)
             {
@@ -179,6 +180,8 @@ internal static class RespConfig
                 server.MaxMemory = value;
             else if (name is "lua-time-limit" or "busy-reply-threshold")
                 server.Scripts.BusyThresholdMs = value;
+            else if (name == "tracking-table-max-keys")
+                server.Tracking.MaxKeys = value;
             else
                 server.SlowerThanMicros = value;
         }

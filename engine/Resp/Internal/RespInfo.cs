@@ -108,16 +108,19 @@ internal static class RespInfo
             {
                 var resp = 0;
                 var pubsub = 0;
+                var tracking = 0;
                 foreach (var session in server.Clients)
                 {
                     resp++;
                     if (session.IsSubscribed)
                         pubsub++;
+                    if (session.IsTracking)
+                        tracking++;
                 }
                 text.Append("# Clients\r\n")
                     .Append("connected_clients:").Append(stats.ConnectedClients).Append("\r\n")
                     .Append("blocked_clients:").Append(server.Blocked.Count).Append("\r\n")
-                    .Append("tracking_clients:0\r\n")
+                    .Append("tracking_clients:").Append(tracking).Append("\r\n")
                     .Append("pubsub_clients:").Append(pubsub).Append("\r\n")
                     // As of the client memory budget's last sweep (every 100 ms): the biggest buffers of one client.
                     .Append("client_recent_max_input_buffer:").Append(node.Connections?.ClientBudget?.RecentMaxInputBuffer ?? 0).Append("\r\n")
@@ -197,10 +200,14 @@ internal static class RespInfo
                     .Append("evicted_clients:").Append(node.Connections?.ClientBudget?.EvictedClients ?? 0).Append("\r\n")
                     .Append("fastdht_unfinished_command_disconnections:").Append(node.Connections?.ClientBudget?.UnfinishedCommandClosures ?? 0).Append("\r\n")
                     .Append("evicted_keys:0\r\n")
+                    .Append("tracking_total_keys:").Append(server.Tracking.KeyCount).Append("\r\n")
+                    .Append("tracking_total_items:").Append(server.Tracking.ItemCount).Append("\r\n")
+                    .Append("tracking_total_prefixes:").Append(server.Tracking.PrefixCount).Append("\r\n")
                     .Append("keyspace_hits:").Append(stats.KeyspaceHits).Append("\r\n")
                     .Append("keyspace_misses:").Append(stats.KeyspaceMisses).Append("\r\n")
-                    .Append("pubsub_channels:0\r\n")
-                    .Append("pubsub_patterns:0\r\n");
+                    .Append("pubsub_channels:").Append(server.PubSub.Active('c', null).Count).Append("\r\n")
+                    .Append("pubsub_patterns:").Append(server.PubSub.PatternCount).Append("\r\n")
+                    .Append("pubsubshard_channels:").Append(server.PubSub.Active('s', null).Count).Append("\r\n");
                 break;
             case "replication":
                 text.Append("# Replication\r\n")

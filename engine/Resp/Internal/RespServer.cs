@@ -26,6 +26,7 @@ internal sealed class RespServer
 
     public RespServer()
     {
+        Tracking = new KeyTracking(this);
         SlowLog = new RespSlowLog(128);
         SlowerThanTicks = MicrosToTicks(_slowerThanMicros);
     }
@@ -40,6 +41,12 @@ internal sealed class RespServer
 
     /// <summary>The node's Lua scripting: cache, states, running scripts (SCRIPT KILL, -BUSY).</summary>
     public ScriptEngine Scripts { get; } = new();
+
+    /// <summary>What this node's connections subscribe to (PUBSUB, SPUBLISH).</summary>
+    public PubSubChannels PubSub { get; } = new();
+
+    /// <summary>Client-side caching: which connections read which keys here, and their invalidations (CLIENT TRACKING).</summary>
+    public KeyTracking Tracking { get; }
 
     /// <summary>The slow log: commands that took at least <see cref="SlowerThanMicros"/>.</summary>
     public RespSlowLog SlowLog { get; }
@@ -100,6 +107,8 @@ internal sealed class RespServer
         lock (_sync)
             _closedStats.Add(session.Stats);
         RemoveMonitor(session);
+        Tracking.Unfollow(session);
+        session.LeaveAllChannels();
     }
 
     public void AddMonitor(RespMonitor monitor)

@@ -109,9 +109,9 @@ internal sealed partial class RespSession
                 Unwatch();
                 _respVersion = 2;
                 _name = null;
-                _subscriptions = 0;
-                _channels?.Clear();
+                LeaveAll();
                 _readOnly = false; // RESET leaves READONLY mode, as in Redis
+                DisableTracking();
                 RespWriter.WriteSimpleString(w, "RESET"u8);
                 break;
             case RespCommandKind.Role:
@@ -164,7 +164,17 @@ internal sealed partial class RespSession
                 break;
             case RespCommandKind.Unsubscribe:
             case RespCommandKind.PUnsubscribe:
+            case RespCommandKind.SUnsubscribe:
                 Subscribe(w, subscribe: false);
+                break;
+            case RespCommandKind.SSubscribe:
+                Subscribe(w, subscribe: true);
+                break;
+            case RespCommandKind.SPublish:
+                SPublish(w);
+                break;
+            case RespCommandKind.PubSub:
+                PubSubReport(w);
                 break;
             case RespCommandKind.Publish:
                 // Nobody receives: FastDht has no pub/sub delivery (subscriptions exist only so clients can connect).
@@ -299,54 +309,5 @@ internal sealed partial class RespSession
         RespWriter.WriteBulkString(w, "master"u8);
         RespWriter.WriteBulkString(w, "modules"u8);
         RespWriter.WriteRaw(w, RespReplies.EmptyArray);
-    }
-
-    private void Subscribe(IBufferWriter<byte> w, bool subscribe)
-    {
-        var c = _command;
-        var pattern = c.Kind is RespCommandKind.PSubscribe or RespCommandKind.PUnsubscribe;
-        var kind = subscribe ? (pattern ? "psubscribe"u8 : "subscribe"u8) : (pattern ? "punsubscribe"u8 : "unsubscribe"u8);
-        _channels ??= new HashSet<string>(StringComparer.Ordinal);
-        if (!subscribe && c.Count == 1)
-        {
-            // Unsubscribe from everything: one reply per channel, or one with a null channel when there were none.
-            var all = new List<string>(_channels);
-            if (all.Count == 0)
-            {
-                WriteSubscription(w, kind, null, 0);
-                return;
-            }
-            foreach (var ch in all)
-            {
-                _channels.Remove(ch);
-                _subscriptions = _channels.Count;
-                WriteSubscription(w, kind, Encoding.Latin1.GetBytes(ch[1..]), _subscriptions);
-            }
-            return;
-        }
-        for (var i = 1; i < c.Count; i++)
-        {
-            var channel = (pattern ? "p" : "c") + Encoding.Latin1.GetString(c.GetArgument(i));
-            if (subscribe)
-                _channels.Add(channel);
-            else
-                _channels.Remove(channel);
-            _subscriptions = _channels.Count;
-            WriteSubscription(w, kind, c.GetArgument(i).ToArray(), _subscriptions);
-        }
-    }
-
-    private void WriteSubscription(IBufferWriter<byte> w, ReadOnlySpan<byte> kind, byte[]? channel, int count)
-    {
-        if (_respVersion == 3)
-            RespWriter.WritePushHeader(w, 3);
-        else
-            RespWriter.WriteArrayHeader(w, 3);
-        RespWriter.WriteBulkString(w, kind);
-        if (channel is null)
-            RespKeyCommands.WriteNull(w, _respVersion);
-        else
-            RespWriter.WriteBulkString(w, channel);
-        RespWriter.WriteInteger(w, count);
     }
 }

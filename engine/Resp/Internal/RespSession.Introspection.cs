@@ -102,6 +102,22 @@ internal sealed partial class RespSession
         {
             ClientUnblock(w);
         }
+        else if (Ascii.EqualsIgnoreCase(sub, "TRACKING"u8))
+        {
+            ClientTracking(w);
+        }
+        else if (Ascii.EqualsIgnoreCase(sub, "CACHING"u8))
+        {
+            ClientCaching(w);
+        }
+        else if (Ascii.EqualsIgnoreCase(sub, "GETREDIR"u8))
+        {
+            ClientGetRedirect(w);
+        }
+        else if (Ascii.EqualsIgnoreCase(sub, "TRACKINGINFO"u8))
+        {
+            ClientTrackingInfo(w);
+        }
         else if (Ascii.EqualsIgnoreCase(sub, "NO-EVICT"u8) || Ascii.EqualsIgnoreCase(sub, "NO-TOUCH"u8))
         {
             var on = Ascii.EqualsIgnoreCase(c.GetArgument(2), "ON"u8);
@@ -389,13 +405,15 @@ internal sealed partial class RespSession
     private string Describe()
     {
         var now = Environment.TickCount64;
-        int channels = 0, patterns = 0;
-        if (_channels is not null)
+        int channels = 0, patterns = 0, shard = 0;
+        lock (_channelsLock)
         {
-            foreach (var ch in _channels)
+            foreach (var ch in _channels ?? [])
             {
                 if (ch[0] == 'p')
                     patterns++;
+                else if (ch[0] == 's')
+                    shard++;
                 else
                     channels++;
             }
@@ -413,6 +431,7 @@ internal sealed partial class RespSession
         var multiQueue = _queued;
         if (multiQueue is not null)
             flags.Append('x');
+        AppendTrackingFlags(flags);
         if (flags.Length == 0)
             flags.Append('N');
         // Replies waiting in order behind one another node still owes: Redis's output list (oll) and its bytes (omem).
@@ -427,7 +446,7 @@ internal sealed partial class RespSession
             }
         }
         return string.Create(CultureInfo.InvariantCulture,
-            $"id={ClientId} addr={Address} laddr={_connection.LocalEndPoint} fd={FileDescriptor(_connection)} name={_name} age={(now - _connectedTicks) / 1000} idle={(now - _lastCommandTicks) / 1000} flags={flags} db=0 sub={channels} psub={patterns} ssub=0 multi={multiQueue?.Count ?? -1} {UntrackedBuffers} oll={queued} omem={queuedBytes} tot-mem=0 cmd={_lastCommand} user=default redir=-1 resp={_respVersion} lib-name={_libName} lib-ver={_libVersion}");
+            $"id={ClientId} addr={Address} laddr={_connection.LocalEndPoint} fd={FileDescriptor(_connection)} name={_name} age={(now - _connectedTicks) / 1000} idle={(now - _lastCommandTicks) / 1000} flags={flags} db=0 sub={channels} psub={patterns} ssub={shard} multi={multiQueue?.Count ?? -1} {UntrackedBuffers} oll={queued} omem={queuedBytes} tot-mem=0 cmd={_lastCommand} user=default redir={TrackingRedirectForList} resp={_respVersion} lib-name={_libName} lib-ver={_libVersion}");
     }
 
     private static long FileDescriptor(Transport.SocketConnection connection)

@@ -97,6 +97,11 @@ internal sealed partial class RespSession
                 return Outcome.Continue;
             }
         }
+        if (_tracking != 0 && spec.IsReadOnly && spec.HasKeys && !TrackReads(spec, _host.Cluster.Current, w))
+        {
+            _queueFailed = true;
+            return Outcome.Continue;
+        }
         var queued = QueuedCommand.Of(c, spec);
         _queuedBytes += queued.Size;
         // The writes travel to their owners in one frame per owner, so a transaction larger than a frame could never

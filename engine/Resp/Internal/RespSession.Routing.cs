@@ -79,7 +79,7 @@ internal sealed partial class RespSession
             return Outcome.Continue;
         }
         _mayHaveWritten |= resolved.MayWrite;
-        return resolved.HasKeys ? ExecuteKeyed(resolved) : ExecuteNodeCommand();
+        return resolved.HasKeys && !resolved.NamesChannels ? ExecuteKeyed(resolved) : ExecuteNodeCommand();
     }
 
     private Outcome ExecuteKeyed(RespCommandSpec spec)
@@ -105,6 +105,8 @@ internal sealed partial class RespSession
         var state = _host.Cluster.Current; // one state for every key of the command
         if (ForwardedUnderOlderState(state.Epoch))
             return Outcome.MustWait;
+        if (_tracking != 0 && spec.IsReadOnly && !TrackReads(spec, state, Target()))
+            return Outcome.Continue;
         if (c.Kind is RespCommandKind.MGet or RespCommandKind.MSet or RespCommandKind.MSetNx)
             return StartTransaction();
         if (c.Kind is RespCommandKind.Rename or RespCommandKind.RenameNx or RespCommandKind.Copy || RunsAsTransaction(c.Kind))
@@ -144,7 +146,12 @@ internal sealed partial class RespSession
             // write (nothing changed), and the command waits for the handover as if the check had seen it.
             var target = Target();
             HandoverHold.Begin();
+            var noLoop = _tracking != 0 && (Tracking & TrackingFlags.NoLoop) != 0;
+            if (noLoop)
+                KeyTracking.Writer = this;
             RespKeyCommands.Execute(c, target, _host.Keyspace, _respVersion);
+            if (noLoop)
+                KeyTracking.Writer = null;
             if (HandoverHold.End())
             {
                 if (_handoverAttempt < HandoverRetry.Attempts)
@@ -328,5 +335,6 @@ internal sealed partial class RespSession
 
     private static bool AllowedWhileSubscribed(RespCommandKind kind) => kind is
         RespCommandKind.Subscribe or RespCommandKind.Unsubscribe or RespCommandKind.PSubscribe or
-        RespCommandKind.PUnsubscribe or RespCommandKind.Ping or RespCommandKind.Quit or RespCommandKind.Reset;
+        RespCommandKind.PUnsubscribe or RespCommandKind.SSubscribe or RespCommandKind.SUnsubscribe or RespCommandKind.Ping or
+        RespCommandKind.Quit or RespCommandKind.Reset;
 }

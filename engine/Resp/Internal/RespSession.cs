@@ -152,6 +152,8 @@ internal sealed partial class RespSession
                         if (outcome == Outcome.WaitReplicas)
                             outcome = await WaitReplicasAsync().ConfigureAwait(false);
                         stop = outcome == Outcome.Stop;
+                        if (_tracking != 0)
+                            EndCachingHint();
                         var finished = Stopwatch.GetTimestamp();
                         Account(_command.Kind, finished - started);
                         started = finished;
@@ -397,6 +399,12 @@ internal sealed partial class RespSession
                 return;
             _drainScheduled = true;
         }
+        DrainScheduled();
+    }
+
+    /// <summary>Writes out the completed prefix now if the writer lock is free, else later; the caller set <c>_drainScheduled</c>.</summary>
+    private void DrainScheduled()
+    {
         if (_connection.TryEnterWrite(out var writer))
         {
             lock (_queueLock)

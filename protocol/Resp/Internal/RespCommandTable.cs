@@ -92,6 +92,7 @@ internal static class RespCommandTable
                 break;
             case 6:
                 if (Ascii.EqualsIgnoreCase(name, "SUBSTR"u8)) return RespCommandKind.Substr;
+                if (Ascii.EqualsIgnoreCase(name, "PUBSUB"u8)) return RespCommandKind.PubSub;
                 if (Ascii.EqualsIgnoreCase(name, "MEMORY"u8)) return RespCommandKind.Memory;
                 if (Ascii.EqualsIgnoreCase(name, "OBJECT"u8)) return RespCommandKind.Object;
                 if (Ascii.EqualsIgnoreCase(name, "SETBIT"u8)) return RespCommandKind.SetBit;
@@ -160,6 +161,7 @@ internal static class RespCommandTable
                 break;
             case 8:
                 if (Ascii.EqualsIgnoreCase(name, "GETRANGE"u8)) return RespCommandKind.GetRange;
+                if (Ascii.EqualsIgnoreCase(name, "SPUBLISH"u8)) return RespCommandKind.SPublish;
                 if (Ascii.EqualsIgnoreCase(name, "SETRANGE"u8)) return RespCommandKind.SetRange;
                 if (Ascii.EqualsIgnoreCase(name, "BITCOUNT"u8)) return RespCommandKind.BitCount;
                 if (Ascii.EqualsIgnoreCase(name, "FLUSHALL"u8)) return RespCommandKind.FlushAll;
@@ -187,6 +189,7 @@ internal static class RespCommandTable
                 break;
             case 10:
                 if (Ascii.EqualsIgnoreCase(name, "PSUBSCRIBE"u8)) return RespCommandKind.PSubscribe;
+                if (Ascii.EqualsIgnoreCase(name, "SSUBSCRIBE"u8)) return RespCommandKind.SSubscribe;
                 if (Ascii.EqualsIgnoreCase(name, "EXPIRETIME"u8)) return RespCommandKind.ExpireTime;
                 if (Ascii.EqualsIgnoreCase(name, "EVALSHA_RO"u8)) return RespCommandKind.EvalShaRo;
                 if (Ascii.EqualsIgnoreCase(name, "BRPOPLPUSH"u8)) return RespCommandKind.BRPopLPush;
@@ -212,6 +215,7 @@ internal static class RespCommandTable
                 break;
             case 12:
                 if (Ascii.EqualsIgnoreCase(name, "PUNSUBSCRIBE"u8)) return RespCommandKind.PUnsubscribe;
+                if (Ascii.EqualsIgnoreCase(name, "SUNSUBSCRIBE"u8)) return RespCommandKind.SUnsubscribe;
                 if (Ascii.EqualsIgnoreCase(name, "HINCRBYFLOAT"u8)) return RespCommandKind.HIncrByFloat;
                 break;
             case 13:
