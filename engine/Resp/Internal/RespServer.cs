@@ -28,6 +28,7 @@ internal sealed class RespServer
     {
         SlowLog = new RespSlowLog(128);
         SlowerThanTicks = MicrosToTicks(_slowerThanMicros);
+        Scripts.IsOverMaxMemory = () => IsOverMaxMemory;
     }
 
     private readonly TaskCompletionSource<string> _shutdown = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -88,6 +88,7 @@ internal sealed partial class RespSession
         stats.ClientConnected();
         _server.Register(this);
         var input = _connection.Input;
+        var pushes = _host.Keyspace.Pushes;
         try
         {
             while (true)
@@ -136,6 +137,7 @@ internal sealed partial class RespSession
                         }
                         if (_server.HasMonitors)
                             FeedMonitors();
+                        var pushed = pushes.Generation;
                         var outcome = Execute();
                         if (outcome == Outcome.MustWait)
                             outcome = await ExecuteInOrderAsync().ConfigureAwait(false);
@@ -152,6 +154,8 @@ internal sealed partial class RespSession
                         if (outcome == Outcome.WaitReplicas)
                             outcome = await WaitReplicasAsync().ConfigureAwait(false);
                         stop = outcome == Outcome.Stop;
+                        if (pushes.Generation != pushed)
+                            await SettleBlockedAsync(pushes).ConfigureAwait(false);
                         var finished = Stopwatch.GetTimestamp();
                         Account(_command.Kind, finished - started);
                         started = finished;
