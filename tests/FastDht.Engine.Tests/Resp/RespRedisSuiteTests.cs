@@ -171,4 +171,37 @@ public sealed class RespRedisSuiteTests(RespClusterFixture fixture) : IClassFixt
         Assert.Equal("+OK\r\n", await c.CallAsync("SCRIPT", "FLUSH", "ASYNC"));
         Assert.Contains("\r\nnumber_of_cached_scripts:0\r\n", await c.CallAsync("INFO", "memory"), StringComparison.Ordinal);
     }
+
+    // introspection.tcl "CLIENT REPLY OFF/ON", "CLIENT REPLY SKIP", "CLIENT REPLY ON: unset SKIP flag" (pubsub.tcl uses
+    // it too): silenced replies are never sent, whether the command ran here or at another node.
+    [Fact]
+    public async Task Client_reply_off_on_and_skip_silence_replies_as_redis_does()
+    {
+        var remote = RespCluster.KeyOwnedBy(Cluster, 2, "replyoff");
+        await using var c = await ConnectAsync(0);
+        static string E(params string[] args) => RespTestClient.Encode(args);
+
+        await c.SendAsync(E("CLIENT", "REPLY", "OFF") + E("PING", "pong") + E("SET", remote, "v") + E("GET", remote) + E("CLIENT", "REPLY", "ON"));
+        Assert.Equal("+OK\r\n", await c.ReadReplyAsync());
+        Assert.Equal("$5\r\npong3\r\n", await c.CallAsync("PING", "pong3"));
+        Assert.Equal("$1\r\nv\r\n", await c.CallAsync("GET", remote)); // the silenced SET ran
+
+        await c.SendAsync(E("CLIENT", "REPLY", "SKIP") + E("PING", "pong") + E("PING", "pong2"));
+        Assert.Equal("$5\r\npong2\r\n", await c.ReadReplyAsync());
+        await c.SendAsync(E("CLIENT", "REPLY", "SKIP") + E("INCR", remote) + E("GET", remote));
+        Assert.Equal("$1\r\nv\r\n", await c.ReadReplyAsync()); // the skipped INCR's error is not sent either
+        await c.SendAsync(E("CLIENT", "REPLY", "SKIP") + E("CLIENT", "REPLY", "ON"));
+        Assert.Equal("+OK\r\n", await c.ReadReplyAsync());
+        Assert.Equal("+PONG\r\n", await c.CallAsync("PING"));
+
+        // Under OFF a subscription is still confirmed (Redis sends those as pushes).
+        await c.SendAsync(E("CLIENT", "REPLY", "OFF") + E("SUBSCRIBE", "replyoff-channel"));
+        Assert.Equal("*3\r\n$9\r\nsubscribe\r\n$16\r\nreplyoff-channel\r\n:1\r\n", await c.ReadReplyAsync());
+        await c.SendAsync(E("UNSUBSCRIBE") + E("ECHO", "silent") + E("CLIENT", "REPLY", "ON"));
+        Assert.Equal("*3\r\n$11\r\nunsubscribe\r\n$16\r\nreplyoff-channel\r\n:0\r\n", await c.ReadReplyAsync());
+        Assert.Equal("+OK\r\n", await c.ReadReplyAsync());
+
+        Assert.Equal("-ERR syntax error\r\n", await c.CallAsync("CLIENT", "REPLY", "MAYBE"));
+        Assert.Equal(":1\r\n", await c.CallAsync("DEL", remote));
+    }
 }
