@@ -130,6 +130,13 @@ internal static class LuaPrelude
           __metatable = locked,
         }
 
+        -- loadstring (Lua 5.1's, which Redis scripts have): text only, compiled into the running script's environment
+        -- (a state runs one script at a time, so the environment of the run in progress is the one).
+        local current_env
+        globals.loadstring = function(s, chunkname)
+          return load(s, chunkname or '=(loadstring)', 't', current_env)
+        end
+
         -- Each run sees its own copy of the globals with KEYS, ARGV and _G through an empty read-only proxy (one
         -- table lookup past the proxy, as fast as a plain environment for the names a script uses).
         local function sandbox(keys, argv)
@@ -140,6 +147,7 @@ internal static class LuaPrelude
           local env = setmetatable({}, { __index = run, __newindex = readonly_error, __metatable = locked })
           run._G = env
           setmetatable(run, missing_mt)
+          current_env = env
           return env
         end
 

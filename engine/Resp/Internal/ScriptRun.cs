@@ -101,7 +101,7 @@ internal sealed class ScriptRun(LocalKeyspace scratch, RespTransaction transacti
                     "(FastDht locks a script's keys before it runs: declare every key the script uses)");
             }
             if (c.Kind is RespCommandKind.Sort or RespCommandKind.SortRo)
-                RespSortCommand.Execute(c, _reply, scratch, 2, transaction); // its patterns' keys: locked by running again
+                RespSortCommand.Execute(c, _reply, scratch, 2, transaction, fromScript: true); // its patterns' keys: locked by running again
             else
                 RespKeyCommands.Execute(c, _reply, scratch, 2);
         }

@@ -204,4 +204,27 @@ public sealed class RespRedisSuiteTests(RespClusterFixture fixture) : IClassFixt
         Assert.Equal("-ERR syntax error\r\n", await c.CallAsync("CLIENT", "REPLY", "MAYBE"));
         Assert.Equal(":1\r\n", await c.CallAsync("DEL", remote));
     }
+
+    // scripting.tcl "Binary code loading failed" and the SORT tests: loadstring compiles text into the script's own
+    // environment (no bytecode), and SORT of a set BY a constant is ordered ALPHA inside a script, as in Redis.
+    [Fact]
+    public async Task Scripts_have_a_text_only_loadstring_and_sort_a_set_by_a_constant_in_alpha_order()
+    {
+        await using var c = await ConnectAsync(0);
+        var set = RespCluster.KeyOwnedBy(Cluster, 0, "scriptsort");
+        Assert.Equal(":2\r\n", await c.CallAsync("EVAL", "return loadstring('return 1 + 1')()", "0"));
+        Assert.Equal("$5\r\nmykey\r\n", await c.CallAsync("EVAL", "return loadstring('return KEYS[1]')()", "1", "mykey"));
+        Assert.Contains("Attempt to modify a readonly table", await c.CallAsync("EVAL", "return loadstring('x = 1')()", "0"), StringComparison.Ordinal);
+        Assert.Contains("attempt to call a nil value", await c.CallAsync("EVAL", "return loadstring(string.dump(function() return 1 end))()", "0"), StringComparison.Ordinal);
+        Assert.Contains("binary chunk", await c.CallAsync("EVAL", "local f, err = loadstring('\u001bLua') return err", "0"), StringComparison.Ordinal);
+
+        Assert.Equal(":6\r\n", await c.CallAsync("SADD", set, "b", "aa", "c", "a", "azz", "10"));
+        Assert.Equal("*6\r\n$2\r\n10\r\n$1\r\na\r\n$2\r\naa\r\n$3\r\nazz\r\n$1\r\nb\r\n$1\r\nc\r\n",
+            await c.CallAsync("EVAL", "return redis.call('sort', KEYS[1], 'by', '_')", "1", set));
+        Assert.Equal(":1\r\n", await c.CallAsync("DEL", set));
+        Assert.Equal(":5\r\n", await c.CallAsync("SADD", set, "1", "2", "3", "4", "10"));
+        Assert.Equal("*5\r\n$2\r\n10\r\n$1\r\n4\r\n$1\r\n3\r\n$1\r\n2\r\n$1\r\n1\r\n",
+            await c.CallAsync("EVAL", "return redis.call('sort', KEYS[1], 'desc')", "1", set));
+        Assert.Equal(":1\r\n", await c.CallAsync("DEL", set));
+    }
 }
