@@ -94,6 +94,9 @@ for unit in "${UNITS[@]}"; do
       start_redis
       wait_for "$REDIS_PORT"
     fi
+    # The FastDht nodes are not restarted between units: undo the one setting a failing unit is known to leave
+    # (scripting's "allow-oom shebang flag" fails after CONFIG SET maxmemory 1), or the next unit fails with -OOM.
+    [ "$name" = redis ] || redis-cli -h 127.0.0.1 -p "$port" config set maxmemory 0 >/dev/null 2>&1 || true
     out="$WORK/${unit//\//_}.$name.log"
     log "unit $unit against $name"
     (cd "$REDIS_SRC" && timeout "$UNIT_TIMEOUT" ./runtest --host 127.0.0.1 --port "$port" --singledb --ignore-encoding \
