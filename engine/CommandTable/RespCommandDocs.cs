@@ -101,6 +101,7 @@ internal static class RespCommandDocs
         ["client|id"] = new("connection", "5.0.0", ["slow", "connection"], "Returns the unique client ID of the connection."),
         ["client|info"] = new("connection", "6.2.0", ["slow", "connection"], "Returns information about the connection."),
         ["client|list"] = new("connection", "2.4.0", ["admin", "slow", "dangerous", "connection"], "Lists open connections."),
+        ["client|reply"] = new("connection", "3.2.0", ["slow", "connection"], "Instructs the server whether to reply to commands."),
         ["client|kill"] = new("connection", "2.4.0", ["admin", "slow", "dangerous", "connection"], "Terminates open connections."),
         ["client|setname"] = new("connection", "2.6.9", ["slow", "connection"], "Sets the connection name."),
         ["client|getname"] = new("connection", "2.6.9", ["slow", "connection"], "Returns the name of the connection."),

@@ -142,6 +142,7 @@ internal static class RespCommandSpecs
                 Sub("id", 2, Admin),
                 Sub("info", 2, Admin),
                 Sub("list", -2, Admin),
+                Sub("reply", 3, ["noscript", "loading", "stale"]),
                 Sub("kill", -3, ["admin", "noscript", "loading", "stale"]),
                 Sub("setname", 3, Admin),
                 Sub("getname", 2, Admin),

@@ -4,8 +4,10 @@ namespace FastDht.Engine.Resp.Internal;
 /// <remarks>
 /// Called with the host functions (call, check, sha1, log) as arguments, it returns the runner
 /// <c>run(sha, body, keys, argv)</c>, which compiles a script once per state (text only: Lua bytecode can crash the
-/// VM, so binary chunks are refused), gives each run a fresh environment (globals a script sets vanish with it, the
-/// libraries are read-only views, so no script can change what a later one sees), arms the instruction-count hook
+/// VM, so binary chunks are refused), gives each run its own read-only environment (as in Redis 7, setting a global
+/// raises <c>Attempt to modify a readonly table</c> and reading an unknown one raises <c>Script attempted to access
+/// nonexistent global variable</c>; the libraries are read-only views, so no script can change what a later one
+/// sees), arms the instruction-count hook
 /// and calls the script. The hook asks the host every <c>EVERY</c> instructions whether the run was killed; if so it
 /// re-arms itself for every instruction and raises, so even a script that catches the error with <c>pcall</c> is
 /// stopped at its next instruction. Coroutines get the same hook when they are created. Nothing here can reach
@@ -45,8 +47,11 @@ internal static class LuaPrelude
         end
 
         local function readonly_error() error('Attempt to modify a readonly table', 2) end
+        -- What getmetatable shows of a protected table (a library view, the globals): itself read-only, so a script
+        -- can neither change a protected table's metatable nor the one it is shown.
+        local locked = setmetatable({}, { __newindex = readonly_error, __metatable = false })
         local function readonly(t)
-          return setmetatable({}, { __index = t, __newindex = readonly_error, __metatable = false })
+          return setmetatable({}, { __index = t, __newindex = readonly_error, __metatable = locked })
         end
 
         local redis = {
@@ -97,25 +102,52 @@ internal static class LuaPrelude
             close = coroutine.close,
           },
         }
-        local rawget = rawget
+        local rawget, rawset, tostring = rawget, rawset, tostring
         local base = { unpack = unpack, _VERSION = _VERSION }
         for _, n in ipairs({ 'assert', 'error', 'ipairs', 'next', 'pairs', 'pcall', 'rawequal', 'rawget', 'rawlen',
-                             'rawset', 'select', 'getmetatable', 'tonumber', 'tostring', 'type', 'xpcall' }) do
+                             'select', 'getmetatable', 'tonumber', 'tostring', 'type', 'xpcall' }) do
           base[n] = _G[n]
         end
         -- A finalizer would run outside any script (in a later one, or when the state closes): none may be set.
         base.setmetatable = function(t, mt)
+          if getmetatable(t) == locked then error('Attempt to modify a readonly table', 2) end
           if type(mt) == 'table' and rawget(mt, '__gc') ~= nil then error('__gc metamethods are not allowed in scripts', 2) end
           return setmetatable(t, mt)
         end
+        base.rawset = function(t, k, v)
+          if getmetatable(t) == locked then error('Attempt to modify a readonly table', 2) end
+          return rawset(t, k, v)
+        end
 
+        -- The globals, as Redis 7 keeps them: read-only (a script that sets one gets 'Attempt to modify a readonly
+        -- table', as in Redis, rather than a value that silently vanishes with the run), and reading one that does
+        -- not exist is an error (a misspelt name or a library Redis removed, such as print or loadfile), not nil.
+        local globals = {}
+        for k, v in pairs(base) do globals[k] = v end
+        for k, v in pairs(libs) do globals[k] = readonly(v) end
+        local missing_mt = {
+          __index = function(_, name) error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2) end,
+          __metatable = locked,
+        }
+
+        -- loadstring (Lua 5.1's, which Redis scripts have): text only, compiled into the running script's environment
+        -- (a state runs one script at a time, so the environment of the run in progress is the one).
+        local current_env
+        globals.loadstring = function(s, chunkname)
+          return load(s, chunkname or '=(loadstring)', 't', current_env)
+        end
+
+        -- Each run sees its own copy of the globals with KEYS, ARGV and _G through an empty read-only proxy (one
+        -- table lookup past the proxy, as fast as a plain environment for the names a script uses).
         local function sandbox(keys, argv)
-          local env = {}
-          for k, v in pairs(base) do env[k] = v end
-          for k, v in pairs(libs) do env[k] = readonly(v) end
-          env.KEYS = keys
-          env.ARGV = argv
-          env._G = env
+          local run = {}
+          for k, v in pairs(globals) do run[k] = v end
+          run.KEYS = keys
+          run.ARGV = argv
+          local env = setmetatable({}, { __index = run, __newindex = readonly_error, __metatable = locked })
+          run._G = env
+          setmetatable(run, missing_mt)
+          current_env = env
           return env
         end
 

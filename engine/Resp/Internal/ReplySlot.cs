@@ -36,6 +36,9 @@ internal sealed class ReplySlot : PendingRequest, IBufferWriter<byte>
     /// <summary>The bytes this late reply counts in its session's held replies while it waits in the queue (under the queue lock; 0 for a local one).</summary>
     public int HeldCount { get; set; }
 
+    /// <summary>The reply of a command sent under CLIENT REPLY OFF or SKIP: it keeps its place in the queue and is never written.</summary>
+    public bool Silent { get; set; }
+
     public ReadOnlySpan<byte> Written => _buffer.AsSpan(0, _written);
 
     public static ReplySlot Rent(RespSession session)
@@ -44,6 +47,7 @@ internal sealed class ReplySlot : PendingRequest, IBufferWriter<byte>
         slot._session = session;
         slot.Completed = false;
         slot.HeldCount = 0;
+        slot.Silent = false;
         slot._written = 0;
         slot.Refused = null;
         return slot;

@@ -148,6 +148,9 @@ internal static class RespInfo
                     .Append("maxmemory_clients:").Append(node.Connections?.ClientBudget?.Limit ?? 0).Append("\r\n")
                     // What the node's Lua states hold (running scripts and pooled states), and the most they may together.
                     .Append("used_memory_lua:").Append(server.Scripts.Memory.Used).Append("\r\n")
+                    // The script cache (EVAL and SCRIPT LOAD texts), as Redis counts it.
+                    .Append("used_memory_scripts_eval:").Append(server.Scripts.CachedBytes).Append("\r\n")
+                    .Append("number_of_cached_scripts:").Append(server.Scripts.CachedScripts).Append("\r\n")
                     .Append("fastdht_script_memory_limit:").Append(server.Scripts.Memory.Limit).Append("\r\n")
                     .Append("mem_allocator:dotnet-gc\r\n")
                     .Append("fastdht_store_keys:").Append(node.Keyspace.Count).Append("\r\n")

@@ -29,6 +29,7 @@ internal sealed class RespServer
         Tracking = new KeyTracking(this);
         SlowLog = new RespSlowLog(128);
         SlowerThanTicks = MicrosToTicks(_slowerThanMicros);
+        Scripts.IsOverMaxMemory = () => IsOverMaxMemory;
     }
 
     private readonly TaskCompletionSource<string> _shutdown = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -24,6 +24,10 @@ internal sealed partial class RespSession
     // 100 ms: how stale a wake-up for a key at another node may be; a poll is one lock round trip there.
     private static readonly TimeSpan RemotePoll = TimeSpan.FromMilliseconds(100);
 
+    // 1 s: how long a push's reply may wait for the clients it woke (SettleBlockedAsync); a try on this node's keys takes
+    // microseconds, or a lock wait when a transaction holds its key.
+    private static readonly TimeSpan SettleBound = TimeSpan.FromSeconds(1);
+
     private static bool IsBlocking(RespCommandKind kind) =>
         kind is RespCommandKind.BLPop or RespCommandKind.BRPop or RespCommandKind.BLMove or RespCommandKind.BRPopLPush or RespCommandKind.BLMPop
             or RespCommandKind.BZPopMin or RespCommandKind.BZPopMax or RespCommandKind.BZMPop;
@@ -97,7 +101,7 @@ internal sealed partial class RespSession
         var closed = _connection.ConnectionClosed;
         // Replies before this command go out now: the client may wait for them while this one blocks.
         await EndBatchAsync().ConfigureAwait(false);
-        pushes.AddWaiter();
+        var progress = pushes.AddWaiter(awaited: allLocal);
         // In line for the lists it pops from: BLMOVE/BRPOPLPUSH's destination is not one.
         var waiter = _server.Blocked.Block(c.Kind is RespCommandKind.BLMove or RespCommandKind.BRPopLPush ? keys[..1] : keys);
         byte[]? reply = null;
@@ -108,12 +112,14 @@ internal sealed partial class RespSession
             while (!closed.IsCancellationRequested && !unblock.Task.IsCompleted)
             {
                 var next = pushes.Next; // before the try: a write after it completes this very task
+                var generation = pushes.Generation; // after Next: a push between them only wakes this loop once more
                 if (waiter.IsFirst)
                 {
                     reply = await TryOnceAsync(queued, keys).ConfigureAwait(false);
                     if (reply is not null)
                         break;
                 }
+                pushes.Looked(progress, generation);
                 var left = deadline - Environment.TickCount64;
                 if (left <= 0)
                     break;
@@ -125,7 +131,7 @@ internal sealed partial class RespSession
         {
             unblockedWithError = EndUnblockable(unblock);
             waiter.Dispose();
-            pushes.RemoveWaiter();
+            pushes.RemoveWaiter(progress);
             pushes.PulseAll(); // the next in line may try now
         }
         if (!await EnterBatchAsync().ConfigureAwait(false))
@@ -148,6 +154,19 @@ internal sealed partial class RespSession
             RespKeyCommands.WriteNull(Target(), _respVersion);
         }
         return Outcome.Continue;
+    }
+
+    /// <summary>
+    /// The command wrote a list or sorted set while clients of this node were blocked: its reply waits until each of them
+    /// has tried (and the clients their moves woke, in a chain), as Redis serves them before it answers the push, so this
+    /// connection's next command sees their pops done. Only clients whose keys all live here are waited for (a push here
+    /// changes nothing for the others), and only up to <see cref="SettleBound"/>: a slow try delays the reply, no more.
+    /// </summary>
+    private async ValueTask SettleBlockedAsync(Keyspace.PushSignal pushes)
+    {
+        var settled = pushes.WhenSettled();
+        if (!settled.IsCompleted)
+            await Task.WhenAny(settled, Task.Delay(SettleBound, _connection.ConnectionClosed)).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -82,6 +82,10 @@ internal sealed partial class RespSession
         {
             RespWriter.WriteInteger(w, ClientId);
         }
+        else if (Ascii.EqualsIgnoreCase(sub, "REPLY"u8))
+        {
+            ClientReply(w);
+        }
         else if (Ascii.EqualsIgnoreCase(sub, "SETINFO"u8))
         {
             SetInfo(w);

@@ -94,7 +94,10 @@ internal sealed partial class RespSession
         var sub = c.GetArgument(1);
         if (System.Text.Ascii.EqualsIgnoreCase(sub, "LOAD"u8))
         {
-            if (scripts.TryLoad(c.GetArgument(2), out var sha))
+            // Redis compiles a script as it loads it: a shebang it would refuse is refused here, not at EVALSHA.
+            if (!ScriptEngine.TryReadShebang(c.GetArgument(2), out _, out _, out var shebangError))
+                RespWriter.WriteError(w, System.Text.Encoding.UTF8.GetBytes(shebangError));
+            else if (scripts.TryLoad(c.GetArgument(2), out var sha))
                 RespWriter.WriteBulkString(w, sha);
             else
                 RespWriter.WriteError(w, "the script cache is full (64 MiB of script text); SCRIPT FLUSH empties it"u8);

@@ -88,6 +88,7 @@ internal sealed partial class RespSession
         stats.ClientConnected();
         _server.Register(this);
         var input = _connection.Input;
+        var pushes = _host.Keyspace.Pushes;
         try
         {
             while (true)
@@ -136,6 +137,9 @@ internal sealed partial class RespSession
                         }
                         if (_server.HasMonitors)
                             FeedMonitors();
+                        var pushed = pushes.Generation;
+                        if (_replyMode is ReplyMode.Off or ReplyMode.Skip)
+                            BeginSilentReply();
                         var outcome = Execute();
                         if (outcome == Outcome.MustWait)
                             outcome = await ExecuteInOrderAsync().ConfigureAwait(false);
@@ -157,6 +161,10 @@ internal sealed partial class RespSession
                         var finished = Stopwatch.GetTimestamp();
                         Account(_command.Kind, finished - started);
                         started = finished;
+                        if (pushes.Generation != pushed)
+                            await SettleBlockedAsync(pushes).ConfigureAwait(false);
+                        if (_replyMode != ReplyMode.On || _silent)
+                            EndReplyModeCommand();
                         if (!stop && HeldReplyBytes >= MaxHeldReplyBytes)
                             await HoldLessAsync().ConfigureAwait(false);
                     }
@@ -325,6 +333,7 @@ internal sealed partial class RespSession
     private ReplySlot QueueLateReply()
     {
         var slot = ReplySlot.Rent(this);
+        slot.Silent = _silent;
         lock (_queueLock)
         {
             _queue.Enqueue(slot);
@@ -339,10 +348,11 @@ internal sealed partial class RespSession
     {
         if (_localTail is not null)
             return _localTail;
-        if (_queue.Count == 0)
+        if (_queue.Count == 0 && !_silent)
             return _writer!;
         var slot = ReplySlot.Rent(this);
         slot.Completed = true;
+        slot.Silent = _silent;
         lock (_queueLock)
             _queue.Enqueue(slot);
         _localTail = slot;
@@ -446,7 +456,8 @@ internal sealed partial class RespSession
         while (_queue.TryPeek(out var slot) && slot.Completed)
         {
             _queue.Dequeue();
-            writer.Write(slot.Written);
+            if (!slot.Silent)
+                writer.Write(slot.Written);
             _lateHeld -= slot.HeldCount;
             slot.Return();
         }

@@ -56,7 +56,7 @@ internal static class RespSortCommand
     /// that the transaction did not lock is asked for instead of read (the transaction runs again; this run's reply is
     /// dropped).
     /// </summary>
-    public static void Execute(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion, RespTransaction? transaction)
+    public static void Execute(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion, RespTransaction? transaction, bool fromScript = false)
     {
         if (!TryParse(c, w, out var options))
             return;
@@ -68,9 +68,10 @@ internal static class RespSortCommand
         var items = Load(value, type);
         var dontSort = options.By > 0 && c.GetArgument(options.By).IndexOf((byte)'*') < 0;
         var alpha = options.Alpha;
-        if (dontSort && type == EntryType.Set && options.Store > 0)
+        if (dontSort && type == EntryType.Set && (options.Store > 0 || fromScript))
         {
-            // A set has no order of its own: what is stored must not depend on how it is kept (Redis forces ALPHA).
+            // A set has no order of its own: what is stored, or what a script sees, must not depend on how it is kept
+            // (Redis forces ALPHA for both: sort.c, "consistent across scripting and replication").
             dontSort = false;
             alpha = true;
             options.By = 0;

@@ -85,6 +85,18 @@ internal sealed class ScriptEngine
     /// <summary>How many script texts the cache holds.</summary>
     public int CachedScripts => _cache.Count;
 
+    /// <summary>The bytes of script text the cache holds.</summary>
+    public long CachedBytes => Interlocked.Read(ref _cachedBytes);
+
+    /// <summary>Whether the node is over its maxmemory now (RespServer's check): scripts then write only as Redis allows.</summary>
+    public Func<bool> IsOverMaxMemory { get; set; } = static () => false;
+
+    // What sdssplitargs takes for spaces between a shebang's parts.
+    private static readonly char[] ShebangSpaces = [' ', '\t', '\r', '\v', '\f'];
+
+    /// <summary>Redis's denyoom refusal, as a script's redis.call or EVAL itself answers it.</summary>
+    public static ReadOnlySpan<byte> OomReply => "-OOM command not allowed when used memory > 'maxmemory'.\r\n"u8;
+
     /// <summary>Whether <paramref name="kind"/> runs a script (EVAL, EVALSHA and their _RO forms).</summary>
     public static bool IsScriptCommand(RespCommandKind kind) => kind is
         RespCommandKind.Eval or RespCommandKind.EvalSha or RespCommandKind.EvalRo or RespCommandKind.EvalShaRo;
@@ -118,6 +130,90 @@ internal sealed class ScriptEngine
         }
         keyCount = (int)n;
         return true;
+    }
+
+    /// <summary>
+    /// Reads a script's shebang line (Redis 7: <c>#!lua</c>, optionally <c>flags=no-writes,allow-oom,...</c>), as
+    /// eval.c's evalExtractShebangFlags does: its flags (<see cref="ScriptFlags.Compatible"/> without a shebang) and its
+    /// length (the line without its line feed, which the compiled text keeps so line numbers stay the user's); false
+    /// with Redis's error message when the line is not one Redis accepts.
+    /// </summary>
+    public static bool TryReadShebang(ReadOnlySpan<byte> body, out ScriptFlags flags, out int length, out string error)
+    {
+        flags = ScriptFlags.Compatible;
+        length = 0;
+        error = "";
+        if (!body.StartsWith("#!"u8))
+            return true;
+        var end = body.IndexOf((byte)'\n');
+        if (end < 0)
+        {
+            error = "Invalid script shebang";
+            return false;
+        }
+        length = end;
+        var parts = Encoding.UTF8.GetString(body[..end]).Split(ShebangSpaces, StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0)
+        {
+            error = "Invalid engine in script shebang";
+            return false;
+        }
+        if (parts[0] != "#!lua")
+        {
+            error = "Unexpected engine in script shebang: " + parts[0];
+            return false;
+        }
+        flags = ScriptFlags.None;
+        for (var i = 1; i < parts.Length; i++)
+        {
+            if (!parts[i].StartsWith("flags=", StringComparison.Ordinal))
+            {
+                error = "Unknown lua shebang option: " + parts[i];
+                return false;
+            }
+            var names = parts[i][6..];
+            if (names.Length == 0)
+                continue;
+            foreach (var name in names.Split(','))
+            {
+                var flag = name switch
+                {
+                    "no-writes" => ScriptFlags.NoWrites,
+                    "allow-oom" => ScriptFlags.AllowOom,
+                    "allow-stale" => ScriptFlags.AllowStale,
+                    "no-cluster" => ScriptFlags.NoCluster,
+                    "allow-cross-slot-keys" => ScriptFlags.AllowCrossSlotKeys,
+                    _ => ScriptFlags.None,
+                };
+                if (flag == ScriptFlags.None)
+                {
+                    error = "Unexpected flag in script shebang: " + name;
+                    return false;
+                }
+                flags |= flag;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// What Redis answers instead of running a script that declared its flags (script.c's scriptPrepareForRun, after
+    /// processCommand's denyoom check), or null when it runs. A script without a shebang is never refused here.
+    /// </summary>
+    private static byte[]? RefusesToStart(ScriptFlags flags, bool roCommand, bool overMaxMemory)
+    {
+        if ((flags & ScriptFlags.Compatible) != 0)
+            return null;
+        // Declared flags without allow-oom or no-writes give EVAL Redis's denyoom flag: refused whole while the node
+        // is over its maxmemory, whatever the script would do.
+        if (overMaxMemory && (flags & (ScriptFlags.AllowOom | ScriptFlags.NoWrites)) == 0)
+            return OomReply.ToArray();
+        // Every FastDht node serves a cluster (INFO's cluster_enabled:1).
+        if ((flags & ScriptFlags.NoCluster) != 0)
+            return "-ERR Can not run script on cluster, 'no-cluster' flag is set.\r\n"u8.ToArray();
+        if (roCommand && (flags & ScriptFlags.NoWrites) == 0)
+            return "-ERR Can not execute a script with write flag using *_ro command.\r\n"u8.ToArray();
+        return null;
     }
 
     /// <summary>SCRIPT LOAD: caches the script; false when the cache is full.</summary>
@@ -189,6 +285,20 @@ internal sealed class ScriptEngine
             body = c.GetArgument(1).ToArray();
             TryLoad(body, out sha);
         }
+        if (!TryReadShebang(body, out var flags, out var shebangLength, out var shebangError))
+        {
+            RespWriter.WriteError(reply, Encoding.UTF8.GetBytes(shebangError));
+            return true;
+        }
+        var roCommand = c.Kind is RespCommandKind.EvalRo or RespCommandKind.EvalShaRo;
+        var overMaxMemory = IsOverMaxMemory();
+        if (RefusesToStart(flags, roCommand, overMaxMemory) is { } refusal)
+        {
+            RespWriter.WriteRaw(reply, refusal);
+            return true;
+        }
+        if (shebangLength > 0)
+            body = body[shebangLength..]; // the line feed stays: line numbers in errors are the user's
         var keys = new byte[keyCount][];
         for (var i = 0; i < keyCount; i++)
             keys[i] = c.GetArgument(firstKey + i).ToArray();
@@ -196,7 +306,11 @@ internal sealed class ScriptEngine
         for (var i = 0; i < args.Length; i++)
             args[i] = c.GetArgument(firstKey + keyCount + i).ToArray();
 
-        using var run = new ScriptRun(scratch, transaction, readOnly: c.Kind is RespCommandKind.EvalRo or RespCommandKind.EvalShaRo, transaction.Permissions);
+        var readOnly = roCommand || (flags & ScriptFlags.NoWrites) != 0;
+        // Redis refuses a deny-oom command of a script only while it has written nothing (it cannot stop half way),
+        // and only when the node was over its maxmemory as the script started; allow-oom lifts the refusal.
+        var denyOom = overMaxMemory && (flags & ScriptFlags.AllowOom) == 0;
+        using var run = new ScriptRun(scratch, transaction, readOnly, denyOom, transaction.Permissions);
         var sandbox = Rent();
         lock (_running)
         {
@@ -245,4 +359,17 @@ internal sealed class ScriptEngine
         }
         _pool.Enqueue(sandbox);
     }
+}
+
+/// <summary>A script's shebang flags (Redis 7's <c>#!lua flags=...</c>); <see cref="Compatible"/>: no shebang, Redis's EVAL compatibility mode.</summary>
+[Flags]
+internal enum ScriptFlags
+{
+    None = 0,
+    NoWrites = 1,
+    AllowOom = 2,
+    AllowStale = 4,
+    NoCluster = 8,
+    AllowCrossSlotKeys = 16,
+    Compatible = 32,
 }

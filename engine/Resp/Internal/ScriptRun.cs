@@ -19,13 +19,14 @@ namespace FastDht.Engine.Resp.Internal;
 /// not declared in KEYS) is refused: the script could not be atomic over it. With users configured, each command must
 /// pass the connection user's permissions, command and keys, as in Redis.
 /// </remarks>
-internal sealed class ScriptRun(LocalKeyspace scratch, RespTransaction transaction, bool readOnly, Security.AclPermissions? permissions) : IDisposable
+internal sealed class ScriptRun(LocalKeyspace scratch, RespTransaction transaction, bool readOnly, bool denyOom, Security.AclPermissions? permissions) : IDisposable
 {
     private static readonly RespLimits Limits = new() { MaxBulkLength = int.MaxValue };
 
     private readonly RespCommand _command = new();
     private readonly ArrayBufferWriter<byte> _reply = new();
     private volatile bool _killed;
+    private bool _wrote;
 
     /// <summary>When the run started (<see cref="Stopwatch"/> ticks).</summary>
     public long Started { get; } = Stopwatch.GetTimestamp();
@@ -64,6 +65,8 @@ internal sealed class ScriptRun(LocalKeyspace scratch, RespTransaction transacti
             return Error("ERR This Redis command is not allowed from script");
         if (readOnly && resolved.IsWrite)
             return Error("ERR Write commands are not allowed from read-only scripts.");
+        if (denyOom && !_wrote && resolved.DenyOom)
+            return ScriptEngine.OomReply.ToArray();
         if (permissions is { AllowsEverything: false })
         {
             var name = Security.Internal.AclCommandTable.NameOf(resolved, c);
@@ -98,7 +101,7 @@ internal sealed class ScriptRun(LocalKeyspace scratch, RespTransaction transacti
                     "(FastDht locks a script's keys before it runs: declare every key the script uses)");
             }
             if (c.Kind is RespCommandKind.Sort or RespCommandKind.SortRo)
-                RespSortCommand.Execute(c, _reply, scratch, 2, transaction); // its patterns' keys: locked by running again
+                RespSortCommand.Execute(c, _reply, scratch, 2, transaction, fromScript: true); // its patterns' keys: locked by running again
             else
                 RespKeyCommands.Execute(c, _reply, scratch, 2);
         }
@@ -110,6 +113,8 @@ internal sealed class ScriptRun(LocalKeyspace scratch, RespTransaction transacti
         {
             return Error("ERR This Redis command is not allowed from script (FastDht scripts run keyed commands and PING, ECHO, TIME, SELECT, PUBLISH)");
         }
+        // A write that succeeded: from now on the script is not refused for memory (Redis cannot stop it half way).
+        _wrote |= resolved.IsWrite && _reply.WrittenCount > 0 && _reply.WrittenSpan[0] != (byte)'-';
         return _reply.WrittenSpan.ToArray();
     }
 
