@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Does a fastdht-node slow down as it keeps serving overwrites? The same redis-benchmark run RUNS times against one
 # long-lived node ("same"), against a node started fresh (and warmed up) for each round ("fresh"), and against
-# redis-server ("redis", the machine's control), servers alternating within each round in a rotated order. Every run
+# redis-server ("redis", the machine's control) and optionally garnet-server ("garnet"), servers alternating within each round in a rotated order. Every run
 # is counted, not only timed, because on a shared machine the time moves with other people's work:
 #   server us/req    the server process's CPU (user + system, /proc/PID/stat) per request
 #   client us/req    redis-benchmark's CPU per request
-#   others us/req    CPU the rest of the machine used during the run (all busy time in /proc/stat minus the server's and
-#                    the client's), per request: high when other engineers' jobs ran during this run
+#   others us/req    CPU the rest of the machine used during the run (all busy time in /proc/stat minus the server's, the
+#                    client's and the idle servers'), per request: high when other engineers' jobs ran during this run
 #   steal us/req     time the hypervisor gave to other guests during the run, per request
+#   idle us/req      CPU the other servers this script started used during the run while nobody sent them anything
+#                    (a server that keeps working after its own run slows the next one: background GC, spinning)
 #   nvcsw/req        the server's involuntary context switches per request (preempted by someone else)
 #   gc0/gc1/gc2 /M   collections per million requests; pause us/req the GC's pause time per request
 #   alloc B/req      bytes the node allocated per request (GC.GetTotalAllocatedBytes)
@@ -19,7 +21,7 @@
 # Env: N (3000000) P (16) C (50) D (16) R (100000) RUNS (5) OPS ("set get": one redis-benchmark run per op, each
 #      counted separately) WARMUP_N (200000: -t set,get at -P 16 then -P 1 before a node's first measured run, as
 #      resp-three-way.sh does) SERVERS ("same fresh redis") NODE_ENV (extra environment for both FastDht nodes, e.g.
-#      "DOTNET_GCgen0size=0x4000000") DIR (the fastdht-node build) PORT_BASE (17700) BENCH_TIMEOUT (600)
+#      "DOTNET_GCgen0size=0x4000000") GARNET (garnet-server to use; else lib.sh's find_garnet) DIR (the fastdht-node build) PORT_BASE (17700) BENCH_TIMEOUT (600)
 # Usage: PORT_BASE=41500 bash benchmarks/node-drift.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -50,6 +52,9 @@ warm_up() { # PORT: JIT tiers and the keys in place, untimed
 }
 # Snapshot of one process: utime stime (ticks) nonvoluntary-switches; of the machine: busy steal (ticks).
 proc_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
+# CPU ticks of every started server but PID, summed (the fresh node only while it runs).
+idle_ticks() { local n t=0 q; for n in "${!PID_OF[@]}"; do q=${PID_OF[$n]}; [[ $q == "$1" ]] && continue
+  [[ -r /proc/$q/stat ]] && t=$((t + $(awk '{print $14 + $15}' "/proc/$q/stat"))); done; echo "$t"; }
 proc_nvcsw() { awk '/^nonvoluntary_ctxt_switches/ {print $2}' "/proc/$1/status"; }
 machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8, $9}' /proc/stat; }  # user nice system irq softirq; steal
 # A FastDht node's counters (INFO memory + cpu) as "key=value ..." ; empty for Redis.
@@ -71,16 +76,23 @@ for s in $SERVERS; do
       PIDS+=($!); PID_OF[redis]=$!; PORT[redis]=$port
       for i in $(seq 1 100); do redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
       warm_up "$port" ;;
+    garnet)
+      [[ -n ${GARNET:-} ]] || find_garnet
+      # Garnet listens on every interface unless told otherwise.
+      "$GARNET" --bind 127.0.0.1 --port "$port" --checkpointdir "$WORK/garnet" </dev/null >"$WORK/garnet.log" 2>&1 &
+      PIDS+=($!); PID_OF[garnet]=$!; PORT[garnet]=$port
+      for i in $(seq 1 100); do redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+      warm_up "$port" ;;
     fresh) PORT[fresh]=$port ;;  # started in each round
-    *) echo "unknown server $s (same, fresh, redis)" >&2; exit 2 ;;
+    *) echo "unknown server $s (same, fresh, redis, garnet)" >&2; exit 2 ;;
   esac
 done
 FRESH_BASE=$((port + 10))
 
 read -ra NAMES <<<"$SERVERS"
 echo "node-drift: -P $P -n $N -c $C -d $D -r $R, $RUNS rounds, ops: $OPS, node env: ${NODE_ENV:-none}; $(date -u '+%F %H:%M') UTC; load average $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) CPUs"
-printf '%-5s %-6s %-3s %9s %7s %7s %7s %7s %6s %6s %6s %6s %6s %7s %7s %7s %7s %7s %7s %7s %7s\n' round server op req/s \
-  srv_us cli_us oth_us steal nvcsw gc0/M gc1/M gc2/M pauseus allocB tpitems heapMB gen2MB lohMB fragMB rssMB tpthr
+printf '%-5s %-6s %-3s %9s %7s %7s %7s %7s %7s %6s %6s %6s %6s %6s %7s %7s %7s %7s %7s %7s %7s %7s\n' round server op req/s \
+  srv_us cli_us oth_us idle_us steal nvcsw gc0/M gc1/M gc2/M pauseus allocB tpitems heapMB gen2MB lohMB fragMB rssMB tpthr
 for r in $(seq 1 "$RUNS"); do
   k=$(( (r - 1) % ${#NAMES[@]} ))
   order=("${NAMES[@]:$k}" "${NAMES[@]:0:$k}")
@@ -89,18 +101,19 @@ for r in $(seq 1 "$RUNS"); do
     pid=${PID_OF[$s]}; port=${PORT[$s]}
     for op in $OPS; do
       c0=$(node_counters "$port"); read -r u0 s0 <<<"$(proc_ticks "$pid")"; v0=$(proc_nvcsw "$pid")
-      read -r m0 st0 <<<"$(machine_ticks)"
+      read -r m0 st0 <<<"$(machine_ticks)"; i0=$(idle_ticks "$pid")
       out=$( { /usr/bin/time -f "client %U %S" timeout "$BENCH_TIMEOUT" redis-benchmark -p "$port" -t "$op" -n "$N" -r "$R" \
         -c "$C" -P "$P" -d "$D" -q; } 2>&1 | tr '\r' '\n')
-      read -r m1 st1 <<<"$(machine_ticks)"
+      read -r m1 st1 <<<"$(machine_ticks)"; i1=$(idle_ticks "$pid")
       read -r u1 s1 <<<"$(proc_ticks "$pid")"; v1=$(proc_nvcsw "$pid"); c1=$(node_counters "$port")
       rps=$(grep -oE '[0-9.]+ requests per second' <<<"$out" | head -1 | cut -d' ' -f1)
       cli=$(awk '/^client / {print $2 + $3}' <<<"$out")
       [[ -n $rps && -n $cli ]] || { echo "could not read redis-benchmark's output ($s $op):" >&2; tail -3 <<<"$out" >&2; exit 1; }
       line=$(awk -v N="$N" -v tick="$TICK" -v rps="$rps" -v cli="$cli" -v srv=$((u1 - u0 + s1 - s0)) -v busy=$((m1 - m0)) \
-        -v steal=$((st1 - st0)) -v nv=$((v1 - v0)) 'BEGIN {
-          srv_s = srv / tick; oth = busy / tick - srv_s - cli; if (oth < 0) oth = 0
-          printf "%9.0f %7.3f %7.3f %7.3f %7.3f %6.3f", rps, srv_s * 1e6 / N, cli * 1e6 / N, oth * 1e6 / N, steal / tick * 1e6 / N, nv / N }')
+        -v steal=$((st1 - st0)) -v nv=$((v1 - v0)) -v idle=$((i1 - i0)) 'BEGIN {
+          srv_s = srv / tick; oth = (busy - idle) / tick - srv_s - cli; if (oth < 0) oth = 0
+          printf "%9.0f %7.3f %7.3f %7.3f %7.3f %7.3f %6.3f", rps, srv_s * 1e6 / N, cli * 1e6 / N, oth * 1e6 / N, idle / tick * 1e6 / N,
+            steal / tick * 1e6 / N, nv / N }')
       if [[ -n $c0 ]]; then
         line+=$(awk -v N="$N" \
           -v g0="$(delta fastdht_gc_gen0_collections)" \
