@@ -159,7 +159,18 @@ internal static class RespInfo
                     .Append("fastdht_gc_gen0_collections:").Append(GC.CollectionCount(0)).Append("\r\n")
                     .Append("fastdht_gc_gen1_collections:").Append(GC.CollectionCount(1)).Append("\r\n")
                     .Append("fastdht_gc_gen2_collections:").Append(GC.CollectionCount(2)).Append("\r\n")
-                    .Append("fastdht_gc_pause_total_ms:").Append((long)GC.GetTotalPauseDuration().TotalMilliseconds).Append("\r\n");
+                    .Append("fastdht_gc_pause_total_ms:").Append((long)GC.GetTotalPauseDuration().TotalMilliseconds).Append("\r\n")
+                    // Bytes allocated since start (all threads): its difference over a run divided by the run's requests
+                    // is the allocation per request, without attaching a tracer to the node.
+                    .Append("fastdht_gc_allocated_bytes:").Append(GC.GetTotalAllocatedBytes(false)).Append("\r\n")
+                    // As of the last collection: the heap, what it held free between objects, what that collection
+                    // promoted, and the old generations' sizes; whether a long-running node's heap grows or fragments.
+                    .Append("fastdht_gc_heap_bytes:").Append(info.HeapSizeBytes).Append("\r\n")
+                    .Append("fastdht_gc_fragmented_bytes:").Append(info.FragmentedBytes).Append("\r\n")
+                    .Append("fastdht_gc_promoted_bytes:").Append(info.PromotedBytes).Append("\r\n")
+                    .Append("fastdht_gc_gen2_bytes:").Append(GenerationSize(info, 2)).Append("\r\n")
+                    .Append("fastdht_gc_loh_bytes:").Append(GenerationSize(info, 3)).Append("\r\n")
+                    .Append("fastdht_gc_committed_bytes:").Append(info.TotalCommittedBytes).Append("\r\n");
                 break;
             }
             case "persistence":
@@ -228,7 +239,11 @@ internal static class RespInfo
                     .Append("used_cpu_user:").Append(process.UserProcessorTime.TotalSeconds.ToString("F6", inv)).Append("\r\n")
                     // FastDht starts no child processes (Redis forks for snapshots).
                     .Append("used_cpu_sys_children:0.000000\r\n")
-                    .Append("used_cpu_user_children:0.000000\r\n");
+                    .Append("used_cpu_user_children:0.000000\r\n")
+                    // The .NET thread pool's threads now and the work items it ran since start: items per request
+                    // counts the hops between threads a request takes, which CPU per request alone does not show.
+                    .Append("fastdht_threadpool_threads:").Append(ThreadPool.ThreadCount).Append("\r\n")
+                    .Append("fastdht_threadpool_completed_items:").Append(ThreadPool.CompletedWorkItemCount).Append("\r\n");
                 break;
             }
             case "modules":
@@ -268,6 +283,14 @@ internal static class RespInfo
                 break;
             }
         }
+    }
+
+    // A generation's size after the last collection (index 3 is the large object heap); 0 before the first collection
+    // of a kind that reports it.
+    private static long GenerationSize(GCMemoryInfo info, int generation)
+    {
+        var generations = info.GenerationInfo;
+        return generation < generations.Length ? generations[generation].SizeAfterBytes : 0;
     }
 
     private static string Human(long bytes)
