@@ -12,7 +12,7 @@ namespace FastDht.Engine.Resp.Internal;
 /// A silenced command runs as any other; its reply goes to a reply slot marked <see cref="ReplySlot.Silent"/> (a late
 /// one too, answered by an owner or a transaction), which keeps its place in the connection's ordered reply queue and
 /// is dropped when its turn to be written comes. What is not a reply to the command is still sent: pub/sub messages,
-/// and the confirmations of SUBSCRIBE and its kin (Redis sends those as pushes whatever the reply mode).
+/// and the confirmations of SUBSCRIBE, SSUBSCRIBE and their kin (Redis sends those as pushes whatever the reply mode).
 /// </remarks>
 internal sealed partial class RespSession
 {
@@ -36,7 +36,8 @@ internal sealed partial class RespSession
     /// <summary>The command about to run is under OFF or SKIP: its replies go to silent slots (not for a subscription's confirmations).</summary>
     private void BeginSilentReply()
     {
-        if (_command.Kind is RespCommandKind.Subscribe or RespCommandKind.PSubscribe or RespCommandKind.Unsubscribe or RespCommandKind.PUnsubscribe)
+        if (_command.Kind is RespCommandKind.Subscribe or RespCommandKind.PSubscribe or RespCommandKind.Unsubscribe or RespCommandKind.PUnsubscribe
+            or RespCommandKind.SSubscribe or RespCommandKind.SUnsubscribe)
             return;
         _localTail = null; // a tail slot of earlier commands is not silent
         _silent = true;
