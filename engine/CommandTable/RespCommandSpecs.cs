@@ -107,6 +107,21 @@ internal static class RespCommandSpecs
             new(RespCommandKind.BitCount, "bitcount", -2, ["readonly"], 1, 1, 1),
             new(RespCommandKind.BitPos, "bitpos", -3, ["readonly"], 1, 1, 1),
             new(RespCommandKind.Lcs, "lcs", -3, ["readonly"], 1, 2, 1),
+            new(RespCommandKind.BitOp, "bitop", -4, Write, 3, -1, 1) { DestinationIndex = 2, KeyFlags = ["RO", "access"] },
+            new(RespCommandKind.BitField, "bitfield", -2, Write, 1, 1, 1)
+            {
+                KeyFlags = ["RW", "access", "update", "variable_flags"], KeySpecNotes = "This command allows both access and modification of the key",
+            },
+            new(RespCommandKind.BitFieldRo, "bitfield_ro", -2, ReadFast, 1, 1, 1),
+            new(RespCommandKind.PfAdd, "pfadd", -2, WriteFast, 1, 1, 1) { KeyFlags = ["RW", "insert"] },
+            new(RespCommandKind.PfCount, "pfcount", -2, ["readonly"], 1, -1, 1)
+            {
+                KeyFlags = ["RW", "access"], KeySpecNotes = "RW because it may change the internal representation of the key, and propagate to replicas",
+            },
+            new(RespCommandKind.PfMerge, "pfmerge", -2, Write, 2, -1, 1)
+            {
+                DestinationIndex = 1, DestinationKeyFlags = ["RW", "access", "insert"], KeyFlags = ["RO", "access"],
+            },
             new(RespCommandKind.DbSize, "dbsize", 1, ReadFast, 0, 0, 0),
             new(RespCommandKind.Keys, "keys", 2, ["readonly"], 0, 0, 0) { Tips = ["nondeterministic_output_order"] },
             new(RespCommandKind.Scan, "scan", -2, ["readonly"], 0, 0, 0) { Tips = ["nondeterministic_output"] },

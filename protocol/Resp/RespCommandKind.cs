@@ -572,4 +572,22 @@ public enum RespCommandKind
 
     /// <summary><c>WAIT</c></summary>
     Wait,
+
+    /// <summary><c>BITOP</c></summary>
+    BitOp,
+
+    /// <summary><c>BITFIELD</c></summary>
+    BitField,
+
+    /// <summary><c>BITFIELD_RO</c></summary>
+    BitFieldRo,
+
+    /// <summary><c>PFADD</c></summary>
+    PfAdd,
+
+    /// <summary><c>PFCOUNT</c></summary>
+    PfCount,
+
+    /// <summary><c>PFMERGE</c></summary>
+    PfMerge,
 }

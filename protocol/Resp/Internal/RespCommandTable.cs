@@ -89,6 +89,8 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "LMPOP"u8)) return RespCommandKind.LMPop;
                 if (Ascii.EqualsIgnoreCase(name, "ZMPOP"u8)) return RespCommandKind.ZMPop;
                 if (Ascii.EqualsIgnoreCase(name, "ZDIFF"u8)) return RespCommandKind.ZDiff;
+                if (Ascii.EqualsIgnoreCase(name, "BITOP"u8)) return RespCommandKind.BitOp;
+                if (Ascii.EqualsIgnoreCase(name, "PFADD"u8)) return RespCommandKind.PfAdd;
                 break;
             case 6:
                 if (Ascii.EqualsIgnoreCase(name, "SUBSTR"u8)) return RespCommandKind.Substr;
@@ -157,6 +159,8 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "ZINCRBY"u8)) return RespCommandKind.ZIncrBy;
                 if (Ascii.EqualsIgnoreCase(name, "ZPOPMIN"u8)) return RespCommandKind.ZPopMin;
                 if (Ascii.EqualsIgnoreCase(name, "ZPOPMAX"u8)) return RespCommandKind.ZPopMax;
+                if (Ascii.EqualsIgnoreCase(name, "PFCOUNT"u8)) return RespCommandKind.PfCount;
+                if (Ascii.EqualsIgnoreCase(name, "PFMERGE"u8)) return RespCommandKind.PfMerge;
                 break;
             case 8:
                 if (Ascii.EqualsIgnoreCase(name, "GETRANGE"u8)) return RespCommandKind.GetRange;
@@ -174,6 +178,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "ZREVRANK"u8)) return RespCommandKind.ZRevRank;
                 if (Ascii.EqualsIgnoreCase(name, "BZPOPMIN"u8)) return RespCommandKind.BZPopMin;
                 if (Ascii.EqualsIgnoreCase(name, "BZPOPMAX"u8)) return RespCommandKind.BZPopMax;
+                if (Ascii.EqualsIgnoreCase(name, "BITFIELD"u8)) return RespCommandKind.BitField;
                 break;
             case 9:
                 if (Ascii.EqualsIgnoreCase(name, "READWRITE"u8)) return RespCommandKind.ReadWrite;
@@ -209,6 +214,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "ZUNIONSTORE"u8)) return RespCommandKind.ZUnionStore;
                 if (Ascii.EqualsIgnoreCase(name, "ZINTERSTORE"u8)) return RespCommandKind.ZInterStore;
                 if (Ascii.EqualsIgnoreCase(name, "ZRANGESTORE"u8)) return RespCommandKind.ZRangeStore;
+                if (Ascii.EqualsIgnoreCase(name, "BITFIELD_RO"u8)) return RespCommandKind.BitFieldRo;
                 break;
             case 12:
                 if (Ascii.EqualsIgnoreCase(name, "PUNSUBSCRIBE"u8)) return RespCommandKind.PUnsubscribe;
