@@ -118,6 +118,14 @@ internal static class RespCommandSpecs
             {
                 KeyFlags = ["RW", "access"], KeySpecNotes = "RW because it may change the internal representation of the key, and propagate to replicas",
             },
+            new(RespCommandKind.GeoAdd, "geoadd", -5, Write, 1, 1, 1),
+            new(RespCommandKind.GeoPos, "geopos", -2, ["readonly"], 1, 1, 1),
+            new(RespCommandKind.GeoDist, "geodist", -4, ["readonly"], 1, 1, 1),
+            new(RespCommandKind.GeoHash, "geohash", -2, ["readonly"], 1, 1, 1),
+            new(RespCommandKind.GeoSearch, "geosearch", -7, ["readonly"], 1, 1, 1),
+            new(RespCommandKind.GeoSearchStore, "geosearchstore", -8, Write, 2, 2, 1) { DestinationIndex = 1, KeyFlags = ["RO", "access"] },
+            new(RespCommandKind.GeoRadiusRo, "georadius_ro", -6, ["readonly"], 1, 1, 1),
+            new(RespCommandKind.GeoRadiusByMemberRo, "georadiusbymember_ro", -5, ["readonly"], 1, 1, 1),
             new(RespCommandKind.PfMerge, "pfmerge", -2, Write, 2, -1, 1)
             {
                 DestinationIndex = 1, DestinationKeyFlags = ["RW", "access", "insert"], KeyFlags = ["RO", "access"],

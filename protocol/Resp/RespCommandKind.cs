@@ -590,4 +590,28 @@ public enum RespCommandKind
 
     /// <summary><c>PFMERGE</c></summary>
     PfMerge,
+
+    /// <summary><c>GEOADD</c></summary>
+    GeoAdd,
+
+    /// <summary><c>GEOPOS</c></summary>
+    GeoPos,
+
+    /// <summary><c>GEODIST</c></summary>
+    GeoDist,
+
+    /// <summary><c>GEOHASH</c></summary>
+    GeoHash,
+
+    /// <summary><c>GEOSEARCH</c></summary>
+    GeoSearch,
+
+    /// <summary><c>GEOSEARCHSTORE</c></summary>
+    GeoSearchStore,
+
+    /// <summary><c>GEORADIUS_RO</c></summary>
+    GeoRadiusRo,
+
+    /// <summary><c>GEORADIUSBYMEMBER_RO</c></summary>
+    GeoRadiusByMemberRo,
 }

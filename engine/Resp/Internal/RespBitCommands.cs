@@ -13,10 +13,6 @@ namespace FastDht.Engine.Resp.Internal;
 /// </remarks>
 internal static class RespBitCommands
 {
-    private static ReadOnlySpan<byte> TooLarge => "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n"u8;
-
-    private static ReadOnlySpan<byte> BadBitOffset => "-ERR bit offset is not an integer or out of range\r\n"u8;
-
     private static ReadOnlySpan<byte> BadType =>
         "-ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.\r\n"u8;
 
@@ -228,7 +224,7 @@ internal static class RespBitCommands
         var needed = (highestWrite >> 3) + 1;
         if (needed > keyspace.MaxValueLength)
         {
-            RespWriter.WriteRaw(w, TooLarge);
+            RespWriter.WriteRaw(w, RespStringCommands.TooLarge);
             return;
         }
         var length = (int)Math.Max(current.Length, needed);
@@ -302,7 +298,7 @@ internal static class RespBitCommands
         }
         if (!TryParseOffset(c.GetArgument(j + 2), field.Bits, out field.Offset))
         {
-            RespWriter.WriteRaw(w, BadBitOffset);
+            RespWriter.WriteRaw(w, RespStringCommands.BadBitOffset);
             return false;
         }
         if (field.Op != FieldOp.Get && !c.TryGetInt64(j + 3, out field.Value))
