@@ -90,7 +90,7 @@ internal static class RespCommandReplies
         // the destination; MIGRATE: 3 3 1, its key argument).
         var movable = spec.NumKeysIndex > 0;
         var migrate = spec.Kind == RespCommandKind.Migrate;
-        // A destination before its sources (BITOP, PFMERGE) starts the legacy range: 2 -1 1 for BITOP, as Redis prints it.
+        // A destination before its sources (SUNIONSTORE, BITOP, PFMERGE...) starts the legacy range: 2 -1 1 for BITOP, as Redis prints it.
         RespWriter.WriteInteger(w, spec.DestinationIndex > 0 ? spec.DestinationIndex : migrate ? MigrateKeyIndex : movable ? 0 : spec.FirstKey);
         RespWriter.WriteInteger(w, spec.DestinationIndex > 0 ? (movable ? spec.DestinationIndex : spec.LastKey) : migrate ? MigrateKeyIndex : movable ? 0 : spec.LastKey);
         RespWriter.WriteInteger(w, spec.DestinationIndex > 0 ? (movable ? 1 : spec.Step) : migrate ? 1 : movable ? 0 : spec.Step);
@@ -363,7 +363,7 @@ internal static class RespCommandReplies
         var store = spec.Kind == RespCommandKind.Sort ? RespSortCommand.StoreKeyIndex(c, offset: 2) : 0;
         RespWriter.WriteArrayHeader(w, ((last - spec.FirstKey) / spec.Step) + 1 + (store > 0 || spec.DestinationIndex > 0 ? 1 : 0));
         if (spec.DestinationIndex > 0)
-            WriteKey(w, c.GetArgument(spec.DestinationIndex + 2), withFlags ? spec.DestinationKeyFlags : null, respVersion); // Z*STORE's, BITOP's, PFMERGE's destination
+            WriteKey(w, c.GetArgument(spec.DestinationIndex + 2), withFlags ? spec.DestinationKeyFlags : null, respVersion); // the destination of Z*STORE, S*STORE, BITOP, PFMERGE, GEOSEARCHSTORE
         for (var i = spec.FirstKey; i <= last; i += spec.Step)
             WriteKey(w, c.GetArgument(i + 2), withFlags ? spec.KeyFlags : null, respVersion);
         if (store > 0)

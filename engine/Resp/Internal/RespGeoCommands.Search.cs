@@ -528,10 +528,19 @@ internal static partial class RespGeoCommands
         var shift = 52 - (cell.Step * 2);
         double min = cell.Bits << shift;
         double max = (cell.Bits + 1) << shift;
-        foreach (var m in members)
+        // The first member at or above min (members are in score order), as the sorted set's range lookup finds it.
+        int low = 0, high = members.Count;
+        while (low < high)
         {
-            if (m.Score < min)
-                continue;
+            var middle = (low + high) >>> 1;
+            if (members[middle].Score < min)
+                low = middle + 1;
+            else
+                high = middle;
+        }
+        for (var i = low; i < members.Count; i++)
+        {
+            var m = members[i];
             if (m.Score >= max)
                 break;
             var (longitude, latitude) = Decode(m.Score);
