@@ -114,10 +114,15 @@ internal sealed class RespCommandSpec(RespCommandKind kind, string name, int ari
 
     /// <summary>
     /// ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE: the index of the destination key, which comes before the key count (the
-    /// counted keys, from <see cref="FirstKey"/>, follow <see cref="NumKeysIndex"/>); 0 for others. Every walk over a
+    /// counted keys, from <see cref="FirstKey"/>, follow <see cref="NumKeysIndex"/>); SINTERSTORE, SUNIONSTORE,
+    /// SDIFFSTORE, BITOP, PFMERGE, GEOSEARCHSTORE: the destination before the source keys (from <see cref="FirstKey"/>
+    /// to <see cref="LastKey"/>; PFMERGE's possibly none), Redis's two key specs; 0 for others. Every walk over a
     /// command's keys takes it too.
     /// </summary>
     public int DestinationIndex { get; init; }
+
+    /// <summary>The key spec flags of the key at <see cref="DestinationIndex"/>, as Redis 7.0 gives them (OW update; SINTERSTORE: RW update; PFMERGE: RW access insert).</summary>
+    public string[] DestinationKeyFlags { get; init; } = ["OW", "update"];
 
     /// <summary>The index of the first key a walk over the command's keys visits (the destination, when there is one).</summary>
     public int KeyWalkStart => DestinationIndex > 0 ? DestinationIndex : FirstKey;

@@ -107,6 +107,29 @@ internal static class RespCommandSpecs
             new(RespCommandKind.BitCount, "bitcount", -2, ["readonly"], 1, 1, 1),
             new(RespCommandKind.BitPos, "bitpos", -3, ["readonly"], 1, 1, 1),
             new(RespCommandKind.Lcs, "lcs", -3, ["readonly"], 1, 2, 1),
+            new(RespCommandKind.BitOp, "bitop", -4, Write, 3, -1, 1) { DestinationIndex = 2, KeyFlags = ["RO", "access"] },
+            new(RespCommandKind.BitField, "bitfield", -2, Write, 1, 1, 1)
+            {
+                KeyFlags = ["RW", "access", "update", "variable_flags"], KeySpecNotes = "This command allows both access and modification of the key",
+            },
+            new(RespCommandKind.BitFieldRo, "bitfield_ro", -2, ReadFast, 1, 1, 1),
+            new(RespCommandKind.PfAdd, "pfadd", -2, WriteFast, 1, 1, 1) { KeyFlags = ["RW", "insert"] },
+            new(RespCommandKind.PfCount, "pfcount", -2, ["readonly"], 1, -1, 1)
+            {
+                KeyFlags = ["RW", "access"], KeySpecNotes = "RW because it may change the internal representation of the key, and propagate to replicas",
+            },
+            new(RespCommandKind.GeoAdd, "geoadd", -5, Write, 1, 1, 1),
+            new(RespCommandKind.GeoPos, "geopos", -2, ["readonly"], 1, 1, 1),
+            new(RespCommandKind.GeoDist, "geodist", -4, ["readonly"], 1, 1, 1),
+            new(RespCommandKind.GeoHash, "geohash", -2, ["readonly"], 1, 1, 1),
+            new(RespCommandKind.GeoSearch, "geosearch", -7, ["readonly"], 1, 1, 1),
+            new(RespCommandKind.GeoSearchStore, "geosearchstore", -8, Write, 2, 2, 1) { DestinationIndex = 1, KeyFlags = ["RO", "access"] },
+            new(RespCommandKind.GeoRadiusRo, "georadius_ro", -6, ["readonly"], 1, 1, 1),
+            new(RespCommandKind.GeoRadiusByMemberRo, "georadiusbymember_ro", -5, ["readonly"], 1, 1, 1),
+            new(RespCommandKind.PfMerge, "pfmerge", -2, Write, 2, -1, 1)
+            {
+                DestinationIndex = 1, DestinationKeyFlags = ["RW", "access", "insert"], KeyFlags = ["RO", "access"],
+            },
             new(RespCommandKind.DbSize, "dbsize", 1, ReadFast, 0, 0, 0),
             new(RespCommandKind.Keys, "keys", 2, ["readonly"], 0, 0, 0) { Tips = ["nondeterministic_output_order"] },
             new(RespCommandKind.Scan, "scan", -2, ["readonly"], 0, 0, 0) { Tips = ["nondeterministic_output"] },
@@ -296,11 +319,11 @@ internal static class RespCommandSpecs
             // SORT's STORE destination is a second, movable key (RespSortCommand.StoreKeyIndex); its patterns name keys no spec can.
             new(RespCommandKind.Sort, "sort", -2, ["write", "denyoom", "movablekeys"], 1, 1, 1) { KeyFlags = ["RO", "access"] },
             new(RespCommandKind.SortRo, "sort_ro", -2, ["readonly"], 1, 1, 1) { KeyFlags = ["RO", "access"] },
-            new(RespCommandKind.SInterStore, "sinterstore", -3, ["write", "denyoom"], 1, -1, 1) { KeyFlags = ["OW", "update"] },
+            new(RespCommandKind.SInterStore, "sinterstore", -3, ["write", "denyoom"], 2, -1, 1) { DestinationIndex = 1, DestinationKeyFlags = ["RW", "update"], KeyFlags = ["RO", "access"] },
             new(RespCommandKind.SUnion, "sunion", -2, ["readonly"], 1, -1, 1) { KeyFlags = ["RO", "access"] },
-            new(RespCommandKind.SUnionStore, "sunionstore", -3, ["write", "denyoom"], 1, -1, 1) { KeyFlags = ["OW", "update"] },
+            new(RespCommandKind.SUnionStore, "sunionstore", -3, ["write", "denyoom"], 2, -1, 1) { DestinationIndex = 1, DestinationKeyFlags = ["OW", "update"], KeyFlags = ["RO", "access"] },
             new(RespCommandKind.SDiff, "sdiff", -2, ["readonly"], 1, -1, 1) { KeyFlags = ["RO", "access"] },
-            new(RespCommandKind.SDiffStore, "sdiffstore", -3, ["write", "denyoom"], 1, -1, 1) { KeyFlags = ["OW", "update"] },
+            new(RespCommandKind.SDiffStore, "sdiffstore", -3, ["write", "denyoom"], 2, -1, 1) { DestinationIndex = 1, DestinationKeyFlags = ["OW", "update"], KeyFlags = ["RO", "access"] },
             new(RespCommandKind.SScan, "sscan", -3, ["readonly"], 1, 1, 1) { KeyFlags = ["RO", "access"] },
             new(RespCommandKind.ZAdd, "zadd", -4, ["write", "denyoom", "fast"], 1, 1, 1) { KeyFlags = ["RW", "update"] },
             new(RespCommandKind.ZRem, "zrem", -3, ["write", "fast"], 1, 1, 1) { KeyFlags = ["RW", "delete"] },

@@ -584,4 +584,46 @@ public enum RespCommandKind
 
     /// <summary><c>SUNSUBSCRIBE</c></summary>
     SUnsubscribe,
+
+    /// <summary><c>BITOP</c></summary>
+    BitOp,
+
+    /// <summary><c>BITFIELD</c></summary>
+    BitField,
+
+    /// <summary><c>BITFIELD_RO</c></summary>
+    BitFieldRo,
+
+    /// <summary><c>PFADD</c></summary>
+    PfAdd,
+
+    /// <summary><c>PFCOUNT</c></summary>
+    PfCount,
+
+    /// <summary><c>PFMERGE</c></summary>
+    PfMerge,
+
+    /// <summary><c>GEOADD</c></summary>
+    GeoAdd,
+
+    /// <summary><c>GEOPOS</c></summary>
+    GeoPos,
+
+    /// <summary><c>GEODIST</c></summary>
+    GeoDist,
+
+    /// <summary><c>GEOHASH</c></summary>
+    GeoHash,
+
+    /// <summary><c>GEOSEARCH</c></summary>
+    GeoSearch,
+
+    /// <summary><c>GEOSEARCHSTORE</c></summary>
+    GeoSearchStore,
+
+    /// <summary><c>GEORADIUS_RO</c></summary>
+    GeoRadiusRo,
+
+    /// <summary><c>GEORADIUSBYMEMBER_RO</c></summary>
+    GeoRadiusByMemberRo,
 }

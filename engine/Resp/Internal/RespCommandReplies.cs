@@ -90,9 +90,10 @@ internal static class RespCommandReplies
         // the destination; MIGRATE: 3 3 1, its key argument).
         var movable = spec.NumKeysIndex > 0;
         var migrate = spec.Kind == RespCommandKind.Migrate;
+        // A destination before its sources (SUNIONSTORE, BITOP, PFMERGE...) starts the legacy range: 2 -1 1 for BITOP, as Redis prints it.
         RespWriter.WriteInteger(w, spec.DestinationIndex > 0 ? spec.DestinationIndex : migrate ? MigrateKeyIndex : movable ? 0 : spec.FirstKey);
-        RespWriter.WriteInteger(w, spec.DestinationIndex > 0 ? spec.DestinationIndex : migrate ? MigrateKeyIndex : movable ? 0 : spec.LastKey);
-        RespWriter.WriteInteger(w, spec.DestinationIndex > 0 || migrate ? 1 : movable ? 0 : spec.Step);
+        RespWriter.WriteInteger(w, spec.DestinationIndex > 0 ? (movable ? spec.DestinationIndex : spec.LastKey) : migrate ? MigrateKeyIndex : movable ? 0 : spec.LastKey);
+        RespWriter.WriteInteger(w, spec.DestinationIndex > 0 ? (movable ? 1 : spec.Step) : migrate ? 1 : movable ? 0 : spec.Step);
         WriteStatusSet(w, spec.Doc.Categories, "@", respVersion);
         RespWriter.WriteArrayHeader(w, spec.Tips.Length);
         foreach (var tip in spec.Tips)
@@ -114,7 +115,7 @@ internal static class RespCommandReplies
         else if (spec.DestinationIndex > 0)
         {
             RespWriter.WriteArrayHeader(w, 2);
-            WriteKeySpec(w, ["OW", "update"], spec.DestinationIndex, 0, 0, 1, respVersion);
+            WriteKeySpec(w, spec.DestinationKeyFlags, spec.DestinationIndex, 0, 0, 1, respVersion);
             WriteKeySpec(w, spec, respVersion);
         }
         else if (spec.HasKeys)
@@ -137,7 +138,7 @@ internal static class RespCommandReplies
         if (spec.NumKeysIndex > 0)
             WriteKeySpec(w, spec.KeyFlags, spec.NumKeysIndex, spec.FirstKey - spec.NumKeysIndex, 0, 1, respVersion);
         else
-            WriteKeySpec(w, spec.KeyFlags, spec.FirstKey, 0, spec.LastKey < 0 ? spec.LastKey : spec.LastKey - spec.FirstKey, spec.Step, respVersion);
+            WriteKeySpec(w, spec.KeyFlags, spec.FirstKey, 0, spec.LastKey < 0 ? spec.LastKey : spec.LastKey - spec.FirstKey, spec.Step, respVersion, spec.KeySpecNotes);
     }
 
     /// <summary>
@@ -354,10 +355,16 @@ internal static class RespCommandReplies
             return;
         }
         var last = spec.LastKeyIndex(c, offset: 2);
+        if (spec.DestinationIndex > 0 && spec.NumKeysIndex == 0 && last < spec.FirstKey)
+        {
+            // PFMERGE with no source: Redis's source key spec finds its range empty, which it calls invalid.
+            RespWriter.WriteError(w, "Invalid arguments specified for command"u8);
+            return;
+        }
         var store = spec.Kind == RespCommandKind.Sort ? RespSortCommand.StoreKeyIndex(c, offset: 2) : 0;
         RespWriter.WriteArrayHeader(w, ((last - spec.FirstKey) / spec.Step) + 1 + (store > 0 || spec.DestinationIndex > 0 ? 1 : 0));
         if (spec.DestinationIndex > 0)
-            WriteKey(w, c.GetArgument(spec.DestinationIndex + 2), withFlags ? ["OW", "update"] : null, respVersion); // Z*STORE's destination
+            WriteKey(w, c.GetArgument(spec.DestinationIndex + 2), withFlags ? spec.DestinationKeyFlags : null, respVersion); // the destination of Z*STORE, S*STORE, BITOP, PFMERGE, GEOSEARCHSTORE
         for (var i = spec.FirstKey; i <= last; i += spec.Step)
             WriteKey(w, c.GetArgument(i + 2), withFlags ? spec.KeyFlags : null, respVersion);
         if (store > 0)

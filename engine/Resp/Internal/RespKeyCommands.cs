@@ -268,7 +268,9 @@ internal static class RespKeyCommands
                 if (!RespStringCommands.TryExecute(c, w, keyspace, respVersion) && !RespExpiryCommands.TryExecute(c, w, keyspace, respVersion)
                     && !RespTransactionCommands.TryExecute(c, w, keyspace, respVersion) && !RespListCommands.TryExecute(c, w, keyspace, respVersion)
                     && !RespHashCommands.TryExecute(c, w, keyspace, respVersion) && !RespSetCommands.TryExecute(c, w, keyspace, respVersion)
-                    && !RespSortedSetCommands.TryExecute(c, w, keyspace, respVersion) && !RespDumpCommands.TryExecute(c, w, keyspace, respVersion))
+                    && !RespSortedSetCommands.TryExecute(c, w, keyspace, respVersion) && !RespDumpCommands.TryExecute(c, w, keyspace, respVersion)
+                    && !RespBitCommands.TryExecute(c, w, keyspace, respVersion) && !RespHyperLogLogCommands.TryExecute(c, w, keyspace)
+                    && !RespGeoCommands.TryExecute(c, w, keyspace, respVersion))
                     RespWriter.WriteError(w, "this command cannot run at a key's owner"u8);
                 return;
         }

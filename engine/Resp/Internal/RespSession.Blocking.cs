@@ -32,13 +32,13 @@ internal sealed partial class RespSession
         kind is RespCommandKind.BLPop or RespCommandKind.BRPop or RespCommandKind.BLMove or RespCommandKind.BRPopLPush or RespCommandKind.BLMPop
             or RespCommandKind.BZPopMin or RespCommandKind.BZPopMax or RespCommandKind.BZMPop;
 
-    /// <summary>The multi-key collection commands and SORT (its patterns name keys): run as a transaction (atomic, keys on any nodes), like RENAME.</summary>
+    /// <summary>The multi-key collection commands, BITOP, PFMERGE, GEOSEARCHSTORE and SORT (its patterns name keys): run as a transaction (atomic, keys on any nodes), like RENAME.</summary>
     private static bool RunsAsTransaction(RespCommandKind kind) => kind is
         RespCommandKind.LMove or RespCommandKind.RPopLPush or RespCommandKind.SMove or RespCommandKind.SInter or RespCommandKind.SInterCard or
         RespCommandKind.SInterStore or RespCommandKind.SUnion or RespCommandKind.SUnionStore or RespCommandKind.SDiff or
         RespCommandKind.SDiffStore or RespCommandKind.ZUnion or RespCommandKind.ZInter or RespCommandKind.ZDiff or RespCommandKind.ZInterCard or
         RespCommandKind.Sort or RespCommandKind.SortRo or RespCommandKind.ZUnionStore or RespCommandKind.ZInterStore or RespCommandKind.ZDiffStore or
-        RespCommandKind.ZRangeStore;
+        RespCommandKind.ZRangeStore or RespCommandKind.BitOp or RespCommandKind.PfMerge or RespCommandKind.GeoSearchStore;
 
     /// <summary>
     /// Set while this connection waits in a blocking command (BLPOP and its kin, WAIT): CLIENT UNBLOCK from another

@@ -109,7 +109,8 @@ internal sealed partial class RespSession
             return Outcome.Continue;
         if (c.Kind is RespCommandKind.MGet or RespCommandKind.MSet or RespCommandKind.MSetNx)
             return StartTransaction();
-        if (c.Kind is RespCommandKind.Rename or RespCommandKind.RenameNx or RespCommandKind.Copy || RunsAsTransaction(c.Kind))
+        // PFCOUNT of several keys too (of one key it runs at the owner, which caches the count in the value).
+        if (c.Kind is RespCommandKind.Rename or RespCommandKind.RenameNx or RespCommandKind.Copy || RunsAsTransaction(c.Kind) || (c.Kind == RespCommandKind.PfCount && c.Count > 2))
             return StartKeyMove(spec);
         if (IsBlocking(c.Kind))
             return Outcome.Block;

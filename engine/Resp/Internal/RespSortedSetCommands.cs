@@ -928,7 +928,7 @@ internal static class RespSortedSetCommands
     /// The *STORE forms' end: <paramref name="members"/> (in order) replace the destination at argument 1, whatever it
     /// held, without an expiry (an empty result deletes it); the reply is their number.
     /// </summary>
-    private static void StoreMembers(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, List<ScoredMember> members)
+    internal static void StoreMembers(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, List<ScoredMember> members)
     {
         // Copies: the members are slices of stored values, and the destination may be one of those keys.
         var copies = new List<ScoredMember>(members.Count);

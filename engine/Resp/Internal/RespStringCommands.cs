@@ -19,9 +19,11 @@ namespace FastDht.Engine.Resp.Internal;
 /// </remarks>
 internal static class RespStringCommands
 {
-    private static ReadOnlySpan<byte> TooLarge => "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n"u8;
+    /// <summary>A value would grow past the node's largest (SETRANGE, SETBIT, BITFIELD): Redis's proto-max-bulk-len error.</summary>
+    internal static ReadOnlySpan<byte> TooLarge => "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n"u8;
 
-    private static ReadOnlySpan<byte> BadBitOffset => "-ERR bit offset is not an integer or out of range\r\n"u8;
+    /// <summary>A bit offset that is not a number from 0 to 2^32 - 1 (SETBIT, GETBIT, BITFIELD).</summary>
+    internal static ReadOnlySpan<byte> BadBitOffset => "-ERR bit offset is not an integer or out of range\r\n"u8;
 
     private static ReadOnlySpan<byte> NotAFloat => "-ERR value is not a valid float\r\n"u8;
 

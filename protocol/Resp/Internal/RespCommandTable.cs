@@ -89,6 +89,8 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "LMPOP"u8)) return RespCommandKind.LMPop;
                 if (Ascii.EqualsIgnoreCase(name, "ZMPOP"u8)) return RespCommandKind.ZMPop;
                 if (Ascii.EqualsIgnoreCase(name, "ZDIFF"u8)) return RespCommandKind.ZDiff;
+                if (Ascii.EqualsIgnoreCase(name, "BITOP"u8)) return RespCommandKind.BitOp;
+                if (Ascii.EqualsIgnoreCase(name, "PFADD"u8)) return RespCommandKind.PfAdd;
                 break;
             case 6:
                 if (Ascii.EqualsIgnoreCase(name, "SUBSTR"u8)) return RespCommandKind.Substr;
@@ -132,6 +134,8 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "BZMPOP"u8)) return RespCommandKind.BZMPop;
                 if (Ascii.EqualsIgnoreCase(name, "ZUNION"u8)) return RespCommandKind.ZUnion;
                 if (Ascii.EqualsIgnoreCase(name, "ZINTER"u8)) return RespCommandKind.ZInter;
+                if (Ascii.EqualsIgnoreCase(name, "GEOADD"u8)) return RespCommandKind.GeoAdd;
+                if (Ascii.EqualsIgnoreCase(name, "GEOPOS"u8)) return RespCommandKind.GeoPos;
                 break;
             case 7:
                 if (Ascii.EqualsIgnoreCase(name, "RESTORE"u8)) return RespCommandKind.Restore;
@@ -158,6 +162,10 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "ZINCRBY"u8)) return RespCommandKind.ZIncrBy;
                 if (Ascii.EqualsIgnoreCase(name, "ZPOPMIN"u8)) return RespCommandKind.ZPopMin;
                 if (Ascii.EqualsIgnoreCase(name, "ZPOPMAX"u8)) return RespCommandKind.ZPopMax;
+                if (Ascii.EqualsIgnoreCase(name, "PFCOUNT"u8)) return RespCommandKind.PfCount;
+                if (Ascii.EqualsIgnoreCase(name, "PFMERGE"u8)) return RespCommandKind.PfMerge;
+                if (Ascii.EqualsIgnoreCase(name, "GEODIST"u8)) return RespCommandKind.GeoDist;
+                if (Ascii.EqualsIgnoreCase(name, "GEOHASH"u8)) return RespCommandKind.GeoHash;
                 break;
             case 8:
                 if (Ascii.EqualsIgnoreCase(name, "GETRANGE"u8)) return RespCommandKind.GetRange;
@@ -176,6 +184,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "ZREVRANK"u8)) return RespCommandKind.ZRevRank;
                 if (Ascii.EqualsIgnoreCase(name, "BZPOPMIN"u8)) return RespCommandKind.BZPopMin;
                 if (Ascii.EqualsIgnoreCase(name, "BZPOPMAX"u8)) return RespCommandKind.BZPopMax;
+                if (Ascii.EqualsIgnoreCase(name, "BITFIELD"u8)) return RespCommandKind.BitField;
                 break;
             case 9:
                 if (Ascii.EqualsIgnoreCase(name, "READWRITE"u8)) return RespCommandKind.ReadWrite;
@@ -186,6 +195,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "SISMEMBER"u8)) return RespCommandKind.SIsMember;
                 if (Ascii.EqualsIgnoreCase(name, "ZLEXCOUNT"u8)) return RespCommandKind.ZLexCount;
                 if (Ascii.EqualsIgnoreCase(name, "ZREVRANGE"u8)) return RespCommandKind.ZRevRange;
+                if (Ascii.EqualsIgnoreCase(name, "GEOSEARCH"u8)) return RespCommandKind.GeoSearch;
                 break;
             case 10:
                 if (Ascii.EqualsIgnoreCase(name, "PSUBSCRIBE"u8)) return RespCommandKind.PSubscribe;
@@ -212,11 +222,13 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "ZUNIONSTORE"u8)) return RespCommandKind.ZUnionStore;
                 if (Ascii.EqualsIgnoreCase(name, "ZINTERSTORE"u8)) return RespCommandKind.ZInterStore;
                 if (Ascii.EqualsIgnoreCase(name, "ZRANGESTORE"u8)) return RespCommandKind.ZRangeStore;
+                if (Ascii.EqualsIgnoreCase(name, "BITFIELD_RO"u8)) return RespCommandKind.BitFieldRo;
                 break;
             case 12:
                 if (Ascii.EqualsIgnoreCase(name, "PUNSUBSCRIBE"u8)) return RespCommandKind.PUnsubscribe;
                 if (Ascii.EqualsIgnoreCase(name, "SUNSUBSCRIBE"u8)) return RespCommandKind.SUnsubscribe;
                 if (Ascii.EqualsIgnoreCase(name, "HINCRBYFLOAT"u8)) return RespCommandKind.HIncrByFloat;
+                if (Ascii.EqualsIgnoreCase(name, "GEORADIUS_RO"u8)) return RespCommandKind.GeoRadiusRo;
                 break;
             case 13:
                 if (Ascii.EqualsIgnoreCase(name, "ZRANGEBYSCORE"u8)) return RespCommandKind.ZRangeByScore;
@@ -224,6 +236,7 @@ internal static class RespCommandTable
             case 14:
                 if (Ascii.EqualsIgnoreCase(name, "ZREVRANGEBYLEX"u8)) return RespCommandKind.ZRevRangeByLex;
                 if (Ascii.EqualsIgnoreCase(name, "ZREMRANGEBYLEX"u8)) return RespCommandKind.ZRemRangeByLex;
+                if (Ascii.EqualsIgnoreCase(name, "GEOSEARCHSTORE"u8)) return RespCommandKind.GeoSearchStore;
                 break;
             case 15:
                 if (Ascii.EqualsIgnoreCase(name, "ZREMRANGEBYRANK"u8)) return RespCommandKind.ZRemRangeByRank;
@@ -231,6 +244,9 @@ internal static class RespCommandTable
             case 16:
                 if (Ascii.EqualsIgnoreCase(name, "ZREVRANGEBYSCORE"u8)) return RespCommandKind.ZRevRangeByScore;
                 if (Ascii.EqualsIgnoreCase(name, "ZREMRANGEBYSCORE"u8)) return RespCommandKind.ZRemRangeByScore;
+                break;
+            case 20:
+                if (Ascii.EqualsIgnoreCase(name, "GEORADIUSBYMEMBER_RO"u8)) return RespCommandKind.GeoRadiusByMemberRo;
                 break;
         }
 

@@ -35,6 +35,8 @@ public sealed class OneWritePathTests(RespClusterFixture fixture) : IClassFixtur
         ["SETRANGE", "{0}", "1", "x"],
         ["INCRBYFLOAT", "{0}", "1.5"],
         ["SETBIT", "{0}", "3", "1"],
+        ["BITFIELD", "{0}", "SET", "u8", "0", "1"],
+        ["PFADD", "{0}", "a"],
     ];
 
     [Fact]

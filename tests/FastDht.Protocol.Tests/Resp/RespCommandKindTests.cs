@@ -17,7 +17,8 @@ public sealed class RespCommandKindTests
             }
 
             string name = kind.ToString().ToUpperInvariant(); // every kind is named after its command
-            if (kind is RespCommandKind.EvalRo or RespCommandKind.EvalShaRo or RespCommandKind.FCallRo or RespCommandKind.SortRo)
+            if (kind is RespCommandKind.EvalRo or RespCommandKind.EvalShaRo or RespCommandKind.FCallRo or RespCommandKind.SortRo or RespCommandKind.BitFieldRo
+                or RespCommandKind.GeoRadiusRo or RespCommandKind.GeoRadiusByMemberRo)
             {
                 name = name[..^2] + "_RO"; // EVAL_RO...: C# names carry no underscore
             }
