@@ -380,15 +380,7 @@ public sealed class FailoverTests
         using var client = await NativeTestClient.ConnectAsync(cluster.EndPointOf(primary));
         Assert.Equal(StatusCode.Ok, (await client.PutAsync(B(key), B("before"))).Status);
 
-        // Every copy on its way to a replica stays on the wire: the next write's reply is held at the primary.
-        for (var i = 0; i < 3; i++)
-            cluster.ProxyOf(i).HoldFrames(static h => h.Opcode == Opcode.ReplicaSync);
-        var request = new System.Buffers.ArrayBufferWriter<byte>();
-        FrameWriter.WritePut(request, client.NextId(), B(key), B("held"));
-        await client.SendRawAsync(request.WrittenMemory);
-        await Bounded.UntilAsync(() => Enumerable.Range(0, 3).Sum(i => cluster.ProxyOf(i).HeldFrames) > 0, "the write's copy to be held");
-        // Applied at the primary (not refused), so its reply waits for the replica.
-        await Bounded.UntilAsync(() => cluster[primary].Store.TryGet(B(key), out var v) && v.Span.SequenceEqual(B("held")), "the write to be applied at its primary");
+        await SendHeldWriteAsync(cluster, client, primary, key);
 
         // The primary freezes (a paused process, as its peers see it) until the leader gave its range to the replica.
         cluster.FreezeNode(primary, true);
@@ -399,24 +391,8 @@ public sealed class FailoverTests
             "the primary's range to be promoted");
         cluster.FreezeNode(primary, false);
         await Bounded.UntilAsync(() => cluster[primary].ClusterState.OwnerOf(B(key)) == replica, "the old primary to learn of the promotion");
-        for (var i = 0; i < 3; i++)
-            cluster.ProxyOf(i).HoldFrames(null);
-        await AllHeldFramesForwardedAsync(cluster);
-
-        // Answered within the bound: the connection closed (outcome unknown) or an answer; never silence, and never Ok
-        // for a write the new primary does not have.
-        RawResponse? answer;
-        try
-        {
-            answer = await client.ReadResponseAsync(Bounded.Timeout);
-        }
-        catch (TimeoutException)
-        {
-            Assert.Fail($"the held write got no answer within {Bounded.Timeout.TotalSeconds:0} s after its primary was failed over");
-            return;
-        }
-        if (answer is { Status: StatusCode.Ok })
-            Assert.True(cluster[replica].Store.TryGet(B(key), out var kept) && kept.Span.SequenceEqual(B("held")), "the held write was acknowledged, and the new primary does not have it");
+        await ReleaseHeldCopiesAsync(cluster);
+        await HeldWriteIsNeverAcknowledgedWithoutAsync(cluster, client, replica, key);
     }
 
     /// <summary>
@@ -464,14 +440,7 @@ public sealed class FailoverTests
         using var client = await NativeTestClient.ConnectAsync(cluster.EndPointOf(primary));
         await PutRetryingLeaseAsync(client, moved, "before");
 
-        // Every copy on its way to a replica stays on the wire: the next write's reply is held at the primary.
-        for (var i = 0; i < cluster.Count; i++)
-            cluster.ProxyOf(i).HoldFrames(static h => h.Opcode == Opcode.ReplicaSync);
-        var request = new System.Buffers.ArrayBufferWriter<byte>();
-        FrameWriter.WritePut(request, client.NextId(), B(moved), B("held"));
-        await client.SendRawAsync(request.WrittenMemory);
-        await Bounded.UntilAsync(() => Enumerable.Range(0, cluster.Count).Sum(i => cluster.ProxyOf(i).HeldFrames) > 0, "the write's copy to be held");
-        await Bounded.UntilAsync(() => cluster[primary].Store.TryGet(B(moved), out var v) && v.Span.SequenceEqual(B("held")), "the write to be applied at its primary");
+        await SendHeldWriteAsync(cluster, client, primary, moved);
 
         // The primary freezes until the leader gave the moved slots to their replica; its own range stays with it.
         cluster.FreezeNode(primary, true);
@@ -481,10 +450,50 @@ public sealed class FailoverTests
         Assert.All(cluster.RunningNodes.Where(n => n.NodeId != primary), n => Assert.Equal(primary, n.ClusterState.OwnerOf(B(kept))));
         cluster.FreezeNode(primary, false);
         await Bounded.UntilAsync(() => cluster[primary].ClusterState.OwnerOf(B(moved)) == replica, "the primary to learn of the promotion");
+        await ReleaseHeldCopiesAsync(cluster);
+        await HeldWriteIsNeverAcknowledgedWithoutAsync(cluster, client, replica, moved);
+
+        // The range the primary kept is still served there, and a write to it acknowledged.
+        using var again = await NativeTestClient.ConnectAsync(cluster.EndPointOf(primary));
+        await PutRetryingLeaseAsync(again, kept, "after");
+        Assert.True(cluster[primary].Store.TryGet(B(kept), out var stored) && stored.Span.SequenceEqual(B("after")));
+    }
+
+    private static int HeldFrames(TestCluster cluster) => Enumerable.Range(0, cluster.Count).Sum(i => cluster.ProxyOf(i).HeldFrames);
+
+    /// <summary>
+    /// Every copy on its way to a replica stays on the wire, and a put of <paramref name="key"/> (value "held") is sent
+    /// to <paramref name="primary"/>: applied there (not refused), its reply waits for the replica.
+    /// </summary>
+    private static async Task SendHeldWriteAsync(TestCluster cluster, NativeTestClient client, int primary, string key)
+    {
+        for (var i = 0; i < cluster.Count; i++)
+            cluster.ProxyOf(i).HoldFrames(static h => h.Opcode == Opcode.ReplicaSync);
+        var request = new System.Buffers.ArrayBufferWriter<byte>();
+        FrameWriter.WritePut(request, client.NextId(), B(key), B("held"));
+        await client.SendRawAsync(request.WrittenMemory);
+        await Bounded.UntilAsync(() => HeldFrames(cluster) > 0, "the write's copy to be held");
+        await Bounded.UntilAsync(() => cluster[primary].Store.TryGet(B(key), out var v) && v.Span.SequenceEqual(B("held")), "the write to be applied at its primary");
+    }
+
+    /// <summary>
+    /// Lifts the hold and waits until the held copies went on (each with the next bytes of its connection, a heartbeat
+    /// at the latest): a batch still held when the cluster stops leaves its sender waiting for the answer until the
+    /// replica timeout, longer than the stop may take, and the held write's answer may come before the copies go on.
+    /// </summary>
+    private static async Task ReleaseHeldCopiesAsync(TestCluster cluster)
+    {
         for (var i = 0; i < cluster.Count; i++)
             cluster.ProxyOf(i).HoldFrames(null);
-        await AllHeldFramesForwardedAsync(cluster);
+        await Bounded.UntilAsync(() => HeldFrames(cluster) == 0, "the held copies to be forwarded");
+    }
 
+    /// <summary>
+    /// The held write is answered within the bound: its connection closed (outcome unknown) or an answer; never silence,
+    /// and never Ok unless <paramref name="newPrimary"/>, which now serves the key, has it.
+    /// </summary>
+    private static async Task HeldWriteIsNeverAcknowledgedWithoutAsync(TestCluster cluster, NativeTestClient client, int newPrimary, string key)
+    {
         RawResponse? answer;
         try
         {
@@ -496,21 +505,8 @@ public sealed class FailoverTests
             return;
         }
         if (answer is { Status: StatusCode.Ok })
-            Assert.True(cluster[replica].Store.TryGet(B(moved), out var copy) && copy.Span.SequenceEqual(B("held")), "the held write was acknowledged, and the new primary of its slot does not have it");
-
-        // The range the primary kept is still served there, and a write to it acknowledged.
-        using var again = await NativeTestClient.ConnectAsync(cluster.EndPointOf(primary));
-        await PutRetryingLeaseAsync(again, kept, "after");
-        Assert.True(cluster[primary].Store.TryGet(B(kept), out var stored) && stored.Span.SequenceEqual(B("after")));
+            Assert.True(cluster[newPrimary].Store.TryGet(B(key), out var copy) && copy.Span.SequenceEqual(B("held")), "the held write was acknowledged, and the new primary of its slot does not have it");
     }
-
-    /// <summary>
-    /// Waits until the copies held on their way to replicas went on (each with the next bytes of its connection, a
-    /// heartbeat at the latest): a batch still held when the cluster stops leaves its sender waiting for the answer until
-    /// the replica timeout, longer than the stop may take. The held write's answer may now come before they go on.
-    /// </summary>
-    private static Task AllHeldFramesForwardedAsync(TestCluster cluster) =>
-        Bounded.UntilAsync(() => Enumerable.Range(0, cluster.Count).Sum(i => cluster.ProxyOf(i).HeldFrames) == 0, "the held copies to be forwarded");
 
     /// <summary>A key whose slot is in [<paramref name="first"/>, <paramref name="last"/>].</summary>
     private static string KeyInSlots(int first, int last, string prefix)
