@@ -19,78 +19,12 @@ import argparse
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 
-
-def encode(args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        if isinstance(a, str):
-            a = a.encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-
-
-class RespError(Exception):
-    pass
-
-
-class Conn:
-    """A minimal RESP2 client: one request at a time, a socket timeout on every read."""
-
-    def __init__(self, port, timeout):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.sock.settimeout(timeout)
-        self.buf = b""
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("connection closed")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def _exact(self, n):
-        while len(self.buf) < n + 2:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("connection closed")
-            self.buf += chunk
-        data, self.buf = self.buf[:n], self.buf[n + 2:]
-        return data
-
-    def _reply(self):
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind == b"+":
-            return rest.decode()
-        if kind == b"-":
-            return RespError(rest.decode(errors="replace"))
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            n = int(rest)
-            return None if n < 0 else self._exact(n)
-        if kind == b"*":
-            n = int(rest)
-            return None if n < 0 else [self._reply() for _ in range(n)]
-        raise ConnectionError("unexpected reply %r" % line[:40])
-
-    def call(self, *args):
-        self.sock.sendall(encode(args))
-        return self._reply()
+from campaign_resp import Conn, RespError, wait_ping
 
 
 class Node:
@@ -116,21 +50,7 @@ class Node:
             stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
 
     def wait_ping(self, bound):
-        end = time.time() + bound
-        while time.time() < end:
-            if self.proc.poll() is not None:
-                raise SystemExit("node %d exited with %s (log in %s)" % (self.id, self.proc.returncode, self.args.work))
-            try:
-                c = Conn(self.resp, 1.0)
-                try:
-                    if c.call("PING") == "PONG":
-                        return time.time()
-                finally:
-                    c.close()
-            except (OSError, ConnectionError):
-                pass
-            time.sleep(0.05)
-        raise SystemExit("node %d did not answer PING within %d s (log in %s)" % (self.id, bound, self.args.work))
+        return wait_ping(self.proc, self.resp, bound, "node %d" % self.id, self.args.work)
 
     def stop(self):
         if self.proc is None or self.proc.poll() is not None:

@@ -66,6 +66,38 @@ public sealed class ReplicationStreamTests
         Assert.Equal((true, true), await waits[2]);
     }
 
+    /// <summary>
+    /// Ranges lost to a promotion: the replies waiting then are failed (never released as acknowledged when the replica
+    /// leaves afterwards), the ones already acknowledged stay acknowledged, and a write appended later is released by the
+    /// replica's leaving as before (docs/replication.md, "A primary that loses some of its ranges and keeps others").
+    /// </summary>
+    [Fact]
+    public async Task Replies_waiting_when_ranges_are_lost_are_failed_and_later_ones_are_released_as_before()
+    {
+        using var stream = new ReplicationStream();
+        stream.AddReplica(1);
+        stream.SetInSync(1, true);
+        var marks = Append(stream, 3);
+        var waits = marks.Select(m => ObserveAsync(stream.WaitAsync(m))).ToArray();
+        Report(() => stream.Acknowledge(1, marks[0]));
+        Assert.True(waits[0].IsCompleted);
+
+        Assert.Equal(0, stream.RangesLost);
+        Assert.Equal(2, stream.AbandonForLostRanges());
+        Assert.Equal(1, stream.RangesLost);
+        Assert.False((await waits[1]).Replicated, "a reply waiting when its range was lost was released as acknowledged");
+        Assert.False((await waits[2]).Replicated, "a reply waiting when its range was lost was released as acknowledged");
+        // A wait that starts only now for a write appended before is failed too.
+        Assert.False(await stream.WaitAsync(marks[2]));
+
+        var later = stream.AppendPut(Encoding.UTF8.GetBytes("later"), Value, expiresAt: 0);
+        var laterWait = ObserveAsync(stream.WaitAsync(later));
+        Assert.False(laterWait.IsCompleted);
+        Report(() => stream.SetInSync(1, false, reason: "test"));
+        Assert.Equal((true, true), await laterWait);
+        Assert.Equal((true, true), await waits[0]);
+    }
+
     private static long[] Append(ReplicationStream stream, int count)
     {
         var marks = new long[count];

@@ -64,6 +64,7 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
     private long _acknowledged = long.MaxValue;
     private bool _stopped;
     private long _abandonedThrough; // replies waiting for a position up to here are failed (see Abandon); under _ackLock
+    private int _rangesLost; // how many states took ranges from this node that it did not hand over (AbandonForLostRanges)
 
     /// <summary>The stream position after the last record appended.</summary>
     public long AppendedPosition => Volatile.Read(ref _appended);
@@ -365,17 +366,48 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
     public void Abandon()
     {
         lock (_ackLock)
+            AbandonLocked();
+    }
+
+    private void AbandonLocked()
+    {
+        _abandonedThrough = Math.Max(_abandonedThrough, Volatile.Read(ref _appended));
+        for (var i = _waiters.Count - 1; i >= 0; i--)
         {
-            _abandonedThrough = Math.Max(_abandonedThrough, Volatile.Read(ref _appended));
-            for (var i = _waiters.Count - 1; i >= 0; i--)
-            {
-                var waiter = _waiters[i];
-                if (waiter.Target > _abandonedThrough)
-                    continue;
-                _waiters[i] = _waiters[^1];
-                _waiters.RemoveAt(_waiters.Count - 1);
-                waiter.Complete(_acknowledged >= waiter.Target);
-            }
+            var waiter = _waiters[i];
+            if (waiter.Target > _abandonedThrough)
+                continue;
+            _waiters[i] = _waiters[^1];
+            _waiters.RemoveAt(_waiters.Count - 1);
+            waiter.Complete(_acknowledged >= waiter.Target);
+        }
+    }
+
+    /// <summary>How many times <see cref="AbandonForLostRanges"/> was called: a sender that counted its replica in sync before the last one knows writes it waits for may be of a lost range.</summary>
+    public int RangesLost => Volatile.Read(ref _rangesLost);
+
+    /// <summary>
+    /// A state that takes ranges from this node that it did not hand over (its replicas were promoted while it was
+    /// silent) is about to be installed: every reply waiting now, and every later wait for a position appended so far, is
+    /// failed as in <see cref="Abandon"/> (outcome unknown), even though this node may keep other ranges. Returns how
+    /// many waiting replies were failed.
+    /// </summary>
+    /// <remarks>
+    /// A write to a lost range that is still waiting has not been acknowledged by every in-sync replica, so the new
+    /// primary may lack it; the replicas it waits for leave the in-sync set soon (the state no longer lists them for
+    /// this node), and without this their leaving released it as acknowledged (docs/known-issues.md, "Fixed since the
+    /// audit"). The stream cannot tell a waiting write's range, so the writes of the ranges kept are failed too: a
+    /// truthful answer (they are applied here and the outcome is unknown to the client), and rare (a promotion away from
+    /// a live node needs it silent for a whole failover timeout, without a lease, so it took no new writes meanwhile).
+    /// </remarks>
+    public int AbandonForLostRanges()
+    {
+        Interlocked.Increment(ref _rangesLost);
+        lock (_ackLock)
+        {
+            var waiting = _waiters.Count;
+            AbandonLocked();
+            return waiting - _waiters.Count;
         }
     }
 

@@ -294,6 +294,11 @@ internal sealed class ReplicaSender
         while (!stopping.IsCancellationRequested)
         {
             var state = _mesh.Cluster.Current;
+            // Not listed: the removal committed (this sender's, or one crossing it), or a state took away the ranges that
+            // listed it. The writes still waiting may then go on without it as long as this node is a primary: the
+            // removal leaves no in-sync set that could promote the replica, and a state that took ranges this node did
+            // not hand over failed every write waiting before it was installed (Replicator.FailWritesOfLostRanges), so
+            // what still waits is newer. Before that, such writes to a promoted range were released here as acknowledged.
             if (!InSyncChanges.Lists(state, SelfId, _replica))
                 return IsPrimaryOfAny(state);
             try

@@ -19,4 +19,7 @@ internal static partial class ReplicationLog
 
     [LoggerMessage(404, LogLevel.Information, "Node {NodeId}: replica {ReplicaId} holds the slots handed to this node, in sync: the stream goes on from position {Position}, with no resynchronization")]
     public static partial void Continued(ILogger logger, ushort nodeId, ushort replicaId, long position);
+
+    [LoggerMessage(405, LogLevel.Warning, "Node {NodeId} lost slot {Slot} (and maybe others) to node {NewPrimary} at epoch {Epoch} without handing it over: {Replies} replies waiting for replicas are failed (outcome unknown)")]
+    public static partial void RangesLost(ILogger logger, ushort nodeId, int slot, ushort newPrimary, ulong epoch, int replies);
 }

@@ -61,6 +61,7 @@ internal sealed class Replicator
     public void Start()
     {
         _mesh.Cluster.SubscribeInstalling(PrepareHandover);
+        _mesh.Cluster.SubscribeInstalling(FailWritesOfLostRanges);
         _subscription = _mesh.Cluster.Subscribe((_, current) => Feed(current, _stopping.Token));
         Feed(_mesh.Cluster.Current, _stopping.Token);
     }
@@ -95,6 +96,36 @@ internal sealed class Replicator
                 return;
             foreach (var replica in listed)
                 SenderFor(replica, _stopping.Token).ContinueAtHandover(next.Epoch, openCursor: !CopiesAny(previous, self, replica));
+        }
+    }
+
+    /// <summary>
+    /// Before a state that takes from this node slots it did not hand over (a promotion of their replica while this node
+    /// was silent) is installed, so before any sender sees it: the replies still waiting for replicas are failed, outcome
+    /// unknown (<see cref="ReplicationStream.AbandonForLostRanges"/>), rather than released when those replicas leave.
+    /// </summary>
+    /// <remarks>
+    /// Slots this node handed over (a move's handover, marked gone here before the state that gives them away is
+    /// proposed) are not lost: their new owner holds every write to them (copy and capture, or its own acknowledgement
+    /// of the stream past the mark for a move to a replica), so their writes may still be released
+    /// (docs/replication.md, "Failover").
+    /// </remarks>
+    private void FailWritesOfLostRanges(ClusterState previous, ClusterState next)
+    {
+        var self = _mesh.Identity.SelfId;
+        var moves = _keyspace.Moves;
+        for (var slot = 0; slot < SlotTable.SlotCount; slot++)
+        {
+            var before = previous.Slots.AssignmentOf(slot);
+            var after = next.Slots.AssignmentOf(slot);
+            if (ReferenceEquals(before, after) || before.Primary != self || after.Primary == self || (moves?.IsGone(slot) ?? false))
+                continue;
+            var failed = Stream.AbandonForLostRanges();
+            // Said only when it failed something: a restarted node's first state (its default ranges served elsewhere
+            // by now) takes slots away too, with nothing waiting.
+            if (failed > 0)
+                ReplicationLog.RangesLost(_logger, self, slot, after.Primary, next.Epoch, failed);
+            return;
         }
     }
 
