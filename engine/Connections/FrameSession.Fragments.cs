@@ -323,56 +323,69 @@ internal abstract partial class FrameSession
     private bool TryReplyAside<TReply>(in TReply reply, bool holdWrites)
         where TReply : struct, IReply
     {
-        if (Volatile.Read(ref _slicers) == 0)
+        if (EnterAside() is not { } writer)
             return false;
-        lock (_urgentLock)
+        try
         {
-            if (_slicers == 0 || _urgentBytes >= MaxUrgentBytes)
-                return false;
-            var writer = (_urgent ??= new Pipe(AsideOptions)).Writer;
             reply.Write(writer);
             // Under the lock: the sender copies it out only after the mark is taken, so its flush waits for it.
             if (holdWrites)
                 Durability?.HoldThisThreadsWrites(Connection);
-            Volatile.Write(ref _urgentBytes, _urgentBytes + (int)writer.UnflushedBytes);
-            _ = writer.FlushAsync();
-            return true;
         }
+        finally
+        {
+            ExitAside(writer);
+        }
+        return true;
     }
 
     /// <summary>As <see cref="TryReplyAside{TReply}"/> for an answer already built.</summary>
     protected bool TryReplyAside(ReadOnlySpan<byte> reply)
     {
-        if (Volatile.Read(ref _slicers) == 0)
+        if (EnterAside() is not { } writer)
             return false;
-        lock (_urgentLock)
-        {
-            if (_slicers == 0 || _urgentBytes >= MaxUrgentBytes)
-                return false;
-            var writer = (_urgent ??= new Pipe(AsideOptions)).Writer;
-            writer.Write(reply);
-            Volatile.Write(ref _urgentBytes, _urgentBytes + reply.Length);
-            _ = writer.FlushAsync();
-            return true;
-        }
+        writer.Write(reply);
+        ExitAside(writer);
+        return true;
     }
 
     /// <summary>While a fragmented frame holds the writer lock: writes an urgent request (Ping, LeaseRenew) aside; false as <see cref="TryReplyAside{TReply}"/>.</summary>
     private bool TryRequestAside<TRequest>(in TRequest request, uint id)
         where TRequest : struct, IFrameRequest
     {
-        if (Volatile.Read(ref _slicers) == 0)
+        if (EnterAside() is not { } writer)
             return false;
-        lock (_urgentLock)
+        try
         {
-            if (_slicers == 0 || _urgentBytes >= MaxUrgentBytes)
-                return false;
-            var writer = (_urgent ??= new Pipe(AsideOptions)).Writer;
             request.Write(writer, id);
-            Volatile.Write(ref _urgentBytes, _urgentBytes + (int)writer.UnflushedBytes);
-            _ = writer.FlushAsync();
-            return true;
         }
+        finally
+        {
+            ExitAside(writer);
+        }
+        return true;
+    }
+
+    /// <summary>Takes the aside lock and its writer for one whole frame; null (lock not held) when no fragment sender is there or the bound is reached.</summary>
+    private PipeWriter? EnterAside()
+    {
+        if (Volatile.Read(ref _slicers) == 0)
+            return null;
+        _urgentLock.Enter();
+        if (_slicers == 0 || _urgentBytes >= MaxUrgentBytes)
+        {
+            _urgentLock.Exit();
+            return null;
+        }
+        return (_urgent ??= new Pipe(AsideOptions)).Writer;
+    }
+
+    /// <summary>Makes the frame written aside readable by the fragment sender and releases the aside lock.</summary>
+    private void ExitAside(PipeWriter writer)
+    {
+        Volatile.Write(ref _urgentBytes, _urgentBytes + (int)writer.UnflushedBytes);
+        _ = writer.FlushAsync(); // never pauses: completes at once
+        _urgentLock.Exit();
     }
 
     /// <summary>Whether a fragmented frame holds (or waits for) the writer lock: its sender will flush what the batch wrote.</summary>
