@@ -182,7 +182,7 @@ public sealed partial class SocketConnection
                     }
 
                     Interlocked.Increment(ref _sendCount);
-                    Interlocked.Add(ref _bytesSent, buffer.Length);
+                    AddBytesSent(buffer.Length);
                     _options.Counters.OnSent(buffer.Length);
                 }
 
