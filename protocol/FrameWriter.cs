@@ -74,21 +74,6 @@ public static class FrameWriter
     public static void WritePing(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<byte> payload) =>
         WriteFrame(writer, requestId, Opcode.Ping, FrameFlags.None, StatusCode.Ok, payload);
 
-    /// <summary>
-    /// One Fragment frame (request id 0, no flags) carrying <paramref name="piece"/>: the next bytes of a whole frame sent
-    /// in pieces. The first piece of a frame starts with that frame's 12-byte header.
-    /// </summary>
-    public static void WriteFragment(IBufferWriter<byte> writer, in ReadOnlySequence<byte> piece)
-    {
-        var b = FrameBuilder.Start(writer, piece.Length, 0, Opcode.Fragment, FrameFlags.None, StatusCode.Ok);
-        b.WriteBytes(piece);
-        b.Commit();
-    }
-
-    /// <summary>Fragment with an empty body: asks whether the peer takes frames in pieces (it answers Ok if so).</summary>
-    public static void WriteFragmentProbe(IBufferWriter<byte> writer, uint requestId) =>
-        WriteFrame(writer, requestId, Opcode.Fragment, FrameFlags.None, StatusCode.Ok, default);
-
     /// <summary>ClusterInfo: empty body.</summary>
     public static void WriteClusterInfo(IBufferWriter<byte> writer, uint requestId) =>
         WriteFrame(writer, requestId, Opcode.ClusterInfo, FrameFlags.None, StatusCode.Ok, default);

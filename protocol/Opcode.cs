@@ -32,12 +32,6 @@ public enum Opcode : byte
     /// <summary>Client to node: take a member out of the cluster (gracefully once it owns no slots, or forgotten when it died for good and replicas hold its slots).</summary>
     RemoveNode = 0x08,
 
-    /// <summary>
-    /// Node to node: one piece of a large frame sent in pieces, so that small frames pass it on the link (docs/protocol.md
-    /// section 5.21); with an empty body, the question whether the peer takes such pieces, answered Ok by a node that does.
-    /// </summary>
-    Fragment = 0x09,
-
     /// <summary>Read one key.</summary>
     Get = 0x10,
 

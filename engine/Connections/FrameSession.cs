@@ -16,7 +16,7 @@ namespace FastDht.Engine.Connections;
 /// Responses written while parsing are released without a flush and flushed together at the end of the batch:
 /// one send for a pipelined batch.
 /// </remarks>
-internal abstract partial class FrameSession
+internal abstract class FrameSession
 {
     private byte[]? _scratch;
     private bool _dirty;
@@ -90,19 +90,6 @@ internal abstract partial class FrameSession
                             break;
                         }
                         frames = true;
-                        if (IsFragment(frame.Header))
-                        {
-                            // A piece of a large frame (FrameSession.Fragments.cs): served once its last piece is here.
-                            if (!TakeFragment(frame, out var whole, out var fragmentError))
-                            {
-                                if (fragmentError is null)
-                                    continue;
-                                Connection.Abort(new InvalidDataException(fragmentError));
-                                stop = true;
-                                break;
-                            }
-                            frame = whole;
-                        }
                         if (frame.Header.IsResponse && OnResponse(frame))
                             continue;
                         var handled = OnRequestAsync(frame);
@@ -116,7 +103,6 @@ internal abstract partial class FrameSession
                     // A client's memory budget counts what the input holds, and how long a frame stays unfinished.
                     Connection.OnInputConsumed(result.Buffer.Length - buffer.Length, buffer.Length);
                     input.AdvanceTo(buffer.Start, buffer.End);
-                    ReleaseAssembled(closing: false);
                 }
                 if (frames)
                     LastFrameTicks = LastReceiveTicks;
@@ -133,7 +119,6 @@ internal abstract partial class FrameSession
         }
         finally
         {
-            ReleaseAssembled(closing: true);
             ReturnScratch();
             await OnClosedAsync(failure).ConfigureAwait(false);
         }
@@ -213,9 +198,6 @@ internal abstract partial class FrameSession
     private async ValueTask<bool> ReplySlowAsync<TReply>(TReply reply)
         where TReply : struct, IReply
     {
-        // A fragmented frame holds the lock: the answer goes out between two of its pieces (answers may pass it).
-        if (TryReplyAside(reply, holdWrites: true))
-            return true;
         // The reply may be written from another thread: take the log mark of what this thread appended (the request
         // that ran here) now; what the reply itself runs when written is taken by EndResponse on that thread.
         Durability?.HoldThisThreadsWrites(Connection);
@@ -267,8 +249,6 @@ internal abstract partial class FrameSession
     {
         try
         {
-            if (TryReplyAside(reply, holdWrites: false))
-                return;
             var writer = await EnterSlowAsync(Connection).ConfigureAwait(false);
             if (writer is null)
                 return;
@@ -328,15 +308,7 @@ internal abstract partial class FrameSession
             return;
         _dirty = false;
         _heldBytes = 0;
-        // A fragmented frame holds the lock: its sender's next flush sends what this batch wrote (it counted itself
-        // before asking for the lock, and flushes every piece and at its end), so the loop need not wait for it.
-        PipeWriter? writer;
-        if (Connection.TryEnterWrite(out var free))
-            writer = free;
-        else if (FragmentsPending)
-            return;
-        else
-            writer = await BeginResponseAsync().ConfigureAwait(false);
+        var writer = await BeginResponseAsync().ConfigureAwait(false);
         if (writer is not null)
             await Connection.ExitWriteAsync(flush: true).ConfigureAwait(false);
     }
@@ -351,9 +323,6 @@ internal abstract partial class FrameSession
     /// timeout (the sweeper fails it), and the flush finishes, or fails with the connection, in the background.
     /// <paramref name="inDoubtIfLost"/>: the request is a client's command sent on to its owner; if the connection is
     /// lost once it was written, it fails as Timeout (its outcome unknown), not NodeUnavailable (<see cref="PendingRequest.InDoubtIfLost"/>).
-    /// A request over <see cref="SliceThreshold"/> to a peer that takes fragments goes in pieces (FrameSession.Fragments.cs);
-    /// <paramref name="urgent"/> (heartbeats, lease renewals: nothing that reads or writes keys) lets a request pass such a
-    /// frame instead of waiting for its last piece.
     /// </remarks>
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ResponseResult> CallAsync<TRequest>(
@@ -363,8 +332,7 @@ internal abstract partial class FrameSession
         ushort targetNodeId,
         bool inlineContinuations = false,
         CancellationToken cancellationToken = default,
-        bool inDoubtIfLost = false,
-        bool urgent = false)
+        bool inDoubtIfLost = false)
         where TRequest : struct, IFrameRequest
     {
         if (request.FrameLength - 4 > SendLimit)
@@ -377,38 +345,20 @@ internal abstract partial class FrameSession
             pending.OnFailure(status, message);
             return await response.ConfigureAwait(false);
         }
-        var sent = false;
-        PipeWriter? writer = null;
-        if (SendsInFragments(request.FrameLength))
+        var writer = Connection.TryEnterWrite(out var free) ? free : await EnterSlowAsync(Connection).ConfigureAwait(false);
+        if (writer is null)
         {
-            // Copied and queued for the writer lock before this awaits anything: it keeps its place among the requests.
-            if (inDoubtIfLost)
-                Volatile.Write(ref pending.InDoubtIfLost, true);
-            SendRequestInFragments(request, id);
-            sent = true;
+            if (Requests.TryRemove(id, out _))
+                pending.OnFailure(StatusCode.NodeUnavailable, "the connection closed before the request was sent");
+            return await response.ConfigureAwait(false);
         }
-        else if (Connection.TryEnterWrite(out var free))
-            writer = free;
-        else if (urgent && TryRequestAside(request, id))
-            sent = true; // a fragmented frame holds the lock: this one goes out between two of its pieces
-        else
-            writer = await EnterSlowAsync(Connection).ConfigureAwait(false);
-        if (!sent)
-        {
-            if (writer is null)
-            {
-                if (Requests.TryRemove(id, out _))
-                    pending.OnFailure(StatusCode.NodeUnavailable, "the connection closed before the request was sent");
-                return await response.ConfigureAwait(false);
-            }
-            // Marked only now that it is written (registered first, so the sweeper bounds the wait for the writer lock): a
-            // loss before this answers unavailable, after it in doubt. Safe on a pooled request: it goes back to the pool
-            // only when this method reads its result.
-            if (inDoubtIfLost)
-                Volatile.Write(ref pending.InDoubtIfLost, true);
-            request.Write(writer, id);
-            Observe(Connection.ExitWriteAsync(flush: true));
-        }
+        // Marked only now that it is written (registered first, so the sweeper bounds the wait for the writer lock): a
+        // loss before this answers unavailable, after it in doubt. Safe on a pooled request: it goes back to the pool
+        // only when this method reads its result.
+        if (inDoubtIfLost)
+            Volatile.Write(ref pending.InDoubtIfLost, true);
+        request.Write(writer, id);
+        Observe(Connection.ExitWriteAsync(flush: true));
         if (!cancellationToken.CanBeCanceled)
             return await response.ConfigureAwait(false);
         // Only a cancellable call pays for a registration (one small object); the usual call allocates nothing.

@@ -23,5 +23,5 @@ internal sealed class LoadingGate(bool loading)
     /// lasted (found by MoveFailureTests: a source restarted mid-move never learned that its slots were moving).
     /// </remarks>
     public static bool ReadsOrWritesKeys(Protocol.Opcode opcode) =>
-        opcode is not (Protocol.Opcode.Ping or Protocol.Opcode.ClusterInfo or Protocol.Opcode.NodeInfo or Protocol.Opcode.Hello or Protocol.Opcode.ClusterPush or Protocol.Opcode.Fragment);
+        opcode is not (Protocol.Opcode.Ping or Protocol.Opcode.ClusterInfo or Protocol.Opcode.NodeInfo or Protocol.Opcode.Hello or Protocol.Opcode.ClusterPush);
 }

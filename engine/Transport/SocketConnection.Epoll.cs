@@ -189,7 +189,7 @@ public sealed partial class SocketConnection
                 if (sent > 0)
                 {
                     Interlocked.Increment(ref _sendCount);
-                    AddBytesSent(sent);
+                    Interlocked.Add(ref _bytesSent, sent);
                     _options.Counters.OnSent(sent);
                 }
 

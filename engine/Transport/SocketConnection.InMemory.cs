@@ -124,7 +124,7 @@ public sealed partial class SocketConnection
 
                     FlushResult flushed = await transport.FlushAsync().ConfigureAwait(false);
                     Interlocked.Increment(ref _sendCount);
-                    AddBytesSent(buffer.Length);
+                    Interlocked.Add(ref _bytesSent, buffer.Length);
                     _options.Counters.OnSent(buffer.Length);
                     output.AdvanceTo(buffer.End);
                     if (flushed.IsCompleted || flushed.IsCanceled)

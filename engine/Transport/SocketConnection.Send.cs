@@ -28,45 +28,8 @@ public sealed partial class SocketConnection
     /// <summary>Socket sends so far; fewer than frames written when batching works (tests and metrics).</summary>
     internal long SendCount => Interlocked.Read(ref _sendCount);
 
-    // A writer waiting until the send loops have sent up to _sentTarget bytes (at most one: it holds the writer lock).
-    private TaskCompletionSource? _sentWaiter;
-    private long _sentTarget;
-
     /// <summary>Bytes sent and released from the output pipe so far.</summary>
     internal long BytesSent => Interlocked.Read(ref _bytesSent);
-
-    /// <summary>Every send loop, after a send: counts the bytes and wakes a writer waiting for them (one volatile read when none waits).</summary>
-    private void AddBytesSent(long count)
-    {
-        var total = Interlocked.Add(ref _bytesSent, count);
-        if (Volatile.Read(ref _sentWaiter) is { } waiter && total >= Volatile.Read(ref _sentTarget))
-            ReleaseSentWaiter(waiter);
-    }
-
-    private void ReleaseSentWaiter(TaskCompletionSource waiter)
-    {
-        if (Interlocked.CompareExchange(ref _sentWaiter, null, waiter) == waiter)
-            waiter.TrySetResult();
-    }
-
-    /// <summary>
-    /// With the writer lock held: completes once <see cref="BytesSent"/> has reached <paramref name="target"/>, or the
-    /// connection closed. For a holder that paces what it writes by what the socket takes (a frame sent in fragments on a
-    /// peer link, whose output pipe pauses only at twice the frame limit), so that frames put between its pieces are not
-    /// queued behind megabytes of its own.
-    /// </summary>
-    internal Task WaitUntilSentAsync(long target)
-    {
-        if (BytesSent >= target || IsClosed)
-            return Task.CompletedTask;
-        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Volatile.Write(ref _sentTarget, target);
-        Volatile.Write(ref _sentWaiter, waiter);
-        // Checked again once published: the send loop may have passed the target, or the connection closed, in between.
-        if (BytesSent >= target || IsClosed)
-            ReleaseSentWaiter(waiter);
-        return waiter.Task;
-    }
 
     private async Task SendLoopAsync()
     {
@@ -102,7 +65,7 @@ public sealed partial class SocketConnection
                     _senderPool.Return(sender);
                     sender = null;
                     Interlocked.Increment(ref _sendCount);
-                    AddBytesSent(buffer.Length);
+                    Interlocked.Add(ref _bytesSent, buffer.Length);
                     _options.Counters.OnSent(buffer.Length);
                 }
 

@@ -173,8 +173,6 @@ public sealed partial class SocketConnection
         // waiting for output. Both calls are thread-safe and harmless once a loop has ended.
         _input.Writer.CancelPendingFlush();
         _output.Reader.CancelPendingRead();
-        if (Volatile.Read(ref _sentWaiter) is { } waiter)
-            ReleaseSentWaiter(waiter);
         SignalClosed();
     }
 

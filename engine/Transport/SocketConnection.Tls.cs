@@ -182,7 +182,7 @@ public sealed partial class SocketConnection
                     }
 
                     Interlocked.Increment(ref _sendCount);
-                    AddBytesSent(buffer.Length);
+                    Interlocked.Add(ref _bytesSent, buffer.Length);
                     _options.Counters.OnSent(buffer.Length);
                 }
 

@@ -191,32 +191,6 @@ public sealed partial class SocketConnection
         return ExitWriteSlowAsync(flushing);
     }
 
-    /// <summary>
-    /// With the writer lock held: flushes what was written, after the output barriers as <see cref="ExitWriteAsync"/>
-    /// does, and keeps the lock.
-    /// </summary>
-    /// <returns>True while the connection still sends; false once it is closed (then release the lock all the same).</returns>
-    /// <remarks>
-    /// For a holder that sends one long thing in pieces and must let no other holder in between them (a frame sent in
-    /// fragments on a peer link, whose link runs its requests in the order they arrive): each piece is flushed, so the
-    /// back-pressure bounds what it holds in the pipe to one piece over the pause threshold, and the next piece waits.
-    /// </remarks>
-    internal async ValueTask<bool> FlushHoldingLockAsync()
-    {
-        if (_countsOutput && !CountOutput())
-            return false;
-        if (Volatile.Read(ref _barrier) is { } barrier
-            && (!await barrier.WaitAsync(Volatile.Read(ref _barrierMark)).ConfigureAwait(false)
-                || (Volatile.Read(ref _barrier2) is { } second && !await second.WaitAsync(Volatile.Read(ref _barrierMark2)).ConfigureAwait(false))))
-        {
-            // As in ExitWriteAfterBarrierAsync: what the replies acknowledge never became durable, so nothing is sent.
-            Abort(new IOException("the replies' writes could not be made durable or replicated (the node is stopping, or lost their range to another primary)"));
-            return false;
-        }
-        var result = await _output.Writer.FlushAsync().ConfigureAwait(false);
-        return !result.IsCompleted && !result.IsCanceled;
-    }
-
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<PipeWriter> EnterWriteSlowAsync(CancellationToken cancellationToken)
     {

@@ -40,14 +40,6 @@ internal readonly struct DeleteRequest(ReadOnlyMemory<byte> key, FrameFlags flag
     public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteDelete(writer, requestId, key.Span, flags);
 }
 
-/// <summary>Fragment with an empty body: whether the peer takes large frames in pieces (docs/protocol.md section 5.21).</summary>
-internal readonly struct FragmentProbeRequest : IFrameRequest
-{
-    public int FrameLength => RequestLength.Of(FrameLengths.Raw(0));
-
-    public void Write(IBufferWriter<byte> writer, uint requestId) => FrameWriter.WriteFragmentProbe(writer, requestId);
-}
-
 /// <summary>Ping with an opaque payload (may be empty).</summary>
 internal readonly struct PingRequest(ReadOnlyMemory<byte> payload) : IFrameRequest
 {

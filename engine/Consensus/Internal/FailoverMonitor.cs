@@ -525,7 +525,7 @@ internal sealed class FailoverMonitor
         }
         // A voter tells the leader which leader it saw last before its term and when it last heard from it: a successor
         // needs that to know nobody else led in between, and when that leader's own lease ended (NoteReport).
-        var result = await link.CallAsync(new LeaseRenewRequest(_mesh.Cluster.Current.Epoch, _trustworthy, _group.CurrentLeaderReport()), ResponseShape.Body, _leaseDuration, target, urgent: true).ConfigureAwait(false);
+        var result = await link.CallAsync(new LeaseRenewRequest(_mesh.Cluster.Current.Epoch, _trustworthy, _group.CurrentLeaderReport()), ResponseShape.Body, _leaseDuration, target).ConfigureAwait(false);
         if (result.IsError || result.Payload is not { Length: 3 } body)
         {
             _leaderHint = NoLeader;

@@ -102,7 +102,6 @@ internal sealed partial class PeerLink
         var stopping = _mesh.Stopping;
         var received = Connection.BytesReceived;
         var heardAt = Environment.TickCount64;
-        _ = ProbeFragmentsAsync(timeout);
         try
         {
             while (IsOpen && !stopping.IsCancellationRequested)
@@ -130,25 +129,11 @@ internal sealed partial class PeerLink
         }
     }
 
-    /// <summary>
-    /// Asks the peer once whether it takes large frames in pieces (docs/protocol.md section 5.21): a node of this version
-    /// answers Ok, and from then on frames over the threshold go to it in fragments; an older node answers UnknownOpcode
-    /// and keeps the link, and gets whole frames as before. Until the answer, every frame goes whole.
-    /// </summary>
-    private async Task ProbeFragmentsAsync(TimeSpan timeout)
-    {
-        var result = await CallAsync(new FragmentProbeRequest(), ResponseShape.Status, timeout, PeerId).ConfigureAwait(false);
-        PeerTakesFragments = result.Status == StatusCode.Ok;
-        MeshLog.LinkChange(_mesh.Logger, PeerId, PeerTakesFragments
-            ? "the peer takes large frames in fragments"
-            : $"large frames go whole (the fragment probe was answered {result.Status}: {result.ErrorMessage})");
-    }
-
     /// <summary>One ping; its answer says whether the peer is loading. A late one is logged: the link is judged by the bytes that arrive.</summary>
     private async Task PingAsync(TimeSpan timeout)
     {
         var received = Connection.BytesReceived;
-        var result = await CallAsync(new PingRequest(default), ResponseShape.Status, timeout, PeerId, urgent: true).ConfigureAwait(false);
+        var result = await CallAsync(new PingRequest(default), ResponseShape.Status, timeout, PeerId).ConfigureAwait(false);
         if (result.Status == StatusCode.Timeout)
         {
             if (IsOpen && Connection.BytesReceived != received)

@@ -50,9 +50,6 @@ internal sealed partial class PeerLink
         scratch.Reader.AdvanceTo(read.Buffer.End);
         if (mark == 0 || stream.IsReached(mark))
         {
-            // A large answer (a GET of a large value) goes in pieces, so that the answers behind it pass it.
-            if (SendsInFragments(length))
-                return ReplyInFragmentsAsync(bytes, length);
             if (Connection.TryEnterWrite(out var writer))
             {
                 writer.Write(bytes.AsSpan(0, length));
@@ -77,14 +74,6 @@ internal sealed partial class PeerLink
                 Connection.Abort(new IOException("the replies' writes could not be replicated (the node is stopping)"));
                 return;
             }
-            if (SendsInFragments(length))
-            {
-                await SendInFragmentsAsync(new ReadOnlySequence<byte>(bytes, 0, length)).ConfigureAwait(false);
-                return;
-            }
-            // A fragmented frame holds the lock: the answer goes out between two of its pieces.
-            if (TryReplyAside(bytes.AsSpan(0, length)))
-                return;
             var writer = await EnterSlowAsync(Connection).ConfigureAwait(false);
             if (writer is null)
                 return;

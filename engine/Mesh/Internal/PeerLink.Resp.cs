@@ -56,12 +56,7 @@ internal sealed partial class PeerLink
         // The mark came between the check above and the command's write: refused as if the check had seen it.
         if (HandoverHold.End())
             return Refuse(header, StatusCode.Moving, "the key's slot is being handed to another node: nothing was run, retry", 0, 0, frame.Body);
-        var answer = new RespExecuteReply(header.RequestId, reply, Math.Min(SendLimit, ReceiveLimits.MaxFrameSize));
-        // A large answer (a GET of a large value) goes in pieces, so that the answers behind it pass it; with replicas the
-        // answer is built first anyway and ReplyAfterReplicasAsync decides by its length.
-        return _mesh.Keyspace.Replication is null && SendsInFragments(ProtocolConstants.HeaderSize + (long)reply.WrittenCount)
-            ? ReplyInFragmentsAsync(answer)
-            : ReplyAfterReplicasAsync(answer);
+        return ReplyAfterReplicasAsync(new RespExecuteReply(header.RequestId, reply, Math.Min(SendLimit, ReceiveLimits.MaxFrameSize)));
     }
 
     private ValueTask<bool> Refuse(in FrameHeader header, StatusCode status, string message, ulong epoch, ushort owner, in ReadOnlySequence<byte> request)

@@ -71,9 +71,6 @@ internal sealed partial class PeerLink : FrameSession
     // The log alone: replicas are waited for per reply (PeerLink.Replication), never by holding the link's output.
     protected override ReplyGuard? Durability => _mesh.Keyspace.LogDurability;
 
-    // A peer may send large frames here in pieces, so that small frames pass them (FrameSession.Fragments.cs).
-    protected override bool TakesFragments => true;
-
     protected override ValueTask<bool> OnRequestAsync(Frame frame)
     {
         var header = frame.Header;
@@ -129,9 +126,6 @@ internal sealed partial class PeerLink : FrameSession
                 return MigrateKeysAsync(frame);
             case Opcode.LeaseRenew:
                 return LeaseRenewAsync(frame);
-            case Opcode.Fragment:
-                // Pieces of a frame are reassembled by the read loop; what reaches here is the probe (an empty body).
-                return ReplyAsync(new StatusReply(header.RequestId, Opcode.Fragment, StatusCode.Ok));
             case Opcode.Hello:
             case Opcode.Auth:
                 return ReplyErrorAsync(header, StatusCode.BadRequest, "the handshake is already done: Hello and Auth are only valid before it ends");

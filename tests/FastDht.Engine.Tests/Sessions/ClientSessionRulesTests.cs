@@ -96,12 +96,6 @@ public sealed class ClientSessionRulesTests
                 // Epoch 1, trustworthy: a node asking the Raft leader for its serving lease.
                 FrameWriter.WriteFrame(w, id, opcode, FrameFlags.None, StatusCode.Ok, [1, 0, 0, 0, 0, 0, 0, 0, 1]);
                 break;
-            case Opcode.Fragment:
-                // The first (and only) piece of a Put sent in fragments: what a node sends a peer that takes them.
-                var whole = new ArrayBufferWriter<byte>();
-                FrameWriter.WritePut(whole, 1, key, "evil"u8);
-                FrameWriter.WriteFrame(w, id, Opcode.Fragment, FrameFlags.None, StatusCode.Ok, whole.WrittenSpan);
-                break;
             default:
                 throw new InvalidOperationException($"no well-formed body for {opcode}: add one here");
         }
