@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""CLIENT TRACKING, PUBSUB and sharded pub/sub side by side: the same raw RESP exchanges against redis-server and a FastDht node, byte for byte.
+"""CLIENT TRACKING, PUBLISH, PUBSUB and sharded pub/sub side by side: the same raw RESP exchanges against redis-server and a FastDht node, byte for byte.
 
 Usage: python3 benchmarks/tracking-vs-redis.py REDIS_PORT FASTDHT_PORT
 Both on 127.0.0.1; FastDht as one node (it owns every slot, as the single redis-server does). Each scenario opens
@@ -84,6 +84,24 @@ SCENARIOS = {
         ("a", ["MULTI"]), ("a", ["SPUBLISH", "s9", "x"]), ("a", ["EXEC"]), ("a", ["COMMAND", "GETKEYS", "spublish", "c", "m"]),
         ("a", ["COMMAND", "INFO", "spublish", "ssubscribe", "sunsubscribe", "pubsub|channels", "pubsub|numsub",
                "pubsub|numpat", "pubsub|shardchannels", "pubsub|shardnumsub"]),
+    ],
+    "publish-resp2": [
+        ("s", ["SUBSCRIBE", "pc1", "pc2"]), ("s", "read"), ("s", ["PSUBSCRIBE", "pc*"]), ("w", ["PSUBSCRIBE", "pc?"]),
+        ("a", ["PUBLISH", "pc1", "one"]), ("s", "read"), ("s", "read"), ("w", "read"), ("a", ["PUBLISH", "zz", "none"]),
+        ("a", ["PUBLISH", "pc2", "m0"]), ("a", ["PUBLISH", "pc2", "m1"]), ("s", ["UNSUBSCRIBE", "pc2"]), ("s", "read"),
+        ("s", "read"), ("s", "read"), ("s", "read"), ("a", ["PUBLISH", "pc2", "after"]), ("s", "read"), ("w", "read"),
+        ("w", "read"), ("w", "read"), ("s", ["PUBLISH", "pc1", "x"]), ("a", ["PUBLISH", "pc1"]),
+        ("a", ["PUBLISH", "pc1", ""]), ("s", "read"), ("s", "read"), ("w", "read"), ("s", ["PUNSUBSCRIBE"]),
+        ("a", ["PUBLISH", "pcx", "gone"]), ("w", "read"), ("a", ["PUBSUB", "NUMSUB", "pc1", "pc2"]),
+        ("a", ["COMMAND", "INFO", "publish", "subscribe", "psubscribe"]),
+    ],
+    "publish-resp3": [
+        ("d", ["HELLO", "3"], "skip"), ("d", ["SUBSCRIBE", "r3"]), ("d", ["PSUBSCRIBE", "r*"]),
+        ("d", ["PUBLISH", "r3", "self"]), ("d", "read"), ("d", "read"), ("a", ["PUBLISH", "r3", "two"]), ("d", "read"),
+        ("d", "read"), ("d", ["GET", "k"]), ("a", ["MULTI"]), ("a", ["PUBLISH", "r3", "in exec"]), ("a", ["SET", "k", "v"]),
+        ("a", ["EXEC"]), ("d", "read"), ("d", "read"), ("a", ["EVAL", "return redis.call('publish', 'r3', 'lua')", "0"]),
+        ("d", "read"), ("d", "read"), ("d", ["UNSUBSCRIBE", "r3"]), ("a", ["PUBLISH", "r3", "pattern only"]),
+        ("d", "read"), ("d", ["PING"]),
     ],
 }
 

@@ -158,6 +158,19 @@ public static class FrameWriter
         b.Commit();
     }
 
+    /// <summary>The whole size of a RespPublish frame (header included) for a channel and a message of these lengths.</summary>
+    public static long RespPublishFrameLength(int channelLength, int messageLength) =>
+        ProtocolConstants.HeaderSize + sizeof(uint) + (long)channelLength + messageLength;
+
+    /// <summary>RespPublish: the channel as a value (u32 length + bytes), then the message to the end of the body; never answered, so the request id is 0.</summary>
+    public static void WriteRespPublish(IBufferWriter<byte> writer, ReadOnlySpan<byte> channel, ReadOnlySpan<byte> message)
+    {
+        var b = FrameBuilder.Start(writer, sizeof(uint) + (long)channel.Length + message.Length, 0, Opcode.RespPublish, FrameFlags.None, StatusCode.Ok);
+        b.WriteValue(channel);
+        b.WriteBytes(message);
+        b.Commit();
+    }
+
     // ---- key-value requests ----
 
     /// <summary>Get: key.</summary>

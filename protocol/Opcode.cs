@@ -106,4 +106,7 @@ public enum Opcode : byte
 
     /// <summary>Node to member: a node that is not a member yet asks to join (after proving the cluster secret); answered with the committed state that lists it.</summary>
     ClusterJoin = 0x65,
+
+    /// <summary>Node to node, never answered: a RESP PUBLISH (channel and message) sent at the sender, for the receiver to deliver to its own subscribers (docs/protocol.md 5.20).</summary>
+    RespPublish = 0x66,
 }

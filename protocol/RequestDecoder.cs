@@ -54,6 +54,22 @@ public static class RequestDecoder
     /// <summary>True for the opcodes of protocol version 1 (those with a direction in <see cref="OpcodeDirections"/>).</summary>
     public static bool IsDefined(Opcode opcode) => OpcodeDirections.Of(opcode) != OpcodeDirection.None;
 
+    /// <summary>RespPublish: the channel (u32 length + bytes), then the message to the end of the body (it may be empty).</summary>
+    public static bool TryReadRespPublish(ReadOnlySpan<byte> body, out ReadOnlySpan<byte> channel, out ReadOnlySpan<byte> message, out ProtocolError error)
+    {
+        var reader = new BodyReader(body);
+        message = default;
+        if (!reader.TryReadValue(out channel))
+        {
+            error = reader.Error;
+            return false;
+        }
+
+        message = reader.ReadRemaining();
+        error = default;
+        return true;
+    }
+
     /// <summary>RespExecute: u8 RESP version (2 or 3), then one RESP multibulk command to the end of the body.</summary>
     /// <remarks>Only the envelope is checked here; the command bytes are parsed by the RESP codec at the owner.</remarks>
     public static bool TryReadRespExecute(ReadOnlySpan<byte> body, out byte respVersion, out ReadOnlySpan<byte> command, out ProtocolError error)

@@ -245,7 +245,7 @@ internal static class RespCommandSpecs
             new(RespCommandKind.Unsubscribe, "unsubscribe", -1, PubSub, 0, 0, 0),
             new(RespCommandKind.PSubscribe, "psubscribe", -2, PubSub, 0, 0, 0),
             new(RespCommandKind.PUnsubscribe, "punsubscribe", -1, PubSub, 0, 0, 0),
-            new(RespCommandKind.Publish, "publish", 3, PubSub, 0, 0, 0),
+            new(RespCommandKind.Publish, "publish", 3, ["pubsub", "loading", "stale", "fast"], 0, 0, 0),
             new(RespCommandKind.SPublish, "spublish", 3, ["pubsub", "loading", "stale", "fast"], 1, 1, 1) { KeyFlags = ["not_key"], NamesChannels = true },
             new(RespCommandKind.SSubscribe, "ssubscribe", -2, PubSub, 1, -1, 1) { KeyFlags = ["not_key"], NamesChannels = true },
             new(RespCommandKind.SUnsubscribe, "sunsubscribe", -1, PubSub, 1, -1, 1) { KeyFlags = ["not_key"], NamesChannels = true },

@@ -16,12 +16,13 @@ internal sealed class LoadingGate(bool loading)
     /// <summary>The log is replayed: the keyspace serves from now on.</summary>
     public void End() => _loading = false;
 
-    /// <summary>Whether an opcode touches the keyspace or its locks (refused while loading); Hello, Ping, ClusterInfo, NodeInfo and ClusterPush are answered.</summary>
+    /// <summary>Whether an opcode touches the keyspace or its locks (refused while loading); Hello, Ping, ClusterInfo, NodeInfo and ClusterPush are answered, RespPublish delivered.</summary>
     /// <remarks>
     /// ClusterPush installs a cluster state, no key: a peer pushes its state once, when the link comes up, so a restarted
     /// node that refused it while replaying stayed at its first state (its start-up slot table) for as long as the link
     /// lasted (found by MoveFailureTests: a source restarted mid-move never learned that its slots were moving).
+    /// RespPublish carries a pub/sub message, no key: Redis delivers PUBLISH while it loads too.
     /// </remarks>
     public static bool ReadsOrWritesKeys(Protocol.Opcode opcode) =>
-        opcode is not (Protocol.Opcode.Ping or Protocol.Opcode.ClusterInfo or Protocol.Opcode.NodeInfo or Protocol.Opcode.Hello or Protocol.Opcode.ClusterPush);
+        opcode is not (Protocol.Opcode.Ping or Protocol.Opcode.ClusterInfo or Protocol.Opcode.NodeInfo or Protocol.Opcode.Hello or Protocol.Opcode.ClusterPush or Protocol.Opcode.RespPublish);
 }

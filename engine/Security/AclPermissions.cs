@@ -128,7 +128,7 @@ public sealed class AclPermissions
                 case "resetkeys": allKeys = false; patterns.Clear(); continue;
                 case "allcommands": commands.Clear(); commands.Add("+@all"); continue;
                 case "nocommands": commands.Clear(); commands.Add("-@all"); continue;
-                case "allchannels" or "resetchannels": continue; // pub/sub delivers nothing here: channels need no rules
+                case "allchannels" or "resetchannels": continue; // channel rules are not checked: every user may use every channel (docs/security.md)
                 case "reset":
                     enabled = false; noPass = false; passwords.Clear(); allKeys = false; patterns.Clear();
                     commands.Clear(); commands.Add("-@all");

@@ -146,6 +146,8 @@ public class MalformedInputTests
             { "hello: invalid utf-8", Opcode.Hello, 0, new BodyBuilder().U16(1).U8(0).U16(1).U16(2).Bytes([0xC3, 0x28]).U16(0).U32(4096).ToArray(), ProtocolErrorCode.InvalidString },
             { "hello: string length lies", Opcode.Hello, 0, new BodyBuilder().U16(1).U8(0).U16(1).U16(200).Bytes([0x41]).ToArray(), ProtocolErrorCode.Truncated },
             { "clusterinfo: non-empty", Opcode.ClusterInfo, 0, [0], ProtocolErrorCode.TrailingBytes },
+            { "resppublish: channel length lies", Opcode.RespPublish, 0, new BodyBuilder().U32(9).Bytes([0x41]).ToArray(), ProtocolErrorCode.Truncated },
+            { "resppublish: no channel length", Opcode.RespPublish, 0, [1, 0], ProtocolErrorCode.Truncated },
         };
         return data;
     }
@@ -356,6 +358,9 @@ public class MalformedInputTests
             case Opcode.TxnPin:
             case Opcode.TxnWound:
                 RequestDecoder.TryReadTxnId(body, out _, out error);
+                break;
+            case Opcode.RespPublish:
+                RequestDecoder.TryReadRespPublish(body, out _, out _, out error);
                 break;
             default:
                 error = default;

@@ -454,6 +454,27 @@ public class RoundTripTests
     }
 
     [Fact]
+    public void RespPublish_carries_the_channel_and_the_message_and_a_cut_channel_is_refused()
+    {
+        var bytes = Wire.Encode(w => FrameWriter.WriteRespPublish(w, "news"u8, "hello"u8));
+        Assert.Equal(FrameWriter.RespPublishFrameLength(4, 5), bytes.Length);
+        var (h, body) = Decode(bytes);
+        Assert.Equal((0u, Opcode.RespPublish, false), (h.RequestId, h.Opcode, h.IsResponse));
+        Assert.True(RequestDecoder.TryValidateHeader(h, out _));
+        Assert.True(RequestDecoder.TryReadRespPublish(body, out var channel, out var message, out _));
+        Assert.Equal("news", Encoding.UTF8.GetString(channel));
+        Assert.Equal("hello", Encoding.UTF8.GetString(message));
+
+        // An empty message is a message; a channel longer than the body is refused, not read past the end.
+        (_, body) = Decode(Wire.Encode(w => FrameWriter.WriteRespPublish(w, "c"u8, default)));
+        Assert.True(RequestDecoder.TryReadRespPublish(body, out channel, out message, out _));
+        Assert.Equal(("c", 0), (Encoding.UTF8.GetString(channel), message.Length));
+        Assert.False(RequestDecoder.TryReadRespPublish([9, 0, 0, 0, 1, 2], out _, out _, out var error));
+        Assert.Equal(StatusCode.BadRequest, error.Status);
+        Assert.False(RequestDecoder.TryReadRespPublish([1, 0], out _, out _, out _));
+    }
+
+    [Fact]
     public void Wrong_node_carries_the_epoch_and_owner_after_the_message_and_message_only_readers_still_read_it()
     {
         var bytes = Wire.Encode(w => FrameWriter.WriteWrongNodeResponse(w, 9, Opcode.Put, "moved", 0x0102030405060708, 2));

@@ -59,6 +59,23 @@ internal sealed partial class PeerLink
         return ReplyAfterReplicasAsync(new RespExecuteReply(header.RequestId, reply, Math.Min(SendLimit, ReceiveLimits.MaxFrameSize)));
     }
 
+    /// <summary>
+    /// RespPublish: a PUBLISH sent at the peer, delivered to this node's subscribers, never answered (a broadcast answered
+    /// by every node would double the cluster's traffic for nothing the sender acts on). A malformed one is answered
+    /// BadRequest, which the sender drops (request id 0 is never pending): the link stays.
+    /// </summary>
+    /// <remarks>
+    /// A peer that floods broadcasts cannot make this node grow: delivery runs here, on the link's read loop, so the link
+    /// is read no faster than messages are queued, and each subscriber's queue is bounded (a subscriber past it is closed).
+    /// </remarks>
+    private ValueTask<bool> RespPublishAsync(Frame frame)
+    {
+        if (!RequestDecoder.TryReadRespPublish(BodyOf(frame), out var channel, out var message, out var error))
+            return ReplyErrorAsync(frame.Header, error.Status, error.Message);
+        _mesh.PubSub?.DeliverFromPeer(channel, message);
+        return new ValueTask<bool>(true);
+    }
+
     private ValueTask<bool> Refuse(in FrameHeader header, StatusCode status, string message, ulong epoch, ushort owner, in ReadOnlySequence<byte> request)
     {
         OnAnswered(header.Opcode, status);

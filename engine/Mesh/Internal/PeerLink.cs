@@ -126,6 +126,8 @@ internal sealed partial class PeerLink : FrameSession
                 return MigrateKeysAsync(frame);
             case Opcode.LeaseRenew:
                 return LeaseRenewAsync(frame);
+            case Opcode.RespPublish:
+                return RespPublishAsync(frame);
             case Opcode.Hello:
             case Opcode.Auth:
                 return ReplyErrorAsync(header, StatusCode.BadRequest, "the handshake is already done: Hello and Auth are only valid before it ends");

@@ -92,6 +92,12 @@ internal sealed class PeerMesh : IPeerLinks
     /// <summary>Joins the node's Raft group, which is made after the mesh (it calls peers through it).</summary>
     public void UseProposals(IClusterProposals proposals) => Proposals = proposals;
 
+    /// <summary>Where a peer's RespPublish is delivered (the node's RESP subscribers); null on a node without a RESP server.</summary>
+    public IPubSubDelivery? PubSub { get; private set; }
+
+    /// <summary>Attaches the node's pub/sub delivery once its RESP server exists.</summary>
+    public void UsePubSub(IPubSubDelivery delivery) => PubSub = delivery;
+
     /// <summary>The cluster state in force: read it once per decision, it may change at any time.</summary>
     public ClusterStateHolder Cluster { get; }
 

@@ -95,6 +95,7 @@ internal sealed class NodeParts
             Loading,
             Statistics,
             logger);
+        Mesh.UsePubSub(RespServer.PubSub); // a peer's RespPublish reaches this node's subscribers
         Coordinator.UsePeers(Mesh);
         if (options.RunsConsensus)
         {

@@ -12,6 +12,6 @@ internal static partial class RespLog
     [LoggerMessage(202, LogLevel.Error, "RESP connection from {Remote} failed unexpectedly")]
     public static partial void SessionFailed(ILogger logger, EndPoint? remote, Exception exception);
 
-    [LoggerMessage(203, LogLevel.Warning, "Closed RESP connection from {Remote}: more than {Limit} bytes of tracking invalidations left unread")]
-    public static partial void TooManyUnreadInvalidations(ILogger logger, EndPoint? remote, long limit);
+    [LoggerMessage(203, LogLevel.Warning, "Closed RESP connection from {Remote}: more than {Limit} bytes of pushes (pub/sub messages, tracking invalidations) left unread")]
+    public static partial void TooManyUnreadPushes(ILogger logger, EndPoint? remote, long limit);
 }

@@ -46,6 +46,9 @@ internal sealed class RespServer
     /// <summary>What this node's connections subscribe to (PUBSUB, SPUBLISH).</summary>
     public PubSubChannels PubSub { get; } = new();
 
+    /// <summary>Sends PUBLISH's messages to the other members, through a bounded outbox per member.</summary>
+    public PublishBroadcast Broadcast { get; } = new();
+
     /// <summary>Client-side caching: which connections read which keys here, and their invalidations (CLIENT TRACKING).</summary>
     public KeyTracking Tracking { get; }
 

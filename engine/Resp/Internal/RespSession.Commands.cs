@@ -177,8 +177,7 @@ internal sealed partial class RespSession
                 PubSubReport(w);
                 break;
             case RespCommandKind.Publish:
-                // Nobody receives: FastDht has no pub/sub delivery (subscriptions exist only so clients can connect).
-                RespWriter.WriteRaw(w, RespReplies.Zero);
+                Publish(w);
                 break;
             default:
                 RespErrors.WriteUnknownCommand(w, c);

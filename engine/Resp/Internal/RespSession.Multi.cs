@@ -173,7 +173,7 @@ internal sealed partial class RespSession
         (byte[] Key, ulong Version)[] watches;
         lock (_watchLock)
             watches = _watches?.ToArray() ?? [];
-        var txn = new RespTransaction(_queued.ToArray(), watches, _respVersion, _host.Keyspace.MaxValueLength, _server.Scripts) { Permissions = ScriptPermissions };
+        var txn = new RespTransaction(_queued.ToArray(), watches, _respVersion, _host.Keyspace.MaxValueLength, _server.Scripts) { Permissions = ScriptPermissions, PubSub = _server.PubSub };
         foreach (var key in txn.Keys)
         {
             if (_order.MustWait(key.Span))
@@ -188,6 +188,7 @@ internal sealed partial class RespSession
             var w = Target();
             RespWriter.WriteArrayHeader(w, txn.Commands);
             RespWriter.WriteRaw(w, txn.Replies);
+            DeliverPublished(txn);
             return Outcome.Continue;
         }
         return StartRespTransaction(txn, exec: true);
@@ -259,6 +260,7 @@ internal sealed partial class RespSession
                 if (exec)
                     RespWriter.WriteArrayHeader(slot, txn.Commands);
                 RespWriter.WriteRaw(slot, txn.Replies);
+                DeliverPublished(txn);
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -269,6 +271,18 @@ internal sealed partial class RespSession
         _host.Keyspace.Durability?.HoldAllAppended(_connection);
         _order.End(ticket);
         OnSlotCompleted(slot);
+    }
+
+    /// <summary>The transaction committed: the messages its PUBLISH commands (and scripts) sent are delivered here and broadcast, in order.</summary>
+    private void DeliverPublished(RespTransaction txn)
+    {
+        if (txn.Published is not { } published)
+            return;
+        foreach (var (channel, message) in published)
+        {
+            _server.PubSub.Deliver(channel, message, null, null);
+            _server.Broadcast.Send(_host.Peers, _host.Cluster.Current, _host.SelfId, channel, message);
+        }
     }
 
     private static void RepeatFailure(ReplySlot slot, int commands)

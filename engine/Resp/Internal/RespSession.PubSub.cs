@@ -7,11 +7,15 @@ namespace FastDht.Engine.Resp.Internal;
 
 /// <summary>Pub/sub: SUBSCRIBE and its kin, sharded pub/sub (SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH) and PUBSUB's reports.</summary>
 /// <remarks>
+/// Classic pub/sub is cluster-wide, as in Redis Cluster: PUBLISH delivers to this node's subscribers of the channel and of
+/// every matching pattern, answers how many received it here (Redis Cluster counts the receiving node's subscribers
+/// only), and sends the message to every other member (RespPublish, <see cref="PublishBroadcast"/>), which delivers it to
+/// its own. At most once, as Redis: a member without a live link misses it.
 /// Sharded pub/sub lives at the shard channel's slot owner, as in Redis Cluster: SSUBSCRIBE and SPUBLISH of a channel whose
 /// slot another node owns are answered <c>-MOVED</c> (several slots in one SSUBSCRIBE: <c>-CROSSSLOT</c>), so publisher and
 /// subscribers meet at the owner and a message is delivered there, to the connections subscribed there. When the slot
 /// moves away, its channels' subscribers are unsubscribed with a <c>sunsubscribe</c> message, as Redis does, and subscribe
-/// again at the new owner. Plain PUBLISH still delivers nothing (docs/resp-server.md).
+/// again at the new owner (docs/resp-server.md, "Pub/sub").
 /// </remarks>
 internal sealed partial class RespSession
 {
@@ -197,6 +201,55 @@ internal sealed partial class RespSession
             session.EnqueuePush(slot);
         }
         RespWriter.WriteInteger(w, receivers.Length);
+    }
+
+    /// <summary>PUBLISH channel message: delivered here and sent to every other member; answers how many received it at this node.</summary>
+    private void Publish(IBufferWriter<byte> w)
+    {
+        var c = _command;
+        var channel = c.GetArgument(1);
+        var message = c.GetArgument(2);
+        var receivers = _server.PubSub.Deliver(channel, message, this, w);
+        _server.Broadcast.Send(_host.Peers, _host.Cluster.Current, _host.SelfId, channel, message);
+        RespWriter.WriteInteger(w, receivers);
+    }
+
+    /// <summary>The connection's protocol (2 or 3) now: how a message to it is written.</summary>
+    public int RespVersion => _respVersion;
+
+    /// <summary>
+    /// Queues a <c>message</c> (or, with <paramref name="pattern"/>, a <c>pmessage</c>) behind this connection's replies;
+    /// called from any thread. Bounded as Redis's pubsub output class: a connection that leaves 32 MiB of pushes unread is
+    /// closed (<see cref="EnqueuePush"/>).
+    /// </summary>
+    public void PushPubSubMessage(byte[]? pattern, ReadOnlySpan<byte> channel, ReadOnlySpan<byte> message)
+    {
+        if (_connection.IsClosed)
+            return;
+        var slot = ReplySlot.Rent(this);
+        WritePubSubMessage(slot, _respVersion, pattern, channel, message);
+        EnqueuePush(slot);
+    }
+
+    /// <summary><c>message channel payload</c>, or <c>pmessage pattern channel payload</c>: a RESP2 array, a RESP3 push.</summary>
+    public static void WritePubSubMessage(IBufferWriter<byte> w, int respVersion, byte[]? pattern, ReadOnlySpan<byte> channel, ReadOnlySpan<byte> message)
+    {
+        var length = pattern is null ? 3 : 4;
+        if (respVersion == 3)
+            RespWriter.WritePushHeader(w, length);
+        else
+            RespWriter.WriteArrayHeader(w, length);
+        if (pattern is null)
+        {
+            RespWriter.WriteBulkString(w, "message"u8);
+        }
+        else
+        {
+            RespWriter.WriteBulkString(w, "pmessage"u8);
+            RespWriter.WriteBulkString(w, pattern);
+        }
+        RespWriter.WriteBulkString(w, channel);
+        RespWriter.WriteBulkString(w, message);
     }
 
     private static void WriteShardMessage(IBufferWriter<byte> w, int respVersion, ReadOnlySpan<byte> channel, ReadOnlySpan<byte> message)

@@ -44,11 +44,12 @@ internal sealed partial class RespSession
     public bool IsTracking => (Tracking & TrackingFlags.On) != 0;
 
     /// <summary>
-    /// The most bytes of invalidations a connection may leave unread: past it the connection is closed, as Redis closes a
-    /// client past its pubsub-class output limit (32 MiB hard, Redis's default for that class). Without it a reader that
-    /// stops reading while writers change the keys it read would make the node buffer without bound.
+    /// The most bytes of pushes (pub/sub messages, invalidations) a connection may leave unread: past it the connection is
+    /// closed, as Redis closes a client past its pubsub-class output limit (32 MiB hard, Redis's default for that class;
+    /// Redis's soft limit, 8 MiB for 60 seconds, is not applied). Without it a subscriber that stops reading while others
+    /// publish, or a reader while writers change the keys it read, would make the node buffer without bound.
     /// </summary>
-    private const long MaxUnreadInvalidationBytes = 32L * 1024 * 1024;
+    private const long MaxUnreadPushBytes = 32L * 1024 * 1024;
 
     /// <summary>
     /// Before a read-only command of a tracking connection runs: answers <c>-MOVED</c> (or CROSSSLOT) and returns false
@@ -188,7 +189,7 @@ internal sealed partial class RespSession
     }
 
     /// <summary>
-    /// Queues a message that is no reply (an invalidation) behind every reply this connection has computed, and writes it
+    /// Queues a message that is no reply (an invalidation, a pub/sub message) behind every reply this connection has computed, and writes it
     /// out at once when the connection is idle; called from any thread.
     /// </summary>
     private void EnqueuePush(ReplySlot slot)
@@ -207,7 +208,7 @@ internal sealed partial class RespSession
             // connection's own read loop wait for its client (HoldLessAsync) and bound what it leaves unread.
             slot.HeldCount = slot.Written.Length;
             _lateHeld += slot.HeldCount;
-            tooMuch = _lateHeld > MaxUnreadInvalidationBytes;
+            tooMuch = _lateHeld > MaxUnreadPushBytes;
             _queue.Enqueue(slot);
             // The read loop writes the queue out at the end of its batch; a scheduled drain will see this slot too.
             if (!tooMuch && !_inBatch && !_drainScheduled && _queue.TryPeek(out var head) && head.Completed)
@@ -218,7 +219,7 @@ internal sealed partial class RespSession
         }
         if (tooMuch)
         {
-            RespLog.TooManyUnreadInvalidations(_host.Logger, _connection.RemoteEndPoint, MaxUnreadInvalidationBytes);
+            RespLog.TooManyUnreadPushes(_host.Logger, _connection.RemoteEndPoint, MaxUnreadPushBytes);
             Kill();
         }
         else if (drain)

@@ -40,6 +40,7 @@ internal sealed class RespTransaction
     private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
     private readonly List<ReadOnlyMemory<byte>> _keys = [];
     private List<byte[]>? _needed;
+    private List<(byte[] Channel, byte[] Message)>? _published;
 
     public RespTransaction(QueuedCommand[] commands, (byte[] Key, ulong Version)[] watches, int respVersion, int maxValueLength, ScriptEngine? scripts = null,
         IReadOnlyList<ReadOnlyMemory<byte>>? moreKeys = null)
@@ -82,7 +83,7 @@ internal sealed class RespTransaction
             foreach (var key in _needed)
                 more.Add(key);
         }
-        return new RespTransaction(_commands, _watches, _respVersion, _maxValueLength, _scripts, more) { Permissions = Permissions };
+        return new RespTransaction(_commands, _watches, _respVersion, _maxValueLength, _scripts, more) { Permissions = Permissions, PubSub = PubSub };
     }
 
     /// <summary>A command of the transaction must read <paramref name="key"/>, which is not locked (see <see cref="NeededKeys"/>).</summary>
@@ -111,6 +112,7 @@ internal sealed class RespTransaction
     {
         WatchFailed = false;
         _needed = null;
+        _published = null;
         foreach (var (key, version) in _watches)
         {
             var now = current[_index[Name(key)]];
@@ -150,6 +152,8 @@ internal sealed class RespTransaction
                     RespSortCommand.Execute(command, replies, scratch, _respVersion, this);
                 else if (queued.Keys.Length > 0)
                     RespKeyCommands.Execute(command, replies, scratch, _respVersion);
+                else if (command.Kind == RespCommandKind.Publish)
+                    Publish(command, replies);
                 else
                     WriteKeyless(command, replies);
             }
@@ -188,11 +192,32 @@ internal sealed class RespTransaction
 
     /// <summary>
     /// Whether a command that names no key runs inside a transaction: those whose answer does not depend on the
-    /// keyspace, and a script that declares no key (it may then touch none).
+    /// keyspace, and a script that declares no key (it may then touch none). PUBLISH is one: its messages are kept
+    /// and delivered once the transaction has committed (<see cref="Published"/>).
     /// </summary>
     public static bool IsKeylessAllowed(RespCommandKind kind) => kind is
         RespCommandKind.Ping or RespCommandKind.Echo or RespCommandKind.Time or RespCommandKind.Select or RespCommandKind.Publish ||
         ScriptEngine.IsScriptCommand(kind);
+
+    /// <summary>Whom PUBLISH counts as receivers while the transaction runs; null: nobody (a transaction that cannot publish).</summary>
+    public PubSubChannels? PubSub { get; init; }
+
+    /// <summary>
+    /// The messages PUBLISH (in the queue or in a script) sent during the last run, in order: delivered by the session
+    /// once the transaction has committed, never by a run that is repeated or aborted (a message cannot be taken back).
+    /// Null when none.
+    /// </summary>
+    public IReadOnlyList<(byte[] Channel, byte[] Message)>? Published => _published;
+
+    /// <summary>
+    /// PUBLISH inside the transaction: keeps the message for delivery after the commit and answers how many receivers
+    /// this node has for it now (Redis's count; one that subscribes or leaves before the commit is not counted the same).
+    /// </summary>
+    public void Publish(RespCommand c, IBufferWriter<byte> w)
+    {
+        (_published ??= []).Add((c.GetArgument(1).ToArray(), c.GetArgument(2).ToArray()));
+        RespWriter.WriteInteger(w, PubSub?.CountReceivers(c.GetArgument(1)) ?? 0);
+    }
 
     /// <summary>Whether the transaction locked <paramref name="key"/> (a script may touch only those).</summary>
     public bool Holds(ReadOnlySpan<byte> key) => _index.ContainsKey(Encoding.Latin1.GetString(key));
@@ -232,7 +257,7 @@ internal sealed class RespTransaction
                     RespWriter.WriteRaw(w, RespReplies.Ok);
                 break;
             default:
-                // PUBLISH: nobody receives (FastDht delivers no pub/sub messages).
+                // PUBLISH outside a transaction's run (not reached: Decide and scripts call Publish).
                 RespWriter.WriteRaw(w, RespReplies.Zero);
                 break;
         }

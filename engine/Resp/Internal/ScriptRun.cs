@@ -105,6 +105,10 @@ internal sealed class ScriptRun(LocalKeyspace scratch, RespTransaction transacti
             else
                 RespKeyCommands.Execute(c, _reply, scratch, 2);
         }
+        else if (c.Kind == RespCommandKind.Publish)
+        {
+            transaction.Publish(c, _reply); // delivered once the script's transaction has committed
+        }
         else if (RespTransaction.IsKeylessAllowed(c.Kind))
         {
             RespTransaction.WriteKeyless(c, _reply);

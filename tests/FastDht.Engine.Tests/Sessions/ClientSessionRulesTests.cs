@@ -96,6 +96,10 @@ public sealed class ClientSessionRulesTests
                 // Epoch 1, trustworthy: a node asking the Raft leader for its serving lease.
                 FrameWriter.WriteFrame(w, id, opcode, FrameFlags.None, StatusCode.Ok, [1, 0, 0, 0, 0, 0, 0, 0, 1]);
                 break;
+            case Opcode.RespPublish:
+                // The channel (u32 length + bytes), then the message: a PUBLISH another node broadcasts.
+                FrameWriter.WriteFrame(w, id, opcode, FrameFlags.None, StatusCode.Ok, [(byte)key.Length, 0, 0, 0, .. key, .. "evil"u8]);
+                break;
             default:
                 throw new InvalidOperationException($"no well-formed body for {opcode}: add one here");
         }
