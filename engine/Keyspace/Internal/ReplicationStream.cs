@@ -383,7 +383,7 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
         }
     }
 
-    /// <summary>How many times <see cref="AbandonForLostRanges"/> was called: a sender that counted its replica in sync before the last one knows writes it waits for may be of a lost range.</summary>
+    /// <summary>How many times <see cref="AbandonForLostRanges"/> was called (for tests and diagnostics; no sender reads it).</summary>
     public int RangesLost => Volatile.Read(ref _rangesLost);
 
     /// <summary>
