@@ -10,13 +10,14 @@
 # epoll (the node with --socket-engine runtime / epoll), redis.
 # Env: DIR (the FastDht build: tools/fastdht-node/bin/Release/net10.0) C (50) P (1) N (200000) T (get: the test)
 # SERVERS ("runtime epoll redis") PORT_BASE (17641) DOTNET_ENV (extra environment for the node, e.g. "DOTNET_gcServer=1")
-# DRIVER (resp | native) LOADGEN (tools/fastdht-loadgen/bin/Release/net10.0).
+# DRIVER (resp | native) LOADGEN (tools/fastdht-loadgen/bin/Release/net10.0) CLIENT (0; 1: also count redis-benchmark's
+# own syscalls and CPU per request, a "client" row under each server: how often the client wakes for its replies).
 # Needs perf with tracepoint access (root, or kernel.perf_event_paranoid <= 1).
 # Usage: bash benchmarks/syscalls-per-request.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DIR=${DIR:-$ROOT/tools/fastdht-node/bin/Release/net10.0}; C=${C:-50}; P=${P:-1}; N=${N:-200000}; T=${T:-get}
-SERVERS=${SERVERS:-runtime epoll redis}; PORT_BASE=${PORT_BASE:-17641}; DRIVER=${DRIVER:-resp}
+SERVERS=${SERVERS:-runtime epoll redis}; PORT_BASE=${PORT_BASE:-17641}; DRIVER=${DRIVER:-resp}; CLIENT=${CLIENT:-0}
 LOADGEN=${LOADGEN:-$ROOT/tools/fastdht-loadgen/bin/Release/net10.0}
 if [ "$DRIVER" = native ]; then SERVERS=${SERVERS//redis/}; fi
 WORK=$(mktemp -d /tmp/perf-syscalls.XXXXXX)
@@ -57,18 +58,23 @@ for s in $SERVERS; do
       --progress None --json "$WORK/native.json" >"$WORK/native.txt" 2>&1
     rate=$(grep -o '"throughput"[^,]*' "$WORK/native.json" | head -1 | grep -o '[0-9.]*$' || echo "?")
   else
-    rate=$(redis-benchmark -p "$port" -t "$T" -n "$N" -r 100000 -c "$C" -P "$P" -d 16 -q 2>/dev/null | tr '\r' '\n' | grep -o '[0-9.]* requests per second' | tail -1 | cut -d' ' -f1)
+    client=(); if [ "$CLIENT" = 1 ]; then client=(perf stat -x, -e "$EVENTS" -o "$WORK/$s.client.perf" --); fi
+    rate=$("${client[@]}" redis-benchmark -p "$port" -t "$T" -n "$N" -r 100000 -c "$C" -P "$P" -d 16 -q 2>/dev/null | tr '\r' '\n' | grep -o '[0-9.]* requests per second' | tail -1 | cut -d' ' -f1)
   fi
   sleep 0.5
   kill -INT "$stat"; wait "$stat" 2>/dev/null || true
   kill "$pid"; wait "$pid" 2>/dev/null || true
-  awk -F, -v n="$N" -v s="$s" -v rate="$rate" '
+  row() {
+    awk -F, -v n="$N" -v s="$1" -v rate="$rate" '
     $3 == "task-clock" || $3 ~ /task-clock/ { cpu = $1 }
     $3 ~ /raw_syscalls:sys_enter/ { all = $1 }
     $3 ~ /sys_enter_(read|recvfrom|recvmsg)$/ { recv += $1 }
     $3 ~ /sys_enter_(write|sendto|sendmsg|writev)$/ { send += $1 }
     $3 ~ /sys_enter_epoll_(wait|pwait)$/ { ep += $1 }
     $3 ~ /sys_enter_futex$/ { fx += $1 }
-    END { printf "| %s | %.2f | %.2f | %.2f | %.2f | %.3f | %.3f | %.2f | %s |\n", s, cpu * 1000 / n, all / n, recv / n, send / n, ep / n, fx / n, (all - recv - send - ep - fx) / n, rate }' "$WORK/$s.perf"
+    END { printf "| %s | %.2f | %.2f | %.2f | %.2f | %.3f | %.3f | %.2f | %s |\n", s, cpu * 1000 / n, all / n, recv / n, send / n, ep / n, fx / n, (all - recv - send - ep - fx) / n, rate }' "$2"
+  }
+  row "$s" "$WORK/$s.perf"
+  if [ -f "$WORK/$s.client.perf" ]; then row "$s client" "$WORK/$s.client.perf"; fi
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

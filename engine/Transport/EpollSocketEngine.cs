@@ -11,7 +11,9 @@ namespace FastDht.Engine.Transport;
 /// calls recv only when an edge arrived since the last short read (a read that fills its buffer reads again), sends at
 /// once and waits for EPOLLOUT only after EAGAIN, and runs the connection's loops inline on the event thread, as the
 /// runtime's inline completions did (the receive loop's read budget still hands a flooding client to the thread pool).
-/// After each batch of events it runs the <see cref="OnAfterBatch"/> hooks: the seam for "one log write per loop turn".
+/// After each batch of events it runs the <see cref="OnAfterBatch"/> hooks (the seam for "one log write per loop turn"),
+/// then sends the replies the batch made, one send per connection (EpollLoop), where each used to leave as its command
+/// finished.
 /// Which connections: those a <see cref="SocketListener"/> accepts with <see cref="ConnectionOptions.SocketEngine"/> set
 /// to <see cref="SocketEngineKind.Epoll"/>, without TLS, on Linux. TLS connections run SslStream over the runtime's
 /// socket, and dialed connections (SocketConnector) stay on the runtime as well: ConnectAsync has already registered
@@ -61,7 +63,8 @@ public static class EpollSocketEngine
 
     /// <summary>
     /// Runs <paramref name="callback"/> on each event thread after every batch of events it handled: the replies and
-    /// writes of that batch are made, not necessarily sent (a reply held by an output barrier waits for it).
+    /// writes of that batch are made, not yet sent (the thread sends them right after the hooks, as Redis writes its
+    /// replies at the end of beforeSleep; a reply held by an output barrier waits for it as well).
     /// </summary>
     /// <remarks>
     /// The seam for work done once per loop turn instead of once per request, as Redis writes and fsyncs its AOF in

@@ -164,6 +164,15 @@ public sealed partial class SocketConnection
                     break;
                 }
 
+                if (!result.Buffer.IsEmpty && epoll.Loop.TryDefer(epoll))
+                {
+                    // Made on the event thread mid-batch: sent after the batch with whatever else this connection
+                    // writes in it (EpollLoop). Nothing consumed or examined, so the next read returns it all at once.
+                    output.AdvanceTo(result.Buffer.Start);
+                    await epoll.BatchEnd.WaitAsync().ConfigureAwait(false);
+                    continue;
+                }
+
                 ReadOnlySequence<byte> remaining = result.Buffer;
                 int errno = 0;
                 long sent = 0;

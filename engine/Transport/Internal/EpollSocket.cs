@@ -32,6 +32,9 @@ internal sealed class EpollSocket
 
     public EpollReadiness Writable { get; } = new();
 
+    /// <summary>The end of the batch a send loop deferred its send to (<see cref="EpollLoop.TryDefer"/>); set only by the event thread.</summary>
+    public EpollReadiness BatchEnd { get; } = new();
+
     /// <summary>What an event says, for both directions: hang-ups and errors wake both, so each loop meets the error in its syscall.</summary>
     public void OnEvent(uint events)
     {

@@ -246,6 +246,193 @@ public sealed class EpollEngineTests
         await Loopback.DisposeAndCheckAsync(pool, counters, senders, listener);
     }
 
+    [Fact]
+    public async Task Replies_made_during_a_batch_leave_after_it_in_one_send()
+    {
+        if (!EpollSocketEngine.IsSupported)
+            return;
+        var (pool, counters, senders, options) = Counted(SocketEngineKind.Epoll);
+        (SocketListener listener, Func<Task<SocketConnection>> next) = Loopback.Listen(options.WithInlineScheduling());
+        using Socket peer = await Loopback.RawPeerAsync(listener.LocalEndPoint);
+        SocketConnection server = await next();
+
+        // Started before the peer sends, so the handler waits on the input and the event thread resumes it inline.
+        string? thread = null;
+        long sentAfterFirstReply = -1;
+        Task handler = HandleOnceAsync(server, async () =>
+        {
+            thread = Thread.CurrentThread.Name;
+            Assert.True(await Loopback.WriteAsync(server, Encoding.ASCII.GetBytes("first ")));
+            sentAfterFirstReply = server.BytesSent;
+            Assert.True(await Loopback.WriteAsync(server, Encoding.ASCII.GetBytes("second")));
+        });
+        await peer.SendAsync(Encoding.ASCII.GetBytes("go"));
+        await handler.WithinAsync("the handler");
+
+        Assert.Equal("first second", Encoding.ASCII.GetString(await ReceiveExactlyAsync(peer, 12)));
+        Assert.StartsWith("FastDht epoll", thread, StringComparison.Ordinal);
+        Assert.Equal(0, sentAfterFirstReply); // flushed, yet held to the batch's end
+        Assert.Equal(1, server.SendCount); // both replies in the one send after the batch
+        await Loopback.DisposeAndCheckAsync(pool, counters, senders, listener, server);
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Replies_made_on_the_event_thread_reach_every_client_whole_and_in_order(SocketEngineKind engine)
+    {
+        const int clients = 8;
+        const int requests = 300;
+        var (pool, counters, senders, options) = Counted(engine);
+        (SocketListener listener, Func<Task<SocketConnection>> next) = Loopback.Listen(options.WithInlineScheduling());
+        var peers = new Socket[clients];
+        var servers = new SocketConnection[clients];
+        var echoes = new Task[clients];
+        for (int c = 0; c < clients; c++)
+        {
+            peers[c] = await Loopback.RawPeerAsync(listener.LocalEndPoint);
+            servers[c] = await next();
+            echoes[c] = EchoTests.EchoAsync(servers[c]);
+        }
+
+        // Every client sends its numbered requests in uneven bursts, all clients at once, so the event thread's batches
+        // hold several connections and several reads of one; each must get back exactly its own bytes, in order.
+        var expected = new byte[clients][];
+        var exchanges = new Task[clients];
+        for (int c = 0; c < clients; c++)
+        {
+            expected[c] = new byte[requests * 8];
+            for (int r = 0; r < requests; r++)
+                BitConverter.TryWriteBytes(expected[c].AsSpan(r * 8), ((long)c << 32) | (uint)r);
+            int client = c;
+            exchanges[c] = Task.Run(async () =>
+            {
+                Task<byte[]> reading = ReceiveExactlyAsync(peers[client], expected[client].Length);
+                var random = new Random(client);
+                for (int offset = 0; offset < expected[client].Length;)
+                {
+                    int length = Math.Min(random.Next(1, 97), expected[client].Length - offset);
+                    await peers[client].SendAsync(expected[client].AsMemory(offset, length));
+                    offset += length;
+                }
+
+                Assert.Equal(expected[client], await reading);
+            });
+        }
+
+        await Task.WhenAll(exchanges).WithinAsync("every client's echo");
+        for (int c = 0; c < clients; c++)
+        {
+            peers[c].Close();
+            await echoes[c].WithinAsync("the server side to close");
+        }
+
+        await Loopback.DisposeAndCheckAsync(pool, counters, senders, listener, servers);
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task A_large_reply_made_on_the_event_thread_reaches_a_slow_reader_through_partial_sends(SocketEngineKind engine)
+    {
+        const int size = 4 * 1024 * 1024;
+        var (pool, counters, senders, options) = Counted(engine, outputPause: 256 * 1024, outputResume: 128 * 1024);
+        (SocketListener listener, Func<Task<SocketConnection>> next) = Loopback.Listen(options.WithInlineScheduling());
+        using Socket peer = await Loopback.RawPeerAsync(listener.LocalEndPoint, receiveBufferSize: 4096);
+        SocketConnection server = await next();
+        server.Socket.SendBufferSize = 4096;
+
+        byte[] payload = new byte[size];
+        new Random(13).NextBytes(payload);
+        var written = new StrongBox<long>();
+        Task<bool> writing = null!;
+        Task handler = HandleOnceAsync(server, () =>
+        {
+            // The frames start on the event thread, mid-batch; the writer is held at the pause threshold from there on.
+            writing = WriteInFramesAsync(server, payload, 64 * 1024, written);
+            return Task.CompletedTask;
+        });
+        await peer.SendAsync(new byte[] { 1 });
+        await handler.WithinAsync("the handler");
+
+        byte[] received = new byte[size];
+        int filled = 0;
+        while (filled < size)
+        {
+            // Small reads: each makes a little room, so the server's sends keep coming back short or with EAGAIN.
+            int n = await peer.ReceiveAsync(received.AsMemory(filled, Math.Min(8192, size - filled))).AsTask().WithinAsync("the next bytes of the reply");
+            Assert.True(n > 0, $"the reply ended after {filled} of {size} bytes");
+            filled += n;
+        }
+
+        Assert.True(await writing.WithinAsync("the writer to finish"));
+        Assert.Equal(payload, received);
+        Assert.True(server.SendCount > 1, "a reply larger than the socket's buffer leaves in several sends");
+        await Loopback.DisposeAndCheckAsync(pool, counters, senders, listener, server);
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task A_client_that_resets_while_its_reply_waits_for_the_batch_end_closes_alone(SocketEngineKind engine)
+    {
+        var (pool, counters, senders, options) = Counted(engine);
+        (SocketListener listener, Func<Task<SocketConnection>> next) = Loopback.Listen(options.WithInlineScheduling());
+        Socket leaving = await Loopback.RawPeerAsync(listener.LocalEndPoint);
+        SocketConnection leavingServer = await next();
+        using Socket staying = await Loopback.RawPeerAsync(listener.LocalEndPoint);
+        SocketConnection stayingServer = await next();
+        Task stayingEcho = EchoTests.EchoAsync(stayingServer);
+
+        long sentWhenReset = -1;
+        Task handler = HandleOnceAsync(leavingServer, async () =>
+        {
+            Assert.True(await Loopback.WriteAsync(leavingServer, new byte[100]));
+            sentWhenReset = leavingServer.BytesSent;
+            // Still inside the batch: the client resets (linger 0) before the reply it is owed was sent.
+            leaving.LingerState = new LingerOption(true, 0);
+            leaving.Close();
+        });
+        await leaving.SendAsync(new byte[] { 1 });
+        await handler.WithinAsync("the handler");
+        if (ExpectEpoll(engine))
+            Assert.Equal(0, sentWhenReset);
+
+        await Bounded.UntilAsync(() => leavingServer.IsClosed, "the reset connection to close");
+        var reason = Assert.IsType<SocketException>(leavingServer.CloseReason);
+        Assert.Contains(reason.SocketErrorCode, new[] { SocketError.ConnectionReset, SocketError.Shutdown }); // ECONNRESET, or EPIPE
+
+        // The other client, on the same event thread, is served as before.
+        await staying.SendAsync(Encoding.ASCII.GetBytes("still here"));
+        Assert.Equal("still here", Encoding.ASCII.GetString(await ReceiveExactlyAsync(staying, 10)));
+        staying.Close();
+        await stayingEcho.WithinAsync("the other server side to close");
+        await leavingServer.DisposeAsync().AsTask().WithinAsync("disposal of the reset connection");
+        Assert.True(leavingServer.Socket.SafeHandle.IsClosed, "the reset connection's descriptor is closed");
+        Assert.False(leavingServer.IsRegisteredWithEpoll, "the reset connection left the event thread's table");
+        await Loopback.DisposeAndCheckAsync(pool, counters, senders, listener, stayingServer);
+    }
+
+    /// <summary>Waits for the connection's first input, runs <paramref name="onRequest"/> where that read resumed (the event thread when inline), then consumes the input.</summary>
+    private static async Task HandleOnceAsync(SocketConnection connection, Func<Task> onRequest)
+    {
+        ReadResult read = await connection.Input.ReadAsync();
+        Assert.False(read.Buffer.IsEmpty, "the first read holds the request");
+        await onRequest();
+        connection.Input.AdvanceTo(read.Buffer.End);
+    }
+
+    private static async Task<byte[]> ReceiveExactlyAsync(Socket peer, int count)
+    {
+        byte[] received = new byte[count];
+        int filled = 0;
+        while (filled < count)
+        {
+            int n = await peer.ReceiveAsync(received.AsMemory(filled)).AsTask().WithinAsync("the reply's bytes");
+            Assert.True(n > 0, $"the peer's input ended after {filled} of {count} bytes");
+            filled += n;
+        }
+
+        return received;
+    }
+
     private static bool ExpectEpoll(SocketEngineKind engine) => engine == SocketEngineKind.Epoll && EpollSocketEngine.IsSupported;
 
     private static (CountingMemoryPool Pool, TransportCounters Counters, SocketSenderPool Senders, ConnectionOptions Options) Counted(
