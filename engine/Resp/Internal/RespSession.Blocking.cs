@@ -182,8 +182,10 @@ internal sealed partial class RespSession
             // a lock, so that only a try with something to move takes them.
             if (!await MayHoldElementsAsync(queued.Keys[0]).ConfigureAwait(false))
                 return null;
-            var txn = new RespTransaction([queued], [], _respVersion, _host.Keyspace.MaxValueLength);
+            var txn = new RespTransaction([queued], [], _respVersion, _host.Keyspace.MaxValueLength) { NotifyClasses = _server.Notifications.Classes };
             var result = await _host.Coordinator.ReadModifyWriteAsync(txn.Keys, txn.Decide).ConfigureAwait(false);
+            if (result.Step.IsOk || result.Step.CommitDecided)
+                DeliverPublished(txn); // the move's keyspace events (an empty try has none)
             if (result.Step.CommitDecided && result.Step.Status == StatusCode.Timeout)
                 return txn.Replies; // decided commit, not yet confirmed everywhere: the move will be applied, so the element is the answer
             if (!result.Step.IsOk)
