@@ -157,6 +157,14 @@ internal sealed partial class RespSession
     }
 
     /// <summary>
+    /// Whether a command may have made the push that overlapped its run: a write (Redis's <c>write</c> flag), EXEC, or a
+    /// script command (whose specs do not flag them as writes). Any other command (a GET in a pipeline) only ran while
+    /// someone else pushed, and its reply is not held for the clients that push woke.
+    /// </summary>
+    internal static bool MayPush(RespCommandKind kind) =>
+        kind == RespCommandKind.Exec || ScriptEngine.IsScriptCommand(kind) || FastDht.Engine.CommandTable.RespCommandSpecs.Get(kind) is { IsWrite: true };
+
+    /// <summary>
     /// The command wrote a list or sorted set while clients of this node were blocked: its reply waits until each of them
     /// has tried (and the clients their moves woke, in a chain), as Redis serves them before it answers the push, so this
     /// connection's next command sees their pops done. Only clients whose keys all live here are waited for (a push here
