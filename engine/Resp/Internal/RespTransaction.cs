@@ -113,6 +113,7 @@ internal sealed class RespTransaction
         WatchFailed = false;
         _needed = null;
         _published = null;
+        KeyspaceEvents = null;
         foreach (var (key, version) in _watches)
         {
             var now = current[_index[Name(key)]];
@@ -129,7 +130,6 @@ internal sealed class RespTransaction
         var store = new ShardedStore(new StoreOptions { ShardCount = 1, InitialCapacity = Math.Max(1, Keys.Length) });
         using var locks = new LockTable(options: new LockTableOptions { ShardCount = 1, ExpiryScanInterval = Timeout.InfiniteTimeSpan, MaxPooledWaiters = 1 });
         var scratch = new LocalKeyspace(store, locks, _maxValueLength);
-        KeyspaceEvents = null;
         if (NotifyClasses != 0)
         {
             // The commands' events are kept and published once the effects have committed, like PUBLISH's messages.
@@ -168,6 +168,7 @@ internal sealed class RespTransaction
         Replies = replies.WrittenSpan.ToArray();
         if (_needed is not null)
         {
+            KeyspaceEvents = null;
             Replies = [];
             return null; // run again with those keys locked (RespSession): nothing of this run applies
         }
@@ -178,6 +179,7 @@ internal sealed class RespTransaction
             for (var i = 0; i < _commands.Length; i++)
                 RespWriter.WriteRaw(each, ScriptEngine.KilledReply);
             Replies = each.WrittenSpan.ToArray();
+            KeyspaceEvents = null; // nothing applies: no event either
             return null;
         }
 
