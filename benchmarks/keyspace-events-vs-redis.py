@@ -51,7 +51,8 @@ SCENARIOS = {
         ["HDEL", "h", "f", "g"], ["HDEL", "h", "n"], ["SADD", "s", "a", "b", "c"], ["SADD", "s", "a"], ["SREM", "s", "x"],
         ["SREM", "s", "a"], ["SMOVE", "s", "t", "b"], ["SMOVE", "s", "t", "nope"], ["SMOVE", "s", "t", "c"], ["SADD", "u", "1", "2"],
         ["SINTERSTORE", "d", "t", "u"], ["SUNIONSTORE", "d", "t", "u"], ["SDIFFSTORE", "d", "t", "u"], ["SINTERSTORE", "d", "t", "u"],
-        ["SINTERSTORE", "d", "t", "u"], ["SPOP", "u"], ["SPOP", "u", "5"], ["SPOP", "t", "0"],
+        ["SINTERSTORE", "d", "t", "u"], ["SREM", "u", "2"], ["SPOP", "u"], ["SADD", "u", "3"], ["SPOP", "u", "5"],
+        ["SPOP", "t", "0"],
     ]),
     "zsets-geo": ("KEA", [
         ["ZADD", "z", "1", "a", "2", "b"], ["ZADD", "z", "1", "a"], ["ZADD", "z", "XX", "CH", "5", "a"], ["ZADD", "z", "INCR", "1", "a"],

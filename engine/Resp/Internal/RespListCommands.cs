@@ -524,7 +524,8 @@ internal static class RespListCommands
             var at = fromLeft ? 0 : elements.Count - 1;
             element = elements[at].ToArray();
             elements.RemoveAt(at);
-            sourceRemoved = elements.Count == 0;
+            // LMOVE of a list onto itself never empties it (Redis pops and pushes on the one list).
+            sourceRemoved = elements.Count == 0 && !source.SequenceEqual(destination);
             if (!RespCollections.Store(write, keyspace, EntryType.List, elements, elements.Count, expiresAt, w))
                 return;
         }

@@ -98,9 +98,12 @@ internal sealed partial class RespSession
                     }
                     RespWriter.WriteArrayHeader(slot, positions.Length);
                     // The owners' keyspaces counted each read as a hit or a miss.
+                    var events = _host.Keyspace.Events;
                     foreach (var at in positions)
                     {
                         var r = result.Values[at];
+                        if (!r.Present && events is not null)
+                            _server.Notifications.Emit(Keyspace.NotifyClass.KeyMiss, "keymiss"u8, keys[at].Span); // Redis's MGET miss event
                         // A collection is not a string: MGET answers nil for it, as Redis does.
                         if (r.Present && r.Type == 0)
                             RespWriter.WriteBulkString(slot, r.Value.Span);
