@@ -34,14 +34,19 @@ internal readonly ref struct KeyWrite
     private readonly PushSignal? _pushes;
     private readonly VersionClock? _versions;
     private readonly IKeyChangeListener? _changes;
+    private readonly IKeyspaceEventSink? _events;
 
     // capture: where a change is also appended because its slot is moving to another node (SlotMoves); null otherwise.
     // pushes: woken when a list is written (clients blocked in BLPOP...); null where nobody can block (a replica's apply).
     // versions: where the versions of values logged for change records come from; null where every write must be logged
     // whole (a transaction's commit, logged as one batch of whole values).
     // changes: told of each change applied (client-side caching's invalidations); null while no client tracks keys.
-    internal KeyWrite(KeyWriteGate gate, IKeyValueStore store, ReadOnlySpan<byte> key, KeyWriteRefusal refusal, WriteAheadLog? log, ReplicationStream? stream, TimeProvider time, ReplicationStream? capture = null, PushSignal? pushes = null, VersionClock? versions = null, IKeyChangeListener? changes = null)
+    // events: told of a key created ("new") or found expired ("expired") while keyspace notifications are on; null
+    // otherwise, and for changes whose events were emitted elsewhere or are not emitted (a transaction's commit: its run
+    // collected them; a replica's apply; a slot's import or drop, as Redis emits nothing for a slot's keys).
+    internal KeyWrite(KeyWriteGate gate, IKeyValueStore store, ReadOnlySpan<byte> key, KeyWriteRefusal refusal, WriteAheadLog? log, ReplicationStream? stream, TimeProvider time, ReplicationStream? capture = null, PushSignal? pushes = null, VersionClock? versions = null, IKeyChangeListener? changes = null, IKeyspaceEventSink? events = null)
     {
+        _events = events;
         _changes = changes;
         _versions = versions;
         _pushes = pushes;
@@ -54,6 +59,9 @@ internal readonly ref struct KeyWrite
         _stream = stream;
         _time = time;
     }
+
+    /// <summary>The key this write changes.</summary>
+    public ReadOnlySpan<byte> Key => _key;
 
     /// <summary>Why the write may not proceed; <see cref="KeyWriteRefusal.None"/> when it may.</summary>
     public KeyWriteRefusal Refusal { get; }
@@ -79,7 +87,10 @@ internal readonly ref struct KeyWrite
             return true;
         // Expired: gone for every reader already; removed here (and logged) so that presence-based writes see it absent.
         if (Refusal == KeyWriteRefusal.None && _store.TryDelete(_key, value))
+        {
             LogDelete();
+            _events?.Emit(NotifyClass.Expired, "expired"u8, _key);
+        }
         value = default;
         expiresAt = 0;
         type = EntryType.String;
@@ -93,11 +104,14 @@ internal readonly ref struct KeyWrite
     public void Put(ReadOnlySpan<byte> value)
     {
         EnsureAllowed();
+        var created = CreatesKey();
         _store.Put(_key, value);
         _log?.AppendPut(_key, value);
         _stream?.AppendPut(_key, value, 0);
         _capture?.AppendPut(_key, value, 0);
         _changes?.Changed(_key);
+        if (created)
+            EmitNew();
     }
 
     /// <summary>Sets the value to expire at <paramref name="expiresAt"/> (unix ms; 0: never).</summary>
@@ -109,11 +123,14 @@ internal readonly ref struct KeyWrite
             Put(value);
             return;
         }
+        var created = CreatesKey();
         _store.Put(_key, value, EntryMetadata.Expiring(expiresAt));
         _log?.AppendPut(_key, value, expiresAt);
         _stream?.AppendPut(_key, value, expiresAt);
         _capture?.AppendPut(_key, value, expiresAt);
         _changes?.Changed(_key);
+        if (created)
+            EmitNew();
     }
 
     /// <summary>
@@ -129,11 +146,14 @@ internal readonly ref struct KeyWrite
             return;
         }
         EnsureAllowed();
+        var created = CreatesKey();
         _store.Put(_key, value, EntryMetadata.Typed(type, expiresAt));
         _log?.AppendPutTyped(_key, value, type, expiresAt);
         _stream?.AppendPut(_key, value, expiresAt, type);
         _capture?.AppendPut(_key, value, expiresAt, type);
         _changes?.Changed(_key);
+        if (created)
+            EmitNew();
         if (type is EntryType.List or EntryType.SortedSet)
             _pushes?.Pulse();
     }
@@ -166,6 +186,8 @@ internal readonly ref struct KeyWrite
             && ValueDelta.TryPlan(current.Span, value, out plan);
         _store.Put(_key, value, new EntryMetadata(expiresAt, version, type));
         AppendVersioned(asDelta, plan, metadata.Version, value, new EntryMetadata(expiresAt, version, type));
+        if (!present)
+            EmitNew();
     }
 
     /// <summary>
@@ -331,6 +353,7 @@ internal readonly ref struct KeyWrite
         _stream?.AppendPut(_key, value, 0);
         _capture?.AppendPut(_key, value, 0);
         _changes?.Changed(_key);
+        EmitNew();
         return true;
     }
 
@@ -344,6 +367,8 @@ internal readonly ref struct KeyWrite
         _stream?.AppendPut(_key, value, 0);
         _capture?.AppendPut(_key, value, 0);
         _changes?.Changed(_key);
+        if (!replaced)
+            EmitNew();
         return replaced;
     }
 
@@ -358,6 +383,12 @@ internal readonly ref struct KeyWrite
         LogDelete();
         return true;
     }
+
+    /// <summary>Whether the put about to run creates the key, asked only while "new" events are on (one null check otherwise); an expired key counts as absent.</summary>
+    private bool CreatesKey() => _events is { } events && (events.Classes & NotifyClass.New) != 0 && !TryGet(out _, out _);
+
+    /// <summary>Redis's dbAdd event: the key was created (class n), before the command's own event.</summary>
+    private void EmitNew() => _events?.Emit(NotifyClass.New, "new"u8, _key);
 
     /// <summary>Releases the key's gate.</summary>
     public void Dispose() => _gate.Dispose();

@@ -44,6 +44,7 @@ internal sealed class LocalKeyspace
     private Func<int, bool>? _servesSlot;
     private SlotMoves? _moves;
     private IKeyChangeListener? _changes;
+    private IKeyspaceEventSink? _events;
     private readonly bool _storeSlotsAreClusterSlots;
 
     /// <param name="store">The store holding this node's keys.</param>
@@ -86,6 +87,39 @@ internal sealed class LocalKeyspace
     /// client that turns tracking on attaches it; until then a write pays one null check). Once only.
     /// </summary>
     public void AttachChangeListener(IKeyChangeListener listener) => Interlocked.CompareExchange(ref _changes, listener, null);
+
+    /// <summary>
+    /// Sends the keyspace's events to <paramref name="sink"/> from now on (keyspace notifications turned on), or to
+    /// nobody (null: turned off, every event site back to one null check).
+    /// </summary>
+    public void AttachEvents(IKeyspaceEventSink? sink) => Volatile.Write(ref _events, sink);
+
+    /// <summary>Where the keyspace's events go; null while keyspace notifications are off.</summary>
+    public IKeyspaceEventSink? Events => Volatile.Read(ref _events);
+
+    /// <summary>
+    /// A command's keyspace event (Redis's notifyKeyspaceEvent): <paramref name="name"/>, of class <paramref name="type"/>,
+    /// happened to <paramref name="key"/>. One null check while notifications are off.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public void Notify(int type, ReadOnlySpan<byte> name, ReadOnlySpan<byte> key)
+    {
+        if (Volatile.Read(ref _events) is { } sink)
+            sink.Emit(type, name, key);
+    }
+
+    /// <summary>
+    /// The events of a native or embedding-API put, as the RESP command that does the same sends them: "set", and
+    /// "expire" after it for a put with a time to live (SET ... PX).
+    /// </summary>
+    public void NotifyPut(ReadOnlySpan<byte> key, bool withExpiry)
+    {
+        if (Volatile.Read(ref _events) is not { } sink)
+            return;
+        sink.Emit(NotifyClass.String, "set"u8, key);
+        if (withExpiry)
+            sink.Emit(NotifyClass.Generic, "expire"u8, key);
+    }
 
     /// <summary>The slots this node is moving away (capture and handover); null until the first move.</summary>
     public SlotMoves? Moves => Volatile.Read(ref _moves);
@@ -206,7 +240,16 @@ internal sealed class LocalKeyspace
     public ReadCounters Reads { get; } = new();
 
     /// <summary>Reads a key without allocating; the value is an immutable snapshot. Counted as a hit or a miss.</summary>
-    public bool TryGet(ReadOnlySpan<byte> key, out ReadOnlyMemory<byte> value) => Reads.Count(TryGet(key, out value, out _));
+    public bool TryGet(ReadOnlySpan<byte> key, out ReadOnlyMemory<byte> value) => CountRead(TryGet(key, out value, out _), key);
+
+    /// <summary>Counts a read as a hit or a miss; a miss is also Redis's "keymiss" event (class m) while notifications are on.</summary>
+    private bool CountRead(bool found, ReadOnlySpan<byte> key)
+    {
+        Reads.Count(found);
+        if (!found && Volatile.Read(ref _events) is { } sink)
+            sink.Emit(NotifyClass.KeyMiss, "keymiss"u8, key);
+        return found;
+    }
 
     /// <summary>
     /// Reads a key and its expiry (unix ms, 0 when none) without allocating. An expired key is absent to every reader
@@ -265,7 +308,7 @@ internal sealed class LocalKeyspace
     /// type: a string command finding a collection answers WRONGTYPE from this). An expired key is absent.
     /// </summary>
     public bool TryGetTyped(ReadOnlySpan<byte> key, out ReadOnlyMemory<byte> value, out EntryType type) =>
-        Reads.Count(TryGetEntry(key, out value, out _, out _, out type));
+        CountRead(TryGetEntry(key, out value, out _, out _, out type), key);
 
     /// <summary>
     /// WATCH: the key's version, giving it one first if it has none; 0 when the key is absent (or expired).
@@ -336,7 +379,10 @@ internal sealed class LocalKeyspace
         var capture = MovingCapture(key, ref refusal); // before the constructor call reads refusal
         if (refusal == KeyWriteRefusal.None)
             t_writesOpened++;
-        return new KeyWrite(gate, _store, key, refusal, _log, _stream, _time, capture, Pushes, Versions, Volatile.Read(ref _changes));
+        var events = Volatile.Read(ref _events);
+        if (events is not null && !ServesKey(key))
+            events = null; // a replica's copy (its expiry): replicas send no keyspace events (docs/resp-server.md)
+        return new KeyWrite(gate, _store, key, refusal, _log, _stream, _time, capture, Pushes, Versions, Volatile.Read(ref _changes), events);
     }
 
     /// <summary>

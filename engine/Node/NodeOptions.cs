@@ -227,6 +227,13 @@ public sealed class NodeOptions
     /// </remarks>
     public long MaxMemory { get; set; }
 
+    /// <summary>Redis's notify-keyspace-events: the keyspace-notification classes on at start (Redis's letters, "KEA", "Ex"...); null or empty: off.</summary>
+    /// <remarks>
+    /// Defaults to off, as Redis. Events are published to the subscribers of the node where the key lives
+    /// (docs/resp-server.md, "Keyspace notifications"); <c>CONFIG SET notify-keyspace-events</c> changes it at run time.
+    /// </remarks>
+    public string? NotifyKeyspaceEvents { get; set; }
+
     /// <summary>What the Lua states of all scripts running or pooled on this node may hold together, in bytes.</summary>
     /// <remarks>
     /// Defaults to 512 MiB: two scripts at the per-script limit (256 MiB) at once. Scripts of different connections run
@@ -432,6 +439,8 @@ public sealed class NodeOptions
             throw new ClusterConfigurationException($"ClientQueryTimeout must be 0 (off) or positive (it is {ClientQueryTimeout})");
         if (MaxMemory < 0)
             throw new ClusterConfigurationException($"the maximum memory must be 0 (no limit) or a size in bytes (it is {MaxMemory})");
+        if (NotifyKeyspaceEvents is not null && !FastDht.Engine.Keyspace.NotifyClass.TryParse(System.Text.Encoding.ASCII.GetBytes(NotifyKeyspaceEvents), out _))
+            throw new ClusterConfigurationException($"NotifyKeyspaceEvents '{NotifyKeyspaceEvents}' has a letter that names no event class: use 'Ag$lshzxeKEtmdn' (Redis's notify-keyspace-events)");
         if (ScriptMemoryLimit < 1L << 20)
             throw new ClusterConfigurationException($"ScriptMemoryLimit must be at least 1 MiB (it is {ScriptMemoryLimit})");
         if (DataDir is not null && string.IsNullOrWhiteSpace(DataDir))

@@ -51,11 +51,15 @@ internal sealed class LocalKeyRequests(LocalKeyspace keyspace)
                     : header.Opcode == Opcode.Put
                         ? keyspace.Put(key, newValue, fence)
                         : keyspace.PutIfAbsent(key, newValue, fence);
+                if (written == KeyWriteResult.Ok)
+                    keyspace.NotifyPut(key, withExpiry: ttl > 0);
                 return leaveMoving && written == KeyWriteResult.Moving ? StatusCode.Moving : WriteResult(writer, id, header.Opcode, written);
             case Opcode.Delete:
                 if (!RequestDecoder.TryReadDelete(body, header.Flags, limits, out key, out fence, out error))
                     break;
                 var deleted = keyspace.Delete(key, fence);
+                if (deleted == KeyWriteResult.Ok)
+                    keyspace.Notify(NotifyClass.Generic, "del"u8, key);
                 return leaveMoving && deleted == KeyWriteResult.Moving ? StatusCode.Moving : WriteResult(writer, id, Opcode.Delete, deleted);
             default:
                 FrameWriter.WriteErrorResponse(writer, id, header.Opcode, StatusCode.InternalError, "not a single-key operation");

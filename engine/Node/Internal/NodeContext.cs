@@ -57,7 +57,10 @@ internal sealed class NodeContext(
         var owner = OwnerOf(key.Span);
         if (owner != selfId)
             return RemoteAsync(owner, new PutRequest(key, value, ifAbsent: false), ResponseShape.Status);
-        return Durable(Local(keyspace.Put(key.Span, value.Span)));
+        var result = keyspace.Put(key.Span, value.Span);
+        if (result == KeyWriteResult.Ok)
+            keyspace.NotifyPut(key.Span, withExpiry: false);
+        return Durable(Local(result));
     }
 
     public ValueTask<KeyOperationResult> PutIfAbsentAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value)
@@ -65,7 +68,10 @@ internal sealed class NodeContext(
         var owner = OwnerOf(key.Span);
         if (owner != selfId)
             return RemoteAsync(owner, new PutRequest(key, value, ifAbsent: true), ResponseShape.Status);
-        return Durable(Local(keyspace.PutIfAbsent(key.Span, value.Span)));
+        var result = keyspace.PutIfAbsent(key.Span, value.Span);
+        if (result == KeyWriteResult.Ok)
+            keyspace.NotifyPut(key.Span, withExpiry: false);
+        return Durable(Local(result));
     }
 
     public ValueTask<KeyOperationResult> DeleteAsync(ReadOnlyMemory<byte> key)
@@ -73,7 +79,10 @@ internal sealed class NodeContext(
         var owner = OwnerOf(key.Span);
         if (owner != selfId)
             return RemoteAsync(owner, new DeleteRequest(key), ResponseShape.Status);
-        return Durable(Local(keyspace.Delete(key.Span)));
+        var result = keyspace.Delete(key.Span);
+        if (result == KeyWriteResult.Ok)
+            keyspace.Notify(NotifyClass.Generic, "del"u8, key.Span);
+        return Durable(Local(result));
     }
 
     /// <summary>

@@ -70,6 +70,8 @@ internal sealed class NodeParts
         Participant = new TxnParticipant(Locks, Keyspace, decisions);
         Expiry = new Keyspace.ActiveExpiry(Keyspace);
         RespServer.MaxMemory = options.MaxMemory;
+        if (options.NotifyKeyspaceEvents is { Length: > 0 } classes && FastDht.Engine.Keyspace.NotifyClass.TryParse(System.Text.Encoding.ASCII.GetBytes(classes), out var flags))
+            RespServer.Notifications.Configure(flags, Keyspace);
         RespServer.Scripts.Memory.Limit = options.ScriptMemoryLimit;
         Coordinator = new TransactionCoordinator(
             options.NodeId,

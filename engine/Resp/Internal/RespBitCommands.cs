@@ -109,7 +109,8 @@ internal static class RespBitCommands
         }
         if (maxLength == 0)
         {
-            write.Delete();
+            if (write.Delete())
+                keyspace.Notify(NotifyClass.Generic, "del"u8, c.GetArgument(2));
             RespWriter.WriteRaw(w, RespReplies.Zero);
             return;
         }
@@ -134,6 +135,7 @@ internal static class RespBitCommands
                 }
             }
             write.Put(result);
+            keyspace.Notify(NotifyClass.String, "set"u8, c.GetArgument(2));
             RespWriter.WriteInteger(w, maxLength);
         }
         finally
@@ -239,6 +241,8 @@ internal static class RespBitCommands
             // Redis creates or pads the string before the operations run, so it keeps that even when every one FAILed.
             if (!present || length != current.Length || changes > 0)
                 write.PutChangeKeepingExpiry(next);
+            if (changes > 0)
+                keyspace.Notify(NotifyClass.String, "setbit"u8, c.GetArgument(1));
         }
         finally
         {

@@ -74,12 +74,16 @@ internal static class RespCollections
     /// <summary>
     /// Stores a list, set or hash (<paramref name="count"/>: its elements) with the expiry it had; an
     /// empty one deletes the key. False (an error written, nothing changed) when it would exceed the largest value.
+    /// With <paramref name="eventType"/> not 0, then sends the command's keyspace event <paramref name="eventName"/>,
+    /// and "del" after it when the key was removed, in Redis's order.
     /// </summary>
-    public static bool Store(in KeyWrite write, LocalKeyspace keyspace, EntryType type, List<ReadOnlyMemory<byte>> elements, int count, long expiresAt, IBufferWriter<byte> w)
+    public static bool Store(in KeyWrite write, LocalKeyspace keyspace, EntryType type, List<ReadOnlyMemory<byte>> elements, int count, long expiresAt, IBufferWriter<byte> w,
+        int eventType = 0, ReadOnlySpan<byte> eventName = default)
     {
         if (elements.Count == 0)
         {
             write.Delete();
+            NotifyStored(keyspace, write.Key, eventType, eventName, removed: true);
             return true;
         }
         var size = CollectionCodec.SizeOf(elements, count);
@@ -98,15 +102,28 @@ internal static class RespCollections
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+        NotifyStored(keyspace, write.Key, eventType, eventName, removed: false);
         return true;
     }
 
+    /// <summary>A collection command's event after its store, and "del" when the store removed the key (Redis's order).</summary>
+    internal static void NotifyStored(LocalKeyspace keyspace, ReadOnlySpan<byte> key, int eventType, ReadOnlySpan<byte> eventName, bool removed)
+    {
+        if (eventType == 0 || keyspace.Events is null)
+            return;
+        keyspace.Notify(eventType, eventName, key);
+        if (removed)
+            keyspace.Notify(NotifyClass.Generic, "del"u8, key);
+    }
+
     /// <summary>Stores a sorted set (members in order) with the expiry it had; an empty one deletes the key. False (an error written) when too large.</summary>
-    public static bool Store(in KeyWrite write, LocalKeyspace keyspace, List<ScoredMember> members, long expiresAt, IBufferWriter<byte> w)
+    public static bool Store(in KeyWrite write, LocalKeyspace keyspace, List<ScoredMember> members, long expiresAt, IBufferWriter<byte> w,
+        int eventType = 0, ReadOnlySpan<byte> eventName = default)
     {
         if (members.Count == 0)
         {
             write.Delete();
+            NotifyStored(keyspace, write.Key, eventType, eventName, removed: true);
             return true;
         }
         var size = CollectionCodec.SizeOf(members);
@@ -125,6 +142,7 @@ internal static class RespCollections
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+        NotifyStored(keyspace, write.Key, eventType, eventName, removed: false);
         return true;
     }
 

@@ -14,7 +14,7 @@ namespace FastDht.Engine.Resp.Internal;
 /// </summary>
 internal static class RespConfig
 {
-    private static readonly string[] Settable = ["slowlog-log-slower-than", "slowlog-max-len", "maxmemory", "lua-time-limit", "busy-reply-threshold", "tracking-table-max-keys"];
+    private static readonly string[] Settable = ["slowlog-log-slower-than", "slowlog-max-len", "maxmemory", "lua-time-limit", "busy-reply-threshold", "tracking-table-max-keys", "notify-keyspace-events"];
 
     public static void Write(IBufferWriter<byte> w, RespHost node, RespServer server, RespCommand c, int respVersion)
     {
@@ -59,7 +59,7 @@ internal static class RespConfig
             ("appendfsync", durable ? node.Fsync.ToString().ToLowerInvariant() : "no"),
             ("dir", node.DataDir ?? Environment.CurrentDirectory),
             ("hz", "10"),
-            ("notify-keyspace-events", ""),
+            ("notify-keyspace-events", Keyspace.NotifyClass.Format(server.Notifications.Classes)),
             ("proto-max-bulk-len", node.Keyspace.MaxValueLength.ToString(inv)),
             ("replica-read-only", "yes"),
             ("slave-read-only", "yes"),
@@ -145,6 +145,16 @@ internal static class RespConfig
                 return;
             }
             long value;
+            if (name == "notify-keyspace-events")
+            {
+                if (!Keyspace.NotifyClass.TryParse(c.GetArgument(i + 1), out var classes))
+                {
+                    RespWriter.WriteError(w, Encoding.UTF8.GetBytes($"CONFIG SET failed (possibly related to argument '{name}') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'."));
+                    return;
+                }
+                changes.Add((name, classes));
+                continue;
+            }
             if (name == "maxmemory")
             {
                 if (!TryParseMemory(c.GetArgument(i + 1), out value))
@@ -182,6 +192,8 @@ internal static class RespConfig
                 server.Scripts.BusyThresholdMs = value;
             else if (name == "tracking-table-max-keys")
                 server.Tracking.MaxKeys = value;
+            else if (name == "notify-keyspace-events")
+                server.Notifications.Configure((int)value, node.Keyspace);
             else
                 server.SlowerThanMicros = value;
         }

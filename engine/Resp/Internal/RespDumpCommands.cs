@@ -126,8 +126,8 @@ internal static class RespDumpCommands
             if (expiresAt <= write.NowMs())
             {
                 // Already expired: Redis creates nothing (a REPLACE still removes the old key) and answers OK.
-                if (replace)
-                    write.Delete();
+                if (replace && write.Delete())
+                    keyspace.Notify(NotifyClass.Generic, "del"u8, c.GetArgument(1));
                 RespWriter.WriteRaw(w, RespReplies.Ok);
                 return;
             }
@@ -139,7 +139,10 @@ internal static class RespDumpCommands
             _ => RespCollections.Store(write, keyspace, type, elements, elements.Count, expiresAt, w),
         };
         if (stored)
+        {
+            keyspace.Notify(NotifyClass.Generic, "restore"u8, c.GetArgument(1));
             RespWriter.WriteRaw(w, RespReplies.Ok);
+        }
     }
 
     private static bool StoreString(in KeyWrite write, LocalKeyspace keyspace, ReadOnlySpan<byte> value, long expiresAt, IBufferWriter<byte> w)

@@ -157,6 +157,7 @@ internal static class RespExpiryCommands
         {
             // The common SET (with or without a future expiry): nothing about the current value matters.
             write.Put(value, expiresAt);
+            NotifySet(keyspace, c.GetArgument(1), unit != Unit.None);
             RespWriter.WriteRaw(w, RespReplies.Ok);
             return;
         }
@@ -182,6 +183,8 @@ internal static class RespExpiryCommands
         {
             write.Put(value, expiresAt);
         }
+        // Redis sets the key, then its expiry, even one already past (the key then expires at once).
+        NotifySet(keyspace, c.GetArgument(1), unit != Unit.None);
         if (!get)
             RespWriter.WriteRaw(w, RespReplies.Ok);
         else if (present)
@@ -202,7 +205,16 @@ internal static class RespExpiryCommands
             return;
         }
         write.Put(c.GetArgument(3), expiresAt);
+        NotifySet(keyspace, c.GetArgument(1), withExpiry: true);
         RespWriter.WriteRaw(w, RespReplies.Ok);
+    }
+
+    /// <summary>SET's events, as Redis's setGenericCommand sends them: "set", then "expire" when an expiry was given.</summary>
+    private static void NotifySet(LocalKeyspace keyspace, ReadOnlySpan<byte> key, bool withExpiry)
+    {
+        keyspace.Notify(NotifyClass.String, "set"u8, key);
+        if (withExpiry)
+            keyspace.Notify(NotifyClass.Generic, "expire"u8, key);
     }
 
     /// <summary>GETEX key [EX s|PX ms|EXAT s|PXAT ms|PERSIST]: the value, with its expiry changed.</summary>
@@ -255,11 +267,16 @@ internal static class RespExpiryCommands
         if (persist)
         {
             if (current != 0)
+            {
                 write.SetExpiry(0);
+                keyspace.Notify(NotifyClass.Generic, "persist"u8, c.GetArgument(1));
+            }
         }
         else
         {
+            var past = expiresAt <= keyspace.NowMs; // SetExpiry removes the key then
             write.SetExpiry(expiresAt);
+            keyspace.Notify(NotifyClass.Generic, past ? "del"u8 : "expire"u8, c.GetArgument(1));
         }
         RespWriter.WriteBulkString(w, value.Span);
     }
@@ -337,7 +354,9 @@ internal static class RespExpiryCommands
             return;
         }
         // A time already past (zero, negative, or an absolute one behind now) removes the key.
+        var past = expiresAt <= keyspace.NowMs; // SetExpiry removes the key then
         write.SetExpiry(expiresAt <= 0 ? 1 : expiresAt);
+        keyspace.Notify(NotifyClass.Generic, past ? "del"u8 : "expire"u8, c.GetArgument(1));
         RespWriter.WriteRaw(w, RespReplies.One);
     }
 
@@ -378,6 +397,7 @@ internal static class RespExpiryCommands
             return;
         }
         write.SetExpiry(0);
+        keyspace.Notify(NotifyClass.Generic, "persist"u8, c.GetArgument(1));
         RespWriter.WriteRaw(w, RespReplies.One);
     }
 }

@@ -192,7 +192,7 @@ internal static class RespHashCommands
             pairs.Add(c.GetArgument(i + 1).ToArray());
             added++;
         }
-        if (!RespCollections.Store(write, keyspace, EntryType.Hash, pairs, pairs.Count, expiresAt, w))
+        if (!RespCollections.Store(write, keyspace, EntryType.Hash, pairs, pairs.Count, expiresAt, w, NotifyClass.Hash, "hset"u8))
             return;
         if (c.Kind == RespCommandKind.HMSet)
             RespWriter.WriteRaw(w, RespReplies.Ok);
@@ -222,7 +222,7 @@ internal static class RespHashCommands
         }
         var removed = (pairs.Count - kept) / 2;
         pairs.RemoveRange(kept, pairs.Count - kept);
-        if (removed == 0 || RespCollections.Store(write, keyspace, EntryType.Hash, pairs, pairs.Count, expiresAt, w))
+        if (removed == 0 || RespCollections.Store(write, keyspace, EntryType.Hash, pairs, pairs.Count, expiresAt, w, NotifyClass.Hash, "hdel"u8))
             RespWriter.WriteInteger(w, removed);
     }
 
@@ -289,7 +289,7 @@ internal static class RespHashCommands
             pairs.Add(c.GetArgument(2).ToArray());
             pairs.Add(result);
         }
-        if (!RespCollections.Store(write, keyspace, EntryType.Hash, pairs, pairs.Count, expiresAt, w))
+        if (!RespCollections.Store(write, keyspace, EntryType.Hash, pairs, pairs.Count, expiresAt, w, NotifyClass.Hash, isFloat ? "hincrbyfloat"u8 : "hincrby"u8))
             return;
         if (isFloat)
             RespWriter.WriteBulkString(w, result);

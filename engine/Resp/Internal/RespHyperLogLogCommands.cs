@@ -98,6 +98,7 @@ internal static class RespHyperLogLogCommands
             {
                 HyperLogLog.InvalidateCache(work);
                 write.PutChangeKeepingExpiry(work[..length]);
+                keyspace.Notify(NotifyClass.String, "pfadd"u8, c.GetArgument(1));
             }
             RespWriter.WriteRaw(w, updated > 0 ? RespReplies.One : RespReplies.Zero);
         }
@@ -239,6 +240,7 @@ internal static class RespHyperLogLogCommands
             }
             HyperLogLog.InvalidateCache(work);
             write.PutChangeKeepingExpiry(work[..length]);
+            keyspace.Notify(NotifyClass.String, "pfadd"u8, c.GetArgument(1)); // Redis's PFMERGE event too
             RespWriter.WriteRaw(w, RespReplies.Ok);
         }
         finally

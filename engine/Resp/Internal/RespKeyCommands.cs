@@ -137,6 +137,7 @@ internal static class RespKeyCommands
                 switch (keyspace.PutIfAbsent(c.GetArgument(1), c.GetArgument(2)))
                 {
                     case KeyWriteResult.Ok:
+                        keyspace.Notify(NotifyClass.String, "set"u8, c.GetArgument(1));
                         RespWriter.WriteRaw(w, RespReplies.One);
                         break;
                     case KeyWriteResult.Exists:
@@ -158,10 +159,15 @@ internal static class RespKeyCommands
                 using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
                 if (write.Refusal != KeyWriteRefusal.None)
                     WriteRefused(w, write.Refusal);
-                else if (write.GetAndPut(c.GetArgument(2), out var previous))
-                    RespWriter.WriteBulkString(w, previous.Span);
                 else
-                    WriteNull(w, respVersion);
+                {
+                    var replaced = write.GetAndPut(c.GetArgument(2), out var previous);
+                    keyspace.Notify(NotifyClass.String, "set"u8, c.GetArgument(1));
+                    if (replaced)
+                        RespWriter.WriteBulkString(w, previous.Span);
+                    else
+                        WriteNull(w, respVersion);
+                }
                 return;
             }
             case RespCommandKind.Del:
@@ -174,6 +180,7 @@ internal static class RespKeyCommands
                     if (result == KeyWriteResult.Ok)
                     {
                         deleted++;
+                        keyspace.Notify(NotifyClass.Generic, "del"u8, c.GetArgument(i));
                     }
                     else if (result is KeyWriteResult.Locked or KeyWriteResult.LogUnavailable or KeyWriteResult.Moving)
                     {
@@ -367,6 +374,7 @@ internal static class RespKeyCommands
         var next = current + delta;
         Utf8Formatter.TryFormat(next, digits, out var length);
         write.PutKeepingExpiry(digits[..length]);
+        keyspace.Notify(NotifyClass.String, "incrby"u8, c.GetArgument(1));
         RespWriter.WriteInteger(w, next);
     }
 
@@ -382,6 +390,7 @@ internal static class RespKeyCommands
         if (!write.TryGet(out var existing))
         {
             write.PutChangeKeepingExpiry(suffix);
+            keyspace.Notify(NotifyClass.String, "append"u8, c.GetArgument(1));
             RespWriter.WriteInteger(w, suffix.Length);
             return;
         }
@@ -397,6 +406,7 @@ internal static class RespKeyCommands
             existing.Span.CopyTo(combined);
             suffix.CopyTo(combined.AsSpan(existing.Length));
             write.PutChangeKeepingExpiry(combined.AsSpan(0, total));
+            keyspace.Notify(NotifyClass.String, "append"u8, c.GetArgument(1));
             RespWriter.WriteInteger(w, total);
         }
         finally

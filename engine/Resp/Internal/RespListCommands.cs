@@ -162,6 +162,7 @@ internal static class RespListCommands
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+        keyspace.Notify(NotifyClass.List, left ? "lpush"u8 : "rpush"u8, c.GetArgument(1));
         RespWriter.WriteInteger(w, count);
     }
 
@@ -203,7 +204,7 @@ internal static class RespListCommands
         if (n == 0)
             return;
         elements.RemoveRange(start, n);
-        RespCollections.Store(write, keyspace, EntryType.List, elements, elements.Count, expiresAt, w);
+        RespCollections.Store(write, keyspace, EntryType.List, elements, elements.Count, expiresAt, w, NotifyClass.List, left ? "lpop"u8 : "rpop"u8);
     }
 
     private static void Range(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace)
@@ -266,7 +267,7 @@ internal static class RespListCommands
             return;
         }
         elements[(int)index] = c.GetArgument(3).ToArray();
-        if (RespCollections.Store(write, keyspace, EntryType.List, elements, elements.Count, expiresAt, w))
+        if (RespCollections.Store(write, keyspace, EntryType.List, elements, elements.Count, expiresAt, w, NotifyClass.List, "lset"u8))
             RespWriter.WriteRaw(w, RespReplies.Ok);
     }
 
@@ -307,7 +308,7 @@ internal static class RespListCommands
             return;
         }
         elements.Insert(after ? at + 1 : at, c.GetArgument(4).ToArray());
-        if (RespCollections.Store(write, keyspace, EntryType.List, elements, elements.Count, expiresAt, w))
+        if (RespCollections.Store(write, keyspace, EntryType.List, elements, elements.Count, expiresAt, w, NotifyClass.List, "linsert"u8))
             RespWriter.WriteInteger(w, elements.Count);
     }
 
@@ -351,7 +352,7 @@ internal static class RespListCommands
                 }
             }
         }
-        if (removed == 0 || RespCollections.Store(write, keyspace, EntryType.List, elements, elements.Count, expiresAt, w))
+        if (removed == 0 || RespCollections.Store(write, keyspace, EntryType.List, elements, elements.Count, expiresAt, w, NotifyClass.List, "lrem"u8))
             RespWriter.WriteInteger(w, removed);
     }
 
@@ -374,7 +375,12 @@ internal static class RespListCommands
         var kept = RespCollections.ClampRange(ref start, ref end, elements.Count)
             ? elements.GetRange((int)start, (int)(end - start + 1))
             : [];
-        if (kept.Count == elements.Count || RespCollections.Store(write, keyspace, EntryType.List, kept, kept.Count, expiresAt, w))
+        if (kept.Count == elements.Count)
+        {
+            keyspace.Notify(NotifyClass.List, "ltrim"u8, c.GetArgument(1)); // Redis sends it even when nothing was trimmed
+            RespWriter.WriteRaw(w, RespReplies.Ok);
+        }
+        else if (RespCollections.Store(write, keyspace, EntryType.List, kept, kept.Count, expiresAt, w, NotifyClass.List, "ltrim"u8))
             RespWriter.WriteRaw(w, RespReplies.Ok);
     }
 
@@ -509,6 +515,7 @@ internal static class RespListCommands
         if (!RespCollections.TryRead(keyspace, destination, EntryType.List, w, out _))
             return;
         ReadOnlyMemory<byte> element;
+        bool sourceRemoved;
         using (var write = keyspace.BeginWrite(source, fence: null))
         {
             if (!RespCollections.TryOpen(write, EntryType.List, w, out var value, out var expiresAt))
@@ -517,6 +524,8 @@ internal static class RespListCommands
             var at = fromLeft ? 0 : elements.Count - 1;
             element = elements[at].ToArray();
             elements.RemoveAt(at);
+            // LMOVE of a list onto itself never empties it (Redis pops and pushes on the one list).
+            sourceRemoved = elements.Count == 0 && !source.SequenceEqual(destination);
             if (!RespCollections.Store(write, keyspace, EntryType.List, elements, elements.Count, expiresAt, w))
                 return;
         }
@@ -529,9 +538,11 @@ internal static class RespListCommands
                 elements.Insert(0, element);
             else
                 elements.Add(element);
-            if (!RespCollections.Store(write, keyspace, EntryType.List, elements, elements.Count, expiresAt, w))
+            if (!RespCollections.Store(write, keyspace, EntryType.List, elements, elements.Count, expiresAt, w, NotifyClass.List, toLeft ? "lpush"u8 : "rpush"u8))
                 return;
         }
+        // Redis's order: the push, then the pop, then the source's removal.
+        RespCollections.NotifyStored(keyspace, source, NotifyClass.List, fromLeft ? "lpop"u8 : "rpop"u8, sourceRemoved);
         RespWriter.WriteBulkString(w, element.Span);
     }
 
@@ -552,7 +563,7 @@ internal static class RespListCommands
             var at = left ? 0 : elements.Count - 1;
             var element = elements[at];
             elements.RemoveAt(at);
-            if (!RespCollections.Store(write, keyspace, EntryType.List, elements, elements.Count, expiresAt, w))
+            if (!RespCollections.Store(write, keyspace, EntryType.List, elements, elements.Count, expiresAt, w, NotifyClass.List, left ? "lpop"u8 : "rpop"u8))
                 return;
             RespWriter.WriteArrayHeader(w, 2);
             RespWriter.WriteBulkString(w, c.GetArgument(k));
@@ -592,7 +603,7 @@ internal static class RespListCommands
             for (var i = 0; i < n; i++)
                 RespWriter.WriteBulkString(w, elements[left ? i : elements.Count - 1 - i].Span);
             elements.RemoveRange(left ? 0 : elements.Count - n, n);
-            RespCollections.Store(write, keyspace, EntryType.List, elements, elements.Count, expiresAt, w);
+            RespCollections.Store(write, keyspace, EntryType.List, elements, elements.Count, expiresAt, w, NotifyClass.List, left ? "lpop"u8 : "rpop"u8);
             return;
         }
         RespCollections.WriteNullArray(w, respVersion);

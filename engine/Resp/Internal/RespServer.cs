@@ -27,6 +27,7 @@ internal sealed class RespServer
     public RespServer()
     {
         Tracking = new KeyTracking(this);
+        Notifications = new KeyspaceNotifier(PubSub);
         SlowLog = new RespSlowLog(128);
         SlowerThanTicks = MicrosToTicks(_slowerThanMicros);
         Scripts.IsOverMaxMemory = () => IsOverMaxMemory;
@@ -48,6 +49,9 @@ internal sealed class RespServer
 
     /// <summary>Sends PUBLISH's messages to the other members, through a bounded outbox per member.</summary>
     public PublishBroadcast Broadcast { get; } = new();
+
+    /// <summary>Keyspace notifications (notify-keyspace-events): this node's keyspace events, published to its own subscribers.</summary>
+    public KeyspaceNotifier Notifications { get; }
 
     /// <summary>Client-side caching: which connections read which keys here, and their invalidations (CLIENT TRACKING).</summary>
     public KeyTracking Tracking { get; }

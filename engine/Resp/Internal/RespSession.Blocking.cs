@@ -157,6 +157,14 @@ internal sealed partial class RespSession
     }
 
     /// <summary>
+    /// Whether a command may have made the push that overlapped its run: a write (Redis's <c>write</c> flag), EXEC, or a
+    /// script command (whose specs do not flag them as writes). Any other command (a GET in a pipeline) only ran while
+    /// someone else pushed, and its reply is not held for the clients that push woke.
+    /// </summary>
+    internal static bool MayPush(RespCommandKind kind) =>
+        kind == RespCommandKind.Exec || ScriptEngine.IsScriptCommand(kind) || FastDht.Engine.CommandTable.RespCommandSpecs.Get(kind) is { IsWrite: true };
+
+    /// <summary>
     /// The command wrote a list or sorted set while clients of this node were blocked: its reply waits until each of them
     /// has tried (and the clients their moves woke, in a chain), as Redis serves them before it answers the push, so this
     /// connection's next command sees their pops done. Only clients whose keys all live here are waited for (a push here
@@ -182,8 +190,10 @@ internal sealed partial class RespSession
             // a lock, so that only a try with something to move takes them.
             if (!await MayHoldElementsAsync(queued.Keys[0]).ConfigureAwait(false))
                 return null;
-            var txn = new RespTransaction([queued], [], _respVersion, _host.Keyspace.MaxValueLength);
+            var txn = new RespTransaction([queued], [], _respVersion, _host.Keyspace.MaxValueLength) { NotifyClasses = _server.Notifications.Classes };
             var result = await _host.Coordinator.ReadModifyWriteAsync(txn.Keys, txn.Decide).ConfigureAwait(false);
+            if (result.Step.IsOk || result.Step.CommitDecided)
+                DeliverPublished(txn); // the move's keyspace events (an empty try has none)
             if (result.Step.CommitDecided && result.Step.Status == StatusCode.Timeout)
                 return txn.Replies; // decided commit, not yet confirmed everywhere: the move will be applied, so the element is the answer
             if (!result.Step.IsOk)

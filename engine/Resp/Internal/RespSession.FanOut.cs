@@ -337,7 +337,10 @@ internal sealed partial class RespSession
             }
             var result = keyspace.Delete(key);
             if (result == KeyWriteResult.Ok)
+            {
                 count++;
+                keyspace.Notify(NotifyClass.Generic, "del"u8, key);
+            }
             else if (result == KeyWriteResult.Locked)
                 failure.Add(StatusCode.Locked, $"node {_host.SelfId}: a key is locked by a transaction");
             else if (result == KeyWriteResult.LogUnavailable)

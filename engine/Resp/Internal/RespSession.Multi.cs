@@ -173,7 +173,7 @@ internal sealed partial class RespSession
         (byte[] Key, ulong Version)[] watches;
         lock (_watchLock)
             watches = _watches?.ToArray() ?? [];
-        var txn = new RespTransaction(_queued.ToArray(), watches, _respVersion, _host.Keyspace.MaxValueLength, _server.Scripts) { Permissions = ScriptPermissions, PubSub = _server.PubSub };
+        var txn = new RespTransaction(_queued.ToArray(), watches, _respVersion, _host.Keyspace.MaxValueLength, _server.Scripts) { Permissions = ScriptPermissions, PubSub = _server.PubSub, NotifyClasses = _server.Notifications.Classes };
         foreach (var key in txn.Keys)
         {
             if (_order.MustWait(key.Span))
@@ -196,7 +196,7 @@ internal sealed partial class RespSession
 
     /// <summary>RENAME, RENAMENX, COPY: a transaction of one command, answered with that command's own reply.</summary>
     private Outcome StartKeyMove(RespCommandSpec spec) =>
-        StartRespTransaction(new RespTransaction([QueuedCommand.Of(_command, spec)], [], _respVersion, _host.Keyspace.MaxValueLength), exec: false);
+        StartRespTransaction(new RespTransaction([QueuedCommand.Of(_command, spec)], [], _respVersion, _host.Keyspace.MaxValueLength) { NotifyClasses = _server.Notifications.Classes }, exec: false);
 
     /// <summary>
     /// Runs <paramref name="txn"/> off the read loop, its reply in a slot; later commands of the connection on its keys
@@ -273,9 +273,17 @@ internal sealed partial class RespSession
         OnSlotCompleted(slot);
     }
 
-    /// <summary>The transaction committed: the messages its PUBLISH commands (and scripts) sent are delivered here and broadcast, in order.</summary>
+    /// <summary>
+    /// The transaction committed: the keyspace events of its commands are published to this node's subscribers, then the
+    /// messages its PUBLISH commands (and scripts) sent are delivered here and broadcast, in order.
+    /// </summary>
     private void DeliverPublished(RespTransaction txn)
     {
+        if (txn.KeyspaceEvents is { } events)
+        {
+            foreach (var (type, name, key) in events.Events)
+                _server.Notifications.Emit(type, name, key);
+        }
         if (txn.Published is not { } published)
             return;
         foreach (var (channel, message) in published)

@@ -135,7 +135,7 @@ internal sealed partial class RespSession
                 var end = i + 1;
                 while (end < queue.Length && !queue[end].IsNodeCommand)
                     end++;
-                var txn = new RespTransaction(queue[i..end], [], _respVersion, _host.Keyspace.MaxValueLength, _server.Scripts) { Permissions = ScriptPermissions, PubSub = _server.PubSub };
+                var txn = new RespTransaction(queue[i..end], [], _respVersion, _host.Keyspace.MaxValueLength, _server.Scripts) { Permissions = ScriptPermissions, PubSub = _server.PubSub, NotifyClasses = _server.Notifications.Classes };
                 if (txn.Keys.Length == 0 && !txn.HasScript)
                 {
                     txn.Decide([]);

@@ -66,7 +66,7 @@ internal sealed partial class RespSession
             return Outcome.Continue;
         }
         var spec = RespCommandSpecs.Get(c.Kind)!;
-        var txn = new RespTransaction([QueuedCommand.Of(c, spec)], [], _respVersion, _host.Keyspace.MaxValueLength, _server.Scripts) { Permissions = ScriptPermissions, PubSub = _server.PubSub };
+        var txn = new RespTransaction([QueuedCommand.Of(c, spec)], [], _respVersion, _host.Keyspace.MaxValueLength, _server.Scripts) { Permissions = ScriptPermissions, PubSub = _server.PubSub, NotifyClasses = _server.Notifications.Classes };
         // Like a Redis client blocked on its script, this connection's next commands wait until the script has ended.
         return StartRespTransaction(txn, exec: false, barrier: true);
     }

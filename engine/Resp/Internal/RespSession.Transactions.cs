@@ -66,7 +66,10 @@ internal sealed partial class RespSession
                 {
                     var result = await coordinator.MultiPutAsync(keys, values).ConfigureAwait(false);
                     if (result.Step.IsOk)
+                    {
+                        NotifySet(keys, positions);
                         RespWriter.WriteRaw(slot, RespReplies.Ok);
+                    }
                     else
                         slot.WriteFailure(result.Step.Status, result.Step.Message ?? result.Step.Status.ToString());
                     break;
@@ -75,7 +78,10 @@ internal sealed partial class RespSession
                 {
                     var result = await coordinator.MultiPutIfAllAbsentAsync(keys, values).ConfigureAwait(false);
                     if (result.Step.IsOk)
+                    {
+                        NotifySet(keys, positions);
                         RespWriter.WriteRaw(slot, RespReplies.One);
+                    }
                     else if (result.Step.Status == StatusCode.Exists)
                         RespWriter.WriteRaw(slot, RespReplies.Zero);
                     else
@@ -92,9 +98,12 @@ internal sealed partial class RespSession
                     }
                     RespWriter.WriteArrayHeader(slot, positions.Length);
                     // The owners' keyspaces counted each read as a hit or a miss.
+                    var events = _host.Keyspace.Events;
                     foreach (var at in positions)
                     {
                         var r = result.Values[at];
+                        if (!r.Present && events is not null)
+                            _server.Notifications.Emit(Keyspace.NotifyClass.KeyMiss, "keymiss"u8, keys[at].Span); // Redis's MGET miss event
                         // A collection is not a string: MGET answers nil for it, as Redis does.
                         if (r.Present && r.Type == 0)
                             RespWriter.WriteBulkString(slot, r.Value.Span);
@@ -114,5 +123,18 @@ internal sealed partial class RespSession
             _host.Keyspace.Durability?.HoldAllAppended(_connection);
         _order.End(ticket);
         OnSlotCompleted(slot);
+    }
+
+    /// <summary>
+    /// MSET/MSETNX committed: Redis's "set" event for each key in the command's order, duplicates included, published at
+    /// this node (the transaction's commit writes no events at the owners: a cluster-aware client sends a one-slot MSET
+    /// to the owner anyway).
+    /// </summary>
+    private void NotifySet(ReadOnlyMemory<byte>[] keys, int[] positions)
+    {
+        if (_host.Keyspace.Events is null)
+            return;
+        foreach (var at in positions)
+            _server.Notifications.Emit(Keyspace.NotifyClass.String, "set"u8, keys[at].Span);
     }
 }

@@ -161,7 +161,7 @@ internal sealed partial class RespSession
                         var finished = Stopwatch.GetTimestamp();
                         Account(_command.Kind, finished - started);
                         started = finished;
-                        if (pushes.Generation != pushed)
+                        if (pushes.Generation != pushed && MayPush(_command.Kind))
                             await SettleBlockedAsync(pushes).ConfigureAwait(false);
                         if (_replyMode != ReplyMode.On || _silent)
                             EndReplyModeCommand();

@@ -138,7 +138,7 @@ internal static class RespSetCommands
             members.Add(member);
             added++;
         }
-        if (added == 0 || RespCollections.Store(write, keyspace, EntryType.Set, members, members.Count, expiresAt, w))
+        if (added == 0 || RespCollections.Store(write, keyspace, EntryType.Set, members, members.Count, expiresAt, w, NotifyClass.Set, "sadd"u8))
             RespWriter.WriteInteger(w, added);
     }
 
@@ -152,7 +152,7 @@ internal static class RespSetCommands
         for (var i = 2; i < c.Count; i++)
             removing.Add(c.GetArgument(i).ToArray());
         var removed = members.RemoveAll(m => removing.Contains(m));
-        if (removed == 0 || RespCollections.Store(write, keyspace, EntryType.Set, members, members.Count, expiresAt, w))
+        if (removed == 0 || RespCollections.Store(write, keyspace, EntryType.Set, members, members.Count, expiresAt, w, NotifyClass.Set, "srem"u8))
             RespWriter.WriteInteger(w, removed);
     }
 
@@ -185,7 +185,7 @@ internal static class RespSetCommands
         picks.Sort();
         for (var i = picks.Count - 1; i >= 0; i--)
             members.RemoveAt(picks[i]);
-        if (popped.Count > 0 && !RespCollections.Store(write, keyspace, EntryType.Set, members, members.Count, expiresAt, w))
+        if (popped.Count > 0 && !RespCollections.Store(write, keyspace, EntryType.Set, members, members.Count, expiresAt, w, NotifyClass.Set, "spop"u8))
             return;
         if (withCount)
             WriteSet(w, popped, respVersion);
@@ -249,7 +249,7 @@ internal static class RespSetCommands
                 return;
             var members = RespCollections.Elements(value);
             members.RemoveAt(IndexOf(members, member));
-            if (!RespCollections.Store(write, keyspace, EntryType.Set, members, members.Count, expiresAt, w))
+            if (!RespCollections.Store(write, keyspace, EntryType.Set, members, members.Count, expiresAt, w, NotifyClass.Set, "srem"u8))
                 return;
         }
         if (IndexOf(destinationMembers, member) < 0)
@@ -259,7 +259,7 @@ internal static class RespSetCommands
                 return;
             var members = RespCollections.Elements(value, 1);
             members.Add(member.ToArray());
-            if (!RespCollections.Store(write, keyspace, EntryType.Set, members, members.Count, expiresAt, w))
+            if (!RespCollections.Store(write, keyspace, EntryType.Set, members, members.Count, expiresAt, w, NotifyClass.Set, "sadd"u8))
                 return;
         }
         RespWriter.WriteRaw(w, RespReplies.One);
@@ -380,7 +380,21 @@ internal static class RespSetCommands
             RespKeyCommands.WriteRefused(w, write.Refusal);
             return;
         }
-        if (RespCollections.Store(write, keyspace, EntryType.Set, copies, copies.Count, 0, w))
+        if (copies.Count == 0)
+        {
+            // An empty result removes the destination: "del" only when there was one (Redis's *STORE).
+            if (write.Delete())
+                keyspace.Notify(NotifyClass.Generic, "del"u8, c.GetArgument(1));
+            RespWriter.WriteInteger(w, 0);
+            return;
+        }
+        var name = c.Kind switch
+        {
+            RespCommandKind.SInterStore => "sinterstore"u8,
+            RespCommandKind.SUnionStore => "sunionstore"u8,
+            _ => "sdiffstore"u8,
+        };
+        if (RespCollections.Store(write, keyspace, EntryType.Set, copies, copies.Count, 0, w, NotifyClass.Set, name))
             RespWriter.WriteInteger(w, copies.Count);
     }
 }

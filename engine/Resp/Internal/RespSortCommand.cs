@@ -188,7 +188,15 @@ internal static class RespSortCommand
             return;
         }
         // The destination is replaced whatever it held, without an expiry; an empty result deletes it.
-        if (RespCollections.Store(write, keyspace, EntryType.List, result, result.Count, 0, w))
+        if (result.Count == 0)
+        {
+            // Redis's SORT ... STORE: "del" only when a destination was removed.
+            if (write.Delete())
+                keyspace.Notify(NotifyClass.Generic, "del"u8, c.GetArgument(store));
+            RespWriter.WriteInteger(w, 0);
+            return;
+        }
+        if (RespCollections.Store(write, keyspace, EntryType.List, result, result.Count, 0, w, NotifyClass.List, "sortstore"u8))
             RespWriter.WriteInteger(w, result.Count);
     }
 

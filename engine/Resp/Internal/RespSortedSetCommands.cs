@@ -303,7 +303,7 @@ internal static class RespSortedSetCommands
         if (added + changed > 0)
         {
             members.Sort(Compare);
-            if (!RespCollections.Store(write, keyspace, members, expiresAt, w))
+            if (!RespCollections.Store(write, keyspace, members, expiresAt, w, NotifyClass.ZSet, incr ? "zincr"u8 : "zadd"u8))
                 return;
         }
         if (incr)
@@ -337,12 +337,14 @@ internal static class RespSortedSetCommands
             RespWriter.WriteError(w, "resulting score is not a number (NaN)"u8);
             return;
         }
+        // Redis's ZINCRBY says nothing when the score stays the same.
+        var changed = at < 0 || next != members[at].Score;
         if (at < 0)
             members.Add(new ScoredMember(next, member.ToArray()));
         else
             members[at] = members[at] with { Score = next };
         members.Sort(Compare);
-        if (RespCollections.Store(write, keyspace, members, expiresAt, w))
+        if (RespCollections.Store(write, keyspace, members, expiresAt, w, changed ? NotifyClass.ZSet : 0, "zincr"u8))
             WriteScore(w, next, respVersion);
     }
 
@@ -366,7 +368,7 @@ internal static class RespSortedSetCommands
         }
         var removed = members.Count - kept;
         members.RemoveRange(kept, removed);
-        if (removed == 0 || RespCollections.Store(write, keyspace, members, expiresAt, w))
+        if (removed == 0 || RespCollections.Store(write, keyspace, members, expiresAt, w, NotifyClass.ZSet, "zrem"u8))
             RespWriter.WriteInteger(w, removed);
     }
 
@@ -628,7 +630,7 @@ internal static class RespSortedSetCommands
         if (n == 0)
             return;
         members.RemoveRange(max ? members.Count - n : 0, n);
-        RespCollections.Store(write, keyspace, members, expiresAt, w);
+        RespCollections.Store(write, keyspace, members, expiresAt, w, NotifyClass.ZSet, max ? "zpopmax"u8 : "zpopmin"u8);
     }
 
     /// <summary>ZMPOP numkeys key... MIN|MAX [COUNT n] and one try of BZMPOP timeout numkeys ...: [key, [[member, score]...]] or a null array.</summary>
@@ -664,7 +666,7 @@ internal static class RespSortedSetCommands
                 WriteScore(w, m.Score, respVersion);
             }
             members.RemoveRange(max ? members.Count - n : 0, n);
-            RespCollections.Store(write, keyspace, members, expiresAt, w);
+            RespCollections.Store(write, keyspace, members, expiresAt, w, NotifyClass.ZSet, max ? "zpopmax"u8 : "zpopmin"u8);
             return;
         }
         RespCollections.WriteNullArray(w, respVersion);
@@ -692,7 +694,7 @@ internal static class RespSortedSetCommands
             var at = max ? members.Count - 1 : 0;
             var popped = members[at];
             members.RemoveAt(at);
-            if (!RespCollections.Store(write, keyspace, members, expiresAt, w))
+            if (!RespCollections.Store(write, keyspace, members, expiresAt, w, NotifyClass.ZSet, max ? "zpopmax"u8 : "zpopmin"u8))
                 return;
             RespWriter.WriteArrayHeader(w, 3);
             RespWriter.WriteBulkString(w, c.GetArgument(k));
@@ -940,7 +942,23 @@ internal static class RespSortedSetCommands
             RespKeyCommands.WriteRefused(w, write.Refusal);
             return;
         }
-        if (RespCollections.Store(write, keyspace, copies, 0, w))
+        if (copies.Count == 0)
+        {
+            // An empty result removes the destination: "del" only when there was one (Redis's *STORE).
+            if (write.Delete())
+                keyspace.Notify(NotifyClass.Generic, "del"u8, c.GetArgument(1));
+            RespWriter.WriteInteger(w, 0);
+            return;
+        }
+        var name = c.Kind switch
+        {
+            RespCommandKind.ZUnionStore => "zunionstore"u8,
+            RespCommandKind.ZInterStore => "zinterstore"u8,
+            RespCommandKind.ZDiffStore => "zdiffstore"u8,
+            RespCommandKind.ZRangeStore => "zrangestore"u8,
+            _ => "geosearchstore"u8,
+        };
+        if (RespCollections.Store(write, keyspace, copies, 0, w, NotifyClass.ZSet, name))
             RespWriter.WriteInteger(w, copies.Count);
     }
 
@@ -989,7 +1007,13 @@ internal static class RespSortedSetCommands
         {
             removed = members.RemoveAll(m => InRange(m, min, max));
         }
-        if (removed == 0 || RespCollections.Store(write, keyspace, members, expiresAt, w))
+        var name = c.Kind switch
+        {
+            RespCommandKind.ZRemRangeByRank => "zremrangebyrank"u8,
+            RespCommandKind.ZRemRangeByScore => "zremrangebyscore"u8,
+            _ => "zremrangebylex"u8,
+        };
+        if (removed == 0 || RespCollections.Store(write, keyspace, members, expiresAt, w, NotifyClass.ZSet, name))
             RespWriter.WriteInteger(w, removed);
     }
 }

@@ -79,6 +79,7 @@ internal static class RespStringCommands
             return;
         }
         write.Delete();
+        keyspace.Notify(NotifyClass.Generic, "del"u8, c.GetArgument(1));
         RespWriter.WriteBulkString(w, value.Span);
     }
 
@@ -161,6 +162,7 @@ internal static class RespStringCommands
             current.Span.CopyTo(next);
             patch.CopyTo(next[(int)offset..]);
             write.PutChangeKeepingExpiry(next);
+            keyspace.Notify(NotifyClass.String, "setrange"u8, c.GetArgument(1));
             RespWriter.WriteInteger(w, length);
         }
         finally
@@ -196,6 +198,7 @@ internal static class RespStringCommands
         }
         var text = Encoding.ASCII.GetBytes(FormatFloat(next));
         write.PutKeepingExpiry(text);
+        keyspace.Notify(NotifyClass.String, "incrbyfloat"u8, c.GetArgument(1));
         RespWriter.WriteBulkString(w, text);
     }
 
@@ -268,7 +271,7 @@ internal static class RespStringCommands
             RespKeyCommands.WriteRefused(w, write.Refusal);
             return;
         }
-        write.TryGet(out var current);
+        var present = write.TryGet(out var current);
         var length = (int)Math.Max(current.Length, byteIndex + 1);
         var buffer = ArrayPool<byte>.Shared.Rent(length);
         try
@@ -283,6 +286,9 @@ internal static class RespStringCommands
             else
                 next[(int)byteIndex] &= (byte)~mask;
             write.PutChangeKeepingExpiry(next);
+            // Redis's event only when the key was created or grown, or the bit changed.
+            if (!present || length > current.Length || old != (bitText[0] == '1'))
+                keyspace.Notify(NotifyClass.String, "setbit"u8, c.GetArgument(1));
             RespWriter.WriteRaw(w, old ? RespReplies.One : RespReplies.Zero);
         }
         finally

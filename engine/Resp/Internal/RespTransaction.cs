@@ -83,7 +83,7 @@ internal sealed class RespTransaction
             foreach (var key in _needed)
                 more.Add(key);
         }
-        return new RespTransaction(_commands, _watches, _respVersion, _maxValueLength, _scripts, more) { Permissions = Permissions, PubSub = PubSub };
+        return new RespTransaction(_commands, _watches, _respVersion, _maxValueLength, _scripts, more) { Permissions = Permissions, PubSub = PubSub, NotifyClasses = NotifyClasses };
     }
 
     /// <summary>A command of the transaction must read <paramref name="key"/>, which is not locked (see <see cref="NeededKeys"/>).</summary>
@@ -113,6 +113,7 @@ internal sealed class RespTransaction
         WatchFailed = false;
         _needed = null;
         _published = null;
+        KeyspaceEvents = null;
         foreach (var (key, version) in _watches)
         {
             var now = current[_index[Name(key)]];
@@ -129,6 +130,12 @@ internal sealed class RespTransaction
         var store = new ShardedStore(new StoreOptions { ShardCount = 1, InitialCapacity = Math.Max(1, Keys.Length) });
         using var locks = new LockTable(options: new LockTableOptions { ShardCount = 1, ExpiryScanInterval = Timeout.InfiniteTimeSpan, MaxPooledWaiters = 1 });
         var scratch = new LocalKeyspace(store, locks, _maxValueLength);
+        if (NotifyClasses != 0)
+        {
+            // The commands' events are kept and published once the effects have committed, like PUBLISH's messages.
+            KeyspaceEvents = new CollectedKeyspaceEvents(NotifyClasses);
+            scratch.AttachEvents(KeyspaceEvents);
+        }
         var start = new ReadOnlyMemory<byte>[Keys.Length];
         for (var i = 0; i < Keys.Length; i++)
         {
@@ -161,6 +168,7 @@ internal sealed class RespTransaction
         Replies = replies.WrittenSpan.ToArray();
         if (_needed is not null)
         {
+            KeyspaceEvents = null;
             Replies = [];
             return null; // run again with those keys locked (RespSession): nothing of this run applies
         }
@@ -171,6 +179,7 @@ internal sealed class RespTransaction
             for (var i = 0; i < _commands.Length; i++)
                 RespWriter.WriteRaw(each, ScriptEngine.KilledReply);
             Replies = each.WrittenSpan.ToArray();
+            KeyspaceEvents = null; // nothing applies: no event either
             return null;
         }
 
@@ -198,6 +207,12 @@ internal sealed class RespTransaction
     public static bool IsKeylessAllowed(RespCommandKind kind) => kind is
         RespCommandKind.Ping or RespCommandKind.Echo or RespCommandKind.Time or RespCommandKind.Select or RespCommandKind.Publish ||
         ScriptEngine.IsScriptCommand(kind);
+
+    /// <summary>The keyspace-notification classes on when the transaction was made (0: none, nothing collected).</summary>
+    public int NotifyClasses { get; init; }
+
+    /// <summary>The keyspace events of the last run, to publish once it has committed; null when notifications are off.</summary>
+    public CollectedKeyspaceEvents? KeyspaceEvents { get; private set; }
 
     /// <summary>Whom PUBLISH counts as receivers while the transaction runs; null: nobody (a transaction that cannot publish).</summary>
     public PubSubChannels? PubSub { get; init; }

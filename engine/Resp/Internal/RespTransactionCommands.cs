@@ -45,6 +45,7 @@ internal static class RespTransactionCommands
                         return true;
                     }
                     write.Put(c.GetArgument(i + 1));
+                    keyspace.Notify(NotifyClass.String, "set"u8, c.GetArgument(i));
                 }
                 RespWriter.WriteRaw(w, RespReplies.Ok);
                 return true;
@@ -66,6 +67,7 @@ internal static class RespTransactionCommands
                         return true;
                     }
                     write.Put(c.GetArgument(i + 1));
+                    keyspace.Notify(NotifyClass.String, "set"u8, c.GetArgument(i));
                 }
                 RespWriter.WriteRaw(w, RespReplies.One);
                 return true;
@@ -127,6 +129,8 @@ internal static class RespTransactionCommands
             }
             write.Delete();
         }
+        keyspace.Notify(NotifyClass.Generic, "rename_from"u8, source);
+        keyspace.Notify(NotifyClass.Generic, "rename_to"u8, destination);
         RespWriter.WriteRaw(w, nx ? RespReplies.One : RespReplies.Ok);
     }
 
@@ -185,6 +189,7 @@ internal static class RespTransactionCommands
             return;
         }
         write.Put(value.Span, type, expiresAt);
+        keyspace.Notify(NotifyClass.Generic, "copy_to"u8, destination);
         RespWriter.WriteRaw(w, RespReplies.One);
     }
 }
