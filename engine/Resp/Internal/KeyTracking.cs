@@ -40,6 +40,10 @@ internal sealed class KeyTracking : IKeyChangeListener
     [ThreadStatic]
     private static RespSession? t_writer;
 
+    // The broadcast invalidations of the command (or commit) running on this thread, sent when it ends.
+    [ThreadStatic]
+    private static ChangeGroup? t_group;
+
     private readonly RespServer _server;
     private readonly Stripe[] _stripes = new Stripe[StripeCount];
     private readonly Lock _prefixSync = new();
@@ -127,8 +131,16 @@ internal sealed class KeyTracking : IKeyChangeListener
         {
             if (!key.StartsWith(prefix.Bytes))
                 continue;
+            var group = t_group;
             foreach (var session in prefix.Clients)
-                session.Invalidate(key, writer);
+            {
+                if (!session.WantsBroadcast(writer))
+                    continue;
+                if (group is { Depth: > 0 })
+                    group.Add(session, prefix.Bytes, key);
+                else
+                    session.SendInvalidation(key);
+            }
         }
         var stripe = StripeOf(key);
         Readers? readers;
@@ -141,6 +153,28 @@ internal sealed class KeyTracking : IKeyChangeListener
         Interlocked.Decrement(ref _keyCount);
         Interlocked.Add(ref _totalItems, -readers.Count);
         Send(readers, key, writer);
+    }
+
+    /// <summary>
+    /// Opens a group on this thread when some connection broadcasts (BCAST): its prefixes' changes are gathered until
+    /// <see cref="EndGroup"/>, then sent as one message per connection and prefix, each key once, as Redis sends the
+    /// keys gathered for a prefix. Without broadcasting connections: false, nothing to gather (per-key invalidations
+    /// are one message per key, as in Redis).
+    /// </summary>
+    public bool BeginGroup()
+    {
+        if (Volatile.Read(ref _prefixes).Length == 0)
+            return false;
+        (t_group ??= new ChangeGroup()).Depth++;
+        return true;
+    }
+
+    public void EndGroup()
+    {
+        var group = t_group;
+        if (group is null || --group.Depth > 0)
+            return;
+        group.Send();
     }
 
     /// <summary>FLUSHALL: every tracking connection is told that all its keys are invalid (a null invalidation), and the table is emptied.</summary>
@@ -316,6 +350,59 @@ internal sealed class KeyTracking : IKeyChangeListener
             Ids[Count++] = id;
             return true;
         }
+    }
+
+    /// <summary>The broadcast invalidations a thread gathers while a command or commit runs, by connection and prefix.</summary>
+    private sealed class ChangeGroup
+    {
+        private readonly List<Pending> _pending = [];
+
+        /// <summary>How many groups are open on the thread (a command inside a commit nests).</summary>
+        public int Depth;
+
+        public void Add(RespSession session, byte[] prefix, ReadOnlySpan<byte> key)
+        {
+            Pending? found = null;
+            foreach (var pending in _pending)
+            {
+                if (ReferenceEquals(pending.Session, session) && ReferenceEquals(pending.Prefix, prefix))
+                {
+                    found = pending;
+                    break;
+                }
+            }
+            if (found is null)
+            {
+                found = new Pending(session, prefix);
+                _pending.Add(found);
+            }
+            // Each key once, as Redis's per-prefix set of keys (a command may change a key twice: MSET a 1 a 2).
+            foreach (var known in found.Keys)
+            {
+                if (known.AsSpan().SequenceEqual(key))
+                    return;
+            }
+            found.Keys.Add(key.ToArray());
+        }
+
+        public void Send()
+        {
+            // Cleared first: a failing send must not leave keys to be sent again with the next command's.
+            var pending = _pending.ToArray();
+            _pending.Clear();
+            foreach (var p in pending)
+                p.Session.SendInvalidations(p.Keys);
+        }
+    }
+
+    /// <summary>The keys one connection is to hear of for one prefix, in the order they changed.</summary>
+    private sealed class Pending(RespSession session, byte[] prefix)
+    {
+        public RespSession Session { get; } = session;
+
+        public byte[] Prefix { get; } = prefix;
+
+        public List<byte[]> Keys { get; } = [];
     }
 
     /// <summary>A prefix and the broadcasting connections that follow it (immutable: replaced whole on change).</summary>

@@ -377,6 +377,8 @@ internal sealed class LuaSandbox : IDisposable
             LuaNative.lua_settop(l, 0);
             var at = 0;
             var isError = reply.Length > 0 && reply[0] == (byte)'-';
+            if (isError)
+                run.NoteError(reply);
             LuaNative.lua_pushboolean(l, isError ? 0 : 1);
             if (!PushReply(l, reply, ref at, 0))
             {
