@@ -353,36 +353,29 @@ internal sealed class KeyTracking : IKeyChangeListener
     }
 
     /// <summary>The broadcast invalidations a thread gathers while a command or commit runs, by connection and prefix.</summary>
+    /// <remarks>
+    /// Looked up by hash, not searched: one command may change many keys (an MSET of thousands) for many broadcasting
+    /// connections, and a linear search per key and connection would make such a command quadratic.
+    /// </remarks>
     private sealed class ChangeGroup
     {
+        // Pending messages in the order their first key changed; the dictionary finds one by connection and prefix
+        // (both compared by reference: a prefix is the array the connection follows).
         private readonly List<Pending> _pending = [];
+        private readonly Dictionary<(RespSession Session, byte[] Prefix), Pending> _byTarget = new();
 
         /// <summary>How many groups are open on the thread (a command inside a commit nests).</summary>
         public int Depth;
 
         public void Add(RespSession session, byte[] prefix, ReadOnlySpan<byte> key)
         {
-            Pending? found = null;
-            foreach (var pending in _pending)
+            if (!_byTarget.TryGetValue((session, prefix), out var found))
             {
-                if (ReferenceEquals(pending.Session, session) && ReferenceEquals(pending.Prefix, prefix))
-                {
-                    found = pending;
-                    break;
-                }
-            }
-            if (found is null)
-            {
-                found = new Pending(session, prefix);
+                found = new Pending(session);
+                _byTarget.Add((session, prefix), found);
                 _pending.Add(found);
             }
-            // Each key once, as Redis's per-prefix set of keys (a command may change a key twice: MSET a 1 a 2).
-            foreach (var known in found.Keys)
-            {
-                if (known.AsSpan().SequenceEqual(key))
-                    return;
-            }
-            found.Keys.Add(key.ToArray());
+            found.Add(key);
         }
 
         public void Send()
@@ -390,19 +383,30 @@ internal sealed class KeyTracking : IKeyChangeListener
             // Cleared first: a failing send must not leave keys to be sent again with the next command's.
             var pending = _pending.ToArray();
             _pending.Clear();
+            _byTarget.Clear();
             foreach (var p in pending)
                 p.Session.SendInvalidations(p.Keys);
         }
     }
 
-    /// <summary>The keys one connection is to hear of for one prefix, in the order they changed.</summary>
-    private sealed class Pending(RespSession session, byte[] prefix)
+    /// <summary>The keys one connection is to hear of for one prefix, each once, in the order they first changed.</summary>
+    private sealed class Pending(RespSession session)
     {
+        private readonly HashSet<byte[]> _seen = new(KeyComparer.Instance);
+
         public RespSession Session { get; } = session;
 
-        public byte[] Prefix { get; } = prefix;
-
         public List<byte[]> Keys { get; } = [];
+
+        /// <summary>Adds <paramref name="key"/> unless it is there already (a command may change a key twice: MSET a 1 a 2).</summary>
+        public void Add(ReadOnlySpan<byte> key)
+        {
+            if (_seen.GetAlternateLookup<ReadOnlySpan<byte>>().Contains(key))
+                return;
+            var copy = key.ToArray();
+            _seen.Add(copy);
+            Keys.Add(copy);
+        }
     }
 
     /// <summary>A prefix and the broadcasting connections that follow it (immutable: replaced whole on change).</summary>
