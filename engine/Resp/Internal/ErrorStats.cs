@@ -78,6 +78,7 @@ internal sealed class ErrorStats
             rows = [.. _counts];
         Array.Sort(rows, static (a, b) => string.CompareOrdinal(a.Key, b.Key));
         foreach (var (prefix, count) in rows)
-            text.Append("errorstat_").Append(prefix).Append(":count=").Append(count).Append("\r\n");
+            // A client's made-up prefix may hold ':', which would break the line's field: replaced as Redis's getSafeInfoString does.
+            text.Append("errorstat_").Append(prefix.Replace(':', '_')).Append(":count=").Append(count).Append("\r\n");
     }
 }
