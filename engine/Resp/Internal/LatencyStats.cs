@@ -54,7 +54,7 @@ internal sealed class LatencyStats
     /// <summary>Bumped by every reset: samples noted under an older generation are dropped.</summary>
     public int Generation => Volatile.Read(ref _generation);
 
-    /// <summary>Adds a connection's samples (noted under <paramref name="generation"/>) to the histograms.</summary>
+    /// <summary>Adds a connection's samples to the histograms (dropped when a reset came since they were noted).</summary>
     public void Add(Samples samples)
     {
         lock (_sync)
