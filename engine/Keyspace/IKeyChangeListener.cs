@@ -11,6 +11,15 @@ internal interface IKeyChangeListener
     /// <summary>The value, type or expiry of <paramref name="key"/> changed, or the key was removed (deleted, expired, dropped after a slot move).</summary>
     void Changed(ReadOnlySpan<byte> key);
 
+    /// <summary>
+    /// The changes reported on this thread until the matching <see cref="EndGroup"/> are one command's or one commit's:
+    /// the listener may tell of them together. True when a group was opened (then <see cref="EndGroup"/> must follow).
+    /// </summary>
+    bool BeginGroup();
+
+    /// <summary>Ends the group <see cref="BeginGroup"/> opened on this thread.</summary>
+    void EndGroup();
+
     /// <summary>Every key was removed at once (FLUSHALL).</summary>
     void Cleared();
 

@@ -121,6 +121,15 @@ internal sealed class LocalKeyspace
             sink.Emit(NotifyClass.Generic, "expire"u8, key);
     }
 
+    /// <summary>
+    /// Opens a group of changes on this thread (one command's, one commit's) for the change listener; true when one was
+    /// opened, and then <see cref="EndChangeGroup"/> must follow. Without a listener: false, one null check.
+    /// </summary>
+    public bool BeginChangeGroup() => Volatile.Read(ref _changes)?.BeginGroup() ?? false;
+
+    /// <summary>Ends the group <see cref="BeginChangeGroup"/> opened.</summary>
+    public void EndChangeGroup() => Volatile.Read(ref _changes)?.EndGroup();
+
     /// <summary>The slots this node is moving away (capture and handover); null until the first move.</summary>
     public SlotMoves? Moves => Volatile.Read(ref _moves);
 

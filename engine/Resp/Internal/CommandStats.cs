@@ -2,10 +2,12 @@ using FastDht.Protocol.Resp;
 
 namespace FastDht.Engine.Resp.Internal;
 
-/// <summary>Calls, time and refusals per command kind (INFO commandstats), written by one connection's read loop only.</summary>
+/// <summary>Calls, time, refusals and failures per command kind (INFO commandstats) of one connection.</summary>
 /// <remarks>
-/// Readers (INFO on another connection) read the counters without a lock: a 64-bit read is atomic, and a figure a
-/// command behind is what Redis's own INFO gives a moment later.
+/// Calls, time and refusals are written by the connection's read loop only; failures also by the threads that complete
+/// its late replies (an owner's answer, a transaction), so they are added atomically (errors are rare). Readers (INFO on
+/// another connection) read the counters without a lock: a 64-bit read is atomic, and a figure a command behind is what
+/// Redis's own INFO gives a moment later.
 /// </remarks>
 internal sealed class CommandStats
 {
@@ -15,12 +17,18 @@ internal sealed class CommandStats
     private readonly long[] _calls = new long[Size];
     private readonly long[] _ticks = new long[Size];
     private readonly long[] _rejected = new long[Size];
+    private readonly long[] _failed = new long[Size];
 
     public long Calls(RespCommandKind kind) => Volatile.Read(ref _calls[(int)kind]);
 
     public long Ticks(RespCommandKind kind) => Volatile.Read(ref _ticks[(int)kind]);
 
     public long Rejected(RespCommandKind kind) => Volatile.Read(ref _rejected[(int)kind]);
+
+    public long Failed(RespCommandKind kind) => Volatile.Read(ref _failed[(int)kind]);
+
+    /// <summary>The command ran and answered an error (Redis's failed_calls); any thread.</summary>
+    public void Fail(RespCommandKind kind) => Interlocked.Increment(ref _failed[(int)kind]);
 
     public void Count(RespCommandKind kind, long ticks)
     {
@@ -37,6 +45,7 @@ internal sealed class CommandStats
             _calls[i] += Volatile.Read(ref other._calls[i]);
             _ticks[i] += Volatile.Read(ref other._ticks[i]);
             _rejected[i] += Volatile.Read(ref other._rejected[i]);
+            _failed[i] += Volatile.Read(ref other._failed[i]);
         }
     }
 
@@ -45,5 +54,6 @@ internal sealed class CommandStats
         Array.Clear(_calls);
         Array.Clear(_ticks);
         Array.Clear(_rejected);
+        Array.Clear(_failed);
     }
 }

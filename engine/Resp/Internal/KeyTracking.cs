@@ -40,6 +40,10 @@ internal sealed class KeyTracking : IKeyChangeListener
     [ThreadStatic]
     private static RespSession? t_writer;
 
+    // The broadcast invalidations of the command (or commit) running on this thread, sent when it ends.
+    [ThreadStatic]
+    private static ChangeGroup? t_group;
+
     private readonly RespServer _server;
     private readonly Stripe[] _stripes = new Stripe[StripeCount];
     private readonly Lock _prefixSync = new();
@@ -127,8 +131,16 @@ internal sealed class KeyTracking : IKeyChangeListener
         {
             if (!key.StartsWith(prefix.Bytes))
                 continue;
+            var group = t_group;
             foreach (var session in prefix.Clients)
-                session.Invalidate(key, writer);
+            {
+                if (!session.WantsBroadcast(writer))
+                    continue;
+                if (group is { Depth: > 0 })
+                    group.Add(session, prefix.Bytes, key);
+                else
+                    session.SendInvalidation(key);
+            }
         }
         var stripe = StripeOf(key);
         Readers? readers;
@@ -141,6 +153,28 @@ internal sealed class KeyTracking : IKeyChangeListener
         Interlocked.Decrement(ref _keyCount);
         Interlocked.Add(ref _totalItems, -readers.Count);
         Send(readers, key, writer);
+    }
+
+    /// <summary>
+    /// Opens a group on this thread when some connection broadcasts (BCAST): its prefixes' changes are gathered until
+    /// <see cref="EndGroup"/>, then sent as one message per connection and prefix, each key once, as Redis sends the
+    /// keys gathered for a prefix. Without broadcasting connections: false, nothing to gather (per-key invalidations
+    /// are one message per key, as in Redis).
+    /// </summary>
+    public bool BeginGroup()
+    {
+        if (Volatile.Read(ref _prefixes).Length == 0)
+            return false;
+        (t_group ??= new ChangeGroup()).Depth++;
+        return true;
+    }
+
+    public void EndGroup()
+    {
+        var group = t_group;
+        if (group is null || --group.Depth > 0)
+            return;
+        group.Send();
     }
 
     /// <summary>FLUSHALL: every tracking connection is told that all its keys are invalid (a null invalidation), and the table is emptied.</summary>
@@ -315,6 +349,63 @@ internal sealed class KeyTracking : IKeyChangeListener
                 Array.Resize(ref Ids, Ids.Length * 2);
             Ids[Count++] = id;
             return true;
+        }
+    }
+
+    /// <summary>The broadcast invalidations a thread gathers while a command or commit runs, by connection and prefix.</summary>
+    /// <remarks>
+    /// Looked up by hash, not searched: one command may change many keys (an MSET of thousands) for many broadcasting
+    /// connections, and a linear search per key and connection would make such a command quadratic.
+    /// </remarks>
+    private sealed class ChangeGroup
+    {
+        // Pending messages in the order their first key changed; the dictionary finds one by connection and prefix
+        // (both compared by reference: a prefix is the array the connection follows).
+        private readonly List<Pending> _pending = [];
+        private readonly Dictionary<(RespSession Session, byte[] Prefix), Pending> _byTarget = new();
+
+        /// <summary>How many groups are open on the thread (a command inside a commit nests).</summary>
+        public int Depth;
+
+        public void Add(RespSession session, byte[] prefix, ReadOnlySpan<byte> key)
+        {
+            if (!_byTarget.TryGetValue((session, prefix), out var found))
+            {
+                found = new Pending(session);
+                _byTarget.Add((session, prefix), found);
+                _pending.Add(found);
+            }
+            found.Add(key);
+        }
+
+        public void Send()
+        {
+            // Cleared first: a failing send must not leave keys to be sent again with the next command's.
+            var pending = _pending.ToArray();
+            _pending.Clear();
+            _byTarget.Clear();
+            foreach (var p in pending)
+                p.Session.SendInvalidations(p.Keys);
+        }
+    }
+
+    /// <summary>The keys one connection is to hear of for one prefix, each once, in the order they first changed.</summary>
+    private sealed class Pending(RespSession session)
+    {
+        private readonly HashSet<byte[]> _seen = new(KeyComparer.Instance);
+
+        public RespSession Session { get; } = session;
+
+        public List<byte[]> Keys { get; } = [];
+
+        /// <summary>Adds <paramref name="key"/> unless it is there already (a command may change a key twice: MSET a 1 a 2).</summary>
+        public void Add(ReadOnlySpan<byte> key)
+        {
+            if (_seen.GetAlternateLookup<ReadOnlySpan<byte>>().Contains(key))
+                return;
+            var copy = key.ToArray();
+            _seen.Add(copy);
+            Keys.Add(copy);
         }
     }
 

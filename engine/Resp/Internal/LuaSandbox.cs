@@ -220,6 +220,12 @@ internal sealed class LuaSandbox : IDisposable
     private static void WriteErrorReply(IBufferWriter<byte> reply, byte[] message)
     {
         var text = Encoding.UTF8.GetString(message).TrimStart('-');
+        if (text.Length == 0)
+        {
+            // redis.error_reply(""): Redis answers a bare -ERR (no message, no trailing space).
+            RespWriter.WriteRaw(reply, "-ERR\r\n"u8);
+            return;
+        }
         var space = text.IndexOf(' ');
         var code = space > 0 ? text[..space] : text;
         if (code.Length > 0 && code.All(ch => ch is >= 'A' and <= 'Z' or '_' or >= '0' and <= '9'))
@@ -377,6 +383,8 @@ internal sealed class LuaSandbox : IDisposable
             LuaNative.lua_settop(l, 0);
             var at = 0;
             var isError = reply.Length > 0 && reply[0] == (byte)'-';
+            if (isError)
+                run.NoteError(reply);
             LuaNative.lua_pushboolean(l, isError ? 0 : 1);
             if (!PushReply(l, reply, ref at, 0))
             {

@@ -41,6 +41,12 @@ internal sealed class ReplySlot : PendingRequest, IBufferWriter<byte>
 
     public ReadOnlySpan<byte> Written => _buffer.AsSpan(0, _written);
 
+    /// <summary>The command of a late reply: an error it completes with counts as that command's failure (INFO errorstats).</summary>
+    public RespCommandKind Kind { get; set; }
+
+    /// <summary>Whether completing the slot still has to count an error reply (false once the transaction that filled it counted its own).</summary>
+    public bool CountsErrors { get; set; }
+
     public static ReplySlot Rent(RespSession session)
     {
         var slot = Pool.Get();
@@ -48,6 +54,8 @@ internal sealed class ReplySlot : PendingRequest, IBufferWriter<byte>
         slot.Completed = false;
         slot.HeldCount = 0;
         slot.Silent = false;
+        slot.Kind = RespCommandKind.Unknown;
+        slot.CountsErrors = false;
         slot._written = 0;
         slot.Refused = null;
         return slot;

@@ -14,7 +14,8 @@ namespace FastDht.Engine.Resp.Internal;
 /// </summary>
 internal static class RespConfig
 {
-    private static readonly string[] Settable = ["slowlog-log-slower-than", "slowlog-max-len", "maxmemory", "lua-time-limit", "busy-reply-threshold", "tracking-table-max-keys", "notify-keyspace-events"];
+    private static readonly string[] Settable = ["slowlog-log-slower-than", "slowlog-max-len", "maxmemory", "lua-time-limit", "busy-reply-threshold", "tracking-table-max-keys",
+        "latency-tracking", "latency-tracking-info-percentiles", "notify-keyspace-events"];
 
     public static void Write(IBufferWriter<byte> w, RespHost node, RespServer server, RespCommand c, int respVersion)
     {
@@ -69,6 +70,8 @@ internal static class RespConfig
             ("busy-reply-threshold", server.Scripts.BusyThresholdMs.ToString(inv)),
             ("lua-time-limit", server.Scripts.BusyThresholdMs.ToString(inv)),
             ("tracking-table-max-keys", server.Tracking.MaxKeys.ToString(inv)),
+            ("latency-tracking", server.Latency.Enabled ? "yes" : "no"),
+            ("latency-tracking-info-percentiles", string.Join(' ', Array.ConvertAll(server.Latency.Percentiles, LatencyStats.FormatPercentile))),
             .. EncodingValues(node.Keyspace.Encodings),
         ];
     }
@@ -124,6 +127,8 @@ internal static class RespConfig
         }
         var known = Values(node, server);
         var changes = new List<(string Name, long Value)>();
+        bool? tracking = null;
+        double[]? percentiles = null;
         for (var i = 2; i < c.Count; i += 2)
         {
             var name = Encoding.ASCII.GetString(Lower(c.GetArgument(i)));
@@ -155,6 +160,30 @@ internal static class RespConfig
                 changes.Add((name, classes));
                 continue;
             }
+            if (name == "latency-tracking")
+            {
+                // Redis's yes/no settings, in any case.
+                var text = Lower(c.GetArgument(i + 1));
+                if (!(text.AsSpan().SequenceEqual("yes"u8) || text.AsSpan().SequenceEqual("no"u8)))
+                {
+                    RespWriter.WriteError(w, Encoding.UTF8.GetBytes($"CONFIG SET failed (possibly related to argument '{name}') - argument must be 'yes' or 'no'"));
+                    return;
+                }
+                tracking = text[0] == (byte)'y';
+                changes.Add((name, 0));
+                continue;
+            }
+            if (name == "latency-tracking-info-percentiles")
+            {
+                percentiles = LatencyStats.ParsePercentiles(Encoding.UTF8.GetString(c.GetArgument(i + 1)));
+                if (percentiles is null)
+                {
+                    RespWriter.WriteError(w, Encoding.UTF8.GetBytes($"CONFIG SET failed (possibly related to argument '{name}') - Invalid latency-tracking-info-percentiles parameters"));
+                    return;
+                }
+                changes.Add((name, 0));
+                continue;
+            }
             if (name == "maxmemory")
             {
                 if (!TryParseMemory(c.GetArgument(i + 1), out value))
@@ -182,7 +211,11 @@ internal static class RespConfig
         }
         foreach (var (name, value) in changes)
         {
-            if (Keyspace.CollectionEncodings.IndexOf(name) is var encoding and >= 0)
+            if (name == "latency-tracking")
+                server.Latency.Enabled = tracking!.Value;
+            else if (name == "latency-tracking-info-percentiles")
+                server.Latency.Percentiles = percentiles!;
+            else if (Keyspace.CollectionEncodings.IndexOf(name) is var encoding and >= 0)
                 node.Keyspace.Encodings[encoding] = value;
             else if (name == "slowlog-max-len")
                 server.SlowLog.MaxLength = (int)value;

@@ -9,11 +9,11 @@ namespace FastDht.Engine.Resp.Internal;
 
 /// <summary>
 /// INFO [section ...]: Redis's sections that mean something for a FastDht node (server, clients, memory, persistence,
-/// stats, replication, cpu, modules, cluster, keyspace, commandstats), with this node's real figures.
+/// stats, replication, cpu, modules, commandstats, errorstats, latencystats, cluster, keyspace), with this node's real figures.
 /// </summary>
 /// <remarks>
-/// Section selection follows Redis 7: no argument or <c>default</c> gives every section but commandstats and modules,
-/// <c>all</c> adds commandstats, <c>everything</c> adds modules too; names are case-insensitive, a section is printed
+/// Section selection follows Redis 7: no argument or <c>default</c> gives every section but commandstats, latencystats
+/// and modules, <c>all</c> adds commandstats and latencystats, <c>everything</c> adds modules too; names are case-insensitive, a section is printed
 /// once however often it is asked for, and an unknown name prints nothing. The figures are this node's; INFO keyspace
 /// counts this node's own keys (DBSIZE counts the cluster's).
 /// </remarks>
@@ -21,9 +21,9 @@ internal static class RespInfo
 {
     private static readonly string RunId = Guid.NewGuid().ToString("N") + "00000000";
 
-    private static readonly string[] DefaultSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "cluster", "keyspace"];
+    private static readonly string[] DefaultSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "errorstats", "cluster", "keyspace"];
 
-    private static readonly string[] EverySection = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "cluster", "keyspace"];
+    private static readonly string[] EverySection = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "latencystats", "cluster", "keyspace"];
 
     public static void Write(IBufferWriter<byte> w, RespHost node, RespServer server, RespCommand c, int respVersion)
     {
@@ -39,6 +39,7 @@ internal static class RespInfo
                 case "all":
                     wanted.UnionWith(DefaultSections);
                     wanted.Add("commandstats");
+                    wanted.Add("latencystats");
                     break;
                 case "everything":
                     wanted.UnionWith(EverySection);
@@ -207,6 +208,7 @@ internal static class RespInfo
                 text.Append("# Stats\r\n")
                     .Append("total_connections_received:").Append(stats.ConnectionsReceived).Append("\r\n")
                     .Append("total_commands_processed:").Append(stats.CommandsProcessed).Append("\r\n")
+                    .Append("total_error_replies:").Append(server.Errors.Total).Append("\r\n")
                     .Append("instantaneous_ops_per_sec:").Append(stats.SampleCommandRate()).Append("\r\n")
                     .Append("rejected_connections:").Append(node.Connections?.AcceptLimit?.Refused ?? 0).Append("\r\n")
                     .Append("client_output_buffer_limit_disconnections:").Append(node.Connections?.Counters.OutputLimitDisconnections ?? 0).Append("\r\n")
@@ -257,16 +259,26 @@ internal static class RespInfo
                 {
                     var calls = totals.Calls(spec.Kind);
                     var rejected = totals.Rejected(spec.Kind);
-                    if (calls == 0 && rejected == 0)
+                    var failed = totals.Failed(spec.Kind);
+                    if (calls == 0 && rejected == 0 && failed == 0)
                         continue;
                     var micros = totals.Ticks(spec.Kind) * 1_000_000 / Stopwatch.Frequency;
                     text.Append("cmdstat_").Append(spec.Name).Append(":calls=").Append(calls - rejected)
                         .Append(",usec=").Append(micros)
                         .Append(",usec_per_call=").Append((calls == 0 ? 0 : (double)micros / calls).ToString("F2", inv))
-                        .Append(",rejected_calls=").Append(rejected).Append("\r\n");
+                        .Append(",rejected_calls=").Append(rejected)
+                        .Append(",failed_calls=").Append(failed).Append("\r\n");
                 }
                 break;
             }
+            case "errorstats":
+                text.Append("# Errorstats\r\n");
+                server.Errors.WriteTo(text);
+                break;
+            case "latencystats":
+                text.Append("# Latencystats\r\n");
+                server.Latency.WriteTo(text);
+                break;
             case "cluster":
                 text.Append("# Cluster\r\ncluster_enabled:1\r\n");
                 break;

@@ -94,6 +94,25 @@ internal static class RespKeyCommands
     /// <summary>Executes a keyed command whose keys this node owns; the caller has checked its arity.</summary>
     public static void Execute(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
     {
+        // The changes of one command reach a broadcasting (BCAST) tracking connection as one message per prefix, as
+        // Redis gathers them, not one per key (MSET a b c: one message with three keys).
+        if (!keyspace.BeginChangeGroup())
+        {
+            ExecuteCommand(c, w, keyspace, respVersion);
+            return;
+        }
+        try
+        {
+            ExecuteCommand(c, w, keyspace, respVersion);
+        }
+        finally
+        {
+            keyspace.EndChangeGroup();
+        }
+    }
+
+    private static void ExecuteCommand(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
+    {
         if (!ReadsStringValue(c))
         {
             Run(c, w, keyspace, respVersion);

@@ -56,6 +56,12 @@ internal sealed class RespServer
     /// <summary>Client-side caching: which connections read which keys here, and their invalidations (CLIENT TRACKING).</summary>
     public KeyTracking Tracking { get; }
 
+    /// <summary>Per-command latency histograms (latency-tracking, INFO latencystats).</summary>
+    public LatencyStats Latency { get; } = new();
+
+    /// <summary>Error replies by prefix and in all (INFO errorstats, total_error_replies).</summary>
+    public ErrorStats Errors { get; } = new();
+
     /// <summary>The slow log: commands that took at least <see cref="SlowerThanMicros"/>.</summary>
     public RespSlowLog SlowLog { get; }
 
@@ -168,6 +174,8 @@ internal sealed class RespServer
             _closedStats.Clear();
         foreach (var session in _clients.Values)
             session.Stats.Clear();
+        Errors.Reset();
+        Latency.Reset();
     }
 
     private static long MicrosToTicks(long micros) => micros * Stopwatch.Frequency / 1_000_000;

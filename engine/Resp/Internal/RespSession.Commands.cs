@@ -57,6 +57,7 @@ internal sealed partial class RespSession
             case RespCommandKind.DbSize:
                 return StartDbSize();
             case RespCommandKind.Info:
+                HandOverLatencies(); // the commands of this batch before INFO are in its figures
                 RespInfo.Write(w, _host, _server, c, _respVersion);
                 break;
             case RespCommandKind.Command:

@@ -27,6 +27,12 @@ internal sealed partial class RespSession
     private readonly Diagnostics.NodeMetrics? _metrics;
     private bool _refused;
 
+    // Where the read loop's immediate replies go: it sees whether a command answered an error (INFO errorstats).
+    private readonly ReplyTap _tap = new();
+
+    // This connection's command times not yet in the node's histograms (created at its first command).
+    private LatencyStats.Samples? _latencies;
+
     /// <summary>Whether the connection is subscribed to a channel or pattern (INFO's pubsub_clients).</summary>
     public bool IsSubscribed => _subscriptions > 0;
 
@@ -523,6 +529,13 @@ internal sealed partial class RespSession
     private void Account(RespCommandKind kind, long ticks)
     {
         Stats.Count(kind, ticks);
+        if (kind != RespCommandKind.Unknown && _server.Latency.Enabled)
+        {
+            var samples = _latencies ??= new LatencyStats.Samples(_server.Latency.Generation);
+            samples.Note(kind, ticks);
+            if (samples.IsFull)
+                _server.Latency.Add(samples);
+        }
         if (_metrics is not null)
         {
             _metrics.CountResp(kind, _refused);
@@ -536,6 +549,24 @@ internal sealed partial class RespSession
             var micros = ticks * 1_000_000 / System.Diagnostics.Stopwatch.Frequency;
             _server.SlowLog.Add(_command, micros, Address, _name ?? "");
         }
+    }
+
+    /// <summary>Hands the command times noted since the last batch to the node's histograms (read loop only; INFO latencystats).</summary>
+    private void HandOverLatencies()
+    {
+        if (_latencies is { Count: > 0 } samples)
+            _server.Latency.Add(samples);
+    }
+
+    /// <summary>
+    /// The command answered an error: INFO errorstats and total_error_replies count it, and commandstats counts the
+    /// command as failed unless it was refused before it ran (then it is a rejected call already). Any thread.
+    /// </summary>
+    private void CountError(RespCommandKind kind, ReadOnlySpan<byte> error, bool refused)
+    {
+        _server.Errors.Count(error);
+        if (!refused)
+            Stats.Fail(kind);
     }
 
     /// <summary>The command is refused before it runs (arity, subcommand, ACL): INFO's rejected_calls, the metrics' outcome "refused".</summary>

@@ -54,6 +54,7 @@ internal sealed partial class RespSession
         if (spec is null)
         {
             RespErrors.WriteUnknownCommand(w, c);
+            Reject(c.Kind); // refused, never run: a rejected call, as Redis counts it
             _queueFailed = true;
             return Outcome.Continue;
         }
@@ -61,6 +62,7 @@ internal sealed partial class RespSession
         if (resolved is null)
         {
             RespErrors.WriteUnknownSubcommand(w, c.GetArgument(1), spec.Name.ToUpperInvariant());
+            Reject(c.Kind); // refused, never run: a rejected call, as Redis counts it
             _queueFailed = true;
             return Outcome.Continue;
         }
@@ -68,6 +70,7 @@ internal sealed partial class RespSession
         if (!spec.ArityMatches(c.Count) || (spec.Step == 2 && (c.Count - 1) % 2 != 0))
         {
             RespErrors.WriteWrongArity(w, spec.NameBytes);
+            Reject(c.Kind); // refused, never run: a rejected call, as Redis counts it
             _queueFailed = true;
             return Outcome.Continue;
         }
@@ -75,12 +78,14 @@ internal sealed partial class RespSession
         {
             // SAVE, as Redis flags it: it would block the node's other clients while the transaction runs.
             RespWriter.WriteError(w, "Command not allowed inside a transaction"u8);
+            Reject(c.Kind); // refused, never run: a rejected call, as Redis counts it
             _queueFailed = true;
             return Outcome.Continue;
         }
         if (spec.DenyOom && _server.IsOverMaxMemory)
         {
             RespWriter.WriteRaw(w, RespErrors.OutOfMemory);
+            Reject(c.Kind); // refused, never run: a rejected call, as Redis counts it
             _queueFailed = true;
             return Outcome.Continue;
         }
@@ -93,12 +98,14 @@ internal sealed partial class RespSession
                     RespWriter.WriteRaw(w, error);
                 else
                     RespWriter.WriteRaw(w, RespErrors.CrossNode);
+                Reject(c.Kind); // refused, never run: a rejected call, as Redis counts it
                 _queueFailed = true;
                 return Outcome.Continue;
             }
         }
         if (_tracking != 0 && spec.IsReadOnly && spec.HasKeys && !TrackReads(spec, _host.Cluster.Current, w))
         {
+            Reject(c.Kind); // refused, never run: a rejected call, as Redis counts it
             _queueFailed = true;
             return Outcome.Continue;
         }
@@ -109,6 +116,7 @@ internal sealed partial class RespSession
         if (_queuedBytes > _host.MaxFrameSize)
         {
             RespWriter.WriteError(w, Encoding.ASCII.GetBytes($"the transaction is larger than the node's maximum frame size ({_host.MaxFrameSize} bytes); it will be discarded"));
+            Reject(c.Kind); // refused, never run: a rejected call, as Redis counts it
             _queueFailed = true;
             return Outcome.Continue;
         }
@@ -189,6 +197,7 @@ internal sealed partial class RespSession
             RespWriter.WriteArrayHeader(w, txn.Commands);
             RespWriter.WriteRaw(w, txn.Replies);
             DeliverPublished(txn);
+            CountErrors(txn);
             return Outcome.Continue;
         }
         return StartRespTransaction(txn, exec: true);
@@ -261,6 +270,8 @@ internal sealed partial class RespSession
                     RespWriter.WriteArrayHeader(slot, txn.Commands);
                 RespWriter.WriteRaw(slot, txn.Replies);
                 DeliverPublished(txn);
+                CountErrors(txn);
+                slot.CountsErrors = false;
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -271,6 +282,23 @@ internal sealed partial class RespSession
         _host.Keyspace.Durability?.HoldAllAppended(_connection);
         _order.End(ticket);
         OnSlotCompleted(slot);
+    }
+
+    /// <summary>
+    /// The transaction ran: the errors its commands answered count as theirs (EXEC itself did not fail, as in Redis),
+    /// and those of commands its scripts ran count in errorstats only. Any thread.
+    /// </summary>
+    private void CountErrors(RespTransaction txn)
+    {
+        if (txn.Errors is not { } errors)
+            return;
+        foreach (var note in errors)
+        {
+            if (note.Counts)
+                _server.Errors.Count(note.Error);
+            if (note.Kind != RespCommandKind.Unknown)
+                Stats.Fail(note.Kind);
+        }
     }
 
     /// <summary>

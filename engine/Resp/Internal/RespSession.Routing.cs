@@ -25,7 +25,7 @@ internal sealed partial class RespSession
             return Outcome.MustWait; // a FLUSHALL of this connection is still running: nothing overtakes it
         if (_users is not null && IsRefused())
         {
-            _refused = true;
+            Reject(c.Kind);
             _queueFailed |= _queued is not null; // a refusal while queueing aborts the EXEC, as in Redis
             return Outcome.Continue;
         }
@@ -65,11 +65,13 @@ internal sealed partial class RespSession
         _lastCommand = resolved.Name;
         if (resolved.DenyOom && _server.IsOverMaxMemory)
         {
+            Reject(c.Kind);
             RespWriter.WriteRaw(Target(), RespErrors.OutOfMemory);
             return Outcome.Continue;
         }
         if (_subscriptions > 0 && _respVersion == 2 && !AllowedWhileSubscribed(c.Kind))
         {
+            Reject(c.Kind);
             RespErrors.WriteNotAllowedWhileSubscribed(Target(), spec.NameBytes);
             return Outcome.Continue;
         }

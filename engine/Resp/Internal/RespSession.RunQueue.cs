@@ -119,6 +119,7 @@ internal sealed partial class RespSession
                         continue;
                     }
                     _command = scratch;
+                    _tap.Arm(); // its error counts for it, as an error of a queued command does in Redis
                     var outcome = ExecuteNodeCommand();
                     // A node command that must wait (FLUSHALL behind a running step) is run again once that step ends.
                     while (outcome == Outcome.MustWait)
@@ -127,6 +128,9 @@ internal sealed partial class RespSession
                             return Outcome.Stop;
                         outcome = ExecuteNodeCommand();
                     }
+                    if (!_tap.Error.IsEmpty)
+                        CountError(scratch.Kind, _tap.Error, refused: false);
+                    _tap.Disarm();
                     _command = own;
                     close |= outcome == Outcome.Stop;
                     i++;
@@ -141,6 +145,7 @@ internal sealed partial class RespSession
                     txn.Decide([]);
                     RespWriter.WriteRaw(Target(), txn.Replies);
                     DeliverPublished(txn);
+                    CountErrors(txn);
                 }
                 else
                 {

@@ -35,7 +35,7 @@ internal sealed partial class RespSession
             return false;
         }
         _queueFailed |= _queued is not null;
-        _refused = true;
+        Reject(c.Kind);
         RespWriter.WriteRaw(Target(), ScriptEngine.BusyReply);
         return false;
     }

@@ -117,14 +117,18 @@ internal sealed partial class RespSession
         SendInvalidation(key, all: false);
     }
 
-    /// <summary>A key under one of this broadcasting connection's prefixes changed.</summary>
-    public void Invalidate(ReadOnlySpan<byte> key, RespSession? writer)
+    /// <summary>Whether this broadcasting connection hears of a change <paramref name="writer"/> made (not its own under NOLOOP).</summary>
+    public bool WantsBroadcast(RespSession? writer)
     {
         var flags = Tracking;
-        if ((flags & TrackingFlags.On) == 0 || ((flags & TrackingFlags.NoLoop) != 0 && ReferenceEquals(writer, this)))
-            return;
-        SendInvalidation(key, all: false);
+        return (flags & TrackingFlags.On) != 0 && !((flags & TrackingFlags.NoLoop) != 0 && ReferenceEquals(writer, this));
     }
+
+    /// <summary>A key under one of this broadcasting connection's prefixes changed.</summary>
+    public void SendInvalidation(ReadOnlySpan<byte> key) => SendInvalidation(key, all: false);
+
+    /// <summary>Keys under one of this broadcasting connection's prefixes changed in one command or commit: one message.</summary>
+    public void SendInvalidations(List<byte[]> keys) => SendInvalidation(default, all: false, keys);
 
     /// <summary>Every key this connection may cache is invalid (FLUSHALL, a slot range handed away under BCAST): a null invalidation.</summary>
     public void InvalidateAll()
@@ -134,10 +138,10 @@ internal sealed partial class RespSession
     }
 
     /// <summary>
-    /// Queues one invalidation, as Redis's sendTrackingMessage: a RESP3 push to this connection or the one it redirects to,
+    /// Queues one invalidation (of <paramref name="key"/>, of <paramref name="keys"/> when given, or of everything), as Redis's sendTrackingMessage: a RESP3 push to this connection or the one it redirects to,
     /// a <c>__redis__:invalidate</c> message to a RESP2 redirect target in subscribed mode, nothing otherwise.
     /// </summary>
-    private void SendInvalidation(ReadOnlySpan<byte> key, bool all)
+    private void SendInvalidation(ReadOnlySpan<byte> key, bool all, List<byte[]>? keys = null)
     {
         var target = this;
         var redirect = Volatile.Read(ref _trackingRedirect);
@@ -179,6 +183,12 @@ internal sealed partial class RespSession
         if (all)
         {
             RespKeyCommands.WriteNull(slot, _respVersion); // the tracking connection's null, as Redis sends it
+        }
+        else if (keys is not null)
+        {
+            RespWriter.WriteArrayHeader(slot, keys.Count);
+            foreach (var one in keys)
+                RespWriter.WriteBulkString(slot, one);
         }
         else
         {

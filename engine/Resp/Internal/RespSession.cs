@@ -140,6 +140,7 @@ internal sealed partial class RespSession
                         var pushed = pushes.Generation;
                         if (_replyMode is ReplyMode.Off or ReplyMode.Skip)
                             BeginSilentReply();
+                        _tap.Arm();
                         var outcome = Execute();
                         if (outcome == Outcome.MustWait)
                             outcome = await ExecuteInOrderAsync().ConfigureAwait(false);
@@ -158,6 +159,9 @@ internal sealed partial class RespSession
                         stop = outcome == Outcome.Stop;
                         if (_tracking != 0)
                             EndCachingHint();
+                        if (!_tap.Error.IsEmpty)
+                            CountError(_command.Kind, _tap.Error, _refused);
+                        _tap.Disarm();
                         var finished = Stopwatch.GetTimestamp();
                         Account(_command.Kind, finished - started);
                         started = finished;
@@ -334,6 +338,8 @@ internal sealed partial class RespSession
     {
         var slot = ReplySlot.Rent(this);
         slot.Silent = _silent;
+        slot.Kind = _command.Kind;
+        slot.CountsErrors = true;
         lock (_queueLock)
         {
             _queue.Enqueue(slot);
@@ -347,16 +353,16 @@ internal sealed partial class RespSession
     private IBufferWriter<byte> Target()
     {
         if (_localTail is not null)
-            return _localTail;
+            return _tap.Over(_localTail);
         if (_queue.Count == 0 && !_silent)
-            return _writer!;
+            return _tap.Over(_writer!);
         var slot = ReplySlot.Rent(this);
         slot.Completed = true;
         slot.Silent = _silent;
         lock (_queueLock)
             _queue.Enqueue(slot);
         _localTail = slot;
-        return slot;
+        return _tap.Over(slot);
     }
 
     /// <summary>Flushes the links this batch wrote to, writes out the completed replies, releases the writer lock with one flush.</summary>
@@ -374,6 +380,7 @@ internal sealed partial class RespSession
 
         _host.Statistics.AddCommands(_batchCommands);
         _batchCommands = 0;
+        HandOverLatencies();
 
         var writer = _writer;
         if (writer is null)
@@ -393,6 +400,8 @@ internal sealed partial class RespSession
     public void OnSlotCompleted(ReplySlot slot)
     {
         NoteLateReplySize(slot.Written.Length);
+        if (slot.CountsErrors && slot.Written is [(byte)'-', ..])
+            CountError(slot.Kind, slot.Written, refused: false);
         lock (_queueLock)
         {
             slot.Completed = true;

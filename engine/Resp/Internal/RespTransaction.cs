@@ -41,6 +41,18 @@ internal sealed class RespTransaction
     private readonly List<ReadOnlyMemory<byte>> _keys = [];
     private List<byte[]>? _needed;
     private List<(byte[] Channel, byte[] Message)>? _published;
+    private List<ErrorNote>? _errors;
+
+    // An error is kept to this length: its prefix lies in the first 32 bytes, and a script's final error is compared
+    // with the errors its commands answered on these bytes.
+    private const int NotedErrorBytes = 512;
+
+    /// <summary>
+    /// An error reply of the last run: of a command of the transaction (<paramref name="Kind"/>, which failed), or of a
+    /// command a script ran (<see cref="RespCommandKind.Unknown"/>). <paramref name="Counts"/> is false for a script's
+    /// final error that only passes on one its commands answered (counted there, as Redis counts it once).
+    /// </summary>
+    internal readonly record struct ErrorNote(RespCommandKind Kind, byte[] Error, bool Counts);
 
     public RespTransaction(QueuedCommand[] commands, (byte[] Key, ulong Version)[] watches, int respVersion, int maxValueLength, ScriptEngine? scripts = null,
         IReadOnlyList<ReadOnlyMemory<byte>>? moreKeys = null)
@@ -107,6 +119,42 @@ internal sealed class RespTransaction
     /// <summary>Whether the last run found a WATCHed key changed (then nothing ran and nothing changes).</summary>
     public bool WatchFailed { get; private set; }
 
+    /// <summary>The error replies of the last run (see <see cref="ErrorNote"/>), in order; null when none.</summary>
+    public IReadOnlyList<ErrorNote>? Errors => _errors;
+
+    /// <summary>A command a script ran answered an error (INFO errorstats counts it, as Redis counts a script's errors).</summary>
+    public void NoteScriptError(ReadOnlySpan<byte> reply) =>
+        (_errors ??= []).Add(new ErrorNote(RespCommandKind.Unknown, reply[..Math.Min(reply.Length, NotedErrorBytes)].ToArray(), true));
+
+    /// <summary>After a command wrote its reply from <paramref name="start"/>: notes it when it is an error.</summary>
+    private void NoteReply(RespCommandKind kind, ReadOnlySpan<byte> written, int start, int innerFrom)
+    {
+        if (written.Length <= start || written[start] != (byte)'-')
+            return;
+        var error = written[start..];
+        error = error[..Math.Min(error.Length, NotedErrorBytes)];
+        var counts = true;
+        // A script's error that is one its commands answered (redis.call raised it, or the script returned what
+        // redis.pcall gave) was counted when the command answered it.
+        for (var i = innerFrom; _errors is not null && i < _errors.Count; i++)
+        {
+            if (_errors[i].Kind == RespCommandKind.Unknown && SameError(_errors[i].Error, error))
+            {
+                counts = false;
+                break;
+            }
+        }
+        (_errors ??= []).Add(new ErrorNote(kind, error.ToArray(), counts));
+    }
+
+    // The script's reply is written afresh from the Lua error table, so only the first line is compared.
+    private static bool SameError(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
+    {
+        var endA = a.IndexOf((byte)'\r');
+        var endB = b.IndexOf((byte)'\r');
+        return (endA < 0 ? a : a[..endA]).SequenceEqual(endB < 0 ? b : b[..endB]);
+    }
+
     /// <summary>The coordinator's decision function: the effects of the commands on <paramref name="current"/> (the keys, read under the locks, in <see cref="Keys"/> order).</summary>
     public TxnEffect?[]? Decide(LookupResult[] current)
     {
@@ -114,6 +162,7 @@ internal sealed class RespTransaction
         _needed = null;
         _published = null;
         KeyspaceEvents = null;
+        _errors = null;
         foreach (var (key, version) in _watches)
         {
             var now = current[_index[Name(key)]];
@@ -151,6 +200,8 @@ internal sealed class RespTransaction
         {
             foreach (var queued in _commands)
             {
+                var replyStart = replies.WrittenCount;
+                var innerFrom = _errors?.Count ?? 0;
                 if (!queued.TryParse(command, _limits))
                     RespWriter.WriteError(replies, "the queued command could not be read back"u8);
                 else if (ScriptEngine.IsScriptCommand(command.Kind))
@@ -163,6 +214,7 @@ internal sealed class RespTransaction
                     Publish(command, replies);
                 else
                     WriteKeyless(command, replies);
+                NoteReply(queued.Kind, replies.WrittenSpan, replyStart, innerFrom);
             }
         }
         Replies = replies.WrittenSpan.ToArray();
@@ -176,8 +228,12 @@ internal sealed class RespTransaction
         {
             // SCRIPT KILL: nothing of the transaction applies, and every command says so (a lone EVAL: one reply).
             var each = new ArrayBufferWriter<byte>();
+            _errors = null;
             for (var i = 0; i < _commands.Length; i++)
+            {
+                NoteReply(_commands[i].Kind, ScriptEngine.KilledReply, 0, 0);
                 RespWriter.WriteRaw(each, ScriptEngine.KilledReply);
+            }
             Replies = each.WrittenSpan.ToArray();
             KeyspaceEvents = null; // nothing applies: no event either
             return null;

@@ -37,6 +37,9 @@ internal sealed class ScriptRun(LocalKeyspace scratch, RespTransaction transacti
     /// <summary>Asks the run to stop: the prelude's hook raises at the script's next check.</summary>
     public void Kill() => _killed = true;
 
+    /// <summary>A command of the script answered an error: counted in INFO errorstats once the transaction has run.</summary>
+    public void NoteError(ReadOnlySpan<byte> reply) => transaction.NoteScriptError(reply);
+
     /// <summary>Runs one command for the script; its RESP2 reply (an error reply when refused).</summary>
     public byte[] Call(byte[][] args)
     {

@@ -440,6 +440,28 @@ internal sealed class TxnParticipant
         // Applied, then logged as one record while the prepared locks still hold the keys (no other write of them can
         // be logged in between); only the writes applied, so the record says exactly what the store holds.
         var batch = _keyspace.Log is null ? null : t_logBatch ??= new LogBatch();
+        // The commit's changes reach a broadcasting tracking connection together (one message per prefix), as Redis
+        // gathers an EXEC's.
+        var grouped = _keyspace.BeginChangeGroup();
+        try
+        {
+            ApplyWrites(prepared, batch);
+        }
+        finally
+        {
+            if (grouped)
+                _keyspace.EndChangeGroup();
+        }
+        if (batch is not null)
+        {
+            _keyspace.LogCommit(batch);
+            batch.Clear();
+        }
+        return TxnStep.Ok;
+    }
+
+    private void ApplyWrites(PreparedTxn prepared, LogBatch? batch)
+    {
         foreach (var w in prepared.Writes)
         {
             using var write = _keyspace.BeginCommitWrite(w.Key.Span, prepared.Id, (long)w.FenceToken);
@@ -466,12 +488,6 @@ internal sealed class TxnParticipant
                 batch?.AddPut(w.Key.Span, w.Value.Span);
             }
         }
-        if (batch is not null)
-        {
-            _keyspace.LogCommit(batch);
-            batch.Clear();
-        }
-        return TxnStep.Ok;
     }
 
     private bool HoldsAll(TxnId txn, ReadOnlyMemory<byte>[] keys)

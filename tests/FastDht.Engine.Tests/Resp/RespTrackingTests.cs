@@ -140,6 +140,42 @@ public sealed class RespTrackingTests(RespClusterFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task Broadcast_mode_gathers_the_keys_of_one_command_or_transaction_per_prefix()
+    {
+        // Keys of one slot (one hash tag) owned by node 0, where the broadcasting reader is; written through node 1.
+        var tag = "{" + RespCluster.KeyOwnedBy(Cluster, 0, "grp") + "}";
+        string Key(string name) => "gp:" + name + tag;
+        static string Keys(params string[] keys) =>
+            $">2\r\n$10\r\ninvalidate\r\n*{keys.Length}\r\n" + string.Concat(keys.Select(k => $"${k.Length}\r\n{k}\r\n"));
+        await using var reader = await ConnectAsync(0, resp3: true);
+        await using var writer = await ConnectAsync(1);
+        Assert.Equal("+OK\r\n", await reader.CallAsync("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "gp:a", "PREFIX", "gp:b"));
+
+        // MSET of three keys under one prefix (one of them twice) and one under none: one message, each key once.
+        Assert.Equal("+OK\r\n", await writer.CallAsync("MSET", Key("a1"), "1", Key("a2"), "2", Key("a1"), "3", Key("c1"), "4"));
+        Assert.Equal(Keys(Key("a1"), Key("a2")), await reader.ReadReplyAsync().WithinAsync("the MSET's invalidation"));
+
+        // A transaction over two prefixes: one message per prefix (as Redis: "two separated notifications").
+        Assert.Equal("+OK\r\n", await writer.CallAsync("MULTI"));
+        foreach (var name in new[] { "a1", "b1", "a3", "c1" })
+            Assert.Equal("+QUEUED\r\n", await writer.CallAsync("INCR", Key(name)));
+        Assert.Equal("*4\r\n:4\r\n:1\r\n:1\r\n:5\r\n", await writer.CallAsync("EXEC"));
+        var messages = new List<string>
+        {
+            await reader.ReadReplyAsync().WithinAsync("the first prefix's invalidation"),
+            await reader.ReadReplyAsync().WithinAsync("the second prefix's invalidation"),
+        };
+        Assert.Contains(Keys(Key("b1")), messages);
+        Assert.True(messages.Contains(Keys(Key("a1"), Key("a3"))) || messages.Contains(Keys(Key("a3"), Key("a1"))), string.Join(" | ", messages));
+
+        // Single writes stay one message each, and nothing else was sent.
+        Assert.Equal("+OK\r\n", await writer.CallAsync("SET", Key("b2"), "x"));
+        Assert.Equal(Keys(Key("b2")), await reader.ReadReplyAsync().WithinAsync("the SET's invalidation"));
+        Assert.Equal("+OK\r\n", await reader.CallAsync("CLIENT", "TRACKING", "OFF"));
+        Assert.Equal("+PONG\r\n", await reader.CallAsync("PING"));
+    }
+
+    [Fact]
     public async Task Optin_tracks_only_after_caching_yes_and_noloop_skips_the_readers_own_writes()
     {
         var untracked = RespCluster.KeyOwnedBy(Cluster, 0, "trk:optin:a");
