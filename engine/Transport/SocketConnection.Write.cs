@@ -36,11 +36,10 @@ public sealed partial class SocketConnection
     private IOutputBarrier? _barrier2;
     private long _barrierMark2;
 
-    // The client output bound (null for peer links and dials): bytes flushed so far, counted under the writer lock, less
-    // BytesSent are the unsent output; _overSoftSince is when they rose above the soft bound (0 while below).
-    // _countsOutput: a client connection (SocketConnection.Client.cs) counts its flushed bytes for the bound and the budget.
+    // The client output bound (null for peer links and dials): bytes flushed so far, counted under the writer lock on
+    // every connection, less BytesSent are the unsent output (a retired peer link waits for it to be sent before it
+    // closes); _overSoftSince is when they rose above the soft bound (0 while below).
     private OutputLimit? _outputLimit;
-    private bool _countsOutput;
     private long _bytesFlushed;
     private long _overSoftSince;
 
@@ -161,7 +160,7 @@ public sealed partial class SocketConnection
             return new ValueTask<bool>(!IsClosed);
         }
 
-        if (_countsOutput && !CountOutput())
+        if (!CountOutput())
         {
             _writeLock.Exit();
             return new ValueTask<bool>(false);
