@@ -113,7 +113,7 @@ public sealed partial class SocketConnection
         {
             if (!_writerClosed)
             {
-                writer = _output.Writer;
+                writer = HeldWriter;
                 return true;
             }
 
@@ -133,7 +133,7 @@ public sealed partial class SocketConnection
         {
             if (!_writerClosed)
             {
-                return new ValueTask<PipeWriter>(_output.Writer);
+                return new ValueTask<PipeWriter>(HeldWriter);
             }
 
             _writeLock.Exit();
@@ -154,12 +154,28 @@ public sealed partial class SocketConnection
     /// </remarks>
     public ValueTask<bool> ExitWriteAsync(bool flush = true)
     {
+        if (_stage is { } stage)
+        {
+            MoveStaged(stage);
+        }
+
         if (!flush)
         {
             _writeLock.Exit();
             return new ValueTask<bool>(!IsClosed);
         }
 
+        if (_lane is { NeedsRoom: true } lane)
+        {
+            return ExitWriteWaitingForLaneAsync(lane);
+        }
+
+        return ExitWriteFlushAsync();
+    }
+
+    /// <summary>With the writer lock held: counts, waits for the output barriers, flushes and releases the lock.</summary>
+    private ValueTask<bool> ExitWriteFlushAsync()
+    {
         if (!CountOutput())
         {
             _writeLock.Exit();
@@ -179,6 +195,7 @@ public sealed partial class SocketConnection
             }
         }
 
+        PublishLane();
         ValueTask<FlushResult> flushing = _output.Writer.FlushAsync();
         if (flushing.IsCompletedSuccessfully)
         {
@@ -200,7 +217,7 @@ public sealed partial class SocketConnection
             Throw.ObjectDisposed(nameof(SocketConnection));
         }
 
-        return _output.Writer;
+        return HeldWriter;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -227,6 +244,7 @@ public sealed partial class SocketConnection
             return false;
         }
 
+        PublishLane();
         return await ExitWriteSlowAsync(_output.Writer.FlushAsync()).ConfigureAwait(false);
     }
 
@@ -281,6 +299,7 @@ public sealed partial class SocketConnection
             if (!_writerClosed)
             {
                 _writerClosed = true;
+                PublishLane();
                 await _output.Writer.CompleteAsync().ConfigureAwait(false);
             }
         }

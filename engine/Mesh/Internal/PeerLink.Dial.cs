@@ -133,6 +133,12 @@ internal sealed partial class PeerLink
                 if (!IsOpen)
                     return;
                 var now = Environment.TickCount64;
+                if (AssemblyStalled(now, (long)timeout.TotalMilliseconds))
+                {
+                    // Bytes may still arrive (heartbeats), but a frame left half sent pins up to a frame's memory for nothing.
+                    Connection.Abort(new InvalidDataException($"a large frame's pieces stopped for {timeout.TotalMilliseconds:0} ms before it was whole"));
+                    return;
+                }
                 var receivedNow = Connection.BytesReceived;
                 if (receivedNow != received)
                 {
