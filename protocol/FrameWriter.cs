@@ -74,6 +74,20 @@ public static class FrameWriter
     public static void WritePing(IBufferWriter<byte> writer, uint requestId, ReadOnlySpan<byte> payload) =>
         WriteFrame(writer, requestId, Opcode.Ping, FrameFlags.None, StatusCode.Ok, payload);
 
+    /// <summary>Fragment with an empty body: the probe, answered Ok by a node that reassembles pieces.</summary>
+    public static void WriteFragmentProbe(IBufferWriter<byte> writer, uint requestId) =>
+        WriteFrame(writer, requestId, Opcode.Fragment, FrameFlags.None, StatusCode.Ok, default);
+
+    /// <summary>The 12-byte header of a Fragment piece that carries <paramref name="pieceLength"/> bytes of a large frame; the request id names the frame's stream. Never answered.</summary>
+    public static void WriteFragmentHeader(Span<byte> destination, uint streamId, int pieceLength)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(destination, (uint)(ProtocolConstants.LengthOverhead + pieceLength));
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[4..], streamId);
+        destination[8] = (byte)Opcode.Fragment;
+        destination[9] = (byte)FrameFlags.None;
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[10..], (ushort)StatusCode.Ok);
+    }
+
     /// <summary>ClusterInfo: empty body.</summary>
     public static void WriteClusterInfo(IBufferWriter<byte> writer, uint requestId) =>
         WriteFrame(writer, requestId, Opcode.ClusterInfo, FrameFlags.None, StatusCode.Ok, default);

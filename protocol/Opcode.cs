@@ -32,6 +32,9 @@ public enum Opcode : byte
     /// <summary>Client to node: take a member out of the cluster (gracefully once it owns no slots, or forgotten when it died for good and replicas hold its slots).</summary>
     RemoveNode = 0x08,
 
+    /// <summary>Node to node: one piece of a large frame, cut so that answers and heartbeats pass it on the link; empty, the probe asking whether the peer reassembles pieces (docs/protocol.md section 5.21).</summary>
+    Fragment = 0x09,
+
     /// <summary>Read one key.</summary>
     Get = 0x10,
 

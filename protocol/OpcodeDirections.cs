@@ -7,7 +7,7 @@ namespace FastDht.Protocol;
 /// (<see cref="RequestDecoder.IsDefined"/>) and each session's refusal come from here, so adding an opcode means
 /// deciding its direction in this one place.
 /// Peers send the single-key operations (forwarded, with FORWARDED), Ping, ClusterInfo and NodeInfo, the
-/// participant parts of a client's Unlock and RenewLease, the Txn* operations, RespExecute, ReplicaSync, ClusterPropose, ClusterPush, LeaseRenew, MigrateKeys and RespPublish. Clients
+/// participant parts of a client's Unlock and RenewLease, the Txn* operations, RespExecute, ReplicaSync, ClusterPropose, ClusterPush, LeaseRenew, MigrateKeys, RespPublish and Fragment. Clients
 /// send Hello, Auth, Ping, ClusterInfo, NodeInfo, Snapshot, MoveSlots, RemoveNode, the single-key operations, MultiPut, MultiGet, Lock,
 /// Unlock and RenewLease.
 /// </remarks>
@@ -62,6 +62,7 @@ public static class OpcodeDirections
         t[(byte)Opcode.ClusterJoin] = OpcodeDirection.NodeToNode;
         t[(byte)Opcode.LeaseRenew] = OpcodeDirection.NodeToNode;
         t[(byte)Opcode.RespPublish] = OpcodeDirection.NodeToNode;
+        t[(byte)Opcode.Fragment] = OpcodeDirection.NodeToNode;
         return t;
     }
 }

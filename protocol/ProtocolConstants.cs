@@ -25,6 +25,12 @@ public static class ProtocolConstants
     /// </summary>
     public const int LengthOverhead = HeaderSize - sizeof(uint);
 
+    /// <summary>A frame larger than this (whole, header included) goes on a peer link in Fragment pieces, once the peer said it reassembles them: 256 KiB.</summary>
+    public const int FragmentThreshold = 256 * 1024;
+
+    /// <summary>The most bytes of a large frame one Fragment piece carries: 64 KiB (less when the peer's maximum frame is smaller).</summary>
+    public const int FragmentPieceSize = 64 * 1024;
+
     /// <summary>The node id a client sends in Hello.</summary>
     public const ushort ClientNodeId = 0xFFFF;
 

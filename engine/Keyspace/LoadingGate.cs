@@ -24,5 +24,5 @@ internal sealed class LoadingGate(bool loading)
     /// RespPublish carries a pub/sub message, no key: Redis delivers PUBLISH while it loads too.
     /// </remarks>
     public static bool ReadsOrWritesKeys(Protocol.Opcode opcode) =>
-        opcode is not (Protocol.Opcode.Ping or Protocol.Opcode.ClusterInfo or Protocol.Opcode.NodeInfo or Protocol.Opcode.Hello or Protocol.Opcode.ClusterPush or Protocol.Opcode.RespPublish);
+        opcode is not (Protocol.Opcode.Ping or Protocol.Opcode.ClusterInfo or Protocol.Opcode.NodeInfo or Protocol.Opcode.Hello or Protocol.Opcode.ClusterPush or Protocol.Opcode.RespPublish or Protocol.Opcode.Fragment);
 }

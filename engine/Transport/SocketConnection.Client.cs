@@ -29,10 +29,9 @@ public sealed partial class SocketConnection
             _outputLimit = limit;
         if (_options.ClientBudget is { } budget && _client is null)
             _client = budget.Join(this, reportsInput);
-        _countsOutput = _outputLimit is not null || _client is not null;
     }
 
-    /// <summary>Replies flushed and not yet sent (0 unless the connection is a client: only those count their flushes).</summary>
+    /// <summary>Bytes flushed and not yet sent.</summary>
     internal long UnsentOutput => Volatile.Read(ref _bytesFlushed) - BytesSent;
 
     /// <summary>Received bytes the parse loop has not consumed yet: what the input pipe holds (for a connection whose parse loop reports).</summary>

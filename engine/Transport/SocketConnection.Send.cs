@@ -36,15 +36,42 @@ public sealed partial class SocketConnection
         PipeReader output = _output.Reader;
         Exception? error = null;
         SocketSender? sender = null;
+        // Everything read from the output pipe so far is sent: the stream is between two frames, where a piece may go.
+        bool atBoundary = true;
         try
         {
             while (true)
             {
-                ReadResult result = await output.ReadAsync().ConfigureAwait(false);
+                ReadResult result;
+                LaneFrame? piece = atBoundary ? Volatile.Read(ref _lane)?.Ready(_pipeBytesSent) : null;
+                if (piece is null)
+                {
+                    result = await output.ReadAsync().ConfigureAwait(false);
+                }
+                else if (!output.TryRead(out result))
+                {
+                    // Nothing else to send: the large frame's pieces follow each other without waiting for anything.
+                    SocketOperationResult pieceSent = await SendFromLaneAsync(piece).ConfigureAwait(false);
+                    if (!pieceSent.IsSuccess)
+                    {
+                        error = OnSocketError(pieceSent.Error);
+                        break;
+                    }
+
+                    continue;
+                }
+
                 if (result.IsCanceled)
                 {
-                    // Abort woke us: whatever is still buffered is dropped with the connection.
-                    break;
+                    if (IsClosed)
+                    {
+                        // Abort woke us: whatever is still buffered is dropped with the connection.
+                        break;
+                    }
+
+                    // A frame was queued in the lane (SocketConnection.Fragments.cs): nothing read is consumed.
+                    output.AdvanceTo(result.Buffer.Start);
+                    continue;
                 }
 
                 ReadOnlySequence<byte> buffer = SendSlice(result.Buffer);
@@ -66,13 +93,28 @@ public sealed partial class SocketConnection
                     sender = null;
                     Interlocked.Increment(ref _sendCount);
                     Interlocked.Add(ref _bytesSent, buffer.Length);
+                    _pipeBytesSent += buffer.Length;
                     _options.Counters.OnSent(buffer.Length);
                 }
 
                 output.AdvanceTo(buffer.End);
-                if (result.IsCompleted && buffer.End.Equals(result.Buffer.End))
+                atBoundary = buffer.End.Equals(result.Buffer.End);
+                if (result.IsCompleted && atBoundary)
                 {
+                    // A graceful close: what the lane still holds goes too, in order.
+                    error = await DrainLaneAsync().ConfigureAwait(false);
                     break;
+                }
+
+                if (atBoundary && Volatile.Read(ref _lane)?.Ready(_pipeBytesSent) is { } next)
+                {
+                    // One piece after each read's worth of other frames: the two alternate while both have bytes to send.
+                    SocketOperationResult pieceSent = await SendFromLaneAsync(next).ConfigureAwait(false);
+                    if (!pieceSent.IsSuccess)
+                    {
+                        error = OnSocketError(pieceSent.Error);
+                        break;
+                    }
                 }
             }
         }
@@ -97,6 +139,21 @@ public sealed partial class SocketConnection
         Shutdown(error);
         await output.CompleteAsync().ConfigureAwait(false);
         SignalClosed();
+    }
+
+    /// <summary>At a graceful close: sends what the lane holds; the error that stopped it, if any.</summary>
+    private async ValueTask<Exception?> DrainLaneAsync()
+    {
+        while (Volatile.Read(ref _lane)?.Ready(_pipeBytesSent) is { } frame && !IsClosed)
+        {
+            SocketOperationResult sent = await SendFromLaneAsync(frame).ConfigureAwait(false);
+            if (!sent.IsSuccess)
+            {
+                return OnSocketError(sent.Error);
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The first <see cref="MaxSendSegments"/> segments of <paramref name="buffer"/> (all of it when it has fewer).</summary>

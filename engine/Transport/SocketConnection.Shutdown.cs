@@ -123,6 +123,7 @@ public sealed partial class SocketConnection
             await _receiveTask.ConfigureAwait(false);
             await _sendTask.ConfigureAwait(false);
             await CloseWriterAsync().ConfigureAwait(false);
+            ReleaseFragments();
             await _input.Reader.CompleteAsync().ConfigureAwait(false);
             if (_tls is not null)
             {
@@ -173,6 +174,7 @@ public sealed partial class SocketConnection
         // waiting for output. Both calls are thread-safe and harmless once a loop has ended.
         _input.Writer.CancelPendingFlush();
         _output.Reader.CancelPendingRead();
+        Volatile.Read(ref _lane)?.Close();
         SignalClosed();
     }
 

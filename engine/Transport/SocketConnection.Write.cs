@@ -36,11 +36,10 @@ public sealed partial class SocketConnection
     private IOutputBarrier? _barrier2;
     private long _barrierMark2;
 
-    // The client output bound (null for peer links and dials): bytes flushed so far, counted under the writer lock, less
-    // BytesSent are the unsent output; _overSoftSince is when they rose above the soft bound (0 while below).
-    // _countsOutput: a client connection (SocketConnection.Client.cs) counts its flushed bytes for the bound and the budget.
+    // The client output bound (null for peer links and dials): bytes flushed so far, counted under the writer lock on
+    // every connection, less BytesSent are the unsent output (a retired peer link waits for it to be sent before it
+    // closes); _overSoftSince is when they rose above the soft bound (0 while below).
     private OutputLimit? _outputLimit;
-    private bool _countsOutput;
     private long _bytesFlushed;
     private long _overSoftSince;
 
@@ -114,7 +113,7 @@ public sealed partial class SocketConnection
         {
             if (!_writerClosed)
             {
-                writer = _output.Writer;
+                writer = HeldWriter;
                 return true;
             }
 
@@ -134,7 +133,7 @@ public sealed partial class SocketConnection
         {
             if (!_writerClosed)
             {
-                return new ValueTask<PipeWriter>(_output.Writer);
+                return new ValueTask<PipeWriter>(HeldWriter);
             }
 
             _writeLock.Exit();
@@ -155,13 +154,29 @@ public sealed partial class SocketConnection
     /// </remarks>
     public ValueTask<bool> ExitWriteAsync(bool flush = true)
     {
+        if (_stage is { } stage)
+        {
+            MoveStaged(stage);
+        }
+
         if (!flush)
         {
             _writeLock.Exit();
             return new ValueTask<bool>(!IsClosed);
         }
 
-        if (_countsOutput && !CountOutput())
+        if (_lane is { NeedsRoom: true } lane)
+        {
+            return ExitWriteWaitingForLaneAsync(lane);
+        }
+
+        return ExitWriteFlushAsync();
+    }
+
+    /// <summary>With the writer lock held: counts, waits for the output barriers, flushes and releases the lock.</summary>
+    private ValueTask<bool> ExitWriteFlushAsync()
+    {
+        if (!CountOutput())
         {
             _writeLock.Exit();
             return new ValueTask<bool>(false);
@@ -180,6 +195,7 @@ public sealed partial class SocketConnection
             }
         }
 
+        PublishLane();
         ValueTask<FlushResult> flushing = _output.Writer.FlushAsync();
         if (flushing.IsCompletedSuccessfully)
         {
@@ -201,7 +217,7 @@ public sealed partial class SocketConnection
             Throw.ObjectDisposed(nameof(SocketConnection));
         }
 
-        return _output.Writer;
+        return HeldWriter;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -228,6 +244,7 @@ public sealed partial class SocketConnection
             return false;
         }
 
+        PublishLane();
         return await ExitWriteSlowAsync(_output.Writer.FlushAsync()).ConfigureAwait(false);
     }
 
@@ -282,6 +299,7 @@ public sealed partial class SocketConnection
             if (!_writerClosed)
             {
                 _writerClosed = true;
+                PublishLane();
                 await _output.Writer.CompleteAsync().ConfigureAwait(false);
             }
         }

@@ -52,7 +52,7 @@ public class MalformedInputTests
 
     [Theory]
     [InlineData(0x00)]
-    [InlineData(0x09)]
+    [InlineData(0x0A)]
     [InlineData(0x16)]
     [InlineData(0x30)]
     [InlineData(0xFF)]

@@ -18,7 +18,7 @@ public sealed class OpcodeDirectionTests
     [Fact]
     public void Transaction_internals_and_RespExecute_are_node_to_node_and_the_client_operations_are_not()
     {
-        Opcode[] nodeOnly = [Opcode.TxnLock, Opcode.TxnPrepare, Opcode.TxnCommit, Opcode.TxnAbort, Opcode.TxnWound, Opcode.TxnRead, Opcode.TxnStatus, Opcode.TxnPin, Opcode.RespExecute, Opcode.RespPublish];
+        Opcode[] nodeOnly = [Opcode.TxnLock, Opcode.TxnPrepare, Opcode.TxnCommit, Opcode.TxnAbort, Opcode.TxnWound, Opcode.TxnRead, Opcode.TxnStatus, Opcode.TxnPin, Opcode.RespExecute, Opcode.RespPublish, Opcode.Fragment];
         foreach (var opcode in nodeOnly)
         {
             Assert.False(OpcodeDirections.FromClient(opcode), $"{opcode} from a client");

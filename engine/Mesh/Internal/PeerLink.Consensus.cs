@@ -20,6 +20,7 @@ internal sealed partial class PeerLink
             // No Raft group on this node: it knows no leader (0xFFFF).
             return ReplyAsync(new BodyReply(header.RequestId, header.Opcode, [(byte)ProposalOutcome.NotLeader, 0xFF, 0xFF]));
         }
+        BeginServing();
         _ = AnswerProposalAsync(proposals, header.RequestId, proposed);
         return new ValueTask<bool>(true);
     }
@@ -28,16 +29,26 @@ internal sealed partial class PeerLink
     {
         try
         {
-            var body = await proposals.AnswerAsync(proposed, _mesh.Stopping).ConfigureAwait(false);
-            Send(new BodyReply(requestId, Opcode.ClusterPropose, body));
+            byte[] body;
+            try
+            {
+                body = await proposals.AnswerAsync(proposed, _mesh.Stopping).ConfigureAwait(false);
+            }
+            catch (InvalidDataException e)
+            {
+                await SendOwedAsync(new ErrorReply(requestId, Opcode.ClusterPropose, StatusCode.BadRequest, e.Message)).ConfigureAwait(false);
+                return;
+            }
+            catch (OperationCanceledException)
+            {
+                await SendOwedAsync(new ErrorReply(requestId, Opcode.ClusterPropose, StatusCode.NodeUnavailable, "the node is stopping")).ConfigureAwait(false);
+                return;
+            }
+            await SendOwedAsync(new BodyReply(requestId, Opcode.ClusterPropose, body)).ConfigureAwait(false);
         }
-        catch (InvalidDataException e)
+        finally
         {
-            Send(new ErrorReply(requestId, Opcode.ClusterPropose, StatusCode.BadRequest, e.Message));
-        }
-        catch (OperationCanceledException)
-        {
-            Send(new ErrorReply(requestId, Opcode.ClusterPropose, StatusCode.NodeUnavailable, "the node is stopping"));
+            EndServing();
         }
     }
 

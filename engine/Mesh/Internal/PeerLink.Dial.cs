@@ -7,9 +7,28 @@ namespace FastDht.Engine.Mesh.Internal;
 /// <summary>The life of a link: the dialer's handshake, heartbeats, retirement after a lost tie-break.</summary>
 internal sealed partial class PeerLink
 {
-    private static readonly TimeSpan RetireGrace = TimeSpan.FromSeconds(1);
+    /// <summary>How long a retired link stays open before it begins to drain (the peer may adopt the winner a moment later).</summary>
+    internal static readonly TimeSpan RetireGrace = TimeSpan.FromSeconds(1);
 
     private int _retired;
+
+    // Requests read from the peer whose answers are written off the read loop and are not written yet (a lock wait, a
+    // proposal's commit, a write waiting for replicas): a retired link must not close under them.
+    private int _serving;
+
+    /// <summary>Requests of the peer this link has read and still owes an answer written off the read loop.</summary>
+    internal int Serving => Volatile.Read(ref _serving);
+
+    /// <summary>A request of the peer will be answered off the read loop: counted until <see cref="EndServing"/>.</summary>
+    private void BeginServing() => Interlocked.Increment(ref _serving);
+
+    /// <summary>The answer counted by <see cref="BeginServing"/> is written (or dropped with a closed connection).</summary>
+    private void EndServing() => Interlocked.Decrement(ref _serving);
+
+    /// <summary>Writes an answer owed off the read loop and completes once it is in the output (or dropped with a closed connection).</summary>
+    private Task SendOwedAsync<TReply>(TReply reply)
+        where TReply : struct, IReply =>
+        TrySendNow(reply) ? Task.CompletedTask : SendLaterAsync(reply);
 
     public bool IsRetired => Volatile.Read(ref _retired) != 0;
 
@@ -55,7 +74,7 @@ internal sealed partial class PeerLink
     /// <summary>Dialer side: the handshake succeeded; the link now serves.</summary>
     public void BecomeUp() => IsUp = true;
 
-    /// <summary>Stops using a link that lost the tie-break: closes it once nothing is pending on it.</summary>
+    /// <summary>Stops using a link that lost the tie-break: closes it once nothing is pending on it, either way.</summary>
     public void Retire()
     {
         if (Interlocked.Exchange(ref _retired, 1) == 0)
@@ -74,8 +93,11 @@ internal sealed partial class PeerLink
         catch (OperationCanceledException)
         {
         }
+        // Pending work is both ways: this side's requests, and the peer's requests this side still answers (a TxnLock
+        // waiting for a lock, a write waiting for replicas) until their answers are sent. Closing once only this side's
+        // own were answered cut the peer's forwards, in doubt. Both are bounded by the forward timeout, as a forward is.
         var deadline = Environment.TickCount64 + (long)_mesh.Settings.ForwardTimeout.TotalMilliseconds;
-        while (Requests.Count > 0 && Environment.TickCount64 < deadline)
+        while ((Requests.Count > 0 || Serving > 0 || Connection.UnsentOutput > 0) && Environment.TickCount64 < deadline && !Connection.IsClosed)
             await Task.Delay(5).ConfigureAwait(false);
         Connection.Abort(new InvalidOperationException("duplicate link retired"));
     }
@@ -111,6 +133,12 @@ internal sealed partial class PeerLink
                 if (!IsOpen)
                     return;
                 var now = Environment.TickCount64;
+                if (AssemblyStalled(now, (long)timeout.TotalMilliseconds))
+                {
+                    // Bytes may still arrive (heartbeats), but a frame left half sent pins up to a frame's memory for nothing.
+                    Connection.Abort(new InvalidDataException($"a large frame's pieces stopped for {timeout.TotalMilliseconds:0} ms before it was whole"));
+                    return;
+                }
                 var receivedNow = Connection.BytesReceived;
                 if (receivedNow != received)
                 {

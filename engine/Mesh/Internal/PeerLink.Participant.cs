@@ -35,6 +35,7 @@ internal sealed partial class PeerLink
                 var keys = KeyCopies.Of(list);
                 if (!AllLocal(keys, out var foreign, out var epoch))
                     return ReplyAsync(new WrongNodeReply(id, op, $"node {self} does not own every key of this TxnLock (node {foreign} does)", epoch, foreign));
+                BeginServing();
                 _ = ReplyLaterAsync(id, op, LockAsParticipantAsync(TxnIds.ToLocking(wireTxn), TxnIds.ToLocking(mode), TimeSpan.FromMilliseconds(leaseMs), attempt, keys));
                 return new ValueTask<bool>(true);
             }
@@ -136,17 +137,24 @@ internal sealed partial class PeerLink
     /// <summary>Answers a request whose work runs off the read loop, when it ends.</summary>
     private async Task ReplyLaterAsync(uint id, Opcode op, Task<TxnResult> work)
     {
-        TxnResult result;
         try
         {
-            result = await work.ConfigureAwait(false);
+            TxnResult result;
+            try
+            {
+                result = await work.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                MeshLog.SessionFailed(_mesh.Logger, Connection.RemoteEndPoint, e);
+                result = new TxnResult(new TxnStep(StatusCode.InternalError, $"{op} failed unexpectedly: {e.Message}"));
+            }
+            await SendOwedAsync(new TxnReply(id, op, result)).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        finally
         {
-            MeshLog.SessionFailed(_mesh.Logger, Connection.RemoteEndPoint, e);
-            result = new TxnResult(new TxnStep(StatusCode.InternalError, $"{op} failed unexpectedly: {e.Message}"));
+            EndServing();
         }
-        Send(new TxnReply(id, op, result));
     }
 
     /// <summary>Whether this node owns every key, in one reading of the cluster state (whose epoch a WrongNode answer names).</summary>

@@ -59,6 +59,7 @@ internal sealed partial class PeerLink
             }
             mark = 0;
         }
+        BeginServing();
         _ = SendAfterReplicasAsync(stream, mark, bytes, length);
         return new ValueTask<bool>(true);
     }
@@ -87,6 +88,7 @@ internal sealed partial class PeerLink
         finally
         {
             ArrayPool<byte>.Shared.Return(bytes);
+            EndServing();
         }
     }
 

@@ -128,6 +128,8 @@ internal sealed partial class PeerLink : FrameSession
                 return LeaseRenewAsync(frame);
             case Opcode.RespPublish:
                 return RespPublishAsync(frame);
+            case Opcode.Fragment:
+                return FragmentAsync(frame);
             case Opcode.Hello:
             case Opcode.Auth:
                 return ReplyErrorAsync(header, StatusCode.BadRequest, "the handshake is already done: Hello and Auth are only valid before it ends");
@@ -178,6 +180,7 @@ internal sealed partial class PeerLink : FrameSession
         _mesh.OnLinkClosed(this, Connection.CloseReason?.Message ?? failure?.Message ?? "connection closed");
         await Connection.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
         _respCommand?.Dispose();
+        ReleaseAssembly();
         _mesh.Unregister(this);
         _closed.TrySetResult();
     }

@@ -133,6 +133,9 @@ internal sealed class PeerMesh : IPeerLinks
     /// <summary>Every link not yet closed: adopted, dialing, or retired.</summary>
     public IEnumerable<PeerLink> AllLinks => _all.Keys;
 
+    /// <summary>Tests only: answer the fragment probe UnknownOpcode, as a node from before Fragment does (a rolling upgrade's older node).</summary>
+    internal bool AnswersFragmentsAsOldNode { get; set; }
+
     /// <summary>The WrongNode answer for a key this node does not own in <paramref name="state"/>: who does, at which epoch.</summary>
     public WrongNodeReply WrongNode(in FrameHeader header, ushort owner, ClusterState state) =>
         new(header.RequestId, header.Opcode, $"node {Identity.SelfId} does not own this key's slot; node {owner} does at epoch {state.Epoch}", state.Epoch, owner);
@@ -332,6 +335,7 @@ internal sealed class PeerMesh : IPeerLinks
         using (ExecutionContext.SuppressFlow())
         {
             _ = session.RunHeartbeatsAsync();
+            _ = session.ProbeFragmentsAsync();
             _ = Listeners.FetchAsync(session);
             // A peer that was away (partitioned, restarted) may have missed committed states: whoever is newer tells.
             if (Cluster.Current is { Epoch: > ClusterState.InitialEpoch } state)

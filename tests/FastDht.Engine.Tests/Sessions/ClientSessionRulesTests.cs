@@ -100,6 +100,12 @@ public sealed class ClientSessionRulesTests
                 // The channel (u32 length + bytes), then the message: a PUBLISH another node broadcasts.
                 FrameWriter.WriteFrame(w, id, opcode, FrameFlags.None, StatusCode.Ok, [(byte)key.Length, 0, 0, 0, .. key, .. "evil"u8]);
                 break;
+            case Opcode.Fragment:
+                // One piece carrying a whole Put of the key: what a node sends of a large frame, here small.
+                var put = new System.Buffers.ArrayBufferWriter<byte>();
+                FrameWriter.WritePut(put, 1, key, "evil"u8);
+                FrameWriter.WriteFrame(w, id, opcode, FrameFlags.None, StatusCode.Ok, put.WrittenSpan);
+                break;
             default:
                 throw new InvalidOperationException($"no well-formed body for {opcode}: add one here");
         }
