@@ -654,8 +654,8 @@ public sealed partial class WriteAheadLog
     /// <summary>
     /// On the preparer's thread: the next segment could not be made (<paramref name="failure"/>), or could again (null).
     /// While it cannot, new writes are refused (<see cref="IsWritable"/>) but rounds go on: the open segment was reserved
-    /// whole and is at most half full when the next is first asked for, so the writes accepted before the refusal fit in
-    /// it and are acknowledged as durable, truthfully, instead of waiting for the disk.
+    /// whole and the next is first asked for once it is half full, so the writes accepted before the refusal fit in the
+    /// room left (unless they outgrow it) and are acknowledged as durable, truthfully, instead of waiting for the disk.
     /// </summary>
     private void OnNextSegmentReported(Exception? failure)
     {

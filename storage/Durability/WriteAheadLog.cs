@@ -36,7 +36,7 @@ namespace FastDht.Storage.Durability;
 /// Disk full: the open segment's space is reserved when it is made, so only the next segment can meet a full disk, and
 /// it is made ahead, once the current one is half full. When it cannot be made, <see cref="IsWritable"/> turns false at
 /// once (the keyspace refuses new writes with a clear error, nothing changed; reads go on) while the current segment
-/// still has half its room: the writes already accepted are written into it and acknowledged as usual. The next
+/// still has room (about half of it): the writes already accepted are written into it and acknowledged as usual. The next
 /// segment is tried again every <see cref="WriteAheadLogOptions.RetryInterval"/>; once it is made, writes resume.
 /// </para>
 /// <para>
