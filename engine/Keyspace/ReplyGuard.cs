@@ -80,7 +80,10 @@ internal sealed class ReplyGuard : IOutputBarrier
     bool IOutputBarrier.IsReached(long mark) => _log is null || _log.TryMakeDurable(mark);
 
     // The continuation is the connection's held flush: under always the log's flush thread runs it right after the fsync.
-    ValueTask<bool> IOutputBarrier.WaitAsync(long mark) => _log is null ? new ValueTask<bool>(true) : _log.WhenDurableForSendAsync(mark);
+    // A client's flush gives up when the log fails to write (its connection is then closed: outcome unknown), a peer
+    // link's waits for the disk (the peer's own forward timeout answers its client).
+    ValueTask<bool> IOutputBarrier.WaitAsync(long mark, bool giveUpOnFailure) =>
+        _log is null ? new ValueTask<bool>(true) : _log.WhenDurableForSendAsync(mark, giveUpOnFailure);
 
     private ValueTask<bool> WhenReachedAsync(long logMark, long streamMark)
     {

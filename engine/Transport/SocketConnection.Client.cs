@@ -11,6 +11,9 @@ namespace FastDht.Engine.Transport;
 public sealed partial class SocketConnection
 {
     private ClientBufferAccount? _client;
+
+    // A served client (BoundAsClient): its held replies give up when the log fails to write (IOutputBarrier.WaitAsync).
+    private bool _isClient;
     // Written by the one parse loop (the handshake's, then the session's), read by the budget's sweep.
     private long _inputConsumed;
 
@@ -25,6 +28,7 @@ public sealed partial class SocketConnection
     /// </param>
     internal void BoundAsClient(bool reportsInput = true)
     {
+        _isClient = true;
         if (_options.ClientOutputLimit is { IsOn: true } limit)
             _outputLimit = limit;
         if (_options.ClientBudget is { } budget && _client is null)

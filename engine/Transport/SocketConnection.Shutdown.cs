@@ -69,7 +69,7 @@ public sealed partial class SocketConnection
             bool reached = false;
             try
             {
-                reached = await barrier.WaitAsync(Volatile.Read(ref _barrierMark)).AsTask().WaitAsync(expiry.Token).ConfigureAwait(false);
+                reached = await barrier.WaitAsync(Volatile.Read(ref _barrierMark), _isClient).AsTask().WaitAsync(expiry.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

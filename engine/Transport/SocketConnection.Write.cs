@@ -226,8 +226,8 @@ public sealed partial class SocketConnection
         bool reached;
         try
         {
-            reached = await barrier.WaitAsync(mark).ConfigureAwait(false)
-                && (second is null || await second.WaitAsync(secondMark).ConfigureAwait(false));
+            reached = await barrier.WaitAsync(mark, _isClient).ConfigureAwait(false)
+                && (second is null || await second.WaitAsync(secondMark, _isClient).ConfigureAwait(false));
         }
         catch
         {
@@ -237,9 +237,10 @@ public sealed partial class SocketConnection
 
         if (!reached)
         {
-            // The writes these replies acknowledge never became durable (or replicated): they must not be sent. Dropping
-            // the connection tells the client the outcome is unknown, which is the truth.
-            Abort(new IOException("the replies' writes could not be made durable or replicated (the node is stopping, or lost their range to another primary)"));
+            // The writes these replies acknowledge are not durable (or replicated), and may never be: they must not be
+            // sent. Dropping the connection tells the client the outcome is unknown, which is the truth: the writes are
+            // applied in memory and, when the log failed, logged once the disk takes them.
+            Abort(new IOException("the replies' writes could not be made durable or replicated (the node's log cannot write to disk, the node is stopping, or it lost their range to another primary): outcome unknown"));
             _writeLock.Exit();
             return false;
         }

@@ -605,7 +605,8 @@ public sealed partial class WriteAheadLog
     private void Fail(IOException reason)
     {
         _failure = reason;
-        _options.HealthChanged?.Invoke(reason);
+        GiveUpWaits();
+        ReportHealth();
     }
 
     /// <summary>Under <c>_writeGate</c>: the disk refused a write or an fsync.</summary>
@@ -614,7 +615,8 @@ public sealed partial class WriteAheadLog
         if (_failure is not null)
             return;
         _failure = e;
-        _options.HealthChanged?.Invoke(e);
+        GiveUpWaits();
+        ReportHealth();
     }
 
     /// <summary>Under <c>_writeGate</c>: a write round (or an fsync with nothing pending) succeeded again.</summary>
@@ -624,6 +626,69 @@ public sealed partial class WriteAheadLog
         if (_failure is null || _segmentLost || _awaitingSnapshot)
             return;
         _failure = null;
-        _options.HealthChanged?.Invoke(null);
+        ReportHealth();
+    }
+
+    /// <summary>
+    /// Under <c>_writeGate</c>, after <c>_failure</c> was set: the waits that give up on a failure (a client's replies,
+    /// <see cref="WhenDurableForSendAsync"/>) and are not durable end now with false. Their records stay pending.
+    /// </summary>
+    private void GiveUpWaits()
+    {
+        var durable = Volatile.Read(ref _durable);
+        lock (_waitLock)
+        {
+            for (var i = _waiters.Count - 1; i >= 0; i--)
+            {
+                var waiter = _waiters[i];
+                if (!waiter.GivesUpOnFailure || waiter.Target <= durable)
+                    continue;
+                _waiters[i] = _waiters[^1];
+                _waiters.RemoveAt(_waiters.Count - 1);
+                waiter.Complete(false); // continuations run on the pool, never under this lock
+            }
+            _waiting = _waiters.Count;
+        }
+    }
+
+    /// <summary>
+    /// On the preparer's thread: the next segment could not be made (<paramref name="failure"/>), or could again (null).
+    /// While it cannot, new writes are refused (<see cref="IsWritable"/>) but rounds go on: the open segment was reserved
+    /// whole and the next is first asked for once it is half full, so the writes accepted before the refusal fit in the
+    /// room left (unless they outgrow it) and are acknowledged as durable, truthfully, instead of waiting for the disk.
+    /// </summary>
+    private void OnNextSegmentReported(Exception? failure)
+    {
+        lock (_writeGate)
+        {
+            if (Volatile.Read(ref _closing))
+                return;
+            if (failure is null)
+            {
+                if (_reserveFailure is null)
+                    return;
+                _reserveFailure = null;
+            }
+            else
+            {
+                if (_reserveFailure is not null)
+                    return;
+                // Its folder may be gone (the data directory deleted): then that is the failure to report and act on.
+                if (!_segmentLost && _segment is not null)
+                    SegmentDeleted();
+                _reserveFailure = new IOException($"cannot reserve the next log segment ({_options.SegmentSize} bytes) in {_options.Directory}: {failure.Message}; writes are refused (the current segment keeps room for those already accepted) and resume once it can be reserved", failure);
+            }
+            ReportHealth();
+        }
+    }
+
+    /// <summary>Under <c>_writeGate</c>: tells <see cref="WriteAheadLogOptions.HealthChanged"/> when the reason writes are refused changed (null: accepted again).</summary>
+    private void ReportHealth()
+    {
+        var now = _failure ?? _reserveFailure;
+        if (ReferenceEquals(now, _reportedHealth))
+            return;
+        _reportedHealth = now;
+        _options.HealthChanged?.Invoke(now);
     }
 }

@@ -47,7 +47,7 @@ public sealed partial class WriteAheadLog
         MapSegment();
         _deferredWrite = new DeferredWrite(this);
         _workQueued = _options.WorkQueued ?? ThreadPoolHasQueuedWork;
-        _preparer = new SegmentPreparer(_options.Directory, _options.SegmentSize, WriteZeros);
+        _preparer = new SegmentPreparer(_options.Directory, _options.SegmentSize, WriteZeros, _options.RetryInterval, OnNextSegmentReported);
         _flusher = StartFlusher();
         _snapshotter = StartSnapshotter();
     }

@@ -33,10 +33,19 @@ namespace FastDht.Storage.Durability;
 /// torn-tail and corruption rules, and waits that allocate nothing.
 /// </para>
 /// <para>
-/// Failure (disk full, I/O error): the failed write is kept and retried every <see cref="WriteAheadLogOptions.RetryInterval"/>
-/// at the same offset, so nothing appended is lost; meanwhile <see cref="IsWritable"/> is false (the keyspace refuses
-/// new writes with a clear error, reads go on) and waiters keep waiting; when the disk recovers, the backlog is written,
-/// the waiters complete and writes resume.
+/// Disk full: the open segment's space is reserved when it is made, so only the next segment can meet a full disk, and
+/// it is made ahead, once the current one is half full. When it cannot be made, <see cref="IsWritable"/> turns false at
+/// once (the keyspace refuses new writes with a clear error, nothing changed; reads go on) while the current segment
+/// still has room (about half of it): the writes already accepted are written into it and acknowledged as usual. The next
+/// segment is tried again every <see cref="WriteAheadLogOptions.RetryInterval"/>; once it is made, writes resume.
+/// </para>
+/// <para>
+/// Failure of a write or an fsync (an I/O error, a record that outgrew the reserved room): the failed round is kept and
+/// retried every <see cref="WriteAheadLogOptions.RetryInterval"/> at the same offset, so nothing appended is lost (it
+/// is in the store already, and is logged once the disk takes it); <see cref="IsWritable"/> is false meanwhile. A
+/// client's reply waiting for such a record gives up at once (<see cref="WhenDurableForSendAsync"/>: its connection is
+/// closed, the outcome unknown to it, never reported as durable); other waits (a peer's, a transaction's decision) wait
+/// until the disk takes the round. When it does, the backlog is written, the waiters complete and writes resume.
 /// </para>
 /// </remarks>
 public sealed partial class WriteAheadLog : IDisposable
@@ -64,6 +73,13 @@ public sealed partial class WriteAheadLog : IDisposable
 
     private long _durable;
     private volatile Exception? _failure;
+
+    // The next segment cannot be made (disk full): writes are refused while the current segment holds those in flight.
+    // Set and cleared under _writeGate by the preparer's report (OnNextSegmentReported); rounds still go on.
+    private volatile Exception? _reserveFailure;
+
+    // Under _writeGate: what HealthChanged last reported (null: healthy).
+    private Exception? _reportedHealth;
 
     // Statistics: each counted where it happens, under the lock that place already holds (or interlocked).
     private long _records;
@@ -119,11 +135,14 @@ public sealed partial class WriteAheadLog : IDisposable
     /// </summary>
     public long SyncedPosition => Volatile.Read(ref _synced);
 
-    /// <summary>False while the disk refuses writes (or after the log closed): callers must refuse new writes.</summary>
-    public bool IsWritable => _failure is null && !Volatile.Read(ref _closing);
+    /// <summary>
+    /// False while the disk refuses writes, or has no room for the next segment (or after the log closed): callers must
+    /// refuse new writes before changing anything.
+    /// </summary>
+    public bool IsWritable => _failure is null && _reserveFailure is null && !Volatile.Read(ref _closing);
 
     /// <summary>The error that makes the log unwritable right now, if any.</summary>
-    public Exception? Failure => _failure;
+    public Exception? Failure => _failure ?? _reserveFailure;
 
     /// <summary>The folder of the segment files.</summary>
     public string Directory => _options.Directory;
@@ -349,7 +368,7 @@ public sealed partial class WriteAheadLog : IDisposable
     /// first. Never waits for the disk on the calling thread (under everysec and no it may write the pending records to
     /// the operating system first, see <see cref="TryMakeDurable"/>); allocates nothing in steady state (pooled waiters).
     /// </summary>
-    public ValueTask<bool> WhenDurableAsync(long position) => WhenDurable(position, resumeOnFlushThread: false);
+    public ValueTask<bool> WhenDurableAsync(long position) => WhenDurable(position, resumeOnFlushThread: false, giveUpOnFailure: false);
 
     /// <summary>
     /// <see cref="WhenDurableAsync"/> for a connection's held flush (the engine's <c>ReplyGuard</c>): under
@@ -358,9 +377,16 @@ public sealed partial class WriteAheadLog : IDisposable
     /// continuation must never block: it is the transport's send and the session's read loop, which run on the socket
     /// event thread otherwise and never block there either.
     /// </summary>
-    internal ValueTask<bool> WhenDurableForSendAsync(long position) => WhenDurable(position, resumeOnFlushThread: true);
+    /// <remarks>
+    /// With <paramref name="giveUpOnFailure"/> (a client's replies) the wait completes with false as soon as a write
+    /// or an fsync of the log fails before the position is durable, and at once while it is failing: the reply must
+    /// not claim durability, and a client must not wait for a disk that may never come back (a hang, to the client).
+    /// The record stays in the log's pending round and is written when the disk takes it.
+    /// </remarks>
+    internal ValueTask<bool> WhenDurableForSendAsync(long position, bool giveUpOnFailure = false) =>
+        WhenDurable(position, resumeOnFlushThread: true, giveUpOnFailure);
 
-    private ValueTask<bool> WhenDurable(long position, bool resumeOnFlushThread)
+    private ValueTask<bool> WhenDurable(long position, bool resumeOnFlushThread, bool giveUpOnFailure)
     {
         if (TryMakeDurable(position))
             return new ValueTask<bool>(true);
@@ -370,9 +396,9 @@ public sealed partial class WriteAheadLog : IDisposable
         {
             if (Volatile.Read(ref _durable) >= position)
                 return new ValueTask<bool>(true);
-            if (_stopped)
+            if (_stopped || (giveUpOnFailure && _failure is not null))
                 return new ValueTask<bool>(false);
-            waiter = DurabilityWaiter.Rent(position, resumeOnFlushThread);
+            waiter = DurabilityWaiter.Rent(position, resumeOnFlushThread, giveUpOnFailure);
             _waiters.Add(waiter);
             _waiting = _waiters.Count;
             _waits++;

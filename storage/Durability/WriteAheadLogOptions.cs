@@ -54,7 +54,12 @@ public sealed class WriteAheadLogOptions
     /// <remarks>Defaults to null: such records are checked and skipped.</remarks>
     public ApplicationRecordHandler? ApplicationRecord { get; init; }
 
-    /// <summary>Called when the log starts failing (with the error) and when it recovers (with null); on the thread that wrote (the flush thread, or under everysec and no a caller of <see cref="WriteAheadLog.TryMakeDurable"/> or the write round it queued), never twice at once.</summary>
+    /// <summary>
+    /// Called when the log starts refusing writes (with the reason: a failed write or fsync, or no room for the next
+    /// segment), when the reason changes, and when it accepts writes again (with null); on the thread that met it (the
+    /// flush thread, the segment preparer's, or under everysec and no a caller of <see cref="WriteAheadLog.TryMakeDurable"/>
+    /// or the write round it queued), never twice at once.
+    /// </summary>
     public Action<Exception?>? HealthChanged { get; init; }
 
     /// <summary>A snapshot starts by itself once the log has grown by this many bytes since the last one began; 0 never.</summary>

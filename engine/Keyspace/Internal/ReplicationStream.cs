@@ -333,6 +333,9 @@ internal sealed class ReplicationStream : IOutputBarrier, IDisposable
 
     public bool IsReached(long mark) => Volatile.Read(ref _acknowledged) >= mark;
 
+    // A replica that stops acknowledging leaves the in-sync set after the replica timeout, which releases the wait.
+    ValueTask<bool> IOutputBarrier.WaitAsync(long mark, bool giveUpOnFailure) => WaitAsync(mark);
+
     /// <summary>Completes with true once every in-sync replica acknowledged <paramref name="mark"/>, with false if the stream stops first.</summary>
     public ValueTask<bool> WaitAsync(long mark)
     {

@@ -118,6 +118,12 @@ internal sealed partial class PeerLink
         if (!CopiesFrom(state, PeerId, self) && !(ahead && ImportsCopied(state, PeerId, self)))
             return ReplyErrorAsync(header, StatusCode.BadRequest, $"node {self} replicates no range of node {PeerId} at epoch {state.Epoch}");
         var keyspace = _mesh.Keyspace;
+        // A replica whose log cannot write takes nothing (not even a reset, whose removals it could not log either): an
+        // acknowledgement held until its disk returns would hold the primary's writes, and one sent before its log had
+        // the records would count it in sync without them. Refused, it leaves the in-sync set at once and the primary
+        // resynchronizes it once its disk takes writes again (docs/replication.md).
+        if (keyspace.Log is { IsWritable: false } log)
+            return ReplyErrorAsync(header, StatusCode.LogUnavailable, $"node {self} cannot write its log ({log.Failure?.Message ?? "closing"}): it takes no replicated writes until it can");
         if (kind == ReplicaSyncRequest.KindReset)
         {
             // A reset removes what this node copies from the sender in this node's state: one decided on an older state

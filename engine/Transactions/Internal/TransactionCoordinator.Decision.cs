@@ -75,6 +75,10 @@ internal sealed partial class TransactionCoordinator
         // promoted after a commit was decided here then holds this part and installs it (ReplicatedPrepares).
         if (outcome.IsOk && localPrepare != 0 && !await ReplicatedWithinAsync(localPrepare).ConfigureAwait(false))
             outcome = new TxnStep(StatusCode.Timeout, $"transaction {txn.Id} could not be prepared at node {Self}: its replicas did not acknowledge the prepare within {_settings.TxnTimeout.TotalSeconds:0.###} s; nothing was written");
+        // A coordinator whose log refuses writes (disk full, I/O error) cannot make a commit durable: it aborts, which
+        // needs no record (an attempt without a commit decision is aborted, after a crash too).
+        if (outcome.IsOk && _keyspace.Log is { IsWritable: false } failing)
+            outcome = new TxnStep(StatusCode.LogUnavailable, $"transaction {txn.Id} cannot commit: node {Self}, its coordinator, cannot write its log ({failing.Failure?.Message ?? "closing"}); nothing was written");
         if (outcome.IsOk && !await LogCommitDecisionAsync(txn.Id, attempt).ConfigureAwait(false))
             outcome = new TxnStep(StatusCode.ShuttingDown, $"transaction {txn.Id}: the node stopped before its commit decision was on disk; nothing was committed");
         var decision = new TxnDecision(txn.Id, attempt, Commit: outcome.IsOk);

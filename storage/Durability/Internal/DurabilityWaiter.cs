@@ -28,7 +28,10 @@ internal sealed class DurabilityWaiter : IValueTaskSource<bool>
     /// <summary>Whether the flush thread may resume this wait itself (a connection's held flush, never blocking).</summary>
     public bool ResumeOnFlushThread { get; private set; }
 
-    public static DurabilityWaiter Rent(long target, bool resumeOnFlushThread = false)
+    /// <summary>Whether the wait ends (false) as soon as the log fails to write before <see cref="Target"/> is durable (a client's reply).</summary>
+    public bool GivesUpOnFailure { get; private set; }
+
+    public static DurabilityWaiter Rent(long target, bool resumeOnFlushThread = false, bool givesUpOnFailure = false)
     {
         if (Pool.TryDequeue(out var waiter))
             Interlocked.Decrement(ref s_pooled);
@@ -36,6 +39,7 @@ internal sealed class DurabilityWaiter : IValueTaskSource<bool>
             waiter = new DurabilityWaiter();
         waiter.Target = target;
         waiter.ResumeOnFlushThread = resumeOnFlushThread;
+        waiter.GivesUpOnFailure = givesUpOnFailure;
         waiter._core.RunContinuationsAsynchronously = true;
         return waiter;
     }

@@ -14,7 +14,9 @@ namespace FastDht.Storage.Durability.Internal;
 /// flush thread every reply under <c>always</c> would wait for it. The flush thread asks for the next segment once the
 /// current one is half full, so a rotation normally finds it ready; it waits here only when a segment fills faster
 /// than the next is prepared (or a snapshot's rotation follows another at once). A failure (disk full) is reported to
-/// whoever takes the segment; the next request tries again from the start.
+/// whoever takes the segment, and at once to the log (<c>reported</c>): the log then refuses new writes while the
+/// current segment still has room for those already accepted. A failed attempt is tried again every retry interval
+/// until one succeeds, which is reported too (writes resume), and the next request tries again from the start.
 /// </remarks>
 internal sealed class SegmentPreparer : IDisposable
 {
@@ -24,6 +26,8 @@ internal sealed class SegmentPreparer : IDisposable
     private readonly string _directory;
     private readonly long _size;
     private readonly bool _writeZeros;
+    private readonly TimeSpan _retry;
+    private readonly Action<Exception?>? _reported;
     private readonly object _gate = new();
     private readonly Thread _thread;
     private readonly Queue<(SafeFileHandle Segment, long Length)> _trims = new();
@@ -33,12 +37,22 @@ internal sealed class SegmentPreparer : IDisposable
     private bool _closing;
     private int _attempts;
 
-    /// <summary>A preparer of <paramref name="size"/>-byte segments in <paramref name="directory"/>, filled with zeros when <paramref name="writeZeros"/> (under <c>always</c>), otherwise only allocated.</summary>
-    public SegmentPreparer(string directory, long size, bool writeZeros)
+    // Preparer thread only: whether the last attempt failed (so that the next success is reported).
+    private bool _lastFailed;
+
+    /// <summary>
+    /// A preparer of <paramref name="size"/>-byte segments in <paramref name="directory"/>, filled with zeros when
+    /// <paramref name="writeZeros"/> (under <c>always</c>), otherwise only allocated. <paramref name="reported"/> hears of
+    /// a failed attempt (with its error) and of the first success after one (with null), on this preparer's thread and
+    /// outside its lock; a failed attempt is tried again every <paramref name="retry"/> until one succeeds.
+    /// </summary>
+    public SegmentPreparer(string directory, long size, bool writeZeros, TimeSpan retry = default, Action<Exception?>? reported = null)
     {
         _directory = directory;
         _size = size;
         _writeZeros = writeZeros;
+        _retry = retry;
+        _reported = reported;
         _thread = new Thread(Run) { IsBackground = true, Name = "FastDht WAL prepare" };
         _thread.Start();
     }
@@ -140,7 +154,19 @@ internal sealed class SegmentPreparer : IDisposable
             lock (_gate)
             {
                 while (!_closing && _trims.Count == 0 && !_wanted)
-                    Monitor.Wait(_gate);
+                {
+                    if (_failure is null || _ready is not null || _retry <= TimeSpan.Zero)
+                    {
+                        Monitor.Wait(_gate);
+                    }
+                    else if (!Monitor.Wait(_gate, _retry) && _failure is not null && _ready is null)
+                    {
+                        // Nobody asked meanwhile: try again by itself, so that writes resume once space returns even
+                        // when no rotation is due (the log refuses writes until a next segment is ready).
+                        _wanted = true;
+                        _failure = null;
+                    }
+                }
                 if (_closing)
                     break;
                 if (_trims.Count > 0)
@@ -175,6 +201,16 @@ internal sealed class SegmentPreparer : IDisposable
                     _failure = error ?? new IOException("the log is closing");
                 }
                 Monitor.PulseAll(_gate);
+            }
+            if (error is not null)
+            {
+                _lastFailed = true;
+                _reported?.Invoke(error);
+            }
+            else if (prepared is not null && _lastFailed)
+            {
+                _lastFailed = false;
+                _reported?.Invoke(null);
             }
         }
         lock (_gate)

@@ -226,70 +226,171 @@ public sealed class DataDirTests : IDisposable
         Assert.Equal("+OK\r\n", await check.CallAsync("SET", $"{key}:9", "again"));
     }
 
-    [SmallDiskFact]
-    public async Task On_a_full_disk_native_writes_get_LogUnavailable_reads_go_on_and_a_restart_has_every_acknowledged_write()
+    [SmallDiskTheory]
+    [InlineData(FsyncPolicy.Always)]
+    [InlineData(FsyncPolicy.EverySec)]
+    [InlineData(FsyncPolicy.No)]
+    public async Task On_a_full_disk_resp_writes_get_MISCONF_before_changing_anything_every_OK_survives_a_restart_and_writes_resume_when_space_returns(FsyncPolicy fsync)
     {
-        // everysec: the reply is written to the operating system by the replying thread; a full disk refuses that write
-        // (tmpfs has no page cache beyond its size), so the reply must be held exactly as under always.
+        const int Segment = 64 * 1024;
         using var disk = SmallDisk.Mount(512);
         var dir = Path.Combine(disk.Path, "node");
-        // 64 KiB segments: the big write below needs the next one, which the full disk cannot reserve.
-        await using (var cluster = await RespCluster.StartAsync(1, o => { o.DataDir = dir; o.Fsync = FsyncPolicy.EverySec; o.LogSegmentSize = 64 * 1024; }))
+        var value = new string('v', 1000);
+        var acked = 0;
+        await using (var cluster = await RespCluster.StartAsync(1, o => { o.DataDir = dir; o.Fsync = fsync; o.LogSegmentSize = Segment; }))
         {
-            using var writer = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
+            await using var writer = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0));
+            Assert.Equal("+OK\r\n", await writer.CallAsync("SET", "before", "1"));
+            disk.Fill();
+            var log = cluster[0].Core.Keyspace.Log!;
+
+            // The open segment's room was reserved when it was made: until it is half full, writes go on and each is
+            // acknowledged once durable, full disk or not.
+            while (log.AppendedPosition < Segment / 2)
+            {
+                Assert.Equal("+OK\r\n", await writer.CallAsync("SET", $"k{acked}", value));
+                acked++;
+            }
+            // Then the next segment is asked for, cannot be reserved, and writes are refused before they change anything.
+            await Bounded.UntilAsync(() => !log.IsWritable, "the node refuses writes once its next log segment cannot be reserved");
+            var refused = await writer.CallAsync("SET", "during", "x");
+            Assert.StartsWith("-MISCONF", refused, StringComparison.Ordinal);
+            Assert.Contains("nothing was changed", refused, StringComparison.Ordinal);
+            Assert.StartsWith("-MISCONF", await writer.CallAsync("DEL", "before"), StringComparison.Ordinal);
+            Assert.StartsWith("-MISCONF", await writer.CallAsync("INCR", "counter"), StringComparison.Ordinal);
+            Assert.Contains("MISCONF", await writer.CallAsync("EVAL", "return redis.call('SET', KEYS[1], 'x')", "1", "script"), StringComparison.Ordinal);
+            Assert.Equal("+OK\r\n", await writer.CallAsync("MULTI"));
+            var queued = await writer.CallAsync("SET", "multi", "x");
+            var exec = await writer.CallAsync("EXEC");
+            Assert.True(queued.Contains("MISCONF", StringComparison.Ordinal) || exec.Contains("MISCONF", StringComparison.Ordinal), $"MULTI/EXEC refused: {queued} then {exec}");
+            Assert.Contains("aof_last_write_status:err", await writer.CallAsync("INFO", "persistence"), StringComparison.Ordinal);
+
+            // Reads go on, and see nothing of what was refused.
+            Assert.Equal("$1\r\n1\r\n", await writer.CallAsync("GET", "before"));
+            Assert.Equal($"$1000\r\n{value}\r\n", await writer.CallAsync("GET", "k0"));
+            Assert.Equal("$-1\r\n", await writer.CallAsync("GET", "during"));
+            Assert.Equal("$-1\r\n", await writer.CallAsync("GET", "script"));
+            Assert.Equal("$-1\r\n", await writer.CallAsync("GET", "multi"));
+
+            disk.Free();
+            await Bounded.UntilAsync(() => log.IsWritable, "the node writes again once the next segment can be reserved");
+            Assert.Equal("+OK\r\n", await writer.CallAsync("SET", "after", "3"));
+        }
+
+        await using var restarted = await RespCluster.StartAsync(1, o => { o.DataDir = dir; o.Fsync = fsync; o.LogSegmentSize = Segment; });
+        await using var check = await RespTestClient.ConnectAsync(RespCluster.RespOf(restarted, 0));
+        Assert.Equal("$1\r\n1\r\n", await check.CallAsync("GET", "before"));
+        for (var i = 0; i < acked; i++)
+            Assert.Equal($"$1000\r\n{value}\r\n", await check.CallAsync("GET", $"k{i}"));
+        Assert.Equal("$1\r\n3\r\n", await check.CallAsync("GET", "after"));
+        Assert.Equal("$-1\r\n", await check.CallAsync("GET", "during"));
+        Assert.Equal("$-1\r\n", await check.CallAsync("GET", "counter"));
+    }
+
+    [SmallDiskTheory]
+    [InlineData(FsyncPolicy.Always, ProtocolNames.Resp)]
+    [InlineData(FsyncPolicy.EverySec, ProtocolNames.Native)]
+    [InlineData(FsyncPolicy.No, ProtocolNames.Resp)]
+    public async Task A_write_whose_record_cannot_be_logged_is_never_acknowledged_its_client_is_answered_at_once_and_it_is_logged_when_space_returns(FsyncPolicy fsync, string protocol)
+    {
+        using var disk = SmallDisk.Mount(512);
+        var dir = Path.Combine(disk.Path, "node");
+        // 64 KiB segments: the big write below needs a segment of its own, which the full disk cannot give it.
+        await using (var cluster = await RespCluster.StartAsync(1, o => { o.DataDir = dir; o.Fsync = fsync; o.LogSegmentSize = 64 * 1024; }))
+        {
             using var other = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
-            for (var i = 0; i < 10; i++)
-                Assert.Equal(StatusCode.Ok, (await writer.PutAsync(B($"acked{i}"), B($"v{i}"))).Status);
+            Assert.Equal(StatusCode.Ok, (await other.PutAsync(B("before"), B("1"))).Status);
             disk.Fill();
 
-            var held = writer.PutAsync(B("big"), new byte[64 * 1024]);
+            // Its round fails: the reply is not sent as if durable, and the client is not left waiting for the disk
+            // either: its connection is closed (outcome unknown), as for any reply the node cannot stand behind.
+            if (protocol == ProtocolNames.Resp)
+            {
+                await using var resp = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0));
+                await resp.SendAsync(RespTestClient.Encode("SET", "big", new string('x', 64 * 1024)));
+                Assert.True(await resp.IsClosedByServerAsync(), "the RESP client was answered (its connection closed) while the disk is full");
+            }
+            else
+            {
+                using var native = await NativeTestClient.ConnectAsync(cluster.EndPointOf(0));
+                var closed = await Assert.ThrowsAsync<IOException>(() => native.PutAsync(B("big"), new byte[64 * 1024]));
+                Assert.Contains("closed the connection", closed.Message, StringComparison.Ordinal);
+            }
             var log = cluster[0].Core.Keyspace.Log!;
-            await Bounded.UntilAsync(() => !log.IsWritable, "the node notices the full disk");
+            Assert.False(log.IsWritable);
             var refused = await other.PutAsync(B("during"), B("x"));
             Assert.Equal(StatusCode.LogUnavailable, refused.Status);
             Assert.Contains("disk", refused.ErrorMessage, StringComparison.OrdinalIgnoreCase);
-            Assert.Equal(StatusCode.LogUnavailable, (await other.DeleteAsync(B("acked0"))).Status);
-            Assert.Equal("v0", Encoding.UTF8.GetString((await other.GetAsync(B("acked0"))).Value)); // reads go on
-            Assert.False(held.IsCompleted); // its record is not in the log: it must not be acknowledged
+            // Applied in memory before its record met the disk: readers may see it; it is logged once the disk takes it.
+            Assert.Equal(64 * 1024, (await other.GetAsync(B("big"))).Value.Length);
+            Assert.Equal("1", Encoding.UTF8.GetString((await other.GetAsync(B("before"))).Value));
 
             disk.Free();
-            Assert.Equal(StatusCode.Ok, (await held.WithinAsync("the held write's reply")).Status);
             await Bounded.UntilAsync(() => log.IsWritable, "the node writes again");
             Assert.Equal(StatusCode.Ok, (await other.PutAsync(B("after"), B("a"))).Status);
         }
 
-        await using var restarted = await RespCluster.StartAsync(1, o => { o.DataDir = dir; o.Fsync = FsyncPolicy.EverySec; o.LogSegmentSize = 64 * 1024; });
+        await using var restarted = await RespCluster.StartAsync(1, o => { o.DataDir = dir; o.Fsync = fsync; o.LogSegmentSize = 64 * 1024; });
         using var check = await NativeTestClient.ConnectAsync(restarted.EndPointOf(0));
-        for (var i = 0; i < 10; i++)
-            Assert.Equal($"v{i}", Encoding.UTF8.GetString((await check.GetAsync(B($"acked{i}"))).Value));
         Assert.Equal(64 * 1024, (await check.GetAsync(B("big"))).Value.Length);
         Assert.Equal("a", Encoding.UTF8.GetString((await check.GetAsync(B("after"))).Value));
         Assert.Equal(StatusCode.NotFound, (await check.GetAsync(B("during"))).Status);
     }
 
-    [SmallDiskFact]
-    public async Task On_a_full_disk_writes_answer_misconf_reads_go_on_and_a_held_write_is_acknowledged_once_space_returns()
+    [SmallDiskTheory]
+    [InlineData(FsyncPolicy.Always)]
+    [InlineData(FsyncPolicy.EverySec)]
+    public async Task A_replica_whose_log_cannot_write_leaves_the_in_sync_set_at_once_its_primary_goes_on_and_it_is_resynchronized_when_space_returns(FsyncPolicy fsync)
     {
+        const int Segment = 64 * 1024;
         using var disk = SmallDisk.Mount(512);
-        await using var cluster = await RespCluster.StartAsync(1, o => { o.DataDir = Path.Combine(disk.Path, "node"); o.LogSegmentSize = 64 * 1024; });
-        await using var writer = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0));
-        await using var other = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0));
-        Assert.Equal("+OK\r\n", await writer.CallAsync("SET", "before", "1"));
+        // Node 1 copies node 0's range; its log is on the small disk. Its Raft folder is kept on the ordinary disk by a
+        // link: this test is about the keyspace's log (the Raft log meeting a full disk is not covered here).
+        var replicaDir = Path.Combine(disk.Path, "node1");
+        Directory.CreateDirectory(replicaDir);
+        Directory.CreateDirectory(Path.Combine(_root, "raft1"));
+        Directory.CreateSymbolicLink(Path.Combine(replicaDir, "raft"), Path.Combine(_root, "raft1"));
+        await using var cluster = await RespCluster.StartAsync(3, o =>
+        {
+            o.DataDir = o.NodeId == 1 ? replicaDir : DirOf(o.NodeId);
+            o.Fsync = fsync;
+            o.LogSegmentSize = Segment;
+            o.Replicas = 1;
+            // A replica leaves the in-sync set here because it refuses, never because it was slow on a loaded machine.
+            o.ReplicaTimeout = Bounded.Timeout;
+            o.FailoverTimeout = Bounded.Timeout;
+        });
+        var stream = cluster[0].Core.Replicator!.Stream;
+        await Bounded.UntilAsync(() => stream.IsInSync(1), "node 1 in sync as node 0's replica");
+        var replicaLog = cluster[1].Core.Keyspace.Log!;
+        await using var resp = await RespTestClient.ConnectAsync(RespCluster.RespOf(cluster, 0));
+        var value = new string('v', 1000);
         disk.Fill();
 
-        // This write's record cannot reach the disk: its reply is held, never sent as if durable.
-        await writer.SendAsync(RespTestClient.Encode("SET", "big", new string('x', 64 * 1024)));
-        var log = cluster[0].Core.Keyspace.Log!;
-        await Bounded.UntilAsync(() => !log.IsWritable, "the node notices the full disk");
-        var refused = await other.CallAsync("SET", "during", "2");
-        Assert.StartsWith("-MISCONF", refused, StringComparison.Ordinal);
-        Assert.StartsWith("-MISCONF", await other.CallAsync("DEL", "before"), StringComparison.Ordinal); // DEL is a write too
-        Assert.Equal("$1\r\n1\r\n", await other.CallAsync("GET", "before")); // reads go on
+        // Node 0's writes reach node 1's log until its next segment cannot be reserved; then node 1 refuses the
+        // batches, leaves the in-sync set, and node 0 goes on acknowledging without it (nothing waits for its disk).
+        var keys = new List<string>();
+        for (var i = 0; stream.IsInSync(1); i++)
+        {
+            var key = RespCluster.KeyOwnedBy(cluster, 0, $"rep{i}:");
+            Assert.Equal("+OK\r\n", await resp.CallAsync("SET", key, value));
+            keys.Add(key);
+            Assert.True(i < 10 * Segment / 1000, $"node 1 still in sync after {i} writes of 1 KB onto a full disk");
+        }
+        Assert.False(replicaLog.IsWritable);
+        Assert.Contains("cannot write its log", stream.LastOutOfSyncReason(1), StringComparison.Ordinal);
+        for (var i = 0; i < 5; i++)
+        {
+            var key = RespCluster.KeyOwnedBy(cluster, 0, $"alone{i}:");
+            Assert.Equal("+OK\r\n", await resp.CallAsync("SET", key, value));
+            keys.Add(key);
+        }
+        Assert.False(stream.IsInSync(1), "node 1 counted in sync while its log refuses writes");
 
         disk.Free();
-        Assert.Equal("+OK\r\n", await writer.ReadReplyAsync());
-        await Bounded.UntilAsync(() => log.IsWritable, "the node writes again");
-        Assert.Equal("+OK\r\n", await other.CallAsync("SET", "after", "3"));
+        await Bounded.UntilAsync(() => stream.IsInSync(1), "node 1 resynchronized once its disk has room");
+        foreach (var key in keys)
+            Assert.True(cluster[1].Store.TryGet(B(key), out _), $"{key} missing at the resynchronized replica");
     }
 
     [Fact]

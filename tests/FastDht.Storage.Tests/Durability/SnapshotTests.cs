@@ -435,7 +435,7 @@ public sealed class SnapshotTests : IDisposable
     [SmallDiskTheory]
     [InlineData(FsyncPolicy.Always)]
     [InlineData(FsyncPolicy.EverySec)]
-    public async Task On_a_full_disk_a_snapshot_fails_leaving_the_log_whole_and_succeeds_once_space_returns(FsyncPolicy fsync)
+    public async Task On_a_full_disk_a_snapshot_fails_keeping_the_old_snapshot_and_the_log_whole_and_succeeds_once_space_returns(FsyncPolicy fsync)
     {
         using var disk = SmallDisk.Mount(1024);
         var options = new WriteAheadLogOptions { Directory = Path.Combine(disk.Path, "wal"), Fsync = fsync, SegmentSize = 64 * 1024, RetryInterval = TimeSpan.FromMilliseconds(50) };
@@ -443,15 +443,21 @@ public sealed class SnapshotTests : IDisposable
         var store = new ShardedStore();
         using (var log = WriteAheadLog.Open(options, store, out _))
         {
-            for (var i = 0; i < Keys; i++)
+            for (var i = 0; i < Keys / 2; i++)
+                Put(log, store, $"key-{i}", $"value-{i}");
+            var old = await SnapshotAsync(log);
+            for (var i = Keys / 2; i < Keys; i++)
                 Put(log, store, $"key-{i}", $"value-{i}");
             Assert.True(await log.WhenDurableAsync(log.AppendedPosition).AsTask().WaitAsync(Bound));
+            var segments = Directory.GetFiles(options.Directory, "*.wal");
             disk.Fill();
 
             Assert.True(log.TryStartSnapshot(out var failing));
             await Assert.ThrowsAnyAsync<IOException>(() => failing.WaitAsync(Bound));
-            Assert.Empty(Directory.GetFiles(options.Directory, "*.snap*")); // neither a snapshot nor its temporary file
-            Assert.Equal(0, log.SnapshotPosition); // nothing before it may be dropped
+            // Neither a new snapshot nor its temporary file; the old one is kept, and so is every segment after it.
+            Assert.Equal([old.File], Directory.GetFiles(options.Directory, "*.snap*"));
+            Assert.Equal(old.LogPosition, log.SnapshotPosition);
+            Assert.All(segments, segment => Assert.True(File.Exists(segment), $"{segment} dropped by a failed snapshot"));
 
             disk.Free();
             // The failed rotation may have left the log failing for a moment: the snapshot waits for nothing else.

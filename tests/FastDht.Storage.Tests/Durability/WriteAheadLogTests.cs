@@ -514,7 +514,8 @@ public sealed class WriteAheadLogTests : IDisposable
     [SmallDiskTheory]
     [InlineData(FsyncPolicy.Always)]
     [InlineData(FsyncPolicy.EverySec)]
-    public async Task A_full_disk_fails_at_the_rotation_not_mid_segment_holds_its_waiters_and_loses_nothing_once_space_returns(FsyncPolicy fsync)
+    [InlineData(FsyncPolicy.No)]
+    public async Task A_full_disk_refuses_writes_once_the_next_segment_cannot_be_reserved_makes_the_accepted_ones_durable_and_resumes_when_space_returns(FsyncPolicy fsync)
     {
         const int Size = 64 * 1024;
         using var disk = SmallDisk.Mount(512);
@@ -526,46 +527,96 @@ public sealed class WriteAheadLogTests : IDisposable
         using (var log = WriteAheadLog.Open(options, new ShardedStore(), out _))
         {
             var before = log.AppendPut(B("before"), B("1"));
-            Assert.True(await log.WhenDurableAsync(before));
+            Assert.True(await log.WhenDurableAsync(before).AsTask().WithinAsync("the first write durable"));
             disk.Fill();
 
-            // The segment's space was reserved when it was made: it fills to its end on a full disk (preparing the next
-            // one, asked for at half, fails meanwhile, and nobody is told: nothing is refused yet).
-            long end;
-            while (true)
+            // The open segment's space was reserved when it was made: until it is half full nothing is refused, and
+            // every record is durable at once, full disk or not.
+            while (log.AppendedPosition < Size / 2)
             {
-                end = log.AppendPut(B($"k{count}"), value);
+                Assert.True(log.IsWritable, $"refused after {count} records, before the segment was half full");
+                Assert.True(await log.WhenDurableAsync(log.AppendPut(B($"k{count}"), value)).AsTask().WithinAsync($"record {count} durable"));
                 count++;
-                var waiting = log.WhenDurableAsync(end).AsTask();
-                await UntilAsync(() => waiting.IsCompleted || !log.IsWritable, "the record is durable or the log reports the full disk");
-                if (!waiting.IsCompleted)
-                {
-                    // The record that did not fit: its round needs the next segment, which cannot be reserved.
-                    Assert.True(count > 50, $"the log failed after {count} records of 1 KB, inside its 64 KiB segment");
-                    Assert.IsAssignableFrom<IOException>(log.Failure);
-                    Assert.Contains("reserve the next log segment", log.Failure!.Message);
-                    Assert.False(waiting.IsCompleted); // the record is not durable, so nobody may be told it is
-                    Assert.True(log.IsDurable(before));
-
-                    disk.Free();
-                    Assert.True(await waiting.WaitAsync(TimeSpan.FromSeconds(20)));
-                    break;
-                }
-                Assert.True(await waiting);
-                Assert.True(count < Size / 500, "the segment never filled");
             }
-            await UntilAsync(() => log.IsWritable, "the log writes again");
+
+            // Half full: the next segment is asked for, cannot be reserved, and new writes are refused at once.
+            await UntilAsync(() => !log.IsWritable, "the log refuses writes once the next segment cannot be reserved");
+            Assert.IsAssignableFrom<IOException>(log.Failure);
+            Assert.Contains("reserve the next log segment", log.Failure!.Message);
+            Assert.Contains("refused", log.Failure.Message);
+
+            // Writes a caller accepted just before the refusal (in flight) still go into the reserved half: durable,
+            // acknowledged truthfully, not held for the disk.
+            for (var i = 0; i < 20; i++)
+            {
+                Assert.True(await log.WhenDurableAsync(log.AppendPut(B($"k{count}"), value)).AsTask().WithinAsync($"accepted record {count} durable"));
+                count++;
+            }
+            Assert.True(log.IsDurable(log.AppendedPosition));
+            Assert.False(log.IsWritable);
+
+            disk.Free();
+            await UntilAsync(() => log.IsWritable, "writes resume once the next segment can be reserved");
             Assert.Null(log.Failure);
-            Assert.True(await log.WhenDurableAsync(log.AppendPut(B("after"), B("3"))));
+            // Past the old segment's end now: the round rotates into the segment made when space returned.
+            for (var i = 0; i < Size / 1000; i++)
+            {
+                Assert.True(await log.WhenDurableAsync(log.AppendPut(B($"k{count}"), value)).AsTask().WithinAsync($"record {count} durable after the disk freed"));
+                count++;
+            }
+            Assert.True(await log.WhenDurableAsync(log.AppendPut(B("after"), B("3"))).AsTask().WithinAsync("the last write durable"));
         }
-        Assert.True(transitions.Count >= 2, "HealthChanged reported the failure and the recovery");
+        var reported = transitions.ToArray();
+        Assert.True(reported.Length >= 2, "HealthChanged reported the refusal and the recovery");
+        Assert.Contains("reserve the next log segment", reported[0]!.Message);
+        Assert.Null(reported[^1]);
 
         var store = new ShardedStore();
         using var reopened = WriteAheadLog.Open(options, store, out var report);
         Assert.Equal(count + 2, report.Records);
         Assert.Equal("1", Get(store, "before"));
-        Assert.True(store.TryGet(B($"k{count - 1}"), out var last));
-        Assert.Equal(1000, last.Length);
+        for (var i = 0; i < count; i++)
+            Assert.True(store.TryGet(B($"k{i}"), out _), $"k{i} acknowledged and lost");
+        Assert.Equal("3", Get(store, "after"));
+    }
+
+    [SmallDiskTheory]
+    [InlineData(FsyncPolicy.Always)]
+    [InlineData(FsyncPolicy.EverySec)]
+    [InlineData(FsyncPolicy.No)]
+    public async Task A_clients_wait_for_a_round_that_fails_gives_up_at_once_while_other_waits_hold_and_the_record_is_logged_when_space_returns(FsyncPolicy fsync)
+    {
+        using var disk = SmallDisk.Mount(512);
+        // 64 KiB segments: the big record below needs a segment of its own, which the full disk cannot give it.
+        var options = new WriteAheadLogOptions { Directory = Path.Combine(disk.Path, "wal"), Fsync = fsync, SegmentSize = 64 * 1024, RetryInterval = TimeSpan.FromMilliseconds(50) };
+        using (var log = WriteAheadLog.Open(options, new ShardedStore(), out _))
+        {
+            Assert.True(await log.WhenDurableAsync(log.AppendPut(B("before"), B("1"))).AsTask().WithinAsync("the first write durable"));
+            disk.Fill();
+            var big = log.AppendPut(B("big"), new byte[64 * 1024]);
+            var client = log.WhenDurableForSendAsync(big, giveUpOnFailure: true).AsTask();
+            var peer = log.WhenDurableForSendAsync(big).AsTask();
+            var decision = log.WhenDurableAsync(big).AsTask();
+
+            // A client's reply must neither claim durability nor wait for a disk that may not come back: it gives up.
+            Assert.False(await client.WithinAsync("the client's wait gives up"));
+            Assert.False(log.IsWritable);
+            Assert.False(log.IsDurable(big));
+            Assert.False(await log.WhenDurableForSendAsync(big, giveUpOnFailure: true).AsTask().WithinAsync("a client's wait while failing"));
+            Assert.False(peer.IsCompleted);
+            Assert.False(decision.IsCompleted);
+
+            // The record was kept: written once the disk takes it, and the waits that hold complete with true.
+            disk.Free();
+            Assert.True(await peer.WithinAsync("the held wait after the disk freed"));
+            Assert.True(await decision.WithinAsync("the held wait after the disk freed"));
+            await UntilAsync(() => log.IsWritable, "writes resume");
+            Assert.True(await log.WhenDurableForSendAsync(log.AppendPut(B("after"), B("3")), giveUpOnFailure: true).AsTask().WithinAsync("a client's wait once healthy"));
+        }
+        var store = new ShardedStore();
+        using var reopened = WriteAheadLog.Open(options, store, out _);
+        Assert.True(store.TryGet(B("big"), out var bigValue));
+        Assert.Equal(64 * 1024, bigValue.Length);
         Assert.Equal("3", Get(store, "after"));
     }
 
