@@ -111,7 +111,16 @@ cat > "$WORK/check.py" <<'PY'
 # Every key a writer got +OK for must hold at least that sequence, and never more than the last one sent.
 import json, os, socket, sys
 port, work, writers = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+import time
 sock = socket.create_connection(("127.0.0.1", port), timeout=30); f = sock.makefile("rb")
+# A node that answers PING may still be loading its log (GET answers -LOADING): wait until a GET is answered.
+for _ in range(600):
+    sock.sendall(b"*2\r\n$3\r\nGET\r\n$5\r\nprobe\r\n")
+    head = f.readline()
+    if head.startswith(b"$"):
+        if head != b"$-1\r\n": f.read(int(head[1:]) + 2)
+        break
+    time.sleep(0.1)
 lost = 0; checked = 0; newer = 0; bad = []
 for w in range(writers):
     path = os.path.join(work, "state-%d.json" % w)
@@ -122,6 +131,8 @@ for w in range(writers):
     for k in keys:
         head = f.readline()
         stored = None
+        if head.startswith(b"-"):
+            bad.append("%s answered %s" % (k, head.decode(errors="replace").strip())); lost += 1; continue
         if head.startswith(b"$") and head != b"$-1\r\n":
             stored = int(f.read(int(head[1:]) + 2).split(b":")[1])
         acked = state["acked"].get(k)
