@@ -657,13 +657,28 @@ public sealed partial class WriteAheadLog
     /// whole and the next is first asked for once it is half full, so the writes accepted before the refusal fit in the
     /// room left (unless they outgrow it) and are acknowledged as durable, truthfully, instead of waiting for the disk.
     /// </summary>
+    /// <remarks>
+    /// Why the report is applied on a pool thread, never here: applying it takes <c>_writeGate</c>, and the flush thread
+    /// holds that gate while a rotation waits for this very thread (<see cref="SegmentPreparer.Take"/>). Blocking here
+    /// on the gate deadlocked the two on a full disk (the rotation's retry asked for a segment while this thread was
+    /// still reporting the last failed one), and then <see cref="Dispose"/> hung joining the flush thread. The latest
+    /// report wins: each application takes whatever was reported last, under the gate, so reports applied out of order
+    /// cannot leave an older state behind. Rare (a failure, at most once per retry interval), so a work item each is fine.
+    /// </remarks>
     private void OnNextSegmentReported(Exception? failure)
+    {
+        Volatile.Write(ref _reserveReport, new ReserveReport(failure));
+        ThreadPool.UnsafeQueueUserWorkItem(static log => log.ApplyReserveReport(), this, preferLocal: false);
+    }
+
+    /// <summary>On a pool thread: applies the preparer's latest report (<see cref="OnNextSegmentReported"/>) under <c>_writeGate</c>.</summary>
+    private void ApplyReserveReport()
     {
         lock (_writeGate)
         {
-            if (Volatile.Read(ref _closing))
+            if (Interlocked.Exchange(ref _reserveReport, null) is not { } report || Volatile.Read(ref _closing))
                 return;
-            if (failure is null)
+            if (report.Failure is not { } failure)
             {
                 if (_reserveFailure is null)
                     return;
@@ -681,6 +696,9 @@ public sealed partial class WriteAheadLog
             ReportHealth();
         }
     }
+
+    /// <summary>One report of the segment preparer: the failure to reserve the next segment, or null (it could again).</summary>
+    private sealed record ReserveReport(Exception? Failure);
 
     /// <summary>Under <c>_writeGate</c>: tells <see cref="WriteAheadLogOptions.HealthChanged"/> when the reason writes are refused changed (null: accepted again).</summary>
     private void ReportHealth()

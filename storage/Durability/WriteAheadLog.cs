@@ -75,8 +75,12 @@ public sealed partial class WriteAheadLog : IDisposable
     private volatile Exception? _failure;
 
     // The next segment cannot be made (disk full): writes are refused while the current segment holds those in flight.
-    // Set and cleared under _writeGate by the preparer's report (OnNextSegmentReported); rounds still go on.
+    // Set and cleared under _writeGate by the preparer's report (OnNextSegmentReported, applied on a pool thread); rounds
+    // still go on.
     private volatile Exception? _reserveFailure;
+
+    // The preparer's report not yet applied (the latest wins), taken under _writeGate by ApplyReserveReport.
+    private ReserveReport? _reserveReport;
 
     // Under _writeGate: what HealthChanged last reported (null: healthy).
     private Exception? _reportedHealth;

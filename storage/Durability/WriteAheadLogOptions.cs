@@ -57,7 +57,7 @@ public sealed class WriteAheadLogOptions
     /// <summary>
     /// Called when the log starts refusing writes (with the reason: a failed write or fsync, or no room for the next
     /// segment), when the reason changes, and when it accepts writes again (with null); on the thread that met it (the
-    /// flush thread, the segment preparer's, or under everysec and no a caller of <see cref="WriteAheadLog.TryMakeDurable"/>
+    /// flush thread, a pool thread for the next segment's reservation, or under everysec and no a caller of <see cref="WriteAheadLog.TryMakeDurable"/>
     /// or the write round it queued), never twice at once.
     /// </summary>
     public Action<Exception?>? HealthChanged { get; init; }

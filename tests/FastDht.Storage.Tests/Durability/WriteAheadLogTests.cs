@@ -683,7 +683,7 @@ public sealed class WriteAheadLogTests : IDisposable
         // 64 KiB segments: the big record below needs the next one, which the full disk cannot reserve.
         var options = new WriteAheadLogOptions { Directory = Path.Combine(disk.Path, "wal"), Fsync = fsync, SegmentSize = 64 * 1024, RetryInterval = TimeSpan.FromMilliseconds(50) };
         using var log = WriteAheadLog.Open(options, new ShardedStore(), out _);
-        Assert.True(await log.WhenDurableAsync(log.AppendPut(B("before"), B("1"))));
+        Assert.True(await log.WhenDurableAsync(log.AppendPut(B("before"), B("1"))).AsTask().WithinAsync("the first write durable"));
         disk.Fill();
         var big = log.AppendPut(B("big"), new byte[64 * 1024]);
         var bigWait = log.WhenDurableAsync(big).AsTask();
@@ -699,12 +699,67 @@ public sealed class WriteAheadLogTests : IDisposable
         Assert.Equal(waits, held.Waits - start.Waits); // none could be answered at once
 
         disk.Free();
-        Assert.True(await bigWait.WaitAsync(TimeSpan.FromSeconds(20)));
-        await Task.WhenAll(resumed).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(await bigWait.WithinAsync("the big record durable once the disk is free"));
+        await Task.WhenAll(resumed).WithinAsync("the 20 waits resumed on the flush thread");
         var done = log.Statistics;
         // The retried round (the big record) and the round after it (the 20): an fsync each, one wake-up each at most.
         Assert.InRange(done.WakeBatches - start.WakeBatches, 1, 2);
         Assert.InRange(done.Fsyncs - start.Fsyncs, 1, 2);
+    }
+
+    [SmallDiskTheory]
+    [InlineData(FsyncPolicy.Always)]
+    [InlineData(FsyncPolicy.EverySec)]
+    public async Task A_rotation_retried_on_a_full_disk_while_the_preparer_reports_its_failures_never_deadlocks(FsyncPolicy fsync)
+    {
+        // The flush thread retries the rotation under its gate while the preparer retries the segment and reports each
+        // failure: with a 1 ms retry the two meet often. The report once took that gate on the preparer's thread, which
+        // the rotation was waiting for: both hung, and the log's Dispose with them.
+        using var disk = SmallDisk.Mount(512);
+        var options = new WriteAheadLogOptions { Directory = Path.Combine(disk.Path, "wal"), Fsync = fsync, SegmentSize = 64 * 1024, RetryInterval = TimeSpan.FromMilliseconds(1) };
+        using var log = WriteAheadLog.Open(options, new ShardedStore(), out _);
+        Assert.True(await log.WhenDurableAsync(log.AppendPut(B("before"), B("1"))).AsTask().WithinAsync("the first write durable"));
+        // Two rounds (each leaves about three segments on the 512 KiB disk): in the second a segment may be ready when
+        // the disk fills, so the first big record may go through; the second then needs a segment the disk cannot give.
+        for (var round = 0; round < 2; round++)
+        {
+            disk.Fill();
+            var first = log.WhenDurableAsync(log.AppendPut(B($"a{round}"), new byte[64 * 1024])).AsTask();
+            await UntilAsync(() => !log.IsWritable, "the log reports the full disk");
+            var second = log.WhenDurableAsync(log.AppendPut(B($"b{round}"), new byte[64 * 1024])).AsTask();
+            // Many retries on both threads while the disk stays full (not a timing assertion: only room for them to meet).
+            await Task.Delay(300);
+            Assert.False(second.IsCompleted); // no segment for it: held, not acknowledged
+            disk.Free();
+            Assert.True(await first.WithinAsync($"round {round}: the first big record durable once the disk is free"));
+            Assert.True(await second.WithinAsync($"round {round}: the second big record durable once the disk is free"));
+            await UntilAsync(() => log.IsWritable, "writes resume once the next segment is reserved");
+        }
+    }
+
+    [SmallDiskTheory]
+    [InlineData(FsyncPolicy.Always)]
+    [InlineData(FsyncPolicy.EverySec)]
+    public async Task A_log_closes_on_a_full_disk_with_a_rotation_pending(FsyncPolicy fsync)
+    {
+        // A node must never hang at shutdown: the pending round stays undurable and its waiters get false.
+        using var disk = SmallDisk.Mount(512);
+        var options = new WriteAheadLogOptions { Directory = Path.Combine(disk.Path, "wal"), Fsync = fsync, SegmentSize = 64 * 1024, RetryInterval = TimeSpan.FromMilliseconds(1) };
+        var log = WriteAheadLog.Open(options, new ShardedStore(), out _);
+        Task<bool> big;
+        try
+        {
+            Assert.True(await log.WhenDurableAsync(log.AppendPut(B("before"), B("1"))).AsTask().WithinAsync("the first write durable"));
+            disk.Fill();
+            big = log.WhenDurableAsync(log.AppendPut(B("big"), new byte[64 * 1024])).AsTask();
+            await UntilAsync(() => !log.IsWritable, "the log reports the full disk");
+            await Task.Delay(100); // retries under way on both threads when it closes
+        }
+        finally
+        {
+            await Task.Run(log.Dispose).WithinAsync("the log closed on a full disk");
+        }
+        Assert.False(await big.WithinAsync("the pending wait answered at close"));
     }
 
     [SmallDiskTheory]
@@ -863,7 +918,8 @@ public sealed class WriteAheadLogTests : IDisposable
 
     private static async Task ResumeOnTheFlushThreadAsync(WriteAheadLog log, long position)
     {
-        Assert.True(await log.WhenDurableForSendAsync(position).ConfigureAwait(false));
+        // A wait that does not give up on a failure (a client's would: giveUpOnFailure), so the full disk holds it.
+        Assert.True(await log.WhenDurableForSendAsync(position).AsTask().WithinAsync("the held wait durable").ConfigureAwait(false));
         // Under always the flush thread sends the replies itself: no thread hop per group commit.
         Assert.Equal("FastDht WAL flush", Thread.CurrentThread.Name);
     }
