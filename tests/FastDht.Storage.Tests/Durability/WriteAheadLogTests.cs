@@ -918,8 +918,9 @@ public sealed class WriteAheadLogTests : IDisposable
 
     private static async Task ResumeOnTheFlushThreadAsync(WriteAheadLog log, long position)
     {
-        // A wait that does not give up on a failure (a client's would: giveUpOnFailure), so the full disk holds it.
-        Assert.True(await log.WhenDurableForSendAsync(position).AsTask().WithinAsync("the held wait durable").ConfigureAwait(false));
+        // A wait that does not give up on a failure (a client's would: giveUpOnFailure), so the full disk holds it. Awaited
+        // directly (its continuation must run where the log resumes it); the caller bounds it (WithinAsync on them all).
+        Assert.True(await log.WhenDurableForSendAsync(position).ConfigureAwait(false));
         // Under always the flush thread sends the replies itself: no thread hop per group commit.
         Assert.Equal("FastDht WAL flush", Thread.CurrentThread.Name);
     }
