@@ -37,6 +37,9 @@ internal sealed class ActiveExpiry
         _keyspace = keyspace;
     }
 
+    /// <summary>The latency monitor a tick reports its time to as Redis's "expire-cycle" event; null for none.</summary>
+    public Diagnostics.LatencyMonitor? Latency { get; set; }
+
     /// <summary>Keys removed by the pass so far (INFO's expired_keys counts these and the lazily removed ones alike).</summary>
     public long Removed => Volatile.Read(ref _removed);
 
@@ -69,7 +72,10 @@ internal sealed class ActiveExpiry
             var batch = RunOnce(out var examined);
             removed += batch;
             if (_cursor == 0 || examined == 0 || batch * 10 < examined || Stopwatch.GetTimestamp() - started >= TickBudget)
+            {
+                Latency?.AddIfNeeded("expire-cycle", Stopwatch.GetTimestamp() - started);
                 return removed;
+            }
         }
     }
 

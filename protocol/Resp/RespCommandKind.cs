@@ -626,4 +626,7 @@ public enum RespCommandKind
 
     /// <summary><c>GEORADIUSBYMEMBER_RO</c></summary>
     GeoRadiusByMemberRo,
+
+    /// <summary><c>LATENCY</c></summary>
+    Latency,
 }

@@ -68,7 +68,7 @@ internal sealed class NodeParts
         var decisions = new TxnDecisions();
         Decisions = decisions;
         Participant = new TxnParticipant(Locks, Keyspace, decisions);
-        Expiry = new Keyspace.ActiveExpiry(Keyspace);
+        Expiry = new Keyspace.ActiveExpiry(Keyspace) { Latency = RespServer.LatencyEvents };
         RespServer.MaxMemory = options.MaxMemory;
         if (options.NotifyKeyspaceEvents is { Length: > 0 } classes && FastDht.Engine.Keyspace.NotifyClass.TryParse(System.Text.Encoding.ASCII.GetBytes(classes), out var flags))
             RespServer.Notifications.Configure(flags, Keyspace);

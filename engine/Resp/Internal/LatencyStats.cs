@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -18,6 +19,10 @@ namespace FastDht.Engine.Resp.Internal;
 /// number of connections.
 /// </para>
 /// <para>
+/// A container command's subcommands are kept apart (<c>config|set</c>, <c>client|list</c>), as Redis keeps them: each
+/// command kind has a slot, and each subcommand one after them (<see cref="SlotOf"/>).
+/// </para>
+/// <para>
 /// CONFIG RESETSTAT drops every histogram and starts a new generation: samples a connection noted before it are
 /// dropped when handed over, so a reset is not undone by a batch that was running across it.
 /// </para>
@@ -29,10 +34,14 @@ internal sealed class LatencyStats
     private const long HighestNanos = 1_000_000_000;
     private const int Digits = 2;
 
-    private static readonly int Size = Enum.GetValues<RespCommandKind>().Length;
+    private static readonly int KindCount = Enum.GetValues<RespCommandKind>().Length;
+
+    // Slots past the kinds: one per subcommand of a container command, in the order COMMAND lists them.
+    private static readonly Dictionary<RespCommandSpec, int> SubcommandSlots = NumberSubcommands();
+    private static readonly int SlotCount = KindCount + SubcommandSlots.Count;
 
     private readonly Lock _sync = new();
-    private readonly LongHistogram?[] _histograms = new LongHistogram?[Size];
+    private readonly LongHistogram?[] _histograms = new LongHistogram?[SlotCount];
     private bool _enabled = true;
     private double[] _percentiles = [50, 99, 99.9];
     private int _generation;
@@ -64,9 +73,9 @@ internal sealed class LatencyStats
                 var nanosPerTick = 1_000_000_000.0 / Stopwatch.Frequency;
                 for (var i = 0; i < samples.Count; i++)
                 {
-                    var (kind, ticks) = samples[i];
+                    var (slot, ticks) = samples[i];
                     var nanos = Math.Clamp((long)(ticks * nanosPerTick), LowestNanos, HighestNanos);
-                    (_histograms[(int)kind] ??= new LongHistogram(LowestNanos, HighestNanos, Digits)).RecordValue(nanos);
+                    (_histograms[slot] ??= new LongHistogram(LowestNanos, HighestNanos, Digits)).RecordValue(nanos);
                 }
             }
         }
@@ -88,25 +97,151 @@ internal sealed class LatencyStats
     {
         if (!Enabled)
             return;
-        var inv = CultureInfo.InvariantCulture;
         var percentiles = Percentiles;
         lock (_sync)
         {
             foreach (var spec in RespCommandSpecs.All)
             {
-                if (_histograms[(int)spec.Kind] is not { } histogram || histogram.TotalCount == 0)
-                    continue;
-                text.Append("latency_percentiles_usec_").Append(spec.Name).Append(':');
-                for (var i = 0; i < percentiles.Length; i++)
+                WriteLine(text, spec.Name, _histograms[(int)spec.Kind], percentiles);
+                foreach (var sub in spec.Subcommands)
                 {
-                    if (i > 0)
-                        text.Append(',');
-                    var micros = histogram.GetValueAtPercentile(percentiles[i]) / 1000.0;
-                    text.Append('p').Append(FormatPercentile(percentiles[i])).Append('=').Append(micros.ToString("F3", inv));
+                    if (SubcommandSlots.TryGetValue(sub, out var slot))
+                        WriteLine(text, sub.Name, _histograms[slot], percentiles);
                 }
-                text.Append("\r\n");
             }
         }
+    }
+
+    private static void WriteLine(StringBuilder text, string name, LongHistogram? histogram, double[] percentiles)
+    {
+        if (histogram is null || histogram.TotalCount == 0)
+            return;
+        var inv = CultureInfo.InvariantCulture;
+        text.Append("latency_percentiles_usec_").Append(name).Append(':');
+        for (var i = 0; i < percentiles.Length; i++)
+        {
+            if (i > 0)
+                text.Append(',');
+            var micros = histogram.GetValueAtPercentile(percentiles[i]) / 1000.0;
+            text.Append('p').Append(FormatPercentile(percentiles[i])).Append('=').Append(micros.ToString("F3", inv));
+        }
+        text.Append("\r\n");
+    }
+
+    /// <summary>
+    /// The histogram slot of a command that ran: its kind's, or for a container command (CONFIG, CLIENT) its
+    /// subcommand's. Only container commands look further than their kind.
+    /// </summary>
+    public static int SlotOf(RespCommandKind kind, RespCommand c)
+    {
+        if (RespCommandSpecs.Get(kind) is not { Subcommands.Length: > 0 } spec)
+            return (int)kind;
+        return RespCommandSpecs.Resolve(spec, c) is { } sub && SubcommandSlots.TryGetValue(sub, out var slot) ? slot : (int)kind;
+    }
+
+    /// <summary>
+    /// LATENCY HISTOGRAM [command ...]: per command with samples (all, or those named, a container standing for its
+    /// subcommands, unknown names skipped) its calls and its cumulative distribution in microseconds over power-of-two
+    /// buckets from 1 µs, as Redis's fillCommandCDF (hdr_iter_log from 1024 ns, base 2) reports it.
+    /// </summary>
+    public void WriteHistograms(IBufferWriter<byte> w, RespCommand c, int respVersion)
+    {
+        var chosen = new List<(string Name, int Slot)>();
+        lock (_sync)
+        {
+            if (c.Count == 2)
+            {
+                foreach (var spec in RespCommandSpecs.All)
+                    AddWithSubcommands(chosen, spec, all: true);
+            }
+            else
+            {
+                for (var i = 2; i < c.Count; i++)
+                {
+                    if (RespCommandSpecs.Find(c.GetArgument(i)) is { } spec)
+                        AddWithSubcommands(chosen, spec, all: false);
+                }
+            }
+            WriteMapHeader(w, chosen.Count, respVersion);
+            foreach (var (name, slot) in chosen)
+            {
+                var histogram = _histograms[slot]!;
+                RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(name));
+                WriteMapHeader(w, 2, respVersion);
+                RespWriter.WriteBulkString(w, "calls"u8);
+                RespWriter.WriteInteger(w, histogram.TotalCount);
+                RespWriter.WriteBulkString(w, "histogram_usec"u8);
+                var buckets = CumulativeBuckets(histogram);
+                WriteMapHeader(w, buckets.Count, respVersion);
+                foreach (var (micros, count) in buckets)
+                {
+                    RespWriter.WriteInteger(w, micros);
+                    RespWriter.WriteInteger(w, count);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Redis's logarithmic buckets (hdr_iter_log from 1024 ns, base 2): per power-of-two bucket, its upper edge in
+    /// microseconds (1, 2, 4, ...) and the count of values up to it, where that count grew. HdrHistogram.NET has no
+    /// logarithmic iterator, so the recorded values (each its bin's highest equivalent value) are walked into the buckets.
+    /// </summary>
+    private static List<(long Micros, long Count)> CumulativeBuckets(LongHistogram histogram)
+    {
+        var buckets = new List<(long, long)>();
+        long limit = 1024, cumulative = 0, reported = 0;
+        var edge = histogram.HighestEquivalentValue(limit);
+        foreach (var value in histogram.RecordedValues())
+        {
+            while (value.ValueIteratedTo > edge)
+            {
+                if (cumulative > reported)
+                    buckets.Add((edge / 1000, reported = cumulative));
+                limit *= 2;
+                edge = histogram.HighestEquivalentValue(limit);
+            }
+            cumulative += value.CountAtValueIteratedTo;
+        }
+        if (cumulative > reported)
+            buckets.Add((edge / 1000, cumulative));
+        return buckets;
+    }
+
+    // A container named by its parent name stands for itself and its subcommands (Redis: the parent's own histogram is
+    // never filled, so only the subcommands show).
+    private void AddWithSubcommands(List<(string, int)> chosen, RespCommandSpec spec, bool all)
+    {
+        var slot = SubcommandSlots.TryGetValue(spec, out var subSlot) ? subSlot : (int)spec.Kind;
+        if (_histograms[slot] is { TotalCount: > 0 } && (all || !chosen.Contains((spec.Name, slot))))
+            chosen.Add((spec.Name, slot));
+        if (SubcommandSlots.ContainsKey(spec))
+            return;
+        foreach (var sub in spec.Subcommands)
+        {
+            if (SubcommandSlots.TryGetValue(sub, out var s) && _histograms[s] is { TotalCount: > 0 } && (all || !chosen.Contains((sub.Name, s))))
+                chosen.Add((sub.Name, s));
+        }
+    }
+
+    private static void WriteMapHeader(IBufferWriter<byte> w, int pairs, int respVersion)
+    {
+        if (respVersion == 3)
+            RespWriter.WriteMapHeader(w, pairs);
+        else
+            RespWriter.WriteArrayHeader(w, pairs * 2);
+    }
+
+    private static Dictionary<RespCommandSpec, int> NumberSubcommands()
+    {
+        var slots = new Dictionary<RespCommandSpec, int>(ReferenceEqualityComparer.Instance);
+        var next = Enum.GetValues<RespCommandKind>().Length;
+        foreach (var spec in RespCommandSpecs.All)
+        {
+            foreach (var sub in spec.Subcommands)
+                slots[sub] = next++;
+        }
+        return slots;
     }
 
     /// <summary>A percentile as Redis prints it (its %f with the trailing zeros trimmed): 50, 99.9, 0.</summary>
@@ -139,7 +274,7 @@ internal sealed class LatencyStats
         // A batch of more commands than this hands over in the middle (pipelines of thousands of commands).
         public const int Capacity = 128;
 
-        private readonly RespCommandKind[] _kinds = new RespCommandKind[Capacity];
+        private readonly int[] _slots = new int[Capacity];
         private readonly long[] _ticks = new long[Capacity];
 
         public Samples(int generation) => Generation = generation;
@@ -151,11 +286,12 @@ internal sealed class LatencyStats
 
         public bool IsFull => Count == Capacity;
 
-        public (RespCommandKind Kind, long Ticks) this[int index] => (_kinds[index], _ticks[index]);
+        public (int Slot, long Ticks) this[int index] => (_slots[index], _ticks[index]);
 
-        public void Note(RespCommandKind kind, long ticks)
+        /// <summary>Notes a command's time under its histogram slot (<see cref="SlotOf"/>).</summary>
+        public void Note(int slot, long ticks)
         {
-            _kinds[Count] = kind;
+            _slots[Count] = slot;
             _ticks[Count] = ticks;
             Count++;
         }

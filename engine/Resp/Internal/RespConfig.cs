@@ -15,7 +15,7 @@ namespace FastDht.Engine.Resp.Internal;
 internal static class RespConfig
 {
     private static readonly string[] Settable = ["slowlog-log-slower-than", "slowlog-max-len", "maxmemory", "lua-time-limit", "busy-reply-threshold", "tracking-table-max-keys",
-        "latency-tracking", "latency-tracking-info-percentiles", "notify-keyspace-events"];
+        "latency-tracking", "latency-tracking-info-percentiles", "notify-keyspace-events", "latency-monitor-threshold"];
 
     public static void Write(IBufferWriter<byte> w, RespHost node, RespServer server, RespCommand c, int respVersion)
     {
@@ -71,6 +71,7 @@ internal static class RespConfig
             ("lua-time-limit", server.Scripts.BusyThresholdMs.ToString(inv)),
             ("tracking-table-max-keys", server.Tracking.MaxKeys.ToString(inv)),
             ("latency-tracking", server.Latency.Enabled ? "yes" : "no"),
+            ("latency-monitor-threshold", server.LatencyEvents.ThresholdMs.ToString(inv)),
             ("latency-tracking-info-percentiles", string.Join(' ', Array.ConvertAll(server.Latency.Percentiles, LatencyStats.FormatPercentile))),
             .. EncodingValues(node.Keyspace.Encodings),
         ];
@@ -199,7 +200,7 @@ internal static class RespConfig
             }
             var encoding = Keyspace.CollectionEncodings.IndexOf(name);
             var min = encoding >= 0 ? Keyspace.CollectionEncodings.Settings[encoding].Min
-                : name is "slowlog-max-len" or "maxmemory" or "lua-time-limit" or "busy-reply-threshold" or "tracking-table-max-keys" ? 0 : -1;
+                : name is "slowlog-max-len" or "maxmemory" or "lua-time-limit" or "busy-reply-threshold" or "tracking-table-max-keys" or "latency-monitor-threshold" ? 0 : -1;
             var max = name == "slowlog-max-len" ? int.MaxValue : long.MaxValue;
             if (value < min || value > max)
             {
@@ -227,6 +228,8 @@ internal static class RespConfig
                 server.Tracking.MaxKeys = value;
             else if (name == "notify-keyspace-events")
                 server.Notifications.Configure((int)value, node.Keyspace);
+            else if (name == "latency-monitor-threshold")
+                server.LatencyEvents.ThresholdMs = value;
             else
                 server.SlowerThanMicros = value;
         }

@@ -56,7 +56,10 @@ internal sealed class RespServer
     /// <summary>Client-side caching: which connections read which keys here, and their invalidations (CLIENT TRACKING).</summary>
     public KeyTracking Tracking { get; }
 
-    /// <summary>Per-command latency histograms (latency-tracking, INFO latencystats).</summary>
+    /// <summary>The latency monitor (latency-monitor-threshold, LATENCY LATEST/HISTORY/GRAPH/DOCTOR/RESET).</summary>
+    public Diagnostics.LatencyMonitor LatencyEvents { get; } = new();
+
+    /// <summary>Per-command latency histograms (latency-tracking, INFO latencystats, LATENCY HISTOGRAM).</summary>
     public LatencyStats Latency { get; } = new();
 
     /// <summary>Error replies by prefix and in all (INFO errorstats, total_error_replies).</summary>

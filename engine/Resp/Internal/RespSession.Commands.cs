@@ -74,6 +74,9 @@ internal sealed partial class RespSession
             case RespCommandKind.SlowLog:
                 SlowLog(w);
                 break;
+            case RespCommandKind.Latency:
+                Latency(w);
+                break;
             case RespCommandKind.Memory:
             case RespCommandKind.Object:
                 // Only their HELP is keyless: the keyed subcommands were routed to the key's owner.

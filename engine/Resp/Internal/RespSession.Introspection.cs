@@ -483,6 +483,79 @@ internal sealed partial class RespSession
         monitor.Start();
     }
 
+    /// <summary>
+    /// A command at or above latency-monitor-threshold: Redis's "fast-command" or "command" event. A blocking command
+    /// is left out, as Redis leaves out the time a client spends blocked.
+    /// </summary>
+    private void NoteLatencySpike(RespCommandKind kind, long ticks)
+    {
+        if (kind == RespCommandKind.Unknown || FastDht.Engine.CommandTable.RespCommandSpecs.Get(kind) is not { } spec || Array.IndexOf(spec.Flags, "blocking") >= 0)
+            return;
+        _server.LatencyEvents.AddIfNeeded(Array.IndexOf(spec.Flags, "fast") >= 0 ? "fast-command" : "command", ticks);
+    }
+
+    /// <summary>LATENCY LATEST | HISTORY event | RESET [event ...] | GRAPH event | DOCTOR | HISTOGRAM [command ...] | HELP.</summary>
+    private void Latency(IBufferWriter<byte> w)
+    {
+        var c = _command;
+        var sub = c.GetArgument(1);
+        var monitor = _server.LatencyEvents;
+        if (Ascii.EqualsIgnoreCase(sub, "LATEST"u8))
+        {
+            var latest = monitor.Latest();
+            RespWriter.WriteArrayHeader(w, latest.Count);
+            foreach (var (name, time, latency, max) in latest)
+            {
+                RespWriter.WriteArrayHeader(w, 4);
+                RespWriter.WriteBulkString(w, Encoding.ASCII.GetBytes(name));
+                RespWriter.WriteInteger(w, time);
+                RespWriter.WriteInteger(w, latency);
+                RespWriter.WriteInteger(w, max);
+            }
+        }
+        else if (Ascii.EqualsIgnoreCase(sub, "HISTORY"u8))
+        {
+            var history = monitor.History(Encoding.UTF8.GetString(c.GetArgument(2)));
+            RespWriter.WriteArrayHeader(w, history.Count);
+            foreach (var (time, latency) in history)
+            {
+                RespWriter.WriteArrayHeader(w, 2);
+                RespWriter.WriteInteger(w, time);
+                RespWriter.WriteInteger(w, latency);
+            }
+        }
+        else if (Ascii.EqualsIgnoreCase(sub, "RESET"u8))
+        {
+            var resets = 0;
+            if (c.Count == 2)
+                resets = monitor.Reset(null);
+            for (var i = 2; i < c.Count; i++)
+                resets += monitor.Reset(Encoding.UTF8.GetString(c.GetArgument(i)));
+            RespWriter.WriteInteger(w, resets);
+        }
+        else if (Ascii.EqualsIgnoreCase(sub, "GRAPH"u8))
+        {
+            var name = Encoding.UTF8.GetString(c.GetArgument(2));
+            if (monitor.Graph(name) is { } graph)
+                RespInfo.WriteText(w, Encoding.UTF8.GetBytes(graph), _respVersion);
+            else
+                RespWriter.WriteError(w, Encoding.UTF8.GetBytes($"No samples available for event '{name}'"));
+        }
+        else if (Ascii.EqualsIgnoreCase(sub, "DOCTOR"u8))
+        {
+            RespInfo.WriteText(w, Encoding.UTF8.GetBytes(monitor.Doctor(_server.SlowerThanMicros)), _respVersion);
+        }
+        else if (Ascii.EqualsIgnoreCase(sub, "HISTOGRAM"u8))
+        {
+            HandOverLatencies(); // the commands of this batch before it are in its figures, as for INFO
+            _server.Latency.WriteHistograms(w, c, _respVersion);
+        }
+        else
+        {
+            RespCommandReplies.WriteHelp(w, FastDht.Engine.CommandTable.RespCommandSpecs.Get(RespCommandKind.Latency)!);
+        }
+    }
+
     /// <summary>SLOWLOG GET [count] | LEN | RESET | HELP.</summary>
     private void SlowLog(IBufferWriter<byte> w)
     {
@@ -532,7 +605,11 @@ internal sealed partial class RespSession
         if (kind != RespCommandKind.Unknown && _server.Latency.Enabled)
         {
             var samples = _latencies ??= new LatencyStats.Samples(_server.Latency.Generation);
-            samples.Note(kind, ticks);
+            // A reset since the last hand-over (CONFIG RESETSTAT, maybe this very command) drops what was noted before
+            // it; this command ended after it and counts, as Redis counts the RESETSTAT itself.
+            if (samples.Generation != _server.Latency.Generation)
+                _server.Latency.Add(samples);
+            samples.Note(LatencyStats.SlotOf(kind, _command), ticks);
             if (samples.IsFull)
                 _server.Latency.Add(samples);
         }
@@ -541,6 +618,8 @@ internal sealed partial class RespSession
             _metrics.CountResp(kind, _refused);
             _metrics.RecordLatency(Diagnostics.NodeMetrics.ClassOf(kind), ticks);
         }
+        if (ticks >= _server.LatencyEvents.ThresholdTicks)
+            NoteLatencySpike(kind, ticks);
         _refused = false;
         _lastCommandTicks = Environment.TickCount64;
         // AUTH, HELLO and ACL may carry a password: never kept in the slow log (a PBKDF2 check can be slow).

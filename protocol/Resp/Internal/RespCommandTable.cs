@@ -142,6 +142,7 @@ internal static class RespCommandTable
                 if (Ascii.EqualsIgnoreCase(name, "PEXPIRE"u8)) return RespCommandKind.PExpire;
                 if (Ascii.EqualsIgnoreCase(name, "MONITOR"u8)) return RespCommandKind.Monitor;
                 if (Ascii.EqualsIgnoreCase(name, "SLOWLOG"u8)) return RespCommandKind.SlowLog;
+                if (Ascii.EqualsIgnoreCase(name, "LATENCY"u8)) return RespCommandKind.Latency;
                 if (Ascii.EqualsIgnoreCase(name, "PERSIST"u8)) return RespCommandKind.Persist;
                 if (Ascii.EqualsIgnoreCase(name, "FLUSHDB"u8)) return RespCommandKind.FlushDb;
                 if (Ascii.EqualsIgnoreCase(name, "COMMAND"u8)) return RespCommandKind.Command;
