@@ -131,6 +131,34 @@ internal static class CollectionCodec
         return at + element.Length;
     }
 
+    /// <summary>
+    /// The offset just past <paramref name="count"/> elements of a list, set or hash value starting at
+    /// <paramref name="at"/>: a walk over their lengths only (one byte each below 128), nothing decoded or allocated.
+    /// </summary>
+    public static int Skip(ReadOnlySpan<byte> value, int at, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var b = value[at];
+            if (b < 0x80)
+            {
+                at += 1 + b;
+                continue;
+            }
+            var length = (int)ReadLeb(value[at..], out var used);
+            at += used + length;
+        }
+        return at;
+    }
+
+    /// <summary>The element at <paramref name="at"/>: where its bytes start and how many; returns the offset just past it.</summary>
+    public static int ReadElement(ReadOnlySpan<byte> value, int at, out int start, out int length)
+    {
+        length = (int)ReadLeb(value[at..], out var used);
+        start = at + used;
+        return start + length;
+    }
+
     /// <summary>A pooled buffer of at least <paramref name="size"/> bytes; give it back with <see cref="ArrayPool{T}.Return"/>.</summary>
     public static byte[] Rent(long size) => ArrayPool<byte>.Shared.Rent((int)Math.Max(1, size));
 

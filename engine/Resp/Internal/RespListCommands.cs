@@ -166,6 +166,10 @@ internal static class RespListCommands
         RespWriter.WriteInteger(w, count);
     }
 
+    /// <remarks>
+    /// Finds the popped elements' bytes by walking lengths only (no list of slices) and stores the rest with one copy;
+    /// the reply is written from the old value's bytes, which stay valid (stored values are immutable).
+    /// </remarks>
     private static void Pop(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
     {
         var withCount = c.Count == 3;
@@ -187,26 +191,147 @@ internal static class RespListCommands
                 RespKeyCommands.WriteNull(w, respVersion);
             return;
         }
-        var elements = RespCollections.Elements(value);
-        var n = (int)Math.Min(count, elements.Count);
         var left = c.Kind == RespCommandKind.LPop;
-        var start = left ? 0 : elements.Count - n;
+        var span = value.Span;
+        var n = (int)Math.Min(count, CollectionCodec.Count(span));
+        FindEnd(span, left, n, out var from, out var to);
         if (withCount)
+            WriteElements(w, span, from, n, reversed: !left);
+        else
+            WriteElements(w, span, from, 1, reversed: false, header: false);
+        if (n == 0)
+            return;
+        StoreWithout(write, keyspace, span, from, to, n, expiresAt, NotifyClass.List, left ? "lpop"u8 : "rpop"u8);
+    }
+
+    /// <summary>The byte range [<paramref name="from"/>, <paramref name="to"/>) of a list's first (left) or last <paramref name="n"/> elements.</summary>
+    private static void FindEnd(ReadOnlySpan<byte> list, bool left, int n, out int from, out int to)
+    {
+        var header = CollectionCodec.HeaderSize(list);
+        if (left)
         {
-            RespWriter.WriteArrayHeader(w, n);
-            for (var i = 0; i < n; i++)
-                RespWriter.WriteBulkString(w, elements[left ? i : elements.Count - 1 - i].Span);
+            from = header;
+            to = CollectionCodec.Skip(list, header, n);
         }
         else
         {
-            RespWriter.WriteBulkString(w, elements[left ? 0 : elements.Count - 1].Span);
+            from = CollectionCodec.Skip(list, header, CollectionCodec.Count(list) - n);
+            to = list.Length;
         }
-        if (n == 0)
-            return;
-        elements.RemoveRange(start, n);
-        RespCollections.Store(write, keyspace, EntryType.List, elements, elements.Count, expiresAt, w, NotifyClass.List, left ? "lpop"u8 : "rpop"u8);
     }
 
+    /// <summary>
+    /// Writes <paramref name="n"/> elements starting at byte <paramref name="at"/> as an array (or one bulk string
+    /// without <paramref name="header"/>), in stored order or reversed (RPOP with a count answers the last element first).
+    /// </summary>
+    private static void WriteElements(IBufferWriter<byte> w, ReadOnlySpan<byte> list, int at, int n, bool reversed, bool header = true)
+    {
+        if (header)
+            RespWriter.WriteArrayHeader(w, n);
+        if (!reversed)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                at = CollectionCodec.ReadElement(list, at, out var start, out var length);
+                RespWriter.WriteBulkString(w, list.Slice(start, length));
+            }
+            return;
+        }
+        var offsets = ArrayPool<int>.Shared.Rent(Math.Max(1, n));
+        try
+        {
+            for (var i = 0; i < n; i++)
+            {
+                offsets[i] = at;
+                at = CollectionCodec.Skip(list, at, 1);
+            }
+            for (var i = n - 1; i >= 0; i--)
+            {
+                CollectionCodec.ReadElement(list, offsets[i], out var start, out var length);
+                RespWriter.WriteBulkString(w, list.Slice(start, length));
+            }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(offsets);
+        }
+    }
+
+    /// <summary>
+    /// Stores the list <paramref name="old"/> without the elements in bytes [<paramref name="from"/>, <paramref name="to"/>)
+    /// (<paramref name="removed"/> of them): one copy of the rest into the new value, no decode; an emptied list deletes
+    /// the key. Sends the keyspace event, and "del" after it when the key went (<see cref="RespCollections.NotifyStored"/>).
+    /// </summary>
+    private static void StoreWithout(in KeyWrite write, LocalKeyspace keyspace, ReadOnlySpan<byte> old, int from, int to, int removed, long expiresAt,
+        int eventType = 0, ReadOnlySpan<byte> eventName = default)
+    {
+        var count = CollectionCodec.Count(old) - removed;
+        if (count == 0)
+        {
+            write.Delete();
+            RespCollections.NotifyStored(keyspace, write.Key, eventType, eventName, removed: true);
+            return;
+        }
+        var header = CollectionCodec.HeaderSize(old);
+        var size = CollectionCodec.CountSize(count) + old.Length - header - (to - from);
+        var buffer = CollectionCodec.Rent(size);
+        try
+        {
+            var next = buffer.AsSpan(0, size);
+            var at = CollectionCodec.WriteCount(next, count);
+            old[header..from].CopyTo(next[at..]);
+            at += from - header;
+            old[to..].CopyTo(next[at..]);
+            write.PutChange(next, EntryType.List, expiresAt);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        RespCollections.NotifyStored(keyspace, write.Key, eventType, eventName, removed: false);
+    }
+
+    /// <summary>
+    /// Stores the list <paramref name="old"/> (empty: a new list) with <paramref name="element"/> pushed at one end: one
+    /// copy of the old bytes. False (the error written, nothing changed) when it would exceed the largest value.
+    /// </summary>
+    private static bool StoreWith(in KeyWrite write, LocalKeyspace keyspace, ReadOnlySpan<byte> old, bool left, ReadOnlySpan<byte> element, long expiresAt, IBufferWriter<byte> w,
+        int eventType = 0, ReadOnlySpan<byte> eventName = default)
+    {
+        var body = old[CollectionCodec.HeaderSize(old)..];
+        var count = CollectionCodec.Count(old) + 1;
+        var size = CollectionCodec.CountSize(count) + body.Length + CollectionCodec.ElementSize(element.Length);
+        if (size > keyspace.MaxValueLength)
+        {
+            RespWriter.WriteRaw(w, RespCollections.TooLarge);
+            return false;
+        }
+        var buffer = CollectionCodec.Rent(size);
+        try
+        {
+            var next = buffer.AsSpan(0, (int)size);
+            var at = CollectionCodec.WriteCount(next, count);
+            if (left)
+            {
+                at += CollectionCodec.WriteElement(next[at..], element);
+                body.CopyTo(next[at..]);
+            }
+            else
+            {
+                body.CopyTo(next[at..]);
+                CollectionCodec.WriteElement(next[(at + body.Length)..], element);
+            }
+            write.PutChange(next, EntryType.List, expiresAt);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        RespCollections.NotifyStored(keyspace, write.Key, eventType, eventName, removed: false);
+        return true;
+    }
+
+    /// <remarks>Walks to the first element it answers and writes only those: LRANGE 0 99 of a long list reads 100 elements.</remarks>
     private static void Range(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace)
     {
         if (!c.TryGetInt64(2, out var start) || !c.TryGetInt64(3, out var end))
@@ -216,13 +341,14 @@ internal static class RespListCommands
         }
         if (!RespCollections.TryRead(keyspace, c.GetArgument(1), EntryType.List, w, out var value))
             return;
-        var elements = RespCollections.Elements(value);
-        if (!RespCollections.ClampRange(ref start, ref end, elements.Count))
+        var span = value.Span;
+        if (!RespCollections.ClampRange(ref start, ref end, CollectionCodec.Count(span)))
         {
             RespWriter.WriteRaw(w, RespReplies.EmptyArray);
             return;
         }
-        RespCollections.WriteArray(w, elements, (int)start, (int)(end - start + 1));
+        var at = CollectionCodec.Skip(span, CollectionCodec.HeaderSize(span), (int)start);
+        WriteElements(w, span, at, (int)(end - start + 1), reversed: false);
     }
 
     private static void Index(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, int respVersion)
@@ -234,13 +360,14 @@ internal static class RespListCommands
         }
         if (!RespCollections.TryRead(keyspace, c.GetArgument(1), EntryType.List, w, out var value))
             return;
-        var elements = RespCollections.Elements(value);
+        var span = value.Span;
+        var count = CollectionCodec.Count(span);
         if (index < 0)
-            index += elements.Count;
-        if (index < 0 || index >= elements.Count)
+            index += count;
+        if (index < 0 || index >= count)
             RespKeyCommands.WriteNull(w, respVersion);
         else
-            RespWriter.WriteBulkString(w, elements[(int)index].Span);
+            WriteElements(w, span, CollectionCodec.Skip(span, CollectionCodec.HeaderSize(span), (int)index), 1, reversed: false, header: false);
     }
 
     private static void Set(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace)
@@ -520,25 +647,19 @@ internal static class RespListCommands
         {
             if (!RespCollections.TryOpen(write, EntryType.List, w, out var value, out var expiresAt))
                 return;
-            var elements = RespCollections.Elements(value);
-            var at = fromLeft ? 0 : elements.Count - 1;
-            element = elements[at].ToArray();
-            elements.RemoveAt(at);
+            var span = value.Span;
+            FindEnd(span, fromLeft, 1, out var from, out var to);
+            CollectionCodec.ReadElement(span, from, out var start, out var length);
+            element = value.Slice(start, length);
             // LMOVE of a list onto itself never empties it (Redis pops and pushes on the one list).
-            sourceRemoved = elements.Count == 0 && !source.SequenceEqual(destination);
-            if (!RespCollections.Store(write, keyspace, EntryType.List, elements, elements.Count, expiresAt, w))
-                return;
+            sourceRemoved = CollectionCodec.Count(span) == 1 && !source.SequenceEqual(destination);
+            StoreWithout(write, keyspace, span, from, to, 1, expiresAt);
         }
         using (var write = keyspace.BeginWrite(destination, fence: null))
         {
             if (!RespCollections.TryOpen(write, EntryType.List, w, out var value, out var expiresAt))
                 return;
-            var elements = RespCollections.Elements(value, 1);
-            if (toLeft)
-                elements.Insert(0, element);
-            else
-                elements.Add(element);
-            if (!RespCollections.Store(write, keyspace, EntryType.List, elements, elements.Count, expiresAt, w, NotifyClass.List, toLeft ? "lpush"u8 : "rpush"u8))
+            if (!StoreWith(write, keyspace, value.Span, toLeft, element.Span, expiresAt, w, NotifyClass.List, toLeft ? "lpush"u8 : "rpush"u8))
                 return;
         }
         // Redis's order: the push, then the pop, then the source's removal.
@@ -559,15 +680,12 @@ internal static class RespListCommands
                 return;
             if (value.IsEmpty)
                 continue;
-            var elements = RespCollections.Elements(value);
-            var at = left ? 0 : elements.Count - 1;
-            var element = elements[at];
-            elements.RemoveAt(at);
-            if (!RespCollections.Store(write, keyspace, EntryType.List, elements, elements.Count, expiresAt, w, NotifyClass.List, left ? "lpop"u8 : "rpop"u8))
-                return;
+            var span = value.Span;
+            FindEnd(span, left, 1, out var from, out var to);
             RespWriter.WriteArrayHeader(w, 2);
             RespWriter.WriteBulkString(w, c.GetArgument(k));
-            RespWriter.WriteBulkString(w, element.Span);
+            WriteElements(w, span, from, 1, reversed: false, header: false);
+            StoreWithout(write, keyspace, span, from, to, 1, expiresAt, NotifyClass.List, left ? "lpop"u8 : "rpop"u8);
             return;
         }
         RespCollections.WriteNullArray(w, respVersion);
@@ -595,15 +713,13 @@ internal static class RespListCommands
                 return;
             if (value.IsEmpty)
                 continue;
-            var elements = RespCollections.Elements(value);
-            var n = (int)Math.Min(count, elements.Count);
+            var span = value.Span;
+            var n = (int)Math.Min(count, CollectionCodec.Count(span));
+            FindEnd(span, left, n, out var from, out var to);
             RespWriter.WriteArrayHeader(w, 2);
             RespWriter.WriteBulkString(w, c.GetArgument(k));
-            RespWriter.WriteArrayHeader(w, n);
-            for (var i = 0; i < n; i++)
-                RespWriter.WriteBulkString(w, elements[left ? i : elements.Count - 1 - i].Span);
-            elements.RemoveRange(left ? 0 : elements.Count - n, n);
-            RespCollections.Store(write, keyspace, EntryType.List, elements, elements.Count, expiresAt, w, NotifyClass.List, left ? "lpop"u8 : "rpop"u8);
+            WriteElements(w, span, from, n, reversed: !left);
+            StoreWithout(write, keyspace, span, from, to, n, expiresAt, NotifyClass.List, left ? "lpop"u8 : "rpop"u8);
             return;
         }
         RespCollections.WriteNullArray(w, respVersion);
