@@ -151,6 +151,28 @@ internal static class CollectionCodec
         return at;
     }
 
+    /// <summary>
+    /// Whether a set value holds <paramref name="member"/> (or, with <paramref name="stride"/> 2, a hash holds the field:
+    /// every other element from the first): a walk over the lengths, comparing bytes only where the length matches;
+    /// nothing decoded or allocated. Returns the offset of the element after the match (a hash: its value), or -1.
+    /// </summary>
+    public static int Find(ReadOnlySpan<byte> value, ReadOnlySpan<byte> member, int stride = 1)
+    {
+        if (value.IsEmpty)
+            return -1;
+        var count = (int)ReadLeb(value, out var at);
+        for (var i = 0; i < count; i += stride)
+        {
+            var length = (int)ReadLeb(value[at..], out var used);
+            at += used;
+            var next = at + length;
+            if (length == member.Length && value.Slice(at, length).SequenceEqual(member))
+                return next;
+            at = stride == 1 ? next : Skip(value, next, stride - 1);
+        }
+        return -1;
+    }
+
     /// <summary>The element at <paramref name="at"/>: where its bytes start and how many; returns the offset just past it.</summary>
     public static int ReadElement(ReadOnlySpan<byte> value, int at, out int start, out int length)
     {

@@ -30,13 +30,20 @@ internal static class RespHashCommands
                 return true;
             case RespCommandKind.HGet:
             {
-                if (!Read(c, w, keyspace, out var pairs))
+                // A walk over the fields' bytes, nothing decoded: the value is the element after the field.
+                if (!RespCollections.TryRead(keyspace, c.GetArgument(1), EntryType.Hash, w, out var hash))
                     return true;
-                var at = Find(pairs, c.GetArgument(2));
+                var span = hash.Span;
+                var at = CollectionCodec.Find(span, c.GetArgument(2), stride: 2);
                 if (at < 0)
+                {
                     RespKeyCommands.WriteNull(w, respVersion);
+                }
                 else
-                    RespWriter.WriteBulkString(w, pairs[at + 1].Span);
+                {
+                    CollectionCodec.ReadElement(span, at, out var start, out var length);
+                    RespWriter.WriteBulkString(w, span.Slice(start, length));
+                }
                 return true;
             }
             case RespCommandKind.HMGet:
@@ -88,8 +95,8 @@ internal static class RespHashCommands
                 return true;
             case RespCommandKind.HExists:
             {
-                if (Read(c, w, keyspace, out var pairs))
-                    RespWriter.WriteRaw(w, Find(pairs, c.GetArgument(2)) >= 0 ? RespReplies.One : RespReplies.Zero);
+                if (RespCollections.TryRead(keyspace, c.GetArgument(1), EntryType.Hash, w, out var hash))
+                    RespWriter.WriteRaw(w, CollectionCodec.Find(hash.Span, c.GetArgument(2), stride: 2) >= 0 ? RespReplies.One : RespReplies.Zero);
                 return true;
             }
             case RespCommandKind.HStrLen:

@@ -37,8 +37,18 @@ internal static class RespSetCommands
             }
             case RespCommandKind.SIsMember:
             {
-                if (Read(keyspace, c.GetArgument(1), w, out var members))
-                    RespWriter.WriteRaw(w, IndexOf(members, c.GetArgument(2)) >= 0 ? RespReplies.One : RespReplies.Zero);
+                if (RespCollections.TryRead(keyspace, c.GetArgument(1), EntryType.Set, w, out var set))
+                    RespWriter.WriteRaw(w, CollectionCodec.Find(set.Span, c.GetArgument(2)) >= 0 ? RespReplies.One : RespReplies.Zero);
+                return true;
+            }
+            case RespCommandKind.SMIsMember when c.Count - 2 <= FewMembers:
+            {
+                // A few members: a walk each, nothing decoded; many: one index of the set (below).
+                if (!RespCollections.TryRead(keyspace, c.GetArgument(1), EntryType.Set, w, out var set))
+                    return true;
+                RespWriter.WriteArrayHeader(w, c.Count - 2);
+                for (var i = 2; i < c.Count; i++)
+                    RespWriter.WriteRaw(w, CollectionCodec.Find(set.Span, c.GetArgument(i)) >= 0 ? RespReplies.One : RespReplies.Zero);
                 return true;
             }
             case RespCommandKind.SMIsMember:
@@ -122,11 +132,19 @@ internal static class RespSetCommands
             RespWriter.WriteBulkString(w, m.Span);
     }
 
+    /// <summary>Up to this many members, SADD and SMISMEMBER walk the set once per member instead of indexing it whole.</summary>
+    private const int FewMembers = 8;
+
     private static void Add(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace)
     {
         using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
         if (!RespCollections.TryOpen(write, EntryType.Set, w, out var value, out var expiresAt))
             return;
+        if (c.Count - 2 <= FewMembers)
+        {
+            AddFew(c, w, keyspace, write, value.Span, expiresAt);
+            return;
+        }
         var members = RespCollections.Elements(value, c.Count - 2);
         var index = new HashSet<ReadOnlyMemory<byte>>(members, RespCollections.BytesComparer.Instance);
         var added = 0;
@@ -140,6 +158,69 @@ internal static class RespSetCommands
         }
         if (added == 0 || RespCollections.Store(write, keyspace, EntryType.Set, members, members.Count, expiresAt, w, NotifyClass.Set, "sadd"u8))
             RespWriter.WriteInteger(w, added);
+    }
+
+    /// <summary>
+    /// SADD of a few members: each looked for by a walk over the stored bytes (no decode, no index), the new ones
+    /// appended after the old bytes in argument order with one copy: the same value the indexed path stores.
+    /// </summary>
+    private static void AddFew(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, in KeyWrite write, ReadOnlySpan<byte> old, long expiresAt)
+    {
+        Span<bool> adds = stackalloc bool[FewMembers];
+        var added = 0;
+        long extra = 0;
+        for (var i = 2; i < c.Count; i++)
+        {
+            var member = c.GetArgument(i);
+            if (CollectionCodec.Find(old, member) >= 0 || AddedBefore(c, adds, i, member))
+                continue;
+            adds[i - 2] = true;
+            added++;
+            extra += CollectionCodec.ElementSize(member.Length);
+        }
+        if (added == 0)
+        {
+            RespWriter.WriteInteger(w, 0);
+            return;
+        }
+        var body = old[CollectionCodec.HeaderSize(old)..];
+        var count = CollectionCodec.Count(old) + added;
+        var size = CollectionCodec.CountSize(count) + body.Length + extra;
+        if (size > keyspace.MaxValueLength)
+        {
+            RespWriter.WriteRaw(w, RespCollections.TooLarge);
+            return;
+        }
+        var buffer = CollectionCodec.Rent(size);
+        try
+        {
+            var next = buffer.AsSpan(0, (int)size);
+            var at = CollectionCodec.WriteCount(next, count);
+            body.CopyTo(next[at..]);
+            at += body.Length;
+            for (var i = 2; i < c.Count; i++)
+            {
+                if (adds[i - 2])
+                    at += CollectionCodec.WriteElement(next[at..], c.GetArgument(i));
+            }
+            write.PutChange(next, EntryType.Set, expiresAt);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+        keyspace.Notify(NotifyClass.Set, "sadd"u8, write.Key);
+        RespWriter.WriteInteger(w, added);
+    }
+
+    private static bool AddedBefore(RespCommand c, ReadOnlySpan<bool> adds, int index, ReadOnlySpan<byte> member)
+    {
+        for (var j = 2; j < index; j++)
+        {
+            if (adds[j - 2] && c.GetArgument(j).SequenceEqual(member))
+                return true;
+        }
+        return false;
     }
 
     private static void Remove(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace)
