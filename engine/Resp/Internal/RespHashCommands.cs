@@ -177,6 +177,11 @@ internal static class RespHashCommands
         using var write = keyspace.BeginWrite(c.GetArgument(1), fence: null);
         if (!RespCollections.TryOpen(write, EntryType.Hash, w, out var value, out var expiresAt))
             return;
+        if (c.Count == 4)
+        {
+            SetOneField(c, w, keyspace, write, value.Span, expiresAt);
+            return;
+        }
         var pairs = RespCollections.Elements(value, c.Count - 2);
         var index = (c.Count - 2) / 2 >= RespCollections.IndexFromLookups ? IndexFields(pairs) : null;
         var added = 0;
@@ -205,6 +210,77 @@ internal static class RespHashCommands
             RespWriter.WriteRaw(w, RespReplies.Ok);
         else
             RespWriter.WriteInteger(w, added);
+    }
+
+    /// <summary>
+    /// HSET/HMSET/HSETNX of one field: the field looked for by a walk over the stored bytes, then its value spliced in
+    /// place (or the pair appended) with one copy: the same bytes the decoding path stores.
+    /// </summary>
+    private static void SetOneField(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace, in KeyWrite write, ReadOnlySpan<byte> old, long expiresAt)
+    {
+        var field = c.GetArgument(2);
+        var fieldValue = c.GetArgument(3);
+        var at = CollectionCodec.Find(old, field, stride: 2);
+        if (at >= 0 && c.Kind == RespCommandKind.HSetNx)
+        {
+            RespWriter.WriteRaw(w, RespReplies.Zero);
+            return;
+        }
+        long size;
+        int keepTo, resumeAt, count;
+        if (at >= 0)
+        {
+            // The field's present value [at, end) gives way to the new one; the count stays.
+            CollectionCodec.ReadElement(old, at, out var start, out var length);
+            count = CollectionCodec.Count(old);
+            keepTo = at;
+            resumeAt = start + length;
+            size = old.Length - (resumeAt - at) + CollectionCodec.ElementSize(fieldValue.Length);
+        }
+        else
+        {
+            count = CollectionCodec.Count(old) + 2;
+            keepTo = old.Length;
+            resumeAt = old.Length;
+            size = CollectionCodec.CountSize(count) + (old.Length - CollectionCodec.HeaderSize(old))
+                + CollectionCodec.ElementSize(field.Length) + CollectionCodec.ElementSize(fieldValue.Length);
+        }
+        if (size > keyspace.MaxValueLength)
+        {
+            RespWriter.WriteRaw(w, RespCollections.TooLarge);
+            return;
+        }
+        var buffer = CollectionCodec.Rent(size);
+        try
+        {
+            var next = buffer.AsSpan(0, (int)size);
+            int written;
+            if (at >= 0)
+            {
+                old[..keepTo].CopyTo(next);
+                written = keepTo + CollectionCodec.WriteElement(next[keepTo..], fieldValue);
+            }
+            else
+            {
+                written = CollectionCodec.WriteCount(next, count);
+                var body = old[CollectionCodec.HeaderSize(old)..];
+                body.CopyTo(next[written..]);
+                written += body.Length;
+                written += CollectionCodec.WriteElement(next[written..], field);
+                written += CollectionCodec.WriteElement(next[written..], fieldValue);
+            }
+            old[resumeAt..].CopyTo(next[written..]);
+            write.PutChange(next, EntryType.Hash, expiresAt);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+        keyspace.Notify(NotifyClass.Hash, "hset"u8, write.Key);
+        if (c.Kind == RespCommandKind.HMSet)
+            RespWriter.WriteRaw(w, RespReplies.Ok);
+        else
+            RespWriter.WriteInteger(w, at >= 0 ? 0 : 1);
     }
 
     private static void Delete(RespCommand c, IBufferWriter<byte> w, LocalKeyspace keyspace)

@@ -48,4 +48,26 @@ public sealed class RespSetHashWalkTests(RespClusterFixture fixture) : IClassFix
         Assert.Equal("$-1\r\n", await c.CallAsync("HGET", key + "-absent", "f1"));
         Assert.StartsWith("-WRONGTYPE", await c.CallAsync("SISMEMBER", key, "f1"));
     }
+
+    [Fact]
+    public async Task Hset_of_one_field_replaces_its_value_in_place_or_appends_the_pair()
+    {
+        await using var c = await RespTestClient.ConnectAsync(RespCluster.RespOf(Cluster, 0));
+        var key = RespCluster.KeyOwnedBy(Cluster, 0, "walkhset");
+        await c.CallAsync("DEL", key);
+        Assert.Equal(":1\r\n", await c.CallAsync("HSET", key, "a", "1"));
+        Assert.Equal(":1\r\n", await c.CallAsync("HSET", key, "b", "2"));
+        Assert.Equal(":1\r\n", await c.CallAsync("HSETNX", key, "c", "3"));
+        // Replaced values grow past a one-byte length and shrink back; the order of the fields stays.
+        Assert.Equal(":0\r\n", await c.CallAsync("HSET", key, "b", Long));
+        Assert.Equal("+OK\r\n", await c.CallAsync("HMSET", key, "a", "x"));
+        Assert.Equal(":0\r\n", await c.CallAsync("HSETNX", key, "b", "no"));
+        Assert.Equal("*6\r\n$1\r\na\r\n$1\r\nx\r\n$1\r\nb\r\n$200\r\n" + Long + "\r\n$1\r\nc\r\n$1\r\n3\r\n", await c.CallAsync("HGETALL", key));
+        Assert.Equal(":0\r\n", await c.CallAsync("HSET", key, "b", ""));
+        Assert.Equal("*6\r\n$1\r\na\r\n$1\r\nx\r\n$1\r\nb\r\n$0\r\n\r\n$1\r\nc\r\n$1\r\n3\r\n", await c.CallAsync("HGETALL", key));
+        Assert.Equal(":3\r\n", await c.CallAsync("HLEN", key));
+        var text = RespCluster.KeyOwnedBy(Cluster, 0, "walkhset-str");
+        Assert.Equal("+OK\r\n", await c.CallAsync("SET", text, "v"));
+        Assert.StartsWith("-WRONGTYPE", await c.CallAsync("HSET", text, "f", "v"));
+    }
 }
